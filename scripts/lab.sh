@@ -1,0 +1,353 @@
+#!/usr/bin/env bash
+# kvmctl test lab: private libvirtd hosts in their own network + mount namespaces.
+#
+# Usage: scripts/lab.sh install|guest|up|down|status|uri|netns|guest-path [NAME]
+# See docs/lab.md. Everything a lab creates (bridges, iptables rules, dnsmasq,
+# sysctls, libvirt networks) lives inside the network namespace kvmctl-NAME; the
+# machine's own network namespace is never touched.
+set -euo pipefail
+
+ROOT=${KVMCTL_LAB_ROOT:-/var/tmp/kvmctl-lab}
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+GUEST_SRC=$SCRIPT_DIR/guest
+GUEST_DIR=$ROOT/guest
+export LC_ALL=C
+
+PACKAGES=(
+  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-daemon-config-network
+  qemu-system-x86 qemu-utils iproute2 iptables dnsmasq-base libxml2-utils
+  linux-image-cloud-amd64 busybox-static cpio syslinux syslinux-common mtools
+  dosfstools fdisk genisoimage virtinst
+)
+
+# Host directories that the lab daemon sees replaced by the lab's own folders.
+# Order matters only for readability; each is a plain bind mount.
+BIND_TARGETS=(run:/run/libvirt etc:/etc/libvirt lib:/var/lib/libvirt log:/var/log/libvirt cache:/var/cache/libvirt)
+
+log() { printf 'lab: %s\n' "$*" >&2; }
+die() { printf 'lab: error: %s\n' "$*" >&2; exit 2; }
+
+need_root() {
+  [ "$(id -u)" -eq 0 ] || die "must run as root (network namespaces, bind mounts, libvirtd)"
+}
+
+# ---------------------------------------------------------------- naming
+
+set_lab() {
+  NAME=${1:-${KVMCTL_LAB:-kvmlab}}
+  [[ $NAME =~ ^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$ ]] ||
+    die "invalid lab name '$NAME' (letters, digits, _ . -; at most 32 characters)"
+  [ "$NAME" != guest ] || die "'guest' is reserved for the guest image folder ($GUEST_DIR)"
+  L=$ROOT/$NAME
+  NETNS=kvmctl-$NAME
+  SOCK=$L/run/libvirt-sock
+  URI="qemu+unix:///system?socket=$SOCK"
+  # sun_path holds 108 bytes; libvirt also puts longer names beside the socket.
+  [ "${#SOCK}" -le 100 ] || die "socket path too long (${#SOCK} > 100): $SOCK; use a shorter KVMCTL_LAB_ROOT"
+}
+
+virsh_lab() { timeout 30 virsh -q -c "$URI" "$@"; }
+
+# ---------------------------------------------------------------- install
+
+cmd_install() {
+  need_root
+  local missing=() p st
+  for p in "${PACKAGES[@]}"; do
+    st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [ "$st" = installed ] || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # libvirt-daemon-system would create these; the lab does without it (it wants systemd).
+  getent group kvm >/dev/null || groupadd -r kvm
+  getent group libvirt-qemu >/dev/null || groupadd -r libvirt-qemu
+  getent passwd libvirt-qemu >/dev/null ||
+    useradd -r -g kvm -G libvirt-qemu -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu
+  # Mount points for the lab's bind mounts (empty directories on the host).
+  mkdir -p /run/libvirt /etc/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt
+}
+
+# ---------------------------------------------------------------- guest
+
+guest_complete() {
+  local f
+  for f in vmlinuz initrd.img disk.qcow2 BUILD-ID; do
+    [ -s "$GUEST_DIR/$f" ] || return 1
+  done
+  [ "$(cat "$GUEST_DIR/BUILD-ID")" = "$(guest_build_id)" ]
+}
+
+# Changes to the guest sources or a new cloud kernel trigger a rebuild.
+guest_build_id() {
+  local kernel
+  kernel=$(find /boot -maxdepth 1 -name 'vmlinuz-*-cloud-amd64' | sort -V | tail -n 1)
+  { basename "$kernel"; cat "$GUEST_SRC"/build.sh "$GUEST_SRC"/init "$GUEST_SRC"/udhcpc.script \
+      "$GUEST_SRC"/poweroff.sh "$GUEST_SRC"/syslinux.cfg; } | sha256sum | cut -c1-16
+}
+
+cmd_guest() {
+  need_root
+  if guest_complete; then
+    log "guest present: $GUEST_DIR"
+    return 0
+  fi
+  mkdir -p "$ROOT"
+  local tmp=$ROOT/guest.tmp.$$ old=$ROOT/guest.old.$$
+  rm -rf "$ROOT"/guest.tmp.* "$ROOT"/guest.old.*
+  log "building guest into $GUEST_DIR"
+  "$GUEST_SRC/build.sh" "$tmp"
+  guest_build_id >"$tmp/BUILD-ID"
+  # Rename into place: an interrupted build leaves only guest.tmp.*, never a
+  # guest/ without BUILD-ID.
+  if [ -e "$GUEST_DIR" ]; then mv "$GUEST_DIR" "$old"; fi
+  mv "$tmp" "$GUEST_DIR"
+  rm -rf "$old"
+  log "guest built: $GUEST_DIR"
+}
+
+# ---------------------------------------------------------------- processes
+
+netns_inode() { stat -L -c %i "/run/netns/$NETNS" 2>/dev/null; }
+
+# A pid counts as the lab's when it is alive, runs the expected program and sits in
+# the lab's network namespace (recorded at `up`, so this works after the netns
+# file is gone too). Guards against pid reuse after a stale pid file.
+lab_pid() { # pidfile comm-regex -> prints pid or fails
+  local file=$1 re=$2 pid comm ino want
+  [ -f "$file" ] || return 1
+  pid=$(tr -dc '0-9' <"$file")
+  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+  comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
+  [[ $comm =~ $re ]] || return 1
+  ino=$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null) || return 1
+  want=$(cat "$L/netns.inode" 2>/dev/null || netns_inode || true)
+  [ -n "$want" ] && [ "$ino" = "$want" ] || return 1
+  echo "$pid"
+}
+
+stop_pid() { # pid what
+  local pid=$1 what=$2 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for i in $(seq 1 50); do
+    [ -d "/proc/$pid" ] || { log "stopped $what ($pid)"; return 0; }
+    sleep 0.2
+  done
+  log "$what ($pid) ignored SIGTERM; sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  for i in $(seq 1 25); do
+    [ -d "/proc/$pid" ] || return 0
+    sleep 0.2
+  done
+  log "warning: $what ($pid) still alive"
+}
+
+libvirtd_pid() { lab_pid "$L/libvirtd.pid" '^libvirtd$'; }
+virtlogd_pid() { lab_pid "$L/virtlogd.pid" '^virtlogd$'; }
+
+qemu_pids() {
+  local f
+  for f in "$L"/run/qemu/*.pid; do
+    [ -e "$f" ] || continue
+    lab_pid "$f" '^qemu-system' || true
+  done
+}
+
+dnsmasq_pids() {
+  local f
+  for f in "$L"/run/network/*.pid; do
+    [ -e "$f" ] || continue
+    lab_pid "$f" '^dnsmasq$' || true
+  done
+}
+
+any_lab_process() {
+  libvirtd_pid >/dev/null || virtlogd_pid >/dev/null ||
+    [ -n "$(qemu_pids)$(dnsmasq_pids)" ]
+}
+
+answers() { timeout 5 virsh -c "$URI" version >/dev/null 2>&1; }
+
+# ---------------------------------------------------------------- up
+
+ensure_netns() {
+  if [ -e "/run/netns/$NETNS" ] && ! ip netns exec "$NETNS" true 2>/dev/null; then
+    log "netns $NETNS is stale; recreating"
+    ip netns delete "$NETNS" 2>/dev/null || rm -f "/run/netns/$NETNS"
+  fi
+  [ -e "/run/netns/$NETNS" ] || ip netns add "$NETNS"
+  ip netns exec "$NETNS" ip link set lo up
+  netns_inode >"$L/netns.inode"
+}
+
+ensure_folder() {
+  mkdir -p "$L"
+  if [ ! -f "$L/etc/libvirtd.conf" ]; then
+    # A copy of the host's /etc/libvirt, made under a temporary name so that an
+    # interrupted copy is redone.
+    rm -rf "$L/etc" "$L/etc.tmp"
+    cp -a /etc/libvirt "$L/etc.tmp"
+    # Logs go to the lab's log folder (there is no journald to catch stderr).
+    printf '\n# kvmctl lab\nlog_outputs="3:file:/var/log/libvirt/libvirtd.log"\n' >>"$L/etc.tmp/libvirtd.conf"
+    printf '\n# kvmctl lab\nlog_outputs="3:file:/var/log/libvirt/virtlogd.log"\n' >>"$L/etc.tmp/virtlogd.conf"
+    mv "$L/etc.tmp" "$L/etc"
+  fi
+  mkdir -p "$L/run" "$L/lib" "$L/log" "$L/cache" "$L/pools"
+}
+
+start_daemons() {
+  local t
+  if ! any_lab_process; then
+    # Nothing of the lab runs: whatever is in run/ is from an earlier, dead daemon.
+    rm -rf "$L/run" "$L/libvirtd.pid" "$L/virtlogd.pid"
+    mkdir -p "$L/run"
+  fi
+  local script='set -e'
+  for t in "${BIND_TARGETS[@]}"; do
+    script+=" && mount --bind '$L/${t%%:*}' '${t#*:}'"
+  done
+  virtlogd_pid >/dev/null || script+=" && virtlogd -d -p '$L/virtlogd.pid'"
+  script+=" && libvirtd -d -p '$L/libvirtd.pid'"
+  log "starting virtlogd + libvirtd in netns $NETNS"
+  # ip netns exec already gives a fresh mount namespace (it remounts /sys);
+  # unshare makes sure none of the bind mounts propagate back to the host.
+  ip netns exec "$NETNS" unshare -m --propagation private sh -c "$script"
+}
+
+wait_answer() {
+  local i
+  for i in $(seq 1 60); do
+    answers && return 0
+    sleep 0.5
+  done
+  die "libvirtd of lab $NAME does not answer on $URI after 30 s (see $L/log/libvirtd.log)"
+}
+
+ensure_default_net() {
+  if ! virsh_lab net-info default >/dev/null 2>&1; then
+    virsh_lab net-define /usr/share/libvirt/networks/default.xml >/dev/null
+  fi
+  virsh_lab net-autostart default >/dev/null
+  if [ "$(virsh_lab net-info default | awk '$1 == "Active:" {print $2}')" != yes ]; then
+    virsh_lab net-start default >/dev/null
+  fi
+}
+
+cmd_up() {
+  need_root
+  cmd_install
+  cmd_guest
+  ensure_folder
+  ensure_netns
+  if libvirtd_pid >/dev/null && answers; then
+    log "lab $NAME already up"
+  else
+    if libvirtd_pid >/dev/null; then
+      log "libvirtd of lab $NAME runs but does not answer yet; waiting"
+    else
+      start_daemons
+    fi
+    wait_answer
+  fi
+  ensure_default_net
+  echo "$URI"
+}
+
+# ---------------------------------------------------------------- down
+
+cmd_down() {
+  need_root
+  local pid dom
+  if [ ! -d "$L" ] && [ ! -e "/run/netns/$NETNS" ]; then
+    log "lab $NAME is down"
+    return 0
+  fi
+  if libvirtd_pid >/dev/null && answers; then
+    while read -r dom; do
+      [ -n "$dom" ] || continue
+      virsh_lab destroy "$dom" >/dev/null 2>&1 && log "destroyed domain $dom" || true
+    done < <(virsh_lab list --name 2>/dev/null || true)
+  fi
+  for pid in $(qemu_pids); do stop_pid "$pid" "qemu"; done
+  if pid=$(libvirtd_pid); then stop_pid "$pid" libvirtd; fi
+  # libvirtd leaves dnsmasq running when it exits; its pid files are in run/network.
+  for pid in $(dnsmasq_pids); do stop_pid "$pid" dnsmasq; done
+  if pid=$(virtlogd_pid); then stop_pid "$pid" virtlogd; fi
+  if [ -e "/run/netns/$NETNS" ]; then
+    local left
+    left=$(ip netns pids "$NETNS" 2>/dev/null | tr '\n' ' ' || true)
+    [ -z "$left" ] || log "warning: processes not started by the lab remain in $NETNS: $left"
+    ip netns delete "$NETNS"
+    log "deleted netns $NETNS"
+  fi
+  if [ -d "$L" ]; then
+    # Never delete through a mount point.
+    if findmnt -rn -o TARGET | grep -q "^$L\(/\|$\)"; then
+      die "something is mounted under $L; not removing it"
+    fi
+    rm -rf "$L"
+    log "removed $L"
+  fi
+}
+
+# ---------------------------------------------------------------- status
+
+cmd_status() {
+  local pid up=0
+  echo "lab:      $NAME"
+  echo "uri:      $URI"
+  echo "netns:    $NETNS$([ -e "/run/netns/$NETNS" ] || echo ' (absent)')"
+  echo "folder:   $L$([ -d "$L" ] || echo ' (absent)')"
+  if pid=$(libvirtd_pid) && answers; then up=1; fi
+  echo "libvirtd: $(libvirtd_pid || echo -)"
+  echo "virtlogd: $(virtlogd_pid || echo -)"
+  echo "dnsmasq:  $(dnsmasq_pids | tr '\n' ' ')"
+  echo "qemu:     $(qemu_pids | tr '\n' ' ')"
+  if [ "$up" = 1 ]; then
+    echo "state:    up"
+    return 0
+  fi
+  echo "state:    down"
+  return 1
+}
+
+# ---------------------------------------------------------------- main
+
+usage() {
+  cat <<EOF
+usage: $0 COMMAND [NAME]
+  install       apt-get install what the lab needs; create the libvirt users
+  guest         build the test guest into \$ROOT/guest (once)
+  up [NAME]     start lab NAME (default \${KVMCTL_LAB:-kvmlab}); prints its URI
+  down [NAME]   stop lab NAME and remove everything it made
+  status [NAME] show whether lab NAME is up (exit 0) or not (exit 1)
+  uri [NAME]    print the libvirt URI of lab NAME
+  netns [NAME]  print the network namespace of lab NAME
+  guest-path    print the guest folder
+ROOT=\${KVMCTL_LAB_ROOT:-/var/tmp/kvmctl-lab} (now $ROOT)
+EOF
+}
+
+main() {
+  local cmd=${1:-}
+  [ $# -gt 0 ] && shift
+  [ $# -le 1 ] || { usage >&2; exit 2; }
+  case $cmd in
+    install) cmd_install ;;
+    guest) cmd_guest ;;
+    guest-path) echo "$GUEST_DIR" ;;
+    up) set_lab "${1:-}"; cmd_up ;;
+    down) set_lab "${1:-}"; cmd_down ;;
+    status) set_lab "${1:-}"; cmd_status ;;
+    uri) set_lab "${1:-}"; echo "$URI" ;;
+    netns) set_lab "${1:-}"; echo "$NETNS" ;;
+    -h|--help|help) usage ;;
+    *) usage >&2; exit 2 ;;
+  esac
+}
+
+main "$@"

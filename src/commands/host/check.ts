@@ -1,0 +1,98 @@
+import type { Context } from '../../context.js';
+import { RefusedError } from '../../errors.js';
+import { gatherHostFacts, type HostFacts } from './facts.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  message: string;
+  /** One line telling how to fix a warn/fail. */
+  fix?: string;
+}
+
+const TOOL_PACKAGES: Record<string, string> = {
+  virsh: 'apt-get install libvirt-clients (dnf install libvirt-client)',
+  'qemu-img': 'apt-get install qemu-utils (dnf install qemu-img)',
+  ip: 'apt-get install iproute2 (dnf install iproute)',
+  iptables: 'apt-get install iptables (dnf install iptables-nft)',
+};
+
+/** Turns host facts into ok/warn/fail checks; pure, so every rule is unit-tested. */
+export function hostChecks(f: HostFacts): Check[] {
+  const checks: Check[] = [];
+  const add = (name: string, status: CheckStatus, message: string, fix?: string) => checks.push({ name, status, message, fix });
+
+  const v = f.virtualization;
+  if (v.kvmUsable) add('kvm', 'ok', v.reason);
+  else if (!f.libvirt.reachable || f.libvirt.domainTypes.includes('qemu')) {
+    add('kvm', 'warn', `KVM not usable: ${v.reason}`, 'enable VT-x/AMD-V in firmware and load kvm_intel/kvm_amd; until then create VMs with --virt-type qemu');
+  } else add('kvm', 'fail', `KVM not usable and the hypervisor offers no emulation: ${v.reason}`, 'install qemu-system-x86 (Fedora: qemu-kvm) and restart libvirtd');
+
+  if (f.libvirt.reachable) add('libvirt', 'ok', `reachable at ${f.libvirt.uri} (daemon ${f.libvirt.daemonVersion ?? 'unknown'})`);
+  else add('libvirt', 'fail', f.libvirt.error ?? `cannot reach libvirt at ${f.libvirt.uri}`, 'start it: systemctl start libvirtd (or virtqemud.socket), or pass the right URI with -c');
+
+  if (f.libvirt.reachable) {
+    const def = f.networks.find((n) => n.name === 'default');
+    if (!def) add('default-network', 'warn', 'libvirt network "default" is not defined: VMs created with --network network=default will fail', 'kvmctl net create default --mode nat --subnet 192.168.122.0/24');
+    else if (!def.active) add('default-network', 'fail', 'libvirt network "default" is defined but not active', 'kvmctl net start default && kvmctl net autostart default');
+    else add('default-network', 'ok', `network "default" is active on ${def.bridge ?? '?'} (${def.subnet ?? 'no subnet'})`);
+
+    if (f.pools.length === 0) add('storage-pool', 'warn', 'no storage pool is defined: disks cannot be created', 'kvmctl pool create default --type dir --path /var/lib/libvirt/images');
+    else add('storage-pool', 'ok', `${f.pools.length} storage pool(s): ${f.pools.join(', ')}`);
+  }
+
+  const natActive = f.networks.some((n) => n.active && (n.mode === 'nat' || n.mode === 'route'));
+  if (f.nat.ipForward === false && natActive) {
+    add('ip-forward', 'fail', 'net.ipv4.ip_forward is off while a NAT/routed libvirt network is active: VMs cannot reach the outside', 'sysctl -w net.ipv4.ip_forward=1 (persist it in /etc/sysctl.d/)');
+  } else if (f.nat.ipForward !== undefined) {
+    add('ip-forward', 'ok', `net.ipv4.ip_forward is ${f.nat.ipForward ? 'on' : 'off (no NAT network active)'}`);
+  }
+
+  if (f.nat.forwardPolicy === 'DROP') {
+    if (f.nat.bridgeNfCallIptables) {
+      add('forward-policy', 'fail', 'the FORWARD policy is DROP (as Docker sets it) and br_netfilter sends bridged frames through iptables: bridged VMs lose traffic', 'sysctl -w net.bridge.bridge-nf-call-iptables=0, or add ACCEPT rules for the VM bridges');
+    } else {
+      add('forward-policy', 'warn', 'the FORWARD policy is DROP (as Docker sets it): routed VM traffic not covered by libvirt\'s or kvmctl\'s rules is dropped', 'use kvmctl net nat enable for hand-made bridges, or iptables -I FORWARD -i BRIDGE -j ACCEPT');
+    }
+  } else if (f.nat.forwardPolicy) add('forward-policy', 'ok', `the FORWARD policy is ${f.nat.forwardPolicy}`);
+  else if (f.nat.error) add('forward-policy', 'warn', `cannot read the firewall: ${f.nat.error}`, 'run as root, and install iptables');
+
+  if (f.nat.bridgeNfCallIptables) {
+    add('br-netfilter', 'warn', 'br_netfilter is loaded with bridge-nf-call-iptables=1: frames between VMs on a bridge pass through iptables', 'sysctl -w net.bridge.bridge-nf-call-iptables=0 unless you filter bridged traffic on purpose');
+  }
+
+  for (const t of f.tools) {
+    if (t.path) add(`tool:${t.name}`, 'ok', `${t.name} found at ${t.path}`);
+    else add(`tool:${t.name}`, t.name === 'virsh' || t.name === 'qemu-img' ? 'fail' : 'warn', `${t.name} is not installed`, TOOL_PACKAGES[t.name]);
+  }
+  return checks;
+}
+
+export async function runHostCheck(ctx: Context): Promise<void> {
+  const facts = await gatherHostFacts(ctx);
+  const checks = hostChecks(facts);
+  const failed = checks.filter((c) => c.status === 'fail');
+  const summary = { ok: failed.length === 0, failures: failed.length, warnings: checks.filter((c) => c.status === 'warn').length, checks };
+  if (ctx.out.json) ctx.out.printJson(summary);
+  else {
+    ctx.out.list(
+      [
+        { header: 'CHECK', value: (c: Check) => c.name },
+        {
+          header: 'STATUS',
+          value: (c: Check) => c.status,
+          color: (t, c, chalk) => (c.status === 'ok' ? chalk.green(t) : c.status === 'warn' ? chalk.yellow(t) : chalk.red(t)),
+        },
+        { header: 'DETAIL', value: (c: Check) => c.message },
+      ],
+      checks,
+    );
+    const fixes = checks.filter((c) => c.status !== 'ok' && c.fix);
+    if (fixes.length > 0) ctx.io.stdout('\nTo fix:\n' + fixes.map((c) => `  ${c.name}: ${c.fix}\n`).join(''));
+  }
+  if (failed.length > 0) {
+    throw new RefusedError(`host check: ${failed.length} check(s) failed: ${failed.map((c) => c.name).join(', ')}`, 'apply the fixes listed above, then run kvmctl host check again');
+  }
+}

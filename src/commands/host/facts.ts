@@ -1,0 +1,261 @@
+/**
+ * Gathers everything `kvmctl host` and `kvmctl host check` report, in a constant
+ * number of subprocesses: two virsh batches, one `ip -j`, one `iptables-save`.
+ */
+import type { Context } from '../../context.js';
+import { findOnPath } from '../../local-fs.js';
+import { parseCapabilities, offeredDomainTypes, parseNodeinfo, parseVersion } from '../../libvirt/capabilities.js';
+import { interfaceNames, numberStat, parseDomstats, stateName } from '../../libvirt/domstats.js';
+import { parseNetList, parseNetworkXml, subnetOf, type NetworkDefinition } from '../../libvirt/network-xml.js';
+import { runVirshBatch } from '../../libvirt/virsh.js';
+import { bridgesOf, ipAddrShowCommand, parseIpLinks, type Link } from '../../net/ip.js';
+import { chainPolicy, iptablesSaveCommand, natRules, parseIptablesSave, type IptablesState, type NatRule } from '../../net/iptables.js';
+import { assessVirtualization, readVirtualizationInputs, type Virtualization } from './virtualization.js';
+
+export interface LibvirtFacts {
+  uri: string;
+  reachable: boolean;
+  error?: string;
+  libraryVersion?: string;
+  daemonVersion?: string;
+  hypervisor?: string;
+  domainTypes: string[];
+}
+
+export interface Usage {
+  vms: number;
+  vcpus: number;
+  memoryBytes: number;
+}
+
+export interface CapacityFacts {
+  hostCpus?: number;
+  hostMemoryBytes?: number;
+  running: Usage;
+  defined: Usage;
+  /** Assigned vCPUs / host CPUs. */
+  cpuOvercommit: { running?: number; defined?: number };
+  memoryOvercommit: { running?: number; defined?: number };
+}
+
+export interface BridgeFacts {
+  name: string;
+  state: string;
+  mtu: number;
+  stp: boolean;
+  addresses: string[];
+  ports: Array<{ name: string; vm?: string }>;
+}
+
+export interface NatFacts {
+  ipForward?: boolean;
+  forwardPolicy?: string;
+  /** net.bridge.bridge-nf-call-iptables: bridged frames pass through iptables (br_netfilter). */
+  bridgeNfCallIptables?: boolean;
+  rules: NatRule[];
+  error?: string;
+}
+
+export interface NetworkFacts {
+  name: string;
+  active: boolean;
+  autostart: boolean;
+  persistent: boolean;
+  bridge?: string;
+  mode: string;
+  subnet?: string;
+  dhcpRange?: string;
+}
+
+export interface ToolFacts {
+  name: string;
+  path?: string;
+}
+
+export interface HostFacts {
+  uri: string;
+  virtualization: Virtualization;
+  libvirt: LibvirtFacts;
+  capacity: CapacityFacts;
+  bridges: BridgeFacts[];
+  bridgesError?: string;
+  nat: NatFacts;
+  networks: NetworkFacts[];
+  pools: string[];
+  tools: ToolFacts[];
+}
+
+const TOOLS = ['virsh', 'qemu-img', 'ip', 'iptables'];
+
+interface DomainUsage {
+  name: string;
+  state: string;
+  vcpus: number;
+  memoryBytes: number;
+  interfaces: string[];
+}
+
+export async function gatherHostFacts(ctx: Context): Promise<HostFacts> {
+  const [virt, libvirtPart, ipPart, iptablesPart, ipForward, brNf, tools, meminfo, cpuCount] = await Promise.all([
+    readVirtualizationInputs(ctx.fs).then(assessVirtualization),
+    gatherLibvirt(ctx),
+    ctx.runner.run(ipAddrShowCommand()).then(
+      (r): { links?: Link[]; error?: string } => (r.exitCode === 0 ? { links: parseIpLinks(r.stdout) } : { error: `ip failed: ${r.stderr.trim()}` }),
+      (e: unknown) => ({ error: errorText(e) }),
+    ),
+    ctx.runner.run(iptablesSaveCommand()).then(
+      (r): { state?: IptablesState; error?: string } => (r.exitCode === 0 ? { state: parseIptablesSave(r.stdout) } : { error: `iptables-save failed: ${r.stderr.trim()}` }),
+      (e: unknown) => ({ error: errorText(e) }),
+    ),
+    ctx.fs.read('/proc/sys/net/ipv4/ip_forward'),
+    ctx.fs.read('/proc/sys/net/bridge/bridge-nf-call-iptables'),
+    Promise.all(TOOLS.map(async (name) => ({ name, path: await findOnPath(ctx.fs, name, ctx.io.env.PATH) }))),
+    ctx.fs.read('/proc/meminfo'),
+    ctx.fs.read('/proc/cpuinfo').then((c) => (c ? (c.match(/^processor\s*:/gm) ?? []).length : undefined)),
+  ]);
+
+  const { libvirt, domains, networks, pools, nodeCpus, nodeMemory } = libvirtPart;
+  const vmByInterface = new Map(domains.flatMap((d) => d.interfaces.map((i) => [i, d.name] as const)));
+  const localMem = /^MemTotal:\s*(\d+) kB/m.exec(meminfo ?? '')?.[1];
+  const hostCpus = nodeCpus ?? cpuCount;
+  const hostMemoryBytes = nodeMemory ?? (localMem ? Number(localMem) * 1024 : undefined);
+
+  const running = usageOf(domains.filter((d) => d.state === 'running' || d.state === 'paused' || d.state === 'blocked'));
+  const defined = usageOf(domains);
+  const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : undefined);
+
+  return {
+    uri: ctx.uri,
+    virtualization: virt,
+    libvirt,
+    capacity: {
+      hostCpus,
+      hostMemoryBytes,
+      running,
+      defined,
+      cpuOvercommit: { running: ratio(running.vcpus, hostCpus), defined: ratio(defined.vcpus, hostCpus) },
+      memoryOvercommit: { running: ratio(running.memoryBytes, hostMemoryBytes), defined: ratio(defined.memoryBytes, hostMemoryBytes) },
+    },
+    bridges:
+      ipPart.links
+        ? bridgesOf(ipPart.links).map((b) => ({ ...b, ports: b.ports.map((p) => ({ name: p, vm: vmByInterface.get(p) })) }))
+        : [],
+    bridgesError: ipPart.error,
+    nat:
+      iptablesPart.state
+        ? {
+            ipForward: flag(ipForward),
+            forwardPolicy: chainPolicy(iptablesPart.state, 'filter', 'FORWARD'),
+            bridgeNfCallIptables: flag(brNf),
+            rules: natRules(iptablesPart.state),
+          }
+        : { ipForward: flag(ipForward), bridgeNfCallIptables: flag(brNf), rules: [], error: iptablesPart.error },
+    networks,
+    pools,
+    tools,
+  };
+}
+
+function flag(text: string | undefined): boolean | undefined {
+  return text === undefined ? undefined : text.trim() === '1';
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function usageOf(domains: DomainUsage[]): Usage {
+  return {
+    vms: domains.length,
+    vcpus: domains.reduce((a, d) => a + d.vcpus, 0),
+    memoryBytes: domains.reduce((a, d) => a + d.memoryBytes, 0),
+  };
+}
+
+interface LibvirtPart {
+  libvirt: LibvirtFacts;
+  domains: DomainUsage[];
+  networks: NetworkFacts[];
+  pools: string[];
+  nodeCpus?: number;
+  nodeMemory?: number;
+}
+
+async function gatherLibvirt(ctx: Context): Promise<LibvirtPart> {
+  const unreachable = (error: string): LibvirtPart => ({
+    libvirt: { uri: ctx.uri, reachable: false, error, domainTypes: [] },
+    domains: [],
+    networks: [],
+    pools: [],
+  });
+  let first;
+  try {
+    first = await runVirshBatch(ctx.runner, ctx.uri, [
+      ['version', '--daemon'],
+      ['capabilities'],
+      ['nodeinfo'],
+      ['domstats', '--raw', '--state', '--vcpu', '--balloon', '--interface'],
+      ['net-list', '--all'],
+      ['pool-list', '--all', '--name'],
+    ]);
+  } catch (e) {
+    return unreachable(errorText(e));
+  }
+  const [versionOut = '', capsOut = '', nodeOut = '', statsOut = '', netListOut = '', poolOut = ''] = first.outputs;
+  if (versionOut.trim() === '') return unreachable(first.stderr.trim() || 'virsh printed nothing');
+
+  const versions = parseVersion(versionOut);
+  const caps = capsOut.trim() ? await parseCapabilities(capsOut) : undefined;
+  const node = parseNodeinfo(nodeOut);
+  const domains = parseDomstats(statsOut).map((d) => ({
+    name: d.name,
+    state: stateName(d.stats),
+    vcpus: numberStat(d.stats, 'vcpu.current') ?? 0,
+    memoryBytes: (numberStat(d.stats, 'balloon.maximum') ?? numberStat(d.stats, 'balloon.current') ?? 0) * 1024,
+    interfaces: interfaceNames(d.stats),
+  }));
+  const netList = parseNetList(netListOut);
+
+  const defs = new Map<string, NetworkDefinition>();
+  if (netList.length > 0) {
+    const second = await runVirshBatch(
+      ctx.runner,
+      ctx.uri,
+      netList.map((n) => ['net-dumpxml', '--network', n.name]),
+    );
+    await Promise.all(
+      second.outputs.map(async (xml, i) => {
+        const name = netList[i]?.name;
+        if (name !== undefined && xml.trim()) defs.set(name, await parseNetworkXml(xml));
+      }),
+    );
+  }
+  const networks = netList.map((n) => {
+    const def = defs.get(n.name);
+    const ipv4 = def?.ips.find((ip) => ip.family === 'ipv4');
+    const range = ipv4?.dhcpRanges[0];
+    return {
+      ...n,
+      bridge: def?.bridge,
+      mode: def?.forwardMode ?? 'unknown',
+      subnet: ipv4 ? subnetOf(ipv4) : undefined,
+      dhcpRange: range ? `${range.start}-${range.end}` : undefined,
+    };
+  });
+
+  return {
+    libvirt: {
+      uri: ctx.uri,
+      reachable: true,
+      libraryVersion: versions.library,
+      daemonVersion: versions.daemon,
+      hypervisor: versions.hypervisorName ? `${versions.hypervisorName} ${versions.hypervisor ?? ''}`.trim() : versions.hypervisor,
+      domainTypes: caps ? offeredDomainTypes(caps) : [],
+    },
+    domains,
+    networks,
+    pools: poolOut.split('\n').map((l) => l.trim()).filter(Boolean),
+    nodeCpus: node.cpus,
+    nodeMemory: node.memoryBytes,
+  };
+}

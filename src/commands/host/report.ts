@@ -1,0 +1,104 @@
+import type { Context } from '../../context.js';
+import type { Section } from '../../output/output.js';
+import { formatBytes } from '../../units/size.js';
+import { gatherHostFacts, type BridgeFacts, type HostFacts, type NetworkFacts } from './facts.js';
+import type { NatRule } from '../../net/iptables.js';
+
+export async function runHostReport(ctx: Context): Promise<void> {
+  const facts = await gatherHostFacts(ctx);
+  if (ctx.out.json) return ctx.out.printJson(facts);
+  ctx.out.sections(hostSections(facts));
+}
+
+type Pair = { key: string; value: string | number | boolean | undefined };
+
+const pairColumns = [
+  { header: 'FACT', value: (p: Pair) => p.key },
+  { header: 'VALUE', value: (p: Pair) => p.value },
+];
+
+const yesNo = (v: boolean | undefined) => (v === undefined ? 'unknown' : v ? 'yes' : 'no');
+const ratio = (v: number | undefined) => (v === undefined ? undefined : `${v.toFixed(2)}x`);
+
+export function hostSections(f: HostFacts): Section<any>[] {
+  const v = f.virtualization;
+  const c = f.capacity;
+  const virtualization: Pair[] = [
+    { key: 'CPU model', value: v.cpuModel },
+    { key: 'vmx/svm flag', value: v.cpuFlag ?? 'none' },
+    { key: '/dev/kvm present', value: yesNo(v.devKvmPresent) },
+    { key: '/dev/kvm accessible', value: yesNo(v.devKvmAccessible) },
+    { key: 'kvm modules', value: v.kvmModules.join(', ') || 'none' },
+    { key: 'nested', value: yesNo(v.nested) },
+    { key: 'KVM usable', value: `${v.kvmUsable ? 'yes' : 'no'}: ${v.reason}` },
+  ];
+  const libvirt: Pair[] = [
+    { key: 'URI', value: f.libvirt.uri },
+    { key: 'reachable', value: f.libvirt.reachable ? 'yes' : `no: ${f.libvirt.error ?? ''}` },
+    { key: 'library', value: f.libvirt.libraryVersion },
+    { key: 'daemon', value: f.libvirt.daemonVersion },
+    { key: 'hypervisor', value: f.libvirt.hypervisor },
+    { key: 'domain types', value: f.libvirt.domainTypes.join(', ') },
+  ];
+  const capacity: Pair[] = [
+    { key: 'host CPUs', value: c.hostCpus },
+    { key: 'host memory', value: formatBytes(c.hostMemoryBytes) },
+    { key: 'running VMs', value: `${c.running.vms} (${c.running.vcpus} vCPUs, ${formatBytes(c.running.memoryBytes)})` },
+    { key: 'defined VMs', value: `${c.defined.vms} (${c.defined.vcpus} vCPUs, ${formatBytes(c.defined.memoryBytes)})` },
+    { key: 'CPU overcommit', value: `${ratio(c.cpuOvercommit.running) ?? '-'} running, ${ratio(c.cpuOvercommit.defined) ?? '-'} defined` },
+    { key: 'memory overcommit', value: `${ratio(c.memoryOvercommit.running) ?? '-'} running, ${ratio(c.memoryOvercommit.defined) ?? '-'} defined` },
+  ];
+  const forwarding: Pair[] = [
+    { key: 'ip_forward', value: yesNo(f.nat.ipForward) },
+    { key: 'FORWARD policy', value: f.nat.forwardPolicy ?? (f.nat.error ? `unknown: ${f.nat.error}` : undefined) },
+    { key: 'bridge-nf-call-iptables', value: f.nat.bridgeNfCallIptables === undefined ? 'off (br_netfilter not loaded)' : yesNo(f.nat.bridgeNfCallIptables) },
+  ];
+  return [
+    { title: 'Virtualization', columns: pairColumns, rows: virtualization },
+    { title: 'libvirt', columns: pairColumns, rows: libvirt },
+    { title: 'Capacity', columns: pairColumns, rows: capacity },
+    {
+      title: 'Bridges',
+      columns: bridgeColumns,
+      rows: f.bridges,
+      empty: f.bridgesError ? `unavailable: ${f.bridgesError}` : 'no Linux bridges',
+    },
+    { title: 'NAT and forwarding', columns: pairColumns, rows: forwarding },
+    { title: 'NAT rules', columns: natColumns, rows: f.nat.rules, empty: f.nat.error ? `unavailable: ${f.nat.error}` : 'no NAT rules' },
+    {
+      title: 'libvirt networks',
+      columns: networkColumns,
+      rows: f.networks,
+      empty: f.libvirt.reachable ? 'no libvirt networks' : 'unavailable: libvirt not reachable',
+    },
+  ];
+}
+
+export const bridgeColumns = [
+  { header: 'NAME', value: (b: BridgeFacts) => b.name },
+  { header: 'STATE', value: (b: BridgeFacts) => b.state },
+  { header: 'MTU', value: (b: BridgeFacts) => b.mtu },
+  { header: 'STP', value: (b: BridgeFacts) => b.stp },
+  { header: 'ADDRESSES', value: (b: BridgeFacts) => b.addresses.join(', ') },
+  { header: 'PORTS', value: (b: BridgeFacts) => b.ports.map((p) => (p.vm ? `${p.name} (${p.vm})` : p.name)).join(', ') },
+];
+
+export const natColumns = [
+  { header: 'CHAIN', value: (r: NatRule) => r.chain },
+  { header: 'TARGET', value: (r: NatRule) => r.target },
+  { header: 'SOURCE', value: (r: NatRule) => r.source },
+  { header: 'DESTINATION', value: (r: NatRule) => (r.destination ? `${r.destination}${r.dport ? `:${r.dport}` : ''}` : r.dport ? `:${r.dport}` : undefined) },
+  { header: 'OUT', value: (r: NatRule) => r.outIface },
+  { header: 'TO', value: (r: NatRule) => r.to },
+  { header: 'OWNER', value: (r: NatRule) => r.owner },
+];
+
+export const networkColumns = [
+  { header: 'NAME', value: (n: NetworkFacts) => n.name },
+  { header: 'STATE', value: (n: NetworkFacts) => (n.active ? 'active' : 'inactive') },
+  { header: 'AUTOSTART', value: (n: NetworkFacts) => n.autostart },
+  { header: 'BRIDGE', value: (n: NetworkFacts) => n.bridge },
+  { header: 'MODE', value: (n: NetworkFacts) => n.mode },
+  { header: 'SUBNET', value: (n: NetworkFacts) => n.subnet },
+  { header: 'DHCP', value: (n: NetworkFacts) => n.dhcpRange },
+];

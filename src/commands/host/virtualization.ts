@@ -1,0 +1,69 @@
+/**
+ * Whether this machine can run KVM guests. /dev/kvm alone proves nothing: some
+ * kernels expose it without CPU support (vmx/svm), and then a `kvm` domain
+ * "starts" but never runs its guest, so guests must be emulated (type qemu).
+ */
+import type { LocalFs } from '../../local-fs.js';
+
+export interface Virtualization {
+  cpuModel?: string;
+  /** The CPU flag for hardware virtualization: vmx (Intel) or svm (AMD). */
+  cpuFlag?: 'vmx' | 'svm';
+  devKvmPresent: boolean;
+  devKvmAccessible: boolean;
+  kvmModules: string[];
+  /** Nested virtualization enabled in kvm_intel/kvm_amd; undefined when unknown. */
+  nested?: boolean;
+  kvmUsable: boolean;
+  reason: string;
+}
+
+export interface VirtualizationInputs {
+  cpuinfo?: string;
+  modules?: string;
+  devKvmPresent: boolean;
+  devKvmAccessible: boolean;
+  nestedIntel?: string;
+  nestedAmd?: string;
+}
+
+export async function readVirtualizationInputs(fs: LocalFs): Promise<VirtualizationInputs> {
+  const [cpuinfo, modules, devKvmPresent, devKvmAccessible, nestedIntel, nestedAmd] = await Promise.all([
+    fs.read('/proc/cpuinfo'),
+    fs.read('/proc/modules'),
+    fs.exists('/dev/kvm'),
+    fs.canReadWrite('/dev/kvm'),
+    fs.read('/sys/module/kvm_intel/parameters/nested'),
+    fs.read('/sys/module/kvm_amd/parameters/nested'),
+  ]);
+  return { cpuinfo, modules, devKvmPresent, devKvmAccessible, nestedIntel, nestedAmd };
+}
+
+export function assessVirtualization(input: VirtualizationInputs): Virtualization {
+  const cpuinfo = input.cpuinfo ?? '';
+  const cpuModel = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim();
+  const flags = new Set((/^flags\s*:\s*(.*)$/m.exec(cpuinfo)?.[1] ?? '').split(/\s+/));
+  const cpuFlag = flags.has('vmx') ? 'vmx' : flags.has('svm') ? 'svm' : undefined;
+  const kvmModules = (input.modules ?? '')
+    .split('\n')
+    .map((l) => l.split(' ')[0] ?? '')
+    .filter((m) => /^kvm(_|$)/.test(m));
+  const nestedRaw = (input.nestedIntel ?? input.nestedAmd)?.trim();
+  const nested = nestedRaw === undefined ? undefined : nestedRaw === 'Y' || nestedRaw === '1';
+
+  let kvmUsable = false;
+  let reason: string;
+  if (!cpuFlag && input.devKvmPresent) {
+    reason = 'the CPU has no vmx/svm flag, so /dev/kvm cannot run guests: they must be emulated (domain type qemu, much slower)';
+  } else if (!cpuFlag) {
+    reason = 'the CPU offers no hardware virtualization (no vmx/svm flag; enable VT-x/AMD-V in firmware): guests must be emulated (domain type qemu)';
+  } else if (!input.devKvmPresent) {
+    reason = `the CPU has ${cpuFlag} but /dev/kvm is missing: load the module (modprobe ${cpuFlag === 'vmx' ? 'kvm_intel' : 'kvm_amd'})`;
+  } else if (!input.devKvmAccessible) {
+    reason = '/dev/kvm exists but this user cannot open it: run as root or join the kvm group';
+  } else {
+    kvmUsable = true;
+    reason = `hardware virtualization (${cpuFlag}) and /dev/kvm are available`;
+  }
+  return { cpuModel, cpuFlag, devKvmPresent: input.devKvmPresent, devKvmAccessible: input.devKvmAccessible, kvmModules, nested, kvmUsable, reason };
+}

@@ -1,0 +1,25 @@
+import type { Runner } from './exec/runner.js';
+import type { IO } from './output/io.js';
+import type { Output } from './output/output.js';
+import type { LocalFs } from './local-fs.js';
+
+/** Everything a command's run function needs; built once per invocation from global options. */
+export interface Context {
+  /** The libvirt connection URI (-c, KVMCTL_URI, LIBVIRT_DEFAULT_URI, qemu:///system). */
+  uri: string;
+  runner: Runner;
+  out: Output;
+  io: IO;
+  fs: LocalFs;
+  dryRun: boolean;
+  verbose: boolean;
+}
+
+/** What main() is given: the real process parts, or fakes in tests. */
+export interface Deps {
+  io: IO;
+  runner: Runner;
+  fs: LocalFs;
+  /** Package version shown by --version. */
+  version: string;
+}

@@ -1,0 +1,95 @@
+/**
+ * The one documented exit-code table and the error classes that map onto it.
+ * main.ts is the only place that turns an error into a process exit code.
+ */
+export enum ExitCode {
+  Ok = 0,
+  /** The operation failed (a tool or libvirt reported an error). */
+  Failure = 1,
+  /** Bad usage or invalid input; rejected before any side effect. */
+  Usage = 2,
+  /** The named object does not exist. */
+  NotFound = 3,
+  /** The object already exists, or conflicts with an existing one. */
+  Conflict = 4,
+  /** Refused: unsafe, in use, or a precondition is missing (daemon, tool). */
+  Refused = 5,
+  /** Timed out waiting for a state. */
+  Timeout = 6,
+  /** A multi-step operation failed midway and everything it did was undone. */
+  RolledBack = 7,
+  /** A multi-step operation failed midway and could not undo all of it. */
+  Partial = 8,
+  /** Interrupted by SIGINT/SIGTERM (after rolling back what it could). */
+  Interrupted = 130,
+}
+
+export const EXIT_CODE_DOCS: ReadonlyArray<[ExitCode, string]> = [
+  [ExitCode.Ok, 'success (also: nothing to do, the object was already as asked)'],
+  [ExitCode.Failure, 'the operation failed; the message says which tool or libvirt call failed'],
+  [ExitCode.Usage, 'bad usage or invalid input, rejected before any change'],
+  [ExitCode.NotFound, 'the named VM, pool, volume, network or bridge does not exist'],
+  [ExitCode.Conflict, 'already exists with a different spec, or conflicts with an existing object'],
+  [ExitCode.Refused, 'refused: unsafe, in use, or a precondition is missing (daemon, tool, KVM)'],
+  [ExitCode.Timeout, 'timed out waiting for a state'],
+  [ExitCode.RolledBack, 'failed midway; everything the command had done was undone'],
+  [ExitCode.Partial, 'failed midway and could not undo everything; the message lists what is left'],
+  [ExitCode.Interrupted, 'interrupted (Ctrl-C / SIGTERM); rolled back what it could'],
+];
+
+/** Base class: every user-facing error has a message and an optional next step. */
+export class KvmctlError extends Error {
+  readonly exitCode: ExitCode = ExitCode.Failure;
+  constructor(
+    message: string,
+    readonly hint?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class UsageError extends KvmctlError {
+  override readonly exitCode = ExitCode.Usage;
+}
+
+export class NotFoundError extends KvmctlError {
+  override readonly exitCode = ExitCode.NotFound;
+}
+
+export class ConflictError extends KvmctlError {
+  override readonly exitCode = ExitCode.Conflict;
+}
+
+export class RefusedError extends KvmctlError {
+  override readonly exitCode = ExitCode.Refused;
+}
+
+export class TimeoutError extends KvmctlError {
+  override readonly exitCode = ExitCode.Timeout;
+}
+
+export class RolledBackError extends KvmctlError {
+  override readonly exitCode = ExitCode.RolledBack;
+}
+
+export class PartialError extends KvmctlError {
+  override readonly exitCode = ExitCode.Partial;
+  constructor(
+    message: string,
+    readonly leftovers: string[],
+    hint?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, hint, options);
+  }
+}
+
+export class InterruptedError extends KvmctlError {
+  override readonly exitCode = ExitCode.Interrupted;
+}
+
+export function exitCodeOf(err: unknown): ExitCode {
+  return err instanceof KvmctlError ? err.exitCode : ExitCode.Failure;
+}

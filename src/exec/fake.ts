@@ -1,0 +1,55 @@
+import { formatCommand, type Command, type CommandResult } from './command.js';
+import type { Runner } from './runner.js';
+
+export interface Stub {
+  /** Matches when program + args equal this argv exactly, or when the predicate returns true. */
+  match: string[] | ((cmd: Command) => boolean);
+  result: Partial<CommandResult> | ((cmd: Command) => Partial<CommandResult>);
+  /** How many calls it answers (default 1); Infinity for any number. */
+  times?: number;
+}
+
+/**
+ * A recording fake for tests: answers only the commands it was told about and
+ * throws on anything else; verify() fails on stubs that were never used.
+ */
+export class FakeRunner implements Runner {
+  readonly calls: Command[] = [];
+  private readonly stubs: Array<Stub & { used: number }> = [];
+
+  stub(match: Stub['match'], result: Stub['result'], times = 1): this {
+    this.stubs.push({ match, result, times, used: 0 });
+    return this;
+  }
+
+  async run(cmd: Command): Promise<CommandResult> {
+    this.calls.push(cmd);
+    const stub = this.stubs.find((s) => s.used < (s.times ?? 1) && matches(s.match, cmd));
+    if (!stub) throw new Error(`FakeRunner: unexpected command: ${formatCommand(cmd)}`);
+    stub.used++;
+    const r = typeof stub.result === 'function' ? stub.result(cmd) : stub.result;
+    return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', exitCode: r.exitCode ?? 0 };
+  }
+
+  /** Throws if a stub with a finite count was not used up. */
+  verify(): void {
+    const unused = this.stubs.filter((s) => s.times !== Infinity && s.used < (s.times ?? 1));
+    if (unused.length > 0) {
+      throw new Error(`FakeRunner: ${unused.length} stub(s) never called: ${unused.map((s) => describe(s.match)).join('; ')}`);
+    }
+  }
+
+  argvs(): string[] {
+    return this.calls.map(formatCommand);
+  }
+}
+
+function matches(match: Stub['match'], cmd: Command): boolean {
+  if (typeof match === 'function') return match(cmd);
+  const argv = [cmd.program, ...cmd.args];
+  return argv.length === match.length && argv.every((a, i) => a === match[i]);
+}
+
+function describe(match: Stub['match']): string {
+  return typeof match === 'function' ? '<predicate>' : match.join(' ');
+}

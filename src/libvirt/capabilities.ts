@@ -1,0 +1,82 @@
+/** Parsers for `virsh version --daemon`, `virsh capabilities` and `virsh nodeinfo`. */
+import { attr, child, children, decodeXml, path, textOf } from './xml-codec.js';
+
+export interface LibvirtVersions {
+  library?: string;
+  api?: string;
+  hypervisor?: string;
+  hypervisorName?: string;
+  daemon?: string;
+}
+
+export function parseVersion(text: string): LibvirtVersions {
+  const out: LibvirtVersions = {};
+  for (const line of text.split('\n')) {
+    const m = /^(Compiled against library|Using library|Using API|Running hypervisor|Running against daemon):\s*(.*)$/.exec(line.trim());
+    if (!m) continue;
+    const value = m[2] ?? '';
+    const version = /(\d+\.\d+(\.\d+)?)\s*$/.exec(value)?.[1];
+    switch (m[1]) {
+      case 'Using library': out.library = version; break;
+      case 'Using API': out.api = value.replace(/\s*\d+\.\d+(\.\d+)?$/, '') || undefined; break;
+      case 'Running hypervisor': out.hypervisor = version; out.hypervisorName = value.replace(/\s*\d+\.\d+(\.\d+)?$/, '') || undefined; break;
+      case 'Running against daemon': out.daemon = version; break;
+    }
+  }
+  return out;
+}
+
+export interface GuestCapability {
+  osType: string;
+  arch: string;
+  emulator?: string;
+  /** Domain types the hypervisor offers for this arch: qemu (TCG), kvm. */
+  domainTypes: string[];
+}
+
+export interface Capabilities {
+  hostArch?: string;
+  hostCpuModel?: string;
+  guests: GuestCapability[];
+}
+
+export async function parseCapabilities(xml: string): Promise<Capabilities> {
+  const root = await decodeXml(xml);
+  const cpu = path(root, 'host', 'cpu');
+  return {
+    hostArch: textOf(child(cpu, 'arch')),
+    hostCpuModel: textOf(child(cpu, 'model')),
+    guests: children(root, 'guest').map((g) => {
+      const arch = child(g, 'arch');
+      return {
+        osType: textOf(child(g, 'os_type')) ?? '',
+        arch: attr(arch, 'name') ?? '',
+        emulator: textOf(child(arch, 'emulator')),
+        domainTypes: children(arch, 'domain').map((d) => attr(d, 'type') ?? '').filter(Boolean),
+      };
+    }),
+  };
+}
+
+/** Domain types offered for the host's own architecture (or any, if unknown). */
+export function offeredDomainTypes(caps: Capabilities): string[] {
+  const guests = caps.guests.filter((g) => g.osType === 'hvm' && (caps.hostArch === undefined || g.arch === caps.hostArch));
+  return [...new Set(guests.flatMap((g) => g.domainTypes))];
+}
+
+export interface NodeInfo {
+  cpuModel?: string;
+  cpus?: number;
+  memoryBytes?: number;
+}
+
+export function parseNodeinfo(text: string): NodeInfo {
+  const get = (key: string) => new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim();
+  const mem = /^(\d+)\s*KiB$/.exec(get('Memory size') ?? '');
+  const cpus = Number(get('CPU\\(s\\)'));
+  return {
+    cpuModel: get('CPU model'),
+    cpus: Number.isFinite(cpus) && cpus > 0 ? cpus : undefined,
+    memoryBytes: mem ? Number(mem[1]) * 1024 : undefined,
+  };
+}

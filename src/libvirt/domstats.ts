@@ -1,0 +1,72 @@
+/**
+ * `virsh domstats --raw`: one call returns state, vCPUs, memory, block and
+ * interface facts for every domain, which keeps list commands at a constant
+ * number of subprocesses however many VMs exist.
+ */
+import { virshRead } from './virsh.js';
+import type { Command } from '../exec/command.js';
+
+export type StatGroup = 'state' | 'cpu-total' | 'balloon' | 'vcpu' | 'interface' | 'block';
+
+export function domstatsCommand(uri: string, groups: StatGroup[], filter: 'all' | 'active' | 'inactive' = 'all'): Command {
+  const args = ['domstats', '--raw', ...groups.map((g) => `--${g}`)];
+  if (filter === 'active') args.push('--list-active');
+  if (filter === 'inactive') args.push('--list-inactive');
+  return virshRead(uri, args);
+}
+
+/** One domain's raw stats: key -> value as virsh printed them. */
+export interface DomainStats {
+  name: string;
+  stats: Record<string, string>;
+}
+
+export function parseDomstats(text: string): DomainStats[] {
+  const out: DomainStats[] = [];
+  let current: DomainStats | undefined;
+  for (const line of text.split('\n')) {
+    const header = /^Domain: '(.*)'\s*$/.exec(line);
+    if (header) {
+      current = { name: header[1] ?? '', stats: {} };
+      out.push(current);
+      continue;
+    }
+    const kv = /^\s+([^=\s]+)=(.*)$/.exec(line);
+    if (kv && current) current.stats[kv[1] ?? ''] = kv[2] ?? '';
+  }
+  return out;
+}
+
+/** libvirt's virDomainState numbers, as `state.state` reports them. */
+export const DOMAIN_STATES: Record<string, string> = {
+  '0': 'nostate',
+  '1': 'running',
+  '2': 'blocked',
+  '3': 'paused',
+  '4': 'shutdown',
+  '5': 'shutoff',
+  '6': 'crashed',
+  '7': 'pmsuspended',
+};
+
+export function stateName(stats: Record<string, string>): string {
+  return DOMAIN_STATES[stats['state.state'] ?? ''] ?? 'unknown';
+}
+
+export function numberStat(stats: Record<string, string>, key: string): number | undefined {
+  const v = stats[key];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Interface names (vnetN) of a running domain, from net.N.name. */
+export function interfaceNames(stats: Record<string, string>): string[] {
+  const count = numberStat(stats, 'net.count') ?? 0;
+  const names: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = stats[`net.${i}.name`];
+    if (n) names.push(n);
+  }
+  return names;
+}

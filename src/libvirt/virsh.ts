@@ -1,0 +1,148 @@
+/**
+ * virsh argv builders, the virsh error classifier and the one-process batch.
+ * Object names always travel as separate argv elements; inside a batch they are
+ * quoted for virsh's own command-line parser.
+ */
+import { mutatingCommand, readCommand, type Command, type CommandResult } from '../exec/command.js';
+import { firstLine, ToolError, type Runner } from '../exec/runner.js';
+import { ConflictError, KvmctlError, NotFoundError, RefusedError } from '../errors.js';
+
+export type ObjectKind = 'vm' | 'network' | 'pool' | 'volume' | 'snapshot' | 'interface';
+
+/** What a virsh call is about, so its errors can name the object. */
+export interface Subject {
+  kind: ObjectKind;
+  name: string;
+}
+
+export function virshRead(uri: string, args: string[], extra: Partial<Command> = {}): Command {
+  return readCommand('virsh', ['-c', uri, ...args], extra);
+}
+
+export function virshWrite(uri: string, args: string[], extra: Partial<Command> = {}): Command {
+  return mutatingCommand('virsh', ['-c', uri, ...args], extra);
+}
+
+/** Runs a virsh command; on failure throws an error classified from virsh's message. */
+export async function runVirsh(runner: Runner, cmd: Command, subject?: Subject, uri?: string): Promise<string> {
+  const result = await runner.run(cmd);
+  if (result.exitCode !== 0) throw classifyVirshError(cmd, result, subject, uri ?? uriOf(cmd));
+  return result.stdout;
+}
+
+function uriOf(cmd: Command): string {
+  const i = cmd.args.indexOf('-c');
+  return i >= 0 ? (cmd.args[i + 1] ?? '') : '';
+}
+
+const KIND_LABEL: Record<ObjectKind, string> = {
+  vm: 'VM',
+  network: 'network',
+  pool: 'storage pool',
+  volume: 'volume',
+  snapshot: 'snapshot',
+  interface: 'interface',
+};
+
+const LIST_HINT: Record<ObjectKind, string> = {
+  vm: 'kvmctl vm list',
+  network: 'kvmctl net list',
+  pool: 'kvmctl pool list',
+  volume: 'kvmctl volume list',
+  snapshot: 'kvmctl vm snapshot list VM',
+  interface: 'kvmctl bridge list',
+};
+
+/** libvirt's messages for "no such object", by kind. */
+const NOT_FOUND: Array<[RegExp, ObjectKind]> = [
+  [/Domain not found|no domain with matching/i, 'vm'],
+  [/Network not found|no network with matching/i, 'network'],
+  [/Storage pool not found|no storage pool with matching/i, 'pool'],
+  [/Storage volume not found|no storage vol(ume)? with matching/i, 'volume'],
+  [/Domain snapshot not found|no domain snapshot with matching/i, 'snapshot'],
+];
+
+export function isUnreachable(stderr: string): boolean {
+  return /failed to connect to the hypervisor|Failed to connect socket|Cannot recv data|End of file while reading data|no connection driver available/i.test(stderr);
+}
+
+/** Turns a failed virsh call into an error that names the object and the next step. */
+export function classifyVirshError(cmd: Command, result: CommandResult, subject: Subject | undefined, uri: string): KvmctlError {
+  const stderr = result.stderr;
+  const detail = libvirtMessage(stderr);
+  if (isUnreachable(stderr)) return unreachableError(uri, detail);
+  for (const [pattern, kind] of NOT_FOUND) {
+    if (pattern.test(stderr)) {
+      const name = subject && subject.kind === kind ? subject.name : undefined;
+      return new NotFoundError(
+        `${KIND_LABEL[kind]} ${name !== undefined ? JSON.stringify(name) + ' ' : ''}not found (${detail})`,
+        `list what exists with: ${LIST_HINT[kind]}`,
+      );
+    }
+  }
+  const what = subject ? `${KIND_LABEL[subject.kind]} ${JSON.stringify(subject.name)}` : 'libvirt';
+  if (/already exists|already in use|is already defined/i.test(stderr)) {
+    return new ConflictError(`${what}: ${detail}`, 'choose another name, or delete the existing object first');
+  }
+  if (/Requested operation is not valid|Operation not supported|is not running|is already running|in use by/i.test(stderr)) {
+    return new RefusedError(`${what}: ${detail}`, `check its state with: ${subject ? LIST_HINT[subject.kind] : 'kvmctl host'}`);
+  }
+  const verb = cmd.args[0] === '-c' ? cmd.args[2] : cmd.args[0];
+  return new ToolError(cmd, result, `${what}: virsh ${verb ?? ''} failed: ${detail}`, 'run with -v to see the exact virsh command');
+}
+
+export function unreachableError(uri: string, detail: string): RefusedError {
+  return new RefusedError(
+    `cannot reach libvirt at ${uri} (${detail})`,
+    'start the daemon (systemctl start libvirtd, or virtqemud.socket on modular setups), check the URI given with -c/KVMCTL_URI, and that you may use its socket (root or the libvirt group)',
+  );
+}
+
+/** The most specific line of virsh's stderr, without the "error: " prefixes. */
+export function libvirtMessage(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.replace(/^error:\s*/, '').trim())
+    .filter((l) => l !== '');
+  // virsh prints a generic line ("failed to get domain 'x'") before the specific one.
+  return lines[lines.length - 1] ?? (firstLine(stderr) || 'unknown error');
+}
+
+// ---- one-process batches ---------------------------------------------------
+
+const BATCH_SEPARATOR = 'KVMCTL-BATCH-SEPARATOR-d41d8cd9';
+
+/** Quotes one word for virsh's command-string parser (POSIX-shell-like single quoting). */
+export function quoteForVirsh(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Runs several virsh commands in one process (constant subprocess count for
+ * lists). virsh parses a single argument as a command line, so every word is
+ * quoted; `echo` lines separate the outputs.
+ */
+export function virshBatch(uri: string, commands: string[][]): Command {
+  const line = commands.map((argv) => argv.map(quoteForVirsh).join(' ')).join(` ; echo ${BATCH_SEPARATOR} ; `);
+  return readCommand('virsh', ['-c', uri, line]);
+}
+
+/**
+ * The stdout of each batched command, in order. virsh runs every command even
+ * after one fails and exits with the status of the last one, so callers treat
+ * an empty section plus stderr as that command's failure.
+ */
+export function splitBatch(stdout: string, count: number): string[] {
+  const parts = stdout.split(`${BATCH_SEPARATOR}\n`);
+  while (parts.length < count) parts.push('');
+  return parts.slice(0, count);
+}
+
+/** Runs a batch; throws only when the daemon is unreachable or nothing ran. */
+export async function runVirshBatch(runner: Runner, uri: string, commands: string[][]): Promise<{ outputs: string[]; stderr: string }> {
+  if (commands.length === 0) return { outputs: [], stderr: '' };
+  const cmd = virshBatch(uri, commands);
+  const result = await runner.run(cmd);
+  if (isUnreachable(result.stderr)) throw unreachableError(uri, libvirtMessage(result.stderr));
+  return { outputs: splitBatch(result.stdout, commands.length), stderr: result.stderr };
+}

@@ -1,0 +1,133 @@
+/**
+ * iptables-save parsing and rule ownership. kvmctl tags its own rules with a
+ * comment so that teardown removes exactly what it added.
+ */
+import { readCommand, type Command } from '../exec/command.js';
+
+export function iptablesSaveCommand(): Command {
+  return readCommand('iptables-save', []);
+}
+
+export interface Chain {
+  name: string;
+  /** ACCEPT/DROP for built-in chains, undefined ('-') for user chains. */
+  policy?: string;
+}
+
+export interface Rule {
+  table: string;
+  chain: string;
+  /** The rule as iptables-save prints it, without the leading "-A CHAIN". */
+  spec: string;
+  target?: string;
+  source?: string;
+  destination?: string;
+  inIface?: string;
+  outIface?: string;
+  protocol?: string;
+  comment?: string;
+  toDestination?: string;
+  toSource?: string;
+  dport?: string;
+}
+
+export interface IptablesState {
+  chains: Record<string, Chain[]>;
+  rules: Rule[];
+}
+
+export function parseIptablesSave(text: string): IptablesState {
+  const state: IptablesState = { chains: {}, rules: [] };
+  let table = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) {
+      table = line.slice(1).trim();
+      state.chains[table] = [];
+    } else if (line.startsWith(':')) {
+      const [name, policy] = line.slice(1).split(/\s+/);
+      if (name) state.chains[table]?.push({ name, policy: policy && policy !== '-' ? policy : undefined });
+    } else if (line.startsWith('-A ')) {
+      const words = splitRule(line);
+      const chain = words[1] ?? '';
+      const rule: Rule = { table, chain, spec: line.slice(3 + chain.length).trim() };
+      for (let i = 2; i < words.length; i++) {
+        const w = words[i];
+        const next = words[i + 1];
+        switch (w) {
+          case '-j': rule.target = next; break;
+          case '-s': rule.source = next; break;
+          case '-d': rule.destination = next; break;
+          case '-i': rule.inIface = next; break;
+          case '-o': rule.outIface = next; break;
+          case '-p': rule.protocol = next; break;
+          case '--comment': rule.comment = next; break;
+          case '--to-destination': rule.toDestination = next; break;
+          case '--to-source': rule.toSource = next; break;
+          case '--dport': rule.dport = next; break;
+        }
+      }
+      state.rules.push(rule);
+    }
+  }
+  return state;
+}
+
+/** Splits an iptables-save line into words, honouring the double quotes around comments. */
+export function splitRule(line: string): string[] {
+  const words: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(line)) !== null) words.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? ''));
+  return words;
+}
+
+export type RuleOwner = 'kvmctl' | 'libvirt' | 'docker' | 'other';
+
+export const KVMCTL_TAG_PREFIX = 'kvmctl:';
+
+export function ruleOwner(rule: Rule): RuleOwner {
+  if (rule.comment?.startsWith(KVMCTL_TAG_PREFIX)) return 'kvmctl';
+  if (/^LIBVIRT_/.test(rule.chain) || /^LIBVIRT_/.test(rule.target ?? '')) return 'libvirt';
+  if (/^DOCKER/.test(rule.chain) || /^DOCKER/.test(rule.target ?? '')) return 'docker';
+  return 'other';
+}
+
+const NAT_TARGETS = new Set(['MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT']);
+
+export interface NatRule {
+  chain: string;
+  target: string;
+  source?: string;
+  destination?: string;
+  outIface?: string;
+  inIface?: string;
+  protocol?: string;
+  dport?: string;
+  to?: string;
+  owner: RuleOwner;
+  comment?: string;
+  spec: string;
+}
+
+export function natRules(state: IptablesState): NatRule[] {
+  return state.rules
+    .filter((r) => r.table === 'nat' && r.target !== undefined && NAT_TARGETS.has(r.target))
+    .map((r) => ({
+      chain: r.chain,
+      target: r.target as string,
+      source: r.source,
+      destination: r.destination,
+      outIface: r.outIface,
+      inIface: r.inIface,
+      protocol: r.protocol,
+      dport: r.dport,
+      to: r.toDestination ?? r.toSource,
+      owner: ruleOwner(r),
+      comment: r.comment,
+      spec: r.spec,
+    }));
+}
+
+export function chainPolicy(state: IptablesState, table: string, chain: string): string | undefined {
+  return state.chains[table]?.find((c) => c.name === chain)?.policy;
+}

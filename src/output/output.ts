@@ -1,0 +1,88 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { IO } from './io.js';
+import { renderKeyValues, renderTable, type Column } from './table.js';
+
+export type OutputFormat = 'table' | 'json';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json'];
+
+export interface OutputOptions {
+  format: OutputFormat;
+  quiet: boolean;
+  color: boolean;
+}
+
+export interface Section<T = unknown> {
+  title: string;
+  columns: Column<T>[];
+  rows: T[];
+  /** Shown instead of an empty table. */
+  empty?: string;
+}
+
+/** Colour and spinner policy plus rendering of results; commands never print tables themselves. */
+export class Output {
+  readonly chalk: ChalkInstance | null;
+
+  constructor(
+    readonly io: IO,
+    readonly options: OutputOptions,
+  ) {
+    const colorOn = options.color && io.stdoutIsTTY && io.env.NO_COLOR === undefined && options.format === 'table';
+    this.chalk = colorOn ? new Chalk({ level: 1 }) : null;
+  }
+
+  get json(): boolean {
+    return this.options.format === 'json';
+  }
+
+  /** A list: a table of rows, or the raw objects as JSON. */
+  list<T>(columns: Column<T>[], rows: T[], json: unknown = rows): void {
+    if (this.json) return this.printJson(json);
+    if (rows.length === 0) return;
+    this.io.stdout(renderTable(columns, rows, this.chalk));
+  }
+
+  /** Names only, one per line (for --name-only); JSON prints the array. */
+  names(names: string[]): void {
+    if (this.json) return this.printJson(names);
+    if (names.length > 0) this.io.stdout(names.join('\n') + '\n');
+  }
+
+  /** One object: key/value lines and optional sub-tables; JSON prints the object. */
+  details(pairs: Array<[string, string | number | boolean | undefined | null]>, sections: Section<any>[], json: unknown): void {
+    if (this.json) return this.printJson(json);
+    this.io.stdout(renderKeyValues(pairs, this.chalk));
+    this.sections(sections);
+  }
+
+  sections(sections: Section<any>[]): void {
+    for (const s of sections) {
+      this.io.stdout('\n' + (this.chalk ? this.chalk.bold.underline(s.title) : `${s.title}:`) + '\n');
+      if (s.rows.length === 0) this.io.stdout(`  ${s.empty ?? '(none)'}\n`);
+      else this.io.stdout(renderTable(s.columns, s.rows, this.chalk));
+    }
+  }
+
+  printJson(value: unknown): void {
+    this.io.stdout(JSON.stringify(value, null, 2) + '\n');
+  }
+
+  /** Raw text (XML, logs) printed as is. */
+  raw(text: string): void {
+    this.io.stdout(text.endsWith('\n') || text === '' ? text : text + '\n');
+  }
+
+  /** A one-line result for humans ("vm web1 started"); JSON mode prints the result object instead. */
+  done(message: string, json: unknown): void {
+    if (this.json) return this.printJson(json);
+    if (!this.options.quiet) this.io.stdout(message + '\n');
+  }
+
+  info(message: string): void {
+    if (!this.options.quiet) this.io.stderr(message + '\n');
+  }
+
+  warn(message: string): void {
+    this.io.stderr((this.chalk ? this.chalk.yellow('warning:') : 'warning:') + ' ' + message + '\n');
+  }
+}

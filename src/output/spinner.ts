@@ -1,0 +1,17 @@
+import ora from 'ora';
+import type { Context } from '../context.js';
+
+/** Runs fn under an ora spinner, only on a TTY stderr and never with -o json or -q. */
+export async function withSpinner<T>(ctx: Context, text: string, fn: () => Promise<T>): Promise<T> {
+  const show = ctx.io.stderrIsTTY && !ctx.out.json && !ctx.out.options.quiet && !ctx.verbose;
+  if (!show) return fn();
+  const spinner = ora({ text, stream: process.stderr }).start();
+  try {
+    const result = await fn();
+    spinner.stop();
+    return result;
+  } catch (err) {
+    spinner.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,51 @@
+/** Human sizes: parsing user input strictly, and formatting bytes for tables. */
+import { UsageError } from '../errors.js';
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
+  t: 1024 ** 4,
+  p: 1024 ** 5,
+};
+
+/** Largest size accepted: 1 EiB is far beyond any disk and well within exact doubles' integer range for our units. */
+export const MAX_SIZE_BYTES = 2 ** 60;
+
+/**
+ * Parses "512M", "20G", "1.5T", "20GiB", "20GB" (binary units, as qemu-img and
+ * libvirt use them) or plain bytes. Anything else, zero, and overflow are usage errors.
+ */
+export function parseSize(text: string, what = 'size'): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?\s*$/i.exec(text);
+  if (!m) {
+    throw new UsageError(`invalid ${what} ${JSON.stringify(text)}`, 'use a number with an optional unit: 512M, 20G, 1.5T, 20GiB or bytes');
+  }
+  const unit = (m[2] ?? '').toLowerCase();
+  if (unit === '' && m[3] !== undefined && m[3].toLowerCase() !== 'b') {
+    throw new UsageError(`invalid ${what} ${JSON.stringify(text)}`, 'use a number with an optional unit: 512M, 20G, 1.5T, 20GiB or bytes');
+  }
+  const bytes = Math.round(Number(m[1]) * (UNITS[unit] ?? 1));
+  if (!Number.isFinite(bytes) || bytes <= 0) {
+    throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: must be greater than zero`, 'give a positive size such as 20G');
+  }
+  if (bytes > MAX_SIZE_BYTES) {
+    throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: larger than 1 EiB`, 'give a realistic size such as 20G');
+  }
+  return bytes;
+}
+
+/** 21474836480 -> "20.0 GiB" */
+export function formatBytes(bytes: number | undefined): string | undefined {
+  if (bytes === undefined || !Number.isFinite(bytes)) return undefined;
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = bytes;
+  let i = 0;
+  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+}
