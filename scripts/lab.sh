@@ -131,15 +131,15 @@ lab_pid() { # pidfile comm-regex -> prints pid or fails
 }
 
 stop_pid() { # pid what
-  local pid=$1 what=$2 i
+  local pid=$1 what=$2 _
   kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 1 50); do
+  for _ in $(seq 1 50); do
     [ -d "/proc/$pid" ] || { log "stopped $what ($pid)"; return 0; }
     sleep 0.2
   done
   log "$what ($pid) ignored SIGTERM; sending SIGKILL"
   kill -KILL "$pid" 2>/dev/null || true
-  for i in $(seq 1 25); do
+  for _ in $(seq 1 25); do
     [ -d "/proc/$pid" ] || return 0
     sleep 0.2
   done
@@ -174,10 +174,18 @@ answers() { timeout 5 virsh -c "$URI" version >/dev/null 2>&1; }
 
 # ---------------------------------------------------------------- up
 
-ensure_netns() {
-  if [ -e "/run/netns/$NETNS" ] && ! ip netns exec "$NETNS" true 2>/dev/null; then
-    log "netns $NETNS is stale; recreating"
-    ip netns delete "$NETNS" 2>/dev/null || rm -f "/run/netns/$NETNS"
+# fresh=1: nothing of the lab runs, so whatever an earlier run left in the
+# namespace (virbr0, vnetN, iptables rules) is stale and would make
+# `net-start default` fail with "Network is already in use by interface virbr0".
+ensure_netns() { # fresh
+  local fresh=$1 left
+  if [ -e "/run/netns/$NETNS" ]; then
+    if [ "$fresh" = 1 ] || ! ip netns exec "$NETNS" true 2>/dev/null; then
+      left=$(ip netns pids "$NETNS" 2>/dev/null | tr '\n' ' ' || true)
+      [ -z "$left" ] || log "warning: processes not started by the lab remain in $NETNS: $left"
+      log "recreating stale netns $NETNS"
+      ip netns delete "$NETNS" 2>/dev/null || rm -f "/run/netns/$NETNS"
+    fi
   fi
   [ -e "/run/netns/$NETNS" ] || ip netns add "$NETNS"
   ip netns exec "$NETNS" ip link set lo up
@@ -189,7 +197,7 @@ ensure_folder() {
   if [ ! -f "$L/etc/libvirtd.conf" ]; then
     # A copy of the host's /etc/libvirt, made under a temporary name so that an
     # interrupted copy is redone.
-    rm -rf "$L/etc" "$L/etc.tmp"
+    rm -rf "${L:?}/etc" "${L:?}/etc.tmp"
     cp -a /etc/libvirt "$L/etc.tmp"
     # Logs go to the lab's log folder (there is no journald to catch stderr).
     printf '\n# kvmctl lab\nlog_outputs="3:file:/var/log/libvirt/libvirtd.log"\n' >>"$L/etc.tmp/libvirtd.conf"
@@ -200,13 +208,7 @@ ensure_folder() {
 }
 
 start_daemons() {
-  local t
-  if ! any_lab_process; then
-    # Nothing of the lab runs: whatever is in run/ is from an earlier, dead daemon.
-    rm -rf "$L/run" "$L/libvirtd.pid" "$L/virtlogd.pid"
-    mkdir -p "$L/run"
-  fi
-  local script='set -e'
+  local t script='set -e'
   for t in "${BIND_TARGETS[@]}"; do
     script+=" && mount --bind '$L/${t%%:*}' '${t#*:}'"
   done
@@ -219,8 +221,8 @@ start_daemons() {
 }
 
 wait_answer() {
-  local i
-  for i in $(seq 1 60); do
+  local _
+  for _ in $(seq 1 60); do
     answers && return 0
     sleep 0.5
   done
@@ -242,17 +244,23 @@ cmd_up() {
   cmd_install
   cmd_guest
   ensure_folder
-  ensure_netns
-  if libvirtd_pid >/dev/null && answers; then
-    log "lab $NAME already up"
+  if libvirtd_pid >/dev/null; then
+    ensure_netns 0
+    if answers; then log "lab $NAME already up"; else log "libvirtd of lab $NAME runs; waiting for it"; fi
+  elif any_lab_process; then
+    # libvirtd died but guests or dnsmasq live on: keep their netns and run/ so
+    # that the new libvirtd reconnects to them.
+    log "libvirtd of lab $NAME is gone but some of its processes live; restarting it"
+    ensure_netns 0
+    start_daemons
   else
-    if libvirtd_pid >/dev/null; then
-      log "libvirtd of lab $NAME runs but does not answer yet; waiting"
-    else
-      start_daemons
-    fi
-    wait_answer
+    # Nothing of the lab runs: netns contents and run/ are leftovers of a dead run.
+    ensure_netns 1
+    rm -rf "${L:?}/run" "$L/libvirtd.pid" "$L/virtlogd.pid"
+    mkdir -p "$L/run"
+    start_daemons
   fi
+  wait_answer
   ensure_default_net
   echo "$URI"
 }
@@ -269,7 +277,7 @@ cmd_down() {
   if libvirtd_pid >/dev/null && answers; then
     while read -r dom; do
       [ -n "$dom" ] || continue
-      virsh_lab destroy "$dom" >/dev/null 2>&1 && log "destroyed domain $dom" || true
+      if virsh_lab destroy "$dom" >/dev/null 2>&1; then log "destroyed domain $dom"; fi
     done < <(virsh_lab list --name 2>/dev/null || true)
   fi
   for pid in $(qemu_pids); do stop_pid "$pid" "qemu"; done

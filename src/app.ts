@@ -3,6 +3,7 @@ import type { Context, Deps } from './context.js';
 import { UsageError } from './errors.js';
 import { DryRunRunner, VerboseRunner } from './exec/dry-run.js';
 import type { Runner } from './exec/runner.js';
+import { FaultRunner, parseFaultSpec } from './exec/fault.js';
 import { Output, OUTPUT_FORMATS, type OutputFormat } from './output/output.js';
 
 export const DEFAULT_URI = 'qemu:///system';
@@ -59,9 +60,11 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
   const out = new Output(deps.io, { format: opts.output as OutputFormat, quiet: Boolean(opts.quiet), color: opts.color !== false });
   const stderr = (t: string) => deps.io.stderr(t);
   let runner: Runner = deps.runner;
+  const fault = parseFaultSpec(deps.io.env.KVMCTL_FAULT);
+  if (fault) runner = new FaultRunner(runner, fault, deps.signal);
   if (opts.dryRun) runner = new DryRunRunner(runner, stderr);
   if (opts.verbose) runner = new VerboseRunner(runner, stderr);
-  return { uri, runner, out, io: deps.io, fs: deps.fs, dryRun: Boolean(opts.dryRun), verbose: Boolean(opts.verbose) };
+  return { uri, runner, out, io: deps.io, fs: deps.fs, dryRun: Boolean(opts.dryRun), verbose: Boolean(opts.verbose), signal: deps.signal };
 }
 
 export function addGlobalOptions(program: Command): Command {

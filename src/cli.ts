@@ -5,7 +5,18 @@ import { realFs } from './local-fs.js';
 
 declare const KVMCTL_VERSION: string;
 
-/** Entry point used by bin/kvmctl: the real process parts. */
+/**
+ * Entry point used by bin/kvmctl: the real process parts. The first SIGINT or
+ * SIGTERM aborts the context's signal so a multi-step operation can roll back;
+ * a second one exits at once.
+ */
 export function run(argv: string[]): Promise<number> {
-  return main(argv, { io: processIO(), runner: new RealRunner(), fs: realFs, version: KVMCTL_VERSION });
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return main(argv, { io: processIO(), runner: new RealRunner(controller.signal), fs: realFs, version: KVMCTL_VERSION, signal: controller.signal });
 }

@@ -13,6 +13,8 @@ export interface Context {
   fs: LocalFs;
   dryRun: boolean;
   verbose: boolean;
+  /** Aborted on SIGINT/SIGTERM; multi-step operations roll back when it fires. */
+  signal: AbortSignal;
 }
 
 /** What main() is given: the real process parts, or fakes in tests. */
@@ -22,4 +24,6 @@ export interface Deps {
   fs: LocalFs;
   /** Package version shown by --version. */
   version: string;
+  /** Aborted on SIGINT/SIGTERM (never, in tests that do not abort it). */
+  signal: AbortSignal;
 }

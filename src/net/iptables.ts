@@ -50,9 +50,16 @@ export function parseIptablesSave(text: string): IptablesState {
       const words = splitRule(line);
       const chain = words[1] ?? '';
       const rule: Rule = { table, chain, spec: line.slice(3 + chain.length).trim() };
+      let negate = false;
       for (let i = 2; i < words.length; i++) {
         const w = words[i];
-        const next = words[i + 1];
+        if (w === '!') {
+          negate = true;
+          continue;
+        }
+        // iptables-save writes "! -d NET" for a negated match; keep the "!" on the value.
+        const next = negate && words[i + 1] !== undefined ? `!${words[i + 1]}` : words[i + 1];
+        negate = false;
         switch (w) {
           case '-j': rule.target = next; break;
           case '-s': rule.source = next; break;

@@ -3,13 +3,14 @@
  * number of subprocesses: two virsh batches, one `ip -j`, one `iptables-save`.
  */
 import type { Context } from '../../context.js';
+import type { Command } from '../../exec/command.js';
 import { findOnPath } from '../../local-fs.js';
 import { parseCapabilities, offeredDomainTypes, parseNodeinfo, parseVersion } from '../../libvirt/capabilities.js';
 import { interfaceNames, numberStat, parseDomstats, stateName } from '../../libvirt/domstats.js';
 import { parseNetList, parseNetworkXml, subnetOf, type NetworkDefinition } from '../../libvirt/network-xml.js';
 import { runVirshBatch } from '../../libvirt/virsh.js';
-import { bridgesOf, ipAddrShowCommand, parseIpLinks, type Link } from '../../net/ip.js';
-import { chainPolicy, iptablesSaveCommand, natRules, parseIptablesSave, type IptablesState, type NatRule } from '../../net/iptables.js';
+import { bridgesOf, ipAddrShowCommand, parseIpLinks } from '../../net/ip.js';
+import { chainPolicy, iptablesSaveCommand, natRules, parseIptablesSave, type NatRule } from '../../net/iptables.js';
 import { assessVirtualization, readVirtualizationInputs, type Virtualization } from './virtualization.js';
 
 export interface LibvirtFacts {
@@ -99,14 +100,8 @@ export async function gatherHostFacts(ctx: Context): Promise<HostFacts> {
   const [virt, libvirtPart, ipPart, iptablesPart, ipForward, brNf, tools, meminfo, cpuCount] = await Promise.all([
     readVirtualizationInputs(ctx.fs).then(assessVirtualization),
     gatherLibvirt(ctx),
-    ctx.runner.run(ipAddrShowCommand()).then(
-      (r): { links?: Link[]; error?: string } => (r.exitCode === 0 ? { links: parseIpLinks(r.stdout) } : { error: `ip failed: ${r.stderr.trim()}` }),
-      (e: unknown) => ({ error: errorText(e) }),
-    ),
-    ctx.runner.run(iptablesSaveCommand()).then(
-      (r): { state?: IptablesState; error?: string } => (r.exitCode === 0 ? { state: parseIptablesSave(r.stdout) } : { error: `iptables-save failed: ${r.stderr.trim()}` }),
-      (e: unknown) => ({ error: errorText(e) }),
-    ),
+    readTool(ctx, ipAddrShowCommand(), parseIpLinks),
+    readTool(ctx, iptablesSaveCommand(), parseIptablesSave),
     ctx.fs.read('/proc/sys/net/ipv4/ip_forward'),
     ctx.fs.read('/proc/sys/net/bridge/bridge-nf-call-iptables'),
     Promise.all(TOOLS.map(async (name) => ({ name, path: await findOnPath(ctx.fs, name, ctx.io.env.PATH) }))),
@@ -137,17 +132,17 @@ export async function gatherHostFacts(ctx: Context): Promise<HostFacts> {
       memoryOvercommit: { running: ratio(running.memoryBytes, hostMemoryBytes), defined: ratio(defined.memoryBytes, hostMemoryBytes) },
     },
     bridges:
-      ipPart.links
-        ? bridgesOf(ipPart.links).map((b) => ({ ...b, ports: b.ports.map((p) => ({ name: p, vm: vmByInterface.get(p) })) }))
+      ipPart.value
+        ? bridgesOf(ipPart.value).map((b) => ({ ...b, ports: b.ports.map((p) => ({ name: p, vm: vmByInterface.get(p) })) }))
         : [],
     bridgesError: ipPart.error,
     nat:
-      iptablesPart.state
+      iptablesPart.value
         ? {
             ipForward: flag(ipForward),
-            forwardPolicy: chainPolicy(iptablesPart.state, 'filter', 'FORWARD'),
+            forwardPolicy: chainPolicy(iptablesPart.value, 'filter', 'FORWARD'),
             bridgeNfCallIptables: flag(brNf),
-            rules: natRules(iptablesPart.state),
+            rules: natRules(iptablesPart.value),
           }
         : { ipForward: flag(ipForward), bridgeNfCallIptables: flag(brNf), rules: [], error: iptablesPart.error },
     networks,
@@ -158,6 +153,16 @@ export async function gatherHostFacts(ctx: Context): Promise<HostFacts> {
 
 function flag(text: string | undefined): boolean | undefined {
   return text === undefined ? undefined : text.trim() === '1';
+}
+
+/** Runs one read-only tool; a failure becomes a note in the report instead of an error. */
+async function readTool<T>(ctx: Context, cmd: Command, parse: (stdout: string) => T): Promise<{ value?: T; error?: string }> {
+  try {
+    const r = await ctx.runner.run(cmd);
+    return r.exitCode === 0 ? { value: parse(r.stdout) } : { error: `${cmd.program} failed: ${r.stderr.trim()}` };
+  } catch (e) {
+    return { error: errorText(e) };
+  }
 }
 
 function errorText(e: unknown): string {

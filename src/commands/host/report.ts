@@ -86,6 +86,7 @@ export const bridgeColumns = [
 export const natColumns = [
   { header: 'CHAIN', value: (r: NatRule) => r.chain },
   { header: 'TARGET', value: (r: NatRule) => r.target },
+  { header: 'PROTO', value: (r: NatRule) => r.protocol },
   { header: 'SOURCE', value: (r: NatRule) => r.source },
   { header: 'DESTINATION', value: (r: NatRule) => (r.destination ? `${r.destination}${r.dport ? `:${r.dport}` : ''}` : r.dport ? `:${r.dport}` : undefined) },
   { header: 'OUT', value: (r: NatRule) => r.outIface },

@@ -1,0 +1,89 @@
+/**
+ * The e2e tests' view of the lab: its URI and namespace, the built CLI run as a
+ * subprocess inside the lab's network namespace, and virsh for independent checks.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+
+export const LAB_NAME = process.env.KVMCTL_LAB ?? 'kvmlab';
+export const LAB_SCRIPT = resolve('scripts/lab.sh');
+export const KVMCTL = resolve('bin/kvmctl');
+
+const cache = new Map<string, string>();
+
+function labValue(what: string, ...args: string[]): string {
+  const key = [what, ...args].join(' ');
+  let v = cache.get(key);
+  if (v === undefined) {
+    v = execFileSync('bash', [LAB_SCRIPT, what, ...args], { encoding: 'utf8' }).trim();
+    cache.set(key, v);
+  }
+  return v;
+}
+
+export const lab = {
+  get uri(): string {
+    return labValue('uri', LAB_NAME);
+  },
+  get netns(): string {
+    return labValue('netns', LAB_NAME);
+  },
+  /** vmlinuz, initrd.img and the bootable disk.qcow2 of the lab's tiny guest. */
+  get guestDir(): string {
+    return labValue('guest-path');
+  },
+  /** The lab's own folder; its pools/ subfolder is the same path for libvirtd and for the tests. */
+  get dir(): string {
+    return resolve(labValue('uri', LAB_NAME).replace(/^.*socket=/, ''), '../..');
+  },
+};
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Network namespace to run in (default: the lab's). */
+  netns?: string | null;
+  /** Libvirt URI (default: the lab's); null for none. */
+  uri?: string | null;
+  env?: Record<string, string>;
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** Runs the built CLI like a user would: a separate process, inside the lab's netns. */
+export function kvmctl(args: string[], opts: RunOptions = {}): RunResult {
+  const netns = opts.netns === undefined ? lab.netns : opts.netns;
+  const uri = opts.uri === undefined ? lab.uri : opts.uri;
+  const argv = [...(uri ? ['-c', uri] : []), ...args];
+  const [cmd, cmdArgs] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, KVMCTL, ...argv]] : [process.execPath, [KVMCTL, ...argv]];
+  const r = spawnSync(cmd, cmdArgs as string[], {
+    encoding: 'utf8',
+    input: opts.input,
+    timeout: opts.timeoutMs ?? 170_000,
+    env: { ...process.env, NO_COLOR: '1', KVMCTL_URI: '', ...opts.env },
+  });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** kvmctl ... -o json, parsed; fails the test with stderr when it does not exit 0. */
+export function kvmctlJson<T = any>(args: string[], opts: RunOptions = {}): T {
+  const r = kvmctl([...args, '-o', 'json'], opts);
+  if (r.code !== 0) throw new Error(`kvmctl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** virsh against the lab, for checks that do not go through kvmctl. */
+export function virsh(...args: string[]): RunResult {
+  const r = spawnSync('virsh', ['-c', lab.uri, ...args], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** Runs a command inside a network namespace. */
+export function inNetns(netns: string, cmd: string, ...args: string[]): RunResult {
+  const r = spawnSync('ip', ['netns', 'exec', netns, cmd, ...args], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
