@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // One lab, two cores and emulated guests: test files run one at a time.
+    fileParallelism: false,
     projects: [
       {
         test: {
@@ -16,8 +18,6 @@ export default defineConfig({
           globalSetup: ['test/e2e/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 600_000,
-          // One lab, two cores and emulated guests: files run one at a time.
-          fileParallelism: false,
         },
       },
     ],
