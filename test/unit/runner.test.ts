@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { FakeRunner } from '../../src/exec/fake.js';
+import { DryRunRunner, VerboseRunner } from '../../src/exec/dry-run.js';
+import { FaultRunner, parseFaultSpec } from '../../src/exec/fault.js';
+import { formatCommand, mutatingCommand, readCommand } from '../../src/exec/command.js';
+import { Transaction } from '../../src/exec/transaction.js';
+import { ExitCode, InterruptedError, PartialError, RolledBackError, UsageError } from '../../src/errors.js';
+
+describe('FakeRunner', () => {
+  it('answers stubbed commands and fails on anything else', async () => {
+    const fake = new FakeRunner().stub(['virsh', 'list'], { stdout: 'x\n' });
+    expect((await fake.run(readCommand('virsh', ['list']))).stdout).toBe('x\n');
+    await expect(fake.run(mutatingCommand('virsh', ['undefine', 'web1']))).rejects.toThrow(/unexpected command: virsh undefine web1/);
+  });
+
+  it('verify() fails on stubs that were never used', () => {
+    const fake = new FakeRunner().stub(['virsh', 'start', 'a'], {});
+    expect(() => fake.verify()).toThrow(/never called: virsh start a/);
+  });
+});
+
+describe('DryRunRunner', () => {
+  it('runs reads, prints and skips writes with their input', async () => {
+    const fake = new FakeRunner().stub(['virsh', 'list'], { stdout: 'a\n' });
+    let err = '';
+    const dry = new DryRunRunner(fake, (t) => (err += t));
+    expect((await dry.run(readCommand('virsh', ['list']))).stdout).toBe('a\n');
+    const r = await dry.run(mutatingCommand('virsh', ['define', '/dev/stdin'], { input: '<domain/>' }));
+    expect(r.exitCode).toBe(0);
+    expect(err).toBe('[dry-run] would run: virsh define /dev/stdin\n[dry-run] with input:\n<domain/>\n');
+    fake.verify();
+    expect(fake.calls).toHaveLength(1);
+  });
+});
+
+describe('VerboseRunner', () => {
+  it('prints each command before running it', async () => {
+    let err = '';
+    const fake = new FakeRunner().stub(['virsh', '-c', 'qemu:///system', 'dominfo', '--domain', 'a b'], { exitCode: 1, stderr: 'error: nope\n' });
+    await new VerboseRunner(fake, (t) => (err += t)).run(readCommand('virsh', ['-c', 'qemu:///system', 'dominfo', '--domain', 'a b']));
+    expect(err).toBe("+ virsh -c qemu:///system dominfo --domain 'a b'\n  exit 1: error: nope\n");
+  });
+});
+
+describe('formatCommand', () => {
+  it('quotes for display only', () => {
+    expect(formatCommand({ program: 'virsh', args: ['undefine', "a';rm -rf /"] })).toBe(`virsh undefine 'a'\\'';rm -rf /'`);
+  });
+});
+
+describe('FaultRunner', () => {
+  it('fails exactly the K-th state-changing command', async () => {
+    const fake = new FakeRunner().stub(() => true, {}, Infinity);
+    const faulty = new FaultRunner(fake, { mode: 'fail', at: 2 });
+    expect((await faulty.run(readCommand('virsh', ['list']))).exitCode).toBe(0);
+    expect((await faulty.run(mutatingCommand('virsh', ['a']))).exitCode).toBe(0);
+    const second = await faulty.run(mutatingCommand('virsh', ['b']));
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr).toMatch(/injected fault .* virsh b/);
+    expect((await faulty.run(mutatingCommand('virsh', ['c']))).exitCode).toBe(0);
+    expect(fake.argvs()).toEqual(['virsh list', 'virsh a', 'virsh c']);
+  });
+
+  it('hang:K waits until the signal fires', async () => {
+    const controller = new AbortController();
+    const faulty = new FaultRunner(new FakeRunner(), { mode: 'hang', at: 1 }, controller.signal);
+    const pending = faulty.run(mutatingCommand('virsh', ['start', 'x']));
+    setTimeout(() => controller.abort(), 10);
+    expect((await pending).exitCode).toBe(130);
+  });
+
+  it('parses the spec strictly', () => {
+    expect(parseFaultSpec('fail:3')).toEqual({ mode: 'fail', at: 3 });
+    expect(parseFaultSpec(undefined)).toBeUndefined();
+    expect(() => parseFaultSpec('fail:0')).toThrow(UsageError);
+    expect(() => parseFaultSpec('boom')).toThrow(UsageError);
+  });
+});
+
+describe('Transaction', () => {
+  it('returns the result and undoes nothing on success', async () => {
+    const undone: string[] = [];
+    const tx = new Transaction('vm create web1');
+    const r = await tx.run(async (t) => {
+      t.onRollback({ what: 'volume a', manual: 'x', run: async () => void undone.push('a') });
+      return 42;
+    });
+    expect(r).toBe(42);
+    expect(undone).toEqual([]);
+  });
+
+  it('undoes in reverse order and reports exit 7', async () => {
+    const undone: string[] = [];
+    const tx = new Transaction('vm create web1');
+    const err = await tx
+      .run(async (t) => {
+        t.onRollback({ what: 'volume a', manual: 'x', run: async () => void undone.push('a') });
+        t.onRollback({ what: 'domain web1', manual: 'y', run: async () => void undone.push('web1') });
+        throw new Error('virsh start failed');
+      })
+      .catch((e: unknown) => e);
+    expect(undone).toEqual(['web1', 'a']);
+    expect(err).toBeInstanceOf(RolledBackError);
+    expect((err as RolledBackError).exitCode).toBe(ExitCode.RolledBack);
+    expect((err as Error).message).toBe('vm create web1 failed: virsh start failed; everything it had done was undone');
+  });
+
+  it('names what it could not undo (exit 8)', async () => {
+    const err = await new Transaction('volume import')
+      .run(async (t) => {
+        t.onRollback({ what: 'file /p/.tmp', manual: "rm -- '/p/.tmp'", run: async () => Promise.reject(new Error('EBUSY')) });
+        throw new Error('convert failed');
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PartialError);
+    expect((err as PartialError).exitCode).toBe(ExitCode.Partial);
+    expect((err as PartialError).leftovers).toEqual(["file /p/.tmp (remove with: rm -- '/p/.tmp')"]);
+  });
+
+  it('rethrows untouched when nothing had been done yet', async () => {
+    const original = new UsageError('bad');
+    await expect(new Transaction('x').run(async () => Promise.reject(original))).rejects.toBe(original);
+  });
+
+  it('rolls back when interrupted between steps (exit 130)', async () => {
+    const controller = new AbortController();
+    const undone: string[] = [];
+    const err = await new Transaction('vm clone', { signal: controller.signal })
+      .run(async (t) => {
+        t.onRollback({ what: 'volume c', manual: 'x', run: async () => void undone.push('c') });
+        controller.abort();
+        t.checkpoint();
+      })
+      .catch((e: unknown) => e);
+    expect(undone).toEqual(['c']);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect((err as InterruptedError).exitCode).toBe(130);
+  });
+});
