@@ -4,6 +4,10 @@ import { UsageError } from './errors.js';
 import { DryRunRunner, VerboseRunner } from './exec/dry-run.js';
 import type { Runner } from './exec/runner.js';
 import { FaultRunner, parseFaultSpec } from './exec/fault.js';
+import { abandonedEntries, Journal } from './exec/journal.js';
+import { withLock } from './exec/lock.js';
+import { stateDir } from './exec/state-dir.js';
+import { Transaction } from './exec/transaction.js';
 import { Output, OUTPUT_FORMATS, type OutputFormat } from './output/output.js';
 
 export const DEFAULT_URI = 'qemu:///system';
@@ -31,6 +35,10 @@ export function createApp(deps: Deps): App {
       return async (...args: unknown[]) => {
         const command = args[args.length - 1] as Command;
         const ctx = buildContext(command.optsWithGlobals() as GlobalOptions, deps);
+        const unfinished = await abandonedEntries(ctx.stateDir);
+        if (unfinished.length > 0) {
+          ctx.out.warn(`${unfinished.length} earlier kvmctl operation(s) were killed midway and may have left objects behind: run kvmctl host doctor`);
+        }
         await fn(ctx, ...(args.slice(0, -1) as never));
       };
     },
@@ -64,7 +72,22 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
   if (fault) runner = new FaultRunner(runner, fault, deps.signal);
   if (opts.dryRun) runner = new DryRunRunner(runner, stderr);
   if (opts.verbose) runner = new VerboseRunner(runner, stderr);
-  return { uri, runner, out, io: deps.io, fs: deps.fs, dryRun: Boolean(opts.dryRun), verbose: Boolean(opts.verbose), signal: deps.signal };
+  const dir = stateDir(deps.io.env);
+  const dryRun = Boolean(opts.dryRun);
+  const journal = dryRun ? undefined : new Journal(dir, deps.argv);
+  return {
+    uri,
+    runner,
+    out,
+    io: deps.io,
+    fs: deps.fs,
+    dryRun,
+    verbose: Boolean(opts.verbose),
+    signal: deps.signal,
+    stateDir: dir,
+    transaction: (label) => new Transaction(label, { signal: deps.signal, journal }),
+    withLock: (key, fn) => (dryRun ? fn() : withLock(`${uri} ${key}`, { dir, signal: deps.signal }, fn)),
+  };
 }
 
 export function addGlobalOptions(program: Command): Command {

@@ -18,5 +18,5 @@ export function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return main(argv, { io: processIO(), runner: new RealRunner(controller.signal), fs: realFs, version: KVMCTL_VERSION, signal: controller.signal });
+  return main(argv, { io: processIO(), runner: new RealRunner(controller.signal), fs: realFs, version: KVMCTL_VERSION, signal: controller.signal, argv: process.argv.slice(2) });
 }

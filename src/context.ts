@@ -2,6 +2,7 @@ import type { Runner } from './exec/runner.js';
 import type { IO } from './output/io.js';
 import type { Output } from './output/output.js';
 import type { LocalFs } from './local-fs.js';
+import type { Transaction } from './exec/transaction.js';
 
 /** Everything a command's run function needs; built once per invocation from global options. */
 export interface Context {
@@ -15,6 +16,12 @@ export interface Context {
   verbose: boolean;
   /** Aborted on SIGINT/SIGTERM; multi-step operations roll back when it fires. */
   signal: AbortSignal;
+  /** kvmctl's own state (locks, journal, nat records). */
+  stateDir: string;
+  /** A multi-step operation that undoes itself on failure or Ctrl-C, journalled against SIGKILL. */
+  transaction(label: string): Transaction;
+  /** Serialises work on one object across kvmctl processes (key: "vm web1"). */
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
 }
 
 /** What main() is given: the real process parts, or fakes in tests. */
@@ -26,4 +33,6 @@ export interface Deps {
   version: string;
   /** Aborted on SIGINT/SIGTERM (never, in tests that do not abort it). */
   signal: AbortSignal;
+  /** The command line, recorded in the journal of unfinished operations. */
+  argv: string[];
 }

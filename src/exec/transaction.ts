@@ -3,6 +3,7 @@
  * something registers how to undo it; a failure (or Ctrl-C) undoes them in
  * reverse order. Exit 7 when everything was undone, 8 with the leftovers named.
  */
+import type { Journal } from './journal.js';
 import { InterruptedError, KvmctlError, PartialError, RolledBackError } from '../errors.js';
 
 export interface Undo {
@@ -16,6 +17,8 @@ export interface Undo {
 export interface TransactionOptions {
   /** Aborted on SIGINT/SIGTERM; checked between steps. */
   signal?: AbortSignal;
+  /** Records what exists so far, so a run killed outright can be cleaned up later. */
+  journal?: Journal;
 }
 
 export class Transaction {
@@ -29,6 +32,7 @@ export class Transaction {
   /** Registers an undo; call it right after (or right before) the step that creates the thing. */
   onRollback(undo: Undo): void {
     this.undos.push(undo);
+    this.options.journal?.record(this.label, this.undos.map(({ what, manual }) => ({ what, manual })));
   }
 
   /** Throws InterruptedError when a signal arrived; call between steps. */
@@ -42,6 +46,7 @@ export class Transaction {
       const result = await body(this);
       this.checkpoint();
       this.undos = [];
+      this.options.journal?.clear();
       return result;
     } catch (err) {
       if (this.undos.length === 0) throw err;
@@ -72,6 +77,8 @@ export class Transaction {
       }
     }
     this.undos = [];
+    // What could not be undone is reported to the user now; the journal is for runs that cannot report.
+    this.options.journal?.clear();
     return failed;
   }
 }

@@ -6,7 +6,7 @@ import { memoryFs } from '../../src/local-fs.js';
 
 function run(argv: string[], env: Record<string, string> = {}, runner = new FakeRunner()) {
   const io = memoryIO(env);
-  const deps = { io, runner, fs: memoryFs({}), version: '9.9.9', signal: new AbortController().signal };
+  const deps = { io, runner, fs: memoryFs({}), version: '9.9.9', signal: new AbortController().signal, argv };
   return main(['node', 'kvmctl', ...argv], deps).then((code) => ({ code, out: io.out, err: io.err, runner }));
 }
 

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { examples, type App } from '../../app.js';
 import { runHostReport } from './report.js';
 import { runHostCheck } from './check.js';
+import { runHostDoctor } from './doctor.js';
 
 export function hostCommand(app: App): Command {
   const host = new Command('host')
@@ -13,6 +14,13 @@ export function hostCommand(app: App): Command {
       .description('check the host for common problems; exit 0 without failures, 5 with any')
       .addHelpText('after', examples('kvmctl host check', 'kvmctl host check -o json'))
       .action(app.action(async (ctx) => runHostCheck(ctx))),
+  );
+  host.addCommand(
+    new Command('doctor')
+      .description('list operations that were killed midway (SIGKILL, power loss), what they left and how to remove it')
+      .option('--clear', 'forget the listed operations (after removing what they left)')
+      .addHelpText('after', examples('kvmctl host doctor', 'kvmctl host doctor --clear'))
+      .action(app.action(async (ctx, opts: { clear?: boolean }) => runHostDoctor(ctx, opts))),
   );
   return host;
 }
