@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { Output } from '../../src/output/output.js';
+import { memoryIO } from '../../src/output/io.js';
+
+const columns = [
+  { header: 'NAME', value: (r: { name: string; sizeBytes: number; up: boolean }) => r.name },
+  { header: 'SIZE', value: (r: { name: string; sizeBytes: number; up: boolean }) => r.sizeBytes },
+  { header: 'UP', value: (r: { name: string; sizeBytes: number; up: boolean }) => r.up, color: (t: string, _r: unknown, c: { green: (s: string) => string }) => c.green(t) },
+];
+const rows = [
+  { name: 'web1', sizeBytes: 1024, up: true },
+  { name: 'db', sizeBytes: 0, up: false },
+];
+
+function output(opts: { format?: 'table' | 'json'; tty?: boolean; env?: Record<string, string>; color?: boolean; quiet?: boolean }) {
+  const io = memoryIO(opts.env ?? {});
+  io.stdoutIsTTY = opts.tty ?? false;
+  return { io, out: new Output(io, { format: opts.format ?? 'table', quiet: opts.quiet ?? false, color: opts.color ?? true }) };
+}
+
+describe('Output', () => {
+  it('renders an aligned table without colour off a TTY', () => {
+    const { io, out } = output({});
+    out.list(columns, rows);
+    expect(io.out).toBe('NAME  SIZE  UP\nweb1  1024  yes\ndb    0     no\n');
+  });
+
+  it('prints the raw objects as JSON, never table cells', () => {
+    const { io, out } = output({ format: 'json' });
+    out.list(columns, rows);
+    expect(JSON.parse(io.out)).toEqual(rows);
+    const empty = output({ format: 'json' });
+    empty.out.list(columns, []);
+    expect(empty.io.out).toBe('[]\n');
+  });
+
+  it('colours only on a TTY, and never with NO_COLOR or --no-color', () => {
+    const tty = output({ tty: true });
+    tty.out.list(columns, rows);
+    expect(tty.io.out).toContain('\u001b[');
+    for (const o of [output({ tty: true, env: { NO_COLOR: '1' } }), output({ tty: true, color: false }), output({ tty: false })]) {
+      o.out.list(columns, rows);
+      expect(o.io.out).not.toContain('\u001b[');
+    }
+  });
+
+  it('done() prints a line, or the object with -o json; -q silences the line only', () => {
+    const a = output({});
+    a.out.done('vm web1 started', { name: 'web1', state: 'running' });
+    expect(a.io.out).toBe('vm web1 started\n');
+    const b = output({ format: 'json' });
+    b.out.done('vm web1 started', { name: 'web1', state: 'running' });
+    expect(JSON.parse(b.io.out)).toEqual({ name: 'web1', state: 'running' });
+    const c = output({ quiet: true });
+    c.out.done('vm web1 started', {});
+    expect(c.io.out).toBe('');
+  });
+
+  it('warnings go to stderr', () => {
+    const { io, out } = output({});
+    out.warn('more vCPUs than host CPUs');
+    expect(io.err).toBe('warning: more vCPUs than host CPUs\n');
+    expect(io.out).toBe('');
+  });
+});
