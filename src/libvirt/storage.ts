@@ -1,16 +1,34 @@
 /**
- * virsh storage-pool and storage-volume argv builders. Names are separate argv
- * elements; sizes are passed in bytes.
+ * virsh storage-pool and storage-volume argv builders, and the loaders that
+ * read every pool and volume in a constant number of virsh processes. Names
+ * are separate argv elements; sizes are passed in bytes.
  */
 import type { Command } from '../exec/command.js';
-import { virshRead, virshWrite } from './virsh.js';
+import type { Runner } from '../exec/runner.js';
+import type { DomainRecord } from './domains.js';
+import { isActive } from './domains.js';
+import { diskPath } from './domain-xml.js';
+import { parsePoolXml, type PoolSource } from './pool-xml.js';
+import { parseVolumeXml } from './volume-xml.js';
+import { runVirshBatch, virshRead, virshWrite } from './virsh.js';
 
 export type VolumeFormat = 'qcow2' | 'raw' | 'vmdk' | 'iso';
 
 export const poolCommands = {
   list: (uri: string) => virshRead(uri, ['pool-list', '--all', '--name']),
+  info: (uri: string, pool: string) => virshRead(uri, ['pool-info', '--pool', pool]),
   dumpxml: (uri: string, pool: string) => virshRead(uri, ['pool-dumpxml', '--pool', pool]),
   refresh: (uri: string, pool: string) => virshWrite(uri, ['pool-refresh', '--pool', pool]),
+  /** The XML travels on stdin, never through a temporary file. */
+  define: (uri: string, xml: string) => virshWrite(uri, ['pool-define', '--file', '/dev/stdin'], { input: xml }),
+  /** --no-overwrite: libvirt refuses to format a device that already holds data (logical, fs). */
+  build: (uri: string, pool: string, noOverwrite = false) => virshWrite(uri, ['pool-build', '--pool', pool, ...(noOverwrite ? ['--no-overwrite'] : [])]),
+  start: (uri: string, pool: string) => virshWrite(uri, ['pool-start', '--pool', pool]),
+  destroy: (uri: string, pool: string) => virshWrite(uri, ['pool-destroy', '--pool', pool]),
+  /** Removes the (empty) target directory of a dir/fs/netfs pool; the pool must be inactive. */
+  delete: (uri: string, pool: string) => virshWrite(uri, ['pool-delete', '--pool', pool]),
+  undefine: (uri: string, pool: string) => virshWrite(uri, ['pool-undefine', '--pool', pool]),
+  autostart: (uri: string, pool: string, enable: boolean) => virshWrite(uri, ['pool-autostart', '--pool', pool, ...(enable ? [] : ['--disable'])]),
 };
 
 export interface CreateVolumeArgs {
@@ -21,6 +39,8 @@ export interface CreateVolumeArgs {
   /** Thin overlay on this volume (key, path or name within the pool). */
   backingVol?: string;
   backingFormat?: VolumeFormat;
+  /** Initial allocation in bytes; libvirt fully allocates raw volumes when this is absent. */
+  allocationBytes?: number;
 }
 
 export const volumeCommands = {
@@ -28,9 +48,228 @@ export const volumeCommands = {
   dumpxml: (uri: string, pool: string, vol: string) => virshRead(uri, ['vol-dumpxml', '--pool', pool, '--vol', vol]),
   path: (uri: string, pool: string, vol: string) => virshRead(uri, ['vol-path', '--pool', pool, '--vol', vol]),
   createAs(uri: string, a: CreateVolumeArgs): Command {
-    const args = ['vol-create-as', '--pool', a.pool, '--name', a.name, '--capacity', `${a.capacityBytes}b`, '--format', a.format];
+    const args = ['vol-create-as', '--pool', a.pool, '--name', a.name, '--capacity', `${a.capacityBytes}b`];
+    if (a.allocationBytes !== undefined) args.push('--allocation', `${a.allocationBytes}b`);
+    args.push('--format', a.format);
     if (a.backingVol !== undefined) args.push('--backing-vol', a.backingVol, '--backing-vol-format', a.backingFormat ?? 'qcow2');
     return virshWrite(uri, args);
   },
   delete: (uri: string, pool: string, vol: string) => virshWrite(uri, ['vol-delete', '--pool', pool, '--vol', vol]),
+  /** A full copy made by libvirt; it removes the new volume itself when the copy fails. */
+  clone: (uri: string, pool: string, vol: string, newName: string) => virshWrite(uri, ['vol-clone', '--pool', pool, '--vol', vol, '--newname', newName]),
+  /** A copy in another format (libvirt runs qemu-img convert on the host that owns the pool). */
+  createFrom: (uri: string, pool: string, xml: string, inputPool: string, vol: string) =>
+    virshWrite(uri, ['vol-create-from', '--pool', pool, '--file', '/dev/stdin', '--inputpool', inputPool, '--vol', vol], { input: xml }),
+  resize: (uri: string, pool: string, vol: string, capacityBytes: number, shrink: boolean) =>
+    virshWrite(uri, ['vol-resize', '--pool', pool, '--vol', vol, '--capacity', `${capacityBytes}b`, ...(shrink ? ['--shrink'] : [])]),
+  /** Streams a local file into the volume through libvirt (works against a remote host). */
+  upload: (uri: string, pool: string, vol: string, file: string) => virshWrite(uri, ['vol-upload', '--pool', pool, '--vol', vol, '--file', file, '--sparse']),
+  /** Grows a disk of a running VM through QEMU, so the guest sees the new size. */
+  blockResize: (uri: string, domain: string, target: string, sizeBytes: number) =>
+    virshWrite(uri, ['blockresize', '--domain', domain, '--path', target, '--size', `${sizeBytes}b`]),
 };
+
+/**
+ * Whether the URI names this machine's libvirt (no host part), so that a
+ * pool's files are local files kvmctl may read and qemu-img may write.
+ */
+export function isLocalUri(uri: string): boolean {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?]*)/i.exec(uri);
+  return m !== null && m[1] === '';
+}
+
+// ---- loaders: every pool and volume in a constant number of processes ------
+
+export interface PoolVolumeEntry {
+  name: string;
+  path: string;
+}
+
+export interface PoolRecord {
+  name: string;
+  uuid?: string;
+  type: string;
+  /** running, inactive, building, degraded, inaccessible (pool-info's words). */
+  state: string;
+  active: boolean;
+  autostart: boolean;
+  persistent: boolean;
+  targetPath?: string;
+  capacityBytes?: number;
+  allocationBytes?: number;
+  availableBytes?: number;
+  source: PoolSource;
+  /** The pool's volumes; undefined when the pool is inactive (libvirt lists volumes of active pools only). */
+  volumes?: PoolVolumeEntry[];
+}
+
+/**
+ * All pools (or only those named) with state, autostart, target path, sizes
+ * and volume names: one virsh process to list them, one for the details of
+ * all of them. A named pool that does not exist is simply absent.
+ */
+export async function loadPools(runner: Runner, uri: string, names?: string[]): Promise<PoolRecord[]> {
+  let poolNames = names;
+  if (poolNames === undefined) {
+    const first = await runVirshBatch(runner, uri, [['pool-list', '--all', '--name']]);
+    if (first.stderr.trim() && !(first.outputs[0] ?? '').trim()) throw new Error(`could not list storage pools: ${first.stderr.trim()}`);
+    poolNames = parseNameList(first.outputs[0] ?? '');
+  }
+  if (poolNames.length === 0) return [];
+  const second = await runVirshBatch(
+    runner,
+    uri,
+    poolNames.flatMap((p) => [
+      ['pool-info', '--pool', p],
+      ['pool-dumpxml', '--pool', p],
+      ['vol-list', '--pool', p],
+    ]),
+  );
+  const records = await Promise.all(
+    poolNames.map(async (name, i): Promise<PoolRecord | undefined> => {
+      const [infoOut = '', xml = '', volOut = ''] = second.outputs.slice(i * 3, i * 3 + 3);
+      // A pool undefined meanwhile (or never there) has empty sections.
+      if (!infoOut.trim() || !xml.trim()) return undefined;
+      const info = parsePoolInfo(infoOut);
+      const def = await parsePoolXml(xml);
+      const active = info.state !== 'inactive';
+      return {
+        name: def.name || name,
+        uuid: def.uuid,
+        type: def.type,
+        state: info.state,
+        active,
+        autostart: info.autostart,
+        persistent: info.persistent,
+        targetPath: def.targetPath,
+        capacityBytes: active ? def.capacityBytes : undefined,
+        allocationBytes: active ? def.allocationBytes : undefined,
+        availableBytes: active ? def.availableBytes : undefined,
+        source: def.source,
+        volumes: active ? parseVolList(volOut) : undefined,
+      };
+    }),
+  );
+  return records.filter((r): r is PoolRecord => r !== undefined);
+}
+
+export interface VolumeRecord {
+  pool: string;
+  name: string;
+  path: string;
+  key?: string;
+  type?: string;
+  format?: string;
+  capacityBytes?: number;
+  allocationBytes?: number;
+  /** The file this volume is a thin overlay on, as libvirt reports it. */
+  backingFile?: string;
+  backingFormat?: string;
+}
+
+/** All volumes of the given (active) pools, with their XML details, in one virsh process. */
+export async function loadVolumes(runner: Runner, uri: string, pools: PoolRecord[]): Promise<VolumeRecord[]> {
+  const entries = pools.flatMap((p) => (p.volumes ?? []).map((v) => ({ pool: p.name, ...v })));
+  if (entries.length === 0) return [];
+  const batch = await runVirshBatch(
+    runner,
+    uri,
+    entries.map((e) => ['vol-dumpxml', '--pool', e.pool, '--vol', e.name]),
+  );
+  return Promise.all(
+    entries.map(async (e, i): Promise<VolumeRecord> => {
+      const xml = batch.outputs[i] ?? '';
+      // Deleted meanwhile, or a name virsh printed escaped: keep what vol-list said.
+      if (!xml.trim()) return { pool: e.pool, name: e.name, path: e.path };
+      const def = await parseVolumeXml(xml);
+      return {
+        pool: e.pool,
+        name: def.name || e.name,
+        path: def.path ?? e.path,
+        key: def.key,
+        type: def.type,
+        format: def.format,
+        capacityBytes: def.capacityBytes,
+        allocationBytes: def.allocationBytes,
+        backingFile: def.backingStore?.path,
+        backingFormat: def.backingStore?.format,
+      };
+    }),
+  );
+}
+
+export interface VolumeUser {
+  vm: string;
+  /** The VM's state: running, shutoff, paused… */
+  state: string;
+  /** Whether a QEMU process holds the disk open now. */
+  active: boolean;
+  /** The guest device (vda, sdb…). */
+  target: string;
+  readonly: boolean;
+}
+
+/** Which VMs (running or only defined) have the volume as a disk, by file path or by pool/volume source. */
+export function volumeUsers(domains: DomainRecord[], volume: Pick<VolumeRecord, 'pool' | 'name' | 'path'>): VolumeUser[] {
+  const users: VolumeUser[] = [];
+  for (const d of domains) {
+    for (const disk of d.definition.disks) {
+      const byPath = volume.path !== undefined && volume.path !== '' && diskPath(disk) === volume.path;
+      const byVolume = disk.source?.pool === volume.pool && disk.source?.volume === volume.name;
+      if (byPath || byVolume) {
+        users.push({ vm: d.name, state: d.state, active: isActive(d.state), target: disk.target.dev, readonly: disk.readonly === true });
+      }
+    }
+  }
+  return users;
+}
+
+/** Volumes that are thin overlays on this one (their backing file is its path). */
+export function dependentVolumes(volumes: VolumeRecord[], volume: Pick<VolumeRecord, 'path'>): VolumeRecord[] {
+  return volumes.filter((v) => v.backingFile !== undefined && v.backingFile === volume.path);
+}
+
+// ---- parsers of virsh's text output ----------------------------------------
+
+/** `pool-list --name` pads names with spaces; one name a line. */
+export function parseNameList(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+}
+
+export interface PoolInfo {
+  state: string;
+  persistent: boolean;
+  autostart: boolean;
+}
+
+export function parsePoolInfo(text: string): PoolInfo {
+  const get = (key: string) => new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim();
+  return { state: get('State') ?? 'unknown', persistent: get('Persistent') === 'yes', autostart: get('Autostart') === 'yes' };
+}
+
+/**
+ * `vol-list --pool P`: a Name and a Path column. Names may hold spaces, so the
+ * Path column starts where the header's "Path" starts (virsh pads every cell
+ * to the column's width).
+ */
+export function parseVolList(text: string): PoolVolumeEntry[] {
+  const lines = text.split('\n');
+  const headerIndex = lines.findIndex((l) => /^\s*Name\s+Path\s*$/.test(l));
+  if (headerIndex < 0) return [];
+  const pathCol = (lines[headerIndex] ?? '').indexOf('Path');
+  const out: PoolVolumeEntry[] = [];
+  for (const line of lines.slice(headerIndex + 1)) {
+    if (line.trim() === '' || /^-+$/.test(line.trim())) continue;
+    if (line.length > pathCol && line[pathCol - 1] === ' ') {
+      out.push({ name: line.slice(0, pathCol).trim(), path: line.slice(pathCol).trimEnd() });
+    } else {
+      // A cell wider than the header's column (should not happen): split at the last run of spaces before a '/'.
+      const m = /^\s*(.+?)\s{2,}(\/.*)$/.exec(line);
+      if (m) out.push({ name: m[1] ?? '', path: m[2] ?? '' });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+/**
+ * libvirt storage volume XML (https://libvirt.org/formatstorage.html#storage-volume-xml):
+ * typed model, builder and parser. Field names mirror libvirt's elements.
+ */
+import { attr, child, decodeXml, el, encodeXml, textOf, type XmlNode } from './xml-codec.js';
+import { bytesOf } from './pool-xml.js';
+
+export interface VolumeDefinition {
+  name: string;
+  key?: string;
+  /** file, block, dir, network, netdir, ploop */
+  type?: string;
+  capacityBytes?: number;
+  allocationBytes?: number;
+  /** Size of the file on the host (libvirt >= 6.6); absent for some pool types. */
+  physicalBytes?: number;
+  /** <target><path>: the file or device holding the volume. */
+  path?: string;
+  /** <target><format type=…>: qcow2, raw, vmdk, iso… */
+  format?: string;
+  /** <backingStore>: the image this one is a thin overlay on. */
+  backingStore?: { path: string; format?: string };
+}
+
+export async function parseVolumeXml(xml: string): Promise<VolumeDefinition> {
+  return volumeFromNode(await decodeXml(xml));
+}
+
+export function volumeFromNode(root: XmlNode): VolumeDefinition {
+  const target = child(root, 'target');
+  const backing = child(root, 'backingStore');
+  const backingPath = textOf(child(backing, 'path'));
+  return {
+    name: textOf(child(root, 'name')) ?? '',
+    key: textOf(child(root, 'key')),
+    type: attr(root, 'type'),
+    capacityBytes: bytesOf(child(root, 'capacity')),
+    allocationBytes: bytesOf(child(root, 'allocation')),
+    physicalBytes: bytesOf(child(root, 'physical')),
+    path: textOf(child(target, 'path')),
+    format: attr(child(target, 'format'), 'type'),
+    backingStore: backingPath !== undefined ? { path: backingPath, format: attr(child(backing, 'format'), 'type') } : undefined,
+  };
+}
+
+/** What kvmctl asks libvirt to create with `vol-create-from` (a converted copy). */
+export interface VolumeSpec {
+  name: string;
+  capacityBytes: number;
+  format: string;
+  /** Start sparse unless told otherwise. */
+  allocationBytes?: number;
+}
+
+export function buildVolumeXml(spec: VolumeSpec): string {
+  return encodeXml(
+    el(
+      'volume',
+      {},
+      el('name', {}, spec.name),
+      el('capacity', { unit: 'bytes' }, spec.capacityBytes),
+      el('allocation', { unit: 'bytes' }, spec.allocationBytes ?? 0),
+      el('target', {}, el('format', { type: spec.format })),
+    ),
+  );
+}
