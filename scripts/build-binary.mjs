@@ -1,0 +1,109 @@
+// Builds kvmctl as one self-contained executable (dist/kvmctl-<platform>-<arch>)
+// with Node's single executable application support: the CLI bundled into one
+// CommonJS script, turned into a preparation blob by this node, and injected
+// into a copy of this node binary. The result needs no Node on the target.
+//
+// Usage: node scripts/build-binary.mjs   (npm run build:binary)
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'postject';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+// The Node docs test SEA on Linux, macOS and Windows; macOS and Windows binaries
+// must also be re-signed, which this script does not do.
+if (process.platform !== 'linux') {
+  console.error(`build-binary: only linux is supported (this is ${process.platform}); use the npm package (npx kvmctl) there`);
+  process.exit(2);
+}
+
+const target = `kvmctl-${process.platform}-${process.arch}`;
+const out = join(root, 'dist', target);
+const work = join(root, 'dist', 'sea');
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+
+const started = Date.now();
+const step = (what) => console.error(`build-binary: ${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+
+// Node 20 runs only a CommonJS script as the SEA main, and its require() there
+// loads built-ins only: everything else must be in this one file.
+const script = join(work, 'kvmctl.cjs');
+// require() rather than import: esbuild then wraps the CLI's modules in functions
+// that run only when called, so `--version` alone skips evaluating them.
+const SEA_ENTRY = `
+declare const KVMCTL_VERSION: string;
+if (process.argv.length === 3 && process.argv[2] === '--version') {
+  process.stdout.write(KVMCTL_VERSION + '\\n');
+} else {
+  const { run } = require('./src/cli.ts');
+  run(process.argv).then((code: number) => { process.exitCode = code; });
+}
+`;
+const result = await build({
+  stdin: {
+    contents: SEA_ENTRY,
+    resolveDir: root,
+    sourcefile: 'sea-entry.ts',
+    loader: 'ts',
+  },
+  outfile: script,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  minify: true,
+  legalComments: 'none',
+  define: { KVMCTL_VERSION: JSON.stringify(pkg.version) },
+  logLevel: 'warning',
+});
+// import.meta is empty in a CommonJS bundle: code relying on it would misbehave only in the binary.
+const metaWarnings = result.warnings.filter((w) => /import\.meta/.test(w.text));
+if (metaWarnings.length > 0) {
+  console.error('build-binary: the CommonJS bundle uses import.meta, which is empty there:');
+  for (const w of metaWarnings) console.error(`  ${w.location?.file}:${w.location?.line}: ${w.text}`);
+  process.exit(1);
+}
+step('bundled');
+
+const blob = join(work, 'kvmctl.blob');
+const config = join(work, 'sea-config.json');
+writeFileSync(
+  config,
+  JSON.stringify(
+    {
+      main: script,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      // V8 code cache of the script: the binary skips compiling the bundle at start.
+      // It ties the blob to this node's V8, which is the node it is injected into.
+      useCodeCache: true,
+    },
+    null,
+    2,
+  ),
+);
+execFileSync(process.execPath, ['--experimental-sea-config', config], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+step('preparation blob written');
+
+// Inject into a temporary copy, then rename: an interrupted build never leaves a
+// half-made executable under the final name.
+const tmp = join(work, target);
+copyFileSync(process.execPath, tmp);
+chmodSync(tmp, 0o755);
+await inject(tmp, 'NODE_SEA_BLOB', readFileSync(blob), {
+  sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+});
+renameSync(tmp, out);
+rmSync(work, { recursive: true, force: true });
+
+const version = execFileSync(out, ['--version'], { encoding: 'utf8', env: { PATH: '/nonexistent' } }).trim();
+if (version !== pkg.version) {
+  console.error(`build-binary: ${out} --version printed ${JSON.stringify(version)}, expected ${pkg.version}`);
+  process.exit(1);
+}
+step(`built ${out} (node ${process.version}, kvmctl ${version})`);
