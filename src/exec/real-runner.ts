@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import type { Command, CommandResult } from './command.js';
 import { InterruptedError } from '../errors.js';
 import { CommandTimeoutError, MissingToolError, type Runner } from './runner.js';
@@ -9,6 +8,9 @@ export class RealRunner implements Runner {
   constructor(private readonly signal?: AbortSignal) {}
 
   async run(cmd: Command): Promise<CommandResult> {
+    // Loaded on first use: execa is the largest part of the bundle, and --help or a
+    // usage error never runs a program.
+    const { execa } = await import('execa');
     const result = await execa(cmd.program, cmd.args, {
       env: { LC_ALL: 'C', LANG: 'C' },
       input: cmd.input,
