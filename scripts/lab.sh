@@ -46,6 +46,14 @@ set_lab() {
   [ "${#SOCK}" -le 100 ] || die "socket path too long (${#SOCK} > 100): $SOCK; use a shorter KVMCTL_LAB_ROOT"
 }
 
+# up and down of one lab never overlap; the lock file stays (removing it would
+# let a waiting process lock a different file).
+lock_lab() {
+  mkdir -p "$ROOT"
+  exec 9>"$ROOT/.lock-$NAME"
+  flock -w 300 9 || die "timed out waiting for another up/down of lab $NAME"
+}
+
 virsh_lab() { timeout 30 virsh -q -c "$URI" "$@"; }
 
 # ---------------------------------------------------------------- install
@@ -74,12 +82,15 @@ cmd_install() {
 
 # ---------------------------------------------------------------- guest
 
-guest_complete() {
+guest_files_present() {
   local f
   for f in vmlinuz initrd.img disk.qcow2 BUILD-ID; do
     [ -s "$GUEST_DIR/$f" ] || return 1
   done
-  [ "$(cat "$GUEST_DIR/BUILD-ID")" = "$(guest_build_id)" ]
+}
+
+guest_complete() {
+  guest_files_present && [ "$(cat "$GUEST_DIR/BUILD-ID")" = "$(guest_build_id)" ]
 }
 
 # Changes to the guest sources or a new cloud kernel trigger a rebuild.
@@ -90,13 +101,37 @@ guest_build_id() {
       "$GUEST_SRC"/poweroff.sh "$GUEST_SRC"/syslinux.cfg; } | sha256sum | cut -c1-16
 }
 
+# Any lab of this ROOT whose libvirtd is alive (their guests may use $GUEST_DIR).
+running_labs() {
+  local f pid
+  for f in "$ROOT"/*/libvirtd.pid; do
+    [ -f "$f" ] || continue
+    pid=$(tr -dc '0-9' <"$f")
+    if [ -z "$pid" ] || [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != libvirtd ]; then continue; fi
+    basename "$(dirname "$f")"
+  done
+}
+
 cmd_guest() {
   need_root
+  mkdir -p "$ROOT"
+  # One build at a time: labs started in parallel all come through here.
+  exec 8>"$ROOT/.lock-guest"
+  flock -w 600 8 || die "timed out waiting for another guest build ($ROOT/.lock-guest)"
   if guest_complete; then
     log "guest present: $GUEST_DIR"
+    exec 8>&-
     return 0
   fi
-  mkdir -p "$ROOT"
+  local busy
+  busy=$(running_labs | tr '\n' ' ')
+  if guest_files_present && [ -n "$busy" ]; then
+    # Overlays of disk.qcow2 in those labs would silently change content.
+    log "warning: guest sources changed, but labs are up ($busy); keeping the old guest."
+    log "warning: rebuild with: scripts/lab.sh down NAME (each), then scripts/lab.sh guest"
+    exec 8>&-
+    return 0
+  fi
   local tmp=$ROOT/guest.tmp.$$ old=$ROOT/guest.old.$$
   rm -rf "$ROOT"/guest.tmp.* "$ROOT"/guest.old.*
   log "building guest into $GUEST_DIR"
@@ -108,6 +143,7 @@ cmd_guest() {
   mv "$tmp" "$GUEST_DIR"
   rm -rf "$old"
   log "guest built: $GUEST_DIR"
+  exec 8>&-
 }
 
 # ---------------------------------------------------------------- processes
@@ -217,7 +253,8 @@ start_daemons() {
   log "starting virtlogd + libvirtd in netns $NETNS"
   # ip netns exec already gives a fresh mount namespace (it remounts /sys);
   # unshare makes sure none of the bind mounts propagate back to the host.
-  ip netns exec "$NETNS" unshare -m --propagation private sh -c "$script"
+  # 8>&- 9>&-: the daemons must not inherit (and hold forever) the lab's locks.
+  ip netns exec "$NETNS" unshare -m --propagation private sh -c "$script" 8>&- 9>&-
 }
 
 wait_answer() {
@@ -348,8 +385,8 @@ main() {
     install) cmd_install ;;
     guest) cmd_guest ;;
     guest-path) echo "$GUEST_DIR" ;;
-    up) set_lab "${1:-}"; cmd_up ;;
-    down) set_lab "${1:-}"; cmd_down ;;
+    up) set_lab "${1:-}"; lock_lab; cmd_up ;;
+    down) set_lab "${1:-}"; lock_lab; cmd_down ;;
     status) set_lab "${1:-}"; cmd_status ;;
     uri) set_lab "${1:-}"; echo "$URI" ;;
     netns) set_lab "${1:-}"; echo "$NETNS" ;;
