@@ -1,0 +1,168 @@
+/**
+ * `kvmctl host` from recorded real output (test/fixtures/recorded, see its README):
+ * the lab host with fx-running and fx-disk running on virbr0 and four shut-off domains.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/main.js';
+import { FakeRunner } from '../../src/exec/fake.js';
+import { memoryIO } from '../../src/output/io.js';
+import { memoryFs } from '../../src/local-fs.js';
+import { assessVirtualization } from '../../src/commands/host/virtualization.js';
+import { hostChecks } from '../../src/commands/host/check.js';
+import type { HostFacts } from '../../src/commands/host/facts.js';
+import type { Command } from '../../src/exec/command.js';
+
+const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/${f}`, import.meta.url), 'utf8');
+const URI = 'qemu+unix:///system?socket=/var/tmp/kvmctl-lab/kvmlab/run/libvirt-sock';
+const isBatch = (first: string) => (c: Command) => c.program === 'virsh' && c.args.length === 3 && (c.args[2] ?? '').startsWith(first);
+
+function labRunner(): FakeRunner {
+  return new FakeRunner()
+    .stub(isBatch("'version' '--daemon'"), { stdout: rec('virsh-host-batch.txt') })
+    .stub(isBatch("'net-dumpxml' '--network' 'default'"), { stdout: rec('virsh-net-dumpxml-default.xml') })
+    .stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: rec('ip-j-d-addr-show.json') })
+    .stub(['iptables-save'], { stdout: rec('iptables-save.txt') });
+}
+
+const files = {
+  '/proc/cpuinfo': rec('proc-cpuinfo-first-cpu.txt'),
+  '/proc/sys/net/ipv4/ip_forward': '1\n',
+  '/usr/bin/virsh': '',
+  '/usr/bin/qemu-img': '',
+  '/usr/sbin/ip': '',
+  '/usr/sbin/iptables': '',
+};
+
+async function host(args: string[], runner = labRunner()) {
+  const io = memoryIO({ PATH: '/usr/sbin:/usr/bin', KVMCTL_STATE_DIR: '/nonexistent' });
+  const code = await main(['node', 'kvmctl', '-c', URI, 'host', ...args], {
+    io,
+    runner,
+    fs: memoryFs(files),
+    version: '0.0.0',
+    signal: new AbortController().signal,
+    argv: [],
+  });
+  return { code, out: io.out, err: io.err, runner };
+}
+
+describe('kvmctl host', () => {
+  it('reports the recorded lab host as JSON facts', async () => {
+    const r = await host(['-o', 'json']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const f = JSON.parse(r.out) as HostFacts;
+    expect(f.libvirt).toEqual({ uri: URI, reachable: true, libraryVersion: '9.0.0', daemonVersion: '9.0.0', hypervisor: 'QEMU 7.2.22', domainTypes: ['qemu'] });
+    expect(f.virtualization).toMatchObject({ cpuModel: 'AMD EPYC', devKvmPresent: false, kvmUsable: false });
+    expect(f.virtualization.cpuFlag).toBeUndefined();
+    expect(f.capacity.running).toEqual({ vms: 2, vcpus: 3, memoryBytes: 2 * 262144 * 1024 });
+    expect(f.capacity.defined.vms).toBe(6);
+    expect(f.bridges).toEqual([
+      expect.objectContaining({ name: 'virbr0', addresses: ['192.168.122.1/24'], ports: [{ name: 'vnet0', vm: 'fx-running' }, { name: 'vnet1', vm: 'fx-disk' }] }),
+    ]);
+    expect(f.networks).toEqual([
+      { name: 'default', active: true, autostart: true, persistent: true, bridge: 'virbr0', mode: 'nat', subnet: '192.168.122.0/24', dhcpRange: '192.168.122.2-192.168.122.254' },
+    ]);
+    expect(f.nat.rules.filter((n) => n.target === 'MASQUERADE')).toHaveLength(3);
+    expect(f.nat.rules.every((n) => n.owner === 'libvirt' && n.source === '192.168.122.0/24' && n.destination === '!192.168.122.0/24')).toBe(true);
+    expect(f.nat).toMatchObject({ ipForward: true, forwardPolicy: 'ACCEPT' });
+    expect(f.pools).toEqual(['fx-pool']);
+    r.runner.verify();
+  });
+
+  it('prints tables by section', async () => {
+    const r = await host([]);
+    expect(r.code).toBe(0);
+    for (const title of ['Virtualization:', 'libvirt:', 'Capacity:', 'Bridges:', 'NAT and forwarding:', 'NAT rules:', 'libvirt networks:']) {
+      expect(r.out).toContain(`\n${title}\n`);
+    }
+    expect(r.out).toMatch(/KVM usable\s+no: the CPU offers no hardware virtualization/);
+    expect(r.out).toMatch(/virbr0\s+UP\s+1500\s+yes\s+192\.168\.122\.1\/24\s+vnet0 \(fx-running\), vnet1 \(fx-disk\)/);
+  });
+
+  it('makes the same four subprocess calls however many VMs exist', async () => {
+    const many = rec('virsh-host-batch.txt').replace(/^(Domain: 'fx-off'[\s\S]*?)(?=^Domain:)/m, (block) =>
+      Array.from({ length: 200 }, (_, i) => block.replace("'fx-off'", `'bulk-${i}'`)).join(''),
+    );
+    const runner = new FakeRunner()
+      .stub(isBatch("'version' '--daemon'"), { stdout: many })
+      .stub(isBatch("'net-dumpxml'"), { stdout: rec('virsh-net-dumpxml-default.xml') })
+      .stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: rec('ip-j-d-addr-show.json') })
+      .stub(['iptables-save'], { stdout: rec('iptables-save.txt') });
+    const r = await host(['-o', 'json'], runner);
+    expect(JSON.parse(r.out).capacity.defined.vms).toBe(205);
+    expect(runner.calls).toHaveLength(4);
+  });
+
+  it('reports libvirt unreachable with the URI when virsh cannot connect', async () => {
+    const runner = new FakeRunner()
+      .stub(isBatch("'version'"), { exitCode: 1, stderr: rec('err-virsh-unreachable.stderr') })
+      .stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: '[]' })
+      .stub(['iptables-save'], { stdout: '' });
+    const r = await host(['-o', 'json'], runner);
+    expect(r.code).toBe(0);
+    const f = JSON.parse(r.out) as HostFacts;
+    expect(f.libvirt.reachable).toBe(false);
+    expect(f.libvirt.error).toMatch(/^cannot reach libvirt at qemu\+unix:.*Failed to connect socket/);
+  });
+});
+
+describe('assessVirtualization', () => {
+  const cpu = (flags: string) => `processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: fpu ${flags} sse2\n`;
+
+  it('a /dev/kvm without vmx/svm is not usable: guests must be emulated', () => {
+    const v = assessVirtualization({ cpuinfo: cpu(''), devKvmPresent: true, devKvmAccessible: true });
+    expect(v.kvmUsable).toBe(false);
+    expect(v.reason).toMatch(/no vmx\/svm flag, so \/dev\/kvm cannot run guests: they must be emulated/);
+  });
+
+  it('vmx + accessible /dev/kvm is usable; nested read from the module parameter', () => {
+    const v = assessVirtualization({ cpuinfo: cpu('vmx'), modules: 'kvm_intel 409600 0 - Live 0x0\nkvm 1142784 1 kvm_intel, Live 0x0\n', devKvmPresent: true, devKvmAccessible: true, nestedIntel: 'Y\n' });
+    expect(v).toMatchObject({ kvmUsable: true, cpuFlag: 'vmx', kvmModules: ['kvm_intel', 'kvm'], nested: true, cpuModel: 'Test CPU' });
+  });
+
+  it('svm without /dev/kvm says which module to load; no access says to join kvm', () => {
+    expect(assessVirtualization({ cpuinfo: cpu('svm'), devKvmPresent: false, devKvmAccessible: false }).reason).toMatch(/modprobe kvm_amd/);
+    expect(assessVirtualization({ cpuinfo: cpu('svm'), devKvmPresent: true, devKvmAccessible: false }).reason).toMatch(/kvm group/);
+  });
+});
+
+describe('hostChecks', () => {
+  const base = (): HostFacts => ({
+    uri: 'qemu:///system',
+    virtualization: assessVirtualization({ cpuinfo: 'flags : vmx', devKvmPresent: true, devKvmAccessible: true }),
+    libvirt: { uri: 'qemu:///system', reachable: true, domainTypes: ['qemu', 'kvm'], daemonVersion: '9.0.0' },
+    capacity: { running: { vms: 0, vcpus: 0, memoryBytes: 0 }, defined: { vms: 0, vcpus: 0, memoryBytes: 0 }, cpuOvercommit: {}, memoryOvercommit: {} },
+    bridges: [],
+    nat: { ipForward: true, forwardPolicy: 'ACCEPT', rules: [] },
+    networks: [{ name: 'default', active: true, autostart: true, persistent: true, bridge: 'virbr0', mode: 'nat', subnet: '192.168.122.0/24' }],
+    pools: ['default'],
+    tools: [{ name: 'virsh', path: '/usr/bin/virsh' }],
+  });
+  const status = (f: HostFacts) => Object.fromEntries(hostChecks(f).map((c) => [c.name, c.status]));
+
+  it('a healthy host has only ok checks', () => {
+    expect(new Set(Object.values(status(base())))).toEqual(new Set(['ok']));
+  });
+
+  it('flags each documented problem with a fix line', () => {
+    const f = base();
+    f.libvirt.reachable = false;
+    f.nat = { ipForward: false, forwardPolicy: 'DROP', bridgeNfCallIptables: true, rules: [] };
+    f.tools = [{ name: 'virsh' }, { name: 'iptables' }];
+    const checks = hostChecks(f);
+    const s = Object.fromEntries(checks.map((c) => [c.name, c.status]));
+    expect(s).toMatchObject({ libvirt: 'fail', 'ip-forward': 'fail', 'forward-policy': 'fail', 'br-netfilter': 'warn', 'tool:virsh': 'fail', 'tool:iptables': 'warn' });
+    for (const c of checks.filter((c) => c.status !== 'ok')) expect(c.fix).toBeTruthy();
+  });
+
+  it('default network missing is a warning, inactive a failure; no pool is a warning', () => {
+    const f = base();
+    f.networks = [];
+    f.pools = [];
+    expect(status(f)).toMatchObject({ 'default-network': 'warn', 'storage-pool': 'warn' });
+    f.networks = [{ ...base().networks[0]!, active: false }];
+    expect(status(f)['default-network']).toBe('fail');
+  });
+});
