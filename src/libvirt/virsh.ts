@@ -81,7 +81,7 @@ export function classifyVirshError(cmd: Command, result: CommandResult, subject:
     }
   }
   const what = subject ? `${KIND_LABEL[subject.kind]} ${JSON.stringify(subject.name)}` : 'libvirt';
-  if (/already exists|already in use|is already defined/i.test(stderr)) {
+  if (/already exists|exists already|already in use|is already defined/i.test(stderr)) {
     return new ConflictError(`${what}: ${detail}`, 'choose another name, or delete the existing object first');
   }
   if (/Requested operation is not valid|Operation not supported|is not running|is already running|in use by/i.test(stderr)) {
