@@ -1,0 +1,148 @@
+import type { Context } from '../../context.js';
+import { ConflictError, UsageError } from '../../errors.js';
+import { buildPoolXml, poolDefinitionOf, poolSpecDifferences, POOL_TYPES, parsePoolXml, type PoolSpec } from '../../libvirt/pool-xml.js';
+import { isLocalUri, loadPools, poolCommands } from '../../libvirt/storage.js';
+import { runVirsh } from '../../libvirt/virsh.js';
+import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
+import { checkPoolPath, checkPoolPathSyntax } from '../../storage/pool-path.js';
+import { reportDone } from '../../storage/inventory.js';
+import { validateNewName } from '../../storage/volume-ref.js';
+import { poolJson } from './list.js';
+
+export interface PoolCreateOptions {
+  type: string;
+  path?: string;
+  sourceDev?: string[];
+  sourceHost?: string;
+  sourcePath?: string;
+  sourceFormat?: string;
+  vg?: string;
+  /** false with --no-start */
+  start: boolean;
+  /** false with --no-autostart */
+  autostart: boolean;
+  printXml?: boolean;
+}
+
+const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$|^\d{1,3}(\.\d{1,3}){3}$|^\[?[0-9A-Fa-f:]+\]?$/;
+const FORMAT = /^[a-z0-9]+$/;
+
+/** Options -> a spec for one pool type; every rule is checked before libvirt is asked anything. */
+export function poolSpecFromOptions(name: string, o: PoolCreateOptions): PoolSpec {
+  validateNewName('pool', name);
+  const type = o.type;
+  if (!(POOL_TYPES as readonly string[]).includes(type)) {
+    throw new UsageError(`unknown pool type ${JSON.stringify(type)}`, `use --type ${POOL_TYPES.join(', --type ')}`);
+  }
+  const allowed: Record<string, string[]> = {
+    dir: ['path'],
+    fs: ['path', 'sourceDev', 'sourceFormat'],
+    netfs: ['path', 'sourceHost', 'sourcePath', 'sourceFormat'],
+    logical: ['sourceDev', 'vg'],
+  };
+  const flag: Record<string, string> = {
+    path: '--path', sourceDev: '--source-dev', sourceHost: '--source-host', sourcePath: '--source-path', sourceFormat: '--source-format', vg: '--vg',
+  };
+  for (const key of Object.keys(flag)) {
+    const v = o[key as keyof PoolCreateOptions];
+    const given = Array.isArray(v) ? v.length > 0 : v !== undefined;
+    if (given && !allowed[type]!.includes(key)) {
+      throw new UsageError(`${flag[key]} does not apply to a ${type} pool`, `a ${type} pool takes ${allowed[type]!.map((k) => flag[k]).join(', ')}`);
+    }
+  }
+  const need = (key: keyof PoolCreateOptions, example: string) => {
+    const v = o[key];
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) throw new UsageError(`a ${type} pool needs ${flag[key]}`, `e.g. kvmctl pool create ${name} --type ${type} ${example}`);
+  };
+  const device = (d: string) => {
+    if (!d.startsWith('/dev/') || d.includes('/../') || /[\u0000-\u001f]/.test(d)) throw new UsageError(`invalid --source-dev ${JSON.stringify(d)}: not a device path under /dev`, 'e.g. --source-dev /dev/sdb1');
+    return d;
+  };
+  const format = () => {
+    if (o.sourceFormat !== undefined && !FORMAT.test(o.sourceFormat)) throw new UsageError(`invalid --source-format ${JSON.stringify(o.sourceFormat)}`, 'e.g. --source-format ext4 (fs) or nfs (netfs)');
+    return o.sourceFormat;
+  };
+  switch (type) {
+    case 'dir':
+      need('path', '--path /var/lib/libvirt/images');
+      return { type, name, path: checkPoolPathSyntax('--path', o.path!) };
+    case 'fs': {
+      need('path', '--source-dev /dev/sdb1 --path /srv/vm');
+      need('sourceDev', '--source-dev /dev/sdb1 --path /srv/vm');
+      if (o.sourceDev!.length > 1) throw new UsageError('a fs pool takes one --source-dev', 'give the one block device that holds the filesystem');
+      return { type, name, path: checkPoolPathSyntax('--path', o.path!), sourceDev: device(o.sourceDev![0]!), sourceFormat: format() };
+    }
+    case 'netfs': {
+      const example = '--source-host nfs.example.com --source-path /export/vm --path /mnt/vm';
+      need('path', example);
+      need('sourceHost', example);
+      need('sourcePath', example);
+      if (!HOST.test(o.sourceHost!)) throw new UsageError(`invalid --source-host ${JSON.stringify(o.sourceHost)}`, 'give a host name or an IP address');
+      if (!o.sourcePath!.startsWith('/') || /[\u0000-\u001f]/.test(o.sourcePath!)) throw new UsageError(`invalid --source-path ${JSON.stringify(o.sourcePath)}: not an absolute path`, 'e.g. --source-path /export/vm');
+      return { type, name, path: checkPoolPathSyntax('--path', o.path!), sourceHost: o.sourceHost!, sourcePath: o.sourcePath!, sourceFormat: format() };
+    }
+    default: {
+      if (o.vg === undefined && (o.sourceDev ?? []).length === 0) {
+        throw new UsageError('a logical pool needs --vg (an existing volume group) or --source-dev (devices for a new one)', `e.g. kvmctl pool create ${name} --type logical --vg vg0`);
+      }
+      const vg = o.vg ?? name;
+      if (!/^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/.test(vg)) throw new UsageError(`invalid --vg ${JSON.stringify(vg)}`, 'LVM names use letters, digits and + _ . -');
+      return { type: 'logical', name, vg, sourceDevs: (o.sourceDev ?? []).map(device) };
+    }
+  }
+}
+
+export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOptions, files: StorageFiles = realStorageFiles): Promise<void> {
+  const spec = poolSpecFromOptions(name, o);
+  const local = isLocalUri(ctx.uri);
+  if (spec.type !== 'logical') await checkPoolPath('--path', spec.path, local, files);
+  const xml = buildPoolXml(spec);
+  if (o.printXml) {
+    ctx.out.raw(xml);
+    return;
+  }
+  if (!o.start && o.autostart) ctx.out.info('note: --no-start given; the pool will still start with libvirtd (add --no-autostart to prevent that)');
+  await ctx.withLock(`pool ${name}`, async () => {
+    const pools = await loadPools(ctx.runner, ctx.uri);
+    const existing = pools.find((p) => p.name === name);
+    if (existing) {
+      const xmlNow = await runVirsh(ctx.runner, poolCommands.dumpxml(ctx.uri, name), { kind: 'pool', name });
+      const diffs = poolSpecDifferences(await parsePoolXml(xmlNow), spec);
+      if (diffs.length > 0) {
+        throw new ConflictError(`storage pool ${name} already exists with another definition (${diffs.join('; ')})`, `choose another name, or delete it first: kvmctl pool delete ${name}`);
+      }
+      ctx.out.done(`storage pool ${name} already exists as asked: unchanged`, { ...poolJson(existing), unchanged: true });
+      return;
+    }
+    const target = poolDefinitionOf(spec).targetPath;
+    const clash = pools.find((p) => p.targetPath !== undefined && p.targetPath === target);
+    if (clash) throw new ConflictError(`storage pool ${clash.name} already uses ${target}`, `use that pool, or choose another --path`);
+    // libvirt's pool-delete would remove the directory: undo the build only when it created it.
+    const dirExisted = spec.type === 'logical' || !local ? true : (await files.stat(spec.path)) !== undefined;
+
+    await ctx.transaction(`pool create ${name}`).run(async (tx) => {
+      const subject = { kind: 'pool' as const, name };
+      await runVirsh(ctx.runner, poolCommands.define(ctx.uri, xml), subject);
+      tx.onRollback({ what: `storage pool ${name} (definition)`, run: () => runVirsh(ctx.runner, poolCommands.undefine(ctx.uri, name), subject).then(() => undefined), manual: `virsh pool-undefine ${name}` });
+      if (spec.type !== 'logical' || spec.sourceDevs.length > 0) {
+        // dir/fs/netfs: only makes the directory (an fs pool's device is never formatted); logical: --no-overwrite keeps libvirt from wiping devices that hold data.
+        await runVirsh(ctx.runner, poolCommands.build(ctx.uri, name, spec.type === 'logical'), subject);
+        if (!dirExisted) {
+          tx.onRollback({ what: `directory ${target}`, run: () => runVirsh(ctx.runner, poolCommands.delete(ctx.uri, name), subject).then(() => undefined), manual: `rmdir ${target}` });
+        }
+      }
+      tx.checkpoint();
+      if (o.start) {
+        await runVirsh(ctx.runner, poolCommands.start(ctx.uri, name), subject);
+        tx.onRollback({ what: `storage pool ${name} (running)`, run: () => runVirsh(ctx.runner, poolCommands.destroy(ctx.uri, name), subject).then(() => undefined), manual: `virsh pool-destroy ${name}` });
+      }
+      if (o.autostart) await runVirsh(ctx.runner, poolCommands.autostart(ctx.uri, name, true), subject);
+    });
+    const def = poolDefinitionOf(spec);
+    reportDone(
+      ctx,
+      `storage pool ${name} created (${spec.type}, ${def.targetPath})${o.start ? ', started' : ''}${o.autostart ? ', autostart on' : ''}`,
+      { name, type: def.type, targetPath: def.targetPath, source: def.source, active: o.start, autostart: o.autostart, persistent: true },
+    );
+  });
+}

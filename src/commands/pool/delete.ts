@@ -1,0 +1,73 @@
+import { posix } from 'node:path';
+import type { Context } from '../../context.js';
+import { RefusedError } from '../../errors.js';
+import { poolCommands, volumeCommands, volumeUsers, type PoolRecord } from '../../libvirt/storage.js';
+import { runVirsh } from '../../libvirt/virsh.js';
+import { diskPath } from '../../libvirt/domain-xml.js';
+import { dependentsOf, isDirectoryPool, readStorage, reportDone, requirePool, type StorageView } from '../../storage/inventory.js';
+import { validateName } from '../../validate/names.js';
+
+export interface PoolDeleteOptions {
+  force?: boolean;
+  purge?: boolean;
+}
+
+/** "vol by VM (state)" for every VM disk in the pool; for an inactive pool, by pool name and path. */
+function usesOfPool(view: StorageView, pool: PoolRecord): string[] {
+  if (pool.volumes) {
+    return pool.volumes.flatMap((v) => volumeUsers(view.domains, { pool: pool.name, ...v }).map((u) => `${v.name} by ${u.vm} (${u.state})`));
+  }
+  const dir = pool.targetPath;
+  return view.domains.flatMap((d) =>
+    d.definition.disks
+      .filter((disk) => disk.source?.pool === pool.name || (dir !== undefined && posix.dirname(diskPath(disk) ?? '') === dir))
+      .map((disk) => `${disk.source?.volume ?? diskPath(disk)} by ${d.name} (${d.state})`),
+  );
+}
+
+export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOptions): Promise<void> {
+  validateName('pool', name);
+  const view = await readStorage(ctx);
+  const pool = requirePool(view, name);
+  const subject = { kind: 'pool' as const, name };
+
+  const uses = usesOfPool(view, pool);
+  if (uses.length > 0) {
+    throw new RefusedError(`storage pool ${name} has volumes used by VMs: ${uses.join(', ')}`, 'remove those disks from the VMs (or delete the VMs) first; --force does not override this');
+  }
+  const volumes = view.volumes.filter((v) => v.pool === name);
+  if (!pool.active && !o.force) {
+    throw new RefusedError(`storage pool ${name} is inactive, so kvmctl cannot see whether it holds volumes`, `start it (kvmctl pool start ${name}) and run this again, or pass --force`);
+  }
+  if (volumes.length > 0 && !o.force) {
+    throw new RefusedError(
+      `storage pool ${name} holds ${volumes.length} volume(s): ${volumes.map((v) => v.name).join(', ')}`,
+      `delete them first (kvmctl volume delete ${name}/NAME), or pass --force to remove the pool and keep the files${o.purge ? '' : ' (add --purge to delete them too)'}`,
+    );
+  }
+  if (o.purge) {
+    const outside = volumes.flatMap((v) => dependentsOf(view, v).filter((d) => d.pool !== name).map((d) => `${d.pool}/${d.name} on ${v.name}`));
+    if (outside.length > 0) {
+      throw new RefusedError(`storage pool ${name} holds backing files of volumes in other pools: ${outside.join(', ')}`, 'delete or convert those overlays first (kvmctl volume convert)');
+    }
+  }
+
+  const deleted: string[] = [];
+  if (o.purge) {
+    // Only what libvirt lists as the pool's volumes; other files in the directory stay.
+    for (const v of volumes) {
+      await runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, name, v.name), { kind: 'volume', name: `${name}/${v.name}` });
+      deleted.push(v.name);
+    }
+  }
+  if (pool.active) await runVirsh(ctx.runner, poolCommands.destroy(ctx.uri, name), subject);
+  let dirNote = pool.targetPath ? `; ${pool.targetPath} was kept` : '';
+  if (o.purge && isDirectoryPool(pool)) {
+    // pool-delete removes the target directory only when it is empty: files libvirt did not list stay.
+    const r = await ctx.runner.run(poolCommands.delete(ctx.uri, name));
+    dirNote = r.exitCode === 0 ? `; ${pool.targetPath} was removed` : `; ${pool.targetPath} was kept: ${r.stderr.trim().split('\n').pop()?.replace(/^error:\s*/, '')}`;
+  }
+  if (pool.persistent) await runVirsh(ctx.runner, poolCommands.undefine(ctx.uri, name), subject);
+  const kept = o.purge ? `, ${deleted.length} volume(s) deleted` : volumes.length > 0 ? `, its ${volumes.length} volume file(s) kept` : '';
+  reportDone(ctx, `storage pool ${name} deleted${kept}${dirNote}`, { name, deleted: true, volumesDeleted: deleted, targetPath: pool.targetPath ?? null, purged: Boolean(o.purge) });
+}

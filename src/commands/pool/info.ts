@@ -1,0 +1,43 @@
+import type { Context } from '../../context.js';
+import { validateName } from '../../validate/names.js';
+import { formatBytes } from '../../units/size.js';
+import { readStorage, requirePool, volumeJson } from '../../storage/inventory.js';
+import { volumeColumns, volumeRows } from '../volume/list.js';
+import { poolJson } from './list.js';
+
+export async function runPoolInfo(ctx: Context, name: string): Promise<void> {
+  validateName('pool', name);
+  const view = await readStorage(ctx, { pools: [name] });
+  const pool = requirePool(view, name);
+  const s = pool.source;
+  const volumes = view.volumes.filter((v) => v.pool === pool.name);
+  ctx.out.details(
+    [
+      ['name', pool.name],
+      ['uuid', pool.uuid],
+      ['type', pool.type],
+      ['state', pool.state],
+      ['autostart', pool.autostart],
+      ['persistent', pool.persistent],
+      ['path', pool.targetPath],
+      ['source host', s.host],
+      ['source path', s.dir],
+      ['source devices', s.devices.join(', ')],
+      ['volume group', pool.type === 'logical' ? s.name : undefined],
+      ['source format', s.format],
+      ['capacity', formatBytes(pool.capacityBytes)],
+      ['allocation', formatBytes(pool.allocationBytes)],
+      ['available', formatBytes(pool.availableBytes)],
+      ['volumes', pool.volumes?.length ?? 'unknown (pool inactive)'],
+    ],
+    [
+      {
+        title: 'Volumes',
+        columns: volumeColumns.filter((c) => c.header !== 'POOL'),
+        rows: volumeRows(view, volumes),
+        empty: pool.active ? 'no volumes' : `unknown: the pool is inactive (kvmctl pool start ${pool.name})`,
+      },
+    ],
+    { ...poolJson(pool), volumes: pool.active ? volumes.map((v) => volumeJson(view, v)) : null },
+  );
+}

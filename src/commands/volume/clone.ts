@@ -1,0 +1,91 @@
+import type { Context } from '../../context.js';
+import { ConflictError, RefusedError } from '../../errors.js';
+import { isLocalUri, volumeCommands, type VolumeFormat } from '../../libvirt/storage.js';
+import { runVirsh } from '../../libvirt/virsh.js';
+import { formatBytes } from '../../units/size.js';
+import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
+import { withProgress } from '../../storage/progress.js';
+import { describeUsers, findVolume, readStorage, reportDone, requireVolume, usersOf } from '../../storage/inventory.js';
+import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
+import { checkFreeSpace, checkNoFileAt, sameContent, sameSpec } from './checks.js';
+
+export interface VolumeCloneOptions {
+  linked?: boolean;
+  allowOvercommit?: boolean;
+}
+
+export async function runVolumeClone(ctx: Context, source: string, name: string, o: VolumeCloneOptions, files: StorageFiles = realStorageFiles): Promise<void> {
+  const srcRef = parseVolumeRef(source);
+  validateNewName('volume', name);
+  const ref = `${srcRef.pool}/${name}`;
+
+  await ctx.withLock(`volume ${ref}`, async () => {
+    const view = await readStorage(ctx);
+    const src = requireVolume(view, srcRef);
+    const pool = view.pools.find((p) => p.name === srcRef.pool)!;
+    if (src.format === undefined) throw new RefusedError(`the format of ${source} is unknown to libvirt`, `refresh the pool (kvmctl pool refresh ${srcRef.pool}) and check kvmctl volume info ${source}`);
+    const format = o.linked ? 'qcow2' : src.format;
+
+    const existing = findVolume(view, { pool: srcRef.pool, volume: name });
+    if (existing) {
+      // A full copy stands alone (libvirt copies an overlay's whole chain into it).
+      const diffs = sameSpec(existing, { format, capacityBytes: src.capacityBytes, backingFile: o.linked ? src.path : undefined });
+      const same =
+        diffs.length === 0 && (o.linked || !isLocalUri(ctx.uri) || (await sameContent(ctx, { path: src.path, format: src.format }, { path: existing.path, format: src.format })));
+      if (!same) throw new ConflictError(`volume ${ref} already exists and is not a ${o.linked ? 'linked ' : ''}clone of ${source}${diffs.length ? ` (${diffs.join('; ')})` : ''}`, 'choose another name, or delete it first');
+      ctx.out.done(`volume ${ref} is already a ${o.linked ? 'linked ' : ''}clone of ${source}: unchanged`, { ...existing, unchanged: true });
+      return;
+    }
+
+    const users = usersOf(view, src).filter((u) => !u.readonly);
+    if (o.linked && users.length > 0) {
+      throw new RefusedError(
+        `${source} is a writable disk of ${describeUsers(users)}: a VM writing to it would corrupt every overlay on it`,
+        `make a full copy instead (kvmctl volume clone ${source} ${name}), or detach the disk from those VMs first`,
+      );
+    }
+    const running = users.filter((u) => u.active);
+    if (!o.linked && running.length > 0) {
+      throw new RefusedError(`${source} is in use by running VM(s) ${describeUsers(running)}: a copy taken now would be inconsistent`, 'shut the VM down first (kvmctl vm stop VM), then clone');
+    }
+    await checkNoFileAt(ctx, pool, name, files);
+    checkFreeSpace(pool, src.capacityBytes ?? 0, Boolean(o.allowOvercommit), `volume ${ref}`);
+
+    const subject = { kind: 'volume' as const, name: ref };
+    if (o.linked) {
+      await runVirsh(
+        ctx.runner,
+        volumeCommands.createAs(ctx.uri, {
+          pool: srcRef.pool,
+          name,
+          capacityBytes: src.capacityBytes ?? 0,
+          allocationBytes: 0,
+          format: 'qcow2',
+          backingVol: src.path,
+          backingFormat: src.format as VolumeFormat,
+        }),
+        subject,
+      );
+    } else {
+      // libvirt copies on the pool's host and removes the new volume itself if the copy fails.
+      await ctx.transaction(`volume clone ${ref}`).run(async (tx) => {
+        await withProgress(ctx, `copying ${source} to ${ref}`, undefined, () => runVirsh(ctx.runner, volumeCommands.clone(ctx.uri, srcRef.pool, srcRef.volume, name), subject));
+        // Interrupted while libvirt copied: the finished copy is removed again.
+        tx.onRollback({
+          what: `volume ${ref}`,
+          run: () => runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, srcRef.pool, name), subject).then(() => undefined),
+          manual: `virsh vol-delete --pool ${srcRef.pool} ${name}`,
+        });
+      });
+    }
+    reportDone(ctx, `volume ${ref} created as a ${o.linked ? 'linked clone (qcow2 overlay)' : 'full copy'} of ${source} (${format}, ${formatBytes(src.capacityBytes)})`, {
+      pool: srcRef.pool,
+      name,
+      format,
+      capacityBytes: src.capacityBytes ?? null,
+      backingFile: o.linked ? src.path : null,
+      source: `${srcRef.pool}/${srcRef.volume}`,
+      linked: Boolean(o.linked),
+    });
+  });
+}

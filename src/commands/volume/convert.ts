@@ -1,0 +1,94 @@
+import type { Context } from '../../context.js';
+import { ConflictError, RefusedError, UsageError } from '../../errors.js';
+import { runChecked } from '../../exec/runner.js';
+import { isLocalUri, volumeCommands } from '../../libvirt/storage.js';
+import { buildVolumeXml } from '../../libvirt/volume-xml.js';
+import { runVirsh } from '../../libvirt/virsh.js';
+import { formatBytes } from '../../units/size.js';
+import { describeUsers, findVolume, localFileFor, readStorage, reportDone, requireVolume, usersOf } from '../../storage/inventory.js';
+import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
+import { writeThenPublish } from '../../storage/local-write.js';
+import { withProgress } from '../../storage/progress.js';
+import { parseImageInfo, qemuImg } from '../../storage/qemu-img.js';
+import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
+import { checkFreeSpace, checkNoFileAt, nameForFormat, sameContent } from './checks.js';
+import { parseTargetFormat } from './create.js';
+import { convertWithProgress } from './import.js';
+
+export interface VolumeConvertOptions {
+  to?: string;
+  name?: string;
+  allowOvercommit?: boolean;
+}
+
+export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeConvertOptions, files: StorageFiles = realStorageFiles): Promise<void> {
+  const srcRef = parseVolumeRef(volume);
+  if (o.to === undefined) throw new UsageError('--to is required', 'e.g. --to raw or --to qcow2');
+  const to = parseTargetFormat('--to', o.to, 'qcow2');
+  if (o.name !== undefined) validateNewName('volume', o.name);
+
+  // The default name only swaps the extension: disk.qcow2 -> disk.raw.
+  const name = o.name ?? validateNewName('volume', nameForFormat(srcRef.volume, '', to));
+  const ref = `${srcRef.pool}/${name}`;
+
+  await ctx.withLock(`volume ${ref}`, async () => {
+    const view = await readStorage(ctx);
+    const src = requireVolume(view, srcRef);
+    const pool = view.pools.find((p) => p.name === srcRef.pool)!;
+    if (src.format === undefined) throw new RefusedError(`the format of ${volume} is unknown to libvirt`, `refresh the pool (kvmctl pool refresh ${srcRef.pool}) and check kvmctl volume info ${volume}`);
+    if (src.format === to && src.backingFile === undefined) {
+      throw new UsageError(`${volume} is already ${to}`, `to copy it, use kvmctl volume clone ${volume} NEWNAME`);
+    }
+    if (name === srcRef.volume) throw new UsageError(`the converted copy needs a name other than ${srcRef.volume}`, 'give one with --name');
+    const existing = findVolume(view, { pool: srcRef.pool, volume: name });
+    if (existing) {
+      const same =
+        existing.format === to &&
+        existing.backingFile === undefined &&
+        existing.capacityBytes === src.capacityBytes &&
+        (!isLocalUri(ctx.uri) || (await sameContent(ctx, { path: src.path, format: src.format! }, { path: existing.path, format: to })));
+      if (!same) throw new ConflictError(`volume ${ref} already exists and is not a ${to} copy of ${volume}`, 'choose another name with --name, or delete it first');
+      ctx.out.done(`volume ${ref} is already a ${to} copy of ${volume}: unchanged`, { ...existing, unchanged: true });
+      return;
+    }
+    const running = usersOf(view, src).filter((u) => u.active && !u.readonly);
+    if (running.length > 0) {
+      throw new RefusedError(`${volume} is in use by running VM(s) ${describeUsers(running)}: a copy taken now would be inconsistent`, 'shut the VM down first (kvmctl vm stop VM), then convert');
+    }
+    await checkNoFileAt(ctx, pool, name, files);
+    checkFreeSpace(pool, src.capacityBytes ?? 0, Boolean(o.allowOvercommit), `volume ${ref}`);
+
+    const label = `converting ${volume} to ${to}`;
+    const finalPath = localFileFor(ctx, pool, name);
+    if (finalPath !== undefined) {
+      // An overlay's chain is read through (formats from its header), so the copy stands alone.
+      const info = parseImageInfo(await runChecked(ctx.runner, qemuImg.info(src.path, src.format!)))[0]!;
+      await writeThenPublish(ctx, {
+        pool: pool.name,
+        finalPath,
+        write: (tmp) => convertWithProgress(ctx, label, { path: src.path, format: src.format!, info }, tmp, to, files),
+      });
+    } else {
+      // Remote (or LVM) pool: libvirt runs qemu-img convert on its host and removes a failed copy itself.
+      const subject = { kind: 'volume' as const, name: ref };
+      const xml = buildVolumeXml({ name, capacityBytes: src.capacityBytes ?? 0, format: to });
+      await ctx.transaction(`volume convert ${ref}`).run(async (tx) => {
+        await withProgress(ctx, label, undefined, () => runVirsh(ctx.runner, volumeCommands.createFrom(ctx.uri, srcRef.pool, xml, srcRef.pool, srcRef.volume), subject));
+        tx.onRollback({
+          what: `volume ${ref}`,
+          run: () => runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, srcRef.pool, name), subject).then(() => undefined),
+          manual: `virsh vol-delete --pool ${srcRef.pool} ${name}`,
+        });
+      });
+    }
+    reportDone(ctx, `converted ${volume} (${src.format}) to ${ref} (${to}, ${formatBytes(src.capacityBytes)}); ${volume} is unchanged`, {
+      pool: srcRef.pool,
+      name,
+      path: finalPath ?? null,
+      format: to,
+      capacityBytes: src.capacityBytes ?? null,
+      source: volume,
+      sourceFormat: src.format,
+    });
+  });
+}

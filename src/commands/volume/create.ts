@@ -1,0 +1,85 @@
+import type { Context } from '../../context.js';
+import { ConflictError, UsageError } from '../../errors.js';
+import { volumeCommands, type VolumeFormat, type VolumeRecord } from '../../libvirt/storage.js';
+import { runVirsh } from '../../libvirt/virsh.js';
+import { parseSize } from '../../units/size.js';
+import { validateName } from '../../validate/names.js';
+import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
+import { TARGET_FORMATS, type TargetFormat } from '../../storage/qemu-img.js';
+import { parseVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
+import { findVolume, readStorage, reportDone, requireActivePool, requireVolume } from '../../storage/inventory.js';
+import { checkFreeSpace, checkNoFileAt, roundToSector, sameSpec } from './checks.js';
+import { formatBytes } from '../../units/size.js';
+
+export interface VolumeCreateOptions {
+  pool: string;
+  size?: string;
+  format?: string;
+  backing?: string;
+  allowOvercommit?: boolean;
+}
+
+export function parseTargetFormat(option: string, value: string | undefined, fallback: TargetFormat): TargetFormat {
+  if (value === undefined) return fallback;
+  if (!(TARGET_FORMATS as readonly string[]).includes(value)) {
+    throw new UsageError(`invalid ${option} ${JSON.stringify(value)}`, `use ${option} ${TARGET_FORMATS.join(` or ${option} `)}`);
+  }
+  return value as TargetFormat;
+}
+
+export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreateOptions, files: StorageFiles = realStorageFiles): Promise<void> {
+  validateNewName('volume', name);
+  validateName('pool', o.pool);
+  const format = parseTargetFormat('--format', o.format, 'qcow2');
+  const backingRef: VolumeRef | undefined = o.backing !== undefined ? parseVolumeRef(o.backing) : undefined;
+  if (backingRef && format !== 'qcow2') throw new UsageError('a volume with --backing must be qcow2 (raw has no backing files)', 'drop --format raw');
+  if (o.size === undefined && !backingRef) throw new UsageError('--size is required', 'e.g. --size 20G');
+  const askedBytes = o.size !== undefined ? roundToSector(parseSize(o.size, '--size')) : undefined;
+
+  await ctx.withLock(`volume ${o.pool}/${name}`, async () => {
+    const view = await readStorage(ctx, { domains: false });
+    const pool = requireActivePool(view, o.pool);
+    let backing: VolumeRecord | undefined;
+    if (backingRef) {
+      backing = requireVolume(view, backingRef);
+      if (backing.format === undefined) throw new UsageError(`the format of ${o.backing} is unknown to libvirt`, `refresh its pool (kvmctl pool refresh ${backingRef.pool}) and check kvmctl volume info ${o.backing}`);
+      if (askedBytes !== undefined && backing.capacityBytes !== undefined && askedBytes < backing.capacityBytes) {
+        throw new UsageError(
+          `--size ${o.size} is smaller than the backing volume ${o.backing} (${formatBytes(backing.capacityBytes)})`,
+          'an overlay must be at least as large as its backing volume; leave out --size to use the same size',
+        );
+      }
+    }
+    const capacityBytes = askedBytes ?? backing?.capacityBytes ?? 0;
+    const wanted = { format, capacityBytes, backingFile: backing?.path };
+    const existing = findVolume(view, { pool: o.pool, volume: name });
+    if (existing) {
+      const diffs = sameSpec(existing, wanted);
+      if (diffs.length > 0) throw new ConflictError(`volume ${o.pool}/${name} already exists with another spec (${diffs.join('; ')})`, 'choose another name, or delete it first');
+      ctx.out.done(`volume ${o.pool}/${name} already exists as asked: unchanged`, { ...existing, unchanged: true });
+      return;
+    }
+    await checkNoFileAt(ctx, pool, name, files);
+    checkFreeSpace(pool, capacityBytes, Boolean(o.allowOvercommit), `volume ${o.pool}/${name}`);
+
+    await runVirsh(
+      ctx.runner,
+      volumeCommands.createAs(ctx.uri, {
+        pool: o.pool,
+        name,
+        capacityBytes,
+        // Thin from the start: libvirt fully allocates a raw volume otherwise.
+        allocationBytes: 0,
+        format: format as VolumeFormat,
+        backingVol: backing?.path,
+        backingFormat: backing?.format as VolumeFormat | undefined,
+      }),
+      { kind: 'volume', name: `${o.pool}/${name}` },
+    );
+    reportDone(
+      ctx,
+      `volume ${o.pool}/${name} created (${format}, ${formatBytes(capacityBytes)}${backing ? `, thin overlay on ${o.backing}` : ''})`,
+      { pool: o.pool, name, format, capacityBytes, backingFile: backing?.path ?? null, backingFormat: backing?.format ?? null },
+    );
+  });
+}

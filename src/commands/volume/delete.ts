@@ -1,0 +1,31 @@
+import type { Context } from '../../context.js';
+import { RefusedError } from '../../errors.js';
+import { volumeCommands } from '../../libvirt/storage.js';
+import { runVirsh } from '../../libvirt/virsh.js';
+import { dependentsOf, describeUsers, readStorage, reportDone, requireVolume, usersOf } from '../../storage/inventory.js';
+import { parseVolumeRef } from '../../storage/volume-ref.js';
+
+export async function runVolumeDelete(ctx: Context, volume: string, o: { force?: boolean }): Promise<void> {
+  const ref = parseVolumeRef(volume);
+  const view = await readStorage(ctx);
+  const vol = requireVolume(view, ref);
+  const users = usersOf(view, vol);
+  const running = users.filter((u) => u.active);
+  // libvirt itself would delete a disk a running VM writes to.
+  if (running.length > 0) {
+    throw new RefusedError(`volume ${volume} is in use by running VM(s) ${describeUsers(running)}`, 'shut the VM down and remove the disk from it first; --force does not override this');
+  }
+  const overlays = dependentsOf(view, vol);
+  if (overlays.length > 0) {
+    throw new RefusedError(
+      `volume ${volume} is the backing file of ${overlays.map((d) => `${d.pool}/${d.name}`).join(', ')}`,
+      'delete those overlays first, or make them standalone with kvmctl volume convert; --force does not override this',
+    );
+  }
+  if (users.length > 0 && !o.force) {
+    throw new RefusedError(`volume ${volume} is a disk of VM(s) ${describeUsers(users)}`, 'remove the disk from those VMs first, or pass --force (the VMs will fail to start until they get another disk)');
+  }
+  await runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, ref.pool, ref.volume), { kind: 'volume', name: volume });
+  if (users.length > 0) ctx.out.warn(`VM(s) ${describeUsers(users)} still name ${vol.path} as a disk and will not start until it is replaced`);
+  reportDone(ctx, `volume ${volume} deleted`, { pool: ref.pool, name: ref.volume, path: vol.path, deleted: true, formerUsers: users.map((u) => u.vm) });
+}

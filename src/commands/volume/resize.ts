@@ -1,0 +1,75 @@
+import type { Context } from '../../context.js';
+import { RefusedError, UsageError } from '../../errors.js';
+import { poolCommands, volumeCommands } from '../../libvirt/storage.js';
+import { runVirsh } from '../../libvirt/virsh.js';
+import { formatBytes, MAX_SIZE_BYTES, parseSize } from '../../units/size.js';
+import { dependentsOf, describeUsers, readStorage, reportDone, requireVolume, usersOf } from '../../storage/inventory.js';
+import { parseVolumeRef } from '../../storage/volume-ref.js';
+import { checkFreeSpace, roundToSector } from './checks.js';
+
+export interface VolumeResizeOptions {
+  shrink?: boolean;
+  allowOvercommit?: boolean;
+}
+
+export type SizeChange = { kind: 'absolute'; bytes: number } | { kind: 'grow'; bytes: number };
+
+/** "20G" (the new size) or "+5G" (grow by); "-5G" is refused: shrinking takes an absolute size and --shrink. */
+export function parseSizeChange(text: string): SizeChange {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('-')) {
+    throw new UsageError(`invalid size ${JSON.stringify(text)}: negative sizes are not accepted`, 'to shrink, give the new absolute size and --shrink, e.g. 10G --shrink');
+  }
+  if (trimmed.startsWith('+')) return { kind: 'grow', bytes: parseSize(trimmed.slice(1), 'size') };
+  return { kind: 'absolute', bytes: parseSize(trimmed, 'size') };
+}
+
+export function newCapacity(current: number, change: SizeChange): number {
+  const bytes = roundToSector(change.kind === 'grow' ? current + change.bytes : change.bytes);
+  if (bytes > MAX_SIZE_BYTES) throw new UsageError(`the new size ${formatBytes(bytes)} is larger than 1 EiB`, 'give a realistic size such as 20G');
+  return bytes;
+}
+
+export async function runVolumeResize(ctx: Context, volume: string, size: string, o: VolumeResizeOptions): Promise<void> {
+  const ref = parseVolumeRef(volume);
+  const change = parseSizeChange(size);
+  const view = await readStorage(ctx);
+  const vol = requireVolume(view, ref);
+  const pool = view.pools.find((p) => p.name === ref.pool)!;
+  const current = vol.capacityBytes ?? 0;
+  const target = newCapacity(current, change);
+  const json = { pool: ref.pool, name: ref.volume, previousCapacityBytes: current, capacityBytes: target };
+  if (target === current) return ctx.out.done(`volume ${volume} is already ${formatBytes(target)}: unchanged`, { ...json, unchanged: true });
+
+  const shrinking = target < current;
+  const running = usersOf(view, vol).filter((u) => u.active);
+  if (shrinking) {
+    if (!o.shrink) {
+      throw new RefusedError(
+        `shrinking ${volume} from ${formatBytes(current)} to ${formatBytes(target)} would cut off whatever the guest stored beyond ${formatBytes(target)}`,
+        'shrink the filesystems inside the guest first, then pass --shrink',
+      );
+    }
+    if (running.length > 0) throw new RefusedError(`${volume} is in use by running VM(s) ${describeUsers(running)}; a live disk can only grow`, 'shut the VM down first (kvmctl vm stop VM)');
+    const overlays = dependentsOf(view, vol);
+    if (overlays.length > 0) {
+      throw new RefusedError(`${volume} is the backing file of ${overlays.map((d) => `${d.pool}/${d.name}`).join(', ')}; shrinking it would corrupt them`, 'delete or convert those overlays first');
+    }
+  } else {
+    checkFreeSpace(pool, target - current, Boolean(o.allowOvercommit), `growing ${volume} by ${formatBytes(target - current)}`);
+  }
+
+  const from = formatBytes(current);
+  if (running.length > 1) {
+    throw new RefusedError(`${volume} is shared by running VMs ${describeUsers(running)}; kvmctl resizes a live disk through exactly one VM`, 'shut down all but one of them first');
+  }
+  const [live] = running;
+  if (live) {
+    // QEMU resizes the image it holds open and tells the guest; vol-resize would change the file under it.
+    await runVirsh(ctx.runner, volumeCommands.blockResize(ctx.uri, live.vm, live.target, target), { kind: 'vm', name: live.vm });
+    await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, ref.pool), { kind: 'pool', name: ref.pool });
+    return reportDone(ctx, `volume ${volume} grown from ${from} to ${formatBytes(target)} while ${live.vm} runs (the guest sees ${live.target} grow)`, { ...json, live: live.vm });
+  }
+  await runVirsh(ctx.runner, volumeCommands.resize(ctx.uri, ref.pool, ref.volume, target, shrinking), { kind: 'volume', name: volume });
+  reportDone(ctx, `volume ${volume} ${shrinking ? 'shrunk' : 'grown'} from ${from} to ${formatBytes(target)}`, { ...json, live: null });
+}

@@ -1,0 +1,55 @@
+/**
+ * Writing a new image file into a local pool without ever clobbering one:
+ * qemu-img writes a fresh temporary name, `ln` publishes it under the final
+ * name (link(2) fails when that name exists, unlike rename(2)), and the
+ * temporary name is removed whatever happens. A write that fails halfway
+ * leaves no partial file under the final name.
+ */
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import type { Context } from '../context.js';
+import { mutatingCommand, type Command } from '../exec/command.js';
+import { runChecked, ToolError } from '../exec/runner.js';
+import { ConflictError, InterruptedError } from '../errors.js';
+import { poolCommands } from '../libvirt/storage.js';
+import { runVirsh } from '../libvirt/virsh.js';
+
+export function temporaryPathFor(finalPath: string): string {
+  return posix.join(posix.dirname(finalPath), `.${posix.basename(finalPath)}.kvmctl-${randomBytes(4).toString('hex')}.part`);
+}
+
+export const fileCommands = {
+  /** Hard link: fails with "File exists" instead of replacing the target. */
+  link: (from: string, to: string): Command => mutatingCommand('ln', ['-T', '--', from, to]),
+  /** Guest disks are private, as libvirt makes its volumes (0600). */
+  makePrivate: (path: string): Command => mutatingCommand('chmod', ['0600', '--', path]),
+  remove: (path: string): Command => mutatingCommand('rm', ['-f', '--', path]),
+};
+
+export interface LocalWrite {
+  /** The pool that receives the file (refreshed afterwards so libvirt lists it). */
+  pool: string;
+  finalPath: string;
+  /** Writes the image to the given temporary path. */
+  write: (temporaryPath: string) => Promise<void>;
+}
+
+export async function writeThenPublish(ctx: Context, w: LocalWrite): Promise<void> {
+  const tmp = temporaryPathFor(w.finalPath);
+  try {
+    await w.write(tmp);
+    if (ctx.signal.aborted) throw new InterruptedError(`interrupted before ${w.finalPath} was written; nothing was left behind`);
+    await runChecked(ctx.runner, fileCommands.makePrivate(tmp));
+    const link = fileCommands.link(tmp, w.finalPath);
+    const r = await ctx.runner.run(link);
+    if (r.exitCode !== 0) {
+      if (/File exists/i.test(r.stderr)) {
+        throw new ConflictError(`${w.finalPath} appeared while kvmctl was writing it (another process?); it was left untouched`, 'choose another name, or delete the other volume first');
+      }
+      throw new ToolError(link, r);
+    }
+  } finally {
+    await ctx.runner.run(fileCommands.remove(tmp));
+  }
+  await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, w.pool), { kind: 'pool', name: w.pool });
+}

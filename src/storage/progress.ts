@@ -1,0 +1,49 @@
+/**
+ * A progress bar for long image writes (import, convert), on a terminal only:
+ * never with -o json, -q, -v, --dry-run or when stderr is not a TTY. The
+ * Runner hands back output only at the end, so progress is measured by
+ * watching the file being written grow towards the data it will hold.
+ */
+import ora from 'ora';
+import type { Context } from '../context.js';
+import { formatBytes } from '../units/size.js';
+import type { StorageFiles } from './local-files.js';
+
+export function progressShown(ctx: Context): boolean {
+  return ctx.io.stderrIsTTY && !ctx.out.json && !ctx.out.options.quiet && !ctx.verbose && !ctx.dryRun;
+}
+
+export interface ProgressWatch {
+  /** The file being written. */
+  path: string;
+  /** About how many bytes it will hold when done (the source's allocated size). */
+  expectedBytes: number;
+  files: StorageFiles;
+}
+
+const WIDTH = 24;
+
+export function progressText(label: string, doneBytes: number, expectedBytes: number): string {
+  const ratio = expectedBytes > 0 ? Math.min(0.99, doneBytes / expectedBytes) : 0;
+  const filled = Math.round(ratio * WIDTH);
+  return `${label} [${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${Math.floor(ratio * 100)}% (${formatBytes(doneBytes)} of about ${formatBytes(expectedBytes)})`;
+}
+
+/** Runs fn with a spinner (and a bar, when watching a file) on a terminal; plainly otherwise. */
+export async function withProgress<T>(ctx: Context, label: string, watch: ProgressWatch | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!progressShown(ctx)) return fn();
+  const spinner = ora({ text: label, stream: process.stderr }).start();
+  const timer = watch
+    ? setInterval(() => {
+        void watch.files.stat(watch.path).then((s) => {
+          if (s) spinner.text = progressText(label, s.allocatedBytes, watch.expectedBytes);
+        });
+      }, 250)
+    : undefined;
+  try {
+    return await fn();
+  } finally {
+    if (timer) clearInterval(timer);
+    spinner.stop();
+  }
+}

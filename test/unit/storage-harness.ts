@@ -1,0 +1,193 @@
+/**
+ * Test harness for pool and volume commands: a Context over a FakeRunner, and
+ * stubs that answer kvmctl's storage reads (pool and volume batches, domains)
+ * in virsh's own output formats.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildContext } from '../../src/app.js';
+import type { Context } from '../../src/context.js';
+import { FakeRunner } from '../../src/exec/fake.js';
+import { memoryFs } from '../../src/local-fs.js';
+import { memoryIO } from '../../src/output/io.js';
+import { virshBatch } from '../../src/libvirt/virsh.js';
+import type { FileFacts, StorageFiles } from '../../src/storage/local-files.js';
+
+export const URI = 'qemu:///system';
+const SEP = 'KVMCTL-BATCH-SEPARATOR-d41d8cd9';
+
+export interface TestContextOptions {
+  output?: 'table' | 'json';
+  dryRun?: boolean;
+  quiet?: boolean;
+  uri?: string;
+  stderrIsTTY?: boolean;
+}
+
+export function testContext(runner: FakeRunner, o: TestContextOptions = {}): { ctx: Context; io: ReturnType<typeof memoryIO> } {
+  const io = memoryIO({ KVMCTL_STATE_DIR: mkdtempSync(join(tmpdir(), 'kvmctl-unit-')) });
+  io.stderrIsTTY = o.stderrIsTTY ?? false;
+  const deps = { io, runner, fs: memoryFs({}), version: 'test', signal: new AbortController().signal, argv: [] };
+  const ctx = buildContext({ output: o.output ?? 'table', dryRun: o.dryRun, quiet: o.quiet, connect: o.uri ?? URI }, deps);
+  return { ctx, io };
+}
+
+export interface FakeVolume {
+  name: string;
+  format?: string;
+  capacity?: number;
+  allocation?: number;
+  backing?: { path: string; format: string };
+}
+
+export interface FakePool {
+  name: string;
+  type?: string;
+  state?: 'running' | 'inactive';
+  autostart?: boolean;
+  path?: string;
+  available?: number;
+  volumes?: FakeVolume[];
+  /** Raw <source> inner XML. */
+  sourceXml?: string;
+}
+
+export interface FakeDomain {
+  name: string;
+  /** libvirt state number: 1 running, 5 shut off. */
+  state: 1 | 5;
+  disks: Array<{ file?: string; pool?: string; volume?: string; target: string; readonly?: boolean }>;
+}
+
+export const pathOf = (p: FakePool, v: string) => `${p.path ?? `/pools/${p.name}`}/${v}`;
+
+function batchArgv(uri: string, commands: string[][]): string[] {
+  const c = virshBatch(uri, commands);
+  return [c.program, ...c.args];
+}
+
+function batchOut(outputs: string[]): string {
+  return outputs.map((o) => o).join(`${SEP}\n`);
+}
+
+function poolInfo(p: FakePool): string {
+  return `Name:           ${p.name}\nUUID:           00000000-0000-0000-0000-000000000000\nState:          ${p.state ?? 'running'}\nPersistent:     yes\nAutostart:      ${p.autostart ? 'yes' : 'no'}\n\n`;
+}
+
+function poolXml(p: FakePool): string {
+  const active = (p.state ?? 'running') === 'running';
+  const avail = active ? (p.available ?? 100 * 2 ** 30) : 0;
+  return [
+    `<pool type='${p.type ?? 'dir'}'>`,
+    `  <name>${p.name}</name>`,
+    `  <capacity unit='bytes'>${active ? 200 * 2 ** 30 : 0}</capacity>`,
+    `  <allocation unit='bytes'>0</allocation>`,
+    `  <available unit='bytes'>${avail}</available>`,
+    `  <source>${p.sourceXml ?? ''}</source>`,
+    `  <target><path>${p.path ?? `/pools/${p.name}`}</path></target>`,
+    `</pool>`,
+    '',
+  ].join('\n');
+}
+
+function volList(p: FakePool): string {
+  if ((p.state ?? 'running') !== 'running') return '';
+  const vols = p.volumes ?? [];
+  const width = Math.max(4, ...vols.map((v) => v.name.length));
+  const rows = vols.map((v) => ` ${v.name.padEnd(width)}   ${pathOf(p, v.name)}`);
+  return [` ${'Name'.padEnd(width)}   Path`, '-'.repeat(40), ...rows, '', ''].join('\n');
+}
+
+function volXml(p: FakePool, v: FakeVolume): string {
+  return [
+    `<volume type='file'>`,
+    `  <name>${v.name}</name>`,
+    `  <key>${pathOf(p, v.name)}</key>`,
+    `  <capacity unit='bytes'>${v.capacity ?? 2 ** 30}</capacity>`,
+    `  <allocation unit='bytes'>${v.allocation ?? 200704}</allocation>`,
+    `  <target><path>${pathOf(p, v.name)}</path><format type='${v.format ?? 'qcow2'}'/></target>`,
+    v.backing ? `  <backingStore><path>${v.backing.path}</path><format type='${v.backing.format}'/></backingStore>` : '',
+    `</volume>`,
+    '',
+  ].join('\n');
+}
+
+function domainXml(d: FakeDomain): string {
+  const disks = d.disks.map((k) =>
+    k.pool
+      ? `<disk type='volume' device='disk'><source pool='${k.pool}' volume='${k.volume}'/><target dev='${k.target}'/>${k.readonly ? '<readonly/>' : ''}</disk>`
+      : `<disk type='file' device='disk'><source file='${k.file}'/><target dev='${k.target}'/>${k.readonly ? '<readonly/>' : ''}</disk>`,
+  );
+  return `<domain type='qemu'><name>${d.name}</name><memory>65536</memory><vcpu>1</vcpu><os><type>hvm</type></os><devices>${disks.join('')}</devices></domain>\n`;
+}
+
+export interface StorageState {
+  pools: FakePool[];
+  domains?: FakeDomain[];
+  uri?: string;
+}
+
+/**
+ * Stubs the reads of readStorage/loadPools/loadVolumes/loadDomains for this
+ * state. `only` limits loadPools to named pools (no pool-list call);
+ * domains: false leaves out the domain reads.
+ */
+export function stubStorage(runner: FakeRunner, s: StorageState, o: { only?: string[]; domains?: boolean; times?: number } = {}): FakeRunner {
+  const uri = s.uri ?? URI;
+  const times = o.times ?? 1;
+  const names = o.only ?? s.pools.map((p) => p.name);
+  if (!o.only) runner.stub(batchArgv(uri, [['pool-list', '--all', '--name']]), { stdout: s.pools.map((p) => `${p.name}   \n`).join('') + '\n' }, times);
+  const pools = names.map((n) => s.pools.find((p) => p.name === n));
+  runner.stub(
+    batchArgv(uri, names.flatMap((p) => [['pool-info', '--pool', p], ['pool-dumpxml', '--pool', p], ['vol-list', '--pool', p]])),
+    { stdout: batchOut(pools.flatMap((p) => (p ? [poolInfo(p), poolXml(p), volList(p)] : ['', '', '']))) },
+    times,
+  );
+  const vols = pools.flatMap((p) => (p && (p.state ?? 'running') === 'running' ? (p.volumes ?? []).map((v) => ({ p, v })) : []));
+  if (vols.length > 0) {
+    runner.stub(
+      batchArgv(uri, vols.map(({ p, v }) => ['vol-dumpxml', '--pool', p.name, '--vol', v.name])),
+      { stdout: batchOut(vols.map(({ p, v }) => volXml(p, v))) },
+      times,
+    );
+  }
+  if (o.domains !== false) stubDomains(runner, s.domains ?? [], uri, times);
+  return runner;
+}
+
+export function stubDomains(runner: FakeRunner, domains: FakeDomain[], uri = URI, times = 1): FakeRunner {
+  runner.stub(
+    batchArgv(uri, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']]),
+    { stdout: batchOut([domains.map((d) => `Domain: '${d.name}'\n  state.state=${d.state}\n  state.reason=1\n\n`).join(''), '\n']) },
+    times,
+  );
+  if (domains.length > 0) {
+    runner.stub(
+      batchArgv(uri, domains.map((d) => ['dumpxml', '--domain', d.name])),
+      { stdout: batchOut(domains.map(domainXml)) },
+      times,
+    );
+  }
+  return runner;
+}
+
+/** A StorageFiles over a map of path -> facts (and header bytes). */
+export function fakeFiles(files: Record<string, Partial<FileFacts> & { header?: Buffer }> = {}, links: Record<string, string> = {}): StorageFiles {
+  return {
+    header: async (p, len) => (files[p]?.header ?? Buffer.alloc(0)).subarray(0, len),
+    stat: async (p) => {
+      const f = files[p];
+      return f ? { kind: f.kind ?? 'file', sizeBytes: f.sizeBytes ?? 0, allocatedBytes: f.allocatedBytes ?? 0 } : undefined;
+    },
+    resolve: async (p) => {
+      for (const [from, to] of Object.entries(links)) if (p === from || p.startsWith(from + '/')) return to + p.slice(from.length);
+      return p;
+    },
+  };
+}
+
+/** virsh's stderr when a command fails, e.g. ("vol-create-as", "storage volume 'x' exists already"). */
+export function virshFailure(message: string) {
+  return { exitCode: 1, stderr: `error: ${message}\n` };
+}
