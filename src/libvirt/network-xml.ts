@@ -1,5 +1,6 @@
-/** libvirt network XML (https://libvirt.org/formatnetwork.html): model and parser. */
-import { attr, child, children, decodeXml, type XmlNode } from './xml-codec.js';
+/** libvirt network XML (https://libvirt.org/formatnetwork.html): model, parser and builder. */
+import { attr, child, children, decodeXml, el, type XmlNode } from './xml-codec.js';
+import { blockOf, formatCidr, parseIpv4 } from '../net/ipv4.js';
 
 export type ForwardMode = 'nat' | 'route' | 'open' | 'bridge' | 'isolated' | 'private' | 'vepa' | 'passthrough' | 'hostdev';
 
@@ -77,11 +78,9 @@ function prefixOf(prefix: string | undefined, netmask: string | undefined, famil
 
 /** "192.168.122.1/24" -> "192.168.122.0/24" */
 export function subnetOf(ip: NetworkIp): string {
-  if (ip.family !== 'ipv4') return `${ip.address}/${ip.prefix}`;
-  const n = ip.address.split('.').reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
-  const mask = ip.prefix === 0 ? 0 : (~0 << (32 - ip.prefix)) >>> 0;
-  const net = (n & mask) >>> 0;
-  return `${[24, 16, 8, 0].map((s) => (net >>> s) & 255).join('.')}/${ip.prefix}`;
+  const address = ip.family === 'ipv4' ? parseIpv4(ip.address) : undefined;
+  if (address === undefined) return `${ip.address}/${ip.prefix}`;
+  return formatCidr(blockOf(address, ip.prefix));
 }
 
 /** One row of `virsh net-list --all`. */
@@ -101,4 +100,46 @@ export function parseNetList(text: string): NetListEntry[] {
     if (m) rows.push({ name: m[1] ?? '', active: m[2] === 'active', autostart: m[3] === 'yes', persistent: m[4] === 'yes' });
   }
   return rows;
+}
+
+// ---- builder -----------------------------------------------------------------
+
+/** The modes `net create` makes. */
+export type CreatableMode = 'nat' | 'route' | 'isolated' | 'bridge';
+export const CREATABLE_MODES: readonly CreatableMode[] = ['nat', 'route', 'isolated', 'bridge'];
+
+export interface NetworkSpec {
+  name: string;
+  mode: CreatableMode;
+  /** nat/route/isolated: the bridge libvirt creates (virbrN, chosen by libvirt when absent); bridge: the existing host bridge. */
+  bridge?: string;
+  /** nat/route: the host interface traffic must leave through. */
+  forwardDev?: string;
+  /** DNS domain served by the network's dnsmasq. */
+  domain?: string;
+  /** nat/route/isolated: the gateway address (the bridge's) and prefix, and the DHCP range unless DHCP is off. */
+  ipv4?: { address: string; prefix: number; dhcpRange?: { start: string; end: string } };
+}
+
+/** Network XML for a spec, with the elements and attributes libvirt documents. */
+export function buildNetworkXml(spec: NetworkSpec): XmlNode {
+  if (spec.mode === 'bridge') {
+    // libvirt's bridge mode: guests join an existing host bridge; no addresses or DHCP of libvirt's own.
+    return el('network', {}, el('name', {}, spec.name), el('forward', { mode: 'bridge' }), el('bridge', { name: spec.bridge }));
+  }
+  const ip = spec.ipv4;
+  return el(
+    'network',
+    {},
+    el('name', {}, spec.name),
+    spec.mode !== 'isolated' && el('forward', { mode: spec.mode, dev: spec.forwardDev }),
+    spec.bridge !== undefined && el('bridge', { name: spec.bridge, stp: 'on', delay: 0 }),
+    spec.domain !== undefined && el('domain', { name: spec.domain, localOnly: 'yes' }),
+    ip &&
+      el(
+        'ip',
+        { address: ip.address, prefix: ip.prefix },
+        ip.dhcpRange && el('dhcp', {}, el('range', { start: ip.dhcpRange.start, end: ip.dhcpRange.end })),
+      ),
+  );
 }

@@ -2,7 +2,9 @@
  * iptables-save parsing and rule ownership. kvmctl tags its own rules with a
  * comment so that teardown removes exactly what it added.
  */
-import { readCommand, type Command } from '../exec/command.js';
+import { formatCommand, mutatingCommand, readCommand, type Command } from '../exec/command.js';
+import { firstLine, runChecked, ToolError, type Runner } from '../exec/runner.js';
+import type { Transaction } from '../exec/transaction.js';
 
 export function iptablesSaveCommand(): Command {
   return readCommand('iptables-save', []);
@@ -137,4 +139,228 @@ export function natRules(state: IptablesState): NatRule[] {
 
 export function chainPolicy(state: IptablesState, table: string, chain: string): string | undefined {
   return state.chains[table]?.find((c) => c.name === chain)?.policy;
+}
+
+// ---- rules kvmctl adds -----------------------------------------------------
+
+/** A rule kvmctl adds: table, chain and the words after "-A CHAIN" (matches, comment, target). */
+export interface IptablesRule {
+  table: 'nat' | 'filter';
+  chain: string;
+  spec: string[];
+}
+
+/** The two kinds of rule sets kvmctl owns; the tag is kvmctl:<kind>:<bridge or forward id>. */
+export const NAT_TAG_KIND = 'nat';
+export const FORWARD_TAG_KIND = 'fwd';
+
+export function kvmctlTag(kind: typeof NAT_TAG_KIND | typeof FORWARD_TAG_KIND, id: string): string {
+  return `${KVMCTL_TAG_PREFIX}${kind}:${id}`;
+}
+
+const POSTROUTING = 'POSTROUTING';
+const PREROUTING = 'PREROUTING';
+const OUTPUT = 'OUTPUT';
+const FORWARD = 'FORWARD';
+const REPLIES = 'RELATED,ESTABLISHED';
+/** Traffic the kernel already rewrote with a DNAT rule (conntrack's virtual state). */
+const DNATTED = 'DNAT';
+/** Loopback destinations reach only local services; a forward must not capture them. */
+const LOOPBACK = '127.0.0.0/8';
+
+function comment(tag: string): string[] {
+  return ['-m', 'comment', '--comment', tag];
+}
+
+/**
+ * NAT for a bridge, as libvirt does it for virbr0: masquerade what leaves the
+ * subnet, let the subnet out through FORWARD and let the replies back in.
+ */
+export function natRulesFor(bridge: string, subnet: string, outIface?: string): IptablesRule[] {
+  const tag = kvmctlTag(NAT_TAG_KIND, bridge);
+  const out = outIface !== undefined ? ['-o', outIface] : [];
+  const inFromOut = outIface !== undefined ? ['-i', outIface] : [];
+  return [
+    { table: 'nat', chain: POSTROUTING, spec: ['-s', subnet, '!', '-d', subnet, ...out, ...comment(tag), '-j', 'MASQUERADE'] },
+    { table: 'filter', chain: FORWARD, spec: ['-s', subnet, '-i', bridge, ...out, ...comment(tag), '-j', 'ACCEPT'] },
+    {
+      table: 'filter',
+      chain: FORWARD,
+      spec: [...inFromOut, '-d', subnet, '-o', bridge, '-m', 'conntrack', '--ctstate', REPLIES, ...comment(tag), '-j', 'ACCEPT'],
+    },
+  ];
+}
+
+export type Protocol = 'tcp' | 'udp';
+
+/** One port or an inclusive range (start <= end). */
+export interface PortRange {
+  start: number;
+  end: number;
+}
+
+export function formatPortRange(r: PortRange, sep = '-'): string {
+  return r.start === r.end ? String(r.start) : `${r.start}${sep}${r.end}`;
+}
+
+export interface PortForward {
+  protocol: Protocol;
+  /** Ports on the host's own addresses. */
+  hostPorts: PortRange;
+  toAddress: string;
+  /** The ports on the target; the same as hostPorts when a range is forwarded. */
+  toPorts: PortRange;
+}
+
+/** The id of a forward: protocol and host port(s), unique on a host. */
+export function forwardId(protocol: Protocol, hostPorts: PortRange): string {
+  return `${protocol}-${formatPortRange(hostPorts)}`;
+}
+
+/** PREROUTING and OUTPUT DNAT, FORWARD in and back: how many rules portForwardRulesFor makes. */
+export const RULES_PER_FORWARD = 4;
+
+/**
+ * A port forward: DNAT for traffic arriving from outside (PREROUTING) and for
+ * locally generated traffic (OUTPUT), both only for the host's own addresses,
+ * and the FORWARD accepts for the rewritten traffic and its replies.
+ */
+export function portForwardRulesFor(f: PortForward): IptablesRule[] {
+  const tag = kvmctlTag(FORWARD_TAG_KIND, forwardId(f.protocol, f.hostPorts));
+  const p = f.protocol;
+  const sameRange = f.hostPorts.start !== f.hostPorts.end;
+  // A range keeps its ports (DNAT to a range would pick any port in it).
+  const to = sameRange ? f.toAddress : `${f.toAddress}:${f.toPorts.start}`;
+  const dnat = (chain: string, extra: string[]): IptablesRule => ({
+    table: 'nat',
+    chain,
+    spec: [...extra, '-p', p, '-m', 'addrtype', '--dst-type', 'LOCAL', '-m', p, '--dport', formatPortRange(f.hostPorts, ':'), ...comment(tag), '-j', 'DNAT', '--to-destination', to],
+  });
+  const target = `${f.toAddress}/32`;
+  const targetPorts = formatPortRange(f.toPorts, ':');
+  return [
+    dnat(PREROUTING, []),
+    dnat(OUTPUT, ['!', '-d', LOOPBACK]),
+    {
+      table: 'filter',
+      chain: FORWARD,
+      spec: ['-d', target, '-p', p, '-m', p, '--dport', targetPorts, '-m', 'conntrack', '--ctstate', DNATTED, ...comment(tag), '-j', 'ACCEPT'],
+    },
+    {
+      table: 'filter',
+      chain: FORWARD,
+      spec: ['-s', target, '-p', p, '-m', p, '--sport', targetPorts, '-m', 'conntrack', '--ctstate', REPLIES, ...comment(tag), '-j', 'ACCEPT'],
+    },
+  ];
+}
+
+// ---- commands ----------------------------------------------------------------
+
+/** -w: wait for a held xtables lock (up to 30 s) instead of failing at once. */
+const WAIT = ['-w', '30'];
+
+/** Inserts at the top of the chain, so no earlier ACCEPT/REJECT of another tool decides first. */
+export function iptablesInsertCommand(rule: IptablesRule): Command {
+  return mutatingCommand('iptables', [...WAIT, '-t', rule.table, '-I', rule.chain, ...rule.spec]);
+}
+
+/** iptables -C: exits 0 when the rule exists, 1 when it does not. */
+export function iptablesCheckCommand(rule: IptablesRule): Command {
+  return readCommand('iptables', [...WAIT, '-t', rule.table, '-C', rule.chain, ...rule.spec]);
+}
+
+export function iptablesDeleteCommand(rule: IptablesRule): Command {
+  return mutatingCommand('iptables', [...WAIT, '-t', rule.table, '-D', rule.chain, ...rule.spec]);
+}
+
+/** A rule read from iptables-save as an IptablesRule (its words are valid for -D/-C). */
+export function savedRule(rule: Rule): IptablesRule {
+  return { table: rule.table as IptablesRule['table'], chain: rule.chain, spec: splitRule(rule.spec) };
+}
+
+/** The rules that carry exactly this tag, in iptables-save order. */
+export function rulesTagged(state: IptablesState, tag: string): Rule[] {
+  return state.rules.filter((r) => r.comment === tag);
+}
+
+/** The ids of every rule set of a kind, e.g. the bridges with kvmctl NAT. */
+export function taggedIds(state: IptablesState, kind: typeof NAT_TAG_KIND | typeof FORWARD_TAG_KIND): string[] {
+  const prefix = `${KVMCTL_TAG_PREFIX}${kind}:`;
+  const ids = state.rules.filter((r) => r.comment?.startsWith(prefix)).map((r) => (r.comment as string).slice(prefix.length));
+  return [...new Set(ids)];
+}
+
+/** "2222" or "8000:8010" (iptables' --dport) -> a range. */
+export function parseDport(text: string | undefined): PortRange | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)(?:[:-](\d+))?$/.exec(text);
+  if (!m) return undefined;
+  const start = Number(m[1]);
+  return { start, end: m[2] !== undefined ? Number(m[2]) : start };
+}
+
+/** The port forwards kvmctl made, read back from their PREROUTING rules. */
+export interface SavedForward extends PortForward {
+  id: string;
+  /** How many of the forward's rules exist (4 when complete). */
+  ruleCount: number;
+}
+
+export function savedForwards(state: IptablesState): SavedForward[] {
+  const out: SavedForward[] = [];
+  for (const id of taggedIds(state, FORWARD_TAG_KIND)) {
+    const rules = rulesTagged(state, kvmctlTag(FORWARD_TAG_KIND, id));
+    const dnat = rules.find((r) => r.table === 'nat' && r.chain === PREROUTING && r.target === 'DNAT') ?? rules.find((r) => r.target === 'DNAT');
+    const hostPorts = parseDport(dnat?.dport);
+    const to = /^([^:]+)(?::(\d+(?:-\d+)?))?$/.exec(dnat?.toDestination ?? '');
+    if (!dnat || !hostPorts || !to || (dnat.protocol !== 'tcp' && dnat.protocol !== 'udp')) {
+      // Only some rules are left (an interrupted delete): still listed, so it can be deleted.
+      out.push({ id, protocol: id.startsWith('udp') ? 'udp' : 'tcp', hostPorts: parseDport(id.replace(/^[a-z]+-/, '')) ?? { start: 0, end: 0 }, toAddress: '', toPorts: { start: 0, end: 0 }, ruleCount: rules.length });
+      continue;
+    }
+    out.push({
+      id,
+      protocol: dnat.protocol,
+      hostPorts,
+      toAddress: to[1] ?? '',
+      toPorts: parseDport(to[2]) ?? hostPorts,
+      ruleCount: rules.length,
+    });
+  }
+  return out;
+}
+
+export function portRangesOverlap(a: PortRange, b: PortRange): boolean {
+  return a.start <= b.end && b.start <= a.end;
+}
+
+/** Reads the whole firewall of the namespace kvmctl runs in, in one process. */
+export async function loadIptables(runner: Runner): Promise<IptablesState> {
+  const cmd = iptablesSaveCommand();
+  const result = await runner.run(cmd);
+  if (result.exitCode !== 0) {
+    throw new ToolError(cmd, result, `cannot read the firewall: iptables-save failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`, 'run kvmctl as root');
+  }
+  return parseIptablesSave(result.stdout);
+}
+
+/** Inserts a rule and registers its removal with the transaction. */
+export async function insertRule(runner: Runner, tx: Transaction, rule: IptablesRule): Promise<void> {
+  await runChecked(runner, iptablesInsertCommand(rule));
+  tx.onRollback({
+    what: `iptables rule -t ${rule.table} ${rule.chain} ${rule.spec.join(' ')}`,
+    manual: formatCommand(iptablesDeleteCommand(rule)),
+    run: async () => void (await runChecked(runner, iptablesDeleteCommand(rule))),
+  });
+}
+
+/** Deletes a rule read from iptables-save and registers putting it back. */
+export async function deleteSavedRule(runner: Runner, tx: Transaction, saved: Rule): Promise<void> {
+  const rule = savedRule(saved);
+  await runChecked(runner, iptablesDeleteCommand(rule));
+  tx.onRollback({
+    what: `removed iptables rule -t ${rule.table} ${rule.chain} ${saved.spec}`,
+    manual: formatCommand(iptablesInsertCommand(rule)),
+    run: async () => void (await runChecked(runner, iptablesInsertCommand(rule))),
+  });
 }

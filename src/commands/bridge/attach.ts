@@ -1,0 +1,155 @@
+/**
+ * bridge attach | detach: enslave a NIC to a bridge, or release it. With
+ * --move-address the NIC's addresses and routes (the default route included)
+ * move to the bridge (back to the NIC on detach) in the same transaction, so a
+ * failing step puts everything back where it was.
+ */
+import type { Context } from '../../context.js';
+import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
+import { formatCommand } from '../../exec/command.js';
+import { runChecked } from '../../exec/runner.js';
+import type { Transaction } from '../../exec/transaction.js';
+import {
+  addressCidr,
+  configuredRoutes,
+  defaultRouteDevices,
+  findBridge,
+  ipAddrAddCommand,
+  ipAddrDelCommand,
+  ipLinkSetMasterCommand,
+  ipLinkSetNoMasterCommand,
+  ipLinkSetStateCommand,
+  ipRouteDelCommand,
+  ipRouteReplaceCommand,
+  loadLinks,
+  loadRoutes,
+  movableAddresses,
+  type Link,
+  type Route,
+} from '../../net/ip.js';
+import { validateLinkName } from '../../net/link-name.js';
+import { vmsByInterface } from './list.js';
+
+export interface Moved {
+  addresses: string[];
+  routes: string[];
+}
+
+function describeRoute(r: Route): string {
+  return `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}`;
+}
+
+/**
+ * Moves every address and configured route of `from` to `to`. Deleting an
+ * address makes the kernel drop the routes through it, so the routes are put
+ * back on `from` (registered first, undone last) after its addresses return.
+ */
+export async function moveAddresses(ctx: Context, tx: Transaction, from: Link, to: string, routes: Route[]): Promise<Moved> {
+  const run = (cmd: Parameters<typeof runChecked>[1]) => runChecked(ctx.runner, cmd);
+  const addresses = movableAddresses(from);
+  const moving = configuredRoutes(routes, from.ifname);
+  tx.onRollback({
+    what: `routes of ${from.ifname} (${moving.map(describeRoute).join(', ') || 'none'})`,
+    manual: moving.map((r) => formatCommand(ipRouteReplaceCommand(r, from.ifname))).join(' && ') || 'nothing',
+    run: async () => {
+      for (const r of moving) await run(ipRouteReplaceCommand(r, from.ifname));
+    },
+  });
+  for (const a of addresses) {
+    await run(ipAddrDelCommand(a, from.ifname));
+    tx.onRollback({ what: `address ${addressCidr(a)} removed from ${from.ifname}`, manual: formatCommand(ipAddrAddCommand(a, from.ifname)), run: async () => void (await run(ipAddrAddCommand(a, from.ifname))) });
+    await run(ipAddrAddCommand(a, to));
+    tx.onRollback({ what: `address ${addressCidr(a)} on ${to}`, manual: formatCommand(ipAddrDelCommand(a, to)), run: async () => void (await run(ipAddrDelCommand(a, to))) });
+  }
+  for (const r of moving) {
+    await run(ipRouteReplaceCommand(r, to));
+    tx.onRollback({ what: `route ${describeRoute(r)} on ${to}`, manual: formatCommand(ipRouteDelCommand(r, to)), run: async () => void (await run(ipRouteDelCommand(r, to))) });
+  }
+  return { addresses: addresses.map(addressCidr), routes: moving.map(describeRoute) };
+}
+
+function findIface(links: Link[], name: string): Link {
+  const link = links.find((l) => l.ifname === name);
+  if (!link) throw new NotFoundError(`interface ${JSON.stringify(name)} not found`, 'list interfaces with: ip link');
+  return link;
+}
+
+function validatePair(bridge: string, iface: string): void {
+  validateLinkName('bridge', bridge);
+  validateLinkName('interface', iface);
+  if (bridge === iface) throw new UsageError(`cannot attach ${bridge} to itself`, 'name the bridge first, then the interface: kvmctl bridge attach BRIDGE IFACE');
+}
+
+function movedText(m: Moved, to: string): string {
+  const parts = [...m.addresses, ...m.routes.map((r) => `route ${r}`)];
+  return parts.length > 0 ? `; moved ${parts.join(', ')} to ${to}` : '';
+}
+
+export async function runBridgeAttach(ctx: Context, bridge: string, iface: string, opts: { moveAddress?: boolean }): Promise<void> {
+  validatePair(bridge, iface);
+  await ctx.withLock(`bridge ${bridge}`, async () => {
+    const [links, routes] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner)]);
+    const br = findBridge(links, bridge);
+    const nic = findIface(links, iface);
+    if (nic.kind === 'bridge') throw new UsageError(`${iface} is a bridge itself: bridges cannot be nested`, 'attach the bridge\'s uplink NIC instead');
+    if (nic.flags.includes('LOOPBACK')) throw new UsageError(`${iface} is the loopback interface`, 'attach a NIC or veth');
+    const movable = movableAddresses(nic);
+    const move = Boolean(opts.moveAddress);
+    const json = { bridge, iface, moveAddress: move };
+    if (nic.master === bridge && (!move || movable.length === 0)) {
+      return ctx.out.done(`${iface} is already attached to ${bridge}: unchanged`, { ...json, changed: false, moved: { addresses: [], routes: [] } });
+    }
+    if (nic.master !== undefined && nic.master !== bridge) {
+      throw new ConflictError(`${iface} is already a port of ${nic.master}`, `detach it first: kvmctl bridge detach ${nic.master} ${iface}`);
+    }
+    if (!move && defaultRouteDevices(routes).has(iface)) {
+      throw new RefusedError(
+        `${iface} carries the default route: enslaving it to ${bridge} without its addresses cuts this host off the network`,
+        `move its addresses and routes to the bridge in the same step: kvmctl bridge attach ${bridge} ${iface} --move-address`,
+      );
+    }
+    let moved: Moved = { addresses: [], routes: [] };
+    await ctx.transaction(`bridge attach ${bridge} ${iface}`).run(async (tx) => {
+      if (!br.flags.includes('UP')) {
+        await runChecked(ctx.runner, ipLinkSetStateCommand(bridge, 'up'));
+        tx.onRollback({ what: `${bridge} up`, manual: formatCommand(ipLinkSetStateCommand(bridge, 'down')), run: async () => void (await runChecked(ctx.runner, ipLinkSetStateCommand(bridge, 'down'))) });
+      }
+      if (nic.master !== bridge) {
+        await runChecked(ctx.runner, ipLinkSetMasterCommand(iface, bridge));
+        tx.onRollback({ what: `${iface} in ${bridge}`, manual: formatCommand(ipLinkSetNoMasterCommand(iface)), run: async () => void (await runChecked(ctx.runner, ipLinkSetNoMasterCommand(iface))) });
+      }
+      if (move) moved = await moveAddresses(ctx, tx, nic, bridge, routes);
+    });
+    ctx.out.done(`${iface} attached to ${bridge}${movedText(moved, bridge)}`, { ...json, changed: true, moved });
+  });
+}
+
+export async function runBridgeDetach(ctx: Context, bridge: string, iface: string, opts: { moveAddress?: boolean }): Promise<void> {
+  validatePair(bridge, iface);
+  await ctx.withLock(`bridge ${bridge}`, async () => {
+    const [links, routes, { owners }] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner), vmsByInterface(ctx)]);
+    const br = findBridge(links, bridge);
+    const nic = findIface(links, iface);
+    const move = Boolean(opts.moveAddress);
+    const json = { bridge, iface, moveAddress: move };
+    if (nic.master === undefined) return ctx.out.done(`${iface} is not attached to any bridge: unchanged`, { ...json, changed: false, moved: { addresses: [], routes: [] } });
+    if (nic.master !== bridge) throw new ConflictError(`${iface} is a port of ${nic.master}, not of ${bridge}`, `kvmctl bridge detach ${nic.master} ${iface}`);
+    const vm = owners.get(iface);
+    if (nic.kind === 'tun' || vm) {
+      throw new RefusedError(`${iface} is the interface of ${vm ? `running VM ${vm}` : 'a running VM'}`, 'change the VM\'s interface instead (it would come back when the VM restarts)');
+    }
+    if (!move && defaultRouteDevices(routes).has(bridge)) {
+      throw new RefusedError(
+        `${bridge} carries the default route: releasing its uplink ${iface} cuts this host off the network`,
+        `move the bridge's addresses and routes back to ${iface} in the same step: kvmctl bridge detach ${bridge} ${iface} --move-address`,
+      );
+    }
+    let moved: Moved = { addresses: [], routes: [] };
+    await ctx.transaction(`bridge detach ${bridge} ${iface}`).run(async (tx) => {
+      await runChecked(ctx.runner, ipLinkSetNoMasterCommand(iface));
+      tx.onRollback({ what: `${iface} released from ${bridge}`, manual: formatCommand(ipLinkSetMasterCommand(iface, bridge)), run: async () => void (await runChecked(ctx.runner, ipLinkSetMasterCommand(iface, bridge))) });
+      if (move) moved = await moveAddresses(ctx, tx, br, iface, routes);
+    });
+    ctx.out.done(`${iface} detached from ${bridge}${movedText(moved, iface)}`, { ...json, changed: true, moved });
+  });
+}

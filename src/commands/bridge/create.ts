@@ -1,0 +1,60 @@
+import type { Context } from '../../context.js';
+import { ConflictError, UsageError } from '../../errors.js';
+import { formatCommand } from '../../exec/command.js';
+import { runChecked } from '../../exec/runner.js';
+import { addressCidr, ipAddrAddCommand, ipBridgeAddCommand, ipLinkDeleteCommand, ipLinkSetStateCommand, loadLinks, type IpAddress } from '../../net/ip.js';
+import { blockOf, formatIpv4, lastAddress, overlaps, parseAddressCidr, parseIpv4 } from '../../net/ipv4.js';
+import { validateLinkName } from '../../net/link-name.js';
+
+export interface BridgeCreateOptions {
+  stp?: boolean;
+  address?: string;
+}
+
+/** --address: an IPv4 host address with its prefix, e.g. 10.20.0.1/24. */
+export function parseBridgeAddress(text: string): IpAddress {
+  const parsed = parseAddressCidr(text);
+  if (!parsed) throw new UsageError(`invalid --address ${JSON.stringify(text)}: not ADDRESS/PREFIX`, 'e.g. --address 10.20.0.1/24');
+  const block = blockOf(parsed.address, parsed.prefix);
+  if (parsed.prefix < 31 && (parsed.address === block.network || parsed.address === lastAddress(block))) {
+    throw new UsageError(`invalid --address ${text}: that is the network or broadcast address of its subnet`, `use a host address, e.g. --address ${formatIpv4(block.network + 1)}/${parsed.prefix}`);
+  }
+  return { family: 'inet', local: formatIpv4(parsed.address), prefixlen: parsed.prefix };
+}
+
+/** Creates the bridge, gives it the address, brings it up; an existing bridge as asked is "unchanged". */
+export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCreateOptions): Promise<void> {
+  validateLinkName('bridge', name);
+  const stp = Boolean(opts.stp);
+  const address = opts.address !== undefined ? parseBridgeAddress(opts.address) : undefined;
+  const json = { name, stp, address: address ? addressCidr(address) : null };
+
+  await ctx.withLock(`bridge ${name}`, async () => {
+    const links = await loadLinks(ctx.runner);
+    const existing = links.find((l) => l.ifname === name);
+    if (existing) {
+      if (existing.kind !== 'bridge') throw new ConflictError(`an interface named ${name} already exists and is not a bridge (${existing.kind ?? 'plain'})`, 'choose another name');
+      const diffs = [
+        ((existing.stpState ?? 0) !== 0) !== stp && `STP is ${stp ? 'off' : 'on'} on it`,
+        address && !existing.addresses.some((a) => a.local === address.local && a.prefixlen === address.prefixlen) && `it has no address ${addressCidr(address)}`,
+      ].filter(Boolean);
+      if (diffs.length > 0) throw new ConflictError(`bridge ${name} already exists with other settings: ${diffs.join(', ')}`, `choose another name, or delete it first: kvmctl bridge delete ${name}`);
+      return ctx.out.done(`bridge ${name} unchanged`, { ...json, changed: false });
+    }
+    if (address) {
+      const mine = blockOf(parseIpv4(address.local) as number, address.prefixlen);
+      const clash = links.flatMap((l) => l.addresses.filter((a) => a.family === 'inet').map((a) => ({ l, a }))).find(({ a }) => overlaps(blockOf(parseIpv4(a.local) ?? 0, a.prefixlen), mine));
+      if (clash) {
+        throw new ConflictError(`--address ${addressCidr(address)} overlaps ${addressCidr(clash.a)} of ${clash.l.ifname}`, 'give the bridge a subnet no other interface uses');
+      }
+    }
+    await ctx.transaction(`bridge create ${name}`).run(async (tx) => {
+      await runChecked(ctx.runner, ipBridgeAddCommand(name, stp));
+      // Deleting the bridge also removes its address.
+      tx.onRollback({ what: `bridge ${name}`, manual: formatCommand(ipLinkDeleteCommand(name)), run: async () => void (await runChecked(ctx.runner, ipLinkDeleteCommand(name))) });
+      if (address) await runChecked(ctx.runner, ipAddrAddCommand(address, name));
+      await runChecked(ctx.runner, ipLinkSetStateCommand(name, 'up'));
+    });
+    ctx.out.done(`bridge ${name} created (STP ${stp ? 'on' : 'off'}${address ? `, address ${addressCidr(address)}` : ''}) and up`, { ...json, changed: true });
+  });
+}

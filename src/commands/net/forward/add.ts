@@ -1,0 +1,105 @@
+import type { Context } from '../../../context.js';
+import { ConflictError, NotFoundError, UsageError } from '../../../errors.js';
+import { loadDomains } from '../../../libvirt/domains.js';
+import { loadNetworks } from '../../../libvirt/network-commands.js';
+import {
+  forwardId,
+  insertRule,
+  formatPortRange,
+  loadIptables,
+  natRules,
+  parseDport,
+  portForwardRulesFor,
+  portRangesOverlap,
+  RULES_PER_FORWARD,
+  savedForwards,
+  type PortForward,
+} from '../../../net/iptables.js';
+import { currentNetnsId } from '../../../net/nat-state.js';
+import { IP_FORWARD_PATH, parseFlag } from '../../../net/sysctl.js';
+import { validateName } from '../../../validate/names.js';
+import { networkOfAddress } from './view.js';
+import { parsePortRange, parseProtocol, parseTarget, vmAddress } from './target.js';
+
+export interface ForwardAddOptions {
+  port: string;
+  to: string;
+  proto?: string;
+  net?: string;
+}
+
+/**
+ * DNAT from a host port to a VM or an address, for traffic from outside and
+ * from the host itself, with the FORWARD accepts the traffic and its replies
+ * need. libvirt is asked only when the target is a VM or --net is given.
+ */
+export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Promise<void> {
+  const protocol = parseProtocol(opts.proto);
+  const hostPorts = parsePortRange(opts.port, '--port');
+  const target = parseTarget(opts.to, hostPorts);
+  if (opts.net !== undefined) validateName('network', opts.net);
+  const id = forwardId(protocol, hostPorts);
+  const netnsId = await currentNetnsId();
+
+  await ctx.withLock(`net forward netns-${netnsId}`, async () => {
+    let address: string;
+    let network: string | undefined;
+    let vm: string | undefined;
+    let reserved = true;
+    if (target.kind === 'vm' || opts.net !== undefined) {
+      const [networks, domains] = await Promise.all([loadNetworks(ctx.runner, ctx.uri, { leases: true }), loadDomains(ctx.runner, ctx.uri)]);
+      if (opts.net !== undefined && !networks.some((n) => n.name === opts.net)) {
+        throw new NotFoundError(`network ${JSON.stringify(opts.net)} not found`, 'list networks with: kvmctl net list');
+      }
+      if (target.kind === 'vm') {
+        const found = vmAddress(target.vm, domains, networks, opts.net);
+        ({ address, network, reserved } = found);
+        vm = target.vm;
+      } else {
+        address = target.address;
+        network = networkOfAddress(networks, address)?.name;
+        if (network !== opts.net) {
+          throw new UsageError(`${address} is not in network ${opts.net}'s subnet`, 'give an address of that network, or leave out --net');
+        }
+      }
+    } else {
+      address = target.address;
+    }
+
+    const forward: PortForward = { protocol, hostPorts, toAddress: address, toPorts: target.ports };
+    const firewall = await loadIptables(ctx.runner);
+    const mine = savedForwards(firewall);
+    const same = mine.find((f) => f.id === id);
+    const to = `${address}:${formatPortRange(target.ports)}`;
+    const json = { id, protocol, port: formatPortRange(hostPorts), toAddress: address, toPort: formatPortRange(target.ports), vm, network };
+    if (same) {
+      const identical = same.toAddress === address && formatPortRange(same.toPorts) === formatPortRange(target.ports) && same.ruleCount === RULES_PER_FORWARD;
+      if (identical) return ctx.out.done(`forward ${id} -> ${to} unchanged`, { ...json, changed: false });
+      throw new ConflictError(
+        `${protocol} port ${formatPortRange(hostPorts)} is already forwarded to ${same.toAddress}:${formatPortRange(same.toPorts)}${same.ruleCount !== RULES_PER_FORWARD ? ' (incompletely)' : ''}`,
+        `delete it first: kvmctl net forward delete ${formatPortRange(hostPorts)} --proto ${protocol}`,
+      );
+    }
+    const overlapping = mine.find((f) => f.protocol === protocol && portRangesOverlap(f.hostPorts, hostPorts));
+    if (overlapping) {
+      throw new ConflictError(`${protocol} port(s) ${formatPortRange(hostPorts)} overlap kvmctl forward ${overlapping.id}`, `delete it first: kvmctl net forward delete ${formatPortRange(overlapping.hostPorts)} --proto ${protocol}`);
+    }
+    const foreign = natRules(firewall).find((r) => {
+      const ports = parseDport(r.dport);
+      return r.target === 'DNAT' && r.owner !== 'kvmctl' && r.protocol === protocol && ports !== undefined && portRangesOverlap(ports, hostPorts);
+    });
+    if (foreign) {
+      throw new ConflictError(`${protocol} port ${foreign.dport} is already forwarded to ${foreign.to ?? '?'} by a rule of ${foreign.owner} (chain ${foreign.chain})`, 'choose another --port');
+    }
+
+    await ctx.transaction(`net forward add ${id}`).run(async (tx) => {
+      for (const rule of portForwardRulesFor(forward)) await insertRule(ctx.runner, tx, rule);
+    });
+    const behind = [vm && `VM ${vm}`, network && `network ${network}`].filter(Boolean).join(', ');
+    ctx.out.done(`forward ${id}: host port ${formatPortRange(hostPorts)}/${protocol} -> ${to}${behind ? ` (${behind})` : ''}`, { ...json, changed: true });
+    if (vm && !reserved) ctx.out.warn(`${address} is VM ${vm}'s current lease, not a reservation: it may change; pin it with kvmctl net reserve ${network} --mac MAC --ip ${address}`);
+    if (parseFlag(await ctx.fs.read(IP_FORWARD_PATH)) === false) {
+      ctx.out.warn('net.ipv4.ip_forward is off here, so forwarded traffic does not pass; kvmctl net nat enable (or a libvirt NAT network) turns it on');
+    }
+  });
+}

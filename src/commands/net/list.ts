@@ -1,0 +1,55 @@
+import type { Context } from '../../context.js';
+import type { NetworkRecord } from '../../libvirt/network-commands.js';
+import { loadNetworks } from '../../libvirt/network-commands.js';
+import { subnetOf } from '../../libvirt/network-xml.js';
+
+/** One network as `net list` and `net info` show it (and as JSON). */
+export interface NetworkSummary {
+  name: string;
+  state: 'active' | 'inactive';
+  autostart: boolean;
+  persistent: boolean;
+  /** nat, route, open, bridge, isolated, ... */
+  mode: string;
+  bridge?: string;
+  subnet?: string;
+  gateway?: string;
+  dhcpRange?: { start: string; end: string };
+  leaseCount: number;
+}
+
+export function summarize(n: NetworkRecord): NetworkSummary {
+  const ipv4 = n.definition.ips.find((ip) => ip.family === 'ipv4');
+  const range = ipv4?.dhcpRanges[0];
+  return {
+    name: n.name,
+    state: n.active ? 'active' : 'inactive',
+    autostart: n.autostart,
+    persistent: n.persistent,
+    mode: n.definition.forwardMode,
+    bridge: n.definition.bridge,
+    subnet: ipv4 ? subnetOf(ipv4) : undefined,
+    gateway: ipv4?.address,
+    dhcpRange: range ? { start: range.start, end: range.end } : undefined,
+    leaseCount: n.leases.length,
+  };
+}
+
+export const networkColumns = [
+  { header: 'NAME', value: (n: NetworkSummary) => n.name },
+  { header: 'STATE', value: (n: NetworkSummary) => n.state },
+  { header: 'AUTOSTART', value: (n: NetworkSummary) => n.autostart },
+  { header: 'PERSISTENT', value: (n: NetworkSummary) => n.persistent },
+  { header: 'MODE', value: (n: NetworkSummary) => n.mode },
+  { header: 'BRIDGE', value: (n: NetworkSummary) => n.bridge },
+  { header: 'SUBNET', value: (n: NetworkSummary) => n.subnet },
+  { header: 'DHCP', value: (n: NetworkSummary) => (n.dhcpRange ? `${n.dhcpRange.start}-${n.dhcpRange.end}` : undefined) },
+  { header: 'LEASES', value: (n: NetworkSummary) => n.leaseCount },
+];
+
+/** Two virsh processes however many networks exist. */
+export async function runNetList(ctx: Context): Promise<void> {
+  const networks = (await loadNetworks(ctx.runner, ctx.uri, { leases: true })).map(summarize);
+  ctx.out.list(networkColumns, networks);
+  if (!ctx.out.json && networks.length === 0) ctx.out.info('no libvirt networks; create one with: kvmctl net create NAME --mode nat');
+}

@@ -1,0 +1,91 @@
+import type { Context } from '../../../context.js';
+import { runChecked } from '../../../exec/runner.js';
+import { ipAddrAddCommand, ipAddrDelCommand, loadLinks, type IpAddress } from '../../../net/ip.js';
+import { deleteSavedRule, kvmctlTag, loadIptables, NAT_TAG_KIND, natRules, rulesTagged } from '../../../net/iptables.js';
+import { parseAddressCidr } from '../../../net/ipv4.js';
+import { validateLinkName } from '../../../net/link-name.js';
+import { currentNatStateStore } from '../../../net/nat-state.js';
+import { IP_FORWARD_KEY, IP_FORWARD_PATH, parseFlag, sysctlWriteCommand } from '../../../net/sysctl.js';
+
+/**
+ * Removes exactly the rules `enable` tagged for this bridge, the gateway address
+ * if kvmctl added it, and turns ip_forward off again only if kvmctl turned it on
+ * and nothing else that needs it (another kvmctl NAT, a port forward, libvirt's
+ * or Docker's NAT) remains. Everyone else's rules are left alone.
+ */
+export async function runNatDisable(ctx: Context, opts: { bridge: string }): Promise<void> {
+  const bridge = validateLinkName('bridge', opts.bridge);
+  const store = await currentNatStateStore(ctx.stateDir);
+  await ctx.withLock(`net nat netns-${store.netnsId}`, async () => {
+    const firewall = await loadIptables(ctx.runner);
+    const tag = kvmctlTag(NAT_TAG_KIND, bridge);
+    const tagged = rulesTagged(firewall, tag);
+    const state = await store.load();
+    const entry = state.bridges[bridge];
+    if (tagged.length === 0 && !entry) {
+      return ctx.out.done(`NAT on ${bridge} was not enabled by kvmctl: nothing to remove`, { bridge, changed: false });
+    }
+
+    // The address goes only if kvmctl added it and it is still there.
+    let address: IpAddress | undefined;
+    if (entry?.addedAddress) {
+      const parsed = parseAddressCidr(entry.addedAddress);
+      const links = await loadLinks(ctx.runner);
+      const br = links.find((l) => l.ifname === bridge);
+      const local = entry.addedAddress.split('/')[0];
+      if (parsed && br?.addresses.some((a) => a.local === local && a.prefixlen === parsed.prefix)) {
+        address = { family: 'inet', local: local as string, prefixlen: parsed.prefix };
+      }
+    }
+    const others = Object.keys(state.bridges).filter((b) => b !== bridge);
+    // NAT rules of anyone but this bridge's: libvirt's and Docker's networks, kvmctl's forwards, other bridges.
+    const stillNeeded = natRules(firewall).filter((r) => r.comment !== tag);
+    const ipForwardOn = parseFlag(await ctx.fs.read(IP_FORWARD_PATH)) === true;
+    const wasChangedByKvmctl = state.ipForwardChanged;
+    const restoreForward = wasChangedByKvmctl && ipForwardOn && others.length === 0 && stillNeeded.length === 0;
+
+    await ctx.transaction(`net nat disable --bridge ${bridge}`).run(async (tx) => {
+      for (const rule of tagged) await deleteSavedRule(ctx.runner, tx, rule);
+      if (address) {
+        const a = address;
+        await runChecked(ctx.runner, ipAddrDelCommand(a, bridge));
+        tx.onRollback({
+          what: `removed address ${entry?.addedAddress} of ${bridge}`,
+          manual: `ip addr add ${entry?.addedAddress} dev ${bridge}`,
+          run: async () => void (await runChecked(ctx.runner, ipAddrAddCommand(a, bridge))),
+        });
+      }
+      if (restoreForward) {
+        await runChecked(ctx.runner, sysctlWriteCommand(IP_FORWARD_KEY, '0'));
+        tx.onRollback({
+          what: `${IP_FORWARD_KEY}=0`,
+          manual: `sysctl -w ${IP_FORWARD_KEY}=1`,
+          run: async () => void (await runChecked(ctx.runner, sysctlWriteCommand(IP_FORWARD_KEY, '1'))),
+        });
+      }
+      if (!ctx.dryRun) {
+        delete state.bridges[bridge];
+        // With kvmctl's last NAT gone, ip_forward is either restored or needed by someone else: no longer kvmctl's to restore.
+        if (others.length === 0) state.ipForwardChanged = false;
+        await store.save(state);
+      }
+    });
+
+    const did = [
+      `${tagged.length} rules removed`,
+      address && `address ${entry?.addedAddress} removed from ${bridge}`,
+      restoreForward && 'ip_forward turned off again',
+    ].filter(Boolean);
+    ctx.out.done(`NAT disabled on ${bridge}: ${did.join(', ')}`, {
+      bridge,
+      changed: true,
+      rulesRemoved: tagged.length,
+      addressRemoved: address ? entry?.addedAddress : null,
+      ipForwardRestored: restoreForward,
+    });
+    if (wasChangedByKvmctl && !restoreForward && ipForwardOn) {
+      const why = others.length > 0 ? `kvmctl NAT on ${others.join(', ')} still needs it` : `other NAT rules need it (${[...new Set(stillNeeded.map((r) => r.owner))].join(', ')})`;
+      ctx.out.info(`ip_forward left on: ${why}`);
+    }
+  });
+}

@@ -1,0 +1,129 @@
+import type { Context } from '../../../context.js';
+import { ConflictError, NotFoundError, UsageError } from '../../../errors.js';
+import { runChecked } from '../../../exec/runner.js';
+import { addressCidr, findBridge, ipAddrAddCommand, ipAddrDelCommand, loadLinks, type IpAddress, type Link } from '../../../net/ip.js';
+import {
+  insertRule,
+  iptablesCheckCommand,
+  kvmctlTag,
+  loadIptables,
+  NAT_TAG_KIND,
+  natRulesFor,
+  rulesTagged,
+} from '../../../net/iptables.js';
+import { blockOf, contains, firstHost, formatCidr, formatIpv4, overlaps, parseIpv4, parseSubnet, type Cidr } from '../../../net/ipv4.js';
+import { validateLinkName } from '../../../net/link-name.js';
+import { currentNatStateStore } from '../../../net/nat-state.js';
+import { IP_FORWARD_KEY, IP_FORWARD_PATH, parseFlag, sysctlWriteCommand } from '../../../net/sysctl.js';
+
+export interface NatEnableOptions {
+  bridge: string;
+  subnet: string;
+  out?: string;
+}
+
+function ipv4In(link: Link, subnet: Cidr): IpAddress | undefined {
+  return link.addresses.find((a) => a.family === 'inet' && contains(subnet, parseIpv4(a.local) ?? -1));
+}
+
+/**
+ * Gives the bridge its gateway address if it has none in the subnet, turns
+ * ip_forward on (recording that kvmctl did), and adds the tagged MASQUERADE and
+ * FORWARD rules. Whatever is already in place is left as is; running it twice
+ * adds nothing the second time.
+ */
+export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promise<void> {
+  const bridge = validateLinkName('bridge', opts.bridge);
+  const out = opts.out !== undefined ? validateLinkName('interface', opts.out) : undefined;
+  const subnet = parseSubnet(opts.subnet);
+  const subnetText = formatCidr(subnet);
+  const store = await currentNatStateStore(ctx.stateDir);
+
+  await ctx.withLock(`net nat netns-${store.netnsId}`, async () => {
+    const links = await loadLinks(ctx.runner);
+    const br = findBridge(links, bridge);
+    if (out !== undefined && !links.some((l) => l.ifname === out)) {
+      throw new NotFoundError(`--out ${out}: no such interface`, 'name the interface traffic leaves through (the one with the default route), or leave --out out');
+    }
+    if (out === bridge) throw new UsageError(`--out ${out} is the bridge itself`, 'name the uplink interface, or leave --out out');
+    const elsewhere = links
+      .filter((l) => l.ifname !== bridge)
+      .flatMap((l) => l.addresses.filter((a) => a.family === 'inet').map((a) => ({ l, a, block: blockOf(parseIpv4(a.local) ?? 0, a.prefixlen) })))
+      .find((x) => overlaps(x.block, subnet));
+    if (elsewhere) {
+      throw new ConflictError(
+        `subnet ${subnetText} overlaps address ${addressCidr(elsewhere.a)} of ${elsewhere.l.ifname}`,
+        'choose the subnet of the bridge\'s VMs, which no other interface may use',
+      );
+    }
+
+    const rules = natRulesFor(bridge, subnetText, out);
+    const firewall = await loadIptables(ctx.runner);
+    const tagged = rulesTagged(firewall, kvmctlTag(NAT_TAG_KIND, bridge));
+    let missing = rules;
+    if (tagged.length > 0) {
+      const present = await Promise.all(rules.map(async (r) => (await ctx.runner.run(iptablesCheckCommand(r))).exitCode === 0));
+      if (tagged.length !== rules.length || present.includes(false)) {
+        throw new ConflictError(
+          `NAT on ${bridge} is already enabled with other settings (${tagged.map((r) => r.source ?? r.destination).filter(Boolean)[0] ?? 'other rules'})`,
+          `disable it first: kvmctl net nat disable --bridge ${bridge}`,
+        );
+      }
+      missing = [];
+    }
+    const gatewayAddress = ipv4In(br, subnet);
+    const ipForwardOn = parseFlag(await ctx.fs.read(IP_FORWARD_PATH)) === true;
+    const state = await store.load();
+
+    if (missing.length === 0 && gatewayAddress && ipForwardOn) {
+      return ctx.out.done(`NAT on ${bridge} for ${subnetText} unchanged`, { bridge, subnet: subnetText, out: out ?? null, changed: false });
+    }
+
+    const gateway = { family: 'inet' as const, local: formatIpv4(firstHost(subnet)), prefixlen: subnet.prefix };
+    await ctx.transaction(`net nat enable --bridge ${bridge}`).run(async (tx) => {
+      if (!gatewayAddress) {
+        await runChecked(ctx.runner, ipAddrAddCommand(gateway, bridge));
+        tx.onRollback({
+          what: `address ${addressCidr(gateway)} on ${bridge}`,
+          manual: `ip addr del ${addressCidr(gateway)} dev ${bridge}`,
+          run: async () => void (await runChecked(ctx.runner, ipAddrDelCommand(gateway, bridge))),
+        });
+      }
+      if (!ipForwardOn) {
+        await runChecked(ctx.runner, sysctlWriteCommand(IP_FORWARD_KEY, '1'));
+        tx.onRollback({
+          what: `${IP_FORWARD_KEY}=1`,
+          manual: `sysctl -w ${IP_FORWARD_KEY}=0`,
+          run: async () => void (await runChecked(ctx.runner, sysctlWriteCommand(IP_FORWARD_KEY, '0'))),
+        });
+      }
+      for (const rule of missing) await insertRule(ctx.runner, tx, rule);
+      if (!ctx.dryRun) {
+        const before = state.bridges[bridge];
+        state.bridges[bridge] = {
+          subnet: subnetText,
+          ...(out !== undefined ? { out } : {}),
+          ...(gatewayAddress ? (before?.addedAddress ? { addedAddress: before.addedAddress } : {}) : { addedAddress: addressCidr(gateway) }),
+        };
+        state.ipForwardChanged = state.ipForwardChanged || !ipForwardOn;
+        await store.save(state);
+      }
+    });
+
+    const did = [
+      missing.length > 0 && `${missing.length} rules added`,
+      !gatewayAddress && `gateway ${addressCidr(gateway)} added to ${bridge}`,
+      !ipForwardOn && 'ip_forward turned on',
+    ].filter(Boolean);
+    ctx.out.done(`NAT enabled on ${bridge} for ${subnetText} (out: ${out ?? 'any interface'}): ${did.join(', ')}`, {
+      bridge,
+      subnet: subnetText,
+      out: out ?? null,
+      changed: true,
+      rulesAdded: missing.length,
+      gateway: gatewayAddress ? addressCidr(gatewayAddress) : addressCidr(gateway),
+      gatewayAdded: !gatewayAddress,
+      ipForwardTurnedOn: !ipForwardOn,
+    });
+  });
+}

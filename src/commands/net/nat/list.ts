@@ -1,0 +1,10 @@
+import type { Context } from '../../../context.js';
+import { loadIptables, natRules } from '../../../net/iptables.js';
+import { natColumns } from '../../host/report.js';
+
+/** Every NAT rule of the host with its owner (kvmctl, libvirt, docker, other): one iptables-save, as `kvmctl host` reads it. */
+export async function runNatList(ctx: Context): Promise<void> {
+  const rules = natRules(await loadIptables(ctx.runner));
+  ctx.out.list([...natColumns, { header: 'TAG', value: (r) => r.comment }], rules);
+  if (!ctx.out.json && rules.length === 0) ctx.out.info('no NAT rules');
+}

@@ -1,0 +1,193 @@
+/**
+ * virsh argv for libvirt networks, the parsers of `net-dhcp-leases` and
+ * `net-info`, and the network inventory in a constant number of processes.
+ * Names travel as separate argv elements (`--network NAME`); the *Args
+ * functions give the words for one-process batches (runVirshBatch).
+ */
+import type { Command } from '../exec/command.js';
+import type { Runner } from '../exec/runner.js';
+import { encodeXml, el } from './xml-codec.js';
+import { parseNetList, parseNetworkXml, type DhcpHost, type NetListEntry, type NetworkDefinition } from './network-xml.js';
+import { classifyVirshError, runVirshBatch, virshRead, virshWrite, type Subject } from './virsh.js';
+
+export function netListArgs(): string[] {
+  return ['net-list', '--all'];
+}
+
+export function netInfoArgs(name: string): string[] {
+  return ['net-info', '--network', name];
+}
+
+/** --inactive: the persistent definition (what a restart gives), not the live one. */
+export function netDumpxmlArgs(name: string, inactive = false): string[] {
+  return ['net-dumpxml', '--network', name, ...(inactive ? ['--inactive'] : [])];
+}
+
+export function netDhcpLeasesArgs(name: string): string[] {
+  return ['net-dhcp-leases', '--network', name];
+}
+
+export function netDumpxmlCommand(uri: string, name: string, inactive = false): Command {
+  return virshRead(uri, netDumpxmlArgs(name, inactive));
+}
+
+/** Defines (or redefines) a persistent network from XML fed on stdin; --validate checks it against libvirt's schema first. */
+export function netDefineCommand(uri: string, xml: string): Command {
+  return virshWrite(uri, ['net-define', '--file', '/dev/stdin', '--validate'], { input: xml });
+}
+
+export function netStartCommand(uri: string, name: string): Command {
+  return virshWrite(uri, ['net-start', '--network', name]);
+}
+
+export function netAutostartCommand(uri: string, name: string, enable: boolean): Command {
+  return virshWrite(uri, ['net-autostart', '--network', name, ...(enable ? [] : ['--disable'])]);
+}
+
+/** Stops a network (libvirt calls it destroy); a transient network disappears. */
+export function netDestroyCommand(uri: string, name: string): Command {
+  return virshWrite(uri, ['net-destroy', '--network', name]);
+}
+
+export function netUndefineCommand(uri: string, name: string): Command {
+  return virshWrite(uri, ['net-undefine', '--network', name]);
+}
+
+export interface UpdateScope {
+  /** The running network (dnsmasq is told at once). */
+  live: boolean;
+  /** The persistent definition. */
+  config: boolean;
+}
+
+/** The <host> element net-update matches and adds. */
+export function dhcpHostXml(host: DhcpHost): string {
+  return encodeXml(el('host', { mac: host.mac, name: host.name, ip: host.ip })).trim();
+}
+
+/**
+ * Adds or deletes a static DHCP host. parentIndex picks the <ip> element when
+ * the network has more than one (IPv4 and IPv6).
+ */
+export function netUpdateDhcpHostCommand(uri: string, name: string, op: 'add-last' | 'delete', host: DhcpHost, scope: UpdateScope, parentIndex?: number): Command {
+  return virshWrite(uri, [
+    'net-update',
+    '--network',
+    name,
+    '--command',
+    op,
+    '--section',
+    'ip-dhcp-host',
+    '--xml',
+    dhcpHostXml(host),
+    ...(parentIndex !== undefined ? ['--parent-index', String(parentIndex)] : []),
+    ...(scope.live ? ['--live'] : []),
+    ...(scope.config ? ['--config'] : []),
+  ]);
+}
+
+export interface DhcpLease {
+  /** ISO 8601 (virsh prints the expiry in the local time zone of the client). */
+  expiryTime: string;
+  mac: string;
+  protocol: 'ipv4' | 'ipv6';
+  ip: string;
+  prefix: number;
+  hostname?: string;
+  clientId?: string;
+}
+
+const LEASE_LINE = /^\s*(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\s+(\S+)\s+(ipv4|ipv6)\s+([^\s/]+)\/(\d+)\s+(\S+)(?:\s+(\S+))?\s*$/;
+
+/** Parses `virsh net-dhcp-leases`; the header and the dashed line are skipped. */
+export function parseDhcpLeases(text: string): DhcpLease[] {
+  const leases: DhcpLease[] = [];
+  for (const line of text.split('\n')) {
+    const m = LEASE_LINE.exec(line);
+    if (!m) continue;
+    const [, y, mo, d, h, mi, s, mac, protocol, ip, prefix, hostname, clientId] = m;
+    const expiry = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+    leases.push({
+      expiryTime: expiry.toISOString(),
+      mac: (mac ?? '').toLowerCase(),
+      protocol: protocol as DhcpLease['protocol'],
+      ip: ip ?? '',
+      prefix: Number(prefix),
+      ...(hostname && hostname !== '-' ? { hostname } : {}),
+      ...(clientId && clientId !== '-' ? { clientId } : {}),
+    });
+  }
+  return leases;
+}
+
+// ---- inventory -----------------------------------------------------------------
+
+export interface NetworkRecord extends NetListEntry {
+  definition: NetworkDefinition;
+  /** DHCP leases of an active network (empty when inactive or not asked for). */
+  leases: DhcpLease[];
+}
+
+/** Throws the classified error of a batched command that printed nothing. */
+function batchFailure(uri: string, args: string[], stderr: string, subject?: Subject): Error {
+  return classifyVirshError(virshRead(uri, args), { stdout: '', stderr, exitCode: 1 }, subject, uri);
+}
+
+/**
+ * Every network with its definition (and leases), in two virsh processes however
+ * many networks exist: `net-list`, then one batch of dumpxml (+ dhcp-leases).
+ */
+export async function loadNetworks(runner: Runner, uri: string, opts: { leases: boolean }): Promise<NetworkRecord[]> {
+  const first = await runVirshBatch(runner, uri, [netListArgs()]);
+  const listed = parseNetList(first.outputs[0] ?? '');
+  if (listed.length === 0) {
+    if (first.stderr.trim()) throw batchFailure(uri, netListArgs(), first.stderr);
+    return [];
+  }
+  const perNetwork = (n: NetListEntry) => [netDumpxmlArgs(n.name), ...(opts.leases && n.active ? [netDhcpLeasesArgs(n.name)] : [])];
+  const commands = listed.flatMap(perNetwork);
+  const second = await runVirshBatch(runner, uri, commands);
+  const records: NetworkRecord[] = [];
+  let i = 0;
+  for (const n of listed) {
+    const xml = second.outputs[i++] ?? '';
+    const leases = opts.leases && n.active ? parseDhcpLeases(second.outputs[i++] ?? '') : [];
+    // A network removed between the two calls has an empty section.
+    if (!xml.trim()) continue;
+    records.push({ ...n, definition: await parseNetworkXml(xml), leases });
+  }
+  return records;
+}
+
+/**
+ * One network: state, live definition and leases in one virsh process. Throws
+ * NotFoundError (exit 3) when it does not exist.
+ */
+export async function loadNetwork(runner: Runner, uri: string, name: string, opts: { leases: boolean }): Promise<NetworkRecord> {
+  const commands = [netInfoArgs(name), netDumpxmlArgs(name), ...(opts.leases ? [netDhcpLeasesArgs(name)] : [])];
+  const { outputs, stderr } = await runVirshBatch(runner, uri, commands);
+  const info = parseNetInfo(outputs[0] ?? '');
+  const xml = outputs[1] ?? '';
+  if (!info || !xml.trim()) throw batchFailure(uri, netInfoArgs(name), stderr, { kind: 'network', name });
+  return {
+    name: info.name,
+    active: info.active,
+    autostart: info.autostart,
+    persistent: info.persistent,
+    definition: await parseNetworkXml(xml),
+    // An inactive network has no leases; virsh prints an empty table for it.
+    leases: opts.leases ? parseDhcpLeases(outputs[2] ?? '') : [],
+  };
+}
+
+/** Parses `virsh net-info` ("Name:  default" lines). */
+export function parseNetInfo(text: string): NetListEntry | undefined {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z ]+):\s*(.*)$/.exec(line);
+    if (m) fields.set((m[1] ?? '').trim().toLowerCase(), (m[2] ?? '').trim());
+  }
+  const name = fields.get('name');
+  if (name === undefined) return undefined;
+  return { name, active: fields.get('active') === 'yes', autostart: fields.get('autostart') === 'yes', persistent: fields.get('persistent') === 'yes' };
+}
