@@ -5,12 +5,13 @@
 //
 // Usage: node scripts/build-binary.mjs   (npm run build:binary)
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'postject';
+import { createRequire } from 'node:module';
 
+const require = createRequire(import.meta.url);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
@@ -18,6 +19,14 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 // must also be re-signed, which this script does not do.
 if (process.platform !== 'linux') {
   console.error(`build-binary: only linux is supported (this is ${process.platform}); use the npm package (npx kvmctl) there`);
+  process.exit(2);
+}
+
+// The executable is a copy of this node: one that loads libnode.so (as some distribution
+// packages do) would still need that library on the target.
+const ldd = spawnSync('ldd', [process.execPath], { encoding: 'utf8' });
+if (/\blibnode\.so/.test(ldd.stdout ?? '')) {
+  console.error(`build-binary: ${process.execPath} is linked against libnode.so, so a copy of it is not self-contained; build with an official Node 20 binary (nodejs.org or NodeSource)`);
   process.exit(2);
 }
 
@@ -87,7 +96,7 @@ writeFileSync(
     2,
   ),
 );
-execFileSync(process.execPath, ['--experimental-sea-config', config], { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+runQuietly(process.execPath, ['--experimental-sea-config', config], 'node --experimental-sea-config');
 step('preparation blob written');
 
 // Inject into a temporary copy, then rename: an interrupted build never leaves a
@@ -95,15 +104,29 @@ step('preparation blob written');
 const tmp = join(work, target);
 copyFileSync(process.execPath, tmp);
 chmodSync(tmp, 0o755);
-await inject(tmp, 'NODE_SEA_BLOB', readFileSync(blob), {
-  sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
-});
+runQuietly(process.execPath, [require.resolve('postject/dist/cli.js'), tmp, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], 'postject');
 renameSync(tmp, out);
 rmSync(work, { recursive: true, force: true });
 
+// --version is answered before the CLI loads; --help runs the whole bundle.
 const version = execFileSync(out, ['--version'], { encoding: 'utf8', env: { PATH: '/nonexistent' } }).trim();
-if (version !== pkg.version) {
-  console.error(`build-binary: ${out} --version printed ${JSON.stringify(version)}, expected ${pkg.version}`);
+const help = execFileSync(out, ['--help'], { encoding: 'utf8', env: { PATH: '/nonexistent' } });
+if (version !== pkg.version || !help.startsWith('Usage: kvmctl')) {
+  console.error(`build-binary: ${out} does not work: --version printed ${JSON.stringify(version)} (expected ${pkg.version}), --help began ${JSON.stringify(help.slice(0, 40))}`);
   process.exit(1);
 }
 step(`built ${out} (node ${process.version}, kvmctl ${version})`);
+
+/**
+ * Runs a build step, showing its stderr only when it fails. postject (LIEF) warns
+ * "Can't find string offset for section name '.note…'" for each of node's ELF
+ * notes on every successful injection; that noise would hide real messages.
+ */
+function runQuietly(program, args, what) {
+  const r = spawnSync(program, args, { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) {
+    process.stderr.write(r.stdout + r.stderr);
+    console.error(`build-binary: ${what} failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+}

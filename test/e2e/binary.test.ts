@@ -57,6 +57,10 @@ describe('the single executable', () => {
     readSync(fd, head, 0, 4, 0);
     closeSync(fd);
     expect(head.toString('latin1')).toBe('\x7fELF');
+    // Only the C and C++ runtime libraries, no libnode.so.
+    const libs = execFileSync('ldd', [binary], { encoding: 'utf8' });
+    expect(libs).toMatch(/libc\.so/);
+    expect(libs).not.toMatch(/libnode|not found/);
     const lookup = spawnSync('/bin/sh', ['-c', 'command -v node || command -v nodejs'], { encoding: 'utf8', env: { PATH: toolsDir } });
     expect(lookup.status).not.toBe(0);
     expect(lookup.stdout).toBe('');

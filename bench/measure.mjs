@@ -1,0 +1,132 @@
+// How the benchmark measures one command: whole-process wall time (runs interleaved
+// with the baseline's, median kept), the programs it starts (strace), and its peak
+// resident memory (GNU time).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+
+/** A command as the benchmark runs it: argv, optional stdin, and a label for tables. */
+export function cmd(label, argv, input) {
+  return { label, argv, input };
+}
+
+export class CommandFailed extends Error {
+  constructor(command, result) {
+    const first = (result.stderr || '').split('\n').find((l) => l.trim() !== '') ?? '';
+    super(`${command.label}: exit ${result.status ?? result.signal}${first ? `: ${first.trim()}` : ''}`);
+    this.exitCode = result.status;
+  }
+}
+
+function spawnCommand(command, env, argvPrefix = []) {
+  const argv = [...argvPrefix, ...command.argv];
+  return spawnSync(argv[0], argv.slice(1), {
+    input: command.input,
+    encoding: 'utf8',
+    env,
+    // Output goes to a pipe that is read to the end, as in `kvmctl vm list | grep`.
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 256 << 20,
+  });
+}
+
+/** Runs once and returns stdout; throws CommandFailed on a non-zero exit. */
+export function runChecked(command, env) {
+  const r = spawnCommand(command, env);
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new CommandFailed(command, r);
+  return r.stdout;
+}
+
+function timeOnce(command, env) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnCommand(command, env);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new CommandFailed(command, r);
+  return ms;
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Times several commands against each other: every round runs each once, in an
+ * order that rotates between rounds, so load changes on a shared machine hit all
+ * of them alike. Returns the wall times (ms) per command, warm-up rounds dropped.
+ */
+export function timeInterleaved(commands, { runs, warmup, env, shouldStop }) {
+  const times = commands.map(() => []);
+  for (let round = 0; round < warmup + runs; round++) {
+    if (shouldStop()) throw new Error('interrupted');
+    for (let k = 0; k < commands.length; k++) {
+      const i = (k + round) % commands.length;
+      const ms = timeOnce(commands[i], env);
+      if (round >= warmup) times[i].push(ms);
+    }
+  }
+  return times;
+}
+
+/**
+ * The programs a command starts, from `strace -f -ff -e trace=execve`: one file per
+ * process; the first file holds the command itself (and, for a script, its
+ * interpreter), every other one is a subprocess. Only successful execve calls count:
+ * a PATH search leaves failed attempts before the one that works.
+ */
+export function subprocesses(command, env) {
+  const dir = mkdtempSync(join(tmpdir(), 'kvmctl-bench-strace-'));
+  try {
+    const prefix = join(dir, 'trace');
+    const r = spawnCommand(command, env, ['strace', '-f', '-ff', '-qq', '-e', 'trace=execve', '-o', prefix]);
+    if (r.status !== 0) throw new CommandFailed(command, r);
+    const files = readdirSync(dir)
+      .map((f) => ({ pid: Number(f.slice('trace.'.length)), text: readFileSync(join(dir, f), 'utf8') }))
+      .filter((f) => /execve\(/.test(f.text));
+    // strace's own child is the one that execs argv[0]; pids can wrap, so find it by content.
+    const root = files.find((f) => f.text.includes(`execve("${command.argv[0]}"`)) ?? files.sort((a, b) => a.pid - b.pid)[0];
+    const programs = {};
+    let count = 0;
+    for (const f of files) {
+      if (f === root) continue;
+      for (const m of f.text.matchAll(/^execve\("([^"]+)".*\) = 0$/gm)) {
+        const name = basename(m[1]);
+        programs[name] = (programs[name] ?? 0) + 1;
+        count++;
+      }
+    }
+    return { count, programs };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Peak resident set size in bytes (GNU time's "Maximum resident set size", the largest process of the tree). */
+export function peakRss(command, env) {
+  const dir = mkdtempSync(join(tmpdir(), 'kvmctl-bench-time-'));
+  try {
+    const out = join(dir, 'time.txt');
+    const r = spawnCommand(command, env, ['/usr/bin/time', '-v', '-o', out]);
+    if (r.status !== 0) throw new CommandFailed(command, r);
+    const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(out, 'utf8'))?.[1];
+    if (!kb) throw new Error(`no "Maximum resident set size" in /usr/bin/time -v output for ${command.label}`);
+    return Number(kb) * 1024;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Whether `kvmctl NOUN VERB` exists in this build: its noun's --help lists the
+ * verb. Commands still being written are reported as not available, not as failures.
+ */
+export function verbAvailable(kvmctlArgv, noun, verb, env) {
+  const r = spawnSync(kvmctlArgv[0], [...kvmctlArgv.slice(1), noun, '--help'], { encoding: 'utf8', env });
+  if (r.status !== 0) return false;
+  const commands = r.stdout.split(/^Commands:$/m)[1] ?? '';
+  return new RegExp(`^  ${verb}\\b`, 'm').test(commands);
+}

@@ -1,0 +1,170 @@
+// The benchmark's results: the machine they were taken on, the table of medians and
+// ratios, the verdict on each target of the performance issue, as text, Markdown and JSON.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+const MIB = 1024 * 1024;
+
+export const TARGETS = {
+  versionVsNode: 1.25,
+  vmListVsVirsh: 1.2,
+  hostVsVirsh: 2,
+  vmListPeakRssBytes: 100 * MIB,
+  // Two medians of the same work differ by a few per cent on a shared machine.
+  jsonNoSlowerTolerance: 1.05,
+};
+
+export function machineFacts(uri) {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const version = spawnSync('virsh', ['-c', uri, 'version', '--daemon'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } }).stdout ?? '';
+  const qemu = spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).stdout ?? '';
+  return {
+    date: new Date().toISOString(),
+    cpuModel: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown',
+    cores: os.cpus().length,
+    memoryBytes: os.totalmem(),
+    kernel: os.release(),
+    node: process.version,
+    libvirtLibrary: /Using library: libvirt (\S+)/.exec(version)?.[1],
+    libvirtDaemon: /Running against daemon: (\S+)/.exec(version)?.[1],
+    qemu: /version (\S+)/.exec(qemu)?.[1],
+    hardwareVirtualization: /\b(vmx|svm)\b/.test(cpuinfo),
+    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+const ms = (v) => (v === undefined ? '-' : `${Math.round(v)} ms`);
+const ratio = (v) => (v === undefined ? '-' : `${v.toFixed(2)}x`);
+const mib = (v) => (v === undefined ? '-' : `${(v / MIB).toFixed(0)} MiB`);
+
+/** One line per (kvmctl command, baseline) pair. */
+export function tableRows(results) {
+  const rows = [];
+  for (const r of results) {
+    const n = r.n === null ? '-' : String(r.n);
+    if (!r.available || r.error) {
+      rows.push([n, r.label, r.error ? `failed: ${r.error}` : 'not available', '', '', '', '', '']);
+      continue;
+    }
+    const extra = [r.subprocesses ? describeSubprocesses(r.subprocesses) : '-', mib(r.peakRssBytes)];
+    if (r.baselines.length === 0) rows.push([n, r.label, ms(r.medianMs), '', '', '', ...extra]);
+    r.baselines.forEach((b, i) => {
+      rows.push([n, i === 0 ? r.label : '', i === 0 ? ms(r.medianMs) : '', b.label, ms(b.medianMs), ratio(r.medianMs / b.medianMs), ...(i === 0 ? extra : ['', ''])]);
+    });
+  }
+  return rows;
+}
+
+const HEADER = ['N', 'kvmctl command', 'median', 'baseline', 'median', 'ratio', 'subprocesses', 'peak RSS'];
+
+function describeSubprocesses(s) {
+  const parts = Object.entries(s.programs).sort().map(([p, c]) => `${c} ${p}`);
+  return parts.length ? `${s.count} (${parts.join(', ')})` : '0';
+}
+
+export function textTable(rows, header = HEADER) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+function markdownTable(rows, header = HEADER) {
+  const esc = (c) => String(c).replace(/\|/g, '\\|');
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+/** The issue's targets, each met, missed, or not measured (with why). */
+export function verdicts(results, sizes) {
+  const find = (id, n) => results.find((r) => r.id === id && r.n === n);
+  const measured = (r) => r && r.available && !r.error;
+  const big = Math.max(...sizes);
+  const out = [];
+  const vsBaseline = (id, n, baseline, limit, target, strict) => {
+    const r = find(id, n);
+    if (!measured(r)) return out.push({ target, measured: '-', verdict: notMeasured(r) });
+    const b = r.baselines.find((x) => x.label === baseline);
+    const v = r.medianMs / b.medianMs;
+    out.push({ target, measured: `${ratio(v)} (${ms(r.medianMs)} vs ${ms(b.medianMs)})`, verdict: (strict ? v < limit : v <= limit) ? 'met' : 'missed' });
+  };
+  vsBaseline('version', null, 'node -e 0', TARGETS.versionVsNode, `kvmctl --version at most ${TARGETS.versionVsNode} x node -e 0`);
+  vsBaseline('version-binary', null, 'node -e 0', TARGETS.versionVsNode, `single binary --version at most ${TARGETS.versionVsNode} x node -e 0`);
+  vsBaseline('vm-list', big, 'virsh list --all', TARGETS.vmListVsVirsh, `kvmctl vm list with ${big} VMs at most ${TARGETS.vmListVsVirsh} x virsh list --all`);
+  const table = find('vm-list', big);
+  const json = find('vm-list-json', big);
+  if (measured(table) && measured(json)) {
+    const v = json.medianMs / table.medianMs;
+    out.push({
+      target: `vm list -o json with ${big} VMs no slower than the table (within ${Math.round((TARGETS.jsonNoSlowerTolerance - 1) * 100)} %)`,
+      measured: `${ratio(v)} (${ms(json.medianMs)} vs ${ms(table.medianMs)})`,
+      verdict: v <= TARGETS.jsonNoSlowerTolerance ? 'met' : 'missed',
+    });
+  } else out.push({ target: `vm list -o json with ${big} VMs no slower than the table`, measured: '-', verdict: notMeasured(measured(table) ? json : table) });
+  vsBaseline('host', big, 'virsh list --all', TARGETS.hostVsVirsh, `kvmctl host with ${big} VMs under ${TARGETS.hostVsVirsh} x virsh list --all`, true);
+  for (const id of [...new Set(results.filter((r) => r.list).map((r) => r.id))]) {
+    const per = sizes.map((n) => find(id, n));
+    const label = per.find(Boolean)?.label ?? id;
+    if (!per.every(measured)) {
+      out.push({ target: `${label}: subprocess count independent of N`, measured: '-', verdict: notMeasured(per.find((r) => !measured(r))) });
+      continue;
+    }
+    const counts = per.map((r) => r.subprocesses.count);
+    out.push({
+      target: `${label}: subprocess count independent of N`,
+      measured: sizes.map((n, i) => `${counts[i]} at N=${n}`).join(', '),
+      verdict: counts.every((c) => c === counts[0]) ? 'met' : 'missed',
+    });
+  }
+  const mem = find('vm-list', big);
+  if (measured(mem)) {
+    out.push({
+      target: `peak memory of vm list with ${big} VMs under ${mib(TARGETS.vmListPeakRssBytes)}`,
+      measured: mib(mem.peakRssBytes),
+      verdict: mem.peakRssBytes < TARGETS.vmListPeakRssBytes ? 'met' : 'missed',
+    });
+  } else out.push({ target: `peak memory of vm list with ${big} VMs under ${mib(TARGETS.vmListPeakRssBytes)}`, measured: '-', verdict: notMeasured(mem) });
+  return out;
+}
+
+function notMeasured(r) {
+  if (!r || !r.available) return 'not measured: command not available yet';
+  return `not measured: ${r.error}`;
+}
+
+export function textReport({ machine, results, sizes, verdicts: v }) {
+  return [
+    `kvmctl benchmark, ${machine.date}`,
+    machineLine(machine),
+    '',
+    textTable(tableRows(results)),
+    '',
+    textTable(v.map((x) => [x.target, x.measured, x.verdict]), ['target', 'measured', 'verdict']),
+  ].join('\n');
+}
+
+function machineLine(m) {
+  return `${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 1024 ** 3).toFixed(1)} GiB, Linux ${m.kernel}, node ${m.node}, libvirt ${m.libvirtDaemon ?? m.libvirtLibrary}, QEMU ${m.qemu}${m.hardwareVirtualization ? '' : ' (TCG: no hardware virtualization)'}, load average at start ${m.loadAverageAtStart.join(' ')}`;
+}
+
+export function markdownReport({ machine, results, sizes, runs, verdicts: v }) {
+  const notAvailable = results.filter((r) => !r.available).map((r) => r.label);
+  return `# kvmctl benchmark results
+
+Written by \`npm run bench\` (bench/run.mjs) on ${machine.date}. See docs/performance.md
+for what is measured and how.
+
+**Machine:** ${machineLine(machine)}.
+
+**Method:** every time is the median of ${runs} whole-process runs (after one warm-up),
+run interleaved with the baselines it is compared to, inside the lab's network namespace,
+output read through a pipe. N is the number of inactive VMs defined (each with a qcow2 disk
+and a NIC); ${results.find((r) => r.runningVms !== undefined)?.runningVms ?? 0} more VMs run the lab's guest. Subprocesses are the programs each
+command started (strace, execve); peak RSS is GNU time's maximum resident set size.
+
+${markdownTable(tableRows(results))}
+
+## Targets
+
+${markdownTable(v.map((x) => [x.target, x.measured, x.verdict]), ['target', 'measured', 'verdict'])}
+${notAvailable.length ? `\nNot available in this build (measured as soon as they exist): ${[...new Set(notAvailable)].join(', ')}.\n` : ''}`;
+}

@@ -1,0 +1,275 @@
+#!/usr/bin/env node
+// npm run bench: times kvmctl against node and virsh on the lab host with 100 and
+// 1000 defined VMs, counts the programs each kvmctl command starts and its peak
+// memory, checks the performance targets, and writes bench/results.{md,json}.
+// See docs/performance.md.
+//
+//   node bench/run.mjs [--runs 10] [--sizes 100,1000] [--running 2] [--lab bench] [--keep-lab] [--no-binary]
+//
+// The part that talks to the lab runs inside the lab's network namespace (it
+// re-runs this file under `ip netns exec` with --in-netns); nothing here changes
+// the machine's own network namespace.
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Fleet } from './fleet.mjs';
+import { cmd, median, peakRss, runChecked, subprocesses, timeInterleaved, verbAvailable } from './measure.mjs';
+import { machineFacts, markdownReport, textReport, verdicts } from './report.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..');
+const LAB_SCRIPT = join(ROOT, 'scripts', 'lab.sh');
+
+const { values: opts } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '10' },
+    sizes: { type: 'string', default: '100,1000' },
+    running: { type: 'string', default: '2' },
+    lab: { type: 'string', default: 'bench' },
+    'keep-lab': { type: 'boolean', default: false },
+    'no-binary': { type: 'boolean', default: false },
+    'in-netns': { type: 'boolean', default: false },
+  },
+});
+const runs = positiveInt(opts.runs, '--runs');
+const sizes = opts.sizes.split(',').map((s) => positiveInt(s, '--sizes')).sort((a, b) => a - b);
+const runningCount = Number(opts.running);
+if (!Number.isInteger(runningCount) || runningCount < 0 || runningCount > 9) usage('--running must be 0..9');
+if (sizes.length === 0 || sizes[sizes.length - 1] > 9999) usage('--sizes must be numbers up to 9999');
+
+const log = (s) => process.stderr.write(`bench: ${s}\n`);
+
+function usage(message) {
+  process.stderr.write(`bench: ${message}\nusage: node bench/run.mjs [--runs N] [--sizes 100,1000] [--running 2] [--lab NAME] [--keep-lab] [--no-binary]\n`);
+  process.exit(2);
+}
+
+function positiveInt(s, flag) {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) usage(`${flag} expects positive whole numbers, got ${JSON.stringify(s)}`);
+  return n;
+}
+
+function lab(...args) {
+  const r = spawnSync('bash', [LAB_SCRIPT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return { code: r.status, out: (r.stdout ?? '').trim() };
+}
+
+function labValue(...args) {
+  const r = lab(...args);
+  if (r.code !== 0) throw new Error(`scripts/lab.sh ${args.join(' ')} failed (exit ${r.code})`);
+  return r.out;
+}
+
+function which(program) {
+  const r = spawnSync('sh', ['-c', 'command -v "$1"', 'sh', program], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+// ------------------------------------------------------------------ outside the netns
+
+function ensureTools() {
+  const missing = [];
+  if (!which('strace')) missing.push('strace');
+  if (!existsSync('/usr/bin/time')) missing.push('time');
+  if (missing.length === 0) return;
+  log(`installing ${missing.join(' ')} (apt-get)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: ['ignore', 'ignore', 'inherit'], env }).status;
+  if (install() !== 0) {
+    spawnSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+    if (install() !== 0) throw new Error(`could not install ${missing.join(' ')}; install them and run again`);
+  }
+}
+
+function build(script) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', script)], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`scripts/${script} failed (exit ${r.status})`);
+}
+
+function outside() {
+  if (process.getuid?.() !== 0) usage('must run as root: the lab needs network namespaces and its own libvirtd');
+  ensureTools();
+  log('building dist/kvmctl.mjs' + (opts['no-binary'] ? '' : ' and the single binary'));
+  build('build.mjs');
+  if (!opts['no-binary']) build('build-binary.mjs');
+  const wasUp = lab('status', opts.lab).code === 0;
+  // A Ctrl-C reaches the inner run too; this one waits for it to clean up, then takes the lab down.
+  const ignore = () => {};
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', ignore);
+  let code = 1;
+  try {
+    labValue('up', opts.lab);
+    const netns = labValue('netns', opts.lab);
+    const argv = process.argv.slice(2).filter((a) => a !== '--in-netns');
+    const r = spawnSync('ip', ['netns', 'exec', netns, process.execPath, fileURLToPath(import.meta.url), ...argv, '--in-netns'], { stdio: 'inherit' });
+    code = r.status ?? 1;
+  } finally {
+    if (!wasUp && !opts['keep-lab']) {
+      log(`taking lab ${opts.lab} down`);
+      lab('down', opts.lab);
+    }
+  }
+  process.exitCode = code;
+}
+
+// ------------------------------------------------------------------ inside the netns
+
+async function inside() {
+  const uri = labValue('uri', opts.lab);
+  const labDir = uri.replace(/^.*socket=/, '').replace(/\/run\/libvirt-sock$/, '');
+  const fleet = new Fleet({ uri, labDir, guestDir: labValue('guest-path'), log });
+  let stop = false;
+  const onSignal = () => {
+    stop = true;
+    log('interrupted: cleaning up');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const shouldStop = () => stop;
+
+  const env = { ...process.env, LC_ALL: 'C', NO_COLOR: '1', KVMCTL_URI: '', LIBVIRT_DEFAULT_URI: '' };
+  const node = process.execPath;
+  const virsh = which('virsh');
+  const ip = which('ip');
+  const bin = join(ROOT, 'bin', 'kvmctl');
+  const binaryPath = join(ROOT, 'dist', `kvmctl-${process.platform}-${process.arch}`);
+  const binary = !opts['no-binary'] && existsSync(binaryPath) ? binaryPath : undefined;
+  const kvmctl = (...args) => [bin, '-c', uri, ...args];
+  const kvmctlBinary = (...args) => [binary, '-c', uri, ...args];
+  const virshCmd = (label, ...args) => cmd(label, [virsh, '-c', uri, ...args]);
+  // Several virsh commands in one virsh process (read from stdin): the cheapest way virsh shows them.
+  const virshBatch = (label, lines) => cmd(label, [virsh, '-q', '-c', uri], lines.join('\n') + '\n');
+
+  const results = [];
+  /**
+   * Measures kvmctl commands (subjects) against baselines in one interleaved series.
+   * A subject whose noun/verb is not in this build is recorded as not available.
+   */
+  const measureGroup = (n, subjects, baselines, runsHere = runs) => {
+    const live = [];
+    for (const s of subjects) {
+      const record = { id: s.id, label: s.label, n, list: Boolean(s.list), available: true, baselines: [] };
+      results.push(record);
+      if (s.skip) {
+        record.available = false;
+        continue;
+      }
+      if (s.verb && !verbAvailable([bin], s.verb[0], s.verb[1], env)) {
+        record.available = false;
+        log(`${s.label}: not available in this build`);
+        continue;
+      }
+      try {
+        const out = runChecked(cmd(s.label, s.argv), env);
+        if (s.check) Object.assign(record, s.check(out));
+      } catch (err) {
+        record.error = err.message;
+        log(`${s.label}: ${err.message}`);
+        continue;
+      }
+      live.push({ s, record });
+    }
+    for (const b of baselines) runChecked(b, env);
+    if (live.length === 0) return;
+    log(`timing ${live.map((l) => l.s.label).join(', ')}${n === null ? '' : ` (N=${n})`}`);
+    const commands = [...live.map((l) => cmd(l.s.label, l.s.argv)), ...baselines];
+    const times = timeInterleaved(commands, { runs: runsHere, warmup: 1, env, shouldStop });
+    const baseMedians = baselines.map((b, i) => ({ label: b.label, medianMs: median(times[live.length + i]), samplesMs: times[live.length + i] }));
+    live.forEach(({ s, record }, i) => {
+      record.medianMs = median(times[i]);
+      record.samplesMs = times[i];
+      record.baselines = baseMedians;
+      if (s.argv[0] === bin || s.argv[0] === binary) {
+        record.subprocesses = subprocesses(cmd(s.label, s.argv), env);
+        record.peakRssBytes = peakRss(cmd(s.label, s.argv), env);
+      }
+    });
+  };
+
+  const domainCount = () => fleet.domainNames().length;
+  const countJson = (out) => {
+    const parsed = JSON.parse(out);
+    const list = Array.isArray(parsed) ? parsed : undefined;
+    return { listed: list?.length, expected: domainCount() };
+  };
+
+  let machine;
+  try {
+    machine = machineFacts(uri);
+    fleet.remove();
+
+    const nodeE0 = cmd('node -e 0', [node, '-e', '0']);
+    measureGroup(
+      null,
+      [
+        { id: 'version', label: 'kvmctl --version', argv: [bin, '--version'] },
+        { id: 'help', label: 'kvmctl --help', argv: [bin, '--help'] },
+        { id: 'version-binary', label: 'kvmctl-linux-x64 --version', argv: [binary, '--version'], skip: !binary },
+        { id: 'help-binary', label: 'kvmctl-linux-x64 --help', argv: [binary, '--help'], skip: !binary },
+      ],
+      [nodeE0],
+      runs * 3,
+    );
+
+    fleet.createPool();
+    if (runningCount > 0) await fleet.startRunning(runningCount);
+
+    for (const n of sizes) {
+      if (stop) throw new Error('interrupted');
+      await fleet.growTo(n);
+      const pools = fleet.virsh(['pool-list', '--name']).split('\n').map((l) => l.trim()).filter(Boolean);
+      const virshList = virshCmd('virsh list --all', 'list', '--all');
+      measureGroup(
+        n,
+        [
+          { id: 'vm-list', label: 'kvmctl vm list', argv: kvmctl('vm', 'list'), verb: ['vm', 'list'], list: true },
+          { id: 'vm-list-json', label: 'kvmctl vm list -o json', argv: kvmctl('vm', 'list', '-o', 'json'), verb: ['vm', 'list'], list: true, check: countJson },
+          { id: 'vm-list-binary', label: 'kvmctl-linux-x64 vm list', argv: binary ? kvmctlBinary('vm', 'list') : [], verb: ['vm', 'list'], skip: !binary },
+        ],
+        [virshList],
+      );
+      measureGroup(
+        n,
+        [{ id: 'volume-list', label: 'kvmctl volume list', argv: kvmctl('volume', 'list'), verb: ['volume', 'list'], list: true }],
+        [virshBatch(`virsh vol-list --details, each of ${pools.length} pools (one process)`, pools.map((p) => `vol-list --pool ${p} --details`))],
+      );
+      measureGroup(n, [{ id: 'pool-list', label: 'kvmctl pool list', argv: kvmctl('pool', 'list'), verb: ['pool', 'list'], list: true }], [virshCmd('virsh pool-list --all --details', 'pool-list', '--all', '--details')]);
+      measureGroup(n, [{ id: 'net-list', label: 'kvmctl net list', argv: kvmctl('net', 'list'), verb: ['net', 'list'], list: true }], [virshCmd('virsh net-list --all', 'net-list', '--all')]);
+      measureGroup(n, [{ id: 'bridge-list', label: 'kvmctl bridge list', argv: kvmctl('bridge', 'list'), verb: ['bridge', 'list'], list: true }], [cmd('ip -d link show type bridge', [ip, '-d', 'link', 'show', 'type', 'bridge'])]);
+      measureGroup(
+        n,
+        [{ id: 'host', label: 'kvmctl host', argv: kvmctl('host') }],
+        [virshList, virshBatch('virsh version; nodeinfo; capabilities; net-list; pool-list; domstats (one process)', ['version', 'nodeinfo', 'capabilities', 'net-list --all', 'pool-list --all', 'domstats --raw'])],
+      );
+      for (const r of results) if (r.n === n) r.runningVms = runningCount;
+    }
+  } finally {
+    fleet.remove();
+  }
+
+  machine.loadAverageAtEnd = (await import('node:os')).loadavg().map((l) => Math.round(l * 100) / 100);
+  const v = verdicts(results, sizes);
+  const report = { machine, runs, sizes, runningVms: runningCount, results, verdicts: v };
+  process.stdout.write(textReport({ ...report, verdicts: v }) + '\n');
+  writeFileSync(join(HERE, 'results.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(HERE, 'results.md'), markdownReport({ ...report, verdicts: v }));
+  log('wrote bench/results.md and bench/results.json');
+}
+
+if (opts['in-netns']) {
+  inside().catch((err) => {
+    log(`error: ${err.message}`);
+    process.exitCode = 1;
+  });
+} else {
+  try {
+    outside();
+  } catch (err) {
+    log(`error: ${err.message}`);
+    process.exitCode = 1;
+  }
+}
