@@ -131,21 +131,21 @@ export interface StorageState {
 /**
  * Stubs the reads of readStorage/loadPools/loadVolumes/loadDomains for this
  * state. `only` limits loadPools to named pools (no pool-list call);
- * domains: false leaves out the domain reads.
+ * volumes: false / domains: false leave out the volume XML / domain reads.
  */
-export function stubStorage(runner: FakeRunner, s: StorageState, o: { only?: string[]; domains?: boolean; times?: number } = {}): FakeRunner {
+export function stubStorage(runner: FakeRunner, s: StorageState, o: { only?: string[]; domains?: boolean; volumes?: boolean; times?: number } = {}): FakeRunner {
   const uri = s.uri ?? URI;
   const times = o.times ?? 1;
   const names = o.only ?? s.pools.map((p) => p.name);
   if (!o.only) runner.stub(batchArgv(uri, [['pool-list', '--all', '--name']]), { stdout: s.pools.map((p) => `${p.name}   \n`).join('') + '\n' }, times);
   const pools = names.map((n) => s.pools.find((p) => p.name === n));
-  runner.stub(
+  if (names.length > 0) runner.stub(
     batchArgv(uri, names.flatMap((p) => [['pool-info', '--pool', p], ['pool-dumpxml', '--pool', p], ['vol-list', '--pool', p]])),
     { stdout: batchOut(pools.flatMap((p) => (p ? [poolInfo(p), poolXml(p), volList(p)] : ['', '', '']))) },
     times,
   );
   const vols = pools.flatMap((p) => (p && (p.state ?? 'running') === 'running' ? (p.volumes ?? []).map((v) => ({ p, v })) : []));
-  if (vols.length > 0) {
+  if (vols.length > 0 && o.volumes !== false) {
     runner.stub(
       batchArgv(uri, vols.map(({ p, v }) => ['vol-dumpxml', '--pool', p.name, '--vol', v.name])),
       { stdout: batchOut(vols.map(({ p, v }) => volXml(p, v))) },
