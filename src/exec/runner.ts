@@ -5,6 +5,8 @@ import { KvmctlError, RefusedError, TimeoutError } from '../errors.js';
 export interface Runner {
   /** Runs the command; resolves with its result whatever the exit status. */
   run(cmd: Command): Promise<CommandResult>;
+  /** Runs it attached to the terminal (see exec/interactive.ts); resolves with its exit status. */
+  runInteractive?(cmd: Command): Promise<number>;
 }
 
 /** A tool exited non-zero. Carries argv, status and stderr for classification. */

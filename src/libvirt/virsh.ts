@@ -60,6 +60,8 @@ const NOT_FOUND: Array<[RegExp, ObjectKind]> = [
   [/Storage pool not found|no storage pool with matching/i, 'pool'],
   [/Storage volume not found|no storage vol(ume)? with matching/i, 'volume'],
   [/Domain snapshot not found|no domain snapshot with matching/i, 'snapshot'],
+  // virsh 9 looks a domain up by id, uuid and name and prints only this line when all fail.
+  [/failed to get domain '/i, 'vm'],
 ];
 
 export function isUnreachable(stderr: string): boolean {

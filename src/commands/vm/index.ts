@@ -1,6 +1,196 @@
-import { Command } from 'commander';
-import type { App } from '../../app.js';
+import { Command, Option } from 'commander';
+import { examples, type App } from '../../app.js';
+import { runVmClone } from './clone.js';
+import { runVmConsole, runVmLog } from './console.js';
+import { runVmCreate } from './create.js';
+import type { CreateFlags } from './create-args.js';
+import { runVmDelete } from './delete.js';
+import { runVmInfo, runVmXml } from './info.js';
+import { runVmIp } from './ip.js';
+import { runVmAutostart, runVmDestroy, runVmReboot, runVmResume, runVmStart, runVmSuspend } from './lifecycle.js';
+import { runVmList } from './list.js';
+import { runVmSet } from './set.js';
+import { runSnapshotCreate, runSnapshotDelete, runSnapshotList, runSnapshotRevert } from './snapshot.js';
+import { runVmStop } from './stop.js';
+import { runVmWait } from './wait.js';
 
-export function vmCommand(_app: App): Command {
-  return new Command('vm').description('create, inspect and run virtual machines');
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const ODD_NAMES = "\nA VM name that starts with '-' goes after --: kvmctl vm delete -- -oddname\n";
+
+/** A verb that takes one VM name. */
+function verb(name: string, description: string, ...example: string[]): Command {
+  return new Command(name).description(description).argument('<name>', 'VM name').addHelpText('after', examples(...example) + ODD_NAMES);
+}
+
+export function vmCommand(app: App): Command {
+  const vm = new Command('vm')
+    .description('create, inspect and run virtual machines')
+    .addHelpText(
+      'after',
+      examples(
+        'kvmctl vm create web1 --image default/debian-12.qcow2,size=20G --ssh-key ~/.ssh/id_ed25519.pub --wait ip',
+        'kvmctl vm list',
+        'kvmctl vm ip web1',
+        'kvmctl vm stop web1 --timeout 60 --force',
+        'kvmctl vm delete web1 --remove-storage',
+      ),
+    );
+
+  vm.addCommand(
+    new Command('create')
+      .description('create (define and start) a VM: new or existing disks, a thin overlay of a base image, networks, cloud-init')
+      .argument('<name>', 'VM name: letters, digits, - _ . (not starting with -)')
+      .option('--memory <size>', 'memory, e.g. 512M, 2G (default 1G)')
+      .option('--vcpus <n>', 'virtual CPUs (default 1)')
+      .option('--disk <spec>', 'a disk, repeatable: size=20G[,pool=P][,format=qcow2|raw][,bus=virtio] (new volume), vol=POOL/VOL[,bus=…] or path=FILE[,format=…][,bus=…] (existing)', collect)
+      .option('--image <pool/vol>', 'the first disk is a thin qcow2 overlay of this base image: POOL/VOL[,size=20G][,pool=P] (size defaults to the base\'s)')
+      .option('--cdrom <iso>', 'attach an ISO (a host path, or POOL/VOL) and boot from it first')
+      .option('--import', 'boot from the first --disk (implied by --image)')
+      .option('--boot <spec>', 'uefi, and/or kernel=PATH[,initrd=PATH][,cmdline=…] for direct kernel boot (cmdline= last: it takes the rest, commas included)')
+      .option('--network <spec>', 'a NIC, repeatable: network=NAME or bridge=BR, [,model=virtio][,mac=52:54:00:…]; or none (default: network=default)', collect)
+      .addOption(new Option('--graphics <type>', 'graphical console; a serial console is always there').choices(['none', 'vnc', 'spice']).default('none'))
+      .option('--cloud-init <spec>', 'NoCloud seed from files: user-data=FILE[,meta-data=FILE][,network-config=FILE]')
+      .option('--ssh-key <file>', 'cloud-init short form: authorize this public key (user-data)')
+      .option('--hostname <name>', "cloud-init short form: the guest's host name (meta-data)")
+      .addOption(new Option('--virt-type <type>', 'kvm (hardware) or qemu (emulation); default kvm where KVM is usable, else qemu').choices(['kvm', 'qemu']))
+      .addOption(new Option('--cpu <mode>', 'guest CPU model (host-passthrough needs kvm; default host-passthrough with kvm)').choices(['host-passthrough', 'host-model']))
+      .option('--autostart', 'start the VM when libvirt starts')
+      .option('--no-start', 'define it without starting it')
+      .option('--wait <what>', 'ip: block until the guest has an IP address and print it')
+      .option('--timeout <seconds>', 'how long --wait ip waits (default 300)')
+      .option('--log-dir <dir>', 'where the serial log goes, as the libvirt host sees it (default: beside the first disk)')
+      .option('--print-xml', 'print the domain XML (stdout) and the volumes it would create (stderr); change nothing')
+      .addHelpText(
+        'after',
+        examples(
+          'kvmctl vm create web1 --image default/debian-12.qcow2,size=20G --ssh-key ~/.ssh/id_ed25519.pub --wait ip',
+          'kvmctl vm create db1 --memory 4G --vcpus 2 --image default/base.qcow2 --disk size=100G,pool=data --network bridge=br0',
+          'kvmctl vm create inst1 --cdrom /srv/iso/debian-12.iso --disk size=20G --graphics vnc',
+          'kvmctl vm create k1 --boot kernel=/srv/vmlinuz,initrd=/srv/initrd.img,cmdline=console=ttyS0 --network none',
+          'kvmctl vm create web1 --image default/base.qcow2 --cloud-init user-data=./user-data.yaml --print-xml',
+        ) +
+          '\nThe serial console is logged to NAME.serial.log beside the first disk (kvmctl vm log NAME).\n' +
+          'If a step fails, everything this command created is removed (exit 7). An existing VM with the\n' +
+          'same spec is left as it is (exit 0); with another spec, exit 4.\n',
+      )
+      .action(app.action(async (ctx, name: string, opts: CreateFlags) => runVmCreate(ctx, name, opts))),
+  );
+
+  vm.addCommand(
+    new Command('list')
+      .description('list VMs: state, vCPUs, memory, autostart, IPs (DHCP leases), disks')
+      .option('--state <state>', 'only VMs in this state: running, shutoff or paused')
+      .option('--name-only', 'print only the names')
+      .addHelpText('after', examples('kvmctl vm list', 'kvmctl vm list --state running --name-only', 'kvmctl vm list -o json'))
+      .action(app.action(async (ctx, opts: { state?: string; nameOnly?: boolean }) => runVmList(ctx, opts))),
+  );
+  vm.addCommand(
+    verb('info', 'show one VM: state, CPUs, memory, boot, disks, NICs with IPs, consoles, snapshots', 'kvmctl vm info web1', 'kvmctl vm info web1 -o json').action(
+      app.action(async (ctx, name: string) => runVmInfo(ctx, name)),
+    ),
+  );
+  vm.addCommand(
+    verb('xml', "print the VM's libvirt XML", 'kvmctl vm xml web1', 'kvmctl vm xml web1 --inactive')
+      .option('--inactive', 'the persistent definition, not the running one')
+      .action(app.action(async (ctx, name: string, opts: { inactive?: boolean }) => runVmXml(ctx, name, opts))),
+  );
+  vm.addCommand(
+    verb('ip', "print the VM's IP addresses, one a line", 'kvmctl vm ip web1', 'kvmctl vm ip web1 --source agent', 'kvmctl vm ip web1 -o json')
+      .addOption(new Option('--source <source>', 'lease (libvirt DHCP), agent (guest agent), arp (host neighbour table), any (the first that has one)').choices(['lease', 'agent', 'arp', 'any']).default('any'))
+      .action(app.action(async (ctx, name: string, opts: { source?: string }) => runVmIp(ctx, name, opts))),
+  );
+  vm.addCommand(
+    verb('wait', 'wait until the VM has an IP address, or is running or shut off; exit 6 on timeout', 'kvmctl vm wait web1 --for ip', 'kvmctl vm wait web1 --for shutoff --timeout 120')
+      .addOption(new Option('--for <what>', 'ip, running or shutoff').choices(['ip', 'running', 'shutoff']).makeOptionMandatory())
+      .option('--timeout <seconds>', 'give up after this long (default 300)')
+      .action(app.action(async (ctx, name: string, opts: { for?: string; timeout?: string }) => runVmWait(ctx, name, opts))),
+  );
+
+  vm.addCommand(verb('start', 'start a VM', 'kvmctl vm start web1').action(app.action(async (ctx, name: string) => runVmStart(ctx, name))));
+  vm.addCommand(
+    verb('stop', 'shut a VM down through ACPI and wait; --force powers it off when the timeout passes', 'kvmctl vm stop web1', 'kvmctl vm stop web1 --timeout 30 --force')
+      .option('--timeout <seconds>', 'how long to wait for the guest (default 60)')
+      .option('--force', 'power it off if it has not shut down by then')
+      .action(app.action(async (ctx, name: string, opts: { timeout?: string; force?: boolean }) => runVmStop(ctx, name, opts))),
+  );
+  vm.addCommand(verb('reboot', 'ask the guest to reboot (ACPI)', 'kvmctl vm reboot web1').action(app.action(async (ctx, name: string) => runVmReboot(ctx, name))));
+  vm.addCommand(verb('suspend', 'pause a running VM (it keeps its memory)', 'kvmctl vm suspend web1').action(app.action(async (ctx, name: string) => runVmSuspend(ctx, name))));
+  vm.addCommand(verb('resume', 'resume a paused VM', 'kvmctl vm resume web1').action(app.action(async (ctx, name: string) => runVmResume(ctx, name))));
+  vm.addCommand(verb('destroy', 'power a VM off at once (keeps its disks and definition)', 'kvmctl vm destroy web1').action(app.action(async (ctx, name: string) => runVmDestroy(ctx, name))));
+  vm.addCommand(
+    verb('autostart', 'start the VM when libvirt starts (or not, with --disable)', 'kvmctl vm autostart web1', 'kvmctl vm autostart web1 --disable')
+      .option('--disable', 'do not start it with libvirt')
+      .action(app.action(async (ctx, name: string, opts: { disable?: boolean }) => runVmAutostart(ctx, name, opts))),
+  );
+  vm.addCommand(
+    verb('console', 'attach to the serial console (needs a terminal; Ctrl+] leaves)', 'kvmctl vm console web1').action(app.action(async (ctx, name: string) => runVmConsole(ctx, name))),
+  );
+  vm.addCommand(
+    verb('log', 'print what the guest wrote on its serial console (the log vm create configures)', 'kvmctl vm log web1', 'kvmctl vm log web1 --lines 20')
+      .option('--lines <n>', 'only the last N lines')
+      .action(app.action(async (ctx, name: string, opts: { lines?: string }) => runVmLog(ctx, name, opts))),
+  );
+  vm.addCommand(
+    verb('set', 'change vCPUs and memory, in the definition (default) and/or the running guest', 'kvmctl vm set web1 --vcpus 4 --memory 8G', 'kvmctl vm set web1 --memory 1G --live')
+      .option('--vcpus <n>', 'virtual CPUs')
+      .option('--memory <size>', 'memory, e.g. 2G')
+      .option('--live', 'change the running guest (within the maximum it was started with)')
+      .option('--config', 'change the definition, from the next start (the default)')
+      .action(app.action(async (ctx, name: string, opts: { vcpus?: string; memory?: string; live?: boolean; config?: boolean }) => runVmSet(ctx, name, opts))),
+  );
+
+  const snapshot = new Command('snapshot')
+    .description("snapshots of a VM's disks (and memory, when running), kept inside its qcow2 disks")
+    .addHelpText('after', examples('kvmctl vm snapshot create web1 before-upgrade', 'kvmctl vm snapshot list web1', 'kvmctl vm snapshot revert web1 before-upgrade', 'kvmctl vm snapshot delete web1 before-upgrade'));
+  snapshot.addCommand(
+    new Command('create')
+      .description('take a snapshot (default name: snap-YYYYMMDD-HHMMSS)')
+      .argument('<name>', 'VM name')
+      .argument('[snapshot]', 'snapshot name')
+      .option('--description <text>', 'a note kept with it')
+      .addHelpText('after', examples('kvmctl vm snapshot create web1', 'kvmctl vm snapshot create web1 before-upgrade --description "before apt upgrade"'))
+      .action(app.action(async (ctx, name: string, snap: string | undefined, opts: { description?: string }) => runSnapshotCreate(ctx, name, snap, opts))),
+  );
+  snapshot.addCommand(
+    new Command('list')
+      .description("list a VM's snapshots")
+      .argument('<name>', 'VM name')
+      .addHelpText('after', examples('kvmctl vm snapshot list web1', 'kvmctl vm snapshot list web1 -o json'))
+      .action(app.action(async (ctx, name: string) => runSnapshotList(ctx, name))),
+  );
+  snapshot.addCommand(
+    new Command('revert')
+      .description('put the VM back to a snapshot (its state then is the snapshot\'s: running or shut off)')
+      .argument('<name>', 'VM name')
+      .argument('<snapshot>', 'snapshot name')
+      .addHelpText('after', examples('kvmctl vm snapshot revert web1 before-upgrade'))
+      .action(app.action(async (ctx, name: string, snap: string) => runSnapshotRevert(ctx, name, snap))),
+  );
+  snapshot.addCommand(
+    new Command('delete')
+      .description('delete a snapshot (the VM keeps its current state)')
+      .argument('<name>', 'VM name')
+      .argument('<snapshot>', 'snapshot name')
+      .addHelpText('after', examples('kvmctl vm snapshot delete web1 before-upgrade'))
+      .action(app.action(async (ctx, name: string, snap: string) => runSnapshotDelete(ctx, name, snap))),
+  );
+  vm.addCommand(snapshot);
+
+  vm.addCommand(
+    new Command('clone')
+      .description('copy a shut-off VM: new uuid and MACs, its own copy of each disk (or thin overlays with --linked)')
+      .argument('<source>', 'the VM to copy (it is not changed)')
+      .argument('<name>', 'name of the new VM')
+      .option('--linked', 'thin qcow2 overlays on the source disks instead of full copies (the source must then stay shut off)')
+      .addHelpText('after', examples('kvmctl vm clone web1 web2', 'kvmctl vm clone golden test1 --linked'))
+      .action(app.action(async (ctx, src: string, name: string, opts: { linked?: boolean }) => runVmClone(ctx, src, name, opts))),
+  );
+  vm.addCommand(
+    verb('delete', 'delete a VM (refused while it runs, unless --force); --remove-storage removes its own volumes', 'kvmctl vm delete web1', 'kvmctl vm delete web1 --remove-storage', 'kvmctl vm delete web1 --force --remove-storage')
+      .option('--remove-storage', 'also remove its disk volumes that no other VM uses and that are no base image, and its cloud-init seed')
+      .option('--force', 'power it off first if it runs')
+      .action(app.action(async (ctx, name: string, opts: { removeStorage?: boolean; force?: boolean }) => runVmDelete(ctx, name, opts))),
+  );
+  return vm;
 }

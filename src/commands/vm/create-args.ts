@@ -1,0 +1,336 @@
+/**
+ * `vm create` flags -> a checked request. Pure: every mistake a user can make
+ * in the flags is a UsageError (exit 2) here, before anything is read or run.
+ */
+import { UsageError } from '../../errors.js';
+import { DISK_BUSES, GRAPHICS_TYPES, NIC_MODELS, normalizeMac, type DiskBus, type GraphicsType, type NicModel } from '../../libvirt/domain-xml.js';
+import { parseVolumeRef, type VolumeRef } from '../../storage/volume-ref.js';
+import { parseSize } from '../../units/size.js';
+import { validateName } from '../../validate/names.js';
+
+export type NewDiskFormat = 'qcow2' | 'raw';
+
+export type DiskRequest =
+  | { kind: 'new'; sizeBytes: number; pool?: string; format: NewDiskFormat; bus: DiskBus }
+  | { kind: 'volume'; ref: VolumeRef; bus: DiskBus }
+  | { kind: 'path'; path: string; format: string; bus: DiskBus };
+
+export type NetworkRequest =
+  | { type: 'network'; network: string; model: NicModel; mac?: string }
+  | { type: 'bridge'; bridge: string; model: NicModel; mac?: string };
+
+export interface CloudInitRequest {
+  userDataFile?: string;
+  metaDataFile?: string;
+  networkConfigFile?: string;
+  sshKeyFile?: string;
+  hostname?: string;
+}
+
+export interface CreateRequest {
+  name: string;
+  memoryBytes: number;
+  vcpus: number;
+  /** --image: the first disk is a thin overlay of this base volume. */
+  image?: { base: VolumeRef; sizeBytes?: number; pool?: string };
+  disks: DiskRequest[];
+  cdrom?: { kind: 'path'; path: string } | { kind: 'volume'; ref: VolumeRef };
+  import: boolean;
+  uefi: boolean;
+  kernel?: { kernel: string; initrd?: string; cmdline?: string };
+  networks: NetworkRequest[];
+  graphics: GraphicsType;
+  cloudInit?: CloudInitRequest;
+  virtType?: 'kvm' | 'qemu';
+  cpu?: 'host-passthrough' | 'host-model';
+  autostart: boolean;
+  start: boolean;
+  waitIp: boolean;
+  timeoutSeconds: number;
+  printXml: boolean;
+  logDir?: string;
+}
+
+/** The flags as commander hands them over. */
+export interface CreateFlags {
+  memory?: string;
+  vcpus?: string;
+  disk?: string[];
+  image?: string;
+  cdrom?: string;
+  import?: boolean;
+  boot?: string;
+  network?: string[];
+  graphics?: string;
+  cloudInit?: string;
+  sshKey?: string;
+  hostname?: string;
+  virtType?: string;
+  cpu?: string;
+  autostart?: boolean;
+  start?: boolean;
+  wait?: string;
+  timeout?: string;
+  printXml?: boolean;
+  logDir?: string;
+}
+
+const DEFAULT_MEMORY = 1024 ** 3;
+/** libvirt's own lower bound is far lower; below this no current distribution boots. */
+const MIN_MEMORY = 16 * 1024 ** 2;
+const MAX_VCPUS = 4096;
+
+export function parseCreateFlags(name: string, f: CreateFlags): CreateRequest {
+  validateName('VM', name);
+  const memoryBytes = f.memory === undefined ? DEFAULT_MEMORY : parseSize(f.memory, '--memory');
+  if (memoryBytes < MIN_MEMORY) throw new UsageError(`--memory ${f.memory}: at least 16M is needed`, 'give the guest more memory, e.g. --memory 512M');
+  const vcpus = f.vcpus === undefined ? 1 : parseCount(f.vcpus, '--vcpus', 1, MAX_VCPUS);
+  const boot = f.boot === undefined ? { uefi: false } : parseBoot(f.boot);
+  const image = f.image === undefined ? undefined : parseImage(f.image);
+  const disks = (f.disk ?? []).map(parseDisk);
+  const cdrom = f.cdrom === undefined ? undefined : parseCdrom(f.cdrom);
+  const networks = parseNetworks(f.network ?? []);
+  const graphics = oneOf('--graphics', f.graphics ?? 'none', GRAPHICS_TYPES);
+  const virtType = f.virtType === undefined ? undefined : oneOf('--virt-type', f.virtType, ['kvm', 'qemu'] as const);
+  const cpu = f.cpu === undefined ? undefined : oneOf('--cpu', f.cpu, ['host-passthrough', 'host-model'] as const);
+  if (cpu === 'host-passthrough' && virtType === 'qemu') {
+    throw new UsageError('--cpu host-passthrough needs --virt-type kvm: an emulated (qemu) guest cannot use the host CPU', 'leave out --cpu, or use --cpu host-model');
+  }
+  const importDisk = f.import === true || image !== undefined;
+  if (!importDisk && cdrom === undefined && boot.kernel === undefined) {
+    throw new UsageError(`VM ${JSON.stringify(name)}: nothing to boot from`, 'give --image POOL/VOL, --import (boot the first --disk), --cdrom ISO or --boot kernel=…');
+  }
+  if (f.import === true && image === undefined && disks.length === 0) {
+    throw new UsageError('--import boots the first disk, but no --disk was given', 'add --disk vol=POOL/VOL or --disk path=FILE');
+  }
+  const cloudInit = parseCloudInit(f);
+  const start = f.start !== false;
+  const waitIp = f.wait !== undefined;
+  if (waitIp && f.wait !== 'ip') throw new UsageError(`--wait ${JSON.stringify(f.wait)}: only --wait ip is supported`, 'use --wait ip, or kvmctl vm wait NAME --for running|shutoff');
+  if (waitIp && !start) throw new UsageError('--wait ip and --no-start contradict each other', 'leave out one of them');
+  if (waitIp && networks.length === 0) throw new UsageError('--wait ip with --network none: the VM has no NIC to get an address on', 'add a --network, or leave out --wait ip');
+  if (f.printXml && waitIp) throw new UsageError('--print-xml changes nothing, so there is no VM to --wait for', 'leave out --wait ip');
+  const timeoutSeconds = f.timeout === undefined ? 300 : parseCount(f.timeout, '--timeout', 0, 86_400);
+  if (f.logDir !== undefined && !f.logDir.startsWith('/')) throw new UsageError(`--log-dir ${JSON.stringify(f.logDir)}: must be an absolute path`, 'give the directory as the libvirt host sees it, e.g. --log-dir /var/log/kvmctl');
+  return {
+    name,
+    memoryBytes,
+    vcpus,
+    image,
+    disks,
+    cdrom,
+    import: importDisk,
+    uefi: boot.uefi,
+    kernel: boot.kernel,
+    networks,
+    graphics,
+    cloudInit,
+    virtType,
+    cpu,
+    autostart: f.autostart === true,
+    start,
+    waitIp,
+    timeoutSeconds,
+    printXml: f.printXml === true,
+    logDir: f.logDir,
+  };
+}
+
+export function parseCount(text: string, flag: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) {
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a whole number from ${min} to ${max}`, `e.g. ${flag} ${Math.max(min, 1)}`);
+  }
+  return Number(text);
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`${flag} ${JSON.stringify(value)}: expected ${allowed.join(', ')}`, `e.g. ${flag} ${allowed[0]}`);
+  }
+  return value as T;
+}
+
+/**
+ * "key=value,key=value" as the --disk/--network/--boot flags take it. restKey
+ * names a key whose value runs to the end (a kernel command line has commas).
+ * Bare words (no '=') are returned as flags.
+ */
+export function parseKeyValues(flag: string, text: string, allowed: string[], restKey?: string): { values: Map<string, string>; words: string[] } {
+  const values = new Map<string, string>();
+  const words: string[] = [];
+  let rest = text;
+  while (rest !== '') {
+    let part: string;
+    if (restKey !== undefined && rest.startsWith(`${restKey}=`)) {
+      part = rest;
+      rest = '';
+    } else {
+      const comma = rest.indexOf(',');
+      part = comma < 0 ? rest : rest.slice(0, comma);
+      rest = comma < 0 ? '' : rest.slice(comma + 1);
+    }
+    const eq = part.indexOf('=');
+    if (eq < 0) {
+      if (part === '') throw new UsageError(`${flag} ${JSON.stringify(text)}: empty item`, `write it as ${allowed.map((k) => `${k}=…`).join(',')}`);
+      words.push(part);
+      continue;
+    }
+    const key = part.slice(0, eq);
+    if (!allowed.includes(key)) {
+      throw new UsageError(`${flag} ${JSON.stringify(text)}: unknown key ${JSON.stringify(key)}`, `known keys: ${allowed.join(', ')}`);
+    }
+    if (values.has(key)) throw new UsageError(`${flag} ${JSON.stringify(text)}: ${key}= given twice`, `give ${key}= once`);
+    values.set(key, part.slice(eq + 1));
+  }
+  return { values, words };
+}
+
+function noWords(flag: string, text: string, words: string[]): void {
+  if (words.length > 0) throw new UsageError(`${flag} ${JSON.stringify(text)}: ${JSON.stringify(words[0])} is not key=value`, `see kvmctl vm create --help for the forms ${flag} takes`);
+}
+
+function bus(flag: string, value: string | undefined): DiskBus {
+  return value === undefined ? 'virtio' : oneOf(`${flag} bus=`, value, DISK_BUSES);
+}
+
+function absolutePath(flag: string, key: string, value: string | undefined): string {
+  if (value === undefined || !value.startsWith('/')) {
+    throw new UsageError(`${flag} ${key}=${value ?? ''}: must be an absolute path`, 'give the path as the libvirt host sees it, e.g. /var/lib/libvirt/images/disk.qcow2');
+  }
+  return value;
+}
+
+export function parseDisk(text: string): DiskRequest {
+  const flag = '--disk';
+  const { values, words } = parseKeyValues(flag, text, ['size', 'pool', 'format', 'bus', 'vol', 'path']);
+  noWords(flag, text, words);
+  const sources = ['size', 'vol', 'path'].filter((k) => values.has(k));
+  if (sources.length !== 1) {
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: give exactly one of size= (a new volume), vol=POOL/VOL or path=FILE`, 'e.g. --disk size=20G or --disk vol=default/data.qcow2');
+  }
+  const b = bus(flag, values.get('bus'));
+  if (values.has('size')) {
+    const format = oneOf(`${flag} format=`, values.get('format') ?? 'qcow2', ['qcow2', 'raw'] as const);
+    const pool = values.get('pool');
+    return { kind: 'new', sizeBytes: parseSize(values.get('size') ?? '', `${flag} size=`), pool: pool === undefined ? undefined : validateName('pool', pool), format, bus: b };
+  }
+  for (const k of ['pool', 'size']) {
+    if (values.has(k)) throw new UsageError(`${flag} ${JSON.stringify(text)}: ${k}= only goes with size= (a new volume)`, `leave out ${k}=`);
+  }
+  if (values.has('vol')) {
+    if (values.has('format')) throw new UsageError(`${flag} ${JSON.stringify(text)}: format= is read from the volume`, 'leave out format=');
+    return { kind: 'volume', ref: parseVolumeRef(values.get('vol') ?? ''), bus: b };
+  }
+  const path = absolutePath(flag, 'path', values.get('path'));
+  const format = values.get('format') ?? formatFromExtension(path);
+  if (format === undefined) {
+    // Guessing from the content is how a raw disk holding a qcow2 header gets to read host files.
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: say the image format of ${path}`, 'add format=qcow2 or format=raw');
+  }
+  return { kind: 'path', path, format: oneOf(`${flag} format=`, format, ['qcow2', 'raw', 'vmdk', 'vdi', 'vpc', 'vhdx', 'qed'] as const), bus: b };
+}
+
+function formatFromExtension(path: string): string | undefined {
+  if (/\.qcow2$/i.test(path)) return 'qcow2';
+  if (/\.(raw|img)$/i.test(path)) return 'raw';
+  return undefined;
+}
+
+function parseImage(text: string): CreateRequest['image'] {
+  const flag = '--image';
+  const comma = text.indexOf(',');
+  const ref = parseVolumeRef(comma < 0 ? text : text.slice(0, comma));
+  const { values, words } = parseKeyValues(flag, comma < 0 ? '' : text.slice(comma + 1), ['size', 'pool']);
+  noWords(flag, text, words);
+  const pool = values.get('pool');
+  return {
+    base: ref,
+    sizeBytes: values.has('size') ? parseSize(values.get('size') ?? '', `${flag} size=`) : undefined,
+    pool: pool === undefined ? undefined : validateName('pool', pool),
+  };
+}
+
+function parseCdrom(text: string): NonNullable<CreateRequest['cdrom']> {
+  if (text.startsWith('/')) return { kind: 'path', path: text };
+  return { kind: 'volume', ref: parseVolumeRef(text) };
+}
+
+function parseBoot(text: string): { uefi: boolean; kernel?: CreateRequest['kernel'] } {
+  const flag = '--boot';
+  const { values, words } = parseKeyValues(flag, text, ['kernel', 'initrd', 'cmdline'], 'cmdline');
+  const unknown = words.filter((w) => w !== 'uefi');
+  if (unknown.length > 0) throw new UsageError(`${flag} ${JSON.stringify(text)}: unknown item ${JSON.stringify(unknown[0])}`, 'use --boot uefi, or --boot kernel=PATH[,initrd=PATH][,cmdline=…] (cmdline= last)');
+  const uefi = words.includes('uefi');
+  if (!values.has('kernel')) {
+    for (const k of ['initrd', 'cmdline']) {
+      if (values.has(k)) throw new UsageError(`${flag} ${JSON.stringify(text)}: ${k}= needs kernel=`, 'add kernel=PATH');
+    }
+    return { uefi };
+  }
+  return {
+    uefi,
+    kernel: {
+      kernel: absolutePath(flag, 'kernel', values.get('kernel')),
+      initrd: values.has('initrd') ? absolutePath(flag, 'initrd', values.get('initrd')) : undefined,
+      cmdline: values.get('cmdline'),
+    },
+  };
+}
+
+function parseNetworks(texts: string[]): NetworkRequest[] {
+  if (texts.includes('none')) {
+    if (texts.length > 1) throw new UsageError('--network none cannot be combined with other --network options', 'give either --network none or the networks to attach');
+    return [];
+  }
+  if (texts.length === 0) return [{ type: 'network', network: 'default', model: 'virtio' }];
+  const macs = new Set<string>();
+  return texts.map((text) => {
+    const flag = '--network';
+    const { values, words } = parseKeyValues(flag, text, ['network', 'bridge', 'model', 'mac']);
+    noWords(flag, text, words);
+    const model = values.has('model') ? oneOf(`${flag} model=`, values.get('model') ?? '', NIC_MODELS) : 'virtio';
+    let mac: string | undefined;
+    if (values.has('mac')) {
+      mac = normalizeMac(values.get('mac') ?? '');
+      if (mac === undefined) throw new UsageError(`${flag} ${JSON.stringify(text)}: ${JSON.stringify(values.get('mac'))} is not a unicast MAC address`, 'e.g. mac=52:54:00:12:34:56, or leave it out for a random one');
+      if (macs.has(mac)) throw new UsageError(`${flag}: MAC ${mac} is given twice`, 'every NIC needs its own MAC');
+      macs.add(mac);
+    }
+    const network = values.get('network');
+    const bridge = values.get('bridge');
+    if ((network === undefined) === (bridge === undefined)) {
+      throw new UsageError(`${flag} ${JSON.stringify(text)}: give exactly one of network=NAME or bridge=BRIDGE`, 'e.g. --network network=default or --network bridge=br0');
+    }
+    if (network !== undefined) return { type: 'network', network: validateName('network', network), model, mac };
+    if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(bridge ?? '')) {
+      throw new UsageError(`${flag} bridge=${bridge}: not a Linux interface name`, 'interface names have 1 to 15 characters: letters, digits, _ . : -');
+    }
+    return { type: 'bridge', bridge: bridge ?? '', model, mac };
+  });
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+function parseCloudInit(f: CreateFlags): CloudInitRequest | undefined {
+  if (f.cloudInit === undefined && f.sshKey === undefined && f.hostname === undefined) return undefined;
+  const req: CloudInitRequest = {};
+  if (f.cloudInit !== undefined) {
+    const flag = '--cloud-init';
+    const { values, words } = parseKeyValues(flag, f.cloudInit, ['user-data', 'meta-data', 'network-config']);
+    noWords(flag, f.cloudInit, words);
+    if (!values.has('user-data')) throw new UsageError(`${flag} ${JSON.stringify(f.cloudInit)}: user-data=FILE is required`, 'e.g. --cloud-init user-data=./user-data.yaml');
+    req.userDataFile = values.get('user-data');
+    req.metaDataFile = values.get('meta-data');
+    req.networkConfigFile = values.get('network-config');
+  }
+  if (f.sshKey !== undefined) {
+    if (req.userDataFile !== undefined) throw new UsageError('--ssh-key is a short form of user-data; with --cloud-init user-data=FILE put the key in that file', 'add ssh_authorized_keys to your user-data, or leave out --cloud-init');
+    req.sshKeyFile = f.sshKey;
+  }
+  if (f.hostname !== undefined) {
+    if (!HOSTNAME.test(f.hostname)) throw new UsageError(`--hostname ${JSON.stringify(f.hostname)}: not a valid host name`, 'use letters, digits and "-", dot-separated labels of at most 63 characters');
+    if (req.metaDataFile !== undefined) throw new UsageError('--hostname sets local-hostname in meta-data; with --cloud-init meta-data=FILE put it in that file', 'leave out one of them');
+    req.hostname = f.hostname;
+  }
+  return req;
+}

@@ -1,0 +1,557 @@
+/**
+ * `vm create NAME`: what virt-install does, in one transaction.
+ *
+ * parse flags (exit 2) -> read the host in two virsh processes (the VM, the
+ * capabilities, networks, volumes; the pools) -> plan the volumes and the
+ * domain XML -> run: create volumes, upload the cloud-init seed, define,
+ * autostart, start. A failure at any step removes what this command created,
+ * in reverse order (exit 7); nothing that existed before is touched.
+ *
+ * The serial console is logged to NAME.serial.log beside the VM's first disk
+ * (its pool directory), because that directory is the same path for the
+ * libvirt daemon and for kvmctl on the host; /var/log/libvirt may not be (a
+ * daemon in its own mount namespace, or a remote host). --log-dir overrides it.
+ */
+import { dirname } from 'node:path';
+import type { Context } from '../../context.js';
+import { formatCommand, type Command } from '../../exec/command.js';
+import { ConflictError, NotFoundError, RefusedError, TimeoutError, UsageError } from '../../errors.js';
+import { MissingToolError } from '../../exec/runner.js';
+import { findOnPath } from '../../local-fs.js';
+import { offeredDomainTypes, parseCapabilities, type Capabilities } from '../../libvirt/capabilities.js';
+import { buildMetaData, buildUserData, isSshPublicKey, SEED_ISO_TOOLS, sshKeysOf, writeSeedImage, type NoCloudFiles, type SeedIsoTool } from '../../libvirt/cloud-init.js';
+import { domainArgs, domainCommands, firmwareValues } from '../../libvirt/domain-commands.js';
+import {
+  buildDomainXml,
+  diskPath,
+  newUuid,
+  parseDomainXml,
+  randomMac,
+  sourceKey,
+  targetDevs,
+  type DiskBus,
+  type DiskSpec,
+  type DomainDefinition,
+  type DomainSpec,
+  type NicSpec,
+} from '../../libvirt/domain-xml.js';
+import { netListArgs } from '../../libvirt/network-commands.js';
+import { parseNetList, type NetListEntry } from '../../libvirt/network-xml.js';
+import { isLocalUri, loadPools, volumeCommands, type PoolRecord, type VolumeFormat } from '../../libvirt/storage.js';
+import { parseVolumeXml, type VolumeDefinition } from '../../libvirt/volume-xml.js';
+import { runVirsh, runVirshBatch } from '../../libvirt/virsh.js';
+import { encodeXml } from '../../libvirt/xml-codec.js';
+import { formatVolumeRef, type VolumeRef } from '../../storage/volume-ref.js';
+import { formatBytes } from '../../units/size.js';
+import { assessVirtualization, readVirtualizationInputs } from '../host/virtualization.js';
+import { HOST_CAPACITY_ARGS, hostCapacityOf, overcommitWarnings, type HostCapacity } from './capacity.js';
+import { parseCreateFlags, type CloudInitRequest, type CreateFlags, type CreateRequest } from './create-args.js';
+import { waitForAddress } from './wait.js';
+
+/** Pool types whose volumes are files (or LVs) at TARGET/NAME, a path known before the volume exists. */
+const PATH_POOL_TYPES = ['dir', 'fs', 'netfs', 'logical'];
+/** Pool types whose target is a directory on the host, where the serial log can live too. */
+const DIR_POOL_TYPES = ['dir', 'fs', 'netfs'];
+const CDROM_BUS: DiskBus = 'sata';
+const FALLBACK_LOG_DIR = '/var/log/libvirt/qemu';
+
+/** A volume this command creates. */
+export interface PlannedVolume {
+  pool: string;
+  name: string;
+  path: string;
+  format: VolumeFormat;
+  capacityBytes?: number;
+  backing?: { path: string; format: VolumeFormat };
+  purpose: 'disk' | 'seed';
+}
+
+interface CreateState {
+  existing?: DomainDefinition;
+  caps: Capabilities;
+  host: HostCapacity;
+  networks: NetListEntry[];
+  firmware: Map<string, string[]>;
+  volumes: Map<string, VolumeDefinition>;
+  pools: Map<string, PoolRecord>;
+}
+
+interface CreatePlan {
+  spec: DomainSpec;
+  volumes: PlannedVolume[];
+  seed?: { volume: PlannedVolume; files: NoCloudFiles };
+  warnings: string[];
+}
+
+export async function runVmCreate(ctx: Context, name: string, flags: CreateFlags): Promise<void> {
+  const req = parseCreateFlags(name, flags);
+  const uuid = newUuid();
+  const seedFiles = req.cloudInit ? await readSeedInputs(ctx, req, req.cloudInit, uuid) : undefined;
+  if (req.printXml) {
+    const plan = planCreate(req, uuid, seedFiles, await readState(ctx, req), await localKvm(ctx));
+    return printPlan(ctx, plan);
+  }
+  const isoTool = seedFiles ? await pickIsoTool(ctx) : undefined;
+  await ctx.withLock(`vm ${name}`, async () => {
+    const state = await readState(ctx, req);
+    const plan = planCreate(req, uuid, seedFiles, state, await localKvm(ctx));
+    if (state.existing) return reportExisting(ctx, req, plan, state.existing);
+    checkVolumeNamesFree(plan, state);
+    for (const w of plan.warnings) ctx.out.warn(w);
+    await execute(ctx, req, plan, isoTool);
+    await report(ctx, req, plan);
+  });
+}
+
+// ---- inputs ------------------------------------------------------------------
+
+async function readSeedInputs(ctx: Context, req: CreateRequest, ci: CloudInitRequest, uuid: string): Promise<NoCloudFiles> {
+  const read = async (flag: string, file: string | undefined) => {
+    if (file === undefined) return undefined;
+    const text = await ctx.fs.read(file);
+    if (text === undefined) throw new UsageError(`${flag}: cannot read ${JSON.stringify(file)}`, 'check the path and that you may read the file');
+    return text;
+  };
+  const userData = await read('--cloud-init user-data=', ci.userDataFile);
+  if (userData !== undefined && userData.trim() === '') throw new UsageError(`--cloud-init user-data=${ci.userDataFile}: the file is empty`, 'start it with #cloud-config');
+  const metaData = await read('--cloud-init meta-data=', ci.metaDataFile);
+  const networkConfig = await read('--cloud-init network-config=', ci.networkConfigFile);
+  const keyText = await read('--ssh-key', ci.sshKeyFile);
+  const sshKeys = keyText === undefined ? [] : sshKeysOf(keyText);
+  if (keyText !== undefined) {
+    const bad = sshKeys.find((k) => !isSshPublicKey(k));
+    if (sshKeys.length === 0 || bad !== undefined) {
+      throw new UsageError(
+        `--ssh-key ${ci.sshKeyFile}: ${bad !== undefined ? `${JSON.stringify(bad.slice(0, 40))}… is not an OpenSSH public key` : 'no public key in the file'}`,
+        'give the .pub file, e.g. --ssh-key ~/.ssh/id_ed25519.pub (never the private key)',
+      );
+    }
+  }
+  return {
+    // instance-id: the VM's uuid, unique per VM, so a clone or a re-created VM counts as a new instance.
+    metaData: metaData ?? buildMetaData(uuid, ci.hostname ?? (isHostname(req.name) ? req.name : undefined)),
+    userData: userData ?? buildUserData({ hostname: ci.hostname, sshKeys }),
+    networkConfig,
+  };
+}
+
+function isHostname(name: string): boolean {
+  return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(name);
+}
+
+async function pickIsoTool(ctx: Context): Promise<SeedIsoTool> {
+  for (const tool of SEED_ISO_TOOLS) {
+    if (await findOnPath(ctx.fs, tool, ctx.io.env.PATH)) return tool;
+  }
+  throw new MissingToolError('genisoimage');
+}
+
+/** Whether KVM works on this machine; undefined for a remote URI (only the remote capabilities count). */
+async function localKvm(ctx: Context): Promise<{ usable: boolean; reason: string } | undefined> {
+  if (!isLocalUri(ctx.uri)) return undefined;
+  const v = assessVirtualization(await readVirtualizationInputs(ctx.fs));
+  return { usable: v.kvmUsable, reason: v.reason };
+}
+
+// ---- reading the host ----------------------------------------------------------
+
+function refKey(ref: VolumeRef): string {
+  return formatVolumeRef(ref);
+}
+
+/** The pool new disks go to when none is named: the base image's pool, else "default". */
+function defaultPool(req: CreateRequest): string {
+  return req.image?.pool ?? req.image?.base.pool ?? 'default';
+}
+
+/** The pool of the first disk that lives in a pool: where the seed ISO goes. */
+function seedPool(req: CreateRequest): string {
+  if (req.image) return defaultPool(req);
+  for (const d of req.disks) {
+    if (d.kind === 'new') return d.pool ?? defaultPool(req);
+    if (d.kind === 'volume') return d.ref.pool;
+  }
+  return defaultPool(req);
+}
+
+function referencedVolumes(req: CreateRequest): VolumeRef[] {
+  const refs: VolumeRef[] = [];
+  if (req.image) refs.push(req.image.base);
+  for (const d of req.disks) if (d.kind === 'volume') refs.push(d.ref);
+  if (req.cdrom?.kind === 'volume') refs.push(req.cdrom.ref);
+  return refs;
+}
+
+function targetPools(req: CreateRequest): string[] {
+  const pools = new Set<string>();
+  if (req.image) pools.add(defaultPool(req));
+  for (const d of req.disks) if (d.kind === 'new') pools.add(d.pool ?? defaultPool(req));
+  if (req.cloudInit) pools.add(seedPool(req));
+  return [...pools];
+}
+
+async function readState(ctx: Context, req: CreateRequest): Promise<CreateState> {
+  const refs = referencedVolumes(req);
+  const firmwareTypes = req.uefi ? ['qemu', 'kvm'] : [];
+  const words = [
+    domainArgs.dumpxml(req.name, true),
+    ['capabilities'],
+    ...HOST_CAPACITY_ARGS,
+    netListArgs(),
+    ...firmwareTypes.map((t) => domainArgs.domcapabilities(t)),
+    ...refs.map((r) => ['vol-dumpxml', '--pool', r.pool, '--vol', r.volume]),
+  ];
+  const poolNames = targetPools(req);
+  const [batch, pools] = await Promise.all([
+    runVirshBatch(ctx.runner, ctx.uri, words),
+    poolNames.length > 0 ? loadPools(ctx.runner, ctx.uri, poolNames) : Promise.resolve([]),
+  ]);
+  const out = batch.outputs;
+  const [existingXml = '', capsXml = '', nodeinfo = '', memstats = '', netList = ''] = out;
+  if (!capsXml.trim()) throw new Error(`could not read the hypervisor's capabilities: ${batch.stderr.trim() || 'virsh printed nothing'}`);
+  const firmware = new Map<string, string[]>();
+  for (const [i, t] of firmwareTypes.entries()) {
+    const xml = out[5 + i] ?? '';
+    firmware.set(t, xml.trim() ? await firmwareValues(xml) : []);
+  }
+  const volumes = new Map<string, VolumeDefinition>();
+  for (const [i, r] of refs.entries()) {
+    const xml = out[5 + firmwareTypes.length + i] ?? '';
+    if (xml.trim()) volumes.set(refKey(r), await parseVolumeXml(xml));
+  }
+  return {
+    existing: existingXml.trim() ? await parseDomainXml(existingXml) : undefined,
+    caps: await parseCapabilities(capsXml),
+    host: hostCapacityOf(nodeinfo, memstats),
+    networks: parseNetList(netList),
+    firmware,
+    volumes,
+    pools: new Map(pools.map((p) => [p.name, p])),
+  };
+}
+
+// ---- planning ----------------------------------------------------------------
+
+function volumeOf(state: CreateState, ref: VolumeRef, what: string): VolumeDefinition {
+  const v = state.volumes.get(refKey(ref));
+  if (!v || v.path === undefined) {
+    throw new NotFoundError(
+      `${what} ${refKey(ref)} not found (no such volume, or pool ${JSON.stringify(ref.pool)} is missing or inactive)`,
+      `list the volumes with: kvmctl volume list ${ref.pool}`,
+    );
+  }
+  return v;
+}
+
+function poolFor(state: CreateState, pool: string, why: string): PoolRecord & { targetPath: string } {
+  const p = state.pools.get(pool);
+  if (!p) throw new NotFoundError(`storage pool ${JSON.stringify(pool)} not found (${why})`, 'list the pools with: kvmctl pool list, or name one with pool=');
+  if (!p.active) throw new RefusedError(`storage pool ${JSON.stringify(pool)} is not active (${why})`, `start it with: kvmctl pool start ${pool}`);
+  if (!PATH_POOL_TYPES.includes(p.type) || p.targetPath === undefined) {
+    throw new RefusedError(`storage pool ${JSON.stringify(pool)} is of type ${p.type}: vm create makes new volumes only in dir, fs, netfs and logical pools`, 'create the volume with kvmctl volume create, then use --disk vol=POOL/VOL');
+  }
+  return { ...p, targetPath: p.targetPath };
+}
+
+function formatOf(v: VolumeDefinition): VolumeFormat {
+  return (v.format ?? 'raw') as VolumeFormat;
+}
+
+function extensionOf(format: VolumeFormat): string {
+  return format === 'qcow2' ? 'qcow2' : 'img';
+}
+
+function chooseVirtType(req: CreateRequest, state: CreateState, kvm: { usable: boolean; reason: string } | undefined, warnings: string[]): 'kvm' | 'qemu' {
+  const offered = offeredDomainTypes(state.caps);
+  const kvmWorks = offered.includes('kvm') && (kvm === undefined || kvm.usable);
+  const why = kvm && !kvm.usable ? kvm.reason : 'the hypervisor does not offer KVM';
+  if (req.virtType === 'kvm') {
+    if (!kvmWorks) throw new RefusedError(`--virt-type kvm: KVM is not usable here: ${why}`, 'use --virt-type qemu (emulation), or run on a host with hardware virtualization (kvmctl host check)');
+    return 'kvm';
+  }
+  if (req.virtType === 'qemu' || !kvmWorks) {
+    if (!offered.includes('qemu')) throw new RefusedError('the hypervisor offers neither KVM nor emulation (qemu) for this architecture', 'install qemu-system-x86 on the host and restart libvirtd (kvmctl host check)');
+    if (req.virtType === undefined) warnings.push(`KVM is not usable (${why}); using emulation (--virt-type qemu), which is much slower`);
+    return 'qemu';
+  }
+  return 'kvm';
+}
+
+export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudFiles | undefined, state: CreateState, kvm: { usable: boolean; reason: string } | undefined): CreatePlan {
+  const warnings: string[] = [];
+  const type = chooseVirtType(req, state, kvm, warnings);
+  if (req.cpu === 'host-passthrough' && type !== 'kvm') {
+    throw new RefusedError('--cpu host-passthrough needs KVM, which is not usable here', 'leave out --cpu, or use --cpu host-model');
+  }
+  if (req.uefi && !(state.firmware.get(type) ?? []).includes('efi')) {
+    throw new RefusedError('--boot uefi: no UEFI firmware is installed for the hypervisor', 'install it on the host (Debian: apt-get install ovmf; Fedora: dnf install edk2-ovmf), or leave out --boot uefi');
+  }
+  for (const n of req.networks) {
+    if (n.type !== 'network') continue;
+    const net = state.networks.find((x) => x.name === n.network);
+    if (!net) throw new NotFoundError(`network ${JSON.stringify(n.network)} not found`, 'list the networks with: kvmctl net list, or use --network bridge=BR or --network none');
+    if (!net.active) throw new RefusedError(`network ${JSON.stringify(n.network)} is not active`, `start it with: kvmctl net start ${n.network}`);
+  }
+  warnings.push(...overcommitWarnings(state.host, req.vcpus, req.memoryBytes));
+
+  // Disks in guest order: the overlay, the --disk ones, the install ISO, the seed.
+  type Pending = { device: 'disk' | 'cdrom'; bus: DiskBus; path?: string; format: string; volume?: Omit<PlannedVolume, 'name' | 'path'> & { targetPath: string } };
+  const pending: Pending[] = [];
+  if (req.image) {
+    const base = volumeOf(state, req.image.base, 'base image');
+    const pool = poolFor(state, defaultPool(req), `for the overlay of ${refKey(req.image.base)}`);
+    if (pool.type === 'logical') throw new UsageError(`--image: pool ${pool.name} is a logical (LVM) pool, which holds raw volumes only`, 'put the overlay in a directory pool with --image POOL/VOL,pool=P');
+    const baseSize = base.capacityBytes ?? 0;
+    if (req.image.sizeBytes !== undefined && req.image.sizeBytes < baseSize) {
+      throw new UsageError(`--image size=${formatBytes(req.image.sizeBytes)} is smaller than the base image ${refKey(req.image.base)} (${formatBytes(baseSize)})`, `give size= of at least ${formatBytes(baseSize)}, or leave it out`);
+    }
+    pending.push({
+      device: 'disk',
+      bus: 'virtio',
+      format: 'qcow2',
+      volume: { pool: pool.name, targetPath: pool.targetPath, format: 'qcow2', capacityBytes: req.image.sizeBytes ?? baseSize, backing: { path: base.path ?? '', format: formatOf(base) }, purpose: 'disk' },
+    });
+  }
+  for (const d of req.disks) {
+    if (d.kind === 'new') {
+      const pool = poolFor(state, d.pool ?? defaultPool(req), 'for a new disk');
+      if (pool.type === 'logical' && d.format !== 'raw') throw new UsageError(`--disk pool=${pool.name}: a logical (LVM) pool holds raw volumes only`, 'add format=raw');
+      pending.push({ device: 'disk', bus: d.bus, format: d.format, volume: { pool: pool.name, targetPath: pool.targetPath, format: d.format, capacityBytes: d.sizeBytes, purpose: 'disk' } });
+    } else if (d.kind === 'volume') {
+      const v = volumeOf(state, d.ref, 'volume');
+      pending.push({ device: 'disk', bus: d.bus, path: v.path, format: formatOf(v) });
+    } else {
+      pending.push({ device: 'disk', bus: d.bus, path: d.path, format: d.format });
+    }
+  }
+  if (req.cdrom) {
+    const path = req.cdrom.kind === 'path' ? req.cdrom.path : volumeOf(state, req.cdrom.ref, 'ISO volume').path;
+    pending.push({ device: 'cdrom', bus: CDROM_BUS, path, format: 'raw' });
+  }
+  if (seedFiles) {
+    const pool = poolFor(state, seedPool(req), 'for the cloud-init seed');
+    pending.push({ device: 'cdrom', bus: CDROM_BUS, format: 'raw', volume: { pool: pool.name, targetPath: pool.targetPath, format: 'raw', purpose: 'seed' } });
+  }
+
+  const targets = targetDevs(pending.map((p) => p.bus));
+  const volumes: PlannedVolume[] = [];
+  let seed: CreatePlan['seed'];
+  const disks: DiskSpec[] = pending.map((p, i) => {
+    const target = targets[i] ?? '';
+    let path = p.path ?? '';
+    if (p.volume) {
+      const { targetPath, ...v } = p.volume;
+      const name = v.purpose === 'seed' ? `${req.name}-seed.iso` : i === 0 ? `${req.name}.${extensionOf(v.format)}` : `${req.name}-${target}.${extensionOf(v.format)}`;
+      path = `${targetPath.replace(/\/+$/, '')}/${name}`;
+      const planned = { ...v, name, path };
+      if (v.purpose === 'seed' && seedFiles) seed = { volume: planned, files: seedFiles };
+      else volumes.push(planned);
+    }
+    return { device: p.device, path, format: p.format, bus: p.bus, target };
+  });
+
+  const nics: NicSpec[] = req.networks.map((n) =>
+    n.type === 'network'
+      ? { type: 'network', network: n.network, model: n.model, mac: n.mac ?? randomMac() }
+      : { type: 'bridge', bridge: n.bridge, model: n.model, mac: n.mac ?? randomMac() },
+  );
+  const firstDisk = disks.find((d) => d.device === 'disk');
+  const spec: DomainSpec = {
+    type,
+    name: req.name,
+    uuid,
+    memoryBytes: req.memoryBytes,
+    vcpus: req.vcpus,
+    arch: state.caps.hostArch ?? 'x86_64',
+    cpuMode: req.cpu ?? (type === 'kvm' ? 'host-passthrough' : undefined),
+    firmware: req.uefi ? 'efi' : 'bios',
+    kernel: req.kernel,
+    bootDevices: req.kernel ? [] : req.cdrom ? ['cdrom', 'hd'] : ['hd'],
+    disks,
+    interfaces: nics,
+    graphics: req.graphics,
+    serialLog: `${req.logDir?.replace(/\/+$/, '') ?? logDirFor(firstDisk, pending[0]?.volume?.pool ? state.pools.get(pending[0].volume.pool) : undefined)}/${req.name}.serial.log`,
+    metadata: seed ? { seed: { pool: seed.volume.pool, volume: seed.volume.name } } : undefined,
+  };
+  return { spec, volumes, seed, warnings };
+}
+
+/** Beside the first disk when it is a file in a directory; else libvirt's own log directory. */
+function logDirFor(firstDisk: DiskSpec | undefined, pool: PoolRecord | undefined): string {
+  if (!firstDisk || firstDisk.path.startsWith('/dev/')) return FALLBACK_LOG_DIR;
+  if (pool && !DIR_POOL_TYPES.includes(pool.type)) return FALLBACK_LOG_DIR;
+  return dirname(firstDisk.path);
+}
+
+function checkVolumeNamesFree(plan: CreatePlan, state: CreateState): void {
+  for (const v of [...plan.volumes, ...(plan.seed ? [plan.seed.volume] : [])]) {
+    const taken = state.pools.get(v.pool)?.volumes?.some((x) => x.name === v.name || x.path === v.path);
+    if (taken) {
+      throw new ConflictError(
+        `volume ${v.pool}/${v.name} already exists (vm create ${plan.spec.name} would create it)`,
+        `delete it if it is left over (kvmctl volume delete ${v.pool}/${v.name}), or choose another VM name`,
+      );
+    }
+  }
+}
+
+// ---- an existing VM ----------------------------------------------------------------
+
+/** How an existing VM differs from what the request would create, as "what: has -> wanted" lines. */
+export function specDifferences(have: DomainDefinition, want: DomainSpec, req: CreateRequest): string[] {
+  const diffs: string[] = [];
+  const cmp = (what: string, a: unknown, b: unknown) => {
+    if (JSON.stringify(a) !== JSON.stringify(b)) diffs.push(`${what}: ${show(a)} -> ${show(b)}`);
+  };
+  cmp('type', have.type, want.type);
+  cmp('memory', formatBytes(have.memoryBytes), formatBytes(Math.ceil(want.memoryBytes / 1024) * 1024));
+  cmp('vCPUs', have.vcpus, want.vcpus);
+  cmp(
+    'disks',
+    have.disks.map((d) => `${d.target.dev}=${diskPath(d) ?? sourceKey(d.source) ?? '-'}`),
+    want.disks.map((d) => `${d.target}=${d.path}`),
+  );
+  cmp(
+    'NICs',
+    have.interfaces.map((n, i) => nicText(n.type, n.type === 'network' ? n.source.network : n.type === 'bridge' ? n.source.bridge : '', n.model, req.networks[i]?.mac ? n.mac : undefined)),
+    want.interfaces.map((n, i) => nicText(n.type, n.type === 'network' ? n.network : n.bridge, n.model, req.networks[i]?.mac)),
+  );
+  cmp('graphics', have.graphics, want.graphics === 'none' ? [] : [want.graphics]);
+  cmp('kernel', [have.os.kernel, have.os.initrd, have.os.cmdline], [want.kernel?.kernel, want.kernel?.initrd, want.kernel?.cmdline]);
+  cmp('firmware', have.os.firmware === 'efi' ? 'efi' : 'bios', want.firmware);
+  return diffs;
+}
+
+function nicText(type: string, source: string, model: string | undefined, mac: string | undefined): string {
+  return `${type}=${source}${model ? `,model=${model}` : ''}${mac ? `,mac=${mac}` : ''}`;
+}
+
+function show(v: unknown): string {
+  if (Array.isArray(v)) return v.length === 0 ? '(none)' : v.map((x) => (x === undefined || x === null ? '-' : String(x))).join(' ');
+  return v === undefined || v === null ? '(none)' : String(v);
+}
+
+async function reportExisting(ctx: Context, req: CreateRequest, plan: CreatePlan, existing: DomainDefinition): Promise<void> {
+  const diffs = specDifferences(existing, plan.spec, req);
+  if (diffs.length > 0) {
+    throw new ConflictError(
+      `VM ${JSON.stringify(req.name)} already exists with a different spec (${diffs.join('; ')}); it was left unchanged`,
+      `choose another name, or delete it first: kvmctl vm delete ${req.name}`,
+    );
+  }
+  if (req.waitIp) {
+    const found = await waitForAddress(ctx, req.name, req.timeoutSeconds);
+    if (ctx.out.json) return ctx.out.printJson({ name: req.name, unchanged: true, addresses: found });
+    ctx.out.info(`vm ${req.name} unchanged (it exists with this spec)`);
+    return ctx.out.raw(found.map((a) => a.address).join('\n'));
+  }
+  ctx.out.done(`vm ${req.name} unchanged (it exists with this spec)`, { name: req.name, unchanged: true });
+}
+
+// ---- running it ----------------------------------------------------------------
+
+async function execute(ctx: Context, req: CreateRequest, plan: CreatePlan, isoTool: SeedIsoTool | undefined): Promise<void> {
+  const uri = ctx.uri;
+  const seedImage = plan.seed && isoTool ? await writeSeedImage(ctx.runner, isoTool, plan.seed.files) : undefined;
+  try {
+    await ctx.transaction(`vm create ${req.name}`).run(async (tx) => {
+      const step = async (cmd: Command, subject: Parameters<typeof runVirsh>[2]) => {
+        await runVirsh(ctx.runner, cmd, subject, uri);
+        tx.checkpoint();
+      };
+      const createVolume = async (v: PlannedVolume, capacityBytes: number) => {
+        const cmd = volumeCommands.createAs(uri, {
+          pool: v.pool,
+          name: v.name,
+          capacityBytes,
+          format: v.format,
+          backingVol: v.backing?.path,
+          backingFormat: v.backing?.format,
+          // Sparse: a new raw disk would otherwise be written out in full.
+          allocationBytes: v.backing ? undefined : 0,
+        });
+        const undo = volumeCommands.delete(uri, v.pool, v.name);
+        await runVirsh(ctx.runner, cmd, { kind: 'volume', name: `${v.pool}/${v.name}` }, uri);
+        tx.onRollback({ what: `volume ${v.pool}/${v.name}`, run: async () => void (await runVirsh(ctx.runner, undo, undefined, uri)), manual: formatCommand(undo) });
+        tx.checkpoint();
+      };
+      for (const v of plan.volumes) await createVolume(v, v.capacityBytes ?? 0);
+      if (plan.seed && seedImage) {
+        const v = plan.seed.volume;
+        await createVolume(v, seedImage.bytes);
+        await step(volumeCommands.upload(uri, v.pool, v.name, seedImage.file), { kind: 'volume', name: `${v.pool}/${v.name}` });
+      }
+      const define = domainCommands.define(uri, encodeXml(buildDomainXml(plan.spec)));
+      const undefine = domainCommands.undefine(uri, req.name);
+      await runVirsh(ctx.runner, define, { kind: 'vm', name: req.name }, uri);
+      tx.onRollback({ what: `VM ${req.name} (definition)`, run: async () => void (await runVirsh(ctx.runner, undefine, undefined, uri)), manual: formatCommand(undefine) });
+      tx.checkpoint();
+      if (req.autostart) await step(domainCommands.autostart(uri, req.name, true), { kind: 'vm', name: req.name });
+      if (req.start) {
+        const destroy = domainCommands.destroy(uri, req.name);
+        await runVirsh(ctx.runner, domainCommands.start(uri, req.name), { kind: 'vm', name: req.name }, uri);
+        tx.onRollback({ what: `VM ${req.name} (running)`, run: async () => void (await runVirsh(ctx.runner, destroy, undefined, uri)), manual: formatCommand(destroy) });
+      }
+    });
+  } finally {
+    await seedImage?.dispose();
+  }
+}
+
+function planJson(plan: CreatePlan) {
+  const vols = [...plan.volumes, ...(plan.seed ? [plan.seed.volume] : [])];
+  return vols.map((v) => ({
+    pool: v.pool,
+    name: v.name,
+    path: v.path,
+    format: v.format,
+    capacityBytes: v.capacityBytes,
+    backingFile: v.backing?.path,
+    purpose: v.purpose,
+  }));
+}
+
+function describeVolume(v: PlannedVolume): string {
+  const parts: string[] = [v.format];
+  if (v.capacityBytes !== undefined) parts.push(formatBytes(v.capacityBytes) ?? '');
+  if (v.backing) parts.push(`thin overlay of ${v.backing.path}`);
+  if (v.purpose === 'seed') parts.push('cloud-init NoCloud seed, label cidata');
+  return `${v.pool}/${v.name} (${parts.join(', ')})`;
+}
+
+function printPlan(ctx: Context, plan: CreatePlan): void {
+  for (const w of plan.warnings) ctx.out.warn(w);
+  const xml = encodeXml(buildDomainXml(plan.spec));
+  if (ctx.out.json) {
+    return ctx.out.printJson({
+      name: plan.spec.name,
+      xml,
+      volumes: planJson(plan),
+      seed: plan.seed ? { pool: plan.seed.volume.pool, volume: plan.seed.volume.name, ...plan.seed.files } : undefined,
+    });
+  }
+  // The XML alone on stdout, so `--print-xml > vm.xml` is a file virsh define accepts.
+  const vols = [...plan.volumes, ...(plan.seed ? [plan.seed.volume] : [])];
+  if (vols.length === 0) ctx.out.info('would create no volumes');
+  for (const v of vols) ctx.out.info(`would create volume ${describeVolume(v)}`);
+  ctx.out.raw(xml);
+}
+
+async function report(ctx: Context, req: CreateRequest, plan: CreatePlan): Promise<void> {
+  const s = plan.spec;
+  const state = ctx.dryRun ? 'planned' : req.start ? 'running' : 'shutoff';
+  const summary = `vm ${req.name} created${req.start ? ' and started' : ''} (${s.type}, ${s.vcpus} vCPU${s.vcpus === 1 ? '' : 's'}, ${formatBytes(s.memoryBytes)}); serial log: ${s.serialLog}`;
+  const json = { name: req.name, uuid: s.uuid, virtType: s.type, state, autostart: req.autostart, volumes: planJson(plan), serialLog: s.serialLog };
+  if (!req.waitIp || ctx.dryRun) return ctx.out.done(summary, json);
+  ctx.out.info(summary);
+  let found;
+  try {
+    found = await waitForAddress(ctx, req.name, req.timeoutSeconds);
+  } catch (err) {
+    // The VM stays: it was created as asked; only the address is missing.
+    if (err instanceof TimeoutError) throw new TimeoutError(`vm ${req.name} was created and started, but ${err.message}`, err.hint);
+    throw err;
+  }
+  if (ctx.out.json) return ctx.out.printJson({ ...json, addresses: found });
+  ctx.out.raw(found.map((a) => a.address).join('\n'));
+}

@@ -1,0 +1,190 @@
+/**
+ * `vm info NAME` and `vm xml NAME`. info reads everything in one virsh process
+ * (XML, dominfo, state and reason, block sizes, snapshots, networks) plus one
+ * for the DHCP leases of the networks the VM's NICs are on.
+ */
+import type { Context } from '../../context.js';
+import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
+import { domainArgs, domainCommands, parseDominfo, parseDomstate, parseSnapshotList, stateKey, type SnapshotEntry } from '../../libvirt/domain-commands.js';
+import { diskPath, parseDomainXml, sourceKey, type DomainConsole, type DomainDefinition } from '../../libvirt/domain-xml.js';
+import { numberStat, parseDomstats } from '../../libvirt/domstats.js';
+import { netDhcpLeasesArgs, netListArgs, parseDhcpLeases } from '../../libvirt/network-commands.js';
+import { parseNetList } from '../../libvirt/network-xml.js';
+import type { Column } from '../../output/table.js';
+import { formatBytes } from '../../units/size.js';
+import { checkVmName } from './domain-state.js';
+
+export interface VmDisk {
+  target: string;
+  device: string;
+  bus?: string;
+  source?: string;
+  format?: string;
+  capacityBytes?: number;
+  readonly: boolean;
+}
+
+export interface VmNic {
+  type: string;
+  source?: string;
+  model?: string;
+  mac?: string;
+  ips: string[];
+}
+
+export interface VmInfo {
+  name: string;
+  uuid?: string;
+  state: string;
+  reason?: string;
+  virtType: string;
+  vcpus: number;
+  memory: { currentBytes?: number; maxBytes: number };
+  autostart?: boolean;
+  persistent?: boolean;
+  boot: { firmware: string; devices: string[]; kernel?: string; initrd?: string; cmdline?: string };
+  disks: VmDisk[];
+  nics: VmNic[];
+  consoles: DomainConsole[];
+  snapshots: SnapshotEntry[];
+}
+
+/** The source of a NIC as a user would name it. */
+function nicSource(n: DomainDefinition['interfaces'][number]): string | undefined {
+  switch (n.type) {
+    case 'network':
+      return n.source.network;
+    case 'bridge':
+      return n.source.bridge;
+    case 'direct':
+      return n.source.dev;
+    default:
+      return undefined;
+  }
+}
+
+export async function readVmInfo(ctx: Context, name: string): Promise<VmInfo> {
+  const words = [
+    domainArgs.dumpxml(name),
+    domainArgs.dominfo(name),
+    domainArgs.domstate(name),
+    domainArgs.domstatsOne(name, ['block']),
+    domainArgs.snapshotList(name),
+    netListArgs(),
+  ];
+  const first = await runVirshBatch(ctx.runner, ctx.uri, words);
+  const [xml = '', dominfoOut = '', stateOut = '', statsOut = '', snapOut = '', netOut = ''] = first.outputs;
+  if (!xml.trim()) {
+    throw classifyVirshError(virshRead(ctx.uri, domainArgs.dumpxml(name)), { stdout: '', stderr: first.stderr, exitCode: 1 }, { kind: 'vm', name }, ctx.uri);
+  }
+  const def = await parseDomainXml(xml);
+  const info = parseDominfo(dominfoOut);
+  const st = parseDomstate(stateOut);
+  const state = stateKey(st.state);
+  const blockStats = parseDomstats(statsOut)[0]?.stats ?? {};
+  const capacity = new Map<string, number>();
+  for (let i = 0; i < (numberStat(blockStats, 'block.count') ?? 0); i++) {
+    const dev = blockStats[`block.${i}.name`];
+    const cap = numberStat(blockStats, `block.${i}.capacity`);
+    if (dev !== undefined && cap !== undefined) capacity.set(dev, cap);
+  }
+
+  // Leases only mean something for a running VM on an active libvirt network.
+  const active = new Set(parseNetList(netOut).filter((n) => n.active).map((n) => n.name));
+  const nets = [...new Set(def.interfaces.flatMap((n) => (n.type === 'network' && active.has(n.source.network) ? [n.source.network] : [])))];
+  const ipsByMac = new Map<string, string[]>();
+  if (state === 'running' && nets.length > 0) {
+    const second = await runVirshBatch(ctx.runner, ctx.uri, nets.map((n) => netDhcpLeasesArgs(n)));
+    for (const out of second.outputs) for (const l of parseDhcpLeases(out)) ipsByMac.set(l.mac, [...(ipsByMac.get(l.mac) ?? []), l.ip]);
+  }
+
+  const serials = (def.consoles ?? []).filter((c) => c.kind === 'serial');
+  return {
+    name: def.name || name,
+    uuid: def.uuid ?? info.uuid,
+    state,
+    reason: st.reason,
+    virtType: def.type,
+    vcpus: def.vcpus,
+    memory: { currentBytes: info.usedMemoryBytes ?? def.currentMemoryBytes, maxBytes: def.memoryBytes },
+    autostart: info.autostart,
+    persistent: info.persistent,
+    boot: { firmware: def.os.firmware === 'efi' || def.os.loader ? 'uefi' : 'bios', devices: def.os.boot, kernel: def.os.kernel, initrd: def.os.initrd, cmdline: def.os.cmdline },
+    disks: def.disks.map((d) => ({
+      target: d.target.dev,
+      device: d.device,
+      bus: d.target.bus,
+      source: diskPath(d) ?? sourceKey(d.source),
+      format: d.driver?.type,
+      capacityBytes: capacity.get(d.target.dev),
+      readonly: d.readonly === true,
+    })),
+    nics: def.interfaces.map((n) => ({ type: n.type === 'other' ? n.rawType : n.type, source: nicSource(n), model: n.model, mac: n.mac, ips: n.mac ? (ipsByMac.get(n.mac.toLowerCase()) ?? []) : [] })),
+    consoles: serials.length > 0 ? serials : (def.consoles ?? []),
+    snapshots: parseSnapshotList(snapOut),
+  };
+}
+
+const diskColumns: Column<VmDisk>[] = [
+  { header: 'TARGET', value: (d) => d.target },
+  { header: 'DEVICE', value: (d) => d.device },
+  { header: 'BUS', value: (d) => d.bus },
+  { header: 'FORMAT', value: (d) => d.format },
+  { header: 'CAPACITY', value: (d) => formatBytes(d.capacityBytes) },
+  { header: 'SOURCE', value: (d) => d.source },
+];
+
+const nicColumns: Column<VmNic>[] = [
+  { header: 'TYPE', value: (n) => n.type },
+  { header: 'SOURCE', value: (n) => n.source },
+  { header: 'MODEL', value: (n) => n.model },
+  { header: 'MAC', value: (n) => n.mac },
+  { header: 'IP', value: (n) => n.ips.join(', ') },
+];
+
+const consoleColumns: Column<DomainConsole>[] = [
+  { header: 'TYPE', value: (c) => `${c.kind} (${c.type})` },
+  { header: 'HOST DEVICE', value: (c) => c.path },
+  { header: 'LOG', value: (c) => c.logFile },
+];
+
+const snapshotColumns: Column<SnapshotEntry>[] = [
+  { header: 'NAME', value: (s) => s.name },
+  { header: 'CREATED', value: (s) => s.createdAt },
+  { header: 'STATE', value: (s) => s.state },
+  { header: 'PARENT', value: (s) => s.parent },
+];
+
+export async function runVmInfo(ctx: Context, name: string): Promise<void> {
+  checkVmName(name);
+  const vm = await readVmInfo(ctx, name);
+  const boot = vm.boot.kernel ? `kernel ${vm.boot.kernel}${vm.boot.cmdline ? ` (${vm.boot.cmdline})` : ''}` : vm.boot.devices.join(', ') || '-';
+  ctx.out.details(
+    [
+      ['Name', vm.name],
+      ['UUID', vm.uuid],
+      ['State', vm.reason ? `${vm.state} (${vm.reason})` : vm.state],
+      ['Type', vm.virtType],
+      ['vCPUs', vm.vcpus],
+      ['Memory', `${formatBytes(vm.memory.currentBytes) ?? '-'} of ${formatBytes(vm.memory.maxBytes)}`],
+      ['Autostart', vm.autostart],
+      ['Persistent', vm.persistent],
+      ['Firmware', vm.boot.firmware],
+      ['Boot', boot],
+    ],
+    [
+      { title: 'Disks', columns: diskColumns, rows: vm.disks, empty: 'no disks' },
+      { title: 'NICs', columns: nicColumns, rows: vm.nics, empty: 'no NICs' },
+      { title: 'Consoles', columns: consoleColumns, rows: vm.consoles, empty: 'no consoles' },
+      { title: 'Snapshots', columns: snapshotColumns, rows: vm.snapshots, empty: 'no snapshots' },
+    ],
+    vm,
+  );
+}
+
+export async function runVmXml(ctx: Context, name: string, opts: { inactive?: boolean }): Promise<void> {
+  checkVmName(name);
+  const xml = await runVirsh(ctx.runner, domainCommands.dumpxml(ctx.uri, name, opts.inactive === true), { kind: 'vm', name });
+  if (ctx.out.json) return ctx.out.printJson({ name, xml });
+  ctx.out.raw(xml);
+}

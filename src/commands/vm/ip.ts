@@ -1,0 +1,63 @@
+/**
+ * `vm ip NAME [--source lease|agent|arp|any]`: the guest's addresses as libvirt
+ * knows them. lease: libvirt's dnsmasq (NAT/routed networks); agent: the QEMU
+ * guest agent inside the guest; arp: the host's neighbour table (bridged NICs).
+ */
+import type { Context } from '../../context.js';
+import { KvmctlError, UsageError } from '../../errors.js';
+import { ADDRESS_SOURCES, domainCommands, parseDomifaddr, type AddressSource, type InterfaceAddress } from '../../libvirt/domain-commands.js';
+import { classifyVirshError } from '../../libvirt/virsh.js';
+import { checkVmName } from './domain-state.js';
+
+export type SourceChoice = AddressSource | 'any';
+
+export interface FoundAddress extends InterfaceAddress {
+  source: AddressSource;
+}
+
+export function parseSourceChoice(text: string): SourceChoice {
+  if (text === 'any' || (ADDRESS_SOURCES as readonly string[]).includes(text)) return text as SourceChoice;
+  throw new UsageError(`--source ${JSON.stringify(text)}: expected lease, agent, arp or any`, 'e.g. --source lease');
+}
+
+/**
+ * Addresses from one source, or with `any` from the first source that has
+ * some (lease, then agent, then arp). A VM that is not running is an error
+ * (exit 5) whatever the source; a source that cannot answer (no guest agent)
+ * is skipped by `any`.
+ */
+export async function vmAddresses(ctx: Context, name: string, choice: SourceChoice): Promise<FoundAddress[]> {
+  const sources = choice === 'any' ? ADDRESS_SOURCES : [choice];
+  for (const source of sources) {
+    const cmd = domainCommands.domifaddr(ctx.uri, name, source);
+    const result = await ctx.runner.run(cmd);
+    if (result.exitCode !== 0) {
+      const err = classifyVirshError(cmd, result, { kind: 'vm', name }, ctx.uri);
+      if (choice !== 'any' || /domain is not running|failed to get domain/i.test(result.stderr)) throw err;
+      continue;
+    }
+    // The agent also reports the guest's loopback.
+    const found = parseDomifaddr(result.stdout).filter((a) => !isLoopback(a.address));
+    if (found.length > 0) return found.map((a) => ({ ...a, source }));
+  }
+  return [];
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1';
+}
+
+export async function runVmIp(ctx: Context, name: string, opts: { source?: string }): Promise<void> {
+  checkVmName(name);
+  const choice = parseSourceChoice(opts.source ?? 'any');
+  const found = await vmAddresses(ctx, name, choice);
+  if (found.length === 0) {
+    throw new KvmctlError(
+      `VM ${JSON.stringify(name)} has no IP address yet (asked: ${choice === 'any' ? ADDRESS_SOURCES.join(', ') : choice})`,
+      `wait for one with: kvmctl vm wait ${name} --for ip`,
+    );
+  }
+  if (ctx.out.json) return ctx.out.printJson(found);
+  // One address a line, so `$(kvmctl vm ip web1)` is usable as is.
+  ctx.out.raw(found.map((a) => a.address).join('\n'));
+}

@@ -1,0 +1,117 @@
+/**
+ * `vm list [--state running|shutoff|paused] [--name-only]`: two virsh processes
+ * however many VMs exist. The first gets every VM's state, vCPUs, memory and
+ * block devices (`domstats`), the autostart flags and the networks; the second
+ * gets the DHCP leases of each active network and the MACs of the running VMs
+ * that have NICs (only a running VM holds a lease worth showing).
+ */
+import type { Context } from '../../context.js';
+import { KvmctlError, UsageError } from '../../errors.js';
+import { numberStat, parseDomstats, stateName, type DomainStats } from '../../libvirt/domstats.js';
+import { domainArgs } from '../../libvirt/domain-commands.js';
+import { domainFromNode } from '../../libvirt/domain-xml.js';
+import { netDhcpLeasesArgs, netListArgs, parseDhcpLeases } from '../../libvirt/network-commands.js';
+import { parseNetList } from '../../libvirt/network-xml.js';
+import { runVirshBatch } from '../../libvirt/virsh.js';
+import { decodeXml } from '../../libvirt/xml-codec.js';
+import type { Column } from '../../output/table.js';
+import { formatBytes } from '../../units/size.js';
+
+export interface VmListEntry {
+  name: string;
+  state: string;
+  vcpus?: number;
+  memoryBytes?: number;
+  autostart: boolean;
+  ips: string[];
+  /** Block devices libvirt reports (disks, and CD-ROMs with media). */
+  diskCount: number;
+  /** Their total virtual size. */
+  diskBytes: number;
+}
+
+const STATE_FILTERS = ['running', 'shutoff', 'paused'] as const;
+
+export async function listVms(ctx: Context, state?: (typeof STATE_FILTERS)[number]): Promise<VmListEntry[]> {
+  const domstats = ['domstats', '--raw', '--state', '--vcpu', '--balloon', '--block', '--interface', ...(state ? [`--list-${state}`] : [])];
+  const first = await runVirshBatch(ctx.runner, ctx.uri, [domstats, ['list', '--all', '--autostart', '--name'], netListArgs()]);
+  const [statsOut = '', autostartOut = '', netOut = ''] = first.outputs;
+  const stats = parseDomstats(statsOut);
+  if (stats.length === 0 && first.stderr.trim()) throw listError(first.stderr);
+  const autostart = new Set(autostartOut.split('\n').filter((l) => l !== ''));
+
+  const networks = parseNetList(netOut).filter((n) => n.active);
+  const withNics = stats.filter((s) => stateName(s.stats) === 'running' && (numberStat(s.stats, 'net.count') ?? 0) > 0);
+  const ipsByVm = new Map<string, string[]>();
+  if (networks.length > 0 && withNics.length > 0) {
+    const second = await runVirshBatch(ctx.runner, ctx.uri, [
+      ...networks.map((n) => netDhcpLeasesArgs(n.name)),
+      ...withNics.map((s) => domainArgs.dumpxml(s.name)),
+    ]);
+    const ipsByMac = new Map<string, string[]>();
+    for (const out of second.outputs.slice(0, networks.length)) {
+      for (const lease of parseDhcpLeases(out)) ipsByMac.set(lease.mac, [...(ipsByMac.get(lease.mac) ?? []), lease.ip]);
+    }
+    for (const [i, s] of withNics.entries()) {
+      const xml = second.outputs[networks.length + i] ?? '';
+      // A VM undefined between the two calls has an empty section.
+      if (!xml.trim()) continue;
+      const def = domainFromNode(await decodeXml(xml));
+      ipsByVm.set(s.name, def.interfaces.flatMap((n) => (n.mac ? (ipsByMac.get(n.mac.toLowerCase()) ?? []) : [])));
+    }
+  }
+  return stats.map((s) => entryOf(s, autostart.has(s.name), ipsByVm.get(s.name) ?? [])).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function listError(stderr: string): KvmctlError {
+  return new KvmctlError(`could not list VMs: ${stderr.trim()}`, 'run with -v to see the virsh command');
+}
+
+function entryOf(s: DomainStats, autostart: boolean, ips: string[]): VmListEntry {
+  const count = numberStat(s.stats, 'block.count') ?? 0;
+  let bytes = 0;
+  for (let i = 0; i < count; i++) bytes += numberStat(s.stats, `block.${i}.capacity`) ?? 0;
+  const kib = numberStat(s.stats, 'balloon.maximum') ?? numberStat(s.stats, 'balloon.current');
+  return {
+    name: s.name,
+    state: stateName(s.stats),
+    vcpus: numberStat(s.stats, 'vcpu.current'),
+    memoryBytes: kib === undefined ? undefined : kib * 1024,
+    autostart,
+    ips,
+    diskCount: count,
+    diskBytes: bytes,
+  };
+}
+
+const columns: Column<VmListEntry>[] = [
+  { header: 'NAME', value: (v) => v.name },
+  {
+    header: 'STATE',
+    value: (v) => v.state,
+    color: (t, v, c) => (v.state === 'running' ? c.green(t) : v.state === 'paused' ? c.yellow(t) : v.state === 'crashed' ? c.red(t) : t),
+  },
+  { header: 'VCPUS', value: (v) => v.vcpus },
+  { header: 'MEMORY', value: (v) => formatBytes(v.memoryBytes) },
+  { header: 'AUTOSTART', value: (v) => v.autostart },
+  { header: 'IPS', value: (v) => v.ips.join(', ') },
+  { header: 'DISKS', value: (v) => v.diskCount },
+  { header: 'DISK SIZE', value: (v) => (v.diskCount > 0 ? formatBytes(v.diskBytes) : undefined) },
+];
+
+export async function runVmList(ctx: Context, opts: { state?: string; nameOnly?: boolean }): Promise<void> {
+  const state = opts.state;
+  if (state !== undefined && !(STATE_FILTERS as readonly string[]).includes(state)) {
+    throw new UsageError(`--state ${JSON.stringify(state)}: expected ${STATE_FILTERS.join(', ')}`, 'e.g. kvmctl vm list --state running');
+  }
+  const filter = state as (typeof STATE_FILTERS)[number] | undefined;
+  if (opts.nameOnly) {
+    const r = await runVirshBatch(ctx.runner, ctx.uri, [['domstats', '--raw', '--state', ...(filter ? [`--list-${filter}`] : [])]]);
+    const stats = parseDomstats(r.outputs[0] ?? '');
+    if (stats.length === 0 && r.stderr.trim()) throw listError(r.stderr);
+    return ctx.out.names(stats.map((s) => s.name).sort((a, b) => a.localeCompare(b)));
+  }
+  const vms = await listVms(ctx, filter);
+  if (vms.length === 0 && !ctx.out.json) ctx.out.info(filter ? `no ${filter} VMs` : 'no VMs');
+  ctx.out.list(columns, vms);
+}

@@ -1,0 +1,105 @@
+/**
+ * `vm set NAME [--vcpus N] [--memory SIZE] [--live] [--config]`.
+ *
+ * --config (the default) changes the persistent definition: vCPUs and memory
+ * become both the maximum and the amount in use, from the next start on.
+ * --live changes the running guest within its maximum (vCPU hotplug, memory
+ * balloon). Both may be given. A failure after the first change puts the
+ * earlier ones back (exit 7).
+ */
+import type { Context } from '../../context.js';
+import { formatCommand, type Command } from '../../exec/command.js';
+import { RefusedError, UsageError } from '../../errors.js';
+import { domainArgs, domainCommands, parseDominfo, type ChangeScope } from '../../libvirt/domain-commands.js';
+import { isActive } from '../../libvirt/domains.js';
+import { parseDomainXml } from '../../libvirt/domain-xml.js';
+import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
+import { formatBytes, parseSize } from '../../units/size.js';
+import { HOST_CAPACITY_ARGS, hostCapacityOf, overcommitWarnings } from './capacity.js';
+import { parseCount } from './create-args.js';
+import { checkVmName, readVmState } from './domain-state.js';
+
+interface Amounts {
+  vcpus: number;
+  memoryBytes: number;
+}
+
+/** The commands that set vCPUs and memory in one scope, in an order libvirt accepts. */
+function setCommands(uri: string, name: string, scope: 'live' | 'config', want: Partial<Amounts>, have: Amounts): Command[] {
+  const cmds: Command[] = [];
+  const s: ChangeScope = { live: scope === 'live', config: scope === 'config' };
+  if (want.vcpus !== undefined && want.vcpus !== have.vcpus) {
+    // The maximum first: libvirt refuses a count above it (and lowers the count with it).
+    if (scope === 'config') cmds.push(domainCommands.setvcpus(uri, name, want.vcpus, s, true));
+    cmds.push(domainCommands.setvcpus(uri, name, want.vcpus, s));
+  }
+  if (want.memoryBytes !== undefined && want.memoryBytes !== have.memoryBytes) {
+    if (scope === 'config') cmds.push(domainCommands.setmaxmem(uri, name, want.memoryBytes));
+    cmds.push(domainCommands.setmem(uri, name, want.memoryBytes, s));
+  }
+  return cmds;
+}
+
+export async function runVmSet(ctx: Context, name: string, opts: { vcpus?: string; memory?: string; live?: boolean; config?: boolean }): Promise<void> {
+  checkVmName(name);
+  const vcpus = opts.vcpus === undefined ? undefined : parseCount(opts.vcpus, '--vcpus', 1, 4096);
+  const memoryBytes = opts.memory === undefined ? undefined : roundKiB(parseSize(opts.memory, '--memory'));
+  if (vcpus === undefined && memoryBytes === undefined) throw new UsageError('vm set: nothing to change', `give --vcpus N and/or --memory SIZE, e.g. kvmctl vm set ${name} --memory 2G`);
+  const live = opts.live === true;
+  const config = opts.config === true || !live;
+
+  const { state } = await readVmState(ctx, name);
+  const running = isActive(state);
+  if (live && !running) throw new RefusedError(`--live: VM ${JSON.stringify(name)} is ${state}, so there is no running guest to change`, `leave out --live to change its definition`);
+
+  const batch = await runVirshBatch(ctx.runner, ctx.uri, [domainArgs.dumpxml(name, true), domainArgs.dominfo(name), ...HOST_CAPACITY_ARGS]);
+  const [xml = '', dominfoOut = '', nodeinfo = '', memstats = ''] = batch.outputs;
+  if (!xml.trim()) throw classifyVirshError(virshRead(ctx.uri, domainArgs.dumpxml(name, true)), { stdout: '', stderr: batch.stderr, exitCode: 1 }, { kind: 'vm', name }, ctx.uri);
+  const def = await parseDomainXml(xml);
+  const info = parseDominfo(dominfoOut);
+  const persistent: Amounts = { vcpus: def.vcpus, memoryBytes: def.memoryBytes };
+  const current: Amounts = { vcpus: info.vcpus ?? def.vcpus, memoryBytes: info.usedMemoryBytes ?? def.currentMemoryBytes };
+  if (live) {
+    // The running guest's ceiling is what it was started with.
+    const maxMem = info.maxMemoryBytes ?? def.memoryBytes;
+    if (memoryBytes !== undefined && memoryBytes > maxMem) {
+      throw new RefusedError(`--live --memory ${formatBytes(memoryBytes)}: VM ${JSON.stringify(name)} was started with at most ${formatBytes(maxMem)}`, 'use --config (from the next start), then restart the VM');
+    }
+  }
+  const inUse = running ? current.memoryBytes : 0;
+  for (const w of overcommitWarnings(hostCapacityOf(nodeinfo, memstats), vcpus, memoryBytes, inUse)) ctx.out.warn(w);
+
+  const want = { vcpus, memoryBytes };
+  // A definition whose count or memory in use differs from its maximum also counts as a change.
+  const configHave: Amounts = {
+    vcpus: def.vcpus,
+    memoryBytes: def.currentMemoryBytes === def.memoryBytes ? def.memoryBytes : -1,
+  };
+  const steps: Array<{ cmds: Command[]; undo: Command[] }> = [];
+  if (config) steps.push({ cmds: setCommands(ctx.uri, name, 'config', want, configHave), undo: setCommands(ctx.uri, name, 'config', persistent, { vcpus: -1, memoryBytes: -1 }) });
+  if (live) steps.push({ cmds: setCommands(ctx.uri, name, 'live', want, current), undo: setCommands(ctx.uri, name, 'live', current, { vcpus: -1, memoryBytes: -1 }) });
+  const json = { name, vcpus, memoryBytes, live, config };
+  if (steps.every((s) => s.cmds.length === 0)) return ctx.out.done(`vm ${name} unchanged (it already has these settings)`, { ...json, changed: false });
+
+  await ctx.transaction(`vm set ${name}`).run(async (tx) => {
+    for (const step of steps) {
+      if (step.cmds.length === 0) continue;
+      for (const cmd of step.cmds) await runVirsh(ctx.runner, cmd, { kind: 'vm', name });
+      tx.onRollback({
+        what: `the ${step.cmds[0]?.args.includes('--live') ? 'running guest' : 'definition'} of VM ${name}`,
+        run: async () => {
+          for (const cmd of step.undo) await runVirsh(ctx.runner, cmd, { kind: 'vm', name });
+        },
+        manual: step.undo.map(formatCommand).join(' && '),
+      });
+      tx.checkpoint();
+    }
+  });
+  const what = [vcpus !== undefined ? `${vcpus} vCPU${vcpus === 1 ? '' : 's'}` : undefined, memoryBytes !== undefined ? formatBytes(memoryBytes) : undefined].filter(Boolean).join(', ');
+  const when = live && config ? 'now and from the next start' : live ? 'now (until it stops)' : running ? 'from the next start (add --live to change the running guest too)' : 'from the next start';
+  ctx.out.done(`vm ${name} set to ${what}, ${when}`, { ...json, changed: true });
+}
+
+function roundKiB(bytes: number): number {
+  return Math.ceil(bytes / 1024) * 1024;
+}

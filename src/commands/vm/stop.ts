@@ -1,0 +1,67 @@
+/**
+ * `vm stop NAME [--timeout 60] [--force]`: ask the guest to power off (ACPI
+ * power button), wait for it, and with --force power it off when the time is
+ * up. Without --force a guest that ignores the request is exit 6.
+ */
+import type { Context } from '../../context.js';
+import { RefusedError, TimeoutError } from '../../errors.js';
+import { domainCommands } from '../../libvirt/domain-commands.js';
+import { isActive } from '../../libvirt/domains.js';
+import { runVirsh } from '../../libvirt/virsh.js';
+import { checkVmName, readVmState } from './domain-state.js';
+import { parseCount } from './create-args.js';
+import { poll } from './wait.js';
+
+/** A guest still booting has no ACPI handler yet and drops the event: ask again this often. */
+const RESEND_MS = 10_000;
+
+export async function runVmStop(ctx: Context, name: string, opts: { timeout?: string; force?: boolean }): Promise<void> {
+  checkVmName(name);
+  const timeoutSeconds = opts.timeout === undefined ? 60 : parseCount(opts.timeout, '--timeout', 0, 86_400);
+  const force = opts.force === true;
+  const { state } = await readVmState(ctx, name);
+  if (!isActive(state)) return ctx.out.done(`vm ${name} unchanged (already ${state})`, { name, state, changed: false });
+  if (state !== 'running' && state !== 'shutdown') {
+    if (!force) throw new RefusedError(`VM ${JSON.stringify(name)} is ${state}: a ${state} guest cannot react to the power button`, `resume it first (kvmctl vm resume ${name}), or power it off with --force`);
+    await powerOff(ctx, name);
+    return ctx.out.done(`vm ${name} powered off (it was ${state})`, { name, state: 'shutoff', changed: true, forced: true });
+  }
+
+  const shutdown = domainCommands.shutdown(ctx.uri, name);
+  await runVirsh(ctx.runner, shutdown, { kind: 'vm', name });
+  if (ctx.dryRun) return ctx.out.done(`vm ${name} would be asked to shut down`, { name, state, changed: false });
+  let sentAt = Date.now();
+  try {
+    await poll(
+      ctx,
+      {
+        timeoutMs: timeoutSeconds * 1000,
+        what: `VM ${JSON.stringify(name)} to shut down`,
+        hint: `the guest ignored the ACPI power button; power it off with: kvmctl vm stop ${name} --force (or kvmctl vm destroy ${name})`,
+      },
+      async () => {
+        const s = await readVmState(ctx, name);
+        if (s.state === 'shutoff') return { done: true, value: undefined };
+        if (Date.now() - sentAt >= RESEND_MS) {
+          // It may have powered off between the two calls; a refusal then is harmless.
+          await ctx.runner.run(shutdown);
+          sentAt = Date.now();
+        }
+        return { done: false, status: `it is still ${s.state}` };
+      },
+    );
+  } catch (err) {
+    if (!(err instanceof TimeoutError) || !force) throw err;
+    await powerOff(ctx, name);
+    return ctx.out.done(`vm ${name} powered off after ${timeoutSeconds} s (the guest did not shut down by itself)`, { name, state: 'shutoff', changed: true, forced: true });
+  }
+  ctx.out.done(`vm ${name} shut down`, { name, state: 'shutoff', changed: true, forced: false });
+}
+
+/** destroy, tolerating a guest that powered off in the meantime. */
+async function powerOff(ctx: Context, name: string): Promise<void> {
+  const result = await ctx.runner.run(domainCommands.destroy(ctx.uri, name));
+  if (result.exitCode === 0) return;
+  const { state } = await readVmState(ctx, name);
+  if (state !== 'shutoff') await runVirsh(ctx.runner, domainCommands.destroy(ctx.uri, name), { kind: 'vm', name });
+}

@@ -1,0 +1,18 @@
+/**
+ * Programs that take over the terminal (`virsh console`): stdin, stdout and
+ * stderr are inherited instead of captured. A Runner may provide
+ * runInteractive (tests do); otherwise the program is started here.
+ */
+import type { Command } from './command.js';
+import { MissingToolError, type Runner } from './runner.js';
+
+export async function runInteractive(runner: Runner, cmd: Command): Promise<number> {
+  if (runner.runInteractive) return runner.runInteractive(cmd);
+  const { execa } = await import('execa');
+  const result = await execa(cmd.program, cmd.args, { env: { LC_ALL: 'C', LANG: 'C' }, stdio: 'inherit', reject: false });
+  if (result.exitCode === undefined) {
+    if ((result as { code?: string }).code === 'ENOENT') throw new MissingToolError(cmd.program);
+    throw new Error(`could not run ${cmd.program}: ${result.message}`);
+  }
+  return result.exitCode;
+}

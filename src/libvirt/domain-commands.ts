@@ -1,0 +1,218 @@
+/**
+ * virsh argv for domains (VMs) and the parsers of their text output. Names
+ * travel as `--domain NAME`, a separate argv element, so a name such as `a;b`
+ * or `-x` is only ever a name; the *Args functions give the words for
+ * one-process batches (runVirshBatch quotes them for virsh's parser).
+ */
+import type { Command } from '../exec/command.js';
+import { virshRead, virshWrite } from './virsh.js';
+import { attr, child, children, decodeXml, textOf } from './xml-codec.js';
+
+export type AddressSource = 'lease' | 'agent' | 'arp';
+export const ADDRESS_SOURCES: readonly AddressSource[] = ['lease', 'agent', 'arp'];
+
+/** Which definition a change applies to: the running domain, the persistent one, or both. */
+export interface ChangeScope {
+  live: boolean;
+  config: boolean;
+}
+
+function scopeFlags(scope: ChangeScope): string[] {
+  return [...(scope.live ? ['--live'] : []), ...(scope.config ? ['--config'] : [])];
+}
+
+export const domainArgs = {
+  dumpxml: (name: string, inactive = false) => ['dumpxml', '--domain', name, ...(inactive ? ['--inactive'] : [])],
+  dominfo: (name: string) => ['dominfo', '--domain', name],
+  domstate: (name: string) => ['domstate', '--domain', name, '--reason'],
+  /** `--` ends the options: domstats takes domain names as positional words. */
+  domstatsOne: (name: string, groups: string[]) => ['domstats', '--raw', ...groups.map((g) => `--${g}`), '--', name],
+  snapshotList: (name: string) => ['snapshot-list', '--domain', name, '--parent'],
+  snapshotCurrent: (name: string) => ['snapshot-current', '--domain', name, '--name'],
+  domifaddr: (name: string, source: AddressSource) => ['domifaddr', '--domain', name, '--source', source],
+  domcapabilities: (virtType: string) => ['domcapabilities', '--virttype', virtType],
+};
+
+export const domainCommands = {
+  dumpxml: (uri: string, name: string, inactive = false) => virshRead(uri, domainArgs.dumpxml(name, inactive)),
+  dominfo: (uri: string, name: string) => virshRead(uri, domainArgs.dominfo(name)),
+  domstate: (uri: string, name: string) => virshRead(uri, domainArgs.domstate(name)),
+  domifaddr: (uri: string, name: string, source: AddressSource) => virshRead(uri, domainArgs.domifaddr(name, source)),
+  snapshotList: (uri: string, name: string) => virshRead(uri, domainArgs.snapshotList(name)),
+
+  /** The XML travels on stdin, never through a temporary file. */
+  define: (uri: string, xml: string): Command => virshWrite(uri, ['define', '--file', '/dev/stdin'], { input: xml }),
+  /**
+   * Removes the definition and what libvirt keeps beside it: the UEFI nvram
+   * file, snapshot and checkpoint metadata, a managed-save image. Without
+   * these flags libvirt refuses to undefine a domain that has any of them.
+   */
+  undefine: (uri: string, name: string): Command =>
+    virshWrite(uri, ['undefine', '--domain', name, '--nvram', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save']),
+  start: (uri: string, name: string) => virshWrite(uri, ['start', '--domain', name]),
+  /** Asks the guest to power off through ACPI; returns at once. */
+  shutdown: (uri: string, name: string) => virshWrite(uri, ['shutdown', '--domain', name, '--mode', 'acpi']),
+  /** Immediate power-off; disks and definition stay. */
+  destroy: (uri: string, name: string) => virshWrite(uri, ['destroy', '--domain', name]),
+  reboot: (uri: string, name: string) => virshWrite(uri, ['reboot', '--domain', name, '--mode', 'acpi']),
+  suspend: (uri: string, name: string) => virshWrite(uri, ['suspend', '--domain', name]),
+  resume: (uri: string, name: string) => virshWrite(uri, ['resume', '--domain', name]),
+  autostart: (uri: string, name: string, enable: boolean) => virshWrite(uri, ['autostart', '--domain', name, ...(enable ? [] : ['--disable'])]),
+  /** --maximum changes the vCPU ceiling (config only); without it, the vCPUs in use. */
+  setvcpus: (uri: string, name: string, count: number, scope: ChangeScope, maximum = false) =>
+    virshWrite(uri, ['setvcpus', '--domain', name, '--count', String(count), ...(maximum ? ['--maximum'] : []), ...scopeFlags(scope)]),
+  /** Current memory (the balloon target), in KiB. */
+  setmem: (uri: string, name: string, bytes: number, scope: ChangeScope) =>
+    virshWrite(uri, ['setmem', '--domain', name, '--size', `${Math.ceil(bytes / 1024)}KiB`, ...scopeFlags(scope)]),
+  /** Maximum memory; libvirt allows changing it only in the persistent definition. */
+  setmaxmem: (uri: string, name: string, bytes: number) =>
+    virshWrite(uri, ['setmaxmem', '--domain', name, '--size', `${Math.ceil(bytes / 1024)}KiB`, '--config']),
+  snapshotCreate: (uri: string, name: string, snapshot: string, description?: string) =>
+    virshWrite(uri, ['snapshot-create-as', '--domain', name, '--name', snapshot, ...(description !== undefined ? ['--description', description] : [])]),
+  snapshotRevert: (uri: string, name: string, snapshot: string) => virshWrite(uri, ['snapshot-revert', '--domain', name, '--snapshotname', snapshot]),
+  snapshotDelete: (uri: string, name: string, snapshot: string) => virshWrite(uri, ['snapshot-delete', '--domain', name, '--snapshotname', snapshot]),
+  /** Attaches the terminal to the serial console; run with inherited stdio. */
+  console: (uri: string, name: string) => virshRead(uri, ['console', '--domain', name]),
+};
+
+// ---- parsers -------------------------------------------------------------------
+
+export interface DomInfo {
+  uuid?: string;
+  state?: string;
+  persistent?: boolean;
+  autostart?: boolean;
+  maxMemoryBytes?: number;
+  usedMemoryBytes?: number;
+  vcpus?: number;
+}
+
+/** `virsh dominfo` ("Name:  value" lines). */
+export function parseDominfo(text: string): DomInfo {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z() ]+):\s*(.*)$/.exec(line);
+    if (m) fields.set((m[1] ?? '').trim(), (m[2] ?? '').trim());
+  }
+  const kib = (v: string | undefined) => {
+    const m = /^(\d+) KiB$/.exec(v ?? '');
+    return m ? Number(m[1]) * 1024 : undefined;
+  };
+  const yes = (v: string | undefined) => (v === undefined ? undefined : v === 'yes' || v === 'enable');
+  const cpus = Number(fields.get('CPU(s)'));
+  return {
+    uuid: fields.get('UUID'),
+    state: fields.get('State'),
+    persistent: yes(fields.get('Persistent')),
+    autostart: yes(fields.get('Autostart')),
+    maxMemoryBytes: kib(fields.get('Max memory')),
+    usedMemoryBytes: kib(fields.get('Used memory')),
+    vcpus: Number.isInteger(cpus) && cpus > 0 ? cpus : undefined,
+  };
+}
+
+export interface DomainStateReason {
+  /** running, shut off, paused, … as virsh words them; see stateKey for the short form. */
+  state: string;
+  reason?: string;
+}
+
+/** `virsh domstate --reason`: "running (booted)". */
+export function parseDomstate(text: string): DomainStateReason {
+  const line = text.trim().split('\n')[0]?.trim() ?? '';
+  const m = /^(.*?)\s*\((.*)\)$/.exec(line);
+  return m ? { state: m[1] ?? '', reason: m[2] } : { state: line };
+}
+
+/** virsh's words for states ("shut off", "in shutdown") as one word, matching domstats' names. */
+export function stateKey(state: string): string {
+  switch (state) {
+    case 'shut off':
+      return 'shutoff';
+    case 'in shutdown':
+      return 'shutdown';
+    case 'pmsuspended':
+    case 'pm suspended':
+      return 'pmsuspended';
+    case 'idle':
+      return 'blocked';
+    default:
+      return state;
+  }
+}
+
+export interface InterfaceAddress {
+  /** Host-side device (vnet0) for lease/arp, guest-side name (eth0) for agent. */
+  interface: string;
+  mac: string;
+  protocol: 'ipv4' | 'ipv6';
+  address: string;
+  prefix: number;
+}
+
+/**
+ * `virsh domifaddr`: one line per address; further addresses of the same
+ * interface repeat "-" in the name and MAC columns.
+ */
+export function parseDomifaddr(text: string): InterfaceAddress[] {
+  const out: InterfaceAddress[] = [];
+  let last: { name: string; mac: string } | undefined;
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\S+)\s+(\S+)\s+(ipv4|ipv6)\s+([^\s/]+)\/(\d+)\s*$/.exec(line);
+    if (!m) continue;
+    const name = m[1] === '-' && last ? last.name : (m[1] ?? '');
+    const mac = m[2] === '-' && last ? last.mac : (m[2] ?? '').toLowerCase();
+    last = { name, mac };
+    out.push({ interface: name, mac, protocol: m[3] as InterfaceAddress['protocol'], address: m[4] ?? '', prefix: Number(m[5]) });
+  }
+  return out;
+}
+
+export interface SnapshotEntry {
+  name: string;
+  /** ISO 8601. */
+  createdAt: string;
+  /** The domain's state when the snapshot was taken: running, shutoff, … */
+  state: string;
+  parent?: string;
+}
+
+const SNAPSHOT_LINE = /^\s(.+?)\s+(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) ([+-]\d\d)(\d\d)\s+(\S+)(?:\s+(.*?))?\s*$/;
+
+/** `virsh snapshot-list --parent`: names may hold spaces; the time column has a fixed shape. */
+export function parseSnapshotList(text: string): SnapshotEntry[] {
+  const out: SnapshotEntry[] = [];
+  for (const line of text.split('\n')) {
+    const m = SNAPSHOT_LINE.exec(line);
+    if (!m) continue;
+    const createdAt = new Date(`${m[2]}T${m[3]}${m[4]}:${m[5]}`).toISOString();
+    out.push({ name: m[1] ?? '', createdAt, state: m[6] ?? '', ...(m[7] ? { parent: m[7] } : {}) });
+  }
+  return out;
+}
+
+export interface HostMemory {
+  totalBytes?: number;
+  /** free + buffers + cached: what the kernel can hand to a new guest without swapping. */
+  availableBytes?: number;
+}
+
+/** `virsh nodememstats` ("free   :   22765768 KiB"). */
+export function parseNodememstats(text: string): HostMemory {
+  const get = (key: string) => {
+    const m = new RegExp(`^${key}\\s*:\\s*(\\d+) KiB`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : undefined;
+  };
+  const free = get('free');
+  return {
+    totalBytes: get('total'),
+    availableBytes: free === undefined ? undefined : free + (get('buffers') ?? 0) + (get('cached') ?? 0),
+  };
+}
+
+/** Firmware kinds `virsh domcapabilities` offers (<os><enum name='firmware'>): "efi" when OVMF is installed. */
+export async function firmwareValues(domcapsXml: string): Promise<string[]> {
+  const os = child(await decodeXml(domcapsXml), 'os');
+  const firmware = children(os, 'enum').find((e) => attr(e, 'name') === 'firmware');
+  return children(firmware, 'value').map((v) => textOf(v) ?? '');
+}
