@@ -306,24 +306,28 @@ export interface SavedForward extends PortForward {
   ruleCount: number;
 }
 
+/** "tcp-2222" or "udp-5300-5310" -> protocol and host ports. */
+export function parseForwardId(id: string): { protocol: Protocol; hostPorts: PortRange } | undefined {
+  const m = /^(tcp|udp)-(\d+)(?:-(\d+))?$/.exec(id);
+  if (!m) return undefined;
+  const start = Number(m[2]);
+  return { protocol: m[1] as Protocol, hostPorts: { start, end: m[3] !== undefined ? Number(m[3]) : start } };
+}
+
 export function savedForwards(state: IptablesState): SavedForward[] {
   const out: SavedForward[] = [];
   for (const id of taggedIds(state, FORWARD_TAG_KIND)) {
+    const parsed = parseForwardId(id);
+    if (!parsed) continue;
     const rules = rulesTagged(state, kvmctlTag(FORWARD_TAG_KIND, id));
-    const dnat = rules.find((r) => r.table === 'nat' && r.chain === PREROUTING && r.target === 'DNAT') ?? rules.find((r) => r.target === 'DNAT');
-    const hostPorts = parseDport(dnat?.dport);
+    // The target is in the DNAT rules; after an interrupted delete only some rules may be left.
+    const dnat = rules.find((r) => r.target === 'DNAT' && r.toDestination !== undefined);
     const to = /^([^:]+)(?::(\d+(?:-\d+)?))?$/.exec(dnat?.toDestination ?? '');
-    if (!dnat || !hostPorts || !to || (dnat.protocol !== 'tcp' && dnat.protocol !== 'udp')) {
-      // Only some rules are left (an interrupted delete): still listed, so it can be deleted.
-      out.push({ id, protocol: id.startsWith('udp') ? 'udp' : 'tcp', hostPorts: parseDport(id.replace(/^[a-z]+-/, '')) ?? { start: 0, end: 0 }, toAddress: '', toPorts: { start: 0, end: 0 }, ruleCount: rules.length });
-      continue;
-    }
     out.push({
       id,
-      protocol: dnat.protocol,
-      hostPorts,
-      toAddress: to[1] ?? '',
-      toPorts: parseDport(to[2]) ?? hostPorts,
+      ...parsed,
+      toAddress: to?.[1] ?? '',
+      toPorts: parseDport(to?.[2]) ?? parsed.hostPorts,
       ruleCount: rules.length,
     });
   }

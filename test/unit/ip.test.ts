@@ -1,0 +1,159 @@
+/** src/net/ip.ts, ipv4.ts and link-name.ts, against `ip -j` output recorded in a test namespace (fixtures/recorded/net). */
+import { describe, expect, it } from 'vitest';
+import { formatCommand } from '../../src/exec/command.js';
+import { ExitCode, UsageError } from '../../src/errors.js';
+import {
+  bridgesOf,
+  configuredRoutes,
+  defaultRouteDevices,
+  findBridge,
+  ipAddrAddCommand,
+  ipAddrDelCommand,
+  ipBridgeAddCommand,
+  ipLinkSetMasterCommand,
+  ipLinkSetNoMasterCommand,
+  ipRouteDelCommand,
+  ipRouteReplaceCommand,
+  ipRouteShowCommand,
+  movableAddresses,
+  parseIpLinks,
+  parseIpRoutes,
+} from '../../src/net/ip.js';
+import { blockOf, cidrFromTool, firstHost, formatCidr, formatIpv4, lastHost, overlaps, parseIpv4, parseSubnet } from '../../src/net/ipv4.js';
+import { validateLinkName } from '../../src/net/link-name.js';
+import { rec } from './net-harness.js';
+
+const links = parseIpLinks(rec('ns-ip-j-d-addr-show.json'));
+const routes = [...parseIpRoutes(rec('ns-ip-j-route-show.json'), 4), ...parseIpRoutes(rec('ns-ip-j-6-route-show.json'), 6)];
+
+describe('parseIpLinks on a namespace with a bridge, a veth port and an uplink', () => {
+  it('reads kinds, masters and addresses', () => {
+    const byName = new Map(links.map((l) => [l.ifname, l]));
+    expect([...byName.keys()]).toEqual(['lo', 'fxup', 'fxclp', 'fxcl', 'fxbr']);
+    expect(byName.get('fxbr')).toMatchObject({ kind: 'bridge', stpState: 0 });
+    expect(byName.get('fxcl')).toMatchObject({ kind: 'veth', master: 'fxbr' });
+    expect(byName.get('fxup')?.addresses.map((a) => `${a.family} ${a.local}/${a.prefixlen} ${a.scope}`)).toEqual([
+      'inet 198.51.100.1/24 global',
+      'inet6 2001:db8:1::1/64 global',
+      'inet6 fe80::a8fb:cff:fe48:e309/64 link',
+    ]);
+    expect(bridgesOf(links)).toEqual([{ name: 'fxbr', state: 'UNKNOWN', mtu: 1500, stp: false, addresses: ['10.77.0.1/24', 'fe80::20ab:e2ff:fe5c:492f/64'], ports: ['fxcl'] }]);
+  });
+
+  it('finds the lab bridges and the tap of a running VM', () => {
+    const lab = parseIpLinks(rec('lab-ip-j-d-addr-show.json'));
+    // The tap's name (vnetN, numbered by libvirt) is the one domstats reports for fxn-vm1.
+    const vnet = /net\.0\.name=(\S+)/.exec(rec('virsh-domstats-raw-interface-list-active.txt'))?.[1];
+    expect(vnet).toMatch(/^vnet\d+$/);
+    expect(lab.filter((l) => l.kind === 'tun').map((l) => [l.ifname, l.master])).toEqual([[vnet, 'virbr1']]);
+    expect(bridgesOf(lab).map((b) => b.name)).toEqual(['virbr0', 'fxbr0', 'virbr1', 'virbr2']);
+  });
+
+  it('movableAddresses keeps IPv4 and static global IPv6, not loopback or link-local', () => {
+    const fxup = links.find((l) => l.ifname === 'fxup');
+    expect(fxup && movableAddresses(fxup).map((a) => a.local)).toEqual(['198.51.100.1', '2001:db8:1::1']);
+    const lo = links.find((l) => l.ifname === 'lo');
+    expect(lo && movableAddresses(lo)).toEqual([]);
+    expect(movableAddresses({ ...links[1]!, addresses: [{ family: 'inet6', local: '2001:db8::5', prefixlen: 64, scope: 'global', dynamic: true }] })).toEqual([]);
+  });
+
+  it('findBridge: a missing bridge is exit 3, a non-bridge exit 2', () => {
+    expect(findBridge(links, 'fxbr').ifname).toBe('fxbr');
+    expect(() => findBridge(links, 'nosuch')).toThrow(expect.objectContaining({ exitCode: ExitCode.NotFound, message: 'bridge "nosuch" not found' }));
+    expect(() => findBridge(links, 'fxup')).toThrow(expect.objectContaining({ exitCode: ExitCode.Usage, message: 'fxup is not a bridge (it is a veth interface)' }));
+  });
+});
+
+describe('routes', () => {
+  it('parses both families and finds the default route device', () => {
+    expect(routes.map((r) => `${r.family} ${r.dst} ${r.dev} ${r.protocol ?? 'boot'}`)).toEqual([
+      '4 default fxup boot',
+      '4 10.77.0.0/24 fxbr kernel',
+      '4 198.51.100.0/24 fxup kernel',
+      '4 203.0.113.0/24 fxup static',
+      '6 2001:db8:1::/64 fxup kernel',
+      '6 fe80::/64 fxup kernel',
+      '6 fe80::/64 fxbr kernel',
+    ]);
+    expect([...defaultRouteDevices(routes)]).toEqual(['fxup']);
+    expect(ipRouteShowCommand(6)).toEqual({ program: 'ip', args: ['-j', '-6', 'route', 'show'], mutates: false });
+  });
+
+  it('configuredRoutes leaves out what the kernel recreates with the addresses', () => {
+    expect(configuredRoutes(routes, 'fxup').map((r) => r.dst)).toEqual(['default', '203.0.113.0/24']);
+    expect(configuredRoutes(routes, 'fxbr')).toEqual([]);
+  });
+
+  it('a route moves to another device with every attribute but its device', () => {
+    const [def, , , stat] = routes;
+    expect(formatCommand(ipRouteReplaceCommand(def!, 'fxbr'))).toBe('ip route replace default via 198.51.100.2 dev fxbr');
+    expect(formatCommand(ipRouteReplaceCommand(stat!, 'fxbr'))).toBe('ip route replace 203.0.113.0/24 via 198.51.100.2 dev fxbr proto static metric 50');
+    expect(formatCommand(ipRouteDelCommand(stat!, 'fxbr'))).toBe('ip route del 203.0.113.0/24 via 198.51.100.2 dev fxbr proto static metric 50');
+    const kernel = routes[1]!;
+    expect(formatCommand(ipRouteReplaceCommand(kernel, 'br9'))).toBe('ip route replace 10.77.0.0/24 dev br9 proto kernel scope link src 10.77.0.1');
+  });
+});
+
+describe('ip argv', () => {
+  it('pins every change kvmctl makes', () => {
+    expect(ipBridgeAddCommand('br0', true)).toEqual({ program: 'ip', args: ['link', 'add', 'name', 'br0', 'type', 'bridge', 'stp_state', '1'], mutates: true });
+    expect(ipLinkSetMasterCommand('eth0', 'br0').args).toEqual(['link', 'set', 'dev', 'eth0', 'master', 'br0']);
+    expect(ipLinkSetNoMasterCommand('eth0').args).toEqual(['link', 'set', 'dev', 'eth0', 'nomaster']);
+    expect(ipAddrAddCommand({ family: 'inet', local: '10.0.0.1', prefixlen: 24, broadcast: '10.0.0.255' }, 'br0').args).toEqual(['addr', 'add', '10.0.0.1/24', 'broadcast', '10.0.0.255', 'dev', 'br0']);
+    expect(ipAddrDelCommand({ family: 'inet6', local: '2001:db8::1', prefixlen: 64 }, 'br0').args).toEqual(['-6', 'addr', 'del', '2001:db8::1/64', 'dev', 'br0']);
+  });
+});
+
+describe('ipv4', () => {
+  it('parses and formats addresses strictly', () => {
+    expect(parseIpv4('10.0.0.255')).toBe(167772415);
+    expect(formatIpv4(167772415)).toBe('10.0.0.255');
+    for (const bad of ['10.0.0', '10.0.0.256', '010.0.0.1', '1.2.3.4.5', 'a.b.c.d', '']) expect(parseIpv4(bad)).toBeUndefined();
+  });
+
+  it('parseSubnet wants a network address and room for hosts', () => {
+    expect(formatCidr(parseSubnet('10.10.0.0/24'))).toBe('10.10.0.0/24');
+    expect(() => parseSubnet('10.10.0.5/24')).toThrow(/host bits are set/);
+    try {
+      parseSubnet('10.10.0.5/24');
+    } catch (e) {
+      expect((e as UsageError).hint).toBe('did you mean --subnet 10.10.0.0/24?');
+    }
+    expect(() => parseSubnet('10.10.0.0/31')).toThrow(/between \/8 and \/30/);
+    expect(() => parseSubnet('10.10.0.0')).toThrow(/not an IPv4 CIDR block/);
+    expect(() => parseSubnet('10.10.0.0/33')).toThrow(UsageError);
+  });
+
+  it('first and last host, overlaps, and blocks from tool output', () => {
+    const s = parseSubnet('10.10.0.0/16');
+    expect(formatIpv4(firstHost(s))).toBe('10.10.0.1');
+    expect(formatIpv4(lastHost(s))).toBe('10.10.255.254');
+    expect(overlaps(parseSubnet('10.10.0.0/16'), parseSubnet('10.10.200.0/24'))).toBe(true);
+    expect(overlaps(parseSubnet('10.10.0.0/24'), parseSubnet('10.10.1.0/24'))).toBe(false);
+    expect(cidrFromTool('default')).toEqual({ network: 0, prefix: 0 });
+    expect(formatCidr(cidrFromTool('192.168.1.7')!)).toBe('192.168.1.7/32');
+    expect(formatCidr(blockOf(parseIpv4('192.168.1.7')!, 24))).toBe('192.168.1.0/24');
+    expect(cidrFromTool('2001:db8::/64')).toBeUndefined();
+  });
+});
+
+describe('validateLinkName (the kernel\'s rules)', () => {
+  it.each([
+    ['', 'it is empty'],
+    ['abcdefghijklmnop', 'longer than 15 bytes'],
+    ['brücke-eins-zwo', 'longer than 15 bytes'],
+    ['a/b', "it contains '/'"],
+    ['br:0', "it contains ':'"],
+    ['br 0', 'it contains white space'],
+    ['br\t0', 'it contains white space'],
+    ['.', 'the kernel does not accept'],
+    ['..', 'the kernel does not accept'],
+    ['-br', "it starts with '-'"],
+  ])('%j is refused: %s', (name, why) => {
+    expect(() => validateLinkName('bridge', name)).toThrow(expect.objectContaining({ exitCode: ExitCode.Usage, message: expect.stringContaining(why) }));
+  });
+
+  it('accepts 15 bytes and the usual names', () => {
+    for (const ok of ['br0', 'virbr10', 'abcdefghijklmno', 'br-lan.100', 'eth0_1']) expect(validateLinkName('interface', ok)).toBe(ok);
+  });
+});
