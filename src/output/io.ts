@@ -9,8 +9,15 @@ export interface IO {
 }
 
 export function processIO(): IO {
+  // `kvmctl vm list | head` closes the pipe early: stop writing instead of crashing on EPIPE.
+  let stdoutClosed = false;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    stdoutClosed = true;
+  });
+  process.stderr.on('error', () => undefined);
   return {
-    stdout: (t) => void process.stdout.write(t),
+    stdout: (t) => void (stdoutClosed || process.stdout.write(t)),
     stderr: (t) => void process.stderr.write(t),
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
