@@ -53,9 +53,10 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
   }
 
   const deleted: string[] = [];
+  // libvirt lists a subdirectory as a volume and would delete it recursively: purge only deletes images.
+  const directories = volumes.filter((v) => v.type === 'dir');
   if (o.purge) {
-    // Only what libvirt lists as the pool's volumes; other files in the directory stay.
-    for (const v of volumes) {
+    for (const v of volumes.filter((v) => v.type !== 'dir')) {
       await runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, name, v.name), { kind: 'volume', name: `${name}/${v.name}` });
       deleted.push(v.name);
     }
@@ -68,6 +69,10 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
     dirNote = r.exitCode === 0 ? `; ${pool.targetPath} was removed` : `; ${pool.targetPath} was kept: ${r.stderr.trim().split('\n').pop()?.replace(/^error:\s*/, '')}`;
   }
   if (pool.persistent) await runVirsh(ctx.runner, poolCommands.undefine(ctx.uri, name), subject);
-  const kept = o.purge ? `, ${deleted.length} volume(s) deleted` : volumes.length > 0 ? `, its ${volumes.length} volume file(s) kept` : '';
+  const kept = o.purge
+    ? `, ${deleted.length} volume(s) deleted${directories.length > 0 ? ` (subdirectories kept: ${directories.map((d) => d.name).join(', ')})` : ''}`
+    : volumes.length > 0
+      ? `, its ${volumes.length} volume file(s) kept`
+      : '';
   reportDone(ctx, `storage pool ${name} deleted${kept}${dirNote}`, { name, deleted: true, volumesDeleted: deleted, targetPath: pool.targetPath ?? null, purged: Boolean(o.purge) });
 }

@@ -9,6 +9,8 @@ export async function runVolumeDelete(ctx: Context, volume: string, o: { force?:
   const ref = parseVolumeRef(volume);
   const view = await readStorage(ctx);
   const vol = requireVolume(view, ref);
+  // libvirt deletes a directory "volume" with everything in it.
+  if (vol.type === 'dir') throw new RefusedError(`${volume} is a directory, not a disk image; kvmctl does not delete directories`, `look inside ${vol.path} and remove what you no longer need by hand`);
   const users = usersOf(view, vol);
   const running = users.filter((u) => u.active);
   // libvirt itself would delete a disk a running VM writes to.
