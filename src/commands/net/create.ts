@@ -1,5 +1,6 @@
 import type { Context } from '../../context.js';
-import { ConflictError, NotFoundError, UsageError } from '../../errors.js';
+import { ConflictError, KvmctlError, NotFoundError, UsageError } from '../../errors.js';
+import { ToolError } from '../../exec/runner.js';
 import {
   loadNetworks,
   netAutostartCommand,
@@ -286,7 +287,7 @@ async function converge(ctx: Context, req: Request, existing: NetworkRecord, pri
   if (printXml) return ctx.out.raw(encodeXml(buildNetworkXml(spec)));
   const steps: string[] = [];
   if (req.start && !existing.active) {
-    await runVirsh(ctx.runner, netStartCommand(ctx.uri, req.name), { kind: 'network', name: req.name });
+    await startNetwork(ctx, req.name);
     steps.push('started');
   }
   if (req.autostart && !existing.autostart && existing.persistent) {
@@ -295,6 +296,21 @@ async function converge(ctx: Context, req: Request, existing: NetworkRecord, pri
   }
   const summary = { name: req.name, changed: steps.length > 0, subnet: subnet ? formatCidr(subnet) : undefined, bridge: existing.definition.bridge };
   ctx.out.done(steps.length > 0 ? `network ${req.name} already defined; ${steps.join(', ')}` : `network ${req.name} unchanged`, summary);
+}
+
+/** Starting is where libvirt finds a busy bridge name or subnet, or a dnsmasq that will not run. */
+async function startNetwork(ctx: Context, name: string): Promise<void> {
+  try {
+    await runVirsh(ctx.runner, netStartCommand(ctx.uri, name), { kind: 'network', name });
+  } catch (e) {
+    if (!(e instanceof KvmctlError)) throw e;
+    throw new ToolError(
+      netStartCommand(ctx.uri, name),
+      { stdout: '', stderr: e.message, exitCode: 1 },
+      `network ${JSON.stringify(name)} could not start: ${e.message.replace(/^network "[^"]*": /, '')}`,
+      'check that its bridge name and subnet are free (kvmctl bridge list, ip route) and see libvirtd\'s log for dnsmasq errors',
+    );
+  }
 }
 
 async function define(ctx: Context, req: Request, spec: NetworkSpec, xml: string): Promise<void> {
@@ -307,7 +323,7 @@ async function define(ctx: Context, req: Request, spec: NetworkSpec, xml: string
       run: async () => void (await runVirsh(ctx.runner, netUndefineCommand(ctx.uri, req.name), subject)),
     });
     if (req.start) {
-      await runVirsh(ctx.runner, netStartCommand(ctx.uri, req.name), subject);
+      await startNetwork(ctx, req.name);
       tx.onRollback({
         what: `running network ${req.name}`,
         manual: `virsh net-destroy --network ${req.name}`,
