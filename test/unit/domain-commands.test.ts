@@ -1,0 +1,145 @@
+/** virsh argv for domains, and the parsers of virsh's domain output (recorded in the lab). */
+import { describe, expect, it } from 'vitest';
+import {
+  domainArgs,
+  domainCommands,
+  firmwareValues,
+  parseDominfo,
+  parseDomifaddr,
+  parseDomstate,
+  parseNodememstats,
+  parseSnapshotList,
+  stateKey,
+} from '../../src/libvirt/domain-commands.js';
+import { parseDomainXml } from '../../src/libvirt/domain-xml.js';
+import { classifyVirshError } from '../../src/libvirt/virsh.js';
+import { NotFoundError, RefusedError } from '../../src/errors.js';
+import { POOL_DIR, recorded, recordedTop, URI } from './vm-harness.js';
+
+describe('domain argv', () => {
+  it('names travel as --domain NAME, one argv element, whatever they contain', () => {
+    for (const name of ['a;b', 'x y', '-x', "q'u", '--help']) {
+      for (const cmd of [domainCommands.start(URI, name), domainCommands.destroy(URI, name), domainCommands.dumpxml(URI, name), domainCommands.undefine(URI, name)]) {
+        const i = cmd.args.indexOf('--domain');
+        expect(i).toBeGreaterThan(0);
+        expect(cmd.args[i + 1]).toBe(name);
+        expect(cmd.program).toBe('virsh');
+      }
+    }
+    // domstats takes names as positional words: after --, a leading '-' is not an option.
+    expect(domainArgs.domstatsOne('-x', ['block'])).toEqual(['domstats', '--raw', '--block', '--', '-x']);
+  });
+
+  it('marks what changes state, so --dry-run skips exactly those', () => {
+    const writes = [
+      domainCommands.define(URI, '<domain/>'),
+      domainCommands.undefine(URI, 'w'),
+      domainCommands.start(URI, 'w'),
+      domainCommands.shutdown(URI, 'w'),
+      domainCommands.destroy(URI, 'w'),
+      domainCommands.reboot(URI, 'w'),
+      domainCommands.suspend(URI, 'w'),
+      domainCommands.resume(URI, 'w'),
+      domainCommands.autostart(URI, 'w', true),
+      domainCommands.setvcpus(URI, 'w', 2, { live: false, config: true }),
+      domainCommands.setmem(URI, 'w', 2 ** 30, { live: true, config: false }),
+      domainCommands.setmaxmem(URI, 'w', 2 ** 30),
+      domainCommands.snapshotCreate(URI, 'w', 's'),
+      domainCommands.snapshotRevert(URI, 'w', 's'),
+      domainCommands.snapshotDelete(URI, 'w', 's'),
+    ];
+    expect(writes.every((c) => c.mutates)).toBe(true);
+    const reads = [domainCommands.dumpxml(URI, 'w'), domainCommands.dominfo(URI, 'w'), domainCommands.domstate(URI, 'w'), domainCommands.domifaddr(URI, 'w', 'lease'), domainCommands.console(URI, 'w')];
+    expect(reads.some((c) => c.mutates)).toBe(false);
+  });
+
+  it('defines from stdin and undefines with everything libvirt keeps beside a domain', () => {
+    expect(domainCommands.define(URI, '<domain/>')).toMatchObject({ args: ['-c', URI, 'define', '--file', '/dev/stdin'], input: '<domain/>' });
+    expect(domainCommands.undefine(URI, 'w').args.slice(2)).toEqual(['undefine', '--domain', 'w', '--nvram', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save']);
+    expect(domainCommands.shutdown(URI, 'w').args.slice(2)).toEqual(['shutdown', '--domain', 'w', '--mode', 'acpi']);
+    expect(domainCommands.autostart(URI, 'w', false).args.slice(2)).toEqual(['autostart', '--domain', 'w', '--disable']);
+  });
+
+  it('sizes memory in KiB and scopes changes with --live/--config', () => {
+    expect(domainCommands.setmem(URI, 'w', 512 * 1024 ** 2, { live: true, config: true }).args.slice(2)).toEqual(['setmem', '--domain', 'w', '--size', '524288KiB', '--live', '--config']);
+    expect(domainCommands.setmaxmem(URI, 'w', 1024 ** 3).args.slice(2)).toEqual(['setmaxmem', '--domain', 'w', '--size', '1048576KiB', '--config']);
+    expect(domainCommands.setvcpus(URI, 'w', 4, { live: false, config: true }, true).args.slice(2)).toEqual(['setvcpus', '--domain', 'w', '--count', '4', '--maximum', '--config']);
+    expect(domainCommands.snapshotCreate(URI, 'w', 's1', 'before; upgrade').args.slice(2)).toEqual(['snapshot-create-as', '--domain', 'w', '--name', 's1', '--description', 'before; upgrade']);
+  });
+});
+
+describe('parsers of recorded output', () => {
+  it('dominfo of a running and a shut-off VM', () => {
+    expect(parseDominfo(recorded('virsh-dominfo-web.txt'))).toMatchObject({ state: 'running', persistent: true, autostart: false, maxMemoryBytes: 256 * 1024 ** 2, usedMemoryBytes: 256 * 1024 ** 2, vcpus: 1 });
+    expect(parseDominfo(recorded('virsh-dominfo-off.txt'))).toMatchObject({ state: 'shut off', vcpus: 2, maxMemoryBytes: 128 * 1024 ** 2 });
+    expect(parseDominfo(recorded('virsh-dominfo-web.txt')).uuid).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('domstate --reason, in one word as domstats names states', () => {
+    expect(parseDomstate(recorded('virsh-domstate-web.txt'))).toEqual({ state: 'running', reason: 'booted' });
+    const off = parseDomstate(recorded('virsh-domstate-off.txt'));
+    expect(off.state).toBe('shut off');
+    expect(stateKey(off.state)).toBe('shutoff');
+    expect(stateKey('in shutdown')).toBe('shutdown');
+    expect(stateKey('paused')).toBe('paused');
+  });
+
+  it('domifaddr: addresses with prefix, continuation lines carry the interface', () => {
+    expect(parseDomifaddr(recorded('virsh-domifaddr-lease.txt'))).toEqual([
+      { interface: expect.stringMatching(/^vnet\d+$/), mac: '52:54:00:f1:00:01', protocol: 'ipv4', address: expect.stringMatching(/^192\.168\.122\.\d+$/), prefix: 24 },
+    ]);
+    const agent = ' Name       MAC address          Protocol     Address\n-------------------------------------------------------------------------------\n lo         00:00:00:00:00:00    ipv4         127.0.0.1/8\n eth0       52:54:00:F1:00:01    ipv4         10.0.0.5/24\n -          -                    ipv6         fe80::5054:ff:fef1:1/64\n';
+    expect(parseDomifaddr(agent).slice(1)).toEqual([
+      { interface: 'eth0', mac: '52:54:00:f1:00:01', protocol: 'ipv4', address: '10.0.0.5', prefix: 24 },
+      { interface: 'eth0', mac: '52:54:00:f1:00:01', protocol: 'ipv6', address: 'fe80::5054:ff:fef1:1', prefix: 64 },
+    ]);
+    expect(parseDomifaddr('')).toEqual([]);
+  });
+
+  it('snapshot-list --parent: ISO times, parents, names that need no quoting', () => {
+    expect(parseSnapshotList(recorded('virsh-snapshot-list-off.txt'))).toEqual([
+      { name: 'snap1', createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/), state: 'shutoff' },
+      { name: 'snap2', createdAt: expect.stringMatching(/Z$/), state: 'shutoff', parent: 'snap1' },
+    ]);
+    expect(parseSnapshotList(recorded('virsh-snapshot-list-web.txt'))).toEqual([]);
+    const spaced = ' Name           Creation Time               State     Parent\n------\n before upgrade   2026-11-25 01:08:02 +0100   running   my base\n';
+    expect(parseSnapshotList(spaced)).toEqual([{ name: 'before upgrade', createdAt: '2026-11-25T00:08:02.000Z', state: 'running', parent: 'my base' }]);
+  });
+
+  it('nodememstats: free + buffers + cached is what a new guest can have', () => {
+    const m = parseNodememstats(recorded('virsh-nodememstats.txt'));
+    expect(m.totalBytes).toBeGreaterThan(0);
+    expect(m.availableBytes).toBeGreaterThan(0);
+    expect(m.availableBytes).toBeLessThanOrEqual(m.totalBytes ?? 0);
+  });
+
+  it('domcapabilities: no UEFI firmware on the lab host', async () => {
+    expect(await firmwareValues(recorded('virsh-domcapabilities-qemu.xml'))).toEqual([]);
+    const withOvmf = recorded('virsh-domcapabilities-qemu.xml').replace("<enum name='firmware'/>", "<enum name='firmware'><value>efi</value></enum>");
+    expect(await firmwareValues(withOvmf)).toEqual(['efi']);
+  });
+
+  it("reads kvmctl's metadata and the serial log of a VM it created", async () => {
+    const def = await parseDomainXml(recorded('virsh-dumpxml-web-inactive.xml'));
+    expect(def.kvmctl).toEqual({ seed: { pool: 'fxvm-pool', volume: 'fxvm-web-seed.iso' } });
+    expect(def.serialLogs).toEqual([`${POOL_DIR}/fxvm-web.serial.log`]);
+    const live = await parseDomainXml(recorded('virsh-dumpxml-web.xml'));
+    expect(live.consoles?.[0]).toMatchObject({ kind: 'serial', type: 'pty', path: expect.stringMatching(/^\/dev\/pts\/\d+$/) });
+    expect((await parseDomainXml(recordedTop('virsh-dumpxml-shutoff.xml'))).kvmctl).toBeUndefined();
+  });
+});
+
+describe('virsh errors about domains', () => {
+  const classify = (args: string[], stderr: string) => classifyVirshError({ program: 'virsh', args, mutates: false }, { stdout: '', stderr, exitCode: 1 }, { kind: 'vm', name: 'nosuch' }, URI);
+
+  it("virsh 9's only line for a missing domain is not found (exit 3), naming it", () => {
+    const err = classify(['domifaddr', '--domain', 'nosuch'], recorded('err-virsh-domifaddr-nosuch.stderr'));
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect(err.message).toMatch(/VM "nosuch" not found/);
+  });
+
+  it('an operation the state does not allow is refused (exit 5)', () => {
+    expect(classify(['domifaddr'], recorded('err-virsh-domifaddr-shutoff.stderr'))).toBeInstanceOf(RefusedError);
+    expect(classify(['shutdown'], recorded('err-virsh-shutdown-shutoff.stderr'))).toBeInstanceOf(RefusedError);
+  });
+});
