@@ -4,7 +4,7 @@
  * reverse order. Exit 7 when everything was undone, 8 with the leftovers named.
  */
 import type { Journal } from './journal.js';
-import { InterruptedError, KvmctlError, PartialError, RolledBackError } from '../errors.js';
+import { ExitCode, exitCodeOf, InterruptedError, KvmctlError, PartialError, RolledBackError } from '../errors.js';
 
 export interface Undo {
   /** What was created, for the user: "volume default/web1.qcow2". */
@@ -49,10 +49,18 @@ export class Transaction {
       this.options.journal?.clear();
       return result;
     } catch (err) {
-      if (this.undos.length === 0) throw err;
-      const leftovers = await this.rollback();
       const reason = err instanceof Error ? err.message : String(err);
-      const interrupted = err instanceof InterruptedError;
+      // A step cut short by Ctrl-C fails like any other; the signal says why.
+      const interrupted = err instanceof InterruptedError || this.options.signal?.aborted === true;
+      if (this.undos.length === 0) {
+        // Nothing to undo: an error with its own meaning (usage, conflict, …) stays as it is;
+        // a failed step still says that the host is as it was.
+        if (interrupted) throw err instanceof InterruptedError ? err : new InterruptedError(`${this.label}: interrupted (${reason}); it had changed nothing yet`, undefined, { cause: err });
+        if (exitCodeOf(err) !== ExitCode.Failure) throw err;
+        const hint = err instanceof KvmctlError ? err.hint : undefined;
+        throw new RolledBackError(`${this.label} failed: ${reason}; it had changed nothing yet, so nothing is left`, hint, { cause: err });
+      }
+      const leftovers = await this.rollback();
       if (leftovers.length === 0) {
         if (interrupted) throw new InterruptedError(`${this.label}: interrupted; everything it had done was undone`, undefined, { cause: err });
         const hint = err instanceof KvmctlError ? err.hint : undefined;

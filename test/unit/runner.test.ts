@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { DryRunRunner, VerboseRunner } from '../../src/exec/dry-run.js';
-import { FaultRunner, parseFaultSpec } from '../../src/exec/fault.js';
+import { FaultRunner, parseFaultSpec, parseFaultSpecs } from '../../src/exec/fault.js';
 import { formatCommand, mutatingCommand, readCommand } from '../../src/exec/command.js';
 import { Transaction } from '../../src/exec/transaction.js';
 import { ExitCode, InterruptedError, PartialError, RolledBackError, UsageError } from '../../src/errors.js';
@@ -75,6 +75,33 @@ describe('FaultRunner', () => {
     expect(() => parseFaultSpec('fail:0')).toThrow(UsageError);
     expect(() => parseFaultSpec('boom')).toThrow(UsageError);
   });
+
+  it('takes a list, counted over the whole run (undo steps included)', async () => {
+    expect(parseFaultSpecs('fail:3,hang:5')).toEqual([
+      { mode: 'fail', at: 3 },
+      { mode: 'hang', at: 5 },
+    ]);
+    expect(parseFaultSpecs('')).toEqual([]);
+    expect(() => parseFaultSpecs('fail:3,fail:3')).toThrow(/named twice/);
+    expect(() => parseFaultSpecs('fail:3,')).toThrow(/empty item/);
+    const fake = new FakeRunner().stub(() => true, {}, Infinity);
+    const faulty = new FaultRunner(fake, parseFaultSpecs('fail:1,fail:3'));
+    const codes = [];
+    for (const c of ['a', 'b', 'c', 'd']) codes.push((await faulty.run(mutatingCommand('virsh', [c]))).exitCode);
+    expect(codes).toEqual([1, 0, 1, 0]);
+    expect(fake.argvs()).toEqual(['virsh b', 'virsh d']);
+  });
+
+  it('names the step in the failure, and announces a hang before holding it', async () => {
+    const controller = new AbortController();
+    let said = '';
+    const faulty = new FaultRunner(new FakeRunner(), [{ mode: 'fail', at: 1 }, { mode: 'hang', at: 2 }], controller.signal, (t) => (said += t));
+    expect((await faulty.run(mutatingCommand('virsh', ['define', 'x']))).stderr).toBe('error: injected fault (KVMCTL_FAULT) at step 1: virsh define x\n');
+    const pending = faulty.run(mutatingCommand('virsh', ['start', 'x']));
+    expect(said).toBe('kvmctl: KVMCTL_FAULT: holding step 2 until interrupted: virsh start x\n');
+    controller.abort();
+    expect((await pending).exitCode).toBe(130);
+  });
 });
 
 describe('Transaction', () => {
@@ -120,6 +147,28 @@ describe('Transaction', () => {
   it('rethrows untouched when nothing had been done yet', async () => {
     const original = new UsageError('bad');
     await expect(new Transaction('x').run(async () => Promise.reject(original))).rejects.toBe(original);
+  });
+
+  it('a first step that fails is still exit 7: the host is as it was', async () => {
+    const err = await new Transaction('net nat enable --bridge br0').run(async () => Promise.reject(new Error('ip addr add failed'))).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RolledBackError);
+    expect((err as Error).message).toBe('net nat enable --bridge br0 failed: ip addr add failed; it had changed nothing yet, so nothing is left');
+  });
+
+  it('a step cut short by the signal counts as interrupted (exit 130), not as failed', async () => {
+    const controller = new AbortController();
+    const undone: string[] = [];
+    const err = await new Transaction('vm create web1', { signal: controller.signal })
+      .run(async (t) => {
+        t.onRollback({ what: 'volume a', manual: 'x', run: async () => void undone.push('a') });
+        controller.abort();
+        // The tool died of the same Ctrl-C: a plain failure, not an InterruptedError.
+        throw new Error('virsh define failed (exit 130)');
+      })
+      .catch((e: unknown) => e);
+    expect(undone).toEqual(['a']);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect((err as Error).message).toBe('vm create web1: interrupted; everything it had done was undone');
   });
 
   it('rolls back when interrupted between steps (exit 130)', async () => {
