@@ -58,7 +58,9 @@ export function stubLoadNetwork(runner: FakeRunner, name: string, opts: { leases
 /** loadDomains over the recorded lab: fxn-vm1 running on fxn-nat, fxn-vm2 shut off with a reservation there. */
 export function stubLoadDomains(runner: FakeRunner): FakeRunner {
   stubBatch(runner, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], [rec('virsh-domstats-raw-state.txt'), rec('virsh-list-all-autostart-name.txt')]);
-  return stubBatch(runner, [['dumpxml', '--domain', 'fxn-vm1'], ['dumpxml', '--domain', 'fxn-vm2']], [rec('virsh-dumpxml-fxn-vm1.xml'), rec('virsh-dumpxml-fxn-vm2.xml')]);
+  // loadDomains asks for the XML in the order domstats lists the domains.
+  const names = [...rec('virsh-domstats-raw-state.txt').matchAll(/^Domain: '(.*)'$/gm)].map((m) => m[1] as string);
+  return stubBatch(runner, names.map((n) => ['dumpxml', '--domain', n]), names.map((n) => rec(`virsh-dumpxml-${n}.xml`)));
 }
 
 export interface CliResult {

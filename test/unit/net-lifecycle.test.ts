@@ -62,9 +62,12 @@ describe('net delete', () => {
     // fxn-route is active and no VM uses it; make fxn-vm1 shut off and on it to see the warning.
     const runner = net('fxn-route');
     runner.stub((c) => c.args[2]?.startsWith("'domstats'") ?? false, { stdout: rec('virsh-domstats-raw-state.txt').replace('state.state=1', 'state.state=5') + 'KVMCTL-BATCH-SEPARATOR-d41d8cd9\n' });
-    runner.stub((c) => c.args[2]?.startsWith("'dumpxml'") ?? false, {
-      stdout: [rec('virsh-dumpxml-fxn-vm1.xml').replace("network='fxn-nat'", "network='fxn-route'"), rec('virsh-dumpxml-fxn-vm2.xml')].join('KVMCTL-BATCH-SEPARATOR-d41d8cd9\n'),
-    });
+    runner.stub((c) => c.args[2]?.startsWith("'dumpxml'") ?? false, (c) => ({
+      // In the order loadDomains asks for them.
+      stdout: [...(c.args[2] ?? '').matchAll(/'dumpxml' '--domain' '([^']+)'/g)]
+        .map((m) => rec(`virsh-dumpxml-${m[1]}.xml`).replace("network='fxn-nat'", m[1] === 'fxn-vm1' ? "network='fxn-route'" : "network='fxn-nat'"))
+        .join('KVMCTL-BATCH-SEPARATOR-d41d8cd9\n'),
+    }));
     runner.stub(virsh('net-destroy', '--network', 'fxn-route'), {});
     runner.stub(virsh('net-undefine', '--network', 'fxn-route'), {});
     const r = await cli(['net', 'delete', 'fxn-route'], runner);
