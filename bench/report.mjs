@@ -44,19 +44,28 @@ export function tableRows(results) {
   for (const r of results) {
     const n = r.n === null ? '-' : String(r.n);
     if (!r.available || r.error) {
-      rows.push([n, r.label, r.error ? `failed: ${r.error}` : 'not available', '', '', '', '', '']);
+      rows.push([n, r.label, r.error ? `failed: ${r.error}` : r.skipped ?? 'not available', '', '', '', '', '', '']);
       continue;
     }
     const extra = [r.subprocesses ? describeSubprocesses(r.subprocesses) : '-', mib(r.peakRssBytes)];
-    if (r.baselines.length === 0) rows.push([n, r.label, ms(r.medianMs), '', '', '', ...extra]);
+    if (r.baselines.length === 0) rows.push([n, r.label, ms(r.medianMs), '', '', '', '', ...extra]);
     r.baselines.forEach((b, i) => {
-      rows.push([n, i === 0 ? r.label : '', i === 0 ? ms(r.medianMs) : '', b.label, ms(b.medianMs), ratio(r.medianMs / b.medianMs), ...(i === 0 ? extra : ['', ''])]);
+      rows.push([
+        n,
+        i === 0 ? r.label : '',
+        i === 0 ? ms(r.medianMs) : '',
+        b.label,
+        ms(b.medianMs),
+        ratio(r.medianMs / b.medianMs),
+        ratio(Math.min(...r.samplesMs) / Math.min(...b.samplesMs)),
+        ...(i === 0 ? extra : ['', '']),
+      ]);
     });
   }
   return rows;
 }
 
-const HEADER = ['N', 'kvmctl command', 'median', 'baseline', 'median', 'ratio', 'subprocesses', 'peak RSS'];
+const HEADER = ['N', 'kvmctl command', 'median', 'baseline', 'median', 'ratio', 'fastest/fastest', 'subprocesses', 'peak RSS'];
 
 function describeSubprocesses(s) {
   const parts = Object.entries(s.programs).sort().map(([p, c]) => `${c} ${p}`);
@@ -126,7 +135,15 @@ export function verdicts(results, sizes) {
   return out;
 }
 
+/** What the benchmark verified about the output it timed (a fast list that misses VMs proves nothing). */
+function checks(results) {
+  return results
+    .filter((r) => r.expected !== undefined)
+    .map((r) => `${r.label} at N=${r.n} listed ${r.listed ?? 'no array of'} VMs; libvirt has ${r.expected}${r.listed === r.expected ? '' : ' (MISMATCH)'}`);
+}
+
 function notMeasured(r) {
+  if (r?.skipped) return `not measured: ${r.skipped}`;
   if (!r || !r.available) return 'not measured: command not available yet';
   return `not measured: ${r.error}`;
 }
@@ -139,6 +156,7 @@ export function textReport({ machine, results, sizes, verdicts: v }) {
     textTable(tableRows(results)),
     '',
     textTable(v.map((x) => [x.target, x.measured, x.verdict]), ['target', 'measured', 'verdict']),
+    ...checks(results).map((c) => `check: ${c}`),
   ].join('\n');
 }
 
@@ -147,7 +165,7 @@ function machineLine(m) {
 }
 
 export function markdownReport({ machine, results, sizes, runs, verdicts: v }) {
-  const notAvailable = results.filter((r) => !r.available).map((r) => r.label);
+  const notAvailable = results.filter((r) => !r.available && !r.skipped).map((r) => r.label);
   return `# kvmctl benchmark results
 
 Written by \`npm run bench\` (bench/run.mjs) on ${machine.date}. See docs/performance.md
@@ -155,9 +173,11 @@ for what is measured and how.
 
 **Machine:** ${machineLine(machine)}.
 
-**Method:** every time is the median of ${runs} whole-process runs (after one warm-up),
-run interleaved with the baselines it is compared to, inside the lab's network namespace,
-output read through a pipe. N is the number of inactive VMs defined (each with a qcow2 disk
+**Method:** every time is the median of ${runs} whole-process runs (${runs * 3} for the
+start-up rows; one warm-up round first), run interleaved with the baselines it is compared
+to, inside the lab's network namespace, output read through a pipe. "ratio" compares
+medians (what the targets use); "fastest/fastest" compares the quickest run of each, which
+other load on the machine disturbs least. N is the number of inactive VMs defined (each with a qcow2 disk
 and a NIC); ${results.find((r) => r.runningVms !== undefined)?.runningVms ?? 0} more VMs run the lab's guest. Subprocesses are the programs each
 command started (strace, execve); peak RSS is GNU time's maximum resident set size.
 
@@ -166,5 +186,5 @@ ${markdownTable(tableRows(results))}
 ## Targets
 
 ${markdownTable(v.map((x) => [x.target, x.measured, x.verdict]), ['target', 'measured', 'verdict'])}
-${notAvailable.length ? `\nNot available in this build (measured as soon as they exist): ${[...new Set(notAvailable)].join(', ')}.\n` : ''}`;
+${checks(results).length ? `\n## Checks\n\n${checks(results).map((c) => `- ${c}`).join('\n')}\n` : ''}${notAvailable.length ? `\nNot available in this build (measured as soon as they exist): ${[...new Set(notAvailable)].join(', ')}.\n` : ''}`;
 }
