@@ -64,8 +64,9 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
     if (tagged.length > 0) {
       const present = await Promise.all(rules.map(async (r) => (await ctx.runner.run(iptablesCheckCommand(r))).exitCode === 0));
       if (tagged.length !== rules.length || present.includes(false)) {
+        const current = tagged.find((r) => r.source !== undefined)?.source;
         throw new ConflictError(
-          `NAT on ${bridge} is already enabled with other settings (${tagged.map((r) => r.source ?? r.destination).filter(Boolean)[0] ?? 'other rules'})`,
+          `NAT on ${bridge} is already enabled with other settings (${current !== undefined ? `subnet ${current}` : 'other rules'})`,
           `disable it first: kvmctl net nat disable --bridge ${bridge}`,
         );
       }

@@ -1,0 +1,190 @@
+/**
+ * net nat enable | disable | list over a recorded test namespace: bridge fxbr
+ * (10.77.0.1/24), uplink fxup, Docker-like rules; firewall before and after a
+ * real `net nat enable` (fixtures/recorded/net).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FakeRunner } from '../../src/exec/fake.js';
+import { formatCommand, type Command } from '../../src/exec/command.js';
+import { iptablesCheckCommand, natRulesFor } from '../../src/net/iptables.js';
+import { currentNetnsId } from '../../src/net/nat-state.js';
+import { cli, newStateDir, rec } from './net-harness.js';
+
+const BEFORE = rec('ns-iptables-save-before.txt');
+const AFTER = rec('ns-iptables-save-nat-forwards.txt');
+const RULES = natRulesFor('fxbr', '10.77.0.0/24', 'fxup');
+const argv = (c: Command) => [c.program, ...c.args];
+
+function host(firewall: string, links = rec('ns-ip-j-d-addr-show.json')): FakeRunner {
+  return new FakeRunner().stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: links }).stub(['iptables-save'], { stdout: firewall });
+}
+
+const ipForward = (v: '0' | '1') => ({ files: { '/proc/sys/net/ipv4/ip_forward': `${v}\n` } });
+
+async function stateFile(stateDir: string): Promise<string> {
+  return join(stateDir, 'net', `nat-netns-${await currentNetnsId()}.json`);
+}
+
+async function writeState(stateDir: string, state: unknown): Promise<void> {
+  mkdirSync(join(stateDir, 'net'), { recursive: true });
+  writeFileSync(await stateFile(stateDir), JSON.stringify(state));
+}
+
+const enable = ['net', 'nat', 'enable', '--bridge', 'fxbr', '--subnet', '10.77.0.0/24', '--out', 'fxup'];
+
+describe('net nat enable', () => {
+  it('turns ip_forward on, adds the three tagged rules, and records what it changed', async () => {
+    const runner = host(BEFORE).stub(['sysctl', '-w', 'net.ipv4.ip_forward=1'], {}).stub((c) => c.program === 'iptables' && c.args.includes('-I'), {}, 3);
+    const r = await cli(enable, runner, ipForward('0'));
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('NAT enabled on fxbr for 10.77.0.0/24 (out: fxup): 3 rules added, ip_forward turned on\n');
+    expect(r.changes).toEqual([
+      'sysctl -w net.ipv4.ip_forward=1',
+      "iptables -w 30 -t nat -I POSTROUTING -s 10.77.0.0/24 '!' -d 10.77.0.0/24 -o fxup -m comment --comment kvmctl:nat:fxbr -j MASQUERADE",
+      'iptables -w 30 -t filter -I FORWARD -s 10.77.0.0/24 -i fxbr -o fxup -m comment --comment kvmctl:nat:fxbr -j ACCEPT',
+      'iptables -w 30 -t filter -I FORWARD -i fxup -d 10.77.0.0/24 -o fxbr -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment kvmctl:nat:fxbr -j ACCEPT',
+    ]);
+    expect(JSON.parse(readFileSync(await stateFile(r.stateDir), 'utf8'))).toEqual({ ipForwardChanged: true, bridges: { fxbr: { subnet: '10.77.0.0/24', out: 'fxup' } } });
+    r.runner.verify();
+  });
+
+  it('a second run adds nothing: the rules pass iptables -C, the gateway and ip_forward are there', async () => {
+    const runner = host(AFTER);
+    for (const rule of RULES) runner.stub(argv(iptablesCheckCommand(rule)), {});
+    const r = await cli([...enable, '-o', 'json'], runner, ipForward('1'));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({ bridge: 'fxbr', subnet: '10.77.0.0/24', out: 'fxup', changed: false });
+    expect(r.changes).toEqual([]);
+    r.runner.verify();
+  });
+
+  it('gives the bridge its gateway when it has no address in the subnet', async () => {
+    const links = rec('ns-ip-j-d-addr-show.json').replace('"local":"10.77.0.1"', '"local":"10.99.0.1"');
+    const runner = host(BEFORE, links).stub(['ip', 'addr', 'add', '10.77.0.1/24', 'dev', 'fxbr'], {}).stub((c) => c.program === 'iptables', {}, 3);
+    const r = await cli(enable, runner, ipForward('1'));
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('NAT enabled on fxbr for 10.77.0.0/24 (out: fxup): 3 rules added, gateway 10.77.0.1/24 added to fxbr\n');
+    expect(JSON.parse(readFileSync(await stateFile(r.stateDir), 'utf8'))).toEqual({ ipForwardChanged: false, bridges: { fxbr: { subnet: '10.77.0.0/24', out: 'fxup', addedAddress: '10.77.0.1/24' } } });
+  });
+
+  it('other settings for a bridge with kvmctl NAT are exit 4; nothing changes', async () => {
+    const runner = host(AFTER).stub((c) => c.program === 'iptables' && c.args.includes('-C'), { exitCode: 1, stderr: rec('err-iptables-C-missing.stderr') }, 3);
+    const r = await cli(['net', 'nat', 'enable', '--bridge', 'fxbr', '--subnet', '10.77.0.0/25'], runner, ipForward('1'));
+    expect(r.code).toBe(4);
+    expect(r.err).toBe('kvmctl: error: NAT on fxbr is already enabled with other settings (subnet 10.77.0.0/24)\nhint: disable it first: kvmctl net nat disable --bridge fxbr\n');
+    expect(r.changes).toEqual([]);
+  });
+
+  it('a rule that fails midway takes back what this run added: exit 7, no record written', async () => {
+    const runner = host(BEFORE)
+      .stub(['sysctl', '-w', 'net.ipv4.ip_forward=1'], {})
+      .stub((c) => c.program === 'iptables' && c.args.includes('-I') && c.args.includes('MASQUERADE'), {})
+      .stub((c) => c.program === 'iptables' && c.args.includes('-I') && c.args.includes('-s'), {})
+      .stub((c) => c.program === 'iptables' && c.args.includes('-I'), { exitCode: 4, stderr: 'iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Invalid argument\n' })
+      .stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 2)
+      .stub(['sysctl', '-w', 'net.ipv4.ip_forward=0'], {});
+    const r = await cli(enable, runner, ipForward('0'));
+    expect(r.code).toBe(7);
+    expect(r.err).toContain('net nat enable --bridge fxbr failed: ');
+    expect(r.err).toContain('everything it had done was undone');
+    expect(r.changes.slice(4)).toEqual([
+      'iptables -w 30 -t filter -D FORWARD -s 10.77.0.0/24 -i fxbr -o fxup -m comment --comment kvmctl:nat:fxbr -j ACCEPT',
+      "iptables -w 30 -t nat -D POSTROUTING -s 10.77.0.0/24 '!' -d 10.77.0.0/24 -o fxup -m comment --comment kvmctl:nat:fxbr -j MASQUERADE",
+      'sysctl -w net.ipv4.ip_forward=0',
+    ]);
+    expect(existsSync(await stateFile(r.stateDir))).toBe(false);
+    r.runner.verify();
+  });
+
+  it('rejects bad input before anything runs, and names what is missing', async () => {
+    const bad = await cli(['net', 'nat', 'enable', '--bridge', 'br/0', '--subnet', '10.77.0.0/24'], new FakeRunner());
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain(`invalid bridge name "br/0": it contains '/'`);
+    expect(bad.runner.calls).toEqual([]);
+    const missing = await cli(['net', 'nat', 'enable', '--bridge', 'br9', '--subnet', '10.77.0.0/24'], host(BEFORE));
+    expect(missing.code).toBe(3);
+    expect(missing.err).toContain('bridge "br9" not found');
+    const notBridge = await cli(['net', 'nat', 'enable', '--bridge', 'fxup', '--subnet', '10.77.0.0/24'], host(BEFORE));
+    expect(notBridge.code).toBe(2);
+    const noOut = await cli(['net', 'nat', 'enable', '--bridge', 'fxbr', '--subnet', '10.77.0.0/24', '--out', 'eth7'], host(BEFORE));
+    expect(noOut.code).toBe(3);
+    expect(noOut.err).toContain('--out eth7: no such interface');
+    const overlap = await cli(['net', 'nat', 'enable', '--bridge', 'fxbr', '--subnet', '198.51.100.0/24'], host(BEFORE));
+    expect(overlap.code).toBe(4);
+    expect(overlap.err).toContain('subnet 198.51.100.0/24 overlaps address 198.51.100.1/24 of fxup');
+    expect([...missing.changes, ...notBridge.changes, ...noOut.changes, ...overlap.changes]).toEqual([]);
+  });
+});
+
+describe('net nat disable', () => {
+  const deletes = [
+    'iptables -w 30 -t filter -D FORWARD -d 10.77.0.0/24 -i fxup -o fxbr -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment kvmctl:nat:fxbr -j ACCEPT',
+    'iptables -w 30 -t filter -D FORWARD -s 10.77.0.0/24 -i fxbr -o fxup -m comment --comment kvmctl:nat:fxbr -j ACCEPT',
+    "iptables -w 30 -t nat -D POSTROUTING -s 10.77.0.0/24 '!' -d 10.77.0.0/24 -o fxup -m comment --comment kvmctl:nat:fxbr -j MASQUERADE",
+  ];
+
+  it('removes exactly its tagged rules; ip_forward stays on while Docker\'s and the forwards\' rules need it', async () => {
+    const stateDir = newStateDir();
+    await writeState(stateDir, { ipForwardChanged: true, bridges: { fxbr: { subnet: '10.77.0.0/24', out: 'fxup' } } });
+    const runner = host(AFTER).stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 3);
+    const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr'], runner, { stateDir, ...ipForward('1') });
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('NAT disabled on fxbr: 3 rules removed\n');
+    expect(r.err).toBe('ip_forward left on: other NAT rules need it (kvmctl, other, docker)\n');
+    expect(r.changes).toEqual(deletes);
+    expect(existsSync(await stateFile(stateDir))).toBe(false);
+  });
+
+  it('restores ip_forward and removes the gateway when kvmctl added them and nothing else needs them', async () => {
+    const stateDir = newStateDir();
+    await writeState(stateDir, { ipForwardChanged: true, bridges: { fxbr: { subnet: '10.77.0.0/24', out: 'fxup', addedAddress: '10.77.0.1/24' } } });
+    // Only kvmctl's NAT rules: the recorded firewall without the forwards and Docker's rules.
+    const onlyNat = AFTER.split('\n').filter((l) => !l.startsWith('-A') || l.includes('kvmctl:nat:fxbr')).join('\n');
+    const runner = host(onlyNat)
+      .stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 3)
+      .stub(['ip', 'addr', 'del', '10.77.0.1/24', 'dev', 'fxbr'], {})
+      .stub(['sysctl', '-w', 'net.ipv4.ip_forward=0'], {});
+    const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr', '-o', 'json'], runner, { stateDir, ...ipForward('1') });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({ bridge: 'fxbr', changed: true, rulesRemoved: 3, addressRemoved: '10.77.0.1/24', ipForwardRestored: true });
+    expect(r.changes).toEqual([...deletes, 'ip addr del 10.77.0.1/24 dev fxbr', 'sysctl -w net.ipv4.ip_forward=0']);
+    r.runner.verify();
+  });
+
+  it('leaves ip_forward alone when kvmctl did not turn it on', async () => {
+    const onlyNat = AFTER.split('\n').filter((l) => !l.startsWith('-A') || l.includes('kvmctl:nat:fxbr')).join('\n');
+    const runner = host(onlyNat).stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 3);
+    const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr'], runner, ipForward('1'));
+    expect(r.code).toBe(0);
+    expect(r.changes).toEqual(deletes);
+  });
+
+  it('with nothing of kvmctl\'s on the bridge there is nothing to do (exit 0)', async () => {
+    const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr'], new FakeRunner().stub(['iptables-save'], { stdout: BEFORE }), ipForward('1'));
+    expect(r).toMatchObject({ code: 0, out: 'NAT on fxbr was not enabled by kvmctl: nothing to remove\n', changes: [] });
+  });
+});
+
+describe('net nat list', () => {
+  it('lists every NAT rule with its owner, as kvmctl host does', async () => {
+    const r = await cli(['net', 'nat', 'list', '-o', 'json'], new FakeRunner().stub(['iptables-save'], { stdout: AFTER }));
+    expect(r.code).toBe(0);
+    const rules = JSON.parse(r.out) as Array<{ chain: string; target: string; owner: string; comment?: string; source?: string; to?: string }>;
+    expect(rules.map((x) => `${x.chain} ${x.target} ${x.owner} ${x.comment ?? '-'}`)).toEqual([
+      'PREROUTING DNAT kvmctl kvmctl:fwd:udp-5300-5310',
+      'PREROUTING DNAT kvmctl kvmctl:fwd:tcp-2222',
+      'OUTPUT DNAT kvmctl kvmctl:fwd:udp-5300-5310',
+      'OUTPUT DNAT kvmctl kvmctl:fwd:tcp-2222',
+      'POSTROUTING MASQUERADE kvmctl kvmctl:nat:fxbr',
+      'POSTROUTING MASQUERADE other -',
+      'DOCKER DNAT docker -',
+    ]);
+    const table = await cli(['net', 'nat', 'list'], new FakeRunner().stub(['iptables-save'], { stdout: AFTER }));
+    expect(table.out).toMatch(/^CHAIN\s+TARGET\s+PROTO\s+SOURCE\s+DESTINATION\s+OUT\s+TO\s+OWNER\s+TAG$/m);
+    expect(table.out).toMatch(/^DOCKER\s+DNAT\s+tcp\s+-\s+:8080\s+-\s+172\.17\.0\.2:80\s+docker\s+-$/m);
+    expect(formatCommand({ program: 'iptables-save', args: [] })).toBe(table.argvs[0]);
+  });
+});
