@@ -4,7 +4,6 @@
  * Runner hands back output only at the end, so progress is measured by
  * watching the file being written grow towards the data it will hold.
  */
-import ora from 'ora';
 import type { Context } from '../context.js';
 import { formatBytes } from '../units/size.js';
 import type { StorageFiles } from './local-files.js';
@@ -29,21 +28,21 @@ export function progressText(label: string, doneBytes: number, expectedBytes: nu
   return `${label} [${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${Math.floor(ratio * 100)}% (${formatBytes(doneBytes)} of about ${formatBytes(expectedBytes)})`;
 }
 
-/** Runs fn with a spinner (and a bar, when watching a file) on a terminal; plainly otherwise. */
-export async function withProgress<T>(ctx: Context, label: string, watch: ProgressWatch | undefined, fn: () => Promise<T>): Promise<T> {
+/** Runs fn with a progress bar for the file it writes, on a terminal; plainly otherwise. */
+export async function withProgress<T>(ctx: Context, label: string, watch: ProgressWatch, fn: () => Promise<T>): Promise<T> {
   if (!progressShown(ctx)) return fn();
+  // Loaded only when a bar is shown, to keep it out of every other start-up.
+  const { default: ora } = await import('ora');
   const spinner = ora({ text: label, stream: process.stderr }).start();
-  const timer = watch
-    ? setInterval(() => {
-        void watch.files.stat(watch.path).then((s) => {
-          if (s) spinner.text = progressText(label, s.allocatedBytes, watch.expectedBytes);
-        });
-      }, 250)
-    : undefined;
+  const timer = setInterval(() => {
+    void watch.files.stat(watch.path).then((s) => {
+      if (s) spinner.text = progressText(label, s.allocatedBytes, watch.expectedBytes);
+    });
+  }, 250);
   try {
     return await fn();
   } finally {
-    if (timer) clearInterval(timer);
+    clearInterval(timer);
     spinner.stop();
   }
 }

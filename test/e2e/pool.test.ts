@@ -5,7 +5,8 @@
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kvmctl, kvmctlJson, lab, virsh } from './lab.js';
+import { lab, virsh } from './lab.js';
+import { run, runJson } from './storage-run.js';
 import { hashFiles, snapshotHost } from './host-state.js';
 
 const PREFIX = 'e2e-pool';
@@ -34,34 +35,34 @@ describe('kvmctl pool (against the lab host)', () => {
   beforeAll(cleanup);
   afterAll(cleanup);
 
-  it('create makes a running, autostarted dir pool; the same again is "unchanged"; another path is exit 4', () => {
+  it('create makes a running, autostarted dir pool; the same again is "unchanged"; another path is exit 4', async () => {
     const a = `${PREFIX}-a`;
-    const r = kvmctl(['pool', 'create', a, '--type', 'dir', '--path', dirOf(a)]);
+    const r = await run(['pool', 'create', a, '--type', 'dir', '--path', dirOf(a)]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`storage pool ${a} created (dir, ${dirOf(a)}), started, autostart on\n`);
     expect(poolInfo(a)).toMatchObject({ State: 'running', Autostart: 'yes', Persistent: 'yes' });
     expect(existsSync(dirOf(a))).toBe(true);
 
-    const again = kvmctl(['pool', 'create', a, '--path', dirOf(a)]);
+    const again = await run(['pool', 'create', a, '--path', dirOf(a)]);
     expect(again).toMatchObject({ code: 0, stdout: `storage pool ${a} already exists as asked: unchanged\n` });
 
     const before = storageState();
-    const other = kvmctl(['pool', 'create', a, '--path', dirOf(`${PREFIX}-b`)]);
+    const other = await run(['pool', 'create', a, '--path', dirOf(`${PREFIX}-b`)]);
     expect(other.code).toBe(4);
     expect(other.stderr).toMatch(/storage pool e2e-pool-a already exists with another definition \(target path: .*e2e-pool-a -> .*e2e-pool-b\)/);
-    const clash = kvmctl(['pool', 'create', `${PREFIX}-b`, '--path', dirOf(a)]);
+    const clash = await run(['pool', 'create', `${PREFIX}-b`, '--path', dirOf(a)]);
     expect(clash.code).toBe(4);
     expect(clash.stderr).toMatch(/storage pool e2e-pool-a already uses/);
     expect(storageState()).toEqual(before);
   });
 
-  it('--print-xml and --dry-run change nothing; --dry-run prints the exact virsh argv and the XML', () => {
+  it('--print-xml and --dry-run change nothing; --dry-run prints the exact virsh argv and the XML', async () => {
     const name = `${PREFIX}-dry`;
     const before = storageState();
-    const xml = kvmctl(['pool', 'create', name, '--path', dirOf(name), '--print-xml']);
+    const xml = await run(['pool', 'create', name, '--path', dirOf(name), '--print-xml']);
     expect(xml).toMatchObject({ code: 0, stdout: `<pool type="dir">\n  <name>${name}</name>\n  <target>\n    <path>${dirOf(name)}</path>\n  </target>\n</pool>\n` });
-    const dry = kvmctl(['pool', 'create', name, '--path', dirOf(name), '--dry-run']);
+    const dry = await run(['pool', 'create', name, '--path', dirOf(name), '--dry-run']);
     expect(dry.code).toBe(0);
     const lines = dry.stderr.split('\n').filter((l) => l.startsWith('[dry-run] would run:')).map((l) => l.replace(/^.* -c \S+ /, ''));
     expect(lines).toEqual(['pool-define --file /dev/stdin', `pool-build --pool ${name}`, `pool-start --pool ${name}`, `pool-autostart --pool ${name}`]);
@@ -76,90 +77,90 @@ describe('kvmctl pool (against the lab host)', () => {
     ['a path with ..', ['--path', '/var/tmp/../etc/x'], /'\.' or '\.\.' components/],
     ['a system directory', ['--path', '/usr/local/pool'], /inside \/usr, a system directory/],
     ['a bad name', ['--path', '/var/tmp/x', '--source-host', 'h'], /--source-host does not apply to a dir pool/],
-  ])('%s is exit 2 and defines nothing', (_what, args, message) => {
+  ])('%s is exit 2 and defines nothing', async (_what, args, message) => {
     const before = storageState();
-    const r = kvmctl(['pool', 'create', `${PREFIX}-c`, ...args]);
+    const r = await run(['pool', 'create', `${PREFIX}-c`, ...args]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(storageState()).toEqual(before);
   });
 
-  it('a path through a symlink into /etc is exit 2', () => {
+  it('a path through a symlink into /etc is exit 2', async () => {
     const link = dirOf(`${PREFIX}-link`);
     symlinkSync('/etc', link);
-    const r = kvmctl(['pool', 'create', `${PREFIX}-c`, '--path', join(link, 'pool')]);
+    const r = await run(['pool', 'create', `${PREFIX}-c`, '--path', join(link, 'pool')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/leads through a symlink to \/etc\/pool, inside \/etc/);
     expect(poolInfo(`${PREFIX}-c`)).toBeUndefined();
   });
 
-  it('list and info, as tables and as JSON, agree with virsh', () => {
+  it('list and info, as tables and as JSON, agree with virsh', async () => {
     const a = `${PREFIX}-a`;
-    const table = kvmctl(['pool', 'list']);
+    const table = await run(['pool', 'list']);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(new RegExp(`^${a}\\s+dir\\s+running\\s+yes\\s+${dirOf(a)}\\s+\\S+ \\w?i?B\\s+`, 'm'));
-    const pools = kvmctlJson<Array<{ name: string; capacityBytes: number; volumeCount: number }>>(['pool', 'list']);
+    const pools = await runJson<Array<{ name: string; capacityBytes: number; volumeCount: number }>>(['pool', 'list']);
     const mine = pools.find((p) => p.name === a)!;
     const xml = virsh('pool-dumpxml', '--pool', a).stdout;
     expect(mine.capacityBytes).toBe(Number(/<capacity unit='bytes'>(\d+)</.exec(xml)![1]));
     expect(mine.volumeCount).toBe(0);
-    const info = kvmctlJson(['pool', 'info', a]);
+    const info = await runJson(['pool', 'info', a]);
     expect(info).toMatchObject({ name: a, type: 'dir', state: 'running', autostart: true, targetPath: dirOf(a), volumes: [] });
-    expect(kvmctl(['pool', 'info', `${PREFIX}-none`])).toMatchObject({ code: 3, stderr: expect.stringMatching(/storage pool "e2e-pool-none" not found/) });
+    expect((await run(['pool', 'info', `${PREFIX}-none`]))).toMatchObject({ code: 3, stderr: expect.stringMatching(/storage pool "e2e-pool-none" not found/) });
   });
 
-  it('stop, start, refresh and autostart --disable, each "unchanged" when already so', () => {
+  it('stop, start, refresh and autostart --disable, each "unchanged" when already so', async () => {
     const a = `${PREFIX}-a`;
-    expect(kvmctl(['pool', 'stop', a]).code).toBe(0);
+    expect((await run(['pool', 'stop', a])).code).toBe(0);
     expect(poolInfo(a)?.State).toBe('inactive');
-    expect(kvmctl(['pool', 'stop', a]).stdout).toMatch(/already stopped: unchanged/);
-    expect(kvmctl(['pool', 'refresh', a]).code).toBe(5);
-    expect(kvmctl(['pool', 'start', a]).code).toBe(0);
+    expect((await run(['pool', 'stop', a])).stdout).toMatch(/already stopped: unchanged/);
+    expect((await run(['pool', 'refresh', a])).code).toBe(5);
+    expect((await run(['pool', 'start', a])).code).toBe(0);
     expect(poolInfo(a)?.State).toBe('running');
-    expect(kvmctl(['pool', 'start', a]).stdout).toMatch(/already running: unchanged/);
-    expect(kvmctl(['pool', 'refresh', a]).code).toBe(0);
-    expect(kvmctl(['pool', 'autostart', a, '--disable']).code).toBe(0);
+    expect((await run(['pool', 'start', a])).stdout).toMatch(/already running: unchanged/);
+    expect((await run(['pool', 'refresh', a])).code).toBe(0);
+    expect((await run(['pool', 'autostart', a, '--disable'])).code).toBe(0);
     expect(poolInfo(a)?.Autostart).toBe('no');
-    expect(kvmctl(['pool', 'autostart', a]).code).toBe(0);
+    expect((await run(['pool', 'autostart', a])).code).toBe(0);
     expect(poolInfo(a)?.Autostart).toBe('yes');
   });
 
-  it('delete refuses a pool with volumes (exit 5, files byte-identical); --force keeps the files; --purge removes only the volumes', () => {
+  it('delete refuses a pool with volumes (exit 5, files byte-identical); --force keeps the files; --purge removes only the volumes', async () => {
     const b = `${PREFIX}-b`;
-    expect(kvmctl(['pool', 'create', b, '--path', dirOf(b)]).code).toBe(0);
-    expect(kvmctl(['volume', 'create', 'one.qcow2', '--pool', b, '--size', '16M']).code).toBe(0);
-    expect(kvmctl(['volume', 'create', 'two.raw', '--pool', b, '--size', '1M', '--format', 'raw']).code).toBe(0);
+    expect((await run(['pool', 'create', b, '--path', dirOf(b)])).code).toBe(0);
+    expect((await run(['volume', 'create', 'one.qcow2', '--pool', b, '--size', '16M'])).code).toBe(0);
+    expect((await run(['volume', 'create', 'two.raw', '--pool', b, '--size', '1M', '--format', 'raw'])).code).toBe(0);
     const files = hashFiles(dirOf(b));
 
-    const refused = kvmctl(['pool', 'delete', b]);
+    const refused = await run(['pool', 'delete', b]);
     expect(refused.code).toBe(5);
     expect(refused.stderr).toMatch(/storage pool e2e-pool-b holds 2 volume\(s\): one\.qcow2, two\.raw/);
     expect(hashFiles(dirOf(b))).toEqual(files);
     expect(poolInfo(b)?.State).toBe('running');
 
-    const kept = kvmctl(['pool', 'delete', b, '--force']);
+    const kept = await run(['pool', 'delete', b, '--force']);
     expect(kept.code).toBe(0);
     expect(kept.stdout).toMatch(/deleted, its 2 volume file\(s\) kept/);
     expect(poolInfo(b)).toBeUndefined();
     expect(hashFiles(dirOf(b))).toEqual(files);
 
     // Define it again over the same files, then purge: the volumes and the emptied directory go.
-    expect(kvmctl(['pool', 'create', b, '--path', dirOf(b)]).code).toBe(0);
-    const purged = kvmctl(['pool', 'delete', b, '--force', '--purge']);
+    expect((await run(['pool', 'create', b, '--path', dirOf(b)])).code).toBe(0);
+    const purged = await run(['pool', 'delete', b, '--force', '--purge']);
     expect(purged.code).toBe(0);
     expect(purged.stdout).toMatch(/2 volume\(s\) deleted; .* was removed/);
     expect(existsSync(dirOf(b))).toBe(false);
   });
 
-  it('--purge deletes image volumes only: a subdirectory (which libvirt lists as a volume) and its files stay', () => {
+  it('--purge deletes image volumes only: a subdirectory (which libvirt lists as a volume) and its files stay', async () => {
     const b = `${PREFIX}-b`;
-    expect(kvmctl(['pool', 'create', b, '--path', dirOf(b)]).code).toBe(0);
+    expect((await run(['pool', 'create', b, '--path', dirOf(b)])).code).toBe(0);
     mkdirSync(join(dirOf(b), 'keep'), { recursive: true });
     writeFileSync(join(dirOf(b), 'keep', 'notes.txt'), 'mine\n');
-    expect(kvmctl(['volume', 'create', 'v.qcow2', '--pool', b, '--size', '1M']).code).toBe(0);
-    expect(kvmctl(['pool', 'refresh', b]).code).toBe(0);
-    expect(kvmctl(['volume', 'delete', `${b}/keep`])).toMatchObject({ code: 5, stderr: expect.stringMatching(/is a directory, not a disk image/) });
-    const r = kvmctl(['pool', 'delete', b, '--force', '--purge']);
+    expect((await run(['volume', 'create', 'v.qcow2', '--pool', b, '--size', '1M'])).code).toBe(0);
+    expect((await run(['pool', 'refresh', b])).code).toBe(0);
+    expect((await run(['volume', 'delete', `${b}/keep`]))).toMatchObject({ code: 5, stderr: expect.stringMatching(/is a directory, not a disk image/) });
+    const r = await run(['pool', 'delete', b, '--force', '--purge']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/1 volume\(s\) deleted \(subdirectories kept: keep\); .* was kept: .*Directory not empty/);
     expect(existsSync(join(dirOf(b), 'keep', 'notes.txt'))).toBe(true);

@@ -11,6 +11,14 @@ export async function runPoolInfo(ctx: Context, name: string): Promise<void> {
   const pool = requirePool(view, name);
   const s = pool.source;
   const volumes = view.volumes.filter((v) => v.pool === pool.name);
+  // Source rows only where the pool type has them (a dir pool has none).
+  const source: Array<[string, string | undefined]> = [
+    ['source host', s.host],
+    ['source path', s.dir],
+    ['source devices', s.devices.join(', ') || undefined],
+    ['volume group', pool.type === 'logical' ? s.name : undefined],
+    ['source format', s.format],
+  ];
   ctx.out.details(
     [
       ['name', pool.name],
@@ -20,11 +28,7 @@ export async function runPoolInfo(ctx: Context, name: string): Promise<void> {
       ['autostart', pool.autostart],
       ['persistent', pool.persistent],
       ['path', pool.targetPath],
-      ['source host', s.host],
-      ['source path', s.dir],
-      ['source devices', s.devices.join(', ')],
-      ['volume group', pool.type === 'logical' ? s.name : undefined],
-      ['source format', s.format],
+      ...source.filter(([, v]) => v !== undefined),
       ['capacity', formatBytes(pool.capacityBytes)],
       ['allocation', formatBytes(pool.allocationBytes)],
       ['available', formatBytes(pool.availableBytes)],

@@ -1,11 +1,10 @@
 /** pool start | stop | refresh | autostart: one libvirt call each, "unchanged" when already so. */
 import type { Context } from '../../context.js';
-import { RefusedError } from '../../errors.js';
+import { NotFoundError, RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { loadPools, poolCommands, volumeUsers, type PoolRecord } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { reportDone } from '../../storage/inventory.js';
-import { NotFoundError } from '../../errors.js';
 import { validateName } from '../../validate/names.js';
 import { poolJson } from './list.js';
 

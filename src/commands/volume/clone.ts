@@ -4,7 +4,7 @@ import { isLocalUri, volumeCommands, type VolumeFormat } from '../../libvirt/sto
 import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
-import { withProgress } from '../../storage/progress.js';
+import { withSpinner } from '../../output/spinner.js';
 import { describeUsers, findVolume, readStorage, reportDone, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
 import { checkFreeSpace, checkNoFileAt, sameContent, sameSpec } from './checks.js';
@@ -69,7 +69,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
     } else {
       // libvirt copies on the pool's host and removes the new volume itself if the copy fails.
       await ctx.transaction(`volume clone ${ref}`).run(async (tx) => {
-        await withProgress(ctx, `copying ${source} to ${ref}`, undefined, () => runVirsh(ctx.runner, volumeCommands.clone(ctx.uri, srcRef.pool, srcRef.volume, name), subject));
+        await withSpinner(ctx, `copying ${source} to ${ref}`, () => runVirsh(ctx.runner, volumeCommands.clone(ctx.uri, srcRef.pool, srcRef.volume, name), subject));
         // Interrupted while libvirt copied: the finished copy is removed again.
         tx.onRollback({
           what: `volume ${ref}`,

@@ -8,7 +8,7 @@ import { formatBytes } from '../../units/size.js';
 import { describeUsers, findVolume, localFileFor, readStorage, reportDone, requireVolume, usersOf } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { writeThenPublish } from '../../storage/local-write.js';
-import { withProgress } from '../../storage/progress.js';
+import { withSpinner } from '../../output/spinner.js';
 import { parseImageInfo, qemuImg } from '../../storage/qemu-img.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
 import { checkFreeSpace, checkNoFileAt, nameForFormat, sameContent } from './checks.js';
@@ -73,7 +73,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
       const subject = { kind: 'volume' as const, name: ref };
       const xml = buildVolumeXml({ name, capacityBytes: src.capacityBytes ?? 0, format: to });
       await ctx.transaction(`volume convert ${ref}`).run(async (tx) => {
-        await withProgress(ctx, label, undefined, () => runVirsh(ctx.runner, volumeCommands.createFrom(ctx.uri, srcRef.pool, xml, srcRef.pool, srcRef.volume), subject));
+        await withSpinner(ctx, label, () => runVirsh(ctx.runner, volumeCommands.createFrom(ctx.uri, srcRef.pool, xml, srcRef.pool, srcRef.volume), subject));
         tx.onRollback({
           what: `volume ${ref}`,
           run: () => runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, srcRef.pool, name), subject).then(() => undefined),

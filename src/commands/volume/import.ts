@@ -13,6 +13,7 @@ import { findVolume, localFileFor, readStorage, reportDone, requireActivePool } 
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { fileCommands, writeThenPublish } from '../../storage/local-write.js';
 import { withProgress } from '../../storage/progress.js';
+import { withSpinner } from '../../output/spinner.js';
 import { externalReferences, IMAGE_FORMATS, isImageFormat, parseImageInfo, qemuImg, type ImageInfo } from '../../storage/qemu-img.js';
 import { validateNewName } from '../../storage/volume-ref.js';
 import { checkFreeSpace, checkNoFileAt, nameForFormat, sameContent } from './checks.js';
@@ -156,7 +157,7 @@ async function importThroughLibvirt(ctx: Context, pool: PoolRecord, name: string
         run: () => runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, pool.name, name), subject).then(() => undefined),
         manual: `virsh vol-delete --pool ${pool.name} ${name}`,
       });
-      await withProgress(ctx, label, undefined, () => runVirsh(ctx.runner, volumeCommands.upload(ctx.uri, pool.name, name, upload), subject));
+      await withSpinner(ctx, label, () => runVirsh(ctx.runner, volumeCommands.upload(ctx.uri, pool.name, name, upload), subject));
     });
     await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, pool.name), { kind: 'pool', name: pool.name });
   } finally {

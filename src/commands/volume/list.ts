@@ -33,7 +33,6 @@ export function volumeRows(view: StorageView, volumes: VolumeRecord[]): VolumeRo
 export async function runVolumeList(ctx: Context, opts: { pool?: string }): Promise<void> {
   if (opts.pool !== undefined) validateName('pool', opts.pool);
   const view = await readStorage(ctx, { pools: opts.pool === undefined ? undefined : [opts.pool] });
-  // Backing files in other pools are named by their volume when kvmctl read all pools.
   if (opts.pool !== undefined) requirePool(view, opts.pool);
   for (const p of view.pools.filter((p) => !p.active)) {
     ctx.out.warn(`pool ${p.name} is inactive: its volumes are not listed (kvmctl pool start ${p.name})`);
