@@ -22,22 +22,33 @@ import { checkVmName, readVmState } from './domain-state.js';
 interface Amounts {
   vcpus: number;
   memoryBytes: number;
+  /** In a definition: the memory in use at start, when below the maximum. */
+  currentMemoryBytes?: number;
 }
 
-/** The commands that set vCPUs and memory in one scope, in an order libvirt accepts. */
-function setCommands(uri: string, name: string, scope: 'live' | 'config', want: Partial<Amounts>, have: Amounts): Command[] {
-  const cmds: Command[] = [];
+/** One change: the commands that make it and those that put the old values back. */
+interface Change {
+  what: string;
+  cmds: Command[];
+  undo: Command[];
+}
+
+/**
+ * The changes of vCPUs and memory in one scope, in an order libvirt accepts:
+ * in the definition the maximum goes first (libvirt refuses a count above it,
+ * and lowers the count along with it).
+ */
+function changesFor(uri: string, name: string, scope: 'live' | 'config', want: Partial<Amounts>, have: Amounts, old: Amounts): Change[] {
   const s: ChangeScope = { live: scope === 'live', config: scope === 'config' };
-  if (want.vcpus !== undefined && want.vcpus !== have.vcpus) {
-    // The maximum first: libvirt refuses a count above it (and lowers the count with it).
-    if (scope === 'config') cmds.push(domainCommands.setvcpus(uri, name, want.vcpus, s, true));
-    cmds.push(domainCommands.setvcpus(uri, name, want.vcpus, s));
-  }
+  const where = scope === 'live' ? 'running guest' : 'definition';
+  const vcpus = (n: number) => [...(scope === 'config' ? [domainCommands.setvcpus(uri, name, n, s, true)] : []), domainCommands.setvcpus(uri, name, n, s)];
+  const memory = (bytes: number, current = bytes) => [...(scope === 'config' ? [domainCommands.setmaxmem(uri, name, bytes)] : []), domainCommands.setmem(uri, name, current, s)];
+  const changes: Change[] = [];
+  if (want.vcpus !== undefined && want.vcpus !== have.vcpus) changes.push({ what: `the vCPUs of the ${where} of VM ${name}`, cmds: vcpus(want.vcpus), undo: vcpus(old.vcpus) });
   if (want.memoryBytes !== undefined && want.memoryBytes !== have.memoryBytes) {
-    if (scope === 'config') cmds.push(domainCommands.setmaxmem(uri, name, want.memoryBytes));
-    cmds.push(domainCommands.setmem(uri, name, want.memoryBytes, s));
+    changes.push({ what: `the memory of the ${where} of VM ${name}`, cmds: memory(want.memoryBytes), undo: memory(old.memoryBytes, old.currentMemoryBytes) });
   }
-  return cmds;
+  return changes;
 }
 
 export async function runVmSet(ctx: Context, name: string, opts: { vcpus?: string; memory?: string; live?: boolean; config?: boolean }): Promise<void> {
@@ -57,7 +68,7 @@ export async function runVmSet(ctx: Context, name: string, opts: { vcpus?: strin
   if (!xml.trim()) throw classifyVirshError(virshRead(ctx.uri, domainArgs.dumpxml(name, true)), { stdout: '', stderr: batch.stderr, exitCode: 1 }, { kind: 'vm', name }, ctx.uri);
   const def = await parseDomainXml(xml);
   const info = parseDominfo(dominfoOut);
-  const persistent: Amounts = { vcpus: def.vcpus, memoryBytes: def.memoryBytes };
+  const persistent: Amounts = { vcpus: def.vcpus, memoryBytes: def.memoryBytes, currentMemoryBytes: def.currentMemoryBytes };
   const current: Amounts = { vcpus: info.vcpus ?? def.vcpus, memoryBytes: info.usedMemoryBytes ?? def.currentMemoryBytes };
   if (live) {
     // The running guest's ceiling is what it was started with.
@@ -75,23 +86,24 @@ export async function runVmSet(ctx: Context, name: string, opts: { vcpus?: strin
     vcpus: def.vcpus,
     memoryBytes: def.currentMemoryBytes === def.memoryBytes ? def.memoryBytes : -1,
   };
-  const steps: Array<{ cmds: Command[]; undo: Command[] }> = [];
-  if (config) steps.push({ cmds: setCommands(ctx.uri, name, 'config', want, configHave), undo: setCommands(ctx.uri, name, 'config', persistent, { vcpus: -1, memoryBytes: -1 }) });
-  if (live) steps.push({ cmds: setCommands(ctx.uri, name, 'live', want, current), undo: setCommands(ctx.uri, name, 'live', current, { vcpus: -1, memoryBytes: -1 }) });
+  const changes = [
+    ...(config ? changesFor(ctx.uri, name, 'config', want, configHave, persistent) : []),
+    ...(live ? changesFor(ctx.uri, name, 'live', want, current, current) : []),
+  ];
   const json = { name, vcpus, memoryBytes, live, config };
-  if (steps.every((s) => s.cmds.length === 0)) return ctx.out.done(`vm ${name} unchanged (it already has these settings)`, { ...json, changed: false });
+  if (changes.length === 0) return ctx.out.done(`vm ${name} unchanged (it already has these settings)`, { ...json, changed: false });
 
   await ctx.transaction(`vm set ${name}`).run(async (tx) => {
-    for (const step of steps) {
-      if (step.cmds.length === 0) continue;
-      for (const cmd of step.cmds) await runVirsh(ctx.runner, cmd, { kind: 'vm', name });
+    for (const change of changes) {
+      // Registered first: a change that fails halfway (maximum set, count not) is put back too.
       tx.onRollback({
-        what: `the ${step.cmds[0]?.args.includes('--live') ? 'running guest' : 'definition'} of VM ${name}`,
+        what: change.what,
         run: async () => {
-          for (const cmd of step.undo) await runVirsh(ctx.runner, cmd, { kind: 'vm', name });
+          for (const cmd of change.undo) await runVirsh(ctx.runner, cmd, { kind: 'vm', name });
         },
-        manual: step.undo.map(formatCommand).join(' && '),
+        manual: change.undo.map(formatCommand).join(' && '),
       });
+      for (const cmd of change.cmds) await runVirsh(ctx.runner, cmd, { kind: 'vm', name });
       tx.checkpoint();
     }
   });

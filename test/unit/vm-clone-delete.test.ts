@@ -1,0 +1,198 @@
+/** `vm clone` and `vm delete` against recorded virsh output. */
+import { describe, expect, it } from 'vitest';
+import { FakeRunner } from '../../src/exec/fake.js';
+import { parseDomainXml } from '../../src/libvirt/domain-xml.js';
+import type { DomainRecord } from '../../src/libvirt/domains.js';
+import type { VolumeRecord } from '../../src/libvirt/storage.js';
+import { storageDecisions } from '../../src/commands/vm/delete.js';
+import { POOL_DIR, callOf, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, stubBatch, virshArgv } from './vm-harness.js';
+
+const OFF = `${POOL_DIR}/fxvm-off.qcow2`;
+const OFF_VDB = `${POOL_DIR}/fxvm-off-vdb.qcow2`;
+
+/** vol-dumpxml of fxvm-off-vdb.qcow2: the recorded fxvm-off.qcow2 renamed, without a backing file (it was made empty). */
+function vdbVolumeXml(): string {
+  return recorded('virsh-vol-dumpxml-by-path.xml')
+    .replace(/fxvm-off\.qcow2/g, 'fxvm-off-vdb.qcow2')
+    .replace(/<backingStore>[\s\S]*<\/backingStore>\n/, '');
+}
+
+function stubCloneReads(runner: FakeRunner, o: { state?: string; newExists?: boolean } = {}): FakeRunner {
+  stubBatch(
+    runner,
+    [['domstate', '--domain', 'fxvm-off', '--reason'], ['dumpxml', '--domain', 'fxvm-off', '--inactive'], ['dominfo', '--domain', 'fxvm-copy']],
+    [o.state ?? recorded('virsh-domstate-off.txt'), recorded('virsh-dumpxml-off-inactive.xml'), o.newExists ? recorded('virsh-dominfo-off.txt') : ''],
+  );
+  if (o.state || o.newExists) return runner;
+  stubBatch(
+    runner,
+    [['vol-pool', '--vol', OFF], ['vol-dumpxml', '--vol', OFF], ['vol-pool', '--vol', OFF_VDB], ['vol-dumpxml', '--vol', OFF_VDB]],
+    [recorded('virsh-vol-pool-by-path.txt'), recorded('virsh-vol-dumpxml-by-path.xml'), recorded('virsh-vol-pool-by-path.txt'), vdbVolumeXml()],
+  );
+  return stubBatch(runner, poolWords('fxvm-pool'), recordedPoolOutputs());
+}
+
+const isDefine = (c: { args: string[] }) => c.args.includes('define');
+
+describe('vm clone', () => {
+  it('copies each disk with vol-clone and defines the copy with a new uuid, MAC and serial log; the source is not touched', async () => {
+    const runner = stubCloneReads(new FakeRunner());
+    runner.stub(virshArgv('vol-clone', '--pool', 'fxvm-pool', '--vol', 'fxvm-off.qcow2', '--newname', 'fxvm-copy.qcow2'), {});
+    runner.stub(virshArgv('vol-clone', '--pool', 'fxvm-pool', '--vol', 'fxvm-off-vdb.qcow2', '--newname', 'fxvm-copy-vdb.qcow2'), {});
+    runner.stub(isDefine, {});
+    const r = await runKvmctl(['vm', 'clone', 'fxvm-off', 'fxvm-copy'], runner);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('vm fxvm-copy cloned from fxvm-off: fxvm-pool/fxvm-copy.qcow2 (copy of fxvm-pool/fxvm-off.qcow2), fxvm-pool/fxvm-copy-vdb.qcow2 (copy of fxvm-pool/fxvm-off-vdb.qcow2)\n');
+    expect(mutations(runner).every((m) => !m.includes('--domain fxvm-off') && !m.includes('--newname fxvm-off'))).toBe(true);
+    const src = await parseDomainXml(recorded('virsh-dumpxml-off-inactive.xml'));
+    const copy = await parseDomainXml(callOf(runner, isDefine).input ?? '');
+    expect(copy.name).toBe('fxvm-copy');
+    expect(copy.uuid).not.toBe(src.uuid);
+    expect(copy.interfaces[0]?.mac).not.toBe(src.interfaces[0]?.mac);
+    expect(copy.interfaces[0]?.mac).toMatch(/^52:54:00:/);
+    expect(copy.disks.map((d) => [d.target.dev, d.source?.file])).toEqual([
+      ['vda', `${POOL_DIR}/fxvm-copy.qcow2`],
+      ['vdb', `${POOL_DIR}/fxvm-copy-vdb.qcow2`],
+    ]);
+    expect(copy.serialLogs).toEqual([`${POOL_DIR}/fxvm-copy.serial.log`]);
+    expect([copy.memoryBytes, copy.vcpus]).toEqual([src.memoryBytes, src.vcpus]);
+    runner.verify();
+  });
+
+  it('--linked makes thin overlays on the source disks and warns to keep the source off', async () => {
+    const runner = stubCloneReads(new FakeRunner());
+    runner.stub(virshArgv('vol-create-as', '--pool', 'fxvm-pool', '--name', 'fxvm-copy.qcow2', '--capacity', '67108864b', '--format', 'qcow2', '--backing-vol', OFF, '--backing-vol-format', 'qcow2'), {});
+    runner.stub(virshArgv('vol-create-as', '--pool', 'fxvm-pool', '--name', 'fxvm-copy-vdb.qcow2', '--capacity', '67108864b', '--format', 'qcow2', '--backing-vol', OFF_VDB, '--backing-vol-format', 'qcow2'), {});
+    runner.stub(isDefine, {});
+    const r = await runKvmctl(['vm', 'clone', 'fxvm-off', 'fxvm-copy', '--linked'], runner);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/warning: the disks of fxvm-off are now the base images of fxvm-copy's overlays/);
+    runner.verify();
+  });
+
+  it('a define that fails removes the copies it made (exit 7)', async () => {
+    const runner = stubCloneReads(new FakeRunner());
+    runner.stub((c) => c.args.includes('vol-clone'), {}, 2);
+    runner.stub(isDefine, { exitCode: 1, stderr: 'error: internal error: injected\n' });
+    runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-copy-vdb.qcow2'), {});
+    runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-copy.qcow2'), {});
+    const r = await runKvmctl(['vm', 'clone', 'fxvm-off', 'fxvm-copy'], runner);
+    expect(r.code).toBe(7);
+    expect(mutations(runner).slice(-2)).toEqual(['virsh vol-delete --pool fxvm-pool --vol fxvm-copy-vdb.qcow2', 'virsh vol-delete --pool fxvm-pool --vol fxvm-copy.qcow2']);
+    runner.verify();
+  });
+
+  it('a running source is exit 5, an existing target exit 4, a bad new name exit 2; nothing is run', async () => {
+    const running = stubCloneReads(new FakeRunner(), { state: 'running (booted)\n' });
+    const a = await runKvmctl(['vm', 'clone', 'fxvm-off', 'fxvm-copy'], running);
+    expect([a.code, a.err]).toEqual([5, expect.stringMatching(/VM "fxvm-off" is running: a clone of a running VM's disks would not be consistent\nhint: stop it first/)]);
+    const exists = stubCloneReads(new FakeRunner(), { newExists: true });
+    const b = await runKvmctl(['vm', 'clone', 'fxvm-off', 'fxvm-copy'], exists);
+    expect([b.code, b.err]).toEqual([4, expect.stringMatching(/VM "fxvm-copy" already exists; it was left unchanged/)]);
+    const bad = new FakeRunner();
+    const c = await runKvmctl(['vm', 'clone', 'fxvm-off', 'a/b'], bad);
+    expect(c.code).toBe(2);
+    for (const runner of [running, exists, bad]) expect(mutations(runner)).toEqual([]);
+  });
+});
+
+const STATE = (name: string) => virshArgv('domstate', '--domain', name, '--reason');
+const UNDEFINE = (name: string) => virshArgv('undefine', '--domain', name, '--nvram', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save');
+
+/** The reads of delete --remove-storage: every domain, every pool and volume. */
+function stubInventory(runner: FakeRunner): FakeRunner {
+  // loadDomains reads only state.* of the recorded full stats.
+  stubBatch(runner, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], [recorded('virsh-domstats-list.txt'), recorded('virsh-list-all-autostart-name.txt')]);
+  stubBatch(
+    runner,
+    [['dumpxml', '--domain', 'fxvm odd;name'], ['dumpxml', '--domain', 'fxvm-web'], ['dumpxml', '--domain', 'fxvm-off']],
+    [recorded('virsh-dumpxml-odd-inactive.xml'), recorded('virsh-dumpxml-web.xml'), recorded('virsh-dumpxml-off-inactive.xml')],
+  );
+  stubBatch(runner, [['pool-list', '--all', '--name']], ['fxvm-pool\n']);
+  stubBatch(runner, poolWords('fxvm-pool'), recordedPoolOutputs());
+  return stubBatch(
+    runner,
+    ['base.qcow2', 'fxvm-off-vdb.qcow2', 'fxvm-off.qcow2', 'fxvm-web-seed.iso', 'fxvm-web.qcow2'].map((v) => ['vol-dumpxml', '--pool', 'fxvm-pool', '--vol', v]),
+    [recorded('virsh-vol-dumpxml-base.xml'), vdbVolumeXml(), recorded('virsh-vol-dumpxml-by-path.xml'), recorded('virsh-vol-dumpxml-seed.xml'), recorded('virsh-vol-dumpxml-overlay.xml')],
+  );
+}
+
+describe('vm delete', () => {
+  it('--force --remove-storage: power off, undefine, remove its overlay, its seed and its serial log', async () => {
+    const runner = stubInventory(new FakeRunner().stub(STATE('fxvm-web'), { stdout: recorded('virsh-domstate-web.txt') }));
+    runner.stub(virshArgv('destroy', '--domain', 'fxvm-web'), {}).stub(UNDEFINE('fxvm-web'), {});
+    runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-web.qcow2'), {});
+    runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-web-seed.iso'), {});
+    runner.stub(virshArgv('pool-refresh', '--pool', 'fxvm-pool'), {});
+    runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-web.serial.log'), {});
+    const r = await runKvmctl(['vm', 'delete', 'fxvm-web', '--force', '--remove-storage'], runner);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('vm fxvm-web deleted\n  removed fxvm-pool/fxvm-web.qcow2\n  removed fxvm-pool/fxvm-web-seed.iso\n');
+    expect(mutations(runner)).toEqual([
+      'virsh destroy --domain fxvm-web',
+      'virsh undefine --domain fxvm-web --nvram --snapshots-metadata --checkpoints-metadata --managed-save',
+      'virsh vol-delete --pool fxvm-pool --vol fxvm-web.qcow2',
+      'virsh vol-delete --pool fxvm-pool --vol fxvm-web-seed.iso',
+      'virsh pool-refresh --pool fxvm-pool',
+      'virsh vol-delete --pool fxvm-pool --vol fxvm-web.serial.log',
+    ]);
+    runner.verify();
+  });
+
+  it('a running VM without --force is exit 5 and left as it is', async () => {
+    const runner = new FakeRunner().stub(STATE('fxvm-web'), { stdout: recorded('virsh-domstate-web.txt') });
+    const r = await runKvmctl(['vm', 'delete', 'fxvm-web', '--remove-storage'], runner);
+    expect([r.code, r.err]).toEqual([5, expect.stringMatching(/VM "fxvm-web" is running; it was left unchanged\nhint: stop it first \(kvmctl vm stop fxvm-web\), or add --force/)]);
+    expect(mutations(runner)).toEqual([]);
+  });
+
+  it('without --remove-storage only the definition goes, and the output says the disks were kept', async () => {
+    const runner = new FakeRunner().stub(STATE('fxvm off'), { stdout: 'shut off (unknown)\n' }).stub(UNDEFINE('fxvm off'), {});
+    const r = await runKvmctl(['vm', 'delete', 'fxvm off'], runner);
+    expect(r.out).toBe('vm fxvm off deleted\n  its disks were kept (add --remove-storage to remove them)\n');
+    expect(mutations(runner)).toEqual(["virsh undefine --domain fxvm off --nvram --snapshots-metadata --checkpoints-metadata --managed-save"]);
+  });
+
+  it('a volume that cannot be removed is exit 8, naming it and the command that removes it', async () => {
+    const runner = stubInventory(new FakeRunner().stub(STATE('fxvm-off'), { stdout: recorded('virsh-domstate-off.txt') }));
+    runner.stub(UNDEFINE('fxvm-off'), {});
+    runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-off.qcow2'), {});
+    runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-off-vdb.qcow2'), { exitCode: 1, stderr: 'error: cannot unlink file: Permission denied\n' });
+    runner.stub(virshArgv('pool-refresh', '--pool', 'fxvm-pool'), {});
+    runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-off.serial.log'), { exitCode: 1, stderr: "error: failed to get vol 'fxvm-off.serial.log'\nerror: Storage volume not found: no storage vol with matching path 'fxvm-off.serial.log'\n" });
+    const r = await runKvmctl(['vm', 'delete', 'fxvm-off', '--remove-storage'], runner);
+    expect(r.code).toBe(8);
+    expect(r.err).toMatch(/VM "fxvm-off" was deleted, but 1 of its volumes could not be removed \(.*Permission denied\)/);
+    expect(r.err).toMatch(/left behind:\n  - volume fxvm-pool\/fxvm-off-vdb\.qcow2 \(remove with: virsh -c qemu:\/\/\/system vol-delete --pool fxvm-pool --vol fxvm-off-vdb\.qcow2\)/);
+    runner.verify();
+  });
+});
+
+describe('which volumes delete --remove-storage removes', () => {
+  const vol = (name: string, backing?: string): VolumeRecord => ({ pool: 'p', name, path: `/p/${name}`, format: 'qcow2', backingFile: backing });
+  async function record(name: string, disks: string): Promise<DomainRecord> {
+    const xml = `<domain type='qemu'><name>${name}</name><metadata><k:domain xmlns:k="urn:kvmctl:domain:1"><k:seed pool="p" volume="${name}-seed.iso"/></k:domain></metadata><memory>1</memory><os><type>hvm</type></os><devices>${disks}</devices></domain>`;
+    return { name, state: 'shutoff', autostart: false, definition: await parseDomainXml(xml) };
+  }
+  const disk = (file: string, target: string, extra = '') => `<disk type='file' device='disk'><source file='${file}'/><target dev='${target}' bus='virtio'/>${extra}</disk>`;
+  const cdrom = (file: string, target: string) => `<disk type='file' device='cdrom'><source file='${file}'/><target dev='${target}' bus='sata'/><readonly/></disk>`;
+
+  it('keeps shared bases, other VMs\' disks, install media and files outside pools, and says why', async () => {
+    const vm = await record(
+      'a',
+      disk('/p/a.qcow2', 'vda') + disk('/p/shared.qcow2', 'vdb') + disk('/p/golden.qcow2', 'vdc') + disk('/srv/raw.img', 'vdd') + disk('/p/ro.qcow2', 'vde', '<readonly/>') + cdrom('/p/debian.iso', 'sda') + cdrom('/p/a-seed.iso', 'sdb'),
+    );
+    const other = await record('b', disk('/p/shared.qcow2', 'vda'));
+    const volumes = [vol('a.qcow2', '/p/base.qcow2'), vol('base.qcow2'), vol('shared.qcow2'), vol('golden.qcow2'), vol('clone.qcow2', '/p/golden.qcow2'), vol('ro.qcow2'), vol('debian.iso'), vol('a-seed.iso')];
+    const decisions = storageDecisions(vm, [other], volumes);
+    expect(decisions.map((d) => [d.target, d.remove, d.reason])).toEqual([
+      ['vda', true, undefined],
+      ['vdb', false, 'used by VM b'],
+      ['vdc', false, 'base image of p/clone.qcow2'],
+      ['vdd', false, 'not a volume of an active storage pool; remove it by hand if it is no longer needed'],
+      ['vde', false, 'install media and read-only disks are never removed'],
+      ['sda', false, 'install media and read-only disks are never removed'],
+      ['sdb', true, undefined],
+    ]);
+  });
+});

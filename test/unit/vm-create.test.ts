@@ -1,0 +1,458 @@
+/**
+ * `vm create` against recorded virsh output: validation before any side
+ * effect, the plan it runs, rollback of every step, existing VMs, dry-run and
+ * --print-xml.
+ */
+import { writeFileSync, existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { FakeRunner } from '../../src/exec/fake.js';
+import type { Command } from '../../src/exec/command.js';
+import { parseDomainXml } from '../../src/libvirt/domain-xml.js';
+import { POOL_DIR, batchArgv, batchStdout, callOf, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, short, stubBatch, virshArgv, type VmTestOptions } from './vm-harness.js';
+
+const KEY_FILE = '/home/me/.ssh/id_ed25519.pub';
+const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1cD0ucVvcQNmYx9vM3Q0dyV3R5Z3n2mY1zR2w6h1a me@desk';
+const FILES = { [KEY_FILE]: `${KEY}\n`, '/usr/bin/genisoimage': '' };
+const BASE = 'fxvm-pool/base.qcow2';
+
+interface Reads {
+  name?: string;
+  existingXml?: string;
+  vols?: Array<[string, string, string]>;
+  firmware?: boolean;
+  caps?: string;
+  netList?: string;
+  pools?: string[];
+  poolOutputs?: string[];
+}
+
+/** Stubs create's two reads: the main batch and loadPools. */
+function stubReads(runner: FakeRunner, r: Reads = {}): FakeRunner {
+  const name = r.name ?? 'web1';
+  const vols = r.vols ?? [['fxvm-pool', 'base.qcow2', recorded('virsh-vol-dumpxml-base.xml')]];
+  stubBatch(
+    runner,
+    [
+      ['dumpxml', '--domain', name, '--inactive'],
+      ['capabilities'],
+      ['nodeinfo'],
+      ['nodememstats'],
+      ['net-list', '--all'],
+      ...(r.firmware ? [['domcapabilities', '--virttype', 'qemu'], ['domcapabilities', '--virttype', 'kvm']] : []),
+      ...vols.map(([p, v]) => ['vol-dumpxml', '--pool', p, '--vol', v]),
+    ],
+    [
+      r.existingXml ?? '',
+      r.caps ?? recorded('virsh-capabilities.xml'),
+      recorded('virsh-nodeinfo.txt'),
+      recorded('virsh-nodememstats.txt'),
+      r.netList ?? recorded('virsh-net-list-all.txt'),
+      ...(r.firmware ? [recorded('virsh-domcapabilities-qemu.xml'), ''] : []),
+      ...vols.map(([, , xml]) => xml),
+    ],
+    r.existingXml ? '' : `error: failed to get domain '${name}'\n`,
+  );
+  const pools = r.pools ?? ['fxvm-pool'];
+  if (pools.length > 0) stubBatch(runner, pools.flatMap(poolWords), r.poolOutputs ?? recordedPoolOutputs());
+  return runner;
+}
+
+const isGenisoimage = (c: Command) => c.program === 'genisoimage';
+
+/** genisoimage as the real one behaves: it writes the image it was asked for. */
+function stubGenisoimage(runner: FakeRunner): FakeRunner {
+  return runner.stub(isGenisoimage, (c) => {
+    writeFileSync(c.args[c.args.indexOf('-output') + 1] ?? '', Buffer.alloc(374784));
+    return {};
+  });
+}
+
+const OVERLAY = virshArgv('vol-create-as', '--pool', 'fxvm-pool', '--name', 'web1.qcow2', '--capacity', '1073741824b', '--format', 'qcow2', '--backing-vol', `${POOL_DIR}/base.qcow2`, '--backing-vol-format', 'qcow2');
+const SEED = virshArgv('vol-create-as', '--pool', 'fxvm-pool', '--name', 'web1-seed.iso', '--capacity', '374784b', '--allocation', '0b', '--format', 'raw');
+const isUpload = (c: Command) => c.args.includes('vol-upload');
+const isDefine = (c: Command) => c.args.includes('define');
+const START = virshArgv('start', '--domain', 'web1');
+const UNDO_OVERLAY = virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'web1.qcow2');
+const UNDO_SEED = virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'web1-seed.iso');
+const UNDEFINE = virshArgv('undefine', '--domain', 'web1', '--nvram', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save');
+const DESTROY = virshArgv('destroy', '--domain', 'web1');
+
+const CREATE = ['vm', 'create', 'web1', '--image', `${BASE},size=1G`, '--memory', '256M', '--ssh-key', KEY_FILE];
+
+function run(argv: string[], runner: FakeRunner, o: VmTestOptions = {}) {
+  return runKvmctl(argv, runner, { files: FILES, ...o });
+}
+
+describe('vm create: usage errors are exit 2 before anything runs', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['vm', 'create', '', '--import', '--disk', 'path=/x.qcow2'], /invalid VM name "": it is empty/],
+    [['vm', 'create', 'a/b', '--import', '--disk', 'path=/x.qcow2'], /invalid VM name "a\/b": it contains '\/'/],
+    [['vm', 'create', '--import', '--disk', 'path=/x.qcow2', '--', '-x'], /invalid VM name "-x": it starts with '-'/],
+    [['vm', 'create', 'a\u0007b', '--import', '--disk', 'path=/x.qcow2'], /control characters/],
+    [['vm', 'create', 'x'.repeat(201), '--import', '--disk', 'path=/x.qcow2'], /longer than 200 bytes/],
+    [['vm', 'create', 'w', '--image', BASE, '--memory', '0'], /invalid --memory "0"/],
+    [['vm', 'create', 'w', '--image', BASE, '--memory', '1M'], /at least 16M/],
+    [['vm', 'create', 'w', '--image', BASE, '--vcpus', '0'], /--vcpus "0": expected a whole number from 1 to 4096/],
+    [['vm', 'create', 'w', '--image', BASE, '--vcpus', '2.5'], /--vcpus "2.5"/],
+    [['vm', 'create', 'w', '--import', '--disk', 'bus=virtio'], /give exactly one of size=/],
+    [['vm', 'create', 'w', '--import', '--disk', 'size=1G,path=/x.img'], /give exactly one of size=/],
+    [['vm', 'create', 'w', '--import', '--disk', 'size=1G,cache=none'], /unknown key "cache"/],
+    [['vm', 'create', 'w', '--import', '--disk', 'size=1G,bus=floppy'], /bus= "floppy": expected virtio, sata, scsi, ide, usb/],
+    [['vm', 'create', 'w', '--import', '--disk', 'size=1G,format=vmdk'], /format= "vmdk": expected qcow2, raw/],
+    [['vm', 'create', 'w', '--import', '--disk', 'path=disk.qcow2'], /must be an absolute path/],
+    [['vm', 'create', 'w', '--import', '--disk', 'path=/srv/disk'], /say the image format of \/srv\/disk/],
+    [['vm', 'create', 'w', '--import', '--disk', 'vol=nopool'], /expected POOL\/VOLUME/],
+    [['vm', 'create', 'w', '--import', '--disk', 'vol=p/v,format=raw'], /format= is read from the volume/],
+    [['vm', 'create', 'w', '--import'], /no --disk was given/],
+    [['vm', 'create', 'w', '--disk', 'size=1G'], /nothing to boot from/],
+    [['vm', 'create', 'w', '--image', 'base.qcow2'], /expected POOL\/VOLUME/],
+    [['vm', 'create', 'w', '--image', `${BASE},size=lots`], /invalid --image size=/],
+    [['vm', 'create', 'w', '--image', BASE, '--network', 'network=default,bridge=br0'], /exactly one of network=NAME or bridge=BRIDGE/],
+    [['vm', 'create', 'w', '--image', BASE, '--network', 'network=default,mac=01:00:5e:00:00:01'], /not a unicast MAC address/],
+    [['vm', 'create', 'w', '--image', BASE, '--network', 'network=a,mac=52:54:00:00:00:01', '--network', 'network=b,mac=52:54:00:00:00:01'], /MAC 52:54:00:00:00:01 is given twice/],
+    [['vm', 'create', 'w', '--image', BASE, '--network', 'none', '--network', 'network=default'], /--network none cannot be combined/],
+    [['vm', 'create', 'w', '--image', BASE, '--network', 'bridge=br;0'], /not a Linux interface name/],
+    [['vm', 'create', 'w', '--image', BASE, '--network', 'model=virtio'], /exactly one of network=NAME/],
+    [['vm', 'create', 'w', '--image', BASE, '--graphics', 'sdl'], /argument 'sdl' is invalid/],
+    [['vm', 'create', 'w', '--image', BASE, '--virt-type', 'qemu', '--cpu', 'host-passthrough'], /host-passthrough needs --virt-type kvm/],
+    [['vm', 'create', 'w', '--image', BASE, '--wait', 'ip', '--no-start'], /--wait ip and --no-start contradict/],
+    [['vm', 'create', 'w', '--image', BASE, '--wait', 'running'], /only --wait ip is supported/],
+    [['vm', 'create', 'w', '--image', BASE, '--wait', 'ip', '--network', 'none'], /no NIC to get an address on/],
+    [['vm', 'create', 'w', '--image', BASE, '--wait', 'ip', '--print-xml'], /--print-xml changes nothing/],
+    [['vm', 'create', 'w', '--image', BASE, '--timeout', '-1'], /unknown option|--timeout/],
+    [['vm', 'create', 'w', '--image', BASE, '--cloud-init', 'meta-data=/m'], /user-data=FILE is required/],
+    [['vm', 'create', 'w', '--image', BASE, '--cloud-init', 'user-data=/u', '--ssh-key', KEY_FILE], /--ssh-key is a short form of user-data/],
+    [['vm', 'create', 'w', '--image', BASE, '--hostname', 'bad_name!'], /--hostname "bad_name!": not a valid host name/],
+    [['vm', 'create', 'w', '--image', BASE, '--log-dir', 'logs'], /--log-dir "logs": must be an absolute path/],
+    [['vm', 'create', 'w', '--boot', 'kernel=vmlinuz'], /kernel=vmlinuz: must be an absolute path/],
+    [['vm', 'create', 'w', '--boot', 'initrd=/i'], /initrd= needs kernel=/],
+    [['vm', 'create', 'w', '--boot', 'bios'], /unknown item "bios"/],
+    [['vm', 'create', 'w', '--image', BASE, '--ssh-key', '/nonexistent.pub'], /--ssh-key: cannot read "\/nonexistent.pub"/],
+  ];
+  for (const [argv, message] of cases) {
+    it(`${argv.slice(2).join(' ').slice(0, 90)}`, async () => {
+      const runner = new FakeRunner();
+      const r = await run(argv, runner);
+      expect(r.err).toMatch(message);
+      expect(r.code).toBe(2);
+      expect(runner.calls).toEqual([]);
+    });
+  }
+
+  it('a private key given as --ssh-key is refused, naming the file', async () => {
+    const runner = new FakeRunner();
+    const r = await run([...CREATE.slice(0, -1), '/home/me/.ssh/id_ed25519'], runner, { files: { ...FILES, '/home/me/.ssh/id_ed25519': '-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n' } });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--ssh-key \/home\/me\/.ssh\/id_ed25519: "-----BEGIN OPENSSH PRIVATE KEY-----"… is not an OpenSSH public key/);
+    expect(r.err).toMatch(/never the private key/);
+    expect(runner.calls).toEqual([]);
+  });
+
+  it('an empty user-data file is refused', async () => {
+    const runner = new FakeRunner();
+    const r = await run(['vm', 'create', 'w', '--image', BASE, '--cloud-init', 'user-data=/u'], runner, { files: { ...FILES, '/u': '\n' } });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/user-data=\/u: the file is empty/);
+  });
+});
+
+describe('vm create: the plan it runs', () => {
+  it('overlay, seed volume + upload, define, start, then waits for the lease and prints the address', async () => {
+    const runner = stubReads(new FakeRunner());
+    stubGenisoimage(runner);
+    runner.stub(OVERLAY, {}).stub(SEED, {}).stub(isUpload, {}).stub(isDefine, {}).stub(START, {});
+    runner.stub(virshArgv('domstate', '--domain', 'web1', '--reason'), { stdout: recorded('virsh-domstate-web.txt') });
+    runner.stub(virshArgv('domifaddr', '--domain', 'web1', '--source', 'lease'), { stdout: recorded('virsh-domifaddr-lease.txt') });
+    const r = await run([...CREATE, '--wait', 'ip'], runner);
+    expect(r.err).toMatch(/warning: KVM is not usable .*using emulation \(--virt-type qemu\)/);
+    expect(r.err).toMatch(/vm web1 created and started \(qemu, 1 vCPU, 256\.0 MiB\); serial log: \/var\/tmp\/kvmctl-lab\/vm\/pools\/fxvm-pool\/web1\.serial\.log/);
+    expect(r.out).toMatch(/^192\.168\.122\.\d+\n$/);
+    expect(r.code).toBe(0);
+    expect(mutations(runner).map((m) => m.split(' ').slice(0, 2).join(' '))).toEqual(['virsh vol-create-as', 'virsh vol-create-as', 'virsh vol-upload', 'virsh define', 'virsh start']);
+    runner.verify();
+
+    // The seed is uploaded from a private temporary file that is gone afterwards.
+    const upload = callOf(runner, isUpload);
+    expect(upload.args.slice(2, 6)).toEqual(['vol-upload', '--pool', 'fxvm-pool', '--vol']);
+    expect(existsSync(upload.args[upload.args.indexOf('--file') + 1] ?? '')).toBe(false);
+    const iso = callOf(runner, isGenisoimage);
+    expect(iso.args).toContain('cidata');
+
+    const def = await parseDomainXml(callOf(runner, isDefine).input ?? '');
+    expect(def).toMatchObject({ type: 'qemu', name: 'web1', memoryBytes: 256 * 1024 ** 2, vcpus: 1, kvmctl: { seed: { pool: 'fxvm-pool', volume: 'web1-seed.iso' } } });
+    expect(def.disks.map((d) => [d.device, d.target.dev, d.source?.file, d.driver?.type])).toEqual([
+      ['disk', 'vda', `${POOL_DIR}/web1.qcow2`, 'qcow2'],
+      ['cdrom', 'sda', `${POOL_DIR}/web1-seed.iso`, 'raw'],
+    ]);
+    expect(def.interfaces).toEqual([expect.objectContaining({ type: 'network', source: { network: 'default' }, model: 'virtio', mac: expect.stringMatching(/^52:54:00:/) })]);
+    expect(def.serialLogs).toEqual([`${POOL_DIR}/web1.serial.log`]);
+    expect(def.os.boot).toEqual(['hd']);
+  });
+
+  it('-o json with --no-start --autostart: the VM, its volumes and where its serial log goes', async () => {
+    const runner = stubReads(new FakeRunner());
+    runner.stub(virshArgv('vol-create-as', '--pool', 'fxvm-pool', '--name', 'web1.qcow2', '--capacity', '67108864b', '--format', 'qcow2', '--backing-vol', `${POOL_DIR}/base.qcow2`, '--backing-vol-format', 'qcow2'), {});
+    runner.stub(virshArgv('vol-create-as', '--pool', 'fxvm-pool', '--name', 'web1-vdb.img', '--capacity', '2147483648b', '--allocation', '0b', '--format', 'raw'), {});
+    runner.stub(isDefine, {}).stub(virshArgv('autostart', '--domain', 'web1'), {});
+    const r = await run(['vm', 'create', 'web1', '--image', BASE, '--disk', 'size=2G,format=raw', '--network', 'none', '--no-start', '--autostart', '--vcpus', '2'], runner, { output: 'json' });
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(json).toMatchObject({ name: 'web1', virtType: 'qemu', state: 'shutoff', autostart: true, serialLog: `${POOL_DIR}/web1.serial.log` });
+    expect(json.uuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(json.volumes).toEqual([
+      { pool: 'fxvm-pool', name: 'web1.qcow2', path: `${POOL_DIR}/web1.qcow2`, format: 'qcow2', capacityBytes: 67108864, backingFile: `${POOL_DIR}/base.qcow2`, purpose: 'disk' },
+      { pool: 'fxvm-pool', name: 'web1-vdb.img', path: `${POOL_DIR}/web1-vdb.img`, format: 'raw', capacityBytes: 2147483648, purpose: 'disk' },
+    ]);
+    const def = await parseDomainXml(callOf(runner, isDefine).input ?? '');
+    expect(def.interfaces).toEqual([]);
+    expect(def.vcpus).toBe(2);
+    expect(mutations(runner).some((m) => m.includes(' start '))).toBe(false);
+    runner.verify();
+  });
+
+  it('warns about overcommit: more vCPUs than host CPUs, more memory than the host has free', async () => {
+    const runner = stubReads(new FakeRunner());
+    runner.stub((c) => c.mutates, {}, Infinity);
+    const r = await run(['vm', 'create', 'web1', '--image', BASE, '--vcpus', '4', '--memory', '64G', '--no-start', '--network', 'none'], runner);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/warning: 4 vCPUs is more than the host's 2 CPUs \(overcommitted/);
+    expect(r.err).toMatch(/warning: 64\.0 GiB of memory is more than the host has free \(22\.\d GiB\)/);
+  });
+
+  it('kernel boot with an existing disk by path: the log goes beside that disk, no volume is made', async () => {
+    const runner = stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [] });
+    runner.stub(isDefine, {}).stub(virshArgv('start', '--domain', 'k1'), {});
+    const r = await run(['vm', 'create', 'k1', '--boot', 'kernel=/srv/vmlinuz,initrd=/srv/initrd.img,cmdline=console=ttyS0,115200 kvmctl.hostname=', '--disk', 'path=/srv/k1/data.raw,bus=sata', '--network', 'none'], runner, { files: {} });
+    expect(r.code).toBe(0);
+    const def = await parseDomainXml(callOf(runner, isDefine).input ?? '');
+    expect(def.os).toMatchObject({ kernel: '/srv/vmlinuz', initrd: '/srv/initrd.img', cmdline: 'console=ttyS0,115200 kvmctl.hostname=', boot: [] });
+    expect(def.disks.map((d) => [d.target.dev, d.target.bus, d.source?.file, d.driver?.type])).toEqual([['sda', 'sata', '/srv/k1/data.raw', 'raw']]);
+    expect(def.serialLogs).toEqual(['/srv/k1/k1.serial.log']);
+    expect(mutations(runner)).toEqual([expect.stringMatching(/^virsh define/), 'virsh start --domain k1']);
+  });
+
+  it('--log-dir puts the serial log where it says', async () => {
+    const runner = stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [] });
+    runner.stub(isDefine, {});
+    const r = await run(['vm', 'create', 'k1', '--boot', 'kernel=/srv/vmlinuz', '--network', 'none', '--no-start', '--log-dir', '/var/log/kvmctl/'], runner);
+    expect(r.code).toBe(0);
+    expect((await parseDomainXml(callOf(runner, isDefine).input ?? '')).serialLogs).toEqual(['/var/log/kvmctl/k1.serial.log']);
+  });
+});
+
+describe('vm create: a failing step undoes what came before it (exit 7)', () => {
+  const steps: Array<{ fails: string[] | ((c: Command) => boolean); undone: string[][] }> = [
+    { fails: OVERLAY, undone: [] },
+    { fails: SEED, undone: [UNDO_OVERLAY] },
+    { fails: isUpload, undone: [UNDO_SEED, UNDO_OVERLAY] },
+    { fails: isDefine, undone: [UNDO_SEED, UNDO_OVERLAY] },
+    { fails: START, undone: [UNDEFINE, UNDO_SEED, UNDO_OVERLAY] },
+  ];
+  const all: Array<string[] | ((c: Command) => boolean)> = [OVERLAY, SEED, isUpload, isDefine, START];
+  for (const [i, step] of steps.entries()) {
+    it(`step ${i + 1} fails: ${step.undone.length} undo(s), in reverse order`, async () => {
+      const runner = stubReads(new FakeRunner());
+      stubGenisoimage(runner);
+      for (const s of all.slice(0, i)) runner.stub(s, {});
+      runner.stub(step.fails, { exitCode: 1, stderr: 'error: internal error: injected\n' });
+      for (const u of step.undone) runner.stub(u, {});
+      const r = await run(CREATE, runner);
+      expect(r.err).toMatch(step.undone.length === 0 ? /vm create web1 failed: .*injected; it had changed nothing yet/ : /vm create web1 failed: .*injected; everything it had done was undone/);
+      expect(r.code).toBe(7);
+      const ran = mutations(runner);
+      expect(ran.slice(i + 1)).toEqual(step.undone.map((u) => short({ program: u[0] ?? '', args: u.slice(1), mutates: true })));
+      runner.verify();
+    });
+  }
+
+  it('an undo that fails too is exit 8, naming what is left and how to remove it', async () => {
+    const runner = stubReads(new FakeRunner());
+    stubGenisoimage(runner);
+    runner.stub(OVERLAY, {}).stub(SEED, {}).stub(isUpload, { exitCode: 1, stderr: 'error: stream aborted\n' });
+    runner.stub(UNDO_SEED, {}).stub(UNDO_OVERLAY, { exitCode: 1, stderr: 'error: cannot unlink file: Permission denied\n' });
+    const r = await run(CREATE, runner);
+    expect(r.code).toBe(8);
+    expect(r.err).toMatch(/left behind:\n  - volume fxvm-pool\/web1\.qcow2 \(remove with: virsh -c qemu:\/\/\/system vol-delete --pool fxvm-pool --vol web1\.qcow2\)/);
+    runner.verify();
+  });
+});
+
+describe('vm create: what exists already', () => {
+  const OFF = ['vm', 'create', 'fxvm-off', '--image', BASE, '--disk', 'size=64M', '--memory', '128M', '--vcpus', '2', '--network', 'network=default,mac=52:54:00:f1:00:02', '--no-start'];
+
+  it('the same spec as an existing VM is "unchanged", exit 0, nothing run', async () => {
+    const runner = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('virsh-dumpxml-off-inactive.xml') });
+    const r = await run(OFF, runner);
+    expect(r.out).toBe('vm fxvm-off unchanged (it exists with this spec)\n');
+    expect(r.code).toBe(0);
+    expect(mutations(runner)).toEqual([]);
+    runner.verify();
+  });
+
+  it('another spec for an existing name is exit 4 naming the differences; the VM is untouched', async () => {
+    const runner = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('virsh-dumpxml-off-inactive.xml') });
+    const r = await run(OFF.map((a) => (a === '128M' ? '256M' : a)), runner);
+    expect(r.code).toBe(4);
+    expect(r.err).toMatch(/VM "fxvm-off" already exists with a different spec \(memory: 128\.0 MiB -> 256\.0 MiB\); it was left unchanged/);
+    expect(mutations(runner)).toEqual([]);
+  });
+
+  it('a volume the VM would create that exists already is exit 4 before any change', async () => {
+    const runner = stubReads(new FakeRunner(), { name: 'fxvm-web' });
+    const r = await run(['vm', 'create', 'fxvm-web', '--image', BASE, '--network', 'none'], runner);
+    expect(r.code).toBe(4);
+    expect(r.err).toMatch(/volume fxvm-pool\/fxvm-web\.qcow2 already exists \(vm create fxvm-web would create it\)/);
+    expect(mutations(runner)).toEqual([]);
+  });
+
+  it('a missing base image, pool or network is exit 3; an inactive network exit 5; all before any change', async () => {
+    const noBase = stubReads(new FakeRunner(), { vols: [['fxvm-pool', 'base.qcow2', '']] });
+    const a = await run(['vm', 'create', 'web1', '--image', BASE], noBase);
+    expect([a.code, a.err]).toEqual([3, expect.stringMatching(/base image fxvm-pool\/base\.qcow2 not found/)]);
+
+    const noPool = stubReads(new FakeRunner(), { vols: [], pools: ['default'], poolOutputs: ['', '', ''] });
+    const b = await run(['vm', 'create', 'web1', '--disk', 'size=1G', '--import'], noPool);
+    expect([b.code, b.err]).toEqual([3, expect.stringMatching(/storage pool "default" not found \(for a new disk\)/)]);
+
+    const noNet = stubReads(new FakeRunner());
+    const c = await run(['vm', 'create', 'web1', '--image', BASE, '--network', 'network=lab'], noNet);
+    expect([c.code, c.err]).toEqual([3, expect.stringMatching(/network "lab" not found/)]);
+
+    const inactive = stubReads(new FakeRunner(), { netList: recordedInactiveDefault() });
+    const d = await run(['vm', 'create', 'web1', '--image', BASE], inactive);
+    expect([d.code, d.err]).toEqual([5, expect.stringMatching(/network "default" is not active\nhint: start it with: kvmctl net start default/)]);
+    for (const runner of [noBase, noPool, noNet, inactive]) expect(mutations(runner)).toEqual([]);
+  });
+
+  it('an --image size= below the base image size is exit 2', async () => {
+    const runner = stubReads(new FakeRunner());
+    const r = await run(['vm', 'create', 'web1', '--image', `${BASE},size=1M`], runner);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--image size=1\.0 MiB is smaller than the base image fxvm-pool\/base\.qcow2 \(64\.0 MiB\)/);
+  });
+
+  it('without genisoimage or xorriso, a cloud-init seed is exit 5 naming the package, before any read', async () => {
+    const runner = new FakeRunner();
+    const r = await run(CREATE, runner, { files: { [KEY_FILE]: KEY } });
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/genisoimage is not installed[\s\S]*apt-get install genisoimage/);
+    expect(runner.calls).toEqual([]);
+  });
+});
+
+function recordedInactiveDefault(): string {
+  return recorded('virsh-net-list-all.txt').replace(/default\s+active/, 'default   inactive');
+}
+
+/** The lab's capabilities with KVM offered for x86_64, as on a host with VT-x. */
+function capsWithKvm(): string {
+  const caps = recorded('virsh-capabilities.xml');
+  const at = caps.lastIndexOf("<domain type='qemu'/>");
+  return caps.slice(0, at) + "<domain type='qemu'/>\n      <domain type='kvm'/>" + caps.slice(at + "<domain type='qemu'/>".length);
+}
+
+const KVM_HOST = { '/proc/cpuinfo': 'processor\t: 0\nflags\t\t: fpu vme vmx\n', '/dev/kvm': '' };
+
+describe('vm create: virt type, CPU and firmware', () => {
+  it('defaults to kvm with host-passthrough where KVM is usable, without a warning', async () => {
+    const runner = stubReads(new FakeRunner(), { caps: capsWithKvm() });
+    runner.stub((c) => c.args.includes('vol-create-as'), {}).stub(isDefine, {});
+    const r = await run(['vm', 'create', 'web1', '--image', BASE, '--network', 'none', '--no-start'], runner, { files: KVM_HOST, writable: ['/dev/kvm'] });
+    expect(r.code).toBe(0);
+    expect(r.err).not.toMatch(/warning/);
+    const def = await parseDomainXml(callOf(runner, isDefine).input ?? '');
+    expect([def.type, def.cpuMode]).toEqual(['kvm', 'host-passthrough']);
+    runner.verify();
+  });
+
+  it('the hypervisor offering KVM is not enough when this machine cannot run it (no vmx/svm): qemu, with a warning', async () => {
+    const runner = stubReads(new FakeRunner(), { caps: capsWithKvm() });
+    runner.stub((c) => c.args.includes('vol-create-as'), {}).stub(isDefine, {});
+    const r = await run(['vm', 'create', 'web1', '--image', BASE, '--network', 'none', '--no-start'], runner, { files: { ...KVM_HOST, '/proc/cpuinfo': 'flags\t\t: fpu vme\n' }, writable: ['/dev/kvm'] });
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^warning: KVM is not usable \(the CPU has no vmx\/svm flag, so \/dev\/kvm cannot run guests.*\); using emulation/m);
+    expect((await parseDomainXml(callOf(runner, isDefine).input ?? '')).type).toBe('qemu');
+  });
+
+  it('--virt-type kvm where the hypervisor offers none is exit 5 with the way out', async () => {
+    const runner = stubReads(new FakeRunner());
+    const r = await run(['vm', 'create', 'web1', '--image', BASE, '--virt-type', 'kvm'], runner);
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/--virt-type kvm: KVM is not usable here[\s\S]*hint: use --virt-type qemu/);
+    expect(mutations(runner)).toEqual([]);
+  });
+
+  it('--cpu host-passthrough without usable KVM is exit 5', async () => {
+    const runner = stubReads(new FakeRunner());
+    const r = await run(['vm', 'create', 'web1', '--image', BASE, '--cpu', 'host-passthrough'], runner);
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/--cpu host-passthrough needs KVM, which is not usable here/);
+  });
+
+  it('a remote URI trusts the remote capabilities, not this machine', async () => {
+    const runner = new FakeRunner();
+    const remote = 'qemu+ssh://root@kvm1/system';
+    const words = [['dumpxml', '--domain', 'web1', '--inactive'], ['capabilities'], ['nodeinfo'], ['nodememstats'], ['net-list', '--all']];
+    runner.stub(batchArgv(words, remote), { stdout: batchStdout(['', capsWithKvm(), recorded('virsh-nodeinfo.txt'), recorded('virsh-nodememstats.txt'), recorded('virsh-net-list-all.txt')]) });
+    const r = await run(['vm', 'create', 'web1', '--boot', 'kernel=/srv/vmlinuz', '--network', 'none', '--print-xml'], runner, { uri: remote, files: {} });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/<domain type="kvm">/);
+    runner.verify();
+  });
+
+  it('--boot uefi without UEFI firmware is exit 5 naming the package; with it, firmware="efi"', async () => {
+    const none = stubReads(new FakeRunner(), { firmware: true });
+    const r = await run(['vm', 'create', 'web1', '--image', BASE, '--boot', 'uefi'], none);
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/--boot uefi: no UEFI firmware is installed[\s\S]*apt-get install ovmf/);
+
+    // The recorded domcapabilities with an OVMF firmware descriptor present.
+    const efiRunner = new FakeRunner();
+    const vols: Array<[string, string, string]> = [['fxvm-pool', 'base.qcow2', recorded('virsh-vol-dumpxml-base.xml')]];
+    stubBatch(
+      efiRunner,
+      [['dumpxml', '--domain', 'web1', '--inactive'], ['capabilities'], ['nodeinfo'], ['nodememstats'], ['net-list', '--all'], ['domcapabilities', '--virttype', 'qemu'], ['domcapabilities', '--virttype', 'kvm'], ...vols.map(([p, v]) => ['vol-dumpxml', '--pool', p, '--vol', v])],
+      ['', recorded('virsh-capabilities.xml'), recorded('virsh-nodeinfo.txt'), recorded('virsh-nodememstats.txt'), recorded('virsh-net-list-all.txt'), recorded('virsh-domcapabilities-qemu.xml').replace("<enum name='firmware'/>", "<enum name='firmware'><value>efi</value></enum>"), '', vols[0]![2]],
+    );
+    stubBatch(efiRunner, poolWords('fxvm-pool'), recordedPoolOutputs());
+    const ok = await run(['vm', 'create', 'web1', '--image', BASE, '--boot', 'uefi', '--print-xml'], efiRunner);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/<os firmware="efi">/);
+  });
+});
+
+describe('vm create: --print-xml and --dry-run change nothing', () => {
+  it('--print-xml: the XML alone on stdout, the volumes on stderr, no seed image built', async () => {
+    const runner = stubReads(new FakeRunner());
+    const r = await run([...CREATE, '--print-xml'], runner);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^<domain type="qemu">\n {2}<name>web1<\/name>/);
+    expect(r.out.trimEnd().endsWith('</domain>')).toBe(true);
+    expect(r.err).toMatch(/would create volume fxvm-pool\/web1\.qcow2 \(qcow2, 1\.0 GiB, thin overlay of \/var\/tmp\/kvmctl-lab\/vm\/pools\/fxvm-pool\/base\.qcow2\)/);
+    expect(r.err).toMatch(/would create volume fxvm-pool\/web1-seed\.iso \(raw, cloud-init NoCloud seed, label cidata\)/);
+    expect(runner.calls.filter((c) => c.mutates || c.program !== 'virsh')).toEqual([]);
+    runner.verify();
+  });
+
+  it('--print-xml -o json: the XML, the volumes and the seed files in one object', async () => {
+    const runner = stubReads(new FakeRunner());
+    const r = await run([...CREATE, '--hostname', 'web1.example', '--print-xml'], runner, { output: 'json' });
+    const json = JSON.parse(r.out);
+    expect(json.xml).toMatch(/<domain type="qemu">/);
+    expect(json.volumes.map((v: { name: string }) => v.name)).toEqual(['web1.qcow2', 'web1-seed.iso']);
+    expect(json.seed.metaData).toMatch(/^instance-id: "[0-9a-f-]{36}"\nlocal-hostname: "web1\.example"\n$/);
+    expect(json.seed.userData).toContain(JSON.stringify(KEY));
+  });
+
+  it('--dry-run runs the reads, prints each change and its XML, runs none', async () => {
+    const runner = stubReads(new FakeRunner());
+    stubGenisoimage(runner);
+    const r = await run(CREATE, runner, { dryRun: true });
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/\[dry-run\] would run: virsh -c qemu:\/\/\/system vol-create-as --pool fxvm-pool --name web1\.qcow2/);
+    expect(r.err).toMatch(/\[dry-run\] would run: virsh -c qemu:\/\/\/system define --file \/dev\/stdin\n\[dry-run\] with input:\n<domain type="qemu">/);
+    expect(r.err).toMatch(/\[dry-run\] would run: virsh -c qemu:\/\/\/system start --domain web1/);
+    expect(mutations(runner)).toEqual([]);
+    runner.verify();
+  });
+});

@@ -1,0 +1,99 @@
+/** `vm info` and `vm xml` from recorded virsh output. */
+import { describe, expect, it } from 'vitest';
+import { FakeRunner } from '../../src/exec/fake.js';
+import { POOL_DIR, recorded, runKvmctl, stubBatch, virshArgv } from './vm-harness.js';
+
+const infoWords = (name: string) => [
+  ['dumpxml', '--domain', name],
+  ['dominfo', '--domain', name],
+  ['domstate', '--domain', name, '--reason'],
+  ['domstats', '--raw', '--block', '--', name],
+  ['snapshot-list', '--domain', name, '--parent'],
+  ['net-list', '--all'],
+];
+
+describe('vm info', () => {
+  it('a running VM: state and reason, memory, disks with sizes, NICs with their lease, the serial console and its log', async () => {
+    const runner = new FakeRunner();
+    stubBatch(runner, infoWords('fxvm-web'), [
+      recorded('virsh-dumpxml-web.xml'),
+      recorded('virsh-dominfo-web.txt'),
+      recorded('virsh-domstate-web.txt'),
+      recorded('virsh-domstats-block-web.txt'),
+      recorded('virsh-snapshot-list-web.txt'),
+      recorded('virsh-net-list-all.txt'),
+    ]);
+    stubBatch(runner, [['net-dhcp-leases', '--network', 'default']], [recorded('virsh-net-dhcp-leases-default.txt')]);
+    const r = await runKvmctl(['vm', 'info', 'fxvm-web', '-o', 'json'], runner);
+    expect(r.code).toBe(0);
+    const vm = JSON.parse(r.out);
+    expect(vm).toMatchObject({
+      name: 'fxvm-web',
+      state: 'running',
+      reason: 'booted',
+      virtType: 'qemu',
+      vcpus: 1,
+      memory: { currentBytes: 256 * 1024 ** 2, maxBytes: 256 * 1024 ** 2 },
+      autostart: false,
+      persistent: true,
+      boot: { firmware: 'bios', devices: ['hd'] },
+      snapshots: [],
+    });
+    expect(vm.uuid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(vm.disks).toEqual([
+      { target: 'vda', device: 'disk', bus: 'virtio', source: `${POOL_DIR}/fxvm-web.qcow2`, format: 'qcow2', capacityBytes: 1073741824, readonly: false },
+      { target: 'sda', device: 'cdrom', bus: 'sata', source: `${POOL_DIR}/fxvm-web-seed.iso`, format: 'raw', capacityBytes: 374784, readonly: true },
+    ]);
+    expect(vm.nics).toEqual([{ type: 'network', source: 'default', model: 'virtio', mac: '52:54:00:f1:00:01', ips: [expect.stringMatching(/^192\.168\.122\.\d+$/)] }]);
+    expect(vm.consoles).toEqual([{ kind: 'serial', type: 'pty', path: expect.stringMatching(/^\/dev\/pts\/\d+$/), logFile: `${POOL_DIR}/fxvm-web.serial.log` }]);
+    runner.verify();
+  });
+
+  it('a shut-off VM in a table: no lease query; its snapshots listed', async () => {
+    const runner = new FakeRunner();
+    stubBatch(runner, infoWords('fxvm-off'), [
+      recorded('virsh-dumpxml-off-inactive.xml'),
+      recorded('virsh-dominfo-off.txt'),
+      recorded('virsh-domstate-off.txt'),
+      recorded('virsh-domstats-block-off.txt'),
+      recorded('virsh-snapshot-list-off.txt'),
+      recorded('virsh-net-list-all.txt'),
+    ]);
+    const r = await runKvmctl(['vm', 'info', 'fxvm-off'], runner);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^State\s+shutoff \(unknown\)$/m);
+    expect(r.out).toMatch(/^Memory\s+128\.0 MiB of 128\.0 MiB$/m);
+    expect(r.out).toMatch(/^vdb\s+disk\s+virtio\s+qcow2\s+64\.0 MiB\s+\/var\/tmp\/kvmctl-lab\/vm\/pools\/fxvm-pool\/fxvm-off-vdb\.qcow2$/m);
+    expect(r.out).toMatch(/^snap2\s+\S+Z\s+shutoff\s+snap1$/m);
+    expect(runner.calls).toHaveLength(1);
+  });
+
+  it('a VM that does not exist is exit 3 naming it', async () => {
+    const runner = new FakeRunner();
+    stubBatch(runner, infoWords('nosuch'), ['', '', '', '', '', recorded('virsh-net-list-all.txt')], "error: failed to get domain 'nosuch'\n".repeat(5));
+    const r = await runKvmctl(['vm', 'info', 'nosuch'], runner);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/^kvmctl: error: VM "nosuch" not found/);
+  });
+
+  it('an odd name is quoted for the batch and shown as it is', async () => {
+    const runner = new FakeRunner();
+    const name = 'fxvm odd;name';
+    stubBatch(runner, infoWords(name), [recorded('virsh-dumpxml-odd-inactive.xml'), '', 'shut off (unknown)\n', '', '', recorded('virsh-net-list-all.txt')]);
+    const r = await runKvmctl(['vm', 'info', name, '-o', 'json'], runner);
+    expect(JSON.parse(r.out)).toMatchObject({ name, state: 'shutoff', disks: [], nics: [] });
+    expect(runner.calls[0]?.args[2]).toContain(`'${name}'`);
+  });
+});
+
+describe('vm xml', () => {
+  it('prints the live XML, or the definition with --inactive', async () => {
+    const runner = new FakeRunner()
+      .stub(virshArgv('dumpxml', '--domain', 'fxvm-web'), { stdout: recorded('virsh-dumpxml-web.xml') })
+      .stub(virshArgv('dumpxml', '--domain', 'fxvm-web', '--inactive'), { stdout: recorded('virsh-dumpxml-web-inactive.xml') });
+    expect((await runKvmctl(['vm', 'xml', 'fxvm-web'], runner)).out).toBe(recorded('virsh-dumpxml-web.xml'));
+    const json = JSON.parse((await runKvmctl(['vm', 'xml', 'fxvm-web', '--inactive', '-o', 'json'], runner)).out);
+    expect(json).toEqual({ name: 'fxvm-web', xml: recorded('virsh-dumpxml-web-inactive.xml') });
+    runner.verify();
+  });
+});
