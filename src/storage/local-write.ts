@@ -12,6 +12,9 @@ import { mutatingCommand, type Command } from '../exec/command.js';
 import { runChecked, ToolError } from '../exec/runner.js';
 import { ConflictError, InterruptedError } from '../errors.js';
 import { poolCommands } from '../libvirt/storage.js';
+import type { StorageFiles } from './local-files.js';
+import { withProgress } from './progress.js';
+import { qemuImg, type ImageInfo } from './qemu-img.js';
 import { runVirsh } from '../libvirt/virsh.js';
 
 export function temporaryPathFor(finalPath: string): string {
@@ -52,4 +55,17 @@ export async function writeThenPublish(ctx: Context, w: LocalWrite): Promise<voi
     await ctx.runner.run(fileCommands.remove(tmp));
   }
   await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, w.pool), { kind: 'pool', name: w.pool });
+}
+
+/** qemu-img convert into dest (a fresh temporary name), with a progress bar on a terminal. */
+export async function convertWithProgress(
+  ctx: Context,
+  label: string,
+  src: { path: string; format: string; info: ImageInfo },
+  dest: string,
+  destFormat: string,
+  files: StorageFiles,
+): Promise<void> {
+  const expectedBytes = src.info.actualSizeBytes ?? src.info.virtualSizeBytes;
+  await withProgress(ctx, label, { path: dest, expectedBytes, files }, () => runChecked(ctx.runner, qemuImg.convert(src.path, src.format, dest, destFormat)));
 }

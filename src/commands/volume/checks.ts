@@ -1,11 +1,11 @@
 /** Checks every volume command that writes shares: nothing overwritten, free space, identical re-runs. */
 import type { Context } from '../../context.js';
-import { ConflictError, RefusedError } from '../../errors.js';
+import { ConflictError, RefusedError, UsageError } from '../../errors.js';
 import type { PoolRecord, VolumeRecord } from '../../libvirt/storage.js';
 import { formatBytes } from '../../units/size.js';
 import type { StorageFiles } from '../../storage/local-files.js';
 import { localFileFor } from '../../storage/inventory.js';
-import { qemuImg } from '../../storage/qemu-img.js';
+import { qemuImg, TARGET_FORMATS, type TargetFormat } from '../../storage/qemu-img.js';
 
 /** qemu rounds virtual sizes up to whole 512-byte sectors; asking for that size keeps re-runs comparable. */
 export function roundToSector(bytes: number): number {
@@ -64,4 +64,12 @@ const IMAGE_EXTENSION = /\.(qcow2|qcow|img|raw|vmdk|vdi|vhdx|vhd)$/i;
 export function nameForFormat(name: string, from: string, to: string): string {
   if (from === to) return name;
   return IMAGE_EXTENSION.test(name) ? name.replace(IMAGE_EXTENSION, `.${to}`) : `${name}.${to}`;
+}
+
+export function parseTargetFormat(option: string, value: string | undefined, fallback: TargetFormat): TargetFormat {
+  if (value === undefined) return fallback;
+  if (!(TARGET_FORMATS as readonly string[]).includes(value)) {
+    throw new UsageError(`invalid ${option} ${JSON.stringify(value)}`, `use ${option} ${TARGET_FORMATS.join(` or ${option} `)}`);
+  }
+  return value as TargetFormat;
 }

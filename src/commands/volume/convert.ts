@@ -7,13 +7,11 @@ import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
 import { describeUsers, findVolume, localFileFor, readStorage, reportDone, requireVolume, usersOf } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
-import { writeThenPublish } from '../../storage/local-write.js';
+import { convertWithProgress, writeThenPublish } from '../../storage/local-write.js';
 import { withSpinner } from '../../output/spinner.js';
 import { parseImageInfo, qemuImg } from '../../storage/qemu-img.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
-import { checkFreeSpace, checkNoFileAt, nameForFormat, sameContent } from './checks.js';
-import { parseTargetFormat } from './create.js';
-import { convertWithProgress } from './import.js';
+import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat, sameContent } from './checks.js';
 
 export interface VolumeConvertOptions {
   to?: string;

@@ -2,14 +2,12 @@ import type { Context } from '../../context.js';
 import { ConflictError, UsageError } from '../../errors.js';
 import { volumeCommands, type VolumeFormat, type VolumeRecord } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
-import { parseSize } from '../../units/size.js';
+import { formatBytes, parseSize } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
-import { TARGET_FORMATS, type TargetFormat } from '../../storage/qemu-img.js';
 import { parseVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
 import { findVolume, readStorage, reportDone, requireActivePool, requireVolume } from '../../storage/inventory.js';
-import { checkFreeSpace, checkNoFileAt, roundToSector, sameSpec } from './checks.js';
-import { formatBytes } from '../../units/size.js';
+import { checkFreeSpace, checkNoFileAt, parseTargetFormat, roundToSector, sameSpec } from './checks.js';
 
 export interface VolumeCreateOptions {
   pool: string;
@@ -17,14 +15,6 @@ export interface VolumeCreateOptions {
   format?: string;
   backing?: string;
   allowOvercommit?: boolean;
-}
-
-export function parseTargetFormat(option: string, value: string | undefined, fallback: TargetFormat): TargetFormat {
-  if (value === undefined) return fallback;
-  if (!(TARGET_FORMATS as readonly string[]).includes(value)) {
-    throw new UsageError(`invalid ${option} ${JSON.stringify(value)}`, `use ${option} ${TARGET_FORMATS.join(` or ${option} `)}`);
-  }
-  return value as TargetFormat;
 }
 
 export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreateOptions, files: StorageFiles = realStorageFiles): Promise<void> {

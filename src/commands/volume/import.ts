@@ -11,13 +11,11 @@ import { validateName } from '../../validate/names.js';
 import { HEADER_BYTES, sniffImage } from '../../storage/image-header.js';
 import { findVolume, localFileFor, readStorage, reportDone, requireActivePool } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
-import { fileCommands, writeThenPublish } from '../../storage/local-write.js';
-import { withProgress } from '../../storage/progress.js';
+import { convertWithProgress, fileCommands, writeThenPublish } from '../../storage/local-write.js';
 import { withSpinner } from '../../output/spinner.js';
 import { externalReferences, IMAGE_FORMATS, isImageFormat, parseImageInfo, qemuImg, type ImageInfo } from '../../storage/qemu-img.js';
 import { validateNewName } from '../../storage/volume-ref.js';
-import { checkFreeSpace, checkNoFileAt, nameForFormat, sameContent } from './checks.js';
-import { parseTargetFormat } from './create.js';
+import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat, sameContent } from './checks.js';
 
 export interface VolumeImportOptions {
   pool: string;
@@ -122,18 +120,6 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
       externalReferencesCopied: src.references,
     });
   });
-}
-
-export async function convertWithProgress(
-  ctx: Context,
-  label: string,
-  src: { path: string; format: string; info: ImageInfo },
-  dest: string,
-  destFormat: string,
-  files: StorageFiles,
-): Promise<void> {
-  const expectedBytes = src.info.actualSizeBytes ?? src.info.virtualSizeBytes;
-  await withProgress(ctx, label, { path: dest, expectedBytes, files }, () => runChecked(ctx.runner, qemuImg.convert(src.path, src.format, dest, destFormat)));
 }
 
 /**
