@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { formatCommand, type Command } from '../../src/exec/command.js';
 import { iptablesCheckCommand, natRulesFor } from '../../src/net/iptables.js';
-import { currentNetnsId } from '../../src/net/nat-state.js';
+import { currentNetnsId } from '../../src/net/netns-record.js';
 import { cli, newStateDir, rec } from './net-harness.js';
 
 const BEFORE = rec('ns-iptables-save-before.txt');

@@ -24,9 +24,11 @@ import {
   loadLinks,
   loadRoutes,
   movableAddresses,
+  type IpAddress,
   type Link,
   type Route,
 } from '../../net/ip.js';
+import { currentNetnsRecord } from '../../net/netns-record.js';
 import { validateLinkName } from '../../net/link-name.js';
 import { vmsByInterface } from './list.js';
 
@@ -35,37 +37,47 @@ export interface Moved {
   routes: string[];
 }
 
+/** What `attach --move-address` moved, per bridge, so `detach --move-address` moves back exactly that. */
+interface MoveRecord {
+  iface: string;
+  addresses: IpAddress[];
+  routes: Route[];
+}
+type BridgeMoves = Record<string, MoveRecord>;
+
+function movesRecord(ctx: Context) {
+  return currentNetnsRecord<BridgeMoves>(ctx.stateDir, 'bridge-moves', () => ({}), (v) => Object.keys(v).length === 0);
+}
+
 function describeRoute(r: Route): string {
   return `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}`;
 }
 
 /**
- * Moves every address and configured route of `from` to `to`. Deleting an
- * address makes the kernel drop the routes through it, so the routes are put
- * back on `from` (registered first, undone last) after its addresses return.
+ * Moves addresses and configured routes from one device to another. Deleting
+ * an address makes the kernel drop the routes through it, so the routes are
+ * put back on `from` (registered first, undone last) after its addresses return.
  */
-export async function moveAddresses(ctx: Context, tx: Transaction, from: Link, to: string, routes: Route[]): Promise<Moved> {
+export async function moveAddresses(ctx: Context, tx: Transaction, from: string, to: string, addresses: IpAddress[], routes: Route[]): Promise<Moved> {
   const run = (cmd: Parameters<typeof runChecked>[1]) => runChecked(ctx.runner, cmd);
-  const addresses = movableAddresses(from);
-  const moving = configuredRoutes(routes, from.ifname);
   tx.onRollback({
-    what: `routes of ${from.ifname} (${moving.map(describeRoute).join(', ') || 'none'})`,
-    manual: moving.map((r) => formatCommand(ipRouteReplaceCommand(r, from.ifname))).join(' && ') || 'nothing',
+    what: `routes of ${from} (${routes.map(describeRoute).join(', ') || 'none'})`,
+    manual: routes.map((r) => formatCommand(ipRouteReplaceCommand(r, from))).join(' && ') || 'nothing',
     run: async () => {
-      for (const r of moving) await run(ipRouteReplaceCommand(r, from.ifname));
+      for (const r of routes) await run(ipRouteReplaceCommand(r, from));
     },
   });
   for (const a of addresses) {
-    await run(ipAddrDelCommand(a, from.ifname));
-    tx.onRollback({ what: `address ${addressCidr(a)} removed from ${from.ifname}`, manual: formatCommand(ipAddrAddCommand(a, from.ifname)), run: async () => void (await run(ipAddrAddCommand(a, from.ifname))) });
+    await run(ipAddrDelCommand(a, from));
+    tx.onRollback({ what: `address ${addressCidr(a)} removed from ${from}`, manual: formatCommand(ipAddrAddCommand(a, from)), run: async () => void (await run(ipAddrAddCommand(a, from))) });
     await run(ipAddrAddCommand(a, to));
     tx.onRollback({ what: `address ${addressCidr(a)} on ${to}`, manual: formatCommand(ipAddrDelCommand(a, to)), run: async () => void (await run(ipAddrDelCommand(a, to))) });
   }
-  for (const r of moving) {
+  for (const r of routes) {
     await run(ipRouteReplaceCommand(r, to));
     tx.onRollback({ what: `route ${describeRoute(r)} on ${to}`, manual: formatCommand(ipRouteDelCommand(r, to)), run: async () => void (await run(ipRouteDelCommand(r, to))) });
   }
-  return { addresses: addresses.map(addressCidr), routes: moving.map(describeRoute) };
+  return { addresses: addresses.map(addressCidr), routes: routes.map(describeRoute) };
 }
 
 function findIface(links: Link[], name: string): Link {
@@ -108,6 +120,7 @@ export async function runBridgeAttach(ctx: Context, bridge: string, iface: strin
         `move its addresses and routes to the bridge in the same step: kvmctl bridge attach ${bridge} ${iface} --move-address`,
       );
     }
+    const record = await movesRecord(ctx);
     let moved: Moved = { addresses: [], routes: [] };
     await ctx.transaction(`bridge attach ${bridge} ${iface}`).run(async (tx) => {
       if (!br.flags.includes('UP')) {
@@ -118,7 +131,16 @@ export async function runBridgeAttach(ctx: Context, bridge: string, iface: strin
         await runChecked(ctx.runner, ipLinkSetMasterCommand(iface, bridge));
         tx.onRollback({ what: `${iface} in ${bridge}`, manual: formatCommand(ipLinkSetNoMasterCommand(iface)), run: async () => void (await runChecked(ctx.runner, ipLinkSetNoMasterCommand(iface))) });
       }
-      if (move) moved = await moveAddresses(ctx, tx, nic, bridge, routes);
+      if (move) {
+        const moving = configuredRoutes(routes, iface);
+        moved = await moveAddresses(ctx, tx, iface, bridge, movable, moving);
+        if (!ctx.dryRun) {
+          const moves = await record.load();
+          const before = moves[bridge]?.iface === iface ? moves[bridge] : undefined;
+          moves[bridge] = { iface, addresses: [...(before?.addresses ?? []), ...movable], routes: [...(before?.routes ?? []), ...moving] };
+          await record.save(moves);
+        }
+      }
     });
     ctx.out.done(`${iface} attached to ${bridge}${movedText(moved, bridge)}`, { ...json, changed: true, moved });
   });
@@ -144,11 +166,22 @@ export async function runBridgeDetach(ctx: Context, bridge: string, iface: strin
         `move the bridge's addresses and routes back to ${iface} in the same step: kvmctl bridge detach ${bridge} ${iface} --move-address`,
       );
     }
+    const record = await movesRecord(ctx);
+    const moves = await record.load();
+    const recorded = moves[bridge]?.iface === iface ? moves[bridge] : undefined;
+    if (move && !recorded) ctx.out.info(`no record of what kvmctl moved from ${iface} to ${bridge}: moving all of ${bridge}'s addresses and routes`);
+    // What attach moved (and is still on the bridge), else everything the bridge has.
+    const addresses = recorded ? recorded.addresses.filter((a) => br.addresses.some((b) => b.local === a.local && b.prefixlen === a.prefixlen)) : movableAddresses(br);
+    const moving = recorded ? recorded.routes : configuredRoutes(routes, bridge);
     let moved: Moved = { addresses: [], routes: [] };
     await ctx.transaction(`bridge detach ${bridge} ${iface}`).run(async (tx) => {
       await runChecked(ctx.runner, ipLinkSetNoMasterCommand(iface));
       tx.onRollback({ what: `${iface} released from ${bridge}`, manual: formatCommand(ipLinkSetMasterCommand(iface, bridge)), run: async () => void (await runChecked(ctx.runner, ipLinkSetMasterCommand(iface, bridge))) });
-      if (move) moved = await moveAddresses(ctx, tx, br, iface, routes);
+      if (move) moved = await moveAddresses(ctx, tx, bridge, iface, addresses, moving);
+      if (recorded && !ctx.dryRun) {
+        delete moves[bridge];
+        await record.save(moves);
+      }
     });
     ctx.out.done(`${iface} detached from ${bridge}${movedText(moved, iface)}`, { ...json, changed: true, moved });
   });

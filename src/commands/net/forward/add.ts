@@ -15,7 +15,7 @@ import {
   savedForwards,
   type PortForward,
 } from '../../../net/iptables.js';
-import { currentNetnsId } from '../../../net/nat-state.js';
+import { currentNetnsId } from '../../../net/netns-record.js';
 import { IP_FORWARD_PATH, parseFlag } from '../../../net/sysctl.js';
 import { validateName } from '../../../validate/names.js';
 import { networkOfAddress } from './view.js';

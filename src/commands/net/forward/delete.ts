@@ -1,7 +1,7 @@
 import type { Context } from '../../../context.js';
 import { NotFoundError } from '../../../errors.js';
 import { deleteSavedRule, FORWARD_TAG_KIND, forwardId, kvmctlTag, loadIptables, rulesTagged } from '../../../net/iptables.js';
-import { currentNetnsId } from '../../../net/nat-state.js';
+import { currentNetnsId } from '../../../net/netns-record.js';
 import { parsePortRange, parseProtocol } from './target.js';
 
 /** Removes every rule tagged for the forward (also what an interrupted add or delete left). */
