@@ -16,13 +16,14 @@ export const inactiveName = (i) => `bench-vm-${String(i).padStart(4, '0')}`;
 export const runningName = (i) => `bench-run-${i}`;
 
 export class Fleet {
-  constructor({ uri, labDir, guestDir, log }) {
+  constructor({ uri, labDir, guestDir, log, shouldStop = () => false }) {
     for (const p of [labDir, guestDir]) if (!SAFE_PATH.test(p)) throw new Error(`path ${JSON.stringify(p)} has characters the benchmark does not quote`);
     this.uri = uri;
     this.poolDir = join(labDir, 'pools', POOL);
     this.consoleDir = join(labDir, 'bench-console');
     this.guestDir = guestDir;
     this.log = log;
+    this.shouldStop = shouldStop;
     this.inactive = 0;
     this.running = [];
   }
@@ -106,6 +107,7 @@ export class Fleet {
     for (const name of this.running) {
       const log = join(this.consoleDir, `${name}.log`);
       while (!(existsSync(log) && readFileSync(log, 'latin1').includes('KVMCTL-GUEST-BOOTED'))) {
+        if (this.shouldStop()) throw new Error('interrupted');
         if (Date.now() > deadline) throw new Error(`${name} did not print KVMCTL-GUEST-BOOTED within 120 s (see ${log})`);
         await new Promise((r) => setTimeout(r, 500));
       }

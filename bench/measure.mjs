@@ -59,11 +59,13 @@ export function median(values) {
  * order that rotates between rounds, so load changes on a shared machine hit all
  * of them alike. Returns the wall times (ms) per command, warm-up rounds dropped.
  */
-export function timeInterleaved(commands, { runs, warmup, env, shouldStop }) {
+export async function timeInterleaved(commands, { runs, warmup, env, shouldStop }) {
   const times = commands.map(() => []);
   for (let round = 0; round < warmup + runs; round++) {
-    if (shouldStop()) throw new Error('interrupted');
     for (let k = 0; k < commands.length; k++) {
+      // spawnSync blocks the event loop; yielding lets a SIGINT handler run between runs.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (shouldStop()) throw new Error('interrupted');
       const i = (k + round) % commands.length;
       const ms = timeOnce(commands[i], env);
       if (round >= warmup) times[i].push(ms);

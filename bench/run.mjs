@@ -121,8 +121,8 @@ function outside() {
 async function inside() {
   const uri = labValue('uri', opts.lab);
   const labDir = uri.replace(/^.*socket=/, '').replace(/\/run\/libvirt-sock$/, '');
-  const fleet = new Fleet({ uri, labDir, guestDir: labValue('guest-path'), log });
   let stop = false;
+  const fleet = new Fleet({ uri, labDir, guestDir: labValue('guest-path'), log, shouldStop: () => stop });
   const onSignal = () => {
     stop = true;
     log('interrupted: cleaning up');
@@ -151,7 +151,7 @@ async function inside() {
    * Measures kvmctl commands (subjects) against baselines in one interleaved series.
    * A subject whose noun/verb is not in this build is recorded as not available.
    */
-  const measureGroup = (n, subjects, baselines, runsHere = runs) => {
+  const measureGroup = async (n, subjects, baselines, runsHere = runs) => {
     const live = [];
     for (const s of subjects) {
       const record = { id: s.id, label: s.label, n, list: Boolean(s.list), available: true, baselines: [] };
@@ -180,7 +180,7 @@ async function inside() {
     if (live.length === 0) return;
     log(`timing ${live.map((l) => l.s.label).join(', ')}${n === null ? '' : ` (N=${n})`}`);
     const commands = [...live.map((l) => cmd(l.s.label, l.s.argv)), ...baselines];
-    const times = timeInterleaved(commands, { runs: runsHere, warmup: 1, env, shouldStop });
+    const times = await timeInterleaved(commands, { runs: runsHere, warmup: 1, env, shouldStop });
     const baseMedians = baselines.map((b, i) => ({ label: b.label, medianMs: median(times[live.length + i]), samplesMs: times[live.length + i] }));
     live.forEach(({ s, record }, i) => {
       record.medianMs = median(times[i]);
@@ -206,7 +206,7 @@ async function inside() {
     fleet.remove();
 
     const nodeE0 = cmd('node -e 0', [node, '-e', '0']);
-    measureGroup(
+    await measureGroup(
       null,
       [
         { id: 'version', label: 'kvmctl --version', argv: [bin, '--version'] },
@@ -226,7 +226,7 @@ async function inside() {
       await fleet.growTo(n);
       const pools = fleet.virsh(['pool-list', '--name']).split('\n').map((l) => l.trim()).filter(Boolean);
       const virshList = virshCmd('virsh list --all', 'list', '--all');
-      measureGroup(
+      await measureGroup(
         n,
         [
           { id: 'vm-list', label: 'kvmctl vm list', argv: kvmctl('vm', 'list'), verb: ['vm', 'list'], list: true },
@@ -235,15 +235,15 @@ async function inside() {
         ],
         [virshList],
       );
-      measureGroup(
+      await measureGroup(
         n,
         [{ id: 'volume-list', label: 'kvmctl volume list', argv: kvmctl('volume', 'list'), verb: ['volume', 'list'], list: true }],
         [virshBatch(`virsh vol-list --details, each of ${pools.length} pools (one process)`, pools.map((p) => `vol-list --pool ${p} --details`))],
       );
-      measureGroup(n, [{ id: 'pool-list', label: 'kvmctl pool list', argv: kvmctl('pool', 'list'), verb: ['pool', 'list'], list: true }], [virshCmd('virsh pool-list --all --details', 'pool-list', '--all', '--details')]);
-      measureGroup(n, [{ id: 'net-list', label: 'kvmctl net list', argv: kvmctl('net', 'list'), verb: ['net', 'list'], list: true }], [virshCmd('virsh net-list --all', 'net-list', '--all')]);
-      measureGroup(n, [{ id: 'bridge-list', label: 'kvmctl bridge list', argv: kvmctl('bridge', 'list'), verb: ['bridge', 'list'], list: true }], [cmd('ip -d link show type bridge', [ip, '-d', 'link', 'show', 'type', 'bridge'])]);
-      measureGroup(
+      await measureGroup(n, [{ id: 'pool-list', label: 'kvmctl pool list', argv: kvmctl('pool', 'list'), verb: ['pool', 'list'], list: true }], [virshCmd('virsh pool-list --all --details', 'pool-list', '--all', '--details')]);
+      await measureGroup(n, [{ id: 'net-list', label: 'kvmctl net list', argv: kvmctl('net', 'list'), verb: ['net', 'list'], list: true }], [virshCmd('virsh net-list --all', 'net-list', '--all')]);
+      await measureGroup(n, [{ id: 'bridge-list', label: 'kvmctl bridge list', argv: kvmctl('bridge', 'list'), verb: ['bridge', 'list'], list: true }], [cmd('ip -d link show type bridge', [ip, '-d', 'link', 'show', 'type', 'bridge'])]);
+      await measureGroup(
         n,
         [{ id: 'host', label: 'kvmctl host', argv: kvmctl('host') }],
         [virshList, virshBatch('virsh version; nodeinfo; capabilities; net-list; pool-list; domstats (one process)', ['version', 'nodeinfo', 'capabilities', 'net-list --all', 'pool-list --all', 'domstats --raw'])],
