@@ -16,7 +16,7 @@ import { domainCommands } from '../../libvirt/domain-commands.js';
 import { isActive, loadDomains, type DomainRecord } from '../../libvirt/domains.js';
 import { diskPath, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
 import { dependentVolumes, loadPools, loadVolumes, poolCommands, volumeCommands, volumeUsers, type VolumeRecord } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { classifyVirshError, runVirsh } from '../../libvirt/virsh.js';
 import { checkVmName, readVmState } from './domain-state.js';
 
 export interface StorageDecision {
@@ -73,23 +73,26 @@ export async function runVmDelete(ctx: Context, name: string, opts: { removeStor
     }
 
     if (isActive(state)) await runVirsh(ctx.runner, domainCommands.destroy(ctx.uri, name), { kind: 'vm', name });
-    await undefine(ctx, name);
+    await undefine(ctx, name, isActive(state));
 
+    // From here on the VM is gone: a step that fails no longer stops the others, and whatever stays is named.
     const removed: StorageDecision[] = [];
-    const failed: Array<{ d: StorageDecision; why: string }> = [];
+    const failed: Array<{ what: string; manual: string; why: string }> = [];
     for (const d of decisions.filter((x) => x.remove)) {
+      const cmd = volumeCommands.delete(ctx.uri, d.pool ?? '', d.volume ?? '');
       try {
-        await runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, d.pool ?? '', d.volume ?? ''), { kind: 'volume', name: `${d.pool}/${d.volume}` });
+        await runVirsh(ctx.runner, cmd, { kind: 'volume', name: `${d.pool}/${d.volume}` });
         removed.push(d);
       } catch (err) {
-        failed.push({ d, why: err instanceof Error ? err.message : String(err) });
+        failed.push({ what: `volume ${d.pool}/${d.volume}`, manual: formatCommand(cmd), why: err instanceof Error ? err.message : String(err) });
       }
     }
-    if (logVolume) await removeLog(ctx, logVolume.pool, logVolume.volume);
-    if (failed.length > 0) {
+    const logLeft = logVolume ? await removeLog(ctx, logVolume.pool, logVolume.volume) : undefined;
+    if (failed.length > 0 || logLeft) {
+      const parts = [failed.length > 0 && `${failed.length} of its volumes`, logLeft && 'its serial log'].filter(Boolean).join(' and ');
       throw new PartialError(
-        `VM ${JSON.stringify(name)} was deleted, but ${failed.length} of its volumes could not be removed (${failed.map((f) => f.why).join('; ')})`,
-        failed.map((f) => `volume ${f.d.pool}/${f.d.volume} (remove with: ${formatCommand(volumeCommands.delete(ctx.uri, f.d.pool ?? '', f.d.volume ?? ''))})`),
+        `VM ${JSON.stringify(name)} was deleted, but ${parts} could not be removed (${[...failed, ...(logLeft ? [logLeft] : [])].map((f) => f.why).join('; ')})`,
+        [...failed, ...(logLeft ? [logLeft] : [])].map((f) => `${f.what} (remove with: ${f.manual})`),
         'run the commands listed above once the cause is fixed',
       );
     }
@@ -97,22 +100,38 @@ export async function runVmDelete(ctx: Context, name: string, opts: { removeStor
   });
 }
 
-/** undefine; a transient VM is already gone once it is powered off. */
-async function undefine(ctx: Context, name: string): Promise<void> {
+/**
+ * undefine; a transient VM is already gone once it is powered off. Its
+ * failure is classified from this one run: undefine is never run twice.
+ */
+async function undefine(ctx: Context, name: string, poweredOff: boolean): Promise<void> {
   const cmd = domainCommands.undefine(ctx.uri, name);
   const result = await ctx.runner.run(cmd);
   if (result.exitCode === 0) return;
   if (/failed to get domain|Domain not found/i.test(result.stderr)) return;
-  await runVirsh(ctx.runner, cmd, { kind: 'vm', name });
+  const err = classifyVirshError(cmd, result, { kind: 'vm', name }, ctx.uri);
+  err.message += poweredOff ? '; it was powered off but is still defined, and nothing was deleted' : '; nothing was deleted';
+  throw err;
 }
 
-/** The log file is seen as a volume only after a refresh; it may not exist (the VM never ran). */
-async function removeLog(ctx: Context, pool: string, volume: string): Promise<void> {
-  await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, pool), { kind: 'pool', name: pool });
-  const result = await ctx.runner.run(volumeCommands.delete(ctx.uri, pool, volume));
-  if (result.exitCode !== 0 && !/Storage volume not found|no storage vol|failed to get vol/i.test(result.stderr)) {
-    ctx.out.warn(`could not remove the serial log ${pool}/${volume}: ${result.stderr.trim()}`);
+/**
+ * The log file is seen as a volume only after a refresh; it may not exist (the
+ * VM never ran). Returns what is left when it could not be removed.
+ */
+async function removeLog(ctx: Context, pool: string, volume: string): Promise<{ what: string; manual: string; why: string } | undefined> {
+  const refresh = poolCommands.refresh(ctx.uri, pool);
+  const remove = volumeCommands.delete(ctx.uri, pool, volume);
+  const left = (why: string) => ({ what: `serial log ${pool}/${volume}, if it exists`, manual: `${formatCommand(refresh)} && ${formatCommand(remove)}`, why });
+  try {
+    await runVirsh(ctx.runner, refresh, { kind: 'pool', name: pool });
+  } catch (err) {
+    return left(err instanceof Error ? err.message : String(err));
   }
+  const result = await ctx.runner.run(remove);
+  if (result.exitCode !== 0 && !/Storage volume not found|no storage vol|failed to get vol/i.test(result.stderr)) {
+    return { ...left(classifyVirshError(remove, result, { kind: 'volume', name: `${pool}/${volume}` }, ctx.uri).message), what: `serial log ${pool}/${volume}`, manual: formatCommand(remove) };
+  }
+  return undefined;
 }
 
 function report(ctx: Context, name: string, removeStorage: boolean, removed: StorageDecision[], kept: StorageDecision[]): void {
