@@ -2,15 +2,16 @@
  * Writing a new image file into a local pool without ever clobbering one:
  * qemu-img writes a fresh temporary name, `ln` publishes it under the final
  * name (link(2) fails when that name exists, unlike rename(2)), and the
- * temporary name is removed whatever happens. A write that fails halfway
- * leaves no partial file under the final name.
+ * temporary name is removed. It runs as one transaction: a step that fails
+ * (or Ctrl-C) removes the temporary file and, once published, the new file
+ * (exit 7); a run killed outright leaves both named in the journal.
  */
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Context } from '../context.js';
-import { mutatingCommand, type Command } from '../exec/command.js';
+import { formatCommand, mutatingCommand, type Command } from '../exec/command.js';
 import { runChecked, ToolError } from '../exec/runner.js';
-import { ConflictError, InterruptedError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 import { poolCommands } from '../libvirt/storage.js';
 import type { StorageFiles } from './local-files.js';
 import { withProgress } from './progress.js';
@@ -35,13 +36,19 @@ export interface LocalWrite {
   finalPath: string;
   /** Writes the image to the given temporary path. */
   write: (temporaryPath: string) => Promise<void>;
+  /** What the user asked for, for messages ("volume import p/web.qcow2"). */
+  operation?: string;
 }
 
 export async function writeThenPublish(ctx: Context, w: LocalWrite): Promise<void> {
   const tmp = temporaryPathFor(w.finalPath);
-  try {
+  const removeTmp = fileCommands.remove(tmp);
+  const removeFinal = fileCommands.remove(w.finalPath);
+  await ctx.transaction(w.operation ?? `write ${w.finalPath}`).run(async (tx) => {
+    // Registered before the write starts: a write cut short leaves a partial file under this name.
+    tx.onRollback({ what: `partial file ${tmp}`, manual: formatCommand(removeTmp), run: async () => void (await runChecked(ctx.runner, removeTmp)) });
     await w.write(tmp);
-    if (ctx.signal.aborted) throw new InterruptedError(`interrupted before ${w.finalPath} was written; nothing was left behind`);
+    tx.checkpoint();
     await runChecked(ctx.runner, fileCommands.makePrivate(tmp));
     const link = fileCommands.link(tmp, w.finalPath);
     const r = await ctx.runner.run(link);
@@ -51,10 +58,11 @@ export async function writeThenPublish(ctx: Context, w: LocalWrite): Promise<voi
       }
       throw new ToolError(link, r);
     }
-  } finally {
-    await ctx.runner.run(fileCommands.remove(tmp));
-  }
-  await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, w.pool), { kind: 'pool', name: w.pool });
+    tx.onRollback({ what: `file ${w.finalPath}`, manual: formatCommand(removeFinal), run: async () => void (await runChecked(ctx.runner, removeFinal)) });
+    await runChecked(ctx.runner, removeTmp);
+    tx.checkpoint();
+    await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, w.pool), { kind: 'pool', name: w.pool });
+  });
 }
 
 /** qemu-img convert into dest (a fresh temporary name), with a progress bar on a terminal. */

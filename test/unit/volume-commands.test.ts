@@ -257,8 +257,9 @@ describe('volume import', () => {
       .stub((c: Command) => c.program === 'qemu-img' && c.args[0] === 'convert', { exitCode: 1, stderr: 'qemu-img: error while writing: No space left on device\n' })
       .stub((c: Command) => c.program === 'rm', {});
     const r = await codeOf(runVolumeImport(testContext(runner).ctx, '/imgs/plain.qcow2', { pool: 'p' }, files));
-    expect(r.code).toBe(1);
-    expect(r.message).toMatch(/No space left on device/);
+    // Rolled back: exit 7, the host as before.
+    expect(r.code).toBe(7);
+    expect(r.message).toMatch(/^volume import p\/plain\.qcow2 failed: .*No space left on device.*; everything it had done was undone$/);
     runner.verify();
     expect(writes(runner).map((w) => w.split(' ')[0])).toEqual(['qemu-img', 'rm']);
   });

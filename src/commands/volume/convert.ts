@@ -62,6 +62,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
       // An overlay's chain is read through (formats from its header), so the copy stands alone.
       const info = parseImageInfo(await runChecked(ctx.runner, qemuImg.info(src.path, src.format!)))[0]!;
       await writeThenPublish(ctx, {
+        operation: `volume convert ${ref}`,
         pool: pool.name,
         finalPath,
         write: (tmp) => convertWithProgress(ctx, label, { path: src.path, format: src.format!, info }, tmp, to, files),

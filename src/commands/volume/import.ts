@@ -102,6 +102,7 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
     const finalPath = localFileFor(ctx, pool, name);
     if (finalPath !== undefined) {
       await writeThenPublish(ctx, {
+        operation: `volume import ${ref}`,
         pool: pool.name,
         finalPath,
         write: (tmp) => convertWithProgress(ctx, label, src, tmp, targetFormat, files),
