@@ -137,6 +137,11 @@ export function natRules(state: IptablesState): NatRule[] {
     }));
 }
 
+/** A NAT rule's identity across iptables-save runs. */
+export function natRuleKey(r: Pick<NatRule, 'chain' | 'spec'>): string {
+  return `${r.chain} ${r.spec}`;
+}
+
 export function chainPolicy(state: IptablesState, table: string, chain: string): string | undefined {
   return state.chains[table]?.find((c) => c.name === chain)?.policy;
 }

@@ -15,11 +15,16 @@ export interface NatBridgeState {
 export interface NatState {
   /** True when kvmctl turned net.ipv4.ip_forward on (it was off). */
   ipForwardChanged: boolean;
+  /**
+   * The NAT rules of others when kvmctl turned ip_forward on (natRuleKey). They
+   * lived without forwarding; rules that came later may rely on it.
+   */
+  natRulesBefore: string[];
   bridges: Record<string, NatBridgeState>;
 }
 
 export function emptyNatState(): NatState {
-  return { ipForwardChanged: false, bridges: {} };
+  return { ipForwardChanged: false, natRulesBefore: [], bridges: {} };
 }
 
 export function currentNatStateStore(dir: string): Promise<NetnsRecord<NatState>> {

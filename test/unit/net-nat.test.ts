@@ -32,6 +32,7 @@ async function writeState(stateDir: string, state: unknown): Promise<void> {
   writeFileSync(await stateFile(stateDir), JSON.stringify(state));
 }
 
+const DOCKER_RULES = ['POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE', 'DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80'];
 const enable = ['net', 'nat', 'enable', '--bridge', 'fxbr', '--subnet', '10.77.0.0/24', '--out', 'fxup'];
 
 describe('net nat enable', () => {
@@ -47,7 +48,12 @@ describe('net nat enable', () => {
       'iptables -w 30 -t filter -I FORWARD -s 10.77.0.0/24 -i fxbr -o fxup -m comment --comment kvmctl:nat:fxbr -j ACCEPT',
       'iptables -w 30 -t filter -I FORWARD -i fxup -d 10.77.0.0/24 -o fxbr -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment kvmctl:nat:fxbr -j ACCEPT',
     ]);
-    expect(JSON.parse(readFileSync(await stateFile(r.stateDir), 'utf8'))).toEqual({ ipForwardChanged: true, bridges: { fxbr: { subnet: '10.77.0.0/24', out: 'fxup' } } });
+    expect(JSON.parse(readFileSync(await stateFile(r.stateDir), 'utf8'))).toEqual({
+      ipForwardChanged: true,
+      // Docker's rules lived without forwarding: they do not keep it on later.
+      natRulesBefore: DOCKER_RULES,
+      bridges: { fxbr: { subnet: '10.77.0.0/24', out: 'fxup' } },
+    });
     r.runner.verify();
   });
 
@@ -67,7 +73,7 @@ describe('net nat enable', () => {
     const r = await cli(enable, runner, ipForward('1'));
     expect(r.code).toBe(0);
     expect(r.out).toBe('NAT enabled on fxbr for 10.77.0.0/24 (out: fxup): 3 rules added, gateway 10.77.0.1/24 added to fxbr\n');
-    expect(JSON.parse(readFileSync(await stateFile(r.stateDir), 'utf8'))).toEqual({ ipForwardChanged: false, bridges: { fxbr: { subnet: '10.77.0.0/24', out: 'fxup', addedAddress: '10.77.0.1/24' } } });
+    expect(JSON.parse(readFileSync(await stateFile(r.stateDir), 'utf8'))).toEqual({ ipForwardChanged: false, natRulesBefore: [], bridges: { fxbr: { subnet: '10.77.0.0/24', out: 'fxup', addedAddress: '10.77.0.1/24' } } });
   });
 
   it('other settings for a bridge with kvmctl NAT are exit 4; nothing changes', async () => {
@@ -126,14 +132,14 @@ describe('net nat disable', () => {
     "iptables -w 30 -t nat -D POSTROUTING -s 10.77.0.0/24 '!' -d 10.77.0.0/24 -o fxup -m comment --comment kvmctl:nat:fxbr -j MASQUERADE",
   ];
 
-  it('removes exactly its tagged rules; ip_forward stays on while Docker\'s and the forwards\' rules need it', async () => {
+  it('removes exactly its tagged rules; ip_forward stays on while rules added since (the forwards) need it', async () => {
     const stateDir = newStateDir();
-    await writeState(stateDir, { ipForwardChanged: true, bridges: { fxbr: { subnet: '10.77.0.0/24', out: 'fxup' } } });
+    await writeState(stateDir, { ipForwardChanged: true, natRulesBefore: DOCKER_RULES, bridges: { fxbr: { subnet: '10.77.0.0/24', out: 'fxup' } } });
     const runner = host(AFTER).stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 3);
     const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr'], runner, { stateDir, ...ipForward('1') });
     expect(r.code).toBe(0);
     expect(r.out).toBe('NAT disabled on fxbr: 3 rules removed\n');
-    expect(r.err).toBe('ip_forward left on: other NAT rules need it (kvmctl, other, docker)\n');
+    expect(r.err).toBe('ip_forward left on: NAT rules added since it was turned on need it (kvmctl)\n');
     expect(r.changes).toEqual(deletes);
     expect(existsSync(await stateFile(stateDir))).toBe(false);
   });
@@ -152,6 +158,17 @@ describe('net nat disable', () => {
     expect(JSON.parse(r.out)).toEqual({ bridge: 'fxbr', changed: true, rulesRemoved: 3, addressRemoved: '10.77.0.1/24', ipForwardRestored: true });
     expect(r.changes).toEqual([...deletes, 'ip addr del 10.77.0.1/24 dev fxbr', 'sysctl -w net.ipv4.ip_forward=0']);
     r.runner.verify();
+  });
+
+  it('restores ip_forward when the only other NAT rules were there before kvmctl turned it on', async () => {
+    const stateDir = newStateDir();
+    await writeState(stateDir, { ipForwardChanged: true, natRulesBefore: DOCKER_RULES, bridges: { fxbr: { subnet: '10.77.0.0/24', out: 'fxup' } } });
+    const withoutForwards = AFTER.split('\n').filter((l) => !l.includes('kvmctl:fwd:')).join('\n');
+    const runner = host(withoutForwards).stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 3).stub(['sysctl', '-w', 'net.ipv4.ip_forward=0'], {});
+    const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr'], runner, { stateDir, ...ipForward('1') });
+    expect(r.code).toBe(0);
+    expect(r.changes).toEqual([...deletes, 'sysctl -w net.ipv4.ip_forward=0']);
+    expect(r.err).toBe('');
   });
 
   it('leaves ip_forward alone when kvmctl did not turn it on', async () => {

@@ -1,7 +1,7 @@
 import type { Context } from '../../../context.js';
 import { runChecked } from '../../../exec/runner.js';
 import { ipAddrAddCommand, ipAddrDelCommand, loadLinks, type IpAddress } from '../../../net/ip.js';
-import { deleteSavedRule, kvmctlTag, loadIptables, NAT_TAG_KIND, natRules, rulesTagged } from '../../../net/iptables.js';
+import { deleteSavedRule, kvmctlTag, loadIptables, NAT_TAG_KIND, natRuleKey, natRules, rulesTagged } from '../../../net/iptables.js';
 import { parseAddressCidr } from '../../../net/ipv4.js';
 import { validateLinkName } from '../../../net/link-name.js';
 import { currentNatStateStore } from '../../../net/nat-state.js';
@@ -38,8 +38,9 @@ export async function runNatDisable(ctx: Context, opts: { bridge: string }): Pro
       }
     }
     const others = Object.keys(state.bridges).filter((b) => b !== bridge);
-    // NAT rules of anyone but this bridge's: libvirt's and Docker's networks, kvmctl's forwards, other bridges.
-    const stillNeeded = natRules(firewall).filter((r) => r.comment !== tag);
+    // NAT rules that came after kvmctl turned ip_forward on (libvirt's or Docker's networks, kvmctl's forwards) may rely on it.
+    const before = new Set(state.natRulesBefore);
+    const stillNeeded = natRules(firewall).filter((r) => r.comment !== tag && !before.has(natRuleKey(r)));
     const ipForwardOn = parseFlag(await ctx.fs.read(IP_FORWARD_PATH)) === true;
     const wasChangedByKvmctl = state.ipForwardChanged;
     const restoreForward = wasChangedByKvmctl && ipForwardOn && others.length === 0 && stillNeeded.length === 0;
@@ -66,7 +67,10 @@ export async function runNatDisable(ctx: Context, opts: { bridge: string }): Pro
       if (!ctx.dryRun) {
         delete state.bridges[bridge];
         // With kvmctl's last NAT gone, ip_forward is either restored or needed by someone else: no longer kvmctl's to restore.
-        if (others.length === 0) state.ipForwardChanged = false;
+        if (others.length === 0) {
+          state.ipForwardChanged = false;
+          state.natRulesBefore = [];
+        }
         await store.save(state);
       }
     });
@@ -84,7 +88,7 @@ export async function runNatDisable(ctx: Context, opts: { bridge: string }): Pro
       ipForwardRestored: restoreForward,
     });
     if (wasChangedByKvmctl && !restoreForward && ipForwardOn) {
-      const why = others.length > 0 ? `kvmctl NAT on ${others.join(', ')} still needs it` : `other NAT rules need it (${[...new Set(stillNeeded.map((r) => r.owner))].join(', ')})`;
+      const why = others.length > 0 ? `kvmctl NAT on ${others.join(', ')} still needs it` : `NAT rules added since it was turned on need it (${[...new Set(stillNeeded.map((r) => r.owner))].join(', ')})`;
       ctx.out.info(`ip_forward left on: ${why}`);
     }
   });

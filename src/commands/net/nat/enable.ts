@@ -8,6 +8,8 @@ import {
   kvmctlTag,
   loadIptables,
   NAT_TAG_KIND,
+  natRuleKey,
+  natRules,
   natRulesFor,
   rulesTagged,
 } from '../../../net/iptables.js';
@@ -106,7 +108,10 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
           ...(out !== undefined ? { out } : {}),
           ...(gatewayAddress ? (before?.addedAddress ? { addedAddress: before.addedAddress } : {}) : { addedAddress: addressCidr(gateway) }),
         };
-        state.ipForwardChanged = state.ipForwardChanged || !ipForwardOn;
+        if (!ipForwardOn) {
+          state.ipForwardChanged = true;
+          state.natRulesBefore = natRules(firewall).map(natRuleKey);
+        }
         await store.save(state);
       }
     });
