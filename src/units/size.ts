@@ -27,6 +27,9 @@ export function parseSize(text: string, what = 'size'): number {
   if (unit === '' && m[3] !== undefined && m[3].toLowerCase() !== 'b') {
     throw new UsageError(`invalid ${what} ${JSON.stringify(text)}`, 'use a number with an optional unit: 512M, 20G, 1.5T, 20GiB or bytes');
   }
+  if (unit === '' && (m[1] ?? '').includes('.')) {
+    throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: a byte count is a whole number`, 'give whole bytes, or a unit: 1.5G');
+  }
   const bytes = Math.round(Number(m[1]) * (UNITS[unit] ?? 1));
   if (!Number.isFinite(bytes) || bytes <= 0) {
     throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: must be greater than zero`, 'give a positive size such as 20G');

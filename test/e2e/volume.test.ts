@@ -288,6 +288,28 @@ describe('kvmctl volume (against the lab host, with real images)', () => {
     expect((await run(['volume', 'delete', `${POOL}/race.qcow2`])).code).toBe(0);
   });
 
+  it("sizes: junk is exit 2, beyond the pool's free space exit 5 unless --allow-overcommit; nothing written when refused", async () => {
+    const before = state();
+    for (const size of ['0', '-1G', '10GG', '1.5', '99999P']) {
+      const r = await run(['volume', 'create', 'big.qcow2', '--pool', POOL, '--size', size]);
+      expect([size, r.code]).toEqual([size, 2]);
+    }
+    const big = await run(['volume', 'create', 'big.qcow2', '--pool', POOL, '--size', '1P']);
+    expect(big.code).toBe(5);
+    expect(big.stderr).toMatch(/volume e2e-volume\/big\.qcow2 would need up to 1\.0 PiB, more than the .* free in pool e2e-volume/);
+    expect(state()).toEqual(before);
+    const thin = await run(['volume', 'create', 'big.qcow2', '--pool', POOL, '--size', '1P', '--allow-overcommit']);
+    expect(thin.code).toBe(0);
+    expect(imageInfo(path('big.qcow2'), 'qcow2')['virtual-size']).toBe(2 ** 50);
+    expect((await run(['volume', 'delete', `${POOL}/big.qcow2`])).code).toBe(0);
+  });
+
+  it('local-only features against a remote URI are exit 5 and say so, before connecting', async () => {
+    const r = await run(['-c', 'qemu+ssh://root@kvm-remote.invalid/system', 'volume', 'snapshot', 'list', `${POOL}/web.qcow2`]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/volume snapshots run qemu-img on the pool's files, and qemu\+ssh:\/\/root@kvm-remote\.invalid\/system is another host: this is a local-only feature/);
+  });
+
   it('list and info answer in JSON; a missing volume is exit 3', async () => {
     const list = await runJson<Array<{ pool: string; name: string; format: string; capacityBytes: number }>>(['volume', 'list']);
     expect(list.filter((v) => v.pool === POOL).map((v) => `${v.name}:${v.format}`)).toEqual(['base.qcow2:qcow2', 'web.qcow2:qcow2']);
