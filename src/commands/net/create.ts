@@ -1,4 +1,5 @@
 import type { Context } from '../../context.js';
+import { formatCommand } from '../../exec/command.js';
 import { ConflictError, KvmctlError, NotFoundError, UsageError } from '../../errors.js';
 import { ToolError } from '../../exec/runner.js';
 import {
@@ -319,14 +320,14 @@ async function define(ctx: Context, req: Request, spec: NetworkSpec, xml: string
     await runVirsh(ctx.runner, netDefineCommand(ctx.uri, xml), subject);
     tx.onRollback({
       what: `libvirt network ${req.name}`,
-      manual: `virsh net-undefine --network ${req.name}`,
+      manual: formatCommand(netUndefineCommand(ctx.uri, req.name)),
       run: async () => void (await runVirsh(ctx.runner, netUndefineCommand(ctx.uri, req.name), subject)),
     });
     if (req.start) {
       await startNetwork(ctx, req.name);
       tx.onRollback({
         what: `running network ${req.name}`,
-        manual: `virsh net-destroy --network ${req.name}`,
+        manual: formatCommand(netDestroyCommand(ctx.uri, req.name)),
         run: async () => void (await runVirsh(ctx.runner, netDestroyCommand(ctx.uri, req.name), subject)),
       });
     }

@@ -1,5 +1,6 @@
 /** net start | stop | autostart | delete: each does nothing ("unchanged") when the network is already as asked. */
 import type { Context } from '../../context.js';
+import { formatCommand } from '../../exec/command.js';
 import { RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import {
@@ -76,7 +77,7 @@ export async function runNetDelete(ctx: Context, name: string): Promise<void> {
       if (net.persistent) {
         tx.onRollback({
           what: `stopped network ${name}`,
-          manual: `virsh net-start --network ${name}`,
+          manual: formatCommand(netStartCommand(ctx.uri, name)),
           run: async () => void (await runVirsh(ctx.runner, netStartCommand(ctx.uri, name), subject(name))),
         });
       }

@@ -1,4 +1,5 @@
 import type { Context } from '../../context.js';
+import { formatCommand } from '../../exec/command.js';
 import { ConflictError, UsageError } from '../../errors.js';
 import { buildPoolXml, poolDefinitionOf, poolSpecDifferences, POOL_TYPES, parsePoolXml, type PoolSpec } from '../../libvirt/pool-xml.js';
 import { isLocalUri, loadPools, poolCommands } from '../../libvirt/storage.js';
@@ -123,18 +124,18 @@ export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOpt
     await ctx.transaction(`pool create ${name}`).run(async (tx) => {
       const subject = { kind: 'pool' as const, name };
       await runVirsh(ctx.runner, poolCommands.define(ctx.uri, xml), subject);
-      tx.onRollback({ what: `storage pool ${name} (definition)`, run: () => runVirsh(ctx.runner, poolCommands.undefine(ctx.uri, name), subject).then(() => undefined), manual: `virsh pool-undefine ${name}` });
+      tx.onRollback({ what: `storage pool ${name} (definition)`, run: () => runVirsh(ctx.runner, poolCommands.undefine(ctx.uri, name), subject).then(() => undefined), manual: formatCommand(poolCommands.undefine(ctx.uri, name)) });
       if (spec.type !== 'logical' || spec.sourceDevs.length > 0) {
         // dir/fs/netfs: only makes the directory (an fs pool's device is never formatted); logical: --no-overwrite keeps libvirt from wiping devices that hold data.
         await runVirsh(ctx.runner, poolCommands.build(ctx.uri, name, spec.type === 'logical'), subject);
         if (!dirExisted) {
-          tx.onRollback({ what: `directory ${target}`, run: () => runVirsh(ctx.runner, poolCommands.delete(ctx.uri, name), subject).then(() => undefined), manual: `rmdir ${target}` });
+          tx.onRollback({ what: `directory ${target}`, run: () => runVirsh(ctx.runner, poolCommands.delete(ctx.uri, name), subject).then(() => undefined), manual: formatCommand({ program: 'rmdir', args: ['--', target ?? ''] }) });
         }
       }
       tx.checkpoint();
       if (o.start) {
         await runVirsh(ctx.runner, poolCommands.start(ctx.uri, name), subject);
-        tx.onRollback({ what: `storage pool ${name} (running)`, run: () => runVirsh(ctx.runner, poolCommands.destroy(ctx.uri, name), subject).then(() => undefined), manual: `virsh pool-destroy ${name}` });
+        tx.onRollback({ what: `storage pool ${name} (running)`, run: () => runVirsh(ctx.runner, poolCommands.destroy(ctx.uri, name), subject).then(() => undefined), manual: formatCommand(poolCommands.destroy(ctx.uri, name)) });
       }
       if (o.autostart) await runVirsh(ctx.runner, poolCommands.autostart(ctx.uri, name, true), subject);
     });

@@ -1,4 +1,5 @@
 import type { Context } from '../../context.js';
+import { formatCommand } from '../../exec/command.js';
 import { ConflictError, RefusedError } from '../../errors.js';
 import { isLocalUri, volumeCommands, type VolumeFormat } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
@@ -74,7 +75,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
         tx.onRollback({
           what: `volume ${ref}`,
           run: () => runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, srcRef.pool, name), subject).then(() => undefined),
-          manual: `virsh vol-delete --pool ${srcRef.pool} ${name}`,
+          manual: formatCommand(volumeCommands.delete(ctx.uri, srcRef.pool, name)),
         });
       });
     }

@@ -1,4 +1,5 @@
 import type { Context } from '../../context.js';
+import { formatCommand } from '../../exec/command.js';
 import { ConflictError, RefusedError, UsageError } from '../../errors.js';
 import { runChecked } from '../../exec/runner.js';
 import { isLocalUri, volumeCommands } from '../../libvirt/storage.js';
@@ -76,7 +77,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
         tx.onRollback({
           what: `volume ${ref}`,
           run: () => runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, srcRef.pool, name), subject).then(() => undefined),
-          manual: `virsh vol-delete --pool ${srcRef.pool} ${name}`,
+          manual: formatCommand(volumeCommands.delete(ctx.uri, srcRef.pool, name)),
         });
       });
     }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import type { Context } from '../../context.js';
+import { formatCommand } from '../../exec/command.js';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import { runChecked } from '../../exec/runner.js';
 import { isLocalUri, poolCommands, volumeCommands, type PoolRecord } from '../../libvirt/storage.js';
@@ -142,7 +143,7 @@ async function importThroughLibvirt(ctx: Context, pool: PoolRecord, name: string
       tx.onRollback({
         what: `volume ${pool.name}/${name}`,
         run: () => runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, pool.name, name), subject).then(() => undefined),
-        manual: `virsh vol-delete --pool ${pool.name} ${name}`,
+        manual: formatCommand(volumeCommands.delete(ctx.uri, pool.name, name)),
       });
       await withSpinner(ctx, label, () => runVirsh(ctx.runner, volumeCommands.upload(ctx.uri, pool.name, name, upload), subject));
     });
