@@ -3,7 +3,9 @@ import { abandonedEntries, forgetEntry, type JournalEntry } from '../../exec/jou
 
 /** Lists operations that were killed midway, what they had created, and how to remove it. */
 export async function runHostDoctor(ctx: Context, opts: { clear?: boolean }): Promise<void> {
-  const entries = await abandonedEntries(ctx.stateDir);
+  // The journal holds things in the order they were made; they come off in the reverse order
+  // (a pool's directory before its definition, a route before the address it goes through).
+  const entries = (await abandonedEntries(ctx.stateDir)).map((e) => ({ ...e, leftovers: [...e.leftovers].reverse() }));
   const rows = entries.flatMap((e) => e.leftovers.map((l) => ({ entry: e, ...l })));
   if (opts.clear && !ctx.dryRun) await Promise.all(entries.map((e) => forgetEntry(e.file)));
   const json = entries.map(({ file: _file, ...e }) => e);
@@ -21,6 +23,6 @@ export async function runHostDoctor(ctx: Context, opts: { clear?: boolean }): Pr
   ctx.out.info(
     opts.clear
       ? `forgot ${entries.length} unfinished operation(s); remove what is listed above if it still exists`
-      : 'remove what is listed (if it still exists), then run: kvmctl host doctor --clear',
+      : 'remove what is listed (if it still exists), in the order listed, then run: kvmctl host doctor --clear',
   );
 }
