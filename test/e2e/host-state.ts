@@ -1,26 +1,40 @@
 /**
  * A snapshot of everything kvmctl could change on a host, for "nothing changed"
- * assertions: domains (inactive XML), pools, volumes, networks (XML), the files
- * under given directories (sha256), and a network namespace's links, addresses,
- * routes, iptables rules and ip_forward. Compare two with expect(after).toEqual(before).
+ * assertions: domains (inactive XML, state, autostart), pools, volumes (path
+ * and a checksum of the file), networks (XML, state, autostart), the files
+ * under given directories (sha256), and a network namespace's links,
+ * addresses, routes, iptables rules and ip_forward. Compare two with
+ * expect(after).toEqual(before).
+ *
+ * It reads with plain virsh/ip/iptables-save, independently of kvmctl: two
+ * virsh processes (lists, then every object's XML in one batch) and one shell
+ * in the namespace, so a snapshot costs well under a second.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, lstatSync, readlinkSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { inNetns, lab, virsh } from './lab.js';
 
 export interface HostState {
   domains: Record<string, string>;
+  /** "name state" for every domain (the inactive XML does not say whether it runs). */
+  domainStates: string[];
   autostart: string[];
   pools: Record<string, string>;
+  /** pool/volume -> "path sha256" (or a size/time signature for files over 1 GiB). */
   volumes: Record<string, string>;
   networks: Record<string, string>;
+  /** "name state autostart" for every libvirt network. */
+  networkStates: string[];
   files: Record<string, string>;
   netns?: { links: unknown; addresses: unknown; routes: unknown; iptables: string; ipForward: string };
 }
 
 function lines(text: string): string[] {
-  return text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
 }
 
 function must(r: { code: number; stdout: string; stderr: string }, what: string): string {
@@ -28,13 +42,60 @@ function must(r: { code: number; stdout: string; stderr: string }, what: string)
   return r.stdout;
 }
 
-/** Drops counters and run-time fields that change by themselves (sizes of logs, etc.). */
+/** Drops counters and comments (with times) from iptables-save. */
 function stableIptables(save: string): string {
   return save
     .split('\n')
     .filter((l) => !l.startsWith('#'))
     .map((l) => l.replace(/\[\d+:\d+\]/g, '[0:0]'))
     .join('\n');
+}
+
+const SEPARATOR = 'HOST-STATE-SEPARATOR-7d1f0c';
+
+/** virsh's own command-line quoting (POSIX-like single quotes). */
+function q(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Runs several virsh commands in one process; returns each one's stdout. */
+function virshBatch(commands: string[][]): string[] {
+  if (commands.length === 0) return [];
+  const line = commands.map((argv) => argv.map(q).join(' ')).join(` ; echo ${SEPARATOR} ; `);
+  const r = virsh(line);
+  const parts = r.stdout.split(`${SEPARATOR}\n`);
+  if (parts.length !== commands.length) throw new Error(`virsh batch gave ${parts.length} outputs for ${commands.length} commands: ${r.stderr}`);
+  return parts;
+}
+
+const LARGE = 1024 ** 3;
+const hashCache = new Map<string, string>();
+
+/**
+ * sha256 of a file, read in chunks; cached by inode, size and times so a file
+ * that did not change is not read again. Over 1 GiB (a sparse disk), a
+ * signature of size and times instead: reading 20 GiB of holes proves little.
+ */
+function checksum(path: string, st: Stats): string {
+  if (st.size > LARGE) return `large:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const cached = hashCache.get(key);
+  if (cached !== undefined) return cached;
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(1024 * 1024);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hash.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const sum = hash.digest('hex');
+  hashCache.set(key, sum);
+  return sum;
 }
 
 export function hashFiles(dir: string, into: Record<string, string> = {}): Record<string, string> {
@@ -51,44 +112,79 @@ export function hashFiles(dir: string, into: Record<string, string> = {}): Recor
     else if (st.isDirectory()) {
       into[p] = 'dir';
       hashFiles(p, into);
-    } else into[p] = createHash('sha256').update(readFileSync(p)).digest('hex');
+    } else if (st.isFile()) into[p] = checksum(p, st);
+    else into[p] = `special:${st.mode}`;
   }
   return into;
 }
 
-export function snapshotHost(opts: { dirs?: string[]; netns?: string } = {}): HostState {
-  const state: HostState = { domains: {}, autostart: [], pools: {}, volumes: {}, networks: {}, files: {} };
-  for (const d of lines(must(virsh('list', '--all', '--name'), 'virsh list'))) {
-    state.domains[d] = must(virsh('dumpxml', '--inactive', '--domain', d), `dumpxml ${d}`);
+function volumeChecksum(path: string): string {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? checksum(path, st) : `not-a-file:${st.mode}`;
+  } catch {
+    // A remote or not (yet) existing path: libvirt's listing is all there is.
+    return 'no-local-file';
   }
-  state.autostart = lines(must(virsh('list', '--all', '--autostart', '--name'), 'virsh list --autostart'));
-  for (const p of lines(must(virsh('pool-list', '--all', '--name'), 'pool-list'))) {
-    state.pools[p] = must(virsh('pool-dumpxml', '--pool', p), `pool-dumpxml ${p}`) + must(virsh('pool-info', '--pool', p), 'pool-info').replace(/^(Capacity|Allocation|Available):.*$/gm, '');
-    const vols = virsh('vol-list', '--pool', p);
-    if (vols.code === 0) {
-      for (const line of lines(vols.stdout).slice(2)) {
-        const [name, ...path] = line.split(/\s+/);
-        state.volumes[`${p}/${name}`] = path.join(' ');
-      }
+}
+
+export function snapshotHost(opts: { dirs?: string[]; netns?: string } = {}): HostState {
+  const state: HostState = { domains: {}, domainStates: [], autostart: [], pools: {}, volumes: {}, networks: {}, networkStates: [], files: {} };
+  const [names = '', autostart = '', running = '', pools = '', nets = ''] = virshBatch([
+    ['list', '--all', '--name'],
+    ['list', '--all', '--autostart', '--name'],
+    ['list', '--all'],
+    ['pool-list', '--all', '--name'],
+    ['net-list', '--all'],
+  ]);
+  const domains = lines(names);
+  state.autostart = lines(autostart).sort();
+  // " Id   Name   State" table: keep name and state, drop the id (it changes on every start).
+  state.domainStates = lines(running)
+    .slice(2)
+    .map((l) => l.replace(/^(\d+|-)\s+/, ''))
+    .sort();
+  state.networkStates = lines(nets).slice(2).sort();
+  const poolNames = lines(pools);
+  const netNames = state.networkStates.map((l) => l.split(/\s+/)[0] ?? '');
+
+  const words: string[][] = [
+    ...domains.map((d) => ['dumpxml', '--inactive', '--domain', d]),
+    ...poolNames.flatMap((p) => [
+      ['pool-dumpxml', '--pool', p],
+      ['pool-info', '--pool', p],
+      ['vol-list', '--pool', p],
+    ]),
+    ...netNames.map((n) => ['net-dumpxml', '--network', n]),
+  ];
+  const out = virshBatch(words);
+  let i = 0;
+  for (const d of domains) state.domains[d] = out[i++] ?? '';
+  for (const p of poolNames) {
+    const xml = out[i++] ?? '';
+    const info = (out[i++] ?? '').replace(/^(Capacity|Allocation|Available):.*$/gm, '');
+    // A directory pool's capacity, allocation and available space are its filesystem's, which other writers change.
+    state.pools[p] = xml.replace(/^\s*<(capacity|allocation|available) unit='bytes'>\d+<\/\1>\n/gm, '') + info;
+    for (const line of lines(out[i++] ?? '').slice(2)) {
+      const [name = '', ...path] = line.split(/\s+/);
+      const file = path.join(' ');
+      state.volumes[`${p}/${name}`] = `${file} ${volumeChecksum(file)}`;
     }
   }
-  for (const n of lines(must(virsh('net-list', '--all', '--name'), 'net-list'))) {
-    state.networks[n] = must(virsh('net-dumpxml', '--network', n), `net-dumpxml ${n}`);
-  }
+  for (const n of netNames) state.networks[n] = out[i++] ?? '';
+
   for (const dir of opts.dirs ?? []) hashFiles(dir, state.files);
   const ns = opts.netns === undefined ? lab.netns : opts.netns;
   if (ns) {
+    const script = `ip -j link show; echo ${SEPARATOR}; ip -j addr show; echo ${SEPARATOR}; ip -j route show; echo ${SEPARATOR}; iptables-save; echo ${SEPARATOR}; cat /proc/sys/net/ipv4/ip_forward`;
+    const [links = '', addrs = '', routes = '', iptables = '', ipForward = ''] = must(inNetns(ns, 'sh', '-c', script), `reading netns ${ns}`).split(`${SEPARATOR}\n`);
     state.netns = {
-      links: JSON.parse(must(inNetns(ns, 'ip', '-j', 'link', 'show'), 'ip link')).map((l: Record<string, unknown>) => ({ ifname: l.ifname, master: l.master, mtu: l.mtu, flags: l.flags })),
-      addresses: JSON.parse(must(inNetns(ns, 'ip', '-j', 'addr', 'show'), 'ip addr')).map((l: { ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }) => ({ ifname: l.ifname, addrs: l.addr_info.map((a) => `${a.local}/${a.prefixlen}`) })),
-      routes: JSON.parse(must(inNetns(ns, 'ip', '-j', 'route', 'show'), 'ip route')),
-      iptables: stableIptables(must(inNetns(ns, 'iptables-save'), 'iptables-save')),
-      ipForward: readNetnsFile(ns, '/proc/sys/net/ipv4/ip_forward'),
+      links: JSON.parse(links).map((l: Record<string, unknown>) => ({ ifname: l.ifname, master: l.master, mtu: l.mtu, flags: l.flags })),
+      addresses: JSON.parse(addrs).map((l: { ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }) => ({ ifname: l.ifname, addrs: l.addr_info.map((a) => `${a.local}/${a.prefixlen}`) })),
+      routes: JSON.parse(routes),
+      iptables: stableIptables(iptables),
+      ipForward: ipForward.trim(),
     };
   }
   return state;
-}
-
-function readNetnsFile(ns: string, path: string): string {
-  return must(inNetns(ns, 'cat', path), `cat ${path}`).trim();
 }
