@@ -58,7 +58,9 @@ export class FaultRunner implements Runner {
       this.write?.(`kvmctl: KVMCTL_FAULT: holding step ${step} until interrupted: ${formatCommand(cmd)}\n`);
       await new Promise<void>((resolve) => {
         if (this.signal?.aborted) return resolve();
-        this.signal?.addEventListener('abort', () => resolve(), { once: true });
+        // An abort listener alone does not keep Node's event loop alive: without a timer the process would exit (13).
+        const keepAlive = setInterval(() => undefined, 60_000);
+        this.signal?.addEventListener('abort', () => (clearInterval(keepAlive), resolve()), { once: true });
       });
       return { stdout: '', stderr: `error: interrupted while running ${formatCommand(cmd)}\n`, exitCode: 130 };
     }
