@@ -42,12 +42,28 @@ function must(r: { code: number; stdout: string; stderr: string }, what: string)
   return r.stdout;
 }
 
-/** Drops counters and comments (with times) from iptables-save. */
-function stableIptables(save: string): string {
-  return save
-    .split('\n')
-    .filter((l) => !l.startsWith('#'))
-    .map((l) => l.replace(/\[\d+:\d+\]/g, '[0:0]'))
+const BUILTIN_CHAINS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
+
+/**
+ * iptables-save without counters and comments (they hold times), tables in
+ * name order, and without tables that are empty with every built-in chain
+ * ACCEPT: the kernel creates a table on first use and never removes it, and
+ * with the nf_tables backend the order of tables is the order of first use.
+ */
+export function stableIptables(save: string): string {
+  const tables = save
+    .split(/^(?=\*)/m)
+    .map((block) =>
+      block
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#'))
+        .map((l) => l.replace(/\[\d+:\d+\]/g, '[0:0]')),
+    )
+    .filter((lines) => lines.length > 0);
+  const meaningful = tables.filter((lines) => lines.some((l) => l.startsWith('-') || (l.startsWith(':') && !(BUILTIN_CHAINS.has(l.slice(1).split(' ')[0] ?? '') && l.includes(' ACCEPT ')))));
+  return meaningful
+    .map((lines) => lines.join('\n'))
+    .sort()
     .join('\n');
 }
 

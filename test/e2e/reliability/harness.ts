@@ -136,7 +136,12 @@ export function makeNetns(ns: string): void {
   deleteNetns(ns);
   const r = sh('ip', 'netns', 'add', ns);
   if (r.code !== 0) throw new Error(`ip netns add ${ns}: ${r.stderr}`);
-  inNs(ns, ['ip', 'link', 'set', 'lo', 'up'], ['sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1'], ['sysctl', '-q', '-w', 'net.ipv6.conf.default.disable_ipv6=1']);
+  inNs(
+    ns,
+    ['ip', 'link', 'set', 'lo', 'up'],
+    ['sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1'],
+    ['sysctl', '-q', '-w', 'net.ipv6.conf.default.disable_ipv6=1'],
+  );
 }
 
 export function deleteNetns(ns: string): void {
