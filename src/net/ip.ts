@@ -147,17 +147,8 @@ export interface Route {
   flags: string[];
 }
 
-interface RawRoute {
-  dst?: string;
-  gateway?: string;
-  dev?: string;
-  protocol?: string;
-  scope?: string;
-  prefsrc?: string;
-  metric?: number;
-  type?: string;
-  flags?: string[];
-}
+/** A route as `ip -j route` prints it: the same fields, none guaranteed. */
+type RawRoute = Partial<Omit<Route, 'family'>>;
 
 export function parseIpRoutes(json: string, family: IpFamily): Route[] {
   const raw = JSON.parse(json || '[]') as RawRoute[];

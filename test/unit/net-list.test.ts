@@ -118,6 +118,22 @@ describe('net leases', () => {
     r.runner.verify();
   });
 
+  it('makes the same number of calls for 1 network and for 300', async () => {
+    for (const count of [1, 300]) {
+      const names = Array.from({ length: count }, (_, i) => `n${i}`);
+      const runner = new FakeRunner();
+      stubBatch(runner, [['net-list', '--all']], [[' Name   State    Autostart   Persistent', '-----', ...names.map((n) => ` ${n}   active   yes   yes`)].join('\n')]);
+      stubBatch(
+        runner,
+        names.flatMap((n) => [['net-dumpxml', '--network', n], ['net-dhcp-leases', '--network', n]]),
+        names.flatMap((n) => [rec('virsh-net-dumpxml-fxn-nat.xml').replace('fxn-nat', n), rec('virsh-net-dhcp-leases-fxn-nat.txt')]),
+      );
+      const r = await cli(['net', 'leases', '-o', 'json'], stubLoadDomains(runner));
+      expect(JSON.parse(r.out)).toHaveLength(count);
+      expect(r.runner.calls).toHaveLength(4);
+    }
+  });
+
   it('of one network, as a table', async () => {
     const runner = stubLoadDomains(stubLoadNetwork(new FakeRunner(), 'fxn-nat', { leases: true }));
     const r = await cli(['net', 'leases', 'fxn-nat'], runner);

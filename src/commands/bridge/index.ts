@@ -47,10 +47,10 @@ export function bridgeCommand(app: App): Command {
   );
   bridge.addCommand(
     new Command('detach')
-      .description("release a NIC from the bridge; with --move-address the bridge's addresses and routes go back to it")
+      .description("release a NIC from the bridge; with --move-address what attach --move-address moved (else all of the bridge's addresses and routes) goes back to it")
       .argument('<bridge>', 'bridge name')
       .argument('<iface>', 'the interface to release')
-      .option('--move-address', "move the bridge's addresses and routes back to the NIC")
+      .option('--move-address', 'move the addresses and routes back to the NIC; put back on the bridge if any step fails')
       .addHelpText('after', examples('kvmctl bridge detach br0 eth1', 'kvmctl bridge detach br0 eth0 --move-address'))
       .action(app.action(async (ctx, name: string, iface: string, opts: { moveAddress?: boolean }) => runBridgeDetach(ctx, name, iface, opts))),
   );
