@@ -186,12 +186,13 @@ export function specDifferences(spec: NetworkSpec, def: NetworkDefinition): stri
   return diffs;
 }
 
-/** Blocks a new subnet must not overlap: other networks, host addresses, routes (not the default route). */
+/** An address block in use, and by what (for the message). */
 interface Taken {
   block: Cidr;
   what: string;
 }
 
+/** Blocks a new subnet must not overlap: other networks, host addresses, routes (not the default route). */
 export function takenBlocks(networks: NetworkRecord[], links: Link[], routes: Route[]): Taken[] {
   const taken: Taken[] = [];
   for (const n of networks) {

@@ -1,8 +1,9 @@
 import type { Context } from '../../../context.js';
+import { formatCommand } from '../../../exec/command.js';
 import { runChecked } from '../../../exec/runner.js';
-import { ipAddrAddCommand, ipAddrDelCommand, loadLinks, type IpAddress } from '../../../net/ip.js';
+import { addressCidr, ipAddrAddCommand, ipAddrDelCommand, loadLinks, type IpAddress } from '../../../net/ip.js';
 import { deleteSavedRule, kvmctlTag, loadIptables, NAT_TAG_KIND, natRuleKey, natRules, rulesTagged } from '../../../net/iptables.js';
-import { parseAddressCidr } from '../../../net/ipv4.js';
+import { formatIpv4, parseAddressCidr } from '../../../net/ipv4.js';
 import { validateLinkName } from '../../../net/link-name.js';
 import { currentNatStateStore } from '../../../net/nat-state.js';
 import { IP_FORWARD_KEY, IP_FORWARD_PATH, parseFlag, sysctlWriteCommand } from '../../../net/sysctl.js';
@@ -27,15 +28,12 @@ export async function runNatDisable(ctx: Context, opts: { bridge: string }): Pro
     }
 
     // The address goes only if kvmctl added it and it is still there.
-    let address: IpAddress | undefined;
-    if (entry?.addedAddress) {
-      const parsed = parseAddressCidr(entry.addedAddress);
-      const links = await loadLinks(ctx.runner);
-      const br = links.find((l) => l.ifname === bridge);
-      const local = entry.addedAddress.split('/')[0];
-      if (parsed && br?.addresses.some((a) => a.local === local && a.prefixlen === parsed.prefix)) {
-        address = { family: 'inet', local: local as string, prefixlen: parsed.prefix };
-      }
+    const added = entry?.addedAddress !== undefined ? parseAddressCidr(entry.addedAddress) : undefined;
+    let address: IpAddress | undefined = added && { family: 'inet', local: formatIpv4(added.address), prefixlen: added.prefix };
+    if (address) {
+      const br = (await loadLinks(ctx.runner)).find((l) => l.ifname === bridge);
+      const wanted = address;
+      if (!br?.addresses.some((a) => a.local === wanted.local && a.prefixlen === wanted.prefixlen)) address = undefined;
     }
     const others = Object.keys(state.bridges).filter((b) => b !== bridge);
     // NAT rules that came after kvmctl turned ip_forward on (libvirt's or Docker's networks, kvmctl's forwards) may rely on it.
@@ -51,8 +49,8 @@ export async function runNatDisable(ctx: Context, opts: { bridge: string }): Pro
         const a = address;
         await runChecked(ctx.runner, ipAddrDelCommand(a, bridge));
         tx.onRollback({
-          what: `removed address ${entry?.addedAddress} of ${bridge}`,
-          manual: `ip addr add ${entry?.addedAddress} dev ${bridge}`,
+          what: `removed address ${addressCidr(a)} of ${bridge}`,
+          manual: formatCommand(ipAddrAddCommand(a, bridge)),
           run: async () => void (await runChecked(ctx.runner, ipAddrAddCommand(a, bridge))),
         });
       }
@@ -60,7 +58,7 @@ export async function runNatDisable(ctx: Context, opts: { bridge: string }): Pro
         await runChecked(ctx.runner, sysctlWriteCommand(IP_FORWARD_KEY, '0'));
         tx.onRollback({
           what: `${IP_FORWARD_KEY}=0`,
-          manual: `sysctl -w ${IP_FORWARD_KEY}=1`,
+          manual: formatCommand(sysctlWriteCommand(IP_FORWARD_KEY, '1')),
           run: async () => void (await runChecked(ctx.runner, sysctlWriteCommand(IP_FORWARD_KEY, '1'))),
         });
       }
@@ -77,14 +75,14 @@ export async function runNatDisable(ctx: Context, opts: { bridge: string }): Pro
 
     const did = [
       `${tagged.length} rules removed`,
-      address && `address ${entry?.addedAddress} removed from ${bridge}`,
+      address && `address ${addressCidr(address)} removed from ${bridge}`,
       restoreForward && 'ip_forward turned off again',
     ].filter(Boolean);
     ctx.out.done(`NAT disabled on ${bridge}: ${did.join(', ')}`, {
       bridge,
       changed: true,
       rulesRemoved: tagged.length,
-      addressRemoved: address ? entry?.addedAddress : null,
+      addressRemoved: address ? addressCidr(address) : null,
       ipForwardRestored: restoreForward,
     });
     if (wasChangedByKvmctl && !restoreForward && ipForwardOn) {

@@ -1,5 +1,6 @@
 import type { Context } from '../../../context.js';
 import { ConflictError, NotFoundError, UsageError } from '../../../errors.js';
+import { formatCommand } from '../../../exec/command.js';
 import { runChecked } from '../../../exec/runner.js';
 import { addressCidr, findBridge, ipAddrAddCommand, ipAddrDelCommand, loadLinks, type IpAddress, type Link } from '../../../net/ip.js';
 import {
@@ -88,7 +89,7 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
         await runChecked(ctx.runner, ipAddrAddCommand(gateway, bridge));
         tx.onRollback({
           what: `address ${addressCidr(gateway)} on ${bridge}`,
-          manual: `ip addr del ${addressCidr(gateway)} dev ${bridge}`,
+          manual: formatCommand(ipAddrDelCommand(gateway, bridge)),
           run: async () => void (await runChecked(ctx.runner, ipAddrDelCommand(gateway, bridge))),
         });
       }
@@ -96,18 +97,15 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
         await runChecked(ctx.runner, sysctlWriteCommand(IP_FORWARD_KEY, '1'));
         tx.onRollback({
           what: `${IP_FORWARD_KEY}=1`,
-          manual: `sysctl -w ${IP_FORWARD_KEY}=0`,
+          manual: formatCommand(sysctlWriteCommand(IP_FORWARD_KEY, '0')),
           run: async () => void (await runChecked(ctx.runner, sysctlWriteCommand(IP_FORWARD_KEY, '0'))),
         });
       }
       for (const rule of missing) await insertRule(ctx.runner, tx, rule);
       if (!ctx.dryRun) {
-        const before = state.bridges[bridge];
-        state.bridges[bridge] = {
-          subnet: subnetText,
-          ...(out !== undefined ? { out } : {}),
-          ...(gatewayAddress ? (before?.addedAddress ? { addedAddress: before.addedAddress } : {}) : { addedAddress: addressCidr(gateway) }),
-        };
+        // An address kvmctl added on an earlier run stays kvmctl's to remove.
+        const addedAddress = gatewayAddress ? state.bridges[bridge]?.addedAddress : addressCidr(gateway);
+        state.bridges[bridge] = { subnet: subnetText, ...(out !== undefined ? { out } : {}), ...(addedAddress !== undefined ? { addedAddress } : {}) };
         if (!ipForwardOn) {
           state.ipForwardChanged = true;
           state.natRulesBefore = natRules(firewall).map(natRuleKey);
