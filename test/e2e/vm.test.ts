@@ -5,12 +5,12 @@
  * set, clones, and delete --remove-storage, each checked with virsh, qemu-img
  * and the pool directory; refusals leave the host as it was.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lab, virsh, type RunResult } from './lab.js';
+import { KVMCTL, lab, virsh, type RunResult } from './lab.js';
 import { snapshotHost } from './host-state.js';
 import { newStateDir, removeStateDirs, start } from './reliability/harness.js';
 
@@ -145,6 +145,26 @@ describe('kvmctl vm (against the lab host)', () => {
     expect(info.disks.map((d: { target: string; device: string }) => `${d.target}:${d.device}`)).toEqual(['vda:disk', 'sda:cdrom']);
     expect((await run(['vm', 'ip', WEB])).stdout).toBe(`${ip}\n`);
     expect((await run(['vm', 'xml', WEB, '--inactive'])).stdout).toBe(virsh('dumpxml', '--domain', WEB, '--inactive').stdout);
+  });
+
+  it('console attaches on a terminal (script(1) gives it one); Ctrl+] leaves', async () => {
+    const command = `ip netns exec ${lab.netns} ${process.execPath} ${KVMCTL} -c '${lab.uri}' vm console ${WEB}`;
+    const child = spawn('script', ['-qfc', command, '/dev/null'], { env: { ...process.env, NO_COLOR: '1', KVMCTL_URI: '', KVMCTL_STATE_DIR: stateDir } });
+    let out = '';
+    let left = false;
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (!left && /Escape character is/.test(out)) {
+        left = true;
+        child.stdin.write('\x1d');
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    expect(out).toMatch(/connected to the serial console of e2e-vm-web; press Ctrl\+\] to leave/);
+    expect(out).toMatch(/Connected to domain 'e2e-vm-web'/);
+    expect(code).toBe(0);
   });
 
   it('create again: the same spec is "unchanged"; another spec is exit 4 and the host is untouched', async () => {

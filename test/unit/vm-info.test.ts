@@ -10,6 +10,7 @@ const infoWords = (name: string) => [
   ['domstats', '--raw', '--block', '--', name],
   ['snapshot-list', '--domain', name, '--parent'],
   ['net-list', '--all'],
+  ['snapshot-current', '--domain', name, '--name'],
 ];
 
 describe('vm info', () => {
@@ -22,6 +23,7 @@ describe('vm info', () => {
       recorded('virsh-domstats-block-web.txt'),
       recorded('virsh-snapshot-list-web.txt'),
       recorded('virsh-net-list-all.txt'),
+      '',
     ]);
     stubBatch(runner, [['net-dhcp-leases', '--network', 'default']], [recorded('virsh-net-dhcp-leases-default.txt')]);
     const r = await runKvmctl(['vm', 'info', 'fxvm-web', '-o', 'json'], runner);
@@ -58,19 +60,20 @@ describe('vm info', () => {
       recorded('virsh-domstats-block-off.txt'),
       recorded('virsh-snapshot-list-off.txt'),
       recorded('virsh-net-list-all.txt'),
+      recorded('virsh-snapshot-current-off.txt'),
     ]);
     const r = await runKvmctl(['vm', 'info', 'fxvm-off'], runner);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^State\s+shutoff \(unknown\)$/m);
     expect(r.out).toMatch(/^Memory\s+128\.0 MiB of 128\.0 MiB$/m);
     expect(r.out).toMatch(/^vdb\s+disk\s+virtio\s+qcow2\s+64\.0 MiB\s+\/var\/tmp\/kvmctl-lab\/vm\/pools\/fxvm-pool\/fxvm-off-vdb\.qcow2$/m);
-    expect(r.out).toMatch(/^snap2\s+\S+Z\s+shutoff\s+snap1$/m);
+    expect(r.out).toMatch(/^snap2\s+\S+Z\s+shutoff\s+snap1\s+yes$/m);
     expect(runner.calls).toHaveLength(1);
   });
 
   it('a VM that does not exist is exit 3 naming it', async () => {
     const runner = new FakeRunner();
-    stubBatch(runner, infoWords('nosuch'), ['', '', '', '', '', recorded('virsh-net-list-all.txt')], "error: failed to get domain 'nosuch'\n".repeat(5));
+    stubBatch(runner, infoWords('nosuch'), ['', '', '', '', '', recorded('virsh-net-list-all.txt'), ''], "error: failed to get domain 'nosuch'\n".repeat(5));
     const r = await runKvmctl(['vm', 'info', 'nosuch'], runner);
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/^kvmctl: error: VM "nosuch" not found/);
@@ -79,7 +82,7 @@ describe('vm info', () => {
   it('an odd name is quoted for the batch and shown as it is', async () => {
     const runner = new FakeRunner();
     const name = 'fxvm odd;name';
-    stubBatch(runner, infoWords(name), [recorded('virsh-dumpxml-odd-inactive.xml'), '', 'shut off (unknown)\n', '', '', recorded('virsh-net-list-all.txt')]);
+    stubBatch(runner, infoWords(name), [recorded('virsh-dumpxml-odd-inactive.xml'), '', 'shut off (unknown)\n', '', '', recorded('virsh-net-list-all.txt'), '']);
     const r = await runKvmctl(['vm', 'info', name, '-o', 'json'], runner);
     expect(JSON.parse(r.out)).toMatchObject({ name, state: 'shutoff', disks: [], nics: [] });
     expect(runner.calls[0]?.args[2]).toContain(`'${name}'`);

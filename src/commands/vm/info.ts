@@ -5,7 +5,7 @@
  */
 import type { Context } from '../../context.js';
 import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
-import { domainArgs, domainCommands, parseDominfo, parseDomstate, parseSnapshotList, stateKey, type SnapshotEntry } from '../../libvirt/domain-commands.js';
+import { domainArgs, domainCommands, parseDominfo, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
 import { diskPath, parseDomainXml, sourceKey, type DomainConsole, type DomainDefinition } from '../../libvirt/domain-xml.js';
 import { numberStat, parseDomstats } from '../../libvirt/domstats.js';
 import { netDhcpLeasesArgs, netListArgs, parseDhcpLeases } from '../../libvirt/network-commands.js';
@@ -13,6 +13,7 @@ import { parseNetList } from '../../libvirt/network-xml.js';
 import type { Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
 import { checkVmName } from './domain-state.js';
+import { snapshotColumns, snapshotRows, type SnapshotRow } from './snapshot.js';
 
 export interface VmDisk {
   target: string;
@@ -46,7 +47,7 @@ export interface VmInfo {
   disks: VmDisk[];
   nics: VmNic[];
   consoles: DomainConsole[];
-  snapshots: SnapshotEntry[];
+  snapshots: SnapshotRow[];
 }
 
 /** The source of a NIC as a user would name it. */
@@ -71,9 +72,10 @@ export async function readVmInfo(ctx: Context, name: string): Promise<VmInfo> {
     domainArgs.domstatsOne(name, ['block']),
     domainArgs.snapshotList(name),
     netListArgs(),
+    domainArgs.snapshotCurrent(name),
   ];
   const first = await runVirshBatch(ctx.runner, ctx.uri, words);
-  const [xml = '', dominfoOut = '', stateOut = '', statsOut = '', snapOut = '', netOut = ''] = first.outputs;
+  const [xml = '', dominfoOut = '', stateOut = '', statsOut = '', snapOut = '', netOut = '', currentOut = ''] = first.outputs;
   if (!xml.trim()) {
     throw classifyVirshError(virshRead(ctx.uri, domainArgs.dumpxml(name)), { stdout: '', stderr: first.stderr, exitCode: 1 }, { kind: 'vm', name }, ctx.uri);
   }
@@ -121,7 +123,7 @@ export async function readVmInfo(ctx: Context, name: string): Promise<VmInfo> {
     })),
     nics: def.interfaces.map((n) => ({ type: n.type === 'other' ? n.rawType : n.type, source: nicSource(n), model: n.model, mac: n.mac, ips: n.mac ? (ipsByMac.get(n.mac.toLowerCase()) ?? []) : [] })),
     consoles: serials.length > 0 ? serials : (def.consoles ?? []),
-    snapshots: parseSnapshotList(snapOut),
+    snapshots: snapshotRows(snapOut, currentOut),
   };
 }
 
@@ -146,13 +148,6 @@ const consoleColumns: Column<DomainConsole>[] = [
   { header: 'TYPE', value: (c) => `${c.kind} (${c.type})` },
   { header: 'HOST DEVICE', value: (c) => c.path },
   { header: 'LOG', value: (c) => c.logFile },
-];
-
-const snapshotColumns: Column<SnapshotEntry>[] = [
-  { header: 'NAME', value: (s) => s.name },
-  { header: 'CREATED', value: (s) => s.createdAt },
-  { header: 'STATE', value: (s) => s.state },
-  { header: 'PARENT', value: (s) => s.parent },
 ];
 
 export async function runVmInfo(ctx: Context, name: string): Promise<void> {

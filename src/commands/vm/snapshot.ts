@@ -11,16 +11,21 @@ import type { Column } from '../../output/table.js';
 import { validateName } from '../../validate/names.js';
 import { checkVmName } from './domain-state.js';
 
-interface SnapshotRow extends SnapshotEntry {
+export interface SnapshotRow extends SnapshotEntry {
   current: boolean;
+}
+
+/** The snapshots of a VM with the current one marked, from snapshot-list --parent and snapshot-current --name. */
+export function snapshotRows(listOut: string, currentOut: string): SnapshotRow[] {
+  const cur = currentOut.trim();
+  return parseSnapshotList(listOut).map((s) => ({ ...s, current: s.name === cur }));
 }
 
 async function readSnapshots(ctx: Context, name: string): Promise<SnapshotRow[]> {
   const batch = await runVirshBatch(ctx.runner, ctx.uri, [domainArgs.dominfo(name), domainArgs.snapshotList(name), domainArgs.snapshotCurrent(name)]);
   const [info = '', list = '', current = ''] = batch.outputs;
   if (!info.trim()) throw classifyVirshError(virshRead(ctx.uri, domainArgs.dominfo(name)), { stdout: '', stderr: batch.stderr, exitCode: 1 }, { kind: 'vm', name }, ctx.uri);
-  const cur = current.trim();
-  return parseSnapshotList(list).map((s) => ({ ...s, current: s.name === cur }));
+  return snapshotRows(list, current);
 }
 
 /** snap-20261125-010203 (UTC): sortable, and unique unless two are taken within a second. */
@@ -40,7 +45,7 @@ export async function runSnapshotCreate(ctx: Context, name: string, snap: string
   ctx.out.done(`vm ${name}: snapshot ${snapshot} created`, { name, snapshot });
 }
 
-const columns: Column<SnapshotRow>[] = [
+export const snapshotColumns: Column<SnapshotRow>[] = [
   { header: 'NAME', value: (s) => s.name },
   { header: 'CREATED', value: (s) => s.createdAt },
   { header: 'STATE', value: (s) => s.state },
@@ -52,7 +57,7 @@ export async function runSnapshotList(ctx: Context, name: string): Promise<void>
   checkVmName(name);
   const rows = await readSnapshots(ctx, name);
   if (rows.length === 0 && !ctx.out.json) ctx.out.info(`VM ${name} has no snapshots`);
-  ctx.out.list(columns, rows);
+  ctx.out.list(snapshotColumns, rows);
 }
 
 function requireSnapshot(verb: string, name: string, snap: string | undefined): string {
