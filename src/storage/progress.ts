@@ -30,7 +30,9 @@ export function progressText(label: string, doneBytes: number, expectedBytes: nu
 
 /** Runs fn with a progress bar for the file it writes, on a terminal; plainly otherwise. */
 export async function withProgress<T>(ctx: Context, label: string, watch: ProgressWatch, fn: () => Promise<T>): Promise<T> {
-  if (!progressShown(ctx)) return fn();
+  // ora clears its last frame by counting wrapped lines: a terminal that reports no width (script(1) on a pty
+  // nobody sized) makes that count infinite and the process hang.
+  if (!progressShown(ctx) || !process.stderr.columns) return fn();
   // Loaded only when a bar is shown, to keep it out of every other start-up.
   const { default: ora } = await import('ora');
   const spinner = ora({ text: label, stream: process.stderr }).start();
