@@ -25,3 +25,21 @@ export function validateLinkName(kind: 'bridge' | 'interface', name: string): st
   if (name.startsWith('-')) throw bad("it starts with '-'");
   return name;
 }
+
+/**
+ * A bridge name libvirt can use as well: its network and domain XML accept only
+ * letters, digits and _ . - \\ : / in a device name (basictypes.rng,
+ * deviceName); the kernel refuses ':' and '/', and a backslash is left out
+ * too. A bridge kvmctl creates, or one a VM or libvirt network is to use, must
+ * pass this: a bridge named with other bytes could never carry a VM.
+ */
+export function validateLibvirtBridgeName(name: string): string {
+  validateLinkName('bridge', name);
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
+    throw new UsageError(
+      `invalid bridge name ${JSON.stringify(name)}: libvirt accepts only letters, digits, '-', '_' and '.' in a bridge name`,
+      `use at most ${MAX_LINK_NAME_BYTES} bytes of letters, digits, '-', '_' and '.', e.g. br0 or virbr10`,
+    );
+  }
+  return name;
+}

@@ -4,7 +4,7 @@ import { formatCommand } from '../../exec/command.js';
 import { runChecked } from '../../exec/runner.js';
 import { addressCidr, ipAddrAddCommand, ipBridgeAddCommand, ipLinkDeleteCommand, ipLinkSetStateCommand, loadLinks, type IpAddress } from '../../net/ip.js';
 import { blockOf, formatIpv4, lastAddress, overlaps, parseAddressCidr, parseIpv4 } from '../../net/ipv4.js';
-import { validateLinkName } from '../../net/link-name.js';
+import { validateLibvirtBridgeName } from '../../net/link-name.js';
 
 export interface BridgeCreateOptions {
   stp?: boolean;
@@ -24,7 +24,8 @@ export function parseBridgeAddress(text: string): IpAddress {
 
 /** Creates the bridge, gives it the address, brings it up; an existing bridge as asked is "unchanged". */
 export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCreateOptions): Promise<void> {
-  validateLinkName('bridge', name);
+  // A bridge is made for VMs: its name must be one libvirt accepts.
+  validateLibvirtBridgeName(name);
   const stp = Boolean(opts.stp);
   const address = opts.address !== undefined ? parseBridgeAddress(opts.address) : undefined;
   const json = { name, stp, address: address ? addressCidr(address) : null };

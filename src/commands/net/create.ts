@@ -36,7 +36,7 @@ import {
   parseSubnet,
   type Cidr,
 } from '../../net/ipv4.js';
-import { validateLinkName } from '../../net/link-name.js';
+import { validateLibvirtBridgeName, validateLinkName } from '../../net/link-name.js';
 import { validateName } from '../../validate/names.js';
 
 export interface NetCreateOptions {
@@ -78,7 +78,7 @@ export function parseCreateRequest(name: string, opts: NetCreateOptions): Reques
   if (opts.dhcpRange !== undefined && opts.dhcp === false) {
     throw new UsageError('--dhcp-range and --no-dhcp contradict each other', 'give one of them');
   }
-  if (opts.bridgeName !== undefined) validateLinkName('bridge', opts.bridgeName);
+  if (opts.bridgeName !== undefined) validateLibvirtBridgeName(opts.bridgeName);
   if (opts.forwardDev !== undefined) validateLinkName('interface', opts.forwardDev);
   if (opts.domain !== undefined && !DNS_NAME.test(opts.domain)) {
     throw new UsageError(`invalid --domain ${JSON.stringify(opts.domain)}: not a DNS domain name`, 'use labels of letters, digits and -, separated by dots, e.g. --domain lab.local');

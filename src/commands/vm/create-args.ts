@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../../errors.js';
 import { DISK_BUSES, GRAPHICS_TYPES, NIC_MODELS, normalizeMac, type DiskBus, type GraphicsType, type NicModel } from '../../libvirt/domain-xml.js';
+import { validateLibvirtBridgeName } from '../../net/link-name.js';
 import { parseVolumeRef, type VolumeRef } from '../../storage/volume-ref.js';
 import { parseSize } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
@@ -302,8 +303,10 @@ function parseNetworks(texts: string[]): NetworkRequest[] {
       throw new UsageError(`${flag} ${JSON.stringify(text)}: give exactly one of network=NAME or bridge=BRIDGE`, 'e.g. --network network=default or --network bridge=br0');
     }
     if (network !== undefined) return { type: 'network', network: validateName('network', network), model, mac };
-    if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(bridge ?? '')) {
-      throw new UsageError(`${flag} bridge=${bridge}: not a Linux interface name`, 'interface names have 1 to 15 characters: letters, digits, _ . : -');
+    try {
+      validateLibvirtBridgeName(bridge ?? '');
+    } catch (e) {
+      throw new UsageError(`${flag} bridge=${bridge}: not a Linux interface name libvirt accepts (${(e as Error).message})`, "interface names have 1 to 15 characters: letters, digits, _ . -, not starting with '-'");
     }
     return { type: 'bridge', bridge: bridge ?? '', model, mac };
   });
