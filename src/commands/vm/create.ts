@@ -355,7 +355,8 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
       ? { type: 'network', network: n.network, model: n.model, mac: n.mac ?? randomMac() }
       : { type: 'bridge', bridge: n.bridge, model: n.model, mac: n.mac ?? randomMac() },
   );
-  const firstDisk = disks.find((d) => d.device === 'disk');
+  const first = disks.findIndex((d) => d.device === 'disk');
+  const firstPool = pending[first]?.volume?.pool;
   const spec: DomainSpec = {
     type,
     name: req.name,
@@ -370,7 +371,7 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
     disks,
     interfaces: nics,
     graphics: req.graphics,
-    serialLog: `${req.logDir?.replace(/\/+$/, '') ?? logDirFor(firstDisk, pending[0]?.volume?.pool ? state.pools.get(pending[0].volume.pool) : undefined)}/${req.name}.serial.log`,
+    serialLog: `${req.logDir?.replace(/\/+$/, '') ?? logDirFor(disks[first], firstPool === undefined ? undefined : state.pools.get(firstPool))}/${req.name}.serial.log`,
     metadata: seed ? { seed: { pool: seed.volume.pool, volume: seed.volume.name } } : undefined,
   };
   return { spec, volumes, seed, warnings };

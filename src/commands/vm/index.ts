@@ -48,7 +48,7 @@ export function vmCommand(app: App): Command {
       .option('--cdrom <iso>', 'attach an ISO (a host path, or POOL/VOL) and boot from it first')
       .option('--import', 'boot from the first --disk (implied by --image)')
       .option('--boot <spec>', 'uefi, and/or kernel=PATH[,initrd=PATH][,cmdline=…] for direct kernel boot (cmdline= last: it takes the rest, commas included)')
-      .option('--network <spec>', 'a NIC, repeatable: network=NAME or bridge=BR, [,model=virtio][,mac=52:54:00:…]; or none (default: network=default)', collect)
+      .option('--network <spec>', 'a NIC, repeatable: network=NAME or bridge=BR, then [,model=virtio][,mac=52:54:00:…]; or none (default: network=default)', collect)
       .addOption(new Option('--graphics <type>', 'graphical console; a serial console is always there').choices(['none', 'vnc', 'spice']).default('none'))
       .option('--cloud-init <spec>', 'NoCloud seed from files: user-data=FILE[,meta-data=FILE][,network-config=FILE]')
       .option('--ssh-key <file>', 'cloud-init short form: authorize this public key (user-data)')
