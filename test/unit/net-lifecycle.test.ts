@@ -127,6 +127,7 @@ describe('net reserve | unreserve', () => {
     for (const [args, message] of [
       [reserveArgs('10.213.0.9', '52:54:00:zz:00:01'), 'invalid MAC address "52:54:00:zz:00:01"'],
       [reserveArgs('10.213.0.9', '01:00:5e:00:00:01'), 'it is a multicast address'],
+      [reserveArgs('10.213.0.9', '00:00:00:00:00:00'), "all zeros is no NIC's address"],
       [reserveArgs('10.213.0.300'), 'invalid --ip "10.213.0.300": not an IPv4 address'],
       [[...reserveArgs('10.213.0.9'), '--hostname', 'a_b'], 'invalid --hostname "a_b"'],
     ] as const) {

@@ -16,6 +16,8 @@ export function parseMac(text: string): string {
   if (!MAC.test(mac)) throw new UsageError(`invalid MAC address ${JSON.stringify(text)}`, 'give six hex pairs separated by colons, e.g. --mac 52:54:00:12:34:56');
   // The group bit: a multicast MAC can never be a NIC's own address.
   if (parseInt(mac.slice(0, 2), 16) & 1) throw new UsageError(`invalid MAC address ${text}: it is a multicast address`, 'use a unicast MAC (the first byte even), e.g. 52:54:00:…');
+  // The kernel's is_valid_ether_addr() rejects all zeros: no NIC has it.
+  if (mac === '00:00:00:00:00:00') throw new UsageError(`invalid MAC address ${text}: all zeros is no NIC's address`, 'use the MAC of the VM interface, e.g. 52:54:00:…');
   return mac;
 }
 
