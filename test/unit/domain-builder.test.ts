@@ -239,6 +239,7 @@ describe('builder helpers', () => {
     expect(normalizeMac('01:00:5e:00:00:01')).toBeUndefined();
     expect(normalizeMac('52:54:00:ab:cd')).toBeUndefined();
     expect(normalizeMac('52-54-00-ab-cd-ef')).toBeUndefined();
+    expect(normalizeMac('00:00:00:00:00:00')).toBeUndefined();
   });
 });
 
