@@ -3,9 +3,10 @@
  * (main() with a FakeRunner) and stubs kvmctl's reads with real output recorded
  * from the lab (test/fixtures/recorded/net, see its README).
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { main } from '../../src/main.js';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { formatCommand, type Command } from '../../src/exec/command.js';
@@ -82,9 +83,19 @@ export interface CliOptions {
   env?: Record<string, string>;
 }
 
+const stateDirs: string[] = [];
+
+/** A fresh KVMCTL_STATE_DIR, removed when the test file ends. */
 export function newStateDir(): string {
-  return mkdtempSync(join(tmpdir(), 'kvmctl-net-unit-'));
+  const dir = mkdtempSync(join(tmpdir(), 'kvmctl-net-unit-'));
+  stateDirs.push(dir);
+  return dir;
 }
+
+// Registered on the root suite of each test file that imports the harness.
+afterAll(() => {
+  for (const d of stateDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 /** Runs `kvmctl -c URI ARGS` in memory. */
 export async function cli(args: string[], runner: FakeRunner, opts: CliOptions = {}): Promise<CliResult> {
