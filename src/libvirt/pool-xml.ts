@@ -6,7 +6,6 @@ import { attr, child, children, decodeXml, el, encodeXml, textOf, type XmlNode }
 
 /** The pool types kvmctl creates; any other type libvirt reports is read as is. */
 export const POOL_TYPES = ['dir', 'fs', 'netfs', 'logical'] as const;
-export type CreatablePoolType = (typeof POOL_TYPES)[number];
 
 export interface PoolSource {
   /** <host name=…> (netfs: the NFS server). */

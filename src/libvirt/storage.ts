@@ -16,7 +16,6 @@ export type VolumeFormat = 'qcow2' | 'raw' | 'vmdk' | 'iso';
 
 export const poolCommands = {
   list: (uri: string) => virshRead(uri, ['pool-list', '--all', '--name']),
-  info: (uri: string, pool: string) => virshRead(uri, ['pool-info', '--pool', pool]),
   dumpxml: (uri: string, pool: string) => virshRead(uri, ['pool-dumpxml', '--pool', pool]),
   refresh: (uri: string, pool: string) => virshWrite(uri, ['pool-refresh', '--pool', pool]),
   /** The XML travels on stdin, never through a temporary file. */

@@ -34,8 +34,9 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
     const view = await readStorage(ctx);
     const src = requireVolume(view, srcRef);
     const pool = view.pools.find((p) => p.name === srcRef.pool)!;
-    if (src.format === undefined) throw new RefusedError(`the format of ${volume} is unknown to libvirt`, `refresh the pool (kvmctl pool refresh ${srcRef.pool}) and check kvmctl volume info ${volume}`);
-    if (src.format === to && src.backingFile === undefined) {
+    const srcFormat = src.format;
+    if (srcFormat === undefined) throw new RefusedError(`the format of ${volume} is unknown to libvirt`, `refresh the pool (kvmctl pool refresh ${srcRef.pool}) and check kvmctl volume info ${volume}`);
+    if (srcFormat === to && src.backingFile === undefined) {
       throw new UsageError(`${volume} is already ${to}`, `to copy it, use kvmctl volume clone ${volume} NEWNAME`);
     }
     if (name === srcRef.volume) throw new UsageError(`the converted copy needs a name other than ${srcRef.volume}`, 'give one with --name');
@@ -45,7 +46,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
         existing.format === to &&
         existing.backingFile === undefined &&
         existing.capacityBytes === src.capacityBytes &&
-        (!isLocalUri(ctx.uri) || (await sameContent(ctx, { path: src.path, format: src.format! }, { path: existing.path, format: to })));
+        (!isLocalUri(ctx.uri) || (await sameContent(ctx, { path: src.path, format: srcFormat }, { path: existing.path, format: to })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and is not a ${to} copy of ${volume}`, 'choose another name with --name, or delete it first');
       ctx.out.done(`volume ${ref} is already a ${to} copy of ${volume}: unchanged`, { ...existing, unchanged: true });
       return;
@@ -61,12 +62,12 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
     const finalPath = localFileFor(ctx, pool, name);
     if (finalPath !== undefined) {
       // An overlay's chain is read through (formats from its header), so the copy stands alone.
-      const info = parseImageInfo(await runChecked(ctx.runner, qemuImg.info(src.path, src.format!)))[0]!;
+      const info = parseImageInfo(await runChecked(ctx.runner, qemuImg.info(src.path, srcFormat)))[0]!;
       await writeThenPublish(ctx, {
         operation: `volume convert ${ref}`,
         pool: pool.name,
         finalPath,
-        write: (tmp) => convertWithProgress(ctx, label, { path: src.path, format: src.format!, info }, tmp, to, files),
+        write: (tmp) => convertWithProgress(ctx, label, { path: src.path, format: srcFormat, info }, tmp, to, files),
       });
     } else {
       // Remote (or LVM) pool: libvirt runs qemu-img convert on its host and removes a failed copy itself.
@@ -81,14 +82,14 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
         });
       });
     }
-    reportDone(ctx, `converted ${volume} (${src.format}) to ${ref} (${to}, ${formatBytes(src.capacityBytes)}); ${volume} is unchanged`, {
+    reportDone(ctx, `converted ${volume} (${srcFormat}) to ${ref} (${to}, ${formatBytes(src.capacityBytes)}); ${volume} is unchanged`, {
       pool: srcRef.pool,
       name,
       path: finalPath ?? null,
       format: to,
       capacityBytes: src.capacityBytes ?? null,
       source: volume,
-      sourceFormat: src.format,
+      sourceFormat: srcFormat,
     });
   });
 }
