@@ -9,7 +9,8 @@ describe('kvmctl host (against the lab host)', () => {
     expect(r.stdout).toMatch(/reachable\s+yes/);
     expect(r.stdout).toMatch(/KVM usable\s+no: .*emulated/);
     expect(r.stdout).toMatch(/default\s+active\s+yes\s+virbr0\s+nat\s+192\.168\.122\.0\/24/);
-    expect(r.stdout).toMatch(/virbr0\s+UP/);
+    // virbr0 is UP while a VM is attached and DOWN (no carrier) otherwise.
+    expect(r.stdout).toMatch(/^virbr0\s+(UP|DOWN)\s+1500\s+yes\s+192\.168\.122\.1\/24/m);
   });
 
   it('gives the same facts as JSON', () => {

@@ -60,11 +60,14 @@ export function kvmctl(args: string[], opts: RunOptions = {}): RunResult {
   const uri = opts.uri === undefined ? lab.uri : opts.uri;
   const argv = [...(uri ? ['-c', uri] : []), ...args];
   const [cmd, cmdArgs] = netns ? ['ip', ['netns', 'exec', netns, process.execPath, KVMCTL, ...argv]] : [process.execPath, [KVMCTL, ...argv]];
+  // The URI comes only from -c (or the test's own env), never from the caller's environment.
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...opts.env };
+  for (const k of ['KVMCTL_URI', 'LIBVIRT_DEFAULT_URI'] as const) if (!opts.env?.[k]) delete env[k];
   const r = spawnSync(cmd, cmdArgs as string[], {
     encoding: 'utf8',
     input: opts.input,
     timeout: opts.timeoutMs ?? 170_000,
-    env: { ...process.env, NO_COLOR: '1', KVMCTL_URI: '', ...opts.env },
+    env,
   });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
