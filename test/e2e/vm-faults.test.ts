@@ -6,7 +6,7 @@
  * the commands it prints remove them.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ const PREFIX = 'e2e-vmf';
 const POOL = `${PREFIX}-pool`;
 const VM = `${PREFIX}-web`;
 const poolDir = () => join(lab.dir, 'pools', POOL);
+const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1cD0ucVvcQNmYx9vM3Q0dyV3R5Z3n2mY1zR2w6h1a e2e@kvmctl';
 const keys = mkdtempSync(join(tmpdir(), 'kvmctl-e2e-vmf-keys-'));
 let stateDir = '';
 
@@ -44,7 +45,8 @@ beforeAll(() => {
   virsh('pool-start', POOL);
   copyFileSync(join(lab.guestDir, 'disk.qcow2'), join(poolDir(), 'base.qcow2'));
   virsh('pool-refresh', POOL);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e@kvmctl', '-f', join(keys, 'id')]);
+  // A public key as ssh-keygen writes it (the guest never uses it; cloud-init would).
+  writeFileSync(join(keys, 'id.pub'), `${PUBLIC_KEY}\n`);
 });
 
 afterAll(() => {

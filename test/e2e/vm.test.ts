@@ -5,7 +5,7 @@
  * set, clones, and delete --remove-storage, each checked with virsh, qemu-img
  * and the pool directory; refusals leave the host as it was.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ const DECOY = `${PREFIX}-decoy`;
 /** Names a shell or virsh's own parser would split: each must stay one name. */
 const ODD = [`${PREFIX} odd;undefine ${DECOY}`, `-${PREFIX}-dash`, `${PREFIX} x&y`];
 const poolDir = () => join(lab.dir, 'pools', POOL);
+const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1cD0ucVvcQNmYx9vM3Q0dyV3R5Z3n2mY1zR2w6h1a e2e@kvmctl';
 const keys = mkdtempSync(join(tmpdir(), 'kvmctl-e2e-vm-keys-'));
 let stateDir = '';
 
@@ -86,7 +87,8 @@ beforeAll(() => {
   must(virsh('pool-start', POOL), 'pool-start');
   copyFileSync(join(lab.guestDir, 'disk.qcow2'), join(poolDir(), 'base.qcow2'));
   must(virsh('pool-refresh', POOL), 'pool-refresh');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e@kvmctl', '-f', join(keys, 'id')]);
+  // A public key as ssh-keygen writes it (the guest never uses it; cloud-init would).
+  writeFileSync(join(keys, 'id.pub'), `${PUBLIC_KEY}\n`);
 });
 
 afterAll(() => {

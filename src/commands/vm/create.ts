@@ -15,7 +15,7 @@
 import { dirname } from 'node:path';
 import type { Context } from '../../context.js';
 import { formatCommand, type Command } from '../../exec/command.js';
-import { ConflictError, NotFoundError, RefusedError, TimeoutError, UsageError } from '../../errors.js';
+import { ConflictError, KvmctlError, NotFoundError, RefusedError, TimeoutError, UsageError } from '../../errors.js';
 import { MissingToolError } from '../../exec/runner.js';
 import { findOnPath } from '../../local-fs.js';
 import { offeredDomainTypes, parseCapabilities, type Capabilities } from '../../libvirt/capabilities.js';
@@ -208,7 +208,7 @@ async function readState(ctx: Context, req: CreateRequest): Promise<CreateState>
   ]);
   const out = batch.outputs;
   const [existingXml = '', capsXml = '', nodeinfo = '', memstats = '', netList = ''] = out;
-  if (!capsXml.trim()) throw new Error(`could not read the hypervisor's capabilities: ${batch.stderr.trim() || 'virsh printed nothing'}`);
+  if (!capsXml.trim()) throw new KvmctlError(`could not read the hypervisor's capabilities from ${ctx.uri}: ${batch.stderr.trim() || 'virsh printed nothing'}`, 'check the daemon with: kvmctl host check');
   const firmware = new Map<string, string[]>();
   for (const [i, t] of firmwareTypes.entries()) {
     const xml = out[5 + i] ?? '';
