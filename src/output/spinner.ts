@@ -2,7 +2,9 @@ import type { Context } from '../context.js';
 
 /** Runs fn under an ora spinner, only on a TTY stderr and never with -o json or -q. */
 export async function withSpinner<T>(ctx: Context, text: string, fn: () => Promise<T>): Promise<T> {
-  const show = ctx.io.stderrIsTTY && !ctx.out.json && !ctx.out.options.quiet && !ctx.verbose;
+  // A terminal that reports no width (script(1) on an unsized pty) makes ora's redraw loop forever.
+  const sized = (process.stderr.columns ?? 0) > 0;
+  const show = ctx.io.stderrIsTTY && sized && !ctx.out.json && !ctx.out.options.quiet && !ctx.verbose;
   if (!show) return fn();
   // Loaded only when a spinner is shown, to keep it out of every other start-up.
   const { default: ora } = await import('ora');
