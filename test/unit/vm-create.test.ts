@@ -452,6 +452,7 @@ describe('vm create: --print-xml and --dry-run change nothing', () => {
     expect(r.err).toMatch(/\[dry-run\] would run: virsh -c qemu:\/\/\/system vol-create-as --pool fxvm-pool --name web1\.qcow2/);
     expect(r.err).toMatch(/\[dry-run\] would run: virsh -c qemu:\/\/\/system define --file \/dev\/stdin\n\[dry-run\] with input:\n<domain type="qemu">/);
     expect(r.err).toMatch(/\[dry-run\] would run: virsh -c qemu:\/\/\/system start --domain web1/);
+    expect(r.out).toMatch(/^vm web1 would be created and started \(qemu, 1 vCPU, 256\.0 MiB\); serial log: .* \(dry run: nothing was changed\)\n$/);
     expect(mutations(runner)).toEqual([]);
     runner.verify();
   });
