@@ -161,7 +161,7 @@ export function textReport({ machine, results, sizes, verdicts: v }) {
 }
 
 function machineLine(m) {
-  return `${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 1024 ** 3).toFixed(1)} GiB, Linux ${m.kernel}, node ${m.node}, libvirt ${m.libvirtDaemon ?? m.libvirtLibrary}, QEMU ${m.qemu}${m.hardwareVirtualization ? '' : ' (TCG: no hardware virtualization)'}, load average at start ${m.loadAverageAtStart.join(' ')}`;
+  return `${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 1024 ** 3).toFixed(1)} GiB, Linux ${m.kernel}, node ${m.node}, libvirt ${m.libvirtDaemon ?? m.libvirtLibrary}, QEMU ${m.qemu}${m.hardwareVirtualization ? '' : ' (TCG: no hardware virtualization)'}, load average at start ${m.loadAverageAtStart.join(' ')}${m.loadAverageAtEnd ? `, at end ${m.loadAverageAtEnd.join(' ')}` : ''}`;
 }
 
 export function markdownReport({ machine, results, sizes, runs, verdicts: v }) {
