@@ -17,6 +17,7 @@ import { parseVolumeXml } from '../../libvirt/volume-xml.js';
 import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
 import { decodeXml, encodeXml } from '../../libvirt/xml-codec.js';
 import { validateName } from '../../validate/names.js';
+import { validateNewName } from '../../storage/volume-ref.js';
 import { checkVmName } from './domain-state.js';
 
 interface DiskCopy {
@@ -78,7 +79,7 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
     const copies: DiskCopy[] = sources.map((s, i) => {
       const pool = pools.get(s.pool) as PoolRecord | undefined;
       if (!pool?.targetPath) throw new NotFoundError(`storage pool ${JSON.stringify(s.pool)} of disk ${s.disk.target.dev} is gone or has no target path`, 'list the pools with: kvmctl pool list');
-      const volume = i === 0 ? `${newName}.${extensionOf(linked ? 'qcow2' : s.format)}` : `${newName}-${s.disk.target.dev}.${extensionOf(linked ? 'qcow2' : s.format)}`;
+      const volume = validateNewName('volume', i === 0 ? `${newName}.${extensionOf(linked ? 'qcow2' : s.format)}` : `${newName}-${s.disk.target.dev}.${extensionOf(linked ? 'qcow2' : s.format)}`);
       if (pool.volumes?.some((v) => v.name === volume)) {
         throw new ConflictError(`volume ${s.pool}/${volume} already exists (the clone's disk ${s.disk.target.dev} would be it)`, `delete it if it is left over (kvmctl volume delete ${s.pool}/${volume}), or choose another name`);
       }

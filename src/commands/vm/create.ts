@@ -42,7 +42,7 @@ import { isLocalUri, loadPools, volumeCommands, type PoolRecord, type VolumeForm
 import { parseVolumeXml, type VolumeDefinition } from '../../libvirt/volume-xml.js';
 import { runVirsh, runVirshBatch } from '../../libvirt/virsh.js';
 import { encodeXml } from '../../libvirt/xml-codec.js';
-import { formatVolumeRef, type VolumeRef } from '../../storage/volume-ref.js';
+import { formatVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
 import { formatBytes } from '../../units/size.js';
 import { assessVirtualization, readVirtualizationInputs } from '../host/virtualization.js';
 import { HOST_CAPACITY_ARGS, hostCapacityOf, overcommitWarnings, type HostCapacity } from './capacity.js';
@@ -97,6 +97,8 @@ export async function runVmCreate(ctx: Context, name: string, flags: CreateFlags
     const state = await readState(ctx, req);
     const plan = planCreate(req, uuid, seedFiles, state, await localKvm(ctx));
     if (state.existing) return reportExisting(ctx, req, plan, state.existing);
+    // The volumes are named after the VM: a VM name libvirt allows may still be no volume name.
+    for (const v of [...plan.volumes, ...(plan.seed ? [plan.seed.volume] : [])]) validateNewName('volume', v.name);
     checkVolumeNamesFree(plan, state);
     for (const w of plan.warnings) ctx.out.warn(w);
     await execute(ctx, req, plan, isoTool);
