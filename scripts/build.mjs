@@ -14,7 +14,7 @@ await build({
   minify: true,
   legalComments: 'none',
   define: { KVMCTL_VERSION: JSON.stringify(pkg.version) },
-  // xml2js and cli-table3 are CommonJS and require() Node built-ins.
+  // xml2js is CommonJS and require()s Node built-ins.
   banner: { js: "import { createRequire as __kvmctlRequire } from 'node:module'; const require = __kvmctlRequire(import.meta.url);" },
   logLevel: 'warning',
 });

@@ -1,4 +1,3 @@
-import Table from 'cli-table3';
 import type { ChalkInstance } from 'chalk';
 
 export interface Column<T> {
@@ -14,26 +13,35 @@ export function cellText(v: string | number | boolean | undefined | null): strin
   return String(v);
 }
 
-/** One renderer for every table: columns + the raw row objects. */
+// SGR colour codes added by chalk take no room on screen.
+const ANSI = /\u001b\[[0-9;]*m/g;
+const visibleLength = (text: string) => text.replace(ANSI, '').length;
+
+/**
+ * One renderer for every table: columns + the raw row objects, two spaces
+ * between columns. Plain padding rather than a table library: with 1000 VMs a
+ * layout engine costs more than the virsh calls behind the list.
+ */
 export function renderTable<T>(columns: Column<T>[], rows: T[], chalk: ChalkInstance | null): string {
-  const table = new Table({
-    head: columns.map((c) => (chalk ? chalk.bold(c.header) : c.header)),
-    style: { head: [], border: [], compact: true, 'padding-left': 0, 'padding-right': 2 },
-    chars: {
-      top: '', 'top-mid': '', 'top-left': '', 'top-right': '',
-      bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
-      left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '',
-    },
-  });
-  for (const row of rows) {
-    table.push(
-      columns.map((c) => {
-        const text = cellText(c.value(row));
-        return chalk && c.color ? c.color(text, row, chalk) : text;
-      }),
-    );
+  const header = columns.map((c) => (chalk ? chalk.bold(c.header) : c.header));
+  const body = rows.map((row) =>
+    columns.map((c) => {
+      const text = cellText(c.value(row)).replace(/\n/g, ' ');
+      return chalk && c.color ? c.color(text, row, chalk) : text;
+    }),
+  );
+  const widths = header.map(visibleLength);
+  for (const cells of body) {
+    cells.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell));
+    });
   }
-  return table.toString().split('\n').map((l) => l.trimEnd()).join('\n') + '\n';
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell + ' '.repeat((widths[i] ?? 0) - visibleLength(cell)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...body.map(line)].join('\n') + '\n';
 }
 
 /** Key/value table for one object (info commands). */
