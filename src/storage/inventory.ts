@@ -29,11 +29,11 @@ export interface StorageView {
  * virsh processes however many objects exist.
  */
 export async function readStorage(ctx: Context, options: { pools?: string[]; domains?: boolean } = {}): Promise<StorageView> {
-  const [pools, domains] = await Promise.all([
-    loadPools(ctx.runner, ctx.uri, options.pools),
+  // Volumes need only the pools, so their batch runs while the domains load.
+  const [{ pools, volumes }, domains] = await Promise.all([
+    loadPools(ctx.runner, ctx.uri, options.pools).then(async (pools) => ({ pools, volumes: await loadVolumes(ctx.runner, ctx.uri, pools) })),
     options.domains === false ? Promise.resolve([]) : loadDomains(ctx.runner, ctx.uri),
   ]);
-  const volumes = await loadVolumes(ctx.runner, ctx.uri, pools);
   return { pools, volumes, domains };
 }
 
