@@ -13,21 +13,32 @@
 import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { inNetns, lab, virsh } from './lab.js';
+import { spawnSync } from 'node:child_process';
+import { inNetns, lab } from './lab.js';
 
 export interface HostState {
   domains: Record<string, string>;
-  /** "name state" for every domain (the inactive XML does not say whether it runs). */
+  /** "name: state" for every domain (the inactive XML does not say whether it runs). */
   domainStates: string[];
   autostart: string[];
   pools: Record<string, string>;
   /** pool/volume -> "path sha256" (or a size/time signature for files over 1 GiB). */
   volumes: Record<string, string>;
   networks: Record<string, string>;
-  /** "name state autostart" for every libvirt network. */
+  /** net-info of every libvirt network (active, persistent, autostart, bridge). */
   networkStates: string[];
   files: Record<string, string>;
-  netns?: { links: unknown; addresses: unknown; routes: unknown; iptables: string; ipForward: string };
+  netns?: NetnsState;
+  /** More namespaces, when several were asked for (the first is in netns). */
+  namespaces?: Record<string, NetnsState>;
+}
+
+export interface NetnsState {
+  links: unknown;
+  addresses: unknown;
+  routes: unknown;
+  iptables: string;
+  ipForward: string;
 }
 
 function lines(text: string): string[] {
@@ -74,11 +85,15 @@ function q(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Runs several virsh commands in one process; returns each one's stdout. */
+/**
+ * Runs several virsh commands in one process; returns each one's stdout. UTF-8,
+ * because in the C locale virsh prints other bytes of a name as \xff escapes.
+ */
 function virshBatch(commands: string[][]): string[] {
   if (commands.length === 0) return [];
   const line = commands.map((argv) => argv.map(q).join(' ')).join(` ; echo ${SEPARATOR} ; `);
-  const r = virsh(line);
+  const run = spawnSync('virsh', ['-c', lab.uri, line], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C.UTF-8' }, maxBuffer: 256 * 1024 * 1024 });
+  const r = { stdout: run.stdout ?? '', stderr: run.stderr ?? '' };
   const parts = r.stdout.split(`${SEPARATOR}\n`);
   if (parts.length !== commands.length) throw new Error(`virsh batch gave ${parts.length} outputs for ${commands.length} commands: ${r.stderr}`);
   return parts;
@@ -144,63 +159,77 @@ function volumeChecksum(path: string): string {
   }
 }
 
-export function snapshotHost(opts: { dirs?: string[]; netns?: string } = {}): HostState {
+/** Links, addresses, routes, iptables rules and ip_forward of one namespace, read by one shell in it. */
+function readNetns(ns: string): NetnsState {
+  const script = `ip -j link show; echo ${SEPARATOR}; ip -j addr show; echo ${SEPARATOR}; ip -j route show; echo ${SEPARATOR}; iptables-save; echo ${SEPARATOR}; cat /proc/sys/net/ipv4/ip_forward`;
+  const [links = '', addrs = '', routes = '', iptables = '', ipForward = ''] = must(inNetns(ns, 'sh', '-c', script), `reading netns ${ns}`).split(`${SEPARATOR}\n`);
+  return {
+    links: JSON.parse(links).map((l: Record<string, unknown>) => ({ ifname: l.ifname, master: l.master, mtu: l.mtu, flags: l.flags })),
+    addresses: JSON.parse(addrs).map((l: { ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }) => ({ ifname: l.ifname, addrs: l.addr_info.map((a) => `${a.local}/${a.prefixlen}`) })),
+    routes: JSON.parse(routes),
+    iptables: stableIptables(iptables),
+    ipForward: ipForward.trim(),
+  };
+}
+
+/** netns: the namespace to read (default: the lab's; '' for none), or several. */
+export function snapshotHost(opts: { dirs?: string[]; netns?: string | string[] } = {}): HostState {
   const state: HostState = { domains: {}, domainStates: [], autostart: [], pools: {}, volumes: {}, networks: {}, networkStates: [], files: {} };
-  const [names = '', autostart = '', running = '', pools = '', nets = ''] = virshBatch([
+  const [names = '', autostart = '', pools = '', nets = ''] = virshBatch([
     ['list', '--all', '--name'],
     ['list', '--all', '--autostart', '--name'],
-    ['list', '--all'],
     ['pool-list', '--all', '--name'],
-    ['net-list', '--all'],
+    ['net-list', '--all', '--name'],
   ]);
   const domains = lines(names);
   state.autostart = lines(autostart).sort();
-  // " Id   Name   State" table: keep name and state, drop the id (it changes on every start).
-  state.domainStates = lines(running)
-    .slice(2)
-    .map((l) => l.replace(/^(\d+|-)\s+/, ''))
-    .sort();
-  state.networkStates = lines(nets).slice(2).sort();
   const poolNames = lines(pools);
-  const netNames = state.networkStates.map((l) => l.split(/\s+/)[0] ?? '');
+  const netNames = lines(nets);
 
   const words: string[][] = [
-    ...domains.map((d) => ['dumpxml', '--inactive', '--domain', d]),
+    ...domains.flatMap((d) => [
+      ['dumpxml', '--inactive', '--domain', d],
+      ['domstate', '--domain', d],
+    ]),
     ...poolNames.flatMap((p) => [
       ['pool-dumpxml', '--pool', p],
       ['pool-info', '--pool', p],
       ['vol-list', '--pool', p],
     ]),
-    ...netNames.map((n) => ['net-dumpxml', '--network', n]),
+    ...netNames.flatMap((n) => [
+      ['net-dumpxml', '--network', n],
+      ['net-info', '--network', n],
+    ]),
   ];
   const out = virshBatch(words);
   let i = 0;
-  for (const d of domains) state.domains[d] = out[i++] ?? '';
+  for (const d of domains) {
+    state.domains[d] = out[i++] ?? '';
+    state.domainStates.push(`${d}: ${(out[i++] ?? '').trim()}`);
+  }
   for (const p of poolNames) {
     const xml = out[i++] ?? '';
     const info = (out[i++] ?? '').replace(/^(Capacity|Allocation|Available):.*$/gm, '');
     // A directory pool's capacity, allocation and available space are its filesystem's, which other writers change.
     state.pools[p] = xml.replace(/^\s*<(capacity|allocation|available) unit='bytes'>\d+<\/\1>\n/gm, '') + info;
-    for (const line of lines(out[i++] ?? '').slice(2)) {
-      const [name = '', ...path] = line.split(/\s+/);
-      const file = path.join(' ');
+    // " Name   Path" table: the Path column starts where its header does (names may hold spaces).
+    const table = (out[i++] ?? '').split('\n').filter((l) => l.trim() !== '');
+    const at = table[0]?.indexOf('Path') ?? -1;
+    for (const line of at < 0 ? [] : table.slice(2)) {
+      const name = line.slice(0, at).trim();
+      const file = line.slice(at).trim();
       state.volumes[`${p}/${name}`] = `${file} ${volumeChecksum(file)}`;
     }
   }
-  for (const n of netNames) state.networks[n] = out[i++] ?? '';
+  for (const n of netNames) {
+    state.networks[n] = out[i++] ?? '';
+    state.networkStates.push(lines(out[i++] ?? '').join('; '));
+  }
 
   for (const dir of opts.dirs ?? []) hashFiles(dir, state.files);
-  const ns = opts.netns === undefined ? lab.netns : opts.netns;
-  if (ns) {
-    const script = `ip -j link show; echo ${SEPARATOR}; ip -j addr show; echo ${SEPARATOR}; ip -j route show; echo ${SEPARATOR}; iptables-save; echo ${SEPARATOR}; cat /proc/sys/net/ipv4/ip_forward`;
-    const [links = '', addrs = '', routes = '', iptables = '', ipForward = ''] = must(inNetns(ns, 'sh', '-c', script), `reading netns ${ns}`).split(`${SEPARATOR}\n`);
-    state.netns = {
-      links: JSON.parse(links).map((l: Record<string, unknown>) => ({ ifname: l.ifname, master: l.master, mtu: l.mtu, flags: l.flags })),
-      addresses: JSON.parse(addrs).map((l: { ifname: string; addr_info: Array<{ local: string; prefixlen: number }> }) => ({ ifname: l.ifname, addrs: l.addr_info.map((a) => `${a.local}/${a.prefixlen}`) })),
-      routes: JSON.parse(routes),
-      iptables: stableIptables(iptables),
-      ipForward: ipForward.trim(),
-    };
-  }
+  const wanted = opts.netns === undefined ? [lab.netns] : typeof opts.netns === 'string' ? [opts.netns] : opts.netns;
+  const [first, ...more] = wanted.filter((ns) => ns !== '');
+  if (first) state.netns = readNetns(first);
+  if (more.length > 0) state.namespaces = Object.fromEntries(more.map((ns) => [ns, readNetns(ns)]));
   return state;
 }
