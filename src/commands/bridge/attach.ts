@@ -60,13 +60,16 @@ function describeRoute(r: Route): string {
  */
 export async function moveAddresses(ctx: Context, tx: Transaction, from: string, to: string, addresses: IpAddress[], routes: Route[]): Promise<Moved> {
   const run = (cmd: Parameters<typeof runChecked>[1]) => runChecked(ctx.runner, cmd);
-  tx.onRollback({
-    what: `routes of ${from} (${routes.map(describeRoute).join(', ') || 'none'})`,
-    manual: routes.map((r) => formatCommand(ipRouteReplaceCommand(r, from))).join(' && ') || 'nothing',
-    run: async () => {
-      for (const r of routes) await run(ipRouteReplaceCommand(r, from));
-    },
-  });
+  // With no routes there is nothing to put back (and nothing for host doctor to list).
+  if (routes.length > 0) {
+    tx.onRollback({
+      what: `routes of ${from} (${routes.map(describeRoute).join(', ')})`,
+      manual: routes.map((r) => formatCommand(ipRouteReplaceCommand(r, from))).join(' && '),
+      run: async () => {
+        for (const r of routes) await run(ipRouteReplaceCommand(r, from));
+      },
+    });
+  }
   for (const a of addresses) {
     await run(ipAddrDelCommand(a, from));
     tx.onRollback({ what: `address ${addressCidr(a)} removed from ${from}`, manual: formatCommand(ipAddrAddCommand(a, from)), run: async () => void (await run(ipAddrAddCommand(a, from))) });
