@@ -48,7 +48,11 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
   await ctx.withLock(`vm ${newName}`, async () => {
     const first = await runVirshBatch(ctx.runner, ctx.uri, [domainArgs.domstate(src), domainArgs.dumpxml(src, true), domainArgs.dominfo(newName)]);
     const [stateOut = '', xml = '', newInfo = ''] = first.outputs;
-    if (!xml.trim()) throw classifyVirshError(virshRead(ctx.uri, domainArgs.dumpxml(src, true)), { stdout: '', stderr: first.stderr, exitCode: 1 }, { kind: 'vm', name: src }, ctx.uri);
+    if (!xml.trim()) {
+      // The batch's stderr also holds the (expected) failed lookup of the new name: leave it out of the reason.
+      const stderr = first.stderr.split('\n').filter((l) => !l.includes(`'${newName}'`)).join('\n');
+      throw classifyVirshError(virshRead(ctx.uri, domainArgs.dumpxml(src, true)), { stdout: '', stderr, exitCode: 1 }, { kind: 'vm', name: src }, ctx.uri);
+    }
     if (newInfo.trim()) throw new ConflictError(`VM ${JSON.stringify(newName)} already exists; it was left unchanged`, `choose another name for the clone, or delete it first: kvmctl vm delete ${newName}`);
     const state = stateKey(parseDomstate(stateOut).state);
     if (state !== 'shutoff') {
