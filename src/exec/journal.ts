@@ -7,6 +7,7 @@
 import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isProcessAlive } from './lock.js';
 
 export interface JournalEntry {
   pid: number;
@@ -45,15 +46,6 @@ export class Journal {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Entries whose process is gone: operations that were killed midway. */
 export async function abandonedEntries(dir: string): Promise<Array<JournalEntry & { file: string }>> {
   const jdir = join(dir, 'journal');
@@ -63,7 +55,7 @@ export async function abandonedEntries(dir: string): Promise<Array<JournalEntry 
     const file = join(jdir, name);
     try {
       const entry = JSON.parse(await readFile(file, 'utf8')) as JournalEntry;
-      if (!alive(entry.pid)) out.push({ ...entry, file });
+      if (!isProcessAlive(entry.pid)) out.push({ ...entry, file });
     } catch {
       continue;
     }

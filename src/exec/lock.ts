@@ -16,7 +16,8 @@ export interface LockOptions {
   signal?: AbortSignal;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, but belongs to another user). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -42,7 +43,7 @@ export async function withLock<T>(key: string, options: LockOptions, fn: () => P
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number((await readFile(file, 'utf8').catch(() => '')).split('\n')[0]);
-      if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && !isProcessAlive(owner)) {
         await unlink(file).catch(() => undefined);
         continue;
       }
