@@ -1,9 +1,13 @@
 /**
  * Brings the lab host up before the e2e tests (installing what it needs) and
  * takes it down afterwards, unless it was already up when the run started.
+ * kvmctl's own state (locks, journal) goes to a directory of this run, so the
+ * tests neither see nor leave anything in the machine's /var/lib/kvmctl.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { LAB_NAME, LAB_SCRIPT } from './lab.js';
 
 function lab(...args: string[]): string {
@@ -21,9 +25,12 @@ function isUp(): boolean {
 
 export default function setup(): () => void {
   if (!existsSync('dist/kvmctl.mjs')) throw new Error('dist/kvmctl.mjs is missing: run npm run build first (npm test does)');
+  const stateDir = mkdtempSync(join(tmpdir(), 'kvmctl-e2e-state-'));
+  process.env.KVMCTL_STATE_DIR ??= stateDir;
   const wasUp = isUp();
   if (!wasUp) lab('up', LAB_NAME);
   return () => {
     if (!wasUp && process.env.KVMCTL_LAB_KEEP !== '1') lab('down', LAB_NAME);
+    rmSync(stateDir, { recursive: true, force: true });
   };
 }
