@@ -65,7 +65,7 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
     throw new UsageError(`unknown output format ${JSON.stringify(opts.output)}`, `use -o ${OUTPUT_FORMATS.join(' or -o ')}`);
   }
   const uri = resolveUri(opts.connect, deps.io.env);
-  const out = new Output(deps.io, { format: opts.output as OutputFormat, quiet: Boolean(opts.quiet), color: opts.color !== false });
+  const out = new Output(deps.io, { format: opts.output as OutputFormat, quiet: Boolean(opts.quiet), color: opts.color !== false, dryRun: Boolean(opts.dryRun) });
   const stderr = (t: string) => deps.io.stderr(t);
   let runner: Runner = deps.runner;
   const faults = parseFaultSpecs(deps.io.env.KVMCTL_FAULT);

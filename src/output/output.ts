@@ -9,6 +9,8 @@ export interface OutputOptions {
   format: OutputFormat;
   quiet: boolean;
   color: boolean;
+  /** --dry-run: result lines say that nothing was changed. */
+  dryRun?: boolean;
 }
 
 export interface Section<T = unknown> {
@@ -75,7 +77,7 @@ export class Output {
   /** A one-line result for humans ("vm web1 started"); JSON mode prints the result object instead. */
   done(message: string, json: unknown): void {
     if (this.json) return this.printJson(json);
-    if (!this.options.quiet) this.io.stdout(message + '\n');
+    if (!this.options.quiet) this.io.stdout((this.options.dryRun ? `${message} (dry run: nothing was changed)` : message) + '\n');
   }
 
   info(message: string): void {

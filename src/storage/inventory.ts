@@ -95,11 +95,6 @@ export function localFileFor(ctx: Context, pool: PoolRecord, name: string): stri
   return posix.join(pool.targetPath, name);
 }
 
-/** A result line; in dry-run mode it says that nothing was changed. */
-export function reportDone(ctx: Context, message: string, json: unknown): void {
-  ctx.out.done(ctx.dryRun ? `${message} (dry run: nothing was changed)` : message, json);
-}
-
 /** The JSON shape of a volume everywhere: the record plus who uses it. */
 export function volumeJson(view: StorageView, vol: VolumeRecord) {
   return {

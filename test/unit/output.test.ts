@@ -12,10 +12,10 @@ const rows = [
   { name: 'db', sizeBytes: 0, up: false },
 ];
 
-function output(opts: { format?: 'table' | 'json'; tty?: boolean; env?: Record<string, string>; color?: boolean; quiet?: boolean }) {
+function output(opts: { format?: 'table' | 'json'; tty?: boolean; env?: Record<string, string>; color?: boolean; quiet?: boolean; dryRun?: boolean }) {
   const io = memoryIO(opts.env ?? {});
   io.stdoutIsTTY = opts.tty ?? false;
-  return { io, out: new Output(io, { format: opts.format ?? 'table', quiet: opts.quiet ?? false, color: opts.color ?? true }) };
+  return { io, out: new Output(io, { format: opts.format ?? 'table', quiet: opts.quiet ?? false, color: opts.color ?? true, dryRun: opts.dryRun }) };
 }
 
 describe('Output', () => {
@@ -54,6 +54,15 @@ describe('Output', () => {
     const c = output({ quiet: true });
     c.out.done('vm web1 started', {});
     expect(c.io.out).toBe('');
+  });
+
+  it('with --dry-run every result line says nothing was changed; JSON is the object alone', () => {
+    const a = output({ dryRun: true });
+    a.out.done('network lab created', { name: 'lab' });
+    expect(a.io.out).toBe('network lab created (dry run: nothing was changed)\n');
+    const b = output({ dryRun: true, format: 'json' });
+    b.out.done('network lab created', { name: 'lab' });
+    expect(JSON.parse(b.io.out)).toEqual({ name: 'lab' });
   });
 
   it('warnings go to stderr', () => {

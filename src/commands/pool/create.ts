@@ -6,7 +6,6 @@ import { isLocalUri, loadPools, poolCommands } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { checkPoolPath, checkPoolPathSyntax } from '../../storage/pool-path.js';
-import { reportDone } from '../../storage/inventory.js';
 import { validateNewName } from '../../storage/volume-ref.js';
 import { poolJson } from './list.js';
 
@@ -140,8 +139,7 @@ export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOpt
       if (o.autostart) await runVirsh(ctx.runner, poolCommands.autostart(ctx.uri, name, true), subject);
     });
     const def = poolDefinitionOf(spec);
-    reportDone(
-      ctx,
+    ctx.out.done(
       `storage pool ${name} created (${spec.type}, ${def.targetPath})${o.start ? ', started' : ''}${o.autostart ? ', autostart on' : ''}`,
       { name, type: def.type, targetPath: def.targetPath, source: def.source, active: o.start, autostart: o.autostart, persistent: true },
     );

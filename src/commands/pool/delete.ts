@@ -4,7 +4,7 @@ import { RefusedError } from '../../errors.js';
 import { poolCommands, volumeCommands, volumeUsers, type PoolRecord } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { diskPath } from '../../libvirt/domain-xml.js';
-import { dependentsOf, isDirectoryPool, readStorage, reportDone, requirePool, type StorageView } from '../../storage/inventory.js';
+import { dependentsOf, isDirectoryPool, readStorage, requirePool, type StorageView } from '../../storage/inventory.js';
 import { validateName } from '../../validate/names.js';
 
 export interface PoolDeleteOptions {
@@ -74,5 +74,5 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
     : volumes.length > 0
       ? `, its ${volumes.length} volume file(s) kept`
       : '';
-  reportDone(ctx, `storage pool ${name} deleted${kept}${dirNote}`, { name, deleted: true, volumesDeleted: deleted, targetPath: pool.targetPath ?? null, purged: Boolean(o.purge) });
+  ctx.out.done(`storage pool ${name} deleted${kept}${dirNote}`, { name, deleted: true, volumesDeleted: deleted, targetPath: pool.targetPath ?? null, purged: Boolean(o.purge) });
 }

@@ -4,7 +4,6 @@ import { NotFoundError, RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { loadPools, poolCommands, volumeUsers, type PoolRecord } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
-import { reportDone } from '../../storage/inventory.js';
 import { validateName } from '../../validate/names.js';
 import { poolJson } from './list.js';
 
@@ -19,7 +18,7 @@ export async function runPoolStart(ctx: Context, name: string): Promise<void> {
   const pool = await loadOne(ctx, name);
   if (pool.active) return ctx.out.done(`storage pool ${name} is already running: unchanged`, { ...poolJson(pool), unchanged: true });
   await runVirsh(ctx.runner, poolCommands.start(ctx.uri, name), { kind: 'pool', name });
-  reportDone(ctx, `storage pool ${name} started`, { ...poolJson(pool), state: 'running', active: true });
+  ctx.out.done(`storage pool ${name} started`, { ...poolJson(pool), state: 'running', active: true });
 }
 
 export async function runPoolStop(ctx: Context, name: string): Promise<void> {
@@ -36,14 +35,14 @@ export async function runPoolStop(ctx: Context, name: string): Promise<void> {
     throw new RefusedError(`storage pool ${name} has volumes in use by running VMs: ${inUse.join(', ')}`, 'shut those VMs down first (kvmctl vm stop VM)');
   }
   await runVirsh(ctx.runner, poolCommands.destroy(ctx.uri, name), { kind: 'pool', name });
-  reportDone(ctx, `storage pool ${name} stopped (its files are untouched)`, { ...poolJson(pool), state: 'inactive', active: false });
+  ctx.out.done(`storage pool ${name} stopped (its files are untouched)`, { ...poolJson(pool), state: 'inactive', active: false });
 }
 
 export async function runPoolRefresh(ctx: Context, name: string): Promise<void> {
   const pool = await loadOne(ctx, name);
   if (!pool.active) throw new RefusedError(`storage pool ${name} is not active, so it cannot be refreshed`, `start it with: kvmctl pool start ${name}`);
   await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, name), { kind: 'pool', name });
-  reportDone(ctx, `storage pool ${name} refreshed`, poolJson(pool));
+  ctx.out.done(`storage pool ${name} refreshed`, poolJson(pool));
 }
 
 export async function runPoolAutostart(ctx: Context, name: string, opts: { disable?: boolean }): Promise<void> {
@@ -52,5 +51,5 @@ export async function runPoolAutostart(ctx: Context, name: string, opts: { disab
   const word = enable ? 'on' : 'off';
   if (pool.autostart === enable) return ctx.out.done(`storage pool ${name} autostart is already ${word}: unchanged`, { ...poolJson(pool), unchanged: true });
   await runVirsh(ctx.runner, poolCommands.autostart(ctx.uri, name, enable), { kind: 'pool', name });
-  reportDone(ctx, `storage pool ${name} autostart ${word}`, { ...poolJson(pool), autostart: enable });
+  ctx.out.done(`storage pool ${name} autostart ${word}`, { ...poolJson(pool), autostart: enable });
 }

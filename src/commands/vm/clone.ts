@@ -7,7 +7,6 @@
  */
 import { basename, dirname } from 'node:path';
 import type { Context } from '../../context.js';
-import { reportDone } from '../../storage/inventory.js';
 import { formatCommand, type Command } from '../../exec/command.js';
 import { ConflictError, NotFoundError, RefusedError } from '../../errors.js';
 import { domainArgs, domainCommands, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
@@ -123,6 +122,6 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
     }
     const volumes = copies.map((c) => ({ pool: c.copy.pool, name: c.copy.volume, path: c.copy.path, from: `${c.source.pool}/${c.source.volume}`, linked }));
     const list = copies.map((c) => `${c.copy.pool}/${c.copy.volume} (${linked ? 'overlay on' : 'copy of'} ${c.source.pool}/${c.source.volume})`).join(', ');
-    reportDone(ctx, `vm ${newName} cloned from ${src}${list ? `: ${list}` : ''}${seedPath ? `; the cloud-init seed of ${src} was not attached` : ''}`, { name: newName, uuid, source: src, volumes, serialLog });
+    ctx.out.done(`vm ${newName} cloned from ${src}${list ? `: ${list}` : ''}${seedPath ? `; the cloud-init seed of ${src} was not attached` : ''}`, { name: newName, uuid, source: src, volumes, serialLog });
   });
 }

@@ -14,7 +14,6 @@
  */
 import { dirname } from 'node:path';
 import type { Context } from '../../context.js';
-import { reportDone } from '../../storage/inventory.js';
 import { formatCommand, type Command } from '../../exec/command.js';
 import { ConflictError, KvmctlError, NotFoundError, RefusedError, TimeoutError, UsageError } from '../../errors.js';
 import { MissingToolError } from '../../exec/runner.js';
@@ -546,7 +545,7 @@ async function report(ctx: Context, req: CreateRequest, plan: CreatePlan): Promi
   const state = ctx.dryRun ? 'planned' : req.start ? 'running' : 'shutoff';
   const summary = `vm ${req.name} ${ctx.dryRun ? 'would be created' : 'created'}${req.start ? ' and started' : ''} (${s.type}, ${s.vcpus} vCPU${s.vcpus === 1 ? '' : 's'}, ${formatBytes(s.memoryBytes)}); serial log: ${s.serialLog}`;
   const json = { name: req.name, uuid: s.uuid, virtType: s.type, state, autostart: req.autostart, volumes: planJson(plan), serialLog: s.serialLog };
-  if (!req.waitIp || ctx.dryRun) return reportDone(ctx, summary, json);
+  if (!req.waitIp || ctx.dryRun) return ctx.out.done(summary, json);
   ctx.out.info(summary);
   let found;
   try {

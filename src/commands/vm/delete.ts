@@ -10,7 +10,6 @@
  */
 import { basename, dirname } from 'node:path';
 import type { Context } from '../../context.js';
-import { reportDone } from '../../storage/inventory.js';
 import { formatCommand } from '../../exec/command.js';
 import { PartialError, RefusedError } from '../../errors.js';
 import { domainCommands } from '../../libvirt/domain-commands.js';
@@ -148,5 +147,5 @@ function report(ctx: Context, name: string, removeStorage: boolean, removed: Sto
   if (!removeStorage) lines.push('  its disks were kept (add --remove-storage to remove them)');
   for (const d of removed) lines.push(`  removed ${ref(d)}`);
   for (const d of kept) lines.push(`  kept ${ref(d)}: ${d.reason}`);
-  reportDone(ctx, lines.join('\n'), json);
+  ctx.out.done(lines.join('\n'), json);
 }

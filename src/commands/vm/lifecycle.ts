@@ -5,7 +5,6 @@
  * exit 5 with the state named.
  */
 import type { Context } from '../../context.js';
-import { reportDone } from '../../storage/inventory.js';
 import { RefusedError } from '../../errors.js';
 import { domainCommands, parseDominfo } from '../../libvirt/domain-commands.js';
 import { isActive } from '../../libvirt/domains.js';
@@ -17,7 +16,7 @@ function unchanged(ctx: Context, name: string, state: string, why: string): void
 }
 
 function changed(ctx: Context, name: string, state: string, what: string): void {
-  reportDone(ctx, `vm ${name} ${what}`, { name, state, changed: true });
+  ctx.out.done(`vm ${name} ${what}`, { name, state, changed: true });
 }
 
 function refuse(name: string, state: string, verb: string, hint: string): RefusedError {
@@ -75,5 +74,5 @@ export async function runVmAutostart(ctx: Context, name: string, opts: { disable
   const json = { name, autostart: enable };
   if (info.autostart === enable) return ctx.out.done(`vm ${name} unchanged (autostart already ${word})`, { ...json, changed: false });
   await runVirsh(ctx.runner, domainCommands.autostart(ctx.uri, name, enable), { kind: 'vm', name });
-  reportDone(ctx, `vm ${name}: autostart ${word}`, { ...json, changed: true });
+  ctx.out.done(`vm ${name}: autostart ${word}`, { ...json, changed: true });
 }

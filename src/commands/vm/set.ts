@@ -8,7 +8,6 @@
  * earlier ones back (exit 7).
  */
 import type { Context } from '../../context.js';
-import { reportDone } from '../../storage/inventory.js';
 import { formatCommand, type Command } from '../../exec/command.js';
 import { RefusedError, UsageError } from '../../errors.js';
 import { domainArgs, domainCommands, parseDominfo, type ChangeScope } from '../../libvirt/domain-commands.js';
@@ -110,7 +109,7 @@ export async function runVmSet(ctx: Context, name: string, opts: { vcpus?: strin
   });
   const what = [vcpus !== undefined ? `${vcpus} vCPU${vcpus === 1 ? '' : 's'}` : undefined, memoryBytes !== undefined ? formatBytes(memoryBytes) : undefined].filter(Boolean).join(', ');
   const when = live && config ? 'now and from the next start' : live ? 'now (until it stops)' : running ? 'from the next start (add --live to change the running guest too)' : 'from the next start';
-  reportDone(ctx, `vm ${name} set to ${what}, ${when}`, { ...json, changed: true });
+  ctx.out.done(`vm ${name} set to ${what}, ${when}`, { ...json, changed: true });
 }
 
 function roundKiB(bytes: number): number {

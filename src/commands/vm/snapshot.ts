@@ -4,7 +4,6 @@
  * disks). They need every writable disk to be qcow2; libvirt says which is not.
  */
 import type { Context } from '../../context.js';
-import { reportDone } from '../../storage/inventory.js';
 import { ConflictError, UsageError } from '../../errors.js';
 import { domainArgs, domainCommands, parseSnapshotList, type SnapshotEntry } from '../../libvirt/domain-commands.js';
 import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
@@ -43,7 +42,7 @@ export async function runSnapshotCreate(ctx: Context, name: string, snap: string
     throw new ConflictError(`VM ${JSON.stringify(name)} already has a snapshot ${JSON.stringify(snapshot)}; it was left unchanged`, `choose another name, or delete it first: kvmctl vm snapshot delete ${name} ${snapshot}`);
   }
   await runVirsh(ctx.runner, domainCommands.snapshotCreate(ctx.uri, name, snapshot, opts.description), { kind: 'vm', name });
-  reportDone(ctx, `vm ${name}: snapshot ${snapshot} created`, { name, snapshot });
+  ctx.out.done(`vm ${name}: snapshot ${snapshot} created`, { name, snapshot });
 }
 
 export const snapshotColumns: Column<SnapshotRow>[] = [
@@ -72,12 +71,12 @@ export async function runSnapshotRevert(ctx: Context, name: string, snap: string
   checkVmName(name);
   const snapshot = requireSnapshot('revert', name, snap);
   await runVirsh(ctx.runner, domainCommands.snapshotRevert(ctx.uri, name, snapshot), { kind: 'snapshot', name: snapshot });
-  reportDone(ctx, `vm ${name} reverted to snapshot ${snapshot}`, { name, snapshot });
+  ctx.out.done(`vm ${name} reverted to snapshot ${snapshot}`, { name, snapshot });
 }
 
 export async function runSnapshotDelete(ctx: Context, name: string, snap: string | undefined): Promise<void> {
   checkVmName(name);
   const snapshot = requireSnapshot('delete', name, snap);
   await runVirsh(ctx.runner, domainCommands.snapshotDelete(ctx.uri, name, snapshot), { kind: 'snapshot', name: snapshot });
-  reportDone(ctx, `vm ${name}: snapshot ${snapshot} deleted`, { name, snapshot });
+  ctx.out.done(`vm ${name}: snapshot ${snapshot} deleted`, { name, snapshot });
 }

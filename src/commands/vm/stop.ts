@@ -4,7 +4,6 @@
  * up. Without --force a guest that ignores the request is exit 6.
  */
 import type { Context } from '../../context.js';
-import { reportDone } from '../../storage/inventory.js';
 import { RefusedError, TimeoutError } from '../../errors.js';
 import { domainCommands } from '../../libvirt/domain-commands.js';
 import { isActive } from '../../libvirt/domains.js';
@@ -25,12 +24,12 @@ export async function runVmStop(ctx: Context, name: string, opts: { timeout?: st
   if (state !== 'running' && state !== 'shutdown') {
     if (!force) throw new RefusedError(`VM ${JSON.stringify(name)} is ${state}: a ${state} guest cannot react to the power button`, `resume it first (kvmctl vm resume ${name}), or power it off with --force`);
     await powerOff(ctx, name);
-    return reportDone(ctx, `vm ${name} powered off (it was ${state})`, { name, state: 'shutoff', changed: true, forced: true });
+    return ctx.out.done(`vm ${name} powered off (it was ${state})`, { name, state: 'shutoff', changed: true, forced: true });
   }
 
   const shutdown = domainCommands.shutdown(ctx.uri, name);
   await runVirsh(ctx.runner, shutdown, { kind: 'vm', name });
-  if (ctx.dryRun) return reportDone(ctx, `vm ${name} would be asked to shut down`, { name, state, changed: false });
+  if (ctx.dryRun) return ctx.out.done(`vm ${name} would be asked to shut down`, { name, state, changed: false });
   let sentAt = Date.now();
   try {
     await poll(

@@ -6,7 +6,7 @@ import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { withSpinner } from '../../output/spinner.js';
-import { describeUsers, findVolume, readStorage, reportDone, requireVolume, usersOf } from '../../storage/inventory.js';
+import { describeUsers, findVolume, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
 import { checkFreeSpace, checkNoFileAt, sameContent, sameSpec } from './checks.js';
 
@@ -79,7 +79,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
         });
       });
     }
-    reportDone(ctx, `volume ${ref} created as a ${o.linked ? 'linked clone (qcow2 overlay)' : 'full copy'} of ${source} (${format}, ${formatBytes(src.capacityBytes)})`, {
+    ctx.out.done(`volume ${ref} created as a ${o.linked ? 'linked clone (qcow2 overlay)' : 'full copy'} of ${source} (${format}, ${formatBytes(src.capacityBytes)})`, {
       pool: srcRef.pool,
       name,
       format,

@@ -6,7 +6,7 @@ import { isLocalUri, volumeCommands } from '../../libvirt/storage.js';
 import { buildVolumeXml } from '../../libvirt/volume-xml.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
-import { describeUsers, findVolume, localFileFor, readStorage, reportDone, requireVolume, usersOf } from '../../storage/inventory.js';
+import { describeUsers, findVolume, localFileFor, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { convertWithProgress, writeThenPublish } from '../../storage/local-write.js';
 import { withSpinner } from '../../output/spinner.js';
@@ -82,7 +82,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
         });
       });
     }
-    reportDone(ctx, `converted ${volume} (${srcFormat}) to ${ref} (${to}, ${formatBytes(src.capacityBytes)}); ${volume} is unchanged`, {
+    ctx.out.done(`converted ${volume} (${srcFormat}) to ${ref} (${to}, ${formatBytes(src.capacityBytes)}); ${volume} is unchanged`, {
       pool: srcRef.pool,
       name,
       path: finalPath ?? null,

@@ -6,7 +6,7 @@ import { formatBytes, parseSize } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { parseVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
-import { findVolume, readStorage, reportDone, requireActivePool, requireVolume } from '../../storage/inventory.js';
+import { findVolume, readStorage, requireActivePool, requireVolume } from '../../storage/inventory.js';
 import { checkFreeSpace, checkNoFileAt, parseTargetFormat, roundToSector, sameSpec } from './checks.js';
 
 export interface VolumeCreateOptions {
@@ -66,8 +66,7 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
       }),
       { kind: 'volume', name: `${o.pool}/${name}` },
     );
-    reportDone(
-      ctx,
+    ctx.out.done(
       `volume ${o.pool}/${name} created (${format}, ${formatBytes(capacityBytes)}${backing ? `, thin overlay on ${o.backing}` : ''})`,
       { pool: o.pool, name, format, capacityBytes, backingFile: backing?.path ?? null, backingFormat: backing?.format ?? null },
     );

@@ -2,7 +2,7 @@ import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { volumeCommands } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
-import { dependentsOf, describeUsers, readStorage, reportDone, requireVolume, usersOf } from '../../storage/inventory.js';
+import { dependentsOf, describeUsers, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
 
 export async function runVolumeDelete(ctx: Context, volume: string, o: { force?: boolean }): Promise<void> {
@@ -29,5 +29,5 @@ export async function runVolumeDelete(ctx: Context, volume: string, o: { force?:
   }
   await runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, ref.pool, ref.volume), { kind: 'volume', name: volume });
   if (users.length > 0) ctx.out.warn(`VM(s) ${describeUsers(users)} still name ${vol.path} as a disk and will not start until it is replaced`);
-  reportDone(ctx, `volume ${volume} deleted`, { pool: ref.pool, name: ref.volume, path: vol.path, deleted: true, formerUsers: users.map((u) => u.vm) });
+  ctx.out.done(`volume ${volume} deleted`, { pool: ref.pool, name: ref.volume, path: vol.path, deleted: true, formerUsers: users.map((u) => u.vm) });
 }

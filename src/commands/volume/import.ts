@@ -10,7 +10,7 @@ import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
 import { HEADER_BYTES, sniffImage } from '../../storage/image-header.js';
-import { findVolume, localFileFor, readStorage, reportDone, requireActivePool } from '../../storage/inventory.js';
+import { findVolume, localFileFor, readStorage, requireActivePool } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { convertWithProgress, fileCommands, writeThenPublish } from '../../storage/local-write.js';
 import { withSpinner } from '../../output/spinner.js';
@@ -111,7 +111,7 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
     } else {
       await importThroughLibvirt(ctx, pool, name, src, targetFormat, label, files);
     }
-    reportDone(ctx, `imported ${src.path} (${src.format}) as volume ${ref} (${targetFormat}, ${formatBytes(src.info.virtualSizeBytes)})`, {
+    ctx.out.done(`imported ${src.path} (${src.format}) as volume ${ref} (${targetFormat}, ${formatBytes(src.info.virtualSizeBytes)})`, {
       pool: pool.name,
       name,
       path: finalPath ?? null,

@@ -3,7 +3,7 @@ import { RefusedError, UsageError } from '../../errors.js';
 import { poolCommands, volumeCommands } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes, MAX_SIZE_BYTES, parseSize } from '../../units/size.js';
-import { dependentsOf, describeUsers, readStorage, reportDone, requireVolume, usersOf } from '../../storage/inventory.js';
+import { dependentsOf, describeUsers, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
 import { checkFreeSpace, roundToSector } from './checks.js';
 
@@ -68,8 +68,8 @@ export async function runVolumeResize(ctx: Context, volume: string, size: string
     // QEMU resizes the image it holds open and tells the guest; vol-resize would change the file under it.
     await runVirsh(ctx.runner, volumeCommands.blockResize(ctx.uri, live.vm, live.target, target), { kind: 'vm', name: live.vm });
     await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, ref.pool), { kind: 'pool', name: ref.pool });
-    return reportDone(ctx, `volume ${volume} grown from ${from} to ${formatBytes(target)} while ${live.vm} runs (the guest sees ${live.target} grow)`, { ...json, live: live.vm });
+    return ctx.out.done(`volume ${volume} grown from ${from} to ${formatBytes(target)} while ${live.vm} runs (the guest sees ${live.target} grow)`, { ...json, live: live.vm });
   }
   await runVirsh(ctx.runner, volumeCommands.resize(ctx.uri, ref.pool, ref.volume, target, shrinking), { kind: 'volume', name: volume });
-  reportDone(ctx, `volume ${volume} ${shrinking ? 'shrunk' : 'grown'} from ${from} to ${formatBytes(target)}`, { ...json, live: null });
+  ctx.out.done(`volume ${volume} ${shrinking ? 'shrunk' : 'grown'} from ${from} to ${formatBytes(target)}`, { ...json, live: null });
 }

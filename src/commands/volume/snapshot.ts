@@ -10,7 +10,7 @@ import { isLocalUri, poolCommands, type VolumeRecord } from '../../libvirt/stora
 import { runVirsh } from '../../libvirt/virsh.js';
 import type { Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
-import { dependentsOf, describeUsers, readStorage, reportDone, requireVolume, usersOf } from '../../storage/inventory.js';
+import { dependentsOf, describeUsers, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseImageInfo, qemuImg, type ImageSnapshot } from '../../storage/qemu-img.js';
 import { formatVolumeRef, parseVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
 
@@ -93,7 +93,7 @@ export async function runSnapshotCreate(ctx: Context, volume: string, name: stri
     if (existing) return ctx.out.done(`snapshot ${snap} of ${volume} already exists (taken ${existing.date}): unchanged`, { ...existing, volume, unchanged: true });
     await runChecked(ctx.runner, qemuImg.snapshotCreate(t.vol.path, snap));
     await refreshPool(ctx, t.ref.pool);
-    reportDone(ctx, `snapshot ${snap} of ${volume} created`, { volume, name: snap });
+    ctx.out.done(`snapshot ${snap} of ${volume} created`, { volume, name: snap });
   });
 }
 
@@ -104,7 +104,7 @@ export async function runSnapshotRevert(ctx: Context, volume: string, name: stri
     const snap = findSnapshot(t, name);
     await runChecked(ctx.runner, qemuImg.snapshotApply(t.vol.path, snap.id));
     await refreshPool(ctx, t.ref.pool);
-    reportDone(ctx, `volume ${volume} reverted to snapshot ${name} (taken ${snap.date})`, { volume, name, id: snap.id, date: snap.date });
+    ctx.out.done(`volume ${volume} reverted to snapshot ${name} (taken ${snap.date})`, { volume, name, id: snap.id, date: snap.date });
   });
 }
 
@@ -115,6 +115,6 @@ export async function runSnapshotDelete(ctx: Context, volume: string, name: stri
     const snap = findSnapshot(t, name);
     await runChecked(ctx.runner, qemuImg.snapshotDelete(t.vol.path, snap.name));
     await refreshPool(ctx, t.ref.pool);
-    reportDone(ctx, `snapshot ${name} of ${volume} deleted`, { volume, name, id: snap.id, deleted: true });
+    ctx.out.done(`snapshot ${name} of ${volume} deleted`, { volume, name, id: snap.id, deleted: true });
   });
 }
