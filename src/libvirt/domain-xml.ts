@@ -361,20 +361,6 @@ export function randomMac(bytes: Buffer = randomBytes(3)): string {
   return ['52', '54', '00', ...[...bytes.subarray(0, 3)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
 
-const MAC_PATTERN = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
-
-/**
- * A unicast MAC address (the first octet's lowest bit clear), in lower case;
- * undefined when invalid. All zeros is refused too: the kernel's
- * is_valid_ether_addr() rejects it, so a guest NIC could never use it.
- */
-export function normalizeMac(text: string): string | undefined {
-  if (!MAC_PATTERN.test(text)) return undefined;
-  const mac = text.toLowerCase();
-  if (mac === '00:00:00:00:00:00') return undefined;
-  return (parseInt(mac.slice(0, 2), 16) & 1) === 0 ? mac : undefined;
-}
-
 export function newUuid(): string {
   return randomUUID();
 }

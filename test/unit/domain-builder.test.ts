@@ -3,6 +3,7 @@
  * each validated by libvirt's own schema (virt-xml-validate), and compared
  * with what virt-install --print-xml gives for the same options.
  */
+import { normalizeMac } from '../../src/validate/mac.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,6 @@ import {
   buildDomainXml,
   cloneDomainNode,
   domainFromNode,
-  normalizeMac,
   parseDomainXml,
   randomMac,
   targetDevs,

@@ -11,8 +11,7 @@ import { parseVolumeRef, validateNewName } from '../../src/storage/volume-ref.js
 import { validateLibvirtBridgeName, validateLinkName } from '../../src/net/link-name.js';
 import { MAX_SIZE_BYTES, parseSize } from '../../src/units/size.js';
 import { parseCount, parseDisk, parseKeyValues, parseCreateFlags } from '../../src/commands/vm/create-args.js';
-import { normalizeMac } from '../../src/libvirt/domain-xml.js';
-import { parseMac } from '../../src/commands/net/reserve.js';
+import { normalizeMac, parseMac } from '../../src/validate/mac.js';
 import { parseAddressCidr, parseIpv4, parseSubnet } from '../../src/net/ipv4.js';
 import { parseBridgeAddress } from '../../src/commands/bridge/create.js';
 import { parsePortRange, parseProtocol, parseTarget } from '../../src/commands/net/forward/target.js';

@@ -1,4 +1,5 @@
 /** net reserve | unreserve: static DHCP hosts, changed in the running network and its definition at once. */
+import { parseMac } from '../../validate/mac.js';
 import type { Context } from '../../context.js';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
@@ -8,18 +9,7 @@ import { runVirsh } from '../../libvirt/virsh.js';
 import { cidrFromTool, contains, formatCidr, lastAddress, parseIpv4 } from '../../net/ipv4.js';
 import { vmsByMac } from './vm-owners.js';
 
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
-
-export function parseMac(text: string): string {
-  const mac = text.toLowerCase();
-  if (!MAC.test(mac)) throw new UsageError(`invalid MAC address ${JSON.stringify(text)}`, 'give six hex pairs separated by colons, e.g. --mac 52:54:00:12:34:56');
-  // The group bit: a multicast MAC can never be a NIC's own address.
-  if (parseInt(mac.slice(0, 2), 16) & 1) throw new UsageError(`invalid MAC address ${text}: it is a multicast address`, 'use a unicast MAC (the first byte even), e.g. 52:54:00:…');
-  // The kernel's is_valid_ether_addr() rejects all zeros: no NIC has it.
-  if (mac === '00:00:00:00:00:00') throw new UsageError(`invalid MAC address ${text}: all zeros is no NIC's address`, 'use the MAC of the VM interface, e.g. 52:54:00:…');
-  return mac;
-}
 
 function parseAddress(text: string, flag: string): string {
   if (parseIpv4(text) === undefined) throw new UsageError(`invalid ${flag} ${JSON.stringify(text)}: not an IPv4 address`, `e.g. ${flag} 192.168.122.50`);

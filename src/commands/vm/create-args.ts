@@ -2,8 +2,9 @@
  * `vm create` flags -> a checked request. Pure: every mistake a user can make
  * in the flags is a UsageError (exit 2) here, before anything is read or run.
  */
+import { normalizeMac } from '../../validate/mac.js';
 import { UsageError } from '../../errors.js';
-import { DISK_BUSES, GRAPHICS_TYPES, NIC_MODELS, normalizeMac, type DiskBus, type GraphicsType, type NicModel } from '../../libvirt/domain-xml.js';
+import { DISK_BUSES, GRAPHICS_TYPES, NIC_MODELS, type DiskBus, type GraphicsType, type NicModel } from '../../libvirt/domain-xml.js';
 import { validateLibvirtBridgeName } from '../../net/link-name.js';
 import { parseVolumeRef, type VolumeRef } from '../../storage/volume-ref.js';
 import { parseSize } from '../../units/size.js';
