@@ -92,7 +92,7 @@ function build(script) {
 function outside() {
   if (process.getuid?.() !== 0) usage('must run as root: the lab needs network namespaces and its own libvirtd');
   ensureTools();
-  log('building dist/kvmctl.mjs' + (opts['no-binary'] ? '' : ' and the single binary'));
+  log('building dist/kvmctl.cjs' + (opts['no-binary'] ? '' : ' and the single binary'));
   build('build.mjs');
   if (!opts['no-binary']) build('build-binary.mjs');
   const wasUp = lab('status', opts.lab).code === 0;

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-[ -f dist/kvmctl.mjs ] || npm run --silent build
+[ -f dist/kvmctl.cjs ] || npm run --silent build
 
 if command -v virsh >/dev/null 2>&1 && LC_ALL=C timeout 10 virsh -c qemu:///system version >/dev/null 2>&1; then
   echo "== kvmctl host (this machine's libvirt, qemu:///system)"

@@ -24,15 +24,22 @@ export interface DomainStats {
 export function parseDomstats(text: string): DomainStats[] {
   const out: DomainStats[] = [];
   let current: DomainStats | undefined;
+  // Plain string scanning rather than a regex per line: 1000 domains print ~15000 lines.
   for (const line of text.split('\n')) {
-    const header = /^Domain: '(.*)'\s*$/.exec(line);
-    if (header) {
-      current = { name: header[1] ?? '', stats: {} };
-      out.push(current);
-      continue;
+    if (line.startsWith("Domain: '")) {
+      const end = line.trimEnd();
+      if (end.endsWith("'")) {
+        current = { name: end.slice("Domain: '".length, -1), stats: {} };
+        out.push(current);
+        continue;
+      }
     }
-    const kv = /^\s+([^=\s]+)=(.*)$/.exec(line);
-    if (kv && current) current.stats[kv[1] ?? ''] = kv[2] ?? '';
+    if (!current || (line[0] !== ' ' && line[0] !== '\t')) continue;
+    const key = line.trimStart();
+    const eq = key.indexOf('=');
+    // A key has no blanks; anything else is not a stat line.
+    if (eq <= 0 || /\s/.test(key.slice(0, eq))) continue;
+    current.stats[key.slice(0, eq)] = key.slice(eq + 1);
   }
   return out;
 }

@@ -15,7 +15,16 @@ export function cellText(v: string | number | boolean | undefined | null): strin
 
 // SGR colour codes added by chalk take no room on screen.
 const ANSI = /\u001b\[[0-9;]*m/g;
-const visibleLength = (text: string) => text.replace(ANSI, '').length;
+const visibleLength = (text: string) => (text.includes('\u001b') ? text.replace(ANSI, '').length : text.length);
+
+/**
+ * Order for names in lists: by UTF-16 code unit, the same on every host and
+ * locale (like `LC_ALL=C sort`), and without loading ICU's collation data,
+ * which costs more than sorting 1000 names.
+ */
+export function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /**
  * One renderer for every table: columns + the raw row objects, two spaces
@@ -30,18 +39,15 @@ export function renderTable<T>(columns: Column<T>[], rows: T[], chalk: ChalkInst
       return chalk && c.color ? c.color(text, row, chalk) : text;
     }),
   );
+  const lengths = body.map((cells) => cells.map(visibleLength));
   const widths = header.map(visibleLength);
-  for (const cells of body) {
-    cells.forEach((cell, i) => {
-      widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell));
-    });
-  }
-  const line = (cells: string[]) =>
+  for (const row of lengths) row.forEach((len, i) => (widths[i] = Math.max(widths[i] ?? 0, len)));
+  const line = (cells: string[], lens: number[]) =>
     cells
-      .map((cell, i) => cell + ' '.repeat((widths[i] ?? 0) - visibleLength(cell)))
+      .map((cell, i) => cell + ' '.repeat((widths[i] ?? 0) - (lens[i] ?? 0)))
       .join('  ')
       .trimEnd();
-  return [line(header), ...body.map(line)].join('\n') + '\n';
+  return [line(header, header.map(visibleLength)), ...body.map((cells, r) => line(cells, lengths[r] ?? []))].join('\n') + '\n';
 }
 
 /** Key/value table for one object (info commands). */

@@ -36,8 +36,8 @@ function runBinary(args: string[], opts: { netns?: boolean } = {}) {
 }
 
 beforeAll(() => {
-  // npm test rebuilds dist/kvmctl.mjs first; a binary older than it is stale.
-  if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < statSync('dist/kvmctl.mjs').mtimeMs) {
+  // npm test rebuilds dist/kvmctl.cjs first; a binary older than it is stale.
+  if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < statSync('dist/kvmctl.cjs').mtimeMs) {
     execFileSync(process.execPath, ['scripts/build-binary.mjs'], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   mkdirSync(join(work, 'app'));

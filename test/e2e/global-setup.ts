@@ -24,7 +24,7 @@ function isUp(): boolean {
 }
 
 export default function setup(): () => void {
-  if (!existsSync('dist/kvmctl.mjs')) throw new Error('dist/kvmctl.mjs is missing: run npm run build first (npm test does)');
+  if (!existsSync('dist/kvmctl.cjs')) throw new Error('dist/kvmctl.cjs is missing: run npm run build first (npm test does)');
   const stateDir = mkdtempSync(join(tmpdir(), 'kvmctl-e2e-state-'));
   process.env.KVMCTL_STATE_DIR ??= stateDir;
   const wasUp = isUp();

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,9 +22,14 @@ describe('the npm package', () => {
     const version = spawnSync(bin, ['--version'], { encoding: 'utf8', cwd: work, env });
     expect(version.status).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    // The bundle ships with the V8 code cache made from it; a run uses it and leaves it as it is.
+    expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['kvmctl.cjs', 'kvmctl.cjs.cache']);
+    const cache = join(installed, 'dist', 'kvmctl.cjs.cache');
+    const shipped = readFileSync(cache);
     const help = spawnSync(bin, ['vm', '--help'], { encoding: 'utf8', cwd: work, env });
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/Usage: kvmctl vm/);
+    expect(readFileSync(cache).equals(shipped)).toBe(true);
   });
 });
 

@@ -14,7 +14,7 @@ import { netDhcpLeasesArgs, netListArgs, parseDhcpLeases } from '../../libvirt/n
 import { parseNetList } from '../../libvirt/network-xml.js';
 import { runVirshBatch } from '../../libvirt/virsh.js';
 import { decodeXml } from '../../libvirt/xml-codec.js';
-import type { Column } from '../../output/table.js';
+import { byText, type Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
 
 export interface VmListEntry {
@@ -60,7 +60,7 @@ export async function listVms(ctx: Context, state?: (typeof STATE_FILTERS)[numbe
       ipsByVm.set(s.name, def.interfaces.flatMap((n) => (n.mac ? (ipsByMac.get(n.mac.toLowerCase()) ?? []) : [])));
     }
   }
-  return stats.map((s) => entryOf(s, autostart.has(s.name), ipsByVm.get(s.name) ?? [])).sort((a, b) => a.name.localeCompare(b.name));
+  return stats.map((s) => entryOf(s, autostart.has(s.name), ipsByVm.get(s.name) ?? [])).sort((a, b) => byText(a.name, b.name));
 }
 
 function listError(stderr: string): KvmctlError {
@@ -109,7 +109,7 @@ export async function runVmList(ctx: Context, opts: { state?: string; nameOnly?:
     const r = await runVirshBatch(ctx.runner, ctx.uri, [['domstats', '--raw', '--state', ...(filter ? [`--list-${filter}`] : [])]]);
     const stats = parseDomstats(r.outputs[0] ?? '');
     if (stats.length === 0 && r.stderr.trim()) throw listError(r.stderr);
-    return ctx.out.names(stats.map((s) => s.name).sort((a, b) => a.localeCompare(b)));
+    return ctx.out.names(stats.map((s) => s.name).sort(byText));
   }
   const vms = await listVms(ctx, filter);
   if (vms.length === 0 && !ctx.out.json) ctx.out.info(filter ? `no ${filter} VMs` : 'no VMs');

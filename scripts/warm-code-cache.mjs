@@ -1,0 +1,19 @@
+// Runs the bundle's CLI on a few commands in this process, then writes the V8 code
+// cache of everything they compiled. Started by scripts/build.mjs with an empty PATH,
+// so every program kvmctl would run is missing and nothing on the host is touched.
+import { rmSync } from 'node:fs';
+import { cachePathOf, loadBundle, saveCodeCache } from '../bin/bundle-loader.mjs';
+
+const bundle = process.argv[2];
+if (!bundle || process.env.PATH !== '') {
+  process.stderr.write('usage: PATH= node scripts/warm-code-cache.mjs dist/kvmctl.cjs\n');
+  process.exit(2);
+}
+rmSync(cachePathOf(bundle), { force: true });
+const loaded = loadBundle(bundle);
+const uri = ['-c', 'qemu:///system'];
+for (const args of [['--help'], ['vm', '--help'], ['vm', 'list'], ['vm', 'list', '-o', 'json'], ['vm', 'info', 'x'], ['host'], ['volume', 'list'], ['net', 'list']]) {
+  await loaded.exports.run(['node', 'kvmctl', ...uri, ...args]);
+}
+process.exitCode = 0;
+saveCodeCache(bundle, loaded);
