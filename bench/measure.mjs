@@ -107,6 +107,42 @@ export function subprocesses(command, env) {
   }
 }
 
+/**
+ * The programs a kvmctl command runs, with their arguments, from its -v trace
+ * ("+ virsh -c 'uri' ..." lines, each word shown with POSIX single quoting).
+ */
+export function tracedCommands(kvmctlArgv, env) {
+  const [program, ...rest] = kvmctlArgv;
+  const r = spawnSync(program, ['-v', ...rest], { encoding: 'utf8', env, maxBuffer: 256 << 20 });
+  if (r.status !== 0) throw new CommandFailed({ label: kvmctlArgv.join(' ') }, r);
+  return r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('+ '))
+    .map((l) => splitQuoted(l.slice(2)));
+}
+
+function splitQuoted(line) {
+  const words = [];
+  let word;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === ' ') {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      word = (word ?? '') + line.slice(i + 1, end);
+      i = end;
+    } else if (c === '\\') {
+      word = (word ?? '') + line[++i];
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
 /** Peak resident set size in bytes (GNU time's "Maximum resident set size", the largest process of the tree). */
 export function peakRss(command, env) {
   const dir = mkdtempSync(join(tmpdir(), 'kvmctl-bench-time-'));

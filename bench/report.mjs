@@ -38,6 +38,11 @@ const ms = (v) => (v === undefined ? '-' : `${Math.round(v)} ms`);
 const ratio = (v) => (v === undefined ? '-' : `${v.toFixed(2)}x`);
 const mib = (v) => (v === undefined ? '-' : `${(v / MIB).toFixed(0)} MiB`);
 
+/** The baseline that replays kvmctl vm list's own virsh calls from a bare node process (bench/replay.mjs). */
+export const FLOOR_LABEL = "node + vm list's virsh calls, nothing else";
+/** The same, with only the first of those calls. */
+export const FIRST_CALL_LABEL = "node + vm list's first virsh call only";
+
 /** One line per (kvmctl command, baseline) pair. */
 export function tableRows(results) {
   const rows = [];
@@ -99,6 +104,17 @@ export function verdicts(results, sizes) {
   vsBaseline('version', null, 'node -e 0', TARGETS.versionVsNode, `kvmctl --version at most ${TARGETS.versionVsNode} x node -e 0`);
   vsBaseline('version-binary', null, 'node -e 0', TARGETS.versionVsNode, `single binary --version at most ${TARGETS.versionVsNode} x node -e 0`);
   vsBaseline('vm-list', big, 'virsh list --all', TARGETS.vmListVsVirsh, `kvmctl vm list with ${big} VMs at most ${TARGETS.vmListVsVirsh} x virsh list --all`);
+  const list = find('vm-list', big);
+  const virsh = measured(list) ? list.baselines.find((x) => x.label === 'virsh list --all') : undefined;
+  for (const label of [FLOOR_LABEL, FIRST_CALL_LABEL]) {
+    const floor = virsh && list.baselines.find((x) => x.label === label);
+    if (!floor) continue;
+    out.push({
+      target: `(reference, not a target) ${label}, ${big} VMs, against virsh list --all`,
+      measured: `${ratio(floor.medianMs / virsh.medianMs)} (${ms(floor.medianMs)} vs ${ms(virsh.medianMs)})`,
+      verdict: 'floor',
+    });
+  }
   const table = find('vm-list', big);
   const json = find('vm-list-json', big);
   if (measured(table) && measured(json)) {

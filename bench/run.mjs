@@ -10,13 +10,14 @@
 // re-runs this file under `ip netns exec` with --in-netns); nothing here changes
 // the machine's own network namespace.
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Fleet } from './fleet.mjs';
-import { cmd, median, peakRss, runChecked, subprocesses, timeInterleaved, verbAvailable } from './measure.mjs';
-import { machineFacts, markdownReport, textReport, verdicts } from './report.mjs';
+import { cmd, median, peakRss, runChecked, subprocesses, timeInterleaved, tracedCommands, verbAvailable } from './measure.mjs';
+import { FIRST_CALL_LABEL, FLOOR_LABEL, machineFacts, markdownReport, textReport, verdicts } from './report.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -201,6 +202,7 @@ async function inside() {
   };
 
   let machine;
+  const scratch = mkdtempSync(join(tmpdir(), 'kvmctl-bench-'));
   try {
     machine = machineFacts(uri);
     fleet.remove();
@@ -226,6 +228,15 @@ async function inside() {
       await fleet.growTo(n);
       const pools = fleet.virsh(['pool-list', '--name']).split('\n').map((l) => l.trim()).filter(Boolean);
       const virshList = virshCmd('virsh list --all', 'list', '--all');
+      // The same virsh calls as kvmctl vm list, from a bare node process: what no node program making them can beat.
+      // And the first of them alone (state, vCPUs, memory, disks; no IPs): the floor of any one-call design.
+      const traced = tracedCommands(kvmctl('vm', 'list'), env);
+      const replay = (label, commands) => {
+        const file = join(scratch, `${label === FLOOR_LABEL ? 'all' : 'first'}-${n}.json`);
+        writeFileSync(file, JSON.stringify(commands));
+        return cmd(label, [node, join(HERE, 'replay.mjs'), file]);
+      };
+      const floors = [replay(FLOOR_LABEL, traced), replay(FIRST_CALL_LABEL, traced.slice(0, 1))];
       await measureGroup(
         n,
         [
@@ -233,7 +244,7 @@ async function inside() {
           { id: 'vm-list-json', label: 'kvmctl vm list -o json', argv: kvmctl('vm', 'list', '-o', 'json'), verb: ['vm', 'list'], list: true, check: countJson },
           { id: 'vm-list-binary', label: 'kvmctl-linux-x64 vm list', argv: binary ? kvmctlBinary('vm', 'list') : [], verb: ['vm', 'list'], skip: noBinary },
         ],
-        [virshList],
+        [virshList, ...floors],
       );
       await measureGroup(
         n,
@@ -252,6 +263,7 @@ async function inside() {
     }
   } finally {
     fleet.remove();
+    rmSync(scratch, { recursive: true, force: true });
   }
 
   machine.loadAverageAtEnd = (await import('node:os')).loadavg().map((l) => Math.round(l * 100) / 100);

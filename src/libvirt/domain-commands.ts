@@ -30,6 +30,7 @@ export const domainArgs = {
   snapshotList: (name: string) => ['snapshot-list', '--domain', name, '--parent'],
   snapshotCurrent: (name: string) => ['snapshot-current', '--domain', name, '--name'],
   domifaddr: (name: string, source: AddressSource) => ['domifaddr', '--domain', name, '--source', source],
+  domiflist: (name: string) => ['domiflist', '--domain', name],
   domcapabilities: (virtType: string) => ['domcapabilities', '--virttype', virtType],
 };
 
@@ -166,6 +167,22 @@ export function parseDomifaddr(text: string): InterfaceAddress[] {
     out.push({ interface: name, mac, protocol: m[3] as InterfaceAddress['protocol'], address: m[4] ?? '', prefix: Number(m[5]) });
   }
   return out;
+}
+
+const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
+
+/**
+ * The MAC addresses in `virsh domiflist` (a header, a rule, then one row per NIC
+ * ending in its MAC), lower case. The MAC is the last word of a row, whatever
+ * the source column holds.
+ */
+export function parseDomiflistMacs(text: string): string[] {
+  const macs: string[] = [];
+  for (const line of text.split('\n')) {
+    const last = line.trimEnd().split(/\s+/).pop() ?? '';
+    if (MAC.test(last)) macs.push(last.toLowerCase());
+  }
+  return macs;
 }
 
 export interface SnapshotEntry {

@@ -21,25 +21,21 @@ export interface DomainStats {
   stats: Record<string, string>;
 }
 
+// A domain header, or one indented key=value line; one pass of the regex engine
+// over the whole text costs half of splitting 15000 lines (1000 domains) first.
+const DOMSTATS_LINE = /^Domain: '(.*)'[ \t]*$|^[ \t]+([^=\s]+)=(.*)$/gm;
+
 export function parseDomstats(text: string): DomainStats[] {
   const out: DomainStats[] = [];
   let current: DomainStats | undefined;
-  // Plain string scanning rather than a regex per line: 1000 domains print ~15000 lines.
-  for (const line of text.split('\n')) {
-    if (line.startsWith("Domain: '")) {
-      const end = line.trimEnd();
-      if (end.endsWith("'")) {
-        current = { name: end.slice("Domain: '".length, -1), stats: {} };
-        out.push(current);
-        continue;
-      }
+  DOMSTATS_LINE.lastIndex = 0;
+  for (let m = DOMSTATS_LINE.exec(text); m !== null; m = DOMSTATS_LINE.exec(text)) {
+    if (m[1] !== undefined) {
+      current = { name: m[1], stats: {} };
+      out.push(current);
+    } else if (current && m[2] !== undefined) {
+      current.stats[m[2]] = m[3] ?? '';
     }
-    if (!current || (line[0] !== ' ' && line[0] !== '\t')) continue;
-    const key = line.trimStart();
-    const eq = key.indexOf('=');
-    // A key has no blanks; anything else is not a stat line.
-    if (eq <= 0 || /\s/.test(key.slice(0, eq))) continue;
-    current.stats[key.slice(0, eq)] = key.slice(eq + 1);
   }
   return out;
 }

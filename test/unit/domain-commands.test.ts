@@ -6,6 +6,7 @@ import {
   firmwareValues,
   parseDominfo,
   parseDomifaddr,
+  parseDomiflistMacs,
   parseDomstate,
   parseNodememstats,
   parseSnapshotList,
@@ -141,5 +142,27 @@ describe('virsh errors about domains', () => {
   it('an operation the state does not allow is refused (exit 5)', () => {
     expect(classify(['domifaddr'], recorded('err-virsh-domifaddr-shutoff.stderr'))).toBeInstanceOf(RefusedError);
     expect(classify(['shutdown'], recorded('err-virsh-shutdown-shutoff.stderr'))).toBeInstanceOf(RefusedError);
+  });
+});
+
+describe('parseDomiflistMacs', () => {
+  it('reads the MAC of each NIC of a running VM (recorded)', () => {
+    expect(parseDomiflistMacs(recorded('virsh-domiflist-web.txt'))).toEqual(['52:54:00:f1:00:01']);
+  });
+
+  it('takes the last word of each row whatever the other columns hold, lower case; header, rule and blank lines give nothing', () => {
+    const text = [
+      ' Interface   Type      Source          Model    MAC',
+      '-------------------------------------------------------------',
+      ' -           bridge    br lan          virtio   52:54:00:AA:BB:CC',
+      ' vnet3       network   default         e1000    52:54:00:00:00:02',
+      ' -           hostdev   -               -        -',
+      '',
+    ].join('\n');
+    expect(parseDomiflistMacs(text)).toEqual(['52:54:00:aa:bb:cc', '52:54:00:00:00:02']);
+  });
+
+  it('an empty section (the VM went away between two calls) has no MACs', () => {
+    expect(parseDomiflistMacs('')).toEqual([]);
   });
 });

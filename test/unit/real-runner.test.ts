@@ -1,4 +1,7 @@
 /** RealRunner against real programs: argv passed verbatim, output captured whole, timeouts, cancellation. */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mutatingCommand, readCommand } from '../../src/exec/command.js';
 import { RealRunner } from '../../src/exec/real-runner.js';
@@ -33,6 +36,25 @@ describe('RealRunner', () => {
     expect(reopened).toMatchObject({ exitCode: 0, stdout: '<pool type="dir"/>\n' });
     const piped = await runner.run(readCommand('wc', ['-c'], { input: 'x'.repeat(100000) }));
     expect(piped).toMatchObject({ exitCode: 0, stdout: '100000\n' });
+  });
+
+  it('leaves no temporary file behind, whether the program succeeds, fails or times out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvmctl-runner-'));
+    try {
+      const runner = new RealRunner(undefined, dir);
+      await runner.run(readCommand('cat', [], { input: 'in' }));
+      await runner.run(readCommand('sh', ['-c', 'exit 4']));
+      await runner.run(readCommand('sleep', ['30'], { timeoutMs: 50 })).catch(() => undefined);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads stdout through a pipe where no temporary file can be made', async () => {
+    const runner = new RealRunner(undefined, '/nonexistent-kvmctl-dir');
+    const r = await runner.run(readCommand('sh', ['-c', 'printf "%s" "$0"; echo err >&2; exit 2', 'a b']));
+    expect(r).toEqual({ stdout: 'a b', stderr: 'err\n', exitCode: 2 });
   });
 
   it('names the package of a program that is not installed', async () => {

@@ -12,9 +12,9 @@ function runningStats(name: string): string {
   return block.replace("Domain: 'fxvm-web'", `Domain: '${name}'`);
 }
 
-/** The recorded running VM's live XML with another name and MAC. */
-function runningXml(name: string, mac: string): string {
-  return recorded('virsh-dumpxml-web.xml').replace('<name>fxvm-web</name>', `<name>${name}</name>`).replace("address='52:54:00:f1:00:01'", `address='${mac}'`);
+/** The recorded running VM's NIC list with another MAC. */
+function runningNics(mac: string): string {
+  return recorded('virsh-domiflist-web.txt').replace('52:54:00:f1:00:01', mac);
 }
 
 function leaseLine(mac: string, ip: string): string {
@@ -29,8 +29,8 @@ function stubRunningVms(runner: FakeRunner, n: number): FakeRunner {
   stubBatch(runner, LIST_WORDS, [names.map(runningStats).join(''), `${names[0]}\n\n`, recorded('virsh-net-list-all.txt')]);
   stubBatch(
     runner,
-    [['net-dhcp-leases', '--network', 'default'], ...names.map((nm) => ['dumpxml', '--domain', nm])],
-    [header + names.map((_, i) => leaseLine(mac(i), `10.1.${i >> 8}.${i & 255}`)).join(''), ...names.map((nm, i) => runningXml(nm, mac(i)))],
+    [['net-dhcp-leases', '--network', 'default'], ...names.map((nm) => ['domiflist', '--domain', nm])],
+    [header + names.map((_, i) => leaseLine(mac(i), `10.1.${i >> 8}.${i & 255}`)).join(''), ...names.map((_, i) => runningNics(mac(i)))],
   );
   return runner;
 }
@@ -39,7 +39,7 @@ describe('vm list', () => {
   it('shows each VM: state, vCPUs, memory, autostart, leased IPs, block devices and their size', async () => {
     const runner = new FakeRunner();
     stubBatch(runner, LIST_WORDS, [recorded('virsh-domstats-list.txt'), recorded('virsh-list-all-autostart-name.txt'), recorded('virsh-net-list-all.txt')]);
-    stubBatch(runner, [['net-dhcp-leases', '--network', 'default'], ['dumpxml', '--domain', 'fxvm-web']], [recorded('virsh-net-dhcp-leases-default.txt'), recorded('virsh-dumpxml-web.xml')]);
+    stubBatch(runner, [['net-dhcp-leases', '--network', 'default'], ['domiflist', '--domain', 'fxvm-web']], [recorded('virsh-net-dhcp-leases-default.txt'), recorded('virsh-domiflist-web.txt')]);
     const r = await runKvmctl(['vm', 'list', '-o', 'json'], runner);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual([
@@ -53,7 +53,7 @@ describe('vm list', () => {
   it('renders a table with a row per VM, odd names as they are', async () => {
     const runner = new FakeRunner();
     stubBatch(runner, LIST_WORDS, [recorded('virsh-domstats-list.txt'), '\n', recorded('virsh-net-list-all.txt')]);
-    stubBatch(runner, [['net-dhcp-leases', '--network', 'default'], ['dumpxml', '--domain', 'fxvm-web']], [recorded('virsh-net-dhcp-leases-default.txt'), recorded('virsh-dumpxml-web.xml')]);
+    stubBatch(runner, [['net-dhcp-leases', '--network', 'default'], ['domiflist', '--domain', 'fxvm-web']], [recorded('virsh-net-dhcp-leases-default.txt'), recorded('virsh-domiflist-web.txt')]);
     const r = await runKvmctl(['vm', 'list'], runner);
     const lines = r.out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+STATE\s+VCPUS\s+MEMORY\s+AUTOSTART\s+IPS\s+DISKS\s+DISK SIZE$/);

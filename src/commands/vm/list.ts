@@ -3,17 +3,16 @@
  * however many VMs exist. The first gets every VM's state, vCPUs, memory and
  * block devices (`domstats`), the autostart flags and the networks; the second
  * gets the DHCP leases of each active network and the MACs of the running VMs
- * that have NICs (only a running VM holds a lease worth showing).
+ * that have NICs (only a running VM holds a lease worth showing), from
+ * `domiflist`, which needs no XML parsing.
  */
 import type { Context } from '../../context.js';
 import { KvmctlError, UsageError } from '../../errors.js';
 import { numberStat, parseDomstats, stateName, type DomainStats } from '../../libvirt/domstats.js';
-import { domainArgs } from '../../libvirt/domain-commands.js';
-import { domainFromNode } from '../../libvirt/domain-xml.js';
+import { domainArgs, parseDomiflistMacs } from '../../libvirt/domain-commands.js';
 import { netDhcpLeasesArgs, netListArgs, parseDhcpLeases } from '../../libvirt/network-commands.js';
 import { parseNetList } from '../../libvirt/network-xml.js';
 import { runVirshBatch } from '../../libvirt/virsh.js';
-import { decodeXml } from '../../libvirt/xml-codec.js';
 import { byText, type Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
 
@@ -46,18 +45,16 @@ export async function listVms(ctx: Context, state?: (typeof STATE_FILTERS)[numbe
   if (networks.length > 0 && withNics.length > 0) {
     const second = await runVirshBatch(ctx.runner, ctx.uri, [
       ...networks.map((n) => netDhcpLeasesArgs(n.name)),
-      ...withNics.map((s) => domainArgs.dumpxml(s.name)),
+      ...withNics.map((s) => domainArgs.domiflist(s.name)),
     ]);
     const ipsByMac = new Map<string, string[]>();
     for (const out of second.outputs.slice(0, networks.length)) {
       for (const lease of parseDhcpLeases(out)) ipsByMac.set(lease.mac, [...(ipsByMac.get(lease.mac) ?? []), lease.ip]);
     }
     for (const [i, s] of withNics.entries()) {
-      const xml = second.outputs[networks.length + i] ?? '';
-      // A VM undefined between the two calls has an empty section.
-      if (!xml.trim()) continue;
-      const def = domainFromNode(await decodeXml(xml));
-      ipsByVm.set(s.name, def.interfaces.flatMap((n) => (n.mac ? (ipsByMac.get(n.mac.toLowerCase()) ?? []) : [])));
+      // A VM undefined between the two calls has an empty section: no MACs.
+      const macs = parseDomiflistMacs(second.outputs[networks.length + i] ?? '');
+      ipsByVm.set(s.name, macs.flatMap((mac) => ipsByMac.get(mac) ?? []));
     }
   }
   return stats.map((s) => entryOf(s, autostart.has(s.name), ipsByVm.get(s.name) ?? [])).sort((a, b) => byText(a.name, b.name));
