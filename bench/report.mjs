@@ -196,6 +196,9 @@ medians (what the targets use); "fastest/fastest" compares the quickest run of e
 other load on the machine disturbs least. N is the number of inactive VMs defined (each with a qcow2 disk
 and a NIC); ${results.find((r) => r.runningVms !== undefined)?.runningVms ?? 0} more VMs run the lab's guest. Subprocesses are the programs each
 command started (strace, execve); peak RSS is GNU time's maximum resident set size.
+The two "node + vm list's ..." baselines replay the virsh commands \`kvmctl -v vm list\`
+ran, with the same arguments, from a bare node process that only reads their output
+(bench/replay.mjs): the floor under any node program that makes those calls.
 
 ${markdownTable(tableRows(results))}
 

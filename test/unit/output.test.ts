@@ -72,3 +72,16 @@ describe('Output', () => {
     expect(io.out).toBe('');
   });
 });
+
+describe('processIO', () => {
+  it('stops writing, without a crash, when the reader closes the pipe early (kvmctl ... | head)', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/unit/fixtures/epipe-writer.ts'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('finished\n');
+    expect(code).toBe(0);
+  });
+});
