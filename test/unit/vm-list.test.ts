@@ -94,6 +94,18 @@ describe('vm list', () => {
     expect(bad.err).toMatch(/--state "asleep": expected running, shutoff, paused/);
   });
 
+  it('sorts by name in byte order, the same on every host and locale', async () => {
+    // The recorded shut-off VM's stats block (up to the next block or the end).
+    const off = /Domain: 'fxvm-off'[\s\S]*?(?=^Domain: |(?![\s\S]))/m.exec(recorded('virsh-domstats-list.txt'))?.[0] ?? '';
+    expect(off).toMatch(/block\.count=2/);
+    const names = ['b', 'B', 'a', 'Z', 'a-1', 'a1'];
+    const runner = new FakeRunner();
+    stubBatch(runner, LIST_WORDS, [names.map((n) => off.replace("Domain: 'fxvm-off'", `Domain: '${n}'`)).join(''), '', recorded('virsh-net-list-all.txt')]);
+    const r = await runKvmctl(['vm', 'list', '-o', 'json'], runner);
+    expect(JSON.parse(r.out).map((v: { name: string }) => v.name)).toEqual(['B', 'Z', 'a', 'a-1', 'a1', 'b']);
+    runner.verify();
+  });
+
   it('no VMs: an empty JSON array, a note on stderr for people', async () => {
     const runner = new FakeRunner();
     stubBatch(runner, LIST_WORDS, ['', '', recorded('virsh-net-list-all.txt')], '', 2);
