@@ -9,7 +9,7 @@ import type { DomainRecord } from './domains.js';
 import { isActive } from './domains.js';
 import { diskPath } from './domain-xml.js';
 import { parsePoolXml, type PoolSource } from './pool-xml.js';
-import { parseVolumeXml } from './volume-xml.js';
+import { buildVolumeXml, parseVolumeXml } from './volume-xml.js';
 import { runVirshBatch, virshRead, virshWrite } from './virsh.js';
 
 export type VolumeFormat = 'qcow2' | 'raw' | 'vmdk' | 'iso';
@@ -35,27 +35,43 @@ export interface CreateVolumeArgs {
   name: string;
   capacityBytes: number;
   format: VolumeFormat;
-  /** Thin overlay on this volume (key, path or name within the pool). */
-  backingVol?: string;
+  /** Thin overlay on the image at this path. */
+  backingPath?: string;
   backingFormat?: VolumeFormat;
   /** Initial allocation in bytes; libvirt fully allocates raw volumes when this is absent. */
   allocationBytes?: number;
+}
+
+/** A full copy of a volume into the same pool: libvirt copies an overlay's whole chain into it. */
+export interface CopyVolumeArgs {
+  pool: string;
+  source: string;
+  name: string;
+  capacityBytes: number;
+  format: string;
 }
 
 export const volumeCommands = {
   list: (uri: string, pool: string) => virshRead(uri, ['vol-list', '--pool', pool, '--details']),
   dumpxml: (uri: string, pool: string, vol: string) => virshRead(uri, ['vol-dumpxml', '--pool', pool, '--vol', vol]),
   path: (uri: string, pool: string, vol: string) => virshRead(uri, ['vol-path', '--pool', pool, '--vol', vol]),
-  createAs(uri: string, a: CreateVolumeArgs): Command {
-    const args = ['vol-create-as', '--pool', a.pool, '--name', a.name, '--capacity', `${a.capacityBytes}b`];
-    if (a.allocationBytes !== undefined) args.push('--allocation', `${a.allocationBytes}b`);
-    args.push('--format', a.format);
-    if (a.backingVol !== undefined) args.push('--backing-vol', a.backingVol, '--backing-vol-format', a.backingFormat ?? 'qcow2');
-    return virshWrite(uri, args);
+  /**
+   * `vol-create` from codec-built XML rather than `vol-create-as`, which pastes
+   * the name into XML unescaped (a name with '&' or '<' would break or change it).
+   */
+  create(uri: string, a: CreateVolumeArgs): Command {
+    const backing = a.backingPath === undefined ? undefined : { path: a.backingPath, format: a.backingFormat ?? 'qcow2' };
+    const xml = buildVolumeXml({ name: a.name, capacityBytes: a.capacityBytes, allocationBytes: a.allocationBytes, format: a.format, backing });
+    return virshWrite(uri, ['vol-create', '--pool', a.pool, '--file', '/dev/stdin'], { input: xml });
   },
   delete: (uri: string, pool: string, vol: string) => virshWrite(uri, ['vol-delete', '--pool', pool, '--vol', vol]),
-  /** A full copy made by libvirt; it removes the new volume itself when the copy fails. */
-  clone: (uri: string, pool: string, vol: string, newName: string) => virshWrite(uri, ['vol-clone', '--pool', pool, '--vol', vol, '--newname', newName]),
+  /**
+   * A full, sparse copy made by libvirt (`vol-create-from`, not `vol-clone`, which
+   * pastes the new name into XML unescaped); libvirt removes the new volume itself
+   * when the copy fails.
+   */
+  copy: (uri: string, a: CopyVolumeArgs) =>
+    volumeCommands.createFrom(uri, a.pool, buildVolumeXml({ name: a.name, capacityBytes: a.capacityBytes, allocationBytes: 0, format: a.format }), a.pool, a.source),
   /** A copy in another format (libvirt runs qemu-img convert on the host that owns the pool). */
   createFrom: (uri: string, pool: string, xml: string, inputPool: string, vol: string) =>
     virshWrite(uri, ['vol-create-from', '--pool', pool, '--file', '/dev/stdin', '--inputpool', inputPool, '--vol', vol], { input: xml }),

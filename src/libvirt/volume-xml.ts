@@ -43,13 +43,18 @@ export function volumeFromNode(root: XmlNode): VolumeDefinition {
   };
 }
 
-/** What kvmctl asks libvirt to create with `vol-create-from` (a converted copy). */
+/**
+ * What kvmctl asks libvirt to create (`vol-create`, or `vol-create-from` for a
+ * copy). Built through the codec, so any name libvirt accepts reaches it as it is.
+ */
 export interface VolumeSpec {
   name: string;
   capacityBytes: number;
   format: string;
-  /** Start sparse unless told otherwise. */
+  /** Bytes to allocate at once; absent, libvirt allocates a raw volume in full. */
   allocationBytes?: number;
+  /** A thin overlay on this image. */
+  backing?: { path: string; format: string };
 }
 
 export function buildVolumeXml(spec: VolumeSpec): string {
@@ -59,8 +64,9 @@ export function buildVolumeXml(spec: VolumeSpec): string {
       {},
       el('name', {}, spec.name),
       el('capacity', { unit: 'bytes' }, spec.capacityBytes),
-      el('allocation', { unit: 'bytes' }, spec.allocationBytes ?? 0),
+      spec.allocationBytes === undefined ? undefined : el('allocation', { unit: 'bytes' }, spec.allocationBytes),
       el('target', {}, el('format', { type: spec.format })),
+      spec.backing ? el('backingStore', {}, el('path', {}, spec.backing.path), el('format', { type: spec.backing.format })) : undefined,
     ),
   );
 }

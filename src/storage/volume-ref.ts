@@ -30,11 +30,6 @@ export function validateNewName(kind: 'pool' | 'volume' | 'snapshot', name: stri
   if (!/^[\x20-\x7e]+$/.test(name)) {
     throw new UsageError(`invalid ${kind} name ${JSON.stringify(name)}: it contains characters other than printable ASCII`, "use letters, digits, '-', '_' and '.'");
   }
-  // virsh vol-create-as and vol-clone paste the name into XML unescaped: '&lt;' would name another
-  // volume than the one checked here ('..&#47;x' is '../x' to libvirt), and '<' breaks the XML.
-  if (kind === 'volume' && /[&<]/.test(name)) {
-    throw new UsageError(`invalid volume name ${JSON.stringify(name)}: '&' and '<' cannot be used (virsh writes volume names into XML unescaped)`, "use letters, digits, '-', '_' and '.'");
-  }
   if (kind === 'snapshot' && /^\d+$/.test(name)) {
     throw new UsageError(`invalid snapshot name ${JSON.stringify(name)}: it is all digits, which qemu-img reads as a snapshot id`, 'add a letter, e.g. snap1');
   }

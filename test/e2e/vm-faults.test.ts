@@ -73,7 +73,7 @@ describe('vm create when a step fails (against the lab host)', () => {
         expect(r.code, r.stderr).toBe(0);
       },
     });
-    expect(steps.map((s) => s.replace(/^virsh -c \S+ /, '').split(' ')[0])).toEqual(['vol-create-as', 'vol-create-as', 'vol-upload', 'define', 'autostart', 'start']);
+    expect(steps.map((s) => s.replace(/^virsh -c \S+ /, '').split(' ')[0])).toEqual(['vol-create', 'vol-create', 'vol-upload', 'define', 'autostart', 'start']);
   });
 
   it('Ctrl-C while a step runs: exit 130 and everything undone', async () => {

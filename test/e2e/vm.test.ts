@@ -315,7 +315,7 @@ describe('kvmctl vm (against the lab host)', () => {
     const dry = await run(['--dry-run', 'vm', 'create', `${PREFIX}-x`, '--image', `${POOL}/base.qcow2`, '--ssh-key', join(keys, 'id.pub')]);
     expect(dry.code).toBe(0);
     const planned = dry.stderr.split('\n').filter((l) => l.startsWith('[dry-run] would run:')).map((l) => l.replace(/^.* -c \S+ /, '').split(' ')[0]);
-    expect(planned).toEqual(['vol-create-as', 'vol-create-as', 'vol-upload', 'define', 'start']);
+    expect(planned).toEqual(['vol-create', 'vol-create', 'vol-upload', 'define', 'start']);
     expect(state()).toEqual(before);
   });
 });

@@ -70,13 +70,31 @@ describe('pool XML', () => {
 });
 
 describe('volume XML', () => {
-  it('builds a sparse volume for vol-create-from that libvirt validates, and parses it back', async () => {
-    const xml = buildVolumeXml({ name: 'web.raw', capacityBytes: 1073741824, format: 'raw' });
+  it('builds a sparse volume (vol-create-from) that libvirt validates, and parses it back', async () => {
+    const xml = buildVolumeXml({ name: 'web.raw', capacityBytes: 1073741824, allocationBytes: 0, format: 'raw' });
     expect(xml).toBe(
       '<volume>\n  <name>web.raw</name>\n  <capacity unit="bytes">1073741824</capacity>\n  <allocation unit="bytes">0</allocation>\n  <target>\n    <format type="raw"/>\n  </target>\n</volume>\n',
     );
     validate(xml, 'storagevol');
     expect(await parseVolumeXml(xml)).toMatchObject({ name: 'web.raw', capacityBytes: 1073741824, allocationBytes: 0, format: 'raw' });
+  });
+
+  it('builds a thin overlay (vol-create) with its backing format stated; no allocation means libvirt decides', async () => {
+    const xml = buildVolumeXml({ name: 'web.qcow2', capacityBytes: 8589934592, format: 'qcow2', backing: { path: '/pools/p/base.raw', format: 'raw' } });
+    expect(xml).toBe(
+      '<volume>\n  <name>web.qcow2</name>\n  <capacity unit="bytes">8589934592</capacity>\n  <target>\n    <format type="qcow2"/>\n  </target>\n' +
+        '  <backingStore>\n    <path>/pools/p/base.raw</path>\n    <format type="raw"/>\n  </backingStore>\n</volume>\n',
+    );
+    validate(xml, 'storagevol');
+    expect(await parseVolumeXml(xml)).toMatchObject({ name: 'web.qcow2', format: 'qcow2', backingStore: { path: '/pools/p/base.raw', format: 'raw' } });
+  });
+
+  it.each(["a&b<c>'d\"e.qcow2", '..&#47;x', 'a&amp;b'])('keeps the name %j exactly: escaped in the XML, the same after parsing', async (name) => {
+    const xml = buildVolumeXml({ name, capacityBytes: 1048576, allocationBytes: 0, format: 'qcow2', backing: { path: `/srv/${name}`, format: 'qcow2' } });
+    expect(xml).not.toMatch(/<name>[^<]*<[^/]/);
+    validate(xml, 'storagevol');
+    const parsed = await parseVolumeXml(xml);
+    expect([parsed.name, parsed.backingStore?.path]).toEqual([name, `/srv/${name}`]);
   });
 });
 

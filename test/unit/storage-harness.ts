@@ -187,7 +187,7 @@ export function fakeFiles(files: Record<string, Partial<FileFacts> & { header?: 
   };
 }
 
-/** virsh's stderr when a command fails, e.g. ("vol-create-as", "storage volume 'x' exists already"). */
+/** virsh's stderr when a command fails, e.g. ("vol-create", "storage volume 'x' exists already"). */
 export function virshFailure(message: string) {
   return { exitCode: 1, stderr: `error: ${message}\n` };
 }

@@ -66,15 +66,12 @@ describe('object names (VMs, pools, volumes, networks, snapshots)', () => {
     expect(e.message).toContain(`invalid network name ${JSON.stringify(name)}`);
   });
 
-  it.each(['disk.qcow2', 'a;b.qcow2', 'x y.img', "it's.raw", 'a,b=c.qcow2', 'a>b'])('a new volume may be named %j', (name) => {
+  // Volumes are created from codec-built XML: '&' and '<' reach libvirt escaped, as the names they are.
+  it.each(['disk.qcow2', 'a;b.qcow2', 'x y.img', "it's.raw", 'a,b=c.qcow2', 'a>b', 'a&b.qcow2', 'a&amp;b.qcow2', '..&#47;x', 'a<b'])('a new volume may be named %j', (name) => {
     expect(validateNewName('volume', name)).toBe(name);
   });
 
   it.each([
-    ['a&b.qcow2', /'&' and '<' cannot be used/],
-    ['a&amp;b.qcow2', /'&' and '<' cannot be used/],
-    ['..&#47;x', /'&' and '<' cannot be used/],
-    ['a<b', /'&' and '<' cannot be used/],
     ['café.qcow2', /other than printable ASCII/],
     ['a/b', /contains '\/'/],
   ])('a new volume named %j is refused', (name, why) => {

@@ -5,7 +5,8 @@ import { parseDomainXml } from '../../src/libvirt/domain-xml.js';
 import type { DomainRecord } from '../../src/libvirt/domains.js';
 import type { VolumeRecord } from '../../src/libvirt/storage.js';
 import { storageDecisions } from '../../src/commands/vm/delete.js';
-import { POOL_DIR, callOf, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, stubBatch, virshArgv } from './vm-harness.js';
+import { POOL_DIR, URI, callOf, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, stubBatch, virshArgv } from './vm-harness.js';
+import { volCopy, volCreate } from './volume-match.js';
 
 const OFF = `${POOL_DIR}/fxvm-off.qcow2`;
 const OFF_VDB = `${POOL_DIR}/fxvm-off-vdb.qcow2`;
@@ -35,15 +36,16 @@ function stubCloneReads(runner: FakeRunner, o: { state?: string; newExists?: boo
 const isDefine = (c: { args: string[] }) => c.args.includes('define');
 
 describe('vm clone', () => {
-  it('copies each disk with vol-clone and defines the copy with a new uuid, MAC and serial log; the source is not touched', async () => {
+  it('copies each disk (vol-create-from, sparse) and defines the copy with a new uuid, MAC and serial log; the source is not touched', async () => {
     const runner = stubCloneReads(new FakeRunner());
-    runner.stub(virshArgv('vol-clone', '--pool', 'fxvm-pool', '--vol', 'fxvm-off.qcow2', '--newname', 'fxvm-copy.qcow2'), {});
-    runner.stub(virshArgv('vol-clone', '--pool', 'fxvm-pool', '--vol', 'fxvm-off-vdb.qcow2', '--newname', 'fxvm-copy-vdb.qcow2'), {});
+    runner.stub(volCopy(URI, 'fxvm-pool', 'fxvm-off.qcow2', { name: 'fxvm-copy.qcow2', capacityBytes: 67108864, format: 'qcow2' }), {});
+    runner.stub(volCopy(URI, 'fxvm-pool', 'fxvm-off-vdb.qcow2', { name: 'fxvm-copy-vdb.qcow2', capacityBytes: 67108864, format: 'qcow2' }), {});
     runner.stub(isDefine, {});
     const r = await runKvmctl(['vm', 'clone', 'fxvm-off', 'fxvm-copy'], runner);
     expect(r.code).toBe(0);
     expect(r.out).toBe('vm fxvm-copy cloned from fxvm-off: fxvm-pool/fxvm-copy.qcow2 (copy of fxvm-pool/fxvm-off.qcow2), fxvm-pool/fxvm-copy-vdb.qcow2 (copy of fxvm-pool/fxvm-off-vdb.qcow2)\n');
-    expect(mutations(runner).every((m) => !m.includes('--domain fxvm-off') && !m.includes('--newname fxvm-off'))).toBe(true);
+    expect(mutations(runner).every((m) => !m.includes('--domain fxvm-off'))).toBe(true);
+    expect(runner.calls.filter((c) => c.mutates).every((c) => !c.input?.includes('<name>fxvm-off'))).toBe(true);
     const src = await parseDomainXml(recorded('virsh-dumpxml-off-inactive.xml'));
     const copy = await parseDomainXml(callOf(runner, isDefine).input ?? '');
     expect(copy.name).toBe('fxvm-copy');
@@ -61,8 +63,8 @@ describe('vm clone', () => {
 
   it('--linked makes thin overlays on the source disks and warns to keep the source off', async () => {
     const runner = stubCloneReads(new FakeRunner());
-    runner.stub(virshArgv('vol-create-as', '--pool', 'fxvm-pool', '--name', 'fxvm-copy.qcow2', '--capacity', '67108864b', '--format', 'qcow2', '--backing-vol', OFF, '--backing-vol-format', 'qcow2'), {});
-    runner.stub(virshArgv('vol-create-as', '--pool', 'fxvm-pool', '--name', 'fxvm-copy-vdb.qcow2', '--capacity', '67108864b', '--format', 'qcow2', '--backing-vol', OFF_VDB, '--backing-vol-format', 'qcow2'), {});
+    runner.stub(volCreate(URI, 'fxvm-pool', { name: 'fxvm-copy.qcow2', capacityBytes: 67108864, format: 'qcow2', backing: { path: OFF, format: 'qcow2' } }), {});
+    runner.stub(volCreate(URI, 'fxvm-pool', { name: 'fxvm-copy-vdb.qcow2', capacityBytes: 67108864, format: 'qcow2', backing: { path: OFF_VDB, format: 'qcow2' } }), {});
     runner.stub(isDefine, {});
     const r = await runKvmctl(['vm', 'clone', 'fxvm-off', 'fxvm-copy', '--linked'], runner);
     expect(r.code).toBe(0);
@@ -72,7 +74,7 @@ describe('vm clone', () => {
 
   it('a define that fails removes the copies it made (exit 7)', async () => {
     const runner = stubCloneReads(new FakeRunner());
-    runner.stub((c) => c.args.includes('vol-clone'), {}, 2);
+    runner.stub((c) => c.args.includes('vol-create-from'), {}, 2);
     runner.stub(isDefine, { exitCode: 1, stderr: 'error: internal error: injected\n' });
     runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-copy-vdb.qcow2'), {});
     runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-copy.qcow2'), {});

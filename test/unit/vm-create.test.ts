@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../src/exec/fake.js';
 import type { Command } from '../../src/exec/command.js';
 import { parseDomainXml } from '../../src/libvirt/domain-xml.js';
-import { POOL_DIR, batchArgv, batchStdout, callOf, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, short, stubBatch, virshArgv, type VmTestOptions } from './vm-harness.js';
+import { POOL_DIR, batchArgv, batchStdout, callOf, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, short, stubBatch, URI, virshArgv, type VmTestOptions } from './vm-harness.js';
+import { isVolCreate, volCreate } from './volume-match.js';
 
 const KEY_FILE = '/home/me/.ssh/id_ed25519.pub';
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1cD0ucVvcQNmYx9vM3Q0dyV3R5Z3n2mY1zR2w6h1a me@desk';
@@ -67,8 +68,8 @@ function stubGenisoimage(runner: FakeRunner): FakeRunner {
   });
 }
 
-const OVERLAY = virshArgv('vol-create-as', '--pool', 'fxvm-pool', '--name', 'web1.qcow2', '--capacity', '1073741824b', '--format', 'qcow2', '--backing-vol', `${POOL_DIR}/base.qcow2`, '--backing-vol-format', 'qcow2');
-const SEED = virshArgv('vol-create-as', '--pool', 'fxvm-pool', '--name', 'web1-seed.iso', '--capacity', '374784b', '--allocation', '0b', '--format', 'raw');
+const OVERLAY = volCreate(URI, 'fxvm-pool', { name: 'web1.qcow2', capacityBytes: 1073741824, format: 'qcow2', backing: { path: `${POOL_DIR}/base.qcow2`, format: 'qcow2' } });
+const SEED = volCreate(URI, 'fxvm-pool', { name: 'web1-seed.iso', capacityBytes: 374784, allocationBytes: 0, format: 'raw' });
 const isUpload = (c: Command) => c.args.includes('vol-upload');
 const isDefine = (c: Command) => c.args.includes('define');
 const START = virshArgv('start', '--domain', 'web1');
@@ -168,7 +169,7 @@ describe('vm create: the plan it runs', () => {
     expect(r.err).toMatch(/vm web1 created and started \(qemu, 1 vCPU, 256\.0 MiB\); serial log: \/var\/tmp\/kvmctl-lab\/vm\/pools\/fxvm-pool\/web1\.serial\.log/);
     expect(r.out).toMatch(/^192\.168\.122\.\d+\n$/);
     expect(r.code).toBe(0);
-    expect(mutations(runner).map((m) => m.split(' ').slice(0, 2).join(' '))).toEqual(['virsh vol-create-as', 'virsh vol-create-as', 'virsh vol-upload', 'virsh define', 'virsh start']);
+    expect(mutations(runner).map((m) => m.split(' ').slice(0, 2).join(' '))).toEqual(['virsh vol-create', 'virsh vol-create', 'virsh vol-upload', 'virsh define', 'virsh start']);
     runner.verify();
 
     // The seed is uploaded from a private temporary file that is gone afterwards.
@@ -191,8 +192,8 @@ describe('vm create: the plan it runs', () => {
 
   it('-o json with --no-start --autostart: the VM, its volumes and where its serial log goes', async () => {
     const runner = stubReads(new FakeRunner());
-    runner.stub(virshArgv('vol-create-as', '--pool', 'fxvm-pool', '--name', 'web1.qcow2', '--capacity', '67108864b', '--format', 'qcow2', '--backing-vol', `${POOL_DIR}/base.qcow2`, '--backing-vol-format', 'qcow2'), {});
-    runner.stub(virshArgv('vol-create-as', '--pool', 'fxvm-pool', '--name', 'web1-vdb.img', '--capacity', '2147483648b', '--allocation', '0b', '--format', 'raw'), {});
+    runner.stub(volCreate(URI, 'fxvm-pool', { name: 'web1.qcow2', capacityBytes: 67108864, format: 'qcow2', backing: { path: `${POOL_DIR}/base.qcow2`, format: 'qcow2' } }), {});
+    runner.stub(volCreate(URI, 'fxvm-pool', { name: 'web1-vdb.img', capacityBytes: 2147483648, allocationBytes: 0, format: 'raw' }), {});
     runner.stub(isDefine, {}).stub(virshArgv('autostart', '--domain', 'web1'), {});
     const r = await run(['vm', 'create', 'web1', '--image', BASE, '--disk', 'size=2G,format=raw', '--network', 'none', '--no-start', '--autostart', '--vcpus', '2'], runner, { output: 'json' });
     expect(r.code).toBe(0);
@@ -356,7 +357,7 @@ const KVM_HOST = { '/proc/cpuinfo': 'processor\t: 0\nflags\t\t: fpu vme vmx\n', 
 describe('vm create: virt type, CPU and firmware', () => {
   it('defaults to kvm with host-passthrough where KVM is usable, without a warning', async () => {
     const runner = stubReads(new FakeRunner(), { caps: capsWithKvm() });
-    runner.stub((c) => c.args.includes('vol-create-as'), {}).stub(isDefine, {});
+    runner.stub(isVolCreate, {}).stub(isDefine, {});
     const r = await run(['vm', 'create', 'web1', '--image', BASE, '--network', 'none', '--no-start'], runner, { files: KVM_HOST, writable: ['/dev/kvm'] });
     expect(r.code).toBe(0);
     expect(r.err).not.toMatch(/warning/);
@@ -367,7 +368,7 @@ describe('vm create: virt type, CPU and firmware', () => {
 
   it('the hypervisor offering KVM is not enough when this machine cannot run it (no vmx/svm): qemu, with a warning', async () => {
     const runner = stubReads(new FakeRunner(), { caps: capsWithKvm() });
-    runner.stub((c) => c.args.includes('vol-create-as'), {}).stub(isDefine, {});
+    runner.stub(isVolCreate, {}).stub(isDefine, {});
     const r = await run(['vm', 'create', 'web1', '--image', BASE, '--network', 'none', '--no-start'], runner, { files: { ...KVM_HOST, '/proc/cpuinfo': 'flags\t\t: fpu vme\n' }, writable: ['/dev/kvm'] });
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/^warning: KVM is not usable \(the CPU has no vmx\/svm flag, so \/dev\/kvm cannot run guests.*\); using emulation/m);
@@ -449,7 +450,7 @@ describe('vm create: --print-xml and --dry-run change nothing', () => {
     stubGenisoimage(runner);
     const r = await run(CREATE, runner, { dryRun: true });
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/\[dry-run\] would run: virsh -c qemu:\/\/\/system vol-create-as --pool fxvm-pool --name web1\.qcow2/);
+    expect(r.err).toMatch(/\[dry-run\] would run: virsh -c qemu:\/\/\/system vol-create --pool fxvm-pool --file \/dev\/stdin\n\[dry-run\] with input:\n<volume>\n  <name>web1\.qcow2<\/name>/);
     expect(r.err).toMatch(/\[dry-run\] would run: virsh -c qemu:\/\/\/system define --file \/dev\/stdin\n\[dry-run\] with input:\n<domain type="qemu">/);
     expect(r.err).toMatch(/\[dry-run\] would run: virsh -c qemu:\/\/\/system start --domain web1/);
     expect(r.out).toMatch(/^vm web1 would be created and started \(qemu, 1 vCPU, 256\.0 MiB\); serial log: .* \(dry run: nothing was changed\)\n$/);

@@ -15,6 +15,7 @@ import { runSnapshotCreate, runSnapshotList, runSnapshotRevert } from '../../src
 import { nameForFormat } from '../../src/commands/volume/checks.js';
 import { progressShown, progressText } from '../../src/storage/progress.js';
 import { fakeFiles, stubStorage, testContext, URI, virshFailure, type FakePool, type StorageState } from './storage-harness.js';
+import { isVolCreate, volCopy, volCreate, volumeXml } from './volume-match.js';
 
 const GiB = 2 ** 30;
 const IMAGES = new URL('../fixtures/recorded/storage/images/', import.meta.url);
@@ -38,9 +39,9 @@ function writes(runner: FakeRunner): string[] {
 }
 
 describe('volume create', () => {
-  it('runs one vol-create-as with the size in bytes, thin, and says what it made', async () => {
+  it('runs one vol-create with the size in bytes, thin, and says what it made', async () => {
     const runner = stubStorage(new FakeRunner(), { pools: [pool()] }, { domains: false }).stub(
-      virsh('vol-create-as', '--pool', 'p', '--name', 'web.qcow2', '--capacity', `${20 * GiB}b`, '--allocation', '0b', '--format', 'qcow2'),
+      volCreate(URI, 'p', { name: 'web.qcow2', capacityBytes: 20 * GiB, allocationBytes: 0, format: 'qcow2' }),
       { stdout: 'Vol web.qcow2 created\n' },
     );
     const { ctx, io } = testContext(runner);
@@ -52,7 +53,7 @@ describe('volume create', () => {
   it('an overlay states its backing format with the backing path, and takes the backing size by default', async () => {
     const base = { name: 'base.raw', format: 'raw', capacity: 4 * GiB };
     const runner = stubStorage(new FakeRunner(), { pools: [pool([base])] }, { domains: false }).stub(
-      virsh('vol-create-as', '--pool', 'p', '--name', 'o.qcow2', '--capacity', `${4 * GiB}b`, '--allocation', '0b', '--format', 'qcow2', '--backing-vol', '/pools/p/base.raw', '--backing-vol-format', 'raw'),
+      volCreate(URI, 'p', { name: 'o.qcow2', capacityBytes: 4 * GiB, allocationBytes: 0, format: 'qcow2', backing: { path: '/pools/p/base.raw', format: 'raw' } }),
       {},
     );
     const { ctx } = testContext(runner);
@@ -84,7 +85,7 @@ describe('volume create', () => {
 
   it('another process creating the same name first (libvirt: exists already) is exit 4', async () => {
     const runner = stubStorage(new FakeRunner(), { pools: [pool()] }, { domains: false }).stub(
-      (c: Command) => c.args.includes('vol-create-as'),
+      isVolCreate,
       virshFailure("storage volume 'web.qcow2' exists already"),
     );
     expect((await codeOf(runVolumeCreate(testContext(runner).ctx, 'web.qcow2', { pool: 'p', size: '1G' }, fakeFiles()))).code).toBe(4);
@@ -96,7 +97,7 @@ describe('volume create', () => {
     const r = await codeOf(runVolumeCreate(testContext(refused).ctx, 'big', { pool: 'p', size: '20G' }, fakeFiles()));
     expect(r.code).toBe(5);
     expect(r.message).toBe('volume p/big would need up to 20.0 GiB, more than the 10.0 GiB free in pool p');
-    const allowed = stubStorage(new FakeRunner(), state, { domains: false }).stub((c: Command) => c.args.includes('vol-create-as'), {});
+    const allowed = stubStorage(new FakeRunner(), state, { domains: false }).stub(isVolCreate, {});
     await runVolumeCreate(testContext(allowed).ctx, 'big', { pool: 'p', size: '20G', allowOvercommit: true }, fakeFiles());
     allowed.verify();
   });
@@ -113,11 +114,13 @@ describe('volume create', () => {
     expect(runner.calls).toEqual([]);
   });
 
-  it('--dry-run prints the exact virsh argv and changes nothing', async () => {
+  it('--dry-run prints the exact virsh argv and the volume XML, and changes nothing', async () => {
     const runner = stubStorage(new FakeRunner(), { pools: [pool()] }, { domains: false });
     const { ctx, io } = testContext(runner, { dryRun: true });
     await runVolumeCreate(ctx, 'web.qcow2', { pool: 'p', size: '1G', format: 'raw' }, fakeFiles());
-    expect(io.err).toBe(`[dry-run] would run: virsh -c qemu:///system vol-create-as --pool p --name web.qcow2 --capacity ${GiB}b --allocation 0b --format raw\n`);
+    expect(io.err).toBe(
+      `[dry-run] would run: virsh -c qemu:///system vol-create --pool p --file /dev/stdin\n[dry-run] with input:\n${volumeXml({ name: 'web.qcow2', capacityBytes: GiB, allocationBytes: 0, format: 'raw' })}`,
+    );
     expect(io.out).toBe('volume p/web.qcow2 created (raw, 1.0 GiB) (dry run: nothing was changed)\n');
     expect(writes(runner)).toEqual([]);
   });
@@ -270,7 +273,7 @@ describe('volume import', () => {
     const r = (...args: string[]) => ['virsh', '-c', remote, ...args];
     const runner = stubStorage(new FakeRunner(), { pools: [pool()], uri: remote }, { domains: false })
       .stub(argvIs('qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
-      .stub(r('vol-create-as', '--pool', 'p', '--name', 'plain.qcow2', '--capacity', '196616b', '--allocation', '0b', '--format', 'raw'), {})
+      .stub(volCreate(remote, 'p', { name: 'plain.qcow2', capacityBytes: 196616, allocationBytes: 0, format: 'raw' }), {})
       .stub(r('vol-upload', '--pool', 'p', '--vol', 'plain.qcow2', '--file', '/imgs/plain.qcow2', '--sparse'), {})
       .stub(r('pool-refresh', '--pool', 'p'), {});
     await runVolumeImport(testContext(runner, { uri: remote }).ctx, '/imgs/plain.qcow2', { pool: 'p' }, files);
@@ -288,18 +291,18 @@ describe('volume import', () => {
 describe('volume clone and convert', () => {
   it('--linked makes a qcow2 overlay on the source path with its format stated', async () => {
     const runner = stubStorage(new FakeRunner(), { pools: [pool([{ name: 'base.qcow2', capacity: 8 * GiB }])] }).stub(
-      virsh('vol-create-as', '--pool', 'p', '--name', 'web.qcow2', '--capacity', `${8 * GiB}b`, '--allocation', '0b', '--format', 'qcow2', '--backing-vol', '/pools/p/base.qcow2', '--backing-vol-format', 'qcow2'),
+      volCreate(URI, 'p', { name: 'web.qcow2', capacityBytes: 8 * GiB, allocationBytes: 0, format: 'qcow2', backing: { path: '/pools/p/base.qcow2', format: 'qcow2' } }),
       {},
     );
     await runVolumeClone(testContext(runner).ctx, 'p/base.qcow2', 'web.qcow2', { linked: true }, fakeFiles());
     runner.verify();
   });
 
-  it('a linked clone of a disk VMs write to is refused (exit 5); a full copy uses vol-clone', async () => {
+  it('a linked clone of a disk VMs write to is refused (exit 5); a full copy is a sparse vol-create-from', async () => {
     const state: StorageState = { pools: [pool([{ name: 'base.qcow2' }])], domains: [{ name: 'old', state: 5, disks: [{ file: '/pools/p/base.qcow2', target: 'vda' }] }] };
     const r = await codeOf(runVolumeClone(testContext(stubStorage(new FakeRunner(), state)).ctx, 'p/base.qcow2', 'x.qcow2', { linked: true }, fakeFiles()));
     expect(r).toMatchObject({ code: 5, message: expect.stringMatching(/writable disk of old \(shutoff, vda\)/) });
-    const full = stubStorage(new FakeRunner(), state).stub(virsh('vol-clone', '--pool', 'p', '--vol', 'base.qcow2', '--newname', 'x.qcow2'), {});
+    const full = stubStorage(new FakeRunner(), state).stub(volCopy(URI, 'p', 'base.qcow2', { name: 'x.qcow2', capacityBytes: GiB, format: 'qcow2' }), {});
     await runVolumeClone(testContext(full).ctx, 'p/base.qcow2', 'x.qcow2', {}, fakeFiles());
     full.verify();
   });

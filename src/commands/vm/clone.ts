@@ -1,6 +1,6 @@
 /**
  * `vm clone SRC NEW [--linked]`: a new VM with SRC's devices, a new uuid and
- * new MACs, and its own copy of each writable disk (`vol-clone`), or with
+ * new MACs, and its own copy of each writable disk (`vol-create-from`), or with
  * --linked a thin qcow2 overlay on each. SRC must be shut off, so the copy is
  * consistent, and is never changed. Shared read-only media (install ISOs)
  * stay shared; SRC's cloud-init seed is not carried over.
@@ -105,8 +105,8 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
     await ctx.transaction(`vm clone ${src} ${newName}`).run(async (tx) => {
       for (const c of copies) {
         const create: Command = linked
-          ? volumeCommands.createAs(ctx.uri, { pool: c.copy.pool, name: c.copy.volume, capacityBytes: c.source.capacityBytes, format: 'qcow2', backingVol: c.source.path, backingFormat: c.source.format })
-          : volumeCommands.clone(ctx.uri, c.source.pool, c.source.volume, c.copy.volume);
+          ? volumeCommands.create(ctx.uri, { pool: c.copy.pool, name: c.copy.volume, capacityBytes: c.source.capacityBytes, format: 'qcow2', backingPath: c.source.path, backingFormat: c.source.format })
+          : volumeCommands.copy(ctx.uri, { pool: c.source.pool, source: c.source.volume, name: c.copy.volume, capacityBytes: c.source.capacityBytes, format: c.source.format });
         const undo = volumeCommands.delete(ctx.uri, c.copy.pool, c.copy.volume);
         await runVirsh(ctx.runner, create, { kind: 'volume', name: `${c.copy.pool}/${c.copy.volume}` });
         tx.onRollback({ what: `volume ${c.copy.pool}/${c.copy.volume}`, run: async () => void (await runVirsh(ctx.runner, undo)), manual: formatCommand(undo) });

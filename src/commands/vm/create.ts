@@ -463,12 +463,12 @@ async function execute(ctx: Context, req: CreateRequest, plan: CreatePlan, isoTo
         tx.checkpoint();
       };
       const createVolume = async (v: PlannedVolume, capacityBytes: number) => {
-        const cmd = volumeCommands.createAs(uri, {
+        const cmd = volumeCommands.create(uri, {
           pool: v.pool,
           name: v.name,
           capacityBytes,
           format: v.format,
-          backingVol: v.backing?.path,
+          backingPath: v.backing?.path,
           backingFormat: v.backing?.format,
           // Sparse: a new raw disk would otherwise be written out in full.
           allocationBytes: v.backing ? undefined : 0,

@@ -56,13 +56,13 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
     if (o.linked) {
       await runVirsh(
         ctx.runner,
-        volumeCommands.createAs(ctx.uri, {
+        volumeCommands.create(ctx.uri, {
           pool: srcRef.pool,
           name,
           capacityBytes: src.capacityBytes ?? 0,
           allocationBytes: 0,
           format: 'qcow2',
-          backingVol: src.path,
+          backingPath: src.path,
           backingFormat: src.format as VolumeFormat,
         }),
         subject,
@@ -70,7 +70,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
     } else {
       // libvirt copies on the pool's host and removes the new volume itself if the copy fails.
       await ctx.transaction(`volume clone ${ref}`).run(async (tx) => {
-        await withSpinner(ctx, `copying ${source} to ${ref}`, () => runVirsh(ctx.runner, volumeCommands.clone(ctx.uri, srcRef.pool, srcRef.volume, name), subject));
+        await withSpinner(ctx, `copying ${source} to ${ref}`, () => runVirsh(ctx.runner, volumeCommands.copy(ctx.uri, { pool: srcRef.pool, source: srcRef.volume, name, capacityBytes: src.capacityBytes ?? 0, format }), subject));
         // Interrupted while libvirt copied: the finished copy is removed again.
         tx.onRollback({
           what: `volume ${ref}`,

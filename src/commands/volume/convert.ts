@@ -72,7 +72,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
     } else {
       // Remote (or LVM) pool: libvirt runs qemu-img convert on its host and removes a failed copy itself.
       const subject = { kind: 'volume' as const, name: ref };
-      const xml = buildVolumeXml({ name, capacityBytes: src.capacityBytes ?? 0, format: to });
+      const xml = buildVolumeXml({ name, capacityBytes: src.capacityBytes ?? 0, allocationBytes: 0, format: to });
       await ctx.transaction(`volume convert ${ref}`).run(async (tx) => {
         await withSpinner(ctx, label, () => runVirsh(ctx.runner, volumeCommands.createFrom(ctx.uri, srcRef.pool, xml, srcRef.pool, srcRef.volume), subject));
         tx.onRollback({

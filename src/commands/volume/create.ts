@@ -54,14 +54,14 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
 
     await runVirsh(
       ctx.runner,
-      volumeCommands.createAs(ctx.uri, {
+      volumeCommands.create(ctx.uri, {
         pool: o.pool,
         name,
         capacityBytes,
         // Thin from the start: libvirt fully allocates a raw volume otherwise.
         allocationBytes: 0,
         format: format as VolumeFormat,
-        backingVol: backing?.path,
+        backingPath: backing?.path,
         backingFormat: backing?.format as VolumeFormat | undefined,
       }),
       { kind: 'volume', name: `${o.pool}/${name}` },

@@ -88,7 +88,7 @@ describe('faults in storage and VM operations roll back to the exact before-stat
       // kvmctl's own delete, which also removes the serial log the running guest wrote.
       undoSuccess: () => cliOk(['vm', 'delete', 'rel-f-new', '--force', '--remove-storage'], o()),
     });
-    expect(r.steps.map((s) => s.replace(/^virsh -c \S+ /, '').split(' ')[0])).toEqual(['vol-create-as', 'vol-create-as', 'vol-upload', 'define', 'start']);
+    expect(r.steps.map((s) => s.replace(/^virsh -c \S+ /, '').split(' ')[0])).toEqual(['vol-create', 'vol-create', 'vol-upload', 'define', 'start']);
     record('fault', 'vm create --image --network --hostname', 'fail:K for every step K, and fail:N+1 (completes)', r.runs);
   });
 
@@ -124,7 +124,7 @@ describe('faults in storage and VM operations roll back to the exact before-stat
         deleteVolumes('rel-f-copy.qcow2', 'rel-f-copy-vdb.qcow2');
       },
     });
-    expect(r.steps.map((s) => s.replace(/^virsh -c \S+ /, '').split(' ')[0])).toEqual(['vol-clone', 'vol-clone', 'define']);
+    expect(r.steps.map((s) => s.replace(/^virsh -c \S+ /, '').split(' ')[0])).toEqual(['vol-create-from', 'vol-create-from', 'define']);
     record('fault', 'vm clone', 'fail:K for every step K, and fail:N+1 (completes)', r.runs);
   });
 
