@@ -4,7 +4,6 @@
 // into a copy of this node binary. The result needs no Node on the target.
 //
 // Usage: node scripts/build-binary.mjs   (npm run build:binary)
-import { build } from 'esbuild';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -40,43 +39,29 @@ const started = Date.now();
 const step = (what) => console.error(`build-binary: ${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 
 // Node 20 runs only a CommonJS script as the SEA main, and its require() there
-// loads built-ins only: everything else must be in this one file.
-const script = join(work, 'kvmctl.cjs');
-// require() rather than import: esbuild then wraps the CLI's modules in functions
-// that run only when called, so `--version` alone skips evaluating them.
-const SEA_ENTRY = `
-declare const KVMCTL_VERSION: string;
-if (process.argv.length === 3 && process.argv[2] === '--version') {
-  process.stdout.write(KVMCTL_VERSION + '\\n');
-} else {
-  const { run } = require('./src/cli.ts');
-  run(process.argv).then((code: number) => { process.exitCode = code; });
-}
-`;
-const result = await build({
-  stdin: {
-    contents: SEA_ENTRY,
-    resolveDir: root,
-    sourcefile: 'sea-entry.ts',
-    loader: 'ts',
-  },
-  outfile: script,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
-  define: { KVMCTL_VERSION: JSON.stringify(pkg.version) },
-  logLevel: 'warning',
-});
-// import.meta is empty in a CommonJS bundle: code relying on it would misbehave only in the binary.
-const metaWarnings = result.warnings.filter((w) => /import\.meta/.test(w.text));
-if (metaWarnings.length > 0) {
-  console.error('build-binary: the CommonJS bundle uses import.meta, which is empty there:');
-  for (const w of metaWarnings) console.error(`  ${w.location?.file}:${w.location?.line}: ${w.text}`);
+// loads built-ins only: the npm build's bundle (dist/kvmctl.cjs, every dependency
+// inside, built-ins required) is that script's body, wrapped in a function that
+// runs only when called, so `--version` alone skips evaluating the CLI.
+const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: ['ignore', 'inherit', 'inherit'] });
+if (build.status !== 0) {
+  console.error(`build-binary: npm run build failed (exit ${build.status ?? build.signal})`);
   process.exit(1);
 }
+const script = join(work, 'kvmctl.cjs');
+writeFileSync(
+  script,
+  `'use strict';
+if (process.argv.length === 3 && process.argv[2] === '--version') {
+  process.stdout.write(${JSON.stringify(pkg.version + '\n')});
+} else {
+  const cli = { exports: {} };
+  (function (exports, require, module) {
+${readFileSync(join(root, 'dist', 'kvmctl.cjs'), 'utf8')}
+  })(cli.exports, require, cli);
+  cli.exports.run(process.argv).then((code) => { process.exitCode = code; });
+}
+`,
+);
 step('bundled');
 
 const blob = join(work, 'kvmctl.blob');

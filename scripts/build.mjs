@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const bundle = fileURLToPath(new URL('../dist/kvmctl.cjs', import.meta.url));
 
-await build({
+const result = await build({
   entryPoints: ['src/cli.ts'],
   outfile: bundle,
   bundle: true,
@@ -24,6 +24,13 @@ await build({
   define: { KVMCTL_VERSION: JSON.stringify(pkg.version) },
   logLevel: 'warning',
 });
+// import.meta is empty in a CommonJS bundle: code relying on it would misbehave at run time.
+const metaWarnings = result.warnings.filter((w) => /import\.meta/.test(w.text));
+if (metaWarnings.length > 0) {
+  console.error('build: the CommonJS bundle uses import.meta, which is empty there:');
+  for (const w of metaWarnings) console.error(`  ${w.location?.file}:${w.location?.line}: ${w.text}`);
+  process.exit(1);
+}
 
 const stateDir = mkdtempSync(join(tmpdir(), 'kvmctl-build-'));
 try {
