@@ -4,7 +4,8 @@ export interface LoadedBundle {
   exports: Record<string, unknown>;
   script: Script;
   digest: Buffer;
-  cacheUsed: boolean;
+  /** used; absent: none for this bundle and Node version; rejected: by V8 (other flags). */
+  cache: 'used' | 'absent' | 'rejected';
 }
 
 export function cachePathOf(bundlePath: string): string;

@@ -2,10 +2,12 @@
 // a run deserializes compiled code instead of parsing and compiling ~0.5 MB of
 // JavaScript. Node 20 has no compile cache for modules; vm.Script takes one.
 //
-// The cache file is the SHA-256 of the bundle followed by V8's data: V8 checks only
-// the source's length, so the digest keeps a stale cache from being used with a
-// rebuilt bundle. A missing, stale or rejected cache (another Node version) costs
-// only the compile, and is replaced after the run when the directory is writable.
+// The cache file starts with a SHA-256 of the bundle and the Node version it was
+// made for: V8 itself checks only the source's length, so the digest keeps a stale
+// cache from being used with a rebuilt bundle. A cache that is missing, stale or
+// for another Node version costs only the compile, and is replaced after the run
+// when the directory is writable. One V8 rejects for other reasons (the run's V8
+// flags differ) is left as it is, so such runs do not take turns rewriting it.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,10 +20,13 @@ export function cachePathOf(bundlePath) {
   return `${bundlePath}.cache`;
 }
 
-/** Evaluates the CommonJS bundle; returns its exports and what became of the cache. */
+/**
+ * Evaluates the CommonJS bundle; returns its exports and what became of the cache:
+ * 'used', 'absent' (no cache for this bundle and Node) or 'rejected' (by V8).
+ */
 export function loadBundle(bundlePath) {
   const source = readFileSync(bundlePath, 'utf8');
-  const digest = createHash('sha256').update(source).digest();
+  const digest = createHash('sha256').update(process.version).update('\0').update(source).digest();
   let cachedData;
   try {
     const file = readFileSync(cachePathOf(bundlePath));
@@ -33,7 +38,8 @@ export function loadBundle(bundlePath) {
   const script = new Script(wrapped, { filename: bundlePath, cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(bundlePath), module, bundlePath, dirname(bundlePath));
-  return { exports: module.exports, script, digest, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
+  const cache = cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'used';
+  return { exports: module.exports, script, digest, cache };
 }
 
 /** Writes the cache of what has been compiled so far; atomically, so a concurrent run reads the old or the new file. */

@@ -42,7 +42,7 @@ const step = (what) => console.error(`build-binary: ${what} (${((Date.now() - st
 // loads built-ins only: the npm build's bundle (dist/kvmctl.cjs, every dependency
 // inside, built-ins required) is that script's body, wrapped in a function that
 // runs only when called, so `--version` alone skips evaluating the CLI.
-const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: ['ignore', 'inherit', 'inherit'] });
+const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 if (build.status !== 0) {
   console.error(`build-binary: npm run build failed (exit ${build.status ?? build.signal})`);
   process.exit(1);

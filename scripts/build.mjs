@@ -1,10 +1,11 @@
 // Bundles the CLI into one CommonJS file (dist/kvmctl.cjs) that bin/kvmctl loads,
 // then writes its V8 code cache (dist/kvmctl.cjs.cache) by running a few commands
-// in a child process that can start no program (PATH is empty), so the cache also
-// holds the functions a typical run compiles: argument parsing, the runner, errors.
+// in a child process that can start no program (its PATH is one empty directory),
+// so the cache also holds the functions a typical run compiles: argument parsing,
+// the runner, errors.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +14,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const bundle = fileURLToPath(new URL('../dist/kvmctl.cjs', import.meta.url));
 
 const result = await build({
-  entryPoints: ['src/cli.ts'],
+  entryPoints: [fileURLToPath(new URL('../src/cli.ts', import.meta.url))],
   outfile: bundle,
   bundle: true,
   platform: 'node',
@@ -32,10 +33,14 @@ if (metaWarnings.length > 0) {
   process.exit(1);
 }
 
-const stateDir = mkdtempSync(join(tmpdir(), 'kvmctl-build-'));
+const scratch = mkdtempSync(join(tmpdir(), 'kvmctl-build-'));
 try {
+  // An empty PATH would not do: an empty entry means the working directory.
+  const emptyBin = join(scratch, 'bin');
+  mkdirSync(emptyBin);
   const warm = spawnSync(process.execPath, [fileURLToPath(new URL('./warm-code-cache.mjs', import.meta.url)), bundle], {
-    env: { PATH: '', KVMCTL_STATE_DIR: stateDir, NO_COLOR: '1' },
+    cwd: emptyBin,
+    env: { PATH: emptyBin, KVMCTL_STATE_DIR: join(scratch, 'state'), NO_COLOR: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
     encoding: 'utf8',
   });
@@ -44,5 +49,5 @@ try {
     process.exit(1);
   }
 } finally {
-  rmSync(stateDir, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
 }

@@ -1,12 +1,21 @@
 // Runs the bundle's CLI on a few commands in this process, then writes the V8 code
-// cache of everything they compiled. Started by scripts/build.mjs with an empty PATH,
-// so every program kvmctl would run is missing and nothing on the host is touched.
-import { rmSync } from 'node:fs';
+// cache of everything they compiled. Started by scripts/build.mjs with PATH set to
+// one empty directory (also its working directory), so every program kvmctl would
+// run is missing and nothing on the host is touched.
+import { readdirSync, rmSync } from 'node:fs';
 import { cachePathOf, loadBundle, saveCodeCache } from '../bin/bundle-loader.mjs';
 
 const bundle = process.argv[2];
-if (!bundle || process.env.PATH !== '') {
-  process.stderr.write('usage: PATH= node scripts/warm-code-cache.mjs dist/kvmctl.cjs\n');
+const path = process.env.PATH ?? '';
+const emptyDir = (dir) => {
+  try {
+    return dir.startsWith('/') && readdirSync(dir).length === 0;
+  } catch {
+    return false;
+  }
+};
+if (!bundle || path.split(':').some((dir) => !emptyDir(dir)) || !emptyDir(process.cwd())) {
+  process.stderr.write('usage: PATH=EMPTY_DIR node scripts/warm-code-cache.mjs dist/kvmctl.cjs   (run from EMPTY_DIR)\n');
   process.exit(2);
 }
 rmSync(cachePathOf(bundle), { force: true });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { open, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,15 +17,13 @@ const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
  * rather than execa: every kvmctl command runs one or more programs, and for a
  * captured run execa's stream machinery costs about 15 ms of CPU per call, a
  * tenth of what `vm list` may take with 1000 VMs (docs/performance.md).
- *
- * stdout goes to an unlinked temporary file, read once the program has exited:
- * virsh writes a 1000-VM listing in 4 KiB blocks, and a pipe makes each one a
- * wake-up of both processes. Where no temporary file can be made, a pipe is used.
+ * Output is read through pipes: a file on a full /tmp would hand back a listing
+ * cut short, with exit status 0.
  */
 export class RealRunner implements Runner {
   /**
    * With a signal, a read still running when it fires is cancelled; writes are left to finish so their undo is known.
-   * tmpDir holds the input and output files (os.tmpdir() unless given).
+   * tmpDir holds the input files (os.tmpdir() unless given).
    */
   constructor(
     private readonly signal?: AbortSignal,
@@ -35,28 +33,37 @@ export class RealRunner implements Runner {
   async run(cmd: Command): Promise<CommandResult> {
     const cancel = cmd.mutates ? undefined : this.signal;
     if (cancel?.aborted) throw interrupted(cmd);
-    const stdin = cmd.input === undefined ? undefined : await scratchFile(this.tmpDir, 'input', cmd.input);
-    const stdout = await scratchFile(this.tmpDir, 'output', '').catch(() => undefined);
+    const stdin = cmd.input === undefined ? undefined : await inputFile(this.tmpDir, cmd.input);
     try {
-      const result = await runCaptured(cmd, stdin?.fd, stdout?.fd, cancel);
-      if (stdout) result.stdout = await readWhole(stdout, cmd);
-      return result;
+      return await runCaptured(cmd, stdin?.fd, cancel);
     } finally {
       await stdin?.close();
-      await stdout?.close();
     }
   }
 }
 
+/** Programs still running, stopped (SIGTERM) when kvmctl exits before them: a second Ctrl-C exits at once. */
+const running = new Set<ChildProcess>();
+let stopOnExit = false;
+
+function track(child: ChildProcess): void {
+  running.add(child);
+  if (stopOnExit) return;
+  stopOnExit = true;
+  process.once('exit', () => {
+    for (const c of running) c.kill('SIGTERM');
+  });
+}
+
 type Ending = { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null } | { kind: 'error'; error: NodeJS.ErrnoException };
 
-/** Runs the command; stdout is '' when it went to stdoutFd. */
-function runCaptured(cmd: Command, stdinFd: number | undefined, stdoutFd: number | undefined, cancel: AbortSignal | undefined): Promise<CommandResult> {
+function runCaptured(cmd: Command, stdinFd: number | undefined, cancel: AbortSignal | undefined): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd.program, cmd.args, {
       env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
-      stdio: [stdinFd ?? 'ignore', stdoutFd ?? 'pipe', 'pipe'],
+      stdio: [stdinFd ?? 'ignore', 'pipe', 'pipe'],
     });
+    track(child);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let bytes = 0;
@@ -85,6 +92,7 @@ function runCaptured(cmd: Command, stdinFd: number | undefined, stdoutFd: number
     const end = (how: Ending) => {
       if (ended) return;
       ended = true;
+      running.delete(child);
       clearTimeout(timer);
       clearTimeout(killTimer);
       cancel?.removeEventListener('abort', onAbort);
@@ -109,30 +117,16 @@ function interrupted(cmd: Command): InterruptedError {
 }
 
 /**
- * A private file holding `content`, opened for reading and writing and already
- * unlinked, so nothing is left behind whatever happens next. As stdin: `virsh
- * define --file /dev/stdin` reopens its stdin, which fails (ENXIO) on the socket
- * Node uses for a piped stdin; a regular file reopens fine, and read(0) works too.
+ * The input as a file opened for reading and already unlinked. `virsh define
+ * --file /dev/stdin` reopens its stdin, which fails (ENXIO) on the socket Node
+ * uses for a piped stdin; a regular file reopens fine, and read(0) works too.
  */
-async function scratchFile(dir: string, use: 'input' | 'output', content: string): Promise<FileHandle> {
-  const path = join(dir, `kvmctl-${use}-${process.pid}-${randomBytes(6).toString('hex')}`);
-  await writeFile(path, content, { mode: 0o600, flag: 'wx' });
+async function inputFile(dir: string, input: string): Promise<FileHandle> {
+  const path = join(dir, `kvmctl-input-${process.pid}-${randomBytes(6).toString('hex')}`);
+  await writeFile(path, input, { mode: 0o600, flag: 'wx' });
   try {
-    return await open(path, 'r+');
+    return await open(path, 'r');
   } finally {
     await unlink(path);
   }
-}
-
-async function readWhole(file: FileHandle, cmd: Command): Promise<string> {
-  const { size } = await file.stat();
-  if (size > MAX_OUTPUT_BYTES) throw new Error(`${cmd.program} wrote more than ${MAX_OUTPUT_BYTES} bytes of output`);
-  const buffer = Buffer.allocUnsafe(size);
-  let offset = 0;
-  while (offset < size) {
-    const { bytesRead } = await file.read(buffer, offset, size - offset, offset);
-    if (bytesRead === 0) break;
-    offset += bytesRead;
-  }
-  return buffer.toString('utf8', 0, offset);
 }

@@ -49,6 +49,20 @@ export interface CopyVolumeArgs {
   name: string;
   capacityBytes: number;
   format: string;
+  /** See thinAllocation. */
+  allocationBytes?: number;
+}
+
+const FILE_POOL_TYPES = ['dir', 'fs', 'netfs'];
+
+/**
+ * The allocation to ask for a new volume that should take no space up front: 0 in
+ * pools of files (a sparse file); none elsewhere, because libvirt makes an LVM
+ * volume whose allocation is below its capacity a snapshot volume with only that
+ * much room, which writing the disk would overflow.
+ */
+export function thinAllocation(poolType: string): number | undefined {
+  return FILE_POOL_TYPES.includes(poolType) ? 0 : undefined;
 }
 
 export const volumeCommands = {
@@ -66,12 +80,12 @@ export const volumeCommands = {
   },
   delete: (uri: string, pool: string, vol: string) => virshWrite(uri, ['vol-delete', '--pool', pool, '--vol', vol]),
   /**
-   * A full, sparse copy made by libvirt (`vol-create-from`, not `vol-clone`, which
-   * pastes the new name into XML unescaped); libvirt removes the new volume itself
-   * when the copy fails.
+   * A full copy made by libvirt (`vol-create-from`, not `vol-clone`, which pastes
+   * the new name into XML unescaped); libvirt removes the new volume itself when
+   * the copy fails.
    */
   copy: (uri: string, a: CopyVolumeArgs) =>
-    volumeCommands.createFrom(uri, a.pool, buildVolumeXml({ name: a.name, capacityBytes: a.capacityBytes, allocationBytes: 0, format: a.format }), a.pool, a.source),
+    volumeCommands.createFrom(uri, a.pool, buildVolumeXml({ name: a.name, capacityBytes: a.capacityBytes, allocationBytes: a.allocationBytes, format: a.format }), a.pool, a.source),
   /** A copy in another format (libvirt runs qemu-img convert on the host that owns the pool). */
   createFrom: (uri: string, pool: string, xml: string, inputPool: string, vol: string) =>
     virshWrite(uri, ['vol-create-from', '--pool', pool, '--file', '/dev/stdin', '--inputpool', inputPool, '--vol', vol], { input: xml }),

@@ -1,4 +1,5 @@
 /** bin/bundle-loader.mjs: the npm build's V8 code cache is used only with the bundle it was made from. */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,13 +22,13 @@ describe('bundle loader', () => {
   it('runs the bundle as CommonJS without a cache, then with the cache it saved', () => {
     writeFileSync(bundle, bundleSource('one'));
     const first = loadBundle(bundle);
-    expect(first.cacheUsed).toBe(false);
+    expect(first.cache).toBe('absent');
     expect(answer(first)).toBe('one');
     expect(first.exports.dir).toBe(dir);
     saveCodeCache(bundle, first);
     expect(existsSync(cachePathOf(bundle))).toBe(true);
     const second = loadBundle(bundle);
-    expect(second.cacheUsed).toBe(true);
+    expect(second.cache).toBe('used');
     expect(answer(second)).toBe('one');
   });
 
@@ -36,7 +37,7 @@ describe('bundle loader', () => {
     saveCodeCache(bundle, loadBundle(bundle));
     writeFileSync(bundle, bundleSource('new'));
     const loaded = loadBundle(bundle);
-    expect(loaded.cacheUsed).toBe(false);
+    expect(loaded.cache).toBe('absent');
     expect(answer(loaded)).toBe('new');
   });
 
@@ -44,8 +45,26 @@ describe('bundle loader', () => {
     writeFileSync(bundle, bundleSource('one'));
     writeFileSync(cachePathOf(bundle), 'not a cache');
     const loaded = loadBundle(bundle);
-    expect(loaded.cacheUsed).toBe(false);
+    expect(loaded.cache).toBe('absent');
     expect(answer(loaded)).toBe('one');
+  });
+
+  const digestOf = (source: string) => createHash('sha256').update(process.version).update('\0').update(source).digest();
+
+  it('reports a cache for this bundle that V8 refuses as rejected, and still runs the bundle', () => {
+    // A source this process has not compiled yet, or V8's own in-memory cache would answer first.
+    const source = bundleSource(`rejected-${Date.now()}`);
+    writeFileSync(bundle, source);
+    // The right digest, then data V8 cannot take (as after a change of V8 flags).
+    writeFileSync(cachePathOf(bundle), Buffer.concat([digestOf(source), Buffer.alloc(512, 7)]));
+    const loaded = loadBundle(bundle);
+    expect(loaded.cache).toBe('rejected');
+    expect(answer(loaded)).toMatch(/^rejected-/);
+  });
+
+  it('keys the cache to the Node version as well as the bundle', () => {
+    writeFileSync(bundle, bundleSource('one'));
+    expect(loadBundle(bundle).digest.equals(digestOf(bundleSource('one')))).toBe(true);
   });
 
   it('writes nothing when it cannot create its temporary file, and the run goes on', () => {

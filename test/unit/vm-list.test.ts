@@ -94,7 +94,7 @@ describe('vm list', () => {
     expect(bad.err).toMatch(/--state "asleep": expected running, shutoff, paused/);
   });
 
-  it('sorts by name in byte order, the same on every host and locale', async () => {
+  it('sorts by name by code unit, the same on every host and locale', async () => {
     // The recorded shut-off VM's stats block (up to the next block or the end).
     const off = /Domain: 'fxvm-off'[\s\S]*?(?=^Domain: |(?![\s\S]))/m.exec(recorded('virsh-domstats-list.txt'))?.[0] ?? '';
     expect(off).toMatch(/block\.count=2/);

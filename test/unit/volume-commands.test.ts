@@ -61,6 +61,13 @@ describe('volume create', () => {
     runner.verify();
   });
 
+  it('in an LVM pool the allocation is left to libvirt: below the capacity it would make a snapshot volume that writes overflow', async () => {
+    const lvm = pool([], { type: 'logical', path: '/dev/vg0' });
+    const runner = stubStorage(new FakeRunner(), { pools: [lvm] }, { domains: false }).stub(volCreate(URI, 'p', { name: 'data', capacityBytes: 2 * GiB, format: 'raw' }), {});
+    await runVolumeCreate(testContext(runner).ctx, 'data', { pool: 'p', size: '2G', format: 'raw' }, fakeFiles());
+    runner.verify();
+  });
+
   it('re-running with the same spec is "unchanged" (exit 0, nothing written); another spec is exit 4', async () => {
     const state: StorageState = { pools: [pool([{ name: 'web.qcow2', format: 'qcow2', capacity: 20 * GiB }])] };
     const same = stubStorage(new FakeRunner(), state, { domains: false });
@@ -305,6 +312,13 @@ describe('volume clone and convert', () => {
     const full = stubStorage(new FakeRunner(), state).stub(volCopy(URI, 'p', 'base.qcow2', { name: 'x.qcow2', capacityBytes: GiB, format: 'qcow2' }), {});
     await runVolumeClone(testContext(full).ctx, 'p/base.qcow2', 'x.qcow2', {}, fakeFiles());
     full.verify();
+  });
+
+  it('a full copy in an LVM pool is as thick as libvirt makes it (no allocation asked)', async () => {
+    const state: StorageState = { pools: [pool([{ name: 'base', format: 'raw', capacity: 4 * GiB }], { type: 'logical', path: '/dev/vg0' })] };
+    const runner = stubStorage(new FakeRunner(), state).stub(volCopy(URI, 'p', 'base', { name: 'copy', capacityBytes: 4 * GiB, format: 'raw', allocationBytes: undefined }), {});
+    await runVolumeClone(testContext(runner).ctx, 'p/base', 'copy', {}, fakeFiles());
+    runner.verify();
   });
 
   it('remote convert asks libvirt (vol-create-from) with the new volume XML on stdin', async () => {

@@ -37,10 +37,10 @@ export function volCreate(uri: string, pool: string, v: ExpectedVolume): (c: Com
   return (c) => sameArgs(c, ['-c', uri, 'vol-create', '--pool', pool, '--file', '/dev/stdin']) && c.input === volumeXml(v);
 }
 
-/** A full, sparse copy of SOURCE within POOL (`vol-create-from`). */
-export function volCopy(uri: string, pool: string, source: string, v: Omit<ExpectedVolume, 'allocationBytes' | 'backing'>): (c: Command) => boolean {
-  return (c) =>
-    sameArgs(c, ['-c', uri, 'vol-create-from', '--pool', pool, '--file', '/dev/stdin', '--inputpool', pool, '--vol', source]) && c.input === volumeXml({ ...v, allocationBytes: 0 });
+/** A full copy of SOURCE within POOL (`vol-create-from`); sparse (allocation 0) unless the allocation is given, or given as undefined. */
+export function volCopy(uri: string, pool: string, source: string, v: Omit<ExpectedVolume, 'backing'>): (c: Command) => boolean {
+  const expected = volumeXml('allocationBytes' in v ? v : { ...v, allocationBytes: 0 });
+  return (c) => sameArgs(c, ['-c', uri, 'vol-create-from', '--pool', pool, '--file', '/dev/stdin', '--inputpool', pool, '--vol', source]) && c.input === expected;
 }
 
 export const isVolCreate = (c: Command) => c.args.includes('vol-create');

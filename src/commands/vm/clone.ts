@@ -11,7 +11,7 @@ import { formatCommand, type Command } from '../../exec/command.js';
 import { ConflictError, NotFoundError, RefusedError } from '../../errors.js';
 import { domainArgs, domainCommands, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
 import { cloneDomainNode, diskPath, domainFromNode, newUuid, randomMac, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
-import { loadPools, volumeCommands, type PoolRecord, type VolumeFormat } from '../../libvirt/storage.js';
+import { loadPools, thinAllocation, volumeCommands, type PoolRecord, type VolumeFormat } from '../../libvirt/storage.js';
 import { parseVolumeXml } from '../../libvirt/volume-xml.js';
 import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
 import { decodeXml, encodeXml } from '../../libvirt/xml-codec.js';
@@ -23,7 +23,7 @@ interface DiskCopy {
   target: string;
   key: string;
   source: { pool: string; volume: string; path: string; format: VolumeFormat; capacityBytes: number };
-  copy: { pool: string; volume: string; path: string };
+  copy: { pool: string; volume: string; path: string; allocationBytes?: number };
 }
 
 /** Words that find a disk's volume: by pool/name for a volume-type source, else by path (libvirt's vol key). */
@@ -90,7 +90,7 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
         target: s.disk.target.dev,
         key: sourceKey(s.disk.source) ?? s.path,
         source: { pool: s.pool, volume: s.name, path: s.path, format: s.format, capacityBytes: s.capacityBytes },
-        copy: { pool: s.pool, volume, path: `${pool.targetPath.replace(/\/+$/, '')}/${volume}` },
+        copy: { pool: s.pool, volume, path: `${pool.targetPath.replace(/\/+$/, '')}/${volume}`, allocationBytes: thinAllocation(pool.type) },
       };
     });
 
@@ -106,7 +106,7 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
       for (const c of copies) {
         const create: Command = linked
           ? volumeCommands.create(ctx.uri, { pool: c.copy.pool, name: c.copy.volume, capacityBytes: c.source.capacityBytes, format: 'qcow2', backingPath: c.source.path, backingFormat: c.source.format })
-          : volumeCommands.copy(ctx.uri, { pool: c.source.pool, source: c.source.volume, name: c.copy.volume, capacityBytes: c.source.capacityBytes, format: c.source.format });
+          : volumeCommands.copy(ctx.uri, { pool: c.source.pool, source: c.source.volume, name: c.copy.volume, capacityBytes: c.source.capacityBytes, format: c.source.format, allocationBytes: c.copy.allocationBytes });
         const undo = volumeCommands.delete(ctx.uri, c.copy.pool, c.copy.volume);
         await runVirsh(ctx.runner, create, { kind: 'volume', name: `${c.copy.pool}/${c.copy.volume}` });
         tx.onRollback({ what: `volume ${c.copy.pool}/${c.copy.volume}`, run: async () => void (await runVirsh(ctx.runner, undo)), manual: formatCommand(undo) });

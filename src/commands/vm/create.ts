@@ -37,7 +37,7 @@ import {
 } from '../../libvirt/domain-xml.js';
 import { netListArgs } from '../../libvirt/network-commands.js';
 import { parseNetList, type NetListEntry } from '../../libvirt/network-xml.js';
-import { isLocalUri, loadPools, volumeCommands, type PoolRecord, type VolumeFormat } from '../../libvirt/storage.js';
+import { isLocalUri, loadPools, thinAllocation, volumeCommands, type PoolRecord, type VolumeFormat } from '../../libvirt/storage.js';
 import { parseVolumeXml, type VolumeDefinition } from '../../libvirt/volume-xml.js';
 import { runVirsh, runVirshBatch } from '../../libvirt/virsh.js';
 import { encodeXml } from '../../libvirt/xml-codec.js';
@@ -63,6 +63,8 @@ export interface PlannedVolume {
   format: VolumeFormat;
   capacityBytes?: number;
   backing?: { path: string; format: VolumeFormat };
+  /** Absent: libvirt decides (overlays; volumes outside pools of files). */
+  allocationBytes?: number;
   purpose: 'disk' | 'seed';
 }
 
@@ -318,7 +320,7 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
     if (d.kind === 'new') {
       const pool = poolFor(state, d.pool ?? defaultPool(req), 'for a new disk');
       if (pool.type === 'logical' && d.format !== 'raw') throw new UsageError(`--disk pool=${pool.name}: a logical (LVM) pool holds raw volumes only`, 'add format=raw');
-      pending.push({ device: 'disk', bus: d.bus, format: d.format, volume: { pool: pool.name, targetPath: pool.targetPath, format: d.format, capacityBytes: d.sizeBytes, purpose: 'disk' } });
+      pending.push({ device: 'disk', bus: d.bus, format: d.format, volume: { pool: pool.name, targetPath: pool.targetPath, format: d.format, capacityBytes: d.sizeBytes, allocationBytes: thinAllocation(pool.type), purpose: 'disk' } });
     } else if (d.kind === 'volume') {
       const v = volumeOf(state, d.ref, 'volume');
       pending.push({ device: 'disk', bus: d.bus, path: v.path, format: formatOf(v) });
@@ -332,7 +334,7 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
   }
   if (seedFiles) {
     const pool = poolFor(state, seedPool(req), 'for the cloud-init seed');
-    pending.push({ device: 'cdrom', bus: CDROM_BUS, format: 'raw', volume: { pool: pool.name, targetPath: pool.targetPath, format: 'raw', purpose: 'seed' } });
+    pending.push({ device: 'cdrom', bus: CDROM_BUS, format: 'raw', volume: { pool: pool.name, targetPath: pool.targetPath, format: 'raw', allocationBytes: thinAllocation(pool.type), purpose: 'seed' } });
   }
 
   const targets = targetDevs(pending.map((p) => p.bus));
@@ -470,8 +472,8 @@ async function execute(ctx: Context, req: CreateRequest, plan: CreatePlan, isoTo
           format: v.format,
           backingPath: v.backing?.path,
           backingFormat: v.backing?.format,
-          // Sparse: a new raw disk would otherwise be written out in full.
-          allocationBytes: v.backing ? undefined : 0,
+          // Sparse where the pool holds files: a new raw disk would otherwise be written out in full.
+          allocationBytes: v.allocationBytes,
         });
         const undo = volumeCommands.delete(uri, v.pool, v.name);
         await runVirsh(ctx.runner, cmd, { kind: 'volume', name: `${v.pool}/${v.name}` }, uri);

@@ -79,7 +79,7 @@ export function vmCommand(app: App): Command {
 
   vm.addCommand(
     new Command('list')
-      .description('list VMs, sorted by name (byte order): state, vCPUs, memory, autostart, IPs (DHCP leases), disks')
+      .description('list VMs, sorted by name (the same order on every host and locale): state, vCPUs, memory, autostart, IPs (DHCP leases), disks')
       .option('--state <state>', 'only VMs in this state: running, shutoff or paused')
       .option('--name-only', 'print only the names')
       .addHelpText('after', examples('kvmctl vm list', 'kvmctl vm list --state running --name-only', 'kvmctl vm list -o json'))

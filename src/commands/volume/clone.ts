@@ -1,7 +1,7 @@
 import type { Context } from '../../context.js';
 import { formatCommand } from '../../exec/command.js';
 import { ConflictError, RefusedError } from '../../errors.js';
-import { isLocalUri, volumeCommands, type VolumeFormat } from '../../libvirt/storage.js';
+import { isLocalUri, thinAllocation, volumeCommands, type VolumeFormat } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
@@ -60,7 +60,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
           pool: srcRef.pool,
           name,
           capacityBytes: src.capacityBytes ?? 0,
-          allocationBytes: 0,
+          allocationBytes: thinAllocation(pool.type),
           format: 'qcow2',
           backingPath: src.path,
           backingFormat: src.format as VolumeFormat,
@@ -70,7 +70,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
     } else {
       // libvirt copies on the pool's host and removes the new volume itself if the copy fails.
       await ctx.transaction(`volume clone ${ref}`).run(async (tx) => {
-        await withSpinner(ctx, `copying ${source} to ${ref}`, () => runVirsh(ctx.runner, volumeCommands.copy(ctx.uri, { pool: srcRef.pool, source: srcRef.volume, name, capacityBytes: src.capacityBytes ?? 0, format }), subject));
+        await withSpinner(ctx, `copying ${source} to ${ref}`, () => runVirsh(ctx.runner, volumeCommands.copy(ctx.uri, { pool: srcRef.pool, source: srcRef.volume, name, capacityBytes: src.capacityBytes ?? 0, format, allocationBytes: thinAllocation(pool.type) }), subject));
         // Interrupted while libvirt copied: the finished copy is removed again.
         tx.onRollback({
           what: `volume ${ref}`,

@@ -2,7 +2,7 @@ import type { Context } from '../../context.js';
 import { formatCommand } from '../../exec/command.js';
 import { ConflictError, RefusedError, UsageError } from '../../errors.js';
 import { runChecked } from '../../exec/runner.js';
-import { isLocalUri, volumeCommands } from '../../libvirt/storage.js';
+import { isLocalUri, thinAllocation, volumeCommands } from '../../libvirt/storage.js';
 import { buildVolumeXml } from '../../libvirt/volume-xml.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
@@ -72,7 +72,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
     } else {
       // Remote (or LVM) pool: libvirt runs qemu-img convert on its host and removes a failed copy itself.
       const subject = { kind: 'volume' as const, name: ref };
-      const xml = buildVolumeXml({ name, capacityBytes: src.capacityBytes ?? 0, allocationBytes: 0, format: to });
+      const xml = buildVolumeXml({ name, capacityBytes: src.capacityBytes ?? 0, allocationBytes: thinAllocation(pool.type), format: to });
       await ctx.transaction(`volume convert ${ref}`).run(async (tx) => {
         await withSpinner(ctx, label, () => runVirsh(ctx.runner, volumeCommands.createFrom(ctx.uri, srcRef.pool, xml, srcRef.pool, srcRef.volume), subject));
         tx.onRollback({

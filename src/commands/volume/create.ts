@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import { ConflictError, UsageError } from '../../errors.js';
-import { volumeCommands, type VolumeFormat, type VolumeRecord } from '../../libvirt/storage.js';
+import { thinAllocation, volumeCommands, type VolumeFormat, type VolumeRecord } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes, parseSize } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
@@ -58,8 +58,8 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
         pool: o.pool,
         name,
         capacityBytes,
-        // Thin from the start: libvirt fully allocates a raw volume otherwise.
-        allocationBytes: 0,
+        // Thin from the start where the pool holds files: libvirt fully allocates a raw volume otherwise.
+        allocationBytes: thinAllocation(pool.type),
         format: format as VolumeFormat,
         backingPath: backing?.path,
         backingFormat: backing?.format as VolumeFormat | undefined,

@@ -5,7 +5,7 @@ import type { Context } from '../../context.js';
 import { formatCommand } from '../../exec/command.js';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import { runChecked } from '../../exec/runner.js';
-import { isLocalUri, poolCommands, volumeCommands, type PoolRecord } from '../../libvirt/storage.js';
+import { isLocalUri, poolCommands, thinAllocation, volumeCommands, type PoolRecord } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
@@ -139,7 +139,7 @@ async function importThroughLibvirt(ctx: Context, pool: PoolRecord, name: string
     // The volume holds the file's bytes as they are; libvirt reads its format back after the upload.
     const sizeBytes = (await files.stat(upload))?.sizeBytes ?? src.info.virtualSizeBytes;
     await ctx.transaction(`volume import ${pool.name}/${name}`).run(async (tx) => {
-      await runVirsh(ctx.runner, volumeCommands.create(ctx.uri, { pool: pool.name, name, capacityBytes: sizeBytes, allocationBytes: 0, format: 'raw' }), subject);
+      await runVirsh(ctx.runner, volumeCommands.create(ctx.uri, { pool: pool.name, name, capacityBytes: sizeBytes, allocationBytes: thinAllocation(pool.type), format: 'raw' }), subject);
       tx.onRollback({
         what: `volume ${pool.name}/${name}`,
         run: () => runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, pool.name, name), subject).then(() => undefined),
