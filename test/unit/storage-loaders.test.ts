@@ -8,6 +8,7 @@ import {
   loadPools,
   loadVolumes,
   parseVolList,
+  thinAllocation,
   volumeUsers,
   type PoolRecord,
 } from '../../src/libvirt/storage.js';
@@ -170,5 +171,16 @@ describe('vol-list parsing and URIs', () => {
     expect(isLocalUri('qemu+unix:///system?socket=/x/libvirt-sock')).toBe(true);
     expect(isLocalUri('qemu+ssh://root@kvm1/system')).toBe(false);
     expect(isLocalUri('qemu+tcp://10.0.0.2/system')).toBe(false);
+  });
+});
+
+describe('thinAllocation', () => {
+  // Every new volume kvmctl makes (vm create disks and seeds, volume create, import, clone, convert) asks for this.
+  it.each(['dir', 'fs', 'netfs'])('a %s pool holds files: a new volume starts sparse (allocation 0)', (type) => {
+    expect(thinAllocation(type)).toBe(0);
+  });
+
+  it.each(['logical', 'disk', 'iscsi', 'rbd', 'zfs'])('a %s pool: the allocation is left to libvirt (a smaller one makes an LVM snapshot volume writes overflow)', (type) => {
+    expect(thinAllocation(type)).toBeUndefined();
   });
 });
