@@ -1,14 +1,15 @@
 // Bundles the CLI into one CommonJS file (dist/kvmctl.cjs) that bin/kvmctl loads,
-// then writes its V8 code cache (dist/kvmctl.cjs.cache) by running a few commands
+// writes the man page kvmctl(1) from the bundle's own command tree (dist/kvmctl.1), then writes its V8 code cache (dist/kvmctl.cjs.cache) by running a few commands
 // in a child process that can start no program (its PATH is one empty directory),
 // so the cache also holds the functions a typical run compiles: argument parsing,
 // the runner, errors.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadBundle } from '../bin/bundle-loader.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const bundle = fileURLToPath(new URL('../dist/kvmctl.cjs', import.meta.url));
@@ -32,6 +33,11 @@ if (metaWarnings.length > 0) {
   for (const w of metaWarnings) console.error(`  ${w.location?.file}:${w.location?.line}: ${w.text}`);
   process.exit(1);
 }
+
+// From the bundle itself, so the page describes exactly the commands it runs.
+const manPath = fileURLToPath(new URL('../dist/kvmctl.1', import.meta.url));
+writeFileSync(`${manPath}.tmp`, loadBundle(bundle).exports.manual());
+renameSync(`${manPath}.tmp`, manPath);
 
 const scratch = mkdtempSync(join(tmpdir(), 'kvmctl-build-'));
 try {

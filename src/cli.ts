@@ -1,6 +1,6 @@
-import { main } from './main.js';
+import { main, manPage } from './main.js';
 import { RealRunner } from './exec/real-runner.js';
-import { processIO } from './output/io.js';
+import { memoryIO, processIO } from './output/io.js';
 import { realFs } from './local-fs.js';
 
 declare const KVMCTL_VERSION: string;
@@ -19,4 +19,10 @@ export function run(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return main(argv, { io: processIO(), runner: new RealRunner(controller.signal), fs: realFs, version: KVMCTL_VERSION, signal: controller.signal, argv: process.argv.slice(2) });
+}
+
+/** kvmctl(1) in roff, from the command tree this bundle runs (scripts/build.mjs writes it to dist/kvmctl.1). */
+export function manual(): string {
+  const signal = new AbortController().signal;
+  return manPage({ io: memoryIO(), runner: new RealRunner(signal), fs: realFs, version: KVMCTL_VERSION, signal, argv: [] });
 }

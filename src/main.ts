@@ -8,6 +8,8 @@ import { poolCommand } from './commands/pool/index.js';
 import { volumeCommand } from './commands/volume/index.js';
 import { bridgeCommand } from './commands/bridge/index.js';
 import { netCommand } from './commands/net/index.js';
+import type { memoryIO } from './output/io.js';
+import { renderManPage } from './output/man-page.js';
 
 export function buildProgram(deps: Deps): Command {
   const app = createApp(deps);
@@ -27,6 +29,16 @@ export function buildProgram(deps: Deps): Command {
   }
   configureRecursively(program, deps);
   return program;
+}
+
+/** kvmctl(1) in roff from the command tree; deps.io must be a memoryIO (each command's help is captured through it). */
+export function manPage(deps: Deps & { io: ReturnType<typeof memoryIO> }): string {
+  const program = buildProgram(deps);
+  return renderManPage(program, deps.version, (cmd) => {
+    deps.io.out = '';
+    cmd.outputHelp();
+    return deps.io.out.slice(cmd.helpInformation().length);
+  });
 }
 
 function configureRecursively(cmd: Command, deps: Deps): void {

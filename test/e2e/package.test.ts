@@ -1,35 +1,124 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+/**
+ * The npm package as a new user gets it: packed with `npm pack` from a checkout that
+ * has only the repository's files (no dist/), installed into an empty folder (and
+ * globally into a prefix), then run with nothing else from the repository.
+ */
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { kvmctl } from './lab.js';
+import { promisify } from 'node:util';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kvmctl, lab } from './lab.js';
+import { collectHelp, pageDisagreements, renderWithMan } from '../unit/help-facts.js';
+
+const execFileAsync = promisify(execFile);
+const work = mkdtempSync(join(tmpdir(), 'kvmctl-pack-'));
+const checkout = join(work, 'checkout');
+// npm must not reach for the registry: the package has no dependencies to fetch.
+const npmEnv = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+
+/** The files a clean clone of this tree has: tracked and new ones, nothing ignored (no dist/, no node_modules/). */
+function cleanCheckout(): void {
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8' }).split('\0').filter((f) => f !== '' && existsSync(f));
+  for (const f of files) {
+    mkdirSync(join(checkout, dirname(f)), { recursive: true });
+    cpSync(f, join(checkout, f));
+  }
+  // The build tools only: installing them again would need the registry.
+  symlinkSync(resolve('node_modules'), join(checkout, 'node_modules'));
+}
+
+function pack(...flags: string[]): string {
+  const out = execFileSync('npm', ['pack', '--pack-destination', work, '--silent', ...flags], { cwd: checkout, encoding: 'utf8', env: npmEnv, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  return join(work, out.split('\n').pop() ?? '');
+}
+
+function installInto(folder: string, tarball: string): void {
+  mkdirSync(folder);
+  execFileSync('npm', ['install', '--no-save', tarball], { cwd: folder, encoding: 'utf8', env: npmEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** npx in the folder, as a user would type it; netns: inside the lab's network namespace. */
+function npx(folder: string, args: string[], netns?: string) {
+  const [cmd, argv] = netns ? ['ip', ['netns', 'exec', netns, 'npx', 'kvmctl', ...args]] : ['npx', ['kvmctl', ...args]];
+  const r = spawnSync(cmd, argv, { cwd: folder, encoding: 'utf8', env: { ...npmEnv, HOME: work, NO_COLOR: '1' }, timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+beforeAll(() => {
+  cleanCheckout();
+  expect(existsSync(join(checkout, 'dist'))).toBe(false);
+}, 120_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the npm package', () => {
-  const work = mkdtempSync(join(tmpdir(), 'kvmctl-pack-'));
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  let tarball = '';
+  const app = join(work, 'app');
+  const installed = join(app, 'node_modules', 'kvmctl');
 
-  it('packs into a tarball that installs globally and runs with nothing else from the repo', () => {
-    const out = execFileSync('npm', ['pack', '--pack-destination', work, '--silent'], { encoding: 'utf8' }).trim();
-    const tarball = join(work, out.split('\n').pop() ?? '');
-    const prefix = join(work, 'prefix');
-    execFileSync('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', tarball], { encoding: 'utf8' });
+  it('npm pack builds first (prepack): the tarball holds the bundle, its code cache and the man page', () => {
+    tarball = pack();
+    const listing = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+    expect(listing).toEqual(expect.arrayContaining(['package/dist/kvmctl.cjs', 'package/dist/kvmctl.cjs.cache', 'package/dist/kvmctl.1', 'package/bin/kvmctl', 'package/package.json']));
+  });
+
+  it('installs into an empty folder and runs: npx kvmctl --help, host -o json against the lab, man -l on its page', async () => {
+    installInto(app, tarball);
     // Everything the CLI needs is bundled: the installed package has no node_modules of its own.
-    const installed = join(prefix, 'lib', 'node_modules', 'kvmctl');
     expect(readdirSync(installed).sort()).toEqual(['README.md', 'bin', 'dist', 'package.json']);
-    const bin = join(prefix, 'bin', 'kvmctl');
-    const env = { PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, HOME: work };
-    const version = spawnSync(bin, ['--version'], { encoding: 'utf8', cwd: work, env });
+    expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['kvmctl.1', 'kvmctl.cjs', 'kvmctl.cjs.cache']);
+    const shippedCache = readFileSync(join(installed, 'dist', 'kvmctl.cjs.cache'));
+
+    const usage = npx(app, ['--help']);
+    expect(usage.stderr).toBe('');
+    expect(usage.code).toBe(0);
+    expect(usage.stdout).toMatch(/^Usage: kvmctl \[options\] \[command\]/);
+
+    const host = npx(app, ['-c', lab.uri, 'host', '-o', 'json'], lab.netns);
+    expect(host.code).toBe(0);
+    const facts = JSON.parse(host.stdout);
+    expect(facts.libvirt).toMatchObject({ reachable: true, uri: lab.uri });
+    expect(facts.networks.map((n: { name: string }) => n.name)).toContain('default');
+
+    // The installed page says what the installed CLI's --help says, command by command.
+    const rendered = renderWithMan(join(installed, 'dist', 'kvmctl.1'));
+    expect(rendered).toMatch(/^KVMCTL\(1\)/);
+    // The installed program itself (npx would only add its own start-up to each of ~80 runs).
+    const help = await collectHelp(async (path) => (await execFileAsync(process.execPath, [join(installed, 'bin', 'kvmctl'), ...path, '--help'], { cwd: app, encoding: 'utf8' })).stdout);
+    expect(help.size).toBeGreaterThan(70);
+    expect(pageDisagreements(rendered, help)).toEqual([]);
+    // A run uses the shipped code cache and leaves it as it is.
+    expect(readFileSync(join(installed, 'dist', 'kvmctl.cjs.cache')).equals(shippedCache)).toBe(true);
+  });
+
+  it('npm install -g puts the command on PATH and the page where man finds it', () => {
+    const prefix = join(work, 'prefix');
+    execFileSync('npm', ['install', '-g', '--prefix', prefix, tarball], { encoding: 'utf8', env: npmEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, HOME: work, MANPATH: join(prefix, 'share', 'man'), LC_ALL: 'C.UTF-8', MANWIDTH: '120', PAGER: 'cat' };
+    const version = spawnSync('kvmctl', ['--version'], { encoding: 'utf8', cwd: work, env });
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8')).version);
     expect(version.status).toBe(0);
-    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    // The bundle ships with the V8 code cache made from it; a run uses it and leaves it as it is.
-    expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['kvmctl.cjs', 'kvmctl.cjs.cache']);
-    const cache = join(installed, 'dist', 'kvmctl.cjs.cache');
-    const shipped = readFileSync(cache);
-    const help = spawnSync(bin, ['vm', '--help'], { encoding: 'utf8', cwd: work, env });
-    expect(help.status).toBe(0);
-    expect(help.stdout).toMatch(/Usage: kvmctl vm/);
-    expect(readFileSync(cache).equals(shipped)).toBe(true);
+    expect(lstatSync(join(prefix, 'share', 'man', 'man1', 'kvmctl.1')).isSymbolicLink()).toBe(true);
+    const page = spawnSync('man', ['kvmctl'], { encoding: 'utf8', cwd: work, env });
+    expect(page.status).toBe(0);
+    expect(page.stdout).toMatch(/^KVMCTL\(1\)/);
+    expect(page.stdout).toMatch(/^ {3}kvmctl vm create \[options\] <name>$/m);
+  });
+
+  it('a package packed without building fails --help and the --version probe alike: one line, exit 1', () => {
+    rmSync(join(checkout, 'dist'), { recursive: true, force: true });
+    const broken = pack('--ignore-scripts');
+    const folder = join(work, 'broken');
+    installInto(folder, broken);
+    expect(existsSync(join(folder, 'node_modules', 'kvmctl', 'dist'))).toBe(false);
+    for (const args of [['--help'], ['--version'], ['host']]) {
+      const r = npx(folder, args);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^kvmctl: error: this install has no \/.*\/node_modules\/kvmctl\/dist\/kvmctl\.cjs: it was packed without building; reinstall .*npm run build.*\n$/);
+      expect(r.stderr.split('\n')).toHaveLength(2);
+    }
   });
 });
 
