@@ -228,17 +228,38 @@ ensure_netns() { # fresh
   netns_inode >"$L/netns.inode"
 }
 
+# The lab daemon's /etc/libvirt: only the daemon configuration files (*.conf) of the
+# machine's /etc/libvirt, never its objects (qemu/*.xml domains, autostart links,
+# networks, storage pools, secrets, nwfilters, hooks): a lab on a real KVM host must
+# not know, let alone autostart, the host's VMs against the host's disk images.
+# Its `default` network is defined from the package's own file (ensure_default_net).
+CONFIG_MARK=.kvmctl-lab-config-only
+
+copy_daemon_config() { # target
+  local target=$1 f
+  mkdir -p "$target"
+  # -L -type f: a regular file or a link to one; no FIFOs, devices or directories.
+  while IFS= read -r -d '' f; do
+    cp -L "$f" "$target/"
+  done < <(find -L /etc/libvirt -mindepth 1 -maxdepth 1 -name '*.conf' -type f -print0 2>/dev/null)
+  # Logs go to the lab's log folder (there is no journald to catch stderr).
+  printf '\n# kvmctl lab\nlog_outputs="3:file:/var/log/libvirt/libvirtd.log"\n' >>"$target/libvirtd.conf"
+  printf '\n# kvmctl lab\nlog_outputs="3:file:/var/log/libvirt/virtlogd.log"\n' >>"$target/virtlogd.conf"
+  : >"$target/$CONFIG_MARK"
+}
+
 ensure_folder() {
   mkdir -p "$L"
-  if [ ! -f "$L/etc/libvirtd.conf" ]; then
-    # A copy of the host's /etc/libvirt, made under a temporary name so that an
-    # interrupted copy is redone.
-    rm -rf "${L:?}/etc" "${L:?}/etc.tmp"
-    cp -a /etc/libvirt "$L/etc.tmp"
-    # Logs go to the lab's log folder (there is no journald to catch stderr).
-    printf '\n# kvmctl lab\nlog_outputs="3:file:/var/log/libvirt/libvirtd.log"\n' >>"$L/etc.tmp/libvirtd.conf"
-    printf '\n# kvmctl lab\nlog_outputs="3:file:/var/log/libvirt/virtlogd.log"\n' >>"$L/etc.tmp/virtlogd.conf"
-    mv "$L/etc.tmp" "$L/etc"
+  if [ ! -f "$L/etc/$CONFIG_MARK" ]; then
+    if [ -d "$L/etc" ] && any_lab_process; then
+      log "warning: lab $NAME runs with a copy of the machine's whole /etc/libvirt (made by an older lab.sh); take it down and up again to drop it"
+    else
+      # Made under a temporary name, so that an interrupted copy is redone; a
+      # folder from an older lab.sh (a copy of all of /etc/libvirt) is replaced.
+      rm -rf "${L:?}/etc" "${L:?}/etc.tmp"
+      copy_daemon_config "$L/etc.tmp"
+      mv "$L/etc.tmp" "$L/etc"
+    fi
   fi
   mkdir -p "$L/run" "$L/lib" "$L/log" "$L/cache" "$L/pools"
 }

@@ -1,19 +1,15 @@
 #!/usr/bin/env bash
-# `npm start`: build kvmctl and print a real host report. Uses this machine's own
-# libvirt when it answers; otherwise brings up the private lab host
-# (scripts/lab.sh: packages, libvirtd in its own network namespace) and reports on it.
+# `npm start`: build kvmctl and print a real host report on the private lab host
+# (scripts/lab.sh: packages, libvirtd in its own network and mount namespace).
+# The machine's own libvirt is never asked: on a real KVM host its domains,
+# networks and pools are the host's business (run `node bin/kvmctl host` for them).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 [ -f dist/kvmctl.cjs ] || npm run --silent build
 
-if command -v virsh >/dev/null 2>&1 && LC_ALL=C timeout 10 virsh -c qemu:///system version >/dev/null 2>&1; then
-  echo "== kvmctl host (this machine's libvirt, qemu:///system)"
-  exec node bin/kvmctl -c qemu:///system host "$@"
-fi
-
 lab=${KVMCTL_LAB:-kvmlab}
-echo "== no libvirt on this machine: bringing up the lab host '$lab' (scripts/lab.sh up)"
+echo "== bringing up the lab host '$lab' (scripts/lab.sh up)"
 bash scripts/lab.sh up "$lab" >&2
 uri=$(bash scripts/lab.sh uri "$lab")
 netns=$(bash scripts/lab.sh netns "$lab")

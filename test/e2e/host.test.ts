@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { kvmctl, kvmctlJson, lab, virsh } from './lab.js';
+import { libvirtDomainTypes, machine } from './machine.js';
 
 describe('kvmctl host (against the lab host)', () => {
-  it('reports the lab daemon reachable, emulation only, and its default network and bridge', () => {
+  it('reports the lab daemon reachable, the KVM verdict this machine calls for, and its default network and bridge', () => {
     const r = kvmctl(['host']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/reachable\s+yes/);
-    expect(r.stdout).toMatch(/KVM usable\s+no: .*emulated/);
+    expect(r.stdout).toMatch(new RegExp(`KVM usable\\s+${machine.kvmUsable ? 'yes' : 'no'}: ${machine.kvmReason.source}`));
     expect(r.stdout).toMatch(/default\s+active\s+yes\s+virbr0\s+nat\s+192\.168\.122\.0\/24/);
     // virbr0 is UP while a VM is attached and DOWN (no carrier) otherwise.
     expect(r.stdout).toMatch(/^virbr0\s+(UP|DOWN)\s+1500\s+yes\s+192\.168\.122\.1\/24/m);
@@ -16,9 +17,11 @@ describe('kvmctl host (against the lab host)', () => {
   it('gives the same facts as JSON', () => {
     const facts = kvmctlJson(['host']);
     expect(facts.libvirt).toMatchObject({ reachable: true, uri: lab.uri });
-    expect(facts.libvirt.domainTypes).toContain('qemu');
-    expect(facts.libvirt.domainTypes).not.toContain('kvm');
-    expect(facts.virtualization.kvmUsable).toBe(false);
+    // As libvirt lists them: with /dev/kvm present it offers kvm even where no guest can run under it.
+    expect(facts.libvirt.domainTypes).toEqual(libvirtDomainTypes());
+    expect(facts.virtualization).toMatchObject({ kvmUsable: machine.kvmUsable, devKvmPresent: machine.devKvm });
+    expect(facts.virtualization.cpuFlag).toBe(machine.hardwareFlag);
+    expect(facts.virtualization.reason).toMatch(machine.kvmReason);
     expect(facts.networks).toContainEqual(expect.objectContaining({ name: 'default', active: true, bridge: 'virbr0', mode: 'nat', subnet: '192.168.122.0/24' }));
     expect(facts.bridges.map((b: { name: string }) => b.name)).toContain('virbr0');
     expect(facts.nat.ipForward).toBe(true);
@@ -28,12 +31,16 @@ describe('kvmctl host (against the lab host)', () => {
     // Capacity agrees with libvirt's own count of defined domains.
     const defined = virsh('list', '--all', '--name').stdout.split('\n').filter((l) => l.trim() !== '').length;
     expect(facts.capacity.defined.vms).toBe(defined);
+    // Host CPUs and memory are libvirt's (nodeinfo), which can differ from /proc/meminfo.
+    const nodeinfo = virsh('nodeinfo').stdout;
+    expect(facts.capacity.hostCpus).toBe(Number(/^CPU\(s\):\s+(\d+)$/m.exec(nodeinfo)?.[1]));
+    expect(facts.capacity.hostMemoryBytes).toBe(Number(/^Memory size:\s+(\d+) KiB$/m.exec(nodeinfo)?.[1]) * 1024);
   });
 
-  it('host check passes on the lab (warning about emulation) and exits 0', () => {
+  it('host check passes on the lab (with a warning where KVM is not usable) and exits 0', () => {
     const r = kvmctl(['host', 'check']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/kvm\s+warn\s+KVM not usable/);
+    expect(r.stdout).toMatch(machine.kvmUsable ? /kvm\s+ok\s+hardware virtualization/ : new RegExp(`kvm\\s+warn\\s+KVM not usable: ${machine.kvmReason.source}`));
     expect(r.stdout).toMatch(/libvirt\s+ok/);
     expect(r.stdout).toMatch(/default-network\s+ok/);
   });

@@ -34,12 +34,12 @@ const files = {
   '/usr/sbin/iptables': '',
 };
 
-async function host(args: string[], runner = labRunner()) {
+async function host(args: string[], runner = labRunner(), machine: { files?: Record<string, string>; writable?: string[] } = {}) {
   const io = memoryIO({ PATH: '/usr/sbin:/usr/bin', KVMCTL_STATE_DIR: '/nonexistent' });
   const code = await main(['node', 'kvmctl', '-c', URI, 'host', ...args], {
     io,
     runner,
-    fs: memoryFs(files),
+    fs: memoryFs(machine.files ?? files, machine.writable),
     version: '0.0.0',
     signal: new AbortController().signal,
     argv: [],
@@ -165,4 +165,105 @@ describe('hostChecks', () => {
     f.networks = [{ ...base().networks[0]!, active: false }];
     expect(status(f)['default-network']).toBe('fail');
   });
+});
+
+/**
+ * The verdict on every kind of machine, through the filesystem seam (/proc/cpuinfo,
+ * /dev/kvm, /proc/modules) and libvirt's capabilities as recorded on such a machine
+ * (test/fixtures/recorded/machine). CI machines differ: e2e tests read these facts
+ * from the machine they run on; these tests hold every variant.
+ */
+describe('kvmctl host on each kind of machine', () => {
+  const SEPARATOR = 'KVMCTL-BATCH-SEPARATOR-d41d8cd9\n';
+  const devKvmNoVmx = (f: string) => rec(`machine/devkvm-novmx/${f}`);
+  /** The lab batch with its capabilities answered as on another machine. */
+  const batchWithCapabilities = (capabilities: string) => {
+    const parts = rec('virsh-host-batch.txt').split(SEPARATOR);
+    parts[1] = `${capabilities}\n`;
+    return parts.join(SEPARATOR);
+  };
+  const runnerWith = (batch: string) =>
+    new FakeRunner()
+      .stub(isBatch("'version' '--daemon'"), { stdout: batch })
+      .stub(isBatch("'net-dumpxml' '--network' 'default'"), { stdout: rec('virsh-net-dumpxml-default.xml') })
+      .stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: rec('ip-j-d-addr-show.json') })
+      .stub(['iptables-save'], { stdout: rec('iptables-save.txt') });
+  const withVmx = (cpuinfo: string, flag: string) => cpuinfo.replace(/^(flags\s*:.*)$/m, `$1 ${flag}`);
+  const KVM_MODULES = 'kvm_intel 409600 0 - Live 0x0\nkvm 1142784 1 kvm_intel, Live 0x0\n';
+
+  const variants = [
+    {
+      machine: '/dev/kvm present, no vmx/svm (libvirt still offers kvm)',
+      files: { ...files, '/proc/cpuinfo': devKvmNoVmx('proc-cpuinfo-first-cpu.txt'), '/dev/kvm': '' },
+      writable: ['/dev/kvm'],
+      capabilities: devKvmNoVmx('virsh-capabilities.xml'),
+      domainTypes: ['qemu', 'kvm'],
+      usable: false,
+      devKvm: true,
+      reason: /^the CPU has no vmx\/svm flag, so \/dev\/kvm cannot run guests: they must be emulated/,
+      check: /^kvm\s+warn\s+KVM not usable: the CPU has no vmx\/svm flag/m,
+    },
+    {
+      machine: 'no /dev/kvm, no vmx/svm',
+      files,
+      writable: [],
+      capabilities: undefined,
+      domainTypes: ['qemu'],
+      usable: false,
+      devKvm: false,
+      reason: /^the CPU offers no hardware virtualization \(no vmx\/svm flag/,
+      check: /^kvm\s+warn\s+KVM not usable: the CPU offers no hardware virtualization/m,
+    },
+    {
+      machine: 'vmx and an accessible /dev/kvm',
+      files: { ...files, '/proc/cpuinfo': withVmx(files['/proc/cpuinfo'], 'vmx'), '/dev/kvm': '', '/proc/modules': KVM_MODULES },
+      writable: ['/dev/kvm'],
+      capabilities: devKvmNoVmx('virsh-capabilities.xml'),
+      domainTypes: ['qemu', 'kvm'],
+      usable: true,
+      devKvm: true,
+      reason: /^hardware virtualization \(vmx\) and \/dev\/kvm are available$/,
+      check: /^kvm\s+ok\s+hardware virtualization \(vmx\)/m,
+    },
+    {
+      machine: 'vmx without /dev/kvm (module not loaded)',
+      files: { ...files, '/proc/cpuinfo': withVmx(files['/proc/cpuinfo'], 'vmx') },
+      writable: [],
+      capabilities: undefined,
+      domainTypes: ['qemu'],
+      usable: false,
+      devKvm: false,
+      reason: /^the CPU has vmx but \/dev\/kvm is missing: load the module \(modprobe kvm_intel\)$/,
+      check: /^kvm\s+warn\s+KVM not usable: the CPU has vmx but \/dev\/kvm is missing/m,
+    },
+    {
+      machine: 'svm with a /dev/kvm this user cannot open',
+      files: { ...files, '/proc/cpuinfo': withVmx(files['/proc/cpuinfo'], 'svm'), '/dev/kvm': '' },
+      writable: [],
+      capabilities: devKvmNoVmx('virsh-capabilities.xml'),
+      domainTypes: ['qemu', 'kvm'],
+      usable: false,
+      devKvm: true,
+      reason: /^\/dev\/kvm exists but this user cannot open it: run as root or join the kvm group$/,
+      check: /^kvm\s+warn\s+KVM not usable: \/dev\/kvm exists but this user cannot open it/m,
+    },
+  ];
+
+  for (const v of variants) {
+    it(`${v.machine}: KVM usable ${v.usable ? 'yes' : 'no'}, and libvirt's domain types as it reports them`, async () => {
+      const batch = v.capabilities === undefined ? rec('virsh-host-batch.txt') : batchWithCapabilities(v.capabilities);
+      const machine = { files: v.files, writable: v.writable };
+      const json = await host(['-o', 'json'], runnerWith(batch), machine);
+      expect(json.err).toBe('');
+      expect(json.code).toBe(0);
+      const f = JSON.parse(json.out) as HostFacts;
+      expect(f.libvirt.domainTypes).toEqual(v.domainTypes);
+      expect(f.virtualization).toMatchObject({ kvmUsable: v.usable, devKvmPresent: v.devKvm });
+      expect(f.virtualization.reason).toMatch(v.reason);
+      const table = await host([], runnerWith(batch), machine);
+      expect(table.out).toMatch(new RegExp(`KVM usable\\s+${v.usable ? 'yes' : 'no'}: `));
+      const check = await host(['check'], runnerWith(batch), machine);
+      expect(check.out).toMatch(v.check);
+    });
+  }
 });
