@@ -14,6 +14,15 @@ import { loadBundle } from '../bin/bundle-loader.mjs';
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const bundle = fileURLToPath(new URL('../dist/kvmctl.cjs', import.meta.url));
 
+// `import text from './file?raw'` (as vite and so vitest read it): the file's text.
+const rawText = {
+  name: 'raw-text',
+  setup(b) {
+    b.onResolve({ filter: /\?raw$/ }, (args) => ({ path: join(args.resolveDir, args.path.replace(/\?raw$/, '')), namespace: 'raw-text' }));
+    b.onLoad({ filter: /.*/, namespace: 'raw-text' }, (args) => ({ contents: readFileSync(args.path, 'utf8'), loader: 'text' }));
+  },
+};
+
 const result = await build({
   entryPoints: [fileURLToPath(new URL('../src/cli.ts', import.meta.url))],
   outfile: bundle,
@@ -24,6 +33,7 @@ const result = await build({
   minify: true,
   legalComments: 'none',
   define: { KVMCTL_VERSION: JSON.stringify(pkg.version) },
+  plugins: [rawText],
   logLevel: 'warning',
 });
 // import.meta is empty in a CommonJS bundle: code relying on it would misbehave at run time.

@@ -17,7 +17,7 @@ PACKAGES=(
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-daemon-config-network
   qemu-system-x86 qemu-utils iproute2 iptables dnsmasq-base libxml2-utils
   linux-image-cloud-amd64 busybox-static cpio syslinux syslinux-common mtools
-  dosfstools fdisk genisoimage xorriso virtinst man-db
+  dosfstools fdisk genisoimage xorriso virtinst man-db zsh fish
 )
 
 # Host directories that the lab daemon sees replaced by the lab's own folders.

@@ -8,6 +8,8 @@ import { poolCommand } from './commands/pool/index.js';
 import { volumeCommand } from './commands/volume/index.js';
 import { bridgeCommand } from './commands/bridge/index.js';
 import { netCommand } from './commands/net/index.js';
+import { completionCommand } from './commands/completion/index.js';
+import { complete, COMPLETE_COMMAND } from './commands/completion/engine.js';
 import type { memoryIO } from './output/io.js';
 import { renderManPage } from './output/man-page.js';
 
@@ -24,7 +26,7 @@ export function buildProgram(deps: Deps): Command {
         EXIT_CODE_DOCS.map(([code, text]) => `  ${String(code).padEnd(4)}${text}`).join('\n') +
         '\n',
     );
-  for (const noun of [hostCommand, vmCommand, poolCommand, volumeCommand, bridgeCommand, netCommand]) {
+  for (const noun of [hostCommand, vmCommand, poolCommand, volumeCommand, bridgeCommand, netCommand, completionCommand]) {
     program.addCommand(noun(app));
   }
   configureRecursively(program, deps);
@@ -54,6 +56,11 @@ function configureRecursively(cmd: Command, deps: Deps): void {
 /** Runs kvmctl with argv (as process.argv) and returns the exit code; never calls process.exit. */
 export async function main(argv: string[], deps: Deps): Promise<number> {
   const program = buildProgram(deps);
+  // The completion scripts' question: the words go to the tree's walker, not to commander.
+  if (argv[2] === COMPLETE_COMMAND) {
+    await complete(program, argv.slice(3), deps);
+    return ExitCode.Ok;
+  }
   const verbose = argv.includes('-v') || argv.includes('--verbose');
   try {
     await program.parseAsync(argv);
