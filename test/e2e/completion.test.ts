@@ -59,8 +59,8 @@ afterAll(() => {
 });
 
 /** A shell in the lab's netns with kvmctl on PATH; no URI in the environment but the one a test gives. */
-function shell(program: string, script: string, env: Record<string, string> = {}) {
-  const r = spawnSync('ip', ['netns', 'exec', lab.netns, program, '-c', script], {
+function shell(program: string, script: string, env: Record<string, string> = {}, argv = ['-c', script]) {
+  const r = spawnSync('ip', ['netns', 'exec', lab.netns, program, ...argv], {
     encoding: 'utf8',
     env: { PATH: `${bin}:${process.env.PATH}`, HOME: work, NO_COLOR: '1', LC_ALL: 'C.UTF-8', ...env },
     timeout: 60_000,
@@ -70,30 +70,23 @@ function shell(program: string, script: string, env: Record<string, string> = {}
 }
 
 /**
- * What bash offers for a line: the function `complete -p kvmctl` names, called the
- * way bash's programmable completion calls it (COMP_LINE, COMP_POINT, COMP_WORDS,
- * COMP_CWORD). `shown` is bash's own current word, when COMP_WORDBREAKS (= and :)
- * cut it shorter than the typed word.
+ * The line after pressing Tab in an interactive bash (readline in a pty, `script`)
+ * that sourced `kvmctl completion bash`: bash's own word splitting (COMP_WORDBREAKS),
+ * quoting and -o nospace/default handling, as a user at a terminal gets them.
  */
-function bash(line: string, shown?: string, env: Record<string, string> = {}): string[] {
-  const script = `source <(kvmctl completion bash)
-spec=$(complete -p kvmctl) || exit 3
-fn=\${spec#*-F }; fn=\${fn%% *}
-COMP_LINE=$1; COMP_POINT=\${#1}
-read -ra COMP_WORDS <<<"$1"
-[[ $1 == *' ' ]] && COMP_WORDS+=('')
-[[ -n $2 ]] && COMP_WORDS[\${#COMP_WORDS[@]}-1]=$2
-COMP_CWORD=$((\${#COMP_WORDS[@]} - 1))
-COMPREPLY=()
-"$fn" kvmctl "\${COMP_WORDS[COMP_CWORD]}" "\${COMP_WORDS[COMP_CWORD-1]}"
-printf '%s\\n' "\${COMPREPLY[@]}"`;
-  const r = spawnSync('ip', ['netns', 'exec', lab.netns, 'bash', '-c', script, 'bash', line, shown ?? ''], {
-    encoding: 'utf8',
-    env: { PATH: `${bin}:${process.env.PATH}`, HOME: work, NO_COLOR: '1', ...env },
-    timeout: 60_000,
-  });
-  if (r.status !== 0) throw new Error(`bash exited ${r.status}: ${r.stderr}`);
-  return r.stdout.split('\n').filter(Boolean);
+function bash(line: string, env: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(work, 'bash-'));
+  writeFileSync(
+    join(dir, 'rc'),
+    `source <(kvmctl completion bash)
+show() { printf '%s' "$READLINE_LINE" > '${dir}/buffer'; }
+bind -x '"\\C-t": show'
+`,
+  );
+  // Type the line, Tab, then Ctrl-T to save what readline holds; once saved, clear the line (Ctrl-U) and exit.
+  const driver = `( sleep 0.5; printf '%s\\t\\x14' "$2"; for i in $(seq 150); do [ -s "$3" ] && break; sleep 0.1; done; printf '\\x15exit\\n' ) |
+  script -qec "bash --rcfile '$1' -i" /dev/null >/dev/null 2>&1; cat "$3"`;
+  return shell('bash', driver, { TERM: 'xterm', ...env }, ['-c', driver, 'bash', join(dir, 'rc'), line, join(dir, 'buffer')]);
 }
 
 const c = () => `-c '${lab.uri}'`;
@@ -104,52 +97,62 @@ describe('kvmctl completion bash (real bash against the lab)', () => {
   });
 
   it('completes nouns, verbs, flags and flag choices', () => {
-    expect(bash('kvmctl ')).toEqual(['host', 'vm', 'pool', 'volume', 'bridge', 'net', 'completion']);
-    expect(bash('kvmctl vo')).toEqual(['volume']);
-    expect(bash('kvmctl vm st')).toEqual(['start', 'stop']);
-    expect(bash('kvmctl vm create web1 --grap')).toEqual(['--graphics']);
-    expect(bash('kvmctl vm create web1 --graphics ')).toEqual(['none', 'vnc', 'spice']);
-    expect(bash('kvmctl -o j')).toEqual(['json']);
+    expect(bash('kvmctl vo')).toBe('kvmctl volume ');
+    expect(bash('kvmctl vm star')).toBe('kvmctl vm start ');
+    expect(bash('kvmctl vm create web1 --grap')).toBe('kvmctl vm create web1 --graphics ');
+    expect(bash('kvmctl vm create web1 --graphics sp')).toBe('kvmctl vm create web1 --graphics spice ');
+    expect(bash('kvmctl -o j')).toBe('kvmctl -o json ');
   });
 
   it('completes the names of live objects from the host named by -c (or $KVMCTL_URI)', () => {
-    expect(bash(`kvmctl ${c()} vm start ${PREFIX}`).sort()).toEqual([VM, SPACED.replace(/ /g, '\\ ')].sort());
-    expect(bash(`kvmctl vm info ${PREFIX}-`, undefined, { KVMCTL_URI: lab.uri })).toEqual([VM]);
-    expect(bash(`kvmctl ${c()} pool info ${PREFIX}`)).toEqual([POOL]);
-    expect(bash(`kvmctl ${c()} net start ${PREFIX}`)).toEqual([NET]);
-    expect(bash(`kvmctl ${c()} volume info ${PREFIX}`)).toEqual([`${POOL}/`]);
-    expect(bash(`kvmctl ${c()} volume info ${POOL}/disk`)).toEqual([`${POOL}/disk-a.qcow2`, `${POOL}/disk-b.raw`]);
-    expect(bash('kvmctl bridge attach vir')).toEqual(['virbr0']);
-    // bash replaces only the part after its last word break (= here): the reply is that part.
-    expect(bash(`kvmctl ${c()} vm create w --network network=${PREFIX}`, PREFIX)).toEqual([NET]);
+    expect(bash(`kvmctl ${c()} vm start ${PREFIX}-v`)).toBe(`kvmctl ${c()} vm start ${VM} `);
+    expect(bash(`kvmctl vm info ${PREFIX}-v`, { KVMCTL_URI: lab.uri })).toBe(`kvmctl vm info ${VM} `);
+    expect(bash(`kvmctl ${c()} vm start ${PREFIX}\\ s`)).toBe(`kvmctl ${c()} vm start ${SPACED.replace(/ /g, '\\ ')} `);
+    expect(bash(`kvmctl ${c()} pool info ${PREFIX}-p`)).toBe(`kvmctl ${c()} pool info ${POOL} `);
+    expect(bash(`kvmctl ${c()} net start ${PREFIX}-n`)).toBe(`kvmctl ${c()} net start ${NET} `);
+    // A pool ends in / with no space after it, ready for the volume.
+    expect(bash(`kvmctl ${c()} volume info ${PREFIX}-p`)).toBe(`kvmctl ${c()} volume info ${POOL}/`);
+    expect(bash(`kvmctl ${c()} volume info ${POOL}/disk-b`)).toBe(`kvmctl ${c()} volume info ${POOL}/disk-b.raw `);
+    expect(bash('kvmctl bridge attach virb')).toBe('kvmctl bridge attach virbr0 ');
+    // = is a word break for bash: the value after network= completes all the same.
+    expect(bash(`kvmctl ${c()} vm create w --network network=${PREFIX}-n`)).toBe(`kvmctl ${c()} vm create w --network network=${NET}`);
   });
 
-  it('a -c naming no reachable daemon offers no names and prints nothing to the terminal', () => {
-    const dead = `qemu+unix:///system?socket=${work}/no-such-sock`;
-    expect(bash(`kvmctl -c '${dead}' vm start ${PREFIX}`)).toEqual([]);
+  it('file arguments complete paths; a -c naming no reachable daemon offers nothing', () => {
+    writeFileSync(join(work, 'keyfile.pub'), 'ssh-ed25519 AAAA test\n');
+    expect(bash(`kvmctl vm create w --ssh-key ${work}/keyf`)).toBe(`kvmctl vm create w --ssh-key ${work}/keyfile.pub `);
+    const dead = `-c 'qemu+unix:///system?socket=${work}/no-such-sock'`;
+    expect(bash(`kvmctl ${dead} vm start ${PREFIX}-v`)).toBe(`kvmctl ${dead} vm start ${PREFIX}-v`);
   });
 });
 
 describe('kvmctl completion zsh (real zsh)', () => {
-  /** Runs _kvmctl as zsh's completion system would, recording what it hands to compadd. */
-  const zsh = (...words: string[]) =>
-    shell(
-      'zsh',
-      `compdef() { print -r -- "compdef $*" }
-compadd() { local a; for a in "$@"; do print -r -- "compadd:$a"; done }
-_files() { print -r -- "files:$*" }
-source <(kvmctl completion zsh)
-words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}
-_kvmctl`,
-    ).split('\n').filter(Boolean);
+  /**
+   * The line after pressing Tab in an interactive zsh (in a pty, zsh/zpty) whose
+   * compinit found _kvmctl in $fpath, as `kvmctl completion zsh > "${fpath[1]}/_kvmctl"` puts it.
+   */
+  const zsh = (line: string): string => {
+    const dir = mkdtempSync(join(work, 'zsh-'));
+    writeFileSync(join(dir, '_kvmctl'), shell('bash', 'kvmctl completion zsh'));
+    const driver = `zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "fpath=(\${(q)1} \$fpath); autoload -U compinit; compinit -u -D"
+zpty -w z "show() { print -r -- \\"\\$BUFFER\\" > \${(q)1}/buffer; }; zle -N show; bindkey '^T' show"
+zpty -w -n z "$2"$'\t\x14'
+for i in {1..300}; do [[ -s $1/buffer ]] && break; sleep 0.1; done
+zpty -d z
+cat $1/buffer`;
+    return shell('zsh', driver, {}, ['-f', '-c', driver, 'zsh', dir, line]).replace(/\n$/, '');
+  };
 
-  it('registers _kvmctl and offers verbs, choices and live names', () => {
-    expect(zsh('kvmctl', 'vm', 'st')).toEqual(['compdef _kvmctl kvmctl', 'compadd:--', 'compadd:start', 'compadd:stop']);
-    expect(zsh('kvmctl', 'vm', 'create', 'w', '--graphics', '')).toEqual(['compdef _kvmctl kvmctl', 'compadd:--', 'compadd:none', 'compadd:vnc', 'compadd:spice']);
-    expect(zsh('kvmctl', '-c', lab.uri, 'vm', 'start', PREFIX).sort()).toEqual(['compdef _kvmctl kvmctl', 'compadd:--', `compadd:${VM}`, `compadd:${SPACED}`].sort());
-    // Pools end in / and take no space after them; a file argument falls back to _files.
-    expect(zsh('kvmctl', '-c', lab.uri, 'volume', 'info', PREFIX)).toEqual(['compdef _kvmctl kvmctl', 'compadd:-S', 'compadd:', 'compadd:--', `compadd:${POOL}/`]);
-    expect(zsh('kvmctl', 'vm', 'create', 'w', '--ssh-key', '')).toEqual(['compdef _kvmctl kvmctl', 'files:']);
+  it('completes verbs, choices and live names through compinit and $fpath', () => {
+    expect(zsh('kvmctl vm star')).toBe('kvmctl vm start ');
+    expect(zsh('kvmctl vm create w --graphics sp')).toBe('kvmctl vm create w --graphics spice ');
+    expect(zsh(`kvmctl -c '${lab.uri}' vm start ${PREFIX}-v`)).toBe(`kvmctl -c '${lab.uri}' vm start ${VM} `);
+    // zsh quotes what it inserts; a pool ends in / with no space, ready for the volume.
+    expect(zsh(`kvmctl -c '${lab.uri}' vm start ${PREFIX}\\ s`)).toBe(`kvmctl -c '${lab.uri}' vm start ${SPACED.replace(/ /g, '\\ ')} `);
+    expect(zsh(`kvmctl -c '${lab.uri}' volume info ${PREFIX}-p`)).toBe(`kvmctl -c '${lab.uri}' volume info ${POOL}/`);
+    expect(zsh(`kvmctl -c '${lab.uri}' volume info ${POOL}/disk-b`)).toBe(`kvmctl -c '${lab.uri}' volume info ${POOL}/disk-b.raw `);
   });
 });
 

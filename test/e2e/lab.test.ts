@@ -20,6 +20,7 @@ const machineEtc = join(work, 'etc-libvirt');
 const machineImages = join(work, 'images');
 const hookRan = join(work, 'machine-hook-ran');
 let machineShell: ChildProcessWithoutNullStreams | undefined;
+let shellExited = false;
 const labValue = (what: string) => spawnSync('bash', [LAB_SCRIPT, what, NAME], { encoding: 'utf8' }).stdout.trim();
 const uri = labValue('uri');
 const labDir = uri.replace(/^.*socket=/, '').replace(/\/run\/libvirt-sock$/, '');
@@ -75,6 +76,7 @@ bash "$2" down "$3"
 echo down`;
   const shell = (machineShell = spawn('unshare', ['-m', '--propagation', 'private', 'bash', '-c', script, 'bash', machineEtc, LAB_SCRIPT, NAME], { stdio: 'pipe' }));
   let out = '';
+  shell.on('exit', () => (shellExited = true));
   shell.stdout.on('data', (d) => (out += d));
   shell.stderr.on('data', (d) => (out += d));
   const waitFor = (line: string) =>
@@ -90,8 +92,9 @@ echo down`;
 afterAll(async () => {
   // If the test failed midway: the machine shell takes its lab down; failing that, this does
   // (the lab's processes are found by pid from here too).
-  if (machineShell && machineShell.exitCode === null) {
+  if (machineShell && !shellExited) {
     const shell = machineShell;
+    shell.stdin.on('error', () => undefined);
     await new Promise((resolve) => {
       shell.on('exit', resolve);
       shell.stdin.end('down\n');

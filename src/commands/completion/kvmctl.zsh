@@ -6,7 +6,8 @@
 _kvmctl() {
   local out directive line
   local -a lines values
-  out=$(${words[1]} __complete "${(@)words[2,CURRENT]}" 2>/dev/null) || return 1
+  # (Q): the words as the command will get them, the line's own quoting removed.
+  out=$(${(Q)words[1]} __complete "${(@Q)words[2,CURRENT]}" 2>/dev/null) || return 1
   lines=("${(@f)out}")
   directive=${lines[-1]#:}
   [[ $directive == <-> ]] || return 1
