@@ -102,7 +102,7 @@ const STATE = (name: string) => virshArgv('domstate', '--domain', name, '--reaso
 const UNDEFINE = (name: string) => virshArgv('undefine', '--domain', name, '--nvram', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save');
 
 /** The reads of delete --remove-storage: every domain, every pool and volume. */
-function stubInventory(runner: FakeRunner): FakeRunner {
+function stubInventory(runner: FakeRunner, o: { webBacking?: string } = {}): FakeRunner {
   // loadDomains reads only state.* of the recorded full stats.
   stubBatch(runner, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], [recorded('virsh-domstats-list.txt'), recorded('virsh-list-all-autostart-name.txt')]);
   stubBatch(
@@ -115,9 +115,45 @@ function stubInventory(runner: FakeRunner): FakeRunner {
   return stubBatch(
     runner,
     ['base.qcow2', 'fxvm-off-vdb.qcow2', 'fxvm-off.qcow2', 'fxvm-web-seed.iso', 'fxvm-web.qcow2'].map((v) => ['vol-dumpxml', '--pool', 'fxvm-pool', '--vol', v]),
-    [recorded('virsh-vol-dumpxml-base.xml'), vdbVolumeXml(), recorded('virsh-vol-dumpxml-by-path.xml'), recorded('virsh-vol-dumpxml-seed.xml'), recorded('virsh-vol-dumpxml-overlay.xml')],
+    [
+      recorded('virsh-vol-dumpxml-base.xml'),
+      vdbVolumeXml(),
+      recorded('virsh-vol-dumpxml-by-path.xml'),
+      recorded('virsh-vol-dumpxml-seed.xml'),
+      o.webBacking === undefined ? recorded('virsh-vol-dumpxml-overlay.xml') : recorded('virsh-vol-dumpxml-overlay.xml').replace(/(<backingStore>\s*<path>)[^<]*/, `$1${o.webBacking}`),
+    ],
   );
 }
+
+describe('vm start of a linked base', () => {
+  const START = virshArgv('start', '--domain', 'fxvm-off');
+  const SHUT = { stdout: 'shut off (shutdown)\n\n' };
+
+  it("is refused (exit 5) while an overlay of another VM is backed by its disk, naming that VM; nothing is started", async () => {
+    const runner = stubInventory(new FakeRunner().stub(STATE('fxvm-off'), SHUT), { webBacking: `${POOL_DIR}/fxvm-off.qcow2` });
+    const r = await runKvmctl(['vm', 'start', 'fxvm-off'], runner);
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/cannot start VM "fxvm-off": its disk vda is the base image of fxvm-pool\/fxvm-web\.qcow2 \(disk of VM fxvm-web\); writing to it would corrupt the disks of fxvm-web\nhint: start the clone instead, or delete it first \(kvmctl vm delete fxvm-web --remove-storage\); --force starts fxvm-off anyway/);
+    expect(mutations(runner)).toEqual([]);
+    runner.verify();
+  });
+
+  it('--force starts it anyway, without reading the inventory', async () => {
+    const runner = new FakeRunner().stub(STATE('fxvm-off'), SHUT).stub(START, {});
+    const r = await runKvmctl(['vm', 'start', 'fxvm-off', '--force'], runner);
+    expect([r.code, r.out]).toEqual([0, 'vm fxvm-off started\n']);
+    expect(mutations(runner)).toEqual(['virsh start --domain fxvm-off']);
+    runner.verify();
+  });
+
+  it('a VM whose disks back no overlay starts as usual', async () => {
+    const runner = stubInventory(new FakeRunner().stub(STATE('fxvm-off'), SHUT).stub(START, {}));
+    const r = await runKvmctl(['vm', 'start', 'fxvm-off'], runner);
+    expect([r.code, r.out]).toEqual([0, 'vm fxvm-off started\n']);
+    expect(mutations(runner)).toEqual(['virsh start --domain fxvm-off']);
+    runner.verify();
+  });
+});
 
 describe('vm delete', () => {
   it('--force --remove-storage: power off, undefine, remove its overlay, its seed and its serial log', async () => {

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Command } from '../../src/exec/command.js';
 import { FakeRunner } from '../../src/exec/fake.js';
-import { POOL_DIR, mutations, recorded, runKvmctl, short, virshArgv, type VmTestOptions } from './vm-harness.js';
+import { POOL_DIR, mutations, recorded, runKvmctl, short, stubBatch, virshArgv, type VmTestOptions } from './vm-harness.js';
 
 const STATE = (name: string) => virshArgv('domstate', '--domain', name, '--reason');
 const RUNNING = { stdout: 'running (booted)\n\n' };
@@ -14,6 +14,12 @@ const PAUSED = { stdout: 'paused (user)\n\n' };
 const NOT_FOUND = { exitCode: 1, stderr: recorded('err-virsh-domifaddr-nosuch.stderr') };
 
 /** Answers the same argv differently on each call (the last answer repeats). */
+/** The reads of vm start's base-image check on a host with no other VMs and no pools. */
+function emptyInventory(runner: FakeRunner): FakeRunner {
+  stubBatch(runner, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], ['', '']);
+  return stubBatch(runner, [['pool-list', '--all', '--name']], ['']);
+}
+
 function sequence(runner: FakeRunner, argv: string[], answers: Array<{ stdout?: string; stderr?: string; exitCode?: number }>): FakeRunner {
   let i = 0;
   return runner.stub(argv, () => answers[Math.min(i++, answers.length - 1)] ?? {}, Infinity);
@@ -55,6 +61,7 @@ describe('start, reboot, suspend, resume, destroy, autostart', () => {
     it(`${v.argv.slice(1).join(' ')} when ${(v.state as { stdout: string }).stdout.split(' ')[0]}`, async () => {
       const runner = new FakeRunner().stub(STATE('w'), v.state);
       if (v.runs) runner.stub(v.runs.split(' ').slice(0, 1).concat(['-c', 'qemu:///system'], v.runs.split(' ').slice(1)), {});
+      if (v.runs === 'virsh start --domain w') emptyInventory(runner);
       const r = await runKvmctl(v.argv, runner);
       expect(r.code).toBe(v.code ?? 0);
       expect(v.code ? r.err : r.out).toMatch(v.out);
@@ -74,7 +81,7 @@ describe('start, reboot, suspend, resume, destroy, autostart', () => {
 
   it('odd names reach virsh as one argv element, a leading - after --', async () => {
     for (const name of ['a;b', 'x y', '-x', "q'u"]) {
-      const runner = new FakeRunner().stub(STATE(name), SHUTOFF).stub(virshArgv('start', '--domain', name), {});
+      const runner = emptyInventory(new FakeRunner().stub(STATE(name), SHUTOFF).stub(virshArgv('start', '--domain', name), {}));
       const r = await runKvmctl(['vm', 'start', '--', name], runner);
       expect(r.code).toBe(0);
       runner.verify();
@@ -135,15 +142,29 @@ describe('vm ip', () => {
 describe('vm wait', () => {
   const LEASE = virshArgv('domifaddr', '--domain', 'w', '--source', 'lease');
 
-  it('--for ip polls until the VM runs and has a lease, then prints it', async () => {
+  it('--for ip polls until the running VM has a lease, then prints it', async () => {
     const runner = new FakeRunner();
-    sequence(runner, STATE('w'), [SHUTOFF, RUNNING]);
+    sequence(runner, STATE('w'), [RUNNING, RUNNING]);
     sequence(runner, LEASE, [{ stdout: '' }, { stdout: recorded('virsh-domifaddr-lease.txt') }]);
     runner.stub(virshArgv('domifaddr', '--domain', 'w', '--source', 'agent'), { exitCode: 1, stderr: 'error: argument unsupported: QEMU guest agent is not configured\n' }, Infinity);
     runner.stub(virshArgv('domifaddr', '--domain', 'w', '--source', 'arp'), { stdout: '' }, Infinity);
     const r = await runTimed(['vm', 'wait', 'w', '--for', 'ip'], runner);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^192\.168\.122\.\d+\n$/);
+  });
+
+  it('--for ip and --for ready on a VM that is not running fail at once (exit 5) with its state; nothing is changed', async () => {
+    for (const target of ['ip', 'ready']) {
+      const runner = new FakeRunner().stub(STATE('w'), SHUTOFF);
+      if (target === 'ready') runner.stub(virshArgv('dumpxml', '--domain', 'w', '--inactive'), { stdout: recorded('virsh-dumpxml-off-inactive.xml') });
+      const start = Date.now();
+      const r = await runTimed(['vm', 'wait', 'w', '--for', target, '--timeout', '60'], runner);
+      expect(r.code).toBe(5);
+      expect(r.err).toMatch(new RegExp(`VM "w" is shutoff \\(shutdown\\): it cannot ${target === 'ip' ? 'get an address' : 'become ready'} until it runs\nhint: start it first: kvmctl vm start w`));
+      expect(Date.now() - start).toBeLessThan(5000);
+      expect(mutations(runner)).toEqual([]);
+      runner.verify();
+    }
   });
 
   it('times out with exit 6, saying what it still waited for and the state it saw', async () => {

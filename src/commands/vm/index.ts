@@ -57,8 +57,8 @@ export function vmCommand(app: App): Command {
       .addOption(new Option('--cpu <mode>', 'guest CPU model (host-passthrough needs kvm; default host-passthrough with kvm)').choices(['host-passthrough', 'host-model']))
       .option('--autostart', 'start the VM when libvirt starts')
       .option('--no-start', 'define it without starting it')
-      .option('--wait <what>', 'ip: block until the guest has an IP address and print it')
-      .option('--timeout <seconds>', 'how long --wait ip waits (default 300)')
+      .option('--wait <what>', 'ip: block until the guest has an IP address and print it; ready: also until cloud-init has finished (exit 1 if it reported errors)')
+      .option('--timeout <seconds>', 'how long --wait waits (default 300)')
       .option('--log-dir <dir>', 'where the serial log goes, as the libvirt host sees it (default: beside the first disk)')
       .option('--print-xml', 'print the domain XML (stdout) and the volumes it would create (stderr); change nothing')
       .addHelpText(
@@ -101,13 +101,17 @@ export function vmCommand(app: App): Command {
       .action(app.action(async (ctx, name: string, opts: { source?: string }) => runVmIp(ctx, name, opts))),
   );
   vm.addCommand(
-    verb('wait', 'wait until the VM has an IP address, or is running or shut off; exit 6 on timeout', 'kvmctl vm wait web1 --for ip', 'kvmctl vm wait web1 --for shutoff --timeout 120')
-      .addOption(new Option('--for <what>', 'ip, running or shutoff').choices(['ip', 'running', 'shutoff']).makeOptionMandatory())
+    verb('wait', 'wait until the VM has an IP address, is ready (cloud-init finished), or is running or shut off; exit 6 on timeout', 'kvmctl vm wait web1 --for ip', 'kvmctl vm wait web1 --for ready', 'kvmctl vm wait web1 --for shutoff --timeout 120')
+      .addOption(new Option('--for <what>', 'ip, ready (cloud-init finished, read from the serial log; then the address), running or shutoff; ip and ready fail at once (exit 5) on a VM that is not running').choices(['ip', 'ready', 'running', 'shutoff']).makeOptionMandatory())
       .option('--timeout <seconds>', 'give up after this long (default 300)')
       .action(app.action(async (ctx, name: string, opts: { for?: string; timeout?: string }) => runVmWait(ctx, name, opts))),
   );
 
-  vm.addCommand(verb('start', 'start a VM', 'kvmctl vm start web1').action(app.action(async (ctx, name: string) => runVmStart(ctx, name))));
+  vm.addCommand(
+    verb('start', "start a VM; refused (exit 5) while its disk is the base image of an overlay (a linked clone's disk)", 'kvmctl vm start web1')
+      .option('--force', 'start it even though overlays use its disk as their base image (they will be corrupted)')
+      .action(app.action(async (ctx, name: string, opts: { force?: boolean }) => runVmStart(ctx, name, opts))),
+  );
   vm.addCommand(
     verb('stop', 'shut a VM down through ACPI and wait; --force powers it off when the timeout passes', 'kvmctl vm stop web1', 'kvmctl vm stop web1 --timeout 30 --force')
       .option('--timeout <seconds>', 'how long to wait for the guest (default 60)')
