@@ -20,8 +20,9 @@ export interface CloudInitConsole {
 
 // "Cloud-init v. 22.4.2 finished at Tue, 01 Dec 2026 21:40:00 +0000. Datasource DataSourceNoCloud [seed=/dev/vdb][dsmode=net].  Up 118.11 seconds"
 const FINISHED = /Cloud-init v\. \S+ finished at .*/;
-const RECORD = /^\S+ \S+ - [\w.-]+\.py\[(WARNING|ERROR|CRITICAL)\]: .*/;
-const ANY = /cloud-init|Cloud-init v\. |^\S+ \S+ - [\w.-]+\.py\[[A-Z]+\]: /;
+// A log record, after the console's "[  5.1] cloud-init[99]: " prefix: "2026-12-01 21:50:00,001 - cc_x.py[WARNING]: …".
+const RECORD = /\d{4}-\d\d-\d\d \S+ - [\w.-]+\.py\[(WARNING|ERROR|CRITICAL)\]: .*/;
+const ANY = /cloud-init|Cloud-init v\. |\d{4}-\d\d-\d\d \S+ - [\w.-]+\.py\[[A-Z]+\]: /;
 // The kernel's first line: what the console printed before it belongs to an earlier boot of the same QEMU process.
 const BOOT = /Linux version \d/;
 

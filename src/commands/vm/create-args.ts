@@ -318,7 +318,7 @@ function parseNetworks(texts: string[]): NetworkRequest[] {
   });
 }
 
-const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+export const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 function parseCloudInit(f: CreateFlags): CloudInitRequest | undefined {
   if (f.cloudInit === undefined && f.sshKey === undefined && f.hostname === undefined) return undefined;
@@ -327,7 +327,10 @@ function parseCloudInit(f: CreateFlags): CloudInitRequest | undefined {
     const flag = '--cloud-init';
     const { values, words } = parseKeyValues(flag, f.cloudInit, ['user-data', 'meta-data', 'network-config']);
     noWords(flag, f.cloudInit, words);
-    if (!values.has('user-data')) throw new UsageError(`${flag} ${JSON.stringify(f.cloudInit)}: user-data=FILE is required`, 'e.g. --cloud-init user-data=./user-data.yaml');
+    // With --ssh-key or --hostname kvmctl writes the user-data; network-config= and meta-data= may come with them.
+    if (!values.has('user-data') && f.sshKey === undefined && f.hostname === undefined) {
+      throw new UsageError(`${flag} ${JSON.stringify(f.cloudInit)}: user-data=FILE is required (or --ssh-key / --hostname)`, 'e.g. --cloud-init user-data=./user-data.yaml');
+    }
     req.userDataFile = values.get('user-data');
     req.metaDataFile = values.get('meta-data');
     req.networkConfigFile = values.get('network-config');

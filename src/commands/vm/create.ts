@@ -152,11 +152,16 @@ function isHostname(name: string): boolean {
   return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(name);
 }
 
-async function pickIsoTool(ctx: Context): Promise<SeedIsoTool> {
-  for (const tool of SEED_ISO_TOOLS) {
+/** The first of the tools found on PATH (each writes or reads seed images); else the package to install. */
+export async function pickSeedTool<T extends string>(ctx: Context, tools: readonly T[]): Promise<T> {
+  for (const tool of tools) {
     if (await findOnPath(ctx.fs, tool, ctx.io.env.PATH)) return tool;
   }
   throw new MissingToolError('genisoimage');
+}
+
+function pickIsoTool(ctx: Context): Promise<SeedIsoTool> {
+  return pickSeedTool(ctx, SEED_ISO_TOOLS);
 }
 
 /** Whether KVM works on this machine; undefined for a remote URI (only the remote capabilities count). */

@@ -186,9 +186,10 @@ export function vmCommand(app: App): Command {
       .description('copy a shut-off VM: new uuid and MACs, its own copy of each disk (or thin overlays with --linked)')
       .argument('<source>', 'the VM to copy (it is not changed)')
       .argument('<name>', 'name of the new VM')
-      .option('--linked', 'thin qcow2 overlays on the source disks instead of full copies (the source must then stay shut off)')
-      .addHelpText('after', examples('kvmctl vm clone web1 web2', 'kvmctl vm clone golden test1 --linked'))
-      .action(app.action(async (ctx, src: string, name: string, opts: { linked?: boolean }) => runVmClone(ctx, src, name, opts))),
+      .option('--linked', 'thin qcow2 overlays on the source disks instead of full copies (the source must then stay shut off; vm start refuses it)')
+      .option('--hostname <name>', "the clone's host name in its new cloud-init seed (default: the clone's name)")
+      .addHelpText('after', examples('kvmctl vm clone web1 web2', 'kvmctl vm clone golden test1 --linked', 'kvmctl vm clone web1 web-2 --linked --hostname web2'))
+      .action(app.action(async (ctx, src: string, name: string, opts: { linked?: boolean; hostname?: string }) => runVmClone(ctx, src, name, opts))),
   );
   vm.addCommand(
     verb('delete', 'delete a VM (refused while it runs, unless --force); --remove-storage removes its own volumes', 'kvmctl vm delete web1', 'kvmctl vm delete web1 --remove-storage', 'kvmctl vm delete web1 --force --remove-storage')
