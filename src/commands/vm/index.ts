@@ -50,7 +50,7 @@ export function vmCommand(app: App): Command {
       .option('--boot <spec>', 'uefi, and/or kernel=PATH[,initrd=PATH][,cmdline=…] for direct kernel boot (cmdline= last: it takes the rest, commas included)')
       .option('--network <spec>', 'a NIC, repeatable: network=NAME or bridge=BR, then [,model=virtio][,mac=52:54:00:…]; or none (default: network=default)', collect)
       .addOption(new Option('--graphics <type>', 'graphical console; a serial console is always there').choices(['none', 'vnc', 'spice']).default('none'))
-      .option('--cloud-init <spec>', 'NoCloud seed from files: user-data=FILE[,meta-data=FILE][,network-config=FILE]')
+      .option('--cloud-init <spec>', 'NoCloud seed from files: user-data=FILE[,meta-data=FILE][,network-config=FILE]; with --ssh-key/--hostname, network-config=FILE alone')
       .option('--ssh-key <file>', 'cloud-init short form: authorize this public key (user-data)')
       .option('--hostname <name>', "cloud-init short form: the guest's host name (meta-data)")
       .addOption(new Option('--virt-type <type>', 'kvm (hardware) or qemu (emulation); default kvm where KVM is usable, else qemu').choices(['kvm', 'qemu']))
