@@ -292,6 +292,23 @@ describe('vm create: what exists already', () => {
     runner.verify();
   });
 
+  it('the same spec without --no-start converges: a shut-off VM is started ("unchanged; … started it"); a running one is left alone', async () => {
+    const create = OFF.filter((a) => a !== '--no-start');
+    const off = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('virsh-dumpxml-off-inactive.xml') });
+    off.stub(virshArgv('domstate', '--domain', 'fxvm-off', '--reason'), { stdout: recorded('virsh-domstate-off.txt') }).stub(virshArgv('start', '--domain', 'fxvm-off'), {});
+    const r = await run(create, off);
+    expect([r.code, r.out]).toEqual([0, 'vm fxvm-off unchanged (it exists with this spec); it was shutoff, started it\n']);
+    expect(mutations(off)).toEqual(['virsh start --domain fxvm-off']);
+    off.verify();
+
+    const running = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('virsh-dumpxml-off-inactive.xml') });
+    running.stub(virshArgv('domstate', '--domain', 'fxvm-off', '--reason'), { stdout: 'running (booted)\n\n' });
+    const again = await run(create, running);
+    expect([again.code, again.out]).toEqual([0, 'vm fxvm-off unchanged (it exists with this spec)\n']);
+    expect(mutations(running)).toEqual([]);
+    running.verify();
+  });
+
   it('another spec for an existing name is exit 4 naming the differences; the VM is untouched', async () => {
     const runner = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('virsh-dumpxml-off-inactive.xml') });
     const r = await run(OFF.map((a) => (a === '128M' ? '256M' : a)), runner);
