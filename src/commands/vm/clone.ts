@@ -136,35 +136,35 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
 
     const seedImage: SeedImage | undefined = seed ? await writeSeedImage(ctx.runner, await pickSeedTool(ctx, SEED_ISO_TOOLS), seed.files) : undefined;
     try {
-    await ctx.transaction(`vm clone ${src} ${newName}`).run(async (tx) => {
-      for (const c of copies) {
-        const create: Command = linked
-          ? volumeCommands.create(ctx.uri, { pool: c.copy.pool, name: c.copy.volume, capacityBytes: c.source.capacityBytes, format: 'qcow2', backingPath: c.source.path, backingFormat: c.source.format })
-          : volumeCommands.copy(ctx.uri, { pool: c.source.pool, source: c.source.volume, name: c.copy.volume, capacityBytes: c.source.capacityBytes, format: c.source.format, allocationBytes: c.copy.allocationBytes });
-        const undo = volumeCommands.delete(ctx.uri, c.copy.pool, c.copy.volume);
-        await runVirsh(ctx.runner, create, { kind: 'volume', name: `${c.copy.pool}/${c.copy.volume}` });
-        tx.onRollback({ what: `volume ${c.copy.pool}/${c.copy.volume}`, run: async () => void (await runVirsh(ctx.runner, undo)), manual: formatCommand(undo) });
-        tx.checkpoint();
-      }
-      if (seed && seedImage) {
-        const subject = { kind: 'volume' as const, name: `${seed.pool}/${seed.volume}` };
-        const undo = volumeCommands.delete(ctx.uri, seed.pool, seed.volume);
-        await runVirsh(ctx.runner, volumeCommands.create(ctx.uri, { pool: seed.pool, name: seed.volume, capacityBytes: seedImage.bytes, format: 'raw', allocationBytes: thinAllocation(pools.get(seed.pool)?.type ?? 'dir') }), subject);
-        tx.onRollback({ what: `volume ${seed.pool}/${seed.volume}`, run: async () => void (await runVirsh(ctx.runner, undo)), manual: formatCommand(undo) });
-        tx.checkpoint();
-        await runVirsh(ctx.runner, volumeCommands.upload(ctx.uri, seed.pool, seed.volume, seedImage.file), subject);
-        tx.checkpoint();
-      }
-      const undefine = domainCommands.undefine(ctx.uri, newName);
-      await runVirsh(ctx.runner, domainCommands.define(ctx.uri, cloneXml), { kind: 'vm', name: newName });
-      tx.onRollback({ what: `VM ${newName} (definition)`, run: async () => void (await runVirsh(ctx.runner, undefine)), manual: formatCommand(undefine) });
-    });
+      await ctx.transaction(`vm clone ${src} ${newName}`).run(async (tx) => {
+        for (const c of copies) {
+          const create: Command = linked
+            ? volumeCommands.create(ctx.uri, { pool: c.copy.pool, name: c.copy.volume, capacityBytes: c.source.capacityBytes, format: 'qcow2', backingPath: c.source.path, backingFormat: c.source.format })
+            : volumeCommands.copy(ctx.uri, { pool: c.source.pool, source: c.source.volume, name: c.copy.volume, capacityBytes: c.source.capacityBytes, format: c.source.format, allocationBytes: c.copy.allocationBytes });
+          const undo = volumeCommands.delete(ctx.uri, c.copy.pool, c.copy.volume);
+          await runVirsh(ctx.runner, create, { kind: 'volume', name: `${c.copy.pool}/${c.copy.volume}` });
+          tx.onRollback({ what: `volume ${c.copy.pool}/${c.copy.volume}`, run: async () => void (await runVirsh(ctx.runner, undo)), manual: formatCommand(undo) });
+          tx.checkpoint();
+        }
+        if (seed && seedImage) {
+          const subject = { kind: 'volume' as const, name: `${seed.pool}/${seed.volume}` };
+          const undo = volumeCommands.delete(ctx.uri, seed.pool, seed.volume);
+          await runVirsh(ctx.runner, volumeCommands.create(ctx.uri, { pool: seed.pool, name: seed.volume, capacityBytes: seedImage.bytes, format: 'raw', allocationBytes: thinAllocation(pools.get(seed.pool)?.type ?? 'dir') }), subject);
+          tx.onRollback({ what: `volume ${seed.pool}/${seed.volume}`, run: async () => void (await runVirsh(ctx.runner, undo)), manual: formatCommand(undo) });
+          tx.checkpoint();
+          await runVirsh(ctx.runner, volumeCommands.upload(ctx.uri, seed.pool, seed.volume, seedImage.file), subject);
+          tx.checkpoint();
+        }
+        const undefine = domainCommands.undefine(ctx.uri, newName);
+        await runVirsh(ctx.runner, domainCommands.define(ctx.uri, cloneXml), { kind: 'vm', name: newName });
+        tx.onRollback({ what: `VM ${newName} (definition)`, run: async () => void (await runVirsh(ctx.runner, undefine)), manual: formatCommand(undefine) });
+      });
     } finally {
       await seedImage?.dispose();
     }
 
     if (linked && copies.length > 0) {
-      ctx.out.warn(`the disks of ${src} are now the base images of ${newName}'s overlays: writing to them (starting ${src}) would corrupt ${newName}'s disks; keep ${src} shut off while ${newName} exists`);
+      ctx.out.warn(`the disks of ${src} are now the base images of ${newName}'s overlays: writing to them (starting ${src}) would corrupt ${newName}'s disks; keep ${src} shut off while ${newName} exists (kvmctl vm start ${src} refuses it)`);
     }
     const volumes = copies.map((c) => ({ pool: c.copy.pool, name: c.copy.volume, path: c.copy.path, from: `${c.source.pool}/${c.source.volume}`, linked }));
     const list = copies.map((c) => `${c.copy.pool}/${c.copy.volume} (${linked ? 'overlay on' : 'copy of'} ${c.source.pool}/${c.source.volume})`).join(', ');
