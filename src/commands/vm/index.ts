@@ -69,10 +69,13 @@ export function vmCommand(app: App): Command {
           'kvmctl vm create inst1 --cdrom /srv/iso/debian-12.iso --disk size=20G --graphics vnc',
           'kvmctl vm create k1 --boot kernel=/srv/vmlinuz,initrd=/srv/initrd.img,cmdline=console=ttyS0 --network none',
           'kvmctl vm create web1 --image default/base.qcow2 --cloud-init user-data=./user-data.yaml --print-xml',
+          'kvmctl vm create web1 --image default/debian-12.qcow2 --ssh-key ~/.ssh/id_ed25519.pub --cloud-init network-config=./net.yaml --wait ready',
         ) +
           '\nThe serial console is logged to NAME.serial.log beside the first disk (kvmctl vm log NAME).\n' +
+          'The cloud-init seed is a read-only virtio disk labelled cidata (every cloud kernel sees it).\n' +
           'If a step fails, everything this command created is removed (exit 7). An existing VM with the\n' +
-          'same spec is left as it is (exit 0); with another spec, exit 4.\n',
+          'same spec is left as it is (exit 0), and started if it is shut off (unless --no-start); with\n' +
+          'another spec, exit 4.\n',
       )
       .action(app.action(async (ctx, name: string, opts: CreateFlags) => runVmCreate(ctx, name, opts))),
   );
