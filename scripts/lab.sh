@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kvmctl test lab: private libvirtd hosts in their own network + mount namespaces.
 #
-# Usage: scripts/lab.sh install|guest|up|down|status|uri|netns|guest-path [NAME]
+# Usage: scripts/lab.sh install|guest|cloud-image|up|down|status|uri|netns|guest-path|cloud-path [NAME]
 # See docs/lab.md. Everything a lab creates (bridges, iptables rules, dnsmasq,
 # sysctls, libvirt networks) lives inside the network namespace kvmctl-NAME; the
 # machine's own network namespace is never touched.
@@ -11,13 +11,15 @@ ROOT=${KVMCTL_LAB_ROOT:-/var/tmp/kvmctl-lab}
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 GUEST_SRC=$SCRIPT_DIR/guest
 GUEST_DIR=$ROOT/guest
+CLOUD_DIR=$ROOT/cloud
 export LC_ALL=C
 
 PACKAGES=(
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-daemon-config-network
   qemu-system-x86 qemu-utils iproute2 iptables dnsmasq-base libxml2-utils
   linux-image-cloud-amd64 busybox-static cpio syslinux syslinux-common mtools
-  dosfstools fdisk genisoimage xorriso virtinst man-db zsh fish
+  dosfstools fdisk genisoimage xorriso virtinst man-db zsh fish debootstrap e2fsprogs
+  openssh-client
 )
 
 # Host directories that the lab daemon sees replaced by the lab's own folders.
@@ -112,38 +114,59 @@ running_labs() {
   done
 }
 
-cmd_guest() {
+# Build a cached folder once: DIR holds BUILD-ID when complete; a changed
+# recipe rebuilds it unless labs are up (their overlays may use its disk).
+build_cached() { # what dir lockname wait-s complete-fn present-fn id-fn build-command...
+  local what=$1 dir=$2 lock=$3 wait=$4 complete=$5 present=$6 idfn=$7
+  shift 7
   need_root
   mkdir -p "$ROOT"
   # One build at a time: labs started in parallel all come through here.
-  exec 8>"$ROOT/.lock-guest"
-  flock -w 600 8 || die "timed out waiting for another guest build ($ROOT/.lock-guest)"
-  if guest_complete; then
-    log "guest present: $GUEST_DIR"
+  exec 8>"$ROOT/.lock-$lock"
+  flock -w "$wait" 8 || die "timed out waiting for another $what build ($ROOT/.lock-$lock)"
+  if "$complete"; then
+    log "$what present: $dir"
     exec 8>&-
     return 0
   fi
   local busy
   busy=$(running_labs | tr '\n' ' ')
-  if guest_files_present && [ -n "$busy" ]; then
-    # Overlays of disk.qcow2 in those labs would silently change content.
-    log "warning: guest sources changed, but labs are up ($busy); keeping the old guest."
-    log "warning: rebuild with: scripts/lab.sh down NAME (each), then scripts/lab.sh guest"
+  if "$present" && [ -n "$busy" ]; then
+    # Overlays of its disk in those labs would silently change content.
+    log "warning: $what sources changed, but labs are up ($busy); keeping the old $what."
+    log "warning: rebuild with: scripts/lab.sh down NAME (each), then scripts/lab.sh $lock"
     exec 8>&-
     return 0
   fi
-  local tmp=$ROOT/guest.tmp.$$ old=$ROOT/guest.old.$$
-  rm -rf "$ROOT"/guest.tmp.* "$ROOT"/guest.old.*
-  log "building guest into $GUEST_DIR"
-  "$GUEST_SRC/build.sh" "$tmp"
-  guest_build_id >"$tmp/BUILD-ID"
-  # Rename into place: an interrupted build leaves only guest.tmp.*, never a
-  # guest/ without BUILD-ID.
-  if [ -e "$GUEST_DIR" ]; then mv "$GUEST_DIR" "$old"; fi
-  mv "$tmp" "$GUEST_DIR"
+  local tmp=$dir.tmp.$$ old=$dir.old.$$ t0=$SECONDS
+  rm -rf "$dir".tmp.* "$dir".old.*
+  log "building $what into $dir"
+  "$@" "$tmp"
+  "$idfn" >"$tmp/BUILD-ID"
+  # Rename into place: an interrupted build leaves only *.tmp.*, never a
+  # folder without BUILD-ID.
+  if [ -e "$dir" ]; then mv "$dir" "$old"; fi
+  mv "$tmp" "$dir"
   rm -rf "$old"
-  log "guest built: $GUEST_DIR"
+  log "$what built in $((SECONDS - t0)) s: $dir"
   exec 8>&-
+}
+
+cmd_guest() {
+  build_cached guest "$GUEST_DIR" guest 600 guest_complete guest_files_present guest_build_id "$GUEST_SRC/build.sh"
+}
+
+# ---------------------------------------------------------------- cloud image
+
+cloud_present() { [ -s "$CLOUD_DIR/disk.qcow2" ] && [ -s "$CLOUD_DIR/BUILD-ID" ]; }
+cloud_complete() { cloud_present && [ "$(cat "$CLOUD_DIR/BUILD-ID")" = "$(cloud_build_id)" ]; }
+# The recipe is the whole build script (package list included).
+cloud_build_id() { sha256sum <"$GUEST_SRC/cloud/build.sh" | cut -c1-16; }
+
+# A Debian 12 cloud image (debootstrap; about 5 min) for the real-guest tests.
+cmd_cloud_image() {
+  cmd_install
+  build_cached cloud-image "$CLOUD_DIR" cloud-image 1800 cloud_complete cloud_present cloud_build_id "$GUEST_SRC/cloud/build.sh"
 }
 
 # ---------------------------------------------------------------- processes
@@ -394,6 +417,8 @@ usage: $0 COMMAND [NAME]
   uri [NAME]    print the libvirt URI of lab NAME
   netns [NAME]  print the network namespace of lab NAME
   guest-path    print the guest folder
+  cloud-image   build a Debian 12 cloud image into \$ROOT/cloud (once; about 5 min)
+  cloud-path    print the cloud image file
 ROOT=\${KVMCTL_LAB_ROOT:-/var/tmp/kvmctl-lab} (now $ROOT)
 EOF
 }
@@ -406,6 +431,8 @@ main() {
     install) cmd_install ;;
     guest) cmd_guest ;;
     guest-path) echo "$GUEST_DIR" ;;
+    cloud-image) cmd_cloud_image ;;
+    cloud-path) echo "$CLOUD_DIR/disk.qcow2" ;;
     up) set_lab "${1:-}"; lock_lab; cmd_up ;;
     down) set_lab "${1:-}"; lock_lab; cmd_down ;;
     status) set_lab "${1:-}"; cmd_status ;;

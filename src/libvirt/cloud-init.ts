@@ -7,7 +7,7 @@
  * then streamed into a volume with `vol-upload`, so it works the same for a
  * remote libvirt URI.
  */
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readCommand, type Command } from '../exec/command.js';
@@ -104,4 +104,63 @@ export async function writeSeedImage(runner: Runner, tool: SeedIsoTool, files: N
     await dispose();
     throw err;
   }
+}
+
+// ---- a seed for a clone ------------------------------------------------------------
+
+/** The tools that read files out of a seed image: isoinfo (genisoimage's package), xorriso. */
+export const SEED_READ_TOOLS = ['isoinfo', 'xorriso'] as const;
+export type SeedReadTool = (typeof SEED_READ_TOOLS)[number];
+
+/** The argv that copies one file of the image (by its Rock Ridge name) to stdout (isoinfo) or to OUT (xorriso). */
+export function seedExtractCommand(tool: SeedReadTool, image: string, name: string, out: string): Command {
+  if (tool === 'xorriso') return readCommand('xorriso', ['-osirrox', 'on', '-indev', image, '-extract', `/${name}`, out]);
+  return readCommand('isoinfo', ['-R', '-i', image, '-x', `/${name}`]);
+}
+
+/**
+ * The files of a seed image at IMAGE (a private local copy). Files the image
+ * lacks (network-config) are absent; isoinfo prints nothing for them.
+ */
+export async function readSeedImage(runner: Runner, tool: SeedReadTool, image: string, workDir: string): Promise<Partial<NoCloudFiles>> {
+  const files: Partial<NoCloudFiles> = {};
+  for (const [key, name] of FILE_NAMES) {
+    const out = join(workDir, `${name}.out`);
+    const r = await runner.run(seedExtractCommand(tool, image, name, out));
+    let text = r.stdout;
+    if (tool === 'xorriso') text = r.exitCode === 0 ? await readFile(out, 'utf8').catch(() => '') : '';
+    if (text !== '') files[key] = text;
+  }
+  return files;
+}
+
+/** Top-level YAML keys of a cloud-config or meta-data document, replaced or added as one line each. */
+function setTopLevel(doc: string, values: Record<string, string>, drop: string[] = []): string {
+  const keys = new Set([...Object.keys(values), ...drop]);
+  const kept = doc.split('\n').filter((line) => {
+    const key = /^([A-Za-z_-]+):/.exec(line)?.[1];
+    return key === undefined || !keys.has(key);
+  });
+  const added = Object.entries(values).map(([k, v]) => `${k}: ${yamlString(v)}`);
+  // A #cloud-config header must stay the first line.
+  const head = kept[0]?.startsWith('#') ? [kept.shift() ?? ''] : [];
+  return [...head, ...added, ...kept].join('\n');
+}
+
+/**
+ * The seed of a clone, from its source's: a new instance-id (cloud-init then
+ * makes new host keys and machine-id and reapplies network config), the
+ * clone's host name in meta-data and (when the user-data sets one) in
+ * user-data, everything else of the user-data unchanged, and the network
+ * config with each of the source's MACs replaced by the clone's.
+ */
+export function cloneSeedFiles(src: Partial<NoCloudFiles>, o: { instanceId: string; hostname: string; macs: Array<[string, string]> }): NoCloudFiles {
+  const metaData = setTopLevel(src.metaData ?? '', { 'instance-id': o.instanceId, 'local-hostname': o.hostname });
+  let userData = src.userData ?? '#cloud-config\n';
+  if (/^(hostname|fqdn):/m.test(userData)) userData = setTopLevel(userData, { hostname: o.hostname }, ['fqdn']);
+  let networkConfig = src.networkConfig;
+  for (const [from, to] of o.macs) {
+    if (networkConfig !== undefined) networkConfig = networkConfig.replace(new RegExp(from.replace(/:/g, '[:-]'), 'gi'), to);
+  }
+  return { metaData: metaData.endsWith('\n') ? metaData : `${metaData}\n`, userData, networkConfig };
 }

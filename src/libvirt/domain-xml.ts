@@ -383,6 +383,8 @@ export interface CloneChanges {
   /** A fresh MAC for each NIC, in order. */
   macs: string[];
   serialLog?: string;
+  /** kvmctl's metadata of the clone (its own seed); the source's is never copied. */
+  metadata?: KvmctlMetadata;
 }
 
 /**
@@ -396,6 +398,11 @@ export function cloneDomainNode(root: XmlNode, changes: CloneChanges): XmlNode {
     if (parent === 'domain' && node.tag === 'name') return { ...node, text: changes.name };
     if (parent === 'domain' && node.tag === 'uuid') return { ...node, text: changes.uuid };
     if (parent === 'domain' && node.tag === 'metadata') return null;
+    if (node.tag === 'domain' && parent === undefined && changes.metadata) {
+      const kids = node.children.map((c) => visit(c, node.tag)).filter((c): c is XmlNode => c !== null);
+      const at = kids.findIndex((c) => c.tag === 'uuid') + 1;
+      return { ...node, children: [...kids.slice(0, at), metadataNode(changes.metadata), ...kids.slice(at)] };
+    }
     // libvirt creates a fresh nvram file (from the firmware's template) when none is named.
     if (parent === 'os' && node.tag === 'nvram') return null;
     if (parent === 'devices' && node.tag === 'disk') {

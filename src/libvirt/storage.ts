@@ -91,6 +91,8 @@ export const volumeCommands = {
     virshWrite(uri, ['vol-create-from', '--pool', pool, '--file', '/dev/stdin', '--inputpool', inputPool, '--vol', vol], { input: xml }),
   resize: (uri: string, pool: string, vol: string, capacityBytes: number, shrink: boolean) =>
     virshWrite(uri, ['vol-resize', '--pool', pool, '--vol', vol, '--capacity', `${capacityBytes}b`, ...(shrink ? ['--shrink'] : [])]),
+  /** Streams the volume into a local file through libvirt (works against a remote host); the file is private to kvmctl. */
+  download: (uri: string, pool: string, vol: string, file: string) => virshRead(uri, ['vol-download', '--pool', pool, '--vol', vol, '--file', file]),
   /** Streams a local file into the volume through libvirt (works against a remote host). */
   upload: (uri: string, pool: string, vol: string, file: string) => virshWrite(uri, ['vol-upload', '--pool', pool, '--vol', vol, '--file', file, '--sparse']),
   /** Grows a disk of a running VM through QEMU, so the guest sees the new size. */

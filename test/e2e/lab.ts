@@ -32,6 +32,10 @@ export const lab = {
   get guestDir(): string {
     return labValue('guest-path');
   },
+  /** The Debian 12 cloud image `scripts/lab.sh cloud-image` builds (built on first use: about 3 minutes). */
+  get cloudImage(): string {
+    return labValue('cloud-path');
+  },
   /** The lab's own folder; its pools/ subfolder is the same path for libvirtd and for the tests. */
   get dir(): string {
     return resolve(labValue('uri', LAB_NAME).replace(/^.*socket=/, ''), '../..');

@@ -147,7 +147,7 @@ describe('kvmctl vm (against the lab host)', () => {
     expect(info).toMatchObject({ name: WEB, state: 'running', reason: 'booted', virtType: machine.defaultVirtType, vcpus: 1 });
     expect(info.uuid).toBe(virsh('domuuid', '--domain', WEB).stdout.trim());
     expect(info.nics).toEqual([{ type: 'network', source: 'default', model: 'virtio', mac: macOf(WEB), ips: [ip] }]);
-    expect(info.disks.map((d: { target: string; device: string }) => `${d.target}:${d.device}`)).toEqual(['vda:disk', 'sda:cdrom']);
+    expect(info.disks.map((d: { target: string; device: string }) => `${d.target}:${d.device}`)).toEqual(['vda:disk', 'vdb:disk']);
     expect((await run(['vm', 'ip', WEB])).stdout).toBe(`${ip}\n`);
     expect((await run(['vm', 'xml', WEB, '--inactive'])).stdout).toBe(virsh('dumpxml', '--domain', WEB, '--inactive').stdout);
   });
@@ -232,8 +232,13 @@ describe('kvmctl vm (against the lab host)', () => {
     expect(full['backing-filename']).toBeUndefined();
     const overlay = JSON.parse(tool('qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', join(poolDir(), `${LINKED}.qcow2`)).stdout);
     expect(overlay['backing-filename']).toBe(join(poolDir(), `${WEB}.qcow2`));
-    // The seed of the source is not carried over.
-    expect(virsh('domblklist', '--domain', CLONE).stdout).not.toContain('seed');
+    // Each clone gets its own seed (a new instance-id and its own host name), never the source's.
+    const cloneDisks = virsh('domblklist', '--domain', CLONE).stdout;
+    expect(cloneDisks).toContain(join(poolDir(), `${CLONE}-seed.iso`));
+    expect(cloneDisks).not.toContain(`${WEB}-seed.iso`);
+    expect(tool('isoinfo', '-R', '-x', '/meta-data', '-i', join(poolDir(), `${LINKED}-seed.iso`)).stdout).toBe(
+      `instance-id: "${virsh('domuuid', '--domain', LINKED).stdout.trim()}"\nlocal-hostname: "${LINKED}"\n`,
+    );
 
     must(await run(['vm', 'start', CLONE]), 'start clone');
     const cloneIp = must(await run(['vm', 'wait', CLONE, '--for', 'ip', '--timeout', '150']), 'wait clone').trim();
@@ -253,7 +258,15 @@ describe('kvmctl vm (against the lab host)', () => {
     expect(web.stdout).toBe(`vm ${WEB} deleted\n  removed ${POOL}/${WEB}-seed.iso\n  kept ${POOL}/${WEB}.qcow2: base image of ${POOL}/${LINKED}.qcow2\n`);
 
     const clone = await run(['vm', 'delete', CLONE, '--force', '--remove-storage', '-o', 'json']);
-    expect(JSON.parse(clone.stdout)).toEqual({ name: CLONE, deleted: true, removed: [{ target: 'vda', pool: POOL, volume: `${CLONE}.qcow2`, path: join(poolDir(), `${CLONE}.qcow2`) }], kept: [] });
+    expect(JSON.parse(clone.stdout)).toEqual({
+      name: CLONE,
+      deleted: true,
+      removed: [
+        { target: 'vda', pool: POOL, volume: `${CLONE}.qcow2`, path: join(poolDir(), `${CLONE}.qcow2`) },
+        { target: 'vdb', pool: POOL, volume: `${CLONE}-seed.iso`, path: join(poolDir(), `${CLONE}-seed.iso`) },
+      ],
+      kept: [],
+    });
     must(await run(['vm', 'delete', LINKED, '--remove-storage']), 'delete linked');
 
     // What should remain: the base image, and the source disk kept for the linked clone (now gone too).

@@ -1,5 +1,8 @@
 /** `vm clone` and `vm delete` against recorded virsh output. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Command } from '../../src/exec/command.js';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { parseDomainXml } from '../../src/libvirt/domain-xml.js';
 import type { DomainRecord } from '../../src/libvirt/domains.js';
@@ -18,11 +21,11 @@ function vdbVolumeXml(): string {
     .replace(/<backingStore>[\s\S]*<\/backingStore>\n/, '');
 }
 
-function stubCloneReads(runner: FakeRunner, o: { state?: string; newExists?: boolean } = {}): FakeRunner {
+function stubCloneReads(runner: FakeRunner, o: { state?: string; newExists?: boolean; xml?: string; newName?: string } = {}): FakeRunner {
   stubBatch(
     runner,
-    [['domstate', '--domain', 'fxvm-off', '--reason'], ['dumpxml', '--domain', 'fxvm-off', '--inactive'], ['dominfo', '--domain', 'fxvm-copy']],
-    [o.state ?? recorded('virsh-domstate-off.txt'), recorded('virsh-dumpxml-off-inactive.xml'), o.newExists ? recorded('virsh-dominfo-off.txt') : ''],
+    [['domstate', '--domain', 'fxvm-off', '--reason'], ['dumpxml', '--domain', 'fxvm-off', '--inactive'], ['dominfo', '--domain', o.newName ?? 'fxvm-copy']],
+    [o.state ?? recorded('virsh-domstate-off.txt'), o.xml ?? recorded('virsh-dumpxml-off-inactive.xml'), o.newExists ? recorded('virsh-dominfo-off.txt') : ''],
   );
   if (o.state || o.newExists) return runner;
   stubBatch(
@@ -72,6 +75,88 @@ describe('vm clone', () => {
     runner.verify();
   });
 
+  describe('of a VM with a cloud-init seed', () => {
+    const SEED = `${POOL_DIR}/fxvm-off-seed.iso`;
+    /** fxvm-off as vm create makes it with --hostname: its seed a read-only virtio disk, named in kvmctl's metadata. */
+    const xml = recorded('virsh-dumpxml-off-inactive.xml')
+      .replace('</uuid>', `</uuid>\n  <metadata>\n    <kvmctl:domain xmlns:kvmctl="urn:kvmctl:domain:1">\n      <kvmctl:seed pool="fxvm-pool" volume="fxvm-off-seed.iso"/>\n    </kvmctl:domain>\n  </metadata>`)
+      .replace('    <interface', `    <disk type='file' device='disk'>\n      <driver name='qemu' type='raw'/>\n      <source file='${SEED}'/>\n      <target dev='vdc' bus='virtio'/>\n      <readonly/>\n    </disk>\n    <interface`);
+    const SRC_FILES: Record<string, string> = {
+      'meta-data': recorded('isoinfo-seed-meta-data.txt').replace('web1', 'fxvm-off'),
+      'user-data': recorded('isoinfo-seed-user-data.txt').replace('web1', 'fxvm-off'),
+      'network-config': recorded('isoinfo-seed-network-config.txt').replace('52:54:00:12:34:56', '52:54:00:f1:00:02'),
+    };
+    const isIsoinfo = (c: Command) => c.program === 'isoinfo';
+    const isDownload = (c: Command) => c.args.includes('vol-download');
+    const isGenisoimage = (c: Command) => c.program === 'genisoimage';
+    const FILES = { '/usr/bin/isoinfo': '', '/usr/bin/genisoimage': '' };
+
+    function stubSeedClone(runner: FakeRunner, written: Record<string, string>): FakeRunner {
+      stubCloneReads(runner, { xml });
+      runner.stub(isDownload, {});
+      runner.stub(isIsoinfo, (c) => ({ stdout: SRC_FILES[(c.args[c.args.indexOf('-x') + 1] ?? '').slice(1)] ?? recorded('isoinfo-seed-nosuch.txt') }), 3);
+      // genisoimage as the real one behaves: reads the files, writes the image.
+      runner.stub(isGenisoimage, (c) => {
+        for (const f of c.args.filter((a) => a.startsWith('/') && !a.endsWith('.iso'))) written[basename(f)] = readFileSync(f, 'utf8');
+        writeFileSync(c.args[c.args.indexOf('-output') + 1] ?? '', Buffer.alloc(374784));
+        return {};
+      });
+      runner.stub(volCreate(URI, 'fxvm-pool', { name: 'fxvm-copy.qcow2', capacityBytes: 67108864, format: 'qcow2', backing: { path: OFF, format: 'qcow2' } }), {});
+      runner.stub(volCreate(URI, 'fxvm-pool', { name: 'fxvm-copy-vdb.qcow2', capacityBytes: 67108864, format: 'qcow2', backing: { path: OFF_VDB, format: 'qcow2' } }), {});
+      return runner;
+    }
+
+    it('the clone gets its own seed: new instance-id, its name as host name, the same keys, network config on its MAC', async () => {
+      const written: Record<string, string> = {};
+      const runner = stubSeedClone(new FakeRunner(), written);
+      runner.stub(volCreate(URI, 'fxvm-pool', { name: 'fxvm-copy-seed.iso', capacityBytes: 374784, allocationBytes: 0, format: 'raw' }), {});
+      runner.stub((c) => c.args.includes('vol-upload'), {});
+      runner.stub(isDefine, {});
+      const r = await runKvmctl(['vm', 'clone', 'fxvm-off', 'fxvm-copy', '--linked', '-o', 'json'], runner, { files: FILES });
+      expect(r.code, r.err).toBe(0);
+      const copy = await parseDomainXml(callOf(runner, isDefine).input ?? '');
+      const mac = copy.interfaces[0]?.mac ?? '';
+      expect(mac).not.toBe('52:54:00:f1:00:02');
+      expect(copy.kvmctl).toEqual({ seed: { pool: 'fxvm-pool', volume: 'fxvm-copy-seed.iso' } });
+      expect(copy.disks.map((d) => [d.target.dev, d.target.bus, d.readonly, d.source?.file])).toEqual([
+        ['vda', 'virtio', false, `${POOL_DIR}/fxvm-copy.qcow2`],
+        ['vdb', 'virtio', false, `${POOL_DIR}/fxvm-copy-vdb.qcow2`],
+        ['vdc', 'virtio', true, `${POOL_DIR}/fxvm-copy-seed.iso`],
+      ]);
+      expect(written['meta-data']).toBe(`instance-id: "${copy.uuid}"\nlocal-hostname: "fxvm-copy"\n`);
+      expect(written['user-data']).toBe(SRC_FILES['user-data']?.replace('hostname: "fxvm-off"', 'hostname: "fxvm-copy"'));
+      expect(written['network-config']).toBe(SRC_FILES['network-config']?.replace('52:54:00:f1:00:02', mac));
+      expect(JSON.parse(r.out)).toMatchObject({ name: 'fxvm-copy', uuid: copy.uuid, seed: { pool: 'fxvm-pool', volume: 'fxvm-copy-seed.iso', instanceId: copy.uuid, hostname: 'fxvm-copy' } });
+      // The source's seed is only read (downloaded), never written.
+      expect(mutations(runner).filter((m) => m.includes('fxvm-off-seed'))).toEqual([]);
+      runner.verify();
+    });
+
+    it('a failed seed upload removes the seed volume and the overlays (exit 7); nothing is defined', async () => {
+      const runner = stubSeedClone(new FakeRunner(), {});
+      runner.stub(volCreate(URI, 'fxvm-pool', { name: 'fxvm-copy-seed.iso', capacityBytes: 374784, allocationBytes: 0, format: 'raw' }), {});
+      runner.stub((c) => c.args.includes('vol-upload'), { exitCode: 1, stderr: 'error: internal error: injected\n' });
+      for (const v of ['fxvm-copy-seed.iso', 'fxvm-copy-vdb.qcow2', 'fxvm-copy.qcow2']) runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', v), {});
+      const r = await runKvmctl(['vm', 'clone', 'fxvm-off', 'fxvm-copy', '--linked'], runner, { files: FILES });
+      expect(r.code).toBe(7);
+      expect(mutations(runner).slice(-3)).toEqual(['virsh vol-delete --pool fxvm-pool --vol fxvm-copy-seed.iso', 'virsh vol-delete --pool fxvm-pool --vol fxvm-copy-vdb.qcow2', 'virsh vol-delete --pool fxvm-pool --vol fxvm-copy.qcow2']);
+      expect(runner.calls.some(isDefine)).toBe(false);
+      runner.verify();
+    });
+
+    it('a clone name that is no host name needs --hostname (exit 2, nothing created); --hostname is checked first', async () => {
+      const bad = stubCloneReads(new FakeRunner(), { xml, newName: 'fxvm_copy' });
+      const r = await runKvmctl(['vm', 'clone', 'fxvm-off', 'fxvm_copy'], bad, { files: FILES });
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/VM "fxvm_copy" is no valid host name for the clone's cloud-init seed\nhint: give one with --hostname/);
+      expect(mutations(bad)).toEqual([]);
+      const flag = new FakeRunner();
+      const f = await runKvmctl(['vm', 'clone', 'fxvm-off', 'fxvm-copy', '--hostname', 'a;b'], flag, { files: FILES });
+      expect([f.code, f.err]).toEqual([2, expect.stringMatching(/--hostname "a;b": not a valid host name/)]);
+      expect(flag.calls).toEqual([]);
+    });
+  });
+
   it('a define that fails removes the copies it made (exit 7)', async () => {
     const runner = stubCloneReads(new FakeRunner());
     runner.stub((c) => c.args.includes('vol-create-from'), {}, 2);
@@ -102,7 +187,7 @@ const STATE = (name: string) => virshArgv('domstate', '--domain', name, '--reaso
 const UNDEFINE = (name: string) => virshArgv('undefine', '--domain', name, '--nvram', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save');
 
 /** The reads of delete --remove-storage: every domain, every pool and volume. */
-function stubInventory(runner: FakeRunner): FakeRunner {
+function stubInventory(runner: FakeRunner, o: { webBacking?: string } = {}): FakeRunner {
   // loadDomains reads only state.* of the recorded full stats.
   stubBatch(runner, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], [recorded('virsh-domstats-list.txt'), recorded('virsh-list-all-autostart-name.txt')]);
   stubBatch(
@@ -115,9 +200,45 @@ function stubInventory(runner: FakeRunner): FakeRunner {
   return stubBatch(
     runner,
     ['base.qcow2', 'fxvm-off-vdb.qcow2', 'fxvm-off.qcow2', 'fxvm-web-seed.iso', 'fxvm-web.qcow2'].map((v) => ['vol-dumpxml', '--pool', 'fxvm-pool', '--vol', v]),
-    [recorded('virsh-vol-dumpxml-base.xml'), vdbVolumeXml(), recorded('virsh-vol-dumpxml-by-path.xml'), recorded('virsh-vol-dumpxml-seed.xml'), recorded('virsh-vol-dumpxml-overlay.xml')],
+    [
+      recorded('virsh-vol-dumpxml-base.xml'),
+      vdbVolumeXml(),
+      recorded('virsh-vol-dumpxml-by-path.xml'),
+      recorded('virsh-vol-dumpxml-seed.xml'),
+      o.webBacking === undefined ? recorded('virsh-vol-dumpxml-overlay.xml') : recorded('virsh-vol-dumpxml-overlay.xml').replace(/(<backingStore>\s*<path>)[^<]*/, `$1${o.webBacking}`),
+    ],
   );
 }
+
+describe('vm start of a linked base', () => {
+  const START = virshArgv('start', '--domain', 'fxvm-off');
+  const SHUT = { stdout: 'shut off (shutdown)\n\n' };
+
+  it("is refused (exit 5) while an overlay of another VM is backed by its disk, naming that VM; nothing is started", async () => {
+    const runner = stubInventory(new FakeRunner().stub(STATE('fxvm-off'), SHUT), { webBacking: `${POOL_DIR}/fxvm-off.qcow2` });
+    const r = await runKvmctl(['vm', 'start', 'fxvm-off'], runner);
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/cannot start VM "fxvm-off": its disk vda is the base image of fxvm-pool\/fxvm-web\.qcow2 \(disk of VM fxvm-web\); writing to it would corrupt the disks of fxvm-web\nhint: start the clone instead, or delete it first \(kvmctl vm delete fxvm-web --remove-storage\); --force starts fxvm-off anyway/);
+    expect(mutations(runner)).toEqual([]);
+    runner.verify();
+  });
+
+  it('--force starts it anyway, without reading the inventory', async () => {
+    const runner = new FakeRunner().stub(STATE('fxvm-off'), SHUT).stub(START, {});
+    const r = await runKvmctl(['vm', 'start', 'fxvm-off', '--force'], runner);
+    expect([r.code, r.out]).toEqual([0, 'vm fxvm-off started\n']);
+    expect(mutations(runner)).toEqual(['virsh start --domain fxvm-off']);
+    runner.verify();
+  });
+
+  it('a VM whose disks back no overlay starts as usual', async () => {
+    const runner = stubInventory(new FakeRunner().stub(STATE('fxvm-off'), SHUT).stub(START, {}));
+    const r = await runKvmctl(['vm', 'start', 'fxvm-off'], runner);
+    expect([r.code, r.out]).toEqual([0, 'vm fxvm-off started\n']);
+    expect(mutations(runner)).toEqual(['virsh start --domain fxvm-off']);
+    runner.verify();
+  });
+});
 
 describe('vm delete', () => {
   it('--force --remove-storage: power off, undefine, remove its overlay, its seed and its serial log', async () => {

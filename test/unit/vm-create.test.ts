@@ -117,7 +117,8 @@ describe('vm create: usage errors are exit 2 before anything runs', () => {
     [['vm', 'create', 'w', '--image', BASE, '--graphics', 'sdl'], /argument 'sdl' is invalid/],
     [['vm', 'create', 'w', '--image', BASE, '--virt-type', 'qemu', '--cpu', 'host-passthrough'], /host-passthrough needs --virt-type kvm/],
     [['vm', 'create', 'w', '--image', BASE, '--wait', 'ip', '--no-start'], /--wait ip and --no-start contradict/],
-    [['vm', 'create', 'w', '--image', BASE, '--wait', 'running'], /only --wait ip is supported/],
+    [['vm', 'create', 'w', '--image', BASE, '--wait', 'running'], /--wait "running": expected ip or ready/],
+    [['vm', 'create', 'w', '--image', BASE, '--wait', 'ready', '--no-start'], /--wait ready and --no-start contradict/],
     [['vm', 'create', 'w', '--image', BASE, '--wait', 'ip', '--network', 'none'], /no NIC to get an address on/],
     [['vm', 'create', 'w', '--image', BASE, '--wait', 'ip', '--print-xml'], /--print-xml changes nothing/],
     [['vm', 'create', 'w', '--image', BASE, '--timeout', '-1'], /unknown option|--timeout/],
@@ -181,9 +182,10 @@ describe('vm create: the plan it runs', () => {
 
     const def = await parseDomainXml(callOf(runner, isDefine).input ?? '');
     expect(def).toMatchObject({ type: 'qemu', name: 'web1', memoryBytes: 256 * 1024 ** 2, vcpus: 1, kvmctl: { seed: { pool: 'fxvm-pool', volume: 'web1-seed.iso' } } });
-    expect(def.disks.map((d) => [d.device, d.target.dev, d.source?.file, d.driver?.type])).toEqual([
-      ['disk', 'vda', `${POOL_DIR}/web1.qcow2`, 'qcow2'],
-      ['cdrom', 'sda', `${POOL_DIR}/web1-seed.iso`, 'raw'],
+    // The seed is a read-only virtio disk: cloud kernels without AHCI (Debian's) see no SATA CD-ROM.
+    expect(def.disks.map((d) => [d.device, d.target.dev, d.target.bus, d.readonly === true, d.source?.file, d.driver?.type])).toEqual([
+      ['disk', 'vda', 'virtio', false, `${POOL_DIR}/web1.qcow2`, 'qcow2'],
+      ['disk', 'vdb', 'virtio', true, `${POOL_DIR}/web1-seed.iso`, 'raw'],
     ]);
     expect(def.interfaces).toEqual([expect.objectContaining({ type: 'network', source: { network: 'default' }, model: 'virtio', mac: expect.stringMatching(/^52:54:00:/) })]);
     expect(def.serialLogs).toEqual([`${POOL_DIR}/web1.serial.log`]);
@@ -288,6 +290,23 @@ describe('vm create: what exists already', () => {
     expect(r.code).toBe(0);
     expect(mutations(runner)).toEqual([]);
     runner.verify();
+  });
+
+  it('the same spec without --no-start converges: a shut-off VM is started ("unchanged; … started it"); a running one is left alone', async () => {
+    const create = OFF.filter((a) => a !== '--no-start');
+    const off = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('virsh-dumpxml-off-inactive.xml') });
+    off.stub(virshArgv('domstate', '--domain', 'fxvm-off', '--reason'), { stdout: recorded('virsh-domstate-off.txt') }).stub(virshArgv('start', '--domain', 'fxvm-off'), {});
+    const r = await run(create, off);
+    expect([r.code, r.out]).toEqual([0, 'vm fxvm-off unchanged (it exists with this spec); it was shutoff, started it\n']);
+    expect(mutations(off)).toEqual(['virsh start --domain fxvm-off']);
+    off.verify();
+
+    const running = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('virsh-dumpxml-off-inactive.xml') });
+    running.stub(virshArgv('domstate', '--domain', 'fxvm-off', '--reason'), { stdout: 'running (booted)\n\n' });
+    const again = await run(create, running);
+    expect([again.code, again.out]).toEqual([0, 'vm fxvm-off unchanged (it exists with this spec)\n']);
+    expect(mutations(running)).toEqual([]);
+    running.verify();
   });
 
   it('another spec for an existing name is exit 4 naming the differences; the VM is untouched', async () => {

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Command } from '../../src/exec/command.js';
 import { FakeRunner } from '../../src/exec/fake.js';
-import { POOL_DIR, mutations, recorded, runKvmctl, short, virshArgv, type VmTestOptions } from './vm-harness.js';
+import { POOL_DIR, mutations, recorded, runKvmctl, short, stubBatch, virshArgv, type VmTestOptions } from './vm-harness.js';
 
 const STATE = (name: string) => virshArgv('domstate', '--domain', name, '--reason');
 const RUNNING = { stdout: 'running (booted)\n\n' };
@@ -14,6 +14,12 @@ const PAUSED = { stdout: 'paused (user)\n\n' };
 const NOT_FOUND = { exitCode: 1, stderr: recorded('err-virsh-domifaddr-nosuch.stderr') };
 
 /** Answers the same argv differently on each call (the last answer repeats). */
+/** The reads of vm start's base-image check on a host with no other VMs and no pools. */
+function emptyInventory(runner: FakeRunner): FakeRunner {
+  stubBatch(runner, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], ['', '']);
+  return stubBatch(runner, [['pool-list', '--all', '--name']], ['']);
+}
+
 function sequence(runner: FakeRunner, argv: string[], answers: Array<{ stdout?: string; stderr?: string; exitCode?: number }>): FakeRunner {
   let i = 0;
   return runner.stub(argv, () => answers[Math.min(i++, answers.length - 1)] ?? {}, Infinity);
@@ -55,6 +61,7 @@ describe('start, reboot, suspend, resume, destroy, autostart', () => {
     it(`${v.argv.slice(1).join(' ')} when ${(v.state as { stdout: string }).stdout.split(' ')[0]}`, async () => {
       const runner = new FakeRunner().stub(STATE('w'), v.state);
       if (v.runs) runner.stub(v.runs.split(' ').slice(0, 1).concat(['-c', 'qemu:///system'], v.runs.split(' ').slice(1)), {});
+      if (v.runs === 'virsh start --domain w') emptyInventory(runner);
       const r = await runKvmctl(v.argv, runner);
       expect(r.code).toBe(v.code ?? 0);
       expect(v.code ? r.err : r.out).toMatch(v.out);
@@ -74,7 +81,7 @@ describe('start, reboot, suspend, resume, destroy, autostart', () => {
 
   it('odd names reach virsh as one argv element, a leading - after --', async () => {
     for (const name of ['a;b', 'x y', '-x', "q'u"]) {
-      const runner = new FakeRunner().stub(STATE(name), SHUTOFF).stub(virshArgv('start', '--domain', name), {});
+      const runner = emptyInventory(new FakeRunner().stub(STATE(name), SHUTOFF).stub(virshArgv('start', '--domain', name), {}));
       const r = await runKvmctl(['vm', 'start', '--', name], runner);
       expect(r.code).toBe(0);
       runner.verify();
@@ -135,15 +142,82 @@ describe('vm ip', () => {
 describe('vm wait', () => {
   const LEASE = virshArgv('domifaddr', '--domain', 'w', '--source', 'lease');
 
-  it('--for ip polls until the VM runs and has a lease, then prints it', async () => {
+  it('--for ip polls until the running VM has a lease, then prints it', async () => {
     const runner = new FakeRunner();
-    sequence(runner, STATE('w'), [SHUTOFF, RUNNING]);
+    sequence(runner, STATE('w'), [RUNNING, RUNNING]);
     sequence(runner, LEASE, [{ stdout: '' }, { stdout: recorded('virsh-domifaddr-lease.txt') }]);
     runner.stub(virshArgv('domifaddr', '--domain', 'w', '--source', 'agent'), { exitCode: 1, stderr: 'error: argument unsupported: QEMU guest agent is not configured\n' }, Infinity);
     runner.stub(virshArgv('domifaddr', '--domain', 'w', '--source', 'arp'), { stdout: '' }, Infinity);
     const r = await runTimed(['vm', 'wait', 'w', '--for', 'ip'], runner);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^192\.168\.122\.\d+\n$/);
+  });
+
+  it('--for ip and --for ready on a VM that is not running fail at once (exit 5) with its state; nothing is changed', async () => {
+    for (const target of ['ip', 'ready']) {
+      const runner = new FakeRunner().stub(STATE('w'), SHUTOFF);
+      if (target === 'ready') runner.stub(virshArgv('dumpxml', '--domain', 'w', '--inactive'), { stdout: recorded('virsh-dumpxml-off-inactive.xml') });
+      const start = Date.now();
+      const r = await runTimed(['vm', 'wait', 'w', '--for', target, '--timeout', '60'], runner);
+      expect(r.code).toBe(5);
+      expect(r.err).toMatch(new RegExp(`VM "w" is shutoff \\(shutdown\\): it cannot ${target === 'ip' ? 'get an address' : 'become ready'} until it runs\nhint: start it first: kvmctl vm start w`));
+      expect(Date.now() - start).toBeLessThan(5000);
+      expect(mutations(runner)).toEqual([]);
+      runner.verify();
+    }
+  });
+
+  describe('a VM with a cloud-init seed (the recorded first boot of the Debian 12 cloud image as its console)', () => {
+    const LOG = '/var/tmp/kvmctl-lab/vm/pools/fxvm-pool/fxvm-web.serial.log';
+    const BOOT = recorded('serial-debian12-cloud-init.log');
+    const UNTIL_INIT = BOOT.split('\n').filter((_, i, all) => i <= all.findIndex((l) => l.includes("running 'init' at"))).join('\n');
+    const XML = virshArgv('dumpxml', '--domain', 'fxvm-web', '--inactive');
+    const W_LEASE = virshArgv('domifaddr', '--domain', 'fxvm-web', '--source', 'lease');
+    const noAddress = (runner: FakeRunner) =>
+      runner
+        .stub(W_LEASE, { stdout: '' }, Infinity)
+        .stub(virshArgv('domifaddr', '--domain', 'fxvm-web', '--source', 'agent'), { exitCode: 1, stderr: recorded('err-virsh-domifaddr-agent.stderr') }, Infinity)
+        .stub(virshArgv('domifaddr', '--domain', 'fxvm-web', '--source', 'arp'), { stdout: '' }, Infinity);
+
+    it('--for ip timing out names what the console showed of cloud-init', async () => {
+      const runner = noAddress(new FakeRunner().stub(STATE('fxvm-web'), RUNNING, Infinity).stub(XML, { stdout: recorded('virsh-dumpxml-web-inactive.xml') }));
+      const r = await runTimed(['vm', 'wait', 'fxvm-web', '--for', 'ip', '--timeout', '3'], runner, { files: { [LOG]: UNTIL_INIT } });
+      expect(r.code).toBe(6);
+      expect(r.err).toMatch(
+        /timed out after 3 s waiting for VM "fxvm-web" to get an IP address \(it is running; no address from lease, agent or arp yet\); cloud-init has not finished; its last console line: \[ +[\d.]+\] cloud-init\[\d+\]: Cloud-init v\. 22\.4\.2 running 'init' at .*\nhint: see the whole console with: kvmctl vm log fxvm-web/,
+      );
+      expect(mutations(runner)).toEqual([]);
+    });
+
+    it('--for ip timing out on a console without cloud-init says it did not run', async () => {
+      const runner = noAddress(new FakeRunner().stub(STATE('fxvm-web'), RUNNING, Infinity).stub(XML, { stdout: recorded('virsh-dumpxml-web-inactive.xml') }));
+      const before = BOOT.slice(0, BOOT.indexOf('cloud-init'));
+      const r = await runTimed(['vm', 'wait', 'fxvm-web', '--for', 'ip', '--timeout', '2'], runner, { files: { [LOG]: before } });
+      expect(r.code).toBe(6);
+      expect(r.err).toMatch(/; the serial log \(\/var\/tmp\/kvmctl-lab\/vm\/pools\/fxvm-pool\/fxvm-web\.serial\.log\) has no line from cloud-init: it did not run/);
+    });
+
+    it('--for ready: cloud-init finished, then the address; -o json has the final message', async () => {
+      const runner = new FakeRunner().stub(STATE('fxvm-web'), RUNNING, Infinity).stub(XML, { stdout: recorded('virsh-dumpxml-web-inactive.xml') }, 2).stub(W_LEASE, { stdout: recorded('virsh-domifaddr-lease.txt') }, Infinity);
+      const r = await runTimed(['vm', 'wait', 'fxvm-web', '--for', 'ready'], runner, { files: { [LOG]: BOOT } });
+      expect(r.code).toBe(0);
+      expect(r.err).toBe('vm fxvm-web is ready: cloud-init finished 186 s after boot (DataSourceNoCloud), no problems reported\n');
+      expect(r.out).toMatch(/^192\.168\.122\.\d+\n$/);
+      const j = await runTimed(['-o', 'json', 'vm', 'wait', 'fxvm-web', '--for', 'ready'], runner, { files: { [LOG]: BOOT } });
+      expect(JSON.parse(j.out)).toMatchObject({ name: 'fxvm-web', ready: true, cloudInit: { upSeconds: 186.19, datasource: 'DataSourceNoCloud', problems: [] }, addresses: [expect.objectContaining({ source: 'lease' })] });
+    });
+
+    it('--for ready: cloud-init finished with a WARNING is exit 1 naming it; not finished is exit 6 with the last line', async () => {
+      const runner = new FakeRunner().stub(STATE('fxvm-web'), RUNNING, Infinity).stub(XML, { stdout: recorded('virsh-dumpxml-web-inactive.xml') }, Infinity);
+      const warned = BOOT.replace(/(\n[^\n]*Cloud-init v\. 22\.4\.2 finished)/, '\n[  185.0] cloud-init[404]: 2026-12-01 21:48:14,001 - cc_scripts_user.py[WARNING]: Failed to run module scripts-user$1');
+      const bad = await runTimed(['vm', 'wait', 'fxvm-web', '--for', 'ready'], runner, { files: { [LOG]: warned } });
+      expect(bad.code).toBe(1);
+      expect(bad.err).toMatch(/VM "fxvm-web": cloud-init finished with 1 problem: 2026-12-01 21:48:14,001 - cc_scripts_user\.py\[WARNING\]: Failed to run module scripts-user\nhint: read them in the guest \(cloud-init status --long/);
+      const slow = await runTimed(['vm', 'wait', 'fxvm-web', '--for', 'ready', '--timeout', '2'], runner, { files: { [LOG]: UNTIL_INIT } });
+      expect(slow.code).toBe(6);
+      expect(slow.err).toMatch(/timed out after 2 s waiting for VM "fxvm-web" to be ready \(cloud-init finished\) \(cloud-init has not finished; its last console line: .*running 'init' at/);
+      expect(mutations(runner)).toEqual([]);
+    });
   });
 
   it('times out with exit 6, saying what it still waited for and the state it saw', async () => {

@@ -48,6 +48,8 @@ export interface CreateRequest {
   autostart: boolean;
   start: boolean;
   waitIp: boolean;
+  /** --wait ready: cloud-init finished too (implies waitIp). */
+  waitReady: boolean;
   timeoutSeconds: number;
   printXml: boolean;
   logDir?: string;
@@ -108,10 +110,12 @@ export function parseCreateFlags(name: string, f: CreateFlags): CreateRequest {
   const cloudInit = parseCloudInit(f);
   const start = f.start !== false;
   const waitIp = f.wait !== undefined;
-  if (waitIp && f.wait !== 'ip') throw new UsageError(`--wait ${JSON.stringify(f.wait)}: only --wait ip is supported`, 'use --wait ip, or kvmctl vm wait NAME --for running|shutoff');
-  if (waitIp && !start) throw new UsageError('--wait ip and --no-start contradict each other', 'leave out one of them');
-  if (waitIp && networks.length === 0) throw new UsageError('--wait ip with --network none: the VM has no NIC to get an address on', 'add a --network, or leave out --wait ip');
-  if (f.printXml && waitIp) throw new UsageError('--print-xml changes nothing, so there is no VM to --wait for', 'leave out --wait ip');
+  if (waitIp && f.wait !== 'ip' && f.wait !== 'ready') throw new UsageError(`--wait ${JSON.stringify(f.wait)}: expected ip or ready`, 'use --wait ip (an address) or --wait ready (cloud-init finished), or kvmctl vm wait NAME --for running|shutoff');
+  const waitReady = f.wait === 'ready';
+  const w = `--wait ${f.wait}`;
+  if (waitIp && !start) throw new UsageError(`${w} and --no-start contradict each other`, 'leave out one of them');
+  if (waitIp && networks.length === 0) throw new UsageError(`${w} with --network none: the VM has no NIC to get an address on`, `add a --network, or leave out ${w}`);
+  if (f.printXml && waitIp) throw new UsageError('--print-xml changes nothing, so there is no VM to --wait for', `leave out ${w}`);
   const timeoutSeconds = f.timeout === undefined ? 300 : parseCount(f.timeout, '--timeout', 0, 86_400);
   if (f.logDir !== undefined && !f.logDir.startsWith('/')) throw new UsageError(`--log-dir ${JSON.stringify(f.logDir)}: must be an absolute path`, 'give the directory as the libvirt host sees it, e.g. --log-dir /var/log/kvmctl');
   return {
@@ -132,6 +136,7 @@ export function parseCreateFlags(name: string, f: CreateFlags): CreateRequest {
     autostart: f.autostart === true,
     start,
     waitIp,
+    waitReady,
     timeoutSeconds,
     printXml: f.printXml === true,
     logDir: f.logDir,
@@ -313,7 +318,7 @@ function parseNetworks(texts: string[]): NetworkRequest[] {
   });
 }
 
-const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+export const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 function parseCloudInit(f: CreateFlags): CloudInitRequest | undefined {
   if (f.cloudInit === undefined && f.sshKey === undefined && f.hostname === undefined) return undefined;
@@ -322,7 +327,10 @@ function parseCloudInit(f: CreateFlags): CloudInitRequest | undefined {
     const flag = '--cloud-init';
     const { values, words } = parseKeyValues(flag, f.cloudInit, ['user-data', 'meta-data', 'network-config']);
     noWords(flag, f.cloudInit, words);
-    if (!values.has('user-data')) throw new UsageError(`${flag} ${JSON.stringify(f.cloudInit)}: user-data=FILE is required`, 'e.g. --cloud-init user-data=./user-data.yaml');
+    // With --ssh-key or --hostname kvmctl writes the user-data; network-config= and meta-data= may come with them.
+    if (!values.has('user-data') && f.sshKey === undefined && f.hostname === undefined) {
+      throw new UsageError(`${flag} ${JSON.stringify(f.cloudInit)}: user-data=FILE is required (or --ssh-key / --hostname)`, 'e.g. --cloud-init user-data=./user-data.yaml');
+    }
     req.userDataFile = values.get('user-data');
     req.metaDataFile = values.get('meta-data');
     req.networkConfigFile = values.get('network-config');

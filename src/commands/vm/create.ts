@@ -46,13 +46,22 @@ import { formatBytes } from '../../units/size.js';
 import { assessVirtualization, readVirtualizationInputs } from '../host/virtualization.js';
 import { HOST_CAPACITY_ARGS, hostCapacityOf, overcommitWarnings, type HostCapacity } from './capacity.js';
 import { parseCreateFlags, type CloudInitRequest, type CreateFlags, type CreateRequest } from './create-args.js';
-import { waitForAddress } from './wait.js';
+import { readyLine, waitForAddress, waitForReadyAddress } from './wait.js';
+import { readVmState } from './domain-state.js';
+import { isActive } from '../../libvirt/domains.js';
 
 /** Pool types whose volumes are files (or LVs) at TARGET/NAME, a path known before the volume exists. */
 const PATH_POOL_TYPES = ['dir', 'fs', 'netfs', 'logical'];
 /** Pool types whose target is a directory on the host, where the serial log can live too. */
 const DIR_POOL_TYPES = ['dir', 'fs', 'netfs'];
 const CDROM_BUS: DiskBus = 'sata';
+/**
+ * The NoCloud seed is a read-only virtio disk, not a SATA CD-ROM: Debian's cloud
+ * kernel (linux-image-cloud-amd64, that of its genericcloud images) has no AHCI
+ * driver, so a SATA seed is invisible and cloud-init disables itself.
+ * virtio-blk is in every cloud kernel and valid on both i440fx and q35.
+ */
+const SEED_BUS: DiskBus = 'virtio';
 const FALLBACK_LOG_DIR = '/var/log/libvirt/qemu';
 
 /** A volume this command creates. */
@@ -143,11 +152,16 @@ function isHostname(name: string): boolean {
   return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(name);
 }
 
-async function pickIsoTool(ctx: Context): Promise<SeedIsoTool> {
-  for (const tool of SEED_ISO_TOOLS) {
+/** The first of the tools found on PATH (each writes or reads seed images); else the package to install. */
+export async function pickSeedTool<T extends string>(ctx: Context, tools: readonly T[]): Promise<T> {
+  for (const tool of tools) {
     if (await findOnPath(ctx.fs, tool, ctx.io.env.PATH)) return tool;
   }
   throw new MissingToolError('genisoimage');
+}
+
+function pickIsoTool(ctx: Context): Promise<SeedIsoTool> {
+  return pickSeedTool(ctx, SEED_ISO_TOOLS);
 }
 
 /** Whether KVM works on this machine; undefined for a remote URI (only the remote capabilities count). */
@@ -299,7 +313,7 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
   warnings.push(...overcommitWarnings(state.host, req.vcpus, req.memoryBytes));
 
   // Disks in guest order: the overlay, the --disk ones, the install ISO, the seed.
-  type Pending = { device: 'disk' | 'cdrom'; bus: DiskBus; path?: string; format: string; volume?: Omit<PlannedVolume, 'name' | 'path'> & { targetPath: string } };
+  type Pending = { device: 'disk' | 'cdrom'; bus: DiskBus; readonly?: boolean; path?: string; format: string; volume?: Omit<PlannedVolume, 'name' | 'path'> & { targetPath: string } };
   const pending: Pending[] = [];
   if (req.image) {
     const base = volumeOf(state, req.image.base, 'base image');
@@ -334,7 +348,7 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
   }
   if (seedFiles) {
     const pool = poolFor(state, seedPool(req), 'for the cloud-init seed');
-    pending.push({ device: 'cdrom', bus: CDROM_BUS, format: 'raw', volume: { pool: pool.name, targetPath: pool.targetPath, format: 'raw', allocationBytes: thinAllocation(pool.type), purpose: 'seed' } });
+    pending.push({ device: 'disk', bus: SEED_BUS, readonly: true, format: 'raw', volume: { pool: pool.name, targetPath: pool.targetPath, format: 'raw', allocationBytes: thinAllocation(pool.type), purpose: 'seed' } });
   }
 
   const targets = targetDevs(pending.map((p) => p.bus));
@@ -351,7 +365,7 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
       if (v.purpose === 'seed' && seedFiles) seed = { volume: planned, files: seedFiles };
       else volumes.push(planned);
     }
-    return { device: p.device, path, format: p.format, bus: p.bus, target };
+    return { device: p.device, path, format: p.format, bus: p.bus, target, readonly: p.readonly };
   });
 
   const nics: NicSpec[] = req.networks.map((n) =>
@@ -444,13 +458,28 @@ async function reportExisting(ctx: Context, req: CreateRequest, plan: CreatePlan
       `choose another name, or delete it first: kvmctl vm delete ${req.name}`,
     );
   }
-  if (req.waitIp) {
-    const found = await waitForAddress(ctx, req.name, req.timeoutSeconds);
-    if (ctx.out.json) return ctx.out.printJson({ name: req.name, unchanged: true, addresses: found });
-    ctx.out.info(`vm ${req.name} unchanged (it exists with this spec)`);
-    return ctx.out.raw(found.map((a) => a.address).join('\n'));
+  // Converge: the spec asks for a running VM (the default), so a shut-off one is started.
+  const state = req.start ? (await readVmState(ctx, req.name)).state : undefined;
+  const start = state !== undefined && !isActive(state);
+  if (start && !ctx.dryRun) await runVirsh(ctx.runner, domainCommands.start(ctx.uri, req.name), { kind: 'vm', name: req.name }, ctx.uri);
+  const summary = `vm ${req.name} unchanged (it exists with this spec)${start ? `; it was ${state}, ${ctx.dryRun ? 'would start' : 'started'} it` : ''}`;
+  const json = { name: req.name, unchanged: true, ...(state !== undefined && { started: start && !ctx.dryRun, state: start && !ctx.dryRun ? 'running' : state }) };
+  if (!req.waitIp || ctx.dryRun) return ctx.out.done(summary, json);
+  ctx.out.info(summary);
+  await waitAndPrint(ctx, req, json);
+}
+
+/** --wait ip|ready after a create or a converging re-run: prints the addresses (JSON: the object with them). */
+async function waitAndPrint(ctx: Context, req: CreateRequest, json: Record<string, unknown>): Promise<void> {
+  if (req.waitReady) {
+    const { ready, addresses } = await waitForReadyAddress(ctx, req.name, req.timeoutSeconds);
+    if (ctx.out.json) return ctx.out.printJson({ ...json, cloudInit: ready, addresses });
+    ctx.out.info(readyLine(req.name, ready));
+    return ctx.out.raw(addresses.map((a) => a.address).join('\n'));
   }
-  ctx.out.done(`vm ${req.name} unchanged (it exists with this spec)`, { name: req.name, unchanged: true });
+  const found = await waitForAddress(ctx, req.name, req.timeoutSeconds);
+  if (ctx.out.json) return ctx.out.printJson({ ...json, addresses: found });
+  ctx.out.raw(found.map((a) => a.address).join('\n'));
 }
 
 // ---- running it ----------------------------------------------------------------
@@ -549,14 +578,11 @@ async function report(ctx: Context, req: CreateRequest, plan: CreatePlan): Promi
   const json = { name: req.name, uuid: s.uuid, virtType: s.type, state, autostart: req.autostart, volumes: planJson(plan), serialLog: s.serialLog };
   if (!req.waitIp || ctx.dryRun) return ctx.out.done(summary, json);
   ctx.out.info(summary);
-  let found;
   try {
-    found = await waitForAddress(ctx, req.name, req.timeoutSeconds);
+    await waitAndPrint(ctx, req, json);
   } catch (err) {
-    // The VM stays: it was created as asked; only the address is missing.
+    // The VM stays: it was created as asked; only the address (or readiness) is missing.
     if (err instanceof TimeoutError) throw new TimeoutError(`vm ${req.name} was created and started, but ${err.message}`, err.hint);
     throw err;
   }
-  if (ctx.out.json) return ctx.out.printJson({ ...json, addresses: found });
-  ctx.out.raw(found.map((a) => a.address).join('\n'));
 }

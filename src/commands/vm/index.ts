@@ -50,15 +50,15 @@ export function vmCommand(app: App): Command {
       .option('--boot <spec>', 'uefi, and/or kernel=PATH[,initrd=PATH][,cmdline=…] for direct kernel boot (cmdline= last: it takes the rest, commas included)')
       .option('--network <spec>', 'a NIC, repeatable: network=NAME or bridge=BR, then [,model=virtio][,mac=52:54:00:…]; or none (default: network=default)', collect)
       .addOption(new Option('--graphics <type>', 'graphical console; a serial console is always there').choices(['none', 'vnc', 'spice']).default('none'))
-      .option('--cloud-init <spec>', 'NoCloud seed from files: user-data=FILE[,meta-data=FILE][,network-config=FILE]')
+      .option('--cloud-init <spec>', 'NoCloud seed from files: user-data=FILE[,meta-data=FILE][,network-config=FILE]; with --ssh-key/--hostname, network-config=FILE alone')
       .option('--ssh-key <file>', 'cloud-init short form: authorize this public key (user-data)')
       .option('--hostname <name>', "cloud-init short form: the guest's host name (meta-data)")
       .addOption(new Option('--virt-type <type>', 'kvm (hardware) or qemu (emulation); default kvm where KVM is usable, else qemu').choices(['kvm', 'qemu']))
       .addOption(new Option('--cpu <mode>', 'guest CPU model (host-passthrough needs kvm; default host-passthrough with kvm)').choices(['host-passthrough', 'host-model']))
       .option('--autostart', 'start the VM when libvirt starts')
       .option('--no-start', 'define it without starting it')
-      .option('--wait <what>', 'ip: block until the guest has an IP address and print it')
-      .option('--timeout <seconds>', 'how long --wait ip waits (default 300)')
+      .option('--wait <what>', 'ip: block until the guest has an IP address and print it; ready: also until cloud-init has finished (exit 1 if it reported errors)')
+      .option('--timeout <seconds>', 'how long --wait waits (default 300)')
       .option('--log-dir <dir>', 'where the serial log goes, as the libvirt host sees it (default: beside the first disk)')
       .option('--print-xml', 'print the domain XML (stdout) and the volumes it would create (stderr); change nothing')
       .addHelpText(
@@ -69,10 +69,13 @@ export function vmCommand(app: App): Command {
           'kvmctl vm create inst1 --cdrom /srv/iso/debian-12.iso --disk size=20G --graphics vnc',
           'kvmctl vm create k1 --boot kernel=/srv/vmlinuz,initrd=/srv/initrd.img,cmdline=console=ttyS0 --network none',
           'kvmctl vm create web1 --image default/base.qcow2 --cloud-init user-data=./user-data.yaml --print-xml',
+          'kvmctl vm create web1 --image default/debian-12.qcow2 --ssh-key ~/.ssh/id_ed25519.pub --cloud-init network-config=./net.yaml --wait ready',
         ) +
           '\nThe serial console is logged to NAME.serial.log beside the first disk (kvmctl vm log NAME).\n' +
+          'The cloud-init seed is a read-only virtio disk labelled cidata (every cloud kernel sees it).\n' +
           'If a step fails, everything this command created is removed (exit 7). An existing VM with the\n' +
-          'same spec is left as it is (exit 0); with another spec, exit 4.\n',
+          'same spec is left as it is (exit 0), and started if it is shut off (unless --no-start); with\n' +
+          'another spec, exit 4.\n',
       )
       .action(app.action(async (ctx, name: string, opts: CreateFlags) => runVmCreate(ctx, name, opts))),
   );
@@ -101,13 +104,17 @@ export function vmCommand(app: App): Command {
       .action(app.action(async (ctx, name: string, opts: { source?: string }) => runVmIp(ctx, name, opts))),
   );
   vm.addCommand(
-    verb('wait', 'wait until the VM has an IP address, or is running or shut off; exit 6 on timeout', 'kvmctl vm wait web1 --for ip', 'kvmctl vm wait web1 --for shutoff --timeout 120')
-      .addOption(new Option('--for <what>', 'ip, running or shutoff').choices(['ip', 'running', 'shutoff']).makeOptionMandatory())
+    verb('wait', 'wait until the VM has an IP address, is ready (cloud-init finished), or is running or shut off; exit 6 on timeout', 'kvmctl vm wait web1 --for ip', 'kvmctl vm wait web1 --for ready', 'kvmctl vm wait web1 --for shutoff --timeout 120')
+      .addOption(new Option('--for <what>', 'ip, ready (cloud-init finished, read from the serial log; then the address), running or shutoff; ip and ready fail at once (exit 5) on a VM that is not running').choices(['ip', 'ready', 'running', 'shutoff']).makeOptionMandatory())
       .option('--timeout <seconds>', 'give up after this long (default 300)')
       .action(app.action(async (ctx, name: string, opts: { for?: string; timeout?: string }) => runVmWait(ctx, name, opts))),
   );
 
-  vm.addCommand(verb('start', 'start a VM', 'kvmctl vm start web1').action(app.action(async (ctx, name: string) => runVmStart(ctx, name))));
+  vm.addCommand(
+    verb('start', "start a VM; refused (exit 5) while its disk is the base image of an overlay (a linked clone's disk)", 'kvmctl vm start web1')
+      .option('--force', 'start it even though overlays use its disk as their base image (they will be corrupted)')
+      .action(app.action(async (ctx, name: string, opts: { force?: boolean }) => runVmStart(ctx, name, opts))),
+  );
   vm.addCommand(
     verb('stop', 'shut a VM down through ACPI and wait; --force powers it off when the timeout passes', 'kvmctl vm stop web1', 'kvmctl vm stop web1 --timeout 30 --force')
       .option('--timeout <seconds>', 'how long to wait for the guest (default 60)')
@@ -182,9 +189,10 @@ export function vmCommand(app: App): Command {
       .description('copy a shut-off VM: new uuid and MACs, its own copy of each disk (or thin overlays with --linked)')
       .argument('<source>', 'the VM to copy (it is not changed)')
       .argument('<name>', 'name of the new VM')
-      .option('--linked', 'thin qcow2 overlays on the source disks instead of full copies (the source must then stay shut off)')
-      .addHelpText('after', examples('kvmctl vm clone web1 web2', 'kvmctl vm clone golden test1 --linked'))
-      .action(app.action(async (ctx, src: string, name: string, opts: { linked?: boolean }) => runVmClone(ctx, src, name, opts))),
+      .option('--linked', 'thin qcow2 overlays on the source disks instead of full copies (the source must then stay shut off; vm start refuses it)')
+      .option('--hostname <name>', "the clone's host name in its new cloud-init seed (default: the clone's name)")
+      .addHelpText('after', examples('kvmctl vm clone web1 web2', 'kvmctl vm clone golden test1 --linked', 'kvmctl vm clone web1 web-2 --linked --hostname web2'))
+      .action(app.action(async (ctx, src: string, name: string, opts: { linked?: boolean; hostname?: string }) => runVmClone(ctx, src, name, opts))),
   );
   vm.addCommand(
     verb('delete', 'delete a VM (refused while it runs, unless --force); --remove-storage removes its own volumes', 'kvmctl vm delete web1', 'kvmctl vm delete web1 --remove-storage', 'kvmctl vm delete web1 --force --remove-storage')

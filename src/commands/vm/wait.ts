@@ -1,10 +1,17 @@
 /**
- * `vm wait NAME --for ip|running|shutoff [--timeout 300]`, and the polling
- * loop `vm create --wait ip` and `vm stop` share: a bounded interval, Ctrl-C
- * ends it at once, a timeout is exit 6 naming what was still missing.
+ * `vm wait NAME --for ip|ready|running|shutoff [--timeout 300]`, and the
+ * polling loop `vm create --wait ip|ready` and `vm stop` share: a bounded
+ * interval, Ctrl-C ends it at once, a timeout is exit 6 naming what was still
+ * missing. Waiting for an address or for readiness needs a running VM: one
+ * that is not running fails at once (exit 5) with its state.
  */
 import type { Context } from '../../context.js';
-import { InterruptedError, TimeoutError, UsageError } from '../../errors.js';
+import { InterruptedError, KvmctlError, RefusedError, TimeoutError, UsageError } from '../../errors.js';
+import { domainCommands } from '../../libvirt/domain-commands.js';
+import { parseDomainXml, type DomainDefinition } from '../../libvirt/domain-xml.js';
+import { isLocalUri } from '../../libvirt/storage.js';
+import { runVirsh } from '../../libvirt/virsh.js';
+import { describeCloudInitConsole, readCloudInitConsole, type CloudInitConsole } from './cloud-init-log.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { vmAddresses, type FoundAddress } from './ip.js';
 import { parseCount } from './create-args.js';
@@ -56,24 +63,110 @@ export async function poll<T>(ctx: Context, opts: PollOptions, check: () => Prom
   }
 }
 
-export type WaitTarget = 'ip' | 'running' | 'shutoff';
+export type WaitTarget = 'ip' | 'ready' | 'running' | 'shutoff';
+export const WAIT_TARGETS: readonly WaitTarget[] = ['ip', 'ready', 'running', 'shutoff'];
+
+/** A VM that is not running gets no address and finishes no boot: waiting for either would only burn the timeout. */
+function notRunning(name: string, state: string, reason: string | undefined, what: string): RefusedError {
+  return new RefusedError(
+    `VM ${JSON.stringify(name)} is ${state}${reason ? ` (${reason})` : ''}: it cannot ${what} until it runs`,
+    state === 'paused' ? `resume it: kvmctl vm resume ${name}` : `start it first: kvmctl vm start ${name} (or see why it stopped: kvmctl vm log ${name})`,
+  );
+}
 
 /** Polls until the VM has an address (any source); returns them. */
-export function waitForAddress(ctx: Context, name: string, timeoutSeconds: number): Promise<FoundAddress[]> {
-  return poll(
+export async function waitForAddress(ctx: Context, name: string, timeoutSeconds: number): Promise<FoundAddress[]> {
+  try {
+    return await poll(
+      ctx,
+      {
+        timeoutMs: timeoutSeconds * 1000,
+        what: `VM ${JSON.stringify(name)} to get an IP address`,
+        hint: `see what the guest printed with: kvmctl vm log ${name}; check that its network hands out addresses (DHCP)`,
+      },
+      async () => {
+        const { state, reason } = await readVmState(ctx, name);
+        if (state !== 'running') throw notRunning(name, state, reason, 'get an address');
+        const found = await vmAddresses(ctx, name, 'any');
+        return found.length > 0 ? { done: true, value: found } : { done: false, status: 'it is running; no address from lease, agent or arp yet' };
+      },
+    );
+  } catch (err) {
+    if (!(err instanceof TimeoutError)) throw err;
+    // A guest with a NoCloud seed gets its network config from cloud-init: say what the console showed of it.
+    const seen = await seedConsole(ctx, name);
+    if (seen === undefined) throw err;
+    throw new TimeoutError(`${err.message}; ${describeCloudInitConsole(seen.console, seen.file)}`, `see the whole console with: kvmctl vm log ${name}`);
+  }
+}
+
+/** The cloud-init lines of the serial log of a VM kvmctl gave a seed; undefined when there is none to read. */
+async function seedConsole(ctx: Context, name: string): Promise<{ file: string; console: CloudInitConsole } | undefined> {
+  if (!isLocalUri(ctx.uri)) return undefined;
+  let def: DomainDefinition;
+  try {
+    def = await parseDomainXml(await runVirsh(ctx.runner, domainCommands.dumpxml(ctx.uri, name, true), { kind: 'vm', name }));
+  } catch {
+    return undefined;
+  }
+  const file = def.serialLogs[0];
+  if (def.kvmctl?.seed === undefined || file === undefined) return undefined;
+  return { file, console: readCloudInitConsole((await ctx.fs.read(file)) ?? '') };
+}
+
+export interface Readiness {
+  /** cloud-init's final console line ("Cloud-init v. … finished at …"). */
+  finished: string;
+  upSeconds?: number;
+  datasource?: string;
+  /** Its WARNING/ERROR/CRITICAL records of this boot: none means cloud-init reported no problem. */
+  problems: string[];
+}
+
+/**
+ * Polls the serial log until cloud-init has finished this boot ("ready": users,
+ * keys, network config and user scripts are done, which is later than the
+ * first lease). Exit 1 when it finished with errors, naming them.
+ */
+export async function waitForReady(ctx: Context, name: string, timeoutSeconds: number): Promise<Readiness> {
+  const def = await parseDomainXml(await runVirsh(ctx.runner, domainCommands.dumpxml(ctx.uri, name, true), { kind: 'vm', name }));
+  const file = def.serialLogs[0];
+  if (file === undefined) {
+    throw new RefusedError(`VM ${JSON.stringify(name)} keeps no serial log, so kvmctl cannot see cloud-init finish`, `wait for its address instead: kvmctl vm wait ${name} --for ip`);
+  }
+  if (!isLocalUri(ctx.uri)) {
+    throw new RefusedError(`readiness is read from the serial log of VM ${JSON.stringify(name)}, a file on the libvirt host (${file}); kvmctl reads it only for a local URI`, `wait for its address instead: kvmctl vm wait ${name} --for ip`);
+  }
+  const seen = await poll(
     ctx,
     {
       timeoutMs: timeoutSeconds * 1000,
-      what: `VM ${JSON.stringify(name)} to get an IP address`,
-      hint: `see what the guest printed with: kvmctl vm log ${name}; check that its network hands out addresses (DHCP)`,
+      what: `VM ${JSON.stringify(name)} to be ready (cloud-init finished)`,
+      hint: `see the whole console with: kvmctl vm log ${name}`,
     },
     async () => {
-      const { state } = await readVmState(ctx, name);
-      if (state !== 'running') return { done: false, status: `it is ${state}` };
-      const found = await vmAddresses(ctx, name, 'any');
-      return found.length > 0 ? { done: true, value: found } : { done: false, status: 'it is running; no address from lease, agent or arp yet' };
+      const { state, reason } = await readVmState(ctx, name);
+      if (state !== 'running') throw notRunning(name, state, reason, 'become ready');
+      const c = readCloudInitConsole((await ctx.fs.read(file)) ?? '');
+      return c.finished ? { done: true, value: { ...c, finished: c.finished } } : { done: false, status: describeCloudInitConsole(c, file) };
     },
   );
+  const ready: Readiness = { finished: seen.finished.line, upSeconds: seen.finished.upSeconds, datasource: seen.finished.datasource, problems: seen.problems };
+  if (ready.problems.length > 0) {
+    throw new KvmctlError(
+      `VM ${JSON.stringify(name)}: cloud-init finished with ${ready.problems.length} problem${ready.problems.length === 1 ? '' : 's'}: ${ready.problems.slice(-5).join(' | ')}`,
+      `read them in the guest (cloud-init status --long; /var/log/cloud-init.log) or with: kvmctl vm log ${name}`,
+    );
+  }
+  return ready;
+}
+
+/** --wait ready: cloud-init finished, then the addresses (with what is left of the same timeout). */
+export async function waitForReadyAddress(ctx: Context, name: string, timeoutSeconds: number): Promise<{ ready: Readiness; addresses: FoundAddress[] }> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  const ready = await waitForReady(ctx, name, timeoutSeconds);
+  const addresses = await waitForAddress(ctx, name, Math.max(1, Math.round((deadline - Date.now()) / 1000)));
+  return { ready, addresses };
 }
 
 /** Polls until the VM is in the state; returns it. */
@@ -97,8 +190,8 @@ export function waitForState(ctx: Context, name: string, target: 'running' | 'sh
 export async function runVmWait(ctx: Context, name: string, opts: { for?: string; timeout?: string }): Promise<void> {
   checkVmName(name);
   const target = opts.for;
-  if (target !== 'ip' && target !== 'running' && target !== 'shutoff') {
-    throw new UsageError(`--for ${JSON.stringify(target ?? '')}: expected ip, running or shutoff`, `e.g. kvmctl vm wait ${name} --for ip`);
+  if (!(WAIT_TARGETS as readonly (string | undefined)[]).includes(target)) {
+    throw new UsageError(`--for ${JSON.stringify(target ?? '')}: expected ip, ready, running or shutoff`, `e.g. kvmctl vm wait ${name} --for ip`);
   }
   const timeoutSeconds = opts.timeout === undefined ? 300 : parseCount(opts.timeout, '--timeout', 0, 86_400);
   if (target === 'ip') {
@@ -106,6 +199,16 @@ export async function runVmWait(ctx: Context, name: string, opts: { for?: string
     if (ctx.out.json) return ctx.out.printJson({ name, addresses: found });
     return ctx.out.raw(found.map((a) => a.address).join('\n'));
   }
-  const state = await waitForState(ctx, name, target, timeoutSeconds);
+  if (target === 'ready') {
+    const { ready, addresses } = await waitForReadyAddress(ctx, name, timeoutSeconds);
+    if (ctx.out.json) return ctx.out.printJson({ name, ready: true, cloudInit: ready, addresses });
+    ctx.out.info(readyLine(name, ready));
+    return ctx.out.raw(addresses.map((a) => a.address).join('\n'));
+  }
+  const state = await waitForState(ctx, name, target as 'running' | 'shutoff', timeoutSeconds);
   ctx.out.done(`vm ${name} is ${state}`, { name, state });
+}
+
+export function readyLine(name: string, r: Readiness): string {
+  return `vm ${name} is ready: cloud-init finished${r.upSeconds !== undefined ? ` ${Math.round(r.upSeconds)} s after boot` : ''}${r.datasource ? ` (${r.datasource})` : ''}, no problems reported`;
 }

@@ -109,7 +109,7 @@ describe('faults in storage and VM operations roll back to the exact before-stat
     record('fault', 'vm create (rollback fails)', 'fail:3,fail:5: a step and then an undo fail; the printed command cleans up', 1);
   });
 
-  it('vm clone (two disks copied, then define): every step', async () => {
+  it('vm clone (two disks copied, its own seed, then define): every step', async () => {
     const r = await faultSweep({
       args: ['vm', 'clone', SRC, 'rel-f-copy'],
       label: `vm clone ${SRC} rel-f-copy`,
@@ -121,10 +121,11 @@ describe('faults in storage and VM operations roll back to the exact before-stat
       },
       undoSuccess: () => {
         removeVm('rel-f-copy');
-        deleteVolumes('rel-f-copy.qcow2', 'rel-f-copy-vdb.qcow2');
+        deleteVolumes('rel-f-copy.qcow2', 'rel-f-copy-vdb.qcow2', 'rel-f-copy-seed.iso');
       },
     });
-    expect(r.steps.map((s) => s.replace(/^virsh -c \S+ /, '').split(' ')[0])).toEqual(['vol-create-from', 'vol-create-from', 'define']);
+    // The source has a cloud-init seed: the clone gets its own (created, then uploaded).
+    expect(r.steps.map((s) => s.replace(/^virsh -c \S+ /, '').split(' ')[0])).toEqual(['vol-create-from', 'vol-create-from', 'vol-create', 'vol-upload', 'define']);
     record('fault', 'vm clone', 'fail:K for every step K, and fail:N+1 (completes)', r.runs);
   });
 

@@ -1,0 +1,77 @@
+/**
+ * What kvmctl reads from a guest's serial console about cloud-init (--wait
+ * ready, and the timeout message of --wait ip), on the recorded first boot of
+ * the lab's Debian 12 cloud image; and the seed a clone gets.
+ */
+import { describe, expect, it } from 'vitest';
+import { cloneSeedFiles } from '../../src/libvirt/cloud-init.js';
+import { describeCloudInitConsole, readCloudInitConsole } from '../../src/commands/vm/cloud-init-log.js';
+import { recorded } from './vm-harness.js';
+
+const LOG = recorded('serial-debian12-cloud-init.log');
+const lines = LOG.split('\n');
+const FILE = '/p/sm1.serial.log';
+
+describe('the console of a real cloud-init boot', () => {
+  it('a finished boot: the final message, its uptime and datasource, no problems', () => {
+    const c = readCloudInitConsole(LOG);
+    expect(c.finished).toEqual({
+      line: 'Cloud-init v. 22.4.2 finished at Tue, 01 Dec 2026 21:48:15 +0000. Datasource DataSourceNoCloud [seed=/dev/vdb][dsmode=net].  Up 186.19 seconds',
+      upSeconds: 186.19,
+      datasource: 'DataSourceNoCloud',
+    });
+    expect(c.problems).toEqual([]);
+    expect(describeCloudInitConsole(c, FILE)).toMatch(/^cloud-init finished \(Cloud-init v\. 22\.4\.2 finished at /);
+  });
+
+  it('cut before the final message: not finished, naming its last line (no terminal escapes)', () => {
+    const cut = lines.slice(0, lines.findIndex((l) => l.includes("running 'modules:final'")) + 1).join('\n');
+    const c = readCloudInitConsole(cut);
+    expect(c.finished).toBeUndefined();
+    expect(c.seen).toBe(true);
+    expect(describeCloudInitConsole(c, FILE)).toMatch(/^cloud-init has not finished; its last console line: \[ +\d+\.\d+\] cloud-init\[\d+\]: Cloud-init v\. 22\.4\.2 running 'modules:final' at /);
+    expect(describeCloudInitConsole(c, FILE)).not.toMatch(/\x1b/);
+  });
+
+  it('a boot where cloud-init never ran (seed invisible): says so', () => {
+    const before = lines.slice(0, lines.findIndex((l) => /cloud-init/i.test(l))).join('\n');
+    expect(before.length).toBeGreaterThan(1000);
+    const c = readCloudInitConsole(before);
+    expect(c).toEqual({ seen: false, finished: undefined, problems: [], last: undefined });
+    expect(describeCloudInitConsole(c, FILE)).toBe(
+      'the serial log (/p/sm1.serial.log) has no line from cloud-init: it did not run, or the guest has not booted that far (a guest that cannot see its seed disk disables cloud-init)',
+    );
+  });
+
+  it('only the current boot counts: a reboot after the final message is not ready; its WARNING records are problems', () => {
+    const reboot = `${LOG}\n${lines[0]}\n[    5.1] cloud-init[99]: 2026-12-01 21:50:00,001 - cc_scripts_user.py[WARNING]: Failed to run module scripts-user\n`;
+    const c = readCloudInitConsole(reboot);
+    expect(c.finished).toBeUndefined();
+    expect(c.problems).toEqual(['2026-12-01 21:50:00,001 - cc_scripts_user.py[WARNING]: Failed to run module scripts-user']);
+  });
+});
+
+describe("a clone's seed", () => {
+  const src = {
+    metaData: 'instance-id: "1111"\nlocal-hostname: "web1"\n',
+    userData: '#cloud-config\nhostname: "web1"\nssh_authorized_keys:\n  - "ssh-ed25519 AAAA k"\n',
+    networkConfig: 'version: 2\nethernets:\n  lan:\n    match:\n      macaddress: "52:54:00:12:34:56"\n    dhcp4: true\n',
+  };
+
+  it('new instance-id and host name, the same keys, the network config on the new MAC', () => {
+    const f = cloneSeedFiles(src, { instanceId: '2222', hostname: 'web2', macs: [['52:54:00:12:34:56', '52:54:00:ab:cd:ef']] });
+    expect(f.metaData).toBe('instance-id: "2222"\nlocal-hostname: "web2"\n');
+    expect(f.userData).toBe('#cloud-config\nhostname: "web2"\nssh_authorized_keys:\n  - "ssh-ed25519 AAAA k"\n');
+    expect(f.networkConfig).toBe(src.networkConfig.replace('52:54:00:12:34:56', '52:54:00:ab:cd:ef'));
+  });
+
+  it('user-data without a host name stays byte for byte; other meta-data keys stay; a MAC in upper case is moved too', () => {
+    const f = cloneSeedFiles(
+      { metaData: 'instance-id: x\nlocal-hostname: a\nplatform: lab\n', userData: '#cloud-config\npackages: [nginx]\n', networkConfig: 'macaddress: 52:54:00:AA:00:01\n' },
+      { instanceId: 'y', hostname: 'b', macs: [['52:54:00:aa:00:01', '52:54:00:bb:00:02']] },
+    );
+    expect(f.metaData).toBe('instance-id: "y"\nlocal-hostname: "b"\nplatform: lab\n');
+    expect(f.userData).toBe('#cloud-config\npackages: [nginx]\n');
+    expect(f.networkConfig).toBe('macaddress: 52:54:00:bb:00:02\n');
+  });
+});
