@@ -6,6 +6,7 @@ import { hostCommand } from './commands/host/index.js';
 import { vmCommand } from './commands/vm/index.js';
 import { poolCommand } from './commands/pool/index.js';
 import { volumeCommand } from './commands/volume/index.js';
+import { imageCommand } from './commands/image/index.js';
 import { bridgeCommand } from './commands/bridge/index.js';
 import { netCommand } from './commands/net/index.js';
 
@@ -22,7 +23,7 @@ export function buildProgram(deps: Deps): Command {
         EXIT_CODE_DOCS.map(([code, text]) => `  ${String(code).padEnd(4)}${text}`).join('\n') +
         '\n',
     );
-  for (const noun of [hostCommand, vmCommand, poolCommand, volumeCommand, bridgeCommand, netCommand]) {
+  for (const noun of [hostCommand, vmCommand, poolCommand, volumeCommand, imageCommand, bridgeCommand, netCommand]) {
     program.addCommand(noun(app));
   }
   configureRecursively(program, deps);
