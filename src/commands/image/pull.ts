@@ -65,10 +65,10 @@ export async function resolvePullSpec(ctx: Context, source: string, o: ImagePull
     entry = catalog.find((e) => e.url === url.href);
   } else {
     entry = catalog.find((e) => e.name === source);
-    if (!entry) throw new NotFoundError(`no image ${JSON.stringify(source)} in the catalog`, 'list the names with: kvmctl image catalog (or give a URL)');
+    if (!entry) throw new NotFoundError(`no image ${JSON.stringify(source)} in the catalog`, 'list the names with: kvmctl image catalog; a volume is POOL/VOLUME, a local file ./FILE or /path/FILE, a download https://…');
     url = new URL(entry.url);
   }
-  const fromUrl = posix.basename(decodeURIComponent(url.pathname));
+  const fromUrl = posix.basename(url.pathname);
   const name = o.name ?? (entry ? validateImageName(`from catalog entry ${entry.name}`, entry.name + extensionOf(url)) : validateImageName(`the last part of ${url.href}`, fromUrl));
   const useEntry = checksum === undefined && sums === undefined;
   const spec: PullSpec = { url: url.href, name, pool, catalog: entry, checksum: checksum ?? (useEntry ? entry?.checksum : undefined), sums: sums ?? (useEntry ? entry?.sums : undefined) };
@@ -125,7 +125,9 @@ function sameSource(record: ImageRecord | undefined, spec: PullSpec): boolean {
 }
 
 /** Downloads, verifies and publishes one image; a second run finds it and changes nothing. */
-export async function pullImage(ctx: Context, spec: PullSpec): Promise<PullResult> {
+export async function pullImage(ctx: Context, spec: PullSpec): Promise<PullResult>;
+export async function pullImage(ctx: Context, spec: PullSpec, o: { cachedOnly: true }): Promise<PullResult | undefined>;
+export async function pullImage(ctx: Context, spec: PullSpec, o: { cachedOnly?: boolean } = {}): Promise<PullResult | undefined> {
   const ref = `${spec.pool}/${spec.name}`;
   const what = `image pull ${ref}`;
   const locate = async () => {
@@ -141,6 +143,7 @@ export async function pullImage(ctx: Context, spec: PullSpec): Promise<PullResul
   const first = await locate();
   const cached = findVolume(first.view, { pool: spec.pool, volume: spec.name }) ? await readImageRecord(first.poolDir, spec.name) : undefined;
   if (sameSource(cached, spec)) return { image: cached!, unchanged: true, downloadedBytes: 0, resumedFromBytes: 0 };
+  if (o.cachedOnly) return undefined;
 
   // One download per image: a second pull of it waits here, then finds it published.
   const key = `${ctx.uri} image ${ref}`;

@@ -1,0 +1,103 @@
+// An HTTP server for image pull tests, started by the test inside the lab's
+// network namespace and listening on its loopback only. It serves the files of
+// one folder and misbehaves on request, by path prefix:
+//   /files/NAME       the file, with Range and If-Range support and an ETag
+//   /redirect/NAME    302 to /files/NAME
+//   /status/CODE      that status, empty body
+//   /cut-once/NAME    the first GET sends half the file and drops the connection; later GETs behave like /files/
+//   /lie/NAME         Content-Length of half the file, and that half (a truncated file HTTP cannot detect)
+//   /slow/NAME        like /files/, 64 KiB every 100 ms
+//   /huge/NAME        announces 1 PiB, sends nothing more
+// Line 1 of stdout is {"port":N}; then one JSON line per request.
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+
+const root = process.argv[2];
+const cutDone = new Set();
+
+function fileOf(name) {
+  if (!/^[A-Za-z0-9._+-]+$/.test(name)) return undefined;
+  try {
+    const path = join(root, name);
+    const s = statSync(path);
+    if (!s.isFile()) return undefined;
+    return { data: readFileSync(path), etag: '"' + createHash('sha1').update(`${name}:${s.mtimeMs}:${s.size}`).digest('hex') + '"' };
+  } catch {
+    return undefined;
+  }
+}
+
+function send(req, res, file, { slow = false } = {}) {
+  let start = 0;
+  let status = 200;
+  const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  const ifRange = req.headers['if-range'];
+  if (range && (ifRange === undefined || ifRange === file.etag)) {
+    start = Number(range[1]);
+    if (start >= file.data.length) {
+      res.writeHead(416, { 'content-range': `bytes */${file.data.length}` });
+      return res.end();
+    }
+    status = 206;
+  }
+  const body = file.data.subarray(start);
+  const headers = { 'content-length': body.length, etag: file.etag, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
+  if (status === 206) headers['content-range'] = `bytes ${start}-${file.data.length - 1}/${file.data.length}`;
+  res.writeHead(status, headers);
+  if (!slow) return res.end(body);
+  let at = 0;
+  const timer = setInterval(() => {
+    if (res.destroyed) return clearInterval(timer);
+    const piece = body.subarray(at, at + 65536);
+    at += piece.length;
+    if (at >= body.length) {
+      clearInterval(timer);
+      res.end(piece);
+    } else res.write(piece);
+  }, 100);
+  res.on('close', () => clearInterval(timer));
+}
+
+const server = createServer((req, res) => {
+  process.stdout.write(JSON.stringify({ method: req.method, url: req.url, range: req.headers.range ?? null, ifRange: req.headers['if-range'] ?? null }) + '\n');
+  const [, kind, name] = /^\/([a-z-]+)\/([^/?]+)$/.exec(req.url ?? '') ?? [];
+  if (kind === 'status') {
+    res.writeHead(Number(name));
+    return res.end();
+  }
+  if (kind === 'redirect') {
+    res.writeHead(302, { location: `/files/${name}` });
+    return res.end();
+  }
+  const file = name === undefined ? undefined : fileOf(name);
+  if (!file) {
+    res.writeHead(404);
+    return res.end();
+  }
+  if (kind === 'files') return send(req, res, file);
+  if (kind === 'slow') return send(req, res, file, { slow: true });
+  if (kind === 'cut-once') {
+    if (cutDone.has(name)) return send(req, res, file);
+    cutDone.add(name);
+    const half = file.data.subarray(0, Math.floor(file.data.length / 2));
+    res.writeHead(200, { 'content-length': file.data.length, etag: file.etag, 'accept-ranges': 'bytes' });
+    res.write(half, () => setTimeout(() => res.socket?.destroy(), 100));
+    return;
+  }
+  if (kind === 'lie') {
+    const half = file.data.subarray(0, Math.floor(file.data.length / 2));
+    res.writeHead(200, { 'content-length': half.length, etag: file.etag });
+    return res.end(half);
+  }
+  if (kind === 'huge') {
+    res.writeHead(200, { 'content-length': String(2 ** 50) });
+    res.write(Buffer.alloc(1024));
+    return;
+  }
+  res.writeHead(404);
+  res.end();
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'));
+process.on('SIGTERM', () => process.exit(0));
