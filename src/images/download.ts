@@ -11,7 +11,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InterruptedError, KvmctlError, RefusedError } from '../errors.js';
 import type { Digest, DigestAlgorithm } from './checksum.js';
-import { describeNetworkError, failForStatus, httpGet, HttpError, type Response } from './http.js';
+import { describeNetworkError, discardBody, failForStatus, httpGet, HttpError, type Response } from './http.js';
 
 export interface PartialState {
   url: string;
@@ -90,7 +90,7 @@ export async function download(r: DownloadRequest): Promise<DownloadResult> {
   let total: number | undefined;
   if (offset > 0 && res.status === 416 && state?.totalBytes === offset) {
     // The earlier run had every byte; it stopped before verifying.
-    res.body.destroy();
+    discardBody(res.body);
     const hash = createHash(r.algorithm);
     await hashExisting(r.partPath, hash);
     return { digest: { algorithm: r.algorithm, hex: hash.digest('hex') }, bytes: offset, resumedFromBytes: offset, finalUrl: res.url };
@@ -98,7 +98,7 @@ export async function download(r: DownloadRequest): Promise<DownloadResult> {
   if (res.status === 206 && offset > 0) {
     const range = parseContentRange(res.headers['content-range']);
     if (range?.start !== offset) {
-      res.body.destroy();
+      discardBody(res.body);
       throw new HttpError(`${r.what}: ${res.url} answered the resume request with the wrong range (${res.headers['content-range'] ?? 'none'})`, `remove the partial download (${r.partPath}) and pull again`);
     }
     total = range.total;
@@ -112,7 +112,7 @@ export async function download(r: DownloadRequest): Promise<DownloadResult> {
     try {
       r.checkSize(total);
     } catch (e) {
-      res.body.destroy();
+      discardBody(res.body);
       throw e;
     }
   }

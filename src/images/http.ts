@@ -32,6 +32,12 @@ export interface Response {
   body: Readable;
 }
 
+/** Drops a body not read: undici reports the abort as an error event, which must not go unheard. */
+export function discardBody(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 function header(h: Dispatcher.ResponseData['headers'], name: string): string | undefined {
   const v = h[name];
   return Array.isArray(v) ? v[0] : v;
@@ -58,7 +64,7 @@ export async function httpGet(what: string, url: string, headers: Record<string,
     }
     const location = header(res.headers, 'location');
     if (res.statusCode >= 300 && res.statusCode < 400 && location !== undefined) {
-      res.body.destroy();
+      discardBody(res.body);
       if (hop >= MAX_REDIRECTS) throw new HttpError(`${what}: more than ${MAX_REDIRECTS} redirects from ${url}`, 'give the final URL of the image');
       const next = parseDownloadUrl(`${what} (redirected by ${current.host})`, new URL(location, current).href);
       if (current.protocol === 'https:' && next.protocol === 'http:') {
@@ -75,7 +81,7 @@ export async function httpGet(what: string, url: string, headers: Record<string,
 
 /** Throws the error an HTTP status means, after discarding the body. */
 export function failForStatus(what: string, res: Response): never {
-  res.body.destroy();
+  discardBody(res.body);
   if (res.status === 404 || res.status === 410) {
     throw new NotFoundError(`${what}: ${res.url} not found (HTTP ${res.status})`, 'check the URL (or the catalog entry: kvmctl image catalog)');
   }
@@ -93,7 +99,7 @@ export async function httpGetText(what: string, url: string, signal: AbortSignal
     for await (const chunk of res.body) {
       size += (chunk as Buffer).length;
       if (size > maxBytes) {
-        res.body.destroy();
+        discardBody(res.body);
         throw new HttpError(`${what}: ${res.url} is larger than ${maxBytes} bytes, which no checksum file is`, 'check the URL');
       }
       chunks.push(chunk as Buffer);

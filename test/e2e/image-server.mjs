@@ -6,7 +6,7 @@
 //   /status/CODE      that status, empty body
 //   /cut-once/NAME    the first GET sends half the file and drops the connection; later GETs behave like /files/
 //   /lie/NAME         Content-Length of half the file, and that half (a truncated file HTTP cannot detect)
-//   /slow/NAME        like /files/, 64 KiB every 100 ms
+//   /slow/NAME        like /files/, 256 KiB every 50 ms
 //   /huge/NAME        announces 1 PiB, sends nothing more
 // Line 1 of stdout is {"port":N}; then one JSON line per request.
 import { createHash } from 'node:crypto';
@@ -50,13 +50,13 @@ function send(req, res, file, { slow = false } = {}) {
   let at = 0;
   const timer = setInterval(() => {
     if (res.destroyed) return clearInterval(timer);
-    const piece = body.subarray(at, at + 65536);
+    const piece = body.subarray(at, at + 262144);
     at += piece.length;
     if (at >= body.length) {
       clearInterval(timer);
       res.end(piece);
     } else res.write(piece);
-  }, 100);
+  }, 50);
   res.on('close', () => clearInterval(timer));
 }
 
