@@ -8,10 +8,14 @@
 //   /lie/NAME         Content-Length of half the file, and that half (a truncated file HTTP cannot detect)
 //   /slow/NAME        like /files/, 256 KiB every 50 ms
 //   /huge/NAME        announces 1 PiB, sends nothing more
-// Line 1 of stdout is {"port":N}; then one JSON line per request.
+// Given a certificate and key (argv 3 and 4), the same on HTTPS, and a CONNECT
+// proxy (to this loopback only) on a third port.
+// Line 1 of stdout is {"port":N,"tlsPort":N,"proxyPort":N}; then one JSON line per request.
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 
 const root = process.argv[2];
@@ -60,8 +64,8 @@ function send(req, res, file, { slow = false } = {}) {
   res.on('close', () => clearInterval(timer));
 }
 
-const server = createServer((req, res) => {
-  process.stdout.write(JSON.stringify({ method: req.method, url: req.url, range: req.headers.range ?? null, ifRange: req.headers['if-range'] ?? null }) + '\n');
+function handle(req, res) {
+  log({ method: req.method, url: req.url, range: req.headers.range ?? null, ifRange: req.headers['if-range'] ?? null });
   const [, kind, name] = /^\/([a-z-]+)\/([^/?]+)$/.exec(req.url ?? '') ?? [];
   if (kind === 'status') {
     res.writeHead(Number(name));
@@ -98,6 +102,31 @@ const server = createServer((req, res) => {
   }
   res.writeHead(404);
   res.end();
-});
-server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'));
+}
+
+const log = (o) => process.stdout.write(JSON.stringify(o) + '\n');
+const listen = (srv) => new Promise((res) => srv.listen(0, '127.0.0.1', () => res(srv.address().port)));
+const ports = { port: await listen(createServer(handle)) };
+if (process.argv[3]) {
+  ports.tlsPort = await listen(createTlsServer({ cert: readFileSync(process.argv[3]), key: readFileSync(process.argv[4]) }, handle));
+  const proxy = createServer((req, res) => {
+    res.writeHead(405);
+    res.end();
+  });
+  proxy.on('connect', (req, client, head) => {
+    log({ method: 'CONNECT', url: req.url, range: null, ifRange: null });
+    const m = /^127\.0\.0\.1:(\d+)$/.exec(req.url ?? '');
+    if (!m) return client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+    const upstream = connect(Number(m[1]), '127.0.0.1', () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  ports.proxyPort = await listen(proxy);
+}
+log(ports);
 process.on('SIGTERM', () => process.exit(0));

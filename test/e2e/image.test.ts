@@ -26,6 +26,9 @@ const VMS = ['kvm1', 'kvm2'];
 let stateDir = '';
 let server: ChildProcess | undefined;
 let base = '';
+let tlsBase = '';
+let proxy = '';
+const cert = () => join(www(), 'cert.pem');
 const requests: Array<{ method: string; url: string; range: string | null; ifRange: string | null }> = [];
 let createdDefaultPool = false;
 
@@ -33,7 +36,14 @@ const sha256 = (file: string) => createHash('sha256').update(readFileSync(file))
 const must = (r: RunResult, what: string) => {
   if (r.code !== 0) throw new Error(`${what}: ${r.stderr}`);
 };
-const env = () => ({ KVMCTL_CONFIG_DIR: config() });
+// No proxy from the machine's environment: the server is on the namespace's own loopback.
+const NO_PROXY_ENV = { HTTP_PROXY: '', HTTPS_PROXY: '', NO_PROXY: '', http_proxy: '', https_proxy: '', no_proxy: '' };
+const env = (extra: Record<string, string> = {}) => {
+  const e: Record<string, string> = { KVMCTL_CONFIG_DIR: config(), ...NO_PROXY_ENV, ...extra };
+  // A proxy variable given in upper case only: its empty lower-case twin would win.
+  for (const k of Object.keys(extra)) if (k.toLowerCase() in NO_PROXY_ENV && k !== k.toLowerCase()) delete e[k.toLowerCase()];
+  return e;
+};
 const kv = (args: string[]) => cli(args, { stateDir, env: env() });
 const state = () => snapshotHost({ dirs: [poolDir()], netns: '' });
 const volumes = () => virsh('vol-list', '--pool', POOL).stdout;
@@ -61,14 +71,18 @@ function cleanup(): void {
 }
 
 async function startServer(): Promise<void> {
-  server = spawn('ip', ['netns', 'exec', lab.netns, process.execPath, resolve('test/e2e/image-server.mjs'), www()], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // A certificate for 127.0.0.1 that no CA signed: only NODE_EXTRA_CA_CERTS makes it trusted.
+  must(tool('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(www(), 'key.pem'), '-out', cert()), 'openssl req');
+  server = spawn('ip', ['netns', 'exec', lab.netns, process.execPath, resolve('test/e2e/image-server.mjs'), www(), cert(), join(www(), 'key.pem')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: server.stdout! });
-  const port = await new Promise<number>((res, rej) => {
-    lines.once('line', (l) => res((JSON.parse(l) as { port: number }).port));
+  const ports = await new Promise<{ port: number; tlsPort: number; proxyPort: number }>((res, rej) => {
+    lines.once('line', (l) => res(JSON.parse(l)));
     server!.once('exit', (c) => rej(new Error(`image server exited ${c}`)));
   });
   lines.on('line', (l) => requests.push(JSON.parse(l)));
-  base = `http://127.0.0.1:${port}`;
+  base = `http://127.0.0.1:${ports.port}`;
+  tlsBase = `https://127.0.0.1:${ports.tlsPort}`;
+  proxy = `http://127.0.0.1:${ports.proxyPort}`;
 }
 
 beforeAll(async () => {
@@ -264,6 +278,39 @@ describe('kvmctl image pull (against a local HTTP server in the lab namespace)',
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/refers to other files \(.*\/etc\/passwd.*\); importing it would read them/);
     expect(state()).toEqual(before);
+  });
+});
+
+describe('kvmctl image pull over TLS and through a proxy', () => {
+  const disk = () => join(www(), 'disk.qcow2');
+  const pull = (name: string, extra: Record<string, string> = {}) =>
+    cli(['image', 'pull', `${tlsBase}/files/disk.qcow2`, '--pool', POOL, '--name', name, '--checksum', `sha256:${sha256(disk())}`], { stateDir, env: env(extra) });
+
+  it('refuses a certificate no trusted CA signed (exit 1), even with NODE_TLS_REJECT_UNAUTHORIZED=0; nothing written', async () => {
+    const before = state();
+    for (const extra of [{}, { NODE_TLS_REJECT_UNAUTHORIZED: '0' }] as Array<Record<string, string>>) {
+      const r = await pull('tls.qcow2', extra);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/cannot reach https:\/\/127\.0\.0\.1:\d+\/files\/disk\.qcow2: self[- ]signed certificate/);
+    }
+    expect(state()).toEqual(before);
+  });
+
+  it('trusts a private CA given in NODE_EXTRA_CA_CERTS', async () => {
+    const r = await pull('tls.qcow2', { NODE_EXTRA_CA_CERTS: cert() });
+    expect(r.code).toBe(0);
+    expect(sha256(join(poolDir(), 'tls.qcow2'))).toBe(sha256(disk()));
+  });
+
+  it('goes through HTTPS_PROXY (a CONNECT tunnel, TLS still verified end to end), and not for a NO_PROXY host', async () => {
+    let n = requests.length;
+    const via = await pull('proxied.qcow2', { NODE_EXTRA_CA_CERTS: cert(), HTTPS_PROXY: proxy });
+    expect(via.code).toBe(0);
+    expect(requestsSince(n).map((q) => `${q.method} ${q.url}`)).toEqual([`CONNECT ${new URL(tlsBase).host}`, 'GET /files/disk.qcow2']);
+    n = requests.length;
+    const direct = await pull('direct.qcow2', { NODE_EXTRA_CA_CERTS: cert(), HTTPS_PROXY: proxy, NO_PROXY: '127.0.0.1' });
+    expect(direct.code).toBe(0);
+    expect(requestsSince(n).map((q) => `${q.method} ${q.url}`)).toEqual(['GET /files/disk.qcow2']);
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import type { Context } from '../../context.js';
@@ -180,10 +180,17 @@ export async function pullImage(ctx: Context, spec: PullSpec, o: { cachedOnly?: 
         checkSize: (total) => checkFreeSpace(pool, total, false, `${what} (${formatBytes(total)})`),
         onProgress: (done, total) => meter.update(done, total),
       });
+    } catch (e) {
+      // The folder goes again unless it holds something (a partial download kept for resuming).
+      await rmdir(paths.dir).catch(() => undefined);
+      throw e;
     } finally {
       meter.stop();
     }
-    const discard = () => Promise.all([rm(paths.part, { force: true }), rm(paths.partState, { force: true })]);
+    const discard = async () => {
+      await Promise.all([rm(paths.part, { force: true }), rm(paths.partState, { force: true })]);
+      await rmdir(paths.dir).catch(() => undefined);
+    };
     if (got.digest.hex !== expected.hex) {
       await discard();
       throw new RefusedError(
