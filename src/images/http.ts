@@ -89,8 +89,8 @@ export function failForStatus(what: string, res: Response): never {
   throw new HttpError(`${what}: ${res.url} answered HTTP ${res.status}`, retry ? 'the server failed; try again later (a partial download is kept and resumed)' : 'check the URL and whether the server needs credentials kvmctl does not send');
 }
 
-/** A small text file (a SUMS file): refused beyond maxBytes. */
-export async function httpGetText(what: string, url: string, signal: AbortSignal, maxBytes = 4 * 1024 * 1024): Promise<string> {
+/** A small file (a SUMS file, a signature): refused beyond maxBytes. */
+export async function httpGetSmall(what: string, url: string, signal: AbortSignal, maxBytes = 4 * 1024 * 1024): Promise<Buffer> {
   const res = await httpGet(what, url, {}, signal);
   if (res.status !== 200) failForStatus(what, res);
   const chunks: Buffer[] = [];
@@ -109,7 +109,7 @@ export async function httpGetText(what: string, url: string, signal: AbortSignal
     if (signal.aborted) throw new InterruptedError(`${what}: interrupted`);
     throw new HttpError(`${what}: reading ${res.url} failed: ${describeNetworkError(e)}`, 'try again', { cause: e });
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 export { describeNetworkError };

@@ -70,6 +70,19 @@ function cleanup(): void {
   for (const d of [poolDir(), www(), config(), join(lab.dir, 'pools', `${POOL}-default`)]) rmSync(d, { recursive: true, force: true });
 }
 
+const keyring = () => join(config(), 'keyring.gpg');
+
+/** A signing key of the test's own; SHA256SUMS signed with it, and a signature of another file to stand for a forged one. */
+function signSums(): void {
+  const home = join(config(), 'gnupg');
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const gpg = (...args: string[]) => must(tool('gpg', '--homedir', home, '--batch', '--yes', '--pinentry-mode', 'loopback', '--passphrase', '', ...args), `gpg ${args[0]}`);
+  gpg('--quick-gen-key', 'kvmctl e2e <e2e@kvmctl.invalid>', 'ed25519', 'sign', 'never');
+  gpg('--output', keyring(), '--export');
+  gpg('--output', join(www(), 'SHA256SUMS.gpg'), '--detach-sign', join(www(), 'SHA256SUMS'));
+  gpg('--output', join(www(), 'OTHER-SUMS.gpg'), '--detach-sign', join(www(), 'OTHER-SUMS'));
+}
+
 async function startServer(): Promise<void> {
   // A certificate for 127.0.0.1 that no CA signed: only NODE_EXTRA_CA_CERTS makes it trusted.
   must(tool('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(www(), 'key.pem'), '-out', cert()), 'openssl req');
@@ -96,10 +109,19 @@ beforeAll(async () => {
   must(tool('qemu-img', 'create', '-f', 'qcow2', '-b', '/etc/passwd', '-F', 'raw', join(www(), 'evil.qcow2'), '1M'), 'qemu-img create');
   writeFileSync(join(www(), 'SHA256SUMS'), `${sha256(join(www(), 'disk.qcow2'))}  disk.qcow2\n${sha256(join(www(), 'evil.qcow2'))}  evil.qcow2\n`);
   writeFileSync(join(www(), 'OTHER-SUMS'), `${'0'.repeat(64)}  something-else.qcow2\n`);
+  signSums();
   await startServer();
+  const signed = (name: string, signature: string) => ({ name, url: `${base}/files/disk.qcow2`, sums: `${base}/files/SHA256SUMS`, sumsSignature: `${base}/files/${signature}`, keyring: keyring() });
   writeFileSync(
     join(config(), 'images.json'),
-    JSON.stringify({ images: [{ name: 'e2e-guest', description: 'the lab guest', url: `${base}/files/disk.qcow2`, sums: `${base}/files/SHA256SUMS` }] }),
+    JSON.stringify({
+      images: [
+        { name: 'e2e-guest', description: 'the lab guest', url: `${base}/files/disk.qcow2`, sums: `${base}/files/SHA256SUMS` },
+        signed('e2e-signed', 'SHA256SUMS.gpg'),
+        signed('e2e-badsig', 'OTHER-SUMS.gpg'),
+        { ...signed('e2e-nokeyring', 'SHA256SUMS.gpg'), keyring: join(www(), 'no-such-keyring.gpg') },
+      ],
+    }),
   );
 }, 60_000);
 
@@ -278,6 +300,31 @@ describe('kvmctl image pull (against a local HTTP server in the lab namespace)',
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/refers to other files \(.*\/etc\/passwd.*\); importing it would read them/);
     expect(state()).toEqual(before);
+  });
+});
+
+describe('kvmctl image pull with a signed SUMS file (gpgv)', () => {
+  it('checks the signature against the keyring the catalog names, then pulls', async () => {
+    const r = await kv(['image', 'pull', 'e2e-signed', '--pool', POOL]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(sha256(join(poolDir(), 'e2e-signed.qcow2'))).toBe(sha256(join(www(), 'disk.qcow2')));
+  });
+
+  it('a signature that does not verify is exit 5 and the image is never downloaded', async () => {
+    const before = state();
+    const n = requests.length;
+    const r = await kv(['image', 'pull', 'e2e-badsig', '--pool', POOL]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/the signature of http:\/\/127\.0\.0\.1:\d+\/files\/SHA256SUMS does not verify against .*keyring\.gpg: .*BAD signature/);
+    expect(requestsSince(n).map((q) => q.url)).toEqual(['/files/SHA256SUMS', '/files/OTHER-SUMS.gpg']);
+    expect(state()).toEqual(before);
+  });
+
+  it('without the keyring installed it warns that the signature was not checked, and verifies the digest', async () => {
+    const r = await kv(['image', 'pull', 'e2e-nokeyring', '--pool', POOL]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^warning: image pull e2e-image\/e2e-nokeyring\.qcow2: the signature of .* was not checked: keyring .*no-such-keyring\.gpg is not installed$/m);
   });
 });
 

@@ -17,7 +17,7 @@ import { loadCatalog, parseDownloadUrl, type CatalogEntry } from '../../images/c
 import { digestFromSums, formatDigest, parseChecksum, type Digest } from '../../images/checksum.js';
 import { download } from '../../images/download.js';
 import { gpgCommands } from '../../images/gpg.js';
-import { httpGetText } from '../../images/http.js';
+import { httpGetSmall } from '../../images/http.js';
 import { downloadMeter } from '../../images/progress.js';
 import { imagePaths, readImageRecord, validateImageName, type ImageRecord } from '../../images/store.js';
 import { checkFreeSpace } from '../volume/checks.js';
@@ -89,9 +89,10 @@ export interface PullResult {
 async function expectedDigest(ctx: Context, spec: PullSpec, what: string): Promise<Digest> {
   if (spec.checksum) return spec.checksum;
   const sumsUrl = spec.sums!;
-  const text = await httpGetText(`${what}: checksum file`, sumsUrl, ctx.signal);
+  const raw = await httpGetSmall(`${what}: checksum file`, sumsUrl, ctx.signal);
+  const text = raw.toString('utf8');
   const fileName = posix.basename(new URL(spec.url).pathname);
-  if (spec.catalog?.sumsSignature && sumsUrl === spec.catalog.sums) await checkSignature(ctx, spec.catalog, text, what);
+  if (spec.catalog?.sumsSignature && sumsUrl === spec.catalog.sums) await checkSignature(ctx, spec.catalog, raw, what);
   const digest = digestFromSums(text, fileName);
   if (!digest) {
     throw new RefusedError(`${what}: the checksum file ${sumsUrl} has no (single) sha256 or sha512 entry for ${fileName}`, 'nothing was downloaded; check that the SUMS file belongs to the image, or give --checksum sha256:HEX');
@@ -99,17 +100,17 @@ async function expectedDigest(ctx: Context, spec: PullSpec, what: string): Promi
   return digest;
 }
 
-async function checkSignature(ctx: Context, entry: CatalogEntry, sumsText: string, what: string): Promise<void> {
+async function checkSignature(ctx: Context, entry: CatalogEntry, sums: Buffer, what: string): Promise<void> {
   const keyring = entry.keyring;
   if (!keyring || !(await ctx.fs.read(keyring).then((t) => t !== undefined))) {
     ctx.out.warn(`${what}: the signature of ${entry.sums} was not checked: keyring ${keyring ?? '(none named)'} is not installed`);
     return;
   }
-  const signature = await httpGetText(`${what}: checksum signature`, entry.sumsSignature!, ctx.signal, 1024 * 1024);
+  const signature = await httpGetSmall(`${what}: checksum signature`, entry.sumsSignature!, ctx.signal, 1024 * 1024);
   const dir = await mkdtemp(posix.join(tmpdir(), 'kvmctl-sums-'));
   try {
-    await writeFile(posix.join(dir, 'SUMS'), sumsText);
-    await writeFile(posix.join(dir, 'SUMS.sig'), signature, 'binary');
+    await writeFile(posix.join(dir, 'SUMS'), sums);
+    await writeFile(posix.join(dir, 'SUMS.sig'), signature);
     const r = await ctx.runner.run(gpgCommands.verify(keyring, posix.join(dir, 'SUMS.sig'), posix.join(dir, 'SUMS')));
     if (r.exitCode !== 0) {
       throw new RefusedError(`${what}: the signature of ${entry.sums} does not verify against ${keyring}: ${r.stderr.trim().split('\n').pop() ?? ''}`, 'nothing was downloaded; the checksum file may have been tampered with, try again later or report it to the distribution');
