@@ -5,12 +5,13 @@
  * while the bytes arrive; only a resumed run reads back the part it already has.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readFile, rename } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InterruptedError, KvmctlError, RefusedError } from '../errors.js';
 import type { Digest, DigestAlgorithm } from './checksum.js';
+import { NO_FOLLOW_WRITE, writeFileNoFollow } from './store.js';
 import { describeNetworkError, discardBody, failForStatus, httpGet, HttpError, type Response } from './http.js';
 
 export interface PartialState {
@@ -53,13 +54,13 @@ async function readState(path: string): Promise<PartialState | undefined> {
 
 async function writeState(path: string, s: PartialState): Promise<void> {
   const tmp = `${path}.new`;
-  await writeFile(tmp, JSON.stringify(s) + '\n', { mode: 0o600 });
+  await writeFileNoFollow(tmp, JSON.stringify(s) + '\n', 0o600);
   await rename(tmp, path);
 }
 
 async function sizeOf(path: string): Promise<number> {
   try {
-    const s = await stat(path);
+    const s = await lstat(path);
     return s.isFile() ? s.size : 0;
   } catch {
     return 0;
@@ -67,7 +68,8 @@ async function sizeOf(path: string): Promise<number> {
 }
 
 async function hashExisting(path: string, hash: Hash): Promise<void> {
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
 }
 
 /** bytes START-END/TOTAL */
@@ -130,9 +132,13 @@ export async function download(r: DownloadRequest): Promise<DownloadResult> {
     },
   });
   try {
-    await pipeline(res.body, meter, createWriteStream(r.partPath, { flags: offset > 0 ? 'a' : 'w', mode: 0o600 }), { signal: r.signal });
+    const out = await open(r.partPath, NO_FOLLOW_WRITE | (offset > 0 ? constants.O_APPEND : constants.O_TRUNC), 0o600);
+    await pipeline(res.body, meter, out.createWriteStream(), { signal: r.signal });
   } catch (e) {
     if (r.signal.aborted) throw new InterruptedError(`${r.what}: interrupted after ${done} bytes; the partial download is kept at ${r.partPath}`, 'run the same command again to resume it');
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new RefusedError(`${r.what}: ${r.partPath} is a symlink; kvmctl does not write through it`, `look at it, and remove it if nothing needs it: rm ${r.partPath}`);
+    }
     if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
       throw new RefusedError(`${r.what}: no space left writing ${r.partPath} after ${done} bytes`, 'free space in the pool (or pull into another with --pool), then run the command again to resume');
     }

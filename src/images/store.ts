@@ -4,9 +4,10 @@
  * a download is unfinished, NAME.part with NAME.part.json (what it is the
  * start of). The image file itself is published read-only and never written again.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { UsageError } from '../errors.js';
+import { RefusedError, UsageError } from '../errors.js';
 
 export const IMAGE_DIR = '.kvmctl-images';
 
@@ -62,4 +63,25 @@ export async function readImageRecords(poolDir: string): Promise<ImageRecord[]> 
     names.filter((n) => n.endsWith('.json') && !n.endsWith('.part.json')).map((n) => readImageRecord(poolDir, n.slice(0, -'.json'.length))),
   );
   return records.filter((r): r is ImageRecord => r !== undefined);
+}
+
+/** Flags that never follow a symlink planted where kvmctl writes. */
+export const NO_FOLLOW_WRITE = constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW;
+
+/** Writes a small file (a record) without following a symlink at its path. */
+export async function writeFileNoFollow(path: string, text: string, mode: number): Promise<void> {
+  const handle = await open(path, NO_FOLLOW_WRITE | constants.O_TRUNC, mode);
+  try {
+    await handle.writeFile(text);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The images folder must be a real directory of its own, not a symlink to elsewhere. */
+export async function checkImageDir(dir: string): Promise<void> {
+  const s = await lstat(dir);
+  if (s.isSymbolicLink() || !s.isDirectory()) {
+    throw new RefusedError(`${dir} is ${s.isSymbolicLink() ? 'a symlink' : 'not a directory'}; kvmctl keeps partial downloads and image records only in a directory of its own there`, `look at it, and remove it if nothing needs it: rm ${dir}`);
+  }
 }

@@ -12,7 +12,7 @@
 // proxy (to this loopback only) on a third port.
 // Line 1 of stdout is {"port":N,"tlsPort":N,"proxyPort":N}; then one JSON line per request.
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { connect } from 'node:net';
@@ -27,11 +27,14 @@ function fileOf(name) {
     const path = join(root, name);
     const s = statSync(path);
     if (!s.isFile()) return undefined;
-    return { data: readFileSync(path), etag: '"' + createHash('sha1').update(`${name}:${s.mtimeMs}:${s.size}`).digest('hex') + '"' };
+    return { path, size: s.size, etag: '"' + createHash('sha1').update(`${name}:${s.mtimeMs}:${s.size}`).digest('hex') + '"' };
   } catch {
     return undefined;
   }
 }
+
+// The first half of a (small) file, for the misbehaving routes.
+const firstHalf = (file) => readFileSync(file.path).subarray(0, Math.floor(file.size / 2));
 
 function send(req, res, file, { slow = false } = {}) {
   let start = 0;
@@ -40,17 +43,17 @@ function send(req, res, file, { slow = false } = {}) {
   const ifRange = req.headers['if-range'];
   if (range && (ifRange === undefined || ifRange === file.etag)) {
     start = Number(range[1]);
-    if (start >= file.data.length) {
-      res.writeHead(416, { 'content-range': `bytes */${file.data.length}` });
+    if (start >= file.size) {
+      res.writeHead(416, { 'content-range': `bytes */${file.size}` });
       return res.end();
     }
     status = 206;
   }
-  const body = file.data.subarray(start);
-  const headers = { 'content-length': body.length, etag: file.etag, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
-  if (status === 206) headers['content-range'] = `bytes ${start}-${file.data.length - 1}/${file.data.length}`;
+  const headers = { 'content-length': file.size - start, etag: file.etag, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
+  if (status === 206) headers['content-range'] = `bytes ${start}-${file.size - 1}/${file.size}`;
   res.writeHead(status, headers);
-  if (!slow) return res.end(body);
+  if (!slow) return void createReadStream(file.path, { start, highWaterMark: 1 << 20 }).pipe(res);
+  const body = readFileSync(file.path).subarray(start);
   let at = 0;
   const timer = setInterval(() => {
     if (res.destroyed) return clearInterval(timer);
@@ -85,13 +88,13 @@ function handle(req, res) {
   if (kind === 'cut-once') {
     if (cutDone.has(name)) return send(req, res, file);
     cutDone.add(name);
-    const half = file.data.subarray(0, Math.floor(file.data.length / 2));
-    res.writeHead(200, { 'content-length': file.data.length, etag: file.etag, 'accept-ranges': 'bytes' });
+    const half = firstHalf(file);
+    res.writeHead(200, { 'content-length': file.size, etag: file.etag, 'accept-ranges': 'bytes' });
     res.write(half, () => setTimeout(() => res.socket?.destroy(), 100));
     return;
   }
   if (kind === 'lie') {
-    const half = file.data.subarray(0, Math.floor(file.data.length / 2));
+    const half = firstHalf(file);
     res.writeHead(200, { 'content-length': half.length, etag: file.etag });
     return res.end(half);
   }

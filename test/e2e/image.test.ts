@@ -9,7 +9,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -292,6 +292,23 @@ describe('kvmctl image pull (against a local HTTP server in the lab namespace)',
     expect(requestsSince(n)).toEqual([]);
     expect(state()).toEqual(before);
     expect(existsSync(join(lab.dir, 'pools', 'escape.qcow2'))).toBe(false);
+  });
+
+  it('a symlink planted where the partial download goes is not written through (exit 5); its target is untouched', async () => {
+    const victim = join(www(), 'victim.txt');
+    writeFileSync(victim, 'precious\n');
+    const planted = join(imageDir(), 'planted.qcow2.part');
+    symlinkSync(victim, planted);
+    try {
+      const before = state();
+      const r = await kv(['image', 'pull', `${base}/files/disk.qcow2`, '--pool', POOL, '--name', 'planted.qcow2', '--checksum', `sha256:${sha256(disk())}`]);
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(/planted\.qcow2\.part is a symlink; kvmctl does not write through it/);
+      expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+      expect(state()).toEqual(before);
+    } finally {
+      rmSync(planted, { force: true });
+    }
   });
 
   it('an image whose header refers to a host file is refused as volume import refuses it (exit 5), the download removed', async () => {

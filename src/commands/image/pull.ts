@@ -19,7 +19,7 @@ import { download } from '../../images/download.js';
 import { gpgCommands } from '../../images/gpg.js';
 import { httpGetSmall } from '../../images/http.js';
 import { downloadMeter } from '../../images/progress.js';
-import { imagePaths, readImageRecord, validateImageName, type ImageRecord } from '../../images/store.js';
+import { checkImageDir, imagePaths, readImageRecord, validateImageName, writeFileNoFollow, type ImageRecord } from '../../images/store.js';
 import { checkFreeSpace } from '../volume/checks.js';
 import { inspectSource } from '../volume/import.js';
 
@@ -168,6 +168,7 @@ export async function pullImage(ctx: Context, spec: PullSpec, o: { cachedOnly?: 
       return { image: newRecord(spec, finalPath, expected, 0, 'unknown'), unchanged: false, downloadedBytes: 0, resumedFromBytes: 0 };
     }
     await mkdir(paths.dir, { recursive: true, mode: 0o755 });
+    await checkImageDir(paths.dir);
     const meter = await downloadMeter(ctx, `pulling ${spec.name}`);
     let got;
     try {
@@ -230,7 +231,7 @@ async function publish(ctx: Context, what: string, pool: string, paths: ReturnTy
       await runChecked(ctx.runner, link);
     }
     tx.onRollback({ what: `image ${finalPath}`, manual: formatCommand(removeFinal), run: async () => void (await runChecked(ctx.runner, removeFinal)) });
-    await writeFile(`${paths.meta}.new`, JSON.stringify(image, null, 2) + '\n', { mode: 0o644 });
+    await writeFileNoFollow(`${paths.meta}.new`, JSON.stringify(image, null, 2) + '\n', 0o644);
     await runChecked(ctx.runner, mutatingCommand('mv', ['-T', '--', `${paths.meta}.new`, paths.meta]));
     tx.onRollback({ what: `image record ${paths.meta}`, manual: formatCommand(removeMeta), run: async () => void (await runChecked(ctx.runner, removeMeta)) });
     await runChecked(ctx.runner, fileCommands.remove(paths.part));
