@@ -6,7 +6,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, open, readFile, rename } from 'node:fs/promises';
+import { lstat, open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InterruptedError, KvmctlError, RefusedError } from '../errors.js';
@@ -118,6 +118,16 @@ export async function download(r: DownloadRequest): Promise<DownloadResult> {
       throw e;
     }
   }
+  let out: FileHandle;
+  try {
+    out = await open(r.partPath, NO_FOLLOW_WRITE | (offset > 0 ? constants.O_APPEND : constants.O_TRUNC), 0o600);
+  } catch (e) {
+    discardBody(res.body);
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new RefusedError(`${r.what}: ${r.partPath} is a symlink; kvmctl does not write through it`, `look at it, and remove it if nothing needs it: rm ${r.partPath}`);
+    }
+    throw e;
+  }
   await writeState(r.statePath, { url: r.url, validator: res.headers.etag ?? res.headers['last-modified'], totalBytes: total });
 
   const hash = createHash(r.algorithm);
@@ -132,13 +142,9 @@ export async function download(r: DownloadRequest): Promise<DownloadResult> {
     },
   });
   try {
-    const out = await open(r.partPath, NO_FOLLOW_WRITE | (offset > 0 ? constants.O_APPEND : constants.O_TRUNC), 0o600);
     await pipeline(res.body, meter, out.createWriteStream(), { signal: r.signal });
   } catch (e) {
     if (r.signal.aborted) throw new InterruptedError(`${r.what}: interrupted after ${done} bytes; the partial download is kept at ${r.partPath}`, 'run the same command again to resume it');
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP') {
-      throw new RefusedError(`${r.what}: ${r.partPath} is a symlink; kvmctl does not write through it`, `look at it, and remove it if nothing needs it: rm ${r.partPath}`);
-    }
     if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
       throw new RefusedError(`${r.what}: no space left writing ${r.partPath} after ${done} bytes`, 'free space in the pool (or pull into another with --pool), then run the command again to resume');
     }
