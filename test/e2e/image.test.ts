@@ -22,7 +22,7 @@ const poolDir = () => join(lab.dir, 'pools', POOL);
 const www = () => join(lab.dir, 'pools', `${POOL}-www`);
 const config = () => join(lab.dir, 'pools', `${POOL}-config`);
 const imageDir = () => join(poolDir(), '.kvmctl-images');
-const VMS = ['kvm1', 'kvm2'];
+const VMS = ['kvm1', 'kvm2', 'kvm3', 'kvm4'];
 let stateDir = '';
 let server: ChildProcess | undefined;
 let base = '';
@@ -408,9 +408,23 @@ describe('kvmctl vm create --image CATALOG-NAME', () => {
     expect(refused.stderr).toMatch(/image default\/e2e-guest\.qcow2 is in use by VMs kvm1, kvm2 and overlays .*; it was not removed/);
     expect(snapshotHost({ netns: '' })).toEqual(before);
 
-    for (const vm of VMS) must(await kv(['vm', 'delete', vm, '--force', '--remove-storage']), `vm delete ${vm}`);
+    for (const vm of ['kvm1', 'kvm2']) must(await kv(['vm', 'delete', vm, '--force', '--remove-storage']), `vm delete ${vm}`);
     const removed = await kv(['image', 'remove', 'default/e2e-guest.qcow2']);
     expect(removed.code).toBe(0);
     expect(virsh('vol-list', '--pool', 'default').stdout).not.toMatch(/e2e-guest/);
   }, 240_000);
+
+  it('a local file is imported into pool= first (volume import\'s checks), once: a second VM reuses the volume', async () => {
+    const file = join(www(), 'disk.qcow2');
+    const first = await kv(['vm', 'create', 'kvm3', '--memory', '256M', '--image', `${file},pool=${POOL}`, '--network', 'network=default', '--no-start', '-o', 'json']);
+    expect(first.code).toBe(0);
+    JSON.parse(first.stdout); // one JSON document: the import's own result line is not printed
+    expect(sha256(join(poolDir(), 'disk.qcow2'))).toBe(sha256(file));
+    const overlay = JSON.parse(tool('qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', join(poolDir(), 'kvm3.qcow2')).stdout);
+    expect(overlay['backing-filename']).toBe(join(poolDir(), 'disk.qcow2'));
+    const second = await kv(['vm', 'create', 'kvm4', '--memory', '256M', '--image', `${file},pool=${POOL}`, '--network', 'network=default', '--no-start']);
+    expect(second.code).toBe(0);
+    expect(virsh('vol-list', '--pool', POOL).stdout.match(/ disk\.qcow2 /g)).toHaveLength(1);
+    for (const vm of ['kvm3', 'kvm4']) must(await kv(['vm', 'delete', vm, '--remove-storage']), `vm delete ${vm}`);
+  }, 120_000);
 });
