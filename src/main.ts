@@ -6,6 +6,7 @@ import { hostCommand } from './commands/host/index.js';
 import { vmCommand } from './commands/vm/index.js';
 import { poolCommand } from './commands/pool/index.js';
 import { volumeCommand } from './commands/volume/index.js';
+import { imageCommand } from './commands/image/index.js';
 import { bridgeCommand } from './commands/bridge/index.js';
 import { netCommand } from './commands/net/index.js';
 import { completionCommand } from './commands/completion/index.js';
@@ -26,7 +27,7 @@ export function buildProgram(deps: Deps): Command {
         EXIT_CODE_DOCS.map(([code, text]) => `  ${String(code).padEnd(4)}${text}`).join('\n') +
         '\n',
     );
-  for (const noun of [hostCommand, vmCommand, poolCommand, volumeCommand, bridgeCommand, netCommand, completionCommand]) {
+  for (const noun of [hostCommand, vmCommand, poolCommand, volumeCommand, imageCommand, bridgeCommand, netCommand, completionCommand]) {
     program.addCommand(noun(app));
   }
   configureRecursively(program, deps);

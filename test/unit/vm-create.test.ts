@@ -106,7 +106,6 @@ describe('vm create: usage errors are exit 2 before anything runs', () => {
     [['vm', 'create', 'w', '--import', '--disk', 'vol=p/v,format=raw'], /format= is read from the volume/],
     [['vm', 'create', 'w', '--import'], /no --disk was given/],
     [['vm', 'create', 'w', '--disk', 'size=1G'], /nothing to boot from/],
-    [['vm', 'create', 'w', '--image', 'base.qcow2'], /expected POOL\/VOLUME/],
     [['vm', 'create', 'w', '--image', `${BASE},size=lots`], /invalid --image size=/],
     [['vm', 'create', 'w', '--image', BASE, '--network', 'network=default,bridge=br0'], /exactly one of network=NAME or bridge=BRIDGE/],
     [['vm', 'create', 'w', '--image', BASE, '--network', 'network=default,mac=01:00:5e:00:00:01'], /not a unicast MAC address/],
@@ -140,6 +139,15 @@ describe('vm create: usage errors are exit 2 before anything runs', () => {
       expect(runner.calls).toEqual([]);
     });
   }
+
+  it('an --image that is neither POOL/VOLUME, a path, a URL nor a catalog name is exit 3 naming every form, before anything runs', async () => {
+    const runner = new FakeRunner();
+    const r = await run(['vm', 'create', 'w', '--image', 'base.qcow2'], runner, { env: { KVMCTL_CONFIG_DIR: '/nonexistent' } });
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/no image "base.qcow2" in the catalog/);
+    expect(r.err).toMatch(/a volume is POOL\/VOLUME, a local file \.\/FILE/);
+    expect(runner.calls).toEqual([]);
+  });
 
   it('a private key given as --ssh-key is refused, naming the file', async () => {
     const runner = new FakeRunner();

@@ -29,12 +29,22 @@ export interface CloudInitRequest {
   hostname?: string;
 }
 
+/**
+ * --image given as something to pull or import first (a catalog name, a URL,
+ * a local file) rather than POOL/VOLUME; base.volume is known once it is in the pool.
+ */
+export interface ImageSource {
+  kind: 'catalog' | 'url' | 'file';
+  text: string;
+  checksum?: string;
+}
+
 export interface CreateRequest {
   name: string;
   memoryBytes: number;
   vcpus: number;
   /** --image: the first disk is a thin overlay of this base volume. */
-  image?: { base: VolumeRef; sizeBytes?: number; pool?: string };
+  image?: { base: VolumeRef; sizeBytes?: number; pool?: string; source?: ImageSource };
   disks: DiskRequest[];
   cdrom?: { kind: 'path'; path: string } | { kind: 'volume'; ref: VolumeRef };
   import: boolean;
@@ -243,18 +253,27 @@ function formatFromExtension(path: string): string | undefined {
   return undefined;
 }
 
+/** How --image names its base: an http(s) URL (any scheme, refused later by name), a file path, POOL/VOLUME, or a catalog name. */
+function imageSourceKind(head: string): ImageSource['kind'] | 'volume' {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(head)) return 'url';
+  if (head.startsWith('/') || head.startsWith('./') || head.startsWith('../')) return 'file';
+  return head.includes('/') ? 'volume' : 'catalog';
+}
+
 function parseImage(text: string): CreateRequest['image'] {
   const flag = '--image';
   const comma = text.indexOf(',');
-  const ref = parseVolumeRef(comma < 0 ? text : text.slice(0, comma));
-  const { values, words } = parseKeyValues(flag, comma < 0 ? '' : text.slice(comma + 1), ['size', 'pool']);
+  const head = comma < 0 ? text : text.slice(0, comma);
+  const kind = imageSourceKind(head);
+  const { values, words } = parseKeyValues(flag, comma < 0 ? '' : text.slice(comma + 1), kind === 'volume' || kind === 'file' ? ['size', 'pool'] : ['size', 'pool', 'checksum']);
   noWords(flag, text, words);
   const pool = values.get('pool');
-  return {
-    base: ref,
-    sizeBytes: values.has('size') ? parseSize(values.get('size') ?? '', `${flag} size=`) : undefined,
-    pool: pool === undefined ? undefined : validateName('pool', pool),
-  };
+  const sizeBytes = values.has('size') ? parseSize(values.get('size') ?? '', `${flag} size=`) : undefined;
+  const poolName = pool === undefined ? undefined : validateName('pool', pool);
+  if (kind === 'volume') return { base: parseVolumeRef(head), sizeBytes, pool: poolName };
+  if (head === '' || /[\u0000-\u001f\u007f]/.test(head)) throw new UsageError(`${flag} ${JSON.stringify(text)}: no image named`, 'give a catalog name (kvmctl image catalog), a URL, a file path or POOL/VOLUME');
+  // The base goes to pool= (else "default") once pulled or imported; its volume name is known then.
+  return { base: { pool: poolName ?? 'default', volume: '' }, sizeBytes, pool: poolName, source: { kind, text: head, checksum: values.get('checksum') } };
 }
 
 function parseCdrom(text: string): NonNullable<CreateRequest['cdrom']> {

@@ -19,6 +19,7 @@ import { ConflictError, KvmctlError, NotFoundError, RefusedError, TimeoutError, 
 import { MissingToolError } from '../../exec/runner.js';
 import { findOnPath } from '../../local-fs.js';
 import { offeredDomainTypes, parseCapabilities, type Capabilities } from '../../libvirt/capabilities.js';
+import { ensureImage } from './create-image.js';
 import { buildMetaData, buildUserData, isSshPublicKey, SEED_ISO_TOOLS, sshKeysOf, writeSeedImage, type NoCloudFiles, type SeedIsoTool } from '../../libvirt/cloud-init.js';
 import { domainArgs, domainCommands, firmwareValues } from '../../libvirt/domain-commands.js';
 import {
@@ -95,9 +96,12 @@ interface CreatePlan {
 }
 
 export async function runVmCreate(ctx: Context, name: string, flags: CreateFlags): Promise<void> {
-  const req = parseCreateFlags(name, flags);
+  const parsed = parseCreateFlags(name, flags);
   const uuid = newUuid();
-  const seedFiles = req.cloudInit ? await readSeedInputs(ctx, req, req.cloudInit, uuid) : undefined;
+  const seedFiles = parsed.cloudInit ? await readSeedInputs(ctx, parsed, parsed.cloudInit, uuid) : undefined;
+  // A catalog name, URL or file is pulled or imported once every input has been checked.
+  const source = parsed.image?.source;
+  const req = source ? { ...parsed, image: { ...parsed.image!, base: await ensureImage(ctx, source, parsed.image!.base.pool, parsed.printXml || ctx.dryRun) } } : parsed;
   if (req.printXml) {
     const plan = planCreate(req, uuid, seedFiles, await readState(ctx, req), await localKvm(ctx));
     return printPlan(ctx, plan);

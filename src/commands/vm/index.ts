@@ -44,7 +44,7 @@ export function vmCommand(app: App): Command {
       .option('--memory <size>', 'memory, e.g. 512M, 2G (default 1G)')
       .option('--vcpus <n>', 'virtual CPUs (default 1)')
       .option('--disk <spec>', 'a disk, repeatable: size=20G[,pool=P][,format=qcow2|raw][,bus=virtio] (new volume), vol=POOL/VOL[,bus=…] or path=FILE[,format=…][,bus=…] (existing)', collect)
-      .option('--image <pool/vol>', 'the first disk is a thin qcow2 overlay of this base image: POOL/VOL[,size=20G][,pool=P] (size defaults to the base\'s)')
+      .option('--image <image>', 'the first disk is a thin qcow2 overlay of this base image: POOL/VOL, a catalog name (kvmctl image catalog), an http(s) URL or a file (/path, ./path), pulled or imported into pool= (default: default) once; [,size=20G][,pool=P][,checksum=sha256:HEX for a URL] (size defaults to the base\'s)')
       .option('--cdrom <iso>', 'attach an ISO (a host path, or POOL/VOL) and boot from it first')
       .option('--import', 'boot from the first --disk (implied by --image)')
       .option('--boot <spec>', 'uefi, and/or kernel=PATH[,initrd=PATH][,cmdline=…] for direct kernel boot (cmdline= last: it takes the rest, commas included)')
@@ -65,6 +65,7 @@ export function vmCommand(app: App): Command {
         'after',
         examples(
           'kvmctl vm create web1 --image default/debian-12.qcow2,size=20G --ssh-key ~/.ssh/id_ed25519.pub --wait ip',
+          'kvmctl vm create web2 --image debian-12,size=20G --ssh-key ~/.ssh/id_ed25519.pub --wait ip',
           'kvmctl vm create db1 --memory 4G --vcpus 2 --image default/base.qcow2 --disk size=100G,pool=data --network bridge=br0',
           'kvmctl vm create inst1 --cdrom /srv/iso/debian-12.iso --disk size=20G --graphics vnc',
           'kvmctl vm create k1 --boot kernel=/srv/vmlinuz,initrd=/srv/initrd.img,cmdline=console=ttyS0 --network none',

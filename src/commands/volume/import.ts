@@ -40,7 +40,7 @@ interface Source {
  * its header before any tool opens it; then qemu-img info with that format
  * named. References are refused unless the user named the format and allowed them.
  */
-async function inspectSource(ctx: Context, file: string, o: VolumeImportOptions, files: StorageFiles): Promise<Source> {
+export async function inspectSource(ctx: Context, file: string, o: VolumeImportOptions, files: StorageFiles): Promise<Source> {
   const path = posix.resolve(file);
   const facts = await files.stat(path);
   if (!facts) throw new NotFoundError(`image file ${path} not found`, 'give the path of an image file on this machine');

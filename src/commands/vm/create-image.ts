@@ -1,0 +1,34 @@
+/**
+ * vm create --image with a catalog name, a URL or a local file: the image is
+ * pulled (or imported) into the pool first, once; a second VM finds it there.
+ */
+import { posix } from 'node:path';
+import type { Context } from '../../context.js';
+import { RefusedError } from '../../errors.js';
+import { Output } from '../../output/output.js';
+import { formatBytes } from '../../units/size.js';
+import type { VolumeRef } from '../../storage/volume-ref.js';
+import { pullImage, resolvePullSpec } from '../image/pull.js';
+import { runVolumeImport } from '../volume/import.js';
+import type { ImageSource } from './create-args.js';
+
+/** Makes the image available in the pool and returns its volume. Nothing is fetched for --print-xml or --dry-run. */
+export async function ensureImage(ctx: Context, source: ImageSource, pool: string, planOnly: boolean): Promise<VolumeRef> {
+  if (source.kind === 'file') {
+    const volume = posix.basename(source.text);
+    if (planOnly) return { pool, volume };
+    // volume import's own checks and messages; its result line is not vm create's.
+    const quiet = { ...ctx, out: new Output(ctx.io, { ...ctx.out.options, format: 'table', quiet: true }) };
+    await runVolumeImport(quiet, source.text, { pool, name: volume });
+    return { pool, volume };
+  }
+  const spec = await resolvePullSpec(ctx, source.text, { pool, checksum: source.checksum });
+  if (planOnly) {
+    const cached = await pullImage(ctx, spec, { cachedOnly: true });
+    if (!cached) throw new RefusedError(`--image ${source.text}: image ${spec.pool}/${spec.name} is not pulled yet, so there is no plan to show`, `pull it first: kvmctl image pull ${source.text} --pool ${spec.pool}`);
+    return { pool, volume: spec.name };
+  }
+  const r = await pullImage(ctx, spec);
+  if (!r.unchanged) ctx.out.info(`pulled ${r.image.source} as image ${spec.pool}/${spec.name} (${formatBytes(r.image.sizeBytes)}, ${r.image.digest.split(':')[0]} verified)`);
+  return { pool, volume: spec.name };
+}
