@@ -19,7 +19,7 @@ PACKAGES=(
   qemu-system-x86 qemu-utils iproute2 iptables dnsmasq-base libxml2-utils
   linux-image-cloud-amd64 busybox-static cpio syslinux syslinux-common mtools
   dosfstools fdisk genisoimage xorriso virtinst man-db zsh fish debootstrap e2fsprogs
-  openssh-client
+  openssh-client gnupg gpgv openssl curl
 )
 
 # Host directories that the lab daemon sees replaced by the lab's own folders.
