@@ -10,7 +10,9 @@ import { stateDir } from './exec/state-dir.js';
 import { Transaction } from './exec/transaction.js';
 import { Output, OUTPUT_FORMATS, type OutputFormat } from './output/output.js';
 
-export const DEFAULT_URI = 'qemu:///system';
+import { DEFAULT_URI } from './exec/command.js';
+
+export { DEFAULT_URI };
 
 export interface GlobalOptions {
   connect?: string;

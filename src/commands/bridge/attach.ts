@@ -6,7 +6,7 @@
  */
 import type { Context } from '../../context.js';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
-import { formatCommand } from '../../exec/command.js';
+import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { runChecked } from '../../exec/runner.js';
 import type { Transaction } from '../../exec/transaction.js';
 import {
@@ -115,12 +115,12 @@ export async function runBridgeAttach(ctx: Context, bridge: string, iface: strin
       return ctx.out.done(`${iface} is already attached to ${bridge}: unchanged`, { ...json, changed: false, moved: { addresses: [], routes: [] } });
     }
     if (nic.master !== undefined && nic.master !== bridge) {
-      throw new ConflictError(`${iface} is already a port of ${nic.master}`, `detach it first: kvmctl bridge detach ${nic.master} ${iface}`);
+      throw new ConflictError(`${iface} is already a port of ${nic.master}`, `detach it first: ${kvmctlCommand(ctx.uri, 'bridge', 'detach', nic.master, iface)}`);
     }
     if (!move && defaultRouteDevices(routes).has(iface)) {
       throw new RefusedError(
         `${iface} carries the default route: enslaving it to ${bridge} without its addresses cuts this host off the network`,
-        `move its addresses and routes to the bridge in the same step: kvmctl bridge attach ${bridge} ${iface} --move-address`,
+        `move its addresses and routes to the bridge in the same step: ${kvmctlCommand(ctx.uri, 'bridge', 'attach', bridge, iface, '--move-address')}`,
       );
     }
     const record = await movesRecord(ctx);
@@ -158,7 +158,7 @@ export async function runBridgeDetach(ctx: Context, bridge: string, iface: strin
     const move = Boolean(opts.moveAddress);
     const json = { bridge, iface, moveAddress: move };
     if (nic.master === undefined) return ctx.out.done(`${iface} is not attached to any bridge: unchanged`, { ...json, changed: false, moved: { addresses: [], routes: [] } });
-    if (nic.master !== bridge) throw new ConflictError(`${iface} is a port of ${nic.master}, not of ${bridge}`, `kvmctl bridge detach ${nic.master} ${iface}`);
+    if (nic.master !== bridge) throw new ConflictError(`${iface} is a port of ${nic.master}, not of ${bridge}`, `${kvmctlCommand(ctx.uri, 'bridge', 'detach', nic.master, iface)}`);
     const vm = owners.get(iface);
     if (nic.kind === 'tun' || vm) {
       throw new RefusedError(`${iface} is the interface of ${vm ? `running VM ${vm}` : 'a running VM'}`, 'change the VM\'s interface instead (it would come back when the VM restarts)');
@@ -166,7 +166,7 @@ export async function runBridgeDetach(ctx: Context, bridge: string, iface: strin
     if (!move && defaultRouteDevices(routes).has(bridge)) {
       throw new RefusedError(
         `${bridge} carries the default route: releasing its uplink ${iface} cuts this host off the network`,
-        `move the bridge's addresses and routes back to ${iface} in the same step: kvmctl bridge detach ${bridge} ${iface} --move-address`,
+        `move the bridge's addresses and routes back to ${iface} in the same step: ${kvmctlCommand(ctx.uri, 'bridge', 'detach', bridge, iface, '--move-address')}`,
       );
     }
     const record = await movesRecord(ctx);

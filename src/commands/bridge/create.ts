@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import { ConflictError, UsageError } from '../../errors.js';
-import { formatCommand } from '../../exec/command.js';
+import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { runChecked } from '../../exec/runner.js';
 import { addressCidr, ipAddrAddCommand, ipBridgeAddCommand, ipLinkDeleteCommand, ipLinkSetStateCommand, loadLinks, type IpAddress } from '../../net/ip.js';
 import { blockOf, formatIpv4, lastAddress, overlaps, parseAddressCidr, parseIpv4 } from '../../net/ipv4.js';
@@ -39,7 +39,7 @@ export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCr
         ((existing.stpState ?? 0) !== 0) !== stp && `STP is ${stp ? 'off' : 'on'} on it`,
         address && !existing.addresses.some((a) => a.local === address.local && a.prefixlen === address.prefixlen) && `it has no address ${addressCidr(address)}`,
       ].filter(Boolean);
-      if (diffs.length > 0) throw new ConflictError(`bridge ${name} already exists with other settings: ${diffs.join(', ')}`, `choose another name, or delete it first: kvmctl bridge delete ${name}`);
+      if (diffs.length > 0) throw new ConflictError(`bridge ${name} already exists with other settings: ${diffs.join(', ')}`, `choose another name, or delete it first: ${kvmctlCommand(ctx.uri, 'bridge', 'delete', name)}`);
       return ctx.out.done(`bridge ${name} unchanged`, { ...json, changed: false });
     }
     if (address) {

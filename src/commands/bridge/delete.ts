@@ -7,6 +7,7 @@ import { defaultRouteDevices, findBridge, ipLinkDeleteCommand, loadLinks, loadRo
 import { validateLinkName } from '../../net/link-name.js';
 import { running, vmsOnBridge } from '../net/vm-owners.js';
 import { vmsByInterface } from './list.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 /** What still uses a bridge: refusals that --force overrides. */
 interface Users {
@@ -34,7 +35,7 @@ export async function runBridgeDelete(ctx: Context, name: string, opts: { force?
     }
     if (defaultRouteDevices(routes).has(name)) {
       const uplink = ports[0]?.ifname ?? 'IFACE';
-      throw new RefusedError(`bridge ${name} carries the default route: deleting it cuts this host off`, `move its addresses back first: kvmctl bridge detach ${name} ${uplink} --move-address`);
+      throw new RefusedError(`bridge ${name} carries the default route: deleting it cuts this host off`, `move its addresses back first: ${kvmctlCommand(ctx.uri, 'bridge', 'detach', name, uplink, '--move-address')}`);
     }
     const users: Users = { ports: ports.map((p) => p.ifname), vms: [], networks: [] };
     let libvirt: [NetworkRecord[], DomainRecord[]] | undefined;
@@ -59,7 +60,7 @@ export async function runBridgeDelete(ctx: Context, name: string, opts: { force?
       users.networks.length > 0 && `libvirt network(s) ${users.networks.join(', ')}`,
     ].filter(Boolean);
     if (reasons.length > 0 && !opts.force) {
-      throw new RefusedError(`bridge ${name} is in use: ${reasons.join('; ')}`, `detach them first, or delete it anyway with: kvmctl bridge delete ${name} --force`);
+      throw new RefusedError(`bridge ${name} is in use: ${reasons.join('; ')}`, `detach them first, or delete it anyway with: ${kvmctlCommand(ctx.uri, 'bridge', 'delete', name, '--force')}`);
     }
     await runChecked(ctx.runner, ipLinkDeleteCommand(name));
     ctx.out.done(`bridge ${name} deleted${reasons.length > 0 ? ` (it was used by ${reasons.join('; ')})` : ''}`, { name, changed: true, ...users });

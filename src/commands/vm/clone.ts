@@ -7,7 +7,7 @@
  */
 import { basename, dirname } from 'node:path';
 import type { Context } from '../../context.js';
-import { formatCommand, type Command } from '../../exec/command.js';
+import { formatCommand, kvmctlCommand, type Command } from '../../exec/command.js';
 import { ConflictError, NotFoundError, RefusedError } from '../../errors.js';
 import { domainArgs, domainCommands, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
 import { cloneDomainNode, diskPath, domainFromNode, newUuid, randomMac, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
@@ -52,10 +52,10 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
       const stderr = first.stderr.split('\n').filter((l) => !l.includes(`'${newName}'`)).join('\n');
       throw classifyVirshError(virshRead(ctx.uri, domainArgs.dumpxml(src, true)), { stdout: '', stderr, exitCode: 1 }, { kind: 'vm', name: src }, ctx.uri);
     }
-    if (newInfo.trim()) throw new ConflictError(`VM ${JSON.stringify(newName)} already exists; it was left unchanged`, `choose another name for the clone, or delete it first: kvmctl vm delete ${newName}`);
+    if (newInfo.trim()) throw new ConflictError(`VM ${JSON.stringify(newName)} already exists; it was left unchanged`, `choose another name for the clone, or delete it first: ${kvmctlCommand(ctx.uri, 'vm', 'delete', newName)}`);
     const state = stateKey(parseDomstate(stateOut).state);
     if (state !== 'shutoff') {
-      throw new RefusedError(`VM ${JSON.stringify(src)} is ${state}: a clone of a running VM's disks would not be consistent`, `stop it first: kvmctl vm stop ${src}`);
+      throw new RefusedError(`VM ${JSON.stringify(src)} is ${state}: a clone of a running VM's disks would not be consistent`, `stop it first: ${kvmctlCommand(ctx.uri, 'vm', 'stop', src)}`);
     }
     const tree = await decodeXml(xml);
     const def = domainFromNode(tree);
@@ -84,7 +84,7 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
       if (!pool?.targetPath) throw new NotFoundError(`storage pool ${JSON.stringify(s.pool)} of disk ${s.disk.target.dev} is gone or has no target path`, 'list the pools with: kvmctl pool list');
       const volume = validateNewName('volume', i === 0 ? `${newName}.${extensionOf(linked ? 'qcow2' : s.format)}` : `${newName}-${s.disk.target.dev}.${extensionOf(linked ? 'qcow2' : s.format)}`);
       if (pool.volumes?.some((v) => v.name === volume)) {
-        throw new ConflictError(`volume ${s.pool}/${volume} already exists (the clone's disk ${s.disk.target.dev} would be it)`, `delete it if it is left over (kvmctl volume delete ${s.pool}/${volume}), or choose another name`);
+        throw new ConflictError(`volume ${s.pool}/${volume} already exists (the clone's disk ${s.disk.target.dev} would be it)`, `delete it if it is left over (${kvmctlCommand(ctx.uri, 'volume', 'delete', `${s.pool}/${volume}`)}), or choose another name`);
       }
       return {
         target: s.disk.target.dev,

@@ -10,6 +10,7 @@ import { domainCommands, parseDominfo } from '../../libvirt/domain-commands.js';
 import { isActive } from '../../libvirt/domains.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { checkVmName, readVmState } from './domain-state.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 function unchanged(ctx: Context, name: string, state: string, why: string): void {
   ctx.out.done(`vm ${name} unchanged (${why})`, { name, state, changed: false });
@@ -34,7 +35,7 @@ export async function runVmStart(ctx: Context, name: string): Promise<void> {
 export async function runVmReboot(ctx: Context, name: string): Promise<void> {
   checkVmName(name);
   const { state } = await readVmState(ctx, name);
-  if (state !== 'running') throw refuse(name, state, 'reboot', state === 'paused' ? `resume it first: kvmctl vm resume ${name}` : `start it instead: kvmctl vm start ${name}`);
+  if (state !== 'running') throw refuse(name, state, 'reboot', state === 'paused' ? `resume it first: ${kvmctlCommand(ctx.uri, 'vm', 'resume', name)}` : `start it instead: ${kvmctlCommand(ctx.uri, 'vm', 'start', name)}`);
   await runVirsh(ctx.runner, domainCommands.reboot(ctx.uri, name), { kind: 'vm', name });
   changed(ctx, name, 'running', 'asked to reboot (ACPI)');
 }
@@ -43,7 +44,7 @@ export async function runVmSuspend(ctx: Context, name: string): Promise<void> {
   checkVmName(name);
   const { state } = await readVmState(ctx, name);
   if (state === 'paused') return unchanged(ctx, name, state, 'already paused');
-  if (state !== 'running') throw refuse(name, state, 'suspend', `only a running VM can be suspended; start it with: kvmctl vm start ${name}`);
+  if (state !== 'running') throw refuse(name, state, 'suspend', `only a running VM can be suspended; start it with: ${kvmctlCommand(ctx.uri, 'vm', 'start', name)}`);
   await runVirsh(ctx.runner, domainCommands.suspend(ctx.uri, name), { kind: 'vm', name });
   changed(ctx, name, 'paused', 'suspended (paused)');
 }
@@ -52,7 +53,7 @@ export async function runVmResume(ctx: Context, name: string): Promise<void> {
   checkVmName(name);
   const { state } = await readVmState(ctx, name);
   if (state === 'running') return unchanged(ctx, name, state, 'already running');
-  if (state !== 'paused') throw refuse(name, state, 'resume', `only a paused VM can be resumed; start it with: kvmctl vm start ${name}`);
+  if (state !== 'paused') throw refuse(name, state, 'resume', `only a paused VM can be resumed; start it with: ${kvmctlCommand(ctx.uri, 'vm', 'start', name)}`);
   await runVirsh(ctx.runner, domainCommands.resume(ctx.uri, name), { kind: 'vm', name });
   changed(ctx, name, 'running', 'resumed');
 }

@@ -8,6 +8,7 @@ import { InterruptedError, TimeoutError, UsageError } from '../../errors.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { vmAddresses, type FoundAddress } from './ip.js';
 import { parseCount } from './create-args.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 const FIRST_INTERVAL_MS = 500;
 const MAX_INTERVAL_MS = 2000;
@@ -65,7 +66,7 @@ export function waitForAddress(ctx: Context, name: string, timeoutSeconds: numbe
     {
       timeoutMs: timeoutSeconds * 1000,
       what: `VM ${JSON.stringify(name)} to get an IP address`,
-      hint: `see what the guest printed with: kvmctl vm log ${name}; check that its network hands out addresses (DHCP)`,
+      hint: `see what the guest printed with: ${kvmctlCommand(ctx.uri, 'vm', 'log', name)}; check that its network hands out addresses (DHCP)`,
     },
     async () => {
       const { state } = await readVmState(ctx, name);
@@ -85,7 +86,7 @@ export function waitForState(ctx: Context, name: string, target: 'running' | 'sh
       what: `VM ${JSON.stringify(name)} to be ${target}`,
       hint:
         hint ??
-        (target === 'running' ? `start it with: kvmctl vm start ${name}` : `stop it with: kvmctl vm stop ${name} (add --force to power it off)`),
+        (target === 'running' ? `start it with: ${kvmctlCommand(ctx.uri, 'vm', 'start', name)}` : `stop it with: ${kvmctlCommand(ctx.uri, 'vm', 'stop', name)} (add --force to power it off)`),
     },
     async () => {
       const { state, reason } = await readVmState(ctx, name);
@@ -98,7 +99,7 @@ export async function runVmWait(ctx: Context, name: string, opts: { for?: string
   checkVmName(name);
   const target = opts.for;
   if (target !== 'ip' && target !== 'running' && target !== 'shutoff') {
-    throw new UsageError(`--for ${JSON.stringify(target ?? '')}: expected ip, running or shutoff`, `e.g. kvmctl vm wait ${name} --for ip`);
+    throw new UsageError(`--for ${JSON.stringify(target ?? '')}: expected ip, running or shutoff`, `e.g. ${kvmctlCommand(ctx.uri, 'vm', 'wait', name, '--for', 'ip')}`);
   }
   const timeoutSeconds = opts.timeout === undefined ? 300 : parseCount(opts.timeout, '--timeout', 0, 86_400);
   if (target === 'ip') {

@@ -20,6 +20,7 @@ import { IP_FORWARD_PATH, parseFlag } from '../../../net/sysctl.js';
 import { validateName } from '../../../validate/names.js';
 import { networkOfAddress } from './view.js';
 import { parsePortRange, parseProtocol, parseTarget, vmAddress } from './target.js';
+import { kvmctlCommand } from '../../../exec/command.js';
 
 export interface ForwardAddOptions {
   port: string;
@@ -77,12 +78,12 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
       if (identical) return ctx.out.done(`forward ${id} -> ${to} unchanged`, { ...json, changed: false });
       throw new ConflictError(
         `${protocol} port ${formatPortRange(hostPorts)} is already forwarded to ${same.toAddress}:${formatPortRange(same.toPorts)}${same.ruleCount !== RULES_PER_FORWARD ? ' (incompletely)' : ''}`,
-        `delete it first: kvmctl net forward delete ${formatPortRange(hostPorts)} --proto ${protocol}`,
+        `delete it first: ${kvmctlCommand(ctx.uri, 'net', 'forward', 'delete', formatPortRange(hostPorts), '--proto', protocol)}`,
       );
     }
     const overlapping = mine.find((f) => f.protocol === protocol && portRangesOverlap(f.hostPorts, hostPorts));
     if (overlapping) {
-      throw new ConflictError(`${protocol} port(s) ${formatPortRange(hostPorts)} overlap kvmctl forward ${overlapping.id}`, `delete it first: kvmctl net forward delete ${formatPortRange(overlapping.hostPorts)} --proto ${protocol}`);
+      throw new ConflictError(`${protocol} port(s) ${formatPortRange(hostPorts)} overlap kvmctl forward ${overlapping.id}`, `delete it first: ${kvmctlCommand(ctx.uri, 'net', 'forward', 'delete', formatPortRange(overlapping.hostPorts), '--proto', protocol)}`);
     }
     const foreign = natRules(firewall).find((r) => {
       const ports = parseDport(r.dport);
@@ -97,7 +98,7 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
     });
     const behind = [vm && `VM ${vm}`, network && `network ${network}`].filter(Boolean).join(', ');
     ctx.out.done(`forward ${id}: host port ${formatPortRange(hostPorts)}/${protocol} -> ${to}${behind ? ` (${behind})` : ''}`, { ...json, changed: true });
-    if (vm && !reserved) ctx.out.warn(`${address} is VM ${vm}'s current lease, not a reservation: it may change; pin it with kvmctl net reserve ${network} --mac MAC --ip ${address}`);
+    if (vm && !reserved) ctx.out.warn(`${address} is VM ${vm}'s current lease, not a reservation: it may change; pin it with ${kvmctlCommand(ctx.uri, 'net', 'reserve', network ?? 'NETWORK', '--mac', 'MAC', '--ip', address)}`);
     if (parseFlag(await ctx.fs.read(IP_FORWARD_PATH)) === false) {
       ctx.out.warn('net.ipv4.ip_forward is off here, so forwarded traffic does not pass; kvmctl net nat enable (or a libvirt NAT network) turns it on');
     }

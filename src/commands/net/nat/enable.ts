@@ -1,6 +1,6 @@
 import type { Context } from '../../../context.js';
 import { ConflictError, NotFoundError, UsageError } from '../../../errors.js';
-import { formatCommand } from '../../../exec/command.js';
+import { formatCommand, kvmctlCommand } from '../../../exec/command.js';
 import { runChecked } from '../../../exec/runner.js';
 import { addressCidr, findBridge, ipAddrAddCommand, ipAddrDelCommand, loadLinks, type IpAddress, type Link } from '../../../net/ip.js';
 import {
@@ -70,7 +70,7 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
         const current = tagged.find((r) => r.source !== undefined)?.source;
         throw new ConflictError(
           `NAT on ${bridge} is already enabled with other settings (${current !== undefined ? `subnet ${current}` : 'other rules'})`,
-          `disable it first: kvmctl net nat disable --bridge ${bridge}`,
+          `disable it first: ${kvmctlCommand(ctx.uri, 'net', 'nat', 'disable', '--bridge', bridge)}`,
         );
       }
       missing = [];
