@@ -88,7 +88,7 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
     signal: deps.signal,
     stateDir: dir,
     transaction: (label) => new Transaction(label, { signal: deps.signal, journal }),
-    withLock: (key, fn) => (dryRun ? fn() : withLock(`${uri} ${key}`, { dir, signal: deps.signal }, fn)),
+    withLock: (key, fn) => (dryRun ? fn() : withLock(`${uri} ${key}`, { dir, signal: deps.signal, argv: deps.argv, onWait: (m) => out.info(m) }, fn)),
   };
 }
 

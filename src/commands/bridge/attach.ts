@@ -95,6 +95,23 @@ function validatePair(bridge: string, iface: string): void {
   if (bridge === iface) throw new UsageError(`cannot attach ${bridge} to itself`, 'name the bridge first, then the interface: kvmctl bridge attach BRIDGE IFACE');
 }
 
+/**
+ * The local address of the ssh session kvmctl runs in: SSH_CONNECTION is
+ * "CLIENT_IP CLIENT_PORT SERVER_IP SERVER_PORT" (sshd sets it for the session).
+ * An IPv4 client on an IPv6 socket shows as ::ffff:a.b.c.d.
+ */
+export function sessionAddress(env: Record<string, string | undefined>): string | undefined {
+  const local = env.SSH_CONNECTION?.trim().split(/\s+/)[2];
+  if (!local) return undefined;
+  return local.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '').toLowerCase();
+}
+
+/** The link whose addresses carry the ssh session, if it is one of these. */
+function carriesSession(ctx: Context, link: Link): string | undefined {
+  const local = sessionAddress(ctx.io.env);
+  return local !== undefined && link.addresses.some((a) => a.local.toLowerCase() === local) ? local : undefined;
+}
+
 function movedText(m: Moved, to: string): string {
   const parts = [...m.addresses, ...m.routes.map((r) => `route ${r}`)];
   return parts.length > 0 ? `; moved ${parts.join(', ')} to ${to}` : '';
@@ -120,6 +137,13 @@ export async function runBridgeAttach(ctx: Context, bridge: string, iface: strin
     if (!move && defaultRouteDevices(routes).has(iface)) {
       throw new RefusedError(
         `${iface} carries the default route: enslaving it to ${bridge} without its addresses cuts this host off the network`,
+        `move its addresses and routes to the bridge in the same step: ${kvmctlCommand(ctx.uri, 'bridge', 'attach', bridge, iface, '--move-address')}`,
+      );
+    }
+    const session = move ? undefined : carriesSession(ctx, nic);
+    if (session !== undefined) {
+      throw new RefusedError(
+        `${iface} carries this ssh session (SSH_CONNECTION's local address ${session}): enslaving it to ${bridge} without its addresses cuts the session off`,
         `move its addresses and routes to the bridge in the same step: ${kvmctlCommand(ctx.uri, 'bridge', 'attach', bridge, iface, '--move-address')}`,
       );
     }
@@ -166,6 +190,13 @@ export async function runBridgeDetach(ctx: Context, bridge: string, iface: strin
     if (!move && defaultRouteDevices(routes).has(bridge)) {
       throw new RefusedError(
         `${bridge} carries the default route: releasing its uplink ${iface} cuts this host off the network`,
+        `move the bridge's addresses and routes back to ${iface} in the same step: ${kvmctlCommand(ctx.uri, 'bridge', 'detach', bridge, iface, '--move-address')}`,
+      );
+    }
+    const session = move ? undefined : carriesSession(ctx, br);
+    if (session !== undefined) {
+      throw new RefusedError(
+        `${bridge} carries this ssh session (SSH_CONNECTION's local address ${session}): releasing its uplink ${iface} cuts the session off`,
         `move the bridge's addresses and routes back to ${iface} in the same step: ${kvmctlCommand(ctx.uri, 'bridge', 'detach', bridge, iface, '--move-address')}`,
       );
     }

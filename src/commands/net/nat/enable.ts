@@ -1,8 +1,9 @@
 import type { Context } from '../../../context.js';
-import { ConflictError, NotFoundError, UsageError } from '../../../errors.js';
+import { ConflictError, KvmctlError, NotFoundError, UsageError } from '../../../errors.js';
+import { loadNetworks, type NetworkRecord } from '../../../libvirt/network-commands.js';
 import { formatCommand, kvmctlCommand } from '../../../exec/command.js';
 import { runChecked } from '../../../exec/runner.js';
-import { addressCidr, findBridge, ipAddrAddCommand, ipAddrDelCommand, loadLinks, type IpAddress, type Link } from '../../../net/ip.js';
+import { addressCidr, findBridge, ipAddrAddCommand, ipAddrDelCommand, loadLinks, loadRoutes, type IpAddress, type Link } from '../../../net/ip.js';
 import {
   insertRule,
   iptablesCheckCommand,
@@ -17,6 +18,7 @@ import {
 import { blockOf, contains, firstHost, formatCidr, formatIpv4, overlaps, parseIpv4, parseSubnet, type Cidr } from '../../../net/ipv4.js';
 import { validateLinkName } from '../../../net/link-name.js';
 import { currentNatStateStore } from '../../../net/nat-state.js';
+import { takenBlocks } from '../create.js';
 import { IP_FORWARD_KEY, IP_FORWARD_PATH, parseFlag, sysctlWriteCommand } from '../../../net/sysctl.js';
 
 export interface NatEnableOptions {
@@ -27,6 +29,20 @@ export interface NatEnableOptions {
 
 function ipv4In(link: Link, subnet: Cidr): IpAddress | undefined {
   return link.addresses.find((a) => a.family === 'inet' && contains(subnet, parseIpv4(a.local) ?? -1));
+}
+
+/**
+ * Every libvirt network, active or only defined: a NAT subnet must not overlap
+ * one. Without a reachable daemon there is none to protect, which is said.
+ */
+async function libvirtNetworks(ctx: Context): Promise<NetworkRecord[]> {
+  try {
+    return await loadNetworks(ctx.runner, ctx.uri, { leases: false });
+  } catch (e) {
+    if (!(e instanceof KvmctlError)) throw e;
+    ctx.out.warn(`cannot check the subnets of libvirt networks: ${e.message}`);
+    return [];
+  }
 }
 
 /**
@@ -43,20 +59,18 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
   const store = await currentNatStateStore(ctx.stateDir);
 
   await ctx.withLock(`net nat netns-${store.netnsId}`, async () => {
-    const links = await loadLinks(ctx.runner);
+    const [links, routes, networks] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner), libvirtNetworks(ctx)]);
     const br = findBridge(links, bridge);
     if (out !== undefined && !links.some((l) => l.ifname === out)) {
       throw new NotFoundError(`--out ${out}: no such interface`, 'name the interface traffic leaves through (the one with the default route), or leave --out out');
     }
     if (out === bridge) throw new UsageError(`--out ${out} is the bridge itself`, 'name the uplink interface, or leave --out out');
-    const elsewhere = links
-      .filter((l) => l.ifname !== bridge)
-      .flatMap((l) => l.addresses.filter((a) => a.family === 'inet').map((a) => ({ l, a, block: blockOf(parseIpv4(a.local) ?? 0, a.prefixlen) })))
-      .find((x) => overlaps(x.block, subnet));
+    // The bridge's own addresses and the routes the kernel made for them are where the subnet belongs.
+    const elsewhere = takenBlocks(networks, links.filter((l) => l.ifname !== bridge), routes.filter((r) => r.dev !== bridge)).find((t) => overlaps(t.block, subnet));
     if (elsewhere) {
       throw new ConflictError(
-        `subnet ${subnetText} overlaps address ${addressCidr(elsewhere.a)} of ${elsewhere.l.ifname}`,
-        'choose the subnet of the bridge\'s VMs, which no other interface may use',
+        `subnet ${subnetText} overlaps ${elsewhere.what}`,
+        "choose the subnet of the bridge's VMs, which no other interface, route or libvirt network may use",
       );
     }
 
