@@ -1,5 +1,5 @@
 import type { Context } from '../../../context.js';
-import { ConflictError, NotFoundError, UsageError } from '../../../errors.js';
+import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../../errors.js';
 import { loadDomains } from '../../../libvirt/domains.js';
 import { loadNetworks } from '../../../libvirt/network-commands.js';
 import {
@@ -16,6 +16,7 @@ import {
   type PortForward,
 } from '../../../net/iptables.js';
 import { currentNetnsId } from '../../../net/netns-record.js';
+import { describeListener, listenersInRange, loadListeningSockets } from '../../../net/sockets.js';
 import { IP_FORWARD_PATH, parseFlag } from '../../../net/sysctl.js';
 import { validateName } from '../../../validate/names.js';
 import { networkOfAddress } from './view.js';
@@ -27,6 +28,8 @@ export interface ForwardAddOptions {
   to: string;
   proto?: string;
   net?: string;
+  /** Forward even a port on which a host process listens. */
+  captureHostPort?: boolean;
 }
 
 /**
@@ -68,7 +71,7 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
     }
 
     const forward: PortForward = { protocol, hostPorts, toAddress: address, toPorts: target.ports };
-    const firewall = await loadIptables(ctx.runner);
+    const [firewall, sockets] = await Promise.all([loadIptables(ctx.runner), loadListeningSockets(ctx.runner)]);
     const mine = savedForwards(firewall);
     const same = mine.find((f) => f.id === id);
     const to = `${address}:${formatPortRange(target.ports)}`;
@@ -92,6 +95,15 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
     if (foreign) {
       throw new ConflictError(`${protocol} port ${foreign.dport} is already forwarded to ${foreign.to ?? '?'} by a rule of ${foreign.owner} (chain ${foreign.chain})`, 'choose another --port');
     }
+
+    const listening = listenersInRange(sockets, protocol, hostPorts);
+    if (listening.length > 0 && !opts.captureHostPort) {
+      throw new RefusedError(
+        `${protocol} port ${formatPortRange(hostPorts)}: a process of this host listens on ${listening.map(describeListener).join(', ')}; a forward would divert its connections to ${to}`,
+        `choose a --port no host service uses, or forward it anyway with: ${kvmctlCommand(ctx.uri, 'net', 'forward', 'add', '--port', formatPortRange(hostPorts), '--to', opts.to, '--proto', protocol, ...(opts.net !== undefined ? ['--net', opts.net] : []), '--capture-host-port')}`,
+      );
+    }
+    if (listening.length > 0) ctx.out.warn(`${protocol} port ${formatPortRange(hostPorts)} is forwarded although ${listening.map(describeListener).join(', ')} listens there (--capture-host-port)`);
 
     await ctx.transaction(`net forward add ${id}`).run(async (tx) => {
       for (const rule of portForwardRulesFor(forward)) await insertRule(ctx.runner, tx, rule);
