@@ -49,8 +49,19 @@ interface RawLink {
   addr_info?: Array<{ family?: string; local?: string; prefixlen?: number; scope?: string; broadcast?: string; dynamic?: boolean }>;
 }
 
+/**
+ * `ip -j` copies an interface name's bytes into its JSON strings as they are
+ * (iproute2's json_writer escapes only quotes, backslashes and a few named
+ * controls), and the kernel accepts ESC, BEL and the like in a name: such
+ * bytes are invalid JSON, so they are escaped before parsing. Outside strings
+ * ip prints no control characters but the final newline.
+ */
+function parseIpJson<T>(json: string): T {
+  return JSON.parse((json || '[]').trimEnd().replace(/[\u0000-\u001f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)) as T;
+}
+
 export function parseIpLinks(json: string): Link[] {
-  const raw = JSON.parse(json || '[]') as RawLink[];
+  const raw = parseIpJson<RawLink[]>(json);
   return raw
     .filter((r) => typeof r.ifname === 'string')
     .map((r) => ({
@@ -151,7 +162,7 @@ export interface Route {
 type RawRoute = Partial<Omit<Route, 'family'>>;
 
 export function parseIpRoutes(json: string, family: IpFamily): Route[] {
-  const raw = JSON.parse(json || '[]') as RawRoute[];
+  const raw = parseIpJson<RawRoute[]>(json);
   return raw
     .filter((r) => typeof r.dst === 'string')
     .map((r) => ({

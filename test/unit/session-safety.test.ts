@@ -148,3 +148,13 @@ describe('locks and reused pids', () => {
     }
   });
 });
+
+describe('ip -j with control characters in a name', () => {
+  it('parses what ip printed (a raw ESC inside a JSON string) and keeps the names exact', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parseIpLinks } = await import('../../src/net/ip.js');
+    const text = readFileSync(new URL('../fixtures/recorded/net/ns-ip-j-d-addr-show-control-names.json', import.meta.url), 'utf8');
+    expect(() => JSON.parse(text)).toThrow();
+    expect(parseIpLinks(text).map((l) => l.ifname)).toEqual(['lo', 'b\u001b[31mr', 'b\u202ex']);
+  });
+});

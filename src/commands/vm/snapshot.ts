@@ -61,23 +61,23 @@ export async function runSnapshotList(ctx: Context, name: string): Promise<void>
   ctx.out.list(snapshotColumns, rows);
 }
 
-function requireSnapshot(verb: string, name: string, snap: string | undefined): string {
+function requireSnapshot(ctx: Context, verb: string, name: string, snap: string | undefined): string {
   if (snap === undefined || snap === '') {
-    throw new UsageError(`vm snapshot ${verb} needs the snapshot's name`, `list them with: ${kvmctlCommand(undefined, 'vm', 'snapshot', 'list', name)}`);
+    throw new UsageError(`vm snapshot ${verb} needs the snapshot's name`, `list them with: ${kvmctlCommand(ctx.uri, 'vm', 'snapshot', 'list', name)}`);
   }
   return snap;
 }
 
 export async function runSnapshotRevert(ctx: Context, name: string, snap: string | undefined): Promise<void> {
   checkVmName(name);
-  const snapshot = requireSnapshot('revert', name, snap);
+  const snapshot = requireSnapshot(ctx, 'revert', name, snap);
   await runVirsh(ctx.runner, domainCommands.snapshotRevert(ctx.uri, name, snapshot), { kind: 'snapshot', name: snapshot });
   ctx.out.done(`vm ${name} reverted to snapshot ${snapshot}`, { name, snapshot });
 }
 
 export async function runSnapshotDelete(ctx: Context, name: string, snap: string | undefined): Promise<void> {
   checkVmName(name);
-  const snapshot = requireSnapshot('delete', name, snap);
+  const snapshot = requireSnapshot(ctx, 'delete', name, snap);
   await runVirsh(ctx.runner, domainCommands.snapshotDelete(ctx.uri, name, snapshot), { kind: 'snapshot', name: snapshot });
   ctx.out.done(`vm ${name}: snapshot ${snapshot} deleted`, { name, snapshot });
 }

@@ -14,6 +14,7 @@ import {
   natRules,
   natRulesFor,
   rulesTagged,
+  validateIptablesIfaceName,
 } from '../../../net/iptables.js';
 import { blockOf, contains, firstHost, formatCidr, formatIpv4, overlaps, parseIpv4, parseSubnet, type Cidr } from '../../../net/ipv4.js';
 import { validateLinkName } from '../../../net/link-name.js';
@@ -52,8 +53,8 @@ async function libvirtNetworks(ctx: Context): Promise<NetworkRecord[]> {
  * adds nothing the second time.
  */
 export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promise<void> {
-  const bridge = validateLinkName('bridge', opts.bridge);
-  const out = opts.out !== undefined ? validateLinkName('interface', opts.out) : undefined;
+  const bridge = validateIptablesIfaceName('--bridge', validateLinkName('bridge', opts.bridge));
+  const out = opts.out !== undefined ? validateIptablesIfaceName('--out', validateLinkName('interface', opts.out)) : undefined;
   const subnet = parseSubnet(opts.subnet);
   const subnetText = formatCidr(subnet);
   const store = await currentNatStateStore(ctx.stateDir);
