@@ -37,16 +37,55 @@ export interface Moved {
   routes: string[];
 }
 
-/** What `attach --move-address` moved, per bridge, so `detach --move-address` moves back exactly that. */
-interface MoveRecord {
+/**
+ * What `attach --move-address` moved from one port to its bridge, so that
+ * `detach --move-address` of that port moves back exactly that. Records are
+ * keyed by the port: two uplinks of one bridge each keep their own.
+ */
+export interface MoveRecord {
+  bridge: string;
   iface: string;
   addresses: IpAddress[];
   routes: Route[];
 }
 type BridgeMoves = Record<string, MoveRecord>;
 
-function movesRecord(ctx: Context) {
+export function movesRecord(ctx: Context) {
   return currentNetnsRecord<BridgeMoves>(ctx.stateDir, 'bridge-moves', () => ({}), (v) => Object.keys(v).length === 0);
+}
+
+/** The records by port; an older file kept one record per bridge, keyed by the bridge's name. */
+export function movesByPort(raw: Record<string, Partial<MoveRecord>>): BridgeMoves {
+  const out: BridgeMoves = {};
+  for (const [key, v] of Object.entries(raw)) {
+    if (typeof v?.iface !== 'string') continue;
+    out[v.iface] = { bridge: v.bridge ?? key, iface: v.iface, addresses: v.addresses ?? [], routes: v.routes ?? [] };
+  }
+  return out;
+}
+
+/** The ports whose addresses kvmctl moved to this bridge, by records that still match the host. */
+export function recordedUplinks(moves: BridgeMoves, bridge: string, links: Link[]): string[] {
+  return Object.values(moves)
+    .filter((m) => m.bridge === bridge && staleReason(m, links) === undefined)
+    .map((m) => m.iface);
+}
+
+const sameAddress = (a: IpAddress, b: IpAddress) => a.local === b.local && a.prefixlen === b.prefixlen;
+const sameRoute = (a: Route, b: Route) => a.dst === b.dst && a.gateway === b.gateway && a.family === b.family;
+
+/**
+ * Why a record no longer matches the host (its port left the bridge, or the
+ * bridge holds none of what was moved), or undefined while it does.
+ */
+export function staleReason(m: MoveRecord, links: Link[]): string | undefined {
+  const port = links.find((l) => l.ifname === m.iface);
+  const br = links.find((l) => l.ifname === m.bridge);
+  if (!br) return `bridge ${m.bridge} no longer exists`;
+  if (!port) return `${m.iface} no longer exists`;
+  if (port.master !== m.bridge) return `${m.iface} is no longer a port of ${m.bridge}`;
+  if (m.addresses.length > 0 && !m.addresses.some((a) => br.addresses.some((b) => sameAddress(a, b)))) return `${m.bridge} holds none of the moved addresses`;
+  return undefined;
 }
 
 function describeRoute(r: Route): string {
@@ -162,9 +201,9 @@ export async function runBridgeAttach(ctx: Context, bridge: string, iface: strin
         const moving = configuredRoutes(routes, iface);
         moved = await moveAddresses(ctx, tx, iface, bridge, movable, moving);
         if (!ctx.dryRun) {
-          const moves = await record.load();
-          const before = moves[bridge]?.iface === iface ? moves[bridge] : undefined;
-          moves[bridge] = { iface, addresses: [...(before?.addresses ?? []), ...movable], routes: [...(before?.routes ?? []), ...moving] };
+          const moves = movesByPort(await record.load());
+          const before = moves[iface]?.bridge === bridge ? moves[iface] : undefined;
+          moves[iface] = { bridge, iface, addresses: [...(before?.addresses ?? []), ...movable], routes: [...(before?.routes ?? []), ...moving] };
           await record.save(moves);
         }
       }
@@ -187,33 +226,44 @@ export async function runBridgeDetach(ctx: Context, bridge: string, iface: strin
     if (nic.kind === 'tun' || vm) {
       throw new RefusedError(`${iface} is the interface of ${vm ? `running VM ${vm}` : 'a running VM'}`, 'change the VM\'s interface instead (it would come back when the VM restarts)');
     }
-    if (!move && defaultRouteDevices(routes).has(bridge)) {
+    const record = await movesRecord(ctx);
+    const moves = movesByPort(await record.load());
+    const recorded = moves[iface]?.bridge === bridge ? moves[iface] : undefined;
+    const uplinks = recordedUplinks(moves, bridge, links);
+    // With a record, the uplink is the port kvmctl moved the addresses from; another port can go freely.
+    const isUplink = recorded !== undefined || uplinks.length === 0;
+    const back = (port: string) => kvmctlCommand(ctx.uri, 'bridge', 'detach', bridge, port, '--move-address');
+    if (!move && isUplink && defaultRouteDevices(routes).has(bridge)) {
       throw new RefusedError(
         `${bridge} carries the default route: releasing its uplink ${iface} cuts this host off the network`,
-        `move the bridge's addresses and routes back to ${iface} in the same step: ${kvmctlCommand(ctx.uri, 'bridge', 'detach', bridge, iface, '--move-address')}`,
+        `move the bridge's addresses and routes back to ${iface} in the same step: ${back(iface)}`,
       );
     }
-    const session = move ? undefined : carriesSession(ctx, br);
+    const session = move || !isUplink ? undefined : carriesSession(ctx, br);
     if (session !== undefined) {
       throw new RefusedError(
         `${bridge} carries this ssh session (SSH_CONNECTION's local address ${session}): releasing its uplink ${iface} cuts the session off`,
-        `move the bridge's addresses and routes back to ${iface} in the same step: ${kvmctlCommand(ctx.uri, 'bridge', 'detach', bridge, iface, '--move-address')}`,
+        `move the bridge's addresses and routes back to ${iface} in the same step: ${back(iface)}`,
       );
     }
-    const record = await movesRecord(ctx);
-    const moves = await record.load();
-    const recorded = moves[bridge]?.iface === iface ? moves[bridge] : undefined;
+    if (move && !recorded && uplinks.length > 0) {
+      throw new RefusedError(
+        `kvmctl moved ${bridge}'s addresses and routes from ${uplinks.join(', ')}, not from ${iface}: moving them to ${iface} would put them on the wrong NIC`,
+        `release ${iface} alone with: ${kvmctlCommand(ctx.uri, 'bridge', 'detach', bridge, iface)}; move them back with: ${back(uplinks[0] as string)}`,
+      );
+    }
     if (move && !recorded) ctx.out.info(`no record of what kvmctl moved from ${iface} to ${bridge}: moving all of ${bridge}'s addresses and routes`);
-    // What attach moved (and is still on the bridge), else everything the bridge has.
-    const addresses = recorded ? recorded.addresses.filter((a) => br.addresses.some((b) => b.local === a.local && b.prefixlen === a.prefixlen)) : movableAddresses(br);
-    const moving = recorded ? recorded.routes : configuredRoutes(routes, bridge);
+    // What attach moved and is still there (an address or route removed since is not put back), else everything the bridge has.
+    const present = configuredRoutes(routes, bridge);
+    const addresses = recorded ? recorded.addresses.filter((a) => br.addresses.some((b) => sameAddress(a, b))) : movableAddresses(br);
+    const moving = recorded ? recorded.routes.filter((r) => present.some((p) => sameRoute(p, r))) : present;
     let moved: Moved = { addresses: [], routes: [] };
     await ctx.transaction(`bridge detach ${bridge} ${iface}`).run(async (tx) => {
       await runChecked(ctx.runner, ipLinkSetNoMasterCommand(iface));
       tx.onRollback({ what: `${iface} released from ${bridge}`, manual: formatCommand(ipLinkSetMasterCommand(iface, bridge)), run: async () => void (await runChecked(ctx.runner, ipLinkSetMasterCommand(iface, bridge))) });
       if (move) moved = await moveAddresses(ctx, tx, bridge, iface, addresses, moving);
       if (recorded && !ctx.dryRun) {
-        delete moves[bridge];
+        delete moves[iface];
         await record.save(moves);
       }
     });

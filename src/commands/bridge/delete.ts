@@ -7,6 +7,7 @@ import { defaultRouteDevices, findBridge, ipLinkDeleteCommand, loadLinks, loadRo
 import { validateLinkName } from '../../net/link-name.js';
 import { running, vmsOnBridge } from '../net/vm-owners.js';
 import { vmsByInterface } from './list.js';
+import { movesByPort, movesRecord, recordedUplinks } from './attach.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
 /** What still uses a bridge: refusals that --force overrides. */
@@ -34,7 +35,7 @@ export async function runBridgeDelete(ctx: Context, name: string, opts: { force?
       throw new RefusedError(`bridge ${name} has running VM interfaces attached: ${names.join(', ')}`, 'shut those VMs down (or move their interfaces) first; --force does not override this');
     }
     if (defaultRouteDevices(routes).has(name)) {
-      const uplink = ports[0]?.ifname ?? 'IFACE';
+      const uplink = recordedUplinks(movesByPort(await (await movesRecord(ctx)).load()), name, links)[0] ?? ports[0]?.ifname ?? 'IFACE';
       throw new RefusedError(`bridge ${name} carries the default route: deleting it cuts this host off`, `move its addresses back first: ${kvmctlCommand(ctx.uri, 'bridge', 'detach', name, uplink, '--move-address')}`);
     }
     const users: Users = { ports: ports.map((p) => p.ifname), vms: [], networks: [] };

@@ -144,6 +144,62 @@ describe('a dropped session never strands the host (test namespace and lab)', ()
     });
   });
 
+  describe('3. detach undoes attach exactly', () => {
+    beforeAll(() => {
+      inNs(
+        NS,
+        ['ip', 'link', 'add', 'plain0', 'type', 'veth', 'peer', 'name', 'plain0p'],
+        ['ip', 'link', 'add', 'st0', 'type', 'veth', 'peer', 'name', 'st0p'],
+        ['ip', 'addr', 'add', '10.65.0.2/24', 'dev', 'st0'],
+      );
+    });
+    afterAll(() => inNs(NS, ['ip', 'link', 'delete', 'plain0'], ['ip', 'link', 'delete', 'st0']));
+    const ok = async (args: string[]) => {
+      const r = await cli(args, o());
+      expect(r.code, r.stderr).toBe(0);
+      return r;
+    };
+
+    it('after a plain attach and an attach --move-address, the plain port detaches alone, is refused --move-address, and the uplink moves back: the namespace is as before', async () => {
+      const before = snapshot();
+      await ok(['bridge', 'attach', 'relsbr', 'plain0']);
+      await ok(['bridge', 'attach', 'relsbr', 'up0', '--move-address']);
+      const moved = snapshot();
+      const wrong = await cli(['bridge', 'detach', 'relsbr', 'plain0', '--move-address'], o());
+      expectRefused(wrong, 5, "kvmctl: error: kvmctl moved relsbr's addresses and routes from up0, not from plain0: moving them to plain0 would put them on the wrong NIC\n");
+      expect(hintOf(wrong)).toBe(`release plain0 alone with: kvmctl -c '${lab.uri}' bridge detach relsbr plain0; move them back with: kvmctl -c '${lab.uri}' bridge detach relsbr up0 --move-address`);
+      expect(snapshot()).toEqual(moved);
+      const plain = await ok(['bridge', 'detach', 'relsbr', 'plain0']);
+      expect(plain.stdout).toBe('plain0 detached from relsbr\n');
+      const back = await ok(['bridge', 'detach', 'relsbr', 'up0', '--move-address']);
+      expect(back.stdout).toBe('up0 detached from relsbr; moved 198.51.100.1/24, route default via 198.51.100.2, route 10.60.0.0/16 via 198.51.100.2 to up0\n');
+      // The bridge was brought up by the first attach; it stays up, as attach left it.
+      inNs(NS, ['ip', 'link', 'set', 'relsbr', 'down']);
+      expect(snapshot()).toEqual(before);
+      record('session', 'bridge detach', 'two attaches (plain, --move-address): plain port alone, wrong --move-address, uplink back', 3);
+    });
+
+    it('a record that no longer matches the host is reported by host doctor with its fix; doing it leaves no record', async () => {
+      const before = snapshot();
+      await ok(['bridge', 'attach', 'relsbr', 'st0', '--move-address']);
+      // By hand, outside kvmctl: the port leaves the bridge; the record is stale now.
+      inNs(NS, ['ip', 'link', 'set', 'st0', 'nomaster']);
+      const doctor = await ok(['host', 'doctor', '-o', 'json']);
+      const stale = JSON.parse(doctor.stdout).staleMoveRecords;
+      expect(stale).toEqual([{ bridge: 'relsbr', iface: 'st0', addresses: ['10.65.0.2/24'], reason: 'st0 is no longer a port of relsbr', fix: `kvmctl -c '${lab.uri}' host doctor --clear` }]);
+      const table = await ok(['host', 'doctor']);
+      expect(table.stderr).toContain(`kvmctl's record of moving 10.65.0.2/24 from st0 to relsbr no longer matches this host: st0 is no longer a port of relsbr; forget it with: kvmctl -c '${lab.uri}' host doctor --clear\n`);
+      await ok(['host', 'doctor', '--clear']);
+      expect(JSON.parse((await ok(['host', 'doctor', '-o', 'json'])).stdout).staleMoveRecords).toEqual([]);
+      // A later detach of another port is not steered by it.
+      await ok(['bridge', 'attach', 'relsbr', 'plain0']);
+      await ok(['bridge', 'detach', 'relsbr', 'plain0']);
+      inNs(NS, ['ip', 'addr', 'del', '10.65.0.2/24', 'dev', 'relsbr'], ['ip', 'addr', 'add', '10.65.0.2/24', 'dev', 'st0'], ['ip', 'link', 'set', 'st0', 'down'], ['ip', 'link', 'set', 'relsbr', 'down']);
+      expect(snapshot()).toEqual(before);
+      record('session', 'host doctor', 'stale bridge move record', 1);
+    });
+  });
+
   describe("4. forwards never capture the host's own services", () => {
     let sshd: Server;
     beforeAll(async () => {
