@@ -11,6 +11,22 @@ export function iptablesSaveCommand(): Command {
   return readCommand('iptables-save', []);
 }
 
+/**
+ * The two kernel interfaces iptables can drive (Debian's iptables package
+ * ships both): rules in each are applied, but `iptables` shows and changes
+ * only the one its alternative points to.
+ */
+export const IPTABLES_BACKENDS = ['iptables-legacy-save', 'iptables-nft-save'] as const;
+
+export function backendSaveCommand(program: (typeof IPTABLES_BACKENDS)[number]): Command {
+  return readCommand(program, []);
+}
+
+/** How many rules an iptables-save output holds. */
+export function ruleCount(saved: string): number {
+  return saved.split('\n').filter((l) => l.startsWith('-A ')).length;
+}
+
 export interface Chain {
   name: string;
   /** ACCEPT/DROP for built-in chains, undefined ('-') for user chains. */

@@ -84,7 +84,15 @@ describe('bridge create', () => {
   });
 
   it('the same bridge again is unchanged; other settings or a non-bridge are exit 4', async () => {
-    expect(await cli(['bridge', 'create', 'fxbr', '--address', '10.77.0.1/24'], ns())).toMatchObject({ code: 0, out: 'bridge fxbr unchanged\n', changes: [] });
+    // fxbr was made by hand (no record of kvmctl's): it is said whose it is, not "unchanged".
+    const foreign = await cli(['bridge', 'create', 'fxbr', '--address', '10.77.0.1/24'], ns());
+    expect(foreign).toMatchObject({ code: 0, out: 'bridge fxbr already exists, made by another tool or by hand, not by kvmctl: left as it is\n', changes: [] });
+    const stateDir = newStateDir();
+    mkdirSync(join(stateDir, 'net'), { recursive: true });
+    writeFileSync(join(stateDir, 'net', `bridges-netns-${await currentNetnsId()}.json`), JSON.stringify({ names: ['fxbr'] }));
+    expect(await cli(['bridge', 'create', 'fxbr', '--address', '10.77.0.1/24'], ns(), { stateDir })).toMatchObject({ code: 0, out: 'bridge fxbr unchanged\n', changes: [] });
+    const docker = await cli(['bridge', 'create', 'fxbr', '-o', 'json'], ns());
+    expect(JSON.parse(docker.out)).toMatchObject({ name: 'fxbr', changed: false, createdByKvmctl: false, owner: 'another tool or by hand' });
     const stp = await cli(['bridge', 'create', 'fxbr', '--stp'], ns());
     expect(stp.code).toBe(4);
     expect(stp.err).toContain('bridge fxbr already exists with other settings: STP is off on it');

@@ -8,6 +8,7 @@ import { validateLinkName } from '../../net/link-name.js';
 import { running, vmsOnBridge } from '../net/vm-owners.js';
 import { vmsByInterface } from './list.js';
 import { movesByPort, movesRecord, recordedUplinks } from './attach.js';
+import { createdBridgesRecord } from './create.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
 /** What still uses a bridge: refusals that --force overrides. */
@@ -64,6 +65,11 @@ export async function runBridgeDelete(ctx: Context, name: string, opts: { force?
       throw new RefusedError(`bridge ${name} is in use: ${reasons.join('; ')}`, `detach them first, or delete it anyway with: ${kvmctlCommand(ctx.uri, 'bridge', 'delete', name, '--force')}`);
     }
     await runChecked(ctx.runner, ipLinkDeleteCommand(name));
+    if (!ctx.dryRun) {
+      const record = await createdBridgesRecord(ctx);
+      const created = await record.load();
+      if (created.names.includes(name)) await record.save({ names: created.names.filter((n) => n !== name) });
+    }
     ctx.out.done(`bridge ${name} deleted${reasons.length > 0 ? ` (it was used by ${reasons.join('; ')})` : ''}`, { name, changed: true, ...users });
   });
 }

@@ -280,6 +280,52 @@ describe('a dropped session never strands the host (test namespace and lab)', ()
     });
   });
 
+  describe('7. the firewall state can be checked and repaired', () => {
+    const natArgs = ['net', 'nat', 'enable', '--bridge', 'relsbr', '--subnet', '10.66.0.0/24'];
+    const tagged = () => inNetns(NS, 'iptables-save').stdout.split('\n').filter((l) => l.includes('"kvmctl:nat:relsbr"'));
+
+    it('after a reload drops a rule: nat check is exit 5 naming it, host check reports it, enable restores exactly it', async () => {
+      const before = snapshot();
+      expect((await cli(natArgs, o())).code).toBe(0);
+      const enabled = snapshot();
+      const ok = await cli(['net', 'nat', 'check'], o());
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stderr).toContain('all 3 kvmctl NAT rules are present');
+      // A firewall reload from a rule set saved without kvmctl's MASQUERADE rule.
+      const saved = inNetns(NS, 'iptables-save').stdout.split('\n').filter((l) => !(l.includes('"kvmctl:nat:relsbr"') && l.includes('MASQUERADE'))).join('\n');
+      const file = join(stateDir, 'reload.rules');
+      writeFileSync(file, saved + '\n');
+      expect(inNetns(NS, 'iptables-restore', file).code).toBe(0);
+      expect(tagged()).toHaveLength(2);
+      const missing = await cli(['net', 'nat', 'check'], o());
+      expectRefused(missing, 5, 'kvmctl: error: net nat check: 1 of 3 kvmctl NAT rules are missing (relsbr)\n');
+      expect(hintOf(missing)).toBe(`restore exactly what is missing with: kvmctl -c '${lab.uri}' net nat enable --bridge relsbr --subnet 10.66.0.0/24`);
+      expect(missing.stdout).toMatch(/^relsbr\s+nat\s+POSTROUTING\s+missing\s/m);
+      const host = await cli(['host', 'check', '-o', 'json'], o());
+      const natCheck = (JSON.parse(host.stdout) as { checks: Array<{ name: string; status: string; message: string }> }).checks.find((c) => c.name === 'kvmctl-nat');
+      expect(natCheck).toMatchObject({ status: 'fail', message: '1 of 3 kvmctl NAT rules are missing (relsbr)' });
+      const again = await cli(natArgs, o());
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toContain('1 missing rule(s) restored');
+      expect(snapshot()).toEqual(enabled);
+      expect((await cli(['net', 'nat', 'disable', '--bridge', 'relsbr'], o())).code).toBe(0);
+      inNs(NS, ['ip', 'link', 'set', 'relsbr', 'down']);
+      expect(snapshot()).toEqual(before);
+      record('session', 'net nat check / enable', 'firewall reload without one rule', 1);
+    });
+
+    it('a bridge kvmctl did not make is not "unchanged": bridge create says whose it is', async () => {
+      const before = snapshot();
+      const r = await cli(['bridge', 'create', 'relsbr', '-o', 'json'], o());
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ name: 'relsbr', changed: false, createdByKvmctl: false, owner: 'another tool or by hand' });
+      const table = await cli(['bridge', 'create', 'relsbr'], o());
+      expect(table.stdout).toBe('bridge relsbr already exists, made by another tool or by hand, not by kvmctl: left as it is\n');
+      expect(snapshot()).toEqual(before);
+      record('session', 'bridge create', 'a bridge made by hand', 1);
+    });
+  });
+
   describe('8. hints are safe to paste', () => {
     const PWNED = ['pw1', 'pw2', 'pw3'];
     let bin = '';

@@ -78,21 +78,24 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
     const rules = natRulesFor(bridge, subnetText, out);
     const firewall = await loadIptables(ctx.runner);
     const tagged = rulesTagged(firewall, kvmctlTag(NAT_TAG_KIND, bridge));
+    const state = await store.load();
     let missing = rules;
     if (tagged.length > 0) {
       const present = await Promise.all(rules.map(async (r) => (await ctx.runner.run(iptablesCheckCommand(r))).exitCode === 0));
-      if (tagged.length !== rules.length || present.includes(false)) {
+      // The setup kvmctl recorded, with some of its rules gone (a firewall reload): put back exactly those.
+      const recorded = state.bridges[bridge];
+      const sameAsRecorded = recorded?.subnet === subnetText && recorded.out === out && tagged.length === present.filter(Boolean).length;
+      if (sameAsRecorded) missing = rules.filter((_, i) => !present[i]);
+      else if (tagged.length !== rules.length || present.includes(false)) {
         const current = tagged.find((r) => r.source !== undefined)?.source;
         throw new ConflictError(
           `NAT on ${bridge} is already enabled with other settings (${current !== undefined ? `subnet ${current}` : 'other rules'})`,
           `disable it first: ${kvmctlCommand(ctx.uri, 'net', 'nat', 'disable', '--bridge', bridge)}`,
         );
-      }
-      missing = [];
+      } else missing = [];
     }
     const gatewayAddress = ipv4In(br, subnet);
     const ipForwardOn = parseFlag(await ctx.fs.read(IP_FORWARD_PATH)) === true;
-    const state = await store.load();
 
     if (missing.length === 0 && gatewayAddress && ipForwardOn) {
       return ctx.out.done(`NAT on ${bridge} for ${subnetText} unchanged`, { bridge, subnet: subnetText, out: out ?? null, changed: false });
@@ -130,7 +133,7 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
     });
 
     const did = [
-      missing.length > 0 && `${missing.length} rules added`,
+      missing.length > 0 && (tagged.length > 0 ? `${missing.length} missing rule(s) restored` : `${missing.length} rules added`),
       !gatewayAddress && `gateway ${addressCidr(gateway)} added to ${bridge}`,
       !ipForwardOn && 'ip_forward turned on',
     ].filter(Boolean);
