@@ -31,6 +31,13 @@ import {
 import { currentNetnsRecord } from '../../net/netns-record.js';
 import { validateLinkName } from '../../net/link-name.js';
 import { vmsByInterface } from './list.js';
+import { checkNoOpenWindow, openConfirmWindow, parseConfirmTimeout } from './confirm.js';
+
+export interface MoveOptions {
+  moveAddress?: boolean;
+  /** Seconds after which the move is reverted unless `kvmctl bridge confirm` keeps it. */
+  confirmTimeout?: string;
+}
 
 export interface Moved {
   addresses: string[];
@@ -156,8 +163,9 @@ function movedText(m: Moved, to: string): string {
   return parts.length > 0 ? `; moved ${parts.join(', ')} to ${to}` : '';
 }
 
-export async function runBridgeAttach(ctx: Context, bridge: string, iface: string, opts: { moveAddress?: boolean }): Promise<void> {
+export async function runBridgeAttach(ctx: Context, bridge: string, iface: string, opts: MoveOptions): Promise<void> {
   validatePair(bridge, iface);
+  const confirmSeconds = parseConfirmTimeout(opts.confirmTimeout, Boolean(opts.moveAddress));
   await ctx.withLock(`bridge ${bridge}`, async () => {
     const [links, routes] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner)]);
     const br = findBridge(links, bridge);
@@ -186,6 +194,7 @@ export async function runBridgeAttach(ctx: Context, bridge: string, iface: strin
         `move its addresses and routes to the bridge in the same step: ${kvmctlCommand(ctx.uri, 'bridge', 'attach', bridge, iface, '--move-address')}`,
       );
     }
+    if (confirmSeconds !== undefined && !ctx.dryRun) await checkNoOpenWindow(ctx);
     const record = await movesRecord(ctx);
     let moved: Moved = { addresses: [], routes: [] };
     await ctx.transaction(`bridge attach ${bridge} ${iface}`).run(async (tx) => {
@@ -208,12 +217,15 @@ export async function runBridgeAttach(ctx: Context, bridge: string, iface: strin
         }
       }
     });
-    ctx.out.done(`${iface} attached to ${bridge}${movedText(moved, bridge)}`, { ...json, changed: true, moved });
+    const window = confirmSeconds !== undefined && !ctx.dryRun ? await openConfirmWindow(ctx, 'attach', bridge, iface, confirmSeconds, !br.flags.includes('UP')) : undefined;
+    ctx.out.done(`${iface} attached to ${bridge}${movedText(moved, bridge)}`, { ...json, changed: true, moved, ...(window ? { confirmBy: window.deadline } : {}) });
+    if (window) ctx.out.warn(`this is reverted at ${window.deadline} (in ${confirmSeconds} s) unless you confirm it from a session that still reaches the host: ${window.confirm}`);
   });
 }
 
-export async function runBridgeDetach(ctx: Context, bridge: string, iface: string, opts: { moveAddress?: boolean }): Promise<void> {
+export async function runBridgeDetach(ctx: Context, bridge: string, iface: string, opts: MoveOptions): Promise<void> {
   validatePair(bridge, iface);
+  const confirmSeconds = parseConfirmTimeout(opts.confirmTimeout, Boolean(opts.moveAddress));
   await ctx.withLock(`bridge ${bridge}`, async () => {
     const [links, routes, { owners }] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner), vmsByInterface(ctx)]);
     const br = findBridge(links, bridge);
@@ -257,6 +269,7 @@ export async function runBridgeDetach(ctx: Context, bridge: string, iface: strin
     const present = configuredRoutes(routes, bridge);
     const addresses = recorded ? recorded.addresses.filter((a) => br.addresses.some((b) => sameAddress(a, b))) : movableAddresses(br);
     const moving = recorded ? recorded.routes.filter((r) => present.some((p) => sameRoute(p, r))) : present;
+    if (confirmSeconds !== undefined && !ctx.dryRun) await checkNoOpenWindow(ctx);
     let moved: Moved = { addresses: [], routes: [] };
     await ctx.transaction(`bridge detach ${bridge} ${iface}`).run(async (tx) => {
       await runChecked(ctx.runner, ipLinkSetNoMasterCommand(iface));
@@ -267,6 +280,8 @@ export async function runBridgeDetach(ctx: Context, bridge: string, iface: strin
         await record.save(moves);
       }
     });
-    ctx.out.done(`${iface} detached from ${bridge}${movedText(moved, iface)}`, { ...json, changed: true, moved });
+    const window = confirmSeconds !== undefined && !ctx.dryRun ? await openConfirmWindow(ctx, 'detach', bridge, iface, confirmSeconds, false) : undefined;
+    ctx.out.done(`${iface} detached from ${bridge}${movedText(moved, iface)}`, { ...json, changed: true, moved, ...(window ? { confirmBy: window.deadline } : {}) });
+    if (window) ctx.out.warn(`this is reverted at ${window.deadline} (in ${confirmSeconds} s) unless you confirm it from a session that still reaches the host: ${window.confirm}`);
   });
 }

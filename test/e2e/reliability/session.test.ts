@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +123,63 @@ describe('a dropped session never strands the host (test namespace and lab)', ()
       expect(r.stderr).toMatch(/^kvmctl: error: net nat enable --bridge relsbr: interrupted; everything it had done was undone$/m);
       expect(snapshot()).toEqual(before);
       record('session', 'net nat enable', 'SIGHUP at step 3', 1);
+    });
+  });
+
+  describe('1. the confirmation window (--confirm-timeout, bridge confirm)', () => {
+    const windowFile = () => join(stateDir, 'net', readdirSync(join(stateDir, 'net')).find((f) => f.startsWith('bridge-confirm-')) ?? 'none');
+    const waitFor = async (what: string, ok: () => boolean, ms: number) => {
+      const deadline = Date.now() + ms;
+      while (!ok()) {
+        if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const upHasAddress = () => JSON.parse(inNetns(NS, 'ip', '-j', 'addr', 'show', 'dev', 'up0').stdout)[0].addr_info.some((a: { local: string }) => a.local === '198.51.100.1');
+
+    it('not confirmed: a detached process moves everything back when the time is up, though the session that started it is gone', async () => {
+      const before = snapshot();
+      const r = await cli(['bridge', 'attach', 'relsbr', 'up0', '--move-address', '--confirm-timeout', '3'], o());
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^up0 attached to relsbr; moved 198\.51\.100\.1\/24, route default via 198\.51\.100\.2, route 10\.60\.0\.0\/16 via 198\.51\.100\.2 to relsbr$/m);
+      expect(r.stderr).toContain(`unless you confirm it from a session that still reaches the host: kvmctl -c '${lab.uri}' bridge confirm`);
+      // The command has ended (its session with it); the move is in place until the window closes.
+      expect(upHasAddress()).toBe(false);
+      await waitFor('the automatic revert', upHasAddress, 30_000);
+      await waitFor('the revert to finish', () => JSON.stringify(snapshot()) === JSON.stringify({ ...before, files: snapshot().files }), 30_000);
+      const late = await cli(['bridge', 'confirm'], o());
+      expectRefused(late, 6, 'kvmctl: error: bridge attach relsbr up0 was not confirmed in time and was reverted at ');
+      expect(snapshot()).toEqual(before);
+      record('session', 'bridge attach --move-address --confirm-timeout 3', 'not confirmed: reverted by the detached process', 1);
+    });
+
+    it('confirmed in time: the move stays, the waiting process ends, detach puts it back', async () => {
+      const before = snapshot();
+      const r = await cli(['bridge', 'attach', 'relsbr', 'up0', '--move-address', '--confirm-timeout', '4', '-o', 'json'], o());
+      expect(r.code, r.stderr).toBe(0);
+      expect(Number.isNaN(Date.parse(JSON.parse(r.stdout).confirmBy))).toBe(false);
+      const watcher = JSON.parse(readFileSync(windowFile(), 'utf8')).window.watcherPid as number;
+      const again = await cli(['bridge', 'attach', 'relsbr', 'up0', '--move-address', '--confirm-timeout', '4'], o());
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('unchanged');
+      const ok = await cli(['bridge', 'confirm'], o());
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toBe('bridge attach relsbr up0 confirmed: it stays\n');
+      await waitFor('the waiting process to end', () => !existsSync(`/proc/${watcher}`) || readFileSync(`/proc/${watcher}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') === true, 10_000);
+      await new Promise((r) => setTimeout(r, 5000));
+      expect(upHasAddress()).toBe(false);
+      expect((await cli(['bridge', 'detach', 'relsbr', 'up0', '--move-address'], o())).code).toBe(0);
+      inNs(NS, ['ip', 'link', 'set', 'relsbr', 'down']);
+      expect(snapshot()).toEqual(before);
+      record('session', 'bridge attach --move-address --confirm-timeout 4', 'confirmed in time', 1);
+    });
+
+    it('--confirm-timeout without --move-address, or out of range, is exit 2 before anything runs', async () => {
+      const before = snapshot();
+      expectRefused(await cli(['bridge', 'attach', 'relsbr', 'up0', '--confirm-timeout', '3'], o()), 2, '--confirm-timeout needs --move-address');
+      expectRefused(await cli(['bridge', 'attach', 'relsbr', 'up0', '--move-address', '--confirm-timeout', '0'], o()), 2, 'invalid --confirm-timeout "0"');
+      expectRefused(await cli(['bridge', 'attach', 'relsbr', 'up0', '--move-address', '--confirm-timeout', '1;reboot'], o()), 2, 'invalid --confirm-timeout "1;reboot"');
+      expect(snapshot()).toEqual(before);
     });
   });
 
