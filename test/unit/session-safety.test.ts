@@ -158,3 +158,13 @@ describe('ip -j with control characters in a name', () => {
     expect(parseIpLinks(text).map((l) => l.ifname)).toEqual(['lo', 'b\u001b[31mr', 'b\u202ex']);
   });
 });
+
+describe('--confirm-timeout', () => {
+  it('is a whole number of seconds, 1 to 3600, and only with --move-address', async () => {
+    const { parseConfirmTimeout } = await import('../../src/commands/bridge/confirm.js');
+    expect(parseConfirmTimeout(undefined, false)).toBeUndefined();
+    expect(parseConfirmTimeout('120', true)).toBe(120);
+    for (const bad of ['0', '3601', '-5', '1.5', '1e3', '', '1;reboot']) expect(() => parseConfirmTimeout(bad, true)).toThrow(UsageError);
+    expect(() => parseConfirmTimeout('10', false)).toThrow('--confirm-timeout needs --move-address');
+  });
+});
