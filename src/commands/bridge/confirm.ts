@@ -81,8 +81,15 @@ export async function openConfirmWindow(ctx: Context, change: ConfirmWindow['cha
     stdio: 'ignore',
     env: { ...process.env, KVMCTL_STATE_DIR: ctx.stateDir, KVMCTL_FAULT: '' },
   });
+  // A failed start is reported through pid === undefined below; the event must not end kvmctl.
+  watcher.on('error', () => undefined);
   watcher.unref();
-  if (watcher.pid !== undefined) await record.save({ window: { ...window, watcherPid: watcher.pid, watcherStartTime: processStartTime(watcher.pid) } });
+  if (watcher.pid === undefined) {
+    await record.save({});
+    const undo = change === 'attach' ? kvmctlCommand(ctx.uri, 'bridge', 'detach', bridge, iface, '--move-address') : kvmctlCommand(ctx.uri, 'bridge', 'attach', bridge, iface, '--move-address');
+    throw new KvmctlError(`bridge ${change} ${bridge} ${iface} is done, but the process that would revert it could not start (${self.program}): nothing will move it back by itself`, `keep it, or move it back with: ${undo}`);
+  }
+  await record.save({ window: { ...window, watcherPid: watcher.pid, watcherStartTime: processStartTime(watcher.pid) } });
   return { deadline, confirm: kvmctlCommand(ctx.uri, 'bridge', 'confirm') };
 }
 
