@@ -10,7 +10,9 @@ import { stateDir } from './exec/state-dir.js';
 import { Transaction } from './exec/transaction.js';
 import { Output, OUTPUT_FORMATS, type OutputFormat } from './output/output.js';
 
-export const DEFAULT_URI = 'qemu:///system';
+import { DEFAULT_URI } from './exec/command.js';
+
+export { DEFAULT_URI };
 
 export interface GlobalOptions {
   connect?: string;
@@ -86,7 +88,7 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
     signal: deps.signal,
     stateDir: dir,
     transaction: (label) => new Transaction(label, { signal: deps.signal, journal }),
-    withLock: (key, fn) => (dryRun ? fn() : withLock(`${uri} ${key}`, { dir, signal: deps.signal }, fn)),
+    withLock: (key, fn) => (dryRun ? fn() : withLock(`${uri} ${key}`, { dir, signal: deps.signal, argv: deps.argv, onWait: (m) => out.info(m) }, fn)),
   };
 }
 

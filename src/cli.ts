@@ -6,18 +6,30 @@ import { realFs } from './local-fs.js';
 declare const KVMCTL_VERSION: string;
 
 /**
- * Entry point used by bin/kvmctl: the real process parts. The first SIGINT or
- * SIGTERM aborts the context's signal so a multi-step operation can roll back;
- * a second one exits at once.
+ * The signals that interrupt a run. SIGHUP is what a dropped ssh session sends
+ * and SIGQUIT is Ctrl-\: both roll back like Ctrl-C, never exit mid-step.
+ */
+export const INTERRUPTING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+
+const SIGNAL_NUMBERS: Record<(typeof INTERRUPTING_SIGNALS)[number], number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 };
+
+/**
+ * Entry point used by bin/kvmctl: the real process parts. The first
+ * interrupting signal aborts the context's signal so a multi-step operation can
+ * roll back; a second SIGINT, SIGTERM or SIGQUIT exits at once. A second SIGHUP
+ * does not: a hung-up terminal can deliver it again while the rollback runs,
+ * and the rollback is what keeps the host reachable.
  */
 export function run(argv: string[]): Promise<number> {
   const controller = new AbortController();
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(sig === 'SIGINT' ? 130 : 143);
+  const onSignal = (sig: (typeof INTERRUPTING_SIGNALS)[number]) => {
+    if (controller.signal.aborted) {
+      if (sig !== 'SIGHUP') process.exit(128 + SIGNAL_NUMBERS[sig]);
+      return;
+    }
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const sig of INTERRUPTING_SIGNALS) process.on(sig, onSignal);
   return main(argv, { io: processIO(), runner: new RealRunner(controller.signal), fs: realFs, version: KVMCTL_VERSION, signal: controller.signal, argv: process.argv.slice(2) });
 }
 

@@ -20,7 +20,7 @@ export enum ExitCode {
   RolledBack = 7,
   /** A multi-step operation failed midway and could not undo all of it. */
   Partial = 8,
-  /** Interrupted by SIGINT/SIGTERM (after rolling back what it could). */
+  /** Interrupted by SIGINT, SIGTERM, SIGHUP or SIGQUIT (after rolling back what it could). */
   Interrupted = 130,
 }
 
@@ -34,7 +34,7 @@ export const EXIT_CODE_DOCS: ReadonlyArray<[ExitCode, string]> = [
   [ExitCode.Timeout, 'timed out waiting for a state'],
   [ExitCode.RolledBack, 'failed midway; everything the command had done was undone'],
   [ExitCode.Partial, 'failed midway and could not undo everything; the message lists what is left'],
-  [ExitCode.Interrupted, 'interrupted (Ctrl-C / SIGTERM); rolled back what it could'],
+  [ExitCode.Interrupted, 'interrupted (Ctrl-C, SIGTERM, a dropped session\'s SIGHUP, SIGQUIT); rolled back what it could'],
 ];
 
 /** Base class: every user-facing error has a message and an optional next step. */

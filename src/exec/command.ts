@@ -25,13 +25,45 @@ export function mutatingCommand(program: string, args: string[], extra: Partial<
 }
 
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+/**
+ * What a terminal must not be handed raw: C0 and C1 controls, DEL, the
+ * bidirectional marks, overrides and isolates (Unicode's Bidi_Control) and the
+ * line and paragraph separators. Printed words and table cells escape them.
+ */
+export const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE.source, 'g');
 
-/** Renders argv for humans (logs, dry-run); quoting is for display only, nothing is ever run through a shell. */
+/** Renders argv for humans (logs, dry-run, undo commands); nothing is ever run through a shell. */
 export function formatCommand(cmd: Pick<Command, 'program' | 'args'>): string {
-  return [cmd.program, ...cmd.args].map(shellQuoteForDisplay).join(' ');
+  return [cmd.program, ...cmd.args].map(shellQuote).join(' ');
 }
 
-export function shellQuoteForDisplay(word: string): string {
+/**
+ * One word as bash reads it back: bare when it holds only safe characters,
+ * else in single quotes; a word with control or bidirectional-override
+ * characters becomes $'...' with those characters as escapes, so that what is
+ * printed neither drives the terminal nor hides a part of the word, and pasting
+ * it gives back exactly the same bytes.
+ */
+export function shellQuote(word: string): string {
   if (word !== '' && SAFE_WORD.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
+  if (!UNPRINTABLE.test(word)) return `'${word.replace(/'/g, `'\\''`)}'`;
+  // Each byte of the character's UTF-8 as \xHH: bash decodes that the same in every locale.
+  const hex = (c: string) => [...Buffer.from(c, 'utf8')].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+  const body = word.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(UNPRINTABLE_ALL, hex);
+  return `$'${body}'`;
+}
+
+/** The URI kvmctl uses when none is given; a printed command names any other with -c. */
+export const DEFAULT_URI = 'qemu:///system';
+
+/**
+ * A kvmctl command line for a person to run (hints, undo commands, doctor
+ * output): every word shell-quoted, and `-c URI` when the URI in force is not
+ * the default, so that pasting it acts on the same host and the same object
+ * whatever the names hold. Words are the argv after "kvmctl".
+ */
+export function kvmctlCommand(uri: string | undefined, ...words: string[]): string {
+  const connect = uri !== undefined && uri !== DEFAULT_URI ? ['-c', uri] : [];
+  return ['kvmctl', ...connect, ...words].map(shellQuote).join(' ');
 }

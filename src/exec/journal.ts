@@ -7,10 +7,12 @@
 import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isProcessAlive } from './lock.js';
+import { isSameProcess, processStartTime } from './lock.js';
 
 export interface JournalEntry {
   pid: number;
+  /** The process's start time (/proc/PID/stat), so a reused pid is not taken for it. */
+  pidStartTime?: string;
   startedAt: string;
   operation: string;
   argv: string[];
@@ -20,6 +22,7 @@ export interface JournalEntry {
 export class Journal {
   private readonly file: string;
   private readonly startedAt = new Date().toISOString();
+  private readonly pidStartTime = processStartTime(process.pid);
 
   constructor(
     private readonly dir: string,
@@ -30,7 +33,7 @@ export class Journal {
 
   /** Synchronous on purpose: the entry must be on disk before the next step can be killed. */
   record(operation: string, leftovers: Array<{ what: string; manual: string }>): void {
-    const entry: JournalEntry = { pid: process.pid, startedAt: this.startedAt, operation, argv: this.argv, leftovers };
+    const entry: JournalEntry = { pid: process.pid, ...(this.pidStartTime !== undefined ? { pidStartTime: this.pidStartTime } : {}), startedAt: this.startedAt, operation, argv: this.argv, leftovers };
     mkdirSync(join(this.dir, 'journal'), { recursive: true, mode: 0o700 });
     // Write then rename, so a reader never sees half an entry.
     writeFileSync(this.file + '.tmp', JSON.stringify(entry, null, 2) + '\n', { mode: 0o600 });
@@ -55,7 +58,7 @@ export async function abandonedEntries(dir: string): Promise<Array<JournalEntry 
     const file = join(jdir, name);
     try {
       const entry = JSON.parse(await readFile(file, 'utf8')) as JournalEntry;
-      if (!isProcessAlive(entry.pid)) out.push({ ...entry, file });
+      if (!isSameProcess(entry.pid, entry.pidStartTime)) out.push({ ...entry, file });
     } catch {
       continue;
     }

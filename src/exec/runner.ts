@@ -26,6 +26,7 @@ const PACKAGES: Record<string, { debian: string; fedora: string }> = {
   virsh: { debian: 'libvirt-clients', fedora: 'libvirt-client' },
   'qemu-img': { debian: 'qemu-utils', fedora: 'qemu-img' },
   ip: { debian: 'iproute2', fedora: 'iproute' },
+  ss: { debian: 'iproute2', fedora: 'iproute' },
   bridge: { debian: 'iproute2', fedora: 'iproute' },
   iptables: { debian: 'iptables', fedora: 'iptables-nft' },
   'iptables-save': { debian: 'iptables', fedora: 'iptables-nft' },

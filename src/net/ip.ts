@@ -2,7 +2,7 @@
  * `ip -j` (iproute2 JSON output): links, addresses, routes, bridges and their
  * ports; and the argv of every `ip` change kvmctl makes.
  */
-import { mutatingCommand, readCommand, type Command } from '../exec/command.js';
+import { kvmctlCommand, mutatingCommand, readCommand, type Command } from '../exec/command.js';
 import { runChecked, type Runner } from '../exec/runner.js';
 import { NotFoundError, UsageError } from '../errors.js';
 
@@ -49,8 +49,19 @@ interface RawLink {
   addr_info?: Array<{ family?: string; local?: string; prefixlen?: number; scope?: string; broadcast?: string; dynamic?: boolean }>;
 }
 
+/**
+ * `ip -j` copies an interface name's bytes into its JSON strings as they are
+ * (iproute2's json_writer escapes only quotes, backslashes and a few named
+ * controls), and the kernel accepts ESC, BEL and the like in a name: such
+ * bytes are invalid JSON, so they are escaped before parsing. Outside strings
+ * ip prints no control characters but the final newline.
+ */
+function parseIpJson<T>(json: string): T {
+  return JSON.parse((json || '[]').trimEnd().replace(/[\u0000-\u001f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)) as T;
+}
+
 export function parseIpLinks(json: string): Link[] {
-  const raw = JSON.parse(json || '[]') as RawLink[];
+  const raw = parseIpJson<RawLink[]>(json);
   return raw
     .filter((r) => typeof r.ifname === 'string')
     .map((r) => ({
@@ -106,7 +117,7 @@ export async function loadLinks(runner: Runner): Promise<Link[]> {
 /** The named link, which must exist (exit 3) and be a bridge (exit 2). */
 export function findBridge(links: Link[], name: string): Link {
   const link = links.find((l) => l.ifname === name);
-  if (!link) throw new NotFoundError(`bridge ${JSON.stringify(name)} not found`, `list bridges with: kvmctl bridge list; create one with: kvmctl bridge create ${name}`);
+  if (!link) throw new NotFoundError(`bridge ${JSON.stringify(name)} not found`, `list bridges with: kvmctl bridge list; create one with: ${kvmctlCommand(undefined, 'bridge', 'create', name)}`);
   if (link.kind !== 'bridge') throw new UsageError(`${name} is not a bridge (it is a ${link.kind ?? 'plain'} interface)`, 'name a Linux bridge; list them with: kvmctl bridge list');
   return link;
 }
@@ -151,7 +162,7 @@ export interface Route {
 type RawRoute = Partial<Omit<Route, 'family'>>;
 
 export function parseIpRoutes(json: string, family: IpFamily): Route[] {
-  const raw = JSON.parse(json || '[]') as RawRoute[];
+  const raw = parseIpJson<RawRoute[]>(json);
   return raw
     .filter((r) => typeof r.dst === 'string')
     .map((r) => ({

@@ -2,12 +2,29 @@
  * iptables-save parsing and rule ownership. kvmctl tags its own rules with a
  * comment so that teardown removes exactly what it added.
  */
-import { formatCommand, mutatingCommand, readCommand, type Command } from '../exec/command.js';
+import { formatCommand, mutatingCommand, readCommand, shellQuote, type Command } from '../exec/command.js';
 import { firstLine, runChecked, ToolError, type Runner } from '../exec/runner.js';
 import type { Transaction } from '../exec/transaction.js';
+import { UsageError } from '../errors.js';
 
 export function iptablesSaveCommand(): Command {
   return readCommand('iptables-save', []);
+}
+
+/**
+ * The two kernel interfaces iptables can drive (Debian's iptables package
+ * ships both): rules in each are applied, but `iptables` shows and changes
+ * only the one its alternative points to.
+ */
+export const IPTABLES_BACKENDS = ['iptables-legacy-save', 'iptables-nft-save'] as const;
+
+export function backendSaveCommand(program: (typeof IPTABLES_BACKENDS)[number]): Command {
+  return readCommand(program, []);
+}
+
+/** How many rules an iptables-save output holds. */
+export function ruleCount(saved: string): number {
+  return saved.split('\n').filter((l) => l.startsWith('-A ')).length;
 }
 
 export interface Chain {
@@ -178,10 +195,31 @@ function comment(tag: string): string[] {
 }
 
 /**
+ * An interface name that iptables reads as exactly that interface. iptables
+ * (libxtables, xtables_parse_interface) reads a trailing '+' as a wildcard:
+ * `-i x+` matches every interface whose name starts with "x". The kernel
+ * accepts '+' anywhere in a name, so an existing bridge can be called that; a
+ * leading '!' is iptables' old negation syntax. Such a name never reaches an
+ * iptables argument.
+ */
+export function validateIptablesIfaceName(option: string, name: string): string {
+  const refuse = (why: string) =>
+    new UsageError(
+      `${option} ${JSON.stringify(name)}: ${why}, so kvmctl cannot write a rule for that interface alone`,
+      `rename the interface to one without '+' or a leading '!' (e.g. ip link set dev ${shellQuote(name)} name br0), then run this again`,
+    );
+  if (name.includes('+')) throw refuse(`iptables reads '+' in an interface name as a wildcard ("-i ${name}" would match every interface whose name starts with "${name.slice(0, name.indexOf('+'))}")`);
+  if (name.startsWith('!')) throw refuse("iptables reads a leading '!' as negation");
+  return name;
+}
+
+/**
  * NAT for a bridge, as libvirt does it for virbr0: masquerade what leaves the
  * subnet, let the subnet out through FORWARD and let the replies back in.
  */
 export function natRulesFor(bridge: string, subnet: string, outIface?: string): IptablesRule[] {
+  validateIptablesIfaceName('--bridge', bridge);
+  if (outIface !== undefined) validateIptablesIfaceName('--out', outIface);
   const tag = kvmctlTag(NAT_TAG_KIND, bridge);
   const out = outIface !== undefined ? ['-o', outIface] : [];
   const inFromOut = outIface !== undefined ? ['-i', outIface] : [];

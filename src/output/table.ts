@@ -1,4 +1,5 @@
 import type { ChalkInstance } from 'chalk';
+import { UNPRINTABLE } from '../exec/command.js';
 
 export interface Column<T> {
   header: string;
@@ -10,7 +11,24 @@ export interface Column<T> {
 export function cellText(v: string | number | boolean | undefined | null): string {
   if (v === undefined || v === null || v === '') return '-';
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  return String(v);
+  return escapeControls(String(v));
+}
+
+const CONTROLS = new RegExp(UNPRINTABLE.source, 'g');
+const NAMED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\u001b': '\\e' };
+
+/**
+ * Table text shows control characters as visible escapes (\t, \n, \e,
+ * \x07, \u202e) and backslashes doubled: a name holding a TAB, newline,
+ * escape sequence or right-to-left override can then neither move a column,
+ * add a row, recolour the screen nor show itself reversed. JSON is left exact.
+ */
+export function escapeControls(text: string): string {
+  if (!UNPRINTABLE.test(text) && !text.includes('\\')) return text;
+  return text.replace(/\\/g, '\\\\').replace(CONTROLS, (c) => {
+    const code = c.charCodeAt(0);
+    return NAMED[c] ?? (code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+  });
 }
 
 // SGR colour codes added by chalk take no room on screen.
@@ -35,7 +53,7 @@ export function renderTable<T>(columns: Column<T>[], rows: T[], chalk: ChalkInst
   const header = columns.map((c) => (chalk ? chalk.bold(c.header) : c.header));
   const body = rows.map((row) =>
     columns.map((c) => {
-      const text = cellText(c.value(row)).replace(/\n/g, ' ');
+      const text = cellText(c.value(row));
       return chalk && c.color ? c.color(text, row, chalk) : text;
     }),
   );

@@ -17,6 +17,7 @@ import {
   type VolumeUser,
 } from '../libvirt/storage.js';
 import { formatVolumeRef, type VolumeRef } from './volume-ref.js';
+import { kvmctlCommand } from '../exec/command.js';
 
 export interface StorageView {
   pools: PoolRecord[];
@@ -46,7 +47,7 @@ export function requirePool(view: StorageView, name: string): PoolRecord {
 export function requireActivePool(view: StorageView, name: string): PoolRecord {
   const pool = requirePool(view, name);
   if (!pool.active) {
-    throw new RefusedError(`storage pool ${JSON.stringify(name)} is not active (${pool.state}), so its volumes cannot be used`, `start it with: kvmctl pool start ${name}`);
+    throw new RefusedError(`storage pool ${JSON.stringify(name)} is not active (${pool.state}), so its volumes cannot be used`, `start it with: ${kvmctlCommand(undefined, 'pool', 'start', name)}`);
   }
   return pool;
 }
@@ -54,7 +55,7 @@ export function requireActivePool(view: StorageView, name: string): PoolRecord {
 export function requireVolume(view: StorageView, ref: VolumeRef): VolumeRecord {
   const pool = requireActivePool(view, ref.pool);
   const vol = view.volumes.find((v) => v.pool === pool.name && v.name === ref.volume);
-  if (!vol) throw new NotFoundError(`volume ${formatVolumeRef(ref)} not found`, `list the pool's volumes with: kvmctl volume list --pool ${ref.pool}`);
+  if (!vol) throw new NotFoundError(`volume ${formatVolumeRef(ref)} not found`, `list the pool's volumes with: ${kvmctlCommand(undefined, 'volume', 'list', '--pool', ref.pool)}`);
   return vol;
 }
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopology, destroyTopology, LAN_HOST, LAN_PEER, ping, type Topology } from './netns.js';
-import { cli, faultSweep, inNetns, inNs, newStateDir, removeStateDirs, snapshotHost, type CliOptions } from './reliability/harness.js';
+import { cli, faultSweep, inNetns, inNs, lab, newStateDir, removeStateDirs, snapshotHost, type CliOptions } from './reliability/harness.js';
 
 const BR = 'ktbr0';
 let t: Topology;
@@ -87,7 +87,7 @@ describe('bridge attach | detach with the NIC that carries the default route', (
     expect(r.code).toBe(5);
     expect(r.stderr).toBe(
       `kvmctl: error: up0 carries the default route: enslaving it to ${BR} without its addresses cuts this host off the network\n` +
-        `hint: move its addresses and routes to the bridge in the same step: kvmctl bridge attach ${BR} up0 --move-address\n`,
+        `hint: move its addresses and routes to the bridge in the same step: kvmctl -c '${lab.uri}' bridge attach ${BR} up0 --move-address\n`,
     );
     expect(state()).toEqual(before);
     expect(ping(t.host, LAN_PEER)).toBe(true);
@@ -151,7 +151,7 @@ describe('bridge delete', () => {
     const before = state();
     const r = await cli(['bridge', 'delete', BR], o);
     expect(r.code).toBe(5);
-    expect(r.stderr).toContain(`kvmctl: error: bridge ${BR} is in use: ports cl0\nhint: detach them first, or delete it anyway with: kvmctl bridge delete ${BR} --force\n`);
+    expect(r.stderr).toContain(`kvmctl: error: bridge ${BR} is in use: ports cl0\nhint: detach them first, or delete it anyway with: kvmctl -c '${lab.uri}' bridge delete ${BR} --force\n`);
     expect(state()).toEqual(before);
     const forced = await cli(['bridge', 'delete', BR, '--force'], o);
     expect(forced).toMatchObject({ code: 0, stdout: `bridge ${BR} deleted (it was used by ports cl0)\n` });

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addressClient, createTopology, destroyTopology, fetchTcp, LAN_HOST, LAN_PEER, ping, startServer, type Server, type Topology } from './netns.js';
-import { cli, faultSweep, inNetns, inNs, newStateDir, removeStateDirs, snapshotHost, type CliOptions } from './reliability/harness.js';
+import { cli, faultSweep, inNetns, inNs, lab, newStateDir, removeStateDirs, snapshotHost, type CliOptions } from './reliability/harness.js';
 
 const BRIDGE = 'ktnat0';
 const SUBNET = '10.77.0.0/24';
@@ -94,7 +94,7 @@ describe('net nat (namespaces)', () => {
     const s = state();
     const r = await cli(['net', 'nat', 'enable', '--bridge', BRIDGE, '--subnet', '10.78.0.0/24'], o);
     expect(r.code).toBe(4);
-    expect(r.stderr).toBe(`kvmctl: error: NAT on ${BRIDGE} is already enabled with other settings (subnet ${SUBNET})\nhint: disable it first: kvmctl net nat disable --bridge ${BRIDGE}\n`);
+    expect(r.stderr).toBe(`kvmctl: error: NAT on ${BRIDGE} is already enabled with other settings (subnet ${SUBNET})\nhint: disable it first: kvmctl -c '${lab.uri}' net nat disable --bridge ${BRIDGE}\n`);
     expect(state()).toEqual(s);
   });
 

@@ -157,6 +157,26 @@ describe('hostChecks', () => {
     for (const c of checks.filter((c) => c.status !== 'ok')) expect(c.fix).toBeTruthy();
   });
 
+  it("missing kvmctl NAT rules fail with the command that restores them; rules in both iptables backends warn", () => {
+    const nat = {
+      bridges: [['br0', { subnet: '10.20.0.0/24' }]] as Array<[string, { subnet: string }]>,
+      checks: [
+        { bridge: 'br0', table: 'nat' as const, chain: 'POSTROUTING', rule: 'x', present: false },
+        { bridge: 'br0', table: 'filter' as const, chain: 'FORWARD', rule: 'y', present: true },
+      ],
+      ipForwardOff: false,
+      broken: ['br0'],
+      restore: ['kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24'],
+      location: '/x',
+    };
+    const checks = hostChecks(base(), { nat, backends: [{ program: 'iptables-legacy-save', rules: 4 }, { program: 'iptables-nft-save', rules: 9 }] });
+    expect(checks.find((c) => c.name === 'kvmctl-nat')).toEqual({ name: 'kvmctl-nat', status: 'fail', message: '1 of 2 kvmctl NAT rules are missing (br0)', fix: 'kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24' });
+    expect(checks.find((c) => c.name === 'iptables-backends')).toMatchObject({ status: 'warn', message: 'both iptables-legacy (4 rules) and iptables-nft (9 rules) hold rules: the kernel applies both, but iptables shows and changes only one of them' });
+    const fine = hostChecks(base(), { nat: { ...nat, checks: nat.checks.map((c) => ({ ...c, present: true })), broken: [], restore: [] }, backends: [{ program: 'iptables-legacy-save', rules: 0 }, { program: 'iptables-nft-save', rules: 9 }] });
+    expect(fine.find((c) => c.name === 'kvmctl-nat')?.status).toBe('ok');
+    expect(fine.find((c) => c.name === 'iptables-backends')).toBeUndefined();
+  });
+
   it('default network missing is a warning, inactive a failure; no pool is a warning', () => {
     const f = base();
     f.networks = [];

@@ -4,6 +4,7 @@
  * the recorded lab (fxn-vm1 leased 10.213.0.227, fxn-vm2 reserved 10.213.0.20).
  */
 import { describe, expect, it } from 'vitest';
+import { describeListener, listenersInRange, parseSsListening } from '../../src/net/sockets.js';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { parsePortRange, parseTarget } from '../../src/commands/net/forward/target.js';
 import { cli, rec, stubBatch, stubLoadDomains, stubLoadNetworks } from './net-harness.js';
@@ -11,7 +12,8 @@ import { cli, rec, stubBatch, stubLoadDomains, stubLoadNetworks } from './net-ha
 const BEFORE = rec('ns-iptables-save-before.txt');
 const AFTER = rec('ns-iptables-save-nat-forwards.txt');
 const on = { files: { '/proc/sys/net/ipv4/ip_forward': '1\n' } };
-const firewall = (text: string) => new FakeRunner().stub(['iptables-save'], { stdout: text });
+/** The recorded namespace: its firewall, and its listening sockets (sshd-like 0.0.0.0:22, [::]:8080, 127.0.0.1:9000, 198.51.100.1:3000, udp 5353). */
+const firewall = (text: string, sockets = rec('ns-ss-H-ltnu.txt')) => new FakeRunner().stub(['iptables-save'], { stdout: text }).stub(['ss', '-H', '-ltnu'], { stdout: sockets }, Infinity);
 const inserts = (runner: FakeRunner) => runner.stub((c) => c.program === 'iptables' && c.args.includes('-I'), {}, 4);
 
 describe('--port and --to', () => {
@@ -196,5 +198,44 @@ describe('net forward delete', () => {
     expect(r.code).toBe(7);
     expect(r.changes[2]).toBe('iptables -w 30 -t filter -I FORWARD -s 10.77.0.2/32 -p tcp -m tcp --sport 22 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment kvmctl:fwd:tcp-2222 -j ACCEPT');
     r.runner.verify();
+  });
+});
+
+describe('net forward add and the host\'s own services', () => {
+  const sockets = parseSsListening(rec('ns-ss-H-ltnu.txt'));
+
+  it('reads every listening socket ss printed', () => {
+    expect(sockets.map(describeListener)).toEqual(['udp 0.0.0.0:5353', 'tcp 127.0.0.1:9000', 'tcp 0.0.0.0:22', 'tcp 198.51.100.1:3000', 'tcp *:8080']);
+    expect(parseSsListening(rec('lab-ss-H-ltnu.txt')).map(describeListener)).toEqual(['udp 192.168.122.1:53', 'udp 0.0.0.0%virbr0:67', 'tcp 192.168.122.1:53']);
+    // Loopback-only listeners cannot be reached through a forward's DNAT rules.
+    expect(listenersInRange(sockets, 'tcp', { start: 9000, end: 9000 })).toEqual([]);
+    expect(listenersInRange(sockets, 'udp', { start: 22, end: 22 })).toEqual([]);
+  });
+
+  it.each([
+    ['22', 'tcp', 'tcp 0.0.0.0:22'],
+    ['20-25', 'tcp', 'tcp 0.0.0.0:22'],
+    ['3000', 'tcp', 'tcp 198.51.100.1:3000'],
+    ['2990-3010', 'tcp', 'tcp 198.51.100.1:3000'],
+    ['5353', 'udp', 'udp 0.0.0.0:5353'],
+  ])('--port %s/%s where a host process listens is exit 5, naming the socket; nothing runs', async (port, proto, socket) => {
+    const to = port.includes('-') ? '10.77.0.9' : `10.77.0.9:${port}`;
+    const r = await cli(['net', 'forward', 'add', '--port', port, '--to', to, '--proto', proto], firewall(BEFORE), on);
+    expect(r.code, r.err).toBe(5);
+    expect(r.err).toContain(`kvmctl: error: ${proto} port ${port}: a process of this host listens on ${socket}; a forward would divert its connections to 10.77.0.9:${port}\n`);
+    expect(r.err).toContain(`hint: choose a --port no host service uses, or forward it anyway with: kvmctl net forward add --port ${port} --to ${to} --proto ${proto} --capture-host-port\n`);
+    expect(r.changes).toEqual([]);
+  });
+
+  it('--capture-host-port forwards it anyway, with a warning', async () => {
+    const r = await cli(['net', 'forward', 'add', '--port', '22', '--to', '10.77.0.9:22', '--capture-host-port'], inserts(firewall(BEFORE)), on);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toContain('tcp port 22 is forwarded although tcp 0.0.0.0:22 listens there (--capture-host-port)');
+    expect(r.changes).toHaveLength(4);
+  });
+
+  it('a port only loopback listens on is forwarded', async () => {
+    const r = await cli(['net', 'forward', 'add', '--port', '9000', '--to', '10.77.0.9:9000'], inserts(firewall(BEFORE)), on);
+    expect(r.code, r.err).toBe(0);
   });
 });

@@ -1,6 +1,8 @@
 import type { Context } from '../../context.js';
-import { ConflictError, UsageError } from '../../errors.js';
-import { formatCommand } from '../../exec/command.js';
+import { ConflictError, KvmctlError, UsageError } from '../../errors.js';
+import { loadNetworks } from '../../libvirt/network-commands.js';
+import { currentNetnsRecord } from '../../net/netns-record.js';
+import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { runChecked } from '../../exec/runner.js';
 import { addressCidr, ipAddrAddCommand, ipBridgeAddCommand, ipLinkDeleteCommand, ipLinkSetStateCommand, loadLinks, type IpAddress } from '../../net/ip.js';
 import { blockOf, formatIpv4, lastAddress, overlaps, parseAddressCidr, parseIpv4 } from '../../net/ipv4.js';
@@ -22,6 +24,23 @@ export function parseBridgeAddress(text: string): IpAddress {
   return { family: 'inet', local: formatIpv4(parsed.address), prefixlen: parsed.prefix };
 }
 
+/** The bridges kvmctl created in a namespace: an existing bridge is "unchanged" only when it is one of them. */
+export function createdBridgesRecord(ctx: Context) {
+  return currentNetnsRecord<{ names: string[] }>(ctx.stateDir, 'bridges', () => ({ names: [] }), (v) => v.names.length === 0);
+}
+
+/** Whose a bridge kvmctl did not make is: a libvirt network's, Docker's, or someone else's. */
+async function ownerOf(ctx: Context, name: string): Promise<string> {
+  if (name === 'docker0' || /^br-[0-9a-f]{12}$/.test(name)) return 'Docker (by its name)';
+  try {
+    const net = (await loadNetworks(ctx.runner, ctx.uri, { leases: false })).find((n) => n.definition.bridge === name);
+    if (net) return `libvirt network ${JSON.stringify(net.name)}`;
+  } catch (e) {
+    if (!(e instanceof KvmctlError)) throw e;
+  }
+  return 'another tool or by hand';
+}
+
 /** Creates the bridge, gives it the address, brings it up; an existing bridge as asked is "unchanged". */
 export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCreateOptions): Promise<void> {
   // A bridge is made for VMs: its name must be one libvirt accepts.
@@ -39,8 +58,11 @@ export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCr
         ((existing.stpState ?? 0) !== 0) !== stp && `STP is ${stp ? 'off' : 'on'} on it`,
         address && !existing.addresses.some((a) => a.local === address.local && a.prefixlen === address.prefixlen) && `it has no address ${addressCidr(address)}`,
       ].filter(Boolean);
-      if (diffs.length > 0) throw new ConflictError(`bridge ${name} already exists with other settings: ${diffs.join(', ')}`, `choose another name, or delete it first: kvmctl bridge delete ${name}`);
-      return ctx.out.done(`bridge ${name} unchanged`, { ...json, changed: false });
+      if (diffs.length > 0) throw new ConflictError(`bridge ${name} already exists with other settings: ${diffs.join(', ')}`, `choose another name, or delete it first: ${kvmctlCommand(ctx.uri, 'bridge', 'delete', name)}`);
+      const record = await createdBridgesRecord(ctx);
+      if ((await record.load()).names.includes(name)) return ctx.out.done(`bridge ${name} unchanged`, { ...json, changed: false, createdByKvmctl: true });
+      const owner = await ownerOf(ctx, name);
+      return ctx.out.done(`bridge ${name} already exists, made by ${owner}, not by kvmctl: left as it is`, { ...json, changed: false, createdByKvmctl: false, owner });
     }
     if (address) {
       const mine = blockOf(parseIpv4(address.local) as number, address.prefixlen);
@@ -56,6 +78,11 @@ export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCr
       if (address) await runChecked(ctx.runner, ipAddrAddCommand(address, name));
       await runChecked(ctx.runner, ipLinkSetStateCommand(name, 'up'));
     });
+    if (!ctx.dryRun) {
+      const record = await createdBridgesRecord(ctx);
+      const created = await record.load();
+      await record.save({ names: [...new Set([...created.names, name])] });
+    }
     ctx.out.done(`bridge ${name} created (STP ${stp ? 'on' : 'off'}${address ? `, address ${addressCidr(address)}` : ''}) and up`, { ...json, changed: true });
   });
 }

@@ -7,6 +7,9 @@ import { defaultRouteDevices, findBridge, ipLinkDeleteCommand, loadLinks, loadRo
 import { validateLinkName } from '../../net/link-name.js';
 import { running, vmsOnBridge } from '../net/vm-owners.js';
 import { vmsByInterface } from './list.js';
+import { movesByPort, movesRecord, recordedUplinks } from './attach.js';
+import { createdBridgesRecord } from './create.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 /** What still uses a bridge: refusals that --force overrides. */
 interface Users {
@@ -33,8 +36,8 @@ export async function runBridgeDelete(ctx: Context, name: string, opts: { force?
       throw new RefusedError(`bridge ${name} has running VM interfaces attached: ${names.join(', ')}`, 'shut those VMs down (or move their interfaces) first; --force does not override this');
     }
     if (defaultRouteDevices(routes).has(name)) {
-      const uplink = ports[0]?.ifname ?? 'IFACE';
-      throw new RefusedError(`bridge ${name} carries the default route: deleting it cuts this host off`, `move its addresses back first: kvmctl bridge detach ${name} ${uplink} --move-address`);
+      const uplink = recordedUplinks(movesByPort(await (await movesRecord(ctx)).load()), name, links)[0] ?? ports[0]?.ifname ?? 'IFACE';
+      throw new RefusedError(`bridge ${name} carries the default route: deleting it cuts this host off`, `move its addresses back first: ${kvmctlCommand(ctx.uri, 'bridge', 'detach', name, uplink, '--move-address')}`);
     }
     const users: Users = { ports: ports.map((p) => p.ifname), vms: [], networks: [] };
     let libvirt: [NetworkRecord[], DomainRecord[]] | undefined;
@@ -59,9 +62,14 @@ export async function runBridgeDelete(ctx: Context, name: string, opts: { force?
       users.networks.length > 0 && `libvirt network(s) ${users.networks.join(', ')}`,
     ].filter(Boolean);
     if (reasons.length > 0 && !opts.force) {
-      throw new RefusedError(`bridge ${name} is in use: ${reasons.join('; ')}`, `detach them first, or delete it anyway with: kvmctl bridge delete ${name} --force`);
+      throw new RefusedError(`bridge ${name} is in use: ${reasons.join('; ')}`, `detach them first, or delete it anyway with: ${kvmctlCommand(ctx.uri, 'bridge', 'delete', name, '--force')}`);
     }
     await runChecked(ctx.runner, ipLinkDeleteCommand(name));
+    if (!ctx.dryRun) {
+      const record = await createdBridgesRecord(ctx);
+      const created = await record.load();
+      if (created.names.includes(name)) await record.save({ names: created.names.filter((n) => n !== name) });
+    }
     ctx.out.done(`bridge ${name} deleted${reasons.length > 0 ? ` (it was used by ${reasons.join('; ')})` : ''}`, { name, changed: true, ...users });
   });
 }

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { examples, type App } from '../../app.js';
-import { runBridgeAttach, runBridgeDetach } from './attach.js';
+import { runBridgeAttach, runBridgeDetach, type MoveOptions } from './attach.js';
+import { runBridgeConfirm, runRevertUnconfirmed } from './confirm.js';
 import { runBridgeCreate, type BridgeCreateOptions } from './create.js';
 import { runBridgeDelete } from './delete.js';
 import { runBridgeList } from './list.js';
@@ -42,8 +43,14 @@ export function bridgeCommand(app: App): Command {
       .argument('<bridge>', 'bridge name')
       .argument('<iface>', 'the interface to attach')
       .option('--move-address', "move the NIC's addresses and routes (default route included) to the bridge; put back if any step fails")
-      .addHelpText('after', examples('kvmctl bridge attach br0 eth1', 'kvmctl bridge attach br0 eth0 --move-address'))
-      .action(app.action(async (ctx, name: string, iface: string, opts: { moveAddress?: boolean }) => runBridgeAttach(ctx, name, iface, opts))),
+      .option('--confirm-timeout <seconds>', 'with --move-address: move everything back after this many seconds unless kvmctl bridge confirm keeps it')
+      .addHelpText(
+        'after',
+        examples('kvmctl bridge attach br0 eth1', 'kvmctl bridge attach br0 eth0 --move-address', 'kvmctl bridge attach br0 eth0 --move-address --confirm-timeout 120') +
+          "\nThe NIC with the default route, or the one carrying this ssh session (SSH_CONNECTION), is attached only with --move-address.\n" +
+          'With --confirm-timeout a detached process (not tied to this terminal) reverts the move when the time is up; confirm from a new session.\n',
+      )
+      .action(app.action(async (ctx, name: string, iface: string, opts: MoveOptions) => runBridgeAttach(ctx, name, iface, opts))),
   );
   bridge.addCommand(
     new Command('detach')
@@ -51,8 +58,33 @@ export function bridgeCommand(app: App): Command {
       .argument('<bridge>', 'bridge name')
       .argument('<iface>', 'the interface to release')
       .option('--move-address', 'move the addresses and routes back to the NIC; put back on the bridge if any step fails')
-      .addHelpText('after', examples('kvmctl bridge detach br0 eth1', 'kvmctl bridge detach br0 eth0 --move-address'))
-      .action(app.action(async (ctx, name: string, iface: string, opts: { moveAddress?: boolean }) => runBridgeDetach(ctx, name, iface, opts))),
+      .option('--confirm-timeout <seconds>', 'with --move-address: move everything back onto the bridge after this many seconds unless kvmctl bridge confirm keeps it')
+      .addHelpText(
+        'after',
+        examples('kvmctl bridge detach br0 eth1', 'kvmctl bridge detach br0 eth0 --move-address') +
+          "\n--move-address moves back only what attach --move-address moved from that NIC; it is refused for another port.\n",
+      )
+      .action(app.action(async (ctx, name: string, iface: string, opts: MoveOptions) => runBridgeDetach(ctx, name, iface, opts))),
+  );
+  bridge.addCommand(
+    new Command('confirm')
+      .description('keep the address move of the open --confirm-timeout window (exit 6 if it was already reverted)')
+      .addHelpText('after', examples('kvmctl bridge attach br0 eth0 --move-address --confirm-timeout 120', 'kvmctl bridge confirm'))
+      .action(app.action(async (ctx) => runBridgeConfirm(ctx))),
+  );
+  // Run by the detached process a --confirm-timeout window starts; not for people.
+  bridge.addCommand(
+    new Command('revert-unconfirmed')
+      .description('(internal) revert an unconfirmed --confirm-timeout window when it ends')
+      .argument('<token>', 'the window it reverts')
+      .action(
+        app.action(async (ctx, token: string) =>
+          runRevertUnconfirmed(ctx, token, async (w) =>
+            w.change === 'attach' ? runBridgeDetach(ctx, w.bridge, w.iface, { moveAddress: true }) : runBridgeAttach(ctx, w.bridge, w.iface, { moveAddress: true }),
+          ),
+        ),
+      ),
+    { hidden: true },
   );
   return bridge;
 }

@@ -1,6 +1,8 @@
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { gatherHostFacts, type HostFacts } from './facts.js';
+import { backendSaveCommand, IPTABLES_BACKENDS, ruleCount } from '../../net/iptables.js';
+import { checkRecordedNat, natProblems, type RecordedNatCheck } from '../net/nat/check.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -19,8 +21,15 @@ const TOOL_PACKAGES: Record<string, string> = {
   iptables: 'apt-get install iptables (dnf install iptables-nft)',
 };
 
+/** What host check reads besides the report's facts: kvmctl's recorded NAT, and the rules each iptables backend holds. */
+export interface FirewallFacts {
+  nat?: RecordedNatCheck;
+  /** Rules per backend that could be read (a missing tool is left out). */
+  backends: Array<{ program: string; rules: number }>;
+}
+
 /** Turns host facts into ok/warn/fail checks; pure, so every rule is unit-tested. */
-export function hostChecks(f: HostFacts): Check[] {
+export function hostChecks(f: HostFacts, fw: FirewallFacts = { backends: [] }): Check[] {
   const checks: Check[] = [];
   const add = (name: string, status: CheckStatus, message: string, fix?: string) => checks.push({ name, status, message, fix });
 
@@ -63,6 +72,21 @@ export function hostChecks(f: HostFacts): Check[] {
     add('br-netfilter', 'warn', 'br_netfilter is loaded with bridge-nf-call-iptables=1: frames between VMs on a bridge pass through iptables', 'sysctl -w net.bridge.bridge-nf-call-iptables=0 unless you filter bridged traffic on purpose');
   }
 
+  if (fw.nat && fw.nat.bridges.length > 0) {
+    const problems = natProblems(fw.nat);
+    if (problems !== undefined) add('kvmctl-nat', 'fail', problems, fw.nat.restore.join(' && '));
+    else add('kvmctl-nat', 'ok', `all ${fw.nat.checks.length} kvmctl NAT rules are present (${fw.nat.bridges.map(([b]) => b).join(', ')})`);
+  }
+  const holding = fw.backends.filter((b) => b.rules > 0);
+  if (holding.length > 1) {
+    add(
+      'iptables-backends',
+      'warn',
+      `both ${holding.map((b) => `${b.program.replace(/-save$/, '')} (${b.rules} rules)`).join(' and ')} hold rules: the kernel applies both, but iptables shows and changes only one of them`,
+      'keep the rules in one backend: move them (e.g. iptables-legacy-save | iptables-nft-restore), flush the other, and point the iptables alternative at it',
+    );
+  }
+
   for (const t of f.tools) {
     if (t.path) add(`tool:${t.name}`, 'ok', `${t.name} found at ${t.path}`);
     else add(`tool:${t.name}`, t.name === 'virsh' || t.name === 'qemu-img' ? 'fail' : 'warn', `${t.name} is not installed`, TOOL_PACKAGES[t.name]);
@@ -71,8 +95,8 @@ export function hostChecks(f: HostFacts): Check[] {
 }
 
 export async function runHostCheck(ctx: Context): Promise<void> {
-  const facts = await gatherHostFacts(ctx);
-  const checks = hostChecks(facts);
+  const [facts, nat, backends] = await Promise.all([gatherHostFacts(ctx), checkRecordedNat(ctx), readBackends(ctx)]);
+  const checks = hostChecks(facts, { nat, backends });
   const failed = checks.filter((c) => c.status === 'fail');
   const summary = { ok: failed.length === 0, failures: failed.length, warnings: checks.filter((c) => c.status === 'warn').length, checks };
   if (ctx.out.json) ctx.out.printJson(summary);
@@ -95,4 +119,19 @@ export async function runHostCheck(ctx: Context): Promise<void> {
   if (failed.length > 0) {
     throw new RefusedError(`host check: ${failed.length} check(s) failed: ${failed.map((c) => c.name).join(', ')}`, 'apply the fixes listed above, then run kvmctl host check again');
   }
+}
+
+/** The rule count of each iptables backend installed here; one that is missing or fails is left out. */
+async function readBackends(ctx: Context): Promise<FirewallFacts['backends']> {
+  const read = await Promise.all(
+    IPTABLES_BACKENDS.map(async (program) => {
+      try {
+        const r = await ctx.runner.run(backendSaveCommand(program));
+        return r.exitCode === 0 ? [{ program, rules: ruleCount(r.stdout) }] : [];
+      } catch {
+        return [];
+      }
+    }),
+  );
+  return read.flat();
 }

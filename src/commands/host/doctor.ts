@@ -1,15 +1,56 @@
 import type { Context } from '../../context.js';
+import { kvmctlCommand } from '../../exec/command.js';
 import { abandonedEntries, forgetEntry, type JournalEntry } from '../../exec/journal.js';
+import { addressCidr, loadLinks } from '../../net/ip.js';
+import { movesByPort, movesRecord, staleReason } from '../bridge/attach.js';
 
-/** Lists operations that were killed midway, what they had created, and how to remove it. */
+/** A record of `bridge attach --move-address` that no longer matches the host. */
+interface StaleMove {
+  bridge: string;
+  iface: string;
+  addresses: string[];
+  reason: string;
+  fix: string;
+}
+
+/**
+ * Move records whose port left the bridge or whose bridge holds none of what
+ * was moved: they would steer a later detach. `--clear` forgets them. Reads
+ * the links only when there are records.
+ */
+async function staleMoves(ctx: Context, clear: boolean): Promise<StaleMove[]> {
+  const record = await movesRecord(ctx);
+  const moves = movesByPort(await record.load());
+  if (Object.keys(moves).length === 0) return [];
+  const links = await loadLinks(ctx.runner);
+  const fix = kvmctlCommand(ctx.uri, 'host', 'doctor', '--clear');
+  const stale = Object.values(moves).flatMap((m) => {
+    const reason = staleReason(m, links);
+    return reason === undefined ? [] : [{ bridge: m.bridge, iface: m.iface, addresses: m.addresses.map(addressCidr), reason, fix }];
+  });
+  if (clear && stale.length > 0 && !ctx.dryRun) {
+    for (const s of stale) delete moves[s.iface];
+    await record.save(moves);
+  }
+  return stale;
+}
+
+/** Lists operations that were killed midway, what they had created, and how to remove it; and stale move records. */
 export async function runHostDoctor(ctx: Context, opts: { clear?: boolean }): Promise<void> {
   // The journal holds things in the order they were made; they come off in the reverse order
   // (a pool's directory before its definition, a route before the address it goes through).
   const entries = (await abandonedEntries(ctx.stateDir)).map((e) => ({ ...e, leftovers: [...e.leftovers].reverse() }));
   const rows = entries.flatMap((e) => e.leftovers.map((l) => ({ entry: e, ...l })));
   if (opts.clear && !ctx.dryRun) await Promise.all(entries.map((e) => forgetEntry(e.file)));
+  const stale = await staleMoves(ctx, Boolean(opts.clear));
   const json = entries.map(({ file: _file, ...e }) => e);
-  if (ctx.out.json) return ctx.out.printJson({ unfinished: json, cleared: Boolean(opts.clear) });
+  if (ctx.out.json) return ctx.out.printJson({ unfinished: json, staleMoveRecords: stale, cleared: Boolean(opts.clear) });
+  for (const s of stale) {
+    ctx.out.warn(
+      `kvmctl's record of moving ${s.addresses.join(', ') || 'nothing'} from ${s.iface} to ${s.bridge} no longer matches this host: ${s.reason}; ` +
+        (opts.clear ? 'forgot it' : `forget it with: ${s.fix}`),
+    );
+  }
   if (entries.length === 0) return ctx.out.done('no unfinished operations', {});
   ctx.out.list(
     [
@@ -23,6 +64,6 @@ export async function runHostDoctor(ctx: Context, opts: { clear?: boolean }): Pr
   ctx.out.info(
     opts.clear
       ? `forgot ${entries.length} unfinished operation(s); remove what is listed above if it still exists`
-      : 'remove what is listed (if it still exists), in the order listed, then run: kvmctl host doctor --clear',
+      : `remove what is listed (if it still exists), in the order listed, then run: ${kvmctlCommand(ctx.uri, 'host', 'doctor', '--clear')}`,
   );
 }

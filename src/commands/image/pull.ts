@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import type { Context } from '../../context.js';
-import { formatCommand, mutatingCommand } from '../../exec/command.js';
+import { formatCommand, kvmctlCommand, mutatingCommand } from '../../exec/command.js';
 import { withLock } from '../../exec/lock.js';
 import { runChecked } from '../../exec/runner.js';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
@@ -161,7 +161,7 @@ export async function pullImage(ctx: Context, spec: PullSpec, o: { cachedOnly?: 
         'choose another name with --name, or remove it first (kvmctl image remove, or kvmctl volume delete)',
       );
     }
-    if (await realStorageFiles.stat(finalPath)) throw new ConflictError(`${what}: a file that is not a volume of pool ${pool.name} exists at ${finalPath}; kvmctl never overwrites it`, `choose another name with --name, or look at the file (kvmctl pool refresh ${pool.name} lists it)`);
+    if (await realStorageFiles.stat(finalPath)) throw new ConflictError(`${what}: a file that is not a volume of pool ${pool.name} exists at ${finalPath}; kvmctl never overwrites it`, `choose another name with --name, or look at the file (${kvmctlCommand(ctx.uri, 'pool', 'refresh', pool.name)} lists it)`);
     const expected = await expectedDigest(ctx, spec, what);
     if (ctx.dryRun) {
       ctx.io.stderr(`would download ${spec.url} to ${paths.part}, verify its ${expected.algorithm} and publish it read-only as ${finalPath}\n`);

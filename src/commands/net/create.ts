@@ -1,5 +1,5 @@
 import type { Context } from '../../context.js';
-import { formatCommand } from '../../exec/command.js';
+import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { ConflictError, KvmctlError, NotFoundError, UsageError } from '../../errors.js';
 import { ToolError } from '../../exec/runner.js';
 import {
@@ -85,7 +85,7 @@ export function parseCreateRequest(name: string, opts: NetCreateOptions): Reques
   }
   if (mode === 'bridge') {
     if (opts.bridgeName === undefined) {
-      throw new UsageError(`--mode bridge needs --bridge-name: the existing host bridge the network's VMs join`, `e.g. kvmctl net create ${name} --mode bridge --bridge-name br0`);
+      throw new UsageError(`--mode bridge needs --bridge-name: the existing host bridge the network's VMs join`, `e.g. ${kvmctlCommand(undefined, 'net', 'create', name, '--mode', 'bridge', '--bridge-name', 'br0')}`);
     }
     const extra = (
       [
@@ -283,7 +283,7 @@ async function converge(ctx: Context, req: Request, existing: NetworkRecord, pri
   if (diffs.length > 0) {
     throw new ConflictError(
       `network ${JSON.stringify(req.name)} already exists with a different definition (${diffs.join('; ')})`,
-      `choose another name, or delete it first: kvmctl net delete ${req.name}`,
+      `choose another name, or delete it first: ${kvmctlCommand(ctx.uri, 'net', 'delete', req.name)}`,
     );
   }
   if (printXml) return ctx.out.raw(encodeXml(buildNetworkXml(spec)));

@@ -3,6 +3,7 @@ import { loadDomains } from '../../libvirt/domains.js';
 import { loadNetwork, loadNetworks } from '../../libvirt/network-commands.js';
 import { leaseColumns, type LeaseView } from './info.js';
 import { vmsByMac } from './vm-owners.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 const columns = [{ header: 'NETWORK', value: (l: LeaseView) => l.network }, ...leaseColumns];
 
@@ -17,6 +18,6 @@ export async function runNetLeases(ctx: Context, name: string | undefined): Prom
   ctx.out.list(columns, leases);
   if (!ctx.out.json && leases.length === 0) {
     const inactive = networks.length === 1 && !networks[0]?.active;
-    ctx.out.info(inactive ? `network ${JSON.stringify(name)} is not active, so it has no leases (start it with: kvmctl net start ${name})` : 'no DHCP leases');
+    ctx.out.info(inactive ? `network ${JSON.stringify(networks[0]?.name)} is not active, so it has no leases (start it with: ${kvmctlCommand(ctx.uri, 'net', 'start', networks[0]?.name ?? 'NAME')})` : 'no DHCP leases');
   }
 }

@@ -1,6 +1,6 @@
 /** net start | stop | autostart | delete: each does nothing ("unchanged") when the network is already as asked. */
 import type { Context } from '../../context.js';
-import { formatCommand } from '../../exec/command.js';
+import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import {
@@ -43,7 +43,7 @@ export async function runNetStop(ctx: Context, name: string, opts: { force?: boo
   if (users.length > 0 && !opts.force) {
     throw new RefusedError(
       `network ${name} is in use by running VM(s): ${users.join(', ')}; stopping it cuts them off`,
-      `shut them down first, or stop it anyway with: kvmctl net stop ${name} --force`,
+      `shut them down first, or stop it anyway with: ${kvmctlCommand(ctx.uri, 'net', 'stop', name, '--force')}`,
     );
   }
   await runVirsh(ctx.runner, netDestroyCommand(ctx.uri, name), subject(name));

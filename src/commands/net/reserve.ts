@@ -8,6 +8,7 @@ import { subnetOf, type DhcpHost } from '../../libvirt/network-xml.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { cidrFromTool, contains, formatCidr, lastAddress, parseIpv4 } from '../../net/ipv4.js';
 import { vmsByMac } from './vm-owners.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
@@ -60,7 +61,7 @@ export async function runNetReserve(ctx: Context, name: string, opts: { mac: str
     if (clash) {
       throw new ConflictError(
         `network ${name} already has a reservation ${clash.mac ?? '?'} -> ${clash.ip ?? '?'}${clash.name ? ` (${clash.name})` : ''}`,
-        `remove it first: kvmctl net unreserve ${name} ${clash.mac ? `--mac ${clash.mac}` : `--ip ${clash.ip}`}`,
+        `remove it first: ${kvmctlCommand(ctx.uri, 'net', 'unreserve', name, ...(clash.mac ? ['--mac', clash.mac] : ['--ip', clash.ip ?? 'IP']))}`,
       );
     }
     const holder = net.leases.find((l) => l.ip === address && l.mac !== mac);
@@ -79,7 +80,7 @@ export async function runNetReserve(ctx: Context, name: string, opts: { mac: str
 
 export async function runNetUnreserve(ctx: Context, name: string, opts: { mac?: string; ip?: string }): Promise<void> {
   if ((opts.mac === undefined) === (opts.ip === undefined)) {
-    throw new UsageError('give exactly one of --mac and --ip', `e.g. kvmctl net unreserve ${name} --mac 52:54:00:12:34:56`);
+    throw new UsageError('give exactly one of --mac and --ip', `e.g. ${kvmctlCommand(ctx.uri, 'net', 'unreserve', name, '--mac', '52:54:00:12:34:56')}`);
   }
   const mac = opts.mac !== undefined ? parseMac(opts.mac) : undefined;
   const address = opts.ip !== undefined ? parseAddress(opts.ip, '--ip') : undefined;
@@ -88,7 +89,7 @@ export async function runNetUnreserve(ctx: Context, name: string, opts: { mac?: 
     const { ip, parentIndex } = dhcpIp(net);
     const entry = ip.dhcpHosts.find((h) => (mac !== undefined ? h.mac?.toLowerCase() === mac : h.ip === address));
     if (!entry) {
-      throw new NotFoundError(`network ${name} has no reservation for ${mac ?? address}`, `list its reservations with: kvmctl net info ${name}`);
+      throw new NotFoundError(`network ${name} has no reservation for ${mac ?? address}`, `list its reservations with: ${kvmctlCommand(ctx.uri, 'net', 'info', name)}`);
     }
     // libvirt matches the entry to delete on every attribute given, so pass it as defined.
     await runVirsh(ctx.runner, netUpdateDhcpHostCommand(ctx.uri, name, 'delete', entry, scopeOf(net), parentIndex), { kind: 'network', name });

@@ -1,5 +1,5 @@
 import type { Context } from '../../context.js';
-import { formatCommand } from '../../exec/command.js';
+import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { ConflictError, UsageError } from '../../errors.js';
 import { buildPoolXml, poolDefinitionOf, poolSpecDifferences, POOL_TYPES, parsePoolXml, type PoolSpec } from '../../libvirt/pool-xml.js';
 import { isLocalUri, loadPools, poolCommands } from '../../libvirt/storage.js';
@@ -52,7 +52,7 @@ export function poolSpecFromOptions(name: string, o: PoolCreateOptions): PoolSpe
   }
   const need = (key: keyof PoolCreateOptions, example: string) => {
     const v = o[key];
-    if (v === undefined || (Array.isArray(v) && v.length === 0)) throw new UsageError(`a ${type} pool needs ${flag[key]}`, `e.g. kvmctl pool create ${name} --type ${type} ${example}`);
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) throw new UsageError(`a ${type} pool needs ${flag[key]}`, `e.g. ${kvmctlCommand(undefined, 'pool', 'create', name, '--type', type, ...example.split(' '))}`);
   };
   const device = (d: string) => {
     if (!d.startsWith('/dev/') || d.includes('/../') || /[\u0000-\u001f]/.test(d)) throw new UsageError(`invalid --source-dev ${JSON.stringify(d)}: not a device path under /dev`, 'e.g. --source-dev /dev/sdb1');
@@ -83,7 +83,7 @@ export function poolSpecFromOptions(name: string, o: PoolCreateOptions): PoolSpe
     }
     default: {
       if (o.vg === undefined && (o.sourceDev ?? []).length === 0) {
-        throw new UsageError('a logical pool needs --vg (an existing volume group) or --source-dev (devices for a new one)', `e.g. kvmctl pool create ${name} --type logical --vg vg0`);
+        throw new UsageError('a logical pool needs --vg (an existing volume group) or --source-dev (devices for a new one)', `e.g. ${kvmctlCommand(undefined, 'pool', 'create', name, '--type', 'logical', '--vg', 'vg0')}`);
       }
       const vg = o.vg ?? name;
       if (!/^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/.test(vg)) throw new UsageError(`invalid --vg ${JSON.stringify(vg)}`, 'LVM names use letters, digits and + _ . -');
@@ -109,7 +109,7 @@ export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOpt
       const xmlNow = await runVirsh(ctx.runner, poolCommands.dumpxml(ctx.uri, name), { kind: 'pool', name });
       const diffs = poolSpecDifferences(await parsePoolXml(xmlNow), spec);
       if (diffs.length > 0) {
-        throw new ConflictError(`storage pool ${name} already exists with another definition (${diffs.join('; ')})`, `choose another name, or delete it first: kvmctl pool delete ${name}`);
+        throw new ConflictError(`storage pool ${name} already exists with another definition (${diffs.join('; ')})`, `choose another name, or delete it first: ${kvmctlCommand(ctx.uri, 'pool', 'delete', name)}`);
       }
       ctx.out.done(`storage pool ${name} already exists as asked: unchanged`, { ...poolJson(existing), unchanged: true });
       return;

@@ -6,6 +6,7 @@ import { runVirsh } from '../../libvirt/virsh.js';
 import { diskPath } from '../../libvirt/domain-xml.js';
 import { dependentsOf, isDirectoryPool, readStorage, requirePool, type StorageView } from '../../storage/inventory.js';
 import { validateName } from '../../validate/names.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 export interface PoolDeleteOptions {
   force?: boolean;
@@ -37,12 +38,12 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
   }
   const volumes = view.volumes.filter((v) => v.pool === name);
   if (!pool.active && !o.force) {
-    throw new RefusedError(`storage pool ${name} is inactive, so kvmctl cannot see whether it holds volumes`, `start it (kvmctl pool start ${name}) and run this again, or pass --force`);
+    throw new RefusedError(`storage pool ${name} is inactive, so kvmctl cannot see whether it holds volumes`, `start it (${kvmctlCommand(ctx.uri, 'pool', 'start', name)}) and run this again, or pass --force`);
   }
   if (volumes.length > 0 && !o.force) {
     throw new RefusedError(
       `storage pool ${name} holds ${volumes.length} volume(s): ${volumes.map((v) => v.name).join(', ')}`,
-      `delete them first (kvmctl volume delete ${name}/NAME), or pass --force to remove the pool and keep the files${o.purge ? '' : ' (add --purge to delete them too)'}`,
+      `delete them first (${kvmctlCommand(ctx.uri, 'volume', 'delete', `${name}/NAME`)}), or pass --force to remove the pool and keep the files${o.purge ? '' : ' (add --purge to delete them too)'}`,
     );
   }
   if (o.purge) {

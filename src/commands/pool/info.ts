@@ -4,6 +4,7 @@ import { formatBytes } from '../../units/size.js';
 import { readStorage, requirePool, volumeJson } from '../../storage/inventory.js';
 import { volumeColumns, volumeRows } from '../volume/list.js';
 import { poolJson } from './list.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 export async function runPoolInfo(ctx: Context, name: string): Promise<void> {
   validateName('pool', name);
@@ -39,7 +40,7 @@ export async function runPoolInfo(ctx: Context, name: string): Promise<void> {
         title: 'Volumes',
         columns: volumeColumns.filter((c) => c.header !== 'POOL'),
         rows: volumeRows(view, volumes),
-        empty: pool.active ? 'no volumes' : `unknown: the pool is inactive (kvmctl pool start ${pool.name})`,
+        empty: pool.active ? 'no volumes' : `unknown: the pool is inactive (${kvmctlCommand(ctx.uri, 'pool', 'start', pool.name)})`,
       },
     ],
     { ...poolJson(pool), volumes: pool.active ? volumes.map((v) => volumeJson(view, v)) : null },

@@ -6,6 +6,7 @@ import { loadPools, poolCommands, volumeUsers, type PoolRecord } from '../../lib
 import { runVirsh } from '../../libvirt/virsh.js';
 import { validateName } from '../../validate/names.js';
 import { poolJson } from './list.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 async function loadOne(ctx: Context, name: string): Promise<PoolRecord> {
   validateName('pool', name);
@@ -40,7 +41,7 @@ export async function runPoolStop(ctx: Context, name: string): Promise<void> {
 
 export async function runPoolRefresh(ctx: Context, name: string): Promise<void> {
   const pool = await loadOne(ctx, name);
-  if (!pool.active) throw new RefusedError(`storage pool ${name} is not active, so it cannot be refreshed`, `start it with: kvmctl pool start ${name}`);
+  if (!pool.active) throw new RefusedError(`storage pool ${name} is not active, so it cannot be refreshed`, `start it with: ${kvmctlCommand(ctx.uri, 'pool', 'start', name)}`);
   await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, name), { kind: 'pool', name });
   ctx.out.done(`storage pool ${name} refreshed`, poolJson(pool));
 }

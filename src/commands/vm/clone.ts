@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Context } from '../../context.js';
-import { formatCommand, type Command } from '../../exec/command.js';
+import { formatCommand, kvmctlCommand, type Command } from '../../exec/command.js';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import { cloneSeedFiles, readSeedImage, SEED_ISO_TOOLS, SEED_READ_TOOLS, writeSeedImage, type NoCloudFiles, type SeedImage } from '../../libvirt/cloud-init.js';
 import { domainArgs, domainCommands, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
@@ -74,10 +74,10 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
       const stderr = first.stderr.split('\n').filter((l) => !l.includes(`'${newName}'`)).join('\n');
       throw classifyVirshError(virshRead(ctx.uri, domainArgs.dumpxml(src, true)), { stdout: '', stderr, exitCode: 1 }, { kind: 'vm', name: src }, ctx.uri);
     }
-    if (newInfo.trim()) throw new ConflictError(`VM ${JSON.stringify(newName)} already exists; it was left unchanged`, `choose another name for the clone, or delete it first: kvmctl vm delete ${newName}`);
+    if (newInfo.trim()) throw new ConflictError(`VM ${JSON.stringify(newName)} already exists; it was left unchanged`, `choose another name for the clone, or delete it first: ${kvmctlCommand(ctx.uri, 'vm', 'delete', newName)}`);
     const state = stateKey(parseDomstate(stateOut).state);
     if (state !== 'shutoff') {
-      throw new RefusedError(`VM ${JSON.stringify(src)} is ${state}: a clone of a running VM's disks would not be consistent`, `stop it first: kvmctl vm stop ${src}`);
+      throw new RefusedError(`VM ${JSON.stringify(src)} is ${state}: a clone of a running VM's disks would not be consistent`, `stop it first: ${kvmctlCommand(ctx.uri, 'vm', 'stop', src)}`);
     }
     const tree = await decodeXml(xml);
     const def = domainFromNode(tree);
@@ -87,7 +87,7 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
     const seedDisk = def.disks.find(isSeed);
     const hostname = opts.hostname ?? newName;
     if (seedDisk && !HOSTNAME.test(hostname)) {
-      throw new UsageError(`VM ${JSON.stringify(newName)} is no valid host name for the clone's cloud-init seed`, `give one with --hostname, e.g. kvmctl vm clone ${src} ${newName} --hostname web2`);
+      throw new UsageError(`VM ${JSON.stringify(newName)} is no valid host name for the clone's cloud-init seed`, `give one with --hostname, e.g. ${kvmctlCommand(ctx.uri, 'vm', 'clone', src, newName, '--hostname', 'web2')}`);
     }
     const toCopy = def.disks.filter((d) => d.device === 'disk' && d.readonly !== true);
 
@@ -114,7 +114,7 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
       if (!pool?.targetPath) throw new NotFoundError(`storage pool ${JSON.stringify(s.pool)} of disk ${s.disk.target.dev} is gone or has no target path`, 'list the pools with: kvmctl pool list');
       const volume = validateNewName('volume', i === 0 ? `${newName}.${extensionOf(linked ? 'qcow2' : s.format)}` : `${newName}-${s.disk.target.dev}.${extensionOf(linked ? 'qcow2' : s.format)}`);
       if (pool.volumes?.some((v) => v.name === volume)) {
-        throw new ConflictError(`volume ${s.pool}/${volume} already exists (the clone's disk ${s.disk.target.dev} would be it)`, `delete it if it is left over (kvmctl volume delete ${s.pool}/${volume}), or choose another name`);
+        throw new ConflictError(`volume ${s.pool}/${volume} already exists (the clone's disk ${s.disk.target.dev} would be it)`, `delete it if it is left over (${kvmctlCommand(ctx.uri, 'volume', 'delete', `${s.pool}/${volume}`)}), or choose another name`);
       }
       return {
         target: s.disk.target.dev,
@@ -164,7 +164,7 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
     }
 
     if (linked && copies.length > 0) {
-      ctx.out.warn(`the disks of ${src} are now the base images of ${newName}'s overlays: writing to them (starting ${src}) would corrupt ${newName}'s disks; keep ${src} shut off while ${newName} exists (kvmctl vm start ${src} refuses it)`);
+      ctx.out.warn(`the disks of ${src} are now the base images of ${newName}'s overlays: writing to them (starting ${src}) would corrupt ${newName}'s disks; keep ${src} shut off while ${newName} exists (${kvmctlCommand(ctx.uri, 'vm', 'start', src)} refuses it)`);
     }
     const volumes = copies.map((c) => ({ pool: c.copy.pool, name: c.copy.volume, path: c.copy.path, from: `${c.source.pool}/${c.source.volume}`, linked }));
     const list = copies.map((c) => `${c.copy.pool}/${c.copy.volume} (${linked ? 'overlay on' : 'copy of'} ${c.source.pool}/${c.source.volume})`).join(', ');
@@ -191,10 +191,10 @@ async function planSeed(
   pool: PoolRecord | undefined,
   o: { newName: string; uuid: string; hostname: string; macs: Array<[string, string]> },
 ): Promise<NewSeed> {
-  if (!pool?.targetPath) throw new NotFoundError(`storage pool ${JSON.stringify(ref.pool)} of the cloud-init seed is gone or inactive`, `start it (kvmctl pool start ${ref.pool}), then clone again`);
+  if (!pool?.targetPath) throw new NotFoundError(`storage pool ${JSON.stringify(ref.pool)} of the cloud-init seed is gone or inactive`, `start it (${kvmctlCommand(ctx.uri, 'pool', 'start', ref.pool)}), then clone again`);
   const volume = validateNewName('volume', `${o.newName}-seed.iso`);
   if (pool.volumes?.some((v) => v.name === volume)) {
-    throw new ConflictError(`volume ${ref.pool}/${volume} already exists (the clone's cloud-init seed would be it)`, `delete it if it is left over (kvmctl volume delete ${ref.pool}/${volume}), or choose another name`);
+    throw new ConflictError(`volume ${ref.pool}/${volume} already exists (the clone's cloud-init seed would be it)`, `delete it if it is left over (${kvmctlCommand(ctx.uri, 'volume', 'delete', `${ref.pool}/${volume}`)}), or choose another name`);
   }
   const tool = await pickSeedTool(ctx, SEED_READ_TOOLS);
   // mkdtemp makes the directory 0700: no other local user can swap the image kvmctl reads.

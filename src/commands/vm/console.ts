@@ -12,18 +12,19 @@ import { isLocalUri } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { parseCount } from './create-args.js';
 import { checkVmName, readVmState } from './domain-state.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 export async function runVmConsole(ctx: Context, name: string): Promise<void> {
   checkVmName(name);
   if (!ctx.io.stdinIsTTY || !ctx.io.stdoutIsTTY) {
     throw new UsageError(
       `vm console needs a terminal: stdin and stdout of kvmctl are not a TTY`,
-      `to read what the guest printed, use: kvmctl vm log ${name}`,
+      `to read what the guest printed, use: ${kvmctlCommand(ctx.uri, 'vm', 'log', name)}`,
     );
   }
   const { state } = await readVmState(ctx, name);
   if (state !== 'running' && state !== 'paused') {
-    throw new RefusedError(`VM ${JSON.stringify(name)} is ${state}: its console exists only while it runs`, `start it (kvmctl vm start ${name}), or read its last output with: kvmctl vm log ${name}`);
+    throw new RefusedError(`VM ${JSON.stringify(name)} is ${state}: its console exists only while it runs`, `start it (${kvmctlCommand(ctx.uri, 'vm', 'start', name)}), or read its last output with: ${kvmctlCommand(ctx.uri, 'vm', 'log', name)}`);
   }
   ctx.out.info(`connected to the serial console of ${name}; press Ctrl+] to leave`);
   const code = await runInteractive(ctx.runner, domainCommands.console(ctx.uri, name));
@@ -38,7 +39,7 @@ export async function runVmLog(ctx: Context, name: string, opts: { lines?: strin
   if (file === undefined) {
     throw new RefusedError(
       `VM ${JSON.stringify(name)} keeps no serial log (its <serial> device has no <log file=…>; kvmctl vm create always adds one)`,
-      `attach to its console instead: kvmctl vm console ${name}`,
+      `attach to its console instead: ${kvmctlCommand(ctx.uri, 'vm', 'console', name)}`,
     );
   }
   if (!isLocalUri(ctx.uri)) {

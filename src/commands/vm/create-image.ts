@@ -4,6 +4,7 @@
  */
 import { posix } from 'node:path';
 import type { Context } from '../../context.js';
+import { kvmctlCommand } from '../../exec/command.js';
 import { RefusedError } from '../../errors.js';
 import { Output } from '../../output/output.js';
 import { formatBytes } from '../../units/size.js';
@@ -25,7 +26,7 @@ export async function ensureImage(ctx: Context, source: ImageSource, pool: strin
   const spec = await resolvePullSpec(ctx, source.text, { pool, checksum: source.checksum });
   if (planOnly) {
     const cached = await pullImage(ctx, spec, { cachedOnly: true });
-    if (!cached) throw new RefusedError(`--image ${source.text}: image ${spec.pool}/${spec.name} is not pulled yet, so there is no plan to show`, `pull it first: kvmctl image pull ${source.text} --pool ${spec.pool}`);
+    if (!cached) throw new RefusedError(`--image ${source.text}: image ${spec.pool}/${spec.name} is not pulled yet, so there is no plan to show`, `pull it first: ${kvmctlCommand(ctx.uri, 'image', 'pull', source.text, '--pool', spec.pool)}`);
     return { pool, volume: spec.name };
   }
   const r = await pullImage(ctx, spec);

@@ -14,7 +14,7 @@
  */
 import { dirname } from 'node:path';
 import type { Context } from '../../context.js';
-import { formatCommand, type Command } from '../../exec/command.js';
+import { formatCommand, kvmctlCommand, type Command } from '../../exec/command.js';
 import { ConflictError, KvmctlError, NotFoundError, RefusedError, TimeoutError, UsageError } from '../../errors.js';
 import { MissingToolError } from '../../exec/runner.js';
 import { findOnPath } from '../../local-fs.js';
@@ -259,7 +259,7 @@ function volumeOf(state: CreateState, ref: VolumeRef, what: string): VolumeDefin
   if (!v || v.path === undefined) {
     throw new NotFoundError(
       `${what} ${refKey(ref)} not found (no such volume, or pool ${JSON.stringify(ref.pool)} is missing or inactive)`,
-      `list the volumes with: kvmctl volume list ${ref.pool}`,
+      `list the volumes with: ${kvmctlCommand(undefined, 'volume', 'list', ref.pool)}`,
     );
   }
   return v;
@@ -268,7 +268,7 @@ function volumeOf(state: CreateState, ref: VolumeRef, what: string): VolumeDefin
 function poolFor(state: CreateState, pool: string, why: string): PoolRecord & { targetPath: string } {
   const p = state.pools.get(pool);
   if (!p) throw new NotFoundError(`storage pool ${JSON.stringify(pool)} not found (${why})`, 'list the pools with: kvmctl pool list, or name one with pool=');
-  if (!p.active) throw new RefusedError(`storage pool ${JSON.stringify(pool)} is not active (${why})`, `start it with: kvmctl pool start ${pool}`);
+  if (!p.active) throw new RefusedError(`storage pool ${JSON.stringify(pool)} is not active (${why})`, `start it with: ${kvmctlCommand(undefined, 'pool', 'start', pool)}`);
   if (!PATH_POOL_TYPES.includes(p.type) || p.targetPath === undefined) {
     throw new RefusedError(`storage pool ${JSON.stringify(pool)} is of type ${p.type}: vm create makes new volumes only in dir, fs, netfs and logical pools`, 'create the volume with kvmctl volume create, then use --disk vol=POOL/VOL');
   }
@@ -312,7 +312,7 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
     if (n.type !== 'network') continue;
     const net = state.networks.find((x) => x.name === n.network);
     if (!net) throw new NotFoundError(`network ${JSON.stringify(n.network)} not found`, 'list the networks with: kvmctl net list, or use --network bridge=BR or --network none');
-    if (!net.active) throw new RefusedError(`network ${JSON.stringify(n.network)} is not active`, `start it with: kvmctl net start ${n.network}`);
+    if (!net.active) throw new RefusedError(`network ${JSON.stringify(n.network)} is not active`, `start it with: ${kvmctlCommand(undefined, 'net', 'start', n.network)}`);
   }
   warnings.push(...overcommitWarnings(state.host, req.vcpus, req.memoryBytes));
 
@@ -412,7 +412,7 @@ function checkVolumeNamesFree(plan: CreatePlan, state: CreateState): void {
     if (taken) {
       throw new ConflictError(
         `volume ${v.pool}/${v.name} already exists (vm create ${plan.spec.name} would create it)`,
-        `delete it if it is left over (kvmctl volume delete ${v.pool}/${v.name}), or choose another VM name`,
+        `delete it if it is left over (${kvmctlCommand(undefined, 'volume', 'delete', `${v.pool}/${v.name}`)}), or choose another VM name`,
       );
     }
   }
@@ -459,7 +459,7 @@ async function reportExisting(ctx: Context, req: CreateRequest, plan: CreatePlan
   if (diffs.length > 0) {
     throw new ConflictError(
       `VM ${JSON.stringify(req.name)} already exists with a different spec (${diffs.join('; ')}); it was left unchanged`,
-      `choose another name, or delete it first: kvmctl vm delete ${req.name}`,
+      `choose another name, or delete it first: ${kvmctlCommand(ctx.uri, 'vm', 'delete', req.name)}`,
     );
   }
   // Converge: the spec asks for a running VM (the default), so a shut-off one is started.

@@ -10,7 +10,7 @@
  */
 import { basename, dirname } from 'node:path';
 import type { Context } from '../../context.js';
-import { formatCommand } from '../../exec/command.js';
+import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { PartialError, RefusedError } from '../../errors.js';
 import { domainCommands } from '../../libvirt/domain-commands.js';
 import { isActive, loadDomains, type DomainRecord } from '../../libvirt/domains.js';
@@ -52,7 +52,7 @@ export async function runVmDelete(ctx: Context, name: string, opts: { removeStor
   await ctx.withLock(`vm ${name}`, async () => {
     const { state } = await readVmState(ctx, name);
     if (isActive(state) && !opts.force) {
-      throw new RefusedError(`VM ${JSON.stringify(name)} is ${state}; it was left unchanged`, `stop it first (kvmctl vm stop ${name}), or add --force to power it off and delete it`);
+      throw new RefusedError(`VM ${JSON.stringify(name)} is ${state}; it was left unchanged`, `stop it first (${kvmctlCommand(ctx.uri, 'vm', 'stop', name)}), or add --force to power it off and delete it`);
     }
     let decisions: StorageDecision[] = [];
     let logVolume: { pool: string; volume: string } | undefined;

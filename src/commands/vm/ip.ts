@@ -8,6 +8,7 @@ import { KvmctlError, UsageError } from '../../errors.js';
 import { ADDRESS_SOURCES, domainCommands, parseDomifaddr, type AddressSource, type InterfaceAddress } from '../../libvirt/domain-commands.js';
 import { classifyVirshError } from '../../libvirt/virsh.js';
 import { checkVmName } from './domain-state.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 export type SourceChoice = AddressSource | 'any';
 
@@ -54,7 +55,7 @@ export async function runVmIp(ctx: Context, name: string, opts: { source?: strin
   if (found.length === 0) {
     throw new KvmctlError(
       `VM ${JSON.stringify(name)} has no IP address yet (asked: ${choice === 'any' ? ADDRESS_SOURCES.join(', ') : choice})`,
-      `wait for one with: kvmctl vm wait ${name} --for ip`,
+      `wait for one with: ${kvmctlCommand(ctx.uri, 'vm', 'wait', name, '--for', 'ip')}`,
     );
   }
   if (ctx.out.json) return ctx.out.printJson(found);

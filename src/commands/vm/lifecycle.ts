@@ -12,6 +12,7 @@ import { diskPath } from '../../libvirt/domain-xml.js';
 import { dependentVolumes, loadPools, loadVolumes, volumeUsers } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { checkVmName, readVmState } from './domain-state.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 function unchanged(ctx: Context, name: string, state: string, why: string): void {
   ctx.out.done(`vm ${name} unchanged (${why})`, { name, state, changed: false });
@@ -62,7 +63,7 @@ async function refuseLinkedBase(ctx: Context, name: string): Promise<void> {
   throw new RefusedError(
     `cannot start VM ${JSON.stringify(name)}: its disk ${found.join('; ')}; writing to it would corrupt ${list.length > 0 ? `the disks of ${list.join(', ')}` : 'those overlays'}`,
     list.length > 0
-      ? `start the clone instead, or delete it first (kvmctl vm delete ${list[0]} --remove-storage); --force starts ${name} anyway`
+      ? `start the clone instead, or delete it first (${kvmctlCommand(ctx.uri, 'vm', 'delete', list[0]!, '--remove-storage')}); --force starts ${name} anyway`
       : `delete the overlays first, or add --force to start ${name} anyway`,
   );
 }
@@ -70,7 +71,7 @@ async function refuseLinkedBase(ctx: Context, name: string): Promise<void> {
 export async function runVmReboot(ctx: Context, name: string): Promise<void> {
   checkVmName(name);
   const { state } = await readVmState(ctx, name);
-  if (state !== 'running') throw refuse(name, state, 'reboot', state === 'paused' ? `resume it first: kvmctl vm resume ${name}` : `start it instead: kvmctl vm start ${name}`);
+  if (state !== 'running') throw refuse(name, state, 'reboot', state === 'paused' ? `resume it first: ${kvmctlCommand(ctx.uri, 'vm', 'resume', name)}` : `start it instead: ${kvmctlCommand(ctx.uri, 'vm', 'start', name)}`);
   await runVirsh(ctx.runner, domainCommands.reboot(ctx.uri, name), { kind: 'vm', name });
   changed(ctx, name, 'running', 'asked to reboot (ACPI)');
 }
@@ -79,7 +80,7 @@ export async function runVmSuspend(ctx: Context, name: string): Promise<void> {
   checkVmName(name);
   const { state } = await readVmState(ctx, name);
   if (state === 'paused') return unchanged(ctx, name, state, 'already paused');
-  if (state !== 'running') throw refuse(name, state, 'suspend', `only a running VM can be suspended; start it with: kvmctl vm start ${name}`);
+  if (state !== 'running') throw refuse(name, state, 'suspend', `only a running VM can be suspended; start it with: ${kvmctlCommand(ctx.uri, 'vm', 'start', name)}`);
   await runVirsh(ctx.runner, domainCommands.suspend(ctx.uri, name), { kind: 'vm', name });
   changed(ctx, name, 'paused', 'suspended (paused)');
 }
@@ -88,7 +89,7 @@ export async function runVmResume(ctx: Context, name: string): Promise<void> {
   checkVmName(name);
   const { state } = await readVmState(ctx, name);
   if (state === 'running') return unchanged(ctx, name, state, 'already running');
-  if (state !== 'paused') throw refuse(name, state, 'resume', `only a paused VM can be resumed; start it with: kvmctl vm start ${name}`);
+  if (state !== 'paused') throw refuse(name, state, 'resume', `only a paused VM can be resumed; start it with: ${kvmctlCommand(ctx.uri, 'vm', 'start', name)}`);
   await runVirsh(ctx.runner, domainCommands.resume(ctx.uri, name), { kind: 'vm', name });
   changed(ctx, name, 'running', 'resumed');
 }

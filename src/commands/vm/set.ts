@@ -8,7 +8,7 @@
  * earlier ones back (exit 7).
  */
 import type { Context } from '../../context.js';
-import { formatCommand, type Command } from '../../exec/command.js';
+import { formatCommand, kvmctlCommand, type Command } from '../../exec/command.js';
 import { RefusedError, UsageError } from '../../errors.js';
 import { domainArgs, domainCommands, parseDominfo, type ChangeScope } from '../../libvirt/domain-commands.js';
 import { isActive } from '../../libvirt/domains.js';
@@ -55,7 +55,7 @@ export async function runVmSet(ctx: Context, name: string, opts: { vcpus?: strin
   checkVmName(name);
   const vcpus = opts.vcpus === undefined ? undefined : parseCount(opts.vcpus, '--vcpus', 1, 4096);
   const memoryBytes = opts.memory === undefined ? undefined : roundKiB(parseSize(opts.memory, '--memory'));
-  if (vcpus === undefined && memoryBytes === undefined) throw new UsageError('vm set: nothing to change', `give --vcpus N and/or --memory SIZE, e.g. kvmctl vm set ${name} --memory 2G`);
+  if (vcpus === undefined && memoryBytes === undefined) throw new UsageError('vm set: nothing to change', `give --vcpus N and/or --memory SIZE, e.g. ${kvmctlCommand(ctx.uri, 'vm', 'set', name, '--memory', '2G')}`);
   const live = opts.live === true;
   const config = opts.config === true || !live;
 

@@ -10,6 +10,7 @@ import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../li
 import type { Column } from '../../output/table.js';
 import { validateName } from '../../validate/names.js';
 import { checkVmName } from './domain-state.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 export interface SnapshotRow extends SnapshotEntry {
   current: boolean;
@@ -39,7 +40,7 @@ export async function runSnapshotCreate(ctx: Context, name: string, snap: string
   const snapshot = validateName('snapshot', snap ?? defaultSnapshotName(new Date()));
   const existing = await readSnapshots(ctx, name);
   if (existing.some((s) => s.name === snapshot)) {
-    throw new ConflictError(`VM ${JSON.stringify(name)} already has a snapshot ${JSON.stringify(snapshot)}; it was left unchanged`, `choose another name, or delete it first: kvmctl vm snapshot delete ${name} ${snapshot}`);
+    throw new ConflictError(`VM ${JSON.stringify(name)} already has a snapshot ${JSON.stringify(snapshot)}; it was left unchanged`, `choose another name, or delete it first: ${kvmctlCommand(ctx.uri, 'vm', 'snapshot', 'delete', name, snapshot)}`);
   }
   await runVirsh(ctx.runner, domainCommands.snapshotCreate(ctx.uri, name, snapshot, opts.description), { kind: 'vm', name });
   ctx.out.done(`vm ${name}: snapshot ${snapshot} created`, { name, snapshot });
@@ -60,23 +61,23 @@ export async function runSnapshotList(ctx: Context, name: string): Promise<void>
   ctx.out.list(snapshotColumns, rows);
 }
 
-function requireSnapshot(verb: string, name: string, snap: string | undefined): string {
+function requireSnapshot(ctx: Context, verb: string, name: string, snap: string | undefined): string {
   if (snap === undefined || snap === '') {
-    throw new UsageError(`vm snapshot ${verb} needs the snapshot's name`, `list them with: kvmctl vm snapshot list ${name}`);
+    throw new UsageError(`vm snapshot ${verb} needs the snapshot's name`, `list them with: ${kvmctlCommand(ctx.uri, 'vm', 'snapshot', 'list', name)}`);
   }
   return snap;
 }
 
 export async function runSnapshotRevert(ctx: Context, name: string, snap: string | undefined): Promise<void> {
   checkVmName(name);
-  const snapshot = requireSnapshot('revert', name, snap);
+  const snapshot = requireSnapshot(ctx, 'revert', name, snap);
   await runVirsh(ctx.runner, domainCommands.snapshotRevert(ctx.uri, name, snapshot), { kind: 'snapshot', name: snapshot });
   ctx.out.done(`vm ${name} reverted to snapshot ${snapshot}`, { name, snapshot });
 }
 
 export async function runSnapshotDelete(ctx: Context, name: string, snap: string | undefined): Promise<void> {
   checkVmName(name);
-  const snapshot = requireSnapshot('delete', name, snap);
+  const snapshot = requireSnapshot(ctx, 'delete', name, snap);
   await runVirsh(ctx.runner, domainCommands.snapshotDelete(ctx.uri, name, snapshot), { kind: 'snapshot', name: snapshot });
   ctx.out.done(`vm ${name}: snapshot ${snapshot} deleted`, { name, snapshot });
 }

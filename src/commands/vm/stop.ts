@@ -11,6 +11,7 @@ import { runVirsh } from '../../libvirt/virsh.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { parseCount } from './create-args.js';
 import { poll } from './wait.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 /** A guest still booting has no ACPI handler yet and drops the event: ask again this often. */
 const RESEND_MS = 10_000;
@@ -22,7 +23,7 @@ export async function runVmStop(ctx: Context, name: string, opts: { timeout?: st
   const { state } = await readVmState(ctx, name);
   if (!isActive(state)) return ctx.out.done(`vm ${name} unchanged (already ${state})`, { name, state, changed: false });
   if (state !== 'running' && state !== 'shutdown') {
-    if (!force) throw new RefusedError(`VM ${JSON.stringify(name)} is ${state}: a ${state} guest cannot react to the power button`, `resume it first (kvmctl vm resume ${name}), or power it off with --force`);
+    if (!force) throw new RefusedError(`VM ${JSON.stringify(name)} is ${state}: a ${state} guest cannot react to the power button`, `resume it first (${kvmctlCommand(ctx.uri, 'vm', 'resume', name)}), or power it off with --force`);
     await powerOff(ctx, name);
     return ctx.out.done(`vm ${name} powered off (it was ${state})`, { name, state: 'shutoff', changed: true, forced: true });
   }
@@ -37,7 +38,7 @@ export async function runVmStop(ctx: Context, name: string, opts: { timeout?: st
       {
         timeoutMs: timeoutSeconds * 1000,
         what: `VM ${JSON.stringify(name)} to shut down`,
-        hint: `the guest ignored the ACPI power button; power it off with: kvmctl vm stop ${name} --force (or kvmctl vm destroy ${name})`,
+        hint: `the guest ignored the ACPI power button; power it off with: ${kvmctlCommand(ctx.uri, 'vm', 'stop', name, '--force')} (or ${kvmctlCommand(ctx.uri, 'vm', 'destroy', name)})`,
       },
       async () => {
         const s = await readVmState(ctx, name);

@@ -15,6 +15,7 @@ import { describeCloudInitConsole, readCloudInitConsole, type CloudInitConsole }
 import { checkVmName, readVmState } from './domain-state.js';
 import { vmAddresses, type FoundAddress } from './ip.js';
 import { parseCount } from './create-args.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 const FIRST_INTERVAL_MS = 500;
 const MAX_INTERVAL_MS = 2000;
@@ -67,10 +68,12 @@ export type WaitTarget = 'ip' | 'ready' | 'running' | 'shutoff';
 export const WAIT_TARGETS: readonly WaitTarget[] = ['ip', 'ready', 'running', 'shutoff'];
 
 /** A VM that is not running gets no address and finishes no boot: waiting for either would only burn the timeout. */
-function notRunning(name: string, state: string, reason: string | undefined, what: string): RefusedError {
+function notRunning(uri: string, name: string, state: string, reason: string | undefined, what: string): RefusedError {
   return new RefusedError(
     `VM ${JSON.stringify(name)} is ${state}${reason ? ` (${reason})` : ''}: it cannot ${what} until it runs`,
-    state === 'paused' ? `resume it: kvmctl vm resume ${name}` : `start it first: kvmctl vm start ${name} (or see why it stopped: kvmctl vm log ${name})`,
+    state === 'paused'
+      ? `resume it: ${kvmctlCommand(uri, 'vm', 'resume', name)}`
+      : `start it first: ${kvmctlCommand(uri, 'vm', 'start', name)} (or see why it stopped: ${kvmctlCommand(uri, 'vm', 'log', name)})`,
   );
 }
 
@@ -82,11 +85,11 @@ export async function waitForAddress(ctx: Context, name: string, timeoutSeconds:
       {
         timeoutMs: timeoutSeconds * 1000,
         what: `VM ${JSON.stringify(name)} to get an IP address`,
-        hint: `see what the guest printed with: kvmctl vm log ${name}; check that its network hands out addresses (DHCP)`,
+        hint: `see what the guest printed with: ${kvmctlCommand(ctx.uri, 'vm', 'log', name)}; check that its network hands out addresses (DHCP)`,
       },
       async () => {
         const { state, reason } = await readVmState(ctx, name);
-        if (state !== 'running') throw notRunning(name, state, reason, 'get an address');
+        if (state !== 'running') throw notRunning(ctx.uri, name, state, reason, 'get an address');
         const found = await vmAddresses(ctx, name, 'any');
         return found.length > 0 ? { done: true, value: found } : { done: false, status: 'it is running; no address from lease, agent or arp yet' };
       },
@@ -96,7 +99,7 @@ export async function waitForAddress(ctx: Context, name: string, timeoutSeconds:
     // A guest with a NoCloud seed gets its network config from cloud-init: say what the console showed of it.
     const seen = await seedConsole(ctx, name);
     if (seen === undefined) throw err;
-    throw new TimeoutError(`${err.message}; ${describeCloudInitConsole(seen.console, seen.file)}`, `see the whole console with: kvmctl vm log ${name}`);
+    throw new TimeoutError(`${err.message}; ${describeCloudInitConsole(seen.console, seen.file)}`, `see the whole console with: ${kvmctlCommand(ctx.uri, 'vm', 'log', name)}`);
   }
 }
 
@@ -132,21 +135,21 @@ export async function waitForReady(ctx: Context, name: string, timeoutSeconds: n
   const def = await parseDomainXml(await runVirsh(ctx.runner, domainCommands.dumpxml(ctx.uri, name, true), { kind: 'vm', name }));
   const file = def.serialLogs[0];
   if (file === undefined) {
-    throw new RefusedError(`VM ${JSON.stringify(name)} keeps no serial log, so kvmctl cannot see cloud-init finish`, `wait for its address instead: kvmctl vm wait ${name} --for ip`);
+    throw new RefusedError(`VM ${JSON.stringify(name)} keeps no serial log, so kvmctl cannot see cloud-init finish`, `wait for its address instead: ${kvmctlCommand(ctx.uri, 'vm', 'wait', name, '--for', 'ip')}`);
   }
   if (!isLocalUri(ctx.uri)) {
-    throw new RefusedError(`readiness is read from the serial log of VM ${JSON.stringify(name)}, a file on the libvirt host (${file}); kvmctl reads it only for a local URI`, `wait for its address instead: kvmctl vm wait ${name} --for ip`);
+    throw new RefusedError(`readiness is read from the serial log of VM ${JSON.stringify(name)}, a file on the libvirt host (${file}); kvmctl reads it only for a local URI`, `wait for its address instead: ${kvmctlCommand(ctx.uri, 'vm', 'wait', name, '--for', 'ip')}`);
   }
   const seen = await poll(
     ctx,
     {
       timeoutMs: timeoutSeconds * 1000,
       what: `VM ${JSON.stringify(name)} to be ready (cloud-init finished)`,
-      hint: `see the whole console with: kvmctl vm log ${name}`,
+      hint: `see the whole console with: ${kvmctlCommand(ctx.uri, 'vm', 'log', name)}`,
     },
     async () => {
       const { state, reason } = await readVmState(ctx, name);
-      if (state !== 'running') throw notRunning(name, state, reason, 'become ready');
+      if (state !== 'running') throw notRunning(ctx.uri, name, state, reason, 'become ready');
       const c = readCloudInitConsole((await ctx.fs.read(file)) ?? '');
       return c.finished ? { done: true, value: { ...c, finished: c.finished } } : { done: false, status: describeCloudInitConsole(c, file) };
     },
@@ -155,7 +158,7 @@ export async function waitForReady(ctx: Context, name: string, timeoutSeconds: n
   if (ready.problems.length > 0) {
     throw new KvmctlError(
       `VM ${JSON.stringify(name)}: cloud-init finished with ${ready.problems.length} problem${ready.problems.length === 1 ? '' : 's'}: ${ready.problems.slice(-5).join(' | ')}`,
-      `read them in the guest (cloud-init status --long; /var/log/cloud-init.log) or with: kvmctl vm log ${name}`,
+      `read them in the guest (cloud-init status --long; /var/log/cloud-init.log) or with: ${kvmctlCommand(ctx.uri, 'vm', 'log', name)}`,
     );
   }
   return ready;
@@ -178,7 +181,7 @@ export function waitForState(ctx: Context, name: string, target: 'running' | 'sh
       what: `VM ${JSON.stringify(name)} to be ${target}`,
       hint:
         hint ??
-        (target === 'running' ? `start it with: kvmctl vm start ${name}` : `stop it with: kvmctl vm stop ${name} (add --force to power it off)`),
+        (target === 'running' ? `start it with: ${kvmctlCommand(ctx.uri, 'vm', 'start', name)}` : `stop it with: ${kvmctlCommand(ctx.uri, 'vm', 'stop', name)} (add --force to power it off)`),
     },
     async () => {
       const { state, reason } = await readVmState(ctx, name);
@@ -191,7 +194,7 @@ export async function runVmWait(ctx: Context, name: string, opts: { for?: string
   checkVmName(name);
   const target = opts.for;
   if (!(WAIT_TARGETS as readonly (string | undefined)[]).includes(target)) {
-    throw new UsageError(`--for ${JSON.stringify(target ?? '')}: expected ip, ready, running or shutoff`, `e.g. kvmctl vm wait ${name} --for ip`);
+    throw new UsageError(`--for ${JSON.stringify(target ?? '')}: expected ip, ready, running or shutoff`, `e.g. ${kvmctlCommand(ctx.uri, 'vm', 'wait', name, '--for', 'ip')}`);
   }
   const timeoutSeconds = opts.timeout === undefined ? 300 : parseCount(opts.timeout, '--timeout', 0, 86_400);
   if (target === 'ip') {

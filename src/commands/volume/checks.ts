@@ -6,6 +6,7 @@ import { formatBytes } from '../../units/size.js';
 import type { StorageFiles } from '../../storage/local-files.js';
 import { localFileFor } from '../../storage/inventory.js';
 import { qemuImg, TARGET_FORMATS, type TargetFormat } from '../../storage/qemu-img.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 /** qemu rounds virtual sizes up to whole 512-byte sectors; asking for that size keeps re-runs comparable. */
 export function roundToSector(bytes: number): number {
@@ -37,7 +38,7 @@ export function sameSpec(existing: VolumeRecord, wanted: WantedVolume): string[]
 export async function checkNoFileAt(ctx: Context, pool: PoolRecord, name: string, files: StorageFiles): Promise<void> {
   const path = localFileFor(ctx, pool, name);
   if (path !== undefined && (await files.stat(path)) !== undefined) {
-    throw new ConflictError(`a file that is not a volume of pool ${pool.name} already exists at ${path}; kvmctl never overwrites it`, `choose another name, or look at the file (kvmctl pool refresh ${pool.name} lists it as a volume)`);
+    throw new ConflictError(`a file that is not a volume of pool ${pool.name} already exists at ${path}; kvmctl never overwrites it`, `choose another name, or look at the file (${kvmctlCommand(ctx.uri, 'pool', 'refresh', pool.name)} lists it as a volume)`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Context } from '../../context.js';
-import { formatCommand } from '../../exec/command.js';
+import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { ConflictError, RefusedError } from '../../errors.js';
 import { isLocalUri, thinAllocation, volumeCommands, type VolumeFormat } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
@@ -24,7 +24,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
     const view = await readStorage(ctx);
     const src = requireVolume(view, srcRef);
     const pool = view.pools.find((p) => p.name === srcRef.pool)!;
-    if (src.format === undefined) throw new RefusedError(`the format of ${source} is unknown to libvirt`, `refresh the pool (kvmctl pool refresh ${srcRef.pool}) and check kvmctl volume info ${source}`);
+    if (src.format === undefined) throw new RefusedError(`the format of ${source} is unknown to libvirt`, `refresh the pool (${kvmctlCommand(ctx.uri, 'pool', 'refresh', srcRef.pool)}) and check ${kvmctlCommand(ctx.uri, 'volume', 'info', source)}`);
     const format = o.linked ? 'qcow2' : src.format;
 
     const existing = findVolume(view, { pool: srcRef.pool, volume: name });
@@ -42,7 +42,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
     if (o.linked && users.length > 0) {
       throw new RefusedError(
         `${source} is a writable disk of ${describeUsers(users)}: a VM writing to it would corrupt every overlay on it`,
-        `make a full copy instead (kvmctl volume clone ${source} ${name}), or detach the disk from those VMs first`,
+        `make a full copy instead (${kvmctlCommand(ctx.uri, 'volume', 'clone', source, name)}), or detach the disk from those VMs first`,
       );
     }
     const running = users.filter((u) => u.active);

@@ -1,5 +1,5 @@
 import type { Context } from '../../context.js';
-import { formatCommand } from '../../exec/command.js';
+import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { ConflictError, RefusedError, UsageError } from '../../errors.js';
 import { runChecked } from '../../exec/runner.js';
 import { isLocalUri, thinAllocation, volumeCommands } from '../../libvirt/storage.js';
@@ -35,9 +35,9 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
     const src = requireVolume(view, srcRef);
     const pool = view.pools.find((p) => p.name === srcRef.pool)!;
     const srcFormat = src.format;
-    if (srcFormat === undefined) throw new RefusedError(`the format of ${volume} is unknown to libvirt`, `refresh the pool (kvmctl pool refresh ${srcRef.pool}) and check kvmctl volume info ${volume}`);
+    if (srcFormat === undefined) throw new RefusedError(`the format of ${volume} is unknown to libvirt`, `refresh the pool (${kvmctlCommand(ctx.uri, 'pool', 'refresh', srcRef.pool)}) and check ${kvmctlCommand(ctx.uri, 'volume', 'info', volume)}`);
     if (srcFormat === to && src.backingFile === undefined) {
-      throw new UsageError(`${volume} is already ${to}`, `to copy it, use kvmctl volume clone ${volume} NEWNAME`);
+      throw new UsageError(`${volume} is already ${to}`, `to copy it, use ${kvmctlCommand(ctx.uri, 'volume', 'clone', volume, 'NEWNAME')}`);
     }
     if (name === srcRef.volume) throw new UsageError(`the converted copy needs a name other than ${srcRef.volume}`, 'give one with --name');
     const existing = findVolume(view, { pool: srcRef.pool, volume: name });

@@ -8,6 +8,7 @@ import { realStorageFiles, type StorageFiles } from '../../storage/local-files.j
 import { parseVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
 import { findVolume, readStorage, requireActivePool, requireVolume } from '../../storage/inventory.js';
 import { checkFreeSpace, checkNoFileAt, parseTargetFormat, roundToSector, sameSpec } from './checks.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 export interface VolumeCreateOptions {
   pool: string;
@@ -32,7 +33,7 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
     let backing: VolumeRecord | undefined;
     if (backingRef) {
       backing = requireVolume(view, backingRef);
-      if (backing.format === undefined) throw new UsageError(`the format of ${o.backing} is unknown to libvirt`, `refresh its pool (kvmctl pool refresh ${backingRef.pool}) and check kvmctl volume info ${o.backing}`);
+      if (backing.format === undefined) throw new UsageError(`the format of ${o.backing} is unknown to libvirt`, `refresh its pool (${kvmctlCommand(ctx.uri, 'pool', 'refresh', backingRef.pool)}) and check ${kvmctlCommand(ctx.uri, 'volume', 'info', `${backingRef.pool}/${backingRef.volume}`)}`);
       if (askedBytes !== undefined && backing.capacityBytes !== undefined && askedBytes < backing.capacityBytes) {
         throw new UsageError(
           `--size ${o.size} is smaller than the backing volume ${o.backing} (${formatBytes(backing.capacityBytes)})`,

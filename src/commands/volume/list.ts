@@ -4,6 +4,7 @@ import type { Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
 import { describePath, describeUsers, readStorage, requirePool, usersOf, volumeJson, type StorageView } from '../../storage/inventory.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 export interface VolumeRow {
   volume: VolumeRecord;
@@ -35,7 +36,7 @@ export async function runVolumeList(ctx: Context, opts: { pool?: string }): Prom
   const view = await readStorage(ctx, { pools: opts.pool === undefined ? undefined : [opts.pool] });
   if (opts.pool !== undefined) requirePool(view, opts.pool);
   for (const p of view.pools.filter((p) => !p.active)) {
-    ctx.out.warn(`pool ${p.name} is inactive: its volumes are not listed (kvmctl pool start ${p.name})`);
+    ctx.out.warn(`pool ${p.name} is inactive: its volumes are not listed (${kvmctlCommand(ctx.uri, 'pool', 'start', p.name)})`);
   }
   const rows = volumeRows(view, view.volumes);
   if (rows.length === 0 && !ctx.out.json) {

@@ -13,6 +13,7 @@ import { formatBytes } from '../../units/size.js';
 import { dependentsOf, describeUsers, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseImageInfo, qemuImg, type ImageSnapshot } from '../../storage/qemu-img.js';
 import { formatVolumeRef, parseVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 export const snapshotColumns: Column<ImageSnapshot>[] = [
   { header: 'NAME', value: (s) => s.name },
@@ -40,7 +41,7 @@ async function snapshotTarget(ctx: Context, volume: string, action: Action): Pro
   const view = await readStorage(ctx);
   const vol = requireVolume(view, ref);
   if (vol.format !== 'qcow2') {
-    throw new RefusedError(`volume ${volume} is ${vol.format ?? 'of unknown format'}: internal snapshots need qcow2`, `convert it first: kvmctl volume convert ${volume} --to qcow2`);
+    throw new RefusedError(`volume ${volume} is ${vol.format ?? 'of unknown format'}: internal snapshots need qcow2`, `convert it first: ${kvmctlCommand(ctx.uri, 'volume', 'convert', volume, '--to', 'qcow2')}`);
   }
   if (action !== 'list') {
     const running = usersOf(view, vol).filter((u) => u.active);
@@ -61,7 +62,7 @@ async function snapshotTarget(ctx: Context, volume: string, action: Action): Pro
 function findSnapshot(t: Target, name: string): ImageSnapshot {
   const matches = t.snapshots.filter((s) => s.name === name);
   const volume = formatVolumeRef(t.ref);
-  if (matches.length === 0) throw new NotFoundError(`snapshot ${JSON.stringify(name)} of volume ${volume} not found`, `list them with: kvmctl volume snapshot list ${volume}`);
+  if (matches.length === 0) throw new NotFoundError(`snapshot ${JSON.stringify(name)} of volume ${volume} not found`, `list them with: ${kvmctlCommand(undefined, 'volume', 'snapshot', 'list', volume)}`);
   if (matches.length > 1) {
     throw new RefusedError(`volume ${volume} has ${matches.length} snapshots named ${JSON.stringify(name)} (ids ${matches.map((s) => s.id).join(', ')})`, 'remove the duplicates with qemu-img snapshot -d ID, then retry');
   }
@@ -98,7 +99,7 @@ export async function runSnapshotCreate(ctx: Context, volume: string, name: stri
 }
 
 export async function runSnapshotRevert(ctx: Context, volume: string, name: string | undefined): Promise<void> {
-  if (name === undefined) throw new UsageError('name the snapshot to revert to', `list them with: kvmctl volume snapshot list ${volume}`);
+  if (name === undefined) throw new UsageError('name the snapshot to revert to', `list them with: ${kvmctlCommand(ctx.uri, 'volume', 'snapshot', 'list', volume)}`);
   await ctx.withLock(`volume ${volume}`, async () => {
     const t = await snapshotTarget(ctx, volume, 'revert');
     const snap = findSnapshot(t, name);
@@ -109,7 +110,7 @@ export async function runSnapshotRevert(ctx: Context, volume: string, name: stri
 }
 
 export async function runSnapshotDelete(ctx: Context, volume: string, name: string | undefined): Promise<void> {
-  if (name === undefined) throw new UsageError('name the snapshot to delete', `list them with: kvmctl volume snapshot list ${volume}`);
+  if (name === undefined) throw new UsageError('name the snapshot to delete', `list them with: ${kvmctlCommand(ctx.uri, 'volume', 'snapshot', 'list', volume)}`);
   await ctx.withLock(`volume ${volume}`, async () => {
     const t = await snapshotTarget(ctx, volume, 'delete');
     const snap = findSnapshot(t, name);

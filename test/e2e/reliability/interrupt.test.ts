@@ -125,7 +125,7 @@ describe('interrupted operations (against the lab and a test namespace)', () => 
       expect(table.stdout).toContain(l.what);
       expect(table.stdout).toContain(l.manual);
     }
-    expect(table.stderr).toMatch(/remove what is listed \(if it still exists\), in the order listed, then run: kvmctl host doctor --clear/);
+    expect(table.stderr).toMatch(/remove what is listed \(if it still exists\), in the order listed, then run: kvmctl -c \S+ host doctor --clear/);
 
     // Do what it says, as a person would: paste each command into a shell on that host (namespace).
     for (const l of entry.leftovers) {

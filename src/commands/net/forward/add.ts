@@ -1,5 +1,5 @@
 import type { Context } from '../../../context.js';
-import { ConflictError, NotFoundError, UsageError } from '../../../errors.js';
+import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../../errors.js';
 import { loadDomains } from '../../../libvirt/domains.js';
 import { loadNetworks } from '../../../libvirt/network-commands.js';
 import {
@@ -16,16 +16,20 @@ import {
   type PortForward,
 } from '../../../net/iptables.js';
 import { currentNetnsId } from '../../../net/netns-record.js';
+import { describeListener, listenersInRange, loadListeningSockets } from '../../../net/sockets.js';
 import { IP_FORWARD_PATH, parseFlag } from '../../../net/sysctl.js';
 import { validateName } from '../../../validate/names.js';
 import { networkOfAddress } from './view.js';
 import { parsePortRange, parseProtocol, parseTarget, vmAddress } from './target.js';
+import { kvmctlCommand } from '../../../exec/command.js';
 
 export interface ForwardAddOptions {
   port: string;
   to: string;
   proto?: string;
   net?: string;
+  /** Forward even a port on which a host process listens. */
+  captureHostPort?: boolean;
 }
 
 /**
@@ -67,7 +71,7 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
     }
 
     const forward: PortForward = { protocol, hostPorts, toAddress: address, toPorts: target.ports };
-    const firewall = await loadIptables(ctx.runner);
+    const [firewall, sockets] = await Promise.all([loadIptables(ctx.runner), loadListeningSockets(ctx.runner)]);
     const mine = savedForwards(firewall);
     const same = mine.find((f) => f.id === id);
     const to = `${address}:${formatPortRange(target.ports)}`;
@@ -77,12 +81,12 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
       if (identical) return ctx.out.done(`forward ${id} -> ${to} unchanged`, { ...json, changed: false });
       throw new ConflictError(
         `${protocol} port ${formatPortRange(hostPorts)} is already forwarded to ${same.toAddress}:${formatPortRange(same.toPorts)}${same.ruleCount !== RULES_PER_FORWARD ? ' (incompletely)' : ''}`,
-        `delete it first: kvmctl net forward delete ${formatPortRange(hostPorts)} --proto ${protocol}`,
+        `delete it first: ${kvmctlCommand(ctx.uri, 'net', 'forward', 'delete', formatPortRange(hostPorts), '--proto', protocol)}`,
       );
     }
     const overlapping = mine.find((f) => f.protocol === protocol && portRangesOverlap(f.hostPorts, hostPorts));
     if (overlapping) {
-      throw new ConflictError(`${protocol} port(s) ${formatPortRange(hostPorts)} overlap kvmctl forward ${overlapping.id}`, `delete it first: kvmctl net forward delete ${formatPortRange(overlapping.hostPorts)} --proto ${protocol}`);
+      throw new ConflictError(`${protocol} port(s) ${formatPortRange(hostPorts)} overlap kvmctl forward ${overlapping.id}`, `delete it first: ${kvmctlCommand(ctx.uri, 'net', 'forward', 'delete', formatPortRange(overlapping.hostPorts), '--proto', protocol)}`);
     }
     const foreign = natRules(firewall).find((r) => {
       const ports = parseDport(r.dport);
@@ -92,12 +96,21 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
       throw new ConflictError(`${protocol} port ${foreign.dport} is already forwarded to ${foreign.to ?? '?'} by a rule of ${foreign.owner} (chain ${foreign.chain})`, 'choose another --port');
     }
 
+    const listening = listenersInRange(sockets, protocol, hostPorts);
+    if (listening.length > 0 && !opts.captureHostPort) {
+      throw new RefusedError(
+        `${protocol} port ${formatPortRange(hostPorts)}: a process of this host listens on ${listening.map(describeListener).join(', ')}; a forward would divert its connections to ${to}`,
+        `choose a --port no host service uses, or forward it anyway with: ${kvmctlCommand(ctx.uri, 'net', 'forward', 'add', '--port', formatPortRange(hostPorts), '--to', opts.to, '--proto', protocol, ...(opts.net !== undefined ? ['--net', opts.net] : []), '--capture-host-port')}`,
+      );
+    }
+    if (listening.length > 0) ctx.out.warn(`${protocol} port ${formatPortRange(hostPorts)} is forwarded although ${listening.map(describeListener).join(', ')} listens there (--capture-host-port)`);
+
     await ctx.transaction(`net forward add ${id}`).run(async (tx) => {
       for (const rule of portForwardRulesFor(forward)) await insertRule(ctx.runner, tx, rule);
     });
     const behind = [vm && `VM ${vm}`, network && `network ${network}`].filter(Boolean).join(', ');
     ctx.out.done(`forward ${id}: host port ${formatPortRange(hostPorts)}/${protocol} -> ${to}${behind ? ` (${behind})` : ''}`, { ...json, changed: true });
-    if (vm && !reserved) ctx.out.warn(`${address} is VM ${vm}'s current lease, not a reservation: it may change; pin it with kvmctl net reserve ${network} --mac MAC --ip ${address}`);
+    if (vm && !reserved) ctx.out.warn(`${address} is VM ${vm}'s current lease, not a reservation: it may change; pin it with ${kvmctlCommand(ctx.uri, 'net', 'reserve', network ?? 'NETWORK', '--mac', 'MAC', '--ip', address)}`);
     if (parseFlag(await ctx.fs.read(IP_FORWARD_PATH)) === false) {
       ctx.out.warn('net.ipv4.ip_forward is off here, so forwarded traffic does not pass; kvmctl net nat enable (or a libvirt NAT network) turns it on');
     }

@@ -17,6 +17,7 @@ export function forwardCommand(app: App): Command {
       .requiredOption('--to <target>', 'VM[:PORT] (port 22 by default; the VM\'s reserved address, else its lease) or IP:PORT')
       .addOption(proto())
       .option('--net <network>', 'the libvirt network to find the VM (or the address) in')
+      .option('--capture-host-port', 'forward it even though a process of this host listens on the port (its connections then go to the target)')
       .addHelpText(
         'after',
         examples(
@@ -24,7 +25,7 @@ export function forwardCommand(app: App): Command {
           'kvmctl net forward add --port 8080 --to web1:80 --net default',
           'kvmctl net forward add --port 5353 --to 10.20.0.5:53 --proto udp',
           'kvmctl net forward add --port 8000-8010 --to 10.20.0.5',
-        ) + '\nA range forwards to the same ports. Adding the same forward again changes nothing; a port already forwarded elsewhere is exit 4.\n',
+        ) + '\nA range forwards to the same ports. Adding the same forward again changes nothing; a port already forwarded elsewhere is exit 4.\nA port (or a port in the range) on which a host process listens, outside 127.0.0.0/8, is refused (exit 5) unless --capture-host-port.\n',
       )
       .action(app.action(async (ctx, opts: ForwardAddOptions) => runForwardAdd(ctx, opts))),
   );

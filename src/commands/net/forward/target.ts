@@ -5,6 +5,7 @@ import type { NetworkRecord } from '../../../libvirt/network-commands.js';
 import type { PortRange, Protocol } from '../../../net/iptables.js';
 import { parseIpv4 } from '../../../net/ipv4.js';
 import { validateName } from '../../../validate/names.js';
+import { kvmctlCommand } from '../../../exec/command.js';
 
 /** The port a VM target gets when --to names none: ssh. */
 export const DEFAULT_VM_PORT = 22;
@@ -84,6 +85,6 @@ export function vmAddress(vmName: string, domains: DomainRecord[], networks: Net
   const netName = first?.type === 'network' ? first.source.network : (network ?? '?');
   throw new RefusedError(
     `VM ${vmName} has no address on network ${netName} yet (no lease, no reservation)`,
-    `start it and wait for its lease, or reserve one: kvmctl net reserve ${netName} --mac ${first?.mac ?? 'MAC'} --ip IP`,
+    `start it and wait for its lease, or reserve one: ${kvmctlCommand(undefined, 'net', 'reserve', netName, '--mac', first?.mac ?? 'MAC', '--ip', 'IP')}`,
   );
 }

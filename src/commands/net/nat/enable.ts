@@ -1,8 +1,9 @@
 import type { Context } from '../../../context.js';
-import { ConflictError, NotFoundError, UsageError } from '../../../errors.js';
-import { formatCommand } from '../../../exec/command.js';
+import { ConflictError, KvmctlError, NotFoundError, UsageError } from '../../../errors.js';
+import { loadNetworks, type NetworkRecord } from '../../../libvirt/network-commands.js';
+import { formatCommand, kvmctlCommand } from '../../../exec/command.js';
 import { runChecked } from '../../../exec/runner.js';
-import { addressCidr, findBridge, ipAddrAddCommand, ipAddrDelCommand, loadLinks, type IpAddress, type Link } from '../../../net/ip.js';
+import { addressCidr, findBridge, ipAddrAddCommand, ipAddrDelCommand, loadLinks, loadRoutes, type IpAddress, type Link } from '../../../net/ip.js';
 import {
   insertRule,
   iptablesCheckCommand,
@@ -13,10 +14,12 @@ import {
   natRules,
   natRulesFor,
   rulesTagged,
+  validateIptablesIfaceName,
 } from '../../../net/iptables.js';
 import { blockOf, contains, firstHost, formatCidr, formatIpv4, overlaps, parseIpv4, parseSubnet, type Cidr } from '../../../net/ipv4.js';
 import { validateLinkName } from '../../../net/link-name.js';
 import { currentNatStateStore } from '../../../net/nat-state.js';
+import { takenBlocks } from '../create.js';
 import { IP_FORWARD_KEY, IP_FORWARD_PATH, parseFlag, sysctlWriteCommand } from '../../../net/sysctl.js';
 
 export interface NatEnableOptions {
@@ -30,54 +33,69 @@ function ipv4In(link: Link, subnet: Cidr): IpAddress | undefined {
 }
 
 /**
+ * Every libvirt network, active or only defined: a NAT subnet must not overlap
+ * one. Without a reachable daemon there is none to protect, which is said.
+ */
+async function libvirtNetworks(ctx: Context): Promise<NetworkRecord[]> {
+  try {
+    return await loadNetworks(ctx.runner, ctx.uri, { leases: false });
+  } catch (e) {
+    if (!(e instanceof KvmctlError)) throw e;
+    ctx.out.warn(`cannot check the subnets of libvirt networks: ${e.message}`);
+    return [];
+  }
+}
+
+/**
  * Gives the bridge its gateway address if it has none in the subnet, turns
  * ip_forward on (recording that kvmctl did), and adds the tagged MASQUERADE and
  * FORWARD rules. Whatever is already in place is left as is; running it twice
  * adds nothing the second time.
  */
 export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promise<void> {
-  const bridge = validateLinkName('bridge', opts.bridge);
-  const out = opts.out !== undefined ? validateLinkName('interface', opts.out) : undefined;
+  const bridge = validateIptablesIfaceName('--bridge', validateLinkName('bridge', opts.bridge));
+  const out = opts.out !== undefined ? validateIptablesIfaceName('--out', validateLinkName('interface', opts.out)) : undefined;
   const subnet = parseSubnet(opts.subnet);
   const subnetText = formatCidr(subnet);
   const store = await currentNatStateStore(ctx.stateDir);
 
   await ctx.withLock(`net nat netns-${store.netnsId}`, async () => {
-    const links = await loadLinks(ctx.runner);
+    const [links, routes, networks] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner), libvirtNetworks(ctx)]);
     const br = findBridge(links, bridge);
     if (out !== undefined && !links.some((l) => l.ifname === out)) {
       throw new NotFoundError(`--out ${out}: no such interface`, 'name the interface traffic leaves through (the one with the default route), or leave --out out');
     }
     if (out === bridge) throw new UsageError(`--out ${out} is the bridge itself`, 'name the uplink interface, or leave --out out');
-    const elsewhere = links
-      .filter((l) => l.ifname !== bridge)
-      .flatMap((l) => l.addresses.filter((a) => a.family === 'inet').map((a) => ({ l, a, block: blockOf(parseIpv4(a.local) ?? 0, a.prefixlen) })))
-      .find((x) => overlaps(x.block, subnet));
+    // The bridge's own addresses and the routes the kernel made for them are where the subnet belongs.
+    const elsewhere = takenBlocks(networks, links.filter((l) => l.ifname !== bridge), routes.filter((r) => r.dev !== bridge)).find((t) => overlaps(t.block, subnet));
     if (elsewhere) {
       throw new ConflictError(
-        `subnet ${subnetText} overlaps address ${addressCidr(elsewhere.a)} of ${elsewhere.l.ifname}`,
-        'choose the subnet of the bridge\'s VMs, which no other interface may use',
+        `subnet ${subnetText} overlaps ${elsewhere.what}`,
+        "choose the subnet of the bridge's VMs, which no other interface, route or libvirt network may use",
       );
     }
 
     const rules = natRulesFor(bridge, subnetText, out);
     const firewall = await loadIptables(ctx.runner);
     const tagged = rulesTagged(firewall, kvmctlTag(NAT_TAG_KIND, bridge));
+    const state = await store.load();
     let missing = rules;
     if (tagged.length > 0) {
       const present = await Promise.all(rules.map(async (r) => (await ctx.runner.run(iptablesCheckCommand(r))).exitCode === 0));
-      if (tagged.length !== rules.length || present.includes(false)) {
+      // The setup kvmctl recorded, with some of its rules gone (a firewall reload): put back exactly those.
+      const recorded = state.bridges[bridge];
+      const sameAsRecorded = recorded?.subnet === subnetText && recorded.out === out && tagged.length === present.filter(Boolean).length;
+      if (sameAsRecorded) missing = rules.filter((_, i) => !present[i]);
+      else if (tagged.length !== rules.length || present.includes(false)) {
         const current = tagged.find((r) => r.source !== undefined)?.source;
         throw new ConflictError(
           `NAT on ${bridge} is already enabled with other settings (${current !== undefined ? `subnet ${current}` : 'other rules'})`,
-          `disable it first: kvmctl net nat disable --bridge ${bridge}`,
+          `disable it first: ${kvmctlCommand(ctx.uri, 'net', 'nat', 'disable', '--bridge', bridge)}`,
         );
-      }
-      missing = [];
+      } else missing = [];
     }
     const gatewayAddress = ipv4In(br, subnet);
     const ipForwardOn = parseFlag(await ctx.fs.read(IP_FORWARD_PATH)) === true;
-    const state = await store.load();
 
     if (missing.length === 0 && gatewayAddress && ipForwardOn) {
       return ctx.out.done(`NAT on ${bridge} for ${subnetText} unchanged`, { bridge, subnet: subnetText, out: out ?? null, changed: false });
@@ -115,7 +133,7 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
     });
 
     const did = [
-      missing.length > 0 && `${missing.length} rules added`,
+      missing.length > 0 && (tagged.length > 0 ? `${missing.length} missing rule(s) restored` : `${missing.length} rules added`),
       !gatewayAddress && `gateway ${addressCidr(gateway)} added to ${bridge}`,
       !ipForwardOn && 'ip_forward turned on',
     ].filter(Boolean);

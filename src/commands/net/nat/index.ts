@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { examples, type App } from '../../../app.js';
+import { runNatCheck } from './check.js';
 import { runNatDisable } from './disable.js';
 import { runNatEnable, type NatEnableOptions } from './enable.js';
 import { runNatList } from './list.js';
@@ -7,7 +8,7 @@ import { runNatList } from './list.js';
 export function natCommand(app: App): Command {
   const nat = new Command('nat')
     .description('NAT for VMs on any bridge, as libvirt sets it up for virbr0: tagged iptables rules, ip_forward')
-    .addHelpText('after', examples('kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24', 'kvmctl net nat list', 'kvmctl net nat disable --bridge br0'));
+    .addHelpText('after', examples('kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24', 'kvmctl net nat list', 'kvmctl net nat check', 'kvmctl net nat disable --bridge br0'));
   nat.addCommand(
     new Command('enable')
       .description('give the bridge its gateway address if missing, turn ip_forward on, add MASQUERADE and FORWARD rules (each tagged kvmctl:nat:BRIDGE)')
@@ -17,7 +18,7 @@ export function natCommand(app: App): Command {
       .addHelpText(
         'after',
         examples('kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24', 'kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24 --out eth0') +
-          '\nRunning it again adds nothing; other settings for a bridge that has kvmctl NAT are exit 4.\n',
+          '\nRunning it again adds nothing (or, after a firewall reload, exactly the rules that are missing); other settings for a bridge that has kvmctl NAT are exit 4.\n',
       )
       .action(app.action(async (ctx, opts: NatEnableOptions) => runNatEnable(ctx, opts))),
   );
@@ -27,6 +28,16 @@ export function natCommand(app: App): Command {
       .requiredOption('--bridge <bridge>', 'the bridge')
       .addHelpText('after', examples('kvmctl net nat disable --bridge br0'))
       .action(app.action(async (ctx, opts: { bridge: string }) => runNatDisable(ctx, opts))),
+  );
+  nat.addCommand(
+    new Command('check')
+      .description("check that every rule kvmctl recorded for NAT in this namespace is in the firewall (and ip_forward on): exit 0, else 5 with what is missing")
+      .addHelpText(
+        'after',
+        examples('kvmctl net nat check', 'kvmctl net nat check -o json') +
+          '\nA firewall reload (iptables-restore, firewalld, a reboot without saved rules) removes kvmctl\'s rules silently.\nRunning the printed `kvmctl net nat enable` again adds back exactly the missing rules.\n',
+      )
+      .action(app.action(async (ctx) => runNatCheck(ctx))),
   );
   nat.addCommand(
     new Command('list')
