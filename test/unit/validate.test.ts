@@ -347,6 +347,8 @@ describe('pool paths', () => {
     ['/srv/vm', '/srv/vm'],
     ['/var/lib/libvirt/images/', '/var/lib/libvirt/images'],
     ['/srv/a;b', '/srv/a;b'],
+    ['/home/alice/vms', '/home/alice/vms'],
+    ['/var/tmp/pools/a', '/var/tmp/pools/a'],
   ])('%j', (path, clean) => {
     expect(checkPoolPathSyntax('--path', path)).toBe(clean);
   });
@@ -363,6 +365,16 @@ describe('pool paths', () => {
     ['/srv/./vm', /'\.' or '\.\.' components/],
     ['/srv//vm', /not in normal form/],
     ['/srv/vm\n/etc', /control characters/],
+    ['/root', /inside \/root, a system directory/],
+    ['/home', /\/home itself, which holds other directories/],
+    ['/home/alice', /the home directory \/home\/alice itself/],
+    ['/home/alice/.ssh', /inside a \.ssh directory/],
+    ['/var', /\/var itself/],
+    ['/var/lib/libvirt', /\/var\/lib\/libvirt itself/],
+    ['/var/lib/dpkg', /inside \/var\/lib\/dpkg/],
+    ['/var/spool/cron', /inside \/var\/spool/],
+    ['/var/lib/kvmctl/pools', /inside \/var\/lib\/kvmctl/],
+    ['/tmp', /\/tmp itself/],
   ])('refuses %j', (path, why) => {
     expect(usageError(() => checkPoolPathSyntax('--path', path)).message).toMatch(why);
   });
