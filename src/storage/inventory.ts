@@ -16,6 +16,7 @@ import {
   type VolumeRecord,
   type VolumeUser,
 } from '../libvirt/storage.js';
+import type { StorageFiles } from './local-files.js';
 import { formatVolumeRef, type VolumeRef } from './volume-ref.js';
 
 export interface StorageView {
@@ -102,4 +103,20 @@ export function volumeJson(view: StorageView, vol: VolumeRecord) {
     users: usersOf(view, vol),
     dependents: dependentsOf(view, vol).map((d) => `${d.pool}/${d.name}`),
   };
+}
+
+/**
+ * A volume of a local directory pool whose file leads (through a symlink, its
+ * own or a parent's) out of the pool's directory: libvirt and qemu-img would
+ * resize, write or read the outside file. Refused for every such action.
+ */
+export async function refuseOutsidePool(ctx: Context, pool: PoolRecord, vol: VolumeRecord, files: StorageFiles, action: string): Promise<void> {
+  if (!isLocalUri(ctx.uri) || !isDirectoryPool(pool) || pool.targetPath === undefined || vol.path === undefined) return;
+  const [file, dir] = await Promise.all([files.resolve(vol.path), files.resolve(pool.targetPath)]);
+  if (file === dir || file.startsWith(dir.endsWith('/') ? dir : `${dir}/`)) return;
+  const ref = formatVolumeRef({ pool: pool.name, volume: vol.name });
+  throw new RefusedError(
+    `volume ${ref} leads to ${file}, outside pool ${pool.name}'s directory ${dir}: kvmctl does not ${action} a file outside the pool`,
+    `look at ${vol.path} (a symlink?); to keep using that file, import a copy: kvmctl volume import --pool ${pool.name} FILE`,
+  );
 }

@@ -181,6 +181,13 @@ describe('volume resize', () => {
     expect(io.out).toBe('volume p/v grown from 1.0 GiB to 6.0 GiB\n');
   });
 
+  it('a volume that leads out of its pool through a symlink is never resized (exit 5, nothing run)', async () => {
+    const runner = stubStorage(new FakeRunner(), { pools: [pool([{ name: 'v', capacity: GiB }])] });
+    const r = await codeOf(runVolumeResize(testContext(runner).ctx, 'p/v', '+5G', {}, fakeFiles({}, { '/pools/p/v': '/srv/outside.img' })));
+    expect(r).toEqual({ code: 5, message: "volume p/v leads to /srv/outside.img, outside pool p's directory /pools/p: kvmctl does not resize a file outside the pool" });
+    expect(runner.calls.filter((c) => c.mutates)).toEqual([]);
+  });
+
   it('shrinking needs --shrink (exit 5), then passes --shrink; the same size is unchanged', async () => {
     const state = { pools: [pool([{ name: 'v', capacity: 2 * GiB }])] };
     const r = await codeOf(runVolumeResize(testContext(stubStorage(new FakeRunner(), state)).ctx, 'p/v', '1G', {}));

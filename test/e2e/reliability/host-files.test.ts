@@ -154,6 +154,25 @@ describe('host files and disks are never at risk (against the lab)', () => {
     });
   });
 
+  describe('symlinks do not lead out of a pool', () => {
+    it('a volume that is a symlink to a file outside the pool: resize (grow or shrink), clone, convert and snapshot are exit 5; the outside file is unchanged', async () => {
+      const outside = join(decoys, 'outside.img');
+      writeFileSync(outside, Buffer.alloc(1024 * 1024, 0x5a));
+      const link = join(poolDir(), 'relf-link.img');
+      symlinkSync(outside, link);
+      await cliOk(['pool', 'refresh', POOL], o());
+      const vol = `${POOL}/relf-link.img`;
+      const why = (action: string) => new RegExp(`error: volume ${vol.replace('/', '\\/')} leads to ${outside}, outside pool ${POOL}'s directory ${poolDir()}: kvmctl does not ${action} a file outside the pool\nhint: `);
+      await refused(['volume', 'resize', vol, '+1M'], 5, why('resize'), [outside]);
+      await refused(['volume', 'resize', vol, '512K', '--shrink'], 5, why('resize'), [outside]);
+      await refused(['volume', 'clone', vol, 'relf-copy.img'], 5, why('copy'), [outside]);
+      await refused(['volume', 'convert', vol, '--to', 'qcow2'], 5, why('copy'), [outside]);
+      await refused(['volume', 'snapshot', 'create', vol, 's1'], 5, why('write'), [outside]);
+      rmSync(link);
+      await cliOk(['pool', 'refresh', POOL], o());
+    });
+  });
+
   describe('host devices and system files are not VM disks', () => {
     const create = (name: string, ...disk: string[]) => ['vm', 'create', name, '--boot', `kernel=${guest('vmlinuz')}`, '--network', 'none', '--no-start', ...disk.flatMap((d) => ['--disk', d])];
 
