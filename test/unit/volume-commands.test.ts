@@ -242,7 +242,7 @@ describe('volume import', () => {
     const info = readFileSync(new URL('plain.qcow2.info.json', IMAGES), 'utf8');
     let tmp = '';
     const runner = stubStorage(new FakeRunner(), { pools: [pool()] }, { domains: false })
-      .stub(argvIs('qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
+      .stub(argvIs('prlimit', '--as=1073741824', '--cpu=10', '--', 'qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
       .stub((c: Command) => c.program === 'qemu-img' && c.args[0] === 'convert', (c) => {
         tmp = c.args[6]!;
         return {};
@@ -270,7 +270,7 @@ describe('volume import', () => {
   it('a failed conversion leaves no file behind: the temporary name is removed, nothing is linked', async () => {
     const info = readFileSync(new URL('plain.qcow2.info.json', IMAGES), 'utf8');
     const runner = stubStorage(new FakeRunner(), { pools: [pool()] }, { domains: false })
-      .stub(argvIs('qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
+      .stub(argvIs('prlimit', '--as=1073741824', '--cpu=10', '--', 'qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
       .stub((c: Command) => c.program === 'qemu-img' && c.args[0] === 'convert', { exitCode: 1, stderr: 'qemu-img: error while writing: No space left on device\n' })
       .stub((c: Command) => c.program === 'rm', {});
     const r = await codeOf(runVolumeImport(testContext(runner).ctx, '/imgs/plain.qcow2', { pool: 'p' }, files));
@@ -286,7 +286,7 @@ describe('volume import', () => {
     const info = readFileSync(new URL('plain.qcow2.info.json', IMAGES), 'utf8');
     const r = (...args: string[]) => ['virsh', '-c', remote, ...args];
     const runner = stubStorage(new FakeRunner(), { pools: [pool()], uri: remote }, { domains: false })
-      .stub(argvIs('qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
+      .stub(argvIs('prlimit', '--as=1073741824', '--cpu=10', '--', 'qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
       .stub(volCreate(remote, 'p', { name: 'plain.qcow2', capacityBytes: 196616, allocationBytes: 0, format: 'raw' }), {})
       .stub(r('vol-upload', '--pool', 'p', '--vol', 'plain.qcow2', '--file', '/imgs/plain.qcow2', '--sparse'), {})
       .stub(r('pool-refresh', '--pool', 'p'), {});

@@ -173,6 +173,23 @@ describe('host files and disks are never at risk (against the lab)', () => {
     });
   });
 
+  describe('untrusted images are inspected with limits', () => {
+    it('an allowed vmdk whose extent is a FIFO (qemu-img would wait forever): exit 5 after the time limit, nothing imported', async () => {
+      const dir = join(decoys, 'vmdk');
+      mkdirSync(dir);
+      execFileSync('mkfifo', [join(dir, 'extent')]);
+      const desc = join(dir, 'desc.vmdk');
+      writeFileSync(desc, '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicFlat"\n\n# Extent description\nRW 2048 FLAT "extent" 0\n');
+      await refused(
+        ['volume', 'import', desc, '--pool', POOL, '--name', 'relf-vmdk.raw', '--format', 'vmdk', '--to', 'raw', '--allow-external-refs'],
+        5,
+        /error: image .*desc\.vmdk: qemu-img could not read its header within the limits for an untrusted image \(1\.0 GiB of memory, 10 s of CPU, 20 s in all\): it was still running after 20 s\n/,
+        [desc],
+      );
+      rmSync(dir, { recursive: true, force: true });
+    }, 60_000);
+  });
+
   describe('host devices and system files are not VM disks', () => {
     const create = (name: string, ...disk: string[]) => ['vm', 'create', name, '--boot', `kernel=${guest('vmlinuz')}`, '--network', 'none', '--no-start', ...disk.flatMap((d) => ['--disk', d])];
 
