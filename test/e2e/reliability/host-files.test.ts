@@ -8,11 +8,12 @@
  * needs "a host file", it aims at a decoy under a temporary directory; real
  * system paths appear only in refusals that read nothing from them.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KVMCTL } from '../lab.js';
 import { cli, cliOk, lab, newStateDir, removeStateDirs, snapshotHost, virsh, type HostState } from './harness.js';
 
 const POOL = 'rel-hostfiles';
@@ -226,6 +227,22 @@ describe('host files and disks are never at risk (against the lab)', () => {
       const xml = virsh('dumpxml', '--domain', 'relf-share').stdout;
       expect(xml).toMatch(/<shareable\/>/);
       await cliOk(['vm', 'delete', 'relf-share'], o());
+    });
+  });
+
+  describe('names and numbers say what they accept', () => {
+    it('a VM name holding a byte that is not UTF-8 is refused (exit 2), not created with U+FFFD in it', async () => {
+      const before = snapshot();
+      // A shell passes the raw byte 0xff; Node's spawn could only pass valid UTF-8.
+      const script = 'exec ip netns exec "$1" "$2" "$3" -c "$4" vm create "$(printf \'relf-\\377\')" --boot "kernel=$5" --network none --no-start';
+      const r = spawnSync('bash', ['-c', script, 'bash', lab.netns, process.execPath, KVMCTL, lab.uri, guest('vmlinuz')], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KVMCTL_STATE_DIR: stateDir } });
+      expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 2, stderr: expect.stringMatching(/error: invalid VM name "relf-\ufffd": it is not valid UTF-8 \(or contains U\+FFFD\)\n/) });
+      expect(snapshot()).toEqual(before);
+    });
+
+    it('a size with a space in it ("10 G") is refused (exit 2) with what to write instead', async () => {
+      const stderr = await refused(['volume', 'create', 'relf-size.raw', '--pool', POOL, '--size', '10 G', '--format', 'raw'], 2, /error: invalid --size "10 G": it contains white space\n/);
+      expect(stderr).toMatch(/hint: write the number and the unit together, without spaces, e\.g\. 10G/);
     });
   });
 
