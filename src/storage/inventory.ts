@@ -120,3 +120,32 @@ export async function refuseOutsidePool(ctx: Context, pool: PoolRecord, vol: Vol
     `look at ${vol.path} (a symlink?); to keep using that file, import a copy: kvmctl volume import --pool ${pool.name} FILE`,
   );
 }
+
+/**
+ * The first file in a volume's backing chain that is no volume of any pool:
+ * libvirt probes every file on refresh, so a raw volume whose guest wrote a
+ * qcow2 header naming /etc/shadow is listed as a qcow2 overlay of it. kvmctl
+ * never reads through such a reference.
+ */
+export function foreignBacking(view: StorageView, vol: VolumeRecord): string | undefined {
+  const seen = new Set<string>();
+  let current: VolumeRecord | undefined = vol;
+  while (current?.backingFile !== undefined) {
+    const path: string = current.backingFile;
+    if (seen.has(path)) return path;
+    seen.add(path);
+    current = view.volumes.find((v) => v.path === path);
+    if (!current) return path;
+  }
+  return undefined;
+}
+
+export function refuseForeignBacking(view: StorageView, vol: VolumeRecord, action: string): void {
+  const outside = foreignBacking(view, vol);
+  if (outside === undefined) return;
+  const ref = formatVolumeRef({ pool: vol.pool, volume: vol.name });
+  throw new RefusedError(
+    `volume ${ref} has a header naming ${outside}, which is no volume of any pool: kvmctl does not ${action} through it (a raw disk whose guest wrote a qcow2 header looks like this)`,
+    `if the volume is raw, its header means nothing: read it as raw with qemu-img -f raw; if it really is an overlay, import its backing file into a pool first`,
+  );
+}

@@ -22,7 +22,7 @@ const poolDir = () => join(lab.dir, 'pools', POOL);
 const missingDir = () => join(lab.dir, 'pools', MISSING_POOL);
 const decoys = mkdtempSync(join(tmpdir(), 'kvmctl-hostfiles-'));
 const guest = (f: string) => join(lab.guestDir, f);
-const VMS = ['relf-a', 'relf-b', 'relf-share'];
+const VMS = ['relf-a', 'relf-b', 'relf-share', 'relf-over', 'relf-base-user'];
 
 let stateDir = '';
 const o = () => ({ stateDir });
@@ -51,13 +51,13 @@ async function refused(args: string[], code: number, why: RegExp, paths: string[
   return r.stderr;
 }
 
-function defineVm(name: string, disk: string): void {
+function defineVm(name: string, disk: string, format = 'raw'): void {
   const file = join(decoys, `${name}.xml`);
   writeFileSync(
     file,
     `<domain type='qemu'><name>${name}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
   <os><type arch='x86_64'>hvm</type><kernel>${guest('vmlinuz')}</kernel><initrd>${guest('initrd.img')}</initrd><cmdline>console=ttyS0</cmdline></os>
-  <devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk><serial type='pty'/><console type='pty'/></devices>
+  <devices><disk type='file' device='disk'><driver name='qemu' type='${format}'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk><serial type='pty'/><console type='pty'/></devices>
 </domain>`,
   );
   const r = virsh('define', '--file', file);
@@ -155,6 +155,27 @@ describe('host files and disks are never at risk (against the lab)', () => {
     });
   });
 
+  describe('a declared format is never re-probed', () => {
+    it('a raw import whose bytes are a qcow2 header naming a host file: clone, convert and snapshot are exit 5; info shows the name and does not read it', async () => {
+      const hostFile = join(decoys, 'host-secret');
+      writeFileSync(hostFile, 'decoy secret\n');
+      const evil = join(decoys, 'evil.qcow2');
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', hostFile, '-F', 'raw', '-u', evil, '1M']);
+      await cliOk(['volume', 'import', evil, '--pool', POOL, '--name', 'relf-evil.img', '--format', 'raw', '--to', 'raw'], o());
+      await cliOk(['pool', 'refresh', POOL], o());
+      const vol = `${POOL}/relf-evil.img`;
+      const why = (action: string) => new RegExp(`error: volume ${POOL}/relf-evil\\.img has a header naming ${hostFile}, which is no volume of any pool: kvmctl does not ${action} through it`);
+      await refused(['volume', 'clone', vol, 'relf-evil-copy.img'], 5, why('copy'), [hostFile]);
+      await refused(['volume', 'convert', vol, '--to', 'qcow2'], 5, why('copy'), [hostFile]);
+      await refused(['volume', 'snapshot', 'create', vol, 's1'], 5, why('write'), [hostFile]);
+      const before = snapshot([hostFile]);
+      const info = await cliOk(['volume', 'info', vol], o());
+      expect(info.stdout).toMatch(new RegExp(`backing file\\s+${hostFile} \\(no volume of any pool: not read\\)`));
+      expect(snapshot([hostFile])).toEqual(before);
+      await cliOk(['volume', 'delete', vol], o());
+    });
+  });
+
   describe('symlinks do not lead out of a pool', () => {
     it('a volume that is a symlink to a file outside the pool: resize (grow or shrink), clone, convert and snapshot are exit 5; the outside file is unchanged', async () => {
       const outside = join(decoys, 'outside.img');
@@ -189,6 +210,30 @@ describe('host files and disks are never at risk (against the lab)', () => {
       );
       rmSync(dir, { recursive: true, force: true });
     }, 60_000);
+  });
+
+  describe('backing chains are seen whole', () => {
+    it("a base volume under another VM's overlay outside every pool: volume delete is exit 5, vm delete --remove-storage keeps it and says why", async () => {
+      await cliOk(['volume', 'create', 'relf-base.qcow2', '--pool', POOL, '--size', '8M'], o());
+      const base = join(poolDir(), 'relf-base.qcow2');
+      const overlay = join(decoys, 'outside-overlay.qcow2');
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'qcow2', overlay]);
+      defineVm('relf-over', overlay, 'qcow2');
+      await refused(['volume', 'delete', `${POOL}/relf-base.qcow2`, '--force'], 5, new RegExp(`error: volume ${POOL}/relf-base\\.qcow2 is in the backing chain of VM relf-over \\(disk ${overlay}\\); deleting it would break that disk\\nhint: `), [base, overlay]);
+
+      defineVm('relf-base-user', base, 'qcow2');
+      const before = snapshot([base, overlay]);
+      const r = await cliOk(['vm', 'delete', 'relf-base-user', '--remove-storage'], o());
+      expect(r.stdout).toContain(`kept ${POOL}/relf-base.qcow2: in the backing chain of VM relf-over (disk ${overlay})`);
+      const after = snapshot([base, overlay]);
+      expect(after.files).toEqual(before.files);
+      expect(after.volumes).toEqual(before.volumes);
+      expect(Object.keys(after.domains)).toEqual(Object.keys(before.domains).filter((d) => d !== 'relf-base-user'));
+
+      virsh('undefine', '--domain', 'relf-over');
+      await cliOk(['volume', 'delete', `${POOL}/relf-base.qcow2`], o());
+      rmSync(overlay);
+    });
   });
 
   describe('host devices and system files are not VM disks', () => {
