@@ -312,6 +312,19 @@ describe('volume clone and convert', () => {
     runner.verify();
   });
 
+  it('a volume whose chain names a file outside every pool is never copied (exit 5, nothing run); a chain within the pools is fine', async () => {
+    const probed = { pools: [pool([{ name: 'evil.img', format: 'qcow2', backing: { path: '/etc/shadow', format: 'raw' } }])] };
+    for (const run of [
+      (ctx: Parameters<typeof runVolumeClone>[0]) => runVolumeClone(ctx, 'p/evil.img', 'copy.img', {}, fakeFiles()),
+      (ctx: Parameters<typeof runVolumeClone>[0]) => runVolumeConvert(ctx, 'p/evil.img', { to: 'raw' }, fakeFiles()),
+    ]) {
+      const runner = stubStorage(new FakeRunner(), probed);
+      const r = await codeOf(run(testContext(runner).ctx));
+      expect(r).toMatchObject({ code: 5, message: 'volume p/evil.img has a header naming /etc/shadow, which is no volume of any pool: kvmctl does not copy through it (a raw disk whose guest wrote a qcow2 header looks like this)' });
+      expect(runner.calls.filter((c) => c.mutates)).toEqual([]);
+    }
+  });
+
   it('a linked clone of a disk VMs write to is refused (exit 5); a full copy is a sparse vol-create-from', async () => {
     const state: StorageState = { pools: [pool([{ name: 'base.qcow2' }])], domains: [{ name: 'old', state: 5, disks: [{ file: '/pools/p/base.qcow2', target: 'vda' }] }] };
     const r = await codeOf(runVolumeClone(testContext(stubStorage(new FakeRunner(), state)).ctx, 'p/base.qcow2', 'x.qcow2', { linked: true }, fakeFiles()));
