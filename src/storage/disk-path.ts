@@ -10,15 +10,15 @@ import { RefusedError, UsageError } from '../errors.js';
 import { systemFile } from './host-paths.js';
 import type { StorageFiles } from './local-files.js';
 
-export async function checkDiskPath(label: string, path: string, local: boolean, files: StorageFiles, stateDir?: string): Promise<string> {
+export async function checkDiskPath(label: string, path: string, local: boolean, files: StorageFiles, stateDir?: string, readOnly = false): Promise<string> {
   const refuse = (why: string) => new UsageError(`${label}: ${JSON.stringify(path)} cannot be a VM disk: ${why}`, 'give an image file in a directory meant for VM disks (or a pool volume with vol=POOL/VOL)');
   if (posix.normalize(path) !== path || path.split('/').includes('..')) throw refuse(`it is not in normal form (write it as ${posix.normalize(path)})`);
-  const lexical = systemFile(path, stateDir);
+  const lexical = systemFile(path, stateDir, readOnly);
   if (lexical) throw refuse(lexical);
   if (!local) return path;
   const resolved = await files.resolve(path);
   const through = resolved === path ? '' : `it leads through a symlink to ${resolved}, and `;
-  const place = systemFile(resolved, stateDir);
+  const place = systemFile(resolved, stateDir, readOnly);
   if (place) throw refuse(`${through}${place}`);
   const facts = await files.stat(resolved);
   if (resolved.startsWith('/dev/') && facts?.kind !== 'block') throw refuse(`${through}${facts ? 'it is not a block device' : 'no such device'}`);

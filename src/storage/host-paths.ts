@@ -39,12 +39,13 @@ export function systemPlace(path: string, stateDir?: string): string | undefined
 
 /**
  * Why a file may not be a VM disk, or undefined: files in the system's and
- * root's directories and in key directories. Block devices are judged by what
+ * root's directories and in key directories (for a read-only CD-ROM, /usr is allowed). Block devices are judged by what
  * uses them (deviceUses), so /dev itself is not refused here.
  */
-export function systemFile(path: string, stateDir?: string): string | undefined {
+export function systemFile(path: string, stateDir?: string, readOnly = false): string | undefined {
   if (path.startsWith('/dev/')) return undefined;
-  const root = SYSTEM_ROOTS.find((r) => isWithin(path, r));
+  // Packages ship install media under /usr/share (virtio-win, for one): readable by everyone, and a CD-ROM is never written.
+  const root = SYSTEM_ROOTS.find((r) => isWithin(path, r) && !(readOnly && r === '/usr'));
   if (root) return `it is inside ${root}, a system directory`;
   const secret = path.split('/').find((c) => SECRET_COMPONENTS.includes(c));
   if (secret) return `it is inside a ${secret} directory, which holds keys`;

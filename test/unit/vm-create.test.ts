@@ -278,6 +278,15 @@ describe('vm create: the plan it runs', () => {
     expect(runner.calls).toEqual([]);
   });
 
+  it('--cdrom is a read-only disk: /etc/shadow is refused (exit 2), install media shipped under /usr/share is not', async () => {
+    const runner = new FakeRunner();
+    const r = await run(['vm', 'create', 'k1', '--cdrom', '/etc/shadow', '--disk', 'size=1G', '--network', 'none'], runner);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/--cdrom: "\/etc\/shadow" cannot be a VM disk: it is inside \/etc, a system directory/)]);
+    expect(runner.calls).toEqual([]);
+    const usr = await run(['vm', 'create', 'k1', '--cdrom', '/usr/share/virtio-win/virtio-win.iso', '--disk', 'size=1G', '--network', 'none', '--print-xml'], new FakeRunner());
+    expect(usr.err).not.toMatch(/cannot be a VM disk/);
+  });
+
   it.each([
     ['/etc', /inside \/etc, a system directory/],
     ['/root/.ssh', /inside \/root/],

@@ -125,7 +125,7 @@ async function checkHostPaths(ctx: Context, req: CreateRequest, files: StorageFi
     await checkDiskPath('--disk path', d.path, local, files, ctx.stateDir);
     if (local) d.hostPath = await files.resolve(d.path);
   }
-  if (req.cdrom?.kind === 'path') await checkDiskPath('--cdrom', req.cdrom.path, local, files, ctx.stateDir);
+  if (req.cdrom?.kind === 'path') await checkDiskPath('--cdrom', req.cdrom.path, local, files, ctx.stateDir, true);
   if (req.logDir !== undefined) await checkPoolPath('--log-dir', req.logDir.replace(/(.)\/+$/, '$1'), local, files, ctx.stateDir);
 }
 
