@@ -1,4 +1,4 @@
-import { access, constants, readFile } from 'node:fs/promises';
+import { access, constants, open, readFile } from 'node:fs/promises';
 
 /** Reads of local files (/proc, /sys, /dev) that kvmctl makes without a subprocess. */
 export interface LocalFs {
@@ -7,6 +7,23 @@ export interface LocalFs {
   exists(path: string): Promise<boolean>;
   /** True when the current user may open the path read-write. */
   canReadWrite(path: string): Promise<boolean>;
+  /**
+   * What a path the user named as input is, and its bytes when it is a regular
+   * file of at most maxBytes. Never blocks: a FIFO is opened non-blocking and
+   * not read, a device is not read, a file is read in the background.
+   */
+  readInput(path: string, maxBytes: number): Promise<InputFile>;
+}
+
+export interface InputFile {
+  /** The errno code when the path could not be opened (ENOENT, EACCES, …). */
+  error?: string;
+  kind?: 'file' | 'directory' | 'fifo' | 'device' | 'socket' | 'other';
+  sizeBytes?: number;
+  uid?: number;
+  mode?: number;
+  /** The contents: only for a regular file within the limit. */
+  bytes?: Buffer;
 }
 
 /** Finds a program on PATH without starting a process. */
@@ -41,6 +58,33 @@ export const realFs: LocalFs = {
       return false;
     }
   },
+  async readInput(path, maxBytes) {
+    let handle;
+    try {
+      // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, with no way to interrupt it.
+      handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    } catch (e) {
+      return { error: (e as NodeJS.ErrnoException).code ?? 'EIO' };
+    }
+    try {
+      const st = await handle.stat();
+      const kind = st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isFIFO() ? 'fifo' : st.isCharacterDevice() || st.isBlockDevice() ? 'device' : st.isSocket() ? 'socket' : 'other';
+      const facts = { kind, sizeBytes: st.size, uid: st.uid, mode: st.mode } as const;
+      if (kind !== 'file' || st.size > maxBytes) return facts;
+      // One byte more than allowed tells a file that grew since fstat from one that fits.
+      const buf = Buffer.alloc(maxBytes + 1);
+      let n = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buf, n, buf.length - n, n);
+        if (bytesRead === 0) break;
+        n += bytesRead;
+        if (n === buf.length) return { ...facts, sizeBytes: n };
+      }
+      return { ...facts, sizeBytes: n, bytes: buf.subarray(0, n) };
+    } finally {
+      await handle.close();
+    }
+  },
 };
 
 /** A LocalFs over a map of path -> contents, for tests. */
@@ -49,5 +93,11 @@ export function memoryFs(files: Record<string, string>, writable: string[] = [])
     read: async (p) => files[p],
     exists: async (p) => p in files,
     canReadWrite: async (p) => p in files && writable.includes(p),
+    readInput: async (p, maxBytes) => {
+      if (!(p in files)) return { error: 'ENOENT' };
+      const bytes = Buffer.from(files[p] ?? '', 'utf8');
+      const facts = { kind: 'file' as const, sizeBytes: bytes.length, uid: process.getuid?.() ?? 0, mode: 0o100644 };
+      return bytes.length > maxBytes ? facts : { ...facts, bytes };
+    },
   };
 }

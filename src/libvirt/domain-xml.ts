@@ -22,6 +22,8 @@ export interface DomainDisk {
   /** The first <backingStore><source file=…> libvirt reports for a running domain. */
   backingFile?: string;
   readonly?: boolean;
+  /** <shareable/>: several VMs may write it at once (raw, no host cache). */
+  shareable?: boolean;
   bootOrder?: number;
 }
 
@@ -176,6 +178,7 @@ function diskFromNode(d: XmlNode): DomainDisk {
     target: { dev: attr(child(d, 'target'), 'dev') ?? '', bus: attr(child(d, 'target'), 'bus') },
     backingFile: attr(path(d, 'backingStore', 'source'), 'file'),
     readonly: child(d, 'readonly') !== undefined,
+    shareable: child(d, 'shareable') !== undefined ? true : undefined,
     bootOrder: boot === undefined ? undefined : Number(boot),
   };
 }
@@ -226,6 +229,8 @@ export interface DiskSpec {
   /** Guest device name: vda, sda, hda… (see targetDevs). */
   target: string;
   readonly?: boolean;
+  /** Asked for with shareable=yes: another VM may use the same raw disk. */
+  shareable?: boolean;
 }
 
 export type NicSpec =
@@ -319,6 +324,7 @@ function diskNode(d: DiskSpec): XmlNode {
     el('source', block ? { dev: d.path } : { file: d.path }),
     el('target', { dev: d.target, bus: d.bus }),
     (d.readonly || d.device === 'cdrom') && el('readonly'),
+    d.shareable === true && el('shareable'),
   );
 }
 

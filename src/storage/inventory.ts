@@ -16,6 +16,7 @@ import {
   type VolumeRecord,
   type VolumeUser,
 } from '../libvirt/storage.js';
+import type { StorageFiles } from './local-files.js';
 import { formatVolumeRef, type VolumeRef } from './volume-ref.js';
 import { kvmctlCommand } from '../exec/command.js';
 
@@ -103,4 +104,49 @@ export function volumeJson(view: StorageView, vol: VolumeRecord) {
     users: usersOf(view, vol),
     dependents: dependentsOf(view, vol).map((d) => `${d.pool}/${d.name}`),
   };
+}
+
+/**
+ * A volume of a local directory pool whose file leads (through a symlink, its
+ * own or a parent's) out of the pool's directory: libvirt and qemu-img would
+ * resize, write or read the outside file. Refused for every such action.
+ */
+export async function refuseOutsidePool(ctx: Context, pool: PoolRecord, vol: VolumeRecord, files: StorageFiles, action: string): Promise<void> {
+  if (!isLocalUri(ctx.uri) || !isDirectoryPool(pool) || pool.targetPath === undefined || vol.path === undefined) return;
+  const [file, dir] = await Promise.all([files.resolve(vol.path), files.resolve(pool.targetPath)]);
+  if (file === dir || file.startsWith(dir.endsWith('/') ? dir : `${dir}/`)) return;
+  const ref = formatVolumeRef({ pool: pool.name, volume: vol.name });
+  throw new RefusedError(
+    `volume ${ref} leads to ${file}, outside pool ${pool.name}'s directory ${dir}: kvmctl does not ${action} a file outside the pool`,
+    `look at ${vol.path} (a symlink?); to keep using that file, import a copy: ${kvmctlCommand(ctx.uri, 'volume', 'import', '--pool', pool.name)} FILE`,
+  );
+}
+
+/**
+ * The first file in a volume's backing chain that is no volume of any pool:
+ * libvirt probes every file on refresh, so a raw volume whose guest wrote a
+ * qcow2 header naming /etc/shadow is listed as a qcow2 overlay of it. kvmctl
+ * never reads through such a reference.
+ */
+export function foreignBacking(view: StorageView, vol: VolumeRecord): string | undefined {
+  const seen = new Set<string>();
+  let current: VolumeRecord | undefined = vol;
+  while (current?.backingFile !== undefined) {
+    const path: string = current.backingFile;
+    if (seen.has(path)) return path;
+    seen.add(path);
+    current = view.volumes.find((v) => v.path === path);
+    if (!current) return path;
+  }
+  return undefined;
+}
+
+export function refuseForeignBacking(view: StorageView, vol: VolumeRecord, action: string): void {
+  const outside = foreignBacking(view, vol);
+  if (outside === undefined) return;
+  const ref = formatVolumeRef({ pool: vol.pool, volume: vol.name });
+  throw new RefusedError(
+    `volume ${ref} has a header naming ${outside}, which is no volume of any pool: kvmctl does not ${action} through it (a raw disk whose guest wrote a qcow2 header looks like this)`,
+    `if the volume is raw, its header means nothing: read it as raw with qemu-img -f raw; if it really is an overlay, import its backing file into a pool first`,
+  );
 }

@@ -3,7 +3,7 @@
  * image's first bytes, sizes, and where a path really leads. Nothing here
  * writes; every change to a file goes through the Runner so --dry-run shows it.
  */
-import { open, realpath, stat } from 'node:fs/promises';
+import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 
 export interface FileFacts {
@@ -21,6 +21,34 @@ export interface StorageFiles {
   stat(path: string): Promise<FileFacts | undefined>;
   /** The path with every symlink resolved, for its longest existing prefix. */
   resolve(path: string): Promise<string>;
+  /**
+   * What on this host uses a block device or one of its partitions: mounts,
+   * swap, holders (LVM, MD RAID, dm-crypt). Empty for anything else.
+   */
+  deviceUses(path: string): Promise<string[]>;
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+async function entries(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Linux's dev_t split into "major:minor", as /proc/self/mountinfo and /sys/dev/block name devices. */
+function devNumber(rdev: number): string {
+  const major = Math.floor(rdev / 256) & 0xfff;
+  const minor = (rdev & 0xff) | (Math.floor(rdev / 4096) & 0xfff00);
+  return `${major}:${minor}`;
 }
 
 export const realStorageFiles: StorageFiles = {
@@ -45,6 +73,34 @@ export const realStorageFiles: StorageFiles = {
     } catch {
       return undefined;
     }
+  },
+  async deviceUses(path) {
+    const st = await stat(path).catch(() => undefined);
+    if (!st?.isBlockDevice()) return [];
+    const self = devNumber(st.rdev);
+    const sysDir = `/sys/dev/block/${self}`;
+    // The device and its partitions (subdirectories with a "partition" file), each as major:minor.
+    const parts: Array<{ name: string; dev: string; dir: string }> = [{ name: basename(path), dev: self, dir: sysDir }];
+    for (const e of await entries(sysDir)) {
+      if ((await readText(join(sysDir, e, 'partition'))) !== '') parts.push({ name: e, dev: (await readText(join(sysDir, e, 'dev'))).trim(), dir: join(sysDir, e) });
+    }
+    const mounts = (await readText('/proc/self/mountinfo')).split('\n').map((l) => l.split(' ')).filter((f) => f.length > 4);
+    const swaps = (await readText('/proc/swaps')).split('\n').slice(1).map((l) => l.split(/\s+/)[0] ?? '').filter((p) => p !== '');
+    const swapDevs = new Set<string>();
+    for (const s of swaps) {
+      const sw = await stat(s).catch(() => undefined);
+      if (sw?.isBlockDevice()) swapDevs.add(devNumber(sw.rdev));
+    }
+    const uses: string[] = [];
+    for (const p of parts) {
+      const what = p.dev === self ? 'it' : `its partition ${p.name}`;
+      const at = mounts.filter((f) => f[2] === p.dev).map((f) => f[4]!.replace(/\\040/g, ' '));
+      if (at.length > 0) uses.push(`${what} is mounted at ${[...new Set(at)].join(', ')}`);
+      if (swapDevs.has(p.dev)) uses.push(`${what} is in use as swap`);
+      const holders = await entries(join(p.dir, 'holders'));
+      if (holders.length > 0) uses.push(`${what} is held by ${holders.join(', ')} (LVM, RAID or encryption)`);
+    }
+    return uses;
   },
   async resolve(path) {
     // Resolve the deepest part that exists; the rest cannot be a symlink yet.

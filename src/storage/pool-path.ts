@@ -1,13 +1,13 @@
-/** The target directory of a new pool: absolute, already resolved, and not a system directory. */
+/** The target directory of a new pool (or a log directory): absolute, already resolved, and no system or shared directory. */
 import { posix } from 'node:path';
-import { UsageError } from '../errors.js';
+import { formatCommand } from '../exec/command.js';
+import { RefusedError, UsageError } from '../errors.js';
+import { systemPlace } from './host-paths.js';
 import type { StorageFiles } from './local-files.js';
 
-/** Directories whose contents belong to the system; a pool inside one could overwrite or expose them. */
-export const FORBIDDEN_POOL_ROOTS = ['/etc', '/dev', '/proc', '/sys', '/boot', '/usr', '/run', '/bin', '/sbin', '/lib', '/lib64'];
-
-function within(path: string, root: string): boolean {
-  return path === root || path.startsWith(root + '/');
+/** What to use instead, by option: a pool's directory, or where the serial log goes. */
+function placeHint(option: string): string {
+  return option === '--log-dir' ? 'use a directory meant for logs, such as /var/log/kvmctl' : 'use a directory meant for data, such as /var/lib/libvirt/images or /srv/vm';
 }
 
 /** Lexical checks; returns the path without a trailing slash. */
@@ -19,28 +19,46 @@ export function checkPoolPathSyntax(option: string, path: string): string {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
   if (trimmed.split('/').some((c) => c === '.' || c === '..')) throw bad("it contains '.' or '..' components", `write it resolved: ${posix.resolve(path)}`);
   if (posix.normalize(trimmed) !== trimmed) throw bad('it is not in normal form', `write it as ${posix.normalize(trimmed)}`);
-  if (trimmed === '/') throw bad('a pool cannot be the root directory');
-  const root = FORBIDDEN_POOL_ROOTS.find((r) => within(trimmed, r));
-  if (root) throw bad(`it is inside ${root}, a system directory`, 'use a directory meant for data, such as /var/lib/libvirt/images or /srv/vm');
+  if (trimmed === '/') throw bad('it is the root directory');
+  const place = systemPlace(trimmed);
+  if (place) throw bad(place, placeHint(option));
   return trimmed;
 }
 
 /**
- * Lexical checks, then (for a pool on this machine) the same checks on the
- * path with its symlinks resolved: a symlink into /etc is refused too.
+ * Lexical checks, then (for a directory on this machine) the same checks on
+ * the path with its symlinks resolved: a symlink to /etc or /root/.ssh is
+ * refused too. kvmctl's own state directory is refused either way.
  */
-export async function checkPoolPath(option: string, path: string, local: boolean, files: StorageFiles): Promise<string> {
+export async function checkPoolPath(option: string, path: string, local: boolean, files: StorageFiles, stateDir?: string): Promise<string> {
   const clean = checkPoolPathSyntax(option, path);
+  const own = systemPlace(clean, stateDir);
+  if (own) throw new UsageError(`invalid ${option} ${JSON.stringify(path)}: ${own}`, placeHint(option));
   if (!local) return clean;
   const resolved = await files.resolve(clean);
-  if (resolved !== clean) {
-    const root = FORBIDDEN_POOL_ROOTS.find((r) => within(resolved, r));
-    if (root || resolved === '/') {
-      throw new UsageError(
-        `invalid ${option} ${JSON.stringify(path)}: it leads through a symlink to ${resolved}, inside ${root ?? '/'}`,
-        'use a real directory meant for data, such as /var/lib/libvirt/images',
-      );
-    }
-  }
+  const place = resolved === clean ? undefined : systemPlace(resolved, stateDir && (await files.resolve(stateDir)));
+  if (place) throw new UsageError(`invalid ${option} ${JSON.stringify(path)}: it leads through a symlink to ${resolved}, and ${place}`, placeHint(option));
   return clean;
+}
+
+/**
+ * A directory pool whose target directory was removed outside kvmctl cannot
+ * start (libvirt only says it cannot open it). On this machine kvmctl looks
+ * first and says what to do; elsewhere it recognises libvirt's message.
+ */
+export function missingPoolDirectory(pool: string, dir: string): RefusedError {
+  return new RefusedError(
+    `storage pool ${pool}: its directory ${dir} does not exist (removed outside kvmctl?), so the pool cannot run`,
+    `re-create the directory: ${formatCommand({ program: 'mkdir', args: ['-p', '-m', '0711', '--', dir] })}, then run: ${formatCommand({ program: 'kvmctl', args: ['pool', 'start', pool] })}`,
+  );
+}
+
+/** The missing directory libvirt names in a failed pool-start or pool-refresh, if that is why it failed. */
+export function missingDirectoryIn(stderr: string): string | undefined {
+  return /cannot open (?:directory|path) '([^']*)': No such file or directory/.exec(stderr)?.[1];
+}
+
+export async function requirePoolDirectory(pool: { name: string; type: string; targetPath?: string }, local: boolean, files: StorageFiles): Promise<void> {
+  if (!local || !['dir', 'fs', 'netfs'].includes(pool.type) || pool.targetPath === undefined) return;
+  if ((await files.stat(pool.targetPath))?.kind !== 'directory') throw missingPoolDirectory(pool.name, pool.targetPath);
 }

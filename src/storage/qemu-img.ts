@@ -25,7 +25,20 @@ export function imageOpts(format: string, path: string): string {
   return `driver=${format},file.filename=${path.replace(/,/g, ',,')}`;
 }
 
+/**
+ * What qemu-img may spend reading an image nobody vouched for (the source of
+ * an import): a hostile header can ask for huge tables (memory), endless
+ * work (CPU), or name a FIFO or a hung mount (time). Far above what a real
+ * image needs (qemu-img info of a 2 PiB qcow2 peaks at about 40 MiB).
+ */
+export const UNTRUSTED_INFO_LIMITS = { addressSpaceBytes: 1024 ** 3, cpuSeconds: 10, timeoutMs: 20_000 } as const;
+
 export const qemuImg = {
+  /** info under prlimit (address space, CPU) and a wall-clock timeout: for untrusted files. */
+  untrustedInfo(path: string, format: string): Command {
+    const l = UNTRUSTED_INFO_LIMITS;
+    return readCommand('prlimit', [`--as=${l.addressSpaceBytes}`, `--cpu=${l.cpuSeconds}`, '--', 'qemu-img', 'info', '-U', '--output=json', '-f', format, path], { timeoutMs: l.timeoutMs });
+  },
   /** -U: reading an image a running VM holds open is safe and must not fail on its lock. */
   info(path: string, format: string, backingChain = false): Command {
     return readCommand('qemu-img', ['info', '-U', '--output=json', '-f', format, ...(backingChain ? ['--backing-chain'] : []), path]);

@@ -19,8 +19,9 @@ export const MAX_SIZE_BYTES = 2 ** 60;
  * libvirt use them) or plain bytes. Anything else, zero, and overflow are usage errors.
  */
 export function parseSize(text: string, what = 'size'): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b)?\s*$/i.exec(text);
+  const m = /^(\d+(?:\.\d+)?)([kmgtp]?)(i?b)?$/i.exec(text);
   if (!m) {
+    if (/\s/.test(text)) throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: it contains white space`, 'write the number and the unit together, without spaces, e.g. 10G');
     throw new UsageError(`invalid ${what} ${JSON.stringify(text)}`, 'use a number with an optional unit: 512M, 20G, 1.5T, 20GiB or bytes');
   }
   const unit = (m[2] ?? '').toLowerCase();
@@ -32,10 +33,10 @@ export function parseSize(text: string, what = 'size'): number {
   }
   const bytes = Math.round(Number(m[1]) * (UNITS[unit] ?? 1));
   if (!Number.isFinite(bytes) || bytes <= 0) {
-    throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: must be greater than zero`, 'give a positive size such as 20G');
+    throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: must be greater than zero (sizes go from 1 byte to 1 EiB)`, 'give a positive size such as 20G');
   }
   if (bytes > MAX_SIZE_BYTES) {
-    throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: larger than 1 EiB`, 'give a realistic size such as 20G');
+    throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: larger than 1 EiB (sizes go from 1 byte to 1 EiB)`, 'give a realistic size such as 20G');
   }
   return bytes;
 }

@@ -15,6 +15,8 @@ export function validateName(kind: NamedKind, name: string): string {
   if (name === '') throw bad('it is empty');
   if (Buffer.byteLength(name) > MAX_NAME_LENGTH) throw bad(`longer than ${MAX_NAME_LENGTH} bytes`);
   if (/[\u0000-\u001f\u007f]/.test(name)) throw bad('it contains control characters');
+  // Node decodes argv as UTF-8 and turns every invalid byte into U+FFFD: the name typed is not the name kvmctl would use.
+  if (name.includes('\ufffd')) throw bad('it is not valid UTF-8 (or contains U+FFFD)');
   if (name.includes('/')) throw bad("it contains '/'");
   if (name === '.' || name === '..') throw bad('it is a relative path component');
   if (name.startsWith('-')) throw bad("it starts with '-'");

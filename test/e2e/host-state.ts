@@ -27,6 +27,7 @@ export interface HostState {
   networks: Record<string, string>;
   /** net-info of every libvirt network (active, persistent, autostart, bridge). */
   networkStates: string[];
+  /** Files under the given directories, and "target PATH" for each path an attack aimed at (pathSignature). */
   files: Record<string, string>;
   netns?: NetnsState;
   /** More namespaces, when several were asked for (the first is in netns). */
@@ -173,7 +174,32 @@ function readNetns(ns: string): NetnsState {
 }
 
 /** netns: the namespace to read (default: the lab's; '' for none), or several. */
-export function snapshotHost(opts: { dirs?: string[]; netns?: string | string[] } = {}): HostState {
+/**
+ * What an attack aimed at a path outside the pools could change: a regular
+ * file's sha256 and size, a symlink's target, a directory's entries (names
+ * and kinds, not read deeper), a device's number; with owner and mode.
+ */
+export function pathSignature(path: string): string {
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return 'absent';
+  }
+  const meta = `${st.uid}:${st.gid}:${st.mode.toString(8)}`;
+  if (st.isSymbolicLink()) return `symlink:${readlinkSync(path)}`;
+  if (st.isFile()) return `file:${meta}:${st.size}:${checksum(path, st)}`;
+  if (st.isDirectory()) {
+    const entries = readdirSync(path).sort().map((e) => {
+      const c = lstatSync(join(path, e));
+      return `${e}:${c.isDirectory() ? 'd' : c.isSymbolicLink() ? 'l' : c.isFile() ? 'f' : 's'}`;
+    });
+    return `dir:${meta}:${entries.join(',')}`;
+  }
+  return `special:${meta}:${st.rdev}`;
+}
+
+export function snapshotHost(opts: { dirs?: string[]; netns?: string | string[]; paths?: string[] } = {}): HostState {
   const state: HostState = { domains: {}, domainStates: [], autostart: [], pools: {}, volumes: {}, networks: {}, networkStates: [], files: {} };
   const [names = '', autostart = '', pools = '', nets = ''] = virshBatch([
     ['list', '--all', '--name'],
@@ -227,6 +253,7 @@ export function snapshotHost(opts: { dirs?: string[]; netns?: string | string[] 
   }
 
   for (const dir of opts.dirs ?? []) hashFiles(dir, state.files);
+  for (const p of opts.paths ?? []) state.files[`target ${p}`] = pathSignature(p);
   const wanted = opts.netns === undefined ? [lab.netns] : typeof opts.netns === 'string' ? [opts.netns] : opts.netns;
   const [first, ...more] = wanted.filter((ns) => ns !== '');
   if (first) state.netns = readNetns(first);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../src/exec/fake.js';
 import type { Command } from '../../src/exec/command.js';
-import { exitCodeOf } from '../../src/errors.js';
+import { exitCodeOf, type KvmctlError } from '../../src/errors.js';
 import { runPoolCreate, type PoolCreateOptions } from '../../src/commands/pool/create.js';
 import { runPoolDelete } from '../../src/commands/pool/delete.js';
 import { runPoolList } from '../../src/commands/pool/list.js';
@@ -60,7 +60,7 @@ describe('pool create', () => {
   it('a path through a symlink into /etc is exit 2 before anything runs', async () => {
     const runner = new FakeRunner();
     const r = await codeOf(runPoolCreate(testContext(runner).ctx, 'x', opts({ path: '/srv/link/pools' }), fakeFiles({}, { '/srv/link': '/etc' })));
-    expect(r).toEqual({ code: 2, message: 'invalid --path "/srv/link/pools": it leads through a symlink to /etc/pools, inside /etc' });
+    expect(r).toEqual({ code: 2, message: 'invalid --path "/srv/link/pools": it leads through a symlink to /etc/pools, and it is inside /etc, a system directory' });
     expect(runner.calls).toEqual([]);
   });
 
@@ -69,9 +69,17 @@ describe('pool create', () => {
     const dumpxml = `<pool type='dir'><name>images</name><source></source><target><path>/srv/images</path></target></pool>`;
     const same = stubStorage(new FakeRunner(), state, { domains: false }).stub(virsh('pool-dumpxml', '--pool', 'images'), { stdout: dumpxml });
     const a = testContext(same);
-    await runPoolCreate(a.ctx, 'images', opts({ path: '/srv/images' }), fakeFiles());
+    await runPoolCreate(a.ctx, 'images', opts({ path: '/srv/images' }), fakeFiles({ '/srv/images': { kind: 'directory' } }));
     expect(a.io.out).toBe('storage pool images already exists as asked: unchanged\n');
     expect(writes(same)).toEqual([]);
+
+    // Its directory removed outside kvmctl: not "unchanged", but what is wrong and how to fix it.
+    const gone = stubStorage(new FakeRunner(), state, { domains: false }).stub(virsh('pool-dumpxml', '--pool', 'images'), { stdout: dumpxml });
+    expect(await codeOf(runPoolCreate(testContext(gone).ctx, 'images', opts({ path: '/srv/images' }), fakeFiles()))).toEqual({
+      code: 5,
+      message: 'storage pool images: its directory /srv/images does not exist (removed outside kvmctl?), so the pool cannot run',
+    });
+    expect(writes(gone)).toEqual([]);
 
     const other = stubStorage(new FakeRunner(), state, { domains: false }).stub(virsh('pool-dumpxml', '--pool', 'images'), { stdout: dumpxml });
     expect(await codeOf(runPoolCreate(testContext(other).ctx, 'images', opts({ path: '/srv/other' }), fakeFiles()))).toEqual({
@@ -172,6 +180,24 @@ describe('pool lifecycle', () => {
     const c = stubStorage(new FakeRunner(), state, { only: ['p'], domains: false, volumes: false }).stub(virsh('pool-autostart', '--pool', 'p', '--disable'), {});
     await runPoolAutostart(testContext(c).ctx, 'p', { disable: true });
     c.verify();
+  });
+
+  it('start of a pool whose directory is gone says so and how to fix it (exit 5), locally before libvirt and from libvirt\'s message remotely', async () => {
+    const state = { pools: [{ ...full, state: 'inactive' as const }] };
+    const local = stubStorage(new FakeRunner(), state, { only: ['p'], domains: false, volumes: false });
+    const hint = "re-create the directory: mkdir -p -m 0711 -- /pools/p, then run: kvmctl pool start p";
+    const message = 'storage pool p: its directory /pools/p does not exist (removed outside kvmctl?), so the pool cannot run';
+    expect(await codeOf(runPoolStart(testContext(local).ctx, 'p', fakeFiles()))).toEqual({ code: 5, message });
+    expect(writes(local)).toEqual([]);
+    await runPoolStart(testContext(stubStorage(new FakeRunner(), state, { only: ['p'], domains: false, volumes: false }).stub(virsh('pool-start', '--pool', 'p'), {})).ctx, 'p', fakeFiles({ '/pools/p': { kind: 'directory' } }));
+
+    const remoteUri = 'qemu+ssh://h/system';
+    const remote = stubStorage(new FakeRunner(), { ...state, uri: remoteUri }, { only: ['p'], domains: false, volumes: false }).stub(
+      ['virsh', '-c', remoteUri, 'pool-start', '--pool', 'p'],
+      virshFailure("cannot open directory '/pools/p': No such file or directory"),
+    );
+    const err = await runPoolStart(testContext(remote, { uri: remoteUri }).ctx, 'p', fakeFiles()).catch((e: KvmctlError) => e);
+    expect([exitCodeOf(err), (err as KvmctlError).message, (err as KvmctlError).hint]).toEqual([5, message, hint]);
   });
 
   it('stop is refused while a running VM uses one of its volumes', async () => {

@@ -2,6 +2,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { externalReferences, imageOpts, parseImageInfo, qemuImg } from '../../src/storage/qemu-img.js';
 import { sniffImage } from '../../src/storage/image-header.js';
+import { inspectUntrustedImage } from '../../src/storage/untrusted-image.js';
+import { FakeRunner } from '../../src/exec/fake.js';
+import { CommandTimeoutError, ToolError } from '../../src/exec/runner.js';
+import type { Command } from '../../src/exec/command.js';
+import { RefusedError, type KvmctlError } from '../../src/errors.js';
 
 const IMAGES = new URL('../fixtures/recorded/storage/images/', import.meta.url);
 const bytes = (name: string) => readFileSync(new URL(name, IMAGES));
@@ -12,6 +17,9 @@ describe('qemu-img argv: the format is always named', () => {
   it('info reads with -U and -f, optionally the whole chain', () => {
     expect(argv(qemuImg.info('/p/a b.qcow2', 'qcow2'))).toEqual(['qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/p/a b.qcow2', '(read)']);
     expect(argv(qemuImg.info('/p/x', 'raw', true))).toEqual(['qemu-img', 'info', '-U', '--output=json', '-f', 'raw', '--backing-chain', '/p/x', '(read)']);
+    const untrusted = qemuImg.untrustedInfo('/in/x.img', 'vmdk');
+    expect(argv(untrusted)).toEqual(['prlimit', '--as=1073741824', '--cpu=10', '--', 'qemu-img', 'info', '-U', '--output=json', '-f', 'vmdk', '/in/x.img', '(read)']);
+    expect(untrusted.timeoutMs).toBe(20_000);
   });
 
   it('convert names both formats; compare names both with -f and -F', () => {
@@ -79,5 +87,30 @@ describe('image headers, read before any tool opens the file', () => {
     expect(sniffImage(Buffer.from('LUKS\xba\xbe', 'latin1')).format).toBe('luks');
     // A qcow2 header cut short is treated as referring to something: never silently trusted.
     expect(sniffImage(bytes('backing.qcow2.head').subarray(0, 40)).references).toEqual(['a truncated qcow2 header']);
+  });
+});
+
+describe('an untrusted image is inspected within limits', () => {
+  const isInfo = (c: Command) => c.program === 'prlimit';
+
+  it('qemu-img aborted by the address-space limit (recorded: prlimit --as=64M on a 2000T qcow2) is a refusal naming the image and the limits', async () => {
+    const runner = new FakeRunner().stub(isInfo, { exitCode: 134, stderr: 'qemu: qemu_thread_create: Resource temporarily unavailable\n' });
+    const err = await inspectUntrustedImage(runner, '/in/huge.qcow2', 'qcow2').catch((e: KvmctlError) => e);
+    expect(err).toBeInstanceOf(RefusedError);
+    expect((err as KvmctlError).message).toBe(
+      'image /in/huge.qcow2: qemu-img could not read its header within the limits for an untrusted image (1.0 GiB of memory, 10 s of CPU, 20 s in all): qemu: qemu_thread_create: Resource temporarily unavailable',
+    );
+  });
+
+  it('a timeout (the runner stops it) is a refusal; any other failure stays a tool error', async () => {
+    const timedOut = new FakeRunner().stub(isInfo, (c) => {
+      throw new CommandTimeoutError(c);
+    });
+    expect(await inspectUntrustedImage(timedOut, '/in/x.vmdk', 'vmdk').catch((e: KvmctlError) => [e.exitCode, e.message])).toEqual([
+      5,
+      'image /in/x.vmdk: qemu-img could not read its header within the limits for an untrusted image (1.0 GiB of memory, 10 s of CPU, 20 s in all): it was still running after 20 s',
+    ]);
+    const broken = new FakeRunner().stub(isInfo, { exitCode: 1, stderr: "qemu-img: Could not open '/in/x': Image is not in qcow2 format\n" });
+    expect(await inspectUntrustedImage(broken, '/in/x', 'qcow2').catch((e: unknown) => e)).toBeInstanceOf(ToolError);
   });
 });

@@ -173,7 +173,7 @@ export function stubDomains(runner: FakeRunner, domains: FakeDomain[], uri = URI
 }
 
 /** A StorageFiles over a map of path -> facts (and header bytes). */
-export function fakeFiles(files: Record<string, Partial<FileFacts> & { header?: Buffer }> = {}, links: Record<string, string> = {}): StorageFiles {
+export function fakeFiles(files: Record<string, Partial<FileFacts> & { header?: Buffer; uses?: string[] }> = {}, links: Record<string, string> = {}): StorageFiles {
   return {
     header: async (p, len) => (files[p]?.header ?? Buffer.alloc(0)).subarray(0, len),
     stat: async (p) => {
@@ -184,6 +184,7 @@ export function fakeFiles(files: Record<string, Partial<FileFacts> & { header?: 
       for (const [from, to] of Object.entries(links)) if (p === from || p.startsWith(from + '/')) return to + p.slice(from.length);
       return p;
     },
+    deviceUses: async (p) => files[p]?.uses ?? [],
   };
 }
 

@@ -8,6 +8,8 @@ import { parseDomainXml } from '../../src/libvirt/domain-xml.js';
 import type { DomainRecord } from '../../src/libvirt/domains.js';
 import type { VolumeRecord } from '../../src/libvirt/storage.js';
 import { storageDecisions } from '../../src/commands/vm/delete.js';
+import { backingChainUses } from '../../src/storage/chains.js';
+import { fakeFiles } from './storage-harness.js';
 import { POOL_DIR, URI, callOf, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, stubBatch, virshArgv } from './vm-harness.js';
 import { volCopy, volCreate } from './volume-match.js';
 
@@ -317,5 +319,20 @@ describe('which volumes delete --remove-storage removes', () => {
       ['sda', false, 'install media and read-only disks are never removed'],
       ['sdb', true, undefined],
     ]);
+  });
+
+  it('keeps a volume that another VM\'s disk outside every pool stands on (read from its qcow2 header); a raw-declared disk\'s bytes are not read', async () => {
+    const header = readFileSync(new URL('../fixtures/recorded/storage/images/backing.qcow2.head', import.meta.url));
+    const files = fakeFiles({ '/srv/b-over.qcow2': { header }, '/srv/c.raw': { header } });
+    const qcow2 = (file: string) => `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${file}'/><target dev='vda' bus='virtio'/></disk>`;
+    const raw = (file: string) => `<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${file}'/><target dev='vda' bus='virtio'/></disk>`;
+    const b = await record('b', qcow2('/srv/b-over.qcow2'));
+    const c = await record('c', raw('/srv/c.raw'));
+    const chains = await backingChainUses([b, c], files);
+    // The recorded header's backing file is /etc/hostname.
+    expect([...chains.entries()]).toEqual([['/etc/hostname', [{ vm: 'b', disk: '/srv/b-over.qcow2' }]]]);
+    const vm = await record('a', disk('/etc/hostname', 'vda'));
+    const decisions = storageDecisions(vm, [b, c], [{ ...vol('hostname'), path: '/etc/hostname' }], chains);
+    expect(decisions.map((d) => [d.target, d.remove, d.reason])).toEqual([['vda', false, 'in the backing chain of VM b (disk /srv/b-over.qcow2)']]);
   });
 });

@@ -78,6 +78,14 @@ const UNDO_SEED = virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'web1-
 const UNDEFINE = virshArgv('undefine', '--domain', 'web1', '--nvram', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save');
 const DESTROY = virshArgv('destroy', '--domain', 'web1');
 
+/** loadDomains' two reads: domstats + autostart list, then every domain's XML. */
+function stubDomainList(runner: FakeRunner, domains: Array<{ name: string; state: number; xml: string }>): FakeRunner {
+  const stats = domains.map((d) => `Domain: '${d.name}'\n  state.state=${d.state}\n  state.reason=0\n\n`).join('');
+  stubBatch(runner, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], [stats, '\n']);
+  if (domains.length > 0) stubBatch(runner, domains.map((d) => ['dumpxml', '--domain', d.name]), domains.map((d) => d.xml));
+  return runner;
+}
+
 const CREATE = ['vm', 'create', 'web1', '--image', `${BASE},size=1G`, '--memory', '256M', '--ssh-key', KEY_FILE];
 
 function run(argv: string[], runner: FakeRunner, o: VmTestOptions = {}) {
@@ -231,7 +239,7 @@ describe('vm create: the plan it runs', () => {
   });
 
   it('kernel boot with an existing disk by path: the log goes beside that disk, no volume is made', async () => {
-    const runner = stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [] });
+    const runner = stubDomainList(stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [] }), []);
     runner.stub(isDefine, {}).stub(virshArgv('start', '--domain', 'k1'), {});
     const r = await run(['vm', 'create', 'k1', '--boot', 'kernel=/srv/vmlinuz,initrd=/srv/initrd.img,cmdline=console=ttyS0,115200 kvmctl.hostname=', '--disk', 'path=/srv/k1/data.raw,bus=sata', '--network', 'none'], runner, { files: {} });
     expect(r.code).toBe(0);
@@ -240,6 +248,66 @@ describe('vm create: the plan it runs', () => {
     expect(def.disks.map((d) => [d.target.dev, d.target.bus, d.source?.file, d.driver?.type])).toEqual([['sda', 'sata', '/srv/k1/data.raw', 'raw']]);
     expect(def.serialLogs).toEqual(['/srv/k1/k1.serial.log']);
     expect(mutations(runner)).toEqual([expect.stringMatching(/^virsh define/), 'virsh start --domain k1']);
+  });
+
+  it("a disk of another VM (running or defined) is refused (exit 5) before anything runs; shareable=yes on a raw disk allows it", async () => {
+    const other = `<domain type='qemu'><name>db1</name><devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/srv/shared.raw'/><target dev='vda' bus='virtio'/></disk></devices></domain>`;
+    const args = (disk: string) => ['vm', 'create', 'k1', '--boot', 'kernel=/srv/vmlinuz', '--disk', disk, '--network', 'none', '--no-start'];
+    const refused = stubDomainList(stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [] }), [{ name: 'db1', state: 5, xml: other }]);
+    const r = await run(args('path=/srv/shared.raw'), refused);
+    expect([r.code, r.err]).toEqual([5, expect.stringMatching(/^kvmctl: error: --disk path=\/srv\/shared\.raw is already a disk of VM db1 \(shutoff\); two VMs writing one disk corrupt it\nhint: .*add shareable=yes/)]);
+    expect(mutations(refused)).toEqual([]);
+
+    const shared = stubDomainList(stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [] }), [{ name: 'db1', state: 5, xml: other }]);
+    shared.stub(isDefine, {});
+    expect((await run(args('path=/srv/shared.raw,shareable=yes'), shared)).code).toBe(0);
+    expect((await parseDomainXml(callOf(shared, isDefine).input ?? '')).disks[0]?.shareable).toBe(true);
+
+    for (const [disk, why] of [
+      ['path=/srv/shared.qcow2,shareable=yes', /only a raw disk can be shared/],
+      ['size=1G,shareable=yes', /shareable= goes with vol= or path=/],
+      ['path=/srv/x.raw,shareable=maybe', /shareable=/],
+    ] as const) {
+      const none = new FakeRunner();
+      const x = await run(args(disk), none);
+      expect([x.code, x.err]).toEqual([2, expect.stringMatching(why)]);
+      expect(none.calls).toEqual([]);
+    }
+  });
+
+  it.each([
+    ['path=/etc/passwd,format=raw', /--disk path: "\/etc\/passwd" cannot be a VM disk: it is inside \/etc, a system directory/],
+    ['path=/root/.ssh/id_rsa,format=raw', /inside \/root, a system directory/],
+    ['path=/home/me/.ssh/disk.raw', /inside a \.ssh directory, which holds keys/],
+    ['path=/dev/zero,format=raw', /"\/dev\/zero" cannot be a VM disk: it is not a block device/],
+    ['path=/srv/a/../b.raw', /not in normal form/],
+  ])('--disk %s is refused (exit 2) before anything runs', async (disk, why) => {
+    const runner = new FakeRunner();
+    const r = await run(['vm', 'create', 'k1', '--boot', 'kernel=/srv/vmlinuz', '--disk', disk, '--network', 'none'], runner);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(why)]);
+    expect(runner.calls).toEqual([]);
+  });
+
+  it('--cdrom is a read-only disk: /etc/shadow is refused (exit 2), install media shipped under /usr/share is not', async () => {
+    const runner = new FakeRunner();
+    const r = await run(['vm', 'create', 'k1', '--cdrom', '/etc/shadow', '--disk', 'size=1G', '--network', 'none'], runner);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/--cdrom: "\/etc\/shadow" cannot be a VM disk: it is inside \/etc, a system directory/)]);
+    expect(runner.calls).toEqual([]);
+    const usr = await run(['vm', 'create', 'k1', '--cdrom', '/usr/share/virtio-win/virtio-win.iso', '--disk', 'size=1G', '--network', 'none', '--print-xml'], new FakeRunner());
+    expect(usr.err).not.toMatch(/cannot be a VM disk/);
+  });
+
+  it.each([
+    ['/etc', /inside \/etc, a system directory/],
+    ['/root/.ssh', /inside \/root/],
+    ['/dev', /inside \/dev/],
+    ['/tmp', /\/tmp itself/],
+  ])('--log-dir %s is refused (exit 2) before anything runs', async (dir, why) => {
+    const runner = new FakeRunner();
+    const r = await run(['vm', 'create', 'k1', '--boot', 'kernel=/srv/vmlinuz', '--network', 'none', '--log-dir', dir], runner);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(why)]);
+    expect(r.err).toMatch(/hint: use a directory meant for logs/);
+    expect(runner.calls).toEqual([]);
   });
 
   it('--log-dir puts the serial log where it says', async () => {

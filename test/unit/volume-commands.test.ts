@@ -181,6 +181,13 @@ describe('volume resize', () => {
     expect(io.out).toBe('volume p/v grown from 1.0 GiB to 6.0 GiB\n');
   });
 
+  it('a volume that leads out of its pool through a symlink is never resized (exit 5, nothing run)', async () => {
+    const runner = stubStorage(new FakeRunner(), { pools: [pool([{ name: 'v', capacity: GiB }])] });
+    const r = await codeOf(runVolumeResize(testContext(runner).ctx, 'p/v', '+5G', {}, fakeFiles({}, { '/pools/p/v': '/srv/outside.img' })));
+    expect(r).toEqual({ code: 5, message: "volume p/v leads to /srv/outside.img, outside pool p's directory /pools/p: kvmctl does not resize a file outside the pool" });
+    expect(runner.calls.filter((c) => c.mutates)).toEqual([]);
+  });
+
   it('shrinking needs --shrink (exit 5), then passes --shrink; the same size is unchanged', async () => {
     const state = { pools: [pool([{ name: 'v', capacity: 2 * GiB }])] };
     const r = await codeOf(runVolumeResize(testContext(stubStorage(new FakeRunner(), state)).ctx, 'p/v', '1G', {}));
@@ -235,7 +242,7 @@ describe('volume import', () => {
     const info = readFileSync(new URL('plain.qcow2.info.json', IMAGES), 'utf8');
     let tmp = '';
     const runner = stubStorage(new FakeRunner(), { pools: [pool()] }, { domains: false })
-      .stub(argvIs('qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
+      .stub(argvIs('prlimit', '--as=1073741824', '--cpu=10', '--', 'qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
       .stub((c: Command) => c.program === 'qemu-img' && c.args[0] === 'convert', (c) => {
         tmp = c.args[6]!;
         return {};
@@ -263,7 +270,7 @@ describe('volume import', () => {
   it('a failed conversion leaves no file behind: the temporary name is removed, nothing is linked', async () => {
     const info = readFileSync(new URL('plain.qcow2.info.json', IMAGES), 'utf8');
     const runner = stubStorage(new FakeRunner(), { pools: [pool()] }, { domains: false })
-      .stub(argvIs('qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
+      .stub(argvIs('prlimit', '--as=1073741824', '--cpu=10', '--', 'qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
       .stub((c: Command) => c.program === 'qemu-img' && c.args[0] === 'convert', { exitCode: 1, stderr: 'qemu-img: error while writing: No space left on device\n' })
       .stub((c: Command) => c.program === 'rm', {});
     const r = await codeOf(runVolumeImport(testContext(runner).ctx, '/imgs/plain.qcow2', { pool: 'p' }, files));
@@ -279,7 +286,7 @@ describe('volume import', () => {
     const info = readFileSync(new URL('plain.qcow2.info.json', IMAGES), 'utf8');
     const r = (...args: string[]) => ['virsh', '-c', remote, ...args];
     const runner = stubStorage(new FakeRunner(), { pools: [pool()], uri: remote }, { domains: false })
-      .stub(argvIs('qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
+      .stub(argvIs('prlimit', '--as=1073741824', '--cpu=10', '--', 'qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
       .stub(volCreate(remote, 'p', { name: 'plain.qcow2', capacityBytes: 196616, allocationBytes: 0, format: 'raw' }), {})
       .stub(r('vol-upload', '--pool', 'p', '--vol', 'plain.qcow2', '--file', '/imgs/plain.qcow2', '--sparse'), {})
       .stub(r('pool-refresh', '--pool', 'p'), {});
@@ -303,6 +310,19 @@ describe('volume clone and convert', () => {
     );
     await runVolumeClone(testContext(runner).ctx, 'p/base.qcow2', 'web.qcow2', { linked: true }, fakeFiles());
     runner.verify();
+  });
+
+  it('a volume whose chain names a file outside every pool is never copied (exit 5, nothing run); a chain within the pools is fine', async () => {
+    const probed = { pools: [pool([{ name: 'evil.img', format: 'qcow2', backing: { path: '/etc/shadow', format: 'raw' } }])] };
+    for (const run of [
+      (ctx: Parameters<typeof runVolumeClone>[0]) => runVolumeClone(ctx, 'p/evil.img', 'copy.img', {}, fakeFiles()),
+      (ctx: Parameters<typeof runVolumeClone>[0]) => runVolumeConvert(ctx, 'p/evil.img', { to: 'raw' }, fakeFiles()),
+    ]) {
+      const runner = stubStorage(new FakeRunner(), probed);
+      const r = await codeOf(run(testContext(runner).ctx));
+      expect(r).toMatchObject({ code: 5, message: 'volume p/evil.img has a header naming /etc/shadow, which is no volume of any pool: kvmctl does not copy through it (a raw disk whose guest wrote a qcow2 header looks like this)' });
+      expect(runner.calls.filter((c) => c.mutates)).toEqual([]);
+    }
   });
 
   it('a linked clone of a disk VMs write to is refused (exit 5); a full copy is a sparse vol-create-from', async () => {

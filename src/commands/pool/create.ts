@@ -5,7 +5,7 @@ import { buildPoolXml, poolDefinitionOf, poolSpecDifferences, POOL_TYPES, parseP
 import { isLocalUri, loadPools, poolCommands } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
-import { checkPoolPath, checkPoolPathSyntax } from '../../storage/pool-path.js';
+import { checkPoolPath, checkPoolPathSyntax, requirePoolDirectory } from '../../storage/pool-path.js';
 import { validateNewName } from '../../storage/volume-ref.js';
 import { poolJson } from './list.js';
 
@@ -95,7 +95,7 @@ export function poolSpecFromOptions(name: string, o: PoolCreateOptions): PoolSpe
 export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   const spec = poolSpecFromOptions(name, o);
   const local = isLocalUri(ctx.uri);
-  if (spec.type !== 'logical') await checkPoolPath('--path', spec.path, local, files);
+  if (spec.type !== 'logical') await checkPoolPath('--path', spec.path, local, files, ctx.stateDir);
   const xml = buildPoolXml(spec);
   if (o.printXml) {
     ctx.out.raw(xml);
@@ -111,6 +111,7 @@ export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOpt
       if (diffs.length > 0) {
         throw new ConflictError(`storage pool ${name} already exists with another definition (${diffs.join('; ')})`, `choose another name, or delete it first: ${kvmctlCommand(ctx.uri, 'pool', 'delete', name)}`);
       }
+      await requirePoolDirectory(existing, local, files);
       ctx.out.done(`storage pool ${name} already exists as asked: unchanged`, { ...poolJson(existing), unchanged: true });
       return;
     }

@@ -56,8 +56,10 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
   const deleted: string[] = [];
   // libvirt lists a subdirectory as a volume and would delete it recursively: purge only deletes images.
   const directories = volumes.filter((v) => v.type === 'dir');
+  // Hidden files are no image anyone made with kvmctl or virsh by name; --purge leaves them and says so.
+  const hidden = volumes.filter((v) => v.type !== 'dir' && v.name.startsWith('.'));
   if (o.purge) {
-    for (const v of volumes.filter((v) => v.type !== 'dir')) {
+    for (const v of volumes.filter((v) => v.type !== 'dir' && !v.name.startsWith('.'))) {
       await runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, name, v.name), { kind: 'volume', name: `${name}/${v.name}` });
       deleted.push(v.name);
     }
@@ -71,7 +73,7 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
   }
   if (pool.persistent) await runVirsh(ctx.runner, poolCommands.undefine(ctx.uri, name), subject);
   const kept = o.purge
-    ? `, ${deleted.length} volume(s) deleted${directories.length > 0 ? ` (subdirectories kept: ${directories.map((d) => d.name).join(', ')})` : ''}`
+    ? `, ${deleted.length} volume(s) deleted${directories.length > 0 ? ` (subdirectories kept: ${directories.map((d) => d.name).join(', ')})` : ''}${hidden.length > 0 ? ` (hidden files kept: ${hidden.map((d) => d.name).join(', ')})` : ''}`
     : volumes.length > 0
       ? `, its ${volumes.length} volume file(s) kept`
       : '';

@@ -34,7 +34,7 @@ export function poolCommand(app: App): Command {
       .description('define, build, start and autostart a pool; "unchanged" when it already exists as asked')
       .argument('<name>', 'pool name (one path component, printable ASCII)')
       .addOption(new Option('--type <type>', 'pool type').choices([...POOL_TYPES]).default('dir'))
-      .option('--path <dir>', 'dir/fs/netfs: the target directory (absolute, resolved, not under /etc, /dev, /usr…)')
+      .option('--path <dir>', 'dir/fs/netfs: the target directory (absolute, resolved; not under /etc, /dev, /usr, /root, /var/lib/dpkg, /var/spool, a .ssh directory or kvmctl\'s state, and not /home, /var, /tmp… itself)')
       .option('--source-dev <device>', 'fs: the block device; logical: a physical volume for a new volume group (repeatable)', collect)
       .option('--source-host <host>', 'netfs: the NFS server')
       .option('--source-path <path>', 'netfs: the exported directory')

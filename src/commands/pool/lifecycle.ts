@@ -2,8 +2,10 @@
 import type { Context } from '../../context.js';
 import { NotFoundError, RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
-import { loadPools, poolCommands, volumeUsers, type PoolRecord } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { isLocalUri, loadPools, poolCommands, volumeUsers, type PoolRecord } from '../../libvirt/storage.js';
+import { classifyVirshError, runVirsh } from '../../libvirt/virsh.js';
+import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
+import { missingDirectoryIn, missingPoolDirectory, requirePoolDirectory } from '../../storage/pool-path.js';
 import { validateName } from '../../validate/names.js';
 import { poolJson } from './list.js';
 import { kvmctlCommand } from '../../exec/command.js';
@@ -15,10 +17,16 @@ async function loadOne(ctx: Context, name: string): Promise<PoolRecord> {
   return pool;
 }
 
-export async function runPoolStart(ctx: Context, name: string): Promise<void> {
+export async function runPoolStart(ctx: Context, name: string, files: StorageFiles = realStorageFiles): Promise<void> {
   const pool = await loadOne(ctx, name);
   if (pool.active) return ctx.out.done(`storage pool ${name} is already running: unchanged`, { ...poolJson(pool), unchanged: true });
-  await runVirsh(ctx.runner, poolCommands.start(ctx.uri, name), { kind: 'pool', name });
+  await requirePoolDirectory(pool, isLocalUri(ctx.uri), files);
+  const start = poolCommands.start(ctx.uri, name);
+  const r = await ctx.runner.run(start);
+  if (r.exitCode !== 0) {
+    const missing = missingDirectoryIn(r.stderr);
+    throw missing !== undefined ? missingPoolDirectory(name, missing) : classifyVirshError(start, r, { kind: 'pool', name }, ctx.uri);
+  }
   ctx.out.done(`storage pool ${name} started`, { ...poolJson(pool), state: 'running', active: true });
 }
 

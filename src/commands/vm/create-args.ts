@@ -3,6 +3,7 @@
  * in the flags is a UsageError (exit 2) here, before anything is read or run.
  */
 import { normalizeMac } from '../../validate/mac.js';
+import { checkPoolPathSyntax } from '../../storage/pool-path.js';
 import { UsageError } from '../../errors.js';
 import { DISK_BUSES, GRAPHICS_TYPES, NIC_MODELS, type DiskBus, type GraphicsType, type NicModel } from '../../libvirt/domain-xml.js';
 import { validateLibvirtBridgeName } from '../../net/link-name.js';
@@ -14,8 +15,8 @@ export type NewDiskFormat = 'qcow2' | 'raw';
 
 export type DiskRequest =
   | { kind: 'new'; sizeBytes: number; pool?: string; format: NewDiskFormat; bus: DiskBus }
-  | { kind: 'volume'; ref: VolumeRef; bus: DiskBus }
-  | { kind: 'path'; path: string; format: string; bus: DiskBus };
+  | { kind: 'volume'; ref: VolumeRef; bus: DiskBus; shareable: boolean }
+  | { kind: 'path'; path: string; format: string; bus: DiskBus; shareable: boolean; hostPath?: string };
 
 export type NetworkRequest =
   | { type: 'network'; network: string; model: NicModel; mac?: string }
@@ -128,6 +129,8 @@ export function parseCreateFlags(name: string, f: CreateFlags): CreateRequest {
   if (f.printXml && waitIp) throw new UsageError('--print-xml changes nothing, so there is no VM to --wait for', `leave out ${w}`);
   const timeoutSeconds = f.timeout === undefined ? 300 : parseCount(f.timeout, '--timeout', 0, 86_400);
   if (f.logDir !== undefined && !f.logDir.startsWith('/')) throw new UsageError(`--log-dir ${JSON.stringify(f.logDir)}: must be an absolute path`, 'give the directory as the libvirt host sees it, e.g. --log-dir /var/log/kvmctl');
+  // The serial log is written by the daemon as root: never into a system, shared or key directory.
+  if (f.logDir !== undefined) checkPoolPathSyntax('--log-dir', f.logDir);
   return {
     name,
     memoryBytes,
@@ -219,14 +222,16 @@ function absolutePath(flag: string, key: string, value: string | undefined): str
 
 export function parseDisk(text: string): DiskRequest {
   const flag = '--disk';
-  const { values, words } = parseKeyValues(flag, text, ['size', 'pool', 'format', 'bus', 'vol', 'path']);
+  const { values, words } = parseKeyValues(flag, text, ['size', 'pool', 'format', 'bus', 'vol', 'path', 'shareable']);
   noWords(flag, text, words);
   const sources = ['size', 'vol', 'path'].filter((k) => values.has(k));
   if (sources.length !== 1) {
     throw new UsageError(`${flag} ${JSON.stringify(text)}: give exactly one of size= (a new volume), vol=POOL/VOL or path=FILE`, 'e.g. --disk size=20G or --disk vol=default/data.qcow2');
   }
   const b = bus(flag, values.get('bus'));
+  const shareable = oneOf(`${flag} shareable=`, values.get('shareable') ?? 'no', ['yes', 'no'] as const) === 'yes';
   if (values.has('size')) {
+    if (values.has('shareable')) throw new UsageError(`${flag} ${JSON.stringify(text)}: shareable= goes with vol= or path= (a disk another VM uses)`, 'leave out shareable=');
     const format = oneOf(`${flag} format=`, values.get('format') ?? 'qcow2', ['qcow2', 'raw'] as const);
     const pool = values.get('pool');
     return { kind: 'new', sizeBytes: parseSize(values.get('size') ?? '', `${flag} size=`), pool: pool === undefined ? undefined : validateName('pool', pool), format, bus: b };
@@ -236,7 +241,7 @@ export function parseDisk(text: string): DiskRequest {
   }
   if (values.has('vol')) {
     if (values.has('format')) throw new UsageError(`${flag} ${JSON.stringify(text)}: format= is read from the volume`, 'leave out format=');
-    return { kind: 'volume', ref: parseVolumeRef(values.get('vol') ?? ''), bus: b };
+    return { kind: 'volume', ref: parseVolumeRef(values.get('vol') ?? ''), bus: b, shareable };
   }
   const path = absolutePath(flag, 'path', values.get('path'));
   const format = values.get('format') ?? formatFromExtension(path);
@@ -244,7 +249,9 @@ export function parseDisk(text: string): DiskRequest {
     // Guessing from the content is how a raw disk holding a qcow2 header gets to read host files.
     throw new UsageError(`${flag} ${JSON.stringify(text)}: say the image format of ${path}`, 'add format=qcow2 or format=raw');
   }
-  return { kind: 'path', path, format: oneOf(`${flag} format=`, format, ['qcow2', 'raw', 'vmdk', 'vdi', 'vpc', 'vhdx', 'qed'] as const), bus: b };
+  const checked = oneOf(`${flag} format=`, format, ['qcow2', 'raw', 'vmdk', 'vdi', 'vpc', 'vhdx', 'qed'] as const);
+  if (shareable && checked !== 'raw') throw new UsageError(`${flag} ${JSON.stringify(text)}: only a raw disk can be shared between VMs (qemu keeps image metadata in memory)`, 'add format=raw, or leave out shareable=yes');
+  return { kind: 'path', path, format: checked, bus: b, shareable };
 }
 
 function formatFromExtension(path: string): string | undefined {

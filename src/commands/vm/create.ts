@@ -38,12 +38,17 @@ import {
 } from '../../libvirt/domain-xml.js';
 import { netListArgs } from '../../libvirt/network-commands.js';
 import { parseNetList, type NetListEntry } from '../../libvirt/network-xml.js';
-import { isLocalUri, loadPools, thinAllocation, volumeCommands, type PoolRecord, type VolumeFormat } from '../../libvirt/storage.js';
+import { isLocalUri, loadPools, thinAllocation, volumeCommands, volumeUsers, type PoolRecord, type VolumeFormat, type VolumeUser } from '../../libvirt/storage.js';
 import { parseVolumeXml, type VolumeDefinition } from '../../libvirt/volume-xml.js';
 import { runVirsh, runVirshBatch } from '../../libvirt/virsh.js';
 import { encodeXml } from '../../libvirt/xml-codec.js';
 import { formatVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
 import { formatBytes } from '../../units/size.js';
+import { readInputFile } from '../../storage/input-file.js';
+import { checkDiskPath } from '../../storage/disk-path.js';
+import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
+import { checkPoolPath } from '../../storage/pool-path.js';
+import { loadDomains, type DomainRecord } from '../../libvirt/domains.js';
 import { assessVirtualization, readVirtualizationInputs } from '../host/virtualization.js';
 import { HOST_CAPACITY_ARGS, hostCapacityOf, overcommitWarnings, type HostCapacity } from './capacity.js';
 import { parseCreateFlags, type CloudInitRequest, type CreateFlags, type CreateRequest } from './create-args.js';
@@ -86,6 +91,8 @@ interface CreateState {
   firmware: Map<string, string[]>;
   volumes: Map<string, VolumeDefinition>;
   pools: Map<string, PoolRecord>;
+  /** Every defined VM, read when a disk names an existing file or volume (another VM may use it). */
+  domains: DomainRecord[];
 }
 
 interface CreatePlan {
@@ -95,8 +102,9 @@ interface CreatePlan {
   warnings: string[];
 }
 
-export async function runVmCreate(ctx: Context, name: string, flags: CreateFlags): Promise<void> {
+export async function runVmCreate(ctx: Context, name: string, flags: CreateFlags, files: StorageFiles = realStorageFiles): Promise<void> {
   const parsed = parseCreateFlags(name, flags);
+  await checkHostPaths(ctx, parsed, files);
   const uuid = newUuid();
   const seedFiles = parsed.cloudInit ? await readSeedInputs(ctx, parsed, parsed.cloudInit, uuid) : undefined;
   // A catalog name, URL or file is pulled or imported once every input has been checked.
@@ -122,12 +130,25 @@ export async function runVmCreate(ctx: Context, name: string, flags: CreateFlags
 
 // ---- inputs ------------------------------------------------------------------
 
+/** Disks, the install ISO and the log directory: no system file, key, mounted device or system directory. */
+async function checkHostPaths(ctx: Context, req: CreateRequest, files: StorageFiles): Promise<void> {
+  const local = isLocalUri(ctx.uri);
+  for (const d of req.disks) {
+    if (d.kind !== 'path') continue;
+    await checkDiskPath('--disk path', d.path, local, files, ctx.stateDir);
+    if (local) d.hostPath = await files.resolve(d.path);
+  }
+  if (req.cdrom?.kind === 'path') await checkDiskPath('--cdrom', req.cdrom.path, local, files, ctx.stateDir, true);
+  if (req.logDir !== undefined) await checkPoolPath('--log-dir', req.logDir.replace(/(.)\/+$/, '$1'), local, files, ctx.stateDir);
+}
+
 async function readSeedInputs(ctx: Context, req: CreateRequest, ci: CloudInitRequest, uuid: string): Promise<NoCloudFiles> {
+  const warnings: string[] = [];
   const read = async (flag: string, file: string | undefined) => {
     if (file === undefined) return undefined;
-    const text = await ctx.fs.read(file);
-    if (text === undefined) throw new UsageError(`${flag}: cannot read ${JSON.stringify(file)}`, 'check the path and that you may read the file');
-    return text;
+    const input = await readInputFile(ctx.fs, flag, file, ctx.io.env);
+    warnings.push(...input.warnings);
+    return input.text;
   };
   const userData = await read('--cloud-init user-data=', ci.userDataFile);
   if (userData !== undefined && userData.trim() === '') throw new UsageError(`--cloud-init user-data=${ci.userDataFile}: the file is empty`, 'start it with #cloud-config');
@@ -144,6 +165,7 @@ async function readSeedInputs(ctx: Context, req: CreateRequest, ci: CloudInitReq
       );
     }
   }
+  for (const w of warnings) ctx.out.warn(w);
   return {
     // instance-id: the VM's uuid, unique per VM, so a clone or a re-created VM counts as a new instance.
     metaData: metaData ?? buildMetaData(uuid, ci.hostname ?? (isHostname(req.name) ? req.name : undefined)),
@@ -224,9 +246,11 @@ async function readState(ctx: Context, req: CreateRequest): Promise<CreateState>
     ...refs.map((r) => ['vol-dumpxml', '--pool', r.pool, '--vol', r.volume]),
   ];
   const poolNames = targetPools(req);
-  const [batch, pools] = await Promise.all([
+  const existingDisks = req.disks.some((d) => d.kind !== 'new');
+  const [batch, pools, domains] = await Promise.all([
     runVirshBatch(ctx.runner, ctx.uri, words),
     poolNames.length > 0 ? loadPools(ctx.runner, ctx.uri, poolNames) : Promise.resolve([]),
+    existingDisks ? loadDomains(ctx.runner, ctx.uri) : Promise.resolve([]),
   ]);
   const out = batch.outputs;
   const [existingXml = '', capsXml = '', nodeinfo = '', memstats = '', netList = ''] = out;
@@ -249,6 +273,7 @@ async function readState(ctx: Context, req: CreateRequest): Promise<CreateState>
     firmware,
     volumes,
     pools: new Map(pools.map((p) => [p.name, p])),
+    domains,
   };
 }
 
@@ -317,7 +342,7 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
   warnings.push(...overcommitWarnings(state.host, req.vcpus, req.memoryBytes));
 
   // Disks in guest order: the overlay, the --disk ones, the install ISO, the seed.
-  type Pending = { device: 'disk' | 'cdrom'; bus: DiskBus; readonly?: boolean; path?: string; format: string; volume?: Omit<PlannedVolume, 'name' | 'path'> & { targetPath: string } };
+  type Pending = { device: 'disk' | 'cdrom'; bus: DiskBus; readonly?: boolean; path?: string; format: string; shareable?: boolean; volume?: Omit<PlannedVolume, 'name' | 'path'> & { targetPath: string } };
   const pending: Pending[] = [];
   if (req.image) {
     const base = volumeOf(state, req.image.base, 'base image');
@@ -341,9 +366,16 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
       pending.push({ device: 'disk', bus: d.bus, format: d.format, volume: { pool: pool.name, targetPath: pool.targetPath, format: d.format, capacityBytes: d.sizeBytes, allocationBytes: thinAllocation(pool.type), purpose: 'disk' } });
     } else if (d.kind === 'volume') {
       const v = volumeOf(state, d.ref, 'volume');
-      pending.push({ device: 'disk', bus: d.bus, path: v.path, format: formatOf(v) });
+      if (d.shareable && formatOf(v) !== 'raw') throw new UsageError(`--disk vol=${refKey(d.ref)},shareable=yes: the volume is ${formatOf(v)}; only a raw disk can be shared between VMs`, 'leave out shareable=yes, or use a raw volume');
+      if (!d.shareable) refuseDiskOfOtherVm(`--disk vol=${refKey(d.ref)}`, volumeUsers(state.domains, { pool: d.ref.pool, name: d.ref.volume, path: v.path ?? '' }), req.name);
+      pending.push({ device: 'disk', bus: d.bus, path: v.path, format: formatOf(v), shareable: d.shareable });
     } else {
-      pending.push({ device: 'disk', bus: d.bus, path: d.path, format: d.format });
+      if (!d.shareable) {
+        const paths = new Set([d.path, d.hostPath ?? d.path]);
+        const users = state.domains.flatMap((dom) => [...paths].flatMap((path) => volumeUsers([dom], { pool: '', name: '', path })));
+        refuseDiskOfOtherVm(`--disk path=${d.path}`, users, req.name);
+      }
+      pending.push({ device: 'disk', bus: d.bus, path: d.path, format: d.format, shareable: d.shareable });
     }
   }
   if (req.cdrom) {
@@ -369,7 +401,7 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
       if (v.purpose === 'seed' && seedFiles) seed = { volume: planned, files: seedFiles };
       else volumes.push(planned);
     }
-    return { device: p.device, path, format: p.format, bus: p.bus, target, readonly: p.readonly };
+    return { device: p.device, path, format: p.format, bus: p.bus, target, readonly: p.readonly, ...(p.shareable ? { shareable: true } : {}) };
   });
 
   const nics: NicSpec[] = req.networks.map((n) =>
@@ -397,6 +429,16 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
     metadata: seed ? { seed: { pool: seed.volume.pool, volume: seed.volume.name } } : undefined,
   };
   return { spec, volumes, seed, warnings };
+}
+
+/** A disk that another VM writes (or reads) is corrupted by a second writer: refused unless shared on purpose. */
+function refuseDiskOfOtherVm(what: string, users: VolumeUser[], self: string): void {
+  const others = users.filter((u) => u.vm !== self);
+  if (others.length === 0) return;
+  throw new RefusedError(
+    `${what} is already a disk of ${others.map((u) => `VM ${u.vm} (${u.state})`).join(', ')}; two VMs writing one disk corrupt it`,
+    'give the new VM its own disk (kvmctl volume clone), or, for a raw disk meant for a cluster filesystem, add shareable=yes',
+  );
 }
 
 /** Beside the first disk when it is a file in a directory; else libvirt's own log directory. */

@@ -15,7 +15,9 @@ import { PartialError, RefusedError } from '../../errors.js';
 import { domainCommands } from '../../libvirt/domain-commands.js';
 import { isActive, loadDomains, type DomainRecord } from '../../libvirt/domains.js';
 import { diskPath, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
-import { dependentVolumes, loadPools, loadVolumes, poolCommands, volumeCommands, volumeUsers, type VolumeRecord } from '../../libvirt/storage.js';
+import { dependentVolumes, isLocalUri, loadPools, loadVolumes, poolCommands, volumeCommands, volumeUsers, type VolumeRecord } from '../../libvirt/storage.js';
+import { backingChainUses, describeChainUses, type ChainUse } from '../../storage/chains.js';
+import { realStorageFiles } from '../../storage/local-files.js';
 import { classifyVirshError, runVirsh } from '../../libvirt/virsh.js';
 import { checkVmName, readVmState } from './domain-state.js';
 
@@ -30,7 +32,7 @@ export interface StorageDecision {
 }
 
 /** Which of the VM's disks --remove-storage removes, and why each other one stays. Pure. */
-export function storageDecisions(vm: DomainRecord, others: DomainRecord[], volumes: VolumeRecord[]): StorageDecision[] {
+export function storageDecisions(vm: DomainRecord, others: DomainRecord[], volumes: VolumeRecord[], chains: Map<string, ChainUse[]> = new Map()): StorageDecision[] {
   const seed = vm.definition.kvmctl?.seed;
   return vm.definition.disks.map((d: DomainDisk): StorageDecision => {
     const path = diskPath(d) ?? sourceKey(d.source) ?? '';
@@ -43,6 +45,8 @@ export function storageDecisions(vm: DomainRecord, others: DomainRecord[], volum
     if (users.length > 0) return { ...base, remove: false, reason: `used by VM ${[...new Set(users)].join(', ')}` };
     const dependents = dependentVolumes(volumes, vol);
     if (dependents.length > 0) return { ...base, remove: false, reason: `base image of ${dependents.map((v) => `${v.pool}/${v.name}`).join(', ')}` };
+    const chained = (chains.get(vol.path) ?? []).filter((u) => u.vm !== vm.name);
+    if (chained.length > 0) return { ...base, remove: false, reason: `in the backing chain of ${describeChainUses(chained)}` };
     return { ...base, remove: true };
   });
 }
@@ -65,6 +69,7 @@ export async function runVmDelete(ctx: Context, name: string, opts: { removeStor
         vm,
         domains.filter((d) => d.name !== name),
         volumes,
+        isLocalUri(ctx.uri) ? await backingChainUses(domains.filter((d) => d.name !== name), realStorageFiles) : undefined,
       );
       // The serial log `vm create` put beside the first disk lies in that disk's pool directory.
       const log = vm.definition.serialLogs[0];

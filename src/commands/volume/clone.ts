@@ -6,7 +6,7 @@ import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { withSpinner } from '../../output/spinner.js';
-import { describeUsers, findVolume, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
+import { describeUsers, findVolume, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
 import { checkFreeSpace, checkNoFileAt, sameContent, sameSpec } from './checks.js';
 
@@ -24,6 +24,8 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
     const view = await readStorage(ctx);
     const src = requireVolume(view, srcRef);
     const pool = view.pools.find((p) => p.name === srcRef.pool)!;
+    await refuseOutsidePool(ctx, pool, src, files, 'copy');
+    refuseForeignBacking(view, src, 'copy');
     if (src.format === undefined) throw new RefusedError(`the format of ${source} is unknown to libvirt`, `refresh the pool (${kvmctlCommand(ctx.uri, 'pool', 'refresh', srcRef.pool)}) and check ${kvmctlCommand(ctx.uri, 'volume', 'info', source)}`);
     const format = o.linked ? 'qcow2' : src.format;
 

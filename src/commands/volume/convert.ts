@@ -6,7 +6,7 @@ import { isLocalUri, thinAllocation, volumeCommands } from '../../libvirt/storag
 import { buildVolumeXml } from '../../libvirt/volume-xml.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
-import { describeUsers, findVolume, localFileFor, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
+import { describeUsers, findVolume, localFileFor, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { convertWithProgress, writeThenPublish } from '../../storage/local-write.js';
 import { withSpinner } from '../../output/spinner.js';
@@ -34,6 +34,8 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
     const view = await readStorage(ctx);
     const src = requireVolume(view, srcRef);
     const pool = view.pools.find((p) => p.name === srcRef.pool)!;
+    await refuseOutsidePool(ctx, pool, src, files, 'copy');
+    refuseForeignBacking(view, src, 'copy');
     const srcFormat = src.format;
     if (srcFormat === undefined) throw new RefusedError(`the format of ${volume} is unknown to libvirt`, `refresh the pool (${kvmctlCommand(ctx.uri, 'pool', 'refresh', srcRef.pool)}) and check ${kvmctlCommand(ctx.uri, 'volume', 'info', volume)}`);
     if (srcFormat === to && src.backingFile === undefined) {

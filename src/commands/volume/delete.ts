@@ -1,11 +1,13 @@
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
-import { volumeCommands } from '../../libvirt/storage.js';
+import { isLocalUri, volumeCommands } from '../../libvirt/storage.js';
+import { backingChainUses, describeChainUses } from '../../storage/chains.js';
+import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { dependentsOf, describeUsers, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
 
-export async function runVolumeDelete(ctx: Context, volume: string, o: { force?: boolean }): Promise<void> {
+export async function runVolumeDelete(ctx: Context, volume: string, o: { force?: boolean }, files: StorageFiles = realStorageFiles): Promise<void> {
   const ref = parseVolumeRef(volume);
   const view = await readStorage(ctx);
   const vol = requireVolume(view, ref);
@@ -22,6 +24,14 @@ export async function runVolumeDelete(ctx: Context, volume: string, o: { force?:
     throw new RefusedError(
       `volume ${volume} is the backing file of ${overlays.map((d) => `${d.pool}/${d.name}`).join(', ')}`,
       'delete those overlays first, or make them standalone with kvmctl volume convert; --force does not override this',
+    );
+  }
+  // An overlay outside every pool (another VM's disk) is no volume: only its header says what it stands on.
+  const chained = isLocalUri(ctx.uri) ? ((await backingChainUses(view.domains, files)).get(vol.path) ?? []) : [];
+  if (chained.length > 0) {
+    throw new RefusedError(
+      `volume ${volume} is in the backing chain of ${describeChainUses(chained)}; deleting it would break that disk`,
+      'delete that VM or its disk first, or make the disk standalone (qemu-img convert, or kvmctl volume convert if it is a volume); --force does not override this',
     );
   }
   if (users.length > 0 && !o.force) {

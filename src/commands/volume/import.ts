@@ -4,17 +4,17 @@ import { posix } from 'node:path';
 import type { Context } from '../../context.js';
 import { formatCommand } from '../../exec/command.js';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
-import { runChecked } from '../../exec/runner.js';
 import { isLocalUri, poolCommands, thinAllocation, volumeCommands, type PoolRecord } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
 import { HEADER_BYTES, sniffImage } from '../../storage/image-header.js';
+import { inspectUntrustedImage } from '../../storage/untrusted-image.js';
 import { findVolume, localFileFor, readStorage, requireActivePool } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { convertWithProgress, fileCommands, writeThenPublish } from '../../storage/local-write.js';
 import { withSpinner } from '../../output/spinner.js';
-import { externalReferences, IMAGE_FORMATS, isImageFormat, parseImageInfo, qemuImg, type ImageInfo } from '../../storage/qemu-img.js';
+import { externalReferences, IMAGE_FORMATS, isImageFormat, type ImageInfo } from '../../storage/qemu-img.js';
 import { validateNewName } from '../../storage/volume-ref.js';
 import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat, sameContent } from './checks.js';
 
@@ -61,7 +61,7 @@ export async function inspectSource(ctx: Context, file: string, o: VolumeImportO
   // Read as another format than its header says, the header means nothing.
   const headerRefs = format === header.format ? header.references : [];
   refuse(headerRefs);
-  const info = parseImageInfo(await runChecked(ctx.runner, qemuImg.info(path, format)))[0]!;
+  const info = await inspectUntrustedImage(ctx.runner, path, format);
   const infoRefs = externalReferences(info, path);
   refuse(infoRefs);
   return { path, format, info, references: [...new Set([...headerRefs, ...infoRefs])] };

@@ -3,7 +3,7 @@ import { runChecked } from '../../exec/runner.js';
 import { isLocalUri } from '../../libvirt/storage.js';
 import type { VolumeUser } from '../../libvirt/storage.js';
 import { formatBytes } from '../../units/size.js';
-import { describePath, readStorage, requireVolume, volumeJson } from '../../storage/inventory.js';
+import { describePath, foreignBacking, readStorage, requireVolume, volumeJson } from '../../storage/inventory.js';
 import { isImageFormat, parseImageInfo, qemuImg, type ImageInfo, type ImageSnapshot } from '../../storage/qemu-img.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
 import { snapshotColumns } from './snapshot.js';
@@ -31,10 +31,12 @@ export async function runVolumeInfo(ctx: Context, volume: string): Promise<void>
   let image: ImageInfo | undefined;
   let chain: ChainLink[];
   let snapshots: ImageSnapshot[] | null = null;
+  // A chain that leaves the pools is not followed: qemu-img would open that file.
+  const outside = foreignBacking(view, vol);
   if (isLocalUri(ctx.uri) && qemuFormat !== undefined) {
-    const infos = parseImageInfo(await runChecked(ctx.runner, qemuImg.info(vol.path, qemuFormat, true)));
+    const infos = parseImageInfo(await runChecked(ctx.runner, qemuImg.info(vol.path, qemuFormat, outside === undefined)));
     image = infos[0];
-    chain = infos.slice(1).map((i) => ({ path: i.filename, format: i.format, virtualSizeBytes: i.virtualSizeBytes }));
+    chain = outside === undefined ? infos.slice(1).map((i) => ({ path: i.filename, format: i.format, virtualSizeBytes: i.virtualSizeBytes })) : [{ path: outside, format: undefined }];
     snapshots = image?.snapshots ?? [];
   } else {
     chain = vol.backingFile !== undefined ? [{ path: vol.backingFile, format: vol.backingFormat }] : [];
@@ -50,7 +52,7 @@ export async function runVolumeInfo(ctx: Context, volume: string): Promise<void>
       ['actual size', formatBytes(image?.actualSizeBytes ?? vol.allocationBytes)],
       ['cluster size', formatBytes(image?.clusterSizeBytes)],
       ['qcow2 compat', image?.compat],
-      ['backing file', chain[0] ? `${describePath(view, chain[0].path)} (${chain[0].format ?? 'format unknown'})` : undefined],
+      ['backing file', outside !== undefined ? `${outside} (no volume of any pool: not read)` : chain[0] ? `${describePath(view, chain[0].path)} (${chain[0].format ?? 'format unknown'})` : undefined],
       ['snapshots', snapshots?.length ?? snapshotNote],
       ['used by', base.users.map((u: VolumeUser) => `${u.vm} (${u.state}, ${u.target}${u.readonly ? ', read-only' : ''})`).join(', ') || 'no VM'],
       ['overlays on it', base.dependents.join(', ') || 'none'],

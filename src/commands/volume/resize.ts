@@ -3,7 +3,8 @@ import { RefusedError, UsageError } from '../../errors.js';
 import { poolCommands, volumeCommands } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes, MAX_SIZE_BYTES, parseSize } from '../../units/size.js';
-import { dependentsOf, describeUsers, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
+import { dependentsOf, describeUsers, readStorage, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
+import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
 import { checkFreeSpace, roundToSector } from './checks.js';
 
@@ -30,12 +31,13 @@ export function newCapacity(current: number, change: SizeChange): number {
   return bytes;
 }
 
-export async function runVolumeResize(ctx: Context, volume: string, size: string, o: VolumeResizeOptions): Promise<void> {
+export async function runVolumeResize(ctx: Context, volume: string, size: string, o: VolumeResizeOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   const ref = parseVolumeRef(volume);
   const change = parseSizeChange(size);
   const view = await readStorage(ctx);
   const vol = requireVolume(view, ref);
   const pool = view.pools.find((p) => p.name === ref.pool)!;
+  await refuseOutsidePool(ctx, pool, vol, files, 'resize');
   const current = vol.capacityBytes ?? 0;
   const target = newCapacity(current, change);
   const json = { pool: ref.pool, name: ref.volume, previousCapacityBytes: current, capacityBytes: target };

@@ -10,7 +10,8 @@ import { isLocalUri, poolCommands, type VolumeRecord } from '../../libvirt/stora
 import { runVirsh } from '../../libvirt/virsh.js';
 import type { Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
-import { dependentsOf, describeUsers, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
+import { dependentsOf, describeUsers, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
+import { realStorageFiles } from '../../storage/local-files.js';
 import { parseImageInfo, qemuImg, type ImageSnapshot } from '../../storage/qemu-img.js';
 import { formatVolumeRef, parseVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
 import { kvmctlCommand } from '../../exec/command.js';
@@ -40,6 +41,8 @@ async function snapshotTarget(ctx: Context, volume: string, action: Action): Pro
   }
   const view = await readStorage(ctx);
   const vol = requireVolume(view, ref);
+  await refuseOutsidePool(ctx, view.pools.find((p) => p.name === ref.pool)!, vol, realStorageFiles, action === 'list' ? 'read' : 'write');
+  refuseForeignBacking(view, vol, action === 'list' ? 'read' : 'write');
   if (vol.format !== 'qcow2') {
     throw new RefusedError(`volume ${volume} is ${vol.format ?? 'of unknown format'}: internal snapshots need qcow2`, `convert it first: ${kvmctlCommand(ctx.uri, 'volume', 'convert', volume, '--to', 'qcow2')}`);
   }
