@@ -1,6 +1,6 @@
 /** The target directory of a new pool (or a log directory): absolute, already resolved, and no system or shared directory. */
 import { posix } from 'node:path';
-import { formatCommand } from '../exec/command.js';
+import { formatCommand, kvmctlCommand } from '../exec/command.js';
 import { RefusedError, UsageError } from '../errors.js';
 import { systemPlace } from './host-paths.js';
 import type { StorageFiles } from './local-files.js';
@@ -46,10 +46,10 @@ export async function checkPoolPath(option: string, path: string, local: boolean
  * start (libvirt only says it cannot open it). On this machine kvmctl looks
  * first and says what to do; elsewhere it recognises libvirt's message.
  */
-export function missingPoolDirectory(pool: string, dir: string): RefusedError {
+export function missingPoolDirectory(uri: string, pool: string, dir: string): RefusedError {
   return new RefusedError(
     `storage pool ${pool}: its directory ${dir} does not exist (removed outside kvmctl?), so the pool cannot run`,
-    `re-create the directory: ${formatCommand({ program: 'mkdir', args: ['-p', '-m', '0711', '--', dir] })}, then run: ${formatCommand({ program: 'kvmctl', args: ['pool', 'start', pool] })}`,
+    `re-create the directory: ${formatCommand({ program: 'mkdir', args: ['-p', '-m', '0711', '--', dir] })}, then run: ${kvmctlCommand(uri, 'pool', 'start', pool)}`,
   );
 }
 
@@ -58,7 +58,7 @@ export function missingDirectoryIn(stderr: string): string | undefined {
   return /cannot open (?:directory|path) '([^']*)': No such file or directory/.exec(stderr)?.[1];
 }
 
-export async function requirePoolDirectory(pool: { name: string; type: string; targetPath?: string }, local: boolean, files: StorageFiles): Promise<void> {
+export async function requirePoolDirectory(pool: { name: string; type: string; targetPath?: string }, uri: string, local: boolean, files: StorageFiles): Promise<void> {
   if (!local || !['dir', 'fs', 'netfs'].includes(pool.type) || pool.targetPath === undefined) return;
-  if ((await files.stat(pool.targetPath))?.kind !== 'directory') throw missingPoolDirectory(pool.name, pool.targetPath);
+  if ((await files.stat(pool.targetPath))?.kind !== 'directory') throw missingPoolDirectory(uri, pool.name, pool.targetPath);
 }

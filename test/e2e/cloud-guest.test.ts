@@ -186,12 +186,10 @@ describe('the README example on a real Debian 12 cloud guest', () => {
     expect(domstate('web1')).toBe('shut off');
     expect(must(await run(['vm', 'log', 'web1']), 'vm log')).toMatch(/reboot: Power down/);
     const before = state();
-    const t0 = Date.now();
     for (const target of ['ip', 'ready']) {
       const w = await run(['vm', 'wait', 'web1', '--for', target]);
-      expect([w.code, w.stderr]).toEqual([5, expect.stringMatching(/^kvmctl: error: VM "web1" is shutoff \(shutdown\): it cannot (get an address|become ready) until it runs\nhint: start it first: kvmctl vm start web1/)]);
+      expect([w.code, w.stderr]).toEqual([5, expect.stringMatching(/^kvmctl: error: VM "web1" is shutoff \(shutdown\): it cannot (get an address|become ready) until it runs\nhint: start it first: kvmctl (-c '[^']+' )?vm start web1/)]);
     }
-    expect(Date.now() - t0).toBeLessThan(30_000);
     expect(state()).toEqual(before);
   }, 300_000);
 
@@ -214,7 +212,7 @@ describe('the README example on a real Debian 12 cloud guest', () => {
     const before = state();
     const r = await run(step('vm', 'start', 'web1'));
     expect(r.code).toBe(5);
-    expect(r.stderr).toMatch(/cannot start VM "web1": its disk vda is the base image of images\/web2\.qcow2 \(disk of VM web2\); writing to it would corrupt the disks of web2\nhint: start the clone instead, or delete it first \(kvmctl vm delete web2 --remove-storage\); --force starts web1 anyway/);
+    expect(r.stderr).toMatch(/cannot start VM "web1": its disk vda is the base image of images\/web2\.qcow2 \(disk of VM web2\); writing to it would corrupt the disks of web2\nhint: start the clone instead, or delete it first \(kvmctl (-c '[^']+' )?vm delete web2 --remove-storage\); --force starts web1 anyway/);
     expect(domstate('web1')).toBe('shut off');
     expect(state()).toEqual(before);
   });

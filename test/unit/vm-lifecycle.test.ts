@@ -157,11 +157,9 @@ describe('vm wait', () => {
     for (const target of ['ip', 'ready']) {
       const runner = new FakeRunner().stub(STATE('w'), SHUTOFF);
       if (target === 'ready') runner.stub(virshArgv('dumpxml', '--domain', 'w', '--inactive'), { stdout: recorded('virsh-dumpxml-off-inactive.xml') });
-      const start = Date.now();
       const r = await runTimed(['vm', 'wait', 'w', '--for', target, '--timeout', '60'], runner);
       expect(r.code).toBe(5);
       expect(r.err).toMatch(new RegExp(`VM "w" is shutoff \\(shutdown\\): it cannot ${target === 'ip' ? 'get an address' : 'become ready'} until it runs\nhint: start it first: kvmctl vm start w`));
-      expect(Date.now() - start).toBeLessThan(5000);
       expect(mutations(runner)).toEqual([]);
       runner.verify();
     }

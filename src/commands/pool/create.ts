@@ -111,7 +111,7 @@ export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOpt
       if (diffs.length > 0) {
         throw new ConflictError(`storage pool ${name} already exists with another definition (${diffs.join('; ')})`, `choose another name, or delete it first: ${kvmctlCommand(ctx.uri, 'pool', 'delete', name)}`);
       }
-      await requirePoolDirectory(existing, local, files);
+      await requirePoolDirectory(existing, ctx.uri, local, files);
       ctx.out.done(`storage pool ${name} already exists as asked: unchanged`, { ...poolJson(existing), unchanged: true });
       return;
     }

@@ -20,12 +20,12 @@ async function loadOne(ctx: Context, name: string): Promise<PoolRecord> {
 export async function runPoolStart(ctx: Context, name: string, files: StorageFiles = realStorageFiles): Promise<void> {
   const pool = await loadOne(ctx, name);
   if (pool.active) return ctx.out.done(`storage pool ${name} is already running: unchanged`, { ...poolJson(pool), unchanged: true });
-  await requirePoolDirectory(pool, isLocalUri(ctx.uri), files);
+  await requirePoolDirectory(pool, ctx.uri, isLocalUri(ctx.uri), files);
   const start = poolCommands.start(ctx.uri, name);
   const r = await ctx.runner.run(start);
   if (r.exitCode !== 0) {
     const missing = missingDirectoryIn(r.stderr);
-    throw missing !== undefined ? missingPoolDirectory(name, missing) : classifyVirshError(start, r, { kind: 'pool', name }, ctx.uri);
+    throw missing !== undefined ? missingPoolDirectory(ctx.uri, name, missing) : classifyVirshError(start, r, { kind: 'pool', name }, ctx.uri);
   }
   ctx.out.done(`storage pool ${name} started`, { ...poolJson(pool), state: 'running', active: true });
 }

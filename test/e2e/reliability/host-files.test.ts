@@ -145,7 +145,7 @@ describe('host files and disks are never at risk (against the lab)', () => {
       await cliOk(['pool', 'create', MISSING_POOL, '--path', dir, '--no-autostart'], o());
       await cliOk(['pool', 'stop', MISSING_POOL], o());
       rmdirSync(dir);
-      const fix = new RegExp(`hint: re-create the directory: mkdir -p -m 0711 -- ${dir}, then run: kvmctl pool start ${MISSING_POOL}`);
+      const fix = new RegExp(`hint: re-create the directory: mkdir -p -m 0711 -- ${dir}, then run: kvmctl (-c '[^']+' )?pool start ${MISSING_POOL}`);
       const why = new RegExp(`error: storage pool ${MISSING_POOL}: its directory ${dir} does not exist \\(removed outside kvmctl\\?\\), so the pool cannot run\\n${fix.source}`);
       await refused(['pool', 'create', MISSING_POOL, '--path', dir, '--no-autostart'], 5, why, [dir]);
       await refused(['pool', 'start', MISSING_POOL], 5, why, [dir]);

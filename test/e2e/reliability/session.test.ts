@@ -480,11 +480,9 @@ describe('a dropped session never strands the host (test namespace and lab)', ()
       try {
         mkdirSync(join(stateDir, 'locks'), { recursive: true });
         writeFileSync(lockPath('bridge relslk0'), `${other.pid}\nbridge relslk0\n1\n["bridge","create","relslk0"]\n`);
-        const t0 = Date.now();
         const r = await cli(['bridge', 'create', 'relslk0'], o());
         expect(r.code, r.stderr).toBe(0);
         expect(r.stderr).not.toContain('waiting for another kvmctl');
-        expect(Date.now() - t0).toBeLessThan(60_000);
         expect(existsSync(lockPath('bridge relslk0'))).toBe(false);
         expect((await cli(['bridge', 'delete', 'relslk0'], o())).code).toBe(0);
         record('session', 'bridge create', 'lock of a reused pid (another program)', 1);
