@@ -65,6 +65,11 @@ export function thinAllocation(poolType: string): number | undefined {
   return FILE_POOL_TYPES.includes(poolType) ? 0 : undefined;
 }
 
+/** Volume commands as words for one-process batches (runVirshBatch). */
+export const volumeArgs = {
+  delete: (pool: string, vol: string) => ['vol-delete', '--pool', pool, '--vol', vol],
+};
+
 export const volumeCommands = {
   list: (uri: string, pool: string) => virshRead(uri, ['vol-list', '--pool', pool, '--details']),
   dumpxml: (uri: string, pool: string, vol: string) => virshRead(uri, ['vol-dumpxml', '--pool', pool, '--vol', vol]),
@@ -78,7 +83,7 @@ export const volumeCommands = {
     const xml = buildVolumeXml({ name: a.name, capacityBytes: a.capacityBytes, allocationBytes: a.allocationBytes, format: a.format, backing });
     return virshWrite(uri, ['vol-create', '--pool', a.pool, '--file', '/dev/stdin'], { input: xml });
   },
-  delete: (uri: string, pool: string, vol: string) => virshWrite(uri, ['vol-delete', '--pool', pool, '--vol', vol]),
+  delete: (uri: string, pool: string, vol: string) => virshWrite(uri, volumeArgs.delete(pool, vol)),
   /**
    * A full copy made by libvirt (`vol-create-from`, not `vol-clone`, which pastes
    * the new name into XML unescaped); libvirt removes the new volume itself when

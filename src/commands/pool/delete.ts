@@ -1,8 +1,9 @@
 import { posix } from 'node:path';
 import type { Context } from '../../context.js';
-import { RefusedError } from '../../errors.js';
-import { poolCommands, volumeCommands, volumeUsers, type PoolRecord } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { PartialError, RefusedError } from '../../errors.js';
+import { withSpinner } from '../../output/spinner.js';
+import { poolCommands, volumeArgs, volumeUsers, type PoolRecord } from '../../libvirt/storage.js';
+import { libvirtMessage, runVirsh, runVirshBatch } from '../../libvirt/virsh.js';
 import { diskPath } from '../../libvirt/domain-xml.js';
 import { dependentsOf, isDirectoryPool, readStorage, requirePool, type StorageView } from '../../storage/inventory.js';
 import { validateName } from '../../validate/names.js';
@@ -22,6 +23,39 @@ function usesOfPool(view: StorageView, pool: PoolRecord): string[] {
     d.definition.disks
       .filter((disk) => disk.source?.pool === pool.name || (dir !== undefined && posix.dirname(diskPath(disk) ?? '') === dir))
       .map((disk) => `${disk.source?.volume ?? diskPath(disk)} by ${d.name} (${d.state})`),
+  );
+}
+
+/** vol-delete commands per virsh process: few processes, and progress that moves on a terminal. */
+const DELETES_PER_BATCH = 250;
+
+/**
+ * Deletes the volumes in batches (one virsh process per batch, not per volume),
+ * with a count on a terminal. Stops before the next batch once kvmctl is told to
+ * stop (Ctrl-C, SIGTERM); a volume libvirt could not delete keeps the pool, and
+ * the error names what is left.
+ */
+async function purgeVolumes(ctx: Context, pool: string, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const label = `deleting the volumes of storage pool ${pool}`;
+  const { outputs, stderr } = await withSpinner(ctx, label, (update) =>
+    runVirshBatch(
+      ctx.runner,
+      ctx.uri,
+      names.map((v) => volumeArgs.delete(pool, v)),
+      { mutates: true, commands: DELETES_PER_BATCH, signal: ctx.signal, onProgress: (done, total) => update(`${label}: ${done} of ${total}`) },
+    ),
+  );
+  // virsh prints "Vol NAME deleted" for each volume it deleted; under --dry-run nothing ran and nothing printed.
+  const deleted = names.filter((_, i) => ctx.dryRun || (outputs[i] ?? '').trim() !== '');
+  if (deleted.length === names.length) return deleted;
+  const left = names.filter((_, i) => !ctx.dryRun && (outputs[i] ?? '').trim() === '');
+  const why = outputs.length < names.length ? 'interrupted' : libvirtMessage(stderr);
+  const shown = left.slice(0, 20).map((v) => `volume ${pool}/${v}`);
+  throw new PartialError(
+    `storage pool ${pool}: ${deleted.length} of ${names.length} volume(s) deleted, ${left.length} left (${why}); the pool was kept`,
+    left.length > shown.length ? [...shown, `and ${left.length - shown.length} more`] : shown,
+    `fix the cause and run the same command again: it deletes what is left (kvmctl volume list --pool ${pool})`,
   );
 }
 
@@ -52,15 +86,9 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
     }
   }
 
-  const deleted: string[] = [];
   // libvirt lists a subdirectory as a volume and would delete it recursively: purge only deletes images.
   const directories = volumes.filter((v) => v.type === 'dir');
-  if (o.purge) {
-    for (const v of volumes.filter((v) => v.type !== 'dir')) {
-      await runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, name, v.name), { kind: 'volume', name: `${name}/${v.name}` });
-      deleted.push(v.name);
-    }
-  }
+  const deleted = o.purge ? await purgeVolumes(ctx, name, volumes.filter((v) => v.type !== 'dir').map((v) => v.name)) : [];
   if (pool.active) await runVirsh(ctx.runner, poolCommands.destroy(ctx.uri, name), subject);
   let dirNote = pool.targetPath ? `; ${pool.targetPath} was kept` : '';
   if (o.purge && isDirectoryPool(pool)) {
