@@ -1,4 +1,4 @@
-import { access, constants, readFile } from 'node:fs/promises';
+import { access, constants, lstat, open, readFile } from 'node:fs/promises';
 
 /** Reads of local files (/proc, /sys, /dev) that kvmctl makes without a subprocess. */
 export interface LocalFs {
@@ -7,6 +7,20 @@ export interface LocalFs {
   exists(path: string): Promise<boolean>;
   /** True when the current user may open the path read-write. */
   canReadWrite(path: string): Promise<boolean>;
+  /**
+   * Up to `length` leading bytes and the sizes of a regular file; undefined for
+   * anything else (missing, a symlink, a directory, a device, a FIFO, unreadable).
+   * Devices and FIFOs are never opened; a symlink is never followed.
+   */
+  readFileHead(path: string, length: number): Promise<FileHead | undefined>;
+}
+
+export interface FileHead {
+  header: Buffer;
+  /** Apparent size (st_size). */
+  sizeBytes: number;
+  /** Bytes allocated on disk (st_blocks * 512), as libvirt reports a file's allocation. */
+  allocatedBytes: number;
 }
 
 /** Finds a program on PATH without starting a process. */
@@ -41,13 +55,37 @@ export const realFs: LocalFs = {
       return false;
     }
   },
+  async readFileHead(path, length) {
+    try {
+      // lstat first: opening a device can have effects (a tape rewinds); O_NOFOLLOW and the
+      // fstat below catch a file swapped for a symlink or a device in between.
+      const before = await lstat(path);
+      if (!before.isFile()) return undefined;
+      const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+      try {
+        const s = await handle.stat();
+        if (!s.isFile() || s.ino !== before.ino || s.dev !== before.dev) return undefined;
+        const header = Buffer.alloc(Math.min(length, s.size));
+        const { bytesRead } = await handle.read(header, 0, header.length, 0);
+        return { header: header.subarray(0, bytesRead), sizeBytes: s.size, allocatedBytes: s.blocks * 512 };
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return undefined;
+    }
+  },
 };
 
-/** A LocalFs over a map of path -> contents, for tests. */
-export function memoryFs(files: Record<string, string>, writable: string[] = []): LocalFs {
+/** A LocalFs over a map of path -> contents (and regular files' heads), for tests. */
+export function memoryFs(files: Record<string, string>, writable: string[] = [], heads: Record<string, FileHead> = {}): LocalFs {
   return {
     read: async (p) => files[p],
     exists: async (p) => p in files,
     canReadWrite: async (p) => p in files && writable.includes(p),
+    readFileHead: async (p, length) => {
+      const h = heads[p];
+      return h && { ...h, header: h.header.subarray(0, length) };
+    },
   };
 }

@@ -201,18 +201,26 @@ export interface VolumeRecord {
   backingFormat?: string;
 }
 
-/** All volumes of the given (active) pools, with their XML details, in one virsh process. */
-export async function loadVolumes(runner: Runner, uri: string, pools: PoolRecord[]): Promise<VolumeRecord[]> {
+/**
+ * All volumes of the given (active) pools, with their XML details, in one
+ * virsh batch; volumes already known (read from their files) are not asked for.
+ */
+export async function loadVolumes(runner: Runner, uri: string, pools: PoolRecord[], known: VolumeRecord[] = []): Promise<VolumeRecord[]> {
+  const key = (pool: string, name: string) => `${pool}/${name}`;
+  const knownByKey = new Map(known.map((v) => [key(v.pool, v.name), v]));
   const entries = pools.flatMap((p) => (p.volumes ?? []).map((v) => ({ pool: p.name, ...v })));
-  if (entries.length === 0) return [];
+  const asked = entries.filter((e) => !knownByKey.has(key(e.pool, e.name)));
   const batch = await runVirshBatch(
     runner,
     uri,
-    entries.map((e) => ['vol-dumpxml', '--pool', e.pool, '--vol', e.name]),
+    asked.map((e) => ['vol-dumpxml', '--pool', e.pool, '--vol', e.name]),
   );
+  const xmlByKey = new Map(asked.map((e, i) => [key(e.pool, e.name), batch.outputs[i] ?? '']));
   return Promise.all(
-    entries.map(async (e, i): Promise<VolumeRecord> => {
-      const xml = batch.outputs[i] ?? '';
+    entries.map(async (e): Promise<VolumeRecord> => {
+      const local = knownByKey.get(key(e.pool, e.name));
+      if (local) return local;
+      const xml = xmlByKey.get(key(e.pool, e.name)) ?? '';
       // Deleted meanwhile, or a name virsh printed escaped: keep what vol-list said.
       if (!xml.trim()) return { pool: e.pool, name: e.name, path: e.path };
       const def = await parseVolumeXml(xml);

@@ -16,6 +16,7 @@ import {
   type VolumeRecord,
   type VolumeUser,
 } from '../libvirt/storage.js';
+import { readLocalVolumes } from './local-volumes.js';
 import { formatVolumeRef, type VolumeRef } from './volume-ref.js';
 
 export interface StorageView {
@@ -26,15 +27,25 @@ export interface StorageView {
 
 /**
  * Pools (all, or the named ones), their volumes, and every VM: at most five
- * virsh processes however many objects exist.
+ * virsh batches however many objects exist (a batch longer than one program
+ * argument may be runs as several virsh processes).
  */
 export async function readStorage(ctx: Context, options: { pools?: string[]; domains?: boolean } = {}): Promise<StorageView> {
   // Volumes need only the pools, so their batch runs while the domains load.
   const [{ pools, volumes }, domains] = await Promise.all([
-    loadPools(ctx.runner, ctx.uri, options.pools).then(async (pools) => ({ pools, volumes: await loadVolumes(ctx.runner, ctx.uri, pools) })),
+    loadPools(ctx.runner, ctx.uri, options.pools).then(async (pools) => ({ pools, volumes: await loadVolumeRecords(ctx, pools) })),
     options.domains === false ? Promise.resolve([]) : loadDomains(ctx.runner, ctx.uri),
   ]);
   return { pools, volumes, domains };
+}
+
+/**
+ * The volumes of the given pools: those of directory pools on this machine
+ * read from their files, the rest from libvirt's XML in one batch.
+ */
+export async function loadVolumeRecords(ctx: Context, pools: PoolRecord[]): Promise<VolumeRecord[]> {
+  const local = isLocalUri(ctx.uri) ? await readLocalVolumes(ctx.fs, pools.filter((p) => p.active && isDirectoryPool(p))) : [];
+  return loadVolumes(ctx.runner, ctx.uri, pools, local);
 }
 
 export function requirePool(view: StorageView, name: string): PoolRecord {

@@ -26,6 +26,11 @@ function usesOfPool(view: StorageView, pool: PoolRecord): string[] {
   );
 }
 
+/** The first names of a long list, and how many more: a refusal stays readable for a pool of thousands. */
+function someOf(names: string[], shown = 10): string {
+  return names.length > shown ? `${names.slice(0, shown).join(', ')} and ${names.length - shown} more` : names.join(', ');
+}
+
 /** vol-delete commands per virsh process: few processes, and progress that moves on a terminal. */
 const DELETES_PER_BATCH = 250;
 
@@ -75,7 +80,7 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
   }
   if (volumes.length > 0 && !o.force) {
     throw new RefusedError(
-      `storage pool ${name} holds ${volumes.length} volume(s): ${volumes.map((v) => v.name).join(', ')}`,
+      `storage pool ${name} holds ${volumes.length} volume(s): ${someOf(volumes.map((v) => v.name))}`,
       `delete them first (kvmctl volume delete ${name}/NAME), or pass --force to remove the pool and keep the files${o.purge ? '' : ' (add --purge to delete them too)'}`,
     );
   }
