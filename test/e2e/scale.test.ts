@@ -4,7 +4,8 @@
  * into one virsh argument). The volumes are empty files made straight in the
  * pool directory, then seen by libvirt through the pool's start (a refresh).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lab, virsh } from './lab.js';
@@ -154,5 +155,97 @@ describe(`storage commands with ${COUNT} volumes in one pool (against the lab ho
     expect(deletes.length).toBeLessThanOrEqual(Math.ceil((COUNT - 2) / 250));
     expect(virsh('pool-info', '--pool', BIG).code).not.toBe(0);
     expect(existsSync(dirOf(BIG))).toBe(false);
+  });
+});
+
+const KINDS = 'e2e-scale-kinds';
+
+function sh(cmd: string, ...args: string[]): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+}
+
+/** What libvirt's own vol-dumpxml says of a volume, in the JSON shape kvmctl prints. */
+function libvirtView(pool: string, name: string) {
+  const r = virsh('vol-dumpxml', '--pool', pool, '--vol', name);
+  if (r.code !== 0) throw new Error(`vol-dumpxml ${name}: ${r.stderr}`);
+  const x = r.stdout;
+  const target = /<target>([\s\S]*?)<\/target>/.exec(x)?.[1] ?? '';
+  const backing = /<backingStore>([\s\S]*?)<\/backingStore>/.exec(x)?.[1];
+  return {
+    name,
+    type: /<volume type='([^']*)'/.exec(x)?.[1],
+    key: /<key>([^<]*)<\/key>/.exec(x)?.[1],
+    path: /<path>([^<]*)<\/path>/.exec(target)?.[1],
+    format: /<format type='([^']*)'/.exec(target)?.[1],
+    capacityBytes: Number(/<capacity unit='bytes'>(\d+)</.exec(x)?.[1]),
+    allocationBytes: Number(/<allocation unit='bytes'>(\d+)</.exec(x)?.[1]),
+    backingFile: backing === undefined ? undefined : /<path>([^<]*)<\/path>/.exec(backing)?.[1],
+    backingFormat: backing === undefined ? undefined : /<format type='([^']*)'/.exec(backing)?.[1],
+  };
+}
+
+describe('volume list of a local directory pool reads what libvirt would say from the files themselves', () => {
+  const dir = () => dirOf(KINDS);
+  const at = (n: string) => join(dir(), n);
+  const clean = () => {
+    virsh('pool-destroy', '--pool', KINDS);
+    virsh('pool-undefine', '--pool', KINDS);
+    rmSync(dir(), { recursive: true, force: true });
+    rmSync(`${dir()}-iso`, { recursive: true, force: true });
+  };
+  beforeAll(() => {
+    clean();
+    mkdirSync(dir(), { recursive: true });
+    closeSync(openSync(at('empty.img'), 'wx'));
+    writeFileSync(at('data.img'), Buffer.alloc(4096, 'x'));
+    truncateSync(at('data.img'), 8 * 2 ** 20);
+    sh('qemu-img', 'create', '-q', '-f', 'qcow2', at('plain.qcow2'), '10M');
+    sh('qemu-img', 'create', '-q', '-f', 'qcow2', '-b', at('plain.qcow2'), '-F', 'qcow2', at('abs.qcow2'), '10M');
+    sh('qemu-img', 'create', '-q', '-f', 'qcow2', '-b', 'plain.qcow2', '-F', 'qcow2', at('rel.qcow2'), '20M');
+    sh('qemu-img', 'create', '-q', '-f', 'qcow2', '-b', 'data.img', '-F', 'raw', at('rawback.qcow2'), '8M');
+    // An overlay whose header does not name its backing file's format (the extension renamed to one nobody knows).
+    sh('qemu-img', 'create', '-q', '-f', 'qcow2', '-b', 'plain.qcow2', '-F', 'qcow2', at('nofmt.qcow2'), '10M');
+    const fd = openSync(at('nofmt.qcow2'), 'r+');
+    const hdr = Buffer.alloc(4096);
+    readSync(fd, hdr, 0, 4096, 0);
+    const ext = hdr.readUInt32BE(100);
+    hdr.writeUInt32BE(0x0badf00d, ext);
+    writeSync(fd, hdr, ext, 4, ext);
+    closeSync(fd);
+    sh('qemu-img', 'create', '-q', '-f', 'vmdk', at('x.vmdk'), '4M');
+    mkdirSync(`${dir()}-iso`);
+    writeFileSync(join(`${dir()}-iso`, 'hello.txt'), 'hello\n');
+    sh('genisoimage', '-quiet', '-o', at('disk.iso'), `${dir()}-iso`);
+    symlinkSync(at('data.img'), at('link.img'));
+    sh('mkfifo', at('fifo'));
+    mkdirSync(at('sub'));
+    definePool(KINDS);
+  });
+  afterAll(clean);
+
+  it('every field matches vol-dumpxml, and libvirt is asked only about what kvmctl cannot read safely', async () => {
+    const r = await run(['-v', 'volume', 'list', '--pool', KINDS, '-o', 'json']);
+    expect(r.code).toBe(0);
+    const listed = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+    const names = virshVolumes(KINDS);
+    expect(names).toEqual(expect.arrayContaining(['abs.qcow2', 'data.img', 'disk.iso', 'empty.img', 'nofmt.qcow2', 'plain.qcow2', 'rawback.qcow2', 'rel.qcow2', 'x.vmdk']));
+    expect(listed.map((v) => v.name).sort()).toEqual(names);
+    expect(listed.find((v) => v.name === 'rel.qcow2')).toMatchObject({ format: 'qcow2', capacityBytes: 20 * 2 ** 20, backingFile: at('plain.qcow2'), backingFormat: 'qcow2' });
+    expect(listed.find((v) => v.name === 'data.img')).toMatchObject({ format: 'raw', capacityBytes: 8 * 2 ** 20 });
+    for (const name of names) {
+      const { users, dependents, pool, ...mine } = listed.find((v) => v.name === name) as Record<string, unknown>;
+      void users;
+      void dependents;
+      expect(pool).toBe(KINDS);
+      const theirs = Object.fromEntries(Object.entries(libvirtView(KINDS, name)).filter(([, v]) => v !== undefined));
+      expect(mine, name).toEqual(theirs);
+    }
+    // -v prints the batch: vol-dumpxml only for the iso, the vmdk, the overlay without a backing format,
+    // the symlink and the subdirectory; no FIFO is ever opened (libvirt does not list it).
+    const batches = r.stderr.split('\n').filter((l) => l.startsWith('+ virsh') && l.includes('vol-dumpxml')).join('\n');
+    const asked = names.filter((n) => batches.includes(`'\\''${n}'\\''`));
+    expect(asked).toEqual(['disk.iso', 'link.img', 'nofmt.qcow2', 'sub', 'x.vmdk'].filter((n) => names.includes(n)));
+    expect(names).not.toContain('fifo');
   });
 });
