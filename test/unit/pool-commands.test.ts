@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../src/exec/fake.js';
 import type { Command } from '../../src/exec/command.js';
-import { exitCodeOf } from '../../src/errors.js';
+import { exitCodeOf, PartialError } from '../../src/errors.js';
 import { runPoolCreate, type PoolCreateOptions } from '../../src/commands/pool/create.js';
 import { runPoolDelete } from '../../src/commands/pool/delete.js';
 import { runPoolList } from '../../src/commands/pool/list.js';
@@ -187,6 +187,17 @@ describe('pool delete', () => {
     );
     const r = await codeOf(runPoolDelete(testContext(runner).ctx, 'big', { force: true, purge: true }));
     expect(r).toEqual({ code: 8, message: "storage pool big: 1199 of 1200 volume(s) deleted, 1 left (cannot unlink file '/pools/big/v7.img': Permission denied); the pool was kept" });
+    const err = await runPoolDelete(testContext(stubStorage(new FakeRunner(), { pools: [big] }).stub(isDeleteBatch, (c) => ({ ...answer(c), stdout: '' }), Infinity)).ctx, 'big', {
+      force: true,
+      purge: true,
+    }).catch((e: PartialError) => e);
+    // Every volume left is named with the command that removes it, and the list stays short.
+    expect((err as PartialError).leftovers.slice(0, 2)).toEqual([
+      'volume big/v0.img (remove with: virsh -c qemu:///system vol-delete --pool big --vol v0.img)',
+      'volume big/v1.img (remove with: virsh -c qemu:///system vol-delete --pool big --vol v1.img)',
+    ]);
+    expect((err as PartialError).leftovers).toHaveLength(21);
+    expect((err as PartialError).leftovers[20]).toBe('and 1180 more');
     expect(writes(runner).filter((w) => /pool-destroy|pool-undefine|pool-delete/.test(w))).toEqual([]);
     expect(runner.calls.filter((c) => c.mutates)).toHaveLength(5);
   });

@@ -2,7 +2,8 @@ import { posix } from 'node:path';
 import type { Context } from '../../context.js';
 import { PartialError, RefusedError } from '../../errors.js';
 import { withSpinner } from '../../output/spinner.js';
-import { poolCommands, volumeArgs, volumeUsers, type PoolRecord } from '../../libvirt/storage.js';
+import { poolCommands, volumeArgs, volumeCommands, volumeUsers, type PoolRecord } from '../../libvirt/storage.js';
+import { formatCommand } from '../../exec/command.js';
 import { libvirtMessage, runVirsh, runVirshBatch } from '../../libvirt/virsh.js';
 import { diskPath } from '../../libvirt/domain-xml.js';
 import { dependentsOf, isDirectoryPool, readStorage, requirePool, type StorageView } from '../../storage/inventory.js';
@@ -56,7 +57,7 @@ async function purgeVolumes(ctx: Context, pool: string, names: string[]): Promis
   if (deleted.length === names.length) return deleted;
   const left = names.filter((_, i) => !ctx.dryRun && (outputs[i] ?? '').trim() === '');
   const why = outputs.length < names.length ? 'interrupted' : libvirtMessage(stderr);
-  const shown = left.slice(0, 20).map((v) => `volume ${pool}/${v}`);
+  const shown = left.slice(0, 20).map((v) => `volume ${pool}/${v} (remove with: ${formatCommand(volumeCommands.delete(ctx.uri, pool, v))})`);
   throw new PartialError(
     `storage pool ${pool}: ${deleted.length} of ${names.length} volume(s) deleted, ${left.length} left (${why}); the pool was kept`,
     left.length > shown.length ? [...shown, `and ${left.length - shown.length} more`] : shown,
