@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lab, virsh } from './lab.js';
+import { KVMCTL, lab, virsh } from './lab.js';
 import { run, runJson } from './storage-run.js';
 import { snapshotHost } from './host-state.js';
 
@@ -247,5 +247,33 @@ describe('volume list of a local directory pool reads what libvirt would say fro
     const asked = names.filter((n) => batches.includes(`'\\''${n}'\\''`));
     expect(asked).toEqual(['disk.iso', 'link.img', 'nofmt.qcow2', 'sub', 'x.vmdk'].filter((n) => names.includes(n)));
     expect(names).not.toContain('fifo');
+  });
+});
+
+describe('pool delete --purge on a terminal', () => {
+  const POOL = 'e2e-scale-tty';
+  const clean = () => {
+    virsh('pool-destroy', '--pool', POOL);
+    virsh('pool-undefine', '--pool', POOL);
+    rmSync(dirOf(POOL), { recursive: true, force: true });
+  };
+  beforeAll(() => {
+    clean();
+    mkdirSync(dirOf(POOL), { recursive: true });
+    for (let i = 0; i < 1000; i++) closeSync(openSync(join(dirOf(POOL), volName(i)), 'wx'));
+    definePool(POOL);
+  });
+  afterAll(clean);
+
+  it('shows how many volumes are deleted so far, then the result', () => {
+    // script(1) gives kvmctl a pseudo-terminal of a known width, as a sysadmin's session would.
+    const inner = ['stty cols 120 rows 40;', 'exec', 'ip', 'netns', 'exec', lab.netns, process.execPath, KVMCTL, '-c', lab.uri, 'pool', 'delete', POOL, '--force', '--purge']
+      .map((w, i) => (i < 2 ? w : `'${w.replace(/'/g, `'\\''`)}'`))
+      .join(' ');
+    const r = spawnSync('script', ['-qec', inner, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KVMCTL_URI: '' }, timeout: 170_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`deleting the volumes of storage pool ${POOL}: \\d+ of 1000`));
+    expect(r.stdout).toMatch(new RegExp(`storage pool ${POOL} deleted, 1000 volume\\(s\\) deleted`));
+    expect(existsSync(dirOf(POOL))).toBe(false);
   });
 });
