@@ -266,9 +266,10 @@ describe('pool delete --purge on a terminal', () => {
   afterAll(clean);
 
   it('shows how many volumes are deleted so far, then the result', () => {
-    // script(1) gives kvmctl a pseudo-terminal of a known width, as a sysadmin's session would.
-    const inner = ['stty cols 120 rows 40;', 'exec', 'ip', 'netns', 'exec', lab.netns, process.execPath, KVMCTL, '-c', lab.uri, 'pool', 'delete', POOL, '--force', '--purge']
-      .map((w, i) => (i < 2 ? w : `'${w.replace(/'/g, `'\\''`)}'`))
+    // script(1) gives kvmctl a pseudo-terminal of a known width, as a sysadmin's session would. setsid takes
+    // the controlling terminal away only, so virsh does not start a polkit agent the lab has no polkit for.
+    const inner = ['stty cols 120 rows 40;', 'exec', 'setsid', '-w', 'ip', 'netns', 'exec', lab.netns, process.execPath, KVMCTL, '-c', lab.uri, 'pool', 'delete', POOL, '--force', '--purge']
+      .map((w, i) => (i < 4 ? w : `'${w.replace(/'/g, `'\\''`)}'`))
       .join(' ');
     const r = spawnSync('script', ['-qec', inner, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KVMCTL_URI: '' }, timeout: 170_000 });
     expect(r.status).toBe(0);

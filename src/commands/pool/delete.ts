@@ -2,11 +2,11 @@ import { posix } from 'node:path';
 import type { Context } from '../../context.js';
 import { PartialError, RefusedError } from '../../errors.js';
 import { withSpinner } from '../../output/spinner.js';
-import { poolCommands, volumeArgs, volumeCommands, volumeUsers, type PoolRecord } from '../../libvirt/storage.js';
+import { poolCommands, volumeArgs, volumeCommands, type PoolRecord } from '../../libvirt/storage.js';
 import { formatCommand } from '../../exec/command.js';
 import { libvirtMessage, runVirsh, runVirshBatch } from '../../libvirt/virsh.js';
 import { diskPath } from '../../libvirt/domain-xml.js';
-import { dependentsOf, isDirectoryPool, readStorage, requirePool, type StorageView } from '../../storage/inventory.js';
+import { dependentsOf, isDirectoryPool, readStorage, requirePool, usersOf, type StorageView } from '../../storage/inventory.js';
 import { validateName } from '../../validate/names.js';
 
 export interface PoolDeleteOptions {
@@ -17,7 +17,7 @@ export interface PoolDeleteOptions {
 /** "vol by VM (state)" for every VM disk in the pool; for an inactive pool, by pool name and path. */
 function usesOfPool(view: StorageView, pool: PoolRecord): string[] {
   if (pool.volumes) {
-    return pool.volumes.flatMap((v) => volumeUsers(view.domains, { pool: pool.name, ...v }).map((u) => `${v.name} by ${u.vm} (${u.state})`));
+    return pool.volumes.flatMap((v) => usersOf(view, { pool: pool.name, ...v }).map((u) => `${v.name} by ${u.vm} (${u.state})`));
   }
   const dir = pool.targetPath;
   return view.domains.flatMap((d) =>
