@@ -2,11 +2,15 @@
 // domains (one disk, one NIC each) and a few running ones that boot the lab's guest.
 // Every object is named with the bench- prefix and removed by removeFleet().
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const POOL = 'bench-pool';
+/** Empty pools beside bench-pool, so that pool list shows ten. */
+export const EXTRA_POOLS = Array.from({ length: 9 }, (_, i) => `bench-extra-${i + 1}`);
+/** The pool `pool delete --purge` is timed on; made anew for every run. */
+export const PURGE_POOL = 'bench-purge';
 const INACTIVE = /^bench-vm-\d{4}$/;
 const RUNNING = /^bench-run-\d$/;
 // Names and paths go into XML and virsh command lines unquoted: allow only what needs no escaping.
@@ -20,6 +24,7 @@ export class Fleet {
     for (const p of [labDir, guestDir]) if (!SAFE_PATH.test(p)) throw new Error(`path ${JSON.stringify(p)} has characters the benchmark does not quote`);
     this.uri = uri;
     this.poolDir = join(labDir, 'pools', POOL);
+    this.poolsDir = join(labDir, 'pools');
     this.consoleDir = join(labDir, 'bench-console');
     this.guestDir = guestDir;
     this.log = log;
@@ -52,6 +57,35 @@ export class Fleet {
     mkdirSync(this.consoleDir, { recursive: true });
     this.virsh(['pool-define-as', POOL, 'dir', '--target', this.poolDir]);
     this.virsh(['pool-start', POOL]);
+    for (const pool of EXTRA_POOLS) this.definePool(pool);
+  }
+
+  definePool(pool) {
+    const dir = join(this.poolsDir, pool);
+    mkdirSync(dir, { recursive: true });
+    this.virsh(['pool-define-as', pool, 'dir', '--target', dir]);
+    this.virsh(['pool-start', pool]);
+    return dir;
+  }
+
+  /** A pool of n empty volume files (made in its directory, seen by libvirt when the pool starts). */
+  createPurgePool(n) {
+    this.removePool(PURGE_POOL);
+    const dir = join(this.poolsDir, PURGE_POOL);
+    mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < n; i++) closeSync(openSync(join(dir, `v${String(i).padStart(5, '0')}.img`), 'wx'));
+    this.definePool(PURGE_POOL);
+    return Array.from({ length: n }, (_, i) => `v${String(i).padStart(5, '0')}.img`);
+  }
+
+  removePool(pool) {
+    const pools = this.virsh(['pool-list', '--all', '--name']).split('\n').map((l) => l.trim());
+    if (pools.includes(pool)) {
+      const active = this.virsh(['pool-list', '--name']).split('\n').map((l) => l.trim());
+      if (active.includes(pool)) this.virsh(['pool-destroy', pool]);
+      this.virsh(['pool-undefine', pool]);
+    }
+    rmSync(join(this.poolsDir, pool), { recursive: true, force: true });
   }
 
   /** Grows the set of inactive VMs to n: qemu-img create for each disk, then one virsh process defines them all. */
@@ -128,13 +162,7 @@ export class Fleet {
     const ours = names.filter((n) => INACTIVE.test(n) || RUNNING.test(n));
     const lines = [...ours.filter((n) => running.has(n)).map((n) => `destroy --domain ${n}`), ...ours.map((n) => `undefine --domain ${n}`)];
     if (lines.length > 0) this.virshBatch(lines);
-    const pools = this.virsh(['pool-list', '--all', '--name']).split('\n').map((l) => l.trim());
-    if (pools.includes(POOL)) {
-      const active = this.virsh(['pool-list', '--name']).split('\n').map((l) => l.trim());
-      if (active.includes(POOL)) this.virsh(['pool-destroy', POOL]);
-      this.virsh(['pool-undefine', POOL]);
-    }
-    rmSync(this.poolDir, { recursive: true, force: true });
+    for (const pool of [POOL, ...EXTRA_POOLS, PURGE_POOL]) this.removePool(pool);
     rmSync(this.consoleDir, { recursive: true, force: true });
     if (ours.length > 0) this.log(`removed ${ours.length} bench VMs and pool ${POOL}`);
     this.inactive = 0;

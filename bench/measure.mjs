@@ -39,7 +39,8 @@ export function runChecked(command, env) {
   return r.stdout;
 }
 
-function timeOnce(command, env) {
+/** Wall time of one run (ms); throws CommandFailed on a non-zero exit. */
+export function timeOnce(command, env) {
   const t0 = process.hrtime.bigint();
   const r = spawnCommand(command, env);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;

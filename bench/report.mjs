@@ -11,6 +11,11 @@ export const TARGETS = {
   vmListVsVirsh: 1.2,
   hostVsVirsh: 2,
   vmListPeakRssBytes: 100 * MIB,
+  volumeListPoolVsVirsh: 1.5,
+  poolListVsVirsh: 2,
+  purgeVsVirsh: 2,
+  // Every list and host at the largest N.
+  listPeakRssBytes: 150 * MIB,
   // Two medians of the same work differ by a few per cent on a shared machine.
   jsonNoSlowerTolerance: 1.05,
 };
@@ -93,6 +98,8 @@ export function verdicts(results, sizes) {
   const find = (id, n) => results.find((r) => r.id === id && r.n === n);
   const measured = (r) => r && r.available && !r.error;
   const big = Math.max(...sizes);
+  // The ratio targets are set at 1000 objects; the largest N checks that everything works.
+  const at = sizes.includes(1000) ? 1000 : big;
   const out = [];
   const vsBaseline = (id, n, baseline, limit, target, strict) => {
     const r = find(id, n);
@@ -103,29 +110,38 @@ export function verdicts(results, sizes) {
   };
   vsBaseline('version', null, 'node -e 0', TARGETS.versionVsNode, `kvmctl --version at most ${TARGETS.versionVsNode} x node -e 0`);
   vsBaseline('version-binary', null, 'node -e 0', TARGETS.versionVsNode, `single binary --version at most ${TARGETS.versionVsNode} x node -e 0`);
-  vsBaseline('vm-list', big, 'virsh list --all', TARGETS.vmListVsVirsh, `kvmctl vm list with ${big} VMs at most ${TARGETS.vmListVsVirsh} x virsh list --all`);
-  const list = find('vm-list', big);
+  vsBaseline('vm-list', at, 'virsh list --all', TARGETS.vmListVsVirsh, `kvmctl vm list with ${at} VMs at most ${TARGETS.vmListVsVirsh} x virsh list --all`);
+  const list = find('vm-list', at);
   const virsh = measured(list) ? list.baselines.find((x) => x.label === 'virsh list --all') : undefined;
   for (const label of [FLOOR_LABEL, FIRST_CALL_LABEL]) {
     const floor = virsh && list.baselines.find((x) => x.label === label);
     if (!floor) continue;
     out.push({
-      target: `(reference, not a target) ${label}, ${big} VMs, against virsh list --all`,
+      target: `(reference, not a target) ${label}, ${at} VMs, against virsh list --all`,
       measured: `${ratio(floor.medianMs / virsh.medianMs)} (${ms(floor.medianMs)} vs ${ms(virsh.medianMs)})`,
       verdict: 'floor',
     });
   }
-  const table = find('vm-list', big);
-  const json = find('vm-list-json', big);
+  const table = find('vm-list', at);
+  const json = find('vm-list-json', at);
   if (measured(table) && measured(json)) {
     const v = json.medianMs / table.medianMs;
     out.push({
-      target: `vm list -o json with ${big} VMs no slower than the table (within ${Math.round((TARGETS.jsonNoSlowerTolerance - 1) * 100)} %)`,
+      target: `vm list -o json with ${at} VMs no slower than the table (within ${Math.round((TARGETS.jsonNoSlowerTolerance - 1) * 100)} %)`,
       measured: `${ratio(v)} (${ms(json.medianMs)} vs ${ms(table.medianMs)})`,
       verdict: v <= TARGETS.jsonNoSlowerTolerance ? 'met' : 'missed',
     });
-  } else out.push({ target: `vm list -o json with ${big} VMs no slower than the table`, measured: '-', verdict: notMeasured(measured(table) ? json : table) });
-  vsBaseline('host', big, 'virsh list --all', TARGETS.hostVsVirsh, `kvmctl host with ${big} VMs under ${TARGETS.hostVsVirsh} x virsh list --all`, true);
+  } else out.push({ target: `vm list -o json with ${at} VMs no slower than the table`, measured: '-', verdict: notMeasured(measured(table) ? json : table) });
+  vsBaseline('host', at, 'virsh list --all', TARGETS.hostVsVirsh, `kvmctl host with ${at} VMs under ${TARGETS.hostVsVirsh} x virsh list --all`, true);
+  const poolList = find('volume-list-pool', at);
+  if (measured(poolList)) {
+    vsBaseline('volume-list-pool', at, poolList.baselines[0].label, TARGETS.volumeListPoolVsVirsh, `${poolList.label} with ${at} volumes at most ${TARGETS.volumeListPoolVsVirsh} x ${poolList.baselines[0].label}`);
+  } else out.push({ target: `volume list --pool with ${at} volumes at most ${TARGETS.volumeListPoolVsVirsh} x virsh vol-list --details`, measured: '-', verdict: notMeasured(poolList) });
+  vsBaseline('pool-list', at, 'virsh pool-list --all --details', TARGETS.poolListVsVirsh, `kvmctl pool list with ${at} VMs and 10 pools at most ${TARGETS.poolListVsVirsh} x virsh pool-list --all --details`);
+  const purge = results.find((r) => r.id === 'pool-purge');
+  if (measured(purge)) {
+    vsBaseline('pool-purge', purge.n, purge.baselines[0].label, TARGETS.purgeVsVirsh, `${purge.label} at most ${TARGETS.purgeVsVirsh} x ${purge.baselines[0].label}`);
+  } else out.push({ target: `pool delete --purge at most ${TARGETS.purgeVsVirsh} x virsh vol-delete in one process`, measured: '-', verdict: notMeasured(purge) });
   for (const id of [...new Set(results.filter((r) => r.list).map((r) => r.id))]) {
     const per = sizes.map((n) => find(id, n));
     const label = per.find(Boolean)?.label ?? id;
@@ -140,22 +156,65 @@ export function verdicts(results, sizes) {
       verdict: counts.every((c) => c === counts[0]) ? 'met' : 'missed',
     });
   }
-  const mem = find('vm-list', big);
+  const mem = find('vm-list', at);
   if (measured(mem)) {
     out.push({
-      target: `peak memory of vm list with ${big} VMs under ${mib(TARGETS.vmListPeakRssBytes)}`,
+      target: `peak memory of vm list with ${at} VMs under ${mib(TARGETS.vmListPeakRssBytes)}`,
       measured: mib(mem.peakRssBytes),
       verdict: mem.peakRssBytes < TARGETS.vmListPeakRssBytes ? 'met' : 'missed',
     });
-  } else out.push({ target: `peak memory of vm list with ${big} VMs under ${mib(TARGETS.vmListPeakRssBytes)}`, measured: '-', verdict: notMeasured(mem) });
+  } else out.push({ target: `peak memory of vm list with ${at} VMs under ${mib(TARGETS.vmListPeakRssBytes)}`, measured: '-', verdict: notMeasured(mem) });
+  const lists = results.filter((r) => r.list && r.n === big && r.peakRssBytes !== undefined);
+  if (lists.length > 0) {
+    const worst = lists.reduce((a, b) => (b.peakRssBytes > a.peakRssBytes ? b : a));
+    out.push({
+      target: `peak memory of every list and host with ${big} VMs and volumes under ${mib(TARGETS.listPeakRssBytes)}`,
+      measured: `${mib(worst.peakRssBytes)} (largest: ${worst.label})`,
+      verdict: worst.peakRssBytes < TARGETS.listPeakRssBytes ? 'met' : 'missed',
+    });
+  }
+  const broken = results.filter((r) => r.list && r.n === big && (r.error || (r.expected !== undefined && r.listed !== r.expected)));
+  out.push({
+    target: `every list and host works with ${big} VMs and volumes (exit 0, complete output)`,
+    measured: broken.length === 0 ? 'all exit 0; listed counts match libvirt (checks below)' : broken.map((r) => `${r.label}: ${r.error ?? `listed ${r.listed} of ${r.expected}`}`).join('; '),
+    verdict: broken.length === 0 ? 'met' : 'missed',
+  });
   return out;
 }
+
+/**
+ * How each command's median grows with N, in ms per 1000 objects, between the
+ * smallest and the largest N, next to the same for its first baseline.
+ */
+export function growthRows(results, sizes) {
+  const lo = Math.min(...sizes);
+  const hi = Math.max(...sizes);
+  if (lo === hi) return [];
+  const rows = [];
+  for (const id of [...new Set(results.filter((r) => r.list).map((r) => r.id))]) {
+    const a = results.find((r) => r.id === id && r.n === lo);
+    const b = results.find((r) => r.id === id && r.n === hi);
+    if (!a?.medianMs || !b?.medianMs || !a.baselines[0] || !b.baselines[0]) continue;
+    const slope = (x, y) => ((y - x) / (hi - lo)) * 1000;
+    rows.push([
+      b.label,
+      `${ms(a.medianMs)} -> ${ms(b.medianMs)}`,
+      `${slope(a.medianMs, b.medianMs).toFixed(0)} ms`,
+      b.baselines[0].label,
+      `${ms(a.baselines[0].medianMs)} -> ${ms(b.baselines[0].medianMs)}`,
+      `${slope(a.baselines[0].medianMs, b.baselines[0].medianMs).toFixed(0)} ms`,
+    ]);
+  }
+  return rows;
+}
+
+const GROWTH_HEADER = ['kvmctl command', 'median, smallest -> largest N', 'per 1000 objects', 'baseline', 'median, smallest -> largest N', 'per 1000 objects'];
 
 /** What the benchmark verified about the output it timed (a fast list that misses VMs proves nothing). */
 function checks(results) {
   return results
     .filter((r) => r.expected !== undefined)
-    .map((r) => `${r.label} at N=${r.n} listed ${r.listed ?? 'no array of'} VMs; libvirt has ${r.expected}${r.listed === r.expected ? '' : ' (MISMATCH)'}`);
+    .map((r) => `${r.label} at N=${r.n} listed ${r.listed ?? 'no array of'} ${r.what ?? 'VMs'}; libvirt has ${r.expected}${r.listed === r.expected ? '' : ' (MISMATCH)'}`);
 }
 
 function notMeasured(r) {
@@ -172,6 +231,8 @@ export function textReport({ machine, results, sizes, verdicts: v }) {
     textTable(tableRows(results)),
     '',
     textTable(v.map((x) => [x.target, x.measured, x.verdict]), ['target', 'measured', 'verdict']),
+    '',
+    textTable(growthRows(results, sizes), GROWTH_HEADER),
     ...checks(results).map((c) => `check: ${c}`),
   ].join('\n');
 }
@@ -180,7 +241,7 @@ function machineLine(m) {
   return `${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 1024 ** 3).toFixed(1)} GiB, Linux ${m.kernel}, node ${m.node}, libvirt ${m.libvirtDaemon ?? m.libvirtLibrary}, QEMU ${m.qemu}${m.hardwareVirtualization ? '' : ' (TCG: no hardware virtualization)'}, load average at start ${m.loadAverageAtStart.join(' ')}${m.loadAverageAtEnd ? `, at end ${m.loadAverageAtEnd.join(' ')}` : ''}`;
 }
 
-export function markdownReport({ machine, results, sizes, runs, verdicts: v }) {
+export function markdownReport({ machine, results, sizes, runs, bigRuns, verdicts: v }) {
   const notAvailable = results.filter((r) => !r.available && !r.skipped).map((r) => r.label);
   return `# kvmctl benchmark results
 
@@ -190,11 +251,13 @@ for what is measured and how.
 **Machine:** ${machineLine(machine)}.
 
 **Method:** every time is the median of ${runs} whole-process runs (${runs * 3} for the
-start-up rows; one warm-up round first), run interleaved with the baselines it is compared
+start-up rows${sizes.some((n) => n >= 5000) ? `; ${Math.min(runs, bigRuns ?? runs)} at N=5000 and above, where the fleet and each run are large` : ''}; one warm-up round first), run interleaved with the baselines it is compared
 to, inside the lab's network namespace, output read through a pipe. "ratio" compares
 medians (what the targets use); "fastest/fastest" compares the quickest run of each, which
-other load on the machine disturbs least. N is the number of inactive VMs defined (each with a qcow2 disk
-and a NIC); ${results.find((r) => r.runningVms !== undefined)?.runningVms ?? 0} more VMs run the lab's guest. Subprocesses are the programs each
+other load on the machine disturbs least. N is the number of inactive VMs defined (each with a qcow2 disk,
+a volume of \`bench-pool\`, and a NIC); ${results.find((r) => r.runningVms !== undefined)?.runningVms ?? 0} more VMs run the lab's guest; nine more pools are empty.
+\`pool delete --purge\` is timed on a fresh pool of empty volume files each run (3 runs, alternating with the
+baseline). The machine is shared: other work ran on it meanwhile (see the load averages). Subprocesses are the programs each
 command started (strace, execve); peak RSS is GNU time's maximum resident set size.
 The two "node + vm list's ..." baselines replay the virsh commands \`kvmctl -v vm list\`
 ran, with the same arguments, from a bare node process that only reads their output
@@ -205,5 +268,9 @@ ${markdownTable(tableRows(results))}
 ## Targets
 
 ${markdownTable(v.map((x) => [x.target, x.measured, x.verdict]), ['target', 'measured', 'verdict'])}
+
+## Growth with N
+
+${markdownTable(growthRows(results, sizes), GROWTH_HEADER)}
 ${checks(results).length ? `\n## Checks\n\n${checks(results).map((c) => `- ${c}`).join('\n')}\n` : ''}${notAvailable.length ? `\nNot available in this build (measured as soon as they exist): ${[...new Set(notAvailable)].join(', ')}.\n` : ''}`;
 }

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// npm run bench: times kvmctl against node and virsh on the lab host with 100 and
-// 1000 defined VMs, counts the programs each kvmctl command starts and its peak
-// memory, checks the performance targets, and writes bench/results.{md,json}.
-// See docs/performance.md.
+// npm run bench: times kvmctl against node and virsh on the lab host with 100, 1000
+// and 5000 defined VMs (each with a volume), counts the programs each kvmctl command
+// starts and its peak memory, times pool delete --purge of 1000 volumes, checks the
+// performance targets, and writes bench/results.{md,json}. See docs/performance.md.
 //
-//   node bench/run.mjs [--runs 10] [--sizes 100,1000] [--running 2] [--lab bench] [--keep-lab] [--no-binary]
+//   node bench/run.mjs [--runs 10] [--big-runs 3] [--sizes 100,1000,5000] [--running 2] [--lab bench] [--keep-lab] [--no-binary]
 //
 // The part that talks to the lab runs inside the lab's network namespace (it
 // re-runs this file under `ip netns exec` with --in-netns); nothing here changes
@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Fleet } from './fleet.mjs';
-import { cmd, median, peakRss, runChecked, subprocesses, timeInterleaved, tracedCommands, verbAvailable } from './measure.mjs';
+import { Fleet, POOL, PURGE_POOL } from './fleet.mjs';
+import { cmd, median, peakRss, runChecked, subprocesses, timeInterleaved, timeOnce, tracedCommands, verbAvailable } from './measure.mjs';
 import { FIRST_CALL_LABEL, FLOOR_LABEL, machineFacts, markdownReport, textReport, verdicts } from './report.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -26,7 +26,9 @@ const LAB_SCRIPT = join(ROOT, 'scripts', 'lab.sh');
 const { values: opts } = parseArgs({
   options: {
     runs: { type: 'string', default: '10' },
-    sizes: { type: 'string', default: '100,1000' },
+    sizes: { type: 'string', default: '100,1000,5000' },
+    'big-runs': { type: 'string', default: '3' },
+    'purge-volumes': { type: 'string', default: '1000' },
     running: { type: 'string', default: '2' },
     lab: { type: 'string', default: 'bench' },
     'keep-lab': { type: 'boolean', default: false },
@@ -35,6 +37,10 @@ const { values: opts } = parseArgs({
   },
 });
 const runs = positiveInt(opts.runs, '--runs');
+// The largest fleet takes minutes to build and each run seconds: fewer rounds there.
+const bigRuns = positiveInt(opts['big-runs'], '--big-runs');
+const runsAt = (n) => (n >= 5000 ? Math.min(runs, bigRuns) : runs);
+const purgeVolumes = positiveInt(opts['purge-volumes'], '--purge-volumes');
 const sizes = opts.sizes.split(',').map((s) => positiveInt(s, '--sizes')).sort((a, b) => a - b);
 const runningCount = Number(opts.running);
 if (!Number.isInteger(runningCount) || runningCount < 0 || runningCount > 9) usage('--running must be 0..9');
@@ -43,7 +49,7 @@ if (sizes.length === 0 || sizes[sizes.length - 1] > 9999) usage('--sizes must be
 const log = (s) => process.stderr.write(`bench: ${s}\n`);
 
 function usage(message) {
-  process.stderr.write(`bench: ${message}\nusage: node bench/run.mjs [--runs N] [--sizes 100,1000] [--running 2] [--lab NAME] [--keep-lab] [--no-binary]\n`);
+  process.stderr.write(`bench: ${message}\nusage: node bench/run.mjs [--runs N] [--big-runs N] [--sizes 100,1000,5000] [--purge-volumes 1000] [--running 2] [--lab NAME] [--keep-lab] [--no-binary]\n`);
   process.exit(2);
 }
 
@@ -198,7 +204,56 @@ async function inside() {
   const countJson = (out) => {
     const parsed = JSON.parse(out);
     const list = Array.isArray(parsed) ? parsed : undefined;
-    return { listed: list?.length, expected: domainCount() };
+    return { listed: list?.length, expected: domainCount(), what: 'VMs' };
+  };
+  // The table is what is timed; the same command's JSON is what is counted.
+  const countVolumes = (argv) => () => {
+    const list = JSON.parse(runChecked(cmd('volume list -o json', [...argv, '-o', 'json']), env));
+    const expected = fleet.virsh(['vol-list', '--pool', POOL]).split('\n').filter((l) => l.trim() !== '').length;
+    return { listed: Array.isArray(list) ? list.filter((v) => v.pool === POOL).length : undefined, expected, what: `volumes of ${POOL}` };
+  };
+
+  /**
+   * pool delete --force --purge of a pool of `count` empty volumes, against virsh
+   * deleting the same volumes in one virsh process (commands on stdin). Each run
+   * needs a fresh pool, so this times single runs, alternating the two.
+   */
+  const measurePurge = async (n, count) => {
+    const label = `kvmctl pool delete --force --purge (${count} volumes)`;
+    const record = { id: 'pool-purge', label, n, volumes: count, available: true, baselines: [] };
+    results.push(record);
+    if (!verbAvailable([bin], 'pool', 'delete', env)) {
+      record.available = false;
+      return;
+    }
+    const baseLabel = `virsh vol-delete of the ${count} volumes (one process)`;
+    const mine = [];
+    const theirs = [];
+    const rounds = Math.min(runs, 3);
+    log(`timing ${label} against ${baseLabel}, ${rounds} rounds`);
+    try {
+      for (let round = 0; round < rounds; round++) {
+        if (stop) throw new Error('interrupted');
+        const names = fleet.createPurgePool(count);
+        theirs.push(timeOnce(virshBatch(baseLabel, names.map((v) => `vol-delete --pool ${PURGE_POOL} --vol ${v}`)), env));
+        fleet.createPurgePool(count);
+        const argv = kvmctl('pool', 'delete', PURGE_POOL, '--force', '--purge');
+        mine.push(timeOnce(cmd(label, argv), env));
+        if (round === 0) {
+          fleet.createPurgePool(count);
+          record.subprocesses = subprocesses(cmd(label, argv), env);
+        }
+      }
+    } catch (err) {
+      record.error = err.message;
+      log(`${label}: ${err.message}`);
+      return;
+    } finally {
+      fleet.removePool(PURGE_POOL);
+    }
+    record.medianMs = median(mine);
+    record.samplesMs = mine;
+    record.baselines = [{ label: baseLabel, medianMs: median(theirs), samplesMs: theirs }];
   };
 
   let machine;
@@ -245,20 +300,30 @@ async function inside() {
           { id: 'vm-list-binary', label: 'kvmctl-linux-x64 vm list', argv: binary ? kvmctlBinary('vm', 'list') : [], verb: ['vm', 'list'], skip: noBinary },
         ],
         [virshList, ...floors],
+        runsAt(n),
       );
       await measureGroup(
         n,
-        [{ id: 'volume-list', label: 'kvmctl volume list', argv: kvmctl('volume', 'list'), verb: ['volume', 'list'], list: true }],
+        [{ id: 'volume-list', label: 'kvmctl volume list', argv: kvmctl('volume', 'list'), verb: ['volume', 'list'], list: true, check: countVolumes(kvmctl('volume', 'list')) }],
         [virshBatch(`virsh vol-list --details, each of ${pools.length} pools (one process)`, pools.map((p) => `vol-list --pool ${p} --details`))],
+        runsAt(n),
       );
-      await measureGroup(n, [{ id: 'pool-list', label: 'kvmctl pool list', argv: kvmctl('pool', 'list'), verb: ['pool', 'list'], list: true }], [virshCmd('virsh pool-list --all --details', 'pool-list', '--all', '--details')]);
-      await measureGroup(n, [{ id: 'net-list', label: 'kvmctl net list', argv: kvmctl('net', 'list'), verb: ['net', 'list'], list: true }], [virshCmd('virsh net-list --all', 'net-list', '--all')]);
-      await measureGroup(n, [{ id: 'bridge-list', label: 'kvmctl bridge list', argv: kvmctl('bridge', 'list'), verb: ['bridge', 'list'], list: true }], [cmd('ip -d link show type bridge', [ip, '-d', 'link', 'show', 'type', 'bridge'])]);
       await measureGroup(
         n,
-        [{ id: 'host', label: 'kvmctl host', argv: kvmctl('host') }],
-        [virshList, virshBatch('virsh version; nodeinfo; capabilities; net-list; pool-list; domstats (one process)', ['version', 'nodeinfo', 'capabilities', 'net-list --all', 'pool-list --all', 'domstats --raw'])],
+        [{ id: 'volume-list-pool', label: `kvmctl volume list --pool ${POOL}`, argv: kvmctl('volume', 'list', '--pool', POOL), verb: ['volume', 'list'], list: true, check: countVolumes(kvmctl('volume', 'list', '--pool', POOL)) }],
+        [virshCmd(`virsh vol-list --details ${POOL}`, 'vol-list', '--pool', POOL, '--details')],
+        runsAt(n),
       );
+      await measureGroup(n, [{ id: 'pool-list', label: 'kvmctl pool list', argv: kvmctl('pool', 'list'), verb: ['pool', 'list'], list: true }], [virshCmd('virsh pool-list --all --details', 'pool-list', '--all', '--details')], runsAt(n));
+      await measureGroup(n, [{ id: 'net-list', label: 'kvmctl net list', argv: kvmctl('net', 'list'), verb: ['net', 'list'], list: true }], [virshCmd('virsh net-list --all', 'net-list', '--all')], runsAt(n));
+      await measureGroup(n, [{ id: 'bridge-list', label: 'kvmctl bridge list', argv: kvmctl('bridge', 'list'), verb: ['bridge', 'list'], list: true }], [cmd('ip -d link show type bridge', [ip, '-d', 'link', 'show', 'type', 'bridge'])], runsAt(n));
+      await measureGroup(
+        n,
+        [{ id: 'host', label: 'kvmctl host', argv: kvmctl('host'), list: true }],
+        [virshList, virshBatch('virsh version; nodeinfo; capabilities; net-list; pool-list; domstats (one process)', ['version', 'nodeinfo', 'capabilities', 'net-list --all', 'pool-list --all', 'domstats --raw'])],
+        runsAt(n),
+      );
+      if (n === 1000 || (n === sizes[sizes.length - 1] && !sizes.includes(1000))) await measurePurge(n, purgeVolumes);
       for (const r of results) if (r.n === n) r.runningVms = runningCount;
     }
   } finally {
@@ -268,7 +333,7 @@ async function inside() {
 
   machine.loadAverageAtEnd = (await import('node:os')).loadavg().map((l) => Math.round(l * 100) / 100);
   const v = verdicts(results, sizes);
-  const report = { machine, runs, sizes, runningVms: runningCount, results, verdicts: v };
+  const report = { machine, runs, bigRuns, sizes, runningVms: runningCount, results, verdicts: v };
   process.stdout.write(textReport({ ...report, verdicts: v }) + '\n');
   writeFileSync(join(HERE, 'results.json'), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(HERE, 'results.md'), markdownReport({ ...report, verdicts: v }));

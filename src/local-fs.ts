@@ -1,4 +1,4 @@
-import { access, constants, open, readFile } from 'node:fs/promises';
+import { access, constants, lstat, open, readFile } from 'node:fs/promises';
 
 /** Reads of local files (/proc, /sys, /dev) that kvmctl makes without a subprocess. */
 export interface LocalFs {
@@ -13,6 +13,12 @@ export interface LocalFs {
    * not read, a device is not read, a file is read in the background.
    */
   readInput(path: string, maxBytes: number): Promise<InputFile>;
+  /**
+   * Up to `length` leading bytes and the sizes of a regular file; undefined for
+   * anything else (missing, a symlink, a directory, a device, a FIFO, unreadable).
+   * Devices and FIFOs are never opened; a symlink is never followed.
+   */
+  readFileHead(path: string, length: number): Promise<FileHead | undefined>;
 }
 
 export interface InputFile {
@@ -24,6 +30,14 @@ export interface InputFile {
   mode?: number;
   /** The contents: only for a regular file within the limit. */
   bytes?: Buffer;
+}
+
+export interface FileHead {
+  header: Buffer;
+  /** Apparent size (st_size). */
+  sizeBytes: number;
+  /** Bytes allocated on disk (st_blocks * 512), as libvirt reports a file's allocation. */
+  allocatedBytes: number;
 }
 
 /** Finds a program on PATH without starting a process. */
@@ -85,10 +99,30 @@ export const realFs: LocalFs = {
       await handle.close();
     }
   },
+  async readFileHead(path, length) {
+    try {
+      // lstat first: opening a device can have effects (a tape rewinds); O_NOFOLLOW and the
+      // fstat below catch a file swapped for a symlink or a device in between.
+      const before = await lstat(path);
+      if (!before.isFile()) return undefined;
+      const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+      try {
+        const s = await handle.stat();
+        if (!s.isFile() || s.ino !== before.ino || s.dev !== before.dev) return undefined;
+        const header = Buffer.alloc(Math.min(length, s.size));
+        const { bytesRead } = await handle.read(header, 0, header.length, 0);
+        return { header: header.subarray(0, bytesRead), sizeBytes: s.size, allocatedBytes: s.blocks * 512 };
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return undefined;
+    }
+  },
 };
 
-/** A LocalFs over a map of path -> contents, for tests. */
-export function memoryFs(files: Record<string, string>, writable: string[] = []): LocalFs {
+/** A LocalFs over a map of path -> contents (and regular files' heads), for tests. */
+export function memoryFs(files: Record<string, string>, writable: string[] = [], heads: Record<string, FileHead> = {}): LocalFs {
   return {
     read: async (p) => files[p],
     exists: async (p) => p in files,
@@ -98,6 +132,10 @@ export function memoryFs(files: Record<string, string>, writable: string[] = [])
       const bytes = Buffer.from(files[p] ?? '', 'utf8');
       const facts = { kind: 'file' as const, sizeBytes: bytes.length, uid: process.getuid?.() ?? 0, mode: 0o100644 };
       return bytes.length > maxBytes ? facts : { ...facts, bytes };
+    },
+    readFileHead: async (p, length) => {
+      const h = heads[p];
+      return h && { ...h, header: h.header.subarray(0, length) };
     },
   };
 }

@@ -65,6 +65,11 @@ export function thinAllocation(poolType: string): number | undefined {
   return FILE_POOL_TYPES.includes(poolType) ? 0 : undefined;
 }
 
+/** Volume commands as words for one-process batches (runVirshBatch). */
+export const volumeArgs = {
+  delete: (pool: string, vol: string) => ['vol-delete', '--pool', pool, '--vol', vol],
+};
+
 export const volumeCommands = {
   list: (uri: string, pool: string) => virshRead(uri, ['vol-list', '--pool', pool, '--details']),
   dumpxml: (uri: string, pool: string, vol: string) => virshRead(uri, ['vol-dumpxml', '--pool', pool, '--vol', vol]),
@@ -78,7 +83,7 @@ export const volumeCommands = {
     const xml = buildVolumeXml({ name: a.name, capacityBytes: a.capacityBytes, allocationBytes: a.allocationBytes, format: a.format, backing });
     return virshWrite(uri, ['vol-create', '--pool', a.pool, '--file', '/dev/stdin'], { input: xml });
   },
-  delete: (uri: string, pool: string, vol: string) => virshWrite(uri, ['vol-delete', '--pool', pool, '--vol', vol]),
+  delete: (uri: string, pool: string, vol: string) => virshWrite(uri, volumeArgs.delete(pool, vol)),
   /**
    * A full copy made by libvirt (`vol-create-from`, not `vol-clone`, which pastes
    * the new name into XML unescaped); libvirt removes the new volume itself when
@@ -198,18 +203,26 @@ export interface VolumeRecord {
   backingFormat?: string;
 }
 
-/** All volumes of the given (active) pools, with their XML details, in one virsh process. */
-export async function loadVolumes(runner: Runner, uri: string, pools: PoolRecord[]): Promise<VolumeRecord[]> {
+/**
+ * All volumes of the given (active) pools, with their XML details, in one
+ * virsh batch; volumes already known (read from their files) are not asked for.
+ */
+export async function loadVolumes(runner: Runner, uri: string, pools: PoolRecord[], known: VolumeRecord[] = []): Promise<VolumeRecord[]> {
+  const key = (pool: string, name: string) => `${pool}/${name}`;
+  const knownByKey = new Map(known.map((v) => [key(v.pool, v.name), v]));
   const entries = pools.flatMap((p) => (p.volumes ?? []).map((v) => ({ pool: p.name, ...v })));
-  if (entries.length === 0) return [];
+  const asked = entries.filter((e) => !knownByKey.has(key(e.pool, e.name)));
   const batch = await runVirshBatch(
     runner,
     uri,
-    entries.map((e) => ['vol-dumpxml', '--pool', e.pool, '--vol', e.name]),
+    asked.map((e) => ['vol-dumpxml', '--pool', e.pool, '--vol', e.name]),
   );
+  const xmlByKey = new Map(asked.map((e, i) => [key(e.pool, e.name), batch.outputs[i] ?? '']));
   return Promise.all(
-    entries.map(async (e, i): Promise<VolumeRecord> => {
-      const xml = batch.outputs[i] ?? '';
+    entries.map(async (e): Promise<VolumeRecord> => {
+      const local = knownByKey.get(key(e.pool, e.name));
+      if (local) return local;
+      const xml = xmlByKey.get(key(e.pool, e.name)) ?? '';
       // Deleted meanwhile, or a name virsh printed escaped: keep what vol-list said.
       if (!xml.trim()) return { pool: e.pool, name: e.name, path: e.path };
       const def = await parseVolumeXml(xml);

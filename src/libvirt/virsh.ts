@@ -120,13 +120,62 @@ export function quoteForVirsh(word: string): string {
 }
 
 /**
+ * Linux refuses to start a program any one of whose arguments is longer than
+ * MAX_ARG_STRLEN (32 pages, 131072 bytes with the final NUL) with E2BIG. A batch
+ * is a single argument, so longer ones are cut into several, each below this.
+ */
+export const BATCH_ARG_BYTES = 120 * 1024;
+
+const JOIN = ` ; echo ${BATCH_SEPARATOR} ; `;
+
+function batchLine(commands: string[][]): string {
+  return commands.map((argv) => argv.map(quoteForVirsh).join(' ')).join(JOIN);
+}
+
+/**
  * Runs several virsh commands in one process (constant subprocess count for
  * lists). virsh parses a single argument as a command line, so every word is
  * quoted; `echo` lines separate the outputs.
  */
-export function virshBatch(uri: string, commands: string[][]): Command {
-  const line = commands.map((argv) => argv.map(quoteForVirsh).join(' ')).join(` ; echo ${BATCH_SEPARATOR} ; `);
-  return readCommand('virsh', ['-c', uri, line]);
+export function virshBatch(uri: string, commands: string[][], mutates = false): Command {
+  return (mutates ? mutatingCommand : readCommand)('virsh', ['-c', uri, batchLine(commands)]);
+}
+
+export interface BatchLimits {
+  /** Bytes of one batch argument (default BATCH_ARG_BYTES). */
+  bytes?: number;
+  /** Commands in one batch (default: no limit); smaller batches report progress more often. */
+  commands?: number;
+}
+
+/**
+ * The commands cut into consecutive runs whose batch argument stays under the
+ * limits: one virsh process per run, never one per command.
+ */
+export function chunkBatch(commands: string[][], limits: BatchLimits = {}): string[][][] {
+  const maxBytes = limits.bytes ?? BATCH_ARG_BYTES;
+  const maxCommands = limits.commands ?? Infinity;
+  const joinBytes = Buffer.byteLength(JOIN);
+  const chunks: string[][][] = [];
+  let current: string[][] = [];
+  let bytes = 0;
+  for (const argv of commands) {
+    const size = Buffer.byteLength(batchLine([argv]));
+    if (size > maxBytes) {
+      throw new KvmctlError(
+        `a virsh command (${argv[0] ?? ''}) is ${size} bytes long, more than one program argument may hold (${maxBytes})`,
+        'shorten the names it carries',
+      );
+    }
+    if (current.length > 0 && (bytes + joinBytes + size > maxBytes || current.length >= maxCommands)) {
+      chunks.push(current);
+      current = [];
+    }
+    bytes = current.length === 0 ? size : bytes + joinBytes + size;
+    current.push(argv);
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 /**
@@ -140,11 +189,29 @@ export function splitBatch(stdout: string, count: number): string[] {
   return parts.slice(0, count);
 }
 
-/** Runs a batch; throws only when the daemon is unreachable or nothing ran. */
-export async function runVirshBatch(runner: Runner, uri: string, commands: string[][]): Promise<{ outputs: string[]; stderr: string }> {
-  if (commands.length === 0) return { outputs: [], stderr: '' };
-  const cmd = virshBatch(uri, commands);
-  const result = await runner.run(cmd);
-  if (isUnreachable(result.stderr)) throw unreachableError(uri, libvirtMessage(result.stderr));
-  return { outputs: splitBatch(result.stdout, commands.length), stderr: result.stderr };
+export interface BatchOptions extends BatchLimits {
+  /** The commands change state (dry-run skips them). */
+  mutates?: boolean;
+  /** Once aborted, no further virsh process starts: the outputs end with the last batch that ran. */
+  signal?: AbortSignal;
+  /** Called after each virsh process with how many commands have run so far. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Runs a batch, in as few virsh processes as the argument limits allow, one
+ * after another; throws only when the daemon is unreachable or nothing ran.
+ */
+export async function runVirshBatch(runner: Runner, uri: string, commands: string[][], options: BatchOptions = {}): Promise<{ outputs: string[]; stderr: string }> {
+  const outputs: string[] = [];
+  let stderr = '';
+  for (const chunk of chunkBatch(commands, options)) {
+    if (options.signal?.aborted) break;
+    const result = await runner.run(virshBatch(uri, chunk, options.mutates));
+    if (isUnreachable(result.stderr)) throw unreachableError(uri, libvirtMessage(result.stderr));
+    outputs.push(...splitBatch(result.stdout, chunk.length));
+    stderr += result.stderr;
+    options.onProgress?.(outputs.length, commands.length);
+  }
+  return { outputs, stderr };
 }

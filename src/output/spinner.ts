@@ -1,16 +1,17 @@
 import type { Context } from '../context.js';
 
-/** Runs fn under an ora spinner, only on a TTY stderr and never with -o json or -q. */
-export async function withSpinner<T>(ctx: Context, text: string, fn: () => Promise<T>): Promise<T> {
+/** Runs fn under an ora spinner, only on a TTY stderr and never with -o json, -q, -v or --dry-run; fn may change its text. */
+export async function withSpinner<T>(ctx: Context, text: string, fn: (update: (text: string) => void) => Promise<T>): Promise<T> {
   // A terminal that reports no width (script(1) on an unsized pty) makes ora's redraw loop forever.
   const sized = (process.stderr.columns ?? 0) > 0;
-  const show = ctx.io.stderrIsTTY && sized && !ctx.out.json && !ctx.out.options.quiet && !ctx.verbose;
-  if (!show) return fn();
+  // -v and --dry-run print commands to stderr as they go, which a spinner's redraw would garble.
+  const show = ctx.io.stderrIsTTY && sized && !ctx.out.json && !ctx.out.options.quiet && !ctx.verbose && !ctx.dryRun;
+  if (!show) return fn(() => {});
   // Loaded only when a spinner is shown, to keep it out of every other start-up.
   const { default: ora } = await import('ora');
   const spinner = ora({ text, stream: process.stderr }).start();
   try {
-    const result = await fn();
+    const result = await fn((t) => (spinner.text = t));
     spinner.stop();
     return result;
   } catch (err) {

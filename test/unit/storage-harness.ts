@@ -62,12 +62,12 @@ export interface FakeDomain {
 
 export const pathOf = (p: FakePool, v: string) => `${p.path ?? `/pools/${p.name}`}/${v}`;
 
-function batchArgv(uri: string, commands: string[][]): string[] {
-  const c = virshBatch(uri, commands);
+export function batchArgv(uri: string, commands: string[][], mutates = false): string[] {
+  const c = virshBatch(uri, commands, mutates);
   return [c.program, ...c.args];
 }
 
-function batchOut(outputs: string[]): string {
+export function batchOut(outputs: string[]): string {
   return outputs.map((o) => o).join(`${SEP}\n`);
 }
 

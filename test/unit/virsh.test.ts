@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { classifyVirshError, quoteForVirsh, splitBatch, virshBatch } from '../../src/libvirt/virsh.js';
+import { BATCH_ARG_BYTES, chunkBatch, classifyVirshError, quoteForVirsh, runVirshBatch, splitBatch, virshBatch } from '../../src/libvirt/virsh.js';
+import { FakeRunner } from '../../src/exec/fake.js';
 import { readCommand } from '../../src/exec/command.js';
-import { ConflictError, NotFoundError, RefusedError } from '../../src/errors.js';
+import { ConflictError, KvmctlError, NotFoundError, RefusedError } from '../../src/errors.js';
 
 const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/${f}`, import.meta.url), 'utf8');
 const failed = (stderr: string) => ({ stdout: '', stderr, exitCode: 1 });
@@ -28,6 +29,61 @@ describe('virsh batches', () => {
     expect(parts[1]).toMatch(/^<capabilities>/);
     expect(parts[3]).toMatch(/^Domain: /);
     expect(parts[5]?.trim()).toBe('fx-pool');
+  });
+});
+
+/** What virsh prints for a batch line: each command's output, `echo SEP` between them. */
+function answerBatch(cmd: { args: string[] }): { stdout: string } {
+  const line = cmd.args[2] ?? '';
+  const names = [...line.matchAll(/'--vol' '([^']*)'/g)].map((m) => m[1]);
+  return { stdout: names.map((n) => `<volume><name>${n}</name></volume>\n`).join('KVMCTL-BATCH-SEPARATOR-d41d8cd9\n') };
+}
+
+describe('virsh batches split by argument size', () => {
+  // 5000 lookups of ~90 bytes each: about 450 KiB, far over one argument's 128 KiB.
+  const lookups = Array.from({ length: 5000 }, (_, i) => ['vol-dumpxml', '--pool', 'big-pool', '--vol', `vol-${String(i).padStart(5, '0')}.qcow2`]);
+
+  it('keeps every batch argument under the limit, and the limit under MAX_ARG_STRLEN', () => {
+    expect(BATCH_ARG_BYTES).toBeLessThan(131072);
+    const chunks = chunkBatch(lookups);
+    expect(chunks.length).toBeGreaterThan(1);
+    // Few processes: each batch is filled close to the limit, not one per command.
+    expect(chunks.length).toBeLessThanOrEqual(Math.ceil(Buffer.byteLength(virshBatch('u', lookups).args[2] ?? '') / BATCH_ARG_BYTES) + 1);
+    for (const c of chunks) expect(Buffer.byteLength(virshBatch('u', c).args[2] ?? '')).toBeLessThanOrEqual(BATCH_ARG_BYTES);
+    expect(chunks.flat()).toEqual(lookups);
+  });
+
+  it('counts bytes, not UTF-16 units, for names outside ASCII', () => {
+    const wide = Array.from({ length: 100 }, (_, i) => ['vol-dumpxml', '--pool', 'p', '--vol', `${'\u00e9'.repeat(200)}${i}`]);
+    for (const c of chunkBatch(wide, { bytes: 4096 })) expect(Buffer.byteLength(virshBatch('u', c).args[2] ?? '')).toBeLessThanOrEqual(4096);
+  });
+
+  it('also cuts by command count when asked (for progress)', () => {
+    expect(chunkBatch(lookups.slice(0, 450), { commands: 200 }).map((c) => c.length)).toEqual([200, 200, 50]);
+  });
+
+  it('refuses one command longer than an argument may be, naming it, before running anything', () => {
+    expect(() => chunkBatch([['vol-dumpxml', '--vol', 'x'.repeat(200_000)]])).toThrow(KvmctlError);
+    expect(() => chunkBatch([['vol-dumpxml', '--vol', 'x'.repeat(200_000)]])).toThrow(/vol-dumpxml\) is 2000\d\d bytes long/);
+  });
+
+  it('runs one virsh process per chunk and hands back every output in order', async () => {
+    const runner = new FakeRunner().stub((c) => c.program === 'virsh', answerBatch, Infinity);
+    const progress: number[] = [];
+    const { outputs } = await runVirshBatch(runner, 'qemu:///system', lookups, { onProgress: (done) => progress.push(done) });
+    expect(runner.calls.length).toBe(chunkBatch(lookups).length);
+    expect(runner.calls.every((c) => c.args.length === 3 && !c.mutates)).toBe(true);
+    expect(outputs).toHaveLength(5000);
+    expect(outputs[0]).toContain('vol-00000.qcow2');
+    expect(outputs[4999]).toContain('vol-04999.qcow2');
+    expect(outputs.every((o, i) => o.includes(`vol-${String(i).padStart(5, '0')}.qcow2`))).toBe(true);
+    expect(progress[progress.length - 1]).toBe(5000);
+  });
+
+  it('marks a batch of changes as mutating, so --dry-run skips it', async () => {
+    const runner = new FakeRunner().stub((c) => c.program === 'virsh', { stdout: 'Vol a deleted\n\n' });
+    await runVirshBatch(runner, 'qemu:///system', [['vol-delete', '--pool', 'p', '--vol', 'a']], { mutates: true });
+    expect(runner.calls[0]?.mutates).toBe(true);
   });
 });
 

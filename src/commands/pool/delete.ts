@@ -1,10 +1,12 @@
 import { posix } from 'node:path';
 import type { Context } from '../../context.js';
-import { RefusedError } from '../../errors.js';
-import { poolCommands, volumeCommands, volumeUsers, type PoolRecord } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { PartialError, RefusedError } from '../../errors.js';
+import { withSpinner } from '../../output/spinner.js';
+import { poolCommands, volumeArgs, volumeCommands, type PoolRecord } from '../../libvirt/storage.js';
+import { formatCommand } from '../../exec/command.js';
+import { libvirtMessage, runVirsh, runVirshBatch } from '../../libvirt/virsh.js';
 import { diskPath } from '../../libvirt/domain-xml.js';
-import { dependentsOf, isDirectoryPool, readStorage, requirePool, type StorageView } from '../../storage/inventory.js';
+import { dependentsOf, isDirectoryPool, readStorage, requirePool, usersOf, type StorageView } from '../../storage/inventory.js';
 import { validateName } from '../../validate/names.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
@@ -16,13 +18,51 @@ export interface PoolDeleteOptions {
 /** "vol by VM (state)" for every VM disk in the pool; for an inactive pool, by pool name and path. */
 function usesOfPool(view: StorageView, pool: PoolRecord): string[] {
   if (pool.volumes) {
-    return pool.volumes.flatMap((v) => volumeUsers(view.domains, { pool: pool.name, ...v }).map((u) => `${v.name} by ${u.vm} (${u.state})`));
+    return pool.volumes.flatMap((v) => usersOf(view, { pool: pool.name, ...v }).map((u) => `${v.name} by ${u.vm} (${u.state})`));
   }
   const dir = pool.targetPath;
   return view.domains.flatMap((d) =>
     d.definition.disks
       .filter((disk) => disk.source?.pool === pool.name || (dir !== undefined && posix.dirname(diskPath(disk) ?? '') === dir))
       .map((disk) => `${disk.source?.volume ?? diskPath(disk)} by ${d.name} (${d.state})`),
+  );
+}
+
+/** The first names of a long list, and how many more: a refusal stays readable for a pool of thousands. */
+function someOf(names: string[], shown = 10): string {
+  return names.length > shown ? `${names.slice(0, shown).join(', ')} and ${names.length - shown} more` : names.join(', ');
+}
+
+/** vol-delete commands per virsh process: few processes, and progress that moves on a terminal. */
+const DELETES_PER_BATCH = 250;
+
+/**
+ * Deletes the volumes in batches (one virsh process per batch, not per volume),
+ * with a count on a terminal. Stops before the next batch once kvmctl is told to
+ * stop (Ctrl-C, SIGTERM); a volume libvirt could not delete keeps the pool, and
+ * the error names what is left.
+ */
+async function purgeVolumes(ctx: Context, pool: string, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  const label = `deleting the volumes of storage pool ${pool}`;
+  const { outputs, stderr } = await withSpinner(ctx, label, (update) =>
+    runVirshBatch(
+      ctx.runner,
+      ctx.uri,
+      names.map((v) => volumeArgs.delete(pool, v)),
+      { mutates: true, commands: DELETES_PER_BATCH, signal: ctx.signal, onProgress: (done, total) => update(`${label}: ${done} of ${total}`) },
+    ),
+  );
+  // virsh prints "Vol NAME deleted" for each volume it deleted; under --dry-run nothing ran and nothing printed.
+  const deleted = names.filter((_, i) => ctx.dryRun || (outputs[i] ?? '').trim() !== '');
+  if (deleted.length === names.length) return deleted;
+  const left = names.filter((_, i) => !ctx.dryRun && (outputs[i] ?? '').trim() === '');
+  const why = outputs.length < names.length ? 'interrupted' : libvirtMessage(stderr);
+  const shown = left.slice(0, 20).map((v) => `volume ${pool}/${v} (remove with: ${formatCommand(volumeCommands.delete(ctx.uri, pool, v))})`);
+  throw new PartialError(
+    `storage pool ${pool}: ${deleted.length} of ${names.length} volume(s) deleted, ${left.length} left (${why}); the pool was kept`,
+    left.length > shown.length ? [...shown, `and ${left.length - shown.length} more`] : shown,
+    `fix the cause and run the same command again: it deletes what is left (${kvmctlCommand(ctx.uri, 'volume', 'list', '--pool', pool)})`,
   );
 }
 
@@ -42,7 +82,7 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
   }
   if (volumes.length > 0 && !o.force) {
     throw new RefusedError(
-      `storage pool ${name} holds ${volumes.length} volume(s): ${volumes.map((v) => v.name).join(', ')}`,
+      `storage pool ${name} holds ${volumes.length} volume(s): ${someOf(volumes.map((v) => v.name))}`,
       `delete them first (${kvmctlCommand(ctx.uri, 'volume', 'delete', `${name}/NAME`)}), or pass --force to remove the pool and keep the files${o.purge ? '' : ' (add --purge to delete them too)'}`,
     );
   }
@@ -53,17 +93,11 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
     }
   }
 
-  const deleted: string[] = [];
   // libvirt lists a subdirectory as a volume and would delete it recursively: purge only deletes images.
   const directories = volumes.filter((v) => v.type === 'dir');
   // Hidden files are no image anyone made with kvmctl or virsh by name; --purge leaves them and says so.
   const hidden = volumes.filter((v) => v.type !== 'dir' && v.name.startsWith('.'));
-  if (o.purge) {
-    for (const v of volumes.filter((v) => v.type !== 'dir' && !v.name.startsWith('.'))) {
-      await runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, name, v.name), { kind: 'volume', name: `${name}/${v.name}` });
-      deleted.push(v.name);
-    }
-  }
+  const deleted = o.purge ? await purgeVolumes(ctx, name, volumes.filter((v) => v.type !== 'dir' && !v.name.startsWith('.')).map((v) => v.name)) : [];
   if (pool.active) await runVirsh(ctx.runner, poolCommands.destroy(ctx.uri, name), subject);
   let dirNote = pool.targetPath ? `; ${pool.targetPath} was kept` : '';
   if (o.purge && isDirectoryPool(pool)) {

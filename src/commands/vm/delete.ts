@@ -15,10 +15,11 @@ import { PartialError, RefusedError } from '../../errors.js';
 import { domainCommands } from '../../libvirt/domain-commands.js';
 import { isActive, loadDomains, type DomainRecord } from '../../libvirt/domains.js';
 import { diskPath, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
-import { dependentVolumes, isLocalUri, loadPools, loadVolumes, poolCommands, volumeCommands, volumeUsers, type VolumeRecord } from '../../libvirt/storage.js';
+import { dependentVolumes, isLocalUri, loadPools, poolCommands, volumeCommands, volumeUsers, type VolumeRecord } from '../../libvirt/storage.js';
 import { backingChainUses, describeChainUses, type ChainUse } from '../../storage/chains.js';
 import { realStorageFiles } from '../../storage/local-files.js';
 import { classifyVirshError, runVirsh } from '../../libvirt/virsh.js';
+import { loadVolumeRecords } from '../../storage/inventory.js';
 import { checkVmName, readVmState } from './domain-state.js';
 
 export interface StorageDecision {
@@ -64,7 +65,7 @@ export async function runVmDelete(ctx: Context, name: string, opts: { removeStor
       const [domains, pools] = await Promise.all([loadDomains(ctx.runner, ctx.uri), loadPools(ctx.runner, ctx.uri)]);
       const vm = domains.find((d) => d.name === name);
       if (!vm) return void (await readVmState(ctx, name));
-      const volumes = await loadVolumes(ctx.runner, ctx.uri, pools.filter((p) => p.active));
+      const volumes = await loadVolumeRecords(ctx, pools.filter((p) => p.active));
       decisions = storageDecisions(
         vm,
         domains.filter((d) => d.name !== name),
