@@ -270,7 +270,7 @@ describe('pool lifecycle', () => {
       virshFailure("cannot open directory '/pools/p': No such file or directory"),
     );
     const err = await runPoolStart(testContext(remote, { uri: remoteUri }).ctx, 'p', fakeFiles()).catch((e: KvmctlError) => e);
-    expect([exitCodeOf(err), (err as KvmctlError).message, (err as KvmctlError).hint]).toEqual([5, message, hint]);
+    expect([exitCodeOf(err), (err as KvmctlError).message, (err as KvmctlError).hint]).toEqual([5, message, hint.replace('kvmctl pool', `kvmctl -c ${remoteUri} pool`)]);
   });
 
   it('stop is refused while a running VM uses one of its volumes', async () => {
