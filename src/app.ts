@@ -8,6 +8,8 @@ import { abandonedEntries, Journal } from './exec/journal.js';
 import { withLock } from './exec/lock.js';
 import { stateDir } from './exec/state-dir.js';
 import { Transaction } from './exec/transaction.js';
+import { HostRunner, hostFs } from './exec/host-runner.js';
+import { hostAccessFor } from './net/host-access.js';
 import { Output, OUTPUT_FORMATS, type OutputFormat } from './output/output.js';
 
 export const DEFAULT_URI = 'qemu:///system';
@@ -71,16 +73,19 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
   const faults = parseFaultSpecs(deps.io.env.KVMCTL_FAULT);
   if (faults.length > 0) runner = new FaultRunner(runner, faults, deps.signal, stderr);
   if (opts.dryRun) runner = new DryRunRunner(runner, stderr);
+  const hostAccess = hostAccessFor(uri);
+  if (hostAccess.kind !== 'local') runner = new HostRunner(runner, hostAccess, uri);
   if (opts.verbose) runner = new VerboseRunner(runner, stderr);
   const dir = stateDir(deps.io.env);
   const dryRun = Boolean(opts.dryRun);
   const journal = dryRun ? undefined : new Journal(dir, deps.argv);
   return {
     uri,
+    hostAccess,
     runner,
     out,
     io: deps.io,
-    fs: deps.fs,
+    fs: hostAccess.kind === 'local' ? deps.fs : hostFs(deps.fs, runner, hostAccess),
     dryRun,
     verbose: Boolean(opts.verbose),
     signal: deps.signal,
