@@ -348,13 +348,22 @@ cmd_down() {
 # K is taken atomically (mkdir) from ROOT/.fabric; down frees it.
 cmd_join() { # A B
   need_root
-  local a=$1 b=$2 na nb k
+  local a=$1 b=$2 na nb k f
   set_lab "$b"; nb=$NETNS
   set_lab "$a"; na=$NETNS
   [ -e "/run/netns/$na" ] || die "lab $a is not up"
   [ -e "/run/netns/$nb" ] || die "lab $b is not up"
   [ "$na" != "$nb" ] || die "cannot join lab $a to itself"
   mkdir -p "$ROOT/.fabric"
+  # Already joined: the same link again.
+  for f in "$ROOT"/.fabric/*/labs; do
+    [ -f "$f" ] || continue
+    k=$(basename "$(dirname "$f")")
+    if [ "$(cat "$f")" = "$(printf '%s\n%s' "$a" "$b")" ] && ip -n "$na" link show "kf$k" >/dev/null 2>&1; then
+      echo "10.77.$k.1 10.77.$k.2"
+      return 0
+    fi
+  done
   for k in $(seq 1 250); do
     mkdir "$ROOT/.fabric/$k" 2>/dev/null && break
     [ "$k" -lt 250 ] || die "no free link number in $ROOT/.fabric"

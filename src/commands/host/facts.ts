@@ -3,7 +3,7 @@
  * number of subprocesses: two virsh batches, one `ip -j`, one `iptables-save`.
  */
 import type { Context } from '../../context.js';
-import type { Command } from '../../exec/command.js';
+import { formatCommand, type Command } from '../../exec/command.js';
 import { findOnPath } from '../../local-fs.js';
 import { parseCapabilities, offeredDomainTypes, parseHostModelFeatures, parseNodeinfo, parseVersion, type Capabilities } from '../../libvirt/capabilities.js';
 import { interfaceNames, numberStat, parseDomstats, stateName } from '../../libvirt/domstats.js';
@@ -187,7 +187,11 @@ function flag(text: string | undefined): boolean | undefined {
 async function readTool<T>(ctx: Context, cmd: Command, parse: (stdout: string) => T): Promise<{ value?: T; error?: string }> {
   try {
     const r = await ctx.runner.run(cmd);
-    return r.exitCode === 0 ? { value: parse(r.stdout) } : { error: `${cmd.program} failed: ${r.stderr.trim()}` };
+    if (r.exitCode === 0) return { value: parse(r.stdout) };
+    // ssh prints banners first; the last line says what failed.
+    const where = ctx.hostAccess.kind === 'ssh' ? ` on ${sshTargetName(ctx.hostAccess.target)} over ssh` : '';
+    const last = r.stderr.trim().split('\n').pop()?.trim() ?? '';
+    return { error: `${formatCommand(cmd)}${where} failed (exit ${r.exitCode}): ${last}` };
   } catch (e) {
     return { error: errorText(e) };
   }

@@ -7,7 +7,12 @@ import { runHostDoctor } from './doctor.js';
 export function hostCommand(app: App): Command {
   const host = new Command('host')
     .description("show the host's KVM, libvirt, capacity, bridge, NAT and network state")
-    .addHelpText('after', examples('kvmctl host', 'kvmctl host -o json | jq .virtualization.kvmUsable', 'kvmctl host check'))
+    .addHelpText(
+      'after',
+      '\nFor another host (qemu+ssh/tcp/tls URI) every fact is that host\'s: the verdict from its libvirt, bridges and NAT\n' +
+        'over the URI\'s ssh transport (otherwise shown as not available). Exit 5 when the daemon does not answer.\n' +
+        examples('kvmctl host', 'kvmctl host -o json | jq .virtualization.kvmUsable', 'kvmctl -c qemu+ssh://root@kvm1/system host', 'kvmctl host check'),
+    )
     .action(app.action(async (ctx) => runHostReport(ctx)));
   host.addCommand(
     new Command('check')
