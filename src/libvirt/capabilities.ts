@@ -102,3 +102,18 @@ export async function parseHostModelFeatures(xml: string): Promise<string[]> {
     .map((f) => attr(f, 'name') ?? '')
     .filter(Boolean);
 }
+
+/** `virsh nodecpustats --percent`: the CPU time used over libvirt's one-second sample. */
+export function parseNodeCpuPercent(text: string): number | undefined {
+  const m = /^usage:\s*([\d.]+)%/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** `virsh nodememstats`: total and free memory in bytes. */
+export function parseNodeMemStats(text: string): { totalBytes?: number; freeBytes?: number } {
+  const get = (key: string) => {
+    const m = new RegExp(`^${key}\\s*:\\s*(\\d+) KiB`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : undefined;
+  };
+  return { totalBytes: get('total'), freeBytes: get('free') };
+}
