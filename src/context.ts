@@ -19,6 +19,10 @@ export interface Context {
   verbose: boolean;
   /** Aborted on SIGINT/SIGTERM; multi-step operations roll back when it fires. */
   signal: AbortSignal;
+  /** Hosts asked at once by -H and host list (--parallel). */
+  parallel: number;
+  /** How long one host may take under -H and host list before its programs are stopped (--host-timeout). */
+  hostTimeoutMs: number;
   /** kvmctl's own state (locks, journal, nat records). */
   stateDir: string;
   /** A multi-step operation that undoes itself on failure or Ctrl-C, journalled against SIGKILL. */

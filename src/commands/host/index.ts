@@ -5,7 +5,7 @@ import { runHostCheck } from './check.js';
 import { runHostDoctor } from './doctor.js';
 import { runHostAdd, type HostAddOptions } from './add.js';
 import { runHostRemove } from './remove.js';
-import { DEFAULT_HOST_TIMEOUT_S, DEFAULT_PARALLEL, runHostList, type HostListOptions } from './list.js';
+import { runHostList, type HostListOptions } from './list.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -18,12 +18,12 @@ export function hostCommand(app: App): Command {
         'over the URI\'s ssh transport (otherwise shown as not available). Exit 5 when the daemon does not answer.\n' +
         examples('kvmctl host', 'kvmctl host -o json | jq .virtualization.kvmUsable', 'kvmctl -c qemu+ssh://root@kvm1/system host', 'kvmctl host check'),
     )
-    .action(app.action(async (ctx) => runHostReport(ctx)));
+    .action(app.action(async (ctx) => runHostReport(ctx), { fanOut: true }));
   host.addCommand(
     new Command('check')
       .description('check the host for common problems; exit 0 without failures, 5 with any')
       .addHelpText('after', examples('kvmctl host check', 'kvmctl host check -o json'))
-      .action(app.action(async (ctx) => runHostCheck(ctx))),
+      .action(app.action(async (ctx) => runHostCheck(ctx), { fanOut: true })),
   );
   host.addCommand(
     new Command('doctor')
@@ -54,8 +54,6 @@ export function hostCommand(app: App): Command {
     new Command('list')
       .description('list the inventory: which hosts answer, their libvirt version, CPU use and free memory')
       .option('--no-probe', 'only the inventory, without asking the hosts')
-      .option('--parallel <n>', `hosts asked at once (default ${DEFAULT_PARALLEL})`)
-      .option('--host-timeout <seconds>', `give up on a host after this long and stop its programs (default ${DEFAULT_HOST_TIMEOUT_S})`)
       .addHelpText('after', examples('kvmctl host list', 'kvmctl host list -o json | jq \'.[] | select(.answers | not) | .name\'', 'KVMCTL_HOSTS=./lab-hosts.yaml kvmctl host list --no-probe'))
       .action(app.action(async (ctx, opts: HostListOptions) => runHostList(ctx, opts))),
   );

@@ -1,5 +1,4 @@
 import type { Context } from '../../context.js';
-import { UsageError } from '../../errors.js';
 import { mapLimit } from '../../exec/parallel.js';
 import { loadInventory, inventoryPath, type InventoryHost } from '../../inventory/hosts-file.js';
 import { parseNodeCpuPercent, parseNodeMemStats, parseVersion } from '../../libvirt/capabilities.js';
@@ -8,8 +7,6 @@ import { formatBytes } from '../../units/size.js';
 
 export interface HostListOptions {
   probe?: boolean;
-  parallel?: string;
-  hostTimeout?: string;
 }
 
 export interface HostStatus extends InventoryHost {
@@ -21,23 +18,6 @@ export interface HostStatus extends InventoryHost {
   cpuUsedPercent?: number;
   memoryTotalBytes?: number;
   memoryFreeBytes?: number;
-}
-
-export const DEFAULT_PARALLEL = 8;
-export const DEFAULT_HOST_TIMEOUT_S = 15;
-
-export function parseParallel(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_PARALLEL;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 256) throw new UsageError(`invalid --parallel ${JSON.stringify(text)}`, 'use a whole number from 1 to 256');
-  return n;
-}
-
-export function parseHostTimeout(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_HOST_TIMEOUT_S * 1000;
-  const n = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || n <= 0 || n > 3600) throw new UsageError(`invalid --host-timeout ${JSON.stringify(text)}`, 'use seconds, more than 0 and at most 3600');
-  return Math.round(n * 1000);
 }
 
 /** One virsh process per host: daemon version, CPU use over one second, memory. */
@@ -64,8 +44,8 @@ async function probe(ctx: Context, host: InventoryHost, timeoutMs: number): Prom
 }
 
 export async function runHostList(ctx: Context, opts: HostListOptions): Promise<void> {
-  const parallel = parseParallel(opts.parallel);
-  const timeoutMs = parseHostTimeout(opts.hostTimeout);
+  const parallel = ctx.parallel;
+  const timeoutMs = ctx.hostTimeoutMs;
   const inv = await loadInventory(inventoryPath(ctx.io.env));
   const rows: HostStatus[] = opts.probe === false ? inv.hosts : await mapLimit(inv.hosts, parallel, (h) => probe(ctx, h, timeoutMs));
   if (!ctx.out.json && rows.length === 0) {
