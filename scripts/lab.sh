@@ -249,7 +249,12 @@ start_daemons() {
     script+=" && mount --bind '$L/${t%%:*}' '${t#*:}'"
   done
   virtlogd_pid >/dev/null || script+=" && virtlogd -d -p '$L/virtlogd.pid'"
-  script+=" && libvirtd -d -p '$L/libvirtd.pid'"
+  # In traditional (non-systemd) mode --listen is what turns on listen_tcp (see listen).
+  if grep -q '^# kvmctl lab: tcp$' "$L/etc/libvirtd.conf" 2>/dev/null; then
+    script+=" && libvirtd -d --listen -p '$L/libvirtd.pid'"
+  else
+    script+=" && libvirtd -d -p '$L/libvirtd.pid'"
+  fi
   log "starting virtlogd + libvirtd in netns $NETNS"
   # ip netns exec already gives a fresh mount namespace (it remounts /sys);
   # unshare makes sure none of the bind mounts propagate back to the host.
@@ -452,6 +457,26 @@ cmd_sshd() {
   die "sshd of lab $NAME did not start (see $L/log/sshd.log)"
 }
 
+# listen NAME ADDR: libvirtd also listens on TCP (no auth, no TLS) at ADDR inside
+# the lab's namespace, with a host UUID of its own: two labs on one machine
+# otherwise share the machine's DMI UUID, and libvirt refuses to migrate between
+# "the same host". The settings stay in L/etc/libvirtd.conf, so a later up keeps them.
+cmd_listen() { # ADDR
+  need_root
+  local addr=$1 pid
+  [[ $addr =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "listen needs an IPv4 address of the lab's namespace, not '$addr'"
+  libvirtd_pid >/dev/null || die "lab $NAME is not up"
+  if ! grep -q '^# kvmctl lab: tcp$' "$L/etc/libvirtd.conf"; then
+    printf '\n# kvmctl lab: tcp\nlisten_tls = 0\nlisten_tcp = 1\nauth_tcp = "none"\nlisten_addr = "%s"\nhost_uuid = "%s"\n' \
+      "$addr" "$(cat /proc/sys/kernel/random/uuid)" >>"$L/etc/libvirtd.conf"
+  else
+    sed -i "s|^listen_addr = .*|listen_addr = \"$addr\"|" "$L/etc/libvirtd.conf"
+  fi
+  pid=$(libvirtd_pid) && stop_pid "$pid" libvirtd
+  start_daemons
+  wait_answer
+}
+
 # ---------------------------------------------------------------- status
 
 cmd_status() {
@@ -487,6 +512,7 @@ usage: $0 COMMAND [NAME]
   netns [NAME]  print the network namespace of lab NAME
   guest-path    print the guest folder
   join A B      link labs A and B with a veth (10.77.K.1 and .2); prints both addresses
+  listen NAME ADDR  libvirtd of lab NAME also listens on TCP at ADDR, with a host UUID of its own
   sshd [NAME]   start an sshd in lab NAME's namespace (key auth; keys in ROOT/NAME/ssh)
 ROOT=\${KVMCTL_LAB_ROOT:-/var/tmp/kvmctl-lab} (now $ROOT)
 EOF
@@ -495,6 +521,11 @@ EOF
 main() {
   local cmd=${1:-}
   [ $# -gt 0 ] && shift
+  if [ "$cmd" = listen ]; then
+    [ $# -eq 2 ] || { usage >&2; exit 2; }
+    set_lab "$1"; lock_lab; cmd_listen "$2"
+    return
+  fi
   if [ "$cmd" = join ]; then
     [ $# -eq 2 ] || { usage >&2; exit 2; }
     cmd_join "$1" "$2"

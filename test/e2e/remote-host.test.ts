@@ -160,7 +160,8 @@ describe('kvmctl host over qemu+ssh (a second lab host with an sshd)', () => {
   });
 
   it('qemu+tcp (no shell transport): bridges and NAT not available with the reason; no daemon: exit 5', () => {
-    const uri = `qemu+tcp://${address}/system`;
+    // Port 1: nothing listens there, whether or not the lab listens on 16509.
+    const uri = `qemu+tcp://${address}:1/system`;
     const r = client(['-c', uri, 'host', '-o', 'json']);
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/cannot reach libvirt at qemu\+tcp:/);
@@ -174,5 +175,21 @@ describe('kvmctl host over qemu+ssh (a second lab host with an sshd)', () => {
     expect(nat.code).toBe(5);
     expect(nat.stderr).toMatch(/not run, because qemu\+tcp:\/\/.* names another host and qemu\+tcp carries only libvirt's own protocol/);
     expect([links(REMOTE_NETNS), links(lab.netns), inNetns(lab.netns, 'iptables-save', '-t', 'nat').stdout.replace(/^#.*\n/gm, '')]).toEqual(before);
+  });
+
+  it('qemu+tcp to a lab that listens (lab.sh listen): reachable, a host UUID of its own, bridges still not available', () => {
+    labSh('listen', REMOTE, address);
+    const r = client(['-c', `qemu+tcp://${address}/system`, 'host', '-o', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const f = JSON.parse(r.stdout);
+    expect(f.libvirt.reachable).toBe(true);
+    expect(f.access.kind).toBe('none');
+    expect(f.bridgesError).toMatch(/^not available: qemu\+tcp carries only libvirt's own protocol/);
+    expect(f.networks.map((n: { name: string }) => n.name)).toContain(REMOTE_MARK.network);
+    const uuidOf = (xml: string) => /<host>\s*<uuid>([^<]+)<\/uuid>/.exec(xml)?.[1];
+    const local = spawnSync('virsh', ['-c', lab.uri, 'capabilities'], { encoding: 'utf8' }).stdout;
+    expect(uuidOf(remoteVirsh('capabilities').stdout)).toMatch(/^[0-9a-f-]{36}$/);
+    expect(uuidOf(remoteVirsh('capabilities').stdout)).not.toBe(uuidOf(local));
   });
 });
