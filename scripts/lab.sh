@@ -293,7 +293,12 @@ start_daemons() {
     script+=" && mount --bind '$L/${t%%:*}' '${t#*:}'"
   done
   virtlogd_pid >/dev/null || script+=" && virtlogd -d -p '$L/virtlogd.pid'"
-  script+=" && libvirtd -d -p '$L/libvirtd.pid'"
+  # In traditional (non-systemd) mode --listen is what turns on listen_tcp (see listen).
+  if grep -q '^# kvmctl lab: tcp$' "$L/etc/libvirtd.conf" 2>/dev/null; then
+    script+=" && libvirtd -d --listen -p '$L/libvirtd.pid'"
+  else
+    script+=" && libvirtd -d -p '$L/libvirtd.pid'"
+  fi
   log "starting virtlogd + libvirtd in netns $NETNS"
   # ip netns exec already gives a fresh mount namespace (it remounts /sys);
   # unshare makes sure none of the bind mounts propagate back to the host.
@@ -366,6 +371,8 @@ cmd_down() {
   # libvirtd leaves dnsmasq running when it exits; its pid files are in run/network.
   for pid in $(dnsmasq_pids); do stop_pid "$pid" dnsmasq; done
   if pid=$(virtlogd_pid); then stop_pid "$pid" virtlogd; fi
+  if pid=$(sshd_pid); then stop_pid "$pid" sshd; fi
+  free_links
   if [ -e "/run/netns/$NETNS" ]; then
     local left
     left=$(ip netns pids "$NETNS" 2>/dev/null | tr '\n' ' ' || true)
@@ -381,6 +388,137 @@ cmd_down() {
     rm -rf "$L"
     log "removed $L"
   fi
+}
+
+# ---------------------------------------------------------------- several hosts
+
+# join A B: a veth between the two labs' namespaces (never the machine's), one
+# /24 per pair: A is 10.77.K.1, B is 10.77.K.2. Prints "ADDR_A ADDR_B".
+# K is taken atomically (mkdir) from ROOT/.fabric; down frees it.
+cmd_join() { # A B
+  need_root
+  local a=$1 b=$2 na nb k f
+  set_lab "$b"; nb=$NETNS
+  set_lab "$a"; na=$NETNS
+  [ -e "/run/netns/$na" ] || die "lab $a is not up"
+  [ -e "/run/netns/$nb" ] || die "lab $b is not up"
+  [ "$na" != "$nb" ] || die "cannot join lab $a to itself"
+  mkdir -p "$ROOT/.fabric"
+  # Already joined: the same link again.
+  for f in "$ROOT"/.fabric/*/labs; do
+    [ -f "$f" ] || continue
+    k=$(basename "$(dirname "$f")")
+    if [ "$(cat "$f")" = "$(printf '%s\n%s' "$a" "$b")" ] && ip -n "$na" link show "kf$k" >/dev/null 2>&1; then
+      echo "10.77.$k.1 10.77.$k.2"
+      return 0
+    fi
+  done
+  for k in $(seq 1 250); do
+    mkdir "$ROOT/.fabric/$k" 2>/dev/null && break
+    [ "$k" -lt 250 ] || die "no free link number in $ROOT/.fabric"
+  done
+  printf '%s\n%s\n' "$a" "$b" >"$ROOT/.fabric/$k/labs"
+  ip -n "$na" link add "kf$k" type veth peer name "kf$k" netns "$nb"
+  ip -n "$na" addr add "10.77.$k.1/24" dev "kf$k"
+  ip -n "$nb" addr add "10.77.$k.2/24" dev "kf$k"
+  ip -n "$na" link set "kf$k" up
+  ip -n "$nb" link set "kf$k" up
+  echo "10.77.$k.1 10.77.$k.2"
+}
+
+# The links of a lab go with its netns; only their numbers are left to free.
+free_links() {
+  local f
+  for f in "$ROOT"/.fabric/*/labs; do
+    [ -f "$f" ] || continue
+    if grep -qxF "$NAME" "$f"; then rm -rf "$(dirname "$f")"; fi
+  done
+}
+
+SSHD_DIR=$ROOT/sshd
+
+# openssh-server unpacked (not installed): installing it would start an sshd on
+# the machine itself. Only its sshd binary is used, inside a lab namespace.
+sshd_install() {
+  local st tmp
+  st=$(dpkg-query -W -f='${db:Status-Status}' libwrap0 2>/dev/null || true)
+  if [ "$st" != installed ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libwrap0 >/dev/null
+  fi
+  if [ ! -x "$SSHD_DIR/usr/sbin/sshd" ]; then
+    tmp=$(mktemp -d "$ROOT/.sshd.XXXXXX")
+    (cd "$tmp" && apt-get download -qq openssh-server 2>/dev/null) || die "apt-get download openssh-server failed"
+    dpkg-deb -x "$tmp"/openssh-server_*.deb "$tmp/x"
+    rm -rf "$SSHD_DIR"
+    mv "$tmp/x" "$SSHD_DIR"
+    rm -rf "$tmp"
+  fi
+  # sshd's privilege separation user and directory (an empty mount point here).
+  getent passwd sshd >/dev/null || useradd -r -d /run/sshd -s /usr/sbin/nologin sshd
+  mkdir -p /run/sshd
+}
+
+sshd_pid() { lab_pid "$L/sshd.pid" '^sshd$'; }
+
+# sshd NAME: an sshd in the lab's namespace, with the lab daemon's bind mounts,
+# so that qemu+ssh://root@ADDR/system reaches this lab's libvirtd through
+# virt-ssh-helper, and ip/iptables run over ssh see this lab's namespace.
+# Key authentication only: L/ssh/client_key is the key to use; L/ssh/host_key.pub
+# is what a known_hosts file must hold.
+cmd_sshd() {
+  need_root
+  { [ -e "/run/netns/$NETNS" ] && libvirtd_pid >/dev/null; } || die "lab $NAME is not up"
+  sshd_install
+  if sshd_pid >/dev/null; then log "sshd of lab $NAME already runs"; return 0; fi
+  local d=$L/ssh t script='set -e' _
+  mkdir -p "$d/run"
+  [ -f "$d/host_key" ] || ssh-keygen -q -t ed25519 -N '' -C "lab $NAME host" -f "$d/host_key"
+  [ -f "$d/client_key" ] || ssh-keygen -q -t ed25519 -N '' -C "lab $NAME client" -f "$d/client_key"
+  cp "$d/client_key.pub" "$d/authorized_keys"
+  {
+    echo "Port 22"
+    echo "HostKey $d/host_key"
+    echo "PidFile $L/sshd.pid"
+    echo "AuthorizedKeysFile $d/authorized_keys"
+    echo "PermitRootLogin prohibit-password"
+    echo "PasswordAuthentication no"
+    echo "KbdInteractiveAuthentication no"
+    echo "UsePAM no"
+    # The lab folder is under /var/tmp (world-writable), which StrictModes refuses.
+    echo "StrictModes no"
+    echo "LogLevel ERROR"
+  } >"$d/sshd_config"
+  for t in "${BIND_TARGETS[@]}"; do
+    script+=" && mount --bind '$L/${t%%:*}' '${t#*:}'"
+  done
+  script+=" && mount --bind '$d/run' /run/sshd && '$SSHD_DIR/usr/sbin/sshd' -f '$d/sshd_config' -E '$L/log/sshd.log'"
+  log "starting sshd in netns $NETNS"
+  ip netns exec "$NETNS" unshare -m --propagation private sh -c "$script" 8>&- 9>&-
+  for _ in $(seq 1 25); do
+    sshd_pid >/dev/null && return 0
+    sleep 0.2
+  done
+  die "sshd of lab $NAME did not start (see $L/log/sshd.log)"
+}
+
+# listen NAME ADDR: libvirtd also listens on TCP (no auth, no TLS) at ADDR inside
+# the lab's namespace, with a host UUID of its own: two labs on one machine
+# otherwise share the machine's DMI UUID, and libvirt refuses to migrate between
+# "the same host". The settings stay in L/etc/libvirtd.conf, so a later up keeps them.
+cmd_listen() { # ADDR
+  need_root
+  local addr=$1 pid
+  [[ $addr =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "listen needs an IPv4 address of the lab's namespace, not '$addr'"
+  libvirtd_pid >/dev/null || die "lab $NAME is not up"
+  if ! grep -q '^# kvmctl lab: tcp$' "$L/etc/libvirtd.conf"; then
+    printf '\n# kvmctl lab: tcp\nlisten_tls = 0\nlisten_tcp = 1\nauth_tcp = "none"\nlisten_addr = "%s"\nhost_uuid = "%s"\n' \
+      "$addr" "$(cat /proc/sys/kernel/random/uuid)" >>"$L/etc/libvirtd.conf"
+  else
+    sed -i "s|^listen_addr = .*|listen_addr = \"$addr\"|" "$L/etc/libvirtd.conf"
+  fi
+  pid=$(libvirtd_pid) && stop_pid "$pid" libvirtd
+  start_daemons
+  wait_answer
 }
 
 # ---------------------------------------------------------------- status
@@ -419,6 +557,9 @@ usage: $0 COMMAND [NAME]
   guest-path    print the guest folder
   cloud-image   build a Debian 12 cloud image into \$ROOT/cloud (once; about 5 min)
   cloud-path    print the cloud image file
+  join A B      link labs A and B with a veth (10.77.K.1 and .2); prints both addresses
+  listen NAME ADDR  libvirtd of lab NAME also listens on TCP at ADDR, with a host UUID of its own
+  sshd [NAME]   start an sshd in lab NAME's namespace (key auth; keys in ROOT/NAME/ssh)
 ROOT=\${KVMCTL_LAB_ROOT:-/var/tmp/kvmctl-lab} (now $ROOT)
 EOF
 }
@@ -426,8 +567,19 @@ EOF
 main() {
   local cmd=${1:-}
   [ $# -gt 0 ] && shift
+  if [ "$cmd" = listen ]; then
+    [ $# -eq 2 ] || { usage >&2; exit 2; }
+    set_lab "$1"; lock_lab; cmd_listen "$2"
+    return
+  fi
+  if [ "$cmd" = join ]; then
+    [ $# -eq 2 ] || { usage >&2; exit 2; }
+    cmd_join "$1" "$2"
+    return
+  fi
   [ $# -le 1 ] || { usage >&2; exit 2; }
   case $cmd in
+    sshd) set_lab "${1:-}"; lock_lab; cmd_sshd ;;
     install) cmd_install ;;
     guest) cmd_guest ;;
     guest-path) echo "$GUEST_DIR" ;;

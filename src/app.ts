@@ -8,6 +8,13 @@ import { abandonedEntries, Journal } from './exec/journal.js';
 import { withLock } from './exec/lock.js';
 import { stateDir } from './exec/state-dir.js';
 import { Transaction } from './exec/transaction.js';
+import { HostRunner, hostFs } from './exec/host-runner.js';
+import { hostAccessFor } from './net/host-access.js';
+import { fanOut } from './fan-out.js';
+import { DEFAULT_HOST_TIMEOUT_S, DEFAULT_PARALLEL, parseHostTimeout, parseParallel } from './inventory/fan-out-options.js';
+
+/** The read commands -H runs on many hosts. */
+export const FAN_OUT_COMMANDS = 'vm list, vm info, host, host check, pool list, volume list, net list, net leases';
 import { Output, OUTPUT_FORMATS, type OutputFormat } from './output/output.js';
 
 import { DEFAULT_URI } from './exec/command.js';
@@ -21,27 +28,54 @@ export interface GlobalOptions {
   quiet?: boolean;
   verbose?: boolean;
   color?: boolean;
+  host?: string[];
+  parallel?: string;
+  hostTimeout?: string;
+}
+
+export interface ActionOptions {
+  /** A read command that -H may run on many hosts. */
+  fanOut?: boolean;
 }
 
 /** What each verb file receives to register itself: a way to wrap its action with a Context. */
 export interface App {
   deps: Deps;
   /** Wraps a verb's run function: builds the Context from the global options first. */
-  action<A extends unknown[]>(fn: (ctx: Context, ...args: A) => Promise<void>): (...args: unknown[]) => Promise<void>;
+  action<A extends unknown[]>(fn: (ctx: Context, ...args: A) => Promise<void>, options?: ActionOptions): (...args: unknown[]) => Promise<void>;
 }
 
 export function createApp(deps: Deps): App {
   return {
     deps,
-    action(fn) {
+    action(fn, options = {}) {
       return async (...args: unknown[]) => {
         const command = args[args.length - 1] as Command;
-        const ctx = buildContext(command.optsWithGlobals() as GlobalOptions, deps);
+        const opts = command.optsWithGlobals() as GlobalOptions;
+        const selectors = opts.host ?? [];
+        if (selectors.length > 0 && !options.fanOut) {
+          throw new UsageError(`-H does not apply to kvmctl ${command.parent?.name() ?? ''} ${command.name()}`.replace(/\s+/g, ' '), `-H works with: ${FAN_OUT_COMMANDS}; for one host use -c URI`);
+        }
+        if (selectors.length > 0 && opts.connect !== undefined) {
+          throw new UsageError('-H and -c both name hosts', 'use -H NAME (from the inventory) or -c URI, not both');
+        }
+        const ctx = buildContext(selectors.length > 0 ? { ...opts, connect: DEFAULT_URI } : opts, deps);
         const unfinished = await abandonedEntries(ctx.stateDir);
         if (unfinished.length > 0) {
           ctx.out.warn(`${unfinished.length} earlier kvmctl operation(s) were killed midway and may have left objects behind: run kvmctl host doctor`);
         }
-        await fn(ctx, ...(args.slice(0, -1) as never));
+        const rest = args.slice(0, -1) as never;
+        if (selectors.length === 0) return fn(ctx, ...rest);
+        await fanOut(
+          selectors,
+          ctx,
+          deps,
+          (uri, hostDeps, capture) => {
+            const hctx = buildContext({ ...opts, connect: uri, host: undefined }, hostDeps);
+            return { ...hctx, out: capture(hctx.out) };
+          },
+          (hctx) => fn(hctx, ...rest),
+        );
       };
     },
   };
@@ -73,16 +107,21 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
   const faults = parseFaultSpecs(deps.io.env.KVMCTL_FAULT);
   if (faults.length > 0) runner = new FaultRunner(runner, faults, deps.signal, stderr);
   if (opts.dryRun) runner = new DryRunRunner(runner, stderr);
+  const hostAccess = hostAccessFor(uri);
+  if (hostAccess.kind !== 'local') runner = new HostRunner(runner, hostAccess, uri);
   if (opts.verbose) runner = new VerboseRunner(runner, stderr);
   const dir = stateDir(deps.io.env);
   const dryRun = Boolean(opts.dryRun);
   const journal = dryRun ? undefined : new Journal(dir, deps.argv);
   return {
     uri,
+    hostAccess,
+    parallel: parseParallel(opts.parallel),
+    hostTimeoutMs: parseHostTimeout(opts.hostTimeout),
     runner,
     out,
     io: deps.io,
-    fs: deps.fs,
+    fs: hostAccess.kind === 'local' ? deps.fs : hostFs(deps.fs, runner, hostAccess),
     dryRun,
     verbose: Boolean(opts.verbose),
     signal: deps.signal,
@@ -99,7 +138,10 @@ export function addGlobalOptions(program: Command): Command {
     .option('--dry-run', 'print the commands that would change state, run only the reads')
     .option('-q, --quiet', 'print only results and errors')
     .option('-v, --verbose', 'print each command run, to stderr; show stack traces')
-    .option('--no-color', 'never use colour (also: NO_COLOR)');
+    .option('--no-color', 'never use colour (also: NO_COLOR)')
+    .option('-H, --host <name>', 'run on hosts of the inventory: NAME, @GROUP or all (repeatable; read commands only)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--parallel <n>', `with -H and host list: hosts asked at once (default ${DEFAULT_PARALLEL})`)
+    .option('--host-timeout <seconds>', `with -H and host list: stop a host's programs after this long (default ${DEFAULT_HOST_TIMEOUT_S})`);
 }
 
 /** The "Examples:" block every command's --help ends with. */

@@ -3,11 +3,14 @@ import type { IO } from './output/io.js';
 import type { Output } from './output/output.js';
 import type { LocalFs } from './local-fs.js';
 import type { Transaction } from './exec/transaction.js';
+import type { HostAccess } from './net/host-access.js';
 
 /** Everything a command's run function needs; built once per invocation from global options. */
 export interface Context {
   /** The libvirt connection URI (-c, KVMCTL_URI, LIBVIRT_DEFAULT_URI, qemu:///system). */
   uri: string;
+  /** How the host the URI names is reached for what libvirt does not report (bridges, firewall, sysctls). */
+  hostAccess: HostAccess;
   runner: Runner;
   out: Output;
   io: IO;
@@ -16,6 +19,10 @@ export interface Context {
   verbose: boolean;
   /** Aborted on SIGINT/SIGTERM; multi-step operations roll back when it fires. */
   signal: AbortSignal;
+  /** Hosts asked at once by -H and host list (--parallel). */
+  parallel: number;
+  /** How long one host may take under -H and host list before its programs are stopped (--host-timeout). */
+  hostTimeoutMs: number;
   /** kvmctl's own state (locks, journal, nat records). */
   stateDir: string;
   /** A multi-step operation that undoes itself on failure or Ctrl-C, journalled against SIGKILL. */

@@ -20,6 +20,8 @@ export enum ExitCode {
   RolledBack = 7,
   /** A multi-step operation failed midway and could not undo all of it. */
   Partial = 8,
+  /** -H on many hosts: some failed (each is an error row); the others' results are shown. */
+  PartialResult = 9,
   /** Interrupted by SIGINT, SIGTERM, SIGHUP or SIGQUIT (after rolling back what it could). */
   Interrupted = 130,
 }
@@ -34,6 +36,7 @@ export const EXIT_CODE_DOCS: ReadonlyArray<[ExitCode, string]> = [
   [ExitCode.Timeout, 'timed out waiting for a state'],
   [ExitCode.RolledBack, 'failed midway; everything the command had done was undone'],
   [ExitCode.Partial, 'failed midway and could not undo everything; the message lists what is left'],
+  [ExitCode.PartialResult, 'with -H: some hosts failed or did not answer in time (one error row each); the others are shown'],
   [ExitCode.Interrupted, 'interrupted (Ctrl-C, SIGTERM, a dropped session\'s SIGHUP, SIGQUIT); rolled back what it could'],
 ];
 
@@ -84,6 +87,10 @@ export class PartialError extends KvmctlError {
   ) {
     super(message, hint, options);
   }
+}
+
+export class PartialResultError extends KvmctlError {
+  override readonly exitCode = ExitCode.PartialResult;
 }
 
 export class InterruptedError extends KvmctlError {

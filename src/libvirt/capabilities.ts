@@ -35,8 +35,12 @@ export interface GuestCapability {
 }
 
 export interface Capabilities {
+  hostUuid?: string;
   hostArch?: string;
   hostCpuModel?: string;
+  hostCpuVendor?: string;
+  /** CPU features the host has beyond its model (vmx/svm appear here when present). */
+  hostCpuFeatures: string[];
   guests: GuestCapability[];
 }
 
@@ -44,8 +48,11 @@ export async function parseCapabilities(xml: string): Promise<Capabilities> {
   const root = await decodeXml(xml);
   const cpu = path(root, 'host', 'cpu');
   return {
+    hostUuid: textOf(path(root, 'host', 'uuid')),
     hostArch: textOf(child(cpu, 'arch')),
     hostCpuModel: textOf(child(cpu, 'model')),
+    hostCpuVendor: textOf(child(cpu, 'vendor')),
+    hostCpuFeatures: children(cpu, 'feature').map((f) => attr(f, 'name') ?? '').filter(Boolean),
     guests: children(root, 'guest').map((g) => {
       const arch = child(g, 'arch');
       return {
@@ -79,4 +86,34 @@ export function parseNodeinfo(text: string): NodeInfo {
     cpus: Number.isFinite(cpus) && cpus > 0 ? cpus : undefined,
     memoryBytes: mem ? Number(mem[1]) * 1024 : undefined,
   };
+}
+
+/**
+ * From `virsh domcapabilities --virttype kvm`: the CPU features of the host-model
+ * CPU a KVM guest would get. vmx/svm there means guests may nest virtualization.
+ * Empty when the text is empty (libvirt offers no kvm domains).
+ */
+export async function parseHostModelFeatures(xml: string): Promise<string[]> {
+  if (xml.trim() === '') return [];
+  const root = await decodeXml(xml);
+  const mode = children(child(root, 'cpu'), 'mode').find((m) => attr(m, 'name') === 'host-model');
+  return children(mode, 'feature')
+    .filter((f) => attr(f, 'policy') !== 'disable')
+    .map((f) => attr(f, 'name') ?? '')
+    .filter(Boolean);
+}
+
+/** `virsh nodecpustats --percent`: the CPU time used over libvirt's one-second sample. */
+export function parseNodeCpuPercent(text: string): number | undefined {
+  const m = /^usage:\s*([\d.]+)%/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** `virsh nodememstats`: total and free memory in bytes. */
+export function parseNodeMemStats(text: string): { totalBytes?: number; freeBytes?: number } {
+  const get = (key: string) => {
+    const m = new RegExp(`^${key}\\s*:\\s*(\\d+) KiB`, 'm').exec(text);
+    return m ? Number(m[1]) * 1024 : undefined;
+  };
+  return { totalBytes: get('total'), freeBytes: get('free') };
 }

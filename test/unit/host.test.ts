@@ -101,7 +101,10 @@ describe('kvmctl host', () => {
       .stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: '[]' })
       .stub(['iptables-save'], { stdout: '' });
     const r = await host(['-o', 'json'], runner);
-    expect(r.code).toBe(0);
+    // The report is still printed, and the exit code says the daemon did not answer.
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/host: cannot reach libvirt at qemu\+unix:.*Failed to connect socket/);
+    expect(r.err).toMatch(/hint: start the daemon/);
     const f = JSON.parse(r.out) as HostFacts;
     expect(f.libvirt.reachable).toBe(false);
     expect(f.libvirt.error).toMatch(/^cannot reach libvirt at qemu\+unix:.*Failed to connect socket/);
@@ -131,6 +134,7 @@ describe('assessVirtualization', () => {
 describe('hostChecks', () => {
   const base = (): HostFacts => ({
     uri: 'qemu:///system',
+    access: { kind: 'local' },
     virtualization: assessVirtualization({ cpuinfo: 'flags : vmx', devKvmPresent: true, devKvmAccessible: true }),
     libvirt: { uri: 'qemu:///system', reachable: true, domainTypes: ['qemu', 'kvm'], daemonVersion: '9.0.0' },
     capacity: { running: { vms: 0, vcpus: 0, memoryBytes: 0 }, defined: { vms: 0, vcpus: 0, memoryBytes: 0 }, cpuOvercommit: {}, memoryOvercommit: {} },

@@ -3,15 +3,17 @@
  * number of subprocesses: two virsh batches, one `ip -j`, one `iptables-save`.
  */
 import type { Context } from '../../context.js';
-import type { Command } from '../../exec/command.js';
+import { formatCommand, type Command } from '../../exec/command.js';
 import { findOnPath } from '../../local-fs.js';
-import { parseCapabilities, offeredDomainTypes, parseNodeinfo, parseVersion } from '../../libvirt/capabilities.js';
+import { parseCapabilities, offeredDomainTypes, parseHostModelFeatures, parseNodeinfo, parseVersion, type Capabilities } from '../../libvirt/capabilities.js';
 import { interfaceNames, numberStat, parseDomstats, stateName } from '../../libvirt/domstats.js';
 import { parseNetList, parseNetworkXml, subnetOf, type NetworkDefinition } from '../../libvirt/network-xml.js';
 import { runVirshBatch } from '../../libvirt/virsh.js';
 import { bridgesOf, ipAddrShowCommand, parseIpLinks } from '../../net/ip.js';
 import { chainPolicy, iptablesSaveCommand, natRules, parseIptablesSave, type NatRule } from '../../net/iptables.js';
-import { assessVirtualization, readVirtualizationInputs, type Virtualization } from './virtualization.js';
+import { sshTargetName } from '../../net/host-access.js';
+import { IP_FORWARD_PATH } from '../../net/sysctl.js';
+import { assessFromLibvirt, assessVirtualization, readVirtualizationInputs, type Virtualization } from './virtualization.js';
 
 export interface LibvirtFacts {
   uri: string;
@@ -73,8 +75,18 @@ export interface ToolFacts {
   path?: string;
 }
 
+/** How the facts libvirt does not give (bridges, NAT, sysctls) were read. */
+export interface HostAccessFacts {
+  kind: 'local' | 'ssh' | 'none';
+  /** user@host[:port] for ssh. */
+  target?: string;
+  /** Why they are not available, for kind none. */
+  reason?: string;
+}
+
 export interface HostFacts {
   uri: string;
+  access: HostAccessFacts;
   virtualization: Virtualization;
   libvirt: LibvirtFacts;
   capacity: CapacityFacts;
@@ -87,6 +99,9 @@ export interface HostFacts {
 }
 
 const TOOLS = ['virsh', 'qemu-img', 'ip', 'iptables'];
+/** For another host only the client side is this machine's: the other tools run there. */
+const REMOTE_TOOLS = ['virsh'];
+const BR_NF_CALL_IPTABLES_PATH = '/proc/sys/net/bridge/bridge-nf-call-iptables';
 
 interface DomainUsage {
   name: string;
@@ -97,17 +112,29 @@ interface DomainUsage {
 }
 
 export async function gatherHostFacts(ctx: Context): Promise<HostFacts> {
-  const [virt, libvirtPart, ipPart, iptablesPart, ipForward, brNf, tools, meminfo, cpuCount] = await Promise.all([
-    readVirtualizationInputs(ctx.fs).then(assessVirtualization),
-    gatherLibvirt(ctx),
-    readTool(ctx, ipAddrShowCommand(), parseIpLinks),
-    readTool(ctx, iptablesSaveCommand(), parseIptablesSave),
-    ctx.fs.read('/proc/sys/net/ipv4/ip_forward'),
-    ctx.fs.read('/proc/sys/net/bridge/bridge-nf-call-iptables'),
-    Promise.all(TOOLS.map(async (name) => ({ name, path: await findOnPath(ctx.fs, name, ctx.io.env.PATH) }))),
-    ctx.fs.read('/proc/meminfo'),
-    ctx.fs.read('/proc/cpuinfo').then((c) => (c ? (c.match(/^processor\s*:/gm) ?? []).length : undefined)),
+  const local = ctx.hostAccess.kind === 'local';
+  const access: HostAccessFacts =
+    ctx.hostAccess.kind === 'ssh'
+      ? { kind: 'ssh', target: sshTargetName(ctx.hostAccess.target) }
+      : ctx.hostAccess.kind === 'none'
+        ? { kind: 'none', reason: ctx.hostAccess.reason }
+        : { kind: 'local' };
+  const notAvailable = ctx.hostAccess.kind === 'none' ? `not available: ${ctx.hostAccess.reason}` : undefined;
+  const hostTool = <T,>(cmd: Command, parse: (stdout: string) => T): Promise<{ value?: T; error?: string }> =>
+    notAvailable ? Promise.resolve({ error: notAvailable }) : readTool(ctx, cmd, parse);
+  // ctx.fs reads /proc/sys/net of the host the URI names (over ssh for qemu+ssh).
+  const [libvirtPart, ipPart, iptablesPart, ipForward, brNf, tools, localVirt, meminfo, cpuCount] = await Promise.all([
+    gatherLibvirt(ctx, !local),
+    hostTool(ipAddrShowCommand(), parseIpLinks),
+    hostTool(iptablesSaveCommand(), parseIptablesSave),
+    ctx.fs.read(IP_FORWARD_PATH),
+    ctx.fs.read(BR_NF_CALL_IPTABLES_PATH),
+    Promise.all((local ? TOOLS : REMOTE_TOOLS).map(async (name) => ({ name, path: await findOnPath(ctx.fs, name, ctx.io.env.PATH) }))),
+    local ? readVirtualizationInputs(ctx.fs).then(assessVirtualization) : undefined,
+    local ? ctx.fs.read('/proc/meminfo') : undefined,
+    local ? ctx.fs.read('/proc/cpuinfo').then((c) => (c ? (c.match(/^processor\s*:/gm) ?? []).length : undefined)) : undefined,
   ]);
+  const virt = localVirt ?? assessFromLibvirt(libvirtPart.caps, libvirtPart.libvirt.domainTypes, libvirtPart.hostModelFeatures);
 
   const { libvirt, domains, networks, pools, nodeCpus, nodeMemory } = libvirtPart;
   const vmByInterface = new Map(domains.flatMap((d) => d.interfaces.map((i) => [i, d.name] as const)));
@@ -121,6 +148,7 @@ export async function gatherHostFacts(ctx: Context): Promise<HostFacts> {
 
   return {
     uri: ctx.uri,
+    access,
     virtualization: virt,
     libvirt,
     capacity: {
@@ -159,7 +187,11 @@ function flag(text: string | undefined): boolean | undefined {
 async function readTool<T>(ctx: Context, cmd: Command, parse: (stdout: string) => T): Promise<{ value?: T; error?: string }> {
   try {
     const r = await ctx.runner.run(cmd);
-    return r.exitCode === 0 ? { value: parse(r.stdout) } : { error: `${cmd.program} failed: ${r.stderr.trim()}` };
+    if (r.exitCode === 0) return { value: parse(r.stdout) };
+    // ssh prints banners first; the last line says what failed.
+    const where = ctx.hostAccess.kind === 'ssh' ? ` on ${sshTargetName(ctx.hostAccess.target)} over ssh` : '';
+    const last = r.stderr.trim().split('\n').pop()?.trim() ?? '';
+    return { error: `${formatCommand(cmd)}${where} failed (exit ${r.exitCode}): ${last}` };
   } catch (e) {
     return { error: errorText(e) };
   }
@@ -179,6 +211,8 @@ function usageOf(domains: DomainUsage[]): Usage {
 
 interface LibvirtPart {
   libvirt: LibvirtFacts;
+  caps?: Capabilities;
+  hostModelFeatures: string[];
   domains: DomainUsage[];
   networks: NetworkFacts[];
   pools: string[];
@@ -186,9 +220,11 @@ interface LibvirtPart {
   nodeMemory?: number;
 }
 
-async function gatherLibvirt(ctx: Context): Promise<LibvirtPart> {
+/** remote: also asks for the kvm domain capabilities, which give the virtualization verdict of that host. */
+async function gatherLibvirt(ctx: Context, remote: boolean): Promise<LibvirtPart> {
   const unreachable = (error: string): LibvirtPart => ({
     libvirt: { uri: ctx.uri, reachable: false, error, domainTypes: [] },
+    hostModelFeatures: [],
     domains: [],
     networks: [],
     pools: [],
@@ -202,11 +238,12 @@ async function gatherLibvirt(ctx: Context): Promise<LibvirtPart> {
       ['domstats', '--raw', '--state', '--vcpu', '--balloon', '--interface'],
       ['net-list', '--all'],
       ['pool-list', '--all', '--name'],
+      ...(remote ? [['domcapabilities', '--virttype', 'kvm']] : []),
     ]);
   } catch (e) {
     return unreachable(errorText(e));
   }
-  const [versionOut = '', capsOut = '', nodeOut = '', statsOut = '', netListOut = '', poolOut = ''] = first.outputs;
+  const [versionOut = '', capsOut = '', nodeOut = '', statsOut = '', netListOut = '', poolOut = '', kvmDomcapsOut = ''] = first.outputs;
   if (versionOut.trim() === '') return unreachable(first.stderr.trim() || 'virsh printed nothing');
 
   const versions = parseVersion(versionOut);
@@ -257,6 +294,8 @@ async function gatherLibvirt(ctx: Context): Promise<LibvirtPart> {
       hypervisor: versions.hypervisorName ? `${versions.hypervisorName} ${versions.hypervisor ?? ''}`.trim() : versions.hypervisor,
       domainTypes: caps ? offeredDomainTypes(caps) : [],
     },
+    caps,
+    hostModelFeatures: remote ? await parseHostModelFeatures(kvmDomcapsOut) : [],
     domains,
     networks,
     pools: poolOut.split('\n').map((l) => l.trim()).filter(Boolean),

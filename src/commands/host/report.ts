@@ -3,11 +3,23 @@ import type { Section } from '../../output/output.js';
 import { formatBytes } from '../../units/size.js';
 import { gatherHostFacts, type BridgeFacts, type HostFacts, type NetworkFacts } from './facts.js';
 import type { NatRule } from '../../net/iptables.js';
+import { unreachableError } from '../../libvirt/virsh.js';
+import { RefusedError } from '../../errors.js';
 
 export async function runHostReport(ctx: Context): Promise<void> {
   const facts = await gatherHostFacts(ctx);
-  if (ctx.out.json) return ctx.out.printJson(facts);
-  ctx.out.sections(hostSections(facts));
+  if (ctx.out.json) ctx.out.printJson(facts);
+  else ctx.out.sections(hostSections(facts));
+  // The report is printed either way; a daemon that does not answer is still a failed precondition.
+  if (!facts.libvirt.reachable) {
+    throw new RefusedError(`host: ${facts.libvirt.error ?? `cannot reach libvirt at ${facts.uri}`}`, unreachableError(facts.uri, '').hint);
+  }
+}
+
+function accessText(a: HostFacts['access']): string {
+  if (a.kind === 'ssh') return `ssh ${a.target ?? ''} (bridges, NAT and sysctls are read there)`;
+  if (a.kind === 'none') return `none: ${a.reason ?? ''}`;
+  return 'this machine';
 }
 
 type Pair = { key: string; value: string | number | boolean | undefined };
@@ -24,16 +36,20 @@ export function hostSections(f: HostFacts): Section<any>[] {
   const v = f.virtualization;
   const c = f.capacity;
   const virtualization: Pair[] = [
+    { key: 'facts from', value: v.source === 'libvirt' ? "the host's libvirt (capabilities, domain capabilities, node info)" : 'this machine (/proc, /sys, /dev)' },
     { key: 'CPU model', value: v.cpuModel },
     { key: 'vmx/svm flag', value: v.cpuFlag ?? 'none' },
     { key: '/dev/kvm present', value: yesNo(v.devKvmPresent) },
     { key: '/dev/kvm accessible', value: yesNo(v.devKvmAccessible) },
-    { key: 'kvm modules', value: v.kvmModules.join(', ') || 'none' },
+    ...(v.source === 'libvirt'
+      ? [{ key: 'kvm domains offered', value: yesNo(v.libvirtOffersKvm) }]
+      : [{ key: 'kvm modules', value: v.kvmModules.join(', ') || 'none' }]),
     { key: 'nested', value: yesNo(v.nested) },
     { key: 'KVM usable', value: `${v.kvmUsable ? 'yes' : 'no'}: ${v.reason}` },
   ];
   const libvirt: Pair[] = [
     { key: 'URI', value: f.libvirt.uri },
+    { key: 'host access', value: accessText(f.access) },
     { key: 'reachable', value: f.libvirt.reachable ? 'yes' : `no: ${f.libvirt.error ?? ''}` },
     { key: 'library', value: f.libvirt.libraryVersion },
     { key: 'daemon', value: f.libvirt.daemonVersion },

@@ -4,13 +4,19 @@
  * "starts" but never runs its guest, so guests must be emulated (type qemu).
  */
 import type { LocalFs } from '../../local-fs.js';
+import type { Capabilities } from '../../libvirt/capabilities.js';
 
 export interface Virtualization {
+  /** Where the facts come from: this machine's /proc, /sys and /dev, or the remote host's libvirt. */
+  source: 'this machine' | 'libvirt';
   cpuModel?: string;
   /** The CPU flag for hardware virtualization: vmx (Intel) or svm (AMD). */
   cpuFlag?: 'vmx' | 'svm';
-  devKvmPresent: boolean;
-  devKvmAccessible: boolean;
+  /** Unknown (undefined) for a remote host: only its libvirt is asked. */
+  devKvmPresent?: boolean;
+  devKvmAccessible?: boolean;
+  /** The hypervisor offers domain type kvm (libvirt does when it can open /dev/kvm); remote hosts only. */
+  libvirtOffersKvm?: boolean;
   kvmModules: string[];
   /** Nested virtualization enabled in kvm_intel/kvm_amd; undefined when unknown. */
   nested?: boolean;
@@ -65,5 +71,36 @@ export function assessVirtualization(input: VirtualizationInputs): Virtualizatio
     kvmUsable = true;
     reason = `hardware virtualization (${cpuFlag}) and /dev/kvm are available`;
   }
-  return { cpuModel, cpuFlag, devKvmPresent: input.devKvmPresent, devKvmAccessible: input.devKvmAccessible, kvmModules, nested, kvmUsable, reason };
+  return { source: 'this machine', cpuModel, cpuFlag, devKvmPresent: input.devKvmPresent, devKvmAccessible: input.devKvmAccessible, kvmModules, nested, kvmUsable, reason };
+}
+
+/**
+ * The verdict for a host reached through libvirt only: its CPU flags from
+ * `virsh capabilities`, whether it offers domain type kvm, and (from
+ * `domcapabilities --virttype kvm`) whether its host-model CPU carries vmx/svm
+ * for nested guests. Nothing of this machine is read.
+ */
+export function assessFromLibvirt(caps: Capabilities | undefined, domainTypes: string[], hostModelFeatures: string[]): Virtualization {
+  const base = { source: 'libvirt' as const, kvmModules: [] as string[] };
+  if (!caps) {
+    return { ...base, kvmUsable: false, reason: 'unknown: libvirt on that host did not answer, so its CPU and hypervisor are unknown' };
+  }
+  const features = new Set(caps.hostCpuFeatures);
+  const cpuFlag = features.has('vmx') ? 'vmx' : features.has('svm') ? 'svm' : undefined;
+  const offersKvm = domainTypes.includes('kvm');
+  const cpuModel = [caps.hostCpuVendor, caps.hostCpuModel].filter(Boolean).join(' ') || undefined;
+  const nested = offersKvm ? hostModelFeatures.includes('vmx') || hostModelFeatures.includes('svm') : undefined;
+  let kvmUsable = false;
+  let reason: string;
+  if (!cpuFlag && offersKvm) {
+    reason = "that host's CPU has no vmx/svm flag (libvirt capabilities), so the kvm domain type its libvirt offers cannot run guests: they must be emulated (domain type qemu, much slower)";
+  } else if (!cpuFlag) {
+    reason = "that host's CPU offers no hardware virtualization (no vmx/svm in libvirt capabilities): guests must be emulated (domain type qemu)";
+  } else if (!offersKvm) {
+    reason = `that host's CPU has ${cpuFlag} but its libvirt offers no kvm domains (/dev/kvm missing or not usable by libvirt there): load ${cpuFlag === 'vmx' ? 'kvm_intel' : 'kvm_amd'} on it and restart libvirtd`;
+  } else {
+    kvmUsable = true;
+    reason = `that host's CPU has ${cpuFlag} and its libvirt offers kvm domains`;
+  }
+  return { ...base, cpuModel, cpuFlag, libvirtOffersKvm: offersKvm, nested, kvmUsable, reason };
 }

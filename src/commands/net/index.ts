@@ -19,7 +19,7 @@ export function netCommand(app: App): Command {
     new Command('list')
       .description('list libvirt networks: state, autostart, mode, bridge, subnet, DHCP range, leases')
       .addHelpText('after', examples('kvmctl net list', 'kvmctl net list -o json'))
-      .action(app.action(async (ctx) => runNetList(ctx))),
+      .action(app.action(async (ctx) => runNetList(ctx), { fanOut: true })),
   );
   net.addCommand(
     new Command('info')
@@ -89,7 +89,7 @@ export function netCommand(app: App): Command {
       .description('DHCP leases of one network or all: MAC, IP, hostname, expiry and the VM that owns the MAC')
       .argument('[name]', 'network name (default: every active network)')
       .addHelpText('after', examples('kvmctl net leases', 'kvmctl net leases default -o json'))
-      .action(app.action(async (ctx, name: string | undefined) => runNetLeases(ctx, name))),
+      .action(app.action(async (ctx, name: string | undefined) => runNetLeases(ctx, name), { fanOut: true })),
   );
   net.addCommand(
     new Command('reserve')

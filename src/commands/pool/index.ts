@@ -18,7 +18,7 @@ export function poolCommand(app: App): Command {
     new Command('list')
       .description('list all pools: type, state, autostart, path, capacity, allocation, available, volumes')
       .addHelpText('after', examples('kvmctl pool list', 'kvmctl pool list -o json'))
-      .action(app.action(async (ctx) => runPoolList(ctx))),
+      .action(app.action(async (ctx) => runPoolList(ctx), { fanOut: true })),
   );
 
   pool.addCommand(

@@ -87,11 +87,11 @@ export function vmCommand(app: App): Command {
       .option('--state <state>', 'only VMs in this state: running, shutoff or paused')
       .option('--name-only', 'print only the names')
       .addHelpText('after', examples('kvmctl vm list', 'kvmctl vm list --state running --name-only', 'kvmctl vm list -o json'))
-      .action(app.action(async (ctx, opts: { state?: string; nameOnly?: boolean }) => runVmList(ctx, opts))),
+      .action(app.action(async (ctx, opts: { state?: string; nameOnly?: boolean }) => runVmList(ctx, opts), { fanOut: true })),
   );
   vm.addCommand(
     verb('info', 'show one VM: state, CPUs, memory, boot, disks, NICs with IPs, consoles, snapshots', 'kvmctl vm info web1', 'kvmctl vm info web1 -o json').action(
-      app.action(async (ctx, name: string) => runVmInfo(ctx, name)),
+      app.action(async (ctx, name: string) => runVmInfo(ctx, name), { fanOut: true }),
     ),
   );
   vm.addCommand(

@@ -27,7 +27,7 @@ export function volumeCommand(app: App): Command {
       .description('list volumes of all pools (or one): format, sizes, backing file, and the VMs using each')
       .option('--pool <pool>', 'only this pool')
       .addHelpText('after', examples('kvmctl volume list', 'kvmctl volume list --pool default -o json'))
-      .action(app.action(async (ctx, opts: { pool?: string }) => runVolumeList(ctx, opts))),
+      .action(app.action(async (ctx, opts: { pool?: string }) => runVolumeList(ctx, opts), { fanOut: true })),
   );
 
   volume.addCommand(

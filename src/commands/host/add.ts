@@ -1,0 +1,69 @@
+import type { Context } from '../../context.js';
+import { ConflictError } from '../../errors.js';
+import {
+  editInventory,
+  ensureMap,
+  ensureSeq,
+  loadInventory,
+  parseLabel,
+  validateAddress,
+  validateHostName,
+  validateHostUri,
+  type InventoryHost,
+} from '../../inventory/hosts-file.js';
+import { withInventory } from './inventory-lock.js';
+
+export interface HostAddOptions {
+  uri: string;
+  label?: string[];
+  migrationAddress?: string;
+  group?: string[];
+}
+
+/** `kvmctl host add NAME --uri URI`: unchanged when it is already there as given, exit 4 when it differs. */
+export async function runHostAdd(ctx: Context, name: string, opts: HostAddOptions): Promise<void> {
+  validateHostName(name);
+  const uri = validateHostUri(opts.uri);
+  const labels = Object.fromEntries((opts.label ?? []).map(parseLabel));
+  const migrationAddress = opts.migrationAddress === undefined ? undefined : validateAddress(opts.migrationAddress);
+  const groups = [...new Set((opts.group ?? []).map(validateHostName))];
+  const wanted: InventoryHost = { name, uri, labels, migrationAddress, groups };
+  await withInventory(ctx, async (path) => {
+    const existing = (await loadInventory(path)).hosts.find((h) => h.name === name);
+    if (existing) {
+      const diff = differences(existing, wanted);
+      if (diff.length > 0) {
+        throw new ConflictError(`host ${name} is already in ${path} with ${diff.join(', ')}`, `remove it first (kvmctl host remove ${name}), or add it under another name`);
+      }
+      return ctx.out.done(`host ${name} unchanged`, { ...existing, changed: false });
+    }
+    if (ctx.dryRun) return ctx.out.done(`host ${name} would be added to ${path}`, { ...wanted, changed: false });
+    await editInventory(path, (doc) => {
+      ensureMap(doc, 'hosts');
+      const entry: Record<string, unknown> = { uri };
+      if (Object.keys(labels).length > 0) entry.labels = labels;
+      if (migrationAddress !== undefined) entry.migrationAddress = migrationAddress;
+      doc.setIn(['hosts', name], doc.createNode(entry));
+      for (const g of groups) {
+        if (!doc.hasIn(['groups'])) doc.set('groups', doc.createNode({}));
+        ensureSeq(doc, ['groups', g]);
+        doc.addIn(['groups', g], name);
+      }
+    });
+    ctx.out.done(`host ${name} added to ${path}`, { ...wanted, changed: true });
+  });
+}
+
+function differences(have: InventoryHost, want: InventoryHost): string[] {
+  const out: string[] = [];
+  if (have.uri !== want.uri) out.push(`uri ${have.uri} (not ${want.uri})`);
+  if (JSON.stringify(sorted(have.labels)) !== JSON.stringify(sorted(want.labels))) out.push(`labels ${JSON.stringify(have.labels)}`);
+  if (have.migrationAddress !== want.migrationAddress) out.push(`migration address ${have.migrationAddress ?? 'none'}`);
+  const missing = want.groups.filter((g) => !have.groups.includes(g));
+  if (missing.length > 0) out.push(`groups ${have.groups.join(', ') || 'none'}`);
+  return out;
+}
+
+function sorted(labels: Record<string, string>): Array<[string, string]> {
+  return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -1,0 +1,68 @@
+import type { Context } from '../../context.js';
+import { mapLimit } from '../../exec/parallel.js';
+import { loadInventory, inventoryPath, type InventoryHost } from '../../inventory/hosts-file.js';
+import { parseNodeCpuPercent, parseNodeMemStats, parseVersion } from '../../libvirt/capabilities.js';
+import { virshBatch, splitBatch, isUnreachable, libvirtMessage } from '../../libvirt/virsh.js';
+import { formatBytes } from '../../units/size.js';
+
+export interface HostListOptions {
+  probe?: boolean;
+}
+
+export interface HostStatus extends InventoryHost {
+  /** Undefined with --no-probe. */
+  answers?: boolean;
+  error?: string;
+  libvirtVersion?: string;
+  hypervisor?: string;
+  cpuUsedPercent?: number;
+  memoryTotalBytes?: number;
+  memoryFreeBytes?: number;
+}
+
+/** One virsh process per host: daemon version, CPU use over one second, memory. */
+async function probe(ctx: Context, host: InventoryHost, timeoutMs: number): Promise<HostStatus> {
+  const cmds = [['version', '--daemon'], ['nodecpustats', '--percent'], ['nodememstats']];
+  try {
+    const r = await ctx.runner.run({ ...virshBatch(host.uri, cmds), timeoutMs });
+    const [version = '', cpu = '', mem = ''] = splitBatch(r.stdout, cmds.length);
+    const v = parseVersion(version);
+    if (isUnreachable(r.stderr) || !v.daemon) return { ...host, answers: false, error: libvirtMessage(r.stderr) || 'virsh printed nothing' };
+    const m = parseNodeMemStats(mem);
+    return {
+      ...host,
+      answers: true,
+      libvirtVersion: v.daemon,
+      hypervisor: v.hypervisorName ? `${v.hypervisorName} ${v.hypervisor ?? ''}`.trim() : v.hypervisor,
+      cpuUsedPercent: parseNodeCpuPercent(cpu),
+      memoryTotalBytes: m.totalBytes,
+      memoryFreeBytes: m.freeBytes,
+    };
+  } catch (e) {
+    return { ...host, answers: false, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+export async function runHostList(ctx: Context, opts: HostListOptions): Promise<void> {
+  const parallel = ctx.parallel;
+  const timeoutMs = ctx.hostTimeoutMs;
+  const inv = await loadInventory(inventoryPath(ctx.io.env));
+  const rows: HostStatus[] = opts.probe === false ? inv.hosts : await mapLimit(inv.hosts, parallel, (h) => probe(ctx, h, timeoutMs));
+  if (!ctx.out.json && rows.length === 0) {
+    ctx.out.warn(`no hosts in ${inv.path}: add one with kvmctl host add NAME --uri URI`);
+    return;
+  }
+  ctx.out.list(
+    [
+      { header: 'NAME', value: (h: HostStatus) => h.name },
+      { header: 'URI', value: (h: HostStatus) => h.uri },
+      { header: 'GROUPS', value: (h: HostStatus) => h.groups.join(',') },
+      { header: 'LABELS', value: (h: HostStatus) => Object.entries(h.labels).map(([k, v]) => `${k}=${v}`).join(',') },
+      { header: 'ANSWERS', value: (h: HostStatus) => (h.answers === undefined ? '-' : h.answers ? 'yes' : `no: ${h.error ?? ''}`) },
+      { header: 'LIBVIRT', value: (h: HostStatus) => h.libvirtVersion },
+      { header: 'CPU', value: (h: HostStatus) => (h.cpuUsedPercent === undefined ? undefined : `${h.cpuUsedPercent.toFixed(0)}%`) },
+      { header: 'MEM FREE', value: (h: HostStatus) => (h.memoryFreeBytes === undefined ? undefined : `${formatBytes(h.memoryFreeBytes)} of ${formatBytes(h.memoryTotalBytes)}`) },
+    ],
+    rows,
+  );
+}

@@ -1,0 +1,21 @@
+import type { Command, CommandResult } from './command.js';
+import { CommandTimeoutError, type Runner } from './runner.js';
+
+/**
+ * Every program started for one host shares that host's deadline: each gets
+ * the time that is left as its timeout, so a host whose daemon hangs (stopped,
+ * unreachable behind a firewall) has its programs killed when the time is up.
+ */
+export class DeadlineRunner implements Runner {
+  constructor(
+    private readonly inner: Runner,
+    private readonly deadline: number,
+  ) {}
+
+  async run(cmd: Command): Promise<CommandResult> {
+    const left = Math.max(0, Math.floor(this.deadline - Date.now()));
+    const timeoutMs = Math.min(cmd.timeoutMs ?? Infinity, left);
+    if (timeoutMs <= 0) throw new CommandTimeoutError({ ...cmd, timeoutMs: 0 });
+    return this.inner.run({ ...cmd, timeoutMs });
+  }
+}

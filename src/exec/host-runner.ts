@@ -1,0 +1,59 @@
+/**
+ * Keeps the host's own network tools (ip, bridge, iptables, sysctl) on the host the
+ * URI names. On this machine they run as given; for a qemu+ssh URI, reads run on
+ * that host over ssh; changes to another host's bridges and firewall are refused,
+ * as is everything on a host that can only be reached through libvirt's protocol.
+ * Without this, `kvmctl -c qemu+ssh://kvm1/system bridge list` would list this
+ * machine's bridges beside kvm1's URI.
+ */
+import type { Command, CommandResult } from './command.js';
+import { formatCommand } from './command.js';
+import type { Runner } from './runner.js';
+import type { LocalFs } from '../local-fs.js';
+import { RefusedError } from '../errors.js';
+import { overSsh, sshTargetName, type HostAccess } from '../net/host-access.js';
+import { sysctlFileReadCommand } from '../net/sysctl.js';
+
+/** Programs whose subject is the host's network namespace, not libvirt or a file kvmctl was given. */
+export const HOST_NETWORK_PROGRAMS = new Set(['ip', 'bridge', 'iptables', 'iptables-save', 'sysctl']);
+
+/** Files read directly that describe the host's network namespace. */
+const HOST_NETWORK_FILES = /^\/proc\/sys\/net\//;
+
+export class HostRunner implements Runner {
+  constructor(
+    private readonly inner: Runner,
+    private readonly access: Exclude<HostAccess, { kind: 'local' }>,
+    private readonly uri: string,
+  ) {}
+
+  async run(cmd: Command): Promise<CommandResult> {
+    if (!HOST_NETWORK_PROGRAMS.has(cmd.program)) return this.inner.run(cmd);
+    if (this.access.kind === 'none') {
+      throw new RefusedError(
+        `${formatCommand(cmd)}: not run, because ${this.uri} names another host and ${this.access.reason}`,
+        'use a qemu+ssh:// URI for that host, or run kvmctl on it',
+      );
+    }
+    if (cmd.mutates) {
+      throw new RefusedError(
+        `${formatCommand(cmd)}: kvmctl does not change the bridges, addresses or firewall of another host (${sshTargetName(this.access.target)}); nothing was changed`,
+        `run the command on that host itself: ssh ${sshTargetName(this.access.target)} kvmctl ...`,
+      );
+    }
+    return this.inner.run(overSsh(this.access.target, cmd));
+  }
+}
+
+/** /proc/sys/net of the host the URI names: over ssh for qemu+ssh, unknown otherwise; other paths stay local. */
+export function hostFs(local: LocalFs, runner: Runner, access: Exclude<HostAccess, { kind: 'local' }>): LocalFs {
+  return {
+    ...local,
+    async read(path) {
+      if (!HOST_NETWORK_FILES.test(path)) return local.read(path);
+      if (access.kind === 'none') return undefined;
+      const r = await runner.run(overSsh(access.target, sysctlFileReadCommand(path)));
+      return r.exitCode === 0 ? r.stdout : undefined;
+    },
+  };
+}

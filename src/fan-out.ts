@@ -1,0 +1,160 @@
+/**
+ * `-H NAME|@group|all`: one read command on many hosts at once. Each host gets
+ * its own Context (its URI, a runner whose programs share the host's deadline,
+ * an Output that records instead of printing); the results are then put
+ * together: lists as one table with a HOST column first (JSON: a `host` key on
+ * every object), anything else host by host. A host that fails or does not
+ * answer in time is one error row, and the other hosts' results stay.
+ */
+import type { Context, Deps } from './context.js';
+import { ExitCode, exitCodeOf, KvmctlError, PartialResultError, UsageError } from './errors.js';
+import { DeadlineRunner } from './exec/deadline-runner.js';
+import { CommandTimeoutError } from './exec/runner.js';
+import { mapLimit } from './exec/parallel.js';
+import { inventoryPath, loadInventory, selectHosts } from './inventory/hosts-file.js';
+import { CapturingOutput, type Printed } from './output/capture.js';
+import type { Column } from './output/table.js';
+import type { Output } from './output/output.js';
+
+export interface HostResult {
+  host: string;
+  ok: boolean;
+  error?: string;
+  exitCode?: number;
+  printed: Printed[];
+}
+
+/** What a verb needs to run against one host. */
+export type BuildHostContext = (uri: string, deps: Deps, out: (base: Output) => CapturingOutput) => Context;
+
+export async function fanOut(
+  selectors: string[],
+  base: Context,
+  deps: Deps,
+  build: BuildHostContext,
+  fn: (ctx: Context) => Promise<void>,
+): Promise<void> {
+  const inv = await loadInventory(inventoryPath(deps.io.env));
+  const hosts = selectHosts(inv, selectors);
+  if (hosts.length === 0) throw new UsageError(`no hosts selected by -H ${selectors.join(' -H ')} in ${inv.path}`, 'add hosts with: kvmctl host add NAME --uri URI');
+  const results = await mapLimit(hosts, base.parallel, async (h): Promise<HostResult> => {
+    const hostDeps: Deps = {
+      ...deps,
+      runner: new DeadlineRunner(deps.runner, Date.now() + base.hostTimeoutMs),
+      io: { ...deps.io, stderr: (t) => deps.io.stderr(prefixLines(h.name, t)) },
+    };
+    let capture: CapturingOutput | undefined;
+    try {
+      const ctx = build(h.uri, hostDeps, (out) => (capture = new CapturingOutput(hostDeps.io, out.options)));
+      await fn(ctx);
+      return { host: h.name, ok: true, printed: capture?.printed ?? [] };
+    } catch (e) {
+      const message =
+        e instanceof CommandTimeoutError
+          ? `no answer within ${base.hostTimeoutMs / 1000} s; its programs were stopped`
+          : e instanceof Error
+            ? e.message
+            : String(e);
+      return { host: h.name, ok: false, error: message, exitCode: exitCodeOf(e), printed: capture?.printed ?? [] };
+    }
+  });
+  render(base.out, results);
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length === 0) return;
+  const summary = failed.map((r) => `${r.host}: ${r.error ?? ''}`).join('; ');
+  if (failed.length === results.length) {
+    const codes = new Set(failed.map((r) => r.exitCode));
+    const code = codes.size === 1 ? [...codes][0] : ExitCode.Failure;
+    throw new HostsFailedError(`every host failed: ${summary}`, (code ?? ExitCode.Failure) as ExitCode);
+  }
+  throw new PartialResultError(`${failed.length} of ${results.length} hosts failed, the others are shown: ${summary}`, 'check those hosts with: kvmctl host list');
+}
+
+/** Every host failed: the exit code is theirs when they agree, else 1. */
+class HostsFailedError extends KvmctlError {
+  override readonly exitCode: ExitCode;
+  constructor(message: string, code: ExitCode) {
+    super(message, 'check those hosts with: kvmctl host list');
+    this.exitCode = code;
+  }
+}
+
+function prefixLines(host: string, text: string): string {
+  return text.replace(/^(?=.)/gm, `[${host}] `);
+}
+
+function withHost(host: string, value: unknown): unknown {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? { host, ...value } : { host, value };
+}
+
+function jsonOf(p: Printed): unknown {
+  switch (p.kind) {
+    case 'list':
+      return p.json;
+    case 'json':
+      return p.value;
+    case 'details':
+    case 'done':
+      return p.json;
+    case 'names':
+      return p.names;
+    case 'sections':
+      return undefined;
+  }
+}
+
+function render(out: Output, results: HostResult[]): void {
+  if (out.json) {
+    const hosts = results.map((r) => ({ host: r.host, ok: r.ok, ...(r.error !== undefined ? { error: r.error } : {}) }));
+    const items = results.flatMap((r) =>
+      r.printed.flatMap((p) => {
+        const v = jsonOf(p);
+        if (v === undefined) return [];
+        return Array.isArray(v) ? v.map((x) => withHost(r.host, x)) : [withHost(r.host, v)];
+      }),
+    );
+    return out.printJson({ items, hosts });
+  }
+  const lists = results.flatMap((r) => r.printed.filter((p): p is Extract<Printed, { kind: 'list' }> => p.kind === 'list'));
+  const onlyLists = results.every((r) => r.printed.every((p) => p.kind === 'list'));
+  const first = lists[0];
+  if (onlyLists && first) {
+    type Row = { host: string; row?: unknown; error?: string };
+    const rows: Row[] = results.flatMap((r): Row[] =>
+      r.ok ? r.printed.flatMap((p) => (p.kind === 'list' ? p.rows.map((row) => ({ host: r.host, row })) : [])) : [{ host: r.host, error: r.error }],
+    );
+    const columns: Column<Row>[] = [
+      { header: 'HOST', value: (x) => x.host },
+      ...first.columns.map(
+        (c, i): Column<Row> => ({
+          header: c.header,
+          value: (x) => (x.row !== undefined ? c.value(x.row) : i === 0 ? `error: ${x.error ?? ''}` : undefined),
+        }),
+      ),
+    ];
+    return out.list(columns, rows);
+  }
+  for (const r of results) {
+    if (r.ok && r.printed.length === 0) continue;
+    out.raw(`== ${r.host} ==`);
+    if (!r.ok) out.raw(`error: ${r.error ?? ''}`);
+    for (const p of r.printed) replay(out, p);
+  }
+}
+
+function replay(out: Output, p: Printed): void {
+  switch (p.kind) {
+    case 'list':
+      return out.list(p.columns, p.rows, p.json);
+    case 'json':
+      return out.printJson(p.value);
+    case 'sections':
+      return out.sections(p.sections);
+    case 'details':
+      return out.details(p.pairs, p.sections, p.json);
+    case 'done':
+      return out.done(p.message, p.json);
+    case 'names':
+      return out.names(p.names);
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * The hosts inventory: `$KVMCTL_HOSTS`, else `$XDG_CONFIG_HOME/kvmctl/hosts.yaml`
+ * (`~/.config/kvmctl/hosts.yaml`). Parsed and edited with the `yaml` library's
+ * document model, so comments and order the user wrote survive `host add|remove`.
+ *
+ *   hosts:
+ *     kvm1:
+ *       uri: qemu+ssh://root@kvm1/system
+ *       labels: { rack: a1, disk: ssd }
+ *       migrationAddress: 10.0.0.11
+ *   groups:
+ *     web: [kvm1, kvm2]
+ */
+import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { isMap, isSeq, parseDocument, type Document } from 'yaml';
+import { NotFoundError, RefusedError, UsageError } from '../errors.js';
+
+export interface InventoryHost {
+  name: string;
+  uri: string;
+  labels: Record<string, string>;
+  /** The address other hosts use to reach this one for migration data (libvirt's migrateuri). */
+  migrationAddress?: string;
+  /** Groups that list this host. */
+  groups: string[];
+}
+
+export interface Inventory {
+  path: string;
+  hosts: InventoryHost[];
+  groups: Record<string, string[]>;
+}
+
+/** Large enough for thousands of hosts; a bigger file is not an inventory. */
+const MAX_BYTES = 4 * 1024 * 1024;
+const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/;
+const URI_PATTERN = /^[a-z][a-z0-9+.-]*:\/\/[^\s/]*(\/[^\s]*)?$/i;
+const ADDRESS = /^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$/;
+
+export function inventoryPath(env: Record<string, string | undefined>): string {
+  if (env.KVMCTL_HOSTS) return env.KVMCTL_HOSTS;
+  const config = env.XDG_CONFIG_HOME || join(env.HOME || '/root', '.config');
+  return join(config, 'kvmctl', 'hosts.yaml');
+}
+
+export function validateHostName(name: string): string {
+  if (!HOST_NAME.test(name) || name === 'all') {
+    throw new UsageError(
+      `invalid host name ${JSON.stringify(name)}: ${name === 'all' ? "'all' means every host" : 'use 1-63 letters, digits, ., _ or -, starting with a letter or digit'}`,
+      'choose a name such as kvm1 or rack-a.kvm2',
+    );
+  }
+  return name;
+}
+
+export function validateHostUri(uri: string): string {
+  if (!URI_PATTERN.test(uri)) {
+    throw new UsageError(`malformed libvirt URI ${JSON.stringify(uri)}`, 'use a URI such as qemu+ssh://root@kvm1/system or qemu+tcp://10.0.0.5/system');
+  }
+  return uri;
+}
+
+/** "key=value" -> [key, value]. */
+export function parseLabel(text: string): [string, string] {
+  const i = text.indexOf('=');
+  const key = i > 0 ? text.slice(0, i) : '';
+  const value = i > 0 ? text.slice(i + 1) : '';
+  if (!LABEL_KEY.test(key) || /[\u0000-\u001f\u007f]/.test(value) || value.length > 253) {
+    throw new UsageError(`invalid label ${JSON.stringify(text)}`, 'use KEY=VALUE, e.g. --label rack=a1 (key: letters, digits, . _ / -)');
+  }
+  return [key, value];
+}
+
+export function validateAddress(address: string): string {
+  if (!ADDRESS.test(address)) {
+    throw new UsageError(`invalid migration address ${JSON.stringify(address)}`, 'use an IP address or a host name, e.g. 10.0.0.11');
+  }
+  return address;
+}
+
+/** The file must be a regular file (or absent): never a FIFO, device, directory or symlink. */
+async function checkRegular(path: string): Promise<boolean> {
+  try {
+    const st = await lstat(path);
+    if (!st.isFile()) {
+      const what = st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a directory' : 'not a regular file';
+      throw new RefusedError(`hosts inventory ${path} is ${what}; kvmctl reads and replaces only a regular file`, 'point KVMCTL_HOSTS at a regular file');
+    }
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+async function readDocument(path: string): Promise<Document> {
+  if (!(await checkRegular(path))) return parseDocument('hosts: {}\n');
+  // O_NOFOLLOW|O_NONBLOCK: a file swapped for a link or FIFO after the check is not followed or waited on.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  let text: string;
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new RefusedError(`hosts inventory ${path} is not a regular file`, 'point KVMCTL_HOSTS at a regular file');
+    if (st.size > MAX_BYTES) throw new RefusedError(`hosts inventory ${path} is ${st.size} bytes, more than ${MAX_BYTES}`, 'check that KVMCTL_HOSTS names the inventory');
+    text = await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const at = e?.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+    throw new UsageError(`hosts inventory ${path} is not valid YAML${at}: ${e?.message.split('\n')[0] ?? ''}`, 'fix the file (docs/hosts.md describes it), or remove it to start again');
+  }
+  return doc;
+}
+
+function invalid(path: string, what: string): UsageError {
+  return new UsageError(`hosts inventory ${path}: ${what}`, 'fix the file (docs/hosts.md describes its format)');
+}
+
+function fromDocument(path: string, doc: Document): Inventory {
+  let root: unknown;
+  try {
+    // No aliases: an inventory has no use for them, and nested ones expand without bound.
+    root = doc.toJS({ maxAliasCount: 0 });
+  } catch (e) {
+    throw invalid(path, e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e));
+  }
+  const top = (root ?? {}) as Record<string, unknown>;
+  if (typeof top !== 'object' || Array.isArray(top)) throw invalid(path, 'the top level must be a mapping with hosts: and groups:');
+  for (const k of Object.keys(top)) if (k !== 'hosts' && k !== 'groups') throw invalid(path, `unknown key ${JSON.stringify(k)} at the top level`);
+  const hostsRaw = (top.hosts ?? {}) as Record<string, unknown>;
+  const groupsRaw = (top.groups ?? {}) as Record<string, unknown>;
+  if (typeof hostsRaw !== 'object' || Array.isArray(hostsRaw)) throw invalid(path, 'hosts: must be a mapping of host names');
+  if (typeof groupsRaw !== 'object' || Array.isArray(groupsRaw)) throw invalid(path, 'groups: must be a mapping of group names to lists of hosts');
+  const groups: Record<string, string[]> = {};
+  for (const [g, members] of Object.entries(groupsRaw)) {
+    if (!HOST_NAME.test(g)) throw invalid(path, `invalid group name ${JSON.stringify(g)}`);
+    if (!Array.isArray(members) || !members.every((m) => typeof m === 'string')) throw invalid(path, `group ${g} must be a list of host names`);
+    for (const m of members) if (!(m in hostsRaw)) throw invalid(path, `group ${g} names host ${JSON.stringify(m)}, which is not under hosts:`);
+    groups[g] = members as string[];
+  }
+  const hosts = Object.entries(hostsRaw).map(([name, v]): InventoryHost => {
+    if (!HOST_NAME.test(name) || name === 'all') throw invalid(path, `invalid host name ${JSON.stringify(name)}`);
+    const h = (v ?? {}) as Record<string, unknown>;
+    if (typeof h !== 'object' || Array.isArray(h)) throw invalid(path, `host ${name} must be a mapping with uri:`);
+    for (const k of Object.keys(h)) if (!['uri', 'labels', 'migrationAddress'].includes(k)) throw invalid(path, `host ${name}: unknown key ${JSON.stringify(k)}`);
+    if (typeof h.uri !== 'string' || !URI_PATTERN.test(h.uri)) throw invalid(path, `host ${name}: uri: must be a libvirt URI`);
+    const labels = (h.labels ?? {}) as Record<string, unknown>;
+    if (typeof labels !== 'object' || Array.isArray(labels)) throw invalid(path, `host ${name}: labels: must be a mapping`);
+    const out: Record<string, string> = {};
+    for (const [k, lv] of Object.entries(labels)) {
+      if (!LABEL_KEY.test(k) || !['string', 'number', 'boolean'].includes(typeof lv)) throw invalid(path, `host ${name}: label ${JSON.stringify(k)} must be KEY: VALUE`);
+      out[k] = String(lv);
+    }
+    const addr = h.migrationAddress;
+    if (addr !== undefined && (typeof addr !== 'string' || !ADDRESS.test(addr))) throw invalid(path, `host ${name}: migrationAddress: must be an address`);
+    return { name, uri: h.uri, labels: out, migrationAddress: addr as string | undefined, groups: Object.keys(groups).filter((g) => groups[g]?.includes(name)) };
+  });
+  return { path, hosts, groups };
+}
+
+export async function loadInventory(path: string): Promise<Inventory> {
+  return fromDocument(path, await readDocument(path));
+}
+
+/** Applies an edit to the document and replaces the file atomically (temporary file in the same folder, then rename). */
+export async function editInventory(path: string, edit: (doc: Document, inv: Inventory) => void): Promise<Inventory> {
+  const doc = await readDocument(path);
+  edit(doc, fromDocument(path, doc));
+  const after = fromDocument(path, doc);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = join(dirname(path), `.hosts.yaml.${process.pid}.${randomBytes(4).toString('hex')}`);
+  const handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    await handle.writeFile(doc.toString());
+    await handle.sync();
+  } catch (e) {
+    await handle.close();
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  await handle.close();
+  // Checked again just before the rename: a regular file (or none) is replaced, nothing else.
+  try {
+    await checkRegular(path);
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  }
+  return after;
+}
+
+/** Makes sure `key` holds a mapping (flow style stays as the user wrote it). */
+export function ensureMap(doc: Document, key: string): void {
+  const node = doc.get(key, true);
+  if (!isMap(node)) doc.set(key, doc.createNode({}));
+}
+
+export function ensureSeq(doc: Document, path: string[]): void {
+  const node = doc.getIn(path, true);
+  if (!isSeq(node)) doc.setIn(path, doc.createNode([]));
+}
+
+/** Hosts named by -H arguments: NAME, @group or all. */
+export function selectHosts(inv: Inventory, selectors: string[]): InventoryHost[] {
+  const picked = new Map<string, InventoryHost>();
+  for (const s of selectors) {
+    if (s === 'all') for (const h of inv.hosts) picked.set(h.name, h);
+    else if (s.startsWith('@')) {
+      const members = inv.groups[s.slice(1)];
+      if (!members) throw new UsageError(`no group ${JSON.stringify(s.slice(1))} in ${inv.path}`, `groups defined: ${Object.keys(inv.groups).join(', ') || 'none'}`);
+      for (const m of members) {
+        const h = inv.hosts.find((x) => x.name === m);
+        if (h) picked.set(h.name, h);
+      }
+    } else {
+      const h = inv.hosts.find((x) => x.name === s);
+      if (!h) throw new NotFoundError(`no host ${JSON.stringify(s)} in ${inv.path}`, "list them with: kvmctl host list; add one with: kvmctl host add NAME --uri URI");
+      picked.set(h.name, h);
+    }
+  }
+  return [...picked.values()];
+}

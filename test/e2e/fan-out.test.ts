@@ -1,0 +1,112 @@
+/**
+ * -H across ten lab hosts (ten libvirtd, each in its own namespace), one whose
+ * socket is gone and one whose daemon is stopped with SIGSTOP: the eight others
+ * are listed with a HOST column (JSON: a host key), the two are one error row
+ * each, the stopped one is given up after --host-timeout, and the exit code is
+ * the documented partial result (9). Guests are only defined, never started.
+ */
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAB_NAME, LAB_SCRIPT, kvmctl } from './lab.js';
+
+const NAMES = [LAB_NAME, ...'abcdefghi'.split('').map((c) => `${LAB_NAME}-${c}`)];
+const GONE = NAMES[8] ?? '';
+const STOPPED = NAMES[9] ?? '';
+const execFileAsync = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'kvmctl-e2e-fanout-'));
+const env = { KVMCTL_HOSTS: join(dir, 'hosts.yaml') };
+const wasUp = new Set<string>();
+const uri = (n: string) => execFileSync('bash', [LAB_SCRIPT, 'uri', n], { encoding: 'utf8' }).trim();
+const sock = (n: string) => uri(n).replace(/^.*socket=/, '');
+let stoppedPid = 0;
+
+function virshOn(n: string, ...args: string[]) {
+  return spawnSync('virsh', ['-c', uri(n), ...args], { encoding: 'utf8' });
+}
+
+beforeAll(async () => {
+  // Asynchronously: ten lab starts take a minute, and the test worker must keep answering meanwhile.
+  for (const n of NAMES) {
+    if (spawnSync('bash', [LAB_SCRIPT, 'status', n]).status === 0) wasUp.add(n);
+    await execFileAsync('bash', [LAB_SCRIPT, 'up', n]);
+  }
+  const hosts = NAMES.map((n, i) => `  h${i}:\n    uri: "${uri(n)}"\n`).join('');
+  writeFileSync(env.KVMCTL_HOSTS, `hosts:\n${hosts}groups:\n  odd: [h1, h3]\n`);
+  // Two defined (never started) VMs per host, named after it.
+  for (const [i, n] of NAMES.entries()) {
+    for (const k of [1, 2]) {
+      const name = `fan-h${i}-${k}`;
+      if (virshOn(n, 'dominfo', name).status === 0) continue;
+      const xml = join(dir, `${name}.xml`);
+      writeFileSync(xml, `<domain type='qemu'><name>${name}</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type></os></domain>`);
+      expect(virshOn(n, 'define', xml).status).toBe(0);
+    }
+  }
+  renameSync(sock(GONE), `${sock(GONE)}.away`);
+  stoppedPid = Number(readFileSync(join(sock(STOPPED), '../../libvirtd.pid'), 'utf8').trim());
+  process.kill(stoppedPid, 'SIGSTOP');
+}, 900_000);
+
+afterAll(() => {
+  if (stoppedPid) process.kill(stoppedPid, 'SIGCONT');
+  if (existsSync(`${sock(GONE)}.away`)) renameSync(`${sock(GONE)}.away`, sock(GONE));
+  for (const [i, n] of NAMES.entries()) for (const k of [1, 2]) virshOn(n, 'undefine', `fan-h${i}-${k}`);
+  for (const n of NAMES) if (!wasUp.has(n) && n !== LAB_NAME && process.env.KVMCTL_LAB_KEEP !== '1') execFileSync('bash', [LAB_SCRIPT, 'down', n], { stdio: 'ignore' });
+  rmSync(dir, { recursive: true, force: true });
+}, 600_000);
+
+describe('-H across ten lab hosts', () => {
+  it('vm list -H all: every answering host listed once with its host key; the gone and the stopped host are error rows; exit 9', () => {
+    const r = kvmctl(['-H', 'all', '--host-timeout', '8', 'vm', 'list', '-o', 'json'], { uri: null, env });
+    expect(r.code).toBe(9);
+    expect(r.stderr).toMatch(/2 of 10 hosts failed, the others are shown: /);
+    const { items, hosts } = JSON.parse(r.stdout);
+    expect(hosts).toHaveLength(10);
+    const failed = hosts.filter((h: { ok: boolean }) => !h.ok);
+    expect(failed.map((h: { host: string }) => h.host).sort()).toEqual(['h8', 'h9']);
+    expect(failed.find((h: { host: string }) => h.host === 'h8').error).toMatch(/cannot reach libvirt .*No such file or directory/);
+    expect(failed.find((h: { host: string }) => h.host === 'h9').error).toBe('no answer within 8 s; its programs were stopped');
+    const mine = items.filter((v: { name: string }) => v.name.startsWith('fan-'));
+    expect(mine.map((v: { host: string; name: string }) => `${v.host}:${v.name}`).sort()).toEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7].flatMap((i) => [`h${i}:fan-h${i}-1`, `h${i}:fan-h${i}-2`]).sort(),
+    );
+    expect(items.every((v: { host?: string }) => typeof v.host === 'string')).toBe(true);
+    // The stopped daemon left no virsh behind: kvmctl stopped its program.
+    expect(spawnSync('pgrep', ['-f', sock(STOPPED)], { encoding: 'utf8' }).stdout).toBe('');
+  });
+
+  it('the table has HOST first, one error row per failed host; @group and --parallel select and limit', () => {
+    const r = kvmctl(['-H', 'all', '--host-timeout', '8', '--parallel', '4', 'vm', 'list'], { uri: null, env });
+    expect(r.code).toBe(9);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^HOST\s+NAME\s+STATE/);
+    expect(r.stdout).toMatch(/^h3\s+fan-h3-1\s+shutoff/m);
+    expect(r.stdout).toMatch(/^h8\s+error: cannot reach libvirt/m);
+    expect(r.stdout).toMatch(/^h9\s+error: no answer within 8 s; its programs were stopped\s/m);
+    const odd = kvmctl(['-H', '@odd', 'vm', 'list', '--name-only', '-o', 'json'], { uri: null, env });
+    expect(odd.code).toBe(0);
+    const { items, hosts } = JSON.parse(odd.stdout);
+    expect(hosts).toEqual([{ host: 'h1', ok: true }, { host: 'h3', ok: true }]);
+    expect(items.filter((i: { value: string }) => i.value.startsWith('fan-')).map((i: { host: string; value: string }) => `${i.host}:${i.value}`)).toEqual(['h1:fan-h1-1', 'h1:fan-h1-2', 'h3:fan-h3-1', 'h3:fan-h3-2']);
+  });
+
+  it('net list, pool list and host check run on each host too; a write command with -H is exit 2 and runs nothing', () => {
+    const nets = kvmctl(['-H', 'h0', '-H', 'h1', 'net', 'list', '-o', 'json'], { uri: null, env });
+    expect(nets.code).toBe(0);
+    expect(JSON.parse(nets.stdout).items.map((n: { host: string; name: string }) => `${n.host}:${n.name}`)).toEqual(['h0:default', 'h1:default']);
+    const check = kvmctl(['-H', 'h2', 'host', 'check', '-o', 'json'], { uri: null, env });
+    expect(check.code).toBe(0);
+    expect(JSON.parse(check.stdout).items[0]).toMatchObject({ host: 'h2', ok: true });
+    const start = kvmctl(['-H', 'all', 'vm', 'start', 'fan-h0-1'], { uri: null, env });
+    expect(start.code).toBe(2);
+    expect(start.stderr).toMatch(/-H does not apply to kvmctl vm start/);
+    expect(virshOn(LAB_NAME, 'domstate', 'fan-h0-1').stdout.trim()).toBe('shut off');
+    const unknown = kvmctl(['-H', 'nope', 'vm', 'list'], { uri: null, env });
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(/no host "nope"/);
+  });
+});

@@ -1,0 +1,195 @@
+/**
+ * `kvmctl -c qemu+ssh://…` against a second lab host that runs an sshd in its own
+ * namespace: every fact must be that host's. kvmctl runs in the first lab's
+ * namespace, joined to the second by a veth; the ssh client uses a known_hosts
+ * file of this test's own (bound over /root/.ssh for the kvmctl process only).
+ * Markers made only on one side (a bridge with its address, a NAT rule, a
+ * libvirt network) tell the two hosts apart.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KVMCTL, LAB_NAME, LAB_SCRIPT, inNetns, lab, type RunResult } from './lab.js';
+
+const REMOTE = `${LAB_NAME}-r`;
+const REMOTE_NETNS = `kvmctl-${REMOTE}`;
+const REMOTE_DIR = `${lab.dir}-r`;
+const REMOTE_MARK = { bridge: 'krmark0', address: '10.99.17.1/24', subnet: '10.99.17.0/24', network: 'rmark-net' };
+const LOCAL_MARK = { bridge: 'klmark0', address: '10.98.17.1/24', subnet: '10.98.17.0/24' };
+
+const labSh = (...args: string[]) => execFileSync('bash', [LAB_SCRIPT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+const remoteVirsh = (...args: string[]) =>
+  spawnSync('virsh', ['-c', `qemu+unix:///system?socket=${REMOTE_DIR}/run/libvirt-sock`, ...args], { encoding: 'utf8' });
+
+let address = '';
+let home = '';
+let sshUri = '';
+let wasUp = false;
+
+/** The built CLI in the first lab's namespace, with this test's ~/.ssh. */
+function client(args: string[], sshHome = home): RunResult {
+  const r = spawnSync(
+    'ip',
+    ['netns', 'exec', lab.netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /root/.ssh && exec "$@"', sshHome, process.execPath, KVMCTL, ...args],
+    { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KVMCTL_URI: '', LIBVIRT_DEFAULT_URI: '' }, timeout: 120_000 },
+  );
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+function links(netns: string): string {
+  return inNetns(netns, 'ip', '-br', 'addr', 'show').stdout;
+}
+
+beforeAll(() => {
+  wasUp = spawnSync('bash', [LAB_SCRIPT, 'status', REMOTE]).status === 0;
+  labSh('up', REMOTE);
+  labSh('sshd', REMOTE);
+  address = labSh('join', LAB_NAME, REMOTE).split(' ')[1] ?? '';
+  home = mkdtempSync(join(tmpdir(), 'kvmctl-e2e-ssh-'));
+  chmodSync(home, 0o700);
+  const hostKey = readFileSync(join(REMOTE_DIR, 'ssh/host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
+  writeFileSync(join(home, 'known_hosts'), `${address} ${hostKey}\n`, { mode: 0o600 });
+  sshUri = `qemu+ssh://root@${address}/system?keyfile=${REMOTE_DIR}/ssh/client_key`;
+  for (const [ns, m] of [[REMOTE_NETNS, REMOTE_MARK], [lab.netns, LOCAL_MARK]] as const) {
+    removeMarker(ns, m);
+    for (const cmd of [
+      ['ip', 'link', 'add', m.bridge, 'type', 'bridge'],
+      ['ip', 'addr', 'add', m.address, 'dev', m.bridge],
+      ['iptables', '-t', 'nat', '-A', 'POSTROUTING', '-s', m.subnet, '-j', 'MASQUERADE', '-m', 'comment', '--comment', 'e2e remote marker'],
+    ]) {
+      const r = inNetns(ns, cmd[0] ?? '', ...cmd.slice(1));
+      if (r.code !== 0) throw new Error(`${cmd.join(' ')} in ${ns}: ${r.stderr}`);
+    }
+  }
+  const xml = `<network><name>${REMOTE_MARK.network}</name><bridge name='krmark1'/></network>`;
+  const xmlFile = join(home, 'net.xml');
+  writeFileSync(xmlFile, xml);
+  remoteVirsh('net-undefine', REMOTE_MARK.network);
+  expect(remoteVirsh('net-define', xmlFile).status).toBe(0);
+}, 300_000);
+
+/** A marker left by an earlier run that kept its labs up (KVMCTL_LAB_KEEP=1). */
+function removeMarker(ns: string, m: { bridge: string; subnet: string }): void {
+  inNetns(ns, 'ip', 'link', 'del', m.bridge);
+  const rule = ['-t', 'nat', '-D', 'POSTROUTING', '-s', m.subnet, '-j', 'MASQUERADE', '-m', 'comment', '--comment', 'e2e remote marker'];
+  while (inNetns(ns, 'iptables', ...rule).code === 0);
+}
+
+afterAll(() => {
+  removeMarker(lab.netns, LOCAL_MARK);
+  if (!wasUp && process.env.KVMCTL_LAB_KEEP !== '1') labSh('down', REMOTE);
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+describe('kvmctl host over qemu+ssh (a second lab host with an sshd)', () => {
+  it("reports the remote namespace's bridges, NAT rules and networks, and none of this machine's", () => {
+    const r = client(['-c', sshUri, 'host', '-o', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const f = JSON.parse(r.stdout);
+    expect(f.access).toEqual({ kind: 'ssh', target: `root@${address}` });
+    expect(f.libvirt.reachable).toBe(true);
+    const bridges = f.bridges.map((b: { name: string }) => b.name);
+    expect(bridges).toContain(REMOTE_MARK.bridge);
+    expect(bridges).not.toContain(LOCAL_MARK.bridge);
+    expect(f.bridges.find((b: { name: string }) => b.name === REMOTE_MARK.bridge).addresses).toEqual([REMOTE_MARK.address]);
+    const sources = f.nat.rules.map((n: { source?: string }) => n.source);
+    expect(sources).toContain(REMOTE_MARK.subnet);
+    expect(sources).not.toContain(LOCAL_MARK.subnet);
+    expect(f.networks.map((n: { name: string }) => n.name)).toContain(REMOTE_MARK.network);
+    // ip_forward of the remote namespace (libvirt's default network turned it on there).
+    expect(f.nat.ipForward).toBe(inNetns(REMOTE_NETNS, 'cat', '/proc/sys/net/ipv4/ip_forward').stdout.trim() === '1');
+    // The verdict is libvirt's: this machine's /dev/kvm and modules are not reported as the host's.
+    expect(f.virtualization.source).toBe('libvirt');
+    expect(f.virtualization.devKvmPresent).toBeUndefined();
+    expect(f.virtualization.kvmModules).toEqual([]);
+    const caps = remoteVirsh('capabilities').stdout;
+    expect(f.virtualization.libvirtOffersKvm).toBe(caps.includes("<domain type='kvm'"));
+    expect(f.virtualization.kvmUsable).toBe(/<feature name='(vmx|svm)'\/>/.test(caps) && caps.includes("<domain type='kvm'"));
+    // libvirt's node memory (this machine's balloon moves it a little between two reads).
+    const mem = Number(/Memory size:\s+(\d+) KiB/.exec(remoteVirsh('nodeinfo').stdout)?.[1]) * 1024;
+    expect(Math.abs(f.capacity.hostMemoryBytes - mem) / mem).toBeLessThan(0.05);
+    expect(f.tools.map((t: { name: string }) => t.name)).toEqual(['virsh']);
+  });
+
+  it('says in the table where the facts came from, and host check judges the remote host', () => {
+    const r = client(['-c', sshUri, 'host']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`host access\\s+ssh root@${address.replace(/\./g, '\\.')} `));
+    expect(r.stdout).toMatch(/facts from\s+the host's libvirt/);
+    expect(r.stdout).toMatch(new RegExp(`^${REMOTE_MARK.bridge}\\s`, 'm'));
+    const check = client(['-c', sshUri, 'host', 'check']);
+    expect(check.code).toBe(0);
+    expect(check.stdout).toMatch(/libvirt\s+ok\s+reachable at qemu\+ssh:/);
+    expect(check.stdout).not.toMatch(/tool:qemu-img/);
+  });
+
+  it('bridge list over qemu+ssh lists the remote bridges; bridge create there is refused and changes nothing', () => {
+    const list = client(['-c', sshUri, 'bridge', 'list', '-o', 'json']);
+    expect(list.code).toBe(0);
+    const names = JSON.parse(list.stdout).map((b: { name: string }) => b.name);
+    expect(names).toContain(REMOTE_MARK.bridge);
+    expect(names).not.toContain(LOCAL_MARK.bridge);
+    const before = [links(REMOTE_NETNS), links(lab.netns)];
+    const create = client(['-c', sshUri, 'bridge', 'create', 'krnew0']);
+    expect(create.code).toBe(5);
+    expect(create.stderr).toMatch(/does not change the bridges, addresses or firewall of another host \(root@.*\); nothing was changed/);
+    expect([links(REMOTE_NETNS), links(lab.netns)]).toEqual(before);
+  });
+
+  it('a host key that does not match the test known_hosts: exit 5, the report still printed, nothing read locally', () => {
+    const other = mkdtempSync(join(tmpdir(), 'kvmctl-e2e-ssh-'));
+    try {
+      chmodSync(other, 0o700);
+      writeFileSync(join(other, 'known_hosts'), `${address} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBuMOt0gQuC9Z6kGrtNFmXZ2S4NYZB0ZQxhl0Hh7vn2H\n`, { mode: 0o600 });
+      const r = client(['-c', sshUri, 'host', '-o', 'json'], other);
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(/host: cannot reach libvirt at qemu\+ssh:\/\/root@/);
+      const f = JSON.parse(r.stdout);
+      expect(f.libvirt.reachable).toBe(false);
+      expect(f.bridges).toEqual([]);
+      expect(f.bridgesError).toBe(`ip -j -d addr show on root@${address} over ssh failed (exit 255): Host key verification failed.`);
+      expect(f.nat.error).toBe(`iptables-save on root@${address} over ssh failed (exit 255): Host key verification failed.`);
+      expect(f.virtualization).toMatchObject({ source: 'libvirt', kvmUsable: false });
+      expect(f.virtualization.reason).toMatch(/^unknown: libvirt on that host did not answer/);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('qemu+tcp (no shell transport): bridges and NAT not available with the reason; no daemon: exit 5', () => {
+    // Port 1: nothing listens there, whether or not the lab listens on 16509.
+    const uri = `qemu+tcp://${address}:1/system`;
+    const r = client(['-c', uri, 'host', '-o', 'json']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/cannot reach libvirt at qemu\+tcp:/);
+    const f = JSON.parse(r.stdout);
+    expect(f.access.kind).toBe('none');
+    expect(f.bridgesError).toMatch(/^not available: qemu\+tcp carries only libvirt's own protocol/);
+    expect(f.nat.error).toBe(f.bridgesError);
+    expect(f.nat.ipForward).toBeUndefined();
+    const before = [links(REMOTE_NETNS), links(lab.netns), inNetns(lab.netns, 'iptables-save', '-t', 'nat').stdout.replace(/^#.*\n/gm, '')];
+    const nat = client(['-c', uri, 'net', 'nat', 'enable', '--bridge', 'krmark0', '--subnet', '10.99.17.0/24', '--out', 'kf1']);
+    expect(nat.code).toBe(5);
+    expect(nat.stderr).toMatch(/not run, because qemu\+tcp:\/\/.* names another host and qemu\+tcp carries only libvirt's own protocol/);
+    expect([links(REMOTE_NETNS), links(lab.netns), inNetns(lab.netns, 'iptables-save', '-t', 'nat').stdout.replace(/^#.*\n/gm, '')]).toEqual(before);
+  });
+
+  it('qemu+tcp to a lab that listens (lab.sh listen): reachable, a host UUID of its own, bridges still not available', () => {
+    labSh('listen', REMOTE, address);
+    const r = client(['-c', `qemu+tcp://${address}/system`, 'host', '-o', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const f = JSON.parse(r.stdout);
+    expect(f.libvirt.reachable).toBe(true);
+    expect(f.access.kind).toBe('none');
+    expect(f.bridgesError).toMatch(/^not available: qemu\+tcp carries only libvirt's own protocol/);
+    expect(f.networks.map((n: { name: string }) => n.name)).toContain(REMOTE_MARK.network);
+    const uuidOf = (xml: string) => /<host>\s*<uuid>([^<]+)<\/uuid>/.exec(xml)?.[1];
+    const local = spawnSync('virsh', ['-c', lab.uri, 'capabilities'], { encoding: 'utf8' }).stdout;
+    expect(uuidOf(remoteVirsh('capabilities').stdout)).toMatch(/^[0-9a-f-]{36}$/);
+    expect(uuidOf(remoteVirsh('capabilities').stdout)).not.toBe(uuidOf(local));
+  });
+});

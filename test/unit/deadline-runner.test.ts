@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { DeadlineRunner } from '../../src/exec/deadline-runner.js';
+import { CommandTimeoutError, type Runner } from '../../src/exec/runner.js';
+import { RealRunner } from '../../src/exec/real-runner.js';
+import type { Command } from '../../src/exec/command.js';
+
+describe('DeadlineRunner', () => {
+  it('gives each program the time its host has left, never more than its own timeout', async () => {
+    const seen: Array<number | undefined> = [];
+    const inner: Runner = { run: async (c: Command) => (seen.push(c.timeoutMs), { stdout: '', stderr: '', exitCode: 0 }) };
+    const r = new DeadlineRunner(inner, Date.now() + 5000);
+    await r.run({ program: 'virsh', args: [], mutates: false });
+    await r.run({ program: 'virsh', args: [], mutates: false, timeoutMs: 100 });
+    expect(seen[0]).toBeGreaterThan(4000);
+    expect(seen[0]).toBeLessThanOrEqual(5000);
+    expect(seen[1]).toBe(100);
+  });
+
+  it('starts nothing once the deadline has passed', async () => {
+    const inner: Runner = { run: async () => { throw new Error('must not run'); } };
+    await expect(new DeadlineRunner(inner, Date.now() - 1).run({ program: 'virsh', args: [], mutates: false })).rejects.toBeInstanceOf(CommandTimeoutError);
+  });
+
+  it('stops a real program that outlives the deadline', async () => {
+    // Without the kill, sleep would exit 0 after 30 s and the promise would resolve.
+    const r = new DeadlineRunner(new RealRunner(), Date.now() + 300);
+    await expect(r.run({ program: 'sleep', args: ['30'], mutates: false })).rejects.toBeInstanceOf(CommandTimeoutError);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * -H from recorded virsh output: each host gets its own virsh call with its own
+ * URI, lists merge with a HOST column, failures are rows, and the exit codes.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/main.js';
+import { FakeRunner } from '../../src/exec/fake.js';
+import { memoryIO } from '../../src/output/io.js';
+import { memoryFs } from '../../src/local-fs.js';
+import type { Command } from '../../src/exec/command.js';
+
+const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/${f}`, import.meta.url), 'utf8');
+const dir = mkdtempSync(join(tmpdir(), 'kvmctl-fan-'));
+const file = join(dir, 'hosts.yaml');
+const U = (n: string) => `qemu+unix:///system?socket=/run/${n}/libvirt-sock`;
+writeFileSync(file, `hosts:\n  a: {uri: "${U('a')}"}\n  b: {uri: "${U('b')}"}\n  c: {uri: "${U('c')}"}\ngroups:\n  ab: [a, b]\n`);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const netList = (host: string) => (c: Command) => c.program === 'virsh' && c.args[1] === U(host) && (c.args[2] ?? '').startsWith("'net-list'");
+
+async function kvmctl(args: string[], runner: FakeRunner) {
+  const io = memoryIO({ PATH: '/usr/bin', KVMCTL_STATE_DIR: join(dir, 'state'), KVMCTL_HOSTS: file });
+  const code = await main(['node', 'kvmctl', ...args], { io, runner, fs: memoryFs({}), version: '0', signal: new AbortController().signal, argv: [] });
+  return { code, out: io.out, err: io.err };
+}
+
+function runner(failing?: string): FakeRunner {
+  const r = new FakeRunner();
+  for (const h of ['a', 'b', 'c']) {
+    if (h === failing) r.stub(netList(h), { exitCode: 1, stderr: rec('err-virsh-unreachable.stderr') }, Infinity);
+    else r.stub(netList(h), { stdout: rec('virsh-net-list-all.txt') }, Infinity);
+    r.stub((c) => c.program === 'virsh' && c.args[1] === U(h) && (c.args[2] ?? '').includes("'net-dumpxml'"), { stdout: rec('virsh-net-dumpxml-default.xml') }, Infinity);
+  }
+  return r;
+}
+
+describe('-H', () => {
+  it('runs the list on each host with its own URI and puts HOST first', async () => {
+    const r = await kvmctl(['-H', 'all', 'net', 'list'], runner());
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines[0]).toMatch(/^HOST\s+NAME\s+/);
+    expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['a', 'b', 'c']);
+  });
+
+  it('a failing host is one error row (JSON: hosts[].ok false) and the exit code is 9', async () => {
+    const r = await kvmctl(['-H', 'all', 'net', 'list', '-o', 'json'], runner('b'));
+    expect(r.code).toBe(9);
+    const j = JSON.parse(r.out);
+    expect(j.hosts).toEqual([
+      { host: 'a', ok: true },
+      { host: 'b', ok: false, error: expect.stringMatching(/^cannot reach libvirt at qemu\+unix:\/\/\/system\?socket=\/run\/b\//) },
+      { host: 'c', ok: true },
+    ]);
+    expect(j.items.map((i: { host: string }) => i.host)).toEqual(['a', 'c']);
+    expect(r.err).toMatch(/1 of 3 hosts failed, the others are shown: b: cannot reach libvirt/);
+  });
+
+  it('every host failing keeps their common exit code (5 here)', async () => {
+    const rr = new FakeRunner();
+    for (const h of ['a', 'b']) rr.stub(netList(h), { exitCode: 1, stderr: rec('err-virsh-unreachable.stderr') });
+    const r = await kvmctl(['-H', '@ab', 'net', 'list'], rr);
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/every host failed: a: .*; b: /);
+    // No host gave a list to take columns from: each host's error under its name.
+    expect(r.out).toMatch(/^== a ==\nerror: cannot reach libvirt .*\n== b ==\nerror: cannot reach libvirt /);
+  });
+
+  it('refuses -H with a write command, with -c, and an unknown host, before running anything', async () => {
+    const rr = new FakeRunner();
+    const w = await kvmctl(['-H', 'a', 'net', 'start', 'default'], rr);
+    expect(w.code).toBe(2);
+    expect(w.err).toMatch(/-H does not apply to kvmctl net start/);
+    const c = await kvmctl(['-H', 'a', '-c', 'qemu:///system', 'net', 'list'], rr);
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/-H and -c both name hosts/);
+    expect((await kvmctl(['-H', 'zz', 'net', 'list'], rr)).code).toBe(3);
+    expect(rr.calls).toEqual([]);
+  });
+});
