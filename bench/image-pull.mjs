@@ -2,7 +2,9 @@
 // npm run bench:image: times `kvmctl image pull` of a large file from an HTTP
 // server on the loopback of a lab's network namespace against `curl -o` of the
 // same file (and `curl -o` + `sha256sum`, what verifying by a second read costs),
-// records kvmctl's peak RSS, and writes bench/image-results.md. See docs/performance.md.
+// and kvmctl's download loop alone with and without the digest (bench/pull-loop.mjs:
+// what verifying while receiving costs); records kvmctl's peak RSS, and writes
+// bench/image-results.md. See docs/performance.md.
 //
 //   node bench/image-pull.mjs [--lab bench] [--size-mib 2048] [--runs 3] [--keep-lab]
 //
@@ -69,6 +71,11 @@ async function sha256(path) {
 }
 const digest = await sha256(file);
 
+// The download loop alone, bundled like dist/kvmctl.cjs is.
+const loopBundle = join(www, 'download-loop.cjs');
+const { build } = await import('esbuild');
+await build({ entryPoints: [join(ROOT, 'src/images/download.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: loopBundle, logLevel: 'error' });
+
 const server = spawn('ip', ['netns', 'exec', netns, process.execPath, join(ROOT, 'test/e2e/image-server.mjs'), www], { stdio: ['ignore', 'pipe', 'inherit'] });
 const port = await new Promise((res) => createInterface({ input: server.stdout }).once('line', (l) => res(JSON.parse(l).port)));
 const url = `http://127.0.0.1:${port}/files/big.raw`;
@@ -84,8 +91,17 @@ function timed(argv) {
   return { seconds, rss, stdout: r.stdout };
 }
 
+const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const results = { curl: [], curlSha: [], kvmctl: [], rss: [] };
+const results = { curl: [], curlSha: [], loop: [], loopDigest: [], kvmctl: [], rss: [] };
+const loopOut = join(poolDir, 'loop.out');
+function loop(mode) {
+  const r = timed([process.execPath, join(ROOT, 'bench/pull-loop.mjs'), loopBundle, url, loopOut, mode]);
+  rmSync(loopOut, { force: true });
+  const got = JSON.parse(r.stdout);
+  if (got.bytes !== sizeMiB * 2 ** 20 || got.digest !== (mode === 'digest' ? `sha256:${digest}` : '')) throw new Error(`the download loop (${mode}) returned ${r.stdout}`);
+  return r.seconds;
+}
 const curlOut = join(poolDir, 'curl.out');
 for (let i = 0; i < runs; i++) {
   // Interleaved, so that a slower moment of the machine hits every contender alike.
@@ -93,6 +109,8 @@ for (let i = 0; i < runs; i++) {
   rmSync(curlOut, { force: true });
   results.curlSha.push(timed(['sh', '-c', 'curl -sS -o "$1" "$2" && sha256sum "$1" >/dev/null', 'sh', curlOut, url]).seconds);
   rmSync(curlOut, { force: true });
+  results.loop.push(loop('none'));
+  results.loopDigest.push(loop('digest'));
   const name = `big-${i}.raw`;
   const k = timed([process.execPath, join(ROOT, 'bin/kvmctl'), '-c', uri, 'image', 'pull', url, '--pool', POOL, '--name', name, '--checksum', `sha256:${digest}`, '-o', 'json']);
   if (JSON.parse(k.stdout).digest !== `sha256:${digest}`) throw new Error('kvmctl reported another digest');
@@ -103,24 +121,31 @@ for (let i = 0; i < runs; i++) {
 server.kill('SIGTERM');
 
 const mib = sizeMiB;
-const row = (label, s) => `| ${label} | ${median(s).toFixed(2)} s | ${(mib / median(s)).toFixed(0)} MiB/s |`;
+const row = (label, s) => `| ${label} | ${median(s).toFixed(2)} s | ${(mib / median(s)).toFixed(0)} MiB/s | ${s.map((x) => x.toFixed(1)).join(', ')} |`;
 const throughputRatio = median(results.curl) / median(results.kvmctl);
 const overVerifiedCurl = median(results.kvmctl) / median(results.curlSha);
+const overCurl = (median(results.kvmctl) / median(results.curl) - 1) * 100;
+const verifyCost = (median(results.loopDigest) / median(results.loop) - 1) * 100;
+const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const peak = Math.max(...results.rss) / 2 ** 20;
 const md = `# image pull benchmark
 
 ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, node ${process.versions.node};
 a ${mib} MiB file of random data served from the loopback of lab ${opts.lab}'s namespace
-(test/e2e/image-server.mjs), written into a directory pool on the same disk; medians of ${runs} interleaved runs.
+(test/e2e/image-server.mjs), written into a directory pool on the same disk; medians of ${runs} interleaved runs;
+load average before: ${loadBefore}, after: ${load}.
 
-| | time | throughput |
-| --- | --- | --- |
+| | median time | throughput | every run (s) |
+| --- | --- | --- | --- |
 ${row('`curl -o`', results.curl)}
 ${row('`curl -o` + `sha256sum`', results.curlSha)}
+${row('kvmctl download loop, no digest (bench/pull-loop.mjs)', results.loop)}
+${row('kvmctl download loop, SHA-256 while receiving', results.loopDigest)}
 ${row('`kvmctl image pull --checksum sha256:…` (verified, published)', results.kvmctl)}
 
 - kvmctl's throughput is ${throughputRatio.toFixed(2)}x curl's (target: at least 0.8x) ${throughputRatio >= 0.8 ? 'met' : 'NOT met'}.
-- Verification included, kvmctl takes ${((median(results.kvmctl) / median(results.curl) - 1) * 100).toFixed(0)} % longer than the unverified curl download (target: at most 10 %) ${median(results.kvmctl) / median(results.curl) <= 1.1 ? 'met' : 'NOT met'},
+- Verifying while receiving changes the download loop's time by ${verifyCost >= 0 ? '+' : ''}${verifyCost.toFixed(0)} % (target: at most 10 %) ${verifyCost <= 10 ? 'met' : 'NOT met'}.
+- Verification included, kvmctl takes ${Math.abs(overCurl).toFixed(0)} % ${overCurl >= 0 ? 'longer' : 'less time'} than the unverified curl download (target: at most 10 %) ${median(results.kvmctl) / median(results.curl) <= 1.1 ? 'met' : 'NOT met'},
   and ${overVerifiedCurl.toFixed(2)}x the time of curl followed by sha256sum.
 - Peak RSS of kvmctl: ${peak.toFixed(0)} MiB (target: under 100 MiB) ${peak < 100 ? 'met' : 'NOT met'}.
 `;

@@ -6,6 +6,7 @@
  * checked: http(s) only, and never from https down to http.
  */
 import type { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
 import type { Dispatcher } from 'undici';
 import { InterruptedError, KvmctlError, NotFoundError } from '../errors.js';
 import { parseDownloadUrl } from './catalog.js';
@@ -17,6 +18,10 @@ let agent: Dispatcher | undefined;
 
 async function dispatcher(): Promise<Dispatcher> {
   // Loaded on first use, to keep it out of every other command's start-up.
+  // undici parses HTTP with a WebAssembly module; V8's optimising recompile of it
+  // in the background takes some 35 MiB for a parser that only counts body bytes,
+  // so the baseline compiler's code is kept (this process compiles no other wasm).
+  setFlagsFromString('--liftoff-only');
   const { EnvHttpProxyAgent } = await import('undici');
   agent ??= new EnvHttpProxyAgent({ connect: VERIFIED, requestTls: VERIFIED, proxyTls: VERIFIED } as ConstructorParameters<typeof EnvHttpProxyAgent>[0]);
   return agent;
