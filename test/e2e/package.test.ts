@@ -60,7 +60,7 @@ describe('the npm package', () => {
   it('npm pack builds first (prepack): the tarball holds the bundle, its code cache and the man page', () => {
     tarball = pack();
     const listing = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
-    expect(listing).toEqual(expect.arrayContaining(['package/dist/kvmctl.cjs', 'package/dist/kvmctl.cjs.cache', 'package/dist/kvmctl.1', 'package/bin/kvmctl', 'package/package.json']));
+    expect(listing).toEqual(expect.arrayContaining(['package/dist/kvmctl.cjs', 'package/dist/kvmctl.cjs.cache', 'package/dist/kvmctl.1', 'package/schemas/error.schema.json', 'package/bin/kvmctl', 'package/package.json']));
   });
 
   it('installs into an empty folder and runs: npx kvmctl --help, host -o json against the lab, man -l on its page', async () => {
