@@ -54,7 +54,7 @@ describe('errors under -o json (lab)', () => {
     ['an unknown option', ['pool', 'list', '--bogus'], /^kvmctl pool list: unknown option '--bogus'/],
     ['a missing argument', ['vm', 'start'], /^kvmctl vm start: missing required argument 'name'/],
     ['a noun without a verb', ['vm'], /^kvmctl vm: missing command \(one of: create, list/],
-    ['a value kvmctl rejects', ['vm', 'create', `${PREFIX}-vm`, '--memory', '2048'], /^--memory 2048: /],
+    ['a value kvmctl rejects', ['vm', 'create', `${PREFIX}-vm`, '--memory', '2048'], /^--memory 2048: that is 2048 bytes \(a number without a unit is bytes\); at least 16M is needed$/],
   ])('exit 2 (usage) for %s', async (_what, args, message) => {
     const error = await failsWith(args, 2);
     expect(error.code).toBe('usage');

@@ -121,6 +121,20 @@ describe('errors under -o json, through main', () => {
     expect(parseJsonError(r.err).error).toMatchObject({ code: 'internal', exit: 1 });
   });
 
+  it.each<[string[]]>([[['vm', 'create', 'w', '--memory', '2048']], [['vm', 'set', 'w', '--memory', '2048']]])(
+    '%j: a bare number is bytes, and the hint gives the MiB it likely meant',
+    async (argv) => {
+      const r = await run(['-o', 'json', ...argv]);
+      expect(r.code).toBe(2);
+      expect(parseJsonError(r.err).error).toMatchObject({
+        code: 'usage',
+        message: '--memory 2048: that is 2048 bytes (a number without a unit is bytes); at least 16M is needed',
+        hint: 'give a unit; for 2048 MiB: --memory 2048M',
+      });
+      expect(r.runner.calls).toEqual([]);
+    },
+  );
+
   it('text mode stays text; a noun without a verb is exit 2 (bad usage), not 1', async () => {
     const r = await run(['vm']);
     expect(r.code).toBe(2);
