@@ -3,7 +3,7 @@
  * is one object on the last line of stderr, valid against schemas/error.schema.json,
  * with nothing on stdout and the host as it was before (usage errors included).
  */
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliOk, lab, newStateDir, removeStateDirs, snapshotHost, start, virsh, type CliOptions } from './reliability/harness.js';
@@ -12,6 +12,8 @@ import { parseJsonError } from '../support/schemas.js';
 const PREFIX = 'e2e-je';
 const POOL = `${PREFIX}-pool`;
 const NEW_POOL = `${PREFIX}-new`;
+/** A shut-off VM defined with virsh itself: no disk, never started. */
+const VM = `${PREFIX}-off`;
 const poolDir = (name: string) => join(lab.dir, 'pools', name);
 let o: CliOptions;
 
@@ -19,6 +21,7 @@ let o: CliOptions;
 const state = () => snapshotHost({ dirs: [poolDir(POOL), poolDir(NEW_POOL)], netns: '' });
 
 function cleanup(): void {
+  virsh('undefine', '--domain', VM);
   for (const p of [POOL, NEW_POOL]) {
     virsh('pool-destroy', '--pool', p);
     virsh('pool-undefine', '--pool', p);
@@ -43,6 +46,9 @@ describe('errors under -o json (lab)', () => {
     cleanup();
     o = { stateDir: newStateDir() };
     await cliOk(['pool', 'create', POOL, '--path', poolDir(POOL)], o);
+    const xml = join(o.stateDir, 'vm.xml');
+    writeFileSync(xml, `<domain type='qemu'><name>${VM}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu><os><type arch='x86_64'>hvm</type></os></domain>`);
+    expect(virsh('define', '--file', xml).code).toBe(0);
   });
   afterAll(() => {
     cleanup();
@@ -87,6 +93,17 @@ describe('errors under -o json (lab)', () => {
     } finally {
       await cliOk(['pool', 'start', POOL], o);
     }
+  });
+
+  it('exit 5 (refused): waiting for the address of a VM that is shut off, naming the VM', async () => {
+    const error = await failsWith(['vm', 'wait', VM, '--for', 'ip', '--timeout', '5'], 5);
+    expect(error).toMatchObject({ code: 'refused', object: { kind: 'vm', name: VM }, hint: `start it first: kvmctl vm start ${VM} (or see why it stopped: kvmctl vm log ${VM})` });
+  });
+
+  it('exit 6 (timeout): waiting for a shut-off VM to run, naming the VM', async () => {
+    const error = await failsWith(['vm', 'wait', VM, '--for', 'running', '--timeout', '1'], 6);
+    expect(error).toMatchObject({ code: 'timeout', object: { kind: 'vm', name: VM }, hint: `start it with: kvmctl vm start ${VM}` });
+    expect(error.message).toMatch(new RegExp(`^timed out after 1 s waiting for VM "${VM}" to be running \\(it is shut ?off`));
   });
 
   it('exit 1 (failure): a step that fails on its own', async () => {

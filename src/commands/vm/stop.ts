@@ -37,6 +37,7 @@ export async function runVmStop(ctx: Context, name: string, opts: { timeout?: st
       {
         timeoutMs: timeoutSeconds * 1000,
         what: `VM ${JSON.stringify(name)} to shut down`,
+        vm: name,
         hint: `the guest ignored the ACPI power button; power it off with: kvmctl vm stop ${name} --force (or kvmctl vm destroy ${name})`,
       },
       async () => {
