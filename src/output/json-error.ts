@@ -58,7 +58,7 @@ export function formatJsonError(err: unknown): string {
 }
 
 /**
- * Whether argv asks for JSON (-o json, -ojson, --output json, --output=json; the last one wins),
+ * Whether argv asks for JSON (-o json, -ojson, -qo json, --output json, --output=json; the last one wins),
  * read before commander parses, so that even a usage error commander rejects is reported as JSON.
  */
 export function wantsJson(argv: readonly string[]): boolean {
@@ -66,9 +66,11 @@ export function wantsJson(argv: readonly string[]): boolean {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') break;
-    if (a === '-o' || a === '--output') format = argv[++i];
+    // -o may end a cluster of the global boolean short flags (-qo json, -vojson), as commander reads them.
+    const short = /^-[qv]*o(.*)$/s.exec(a);
+    if (short) format = short[1] !== '' ? short[1] : argv[++i];
+    else if (a === '--output') format = argv[++i];
     else if (a.startsWith('--output=')) format = a.slice('--output='.length);
-    else if (/^-o./.test(a)) format = a.slice(2);
   }
   return format === 'json';
 }
