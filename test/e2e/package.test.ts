@@ -66,7 +66,10 @@ describe('the npm package', () => {
   it('installs into an empty folder and runs: npx kvmctl --help, host -o json against the lab, man -l on its page', async () => {
     installInto(app, tarball);
     // Everything the CLI needs is bundled: the installed package has no node_modules of its own.
-    expect(readdirSync(installed).sort()).toEqual(['README.md', 'bin', 'dist', 'package.json']);
+    expect(readdirSync(installed).sort()).toEqual(['README.md', 'bin', 'dist', 'package.json', 'schemas']);
+    // The JSON Schemas of -o json ship as they are in the repository.
+    for (const f of readdirSync('schemas')) expect(readFileSync(join(installed, 'schemas', f), 'utf8')).toBe(readFileSync(join('schemas', f), 'utf8'));
+    expect(readdirSync(join(installed, 'schemas')).sort()).toEqual(readdirSync('schemas').sort());
     expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['kvmctl.1', 'kvmctl.cjs', 'kvmctl.cjs.cache']);
     const shippedCache = readFileSync(join(installed, 'dist', 'kvmctl.cjs.cache'));
 
