@@ -91,7 +91,7 @@ export function classifyVirshError(cmd: Command, result: CommandResult, subject:
     return new RefusedError(`${what}: ${detail}`, `check its state with: ${subject ? LIST_HINT[subject.kind] : 'kvmctl host'}`, subject ? { object: { ...subject } } : undefined);
   }
   const verb = cmd.args[0] === '-c' ? cmd.args[2] : cmd.args[0];
-  return new ToolError(cmd, result, `${what}: virsh ${verb ?? ''} failed: ${detail}`, 'run with -v to see the exact virsh command');
+  return new ToolError(cmd, result, `${what}: virsh ${verb ?? ''} failed: ${detail}`, 'run with -v to see the exact virsh command', subject ? { ...subject } : undefined);
 }
 
 export function unreachableError(uri: string, detail: string): RefusedError {

@@ -108,7 +108,7 @@ describe('errors under -o json (lab)', () => {
 
   it('exit 1 (failure): a step that fails on its own', async () => {
     const error = await failsWith(['pool', 'stop', POOL], 1, { fault: 'fail:1' });
-    expect(error.code).toBe('failure');
+    expect(error).toMatchObject({ code: 'failure', object: { kind: 'pool', name: POOL } });
     expect(error.message).toMatch(/pool-destroy failed: injected fault/);
   });
 

@@ -17,6 +17,7 @@ import {
   UsageError,
 } from '../../src/errors.js';
 import { ERROR_CODES, formatJsonError, jsonErrorOf, wantsJson } from '../../src/output/json-error.js';
+import { classifyVirshError, virshWrite } from '../../src/libvirt/virsh.js';
 import { assertSchema, parseJsonError } from '../support/schemas.js';
 
 function run(argv: string[], runner = new FakeRunner()) {
@@ -47,6 +48,18 @@ describe('the JSON error object', () => {
 
   it('names every documented non-zero exit code', () => {
     for (const [exit] of EXIT_CODE_DOCS) expect(ERROR_CODES[exit]).toMatch(/^[a-z-]+$/);
+  });
+
+  it.each<[string, string]>([
+    ["error: failed to get domain 'web1'\n", 'not-found'],
+    ["error: operation failed: domain 'web1' already exists with uuid 1\n", 'conflict'],
+    ['error: Requested operation is not valid: domain is not running\n', 'refused'],
+    ['error: internal error: qemu unexpectedly closed the monitor\n', 'failure'],
+  ])('a virsh failure about a VM names it in the object (%j -> %s)', (stderr, code) => {
+    const cmd = virshWrite('qemu:///system', ['start', '--domain', 'web1']);
+    const j = jsonErrorOf(classifyVirshError(cmd, { exitCode: 1, stdout: '', stderr }, { kind: 'vm', name: 'web1' }, 'qemu:///system'));
+    assertSchema('error', j);
+    expect(j.error).toMatchObject({ code, object: { kind: 'vm', name: 'web1' } });
   });
 
   it('an error that is not kvmctl\'s own is code internal, exit 1', () => {
