@@ -134,7 +134,7 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
 export function addGlobalOptions(program: Command): Command {
   return program
     .option('-c, --connect <uri>', 'libvirt URI (default: $KVMCTL_URI, $LIBVIRT_DEFAULT_URI, qemu:///system)')
-    .addOption(new Option('-o, --output <format>', 'output format: table or json').default('table'))
+    .addOption(new Option('-o, --output <format>', 'output format: table or json (json: errors too, as one object on stderr)').default('table'))
     .option('--dry-run', 'print the commands that would change state, run only the reads')
     .option('-q, --quiet', 'print only results and errors')
     .option('-v, --verbose', 'print each command run, to stderr; show stack traces')

@@ -40,16 +40,24 @@ export const EXIT_CODE_DOCS: ReadonlyArray<[ExitCode, string]> = [
   [ExitCode.Interrupted, 'interrupted (Ctrl-C, SIGTERM, a dropped session\'s SIGHUP, SIGQUIT); rolled back what it could'],
 ];
 
-/** Base class: every user-facing error has a message and an optional next step. */
+/** The object an error is about, as the JSON error object names it. */
+export interface ErrorSubject {
+  kind: string;
+  name: string;
+}
+
+/** Base class: every user-facing error has a message, an optional next step and the object it is about. */
 export class KvmctlError extends Error {
   readonly exitCode: ExitCode = ExitCode.Failure;
+  readonly object?: ErrorSubject;
   constructor(
     message: string,
     readonly hint?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; object?: ErrorSubject },
   ) {
     super(message, options);
     this.name = new.target.name;
+    if (options?.object) this.object = options.object;
   }
 }
 
@@ -83,7 +91,7 @@ export class PartialError extends KvmctlError {
     message: string,
     readonly leftovers: string[],
     hint?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; object?: ErrorSubject },
   ) {
     super(message, hint, options);
   }

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { addGlobalOptions, createApp, examples } from './app.js';
 import type { Deps } from './context.js';
-import { EXIT_CODE_DOCS, ExitCode, exitCodeOf, KvmctlError, PartialError } from './errors.js';
+import { EXIT_CODE_DOCS, ExitCode, exitCodeOf, KvmctlError, PartialError, UsageError } from './errors.js';
 import { hostCommand } from './commands/host/index.js';
 import { vmCommand } from './commands/vm/index.js';
 import { poolCommand } from './commands/pool/index.js';
@@ -13,8 +13,16 @@ import { completionCommand } from './commands/completion/index.js';
 import { complete, COMPLETE_COMMAND } from './commands/completion/engine.js';
 import type { memoryIO } from './output/io.js';
 import { renderManPage } from './output/man-page.js';
+import { formatJsonError, wantsJson } from './output/json-error.js';
 
-export function buildProgram(deps: Deps): Command {
+/** Where commander's own error output goes: text to stderr, or (under -o json) held back for one JSON error object. */
+interface CommanderSink {
+  json: boolean;
+  /** The command whose parsing failed, for the error's hint. */
+  failed?: Command;
+}
+
+export function buildProgram(deps: Deps, sink: CommanderSink = { json: false }): Command {
   const app = createApp(deps);
   const program = addGlobalOptions(new Command('kvmctl'))
     .description('Manage a KVM host: VMs, storage pools and volumes, bridges, NAT and libvirt networks.')
@@ -30,7 +38,7 @@ export function buildProgram(deps: Deps): Command {
   for (const noun of [hostCommand, vmCommand, poolCommand, volumeCommand, imageCommand, bridgeCommand, netCommand, completionCommand]) {
     program.addCommand(noun(app));
   }
-  configureRecursively(program, deps);
+  configureRecursively(program, deps, sink);
   return program;
 }
 
@@ -44,19 +52,39 @@ export function manPage(deps: Deps & { io: ReturnType<typeof memoryIO> }): strin
   });
 }
 
-function configureRecursively(cmd: Command, deps: Deps): void {
+function configureRecursively(cmd: Command, deps: Deps, sink: CommanderSink): void {
   cmd.exitOverride();
   cmd.configureOutput({
     writeOut: (s) => deps.io.stdout(s),
-    writeErr: (s) => deps.io.stderr(s),
+    writeErr: (s) => {
+      sink.failed ??= cmd;
+      if (!sink.json) deps.io.stderr(s);
+    },
     outputError: (s, write) => write(`kvmctl: ${s.replace(/^error: /, '')}`),
   });
-  for (const sub of cmd.commands) configureRecursively(sub, deps);
+  for (const sub of cmd.commands) configureRecursively(sub, deps, sink);
+}
+
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** A usage error commander raised, as kvmctl's own error (for the JSON error object). */
+function commanderUsageError(err: CommanderError, failed: Command | undefined): UsageError {
+  const path = failed ? commandPath(failed) : 'kvmctl';
+  if (err.code === 'commander.help') {
+    const verbs = failed?.commands.map((c) => c.name()) ?? [];
+    return new UsageError(`${path}: missing command${verbs.length > 0 ? ` (one of: ${verbs.join(', ')})` : ''}`, `for usage, run: ${path} --help`);
+  }
+  return new UsageError(`${path}: ${err.message.replace(/^error: /, '')}`, `for usage, run: ${path} --help`);
 }
 
 /** Runs kvmctl with argv (as process.argv) and returns the exit code; never calls process.exit. */
 export async function main(argv: string[], deps: Deps): Promise<number> {
-  const program = buildProgram(deps);
+  const sink: CommanderSink = { json: wantsJson(argv.slice(2)) };
+  const program = buildProgram(deps, sink);
   // The completion scripts' question: the words go to the tree's walker, not to commander.
   if (argv[2] === COMPLETE_COMMAND) {
     await complete(program, argv.slice(3), deps);
@@ -70,10 +98,16 @@ export async function main(argv: string[], deps: Deps): Promise<number> {
     if (err instanceof CommanderError) {
       // --help and --version end through here with exit code 0.
       if (err.exitCode === 0) return ExitCode.Ok;
-      if (err.code === 'commander.executeSubCommandAsync' || err.code === 'commander.help') return err.exitCode;
+      if (err.code === 'commander.executeSubCommandAsync') return err.exitCode;
+      // Everything else (unknown command or option, missing argument or verb) is bad usage.
+      if (sink.json) deps.io.stderr(formatJsonError(commanderUsageError(err, sink.failed)));
       return ExitCode.Usage;
     }
-    reportError(err, deps, verbose);
+    if (sink.json) {
+      // The stack (with -v) first: the error object stays the last line of stderr.
+      if (verbose && err instanceof Error && err.stack) deps.io.stderr(err.stack + '\n');
+      deps.io.stderr(formatJsonError(err));
+    } else reportError(err, deps, verbose);
     return exitCodeOf(err);
   }
 }

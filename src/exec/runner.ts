@@ -1,5 +1,5 @@
 import { formatCommand, type Command, type CommandResult } from './command.js';
-import { KvmctlError, RefusedError, TimeoutError } from '../errors.js';
+import { KvmctlError, RefusedError, TimeoutError, type ErrorSubject } from '../errors.js';
 
 /** Every external program kvmctl starts goes through a Runner. */
 export interface Runner {
@@ -16,8 +16,9 @@ export class ToolError extends KvmctlError {
     readonly result: CommandResult,
     message?: string,
     hint?: string,
+    object?: ErrorSubject,
   ) {
-    super(message ?? `${formatCommand(command)} failed (exit ${result.exitCode}): ${firstLine(result.stderr || result.stdout)}`, hint);
+    super(message ?? `${formatCommand(command)} failed (exit ${result.exitCode}): ${firstLine(result.stderr || result.stdout)}`, hint, object ? { object } : undefined);
   }
 }
 

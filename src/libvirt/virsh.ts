@@ -79,18 +79,19 @@ export function classifyVirshError(cmd: Command, result: CommandResult, subject:
       return new NotFoundError(
         `${KIND_LABEL[kind]} ${name !== undefined ? JSON.stringify(name) + ' ' : ''}not found (${detail})`,
         `list what exists with: ${LIST_HINT[kind]}`,
+        name !== undefined ? { object: { kind, name } } : undefined,
       );
     }
   }
   const what = subject ? `${KIND_LABEL[subject.kind]} ${JSON.stringify(subject.name)}` : 'libvirt';
   if (/already exists|exists already|already in use|is already defined/i.test(stderr)) {
-    return new ConflictError(`${what}: ${detail}`, 'choose another name, or delete the existing object first');
+    return new ConflictError(`${what}: ${detail}`, 'choose another name, or delete the existing object first', subject ? { object: { ...subject } } : undefined);
   }
   if (/Requested operation is not valid|Operation not supported|is not running|is already running|in use by/i.test(stderr)) {
-    return new RefusedError(`${what}: ${detail}`, `check its state with: ${subject ? LIST_HINT[subject.kind] : 'kvmctl host'}`);
+    return new RefusedError(`${what}: ${detail}`, `check its state with: ${subject ? LIST_HINT[subject.kind] : 'kvmctl host'}`, subject ? { object: { ...subject } } : undefined);
   }
   const verb = cmd.args[0] === '-c' ? cmd.args[2] : cmd.args[0];
-  return new ToolError(cmd, result, `${what}: virsh ${verb ?? ''} failed: ${detail}`, 'run with -v to see the exact virsh command');
+  return new ToolError(cmd, result, `${what}: virsh ${verb ?? ''} failed: ${detail}`, 'run with -v to see the exact virsh command', subject ? { ...subject } : undefined);
 }
 
 export function unreachableError(uri: string, detail: string): RefusedError {

@@ -53,14 +53,14 @@ export async function loadVolumeRecords(ctx: Context, pools: PoolRecord[]): Prom
 
 export function requirePool(view: StorageView, name: string): PoolRecord {
   const pool = view.pools.find((p) => p.name === name);
-  if (!pool) throw new NotFoundError(`storage pool ${JSON.stringify(name)} not found`, 'list the pools with: kvmctl pool list');
+  if (!pool) throw new NotFoundError(`storage pool ${JSON.stringify(name)} not found`, 'list the pools with: kvmctl pool list', { object: { kind: 'pool', name } });
   return pool;
 }
 
 export function requireActivePool(view: StorageView, name: string): PoolRecord {
   const pool = requirePool(view, name);
   if (!pool.active) {
-    throw new RefusedError(`storage pool ${JSON.stringify(name)} is not active (${pool.state}), so its volumes cannot be used`, `start it with: ${kvmctlCommand(undefined, 'pool', 'start', name)}`);
+    throw new RefusedError(`storage pool ${JSON.stringify(name)} is not active (${pool.state}), so its volumes cannot be used`, `start it with: ${kvmctlCommand(undefined, 'pool', 'start', name)}`, { object: { kind: 'pool', name } });
   }
   return pool;
 }
@@ -68,7 +68,7 @@ export function requireActivePool(view: StorageView, name: string): PoolRecord {
 export function requireVolume(view: StorageView, ref: VolumeRef): VolumeRecord {
   const pool = requireActivePool(view, ref.pool);
   const vol = view.volumes.find((v) => v.pool === pool.name && v.name === ref.volume);
-  if (!vol) throw new NotFoundError(`volume ${formatVolumeRef(ref)} not found`, `list the pool's volumes with: ${kvmctlCommand(undefined, 'volume', 'list', '--pool', ref.pool)}`);
+  if (!vol) throw new NotFoundError(`volume ${formatVolumeRef(ref)} not found`, `list the pool's volumes with: ${kvmctlCommand(undefined, 'volume', 'list', '--pool', ref.pool)}`, { object: { kind: 'volume', name: formatVolumeRef(ref) } });
   return vol;
 }
 

@@ -60,13 +60,16 @@ describe('the npm package', () => {
   it('npm pack builds first (prepack): the tarball holds the bundle, its code cache and the man page', () => {
     tarball = pack();
     const listing = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
-    expect(listing).toEqual(expect.arrayContaining(['package/dist/kvmctl.cjs', 'package/dist/kvmctl.cjs.cache', 'package/dist/kvmctl.1', 'package/bin/kvmctl', 'package/package.json']));
+    expect(listing).toEqual(expect.arrayContaining(['package/dist/kvmctl.cjs', 'package/dist/kvmctl.cjs.cache', 'package/dist/kvmctl.1', 'package/schemas/error.schema.json', 'package/bin/kvmctl', 'package/package.json']));
   });
 
   it('installs into an empty folder and runs: npx kvmctl --help, host -o json against the lab, man -l on its page', async () => {
     installInto(app, tarball);
     // Everything the CLI needs is bundled: the installed package has no node_modules of its own.
-    expect(readdirSync(installed).sort()).toEqual(['README.md', 'bin', 'dist', 'package.json']);
+    expect(readdirSync(installed).sort()).toEqual(['README.md', 'bin', 'dist', 'package.json', 'schemas']);
+    // The JSON Schemas of -o json ship as they are in the repository.
+    for (const f of readdirSync('schemas')) expect(readFileSync(join(installed, 'schemas', f), 'utf8')).toBe(readFileSync(join('schemas', f), 'utf8'));
+    expect(readdirSync(join(installed, 'schemas')).sort()).toEqual(readdirSync('schemas').sort());
     expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['kvmctl.1', 'kvmctl.cjs', 'kvmctl.cjs.cache']);
     const shippedCache = readFileSync(join(installed, 'dist', 'kvmctl.cjs.cache'));
 

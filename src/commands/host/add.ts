@@ -1,3 +1,4 @@
+import { kvmctlCommand } from '../../exec/command.js';
 import type { Context } from '../../context.js';
 import { ConflictError } from '../../errors.js';
 import {
@@ -33,7 +34,7 @@ export async function runHostAdd(ctx: Context, name: string, opts: HostAddOption
     if (existing) {
       const diff = differences(existing, wanted);
       if (diff.length > 0) {
-        throw new ConflictError(`host ${name} is already in ${path} with ${diff.join(', ')}`, `remove it first (kvmctl host remove ${name}), or add it under another name`);
+        throw new ConflictError(`host ${name} is already in ${path} with ${diff.join(', ')}`, `remove it first (${kvmctlCommand(undefined, 'host', 'remove', name)}), or add it under another name`);
       }
       return ctx.out.done(`host ${name} unchanged`, { ...existing, changed: false });
     }

@@ -39,7 +39,7 @@ export function findImage(images: ImageEntry[], text: string): ImageEntry {
     matches = images.filter((i) => i.record.name === text);
     if (matches.length === 0) matches = images.filter((i) => i.record.catalogName === text);
   }
-  if (matches.length === 0) throw new NotFoundError(`image ${JSON.stringify(text)} not found`, 'list the pulled images with: kvmctl image list');
+  if (matches.length === 0) throw new NotFoundError(`image ${JSON.stringify(text)} not found`, 'list the pulled images with: kvmctl image list', { object: { kind: 'image', name: text } });
   if (matches.length > 1) {
     throw new UsageError(`image ${JSON.stringify(text)} is in several pools (${matches.map((m) => m.record.pool).join(', ')})`, `name it as POOL/NAME, e.g. ${matches[0]!.record.pool}/${matches[0]!.record.name}`);
   }

@@ -109,7 +109,7 @@ export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOpt
       const xmlNow = await runVirsh(ctx.runner, poolCommands.dumpxml(ctx.uri, name), { kind: 'pool', name });
       const diffs = poolSpecDifferences(await parsePoolXml(xmlNow), spec);
       if (diffs.length > 0) {
-        throw new ConflictError(`storage pool ${name} already exists with another definition (${diffs.join('; ')})`, `choose another name, or delete it first: ${kvmctlCommand(ctx.uri, 'pool', 'delete', name)}`);
+        throw new ConflictError(`storage pool ${name} already exists with another definition (${diffs.join('; ')})`, `choose another name, or delete it first: ${kvmctlCommand(ctx.uri, 'pool', 'delete', name)}`, { object: { kind: 'pool', name } });
       }
       await requirePoolDirectory(existing, ctx.uri, local, files);
       ctx.out.done(`storage pool ${name} already exists as asked: unchanged`, { ...poolJson(existing), unchanged: true });

@@ -13,7 +13,7 @@ import { kvmctlCommand } from '../../exec/command.js';
 async function loadOne(ctx: Context, name: string): Promise<PoolRecord> {
   validateName('pool', name);
   const [pool] = await loadPools(ctx.runner, ctx.uri, [name]);
-  if (!pool) throw new NotFoundError(`storage pool ${JSON.stringify(name)} not found`, 'list the pools with: kvmctl pool list');
+  if (!pool) throw new NotFoundError(`storage pool ${JSON.stringify(name)} not found`, 'list the pools with: kvmctl pool list', { object: { kind: 'pool', name } });
   return pool;
 }
 

@@ -93,12 +93,22 @@ export interface CreateFlags {
 const DEFAULT_MEMORY = 1024 ** 3;
 /** libvirt's own lower bound is far lower; below this no current distribution boots. */
 const MIN_MEMORY = 16 * 1024 ** 2;
+
+/** Guest memory of at least 16 MiB; a bare number below it is bytes, which virt-install users mean as MiB. */
+export function checkMemory(text: string, bytes: number): void {
+  if (bytes >= MIN_MEMORY) return;
+  const digits = /^\s*(\d+)\s*$/.exec(text)?.[1];
+  if (digits !== undefined) {
+    throw new UsageError(`--memory ${digits}: that is ${digits} bytes (a number without a unit is bytes); at least 16M is needed`, `give a unit; for ${digits} MiB: --memory ${digits}M`);
+  }
+  throw new UsageError(`--memory ${text}: at least 16M is needed`, 'give the guest more memory, e.g. --memory 512M');
+}
 const MAX_VCPUS = 4096;
 
 export function parseCreateFlags(name: string, f: CreateFlags): CreateRequest {
   validateName('VM', name);
   const memoryBytes = f.memory === undefined ? DEFAULT_MEMORY : parseSize(f.memory, '--memory');
-  if (memoryBytes < MIN_MEMORY) throw new UsageError(`--memory ${f.memory}: at least 16M is needed`, 'give the guest more memory, e.g. --memory 512M');
+  if (f.memory !== undefined) checkMemory(f.memory, memoryBytes);
   const vcpus = f.vcpus === undefined ? 1 : parseCount(f.vcpus, '--vcpus', 1, MAX_VCPUS);
   const boot = f.boot === undefined ? { uefi: false } : parseBoot(f.boot);
   const image = f.image === undefined ? undefined : parseImage(f.image);

@@ -16,7 +16,7 @@ import { parseDomainXml } from '../../libvirt/domain-xml.js';
 import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
 import { formatBytes, parseSize } from '../../units/size.js';
 import { HOST_CAPACITY_ARGS, hostCapacityOf, overcommitWarnings } from './capacity.js';
-import { parseCount } from './create-args.js';
+import { checkMemory, parseCount } from './create-args.js';
 import { checkVmName, readVmState } from './domain-state.js';
 
 interface Amounts {
@@ -55,6 +55,7 @@ export async function runVmSet(ctx: Context, name: string, opts: { vcpus?: strin
   checkVmName(name);
   const vcpus = opts.vcpus === undefined ? undefined : parseCount(opts.vcpus, '--vcpus', 1, 4096);
   const memoryBytes = opts.memory === undefined ? undefined : roundKiB(parseSize(opts.memory, '--memory'));
+  if (opts.memory !== undefined) checkMemory(opts.memory, memoryBytes!);
   if (vcpus === undefined && memoryBytes === undefined) throw new UsageError('vm set: nothing to change', `give --vcpus N and/or --memory SIZE, e.g. ${kvmctlCommand(ctx.uri, 'vm', 'set', name, '--memory', '2G')}`);
   const live = opts.live === true;
   const config = opts.config === true || !live;

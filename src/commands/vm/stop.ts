@@ -38,6 +38,7 @@ export async function runVmStop(ctx: Context, name: string, opts: { timeout?: st
       {
         timeoutMs: timeoutSeconds * 1000,
         what: `VM ${JSON.stringify(name)} to shut down`,
+        vm: name,
         hint: `the guest ignored the ACPI power button; power it off with: ${kvmctlCommand(ctx.uri, 'vm', 'stop', name, '--force')} (or ${kvmctlCommand(ctx.uri, 'vm', 'destroy', name)})`,
       },
       async () => {

@@ -27,6 +27,8 @@ export interface PollOptions {
   /** What is awaited, for the timeout message: 'VM "web1" to get an IP address'. */
   what: string;
   hint: string;
+  /** The VM waited for, named in the timeout's error object. */
+  vm?: string;
 }
 
 /** Sleeps; rejects with InterruptedError as soon as the signal fires. */
@@ -57,7 +59,7 @@ export async function poll<T>(ctx: Context, opts: PollOptions, check: () => Prom
     if (r.done) return r.value;
     const left = deadline - Date.now();
     if (left <= 0) {
-      throw new TimeoutError(`timed out after ${Math.round(opts.timeoutMs / 1000)} s waiting for ${opts.what} (${r.status})`, opts.hint);
+      throw new TimeoutError(`timed out after ${Math.round(opts.timeoutMs / 1000)} s waiting for ${opts.what} (${r.status})`, opts.hint, opts.vm !== undefined ? { object: { kind: 'vm', name: opts.vm } } : undefined);
     }
     await sleep(Math.min(interval, left), ctx.signal);
     interval = Math.min(MAX_INTERVAL_MS, Math.round(interval * 1.5));
@@ -74,6 +76,7 @@ function notRunning(uri: string, name: string, state: string, reason: string | u
     state === 'paused'
       ? `resume it: ${kvmctlCommand(uri, 'vm', 'resume', name)}`
       : `start it first: ${kvmctlCommand(uri, 'vm', 'start', name)} (or see why it stopped: ${kvmctlCommand(uri, 'vm', 'log', name)})`,
+    { object: { kind: 'vm', name } },
   );
 }
 
@@ -85,6 +88,7 @@ export async function waitForAddress(ctx: Context, name: string, timeoutSeconds:
       {
         timeoutMs: timeoutSeconds * 1000,
         what: `VM ${JSON.stringify(name)} to get an IP address`,
+      vm: name,
         hint: `see what the guest printed with: ${kvmctlCommand(ctx.uri, 'vm', 'log', name)}; check that its network hands out addresses (DHCP)`,
       },
       async () => {
@@ -99,7 +103,7 @@ export async function waitForAddress(ctx: Context, name: string, timeoutSeconds:
     // A guest with a NoCloud seed gets its network config from cloud-init: say what the console showed of it.
     const seen = await seedConsole(ctx, name);
     if (seen === undefined) throw err;
-    throw new TimeoutError(`${err.message}; ${describeCloudInitConsole(seen.console, seen.file)}`, `see the whole console with: ${kvmctlCommand(ctx.uri, 'vm', 'log', name)}`);
+    throw new TimeoutError(`${err.message}; ${describeCloudInitConsole(seen.console, seen.file)}`, `see the whole console with: ${kvmctlCommand(ctx.uri, 'vm', 'log', name)}`, { object: { kind: 'vm', name } });
   }
 }
 
@@ -145,6 +149,7 @@ export async function waitForReady(ctx: Context, name: string, timeoutSeconds: n
     {
       timeoutMs: timeoutSeconds * 1000,
       what: `VM ${JSON.stringify(name)} to be ready (cloud-init finished)`,
+      vm: name,
       hint: `see the whole console with: ${kvmctlCommand(ctx.uri, 'vm', 'log', name)}`,
     },
     async () => {
@@ -179,6 +184,7 @@ export function waitForState(ctx: Context, name: string, target: 'running' | 'sh
     {
       timeoutMs: timeoutSeconds * 1000,
       what: `VM ${JSON.stringify(name)} to be ${target}`,
+      vm: name,
       hint:
         hint ??
         (target === 'running' ? `start it with: ${kvmctlCommand(ctx.uri, 'vm', 'start', name)}` : `stop it with: ${kvmctlCommand(ctx.uri, 'vm', 'stop', name)} (add --force to power it off)`),

@@ -64,7 +64,7 @@ export function parseTarget(text: string, hostPorts: PortRange): ForwardTarget {
  */
 export function vmAddress(vmName: string, domains: DomainRecord[], networks: NetworkRecord[], network?: string): { address: string; network: string; reserved: boolean } {
   const vm = domains.find((d) => d.name === vmName);
-  if (!vm) throw new NotFoundError(`VM ${JSON.stringify(vmName)} not found`, 'list VMs with: kvmctl vm list');
+  if (!vm) throw new NotFoundError(`VM ${JSON.stringify(vmName)} not found`, 'list VMs with: kvmctl vm list', { object: { kind: 'vm', name: vmName } });
   const nics = vm.definition.interfaces.filter((i) => i.type === 'network' && (network === undefined || i.source.network === network));
   if (nics.length === 0) {
     throw new RefusedError(
