@@ -103,8 +103,11 @@ describe('kvmctl host', () => {
     const r = await host(['-o', 'json'], runner);
     // The report is still printed, and the exit code says the daemon did not answer.
     expect(r.code).toBe(5);
-    expect(r.err).toMatch(/host: cannot reach libvirt at qemu\+unix:.*Failed to connect socket/);
-    expect(r.err).toMatch(/hint: start the daemon/);
+    // Under -o json the error is one JSON object on stderr.
+    const e = JSON.parse(r.err.trim().split('\n').pop()!).error;
+    expect([e.code, e.exit]).toEqual(['refused', 5]);
+    expect(e.message).toMatch(/host: cannot reach libvirt at qemu\+unix:.*Failed to connect socket/);
+    expect(e.hint).toMatch(/^start the daemon/);
     const f = JSON.parse(r.out) as HostFacts;
     expect(f.libvirt.reachable).toBe(false);
     expect(f.libvirt.error).toMatch(/^cannot reach libvirt at qemu\+unix:.*Failed to connect socket/);

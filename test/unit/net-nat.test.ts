@@ -258,7 +258,16 @@ describe('after a firewall reload (net nat check, enable again)', () => {
     const report = JSON.parse(r.out);
     expect(report.ok).toBe(false);
     expect(report.rules.filter((x: { present: boolean }) => !x.present)).toEqual([{ bridge: 'fxbr', table: 'nat', chain: 'POSTROUTING', rule: RULES[0]!.spec.join(' '), present: false }]);
-    expect(r.err).toBe('kvmctl: error: net nat check: 1 of 3 kvmctl NAT rules are missing (fxbr)\nhint: restore exactly what is missing with: kvmctl net nat enable --bridge fxbr --subnet 10.77.0.0/24 --out fxup\n');
+    // Under -o json the error is one JSON object on stderr.
+    expect(JSON.parse(r.err)).toEqual({
+      error: {
+        code: 'refused',
+        exit: 5,
+        message: 'net nat check: 1 of 3 kvmctl NAT rules are missing (fxbr)',
+        hint: 'restore exactly what is missing with: kvmctl net nat enable --bridge fxbr --subnet 10.77.0.0/24 --out fxup',
+        object: null,
+      },
+    });
     expect(r.changes).toEqual([]);
   });
 
