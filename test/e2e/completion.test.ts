@@ -160,7 +160,7 @@ describe('kvmctl completion fish (real fish)', () => {
   const fish = (line: string) => shell('fish', `kvmctl completion fish | source; complete -C ${JSON.stringify(line)}`).split('\n').filter(Boolean);
 
   it("offers verbs with descriptions, choices and live names through fish's own complete -C", () => {
-    expect(fish('kvmctl vm st')).toEqual(['start\tstart a VM', 'stop\tshut a VM down through ACPI and wait; --force powers it off when the timeout passes']);
+    expect(fish('kvmctl vm st')).toEqual([expect.stringMatching(/^start\tstart a VM\b/), expect.stringMatching(/^stop\tshut a VM down through ACPI/)]);
     expect(fish('kvmctl net forward add --proto ')).toEqual(['tcp', 'udp']);
     expect(fish(`kvmctl -c '${lab.uri}' vm start ${PREFIX}`).sort()).toEqual([VM, SPACED].sort());
     expect(fish(`kvmctl -c '${lab.uri}' volume info ${POOL}/disk-b`)).toEqual([`${POOL}/disk-b.raw`]);

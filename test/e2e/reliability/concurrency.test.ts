@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliOk, deleteNetns, inNetns, inNs, lab, makeNetns, newStateDir, printTally, record, removeStateDirs, start, virsh, type CliOptions, type RunResult } from './harness.js';
 
 const POOL = 'rel-conc';
-const NS = 'rel-conc-net';
+// Unique per run: network namespace names are machine-wide, and runs of other checkouts may overlap.
+const NS = `rel-conc-net-${process.pid.toString(36)}`;
 const poolDir = () => join(lab.dir, 'pools', POOL);
 const guestDisk = () => join(lab.guestDir, 'disk.qcow2');
 const VMS = ['rel-c-vm', 'rel-c-vm2', 'rel-c-vm3'];

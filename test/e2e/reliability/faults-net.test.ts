@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, deleteNetns, faultSweep, inNetns, inNs, makeNetns, newStateDir, printTally, record, removeStateDirs, snapshotHost } from './harness.js';
 
-const NS = 'rel-fnet';
+// Unique per run: network namespace names are machine-wide, and runs of other checkouts may overlap.
+const NS = `rel-fnet-${process.pid.toString(36)}`;
 const PEER = 'rel-fnet-peer';
 let stateDir = '';
 const o = () => ({ stateDir, netns: NS });

@@ -19,7 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliOk, deleteNetns, inNs, lab, makeNetns, newStateDir, printTally, record, removeStateDirs, snapshotHost, start, virsh, type CliOptions, type HostState, type RunResult } from './harness.js';
 
 const POOL = 'rel-hostile';
-const NS = 'rel-hostile-net';
+// Unique per run: network namespace names are machine-wide, and runs of other checkouts may overlap.
+const NS = `rel-hostile-net-${process.pid.toString(36)}`;
 const poolDir = () => join(lab.dir, 'pools', POOL);
 const guest = (f: string) => join(lab.guestDir, f);
 /** Where a shell would have left its mark, had any name reached one. */

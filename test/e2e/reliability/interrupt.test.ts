@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliOk, deleteNetns, inNs, journalFiles, lab, makeNetns, newStateDir, printTally, record, removeStateDirs, snapshotHost, start, virsh, type CliOptions } from './harness.js';
 
 const POOL = 'rel-int';
-const NS = 'rel-int-net';
+// Unique per run: network namespace names are machine-wide, and runs of other checkouts may overlap.
+const NS = `rel-int-net-${process.pid.toString(36)}`;
 const poolDir = () => join(lab.dir, 'pools', POOL);
 const guestDisk = () => join(lab.guestDir, 'disk.qcow2');
 

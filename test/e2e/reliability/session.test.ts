@@ -17,7 +17,8 @@ import { KVMCTL } from '../lab.js';
 import { startServer, fetchTcp, type Server } from '../netns.js';
 import { cli, deleteNetns, inNetns, inNs, lab, makeNetns, newStateDir, printTally, record, removeStateDirs, sh, snapshotHost, start, virsh, type CliOptions, type RunResult } from './harness.js';
 
-const NS = 'rel-sess-h';
+// Unique per run: network namespace names are machine-wide, and runs of other checkouts may overlap.
+const NS = `rel-sess-h-${process.pid.toString(36)}`;
 const LAN = 'rel-sess-l';
 let stateDir = '';
 const o = (extra: Partial<CliOptions> = {}): CliOptions => ({ stateDir, netns: NS, ...extra });
