@@ -115,10 +115,10 @@ export async function loadLinks(runner: Runner): Promise<Link[]> {
 }
 
 /** The named link, which must exist (exit 3) and be a bridge (exit 2). */
-export function findBridge(links: Link[], name: string): Link {
+export function findBridge(links: Link[], name: string, uri?: string): Link {
   const link = links.find((l) => l.ifname === name);
-  if (!link) throw new NotFoundError(`bridge ${JSON.stringify(name)} not found`, `list bridges with: kvmctl bridge list; create one with: ${kvmctlCommand(undefined, 'bridge', 'create', name)}`, { object: { kind: 'bridge', name } });
-  if (link.kind !== 'bridge') throw new UsageError(`${name} is not a bridge (it is a ${link.kind ?? 'plain'} interface)`, 'name a Linux bridge; list them with: kvmctl bridge list');
+  if (!link) throw new NotFoundError(`bridge ${JSON.stringify(name)} not found`, `list bridges with: ${kvmctlCommand(uri, 'bridge', 'list')}; create one with: ${kvmctlCommand(uri, 'bridge', 'create', name)}`, { object: { kind: 'bridge', name } });
+  if (link.kind !== 'bridge') throw new UsageError(`${name} is not a bridge (it is a ${link.kind ?? 'plain'} interface)`, `name a Linux bridge; list them with: ${kvmctlCommand(uri, 'bridge', 'list')}`);
   return link;
 }
 

@@ -23,6 +23,8 @@ import { formatVolumeRef, type VolumeRef } from './volume-ref.js';
 import { kvmctlCommand } from '../exec/command.js';
 
 export interface StorageView {
+  /** The connection the view was read from: printed commands name it. */
+  uri?: string;
   pools: PoolRecord[];
   volumes: VolumeRecord[];
   domains: DomainRecord[];
@@ -39,7 +41,7 @@ export async function readStorage(ctx: Context, options: { pools?: string[]; dom
     loadPools(ctx.runner, ctx.uri, options.pools).then(async (pools) => ({ pools, volumes: await loadVolumeRecords(ctx, pools) })),
     options.domains === false ? Promise.resolve([]) : loadDomains(ctx.runner, ctx.uri),
   ]);
-  return { pools, volumes, domains };
+  return { uri: ctx.uri, pools, volumes, domains };
 }
 
 /**
@@ -53,14 +55,14 @@ export async function loadVolumeRecords(ctx: Context, pools: PoolRecord[]): Prom
 
 export function requirePool(view: StorageView, name: string): PoolRecord {
   const pool = view.pools.find((p) => p.name === name);
-  if (!pool) throw new NotFoundError(`storage pool ${JSON.stringify(name)} not found`, 'list the pools with: kvmctl pool list', { object: { kind: 'pool', name } });
+  if (!pool) throw new NotFoundError(`storage pool ${JSON.stringify(name)} not found`, `list the pools with: ${kvmctlCommand(view.uri, 'pool', 'list')}`, { object: { kind: 'pool', name } });
   return pool;
 }
 
 export function requireActivePool(view: StorageView, name: string): PoolRecord {
   const pool = requirePool(view, name);
   if (!pool.active) {
-    throw new RefusedError(`storage pool ${JSON.stringify(name)} is not active (${pool.state}), so its volumes cannot be used`, `start it with: ${kvmctlCommand(undefined, 'pool', 'start', name)}`, { object: { kind: 'pool', name } });
+    throw new RefusedError(`storage pool ${JSON.stringify(name)} is not active (${pool.state}), so its volumes cannot be used`, `start it with: ${kvmctlCommand(view.uri, 'pool', 'start', name)}`, { object: { kind: 'pool', name } });
   }
   return pool;
 }
@@ -68,7 +70,7 @@ export function requireActivePool(view: StorageView, name: string): PoolRecord {
 export function requireVolume(view: StorageView, ref: VolumeRef): VolumeRecord {
   const pool = requireActivePool(view, ref.pool);
   const vol = view.volumes.find((v) => v.pool === pool.name && v.name === ref.volume);
-  if (!vol) throw new NotFoundError(`volume ${formatVolumeRef(ref)} not found`, `list the pool's volumes with: ${kvmctlCommand(undefined, 'volume', 'list', '--pool', ref.pool)}`, { object: { kind: 'volume', name: formatVolumeRef(ref) } });
+  if (!vol) throw new NotFoundError(`volume ${formatVolumeRef(ref)} not found`, `list the pool's volumes with: ${kvmctlCommand(view.uri, 'volume', 'list', '--pool', ref.pool)}`, { object: { kind: 'volume', name: formatVolumeRef(ref) } });
   return vol;
 }
 

@@ -89,7 +89,7 @@ describe('errors under -o json (lab)', () => {
     await cliOk(['pool', 'stop', POOL], o);
     try {
       const error = await failsWith(['volume', 'info', `${POOL}/x.qcow2`], 5);
-      expect(error).toMatchObject({ code: 'refused', object: { kind: 'pool', name: POOL }, hint: `start it with: kvmctl pool start ${POOL}` });
+      expect(error).toMatchObject({ code: 'refused', object: { kind: 'pool', name: POOL }, hint: expect.stringMatching(new RegExp(`^start it with: kvmctl -c \\S+ pool start ${POOL}$`)) });
     } finally {
       await cliOk(['pool', 'start', POOL], o);
     }
@@ -102,7 +102,7 @@ describe('errors under -o json (lab)', () => {
 
   it('exit 6 (timeout): waiting for a shut-off VM to run, naming the VM', async () => {
     const error = await failsWith(['vm', 'wait', VM, '--for', 'running', '--timeout', '1'], 6);
-    expect(error).toMatchObject({ code: 'timeout', object: { kind: 'vm', name: VM }, hint: `start it with: kvmctl vm start ${VM}` });
+    expect(error).toMatchObject({ code: 'timeout', object: { kind: 'vm', name: VM }, hint: expect.stringMatching(new RegExp(`^start it with: kvmctl -c \\S+ vm start ${VM}$`)) });
     expect(error.message).toMatch(new RegExp(`^timed out after 1 s waiting for VM "${VM}" to be running \\(it is shut ?off`));
   });
 

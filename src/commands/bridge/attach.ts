@@ -168,7 +168,7 @@ export async function runBridgeAttach(ctx: Context, bridge: string, iface: strin
   const confirmSeconds = parseConfirmTimeout(opts.confirmTimeout, Boolean(opts.moveAddress));
   await ctx.withLock(`bridge ${bridge}`, async () => {
     const [links, routes] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner)]);
-    const br = findBridge(links, bridge);
+    const br = findBridge(links, bridge, ctx.uri);
     const nic = findIface(links, iface);
     if (nic.kind === 'bridge') throw new UsageError(`${iface} is a bridge itself: bridges cannot be nested`, 'attach the bridge\'s uplink NIC instead');
     if (nic.flags.includes('LOOPBACK')) throw new UsageError(`${iface} is the loopback interface`, 'attach a NIC or veth');
@@ -228,7 +228,7 @@ export async function runBridgeDetach(ctx: Context, bridge: string, iface: strin
   const confirmSeconds = parseConfirmTimeout(opts.confirmTimeout, Boolean(opts.moveAddress));
   await ctx.withLock(`bridge ${bridge}`, async () => {
     const [links, routes, { owners }] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner), vmsByInterface(ctx)]);
-    const br = findBridge(links, bridge);
+    const br = findBridge(links, bridge, ctx.uri);
     const nic = findIface(links, iface);
     const move = Boolean(opts.moveAddress);
     const json = { bridge, iface, moveAddress: move };

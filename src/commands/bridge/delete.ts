@@ -27,7 +27,7 @@ export async function runBridgeDelete(ctx: Context, name: string, opts: { force?
   validateLinkName('bridge', name);
   await ctx.withLock(`bridge ${name}`, async () => {
     const [links, routes, { owners }] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner), vmsByInterface(ctx)]);
-    findBridge(links, name);
+    findBridge(links, name, ctx.uri);
     const ports = links.filter((l) => l.master === name);
     // A tap port is a running VM's NIC (libvirt names them vnetN).
     const taps = ports.filter((p) => p.kind === 'tun' || owners.has(p.ifname));

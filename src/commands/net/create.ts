@@ -69,7 +69,7 @@ interface Request {
 const DNS_NAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** Checks the options before anything runs (exit 2). */
-export function parseCreateRequest(name: string, opts: NetCreateOptions): Request {
+export function parseCreateRequest(name: string, opts: NetCreateOptions, uri?: string): Request {
   validateName('network', name);
   const mode = opts.mode as CreatableMode;
   if (!CREATABLE_MODES.includes(mode)) {
@@ -85,7 +85,7 @@ export function parseCreateRequest(name: string, opts: NetCreateOptions): Reques
   }
   if (mode === 'bridge') {
     if (opts.bridgeName === undefined) {
-      throw new UsageError(`--mode bridge needs --bridge-name: the existing host bridge the network's VMs join`, `e.g. ${kvmctlCommand(undefined, 'net', 'create', name, '--mode', 'bridge', '--bridge-name', 'br0')}`);
+      throw new UsageError(`--mode bridge needs --bridge-name: the existing host bridge the network's VMs join`, `e.g. ${kvmctlCommand(uri, 'net', 'create', name, '--mode', 'bridge', '--bridge-name', 'br0')}`);
     }
     const extra = (
       [
@@ -224,14 +224,14 @@ export function freeSubnet(taken: Taken[]): Cidr | undefined {
 }
 
 export async function runNetCreate(ctx: Context, name: string, opts: NetCreateOptions): Promise<void> {
-  const req = parseCreateRequest(name, opts);
+  const req = parseCreateRequest(name, opts, ctx.uri);
   await ctx.withLock(`net ${name}`, async () => {
     const networks = await loadNetworks(ctx.runner, ctx.uri, { leases: false });
     const existing = networks.find((n) => n.name === name);
     if (existing) return converge(ctx, req, existing, Boolean(opts.printXml));
 
     const [links, routes] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner)]);
-    checkBridgeAndDevice(req, networks, links);
+    checkBridgeAndDevice(req, networks, links, ctx.uri);
     let subnet = req.subnet;
     if (req.mode !== 'bridge') {
       const taken = takenBlocks(networks, links, routes);
@@ -257,12 +257,12 @@ export async function runNetCreate(ctx: Context, name: string, opts: NetCreateOp
   });
 }
 
-function checkBridgeAndDevice(req: Request, networks: NetworkRecord[], links: Link[]): void {
+function checkBridgeAndDevice(req: Request, networks: NetworkRecord[], links: Link[], uri: string): void {
   if (req.bridge !== undefined) {
     const link = links.find((l) => l.ifname === req.bridge);
     const user = networks.find((n) => n.definition.bridge === req.bridge);
     if (req.mode === 'bridge') {
-      findBridge(links, req.bridge);
+      findBridge(links, req.bridge, uri);
     } else if (user) {
       throw new ConflictError(`bridge name ${req.bridge} is already used by libvirt network ${JSON.stringify(user.name)}`, 'choose another --bridge-name, or leave it out and libvirt picks a free virbrN');
     } else if (link) {

@@ -28,7 +28,7 @@ const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]
 const FORMAT = /^[a-z0-9]+$/;
 
 /** Options -> a spec for one pool type; every rule is checked before libvirt is asked anything. */
-export function poolSpecFromOptions(name: string, o: PoolCreateOptions): PoolSpec {
+export function poolSpecFromOptions(name: string, o: PoolCreateOptions, uri?: string): PoolSpec {
   validateNewName('pool', name);
   const type = o.type;
   if (!(POOL_TYPES as readonly string[]).includes(type)) {
@@ -52,7 +52,7 @@ export function poolSpecFromOptions(name: string, o: PoolCreateOptions): PoolSpe
   }
   const need = (key: keyof PoolCreateOptions, example: string) => {
     const v = o[key];
-    if (v === undefined || (Array.isArray(v) && v.length === 0)) throw new UsageError(`a ${type} pool needs ${flag[key]}`, `e.g. ${kvmctlCommand(undefined, 'pool', 'create', name, '--type', type, ...example.split(' '))}`);
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) throw new UsageError(`a ${type} pool needs ${flag[key]}`, `e.g. ${kvmctlCommand(uri, 'pool', 'create', name, '--type', type, ...example.split(' '))}`);
   };
   const device = (d: string) => {
     if (!d.startsWith('/dev/') || d.includes('/../') || /[\u0000-\u001f]/.test(d)) throw new UsageError(`invalid --source-dev ${JSON.stringify(d)}: not a device path under /dev`, 'e.g. --source-dev /dev/sdb1');
@@ -83,7 +83,7 @@ export function poolSpecFromOptions(name: string, o: PoolCreateOptions): PoolSpe
     }
     default: {
       if (o.vg === undefined && (o.sourceDev ?? []).length === 0) {
-        throw new UsageError('a logical pool needs --vg (an existing volume group) or --source-dev (devices for a new one)', `e.g. ${kvmctlCommand(undefined, 'pool', 'create', name, '--type', 'logical', '--vg', 'vg0')}`);
+        throw new UsageError('a logical pool needs --vg (an existing volume group) or --source-dev (devices for a new one)', `e.g. ${kvmctlCommand(uri, 'pool', 'create', name, '--type', 'logical', '--vg', 'vg0')}`);
       }
       const vg = o.vg ?? name;
       if (!/^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$/.test(vg)) throw new UsageError(`invalid --vg ${JSON.stringify(vg)}`, 'LVM names use letters, digits and + _ . -');
@@ -93,7 +93,7 @@ export function poolSpecFromOptions(name: string, o: PoolCreateOptions): PoolSpe
 }
 
 export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOptions, files: StorageFiles = realStorageFiles): Promise<void> {
-  const spec = poolSpecFromOptions(name, o);
+  const spec = poolSpecFromOptions(name, o, ctx.uri);
   const local = isLocalUri(ctx.uri);
   if (spec.type !== 'logical') await checkPoolPath('--path', spec.path, local, files, ctx.stateDir);
   const xml = buildPoolXml(spec);

@@ -84,6 +84,8 @@ export interface PlannedVolume {
 }
 
 interface CreateState {
+  /** The connection the state was read from: printed commands name it. */
+  uri?: string;
   existing?: DomainDefinition;
   caps: Capabilities;
   host: HostCapacity;
@@ -266,6 +268,7 @@ async function readState(ctx: Context, req: CreateRequest): Promise<CreateState>
     if (xml.trim()) volumes.set(refKey(r), await parseVolumeXml(xml));
   }
   return {
+    uri: ctx.uri,
     existing: existingXml.trim() ? await parseDomainXml(existingXml) : undefined,
     caps: await parseCapabilities(capsXml),
     host: hostCapacityOf(nodeinfo, memstats),
@@ -284,7 +287,7 @@ function volumeOf(state: CreateState, ref: VolumeRef, what: string): VolumeDefin
   if (!v || v.path === undefined) {
     throw new NotFoundError(
       `${what} ${refKey(ref)} not found (no such volume, or pool ${JSON.stringify(ref.pool)} is missing or inactive)`,
-      `list the volumes with: ${kvmctlCommand(undefined, 'volume', 'list', ref.pool)}`,
+      `list the volumes with: ${kvmctlCommand(state.uri, 'volume', 'list', '--pool', ref.pool)}`,
     );
   }
   return v;
@@ -292,8 +295,8 @@ function volumeOf(state: CreateState, ref: VolumeRef, what: string): VolumeDefin
 
 function poolFor(state: CreateState, pool: string, why: string): PoolRecord & { targetPath: string } {
   const p = state.pools.get(pool);
-  if (!p) throw new NotFoundError(`storage pool ${JSON.stringify(pool)} not found (${why})`, 'list the pools with: kvmctl pool list, or name one with pool=');
-  if (!p.active) throw new RefusedError(`storage pool ${JSON.stringify(pool)} is not active (${why})`, `start it with: ${kvmctlCommand(undefined, 'pool', 'start', pool)}`);
+  if (!p) throw new NotFoundError(`storage pool ${JSON.stringify(pool)} not found (${why})`, `list the pools with: ${kvmctlCommand(state.uri, 'pool', 'list')}, or name one with pool=`);
+  if (!p.active) throw new RefusedError(`storage pool ${JSON.stringify(pool)} is not active (${why})`, `start it with: ${kvmctlCommand(state.uri, 'pool', 'start', pool)}`);
   if (!PATH_POOL_TYPES.includes(p.type) || p.targetPath === undefined) {
     throw new RefusedError(`storage pool ${JSON.stringify(pool)} is of type ${p.type}: vm create makes new volumes only in dir, fs, netfs and logical pools`, 'create the volume with kvmctl volume create, then use --disk vol=POOL/VOL');
   }
@@ -336,8 +339,8 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
   for (const n of req.networks) {
     if (n.type !== 'network') continue;
     const net = state.networks.find((x) => x.name === n.network);
-    if (!net) throw new NotFoundError(`network ${JSON.stringify(n.network)} not found`, 'list the networks with: kvmctl net list, or use --network bridge=BR or --network none');
-    if (!net.active) throw new RefusedError(`network ${JSON.stringify(n.network)} is not active`, `start it with: ${kvmctlCommand(undefined, 'net', 'start', n.network)}`);
+    if (!net) throw new NotFoundError(`network ${JSON.stringify(n.network)} not found`, `list the networks with: ${kvmctlCommand(state.uri, 'net', 'list')}, or use --network bridge=BR or --network none`);
+    if (!net.active) throw new RefusedError(`network ${JSON.stringify(n.network)} is not active`, `start it with: ${kvmctlCommand(state.uri, 'net', 'start', n.network)}`);
   }
   warnings.push(...overcommitWarnings(state.host, req.vcpus, req.memoryBytes));
 
@@ -454,7 +457,7 @@ function checkVolumeNamesFree(plan: CreatePlan, state: CreateState): void {
     if (taken) {
       throw new ConflictError(
         `volume ${v.pool}/${v.name} already exists (vm create ${plan.spec.name} would create it)`,
-        `delete it if it is left over (${kvmctlCommand(undefined, 'volume', 'delete', `${v.pool}/${v.name}`)}), or choose another VM name`,
+        `delete it if it is left over (${kvmctlCommand(state.uri, 'volume', 'delete', `${v.pool}/${v.name}`)}), or choose another VM name`,
       );
     }
   }

@@ -62,10 +62,10 @@ async function snapshotTarget(ctx: Context, volume: string, action: Action): Pro
   return { ref, vol, snapshots: info?.snapshots ?? [] };
 }
 
-function findSnapshot(t: Target, name: string): ImageSnapshot {
+function findSnapshot(uri: string, t: Target, name: string): ImageSnapshot {
   const matches = t.snapshots.filter((s) => s.name === name);
   const volume = formatVolumeRef(t.ref);
-  if (matches.length === 0) throw new NotFoundError(`snapshot ${JSON.stringify(name)} of volume ${volume} not found`, `list them with: ${kvmctlCommand(undefined, 'volume', 'snapshot', 'list', volume)}`);
+  if (matches.length === 0) throw new NotFoundError(`snapshot ${JSON.stringify(name)} of volume ${volume} not found`, `list them with: ${kvmctlCommand(uri, 'volume', 'snapshot', 'list', volume)}`);
   if (matches.length > 1) {
     throw new RefusedError(`volume ${volume} has ${matches.length} snapshots named ${JSON.stringify(name)} (ids ${matches.map((s) => s.id).join(', ')})`, 'remove the duplicates with qemu-img snapshot -d ID, then retry');
   }
@@ -105,7 +105,7 @@ export async function runSnapshotRevert(ctx: Context, volume: string, name: stri
   if (name === undefined) throw new UsageError('name the snapshot to revert to', `list them with: ${kvmctlCommand(ctx.uri, 'volume', 'snapshot', 'list', volume)}`);
   await ctx.withLock(`volume ${volume}`, async () => {
     const t = await snapshotTarget(ctx, volume, 'revert');
-    const snap = findSnapshot(t, name);
+    const snap = findSnapshot(ctx.uri, t, name);
     await runChecked(ctx.runner, qemuImg.snapshotApply(t.vol.path, snap.id));
     await refreshPool(ctx, t.ref.pool);
     ctx.out.done(`volume ${volume} reverted to snapshot ${name} (taken ${snap.date})`, { volume, name, id: snap.id, date: snap.date });
@@ -116,7 +116,7 @@ export async function runSnapshotDelete(ctx: Context, volume: string, name: stri
   if (name === undefined) throw new UsageError('name the snapshot to delete', `list them with: ${kvmctlCommand(ctx.uri, 'volume', 'snapshot', 'list', volume)}`);
   await ctx.withLock(`volume ${volume}`, async () => {
     const t = await snapshotTarget(ctx, volume, 'delete');
-    const snap = findSnapshot(t, name);
+    const snap = findSnapshot(ctx.uri, t, name);
     await runChecked(ctx.runner, qemuImg.snapshotDelete(t.vol.path, snap.name));
     await refreshPool(ctx, t.ref.pool);
     ctx.out.done(`snapshot ${name} of ${volume} deleted`, { volume, name, id: snap.id, deleted: true });

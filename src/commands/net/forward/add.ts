@@ -56,7 +56,7 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
         throw new NotFoundError(`network ${JSON.stringify(opts.net)} not found`, 'list networks with: kvmctl net list');
       }
       if (target.kind === 'vm') {
-        const found = vmAddress(target.vm, domains, networks, opts.net);
+        const found = vmAddress(target.vm, domains, networks, opts.net, ctx.uri);
         ({ address, network, reserved } = found);
         vm = target.vm;
       } else {

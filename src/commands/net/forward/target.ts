@@ -62,7 +62,7 @@ export function parseTarget(text: string, hostPorts: PortRange): ForwardTarget {
  * The address of a VM on a network: its DHCP reservation (stable), else its
  * current lease. `network` narrows the search to one network.
  */
-export function vmAddress(vmName: string, domains: DomainRecord[], networks: NetworkRecord[], network?: string): { address: string; network: string; reserved: boolean } {
+export function vmAddress(vmName: string, domains: DomainRecord[], networks: NetworkRecord[], network?: string, uri?: string): { address: string; network: string; reserved: boolean } {
   const vm = domains.find((d) => d.name === vmName);
   if (!vm) throw new NotFoundError(`VM ${JSON.stringify(vmName)} not found`, 'list VMs with: kvmctl vm list', { object: { kind: 'vm', name: vmName } });
   const nics = vm.definition.interfaces.filter((i) => i.type === 'network' && (network === undefined || i.source.network === network));
@@ -85,6 +85,6 @@ export function vmAddress(vmName: string, domains: DomainRecord[], networks: Net
   const netName = first?.type === 'network' ? first.source.network : (network ?? '?');
   throw new RefusedError(
     `VM ${vmName} has no address on network ${netName} yet (no lease, no reservation)`,
-    `start it and wait for its lease, or reserve one: ${kvmctlCommand(undefined, 'net', 'reserve', netName, '--mac', first?.mac ?? 'MAC', '--ip', 'IP')}`,
+    `start it and wait for its lease, or reserve one: ${kvmctlCommand(uri, 'net', 'reserve', netName, '--mac', first?.mac ?? 'MAC', '--ip', 'IP')}`,
   );
 }

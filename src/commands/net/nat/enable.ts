@@ -61,7 +61,7 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
 
   await ctx.withLock(`net nat netns-${store.netnsId}`, async () => {
     const [links, routes, networks] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner), libvirtNetworks(ctx)]);
-    const br = findBridge(links, bridge);
+    const br = findBridge(links, bridge, ctx.uri);
     if (out !== undefined && !links.some((l) => l.ifname === out)) {
       throw new NotFoundError(`--out ${out}: no such interface`, 'name the interface traffic leaves through (the one with the default route), or leave --out out');
     }
