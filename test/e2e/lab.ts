@@ -3,7 +3,8 @@
  * subprocess inside the lab's network namespace, and virsh for independent checks.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 export const LAB_NAME = process.env.KVMCTL_LAB ?? 'kvmlab';
 export const LAB_SCRIPT = resolve('scripts/lab.sh');
@@ -87,6 +88,32 @@ export function kvmctlJson<T = any>(args: string[], opts: RunOptions = {}): T {
 export function virsh(...args: string[]): RunResult {
   const r = spawnSync('virsh', ['-c', lab.uri, ...args], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/**
+ * Defines (with virsh, not kvmctl) a VM of type qemu (the lab has no usable KVM)
+ * whose one disk is the given file; the XML goes through a file in `dir`.
+ */
+export function defineDiskVm(name: string, disk: string, format: string, dir: string): void {
+  const xml = `<domain type='qemu'>
+  <name>${name}</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='${format}'/>
+      <source file='${disk}'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+  </devices>
+</domain>
+`;
+  const file = join(dir, `${name}.xml`);
+  writeFileSync(file, xml);
+  const r = virsh('define', '--file', file);
+  rmSync(file, { force: true });
+  if (r.code !== 0) throw new Error(`virsh define ${name}: ${r.stderr}`);
 }
 
 /** Runs a command inside a network namespace. */

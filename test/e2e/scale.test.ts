@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, symlinkSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KVMCTL, lab, virsh } from './lab.js';
+import { defineDiskVm, KVMCTL, lab, virsh } from './lab.js';
 import { run, runJson } from './storage-run.js';
 import { snapshotHost } from './host-state.js';
 
@@ -39,25 +39,7 @@ function definePool(pool: string): void {
 }
 
 function defineVm(disk: string): void {
-  const xml = `<domain type='qemu'>
-  <name>${VM}</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type></os>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='${disk}'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-  </devices>
-</domain>
-`;
-  const file = join(lab.dir, 'pools', `${VM}.xml`);
-  writeFileSync(file, xml);
-  const r = virsh('define', '--file', file);
-  rmSync(file, { force: true });
-  if (r.code !== 0) throw new Error(`virsh define: ${r.stderr}`);
+  defineDiskVm(VM, disk, 'raw', join(lab.dir, 'pools'));
 }
 
 function cleanup(): void {

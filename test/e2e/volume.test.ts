@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lab, virsh, type RunResult } from './lab.js';
+import { defineDiskVm, lab, virsh, type RunResult } from './lab.js';
 import { run, runJson } from './storage-run.js';
 import { hashFiles, snapshotHost } from './host-state.js';
 
@@ -49,24 +49,7 @@ function removeVm(): void {
 
 /** A VM defined straight with virsh (type qemu: the lab has no usable KVM) whose disk is the given volume. */
 function defineVm(disk: string, format: string): void {
-  const xml = `<domain type='qemu'>
-  <name>${VM}</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type></os>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='${format}'/>
-      <source file='${disk}'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-  </devices>
-</domain>
-`;
-  const file = join(scratch(), 'vm.xml');
-  writeFileSync(file, xml);
-  const r = virsh('define', '--file', file);
-  if (r.code !== 0) throw new Error(`virsh define: ${r.stderr}`);
+  defineDiskVm(VM, disk, format, scratch());
 }
 
 function cleanup(): void {
