@@ -17,7 +17,7 @@ import { DEFAULT_HOST_TIMEOUT_S, DEFAULT_PARALLEL, parseHostTimeout, parseParall
 export const FAN_OUT_COMMANDS = 'vm list, vm info, host, host check, pool list, volume list, net list, net leases';
 import { Output, OUTPUT_FORMATS, type OutputFormat } from './output/output.js';
 
-import { DEFAULT_URI } from './exec/command.js';
+import { DEFAULT_URI, kvmctlCommand } from './exec/command.js';
 
 export { DEFAULT_URI };
 
@@ -62,7 +62,7 @@ export function createApp(deps: Deps): App {
         const ctx = buildContext(selectors.length > 0 ? { ...opts, connect: DEFAULT_URI } : opts, deps);
         const unfinished = await abandonedEntries(ctx.stateDir);
         if (unfinished.length > 0) {
-          ctx.out.warn(`${unfinished.length} earlier kvmctl operation(s) were killed midway and may have left objects behind: run kvmctl host doctor`);
+          ctx.out.warn(`${unfinished.length} earlier kvmctl operation(s) were killed midway and may have left objects behind: run ${kvmctlCommand(ctx.uri, 'host', 'doctor')}`);
         }
         const rest = args.slice(0, -1) as never;
         if (selectors.length === 0) return fn(ctx, ...rest);

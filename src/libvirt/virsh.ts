@@ -3,7 +3,7 @@
  * Object names always travel as separate argv elements; inside a batch they are
  * quoted for virsh's own command-line parser.
  */
-import { mutatingCommand, readCommand, type Command, type CommandResult } from '../exec/command.js';
+import { kvmctlCommand, mutatingCommand, readCommand, type Command, type CommandResult } from '../exec/command.js';
 import { firstLine, ToolError, type Runner } from '../exec/runner.js';
 import { ConflictError, KvmctlError, NotFoundError, RefusedError } from '../errors.js';
 
@@ -44,14 +44,19 @@ const KIND_LABEL: Record<ObjectKind, string> = {
   interface: 'interface',
 };
 
-const LIST_HINT: Record<ObjectKind, string> = {
-  vm: 'kvmctl vm list',
-  network: 'kvmctl net list',
-  pool: 'kvmctl pool list',
-  volume: 'kvmctl volume list',
-  snapshot: 'kvmctl vm snapshot list VM',
-  interface: 'kvmctl bridge list',
+const LIST_WORDS: Record<ObjectKind, string[]> = {
+  vm: ['vm', 'list'],
+  network: ['net', 'list'],
+  pool: ['pool', 'list'],
+  volume: ['volume', 'list'],
+  snapshot: ['vm', 'snapshot', 'list', 'VM'],
+  interface: ['bridge', 'list'],
 };
+
+/** The kvmctl command that lists objects of a kind on the same connection. */
+function listHint(kind: ObjectKind, uri: string): string {
+  return kvmctlCommand(uri, ...LIST_WORDS[kind]);
+}
 
 /** libvirt's messages for "no such object", by kind. */
 const NOT_FOUND: Array<[RegExp, ObjectKind]> = [
@@ -78,7 +83,7 @@ export function classifyVirshError(cmd: Command, result: CommandResult, subject:
       const name = subject && subject.kind === kind ? subject.name : undefined;
       return new NotFoundError(
         `${KIND_LABEL[kind]} ${name !== undefined ? JSON.stringify(name) + ' ' : ''}not found (${detail})`,
-        `list what exists with: ${LIST_HINT[kind]}`,
+        `list what exists with: ${listHint(kind, uri)}`,
         name !== undefined ? { object: { kind, name } } : undefined,
       );
     }
@@ -88,7 +93,7 @@ export function classifyVirshError(cmd: Command, result: CommandResult, subject:
     return new ConflictError(`${what}: ${detail}`, 'choose another name, or delete the existing object first', subject ? { object: { ...subject } } : undefined);
   }
   if (/Requested operation is not valid|Operation not supported|is not running|is already running|in use by/i.test(stderr)) {
-    return new RefusedError(`${what}: ${detail}`, `check its state with: ${subject ? LIST_HINT[subject.kind] : 'kvmctl host'}`, subject ? { object: { ...subject } } : undefined);
+    return new RefusedError(`${what}: ${detail}`, `check its state with: ${subject ? listHint(subject.kind, uri) : kvmctlCommand(uri, 'host')}`, subject ? { object: { ...subject } } : undefined);
   }
   const verb = cmd.args[0] === '-c' ? cmd.args[2] : cmd.args[0];
   return new ToolError(cmd, result, `${what}: virsh ${verb ?? ''} failed: ${detail}`, 'run with -v to see the exact virsh command', subject ? { ...subject } : undefined);

@@ -146,6 +146,6 @@ describe('errors under -o json (lab)', () => {
   it('text mode is unchanged: no JSON on stderr', async () => {
     const r = await cli(['vm', 'info', `${PREFIX}-ghost`], o);
     expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/^kvmctl: error: VM "e2e-je-ghost" not found .*\nhint: list what exists with: kvmctl vm list\n$/);
+    expect(r.stderr).toMatch(/^kvmctl: error: VM "e2e-je-ghost" not found .*\nhint: list what exists with: kvmctl -c \S+ vm list\n$/);
   });
 });

@@ -313,7 +313,7 @@ describe('kvmctl vm (against the lab host)', () => {
       [['vm', 'create', `${PREFIX}-x`, '--image', `${POOL}/base.qcow2`, '--boot', 'uefi'], 5, /no UEFI firmware is installed/],
       [['vm', 'create', `${PREFIX}/x`, '--image', `${POOL}/base.qcow2`], 2, /invalid VM name/],
       [['vm', 'create', `${PREFIX}-x`, '--image', `${POOL}/base.qcow2,size=1M`], 2, /smaller than the base image/],
-      [['vm', 'console', WEB], 2, /vm console needs a terminal[\s\S]*kvmctl vm log/],
+      [['vm', 'console', WEB], 2, /vm console needs a terminal[\s\S]*kvmctl (-c \S+ )?vm log/],
       [['vm', 'start', `${PREFIX}-nosuch`], 3, /VM "e2e-vm-nosuch" not found/],
     ];
     for (const [args, code, message] of cases) {

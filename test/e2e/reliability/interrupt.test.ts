@@ -109,7 +109,7 @@ describe('interrupted operations (against the lab and a test namespace)', () => 
     // Any later run warns (here a read-only one).
     const later = await cli(['host', 'doctor', '-o', 'json'], { stateDir: o.stateDir, netns: op.netns });
     expect(later.code, later.stderr).toBe(0);
-    expect(later.stderr).toMatch(/1 earlier kvmctl operation\(s\) were killed midway and may have left objects behind: run kvmctl host doctor/);
+    expect(later.stderr).toMatch(/1 earlier kvmctl operation\(s\) were killed midway and may have left objects behind: run kvmctl (-c \S+ )?host doctor/);
     const report = JSON.parse(later.stdout) as { unfinished: Array<{ pid: number; operation: string; argv: string[]; startedAt: string; leftovers: Array<{ what: string; manual: string }> }>; cleared: boolean };
     expect(report.cleared).toBe(false);
     expect(report.unfinished).toHaveLength(1);
