@@ -70,7 +70,7 @@ describe('errors under -o json (lab)', () => {
 
   it('exit 3 (not-found) names the VM, and the hint lists what exists', async () => {
     const error = await failsWith(['vm', 'info', `${PREFIX}-ghost`], 3);
-    expect(error).toMatchObject({ code: 'not-found', object: { kind: 'vm', name: `${PREFIX}-ghost` }, hint: 'list what exists with: kvmctl vm list' });
+    expect(error).toMatchObject({ code: 'not-found', object: { kind: 'vm', name: `${PREFIX}-ghost` }, hint: expect.stringMatching(/^list what exists with: kvmctl -c \S+ vm list$/) });
     expect(error.message).toMatch(/^VM "e2e-je-ghost" not found/);
   });
 
