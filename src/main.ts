@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { addGlobalOptions, createApp, examples } from './app.js';
 import type { Deps } from './context.js';
-import { EXIT_CODE_DOCS, ExitCode, exitCodeOf, KvmctlError, PartialError } from './errors.js';
+import { EXIT_CODE_DOCS, ExitCode, exitCodeOf, KvmctlError, PartialError, PassedExitStatus } from './errors.js';
 import { hostCommand } from './commands/host/index.js';
 import { vmCommand } from './commands/vm/index.js';
 import { poolCommand } from './commands/pool/index.js';
@@ -60,6 +60,7 @@ export async function main(argv: string[], deps: Deps): Promise<number> {
 
 function reportError(err: unknown, deps: Deps, verbose: boolean): void {
   const write = (s: string) => deps.io.stderr(s);
+  if (err instanceof PassedExitStatus) return;
   if (err instanceof KvmctlError) {
     write(`kvmctl: error: ${err.message}\n`);
     if (err instanceof PartialError && err.leftovers.length > 0) {
