@@ -8,6 +8,7 @@ import { poolCommand } from './commands/pool/index.js';
 import { volumeCommand } from './commands/volume/index.js';
 import { bridgeCommand } from './commands/bridge/index.js';
 import { netCommand } from './commands/net/index.js';
+import { eventsCommand } from './commands/events/index.js';
 
 export function buildProgram(deps: Deps): Command {
   const app = createApp(deps);
@@ -22,7 +23,7 @@ export function buildProgram(deps: Deps): Command {
         EXIT_CODE_DOCS.map(([code, text]) => `  ${String(code).padEnd(4)}${text}`).join('\n') +
         '\n',
     );
-  for (const noun of [hostCommand, vmCommand, poolCommand, volumeCommand, bridgeCommand, netCommand]) {
+  for (const noun of [hostCommand, vmCommand, poolCommand, volumeCommand, bridgeCommand, netCommand, eventsCommand]) {
     program.addCommand(noun(app));
   }
   configureRecursively(program, deps);

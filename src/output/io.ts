@@ -7,6 +7,8 @@ export interface IO {
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
   stdinIsTTY: boolean;
+  /** Single key presses from a terminal's stdin (raw mode) until the returned function is called; absent when stdin is no terminal. */
+  onKeys?(fn: (key: string) => void): () => void;
   env: Record<string, string | undefined>;
 }
 
@@ -25,6 +27,17 @@ export function processIO(): IO {
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     stdinIsTTY: Boolean(process.stdin.isTTY),
+    onKeys: process.stdin.isTTY
+      ? (fn) => {
+          const onData = (b: Buffer) => fn(b.toString('latin1'));
+          process.stdin.setRawMode(true);
+          process.stdin.on('data', onData).resume();
+          return () => {
+            process.stdin.off('data', onData).pause();
+            process.stdin.setRawMode(false);
+          };
+        }
+      : undefined,
     env: process.env,
   };
 }

@@ -14,6 +14,7 @@ import { runSnapshotCreate, runSnapshotDelete, runSnapshotList, runSnapshotRever
 import { runVmStop } from './stop.js';
 import { runVmWait } from './wait.js';
 import { runVmExec } from './exec.js';
+import { runVmTop, type TopFlags } from './top.js';
 import { runVmSsh, type SshFlags } from './ssh.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -138,6 +139,21 @@ export function vmCommand(app: App): Command {
       .option('--lines <n>', 'only the last N lines')
       .option('-f, --follow', 'keep printing what the guest writes (as tail -f) until the VM stops (exit 0; Ctrl-C also ends it, exit 0)')
       .action(app.action(async (ctx, name: string, opts: { lines?: string; follow?: boolean }) => runVmLog(ctx, name, opts))),
+  );
+  vm.addCommand(
+    new Command('top')
+      .description("each running VM's CPU %, memory, disk and network rates, from one domstats call per refresh; live on a terminal (q or Ctrl-C quits)")
+      .option('--interval <seconds>', 'time between refreshes (default 2); each rate is over this interval')
+      .option('--once', 'print one sample (two readings one interval apart) and end')
+      .option('--count <n>', 'print this many samples and end')
+      .addHelpText(
+        'after',
+        examples('kvmctl vm top', 'kvmctl vm top --once', 'kvmctl -o json vm top --interval 5 --count 12 > load.ndjson') +
+          '\nCPU% is of one host CPU (200.0 = two CPUs busy). With -o json, one JSON object a line (NDJSON): time, intervalSeconds,\n' +
+          'and per VM the counters of the second reading (cpuTimeNs, diskReadBytes, …) and the rates (cpuPercent, diskReadBytesPerSecond, …).\n' +
+          'Ends with exit 0 on q, Ctrl-C or SIGTERM.\n',
+      )
+      .action(app.action(async (ctx, opts: TopFlags) => runVmTop(ctx, opts))),
   );
   vm.addCommand(
     new Command('ssh')
