@@ -28,7 +28,8 @@ export interface LibvirtEvent {
 }
 
 const OBJECT: Record<string, EventType> = { domain: 'vm', network: 'net', 'storage pool': 'pool' };
-// Domain names are quoted, network and pool names are not; a name is taken up to the last "': " / ": " before the details.
+// Domain names are quoted, network and pool names are not. A lifecycle event's details are plain words, so its
+// name ends at the last "': " (or ": "); other events' details may hold those, so their name ends at the first.
 const LINE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)([+-]\d{4}): event '([^']+)' for (domain|network|storage pool) (.*)$/;
 
 export function parseEventLine(line: string): LibvirtEvent | undefined {
@@ -36,7 +37,8 @@ export function parseEventLine(line: string): LibvirtEvent | undefined {
   if (!m) return undefined;
   const [, date, clock, zone, kind = '', object = '', rest = ''] = m;
   const quoted = object === 'domain';
-  const sep = quoted ? rest.indexOf("': ") : rest.indexOf(': ');
+  const mark = quoted ? "': " : ': ';
+  const sep = kind === 'lifecycle' ? rest.lastIndexOf(mark) : rest.indexOf(mark);
   if (sep < 0 || (quoted && !rest.startsWith("'"))) return undefined;
   const name = quoted ? rest.slice(1, sep) : rest.slice(0, sep);
   const details = rest.slice(sep + (quoted ? 3 : 2));

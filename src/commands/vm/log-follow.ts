@@ -47,6 +47,7 @@ export async function followLog(ctx: Context, name: string, file: string, lastLi
   // The guest writes CRLF line ends to the serial port.
   const lines = lineSplitter((l) => (ctx.out.json ? ctx.out.io.stdout(JSON.stringify({ name, line: l }) + '\n') : ctx.out.io.stdout(l + '\n')));
   const push = (text: string) => lines.push(text.replace(/\r(?=\n)/g, ''));
+  ctx.out.info(`following ${file}; ends when VM ${name} stops (or Ctrl-C)`);
   const first = await readFrom(file, 0);
   let offset = first?.size ?? 0;
   const text = first?.bytes.toString('utf8') ?? '';

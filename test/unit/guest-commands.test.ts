@@ -1,0 +1,153 @@
+/**
+ * Parsers and run functions of the commands for a running guest: libvirt's
+ * event lines (recorded streams), vm top's rates (a recorded domstats pair),
+ * the guest agent's replies and errors (recorded), and vm exec / events over a
+ * recording fake runner.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KvmctlError, PassedExitStatus } from '../../src/errors.js';
+import type { Command } from '../../src/exec/command.js';
+import { FakeRunner } from '../../src/exec/fake.js';
+import type { StreamEnd, StreamName } from '../../src/exec/stream.js';
+import { eventCommand, isDisconnect, parseEventLine } from '../../src/libvirt/events.js';
+import { parseDomstats } from '../../src/libvirt/domstats.js';
+import { eventLine, parseEventTypes, runEvents } from '../../src/commands/events/index.js';
+import { computeSample } from '../../src/commands/vm/top.js';
+import { vmContext, URI } from './vm-harness.js';
+
+const fixture = (dir: string, file: string) => readFileSync(join('test/fixtures/recorded', dir, file), 'utf8');
+const lines = (text: string) => text.split('\n').filter(Boolean);
+
+describe('libvirt event lines (recorded virsh streams)', () => {
+  it('a VM started then destroyed: every lifecycle step, in order, with ISO times', () => {
+    const events = lines(fixture('events', 'virsh-event-start-destroy.txt')).map(parseEventLine);
+    expect(events).toEqual([
+      { time: '2026-12-01T22:14:35.867Z', type: 'vm', name: 'tiny19', event: 'defined', detail: 'added' },
+      { time: '2026-12-01T22:14:37.866Z', type: 'vm', name: 'tiny19', event: 'resumed', detail: 'unpaused' },
+      { time: '2026-12-01T22:14:37.875Z', type: 'vm', name: 'tiny19', event: 'started', detail: 'booted' },
+      { time: '2026-12-01T22:14:45.341Z', type: 'vm', name: 'tiny19', event: 'shutdown', detail: 'finished after host request' },
+      { time: '2026-12-01T22:14:45.388Z', type: 'vm', name: 'tiny19', event: 'stopped', detail: 'destroyed' },
+      { time: '2026-12-01T22:14:45.529Z', type: 'vm', name: 'tiny19', event: 'undefined', detail: 'removed' },
+    ]);
+  });
+
+  it('networks and pools (names unquoted), suspend and resume', () => {
+    const parsed = (file: string) => lines(fixture('events', file)).map(parseEventLine).filter((e) => e !== undefined).map((e) => `${e.type} ${e.name} ${e.event}`);
+    expect(parsed('virsh-net-event-lifecycle.txt')).toEqual(['net evnet defined', 'net evnet started', 'net evnet stopped', 'net evnet undefined']);
+    expect(parsed('virsh-pool-event-lifecycle.txt')).toEqual(['pool scratch defined', 'pool scratch started', 'pool scratch stopped', 'pool scratch undefined']);
+    expect(lines(fixture('events', 'virsh-event-all-loop-timestamp.txt')).map((l) => parseEventLine(l)?.event).filter(Boolean)).toEqual(['suspended', 'resumed']);
+  });
+
+  it('names with quotes and ": " stay whole; other domain events keep their name and text; other lines are no event', () => {
+    expect(parseEventLine("2026-12-01 22:14:37.875+0000: event 'lifecycle' for domain 'a': b's': Started Booted")).toMatchObject({ name: "a': b's", event: 'started' });
+    expect(parseEventLine("2026-12-01 22:14:37.875+0100: event 'reboot' for domain 'web1': ")).toEqual({ time: '2026-12-01T21:14:37.875Z', type: 'vm', name: 'web1', event: 'reboot', detail: '' });
+    expect(parseEventLine('events received: 0')).toBeUndefined();
+    expect(parseEventLine('')).toBeUndefined();
+  });
+
+  it('the daemon going away is told apart (recorded stderr)', () => {
+    expect(isDisconnect(fixture('events', 'virsh-event-daemon-gone.stderr'))).toBe(true);
+    expect(isDisconnect('error: failed to connect to the hypervisor')).toBe(false);
+  });
+
+  it('the table line shows control characters of a name as \\xNN', () => {
+    expect(eventLine({ time: 't', type: 'vm', name: 'a\x1b[2Jb', event: 'started', detail: 'booted' })).toBe('t  vm    a\\x1b[2Jb  started  booted');
+  });
+
+  it('--type: vm, net, pool, comma-separated; anything else is exit 2', () => {
+    expect(parseEventTypes(undefined)).toEqual(['vm', 'net', 'pool']);
+    expect(parseEventTypes('net,vm,net')).toEqual(['net', 'vm']);
+    expect(() => parseEventTypes('vm;reboot')).toThrow(/"vm;reboot" is not one of vm, net, pool/);
+    expect(() => parseEventTypes('')).toThrow(/is not one of/);
+  });
+});
+
+/** A fake whose long-running programs print the given output and end with the given status, or run until stopped. */
+class StreamingFake extends FakeRunner {
+  readonly streamed: string[] = [];
+  constructor(private readonly plays: Record<string, { stdout: string; stderr?: string; exitCode?: number } | 'until-stopped'>) {
+    super();
+  }
+  async stream(cmd: Command, onOutput: (s: StreamName, t: string) => void, signal: AbortSignal): Promise<StreamEnd> {
+    const key = cmd.args.slice(2).join(' ');
+    this.streamed.push(key);
+    const play = this.plays[key];
+    if (play === undefined) throw new Error(`unexpected stream: ${key}`);
+    if (play === 'until-stopped') {
+      await new Promise((r) => (signal.aborted ? r(undefined) : signal.addEventListener('abort', r, { once: true })));
+      return { exitCode: null, stopped: true };
+    }
+    // Chunks cut mid-line, as pipes deliver them.
+    for (let i = 0; i < play.stdout.length; i += 7) onOutput('stdout', play.stdout.slice(i, i + 7));
+    if (play.stderr) onOutput('stderr', play.stderr);
+    return { exitCode: play.exitCode ?? 0, stopped: false };
+  }
+}
+
+describe('kvmctl events over a fake runner', () => {
+  it('runs one virsh event loop per type, argv only, and prints NDJSON lines as they come', async () => {
+    const fake = new StreamingFake({
+      'event --all --loop --timestamp': { stdout: fixture('events', 'virsh-event-start-destroy.txt') },
+      'net-event --event lifecycle --loop --timestamp': 'until-stopped',
+    });
+    const { ctx, io } = vmContext(fake, { output: 'json' });
+    await runEvents(ctx, { type: 'vm,net' });
+    expect(fake.streamed).toEqual(['event --all --loop --timestamp', 'net-event --event lifecycle --loop --timestamp']);
+    expect(eventCommand(URI, 'pool').args).toEqual(['-c', URI, 'pool-event', '--event', 'lifecycle', '--loop', '--timestamp']);
+    expect(lines(io.out).map((l) => JSON.parse(l).event)).toEqual(['defined', 'resumed', 'started', 'shutdown', 'stopped', 'undefined']);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('Ctrl-C stops every stream and ends with no error (exit 0)', async () => {
+    const fake = new StreamingFake({ 'event --all --loop --timestamp': 'until-stopped', 'pool-event --event lifecycle --loop --timestamp': 'until-stopped' });
+    const abort = new AbortController();
+    const { ctx } = vmContext(fake, { signal: abort.signal });
+    const done = runEvents(ctx, { type: 'vm,pool' });
+    setTimeout(() => abort.abort(), 20);
+    await expect(done).resolves.toBeUndefined();
+  });
+
+  it('the daemon going away ends every stream with exit 1 naming the URI', async () => {
+    const fake = new StreamingFake({
+      'event --all --loop --timestamp': { stdout: 'events received: 0\n', stderr: fixture('events', 'virsh-event-daemon-gone.stderr'), exitCode: 1 },
+      'net-event --event lifecycle --loop --timestamp': 'until-stopped',
+    });
+    const { ctx } = vmContext(fake);
+    const err = await runEvents(ctx, { type: 'vm,net' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KvmctlError);
+    expect((err as KvmctlError).exitCode).toBe(1);
+    expect((err as KvmctlError).message).toBe(`the connection to libvirt at ${URI} closed (the daemon went away): no more vm events`);
+  });
+
+  it('a daemon that cannot be reached at all is exit 5', async () => {
+    const fake = new StreamingFake({ 'event --all --loop --timestamp': { stdout: '', stderr: 'error: failed to connect to the hypervisor\nerror: Failed to connect socket to \'/run/libvirt/libvirt-sock\': No such file or directory\n', exitCode: 1 } });
+    const { ctx } = vmContext(fake);
+    await expect(runEvents(ctx, { type: 'vm' })).rejects.toMatchObject({ exitCode: 5 });
+  });
+});
+
+describe('vm top rates (a recorded domstats pair)', () => {
+  const first = { atMs: 10_000, stats: parseDomstats(fixture('top', 'virsh-domstats-top-1.txt')) };
+  const second = { atMs: 12_000, stats: parseDomstats(fixture('top', 'virsh-domstats-top-2.txt')) };
+  const sample = computeSample(first, second, new Date('2026-12-01T22:14:40Z'));
+
+  it('CPU % of one host CPU, memory (rss), and per-second disk and network rates over the 2 s between readings', () => {
+    expect(sample.time).toBe('2026-12-01T22:14:40.000Z');
+    expect(sample.intervalSeconds).toBe(2);
+    // busiest first
+    expect(sample.vms.map((v) => v.name)).toEqual(['tiny19', 'g19']);
+    const [tiny, g19] = sample.vms;
+    // (1540000000 - 1020000000) ns / 2 s = 26 % of a CPU; (106890000000 - 106870000000) / 2 s = 1 %
+    expect(tiny).toMatchObject({ cpuPercent: 26, memoryBytes: 156064 * 1024, netRxBytesPerSecond: 0, cpuTimeNs: 1540000000 });
+    expect(g19).toMatchObject({ cpuPercent: 1, memoryBytes: 1399452 * 1024, netRxBytes: 28888, netRxBytesPerSecond: 26, netTxBytesPerSecond: 0, diskReadBytesPerSecond: 0, diskReadBytes: 126363136 + 333824 });
+  });
+
+  it('a VM missing from the first reading, or whose counters went down (restarted), has no rates', () => {
+    const only = computeSample({ atMs: 0, stats: first.stats.filter((d) => d.name !== 'tiny19') }, { ...second, atMs: 2000 }, new Date(0));
+    expect(only.vms.find((v) => v.name === 'tiny19')).toMatchObject({ cpuPercent: null, netRxBytesPerSecond: null });
+    const restarted = computeSample({ atMs: 0, stats: second.stats }, { atMs: 2000, stats: first.stats }, new Date(0));
+    expect(restarted.vms.find((v) => v.name === 'tiny19')?.cpuPercent).toBeNull();
+  });
+});
