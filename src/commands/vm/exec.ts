@@ -45,11 +45,14 @@ export async function pingAgent(ctx: Context, name: string): Promise<string | un
   return err.message;
 }
 
-export async function execInGuest(ctx: Context, name: string, argv: string[], timeoutSeconds: number): Promise<{ pid: number; status: GuestExecStatus }> {
+/** Runs argv in the guest until it ends; undefined with --dry-run (the guest-exec call was printed, not made). */
+export async function execInGuest(ctx: Context, name: string, argv: string[], timeoutSeconds: number): Promise<{ pid: number; status: GuestExecStatus } | undefined> {
   const [program, ...args] = argv;
   if (program === undefined || program === '') throw new UsageError('vm exec needs a command after --', `e.g. kvmctl vm exec ${name} -- uname -a`);
   await requireRunning(ctx, name, 'vm exec');
-  const pid = parseExecReply(await agentCall(ctx, name, agentCommands.exec(ctx.uri, name, program, args)));
+  const reply = await agentCall(ctx, name, agentCommands.exec(ctx.uri, name, program, args));
+  if (ctx.dryRun) return undefined;
+  const pid = parseExecReply(reply);
   const deadline = Date.now() + timeoutSeconds * 1000;
   const still = `it still runs in the guest as pid ${pid}`;
   let interval = FIRST_INTERVAL_MS;
@@ -79,7 +82,9 @@ export function exitStatusOf(status: GuestExecStatus): number {
 export async function runVmExec(ctx: Context, name: string, argv: string[], opts: { timeout?: string }): Promise<void> {
   checkVmName(name);
   const timeoutSeconds = opts.timeout === undefined ? 300 : parseCount(opts.timeout, '--timeout', 1, 86_400);
-  const { pid, status } = await execInGuest(ctx, name, argv, timeoutSeconds);
+  const ran = await execInGuest(ctx, name, argv, timeoutSeconds);
+  if (ran === undefined) return;
+  const { pid, status } = ran;
   const code = exitStatusOf(status);
   if (ctx.out.json) {
     ctx.out.printJson({
