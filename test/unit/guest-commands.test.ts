@@ -208,3 +208,87 @@ describe('vm exec through the guest agent (recorded replies)', () => {
     expect(dry.calls).toHaveLength(1);
   });
 });
+
+describe('vm ssh (fake runner; ssh argv only)', () => {
+  const vmFixture = (file: string) => readFileSync(join('test/fixtures/recorded/vm', file), 'utf8');
+  // What vm create --ssh-key K.pub --ssh-user debian records now, in the recorded definition of fxvm-web.
+  const withLogin = vmFixture('virsh-dumpxml-web-inactive.xml').replace(
+    '<kvmctl:seed pool="fxvm-pool" volume="fxvm-web-seed.iso"/>',
+    '<kvmctl:seed pool="fxvm-pool" volume="fxvm-web-seed.iso"/><kvmctl:ssh key="/root/.ssh/id_ed25519" user="debian"/>',
+  );
+
+  class InteractiveFake extends FakeRunner {
+    readonly interactive: Command[] = [];
+    constructor(private readonly status: number) {
+      super();
+    }
+    async runInteractive(cmd: Command): Promise<number> {
+      this.interactive.push(cmd);
+      return this.status;
+    }
+  }
+
+  const reads = <R extends FakeRunner>(fake: R, xml = withLogin): R =>
+    fake
+      .stub(['virsh', '-c', URI, 'domstate', '--domain', 'fxvm-web', '--reason'], { stdout: vmFixture('virsh-domstate-web.txt') })
+      .stub(['virsh', '-c', URI, 'dumpxml', '--domain', 'fxvm-web', '--inactive'], { stdout: xml })
+      .stub(['virsh', '-c', URI, 'domifaddr', '--domain', 'fxvm-web', '--source', 'lease'], { stdout: vmFixture('virsh-domifaddr-lease.txt') });
+
+  it('the recorded key and user, kvmctl\'s known_hosts under the uuid, -- before the address, the command as argv; ssh\'s status passed through', async () => {
+    const { runVmSsh } = await import('../../src/commands/vm/ssh.js');
+    const fake = reads(new InteractiveFake(255));
+    const { ctx } = vmContext(fake, { files: { '/root/.ssh/id_ed25519': 'private' } });
+    const err = await runVmSsh(ctx, 'fxvm-web', ['echo', '$(id)', 'a;b'], {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PassedExitStatus);
+    expect((err as PassedExitStatus).exitCode).toBe(255);
+    fake.verify();
+    expect(fake.interactive.map((c) => [c.program, ...c.args])).toEqual([
+      ['ssh', '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${ctx.stateDir}/ssh_known_hosts`, '-o', 'HostKeyAlias=kvmctl-vm-c8f98b6e-f22d-45c8-8360-6a6c3b6c2207', '-i', '/root/.ssh/id_ed25519', '-l', 'debian', '--', '192.168.122.17', 'echo', '$(id)', 'a;b'],
+    ]);
+  });
+
+  it('--user, -i and --port win; a recorded key that is gone is left to ssh with a warning; exit 0 is no error', async () => {
+    const { runVmSsh } = await import('../../src/commands/vm/ssh.js');
+    const fake = reads(new InteractiveFake(0));
+    const { ctx, io } = vmContext(fake);
+    await runVmSsh(ctx, 'fxvm-web', [], { user: 'admin', identity: '/k/other', port: '2222' });
+    expect(fake.interactive[0]?.args.slice(6)).toEqual(['-i', '/k/other', '-l', 'admin', '-p', '2222', '--', '192.168.122.17']);
+    const again = reads(new InteractiveFake(0));
+    const second = vmContext(again);
+    await runVmSsh(second.ctx, 'fxvm-web', ['true'], {});
+    expect(again.interactive[0]?.args).not.toContain('-i');
+    expect(second.io.err).toContain('the key recorded for VM fxvm-web (/root/.ssh/id_ed25519) is not there');
+    expect(io.err).toBe('');
+  });
+
+  it('a user name that could be an option, or user@host, is exit 2 before anything runs', async () => {
+    const { runVmSsh } = await import('../../src/commands/vm/ssh.js');
+    for (const user of ['-oProxyCommand=x', 'root@evil', 'a b', '', '$(id)']) {
+      const fake = new InteractiveFake(0);
+      const { ctx } = vmContext(fake);
+      await expect(runVmSsh(ctx, 'fxvm-web', [], { user })).rejects.toMatchObject({ exitCode: 2 });
+      expect(fake.calls).toEqual([]);
+    }
+  });
+});
+
+describe('vm create records how to log in', () => {
+  it('--ssh-user without --ssh-key, or a bad one, is exit 2', async () => {
+    const { parseCreateFlags } = await import('../../src/commands/vm/create-args.js');
+    expect(() => parseCreateFlags('web1', { boot: 'kernel=/boot/vmlinuz', sshUser: 'debian' })).toThrow(/--ssh-user names the user --ssh-key is for/);
+    expect(() => parseCreateFlags('web1', { boot: 'kernel=/boot/vmlinuz', sshKey: '/k.pub', sshUser: '-x' })).toThrow(/--ssh-user "-x": not a user name/);
+    expect(parseCreateFlags('web1', { boot: 'kernel=/boot/vmlinuz', sshKey: '/k.pub', sshUser: 'debian' }).cloudInit).toMatchObject({ sshKeyFile: '/k.pub', sshUser: 'debian' });
+  });
+
+  it('the ssh login round-trips through kvmctl\'s <metadata> (what vm ssh reads back)', async () => {
+    const { buildDomainXml, domainFromNode } = await import('../../src/libvirt/domain-xml.js');
+    const { decodeXml, encodeXml } = await import('../../src/libvirt/xml-codec.js');
+    const spec = {
+      name: 'web1', uuid: '6f1c3c0e-0000-4000-8000-000000000001', memoryBytes: 1024 ** 3, vcpus: 1, arch: 'x86_64', firmware: 'bios' as const,
+      bootDevices: ['hd'], disks: [], interfaces: [], graphics: 'none' as const, serialLog: '/var/log/web1.serial.log', type: 'qemu' as const,
+      metadata: { seed: { pool: 'p', volume: 'web1-seed.iso' }, ssh: { key: '/root/.ssh/id "x"&<y>', user: 'debian' } },
+    };
+    const xml = encodeXml(buildDomainXml(spec as never));
+    expect(domainFromNode(await decodeXml(xml)).kvmctl).toEqual(spec.metadata);
+  });
+});
