@@ -44,9 +44,22 @@ async function readFrom(file: string, offset: number): Promise<{ bytes: Buffer; 
 }
 
 export async function followLog(ctx: Context, name: string, file: string, lastLines: number): Promise<void> {
-  // The guest writes CRLF line ends to the serial port.
-  const lines = lineSplitter((l) => (ctx.out.json ? ctx.out.io.stdout(JSON.stringify({ name, line: l }) + '\n') : ctx.out.io.stdout(l + '\n')));
-  const push = (text: string) => lines.push(text.replace(/\r(?=\n)/g, ''));
+  // The guest writes CRLF line ends to the serial port; a read may end between the CR and the LF.
+  const lines = lineSplitter((raw) => {
+    const l = raw.replace(/\r$/, '');
+    ctx.out.io.stdout(ctx.out.json ? JSON.stringify({ name, line: l }) + '\n' : l + '\n');
+  });
+  const push = (text: string) => lines.push(text);
+  try {
+    await follow(ctx, name, file, lastLines, push);
+  } catch (err) {
+    // Ctrl-C is how a follow is meant to end, also when it comes during a read.
+    if (!(err instanceof InterruptedError) || !ctx.signal.aborted) throw err;
+  }
+  lines.flush();
+}
+
+async function follow(ctx: Context, name: string, file: string, lastLines: number, push: (text: string) => void): Promise<void> {
   ctx.out.info(`following ${file}; ends when VM ${name} stops (or Ctrl-C)`);
   const first = await readFrom(file, 0);
   let offset = first?.size ?? 0;
@@ -73,17 +86,10 @@ export async function followLog(ctx: Context, name: string, file: string, lastLi
       push(all.subarray(0, all.length - cut).toString('utf8'));
     }
     if (state !== undefined && state.state !== 'running' && state.state !== 'paused') {
-      lines.flush();
       ctx.out.info(`vm ${name} is ${state.state}${state.reason ? ` (${state.reason})` : ''}: end of its serial log`);
       return;
     }
-    try {
-      await sleep(READ_INTERVAL_MS, ctx.signal);
-    } catch (err) {
-      if (!(err instanceof InterruptedError)) throw err;
-      lines.flush();
-      return;
-    }
+    await sleep(READ_INTERVAL_MS, ctx.signal);
   }
 }
 
