@@ -179,6 +179,18 @@ describe('vm exec through the guest agent (recorded replies)', () => {
     expect(fake.calls.find((c) => c.args.includes('qemu-agent-command'))?.mutates).toBe(true);
   });
 
+  it('Ctrl-C while it runs is exit 130 naming the pid it goes on as in the guest', async () => {
+    const fake = new FakeRunner()
+      .stub(domstate, running)
+      .stub(exec, { stdout: agent('guest-exec.json') })
+      .stub(status, { stdout: agent('guest-exec-status-running.json') }, Infinity);
+    const abort = new AbortController();
+    const { ctx } = vmContext(fake, { signal: abort.signal });
+    const { runVmExec } = await import('../../src/commands/vm/exec.js');
+    setTimeout(() => abort.abort(), 120);
+    await expect(runVmExec(ctx, 'web1', command, {})).rejects.toMatchObject({ exitCode: 130, message: `vm exec web1: interrupted; it still runs in the guest as pid ${pid}`, hint: `end it with: kvmctl vm exec web1 -- kill ${pid}` });
+  });
+
   it('no channel (recorded) is exit 5 with the channel to add; an agent that is not connected is exit 5 with how to start it', async () => {
     const { runVmExec } = await import('../../src/commands/vm/exec.js');
     for (const [file, message, hint] of [

@@ -56,20 +56,21 @@ export async function execInGuest(ctx: Context, name: string, argv: string[], ti
   const deadline = Date.now() + timeoutSeconds * 1000;
   const still = `it still runs in the guest as pid ${pid}`;
   let interval = FIRST_INTERVAL_MS;
-  for (;;) {
-    const status = parseExecStatus(await agentCall(ctx, name, agentCommands.execStatus(ctx.uri, name, pid)));
-    if (status.exited) return { pid, status };
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new TimeoutError(`vm exec ${name}: ${program} did not end within ${timeoutSeconds} s; ${still}`, `end it with: kvmctl vm exec ${name} -- kill ${pid} (or allow longer with --timeout)`);
-    }
-    try {
+  try {
+    for (;;) {
+      const status = parseExecStatus(await agentCall(ctx, name, agentCommands.execStatus(ctx.uri, name, pid)));
+      if (status.exited) return { pid, status };
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new TimeoutError(`vm exec ${name}: ${program} did not end within ${timeoutSeconds} s; ${still}`, `end it with: kvmctl vm exec ${name} -- kill ${pid} (or allow longer with --timeout)`);
+      }
       await sleep(Math.min(interval, left), ctx.signal);
-    } catch (err) {
-      if (err instanceof InterruptedError) throw new InterruptedError(`vm exec ${name}: interrupted; ${still}`, `end it with: kvmctl vm exec ${name} -- kill ${pid}`);
-      throw err;
+      interval = Math.min(MAX_INTERVAL_MS, interval * 2);
     }
-    interval = Math.min(MAX_INTERVAL_MS, interval * 2);
+  } catch (err) {
+    // Ctrl-C while waiting or while asking: the command goes on in the guest.
+    if (err instanceof InterruptedError) throw new InterruptedError(`vm exec ${name}: interrupted; ${still}`, `end it with: kvmctl vm exec ${name} -- kill ${pid}`);
+    throw err;
   }
 }
 
