@@ -202,6 +202,22 @@ describe('kvmctl vm top', () => {
     expect(r.stderr).toBe('');
   }, 120_000);
 
+  it('on a terminal (script(1) gives it a pty): redrawn in place, q quits with exit 0', async () => {
+    const shellWord = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
+    const argv = ['ip', 'netns', 'exec', lab.netns, process.execPath, KVMCTL, '-c', lab.uri, 'vm', 'top', '--interval', '1'].map(shellWord).join(' ');
+    const child = spawn('script', ['-q', '-e', '-c', argv, '/dev/null'], { env: { ...process.env, NO_COLOR: '1', KVMCTL_STATE_DIR: stateDir }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const code = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    const deadline = Date.now() + 60_000;
+    // Two redraws, then q.
+    while ((out.match(/\x1b\[H\x1b\[2J/g) ?? []).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(out).toMatch(/\(q quits\)/);
+    child.stdin.write('q');
+    expect(await code).toBe(0);
+    expect(out).toMatch(new RegExp(`${VM}\\s+\\d+\\.\\d`));
+  }, 120_000);
+
   it('bad values are exit 2 before any reading', () => {
     for (const [args, msg] of [
       [['--interval', '0'], '--interval "0": expected seconds between 0.2 and 3600'],
