@@ -324,3 +324,21 @@ describe('vm log -f (a real file, a fake virsh)', () => {
     expect(io.err).toContain('vm web1 is shutoff (destroyed): end of its serial log');
   });
 });
+
+describe('vm top over a fake runner', () => {
+  it('one domstats call per reading however many VMs (--count 2: three readings), NDJSON samples', async () => {
+    const { runVmTop } = await import('../../src/commands/vm/top.js');
+    const argv = ['virsh', '-c', URI, 'domstats', '--raw', '--state', '--cpu-total', '--balloon', '--vcpu', '--interface', '--block', '--list-active'];
+    const readings = [fixture('top', 'virsh-domstats-top-1.txt'), fixture('top', 'virsh-domstats-top-2.txt'), fixture('top', 'virsh-domstats-top-2.txt')];
+    const fake = new FakeRunner().stub(argv, () => ({ stdout: readings.shift() ?? '' }), 3);
+    const { ctx, io } = vmContext(fake, { output: 'json' });
+    await runVmTop(ctx, { interval: '0.2', count: '2' });
+    fake.verify();
+    expect(fake.calls).toHaveLength(3);
+    const samples = lines(io.out).map((l) => JSON.parse(l));
+    expect(samples).toHaveLength(2);
+    expect(samples[0].vms.map((v: { name: string }) => v.name)).toEqual(['tiny19', 'g19']);
+    // The third reading repeats the second: nothing moved.
+    expect(samples[1].vms.every((v: { cpuPercent: number }) => v.cpuPercent === 0)).toBe(true);
+  });
+});
