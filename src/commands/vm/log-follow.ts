@@ -1,6 +1,6 @@
 /**
  * `vm log NAME -f`: the last lines of the serial log, then what the guest
- * writes as it comes (as `tail -f`), until the VM is no longer running
+ * writes as it comes (as `tail -f`), until the VM is shut off or crashed
  * (exit 0, after what it wrote last) or Ctrl-C (exit 0). A log that shrinks
  * was started anew (virtlogd truncates it when the VM starts): it is read from
  * its beginning again.
@@ -16,6 +16,7 @@ const READ_INTERVAL_MS = 250;
 /** The VM's state is read once in this many file reads (one virsh call a second). */
 const STATE_EVERY = 4;
 const CHUNK = 64 * 1024;
+const STOPPED = ['shutoff', 'crashed'];
 
 /** Bytes from offset to the end of the file, or nothing when it is not a regular file (never a FIFO or device: a read could block or never end). */
 async function readFrom(file: string, offset: number): Promise<{ bytes: Buffer; size: number } | undefined> {
@@ -85,7 +86,8 @@ async function follow(ctx: Context, name: string, file: string, lastLines: numbe
       decoderCarry = all.subarray(all.length - cut);
       push(all.subarray(0, all.length - cut).toString('utf8'));
     }
-    if (state !== undefined && state.state !== 'running' && state.state !== 'paused') {
+    // "shutdown" is a guest still shutting down: it may print more.
+    if (state !== undefined && STOPPED.includes(state.state)) {
       ctx.out.info(`vm ${name} is ${state.state}${state.reason ? ` (${state.reason})` : ''}: end of its serial log`);
       return;
     }
