@@ -317,7 +317,7 @@ describe('vm log -f (a real file, a fake virsh)', () => {
       .stub(domstate, { stdout: readFileSync('test/fixtures/recorded/virsh-domstate-reason-running.txt', 'utf8') })
       .stub(domstate, { stdout: readFileSync('test/fixtures/recorded/virsh-domstate-reason-after-destroy.txt', 'utf8') });
     const { ctx, io } = vmContext(fake);
-    setTimeout(() => appendFileSync(file, '\nnext é\r\n'), 100);
+    setTimeout(() => appendFileSync(file, '\nnext é\r\r\n'), 100);
     await followLog(ctx, 'web1', file, 2);
     fake.verify();
     expect(io.out).toBe('old2\nold3\npartial\nnext é\n');

@@ -45,9 +45,9 @@ async function readFrom(file: string, offset: number): Promise<{ bytes: Buffer; 
 }
 
 export async function followLog(ctx: Context, name: string, file: string, lastLines: number): Promise<void> {
-  // The guest writes CRLF line ends to the serial port; a read may end between the CR and the LF.
+  // The guest writes CRLF line ends to the serial port (CR CR LF from a tty that adds its own CR); a read may end between them.
   const lines = lineSplitter((raw) => {
-    const l = raw.replace(/\r$/, '');
+    const l = raw.replace(/\r+$/, '');
     ctx.out.io.stdout(ctx.out.json ? JSON.stringify({ name, line: l }) + '\n' : l + '\n');
   });
   const push = (text: string) => lines.push(text);
