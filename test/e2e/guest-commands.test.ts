@@ -64,7 +64,10 @@ function cleanup(): void {
 
 let ip = '';
 
-beforeAll(() => {
+// The long waits run asynchronously: a synchronous child for minutes blocks the test worker's link to vitest.
+const runLong = (args: string[]) => start(args, { stateDir }).done;
+
+beforeAll(async () => {
   execFileSync('bash', [LAB_SCRIPT, 'cloud-image'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_500_000 });
   stateDir = newStateDir();
   cleanup();
@@ -74,10 +77,7 @@ beforeAll(() => {
   expect(virsh('net-info', 'default').stdout).toMatch(/Active:\s+yes/);
   must(run(['pool', 'create', POOL, '--type', 'dir', '--path', poolDir()]), 'pool create');
   must(run(['volume', 'import', lab.cloudImage, '--pool', POOL, '--name', 'debian12.qcow2']), 'volume import');
-  must(
-    run(['vm', 'create', VM, '--memory', '1G', '--image', `${POOL}/debian12.qcow2,size=4G`, '--ssh-key', `${KEY}.pub`, '--ssh-user', 'debian', '--wait', 'ip', '--timeout', '1500'], 1_600_000),
-    'vm create',
-  );
+  must(await runLong(['vm', 'create', VM, '--memory', '1G', '--image', `${POOL}/debian12.qcow2,size=4G`, '--ssh-key', `${KEY}.pub`, '--ssh-user', 'debian', '--wait', 'ip', '--timeout', '1500']), 'vm create');
   defineTiny(NOCHAN, false);
   defineTiny(NOAGENT, true);
 }, 3_200_000);
@@ -89,15 +89,15 @@ afterAll(() => {
 });
 
 describe('vm wait --for agent and ssh, on the real guest', () => {
-  it('--for agent ends once qemu-guest-agent answers (exit 0, JSON)', () => {
-    const r = kvmctl(['-o', 'json', 'vm', 'wait', VM, '--for', 'agent', '--timeout', '1500'], { env: env(), timeoutMs: 1_600_000 });
+  it('--for agent ends once qemu-guest-agent answers (exit 0, JSON)', async () => {
+    const r = await runLong(['-o', 'json', 'vm', 'wait', VM, '--for', 'agent', '--timeout', '1500']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ name: VM, agent: true });
   }, 1_700_000);
 
-  it('--for ssh ends once sshd answers, and prints the address vm ip finds', () => {
-    const r = kvmctl(['vm', 'wait', VM, '--for', 'ssh', '--timeout', '1500'], { env: env(), timeoutMs: 1_600_000 });
+  it('--for ssh ends once sshd answers, and prints the address vm ip finds', async () => {
+    const r = await runLong(['vm', 'wait', VM, '--for', 'ssh', '--timeout', '1500']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(new RegExp(`vm ${VM} answers on ssh \\(SSH-2\\.0-OpenSSH_`));
     ip = r.stdout.trim();
@@ -229,7 +229,7 @@ describe('vm log -f, then the guest stops', () => {
     expect(runBytes(['vm', 'exec', VM, '--', 'sh', '-c', `echo ${marker} > /dev/ttyS0`]).code).toBe(0);
     // An ACPI shutdown from outside kvmctl; vm wait --for shutoff sees it through.
     must(virsh('shutdown', '--domain', VM, '--mode', 'acpi'), 'virsh shutdown');
-    const off = run(['vm', 'wait', VM, '--for', 'shutoff', '--timeout', '600'], 700_000);
+    const off = await runLong(['vm', 'wait', VM, '--for', 'shutoff', '--timeout', '600']);
     expect(off.code, off.stderr).toBe(0);
     expect(off.stdout).toBe(`vm ${VM} is shutoff\n`);
     const r = await f.done;
