@@ -105,6 +105,18 @@ export class InterruptedError extends KvmctlError {
   override readonly exitCode = ExitCode.Interrupted;
 }
 
+/**
+ * The command ran a program on the user's behalf (ssh, a command in the guest)
+ * and ends with that program's exit status, which says everything: nothing is printed.
+ */
+export class PassedExitStatus extends KvmctlError {
+  override readonly exitCode: ExitCode;
+  constructor(readonly status: number) {
+    super(`exit status ${status}`);
+    this.exitCode = status as ExitCode;
+  }
+}
+
 export function exitCodeOf(err: unknown): ExitCode {
   return err instanceof KvmctlError ? err.exitCode : ExitCode.Failure;
 }

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { addGlobalOptions, createApp, examples } from './app.js';
 import type { Deps } from './context.js';
-import { EXIT_CODE_DOCS, ExitCode, exitCodeOf, KvmctlError, PartialError, UsageError } from './errors.js';
+import { EXIT_CODE_DOCS, ExitCode, exitCodeOf, KvmctlError, PartialError, PassedExitStatus, UsageError } from './errors.js';
 import { hostCommand } from './commands/host/index.js';
 import { vmCommand } from './commands/vm/index.js';
 import { poolCommand } from './commands/pool/index.js';
@@ -14,6 +14,7 @@ import { complete, COMPLETE_COMMAND } from './commands/completion/engine.js';
 import type { memoryIO } from './output/io.js';
 import { renderManPage } from './output/man-page.js';
 import { formatJsonError, wantsJson } from './output/json-error.js';
+import { eventsCommand } from './commands/events/index.js';
 
 /** Where commander's own error output goes: text to stderr, or (under -o json) held back for one JSON error object. */
 interface CommanderSink {
@@ -35,7 +36,7 @@ export function buildProgram(deps: Deps, sink: CommanderSink = { json: false }):
         EXIT_CODE_DOCS.map(([code, text]) => `  ${String(code).padEnd(4)}${text}`).join('\n') +
         '\n',
     );
-  for (const noun of [hostCommand, vmCommand, poolCommand, volumeCommand, imageCommand, bridgeCommand, netCommand, completionCommand]) {
+  for (const noun of [hostCommand, vmCommand, poolCommand, volumeCommand, imageCommand, bridgeCommand, netCommand, eventsCommand, completionCommand]) {
     program.addCommand(noun(app));
   }
   configureRecursively(program, deps, sink);
@@ -114,6 +115,7 @@ export async function main(argv: string[], deps: Deps): Promise<number> {
 
 function reportError(err: unknown, deps: Deps, verbose: boolean): void {
   const write = (s: string) => deps.io.stderr(s);
+  if (err instanceof PassedExitStatus) return;
   if (err instanceof KvmctlError) {
     write(`kvmctl: error: ${err.message}\n`);
     if (err instanceof PartialError && err.leftovers.length > 0) {

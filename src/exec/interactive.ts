@@ -3,6 +3,7 @@
  * stderr are inherited instead of captured. A Runner may provide
  * runInteractive (tests do); otherwise the program is started here.
  */
+import { constants } from 'node:os';
 import type { Command } from './command.js';
 import { MissingToolError, type Runner } from './runner.js';
 
@@ -10,6 +11,8 @@ export async function runInteractive(runner: Runner, cmd: Command): Promise<numb
   if (runner.runInteractive) return runner.runInteractive(cmd);
   const { execa } = await import('execa');
   const result = await execa(cmd.program, cmd.args, { env: { LC_ALL: 'C', LANG: 'C' }, stdio: 'inherit', reject: false });
+  // Ended by a signal (Ctrl-C reaches the whole process group): the shell's convention, 128 + its number.
+  if (result.exitCode === undefined && result.signal) return 128 + (constants.signals[result.signal as NodeJS.Signals] ?? 0);
   if (result.exitCode === undefined) {
     if ((result as { code?: string }).code === 'ENOENT') throw new MissingToolError(cmd.program);
     throw new Error(`could not run ${cmd.program}: ${result.message}`);

@@ -93,6 +93,8 @@ export interface DomainConsole {
 export interface KvmctlMetadata {
   /** The NoCloud seed ISO volume it created. */
   seed?: { pool: string; volume: string };
+  /** How `vm ssh` logs in: the private key beside the public key given to --ssh-key, and the guest user (--ssh-user). */
+  ssh?: { key?: string; user?: string };
 }
 
 /** The XML namespace of kvmctl's <metadata> element (libvirt keeps foreign namespaces verbatim). */
@@ -161,7 +163,11 @@ function kvmctlMetadataOf(root: XmlNode): KvmctlMetadata | undefined {
   const seed = entry.children.find((c) => c.tag.replace(/^.*:/, '') === 'seed');
   const pool = attr(seed, 'pool');
   const volume = attr(seed, 'volume');
-  return { seed: pool !== undefined && volume !== undefined ? { pool, volume } : undefined };
+  const ssh = entry.children.find((c) => c.tag.replace(/^.*:/, '') === 'ssh');
+  return {
+    seed: pool !== undefined && volume !== undefined ? { pool, volume } : undefined,
+    ssh: ssh && { key: attr(ssh, 'key'), user: attr(ssh, 'user') },
+  };
 }
 
 function diskFromNode(d: XmlNode): DomainDisk {
@@ -312,7 +318,12 @@ export function buildDomainXml(spec: DomainSpec): XmlNode {
 }
 
 function metadataNode(m: KvmctlMetadata): XmlNode {
-  return el('metadata', {}, el('kvmctl:domain', { 'xmlns:kvmctl': KVMCTL_METADATA_NS }, m.seed && el('kvmctl:seed', { pool: m.seed.pool, volume: m.seed.volume })));
+  const ssh = m.ssh && Object.fromEntries(Object.entries(m.ssh).filter(([, v]) => v !== undefined));
+  return el(
+    'metadata',
+    {},
+    el('kvmctl:domain', { 'xmlns:kvmctl': KVMCTL_METADATA_NS }, m.seed && el('kvmctl:seed', { pool: m.seed.pool, volume: m.seed.volume }), ssh && el('kvmctl:ssh', ssh)),
+  );
 }
 
 function diskNode(d: DiskSpec): XmlNode {

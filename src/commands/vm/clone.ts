@@ -132,7 +132,7 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
     const srcLog = def.serialLogs[0];
     const firstSrc = copies[0]?.source.path;
     const serialLog = srcLog === undefined ? undefined : `${firstSrc !== undefined && dirname(srcLog) === dirname(firstSrc) && copies[0] ? dirname(copies[0].copy.path) : dirname(srcLog)}/${newName}.serial.log`;
-    const cloneXml = encodeXml(cloneDomainNode(tree, { name: newName, uuid, disks, macs, serialLog, metadata: seed ? { seed: { pool: seed.pool, volume: seed.volume } } : undefined }));
+    const cloneXml = encodeXml(cloneDomainNode(tree, { name: newName, uuid, disks, macs, serialLog, metadata: seed ? { seed: { pool: seed.pool, volume: seed.volume }, ssh: def.kvmctl?.ssh } : undefined }));
 
     const seedImage: SeedImage | undefined = seed ? await writeSeedImage(ctx.runner, await pickSeedTool(ctx, SEED_ISO_TOOLS), seed.files) : undefined;
     try {

@@ -13,6 +13,7 @@ import { runVirsh } from '../../libvirt/virsh.js';
 import { parseCount } from './create-args.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { kvmctlCommand } from '../../exec/command.js';
+import { followLog } from './log-follow.js';
 
 export async function runVmConsole(ctx: Context, name: string): Promise<void> {
   checkVmName(name);
@@ -31,7 +32,7 @@ export async function runVmConsole(ctx: Context, name: string): Promise<void> {
   if (code !== 0) throw new KvmctlError(`virsh console for VM ${JSON.stringify(name)} exited with status ${code}`, 'another client may hold the console; close it, or run virsh console --force');
 }
 
-export async function runVmLog(ctx: Context, name: string, opts: { lines?: string }): Promise<void> {
+export async function runVmLog(ctx: Context, name: string, opts: { lines?: string; follow?: boolean }): Promise<void> {
   checkVmName(name);
   const lines = opts.lines === undefined ? undefined : parseCount(opts.lines, '--lines', 1, 10_000_000);
   const def = await parseDomainXml(await runVirsh(ctx.runner, domainCommands.dumpxml(ctx.uri, name, true), { kind: 'vm', name }));
@@ -45,6 +46,7 @@ export async function runVmLog(ctx: Context, name: string, opts: { lines?: strin
   if (!isLocalUri(ctx.uri)) {
     throw new RefusedError(`the serial log of VM ${JSON.stringify(name)} is a file on the libvirt host (${file}); kvmctl reads it only for a local URI`, `read it on that host, e.g. ssh HOST tail -n 100 ${file}`);
   }
+  if (opts.follow) return followLog(ctx, name, file, lines ?? 10);
   const text = await ctx.fs.read(file);
   if (text === undefined) {
     if (await ctx.fs.exists(file)) throw new RefusedError(`cannot read ${file} (the serial log of VM ${JSON.stringify(name)})`, 'run kvmctl as root, or as a user who may read the libvirt logs');

@@ -27,6 +27,8 @@ export interface CloudInitRequest {
   metaDataFile?: string;
   networkConfigFile?: string;
   sshKeyFile?: string;
+  /** The guest user the key is for; only recorded, for `vm ssh`. */
+  sshUser?: string;
   hostname?: string;
 }
 
@@ -79,6 +81,7 @@ export interface CreateFlags {
   graphics?: string;
   cloudInit?: string;
   sshKey?: string;
+  sshUser?: string;
   hostname?: string;
   virtType?: string;
   cpu?: string;
@@ -357,6 +360,7 @@ function parseNetworks(texts: string[]): NetworkRequest[] {
 export const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 function parseCloudInit(f: CreateFlags): CloudInitRequest | undefined {
+  if (f.sshUser !== undefined && f.sshKey === undefined) throw new UsageError('--ssh-user names the user --ssh-key is for: give --ssh-key too', 'e.g. --ssh-key ~/.ssh/id_ed25519.pub --ssh-user debian');
   if (f.cloudInit === undefined && f.sshKey === undefined && f.hostname === undefined) return undefined;
   const req: CloudInitRequest = {};
   if (f.cloudInit !== undefined) {
@@ -374,6 +378,7 @@ function parseCloudInit(f: CreateFlags): CloudInitRequest | undefined {
   if (f.sshKey !== undefined) {
     if (req.userDataFile !== undefined) throw new UsageError('--ssh-key is a short form of user-data; with --cloud-init user-data=FILE put the key in that file', 'add ssh_authorized_keys to your user-data, or leave out --cloud-init');
     req.sshKeyFile = f.sshKey;
+    if (f.sshUser !== undefined) req.sshUser = checkSshUser(f.sshUser, '--ssh-user');
   }
   if (f.hostname !== undefined) {
     if (!HOSTNAME.test(f.hostname)) throw new UsageError(`--hostname ${JSON.stringify(f.hostname)}: not a valid host name`, 'use letters, digits and "-", dot-separated labels of at most 63 characters');
@@ -381,4 +386,12 @@ function parseCloudInit(f: CreateFlags): CloudInitRequest | undefined {
     req.hostname = f.hostname;
   }
   return req;
+}
+
+/** A login name as useradd accepts it; never an option or a user@host. */
+export function checkSshUser(user: string, flag: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/.test(user)) {
+    throw new UsageError(`${flag} ${JSON.stringify(user)}: not a user name`, 'use letters, digits, _ . - (at most 32, not starting with - or a digit), e.g. debian');
+  }
+  return user;
 }

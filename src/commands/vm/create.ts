@@ -12,7 +12,7 @@
  * libvirt daemon and for kvmctl on the host; /var/log/libvirt may not be (a
  * daemon in its own mount namespace, or a remote host). --log-dir overrides it.
  */
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Context } from '../../context.js';
 import { formatCommand, kvmctlCommand, type Command } from '../../exec/command.js';
 import { ConflictError, KvmctlError, NotFoundError, RefusedError, TimeoutError, UsageError } from '../../errors.js';
@@ -23,6 +23,7 @@ import { ensureImage } from './create-image.js';
 import { buildMetaData, buildUserData, isSshPublicKey, SEED_ISO_TOOLS, sshKeysOf, writeSeedImage, type NoCloudFiles, type SeedIsoTool } from '../../libvirt/cloud-init.js';
 import { domainArgs, domainCommands, firmwareValues } from '../../libvirt/domain-commands.js';
 import {
+  type KvmctlMetadata,
   buildDomainXml,
   diskPath,
   newUuid,
@@ -429,7 +430,7 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
     interfaces: nics,
     graphics: req.graphics,
     serialLog: `${req.logDir?.replace(/\/+$/, '') ?? logDirFor(disks[first], firstPool === undefined ? undefined : state.pools.get(firstPool))}/${req.name}.serial.log`,
-    metadata: seed ? { seed: { pool: seed.volume.pool, volume: seed.volume.name } } : undefined,
+    metadata: seed ? { seed: { pool: seed.volume.pool, volume: seed.volume.name }, ssh: sshLogin(req.cloudInit) } : undefined,
   };
   return { spec, volumes, seed, warnings };
 }
@@ -634,4 +635,10 @@ async function report(ctx: Context, req: CreateRequest, plan: CreatePlan): Promi
     if (err instanceof TimeoutError) throw new TimeoutError(`vm ${req.name} was created and started, but ${err.message}`, err.hint);
     throw err;
   }
+}
+
+/** What `vm ssh` uses later: the private key beside the --ssh-key file (its name without .pub), and --ssh-user. */
+function sshLogin(ci: CloudInitRequest | undefined): KvmctlMetadata['ssh'] {
+  if (ci?.sshKeyFile === undefined) return undefined;
+  return { key: resolve(ci.sshKeyFile).replace(/\.pub$/, ''), user: ci.sshUser };
 }

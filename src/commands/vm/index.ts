@@ -13,6 +13,9 @@ import { runVmSet } from './set.js';
 import { runSnapshotCreate, runSnapshotDelete, runSnapshotList, runSnapshotRevert } from './snapshot.js';
 import { runVmStop } from './stop.js';
 import { runVmWait } from './wait.js';
+import { runVmExec } from './exec.js';
+import { runVmTop, type TopFlags } from './top.js';
+import { runVmSsh, type SshFlags } from './ssh.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -52,6 +55,7 @@ export function vmCommand(app: App): Command {
       .addOption(new Option('--graphics <type>', 'graphical console; a serial console is always there').choices(['none', 'vnc', 'spice']).default('none'))
       .option('--cloud-init <spec>', 'NoCloud seed from files: user-data=FILE[,meta-data=FILE][,network-config=FILE] (regular files of at most 1 MiB); with --ssh-key/--hostname, network-config=FILE alone')
       .option('--ssh-key <file>', 'cloud-init short form: authorize this public key (user-data)')
+      .option('--ssh-user <name>', 'the guest user --ssh-key is for (the image\'s default user, e.g. debian), recorded for kvmctl vm ssh')
       .option('--hostname <name>', "cloud-init short form: the guest's host name (meta-data)")
       .addOption(new Option('--virt-type <type>', 'kvm (hardware) or qemu (emulation); default kvm where KVM is usable, else qemu').choices(['kvm', 'qemu']))
       .addOption(new Option('--cpu <mode>', 'guest CPU model (host-passthrough needs kvm; default host-passthrough with kvm)').choices(['host-passthrough', 'host-model']))
@@ -105,8 +109,8 @@ export function vmCommand(app: App): Command {
       .action(app.action(async (ctx, name: string, opts: { source?: string }) => runVmIp(ctx, name, opts))),
   );
   vm.addCommand(
-    verb('wait', 'wait until the VM has an IP address, is ready (cloud-init finished), or is running or shut off; exit 6 on timeout', 'kvmctl vm wait web1 --for ip', 'kvmctl vm wait web1 --for ready', 'kvmctl vm wait web1 --for shutoff --timeout 120')
-      .addOption(new Option('--for <what>', 'ip, ready (cloud-init finished, read from the serial log; then the address), running or shutoff; ip and ready fail at once (exit 5) on a VM that is not running').choices(['ip', 'ready', 'running', 'shutoff']).makeOptionMandatory())
+    verb('wait', 'wait until the VM has an IP address, is ready (cloud-init finished), its guest agent or ssh server answers, or it is running or shut off; exit 6 on timeout', 'kvmctl vm wait web1 --for ip', 'kvmctl vm wait web1 --for ready', 'kvmctl vm wait web1 --for ssh', 'kvmctl vm wait web1 --for agent', 'kvmctl vm wait web1 --for shutoff --timeout 120')
+      .addOption(new Option('--for <what>', 'ip, ready (cloud-init finished, read from the serial log; then the address), agent (the guest agent answers), ssh (an ssh server answers on port 22; then the address), running or shutoff; all but running and shutoff fail at once (exit 5) on a VM that is not running').choices(['ip', 'ready', 'agent', 'ssh', 'running', 'shutoff']).makeOptionMandatory())
       .option('--timeout <seconds>', 'give up after this long (default 300)')
       .action(app.action(async (ctx, name: string, opts: { for?: string; timeout?: string }) => runVmWait(ctx, name, opts))),
   );
@@ -135,9 +139,58 @@ export function vmCommand(app: App): Command {
     verb('console', 'attach to the serial console (needs a terminal; Ctrl+] leaves)', 'kvmctl vm console web1').action(app.action(async (ctx, name: string) => runVmConsole(ctx, name))),
   );
   vm.addCommand(
-    verb('log', 'print what the guest wrote on its serial console (the log vm create configures)', 'kvmctl vm log web1', 'kvmctl vm log web1 --lines 20')
+    verb('log', 'print what the guest wrote on its serial console (the log vm create configures)', 'kvmctl vm log web1', 'kvmctl vm log web1 --lines 20', 'kvmctl vm log web1 -f')
       .option('--lines <n>', 'only the last N lines')
-      .action(app.action(async (ctx, name: string, opts: { lines?: string }) => runVmLog(ctx, name, opts))),
+      .option('-f, --follow', 'keep printing what the guest writes (as tail -f) until the VM stops (exit 0; Ctrl-C also ends it, exit 0)')
+      .action(app.action(async (ctx, name: string, opts: { lines?: string; follow?: boolean }) => runVmLog(ctx, name, opts))),
+  );
+  vm.addCommand(
+    new Command('top')
+      .description("each running VM's CPU %, memory, disk and network rates, from one domstats call per refresh; live on a terminal (q or Ctrl-C quits)")
+      .option('--interval <seconds>', 'time between refreshes (default 2); each rate is over this interval')
+      .option('--once', 'print one sample (two readings one interval apart) and end')
+      .option('--count <n>', 'print this many samples and end')
+      .addHelpText(
+        'after',
+        examples('kvmctl vm top', 'kvmctl vm top --once', 'kvmctl -o json vm top --interval 5 --count 12 > load.ndjson') +
+          '\nCPU% is of one host CPU (200.0 = two CPUs busy). With -o json, one JSON object a line (NDJSON): time, intervalSeconds,\n' +
+          'and per VM the counters of the second reading (cpuTimeNs, diskReadBytes, …) and the rates (cpuPercent, diskReadBytesPerSecond, …).\n' +
+          'Ends with exit 0 on q, Ctrl-C or SIGTERM.\n',
+      )
+      .action(app.action(async (ctx, opts: TopFlags) => runVmTop(ctx, opts))),
+  );
+  vm.addCommand(
+    new Command('ssh')
+      .description("ssh to the guest: its address as vm ip finds it, the key and user recorded by vm create --ssh-key/--ssh-user; exits with ssh's exit status")
+      .argument('<name>', 'VM name')
+      .argument('[command...]', 'a command to run instead of a login shell (after --)')
+      .option('--user <name>', 'log in as this user (default: the one recorded with vm create --ssh-user, else ssh\'s own default)')
+      .option('-i, --identity <file>', 'the private key (default: the --ssh-key file of vm create without .pub)')
+      .option('--port <n>', 'the ssh port (default 22)')
+      .addHelpText(
+        'after',
+        examples('kvmctl vm ssh web1', 'kvmctl vm ssh web1 -- uptime', 'kvmctl vm ssh web1 --user debian -i ~/.ssh/id_ed25519 -- sudo systemctl status nginx', 'ip netns exec lab kvmctl vm ssh web1   # guests reachable only inside a network namespace') +
+          '\nThe guest\'s host key is accepted the first time and kept in kvmctl\'s state directory (ssh_known_hosts), under\n' +
+          'the VM\'s uuid: a re-created VM is a new host, another VM on the same address is not confused with it.\n' +
+          'kvmctl runs ssh in its own network namespace; to reach guests that only a namespace can reach, run kvmctl there.\n' +
+          ODD_NAMES,
+      )
+      .action(app.action(async (ctx, name: string, command: string[], opts: SshFlags) => runVmSsh(ctx, name, command, opts))),
+  );
+  vm.addCommand(
+    new Command('exec')
+      .description('run a command in the guest through the QEMU guest agent: its stdout and stderr as they were, its exit status')
+      .argument('<name>', 'VM name')
+      .argument('<command...>', 'the program (looked up on the guest\'s PATH) and its arguments, after --; no shell')
+      .option('--timeout <seconds>', 'give up waiting for it after this long (default 300; exit 6, it keeps running in the guest)')
+      .addHelpText(
+        'after',
+        examples('kvmctl vm exec web1 -- uname -a', "kvmctl vm exec web1 -- sh -c 'df -h / && free -m'", 'kvmctl vm exec web1 --timeout 600 -- apt-get -y upgrade', 'kvmctl -o json vm exec web1 -- hostname') +
+          '\nNeeds qemu-guest-agent running in the guest and its channel in the domain (vm create adds it); exit 5 says which is missing.\n' +
+          "Exit status: the command's own; kvmctl's errors (5: no agent, 6: timeout) come with a kvmctl: error: line on stderr.\n" +
+          ODD_NAMES,
+      )
+      .action(app.action(async (ctx, name: string, command: string[], opts: { timeout?: string }) => runVmExec(ctx, name, command, opts))),
   );
   vm.addCommand(
     verb('set', 'change vCPUs and memory, in the definition (default) and/or the running guest', 'kvmctl vm set web1 --vcpus 4 --memory 8G', 'kvmctl vm set web1 --memory 1G --live')

@@ -16,6 +16,8 @@ import { checkVmName, readVmState } from './domain-state.js';
 import { vmAddresses, type FoundAddress } from './ip.js';
 import { parseCount } from './create-args.js';
 import { kvmctlCommand } from '../../exec/command.js';
+import { pingAgent } from './exec.js';
+import { probeSsh } from '../../net/ssh.js';
 
 const FIRST_INTERVAL_MS = 500;
 const MAX_INTERVAL_MS = 2000;
@@ -66,8 +68,8 @@ export async function poll<T>(ctx: Context, opts: PollOptions, check: () => Prom
   }
 }
 
-export type WaitTarget = 'ip' | 'ready' | 'running' | 'shutoff';
-export const WAIT_TARGETS: readonly WaitTarget[] = ['ip', 'ready', 'running', 'shutoff'];
+export type WaitTarget = 'ip' | 'ready' | 'agent' | 'ssh' | 'running' | 'shutoff';
+export const WAIT_TARGETS: readonly WaitTarget[] = ['ip', 'ready', 'agent', 'ssh', 'running', 'shutoff'];
 
 /** A VM that is not running gets no address and finishes no boot: waiting for either would only burn the timeout. */
 function notRunning(uri: string, name: string, state: string, reason: string | undefined, what: string): RefusedError {
@@ -177,6 +179,45 @@ export async function waitForReadyAddress(ctx: Context, name: string, timeoutSec
   return { ready, addresses };
 }
 
+/** Polls until the guest agent answers a guest-ping; a VM without the agent's channel fails at once (exit 5). */
+export function waitForAgent(ctx: Context, name: string, timeoutSeconds: number): Promise<true> {
+  return poll(
+    ctx,
+    {
+      timeoutMs: timeoutSeconds * 1000,
+      what: `the guest agent of VM ${JSON.stringify(name)} to answer`,
+      hint: `check that qemu-guest-agent is installed and running in the guest (${kvmctlCommand(ctx.uri, 'vm', 'log', name)} shows the boot)`,
+    },
+    async () => {
+      const { state, reason } = await readVmState(ctx, name);
+      if (state !== 'running') throw notRunning(ctx.uri, name, state, reason, 'answer through its agent');
+      const problem = await pingAgent(ctx, name);
+      return problem === undefined ? { done: true, value: true } : { done: false, status: problem };
+    },
+  );
+}
+
+/** Polls until an ssh server answers on port 22 of the VM's address; returns that address and the server's banner. */
+export function waitForSsh(ctx: Context, name: string, timeoutSeconds: number, port = 22): Promise<{ address: string; banner: string }> {
+  return poll(
+    ctx,
+    {
+      timeoutMs: timeoutSeconds * 1000,
+      what: `an ssh server on VM ${JSON.stringify(name)}`,
+      hint: `see what the guest printed with: ${kvmctlCommand(ctx.uri, 'vm', 'log', name)}; kvmctl runs in its own network namespace: where guests are reachable only inside one, run it there (ip netns exec NS kvmctl …)`,
+    },
+    async () => {
+      const { state, reason } = await readVmState(ctx, name);
+      if (state !== 'running') throw notRunning(ctx.uri, name, state, reason, 'answer on ssh');
+      const found = await vmAddresses(ctx, name, 'any');
+      const address = (found.find((a) => a.protocol === 'ipv4') ?? found[0])?.address;
+      if (address === undefined) return { done: false, status: 'it is running; no address from lease, agent or arp yet' };
+      const seen = await probeSsh(address, port, 3000);
+      return seen.ok ? { done: true, value: { address, banner: seen.banner } } : { done: false, status: seen.status };
+    },
+  );
+}
+
 /** Polls until the VM is in the state; returns it. */
 export function waitForState(ctx: Context, name: string, target: 'running' | 'shutoff', timeoutSeconds: number, hint?: string): Promise<string> {
   return poll(
@@ -200,7 +241,7 @@ export async function runVmWait(ctx: Context, name: string, opts: { for?: string
   checkVmName(name);
   const target = opts.for;
   if (!(WAIT_TARGETS as readonly (string | undefined)[]).includes(target)) {
-    throw new UsageError(`--for ${JSON.stringify(target ?? '')}: expected ip, ready, running or shutoff`, `e.g. ${kvmctlCommand(ctx.uri, 'vm', 'wait', name, '--for', 'ip')}`);
+    throw new UsageError(`--for ${JSON.stringify(target ?? '')}: expected ${WAIT_TARGETS.join(', ')}`, `e.g. ${kvmctlCommand(ctx.uri, 'vm', 'wait', name, '--for', 'ip')}`);
   }
   const timeoutSeconds = opts.timeout === undefined ? 300 : parseCount(opts.timeout, '--timeout', 0, 86_400);
   if (target === 'ip') {
@@ -213,6 +254,16 @@ export async function runVmWait(ctx: Context, name: string, opts: { for?: string
     if (ctx.out.json) return ctx.out.printJson({ name, ready: true, cloudInit: ready, addresses });
     ctx.out.info(readyLine(name, ready));
     return ctx.out.raw(addresses.map((a) => a.address).join('\n'));
+  }
+  if (target === 'agent') {
+    await waitForAgent(ctx, name, timeoutSeconds);
+    return ctx.out.done(`the guest agent of vm ${name} answers`, { name, agent: true });
+  }
+  if (target === 'ssh') {
+    const { address, banner } = await waitForSsh(ctx, name, timeoutSeconds);
+    if (ctx.out.json) return ctx.out.printJson({ name, ssh: true, address, banner });
+    ctx.out.info(`vm ${name} answers on ssh (${banner})`);
+    return ctx.out.raw(address);
   }
   const state = await waitForState(ctx, name, target as 'running' | 'shutoff', timeoutSeconds);
   ctx.out.done(`vm ${name} is ${state}`, { name, state });
