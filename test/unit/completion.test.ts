@@ -24,7 +24,7 @@ async function complete(words: string[], runner = new FakeRunner(), env: Record<
 describe('kvmctl __complete (the tree)', () => {
   it('nouns, then verbs with their descriptions, filtered by the word typed so far; no file names', async () => {
     const nouns = await complete(['']);
-    expect(nouns.values).toEqual(['host', 'vm', 'pool', 'volume', 'image', 'bridge', 'net', 'completion']);
+    expect(nouns.values).toEqual(['host', 'vm', 'pool', 'volume', 'image', 'bridge', 'net', 'events', 'completion']);
     expect(nouns.lines).toContain('vm\tcreate, inspect and run virtual machines');
     expect(nouns.directive).toBe(4);
     expect((await complete(['v'])).values).toEqual(['vm', 'volume']);
