@@ -1,8 +1,11 @@
 /**
  * The README's first example ("A VM from a cloud image, end to end"), run as
  * written against the lab host with a real Debian 12 cloud image (Debian's
- * cloud kernel, cloud-init, openssh-server; `scripts/lab.sh cloud-image`) in
- * place of the downloaded one. One VM and one linked clone, three boots under
+ * cloud kernel, cloud-init, openssh-server; `scripts/lab.sh cloud-image`):
+ * `image pull debian-12` downloads it from an HTTP server on the loopback of
+ * the lab's network namespace (test/e2e/image-server.mjs), the catalog's
+ * debian-12 entry pointed at it with its sha256 by images.json in a temporary
+ * KVMCTL_CONFIG_DIR. One VM and one linked clone, three boots under
  * emulation (a few minutes each on a loaded machine): every check reuses a
  * booted guest. Checks from inside the lab's network namespace with ssh: the
  * key works for the image's user, the host name, `cloud-init status --long`,
@@ -10,10 +13,11 @@
  * keys, host name, MAC, address; systemd's machine-id stays); the clone's base
  * cannot be started; the same create again converges.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAB_SCRIPT, lab, virsh, type RunResult } from './lab.js';
 import { snapshotHost } from './host-state.js';
@@ -24,12 +28,18 @@ const poolDir = () => join(lab.dir, 'pools', 'images');
 const work = mkdtempSync(join(tmpdir(), 'kvmctl-e2e-cloud-'));
 const KEY = join(work, 'id_ed25519');
 const NET_YAML = join(work, 'net.yaml');
+const CONFIG = join(work, 'config');
+const WWW = join(work, 'www');
+/** The file name of Debian's image, as the built-in catalog's URL ends. */
+const IMAGE_FILE = 'debian-12-genericcloud-amd64.qcow2';
 let stateDir = '';
+let server: ChildProcess | undefined;
+/** The image server's request log, one entry per request. */
+const requests: Array<{ method: string; url: string }> = [];
 
 /** The README's example with the lab's paths in place of the user's. */
 const LOCAL: Array<[string, () => string]> = [
   ['/var/lib/libvirt/images', poolDir],
-  ['debian-12-genericcloud-amd64.qcow2', () => lab.cloudImage],
   ['~/.ssh/id_ed25519.pub', () => `${KEY}.pub`],
   ['network-config=net.yaml', () => `network-config=${NET_YAML}`],
 ];
@@ -63,8 +73,25 @@ function step(...expected: string[]): string[] {
 }
 let createLine: string[] = [];
 
+// The catalog file, and no proxy from the machine's environment: the server is on the namespace's own loopback.
+const ENV = { KVMCTL_CONFIG_DIR: CONFIG, HTTP_PROXY: '', HTTPS_PROXY: '', NO_PROXY: '', http_proxy: '', https_proxy: '', no_proxy: '' };
+
 function run(args: string[]): Promise<RunResult> {
-  return start(args, { stateDir }).done;
+  return start(args, { stateDir, env: ENV }).done;
+}
+
+/** Serves the lab's cloud image under Debian's file name from the lab namespace's loopback; returns the server's base URL. */
+async function serveCloudImage(): Promise<string> {
+  mkdirSync(WWW);
+  symlinkSync(lab.cloudImage, join(WWW, IMAGE_FILE));
+  server = spawn('ip', ['netns', 'exec', lab.netns, process.execPath, resolve('test/e2e/image-server.mjs'), WWW], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: server.stdout! });
+  const { port } = await new Promise<{ port: number }>((res, rej) => {
+    lines.once('line', (l) => res(JSON.parse(l)));
+    server!.once('exit', (c) => rej(new Error(`image server exited ${c}`)));
+  });
+  lines.on('line', (l) => requests.push(JSON.parse(l)));
+  return `http://127.0.0.1:${port}`;
 }
 
 function must(r: RunResult, what: string): string {
@@ -89,6 +116,8 @@ function identity(ip: string) {
   return { instanceId, machineId, hostKey, hostname, status: ssh(ip, 'cloud-init status --long'), routes: ssh(ip, 'ip route show default'), addrs: ssh(ip, 'ip -br -4 addr') };
 }
 
+const sha256 = (file: string) => execFileSync('sha256sum', ['--', file], { encoding: 'utf8' }).split(' ')[0];
+
 function isoFile(iso: string, name: string): string {
   return spawnSync('isoinfo', ['-R', '-x', `/${name}`, '-i', iso], { encoding: 'utf8' }).stdout;
 }
@@ -107,7 +136,7 @@ function cleanup(): void {
   rmSync(poolDir(), { recursive: true, force: true });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   // Cached under the lab root; built once (debootstrap from Debian's mirror).
   execFileSync('bash', [LAB_SCRIPT, 'cloud-image'], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_500_000 });
   stateDir = newStateDir();
@@ -115,9 +144,13 @@ beforeAll(() => {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e@kvmctl', '-f', KEY]);
   example = readmeExample();
   writeFileSync(NET_YAML, example.yaml);
+  const base = await serveCloudImage();
+  mkdirSync(CONFIG);
+  writeFileSync(join(CONFIG, 'images.json'), JSON.stringify({ images: [{ name: 'debian-12', description: 'the lab\'s Debian 12 cloud image', url: `${base}/files/${IMAGE_FILE}`, checksum: `sha256:${sha256(lab.cloudImage)}` }] }));
 }, 1_600_000);
 
 afterAll(() => {
+  server?.kill('SIGTERM');
   cleanup();
   rmSync(work, { recursive: true, force: true });
   removeStateDirs();
@@ -131,7 +164,7 @@ describe('the README example on a real Debian 12 cloud guest', () => {
     expect(example.yaml).toMatch(new RegExp(`macaddress: "${MAC}"`));
     expect(example.commands.map((c) => c.slice(0, 3).join(' '))).toEqual([
       `pool create images`,
-      `volume import ${lab.cloudImage}`,
+      'image pull debian-12',
       'vm create web1',
       'vm list',
       'vm log web1',
@@ -145,10 +178,14 @@ describe('the README example on a real Debian 12 cloud guest', () => {
     ]);
   });
 
-  it('pool create, volume import of the cloud image', async () => {
+  it('pool create, image pull of the catalog name debian-12 from the server, verified', async () => {
     must(await run(step('pool', 'create', 'images')), 'pool create');
-    must(await run(step('volume', 'import', lab.cloudImage)), 'volume import');
-    expect(virsh('vol-list', '--pool', 'images').stdout).toContain('debian12.qcow2');
+    const n = requests.length;
+    const pull = must(await run(step('image', 'pull', 'debian-12')), 'image pull');
+    expect(pull).toMatch(new RegExp(`^pulled http://127\\.0\\.0\\.1:\\d+/files/${IMAGE_FILE.replace(/\./g, '\\.')} as image images/debian-12\\.qcow2 \\(qcow2, .*verified\\)$`, 'm'));
+    expect(requests.slice(n).map((q) => `${q.method} ${q.url}`)).toEqual([`GET /files/${IMAGE_FILE}`]);
+    expect(virsh('vol-list', '--pool', 'images').stdout).toContain('debian-12.qcow2');
+    expect(sha256(join(poolDir(), 'debian-12.qcow2'))).toBe(sha256(lab.cloudImage));
   }, 300_000);
 
   it('vm create --ssh-key --hostname --cloud-init network-config --wait ready: ssh works, host name, cloud-init done, network config applied', async () => {
