@@ -149,7 +149,7 @@ function setTopLevel(doc: string, values: Record<string, string>, drop: string[]
 
 /**
  * The seed of a clone, from its source's: a new instance-id (cloud-init then
- * makes new host keys and machine-id and reapplies network config), the
+ * makes new ssh host keys and reapplies network config), the
  * clone's host name in meta-data and (when the user-data sets one) in
  * user-data, everything else of the user-data unchanged, and the network
  * config with each of the source's MACs replaced by the clone's.

@@ -6,7 +6,7 @@
  * read-only media (install ISOs) stay shared. A cloud-init seed `vm create`
  * made for SRC is not shared: NEW gets its own (a new instance-id, its own
  * host name, SRC's user-data, the network config moved to NEW's MACs), so
- * cloud-init in the clone runs as a new instance (new host keys, machine-id).
+ * cloud-init in the clone runs as a new instance (new ssh host keys; /etc/machine-id stays the source's).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
