@@ -21,7 +21,7 @@ export interface DownloadMeter {
 export async function downloadMeter(ctx: Context, label: string): Promise<DownloadMeter> {
   if (!progressShown(ctx) || !process.stderr.columns) return { update: () => undefined, stop: () => undefined };
   const { default: ora } = await import('ora');
-  const spinner = ora({ text: label, stream: process.stderr }).start();
+  const spinner = ora({ text: label, stream: process.stderr, isEnabled: true }).start();
   const started = Date.now();
   let first: number | undefined;
   let last = 0;

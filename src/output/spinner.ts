@@ -9,7 +9,8 @@ export async function withSpinner<T>(ctx: Context, text: string, fn: (update: (t
   if (!show) return fn(() => {});
   // Loaded only when a spinner is shown, to keep it out of every other start-up.
   const { default: ora } = await import('ora');
-  const spinner = ora({ text, stream: process.stderr }).start();
+  // kvmctl has decided above; ora alone would also go quiet when $CI is set (and print a bare '- text' line).
+  const spinner = ora({ text, stream: process.stderr, isEnabled: true }).start();
   try {
     const result = await fn((t) => (spinner.text = t));
     spinner.stop();

@@ -35,7 +35,7 @@ export async function withProgress<T>(ctx: Context, label: string, watch: Progre
   if (!progressShown(ctx) || !process.stderr.columns) return fn();
   // Loaded only when a bar is shown, to keep it out of every other start-up.
   const { default: ora } = await import('ora');
-  const spinner = ora({ text: label, stream: process.stderr }).start();
+  const spinner = ora({ text: label, stream: process.stderr, isEnabled: true }).start();
   const timer = setInterval(() => {
     void watch.files.stat(watch.path).then((s) => {
       if (s) spinner.text = progressText(label, s.allocatedBytes, watch.expectedBytes);

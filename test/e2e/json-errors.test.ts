@@ -97,7 +97,7 @@ describe('errors under -o json (lab)', () => {
 
   it('exit 5 (refused): waiting for the address of a VM that is shut off, naming the VM', async () => {
     const error = await failsWith(['vm', 'wait', VM, '--for', 'ip', '--timeout', '5'], 5);
-    expect(error).toMatchObject({ code: 'refused', object: { kind: 'vm', name: VM }, hint: `start it first: kvmctl vm start ${VM} (or see why it stopped: kvmctl vm log ${VM})` });
+    expect(error).toMatchObject({ code: 'refused', object: { kind: 'vm', name: VM }, hint: expect.stringMatching(new RegExp(`^start it first: kvmctl -c \\S+ vm start ${VM} \\(or see why it stopped: kvmctl -c \\S+ vm log ${VM}\\)$`)) });
   });
 
   it('exit 6 (timeout): waiting for a shut-off VM to run, naming the VM', async () => {
