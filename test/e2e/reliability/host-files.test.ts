@@ -156,7 +156,7 @@ describe('host files and disks are never at risk (against the lab)', () => {
   });
 
   describe('a declared format is never re-probed', () => {
-    it('a raw import whose bytes are a qcow2 header naming a host file: clone, convert and snapshot are exit 5; info shows the name and does not read it', async () => {
+    it('a raw import whose bytes are a qcow2 header naming a host file: clone, convert, snapshot and vm create (--image, --disk vol=) are exit 5; info shows the name and does not read it', async () => {
       const hostFile = join(decoys, 'host-secret');
       writeFileSync(hostFile, 'decoy secret\n');
       const evil = join(decoys, 'evil.qcow2');
@@ -168,6 +168,8 @@ describe('host files and disks are never at risk (against the lab)', () => {
       await refused(['volume', 'clone', vol, 'relf-evil-copy.img'], 5, why('copy'), [hostFile]);
       await refused(['volume', 'convert', vol, '--to', 'qcow2'], 5, why('copy'), [hostFile]);
       await refused(['volume', 'snapshot', 'create', vol, 's1'], 5, why('write'), [hostFile]);
+      await refused(['vm', 'create', 'relf-b', '--image', vol, '--network', 'none', '--no-start'], 5, why('attach'), [hostFile]);
+      await refused(['vm', 'create', 'relf-b', '--boot', `kernel=${guest('vmlinuz')}`, '--network', 'none', '--no-start', '--disk', `vol=${vol}`], 5, why('attach'), [hostFile]);
       const before = snapshot([hostFile]);
       const info = await cliOk(['volume', 'info', vol], o());
       expect(info.stdout).toMatch(new RegExp(`backing file\\s+${hostFile} \\(no volume of any pool: not read\\)`));
@@ -177,7 +179,7 @@ describe('host files and disks are never at risk (against the lab)', () => {
   });
 
   describe('symlinks do not lead out of a pool', () => {
-    it('a volume that is a symlink to a file outside the pool: resize (grow or shrink), clone, convert and snapshot are exit 5; the outside file is unchanged', async () => {
+    it('a volume that is a symlink to a file outside the pool: resize (grow or shrink), clone, convert, snapshot and vm create (--image, --disk vol=) are exit 5; the outside file is unchanged', async () => {
       const outside = join(decoys, 'outside.img');
       writeFileSync(outside, Buffer.alloc(1024 * 1024, 0x5a));
       const link = join(poolDir(), 'relf-link.img');
@@ -190,6 +192,8 @@ describe('host files and disks are never at risk (against the lab)', () => {
       await refused(['volume', 'clone', vol, 'relf-copy.img'], 5, why('copy'), [outside]);
       await refused(['volume', 'convert', vol, '--to', 'qcow2'], 5, why('copy'), [outside]);
       await refused(['volume', 'snapshot', 'create', vol, 's1'], 5, why('write'), [outside]);
+      await refused(['vm', 'create', 'relf-b', '--image', vol, '--network', 'none', '--no-start'], 5, why('attach'), [outside]);
+      await refused(['vm', 'create', 'relf-b', '--boot', `kernel=${guest('vmlinuz')}`, '--network', 'none', '--no-start', '--disk', `vol=${vol}`], 5, why('attach'), [outside]);
       rmSync(link);
       await cliOk(['pool', 'refresh', POOL], o());
     });
