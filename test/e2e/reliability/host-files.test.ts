@@ -22,7 +22,7 @@ const poolDir = () => join(lab.dir, 'pools', POOL);
 const missingDir = () => join(lab.dir, 'pools', MISSING_POOL);
 const decoys = mkdtempSync(join(tmpdir(), 'kvmctl-hostfiles-'));
 const guest = (f: string) => join(lab.guestDir, f);
-const VMS = ['relf-a', 'relf-b', 'relf-share', 'relf-over', 'relf-base-user'];
+const VMS = ['relf-a', 'relf-b', 'relf-c', 'relf-share', 'relf-over', 'relf-base-user'];
 
 let stateDir = '';
 const o = () => ({ stateDir });
@@ -156,7 +156,7 @@ describe('host files and disks are never at risk (against the lab)', () => {
   });
 
   describe('a declared format is never re-probed', () => {
-    it('a raw import whose bytes are a qcow2 header naming a host file: clone, convert, snapshot and vm create (--image, --disk vol=) are exit 5; info shows the name and does not read it', async () => {
+    it('a raw import whose bytes are a qcow2 header naming a host file: clone, convert, snapshot, vm create (--image, --disk vol=) and vm clone are exit 5; info shows the name and does not read it', async () => {
       const hostFile = join(decoys, 'host-secret');
       writeFileSync(hostFile, 'decoy secret\n');
       const evil = join(decoys, 'evil.qcow2');
@@ -170,6 +170,9 @@ describe('host files and disks are never at risk (against the lab)', () => {
       await refused(['volume', 'snapshot', 'create', vol, 's1'], 5, why('write'), [hostFile]);
       await refused(['vm', 'create', 'relf-b', '--image', vol, '--network', 'none', '--no-start'], 5, why('attach'), [hostFile]);
       await refused(['vm', 'create', 'relf-b', '--boot', `kernel=${guest('vmlinuz')}`, '--network', 'none', '--no-start', '--disk', `vol=${vol}`], 5, why('attach'), [hostFile]);
+      defineVm('relf-b', join(poolDir(), 'relf-evil.img'));
+      await refused(['vm', 'clone', 'relf-b', 'relf-c'], 5, why('copy'), [hostFile]);
+      virsh('undefine', '--domain', 'relf-b');
       const before = snapshot([hostFile]);
       const info = await cliOk(['volume', 'info', vol], o());
       expect(info.stdout).toMatch(new RegExp(`backing file\\s+${hostFile} \\(no volume of any pool: not read\\)`));
@@ -179,7 +182,7 @@ describe('host files and disks are never at risk (against the lab)', () => {
   });
 
   describe('symlinks do not lead out of a pool', () => {
-    it('a volume that is a symlink to a file outside the pool: resize (grow or shrink), clone, convert, snapshot and vm create (--image, --disk vol=) are exit 5; the outside file is unchanged', async () => {
+    it('a volume that is a symlink to a file outside the pool: resize (grow or shrink), clone, convert, snapshot, vm create (--image, --disk vol=) and vm clone are exit 5; the outside file is unchanged', async () => {
       const outside = join(decoys, 'outside.img');
       writeFileSync(outside, Buffer.alloc(1024 * 1024, 0x5a));
       const link = join(poolDir(), 'relf-link.img');
@@ -194,6 +197,9 @@ describe('host files and disks are never at risk (against the lab)', () => {
       await refused(['volume', 'snapshot', 'create', vol, 's1'], 5, why('write'), [outside]);
       await refused(['vm', 'create', 'relf-b', '--image', vol, '--network', 'none', '--no-start'], 5, why('attach'), [outside]);
       await refused(['vm', 'create', 'relf-b', '--boot', `kernel=${guest('vmlinuz')}`, '--network', 'none', '--no-start', '--disk', `vol=${vol}`], 5, why('attach'), [outside]);
+      defineVm('relf-b', link);
+      await refused(['vm', 'clone', 'relf-b', 'relf-c'], 5, why('copy'), [outside]);
+      virsh('undefine', '--domain', 'relf-b');
       rmSync(link);
       await cliOk(['pool', 'refresh', POOL], o());
     });
