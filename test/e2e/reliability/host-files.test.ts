@@ -244,6 +244,48 @@ describe('host files and disks are never at risk (against the lab)', () => {
       await cliOk(['volume', 'delete', `${POOL}/relf-base.qcow2`], o());
       rmSync(overlay);
     });
+
+    /** Pool MISSING_POOL holding relf-base.qcow2 (and the given raw volumes); VM relf-over's overlay outside every pool stands on it. */
+    async function poolUnderOverlay(raws: string[]): Promise<{ dir: string; base: string; overlay: string }> {
+      const dir = missingDir();
+      mkdirSync(dir, { recursive: true });
+      await cliOk(['pool', 'create', MISSING_POOL, '--path', dir], o());
+      await cliOk(['volume', 'create', 'relf-base.qcow2', '--pool', MISSING_POOL, '--size', '8M'], o());
+      for (const v of raws) await cliOk(['volume', 'create', v, '--pool', MISSING_POOL, '--size', '1M', '--format', 'raw'], o());
+      const base = join(dir, 'relf-base.qcow2');
+      const overlay = join(decoys, 'purge-overlay.qcow2');
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'qcow2', overlay]);
+      defineVm('relf-over', overlay, 'qcow2');
+      return { dir, base, overlay };
+    }
+
+    function dropPoolUnderOverlay(dir: string, overlay: string): void {
+      virsh('undefine', '--domain', 'relf-over');
+      rmSync(overlay);
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    it("pool delete --force --purge keeps a base volume under another VM's overlay outside every pool and names it", async () => {
+      const { dir, base, overlay } = await poolUnderOverlay(['relf-spare.raw']);
+      const before = snapshotHost({ netns: '', paths: [base, overlay] });
+      const r = await cliOk(['pool', 'delete', MISSING_POOL, '--force', '--purge', '-o', 'json'], o());
+      expect(JSON.parse(r.stdout)).toMatchObject({ name: MISSING_POOL, deleted: true, volumesDeleted: ['relf-spare.raw'], volumesKept: ['relf-base.qcow2'] });
+      const table = await cli(['pool', 'delete', MISSING_POOL], o());
+      expect(table.code).toBe(3);
+      const after = snapshotHost({ netns: '', paths: [base, overlay] });
+      expect(after.files).toEqual(before.files);
+      expect(after.domains).toEqual(before.domains);
+      expect(Object.keys(after.pools)).not.toContain(MISSING_POOL);
+      expect(readFileSync(base).subarray(0, 4).toString('latin1')).toBe('QFI\xfb');
+      dropPoolUnderOverlay(dir, overlay);
+    });
+
+    it('pool delete --force --purge names the kept base in its message', async () => {
+      const { dir, overlay } = await poolUnderOverlay([]);
+      const r = await cliOk(['pool', 'delete', MISSING_POOL, '--force', '--purge'], o());
+      expect(r.stdout).toMatch(new RegExp(`storage pool ${MISSING_POOL} deleted, 0 volume\\(s\\) deleted \\(kept relf-base\\.qcow2: in the backing chain of VM relf-over \\(disk ${overlay}\\)\\); ${dir} was kept: `));
+      dropPoolUnderOverlay(dir, overlay);
+    });
   });
 
   describe('host devices and system files are not VM disks', () => {
