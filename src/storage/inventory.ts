@@ -171,7 +171,7 @@ export function volumeJson(view: StorageView, vol: VolumeRecord) {
  * own or a parent's) out of the pool's directory: libvirt and qemu-img would
  * resize, write or read the outside file. Refused for every such action.
  */
-export async function refuseOutsidePool(ctx: Context, pool: PoolRecord, vol: VolumeRecord, files: StorageFiles, action: string): Promise<void> {
+export async function refuseOutsidePool(ctx: Context, pool: PoolRecord, vol: Pick<VolumeRecord, 'name' | 'path'>, files: StorageFiles, action: string): Promise<void> {
   if (!isLocalUri(ctx.uri) || !isDirectoryPool(pool) || pool.targetPath === undefined || vol.path === undefined) return;
   const [file, dir] = await Promise.all([files.resolve(vol.path), files.resolve(pool.targetPath)]);
   if (file === dir || file.startsWith(dir.endsWith('/') ? dir : `${dir}/`)) return;
@@ -179,6 +179,7 @@ export async function refuseOutsidePool(ctx: Context, pool: PoolRecord, vol: Vol
   throw new RefusedError(
     `volume ${ref} leads to ${file}, outside pool ${pool.name}'s directory ${dir}: kvmctl does not ${action} a file outside the pool`,
     `look at ${vol.path} (a symlink?); to keep using that file, import a copy: ${kvmctlCommand(ctx.uri, 'volume', 'import', '--pool', pool.name)} FILE`,
+    { object: { kind: 'volume', name: ref } },
   );
 }
 
@@ -188,9 +189,9 @@ export async function refuseOutsidePool(ctx: Context, pool: PoolRecord, vol: Vol
  * qcow2 header naming /etc/shadow is listed as a qcow2 overlay of it. kvmctl
  * never reads through such a reference.
  */
-export function foreignBacking(view: StorageView, vol: VolumeRecord): string | undefined {
+export function foreignBacking(view: StorageView, vol: Pick<VolumeRecord, 'backingFile'>): string | undefined {
   const seen = new Set<string>();
-  let current: VolumeRecord | undefined = vol;
+  let current: Pick<VolumeRecord, 'backingFile'> | undefined = vol;
   while (current?.backingFile !== undefined) {
     const path: string = current.backingFile;
     if (seen.has(path)) return path;
@@ -201,12 +202,37 @@ export function foreignBacking(view: StorageView, vol: VolumeRecord): string | u
   return undefined;
 }
 
-export function refuseForeignBacking(view: StorageView, vol: VolumeRecord, action: string): void {
+export function refuseForeignBacking(view: StorageView, vol: Pick<VolumeRecord, 'pool' | 'name' | 'backingFile'>, action: string): void {
   const outside = foreignBacking(view, vol);
   if (outside === undefined) return;
   const ref = formatVolumeRef({ pool: vol.pool, volume: vol.name });
   throw new RefusedError(
     `volume ${ref} has a header naming ${outside}, which is no volume of any pool: kvmctl does not ${action} through it (a raw disk whose guest wrote a qcow2 header looks like this)`,
     `if the volume is raw, its header means nothing: read it as raw with qemu-img -f raw; if it really is an overlay, import its backing file into a pool first`,
+    { object: { kind: 'volume', name: ref } },
   );
+}
+
+/** A volume a new VM's disk stands on, as vol-dumpxml described it. */
+export interface UsedVolume {
+  ref: VolumeRef;
+  path: string;
+  backingFile?: string;
+}
+
+/**
+ * Volumes a VM is about to stand on (a base image, an attached volume):
+ * refused when the file leads out of its pool or its backing chain reaches a
+ * file of no pool. Every pool's volumes are read (one batch) only when one of
+ * them names a backing file.
+ */
+export async function refuseUnsafeVolumes(ctx: Context, vols: UsedVolume[], pools: Map<string, PoolRecord>, files: StorageFiles, action: string): Promise<void> {
+  for (const v of vols) {
+    const pool = pools.get(v.ref.pool);
+    if (pool) await refuseOutsidePool(ctx, pool, { name: v.ref.volume, path: v.path }, files, action);
+  }
+  const layered = vols.filter((v) => v.backingFile !== undefined);
+  if (layered.length === 0) return;
+  const view = await readStorage(ctx, { domains: false });
+  for (const v of layered) refuseForeignBacking(view, { pool: v.ref.pool, name: v.ref.volume, backingFile: v.backingFile }, action);
 }

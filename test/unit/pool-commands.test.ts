@@ -160,6 +160,22 @@ describe('pool delete', () => {
     expect(io.out).toBe("storage pool p deleted, 2 volume(s) deleted; /pools/p was kept: failed to remove pool '/pools/p': Directory not empty\n");
   });
 
+  it('--purge keeps a volume that a VM\'s overlay outside every pool stands on (read from its qcow2 header) and names it', async () => {
+    // The recorded header's backing file is /etc/hostname: here a volume of a pool at /etc.
+    const header = readFileSync(new URL('../fixtures/recorded/storage/images/backing.qcow2.head', import.meta.url));
+    const etc: FakePool = { name: 'p', path: '/etc', volumes: [{ name: 'hostname', format: 'raw' }, { name: 'b.raw', format: 'raw' }] };
+    const runner = stubStorage(new FakeRunner(), { pools: [etc], domains: [{ name: 'over', state: 5, disks: [{ file: '/srv/over.qcow2', target: 'vda', format: 'qcow2' }] }] })
+      .stub(batchArgv(URI, [['vol-delete', '--pool', 'p', '--vol', 'b.raw']]), { stdout: batchOut(['Vol b.raw deleted\n\n']) })
+      .stub(virsh('pool-destroy', '--pool', 'p'), {})
+      .stub(virsh('pool-delete', '--pool', 'p'), virshFailure("failed to remove pool '/etc': Directory not empty"))
+      .stub(virsh('pool-undefine', '--pool', 'p'), {});
+    const { ctx, io } = testContext(runner);
+    await runPoolDelete(ctx, 'p', { force: true, purge: true }, fakeFiles({ '/srv/over.qcow2': { header } }));
+    runner.verify();
+    expect(io.out).toBe("storage pool p deleted, 1 volume(s) deleted (kept hostname: in the backing chain of VM over (disk /srv/over.qcow2)); /etc was kept: failed to remove pool '/etc': Directory not empty\n");
+    expect(runner.calls.some((c) => c.mutates && c.args.join(' ').includes('hostname'))).toBe(false);
+  });
+
   const big: FakePool = { name: 'big', path: '/pools/big', volumes: Array.from({ length: 1200 }, (_, i) => ({ name: `v${i}.img`, format: 'raw' })) };
   const isDeleteBatch = (c: Command) => c.mutates && (c.args[2] ?? '').startsWith("'vol-delete'");
   // What virsh prints for a batch of vol-delete: "Vol NAME deleted" and a blank line for each.

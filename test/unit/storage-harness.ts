@@ -57,7 +57,7 @@ export interface FakeDomain {
   name: string;
   /** libvirt state number: 1 running, 5 shut off. */
   state: 1 | 5;
-  disks: Array<{ file?: string; pool?: string; volume?: string; target: string; readonly?: boolean }>;
+  disks: Array<{ file?: string; pool?: string; volume?: string; target: string; readonly?: boolean; format?: string }>;
 }
 
 export const pathOf = (p: FakePool, v: string) => `${p.path ?? `/pools/${p.name}`}/${v}`;
@@ -117,7 +117,7 @@ function domainXml(d: FakeDomain): string {
   const disks = d.disks.map((k) =>
     k.pool
       ? `<disk type='volume' device='disk'><source pool='${k.pool}' volume='${k.volume}'/><target dev='${k.target}'/>${k.readonly ? '<readonly/>' : ''}</disk>`
-      : `<disk type='file' device='disk'><source file='${k.file}'/><target dev='${k.target}'/>${k.readonly ? '<readonly/>' : ''}</disk>`,
+      : `<disk type='file' device='disk'>${k.format ? `<driver name='qemu' type='${k.format}'/>` : ''}<source file='${k.file}'/><target dev='${k.target}'/>${k.readonly ? '<readonly/>' : ''}</disk>`,
   );
   return `<domain type='qemu'><name>${d.name}</name><memory>65536</memory><vcpu>1</vcpu><os><type>hvm</type></os><devices>${disks.join('')}</devices></domain>\n`;
 }

@@ -35,7 +35,12 @@ function stubCloneReads(runner: FakeRunner, o: { state?: string; newExists?: boo
     [['vol-pool', '--vol', OFF], ['vol-dumpxml', '--vol', OFF], ['vol-pool', '--vol', OFF_VDB], ['vol-dumpxml', '--vol', OFF_VDB]],
     [recorded('virsh-vol-pool-by-path.txt'), recorded('virsh-vol-dumpxml-by-path.xml'), recorded('virsh-vol-pool-by-path.txt'), vdbVolumeXml()],
   );
-  return stubBatch(runner, poolWords('fxvm-pool'), recordedPoolOutputs());
+  stubBatch(runner, poolWords('fxvm-pool'), recordedPoolOutputs(), '', 2);
+  // fxvm-off's disk is an overlay: its chain is followed through every pool's volumes.
+  stubBatch(runner, [['pool-list', '--all', '--name']], ['fxvm-pool\n']);
+  const vols = ['base.qcow2', 'fxvm-off-vdb.qcow2', 'fxvm-off.qcow2', 'fxvm-web-seed.iso', 'fxvm-web.qcow2'];
+  const volXml = (v: string) => (v === 'base.qcow2' ? recorded('virsh-vol-dumpxml-base.xml') : v === 'fxvm-off.qcow2' ? recorded('virsh-vol-dumpxml-by-path.xml') : vdbVolumeXml().replace(/fxvm-off-vdb\.qcow2/g, v));
+  return stubBatch(runner, vols.map((v) => ['vol-dumpxml', '--pool', 'fxvm-pool', '--vol', v]), vols.map(volXml));
 }
 
 const isDefine = (c: { args: string[] }) => c.args.includes('define');

@@ -2,7 +2,9 @@ import { posix } from 'node:path';
 import type { Context } from '../../context.js';
 import { PartialError, RefusedError } from '../../errors.js';
 import { withSpinner } from '../../output/spinner.js';
-import { poolCommands, volumeArgs, volumeCommands, type PoolRecord } from '../../libvirt/storage.js';
+import { isLocalUri, poolCommands, volumeArgs, volumeCommands, type PoolRecord } from '../../libvirt/storage.js';
+import { backingChainUses, describeChainUses, type ChainUse } from '../../storage/chains.js';
+import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { formatCommand } from '../../exec/command.js';
 import { libvirtMessage, runVirsh, runVirshBatch } from '../../libvirt/virsh.js';
 import { diskPath } from '../../libvirt/domain-xml.js';
@@ -66,7 +68,7 @@ async function purgeVolumes(ctx: Context, pool: string, names: string[]): Promis
   );
 }
 
-export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOptions): Promise<void> {
+export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   validateName('pool', name);
   const view = await readStorage(ctx);
   const pool = requirePool(view, name);
@@ -97,7 +99,11 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
   const directories = volumes.filter((v) => v.type === 'dir');
   // Hidden files are no image anyone made with kvmctl or virsh by name; --purge leaves them and says so.
   const hidden = volumes.filter((v) => v.type !== 'dir' && v.name.startsWith('.'));
-  const deleted = o.purge ? await purgeVolumes(ctx, name, volumes.filter((v) => v.type !== 'dir' && !v.name.startsWith('.')).map((v) => v.name)) : [];
+  // A base image under a VM's overlay (wherever that overlay lives) stays: deleting it would break the VM's disk.
+  const chains = o.purge && isLocalUri(ctx.uri) ? await backingChainUses(view.domains, files) : new Map<string, ChainUse[]>();
+  const chained = volumes.filter((v) => v.type !== 'dir' && !v.name.startsWith('.') && chains.has(v.path));
+  const purged = volumes.filter((v) => v.type !== 'dir' && !v.name.startsWith('.') && !chains.has(v.path));
+  const deleted = o.purge ? await purgeVolumes(ctx, name, purged.map((v) => v.name)) : [];
   if (pool.active) await runVirsh(ctx.runner, poolCommands.destroy(ctx.uri, name), subject);
   let dirNote = pool.targetPath ? `; ${pool.targetPath} was kept` : '';
   if (o.purge && isDirectoryPool(pool)) {
@@ -107,9 +113,9 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
   }
   if (pool.persistent) await runVirsh(ctx.runner, poolCommands.undefine(ctx.uri, name), subject);
   const kept = o.purge
-    ? `, ${deleted.length} volume(s) deleted${directories.length > 0 ? ` (subdirectories kept: ${directories.map((d) => d.name).join(', ')})` : ''}${hidden.length > 0 ? ` (hidden files kept: ${hidden.map((d) => d.name).join(', ')})` : ''}`
+    ? `, ${deleted.length} volume(s) deleted${directories.length > 0 ? ` (subdirectories kept: ${directories.map((d) => d.name).join(', ')})` : ''}${hidden.length > 0 ? ` (hidden files kept: ${hidden.map((d) => d.name).join(', ')})` : ''}${chained.map((v) => ` (kept ${v.name}: in the backing chain of ${describeChainUses(chains.get(v.path) ?? [])})`).join('')}`
     : volumes.length > 0
       ? `, its ${volumes.length} volume file(s) kept`
       : '';
-  ctx.out.done(`storage pool ${name} deleted${kept}${dirNote}`, { name, deleted: true, volumesDeleted: deleted, targetPath: pool.targetPath ?? null, purged: Boolean(o.purge) });
+  ctx.out.done(`storage pool ${name} deleted${kept}${dirNote}`, { name, deleted: true, volumesDeleted: deleted, volumesKept: chained.map((v) => v.name), targetPath: pool.targetPath ?? null, purged: Boolean(o.purge) });
 }

@@ -23,6 +23,8 @@ import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../li
 import { decodeXml, encodeXml } from '../../libvirt/xml-codec.js';
 import { validateName } from '../../validate/names.js';
 import { validateNewName } from '../../storage/volume-ref.js';
+import { refuseUnsafeVolumes } from '../../storage/inventory.js';
+import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { checkVmName } from './domain-state.js';
 import { HOSTNAME } from './create-args.js';
 import { pickSeedTool } from './create.js';
@@ -59,7 +61,7 @@ interface NewSeed {
   files: NoCloudFiles;
 }
 
-export async function runVmClone(ctx: Context, src: string, newName: string, opts: { linked?: boolean; hostname?: string }): Promise<void> {
+export async function runVmClone(ctx: Context, src: string, newName: string, opts: { linked?: boolean; hostname?: string }, files: StorageFiles = realStorageFiles): Promise<void> {
   checkVmName(src);
   validateName('VM', newName);
   if (opts.hostname !== undefined && !HOSTNAME.test(opts.hostname)) {
@@ -103,12 +105,14 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
           );
         }
         const v = await parseVolumeXml(volXml);
-        return { disk: d, pool, name: v.name, path: v.path ?? diskPath(d) ?? '', format: (v.format ?? 'raw') as VolumeFormat, capacityBytes: v.capacityBytes ?? 0 };
+        return { disk: d, pool, name: v.name, path: v.path ?? diskPath(d) ?? '', format: (v.format ?? 'raw') as VolumeFormat, capacityBytes: v.capacityBytes ?? 0, backingFile: v.backingStore?.path };
       }),
     );
     const poolNames = new Set(sources.map((s) => s.pool));
     if (seedDisk && seedRef) poolNames.add(seedRef.pool);
     const pools = new Map((await loadPools(ctx.runner, ctx.uri, [...poolNames])).map((p) => [p.name, p]));
+    // No disk is copied through a symlink out of its pool, or through a header naming a file of no pool.
+    await refuseUnsafeVolumes(ctx, sources.map((s) => ({ ref: { pool: s.pool, volume: s.name }, path: s.path, backingFile: s.backingFile })), pools, files, 'copy');
     const copies: DiskCopy[] = sources.map((s, i) => {
       const pool = pools.get(s.pool) as PoolRecord | undefined;
       if (!pool?.targetPath) throw new NotFoundError(`storage pool ${JSON.stringify(s.pool)} of disk ${s.disk.target.dev} is gone or has no target path`, 'list the pools with: kvmctl pool list');

@@ -49,6 +49,7 @@ import { readInputFile } from '../../storage/input-file.js';
 import { checkDiskPath } from '../../storage/disk-path.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { checkPoolPath } from '../../storage/pool-path.js';
+import { refuseUnsafeVolumes } from '../../storage/inventory.js';
 import { loadDomains, type DomainRecord } from '../../libvirt/domains.js';
 import { assessVirtualization, readVirtualizationInputs } from '../host/virtualization.js';
 import { HOST_CAPACITY_ARGS, hostCapacityOf, overcommitWarnings, type HostCapacity } from './capacity.js';
@@ -114,12 +115,15 @@ export async function runVmCreate(ctx: Context, name: string, flags: CreateFlags
   const source = parsed.image?.source;
   const req = source ? { ...parsed, image: { ...parsed.image!, base: await ensureImage(ctx, source, parsed.image!.base.pool, parsed.printXml || ctx.dryRun) } } : parsed;
   if (req.printXml) {
-    const plan = planCreate(req, uuid, seedFiles, await readState(ctx, req), await localKvm(ctx));
+    const state = await readState(ctx, req);
+    await checkUsedVolumes(ctx, req, state, files);
+    const plan = planCreate(req, uuid, seedFiles, state, await localKvm(ctx));
     return printPlan(ctx, plan);
   }
   const isoTool = seedFiles ? await pickIsoTool(ctx) : undefined;
   await ctx.withLock(`vm ${name}`, async () => {
     const state = await readState(ctx, req);
+    await checkUsedVolumes(ctx, req, state, files);
     const plan = planCreate(req, uuid, seedFiles, state, await localKvm(ctx));
     if (state.existing) return reportExisting(ctx, req, plan, state.existing);
     // The volumes are named after the VM: a VM name libvirt allows may still be no volume name.
@@ -229,6 +233,19 @@ function referencedVolumes(req: CreateRequest): VolumeRef[] {
   return refs;
 }
 
+/**
+ * The base image and attached volumes: none may lead out of its pool through
+ * a symlink or stand on a file of no pool (a raw disk with a qcow2 header).
+ */
+async function checkUsedVolumes(ctx: Context, req: CreateRequest, state: CreateState, files: StorageFiles): Promise<void> {
+  const refs = [...(req.image ? [req.image.base] : []), ...req.disks.flatMap((d) => (d.kind === 'volume' ? [d.ref] : []))];
+  const used = refs.flatMap((ref) => {
+    const v = state.volumes.get(refKey(ref));
+    return v?.path === undefined ? [] : [{ ref, path: v.path, backingFile: v.backingStore?.path }];
+  });
+  await refuseUnsafeVolumes(ctx, used, state.pools, files, 'attach');
+}
+
 function targetPools(req: CreateRequest): string[] {
   const pools = new Set<string>();
   if (req.image) pools.add(defaultPool(req));
@@ -248,7 +265,8 @@ async function readState(ctx: Context, req: CreateRequest): Promise<CreateState>
     ...firmwareTypes.map((t) => domainArgs.domcapabilities(t)),
     ...refs.map((r) => ['vol-dumpxml', '--pool', r.pool, '--vol', r.volume]),
   ];
-  const poolNames = targetPools(req);
+  // The pools of the volumes used too: whether a volume's file leads out of its pool is checked against them.
+  const poolNames = [...new Set([...targetPools(req), ...refs.map((r) => r.pool)])];
   const existingDisks = req.disks.some((d) => d.kind !== 'new');
   const [batch, pools, domains] = await Promise.all([
     runVirshBatch(ctx.runner, ctx.uri, words),

@@ -22,7 +22,7 @@ const poolDir = () => join(lab.dir, 'pools', POOL);
 const missingDir = () => join(lab.dir, 'pools', MISSING_POOL);
 const decoys = mkdtempSync(join(tmpdir(), 'kvmctl-hostfiles-'));
 const guest = (f: string) => join(lab.guestDir, f);
-const VMS = ['relf-a', 'relf-b', 'relf-share', 'relf-over', 'relf-base-user'];
+const VMS = ['relf-a', 'relf-b', 'relf-c', 'relf-share', 'relf-over', 'relf-base-user'];
 
 let stateDir = '';
 const o = () => ({ stateDir });
@@ -156,7 +156,7 @@ describe('host files and disks are never at risk (against the lab)', () => {
   });
 
   describe('a declared format is never re-probed', () => {
-    it('a raw import whose bytes are a qcow2 header naming a host file: clone, convert and snapshot are exit 5; info shows the name and does not read it', async () => {
+    it('a raw import whose bytes are a qcow2 header naming a host file: clone, convert, snapshot, vm create (--image, --disk vol=) and vm clone are exit 5; info shows the name and does not read it', async () => {
       const hostFile = join(decoys, 'host-secret');
       writeFileSync(hostFile, 'decoy secret\n');
       const evil = join(decoys, 'evil.qcow2');
@@ -168,6 +168,11 @@ describe('host files and disks are never at risk (against the lab)', () => {
       await refused(['volume', 'clone', vol, 'relf-evil-copy.img'], 5, why('copy'), [hostFile]);
       await refused(['volume', 'convert', vol, '--to', 'qcow2'], 5, why('copy'), [hostFile]);
       await refused(['volume', 'snapshot', 'create', vol, 's1'], 5, why('write'), [hostFile]);
+      await refused(['vm', 'create', 'relf-b', '--image', vol, '--network', 'none', '--no-start'], 5, why('attach'), [hostFile]);
+      await refused(['vm', 'create', 'relf-b', '--boot', `kernel=${guest('vmlinuz')}`, '--network', 'none', '--no-start', '--disk', `vol=${vol}`], 5, why('attach'), [hostFile]);
+      defineVm('relf-b', join(poolDir(), 'relf-evil.img'));
+      await refused(['vm', 'clone', 'relf-b', 'relf-c'], 5, why('copy'), [hostFile]);
+      virsh('undefine', '--domain', 'relf-b');
       const before = snapshot([hostFile]);
       const info = await cliOk(['volume', 'info', vol], o());
       expect(info.stdout).toMatch(new RegExp(`backing file\\s+${hostFile} \\(no volume of any pool: not read\\)`));
@@ -177,7 +182,7 @@ describe('host files and disks are never at risk (against the lab)', () => {
   });
 
   describe('symlinks do not lead out of a pool', () => {
-    it('a volume that is a symlink to a file outside the pool: resize (grow or shrink), clone, convert and snapshot are exit 5; the outside file is unchanged', async () => {
+    it('a volume that is a symlink to a file outside the pool: resize (grow or shrink), clone, convert, snapshot, vm create (--image, --disk vol=) and vm clone are exit 5; the outside file is unchanged', async () => {
       const outside = join(decoys, 'outside.img');
       writeFileSync(outside, Buffer.alloc(1024 * 1024, 0x5a));
       const link = join(poolDir(), 'relf-link.img');
@@ -190,6 +195,11 @@ describe('host files and disks are never at risk (against the lab)', () => {
       await refused(['volume', 'clone', vol, 'relf-copy.img'], 5, why('copy'), [outside]);
       await refused(['volume', 'convert', vol, '--to', 'qcow2'], 5, why('copy'), [outside]);
       await refused(['volume', 'snapshot', 'create', vol, 's1'], 5, why('write'), [outside]);
+      await refused(['vm', 'create', 'relf-b', '--image', vol, '--network', 'none', '--no-start'], 5, why('attach'), [outside]);
+      await refused(['vm', 'create', 'relf-b', '--boot', `kernel=${guest('vmlinuz')}`, '--network', 'none', '--no-start', '--disk', `vol=${vol}`], 5, why('attach'), [outside]);
+      defineVm('relf-b', link);
+      await refused(['vm', 'clone', 'relf-b', 'relf-c'], 5, why('copy'), [outside]);
+      virsh('undefine', '--domain', 'relf-b');
       rmSync(link);
       await cliOk(['pool', 'refresh', POOL], o());
     });
@@ -233,6 +243,48 @@ describe('host files and disks are never at risk (against the lab)', () => {
       virsh('undefine', '--domain', 'relf-over');
       await cliOk(['volume', 'delete', `${POOL}/relf-base.qcow2`], o());
       rmSync(overlay);
+    });
+
+    /** Pool MISSING_POOL holding relf-base.qcow2 (and the given raw volumes); VM relf-over's overlay outside every pool stands on it. */
+    async function poolUnderOverlay(raws: string[]): Promise<{ dir: string; base: string; overlay: string }> {
+      const dir = missingDir();
+      mkdirSync(dir, { recursive: true });
+      await cliOk(['pool', 'create', MISSING_POOL, '--path', dir], o());
+      await cliOk(['volume', 'create', 'relf-base.qcow2', '--pool', MISSING_POOL, '--size', '8M'], o());
+      for (const v of raws) await cliOk(['volume', 'create', v, '--pool', MISSING_POOL, '--size', '1M', '--format', 'raw'], o());
+      const base = join(dir, 'relf-base.qcow2');
+      const overlay = join(decoys, 'purge-overlay.qcow2');
+      execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', base, '-F', 'qcow2', overlay]);
+      defineVm('relf-over', overlay, 'qcow2');
+      return { dir, base, overlay };
+    }
+
+    function dropPoolUnderOverlay(dir: string, overlay: string): void {
+      virsh('undefine', '--domain', 'relf-over');
+      rmSync(overlay);
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    it("pool delete --force --purge keeps a base volume under another VM's overlay outside every pool and names it", async () => {
+      const { dir, base, overlay } = await poolUnderOverlay(['relf-spare.raw']);
+      const before = snapshotHost({ netns: '', paths: [base, overlay] });
+      const r = await cliOk(['pool', 'delete', MISSING_POOL, '--force', '--purge', '-o', 'json'], o());
+      expect(JSON.parse(r.stdout)).toMatchObject({ name: MISSING_POOL, deleted: true, volumesDeleted: ['relf-spare.raw'], volumesKept: ['relf-base.qcow2'] });
+      const table = await cli(['pool', 'delete', MISSING_POOL], o());
+      expect(table.code).toBe(3);
+      const after = snapshotHost({ netns: '', paths: [base, overlay] });
+      expect(after.files).toEqual(before.files);
+      expect(after.domains).toEqual(before.domains);
+      expect(Object.keys(after.pools)).not.toContain(MISSING_POOL);
+      expect(readFileSync(base).subarray(0, 4).toString('latin1')).toBe('QFI\xfb');
+      dropPoolUnderOverlay(dir, overlay);
+    });
+
+    it('pool delete --force --purge names the kept base in its message', async () => {
+      const { dir, overlay } = await poolUnderOverlay([]);
+      const r = await cliOk(['pool', 'delete', MISSING_POOL, '--force', '--purge'], o());
+      expect(r.stdout).toMatch(new RegExp(`storage pool ${MISSING_POOL} deleted, 0 volume\\(s\\) deleted \\(kept relf-base\\.qcow2: in the backing chain of VM relf-over \\(disk ${overlay}\\)\\); ${dir} was kept: `));
+      dropPoolUnderOverlay(dir, overlay);
     });
   });
 
