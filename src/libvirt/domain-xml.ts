@@ -3,7 +3,7 @@
  * reader, and the builder `vm create` uses. Field names mirror libvirt's
  * elements and attributes.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { attr, child, children, decodeXml, el, path, textOf, type XmlNode } from './xml-codec.js';
 
 export interface DiskSource {
@@ -371,11 +371,6 @@ function diskLetters(index: number): string {
     i = Math.floor(i / 26) - 1;
   } while (i >= 0);
   return s;
-}
-
-/** A random MAC in QEMU's locally administered range 52:54:00 (the prefix libvirt uses). */
-export function randomMac(bytes: Buffer = randomBytes(3)): string {
-  return ['52', '54', '00', ...[...bytes.subarray(0, 3)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
 
 export function newUuid(): string {

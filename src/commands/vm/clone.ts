@@ -16,7 +16,8 @@ import { formatCommand, kvmctlCommand, type Command } from '../../exec/command.j
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import { cloneSeedFiles, readSeedImage, SEED_ISO_TOOLS, SEED_READ_TOOLS, writeSeedImage, type NoCloudFiles, type SeedImage } from '../../libvirt/cloud-init.js';
 import { domainArgs, domainCommands, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
-import { cloneDomainNode, diskPath, domainFromNode, newUuid, randomMac, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
+import { cloneDomainNode, diskPath, domainFromNode, newUuid, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
+import { macsInUse, randomMacs } from '../../libvirt/mac.js';
 import { loadPools, thinAllocation, volumeCommands, type PoolRecord, type VolumeFormat } from '../../libvirt/storage.js';
 import { parseVolumeXml } from '../../libvirt/volume-xml.js';
 import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
@@ -128,7 +129,7 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
       };
     });
 
-    const macs = def.interfaces.map(() => randomMac());
+    const macs = randomMacs(def.interfaces.length, macsInUse([def]));
     const uuid = newUuid();
     const seed = seedDisk && seedRef ? await planSeed(ctx, seedRef, sourceKey(seedDisk.source) ?? '', pools.get(seedRef.pool), { newName, uuid, hostname, macs: def.interfaces.map((n, i) => [n.mac ?? '', macs[i] ?? ''] as [string, string]).filter(([a]) => a !== '') }) : undefined;
     const disks = new Map<string, string | null>(copies.map((c) => [c.key, c.copy.path]));

@@ -28,7 +28,6 @@ import {
   diskPath,
   newUuid,
   parseDomainXml,
-  randomMac,
   sourceKey,
   targetDevs,
   type DiskBus,
@@ -37,6 +36,7 @@ import {
   type DomainSpec,
   type NicSpec,
 } from '../../libvirt/domain-xml.js';
+import { macsInUse, randomMac } from '../../libvirt/mac.js';
 import { netListArgs } from '../../libvirt/network-commands.js';
 import { parseNetList, type NetListEntry } from '../../libvirt/network-xml.js';
 import { isLocalUri, loadPools, thinAllocation, volumeCommands, volumeUsers, type PoolRecord, type VolumeFormat, type VolumeUser } from '../../libvirt/storage.js';
@@ -426,10 +426,17 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
     return { device: p.device, path, format: p.format, bus: p.bus, target, readonly: p.readonly, ...(p.shareable ? { shareable: true } : {}) };
   });
 
+  const used = macsInUse(state.domains.map((d) => d.definition));
+  for (const n of req.networks) if (n.mac) used.add(n.mac);
+  const freshMac = (): string => {
+    const mac = randomMac(used);
+    used.add(mac);
+    return mac;
+  };
   const nics: NicSpec[] = req.networks.map((n) =>
     n.type === 'network'
-      ? { type: 'network', network: n.network, model: n.model, mac: n.mac ?? randomMac() }
-      : { type: 'bridge', bridge: n.bridge, model: n.model, mac: n.mac ?? randomMac() },
+      ? { type: 'network', network: n.network, model: n.model, mac: n.mac ?? freshMac() }
+      : { type: 'bridge', bridge: n.bridge, model: n.model, mac: n.mac ?? freshMac() },
   );
   const first = disks.findIndex((d) => d.device === 'disk');
   const firstPool = pending[first]?.volume?.pool;
