@@ -16,7 +16,9 @@ import { formatCommand, kvmctlCommand, type Command } from '../../exec/command.j
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import { cloneSeedFiles, readSeedImage, SEED_ISO_TOOLS, SEED_READ_TOOLS, writeSeedImage, type NoCloudFiles, type SeedImage } from '../../libvirt/cloud-init.js';
 import { domainArgs, domainCommands, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
-import { cloneDomainNode, diskPath, domainFromNode, newUuid, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
+import { newUuid } from '../../libvirt/domain-builder.js';
+import { cloneDomainNode } from '../../libvirt/domain-clone.js';
+import { diskPath, domainFromNode, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
 import { macsInUse, randomMacs } from '../../libvirt/mac.js';
 import { loadPools, thinAllocation, volumeCommands, type PoolRecord, type VolumeFormat } from '../../libvirt/storage.js';
 import { parseVolumeXml } from '../../libvirt/volume-xml.js';

@@ -5,7 +5,7 @@
 import { normalizeMac } from '../../validate/mac.js';
 import { checkPoolPathSyntax } from '../../storage/pool-path.js';
 import { UsageError } from '../../errors.js';
-import { DISK_BUSES, GRAPHICS_TYPES, NIC_MODELS, type DiskBus, type GraphicsType, type NicModel } from '../../libvirt/domain-xml.js';
+import { DISK_BUSES, GRAPHICS_TYPES, NIC_MODELS, type DiskBus, type GraphicsType, type NicModel } from '../../libvirt/domain-builder.js';
 import { validateLibvirtBridgeName } from '../../net/link-name.js';
 import { parseVolumeRef, type VolumeRef } from '../../storage/volume-ref.js';
 import { parseSize } from '../../units/size.js';

@@ -22,20 +22,9 @@ import { offeredDomainTypes, parseCapabilities, type Capabilities } from '../../
 import { ensureImage } from './create-image.js';
 import { buildMetaData, buildUserData, isSshPublicKey, SEED_ISO_TOOLS, sshKeysOf, writeSeedImage, type NoCloudFiles, type SeedIsoTool } from '../../libvirt/cloud-init.js';
 import { domainArgs, domainCommands, firmwareValues } from '../../libvirt/domain-commands.js';
-import {
-  type KvmctlMetadata,
-  buildDomainXml,
-  diskPath,
-  newUuid,
-  parseDomainXml,
-  sourceKey,
-  targetDevs,
-  type DiskBus,
-  type DiskSpec,
-  type DomainDefinition,
-  type DomainSpec,
-  type NicSpec,
-} from '../../libvirt/domain-xml.js';
+import { buildDomainXml, newUuid, targetDevs, type DiskBus, type DiskSpec, type DomainSpec, type NicSpec } from '../../libvirt/domain-builder.js';
+import type { KvmctlMetadata } from '../../libvirt/domain-metadata.js';
+import { diskPath, parseDomainXml, sourceKey, type DomainDefinition } from '../../libvirt/domain-xml.js';
 import { macsInUse, randomMac } from '../../libvirt/mac.js';
 import { netListArgs } from '../../libvirt/network-commands.js';
 import { parseNetList, type NetListEntry } from '../../libvirt/network-xml.js';
