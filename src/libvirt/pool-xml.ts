@@ -5,8 +5,22 @@
 import { libvirtUnitFactor } from '../units/size.js';
 import { attr, child, children, decodeXml, el, encodeXml, textOf, type XmlNode } from './xml-codec.js';
 
-/** The pool types kvmctl creates; any other type libvirt reports is read as is. */
+/**
+ * The pool types kvmctl creates; any other type libvirt reports is read as is.
+ * Their volumes are files (or LVs) at TARGET/NAME, a path known before the volume exists.
+ */
 export const POOL_TYPES = ['dir', 'fs', 'netfs', 'logical'] as const;
+
+/** Pool types whose target is a directory of the host holding the volumes as files (libvirt's fs backend). */
+const DIRECTORY_POOL_TYPES: readonly string[] = ['dir', 'fs', 'netfs'];
+
+export function isPoolType(type: string): type is (typeof POOL_TYPES)[number] {
+  return (POOL_TYPES as readonly string[]).includes(type);
+}
+
+export function isDirectoryPoolType(type: string): boolean {
+  return DIRECTORY_POOL_TYPES.includes(type);
+}
 
 export interface PoolSource {
   /** <host name=…> (netfs: the NFS server). */

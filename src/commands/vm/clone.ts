@@ -29,7 +29,7 @@ import { validateNewName } from '../../storage/volume-ref.js';
 import { refuseUnsafeVolumes } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { checkVmName } from './domain-state.js';
-import { HOSTNAME } from './create-args.js';
+import { HOSTNAME } from '../../validate/hostname.js';
 import { pickSeedTool } from './create.js';
 
 interface DiskCopy {
