@@ -10,7 +10,7 @@ const QEMU_PREFIX = ['52', '54', '00'];
 const MAX_DRAWS = 1000;
 
 /** The MACs (lower case) of every NIC of these domains. */
-export function macsInUse(domains: Iterable<DomainDefinition>): Set<string> {
+export function macsInUse(domains: Iterable<Pick<DomainDefinition, 'interfaces'>>): Set<string> {
   const used = new Set<string>();
   for (const d of domains) for (const nic of d.interfaces) if (nic.mac) used.add(nic.mac.toLowerCase());
   return used;

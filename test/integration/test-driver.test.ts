@@ -89,7 +89,7 @@ describe('reads of a host of our own (fixtures/host.xml)', () => {
   });
 });
 
-describe('changes libvirt accepts within one process', () => {
+describe('changes: what one command sends to libvirt, and what it refuses', () => {
   it('vm destroy: one destroy call, exit 0', () => {
     const r = kvmctl(DEFAULT_URI, '-v', 'vm', 'destroy', 'test');
     expect(r.code).toBe(0);
@@ -141,6 +141,43 @@ describe('changes libvirt accepts within one process', () => {
     expect(mutatingCalls(real.err).map((l) => l.replace(/^\+ virsh -c \S+ /, ''))).toEqual([
       'vol-create-from --pool images --file /dev/stdin --inputpool images --vol db1.raw',
       'define --file /dev/stdin',
+    ]);
+  });
+
+  it('net reserve: one net-update with the host entry; a taken MAC is exit 4 naming the reservation, and no update', () => {
+    const ok = kvmctl(HOST_URI, '-v', 'net', 'reserve', 'lab', '--mac', '52:54:00:f1:00:40', '--ip', '10.9.0.11', '--hostname', 'db2');
+    expect(ok.code).toBe(0);
+    expect(ok.out).toBe('reserved 10.9.0.11 for 52:54:00:f1:00:40 on network lab; the next DHCP request of that MAC gets it\n');
+    expect(mutatingCalls(ok.err).map((l) => l.replace(/^\+ virsh -c \S+ /, ''))).toEqual([
+      `net-update --network lab --command add-last --section ip-dhcp-host --xml '<host mac="52:54:00:f1:00:40" name="db2" ip="10.9.0.11"/>' --live --config`,
+    ]);
+
+    const taken = kvmctl(HOST_URI, '-v', 'net', 'reserve', 'lab', '--mac', '52:54:00:f1:00:31', '--ip', '10.9.0.11');
+    expect(taken.code).toBe(4);
+    expect(taken.err).toContain('kvmctl: error: network lab already has a reservation 52:54:00:f1:00:31 -> 10.9.0.10');
+    expect(taken.err).toContain(`hint: remove it first: kvmctl -c ${HOST_URI} net unreserve lab --mac 52:54:00:f1:00:31`);
+    expect(mutatingCalls(taken.err)).toEqual([]);
+  });
+
+  it('net reserve --hostname takes one DNS label: a dotted or odd name is exit 2 before any virsh call', () => {
+    for (const name of ['web_2', 'db2.lab']) {
+      const r = kvmctl(HOST_URI, '-v', 'net', 'reserve', 'lab', '--mac', '52:54:00:f1:00:40', '--ip', '10.9.0.11', '--hostname', name);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`kvmctl: error: invalid --hostname ${JSON.stringify(name)}`);
+      expect(r.err).toContain('hint: use one DNS label: letters, digits and -, at most 63 characters');
+      expect(r.err).not.toContain('+ virsh');
+    }
+  });
+
+  it('vm set: a step libvirt refuses is undone, exit 7 (the second setvcpus runs in a fresh process, where the maximum is 1 again)', () => {
+    const r = kvmctl(HOST_URI, '-v', 'vm', 'set', 'db1', '--vcpus', '2');
+    expect(r.code).toBe(7);
+    expect(r.err).toContain('kvmctl: error: vm set db1 failed: VM "db1": virsh setvcpus failed: invalid argument: requested cpu amount exceeds maximum (2 > 1); everything it had done was undone');
+    expect(mutatingCalls(r.err).map((l) => l.replace(/^\+ virsh -c \S+ /, ''))).toEqual([
+      'setvcpus --domain db1 --count 2 --maximum --config',
+      'setvcpus --domain db1 --count 2 --config',
+      'setvcpus --domain db1 --count 1 --maximum --config',
+      'setvcpus --domain db1 --count 1 --config',
     ]);
   });
 });

@@ -39,7 +39,7 @@ describe('randomMac', () => {
   });
 
   it('compares without regard to case', () => {
-    const used = macsInUse([{ interfaces: [{ type: 'user', mac: '52:54:00:AB:CD:EF' }] } as never]);
+    const used = macsInUse([{ interfaces: [{ type: 'user', mac: '52:54:00:AB:CD:EF' }] }]);
     expect(randomMac(used, draws([0xab, 0xcd, 0xef], [0, 0, 1]).random)).toBe('52:54:00:00:00:01');
   });
 
