@@ -29,7 +29,7 @@ import { validateNewName } from '../../storage/volume-ref.js';
 import { refuseUnsafeVolumes } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { checkVmName } from './domain-state.js';
-import { HOSTNAME } from '../../validate/hostname.js';
+import { checkHostname, HOSTNAME } from '../../validate/hostname.js';
 import { pickSeedTool } from './create.js';
 
 interface DiskCopy {
@@ -67,9 +67,7 @@ interface NewSeed {
 export async function runVmClone(ctx: Context, src: string, newName: string, opts: { linked?: boolean; hostname?: string }, files: StorageFiles = realStorageFiles): Promise<void> {
   checkVmName(src);
   validateName('VM', newName);
-  if (opts.hostname !== undefined && !HOSTNAME.test(opts.hostname)) {
-    throw new UsageError(`--hostname ${JSON.stringify(opts.hostname)}: not a valid host name`, 'use letters, digits and "-", dot-separated labels of at most 63 characters');
-  }
+  if (opts.hostname !== undefined) checkHostname('--hostname', opts.hostname);
   const linked = opts.linked === true;
   await ctx.withLock(`vm ${newName}`, async () => {
     const first = await runVirshBatch(ctx.runner, ctx.uri, [domainArgs.domstate(src), domainArgs.dumpxml(src, true), domainArgs.dominfo(newName)]);

@@ -11,7 +11,7 @@ import { validateLibvirtBridgeName } from '../../net/link-name.js';
 import { parseVolumeRef, type VolumeRef } from '../../storage/volume-ref.js';
 import { parseSize } from '../../units/size.js';
 import { parseCount } from '../../validate/count.js';
-import { HOSTNAME } from '../../validate/hostname.js';
+import { checkHostname } from '../../validate/hostname.js';
 import { validateName } from '../../validate/names.js';
 
 export type NewDiskFormat = TargetFormat;
@@ -375,7 +375,7 @@ function parseCloudInit(f: CreateFlags): CloudInitRequest | undefined {
     if (f.sshUser !== undefined) req.sshUser = checkSshUser(f.sshUser, '--ssh-user');
   }
   if (f.hostname !== undefined) {
-    if (!HOSTNAME.test(f.hostname)) throw new UsageError(`--hostname ${JSON.stringify(f.hostname)}: not a valid host name`, 'use letters, digits and "-", dot-separated labels of at most 63 characters');
+    checkHostname('--hostname', f.hostname);
     if (req.metaDataFile !== undefined) throw new UsageError('--hostname sets local-hostname in meta-data; with --cloud-init meta-data=FILE put it in that file', 'leave out one of them');
     req.hostname = f.hostname;
   }

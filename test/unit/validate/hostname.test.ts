@@ -1,6 +1,7 @@
 /** Host name rules (src/validate/hostname.ts), and that every flag that takes a host name uses them. */
 import { describe, expect, it } from 'vitest';
-import { HOST_LABEL, HOSTNAME } from '../../../src/validate/hostname.js';
+import { checkHostname, HOST_LABEL, HOSTNAME } from '../../../src/validate/hostname.js';
+import { usageError } from '../../support/usage-error.js';
 import { parseCreateFlags } from '../../../src/commands/vm/create-args.js';
 
 const LABEL_63 = 'a'.repeat(63);
@@ -22,6 +23,15 @@ describe('HOST_LABEL (one label)', () => {
 
   it.each(['web1.lab', '', '-a', 'a-', 'a'.repeat(64), 'a_b'])('refuses %j', (name) => {
     expect(HOST_LABEL.test(name)).toBe(false);
+  });
+});
+
+describe('checkHostname', () => {
+  it('returns a valid name; refuses another with the flag, the name and the rule', () => {
+    expect(checkHostname('--hostname', 'web2.lab')).toBe('web2.lab');
+    const e = usageError(() => checkHostname('--hostname', 'web 2'));
+    expect(e.message).toBe('--hostname "web 2": not a valid host name');
+    expect(e.hint).toBe('use letters, digits and "-", dot-separated labels of at most 63 characters');
   });
 });
 
