@@ -73,13 +73,14 @@ export class Virsh {
   /**
    * Several read calls in as few virsh processes as argument limits allow,
    * answered by key: `batch({ caps, existing })` gives `{ caps, existing }`.
-   * A failed command answers '' (its message is in `stderr` of batchWithStderr).
+   * A failed command answers '' (its message is in `stderr` of batchWithStderr,
+   * whose `ran` counts the commands that ran before a signal stopped the batch).
    */
   async batch<S extends BatchSpec>(spec: S, options: BatchOptions = {}): Promise<BatchOutputs<S>> {
     return (await this.batchWithStderr(spec, options)).out;
   }
 
-  async batchWithStderr<S extends BatchSpec>(spec: S, options: BatchOptions = {}): Promise<{ out: BatchOutputs<S>; stderr: string }> {
+  async batchWithStderr<S extends BatchSpec>(spec: S, options: BatchOptions = {}): Promise<{ out: BatchOutputs<S>; stderr: string; ran: number }> {
     const keys = Object.keys(spec);
     const calls = keys.flatMap((k) => callsOf(spec[k]!));
     const mutates = calls.some((c) => c.mutates);
@@ -94,7 +95,7 @@ export class Virsh {
       out[k] = isList(entry) ? slice : (slice[0] ?? '');
       at += n;
     }
-    return { out: out as BatchOutputs<S>, stderr };
+    return { out: out as BatchOutputs<S>, stderr, ran: outputs.length };
   }
 }
 
