@@ -42,6 +42,13 @@ function checkText(value: string, where: string): void {
   }
 }
 
+// Names come from kvmctl's models or from parsed XML, never from users; a bad one is a bug, not input.
+const XML_NAME = /^[A-Za-z_][\w.:-]*$/;
+
+function checkName(name: string): void {
+  if (!XML_NAME.test(name)) throw new Error(`not an XML name: ${JSON.stringify(name)}`);
+}
+
 // The escapes xml2js's builder (xmlbuilder) applies, kept so that output is byte-for-byte what it was.
 function escapeText(value: string): string {
   return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;');
@@ -65,7 +72,11 @@ function escapeAttr(value: string): string {
  * per line, a leaf's text inline, empty elements self-closed.
  */
 function writeNode(node: XmlNode, depth: number, lines: string[]): void {
-  for (const [k, v] of Object.entries(node.attrs)) checkText(v, `attribute ${node.tag}/@${k}`);
+  checkName(node.tag);
+  for (const [k, v] of Object.entries(node.attrs)) {
+    checkName(k);
+    checkText(v, `attribute ${node.tag}/@${k}`);
+  }
   if (node.text !== undefined) checkText(node.text, `element <${node.tag}>`);
   const pad = '  '.repeat(depth);
   const open = `${pad}<${node.tag}${Object.entries(node.attrs)

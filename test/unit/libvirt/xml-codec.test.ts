@@ -29,6 +29,12 @@ describe('xml codec', () => {
     expect(() => encodeXml(el('source', { file: 'a\u001bb' }))).toThrow(/control characters/);
   });
 
+  it('refuses element and attribute names that are no XML names (a bug in a model, never user input)', () => {
+    expect(() => encodeXml(el('a b'))).toThrow('not an XML name: "a b"');
+    expect(() => encodeXml(el('disk', { 'x"y': '1' }))).toThrow('not an XML name: "x\\"y"');
+    expect(encodeXml(el('kvmctl:seed', { 'xmlns:kvmctl': 'urn:x', pool: 'p' }))).toBe('<kvmctl:seed xmlns:kvmctl="urn:x" pool="p"/>\n');
+  });
+
   it('reads nested paths and mixed text', async () => {
     const root = await decodeXml(`<domain><os><type arch='x86_64'>hvm</type><kernel>/k</kernel></os></domain>`);
     expect(path(root, 'os', 'type')?.text).toBe('hvm');
