@@ -99,9 +99,9 @@ describe('vm snapshot', () => {
   });
 
   it('create: a new name is taken; an existing one is exit 4 and nothing is run', async () => {
-    const ok = offSnapshots().stub(virshArgv('snapshot-create-as', '--domain', 'fxvm-off', '--name', 'before upgrade', '--description', 'apt; reboot'), {});
-    const a = await runKvmctl(['vm', 'snapshot', 'create', 'fxvm-off', 'before upgrade', '--description', 'apt; reboot'], ok);
-    expect([a.code, a.out]).toEqual([0, 'vm fxvm-off: snapshot before upgrade created\n']);
+    const ok = offSnapshots().stub(virshArgv('snapshot-create-as', '--domain', 'fxvm-off', '--name', 'before-upgrade', '--description', 'apt; reboot'), {});
+    const a = await runKvmctl(['vm', 'snapshot', 'create', 'fxvm-off', 'before-upgrade', '--description', 'apt; reboot'], ok);
+    expect([a.code, a.out]).toEqual([0, 'vm fxvm-off: snapshot before-upgrade created\n']);
     ok.verify();
     const dup = offSnapshots();
     const b = await runKvmctl(['vm', 'snapshot', 'create', 'fxvm-off', 'snap1'], dup);

@@ -37,7 +37,7 @@ import {
   type Cidr,
 } from '../../net/ipv4.js';
 import { validateLibvirtBridgeName, validateLinkName } from '../../net/link-name.js';
-import { validateName } from '../../validate/names.js';
+import { validateNewName } from '../../validate/names.js';
 
 export interface NetCreateOptions {
   mode?: string;
@@ -70,7 +70,7 @@ const DNS_NAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.
 
 /** Checks the options before anything runs (exit 2). */
 export function parseCreateRequest(name: string, opts: NetCreateOptions, uri?: string): Request {
-  validateName('network', name);
+  validateNewName('network', name);
   const mode = opts.mode as CreatableMode;
   if (!CREATABLE_MODES.includes(mode)) {
     throw new UsageError(`invalid --mode ${JSON.stringify(opts.mode ?? '')} for network ${JSON.stringify(name)}`, `use --mode ${CREATABLE_MODES.join(', --mode ')}`);

@@ -6,6 +6,7 @@ import { runPoolDelete } from './delete.js';
 import { runPoolInfo } from './info.js';
 import { runPoolAutostart, runPoolRefresh, runPoolStart, runPoolStop } from './lifecycle.js';
 import { runPoolList } from './list.js';
+import { NEW_NAME_HELP } from '../../validate/names.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -32,7 +33,7 @@ export function poolCommand(app: App): Command {
   pool.addCommand(
     new Command('create')
       .description('define, build, start and autostart a pool; "unchanged" when it already exists as asked')
-      .argument('<name>', 'pool name (one path component, printable ASCII)')
+      .argument('<name>', `pool name: ${NEW_NAME_HELP}`)
       .addOption(new Option('--type <type>', 'pool type').choices([...POOL_TYPES]).default('dir'))
       .option('--path <dir>', 'dir/fs/netfs: the target directory (absolute, resolved; not under /etc, /dev, /usr, /root, /var/lib/dpkg, /var/spool, a .ssh directory or kvmctl\'s state, and not /home, /var, /tmp… itself)')
       .option('--source-dev <device>', 'fs: the block device; logical: a physical volume for a new volume group (repeatable)', collect)
