@@ -31,7 +31,8 @@ export const domainArgs = {
   snapshotCurrent: (name: string) => ['snapshot-current', '--domain', name, '--name'],
   domifaddr: (name: string, source: AddressSource) => ['domifaddr', '--domain', name, '--source', source],
   domiflist: (name: string) => ['domiflist', '--domain', name],
-  domcapabilities: (virtType: string) => ['domcapabilities', '--virttype', virtType],
+  /** For a domain type, and the arch and machine of an existing domain when given (else the host's and the default). */
+  domcapabilities: (virtType: string, arch?: string, machine?: string) => ['domcapabilities', '--virttype', virtType, ...(arch ? ['--arch', arch] : []), ...(machine ? ['--machine', machine] : [])],
 };
 
 export const domainCommands = {

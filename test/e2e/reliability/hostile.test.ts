@@ -175,6 +175,9 @@ function refusals(): Refusal[] {
     [vmc('--vcpus', '1.5'), /--vcpus "1\.5": expected a whole number/],
     [vmc('--vcpus', '0x10'), /--vcpus "0x10": expected a whole number/],
     [vmc('--vcpus', '1;reboot'), /--vcpus "1;reboot": expected a whole number/],
+    // Within 1..4096 but above what the host's libvirt allows for the guest (virsh domcapabilities: <vcpu max='255'/> for i440fx).
+    [vmc('--vcpus', '256'), /^error: --vcpus 256 for VM "relh-new": this host allows at most 255 vCPUs for a qemu x86_64 pc-i440fx-\S+ guest \(libvirt's domain capabilities\)$/],
+    [['vm', 'set', 'relh-a', '--vcpus', '256'], /^error: --vcpus 256 for VM "relh-a": this host allows at most 255 vCPUs for a qemu x86_64 pc-i440fx-\S+ guest/],
     [vmc('--memory', '0'), /invalid --memory "0": must be greater than zero/],
     [vmc('--memory', '1e30'), /invalid --memory "1e30"/],
     [vmc('--memory', '-5G'), /invalid --memory "-5G"/],
