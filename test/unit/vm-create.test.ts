@@ -503,6 +503,14 @@ describe('vm create: virt type, CPU and firmware', () => {
     runner.verify();
   });
 
+  it("--image FILE whose name is no valid name for a new volume is exit 2 before anything runs, naming where the name came from", async () => {
+    const runner = new FakeRunner();
+    const r = await run(['vm', 'create', 'web1', '--image', '/srv/my disk.qcow2', '--network', 'none'], runner, { files: { '/srv/my disk.qcow2': '' } });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^kvmctl: error: invalid volume name "my disk\.qcow2": it contains a space; the file name of --image \(a new volume's name\) may hold only letters, digits, '-', '_' and '\.'.*\nhint: use e\.g\. my-disk\.qcow2\n$/);
+    expect(runner.calls.filter((c) => c.mutates)).toEqual([]);
+  });
+
   it("--vcpus above the host's domain capabilities (recorded: <vcpu max='255'/> for qemu) is exit 2 naming the limit, before anything is created", async () => {
     const runner = stubReads(new FakeRunner());
     const r = await run(['vm', 'create', 'web1', '--image', BASE, '--vcpus', '256'], runner);
