@@ -28,7 +28,7 @@ export function validateName(kind: NamedKind, name: string): string {
 /** What the name of a new VM, pool, volume, network or snapshot may hold, as --help says it. */
 export const NEW_NAME_RULE = `letters, digits, '-', '_' and '.', starting with a letter or digit, at most ${MAX_NAME_LENGTH} bytes`;
 /** The same rule, short, for commander's argument and option descriptions. */
-export const NEW_NAME_HELP = `letters, digits, - _ . (starting with a letter or digit; at most ${MAX_NAME_LENGTH})`;
+export const NEW_NAME_HELP = `letters, digits, - _ . (starting with a letter or digit; at most ${MAX_NAME_LENGTH} characters)`;
 const NEW_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const NAME_EXAMPLES: Record<NamedKind, string> = { VM: 'web1', pool: 'images', volume: 'data1.qcow2', network: 'lan1', snapshot: 'before-upgrade' };
 
