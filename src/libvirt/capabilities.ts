@@ -1,4 +1,5 @@
 /** Parsers for `virsh version --daemon`, `virsh capabilities` and `virsh nodeinfo`. */
+import { UsageError } from '../errors.js';
 import { attr, child, children, decodeXml, path, textOf } from './xml-codec.js';
 
 export interface LibvirtVersions {
@@ -101,6 +102,34 @@ export async function parseHostModelFeatures(xml: string): Promise<string[]> {
     .filter((f) => attr(f, 'policy') !== 'disable')
     .map((f) => attr(f, 'name') ?? '')
     .filter(Boolean);
+}
+
+/** What `virsh domcapabilities` allows a domain of its type, arch and machine: at most `max` vCPUs (<vcpu max='N'/>). */
+export interface VcpuLimit {
+  max: number;
+  domain?: string;
+  arch?: string;
+  machine?: string;
+}
+
+/** The vCPU limit of a `virsh domcapabilities` answer; undefined when the text is empty (that type is not offered) or names none. */
+export async function parseVcpuLimit(xml: string): Promise<VcpuLimit | undefined> {
+  if (xml.trim() === '') return undefined;
+  const root = await decodeXml(xml);
+  const max = Number(attr(child(root, 'vcpu'), 'max'));
+  if (!Number.isInteger(max) || max < 1) return undefined;
+  return { max, domain: textOf(child(root, 'domain')), arch: textOf(child(root, 'arch')), machine: textOf(child(root, 'machine')) };
+}
+
+/** The refusal of a vCPU count above the host's limit for VM `name` (exit 2, before anything changes), or nothing. */
+export function vcpuLimitError(flag: string, vcpus: number, limit: VcpuLimit | undefined, name: string): UsageError | undefined {
+  if (limit === undefined || vcpus <= limit.max) return undefined;
+  const what = [limit.domain, limit.arch, limit.machine].filter(Boolean).join(' ');
+  return new UsageError(
+    `${flag} ${vcpus} for VM ${JSON.stringify(name)}: this host allows at most ${limit.max} vCPUs for a ${what ? `${what} ` : ''}guest (libvirt's domain capabilities)`,
+    `give ${flag} ${limit.max} or fewer`,
+    { object: { kind: 'vm', name } },
+  );
 }
 
 /** `virsh nodecpustats --percent`: the CPU time used over libvirt's one-second sample. */

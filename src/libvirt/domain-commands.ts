@@ -34,7 +34,7 @@ export const domainCalls = {
   snapshotCurrent: (name: string) => read(['snapshot-current', '--domain', name, '--name'], vm(name)),
   domifaddr: (name: string, source: AddressSource) => read(['domifaddr', '--domain', name, '--source', source], vm(name)),
   domiflist: (name: string) => read(['domiflist', '--domain', name], vm(name)),
-  domcapabilities: (virtType: string) => read(['domcapabilities', '--virttype', virtType]),
+  domcapabilities: (virtType: string, arch?: string, machine?: string) => read(['domcapabilities', '--virttype', virtType, ...(arch ? ['--arch', arch] : []), ...(machine ? ['--machine', machine] : [])]),
   capabilities: () => read(['capabilities']),
   /** Every domain's name, running or not. */
   listAllNames: () => read(['list', '--all', '--name']),
@@ -81,7 +81,7 @@ export const domainArgs = {
   snapshotCurrent: (name: string) => domainCalls.snapshotCurrent(name).words,
   domifaddr: (name: string, source: AddressSource) => domainCalls.domifaddr(name, source).words,
   domiflist: (name: string) => domainCalls.domiflist(name).words,
-  domcapabilities: (virtType: string) => domainCalls.domcapabilities(virtType).words,
+  domcapabilities: (virtType: string, arch?: string, machine?: string) => domainCalls.domcapabilities(virtType, arch, machine).words,
 };
 
 /** domainCalls as Commands on a URI, for modules not yet on the virsh client. */

@@ -2,13 +2,14 @@
  * Backing chains as the host has them, wherever their files are: a VM's disk
  * may be an overlay outside every pool whose base is a pool volume. libvirt
  * reports the chain only for running VMs, so kvmctl reads the qcow2 headers
- * itself (no subprocess, and only of files declared qcow2: a raw disk's
- * bytes are the guest's and mean nothing).
+ * itself (no subprocess, and only of files declared qcow2, by the VM's disk
+ * or by the backing-format field of the header above: a raw disk's bytes are
+ * the guest's and mean nothing).
  */
 import { posix } from 'node:path';
 import { diskPath } from '../libvirt/domain-xml.js';
 import type { DomainRecord } from '../libvirt/domains.js';
-import { HEADER_BYTES, sniffImage } from './image-header.js';
+import { HEADER_BYTES, qcow2BackingFormat, sniffImage } from './image-header.js';
 import type { StorageFiles } from './local-files.js';
 
 /** Deeper than any chain kvmctl makes; stops a header loop. */
@@ -42,6 +43,9 @@ export async function backingChainUses(domains: DomainRecord[], files: StorageFi
         if (seen.has(next)) break;
         seen.add(next);
         add(next, { vm: d.name, disk: top });
+        // A backing file declared raw (or anything but qcow2) is data, as QEMU reads it: its bytes are never taken for a header.
+        const declared = qcow2BackingFormat(header);
+        if (declared !== undefined && declared !== 'qcow2') break;
         current = next;
       }
     }

@@ -19,6 +19,7 @@ export interface HeaderFacts {
 const QCOW_MAGIC = 0x514649fb; // "QFI\xfb"
 const QCOW2_EXT_END = 0;
 const QCOW2_EXT_DATA_FILE = 0x44415441;
+const QCOW2_EXT_BACKING_FORMAT = 0xe2792aca;
 const QCOW2_INCOMPAT_DATA_FILE = 1n << 2n;
 
 export function sniffImage(buf: Buffer): HeaderFacts {
@@ -57,6 +58,14 @@ function qcow2References(buf: Buffer): string[] {
     }
   }
   return refs;
+}
+
+/** The format a qcow2 header declares for its backing file (the backing-format extension), if it declares one. */
+export function qcow2BackingFormat(buf: Buffer): string | undefined {
+  if (buf.length < 72 || buf.readUInt32BE(0) !== QCOW_MAGIC) return undefined;
+  const version = buf.readUInt32BE(4);
+  const extStart = version === 2 ? 72 : buf.length >= 104 ? buf.readUInt32BE(100) : undefined;
+  return extStart === undefined ? undefined : qcow2Extension(buf, extStart, QCOW2_EXT_BACKING_FORMAT)?.replace(/\0+$/, '');
 }
 
 /** The payload of one header extension, as text. */

@@ -19,19 +19,5 @@ export function formatVolumeRef(ref: VolumeRef): string {
   return `${ref.pool}/${ref.volume}`;
 }
 
-/**
- * A name for a pool, volume or snapshot kvmctl is about to create. On top of
- * the general rules: printable ASCII only, because virsh escapes other bytes
- * in its tables (LC_ALL=C), and kvmctl could not find the object again; a
- * snapshot name is not all digits, because qemu-img reads those as snapshot ids.
- */
-export function validateNewName(kind: 'pool' | 'volume' | 'snapshot', name: string): string {
-  validateName(kind, name);
-  if (!/^[\x20-\x7e]+$/.test(name)) {
-    throw new UsageError(`invalid ${kind} name ${JSON.stringify(name)}: it contains characters other than printable ASCII`, "use letters, digits, '-', '_' and '.'");
-  }
-  if (kind === 'snapshot' && /^\d+$/.test(name)) {
-    throw new UsageError(`invalid snapshot name ${JSON.stringify(name)}: it is all digits, which qemu-img reads as a snapshot id`, 'add a letter, e.g. snap1');
-  }
-  return name;
-}
+/** New pool, volume and snapshot names follow the rule of every new name. */
+export { validateNewName } from '../validate/names.js';

@@ -9,7 +9,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -152,6 +152,16 @@ describe('kvmctl image pull (against a local HTTP server in the lab namespace)',
     expect(list).toEqual([expect.objectContaining({ name: 'e2e-guest.qcow2', pool: POOL, digest: out.digest, present: true, vms: [], overlays: [] })]);
     const info = await kv(['image', 'info', 'e2e-guest']);
     expect(info.stdout).toMatch(new RegExp(`digest\\s+sha256:${sha256(disk())}`));
+    // The image store is a directory of the pool: libvirt lists it as a volume, ls shows it, kvmctl's volume lists do not.
+    expect(readdirSync(poolDir())).toEqual(expect.arrayContaining(['.kvmctl-images', 'e2e-guest.qcow2']));
+    expect(volumes()).toMatch(/^ \.kvmctl-images\s/m);
+    const vols = JSON.parse((await kv(['volume', 'list', '--pool', POOL, '-o', 'json'])).stdout) as Array<{ name: string }>;
+    expect(vols.map((v) => v.name)).toEqual(['e2e-guest.qcow2']);
+    const table = await kv(['volume', 'list', '--pool', POOL]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/e2e-guest\.qcow2/);
+    expect(table.stdout).not.toMatch(/kvmctl-images/);
+    expect(JSON.parse((await kv(['pool', 'info', POOL, '-o', 'json'])).stdout)).toMatchObject({ volumeCount: 1, volumes: [{ name: 'e2e-guest.qcow2' }] });
   });
 
   it('a second pull downloads nothing and changes nothing', async () => {

@@ -14,10 +14,18 @@ import { rec } from './net-harness.js';
 // Regenerate with: UPDATE_GOLDEN=1 npx vitest run --project unit test/unit/net-xml.test.ts
 const GOLDEN = new URL('../fixtures/golden/network/', import.meta.url);
 
-/** The XML `kvmctl net create NAME OPTIONS` defines, for a subnet already chosen. */
+/**
+ * The XML `kvmctl net create NAME OPTIONS` defines, for a subnet already chosen.
+ * A name net create refuses (one libvirt allows, defined by virsh) is put into
+ * the spec afterwards: the XML of such networks is rebuilt by other verbs too.
+ */
+function specOf(name: string, opts: NetCreateOptions) {
+  const req = parseCreateRequest(/^[A-Za-z0-9][\w.-]*$/.test(name) ? name : 'placeholder', opts);
+  return { ...specFor(req, req.subnet), name };
+}
+
 function createXml(name: string, opts: NetCreateOptions): string {
-  const req = parseCreateRequest(name, opts);
-  return encodeXml(buildNetworkXml(specFor(req, req.subnet)));
+  return encodeXml(buildNetworkXml(specOf(name, opts)));
 }
 
 const CASES: Array<[string, string, NetCreateOptions]> = [
@@ -70,8 +78,7 @@ describe('net create XML', () => {
 
   it('a generated network reads back as the same spec', async () => {
     for (const [, name, opts] of CASES) {
-      const req = parseCreateRequest(name, opts);
-      const spec = specFor(req, req.subnet);
+      const spec = specOf(name, opts);
       expect(specDifferences(spec, await parseNetworkXml(encodeXml(buildNetworkXml(spec))))).toEqual([]);
     }
   });

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { usageError } from '../support/usage-error.js';
+import { validateNewBridgeName } from '../../src/validate/names.js';
 import { parseVolumeRef, validateNewName } from '../../src/storage/volume-ref.js';
 import { validateLibvirtBridgeName, validateLinkName } from '../../src/net/link-name.js';
 import { parseDisk, parseKeyValues, parseCreateFlags } from '../../src/commands/vm/create-args.js';
@@ -18,23 +19,51 @@ import { checkPoolPathSyntax } from '../../src/storage/pool-path.js';
 import { parseSizeChange } from '../../src/commands/volume/resize.js';
 import { parseFaultSpecs } from '../../src/exec/fault.js';
 
-describe('new volume names and volume references', () => {
-  // Volumes are created from codec-built XML: '&' and '<' reach libvirt escaped, as the names they are.
-  it.each(['disk.qcow2', 'a;b.qcow2', 'x y.img', "it's.raw", 'a,b=c.qcow2', 'a>b', 'a&b.qcow2', 'a&amp;b.qcow2', '..&#47;x', 'a<b'])('a new volume may be named %j', (name) => {
-    expect(validateNewName('volume', name)).toBe(name);
+describe('new object names (VMs, pools, volumes, networks, snapshots) and volume references', () => {
+  it.each(['disk.qcow2', 'web1', 'db_2.example', 'a-b_c.d', 'A9', '9lives', 'x'.repeat(200)])('a new object may be named %j', (name) => {
+    for (const kind of ['VM', 'pool', 'volume', 'network', 'snapshot'] as const) expect(validateNewName(kind, name)).toBe(name);
   });
 
+  // Names libvirt allows (and existing objects may have, see above), but not for a new object: each refusal names the character and the rule, and the hint a valid name.
   it.each([
-    ['café.qcow2', /other than printable ASCII/],
-    ['a/b', /contains '\/'/],
-  ])('a new volume named %j is refused', (name, why) => {
-    expect(usageError(() => validateNewName('volume', name)).message).toMatch(why);
+    ['a;b.qcow2', /it contains ";"/, 'a-b.qcow2'],
+    ['a|b', /it contains "\|"/, 'a-b'],
+    ['$(id)', /it contains "\$"/, 'id'],
+    ['x y.img', /it contains a space/, 'x-y.img'],
+    ["it's.raw", /it contains "'"/, 'it-s.raw'],
+    ['say"hi"', /it contains "\\""/, 'say-hi'],
+    ['a,b=c.qcow2', /it contains ","/, 'a-b-c.qcow2'],
+    ['a>b', /it contains ">"/, 'a-b'],
+    ['a&amp;b.qcow2', /it contains "&"/, 'a-amp-b.qcow2'],
+    ['..&#47;x', /it starts with "\."/, '47-x'],
+    ['.hidden', /it starts with "\."/, 'hidden'],
+    ['_x', /it starts with "_"/, 'x'],
+    ['café.qcow2', /other than printable ASCII \("é"\)/, 'caf-.qcow2'],
+    ['a\nb', /control characters/, 'a-b'],
+    ['a\u001b[31mb', /control characters/, 'a-31mb'],
+    ['-rf', /starts with '-'/, 'rf'],
+    ['x'.repeat(201), /longer than 200 bytes/, 'x'.repeat(200)],
+    ['a/b', /contains '\/'/, 'a-b'],
+  ])('a new object named %j is refused', (name, why, example) => {
+    for (const kind of ['VM', 'pool', 'volume', 'network', 'snapshot'] as const) {
+      const e = usageError(() => validateNewName(kind, name));
+      expect(e.message).toContain(`invalid ${kind} name ${JSON.stringify(name)}: `);
+      expect(e.message).toMatch(why);
+      expect(e.hint).toMatch(new RegExp(`e\\.g\\. ${example.replace(/\./g, '\\.')}$`));
+      expect(validateNewName(kind, example)).toBe(example);
+    }
   });
 
-  it('snapshot names are not all digits (qemu-img reads those as ids); pools may hold & (their XML is built by kvmctl)', () => {
+  it('the rule is stated, with what gave the name', () => {
+    const e = usageError(() => validateNewName('volume', 'a;b', '--name'));
+    expect(e.message).toBe(`invalid volume name "a;b": it contains ";"; --name may hold only letters, digits, '-', '_' and '.', starting with a letter or digit, at most 200 bytes`);
+    expect(usageError(() => validateNewName('VM', 'a b')).message).toMatch(/; a new VM's name may hold only letters, digits/);
+  });
+
+  it('snapshot names are not all digits (qemu-img reads those as ids)', () => {
     expect(usageError(() => validateNewName('snapshot', '12')).message).toMatch(/all digits/);
     expect(validateNewName('snapshot', 'snap12')).toBe('snap12');
-    expect(validateNewName('pool', 'a&b')).toBe('a&b');
+    expect(validateNewName('VM', '12')).toBe('12');
   });
 
   it.each([
@@ -79,6 +108,21 @@ describe('interface and bridge names', () => {
 
   it.each(['a;b', 'tap$1', 'a|b', 'a&b', 'br\\0', 'br<0>', '-rf', 'a b', 'x'.repeat(16)])('a bridge for VMs may not be named %j', (name) => {
     usageError(() => validateLibvirtBridgeName(name));
+  });
+
+  it.each([
+    ['.br0', /it starts with "\."; a new bridge's name may hold only letters, digits/, 'br0'],
+    ['_br', /it starts with "_"/, 'br'],
+    ['a;b', /libvirt accepts only letters, digits/, 'br0'],
+  ])('a new bridge may not be named %j (an existing one of that name stays usable)', (name, why, example) => {
+    const e = usageError(() => validateNewBridgeName(name));
+    expect(e.message).toMatch(why);
+    expect(e.hint).toContain(example);
+    if (!name.includes(';')) expect(validateLibvirtBridgeName(name)).toBe(name);
+  });
+
+  it.each(['br0', 'virbr10', 'br-lan_2', 'x'.repeat(15)])('a new bridge may be named %j', (name) => {
+    expect(validateNewBridgeName(name)).toBe(name);
   });
 });
 

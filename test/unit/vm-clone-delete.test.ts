@@ -9,6 +9,7 @@ import type { DomainRecord } from '../../src/libvirt/domains.js';
 import type { VolumeRecord } from '../../src/libvirt/storage.js';
 import { storageDecisions } from '../../src/commands/vm/delete.js';
 import { backingChainUses } from '../../src/storage/chains.js';
+import { qcow2BackingFormat } from '../../src/storage/image-header.js';
 import { fakeFiles } from './storage-harness.js';
 import { POOL_DIR, URI, callOf, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, stubBatch, virshArgv } from './vm-harness.js';
 import { volCopy, volCreate } from './volume-match.js';
@@ -340,5 +341,20 @@ describe('which volumes delete --remove-storage removes', () => {
     const vm = await record('a', disk('/etc/hostname', 'vda'));
     const decisions = storageDecisions(vm, [b, c], [{ ...vol('hostname'), path: '/etc/hostname' }], chains);
     expect(decisions.map((d) => [d.target, d.remove, d.reason])).toEqual([['vda', false, 'in the backing chain of VM b (disk /srv/b-over.qcow2)']]);
+  });
+
+  it("a backing file the header above declares raw is not read, even when its bytes are a qcow2 header (recorded: qemu-img create -b /etc/hostname -F raw)", async () => {
+    const head = (f: string) => readFileSync(new URL(`../fixtures/recorded/storage/images/${f}`, import.meta.url));
+    // /etc/hostname here stands for a raw disk whose guest wrote a qcow2 header naming another file (json.qcow2's json: backing).
+    const read: string[] = [];
+    const inner = fakeFiles({ '/srv/b-over.qcow2': { header: head('backing.qcow2.head') }, '/etc/hostname': { header: head('json.qcow2.head') } });
+    const files = { ...inner, header: (p: string, len: number) => (read.push(p), inner.header(p, len)) };
+    const b = await record('b', `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/srv/b-over.qcow2'/><target dev='vda' bus='virtio'/></disk>`);
+    const chains = await backingChainUses([b], files);
+    expect([...chains.keys()]).toEqual(['/etc/hostname']);
+    expect(read).toEqual(['/srv/b-over.qcow2']);
+    // The field it goes by: raw in the recording, absent from a qcow2 without a backing file.
+    expect(qcow2BackingFormat(head('backing.qcow2.head'))).toBe('raw');
+    expect(qcow2BackingFormat(head('plain.qcow2.head'))).toBeUndefined();
   });
 });

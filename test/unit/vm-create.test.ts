@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../src/exec/fake.js';
 import type { Command } from '../../src/exec/command.js';
 import { parseDomainXml } from '../../src/libvirt/domain-xml.js';
-import { POOL_DIR, batchArgv, batchStdout, callOf, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, short, stubBatch, URI, virshArgv, type VmTestOptions } from './vm-harness.js';
+import { POOL_DIR, batchArgv, batchStdout, callOf, mutations, poolWords, recorded, recordedPoolOutputs, recordedTop, runKvmctl, short, stubBatch, URI, virshArgv, type VmTestOptions } from './vm-harness.js';
 import { isVolCreate, volCreate } from './volume-match.js';
 
 const KEY_FILE = '/home/me/.ssh/id_ed25519.pub';
@@ -20,7 +20,8 @@ interface Reads {
   name?: string;
   existingXml?: string;
   vols?: Array<[string, string, string]>;
-  firmware?: boolean;
+  /** `virsh domcapabilities --virttype qemu` (default: the recording, <vcpu max='255'/>, no UEFI firmware). */
+  domcapsQemu?: string;
   caps?: string;
   netList?: string;
   pools?: string[];
@@ -39,7 +40,8 @@ function stubReads(runner: FakeRunner, r: Reads = {}): FakeRunner {
       ['nodeinfo'],
       ['nodememstats'],
       ['net-list', '--all'],
-      ...(r.firmware ? [['domcapabilities', '--virttype', 'qemu'], ['domcapabilities', '--virttype', 'kvm']] : []),
+      ['domcapabilities', '--virttype', 'qemu'],
+      ['domcapabilities', '--virttype', 'kvm'],
       ...vols.map(([p, v]) => ['vol-dumpxml', '--pool', p, '--vol', v]),
     ],
     [
@@ -48,7 +50,9 @@ function stubReads(runner: FakeRunner, r: Reads = {}): FakeRunner {
       recorded('virsh-nodeinfo.txt'),
       recorded('virsh-nodememstats.txt'),
       r.netList ?? recorded('virsh-net-list-all.txt'),
-      ...(r.firmware ? [recorded('virsh-domcapabilities-qemu.xml'), ''] : []),
+      r.domcapsQemu ?? recorded('virsh-domcapabilities-qemu.xml'),
+      // The lab has no usable KVM: virsh-domcapabilities-kvm.stderr, nothing on stdout.
+      '',
       ...vols.map(([, , xml]) => xml),
     ],
     r.existingXml ? '' : `error: failed to get domain '${name}'\n`,
@@ -488,29 +492,49 @@ describe('vm create: virt type, CPU and firmware', () => {
   it('a remote URI trusts the remote capabilities, not this machine', async () => {
     const runner = new FakeRunner();
     const remote = 'qemu+ssh://root@kvm1/system';
-    const words = [['dumpxml', '--domain', 'web1', '--inactive'], ['capabilities'], ['nodeinfo'], ['nodememstats'], ['net-list', '--all']];
-    runner.stub(batchArgv(words, remote), { stdout: batchStdout(['', capsWithKvm(), recorded('virsh-nodeinfo.txt'), recorded('virsh-nodememstats.txt'), recorded('virsh-net-list-all.txt')]) });
+    const words = [['dumpxml', '--domain', 'web1', '--inactive'], ['capabilities'], ['nodeinfo'], ['nodememstats'], ['net-list', '--all'], ['domcapabilities', '--virttype', 'qemu'], ['domcapabilities', '--virttype', 'kvm']];
+    const kvmDomcaps = recordedTop('virsh-domcapabilities-kvm-devkvm.xml');
+    runner.stub(batchArgv(words, remote), {
+      stdout: batchStdout(['', capsWithKvm(), recorded('virsh-nodeinfo.txt'), recorded('virsh-nodememstats.txt'), recorded('virsh-net-list-all.txt'), recorded('virsh-domcapabilities-qemu.xml'), kvmDomcaps]),
+    });
     const r = await run(['vm', 'create', 'web1', '--boot', 'kernel=/srv/vmlinuz', '--network', 'none', '--print-xml'], runner, { uri: remote, files: {} });
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/<domain type="kvm">/);
     runner.verify();
   });
 
+  it("--image FILE whose name is no valid name for a new volume is exit 2 before anything runs, naming where the name came from", async () => {
+    const runner = new FakeRunner();
+    const r = await run(['vm', 'create', 'web1', '--image', '/srv/my disk.qcow2', '--network', 'none'], runner, { files: { '/srv/my disk.qcow2': '' } });
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^kvmctl: error: invalid volume name "my disk\.qcow2": it contains a space; the file name of --image \(a new volume's name\) may hold only letters, digits, '-', '_' and '\.'.*\nhint: use e\.g\. my-disk\.qcow2\n$/);
+    expect(runner.calls.filter((c) => c.mutates)).toEqual([]);
+  });
+
+  it("--vcpus above the host's domain capabilities (recorded: <vcpu max='255'/> for qemu) is exit 2 naming the limit, before anything is created", async () => {
+    const runner = stubReads(new FakeRunner());
+    const r = await run(['vm', 'create', 'web1', '--image', BASE, '--vcpus', '256'], runner);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      'kvmctl: error: --vcpus 256 for VM "web1": this host allows at most 255 vCPUs for a qemu x86_64 pc-i440fx-7.2 guest (libvirt\'s domain capabilities)\nhint: give --vcpus 255 or fewer\n',
+    );
+    expect(mutations(runner)).toEqual([]);
+    runner.verify();
+
+    const ok = stubReads(new FakeRunner());
+    const at = await run(['vm', 'create', 'web1', '--image', BASE, '--vcpus', '255', '--print-xml'], ok);
+    expect(at.code).toBe(0);
+    expect(at.out).toMatch(/<vcpu>255<\/vcpu>/);
+  });
+
   it('--boot uefi without UEFI firmware is exit 5 naming the package; with it, firmware="efi"', async () => {
-    const none = stubReads(new FakeRunner(), { firmware: true });
+    const none = stubReads(new FakeRunner());
     const r = await run(['vm', 'create', 'web1', '--image', BASE, '--boot', 'uefi'], none);
     expect(r.code).toBe(5);
     expect(r.err).toMatch(/--boot uefi: no UEFI firmware is installed[\s\S]*apt-get install ovmf/);
 
     // The recorded domcapabilities with an OVMF firmware descriptor present.
-    const efiRunner = new FakeRunner();
-    const vols: Array<[string, string, string]> = [['fxvm-pool', 'base.qcow2', recorded('virsh-vol-dumpxml-base.xml')]];
-    stubBatch(
-      efiRunner,
-      [['dumpxml', '--domain', 'web1', '--inactive'], ['capabilities'], ['nodeinfo'], ['nodememstats'], ['net-list', '--all'], ['domcapabilities', '--virttype', 'qemu'], ['domcapabilities', '--virttype', 'kvm'], ...vols.map(([p, v]) => ['vol-dumpxml', '--pool', p, '--vol', v])],
-      ['', recorded('virsh-capabilities.xml'), recorded('virsh-nodeinfo.txt'), recorded('virsh-nodememstats.txt'), recorded('virsh-net-list-all.txt'), recorded('virsh-domcapabilities-qemu.xml').replace("<enum name='firmware'/>", "<enum name='firmware'><value>efi</value></enum>"), '', vols[0]![2]],
-    );
-    stubBatch(efiRunner, poolWords('fxvm-pool'), recordedPoolOutputs());
+    const efiRunner = stubReads(new FakeRunner(), { domcapsQemu: recorded('virsh-domcapabilities-qemu.xml').replace("<enum name='firmware'/>", "<enum name='firmware'><value>efi</value></enum>") });
     const ok = await run(['vm', 'create', 'web1', '--image', BASE, '--boot', 'uefi', '--print-xml'], efiRunner);
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/<os firmware="efi">/);

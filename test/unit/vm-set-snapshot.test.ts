@@ -13,9 +13,23 @@ function offVm(runner = new FakeRunner()): FakeRunner {
   return runner;
 }
 
+/** The limits of fxvm-off's own type, arch and machine, as recorded: at most 255 vCPUs. */
+function withDomcaps(runner: FakeRunner): FakeRunner {
+  return runner.stub(virshArgv('domcapabilities', '--virttype', 'qemu', '--arch', 'x86_64', '--machine', 'pc-i440fx-7.2'), { stdout: recorded('virsh-domcapabilities-qemu-x86_64-i440fx.xml') });
+}
+
 describe('vm set', () => {
+  it("--vcpus above what the host allows for this VM's type, arch and machine is exit 2 with the limit; nothing is run", async () => {
+    const runner = withDomcaps(offVm());
+    const r = await runKvmctl(['vm', 'set', 'fxvm-off', '--vcpus', '256'], runner);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('kvmctl: error: --vcpus 256 for VM "fxvm-off": this host allows at most 255 vCPUs for a qemu x86_64 pc-i440fx-7.2 guest (libvirt\'s domain capabilities)\nhint: give --vcpus 255 or fewer\n');
+    expect(mutations(runner)).toEqual([]);
+    runner.verify();
+  });
+
   it('changes the definition: maximum first, then the amount in use; warns about overcommit', async () => {
-    const runner = offVm().stub((c) => c.mutates, {}, Infinity);
+    const runner = withDomcaps(offVm()).stub((c) => c.mutates, {}, Infinity);
     const r = await runKvmctl(['vm', 'set', 'fxvm-off', '--vcpus', '4', '--memory', '256M'], runner);
     expect(r.code).toBe(0);
     expect(r.out).toBe('vm fxvm-off set to 4 vCPUs, 256.0 MiB, from the next start\n');
@@ -29,14 +43,14 @@ describe('vm set', () => {
   });
 
   it('the values it already has: unchanged, nothing run', async () => {
-    const runner = offVm();
+    const runner = withDomcaps(offVm());
     const r = await runKvmctl(['vm', 'set', 'fxvm-off', '--vcpus', '2', '--memory', '128M', '-o', 'json'], runner);
     expect(JSON.parse(r.out)).toEqual({ name: 'fxvm-off', vcpus: 2, memoryBytes: 128 * 1024 ** 2, live: false, config: true, changed: false });
     expect(mutations(runner)).toEqual([]);
   });
 
   it('a failure halfway puts back what it had changed (exit 7)', async () => {
-    const runner = offVm();
+    const runner = withDomcaps(offVm());
     runner.stub(virshArgv('setvcpus', '--domain', 'fxvm-off', '--count', '3', '--maximum', '--config'), {});
     runner.stub(virshArgv('setvcpus', '--domain', 'fxvm-off', '--count', '3', '--config'), {});
     runner.stub(virshArgv('setmaxmem', '--domain', 'fxvm-off', '--size', '524288KiB', '--config'), { exitCode: 1, stderr: 'error: internal error: injected\n' });
@@ -99,9 +113,9 @@ describe('vm snapshot', () => {
   });
 
   it('create: a new name is taken; an existing one is exit 4 and nothing is run', async () => {
-    const ok = offSnapshots().stub(virshArgv('snapshot-create-as', '--domain', 'fxvm-off', '--name', 'before upgrade', '--description', 'apt; reboot'), {});
-    const a = await runKvmctl(['vm', 'snapshot', 'create', 'fxvm-off', 'before upgrade', '--description', 'apt; reboot'], ok);
-    expect([a.code, a.out]).toEqual([0, 'vm fxvm-off: snapshot before upgrade created\n']);
+    const ok = offSnapshots().stub(virshArgv('snapshot-create-as', '--domain', 'fxvm-off', '--name', 'before-upgrade', '--description', 'apt; reboot'), {});
+    const a = await runKvmctl(['vm', 'snapshot', 'create', 'fxvm-off', 'before-upgrade', '--description', 'apt; reboot'], ok);
+    expect([a.code, a.out]).toEqual([0, 'vm fxvm-off: snapshot before-upgrade created\n']);
     ok.verify();
     const dup = offSnapshots();
     const b = await runKvmctl(['vm', 'snapshot', 'create', 'fxvm-off', 'snap1'], dup);

@@ -11,12 +11,13 @@ import { runVolumeClone } from '../../src/commands/volume/clone.js';
 import { runVolumeConvert } from '../../src/commands/volume/convert.js';
 import { runVolumeList } from '../../src/commands/volume/list.js';
 import { runVolumeInfo } from '../../src/commands/volume/info.js';
+import { runPoolInfo } from '../../src/commands/pool/info.js';
 import { runSnapshotCreate, runSnapshotList, runSnapshotRevert } from '../../src/commands/volume/snapshot.js';
 import { nameForFormat } from '../../src/commands/volume/checks.js';
 import { refuseUnsafeVolumes } from '../../src/storage/inventory.js';
 import type { PoolRecord } from '../../src/libvirt/storage.js';
 import { progressShown, progressText } from '../../src/storage/progress.js';
-import { fakeFiles, stubStorage, testContext, URI, virshFailure, type FakePool, type StorageState } from './storage-harness.js';
+import { batchArgv, fakeFiles, stubStorage, testContext, URI, virshFailure, type FakePool, type StorageState } from './storage-harness.js';
 import { isVolCreate, volCopy, volCreate, volumeXml } from './volume-match.js';
 
 const GiB = 2 ** 30;
@@ -402,6 +403,29 @@ describe('volume list and info', () => {
     await runVolumeList(ctx, {});
     expect(io.out).toMatch(/^p\s+o\.qcow2\s+qcow2\s+1\.0 GiB\s+196\.0 KiB\s+p\/base\.qcow2\s+-$/m);
     expect(io.out).toMatch(/^p\s+web\.qcow2 .* web \(running, vda\)$/m);
+  });
+
+  it("kvmctl's image store (.kvmctl-images, listed by libvirt as a dir volume) is left out of volume list, pool info and the volume counts (recorded)", async () => {
+    const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/storage/${f}`, import.meta.url), 'utf8');
+    const replay = () =>
+      new FakeRunner()
+        .stub(batchArgv(URI, [['pool-info', '--pool', 'imgs'], ['pool-dumpxml', '--pool', 'imgs'], ['vol-list', '--pool', 'imgs']]), { stdout: rec('image-store-pool-details-batch.txt') })
+        .stub(batchArgv(URI, [['vol-dumpxml', '--pool', 'imgs', '--vol', '.kvmctl-images'], ['vol-dumpxml', '--pool', 'imgs', '--vol', 'disk.qcow2']]), { stdout: rec('image-store-vol-dumpxml-batch.txt') })
+        .stub(batchArgv(URI, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']]), { stdout: rec('image-store-domains-batch.txt') });
+    // What libvirt says: two volumes, one of them the store.
+    expect(rec('image-store-vol-dumpxml-batch.txt')).toMatch(/<volume type='dir'>\n {2}<name>\.kvmctl-images<\/name>/);
+    const json = replay();
+    const j = testContext(json, { output: 'json' });
+    await runVolumeList(j.ctx, { pool: 'imgs' });
+    json.verify();
+    expect((JSON.parse(j.io.out) as Array<{ name: string }>).map((v) => v.name)).toEqual(['disk.qcow2']);
+    const table = testContext(replay());
+    await runVolumeList(table.ctx, { pool: 'imgs' });
+    expect(table.io.out).not.toMatch(/kvmctl-images/);
+    expect(table.io.out).toMatch(/^imgs\s+disk\.qcow2\s+qcow2\s+1\.0 MiB/m);
+    const info = testContext(replay(), { output: 'json' });
+    await runPoolInfo(info.ctx, 'imgs');
+    expect(JSON.parse(info.io.out)).toMatchObject({ name: 'imgs', volumeCount: 1, volumes: [{ name: 'disk.qcow2' }] });
   });
 
   it('info on a remote host comes from libvirt alone and says snapshots are unavailable', async () => {

@@ -6,7 +6,7 @@ import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { runChecked } from '../../exec/runner.js';
 import { addressCidr, ipAddrAddCommand, ipBridgeAddCommand, ipLinkDeleteCommand, ipLinkSetStateCommand, loadLinks, type IpAddress } from '../../net/ip.js';
 import { blockOf, formatIpv4, lastAddress, overlaps, parseAddressCidr, parseIpv4 } from '../../net/ipv4.js';
-import { validateLibvirtBridgeName } from '../../net/link-name.js';
+import { validateNewBridgeName } from '../../validate/names.js';
 
 export interface BridgeCreateOptions {
   stp?: boolean;
@@ -44,7 +44,7 @@ async function ownerOf(ctx: Context, name: string): Promise<string> {
 /** Creates the bridge, gives it the address, brings it up; an existing bridge as asked is "unchanged". */
 export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCreateOptions): Promise<void> {
   // A bridge is made for VMs: its name must be one libvirt accepts.
-  validateLibvirtBridgeName(name);
+  validateNewBridgeName(name);
   const stp = Boolean(opts.stp);
   const address = opts.address !== undefined ? parseBridgeAddress(opts.address) : undefined;
   const json = { name, stp, address: address ? addressCidr(address) : null };

@@ -23,7 +23,7 @@ export function bridgeCommand(app: App): Command {
   bridge.addCommand(
     new Command('create')
       .description('create a bridge and bring it up')
-      .argument('<name>', 'bridge name')
+      .argument('<name>', 'bridge name: letters, digits, - _ . (starting with a letter or digit; at most 15 characters)')
       .option('--stp', 'turn on the spanning tree protocol (for bridges with more than one uplink)')
       .option('--address <cidr>', 'give the bridge this address, e.g. 10.20.0.1/24')
       .addHelpText('after', examples('kvmctl bridge create br0', 'kvmctl bridge create br1 --stp --address 10.20.0.1/24'))

@@ -38,7 +38,7 @@ import {
 } from '../../net/ipv4.js';
 import { validateLibvirtBridgeName, validateLinkName } from '../../net/link-name.js';
 import { HOSTNAME as DNS_NAME } from '../../validate/hostname.js';
-import { validateName } from '../../validate/names.js';
+import { validateNewName } from '../../validate/names.js';
 
 export interface NetCreateOptions {
   mode?: string;
@@ -69,7 +69,7 @@ interface Request {
 
 /** Checks the options before anything runs (exit 2). */
 export function parseCreateRequest(name: string, opts: NetCreateOptions, uri?: string): Request {
-  validateName('network', name);
+  validateNewName('network', name);
   const mode = opts.mode as CreatableMode;
   if (!CREATABLE_MODES.includes(mode)) {
     throw new UsageError(`invalid --mode ${JSON.stringify(opts.mode ?? '')} for network ${JSON.stringify(name)}`, `use --mode ${CREATABLE_MODES.join(', --mode ')}`);

@@ -9,6 +9,7 @@ import { runNetList } from './list.js';
 import { runNetReserve, runNetUnreserve } from './reserve.js';
 import { natCommand } from './nat/index.js';
 import { forwardCommand } from './forward/index.js';
+import { NEW_NAME_HELP } from '../../validate/names.js';
 
 export function netCommand(app: App): Command {
   const net = new Command('net')
@@ -31,7 +32,7 @@ export function netCommand(app: App): Command {
   net.addCommand(
     new Command('create')
       .description('define, start and autostart a network; gateway = first host address, DHCP on the rest unless told otherwise')
-      .argument('<name>', 'network name')
+      .argument('<name>', `network name: ${NEW_NAME_HELP}`)
       .addOption(new Option('--mode <mode>', 'nat: private subnet masqueraded out; route: routed, no NAT; isolated: VMs and host only; bridge: join an existing host bridge').choices([...CREATABLE_MODES]).makeOptionMandatory())
       .option('--subnet <cidr>', 'IPv4 subnet, e.g. 10.10.0.0/24 (default: the first free 192.168.N.0/24 from N=100)')
       .option('--dhcp-range <from-to>', 'DHCP addresses (default: every host address after the gateway)')

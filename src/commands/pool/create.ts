@@ -8,6 +8,7 @@ import { arg, flag, list, negatable, value, verb, type OptionsOf } from '../../v
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { checkPoolPath, checkPoolPathSyntax, requirePoolDirectory } from '../../storage/pool-path.js';
 import { validateNewName } from '../../storage/volume-ref.js';
+import { NEW_NAME_HELP } from '../../validate/names.js';
 import { poolJson } from './list.js';
 
 export const options = {
@@ -148,7 +149,7 @@ export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOpt
 export const poolCreateCommand = verb({
   name: 'create',
   description: 'define, build, start and autostart a pool; "unchanged" when it already exists as asked',
-  args: [arg('<name>', 'pool name (one path component, printable ASCII)')],
+  args: [arg('<name>', `pool name: ${NEW_NAME_HELP}`)],
   options,
   examples: [
     'kvmctl pool create images --type dir --path /srv/images',

@@ -2,8 +2,8 @@ import type { Context } from '../../context.js';
 import { validateName } from '../../validate/names.js';
 import { formatBytes } from '../../units/size.js';
 import { readStorage, requirePool, volumeJson } from '../../storage/inventory.js';
-import { volumeColumns, volumeRows } from '../volume/list.js';
-import { poolJson } from './list.js';
+import { isImageStore, volumeColumns, volumeRows } from '../volume/list.js';
+import { poolJson, volumeCount } from './list.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { arg, verb } from '../../verb.js';
 
@@ -12,7 +12,7 @@ export async function runPoolInfo(ctx: Context, name: string): Promise<void> {
   const view = await readStorage(ctx, { pools: [name] });
   const pool = requirePool(view, name);
   const s = pool.source;
-  const volumes = view.volumes.filter((v) => v.pool === pool.name);
+  const volumes = view.volumes.filter((v) => v.pool === pool.name && !isImageStore(v));
   // Source rows only where the pool type has them (a dir pool has none).
   const source: Array<[string, string | undefined]> = [
     ['source host', s.host],
@@ -34,7 +34,7 @@ export async function runPoolInfo(ctx: Context, name: string): Promise<void> {
       ['capacity', formatBytes(pool.capacityBytes)],
       ['allocation', formatBytes(pool.allocationBytes)],
       ['available', formatBytes(pool.availableBytes)],
-      ['volumes', pool.volumes?.length ?? 'unknown (pool inactive)'],
+      ['volumes', volumeCount(pool) ?? 'unknown (pool inactive)'],
     ],
     [
       {

@@ -3,6 +3,7 @@ import { loadPools, type PoolRecord } from '../../libvirt/storage.js';
 import type { Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
 import { verb } from '../../verb.js';
+import { IMAGE_DIR } from '../../images/store.js';
 
 export const poolColumns: Column<PoolRecord>[] = [
   { header: 'NAME', value: (p) => p.name },
@@ -17,13 +18,18 @@ export const poolColumns: Column<PoolRecord>[] = [
   { header: 'CAPACITY', value: (p) => formatBytes(p.capacityBytes) },
   { header: 'ALLOCATION', value: (p) => formatBytes(p.allocationBytes) },
   { header: 'AVAILABLE', value: (p) => formatBytes(p.availableBytes) },
-  { header: 'VOLUMES', value: (p) => p.volumes?.length },
+  { header: 'VOLUMES', value: (p) => volumeCount(p) },
 ];
+
+/** The pool's volumes as vol-list names them, less kvmctl's image store (a directory; see isImageStore); undefined while inactive. */
+export function volumeCount(p: PoolRecord): number | undefined {
+  return p.volumes?.filter((v) => v.name !== IMAGE_DIR).length;
+}
 
 /** The JSON shape of a pool: the record, with a volume count instead of the name list. */
 export function poolJson(p: PoolRecord) {
-  const { volumes, ...rest } = p;
-  return { ...rest, volumeCount: volumes?.length ?? null };
+  const { volumes: _volumes, ...rest } = p;
+  return { ...rest, volumeCount: volumeCount(p) ?? null };
 }
 
 export async function runPoolList(ctx: Context): Promise<void> {

@@ -24,8 +24,7 @@ import { loadPools, thinAllocation, volumeCommands, type PoolRecord, type Volume
 import { parseVolumeXml } from '../../libvirt/volume-xml.js';
 import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
 import { decodeXml, encodeXml } from '../../libvirt/xml-codec.js';
-import { validateName } from '../../validate/names.js';
-import { validateNewName } from '../../storage/volume-ref.js';
+import { validateNewName } from '../../validate/names.js';
 import { refuseUnsafeVolumes } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { checkVmName } from './domain-state.js';
@@ -66,7 +65,7 @@ interface NewSeed {
 
 export async function runVmClone(ctx: Context, src: string, newName: string, opts: { linked?: boolean; hostname?: string }, files: StorageFiles = realStorageFiles): Promise<void> {
   checkVmName(src);
-  validateName('VM', newName);
+  validateNewName('VM', newName);
   if (opts.hostname !== undefined) checkHostname('--hostname', opts.hostname);
   const linked = opts.linked === true;
   await ctx.withLock(`vm ${newName}`, async () => {

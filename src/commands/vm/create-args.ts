@@ -12,7 +12,7 @@ import { parseVolumeRef, type VolumeRef } from '../../storage/volume-ref.js';
 import { parseSize } from '../../units/size.js';
 import { parseCount } from '../../validate/count.js';
 import { checkHostname } from '../../validate/hostname.js';
-import { validateName } from '../../validate/names.js';
+import { validateName, validateNewName } from '../../validate/names.js';
 
 export type NewDiskFormat = TargetFormat;
 
@@ -112,7 +112,7 @@ export function checkMemory(text: string, bytes: number): void {
 const MAX_VCPUS = 4096;
 
 export function parseCreateFlags(name: string, f: CreateFlags): CreateRequest {
-  validateName('VM', name);
+  validateNewName('VM', name);
   const memoryBytes = f.memory === undefined ? DEFAULT_MEMORY : parseSize(f.memory, '--memory');
   if (f.memory !== undefined) checkMemory(f.memory, memoryBytes);
   const vcpus = f.vcpus === undefined ? 1 : parseCount(f.vcpus, '--vcpus', 1, MAX_VCPUS);

@@ -9,6 +9,7 @@ import { RefusedError } from '../../errors.js';
 import { Output } from '../../output/output.js';
 import { formatBytes } from '../../units/size.js';
 import type { VolumeRef } from '../../storage/volume-ref.js';
+import { validateNewName } from '../../validate/names.js';
 import { pullImage, resolvePullSpec } from '../image/pull.js';
 import { runVolumeImport } from '../volume/import.js';
 import type { ImageSource } from './create-args.js';
@@ -16,7 +17,8 @@ import type { ImageSource } from './create-args.js';
 /** Makes the image available in the pool and returns its volume. Nothing is fetched for --print-xml or --dry-run. */
 export async function ensureImage(ctx: Context, source: ImageSource, pool: string, planOnly: boolean): Promise<VolumeRef> {
   if (source.kind === 'file') {
-    const volume = posix.basename(source.text);
+    // The volume takes the file's name: a new volume's name rule applies to it.
+    const volume = validateNewName('volume', posix.basename(source.text), "the file name of --image (a new volume's name)");
     if (planOnly) return { pool, volume };
     // volume import's own checks and messages; its result line is not vm create's.
     const quiet = { ...ctx, out: new Output(ctx.io, { ...ctx.out.options, format: 'table', quiet: true }) };

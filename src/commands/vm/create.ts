@@ -18,7 +18,7 @@ import { formatCommand, kvmctlCommand, type Command } from '../../exec/command.j
 import { ConflictError, KvmctlError, NotFoundError, RefusedError, TimeoutError, UsageError } from '../../errors.js';
 import { MissingToolError } from '../../exec/runner.js';
 import { findOnPath } from '../../local-fs.js';
-import { offeredDomainTypes, parseCapabilities, type Capabilities } from '../../libvirt/capabilities.js';
+import { offeredDomainTypes, parseCapabilities, parseVcpuLimit, vcpuLimitError, type Capabilities, type VcpuLimit } from '../../libvirt/capabilities.js';
 import { ensureImage } from './create-image.js';
 import { buildMetaData, buildUserData, isSshPublicKey, SEED_ISO_TOOLS, sshKeysOf, writeSeedImage, type NoCloudFiles, type SeedIsoTool } from '../../libvirt/cloud-init.js';
 import { domainArgs, domainCommands, firmwareValues } from '../../libvirt/domain-commands.js';
@@ -31,7 +31,7 @@ import { isDirectoryPoolType, isPoolType } from '../../libvirt/pool-xml.js';
 import { parseNetList, type NetListEntry } from '../../libvirt/network-xml.js';
 import { isLocalUri, loadPools, thinAllocation, volumeCommands, volumeUsers, type PoolRecord, type VolumeFormat, type VolumeUser } from '../../libvirt/storage.js';
 import { parseVolumeXml, type VolumeDefinition } from '../../libvirt/volume-xml.js';
-import { runVirsh, runVirshBatch } from '../../libvirt/virsh.js';
+import { runKeyedVirshBatch, runVirsh, runVirshBatch } from '../../libvirt/virsh.js';
 import { encodeXml } from '../../libvirt/xml-codec.js';
 import { formatVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
 import { formatBytes } from '../../units/size.js';
@@ -79,6 +79,8 @@ interface CreateState {
   host: HostCapacity;
   networks: NetListEntry[];
   firmware: Map<string, string[]>;
+  /** The most vCPUs each domain type allows (virsh domcapabilities), for the host's arch and default machine: those vm create uses. */
+  vcpuLimits: Map<string, VcpuLimit>;
   volumes: Map<string, VolumeDefinition>;
   pools: Map<string, PoolRecord>;
   /** Every defined VM, read when a disk names an existing file or volume (another VM may use it). */
@@ -240,45 +242,52 @@ function targetPools(req: CreateRequest): string[] {
   return [...pools];
 }
 
+/** The domain types whose limits (vCPUs, firmware) vm create reads: the one it picks is known only once the capabilities are. */
+const DOMAIN_TYPES = ['qemu', 'kvm'] as const;
+
 async function readState(ctx: Context, req: CreateRequest): Promise<CreateState> {
   const refs = referencedVolumes(req);
-  const firmwareTypes = req.uefi ? ['qemu', 'kvm'] : [];
-  const words = [
-    domainArgs.dumpxml(req.name, true),
-    ['capabilities'],
-    ...HOST_CAPACITY_ARGS,
-    netListArgs(),
-    ...firmwareTypes.map((t) => domainArgs.domcapabilities(t)),
-    ...refs.map((r) => ['vol-dumpxml', '--pool', r.pool, '--vol', r.volume]),
+  const words: Array<readonly [string, string[]]> = [
+    ['existing', domainArgs.dumpxml(req.name, true)],
+    ['caps', ['capabilities']],
+    ...HOST_CAPACITY_ARGS.map((w, i): readonly [string, string[]] => [`capacity${i}`, w]),
+    ['networks', netListArgs()],
+    ...DOMAIN_TYPES.map((t): readonly [string, string[]] => [`domcaps ${t}`, domainArgs.domcapabilities(t)]),
+    ...refs.map((r): readonly [string, string[]] => [`volume ${refKey(r)}`, ['vol-dumpxml', '--pool', r.pool, '--vol', r.volume]]),
   ];
   // The pools of the volumes used too: whether a volume's file leads out of its pool is checked against them.
   const poolNames = [...new Set([...targetPools(req), ...refs.map((r) => r.pool)])];
   const existingDisks = req.disks.some((d) => d.kind !== 'new');
   const [batch, pools, domains] = await Promise.all([
-    runVirshBatch(ctx.runner, ctx.uri, words),
+    runKeyedVirshBatch(ctx.runner, ctx.uri, words),
     poolNames.length > 0 ? loadPools(ctx.runner, ctx.uri, poolNames) : Promise.resolve([]),
     existingDisks ? loadDomains(ctx.runner, ctx.uri) : Promise.resolve([]),
   ]);
-  const out = batch.outputs;
-  const [existingXml = '', capsXml = '', nodeinfo = '', memstats = '', netList = ''] = out;
+  const out = batch.output;
+  const capsXml = out('caps');
   if (!capsXml.trim()) throw new KvmctlError(`could not read the hypervisor's capabilities from ${ctx.uri}: ${batch.stderr.trim() || 'virsh printed nothing'}`, 'check the daemon with: kvmctl host check');
   const firmware = new Map<string, string[]>();
-  for (const [i, t] of firmwareTypes.entries()) {
-    const xml = out[5 + i] ?? '';
+  const vcpuLimits = new Map<string, VcpuLimit>();
+  for (const t of DOMAIN_TYPES) {
+    const xml = out(`domcaps ${t}`);
     firmware.set(t, xml.trim() ? await firmwareValues(xml) : []);
+    const limit = await parseVcpuLimit(xml);
+    if (limit) vcpuLimits.set(t, limit);
   }
   const volumes = new Map<string, VolumeDefinition>();
-  for (const [i, r] of refs.entries()) {
-    const xml = out[5 + firmwareTypes.length + i] ?? '';
+  for (const r of refs) {
+    const xml = out(`volume ${refKey(r)}`);
     if (xml.trim()) volumes.set(refKey(r), await parseVolumeXml(xml));
   }
+  const existingXml = out('existing');
   return {
     uri: ctx.uri,
     existing: existingXml.trim() ? await parseDomainXml(existingXml) : undefined,
     caps: await parseCapabilities(capsXml),
-    host: hostCapacityOf(nodeinfo, memstats),
-    networks: parseNetList(netList),
+    host: hostCapacityOf(out('capacity0'), out('capacity1')),
+    networks: parseNetList(out('networks')),
     firmware,
+    vcpuLimits,
     volumes,
     pools: new Map(pools.map((p) => [p.name, p])),
     domains,
@@ -338,6 +347,8 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
   if (req.cpu === 'host-passthrough' && type !== 'kvm') {
     throw new RefusedError('--cpu host-passthrough needs KVM, which is not usable here', 'leave out --cpu, or use --cpu host-model');
   }
+  const tooMany = vcpuLimitError('--vcpus', req.vcpus, state.vcpuLimits.get(type), req.name);
+  if (tooMany) throw tooMany;
   if (req.uefi && !(state.firmware.get(type) ?? []).includes('efi')) {
     throw new RefusedError('--boot uefi: no UEFI firmware is installed for the hypervisor', 'install it on the host (Debian: apt-get install ovmf; Fedora: dnf install edk2-ovmf), or leave out --boot uefi');
   }

@@ -16,6 +16,7 @@ import { runVmWait } from './wait.js';
 import { runVmExec } from './exec.js';
 import { runVmTop, type TopFlags } from './top.js';
 import { runVmSsh, type SshFlags } from './ssh.js';
+import { NEW_NAME_HELP } from '../../validate/names.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -43,7 +44,7 @@ export function vmCommand(app: App): Command {
   vm.addCommand(
     new Command('create')
       .description('create (define and start) a VM: new or existing disks, a thin overlay of a base image, networks, cloud-init')
-      .argument('<name>', 'VM name: letters, digits, - _ . (not starting with -)')
+      .argument('<name>', `VM name: ${NEW_NAME_HELP}`)
       .option('--memory <size>', 'memory, e.g. 512M, 2G (default 1G)')
       .option('--vcpus <n>', 'virtual CPUs (default 1)')
       .option('--disk <spec>', 'a disk, repeatable: size=20G[,pool=P][,format=qcow2|raw][,bus=virtio] (new volume), vol=POOL/VOL[,bus=…] or path=FILE[,format=…][,bus=…] (existing; never a system file or a device the host uses; add shareable=yes to use a raw disk another VM has)', collect)
@@ -208,7 +209,7 @@ export function vmCommand(app: App): Command {
     new Command('create')
       .description('take a snapshot (default name: snap-YYYYMMDD-HHMMSS)')
       .argument('<name>', 'VM name')
-      .argument('[snapshot]', 'snapshot name')
+      .argument('[snapshot]', `snapshot name: ${NEW_NAME_HELP}, not all digits`)
       .option('--description <text>', 'a note kept with it')
       .addHelpText('after', examples('kvmctl vm snapshot create web1', 'kvmctl vm snapshot create web1 before-upgrade --description "before apt upgrade"'))
       .action(app.action(async (ctx, name: string, snap: string | undefined, opts: { description?: string }) => runSnapshotCreate(ctx, name, snap, opts))),
@@ -242,7 +243,7 @@ export function vmCommand(app: App): Command {
     new Command('clone')
       .description('copy a shut-off VM: new uuid and MACs, its own copy of each disk (or thin overlays with --linked)')
       .argument('<source>', 'the VM to copy (it is not changed)')
-      .argument('<name>', 'name of the new VM')
+      .argument('<name>', `name of the new VM: ${NEW_NAME_HELP}`)
       .option('--linked', 'thin qcow2 overlays on the source disks instead of full copies (the source must then stay shut off; vm start refuses it)')
       .option('--hostname <name>', "the clone's host name in its new cloud-init seed (default: the clone's name)")
       .addHelpText('after', examples('kvmctl vm clone web1 web2', 'kvmctl vm clone golden test1 --linked', 'kvmctl vm clone web1 web-2 --linked --hostname web2'))

@@ -13,6 +13,7 @@ import { RefusedError, UsageError } from '../../errors.js';
 import { domainArgs, domainCommands, parseDominfo, type ChangeScope } from '../../libvirt/domain-commands.js';
 import { isActive } from '../../libvirt/domains.js';
 import { parseDomainXml } from '../../libvirt/domain-xml.js';
+import { parseVcpuLimit, vcpuLimitError } from '../../libvirt/capabilities.js';
 import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
 import { formatBytes, parseSize } from '../../units/size.js';
 import { HOST_CAPACITY_ARGS, hostCapacityOf, overcommitWarnings } from './capacity.js';
@@ -78,6 +79,12 @@ export async function runVmSet(ctx: Context, name: string, opts: { vcpus?: strin
     if (memoryBytes !== undefined && memoryBytes > maxMem) {
       throw new RefusedError(`--live --memory ${formatBytes(memoryBytes)}: VM ${JSON.stringify(name)} was started with at most ${formatBytes(maxMem)}`, 'use --config (from the next start), then restart the VM');
     }
+  }
+  if (vcpus !== undefined) {
+    // The limit of this VM's own type, arch and machine; a host that cannot say (an old libvirt) leaves it to define.
+    const domcaps = await ctx.runner.run(virshRead(ctx.uri, domainArgs.domcapabilities(def.type, def.os.arch, def.os.machine)));
+    const tooMany = vcpuLimitError('--vcpus', vcpus, domcaps.exitCode === 0 ? await parseVcpuLimit(domcaps.stdout) : undefined, name);
+    if (tooMany) throw tooMany;
   }
   const inUse = running ? current.memoryBytes : 0;
   for (const w of overcommitWarnings(hostCapacityOf(nodeinfo, memstats), vcpus, memoryBytes, inUse)) ctx.out.warn(w);

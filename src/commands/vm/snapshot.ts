@@ -8,7 +8,7 @@ import { ConflictError, UsageError } from '../../errors.js';
 import { domainArgs, domainCommands, parseSnapshotList, type SnapshotEntry } from '../../libvirt/domain-commands.js';
 import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
 import type { Column } from '../../output/table.js';
-import { validateName } from '../../validate/names.js';
+import { validateNewName } from '../../validate/names.js';
 import { checkVmName } from './domain-state.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
@@ -37,7 +37,7 @@ export function defaultSnapshotName(now: Date): string {
 
 export async function runSnapshotCreate(ctx: Context, name: string, snap: string | undefined, opts: { description?: string }): Promise<void> {
   checkVmName(name);
-  const snapshot = validateName('snapshot', snap ?? defaultSnapshotName(new Date()));
+  const snapshot = validateNewName('snapshot', snap ?? defaultSnapshotName(new Date()));
   const existing = await readSnapshots(ctx, name);
   if (existing.some((s) => s.name === snapshot)) {
     throw new ConflictError(`VM ${JSON.stringify(name)} already has a snapshot ${JSON.stringify(snapshot)}; it was left unchanged`, `choose another name, or delete it first: ${kvmctlCommand(ctx.uri, 'vm', 'snapshot', 'delete', name, snapshot)}`);

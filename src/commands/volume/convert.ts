@@ -24,10 +24,10 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
   const srcRef = parseVolumeRef(volume);
   if (o.to === undefined) throw new UsageError('--to is required', 'e.g. --to raw or --to qcow2');
   const to = parseTargetFormat('--to', o.to, 'qcow2');
-  if (o.name !== undefined) validateNewName('volume', o.name);
+  if (o.name !== undefined) validateNewName('volume', o.name, '--name');
 
   // The default name only swaps the extension: disk.qcow2 -> disk.raw.
-  const name = o.name ?? validateNewName('volume', nameForFormat(srcRef.volume, '', to));
+  const name = o.name ?? validateNewName('volume', nameForFormat(srcRef.volume, '', to), "the name taken from the source volume's (give --name)");
   const ref = `${srcRef.pool}/${name}`;
 
   await ctx.withLock(`volume ${ref}`, async () => {

@@ -6,7 +6,7 @@ import { formatBytes, parseSize } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { parseVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
-import { findVolume, readStorage, requireActivePool, requireVolume } from '../../storage/inventory.js';
+import { findVolume, readStorage, refuseForeignBacking, requireActivePool, requireVolume } from '../../storage/inventory.js';
 import { checkFreeSpace, checkNoFileAt, parseTargetFormat, roundToSector, sameSpec } from './checks.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
@@ -33,6 +33,8 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
     let backing: VolumeRecord | undefined;
     if (backingRef) {
       backing = requireVolume(view, backingRef);
+      // The overlay would be read through the base's own backing reference, with the format libvirt probed.
+      refuseForeignBacking(view, backing, 'read');
       if (backing.format === undefined) throw new UsageError(`the format of ${o.backing} is unknown to libvirt`, `refresh its pool (${kvmctlCommand(ctx.uri, 'pool', 'refresh', backingRef.pool)}) and check ${kvmctlCommand(ctx.uri, 'volume', 'info', `${backingRef.pool}/${backingRef.volume}`)}`);
       if (askedBytes !== undefined && backing.capacityBytes !== undefined && askedBytes < backing.capacityBytes) {
         throw new UsageError(

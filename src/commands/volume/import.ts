@@ -75,10 +75,10 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
   if (o.allowExternalRefs && o.format === undefined) {
     throw new UsageError('--allow-external-refs needs --format', 'name the format you trust the image to be, e.g. --format qcow2 --allow-external-refs');
   }
-  if (o.name !== undefined) validateNewName('volume', o.name);
+  if (o.name !== undefined) validateNewName('volume', o.name, '--name');
   const src = await inspectSource(ctx, file, o, files);
   const targetFormat = to ?? src.format;
-  const name = o.name ?? validateNewName('volume', nameForFormat(posix.basename(src.path), src.format, targetFormat));
+  const name = o.name ?? validateNewName('volume', nameForFormat(posix.basename(src.path), src.format, targetFormat), "the name taken from the file's (give --name)");
   const ref = `${o.pool}/${name}`;
 
   await ctx.withLock(`volume ${ref}`, async () => {

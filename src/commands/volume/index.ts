@@ -10,6 +10,7 @@ import { runVolumeInfo } from './info.js';
 import { runVolumeList } from './list.js';
 import { runVolumeResize } from './resize.js';
 import { runSnapshotCreate, runSnapshotDelete, runSnapshotList, runSnapshotRevert } from './snapshot.js';
+import { NEW_NAME_HELP } from '../../validate/names.js';
 
 const OVERCOMMIT = "allow a size beyond the pool's free space (thin volumes)";
 
@@ -41,7 +42,7 @@ export function volumeCommand(app: App): Command {
   volume.addCommand(
     new Command('create')
       .description('create an empty volume, or a thin qcow2 overlay on a backing volume')
-      .argument('<name>', 'volume name (one path component, printable ASCII)')
+      .argument('<name>', `volume name: ${NEW_NAME_HELP}`)
       .requiredOption('--pool <pool>', 'the pool to create it in')
       .option('--size <size>', 'virtual size: 512M, 20G, 1.5T, 20GiB or bytes (default with --backing: the backing size)')
       .addOption(new Option('--format <format>', 'image format').choices([...TARGET_FORMATS]).default('qcow2'))
@@ -63,7 +64,7 @@ export function volumeCommand(app: App): Command {
       .description('copy an image file on this machine into a pool, converting it if asked (progress bar on a terminal)')
       .argument('<file>', 'the image file')
       .requiredOption('--pool <pool>', 'the pool to import into')
-      .option('--name <name>', 'volume name (default: the file name, with the extension of --to)')
+      .option('--name <name>', `volume name: ${NEW_NAME_HELP} (default: the file name, with the extension of --to)`)
       .addOption(new Option('--format <format>', "the file's format (default: read from its header; qemu-img never guesses)").choices([...IMAGE_FORMATS]))
       .addOption(new Option('--to <format>', 'convert to this format (default: keep the format)').choices([...TARGET_FORMATS]))
       .option('--allow-external-refs', 'import an image whose header refers to other files (backing file, data file, json:, vmdk extents); needs --format')
@@ -84,7 +85,7 @@ export function volumeCommand(app: App): Command {
     new Command('clone')
       .description('copy a volume in its pool: a full copy, or a thin qcow2 overlay with --linked')
       .argument('<pool/src>', 'the volume to copy')
-      .argument('<name>', 'name of the copy (same pool)')
+      .argument('<name>', `name of the copy (same pool): ${NEW_NAME_HELP}`)
       .option('--linked', 'make a qcow2 overlay backed by the source instead of copying it')
       .option('--allow-overcommit', OVERCOMMIT)
       .addHelpText('after', examples('kvmctl volume clone default/base.qcow2 web1.qcow2', 'kvmctl volume clone default/base.qcow2 web2.qcow2 --linked'))
@@ -107,7 +108,7 @@ export function volumeCommand(app: App): Command {
       .description('write a copy of a volume in another format (progress bar on a terminal); the source stays')
       .argument('<pool/name>', 'the volume')
       .addOption(new Option('--to <format>', 'the new format').choices([...TARGET_FORMATS]))
-      .option('--name <name>', 'name of the copy (default: the name with the new extension)')
+      .option('--name <name>', `name of the copy: ${NEW_NAME_HELP} (default: the name with the new extension)`)
       .option('--allow-overcommit', OVERCOMMIT)
       .addHelpText('after', examples('kvmctl volume convert default/web1.qcow2 --to raw', 'kvmctl volume convert default/disk.raw --to qcow2 --name disk.qcow2'))
       .action(app.action(async (ctx, ref: string, opts) => runVolumeConvert(ctx, ref, opts as Parameters<typeof runVolumeConvert>[2]))),
@@ -142,7 +143,7 @@ export function volumeCommand(app: App): Command {
       new Command(verb)
         .description(description)
         .argument('<pool/name>', 'the volume')
-        .argument(verb === 'create' ? '[snapshot]' : '<snapshot>', 'snapshot name')
+        .argument(verb === 'create' ? '[snapshot]' : '<snapshot>', verb === 'create' ? `snapshot name: ${NEW_NAME_HELP}, not all digits` : 'snapshot name')
         .action(app.action(async (ctx, ref: string, snap: string | undefined) => run(ctx, ref, snap))),
     );
   }

@@ -5,6 +5,7 @@ import { formatBytes } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
 import { describePath, describeUsers, readStorage, requirePool, usersOf, volumeJson, type StorageView } from '../../storage/inventory.js';
 import { kvmctlCommand } from '../../exec/command.js';
+import { IMAGE_DIR } from '../../images/store.js';
 
 export interface VolumeRow {
   volume: VolumeRecord;
@@ -27,6 +28,15 @@ export const volumeColumns: Column<VolumeRow>[] = [
   },
 ];
 
+/**
+ * kvmctl's image store (`.kvmctl-images`: image records and partial
+ * downloads) is a directory in the pool, which libvirt lists as a volume of
+ * type dir. It is no volume to use, so lists leave it out; `ls` still shows it.
+ */
+export function isImageStore(volume: Pick<VolumeRecord, 'name' | 'type'>): boolean {
+  return volume.name === IMAGE_DIR && volume.type === 'dir';
+}
+
 export function volumeRows(view: StorageView, volumes: VolumeRecord[]): VolumeRow[] {
   return volumes.map((volume) => ({ volume, backing: describePath(view, volume.backingFile), users: usersOf(view, volume) }));
 }
@@ -38,10 +48,11 @@ export async function runVolumeList(ctx: Context, opts: { pool?: string }): Prom
   for (const p of view.pools.filter((p) => !p.active)) {
     ctx.out.warn(`pool ${p.name} is inactive: its volumes are not listed (${kvmctlCommand(ctx.uri, 'pool', 'start', p.name)})`);
   }
-  const rows = volumeRows(view, view.volumes);
+  const volumes = view.volumes.filter((v) => !isImageStore(v));
+  const rows = volumeRows(view, volumes);
   if (rows.length === 0 && !ctx.out.json) {
     ctx.out.info(opts.pool ? `pool ${opts.pool} holds no volumes` : 'no volumes in any active pool');
     return;
   }
-  ctx.out.list(volumeColumns, rows, view.volumes.map((v) => volumeJson(view, v)));
+  ctx.out.list(volumeColumns, rows, volumes.map((v) => volumeJson(view, v)));
 }

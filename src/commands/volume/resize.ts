@@ -3,7 +3,7 @@ import { RefusedError, UsageError } from '../../errors.js';
 import { poolCommands, volumeCommands } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes, MAX_SIZE_BYTES, parseSize } from '../../units/size.js';
-import { dependentsOf, describeUsers, readStorage, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
+import { dependentsOf, describeUsers, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
 import { checkFreeSpace, roundToSector } from './checks.js';
@@ -38,6 +38,8 @@ export async function runVolumeResize(ctx: Context, volume: string, size: string
   const vol = requireVolume(view, ref);
   const pool = view.pools.find((p) => p.name === ref.pool)!;
   await refuseOutsidePool(ctx, pool, vol, files, 'resize');
+  // libvirt resizes a volume it probed as qcow2 with qemu-img resize, which opens the backing file and rewrites the header.
+  refuseForeignBacking(view, vol, 'resize');
   const current = vol.capacityBytes ?? 0;
   const target = newCapacity(current, change);
   const json = { pool: ref.pool, name: ref.volume, previousCapacityBytes: current, capacityBytes: target };

@@ -156,7 +156,7 @@ describe('host files and disks are never at risk (against the lab)', () => {
   });
 
   describe('a declared format is never re-probed', () => {
-    it('a raw import whose bytes are a qcow2 header naming a host file: clone, convert, snapshot, vm create (--image, --disk vol=) and vm clone are exit 5; info shows the name and does not read it', async () => {
+    it('a raw import whose bytes are a qcow2 header naming a host file: clone, convert, snapshot, resize, an overlay on it, vm create (--image, --disk vol=) and vm clone are exit 5; info shows the name and does not read it', async () => {
       const hostFile = join(decoys, 'host-secret');
       writeFileSync(hostFile, 'decoy secret\n');
       const evil = join(decoys, 'evil.qcow2');
@@ -168,6 +168,9 @@ describe('host files and disks are never at risk (against the lab)', () => {
       await refused(['volume', 'clone', vol, 'relf-evil-copy.img'], 5, why('copy'), [hostFile]);
       await refused(['volume', 'convert', vol, '--to', 'qcow2'], 5, why('copy'), [hostFile]);
       await refused(['volume', 'snapshot', 'create', vol, 's1'], 5, why('write'), [hostFile]);
+      // libvirt would resize it with qemu-img resize (no -f: it probes qcow2 and opens the backing file), and an overlay on it would be read through it.
+      await refused(['volume', 'resize', vol, '+1M'], 5, why('resize'), [hostFile]);
+      await refused(['volume', 'create', 'relf-ov.qcow2', '--pool', POOL, '--backing', vol], 5, why('read'), [hostFile]);
       await refused(['vm', 'create', 'relf-b', '--image', vol, '--network', 'none', '--no-start'], 5, why('attach'), [hostFile]);
       await refused(['vm', 'create', 'relf-b', '--boot', `kernel=${guest('vmlinuz')}`, '--network', 'none', '--no-start', '--disk', `vol=${vol}`], 5, why('attach'), [hostFile]);
       defineVm('relf-b', join(poolDir(), 'relf-evil.img'));

@@ -8,15 +8,19 @@
  *   CIDRs, IPs, ports and interface names: exit 2 with a message naming the
  *   value, and the host (libvirt, the pool's files, both namespaces, kvmctl's
  *   records) exactly as before; no shell ever runs, so /tmp/pwned never exists;
- * - taken literally: names libvirt allows (a;b, x y, -x, $(…), quotes, <&>)
- *   are created, listed, inspected, started, stopped, changed and deleted as
- *   exactly that object; sibling VMs named like parts of them stay untouched.
+ * - new names are letters, digits and - _ . only: a;b, a|b, $(id), spaces,
+ *   quotes, <&> are refused for every object kvmctl creates (exit 2, the rule,
+ *   a valid example, nothing created);
+ * - taken literally: objects that libvirt allows with such names, made with
+ *   virsh, are listed, inspected, started, stopped, changed, copied and
+ *   deleted as exactly that object; sibling VMs named like parts of them stay
+ *   untouched.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliOk, deleteNetns, inNs, lab, makeNetns, newStateDir, printTally, record, removeStateDirs, snapshotHost, start, virsh, type CliOptions, type HostState, type RunResult } from './harness.js';
+import { cli, cliOk, deleteNetns, inNetns, inNs, lab, makeNetns, newStateDir, printTally, record, removeStateDirs, snapshotHost, start, virsh, type CliOptions, type HostState, type RunResult } from './harness.js';
 
 const POOL = 'rel-hostile';
 // Unique per run: network namespace names are machine-wide, and runs of other checkouts may overlap.
@@ -48,12 +52,25 @@ function defineVm(name: string, disk?: string): void {
     `<domain type='qemu'><name>${xmlText(name)}</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
   <os><type arch='x86_64'>hvm</type><kernel>${guest('vmlinuz')}</kernel><initrd>${guest('initrd.img')}</initrd><cmdline>console=ttyS0</cmdline></os>
   <features><acpi/></features>
-  <devices>${disk ? `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${join(poolDir(), disk)}'/><target dev='vda' bus='virtio'/></disk>` : ''}<serial type='pty'/><console type='pty'/></devices>
+  <devices>${disk ? `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${xmlText(join(poolDir(), disk))}'/><target dev='vda' bus='virtio'/></disk>` : ''}<serial type='pty'/><console type='pty'/></devices>
 </domain>`,
   );
   const r = virsh('define', '--file', file);
   rmSync(file, { force: true });
   if (r.code !== 0) throw new Error(`define ${name}: ${r.stderr}`);
+}
+
+/**
+ * A 1 MiB qcow2 volume made with virsh (kvmctl refuses such names for new
+ * volumes), from escaped XML: virsh vol-create-as puts the name into its XML
+ * unescaped, so 'a&amp;b' would become 'a&b'.
+ */
+function makeVolume(name: string): void {
+  const file = join(poolDir(), '..', `${POOL}-vol.xml`);
+  writeFileSync(file, `<volume><name>${xmlText(name)}</name><capacity unit='bytes'>1048576</capacity><target><format type='qcow2'/></target></volume>`);
+  const r = virsh('vol-create', '--pool', POOL, '--file', file);
+  rmSync(file, { force: true });
+  if (r.code !== 0) throw new Error(`vol-create ${name}: ${r.stderr}`);
 }
 
 function removeVm(name: string): void {
@@ -62,7 +79,7 @@ function removeVm(name: string): void {
 }
 
 function cleanup(): void {
-  for (const vm of [...ODD_VMS, ...SIBLINGS, 'relh-c;d', 'relh-new', ...XML_VMS]) removeVm(vm);
+  for (const vm of [...ODD_VMS, ...SIBLINGS, 'relh-c;d', 'relh-new', 'relh-eclone', ...XML_VMS]) removeVm(vm);
   virsh('net-destroy', '--network', 'relh-n;m');
   virsh('net-undefine', '--network', 'relh-n;m');
   virsh('pool-destroy', '--pool', POOL);
@@ -112,6 +129,17 @@ const CREATORS: Array<{ what: string; kind: string; args: (n: string) => string[
 ];
 
 const BAD_NAMES = ['../../etc/passwd', '/etc', '$(touch /tmp/pwned)', '`touch /tmp/pwned`', 'a\nb', 'a\u001b[31mb', 'x'.repeat(300), '', '..', '-rf', '--help'];
+/** Names libvirt allows for existing objects, but not for new ones: each is refused with the rule and a valid example. */
+const NEW_NAME_REFUSALS: Array<[string, string]> = [
+  ['relh-a;b', 'relh-a-b'],
+  ['relh-a|b', 'relh-a-b'],
+  ['$(id)', 'id'],
+  ['relh x', 'relh-x'],
+  ["relh-'q", 'relh-q'],
+  ['relh-"q"', 'relh-q'],
+  ['relh-<&>', 'relh'],
+  ['.relh', 'relh'],
+];
 
 function refusals(): Refusal[] {
   const cases: Refusal[] = [];
@@ -147,6 +175,9 @@ function refusals(): Refusal[] {
     [vmc('--vcpus', '1.5'), /--vcpus "1\.5": expected a whole number/],
     [vmc('--vcpus', '0x10'), /--vcpus "0x10": expected a whole number/],
     [vmc('--vcpus', '1;reboot'), /--vcpus "1;reboot": expected a whole number/],
+    // Within 1..4096 but above what the host's libvirt allows for the guest (virsh domcapabilities: <vcpu max='255'/> for i440fx).
+    [vmc('--vcpus', '256'), /^error: --vcpus 256 for VM "relh-new": this host allows at most 255 vCPUs for a qemu x86_64 pc-i440fx-\S+ guest \(libvirt's domain capabilities\)$/],
+    [['vm', 'set', 'relh-a', '--vcpus', '256'], /^error: --vcpus 256 for VM "relh-a": this host allows at most 255 vCPUs for a qemu x86_64 pc-i440fx-\S+ guest/],
     [vmc('--memory', '0'), /invalid --memory "0": must be greater than zero/],
     [vmc('--memory', '1e30'), /invalid --memory "1e30"/],
     [vmc('--memory', '-5G'), /invalid --memory "-5G"/],
@@ -329,6 +360,37 @@ describe('hostile input (against the lab and a test namespace)', () => {
     for (const [area, n] of byArea) record('hostile: refused', area, 'exit 2 (help: 0), message names the value, snapshot unchanged, no shell', n);
   });
 
+  it('a new VM, pool, volume, network, snapshot or bridge with ; | $( ) space quotes <&> or a leading . is refused: exit 2, the rule, a valid example, nothing created', async () => {
+    const names = () => ({
+      vms: virsh('list', '--all', '--name').stdout,
+      nets: virsh('net-list', '--all', '--name').stdout,
+      pools: virsh('pool-list', '--all', '--name').stdout,
+      vols: virsh('vol-list', '--pool', POOL).stdout,
+      snapshots: virsh('snapshot-list', '--domain', 'relh-a', '--name').stdout,
+      links: inNetns(NS, 'ip', '-o', 'link', 'show').stdout,
+      files: spawnSync('ls', ['-A', poolDir()], { encoding: 'utf8' }).stdout,
+    });
+    const before = names();
+    let n = 0;
+    for (const c of CREATORS) {
+      for (const [name, example] of NEW_NAME_REFUSALS) {
+        const r = await cli(c.args(name), o(c.netns));
+        const where = `kvmctl ${JSON.stringify(c.args(name))}`;
+        expect.soft(r.code, `${where}\n${r.stderr}`).toBe(2);
+        expect.soft(r.stdout, where).toBe('');
+        if (c.kind === 'bridge') {
+          expect.soft(r.stderr, where).toMatch(new RegExp(`^kvmctl: error: invalid bridge name ${escapeRegExp(JSON.stringify(name))}: (libvirt accepts only letters, digits, '-', '_' and '\\.'|it contains white space|it starts with "\\.")`));
+        } else {
+          expect.soft(r.stderr, where).toMatch(new RegExp(`^kvmctl: error: invalid ${c.kind} name ${escapeRegExp(JSON.stringify(name))}: it (contains|starts with) .*; .* may hold only letters, digits, '-', '_' and '\\.', starting with a letter or digit, at most 200 bytes\nhint: use e\\.g\\. ${escapeRegExp(example)}\n$`));
+        }
+        n++;
+      }
+    }
+    expect(names()).toEqual(before);
+    for (const f of PWNED) expect(existsSync(f), f).toBe(false);
+    record('hostile: refused', 'new names outside letters, digits, - _ .', 'exit 2 naming the rule, hint with a valid name; virsh list/net-list/pool-list/vol-list/snapshot-list, links and pool files unchanged', n);
+  });
+
   it('names libvirt allows are taken literally: each odd VM is listed once, by its exact name, and inspected as itself', async () => {
     const list = JSON.parse((await cliOk(['vm', 'list', '-o', 'json'], o())).stdout) as Array<{ name: string }>;
     const mine = list.map((v) => v.name).filter((n) => n.startsWith('relh') || n.startsWith('-relh'));
@@ -400,12 +462,11 @@ describe('hostile input (against the lab and a test namespace)', () => {
     record('hostile: literal names', 'vm set / vm delete --remove-storage', 'each odd-named VM changed, then deleted; siblings and their disks untouched', ODD_VMS.length * 2);
   });
 
-  it('new objects with shell and XML metacharacters in their names are created and removed as exactly that name', async () => {
+  it('objects with shell and XML metacharacters in their names, made with virsh, are inspected, snapshotted and removed as exactly that name', async () => {
     const before = snapshot();
     const volumes = ['relh-a;b.qcow2', 'relh-a|b.qcow2', 'relh-`id`.qcow2', 'relh-$(id).qcow2', 'relh x.qcow2', "relh-'q\".qcow2", 'relh->.qcow2', 'relh-a,b=c.qcow2'];
     for (const v of volumes) {
-      await cliOk(['volume', 'create', '--pool', POOL, '--size', '1M', '--', v], o());
-      expect(existsSync(join(poolDir(), v)), v).toBe(true);
+      makeVolume(v);
       const info = JSON.parse((await cliOk(['volume', 'info', '-o', 'json', '--', `${POOL}/${v}`], o())).stdout) as { name: string; path: string };
       expect(info).toMatchObject({ name: v, path: join(poolDir(), v) });
       // A qemu-img step on it (its path goes through --image-opts, where ',' is special).
@@ -414,35 +475,42 @@ describe('hostile input (against the lab and a test namespace)', () => {
       expect(existsSync(join(poolDir(), v)), v).toBe(false);
     }
     const vm = 'relh-c;d';
-    await cliOk(['vm', 'create', '--boot', KERNEL(), '--network', 'none', '--no-start', '--memory', '64M', '--disk', `size=1M,pool=${POOL}`, '--log-dir', poolDir(), '--', vm], o());
-    expect(virsh('domstate', '--domain', vm).stdout.trim()).toBe('shut off');
-    expect(existsSync(join(poolDir(), 'relh-c;d.qcow2'))).toBe(true);
+    makeVolume(`${vm}.qcow2`);
+    defineVm(vm, `${vm}.qcow2`);
+    expect(JSON.parse((await cliOk(['vm', 'info', '-o', 'json', '--', vm], o())).stdout)).toMatchObject({ name: vm });
     await cliOk(['vm', 'delete', '--remove-storage', '--', vm], o());
+    expect(virsh('domstate', '--domain', vm).code).not.toBe(0);
+    expect(existsSync(join(poolDir(), 'relh-c;d.qcow2'))).toBe(false);
     const net = 'relh-n;m';
-    await cliOk(['net', 'create', '--mode', 'isolated', '--subnet', '10.92.0.0/24', '--no-autostart', '--', net], o());
-    expect(virsh('net-info', '--network', net).code).toBe(0);
+    const netXml = join(poolDir(), '..', `${POOL}-net.xml`);
+    writeFileSync(netXml, `<network><name>${xmlText(net)}</name><ip address='10.92.0.1' netmask='255.255.255.0'/></network>`);
+    const defined = virsh('net-define', '--file', netXml);
+    rmSync(netXml, { force: true });
+    expect(defined.code, defined.stderr).toBe(0);
+    expect(JSON.parse((await cliOk(['net', 'info', '-o', 'json', '--', net], o())).stdout)).toMatchObject({ name: net });
     await cliOk(['net', 'delete', '--', net], o());
-    const xml = await cliOk(['vm', 'create', '--boot', `${KERNEL()},cmdline=console=ttyS0 x=</cmdline><evil/>&`, '--network', 'none', '--print-xml', '--', 'relh-<&>new'], o());
+    expect(virsh('net-info', '--network', net).code).not.toBe(0);
+    const xml = await cliOk(['vm', 'create', '--boot', `${KERNEL()},cmdline=console=ttyS0 x=</cmdline><evil/>&`, '--network', 'none', '--print-xml', '--', 'relh-xml.new'], o());
     // The XML is well formed and says exactly what was given.
-    expect(xpath(xml.stdout, 'concat(/domain/name, "|", /domain/os/cmdline)')).toBe('relh-<&>new|console=ttyS0 x=</cmdline><evil/>&');
+    expect(xpath(xml.stdout, 'concat(/domain/name, "|", /domain/os/cmdline)')).toBe('relh-xml.new|console=ttyS0 x=</cmdline><evil/>&');
     expect(snapshot()).toEqual(before);
     for (const f of PWNED) expect(existsSync(f), f).toBe(false);
-    record('hostile: literal names', 'volume create/info/snapshot/delete, vm create/delete, net create/delete, --print-xml', 'names with ; | ` $( ) space quotes > , = (volumes), ; (VM, network), < & (XML)', volumes.length + 3);
+    record('hostile: literal names', 'volume info/snapshot/delete, vm info/delete, net info/delete of objects made by virsh, --print-xml', 'names with ; | ` $( ) space quotes > , = (volumes), ; (VM, network), < & (XML)', volumes.length + 3);
   });
 
-  it('volume names that look like XML entities or markup are created, copied and removed as exactly those names', async () => {
+  it('volumes and VMs made by virsh with names that look like XML entities or markup are copied and removed as exactly those names', async () => {
     const before = snapshot();
     const volumes = ['relh-a&amp;b.qcow2', '..&#47;relh-x.qcow2', 'relh-<x>.qcow2'];
     const made: string[] = [];
-    for (const v of volumes) {
-      await cliOk(['volume', 'create', '--pool', POOL, '--size', '1M', '--', v], o());
-      const copy = `${v}&amp;copy`;
-      await cliOk(['volume', 'clone', '--', `${POOL}/${v}`, copy], o());
-      made.push(v, copy);
+    for (const [i, v] of volumes.entries()) {
+      makeVolume(v);
+      await cliOk(['volume', 'clone', '--', `${POOL}/${v}`, `relh-copy${i}.qcow2`], o());
+      await cliOk(['volume', 'clone', '--linked', '--', `${POOL}/${v}`, `relh-overlay${i}.qcow2`], o());
+      made.push(v, `relh-copy${i}.qcow2`, `relh-overlay${i}.qcow2`);
+      // The overlay's backing file is the odd-named volume itself, by its exact name.
+      const overlay = JSON.parse((await cliOk(['volume', 'info', '-o', 'json', '--', `${POOL}/relh-overlay${i}.qcow2`], o())).stdout) as { backingFile?: string };
+      expect(overlay.backingFile).toBe(join(poolDir(), v));
     }
-    await cliOk(['volume', 'clone', '--linked', '--', `${POOL}/relh-sib.qcow2`, 'relh-&lt;overlay.qcow2'], o());
-    await cliOk(['volume', 'import', '--pool', POOL, '--name', 'relh&lt;.qcow2', '--', guest('disk.qcow2')], o());
-    made.push('relh-&lt;overlay.qcow2', 'relh&lt;.qcow2');
     for (const v of made) {
       // The file has exactly the name given (an entity decoded by libvirt would have named another).
       expect(existsSync(join(poolDir(), v)), v).toBe(true);
@@ -451,16 +519,19 @@ describe('hostile input (against the lab and a test namespace)', () => {
     }
     expect(existsSync(join(poolDir(), 'relh-a&b.qcow2'))).toBe(false);
     expect(existsSync(join(poolDir(), '..', 'relh-x.qcow2'))).toBe(false);
-    const [a, b] = XML_VMS as [string, string];
-    await cliOk(['vm', 'create', '--boot', KERNEL(), '--network', 'none', '--no-start', '--memory', '64M', '--disk', `size=1M,pool=${POOL}`, '--log-dir', poolDir(), '--', a], o());
-    await cliOk(['vm', 'clone', '--', a, b], o());
-    for (const [vm, disk] of [[a, `${a}.qcow2`], [b, `${b}.qcow2`]]) {
-      expect(virsh('domstate', '--domain', vm!).stdout.trim()).toBe('shut off');
-      expect(existsSync(join(poolDir(), disk!)), disk).toBe(true);
+    for (const vm of XML_VMS) {
+      makeVolume(`${vm}.qcow2`);
+      defineVm(vm, `${vm}.qcow2`);
     }
-    for (const vm of [b, a]) await cliOk(['vm', 'delete', '--remove-storage', '--', vm], o());
+    const [a, b] = XML_VMS as [string, string];
+    // A clone of a VM whose disk has such a name: the copy is made from exactly that file.
+    await cliOk(['vm', 'clone', '--', a, 'relh-eclone'], o());
+    expect(virsh('domstate', '--domain', 'relh-eclone').stdout.trim()).toBe('shut off');
+    expect(existsSync(join(poolDir(), 'relh-eclone.qcow2'))).toBe(true);
+    for (const vm of ['relh-eclone', b, a]) await cliOk(['vm', 'delete', '--remove-storage', '--', vm], o());
+    for (const vm of XML_VMS) expect(existsSync(join(poolDir(), `${vm}.qcow2`)), vm).toBe(false);
     for (const v of [...made].reverse()) await cliOk(['volume', 'delete', '--', `${POOL}/${v}`], o());
     expect(snapshot()).toEqual(before);
-    record('hostile: literal names', 'volume create/clone/clone --linked/import/info/delete, vm create/clone/delete', 'volume names with &amp; &lt; &#47; < >, and VMs whose disks take such names', made.length + 2);
+    record('hostile: literal names', 'volume clone/clone --linked/info/delete, vm clone/delete of objects made by virsh', 'volume names with &amp; &#47; < >, and VMs whose disks take such names', made.length + 3);
   });
 });
