@@ -3,16 +3,15 @@
  * constant number of processes, and lookups that fail with the right exit code.
  */
 import { posix } from 'node:path';
-import { diskPath } from '../libvirt/domain-xml.js';
 import type { Context } from '../context.js';
 import { NotFoundError, RefusedError } from '../errors.js';
-import { loadDomains, type DomainRecord } from '../libvirt/domains.js';
+import { isActive, loadDomains, type DomainRecord } from '../libvirt/domains.js';
+import { diskUsesOf, loadDiskUses, type DiskUse } from '../libvirt/disk-uses.js';
 import {
   dependentVolumes,
   isLocalUri,
   loadPools,
   loadVolumes,
-  volumeUsers,
   type PoolRecord,
   type VolumeRecord,
   type VolumeUser,
@@ -27,7 +26,22 @@ export interface StorageView {
   uri?: string;
   pools: PoolRecord[];
   volumes: VolumeRecord[];
+  /** Every VM; empty when the view was read with `users` (then diskUses says who uses what). */
   domains: DomainRecord[];
+  /** The VM disks that may use the listed volumes, when read with `users` instead of every VM's XML. */
+  diskUses?: DiskUse[];
+}
+
+export interface ReadStorageOptions {
+  pools?: string[];
+  domains?: boolean;
+  /**
+   * Only who uses the listed volumes (USED BY), not every VM's definition:
+   * from one domstats, and the XML of only the VMs it cannot answer for.
+   * `readonly`: the users' readonly flags are wanted (JSON), which needs the
+   * XML of every VM using a listed volume.
+   */
+  users?: { readonly: boolean };
 }
 
 /**
@@ -35,13 +49,22 @@ export interface StorageView {
  * virsh batches however many objects exist (a batch longer than one program
  * argument may be runs as several virsh processes).
  */
-export async function readStorage(ctx: Context, options: { pools?: string[]; domains?: boolean } = {}): Promise<StorageView> {
+export async function readStorage(ctx: Context, options: ReadStorageOptions = {}): Promise<StorageView> {
   // Volumes need only the pools, so their batch runs while the domains load.
-  const [{ pools, volumes }, domains] = await Promise.all([
-    loadPools(ctx.runner, ctx.uri, options.pools).then(async (pools) => ({ pools, volumes: await loadVolumeRecords(ctx, pools) })),
-    options.domains === false ? Promise.resolve([]) : loadDomains(ctx.runner, ctx.uri),
-  ]);
+  const loaded = loadPools(ctx.runner, ctx.uri, options.pools).then(async (pools) => ({ pools, volumes: await loadVolumeRecords(ctx, pools) }));
+  if (options.users !== undefined) {
+    const listed = loaded.then(({ volumes }) => listedPaths(volumes));
+    const [{ pools, volumes }, diskUses] = await Promise.all([loaded, loadDiskUses(ctx.runner, ctx.uri, listed, options.users.readonly)]);
+    return { uri: ctx.uri, pools, volumes, domains: [], diskUses };
+  }
+  const [{ pools, volumes }, domains] = await Promise.all([loaded, options.domains === false ? Promise.resolve([]) : loadDomains(ctx.runner, ctx.uri)]);
   return { uri: ctx.uri, pools, volumes, domains };
+}
+
+function listedPaths(volumes: VolumeRecord[]) {
+  const byPath = new Map<string, VolumeRecord[]>();
+  for (const v of volumes) if (v.path !== undefined && v.path !== '') byPath.set(v.path, [...(byPath.get(v.path) ?? []), v]);
+  return { has: (path: string) => byPath.has(path), isDirectory: (path: string) => (byPath.get(path) ?? []).some((v) => v.type === 'dir') };
 }
 
 /**
@@ -89,7 +112,7 @@ interface ViewIndex {
   /** Each VM disk by its file path and by its pool/volume source, numbered in VM then disk order. */
   disksByPath: Map<string, number[]>;
   disksByVolume: Map<string, number[]>;
-  disks: Array<{ domain: DomainRecord; index: number }>;
+  disks: DiskUse[];
 }
 
 const indexes = new WeakMap<StorageView, ViewIndex>();
@@ -103,14 +126,11 @@ function indexOf(view: StorageView): ViewIndex {
     if (v.backingFile !== undefined) ix.overlaysOf.set(v.backingFile, [...(ix.overlaysOf.get(v.backingFile) ?? []), v]);
   }
   const add = (map: Map<string, number[]>, key: string, n: number) => map.set(key, [...(map.get(key) ?? []), n]);
-  for (const domain of view.domains) {
-    domain.definition.disks.forEach((disk, index) => {
-      const n = ix!.disks.push({ domain, index }) - 1;
-      const path = diskPath(disk);
-      if (path !== undefined && path !== '') add(ix!.disksByPath, path, n);
-      if (disk.source?.pool !== undefined && disk.source.volume !== undefined) add(ix!.disksByVolume, `${disk.source.pool}/${disk.source.volume}`, n);
-    });
-  }
+  ix.disks = view.diskUses ?? diskUsesOf(view.domains);
+  ix.disks.forEach((use, n) => {
+    if (use.path !== undefined && use.path !== '') add(ix!.disksByPath, use.path, n);
+    if (use.pool !== undefined && use.volume !== undefined) add(ix!.disksByVolume, `${use.pool}/${use.volume}`, n);
+  });
   indexes.set(view, ix);
   return ix;
 }
@@ -122,16 +142,19 @@ export function describePath(view: StorageView, path: string | undefined): strin
   return vol ? `${vol.pool}/${vol.name}` : path;
 }
 
-/** Which VMs have the volume as a disk (the same answer as volumeUsers, looked up by key). */
+/**
+ * Which VMs have the volume as a disk, by file path or by pool/volume source
+ * (volumeUsers' answer, looked up by key), in VM then disk order.
+ */
 export function usersOf(view: StorageView, vol: Pick<VolumeRecord, 'pool' | 'name' | 'path'>): VolumeUser[] {
   const ix = indexOf(view);
   const byPath = vol.path !== undefined && vol.path !== '' ? (ix.disksByPath.get(vol.path) ?? []) : [];
   const byVolume = ix.disksByVolume.get(`${vol.pool}/${vol.name}`) ?? [];
   const found = [...new Set([...byPath, ...byVolume])].sort((a, b) => a - b);
-  return found.flatMap((n) => {
-    const { domain, index } = ix.disks[n]!;
-    // volumeUsers decides; the index only narrows which VMs it looks at.
-    return volumeUsers([{ ...domain, definition: { ...domain.definition, disks: [domain.definition.disks[index]!] } }], vol);
+  return found.map((n) => {
+    const use = ix.disks[n]!;
+    // A disk known from domstats alone has no readonly flag: only tables, which do not show it, read such views.
+    return { vm: use.vm, state: use.state, active: isActive(use.state), target: use.target, readonly: use.readonly === true };
   });
 }
 

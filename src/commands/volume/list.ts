@@ -33,7 +33,8 @@ export function volumeRows(view: StorageView, volumes: VolumeRecord[]): VolumeRo
 
 export async function runVolumeList(ctx: Context, opts: { pool?: string }): Promise<void> {
   if (opts.pool !== undefined) validateName('pool', opts.pool);
-  const view = await readStorage(ctx, { pools: opts.pool === undefined ? undefined : [opts.pool] });
+  // USED BY needs who uses the listed volumes, not every VM's definition; JSON also shows their readonly flags.
+  const view = await readStorage(ctx, { pools: opts.pool === undefined ? undefined : [opts.pool], users: { readonly: ctx.out.json } });
   if (opts.pool !== undefined) requirePool(view, opts.pool);
   for (const p of view.pools.filter((p) => !p.active)) {
     ctx.out.warn(`pool ${p.name} is inactive: its volumes are not listed (${kvmctlCommand(ctx.uri, 'pool', 'start', p.name)})`);
