@@ -11,8 +11,12 @@
  */
 import type { Runner } from '../exec/runner.js';
 import { diskPath, parseDomainXml } from './domain-xml.js';
-import { domstatsCommand, numberStat, parseDomstats, stateName, type DomainStats } from './domstats.js';
-import { runVirsh, runVirshBatch } from './virsh.js';
+import type { DomainRecord } from './domains.js';
+import { numberStat, parseDomstats, stateName, type DomainStats } from './domstats.js';
+import { runVirshBatch } from './virsh.js';
+
+/** Files whose headers are read at once. */
+const PARALLEL_READS = 32;
 
 /** One disk of one VM, as far as USED BY needs it. */
 export interface DiskUse {
@@ -64,11 +68,15 @@ export function fromStats(s: DomainStats, listed: ListedPaths, needReadonly: boo
   const count = numberStat(s.stats, 'block.count');
   if (state !== 'shutoff' || count === undefined) return undefined;
   const uses: DiskUse[] = [];
+  const targets = new Set<string>();
   for (let i = 0; i < count; i++) {
     const target = s.stats[`block.${i}.name`];
     const path = s.stats[`block.${i}.path`];
     // No path: a <disk type='volume'> of a VM that is not running, an empty CD-ROM, a network disk.
     if (target === undefined || path === undefined) return undefined;
+    // A target seen before is a layer of a backing chain written into the VM's XML (--backing lists it).
+    if (targets.has(target)) return undefined;
+    targets.add(target);
     if (!listed.has(path)) continue;
     if (needReadonly || !path.startsWith('/') || listed.isDirectory(path) || s.stats[`block.${i}.physical`] === undefined) return undefined;
     uses.push({ vm: s.name, state, target, path });
@@ -76,27 +84,69 @@ export function fromStats(s: DomainStats, listed: ListedPaths, needReadonly: boo
   return uses;
 }
 
+export interface DiskUseOptions {
+  /** The users' readonly flags are wanted (JSON): every VM using a listed volume is read. */
+  readonly: boolean;
+  /**
+   * Whether a file's header names a backing file: a VM with such a disk is
+   * read too, so that its whole chain (backingChainUses) is known.
+   */
+  layered?: (path: string) => Promise<boolean>;
+}
+
+export interface DiskUses {
+  /** Every disk that may use a listed volume, in VM then disk order. */
+  uses: DiskUse[];
+  /** The VMs that were read with dumpxml (every VM that is not plainly shut off with plain disks). */
+  read: DomainRecord[];
+}
+
 /**
- * Every VM's disk uses that may concern the listed volumes, in VM then disk
- * order: two virsh processes at most (domstats, then one batch of dumpxml of
- * only the VMs domstats cannot answer for), however many VMs exist.
+ * Every VM's disk uses that may concern the listed volumes: two virsh
+ * processes at most (domstats with the autostart list, then one batch of
+ * dumpxml of only the VMs domstats cannot answer for), however many VMs exist.
  */
-export async function loadDiskUses(runner: Runner, uri: string, listed: Promise<ListedPaths>, needReadonly: boolean): Promise<DiskUse[]> {
+export async function loadDiskUses(runner: Runner, uri: string, listed: Promise<ListedPaths>, options: DiskUseOptions): Promise<DiskUses> {
+  const first = runVirshBatch(runner, uri, [
+    ['domstats', '--raw', '--state', '--block', '--backing'],
+    ['list', '--all', '--autostart', '--name'],
+  ]);
   // domstats runs while the caller is still reading its volumes.
-  const [statsText, paths] = await Promise.all([runVirsh(runner, domstatsCommand(uri, ['state', 'block'])), listed]);
-  const stats = parseDomstats(statsText);
-  const known = stats.map((s) => fromStats(s, paths, needReadonly));
+  const [{ outputs, stderr }, paths] = await Promise.all([first, listed]);
+  const stats = parseDomstats(outputs[0] ?? '');
+  if (stats.length === 0 && stderr.trim()) throw new Error(`could not list domains: ${stderr.trim()}`);
+  const autostart = new Set((outputs[1] ?? '').split('\n').filter((l) => l !== ''));
+  const known = stats.map((s) => fromStats(s, paths, options.readonly));
+  if (options.layered) await dropLayered(stats, known, options.layered);
   const asked = stats.filter((_, i) => known[i] === undefined);
-  const xml = new Map<string, DiskUse[]>();
+  const read = new Map<string, DomainRecord>();
   if (asked.length > 0) {
     const batch = await runVirshBatch(runner, uri, asked.map((s) => ['dumpxml', '--domain', s.name]));
     for (const [i, s] of asked.entries()) {
       const text = batch.outputs[i] ?? '';
       // A VM undefined since domstats has an empty section.
       if (!text.trim()) continue;
-      const definition = await parseDomainXml(text);
-      xml.set(s.name, diskUsesOf([{ name: s.name, state: stateName(s.stats), definition }]));
+      read.set(s.name, { name: s.name, state: stateName(s.stats), autostart: autostart.has(s.name), definition: await parseDomainXml(text) });
     }
   }
-  return stats.flatMap((s, i) => known[i] ?? xml.get(s.name) ?? []);
+  return {
+    uses: stats.flatMap((s, i) => known[i] ?? diskUsesOf([...(read.has(s.name) ? [read.get(s.name)!] : [])])),
+    read: [...read.values()],
+  };
+}
+
+/** Marks for reading (undefined) every VM answered from domstats one of whose disk files names a backing file. */
+async function dropLayered(stats: DomainStats[], known: Array<DiskUse[] | undefined>, layered: (path: string) => Promise<boolean>): Promise<void> {
+  const todo = stats.flatMap((s, i) => {
+    if (known[i] === undefined) return [];
+    const count = numberStat(s.stats, 'block.count') ?? 0;
+    return Array.from({ length: count }, (_, b) => ({ i, path: s.stats[`block.${b}.path`] ?? '' }));
+  });
+  for (let k = 0; k < todo.length; k += PARALLEL_READS) {
+    const part = todo.slice(k, k + PARALLEL_READS);
+    const answers = await Promise.all(part.map((t) => layered(t.path)));
+    part.forEach((t, j) => {
+      if (answers[j]) known[t.i] = undefined;
+    });
+  }
 }

@@ -6,7 +6,8 @@ import { posix } from 'node:path';
 import type { Context } from '../context.js';
 import { NotFoundError, RefusedError } from '../errors.js';
 import { isActive, loadDomains, type DomainRecord } from '../libvirt/domains.js';
-import { diskUsesOf, loadDiskUses, type DiskUse } from '../libvirt/disk-uses.js';
+import { diskUsesOf, loadDiskUses, type DiskUse, type ListedPaths } from '../libvirt/disk-uses.js';
+import { HEADER_BYTES, sniffImage } from './image-header.js';
 import {
   dependentVolumes,
   isLocalUri,
@@ -26,9 +27,12 @@ export interface StorageView {
   uri?: string;
   pools: PoolRecord[];
   volumes: VolumeRecord[];
-  /** Every VM; empty when the view was read with `users` (then diskUses says who uses what). */
+  /**
+   * Every VM; with `users`, only the VMs read with dumpxml (those domstats
+   * could not answer for), and diskUses says who uses what.
+   */
   domains: DomainRecord[];
-  /** The VM disks that may use the listed volumes, when read with `users` instead of every VM's XML. */
+  /** The VM disks that may use the listed volumes (or files in an inactive listed pool's directory), when read with `users`. */
   diskUses?: DiskUse[];
 }
 
@@ -36,12 +40,14 @@ export interface ReadStorageOptions {
   pools?: string[];
   domains?: boolean;
   /**
-   * Only who uses the listed volumes (USED BY), not every VM's definition:
-   * from one domstats, and the XML of only the VMs it cannot answer for.
+   * Only who uses the listed volumes, not every VM's definition: from one
+   * domstats, and the XML of only the VMs it cannot answer for.
    * `readonly`: the users' readonly flags are wanted (JSON), which needs the
-   * XML of every VM using a listed volume.
+   * XML of every VM using a listed volume. `chains`: the files to read
+   * headers through, so that every VM a disk header of which names a backing
+   * file is read too (for backingChainUses over the view's domains).
    */
-  users?: { readonly: boolean };
+  users?: { readonly: boolean; chains?: StorageFiles };
 }
 
 /**
@@ -52,19 +58,49 @@ export interface ReadStorageOptions {
 export async function readStorage(ctx: Context, options: ReadStorageOptions = {}): Promise<StorageView> {
   // Volumes need only the pools, so their batch runs while the domains load.
   const loaded = loadPools(ctx.runner, ctx.uri, options.pools).then(async (pools) => ({ pools, volumes: await loadVolumeRecords(ctx, pools) }));
-  if (options.users !== undefined) {
-    const listed = loaded.then(({ volumes }) => listedPaths(volumes));
-    const [{ pools, volumes }, diskUses] = await Promise.all([loaded, loadDiskUses(ctx.runner, ctx.uri, listed, options.users.readonly)]);
-    return { uri: ctx.uri, pools, volumes, domains: [], diskUses };
+  const users = options.users;
+  if (users !== undefined) {
+    const listed = loaded.then(({ pools, volumes }) => listedPaths(pools, volumes));
+    const files = users.chains;
+    const layered = files && (async (path: string) => namesBacking(files, path, (await loaded).volumes));
+    const [{ pools, volumes }, found] = await Promise.all([loaded, loadDiskUses(ctx.runner, ctx.uri, listed, { readonly: users.readonly, layered })]);
+    return { uri: ctx.uri, pools, volumes, domains: found.read, diskUses: found.uses };
   }
   const [{ pools, volumes }, domains] = await Promise.all([loaded, options.domains === false ? Promise.resolve([]) : loadDomains(ctx.runner, ctx.uri)]);
   return { uri: ctx.uri, pools, volumes, domains };
 }
 
-function listedPaths(volumes: VolumeRecord[]) {
+/** The listed volumes by path; for an inactive pool (no volume list), every path in its directory. */
+function listedPaths(pools: PoolRecord[], volumes: VolumeRecord[]): ListedPaths {
   const byPath = new Map<string, VolumeRecord[]>();
   for (const v of volumes) if (v.path !== undefined && v.path !== '') byPath.set(v.path, [...(byPath.get(v.path) ?? []), v]);
-  return { has: (path: string) => byPath.has(path), isDirectory: (path: string) => (byPath.get(path) ?? []).some((v) => v.type === 'dir') };
+  const dirs = new Set(pools.filter((p) => !p.volumes && p.targetPath !== undefined).map((p) => p.targetPath!));
+  return {
+    has: (path) => byPath.has(path) || dirs.has(posix.dirname(path)),
+    isDirectory: (path) => (byPath.get(path) ?? []).some((v) => v.type === 'dir'),
+  };
+}
+
+/**
+ * Whether the file's header is a qcow2 naming a backing file (what
+ * backingChainUses would follow). A volume already read says so itself when
+ * it is raw or a qcow2 without one; any other file's header is read.
+ */
+async function namesBacking(files: StorageFiles, path: string, volumes: VolumeRecord[]): Promise<boolean> {
+  const vol = volumeAtPath(volumes, path);
+  if (vol && vol.backingFile === undefined && (vol.format === 'raw' || vol.format === 'qcow2')) return false;
+  const header = await files.header(path, HEADER_BYTES).catch(() => undefined);
+  if (!header) return false;
+  const facts = sniffImage(header);
+  return facts.format === 'qcow2' && facts.references.some((r) => r.startsWith('backing file '));
+}
+
+const byPathOf = new WeakMap<VolumeRecord[], Map<string, VolumeRecord>>();
+
+function volumeAtPath(volumes: VolumeRecord[], path: string): VolumeRecord | undefined {
+  let map = byPathOf.get(volumes);
+  if (!map) byPathOf.set(volumes, (map = new Map(volumes.map((v) => [v.path, v]))));
+  return map.get(path);
 }
 
 /**

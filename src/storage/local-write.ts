@@ -28,6 +28,8 @@ export const fileCommands = {
   /** Guest disks are private, as libvirt makes its volumes (0600). */
   makePrivate: (path: string): Command => mutatingCommand('chmod', ['0600', '--', path]),
   remove: (path: string): Command => mutatingCommand('rm', ['-f', '--', path]),
+  /** rm removes a symlink itself, never the file it points to; a missing file is no error (as libvirt's vol-delete). */
+  removeAll: (paths: string[]): Command => mutatingCommand('rm', ['-f', '--', ...paths]),
 };
 
 export interface LocalWrite {

@@ -51,20 +51,27 @@ describe('fromStats: what domstats alone may answer for USED BY', () => {
     expect(fromStats(dirLike, listed([], [`${P}/off.qcow2`]), false)).toBeUndefined();
   });
 
+  it('a chain written into a shut-off VM\'s XML (its target listed twice by --backing) is read', () => {
+    expect(fromStats(byName('fx-uses-chain'), listed([`${P}/base.qcow2`]), false)).toBeUndefined();
+    expect(fromStats(byName('fx-uses-chain'), listed([]), false)).toBeUndefined();
+  });
+
   it('a VM whose block stats are missing altogether is read rather than taken for diskless', () => {
     expect(fromStats({ name: 'x', stats: { 'state.state': '5' } }, listed([]), false)).toBeUndefined();
   });
 });
 
 describe('loadDiskUses', () => {
-  const domstats = ['virsh', '-c', URI, 'domstats', '--raw', '--state', '--block'];
+  const first = batchArgv(URI, [['domstats', '--raw', '--state', '--block', '--backing'], ['list', '--all', '--autostart', '--name']]);
+  const withoutChain = STATS.slice(0, STATS.indexOf("Domain: 'fx-uses-chain'"));
 
   it('reads only the VMs domstats cannot answer for, and keeps VM then disk order', async () => {
     const runner = new FakeRunner()
-      .stub(domstats, { stdout: STATS })
+      .stub(first, { stdout: batchOut([withoutChain, 'fx-uses-kinds\n\n']) })
       .stub(batchArgv(URI, [['dumpxml', '--domain', 'fx-uses-run'], ['dumpxml', '--domain', 'fx-uses-kinds']]), { stdout: batchOut(['', KINDS_XML]) });
-    const uses = await loadDiskUses(runner, URI, Promise.resolve(listed([`${P}/off.qcow2`])), false);
+    const { uses, read } = await loadDiskUses(runner, URI, Promise.resolve(listed([`${P}/off.qcow2`])), { readonly: false });
     runner.verify();
+    expect(read.map((d) => [d.name, d.state, d.autostart])).toEqual([['fx-uses-kinds', 'shutoff', true]]);
     // fx-uses-run was undefined between the two calls (empty section): it is left out.
     expect(uses.map((u) => `${u.vm}:${u.target}`)).toEqual(['fx-uses-off:vda', 'fx-uses-kinds:vda', 'fx-uses-kinds:vdb', 'fx-uses-kinds:vdc', 'fx-uses-kinds:vdd', 'fx-uses-kinds:hdb', 'fx-uses-kinds:hdc']);
     // What the XML says of the kinds VM, exactly as every VM's XML would have said it.
@@ -73,11 +80,27 @@ describe('loadDiskUses', () => {
   });
 
   it('with no VM to read, domstats is the only call; a failing domstats is an error naming it', async () => {
-    const runner = new FakeRunner().stub(domstats, { stdout: '' });
-    expect(await loadDiskUses(runner, URI, Promise.resolve(listed([])), true)).toEqual([]);
+    const runner = new FakeRunner().stub(first, { stdout: batchOut(['', '']) });
+    expect(await loadDiskUses(runner, URI, Promise.resolve(listed([])), { readonly: true })).toEqual({ uses: [], read: [] });
     expect(runner.calls).toHaveLength(1);
-    const failing = new FakeRunner().stub(domstats, { exitCode: 1, stderr: 'error: failed to connect to the hypervisor\n' });
-    await expect(loadDiskUses(failing, URI, Promise.resolve(listed([])), false)).rejects.toThrow(/hypervisor|libvirt/);
+    const failing = new FakeRunner().stub(first, { exitCode: 1, stderr: 'error: internal error: domain list unavailable\n' });
+    await expect(loadDiskUses(failing, URI, Promise.resolve(listed([])), { readonly: false })).rejects.toThrow(/could not list domains: .*domain list unavailable/);
+    const unreachable = new FakeRunner().stub(first, { exitCode: 1, stderr: 'error: failed to connect to the hypervisor\n' });
+    await expect(loadDiskUses(unreachable, URI, Promise.resolve(listed([])), { readonly: false })).rejects.toThrow(/cannot reach libvirt at qemu:\/\/\/system/);
+  });
+
+  it('layered: a shut-off VM whose disk header names a backing file is read, so its whole chain is known', async () => {
+    const offOnly = STATS.slice(0, STATS.indexOf("Domain: 'fx-uses-run'"));
+    const offXml = `<domain type='qemu'><name>fx-uses-off</name><devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${P}/off.qcow2'/><target dev='vda'/></disk></devices></domain>\n`;
+    const asked: string[] = [];
+    const runner = new FakeRunner().stub(first, { stdout: batchOut([offOnly, '']) }).stub(batchArgv(URI, [['dumpxml', '--domain', 'fx-uses-off']]), { stdout: batchOut([offXml]) });
+    const { read } = await loadDiskUses(runner, URI, Promise.resolve(listed([])), { readonly: false, layered: async (p) => (asked.push(p), true) });
+    runner.verify();
+    expect(asked).toEqual([`${P}/off.qcow2`]);
+    expect(read.map((d) => d.name)).toEqual(['fx-uses-off']);
+    const plain = new FakeRunner().stub(first, { stdout: batchOut([offOnly, '']) });
+    expect((await loadDiskUses(plain, URI, Promise.resolve(listed([])), { readonly: false, layered: async () => false })).read).toEqual([]);
+    expect(plain.calls).toHaveLength(1);
   });
 });
 

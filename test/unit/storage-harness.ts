@@ -158,7 +158,7 @@ export function stubStorage(runner: FakeRunner, s: StorageState, o: { only?: str
 }
 
 /**
- * The reads of readStorage's `users` mode: `domstats --state --block` (a file
+ * The reads of readStorage's `users` mode: `domstats --state --block --backing` (a file
  * disk has a path and a physical size, a volume disk neither, as libvirt
  * prints them for VMs that are not running), then dumpxml of the VMs named in
  * `xmlOf` only.
@@ -167,8 +167,8 @@ export function stubDiskUses(runner: FakeRunner, domains: FakeDomain[], xmlOf: s
   const block = (d: FakeDomain) =>
     [`  block.count=${d.disks.length}`, ...d.disks.flatMap((k, i) => [`  block.${i}.name=${k.target}`, ...(k.file ? [`  block.${i}.path=${k.file}`, `  block.${i}.physical=196616`] : [])])].join('\n');
   runner.stub(
-    ['virsh', '-c', uri, 'domstats', '--raw', '--state', '--block'],
-    { stdout: domains.map((d) => `Domain: '${d.name}'\n  state.state=${d.state}\n  state.reason=1\n${block(d)}\n\n`).join('') },
+    batchArgv(uri, [['domstats', '--raw', '--state', '--block', '--backing'], ['list', '--all', '--autostart', '--name']]),
+    { stdout: batchOut([domains.map((d) => `Domain: '${d.name}'\n  state.state=${d.state}\n  state.reason=1\n${block(d)}\n\n`).join(''), '\n']) },
     times,
   );
   const asked = domains.filter((d) => xmlOf.includes(d.name));
