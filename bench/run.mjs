@@ -4,7 +4,8 @@
 // starts and its peak memory, times pool delete --purge of 1000 volumes, checks the
 // performance targets, and writes bench/results.{md,json}. See docs/performance.md.
 //
-//   node bench/run.mjs [--runs 10] [--big-runs 3] [--sizes 100,1000,5000] [--running 2] [--lab bench] [--keep-lab] [--no-binary]
+//   node bench/run.mjs [--runs 10] [--big-runs 3] [--sizes 100,1000,5000] [--groups all] [--running 2] [--lab bench] [--keep-lab] [--no-binary]
+//   node bench/run.mjs --help
 //
 // The part that talks to the lab runs inside the lab's network namespace (it
 // re-runs this file under `ip netns exec` with --in-netns); nothing here changes
@@ -17,14 +18,32 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Fleet, POOL, PURGE_POOL } from './fleet.mjs';
 import { cmd, median, peakRss, runChecked, subprocesses, timeInterleaved, timeOnce, tracedCommands, verbAvailable } from './measure.mjs';
-import { FIRST_CALL_LABEL, FLOOR_LABEL, machineFacts, markdownReport, textReport, verdicts } from './report.mjs';
+import { FIRST_CALL_LABEL, FLOOR_LABEL, floorLabel, machineFacts, markdownReport, textReport, verdicts } from './report.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
 const LAB_SCRIPT = join(ROOT, 'scripts', 'lab.sh');
 
+/** What --groups may name: each is timed (and its subprocesses and memory measured) on its own. */
+const GROUPS = ['startup', 'vm-list', 'volume-list', 'volume-list-pool', 'pool-list', 'net-list', 'bridge-list', 'host', 'purge'];
+
+const USAGE = `usage: node bench/run.mjs [options]   (npm run bench -- [options]; as root)
+  --runs N             rounds of each group (default 10; start-up runs 3 x N)
+  --big-runs N         rounds at N >= 5000 (default 3)
+  --sizes A,B,...      numbers of defined VMs (default 100,1000,5000)
+  --groups G,...       only these groups (default all): ${GROUPS.join(', ')}
+                       (purge runs at N = 1000, or at the largest size without 1000)
+  --purge-volumes N    volumes of the pool pool delete --purge removes (default 1000)
+  --running N          VMs that boot the lab's guest (0..9, default 2)
+  --lab NAME           the lab to use (scripts/lab.sh; default bench)
+  --keep-lab           leave the lab up afterwards (it is taken down only if this run brought it up)
+  --no-binary          do not build or time the single binary
+Writes bench/results.md and bench/results.json (a partial run with --groups or --sizes too).`;
+
 const { values: opts } = parseArgs({
   options: {
+    help: { type: 'boolean', default: false },
+    groups: { type: 'string', default: GROUPS.join(',') },
     runs: { type: 'string', default: '10' },
     sizes: { type: 'string', default: '100,1000,5000' },
     'big-runs': { type: 'string', default: '3' },
@@ -36,6 +55,12 @@ const { values: opts } = parseArgs({
     'in-netns': { type: 'boolean', default: false },
   },
 });
+if (opts.help) {
+  process.stdout.write(USAGE + '\n');
+  process.exit(0);
+}
+const groups = new Set(opts.groups.split(',').map((g) => g.trim()).filter(Boolean));
+for (const g of groups) if (!GROUPS.includes(g)) usage(`--groups: unknown group ${JSON.stringify(g)} (one of ${GROUPS.join(', ')})`);
 const runs = positiveInt(opts.runs, '--runs');
 // The largest fleet takes minutes to build and each run seconds: fewer rounds there.
 const bigRuns = positiveInt(opts['big-runs'], '--big-runs');
@@ -49,7 +74,7 @@ if (sizes.length === 0 || sizes[sizes.length - 1] > 9999) usage('--sizes must be
 const log = (s) => process.stderr.write(`bench: ${s}\n`);
 
 function usage(message) {
-  process.stderr.write(`bench: ${message}\nusage: node bench/run.mjs [--runs N] [--big-runs N] [--sizes 100,1000,5000] [--purge-volumes 1000] [--running 2] [--lab NAME] [--keep-lab] [--no-binary]\n`);
+  process.stderr.write(`bench: ${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
@@ -158,7 +183,8 @@ async function inside() {
    * Measures kvmctl commands (subjects) against baselines in one interleaved series.
    * A subject whose noun/verb is not in this build is recorded as not available.
    */
-  const measureGroup = async (n, subjects, baselines, runsHere = runs) => {
+  const measureGroup = async (group, n, subjects, baselines, runsHere = runs) => {
+    if (!groups.has(group)) return;
     const live = [];
     for (const s of subjects) {
       const record = { id: s.id, label: s.label, n, list: Boolean(s.list), available: true, baselines: [] };
@@ -264,6 +290,7 @@ async function inside() {
 
     const nodeE0 = cmd('node -e 0', [node, '-e', '0']);
     await measureGroup(
+      'startup',
       null,
       [
         { id: 'version', label: 'kvmctl --version', argv: [bin, '--version'] },
@@ -285,14 +312,18 @@ async function inside() {
       const virshList = virshCmd('virsh list --all', 'list', '--all');
       // The same virsh calls as kvmctl vm list, from a bare node process: what no node program making them can beat.
       // And the first of them alone (state, vCPUs, memory, disks; no IPs): the floor of any one-call design.
-      const traced = tracedCommands(kvmctl('vm', 'list'), env);
+      let replays = 0;
       const replay = (label, commands) => {
-        const file = join(scratch, `${label === FLOOR_LABEL ? 'all' : 'first'}-${n}.json`);
+        const file = join(scratch, `replay-${n}-${replays++}.json`);
         writeFileSync(file, JSON.stringify(commands));
         return cmd(label, [node, join(HERE, 'replay.mjs'), file]);
       };
+      // The floor of a command: its own virsh calls (kvmctl -v), one after another, from a bare node process.
+      const floorOf = (label, argv) => (groups.has(label) ? [replay(floorLabel(label), tracedCommands(argv, env))] : []);
+      const traced = groups.has('vm-list') ? tracedCommands(kvmctl('vm', 'list'), env) : [];
       const floors = [replay(FLOOR_LABEL, traced), replay(FIRST_CALL_LABEL, traced.slice(0, 1))];
       await measureGroup(
+        'vm-list',
         n,
         [
           { id: 'vm-list', label: 'kvmctl vm list', argv: kvmctl('vm', 'list'), verb: ['vm', 'list'], list: true },
@@ -303,27 +334,36 @@ async function inside() {
         runsAt(n),
       );
       await measureGroup(
+        'volume-list',
         n,
         [{ id: 'volume-list', label: 'kvmctl volume list', argv: kvmctl('volume', 'list'), verb: ['volume', 'list'], list: true, check: countVolumes(kvmctl('volume', 'list')) }],
         [virshBatch(`virsh vol-list --details, each of ${pools.length} pools (one process)`, pools.map((p) => `vol-list --pool ${p} --details`))],
         runsAt(n),
       );
       await measureGroup(
+        'volume-list-pool',
         n,
         [{ id: 'volume-list-pool', label: `kvmctl volume list --pool ${POOL}`, argv: kvmctl('volume', 'list', '--pool', POOL), verb: ['volume', 'list'], list: true, check: countVolumes(kvmctl('volume', 'list', '--pool', POOL)) }],
-        [virshCmd(`virsh vol-list --details ${POOL}`, 'vol-list', '--pool', POOL, '--details')],
+        [virshCmd(`virsh vol-list --details ${POOL}`, 'vol-list', '--pool', POOL, '--details'), ...floorOf('volume-list-pool', kvmctl('volume', 'list', '--pool', POOL))],
         runsAt(n),
       );
-      await measureGroup(n, [{ id: 'pool-list', label: 'kvmctl pool list', argv: kvmctl('pool', 'list'), verb: ['pool', 'list'], list: true }], [virshCmd('virsh pool-list --all --details', 'pool-list', '--all', '--details')], runsAt(n));
-      await measureGroup(n, [{ id: 'net-list', label: 'kvmctl net list', argv: kvmctl('net', 'list'), verb: ['net', 'list'], list: true }], [virshCmd('virsh net-list --all', 'net-list', '--all')], runsAt(n));
-      await measureGroup(n, [{ id: 'bridge-list', label: 'kvmctl bridge list', argv: kvmctl('bridge', 'list'), verb: ['bridge', 'list'], list: true }], [cmd('ip -d link show type bridge', [ip, '-d', 'link', 'show', 'type', 'bridge'])], runsAt(n));
       await measureGroup(
+        'pool-list',
+        n,
+        [{ id: 'pool-list', label: 'kvmctl pool list', argv: kvmctl('pool', 'list'), verb: ['pool', 'list'], list: true }],
+        [virshCmd('virsh pool-list --all --details', 'pool-list', '--all', '--details'), ...floorOf('pool-list', kvmctl('pool', 'list'))],
+        runsAt(n),
+      );
+      await measureGroup('net-list', n, [{ id: 'net-list', label: 'kvmctl net list', argv: kvmctl('net', 'list'), verb: ['net', 'list'], list: true }], [virshCmd('virsh net-list --all', 'net-list', '--all')], runsAt(n));
+      await measureGroup('bridge-list', n, [{ id: 'bridge-list', label: 'kvmctl bridge list', argv: kvmctl('bridge', 'list'), verb: ['bridge', 'list'], list: true }], [cmd('ip -d link show type bridge', [ip, '-d', 'link', 'show', 'type', 'bridge'])], runsAt(n));
+      await measureGroup(
+        'host',
         n,
         [{ id: 'host', label: 'kvmctl host', argv: kvmctl('host'), list: true }],
         [virshList, virshBatch('virsh version; nodeinfo; capabilities; net-list; pool-list; domstats (one process)', ['version', 'nodeinfo', 'capabilities', 'net-list --all', 'pool-list --all', 'domstats --raw'])],
         runsAt(n),
       );
-      if (n === 1000 || (n === sizes[sizes.length - 1] && !sizes.includes(1000))) await measurePurge(n, purgeVolumes);
+      if (groups.has('purge') && (n === 1000 || (n === sizes[sizes.length - 1] && !sizes.includes(1000)))) await measurePurge(n, purgeVolumes);
       for (const r of results) if (r.n === n) r.runningVms = runningCount;
     }
   } finally {
@@ -333,7 +373,7 @@ async function inside() {
 
   machine.loadAverageAtEnd = (await import('node:os')).loadavg().map((l) => Math.round(l * 100) / 100);
   const v = verdicts(results, sizes);
-  const report = { machine, runs, bigRuns, sizes, runningVms: runningCount, results, verdicts: v };
+  const report = { machine, runs, bigRuns, sizes, groups: [...groups], runningVms: runningCount, results, verdicts: v };
   process.stdout.write(textReport({ ...report, verdicts: v }) + '\n');
   writeFileSync(join(HERE, 'results.json'), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(HERE, 'results.md'), markdownReport({ ...report, verdicts: v }));
