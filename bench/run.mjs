@@ -38,6 +38,7 @@ const USAGE = `usage: node bench/run.mjs [options]   (npm run bench -- [options]
   --lab NAME           the lab to use (scripts/lab.sh; default bench)
   --keep-lab           leave the lab up afterwards (it is taken down only if this run brought it up)
   --no-binary          do not build or time the single binary
+  --no-build           time dist/ as it is (built earlier with npm run build)
 Writes bench/results.md and bench/results.json (a partial run with --groups or --sizes too).`;
 
 const { values: opts } = parseArgs({
@@ -52,6 +53,7 @@ const { values: opts } = parseArgs({
     lab: { type: 'string', default: 'bench' },
     'keep-lab': { type: 'boolean', default: false },
     'no-binary': { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
     'in-netns': { type: 'boolean', default: false },
   },
 });
@@ -124,9 +126,11 @@ function build(script) {
 function outside() {
   if (process.getuid?.() !== 0) usage('must run as root: the lab needs network namespaces and its own libvirtd');
   ensureTools();
-  log('building dist/kvmctl.cjs' + (opts['no-binary'] ? '' : ' and the single binary'));
-  build('build.mjs');
-  if (!opts['no-binary']) build('build-binary.mjs');
+  if (!opts['no-build']) {
+    log('building dist/kvmctl.cjs' + (opts['no-binary'] ? '' : ' and the single binary'));
+    build('build.mjs');
+    if (!opts['no-binary']) build('build-binary.mjs');
+  }
   const wasUp = lab('status', opts.lab).code === 0;
   // A Ctrl-C reaches the inner run too; this one waits for it to clean up, then takes the lab down.
   const ignore = () => {};

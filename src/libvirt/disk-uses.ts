@@ -97,7 +97,10 @@ export interface DiskUseOptions {
 export interface DiskUses {
   /** Every disk that may use a listed volume, in VM then disk order. */
   uses: DiskUse[];
-  /** The VMs that were read with dumpxml (every VM that is not plainly shut off with plain disks). */
+  /**
+   * With `layered`, the VMs that were read with dumpxml (for their chains);
+   * otherwise empty: at 5000 VMs their definitions would be most of the memory.
+   */
   read: DomainRecord[];
 }
 
@@ -119,20 +122,20 @@ export async function loadDiskUses(runner: Runner, uri: string, listed: Promise<
   const known = stats.map((s) => fromStats(s, paths, options.readonly));
   if (options.layered) await dropLayered(stats, known, options.layered);
   const asked = stats.filter((_, i) => known[i] === undefined);
-  const read = new Map<string, DomainRecord>();
+  const xmlUses = new Map<string, DiskUse[]>();
+  const read: DomainRecord[] = [];
   if (asked.length > 0) {
     const batch = await runVirshBatch(runner, uri, asked.map((s) => ['dumpxml', '--domain', s.name]));
     for (const [i, s] of asked.entries()) {
       const text = batch.outputs[i] ?? '';
       // A VM undefined since domstats has an empty section.
       if (!text.trim()) continue;
-      read.set(s.name, { name: s.name, state: stateName(s.stats), autostart: autostart.has(s.name), definition: await parseDomainXml(text) });
+      const domain = { name: s.name, state: stateName(s.stats), autostart: autostart.has(s.name), definition: await parseDomainXml(text) };
+      xmlUses.set(s.name, diskUsesOf([domain]));
+      if (options.layered) read.push(domain);
     }
   }
-  return {
-    uses: stats.flatMap((s, i) => known[i] ?? diskUsesOf([...(read.has(s.name) ? [read.get(s.name)!] : [])])),
-    read: [...read.values()],
-  };
+  return { uses: stats.flatMap((s, i) => known[i] ?? xmlUses.get(s.name) ?? []), read };
 }
 
 /** Marks for reading (undefined) every VM answered from domstats one of whose disk files names a backing file. */

@@ -71,7 +71,8 @@ describe('loadDiskUses', () => {
       .stub(batchArgv(URI, [['dumpxml', '--domain', 'fx-uses-run'], ['dumpxml', '--domain', 'fx-uses-kinds']]), { stdout: batchOut(['', KINDS_XML]) });
     const { uses, read } = await loadDiskUses(runner, URI, Promise.resolve(listed([`${P}/off.qcow2`])), { readonly: false });
     runner.verify();
-    expect(read.map((d) => [d.name, d.state, d.autostart])).toEqual([['fx-uses-kinds', 'shutoff', true]]);
+    // Without layered, the definitions read are not kept.
+    expect(read).toEqual([]);
     // fx-uses-run was undefined between the two calls (empty section): it is left out.
     expect(uses.map((u) => `${u.vm}:${u.target}`)).toEqual(['fx-uses-off:vda', 'fx-uses-kinds:vda', 'fx-uses-kinds:vdb', 'fx-uses-kinds:vdc', 'fx-uses-kinds:vdd', 'fx-uses-kinds:hdb', 'fx-uses-kinds:hdc']);
     // What the XML says of the kinds VM, exactly as every VM's XML would have said it.
@@ -97,7 +98,7 @@ describe('loadDiskUses', () => {
     const { read } = await loadDiskUses(runner, URI, Promise.resolve(listed([])), { readonly: false, layered: async (p) => (asked.push(p), true) });
     runner.verify();
     expect(asked).toEqual([`${P}/off.qcow2`]);
-    expect(read.map((d) => d.name)).toEqual(['fx-uses-off']);
+    expect(read.map((d) => [d.name, d.state, d.autostart, d.definition.disks[0]?.driver?.type])).toEqual([['fx-uses-off', 'shutoff', false, 'qcow2']]);
     const plain = new FakeRunner().stub(first, { stdout: batchOut([offOnly, '']) });
     expect((await loadDiskUses(plain, URI, Promise.resolve(listed([])), { readonly: false, layered: async () => false })).read).toEqual([]);
     expect(plain.calls).toHaveLength(1);
