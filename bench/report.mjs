@@ -237,7 +237,9 @@ function checks(results) {
 
 function notMeasured(r) {
   if (r?.skipped) return `not measured: ${r.skipped}`;
-  if (!r || !r.available) return 'not measured: command not available yet';
+  // A run limited with --groups records nothing for the groups it left out.
+  if (!r) return 'not measured in this run (--groups)';
+  if (!r.available) return 'not measured: command not available yet';
   return `not measured: ${r.error}`;
 }
 
