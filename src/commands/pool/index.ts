@@ -88,7 +88,7 @@ export function poolCommand(app: App): Command {
       .addHelpText(
         'after',
         examples('kvmctl pool delete scratch', 'kvmctl pool delete scratch --force', 'kvmctl pool delete scratch --force --purge') +
-          '\nWithout --purge the directory and every file in it stay. With --purge only the\nvolumes libvirt lists are deleted (a base image a VM\'s overlay stands on, wherever\nthat overlay is, is kept and named); the directory is removed only if that empties it;\na logical pool\'s volume group is kept. Volumes are deleted a few hundred per virsh\nprocess, with a count on a terminal; if libvirt cannot delete one, the pool is kept\nand the error (exit 8) names what is left: run the same command again.\n',
+          '\nWithout --purge the directory and every file in it stay. With --purge only the\nvolumes libvirt lists are deleted (a base image a VM\'s overlay stands on, wherever\nthat overlay is, is kept and named); the directory is removed only if that empties it;\na logical pool\'s volume group is kept. Volumes are deleted a few hundred per process\n(rm of the files of a directory pool on this machine, a volume that is a symlink as\nthe link; libvirt\'s vol-delete otherwise), with a count on a terminal; if one cannot\nbe deleted, the pool is kept and the error (exit 8) names what is left: run the same\ncommand again.\n',
       )
       .action(app.action(async (ctx, name: string, opts: { force?: boolean; purge?: boolean }) => runPoolDelete(ctx, name, opts))),
   );
