@@ -261,6 +261,39 @@ function machineLine(m) {
   return `${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 1024 ** 3).toFixed(1)} GiB, Linux ${m.kernel}, node ${m.node}, libvirt ${m.libvirtDaemon ?? m.libvirtLibrary}, QEMU ${m.qemu}${m.hardwareVirtualization ? '' : ' (TCG: no hardware virtualization)'}, load average at start ${m.loadAverageAtStart.join(' ')}${m.loadAverageAtEnd ? `, at end ${m.loadAverageAtEnd.join(' ')}` : ''}`;
 }
 
+/** The floor under each command that has one measured: how much of a missed target is kvmctl's own time. */
+export function floorRows(results, sizes) {
+  const at = sizes.includes(1000) ? 1000 : Math.max(...sizes);
+  const pairs = [
+    ['vm-list', FLOOR_LABEL],
+    ['volume-list-pool', floorLabel('volume-list-pool')],
+    ['pool-list', floorLabel('pool-list')],
+  ];
+  return pairs.flatMap(([id, label]) => {
+    const r = results.find((x) => x.id === id && x.n === at);
+    const floor = r?.medianMs !== undefined && r.baselines.find((b) => b.label === label);
+    if (!floor) return [];
+    const target = r.baselines[0];
+    return [[r.label, ms(r.medianMs), `${ms(floor.medianMs)} (${ratio(floor.medianMs / target.medianMs)} of ${target.label})`, ratio(r.medianMs / floor.medianMs)]];
+  });
+}
+
+function floorsSection(results, sizes) {
+  const rows = floorRows(results, sizes);
+  if (rows.length === 0) return '';
+  return `
+## Floors
+
+Where a target is below what kvmctl's own virsh calls cost, the floor says so: the
+same calls, with the same arguments, replayed from a bare node process that only reads
+their output (bench/replay.mjs). A ratio of kvmctl to its floor near 1 means the rest is
+Node and virsh, not kvmctl; "pool list" needs \`vol-list\` for its VOLUMES column (virsh
+has no count), for which libvirtd looks up every volume's path.
+
+${markdownTable(rows, ['kvmctl command', 'median', 'floor', 'kvmctl / floor'])}
+`;
+}
+
 function groupsLine(groups) {
   return groups && groups.length < 9 ? ` This run measured only the groups ${groups.join(', ')} (--groups).` : '';
 }
@@ -295,7 +328,7 @@ ${markdownTable(tableRows(results))}
 ## Targets
 
 ${markdownTable(v.map((x) => [x.target, x.measured, x.verdict]), ['target', 'measured', 'verdict'])}
-
+${floorsSection(results, sizes)}
 ## Growth with N
 
 ${markdownTable(growthRows(results, sizes), GROWTH_HEADER)}

@@ -11,7 +11,7 @@
 // re-runs this file under `ip netns exec` with --in-netns); nothing here changes
 // the machine's own network namespace.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,7 @@ const USAGE = `usage: node bench/run.mjs [options]   (npm run bench -- [options]
   --keep-lab           leave the lab up afterwards (it is taken down only if this run brought it up)
   --no-binary          do not build or time the single binary
   --no-build           time dist/ as it is (built earlier with npm run build)
+  --report-only        measure nothing: write bench/results.md again from bench/results.json
 Writes bench/results.md and bench/results.json (a partial run with --groups or --sizes too).`;
 
 const { values: opts } = parseArgs({
@@ -54,6 +55,7 @@ const { values: opts } = parseArgs({
     'keep-lab': { type: 'boolean', default: false },
     'no-binary': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
+    'report-only': { type: 'boolean', default: false },
     'in-netns': { type: 'boolean', default: false },
   },
 });
@@ -384,7 +386,11 @@ async function inside() {
   log('wrote bench/results.md and bench/results.json');
 }
 
-if (opts['in-netns']) {
+if (opts['report-only']) {
+  const report = JSON.parse(readFileSync(join(HERE, 'results.json'), 'utf8'));
+  writeFileSync(join(HERE, 'results.md'), markdownReport({ ...report, verdicts: verdicts(report.results, report.sizes) }));
+  log('wrote bench/results.md from bench/results.json');
+} else if (opts['in-netns']) {
   inside().catch((err) => {
     log(`error: ${err.message}`);
     process.exitCode = 1;
