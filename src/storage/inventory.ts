@@ -28,8 +28,9 @@ export interface StorageView {
   pools: PoolRecord[];
   volumes: VolumeRecord[];
   /**
-   * Every VM; with `users`, only the VMs read with dumpxml (those domstats
-   * could not answer for), and diskUses says who uses what.
+   * Every VM; with `users`, only the VMs read with dumpxml when `chains` was
+   * asked (those domstats could not answer for), else none: diskUses says who
+   * uses what.
    */
   domains: DomainRecord[];
   /** The VM disks that may use the listed volumes (or files in an inactive listed pool's directory), when read with `users`. */
