@@ -48,6 +48,11 @@ export const FLOOR_LABEL = "node + vm list's virsh calls, nothing else";
 /** The same, with only the first of those calls. */
 export const FIRST_CALL_LABEL = "node + vm list's first virsh call only";
 
+/** The baseline that replays the virsh calls of the kvmctl command of this group (pool-list, volume-list-pool). */
+export function floorLabel(group) {
+  return `node + ${group === 'pool-list' ? 'pool list' : 'volume list --pool'}'s virsh calls, one after another, nothing else`;
+}
+
 /** One line per (kvmctl command, baseline) pair. */
 export function tableRows(results) {
   const rows = [];
@@ -101,6 +106,17 @@ export function verdicts(results, sizes) {
   // The ratio targets are set at 1000 objects; the largest N checks that everything works.
   const at = sizes.includes(1000) ? 1000 : big;
   const out = [];
+  // The floor of a command that missed its target, against the same baseline.
+  const floorRow = (r, group, what) => {
+    const floor = measured(r) && r.baselines.find((b) => b.label === floorLabel(group));
+    if (!floor) return;
+    const b = r.baselines[0];
+    out.push({
+      target: `(reference, not a target) ${floor.label}, ${what}, against ${b.label}`,
+      measured: `${ratio(floor.medianMs / b.medianMs)} (${ms(floor.medianMs)} vs ${ms(b.medianMs)})`,
+      verdict: 'floor',
+    });
+  };
   const vsBaseline = (id, n, baseline, limit, target, strict) => {
     const r = find(id, n);
     if (!measured(r)) return out.push({ target, measured: '-', verdict: notMeasured(r) });
@@ -137,7 +153,9 @@ export function verdicts(results, sizes) {
   if (measured(poolList)) {
     vsBaseline('volume-list-pool', at, poolList.baselines[0].label, TARGETS.volumeListPoolVsVirsh, `${poolList.label} with ${at} volumes at most ${TARGETS.volumeListPoolVsVirsh} x ${poolList.baselines[0].label}`);
   } else out.push({ target: `volume list --pool with ${at} volumes at most ${TARGETS.volumeListPoolVsVirsh} x virsh vol-list --details`, measured: '-', verdict: notMeasured(poolList) });
+  floorRow(find('volume-list-pool', at), 'volume-list-pool', `${at} volumes`);
   vsBaseline('pool-list', at, 'virsh pool-list --all --details', TARGETS.poolListVsVirsh, `kvmctl pool list with ${at} VMs and 10 pools at most ${TARGETS.poolListVsVirsh} x virsh pool-list --all --details`);
+  floorRow(find('pool-list', at), 'pool-list', `${at} VMs`);
   const purge = results.find((r) => r.id === 'pool-purge');
   if (measured(purge)) {
     vsBaseline('pool-purge', purge.n, purge.baselines[0].label, TARGETS.purgeVsVirsh, `${purge.label} at most ${TARGETS.purgeVsVirsh} x ${purge.baselines[0].label}`);
@@ -219,7 +237,9 @@ function checks(results) {
 
 function notMeasured(r) {
   if (r?.skipped) return `not measured: ${r.skipped}`;
-  if (!r || !r.available) return 'not measured: command not available yet';
+  // A run limited with --groups records nothing for the groups it left out.
+  if (!r) return 'not measured in this run (--groups)';
+  if (!r.available) return 'not measured: command not available yet';
   return `not measured: ${r.error}`;
 }
 
@@ -241,7 +261,44 @@ function machineLine(m) {
   return `${m.cpuModel}, ${m.cores} cores, ${(m.memoryBytes / 1024 ** 3).toFixed(1)} GiB, Linux ${m.kernel}, node ${m.node}, libvirt ${m.libvirtDaemon ?? m.libvirtLibrary}, QEMU ${m.qemu}${m.hardwareVirtualization ? '' : ' (TCG: no hardware virtualization)'}, load average at start ${m.loadAverageAtStart.join(' ')}${m.loadAverageAtEnd ? `, at end ${m.loadAverageAtEnd.join(' ')}` : ''}`;
 }
 
-export function markdownReport({ machine, results, sizes, runs, bigRuns, verdicts: v }) {
+/** The floor under each command that has one measured: how much of a missed target is kvmctl's own time. */
+export function floorRows(results, sizes) {
+  const at = sizes.includes(1000) ? 1000 : Math.max(...sizes);
+  const pairs = [
+    ['vm-list', FLOOR_LABEL],
+    ['volume-list-pool', floorLabel('volume-list-pool')],
+    ['pool-list', floorLabel('pool-list')],
+  ];
+  return pairs.flatMap(([id, label]) => {
+    const r = results.find((x) => x.id === id && x.n === at);
+    const floor = r?.medianMs !== undefined && r.baselines.find((b) => b.label === label);
+    if (!floor) return [];
+    const target = r.baselines[0];
+    return [[r.label, ms(r.medianMs), `${ms(floor.medianMs)} (${ratio(floor.medianMs / target.medianMs)} of ${target.label})`, ratio(r.medianMs / floor.medianMs)]];
+  });
+}
+
+function floorsSection(results, sizes) {
+  const rows = floorRows(results, sizes);
+  if (rows.length === 0) return '';
+  return `
+## Floors
+
+Where a target is below what kvmctl's own virsh calls cost, the floor says so: the
+same calls, with the same arguments, replayed from a bare node process that only reads
+their output (bench/replay.mjs). A ratio of kvmctl to its floor near 1 means the rest is
+Node and virsh, not kvmctl; "pool list" needs \`vol-list\` for its VOLUMES column (virsh
+has no count), for which libvirtd looks up every volume's path.
+
+${markdownTable(rows, ['kvmctl command', 'median', 'floor', 'kvmctl / floor'])}
+`;
+}
+
+function groupsLine(groups) {
+  return groups && groups.length < 9 ? ` This run measured only the groups ${groups.join(', ')} (--groups).` : '';
+}
+
+export function markdownReport({ machine, results, sizes, runs, bigRuns, groups, verdicts: v }) {
   const notAvailable = results.filter((r) => !r.available && !r.skipped).map((r) => r.label);
   return `# kvmctl benchmark results
 
@@ -261,14 +318,17 @@ baseline). The machine is shared: other work ran on it meanwhile (see the load a
 command started (strace, execve); peak RSS is GNU time's maximum resident set size.
 The two "node + vm list's ..." baselines replay the virsh commands \`kvmctl -v vm list\`
 ran, with the same arguments, from a bare node process that only reads their output
-(bench/replay.mjs): the floor under any node program that makes those calls.
+(bench/replay.mjs): the floor under any node program that makes those calls. The
+"node + pool list's ..." and "node + volume list --pool's ..." baselines do the same for
+those commands, running their virsh calls one after another (kvmctl runs some of them side
+by side, and reads local files besides).${groupsLine(groups)}
 
 ${markdownTable(tableRows(results))}
 
 ## Targets
 
 ${markdownTable(v.map((x) => [x.target, x.measured, x.verdict]), ['target', 'measured', 'verdict'])}
-
+${floorsSection(results, sizes)}
 ## Growth with N
 
 ${markdownTable(growthRows(results, sizes), GROWTH_HEADER)}

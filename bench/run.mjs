@@ -4,60 +4,25 @@
 // starts and its peak memory, times pool delete --purge of 1000 volumes, checks the
 // performance targets, and writes bench/results.{md,json}. See docs/performance.md.
 //
-//   node bench/run.mjs [--runs 10] [--big-runs 3] [--sizes 100,1000,5000] [--running 2] [--lab bench] [--keep-lab] [--no-binary]
+//   node bench/run.mjs [--runs 10] [--big-runs 3] [--sizes 100,1000,5000] [--groups all] [--running 2] [--lab bench] [--keep-lab] [--no-binary]
+//   node bench/run.mjs --help
 //
 // The part that talks to the lab runs inside the lab's network namespace (it
 // re-runs this file under `ip netns exec` with --in-netns); nothing here changes
 // the machine's own network namespace.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Fleet, POOL, PURGE_POOL } from './fleet.mjs';
+import { bigRuns, groups, log, opts, purgeVolumes, runningCount, runs, runsAt, sizes, usage } from './options.mjs';
 import { cmd, median, peakRss, runChecked, subprocesses, timeInterleaved, timeOnce, tracedCommands, verbAvailable } from './measure.mjs';
-import { FIRST_CALL_LABEL, FLOOR_LABEL, machineFacts, markdownReport, textReport, verdicts } from './report.mjs';
+import { FIRST_CALL_LABEL, FLOOR_LABEL, floorLabel, machineFacts, markdownReport, textReport, verdicts } from './report.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
 const LAB_SCRIPT = join(ROOT, 'scripts', 'lab.sh');
-
-const { values: opts } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '10' },
-    sizes: { type: 'string', default: '100,1000,5000' },
-    'big-runs': { type: 'string', default: '3' },
-    'purge-volumes': { type: 'string', default: '1000' },
-    running: { type: 'string', default: '2' },
-    lab: { type: 'string', default: 'bench' },
-    'keep-lab': { type: 'boolean', default: false },
-    'no-binary': { type: 'boolean', default: false },
-    'in-netns': { type: 'boolean', default: false },
-  },
-});
-const runs = positiveInt(opts.runs, '--runs');
-// The largest fleet takes minutes to build and each run seconds: fewer rounds there.
-const bigRuns = positiveInt(opts['big-runs'], '--big-runs');
-const runsAt = (n) => (n >= 5000 ? Math.min(runs, bigRuns) : runs);
-const purgeVolumes = positiveInt(opts['purge-volumes'], '--purge-volumes');
-const sizes = opts.sizes.split(',').map((s) => positiveInt(s, '--sizes')).sort((a, b) => a - b);
-const runningCount = Number(opts.running);
-if (!Number.isInteger(runningCount) || runningCount < 0 || runningCount > 9) usage('--running must be 0..9');
-if (sizes.length === 0 || sizes[sizes.length - 1] > 9999) usage('--sizes must be numbers up to 9999');
-
-const log = (s) => process.stderr.write(`bench: ${s}\n`);
-
-function usage(message) {
-  process.stderr.write(`bench: ${message}\nusage: node bench/run.mjs [--runs N] [--big-runs N] [--sizes 100,1000,5000] [--purge-volumes 1000] [--running 2] [--lab NAME] [--keep-lab] [--no-binary]\n`);
-  process.exit(2);
-}
-
-function positiveInt(s, flag) {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 1) usage(`${flag} expects positive whole numbers, got ${JSON.stringify(s)}`);
-  return n;
-}
 
 function lab(...args) {
   const r = spawnSync('bash', [LAB_SCRIPT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -99,9 +64,11 @@ function build(script) {
 function outside() {
   if (process.getuid?.() !== 0) usage('must run as root: the lab needs network namespaces and its own libvirtd');
   ensureTools();
-  log('building dist/kvmctl.cjs' + (opts['no-binary'] ? '' : ' and the single binary'));
-  build('build.mjs');
-  if (!opts['no-binary']) build('build-binary.mjs');
+  if (!opts['no-build']) {
+    log('building dist/kvmctl.cjs' + (opts['no-binary'] ? '' : ' and the single binary'));
+    build('build.mjs');
+    if (!opts['no-binary']) build('build-binary.mjs');
+  }
   const wasUp = lab('status', opts.lab).code === 0;
   // A Ctrl-C reaches the inner run too; this one waits for it to clean up, then takes the lab down.
   const ignore = () => {};
@@ -158,7 +125,8 @@ async function inside() {
    * Measures kvmctl commands (subjects) against baselines in one interleaved series.
    * A subject whose noun/verb is not in this build is recorded as not available.
    */
-  const measureGroup = async (n, subjects, baselines, runsHere = runs) => {
+  const measureGroup = async (group, n, subjects, baselines, runsHere = runs) => {
+    if (!groups.has(group)) return;
     const live = [];
     for (const s of subjects) {
       const record = { id: s.id, label: s.label, n, list: Boolean(s.list), available: true, baselines: [] };
@@ -264,6 +232,7 @@ async function inside() {
 
     const nodeE0 = cmd('node -e 0', [node, '-e', '0']);
     await measureGroup(
+      'startup',
       null,
       [
         { id: 'version', label: 'kvmctl --version', argv: [bin, '--version'] },
@@ -285,14 +254,18 @@ async function inside() {
       const virshList = virshCmd('virsh list --all', 'list', '--all');
       // The same virsh calls as kvmctl vm list, from a bare node process: what no node program making them can beat.
       // And the first of them alone (state, vCPUs, memory, disks; no IPs): the floor of any one-call design.
-      const traced = tracedCommands(kvmctl('vm', 'list'), env);
+      let replays = 0;
       const replay = (label, commands) => {
-        const file = join(scratch, `${label === FLOOR_LABEL ? 'all' : 'first'}-${n}.json`);
+        const file = join(scratch, `replay-${n}-${replays++}.json`);
         writeFileSync(file, JSON.stringify(commands));
         return cmd(label, [node, join(HERE, 'replay.mjs'), file]);
       };
+      // The floor of a command: its own virsh calls (kvmctl -v), one after another, from a bare node process.
+      const floorOf = (label, argv) => (groups.has(label) ? [replay(floorLabel(label), tracedCommands(argv, env))] : []);
+      const traced = groups.has('vm-list') ? tracedCommands(kvmctl('vm', 'list'), env) : [];
       const floors = [replay(FLOOR_LABEL, traced), replay(FIRST_CALL_LABEL, traced.slice(0, 1))];
       await measureGroup(
+        'vm-list',
         n,
         [
           { id: 'vm-list', label: 'kvmctl vm list', argv: kvmctl('vm', 'list'), verb: ['vm', 'list'], list: true },
@@ -303,27 +276,36 @@ async function inside() {
         runsAt(n),
       );
       await measureGroup(
+        'volume-list',
         n,
         [{ id: 'volume-list', label: 'kvmctl volume list', argv: kvmctl('volume', 'list'), verb: ['volume', 'list'], list: true, check: countVolumes(kvmctl('volume', 'list')) }],
         [virshBatch(`virsh vol-list --details, each of ${pools.length} pools (one process)`, pools.map((p) => `vol-list --pool ${p} --details`))],
         runsAt(n),
       );
       await measureGroup(
+        'volume-list-pool',
         n,
         [{ id: 'volume-list-pool', label: `kvmctl volume list --pool ${POOL}`, argv: kvmctl('volume', 'list', '--pool', POOL), verb: ['volume', 'list'], list: true, check: countVolumes(kvmctl('volume', 'list', '--pool', POOL)) }],
-        [virshCmd(`virsh vol-list --details ${POOL}`, 'vol-list', '--pool', POOL, '--details')],
+        [virshCmd(`virsh vol-list --details ${POOL}`, 'vol-list', '--pool', POOL, '--details'), ...floorOf('volume-list-pool', kvmctl('volume', 'list', '--pool', POOL))],
         runsAt(n),
       );
-      await measureGroup(n, [{ id: 'pool-list', label: 'kvmctl pool list', argv: kvmctl('pool', 'list'), verb: ['pool', 'list'], list: true }], [virshCmd('virsh pool-list --all --details', 'pool-list', '--all', '--details')], runsAt(n));
-      await measureGroup(n, [{ id: 'net-list', label: 'kvmctl net list', argv: kvmctl('net', 'list'), verb: ['net', 'list'], list: true }], [virshCmd('virsh net-list --all', 'net-list', '--all')], runsAt(n));
-      await measureGroup(n, [{ id: 'bridge-list', label: 'kvmctl bridge list', argv: kvmctl('bridge', 'list'), verb: ['bridge', 'list'], list: true }], [cmd('ip -d link show type bridge', [ip, '-d', 'link', 'show', 'type', 'bridge'])], runsAt(n));
       await measureGroup(
+        'pool-list',
+        n,
+        [{ id: 'pool-list', label: 'kvmctl pool list', argv: kvmctl('pool', 'list'), verb: ['pool', 'list'], list: true }],
+        [virshCmd('virsh pool-list --all --details', 'pool-list', '--all', '--details'), ...floorOf('pool-list', kvmctl('pool', 'list'))],
+        runsAt(n),
+      );
+      await measureGroup('net-list', n, [{ id: 'net-list', label: 'kvmctl net list', argv: kvmctl('net', 'list'), verb: ['net', 'list'], list: true }], [virshCmd('virsh net-list --all', 'net-list', '--all')], runsAt(n));
+      await measureGroup('bridge-list', n, [{ id: 'bridge-list', label: 'kvmctl bridge list', argv: kvmctl('bridge', 'list'), verb: ['bridge', 'list'], list: true }], [cmd('ip -d link show type bridge', [ip, '-d', 'link', 'show', 'type', 'bridge'])], runsAt(n));
+      await measureGroup(
+        'host',
         n,
         [{ id: 'host', label: 'kvmctl host', argv: kvmctl('host'), list: true }],
         [virshList, virshBatch('virsh version; nodeinfo; capabilities; net-list; pool-list; domstats (one process)', ['version', 'nodeinfo', 'capabilities', 'net-list --all', 'pool-list --all', 'domstats --raw'])],
         runsAt(n),
       );
-      if (n === 1000 || (n === sizes[sizes.length - 1] && !sizes.includes(1000))) await measurePurge(n, purgeVolumes);
+      if (groups.has('purge') && (n === 1000 || (n === sizes[sizes.length - 1] && !sizes.includes(1000)))) await measurePurge(n, purgeVolumes);
       for (const r of results) if (r.n === n) r.runningVms = runningCount;
     }
   } finally {
@@ -333,14 +315,18 @@ async function inside() {
 
   machine.loadAverageAtEnd = (await import('node:os')).loadavg().map((l) => Math.round(l * 100) / 100);
   const v = verdicts(results, sizes);
-  const report = { machine, runs, bigRuns, sizes, runningVms: runningCount, results, verdicts: v };
+  const report = { machine, runs, bigRuns, sizes, groups: [...groups], runningVms: runningCount, results, verdicts: v };
   process.stdout.write(textReport({ ...report, verdicts: v }) + '\n');
   writeFileSync(join(HERE, 'results.json'), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(HERE, 'results.md'), markdownReport({ ...report, verdicts: v }));
   log('wrote bench/results.md and bench/results.json');
 }
 
-if (opts['in-netns']) {
+if (opts['report-only']) {
+  const report = JSON.parse(readFileSync(join(HERE, 'results.json'), 'utf8'));
+  writeFileSync(join(HERE, 'results.md'), markdownReport({ ...report, verdicts: verdicts(report.results, report.sizes) }));
+  log('wrote bench/results.md from bench/results.json');
+} else if (opts['in-netns']) {
   inside().catch((err) => {
     log(`error: ${err.message}`);
     process.exitCode = 1;

@@ -12,7 +12,11 @@ export async function withSpinner<T>(ctx: Context, text: string, fn: (update: (t
   // kvmctl has decided above; ora alone would also go quiet when $CI is set (and print a bare '- text' line).
   const spinner = ora({ text, stream: process.stderr, isEnabled: true }).start();
   try {
-    const result = await fn((t) => (spinner.text = t));
+    // Drawn at once: ora draws only on its next frame, and steps faster than a frame (rm of 250 files) would never show.
+    const result = await fn((t) => {
+      spinner.text = t;
+      spinner.render();
+    });
     spinner.stop();
     return result;
   } catch (err) {

@@ -3,16 +3,16 @@
  * constant number of processes, and lookups that fail with the right exit code.
  */
 import { posix } from 'node:path';
-import { diskPath } from '../libvirt/domain-xml.js';
 import type { Context } from '../context.js';
 import { NotFoundError, RefusedError } from '../errors.js';
-import { loadDomains, type DomainRecord } from '../libvirt/domains.js';
+import { isActive, loadDomains, type DomainRecord } from '../libvirt/domains.js';
+import { diskUsesOf, loadDiskUses, type DiskUse, type ListedPaths } from '../libvirt/disk-uses.js';
+import { HEADER_BYTES, sniffImage } from './image-header.js';
 import {
   dependentVolumes,
   isLocalUri,
   loadPools,
   loadVolumes,
-  volumeUsers,
   type PoolRecord,
   type VolumeRecord,
   type VolumeUser,
@@ -27,7 +27,28 @@ export interface StorageView {
   uri?: string;
   pools: PoolRecord[];
   volumes: VolumeRecord[];
+  /**
+   * Every VM; with `users`, only the VMs read with dumpxml when `chains` was
+   * asked (those domstats could not answer for), else none: diskUses says who
+   * uses what.
+   */
   domains: DomainRecord[];
+  /** The VM disks that may use the listed volumes (or files in an inactive listed pool's directory), when read with `users`. */
+  diskUses?: DiskUse[];
+}
+
+export interface ReadStorageOptions {
+  pools?: string[];
+  domains?: boolean;
+  /**
+   * Only who uses the listed volumes, not every VM's definition: from one
+   * domstats, and the XML of only the VMs it cannot answer for.
+   * `readonly`: the users' readonly flags are wanted (JSON), which needs the
+   * XML of every VM using a listed volume. `chains`: the files to read
+   * headers through, so that every VM a disk header of which names a backing
+   * file is read too (for backingChainUses over the view's domains).
+   */
+  users?: { readonly: boolean; chains?: StorageFiles };
 }
 
 /**
@@ -35,13 +56,52 @@ export interface StorageView {
  * virsh batches however many objects exist (a batch longer than one program
  * argument may be runs as several virsh processes).
  */
-export async function readStorage(ctx: Context, options: { pools?: string[]; domains?: boolean } = {}): Promise<StorageView> {
+export async function readStorage(ctx: Context, options: ReadStorageOptions = {}): Promise<StorageView> {
   // Volumes need only the pools, so their batch runs while the domains load.
-  const [{ pools, volumes }, domains] = await Promise.all([
-    loadPools(ctx.runner, ctx.uri, options.pools).then(async (pools) => ({ pools, volumes: await loadVolumeRecords(ctx, pools) })),
-    options.domains === false ? Promise.resolve([]) : loadDomains(ctx.runner, ctx.uri),
-  ]);
+  const loaded = loadPools(ctx.runner, ctx.uri, options.pools).then(async (pools) => ({ pools, volumes: await loadVolumeRecords(ctx, pools) }));
+  const users = options.users;
+  if (users !== undefined) {
+    const listed = loaded.then(({ pools, volumes }) => listedPaths(pools, volumes));
+    const files = users.chains;
+    const layered = files && (async (path: string) => namesBacking(files, path, (await loaded).volumes));
+    const [{ pools, volumes }, found] = await Promise.all([loaded, loadDiskUses(ctx.runner, ctx.uri, listed, { readonly: users.readonly, layered })]);
+    return { uri: ctx.uri, pools, volumes, domains: found.read, diskUses: found.uses };
+  }
+  const [{ pools, volumes }, domains] = await Promise.all([loaded, options.domains === false ? Promise.resolve([]) : loadDomains(ctx.runner, ctx.uri)]);
   return { uri: ctx.uri, pools, volumes, domains };
+}
+
+/** The listed volumes by path; for an inactive pool (no volume list), every path in its directory. */
+function listedPaths(pools: PoolRecord[], volumes: VolumeRecord[]): ListedPaths {
+  const byPath = new Map<string, VolumeRecord[]>();
+  for (const v of volumes) if (v.path !== undefined && v.path !== '') byPath.set(v.path, [...(byPath.get(v.path) ?? []), v]);
+  const dirs = new Set(pools.filter((p) => !p.volumes && p.targetPath !== undefined).map((p) => p.targetPath!));
+  return {
+    has: (path) => byPath.has(path) || dirs.has(posix.dirname(path)),
+    isDirectory: (path) => (byPath.get(path) ?? []).some((v) => v.type === 'dir'),
+  };
+}
+
+/**
+ * Whether the file's header is a qcow2 naming a backing file (what
+ * backingChainUses would follow). A volume already read says so itself when
+ * it is raw or a qcow2 without one; any other file's header is read.
+ */
+async function namesBacking(files: StorageFiles, path: string, volumes: VolumeRecord[]): Promise<boolean> {
+  const vol = volumeAtPath(volumes, path);
+  if (vol && vol.backingFile === undefined && (vol.format === 'raw' || vol.format === 'qcow2')) return false;
+  const header = await files.header(path, HEADER_BYTES).catch(() => undefined);
+  if (!header) return false;
+  const facts = sniffImage(header);
+  return facts.format === 'qcow2' && facts.references.some((r) => r.startsWith('backing file '));
+}
+
+const byPathOf = new WeakMap<VolumeRecord[], Map<string, VolumeRecord>>();
+
+function volumeAtPath(volumes: VolumeRecord[], path: string): VolumeRecord | undefined {
+  let map = byPathOf.get(volumes);
+  if (!map) byPathOf.set(volumes, (map = new Map(volumes.map((v) => [v.path, v]))));
+  return map.get(path);
 }
 
 /**
@@ -89,7 +149,7 @@ interface ViewIndex {
   /** Each VM disk by its file path and by its pool/volume source, numbered in VM then disk order. */
   disksByPath: Map<string, number[]>;
   disksByVolume: Map<string, number[]>;
-  disks: Array<{ domain: DomainRecord; index: number }>;
+  disks: DiskUse[];
 }
 
 const indexes = new WeakMap<StorageView, ViewIndex>();
@@ -103,14 +163,11 @@ function indexOf(view: StorageView): ViewIndex {
     if (v.backingFile !== undefined) ix.overlaysOf.set(v.backingFile, [...(ix.overlaysOf.get(v.backingFile) ?? []), v]);
   }
   const add = (map: Map<string, number[]>, key: string, n: number) => map.set(key, [...(map.get(key) ?? []), n]);
-  for (const domain of view.domains) {
-    domain.definition.disks.forEach((disk, index) => {
-      const n = ix!.disks.push({ domain, index }) - 1;
-      const path = diskPath(disk);
-      if (path !== undefined && path !== '') add(ix!.disksByPath, path, n);
-      if (disk.source?.pool !== undefined && disk.source.volume !== undefined) add(ix!.disksByVolume, `${disk.source.pool}/${disk.source.volume}`, n);
-    });
-  }
+  ix.disks = view.diskUses ?? diskUsesOf(view.domains);
+  ix.disks.forEach((use, n) => {
+    if (use.path !== undefined && use.path !== '') add(ix!.disksByPath, use.path, n);
+    if (use.pool !== undefined && use.volume !== undefined) add(ix!.disksByVolume, `${use.pool}/${use.volume}`, n);
+  });
   indexes.set(view, ix);
   return ix;
 }
@@ -122,16 +179,19 @@ export function describePath(view: StorageView, path: string | undefined): strin
   return vol ? `${vol.pool}/${vol.name}` : path;
 }
 
-/** Which VMs have the volume as a disk (the same answer as volumeUsers, looked up by key). */
+/**
+ * Which VMs have the volume as a disk, by file path or by pool/volume source
+ * (volumeUsers' answer, looked up by key), in VM then disk order.
+ */
 export function usersOf(view: StorageView, vol: Pick<VolumeRecord, 'pool' | 'name' | 'path'>): VolumeUser[] {
   const ix = indexOf(view);
   const byPath = vol.path !== undefined && vol.path !== '' ? (ix.disksByPath.get(vol.path) ?? []) : [];
   const byVolume = ix.disksByVolume.get(`${vol.pool}/${vol.name}`) ?? [];
   const found = [...new Set([...byPath, ...byVolume])].sort((a, b) => a - b);
-  return found.flatMap((n) => {
-    const { domain, index } = ix.disks[n]!;
-    // volumeUsers decides; the index only narrows which VMs it looks at.
-    return volumeUsers([{ ...domain, definition: { ...domain.definition, disks: [domain.definition.disks[index]!] } }], vol);
+  return found.map((n) => {
+    const use = ix.disks[n]!;
+    // A disk known from domstats alone has no readonly flag: only tables, which do not show it, read such views.
+    return { vm: use.vm, state: use.state, active: isActive(use.state), target: use.target, readonly: use.readonly === true };
   });
 }
 

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Context } from '../context.js';
 import { formatCommand, mutatingCommand, type Command } from '../exec/command.js';
-import { runChecked, ToolError } from '../exec/runner.js';
+import { runChecked, ToolError, type Runner } from '../exec/runner.js';
 import { ConflictError } from '../errors.js';
 import { poolCommands } from '../libvirt/storage.js';
 import type { StorageFiles } from './local-files.js';
@@ -28,6 +28,8 @@ export const fileCommands = {
   /** Guest disks are private, as libvirt makes its volumes (0600). */
   makePrivate: (path: string): Command => mutatingCommand('chmod', ['0600', '--', path]),
   remove: (path: string): Command => mutatingCommand('rm', ['-f', '--', path]),
+  /** rm removes a symlink itself, never the file it points to; a missing file is no error (as libvirt's vol-delete). */
+  removeAll: (paths: string[]): Command => mutatingCommand('rm', ['-f', '--', ...paths]),
 };
 
 export interface LocalWrite {
@@ -76,4 +78,9 @@ export async function convertWithProgress(
 ): Promise<void> {
   const expectedBytes = src.info.actualSizeBytes ?? src.info.virtualSizeBytes;
   await withProgress(ctx, label, { path: dest, expectedBytes, files }, () => runChecked(ctx.runner, qemuImg.convert(src.path, src.format, dest, destFormat)));
+}
+
+/** Removes files of a local directory pool in one rm process; false when rm failed for any of them. */
+export async function removeFiles(runner: Runner, paths: string[]): Promise<boolean> {
+  return (await runner.run(fileCommands.removeAll(paths))).exitCode === 0;
 }

@@ -20,7 +20,7 @@ function cleanup(): void {
     virsh('pool-destroy', '--pool', name);
     virsh('pool-undefine', '--pool', name);
   }
-  for (const name of [...DIRS, `${PREFIX}-link`]) rmSync(dirOf(name), { recursive: true, force: true });
+  for (const name of [...DIRS, `${PREFIX}-link`, `${PREFIX}-outside`]) rmSync(dirOf(name), { recursive: true, force: true });
 }
 
 /** libvirt's pools, volumes and domains, and every file in this test's pool directories (sha256). */
@@ -165,5 +165,25 @@ describe('kvmctl pool (against the lab host)', () => {
     expect(r.stdout).toMatch(/1 volume\(s\) deleted \(subdirectories kept: keep\); .* was kept: .*Directory not empty/);
     expect(existsSync(join(dirOf(b), 'keep', 'notes.txt'))).toBe(true);
     expect(existsSync(join(dirOf(b), 'v.qcow2'))).toBe(false);
+  });
+
+  it('--purge removes a volume that is a symlink as the link: the file it points to, outside the pool, stays byte-identical', async () => {
+    const c = `${PREFIX}-c`;
+    const outside = dirOf(`${PREFIX}-outside`);
+    mkdirSync(outside, { recursive: true });
+    writeFileSync(join(outside, 'target.img'), 'not a volume of any pool\n');
+    const before = hashFiles(outside);
+    expect((await run(['pool', 'create', c, '--path', dirOf(c)])).code).toBe(0);
+    expect((await run(['volume', 'create', 'v.qcow2', '--pool', c, '--size', '1M'])).code).toBe(0);
+    symlinkSync(join(outside, 'target.img'), join(dirOf(c), 'link.img'));
+    expect((await run(['pool', 'refresh', c])).code).toBe(0);
+    expect(virsh('vol-list', '--pool', c).stdout).toMatch(/link\.img/);
+    const r = await run(['-v', 'pool', 'delete', c, '--force', '--purge']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/2 volume\(s\) deleted; .* was removed/);
+    // Removed by kvmctl itself (rm of the pool's files), not one vol-delete per volume.
+    expect(r.stderr).toMatch(/^\+ rm -f -- .*\/link\.img/m);
+    expect(existsSync(dirOf(c))).toBe(false);
+    expect(hashFiles(outside)).toEqual(before);
   });
 });

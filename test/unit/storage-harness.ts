@@ -110,7 +110,7 @@ export interface StorageState {
  * state. `only` limits loadPools to named pools (no pool-list call);
  * volumes: false / domains: false leave out the volume XML / domain reads.
  */
-export function stubStorage(runner: FakeRunner, s: StorageState, o: { only?: string[]; domains?: boolean; volumes?: boolean; times?: number } = {}): FakeRunner {
+export function stubStorage(runner: FakeRunner, s: StorageState, o: { only?: string[]; domains?: boolean; volumes?: boolean; times?: number; users?: string[] } = {}): FakeRunner {
   const uri = s.uri ?? URI;
   const times = o.times ?? 1;
   const names = o.only ?? s.pools.map((p) => p.name);
@@ -129,7 +129,27 @@ export function stubStorage(runner: FakeRunner, s: StorageState, o: { only?: str
       times,
     );
   }
-  if (o.domains !== false) stubDomains(runner, s.domains ?? [], uri, times);
+  if (o.users !== undefined) stubDiskUses(runner, s.domains ?? [], o.users, uri, times);
+  else if (o.domains !== false) stubDomains(runner, s.domains ?? [], uri, times);
+  return runner;
+}
+
+/**
+ * The reads of readStorage's `users` mode: `domstats --state --block --backing` (a file
+ * disk has a path and a physical size, a volume disk neither, as libvirt
+ * prints them for VMs that are not running), then dumpxml of the VMs named in
+ * `xmlOf` only.
+ */
+export function stubDiskUses(runner: FakeRunner, domains: FakeDomain[], xmlOf: string[], uri = URI, times = 1): FakeRunner {
+  const block = (d: FakeDomain) =>
+    [`  block.count=${d.disks.length}`, ...d.disks.flatMap((k, i) => [`  block.${i}.name=${k.target}`, ...(k.file ? [`  block.${i}.path=${k.file}`, `  block.${i}.physical=196616`] : [])])].join('\n');
+  runner.stub(
+    batchArgv(uri, [['domstats', '--raw', '--state', '--block', '--backing'], ['list', '--all', '--autostart', '--name']]),
+    { stdout: batchOut([domains.map((d) => `Domain: '${d.name}'\n  state.state=${d.state}\n  state.reason=1\n${block(d)}\n\n`).join(''), '\n']) },
+    times,
+  );
+  const asked = domains.filter((d) => xmlOf.includes(d.name));
+  if (asked.length > 0) runner.stub(batchArgv(uri, asked.map((d) => ['dumpxml', '--domain', d.name])), { stdout: batchOut(asked.map(domainXml)) }, times);
   return runner;
 }
 

@@ -388,7 +388,8 @@ describe('volume clone and convert', () => {
 
 describe('volume list and info', () => {
   it('JSON lists every volume with its users and overlays, in constant calls', async () => {
-    const runner = stubStorage(new FakeRunner(), inUse);
+    // web runs, old's disk is a pool volume (no path in domstats): both are read with dumpxml.
+    const runner = stubStorage(new FakeRunner(), inUse, { users: ['web', 'old'] });
     const { ctx, io } = testContext(runner, { output: 'json' });
     await runVolumeList(ctx, {});
     runner.verify();
@@ -399,7 +400,7 @@ describe('volume list and info', () => {
   });
 
   it('the table names backing volumes as POOL/NAME and the VMs using each', async () => {
-    const { ctx, io } = testContext(stubStorage(new FakeRunner(), inUse));
+    const { ctx, io } = testContext(stubStorage(new FakeRunner(), inUse, { users: ['web', 'old'] }));
     await runVolumeList(ctx, {});
     expect(io.out).toMatch(/^p\s+o\.qcow2\s+qcow2\s+1\.0 GiB\s+196\.0 KiB\s+p\/base\.qcow2\s+-$/m);
     expect(io.out).toMatch(/^p\s+web\.qcow2 .* web \(running, vda\)$/m);

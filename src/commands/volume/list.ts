@@ -43,7 +43,8 @@ export function volumeRows(view: StorageView, volumes: VolumeRecord[]): VolumeRo
 
 export async function runVolumeList(ctx: Context, opts: { pool?: string }): Promise<void> {
   if (opts.pool !== undefined) validateName('pool', opts.pool);
-  const view = await readStorage(ctx, { pools: opts.pool === undefined ? undefined : [opts.pool] });
+  // USED BY needs who uses the listed volumes, not every VM's definition; JSON also shows their readonly flags.
+  const view = await readStorage(ctx, { pools: opts.pool === undefined ? undefined : [opts.pool], users: { readonly: ctx.out.json } });
   if (opts.pool !== undefined) requirePool(view, opts.pool);
   for (const p of view.pools.filter((p) => !p.active)) {
     ctx.out.warn(`pool ${p.name} is inactive: its volumes are not listed (${kvmctlCommand(ctx.uri, 'pool', 'start', p.name)})`);
@@ -54,5 +55,6 @@ export async function runVolumeList(ctx: Context, opts: { pool?: string }): Prom
     ctx.out.info(opts.pool ? `pool ${opts.pool} holds no volumes` : 'no volumes in any active pool');
     return;
   }
-  ctx.out.list(volumeColumns, rows, volumes.map((v) => volumeJson(view, v)));
+  // The JSON objects only when they are printed: at 5000 volumes they are a second copy of every row.
+  ctx.out.list(volumeColumns, rows, ctx.out.json ? volumes.map((v) => volumeJson(view, v)) : rows);
 }

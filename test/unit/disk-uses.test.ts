@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { FakeRunner } from '../../src/exec/fake.js';
+import { diskUsesOf, fromStats, loadDiskUses } from '../../src/libvirt/disk-uses.js';
+import { parseDomainXml } from '../../src/libvirt/domain-xml.js';
+import { parseDomstats } from '../../src/libvirt/domstats.js';
+import { runVolumeList } from '../../src/commands/volume/list.js';
+import { batchArgv, batchOut, stubStorage, testContext, URI, type FakeDomain, type StorageState } from './storage-harness.js';
+
+const SCALE = new URL('../fixtures/recorded/scale/', import.meta.url);
+/** A recording without its comment lines (the command that made it). */
+const recorded = (name: string) =>
+  readFileSync(new URL(name, SCALE), 'utf8')
+    .split('\n')
+    .filter((l) => !l.startsWith('# '))
+    .join('\n');
+
+const P = '/var/tmp/kvmctl-lab/blab/pools/fx-uses';
+const STATS = recorded('domstats-state-block.txt');
+const KINDS_XML = recorded('dumpxml-kinds.xml');
+const byName = (name: string) => parseDomstats(STATS).find((s) => s.name === name)!;
+const listed = (paths: string[], dirs: string[] = []) => ({ has: (p: string) => paths.includes(p) || dirs.includes(p), isDirectory: (p: string) => dirs.includes(p) });
+
+describe('fromStats: what domstats alone may answer for USED BY', () => {
+  it('a shut-off VM whose listed disk is a local file: target and path, no XML needed', () => {
+    expect(fromStats(byName('fx-uses-off'), listed([`${P}/off.qcow2`]), false)).toEqual([{ vm: 'fx-uses-off', state: 'shutoff', target: 'vda', path: `${P}/off.qcow2` }]);
+  });
+
+  it('a shut-off VM none of whose disks is listed uses nothing, even when readonly flags are wanted', () => {
+    expect(fromStats(byName('fx-uses-off'), listed([`${P}/other.qcow2`]), true)).toEqual([]);
+  });
+
+  it('readonly flags (JSON) are only in the XML: a VM using a listed volume is read', () => {
+    expect(fromStats(byName('fx-uses-off'), listed([`${P}/off.qcow2`]), true)).toBeUndefined();
+  });
+
+  it('a running VM is read (a volume disk of a running VM shows its translated path)', () => {
+    expect(fromStats(byName('fx-uses-run'), listed([`${P}/run.qcow2`]), false)).toBeUndefined();
+    expect(fromStats(byName('fx-uses-run'), listed([]), false)).toBeUndefined();
+  });
+
+  it('a VM with a disk domstats gives no path for (volume, network, empty CD-ROM) is read', () => {
+    // vdb is <disk type='volume'>, hdb an http CD-ROM, hdc empty: none has block.N.path.
+    expect(fromStats(byName('fx-uses-kinds'), listed([]), false)).toBeUndefined();
+  });
+
+  it('a listed path without a physical size (a dir disk, a missing file) or a subdirectory volume needs the XML', () => {
+    const missing = { name: 'm', stats: { 'state.state': '5', 'block.count': '1', 'block.0.name': 'vdd', 'block.0.path': `${P}/missing.img` } };
+    expect(fromStats(missing, listed([`${P}/missing.img`]), false)).toBeUndefined();
+    const dirLike = { ...byName('fx-uses-off') };
+    expect(fromStats(dirLike, listed([], [`${P}/off.qcow2`]), false)).toBeUndefined();
+  });
+
+  it('a chain written into a shut-off VM\'s XML (its target listed twice by --backing) is read', () => {
+    expect(fromStats(byName('fx-uses-chain'), listed([`${P}/base.qcow2`]), false)).toBeUndefined();
+    expect(fromStats(byName('fx-uses-chain'), listed([]), false)).toBeUndefined();
+  });
+
+  it('a VM whose block stats are missing altogether is read rather than taken for diskless', () => {
+    expect(fromStats({ name: 'x', stats: { 'state.state': '5' } }, listed([]), false)).toBeUndefined();
+  });
+});
+
+describe('loadDiskUses', () => {
+  const first = batchArgv(URI, [['domstats', '--raw', '--state', '--block', '--backing'], ['list', '--all', '--autostart', '--name']]);
+  const withoutChain = STATS.slice(0, STATS.indexOf("Domain: 'fx-uses-chain'"));
+
+  it('reads only the VMs domstats cannot answer for, and keeps VM then disk order', async () => {
+    const runner = new FakeRunner()
+      .stub(first, { stdout: batchOut([withoutChain, 'fx-uses-kinds\n\n']) })
+      .stub(batchArgv(URI, [['dumpxml', '--domain', 'fx-uses-run'], ['dumpxml', '--domain', 'fx-uses-kinds']]), { stdout: batchOut(['', KINDS_XML]) });
+    const { uses, read } = await loadDiskUses(runner, URI, Promise.resolve(listed([`${P}/off.qcow2`])), { readonly: false });
+    runner.verify();
+    // Without layered, the definitions read are not kept.
+    expect(read).toEqual([]);
+    // fx-uses-run was undefined between the two calls (empty section): it is left out.
+    expect(uses.map((u) => `${u.vm}:${u.target}`)).toEqual(['fx-uses-off:vda', 'fx-uses-kinds:vda', 'fx-uses-kinds:vdb', 'fx-uses-kinds:vdc', 'fx-uses-kinds:vdd', 'fx-uses-kinds:hdb', 'fx-uses-kinds:hdc']);
+    // What the XML says of the kinds VM, exactly as every VM's XML would have said it.
+    expect(uses.filter((u) => u.vm === 'fx-uses-kinds')).toEqual(diskUsesOf([{ name: 'fx-uses-kinds', state: 'shutoff', definition: await parseDomainXml(KINDS_XML) }]));
+    expect(uses.find((u) => u.target === 'vdb')).toMatchObject({ pool: 'fx-uses', volume: 'off.qcow2', readonly: true, path: undefined });
+  });
+
+  it('with no VM to read, domstats is the only call; a failing domstats is an error naming it', async () => {
+    const runner = new FakeRunner().stub(first, { stdout: batchOut(['', '']) });
+    expect(await loadDiskUses(runner, URI, Promise.resolve(listed([])), { readonly: true })).toEqual({ uses: [], read: [] });
+    expect(runner.calls).toHaveLength(1);
+    const failing = new FakeRunner().stub(first, { exitCode: 1, stderr: 'error: internal error: domain list unavailable\n' });
+    await expect(loadDiskUses(failing, URI, Promise.resolve(listed([])), { readonly: false })).rejects.toThrow(/could not list domains: .*domain list unavailable/);
+    const unreachable = new FakeRunner().stub(first, { exitCode: 1, stderr: 'error: failed to connect to the hypervisor\n' });
+    await expect(loadDiskUses(unreachable, URI, Promise.resolve(listed([])), { readonly: false })).rejects.toThrow(/cannot reach libvirt at qemu:\/\/\/system/);
+  });
+
+  it('layered: a shut-off VM whose disk header names a backing file is read, so its whole chain is known', async () => {
+    const offOnly = STATS.slice(0, STATS.indexOf("Domain: 'fx-uses-run'"));
+    const offXml = `<domain type='qemu'><name>fx-uses-off</name><devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${P}/off.qcow2'/><target dev='vda'/></disk></devices></domain>\n`;
+    const asked: string[] = [];
+    const runner = new FakeRunner().stub(first, { stdout: batchOut([offOnly, '']) }).stub(batchArgv(URI, [['dumpxml', '--domain', 'fx-uses-off']]), { stdout: batchOut([offXml]) });
+    const { read } = await loadDiskUses(runner, URI, Promise.resolve(listed([])), { readonly: false, layered: async (p) => (asked.push(p), true) });
+    runner.verify();
+    expect(asked).toEqual([`${P}/off.qcow2`]);
+    expect(read.map((d) => [d.name, d.state, d.autostart, d.definition.disks[0]?.driver?.type])).toEqual([['fx-uses-off', 'shutoff', false, 'qcow2']]);
+    const plain = new FakeRunner().stub(first, { stdout: batchOut([offOnly, '']) });
+    expect((await loadDiskUses(plain, URI, Promise.resolve(listed([])), { readonly: false, layered: async () => false })).read).toEqual([]);
+    expect(plain.calls).toHaveLength(1);
+  });
+});
+
+describe('volume list reads who uses the volumes in a constant number of calls', () => {
+  const state = (n: number): StorageState => {
+    const names = Array.from({ length: n }, (_, i) => `vm${i}`);
+    const domains: FakeDomain[] = names.map((name) => ({ name, state: 5, disks: [{ file: `/pools/p/${name}.qcow2`, target: 'vda' }] }));
+    return { pools: [{ name: 'p', path: '/pools/p', volumes: names.map((name) => ({ name: `${name}.qcow2` })) }], domains };
+  };
+
+  it.each([1, 1000])('the table of %i shut-off VMs using pool files reads no VM XML', async (n) => {
+    const runner = stubStorage(new FakeRunner(), state(n), { only: ['p'], users: [] });
+    const { ctx, io } = testContext(runner);
+    await runVolumeList(ctx, { pool: 'p' });
+    runner.verify();
+    expect(runner.calls.map((c) => c.args.join(' ')).filter((a) => a.includes('dumpxml --domain') || a.includes("'dumpxml'"))).toEqual([]);
+    expect(runner.calls).toHaveLength(3);
+    expect(io.out).toMatch(new RegExp(`^p\\s+vm${n - 1}\\.qcow2 .* vm${n - 1} \\(shutoff, vda\\)$`, 'm'));
+  });
+
+  it('JSON reads the XML of the VMs that use a listed volume, for their readonly flags', async () => {
+    const s = state(3);
+    s.domains![1]!.disks[0]!.readonly = true;
+    const runner = stubStorage(new FakeRunner(), s, { only: ['p'], users: ['vm0', 'vm1', 'vm2'] });
+    const { ctx, io } = testContext(runner, { output: 'json' });
+    await runVolumeList(ctx, { pool: 'p' });
+    runner.verify();
+    expect(runner.calls).toHaveLength(4);
+    expect(JSON.parse(io.out).map((v: { users: unknown[] }) => v.users)).toEqual([
+      [{ vm: 'vm0', state: 'shutoff', active: false, target: 'vda', readonly: false }],
+      [{ vm: 'vm1', state: 'shutoff', active: false, target: 'vda', readonly: true }],
+      [{ vm: 'vm2', state: 'shutoff', active: false, target: 'vda', readonly: false }],
+    ]);
+  });
+});
