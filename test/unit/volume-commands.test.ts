@@ -408,23 +408,24 @@ describe('volume list and info', () => {
 
   it("kvmctl's image store (.kvmctl-images, listed by libvirt as a dir volume) is left out of volume list, pool info and the volume counts (recorded)", async () => {
     const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/storage/${f}`, import.meta.url), 'utf8');
-    const replay = () =>
+    // volume list reads who uses the volumes with --block --backing; pool info reads the domains' states only.
+    const replay = (domains: 'disk-uses' | 'domains') =>
       new FakeRunner()
         .stub(batchArgv(URI, [['pool-info', '--pool', 'imgs'], ['pool-dumpxml', '--pool', 'imgs'], ['vol-list', '--pool', 'imgs']]), { stdout: rec('image-store-pool-details-batch.txt') })
         .stub(batchArgv(URI, [['vol-dumpxml', '--pool', 'imgs', '--vol', '.kvmctl-images'], ['vol-dumpxml', '--pool', 'imgs', '--vol', 'disk.qcow2']]), { stdout: rec('image-store-vol-dumpxml-batch.txt') })
-        .stub(batchArgv(URI, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']]), { stdout: rec('image-store-domains-batch.txt') });
+        .stub(batchArgv(URI, [['domstats', '--raw', '--state', ...(domains === 'disk-uses' ? ['--block', '--backing'] : [])], ['list', '--all', '--autostart', '--name']]), { stdout: rec(`image-store-${domains}-batch.txt`) });
     // What libvirt says: two volumes, one of them the store.
     expect(rec('image-store-vol-dumpxml-batch.txt')).toMatch(/<volume type='dir'>\n {2}<name>\.kvmctl-images<\/name>/);
-    const json = replay();
+    const json = replay('disk-uses');
     const j = testContext(json, { output: 'json' });
     await runVolumeList(j.ctx, { pool: 'imgs' });
     json.verify();
     expect((JSON.parse(j.io.out) as Array<{ name: string }>).map((v) => v.name)).toEqual(['disk.qcow2']);
-    const table = testContext(replay());
+    const table = testContext(replay('disk-uses'));
     await runVolumeList(table.ctx, { pool: 'imgs' });
     expect(table.io.out).not.toMatch(/kvmctl-images/);
     expect(table.io.out).toMatch(/^imgs\s+disk\.qcow2\s+qcow2\s+1\.0 MiB/m);
-    const info = testContext(replay(), { output: 'json' });
+    const info = testContext(replay('domains'), { output: 'json' });
     await runPoolInfo(info.ctx, 'imgs');
     expect(JSON.parse(info.io.out)).toMatchObject({ name: 'imgs', volumeCount: 1, volumes: [{ name: 'disk.qcow2' }] });
   });
