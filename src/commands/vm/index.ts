@@ -16,6 +16,7 @@ import { runVmWait } from './wait.js';
 import { runVmExec } from './exec.js';
 import { runVmTop, type TopFlags } from './top.js';
 import { runVmSsh, type SshFlags } from './ssh.js';
+import { migrateCommand } from './migrate.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -248,6 +249,7 @@ export function vmCommand(app: App): Command {
       .addHelpText('after', examples('kvmctl vm clone web1 web2', 'kvmctl vm clone golden test1 --linked', 'kvmctl vm clone web1 web-2 --linked --hostname web2'))
       .action(app.action(async (ctx, src: string, name: string, opts: { linked?: boolean; hostname?: string }) => runVmClone(ctx, src, name, opts))),
   );
+  vm.addCommand(migrateCommand(app));
   vm.addCommand(
     verb('delete', 'delete a VM (refused while it runs, unless --force); --remove-storage removes its own volumes', 'kvmctl vm delete web1', 'kvmctl vm delete web1 --remove-storage', 'kvmctl vm delete web1 --force --remove-storage')
       .option('--remove-storage', 'also remove its disk volumes that no other VM uses and that are no base image, and its cloud-init seed')
