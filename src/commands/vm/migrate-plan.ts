@@ -138,7 +138,8 @@ export function planMigration(src: SourceFacts, dst: TargetFacts, req: PlanReque
   for (const d of disksWithPath(src.def)) {
     const shared = sameVolume(src.volumes.get(d.path), dst.volumes.get(d.path));
     const copyMode: 'copy' | 'copy-inc' = req.storage === 'copy-inc' ? 'copy-inc' : 'copy';
-    const wantsCopy = req.storage === 'copy' || req.storage === 'copy-inc' ? !shared || pool !== undefined : req.storage === 'auto' && !shared;
+    // --target-pool moves every disk; otherwise only what the target does not see is copied.
+    const wantsCopy = pool !== undefined || (req.storage !== 'shared' && !shared);
     if (!wantsCopy || d.readonly || d.device === 'cdrom') {
       if (!shared) {
         const why = d.readonly || d.device === 'cdrom' ? 'a read-only disk is never copied, and' : live ? 'it is not copied (--storage shared) and' : undefined;
