@@ -42,8 +42,9 @@ interface Running {
   stdout: () => string;
 }
 /** The built CLI, asynchronously (a migration takes seconds), with the test's inventory. */
-function start(from: 'm1' | 'm2', args: string[]): Running {
-  const child = spawn(process.execPath, [KVMCTL, '-c', uri[from], ...args], { env: { ...process.env, NO_COLOR: '1', KVMCTL_URI: '', KVMCTL_HOSTS: hostsFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** from: the source host (-c), or null for a command that names its hosts itself (-H). */
+function start(from: 'm1' | 'm2' | null, args: string[]): Running {
+  const child = spawn(process.execPath, [KVMCTL, ...(from ? ['-c', uri[from]] : []), ...args], { env: { ...process.env, NO_COLOR: '1', KVMCTL_URI: '', KVMCTL_HOSTS: hostsFile }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -51,7 +52,7 @@ function start(from: 'm1' | 'm2', args: string[]): Running {
   const done = new Promise<RunResult>((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
   return { pid: child.pid ?? -1, done, stdout: () => stdout };
 }
-const run = (from: 'm1' | 'm2', args: string[]) => start(from, args).done;
+const run = (from: 'm1' | 'm2' | null, args: string[]) => start(from, args).done;
 
 const domains = (on: 'm1' | 'm2') => virsh(on, 'list', '--all', '--name').stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort();
 const state = (on: 'm1' | 'm2', name = 'g1') => virsh(on, 'domstate', '--domain', name, '--reason').stdout.trim();
@@ -177,6 +178,13 @@ describe('vm migrate between two lab hosts', () => {
     while (!job.stdout().includes('"event":"progress"')) {
       if (Date.now() > deadline) throw new Error(`no progress within 30 s: ${job.stdout()}`);
       await new Promise((res) => setTimeout(res, 100));
+    }
+    if (signal === 'SIGTERM') {
+      // Meanwhile both hosts hold g1 (the target paused for the migration): -H lists it once, as migrating.
+      const list = await run(null, ['-H', 'all', 'vm', 'list', '-o', 'json']);
+      expect(list.code).toBe(0);
+      const g1 = JSON.parse(list.stdout).items.filter((v: { name: string }) => v.name === 'g1');
+      expect(g1).toEqual([expect.objectContaining({ host: 'm2', name: 'g1', state: 'migrating', migratingTo: 'm1' })]);
     }
     process.kill(job.pid, signal);
     const r = await job.done;
