@@ -7,9 +7,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Command } from '../exec/command.js';
+import type { Command, CommandResult } from '../exec/command.js';
 import type { Runner } from '../exec/runner.js';
-import { runVirshBatch, virshRead, virshWrite } from './virsh.js';
+import { domainCommands, parseDomstate, stateKey } from './domain-commands.js';
+import { volumeCommands, type CreateVolumeArgs } from './storage.js';
+import { libvirtMessage, runVirsh, runVirshBatch, virshRead, virshWrite } from './virsh.js';
+import { parseVolumeXml, type VolumeDefinition } from './volume-xml.js';
 import { attr, child, decodeXml, encodeXml, type XmlNode } from './xml-codec.js';
 
 export type StorageMode = 'shared' | 'copy' | 'copy-inc';
@@ -118,6 +121,85 @@ export async function runKeyedBatch<K extends string>(runner: Runner, uri: strin
   const out = {} as Record<K, string>;
   keys.forEach((k, i) => (out[k] = outputs[i] ?? ''));
   return { out, stderr };
+}
+
+export type Side = 'source' | 'target';
+
+/**
+ * The virsh calls of one migration, on the source's and the target's
+ * connections: `vm migrate` talks to both hosts only through this.
+ */
+export class MigrationClient {
+  constructor(
+    private readonly runner: Runner,
+    readonly sourceUri: string,
+    readonly targetUri: string,
+  ) {}
+
+  private uri(side: Side): string {
+    return side === 'source' ? this.sourceUri : this.targetUri;
+  }
+
+  readSource(name: string) {
+    return runKeyedBatch(this.runner, this.sourceUri, sourceReads(name));
+  }
+
+  readTarget(name: string, uuid: string | undefined) {
+    return runKeyedBatch(this.runner, this.targetUri, targetReads(name, uuid));
+  }
+
+  /** vol-dumpxml of each path on one host, in one virsh process; undefined where no pool holds the path. */
+  async volumes(side: Side, paths: string[]): Promise<Map<string, VolumeDefinition | undefined>> {
+    const unique = [...new Set(paths)];
+    const map = new Map<string, VolumeDefinition | undefined>();
+    if (unique.length === 0) return map;
+    const { out } = await runKeyedBatch(this.runner, this.uri(side), Object.fromEntries(unique.map((p, i) => [`v${i}`, volumeByPath(p)])));
+    await Promise.all(unique.map(async (p, i) => map.set(p, out[`v${i}`]?.trim() ? await parseVolumeXml(out[`v${i}`] ?? '') : undefined)));
+    return map;
+  }
+
+  /** libvirt's reason why the target cannot give the guest its CPU, or undefined when it can. */
+  async cpuError(domainXml: string, virtType: string, arch: string | undefined, machine: string | undefined): Promise<string | undefined> {
+    const r = await this.runner.run(migrationCommands.cpuCompare(this.targetUri, domainXml, virtType, arch, machine));
+    return r.exitCode === 0 ? undefined : libvirtMessage(r.stderr).replace(/^the CPU is incompatible with host CPU: /, '');
+  }
+
+  /** Runs the migration to its end (success or not); a cancelled kvmctl does not stop it: abort() does. */
+  migrate(args: MigrateArgs): Promise<CommandResult> {
+    return this.runner.run(migrationCommands.migrate(this.sourceUri, args));
+  }
+
+  /** The running job's statistics, or undefined when the source cannot say (between two jobs, or interrupted). */
+  async jobInfo(name: string): Promise<MigrationProgress | undefined> {
+    const r = await this.runner.run(migrationCommands.jobInfo(this.sourceUri, name)).catch(() => undefined);
+    return r && r.exitCode === 0 ? parseJobInfo(r.stdout) : undefined;
+  }
+
+  /** True when the source accepted the abort (it refuses while no job runs yet). */
+  async abort(name: string): Promise<boolean> {
+    return (await this.runner.run(migrationCommands.jobAbort(this.sourceUri, name))).exitCode === 0;
+  }
+
+  async suspend(name: string): Promise<void> {
+    await this.runner.run(domainCommands.suspend(this.sourceUri, name));
+  }
+
+  /** The domain's state word on one host after the job, or undefined when that host has no such domain. */
+  async stateOf(side: Side, name: string): Promise<string | undefined> {
+    const r = await this.runner.run(migrationCommands.stateAfter(this.uri(side), name));
+    return r.exitCode === 0 ? stateKey(parseDomstate(r.stdout).state) : undefined;
+  }
+
+  /** A volume on the target for copy-inc (libvirt creates none for it). */
+  async createTargetVolume(a: CreateVolumeArgs): Promise<void> {
+    await runVirsh(this.runner, volumeCommands.create(this.targetUri, a), { kind: 'volume', name: `${a.pool}/${a.name}` }, this.targetUri);
+  }
+
+  /** Removes a target volume this run made; an error message unless it is gone. */
+  async deleteTargetVolume(pool: string, name: string): Promise<string | undefined> {
+    const r = await this.runner.run(volumeCommands.delete(this.targetUri, pool, name));
+    return r.exitCode === 0 || /not found|no storage vol/i.test(r.stderr) ? undefined : libvirtMessage(r.stderr);
+  }
 }
 
 // ---- job info ------------------------------------------------------------------

@@ -8,10 +8,8 @@
 import type { Context } from '../../context.js';
 import { InterruptedError, PartialError, RolledBackError, TimeoutError } from '../../errors.js';
 import { kvmctlCommand } from '../../exec/command.js';
-import { domainCommands, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
-import { migrationCommands, moveDiskSources, parseJobInfo, withXmlFiles, type MigrationProgress } from '../../libvirt/migration.js';
-import { volumeCommands } from '../../libvirt/storage.js';
-import { libvirtMessage, runVirsh } from '../../libvirt/virsh.js';
+import { moveDiskSources, withXmlFiles, type MigrateArgs, type MigrationClient, type MigrationProgress } from '../../libvirt/migration.js';
+import { libvirtMessage } from '../../libvirt/virsh.js';
 import { withSpinner } from '../../output/spinner.js';
 import { formatBytes } from '../../units/size.js';
 import type { MigrationPlan } from './migrate-plan.js';
@@ -33,12 +31,6 @@ export interface MigrationJob {
 
 const POLL_MS = 1000;
 
-/** Where a domain is after the job: its state word, or absent. */
-async function whereIs(ctx: Context, uri: string, name: string): Promise<string | undefined> {
-  const r = await ctx.runner.run(migrationCommands.stateAfter(uri, name));
-  return r.exitCode === 0 ? stateKey(parseDomstate(r.stdout).state) : undefined;
-}
-
 function progressText(job: MigrationJob, p: MigrationProgress | undefined, startedAt: number): string {
   const head = `migrating ${job.name} to ${job.target.label}`;
   const secs = `${Math.round((Date.now() - startedAt) / 1000)} s`;
@@ -52,7 +44,7 @@ function progressText(job: MigrationJob, p: MigrationProgress | undefined, start
   return `${head}: ${parts.join(', ')} (${secs})`;
 }
 
-export async function runMigrationJob(ctx: Context, job: MigrationJob): Promise<void> {
+export async function runMigrationJob(ctx: Context, hosts: MigrationClient, job: MigrationJob): Promise<void> {
   const { name, plan } = job;
   const emit = (event: string, fields: Record<string, unknown>) => {
     if (ctx.out.json) ctx.io.stdout(JSON.stringify({ event, time: new Date().toISOString(), name, ...fields }) + '\n');
@@ -67,7 +59,7 @@ export async function runMigrationJob(ctx: Context, job: MigrationJob): Promise<
   const created: Array<{ pool: string; name: string }> = [];
   for (const d of copied) {
     if (d.create) {
-      await runVirsh(ctx.runner, volumeCommands.create(job.target.uri, { ...d.create, format: d.create.format as never, backingFormat: d.create.backingFormat as never, allocationBytes: 0 }), { kind: 'volume', name: `${d.create.pool}/${d.create.name}` }, job.target.uri);
+      await hosts.createTargetVolume({ ...d.create, format: d.create.format as never, backingFormat: d.create.backingFormat as never, allocationBytes: 0 });
     }
     if (d.targetPool) created.push({ pool: d.targetPool, name: d.targetPath.replace(/^.*\//, '') });
   }
@@ -77,7 +69,7 @@ export async function runMigrationJob(ctx: Context, job: MigrationJob): Promise<
   let suspended = false;
   const result = await withXmlFiles(xmls, (files) =>
     withSpinner(ctx, `migrating ${name} to ${job.target.label}`, async (update) => {
-      const cmd = migrationCommands.migrate(job.source.uri, {
+      const args: MigrateArgs = {
         name,
         targetUri: job.target.uri,
         live: plan.live,
@@ -88,17 +80,16 @@ export async function runMigrationJob(ctx: Context, job: MigrationJob): Promise<
         bandwidthMiB: job.bandwidthMiB,
         xmlFile: files?.live,
         persistentXmlFile: files?.persistent,
-      });
+      };
       let settled = false;
-      const running = ctx.runner.run(cmd).finally(() => (settled = true));
+      const running = hosts.migrate(args).finally(() => (settled = true));
       if (ctx.dryRun) return running;
       const abort = async (reason: 'signal' | 'timeout') => {
         if (why) return;
         why = reason;
         // Until the source has started its job there is nothing to abort yet: ask again.
         while (!settled) {
-          const r = await ctx.runner.run(migrationCommands.jobAbort(job.source.uri, name));
-          if (r.exitCode === 0) return;
+          if (await hosts.abort(name)) return;
           await new Promise((res) => setTimeout(res, 200));
         }
       };
@@ -111,16 +102,14 @@ export async function runMigrationJob(ctx: Context, job: MigrationJob): Promise<
               if (job.onTimeout === 'abort') return void abort('timeout');
               suspended = true;
               emit('suspend', { afterSeconds: job.timeoutS });
-              void ctx.runner.run(domainCommands.suspend(job.source.uri, name));
+              void hosts.suspend(name);
             }, job.timeoutS * 1000);
       try {
         while (!settled && plan.live) {
           await Promise.race([running, new Promise((r) => setTimeout(r, POLL_MS))]);
           if (settled || ctx.signal.aborted) break;
-          const info = await ctx.runner.run(migrationCommands.jobInfo(job.source.uri, name)).catch(() => undefined);
-          if (!info || info.exitCode !== 0 || settled) continue;
-          const p = parseJobInfo(info.stdout);
-          if (p.jobType !== 'unbounded') continue;
+          const p = await hosts.jobInfo(name);
+          if (!p || settled || p.jobType !== 'unbounded') continue;
           update(progressText(job, p, startedAt));
           const { jobType: _t, ...fields } = p;
           emit('progress', fields);
@@ -135,7 +124,7 @@ export async function runMigrationJob(ctx: Context, job: MigrationJob): Promise<
   const seconds = Math.round((Date.now() - startedAt) / 100) / 10;
   if (ctx.dryRun) return ctx.out.done(`vm ${name} would be migrated to ${job.target.label}`, { name, ...summary, changed: false });
 
-  const on = { target: await whereIs(ctx, job.target.uri, name), source: await whereIs(ctx, job.source.uri, name) };
+  const on = { target: await hosts.stateOf('target', name), source: await hosts.stateOf('source', name) };
   const arrived = plan.live ? on.target === 'running' || on.target === 'paused' : on.target === 'shutoff';
   if (result.exitCode === 0 || (arrived && on.source !== 'running')) {
     const mode = plan.live ? 'live' : 'offline';
@@ -152,8 +141,8 @@ export async function runMigrationJob(ctx: Context, job: MigrationJob): Promise<
   const left: string[] = [];
   if (on.target === undefined) {
     for (const v of created) {
-      const r = await ctx.runner.run(volumeCommands.delete(job.target.uri, v.pool, v.name));
-      if (r.exitCode !== 0 && !/not found|no storage vol/i.test(r.stderr)) left.push(`volume ${v.pool}/${v.name} on ${job.target.label} (remove it: ${kvmctlCommand(job.target.uri, 'volume', 'delete', `${v.pool}/${v.name}`)})`);
+      const failed = await hosts.deleteTargetVolume(v.pool, v.name);
+      if (failed !== undefined) left.push(`volume ${v.pool}/${v.name} on ${job.target.label} (${failed}; remove it: ${kvmctlCommand(job.target.uri, 'volume', 'delete', `${v.pool}/${v.name}`)})`);
     }
   }
   const detail = why === 'signal' ? 'interrupted; the job was aborted' : why === 'timeout' ? `not finished within ${job.timeoutS} s; the job was aborted` : libvirtMessage(result.stderr);

@@ -15,12 +15,10 @@ import { kvmctlCommand } from '../../exec/command.js';
 import { inventoryPath, loadInventory } from '../../inventory/hosts-file.js';
 import { parseDomainXml } from '../../libvirt/domain-xml.js';
 import { parseNodememstats } from '../../libvirt/domain-commands.js';
-import { hostUuidOf, migrationCommands, runKeyedBatch, sourceReads, targetReads, volumeByPath } from '../../libvirt/migration.js';
+import { hostUuidOf, MigrationClient } from '../../libvirt/migration.js';
 import { loadPools, parseNameList } from '../../libvirt/storage.js';
 import { libvirtMessage } from '../../libvirt/virsh.js';
-import { parseVolumeXml, type VolumeDefinition } from '../../libvirt/volume-xml.js';
 import { parseLibvirtUri } from '../../libvirt/uri.js';
-import type { Runner } from '../../exec/runner.js';
 import { parseCount } from './create-args.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { planMigration, type SourceFacts, type StorageChoice, type TargetFacts } from './migrate-plan.js';
@@ -110,36 +108,23 @@ function parseFlags(flags: MigrateFlags): { timeoutS?: number; bandwidthMiB?: nu
   };
 }
 
-async function volumesByPath(runner: Runner, uri: string, paths: string[]): Promise<Map<string, VolumeDefinition | undefined>> {
-  const unique = [...new Set(paths)];
-  const map = new Map<string, VolumeDefinition | undefined>();
-  if (unique.length === 0) return map;
-  const { out } = await runKeyedBatch(runner, uri, Object.fromEntries(unique.map((p, i) => [`v${i}`, volumeByPath(p)])));
-  await Promise.all(unique.map(async (p, i) => map.set(p, out[`v${i}`]?.trim() ? await parseVolumeXml(out[`v${i}`] ?? '') : undefined)));
-  return map;
-}
-
 /** Everything the pre-check needs from both hosts; reads only. */
-async function gatherFacts(ctx: Context, name: string, target: HostRef): Promise<{ src: SourceFacts; dst: TargetFacts; xml: { live: string; persistent: string } }> {
+async function gatherFacts(ctx: Context, hosts: MigrationClient, name: string, target: HostRef): Promise<{ src: SourceFacts; dst: TargetFacts; xml: { live: string; persistent: string } }> {
   const { state } = await readVmState(ctx, name);
-  const s = (await runKeyedBatch(ctx.runner, ctx.uri, sourceReads(name))).out;
+  const s = (await hosts.readSource(name)).out;
   const def = await parseDomainXml(state === 'shutoff' ? s.inactiveXml : s.xml);
   const diskPaths = def.disks.flatMap((d) => (d.source?.file ?? d.source?.dev) ?? []);
-  const srcVolumes = await volumesByPath(ctx.runner, ctx.uri, diskPaths);
+  const srcVolumes = await hosts.volumes('source', diskPaths);
   const backings = [...srcVolumes.values()].flatMap((v) => v?.backingStore?.path ?? []);
-  for (const [p, v] of await volumesByPath(ctx.runner, ctx.uri, backings)) srcVolumes.set(p, v);
+  for (const [p, v] of await hosts.volumes('source', backings)) srcVolumes.set(p, v);
 
-  const t = await runKeyedBatch(ctx.runner, target.uri, targetReads(name, def.uuid));
+  const t = await hosts.readTarget(name, def.uuid);
   if (!t.out.capabilities.trim()) throw new RefusedError(`cannot read the capabilities of ${target.label} (${libvirtMessage(t.stderr)})`, `check the target with: ${kvmctlCommand(target.uri, 'host')}`);
   const pools = await loadPools(ctx.runner, target.uri);
   const candidates = pools.flatMap((p) => (p.targetPath ? diskPaths.map((d) => `${p.targetPath}/${d.replace(/^.*\//, '')}`) : []));
-  const dstVolumes = await volumesByPath(ctx.runner, target.uri, [...diskPaths, ...backings, ...candidates]);
-  let cpuError: string | undefined;
+  const dstVolumes = await hosts.volumes('target', [...diskPaths, ...backings, ...candidates]);
   // host-passthrough has no model to compare: the target's libvirt checks it when the guest starts there.
-  if (def.cpuMode !== 'host-passthrough') {
-    const cmp = await ctx.runner.run(migrationCommands.cpuCompare(target.uri, state === 'shutoff' ? s.inactiveXml : s.xml, def.type, def.os.arch, def.os.machine));
-    if (cmp.exitCode !== 0) cpuError = libvirtMessage(cmp.stderr).replace(/^the CPU is incompatible with host CPU: /, '');
-  }
+  const cpuError = def.cpuMode === 'host-passthrough' ? undefined : await hosts.cpuError(state === 'shutoff' ? s.inactiveXml : s.xml, def.type, def.os.arch, def.os.machine);
   const src: SourceFacts = { uri: ctx.uri, label: await sourceLabel(ctx), state, def, hostUuid: hostUuidOf(s.capabilities), volumes: srcVolumes };
   const dst: TargetFacts = {
     uri: target.uri,
@@ -162,7 +147,8 @@ export async function runVmMigrate(ctx: Context, name: string, flags: MigrateFla
   const { timeoutS, bandwidthMiB } = parseFlags(flags);
   const target = await resolveTarget(ctx, flags.to);
   await ctx.withLock(`vm ${name}`, async () => {
-    const { src, dst, xml } = await gatherFacts(ctx, name, target);
+    const hosts = new MigrationClient(ctx.runner, ctx.uri, target.uri);
+    const { src, dst, xml } = await gatherFacts(ctx, hosts, name, target);
     const { plan, refusals } = planMigration(src, dst, { storage: flags.storage ?? 'auto', targetPool: flags.targetPool });
     if (!plan) {
       throw new RefusedError(
@@ -171,6 +157,6 @@ export async function runVmMigrate(ctx: Context, name: string, flags: MigrateFla
         { object: { kind: 'vm', name } },
       );
     }
-    await runMigrationJob(ctx, { name, source: { uri: src.uri, label: src.label }, target, plan, xml, keepSource: flags.keepSource === true, timeoutS, onTimeout: flags.onTimeout ?? 'abort', bandwidthMiB });
+    await runMigrationJob(ctx, hosts, { name, source: { uri: src.uri, label: src.label }, target, plan, xml, keepSource: flags.keepSource === true, timeoutS, onTimeout: flags.onTimeout ?? 'abort', bandwidthMiB });
   });
 }
