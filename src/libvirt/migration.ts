@@ -108,6 +108,16 @@ export const targetReads = (name: string, uuid: string | undefined) => ({
   memory: ['nodememstats'],
 });
 
+/** What placement (vm create -H auto) reads from each candidate host, in one virsh process. */
+export const placementReads = () => ({
+  nodeinfo: ['nodeinfo'],
+  memory: ['nodememstats'],
+  // --nowait: a VM busy with a job (a migration) must not hold the answer back.
+  vcpus: ['domstats', '--raw', '--vcpu', '--list-active', '--nowait'],
+  networks: ['net-list', '--name'],
+  pools: ['pool-list', '--name'],
+});
+
 /** A volume looked up by its path, in whatever pool of that host holds it. */
 export const volumeByPath = (path: string) => ['vol-dumpxml', '--vol', path];
 

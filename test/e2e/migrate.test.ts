@@ -7,6 +7,7 @@
  * Each pre-check refusal is tried on defined, never started VMs, and shown to
  * change nothing. After every case: g1's state on both hosts, and its serial
  * log (on storage both hosts see, appended to) still shows a single boot.
+ * Last, vm create -H auto places a VM on one of the two (or refuses, naming why).
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -261,5 +262,29 @@ describe('the pre-check refuses (exit 5) and nothing changes', () => {
     expect(state('m2', 'e2e-moff')).toMatch(/^shut off/);
     expect(virsh('m2', 'dominfo', '--domain', 'e2e-moff').stdout).toMatch(/Persistent:\s+yes/);
     expect(state('m1', 'e2e-moff')).toMatch(/^shut off/);
+  });
+});
+
+describe('vm create -H auto across the two hosts', () => {
+  const boot = () => `kernel=${lab.guestDir}/vmlinuz,initrd=${lab.guestDir}/initrd.img,cmdline=console=ttyS0`;
+  it('no host has the network: exit 5 with every host\'s reason, nothing created anywhere', async () => {
+    const before = fleet();
+    const r = await run(null, ['-H', 'auto', 'vm', 'create', 'e2e-mplace', '--boot', boot(), '--network', 'network=e2e-monly', '--memory', '64M', '--no-start', '--explain']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('placement: m1 dropped: no active network "e2e-monly"\n');
+    expect(r.stderr).toContain('placement: m2 dropped: no active network "e2e-monly"\n');
+    expect(r.stderr).toContain('kvmctl: error: -H auto: no host of the inventory can take VM "e2e-mplace": ');
+    expect(fleet()).toEqual(before);
+  });
+
+  it('--explain keeps both and names the choice; the VM is defined there and only there', async () => {
+    const r = await run(null, ['-H', 'auto', 'vm', 'create', 'e2e-mplace', '--boot', boot(), '--network', 'none', '--memory', '64M', '--no-start', '--explain']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^placement: m1 kept: [\d.]+ GiB of memory available, \d+ of 8 vCPUs$/m);
+    expect(r.stderr).toMatch(/^placement: m2 kept: /m);
+    const chosen = /^placement: chose (m1|m2) /m.exec(r.stderr)?.[1] as 'm1' | 'm2';
+    const other = chosen === 'm1' ? 'm2' : 'm1';
+    expect(domains(chosen)).toContain('e2e-mplace');
+    expect(domains(other)).not.toContain('e2e-mplace');
   });
 });
