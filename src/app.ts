@@ -37,6 +37,8 @@ export interface GlobalOptions {
 export interface ActionOptions {
   /** A read command that -H may run on many hosts. */
   fanOut?: boolean;
+  /** A creating command: -H names the one host it runs on (or auto: it is chosen); returns that host's URI. */
+  place?: (ctx: Context, selectors: string[], args: unknown[]) => Promise<string>;
 }
 
 /** What each verb file receives to register itself: a way to wrap its action with a Context. */
@@ -58,8 +60,8 @@ export function createApp(deps: Deps): App {
       const command = args[args.length - 1] as Command;
       const opts = command.optsWithGlobals() as GlobalOptions;
       const selectors = opts.host ?? [];
-      if (selectors.length > 0 && !options.fanOut) {
-        throw new UsageError(`-H does not apply to kvmctl ${command.parent?.name() ?? ''} ${command.name()}`.replace(/\s+/g, ' '), `-H works with: ${FAN_OUT_COMMANDS}; for one host use -c URI`);
+      if (selectors.length > 0 && !options.fanOut && !options.place) {
+        throw new UsageError(`-H does not apply to kvmctl ${command.parent?.name() ?? ''} ${command.name()}`.replace(/\s+/g, ' '), `-H works with: ${FAN_OUT_COMMANDS} (and vm create: one host, or auto); for one host use -c URI`);
       }
       if (selectors.length > 0 && opts.connect !== undefined) {
         throw new UsageError('-H and -c both name hosts', 'use -H NAME (from the inventory) or -c URI, not both');
@@ -71,6 +73,7 @@ export function createApp(deps: Deps): App {
       }
       const parsed = args.slice(0, -1);
       if (selectors.length === 0) return fn(ctx, parsed);
+      if (options.place) return fn(buildContext({ ...opts, connect: await options.place(ctx, selectors, parsed), host: undefined }, deps), parsed);
       await fanOut(
         selectors,
         ctx,
@@ -145,7 +148,7 @@ export function addGlobalOptions(program: Command): Command {
     .option('-q, --quiet', 'print only results and errors')
     .option('-v, --verbose', 'print each command run, to stderr; show stack traces')
     .option('--no-color', 'never use colour (also: NO_COLOR)')
-    .option('-H, --host <name>', 'run on hosts of the inventory: NAME, @GROUP or all (repeatable; read commands only)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('-H, --host <name>', 'run on hosts of the inventory: NAME, @GROUP or all (repeatable; read commands); vm create: the one host to create on, or auto (placement)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--parallel <n>', `with -H and host list: hosts asked at once (default ${DEFAULT_PARALLEL})`)
     .option('--host-timeout <seconds>', `with -H and host list: stop a host's programs after this long (default ${DEFAULT_HOST_TIMEOUT_S})`);
 }

@@ -32,12 +32,12 @@ export const EXIT_CODE_DOCS: ReadonlyArray<[ExitCode, string]> = [
   [ExitCode.Usage, 'bad usage or invalid input, rejected before any change'],
   [ExitCode.NotFound, 'the named VM, pool, volume, network or bridge does not exist'],
   [ExitCode.Conflict, 'already exists with a different spec, or conflicts with an existing object'],
-  [ExitCode.Refused, 'refused: unsafe, in use, or a precondition is missing (daemon, tool, KVM)'],
-  [ExitCode.Timeout, 'timed out waiting for a state'],
-  [ExitCode.RolledBack, 'failed midway; everything the command had done was undone'],
-  [ExitCode.Partial, 'failed midway and could not undo everything; the message lists what is left'],
+  [ExitCode.Refused, 'refused: unsafe, in use, or a precondition is missing (daemon, tool, KVM); vm migrate: its pre-check refused, nothing moved'],
+  [ExitCode.Timeout, 'timed out waiting for a state; vm migrate: --timeout passed, the job was aborted, the VM runs on the source'],
+  [ExitCode.RolledBack, 'failed midway; everything the command had done was undone (vm migrate: the VM runs on the source, nothing is left on the target)'],
+  [ExitCode.Partial, 'failed midway and could not undo everything; the message lists what is left (vm migrate: the VM runs nowhere; the hint gives the commands that recover it)'],
   [ExitCode.PartialResult, 'with -H: some hosts failed or did not answer in time (one error row each); the others are shown'],
-  [ExitCode.Interrupted, 'interrupted (Ctrl-C, SIGTERM, a dropped session\'s SIGHUP, SIGQUIT); rolled back what it could'],
+  [ExitCode.Interrupted, 'interrupted (Ctrl-C, SIGTERM, a dropped session\'s SIGHUP, SIGQUIT); rolled back what it could (vm migrate: the job was aborted, the VM runs on the source)'],
 ];
 
 /** The object an error is about, as the JSON error object names it. */

@@ -58,6 +58,7 @@ export async function fanOut(
       return { host: h.name, ok: false, error: message, exitCode: exitCodeOf(e), printed: capture?.printed ?? [] };
     }
   });
+  collapseMigrations(results);
   render(base.out, results);
   const failed = results.filter((r) => !r.ok);
   if (failed.length === 0) return;
@@ -68,6 +69,49 @@ export async function fanOut(
     throw new HostsFailedError(`every host failed: ${summary}`, (code ?? ExitCode.Failure) as ExitCode);
   }
   throw new PartialResultError(`${failed.length} of ${results.length} hosts failed, the others are shown: ${summary}`, 'check those hosts with: kvmctl host list');
+}
+
+type ListPrinted = Extract<Printed, { kind: 'list' }>;
+type Place = { result: HostResult; list: ListPrinted; row: Record<string, unknown> };
+
+/**
+ * A VM in the middle of a migration is defined on two hosts, and libvirt shows it
+ * paused for the migration on the target (`vm list` marks it `migrating`): list
+ * it once, on the host it comes from, as migrating, with the host it goes to.
+ */
+export function collapseMigrations(results: HostResult[]): void {
+  const byName = new Map<string, Place[]>();
+  for (const result of results) {
+    if (!result.ok) continue;
+    for (const p of result.printed) {
+      if (p.kind !== 'list') continue;
+      for (const row of p.rows as Array<Record<string, unknown>>) {
+        if (row === null || typeof row !== 'object' || typeof row.name !== 'string') continue;
+        byName.set(row.name, [...(byName.get(row.name) ?? []), { result, list: p, row }]);
+      }
+    }
+  }
+  const replace = new Map<Record<string, unknown>, Record<string, unknown> | null>();
+  for (const places of byName.values()) {
+    if (places.length < 2 || !places.some((p) => p.row.migrating === true)) continue;
+    const from = places.find((p) => p.row.migrating !== true) ?? places[0];
+    if (!from) continue;
+    const to = places.filter((p) => p !== from);
+    replace.set(from.row, { ...from.row, state: 'migrating', migratingTo: to.map((p) => p.result.host).join(', ') });
+    for (const p of to) replace.set(p.row, null);
+  }
+  if (replace.size === 0) return;
+  for (const result of results) {
+    result.printed = result.printed.map((p) => {
+      if (p.kind !== 'list') return p;
+      const rows = (p.rows as Array<Record<string, unknown>>).flatMap((row) => {
+        const next = replace.has(row) ? replace.get(row) : row;
+        return next ? [next] : [];
+      });
+      // vm list prints its rows as its JSON objects: keep the two the same.
+      return { ...p, rows, json: p.json === p.rows ? rows : p.json };
+    });
+  }
 }
 
 /** Every host failed: the exit code is theirs when they agree, else 1. */

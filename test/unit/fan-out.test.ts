@@ -11,6 +11,7 @@ import { FakeRunner } from '../../src/exec/fake.js';
 import { memoryIO } from '../../src/output/io.js';
 import { memoryFs } from '../../src/local-fs.js';
 import type { Command } from '../../src/exec/command.js';
+import { batchStdout } from './vm-harness.js';
 
 const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/${f}`, import.meta.url), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'kvmctl-fan-'));
@@ -80,5 +81,36 @@ describe('-H', () => {
     expect(c.err).toMatch(/-H and -c both name hosts/);
     expect((await kvmctl(['-H', 'zz', 'net', 'list'], rr)).code).toBe(3);
     expect(rr.calls).toEqual([]);
+  });
+});
+
+describe('-H vm list during a migration', () => {
+  // vm list's domstats on the source (running) and on the target (paused, reason "migrating") in the middle of a migration.
+  const during = { a: rec('migration/domstats-during-source.txt'), b: rec('migration/domstats-list-nowait-during-target.txt') };
+  function listing(hosts: Record<string, string>): FakeRunner {
+    const r = new FakeRunner();
+    for (const [h, domstats] of Object.entries(hosts)) {
+      // domstats, the autostart names, no active network (so no second batch).
+      r.stub((c) => c.args[1] === U(h) && (c.args[2] ?? '').startsWith("'domstats'"), { stdout: batchStdout([domstats, '', '']) });
+    }
+    return r;
+  }
+
+  it('the VM is shown once, on the host it comes from, as migrating (JSON: migratingTo)', async () => {
+    const rr = listing(during);
+    const r = await kvmctl(['-H', '@ab', 'vm', 'list', '-o', 'json'], rr);
+    expect(r.code).toBe(0);
+    const { items } = JSON.parse(r.out);
+    expect(items).toEqual([{ host: 'a', name: 'fxmig', state: 'migrating', migratingTo: 'b', autostart: false, ips: [], diskCount: 0, diskBytes: 0 }]);
+    const table = await kvmctl(['-H', '@ab', 'vm', 'list'], listing(during));
+    expect(table.out.trim().split('\n').slice(1)).toEqual([expect.stringMatching(/^a\s+fxmig\s+migrating\s/)]);
+    rr.verify();
+  });
+
+  it('one host alone shows the target\'s VM paused, marked migrating; two unrelated VMs of one name stay two rows', async () => {
+    const one = await kvmctl(['-H', 'b', 'vm', 'list', '-o', 'json'], listing({ b: during.b }));
+    expect(JSON.parse(one.out).items).toEqual([expect.objectContaining({ host: 'b', name: 'fxmig', state: 'paused', migrating: true })]);
+    const two = await kvmctl(['-H', '@ab', 'vm', 'list', '-o', 'json'], listing({ a: during.a, b: during.a }));
+    expect(JSON.parse(two.out).items.map((i: { host: string; state: string }) => `${i.host}:${i.state}`)).toEqual(['a:running', 'b:running']);
   });
 });

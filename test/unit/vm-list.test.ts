@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { recorded, runKvmctl, stubBatch } from './vm-harness.js';
 
-const LIST_WORDS = [['domstats', '--raw', '--state', '--vcpu', '--balloon', '--block', '--interface'], ['list', '--all', '--autostart', '--name'], ['net-list', '--all']];
+const LIST_WORDS = [['domstats', '--raw', '--state', '--vcpu', '--balloon', '--block', '--interface', '--nowait'], ['list', '--all', '--autostart', '--name'], ['net-list', '--all']];
 
 /** The recorded running VM's stats block, renamed. */
 function runningStats(name: string): string {

@@ -17,6 +17,8 @@ import { runVmExec } from './exec.js';
 import { runVmTop, type TopFlags } from './top.js';
 import { runVmSsh, type SshFlags } from './ssh.js';
 import { NEW_NAME_HELP } from '../../validate/names.js';
+import { migrateCommand } from './migrate.js';
+import { placementUri, VCPU_OVERCOMMIT_LIMIT } from './placement.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -66,6 +68,7 @@ export function vmCommand(app: App): Command {
       .option('--timeout <seconds>', 'how long --wait waits (default 300)')
       .option('--log-dir <dir>', 'where the serial log goes, as the libvirt host sees it (default: beside the first disk; never a system or shared directory such as /etc, /dev, /tmp)')
       .option('--print-xml', 'print the domain XML (stdout) and the volumes it would create (stderr); change nothing')
+      .option('--explain', 'with -H auto: say why each host of the inventory was kept or dropped, and which was chosen')
       .addHelpText(
         'after',
         examples(
@@ -76,14 +79,21 @@ export function vmCommand(app: App): Command {
           'kvmctl vm create k1 --boot kernel=/srv/vmlinuz,initrd=/srv/initrd.img,cmdline=console=ttyS0 --network none',
           'kvmctl vm create web1 --image default/base.qcow2 --cloud-init user-data=./user-data.yaml --print-xml',
           'kvmctl vm create web1 --image default/debian-12.qcow2 --ssh-key ~/.ssh/id_ed25519.pub --cloud-init network-config=./net.yaml --wait ready',
+          'kvmctl vm create web3 --host auto --explain --image default/debian-12.qcow2 --memory 2G',
         ) +
+          '\n-H NAME (--host NAME) creates it on that host of the inventory; -H auto on the host with the most memory available\n' +
+          `among those with the VM's networks and pools, enough memory and at most ${VCPU_OVERCOMMIT_LIMIT} running vCPUs per CPU (ties: by name).\n` +
           '\nThe serial console is logged to NAME.serial.log beside the first disk (kvmctl vm log NAME).\n' +
           'The cloud-init seed is a read-only virtio disk labelled cidata (every cloud kernel sees it).\n' +
           'If a step fails, everything this command created is removed (exit 7). An existing VM with the\n' +
           'same spec is left as it is (exit 0), and started if it is shut off (unless --no-start); with\n' +
           'another spec, exit 4.\n',
       )
-      .action(app.action(async (ctx, name: string, opts: CreateFlags) => runVmCreate(ctx, name, opts))),
+      .action(
+        app.action(async (ctx, name: string, opts: CreateFlags) => runVmCreate(ctx, name, opts), {
+          place: (ctx, selectors, [name, opts]) => placementUri(ctx, selectors, name as string, opts as CreateFlags & { explain?: boolean }),
+        }),
+      ),
   );
 
   vm.addCommand(
@@ -249,6 +259,7 @@ export function vmCommand(app: App): Command {
       .addHelpText('after', examples('kvmctl vm clone web1 web2', 'kvmctl vm clone golden test1 --linked', 'kvmctl vm clone web1 web-2 --linked --hostname web2'))
       .action(app.action(async (ctx, src: string, name: string, opts: { linked?: boolean; hostname?: string }) => runVmClone(ctx, src, name, opts))),
   );
+  vm.addCommand(migrateCommand(app));
   vm.addCommand(
     verb('delete', 'delete a VM (refused while it runs, unless --force); --remove-storage removes its own volumes', 'kvmctl vm delete web1', 'kvmctl vm delete web1 --remove-storage', 'kvmctl vm delete web1 --force --remove-storage')
       .option('--remove-storage', 'also remove its disk volumes that no other VM uses and that are no base image, and its cloud-init seed')

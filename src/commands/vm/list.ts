@@ -27,12 +27,18 @@ export interface VmListEntry {
   diskCount: number;
   /** Their total virtual size. */
   diskBytes: number;
+  /** Paused for a migration (libvirt's reason "migrating"): on the target while it comes in, on the source at the switch-over. */
+  migrating?: true;
 }
+
+/** virDomainPausedReason VIR_DOMAIN_PAUSED_MIGRATION, as `state.reason` of a paused domain reports it. */
+const PAUSED_MIGRATION = '2';
 
 const STATE_FILTERS = ['running', 'shutoff', 'paused'] as const;
 
 export async function listVms(ctx: Context, state?: (typeof STATE_FILTERS)[number]): Promise<VmListEntry[]> {
-  const domstats = ['domstats', '--raw', '--state', '--vcpu', '--balloon', '--block', '--interface', ...(state ? [`--list-${state}`] : [])];
+  // --nowait: a VM busy with a job (the target of a migration) would otherwise hold the whole list until the job ends.
+  const domstats = ['domstats', '--raw', '--state', '--vcpu', '--balloon', '--block', '--interface', '--nowait', ...(state ? [`--list-${state}`] : [])];
   const first = await runVirshBatch(ctx.runner, ctx.uri, [domstats, ['list', '--all', '--autostart', '--name'], netListArgs()]);
   const [statsOut = '', autostartOut = '', netOut = ''] = first.outputs;
   const stats = parseDomstats(statsOut);
@@ -78,6 +84,7 @@ function entryOf(s: DomainStats, autostart: boolean, ips: string[]): VmListEntry
     ips,
     diskCount: count,
     diskBytes: bytes,
+    ...(s.stats['state.state'] === '3' && s.stats['state.reason'] === PAUSED_MIGRATION ? { migrating: true as const } : {}),
   };
 }
 

@@ -1,0 +1,290 @@
+/**
+ * `vm migrate` between two lab hosts (two libvirtd, each in its own namespace)
+ * joined by a veth: the migration data goes over it to the inventory's
+ * migrationAddress, and kvmctl (the virsh client) reaches both daemons by their
+ * sockets. The lab guest g1 moves with shared storage, then copy-inc, then copy;
+ * then it is aborted by each signal and by --timeout (1 MiB/s makes it slow).
+ * Each pre-check refusal is tried on defined, never started VMs, and shown to
+ * change nothing. After every case: g1's state on both hosts, and its serial
+ * log (on storage both hosts see, appended to) still shows a single boot.
+ * Last, vm create -H auto places a VM on one of the two (or refuses, naming why).
+ */
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KVMCTL, LAB_NAME, LAB_SCRIPT, lab, type RunResult } from './lab.js';
+
+const M1 = `${LAB_NAME}-m1`;
+const M2 = `${LAB_NAME}-m2`;
+const execFileAsync = promisify(execFile);
+const tmp = mkdtempSync(join(tmpdir(), 'kvmctl-e2e-migrate-'));
+const hostsFile = join(tmp, 'hosts.yaml');
+const root = dirname(lab.dir);
+const SHARED = join(root, `${LAB_NAME}-mshared`);
+const uri = { m1: '', m2: '' };
+const poolDir = (n: string) => join(root, n, 'pools', 'e2e-mig');
+const wasUp = new Set<string>();
+
+function virsh(on: 'm1' | 'm2', ...args: string[]): RunResult {
+  const r = spawnSync('virsh', ['-c', uri[on], ...args], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+function must(r: RunResult, what: string): string {
+  if (r.code !== 0) throw new Error(`${what}: ${r.stderr}`);
+  return r.stdout;
+}
+
+interface Running {
+  pid: number;
+  done: Promise<RunResult>;
+  stdout: () => string;
+}
+/** The built CLI, asynchronously (a migration takes seconds), with the test's inventory. */
+/** from: the source host (-c), or null for a command that names its hosts itself (-H). */
+function start(from: 'm1' | 'm2' | null, args: string[]): Running {
+  const child = spawn(process.execPath, [KVMCTL, ...(from ? ['-c', uri[from]] : []), ...args], { env: { ...process.env, NO_COLOR: '1', KVMCTL_URI: '', KVMCTL_HOSTS: hostsFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<RunResult>((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+  return { pid: child.pid ?? -1, done, stdout: () => stdout };
+}
+const run = (from: 'm1' | 'm2' | null, args: string[]) => start(from, args).done;
+
+const domains = (on: 'm1' | 'm2') => virsh(on, 'list', '--all', '--name').stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort();
+const state = (on: 'm1' | 'm2', name = 'g1') => virsh(on, 'domstate', '--domain', name, '--reason').stdout.trim();
+const vols = (on: 'm1' | 'm2') => virsh(on, 'vol-list', '--pool', 'e2e-mig').stdout.trim();
+const boots = () => (readFileSync(join(SHARED, 'g1.serial.log'), 'utf8').match(/KVMCTL-GUEST-BOOTED/g) ?? []).length;
+/** What both hosts hold: domains with their XML, and the volumes of the test pools. */
+const fleet = () => (['m1', 'm2'] as const).map((h) => ({ h, doms: domains(h).map((d) => [d, state(h, d), virsh(h, 'dumpxml', '--inactive', '--domain', d).stdout]), vols: vols(h), shared: virsh(h, 'vol-list', '--pool', 'e2e-mshared').stdout }));
+
+function domainXml(name: string, o: { uuid?: string; disk?: string; network?: string; memoryMiB?: number; cpu?: string; log?: string } = {}): string {
+  const g = lab.guestDir;
+  return `<domain type='qemu'><name>${name}</name>${o.uuid ? `<uuid>${o.uuid}</uuid>` : ''}<memory unit='MiB'>${o.memoryMiB ?? 200}</memory><vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type><kernel>${g}/vmlinuz</kernel><initrd>${g}/initrd.img</initrd><cmdline>console=ttyS0</cmdline></os>${o.cpu ?? ''}
+  <features><acpi/></features><devices>
+  ${o.disk ? `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${o.disk}'/><target dev='vda' bus='virtio'/></disk>` : ''}
+  ${o.network ? `<interface type='network'><source network='${o.network}'/><model type='virtio'/></interface>` : ''}
+  <serial type='pty'>${o.log ? `<log file='${o.log}' append='on'/>` : ''}</serial><console type='pty'/></devices></domain>`;
+}
+function define(on: 'm1' | 'm2', xml: string): void {
+  const file = join(tmp, 'define.xml');
+  writeFileSync(file, xml);
+  must(virsh(on, 'define', '--file', file), `define on ${on}`);
+}
+
+function cleanup(): void {
+  for (const h of ['m1', 'm2'] as const) {
+    if (!uri[h]) continue;
+    for (const d of domains(h).filter((n) => n.startsWith('e2e-m') || n === 'g1')) {
+      virsh(h, 'destroy', '--domain', d);
+      virsh(h, 'undefine', '--domain', d);
+    }
+    for (const p of ['e2e-mig', 'e2e-mshared']) {
+      virsh(h, 'pool-destroy', '--pool', p);
+      virsh(h, 'pool-undefine', '--pool', p);
+    }
+    virsh(h, 'net-undefine', '--network', 'e2e-monly');
+  }
+  rmSync(SHARED, { recursive: true, force: true });
+  for (const n of [M1, M2]) rmSync(poolDir(n), { recursive: true, force: true });
+}
+
+beforeAll(async () => {
+  for (const n of [M1, M2]) {
+    if (spawnSync('bash', [LAB_SCRIPT, 'status', n]).status === 0) wasUp.add(n);
+    await execFileAsync('bash', [LAB_SCRIPT, 'up', n]);
+  }
+  uri.m1 = (await execFileAsync('bash', [LAB_SCRIPT, 'uri', M1])).stdout.trim();
+  uri.m2 = (await execFileAsync('bash', [LAB_SCRIPT, 'uri', M2])).stdout.trim();
+  const [a1, a2] = (await execFileAsync('bash', [LAB_SCRIPT, 'join', M1, M2])).stdout.trim().split(' ');
+  writeFileSync(hostsFile, `hosts:\n  m1:\n    uri: "${uri.m1}"\n    migrationAddress: ${a1}\n  m2:\n    uri: "${uri.m2}"\n    migrationAddress: ${a2}\n`);
+  cleanup();
+  mkdirSync(SHARED, { recursive: true });
+  for (const [h, n] of [['m1', M1], ['m2', M2]] as const) {
+    mkdirSync(poolDir(n), { recursive: true });
+    must(virsh(h, 'pool-define-as', 'e2e-mig', 'dir', '--target', poolDir(n)), 'pool e2e-mig');
+    must(virsh(h, 'pool-start', 'e2e-mig'), 'pool-start e2e-mig');
+    must(virsh(h, 'pool-define-as', 'e2e-mshared', 'dir', '--target', SHARED), 'pool e2e-mshared');
+  }
+  copyFileSync(join(lab.guestDir, 'disk.qcow2'), join(SHARED, 'base.qcow2'));
+  for (const f of ['g1', 'e2e-moff']) spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', join(SHARED, 'base.qcow2'), join(SHARED, `${f}.qcow2`)]);
+  for (const h of ['m1', 'm2'] as const) must(virsh(h, 'pool-start', 'e2e-mshared'), 'pool-start e2e-mshared');
+  define('m1', domainXml('g1', { disk: join(SHARED, 'g1.qcow2'), network: 'default', log: join(SHARED, 'g1.serial.log') }));
+  must(virsh('m1', 'start', '--domain', 'g1'), 'start g1');
+  const deadline = Date.now() + 60_000;
+  while (!(existsSync(join(SHARED, 'g1.serial.log')) && boots() === 1)) {
+    if (Date.now() > deadline) throw new Error('g1 did not boot within 60 s');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}, 600_000);
+
+afterAll(async () => {
+  cleanup();
+  for (const n of [M1, M2]) if (!wasUp.has(n) && process.env.KVMCTL_LAB_KEEP !== '1') await execFileAsync('bash', [LAB_SCRIPT, 'down', n]);
+  rmSync(tmp, { recursive: true, force: true });
+}, 300_000);
+
+const events = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l));
+
+describe('vm migrate between two lab hosts', () => {
+  it('shared storage (auto): live, NDJSON events, persistent on the target, undefined on the source, one boot', async () => {
+    const r = await run('m1', ['vm', 'migrate', 'g1', '--to', 'm2', '-o', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const ev = events(r.stdout);
+    expect(ev[0]).toMatchObject({ event: 'start', name: 'g1', source: 'm1', target: 'm2', live: true, storage: 'shared' });
+    expect(ev[ev.length - 1]).toMatchObject({ event: 'migrated', state: 'running', sourceDefined: false, sourceDisksKept: [], changed: true });
+    expect(state('m2')).toBe('running (migrated)');
+    expect(virsh('m2', 'dominfo', '--domain', 'g1').stdout).toMatch(/Persistent:\s+yes/);
+    expect(domains('m1')).not.toContain('g1');
+    expect(boots()).toBe(1);
+  });
+
+  it('copy-inc into a pool of the target: only the top image moves, onto the same base', async () => {
+    const r = await run('m2', ['vm', 'migrate', 'g1', '--to', 'm1', '--storage', 'copy-inc', '--target-pool', 'e2e-mig']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^vm g1 migrated to m1 \(live, storage copy-inc\) in [\d.]+ s; running there; the source keeps its copy of .*\/g1\.qcow2\n$/);
+    expect(state('m1')).toBe('running (migrated)');
+    expect(virsh('m1', 'domblklist', '--domain', 'g1').stdout).toContain(join(poolDir(M1), 'g1.qcow2'));
+    const info = spawnSync('qemu-img', ['info', '-U', '--output=json', join(poolDir(M1), 'g1.qcow2')], { encoding: 'utf8' });
+    expect(JSON.parse(info.stdout)['backing-filename']).toBe(join(SHARED, 'base.qcow2'));
+    expect(domains('m2')).not.toContain('g1');
+    expect(boots()).toBe(1);
+  });
+
+  it('copy: a full image in the target pool; the source keeps its own, which volume delete then removes', async () => {
+    const r = await run('m1', ['vm', 'migrate', 'g1', '--to', 'm2', '--storage', 'copy', '--target-pool', 'e2e-mig']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(state('m2')).toBe('running (migrated)');
+    const disk = join(poolDir(M2), 'g1.qcow2');
+    expect(virsh('m2', 'domblklist', '--domain', 'g1').stdout).toContain(disk);
+    expect(JSON.parse(spawnSync('qemu-img', ['info', '-U', '--output=json', disk], { encoding: 'utf8' }).stdout)['backing-filename']).toBeUndefined();
+    expect(domains('m1')).not.toContain('g1');
+    expect(boots()).toBe(1);
+    expect((await run('m1', ['volume', 'delete', 'e2e-mig/g1.qcow2'])).code).toBe(0);
+    expect(vols('m1')).not.toContain('g1.qcow2');
+  });
+
+  it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s during a slow copy: the job is aborted, exit 130, it still runs on the source, nothing left on the target', async (signal) => {
+    const before = fleet();
+    const job = start('m2', ['vm', 'migrate', 'g1', '--to', 'm1', '--target-pool', 'e2e-mig', '--bandwidth', '1', '-o', 'json']);
+    const deadline = Date.now() + 30_000;
+    while (!job.stdout().includes('"event":"progress"')) {
+      if (Date.now() > deadline) throw new Error(`no progress within 30 s: ${job.stdout()}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    if (signal === 'SIGTERM') {
+      // Meanwhile both hosts hold g1 (the target paused for the migration): -H lists it once, as migrating.
+      const list = await run(null, ['-H', 'all', 'vm', 'list', '-o', 'json']);
+      expect(list.code).toBe(0);
+      const g1 = JSON.parse(list.stdout).items.filter((v: { name: string }) => v.name === 'g1');
+      expect(g1).toEqual([expect.objectContaining({ host: 'm2', name: 'g1', state: 'migrating', migratingTo: 'm1' })]);
+    }
+    process.kill(job.pid, signal);
+    const r = await job.done;
+    expect(r.code).toBe(130);
+    const err = JSON.parse(r.stderr.trim().split('\n').pop() ?? '{}').error;
+    expect(err.message).toBe('migration of VM "g1" to m1 failed (interrupted; the job was aborted); it still runs on m2, nothing is left on m1');
+    expect(state('m2')).toMatch(/^running \((migrated|migration-canceled)\)$/);
+    expect(fleet().map(({ h, doms, vols }) => ({ h, doms: doms.map((d) => d.slice(0, 1).concat(d.slice(2))), vols }))).toEqual(before.map(({ h, doms, vols }) => ({ h, doms: doms.map((d) => d.slice(0, 1).concat(d.slice(2))), vols })));
+    expect(boots()).toBe(1);
+  });
+
+  it('--timeout with --on-timeout abort: exit 6 after the time, it still runs on the source, nothing left on the target', async () => {
+    const before = vols('m1');
+    const t0 = Date.now();
+    const r = await run('m2', ['vm', 'migrate', 'g1', '--to', 'm1', '--target-pool', 'e2e-mig', '--bandwidth', '1', '--timeout', '3']);
+    expect(r.code).toBe(6);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(3000);
+    expect(r.stderr).toContain('migration of VM "g1" to m1 failed (not finished within 3 s; the job was aborted); it still runs on m2, nothing is left on m1');
+    expect(r.stderr).toContain('hint: allow more time (--timeout), more bandwidth (--bandwidth), or let it finish paused (--on-timeout suspend)');
+    expect(state('m2')).toMatch(/^running/);
+    expect(domains('m1')).not.toContain('g1');
+    expect(vols('m1')).toBe(before);
+    expect(boots()).toBe(1);
+  });
+});
+
+describe('the pre-check refuses (exit 5) and nothing changes', () => {
+  const UUID = '3f0c2a1e-5b6d-4e7f-8a9b-0c1d2e3f4a5b';
+  beforeAll(() => {
+    define('m1', domainXml('e2e-mclash'));
+    define('m2', domainXml('e2e-mclash'));
+    define('m1', domainXml('e2e-muuid', { uuid: UUID }));
+    define('m2', domainXml('e2e-muuid-copy', { uuid: UUID }));
+    const net = join(tmp, 'net.xml');
+    writeFileSync(net, "<network><name>e2e-monly</name><bridge name='kmonly0'/></network>");
+    must(virsh('m1', 'net-define', '--file', net), 'net-define');
+    define('m1', domainXml('e2e-mnet', { network: 'e2e-monly' }));
+    define('m1', domainXml('e2e-mmem', { memoryMiB: 1024 * 1024 }));
+    spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(poolDir(M1), 'e2e-mlocal.qcow2'), '64M']);
+    must(virsh('m1', 'pool-refresh', '--pool', 'e2e-mig'), 'pool-refresh');
+    define('m1', domainXml('e2e-mlocal', { disk: join(poolDir(M1), 'e2e-mlocal.qcow2') }));
+    define('m1', domainXml('e2e-mcpu', { cpu: "<cpu mode='custom' match='exact'><model fallback='forbid'>qemu64</model><feature policy='require' name='avx512f'/></cpu>" }));
+    define('m1', domainXml('e2e-moff', { disk: join(SHARED, 'e2e-moff.qcow2') }));
+  });
+
+  const sameHost = () => uri.m2.replace('/run/libvirt-sock', '/run/./libvirt-sock');
+  it.each([
+    ['a VM of that name on the target', 'm1', ['e2e-mclash', '--to', 'm2'], 'm2 already has a VM named "e2e-mclash"'],
+    ['its UUID on the target under another name', 'm1', ['e2e-muuid', '--to', 'm2'], `m2 already has a VM with its UUID ${UUID} ("e2e-muuid-copy")`],
+    ['the same host under another URI', 'm2', ['g1', '--to', 'SAME'], 'is the same host as m2 (host UUID '],
+    ['a network the target lacks', 'm1', ['e2e-mnet', '--to', 'm2'], 'network "e2e-monly" does not exist on m2'],
+    ['more memory than the target has', 'm1', ['e2e-mmem', '--to', 'm2'], /m2 has [\d.]+ GiB of memory in all, the VM needs 1\.0 TiB/],
+    ['a disk the target does not see, offline', 'm1', ['e2e-mlocal', '--to', 'm2'], `disk vda (${join(poolDir(M1), 'e2e-mlocal.qcow2')}): m2 does not see the same volume at that path, and a shut-off VM's disks cannot be copied`],
+    ['a CPU feature the target lacks', 'm1', ['e2e-mcpu', '--to', 'm2'], "the CPU of m2 cannot run the guest's CPU: Host CPU does not provide required features: avx512f"],
+    ['a target pool that does not exist', 'm2', ['g1', '--to', 'm1', '--storage', 'copy', '--target-pool', 'nope'], 'storage pool "nope" does not exist on m1'],
+  ] as const)('%s', async (_what, from, args, message) => {
+    const before = fleet();
+    const argv = args.map((a) => (a === 'SAME' ? sameHost() : a));
+    const r = await run(from, ['vm', 'migrate', ...argv]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toMatch(/^kvmctl: error: vm migrate \S+ to \S+ refused, nothing was moved: /);
+    if (typeof message === 'string') expect(r.stderr).toContain(message);
+    else expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/\nhint: \S/);
+    expect(fleet()).toEqual(before);
+    expect(boots()).toBe(1);
+  });
+
+  it('a shut-off VM on shared storage moves offline; --keep-source leaves its definition here', async () => {
+    const r = await run('m1', ['vm', 'migrate', 'e2e-moff', '--to', 'm2', '--keep-source']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^vm e2e-moff migrated to m2 \(offline, storage shared\) in [\d.]+ s; shutoff there, still defined here\n$/);
+    expect(state('m2', 'e2e-moff')).toMatch(/^shut off/);
+    expect(virsh('m2', 'dominfo', '--domain', 'e2e-moff').stdout).toMatch(/Persistent:\s+yes/);
+    expect(state('m1', 'e2e-moff')).toMatch(/^shut off/);
+  });
+});
+
+describe('vm create -H auto across the two hosts', () => {
+  const boot = () => `kernel=${lab.guestDir}/vmlinuz,initrd=${lab.guestDir}/initrd.img,cmdline=console=ttyS0`;
+  it('no host has the network: exit 5 with every host\'s reason, nothing created anywhere', async () => {
+    const before = fleet();
+    const r = await run(null, ['-H', 'auto', 'vm', 'create', 'e2e-mplace', '--boot', boot(), '--network', 'network=e2e-monly', '--memory', '64M', '--no-start', '--explain']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('placement: m1 dropped: no active network "e2e-monly"\n');
+    expect(r.stderr).toContain('placement: m2 dropped: no active network "e2e-monly"\n');
+    expect(r.stderr).toContain('kvmctl: error: -H auto: no host of the inventory can take VM "e2e-mplace": ');
+    expect(fleet()).toEqual(before);
+  });
+
+  it('--explain keeps both and names the choice; the VM is defined there and only there', async () => {
+    const r = await run(null, ['-H', 'auto', 'vm', 'create', 'e2e-mplace', '--boot', boot(), '--network', 'none', '--memory', '64M', '--no-start', '--explain']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^placement: m1 kept: [\d.]+ GiB of memory available, \d+ of 8 vCPUs$/m);
+    expect(r.stderr).toMatch(/^placement: m2 kept: /m);
+    const chosen = /^placement: chose (m1|m2) /m.exec(r.stderr)?.[1] as 'm1' | 'm2';
+    const other = chosen === 'm1' ? 'm2' : 'm1';
+    expect(domains(chosen)).toContain('e2e-mplace');
+    expect(domains(other)).not.toContain('e2e-mplace');
+  });
+});
