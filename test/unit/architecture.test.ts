@@ -68,7 +68,7 @@ const NOT_YET_CONVERTED = [
 ];
 
 /** Source files over the limit, until they are split. Remove a file when it is; never add one. */
-const NOT_YET_SPLIT = ['src/commands/vm/create.ts', 'src/libvirt/domain-xml.ts', 'src/net/iptables.ts'];
+const NOT_YET_SPLIT = ['src/commands/vm/create.ts', 'src/net/iptables.ts'];
 const MAX_LINES = 400;
 
 function breaches(file: string): string[] {

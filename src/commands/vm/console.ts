@@ -10,7 +10,7 @@ import { domainCommands } from '../../libvirt/domain-commands.js';
 import { parseDomainXml } from '../../libvirt/domain-xml.js';
 import { isLocalUri } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
-import { parseCount } from './create-args.js';
+import { parseCount } from '../../validate/count.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { followLog } from './log-follow.js';

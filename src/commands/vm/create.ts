@@ -22,22 +22,12 @@ import { offeredDomainTypes, parseCapabilities, type Capabilities } from '../../
 import { ensureImage } from './create-image.js';
 import { buildMetaData, buildUserData, isSshPublicKey, SEED_ISO_TOOLS, sshKeysOf, writeSeedImage, type NoCloudFiles, type SeedIsoTool } from '../../libvirt/cloud-init.js';
 import { domainArgs, domainCommands, firmwareValues } from '../../libvirt/domain-commands.js';
-import {
-  type KvmctlMetadata,
-  buildDomainXml,
-  diskPath,
-  newUuid,
-  parseDomainXml,
-  randomMac,
-  sourceKey,
-  targetDevs,
-  type DiskBus,
-  type DiskSpec,
-  type DomainDefinition,
-  type DomainSpec,
-  type NicSpec,
-} from '../../libvirt/domain-xml.js';
+import { buildDomainXml, newUuid, targetDevs, type DiskBus, type DiskSpec, type DomainSpec, type NicSpec } from '../../libvirt/domain-builder.js';
+import type { KvmctlMetadata } from '../../libvirt/domain-metadata.js';
+import { diskPath, parseDomainXml, sourceKey, type DomainDefinition } from '../../libvirt/domain-xml.js';
+import { macsInUse, randomMac } from '../../libvirt/mac.js';
 import { netListArgs } from '../../libvirt/network-commands.js';
+import { isDirectoryPoolType, isPoolType } from '../../libvirt/pool-xml.js';
 import { parseNetList, type NetListEntry } from '../../libvirt/network-xml.js';
 import { isLocalUri, loadPools, thinAllocation, volumeCommands, volumeUsers, type PoolRecord, type VolumeFormat, type VolumeUser } from '../../libvirt/storage.js';
 import { parseVolumeXml, type VolumeDefinition } from '../../libvirt/volume-xml.js';
@@ -58,10 +48,6 @@ import { readyLine, waitForAddress, waitForReadyAddress } from './wait.js';
 import { readVmState } from './domain-state.js';
 import { isActive } from '../../libvirt/domains.js';
 
-/** Pool types whose volumes are files (or LVs) at TARGET/NAME, a path known before the volume exists. */
-const PATH_POOL_TYPES = ['dir', 'fs', 'netfs', 'logical'];
-/** Pool types whose target is a directory on the host, where the serial log can live too. */
-const DIR_POOL_TYPES = ['dir', 'fs', 'netfs'];
 const CDROM_BUS: DiskBus = 'sata';
 /**
  * The NoCloud seed is a read-only virtio disk, not a SATA CD-ROM: Debian's cloud
@@ -316,7 +302,7 @@ function poolFor(state: CreateState, pool: string, why: string): PoolRecord & { 
   const p = state.pools.get(pool);
   if (!p) throw new NotFoundError(`storage pool ${JSON.stringify(pool)} not found (${why})`, `list the pools with: ${kvmctlCommand(state.uri, 'pool', 'list')}, or name one with pool=`);
   if (!p.active) throw new RefusedError(`storage pool ${JSON.stringify(pool)} is not active (${why})`, `start it with: ${kvmctlCommand(state.uri, 'pool', 'start', pool)}`);
-  if (!PATH_POOL_TYPES.includes(p.type) || p.targetPath === undefined) {
+  if (!isPoolType(p.type) || p.targetPath === undefined) {
     throw new RefusedError(`storage pool ${JSON.stringify(pool)} is of type ${p.type}: vm create makes new volumes only in dir, fs, netfs and logical pools`, 'create the volume with kvmctl volume create, then use --disk vol=POOL/VOL');
   }
   return { ...p, targetPath: p.targetPath };
@@ -426,10 +412,17 @@ export function planCreate(req: CreateRequest, uuid: string, seedFiles: NoCloudF
     return { device: p.device, path, format: p.format, bus: p.bus, target, readonly: p.readonly, ...(p.shareable ? { shareable: true } : {}) };
   });
 
+  const used = macsInUse(state.domains.map((d) => d.definition));
+  for (const n of req.networks) if (n.mac) used.add(n.mac);
+  const freshMac = (): string => {
+    const mac = randomMac(used);
+    used.add(mac);
+    return mac;
+  };
   const nics: NicSpec[] = req.networks.map((n) =>
     n.type === 'network'
-      ? { type: 'network', network: n.network, model: n.model, mac: n.mac ?? randomMac() }
-      : { type: 'bridge', bridge: n.bridge, model: n.model, mac: n.mac ?? randomMac() },
+      ? { type: 'network', network: n.network, model: n.model, mac: n.mac ?? freshMac() }
+      : { type: 'bridge', bridge: n.bridge, model: n.model, mac: n.mac ?? freshMac() },
   );
   const first = disks.findIndex((d) => d.device === 'disk');
   const firstPool = pending[first]?.volume?.pool;
@@ -466,7 +459,8 @@ function refuseDiskOfOtherVm(what: string, users: VolumeUser[], self: string): v
 /** Beside the first disk when it is a file in a directory; else libvirt's own log directory. */
 function logDirFor(firstDisk: DiskSpec | undefined, pool: PoolRecord | undefined): string {
   if (!firstDisk || firstDisk.path.startsWith('/dev/')) return FALLBACK_LOG_DIR;
-  if (pool && !DIR_POOL_TYPES.includes(pool.type)) return FALLBACK_LOG_DIR;
+  // The serial log can live in a directory pool's target too.
+  if (pool && !isDirectoryPoolType(pool.type)) return FALLBACK_LOG_DIR;
   return dirname(firstDisk.path);
 }
 

@@ -9,7 +9,7 @@ import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { InterruptedError, PassedExitStatus, RefusedError, TimeoutError, UsageError } from '../../errors.js';
 import { agentCommands, agentError, agentProblemOf, parseExecReply, parseExecStatus, type GuestExecStatus } from '../../libvirt/guest-agent.js';
-import { parseCount } from './create-args.js';
+import { parseCount } from '../../validate/count.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { sleep } from './wait.js';
 

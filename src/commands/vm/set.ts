@@ -16,7 +16,8 @@ import { parseDomainXml } from '../../libvirt/domain-xml.js';
 import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
 import { formatBytes, parseSize } from '../../units/size.js';
 import { HOST_CAPACITY_ARGS, hostCapacityOf, overcommitWarnings } from './capacity.js';
-import { checkMemory, parseCount } from './create-args.js';
+import { parseCount } from '../../validate/count.js';
+import { checkMemory } from './create-args.js';
 import { checkVmName, readVmState } from './domain-state.js';
 
 interface Amounts {

@@ -9,7 +9,7 @@ import { domainCommands } from '../../libvirt/domain-commands.js';
 import { isActive } from '../../libvirt/domains.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { checkVmName, readVmState } from './domain-state.js';
-import { parseCount } from './create-args.js';
+import { parseCount } from '../../validate/count.js';
 import { poll } from './wait.js';
 import { kvmctlCommand } from '../../exec/command.js';
 

@@ -14,7 +14,7 @@ import { runVirsh } from '../../libvirt/virsh.js';
 import { describeCloudInitConsole, readCloudInitConsole, type CloudInitConsole } from './cloud-init-log.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { vmAddresses, type FoundAddress } from './ip.js';
-import { parseCount } from './create-args.js';
+import { parseCount } from '../../validate/count.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { pingAgent } from './exec.js';
 import { probeSsh } from '../../net/ssh.js';
