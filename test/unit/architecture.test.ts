@@ -41,7 +41,6 @@ const NOT_YET_CONVERTED = [
   'src/commands/net/nat/check.ts',
   'src/commands/net/nat/enable.ts',
   'src/commands/net/reserve.ts',
-  'src/commands/vm/clone.ts',
   'src/commands/vm/console.ts',
   'src/commands/vm/delete.ts',
   'src/commands/vm/domain-state.ts',

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { examples, type App } from '../../app.js';
-import { runVmClone } from './clone.js';
+import { vmCloneCommand } from './clone.js';
 import { runVmConsole, runVmLog } from './console.js';
 import { vmCreateCommand } from './create.js';
 import { runVmDelete } from './delete.js';
@@ -193,16 +193,7 @@ export function vmCommand(app: App): Command {
   );
   vm.addCommand(snapshot);
 
-  vm.addCommand(
-    new Command('clone')
-      .description('copy a shut-off VM: new uuid and MACs, its own copy of each disk (or thin overlays with --linked)')
-      .argument('<source>', 'the VM to copy (it is not changed)')
-      .argument('<name>', 'name of the new VM')
-      .option('--linked', 'thin qcow2 overlays on the source disks instead of full copies (the source must then stay shut off; vm start refuses it)')
-      .option('--hostname <name>', "the clone's host name in its new cloud-init seed (default: the clone's name)")
-      .addHelpText('after', examples('kvmctl vm clone web1 web2', 'kvmctl vm clone golden test1 --linked', 'kvmctl vm clone web1 web-2 --linked --hostname web2'))
-      .action(app.action(async (ctx, src: string, name: string, opts: { linked?: boolean; hostname?: string }) => runVmClone(ctx, src, name, opts))),
-  );
+  vm.addCommand(vmCloneCommand(app));
   vm.addCommand(
     verb('delete', 'delete a VM (refused while it runs, unless --force); --remove-storage removes its own volumes', 'kvmctl vm delete web1', 'kvmctl vm delete web1 --remove-storage', 'kvmctl vm delete web1 --force --remove-storage')
       .option('--remove-storage', 'also remove its disk volumes that no other VM uses and that are no base image, and its cloud-init seed')

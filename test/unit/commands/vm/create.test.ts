@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import type { Command } from '../../../../src/exec/command.js';
 import { parseDomainXml } from '../../../../src/libvirt/domain-xml.js';
-import { POOL_DIR, batchArgv, batchStdout, callOf, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, short, stubBatch, URI, virshArgv, type VmTestOptions } from '../../vm-harness.js';
+import { POOL_DIR, batchArgv, batchStdout, callOf, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, short, stubBatch, stubDomainList, URI, virshArgv, type VmTestOptions } from '../../vm-harness.js';
 import { isVolCreate, volCreate } from '../../volume-match.js';
 
 const KEY_FILE = '/home/me/.ssh/id_ed25519.pub';
@@ -79,14 +79,6 @@ const UNDO_OVERLAY = virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'we
 const UNDO_SEED = virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'web1-seed.iso');
 const UNDEFINE = virshArgv('undefine', '--domain', 'web1', '--nvram', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save');
 const DESTROY = virshArgv('destroy', '--domain', 'web1');
-
-/** loadDomains' two reads: domstats + autostart list, then every domain's XML. */
-function stubDomainList(runner: FakeRunner, domains: Array<{ name: string; state: number; xml: string }>): FakeRunner {
-  const stats = domains.map((d) => `Domain: '${d.name}'\n  state.state=${d.state}\n  state.reason=0\n\n`).join('');
-  stubBatch(runner, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], [stats, '\n']);
-  if (domains.length > 0) stubBatch(runner, domains.map((d) => ['dumpxml', '--domain', d.name]), domains.map((d) => d.xml));
-  return runner;
-}
 
 const CREATE = ['vm', 'create', 'web1', '--image', `${BASE},size=1G`, '--memory', '256M', '--ssh-key', KEY_FILE];
 
