@@ -96,6 +96,8 @@ export interface VerbSpec<A extends readonly ArgSpec<string>[], T extends Option
   notes?: string;
   /** A read verb that -H may run on many hosts. */
   fanOut?: boolean;
+  /** A verb that -H sends to one host this chooses from the selectors and the parsed arguments (vm create -H auto). */
+  place?: (ctx: Context, selectors: string[], ...args: [...ArgsOf<A>, OptionsOf<T>]) => Promise<string>;
   /** Anything else commander offers (aliases, hidden commands). */
   configure?: (cmd: Command) => void;
   run: (ctx: Context, ...args: [...ArgsOf<A>, OptionsOf<T>]) => Promise<void>;
@@ -122,6 +124,12 @@ export function verb<const A extends readonly ArgSpec<string>[] = [], const T ex
     if (spec.examples || spec.notes) cmd.addHelpText('after', (spec.examples ? examples(...spec.examples) : '') + (spec.notes ?? ''));
     spec.configure?.(cmd);
     // commander hands the action exactly the declared arguments, then the options object: the shape the tables above describe.
-    return cmd.action(app.run((ctx, parsed) => spec.run(ctx, ...(parsed as [...ArgsOf<A>, OptionsOf<T>])), { fanOut: spec.fanOut }));
+    const place = spec.place;
+    return cmd.action(
+      app.run((ctx, parsed) => spec.run(ctx, ...(parsed as [...ArgsOf<A>, OptionsOf<T>])), {
+        fanOut: spec.fanOut,
+        place: place && ((ctx, selectors, parsed) => place(ctx, selectors, ...(parsed as [...ArgsOf<A>, OptionsOf<T>]))),
+      }),
+    );
   };
 }

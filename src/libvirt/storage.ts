@@ -102,6 +102,22 @@ export const volumeCalls = {
   delete: (pool: string, vol: string) => write(volumeArgs.delete(pool, vol), volSubject(pool, vol)),
   /** Streams a local file into the volume through libvirt (works against a remote host). */
   upload: (pool: string, vol: string, file: string) => write(['vol-upload', '--pool', pool, '--vol', vol, '--file', file, '--sparse'], volSubject(pool, vol)),
+  /** Streams the volume into a local file through libvirt (works against a remote host); the file is private to kvmctl. */
+  download: (pool: string, vol: string, file: string) => read(['vol-download', '--pool', pool, '--vol', vol, '--file', file], volSubject(pool, vol)),
+  /**
+   * A full copy made by libvirt (`vol-create-from`, not `vol-clone`, which pastes
+   * the new name into XML unescaped); libvirt removes the new volume itself when
+   * the copy fails.
+   */
+  copy: (a: CopyVolumeArgs) =>
+    write(
+      ['vol-create-from', '--pool', a.pool, '--file', '/dev/stdin', '--inputpool', a.pool, '--vol', a.source],
+      volSubject(a.pool, a.name),
+      buildVolumeXml({ name: a.name, capacityBytes: a.capacityBytes, allocationBytes: a.allocationBytes, format: a.format }),
+    ),
+  /** The pool of the volume at a path (libvirt's volume key), and its XML. */
+  poolOfPath: (path: string) => read(['vol-pool', '--vol', path]),
+  dumpxmlByPath: (path: string) => read(['vol-dumpxml', '--vol', path]),
 };
 
 export const volumeCommands = {
@@ -115,15 +131,13 @@ export const volumeCommands = {
    * the new name into XML unescaped); libvirt removes the new volume itself when
    * the copy fails.
    */
-  copy: (uri: string, a: CopyVolumeArgs) =>
-    volumeCommands.createFrom(uri, a.pool, buildVolumeXml({ name: a.name, capacityBytes: a.capacityBytes, allocationBytes: a.allocationBytes, format: a.format }), a.pool, a.source),
+  copy: (uri: string, a: CopyVolumeArgs) => asCommand(uri, volumeCalls.copy(a)),
   /** A copy in another format (libvirt runs qemu-img convert on the host that owns the pool). */
   createFrom: (uri: string, pool: string, xml: string, inputPool: string, vol: string) =>
     virshWrite(uri, ['vol-create-from', '--pool', pool, '--file', '/dev/stdin', '--inputpool', inputPool, '--vol', vol], { input: xml }),
   resize: (uri: string, pool: string, vol: string, capacityBytes: number, shrink: boolean) =>
     virshWrite(uri, ['vol-resize', '--pool', pool, '--vol', vol, '--capacity', `${capacityBytes}b`, ...(shrink ? ['--shrink'] : [])]),
-  /** Streams the volume into a local file through libvirt (works against a remote host); the file is private to kvmctl. */
-  download: (uri: string, pool: string, vol: string, file: string) => virshRead(uri, ['vol-download', '--pool', pool, '--vol', vol, '--file', file]),
+  download: (uri: string, pool: string, vol: string, file: string) => asCommand(uri, volumeCalls.download(pool, vol, file)),
   /** Streams a local file into the volume through libvirt (works against a remote host). */
   upload: (uri: string, pool: string, vol: string, file: string) => asCommand(uri, volumeCalls.upload(pool, vol, file)),
   /** Grows a disk of a running VM through QEMU, so the guest sees the new size. */

@@ -70,6 +70,11 @@ export class Virsh {
     return { ...result, error: () => classifyVirshError(cmd, result, call.subject, this.uri) };
   }
 
+  /** The classified error of a batched call that printed nothing, from the batch's stderr. */
+  failed(call: VirshCall, stderr: string): Error {
+    return classifyVirshError(this.command(call), { stdout: '', stderr, exitCode: 1 }, call.subject, this.uri);
+  }
+
   /**
    * Several read calls in as few virsh processes as argument limits allow,
    * answered by key: `batch({ caps, existing })` gives `{ caps, existing }`.

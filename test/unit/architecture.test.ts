@@ -41,9 +41,7 @@ const NOT_YET_CONVERTED = [
   'src/commands/net/nat/check.ts',
   'src/commands/net/nat/enable.ts',
   'src/commands/net/reserve.ts',
-  'src/commands/vm/clone.ts',
   'src/commands/vm/console.ts',
-  'src/commands/vm/create.ts',
   'src/commands/vm/delete.ts',
   'src/commands/vm/domain-state.ts',
   'src/commands/vm/exec.ts',
@@ -68,7 +66,7 @@ const NOT_YET_CONVERTED = [
 ];
 
 /** Source files over the limit, until they are split. Remove a file when it is; never add one. */
-const NOT_YET_SPLIT = ['src/commands/vm/create.ts', 'src/net/iptables.ts'];
+const NOT_YET_SPLIT = ['src/net/iptables.ts'];
 const MAX_LINES = 400;
 
 function breaches(file: string): string[] {

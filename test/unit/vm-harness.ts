@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FakeRunner } from '../../src/exec/fake.js';
-import { testContext, type TestOptions } from '../support/harness.js';
+import { stubBatch, testContext, type TestOptions } from '../support/harness.js';
 
 // The shared harness; this file keeps what only the vm tests use, until they move to it.
 export { batchArgv, batchStdout, callOf, mutations, runKvmctl, short, stubBatch, URI, virshArgv } from '../support/harness.js';
@@ -38,4 +38,12 @@ export function poolWords(pool: string): string[][] {
 
 export function recordedPoolOutputs(): string[] {
   return [recorded('virsh-pool-info.txt'), recorded('virsh-pool-dumpxml.xml'), recorded('virsh-vol-list.txt')];
+}
+
+/** loadDomains' two reads: domstats + autostart list, then every domain's XML. */
+export function stubDomainList(runner: FakeRunner, domains: Array<{ name: string; state: number; xml: string }>): FakeRunner {
+  const stats = domains.map((d) => `Domain: '${d.name}'\n  state.state=${d.state}\n  state.reason=0\n\n`).join('');
+  stubBatch(runner, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], [stats, '\n']);
+  if (domains.length > 0) stubBatch(runner, domains.map((d) => ['dumpxml', '--domain', d.name]), domains.map((d) => d.xml));
+  return runner;
 }

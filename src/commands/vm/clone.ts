@@ -12,24 +12,27 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Context } from '../../context.js';
-import { formatCommand, kvmctlCommand, type Command } from '../../exec/command.js';
+import { kvmctlCommand } from '../../exec/command.js';
+import { runPlan, type Plan, type Step } from '../../exec/plan.js';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import { cloneSeedFiles, readSeedImage, SEED_ISO_TOOLS, SEED_READ_TOOLS, writeSeedImage, type NoCloudFiles, type SeedImage } from '../../libvirt/cloud-init.js';
-import { domainArgs, domainCommands, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
+import { domainCalls, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
 import { newUuid } from '../../libvirt/domain-builder.js';
 import { cloneDomainNode } from '../../libvirt/domain-clone.js';
 import { diskPath, domainFromNode, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
 import { macsInUse, randomMacs } from '../../libvirt/mac.js';
-import { loadPools, thinAllocation, volumeCommands, type PoolRecord, type VolumeFormat } from '../../libvirt/storage.js';
+import { loadDomains } from '../../libvirt/domains.js';
+import { loadPools, thinAllocation, volumeCalls, type PoolRecord, type VolumeFormat } from '../../libvirt/storage.js';
+import type { VirshCall } from '../../libvirt/virsh-client.js';
 import { parseVolumeXml } from '../../libvirt/volume-xml.js';
-import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
 import { decodeXml, encodeXml } from '../../libvirt/xml-codec.js';
-import { validateNewName } from '../../validate/names.js';
+import { NEW_NAME_HELP, validateNewName } from '../../validate/names.js';
 import { refuseUnsafeVolumes } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { checkVmName } from './domain-state.js';
 import { checkHostname, HOSTNAME } from '../../validate/hostname.js';
-import { pickSeedTool } from './create.js';
+import { pickSeedTool } from './create-inputs.js';
+import { arg, flag, value, verb, type OptionsOf } from '../../verb.js';
 
 interface DiskCopy {
   target: string;
@@ -38,14 +41,12 @@ interface DiskCopy {
   copy: { pool: string; volume: string; path: string; allocationBytes?: number };
 }
 
-/** Words that find a disk's volume: by pool/name for a volume-type source, else by path (libvirt's vol key). */
-function volumeLookup(disk: DomainDisk): string[][] {
+/** The call that reads a disk's volume: by pool/name for a volume-type source, else by path (libvirt's vol key, whose pool is asked too). */
+function volumeLookup(disk: DomainDisk): { xml: VirshCall; pool?: VirshCall } {
   const src = disk.source;
-  if (src?.pool !== undefined && src.volume !== undefined) {
-    return [['echo', src.pool], ['vol-dumpxml', '--pool', src.pool, '--vol', src.volume]];
-  }
+  if (src?.pool !== undefined && src.volume !== undefined) return { xml: volumeCalls.dumpxml(src.pool, src.volume) };
   const path = diskPath(disk) ?? '';
-  return [['vol-pool', '--vol', path], ['vol-dumpxml', '--vol', path]];
+  return { xml: volumeCalls.dumpxmlByPath(path), pool: volumeCalls.poolOfPath(path) };
 }
 
 function extensionOf(format: string): string {
@@ -63,18 +64,24 @@ interface NewSeed {
   files: NoCloudFiles;
 }
 
-export async function runVmClone(ctx: Context, src: string, newName: string, opts: { linked?: boolean; hostname?: string }, files: StorageFiles = realStorageFiles): Promise<void> {
+export const options = {
+  linked: flag('--linked', 'thin qcow2 overlays on the source disks instead of full copies (the source must then stay shut off; vm start refuses it)'),
+  hostname: value('--hostname <name>', "the clone's host name in its new cloud-init seed (default: the clone's name)"),
+};
+export type VmCloneOptions = OptionsOf<typeof options>;
+
+export async function runVmClone(ctx: Context, src: string, newName: string, opts: VmCloneOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   checkVmName(src);
   validateNewName('VM', newName);
   if (opts.hostname !== undefined) checkHostname('--hostname', opts.hostname);
   const linked = opts.linked === true;
   await ctx.withLock(`vm ${newName}`, async () => {
-    const first = await runVirshBatch(ctx.runner, ctx.uri, [domainArgs.domstate(src), domainArgs.dumpxml(src, true), domainArgs.dominfo(newName)]);
-    const [stateOut = '', xml = '', newInfo = ''] = first.outputs;
+    const first = await ctx.virsh.batchWithStderr({ state: domainCalls.domstate(src), xml: domainCalls.dumpxml(src, true), newInfo: domainCalls.dominfo(newName) });
+    const { state: stateOut, xml, newInfo } = first.out;
     if (!xml.trim()) {
       // The batch's stderr also holds the (expected) failed lookup of the new name: leave it out of the reason.
       const stderr = first.stderr.split('\n').filter((l) => !l.includes(`'${newName}'`)).join('\n');
-      throw classifyVirshError(virshRead(ctx.uri, domainArgs.dumpxml(src, true)), { stdout: '', stderr, exitCode: 1 }, { kind: 'vm', name: src }, ctx.uri);
+      throw ctx.virsh.failed(domainCalls.dumpxml(src, true), stderr);
     }
     if (newInfo.trim()) throw new ConflictError(`VM ${JSON.stringify(newName)} already exists; it was left unchanged`, `choose another name for the clone, or delete it first: ${kvmctlCommand(ctx.uri, 'vm', 'delete', newName)}`);
     const state = stateKey(parseDomstate(stateOut).state);
@@ -93,11 +100,14 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
     }
     const toCopy = def.disks.filter((d) => d.device === 'disk' && d.readonly !== true);
 
-    const second = await runVirshBatch(ctx.runner, ctx.uri, toCopy.flatMap(volumeLookup));
+    const lookups = toCopy.map(volumeLookup);
+    const found = await ctx.virsh.batch({ lookups: lookups.flatMap((l) => (l.pool ? [l.pool, l.xml] : [l.xml])) });
+    let at = 0;
+    const answers = lookups.map((l) => ({ pool: l.pool ? (found.lookups[at++] ?? '') : undefined, xml: found.lookups[at++] ?? '' }));
     const sources = await Promise.all(
       toCopy.map(async (d, i) => {
-        const pool = (second.outputs[i * 2] ?? '').trim();
-        const volXml = second.outputs[i * 2 + 1] ?? '';
+        const pool = (answers[i]?.pool ?? d.source?.pool ?? '').trim();
+        const volXml = answers[i]?.xml ?? '';
         if (!pool || !volXml.trim()) {
           throw new RefusedError(
             `disk ${d.target.dev} of VM ${JSON.stringify(src)} (${diskPath(d) ?? sourceKey(d.source) ?? '?'}) is not a volume of an active storage pool, so libvirt cannot copy it`,
@@ -110,7 +120,8 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
     );
     const poolNames = new Set(sources.map((s) => s.pool));
     if (seedDisk && seedRef) poolNames.add(seedRef.pool);
-    const pools = new Map((await loadPools(ctx.runner, ctx.uri, [...poolNames])).map((p) => [p.name, p]));
+    const [poolList, domains] = await Promise.all([loadPools(ctx.runner, ctx.uri, [...poolNames]), loadDomains(ctx.runner, ctx.uri)]);
+    const pools = new Map(poolList.map((p) => [p.name, p]));
     // No disk is copied through a symlink out of its pool, or through a header naming a file of no pool.
     await refuseUnsafeVolumes(ctx, sources.map((s) => ({ ref: { pool: s.pool, volume: s.name }, path: s.path, backingFile: s.backingFile })), pools, files, 'copy');
     const copies: DiskCopy[] = sources.map((s, i) => {
@@ -128,7 +139,8 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
       };
     });
 
-    const macs = randomMacs(def.interfaces.length, macsInUse([def]));
+    // New MACs no defined VM uses (the source included).
+    const macs = randomMacs(def.interfaces.length, macsInUse([def, ...domains.map((d) => d.definition)]));
     const uuid = newUuid();
     const seed = seedDisk && seedRef ? await planSeed(ctx, seedRef, sourceKey(seedDisk.source) ?? '', pools.get(seedRef.pool), { newName, uuid, hostname, macs: def.interfaces.map((n, i) => [n.mac ?? '', macs[i] ?? ''] as [string, string]).filter(([a]) => a !== '') }) : undefined;
     const disks = new Map<string, string | null>(copies.map((c) => [c.key, c.copy.path]));
@@ -140,29 +152,7 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
 
     const seedImage: SeedImage | undefined = seed ? await writeSeedImage(ctx.runner, await pickSeedTool(ctx, SEED_ISO_TOOLS), seed.files) : undefined;
     try {
-      await ctx.transaction(`vm clone ${src} ${newName}`).run(async (tx) => {
-        for (const c of copies) {
-          const create: Command = linked
-            ? volumeCommands.create(ctx.uri, { pool: c.copy.pool, name: c.copy.volume, capacityBytes: c.source.capacityBytes, format: 'qcow2', backingPath: c.source.path, backingFormat: c.source.format })
-            : volumeCommands.copy(ctx.uri, { pool: c.source.pool, source: c.source.volume, name: c.copy.volume, capacityBytes: c.source.capacityBytes, format: c.source.format, allocationBytes: c.copy.allocationBytes });
-          const undo = volumeCommands.delete(ctx.uri, c.copy.pool, c.copy.volume);
-          await runVirsh(ctx.runner, create, { kind: 'volume', name: `${c.copy.pool}/${c.copy.volume}` });
-          tx.onRollback({ what: `volume ${c.copy.pool}/${c.copy.volume}`, run: async () => void (await runVirsh(ctx.runner, undo)), manual: formatCommand(undo) });
-          tx.checkpoint();
-        }
-        if (seed && seedImage) {
-          const subject = { kind: 'volume' as const, name: `${seed.pool}/${seed.volume}` };
-          const undo = volumeCommands.delete(ctx.uri, seed.pool, seed.volume);
-          await runVirsh(ctx.runner, volumeCommands.create(ctx.uri, { pool: seed.pool, name: seed.volume, capacityBytes: seedImage.bytes, format: 'raw', allocationBytes: thinAllocation(pools.get(seed.pool)?.type ?? 'dir') }), subject);
-          tx.onRollback({ what: `volume ${seed.pool}/${seed.volume}`, run: async () => void (await runVirsh(ctx.runner, undo)), manual: formatCommand(undo) });
-          tx.checkpoint();
-          await runVirsh(ctx.runner, volumeCommands.upload(ctx.uri, seed.pool, seed.volume, seedImage.file), subject);
-          tx.checkpoint();
-        }
-        const undefine = domainCommands.undefine(ctx.uri, newName);
-        await runVirsh(ctx.runner, domainCommands.define(ctx.uri, cloneXml), { kind: 'vm', name: newName });
-        tx.onRollback({ what: `VM ${newName} (definition)`, run: async () => void (await runVirsh(ctx.runner, undefine)), manual: formatCommand(undefine) });
-      });
+      await runPlan(ctx, cloneSteps({ src, newName, linked, copies, cloneXml, seed: seed && seedImage ? { ...seed, image: seedImage, poolType: pools.get(seed.pool)?.type ?? 'dir' } : undefined }));
     } finally {
       await seedImage?.dispose();
     }
@@ -182,6 +172,33 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
       seed: seed ? { pool: seed.pool, volume: seed.volume, instanceId: uuid, hostname: seed.hostname } : undefined,
     });
   });
+}
+
+/** The clone's steps, as data: each disk's copy (or overlay), its own seed, the definition. */
+function cloneSteps(o: { src: string; newName: string; linked: boolean; copies: DiskCopy[]; cloneXml: string; seed?: NewSeed & { image: SeedImage; poolType: string } }): Plan {
+  const volumeStep = (pool: string, volume: string, create: VirshCall): Step => ({ what: `volume ${pool}/${volume}`, do: { virsh: create }, undo: { virsh: volumeCalls.delete(pool, volume) } });
+  const seed = o.seed;
+  return {
+    label: `vm clone ${o.src} ${o.newName}`,
+    steps: [
+      ...o.copies.map((c) =>
+        volumeStep(
+          c.copy.pool,
+          c.copy.volume,
+          o.linked
+            ? volumeCalls.create({ pool: c.copy.pool, name: c.copy.volume, capacityBytes: c.source.capacityBytes, format: 'qcow2', backingPath: c.source.path, backingFormat: c.source.format })
+            : volumeCalls.copy({ pool: c.source.pool, source: c.source.volume, name: c.copy.volume, capacityBytes: c.source.capacityBytes, format: c.source.format, allocationBytes: c.copy.allocationBytes }),
+        ),
+      ),
+      ...(seed
+        ? [
+            volumeStep(seed.pool, seed.volume, volumeCalls.create({ pool: seed.pool, name: seed.volume, capacityBytes: seed.image.bytes, format: 'raw', allocationBytes: thinAllocation(seed.poolType) })),
+            { what: `cloud-init seed in ${seed.pool}/${seed.volume}`, do: { virsh: volumeCalls.upload(seed.pool, seed.volume, seed.image.file) } },
+          ]
+        : []),
+      { what: `VM ${o.newName} (definition)`, do: { virsh: domainCalls.define(o.newName, o.cloneXml) }, undo: { virsh: domainCalls.undefine(o.newName) } },
+    ],
+  };
 }
 
 /**
@@ -205,7 +222,7 @@ async function planSeed(
   const dir = await mkdtemp(join(tmpdir(), 'kvmctl-seed-'));
   try {
     const image = join(dir, 'source.iso');
-    await runVirsh(ctx.runner, volumeCommands.download(ctx.uri, ref.pool, ref.volume, image), { kind: 'volume', name: `${ref.pool}/${ref.volume}` });
+    await ctx.virsh.run(volumeCalls.download(ref.pool, ref.volume, image));
     const files = await readSeedImage(ctx.runner, tool, image, dir);
     if (files.userData === undefined && files.metaData === undefined) {
       throw new RefusedError(`the cloud-init seed ${ref.pool}/${ref.volume} holds no user-data or meta-data, so the clone's seed cannot be made from it`, `clone without it: detach it from the source, or create the clone with kvmctl vm create … --cloud-init`);
@@ -215,3 +232,12 @@ async function planSeed(
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+export const vmCloneCommand = verb({
+  name: 'clone',
+  description: 'copy a shut-off VM: new uuid and MACs, its own copy of each disk (or thin overlays with --linked)',
+  args: [arg('<source>', 'the VM to copy (it is not changed)'), arg('<name>', `name of the new VM: ${NEW_NAME_HELP}`)],
+  options,
+  examples: ['kvmctl vm clone web1 web2', 'kvmctl vm clone golden test1 --linked', 'kvmctl vm clone web1 web-2 --linked --hostname web2'],
+  run: (ctx, src, name, o) => runVmClone(ctx, src, name, o),
+});

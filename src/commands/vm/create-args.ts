@@ -2,6 +2,7 @@
  * `vm create` flags -> a checked request. Pure: every mistake a user can make
  * in the flags is a UsageError (exit 2) here, before anything is read or run.
  */
+import type { CreateFlags } from './create-options.js';
 import { normalizeMac } from '../../validate/mac.js';
 import { checkPoolPathSyntax } from '../../storage/pool-path.js';
 import { UsageError } from '../../errors.js';
@@ -72,29 +73,7 @@ export interface CreateRequest {
 }
 
 /** The flags as commander hands them over. */
-export interface CreateFlags {
-  memory?: string;
-  vcpus?: string;
-  disk?: string[];
-  image?: string;
-  cdrom?: string;
-  import?: boolean;
-  boot?: string;
-  network?: string[];
-  graphics?: string;
-  cloudInit?: string;
-  sshKey?: string;
-  sshUser?: string;
-  hostname?: string;
-  virtType?: string;
-  cpu?: string;
-  autostart?: boolean;
-  start?: boolean;
-  wait?: string;
-  timeout?: string;
-  printXml?: boolean;
-  logDir?: string;
-}
+export type { CreateFlags } from './create-options.js';
 
 const DEFAULT_MEMORY = 1024 ** 3;
 /** libvirt's own lower bound is far lower; below this no current distribution boots. */

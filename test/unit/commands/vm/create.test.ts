@@ -5,11 +5,11 @@
  */
 import { writeFileSync, existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FakeRunner } from '../../src/exec/fake.js';
-import type { Command } from '../../src/exec/command.js';
-import { parseDomainXml } from '../../src/libvirt/domain-xml.js';
-import { POOL_DIR, batchArgv, batchStdout, callOf, mutations, poolWords, recorded, recordedPoolOutputs, recordedTop, runKvmctl, short, stubBatch, URI, virshArgv, type VmTestOptions } from './vm-harness.js';
-import { isVolCreate, volCreate } from './volume-match.js';
+import { FakeRunner } from '../../../../src/exec/fake.js';
+import type { Command } from '../../../../src/exec/command.js';
+import { parseDomainXml } from '../../../../src/libvirt/domain-xml.js';
+import { POOL_DIR, batchArgv, batchStdout, callOf, mutations, poolWords, recorded, recordedPoolOutputs, recordedTop, runKvmctl, short, stubBatch, stubDomainList, URI, virshArgv, type VmTestOptions } from '../../vm-harness.js';
+import { isVolCreate, volCreate } from '../../volume-match.js';
 
 const KEY_FILE = '/home/me/.ssh/id_ed25519.pub';
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1cD0ucVvcQNmYx9vM3Q0dyV3R5Z3n2mY1zR2w6h1a me@desk';
@@ -26,9 +26,11 @@ interface Reads {
   netList?: string;
   pools?: string[];
   poolOutputs?: string[];
+  /** The defined VMs loadDomains finds (default none): their disks and MACs are taken. */
+  domains?: Array<{ name: string; state: number; xml: string }>;
 }
 
-/** Stubs create's two reads: the main batch and loadPools. */
+/** Stubs create's reads: the main batch, loadPools and loadDomains. */
 function stubReads(runner: FakeRunner, r: Reads = {}): FakeRunner {
   const name = r.name ?? 'web1';
   const vols = r.vols ?? [['fxvm-pool', 'base.qcow2', recorded('virsh-vol-dumpxml-base.xml')]];
@@ -59,7 +61,7 @@ function stubReads(runner: FakeRunner, r: Reads = {}): FakeRunner {
   );
   const pools = r.pools ?? ['fxvm-pool'];
   if (pools.length > 0) stubBatch(runner, pools.flatMap(poolWords), r.poolOutputs ?? recordedPoolOutputs());
-  return runner;
+  return stubDomainList(runner, r.domains ?? []);
 }
 
 const isGenisoimage = (c: Command) => c.program === 'genisoimage';
@@ -81,14 +83,6 @@ const UNDO_OVERLAY = virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'we
 const UNDO_SEED = virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'web1-seed.iso');
 const UNDEFINE = virshArgv('undefine', '--domain', 'web1', '--nvram', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save');
 const DESTROY = virshArgv('destroy', '--domain', 'web1');
-
-/** loadDomains' two reads: domstats + autostart list, then every domain's XML. */
-function stubDomainList(runner: FakeRunner, domains: Array<{ name: string; state: number; xml: string }>): FakeRunner {
-  const stats = domains.map((d) => `Domain: '${d.name}'\n  state.state=${d.state}\n  state.reason=0\n\n`).join('');
-  stubBatch(runner, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], [stats, '\n']);
-  if (domains.length > 0) stubBatch(runner, domains.map((d) => ['dumpxml', '--domain', d.name]), domains.map((d) => d.xml));
-  return runner;
-}
 
 const CREATE = ['vm', 'create', 'web1', '--image', `${BASE},size=1G`, '--memory', '256M', '--ssh-key', KEY_FILE];
 
@@ -243,7 +237,7 @@ describe('vm create: the plan it runs', () => {
   });
 
   it('kernel boot with an existing disk by path: the log goes beside that disk, no volume is made', async () => {
-    const runner = stubDomainList(stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [] }), []);
+    const runner = stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [] });
     runner.stub(isDefine, {}).stub(virshArgv('start', '--domain', 'k1'), {});
     const r = await run(['vm', 'create', 'k1', '--boot', 'kernel=/srv/vmlinuz,initrd=/srv/initrd.img,cmdline=console=ttyS0,115200 kvmctl.hostname=', '--disk', 'path=/srv/k1/data.raw,bus=sata', '--network', 'none'], runner, { files: {} });
     expect(r.code).toBe(0);
@@ -257,12 +251,12 @@ describe('vm create: the plan it runs', () => {
   it("a disk of another VM (running or defined) is refused (exit 5) before anything runs; shareable=yes on a raw disk allows it", async () => {
     const other = `<domain type='qemu'><name>db1</name><devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/srv/shared.raw'/><target dev='vda' bus='virtio'/></disk></devices></domain>`;
     const args = (disk: string) => ['vm', 'create', 'k1', '--boot', 'kernel=/srv/vmlinuz', '--disk', disk, '--network', 'none', '--no-start'];
-    const refused = stubDomainList(stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [] }), [{ name: 'db1', state: 5, xml: other }]);
+    const refused = stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [], domains: [{ name: 'db1', state: 5, xml: other }] });
     const r = await run(args('path=/srv/shared.raw'), refused);
     expect([r.code, r.err]).toEqual([5, expect.stringMatching(/^kvmctl: error: --disk path=\/srv\/shared\.raw is already a disk of VM db1 \(shutoff\); two VMs writing one disk corrupt it\nhint: .*add shareable=yes/)]);
     expect(mutations(refused)).toEqual([]);
 
-    const shared = stubDomainList(stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [] }), [{ name: 'db1', state: 5, xml: other }]);
+    const shared = stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [], domains: [{ name: 'db1', state: 5, xml: other }] });
     shared.stub(isDefine, {});
     expect((await run(args('path=/srv/shared.raw,shareable=yes'), shared)).code).toBe(0);
     expect((await parseDomainXml(callOf(shared, isDefine).input ?? '')).disks[0]?.shareable).toBe(true);
@@ -497,6 +491,7 @@ describe('vm create: virt type, CPU and firmware', () => {
     runner.stub(batchArgv(words, remote), {
       stdout: batchStdout(['', capsWithKvm(), recorded('virsh-nodeinfo.txt'), recorded('virsh-nodememstats.txt'), recorded('virsh-net-list-all.txt'), recorded('virsh-domcapabilities-qemu.xml'), kvmDomcaps]),
     });
+    runner.stub(batchArgv([['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], remote), { stdout: batchStdout(['', '\n']) });
     const r = await run(['vm', 'create', 'web1', '--boot', 'kernel=/srv/vmlinuz', '--network', 'none', '--print-xml'], runner, { uri: remote, files: {} });
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/<domain type="kvm">/);
