@@ -221,10 +221,3 @@ export async function runVirshBatch(runner: Runner, uri: string, commands: strin
   }
   return { outputs, stderr };
 }
-
-/** runVirshBatch with each command under a key, so that outputs are read by name, never by position ('' for a command that printed nothing). */
-export async function runKeyedVirshBatch<K extends string>(runner: Runner, uri: string, commands: ReadonlyArray<readonly [K, string[]]>, options: BatchOptions = {}): Promise<{ output: (key: K) => string; stderr: string }> {
-  const { outputs, stderr } = await runVirshBatch(runner, uri, commands.map(([, words]) => words), options);
-  const byKey = new Map<K, string>(commands.map(([key], i) => [key, outputs[i] ?? '']));
-  return { output: (key) => byKey.get(key) ?? '', stderr };
-}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BATCH_ARG_BYTES, chunkBatch, classifyVirshError, quoteForVirsh, runKeyedVirshBatch, runVirshBatch, splitBatch, virshBatch } from '../../src/libvirt/virsh.js';
+import { BATCH_ARG_BYTES, chunkBatch, classifyVirshError, quoteForVirsh, runVirshBatch, splitBatch, virshBatch } from '../../src/libvirt/virsh.js';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { readCommand } from '../../src/exec/command.js';
 import { ConflictError, KvmctlError, NotFoundError, RefusedError } from '../../src/errors.js';
@@ -78,17 +78,6 @@ describe('virsh batches split by argument size', () => {
     expect(outputs[4999]).toContain('vol-04999.qcow2');
     expect(outputs.every((o, i) => o.includes(`vol-${String(i).padStart(5, '0')}.qcow2`))).toBe(true);
     expect(progress[progress.length - 1]).toBe(5000);
-  });
-
-  it('a keyed batch hands each output back under its key, across chunks', async () => {
-    const runner = new FakeRunner().stub((c) => c.program === 'virsh', answerBatch, Infinity);
-    const keyed = lookups.map((words, i) => [`vol ${i}`, words] as const);
-    const { output } = await runKeyedVirshBatch(runner, 'qemu:///system', keyed);
-    expect(runner.calls.length).toBe(chunkBatch(lookups).length);
-    expect(output('vol 0')).toContain('vol-00000.qcow2');
-    expect(output('vol 4321')).toContain('vol-04321.qcow2');
-    expect(output('vol 4999')).toContain('vol-04999.qcow2');
-    expect(output('no such key' as `vol ${number}`)).toBe('');
   });
 
   it('marks a batch of changes as mutating, so --dry-run skips it', async () => {
