@@ -15,7 +15,8 @@ import { ConflictError } from '../errors.js';
 import { poolCommands } from '../libvirt/storage.js';
 import type { StorageFiles } from './local-files.js';
 import { withProgress } from './progress.js';
-import { qemuImg, type ImageInfo } from './qemu-img.js';
+import type { ImageInfo } from './qemu-img.js';
+import { QemuImg } from './qemu-img-client.js';
 import { runVirsh } from '../libvirt/virsh.js';
 
 export function temporaryPathFor(finalPath: string): string {
@@ -75,5 +76,5 @@ export async function convertWithProgress(
   files: StorageFiles,
 ): Promise<void> {
   const expectedBytes = src.info.actualSizeBytes ?? src.info.virtualSizeBytes;
-  await withProgress(ctx, label, { path: dest, expectedBytes, files }, () => runChecked(ctx.runner, qemuImg.convert(src.path, src.format, dest, destFormat)));
+  await withProgress(ctx, label, { path: dest, expectedBytes, files }, () => new QemuImg(ctx.runner).convert(src, dest, destFormat));
 }

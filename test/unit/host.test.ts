@@ -8,9 +8,9 @@ import { main } from '../../src/main.js';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { memoryIO } from '../../src/output/io.js';
 import { memoryFs } from '../../src/local-fs.js';
-import { assessVirtualization } from '../../src/commands/host/virtualization.js';
+import { assessVirtualization } from '../../src/host/virtualization.js';
 import { hostChecks } from '../../src/commands/host/check.js';
-import type { HostFacts } from '../../src/commands/host/facts.js';
+import type { HostFacts } from '../../src/host/facts.js';
 import type { Command } from '../../src/exec/command.js';
 
 const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/${f}`, import.meta.url), 'utf8');

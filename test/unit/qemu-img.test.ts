@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { externalReferences, imageOpts, parseImageInfo, qemuImg } from '../../src/storage/qemu-img.js';
 import { sniffImage } from '../../src/storage/image-header.js';
-import { inspectUntrustedImage } from '../../src/storage/untrusted-image.js';
+import { QemuImg } from '../../src/storage/qemu-img-client.js';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { CommandTimeoutError, ToolError } from '../../src/exec/runner.js';
 import type { Command } from '../../src/exec/command.js';
@@ -95,7 +95,7 @@ describe('an untrusted image is inspected within limits', () => {
 
   it('qemu-img aborted by the address-space limit (recorded: prlimit --as=64M on a 2000T qcow2) is a refusal naming the image and the limits', async () => {
     const runner = new FakeRunner().stub(isInfo, { exitCode: 134, stderr: 'qemu: qemu_thread_create: Resource temporarily unavailable\n' });
-    const err = await inspectUntrustedImage(runner, '/in/huge.qcow2', 'qcow2').catch((e: KvmctlError) => e);
+    const err = await new QemuImg(runner).inspectUntrusted('/in/huge.qcow2', 'qcow2').catch((e: KvmctlError) => e);
     expect(err).toBeInstanceOf(RefusedError);
     expect((err as KvmctlError).message).toBe(
       'image /in/huge.qcow2: qemu-img could not read its header within the limits for an untrusted image (1.0 GiB of memory, 10 s of CPU, 20 s in all): qemu: qemu_thread_create: Resource temporarily unavailable',
@@ -106,11 +106,11 @@ describe('an untrusted image is inspected within limits', () => {
     const timedOut = new FakeRunner().stub(isInfo, (c) => {
       throw new CommandTimeoutError(c);
     });
-    expect(await inspectUntrustedImage(timedOut, '/in/x.vmdk', 'vmdk').catch((e: KvmctlError) => [e.exitCode, e.message])).toEqual([
+    expect(await new QemuImg(timedOut).inspectUntrusted('/in/x.vmdk', 'vmdk').catch((e: KvmctlError) => [e.exitCode, e.message])).toEqual([
       5,
       'image /in/x.vmdk: qemu-img could not read its header within the limits for an untrusted image (1.0 GiB of memory, 10 s of CPU, 20 s in all): it was still running after 20 s',
     ]);
     const broken = new FakeRunner().stub(isInfo, { exitCode: 1, stderr: "qemu-img: Could not open '/in/x': Image is not in qcow2 format\n" });
-    expect(await inspectUntrustedImage(broken, '/in/x', 'qcow2').catch((e: unknown) => e)).toBeInstanceOf(ToolError);
+    expect(await new QemuImg(broken).inspectUntrusted('/in/x', 'qcow2').catch((e: unknown) => e)).toBeInstanceOf(ToolError);
   });
 });

@@ -13,7 +13,7 @@ import { memoryFs } from '../../src/local-fs.js';
 import { isLocalUri, parseLibvirtUri } from '../../src/libvirt/uri.js';
 import { hostAccessFor, overSsh, quoteForRemoteShell } from '../../src/net/host-access.js';
 import { parseCapabilities, parseHostModelFeatures, offeredDomainTypes } from '../../src/libvirt/capabilities.js';
-import { assessFromLibvirt } from '../../src/commands/host/virtualization.js';
+import { assessFromLibvirt } from '../../src/host/virtualization.js';
 import type { Command } from '../../src/exec/command.js';
 
 const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/${f}`, import.meta.url), 'utf8');

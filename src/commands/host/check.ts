@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
-import { gatherHostFacts, type HostFacts } from './facts.js';
+import { gatherHostFacts, type HostFacts } from '../../host/facts.js';
 import { backendSaveCommand, IPTABLES_BACKENDS, ruleCount } from '../../net/iptables.js';
 import { checkRecordedNat, natProblems, type RecordedNatCheck } from '../net/nat/check.js';
 

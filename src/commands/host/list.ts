@@ -4,6 +4,7 @@ import { loadInventory, inventoryPath, type InventoryHost } from '../../inventor
 import { parseNodeCpuPercent, parseNodeMemStats, parseVersion } from '../../libvirt/capabilities.js';
 import { virshBatch, splitBatch, isUnreachable, libvirtMessage } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
+import { reportable } from '../../host/facts.js';
 
 export interface HostListOptions {
   probe?: boolean;
@@ -39,7 +40,7 @@ async function probe(ctx: Context, host: InventoryHost, timeoutMs: number): Prom
       memoryFreeBytes: m.freeBytes,
     };
   } catch (e) {
-    return { ...host, answers: false, error: e instanceof Error ? e.message : String(e) };
+    return { ...host, answers: false, error: reportable(e).message };
   }
 }
 

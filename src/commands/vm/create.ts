@@ -51,7 +51,7 @@ import { realStorageFiles, type StorageFiles } from '../../storage/local-files.j
 import { checkPoolPath } from '../../storage/pool-path.js';
 import { refuseUnsafeVolumes } from '../../storage/inventory.js';
 import { loadDomains, type DomainRecord } from '../../libvirt/domains.js';
-import { assessVirtualization, readVirtualizationInputs } from '../host/virtualization.js';
+import { assessVirtualization, readVirtualizationInputs } from '../../host/virtualization.js';
 import { HOST_CAPACITY_ARGS, hostCapacityOf, overcommitWarnings, type HostCapacity } from './capacity.js';
 import { parseCreateFlags, type CloudInitRequest, type CreateFlags, type CreateRequest } from './create-args.js';
 import { readyLine, waitForAddress, waitForReadyAddress } from './wait.js';

@@ -5,7 +5,7 @@ import type { PoolRecord, VolumeRecord } from '../../libvirt/storage.js';
 import { formatBytes } from '../../units/size.js';
 import type { StorageFiles } from '../../storage/local-files.js';
 import { localFileFor } from '../../storage/inventory.js';
-import { qemuImg, TARGET_FORMATS, type TargetFormat } from '../../storage/qemu-img.js';
+import { TARGET_FORMATS, type TargetFormat } from '../../storage/qemu-img.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
 /** qemu rounds virtual sizes up to whole 512-byte sectors; asking for that size keeps re-runs comparable. */
@@ -48,15 +48,6 @@ export function checkFreeSpace(pool: PoolRecord, bytes: number, allowOvercommit:
     `${what} would need up to ${formatBytes(bytes)}, more than the ${formatBytes(pool.availableBytes)} free in pool ${pool.name}`,
     'free space in the pool, choose another pool, or pass --allow-overcommit for a thin volume that will not fill up',
   );
-}
-
-/**
- * Whether two local images hold the same guest-visible data (qemu-img compare,
- * formats named): how a re-run of import, clone or convert knows it is a no-op.
- */
-export async function sameContent(ctx: Context, a: { path: string; format: string }, b: { path: string; format: string }): Promise<boolean> {
-  const r = await ctx.runner.run(qemuImg.compare(a.path, a.format, b.path, b.format));
-  return r.exitCode === 0;
 }
 
 const IMAGE_EXTENSION = /\.(qcow2|qcow|img|raw|vmdk|vdi|vhdx|vhd)$/i;

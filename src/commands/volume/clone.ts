@@ -8,7 +8,8 @@ import { realStorageFiles, type StorageFiles } from '../../storage/local-files.j
 import { withSpinner } from '../../output/spinner.js';
 import { describeUsers, findVolume, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
-import { checkFreeSpace, checkNoFileAt, sameContent, sameSpec } from './checks.js';
+import { QemuImg } from '../../storage/qemu-img-client.js';
+import { checkFreeSpace, checkNoFileAt, sameSpec } from './checks.js';
 
 export interface VolumeCloneOptions {
   linked?: boolean;
@@ -34,7 +35,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
       // A full copy stands alone (libvirt copies an overlay's whole chain into it).
       const diffs = sameSpec(existing, { format, capacityBytes: src.capacityBytes, backingFile: o.linked ? src.path : undefined });
       const same =
-        diffs.length === 0 && (o.linked || !isLocalUri(ctx.uri) || (await sameContent(ctx, { path: src.path, format: src.format }, { path: existing.path, format: src.format })));
+        diffs.length === 0 && (o.linked || !isLocalUri(ctx.uri) || (await new QemuImg(ctx.runner).sameContent({ path: src.path, format: src.format }, { path: existing.path, format: src.format })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and is not a ${o.linked ? 'linked ' : ''}clone of ${source}${diffs.length ? ` (${diffs.join('; ')})` : ''}`, 'choose another name, or delete it first');
       ctx.out.done(`volume ${ref} is already a ${o.linked ? 'linked ' : ''}clone of ${source}: unchanged`, { ...existing, unchanged: true });
       return;

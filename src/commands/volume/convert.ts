@@ -1,7 +1,6 @@
 import type { Context } from '../../context.js';
 import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { ConflictError, RefusedError, UsageError } from '../../errors.js';
-import { runChecked } from '../../exec/runner.js';
 import { isLocalUri, thinAllocation, volumeCommands } from '../../libvirt/storage.js';
 import { buildVolumeXml } from '../../libvirt/volume-xml.js';
 import { runVirsh } from '../../libvirt/virsh.js';
@@ -10,9 +9,9 @@ import { describeUsers, findVolume, localFileFor, readStorage, refuseForeignBack
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { convertWithProgress, writeThenPublish } from '../../storage/local-write.js';
 import { withSpinner } from '../../output/spinner.js';
-import { parseImageInfo, qemuImg } from '../../storage/qemu-img.js';
+import { QemuImg } from '../../storage/qemu-img-client.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
-import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat, sameContent } from './checks.js';
+import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat } from './checks.js';
 
 export interface VolumeConvertOptions {
   to?: string;
@@ -48,7 +47,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
         existing.format === to &&
         existing.backingFile === undefined &&
         existing.capacityBytes === src.capacityBytes &&
-        (!isLocalUri(ctx.uri) || (await sameContent(ctx, { path: src.path, format: srcFormat }, { path: existing.path, format: to })));
+        (!isLocalUri(ctx.uri) || (await new QemuImg(ctx.runner).sameContent({ path: src.path, format: srcFormat }, { path: existing.path, format: to })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and is not a ${to} copy of ${volume}`, 'choose another name with --name, or delete it first');
       ctx.out.done(`volume ${ref} is already a ${to} copy of ${volume}: unchanged`, { ...existing, unchanged: true });
       return;
@@ -64,7 +63,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
     const finalPath = localFileFor(ctx, pool, name);
     if (finalPath !== undefined) {
       // An overlay's chain is read through (formats from its header), so the copy stands alone.
-      const info = parseImageInfo(await runChecked(ctx.runner, qemuImg.info(src.path, srcFormat)))[0]!;
+      const info = await new QemuImg(ctx.runner).info(src.path, srcFormat);
       await writeThenPublish(ctx, {
         operation: `volume convert ${ref}`,
         pool: pool.name,

@@ -9,14 +9,14 @@ import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
 import { HEADER_BYTES, sniffImage } from '../../storage/image-header.js';
-import { inspectUntrustedImage } from '../../storage/untrusted-image.js';
+import { QemuImg } from '../../storage/qemu-img-client.js';
 import { findVolume, localFileFor, readStorage, requireActivePool } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { convertWithProgress, fileCommands, writeThenPublish } from '../../storage/local-write.js';
 import { withSpinner } from '../../output/spinner.js';
 import { externalReferences, IMAGE_FORMATS, isImageFormat, type ImageInfo } from '../../storage/qemu-img.js';
 import { validateNewName } from '../../storage/volume-ref.js';
-import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat, sameContent } from './checks.js';
+import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat } from './checks.js';
 
 export interface VolumeImportOptions {
   pool: string;
@@ -61,7 +61,7 @@ export async function inspectSource(ctx: Context, file: string, o: VolumeImportO
   // Read as another format than its header says, the header means nothing.
   const headerRefs = format === header.format ? header.references : [];
   refuse(headerRefs);
-  const info = await inspectUntrustedImage(ctx.runner, path, format);
+  const info = await new QemuImg(ctx.runner).inspectUntrusted(path, format);
   const infoRefs = externalReferences(info, path);
   refuse(infoRefs);
   return { path, format, info, references: [...new Set([...headerRefs, ...infoRefs])] };
@@ -90,7 +90,7 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
       const same =
         existing.format === targetFormat &&
         existing.capacityBytes === src.info.virtualSizeBytes &&
-        (!local || (await sameContent(ctx, src, { path: existing.path, format: targetFormat })));
+        (!local || (await new QemuImg(ctx.runner).sameContent(src, { path: existing.path, format: targetFormat })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and differs from ${src.path}`, 'choose another name with --name, or delete the volume first');
       ctx.out.done(`volume ${ref} already holds ${src.path}${local ? '' : ' (judged by format and size: the pool is remote)'}: unchanged`, { ...existing, unchanged: true });
       return;

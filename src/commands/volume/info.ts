@@ -1,10 +1,10 @@
 import type { Context } from '../../context.js';
-import { runChecked } from '../../exec/runner.js';
 import { isLocalUri } from '../../libvirt/storage.js';
 import type { VolumeUser } from '../../libvirt/storage.js';
 import { formatBytes } from '../../units/size.js';
 import { describePath, foreignBacking, readStorage, requireVolume, volumeJson } from '../../storage/inventory.js';
-import { isImageFormat, parseImageInfo, qemuImg, type ImageInfo, type ImageSnapshot } from '../../storage/qemu-img.js';
+import { isImageFormat, type ImageInfo, type ImageSnapshot } from '../../storage/qemu-img.js';
+import { QemuImg } from '../../storage/qemu-img-client.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
 import { snapshotColumns } from './snapshot.js';
 
@@ -34,7 +34,7 @@ export async function runVolumeInfo(ctx: Context, volume: string): Promise<void>
   // A chain that leaves the pools is not followed: qemu-img would open that file.
   const outside = foreignBacking(view, vol);
   if (isLocalUri(ctx.uri) && qemuFormat !== undefined) {
-    const infos = parseImageInfo(await runChecked(ctx.runner, qemuImg.info(vol.path, qemuFormat, outside === undefined)));
+    const infos = await new QemuImg(ctx.runner).infoChain(vol.path, qemuFormat, outside === undefined);
     image = infos[0];
     chain = outside === undefined ? infos.slice(1).map((i) => ({ path: i.filename, format: i.format, virtualSizeBytes: i.virtualSizeBytes })) : [{ path: outside, format: undefined }];
     snapshots = image?.snapshots ?? [];

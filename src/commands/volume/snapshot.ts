@@ -5,14 +5,14 @@
  */
 import type { Context } from '../../context.js';
 import { NotFoundError, RefusedError, UsageError } from '../../errors.js';
-import { runChecked } from '../../exec/runner.js';
 import { isLocalUri, poolCommands, type VolumeRecord } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import type { Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
 import { dependentsOf, describeUsers, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
 import { realStorageFiles } from '../../storage/local-files.js';
-import { parseImageInfo, qemuImg, type ImageSnapshot } from '../../storage/qemu-img.js';
+import type { ImageSnapshot } from '../../storage/qemu-img.js';
+import { QemuImg } from '../../storage/qemu-img-client.js';
 import { formatVolumeRef, parseVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
@@ -58,7 +58,7 @@ async function snapshotTarget(ctx: Context, volume: string, action: Action): Pro
       throw new RefusedError(`volume ${volume} is the backing file of ${overlays.map((d) => `${d.pool}/${d.name}`).join(', ')}; reverting it would corrupt them`, 'delete those overlays first');
     }
   }
-  const [info] = parseImageInfo(await runChecked(ctx.runner, qemuImg.info(vol.path, 'qcow2')));
+  const info = await new QemuImg(ctx.runner).info(vol.path, 'qcow2');
   return { ref, vol, snapshots: info?.snapshots ?? [] };
 }
 
@@ -95,7 +95,7 @@ export async function runSnapshotCreate(ctx: Context, volume: string, name: stri
     const t = await snapshotTarget(ctx, volume, 'create');
     const existing = t.snapshots.find((s) => s.name === snap);
     if (existing) return ctx.out.done(`snapshot ${snap} of ${volume} already exists (taken ${existing.date}): unchanged`, { ...existing, volume, unchanged: true });
-    await runChecked(ctx.runner, qemuImg.snapshotCreate(t.vol.path, snap));
+    await new QemuImg(ctx.runner).snapshotCreate(t.vol.path, snap);
     await refreshPool(ctx, t.ref.pool);
     ctx.out.done(`snapshot ${snap} of ${volume} created`, { volume, name: snap });
   });
@@ -106,7 +106,7 @@ export async function runSnapshotRevert(ctx: Context, volume: string, name: stri
   await ctx.withLock(`volume ${volume}`, async () => {
     const t = await snapshotTarget(ctx, volume, 'revert');
     const snap = findSnapshot(ctx.uri, t, name);
-    await runChecked(ctx.runner, qemuImg.snapshotApply(t.vol.path, snap.id));
+    await new QemuImg(ctx.runner).snapshotApply(t.vol.path, snap.id);
     await refreshPool(ctx, t.ref.pool);
     ctx.out.done(`volume ${volume} reverted to snapshot ${name} (taken ${snap.date})`, { volume, name, id: snap.id, date: snap.date });
   });
@@ -117,7 +117,7 @@ export async function runSnapshotDelete(ctx: Context, volume: string, name: stri
   await ctx.withLock(`volume ${volume}`, async () => {
     const t = await snapshotTarget(ctx, volume, 'delete');
     const snap = findSnapshot(ctx.uri, t, name);
-    await runChecked(ctx.runner, qemuImg.snapshotDelete(t.vol.path, snap.name));
+    await new QemuImg(ctx.runner).snapshotDelete(t.vol.path, snap.name);
     await refreshPool(ctx, t.ref.pool);
     ctx.out.done(`snapshot ${name} of ${volume} deleted`, { volume, name, id: snap.id, deleted: true });
   });

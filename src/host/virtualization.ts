@@ -3,8 +3,8 @@
  * kernels expose it without CPU support (vmx/svm), and then a `kvm` domain
  * "starts" but never runs its guest, so guests must be emulated (type qemu).
  */
-import type { LocalFs } from '../../local-fs.js';
-import type { Capabilities } from '../../libvirt/capabilities.js';
+import type { LocalFs } from '../local-fs.js';
+import type { Capabilities } from '../libvirt/capabilities.js';
 
 export interface Virtualization {
   /** Where the facts come from: this machine's /proc, /sys and /dev, or the remote host's libvirt. */

@@ -2,17 +2,18 @@
  * Gathers everything `kvmctl host` and `kvmctl host check` report, in a constant
  * number of subprocesses: two virsh batches, one `ip -j`, one `iptables-save`.
  */
-import type { Context } from '../../context.js';
-import { formatCommand, type Command } from '../../exec/command.js';
-import { findOnPath } from '../../local-fs.js';
-import { parseCapabilities, offeredDomainTypes, parseHostModelFeatures, parseNodeinfo, parseVersion, type Capabilities } from '../../libvirt/capabilities.js';
-import { interfaceNames, numberStat, parseDomstats, stateName } from '../../libvirt/domstats.js';
-import { parseNetList, parseNetworkXml, subnetOf, type NetworkDefinition } from '../../libvirt/network-xml.js';
-import { runVirshBatch } from '../../libvirt/virsh.js';
-import { bridgesOf, ipAddrShowCommand, parseIpLinks } from '../../net/ip.js';
-import { chainPolicy, iptablesSaveCommand, natRules, parseIptablesSave, type NatRule } from '../../net/iptables.js';
-import { sshTargetName } from '../../net/host-access.js';
-import { IP_FORWARD_PATH } from '../../net/sysctl.js';
+import type { Context } from '../context.js';
+import { RefusedError, TimeoutError } from '../errors.js';
+import { formatCommand, type Command } from '../exec/command.js';
+import { findOnPath } from '../local-fs.js';
+import { parseCapabilities, offeredDomainTypes, parseHostModelFeatures, parseNodeinfo, parseVersion, type Capabilities } from '../libvirt/capabilities.js';
+import { interfaceNames, numberStat, parseDomstats, stateName } from '../libvirt/domstats.js';
+import { parseNetList, parseNetworkXml, subnetOf, type NetworkDefinition } from '../libvirt/network-xml.js';
+import { runVirshBatch } from '../libvirt/virsh.js';
+import { bridgesOf, ipAddrShowCommand, parseIpLinks } from '../net/ip.js';
+import { chainPolicy, iptablesSaveCommand, natRules, parseIptablesSave, type NatRule } from '../net/iptables.js';
+import { sshTargetName } from '../net/host-access.js';
+import { IP_FORWARD_PATH } from '../net/sysctl.js';
 import { assessFromLibvirt, assessVirtualization, readVirtualizationInputs, type Virtualization } from './virtualization.js';
 
 export interface LibvirtFacts {
@@ -193,12 +194,19 @@ async function readTool<T>(ctx: Context, cmd: Command, parse: (stdout: string) =
     const last = r.stderr.trim().split('\n').pop()?.trim() ?? '';
     return { error: `${formatCommand(cmd)}${where} failed (exit ${r.exitCode}): ${last}` };
   } catch (e) {
-    return { error: errorText(e) };
+    return { error: reportable(e).message };
   }
 }
 
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+/**
+ * A failure the report states instead of failing: the tool is missing, the
+ * daemon or the host does not answer, or it took too long (all classified as
+ * refusals or timeouts). Anything else is a bug in kvmctl and is thrown on,
+ * so it never reads as "libvirt unreachable".
+ */
+export function reportable(e: unknown): RefusedError | TimeoutError {
+  if (e instanceof RefusedError || e instanceof TimeoutError) return e;
+  throw e;
 }
 
 function usageOf(domains: DomainUsage[]): Usage {
@@ -241,7 +249,7 @@ async function gatherLibvirt(ctx: Context, remote: boolean): Promise<LibvirtPart
       ...(remote ? [['domcapabilities', '--virttype', 'kvm']] : []),
     ]);
   } catch (e) {
-    return unreachable(errorText(e));
+    return unreachable(reportable(e).message);
   }
   const [versionOut = '', capsOut = '', nodeOut = '', statsOut = '', netListOut = '', poolOut = '', kvmDomcapsOut = ''] = first.outputs;
   if (versionOut.trim() === '') return unreachable(first.stderr.trim() || 'virsh printed nothing');
