@@ -9,12 +9,13 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Context } from '../context.js';
+import type { StorageConnection } from './connection.js';
 import { formatCommand, mutatingCommand, type Command } from '../exec/command.js';
 import { runChecked, ToolError } from '../exec/runner.js';
 import { ConflictError } from '../errors.js';
 import { poolCommands } from '../libvirt/storage.js';
 import type { StorageFiles } from './local-files.js';
-import { withProgress } from './progress.js';
+import { withProgress, type ProgressTerminal } from './progress.js';
 import type { ImageInfo } from './qemu-img.js';
 import { QemuImg } from './qemu-img-client.js';
 import { runVirsh } from '../libvirt/virsh.js';
@@ -41,7 +42,7 @@ export interface LocalWrite {
   operation?: string;
 }
 
-export async function writeThenPublish(ctx: Context, w: LocalWrite): Promise<void> {
+export async function writeThenPublish(ctx: StorageConnection & Pick<Context, 'transaction'>, w: LocalWrite): Promise<void> {
   const tmp = temporaryPathFor(w.finalPath);
   const removeTmp = fileCommands.remove(tmp);
   const removeFinal = fileCommands.remove(w.finalPath);
@@ -68,7 +69,7 @@ export async function writeThenPublish(ctx: Context, w: LocalWrite): Promise<voi
 
 /** qemu-img convert into dest (a fresh temporary name), with a progress bar on a terminal. */
 export async function convertWithProgress(
-  ctx: Context,
+  ctx: StorageConnection & ProgressTerminal,
   label: string,
   src: { path: string; format: string; info: ImageInfo },
   dest: string,
