@@ -8,6 +8,9 @@ import { localFileFor } from '../../storage/inventory.js';
 import { TARGET_FORMATS, type TargetFormat } from '../../storage/qemu-img.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
+/** --allow-overcommit's help, the same on every verb that writes a volume. */
+export const OVERCOMMIT_HELP = "allow a size beyond the pool's free space (thin volumes)";
+
 /** qemu rounds virtual sizes up to whole 512-byte sectors; asking for that size keeps re-runs comparable. */
 export function roundToSector(bytes: number): number {
   return Math.ceil(bytes / 512) * 512;

@@ -1,3 +1,6 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
+import { OVERCOMMIT_HELP } from './checks.js';
 import type { Context } from '../../context.js';
 import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { ConflictError, RefusedError } from '../../errors.js';
@@ -92,4 +95,15 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
       linked: Boolean(o.linked),
     });
   });
+}
+
+export function volumeCloneCommand(app: App): Command {
+  return new Command('clone')
+    .description('copy a volume in its pool: a full copy, or a thin qcow2 overlay with --linked')
+    .argument('<pool/src>', 'the volume to copy')
+    .argument('<name>', 'name of the copy (same pool)')
+    .option('--linked', 'make a qcow2 overlay backed by the source instead of copying it')
+    .option('--allow-overcommit', OVERCOMMIT_HELP)
+    .addHelpText('after', examples('kvmctl volume clone default/base.qcow2 web1.qcow2', 'kvmctl volume clone default/base.qcow2 web2.qcow2 --linked'))
+    .action(app.action(async (ctx, src: string, name: string, opts: VolumeCloneOptions) => runVolumeClone(ctx, src, name, opts)));
 }

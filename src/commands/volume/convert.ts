@@ -1,3 +1,7 @@
+import { Command, Option } from 'commander';
+import { examples, type App } from '../../app.js';
+import { TARGET_FORMATS } from '../../storage/qemu-img.js';
+import { OVERCOMMIT_HELP } from './checks.js';
 import type { Context } from '../../context.js';
 import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { ConflictError, RefusedError, UsageError } from '../../errors.js';
@@ -93,4 +97,15 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
       sourceFormat: srcFormat,
     });
   });
+}
+
+export function volumeConvertCommand(app: App): Command {
+  return new Command('convert')
+    .description('write a copy of a volume in another format (progress bar on a terminal); the source stays')
+    .argument('<pool/name>', 'the volume')
+    .addOption(new Option('--to <format>', 'the new format').choices([...TARGET_FORMATS]))
+    .option('--name <name>', 'name of the copy (default: the name with the new extension)')
+    .option('--allow-overcommit', OVERCOMMIT_HELP)
+    .addHelpText('after', examples('kvmctl volume convert default/web1.qcow2 --to raw', 'kvmctl volume convert default/disk.raw --to qcow2 --name disk.qcow2'))
+    .action(app.action(async (ctx, ref: string, opts: VolumeConvertOptions) => runVolumeConvert(ctx, ref, opts)));
 }

@@ -1,3 +1,7 @@
+import { Command, Option } from 'commander';
+import { examples, type App } from '../../app.js';
+import { TARGET_FORMATS } from '../../storage/qemu-img.js';
+import { OVERCOMMIT_HELP } from './checks.js';
 import type { Context } from '../../context.js';
 import { ConflictError, UsageError } from '../../errors.js';
 import { thinAllocation, volumeCommands, type VolumeFormat, type VolumeRecord } from '../../libvirt/storage.js';
@@ -72,4 +76,24 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
       { pool: o.pool, name, format, capacityBytes, backingFile: backing?.path ?? null, backingFormat: backing?.format ?? null },
     );
   });
+}
+
+export function volumeCreateCommand(app: App): Command {
+  return new Command('create')
+    .description('create an empty volume, or a thin qcow2 overlay on a backing volume')
+    .argument('<name>', 'volume name (one path component, printable ASCII)')
+    .requiredOption('--pool <pool>', 'the pool to create it in')
+    .option('--size <size>', 'virtual size: 512M, 20G, 1.5T, 20GiB or bytes (default with --backing: the backing size)')
+    .addOption(new Option('--format <format>', 'image format').choices([...TARGET_FORMATS]).default('qcow2'))
+    .option('--backing <pool/vol>', 'make a thin overlay on this volume (its format is always stated)')
+    .option('--allow-overcommit', OVERCOMMIT_HELP)
+    .addHelpText(
+      'after',
+      examples(
+        'kvmctl volume create web1.qcow2 --pool default --size 20G',
+        'kvmctl volume create scratch.raw --pool default --size 512M --format raw',
+        'kvmctl volume create web2.qcow2 --pool default --backing default/debian-12.qcow2',
+      ),
+    )
+    .action(app.action(async (ctx, name: string, opts: VolumeCreateOptions) => runVolumeCreate(ctx, name, opts)));
 }

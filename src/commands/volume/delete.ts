@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { isLocalUri, volumeCommands } from '../../libvirt/storage.js';
@@ -7,7 +9,11 @@ import { runVirsh } from '../../libvirt/virsh.js';
 import { dependentsOf, describeUsers, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
 
-export async function runVolumeDelete(ctx: Context, volume: string, o: { force?: boolean }, files: StorageFiles = realStorageFiles): Promise<void> {
+export interface VolumeDeleteOptions {
+  force?: boolean;
+}
+
+export async function runVolumeDelete(ctx: Context, volume: string, o: VolumeDeleteOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   const ref = parseVolumeRef(volume);
   const view = await readStorage(ctx);
   const vol = requireVolume(view, ref);
@@ -40,4 +46,13 @@ export async function runVolumeDelete(ctx: Context, volume: string, o: { force?:
   await runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, ref.pool, ref.volume), { kind: 'volume', name: volume });
   if (users.length > 0) ctx.out.warn(`VM(s) ${describeUsers(users)} still name ${vol.path} as a disk and will not start until it is replaced`);
   ctx.out.done(`volume ${volume} deleted`, { pool: ref.pool, name: ref.volume, path: vol.path, deleted: true, formerUsers: users.map((u) => u.vm) });
+}
+
+export function volumeDeleteCommand(app: App): Command {
+  return new Command('delete')
+    .description('delete a volume; refused (exit 5) while a VM uses it or another volume is an overlay on it')
+    .argument('<pool/name>', 'the volume')
+    .option('--force', 'delete it although VMs that are not running name it as a disk (never one a running VM uses, never a backing file)')
+    .addHelpText('after', examples('kvmctl volume delete default/old.qcow2'))
+    .action(app.action(async (ctx, ref: string, opts: VolumeDeleteOptions) => runVolumeDelete(ctx, ref, opts)));
 }

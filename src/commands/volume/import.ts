@@ -1,3 +1,6 @@
+import { Command, Option } from 'commander';
+import { examples, type App } from '../../app.js';
+import { OVERCOMMIT_HELP } from './checks.js';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
@@ -14,7 +17,7 @@ import { findVolume, localFileFor, readStorage, requireActivePool } from '../../
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { convertWithProgress, fileCommands, writeThenPublish } from '../../storage/local-write.js';
 import { withSpinner } from '../../output/spinner.js';
-import { externalReferences, IMAGE_FORMATS, isImageFormat, type ImageInfo } from '../../storage/qemu-img.js';
+import { externalReferences, IMAGE_FORMATS, isImageFormat, TARGET_FORMATS, type ImageInfo } from '../../storage/qemu-img.js';
 import { validateNewName } from '../../storage/volume-ref.js';
 import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat } from './checks.js';
 
@@ -151,4 +154,26 @@ async function importThroughLibvirt(ctx: Context, pool: PoolRecord, name: string
   } finally {
     if (staging) await ctx.runner.run(fileCommands.remove(staging));
   }
+}
+
+export function volumeImportCommand(app: App): Command {
+  return new Command('import')
+    .description('copy an image file on this machine into a pool, converting it if asked (progress bar on a terminal)')
+    .argument('<file>', 'the image file')
+    .requiredOption('--pool <pool>', 'the pool to import into')
+    .option('--name <name>', 'volume name (default: the file name, with the extension of --to)')
+    .addOption(new Option('--format <format>', "the file's format (default: read from its header; qemu-img never guesses)").choices([...IMAGE_FORMATS]))
+    .addOption(new Option('--to <format>', 'convert to this format (default: keep the format)').choices([...TARGET_FORMATS]))
+    .option('--allow-external-refs', 'import an image whose header refers to other files (backing file, data file, json:, vmdk extents); needs --format')
+    .option('--allow-overcommit', OVERCOMMIT_HELP)
+    .addHelpText(
+      'after',
+      examples(
+        'kvmctl volume import debian-12-genericcloud-amd64.qcow2 --pool default',
+        'kvmctl volume import appliance.vmdk --pool default --to qcow2',
+        'kvmctl volume import overlay.qcow2 --pool default --format qcow2 --allow-external-refs',
+      ) +
+        '\nAn image whose header refers to other files is refused (exit 5): importing it would\nread those files. If you trust it, name the format and pass --allow-external-refs;\nthe data is then copied into one standalone volume.\n',
+    )
+    .action(app.action(async (ctx, file: string, opts: VolumeImportOptions) => runVolumeImport(ctx, file, opts)));
 }

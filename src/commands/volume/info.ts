@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { isLocalUri } from '../../libvirt/storage.js';
 import type { VolumeUser } from '../../libvirt/storage.js';
@@ -6,7 +8,7 @@ import { describePath, foreignBacking, readStorage, requireVolume, volumeJson } 
 import { isImageFormat, type ImageInfo, type ImageSnapshot } from '../../storage/qemu-img.js';
 import { QemuImg } from '../../storage/qemu-img-client.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
-import { snapshotColumns } from './snapshot.js';
+import { snapshotColumns } from './snapshot/target.js';
 
 interface ChainLink {
   path: string;
@@ -81,4 +83,12 @@ export async function runVolumeInfo(ctx: Context, volume: string): Promise<void>
       snapshots,
     },
   );
+}
+
+export function volumeInfoCommand(app: App): Command {
+  return new Command('info')
+    .description('show a volume: format, virtual and actual size, backing chain, internal snapshots, users')
+    .argument('<pool/name>', 'the volume')
+    .addHelpText('after', examples('kvmctl volume info default/web1.qcow2', 'kvmctl volume info default/web1.qcow2 -o json'))
+    .action(app.action(async (ctx, ref: string) => runVolumeInfo(ctx, ref)));
 }

@@ -1,10 +1,16 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { validateName } from '../../validate/names.js';
 import { readStorage, requirePool, volumeJson } from '../../storage/inventory.js';
 import { volumeColumns, volumeRows } from '../../storage/volume-table.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
-export async function runVolumeList(ctx: Context, opts: { pool?: string }): Promise<void> {
+export interface VolumeListOptions {
+  pool?: string;
+}
+
+export async function runVolumeList(ctx: Context, opts: VolumeListOptions): Promise<void> {
   if (opts.pool !== undefined) validateName('pool', opts.pool);
   const view = await readStorage(ctx, { pools: opts.pool === undefined ? undefined : [opts.pool] });
   if (opts.pool !== undefined) requirePool(view, opts.pool);
@@ -17,4 +23,12 @@ export async function runVolumeList(ctx: Context, opts: { pool?: string }): Prom
     return;
   }
   ctx.out.list(volumeColumns, rows, view.volumes.map((v) => volumeJson(view, v)));
+}
+
+export function volumeListCommand(app: App): Command {
+  return new Command('list')
+    .description('list volumes of all pools (or one): format, sizes, backing file, and the VMs using each')
+    .option('--pool <pool>', 'only this pool')
+    .addHelpText('after', examples('kvmctl volume list', 'kvmctl volume list --pool default -o json'))
+    .action(app.action(async (ctx, opts: VolumeListOptions) => runVolumeList(ctx, opts), { fanOut: true }));
 }

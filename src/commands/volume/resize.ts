@@ -1,3 +1,6 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
+import { OVERCOMMIT_HELP } from './checks.js';
 import type { Context } from '../../context.js';
 import { RefusedError, UsageError } from '../../errors.js';
 import { poolCommands, volumeCommands } from '../../libvirt/storage.js';
@@ -74,4 +77,15 @@ export async function runVolumeResize(ctx: Context, volume: string, size: string
   }
   await runVirsh(ctx.runner, volumeCommands.resize(ctx.uri, ref.pool, ref.volume, target, shrinking), { kind: 'volume', name: volume });
   ctx.out.done(`volume ${volume} ${shrinking ? 'shrunk' : 'grown'} from ${from} to ${formatBytes(target)}`, { ...json, live: null });
+}
+
+export function volumeResizeCommand(app: App): Command {
+  return new Command('resize')
+    .description('grow a volume (live through libvirt when a running VM uses it); shrinking needs --shrink')
+    .argument('<pool/name>', 'the volume')
+    .argument('<size>', 'new size (20G) or growth (+5G)')
+    .option('--shrink', 'allow making it smaller (data beyond the new size is lost)')
+    .option('--allow-overcommit', OVERCOMMIT_HELP)
+    .addHelpText('after', examples('kvmctl volume resize default/web1.qcow2 +5G', 'kvmctl volume resize default/web1.qcow2 40G', 'kvmctl volume resize default/web1.qcow2 10G --shrink'))
+    .action(app.action(async (ctx, ref: string, size: string, opts: VolumeResizeOptions) => runVolumeResize(ctx, ref, size, opts)));
 }

@@ -1,0 +1,33 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../../app.js';
+import type { Context } from '../../../context.js';
+import { QemuImg } from '../../../storage/qemu-img-client.js';
+import { formatVolumeRef, parseVolumeRef, validateNewName } from '../../../storage/volume-ref.js';
+import { refreshPool, snapshotTarget } from './target.js';
+
+/** snap-20250101T120000Z */
+export function defaultSnapshotName(now: Date): string {
+  return `snap-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+}
+
+export async function runVolumeSnapshotCreate(ctx: Context, volume: string, name: string | undefined): Promise<void> {
+  const snap = validateNewName('snapshot', name ?? defaultSnapshotName(new Date()));
+  const ref = parseVolumeRef(volume);
+  await ctx.withLock(`volume ${formatVolumeRef(ref)}`, async () => {
+    const t = await snapshotTarget(ctx, volume, 'create');
+    const existing = t.snapshots.find((s) => s.name === snap);
+    if (existing) return ctx.out.done(`snapshot ${snap} of ${volume} already exists (taken ${existing.date}): unchanged`, { ...existing, volume, unchanged: true });
+    await new QemuImg(ctx.runner).snapshotCreate(t.vol.path, snap);
+    await refreshPool(ctx, t.ref.pool);
+    ctx.out.done(`snapshot ${snap} of ${volume} created`, { volume, name: snap });
+  });
+}
+
+export function volumeSnapshotCreateCommand(app: App): Command {
+  return new Command('create')
+    .description('take a snapshot (default name: snap-DATE)')
+    .argument('<pool/name>', 'the volume')
+    .argument('[snapshot]', 'snapshot name')
+    .addHelpText('after', examples('kvmctl volume snapshot create default/web1.qcow2 before-upgrade'))
+    .action(app.action(async (ctx, ref: string, snap: string | undefined) => runVolumeSnapshotCreate(ctx, ref, snap)));
+}

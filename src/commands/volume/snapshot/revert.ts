@@ -1,0 +1,20 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../../app.js';
+import type { Context } from '../../../context.js';
+import { QemuImg } from '../../../storage/qemu-img-client.js';
+import { changeSnapshot } from './target.js';
+
+export async function runVolumeSnapshotRevert(ctx: Context, volume: string, name: string): Promise<void> {
+  const qemuImg = new QemuImg(ctx.runner);
+  const snap = await changeSnapshot(ctx, volume, name, 'revert', (path, snap) => qemuImg.snapshotApply(path, snap.id));
+  ctx.out.done(`volume ${volume} reverted to snapshot ${name} (taken ${snap.date})`, { volume, name, id: snap.id, date: snap.date });
+}
+
+export function volumeSnapshotRevertCommand(app: App): Command {
+  return new Command('revert')
+    .description('put the volume back to a snapshot (refused when overlays depend on it)')
+    .argument('<pool/name>', 'the volume')
+    .argument('<snapshot>', 'snapshot name')
+    .addHelpText('after', examples('kvmctl volume snapshot revert default/web1.qcow2 before-upgrade'))
+    .action(app.action(async (ctx, ref: string, snap: string) => runVolumeSnapshotRevert(ctx, ref, snap)));
+}
