@@ -14,7 +14,7 @@ import { runVolumeInfo } from '../../src/commands/volume/info.js';
 import { runVolumeSnapshotCreate as runSnapshotCreate } from '../../src/commands/volume/snapshot/create.js';
 import { runVolumeSnapshotList as runSnapshotList } from '../../src/commands/volume/snapshot/list.js';
 import { runVolumeSnapshotRevert as runSnapshotRevert } from '../../src/commands/volume/snapshot/revert.js';
-import { nameForFormat } from '../../src/commands/volume/checks.js';
+import { nameForFormat } from '../../src/storage/volume-checks.js';
 import { refuseUnsafeVolumes } from '../../src/storage/inventory.js';
 import type { PoolRecord } from '../../src/libvirt/storage.js';
 import { progressShown, progressText } from '../../src/storage/progress.js';

@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import type { Context } from '../../context.js';
 import { ConflictError } from '../../errors.js';
@@ -67,4 +69,19 @@ function differences(have: InventoryHost, want: InventoryHost): string[] {
 
 function sorted(labels: Record<string, string>): Array<[string, string]> {
   return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A repeatable option's values, in the order given. */
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function hostAddCommand(app: App): Command {
+  return new Command('add')
+    .description('add a host to the inventory ($KVMCTL_HOSTS, else $XDG_CONFIG_HOME/kvmctl/hosts.yaml)')
+    .argument('<name>', 'the name -H and --to will use')
+    .requiredOption('--uri <uri>', 'its libvirt URI, e.g. qemu+ssh://root@kvm1/system')
+    .option('--label <key=value>', 'a label (repeatable)', collect)
+    .option('--migration-address <address>', 'the address other hosts send migration data to')
+    .option('--group <group>', 'a group to put it in (repeatable)', collect)
+    .addHelpText('after', examples('kvmctl host add kvm1 --uri qemu+ssh://root@kvm1/system --label rack=a1 --group web', 'kvmctl host add kvm2 --uri qemu+tcp://10.0.0.12/system --migration-address 10.0.0.12'))
+    .action(app.action(async (ctx, name: string, opts: HostAddOptions) => runHostAdd(ctx, name, opts)));
 }

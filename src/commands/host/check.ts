@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { gatherHostFacts, type HostFacts } from '../../host/facts.js';
@@ -134,4 +136,11 @@ async function readBackends(ctx: Context): Promise<FirewallFacts['backends']> {
     }),
   );
   return read.flat();
+}
+
+export function hostCheckCommand(app: App): Command {
+  return new Command('check')
+    .description('check the host for common problems; exit 0 without failures, 5 with any')
+    .addHelpText('after', examples('kvmctl host check', 'kvmctl host check -o json'))
+    .action(app.action(async (ctx) => runHostCheck(ctx), { fanOut: true }));
 }

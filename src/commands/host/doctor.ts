@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { abandonedEntries, forgetEntry, type JournalEntry } from '../../exec/journal.js';
@@ -36,7 +38,11 @@ async function staleMoves(ctx: Context, clear: boolean): Promise<StaleMove[]> {
 }
 
 /** Lists operations that were killed midway, what they had created, and how to remove it; and stale move records. */
-export async function runHostDoctor(ctx: Context, opts: { clear?: boolean }): Promise<void> {
+export interface HostDoctorOptions {
+  clear?: boolean;
+}
+
+export async function runHostDoctor(ctx: Context, opts: HostDoctorOptions): Promise<void> {
   // The journal holds things in the order they were made; they come off in the reverse order
   // (a pool's directory before its definition, a route before the address it goes through).
   const entries = (await abandonedEntries(ctx.stateDir)).map((e) => ({ ...e, leftovers: [...e.leftovers].reverse() }));
@@ -66,4 +72,12 @@ export async function runHostDoctor(ctx: Context, opts: { clear?: boolean }): Pr
       ? `forgot ${entries.length} unfinished operation(s); remove what is listed above if it still exists`
       : `remove what is listed (if it still exists), in the order listed, then run: ${kvmctlCommand(ctx.uri, 'host', 'doctor', '--clear')}`,
   );
+}
+
+export function hostDoctorCommand(app: App): Command {
+  return new Command('doctor')
+    .description('list operations that were killed midway (SIGKILL, power loss), what they left and how to remove it')
+    .option('--clear', 'forget the listed operations (after removing what they left)')
+    .addHelpText('after', examples('kvmctl host doctor', 'kvmctl host doctor --clear'))
+    .action(app.action(async (ctx, opts: HostDoctorOptions) => runHostDoctor(ctx, opts)));
 }

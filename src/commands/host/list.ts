@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { mapLimit } from '../../exec/parallel.js';
 import { loadInventory, inventoryPath, type InventoryHost } from '../../inventory/hosts-file.js';
@@ -66,4 +68,12 @@ export async function runHostList(ctx: Context, opts: HostListOptions): Promise<
     ],
     rows,
   );
+}
+
+export function hostListCommand(app: App): Command {
+  return new Command('list')
+    .description('list the inventory: which hosts answer, their libvirt version, CPU use and free memory')
+    .option('--no-probe', 'only the inventory, without asking the hosts')
+    .addHelpText('after', examples('kvmctl host list', 'kvmctl host list -o json | jq \'.[] | select(.answers | not) | .name\'', 'KVMCTL_HOSTS=./lab-hosts.yaml kvmctl host list --no-probe'))
+    .action(app.action(async (ctx, opts: HostListOptions) => runHostList(ctx, opts)));
 }

@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { NotFoundError } from '../../errors.js';
 import { editInventory, loadInventory, validateHostName } from '../../inventory/hosts-file.js';
@@ -20,4 +22,12 @@ export async function runHostRemove(ctx: Context, name: string): Promise<void> {
     });
     ctx.out.done(`host ${name} removed from ${path} (nothing on the host was changed)`, { ...host, removed: true });
   });
+}
+
+export function hostRemoveCommand(app: App): Command {
+  return new Command('remove')
+    .description('remove a host from the inventory and its groups (nothing on the host changes)')
+    .argument('<name>', 'the host')
+    .addHelpText('after', examples('kvmctl host remove kvm1'))
+    .action(app.action(async (ctx, name: string) => runHostRemove(ctx, name)));
 }

@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import type { Section } from '../../output/output.js';
 import { formatBytes } from '../../units/size.js';
@@ -88,4 +90,17 @@ export function hostSections(f: HostFacts): Section<any>[] {
       empty: f.libvirt.reachable ? 'no libvirt networks' : 'unavailable: libvirt not reachable',
     },
   ];
+}
+
+/** `kvmctl host` itself: the report; its verbs are added by index.ts. */
+export function hostReportCommand(app: App): Command {
+  return new Command('host')
+  .description("show the host's KVM, libvirt, capacity, bridge, NAT and network state")
+  .addHelpText(
+    'after',
+    '\nFor another host (qemu+ssh/tcp/tls URI) every fact is that host\'s: the verdict from its libvirt, bridges and NAT\n' +
+      'over the URI\'s ssh transport (otherwise shown as not available). Exit 5 when the daemon does not answer.\n' +
+      examples('kvmctl host', 'kvmctl host -o json | jq .virtualization.kvmUsable', 'kvmctl -c qemu+ssh://root@kvm1/system host', 'kvmctl host check'),
+  )
+  .action(app.action(async (ctx) => runHostReport(ctx), { fanOut: true }));
 }

@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import { posix } from 'node:path';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
@@ -21,4 +23,12 @@ export async function runImageRemove(ctx: Context, text: string): Promise<void> 
     await runChecked(ctx.runner, fileCommands.remove(imagePaths(posix.dirname(i.record.path), i.record.name).meta));
   });
   ctx.out.done(`removed image ${ref} (${i.record.source})`, { ...i.record, removed: true });
+}
+
+export function imageRemoveCommand(app: App): Command {
+  return new Command('remove')
+    .description('remove a pulled image; refused (exit 5) while a VM or an overlay uses it')
+    .argument('<image>', 'POOL/NAME, NAME, or the catalog name it was pulled by')
+    .addHelpText('after', examples('kvmctl image remove debian-12'))
+    .action(app.action(async (ctx, text: string) => runImageRemove(ctx, text)));
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { examples, type App } from '../../app.js';
-import { OVERCOMMIT_HELP } from './checks.js';
+import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
 import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { ConflictError, RefusedError } from '../../errors.js';
@@ -12,7 +12,7 @@ import { withSpinner } from '../../output/spinner.js';
 import { describeUsers, findVolume, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
 import { QemuImg } from '../../storage/qemu-img-client.js';
-import { checkFreeSpace, checkNoFileAt, sameSpec } from './checks.js';
+import { checkFreeSpace, checkNoFileAt, sameSpec } from '../../storage/volume-checks.js';
 
 export interface VolumeCloneOptions {
   linked?: boolean;

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { examples, type App } from '../../app.js';
 import { TARGET_FORMATS } from '../../storage/qemu-img.js';
-import { OVERCOMMIT_HELP } from './checks.js';
+import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
 import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { ConflictError, RefusedError, UsageError } from '../../errors.js';
@@ -15,7 +15,7 @@ import { convertWithProgress, writeThenPublish } from '../../storage/local-write
 import { withSpinner } from '../../output/spinner.js';
 import { QemuImg } from '../../storage/qemu-img-client.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
-import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat } from './checks.js';
+import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat } from '../../storage/volume-checks.js';
 
 export interface VolumeConvertOptions {
   to?: string;

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { examples, type App } from '../../app.js';
 import { TARGET_FORMATS } from '../../storage/qemu-img.js';
-import { OVERCOMMIT_HELP } from './checks.js';
+import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
 import { ConflictError, UsageError } from '../../errors.js';
 import { thinAllocation, volumeCommands, type VolumeFormat, type VolumeRecord } from '../../libvirt/storage.js';
@@ -11,7 +11,7 @@ import { validateName } from '../../validate/names.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { parseVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
 import { findVolume, readStorage, requireActivePool, requireVolume } from '../../storage/inventory.js';
-import { checkFreeSpace, checkNoFileAt, parseTargetFormat, roundToSector, sameSpec } from './checks.js';
+import { checkFreeSpace, checkNoFileAt, parseTargetFormat, roundToSector, sameSpec } from '../../storage/volume-checks.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
 export interface VolumeCreateOptions {

@@ -1,25 +1,25 @@
 import { Command, Option } from 'commander';
 import { examples, type App } from '../../app.js';
-import { OVERCOMMIT_HELP } from './checks.js';
+import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import type { Context } from '../../context.js';
 import { formatCommand } from '../../exec/command.js';
-import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
+import { ConflictError, UsageError } from '../../errors.js';
 import { isLocalUri, poolCommands, thinAllocation, volumeCommands, type PoolRecord } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
-import { HEADER_BYTES, sniffImage } from '../../storage/image-header.js';
 import { QemuImg } from '../../storage/qemu-img-client.js';
 import { findVolume, localFileFor, readStorage, requireActivePool } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { convertWithProgress, fileCommands, writeThenPublish } from '../../storage/local-write.js';
 import { withSpinner } from '../../output/spinner.js';
-import { externalReferences, IMAGE_FORMATS, isImageFormat, TARGET_FORMATS, type ImageInfo } from '../../storage/qemu-img.js';
+import { IMAGE_FORMATS, isImageFormat, TARGET_FORMATS } from '../../storage/qemu-img.js';
 import { validateNewName } from '../../storage/volume-ref.js';
-import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat } from './checks.js';
+import { inspectSource, type ImportSource } from '../../storage/import-source.js';
+import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat } from '../../storage/volume-checks.js';
 
 export interface VolumeImportOptions {
   pool: string;
@@ -30,46 +30,6 @@ export interface VolumeImportOptions {
   allowOvercommit?: boolean;
 }
 
-interface Source {
-  path: string;
-  format: string;
-  info: ImageInfo;
-  /** Other files its header refers to (allowed explicitly, or empty). */
-  references: string[];
-}
-
-/**
- * Which format the file is and whether it refers to other files, decided from
- * its header before any tool opens it; then qemu-img info with that format
- * named. References are refused unless the user named the format and allowed them.
- */
-export async function inspectSource(ctx: Context, file: string, o: VolumeImportOptions, files: StorageFiles): Promise<Source> {
-  const path = posix.resolve(file);
-  const facts = await files.stat(path);
-  if (!facts) throw new NotFoundError(`image file ${path} not found`, 'give the path of an image file on this machine');
-  if (facts.kind !== 'file') throw new UsageError(`${path} is not a regular file`, 'import an image file (qcow2, raw, vmdk, vdi, vhdx, vpc)');
-  const header = sniffImage(await files.header(path, HEADER_BYTES));
-  const format = o.format ?? header.format;
-  if (!isImageFormat(format)) {
-    throw new RefusedError(`${path} is a ${header.format} image, which kvmctl does not import`, `convert it to qcow2 or raw first, or name its format with --format (${IMAGE_FORMATS.join(', ')})`);
-  }
-  const allowed = o.format !== undefined && o.allowExternalRefs === true;
-  const refuse = (refs: string[]) => {
-    if (refs.length === 0 || allowed) return;
-    throw new RefusedError(
-      `image ${path} refers to other files (${refs.join('; ')}); importing it would read them`,
-      `if you trust this image, name its format and allow that: --format ${format} --allow-external-refs (the data is then copied into one standalone volume)`,
-    );
-  };
-  // Read as another format than its header says, the header means nothing.
-  const headerRefs = format === header.format ? header.references : [];
-  refuse(headerRefs);
-  const info = await new QemuImg(ctx.runner).inspectUntrusted(path, format);
-  const infoRefs = externalReferences(info, path);
-  refuse(infoRefs);
-  return { path, format, info, references: [...new Set([...headerRefs, ...infoRefs])] };
-}
-
 export async function runVolumeImport(ctx: Context, file: string, o: VolumeImportOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   validateName('pool', o.pool);
   if (o.format !== undefined && !isImageFormat(o.format)) throw new UsageError(`invalid --format ${JSON.stringify(o.format)}`, `use one of ${IMAGE_FORMATS.join(', ')}`);
@@ -78,7 +38,7 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
     throw new UsageError('--allow-external-refs needs --format', 'name the format you trust the image to be, e.g. --format qcow2 --allow-external-refs');
   }
   if (o.name !== undefined) validateNewName('volume', o.name);
-  const src = await inspectSource(ctx, file, o, files);
+  const src = await inspectSource(new QemuImg(ctx.runner), file, o, files);
   const targetFormat = to ?? src.format;
   const name = o.name ?? validateNewName('volume', nameForFormat(posix.basename(src.path), src.format, targetFormat));
   const ref = `${o.pool}/${name}`;
@@ -132,7 +92,7 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
  * creates the volume and streams the file into it (vol-upload). A conversion
  * or flattening happens first, into a local temporary file.
  */
-async function importThroughLibvirt(ctx: Context, pool: PoolRecord, name: string, src: Source, targetFormat: string, label: string, files: StorageFiles): Promise<void> {
+async function importThroughLibvirt(ctx: Context, pool: PoolRecord, name: string, src: ImportSource, targetFormat: string, label: string, files: StorageFiles): Promise<void> {
   const needsConvert = targetFormat !== src.format || src.references.length > 0;
   const staging = needsConvert ? posix.join(tmpdir(), `kvmctl-import-${randomBytes(4).toString('hex')}.${targetFormat}`) : undefined;
   const subject = { kind: 'volume' as const, name: `${pool.name}/${name}` };

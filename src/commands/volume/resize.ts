@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { examples, type App } from '../../app.js';
-import { OVERCOMMIT_HELP } from './checks.js';
+import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
 import { RefusedError, UsageError } from '../../errors.js';
 import { poolCommands, volumeCommands } from '../../libvirt/storage.js';
@@ -9,7 +9,7 @@ import { formatBytes, MAX_SIZE_BYTES, parseSize } from '../../units/size.js';
 import { dependentsOf, describeUsers, readStorage, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
-import { checkFreeSpace, roundToSector } from './checks.js';
+import { checkFreeSpace, roundToSector } from '../../storage/volume-checks.js';
 
 export interface VolumeResizeOptions {
   shrink?: boolean;

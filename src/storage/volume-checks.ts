@@ -1,12 +1,12 @@
 /** Checks every volume command that writes shares: nothing overwritten, free space, identical re-runs. */
-import type { Context } from '../../context.js';
-import { ConflictError, RefusedError, UsageError } from '../../errors.js';
-import type { PoolRecord, VolumeRecord } from '../../libvirt/storage.js';
-import { formatBytes } from '../../units/size.js';
-import type { StorageFiles } from '../../storage/local-files.js';
-import { localFileFor } from '../../storage/inventory.js';
-import { TARGET_FORMATS, type TargetFormat } from '../../storage/qemu-img.js';
-import { kvmctlCommand } from '../../exec/command.js';
+import type { StorageConnection } from './connection.js';
+import { ConflictError, RefusedError, UsageError } from '../errors.js';
+import type { PoolRecord, VolumeRecord } from '../libvirt/storage.js';
+import { formatBytes } from '../units/size.js';
+import type { StorageFiles } from './local-files.js';
+import { localFileFor } from './inventory.js';
+import { TARGET_FORMATS, type TargetFormat } from './qemu-img.js';
+import { kvmctlCommand } from '../exec/command.js';
 
 /** --allow-overcommit's help, the same on every verb that writes a volume. */
 export const OVERCOMMIT_HELP = "allow a size beyond the pool's free space (thin volumes)";
@@ -38,7 +38,7 @@ export function sameSpec(existing: VolumeRecord, wanted: WantedVolume): string[]
  * A file libvirt does not (yet) list as a volume may sit where the new volume
  * would go; it is never overwritten (exit 4).
  */
-export async function checkNoFileAt(ctx: Context, pool: PoolRecord, name: string, files: StorageFiles): Promise<void> {
+export async function checkNoFileAt(ctx: StorageConnection, pool: PoolRecord, name: string, files: StorageFiles): Promise<void> {
   const path = localFileFor(ctx, pool, name);
   if (path !== undefined && (await files.stat(path)) !== undefined) {
     throw new ConflictError(`a file that is not a volume of pool ${pool.name} already exists at ${path}; kvmctl never overwrites it`, `choose another name, or look at the file (${kvmctlCommand(ctx.uri, 'pool', 'refresh', pool.name)} lists it as a volume)`);
