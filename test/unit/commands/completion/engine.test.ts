@@ -5,12 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/main.js';
-import { FakeRunner } from '../../src/exec/fake.js';
-import { memoryIO } from '../../src/output/io.js';
-import { memoryFs } from '../../src/local-fs.js';
+import { main } from '../../../../src/main.js';
+import { FakeRunner } from '../../../../src/exec/fake.js';
+import { memoryIO } from '../../../../src/output/io.js';
+import { memoryFs } from '../../../../src/local-fs.js';
 
-const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/${f}`, import.meta.url), 'utf8');
+const rec = (f: string) => readFileSync(new URL(`../../../fixtures/recorded/${f}`, import.meta.url), 'utf8');
 const URI = 'qemu+unix:///system?socket=/var/tmp/kvmctl-lab/kvmlab/run/libvirt-sock';
 
 async function complete(words: string[], runner = new FakeRunner(), env: Record<string, string> = {}) {

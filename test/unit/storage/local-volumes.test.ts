@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { memoryFs, type FileHead } from '../../src/local-fs.js';
-import { FakeRunner } from '../../src/exec/fake.js';
-import { LIBVIRT_HEADER_BYTES, readLocalVolumes, volumeFromHead } from '../../src/storage/local-volumes.js';
-import { loadVolumes, type PoolRecord } from '../../src/libvirt/storage.js';
-import { batchArgv, batchOut, URI } from './storage-harness.js';
+import { memoryFs, type FileHead } from '../../../src/local-fs.js';
+import { FakeRunner } from '../../../src/exec/fake.js';
+import { LIBVIRT_HEADER_BYTES, readLocalVolumes, volumeFromHead } from '../../../src/storage/local-volumes.js';
+import { loadVolumes, type PoolRecord } from '../../../src/libvirt/storage.js';
+import { batchArgv, batchOut, URI } from '../storage-harness.js';
 
-const IMAGES = new URL('../fixtures/recorded/storage/images/', import.meta.url);
+const IMAGES = new URL('../../fixtures/recorded/storage/images/', import.meta.url);
 const bytes = (name: string) => readFileSync(new URL(name, IMAGES));
 const info = (name: string) => JSON.parse(readFileSync(new URL(`${name}.info.json`, IMAGES), 'utf8')) as { 'virtual-size': number };
 const head = (header: Buffer, sizeBytes = 196624, allocatedBytes = 200704): FileHead => ({ header, sizeBytes, allocatedBytes });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FakeRunner } from '../../src/exec/fake.js';
-import { virshBatch } from '../../src/libvirt/virsh.js';
+import { FakeRunner } from '../../../src/exec/fake.js';
+import { virshBatch } from '../../../src/libvirt/virsh.js';
 import {
   dependentVolumes,
   isLocalUri,
@@ -11,12 +11,12 @@ import {
   thinAllocation,
   volumeUsers,
   type PoolRecord,
-} from '../../src/libvirt/storage.js';
-import type { DomainRecord } from '../../src/libvirt/domains.js';
-import type { DomainDefinition, DomainDisk } from '../../src/libvirt/domain-xml.js';
+} from '../../../src/libvirt/storage.js';
+import type { DomainRecord } from '../../../src/libvirt/domains.js';
+import type { DomainDefinition, DomainDisk } from '../../../src/libvirt/domain-xml.js';
 
 const URI = 'qemu:///system';
-const rec = (name: string) => readFileSync(new URL(`../fixtures/recorded/storage/${name}`, import.meta.url), 'utf8');
+const rec = (name: string) => readFileSync(new URL(`../../fixtures/recorded/storage/${name}`, import.meta.url), 'utf8');
 const argvOf = (commands: string[][]) => {
   const c = virshBatch(URI, commands);
   return [c.program, ...c.args];

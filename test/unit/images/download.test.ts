@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { download } from '../../src/images/download.js';
+import { download } from '../../../src/images/download.js';
 
 const BODY = randomBytes(40 * 2 ** 20 + 12345);
 let server: Server;

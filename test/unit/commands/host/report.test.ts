@@ -4,17 +4,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/main.js';
-import { FakeRunner } from '../../src/exec/fake.js';
-import { memoryIO } from '../../src/output/io.js';
-import { memoryFs } from '../../src/local-fs.js';
-import { assessVirtualization } from '../../src/host/virtualization.js';
-import { hostChecks } from '../../src/commands/host/check.js';
-import type { HostFacts } from '../../src/host/facts.js';
-import type { Command } from '../../src/exec/command.js';
+import { main } from '../../../../src/main.js';
+import { FakeRunner } from '../../../../src/exec/fake.js';
+import { memoryIO } from '../../../../src/output/io.js';
+import { memoryFs } from '../../../../src/local-fs.js';
+import type { HostFacts } from '../../../../src/host/facts.js';
+import type { Command } from '../../../../src/exec/command.js';
+import { quoteForRemoteShell } from '../../../../src/net/host-access.js';
 
-const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/${f}`, import.meta.url), 'utf8');
+const rec = (f: string) => readFileSync(new URL(`../../../fixtures/recorded/${f}`, import.meta.url), 'utf8');
+
 const URI = 'qemu+unix:///system?socket=/var/tmp/kvmctl-lab/kvmlab/run/libvirt-sock';
+
 const isBatch = (first: string) => (c: Command) => c.program === 'virsh' && c.args.length === 3 && (c.args[2] ?? '').startsWith(first);
 
 function labRunner(): FakeRunner {
@@ -46,6 +47,13 @@ async function host(args: string[], runner = labRunner(), machine: { files?: Rec
   });
   return { code, out: io.out, err: io.err, runner };
 }
+
+/**
+ * The verdict on every kind of machine, through the filesystem seam (/proc/cpuinfo,
+ * /dev/kvm, /proc/modules) and libvirt's capabilities as recorded on such a machine
+ * (test/fixtures/recorded/machine). CI machines differ: e2e tests read these facts
+ * from the machine they run on; these tests hold every variant.
+ */
 
 describe('kvmctl host', () => {
   it('reports the recorded lab host as JSON facts', async () => {
@@ -114,92 +122,6 @@ describe('kvmctl host', () => {
   });
 });
 
-describe('assessVirtualization', () => {
-  const cpu = (flags: string) => `processor\t: 0\nmodel name\t: Test CPU\nflags\t\t: fpu ${flags} sse2\n`;
-
-  it('a /dev/kvm without vmx/svm is not usable: guests must be emulated', () => {
-    const v = assessVirtualization({ cpuinfo: cpu(''), devKvmPresent: true, devKvmAccessible: true });
-    expect(v.kvmUsable).toBe(false);
-    expect(v.reason).toMatch(/no vmx\/svm flag, so \/dev\/kvm cannot run guests: they must be emulated/);
-  });
-
-  it('vmx + accessible /dev/kvm is usable; nested read from the module parameter', () => {
-    const v = assessVirtualization({ cpuinfo: cpu('vmx'), modules: 'kvm_intel 409600 0 - Live 0x0\nkvm 1142784 1 kvm_intel, Live 0x0\n', devKvmPresent: true, devKvmAccessible: true, nestedIntel: 'Y\n' });
-    expect(v).toMatchObject({ kvmUsable: true, cpuFlag: 'vmx', kvmModules: ['kvm_intel', 'kvm'], nested: true, cpuModel: 'Test CPU' });
-  });
-
-  it('svm without /dev/kvm says which module to load; no access says to join kvm', () => {
-    expect(assessVirtualization({ cpuinfo: cpu('svm'), devKvmPresent: false, devKvmAccessible: false }).reason).toMatch(/modprobe kvm_amd/);
-    expect(assessVirtualization({ cpuinfo: cpu('svm'), devKvmPresent: true, devKvmAccessible: false }).reason).toMatch(/kvm group/);
-  });
-});
-
-describe('hostChecks', () => {
-  const base = (): HostFacts => ({
-    uri: 'qemu:///system',
-    access: { kind: 'local' },
-    virtualization: assessVirtualization({ cpuinfo: 'flags : vmx', devKvmPresent: true, devKvmAccessible: true }),
-    libvirt: { uri: 'qemu:///system', reachable: true, domainTypes: ['qemu', 'kvm'], daemonVersion: '9.0.0' },
-    capacity: { running: { vms: 0, vcpus: 0, memoryBytes: 0 }, defined: { vms: 0, vcpus: 0, memoryBytes: 0 }, cpuOvercommit: {}, memoryOvercommit: {} },
-    bridges: [],
-    nat: { ipForward: true, forwardPolicy: 'ACCEPT', rules: [] },
-    networks: [{ name: 'default', active: true, autostart: true, persistent: true, bridge: 'virbr0', mode: 'nat', subnet: '192.168.122.0/24' }],
-    pools: ['default'],
-    tools: [{ name: 'virsh', path: '/usr/bin/virsh' }],
-  });
-  const status = (f: HostFacts) => Object.fromEntries(hostChecks(f).map((c) => [c.name, c.status]));
-
-  it('a healthy host has only ok checks', () => {
-    expect(new Set(Object.values(status(base())))).toEqual(new Set(['ok']));
-  });
-
-  it('flags each documented problem with a fix line', () => {
-    const f = base();
-    f.libvirt.reachable = false;
-    f.nat = { ipForward: false, forwardPolicy: 'DROP', bridgeNfCallIptables: true, rules: [] };
-    f.tools = [{ name: 'virsh' }, { name: 'iptables' }];
-    const checks = hostChecks(f);
-    const s = Object.fromEntries(checks.map((c) => [c.name, c.status]));
-    expect(s).toMatchObject({ libvirt: 'fail', 'ip-forward': 'fail', 'forward-policy': 'fail', 'br-netfilter': 'warn', 'tool:virsh': 'fail', 'tool:iptables': 'warn' });
-    for (const c of checks.filter((c) => c.status !== 'ok')) expect(c.fix).toBeTruthy();
-  });
-
-  it("missing kvmctl NAT rules fail with the command that restores them; rules in both iptables backends warn", () => {
-    const nat = {
-      bridges: [['br0', { subnet: '10.20.0.0/24' }]] as Array<[string, { subnet: string }]>,
-      checks: [
-        { bridge: 'br0', table: 'nat' as const, chain: 'POSTROUTING', rule: 'x', present: false },
-        { bridge: 'br0', table: 'filter' as const, chain: 'FORWARD', rule: 'y', present: true },
-      ],
-      ipForwardOff: false,
-      broken: ['br0'],
-      restore: ['kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24'],
-      location: '/x',
-    };
-    const checks = hostChecks(base(), { nat, backends: [{ program: 'iptables-legacy-save', rules: 4 }, { program: 'iptables-nft-save', rules: 9 }] });
-    expect(checks.find((c) => c.name === 'kvmctl-nat')).toEqual({ name: 'kvmctl-nat', status: 'fail', message: '1 of 2 kvmctl NAT rules are missing (br0)', fix: 'kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24' });
-    expect(checks.find((c) => c.name === 'iptables-backends')).toMatchObject({ status: 'warn', message: 'both iptables-legacy (4 rules) and iptables-nft (9 rules) hold rules: the kernel applies both, but iptables shows and changes only one of them' });
-    const fine = hostChecks(base(), { nat: { ...nat, checks: nat.checks.map((c) => ({ ...c, present: true })), broken: [], restore: [] }, backends: [{ program: 'iptables-legacy-save', rules: 0 }, { program: 'iptables-nft-save', rules: 9 }] });
-    expect(fine.find((c) => c.name === 'kvmctl-nat')?.status).toBe('ok');
-    expect(fine.find((c) => c.name === 'iptables-backends')).toBeUndefined();
-  });
-
-  it('default network missing is a warning, inactive a failure; no pool is a warning', () => {
-    const f = base();
-    f.networks = [];
-    f.pools = [];
-    expect(status(f)).toMatchObject({ 'default-network': 'warn', 'storage-pool': 'warn' });
-    f.networks = [{ ...base().networks[0]!, active: false }];
-    expect(status(f)['default-network']).toBe('fail');
-  });
-});
-
-/**
- * The verdict on every kind of machine, through the filesystem seam (/proc/cpuinfo,
- * /dev/kvm, /proc/modules) and libvirt's capabilities as recorded on such a machine
- * (test/fixtures/recorded/machine). CI machines differ: e2e tests read these facts
- * from the machine they run on; these tests hold every variant.
- */
 describe('kvmctl host on each kind of machine', () => {
   const SEPARATOR = 'KVMCTL-BATCH-SEPARATOR-d41d8cd9\n';
   const devKvmNoVmx = (f: string) => rec(`machine/devkvm-novmx/${f}`);
@@ -293,4 +215,65 @@ describe('kvmctl host on each kind of machine', () => {
       expect(check.out).toMatch(v.check);
     });
   }
+});
+
+const SSH_URI = 'qemu+ssh://root@10.77.1.2:2222/system?keyfile=/keys/id&no_verify=1';
+
+const SSH_OPTS = ['-p', '2222', '-l', 'root', '-i', '/keys/id', '-T', '-e', 'none', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '--', '10.77.1.2'];
+
+const sshOf = (...argv: string[]) => ['ssh', ...SSH_OPTS, ['env', 'LC_ALL=C', ...argv].map(quoteForRemoteShell).join(' ')];
+
+async function run(uri: string, args: string[], runner: FakeRunner) {
+  const io = memoryIO({ PATH: '/usr/sbin:/usr/bin', KVMCTL_STATE_DIR: '/nonexistent' });
+  // This machine's files say KVM works; none of it may reach a remote host's report.
+  const fs = memoryFs({ '/proc/cpuinfo': 'processor : 0\nflags : vmx\n', '/dev/kvm': '', '/proc/sys/net/ipv4/ip_forward': '0\n', '/usr/bin/virsh': '' });
+  const code = await main(['node', 'kvmctl', '-c', uri, ...args], { io, runner, fs, version: '0', signal: new AbortController().signal, argv: [] });
+  return { code, out: io.out, err: io.err };
+}
+
+describe('kvmctl host for a remote URI', () => {
+  it('reads bridges, iptables and ip_forward over ssh and nothing of this machine', async () => {
+    const batch = rec('virsh-host-batch.txt');
+    const runner = new FakeRunner()
+      .stub(isBatch("'version' '--daemon'"), { stdout: batch })
+      .stub(isBatch("'net-dumpxml' '--network' 'default'"), { stdout: rec('virsh-net-dumpxml-default.xml') })
+      .stub(sshOf('ip', '-j', '-d', 'addr', 'show'), { stdout: rec('ip-j-d-addr-show.json') })
+      .stub(sshOf('iptables-save'), { stdout: rec('iptables-save.txt') })
+      .stub(sshOf('cat', '--', '/proc/sys/net/ipv4/ip_forward'), { stdout: '1\n' })
+      .stub(sshOf('cat', '--', '/proc/sys/net/bridge/bridge-nf-call-iptables'), { exitCode: 1, stderr: 'cat: /proc/sys/net/bridge/bridge-nf-call-iptables: No such file or directory' });
+    const r = await run(SSH_URI, ['host', '-o', 'json'], runner);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const f = JSON.parse(r.out);
+    expect(f.access).toEqual({ kind: 'ssh', target: 'root@10.77.1.2:2222' });
+    expect(f.virtualization.source).toBe('libvirt');
+    expect(f.virtualization.cpuFlag).toBeUndefined();
+    expect(f.nat.ipForward).toBe(true);
+    expect(f.bridges.map((b: { name: string }) => b.name)).toContain('virbr0');
+    expect(f.tools).toEqual([{ name: 'virsh', path: '/usr/bin/virsh' }]);
+    // The remote batch also asks for the kvm domain capabilities.
+    const virshBatch = runner.calls.find((c) => c.program === 'virsh' && (c.args[2] ?? '').startsWith("'version'"));
+    expect(virshBatch?.args[2]).toMatch(/'domcapabilities' '--virttype' 'kvm'$/);
+    expect(runner.calls.filter((c) => c.program !== 'virsh').every((c) => c.program === 'ssh')).toBe(true);
+  });
+
+  it('qemu+tcp: bridges and NAT are not available, with the reason; no ip or iptables runs anywhere', async () => {
+    const runner = new FakeRunner()
+      .stub(isBatch("'version' '--daemon'"), { stdout: rec('virsh-host-batch.txt') })
+      .stub(isBatch("'net-dumpxml' '--network' 'default'"), { stdout: rec('virsh-net-dumpxml-default.xml') });
+    const r = await run('qemu+tcp://kvm1/system', ['host', '-o', 'json'], runner);
+    expect(r.code).toBe(0);
+    const f = JSON.parse(r.out);
+    expect(f.bridgesError).toMatch(/^not available: qemu\+tcp carries only libvirt's own protocol/);
+    expect(f.nat).toEqual({ rules: [], error: f.bridgesError });
+    expect(runner.calls.every((c) => c.program === 'virsh')).toBe(true);
+  });
+
+  it('refuses to change another host\'s bridges over ssh (exit 5) and runs nothing that changes state', async () => {
+    const runner = new FakeRunner().stub(sshOf('ip', '-j', '-d', 'addr', 'show'), { stdout: rec('ip-j-d-addr-show.json') });
+    const r = await run(SSH_URI, ['bridge', 'create', 'br9'], runner);
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/ip link add .*: kvmctl does not change the bridges, addresses or firewall of another host \(root@10\.77\.1\.2:2222\); nothing was changed/);
+    expect(runner.calls.every((c) => !c.mutates)).toBe(true);
+  });
 });

@@ -8,9 +8,9 @@ import { chmodSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { realFs } from '../../src/local-fs.js';
-import { INPUT_FILE_LIMIT, readInputFile } from '../../src/storage/input-file.js';
-import { UsageError } from '../../src/errors.js';
+import { realFs } from '../../../src/local-fs.js';
+import { INPUT_FILE_LIMIT, readInputFile } from '../../../src/storage/input-file.js';
+import { UsageError } from '../../../src/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kvmctl-input-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
