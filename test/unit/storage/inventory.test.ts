@@ -10,7 +10,7 @@ describe('refuseUnsafeVolumes', () => {
     const dir: PoolRecord = { name: 'p', type: 'dir', state: 'running', active: true, autostart: false, persistent: true, targetPath: '/pools/p', source: { devices: [] } };
     const pools = new Map([['p', dir]]);
     const evil = { ref: { pool: 'p', volume: 'evil.img' }, path: '/pools/p/evil.img', backingFile: '/etc/shadow' };
-    const probed = stubStorage(new FakeRunner(), { pools: [pool([{ name: 'evil.img', format: 'qcow2', backing: { path: '/etc/shadow', format: 'raw' } }])] });
+    const probed = stubStorage(new FakeRunner(), { pools: [pool([{ name: 'evil.img', format: 'qcow2', backing: { path: '/etc/shadow', format: 'raw' } }])] }, { domains: false });
     const { ctx } = testContext(probed);
     expect(await codeOf(refuseUnsafeVolumes(ctx, [evil], pools, fakeFiles(), 'attach'))).toMatchObject({
       code: 5,

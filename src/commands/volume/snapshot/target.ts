@@ -5,8 +5,7 @@
  */
 import type { Context } from '../../../context.js';
 import { NotFoundError, RefusedError } from '../../../errors.js';
-import { isLocalUri, poolCommands, type VolumeRecord } from '../../../libvirt/storage.js';
-import { runVirsh } from '../../../libvirt/virsh.js';
+import { isLocalUri, poolCalls, type VolumeRecord } from '../../../libvirt/storage.js';
 import type { Column } from '../../../output/table.js';
 import { formatBytes } from '../../../units/size.js';
 import { dependentsOf, describeUsers, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../../storage/inventory.js';
@@ -74,7 +73,7 @@ export function findSnapshot(uri: string, t: Target, name: string): ImageSnapsho
 
 export async function refreshPool(ctx: Context, pool: string): Promise<void> {
   // qemu-img changed the file's allocation behind libvirt's back.
-  await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, pool), { kind: 'pool', name: pool });
+  await ctx.virsh.run(poolCalls.refresh(pool));
 }
 
 /**
