@@ -103,6 +103,21 @@ export const volumeCalls = {
   delete: (pool: string, vol: string) => write(volumeArgs.delete(pool, vol), volSubject(pool, vol)),
   /** Streams a local file into the volume through libvirt (works against a remote host). */
   upload: (pool: string, vol: string, file: string) => write(['vol-upload', '--pool', pool, '--vol', vol, '--file', file, '--sparse'], volSubject(pool, vol)),
+  /**
+   * A full copy made by libvirt (`vol-create-from`, not `vol-clone`, which pastes
+   * the new name into XML unescaped); libvirt removes the new volume itself when
+   * the copy fails.
+   */
+  copy: (a: CopyVolumeArgs) =>
+    volumeCalls.createFrom(a.pool, a.name, buildVolumeXml({ name: a.name, capacityBytes: a.capacityBytes, allocationBytes: a.allocationBytes, format: a.format }), a.pool, a.source),
+  /** A copy in another format (libvirt runs qemu-img convert on the host that owns the pool); the subject is the new volume. */
+  createFrom: (pool: string, name: string, xml: string, inputPool: string, vol: string) =>
+    write(['vol-create-from', '--pool', pool, '--file', '/dev/stdin', '--inputpool', inputPool, '--vol', vol], volSubject(pool, name), xml),
+  resize: (pool: string, vol: string, capacityBytes: number, shrink: boolean) =>
+    write(['vol-resize', '--pool', pool, '--vol', vol, '--capacity', `${capacityBytes}b`, ...(shrink ? ['--shrink'] : [])], volSubject(pool, vol)),
+  /** Grows a disk of a running VM through QEMU, so the guest sees the new size. */
+  blockResize: (domain: string, target: string, sizeBytes: number) =>
+    write(['blockresize', '--domain', domain, '--path', target, '--size', `${sizeBytes}b`], { kind: 'vm', name: domain }),
 };
 
 export const volumeCommands = {

@@ -11,7 +11,7 @@ import { posix } from 'node:path';
 import type { Context } from '../context.js';
 import type { StorageConnection } from './connection.js';
 import { formatCommand, mutatingCommand, type Command } from '../exec/command.js';
-import { runChecked, ToolError } from '../exec/runner.js';
+import { runChecked, ToolError, type Runner } from '../exec/runner.js';
 import { ConflictError } from '../errors.js';
 import { poolCommands } from '../libvirt/storage.js';
 import type { StorageFiles } from './local-files.js';
@@ -31,6 +31,11 @@ export const fileCommands = {
   makePrivate: (path: string): Command => mutatingCommand('chmod', ['0600', '--', path]),
   remove: (path: string): Command => mutatingCommand('rm', ['-f', '--', path]),
 };
+
+/** Removes a scratch file kvmctl made (a staging copy); a file already gone is fine, as with rm -f. */
+export async function removeFile(runner: Runner, path: string): Promise<void> {
+  await runner.run(fileCommands.remove(path));
+}
 
 export interface LocalWrite {
   /** The pool that receives the file (refreshed afterwards so libvirt lists it). */

@@ -2,13 +2,12 @@ import { Command } from 'commander';
 import { examples, type App } from '../../app.js';
 import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
-import { formatCommand, kvmctlCommand } from '../../exec/command.js';
+import { kvmctlCommand } from '../../exec/command.js';
 import { ConflictError, RefusedError } from '../../errors.js';
-import { isLocalUri, thinAllocation, volumeCommands, type VolumeFormat } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { isLocalUri, thinAllocation, volumeCalls, type VolumeFormat } from '../../libvirt/storage.js';
+import { runPlan } from '../../exec/plan.js';
 import { formatBytes } from '../../units/size.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
-import { withSpinner } from '../../output/spinner.js';
 import { describeUsers, findVolume, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
 import { QemuImg } from '../../storage/qemu-img-client.js';
@@ -58,11 +57,9 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
     await checkNoFileAt(ctx, pool, name, files);
     checkFreeSpace(pool, src.capacityBytes ?? 0, Boolean(o.allowOvercommit), `volume ${ref}`);
 
-    const subject = { kind: 'volume' as const, name: ref };
     if (o.linked) {
-      await runVirsh(
-        ctx.runner,
-        volumeCommands.create(ctx.uri, {
+      await ctx.virsh.run(
+        volumeCalls.create({
           pool: srcRef.pool,
           name,
           capacityBytes: src.capacityBytes ?? 0,
@@ -71,19 +68,12 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
           backingPath: src.path,
           backingFormat: src.format as VolumeFormat,
         }),
-        subject,
       );
     } else {
-      // libvirt copies on the pool's host and removes the new volume itself if the copy fails.
-      await ctx.transaction(`volume clone ${ref}`).run(async (tx) => {
-        await withSpinner(ctx, `copying ${source} to ${ref}`, () => runVirsh(ctx.runner, volumeCommands.copy(ctx.uri, { pool: srcRef.pool, source: srcRef.volume, name, capacityBytes: src.capacityBytes ?? 0, format, allocationBytes: thinAllocation(pool.type) }), subject));
-        // Interrupted while libvirt copied: the finished copy is removed again.
-        tx.onRollback({
-          what: `volume ${ref}`,
-          run: () => runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, srcRef.pool, name), subject).then(() => undefined),
-          manual: formatCommand(volumeCommands.delete(ctx.uri, srcRef.pool, name)),
-        });
-      });
+      // libvirt copies on the pool's host and removes the new volume itself if the copy fails;
+      // interrupted while libvirt copied, the finished copy is removed again.
+      const copy = volumeCalls.copy({ pool: srcRef.pool, source: srcRef.volume, name, capacityBytes: src.capacityBytes ?? 0, format, allocationBytes: thinAllocation(pool.type) });
+      await runPlan(ctx, { label: `volume clone ${ref}`, steps: [{ what: `volume ${ref}`, do: { virsh: copy }, undo: { virsh: volumeCalls.delete(srcRef.pool, name) }, spinner: `copying ${source} to ${ref}` }] });
     }
     ctx.out.done(`volume ${ref} created as a ${o.linked ? 'linked clone (qcow2 overlay)' : 'full copy'} of ${source} (${format}, ${formatBytes(src.capacityBytes)})`, {
       pool: srcRef.pool,

@@ -3,16 +3,15 @@ import { examples, type App } from '../../app.js';
 import { TARGET_FORMATS } from '../../storage/qemu-img.js';
 import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
-import { formatCommand, kvmctlCommand } from '../../exec/command.js';
+import { kvmctlCommand } from '../../exec/command.js';
 import { ConflictError, RefusedError, UsageError } from '../../errors.js';
-import { isLocalUri, thinAllocation, volumeCommands } from '../../libvirt/storage.js';
+import { isLocalUri, thinAllocation, volumeCalls } from '../../libvirt/storage.js';
+import { runPlan } from '../../exec/plan.js';
 import { buildVolumeXml } from '../../libvirt/volume-xml.js';
-import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
 import { describeUsers, findVolume, localFileFor, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { convertWithProgress, writeThenPublish } from '../../storage/local-write.js';
-import { withSpinner } from '../../output/spinner.js';
 import { QemuImg } from '../../storage/qemu-img-client.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
 import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat } from '../../storage/volume-checks.js';
@@ -76,16 +75,9 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
       });
     } else {
       // Remote (or LVM) pool: libvirt runs qemu-img convert on its host and removes a failed copy itself.
-      const subject = { kind: 'volume' as const, name: ref };
       const xml = buildVolumeXml({ name, capacityBytes: src.capacityBytes ?? 0, allocationBytes: thinAllocation(pool.type), format: to });
-      await ctx.transaction(`volume convert ${ref}`).run(async (tx) => {
-        await withSpinner(ctx, label, () => runVirsh(ctx.runner, volumeCommands.createFrom(ctx.uri, srcRef.pool, xml, srcRef.pool, srcRef.volume), subject));
-        tx.onRollback({
-          what: `volume ${ref}`,
-          run: () => runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, srcRef.pool, name), subject).then(() => undefined),
-          manual: formatCommand(volumeCommands.delete(ctx.uri, srcRef.pool, name)),
-        });
-      });
+      const copy = volumeCalls.createFrom(srcRef.pool, name, xml, srcRef.pool, srcRef.volume);
+      await runPlan(ctx, { label: `volume convert ${ref}`, steps: [{ what: `volume ${ref}`, do: { virsh: copy }, undo: { virsh: volumeCalls.delete(srcRef.pool, name) }, spinner: label }] });
     }
     ctx.out.done(`converted ${volume} (${srcFormat}) to ${ref} (${to}, ${formatBytes(src.capacityBytes)}); ${volume} is unchanged`, {
       pool: srcRef.pool,

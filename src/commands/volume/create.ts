@@ -4,8 +4,7 @@ import { TARGET_FORMATS } from '../../storage/qemu-img.js';
 import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
 import { ConflictError, UsageError } from '../../errors.js';
-import { thinAllocation, volumeCommands, type VolumeFormat, type VolumeRecord } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { thinAllocation, volumeCalls, type VolumeFormat, type VolumeRecord } from '../../libvirt/storage.js';
 import { formatBytes, parseSize } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
@@ -57,9 +56,8 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
     await checkNoFileAt(ctx, pool, name, files);
     checkFreeSpace(pool, capacityBytes, Boolean(o.allowOvercommit), `volume ${o.pool}/${name}`);
 
-    await runVirsh(
-      ctx.runner,
-      volumeCommands.create(ctx.uri, {
+    await ctx.virsh.run(
+      volumeCalls.create({
         pool: o.pool,
         name,
         capacityBytes,
@@ -69,7 +67,6 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
         backingPath: backing?.path,
         backingFormat: backing?.format as VolumeFormat | undefined,
       }),
-      { kind: 'volume', name: `${o.pool}/${name}` },
     );
     ctx.out.done(
       `volume ${o.pool}/${name} created (${format}, ${formatBytes(capacityBytes)}${backing ? `, thin overlay on ${o.backing}` : ''})`,

@@ -2,10 +2,9 @@ import { Command } from 'commander';
 import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
-import { isLocalUri, volumeCommands } from '../../libvirt/storage.js';
+import { isLocalUri, volumeCalls } from '../../libvirt/storage.js';
 import { backingChainUses, describeChainUses } from '../../storage/chains.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
-import { runVirsh } from '../../libvirt/virsh.js';
 import { dependentsOf, describeUsers, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
 
@@ -43,7 +42,7 @@ export async function runVolumeDelete(ctx: Context, volume: string, o: VolumeDel
   if (users.length > 0 && !o.force) {
     throw new RefusedError(`volume ${volume} is a disk of VM(s) ${describeUsers(users)}`, 'remove the disk from those VMs first, or pass --force (the VMs will fail to start until they get another disk)');
   }
-  await runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, ref.pool, ref.volume), { kind: 'volume', name: volume });
+  await ctx.virsh.run(volumeCalls.delete(ref.pool, ref.volume));
   if (users.length > 0) ctx.out.warn(`VM(s) ${describeUsers(users)} still name ${vol.path} as a disk and will not start until it is replaced`);
   ctx.out.done(`volume ${volume} deleted`, { pool: ref.pool, name: ref.volume, path: vol.path, deleted: true, formerUsers: users.map((u) => u.vm) });
 }

@@ -5,17 +5,15 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import type { Context } from '../../context.js';
-import { formatCommand } from '../../exec/command.js';
 import { ConflictError, UsageError } from '../../errors.js';
-import { isLocalUri, poolCommands, thinAllocation, volumeCommands, type PoolRecord } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { isLocalUri, poolCalls, thinAllocation, volumeCalls, type PoolRecord } from '../../libvirt/storage.js';
+import { runPlan } from '../../exec/plan.js';
 import { formatBytes } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
 import { QemuImg } from '../../storage/qemu-img-client.js';
 import { findVolume, localFileFor, readStorage, requireActivePool } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
-import { convertWithProgress, fileCommands, writeThenPublish } from '../../storage/local-write.js';
-import { withSpinner } from '../../output/spinner.js';
+import { convertWithProgress, removeFile, writeThenPublish } from '../../storage/local-write.js';
 import { IMAGE_FORMATS, isImageFormat, TARGET_FORMATS } from '../../storage/qemu-img.js';
 import { validateNewName } from '../../storage/volume-ref.js';
 import { inspectSource, type ImportSource } from '../../storage/import-source.js';
@@ -95,24 +93,23 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
 async function importThroughLibvirt(ctx: Context, pool: PoolRecord, name: string, src: ImportSource, targetFormat: string, label: string, files: StorageFiles): Promise<void> {
   const needsConvert = targetFormat !== src.format || src.references.length > 0;
   const staging = needsConvert ? posix.join(tmpdir(), `kvmctl-import-${randomBytes(4).toString('hex')}.${targetFormat}`) : undefined;
-  const subject = { kind: 'volume' as const, name: `${pool.name}/${name}` };
+  const ref = `${pool.name}/${name}`;
   try {
     if (staging) await convertWithProgress(ctx, `converting ${posix.basename(src.path)} to ${targetFormat}`, src, staging, targetFormat, files);
     const upload = staging ?? src.path;
     // The volume holds the file's bytes as they are; libvirt reads its format back after the upload.
     const sizeBytes = (await files.stat(upload))?.sizeBytes ?? src.info.virtualSizeBytes;
-    await ctx.transaction(`volume import ${pool.name}/${name}`).run(async (tx) => {
-      await runVirsh(ctx.runner, volumeCommands.create(ctx.uri, { pool: pool.name, name, capacityBytes: sizeBytes, allocationBytes: thinAllocation(pool.type), format: 'raw' }), subject);
-      tx.onRollback({
-        what: `volume ${pool.name}/${name}`,
-        run: () => runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, pool.name, name), subject).then(() => undefined),
-        manual: formatCommand(volumeCommands.delete(ctx.uri, pool.name, name)),
-      });
-      await withSpinner(ctx, label, () => runVirsh(ctx.runner, volumeCommands.upload(ctx.uri, pool.name, name, upload), subject));
+    const volume = volumeCalls.create({ pool: pool.name, name, capacityBytes: sizeBytes, allocationBytes: thinAllocation(pool.type), format: 'raw' });
+    await runPlan(ctx, {
+      label: `volume import ${ref}`,
+      steps: [
+        { what: `volume ${ref}`, do: { virsh: volume }, undo: { virsh: volumeCalls.delete(pool.name, name) } },
+        { what: `the data of volume ${ref}`, do: { virsh: volumeCalls.upload(pool.name, name, upload) }, spinner: label },
+      ],
     });
-    await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, pool.name), { kind: 'pool', name: pool.name });
+    await ctx.virsh.run(poolCalls.refresh(pool.name));
   } finally {
-    if (staging) await ctx.runner.run(fileCommands.remove(staging));
+    if (staging) await removeFile(ctx.runner, staging);
   }
 }
 

@@ -3,8 +3,7 @@ import { examples, type App } from '../../app.js';
 import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
 import { RefusedError, UsageError } from '../../errors.js';
-import { poolCommands, volumeCommands } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { poolCalls, volumeCalls } from '../../libvirt/storage.js';
 import { formatBytes, MAX_SIZE_BYTES, parseSize } from '../../units/size.js';
 import { dependentsOf, describeUsers, readStorage, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
@@ -71,11 +70,11 @@ export async function runVolumeResize(ctx: Context, volume: string, size: string
   const [live] = running;
   if (live) {
     // QEMU resizes the image it holds open and tells the guest; vol-resize would change the file under it.
-    await runVirsh(ctx.runner, volumeCommands.blockResize(ctx.uri, live.vm, live.target, target), { kind: 'vm', name: live.vm });
-    await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, ref.pool), { kind: 'pool', name: ref.pool });
+    await ctx.virsh.run(volumeCalls.blockResize(live.vm, live.target, target));
+    await ctx.virsh.run(poolCalls.refresh(ref.pool));
     return ctx.out.done(`volume ${volume} grown from ${from} to ${formatBytes(target)} while ${live.vm} runs (the guest sees ${live.target} grow)`, { ...json, live: live.vm });
   }
-  await runVirsh(ctx.runner, volumeCommands.resize(ctx.uri, ref.pool, ref.volume, target, shrinking), { kind: 'volume', name: volume });
+  await ctx.virsh.run(volumeCalls.resize(ref.pool, ref.volume, target, shrinking));
   ctx.out.done(`volume ${volume} ${shrinking ? 'shrunk' : 'grown'} from ${from} to ${formatBytes(target)}`, { ...json, live: null });
 }
 
