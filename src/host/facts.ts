@@ -6,10 +6,12 @@ import type { Context } from '../context.js';
 import { RefusedError, TimeoutError } from '../errors.js';
 import { formatCommand, type Command } from '../exec/command.js';
 import { findOnPath } from '../local-fs.js';
-import { parseCapabilities, offeredDomainTypes, parseHostModelFeatures, parseNodeinfo, parseVersion, type Capabilities } from '../libvirt/capabilities.js';
+import { hostCalls, parseCapabilities, offeredDomainTypes, parseHostModelFeatures, parseNodeinfo, parseVersion, type Capabilities } from '../libvirt/capabilities.js';
 import { interfaceNames, numberStat, parseDomstats, stateName } from '../libvirt/domstats.js';
 import { parseNetList, parseNetworkXml, subnetOf, type NetworkDefinition } from '../libvirt/network-xml.js';
-import { runVirshBatch } from '../libvirt/virsh.js';
+import { domainCalls } from '../libvirt/domain-commands.js';
+import { networkCalls } from '../libvirt/network-commands.js';
+import { poolCalls } from '../libvirt/storage.js';
 import { bridgesOf, ipAddrShowCommand, parseIpLinks } from '../net/ip.js';
 import { chainPolicy, iptablesSaveCommand, natRules, parseIptablesSave, type NatRule } from '../net/iptables.js';
 import { sshTargetName } from '../net/host-access.js';
@@ -239,19 +241,20 @@ async function gatherLibvirt(ctx: Context, remote: boolean): Promise<LibvirtPart
   });
   let first;
   try {
-    first = await runVirshBatch(ctx.runner, ctx.uri, [
-      ['version', '--daemon'],
-      ['capabilities'],
-      ['nodeinfo'],
-      ['domstats', '--raw', '--state', '--vcpu', '--balloon', '--interface'],
-      ['net-list', '--all'],
-      ['pool-list', '--all', '--name'],
-      ...(remote ? [['domcapabilities', '--virttype', 'kvm']] : []),
-    ]);
+    first = await ctx.virsh.batchWithStderr({
+      version: hostCalls.version(),
+      caps: domainCalls.capabilities(),
+      node: hostCalls.nodeinfo(),
+      stats: hostCalls.usage(),
+      netList: networkCalls.list(),
+      pools: poolCalls.list(),
+      kvmDomcaps: remote ? [domainCalls.domcapabilities('kvm')] : [],
+    });
   } catch (e) {
     return unreachable(reportable(e).message);
   }
-  const [versionOut = '', capsOut = '', nodeOut = '', statsOut = '', netListOut = '', poolOut = '', kvmDomcapsOut = ''] = first.outputs;
+  const { version: versionOut, caps: capsOut, node: nodeOut, stats: statsOut, netList: netListOut, pools: poolOut } = first.out;
+  const kvmDomcapsOut = first.out.kvmDomcaps[0] ?? '';
   if (versionOut.trim() === '') return unreachable(first.stderr.trim() || 'virsh printed nothing');
 
   const versions = parseVersion(versionOut);
@@ -268,15 +271,11 @@ async function gatherLibvirt(ctx: Context, remote: boolean): Promise<LibvirtPart
 
   const defs = new Map<string, NetworkDefinition>();
   if (netList.length > 0) {
-    const second = await runVirshBatch(
-      ctx.runner,
-      ctx.uri,
-      netList.map((n) => ['net-dumpxml', '--network', n.name]),
-    );
+    const { xml } = await ctx.virsh.batch({ xml: netList.map((n) => networkCalls.dumpxml(n.name)) });
     await Promise.all(
-      second.outputs.map(async (xml, i) => {
-        const name = netList[i]?.name;
-        if (name !== undefined && xml.trim()) defs.set(name, await parseNetworkXml(xml));
+      netList.map(async (n, i) => {
+        const text = xml[i] ?? '';
+        if (text.trim()) defs.set(n.name, await parseNetworkXml(text));
       }),
     );
   }
