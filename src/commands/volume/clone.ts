@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
+import { arg, flag, verb, type OptionsOf } from '../../verb.js';
 import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
@@ -13,10 +12,11 @@ import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
 import { QemuImg } from '../../storage/qemu-img-client.js';
 import { checkFreeSpace, checkNoFileAt, sameSpec } from '../../storage/volume-checks.js';
 
-export interface VolumeCloneOptions {
-  linked?: boolean;
-  allowOvercommit?: boolean;
-}
+export const options = {
+  linked: flag('--linked', 'make a qcow2 overlay backed by the source instead of copying it'),
+  allowOvercommit: flag('--allow-overcommit', OVERCOMMIT_HELP),
+};
+export type VolumeCloneOptions = OptionsOf<typeof options>;
 
 export async function runVolumeClone(ctx: Context, source: string, name: string, o: VolumeCloneOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   const srcRef = parseVolumeRef(source);
@@ -87,13 +87,11 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
   });
 }
 
-export function volumeCloneCommand(app: App): Command {
-  return new Command('clone')
-    .description('copy a volume in its pool: a full copy, or a thin qcow2 overlay with --linked')
-    .argument('<pool/src>', 'the volume to copy')
-    .argument('<name>', 'name of the copy (same pool)')
-    .option('--linked', 'make a qcow2 overlay backed by the source instead of copying it')
-    .option('--allow-overcommit', OVERCOMMIT_HELP)
-    .addHelpText('after', examples('kvmctl volume clone default/base.qcow2 web1.qcow2', 'kvmctl volume clone default/base.qcow2 web2.qcow2 --linked'))
-    .action(app.action(async (ctx, src: string, name: string, opts: VolumeCloneOptions) => runVolumeClone(ctx, src, name, opts)));
-}
+export const volumeCloneCommand = verb({
+  name: 'clone',
+  description: 'copy a volume in its pool: a full copy, or a thin qcow2 overlay with --linked',
+  args: [arg('<pool/src>', 'the volume to copy'), arg('<name>', 'name of the copy (same pool)')],
+  options,
+  examples: ['kvmctl volume clone default/base.qcow2 web1.qcow2', 'kvmctl volume clone default/base.qcow2 web2.qcow2 --linked'],
+  run: (ctx, src, name, o) => runVolumeClone(ctx, src, name, o),
+});

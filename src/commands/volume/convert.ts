@@ -1,5 +1,4 @@
-import { Command, Option } from 'commander';
-import { examples, type App } from '../../app.js';
+import { arg, flag, value, verb, type OptionsOf } from '../../verb.js';
 import { TARGET_FORMATS } from '../../storage/qemu-img.js';
 import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
@@ -16,11 +15,12 @@ import { QemuImg } from '../../storage/qemu-img-client.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
 import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat } from '../../storage/volume-checks.js';
 
-export interface VolumeConvertOptions {
-  to?: string;
-  name?: string;
-  allowOvercommit?: boolean;
-}
+export const options = {
+  to: value('--to <format>', 'the new format', { choices: TARGET_FORMATS }),
+  name: value('--name <name>', 'name of the copy (default: the name with the new extension)'),
+  allowOvercommit: flag('--allow-overcommit', OVERCOMMIT_HELP),
+};
+export type VolumeConvertOptions = OptionsOf<typeof options>;
 
 export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeConvertOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   const srcRef = parseVolumeRef(volume);
@@ -91,13 +91,11 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
   });
 }
 
-export function volumeConvertCommand(app: App): Command {
-  return new Command('convert')
-    .description('write a copy of a volume in another format (progress bar on a terminal); the source stays')
-    .argument('<pool/name>', 'the volume')
-    .addOption(new Option('--to <format>', 'the new format').choices([...TARGET_FORMATS]))
-    .option('--name <name>', 'name of the copy (default: the name with the new extension)')
-    .option('--allow-overcommit', OVERCOMMIT_HELP)
-    .addHelpText('after', examples('kvmctl volume convert default/web1.qcow2 --to raw', 'kvmctl volume convert default/disk.raw --to qcow2 --name disk.qcow2'))
-    .action(app.action(async (ctx, ref: string, opts: VolumeConvertOptions) => runVolumeConvert(ctx, ref, opts)));
-}
+export const volumeConvertCommand = verb({
+  name: 'convert',
+  description: 'write a copy of a volume in another format (progress bar on a terminal); the source stays',
+  args: [arg('<pool/name>', 'the volume')],
+  options,
+  examples: ['kvmctl volume convert default/web1.qcow2 --to raw', 'kvmctl volume convert default/disk.raw --to qcow2 --name disk.qcow2'],
+  run: (ctx, ref, o) => runVolumeConvert(ctx, ref, o),
+});

@@ -1,5 +1,4 @@
-import { Command, Option } from 'commander';
-import { examples, type App } from '../../app.js';
+import { arg, flag, required, value, verb, type OptionsOf } from '../../verb.js';
 import { TARGET_FORMATS } from '../../storage/qemu-img.js';
 import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
@@ -13,13 +12,15 @@ import { findVolume, readStorage, requireActivePool, requireVolume } from '../..
 import { checkFreeSpace, checkNoFileAt, parseTargetFormat, roundToSector, sameSpec } from '../../storage/volume-checks.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
-export interface VolumeCreateOptions {
-  pool: string;
-  size?: string;
-  format?: string;
-  backing?: string;
-  allowOvercommit?: boolean;
-}
+export const options = {
+  pool: required('--pool <pool>', 'the pool to create it in'),
+  size: value('--size <size>', 'virtual size: 512M, 20G, 1.5T, 20GiB or bytes (default with --backing: the backing size)'),
+  format: value('--format <format>', 'image format', { choices: TARGET_FORMATS, default: 'qcow2' }),
+  backing: value('--backing <pool/vol>', 'make a thin overlay on this volume (its format is always stated)'),
+  allowOvercommit: flag('--allow-overcommit', OVERCOMMIT_HELP),
+};
+/** --format has a default on the command line; callers in code may leave it out. */
+export type VolumeCreateOptions = Omit<OptionsOf<typeof options>, 'format'> & Partial<Pick<OptionsOf<typeof options>, 'format'>>;
 
 export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreateOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   validateNewName('volume', name);
@@ -75,22 +76,15 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
   });
 }
 
-export function volumeCreateCommand(app: App): Command {
-  return new Command('create')
-    .description('create an empty volume, or a thin qcow2 overlay on a backing volume')
-    .argument('<name>', 'volume name (one path component, printable ASCII)')
-    .requiredOption('--pool <pool>', 'the pool to create it in')
-    .option('--size <size>', 'virtual size: 512M, 20G, 1.5T, 20GiB or bytes (default with --backing: the backing size)')
-    .addOption(new Option('--format <format>', 'image format').choices([...TARGET_FORMATS]).default('qcow2'))
-    .option('--backing <pool/vol>', 'make a thin overlay on this volume (its format is always stated)')
-    .option('--allow-overcommit', OVERCOMMIT_HELP)
-    .addHelpText(
-      'after',
-      examples(
-        'kvmctl volume create web1.qcow2 --pool default --size 20G',
-        'kvmctl volume create scratch.raw --pool default --size 512M --format raw',
-        'kvmctl volume create web2.qcow2 --pool default --backing default/debian-12.qcow2',
-      ),
-    )
-    .action(app.action(async (ctx, name: string, opts: VolumeCreateOptions) => runVolumeCreate(ctx, name, opts)));
-}
+export const volumeCreateCommand = verb({
+  name: 'create',
+  description: 'create an empty volume, or a thin qcow2 overlay on a backing volume',
+  args: [arg('<name>', 'volume name (one path component, printable ASCII)')],
+  options,
+  examples: [
+    'kvmctl volume create web1.qcow2 --pool default --size 20G',
+    'kvmctl volume create scratch.raw --pool default --size 512M --format raw',
+    'kvmctl volume create web2.qcow2 --pool default --backing default/debian-12.qcow2',
+  ],
+  run: (ctx, name, o) => runVolumeCreate(ctx, name, o),
+});

@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
+import { arg, flag, verb, type OptionsOf } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { isLocalUri, volumeCalls } from '../../libvirt/storage.js';
@@ -8,9 +7,10 @@ import { realStorageFiles, type StorageFiles } from '../../storage/local-files.j
 import { dependentsOf, describeUsers, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
 
-export interface VolumeDeleteOptions {
-  force?: boolean;
-}
+export const options = {
+  force: flag('--force', 'delete it although VMs that are not running name it as a disk (never one a running VM uses, never a backing file)'),
+};
+export type VolumeDeleteOptions = OptionsOf<typeof options>;
 
 export async function runVolumeDelete(ctx: Context, volume: string, o: VolumeDeleteOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   const ref = parseVolumeRef(volume);
@@ -47,11 +47,11 @@ export async function runVolumeDelete(ctx: Context, volume: string, o: VolumeDel
   ctx.out.done(`volume ${volume} deleted`, { pool: ref.pool, name: ref.volume, path: vol.path, deleted: true, formerUsers: users.map((u) => u.vm) });
 }
 
-export function volumeDeleteCommand(app: App): Command {
-  return new Command('delete')
-    .description('delete a volume; refused (exit 5) while a VM uses it or another volume is an overlay on it')
-    .argument('<pool/name>', 'the volume')
-    .option('--force', 'delete it although VMs that are not running name it as a disk (never one a running VM uses, never a backing file)')
-    .addHelpText('after', examples('kvmctl volume delete default/old.qcow2'))
-    .action(app.action(async (ctx, ref: string, opts: VolumeDeleteOptions) => runVolumeDelete(ctx, ref, opts)));
-}
+export const volumeDeleteCommand = verb({
+  name: 'delete',
+  description: 'delete a volume; refused (exit 5) while a VM uses it or another volume is an overlay on it',
+  args: [arg('<pool/name>', 'the volume')],
+  options,
+  examples: ['kvmctl volume delete default/old.qcow2'],
+  run: (ctx, ref, o) => runVolumeDelete(ctx, ref, o),
+});

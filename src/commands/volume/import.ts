@@ -1,5 +1,4 @@
-import { Command, Option } from 'commander';
-import { examples, type App } from '../../app.js';
+import { arg, flag, required, value, verb, type OptionsOf } from '../../verb.js';
 import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -19,14 +18,15 @@ import { validateNewName } from '../../storage/volume-ref.js';
 import { inspectSource, type ImportSource } from '../../storage/import-source.js';
 import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat } from '../../storage/volume-checks.js';
 
-export interface VolumeImportOptions {
-  pool: string;
-  name?: string;
-  format?: string;
-  to?: string;
-  allowExternalRefs?: boolean;
-  allowOvercommit?: boolean;
-}
+export const options = {
+  pool: required('--pool <pool>', 'the pool to import into'),
+  name: value('--name <name>', 'volume name (default: the file name, with the extension of --to)'),
+  format: value('--format <format>', "the file's format (default: read from its header; qemu-img never guesses)", { choices: IMAGE_FORMATS }),
+  to: value('--to <format>', 'convert to this format (default: keep the format)', { choices: TARGET_FORMATS }),
+  allowExternalRefs: flag('--allow-external-refs', 'import an image whose header refers to other files (backing file, data file, json:, vmdk extents); needs --format'),
+  allowOvercommit: flag('--allow-overcommit', OVERCOMMIT_HELP),
+};
+export type VolumeImportOptions = OptionsOf<typeof options>;
 
 export async function runVolumeImport(ctx: Context, file: string, o: VolumeImportOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   validateName('pool', o.pool);
@@ -113,24 +113,17 @@ async function importThroughLibvirt(ctx: Context, pool: PoolRecord, name: string
   }
 }
 
-export function volumeImportCommand(app: App): Command {
-  return new Command('import')
-    .description('copy an image file on this machine into a pool, converting it if asked (progress bar on a terminal)')
-    .argument('<file>', 'the image file')
-    .requiredOption('--pool <pool>', 'the pool to import into')
-    .option('--name <name>', 'volume name (default: the file name, with the extension of --to)')
-    .addOption(new Option('--format <format>', "the file's format (default: read from its header; qemu-img never guesses)").choices([...IMAGE_FORMATS]))
-    .addOption(new Option('--to <format>', 'convert to this format (default: keep the format)').choices([...TARGET_FORMATS]))
-    .option('--allow-external-refs', 'import an image whose header refers to other files (backing file, data file, json:, vmdk extents); needs --format')
-    .option('--allow-overcommit', OVERCOMMIT_HELP)
-    .addHelpText(
-      'after',
-      examples(
-        'kvmctl volume import debian-12-genericcloud-amd64.qcow2 --pool default',
-        'kvmctl volume import appliance.vmdk --pool default --to qcow2',
-        'kvmctl volume import overlay.qcow2 --pool default --format qcow2 --allow-external-refs',
-      ) +
-        '\nAn image whose header refers to other files is refused (exit 5): importing it would\nread those files. If you trust it, name the format and pass --allow-external-refs;\nthe data is then copied into one standalone volume.\n',
-    )
-    .action(app.action(async (ctx, file: string, opts: VolumeImportOptions) => runVolumeImport(ctx, file, opts)));
-}
+export const volumeImportCommand = verb({
+  name: 'import',
+  description: 'copy an image file on this machine into a pool, converting it if asked (progress bar on a terminal)',
+  args: [arg('<file>', 'the image file')],
+  options,
+  examples: [
+    'kvmctl volume import debian-12-genericcloud-amd64.qcow2 --pool default',
+    'kvmctl volume import appliance.vmdk --pool default --to qcow2',
+    'kvmctl volume import overlay.qcow2 --pool default --format qcow2 --allow-external-refs',
+  ],
+  notes:
+    '\nAn image whose header refers to other files is refused (exit 5): importing it would\nread those files. If you trust it, name the format and pass --allow-external-refs;\nthe data is then copied into one standalone volume.\n',
+  run: (ctx, file, o) => runVolumeImport(ctx, file, o),
+});

@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
+import { arg, verb } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { isLocalUri } from '../../libvirt/storage.js';
 import type { VolumeUser } from '../../libvirt/storage.js';
@@ -21,6 +20,9 @@ function qemuFormatOf(format: string | undefined): string | undefined {
   if (format === 'iso') return 'raw';
   return isImageFormat(format) ? format : undefined;
 }
+
+
+
 
 export async function runVolumeInfo(ctx: Context, volume: string): Promise<void> {
   const ref = parseVolumeRef(volume);
@@ -85,10 +87,10 @@ export async function runVolumeInfo(ctx: Context, volume: string): Promise<void>
   );
 }
 
-export function volumeInfoCommand(app: App): Command {
-  return new Command('info')
-    .description('show a volume: format, virtual and actual size, backing chain, internal snapshots, users')
-    .argument('<pool/name>', 'the volume')
-    .addHelpText('after', examples('kvmctl volume info default/web1.qcow2', 'kvmctl volume info default/web1.qcow2 -o json'))
-    .action(app.action(async (ctx, ref: string) => runVolumeInfo(ctx, ref)));
-}
+export const volumeInfoCommand = verb({
+  name: 'info',
+  description: 'show a volume: format, virtual and actual size, backing chain, internal snapshots, users',
+  args: [arg('<pool/name>', 'the volume')],
+  examples: ['kvmctl volume info default/web1.qcow2', 'kvmctl volume info default/web1.qcow2 -o json'],
+  run: (ctx, ref) => runVolumeInfo(ctx, ref),
+});

@@ -1,14 +1,14 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
+import { value, verb, type OptionsOf } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { validateName } from '../../validate/names.js';
 import { readStorage, requirePool, volumeJson } from '../../storage/inventory.js';
 import { volumeColumns, volumeRows } from '../../storage/volume-table.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
-export interface VolumeListOptions {
-  pool?: string;
-}
+export const options = {
+  pool: value('--pool <pool>', 'only this pool'),
+};
+export type VolumeListOptions = OptionsOf<typeof options>;
 
 export async function runVolumeList(ctx: Context, opts: VolumeListOptions): Promise<void> {
   if (opts.pool !== undefined) validateName('pool', opts.pool);
@@ -25,10 +25,11 @@ export async function runVolumeList(ctx: Context, opts: VolumeListOptions): Prom
   ctx.out.list(volumeColumns, rows, view.volumes.map((v) => volumeJson(view, v)));
 }
 
-export function volumeListCommand(app: App): Command {
-  return new Command('list')
-    .description('list volumes of all pools (or one): format, sizes, backing file, and the VMs using each')
-    .option('--pool <pool>', 'only this pool')
-    .addHelpText('after', examples('kvmctl volume list', 'kvmctl volume list --pool default -o json'))
-    .action(app.action(async (ctx, opts: VolumeListOptions) => runVolumeList(ctx, opts), { fanOut: true }));
-}
+export const volumeListCommand = verb({
+  name: 'list',
+  description: 'list volumes of all pools (or one): format, sizes, backing file, and the VMs using each',
+  options,
+  examples: ['kvmctl volume list', 'kvmctl volume list --pool default -o json'],
+  fanOut: true,
+  run: (ctx, o) => runVolumeList(ctx, o),
+});

@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
+import { arg, flag, verb, type OptionsOf } from '../../verb.js';
 import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
 import { RefusedError, UsageError } from '../../errors.js';
@@ -10,10 +9,11 @@ import { realStorageFiles, type StorageFiles } from '../../storage/local-files.j
 import { parseVolumeRef } from '../../storage/volume-ref.js';
 import { checkFreeSpace, roundToSector } from '../../storage/volume-checks.js';
 
-export interface VolumeResizeOptions {
-  shrink?: boolean;
-  allowOvercommit?: boolean;
-}
+export const options = {
+  shrink: flag('--shrink', 'allow making it smaller (data beyond the new size is lost)'),
+  allowOvercommit: flag('--allow-overcommit', OVERCOMMIT_HELP),
+};
+export type VolumeResizeOptions = OptionsOf<typeof options>;
 
 export type SizeChange = { kind: 'absolute'; bytes: number } | { kind: 'grow'; bytes: number };
 
@@ -78,13 +78,11 @@ export async function runVolumeResize(ctx: Context, volume: string, size: string
   ctx.out.done(`volume ${volume} ${shrinking ? 'shrunk' : 'grown'} from ${from} to ${formatBytes(target)}`, { ...json, live: null });
 }
 
-export function volumeResizeCommand(app: App): Command {
-  return new Command('resize')
-    .description('grow a volume (live through libvirt when a running VM uses it); shrinking needs --shrink')
-    .argument('<pool/name>', 'the volume')
-    .argument('<size>', 'new size (20G) or growth (+5G)')
-    .option('--shrink', 'allow making it smaller (data beyond the new size is lost)')
-    .option('--allow-overcommit', OVERCOMMIT_HELP)
-    .addHelpText('after', examples('kvmctl volume resize default/web1.qcow2 +5G', 'kvmctl volume resize default/web1.qcow2 40G', 'kvmctl volume resize default/web1.qcow2 10G --shrink'))
-    .action(app.action(async (ctx, ref: string, size: string, opts: VolumeResizeOptions) => runVolumeResize(ctx, ref, size, opts)));
-}
+export const volumeResizeCommand = verb({
+  name: 'resize',
+  description: 'grow a volume (live through libvirt when a running VM uses it); shrinking needs --shrink',
+  args: [arg('<pool/name>', 'the volume'), arg('<size>', 'new size (20G) or growth (+5G)')],
+  options,
+  examples: ['kvmctl volume resize default/web1.qcow2 +5G', 'kvmctl volume resize default/web1.qcow2 40G', 'kvmctl volume resize default/web1.qcow2 10G --shrink'],
+  run: (ctx, ref, size, o) => runVolumeResize(ctx, ref, size, o),
+});
