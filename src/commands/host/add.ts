@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
+import { arg, list, required, value, verb, type OptionsOf } from '../../verb.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import type { Context } from '../../context.js';
 import { ConflictError } from '../../errors.js';
@@ -16,12 +15,13 @@ import {
 } from '../../inventory/hosts-file.js';
 import { withInventory } from './inventory-lock.js';
 
-export interface HostAddOptions {
-  uri: string;
-  label?: string[];
-  migrationAddress?: string;
-  group?: string[];
-}
+export const options = {
+  uri: required('--uri <uri>', 'its libvirt URI, e.g. qemu+ssh://root@kvm1/system'),
+  label: list('--label <key=value>', 'a label (repeatable)'),
+  migrationAddress: value('--migration-address <address>', 'the address other hosts send migration data to'),
+  group: list('--group <group>', 'a group to put it in (repeatable)'),
+};
+export type HostAddOptions = OptionsOf<typeof options>;
 
 /** `kvmctl host add NAME --uri URI`: unchanged when it is already there as given, exit 4 when it differs. */
 export async function runHostAdd(ctx: Context, name: string, opts: HostAddOptions): Promise<void> {
@@ -71,17 +71,11 @@ function sorted(labels: Record<string, string>): Array<[string, string]> {
   return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** A repeatable option's values, in the order given. */
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-export function hostAddCommand(app: App): Command {
-  return new Command('add')
-    .description('add a host to the inventory ($KVMCTL_HOSTS, else $XDG_CONFIG_HOME/kvmctl/hosts.yaml)')
-    .argument('<name>', 'the name -H and --to will use')
-    .requiredOption('--uri <uri>', 'its libvirt URI, e.g. qemu+ssh://root@kvm1/system')
-    .option('--label <key=value>', 'a label (repeatable)', collect)
-    .option('--migration-address <address>', 'the address other hosts send migration data to')
-    .option('--group <group>', 'a group to put it in (repeatable)', collect)
-    .addHelpText('after', examples('kvmctl host add kvm1 --uri qemu+ssh://root@kvm1/system --label rack=a1 --group web', 'kvmctl host add kvm2 --uri qemu+tcp://10.0.0.12/system --migration-address 10.0.0.12'))
-    .action(app.action(async (ctx, name: string, opts: HostAddOptions) => runHostAdd(ctx, name, opts)));
-}
+export const hostAddCommand = verb({
+  name: 'add',
+  description: 'add a host to the inventory ($KVMCTL_HOSTS, else $XDG_CONFIG_HOME/kvmctl/hosts.yaml)',
+  args: [arg('<name>', 'the name -H and --to will use')],
+  options,
+  examples: ['kvmctl host add kvm1 --uri qemu+ssh://root@kvm1/system --label rack=a1 --group web', 'kvmctl host add kvm2 --uri qemu+tcp://10.0.0.12/system --migration-address 10.0.0.12'],
+  run: (ctx, name, o) => runHostAdd(ctx, name, o),
+});

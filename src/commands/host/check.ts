@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
+import { verb } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { gatherHostFacts, type HostFacts } from '../../host/facts.js';
@@ -138,9 +137,10 @@ async function readBackends(ctx: Context): Promise<FirewallFacts['backends']> {
   return read.flat();
 }
 
-export function hostCheckCommand(app: App): Command {
-  return new Command('check')
-    .description('check the host for common problems; exit 0 without failures, 5 with any')
-    .addHelpText('after', examples('kvmctl host check', 'kvmctl host check -o json'))
-    .action(app.action(async (ctx) => runHostCheck(ctx), { fanOut: true }));
-}
+export const hostCheckCommand = verb({
+  name: 'check',
+  description: 'check the host for common problems; exit 0 without failures, 5 with any',
+  examples: ['kvmctl host check', 'kvmctl host check -o json'],
+  fanOut: true,
+  run: (ctx) => runHostCheck(ctx),
+});

@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
+import { flag, verb, type OptionsOf } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { abandonedEntries, forgetEntry, type JournalEntry } from '../../exec/journal.js';
@@ -38,9 +37,10 @@ async function staleMoves(ctx: Context, clear: boolean): Promise<StaleMove[]> {
 }
 
 /** Lists operations that were killed midway, what they had created, and how to remove it; and stale move records. */
-export interface HostDoctorOptions {
-  clear?: boolean;
-}
+export const options = {
+  clear: flag('--clear', 'forget the listed operations (after removing what they left)'),
+};
+export type HostDoctorOptions = OptionsOf<typeof options>;
 
 export async function runHostDoctor(ctx: Context, opts: HostDoctorOptions): Promise<void> {
   // The journal holds things in the order they were made; they come off in the reverse order
@@ -74,10 +74,10 @@ export async function runHostDoctor(ctx: Context, opts: HostDoctorOptions): Prom
   );
 }
 
-export function hostDoctorCommand(app: App): Command {
-  return new Command('doctor')
-    .description('list operations that were killed midway (SIGKILL, power loss), what they left and how to remove it')
-    .option('--clear', 'forget the listed operations (after removing what they left)')
-    .addHelpText('after', examples('kvmctl host doctor', 'kvmctl host doctor --clear'))
-    .action(app.action(async (ctx, opts: HostDoctorOptions) => runHostDoctor(ctx, opts)));
-}
+export const hostDoctorCommand = verb({
+  name: 'doctor',
+  description: 'list operations that were killed midway (SIGKILL, power loss), what they left and how to remove it',
+  options,
+  examples: ['kvmctl host doctor', 'kvmctl host doctor --clear'],
+  run: (ctx, o) => runHostDoctor(ctx, o),
+});

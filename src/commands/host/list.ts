@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
+import { negatable, verb, type OptionsOf } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { mapLimit } from '../../exec/parallel.js';
 import { loadInventory, inventoryPath, type InventoryHost } from '../../inventory/hosts-file.js';
@@ -8,9 +7,10 @@ import { virshBatch, splitBatch, isUnreachable, libvirtMessage } from '../../lib
 import { formatBytes } from '../../units/size.js';
 import { reportable } from '../../host/facts.js';
 
-export interface HostListOptions {
-  probe?: boolean;
-}
+export const options = {
+  probe: negatable('--no-probe', 'only the inventory, without asking the hosts'),
+};
+export type HostListOptions = OptionsOf<typeof options>;
 
 export interface HostStatus extends InventoryHost {
   /** Undefined with --no-probe. */
@@ -70,10 +70,10 @@ export async function runHostList(ctx: Context, opts: HostListOptions): Promise<
   );
 }
 
-export function hostListCommand(app: App): Command {
-  return new Command('list')
-    .description('list the inventory: which hosts answer, their libvirt version, CPU use and free memory')
-    .option('--no-probe', 'only the inventory, without asking the hosts')
-    .addHelpText('after', examples('kvmctl host list', 'kvmctl host list -o json | jq \'.[] | select(.answers | not) | .name\'', 'KVMCTL_HOSTS=./lab-hosts.yaml kvmctl host list --no-probe'))
-    .action(app.action(async (ctx, opts: HostListOptions) => runHostList(ctx, opts)));
-}
+export const hostListCommand = verb({
+  name: 'list',
+  description: 'list the inventory: which hosts answer, their libvirt version, CPU use and free memory',
+  options,
+  examples: ['kvmctl host list', "kvmctl host list -o json | jq '.[] | select(.answers | not) | .name'", 'KVMCTL_HOSTS=./lab-hosts.yaml kvmctl host list --no-probe'],
+  run: (ctx, o) => runHostList(ctx, o),
+});

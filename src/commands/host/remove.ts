@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
+import { arg, verb } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { NotFoundError } from '../../errors.js';
 import { editInventory, loadInventory, validateHostName } from '../../inventory/hosts-file.js';
@@ -24,10 +23,10 @@ export async function runHostRemove(ctx: Context, name: string): Promise<void> {
   });
 }
 
-export function hostRemoveCommand(app: App): Command {
-  return new Command('remove')
-    .description('remove a host from the inventory and its groups (nothing on the host changes)')
-    .argument('<name>', 'the host')
-    .addHelpText('after', examples('kvmctl host remove kvm1'))
-    .action(app.action(async (ctx, name: string) => runHostRemove(ctx, name)));
-}
+export const hostRemoveCommand = verb({
+  name: 'remove',
+  description: 'remove a host from the inventory and its groups (nothing on the host changes)',
+  args: [arg('<name>', 'the host')],
+  examples: ['kvmctl host remove kvm1'],
+  run: (ctx, name) => runHostRemove(ctx, name),
+});

@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
+import { verb } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { loadCatalog } from '../../images/catalog.js';
 
@@ -18,9 +17,9 @@ export async function runImageCatalog(ctx: Context): Promise<void> {
   );
 }
 
-export function imageCatalogCommand(app: App): Command {
-  return new Command('catalog')
-    .description('list the image names pull accepts, with their URLs and how each is verified')
-    .addHelpText('after', examples('kvmctl image catalog', 'kvmctl image catalog -o json'))
-    .action(app.action(async (ctx) => runImageCatalog(ctx)));
-}
+export const imageCatalogCommand = verb({
+  name: 'catalog',
+  description: 'list the image names pull accepts, with their URLs and how each is verified',
+  examples: ['kvmctl image catalog', 'kvmctl image catalog -o json'],
+  run: (ctx) => runImageCatalog(ctx),
+});

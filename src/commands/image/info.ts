@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
+import { arg, verb } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { formatBytes } from '../../units/size.js';
 import { findImage, imageJson, readImages } from './inventory.js';
@@ -27,10 +26,10 @@ export async function runImageInfo(ctx: Context, text: string): Promise<void> {
   );
 }
 
-export function imageInfoCommand(app: App): Command {
-  return new Command('info')
-    .description('show one pulled image')
-    .argument('<image>', 'POOL/NAME, NAME, or the catalog name it was pulled by')
-    .addHelpText('after', examples('kvmctl image info debian-12', 'kvmctl image info default/debian-12.qcow2 -o json'))
-    .action(app.action(async (ctx, text: string) => runImageInfo(ctx, text)));
-}
+export const imageInfoCommand = verb({
+  name: 'info',
+  description: 'show one pulled image',
+  args: [arg('<image>', 'POOL/NAME, NAME, or the catalog name it was pulled by')],
+  examples: ['kvmctl image info debian-12', 'kvmctl image info default/debian-12.qcow2 -o json'],
+  run: (ctx, text) => runImageInfo(ctx, text),
+});

@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
+import { verb } from '../../verb.js';
 import type { Context } from '../../context.js';
 import type { Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
@@ -20,9 +19,9 @@ export async function runImageList(ctx: Context): Promise<void> {
   ctx.out.list(columns, images, images.map(imageJson));
 }
 
-export function imageListCommand(app: App): Command {
-  return new Command('list')
-    .description('list pulled images: source URL, digest, size, format, when pulled, and the VMs using each')
-    .addHelpText('after', examples('kvmctl image list', 'kvmctl image list -o json'))
-    .action(app.action(async (ctx) => runImageList(ctx)));
-}
+export const imageListCommand = verb({
+  name: 'list',
+  description: 'list pulled images: source URL, digest, size, format, when pulled, and the VMs using each',
+  examples: ['kvmctl image list', 'kvmctl image list -o json'],
+  run: (ctx) => runImageList(ctx),
+});

@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
+import { arg, verb } from '../../verb.js';
 import { posix } from 'node:path';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
@@ -24,10 +23,10 @@ export async function runImageRemove(ctx: Context, text: string): Promise<void> 
   ctx.out.done(`removed image ${ref} (${i.record.source})`, { ...i.record, removed: true });
 }
 
-export function imageRemoveCommand(app: App): Command {
-  return new Command('remove')
-    .description('remove a pulled image; refused (exit 5) while a VM or an overlay uses it')
-    .argument('<image>', 'POOL/NAME, NAME, or the catalog name it was pulled by')
-    .addHelpText('after', examples('kvmctl image remove debian-12'))
-    .action(app.action(async (ctx, text: string) => runImageRemove(ctx, text)));
-}
+export const imageRemoveCommand = verb({
+  name: 'remove',
+  description: 'remove a pulled image; refused (exit 5) while a VM or an overlay uses it',
+  args: [arg('<image>', 'POOL/NAME, NAME, or the catalog name it was pulled by')],
+  examples: ['kvmctl image remove debian-12'],
+  run: (ctx, text) => runImageRemove(ctx, text),
+});

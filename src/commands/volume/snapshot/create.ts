@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../../app.js';
+import { arg, verb } from '../../../verb.js';
 import type { Context } from '../../../context.js';
 import { QemuImg } from '../../../storage/qemu-img-client.js';
 import { formatVolumeRef, parseVolumeRef, validateNewName } from '../../../storage/volume-ref.js';
@@ -23,11 +22,10 @@ export async function runVolumeSnapshotCreate(ctx: Context, volume: string, name
   });
 }
 
-export function volumeSnapshotCreateCommand(app: App): Command {
-  return new Command('create')
-    .description('take a snapshot (default name: snap-DATE)')
-    .argument('<pool/name>', 'the volume')
-    .argument('[snapshot]', 'snapshot name')
-    .addHelpText('after', examples('kvmctl volume snapshot create default/web1.qcow2 before-upgrade'))
-    .action(app.action(async (ctx, ref: string, snap: string | undefined) => runVolumeSnapshotCreate(ctx, ref, snap)));
-}
+export const volumeSnapshotCreateCommand = verb({
+  name: 'create',
+  description: 'take a snapshot (default name: snap-DATE)',
+  args: [arg('<pool/name>', 'the volume'), arg('[snapshot]', 'snapshot name')],
+  examples: ['kvmctl volume snapshot create default/web1.qcow2 before-upgrade'],
+  run: (ctx, ref, snap) => runVolumeSnapshotCreate(ctx, ref, snap),
+});

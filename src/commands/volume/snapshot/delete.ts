@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../../app.js';
+import { arg, verb } from '../../../verb.js';
 import type { Context } from '../../../context.js';
 import { QemuImg } from '../../../storage/qemu-img-client.js';
 import { changeSnapshot } from './target.js';
@@ -10,11 +9,10 @@ export async function runVolumeSnapshotDelete(ctx: Context, volume: string, name
   ctx.out.done(`snapshot ${name} of ${volume} deleted`, { volume, name, id: snap.id, deleted: true });
 }
 
-export function volumeSnapshotDeleteCommand(app: App): Command {
-  return new Command('delete')
-    .description('delete a snapshot')
-    .argument('<pool/name>', 'the volume')
-    .argument('<snapshot>', 'snapshot name')
-    .addHelpText('after', examples('kvmctl volume snapshot delete default/web1.qcow2 before-upgrade'))
-    .action(app.action(async (ctx, ref: string, snap: string) => runVolumeSnapshotDelete(ctx, ref, snap)));
-}
+export const volumeSnapshotDeleteCommand = verb({
+  name: 'delete',
+  description: 'delete a snapshot',
+  args: [arg('<pool/name>', 'the volume'), arg('<snapshot>', 'snapshot name')],
+  examples: ['kvmctl volume snapshot delete default/web1.qcow2 before-upgrade'],
+  run: (ctx, ref, snap) => runVolumeSnapshotDelete(ctx, ref, snap),
+});

@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../../app.js';
+import { arg, verb } from '../../../verb.js';
 import type { Context } from '../../../context.js';
 import { snapshotColumns, snapshotTarget } from './target.js';
 
@@ -9,10 +8,10 @@ export async function runVolumeSnapshotList(ctx: Context, volume: string): Promi
   ctx.out.list(snapshotColumns, t.snapshots);
 }
 
-export function volumeSnapshotListCommand(app: App): Command {
-  return new Command('list')
-    .description("list a volume's snapshots")
-    .argument('<pool/name>', 'the volume')
-    .addHelpText('after', examples('kvmctl volume snapshot list default/web1.qcow2'))
-    .action(app.action(async (ctx, ref: string) => runVolumeSnapshotList(ctx, ref)));
-}
+export const volumeSnapshotListCommand = verb({
+  name: 'list',
+  description: "list a volume's snapshots",
+  args: [arg('<pool/name>', 'the volume')],
+  examples: ['kvmctl volume snapshot list default/web1.qcow2'],
+  run: (ctx, ref) => runVolumeSnapshotList(ctx, ref),
+});

@@ -1,5 +1,4 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../../app.js';
+import { arg, verb } from '../../../verb.js';
 import type { Context } from '../../../context.js';
 import { QemuImg } from '../../../storage/qemu-img-client.js';
 import { changeSnapshot } from './target.js';
@@ -10,11 +9,10 @@ export async function runVolumeSnapshotRevert(ctx: Context, volume: string, name
   ctx.out.done(`volume ${volume} reverted to snapshot ${name} (taken ${snap.date})`, { volume, name, id: snap.id, date: snap.date });
 }
 
-export function volumeSnapshotRevertCommand(app: App): Command {
-  return new Command('revert')
-    .description('put the volume back to a snapshot (refused when overlays depend on it)')
-    .argument('<pool/name>', 'the volume')
-    .argument('<snapshot>', 'snapshot name')
-    .addHelpText('after', examples('kvmctl volume snapshot revert default/web1.qcow2 before-upgrade'))
-    .action(app.action(async (ctx, ref: string, snap: string) => runVolumeSnapshotRevert(ctx, ref, snap)));
-}
+export const volumeSnapshotRevertCommand = verb({
+  name: 'revert',
+  description: 'put the volume back to a snapshot (refused when overlays depend on it)',
+  args: [arg('<pool/name>', 'the volume'), arg('<snapshot>', 'snapshot name')],
+  examples: ['kvmctl volume snapshot revert default/web1.qcow2 before-upgrade'],
+  run: (ctx, ref, snap) => runVolumeSnapshotRevert(ctx, ref, snap),
+});
