@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import type { Command } from '../../../../src/exec/command.js';
@@ -83,5 +84,24 @@ describe('volume import', () => {
       .stub(r('pool-refresh', '--pool', 'p'), {});
     await runVolumeImport(testContext(runner, { uri: remote }).ctx, '/imgs/plain.qcow2', { pool: 'p' }, files);
     runner.verify();
+  });
+
+  it('remote pool: an upload that fails removes the volume it created (exit 7) and names what failed', async () => {
+    const remote = 'qemu+ssh://root@kvm1/system';
+    const info = fixture('plain.qcow2.info.json').toString('utf8');
+    const r = (...args: string[]) => ['virsh', '-c', remote, ...args];
+    // The volume vanished under kvmctl between create and upload (recorded: virsh on a volume that does not exist).
+    const gone = { exitCode: 1, stderr: readFileSync(new URL('../../../fixtures/recorded/err-virsh-vol-info-nosuch.stderr', import.meta.url), 'utf8') };
+    const runner = stubStorage(new FakeRunner(), { pools: [pool()], uri: remote }, { domains: false })
+      .stub(argvIs('prlimit', '--as=1073741824', '--cpu=10', '--', 'qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
+      .stub(volCreate(remote, 'p', { name: 'plain.qcow2', capacityBytes: 196616, allocationBytes: 0, format: 'raw' }), {})
+      .stub(r('vol-upload', '--pool', 'p', '--vol', 'plain.qcow2', '--file', '/imgs/plain.qcow2', '--sparse'), gone)
+      .stub(r('vol-delete', '--pool', 'p', '--vol', 'plain.qcow2'), {});
+    const { code, message } = await codeOf(runVolumeImport(testContext(runner, { uri: remote }).ctx, '/imgs/plain.qcow2', { pool: 'p' }, files));
+    expect(code).toBe(7);
+    expect(message).toMatch(/^volume import p\/plain\.qcow2/);
+    expect(message).toMatch(/Storage volume not found/);
+    // Created, upload tried, created volume removed again; no pool refresh after a failure.
+    expect(writes(runner).map((w) => w.split(' ').slice(3, 4)[0])).toEqual(['vol-create', 'vol-upload', 'vol-delete']);
   });
 });
