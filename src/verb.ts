@@ -23,6 +23,8 @@ export interface OptionSpec<F extends string, V> {
   choices?: readonly string[];
   parse?: (value: string, previous: unknown) => unknown;
   hidden?: boolean;
+  /** commander's requiredOption: missing is a usage error (exit 2). */
+  mandatory?: boolean;
   /** Never read: carries the value type. */
   readonly __value?: V;
 }
@@ -51,6 +53,11 @@ export function value<F extends string>(flags: F, description: string, o: { defa
 }
 
 /** `--source-dev <d>` given any number of times: every value, in order (undefined when never given). */
+/** An option that must be given (commander's requiredOption). */
+export function required<F extends string>(flags: F, description: string): OptionSpec<F, string> {
+  return { flags, description, mandatory: true };
+}
+
 export function list<F extends string>(flags: F, description: string): OptionSpec<F, string[] | undefined> {
   return { flags, description, parse: collect };
 }
@@ -119,6 +126,7 @@ export function verb<const A extends readonly ArgSpec<string>[] = [], const T ex
       if (o.default !== undefined) option.default(o.default);
       if (o.parse) option.argParser(o.parse);
       if (o.hidden) option.hideHelp();
+      if (o.mandatory) option.makeOptionMandatory();
       cmd.addOption(option);
     }
     if (spec.examples || spec.notes) cmd.addHelpText('after', (spec.examples ? examples(...spec.examples) : '') + (spec.notes ?? ''));

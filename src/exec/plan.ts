@@ -14,6 +14,7 @@ import type { Context } from '../context.js';
 import type { VirshCall } from '../libvirt/virsh-client.js';
 import { formatCommand, shellQuote, type Command } from './command.js';
 import { runChecked } from './runner.js';
+import { withSpinner } from '../output/spinner.js';
 
 /** A state file kvmctl owns (NAT records, bridge records): written whole, then renamed into place. */
 export interface FileWrite {
@@ -40,6 +41,8 @@ export interface Step {
   undo?: Action;
   /** How a person removes it by hand; default: the undo action as a command line. */
   manual?: string;
+  /** Shown with a spinner while `do` runs, on a terminal (a long copy or upload). */
+  spinner?: string;
 }
 
 export interface Plan {
@@ -57,7 +60,7 @@ export function when(condition: boolean, ...steps: Step[]): Step[] {
 export async function runPlan(ctx: Context, plan: Plan): Promise<void> {
   await ctx.transaction(plan.label).run(async (tx) => {
     for (const step of plan.steps) {
-      await perform(ctx, step.do);
+      await (step.spinner === undefined ? perform(ctx, step.do) : withSpinner(ctx, step.spinner, () => perform(ctx, step.do)));
       const undo = step.undo;
       if (undo) tx.onRollback({ what: step.what, run: () => perform(ctx, undo), manual: step.manual ?? describeAction(ctx, undo) });
       tx.checkpoint();

@@ -1,6 +1,5 @@
 /** A download's progress line on a terminal: bytes, percent, speed and time left. */
-import type { Context } from '../context.js';
-import { progressShown } from '../storage/progress.js';
+import { progressShown, type ProgressTerminal } from '../storage/progress.js';
 import { formatBytes } from '../units/size.js';
 
 export function downloadProgressText(label: string, doneBytes: number, totalBytes: number | undefined, bytesPerSecond: number): string {
@@ -18,7 +17,7 @@ export interface DownloadMeter {
 }
 
 /** A meter that draws on a terminal only (never with -o json, -q, -v, --dry-run or off a TTY). */
-export async function downloadMeter(ctx: Context, label: string): Promise<DownloadMeter> {
+export async function downloadMeter(ctx: ProgressTerminal, label: string): Promise<DownloadMeter> {
   if (!progressShown(ctx) || !process.stderr.columns) return { update: () => undefined, stop: () => undefined };
   const { default: ora } = await import('ora');
   const spinner = ora({ text: label, stream: process.stderr, isEnabled: true }).start();

@@ -1,6 +1,17 @@
 /** Parsers for `virsh version --daemon`, `virsh capabilities` and `virsh nodeinfo`. */
 import { UsageError } from '../errors.js';
 import { attr, child, children, decodeXml, path, textOf } from './xml-codec.js';
+import { read } from './virsh-client.js';
+
+/** Calls about the host itself (no subject: a failure is the daemon's), for the virsh client. */
+export const hostCalls = {
+  version: () => read(['version', '--daemon']),
+  nodeinfo: () => read(['nodeinfo']),
+  nodeCpuPercent: () => read(['nodecpustats', '--percent']),
+  nodeMemStats: () => read(['nodememstats']),
+  /** Every domain's state, vCPUs, balloon and interfaces, in one call. */
+  usage: () => read(['domstats', '--raw', '--state', '--vcpu', '--balloon', '--interface']),
+};
 
 export interface LibvirtVersions {
   library?: string;

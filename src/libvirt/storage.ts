@@ -110,11 +110,15 @@ export const volumeCalls = {
    * the copy fails.
    */
   copy: (a: CopyVolumeArgs) =>
-    write(
-      ['vol-create-from', '--pool', a.pool, '--file', '/dev/stdin', '--inputpool', a.pool, '--vol', a.source],
-      volSubject(a.pool, a.name),
-      buildVolumeXml({ name: a.name, capacityBytes: a.capacityBytes, allocationBytes: a.allocationBytes, format: a.format }),
-    ),
+    volumeCalls.createFrom(a.pool, a.name, buildVolumeXml({ name: a.name, capacityBytes: a.capacityBytes, allocationBytes: a.allocationBytes, format: a.format }), a.pool, a.source),
+  /** A copy in another format (libvirt runs qemu-img convert on the host that owns the pool); the subject is the new volume. */
+  createFrom: (pool: string, name: string, xml: string, inputPool: string, vol: string) =>
+    write(['vol-create-from', '--pool', pool, '--file', '/dev/stdin', '--inputpool', inputPool, '--vol', vol], volSubject(pool, name), xml),
+  resize: (pool: string, vol: string, capacityBytes: number, shrink: boolean) =>
+    write(['vol-resize', '--pool', pool, '--vol', vol, '--capacity', `${capacityBytes}b`, ...(shrink ? ['--shrink'] : [])], volSubject(pool, vol)),
+  /** Grows a disk of a running VM through QEMU, so the guest sees the new size. */
+  blockResize: (domain: string, target: string, sizeBytes: number) =>
+    write(['blockresize', '--domain', domain, '--path', target, '--size', `${sizeBytes}b`], { kind: 'vm', name: domain }),
   /** The pool of the volume at a path (libvirt's volume key), and its XML. */
   poolOfPath: (path: string) => read(['vol-pool', '--vol', path]),
   dumpxmlByPath: (path: string) => read(['vol-dumpxml', '--vol', path]),

@@ -3,7 +3,8 @@
  * constant number of processes, and lookups that fail with the right exit code.
  */
 import { posix } from 'node:path';
-import type { Context } from '../context.js';
+import { diskPath } from '../libvirt/domain-xml.js';
+import type { StorageConnection } from './connection.js';
 import { NotFoundError, RefusedError } from '../errors.js';
 import { isActive, loadDomains, type DomainRecord } from '../libvirt/domains.js';
 import { diskUsesOf, loadDiskUses, type DiskUse, type ListedPaths } from '../libvirt/disk-uses.js';
@@ -56,7 +57,7 @@ export interface ReadStorageOptions {
  * virsh batches however many objects exist (a batch longer than one program
  * argument may be runs as several virsh processes).
  */
-export async function readStorage(ctx: Context, options: ReadStorageOptions = {}): Promise<StorageView> {
+export async function readStorage(ctx: StorageConnection, options: ReadStorageOptions = {}): Promise<StorageView> {
   // Volumes need only the pools, so their batch runs while the domains load.
   const loaded = loadPools(ctx.runner, ctx.uri, options.pools).then(async (pools) => ({ pools, volumes: await loadVolumeRecords(ctx, pools) }));
   const users = options.users;
@@ -108,7 +109,7 @@ function volumeAtPath(volumes: VolumeRecord[], path: string): VolumeRecord | und
  * The volumes of the given pools: those of directory pools on this machine
  * read from their files, the rest from libvirt's XML in one batch.
  */
-export async function loadVolumeRecords(ctx: Context, pools: PoolRecord[]): Promise<VolumeRecord[]> {
+export async function loadVolumeRecords(ctx: StorageConnection, pools: PoolRecord[]): Promise<VolumeRecord[]> {
   const local = isLocalUri(ctx.uri) ? await readLocalVolumes(ctx.fs, pools.filter((p) => p.active && isDirectoryPool(p))) : [];
   return loadVolumes(ctx.runner, ctx.uri, pools, local);
 }
@@ -212,7 +213,7 @@ export function isDirectoryPool(pool: PoolRecord): boolean {
  * Where a new volume's file will be, when kvmctl may touch it directly: a
  * directory-backed pool on this machine. undefined otherwise (libvirt does the work).
  */
-export function localFileFor(ctx: Context, pool: PoolRecord, name: string): string | undefined {
+export function localFileFor(ctx: StorageConnection, pool: PoolRecord, name: string): string | undefined {
   if (!isLocalUri(ctx.uri) || !isDirectoryPool(pool) || pool.targetPath === undefined) return undefined;
   return posix.join(pool.targetPath, name);
 }
@@ -231,7 +232,7 @@ export function volumeJson(view: StorageView, vol: VolumeRecord) {
  * own or a parent's) out of the pool's directory: libvirt and qemu-img would
  * resize, write or read the outside file. Refused for every such action.
  */
-export async function refuseOutsidePool(ctx: Context, pool: PoolRecord, vol: Pick<VolumeRecord, 'name' | 'path'>, files: StorageFiles, action: string): Promise<void> {
+export async function refuseOutsidePool(ctx: StorageConnection, pool: PoolRecord, vol: Pick<VolumeRecord, 'name' | 'path'>, files: StorageFiles, action: string): Promise<void> {
   if (!isLocalUri(ctx.uri) || !isDirectoryPool(pool) || pool.targetPath === undefined || vol.path === undefined) return;
   const [file, dir] = await Promise.all([files.resolve(vol.path), files.resolve(pool.targetPath)]);
   if (file === dir || file.startsWith(dir.endsWith('/') ? dir : `${dir}/`)) return;
@@ -286,7 +287,7 @@ export interface UsedVolume {
  * file of no pool. Every pool's volumes are read (one batch) only when one of
  * them names a backing file.
  */
-export async function refuseUnsafeVolumes(ctx: Context, vols: UsedVolume[], pools: Map<string, PoolRecord>, files: StorageFiles, action: string): Promise<void> {
+export async function refuseUnsafeVolumes(ctx: StorageConnection, vols: UsedVolume[], pools: Map<string, PoolRecord>, files: StorageFiles, action: string): Promise<void> {
   for (const v of vols) {
     const pool = pools.get(v.ref.pool);
     if (pool) await refuseOutsidePool(ctx, pool, { name: v.ref.volume, path: v.path }, files, action);

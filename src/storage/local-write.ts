@@ -9,13 +9,15 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Context } from '../context.js';
+import type { StorageConnection } from './connection.js';
 import { formatCommand, mutatingCommand, type Command } from '../exec/command.js';
 import { runChecked, ToolError, type Runner } from '../exec/runner.js';
 import { ConflictError } from '../errors.js';
 import { poolCommands } from '../libvirt/storage.js';
 import type { StorageFiles } from './local-files.js';
-import { withProgress } from './progress.js';
-import { qemuImg, type ImageInfo } from './qemu-img.js';
+import { withProgress, type ProgressTerminal } from './progress.js';
+import type { ImageInfo } from './qemu-img.js';
+import { QemuImg } from './qemu-img-client.js';
 import { runVirsh } from '../libvirt/virsh.js';
 
 export function temporaryPathFor(finalPath: string): string {
@@ -32,6 +34,11 @@ export const fileCommands = {
   removeAll: (paths: string[]): Command => mutatingCommand('rm', ['-f', '--', ...paths]),
 };
 
+/** Removes a scratch file kvmctl made (a staging copy); a file already gone is fine, as with rm -f. */
+export async function removeFile(runner: Runner, path: string): Promise<void> {
+  await runner.run(fileCommands.remove(path));
+}
+
 export interface LocalWrite {
   /** The pool that receives the file (refreshed afterwards so libvirt lists it). */
   pool: string;
@@ -42,7 +49,7 @@ export interface LocalWrite {
   operation?: string;
 }
 
-export async function writeThenPublish(ctx: Context, w: LocalWrite): Promise<void> {
+export async function writeThenPublish(ctx: StorageConnection & Pick<Context, 'transaction'>, w: LocalWrite): Promise<void> {
   const tmp = temporaryPathFor(w.finalPath);
   const removeTmp = fileCommands.remove(tmp);
   const removeFinal = fileCommands.remove(w.finalPath);
@@ -69,7 +76,7 @@ export async function writeThenPublish(ctx: Context, w: LocalWrite): Promise<voi
 
 /** qemu-img convert into dest (a fresh temporary name), with a progress bar on a terminal. */
 export async function convertWithProgress(
-  ctx: Context,
+  ctx: StorageConnection & ProgressTerminal,
   label: string,
   src: { path: string; format: string; info: ImageInfo },
   dest: string,
@@ -77,7 +84,7 @@ export async function convertWithProgress(
   files: StorageFiles,
 ): Promise<void> {
   const expectedBytes = src.info.actualSizeBytes ?? src.info.virtualSizeBytes;
-  await withProgress(ctx, label, { path: dest, expectedBytes, files }, () => runChecked(ctx.runner, qemuImg.convert(src.path, src.format, dest, destFormat)));
+  await withProgress(ctx, label, { path: dest, expectedBytes, files }, () => new QemuImg(ctx.runner).convert(src, dest, destFormat));
 }
 
 /** Removes files of a local directory pool in one rm process; false when rm failed for any of them. */

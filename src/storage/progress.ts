@@ -8,7 +8,10 @@ import type { Context } from '../context.js';
 import { formatBytes } from '../units/size.js';
 import type { StorageFiles } from './local-files.js';
 
-export function progressShown(ctx: Context): boolean {
+/** What decides whether a bar is drawn: the terminal and the output flags, nothing of the connection. */
+export type ProgressTerminal = Pick<Context, 'io' | 'out' | 'verbose' | 'dryRun'>;
+
+export function progressShown(ctx: ProgressTerminal): boolean {
   return ctx.io.stderrIsTTY && !ctx.out.json && !ctx.out.options.quiet && !ctx.verbose && !ctx.dryRun;
 }
 
@@ -29,7 +32,7 @@ export function progressText(label: string, doneBytes: number, expectedBytes: nu
 }
 
 /** Runs fn with a progress bar for the file it writes, on a terminal; plainly otherwise. */
-export async function withProgress<T>(ctx: Context, label: string, watch: ProgressWatch, fn: () => Promise<T>): Promise<T> {
+export async function withProgress<T>(ctx: ProgressTerminal, label: string, watch: ProgressWatch, fn: () => Promise<T>): Promise<T> {
   // ora clears its last frame by counting wrapped lines: a terminal that reports no width (script(1) on a pty
   // nobody sized) makes that count infinite and the process hang.
   if (!progressShown(ctx) || !process.stderr.columns) return fn();

@@ -14,8 +14,6 @@ export const LENIENT_FILES: readonly string[] = [
   'test/unit/bridge.test.ts',
   'test/unit/net-create.test.ts',
   'test/unit/net-nat.test.ts',
-  // volume: stubs left unused
-  'test/unit/volume-commands.test.ts',
 ];
 
 afterEach(() => {

@@ -3,8 +3,10 @@
  * stubs that answer kvmctl's storage reads (pool and volume batches, domains)
  * in virsh's own output formats.
  */
+import { readFileSync } from 'node:fs';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { virshBatch } from '../../src/libvirt/virsh.js';
+import { exitCodeOf } from '../../src/errors.js';
 import type { FileFacts, StorageFiles } from '../../src/storage/local-files.js';
 import { batchStdout } from '../support/harness.js';
 
@@ -189,3 +191,37 @@ export function fakeFiles(files: Record<string, Partial<FileFacts> & { header?: 
 export function virshFailure(message: string) {
   return { exitCode: 1, stderr: `error: ${message}\n` };
 }
+
+export const GiB = 2 ** 30;
+const IMAGES = new URL('../fixtures/recorded/storage/images/', import.meta.url);
+/** A recorded image file (test/fixtures/recorded/storage/images, see its README). */
+export const fixture = (name: string) => readFileSync(new URL(name, IMAGES));
+
+/** Pool "p" at /pools/p with these volumes. */
+export const pool = (volumes: FakePool['volumes'] = [], extra: Partial<FakePool> = {}): FakePool => ({ name: 'p', path: '/pools/p', volumes, ...extra });
+export const argvIs = (...argv: string[]) => argv;
+export const virsh = (...args: string[]) => ['virsh', '-c', URI, ...args];
+
+/** The exit code and message a run ends with (0 and '' when it succeeds). */
+export async function codeOf(p: Promise<unknown>): Promise<{ code: number; message: string }> {
+  try {
+    await p;
+    return { code: 0, message: '' };
+  } catch (e) {
+    return { code: exitCodeOf(e), message: (e as Error).message };
+  }
+}
+
+/** The commands that changed state, as argv lines. */
+export function writes(runner: FakeRunner): string[] {
+  return runner.calls.filter((c) => c.mutates).map((c) => [c.program, ...c.args].join(' '));
+}
+
+/** Pool p with a base and its overlay; web.qcow2 used by running VM web, old.qcow2 by shut-off VM old. */
+export const inUse: StorageState = {
+  pools: [pool([{ name: 'base.qcow2' }, { name: 'o.qcow2', backing: { path: '/pools/p/base.qcow2', format: 'qcow2' } }, { name: 'web.qcow2' }, { name: 'old.qcow2' }])],
+  domains: [
+    { name: 'web', state: 1, disks: [{ file: '/pools/p/web.qcow2', target: 'vda' }] },
+    { name: 'old', state: 5, disks: [{ pool: 'p', volume: 'old.qcow2', target: 'vdb' }] },
+  ],
+};

@@ -3,8 +3,8 @@ import { KvmctlError } from '../../errors.js';
 import { domstatsCommand, interfaceNames, parseDomstats } from '../../libvirt/domstats.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { bridgesOf, loadLinks, type Link } from '../../net/ip.js';
-import type { BridgeFacts } from '../host/facts.js';
-import { bridgeColumns } from '../host/report.js';
+import type { BridgeFacts } from '../../host/facts.js';
+import { bridgeColumns } from '../../host/fact-columns.js';
 
 export interface BridgeView extends BridgeFacts {
   /** The VMs with an interface (vnetN) on the bridge. */

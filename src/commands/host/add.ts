@@ -1,3 +1,4 @@
+import { arg, list, required, value, verb, type OptionsOf } from '../../verb.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import type { Context } from '../../context.js';
 import { ConflictError } from '../../errors.js';
@@ -14,12 +15,13 @@ import {
 } from '../../inventory/hosts-file.js';
 import { withInventory } from './inventory-lock.js';
 
-export interface HostAddOptions {
-  uri: string;
-  label?: string[];
-  migrationAddress?: string;
-  group?: string[];
-}
+export const options = {
+  uri: required('--uri <uri>', 'its libvirt URI, e.g. qemu+ssh://root@kvm1/system'),
+  label: list('--label <key=value>', 'a label (repeatable)'),
+  migrationAddress: value('--migration-address <address>', 'the address other hosts send migration data to'),
+  group: list('--group <group>', 'a group to put it in (repeatable)'),
+};
+export type HostAddOptions = OptionsOf<typeof options>;
 
 /** `kvmctl host add NAME --uri URI`: unchanged when it is already there as given, exit 4 when it differs. */
 export async function runHostAdd(ctx: Context, name: string, opts: HostAddOptions): Promise<void> {
@@ -68,3 +70,12 @@ function differences(have: InventoryHost, want: InventoryHost): string[] {
 function sorted(labels: Record<string, string>): Array<[string, string]> {
   return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
+
+export const hostAddCommand = verb({
+  name: 'add',
+  description: 'add a host to the inventory ($KVMCTL_HOSTS, else $XDG_CONFIG_HOME/kvmctl/hosts.yaml)',
+  args: [arg('<name>', 'the name -H and --to will use')],
+  options,
+  examples: ['kvmctl host add kvm1 --uri qemu+ssh://root@kvm1/system --label rack=a1 --group web', 'kvmctl host add kvm2 --uri qemu+tcp://10.0.0.12/system --migration-address 10.0.0.12'],
+  run: (ctx, name, o) => runHostAdd(ctx, name, o),
+});

@@ -1,6 +1,7 @@
+import { verb } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
-import { gatherHostFacts, type HostFacts } from './facts.js';
+import { gatherHostFacts, type HostFacts } from '../../host/facts.js';
 import { backendSaveCommand, IPTABLES_BACKENDS, ruleCount } from '../../net/iptables.js';
 import { checkRecordedNat, natProblems, type RecordedNatCheck } from '../net/nat/check.js';
 
@@ -135,3 +136,11 @@ async function readBackends(ctx: Context): Promise<FirewallFacts['backends']> {
   );
   return read.flat();
 }
+
+export const hostCheckCommand = verb({
+  name: 'check',
+  description: 'check the host for common problems; exit 0 without failures, 5 with any',
+  examples: ['kvmctl host check', 'kvmctl host check -o json'],
+  fanOut: true,
+  run: (ctx) => runHostCheck(ctx),
+});

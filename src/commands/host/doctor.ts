@@ -1,3 +1,4 @@
+import { flag, verb, type OptionsOf } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { abandonedEntries, forgetEntry, type JournalEntry } from '../../exec/journal.js';
@@ -36,7 +37,12 @@ async function staleMoves(ctx: Context, clear: boolean): Promise<StaleMove[]> {
 }
 
 /** Lists operations that were killed midway, what they had created, and how to remove it; and stale move records. */
-export async function runHostDoctor(ctx: Context, opts: { clear?: boolean }): Promise<void> {
+export const options = {
+  clear: flag('--clear', 'forget the listed operations (after removing what they left)'),
+};
+export type HostDoctorOptions = OptionsOf<typeof options>;
+
+export async function runHostDoctor(ctx: Context, opts: HostDoctorOptions): Promise<void> {
   // The journal holds things in the order they were made; they come off in the reverse order
   // (a pool's directory before its definition, a route before the address it goes through).
   const entries = (await abandonedEntries(ctx.stateDir)).map((e) => ({ ...e, leftovers: [...e.leftovers].reverse() }));
@@ -67,3 +73,11 @@ export async function runHostDoctor(ctx: Context, opts: { clear?: boolean }): Pr
       : `remove what is listed (if it still exists), in the order listed, then run: ${kvmctlCommand(ctx.uri, 'host', 'doctor', '--clear')}`,
   );
 }
+
+export const hostDoctorCommand = verb({
+  name: 'doctor',
+  description: 'list operations that were killed midway (SIGKILL, power loss), what they left and how to remove it',
+  options,
+  examples: ['kvmctl host doctor', 'kvmctl host doctor --clear'],
+  run: (ctx, o) => runHostDoctor(ctx, o),
+});

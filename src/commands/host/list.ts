@@ -1,13 +1,16 @@
+import { negatable, verb, type OptionsOf } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { mapLimit } from '../../exec/parallel.js';
 import { loadInventory, inventoryPath, type InventoryHost } from '../../inventory/hosts-file.js';
 import { parseNodeCpuPercent, parseNodeMemStats, parseVersion } from '../../libvirt/capabilities.js';
 import { virshBatch, splitBatch, isUnreachable, libvirtMessage } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
+import { reportable } from '../../host/facts.js';
 
-export interface HostListOptions {
-  probe?: boolean;
-}
+export const options = {
+  probe: negatable('--no-probe', 'only the inventory, without asking the hosts'),
+};
+export type HostListOptions = OptionsOf<typeof options>;
 
 export interface HostStatus extends InventoryHost {
   /** Undefined with --no-probe. */
@@ -39,7 +42,7 @@ async function probe(ctx: Context, host: InventoryHost, timeoutMs: number): Prom
       memoryFreeBytes: m.freeBytes,
     };
   } catch (e) {
-    return { ...host, answers: false, error: e instanceof Error ? e.message : String(e) };
+    return { ...host, answers: false, error: reportable(e).message };
   }
 }
 
@@ -66,3 +69,11 @@ export async function runHostList(ctx: Context, opts: HostListOptions): Promise<
     rows,
   );
 }
+
+export const hostListCommand = verb({
+  name: 'list',
+  description: 'list the inventory: which hosts answer, their libvirt version, CPU use and free memory',
+  options,
+  examples: ['kvmctl host list', "kvmctl host list -o json | jq '.[] | select(.answers | not) | .name'", 'KVMCTL_HOSTS=./lab-hosts.yaml kvmctl host list --no-probe'],
+  run: (ctx, o) => runHostList(ctx, o),
+});

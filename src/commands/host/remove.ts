@@ -1,3 +1,4 @@
+import { arg, verb } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { NotFoundError } from '../../errors.js';
 import { editInventory, loadInventory, validateHostName } from '../../inventory/hosts-file.js';
@@ -21,3 +22,11 @@ export async function runHostRemove(ctx: Context, name: string): Promise<void> {
     ctx.out.done(`host ${name} removed from ${path} (nothing on the host was changed)`, { ...host, removed: true });
   });
 }
+
+export const hostRemoveCommand = verb({
+  name: 'remove',
+  description: 'remove a host from the inventory and its groups (nothing on the host changes)',
+  args: [arg('<name>', 'the host')],
+  examples: ['kvmctl host remove kvm1'],
+  run: (ctx, name) => runHostRemove(ctx, name),
+});

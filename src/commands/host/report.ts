@@ -1,8 +1,10 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import type { Section } from '../../output/output.js';
 import { formatBytes } from '../../units/size.js';
-import { gatherHostFacts, type BridgeFacts, type HostFacts, type NetworkFacts } from './facts.js';
-import type { NatRule } from '../../net/iptables.js';
+import { gatherHostFacts, type HostFacts } from '../../host/facts.js';
+import { bridgeColumns, natColumns, networkColumns } from '../../host/fact-columns.js';
 import { unreachableError } from '../../libvirt/virsh.js';
 import { RefusedError } from '../../errors.js';
 
@@ -90,32 +92,15 @@ export function hostSections(f: HostFacts): Section<any>[] {
   ];
 }
 
-export const bridgeColumns = [
-  { header: 'NAME', value: (b: BridgeFacts) => b.name },
-  { header: 'STATE', value: (b: BridgeFacts) => b.state },
-  { header: 'MTU', value: (b: BridgeFacts) => b.mtu },
-  { header: 'STP', value: (b: BridgeFacts) => b.stp },
-  { header: 'ADDRESSES', value: (b: BridgeFacts) => b.addresses.join(', ') },
-  { header: 'PORTS', value: (b: BridgeFacts) => b.ports.map((p) => (p.vm ? `${p.name} (${p.vm})` : p.name)).join(', ') },
-];
-
-export const natColumns = [
-  { header: 'CHAIN', value: (r: NatRule) => r.chain },
-  { header: 'TARGET', value: (r: NatRule) => r.target },
-  { header: 'PROTO', value: (r: NatRule) => r.protocol },
-  { header: 'SOURCE', value: (r: NatRule) => r.source },
-  { header: 'DESTINATION', value: (r: NatRule) => (r.destination ? `${r.destination}${r.dport ? `:${r.dport}` : ''}` : r.dport ? `:${r.dport}` : undefined) },
-  { header: 'OUT', value: (r: NatRule) => r.outIface },
-  { header: 'TO', value: (r: NatRule) => r.to },
-  { header: 'OWNER', value: (r: NatRule) => r.owner },
-];
-
-export const networkColumns = [
-  { header: 'NAME', value: (n: NetworkFacts) => n.name },
-  { header: 'STATE', value: (n: NetworkFacts) => (n.active ? 'active' : 'inactive') },
-  { header: 'AUTOSTART', value: (n: NetworkFacts) => n.autostart },
-  { header: 'BRIDGE', value: (n: NetworkFacts) => n.bridge },
-  { header: 'MODE', value: (n: NetworkFacts) => n.mode },
-  { header: 'SUBNET', value: (n: NetworkFacts) => n.subnet },
-  { header: 'DHCP', value: (n: NetworkFacts) => n.dhcpRange },
-];
+/** `kvmctl host` itself: the report; its verbs are added by index.ts. */
+export function hostReportCommand(app: App): Command {
+  return new Command('host')
+  .description("show the host's KVM, libvirt, capacity, bridge, NAT and network state")
+  .addHelpText(
+    'after',
+    '\nFor another host (qemu+ssh/tcp/tls URI) every fact is that host\'s: the verdict from its libvirt, bridges and NAT\n' +
+      'over the URI\'s ssh transport (otherwise shown as not available). Exit 5 when the daemon does not answer.\n' +
+      examples('kvmctl host', 'kvmctl host -o json | jq .virtualization.kvmUsable', 'kvmctl -c qemu+ssh://root@kvm1/system host', 'kvmctl host check'),
+  )
+  .action(app.action(async (ctx) => runHostReport(ctx), { fanOut: true }));
+}

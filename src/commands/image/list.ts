@@ -1,8 +1,8 @@
+import { verb } from '../../verb.js';
 import type { Context } from '../../context.js';
 import type { Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
-import { findImage, imageJson, readImages, type ImageEntry } from './inventory.js';
-import { loadCatalog } from '../../images/catalog.js';
+import { imageJson, readImages, type ImageEntry } from './inventory.js';
 
 const columns: Column<ImageEntry>[] = [
   { header: 'IMAGE', value: (i) => `${i.record.pool}/${i.record.name}` },
@@ -19,40 +19,9 @@ export async function runImageList(ctx: Context): Promise<void> {
   ctx.out.list(columns, images, images.map(imageJson));
 }
 
-export async function runImageInfo(ctx: Context, text: string): Promise<void> {
-  const { images } = await readImages(ctx);
-  const i = findImage(images, text);
-  const r = i.record;
-  ctx.out.details(
-    [
-      ['image', `${r.pool}/${r.name}`],
-      ['path', r.path],
-      ['source', r.source],
-      ['catalog name', r.catalogName],
-      ['digest', r.digest],
-      ['format', r.format],
-      ['size', formatBytes(r.sizeBytes)],
-      ['pulled', r.pulledAt],
-      ['volume', i.volume ? 'present' : 'missing (deleted outside kvmctl)'],
-      ['overlays', i.overlays.join(', ')],
-      ['used by', i.vms.join(', ')],
-    ],
-    [],
-    imageJson(i),
-  );
-}
-
-export async function runImageCatalog(ctx: Context): Promise<void> {
-  const entries = await loadCatalog(ctx.io.env, (p) => ctx.fs.read(p));
-  ctx.out.list(
-    [
-      { header: 'NAME', value: (e) => e.name },
-      { header: 'DESCRIPTION', value: (e) => e.description },
-      { header: 'VERIFIED BY', value: (e) => (e.checksum ? e.checksum.algorithm : e.sumsSignature ? 'signed SUMS' : 'SUMS') },
-      { header: 'ORIGIN', value: (e) => e.origin },
-      { header: 'URL', value: (e) => e.url },
-    ],
-    entries,
-    entries.map((e) => ({ ...e, checksum: e.checksum ? `${e.checksum.algorithm}:${e.checksum.hex}` : undefined })),
-  );
-}
+export const imageListCommand = verb({
+  name: 'list',
+  description: 'list pulled images: source URL, digest, size, format, when pulled, and the VMs using each',
+  examples: ['kvmctl image list', 'kvmctl image list -o json'],
+  run: (ctx) => runImageList(ctx),
+});

@@ -1,9 +1,9 @@
+import { arg, verb } from '../../verb.js';
 import { posix } from 'node:path';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { runChecked } from '../../exec/runner.js';
-import { volumeCommands } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { volumeCalls } from '../../libvirt/storage.js';
 import { fileCommands } from '../../storage/local-write.js';
 import { imagePaths } from '../../images/store.js';
 import { findImage, readImages } from './inventory.js';
@@ -17,8 +17,16 @@ export async function runImageRemove(ctx: Context, text: string): Promise<void> 
     throw new RefusedError(`image ${ref} is in use by ${users}; it was not removed`, 'delete those VMs (kvmctl vm delete NAME --remove-storage) or overlays first');
   }
   await ctx.withLock(`image ${ref}`, async () => {
-    if (i.volume) await runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, i.record.pool, i.record.name), { kind: 'volume', name: ref });
+    if (i.volume) await ctx.virsh.run(volumeCalls.delete(i.record.pool, i.record.name));
     await runChecked(ctx.runner, fileCommands.remove(imagePaths(posix.dirname(i.record.path), i.record.name).meta));
   });
   ctx.out.done(`removed image ${ref} (${i.record.source})`, { ...i.record, removed: true });
 }
+
+export const imageRemoveCommand = verb({
+  name: 'remove',
+  description: 'remove a pulled image; refused (exit 5) while a VM or an overlay uses it',
+  args: [arg('<image>', 'POOL/NAME, NAME, or the catalog name it was pulled by')],
+  examples: ['kvmctl image remove debian-12'],
+  run: (ctx, text) => runImageRemove(ctx, text),
+});

@@ -2,7 +2,7 @@ import type { Context } from '../../context.js';
 import { validateName } from '../../validate/names.js';
 import { formatBytes } from '../../units/size.js';
 import { readStorage, requirePool, volumeJson } from '../../storage/inventory.js';
-import { isImageStore, volumeColumns, volumeRows } from '../volume/list.js';
+import { isImageStore, volumeColumns, volumeRows } from '../../storage/volume-table.js';
 import { poolJson, volumeCount } from './list.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { arg, verb } from '../../verb.js';

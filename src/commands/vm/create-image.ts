@@ -10,7 +10,7 @@ import { Output } from '../../output/output.js';
 import { formatBytes } from '../../units/size.js';
 import type { VolumeRef } from '../../storage/volume-ref.js';
 import { validateNewName } from '../../validate/names.js';
-import { pullImage, resolvePullSpec } from '../image/pull.js';
+import { pullImage, resolvePullSpec } from '../../images/pull.js';
 import { runVolumeImport } from '../volume/import.js';
 import type { ImageSource } from './create-args.js';
 

@@ -13,7 +13,7 @@ import { readInputFile } from '../../storage/input-file.js';
 import { checkDiskPath } from '../../storage/disk-path.js';
 import type { StorageFiles } from '../../storage/local-files.js';
 import { checkPoolPath } from '../../storage/pool-path.js';
-import { assessVirtualization, readVirtualizationInputs } from '../host/virtualization.js';
+import { assessVirtualization, readVirtualizationInputs } from '../../host/virtualization.js';
 import type { CloudInitRequest, CreateRequest } from './create-args.js';
 
 /** Disks, the install ISO and the log directory: no system file, key, mounted device or system directory. */

@@ -1,19 +1,23 @@
+import { NEW_NAME_HELP } from '../../validate/names.js';
+import { arg, flag, verb, type OptionsOf } from '../../verb.js';
+import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
-import { formatCommand, kvmctlCommand } from '../../exec/command.js';
+import { kvmctlCommand } from '../../exec/command.js';
 import { ConflictError, RefusedError } from '../../errors.js';
-import { isLocalUri, thinAllocation, volumeCommands, type VolumeFormat } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { isLocalUri, thinAllocation, volumeCalls, type VolumeFormat } from '../../libvirt/storage.js';
+import { runPlan } from '../../exec/plan.js';
 import { formatBytes } from '../../units/size.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
-import { withSpinner } from '../../output/spinner.js';
 import { describeUsers, findVolume, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
-import { checkFreeSpace, checkNoFileAt, sameContent, sameSpec } from './checks.js';
+import { QemuImg } from '../../storage/qemu-img-client.js';
+import { checkFreeSpace, checkNoFileAt, sameSpec } from '../../storage/volume-checks.js';
 
-export interface VolumeCloneOptions {
-  linked?: boolean;
-  allowOvercommit?: boolean;
-}
+export const options = {
+  linked: flag('--linked', 'make a qcow2 overlay backed by the source instead of copying it'),
+  allowOvercommit: flag('--allow-overcommit', OVERCOMMIT_HELP),
+};
+export type VolumeCloneOptions = OptionsOf<typeof options>;
 
 export async function runVolumeClone(ctx: Context, source: string, name: string, o: VolumeCloneOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   const srcRef = parseVolumeRef(source);
@@ -34,7 +38,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
       // A full copy stands alone (libvirt copies an overlay's whole chain into it).
       const diffs = sameSpec(existing, { format, capacityBytes: src.capacityBytes, backingFile: o.linked ? src.path : undefined });
       const same =
-        diffs.length === 0 && (o.linked || !isLocalUri(ctx.uri) || (await sameContent(ctx, { path: src.path, format: src.format }, { path: existing.path, format: src.format })));
+        diffs.length === 0 && (o.linked || !isLocalUri(ctx.uri) || (await new QemuImg(ctx.runner).sameContent({ path: src.path, format: src.format }, { path: existing.path, format: src.format })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and is not a ${o.linked ? 'linked ' : ''}clone of ${source}${diffs.length ? ` (${diffs.join('; ')})` : ''}`, 'choose another name, or delete it first');
       ctx.out.done(`volume ${ref} is already a ${o.linked ? 'linked ' : ''}clone of ${source}: unchanged`, { ...existing, unchanged: true });
       return;
@@ -54,11 +58,9 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
     await checkNoFileAt(ctx, pool, name, files);
     checkFreeSpace(pool, src.capacityBytes ?? 0, Boolean(o.allowOvercommit), `volume ${ref}`);
 
-    const subject = { kind: 'volume' as const, name: ref };
     if (o.linked) {
-      await runVirsh(
-        ctx.runner,
-        volumeCommands.create(ctx.uri, {
+      await ctx.virsh.run(
+        volumeCalls.create({
           pool: srcRef.pool,
           name,
           capacityBytes: src.capacityBytes ?? 0,
@@ -67,19 +69,12 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
           backingPath: src.path,
           backingFormat: src.format as VolumeFormat,
         }),
-        subject,
       );
     } else {
-      // libvirt copies on the pool's host and removes the new volume itself if the copy fails.
-      await ctx.transaction(`volume clone ${ref}`).run(async (tx) => {
-        await withSpinner(ctx, `copying ${source} to ${ref}`, () => runVirsh(ctx.runner, volumeCommands.copy(ctx.uri, { pool: srcRef.pool, source: srcRef.volume, name, capacityBytes: src.capacityBytes ?? 0, format, allocationBytes: thinAllocation(pool.type) }), subject));
-        // Interrupted while libvirt copied: the finished copy is removed again.
-        tx.onRollback({
-          what: `volume ${ref}`,
-          run: () => runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, srcRef.pool, name), subject).then(() => undefined),
-          manual: formatCommand(volumeCommands.delete(ctx.uri, srcRef.pool, name)),
-        });
-      });
+      // libvirt copies on the pool's host and removes the new volume itself if the copy fails;
+      // interrupted while libvirt copied, the finished copy is removed again.
+      const copy = volumeCalls.copy({ pool: srcRef.pool, source: srcRef.volume, name, capacityBytes: src.capacityBytes ?? 0, format, allocationBytes: thinAllocation(pool.type) });
+      await runPlan(ctx, { label: `volume clone ${ref}`, steps: [{ what: `volume ${ref}`, do: { virsh: copy }, undo: { virsh: volumeCalls.delete(srcRef.pool, name) }, spinner: `copying ${source} to ${ref}` }] });
     }
     ctx.out.done(`volume ${ref} created as a ${o.linked ? 'linked clone (qcow2 overlay)' : 'full copy'} of ${source} (${format}, ${formatBytes(src.capacityBytes)})`, {
       pool: srcRef.pool,
@@ -92,3 +87,12 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
     });
   });
 }
+
+export const volumeCloneCommand = verb({
+  name: 'clone',
+  description: 'copy a volume in its pool: a full copy, or a thin qcow2 overlay with --linked',
+  args: [arg('<pool/src>', 'the volume to copy'), arg('<name>', `name of the copy (same pool): ${NEW_NAME_HELP}`)],
+  options,
+  examples: ['kvmctl volume clone default/base.qcow2 web1.qcow2', 'kvmctl volume clone default/base.qcow2 web2.qcow2 --linked'],
+  run: (ctx, src, name, o) => runVolumeClone(ctx, src, name, o),
+});

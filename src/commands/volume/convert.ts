@@ -1,24 +1,27 @@
+import { NEW_NAME_HELP } from '../../validate/names.js';
+import { arg, flag, value, verb, type OptionsOf } from '../../verb.js';
+import { TARGET_FORMATS } from '../../libvirt/disk-formats.js';
+import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
-import { formatCommand, kvmctlCommand } from '../../exec/command.js';
+import { kvmctlCommand } from '../../exec/command.js';
 import { ConflictError, RefusedError, UsageError } from '../../errors.js';
-import { runChecked } from '../../exec/runner.js';
-import { isLocalUri, thinAllocation, volumeCommands } from '../../libvirt/storage.js';
+import { isLocalUri, thinAllocation, volumeCalls } from '../../libvirt/storage.js';
+import { runPlan } from '../../exec/plan.js';
 import { buildVolumeXml } from '../../libvirt/volume-xml.js';
-import { runVirsh } from '../../libvirt/virsh.js';
 import { formatBytes } from '../../units/size.js';
 import { describeUsers, findVolume, localFileFor, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { convertWithProgress, writeThenPublish } from '../../storage/local-write.js';
-import { withSpinner } from '../../output/spinner.js';
-import { parseImageInfo, qemuImg } from '../../storage/qemu-img.js';
+import { QemuImg } from '../../storage/qemu-img-client.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
-import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat, sameContent } from './checks.js';
+import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat } from '../../storage/volume-checks.js';
 
-export interface VolumeConvertOptions {
-  to?: string;
-  name?: string;
-  allowOvercommit?: boolean;
-}
+export const options = {
+  to: value('--to <format>', 'the new format', { choices: TARGET_FORMATS }),
+  name: value('--name <name>', `name of the copy: ${NEW_NAME_HELP} (default: the name with the new extension)`),
+  allowOvercommit: flag('--allow-overcommit', OVERCOMMIT_HELP),
+};
+export type VolumeConvertOptions = OptionsOf<typeof options>;
 
 export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeConvertOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   const srcRef = parseVolumeRef(volume);
@@ -48,7 +51,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
         existing.format === to &&
         existing.backingFile === undefined &&
         existing.capacityBytes === src.capacityBytes &&
-        (!isLocalUri(ctx.uri) || (await sameContent(ctx, { path: src.path, format: srcFormat }, { path: existing.path, format: to })));
+        (!isLocalUri(ctx.uri) || (await new QemuImg(ctx.runner).sameContent({ path: src.path, format: srcFormat }, { path: existing.path, format: to })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and is not a ${to} copy of ${volume}`, 'choose another name with --name, or delete it first');
       ctx.out.done(`volume ${ref} is already a ${to} copy of ${volume}: unchanged`, { ...existing, unchanged: true });
       return;
@@ -64,7 +67,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
     const finalPath = localFileFor(ctx, pool, name);
     if (finalPath !== undefined) {
       // An overlay's chain is read through (formats from its header), so the copy stands alone.
-      const info = parseImageInfo(await runChecked(ctx.runner, qemuImg.info(src.path, srcFormat)))[0]!;
+      const info = await new QemuImg(ctx.runner).info(src.path, srcFormat);
       await writeThenPublish(ctx, {
         operation: `volume convert ${ref}`,
         pool: pool.name,
@@ -73,16 +76,9 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
       });
     } else {
       // Remote (or LVM) pool: libvirt runs qemu-img convert on its host and removes a failed copy itself.
-      const subject = { kind: 'volume' as const, name: ref };
       const xml = buildVolumeXml({ name, capacityBytes: src.capacityBytes ?? 0, allocationBytes: thinAllocation(pool.type), format: to });
-      await ctx.transaction(`volume convert ${ref}`).run(async (tx) => {
-        await withSpinner(ctx, label, () => runVirsh(ctx.runner, volumeCommands.createFrom(ctx.uri, srcRef.pool, xml, srcRef.pool, srcRef.volume), subject));
-        tx.onRollback({
-          what: `volume ${ref}`,
-          run: () => runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, srcRef.pool, name), subject).then(() => undefined),
-          manual: formatCommand(volumeCommands.delete(ctx.uri, srcRef.pool, name)),
-        });
-      });
+      const copy = volumeCalls.createFrom(srcRef.pool, name, xml, srcRef.pool, srcRef.volume);
+      await runPlan(ctx, { label: `volume convert ${ref}`, steps: [{ what: `volume ${ref}`, do: { virsh: copy }, undo: { virsh: volumeCalls.delete(srcRef.pool, name) }, spinner: label }] });
     }
     ctx.out.done(`converted ${volume} (${srcFormat}) to ${ref} (${to}, ${formatBytes(src.capacityBytes)}); ${volume} is unchanged`, {
       pool: srcRef.pool,
@@ -95,3 +91,12 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
     });
   });
 }
+
+export const volumeConvertCommand = verb({
+  name: 'convert',
+  description: 'write a copy of a volume in another format (progress bar on a terminal); the source stays',
+  args: [arg('<pool/name>', 'the volume')],
+  options,
+  examples: ['kvmctl volume convert default/web1.qcow2 --to raw', 'kvmctl volume convert default/disk.raw --to qcow2 --name disk.qcow2'],
+  run: (ctx, ref, o) => runVolumeConvert(ctx, ref, o),
+});

@@ -1,22 +1,27 @@
+import { NEW_NAME_HELP } from '../../validate/names.js';
+import { arg, flag, required, value, verb, type OptionsOf } from '../../verb.js';
+import { TARGET_FORMATS } from '../../libvirt/disk-formats.js';
+import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
 import { ConflictError, UsageError } from '../../errors.js';
-import { thinAllocation, volumeCommands, type VolumeFormat, type VolumeRecord } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { thinAllocation, volumeCalls, type VolumeFormat, type VolumeRecord } from '../../libvirt/storage.js';
 import { formatBytes, parseSize } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { parseVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
 import { findVolume, readStorage, refuseForeignBacking, requireActivePool, requireVolume } from '../../storage/inventory.js';
-import { checkFreeSpace, checkNoFileAt, parseTargetFormat, roundToSector, sameSpec } from './checks.js';
+import { checkFreeSpace, checkNoFileAt, parseTargetFormat, roundToSector, sameSpec } from '../../storage/volume-checks.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
-export interface VolumeCreateOptions {
-  pool: string;
-  size?: string;
-  format?: string;
-  backing?: string;
-  allowOvercommit?: boolean;
-}
+export const options = {
+  pool: required('--pool <pool>', 'the pool to create it in'),
+  size: value('--size <size>', 'virtual size: 512M, 20G, 1.5T, 20GiB or bytes (default with --backing: the backing size)'),
+  format: value('--format <format>', 'image format', { choices: TARGET_FORMATS, default: 'qcow2' }),
+  backing: value('--backing <pool/vol>', 'make a thin overlay on this volume (its format is always stated)'),
+  allowOvercommit: flag('--allow-overcommit', OVERCOMMIT_HELP),
+};
+/** --format has a default on the command line; callers in code may leave it out. */
+export type VolumeCreateOptions = Omit<OptionsOf<typeof options>, 'format'> & Partial<Pick<OptionsOf<typeof options>, 'format'>>;
 
 export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreateOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   validateNewName('volume', name);
@@ -55,9 +60,8 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
     await checkNoFileAt(ctx, pool, name, files);
     checkFreeSpace(pool, capacityBytes, Boolean(o.allowOvercommit), `volume ${o.pool}/${name}`);
 
-    await runVirsh(
-      ctx.runner,
-      volumeCommands.create(ctx.uri, {
+    await ctx.virsh.run(
+      volumeCalls.create({
         pool: o.pool,
         name,
         capacityBytes,
@@ -67,7 +71,6 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
         backingPath: backing?.path,
         backingFormat: backing?.format as VolumeFormat | undefined,
       }),
-      { kind: 'volume', name: `${o.pool}/${name}` },
     );
     ctx.out.done(
       `volume ${o.pool}/${name} created (${format}, ${formatBytes(capacityBytes)}${backing ? `, thin overlay on ${o.backing}` : ''})`,
@@ -75,3 +78,16 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
     );
   });
 }
+
+export const volumeCreateCommand = verb({
+  name: 'create',
+  description: 'create an empty volume, or a thin qcow2 overlay on a backing volume',
+  args: [arg('<name>', `volume name: ${NEW_NAME_HELP}`)],
+  options,
+  examples: [
+    'kvmctl volume create web1.qcow2 --pool default --size 20G',
+    'kvmctl volume create scratch.raw --pool default --size 512M --format raw',
+    'kvmctl volume create web2.qcow2 --pool default --backing default/debian-12.qcow2',
+  ],
+  run: (ctx, name, o) => runVolumeCreate(ctx, name, o),
+});

@@ -1,13 +1,18 @@
+import { arg, flag, verb, type OptionsOf } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
-import { isLocalUri, volumeCommands } from '../../libvirt/storage.js';
+import { isLocalUri, volumeCalls } from '../../libvirt/storage.js';
 import { backingChainUses, describeChainUses } from '../../storage/chains.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
-import { runVirsh } from '../../libvirt/virsh.js';
 import { dependentsOf, describeUsers, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
 
-export async function runVolumeDelete(ctx: Context, volume: string, o: { force?: boolean }, files: StorageFiles = realStorageFiles): Promise<void> {
+export const options = {
+  force: flag('--force', 'delete it although VMs that are not running name it as a disk (never one a running VM uses, never a backing file)'),
+};
+export type VolumeDeleteOptions = OptionsOf<typeof options>;
+
+export async function runVolumeDelete(ctx: Context, volume: string, o: VolumeDeleteOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   const ref = parseVolumeRef(volume);
   const view = await readStorage(ctx);
   const vol = requireVolume(view, ref);
@@ -37,7 +42,16 @@ export async function runVolumeDelete(ctx: Context, volume: string, o: { force?:
   if (users.length > 0 && !o.force) {
     throw new RefusedError(`volume ${volume} is a disk of VM(s) ${describeUsers(users)}`, 'remove the disk from those VMs first, or pass --force (the VMs will fail to start until they get another disk)');
   }
-  await runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, ref.pool, ref.volume), { kind: 'volume', name: volume });
+  await ctx.virsh.run(volumeCalls.delete(ref.pool, ref.volume));
   if (users.length > 0) ctx.out.warn(`VM(s) ${describeUsers(users)} still name ${vol.path} as a disk and will not start until it is replaced`);
   ctx.out.done(`volume ${volume} deleted`, { pool: ref.pool, name: ref.volume, path: vol.path, deleted: true, formerUsers: users.map((u) => u.vm) });
 }
+
+export const volumeDeleteCommand = verb({
+  name: 'delete',
+  description: 'delete a volume; refused (exit 5) while a VM uses it or another volume is an overlay on it',
+  args: [arg('<pool/name>', 'the volume')],
+  options,
+  examples: ['kvmctl volume delete default/old.qcow2'],
+  run: (ctx, ref, o) => runVolumeDelete(ctx, ref, o),
+});

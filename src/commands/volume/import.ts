@@ -1,72 +1,33 @@
+import { NEW_NAME_HELP } from '../../validate/names.js';
+import { arg, flag, required, value, verb, type OptionsOf } from '../../verb.js';
+import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import type { Context } from '../../context.js';
-import { formatCommand } from '../../exec/command.js';
-import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
-import { isLocalUri, poolCommands, thinAllocation, volumeCommands, type PoolRecord } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { ConflictError, UsageError } from '../../errors.js';
+import { isLocalUri, poolCalls, thinAllocation, volumeCalls, type PoolRecord } from '../../libvirt/storage.js';
+import { runPlan } from '../../exec/plan.js';
 import { formatBytes } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
-import { HEADER_BYTES, sniffImage } from '../../storage/image-header.js';
-import { inspectUntrustedImage } from '../../storage/untrusted-image.js';
+import { QemuImg } from '../../storage/qemu-img-client.js';
 import { findVolume, localFileFor, readStorage, requireActivePool } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
-import { convertWithProgress, fileCommands, writeThenPublish } from '../../storage/local-write.js';
-import { withSpinner } from '../../output/spinner.js';
-import { IMAGE_FORMATS, isImageFormat } from '../../libvirt/disk-formats.js';
-import { externalReferences, type ImageInfo } from '../../storage/qemu-img.js';
+import { convertWithProgress, removeFile, writeThenPublish } from '../../storage/local-write.js';
+import { IMAGE_FORMATS, isImageFormat, TARGET_FORMATS } from '../../libvirt/disk-formats.js';
 import { validateNewName } from '../../storage/volume-ref.js';
-import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat, sameContent } from './checks.js';
+import { inspectSource, type ImportSource } from '../../storage/import-source.js';
+import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat } from '../../storage/volume-checks.js';
 
-export interface VolumeImportOptions {
-  pool: string;
-  name?: string;
-  format?: string;
-  to?: string;
-  allowExternalRefs?: boolean;
-  allowOvercommit?: boolean;
-}
-
-interface Source {
-  path: string;
-  format: string;
-  info: ImageInfo;
-  /** Other files its header refers to (allowed explicitly, or empty). */
-  references: string[];
-}
-
-/**
- * Which format the file is and whether it refers to other files, decided from
- * its header before any tool opens it; then qemu-img info with that format
- * named. References are refused unless the user named the format and allowed them.
- */
-export async function inspectSource(ctx: Context, file: string, o: VolumeImportOptions, files: StorageFiles): Promise<Source> {
-  const path = posix.resolve(file);
-  const facts = await files.stat(path);
-  if (!facts) throw new NotFoundError(`image file ${path} not found`, 'give the path of an image file on this machine');
-  if (facts.kind !== 'file') throw new UsageError(`${path} is not a regular file`, 'import an image file (qcow2, raw, vmdk, vdi, vhdx, vpc)');
-  const header = sniffImage(await files.header(path, HEADER_BYTES));
-  const format = o.format ?? header.format;
-  if (!isImageFormat(format)) {
-    throw new RefusedError(`${path} is a ${header.format} image, which kvmctl does not import`, `convert it to qcow2 or raw first, or name its format with --format (${IMAGE_FORMATS.join(', ')})`);
-  }
-  const allowed = o.format !== undefined && o.allowExternalRefs === true;
-  const refuse = (refs: string[]) => {
-    if (refs.length === 0 || allowed) return;
-    throw new RefusedError(
-      `image ${path} refers to other files (${refs.join('; ')}); importing it would read them`,
-      `if you trust this image, name its format and allow that: --format ${format} --allow-external-refs (the data is then copied into one standalone volume)`,
-    );
-  };
-  // Read as another format than its header says, the header means nothing.
-  const headerRefs = format === header.format ? header.references : [];
-  refuse(headerRefs);
-  const info = await inspectUntrustedImage(ctx.runner, path, format);
-  const infoRefs = externalReferences(info, path);
-  refuse(infoRefs);
-  return { path, format, info, references: [...new Set([...headerRefs, ...infoRefs])] };
-}
+export const options = {
+  pool: required('--pool <pool>', 'the pool to import into'),
+  name: value('--name <name>', `volume name: ${NEW_NAME_HELP} (default: the file name, with the extension of --to)`),
+  format: value('--format <format>', "the file's format (default: read from its header; qemu-img never guesses)", { choices: IMAGE_FORMATS }),
+  to: value('--to <format>', 'convert to this format (default: keep the format)', { choices: TARGET_FORMATS }),
+  allowExternalRefs: flag('--allow-external-refs', 'import an image whose header refers to other files (backing file, data file, json:, vmdk extents); needs --format'),
+  allowOvercommit: flag('--allow-overcommit', OVERCOMMIT_HELP),
+};
+export type VolumeImportOptions = OptionsOf<typeof options>;
 
 export async function runVolumeImport(ctx: Context, file: string, o: VolumeImportOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   validateName('pool', o.pool);
@@ -76,7 +37,7 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
     throw new UsageError('--allow-external-refs needs --format', 'name the format you trust the image to be, e.g. --format qcow2 --allow-external-refs');
   }
   if (o.name !== undefined) validateNewName('volume', o.name, '--name');
-  const src = await inspectSource(ctx, file, o, files);
+  const src = await inspectSource(new QemuImg(ctx.runner), file, o, files);
   const targetFormat = to ?? src.format;
   const name = o.name ?? validateNewName('volume', nameForFormat(posix.basename(src.path), src.format, targetFormat), "the name taken from the file's (give --name)");
   const ref = `${o.pool}/${name}`;
@@ -91,7 +52,7 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
       const same =
         existing.format === targetFormat &&
         existing.capacityBytes === src.info.virtualSizeBytes &&
-        (!local || (await sameContent(ctx, src, { path: existing.path, format: targetFormat })));
+        (!local || (await new QemuImg(ctx.runner).sameContent(src, { path: existing.path, format: targetFormat })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and differs from ${src.path}`, 'choose another name with --name, or delete the volume first');
       ctx.out.done(`volume ${ref} already holds ${src.path}${local ? '' : ' (judged by format and size: the pool is remote)'}: unchanged`, { ...existing, unchanged: true });
       return;
@@ -130,26 +91,40 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
  * creates the volume and streams the file into it (vol-upload). A conversion
  * or flattening happens first, into a local temporary file.
  */
-async function importThroughLibvirt(ctx: Context, pool: PoolRecord, name: string, src: Source, targetFormat: string, label: string, files: StorageFiles): Promise<void> {
+async function importThroughLibvirt(ctx: Context, pool: PoolRecord, name: string, src: ImportSource, targetFormat: string, label: string, files: StorageFiles): Promise<void> {
   const needsConvert = targetFormat !== src.format || src.references.length > 0;
   const staging = needsConvert ? posix.join(tmpdir(), `kvmctl-import-${randomBytes(4).toString('hex')}.${targetFormat}`) : undefined;
-  const subject = { kind: 'volume' as const, name: `${pool.name}/${name}` };
+  const ref = `${pool.name}/${name}`;
   try {
     if (staging) await convertWithProgress(ctx, `converting ${posix.basename(src.path)} to ${targetFormat}`, src, staging, targetFormat, files);
     const upload = staging ?? src.path;
     // The volume holds the file's bytes as they are; libvirt reads its format back after the upload.
     const sizeBytes = (await files.stat(upload))?.sizeBytes ?? src.info.virtualSizeBytes;
-    await ctx.transaction(`volume import ${pool.name}/${name}`).run(async (tx) => {
-      await runVirsh(ctx.runner, volumeCommands.create(ctx.uri, { pool: pool.name, name, capacityBytes: sizeBytes, allocationBytes: thinAllocation(pool.type), format: 'raw' }), subject);
-      tx.onRollback({
-        what: `volume ${pool.name}/${name}`,
-        run: () => runVirsh(ctx.runner, volumeCommands.delete(ctx.uri, pool.name, name), subject).then(() => undefined),
-        manual: formatCommand(volumeCommands.delete(ctx.uri, pool.name, name)),
-      });
-      await withSpinner(ctx, label, () => runVirsh(ctx.runner, volumeCommands.upload(ctx.uri, pool.name, name, upload), subject));
+    const volume = volumeCalls.create({ pool: pool.name, name, capacityBytes: sizeBytes, allocationBytes: thinAllocation(pool.type), format: 'raw' });
+    await runPlan(ctx, {
+      label: `volume import ${ref}`,
+      steps: [
+        { what: `volume ${ref}`, do: { virsh: volume }, undo: { virsh: volumeCalls.delete(pool.name, name) } },
+        { what: `the data of volume ${ref}`, do: { virsh: volumeCalls.upload(pool.name, name, upload) }, spinner: label },
+      ],
     });
-    await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, pool.name), { kind: 'pool', name: pool.name });
+    await ctx.virsh.run(poolCalls.refresh(pool.name));
   } finally {
-    if (staging) await ctx.runner.run(fileCommands.remove(staging));
+    if (staging) await removeFile(ctx.runner, staging);
   }
 }
+
+export const volumeImportCommand = verb({
+  name: 'import',
+  description: 'copy an image file on this machine into a pool, converting it if asked (progress bar on a terminal)',
+  args: [arg('<file>', 'the image file')],
+  options,
+  examples: [
+    'kvmctl volume import debian-12-genericcloud-amd64.qcow2 --pool default',
+    'kvmctl volume import appliance.vmdk --pool default --to qcow2',
+    'kvmctl volume import overlay.qcow2 --pool default --format qcow2 --allow-external-refs',
+  ],
+  notes:
+    '\nAn image whose header refers to other files is refused (exit 5): importing it would\nread those files. If you trust it, name the format and pass --allow-external-refs;\nthe data is then copied into one standalone volume.\n',
+  run: (ctx, file, o) => runVolumeImport(ctx, file, o),
+});

@@ -1,13 +1,14 @@
+import { arg, verb } from '../../verb.js';
 import type { Context } from '../../context.js';
-import { runChecked } from '../../exec/runner.js';
 import { isLocalUri } from '../../libvirt/storage.js';
 import type { VolumeUser } from '../../libvirt/storage.js';
 import { formatBytes } from '../../units/size.js';
 import { describePath, foreignBacking, readStorage, requireVolume, volumeJson } from '../../storage/inventory.js';
 import { isImageFormat } from '../../libvirt/disk-formats.js';
-import { parseImageInfo, qemuImg, type ImageInfo, type ImageSnapshot } from '../../storage/qemu-img.js';
+import type { ImageInfo, ImageSnapshot } from '../../storage/qemu-img.js';
+import { QemuImg } from '../../storage/qemu-img-client.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
-import { snapshotColumns } from './snapshot.js';
+import { snapshotColumns } from './snapshot/target.js';
 
 interface ChainLink {
   path: string;
@@ -20,6 +21,9 @@ function qemuFormatOf(format: string | undefined): string | undefined {
   if (format === 'iso') return 'raw';
   return isImageFormat(format) ? format : undefined;
 }
+
+
+
 
 export async function runVolumeInfo(ctx: Context, volume: string): Promise<void> {
   const ref = parseVolumeRef(volume);
@@ -35,7 +39,7 @@ export async function runVolumeInfo(ctx: Context, volume: string): Promise<void>
   // A chain that leaves the pools is not followed: qemu-img would open that file.
   const outside = foreignBacking(view, vol);
   if (isLocalUri(ctx.uri) && qemuFormat !== undefined) {
-    const infos = parseImageInfo(await runChecked(ctx.runner, qemuImg.info(vol.path, qemuFormat, outside === undefined)));
+    const infos = await new QemuImg(ctx.runner).infoChain(vol.path, qemuFormat, outside === undefined);
     image = infos[0];
     chain = outside === undefined ? infos.slice(1).map((i) => ({ path: i.filename, format: i.format, virtualSizeBytes: i.virtualSizeBytes })) : [{ path: outside, format: undefined }];
     snapshots = image?.snapshots ?? [];
@@ -83,3 +87,11 @@ export async function runVolumeInfo(ctx: Context, volume: string): Promise<void>
     },
   );
 }
+
+export const volumeInfoCommand = verb({
+  name: 'info',
+  description: 'show a volume: format, virtual and actual size, backing chain, internal snapshots, users',
+  args: [arg('<pool/name>', 'the volume')],
+  examples: ['kvmctl volume info default/web1.qcow2', 'kvmctl volume info default/web1.qcow2 -o json'],
+  run: (ctx, ref) => runVolumeInfo(ctx, ref),
+});

@@ -1,17 +1,19 @@
+import { arg, flag, verb, type OptionsOf } from '../../verb.js';
+import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
 import { RefusedError, UsageError } from '../../errors.js';
-import { poolCommands, volumeCommands } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { poolCalls, volumeCalls } from '../../libvirt/storage.js';
 import { formatBytes, MAX_SIZE_BYTES, parseSize } from '../../units/size.js';
 import { dependentsOf, describeUsers, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
-import { checkFreeSpace, roundToSector } from './checks.js';
+import { checkFreeSpace, roundToSector } from '../../storage/volume-checks.js';
 
-export interface VolumeResizeOptions {
-  shrink?: boolean;
-  allowOvercommit?: boolean;
-}
+export const options = {
+  shrink: flag('--shrink', 'allow making it smaller (data beyond the new size is lost)'),
+  allowOvercommit: flag('--allow-overcommit', OVERCOMMIT_HELP),
+};
+export type VolumeResizeOptions = OptionsOf<typeof options>;
 
 export type SizeChange = { kind: 'absolute'; bytes: number } | { kind: 'grow'; bytes: number };
 
@@ -70,10 +72,19 @@ export async function runVolumeResize(ctx: Context, volume: string, size: string
   const [live] = running;
   if (live) {
     // QEMU resizes the image it holds open and tells the guest; vol-resize would change the file under it.
-    await runVirsh(ctx.runner, volumeCommands.blockResize(ctx.uri, live.vm, live.target, target), { kind: 'vm', name: live.vm });
-    await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, ref.pool), { kind: 'pool', name: ref.pool });
+    await ctx.virsh.run(volumeCalls.blockResize(live.vm, live.target, target));
+    await ctx.virsh.run(poolCalls.refresh(ref.pool));
     return ctx.out.done(`volume ${volume} grown from ${from} to ${formatBytes(target)} while ${live.vm} runs (the guest sees ${live.target} grow)`, { ...json, live: live.vm });
   }
-  await runVirsh(ctx.runner, volumeCommands.resize(ctx.uri, ref.pool, ref.volume, target, shrinking), { kind: 'volume', name: volume });
+  await ctx.virsh.run(volumeCalls.resize(ref.pool, ref.volume, target, shrinking));
   ctx.out.done(`volume ${volume} ${shrinking ? 'shrunk' : 'grown'} from ${from} to ${formatBytes(target)}`, { ...json, live: null });
 }
+
+export const volumeResizeCommand = verb({
+  name: 'resize',
+  description: 'grow a volume (live through libvirt when a running VM uses it); shrinking needs --shrink',
+  args: [arg('<pool/name>', 'the volume'), arg('<size>', 'new size (20G) or growth (+5G)')],
+  options,
+  examples: ['kvmctl volume resize default/web1.qcow2 +5G', 'kvmctl volume resize default/web1.qcow2 40G', 'kvmctl volume resize default/web1.qcow2 10G --shrink'],
+  run: (ctx, ref, size, o) => runVolumeResize(ctx, ref, size, o),
+});

@@ -1,6 +1,6 @@
 import type { Context } from '../../../context.js';
 import { loadIptables, natRules } from '../../../net/iptables.js';
-import { natColumns } from '../../host/report.js';
+import { natColumns } from '../../../host/fact-columns.js';
 
 /** Every NAT rule of the host with its owner (kvmctl, libvirt, docker, other): one iptables-save, as `kvmctl host` reads it. */
 export async function runNatList(ctx: Context): Promise<void> {

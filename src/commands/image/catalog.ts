@@ -1,0 +1,25 @@
+import { verb } from '../../verb.js';
+import type { Context } from '../../context.js';
+import { loadCatalog } from '../../images/catalog.js';
+
+export async function runImageCatalog(ctx: Context): Promise<void> {
+  const entries = await loadCatalog(ctx.io.env, (p) => ctx.fs.read(p));
+  ctx.out.list(
+    [
+      { header: 'NAME', value: (e) => e.name },
+      { header: 'DESCRIPTION', value: (e) => e.description },
+      { header: 'VERIFIED BY', value: (e) => (e.checksum ? e.checksum.algorithm : e.sumsSignature ? 'signed SUMS' : 'SUMS') },
+      { header: 'ORIGIN', value: (e) => e.origin },
+      { header: 'URL', value: (e) => e.url },
+    ],
+    entries,
+    entries.map((e) => ({ ...e, checksum: e.checksum ? `${e.checksum.algorithm}:${e.checksum.hex}` : undefined })),
+  );
+}
+
+export const imageCatalogCommand = verb({
+  name: 'catalog',
+  description: 'list the image names pull accepts, with their URLs and how each is verified',
+  examples: ['kvmctl image catalog', 'kvmctl image catalog -o json'],
+  run: (ctx) => runImageCatalog(ctx),
+});

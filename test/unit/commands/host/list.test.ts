@@ -1,0 +1,51 @@
+/** `host list`: the inventory, and each host's probe replayed from recorded virsh output. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { FakeRunner } from '../../../../src/exec/fake.js';
+import { selectHosts, loadInventory } from '../../../../src/inventory/hosts-file.js';
+import { virshBatch } from '../../../../src/libvirt/virsh.js';
+import { folder, kvmctl } from './inventory-folder.js';
+
+const rec = (f: string) => readFileSync(new URL(`../../../fixtures/recorded/${f}`, import.meta.url), 'utf8');
+
+describe('host list', () => {
+  const URI1 = 'qemu+unix:///system?socket=/run/a/libvirt-sock';
+  const URI2 = 'qemu+unix:///system?socket=/run/gone/libvirt-sock';
+  const probe = (uri: string) => virshBatch(uri, [['version', '--daemon'], ['nodecpustats', '--percent'], ['nodememstats']]);
+  const SEP = 'KVMCTL-BATCH-SEPARATOR-d41d8cd9\n';
+
+  it('asks every host once (one virsh each, with the host timeout) and shows who answers', async () => {
+    writeFileSync(folder.file, `hosts:\n  a:\n    uri: "${URI1}"\n    labels: {rack: a1}\n  gone:\n    uri: "${URI2}"\ngroups:\n  web: [a, gone]\n`);
+    const runner = new FakeRunner()
+      .stub([probe(URI1).program, ...probe(URI1).args], { stdout: rec('virsh-version-daemon.txt') + SEP + rec('virsh-nodecpustats-percent.txt') + SEP + rec('virsh-nodememstats.txt') })
+      .stub([probe(URI2).program, ...probe(URI2).args], { exitCode: 1, stderr: rec('err-virsh-unreachable.stderr') });
+    const r = await kvmctl(['host', 'list', '-o', 'json', '--host-timeout', '3'], runner);
+    expect(r.code).toBe(0);
+    const hosts = JSON.parse(r.out);
+    expect(hosts[0]).toMatchObject({ name: 'a', answers: true, libvirtVersion: '9.0.0', labels: { rack: 'a1' }, groups: ['web'] });
+    expect(typeof hosts[0].cpuUsedPercent).toBe('number');
+    expect(hosts[0].memoryFreeBytes).toBeGreaterThan(0);
+    expect(hosts[1]).toMatchObject({ name: 'gone', answers: false, error: expect.stringMatching(/Failed to connect socket/) });
+    expect(runner.calls).toHaveLength(2);
+    expect(runner.calls.every((c) => c.timeoutMs === 3000)).toBe(true);
+  });
+
+  it('bad --parallel and --host-timeout are exit 2 before any host is asked', async () => {
+    writeFileSync(folder.file, `hosts:\n  a:\n    uri: "${URI1}"\n`);
+    for (const args of [['--parallel', '0'], ['--parallel', '1e3'], ['--host-timeout', '-1'], ['--host-timeout', 'x']]) {
+      const r = await kvmctl(['host', 'list', ...args]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/invalid --(parallel|host-timeout)/);
+      expect(r.runner.calls).toEqual([]);
+    }
+  });
+
+  it('selects hosts by name, @group and all; an unknown one is exit 3', async () => {
+    writeFileSync(folder.file, `hosts:\n  a: {uri: "${URI1}"}\n  b: {uri: "${URI2}"}\ngroups:\n  web: [b]\n`);
+    const inv = await loadInventory(folder.file);
+    expect(selectHosts(inv, ['all']).map((h) => h.name)).toEqual(['a', 'b']);
+    expect(selectHosts(inv, ['@web', 'b']).map((h) => h.name)).toEqual(['b']);
+    expect(() => selectHosts(inv, ['zz'])).toThrow(/no host "zz"/);
+    expect(() => selectHosts(inv, ['@nope'])).toThrow(/no group "nope"/);
+  });
+});
