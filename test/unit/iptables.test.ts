@@ -4,25 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { formatCommand } from '../../src/exec/command.js';
-import {
-  iptablesCheckCommand,
-  iptablesDeleteCommand,
-  iptablesInsertCommand,
-  kvmctlTag,
-  natRules,
-  natRulesFor,
-  parseDport,
-  parseForwardId,
-  parseIptablesSave,
-  portForwardRulesFor,
-  portRangesOverlap,
-  rulesTagged,
-  RULES_PER_FORWARD,
-  savedForwards,
-  savedRule,
-  taggedIds,
-  type IptablesRule,
-} from '../../src/net/iptables.js';
+import { iptablesCheckCommand, iptablesDeleteCommand, iptablesInsertCommand, savedRule } from '../../src/net/iptables.js';
+import { kvmctlTag, natRules, rulesTagged, taggedIds } from '../../src/net/rule-owner.js';
+import { natRulesFor, portForwardRulesFor, type IptablesRule } from '../../src/net/kvmctl-rules.js';
+import { parseDport, parseForwardId, portRangesOverlap, RULES_PER_FORWARD, savedForwards } from '../../src/net/port-forward.js';
+import { parseIptablesSave } from '../../src/net/iptables-save.js';
 import { rec } from './net-harness.js';
 
 const saved = parseIptablesSave(rec('ns-iptables-save-nat-forwards.txt'));

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { formatCommand, type Command } from '../../src/exec/command.js';
-import { iptablesCheckCommand, iptablesInsertCommand, natRulesFor } from '../../src/net/iptables.js';
+import { iptablesCheckCommand, iptablesInsertCommand } from '../../src/net/iptables.js';
+import { natRulesFor } from '../../src/net/kvmctl-rules.js';
 import { currentNetnsId } from '../../src/net/netns-record.js';
 import { cli, newStateDir, rec, stubLoadNetworks } from './net-harness.js';
 

@@ -10,7 +10,9 @@ import { interfaceNames, numberStat, parseDomstats, stateName } from '../../libv
 import { parseNetList, parseNetworkXml, subnetOf, type NetworkDefinition } from '../../libvirt/network-xml.js';
 import { runVirshBatch } from '../../libvirt/virsh.js';
 import { bridgesOf, ipAddrShowCommand, parseIpLinks } from '../../net/ip.js';
-import { chainPolicy, iptablesSaveCommand, natRules, parseIptablesSave, type NatRule } from '../../net/iptables.js';
+import { chainPolicy, parseIptablesSave } from '../../net/iptables-save.js';
+import { iptablesSaveCommand } from '../../net/iptables.js';
+import { natRules, type NatRule } from '../../net/rule-owner.js';
 import { sshTargetName } from '../../net/host-access.js';
 import { IP_FORWARD_PATH } from '../../net/sysctl.js';
 import { assessFromLibvirt, assessVirtualization, readVirtualizationInputs, type Virtualization } from './virtualization.js';

@@ -2,7 +2,7 @@ import type { Context } from '../../context.js';
 import type { Section } from '../../output/output.js';
 import { formatBytes } from '../../units/size.js';
 import { gatherHostFacts, type BridgeFacts, type HostFacts, type NetworkFacts } from './facts.js';
-import type { NatRule } from '../../net/iptables.js';
+import type { NatRule } from '../../net/rule-owner.js';
 import { unreachableError } from '../../libvirt/virsh.js';
 import { RefusedError } from '../../errors.js';
 

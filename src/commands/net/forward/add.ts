@@ -2,19 +2,10 @@ import type { Context } from '../../../context.js';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../../errors.js';
 import { loadDomains } from '../../../libvirt/domains.js';
 import { loadNetworks } from '../../../libvirt/network-commands.js';
-import {
-  forwardId,
-  insertRule,
-  formatPortRange,
-  loadIptables,
-  natRules,
-  parseDport,
-  portForwardRulesFor,
-  portRangesOverlap,
-  RULES_PER_FORWARD,
-  savedForwards,
-  type PortForward,
-} from '../../../net/iptables.js';
+import { forwardId, formatPortRange, parseDport, portRangesOverlap, RULES_PER_FORWARD, savedForwards, type PortForward } from '../../../net/port-forward.js';
+import { insertRule, loadIptables } from '../../../net/iptables.js';
+import { natRules } from '../../../net/rule-owner.js';
+import { portForwardRulesFor } from '../../../net/kvmctl-rules.js';
 import { currentNetnsId } from '../../../net/netns-record.js';
 import { describeListener, listenersInRange, loadListeningSockets } from '../../../net/sockets.js';
 import { IP_FORWARD_PATH, parseFlag } from '../../../net/sysctl.js';

@@ -1,6 +1,8 @@
 import type { Context } from '../../../context.js';
 import { NotFoundError } from '../../../errors.js';
-import { deleteSavedRule, FORWARD_TAG_KIND, forwardId, kvmctlTag, loadIptables, rulesTagged } from '../../../net/iptables.js';
+import { deleteSavedRule, loadIptables } from '../../../net/iptables.js';
+import { FORWARD_TAG_KIND, kvmctlTag, rulesTagged } from '../../../net/rule-owner.js';
+import { forwardId } from '../../../net/port-forward.js';
 import { currentNetnsId } from '../../../net/netns-record.js';
 import { parsePortRange, parseProtocol } from './target.js';
 

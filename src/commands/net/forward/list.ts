@@ -3,7 +3,8 @@ import { KvmctlError } from '../../../errors.js';
 import type { DomainRecord } from '../../../libvirt/domains.js';
 import { loadDomains } from '../../../libvirt/domains.js';
 import { loadNetworks, type NetworkRecord } from '../../../libvirt/network-commands.js';
-import { loadIptables, savedForwards } from '../../../net/iptables.js';
+import { loadIptables } from '../../../net/iptables.js';
+import { savedForwards } from '../../../net/port-forward.js';
 import { forwardColumns, forwardViews } from './view.js';
 
 /**

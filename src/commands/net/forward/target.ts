@@ -2,7 +2,7 @@
 import { NotFoundError, RefusedError, UsageError } from '../../../errors.js';
 import type { DomainRecord } from '../../../libvirt/domains.js';
 import type { NetworkRecord } from '../../../libvirt/network-commands.js';
-import type { PortRange, Protocol } from '../../../net/iptables.js';
+import type { PortRange, Protocol } from '../../../net/port-forward.js';
 import { parseIpv4 } from '../../../net/ipv4.js';
 import { validateName } from '../../../validate/names.js';
 import { kvmctlCommand } from '../../../exec/command.js';

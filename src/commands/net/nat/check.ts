@@ -1,7 +1,8 @@
 import type { Context } from '../../../context.js';
 import { RefusedError } from '../../../errors.js';
 import { kvmctlCommand } from '../../../exec/command.js';
-import { iptablesCheckCommand, natRulesFor, type IptablesRule } from '../../../net/iptables.js';
+import { iptablesCheckCommand } from '../../../net/iptables.js';
+import { natRulesFor, type IptablesRule } from '../../../net/kvmctl-rules.js';
 import { currentNatStateStore, type NatBridgeState } from '../../../net/nat-state.js';
 import { IP_FORWARD_PATH, parseFlag } from '../../../net/sysctl.js';
 

@@ -4,18 +4,9 @@ import { loadNetworks, type NetworkRecord } from '../../../libvirt/network-comma
 import { formatCommand, kvmctlCommand } from '../../../exec/command.js';
 import { runChecked } from '../../../exec/runner.js';
 import { addressCidr, findBridge, ipAddrAddCommand, ipAddrDelCommand, loadLinks, loadRoutes, type IpAddress, type Link } from '../../../net/ip.js';
-import {
-  insertRule,
-  iptablesCheckCommand,
-  kvmctlTag,
-  loadIptables,
-  NAT_TAG_KIND,
-  natRuleKey,
-  natRules,
-  natRulesFor,
-  rulesTagged,
-  validateIptablesIfaceName,
-} from '../../../net/iptables.js';
+import { insertRule, iptablesCheckCommand, loadIptables } from '../../../net/iptables.js';
+import { kvmctlTag, NAT_TAG_KIND, natRuleKey, natRules, rulesTagged } from '../../../net/rule-owner.js';
+import { natRulesFor, validateIptablesIfaceName } from '../../../net/kvmctl-rules.js';
 import { blockOf, contains, firstHost, formatCidr, formatIpv4, overlaps, parseIpv4, parseSubnet, type Cidr } from '../../../net/ipv4.js';
 import { validateLinkName } from '../../../net/link-name.js';
 import { currentNatStateStore } from '../../../net/nat-state.js';

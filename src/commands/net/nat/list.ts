@@ -1,5 +1,6 @@
 import type { Context } from '../../../context.js';
-import { loadIptables, natRules } from '../../../net/iptables.js';
+import { loadIptables } from '../../../net/iptables.js';
+import { natRules } from '../../../net/rule-owner.js';
 import { natColumns } from '../../host/report.js';
 
 /** Every NAT rule of the host with its owner (kvmctl, libvirt, docker, other): one iptables-save, as `kvmctl host` reads it. */
