@@ -10,6 +10,9 @@ import { stateDir } from './exec/state-dir.js';
 import { Transaction } from './exec/transaction.js';
 import { HostRunner, hostFs } from './exec/host-runner.js';
 import { hostAccessFor } from './net/host-access.js';
+import { Ip } from './net/ip.js';
+import { Iptables } from './net/iptables.js';
+import { Sysctl } from './net/sysctl.js';
 import { fanOut } from './fan-out.js';
 import { DEFAULT_HOST_TIMEOUT_S, DEFAULT_PARALLEL, parseHostTimeout, parseParallel } from './inventory/fan-out-options.js';
 
@@ -113,15 +116,19 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
   const dir = stateDir(deps.io.env);
   const dryRun = Boolean(opts.dryRun);
   const journal = dryRun ? undefined : new Journal(dir, deps.argv);
+  const fs = hostAccess.kind === 'local' ? deps.fs : hostFs(deps.fs, runner, hostAccess);
   return {
     uri,
     hostAccess,
     parallel: parseParallel(opts.parallel),
     hostTimeoutMs: parseHostTimeout(opts.hostTimeout),
     runner,
+    ip: new Ip(runner),
+    iptables: new Iptables(runner),
+    sysctl: new Sysctl(runner, fs),
     out,
     io: deps.io,
-    fs: hostAccess.kind === 'local' ? deps.fs : hostFs(deps.fs, runner, hostAccess),
+    fs,
     dryRun,
     verbose: Boolean(opts.verbose),
     signal: deps.signal,

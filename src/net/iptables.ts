@@ -46,33 +46,47 @@ export function savedRule(rule: Rule): IptablesRule {
   return { table: rule.table as IptablesRule['table'], chain: rule.chain, spec: splitRule(rule.spec) };
 }
 
-/** Reads the whole firewall of the namespace kvmctl runs in, in one process. */
-export async function loadIptables(runner: Runner): Promise<IptablesState> {
-  const cmd = iptablesSaveCommand();
-  const result = await runner.run(cmd);
-  if (result.exitCode !== 0) {
-    throw new ToolError(cmd, result, `cannot read the firewall: iptables-save failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`, 'run kvmctl as root');
+/** iptables bound to a runner: reads the firewall, checks, inserts and deletes rules. */
+export class Iptables {
+  constructor(private readonly runner: Runner) {}
+
+  /** The whole firewall of the namespace kvmctl runs in, in one process. */
+  async load(): Promise<IptablesState> {
+    const cmd = iptablesSaveCommand();
+    const result = await this.runner.run(cmd);
+    if (result.exitCode !== 0) {
+      throw new ToolError(cmd, result, `cannot read the firewall: iptables-save failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`, 'run kvmctl as root');
+    }
+    return parseIptablesSave(result.stdout);
   }
-  return parseIptablesSave(result.stdout);
+
+  /** Whether the rule is in its chain (iptables -C). */
+  async has(rule: IptablesRule): Promise<boolean> {
+    return (await this.runner.run(iptablesCheckCommand(rule))).exitCode === 0;
+  }
+
+  /** Inserts a rule and registers its removal with the transaction. */
+  async insert(tx: Transaction, rule: IptablesRule): Promise<void> {
+    await runChecked(this.runner, iptablesInsertCommand(rule));
+    tx.onRollback({
+      what: `iptables rule -t ${rule.table} ${rule.chain} ${rule.spec.join(' ')}`,
+      manual: formatCommand(iptablesDeleteCommand(rule)),
+      run: async () => void (await runChecked(this.runner, iptablesDeleteCommand(rule))),
+    });
+  }
+
+  /** Deletes a rule read from iptables-save and registers putting it back. */
+  async deleteSaved(tx: Transaction, saved: Rule): Promise<void> {
+    const rule = savedRule(saved);
+    await runChecked(this.runner, iptablesDeleteCommand(rule));
+    tx.onRollback({
+      what: `removed iptables rule -t ${rule.table} ${rule.chain} ${saved.spec}`,
+      manual: formatCommand(iptablesInsertCommand(rule)),
+      run: async () => void (await runChecked(this.runner, iptablesInsertCommand(rule))),
+    });
+  }
 }
 
-/** Inserts a rule and registers its removal with the transaction. */
-export async function insertRule(runner: Runner, tx: Transaction, rule: IptablesRule): Promise<void> {
-  await runChecked(runner, iptablesInsertCommand(rule));
-  tx.onRollback({
-    what: `iptables rule -t ${rule.table} ${rule.chain} ${rule.spec.join(' ')}`,
-    manual: formatCommand(iptablesDeleteCommand(rule)),
-    run: async () => void (await runChecked(runner, iptablesDeleteCommand(rule))),
-  });
-}
-
-/** Deletes a rule read from iptables-save and registers putting it back. */
-export async function deleteSavedRule(runner: Runner, tx: Transaction, saved: Rule): Promise<void> {
-  const rule = savedRule(saved);
-  await runChecked(runner, iptablesDeleteCommand(rule));
-  tx.onRollback({
-    what: `removed iptables rule -t ${rule.table} ${rule.chain} ${saved.spec}`,
-    manual: formatCommand(iptablesInsertCommand(rule)),
-    run: async () => void (await runChecked(runner, iptablesInsertCommand(rule))),
-  });
-}
+export const loadIptables = (runner: Runner): Promise<IptablesState> => new Iptables(runner).load();
+export const insertRule = (runner: Runner, tx: Transaction, rule: IptablesRule): Promise<void> => new Iptables(runner).insert(tx, rule);
+export const deleteSavedRule = (runner: Runner, tx: Transaction, saved: Rule): Promise<void> => new Iptables(runner).deleteSaved(tx, saved);
