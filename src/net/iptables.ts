@@ -87,6 +87,3 @@ export class Iptables {
   }
 }
 
-export const loadIptables = (runner: Runner): Promise<IptablesState> => new Iptables(runner).load();
-export const insertRule = (runner: Runner, tx: Transaction, rule: IptablesRule): Promise<void> => new Iptables(runner).insert(tx, rule);
-export const deleteSavedRule = (runner: Runner, tx: Transaction, saved: Rule): Promise<void> => new Iptables(runner).deleteSaved(tx, saved);

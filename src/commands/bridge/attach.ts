@@ -6,28 +6,9 @@
  */
 import type { Context } from '../../context.js';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
-import { formatCommand, kvmctlCommand } from '../../exec/command.js';
-import { runChecked } from '../../exec/runner.js';
+import { formatCommand, kvmctlCommand, type Command } from '../../exec/command.js';
 import type { Transaction } from '../../exec/transaction.js';
-import {
-  addressCidr,
-  configuredRoutes,
-  defaultRouteDevices,
-  findBridge,
-  ipAddrAddCommand,
-  ipAddrDelCommand,
-  ipLinkSetMasterCommand,
-  ipLinkSetNoMasterCommand,
-  ipLinkSetStateCommand,
-  ipRouteDelCommand,
-  ipRouteReplaceCommand,
-  loadLinks,
-  loadRoutes,
-  movableAddresses,
-  type IpAddress,
-  type Link,
-  type Route,
-} from '../../net/ip.js';
+import { addressCidr, configuredRoutes, defaultRouteDevices, findBridge, ipAddrAddCommand, ipAddrDelCommand, ipLinkSetMasterCommand, ipLinkSetNoMasterCommand, ipLinkSetStateCommand, ipRouteDelCommand, ipRouteReplaceCommand, movableAddresses, type IpAddress, type Link, type Route } from '../../net/ip.js';
 import { currentNetnsRecord } from '../../net/netns-record.js';
 import { validateLinkName } from '../../net/link-name.js';
 import { vmsByInterface } from './list.js';
@@ -105,7 +86,7 @@ function describeRoute(r: Route): string {
  * put back on `from` (registered first, undone last) after its addresses return.
  */
 export async function moveAddresses(ctx: Context, tx: Transaction, from: string, to: string, addresses: IpAddress[], routes: Route[]): Promise<Moved> {
-  const run = (cmd: Parameters<typeof runChecked>[1]) => runChecked(ctx.runner, cmd);
+  const run = (cmd: Command) => ctx.ip.change(cmd);
   // With no routes there is nothing to put back (and nothing for host doctor to list).
   if (routes.length > 0) {
     tx.onRollback({
@@ -167,7 +148,7 @@ export async function runBridgeAttach(ctx: Context, bridge: string, iface: strin
   validatePair(bridge, iface);
   const confirmSeconds = parseConfirmTimeout(opts.confirmTimeout, Boolean(opts.moveAddress));
   await ctx.withLock(`bridge ${bridge}`, async () => {
-    const [links, routes] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner)]);
+    const [links, routes] = await Promise.all([ctx.ip.links(), ctx.ip.routes()]);
     const br = findBridge(links, bridge, ctx.uri);
     const nic = findIface(links, iface);
     if (nic.kind === 'bridge') throw new UsageError(`${iface} is a bridge itself: bridges cannot be nested`, 'attach the bridge\'s uplink NIC instead');
@@ -199,12 +180,12 @@ export async function runBridgeAttach(ctx: Context, bridge: string, iface: strin
     let moved: Moved = { addresses: [], routes: [] };
     await ctx.transaction(`bridge attach ${bridge} ${iface}`).run(async (tx) => {
       if (!br.flags.includes('UP')) {
-        await runChecked(ctx.runner, ipLinkSetStateCommand(bridge, 'up'));
-        tx.onRollback({ what: `${bridge} up`, manual: formatCommand(ipLinkSetStateCommand(bridge, 'down')), run: async () => void (await runChecked(ctx.runner, ipLinkSetStateCommand(bridge, 'down'))) });
+        await ctx.ip.change(ipLinkSetStateCommand(bridge, 'up'));
+        tx.onRollback({ what: `${bridge} up`, manual: formatCommand(ipLinkSetStateCommand(bridge, 'down')), run: async () => void (await ctx.ip.change(ipLinkSetStateCommand(bridge, 'down'))) });
       }
       if (nic.master !== bridge) {
-        await runChecked(ctx.runner, ipLinkSetMasterCommand(iface, bridge));
-        tx.onRollback({ what: `${iface} in ${bridge}`, manual: formatCommand(ipLinkSetNoMasterCommand(iface)), run: async () => void (await runChecked(ctx.runner, ipLinkSetNoMasterCommand(iface))) });
+        await ctx.ip.change(ipLinkSetMasterCommand(iface, bridge));
+        tx.onRollback({ what: `${iface} in ${bridge}`, manual: formatCommand(ipLinkSetNoMasterCommand(iface)), run: async () => void (await ctx.ip.change(ipLinkSetNoMasterCommand(iface))) });
       }
       if (move) {
         const moving = configuredRoutes(routes, iface);
@@ -227,7 +208,7 @@ export async function runBridgeDetach(ctx: Context, bridge: string, iface: strin
   validatePair(bridge, iface);
   const confirmSeconds = parseConfirmTimeout(opts.confirmTimeout, Boolean(opts.moveAddress));
   await ctx.withLock(`bridge ${bridge}`, async () => {
-    const [links, routes, { owners }] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner), vmsByInterface(ctx)]);
+    const [links, routes, { owners }] = await Promise.all([ctx.ip.links(), ctx.ip.routes(), vmsByInterface(ctx)]);
     const br = findBridge(links, bridge, ctx.uri);
     const nic = findIface(links, iface);
     const move = Boolean(opts.moveAddress);
@@ -272,8 +253,8 @@ export async function runBridgeDetach(ctx: Context, bridge: string, iface: strin
     if (confirmSeconds !== undefined && !ctx.dryRun) await checkNoOpenWindow(ctx);
     let moved: Moved = { addresses: [], routes: [] };
     await ctx.transaction(`bridge detach ${bridge} ${iface}`).run(async (tx) => {
-      await runChecked(ctx.runner, ipLinkSetNoMasterCommand(iface));
-      tx.onRollback({ what: `${iface} released from ${bridge}`, manual: formatCommand(ipLinkSetMasterCommand(iface, bridge)), run: async () => void (await runChecked(ctx.runner, ipLinkSetMasterCommand(iface, bridge))) });
+      await ctx.ip.change(ipLinkSetNoMasterCommand(iface));
+      tx.onRollback({ what: `${iface} released from ${bridge}`, manual: formatCommand(ipLinkSetMasterCommand(iface, bridge)), run: async () => void (await ctx.ip.change(ipLinkSetMasterCommand(iface, bridge))) });
       if (move) moved = await moveAddresses(ctx, tx, bridge, iface, addresses, moving);
       if (recorded && !ctx.dryRun) {
         delete moves[iface];

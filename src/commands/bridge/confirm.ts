@@ -13,7 +13,6 @@ import type { Context } from '../../context.js';
 import { ConflictError, KvmctlError, TimeoutError, UsageError } from '../../errors.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { isSameProcess, processStartTime } from '../../exec/lock.js';
-import { runChecked } from '../../exec/runner.js';
 import { ipLinkSetStateCommand } from '../../net/ip.js';
 import { currentNetnsRecord } from '../../net/netns-record.js';
 
@@ -113,7 +112,7 @@ export async function runRevertUnconfirmed(ctx: Context, token: string, revert: 
   if (w?.token !== token || w.status !== 'pending') return;
   try {
     await revert(w);
-    if (w.broughtUp) await runChecked(ctx.runner, ipLinkSetStateCommand(w.bridge, 'down'));
+    if (w.broughtUp) await ctx.ip.change(ipLinkSetStateCommand(w.bridge, 'down'));
     await record.save({ window: { ...w, status: 'reverted', detail: new Date().toISOString() } });
   } catch (e) {
     await record.save({ window: { ...w, status: 'revert failed', detail: e instanceof Error ? e.message : String(e) } });

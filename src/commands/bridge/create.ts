@@ -3,8 +3,7 @@ import { ConflictError, KvmctlError, UsageError } from '../../errors.js';
 import { loadNetworks } from '../../libvirt/network-commands.js';
 import { currentNetnsRecord } from '../../net/netns-record.js';
 import { formatCommand, kvmctlCommand } from '../../exec/command.js';
-import { runChecked } from '../../exec/runner.js';
-import { addressCidr, ipAddrAddCommand, ipBridgeAddCommand, ipLinkDeleteCommand, ipLinkSetStateCommand, loadLinks, type IpAddress } from '../../net/ip.js';
+import { addressCidr, ipAddrAddCommand, ipBridgeAddCommand, ipLinkDeleteCommand, ipLinkSetStateCommand, type IpAddress } from '../../net/ip.js';
 import { blockOf, formatIpv4, lastAddress, overlaps, parseAddressCidr, parseIpv4 } from '../../net/ipv4.js';
 import { validateLibvirtBridgeName } from '../../net/link-name.js';
 
@@ -50,7 +49,7 @@ export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCr
   const json = { name, stp, address: address ? addressCidr(address) : null };
 
   await ctx.withLock(`bridge ${name}`, async () => {
-    const links = await loadLinks(ctx.runner);
+    const links = await ctx.ip.links();
     const existing = links.find((l) => l.ifname === name);
     if (existing) {
       if (existing.kind !== 'bridge') throw new ConflictError(`an interface named ${name} already exists and is not a bridge (${existing.kind ?? 'plain'})`, 'choose another name');
@@ -72,11 +71,11 @@ export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCr
       }
     }
     await ctx.transaction(`bridge create ${name}`).run(async (tx) => {
-      await runChecked(ctx.runner, ipBridgeAddCommand(name, stp));
+      await ctx.ip.change(ipBridgeAddCommand(name, stp));
       // Deleting the bridge also removes its address.
-      tx.onRollback({ what: `bridge ${name}`, manual: formatCommand(ipLinkDeleteCommand(name)), run: async () => void (await runChecked(ctx.runner, ipLinkDeleteCommand(name))) });
-      if (address) await runChecked(ctx.runner, ipAddrAddCommand(address, name));
-      await runChecked(ctx.runner, ipLinkSetStateCommand(name, 'up'));
+      tx.onRollback({ what: `bridge ${name}`, manual: formatCommand(ipLinkDeleteCommand(name)), run: async () => void (await ctx.ip.change(ipLinkDeleteCommand(name))) });
+      if (address) await ctx.ip.change(ipAddrAddCommand(address, name));
+      await ctx.ip.change(ipLinkSetStateCommand(name, 'up'));
     });
     if (!ctx.dryRun) {
       const record = await createdBridgesRecord(ctx);

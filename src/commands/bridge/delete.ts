@@ -1,9 +1,8 @@
 import type { Context } from '../../context.js';
 import { KvmctlError, RefusedError } from '../../errors.js';
-import { runChecked } from '../../exec/runner.js';
 import { loadDomains, type DomainRecord } from '../../libvirt/domains.js';
 import { loadNetworks, type NetworkRecord } from '../../libvirt/network-commands.js';
-import { defaultRouteDevices, findBridge, ipLinkDeleteCommand, loadLinks, loadRoutes } from '../../net/ip.js';
+import { defaultRouteDevices, findBridge, ipLinkDeleteCommand } from '../../net/ip.js';
 import { validateLinkName } from '../../net/link-name.js';
 import { running, vmsOnBridge } from '../net/vm-owners.js';
 import { vmsByInterface } from './list.js';
@@ -26,7 +25,7 @@ interface Users {
 export async function runBridgeDelete(ctx: Context, name: string, opts: { force?: boolean }): Promise<void> {
   validateLinkName('bridge', name);
   await ctx.withLock(`bridge ${name}`, async () => {
-    const [links, routes, { owners }] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner), vmsByInterface(ctx)]);
+    const [links, routes, { owners }] = await Promise.all([ctx.ip.links(), ctx.ip.routes(), vmsByInterface(ctx)]);
     findBridge(links, name, ctx.uri);
     const ports = links.filter((l) => l.master === name);
     // A tap port is a running VM's NIC (libvirt names them vnetN).
@@ -64,7 +63,7 @@ export async function runBridgeDelete(ctx: Context, name: string, opts: { force?
     if (reasons.length > 0 && !opts.force) {
       throw new RefusedError(`bridge ${name} is in use: ${reasons.join('; ')}`, `detach them first, or delete it anyway with: ${kvmctlCommand(ctx.uri, 'bridge', 'delete', name, '--force')}`);
     }
-    await runChecked(ctx.runner, ipLinkDeleteCommand(name));
+    await ctx.ip.change(ipLinkDeleteCommand(name));
     if (!ctx.dryRun) {
       const record = await createdBridgesRecord(ctx);
       const created = await record.load();

@@ -1,7 +1,7 @@
 import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { abandonedEntries, forgetEntry, type JournalEntry } from '../../exec/journal.js';
-import { addressCidr, loadLinks } from '../../net/ip.js';
+import { addressCidr } from '../../net/ip.js';
 import { movesByPort, movesRecord, staleReason } from '../bridge/attach.js';
 
 /** A record of `bridge attach --move-address` that no longer matches the host. */
@@ -22,7 +22,7 @@ async function staleMoves(ctx: Context, clear: boolean): Promise<StaleMove[]> {
   const record = await movesRecord(ctx);
   const moves = movesByPort(await record.load());
   if (Object.keys(moves).length === 0) return [];
-  const links = await loadLinks(ctx.runner);
+  const links = await ctx.ip.links();
   const fix = kvmctlCommand(ctx.uri, 'host', 'doctor', '--clear');
   const stale = Object.values(moves).flatMap((m) => {
     const reason = staleReason(m, links);

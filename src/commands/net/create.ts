@@ -23,7 +23,7 @@ import {
 } from '../../libvirt/network-xml.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { encodeXml } from '../../libvirt/xml-codec.js';
-import { findBridge, loadLinks, loadRoutes, type Link, type Route } from '../../net/ip.js';
+import { findBridge, type Link, type Route } from '../../net/ip.js';
 import {
   blockOf,
   cidrFromTool,
@@ -230,7 +230,7 @@ export async function runNetCreate(ctx: Context, name: string, opts: NetCreateOp
     const existing = networks.find((n) => n.name === name);
     if (existing) return converge(ctx, req, existing, Boolean(opts.printXml));
 
-    const [links, routes] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner)]);
+    const [links, routes] = await Promise.all([ctx.ip.links(), ctx.ip.routes()]);
     checkBridgeAndDevice(req, networks, links, ctx.uri);
     let subnet = req.subnet;
     if (req.mode !== 'bridge') {

@@ -2,7 +2,6 @@ import type { Context } from '../../context.js';
 import { KvmctlError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { loadNetwork, type DhcpLease } from '../../libvirt/network-commands.js';
-import { loadIptables } from '../../net/iptables.js';
 import { savedForwards } from '../../net/port-forward.js';
 import { forwardColumns, forwardViews, type ForwardView } from './forward/view.js';
 import { summarize } from './list.js';
@@ -47,7 +46,7 @@ export async function runNetInfo(ctx: Context, name: string): Promise<void> {
   let forwardsError: string | undefined;
   try {
     // Forwards whose target lies in this network's subnet.
-    forwards = forwardViews(savedForwards(await loadIptables(ctx.runner)), [network], domains).filter((f) => f.network === network.name);
+    forwards = forwardViews(savedForwards(await ctx.iptables.load()), [network], domains).filter((f) => f.network === network.name);
   } catch (e) {
     // Reading the firewall needs root; the rest of the report does not.
     if (!(e instanceof KvmctlError)) throw e;

@@ -3,12 +3,10 @@ import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../..
 import { loadDomains } from '../../../libvirt/domains.js';
 import { loadNetworks } from '../../../libvirt/network-commands.js';
 import { forwardId, formatPortRange, parseDport, portRangesOverlap, RULES_PER_FORWARD, savedForwards, type PortForward } from '../../../net/port-forward.js';
-import { insertRule, loadIptables } from '../../../net/iptables.js';
 import { natRules } from '../../../net/rule-owner.js';
 import { portForwardRulesFor } from '../../../net/kvmctl-rules.js';
 import { currentNetnsId } from '../../../net/netns-record.js';
 import { describeListener, listenersInRange, loadListeningSockets } from '../../../net/sockets.js';
-import { IP_FORWARD_PATH, parseFlag } from '../../../net/sysctl.js';
 import { validateName } from '../../../validate/names.js';
 import { networkOfAddress } from './view.js';
 import { parsePortRange, parseProtocol, parseTarget, vmAddress } from './target.js';
@@ -62,7 +60,7 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
     }
 
     const forward: PortForward = { protocol, hostPorts, toAddress: address, toPorts: target.ports };
-    const [firewall, sockets] = await Promise.all([loadIptables(ctx.runner), loadListeningSockets(ctx.runner)]);
+    const [firewall, sockets] = await Promise.all([ctx.iptables.load(), loadListeningSockets(ctx.runner)]);
     const mine = savedForwards(firewall);
     const same = mine.find((f) => f.id === id);
     const to = `${address}:${formatPortRange(target.ports)}`;
@@ -97,12 +95,12 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
     if (listening.length > 0) ctx.out.warn(`${protocol} port ${formatPortRange(hostPorts)} is forwarded although ${listening.map(describeListener).join(', ')} listens there (--capture-host-port)`);
 
     await ctx.transaction(`net forward add ${id}`).run(async (tx) => {
-      for (const rule of portForwardRulesFor(forward)) await insertRule(ctx.runner, tx, rule);
+      for (const rule of portForwardRulesFor(forward)) await ctx.iptables.insert(tx, rule);
     });
     const behind = [vm && `VM ${vm}`, network && `network ${network}`].filter(Boolean).join(', ');
     ctx.out.done(`forward ${id}: host port ${formatPortRange(hostPorts)}/${protocol} -> ${to}${behind ? ` (${behind})` : ''}`, { ...json, changed: true });
     if (vm && !reserved) ctx.out.warn(`${address} is VM ${vm}'s current lease, not a reservation: it may change; pin it with ${kvmctlCommand(ctx.uri, 'net', 'reserve', network ?? 'NETWORK', '--mac', 'MAC', '--ip', address)}`);
-    if (parseFlag(await ctx.fs.read(IP_FORWARD_PATH)) === false) {
+    if ((await ctx.sysctl.ipForward()) === false) {
       ctx.out.warn('net.ipv4.ip_forward is off here, so forwarded traffic does not pass; kvmctl net nat enable (or a libvirt NAT network) turns it on');
     }
   });

@@ -3,7 +3,6 @@ import { KvmctlError } from '../../../errors.js';
 import type { DomainRecord } from '../../../libvirt/domains.js';
 import { loadDomains } from '../../../libvirt/domains.js';
 import { loadNetworks, type NetworkRecord } from '../../../libvirt/network-commands.js';
-import { loadIptables } from '../../../net/iptables.js';
 import { savedForwards } from '../../../net/port-forward.js';
 import { forwardColumns, forwardViews } from './view.js';
 
@@ -13,7 +12,7 @@ import { forwardColumns, forwardViews } from './view.js';
  * are still listed.
  */
 export async function runForwardList(ctx: Context): Promise<void> {
-  const saved = savedForwards(await loadIptables(ctx.runner));
+  const saved = savedForwards(await ctx.iptables.load());
   let networks: NetworkRecord[] = [];
   let domains: DomainRecord[] = [];
   if (saved.length > 0) {

@@ -1,10 +1,9 @@
 import type { Context } from '../../../context.js';
 import { RefusedError } from '../../../errors.js';
 import { kvmctlCommand } from '../../../exec/command.js';
-import { iptablesCheckCommand } from '../../../net/iptables.js';
 import { natRulesFor, type IptablesRule } from '../../../net/kvmctl-rules.js';
 import { currentNatStateStore, type NatBridgeState } from '../../../net/nat-state.js';
-import { IP_FORWARD_PATH, parseFlag } from '../../../net/sysctl.js';
+
 
 interface RuleCheck {
   bridge: string;
@@ -44,10 +43,10 @@ export async function checkRecordedNat(ctx: Context): Promise<RecordedNatCheck> 
   const checks: RuleCheck[] = [];
   for (const [bridge, s] of bridges) {
     const rules = natRulesFor(bridge, s.subnet, s.out);
-    const present = await Promise.all(rules.map(async (r) => (await ctx.runner.run(iptablesCheckCommand(r))).exitCode === 0));
+    const present = await Promise.all(rules.map(async (r) => ctx.iptables.has(r)));
     rules.forEach((r, i) => checks.push({ bridge, table: r.table, chain: r.chain, rule: r.spec.join(' '), present: present[i] === true }));
   }
-  const ipForwardOff = state.ipForwardChanged && parseFlag(await ctx.fs.read(IP_FORWARD_PATH)) === false;
+  const ipForwardOff = state.ipForwardChanged && (await ctx.sysctl.ipForward()) === false;
   const broken = [...new Set(checks.filter((c) => !c.present).map((c) => c.bridge))];
   const restore = (broken.length > 0 ? broken : ipForwardOff ? bridges.slice(0, 1).map(([b]) => b) : []).map((b) => restoreCommand(ctx.uri, b, state.bridges[b] as NatBridgeState));
   return { bridges, checks, ipForwardOff, broken, restore, location: store.location };

@@ -1,13 +1,11 @@
 import type { Context } from '../../../context.js';
 import { formatCommand } from '../../../exec/command.js';
-import { runChecked } from '../../../exec/runner.js';
-import { addressCidr, ipAddrAddCommand, ipAddrDelCommand, loadLinks, type IpAddress } from '../../../net/ip.js';
-import { deleteSavedRule, loadIptables } from '../../../net/iptables.js';
+import { addressCidr, ipAddrAddCommand, ipAddrDelCommand, type IpAddress } from '../../../net/ip.js';
 import { kvmctlTag, NAT_TAG_KIND, natRuleKey, natRules, rulesTagged } from '../../../net/rule-owner.js';
 import { formatIpv4, parseAddressCidr } from '../../../net/ipv4.js';
 import { validateLinkName } from '../../../net/link-name.js';
 import { currentNatStateStore } from '../../../net/nat-state.js';
-import { IP_FORWARD_KEY, IP_FORWARD_PATH, parseFlag, sysctlWriteCommand } from '../../../net/sysctl.js';
+import { IP_FORWARD_KEY, sysctlWriteCommand } from '../../../net/sysctl.js';
 
 /**
  * Removes exactly the rules `enable` tagged for this bridge, the gateway address
@@ -19,7 +17,7 @@ export async function runNatDisable(ctx: Context, opts: { bridge: string }): Pro
   const bridge = validateLinkName('bridge', opts.bridge);
   const store = await currentNatStateStore(ctx.stateDir);
   await ctx.withLock(`net nat netns-${store.netnsId}`, async () => {
-    const firewall = await loadIptables(ctx.runner);
+    const firewall = await ctx.iptables.load();
     const tag = kvmctlTag(NAT_TAG_KIND, bridge);
     const tagged = rulesTagged(firewall, tag);
     const state = await store.load();
@@ -32,7 +30,7 @@ export async function runNatDisable(ctx: Context, opts: { bridge: string }): Pro
     const added = entry?.addedAddress !== undefined ? parseAddressCidr(entry.addedAddress) : undefined;
     let address: IpAddress | undefined = added && { family: 'inet', local: formatIpv4(added.address), prefixlen: added.prefix };
     if (address) {
-      const br = (await loadLinks(ctx.runner)).find((l) => l.ifname === bridge);
+      const br = (await ctx.ip.links()).find((l) => l.ifname === bridge);
       const wanted = address;
       if (!br?.addresses.some((a) => a.local === wanted.local && a.prefixlen === wanted.prefixlen)) address = undefined;
     }
@@ -40,27 +38,27 @@ export async function runNatDisable(ctx: Context, opts: { bridge: string }): Pro
     // NAT rules that came after kvmctl turned ip_forward on (libvirt's or Docker's networks, kvmctl's forwards) may rely on it.
     const before = new Set(state.natRulesBefore);
     const stillNeeded = natRules(firewall).filter((r) => r.comment !== tag && !before.has(natRuleKey(r)));
-    const ipForwardOn = parseFlag(await ctx.fs.read(IP_FORWARD_PATH)) === true;
+    const ipForwardOn = (await ctx.sysctl.ipForward()) === true;
     const wasChangedByKvmctl = state.ipForwardChanged;
     const restoreForward = wasChangedByKvmctl && ipForwardOn && others.length === 0 && stillNeeded.length === 0;
 
     await ctx.transaction(`net nat disable --bridge ${bridge}`).run(async (tx) => {
-      for (const rule of tagged) await deleteSavedRule(ctx.runner, tx, rule);
+      for (const rule of tagged) await ctx.iptables.deleteSaved(tx, rule);
       if (address) {
         const a = address;
-        await runChecked(ctx.runner, ipAddrDelCommand(a, bridge));
+        await ctx.ip.change(ipAddrDelCommand(a, bridge));
         tx.onRollback({
           what: `removed address ${addressCidr(a)} of ${bridge}`,
           manual: formatCommand(ipAddrAddCommand(a, bridge)),
-          run: async () => void (await runChecked(ctx.runner, ipAddrAddCommand(a, bridge))),
+          run: async () => void (await ctx.ip.change(ipAddrAddCommand(a, bridge))),
         });
       }
       if (restoreForward) {
-        await runChecked(ctx.runner, sysctlWriteCommand(IP_FORWARD_KEY, '0'));
+        await ctx.sysctl.set(IP_FORWARD_KEY, '0');
         tx.onRollback({
           what: `${IP_FORWARD_KEY}=0`,
           manual: formatCommand(sysctlWriteCommand(IP_FORWARD_KEY, '1')),
-          run: async () => void (await runChecked(ctx.runner, sysctlWriteCommand(IP_FORWARD_KEY, '1'))),
+          run: async () => void (await ctx.sysctl.set(IP_FORWARD_KEY, '1')),
         });
       }
       if (!ctx.dryRun) {

@@ -1,11 +1,10 @@
 import type { Context } from '../../../context.js';
-import { loadIptables } from '../../../net/iptables.js';
 import { natRules } from '../../../net/rule-owner.js';
 import { natColumns } from '../../host/report.js';
 
 /** Every NAT rule of the host with its owner (kvmctl, libvirt, docker, other): one iptables-save, as `kvmctl host` reads it. */
 export async function runNatList(ctx: Context): Promise<void> {
-  const rules = natRules(await loadIptables(ctx.runner));
+  const rules = natRules(await ctx.iptables.load());
   ctx.out.list([...natColumns, { header: 'TAG', value: (r) => r.comment }], rules);
   if (!ctx.out.json && rules.length === 0) ctx.out.info('no NAT rules');
 }
