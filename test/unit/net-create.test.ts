@@ -180,4 +180,18 @@ describe('net create: re-running', () => {
     expect(r.out).toBe('network fxn-iso already defined; started, autostart on\n');
     r.runner.verify();
   });
+
+  it('a start that libvirt refuses keeps libvirt\'s class (exit 5), says which network could not start, changes nothing else', async () => {
+    const runner = stubLoadNetworks(new FakeRunner(), { leases: false });
+    // Recorded for a network that was already active: here another client started fxn-iso after kvmctl read it.
+    runner.stub(virsh('net-start', '--network', 'fxn-iso'), { exitCode: 1, stderr: rec('err-virsh-net-start-active.stderr') });
+    const r = await cli(['net', 'create', 'fxn-iso', '--mode', 'isolated', '--subnet', '10.215.0.0/24', '--no-dhcp'], runner);
+    expect(r.code).toBe(5);
+    expect(r.err).toBe(
+      'kvmctl: error: network "fxn-iso" could not start: Requested operation is not valid: network is already active\n' +
+        "hint: check that its bridge name and subnet are free (kvmctl bridge list, ip route) and see libvirtd's log for dnsmasq errors\n",
+    );
+    expect(r.changes).toEqual([`virsh -c ${URI} net-start --network fxn-iso`]);
+    r.runner.verify();
+  });
 });

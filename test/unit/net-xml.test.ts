@@ -6,7 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { defaultDhcpRange, parseCreateRequest, specDifferences, specFor, type NetCreateOptions } from '../../src/commands/net/create.js';
+import { specDifferences } from '../../src/commands/net/create-converge.js';
+import { defaultDhcpRange, parseCreateRequest, specFor, type NetCreateOptions } from '../../src/commands/net/create-request.js';
 import { buildNetworkXml, parseNetList, parseNetworkXml, subnetOf } from '../../src/libvirt/network-xml.js';
 import { encodeXml } from '../../src/libvirt/xml-codec.js';
 import { formatIpv4, parseSubnet } from '../../src/net/ipv4.js';

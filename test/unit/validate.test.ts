@@ -15,7 +15,7 @@ import { normalizeMac, parseMac } from '../../src/validate/mac.js';
 import { parseAddressCidr, parseIpv4, parseSubnet } from '../../src/net/ipv4.js';
 import { parseBridgeAddress } from '../../src/commands/bridge/create.js';
 import { parsePortRange, parseProtocol, parseTarget } from '../../src/commands/net/forward/target.js';
-import { parseCreateRequest } from '../../src/commands/net/create.js';
+import { parseCreateRequest } from '../../src/commands/net/create-request.js';
 import { checkPoolPathSyntax } from '../../src/storage/pool-path.js';
 import { parseSizeChange } from '../../src/commands/volume/resize.js';
 import { parseFaultSpecs } from '../../src/exec/fault.js';

@@ -8,7 +8,7 @@ import { natRulesFor, validateIptablesIfaceName } from '../../../net/kvmctl-rule
 import { contains, firstHost, formatCidr, formatIpv4, overlaps, parseIpv4, parseSubnet, type Cidr } from '../../../net/ipv4.js';
 import { validateLinkName } from '../../../net/link-name.js';
 import { currentNatStateStore } from '../../../net/nat-state.js';
-import { takenBlocks } from '../create.js';
+import { takenBlocks } from '../../../net/taken-blocks.js';
 import { IP_FORWARD_KEY, sysctlWriteCommand } from '../../../net/sysctl.js';
 
 export interface NatEnableOptions {
