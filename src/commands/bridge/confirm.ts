@@ -7,6 +7,8 @@
  * record (net/bridge-confirm-netns-INODE.json) names the change, the deadline
  * and the waiting process.
  */
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../../context.js';
@@ -143,4 +145,11 @@ export async function runBridgeConfirm(ctx: Context): Promise<void> {
     }
   }
   ctx.out.done(`${what} confirmed: it stays`, { confirmed: true, change: w.change, bridge: w.bridge, iface: w.iface });
+}
+
+export function bridgeConfirmVerb(app: App): Command {
+  return new Command('confirm')
+    .description('keep the address move of the open --confirm-timeout window (exit 6 if it was already reverted)')
+    .addHelpText('after', examples('kvmctl bridge attach br0 eth0 --move-address --confirm-timeout 120', 'kvmctl bridge confirm'))
+    .action(app.action(async (ctx) => runBridgeConfirm(ctx)));
 }

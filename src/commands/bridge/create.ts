@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { ConflictError, KvmctlError, UsageError } from '../../errors.js';
 import { loadNetworks } from '../../libvirt/network-commands.js';
@@ -84,4 +86,14 @@ export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCr
     }
     ctx.out.done(`bridge ${name} created (STP ${stp ? 'on' : 'off'}${address ? `, address ${addressCidr(address)}` : ''}) and up`, { ...json, changed: true });
   });
+}
+
+export function bridgeCreateVerb(app: App): Command {
+  return new Command('create')
+    .description('create a bridge and bring it up')
+    .argument('<name>', 'bridge name')
+    .option('--stp', 'turn on the spanning tree protocol (for bridges with more than one uplink)')
+    .option('--address <cidr>', 'give the bridge this address, e.g. 10.20.0.1/24')
+    .addHelpText('after', examples('kvmctl bridge create br0', 'kvmctl bridge create br1 --stp --address 10.20.0.1/24'))
+    .action(app.action(async (ctx, name: string, opts: BridgeCreateOptions) => runBridgeCreate(ctx, name, opts)));
 }

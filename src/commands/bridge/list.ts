@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { KvmctlError } from '../../errors.js';
 import { domstatsCommand, interfaceNames, parseDomstats } from '../../libvirt/domstats.js';
@@ -39,4 +41,11 @@ export async function runBridgeList(ctx: Context): Promise<void> {
   const views = bridgeViews(links, owners);
   ctx.out.list([...bridgeColumns, { header: 'VMS', value: (b: BridgeView) => b.vms.join(', ') }], views);
   if (!ctx.out.json && views.length === 0) ctx.out.info('no Linux bridges; create one with: kvmctl bridge create br0');
+}
+
+export function bridgeListVerb(app: App): Command {
+  return new Command('list')
+    .description('list bridges: state, MTU, STP, addresses, ports and the VMs attached (vnetN -> VM)')
+    .addHelpText('after', examples('kvmctl bridge list', 'kvmctl bridge list -o json'))
+    .action(app.action(async (ctx) => runBridgeList(ctx)));
 }

@@ -2,7 +2,7 @@ import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { abandonedEntries, forgetEntry, type JournalEntry } from '../../exec/journal.js';
 import { addressCidr } from '../../net/ip.js';
-import { movesByPort, movesRecord, staleReason } from '../bridge/attach.js';
+import { movesByPort, movesRecord, staleReason } from '../../net/bridge-moves.js';
 
 /** A record of `bridge attach --move-address` that no longer matches the host. */
 interface StaleMove {
@@ -19,7 +19,7 @@ interface StaleMove {
  * the links only when there are records.
  */
 async function staleMoves(ctx: Context, clear: boolean): Promise<StaleMove[]> {
-  const record = await movesRecord(ctx);
+  const record = await movesRecord(ctx.stateDir);
   const moves = movesByPort(await record.load());
   if (Object.keys(moves).length === 0) return [];
   const links = await ctx.ip.links();

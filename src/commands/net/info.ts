@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { KvmctlError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
@@ -89,4 +91,12 @@ export async function runNetInfo(ctx: Context, name: string): Promise<void> {
     ],
     json,
   );
+}
+
+export function netInfoVerb(app: App): Command {
+  return new Command('info')
+    .description('show one network: definition, DNS domain, static DHCP hosts, port forwards and leases')
+    .argument('<name>', 'network name')
+    .addHelpText('after', examples('kvmctl net info default', 'kvmctl net info default -o json'))
+    .action(app.action(async (ctx, name: string) => runNetInfo(ctx, name)));
 }

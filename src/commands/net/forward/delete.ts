@@ -1,12 +1,18 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
 import { NotFoundError } from '../../../errors.js';
 import { FORWARD_TAG_KIND, kvmctlTag, rulesTagged } from '../../../net/rule-owner.js';
 import { forwardId } from '../../../net/port-forward.js';
 import { currentNetnsId } from '../../../net/netns-record.js';
-import { parsePortRange, parseProtocol } from './target.js';
+import { parsePortRange, parseProtocol, protoOption } from './target.js';
+
+export interface ForwardDeleteOptions {
+  proto?: string;
+}
 
 /** Removes every rule tagged for the forward (also what an interrupted add or delete left). */
-export async function runForwardDelete(ctx: Context, port: string, opts: { proto?: string }): Promise<void> {
+export async function runForwardDelete(ctx: Context, port: string, opts: ForwardDeleteOptions): Promise<void> {
   const protocol = parseProtocol(opts.proto);
   const id = forwardId(protocol, parsePortRange(port, 'PORT'));
   const netnsId = await currentNetnsId();
@@ -20,4 +26,13 @@ export async function runForwardDelete(ctx: Context, port: string, opts: { proto
     });
     ctx.out.done(`forward ${id} deleted (${tagged.length} rules removed)`, { id, changed: true, rulesRemoved: tagged.length });
   });
+}
+
+export function forwardDeleteVerb(app: App): Command {
+  return new Command('delete')
+    .description('remove a port forward (every rule tagged for it)')
+    .argument('<port>', 'the host port or range it forwards')
+    .addOption(protoOption())
+    .addHelpText('after', examples('kvmctl net forward delete 2222', 'kvmctl net forward delete 5353 --proto udp'))
+    .action(app.action(async (ctx, port: string, opts: ForwardDeleteOptions) => runForwardDelete(ctx, port, opts)));
 }

@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
 import { RefusedError } from '../../../errors.js';
 import { kvmctlCommand } from '../../../exec/command.js';
@@ -87,4 +89,15 @@ export async function runNatCheck(ctx: Context): Promise<void> {
   }
   if (problems !== undefined) throw new RefusedError(`net nat check: ${problems}`, `restore exactly what is missing with: ${r.restore.join(' && ')}`);
   if (!ctx.out.json && r.bridges.length > 0) ctx.out.info(`all ${r.checks.length} kvmctl NAT rules are present`);
+}
+
+export function natCheckVerb(app: App): Command {
+  return new Command('check')
+    .description("check that every rule kvmctl recorded for NAT in this namespace is in the firewall (and ip_forward on): exit 0, else 5 with what is missing")
+    .addHelpText(
+      'after',
+      examples('kvmctl net nat check', 'kvmctl net nat check -o json') +
+        '\nA firewall reload (iptables-restore, firewalld, a reboot without saved rules) removes kvmctl\'s rules silently.\nRunning the printed `kvmctl net nat enable` again adds back exactly the missing rules.\n',
+    )
+    .action(app.action(async (ctx) => runNatCheck(ctx)));
 }

@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
 import { formatCommand } from '../../../exec/command.js';
 import { addressCidr, ipAddrAddCommand, ipAddrDelCommand, type IpAddress } from '../../../net/ip.js';
@@ -7,13 +9,17 @@ import { validateLinkName } from '../../../net/link-name.js';
 import { currentNatStateStore } from '../../../net/nat-state.js';
 import { IP_FORWARD_KEY, sysctlWriteCommand } from '../../../net/sysctl.js';
 
+export interface NatDisableOptions {
+  bridge: string;
+}
+
 /**
  * Removes exactly the rules `enable` tagged for this bridge, the gateway address
  * if kvmctl added it, and turns ip_forward off again only if kvmctl turned it on
  * and nothing else that needs it (another kvmctl NAT, a port forward, libvirt's
  * or Docker's NAT) remains. Everyone else's rules are left alone.
  */
-export async function runNatDisable(ctx: Context, opts: { bridge: string }): Promise<void> {
+export async function runNatDisable(ctx: Context, opts: NatDisableOptions): Promise<void> {
   const bridge = validateLinkName('bridge', opts.bridge);
   const store = await currentNatStateStore(ctx.stateDir);
   await ctx.withLock(`net nat netns-${store.netnsId}`, async () => {
@@ -89,4 +95,12 @@ export async function runNatDisable(ctx: Context, opts: { bridge: string }): Pro
       ctx.out.info(`ip_forward left on: ${why}`);
     }
   });
+}
+
+export function natDisableVerb(app: App): Command {
+  return new Command('disable')
+    .description('remove exactly the rules enable added, its gateway address, and restore ip_forward if kvmctl changed it')
+    .requiredOption('--bridge <bridge>', 'the bridge')
+    .addHelpText('after', examples('kvmctl net nat disable --bridge br0'))
+    .action(app.action(async (ctx, opts: NatDisableOptions) => runNatDisable(ctx, opts)));
 }

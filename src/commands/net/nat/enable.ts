@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
 import { ConflictError, KvmctlError, NotFoundError, UsageError } from '../../../errors.js';
 import { loadNetworks, type NetworkRecord } from '../../../libvirt/network-commands.js';
@@ -137,4 +139,18 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
       ipForwardTurnedOn: !ipForwardOn,
     });
   });
+}
+
+export function natEnableVerb(app: App): Command {
+  return new Command('enable')
+    .description('give the bridge its gateway address if missing, turn ip_forward on, add MASQUERADE and FORWARD rules (each tagged kvmctl:nat:BRIDGE)')
+    .requiredOption('--bridge <bridge>', 'the bridge the VMs are on')
+    .requiredOption('--subnet <cidr>', 'the VMs\' subnet; the bridge gets its first address as gateway if it has none in it')
+    .option('--out <iface>', 'masquerade only traffic leaving through this interface (default: any)')
+    .addHelpText(
+      'after',
+      examples('kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24', 'kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24 --out eth0') +
+        '\nRunning it again adds nothing (or, after a firewall reload, exactly the rules that are missing); other settings for a bridge that has kvmctl NAT are exit 4.\n',
+    )
+    .action(app.action(async (ctx, opts: NatEnableOptions) => runNatEnable(ctx, opts)));
 }

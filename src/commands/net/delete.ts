@@ -1,0 +1,46 @@
+/** net delete: stops and undefines a network, refused while running VMs use it. */
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
+import type { Context } from '../../context.js';
+import { formatCommand } from '../../exec/command.js';
+import { RefusedError } from '../../errors.js';
+import { loadDomains } from '../../libvirt/domains.js';
+import { netDestroyCommand, netStartCommand, netUndefineCommand } from '../../libvirt/network-commands.js';
+import { runVirsh } from '../../libvirt/virsh.js';
+import { load, subject } from './network-state.js';
+import { running, vmsOnNetwork } from './vm-owners.js';
+
+export async function runNetDelete(ctx: Context, name: string): Promise<void> {
+  const net = await load(ctx, name);
+  const domains = await loadDomains(ctx.runner, ctx.uri);
+  const users = vmsOnNetwork(domains, name);
+  const busy = running(users).map((d) => d.name);
+  if (busy.length > 0) {
+    throw new RefusedError(`network ${name} is in use by running VM(s): ${busy.join(', ')}`, 'shut them down (or move their interfaces to another network) first');
+  }
+  await ctx.transaction(`net delete ${name}`).run(async (tx) => {
+    if (net.active) {
+      await runVirsh(ctx.runner, netDestroyCommand(ctx.uri, name), subject(name));
+      // Only a persistent network can be started again after an undefine fails.
+      if (net.persistent) {
+        tx.onRollback({
+          what: `stopped network ${name}`,
+          manual: formatCommand(netStartCommand(ctx.uri, name)),
+          run: async () => void (await runVirsh(ctx.runner, netStartCommand(ctx.uri, name), subject(name))),
+        });
+      }
+    }
+    if (net.persistent) await runVirsh(ctx.runner, netUndefineCommand(ctx.uri, name), subject(name));
+  });
+  const idle = users.map((d) => d.name);
+  if (idle.length > 0) ctx.out.warn(`VM(s) ${idle.join(', ')} still have an interface on network ${name} and will not start until it is changed`);
+  ctx.out.done(`network ${name} deleted`, { name, changed: true, vmsStillReferencing: idle });
+}
+
+export function netDeleteVerb(app: App): Command {
+  return new Command('delete')
+    .description('stop and undefine a network (refused while running VMs use it: exit 5, naming them)')
+    .argument('<name>', 'network name')
+    .addHelpText('after', examples('kvmctl net delete lab'))
+    .action(app.action(async (ctx, name: string) => runNetDelete(ctx, name)));
+}
