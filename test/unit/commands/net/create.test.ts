@@ -1,11 +1,11 @@
 /** net create over the recorded lab: validation, overlap checks, idempotence, the plan it runs, rollback. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FakeRunner } from '../../src/exec/fake.js';
-import type { Command } from '../../src/exec/command.js';
-import { cli, rec, stubLoadNetworks, URI } from './net-harness.js';
+import { FakeRunner } from '../../../../src/exec/fake.js';
+import type { Command } from '../../../../src/exec/command.js';
+import { cli, rec, stubLoadNetworks, URI } from '../../net-harness.js';
 
-const golden = (f: string) => readFileSync(new URL(`../fixtures/golden/network/${f}`, import.meta.url), 'utf8');
+const golden = (f: string) => readFileSync(new URL(`../../../fixtures/golden/network/${f}`, import.meta.url), 'utf8');
 
 /** The lab's networks, and links/routes from the recorded lab or test namespace. */
 function labHost(where: 'lab' | 'ns' = 'lab'): FakeRunner {
