@@ -4,6 +4,7 @@ import type { Output } from './output/output.js';
 import type { LocalFs } from './local-fs.js';
 import type { Transaction } from './exec/transaction.js';
 import type { HostAccess } from './net/host-access.js';
+import type { Virsh } from './libvirt/virsh-client.js';
 import type { Ip } from './net/ip.js';
 import type { Iptables } from './net/iptables.js';
 import type { Sysctl } from './net/sysctl.js';
@@ -15,6 +16,8 @@ export interface Context {
   /** How the host the URI names is reached for what libvirt does not report (bridges, firewall, sysctls). */
   hostAccess: HostAccess;
   runner: Runner;
+  /** virsh on this connection: every libvirt call goes through it (src/libvirt/virsh-client.ts). */
+  virsh: Virsh;
   /** ip (links, addresses, routes) of the host the URI names, through the runner. */
   ip: Ip;
   /** iptables of that host, through the runner. */
