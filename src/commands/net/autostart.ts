@@ -3,9 +3,8 @@ import { Command } from 'commander';
 import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
-import { netAutostartCommand } from '../../libvirt/network-commands.js';
-import { runVirsh } from '../../libvirt/virsh.js';
-import { load, subject, unchanged } from './network-state.js';
+import { networkCalls } from '../../libvirt/network-commands.js';
+import { load, unchanged } from './network-state.js';
 
 export interface NetAutostartOptions {
   disable?: boolean;
@@ -18,7 +17,7 @@ export async function runNetAutostart(ctx: Context, name: string, opts: NetAutos
   if (!net.persistent) {
     throw new RefusedError(`network ${name} is transient: libvirt cannot start it at boot`, 'define it persistently (kvmctl net create) to use autostart');
   }
-  await runVirsh(ctx.runner, netAutostartCommand(ctx.uri, name, enable), subject(name));
+  await ctx.virsh.run(networkCalls.autostart(name, enable));
   ctx.out.done(`network ${name}: autostart ${enable ? 'on' : 'off'}`, { name, changed: true, autostart: enable });
 }
 

@@ -5,9 +5,8 @@
 import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { ConflictError, KvmctlError, RestatedError } from '../../errors.js';
-import { netAutostartCommand, netStartCommand, type NetworkRecord } from '../../libvirt/network-commands.js';
+import { networkCalls, type NetworkRecord } from '../../libvirt/network-commands.js';
 import { buildNetworkXml, subnetOf, type NetworkDefinition, type NetworkSpec } from '../../libvirt/network-xml.js';
-import { runVirsh } from '../../libvirt/virsh.js';
 import { encodeXml } from '../../libvirt/xml-codec.js';
 import { cidrFromTool, formatCidr } from '../../net/ipv4.js';
 import { specFor, type Request } from './create-request.js';
@@ -53,7 +52,7 @@ export async function converge(ctx: Context, req: Request, existing: NetworkReco
     steps.push('started');
   }
   if (req.autostart && !existing.autostart && existing.persistent) {
-    await runVirsh(ctx.runner, netAutostartCommand(ctx.uri, req.name, true), { kind: 'network', name: req.name });
+    await ctx.virsh.run(networkCalls.autostart(req.name, true));
     steps.push('autostart on');
   }
   const summary = { name: req.name, changed: steps.length > 0, subnet: subnet ? formatCidr(subnet) : undefined, bridge: existing.definition.bridge };
@@ -63,7 +62,7 @@ export async function converge(ctx: Context, req: Request, existing: NetworkReco
 /** Starting is where libvirt finds a busy bridge name or subnet, or a dnsmasq that will not run. */
 export async function startNetwork(ctx: Context, name: string): Promise<void> {
   try {
-    await runVirsh(ctx.runner, netStartCommand(ctx.uri, name), { kind: 'network', name });
+    await ctx.virsh.run(networkCalls.start(name));
   } catch (e) {
     if (!(e instanceof KvmctlError)) throw e;
     throw new RestatedError(

@@ -1,34 +1,34 @@
 /** net create of a new network: define, start and autostart it in one transaction, then report. */
 import type { Context } from '../../context.js';
-import { formatCommand } from '../../exec/command.js';
-import { netAutostartCommand, netDefineCommand, netDestroyCommand, netDumpxmlCommand, netUndefineCommand } from '../../libvirt/network-commands.js';
+import { runPlan, when, type Plan } from '../../exec/plan.js';
+import { networkCalls } from '../../libvirt/network-commands.js';
 import { parseNetworkXml, type NetworkSpec } from '../../libvirt/network-xml.js';
-import { runVirsh } from '../../libvirt/virsh.js';
 import { blockOf, formatCidr, parseIpv4 } from '../../net/ipv4.js';
 import { startNetwork } from './create-converge.js';
 import type { Request } from './create-request.js';
 
-export async function define(ctx: Context, req: Request, spec: NetworkSpec, xml: string): Promise<void> {
-  const subject = { kind: 'network' as const, name: req.name };
-  await ctx.transaction(`net create ${req.name}`).run(async (tx) => {
-    await runVirsh(ctx.runner, netDefineCommand(ctx.uri, xml), subject);
-    tx.onRollback({
-      what: `libvirt network ${req.name}`,
-      manual: formatCommand(netUndefineCommand(ctx.uri, req.name)),
-      run: async () => void (await runVirsh(ctx.runner, netUndefineCommand(ctx.uri, req.name), subject)),
-    });
-    if (req.start) {
-      await startNetwork(ctx, req.name);
-      tx.onRollback({
-        what: `running network ${req.name}`,
-        manual: formatCommand(netDestroyCommand(ctx.uri, req.name)),
-        run: async () => void (await runVirsh(ctx.runner, netDestroyCommand(ctx.uri, req.name), subject)),
-      });
-    }
-    if (req.autostart) await runVirsh(ctx.runner, netAutostartCommand(ctx.uri, req.name, true), subject);
-  });
+/** Define, then start and autostart as asked: the steps net create runs (and whose XML --print-xml shows). */
+export function netCreatePlan(ctx: Context, req: Request, xml: string): Plan {
+  const name = req.name;
+  return {
+    label: `net create ${name}`,
+    steps: [
+      { what: `libvirt network ${name}`, do: { virsh: networkCalls.define(name, xml) }, undo: { virsh: networkCalls.undefine(name) } },
+      ...when(req.start, {
+        what: `running network ${name}`,
+        // startNetwork says what a failed start means for this network; --dry-run prints the call as the runner would.
+        do: { run: () => startNetwork(ctx, name), describe: `run: ${ctx.virsh.manual(networkCalls.start(name))}` },
+        undo: { virsh: networkCalls.destroy(name) },
+      }),
+      ...when(req.autostart, { what: `autostart of network ${name}`, do: { virsh: networkCalls.autostart(name, true) } }),
+    ],
+  };
+}
+
+export async function define(ctx: Context, req: Request, spec: NetworkSpec, plan: Plan): Promise<void> {
+  await runPlan(ctx, plan);
   // libvirt picks the bridge name when none was asked for; read it back to report it.
-  const bridge = spec.bridge ?? (ctx.dryRun ? undefined : (await parseNetworkXml(await runVirsh(ctx.runner, netDumpxmlCommand(ctx.uri, req.name), subject))).bridge);
+  const bridge = spec.bridge ?? (ctx.dryRun ? undefined : (await parseNetworkXml(await ctx.virsh.run(networkCalls.dumpxml(req.name)))).bridge);
   const ip = spec.ipv4;
   const subnet = ip ? formatCidr(blockOf(parseIpv4(ip.address) as number, ip.prefix)) : undefined;
   const parts = [

@@ -9,7 +9,8 @@ import { findBridge, type Link } from '../../net/ip.js';
 import { formatCidr, overlaps, type Cidr } from '../../net/ipv4.js';
 import { freeSubnet, takenBlocks } from '../../net/taken-blocks.js';
 import { converge } from './create-converge.js';
-import { define } from './create-define.js';
+import { define, netCreatePlan } from './create-define.js';
+import { planInputs } from '../../exec/plan.js';
 import { checkRangeInSubnet, parseCreateRequest, specFor, type NetCreateOptions, type Request } from './create-request.js';
 
 export type { NetCreateOptions } from './create-request.js';
@@ -43,8 +44,9 @@ export async function runNetCreate(ctx: Context, name: string, opts: NetCreateOp
     }
     const spec = specFor(req, subnet);
     const xml = encodeXml(buildNetworkXml(spec));
-    if (opts.printXml) return ctx.out.raw(xml);
-    await define(ctx, req, spec, xml);
+    const plan = netCreatePlan(ctx, req, xml);
+    if (opts.printXml) return ctx.out.raw(planInputs(plan).join(''));
+    await define(ctx, req, spec, plan);
   });
 }
 

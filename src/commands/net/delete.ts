@@ -2,12 +2,11 @@
 import { Command } from 'commander';
 import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
-import { formatCommand } from '../../exec/command.js';
+import { runPlan, when } from '../../exec/plan.js';
 import { RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
-import { netDestroyCommand, netStartCommand, netUndefineCommand } from '../../libvirt/network-commands.js';
-import { runVirsh } from '../../libvirt/virsh.js';
-import { load, subject } from './network-state.js';
+import { networkCalls } from '../../libvirt/network-commands.js';
+import { load } from './network-state.js';
 import { running, vmsOnNetwork } from './vm-owners.js';
 
 export async function runNetDelete(ctx: Context, name: string): Promise<void> {
@@ -18,19 +17,13 @@ export async function runNetDelete(ctx: Context, name: string): Promise<void> {
   if (busy.length > 0) {
     throw new RefusedError(`network ${name} is in use by running VM(s): ${busy.join(', ')}`, 'shut them down (or move their interfaces to another network) first');
   }
-  await ctx.transaction(`net delete ${name}`).run(async (tx) => {
-    if (net.active) {
-      await runVirsh(ctx.runner, netDestroyCommand(ctx.uri, name), subject(name));
+  await runPlan(ctx, {
+    label: `net delete ${name}`,
+    steps: [
       // Only a persistent network can be started again after an undefine fails.
-      if (net.persistent) {
-        tx.onRollback({
-          what: `stopped network ${name}`,
-          manual: formatCommand(netStartCommand(ctx.uri, name)),
-          run: async () => void (await runVirsh(ctx.runner, netStartCommand(ctx.uri, name), subject(name))),
-        });
-      }
-    }
-    if (net.persistent) await runVirsh(ctx.runner, netUndefineCommand(ctx.uri, name), subject(name));
+      ...when(net.active, { what: `stopped network ${name}`, do: { virsh: networkCalls.destroy(name) }, ...(net.persistent ? { undo: { virsh: networkCalls.start(name) } } : {}) }),
+      ...when(net.persistent, { what: `undefined network ${name}`, do: { virsh: networkCalls.undefine(name) } }),
+    ],
   });
   const idle = users.map((d) => d.name);
   if (idle.length > 0) ctx.out.warn(`VM(s) ${idle.join(', ')} still have an interface on network ${name} and will not start until it is changed`);

@@ -1,9 +1,6 @@
 /** What net start | stop | autostart | delete share: the network as libvirt has it, and the "unchanged" answer when it is already as asked. */
 import type { Context } from '../../context.js';
 import { loadNetwork, type NetworkRecord } from '../../libvirt/network-commands.js';
-import type { Subject } from '../../libvirt/virsh.js';
-
-export const subject = (name: string): Subject => ({ kind: 'network', name });
 
 export async function load(ctx: Context, name: string): Promise<NetworkRecord> {
   return loadNetwork(ctx.runner, ctx.uri, name, { leases: false });

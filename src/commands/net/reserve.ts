@@ -5,9 +5,8 @@ import { parseMac } from '../../validate/mac.js';
 import type { Context } from '../../context.js';
 import { ConflictError, UsageError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
-import { loadNetwork, netUpdateDhcpHostCommand } from '../../libvirt/network-commands.js';
+import { loadNetwork, networkCalls } from '../../libvirt/network-commands.js';
 import { subnetOf, type DhcpHost } from '../../libvirt/network-xml.js';
-import { runVirsh } from '../../libvirt/virsh.js';
 import { cidrFromTool, contains, formatCidr, lastAddress, parseIpv4 } from '../../net/ipv4.js';
 import { vmsByMac } from './vm-owners.js';
 import { kvmctlCommand } from '../../exec/command.js';
@@ -59,7 +58,7 @@ export async function runNetReserve(ctx: Context, name: string, opts: NetReserve
         'reserve another address, or wait for that lease to end',
       );
     }
-    await runVirsh(ctx.runner, netUpdateDhcpHostCommand(ctx.uri, name, 'add-last', host, scopeOf(net), parentIndex), { kind: 'network', name });
+    await ctx.virsh.run(networkCalls.updateDhcpHost(name, 'add-last', host, scopeOf(net), parentIndex));
     const when = net.active ? 'the next DHCP request of that MAC gets it' : 'it applies when the network starts';
     ctx.out.done(`reserved ${address} for ${mac} on network ${name}; ${when}`, { network: name, changed: true, ...host });
   });

@@ -2,14 +2,13 @@
 import { Command } from 'commander';
 import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
-import { netStartCommand } from '../../libvirt/network-commands.js';
-import { runVirsh } from '../../libvirt/virsh.js';
-import { load, subject, unchanged } from './network-state.js';
+import { networkCalls } from '../../libvirt/network-commands.js';
+import { load, unchanged } from './network-state.js';
 
 export async function runNetStart(ctx: Context, name: string): Promise<void> {
   const net = await load(ctx, name);
   if (net.active) return unchanged(ctx, name, 'already active', { active: true });
-  await runVirsh(ctx.runner, netStartCommand(ctx.uri, name), subject(name));
+  await ctx.virsh.run(networkCalls.start(name));
   ctx.out.done(`network ${name} started`, { name, changed: true, active: true });
 }
 

@@ -5,9 +5,8 @@ import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
-import { netDestroyCommand } from '../../libvirt/network-commands.js';
-import { runVirsh } from '../../libvirt/virsh.js';
-import { load, subject, unchanged } from './network-state.js';
+import { networkCalls } from '../../libvirt/network-commands.js';
+import { load, unchanged } from './network-state.js';
 import { running, vmsOnNetwork } from './vm-owners.js';
 
 export interface NetStopOptions {
@@ -29,7 +28,7 @@ export async function runNetStop(ctx: Context, name: string, opts: NetStopOption
       `shut them down first, or stop it anyway with: ${kvmctlCommand(ctx.uri, 'net', 'stop', name, '--force')}`,
     );
   }
-  await runVirsh(ctx.runner, netDestroyCommand(ctx.uri, name), subject(name));
+  await ctx.virsh.run(networkCalls.destroy(name));
   const gone = net.persistent ? '' : ' (it was transient, so it no longer exists)';
   ctx.out.done(`network ${name} stopped${gone}`, { name, changed: true, active: false, removed: !net.persistent });
 }

@@ -4,8 +4,7 @@ import { examples, type App } from '../../app.js';
 import { parseMac } from '../../validate/mac.js';
 import type { Context } from '../../context.js';
 import { NotFoundError, UsageError } from '../../errors.js';
-import { loadNetwork, netUpdateDhcpHostCommand } from '../../libvirt/network-commands.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { loadNetwork, networkCalls } from '../../libvirt/network-commands.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { dhcpIp, parseAddress, scopeOf } from './dhcp-hosts.js';
 
@@ -28,7 +27,7 @@ export async function runNetUnreserve(ctx: Context, name: string, opts: NetUnres
       throw new NotFoundError(`network ${name} has no reservation for ${mac ?? address}`, `list its reservations with: ${kvmctlCommand(ctx.uri, 'net', 'info', name)}`);
     }
     // libvirt matches the entry to delete on every attribute given, so pass it as defined.
-    await runVirsh(ctx.runner, netUpdateDhcpHostCommand(ctx.uri, name, 'delete', entry, scopeOf(net), parentIndex), { kind: 'network', name });
+    await ctx.virsh.run(networkCalls.updateDhcpHost(name, 'delete', entry, scopeOf(net), parentIndex));
     ctx.out.done(`removed reservation ${entry.mac ?? '?'} -> ${entry.ip ?? '?'} from network ${name}`, { network: name, changed: true, ...entry });
   });
 }
