@@ -2,9 +2,9 @@
  * The iptables client: argv of every iptables(-save) call kvmctl makes, run
  * through one runner (the namespace or host kvmctl drives).
  */
-import { formatCommand, mutatingCommand, readCommand, type Command } from '../exec/command.js';
-import { firstLine, runChecked, ToolError, type Runner } from '../exec/runner.js';
-import type { Transaction } from '../exec/transaction.js';
+import { mutatingCommand, readCommand, type Command } from '../exec/command.js';
+import type { Step } from '../exec/plan.js';
+import { firstLine, ToolError, type Runner } from '../exec/runner.js';
 import { parseIptablesSave, splitRule, type IptablesState, type Rule } from './iptables-save.js';
 import type { IptablesRule } from './kvmctl-rules.js';
 
@@ -64,26 +64,15 @@ export class Iptables {
   async has(rule: IptablesRule): Promise<boolean> {
     return (await this.runner.run(iptablesCheckCommand(rule))).exitCode === 0;
   }
-
-  /** Inserts a rule and registers its removal with the transaction. */
-  async insert(tx: Transaction, rule: IptablesRule): Promise<void> {
-    await runChecked(this.runner, iptablesInsertCommand(rule));
-    tx.onRollback({
-      what: `iptables rule -t ${rule.table} ${rule.chain} ${rule.spec.join(' ')}`,
-      manual: formatCommand(iptablesDeleteCommand(rule)),
-      run: async () => void (await runChecked(this.runner, iptablesDeleteCommand(rule))),
-    });
-  }
-
-  /** Deletes a rule read from iptables-save and registers putting it back. */
-  async deleteSaved(tx: Transaction, saved: Rule): Promise<void> {
-    const rule = savedRule(saved);
-    await runChecked(this.runner, iptablesDeleteCommand(rule));
-    tx.onRollback({
-      what: `removed iptables rule -t ${rule.table} ${rule.chain} ${saved.spec}`,
-      manual: formatCommand(iptablesInsertCommand(rule)),
-      run: async () => void (await runChecked(this.runner, iptablesInsertCommand(rule))),
-    });
-  }
 }
 
+/** Inserting a rule as a plan step; its undo deletes exactly that rule. */
+export function insertRuleStep(rule: IptablesRule): Step {
+  return { what: `iptables rule -t ${rule.table} ${rule.chain} ${rule.spec.join(' ')}`, do: { command: iptablesInsertCommand(rule) }, undo: { command: iptablesDeleteCommand(rule) } };
+}
+
+/** Deleting a rule read from iptables-save as a plan step; its undo puts it back. */
+export function deleteSavedRuleStep(saved: Rule): Step {
+  const rule = savedRule(saved);
+  return { what: `removed iptables rule -t ${rule.table} ${rule.chain} ${saved.spec}`, do: { command: iptablesDeleteCommand(rule) }, undo: { command: iptablesInsertCommand(rule) } };
+}

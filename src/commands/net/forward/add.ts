@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
+import { runPlan } from '../../../exec/plan.js';
+import { insertRuleStep } from '../../../net/iptables.js';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../../errors.js';
 import { loadDomains } from '../../../libvirt/domains.js';
 import { loadNetworks } from '../../../libvirt/network-commands.js';
@@ -96,9 +98,7 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
     }
     if (listening.length > 0) ctx.out.warn(`${protocol} port ${formatPortRange(hostPorts)} is forwarded although ${listening.map(describeListener).join(', ')} listens there (--capture-host-port)`);
 
-    await ctx.transaction(`net forward add ${id}`).run(async (tx) => {
-      for (const rule of portForwardRulesFor(forward)) await ctx.iptables.insert(tx, rule);
-    });
+    await runPlan(ctx, { label: `net forward add ${id}`, steps: portForwardRulesFor(forward).map(insertRuleStep) });
     const behind = [vm && `VM ${vm}`, network && `network ${network}`].filter(Boolean).join(', ');
     ctx.out.done(`forward ${id}: host port ${formatPortRange(hostPorts)}/${protocol} -> ${to}${behind ? ` (${behind})` : ''}`, { ...json, changed: true });
     if (vm && !reserved) ctx.out.warn(`${address} is VM ${vm}'s current lease, not a reservation: it may change; pin it with ${kvmctlCommand(ctx.uri, 'net', 'reserve', network ?? 'NETWORK', '--mac', 'MAC', '--ip', address)}`);

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
+import { runPlan } from '../../../exec/plan.js';
+import { deleteSavedRuleStep } from '../../../net/iptables.js';
 import { NotFoundError } from '../../../errors.js';
 import { FORWARD_TAG_KIND, kvmctlTag, rulesTagged } from '../../../net/rule-owner.js';
 import { forwardId } from '../../../net/port-forward.js';
@@ -21,9 +23,7 @@ export async function runForwardDelete(ctx: Context, port: string, opts: Forward
     if (tagged.length === 0) {
       throw new NotFoundError(`no kvmctl port forward ${id} (${protocol} port ${port})`, 'list them with: kvmctl net forward list');
     }
-    await ctx.transaction(`net forward delete ${id}`).run(async (tx) => {
-      for (const rule of tagged) await ctx.iptables.deleteSaved(tx, rule);
-    });
+    await runPlan(ctx, { label: `net forward delete ${id}`, steps: tagged.map(deleteSavedRuleStep) });
     ctx.out.done(`forward ${id} deleted (${tagged.length} rules removed)`, { id, changed: true, rulesRemoved: tagged.length });
   });
 }

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
-import { formatCommand } from '../../../exec/command.js';
+import { runPlan, when } from '../../../exec/plan.js';
+import { deleteSavedRuleStep } from '../../../net/iptables.js';
 import { addressCidr, ipAddrAddCommand, ipAddrDelCommand, type IpAddress } from '../../../net/ip.js';
 import { kvmctlTag, NAT_TAG_KIND, natRuleKey, natRules, rulesTagged } from '../../../net/rule-owner.js';
 import { formatIpv4, parseAddressCidr } from '../../../net/ipv4.js';
@@ -48,34 +49,21 @@ export async function runNatDisable(ctx: Context, opts: NatDisableOptions): Prom
     const wasChangedByKvmctl = state.ipForwardChanged;
     const restoreForward = wasChangedByKvmctl && ipForwardOn && others.length === 0 && stillNeeded.length === 0;
 
-    await ctx.transaction(`net nat disable --bridge ${bridge}`).run(async (tx) => {
-      for (const rule of tagged) await ctx.iptables.deleteSaved(tx, rule);
-      if (address) {
-        const a = address;
-        await ctx.ip.change(ipAddrDelCommand(a, bridge));
-        tx.onRollback({
-          what: `removed address ${addressCidr(a)} of ${bridge}`,
-          manual: formatCommand(ipAddrAddCommand(a, bridge)),
-          run: async () => void (await ctx.ip.change(ipAddrAddCommand(a, bridge))),
-        });
-      }
-      if (restoreForward) {
-        await ctx.sysctl.set(IP_FORWARD_KEY, '0');
-        tx.onRollback({
-          what: `${IP_FORWARD_KEY}=0`,
-          manual: formatCommand(sysctlWriteCommand(IP_FORWARD_KEY, '1')),
-          run: async () => void (await ctx.sysctl.set(IP_FORWARD_KEY, '1')),
-        });
-      }
-      if (!ctx.dryRun) {
-        delete state.bridges[bridge];
-        // With kvmctl's last NAT gone, ip_forward is either restored or needed by someone else: no longer kvmctl's to restore.
-        if (others.length === 0) {
-          state.ipForwardChanged = false;
-          state.natRulesBefore = [];
-        }
-        await store.save(state);
-      }
+    delete state.bridges[bridge];
+    // With kvmctl's last NAT gone, ip_forward is either restored or needed by someone else: no longer kvmctl's to restore.
+    if (others.length === 0) {
+      state.ipForwardChanged = false;
+      state.natRulesBefore = [];
+    }
+    const gone = address;
+    await runPlan(ctx, {
+      label: `net nat disable --bridge ${bridge}`,
+      steps: [
+        ...tagged.map(deleteSavedRuleStep),
+        ...(gone ? [{ what: `removed address ${addressCidr(gone)} of ${bridge}`, do: { command: ipAddrDelCommand(gone, bridge) }, undo: { command: ipAddrAddCommand(gone, bridge) } }] : []),
+        ...when(restoreForward, { what: `${IP_FORWARD_KEY}=0`, do: { command: sysctlWriteCommand(IP_FORWARD_KEY, '0') }, undo: { command: sysctlWriteCommand(IP_FORWARD_KEY, '1') } }),
+        { what: `kvmctl's NAT record (${store.location})`, do: store.saveAction(state) },
+      ],
     });
 
     const did = [

@@ -3,7 +3,9 @@ import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
 import { ConflictError, KvmctlError, NotFoundError, UsageError } from '../../../errors.js';
 import { loadNetworks, type NetworkRecord } from '../../../libvirt/network-commands.js';
-import { formatCommand, kvmctlCommand } from '../../../exec/command.js';
+import { kvmctlCommand } from '../../../exec/command.js';
+import { runPlan, when } from '../../../exec/plan.js';
+import { insertRuleStep } from '../../../net/iptables.js';
 import { addressCidr, findBridge, ipAddrAddCommand, ipAddrDelCommand, type IpAddress, type Link } from '../../../net/ip.js';
 import { kvmctlTag, NAT_TAG_KIND, natRuleKey, natRules, rulesTagged } from '../../../net/rule-owner.js';
 import { natRulesFor, validateIptablesIfaceName } from '../../../net/kvmctl-rules.js';
@@ -93,34 +95,21 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
     }
 
     const gateway = { family: 'inet' as const, local: formatIpv4(firstHost(subnet)), prefixlen: subnet.prefix };
-    await ctx.transaction(`net nat enable --bridge ${bridge}`).run(async (tx) => {
-      if (!gatewayAddress) {
-        await ctx.ip.change(ipAddrAddCommand(gateway, bridge));
-        tx.onRollback({
-          what: `address ${addressCidr(gateway)} on ${bridge}`,
-          manual: formatCommand(ipAddrDelCommand(gateway, bridge)),
-          run: async () => void (await ctx.ip.change(ipAddrDelCommand(gateway, bridge))),
-        });
-      }
-      if (!ipForwardOn) {
-        await ctx.sysctl.set(IP_FORWARD_KEY, '1');
-        tx.onRollback({
-          what: `${IP_FORWARD_KEY}=1`,
-          manual: formatCommand(sysctlWriteCommand(IP_FORWARD_KEY, '0')),
-          run: async () => void (await ctx.sysctl.set(IP_FORWARD_KEY, '0')),
-        });
-      }
-      for (const rule of missing) await ctx.iptables.insert(tx, rule);
-      if (!ctx.dryRun) {
-        // An address kvmctl added on an earlier run stays kvmctl's to remove.
-        const addedAddress = gatewayAddress ? state.bridges[bridge]?.addedAddress : addressCidr(gateway);
-        state.bridges[bridge] = { subnet: subnetText, ...(out !== undefined ? { out } : {}), ...(addedAddress !== undefined ? { addedAddress } : {}) };
-        if (!ipForwardOn) {
-          state.ipForwardChanged = true;
-          state.natRulesBefore = natRules(firewall).map(natRuleKey);
-        }
-        await store.save(state);
-      }
+    // An address kvmctl added on an earlier run stays kvmctl's to remove.
+    const addedAddress = gatewayAddress ? state.bridges[bridge]?.addedAddress : addressCidr(gateway);
+    state.bridges[bridge] = { subnet: subnetText, ...(out !== undefined ? { out } : {}), ...(addedAddress !== undefined ? { addedAddress } : {}) };
+    if (!ipForwardOn) {
+      state.ipForwardChanged = true;
+      state.natRulesBefore = natRules(firewall).map(natRuleKey);
+    }
+    await runPlan(ctx, {
+      label: `net nat enable --bridge ${bridge}`,
+      steps: [
+        ...when(!gatewayAddress, { what: `address ${addressCidr(gateway)} on ${bridge}`, do: { command: ipAddrAddCommand(gateway, bridge) }, undo: { command: ipAddrDelCommand(gateway, bridge) } }),
+        ...when(!ipForwardOn, { what: `${IP_FORWARD_KEY}=1`, do: { command: sysctlWriteCommand(IP_FORWARD_KEY, '1') }, undo: { command: sysctlWriteCommand(IP_FORWARD_KEY, '0') } }),
+        ...missing.map(insertRuleStep),
+        { what: `kvmctl's NAT record (${store.location})`, do: store.saveAction(state) },
+      ],
     });
 
     const did = [
