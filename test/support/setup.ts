@@ -10,17 +10,6 @@ import { afterEach, expect } from 'vitest';
 import { FakeRunner } from '../../src/exec/fake.js';
 
 export const LENIENT_FILES: readonly string[] = [
-  // net, bridge, nat: stubs left unused
-  'test/unit/commands/bridge/list.test.ts',
-  'test/unit/commands/bridge/create.test.ts',
-  'test/unit/commands/bridge/delete.test.ts',
-  'test/unit/commands/bridge/attach.test.ts',
-  'test/unit/commands/bridge/detach.test.ts',
-  'test/unit/commands/net/create.test.ts',
-  'test/unit/commands/net/nat/enable.test.ts',
-  'test/unit/commands/net/nat/disable.test.ts',
-  'test/unit/commands/net/nat/list.test.ts',
-  'test/unit/commands/net/nat/check.test.ts',
   // volume: stubs left unused
   'test/unit/volume-commands.test.ts',
 ];

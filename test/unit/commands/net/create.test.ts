@@ -161,7 +161,7 @@ describe('net create: re-running', () => {
   });
 
   it('without --subnet accepts the subnet it has', async () => {
-    const r = await cli(['net', 'create', 'fxn-route', '--mode', 'route', '--dhcp-range', '10.214.0.100-10.214.0.199', '--no-autostart'], stubLoadNetworks(new FakeRunner(), { leases: false }));
+    const r = await cli(['net', 'create', 'fxn-route', '--mode', 'route', '--dhcp-range', '10.214.0.100-10.214.0.199', '--no-autostart'], new FakeRunner());
     expect(r.code).toBe(2);
     expect(r.err).toContain('--dhcp-range needs --subnet');
     const s = await cli(['net', 'create', 'fxn-route', '--mode', 'route', '--subnet', '10.214.0.0/24', '--dhcp-range', '10.214.0.100-10.214.0.199', '--no-autostart'], stubLoadNetworks(new FakeRunner(), { leases: false }));

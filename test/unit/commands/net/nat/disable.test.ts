@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../../src/exec/fake.js';
 import { cli, newStateDir } from '../../../net-harness.js';
-import { BEFORE, AFTER, host, ipForward, stateFile, writeState, DOCKER_RULES } from './hosts.js';
+import { BEFORE, AFTER, firewallHost, host, ipForward, stateFile, writeState, DOCKER_RULES } from './hosts.js';
 
 describe('net nat disable', () => {
   const deletes = [
@@ -15,7 +15,7 @@ describe('net nat disable', () => {
   it('removes exactly its tagged rules; ip_forward stays on while rules added since (the forwards) need it', async () => {
     const stateDir = newStateDir();
     await writeState(stateDir, { ipForwardChanged: true, natRulesBefore: DOCKER_RULES, bridges: { fxbr: { subnet: '10.77.0.0/24', out: 'fxup' } } });
-    const runner = host(AFTER).stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 3);
+    const runner = firewallHost(AFTER).stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 3);
     const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr'], runner, { stateDir, ...ipForward('1') });
     expect(r.code).toBe(0);
     expect(r.out).toBe('NAT disabled on fxbr: 3 rules removed\n');
@@ -44,7 +44,7 @@ describe('net nat disable', () => {
     const stateDir = newStateDir();
     await writeState(stateDir, { ipForwardChanged: true, natRulesBefore: DOCKER_RULES, bridges: { fxbr: { subnet: '10.77.0.0/24', out: 'fxup' } } });
     const withoutForwards = AFTER.split('\n').filter((l) => !l.includes('kvmctl:fwd:')).join('\n');
-    const runner = host(withoutForwards).stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 3).stub(['sysctl', '-w', 'net.ipv4.ip_forward=0'], {});
+    const runner = firewallHost(withoutForwards).stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 3).stub(['sysctl', '-w', 'net.ipv4.ip_forward=0'], {});
     const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr'], runner, { stateDir, ...ipForward('1') });
     expect(r.code).toBe(0);
     expect(r.changes).toEqual([...deletes, 'sysctl -w net.ipv4.ip_forward=0']);
@@ -53,7 +53,7 @@ describe('net nat disable', () => {
 
   it('leaves ip_forward alone when kvmctl did not turn it on', async () => {
     const onlyNat = AFTER.split('\n').filter((l) => !l.startsWith('-A') || l.includes('kvmctl:nat:fxbr')).join('\n');
-    const runner = host(onlyNat).stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 3);
+    const runner = firewallHost(onlyNat).stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 3);
     const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr'], runner, ipForward('1'));
     expect(r.code).toBe(0);
     expect(r.changes).toEqual(deletes);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../../src/exec/fake.js';
 import { iptablesCheckCommand } from '../../../../../src/net/iptables.js';
 import { cli, rec } from '../../../net-harness.js';
-import { BEFORE, AFTER, RULES, argv, enableHost, ipForward, stateFile, DOCKER_RULES, enable } from './hosts.js';
+import { BEFORE, AFTER, RULES, argv, checkedHost, enableHost, ipForward, stateFile, DOCKER_RULES, enable } from './hosts.js';
 
 describe('net nat enable', () => {
   it('turns ip_forward on, adds the three tagged rules, and records what it changed', async () => {
@@ -81,15 +81,15 @@ describe('net nat enable', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toContain(`invalid bridge name "br/0": it contains '/'`);
     expect(bad.runner.calls).toEqual([]);
-    const missing = await cli(['net', 'nat', 'enable', '--bridge', 'br9', '--subnet', '10.77.0.0/24'], enableHost(BEFORE));
+    const missing = await cli(['net', 'nat', 'enable', '--bridge', 'br9', '--subnet', '10.77.0.0/24'], checkedHost());
     expect(missing.code).toBe(3);
     expect(missing.err).toContain('bridge "br9" not found');
-    const notBridge = await cli(['net', 'nat', 'enable', '--bridge', 'fxup', '--subnet', '10.77.0.0/24'], enableHost(BEFORE));
+    const notBridge = await cli(['net', 'nat', 'enable', '--bridge', 'fxup', '--subnet', '10.77.0.0/24'], checkedHost());
     expect(notBridge.code).toBe(2);
-    const noOut = await cli(['net', 'nat', 'enable', '--bridge', 'fxbr', '--subnet', '10.77.0.0/24', '--out', 'eth7'], enableHost(BEFORE));
+    const noOut = await cli(['net', 'nat', 'enable', '--bridge', 'fxbr', '--subnet', '10.77.0.0/24', '--out', 'eth7'], checkedHost());
     expect(noOut.code).toBe(3);
     expect(noOut.err).toContain('--out eth7: no such interface');
-    const overlap = await cli(['net', 'nat', 'enable', '--bridge', 'fxbr', '--subnet', '198.51.100.0/24'], enableHost(BEFORE));
+    const overlap = await cli(['net', 'nat', 'enable', '--bridge', 'fxbr', '--subnet', '198.51.100.0/24'], checkedHost());
     expect(overlap.code).toBe(4);
     expect(overlap.err).toContain('subnet 198.51.100.0/24 overlaps address 198.51.100.1/24 of fxup');
     expect([...missing.changes, ...notBridge.changes, ...noOut.changes, ...overlap.changes]).toEqual([]);
@@ -100,7 +100,7 @@ describe('net nat enable', () => {
     ['a libvirt network', '10.213.0.0/24', 'libvirt network "fxn-nat" (10.213.0.0/24)'],
     ["libvirt's default network", '192.168.0.0/16', 'libvirt network "default" (192.168.122.0/24)'],
   ])('a subnet overlapping %s is exit 4 naming it, and nothing runs', async (_what, subnet, clash) => {
-    const r = await cli(['net', 'nat', 'enable', '--bridge', 'fxbr', '--subnet', subnet], enableHost(BEFORE), ipForward('0'));
+    const r = await cli(['net', 'nat', 'enable', '--bridge', 'fxbr', '--subnet', subnet], checkedHost(), ipForward('0'));
     expect(r.code, r.err).toBe(4);
     expect(r.err).toBe(`kvmctl: error: subnet ${subnet} overlaps ${clash}\nhint: choose the subnet of the bridge's VMs, which no other interface, route or libvirt network may use\n`);
     expect(r.changes).toEqual([]);

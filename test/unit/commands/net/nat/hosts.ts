@@ -17,15 +17,26 @@ export const RULES = natRulesFor('fxbr', '10.77.0.0/24', 'fxup');
 export const argv = (c: Command) => [c.program, ...c.args];
 
 export function host(firewall: string, links = rec('ns-ip-j-d-addr-show.json')): FakeRunner {
-  return new FakeRunner().stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: links }).stub(['iptables-save'], { stdout: firewall });
+  return firewallHost(firewall).stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: links });
 }
 
-/** What enable reads: the recorded namespace (links, routes, firewall) and the recorded lab's libvirt networks. */
-export function enableHost(firewall: string, links = rec('ns-ip-j-d-addr-show.json')): FakeRunner {
-  const runner = host(firewall, links)
+/** The firewall alone: what disable reads when kvmctl added no address to the bridge. */
+export function firewallHost(firewall: string): FakeRunner {
+  return new FakeRunner().stub(['iptables-save'], { stdout: firewall });
+}
+
+/** What enable reads before it looks at the firewall: the recorded namespace's links and routes, and the recorded lab's libvirt networks. */
+export function checkedHost(links = rec('ns-ip-j-d-addr-show.json')): FakeRunner {
+  const runner = new FakeRunner()
+    .stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: links })
     .stub(['ip', '-j', 'route', 'show'], { stdout: rec('ns-ip-j-route-show.json') })
     .stub(['ip', '-j', '-6', 'route', 'show'], { stdout: rec('ns-ip-j-6-route-show.json') });
   return stubLoadNetworks(runner, { leases: false });
+}
+
+/** What enable reads: checkedHost and the firewall. */
+export function enableHost(firewall: string, links = rec('ns-ip-j-d-addr-show.json')): FakeRunner {
+  return checkedHost(links).stub(['iptables-save'], { stdout: firewall });
 }
 
 export const ipForward = (v: '0' | '1') => ({ files: { '/proc/sys/net/ipv4/ip_forward': `${v}\n` } });
