@@ -7,11 +7,12 @@ import { Command } from 'commander';
 import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { ConflictError, RefusedError, UsageError } from '../../errors.js';
-import { formatCommand, kvmctlCommand } from '../../exec/command.js';
+import { kvmctlCommand } from '../../exec/command.js';
 import { configuredRoutes, defaultRouteDevices, findBridge, ipLinkSetMasterCommand, ipLinkSetNoMasterCommand, ipLinkSetStateCommand, movableAddresses } from '../../net/ip.js';
 import { movesByPort, movesRecord } from '../../net/bridge-moves.js';
 import { checkNoOpenWindow, parseConfirmTimeout } from './confirm.js';
-import { carriesSession, findIface, moveAddresses, reportMove, validatePair, type Moved, type MoveOptions } from './move-addresses.js';
+import { carriesSession, findIface, movedOf, moveSteps, reportMove, validatePair, type MoveOptions } from './move-addresses.js';
+import { runPlan, when } from '../../exec/plan.js';
 
 export async function runBridgeAttach(ctx: Context, bridge: string, iface: string, opts: MoveOptions): Promise<void> {
   validatePair(bridge, iface);
@@ -46,27 +47,19 @@ export async function runBridgeAttach(ctx: Context, bridge: string, iface: strin
     }
     if (confirmSeconds !== undefined && !ctx.dryRun) await checkNoOpenWindow(ctx);
     const record = await movesRecord(ctx.stateDir);
-    let moved: Moved = { addresses: [], routes: [] };
-    await ctx.transaction(`bridge attach ${bridge} ${iface}`).run(async (tx) => {
-      if (!br.flags.includes('UP')) {
-        await ctx.ip.change(ipLinkSetStateCommand(bridge, 'up'));
-        tx.onRollback({ what: `${bridge} up`, manual: formatCommand(ipLinkSetStateCommand(bridge, 'down')), run: async () => void (await ctx.ip.change(ipLinkSetStateCommand(bridge, 'down'))) });
-      }
-      if (nic.master !== bridge) {
-        await ctx.ip.change(ipLinkSetMasterCommand(iface, bridge));
-        tx.onRollback({ what: `${iface} in ${bridge}`, manual: formatCommand(ipLinkSetNoMasterCommand(iface)), run: async () => void (await ctx.ip.change(ipLinkSetNoMasterCommand(iface))) });
-      }
-      if (move) {
-        const moving = configuredRoutes(routes, iface);
-        moved = await moveAddresses(ctx, tx, iface, bridge, movable, moving);
-        if (!ctx.dryRun) {
-          const moves = movesByPort(await record.load());
-          const before = moves[iface]?.bridge === bridge ? moves[iface] : undefined;
-          moves[iface] = { bridge, iface, addresses: [...(before?.addresses ?? []), ...movable], routes: [...(before?.routes ?? []), ...moving] };
-          await record.save(moves);
-        }
-      }
+    const moving = move ? configuredRoutes(routes, iface) : [];
+    const moves = movesByPort(await record.load());
+    const before = moves[iface]?.bridge === bridge ? moves[iface] : undefined;
+    moves[iface] = { bridge, iface, addresses: [...(before?.addresses ?? []), ...movable], routes: [...(before?.routes ?? []), ...moving] };
+    await runPlan(ctx, {
+      label: `bridge attach ${bridge} ${iface}`,
+      steps: [
+        ...when(!br.flags.includes('UP'), { what: `${bridge} up`, do: { command: ipLinkSetStateCommand(bridge, 'up') }, undo: { command: ipLinkSetStateCommand(bridge, 'down') } }),
+        ...when(nic.master !== bridge, { what: `${iface} in ${bridge}`, do: { command: ipLinkSetMasterCommand(iface, bridge) }, undo: { command: ipLinkSetNoMasterCommand(iface) } }),
+        ...(move ? [...moveSteps(ctx, iface, bridge, movable, moving), { what: `kvmctl's record of the move (${record.location})`, do: record.saveAction(moves) }] : []),
+      ],
     });
+    const moved = move ? movedOf(movable, moving) : { addresses: [], routes: [] };
     await reportMove(ctx, 'attach', json, moved, { seconds: confirmSeconds, broughtUp: !br.flags.includes('UP') });
   });
 }

@@ -7,12 +7,13 @@ import { Command } from 'commander';
 import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { ConflictError, RefusedError } from '../../errors.js';
-import { formatCommand, kvmctlCommand } from '../../exec/command.js';
+import { kvmctlCommand } from '../../exec/command.js';
 import { configuredRoutes, defaultRouteDevices, findBridge, ipLinkSetMasterCommand, ipLinkSetNoMasterCommand, movableAddresses } from '../../net/ip.js';
 import { movesByPort, movesRecord, recordedUplinks, sameAddress, sameRoute } from '../../net/bridge-moves.js';
 import { checkNoOpenWindow, parseConfirmTimeout } from './confirm.js';
 import { vmsByInterface } from './list.js';
-import { carriesSession, findIface, moveAddresses, reportMove, validatePair, type Moved, type MoveOptions } from './move-addresses.js';
+import { carriesSession, findIface, movedOf, moveSteps, reportMove, validatePair, type MoveOptions } from './move-addresses.js';
+import { runPlan, when } from '../../exec/plan.js';
 
 export async function runBridgeDetach(ctx: Context, bridge: string, iface: string, opts: MoveOptions): Promise<void> {
   validatePair(bridge, iface);
@@ -61,16 +62,16 @@ export async function runBridgeDetach(ctx: Context, bridge: string, iface: strin
     const addresses = recorded ? recorded.addresses.filter((a) => br.addresses.some((b) => sameAddress(a, b))) : movableAddresses(br);
     const moving = recorded ? recorded.routes.filter((r) => present.some((p) => sameRoute(p, r))) : present;
     if (confirmSeconds !== undefined && !ctx.dryRun) await checkNoOpenWindow(ctx);
-    let moved: Moved = { addresses: [], routes: [] };
-    await ctx.transaction(`bridge detach ${bridge} ${iface}`).run(async (tx) => {
-      await ctx.ip.change(ipLinkSetNoMasterCommand(iface));
-      tx.onRollback({ what: `${iface} released from ${bridge}`, manual: formatCommand(ipLinkSetMasterCommand(iface, bridge)), run: async () => void (await ctx.ip.change(ipLinkSetMasterCommand(iface, bridge))) });
-      if (move) moved = await moveAddresses(ctx, tx, bridge, iface, addresses, moving);
-      if (recorded && !ctx.dryRun) {
-        delete moves[iface];
-        await record.save(moves);
-      }
+    delete moves[iface];
+    await runPlan(ctx, {
+      label: `bridge detach ${bridge} ${iface}`,
+      steps: [
+        { what: `${iface} released from ${bridge}`, do: { command: ipLinkSetNoMasterCommand(iface) }, undo: { command: ipLinkSetMasterCommand(iface, bridge) } },
+        ...(move ? moveSteps(ctx, bridge, iface, addresses, moving) : []),
+        ...when(recorded !== undefined, { what: `kvmctl's record of the move (${record.location})`, do: record.saveAction(moves) }),
+      ],
     });
+    const moved = move ? movedOf(addresses, moving) : { addresses: [], routes: [] };
     await reportMove(ctx, 'detach', json, moved, { seconds: confirmSeconds, broughtUp: false });
   });
 }

@@ -6,8 +6,8 @@
  */
 import type { Context } from '../../context.js';
 import { NotFoundError, UsageError } from '../../errors.js';
-import { formatCommand, type Command } from '../../exec/command.js';
-import type { Transaction } from '../../exec/transaction.js';
+import { formatCommand } from '../../exec/command.js';
+import type { Step } from '../../exec/plan.js';
 import { addressCidr, ipAddrAddCommand, ipAddrDelCommand, ipRouteDelCommand, ipRouteReplaceCommand, type IpAddress, type Link, type Route } from '../../net/ip.js';
 import { validateLinkName } from '../../net/link-name.js';
 import { openConfirmWindow } from './confirm.js';
@@ -28,32 +28,36 @@ function describeRoute(r: Route): string {
 }
 
 /**
- * Moves addresses and configured routes from one device to another. Deleting
- * an address makes the kernel drop the routes through it, so the routes are
- * put back on `from` (registered first, undone last) after its addresses return.
+ * The steps that move addresses and configured routes from one device to
+ * another. Deleting an address makes the kernel drop the routes through it,
+ * so undoing the first address's removal also puts the routes back on `from`
+ * (it is undone last, after every address has returned).
  */
-export async function moveAddresses(ctx: Context, tx: Transaction, from: string, to: string, addresses: IpAddress[], routes: Route[]): Promise<Moved> {
-  const run = (cmd: Command) => ctx.ip.change(cmd);
-  // With no routes there is nothing to put back (and nothing for host doctor to list).
-  if (routes.length > 0) {
-    tx.onRollback({
-      what: `routes of ${from} (${routes.map(describeRoute).join(', ')})`,
-      manual: routes.map((r) => formatCommand(ipRouteReplaceCommand(r, from))).join(' && '),
-      run: async () => {
-        for (const r of routes) await run(ipRouteReplaceCommand(r, from));
-      },
-    });
-  }
-  for (const a of addresses) {
-    await run(ipAddrDelCommand(a, from));
-    tx.onRollback({ what: `address ${addressCidr(a)} removed from ${from}`, manual: formatCommand(ipAddrAddCommand(a, from)), run: async () => void (await run(ipAddrAddCommand(a, from))) });
-    await run(ipAddrAddCommand(a, to));
-    tx.onRollback({ what: `address ${addressCidr(a)} on ${to}`, manual: formatCommand(ipAddrDelCommand(a, to)), run: async () => void (await run(ipAddrDelCommand(a, to))) });
-  }
-  for (const r of routes) {
-    await run(ipRouteReplaceCommand(r, to));
-    tx.onRollback({ what: `route ${describeRoute(r)} on ${to}`, manual: formatCommand(ipRouteDelCommand(r, to)), run: async () => void (await run(ipRouteDelCommand(r, to))) });
-  }
+export function moveSteps(ctx: Context, from: string, to: string, addresses: IpAddress[], routes: Route[]): Step[] {
+  const restoreRoutes = routes.map((r) => ipRouteReplaceCommand(r, from));
+  const steps = addresses.flatMap((a, i): Step[] => {
+    const back = [ipAddrAddCommand(a, from), ...(i === 0 ? restoreRoutes : [])];
+    const removed: Step =
+      back.length === 1
+        ? { what: `address ${addressCidr(a)} removed from ${from}`, do: { command: ipAddrDelCommand(a, from) }, undo: { command: ipAddrAddCommand(a, from) } }
+        : {
+            what: `address ${addressCidr(a)} removed from ${from}, and its routes (${routes.map(describeRoute).join(', ')})`,
+            do: { command: ipAddrDelCommand(a, from) },
+            undo: {
+              run: async () => {
+                for (const cmd of back) await ctx.ip.change(cmd);
+              },
+              describe: back.map(formatCommand).join(' && '),
+            },
+            manual: back.map(formatCommand).join(' && '),
+          };
+    return [removed, { what: `address ${addressCidr(a)} on ${to}`, do: { command: ipAddrAddCommand(a, to) }, undo: { command: ipAddrDelCommand(a, to) } }];
+  });
+  return [...steps, ...routes.map((r): Step => ({ what: `route ${describeRoute(r)} on ${to}`, do: { command: ipRouteReplaceCommand(r, to) }, undo: { command: ipRouteDelCommand(r, to) } }))];
+}
+
+/** What moveSteps moves, for the report. */
+export function movedOf(addresses: IpAddress[], routes: Route[]): Moved {
   return { addresses: addresses.map(addressCidr), routes: routes.map(describeRoute) };
 }
 
