@@ -1,10 +1,11 @@
 import { Command } from 'commander';
 import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
+import { runPlan } from '../../exec/plan.js';
 import { ConflictError, KvmctlError, UsageError } from '../../errors.js';
 import { loadNetworks } from '../../libvirt/network-commands.js';
 import { currentNetnsRecord } from '../../net/netns-record.js';
-import { formatCommand, kvmctlCommand } from '../../exec/command.js';
+import { kvmctlCommand } from '../../exec/command.js';
 import { addressCidr, ipAddrAddCommand, ipBridgeAddCommand, ipLinkDeleteCommand, ipLinkSetStateCommand, type IpAddress } from '../../net/ip.js';
 import { blockOf, formatIpv4, lastAddress, overlaps, parseAddressCidr, parseIpv4 } from '../../net/ipv4.js';
 import { validateLibvirtBridgeName } from '../../net/link-name.js';
@@ -72,18 +73,18 @@ export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCr
         throw new ConflictError(`--address ${addressCidr(address)} overlaps ${addressCidr(clash.a)} of ${clash.l.ifname}`, 'give the bridge a subnet no other interface uses');
       }
     }
-    await ctx.transaction(`bridge create ${name}`).run(async (tx) => {
-      await ctx.ip.change(ipBridgeAddCommand(name, stp));
-      // Deleting the bridge also removes its address.
-      tx.onRollback({ what: `bridge ${name}`, manual: formatCommand(ipLinkDeleteCommand(name)), run: async () => void (await ctx.ip.change(ipLinkDeleteCommand(name))) });
-      if (address) await ctx.ip.change(ipAddrAddCommand(address, name));
-      await ctx.ip.change(ipLinkSetStateCommand(name, 'up'));
+    const record = await createdBridgesRecord(ctx);
+    const created = await record.load();
+    await runPlan(ctx, {
+      label: `bridge create ${name}`,
+      steps: [
+        // Deleting the bridge also removes its address.
+        { what: `bridge ${name}`, do: { command: ipBridgeAddCommand(name, stp) }, undo: { command: ipLinkDeleteCommand(name) } },
+        ...(address ? [{ what: `address ${addressCidr(address)} on ${name}`, do: { command: ipAddrAddCommand(address, name) } }] : []),
+        { what: `${name} up`, do: { command: ipLinkSetStateCommand(name, 'up') } },
+        { what: `kvmctl's record of the bridges it created (${record.location})`, do: record.saveAction({ names: [...new Set([...created.names, name])] }) },
+      ],
     });
-    if (!ctx.dryRun) {
-      const record = await createdBridgesRecord(ctx);
-      const created = await record.load();
-      await record.save({ names: [...new Set([...created.names, name])] });
-    }
     ctx.out.done(`bridge ${name} created (STP ${stp ? 'on' : 'off'}${address ? `, address ${addressCidr(address)}` : ''}) and up`, { ...json, changed: true });
   });
 }
