@@ -11,6 +11,9 @@ import { Transaction } from './exec/transaction.js';
 import { Virsh } from './libvirt/virsh-client.js';
 import { HostRunner, hostFs } from './exec/host-runner.js';
 import { hostAccessFor } from './net/host-access.js';
+import { Ip } from './net/ip.js';
+import { Iptables } from './net/iptables.js';
+import { Sysctl } from './net/sysctl.js';
 import { fanOut } from './fan-out.js';
 import { DEFAULT_HOST_TIMEOUT_S, DEFAULT_PARALLEL, parseHostTimeout, parseParallel } from './inventory/fan-out-options.js';
 
@@ -121,6 +124,7 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
   const dir = stateDir(deps.io.env);
   const dryRun = Boolean(opts.dryRun);
   const journal = dryRun ? undefined : new Journal(dir, deps.argv);
+  const fs = hostAccess.kind === 'local' ? deps.fs : hostFs(deps.fs, runner, hostAccess);
   return {
     uri,
     hostAccess,
@@ -128,9 +132,12 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
     hostTimeoutMs: parseHostTimeout(opts.hostTimeout),
     runner,
     virsh: new Virsh(runner, uri),
+    ip: new Ip(runner),
+    iptables: new Iptables(runner),
+    sysctl: new Sysctl(runner, fs),
     out,
     io: deps.io,
-    fs: hostAccess.kind === 'local' ? deps.fs : hostFs(deps.fs, runner, hostAccess),
+    fs,
     dryRun,
     verbose: Boolean(opts.verbose),
     signal: deps.signal,

@@ -5,6 +5,9 @@ import type { LocalFs } from './local-fs.js';
 import type { Transaction } from './exec/transaction.js';
 import type { HostAccess } from './net/host-access.js';
 import type { Virsh } from './libvirt/virsh-client.js';
+import type { Ip } from './net/ip.js';
+import type { Iptables } from './net/iptables.js';
+import type { Sysctl } from './net/sysctl.js';
 
 /** Everything a command's run function needs; built once per invocation from global options. */
 export interface Context {
@@ -15,6 +18,12 @@ export interface Context {
   runner: Runner;
   /** virsh on this connection: every libvirt call goes through it (src/libvirt/virsh-client.ts). */
   virsh: Virsh;
+  /** ip (links, addresses, routes) of the host the URI names, through the runner. */
+  ip: Ip;
+  /** iptables of that host, through the runner. */
+  iptables: Iptables;
+  /** Its sysctls: read from /proc/sys through fs, written through the runner. */
+  sysctl: Sysctl;
   out: Output;
   io: IO;
   fs: LocalFs;

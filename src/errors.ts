@@ -117,6 +117,19 @@ export class PassedExitStatus extends KvmctlError {
   }
 }
 
+/**
+ * A classified error told in the words of the step that met it (e.g. "network
+ * x could not start: ..."): same exit code and object, a hint for that step,
+ * the original error as its cause.
+ */
+export class RestatedError extends KvmctlError {
+  override readonly exitCode: ExitCode;
+  constructor(cause: KvmctlError, message: string, hint?: string) {
+    super(message, hint ?? cause.hint, { cause, object: cause.object });
+    this.exitCode = cause.exitCode;
+  }
+}
+
 export function exitCodeOf(err: unknown): ExitCode {
   return err instanceof KvmctlError ? err.exitCode : ExitCode.Failure;
 }

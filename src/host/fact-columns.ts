@@ -1,5 +1,5 @@
 /** Table columns of the host's facts, shared by `host` and the nouns that list the same objects (bridge list, net nat list). */
-import type { NatRule } from '../net/iptables.js';
+import type { NatRule } from '../net/rule-owner.js';
 import type { BridgeFacts, NetworkFacts } from './facts.js';
 
 export const bridgeColumns = [

@@ -109,11 +109,6 @@ export function bridgesOf(links: Link[]): BridgeInfo[] {
     }));
 }
 
-/** Every link with its addresses, in one `ip` process. */
-export async function loadLinks(runner: Runner): Promise<Link[]> {
-  return parseIpLinks(await runChecked(runner, ipAddrShowCommand()));
-}
-
 /** The named link, which must exist (exit 3) and be a bridge (exit 2). */
 export function findBridge(links: Link[], name: string, uri?: string): Link {
   const link = links.find((l) => l.ifname === name);
@@ -134,12 +129,6 @@ export type IpFamily = 4 | 6;
 /** The main routing table of one family. */
 export function ipRouteShowCommand(family: IpFamily): Command {
   return readCommand('ip', ['-j', ...(family === 6 ? ['-6'] : []), 'route', 'show']);
-}
-
-/** The main routing tables of both families, in two `ip` processes. */
-export async function loadRoutes(runner: Runner): Promise<Route[]> {
-  const [v4, v6] = await Promise.all([runChecked(runner, ipRouteShowCommand(4)), runChecked(runner, ipRouteShowCommand(6))]);
-  return [...parseIpRoutes(v4, 4), ...parseIpRoutes(v6, 6)];
 }
 
 export interface Route {
@@ -252,4 +241,25 @@ export function ipRouteReplaceCommand(route: Route, dev: string): Command {
 
 export function ipRouteDelCommand(route: Route, dev: string): Command {
   return mutatingCommand('ip', [...(route.family === 6 ? ['-6'] : []), 'route', 'del', ...routeSpec(route, dev)]);
+}
+
+/** ip bound to a runner: reads links and routes, and runs the changes built above. */
+export class Ip {
+  constructor(private readonly runner: Runner) {}
+
+  /** Every link with its addresses, in one `ip` process. */
+  async links(): Promise<Link[]> {
+    return parseIpLinks(await runChecked(this.runner, ipAddrShowCommand()));
+  }
+
+  /** The main routing tables of both families, in two `ip` processes. */
+  async routes(): Promise<Route[]> {
+    const [v4, v6] = await Promise.all([runChecked(this.runner, ipRouteShowCommand(4)), runChecked(this.runner, ipRouteShowCommand(6))]);
+    return [...parseIpRoutes(v4, 4), ...parseIpRoutes(v6, 6)];
+  }
+
+  /** Runs one change built above (ipLinkSetMasterCommand, ipAddrAddCommand, ...); a failure is a ToolError naming it. */
+  async change(cmd: Command): Promise<void> {
+    await runChecked(this.runner, cmd);
+  }
 }

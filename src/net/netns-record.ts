@@ -5,6 +5,7 @@
  */
 import { mkdir, readFile, readlink, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Action } from '../exec/plan.js';
 
 export interface NetnsRecord<T> {
   /** Where the record lives, for messages. */
@@ -14,6 +15,8 @@ export interface NetnsRecord<T> {
   load(): Promise<T>;
   /** Writes the record; an empty one removes the file. */
   save(value: T): Promise<void>;
+  /** The same write as a plan action, so a verb records its change as one of its steps (and --dry-run prints it). */
+  saveAction(value: T): Action;
 }
 
 /** "net:[4026531840]" (the link /proc/self/ns/net points to) -> "4026531840". */
@@ -41,6 +44,9 @@ export function fileNetnsRecord<T>(dir: string, netnsId: string, name: string, e
         throw e;
       }
     },
+    saveAction(value) {
+      return isEmpty(value) ? { remove: file } : { write: { path: file, text: recordText(value) } };
+    },
     async save(value) {
       if (isEmpty(value)) {
         await unlink(file).catch((e: NodeJS.ErrnoException) => {
@@ -50,10 +56,14 @@ export function fileNetnsRecord<T>(dir: string, netnsId: string, name: string, e
       }
       await mkdir(join(dir, 'net'), { recursive: true, mode: 0o700 });
       // Write then rename, so a crash never leaves half a record.
-      await writeFile(file + '.tmp', JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+      await writeFile(file + '.tmp', recordText(value), { mode: 0o600 });
       await rename(file + '.tmp', file);
     },
   };
+}
+
+function recordText(value: unknown): string {
+  return JSON.stringify(value, null, 2) + '\n';
 }
 
 /** The record `name` of the namespace this process runs in. */

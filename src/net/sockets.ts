@@ -6,7 +6,7 @@
  */
 import { readCommand, type Command } from '../exec/command.js';
 import { runChecked, type Runner } from '../exec/runner.js';
-import type { PortRange, Protocol } from './iptables.js';
+import type { PortRange, Protocol } from './port-forward.js';
 
 export interface ListeningSocket {
   protocol: Protocol;

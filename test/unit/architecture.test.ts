@@ -33,11 +33,6 @@ const NOT_YET_CONVERTED = [
   'src/commands/completion/engine.ts',
   'src/commands/host/check.ts',
   'src/commands/host/list.ts',
-  'src/commands/net/create.ts',
-  'src/commands/net/lifecycle.ts',
-  'src/commands/net/nat/check.ts',
-  'src/commands/net/nat/enable.ts',
-  'src/commands/net/reserve.ts',
   'src/commands/vm/console.ts',
   'src/commands/vm/delete.ts',
   'src/commands/vm/domain-state.ts',
@@ -55,7 +50,7 @@ const NOT_YET_CONVERTED = [
 ];
 
 /** Source files over the limit, until they are split. Remove a file when it is; never add one. */
-const NOT_YET_SPLIT = ['src/net/iptables.ts'];
+const NOT_YET_SPLIT: string[] = [];
 const MAX_LINES = 400;
 
 function breaches(file: string): string[] {

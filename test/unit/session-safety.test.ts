@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { kvmctlCommand, shellQuote } from '../../src/exec/command.js';
 import { isSameProcess, parseLockFile, processStartTime, withLock } from '../../src/exec/lock.js';
-import { natRulesFor, validateIptablesIfaceName } from '../../src/net/iptables.js';
+import { natRulesFor, validateIptablesIfaceName } from '../../src/net/kvmctl-rules.js';
 import { escapeControls, renderTable } from '../../src/output/table.js';
-import { sessionAddress } from '../../src/commands/bridge/attach.js';
+import { sessionAddress } from '../../src/commands/bridge/move-addresses.js';
 import { UsageError } from '../../src/errors.js';
 
 /** Names that break out of a naive command line, or drive a terminal. */

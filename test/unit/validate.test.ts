@@ -14,7 +14,7 @@ import { parseDisk, parseKeyValues, parseCreateFlags } from '../../src/commands/
 import { parseAddressCidr, parseIpv4, parseSubnet } from '../../src/net/ipv4.js';
 import { parseBridgeAddress } from '../../src/commands/bridge/create.js';
 import { parsePortRange, parseProtocol, parseTarget } from '../../src/commands/net/forward/target.js';
-import { parseCreateRequest } from '../../src/commands/net/create.js';
+import { parseCreateRequest } from '../../src/commands/net/create-request.js';
 import { checkPoolPathSyntax } from '../../src/storage/pool-path.js';
 import { parseSizeChange } from '../../src/commands/volume/resize.js';
 import { parseFaultSpecs } from '../../src/exec/fault.js';

@@ -7,13 +7,14 @@
  * record (net/bridge-confirm-netns-INODE.json) names the change, the deadline
  * and the waiting process.
  */
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../../context.js';
 import { ConflictError, KvmctlError, TimeoutError, UsageError } from '../../errors.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { isSameProcess, processStartTime } from '../../exec/lock.js';
-import { runChecked } from '../../exec/runner.js';
 import { ipLinkSetStateCommand } from '../../net/ip.js';
 import { currentNetnsRecord } from '../../net/netns-record.js';
 
@@ -113,7 +114,7 @@ export async function runRevertUnconfirmed(ctx: Context, token: string, revert: 
   if (w?.token !== token || w.status !== 'pending') return;
   try {
     await revert(w);
-    if (w.broughtUp) await runChecked(ctx.runner, ipLinkSetStateCommand(w.bridge, 'down'));
+    if (w.broughtUp) await ctx.ip.change(ipLinkSetStateCommand(w.bridge, 'down'));
     await record.save({ window: { ...w, status: 'reverted', detail: new Date().toISOString() } });
   } catch (e) {
     await record.save({ window: { ...w, status: 'revert failed', detail: e instanceof Error ? e.message : String(e) } });
@@ -144,4 +145,11 @@ export async function runBridgeConfirm(ctx: Context): Promise<void> {
     }
   }
   ctx.out.done(`${what} confirmed: it stays`, { confirmed: true, change: w.change, bridge: w.bridge, iface: w.iface });
+}
+
+export function bridgeConfirmVerb(app: App): Command {
+  return new Command('confirm')
+    .description('keep the address move of the open --confirm-timeout window (exit 6 if it was already reverted)')
+    .addHelpText('after', examples('kvmctl bridge attach br0 eth0 --move-address --confirm-timeout 120', 'kvmctl bridge confirm'))
+    .action(app.action(async (ctx) => runBridgeConfirm(ctx)));
 }

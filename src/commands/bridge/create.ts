@@ -1,10 +1,12 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
+import { runPlan } from '../../exec/plan.js';
 import { ConflictError, KvmctlError, UsageError } from '../../errors.js';
 import { loadNetworks } from '../../libvirt/network-commands.js';
 import { currentNetnsRecord } from '../../net/netns-record.js';
-import { formatCommand, kvmctlCommand } from '../../exec/command.js';
-import { runChecked } from '../../exec/runner.js';
-import { addressCidr, ipAddrAddCommand, ipBridgeAddCommand, ipLinkDeleteCommand, ipLinkSetStateCommand, loadLinks, type IpAddress } from '../../net/ip.js';
+import { kvmctlCommand } from '../../exec/command.js';
+import { addressCidr, ipAddrAddCommand, ipBridgeAddCommand, ipLinkDeleteCommand, ipLinkSetStateCommand, type IpAddress } from '../../net/ip.js';
 import { blockOf, formatIpv4, lastAddress, overlaps, parseAddressCidr, parseIpv4 } from '../../net/ipv4.js';
 import { validateNewBridgeName } from '../../validate/names.js';
 
@@ -50,7 +52,7 @@ export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCr
   const json = { name, stp, address: address ? addressCidr(address) : null };
 
   await ctx.withLock(`bridge ${name}`, async () => {
-    const links = await loadLinks(ctx.runner);
+    const links = await ctx.ip.links();
     const existing = links.find((l) => l.ifname === name);
     if (existing) {
       if (existing.kind !== 'bridge') throw new ConflictError(`an interface named ${name} already exists and is not a bridge (${existing.kind ?? 'plain'})`, 'choose another name');
@@ -71,18 +73,28 @@ export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCr
         throw new ConflictError(`--address ${addressCidr(address)} overlaps ${addressCidr(clash.a)} of ${clash.l.ifname}`, 'give the bridge a subnet no other interface uses');
       }
     }
-    await ctx.transaction(`bridge create ${name}`).run(async (tx) => {
-      await runChecked(ctx.runner, ipBridgeAddCommand(name, stp));
-      // Deleting the bridge also removes its address.
-      tx.onRollback({ what: `bridge ${name}`, manual: formatCommand(ipLinkDeleteCommand(name)), run: async () => void (await runChecked(ctx.runner, ipLinkDeleteCommand(name))) });
-      if (address) await runChecked(ctx.runner, ipAddrAddCommand(address, name));
-      await runChecked(ctx.runner, ipLinkSetStateCommand(name, 'up'));
+    const record = await createdBridgesRecord(ctx);
+    const created = await record.load();
+    await runPlan(ctx, {
+      label: `bridge create ${name}`,
+      steps: [
+        // Deleting the bridge also removes its address.
+        { what: `bridge ${name}`, do: { command: ipBridgeAddCommand(name, stp) }, undo: { command: ipLinkDeleteCommand(name) } },
+        ...(address ? [{ what: `address ${addressCidr(address)} on ${name}`, do: { command: ipAddrAddCommand(address, name) } }] : []),
+        { what: `${name} up`, do: { command: ipLinkSetStateCommand(name, 'up') } },
+        { what: `kvmctl's record of the bridges it created (${record.location})`, do: record.saveAction({ names: [...new Set([...created.names, name])] }) },
+      ],
     });
-    if (!ctx.dryRun) {
-      const record = await createdBridgesRecord(ctx);
-      const created = await record.load();
-      await record.save({ names: [...new Set([...created.names, name])] });
-    }
     ctx.out.done(`bridge ${name} created (STP ${stp ? 'on' : 'off'}${address ? `, address ${addressCidr(address)}` : ''}) and up`, { ...json, changed: true });
   });
+}
+
+export function bridgeCreateVerb(app: App): Command {
+  return new Command('create')
+    .description('create a bridge and bring it up')
+    .argument('<name>', 'bridge name: letters, digits, - _ . (starting with a letter or digit; at most 15 characters)')
+    .option('--stp', 'turn on the spanning tree protocol (for bridges with more than one uplink)')
+    .option('--address <cidr>', 'give the bridge this address, e.g. 10.20.0.1/24')
+    .addHelpText('after', examples('kvmctl bridge create br0', 'kvmctl bridge create br1 --stp --address 10.20.0.1/24'))
+    .action(app.action(async (ctx, name: string, opts: BridgeCreateOptions) => runBridgeCreate(ctx, name, opts)));
 }

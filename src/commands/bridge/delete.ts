@@ -1,15 +1,21 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { KvmctlError, RefusedError } from '../../errors.js';
-import { runChecked } from '../../exec/runner.js';
 import { loadDomains, type DomainRecord } from '../../libvirt/domains.js';
 import { loadNetworks, type NetworkRecord } from '../../libvirt/network-commands.js';
-import { defaultRouteDevices, findBridge, ipLinkDeleteCommand, loadLinks, loadRoutes } from '../../net/ip.js';
+import { defaultRouteDevices, findBridge, ipLinkDeleteCommand } from '../../net/ip.js';
 import { validateLinkName } from '../../net/link-name.js';
 import { running, vmsOnBridge } from '../net/vm-owners.js';
 import { vmsByInterface } from './list.js';
-import { movesByPort, movesRecord, recordedUplinks } from './attach.js';
+import { movesByPort, movesRecord, recordedUplinks } from '../../net/bridge-moves.js';
 import { createdBridgesRecord } from './create.js';
 import { kvmctlCommand } from '../../exec/command.js';
+
+export interface BridgeDeleteOptions {
+  /** Delete it although ports, stopped VMs or a libvirt network still use it. */
+  force?: boolean;
+}
 
 /** What still uses a bridge: refusals that --force overrides. */
 interface Users {
@@ -23,10 +29,10 @@ interface Users {
  * the default route; not while ports, defined VMs or libvirt networks use it,
  * unless --force.
  */
-export async function runBridgeDelete(ctx: Context, name: string, opts: { force?: boolean }): Promise<void> {
+export async function runBridgeDelete(ctx: Context, name: string, opts: BridgeDeleteOptions): Promise<void> {
   validateLinkName('bridge', name);
   await ctx.withLock(`bridge ${name}`, async () => {
-    const [links, routes, { owners }] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner), vmsByInterface(ctx)]);
+    const [links, routes, { owners }] = await Promise.all([ctx.ip.links(), ctx.ip.routes(), vmsByInterface(ctx)]);
     findBridge(links, name, ctx.uri);
     const ports = links.filter((l) => l.master === name);
     // A tap port is a running VM's NIC (libvirt names them vnetN).
@@ -36,7 +42,7 @@ export async function runBridgeDelete(ctx: Context, name: string, opts: { force?
       throw new RefusedError(`bridge ${name} has running VM interfaces attached: ${names.join(', ')}`, 'shut those VMs down (or move their interfaces) first; --force does not override this');
     }
     if (defaultRouteDevices(routes).has(name)) {
-      const uplink = recordedUplinks(movesByPort(await (await movesRecord(ctx)).load()), name, links)[0] ?? ports[0]?.ifname ?? 'IFACE';
+      const uplink = recordedUplinks(movesByPort(await (await movesRecord(ctx.stateDir)).load()), name, links)[0] ?? ports[0]?.ifname ?? 'IFACE';
       throw new RefusedError(`bridge ${name} carries the default route: deleting it cuts this host off`, `move its addresses back first: ${kvmctlCommand(ctx.uri, 'bridge', 'detach', name, uplink, '--move-address')}`);
     }
     const users: Users = { ports: ports.map((p) => p.ifname), vms: [], networks: [] };
@@ -64,7 +70,7 @@ export async function runBridgeDelete(ctx: Context, name: string, opts: { force?
     if (reasons.length > 0 && !opts.force) {
       throw new RefusedError(`bridge ${name} is in use: ${reasons.join('; ')}`, `detach them first, or delete it anyway with: ${kvmctlCommand(ctx.uri, 'bridge', 'delete', name, '--force')}`);
     }
-    await runChecked(ctx.runner, ipLinkDeleteCommand(name));
+    await ctx.ip.change(ipLinkDeleteCommand(name));
     if (!ctx.dryRun) {
       const record = await createdBridgesRecord(ctx);
       const created = await record.load();
@@ -72,4 +78,13 @@ export async function runBridgeDelete(ctx: Context, name: string, opts: { force?
     }
     ctx.out.done(`bridge ${name} deleted${reasons.length > 0 ? ` (it was used by ${reasons.join('; ')})` : ''}`, { name, changed: true, ...users });
   });
+}
+
+export function bridgeDeleteVerb(app: App): Command {
+  return new Command('delete')
+    .description('delete a bridge; refused while ports, VM interfaces or a libvirt network use it (unless --force), and always while a running VM is attached')
+    .argument('<name>', 'bridge name')
+    .option('--force', 'delete it although ports, stopped VMs or a libvirt network still use it')
+    .addHelpText('after', examples('kvmctl bridge delete br0', 'kvmctl bridge delete br0 --force'))
+    .action(app.action(async (ctx, name: string, opts: BridgeDeleteOptions) => runBridgeDelete(ctx, name, opts)));
 }

@@ -1,8 +1,10 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { KvmctlError } from '../../errors.js';
 import { domstatsCommand, interfaceNames, parseDomstats } from '../../libvirt/domstats.js';
 import { runVirsh } from '../../libvirt/virsh.js';
-import { bridgesOf, loadLinks, type Link } from '../../net/ip.js';
+import { bridgesOf, type Link } from '../../net/ip.js';
 import type { BridgeFacts } from '../../host/facts.js';
 import { bridgeColumns } from '../../host/fact-columns.js';
 
@@ -34,9 +36,16 @@ export function bridgeViews(links: Link[], owners: Map<string, string>): BridgeV
 
 /** One `ip` and one `virsh` process, however many bridges, ports and VMs exist. */
 export async function runBridgeList(ctx: Context): Promise<void> {
-  const [links, { owners, warning }] = await Promise.all([loadLinks(ctx.runner), vmsByInterface(ctx)]);
+  const [links, { owners, warning }] = await Promise.all([ctx.ip.links(), vmsByInterface(ctx)]);
   if (warning) ctx.out.warn(`VM names are not shown: ${warning}`);
   const views = bridgeViews(links, owners);
   ctx.out.list([...bridgeColumns, { header: 'VMS', value: (b: BridgeView) => b.vms.join(', ') }], views);
   if (!ctx.out.json && views.length === 0) ctx.out.info('no Linux bridges; create one with: kvmctl bridge create br0');
+}
+
+export function bridgeListVerb(app: App): Command {
+  return new Command('list')
+    .description('list bridges: state, MTU, STP, addresses, ports and the VMs attached (vnetN -> VM)')
+    .addHelpText('after', examples('kvmctl bridge list', 'kvmctl bridge list -o json'))
+    .action(app.action(async (ctx) => runBridgeList(ctx)));
 }

@@ -2,7 +2,8 @@ import { verb } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { gatherHostFacts, type HostFacts } from '../../host/facts.js';
-import { backendSaveCommand, IPTABLES_BACKENDS, ruleCount } from '../../net/iptables.js';
+import { backendSaveCommand, IPTABLES_BACKENDS } from '../../net/iptables.js';
+import { ruleCount } from '../../net/iptables-save.js';
 import { checkRecordedNat, natProblems, type RecordedNatCheck } from '../net/nat/check.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';

@@ -2,8 +2,8 @@ import { flag, verb, type OptionsOf } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { abandonedEntries, forgetEntry, type JournalEntry } from '../../exec/journal.js';
-import { addressCidr, loadLinks } from '../../net/ip.js';
-import { movesByPort, movesRecord, staleReason } from '../bridge/attach.js';
+import { addressCidr } from '../../net/ip.js';
+import { movesByPort, movesRecord, staleReason } from '../../net/bridge-moves.js';
 
 /** A record of `bridge attach --move-address` that no longer matches the host. */
 interface StaleMove {
@@ -20,10 +20,10 @@ interface StaleMove {
  * the links only when there are records.
  */
 async function staleMoves(ctx: Context, clear: boolean): Promise<StaleMove[]> {
-  const record = await movesRecord(ctx);
+  const record = await movesRecord(ctx.stateDir);
   const moves = movesByPort(await record.load());
   if (Object.keys(moves).length === 0) return [];
-  const links = await loadLinks(ctx.runner);
+  const links = await ctx.ip.links();
   const fix = kvmctlCommand(ctx.uri, 'host', 'doctor', '--clear');
   const stale = Object.values(moves).flatMap((m) => {
     const reason = staleReason(m, links);

@@ -1,8 +1,10 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { KvmctlError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { loadNetwork, type DhcpLease } from '../../libvirt/network-commands.js';
-import { loadIptables, savedForwards } from '../../net/iptables.js';
+import { savedForwards } from '../../net/port-forward.js';
 import { forwardColumns, forwardViews, type ForwardView } from './forward/view.js';
 import { summarize } from './list.js';
 import { vmsByMac } from './vm-owners.js';
@@ -46,7 +48,7 @@ export async function runNetInfo(ctx: Context, name: string): Promise<void> {
   let forwardsError: string | undefined;
   try {
     // Forwards whose target lies in this network's subnet.
-    forwards = forwardViews(savedForwards(await loadIptables(ctx.runner)), [network], domains).filter((f) => f.network === network.name);
+    forwards = forwardViews(savedForwards(await ctx.iptables.load()), [network], domains).filter((f) => f.network === network.name);
   } catch (e) {
     // Reading the firewall needs root; the rest of the report does not.
     if (!(e instanceof KvmctlError)) throw e;
@@ -89,4 +91,12 @@ export async function runNetInfo(ctx: Context, name: string): Promise<void> {
     ],
     json,
   );
+}
+
+export function netInfoVerb(app: App): Command {
+  return new Command('info')
+    .description('show one network: definition, DNS domain, static DHCP hosts, port forwards and leases')
+    .argument('<name>', 'network name')
+    .addHelpText('after', examples('kvmctl net info default', 'kvmctl net info default -o json'))
+    .action(app.action(async (ctx, name: string) => runNetInfo(ctx, name)));
 }

@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { loadNetwork, loadNetworks } from '../../libvirt/network-commands.js';
@@ -20,4 +22,12 @@ export async function runNetLeases(ctx: Context, name: string | undefined): Prom
     const inactive = networks.length === 1 && !networks[0]?.active;
     ctx.out.info(inactive ? `network ${JSON.stringify(networks[0]?.name)} is not active, so it has no leases (start it with: ${kvmctlCommand(ctx.uri, 'net', 'start', networks[0]?.name ?? 'NAME')})` : 'no DHCP leases');
   }
+}
+
+export function netLeasesVerb(app: App): Command {
+  return new Command('leases')
+    .description('DHCP leases of one network or all: MAC, IP, hostname, expiry and the VM that owns the MAC')
+    .argument('[name]', 'network name (default: every active network)')
+    .addHelpText('after', examples('kvmctl net leases', 'kvmctl net leases default -o json'))
+    .action(app.action(async (ctx, name: string | undefined) => runNetLeases(ctx, name), { fanOut: true }));
 }

@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import type { NetworkRecord } from '../../libvirt/network-commands.js';
 import { loadNetworks } from '../../libvirt/network-commands.js';
@@ -52,4 +54,11 @@ export async function runNetList(ctx: Context): Promise<void> {
   const networks = (await loadNetworks(ctx.runner, ctx.uri, { leases: true })).map(summarize);
   ctx.out.list(networkColumns, networks);
   if (!ctx.out.json && networks.length === 0) ctx.out.info('no libvirt networks; create one with: kvmctl net create NAME --mode nat');
+}
+
+export function netListVerb(app: App): Command {
+  return new Command('list')
+    .description('list libvirt networks: state, autostart, mode, bridge, subnet, DHCP range, leases')
+    .addHelpText('after', examples('kvmctl net list', 'kvmctl net list -o json'))
+    .action(app.action(async (ctx) => runNetList(ctx), { fanOut: true }));
 }

@@ -1,26 +1,19 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
+import { runPlan } from '../../../exec/plan.js';
+import { insertRuleStep } from '../../../net/iptables.js';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../../errors.js';
 import { loadDomains } from '../../../libvirt/domains.js';
 import { loadNetworks } from '../../../libvirt/network-commands.js';
-import {
-  forwardId,
-  insertRule,
-  formatPortRange,
-  loadIptables,
-  natRules,
-  parseDport,
-  portForwardRulesFor,
-  portRangesOverlap,
-  RULES_PER_FORWARD,
-  savedForwards,
-  type PortForward,
-} from '../../../net/iptables.js';
+import { forwardId, formatPortRange, parseDport, portRangesOverlap, RULES_PER_FORWARD, savedForwards, type PortForward } from '../../../net/port-forward.js';
+import { natRules } from '../../../net/rule-owner.js';
+import { portForwardRulesFor } from '../../../net/kvmctl-rules.js';
 import { currentNetnsId } from '../../../net/netns-record.js';
 import { describeListener, listenersInRange, loadListeningSockets } from '../../../net/sockets.js';
-import { IP_FORWARD_PATH, parseFlag } from '../../../net/sysctl.js';
 import { validateName } from '../../../validate/names.js';
 import { networkOfAddress } from './view.js';
-import { parsePortRange, parseProtocol, parseTarget, vmAddress } from './target.js';
+import { parsePortRange, parseProtocol, parseTarget, vmAddress, protoOption } from './target.js';
 import { kvmctlCommand } from '../../../exec/command.js';
 
 export interface ForwardAddOptions {
@@ -71,7 +64,7 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
     }
 
     const forward: PortForward = { protocol, hostPorts, toAddress: address, toPorts: target.ports };
-    const [firewall, sockets] = await Promise.all([loadIptables(ctx.runner), loadListeningSockets(ctx.runner)]);
+    const [firewall, sockets] = await Promise.all([ctx.iptables.load(), loadListeningSockets(ctx.runner)]);
     const mine = savedForwards(firewall);
     const same = mine.find((f) => f.id === id);
     const to = `${address}:${formatPortRange(target.ports)}`;
@@ -105,14 +98,32 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
     }
     if (listening.length > 0) ctx.out.warn(`${protocol} port ${formatPortRange(hostPorts)} is forwarded although ${listening.map(describeListener).join(', ')} listens there (--capture-host-port)`);
 
-    await ctx.transaction(`net forward add ${id}`).run(async (tx) => {
-      for (const rule of portForwardRulesFor(forward)) await insertRule(ctx.runner, tx, rule);
-    });
+    await runPlan(ctx, { label: `net forward add ${id}`, steps: portForwardRulesFor(forward).map(insertRuleStep) });
     const behind = [vm && `VM ${vm}`, network && `network ${network}`].filter(Boolean).join(', ');
     ctx.out.done(`forward ${id}: host port ${formatPortRange(hostPorts)}/${protocol} -> ${to}${behind ? ` (${behind})` : ''}`, { ...json, changed: true });
     if (vm && !reserved) ctx.out.warn(`${address} is VM ${vm}'s current lease, not a reservation: it may change; pin it with ${kvmctlCommand(ctx.uri, 'net', 'reserve', network ?? 'NETWORK', '--mac', 'MAC', '--ip', address)}`);
-    if (parseFlag(await ctx.fs.read(IP_FORWARD_PATH)) === false) {
+    if ((await ctx.sysctl.ipForward()) === false) {
       ctx.out.warn('net.ipv4.ip_forward is off here, so forwarded traffic does not pass; kvmctl net nat enable (or a libvirt NAT network) turns it on');
     }
   });
+}
+
+export function forwardAddVerb(app: App): Command {
+  return new Command('add')
+    .description('forward a host port (or range) to a VM or an address, for outside and locally generated traffic')
+    .requiredOption('--port <port>', 'host port or range, e.g. 2222 or 8000-8010')
+    .requiredOption('--to <target>', 'VM[:PORT] (port 22 by default; the VM\'s reserved address, else its lease) or IP:PORT')
+    .addOption(protoOption())
+    .option('--net <network>', 'the libvirt network to find the VM (or the address) in')
+    .option('--capture-host-port', 'forward it even though a process of this host listens on the port (its connections then go to the target)')
+    .addHelpText(
+      'after',
+      examples(
+        'kvmctl net forward add --port 2222 --to web1',
+        'kvmctl net forward add --port 8080 --to web1:80 --net default',
+        'kvmctl net forward add --port 5353 --to 10.20.0.5:53 --proto udp',
+        'kvmctl net forward add --port 8000-8010 --to 10.20.0.5',
+      ) + '\nA range forwards to the same ports. Adding the same forward again changes nothing; a port already forwarded elsewhere is exit 4.\nA port (or a port in the range) on which a host process listens, outside 127.0.0.0/8, is refused (exit 5) unless --capture-host-port.\n',
+    )
+    .action(app.action(async (ctx, opts: ForwardAddOptions) => runForwardAdd(ctx, opts)));
 }

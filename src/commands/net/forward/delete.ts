@@ -1,22 +1,38 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
+import { runPlan } from '../../../exec/plan.js';
+import { deleteSavedRuleStep } from '../../../net/iptables.js';
 import { NotFoundError } from '../../../errors.js';
-import { deleteSavedRule, FORWARD_TAG_KIND, forwardId, kvmctlTag, loadIptables, rulesTagged } from '../../../net/iptables.js';
+import { FORWARD_TAG_KIND, kvmctlTag, rulesTagged } from '../../../net/rule-owner.js';
+import { forwardId } from '../../../net/port-forward.js';
 import { currentNetnsId } from '../../../net/netns-record.js';
-import { parsePortRange, parseProtocol } from './target.js';
+import { parsePortRange, parseProtocol, protoOption } from './target.js';
+
+export interface ForwardDeleteOptions {
+  proto?: string;
+}
 
 /** Removes every rule tagged for the forward (also what an interrupted add or delete left). */
-export async function runForwardDelete(ctx: Context, port: string, opts: { proto?: string }): Promise<void> {
+export async function runForwardDelete(ctx: Context, port: string, opts: ForwardDeleteOptions): Promise<void> {
   const protocol = parseProtocol(opts.proto);
   const id = forwardId(protocol, parsePortRange(port, 'PORT'));
   const netnsId = await currentNetnsId();
   await ctx.withLock(`net forward netns-${netnsId}`, async () => {
-    const tagged = rulesTagged(await loadIptables(ctx.runner), kvmctlTag(FORWARD_TAG_KIND, id));
+    const tagged = rulesTagged(await ctx.iptables.load(), kvmctlTag(FORWARD_TAG_KIND, id));
     if (tagged.length === 0) {
       throw new NotFoundError(`no kvmctl port forward ${id} (${protocol} port ${port})`, 'list them with: kvmctl net forward list');
     }
-    await ctx.transaction(`net forward delete ${id}`).run(async (tx) => {
-      for (const rule of tagged) await deleteSavedRule(ctx.runner, tx, rule);
-    });
+    await runPlan(ctx, { label: `net forward delete ${id}`, steps: tagged.map(deleteSavedRuleStep) });
     ctx.out.done(`forward ${id} deleted (${tagged.length} rules removed)`, { id, changed: true, rulesRemoved: tagged.length });
   });
+}
+
+export function forwardDeleteVerb(app: App): Command {
+  return new Command('delete')
+    .description('remove a port forward (every rule tagged for it)')
+    .argument('<port>', 'the host port or range it forwards')
+    .addOption(protoOption())
+    .addHelpText('after', examples('kvmctl net forward delete 2222', 'kvmctl net forward delete 5353 --proto udp'))
+    .action(app.action(async (ctx, port: string, opts: ForwardDeleteOptions) => runForwardDelete(ctx, port, opts)));
 }

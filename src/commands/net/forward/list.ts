@@ -1,9 +1,11 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
 import { KvmctlError } from '../../../errors.js';
 import type { DomainRecord } from '../../../libvirt/domains.js';
 import { loadDomains } from '../../../libvirt/domains.js';
 import { loadNetworks, type NetworkRecord } from '../../../libvirt/network-commands.js';
-import { loadIptables, savedForwards } from '../../../net/iptables.js';
+import { savedForwards } from '../../../net/port-forward.js';
 import { forwardColumns, forwardViews } from './view.js';
 
 /**
@@ -12,7 +14,7 @@ import { forwardColumns, forwardViews } from './view.js';
  * are still listed.
  */
 export async function runForwardList(ctx: Context): Promise<void> {
-  const saved = savedForwards(await loadIptables(ctx.runner));
+  const saved = savedForwards(await ctx.iptables.load());
   let networks: NetworkRecord[] = [];
   let domains: DomainRecord[] = [];
   if (saved.length > 0) {
@@ -26,4 +28,11 @@ export async function runForwardList(ctx: Context): Promise<void> {
   const views = forwardViews(saved, networks, domains);
   ctx.out.list(forwardColumns, views);
   if (!ctx.out.json && views.length === 0) ctx.out.info('no port forwards; add one with: kvmctl net forward add --port 2222 --to VM');
+}
+
+export function forwardListVerb(app: App): Command {
+  return new Command('list')
+    .description("list kvmctl's port forwards with the VM and network behind each")
+    .addHelpText('after', examples('kvmctl net forward list', 'kvmctl net forward list -o json'))
+    .action(app.action(async (ctx) => runForwardList(ctx)));
 }

@@ -1,11 +1,15 @@
 /** Parsing `--port` and `--to`, and finding the address of a VM target. */
+import { Option } from 'commander';
 import { NotFoundError, RefusedError, UsageError } from '../../../errors.js';
 import type { DomainRecord } from '../../../libvirt/domains.js';
 import type { NetworkRecord } from '../../../libvirt/network-commands.js';
-import type { PortRange, Protocol } from '../../../net/iptables.js';
+import type { PortRange, Protocol } from '../../../net/port-forward.js';
 import { parseIpv4 } from '../../../net/ipv4.js';
 import { validateName } from '../../../validate/names.js';
 import { kvmctlCommand } from '../../../exec/command.js';
+
+/** --proto of net forward add and delete. */
+export const protoOption = (): Option => new Option('--proto <proto>', 'tcp or udp').choices(['tcp', 'udp']).default('tcp');
 
 /** The port a VM target gets when --to names none: ssh. */
 export const DEFAULT_VM_PORT = 22;

@@ -2,7 +2,7 @@
 import type { DomainRecord } from '../../../libvirt/domains.js';
 import type { NetworkRecord } from '../../../libvirt/network-commands.js';
 import { subnetOf } from '../../../libvirt/network-xml.js';
-import { formatPortRange, RULES_PER_FORWARD, type SavedForward } from '../../../net/iptables.js';
+import { formatPortRange, RULES_PER_FORWARD, type SavedForward } from '../../../net/port-forward.js';
 import { cidrFromTool, contains, parseIpv4 } from '../../../net/ipv4.js';
 import { vmsByMac } from '../vm-owners.js';
 

@@ -1,9 +1,11 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
 import { RefusedError } from '../../../errors.js';
 import { kvmctlCommand } from '../../../exec/command.js';
-import { iptablesCheckCommand, natRulesFor, type IptablesRule } from '../../../net/iptables.js';
+import { natRulesFor, type IptablesRule } from '../../../net/kvmctl-rules.js';
 import { currentNatStateStore, type NatBridgeState } from '../../../net/nat-state.js';
-import { IP_FORWARD_PATH, parseFlag } from '../../../net/sysctl.js';
+
 
 interface RuleCheck {
   bridge: string;
@@ -43,10 +45,10 @@ export async function checkRecordedNat(ctx: Context): Promise<RecordedNatCheck> 
   const checks: RuleCheck[] = [];
   for (const [bridge, s] of bridges) {
     const rules = natRulesFor(bridge, s.subnet, s.out);
-    const present = await Promise.all(rules.map(async (r) => (await ctx.runner.run(iptablesCheckCommand(r))).exitCode === 0));
+    const present = await Promise.all(rules.map(async (r) => ctx.iptables.has(r)));
     rules.forEach((r, i) => checks.push({ bridge, table: r.table, chain: r.chain, rule: r.spec.join(' '), present: present[i] === true }));
   }
-  const ipForwardOff = state.ipForwardChanged && parseFlag(await ctx.fs.read(IP_FORWARD_PATH)) === false;
+  const ipForwardOff = state.ipForwardChanged && (await ctx.sysctl.ipForward()) === false;
   const broken = [...new Set(checks.filter((c) => !c.present).map((c) => c.bridge))];
   const restore = (broken.length > 0 ? broken : ipForwardOff ? bridges.slice(0, 1).map(([b]) => b) : []).map((b) => restoreCommand(ctx.uri, b, state.bridges[b] as NatBridgeState));
   return { bridges, checks, ipForwardOff, broken, restore, location: store.location };
@@ -87,4 +89,15 @@ export async function runNatCheck(ctx: Context): Promise<void> {
   }
   if (problems !== undefined) throw new RefusedError(`net nat check: ${problems}`, `restore exactly what is missing with: ${r.restore.join(' && ')}`);
   if (!ctx.out.json && r.bridges.length > 0) ctx.out.info(`all ${r.checks.length} kvmctl NAT rules are present`);
+}
+
+export function natCheckVerb(app: App): Command {
+  return new Command('check')
+    .description("check that every rule kvmctl recorded for NAT in this namespace is in the firewall (and ip_forward on): exit 0, else 5 with what is missing")
+    .addHelpText(
+      'after',
+      examples('kvmctl net nat check', 'kvmctl net nat check -o json') +
+        '\nA firewall reload (iptables-restore, firewalld, a reboot without saved rules) removes kvmctl\'s rules silently.\nRunning the printed `kvmctl net nat enable` again adds back exactly the missing rules.\n',
+    )
+    .action(app.action(async (ctx) => runNatCheck(ctx)));
 }

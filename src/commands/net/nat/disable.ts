@@ -1,12 +1,18 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
-import { formatCommand } from '../../../exec/command.js';
-import { runChecked } from '../../../exec/runner.js';
-import { addressCidr, ipAddrAddCommand, ipAddrDelCommand, loadLinks, type IpAddress } from '../../../net/ip.js';
-import { deleteSavedRule, kvmctlTag, loadIptables, NAT_TAG_KIND, natRuleKey, natRules, rulesTagged } from '../../../net/iptables.js';
+import { runPlan, when } from '../../../exec/plan.js';
+import { deleteSavedRuleStep } from '../../../net/iptables.js';
+import { addressCidr, ipAddrAddCommand, ipAddrDelCommand, type IpAddress } from '../../../net/ip.js';
+import { kvmctlTag, NAT_TAG_KIND, natRuleKey, natRules, rulesTagged } from '../../../net/rule-owner.js';
 import { formatIpv4, parseAddressCidr } from '../../../net/ipv4.js';
 import { validateLinkName } from '../../../net/link-name.js';
 import { currentNatStateStore } from '../../../net/nat-state.js';
-import { IP_FORWARD_KEY, IP_FORWARD_PATH, parseFlag, sysctlWriteCommand } from '../../../net/sysctl.js';
+import { IP_FORWARD_KEY, sysctlWriteCommand } from '../../../net/sysctl.js';
+
+export interface NatDisableOptions {
+  bridge: string;
+}
 
 /**
  * Removes exactly the rules `enable` tagged for this bridge, the gateway address
@@ -14,11 +20,11 @@ import { IP_FORWARD_KEY, IP_FORWARD_PATH, parseFlag, sysctlWriteCommand } from '
  * and nothing else that needs it (another kvmctl NAT, a port forward, libvirt's
  * or Docker's NAT) remains. Everyone else's rules are left alone.
  */
-export async function runNatDisable(ctx: Context, opts: { bridge: string }): Promise<void> {
+export async function runNatDisable(ctx: Context, opts: NatDisableOptions): Promise<void> {
   const bridge = validateLinkName('bridge', opts.bridge);
   const store = await currentNatStateStore(ctx.stateDir);
   await ctx.withLock(`net nat netns-${store.netnsId}`, async () => {
-    const firewall = await loadIptables(ctx.runner);
+    const firewall = await ctx.iptables.load();
     const tag = kvmctlTag(NAT_TAG_KIND, bridge);
     const tagged = rulesTagged(firewall, tag);
     const state = await store.load();
@@ -31,7 +37,7 @@ export async function runNatDisable(ctx: Context, opts: { bridge: string }): Pro
     const added = entry?.addedAddress !== undefined ? parseAddressCidr(entry.addedAddress) : undefined;
     let address: IpAddress | undefined = added && { family: 'inet', local: formatIpv4(added.address), prefixlen: added.prefix };
     if (address) {
-      const br = (await loadLinks(ctx.runner)).find((l) => l.ifname === bridge);
+      const br = (await ctx.ip.links()).find((l) => l.ifname === bridge);
       const wanted = address;
       if (!br?.addresses.some((a) => a.local === wanted.local && a.prefixlen === wanted.prefixlen)) address = undefined;
     }
@@ -39,38 +45,25 @@ export async function runNatDisable(ctx: Context, opts: { bridge: string }): Pro
     // NAT rules that came after kvmctl turned ip_forward on (libvirt's or Docker's networks, kvmctl's forwards) may rely on it.
     const before = new Set(state.natRulesBefore);
     const stillNeeded = natRules(firewall).filter((r) => r.comment !== tag && !before.has(natRuleKey(r)));
-    const ipForwardOn = parseFlag(await ctx.fs.read(IP_FORWARD_PATH)) === true;
+    const ipForwardOn = (await ctx.sysctl.ipForward()) === true;
     const wasChangedByKvmctl = state.ipForwardChanged;
     const restoreForward = wasChangedByKvmctl && ipForwardOn && others.length === 0 && stillNeeded.length === 0;
 
-    await ctx.transaction(`net nat disable --bridge ${bridge}`).run(async (tx) => {
-      for (const rule of tagged) await deleteSavedRule(ctx.runner, tx, rule);
-      if (address) {
-        const a = address;
-        await runChecked(ctx.runner, ipAddrDelCommand(a, bridge));
-        tx.onRollback({
-          what: `removed address ${addressCidr(a)} of ${bridge}`,
-          manual: formatCommand(ipAddrAddCommand(a, bridge)),
-          run: async () => void (await runChecked(ctx.runner, ipAddrAddCommand(a, bridge))),
-        });
-      }
-      if (restoreForward) {
-        await runChecked(ctx.runner, sysctlWriteCommand(IP_FORWARD_KEY, '0'));
-        tx.onRollback({
-          what: `${IP_FORWARD_KEY}=0`,
-          manual: formatCommand(sysctlWriteCommand(IP_FORWARD_KEY, '1')),
-          run: async () => void (await runChecked(ctx.runner, sysctlWriteCommand(IP_FORWARD_KEY, '1'))),
-        });
-      }
-      if (!ctx.dryRun) {
-        delete state.bridges[bridge];
-        // With kvmctl's last NAT gone, ip_forward is either restored or needed by someone else: no longer kvmctl's to restore.
-        if (others.length === 0) {
-          state.ipForwardChanged = false;
-          state.natRulesBefore = [];
-        }
-        await store.save(state);
-      }
+    delete state.bridges[bridge];
+    // With kvmctl's last NAT gone, ip_forward is either restored or needed by someone else: no longer kvmctl's to restore.
+    if (others.length === 0) {
+      state.ipForwardChanged = false;
+      state.natRulesBefore = [];
+    }
+    const gone = address;
+    await runPlan(ctx, {
+      label: `net nat disable --bridge ${bridge}`,
+      steps: [
+        ...tagged.map(deleteSavedRuleStep),
+        ...(gone ? [{ what: `removed address ${addressCidr(gone)} of ${bridge}`, do: { command: ipAddrDelCommand(gone, bridge) }, undo: { command: ipAddrAddCommand(gone, bridge) } }] : []),
+        ...when(restoreForward, { what: `${IP_FORWARD_KEY}=0`, do: { command: sysctlWriteCommand(IP_FORWARD_KEY, '0') }, undo: { command: sysctlWriteCommand(IP_FORWARD_KEY, '1') } }),
+        { what: `kvmctl's NAT record (${store.location})`, do: store.saveAction(state) },
+      ],
     });
 
     const did = [
@@ -90,4 +83,12 @@ export async function runNatDisable(ctx: Context, opts: { bridge: string }): Pro
       ctx.out.info(`ip_forward left on: ${why}`);
     }
   });
+}
+
+export function natDisableVerb(app: App): Command {
+  return new Command('disable')
+    .description('remove exactly the rules enable added, its gateway address, and restore ip_forward if kvmctl changed it')
+    .requiredOption('--bridge <bridge>', 'the bridge')
+    .addHelpText('after', examples('kvmctl net nat disable --bridge br0'))
+    .action(app.action(async (ctx, opts: NatDisableOptions) => runNatDisable(ctx, opts)));
 }

@@ -1,26 +1,19 @@
+import { Command } from 'commander';
+import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
 import { ConflictError, KvmctlError, NotFoundError, UsageError } from '../../../errors.js';
 import { loadNetworks, type NetworkRecord } from '../../../libvirt/network-commands.js';
-import { formatCommand, kvmctlCommand } from '../../../exec/command.js';
-import { runChecked } from '../../../exec/runner.js';
-import { addressCidr, findBridge, ipAddrAddCommand, ipAddrDelCommand, loadLinks, loadRoutes, type IpAddress, type Link } from '../../../net/ip.js';
-import {
-  insertRule,
-  iptablesCheckCommand,
-  kvmctlTag,
-  loadIptables,
-  NAT_TAG_KIND,
-  natRuleKey,
-  natRules,
-  natRulesFor,
-  rulesTagged,
-  validateIptablesIfaceName,
-} from '../../../net/iptables.js';
-import { blockOf, contains, firstHost, formatCidr, formatIpv4, overlaps, parseIpv4, parseSubnet, type Cidr } from '../../../net/ipv4.js';
+import { kvmctlCommand } from '../../../exec/command.js';
+import { runPlan, when } from '../../../exec/plan.js';
+import { insertRuleStep } from '../../../net/iptables.js';
+import { addressCidr, findBridge, ipAddrAddCommand, ipAddrDelCommand, type IpAddress, type Link } from '../../../net/ip.js';
+import { kvmctlTag, NAT_TAG_KIND, natRuleKey, natRules, rulesTagged } from '../../../net/rule-owner.js';
+import { natRulesFor, validateIptablesIfaceName } from '../../../net/kvmctl-rules.js';
+import { contains, firstHost, formatCidr, formatIpv4, overlaps, parseIpv4, parseSubnet, type Cidr } from '../../../net/ipv4.js';
 import { validateLinkName } from '../../../net/link-name.js';
 import { currentNatStateStore } from '../../../net/nat-state.js';
-import { takenBlocks } from '../create.js';
-import { IP_FORWARD_KEY, IP_FORWARD_PATH, parseFlag, sysctlWriteCommand } from '../../../net/sysctl.js';
+import { takenBlocks } from '../../../net/taken-blocks.js';
+import { IP_FORWARD_KEY, sysctlWriteCommand } from '../../../net/sysctl.js';
 
 export interface NatEnableOptions {
   bridge: string;
@@ -60,7 +53,7 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
   const store = await currentNatStateStore(ctx.stateDir);
 
   await ctx.withLock(`net nat netns-${store.netnsId}`, async () => {
-    const [links, routes, networks] = await Promise.all([loadLinks(ctx.runner), loadRoutes(ctx.runner), libvirtNetworks(ctx)]);
+    const [links, routes, networks] = await Promise.all([ctx.ip.links(), ctx.ip.routes(), libvirtNetworks(ctx)]);
     const br = findBridge(links, bridge, ctx.uri);
     if (out !== undefined && !links.some((l) => l.ifname === out)) {
       throw new NotFoundError(`--out ${out}: no such interface`, 'name the interface traffic leaves through (the one with the default route), or leave --out out');
@@ -76,12 +69,12 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
     }
 
     const rules = natRulesFor(bridge, subnetText, out);
-    const firewall = await loadIptables(ctx.runner);
+    const firewall = await ctx.iptables.load();
     const tagged = rulesTagged(firewall, kvmctlTag(NAT_TAG_KIND, bridge));
     const state = await store.load();
     let missing = rules;
     if (tagged.length > 0) {
-      const present = await Promise.all(rules.map(async (r) => (await ctx.runner.run(iptablesCheckCommand(r))).exitCode === 0));
+      const present = await Promise.all(rules.map(async (r) => ctx.iptables.has(r)));
       // The setup kvmctl recorded, with some of its rules gone (a firewall reload): put back exactly those.
       const recorded = state.bridges[bridge];
       const sameAsRecorded = recorded?.subnet === subnetText && recorded.out === out && tagged.length === present.filter(Boolean).length;
@@ -95,41 +88,28 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
       } else missing = [];
     }
     const gatewayAddress = ipv4In(br, subnet);
-    const ipForwardOn = parseFlag(await ctx.fs.read(IP_FORWARD_PATH)) === true;
+    const ipForwardOn = (await ctx.sysctl.ipForward()) === true;
 
     if (missing.length === 0 && gatewayAddress && ipForwardOn) {
       return ctx.out.done(`NAT on ${bridge} for ${subnetText} unchanged`, { bridge, subnet: subnetText, out: out ?? null, changed: false });
     }
 
     const gateway = { family: 'inet' as const, local: formatIpv4(firstHost(subnet)), prefixlen: subnet.prefix };
-    await ctx.transaction(`net nat enable --bridge ${bridge}`).run(async (tx) => {
-      if (!gatewayAddress) {
-        await runChecked(ctx.runner, ipAddrAddCommand(gateway, bridge));
-        tx.onRollback({
-          what: `address ${addressCidr(gateway)} on ${bridge}`,
-          manual: formatCommand(ipAddrDelCommand(gateway, bridge)),
-          run: async () => void (await runChecked(ctx.runner, ipAddrDelCommand(gateway, bridge))),
-        });
-      }
-      if (!ipForwardOn) {
-        await runChecked(ctx.runner, sysctlWriteCommand(IP_FORWARD_KEY, '1'));
-        tx.onRollback({
-          what: `${IP_FORWARD_KEY}=1`,
-          manual: formatCommand(sysctlWriteCommand(IP_FORWARD_KEY, '0')),
-          run: async () => void (await runChecked(ctx.runner, sysctlWriteCommand(IP_FORWARD_KEY, '0'))),
-        });
-      }
-      for (const rule of missing) await insertRule(ctx.runner, tx, rule);
-      if (!ctx.dryRun) {
-        // An address kvmctl added on an earlier run stays kvmctl's to remove.
-        const addedAddress = gatewayAddress ? state.bridges[bridge]?.addedAddress : addressCidr(gateway);
-        state.bridges[bridge] = { subnet: subnetText, ...(out !== undefined ? { out } : {}), ...(addedAddress !== undefined ? { addedAddress } : {}) };
-        if (!ipForwardOn) {
-          state.ipForwardChanged = true;
-          state.natRulesBefore = natRules(firewall).map(natRuleKey);
-        }
-        await store.save(state);
-      }
+    // An address kvmctl added on an earlier run stays kvmctl's to remove.
+    const addedAddress = gatewayAddress ? state.bridges[bridge]?.addedAddress : addressCidr(gateway);
+    state.bridges[bridge] = { subnet: subnetText, ...(out !== undefined ? { out } : {}), ...(addedAddress !== undefined ? { addedAddress } : {}) };
+    if (!ipForwardOn) {
+      state.ipForwardChanged = true;
+      state.natRulesBefore = natRules(firewall).map(natRuleKey);
+    }
+    await runPlan(ctx, {
+      label: `net nat enable --bridge ${bridge}`,
+      steps: [
+        ...when(!gatewayAddress, { what: `address ${addressCidr(gateway)} on ${bridge}`, do: { command: ipAddrAddCommand(gateway, bridge) }, undo: { command: ipAddrDelCommand(gateway, bridge) } }),
+        ...when(!ipForwardOn, { what: `${IP_FORWARD_KEY}=1`, do: { command: sysctlWriteCommand(IP_FORWARD_KEY, '1') }, undo: { command: sysctlWriteCommand(IP_FORWARD_KEY, '0') } }),
+        ...missing.map(insertRuleStep),
+        { what: `kvmctl's NAT record (${store.location})`, do: store.saveAction(state) },
+      ],
     });
 
     const did = [
@@ -148,4 +128,18 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
       ipForwardTurnedOn: !ipForwardOn,
     });
   });
+}
+
+export function natEnableVerb(app: App): Command {
+  return new Command('enable')
+    .description('give the bridge its gateway address if missing, turn ip_forward on, add MASQUERADE and FORWARD rules (each tagged kvmctl:nat:BRIDGE)')
+    .requiredOption('--bridge <bridge>', 'the bridge the VMs are on')
+    .requiredOption('--subnet <cidr>', 'the VMs\' subnet; the bridge gets its first address as gateway if it has none in it')
+    .option('--out <iface>', 'masquerade only traffic leaving through this interface (default: any)')
+    .addHelpText(
+      'after',
+      examples('kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24', 'kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24 --out eth0') +
+        '\nRunning it again adds nothing (or, after a firewall reload, exactly the rules that are missing); other settings for a bridge that has kvmctl NAT are exit 4.\n',
+    )
+    .action(app.action(async (ctx, opts: NatEnableOptions) => runNatEnable(ctx, opts)));
 }

@@ -1,29 +1,12 @@
-/**
- * The rules kvmctl adds, pinned as argv, and read back from a real iptables-save
- * recorded after `net nat enable` and two `net forward add` (fixtures/recorded/net).
- */
+/** The rules kvmctl adds, against the firewall recorded after a real net nat enable and net forward add. */
 import { describe, expect, it } from 'vitest';
-import { formatCommand } from '../../src/exec/command.js';
-import {
-  iptablesCheckCommand,
-  iptablesDeleteCommand,
-  iptablesInsertCommand,
-  kvmctlTag,
-  natRules,
-  natRulesFor,
-  parseDport,
-  parseForwardId,
-  parseIptablesSave,
-  portForwardRulesFor,
-  portRangesOverlap,
-  rulesTagged,
-  RULES_PER_FORWARD,
-  savedForwards,
-  savedRule,
-  taggedIds,
-  type IptablesRule,
-} from '../../src/net/iptables.js';
-import { rec } from './net-harness.js';
+import { formatCommand } from '../../../src/exec/command.js';
+import { iptablesInsertCommand, savedRule } from '../../../src/net/iptables.js';
+import { rulesTagged } from '../../../src/net/rule-owner.js';
+import { natRulesFor, portForwardRulesFor, type IptablesRule } from '../../../src/net/kvmctl-rules.js';
+import { RULES_PER_FORWARD } from '../../../src/net/port-forward.js';
+import { parseIptablesSave } from '../../../src/net/iptables-save.js';
+import { rec } from '../net-harness.js';
 
 const saved = parseIptablesSave(rec('ns-iptables-save-nat-forwards.txt'));
 const words = (r: IptablesRule) => `${r.table} ${r.chain} ${[...r.spec].sort().join(' ')}`;
@@ -76,60 +59,5 @@ describe('portForwardRulesFor', () => {
     ];
     const found = [...rulesTagged(saved, 'kvmctl:fwd:tcp-2222'), ...rulesTagged(saved, 'kvmctl:fwd:udp-5300-5310')].map(savedRule);
     expect(found.map(words).sort()).toEqual(built.map(words).sort());
-  });
-});
-
-describe('commands', () => {
-  it('always pass -w so a held xtables lock waits; -C is a read', () => {
-    const [rule] = natRulesFor('br0', '10.20.0.0/24');
-    for (const cmd of [iptablesInsertCommand(rule!), iptablesCheckCommand(rule!), iptablesDeleteCommand(rule!)]) expect(cmd.args.slice(0, 2)).toEqual(['-w', '30']);
-    expect(iptablesCheckCommand(rule!).mutates).toBe(false);
-    expect(iptablesInsertCommand(rule!).mutates).toBe(true);
-    expect(iptablesDeleteCommand(rule!).args.slice(2, 5)).toEqual(['-t', 'nat', '-D']);
-  });
-
-  it('a saved rule deletes with the words iptables-save printed (quotes removed)', () => {
-    const [masq] = rulesTagged(saved, 'kvmctl:nat:fxbr').filter((r) => r.target === 'MASQUERADE');
-    expect(iptablesDeleteCommand(savedRule(masq!)).args).toEqual([
-      '-w', '30', '-t', 'nat', '-D', 'POSTROUTING', '-s', '10.77.0.0/24', '!', '-d', '10.77.0.0/24', '-o', 'fxup', '-m', 'comment', '--comment', 'kvmctl:nat:fxbr', '-j', 'MASQUERADE',
-    ]);
-  });
-});
-
-describe('reading rules back', () => {
-  it('finds kvmctl\'s rule sets by tag and leaves everyone else\'s', () => {
-    expect(taggedIds(saved, 'nat')).toEqual(['fxbr']);
-    expect(taggedIds(saved, 'fwd').sort()).toEqual(['tcp-2222', 'udp-5300-5310']);
-    expect(kvmctlTag('nat', 'br0')).toBe('kvmctl:nat:br0');
-    const owners = natRules(saved).map((r) => `${r.chain} ${r.target} ${r.owner}`);
-    expect(owners).toEqual([
-      'PREROUTING DNAT kvmctl',
-      'PREROUTING DNAT kvmctl',
-      'OUTPUT DNAT kvmctl',
-      'OUTPUT DNAT kvmctl',
-      'POSTROUTING MASQUERADE kvmctl',
-      'POSTROUTING MASQUERADE other',
-      'DOCKER DNAT docker',
-    ]);
-  });
-
-  it('savedForwards gives each forward with its target and whether all its rules exist', () => {
-    const forwards = savedForwards(saved).sort((a, b) => a.id.localeCompare(b.id));
-    expect(forwards).toEqual([
-      { id: 'tcp-2222', protocol: 'tcp', hostPorts: { start: 2222, end: 2222 }, toAddress: '10.77.0.2', toPorts: { start: 22, end: 22 }, ruleCount: 4 },
-      { id: 'udp-5300-5310', protocol: 'udp', hostPorts: { start: 5300, end: 5310 }, toAddress: '10.77.0.3', toPorts: { start: 5300, end: 5310 }, ruleCount: 4 },
-    ]);
-    // Rules left by an interrupted delete still show up, incomplete.
-    const partial = { ...saved, rules: saved.rules.filter((r) => !(r.comment === 'kvmctl:fwd:tcp-2222' && r.table === 'nat')) };
-    expect(savedForwards(partial).find((f) => f.id === 'tcp-2222')).toMatchObject({ toAddress: '', ruleCount: 2 });
-  });
-
-  it('parses ids and port ranges', () => {
-    expect(parseForwardId('udp-5300-5310')).toEqual({ protocol: 'udp', hostPorts: { start: 5300, end: 5310 } });
-    expect(parseForwardId('sctp-1')).toBeUndefined();
-    expect(parseDport('8000:8010')).toEqual({ start: 8000, end: 8010 });
-    expect(parseDport(undefined)).toBeUndefined();
-    expect(portRangesOverlap({ start: 1, end: 5 }, { start: 5, end: 9 })).toBe(true);
-    expect(portRangesOverlap({ start: 1, end: 4 }, { start: 5, end: 9 })).toBe(false);
   });
 });

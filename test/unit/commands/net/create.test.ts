@@ -1,11 +1,11 @@
 /** net create over the recorded lab: validation, overlap checks, idempotence, the plan it runs, rollback. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FakeRunner } from '../../src/exec/fake.js';
-import type { Command } from '../../src/exec/command.js';
-import { cli, rec, stubLoadNetworks, URI } from './net-harness.js';
+import { FakeRunner } from '../../../../src/exec/fake.js';
+import type { Command } from '../../../../src/exec/command.js';
+import { cli, rec, stubLoadNetworks, URI } from '../../net-harness.js';
 
-const golden = (f: string) => readFileSync(new URL(`../fixtures/golden/network/${f}`, import.meta.url), 'utf8');
+const golden = (f: string) => readFileSync(new URL(`../../../fixtures/golden/network/${f}`, import.meta.url), 'utf8');
 
 /** The lab's networks, and links/routes from the recorded lab or test namespace. */
 function labHost(where: 'lab' | 'ns' = 'lab'): FakeRunner {
@@ -161,7 +161,7 @@ describe('net create: re-running', () => {
   });
 
   it('without --subnet accepts the subnet it has', async () => {
-    const r = await cli(['net', 'create', 'fxn-route', '--mode', 'route', '--dhcp-range', '10.214.0.100-10.214.0.199', '--no-autostart'], stubLoadNetworks(new FakeRunner(), { leases: false }));
+    const r = await cli(['net', 'create', 'fxn-route', '--mode', 'route', '--dhcp-range', '10.214.0.100-10.214.0.199', '--no-autostart'], new FakeRunner());
     expect(r.code).toBe(2);
     expect(r.err).toContain('--dhcp-range needs --subnet');
     const s = await cli(['net', 'create', 'fxn-route', '--mode', 'route', '--subnet', '10.214.0.0/24', '--dhcp-range', '10.214.0.100-10.214.0.199', '--no-autostart'], stubLoadNetworks(new FakeRunner(), { leases: false }));
@@ -178,6 +178,20 @@ describe('net create: re-running', () => {
     const r = await cli(['net', 'create', 'fxn-iso', '--mode', 'isolated', '--subnet', '10.215.0.0/24', '--no-dhcp'], runner);
     expect(r.code).toBe(0);
     expect(r.out).toBe('network fxn-iso already defined; started, autostart on\n');
+    r.runner.verify();
+  });
+
+  it('a start that libvirt refuses keeps libvirt\'s class (exit 5), says which network could not start, changes nothing else', async () => {
+    const runner = stubLoadNetworks(new FakeRunner(), { leases: false });
+    // Recorded for a network that was already active: here another client started fxn-iso after kvmctl read it.
+    runner.stub(virsh('net-start', '--network', 'fxn-iso'), { exitCode: 1, stderr: rec('err-virsh-net-start-active.stderr') });
+    const r = await cli(['net', 'create', 'fxn-iso', '--mode', 'isolated', '--subnet', '10.215.0.0/24', '--no-dhcp'], runner);
+    expect(r.code).toBe(5);
+    expect(r.err).toBe(
+      'kvmctl: error: network "fxn-iso" could not start: Requested operation is not valid: network is already active\n' +
+        "hint: check that its bridge name and subnet are free (kvmctl bridge list, ip route) and see libvirtd's log for dnsmasq errors\n",
+    );
+    expect(r.changes).toEqual([`virsh -c ${URI} net-start --network fxn-iso`]);
     r.runner.verify();
   });
 });

@@ -1,0 +1,12 @@
+/** What net start | stop | autostart | delete share: the network as libvirt has it, and the "unchanged" answer when it is already as asked. */
+import type { Context } from '../../context.js';
+import { loadNetwork, type NetworkRecord } from '../../libvirt/network-commands.js';
+
+export async function load(ctx: Context, name: string): Promise<NetworkRecord> {
+  return loadNetwork(ctx.runner, ctx.uri, name, { leases: false });
+}
+
+export function unchanged(ctx: Context, name: string, why: string, json: Record<string, unknown>): void {
+  ctx.out.done(`network ${name} unchanged: ${why}`, { name, changed: false, ...json });
+}
+

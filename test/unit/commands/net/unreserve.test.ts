@@ -1,0 +1,24 @@
+/** kvmctl net unreserve over the recorded lab. */
+import { describe, expect, it } from 'vitest';
+import { FakeRunner } from '../../../../src/exec/fake.js';
+import { cli, stubLoadNetwork, URI } from '../../net-harness.js';
+
+const virsh = (...args: string[]) => ['virsh', '-c', URI, ...args];
+const net = (name: string, leases = false) => stubLoadNetwork(new FakeRunner(), name, { leases });
+
+describe('net unreserve', () => {
+
+  it('unreserve deletes the entry as defined; an unknown one is exit 3', async () => {
+    const runner = net('fxn-nat').stub(
+      virsh('net-update', '--network', 'fxn-nat', '--command', 'delete', '--section', 'ip-dhcp-host', '--xml', '<host mac="52:54:00:f0:00:02" name="fxn-vm2" ip="10.213.0.20"/>', '--live', '--config'),
+      {},
+    );
+    const r = await cli(['net', 'unreserve', 'fxn-nat', '--ip', '10.213.0.20'], runner);
+    expect(r).toMatchObject({ code: 0, out: 'removed reservation 52:54:00:f0:00:02 -> 10.213.0.20 from network fxn-nat\n' });
+    const missing = await cli(['net', 'unreserve', 'fxn-nat', '--mac', '52:54:00:f0:00:99'], net('fxn-nat'));
+    expect(missing.code).toBe(3);
+    expect(missing.err).toContain('network fxn-nat has no reservation for 52:54:00:f0:00:99');
+    const both = await cli(['net', 'unreserve', 'fxn-nat', '--mac', '52:54:00:f0:00:99', '--ip', '10.213.0.20'], new FakeRunner());
+    expect(both.code).toBe(2);
+  });
+});

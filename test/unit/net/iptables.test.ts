@@ -1,0 +1,26 @@
+/** The argv of iptables calls. */
+import { describe, expect, it } from 'vitest';
+import { iptablesCheckCommand, iptablesDeleteCommand, iptablesInsertCommand, savedRule } from '../../../src/net/iptables.js';
+import { rulesTagged } from '../../../src/net/rule-owner.js';
+import { natRulesFor } from '../../../src/net/kvmctl-rules.js';
+import { parseIptablesSave } from '../../../src/net/iptables-save.js';
+import { rec } from '../net-harness.js';
+
+const saved = parseIptablesSave(rec('ns-iptables-save-nat-forwards.txt'));
+
+describe('commands', () => {
+  it('always pass -w so a held xtables lock waits; -C is a read', () => {
+    const [rule] = natRulesFor('br0', '10.20.0.0/24');
+    for (const cmd of [iptablesInsertCommand(rule!), iptablesCheckCommand(rule!), iptablesDeleteCommand(rule!)]) expect(cmd.args.slice(0, 2)).toEqual(['-w', '30']);
+    expect(iptablesCheckCommand(rule!).mutates).toBe(false);
+    expect(iptablesInsertCommand(rule!).mutates).toBe(true);
+    expect(iptablesDeleteCommand(rule!).args.slice(2, 5)).toEqual(['-t', 'nat', '-D']);
+  });
+
+  it('a saved rule deletes with the words iptables-save printed (quotes removed)', () => {
+    const [masq] = rulesTagged(saved, 'kvmctl:nat:fxbr').filter((r) => r.target === 'MASQUERADE');
+    expect(iptablesDeleteCommand(savedRule(masq!)).args).toEqual([
+      '-w', '30', '-t', 'nat', '-D', 'POSTROUTING', '-s', '10.77.0.0/24', '!', '-d', '10.77.0.0/24', '-o', 'fxup', '-m', 'comment', '--comment', 'kvmctl:nat:fxbr', '-j', 'MASQUERADE',
+    ]);
+  });
+});
