@@ -14,6 +14,14 @@ export const AGENT_REPLY_TIMEOUT_S = 10;
 /** The virtio-serial channel the agent listens on; vm create always adds it. */
 export const AGENT_CHANNEL = 'org.qemu.guest_agent.0';
 
+/**
+ * The <channel> element that channel is, as a hint shows it for `virsh edit`:
+ * written out once, in libvirt's documented single-quoted form, and never
+ * built by pasting values into markup (domain-xml.ts builds the real one with
+ * the codec; a unit test checks the two agree).
+ */
+export const AGENT_CHANNEL_XML = "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>";
+
 function agentCommand(uri: string, name: string, request: object, mutates: boolean, replyTimeoutS = AGENT_REPLY_TIMEOUT_S): Command {
   const args = ['qemu-agent-command', '--domain', name, '--timeout', String(replyTimeoutS), '--cmd', JSON.stringify(request)];
   // The virsh call outlives the agent's timeout only if libvirtd itself hangs.
@@ -88,7 +96,7 @@ export function agentError(cmd: Command, result: CommandResult, name: string, ur
   if (problem === 'not-configured') {
     return new RefusedError(
       `${vm} has no guest agent channel (${libvirtMessage(result.stderr)})`,
-      `add <channel type='unix'><target type='virtio' name='${AGENT_CHANNEL}'/></channel> under <devices> (${formatCommand({ program: 'virsh', args: ['-c', uri, 'edit', name] })}), restart the VM, and install qemu-guest-agent in the guest`,
+      `add ${AGENT_CHANNEL_XML} under <devices> (${formatCommand({ program: 'virsh', args: ['-c', uri, 'edit', name] })}), restart the VM, and install qemu-guest-agent in the guest`,
     );
   }
   if (problem === 'not-answering') {

@@ -9,9 +9,11 @@
  * except the cloud-init seed `vm create` made. What is kept is named, with why.
  */
 import { basename, dirname } from 'node:path';
+import type { Command } from 'commander';
+import type { App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { formatCommand, kvmctlCommand } from '../../exec/command.js';
-import { PartialError, RefusedError } from '../../errors.js';
+import { NotFoundError, PartialError, RefusedError } from '../../errors.js';
 import { domainCommands } from '../../libvirt/domain-commands.js';
 import { isActive, loadDomains, type DomainRecord } from '../../libvirt/domains.js';
 import { diskPath, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
@@ -21,6 +23,7 @@ import { realStorageFiles } from '../../storage/local-files.js';
 import { classifyVirshError, runVirsh } from '../../libvirt/virsh.js';
 import { loadVolumeRecords } from '../../storage/inventory.js';
 import { checkVmName, readVmState } from './domain-state.js';
+import { vmVerb } from './verb.js';
 
 export interface StorageDecision {
   target: string;
@@ -52,7 +55,19 @@ export function storageDecisions(vm: DomainRecord, others: DomainRecord[], volum
   });
 }
 
-export async function runVmDelete(ctx: Context, name: string, opts: { removeStorage?: boolean; force?: boolean }): Promise<void> {
+export interface DeleteOptions {
+  removeStorage?: boolean;
+  force?: boolean;
+}
+
+export function deleteCommand(app: App): Command {
+  return vmVerb('delete', 'delete a VM (refused while it runs, unless --force); --remove-storage removes its own volumes', 'kvmctl vm delete web1', 'kvmctl vm delete web1 --remove-storage', 'kvmctl vm delete web1 --force --remove-storage')
+    .option('--remove-storage', 'also remove its disk volumes that no other VM uses and that are no base image, and its cloud-init seed')
+    .option('--force', 'power it off first if it runs')
+    .action(app.action(async (ctx, name: string, opts: DeleteOptions) => runVmDelete(ctx, name, opts)));
+}
+
+export async function runVmDelete(ctx: Context, name: string, opts: DeleteOptions): Promise<void> {
   checkVmName(name);
   await ctx.withLock(`vm ${name}`, async () => {
     const { state } = await readVmState(ctx, name);
@@ -114,8 +129,8 @@ async function undefine(ctx: Context, name: string, poweredOff: boolean): Promis
   const cmd = domainCommands.undefine(ctx.uri, name);
   const result = await ctx.runner.run(cmd);
   if (result.exitCode === 0) return;
-  if (/failed to get domain|Domain not found/i.test(result.stderr)) return;
   const err = classifyVirshError(cmd, result, { kind: 'vm', name }, ctx.uri);
+  if (err instanceof NotFoundError) return;
   err.message += poweredOff ? '; it was powered off but is still defined, and nothing was deleted' : '; nothing was deleted';
   throw err;
 }
@@ -134,10 +149,10 @@ async function removeLog(ctx: Context, pool: string, volume: string): Promise<{ 
     return left(err instanceof Error ? err.message : String(err));
   }
   const result = await ctx.runner.run(remove);
-  if (result.exitCode !== 0 && !/Storage volume not found|no storage vol|failed to get vol/i.test(result.stderr)) {
-    return { ...left(classifyVirshError(remove, result, { kind: 'volume', name: `${pool}/${volume}` }, ctx.uri).message), what: `serial log ${pool}/${volume}`, manual: formatCommand(remove) };
-  }
-  return undefined;
+  if (result.exitCode === 0) return undefined;
+  const err = classifyVirshError(remove, result, { kind: 'volume', name: `${pool}/${volume}` }, ctx.uri);
+  if (err instanceof NotFoundError) return undefined;
+  return { ...left(err.message), what: `serial log ${pool}/${volume}`, manual: formatCommand(remove) };
 }
 
 function report(ctx: Context, name: string, removeStorage: boolean, removed: StorageDecision[], kept: StorageDecision[]): void {

@@ -5,12 +5,15 @@
  * exit status. No shell on either side: the program and each argument reach
  * the guest as given; for a shell, run one: `-- sh -c 'echo $HOME'`.
  */
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { InterruptedError, PassedExitStatus, RefusedError, TimeoutError, UsageError } from '../../errors.js';
 import { agentCommands, agentError, agentProblemOf, parseExecReply, parseExecStatus, type GuestExecStatus } from '../../libvirt/guest-agent.js';
 import { parseCount } from './create-args.js';
 import { checkVmName, readVmState } from './domain-state.js';
+import { ODD_NAMES } from './verb.js';
 import { sleep } from './wait.js';
 
 const FIRST_INTERVAL_MS = 50;
@@ -81,7 +84,27 @@ export function exitStatusOf(status: GuestExecStatus): number {
   return status.exitCode ?? 0;
 }
 
-export async function runVmExec(ctx: Context, name: string, argv: string[], opts: { timeout?: string }): Promise<void> {
+export interface ExecOptions {
+  timeout?: string;
+}
+
+export function execCommand(app: App): Command {
+  return new Command('exec')
+    .description('run a command in the guest through the QEMU guest agent: its stdout and stderr as they were, its exit status')
+    .argument('<name>', 'VM name')
+    .argument('<command...>', 'the program (looked up on the guest\'s PATH) and its arguments, after --; no shell')
+    .option('--timeout <seconds>', 'give up waiting for it after this long (default 300; exit 6, it keeps running in the guest)')
+    .addHelpText(
+      'after',
+      examples('kvmctl vm exec web1 -- uname -a', "kvmctl vm exec web1 -- sh -c 'df -h / && free -m'", 'kvmctl vm exec web1 --timeout 600 -- apt-get -y upgrade', 'kvmctl -o json vm exec web1 -- hostname') +
+        '\nNeeds qemu-guest-agent running in the guest and its channel in the domain (vm create adds it); exit 5 says which is missing.\n' +
+        "Exit status: the command's own; kvmctl's errors (5: no agent, 6: timeout) come with a kvmctl: error: line on stderr.\n" +
+        ODD_NAMES,
+    )
+    .action(app.action(async (ctx, name: string, command: string[], opts: ExecOptions) => runVmExec(ctx, name, command, opts)));
+}
+
+export async function runVmExec(ctx: Context, name: string, argv: string[], opts: ExecOptions): Promise<void> {
   checkVmName(name);
   const timeoutSeconds = opts.timeout === undefined ? 300 : parseCount(opts.timeout, '--timeout', 1, 86_400);
   const ran = await execInGuest(ctx, name, argv, timeoutSeconds);

@@ -1,11 +1,13 @@
 /**
- * `vm info NAME` and `vm xml NAME`. info reads everything in one virsh process
+ * `vm info NAME`: reads everything in one virsh process
  * (XML, dominfo, state and reason, block sizes, snapshots, networks) plus one
  * for the DHCP leases of the networks the VM's NICs are on.
  */
+import type { Command } from 'commander';
+import type { App } from '../../app.js';
 import type { Context } from '../../context.js';
-import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
-import { domainArgs, domainCommands, parseDominfo, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
+import { classifyVirshError, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
+import { domainArgs, parseDominfo, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
 import { diskPath, parseDomainXml, sourceKey, type DomainConsole, type DomainDefinition } from '../../libvirt/domain-xml.js';
 import { numberStat, parseDomstats } from '../../libvirt/domstats.js';
 import { netDhcpLeasesArgs, netListArgs, parseDhcpLeases } from '../../libvirt/network-commands.js';
@@ -13,7 +15,8 @@ import { parseNetList } from '../../libvirt/network-xml.js';
 import type { Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
 import { checkVmName } from './domain-state.js';
-import { snapshotColumns, snapshotRows, type SnapshotRow } from './snapshot.js';
+import { vmVerb } from './verb.js';
+import { snapshotColumns, snapshotRows, type SnapshotRow } from './snapshot/snapshots.js';
 
 export interface VmDisk {
   target: string;
@@ -150,6 +153,12 @@ const consoleColumns: Column<DomainConsole>[] = [
   { header: 'LOG', value: (c) => c.logFile },
 ];
 
+export function infoCommand(app: App): Command {
+  return vmVerb('info', 'show one VM: state, CPUs, memory, boot, disks, NICs with IPs, consoles, snapshots', 'kvmctl vm info web1', 'kvmctl vm info web1 -o json').action(
+    app.action(async (ctx, name: string) => runVmInfo(ctx, name), { fanOut: true }),
+  );
+}
+
 export async function runVmInfo(ctx: Context, name: string): Promise<void> {
   checkVmName(name);
   const vm = await readVmInfo(ctx, name);
@@ -175,11 +184,4 @@ export async function runVmInfo(ctx: Context, name: string): Promise<void> {
     ],
     vm,
   );
-}
-
-export async function runVmXml(ctx: Context, name: string, opts: { inactive?: boolean }): Promise<void> {
-  checkVmName(name);
-  const xml = await runVirsh(ctx.runner, domainCommands.dumpxml(ctx.uri, name, opts.inactive === true), { kind: 'vm', name });
-  if (ctx.out.json) return ctx.out.printJson({ name, xml });
-  ctx.out.raw(xml);
 }

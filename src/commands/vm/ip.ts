@@ -3,11 +3,14 @@
  * knows them. lease: libvirt's dnsmasq (NAT/routed networks); agent: the QEMU
  * guest agent inside the guest; arp: the host's neighbour table (bridged NICs).
  */
+import { Option, type Command } from 'commander';
+import type { App } from '../../app.js';
 import type { Context } from '../../context.js';
-import { KvmctlError, UsageError } from '../../errors.js';
+import { KvmctlError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import { ADDRESS_SOURCES, domainCommands, parseDomifaddr, type AddressSource, type InterfaceAddress } from '../../libvirt/domain-commands.js';
 import { classifyVirshError } from '../../libvirt/virsh.js';
 import { checkVmName } from './domain-state.js';
+import { vmVerb } from './verb.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
 export type SourceChoice = AddressSource | 'any';
@@ -34,7 +37,8 @@ export async function vmAddresses(ctx: Context, name: string, choice: SourceChoi
     const result = await ctx.runner.run(cmd);
     if (result.exitCode !== 0) {
       const err = classifyVirshError(cmd, result, { kind: 'vm', name }, ctx.uri);
-      if (choice !== 'any' || /domain is not running|failed to get domain/i.test(result.stderr)) throw err;
+      // No such VM, a VM that is not running, an unreachable daemon: no other source can answer either.
+      if (choice !== 'any' || err instanceof NotFoundError || err instanceof RefusedError) throw err;
       continue;
     }
     // The agent also reports the guest's loopback.
@@ -48,7 +52,17 @@ function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1';
 }
 
-export async function runVmIp(ctx: Context, name: string, opts: { source?: string }): Promise<void> {
+export interface IpOptions {
+  source?: string;
+}
+
+export function ipCommand(app: App): Command {
+  return vmVerb('ip', "print the VM's IP addresses, one a line", 'kvmctl vm ip web1', 'kvmctl vm ip web1 --source agent', 'kvmctl vm ip web1 -o json')
+    .addOption(new Option('--source <source>', 'lease (libvirt DHCP), agent (guest agent), arp (host neighbour table), any (the first that has one)').choices(['lease', 'agent', 'arp', 'any']).default('any'))
+    .action(app.action(async (ctx, name: string, opts: IpOptions) => runVmIp(ctx, name, opts)));
+}
+
+export async function runVmIp(ctx: Context, name: string, opts: IpOptions): Promise<void> {
   checkVmName(name);
   const choice = parseSourceChoice(opts.source ?? 'any');
   const found = await vmAddresses(ctx, name, choice);

@@ -6,6 +6,8 @@
  * that have NICs (only a running VM holds a lease worth showing), from
  * `domiflist`, which needs no XML parsing.
  */
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { KvmctlError, UsageError } from '../../errors.js';
 import { numberStat, parseDomstats, stateName, type DomainStats } from '../../libvirt/domstats.js';
@@ -96,7 +98,21 @@ const columns: Column<VmListEntry>[] = [
   { header: 'DISK SIZE', value: (v) => (v.diskCount > 0 ? formatBytes(v.diskBytes) : undefined) },
 ];
 
-export async function runVmList(ctx: Context, opts: { state?: string; nameOnly?: boolean }): Promise<void> {
+export interface ListOptions {
+  state?: string;
+  nameOnly?: boolean;
+}
+
+export function listCommand(app: App): Command {
+  return new Command('list')
+    .description('list VMs, sorted by name (the same order on every host and locale): state, vCPUs, memory, autostart, IPs (DHCP leases), disks')
+    .option('--state <state>', 'only VMs in this state: running, shutoff or paused')
+    .option('--name-only', 'print only the names')
+    .addHelpText('after', examples('kvmctl vm list', 'kvmctl vm list --state running --name-only', 'kvmctl vm list -o json'))
+    .action(app.action(async (ctx, opts: ListOptions) => runVmList(ctx, opts), { fanOut: true }));
+}
+
+export async function runVmList(ctx: Context, opts: ListOptions): Promise<void> {
   const state = opts.state;
   if (state !== undefined && !(STATE_FILTERS as readonly string[]).includes(state)) {
     throw new UsageError(`--state ${JSON.stringify(state)}: expected ${STATE_FILTERS.join(', ')}`, 'e.g. kvmctl vm list --state running');

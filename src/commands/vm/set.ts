@@ -7,6 +7,8 @@
  * balloon). Both may be given. A failure after the first change puts the
  * earlier ones back (exit 7).
  */
+import type { Command as Declaration } from 'commander';
+import type { App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { formatCommand, kvmctlCommand, type Command } from '../../exec/command.js';
 import { RefusedError, UsageError } from '../../errors.js';
@@ -18,6 +20,7 @@ import { formatBytes, parseSize } from '../../units/size.js';
 import { HOST_CAPACITY_ARGS, hostCapacityOf, overcommitWarnings } from './capacity.js';
 import { checkMemory, parseCount } from './create-args.js';
 import { checkVmName, readVmState } from './domain-state.js';
+import { vmVerb } from './verb.js';
 
 interface Amounts {
   vcpus: number;
@@ -51,7 +54,23 @@ function changesFor(uri: string, name: string, scope: 'live' | 'config', want: P
   return changes;
 }
 
-export async function runVmSet(ctx: Context, name: string, opts: { vcpus?: string; memory?: string; live?: boolean; config?: boolean }): Promise<void> {
+export interface SetOptions {
+  vcpus?: string;
+  memory?: string;
+  live?: boolean;
+  config?: boolean;
+}
+
+export function setCommand(app: App): Declaration {
+  return vmVerb('set', 'change vCPUs and memory, in the definition (default) and/or the running guest', 'kvmctl vm set web1 --vcpus 4 --memory 8G', 'kvmctl vm set web1 --memory 1G --live')
+    .option('--vcpus <n>', 'virtual CPUs')
+    .option('--memory <size>', 'memory, e.g. 2G')
+    .option('--live', 'change the running guest (within the maximum it was started with)')
+    .option('--config', 'change the definition, from the next start (the default)')
+    .action(app.action(async (ctx, name: string, opts: SetOptions) => runVmSet(ctx, name, opts)));
+}
+
+export async function runVmSet(ctx: Context, name: string, opts: SetOptions): Promise<void> {
   checkVmName(name);
   const vcpus = opts.vcpus === undefined ? undefined : parseCount(opts.vcpus, '--vcpus', 1, 4096);
   const memoryBytes = opts.memory === undefined ? undefined : roundKiB(parseSize(opts.memory, '--memory'));

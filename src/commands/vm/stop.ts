@@ -3,12 +3,15 @@
  * power button), wait for it, and with --force power it off when the time is
  * up. Without --force a guest that ignores the request is exit 6.
  */
+import type { Command } from 'commander';
+import type { App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { RefusedError, TimeoutError } from '../../errors.js';
 import { domainCommands } from '../../libvirt/domain-commands.js';
 import { isActive } from '../../libvirt/domains.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { checkVmName, readVmState } from './domain-state.js';
+import { vmVerb } from './verb.js';
 import { parseCount } from './create-args.js';
 import { poll } from './wait.js';
 import { kvmctlCommand } from '../../exec/command.js';
@@ -16,7 +19,19 @@ import { kvmctlCommand } from '../../exec/command.js';
 /** A guest still booting has no ACPI handler yet and drops the event: ask again this often. */
 const RESEND_MS = 10_000;
 
-export async function runVmStop(ctx: Context, name: string, opts: { timeout?: string; force?: boolean }): Promise<void> {
+export interface StopOptions {
+  timeout?: string;
+  force?: boolean;
+}
+
+export function stopCommand(app: App): Command {
+  return vmVerb('stop', 'shut a VM down through ACPI and wait; --force powers it off when the timeout passes', 'kvmctl vm stop web1', 'kvmctl vm stop web1 --timeout 30 --force')
+    .option('--timeout <seconds>', 'how long to wait for the guest (default 60)')
+    .option('--force', 'power it off if it has not shut down by then')
+    .action(app.action(async (ctx, name: string, opts: StopOptions) => runVmStop(ctx, name, opts)));
+}
+
+export async function runVmStop(ctx: Context, name: string, opts: StopOptions): Promise<void> {
   checkVmName(name);
   const timeoutSeconds = opts.timeout === undefined ? 60 : parseCount(opts.timeout, '--timeout', 0, 86_400);
   const force = opts.force === true;

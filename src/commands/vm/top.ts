@@ -6,6 +6,8 @@
  * On a terminal the table is redrawn in place (q or Ctrl-C quits); else one
  * table per sample, or with -o json one JSON object a line (NDJSON).
  */
+import { Command } from 'commander';
+import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { InterruptedError, UsageError } from '../../errors.js';
 import { domstatsCommand, numberStat, parseDomstats, stateName, type DomainStats } from '../../libvirt/domstats.js';
@@ -119,6 +121,22 @@ function parseSeconds(text: string, flag: string): number {
   const n = Number(text);
   if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(n) || n < 0.2 || n > 3600) throw new UsageError(`${flag} ${JSON.stringify(text)}: expected seconds between 0.2 and 3600`, `e.g. ${flag} 2`);
   return n;
+}
+
+export function topCommand(app: App): Command {
+  return new Command('top')
+    .description("each running VM's CPU %, memory, disk and network rates, from one domstats call per refresh; live on a terminal (q or Ctrl-C quits)")
+    .option('--interval <seconds>', 'time between refreshes (default 2); each rate is over this interval')
+    .option('--once', 'print one sample (two readings one interval apart) and end')
+    .option('--count <n>', 'print this many samples and end')
+    .addHelpText(
+      'after',
+      examples('kvmctl vm top', 'kvmctl vm top --once', 'kvmctl -o json vm top --interval 5 --count 12 > load.ndjson') +
+        '\nCPU% is of one host CPU (200.0 = two CPUs busy). With -o json, one JSON object a line (NDJSON): time, intervalSeconds,\n' +
+        'and per VM the counters of the second reading (cpuTimeNs, diskReadBytes, …) and the rates (cpuPercent, diskReadBytesPerSecond, …).\n' +
+        'Ends with exit 0 on q, Ctrl-C or SIGTERM.\n',
+    )
+    .action(app.action(async (ctx, opts: TopFlags) => runVmTop(ctx, opts)));
 }
 
 export async function runVmTop(ctx: Context, flags: TopFlags): Promise<void> {

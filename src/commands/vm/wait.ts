@@ -5,6 +5,8 @@
  * missing. Waiting for an address or for readiness needs a running VM: one
  * that is not running fails at once (exit 5) with its state.
  */
+import { Option, type Command } from 'commander';
+import type { App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { InterruptedError, KvmctlError, RefusedError, TimeoutError, UsageError } from '../../errors.js';
 import { domainCommands } from '../../libvirt/domain-commands.js';
@@ -13,6 +15,7 @@ import { isLocalUri } from '../../libvirt/storage.js';
 import { runVirsh } from '../../libvirt/virsh.js';
 import { describeCloudInitConsole, readCloudInitConsole, type CloudInitConsole } from './cloud-init-log.js';
 import { checkVmName, readVmState } from './domain-state.js';
+import { vmVerb } from './verb.js';
 import { vmAddresses, type FoundAddress } from './ip.js';
 import { parseCount } from './create-args.js';
 import { kvmctlCommand } from '../../exec/command.js';
@@ -237,7 +240,19 @@ export function waitForState(ctx: Context, name: string, target: 'running' | 'sh
   );
 }
 
-export async function runVmWait(ctx: Context, name: string, opts: { for?: string; timeout?: string }): Promise<void> {
+export interface WaitOptions {
+  for?: string;
+  timeout?: string;
+}
+
+export function waitCommand(app: App): Command {
+  return vmVerb('wait', 'wait until the VM has an IP address, is ready (cloud-init finished), its guest agent or ssh server answers, or it is running or shut off; exit 6 on timeout', 'kvmctl vm wait web1 --for ip', 'kvmctl vm wait web1 --for ready', 'kvmctl vm wait web1 --for ssh', 'kvmctl vm wait web1 --for agent', 'kvmctl vm wait web1 --for shutoff --timeout 120')
+    .addOption(new Option('--for <what>', 'ip, ready (cloud-init finished, read from the serial log; then the address), agent (the guest agent answers), ssh (an ssh server answers on port 22; then the address), running or shutoff; all but running and shutoff fail at once (exit 5) on a VM that is not running').choices(['ip', 'ready', 'agent', 'ssh', 'running', 'shutoff']).makeOptionMandatory())
+    .option('--timeout <seconds>', 'give up after this long (default 300)')
+    .action(app.action(async (ctx, name: string, opts: WaitOptions) => runVmWait(ctx, name, opts)));
+}
+
+export async function runVmWait(ctx: Context, name: string, opts: WaitOptions): Promise<void> {
   checkVmName(name);
   const target = opts.for;
   if (!(WAIT_TARGETS as readonly (string | undefined)[]).includes(target)) {
