@@ -1,7 +1,7 @@
-/** `vm set` and `vm snapshot …` against recorded virsh output. */
+/** `vm set` against recorded virsh output. */
 import { describe, expect, it } from 'vitest';
-import { FakeRunner } from '../../src/exec/fake.js';
-import { mutations, recorded, runKvmctl, stubBatch, virshArgv } from './vm-harness.js';
+import { FakeRunner } from '../../../../src/exec/fake.js';
+import { mutations, recorded, runKvmctl, stubBatch, virshArgv } from '../../vm-harness.js';
 
 const STATE = (name: string) => virshArgv('domstate', '--domain', name, '--reason');
 const SET_READS = (name: string) => [['dumpxml', '--domain', name, '--inactive'], ['dominfo', '--domain', name], ['nodeinfo'], ['nodememstats']];
@@ -84,60 +84,3 @@ describe('vm set', () => {
 });
 
 const SNAP_READS = (name: string) => [['dominfo', '--domain', name], ['snapshot-list', '--domain', name, '--parent'], ['snapshot-current', '--domain', name, '--name']];
-
-describe('vm snapshot', () => {
-  function offSnapshots(runner = new FakeRunner()): FakeRunner {
-    return stubBatch(runner, SNAP_READS('fxvm-off'), [recorded('virsh-dominfo-off.txt'), recorded('virsh-snapshot-list-off.txt'), recorded('virsh-snapshot-current-off.txt')]);
-  }
-
-  it('list: name, ISO time, state, parent, which is current', async () => {
-    const r = await runKvmctl(['vm', 'snapshot', 'list', 'fxvm-off', '-o', 'json'], offSnapshots());
-    expect(JSON.parse(r.out)).toEqual([
-      { name: 'snap1', createdAt: expect.stringMatching(/Z$/), state: 'shutoff', current: false },
-      { name: 'snap2', createdAt: expect.stringMatching(/Z$/), state: 'shutoff', parent: 'snap1', current: true },
-    ]);
-  });
-
-  it('create: a new name is taken; an existing one is exit 4 and nothing is run', async () => {
-    const ok = offSnapshots().stub(virshArgv('snapshot-create-as', '--domain', 'fxvm-off', '--name', 'before upgrade', '--description', 'apt; reboot'), {});
-    const a = await runKvmctl(['vm', 'snapshot', 'create', 'fxvm-off', 'before upgrade', '--description', 'apt; reboot'], ok);
-    expect([a.code, a.out]).toEqual([0, 'vm fxvm-off: snapshot before upgrade created\n']);
-    ok.verify();
-    const dup = offSnapshots();
-    const b = await runKvmctl(['vm', 'snapshot', 'create', 'fxvm-off', 'snap1'], dup);
-    expect([b.code, b.err]).toEqual([4, expect.stringMatching(/VM "fxvm-off" already has a snapshot "snap1"; it was left unchanged/)]);
-    expect(mutations(dup)).toEqual([]);
-  });
-
-  it('create without a name: snap-YYYYMMDD-HHMMSS', async () => {
-    const runner = offSnapshots().stub((c) => c.args.includes('snapshot-create-as'), {});
-    await runKvmctl(['vm', 'snapshot', 'create', 'fxvm-off'], runner);
-    expect(mutations(runner)).toEqual([expect.stringMatching(/^virsh snapshot-create-as --domain fxvm-off --name snap-\d{8}-\d{6}$/)]);
-  });
-
-  it('a VM without disks cannot take one: libvirt says so (exit 1), nothing else runs', async () => {
-    const name = 'fxvm odd;name';
-    const runner = stubBatch(new FakeRunner(), SNAP_READS(name), [recorded('virsh-dominfo-off.txt'), '', ''], recorded('err-virsh-snapshot-current-none.stderr'));
-    runner.stub(virshArgv('snapshot-create-as', '--domain', name, '--name', 's1'), { exitCode: 1, stderr: recorded('err-virsh-snapshot-create-no-disks.stderr') });
-    const r = await runKvmctl(['vm', 'snapshot', 'create', name, 's1'], runner);
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/VM "fxvm odd;name": virsh snapshot-create-as failed: unsupported configuration: nothing selected for snapshot/);
-  });
-
-  it('revert and delete name the snapshot; a missing one is exit 3', async () => {
-    const ok = new FakeRunner().stub(virshArgv('snapshot-revert', '--domain', 'fxvm-off', '--snapshotname', 'snap1'), {}).stub(virshArgv('snapshot-delete', '--domain', 'fxvm-off', '--snapshotname', 'snap2'), {});
-    expect((await runKvmctl(['vm', 'snapshot', 'revert', 'fxvm-off', 'snap1'], ok)).out).toBe('vm fxvm-off reverted to snapshot snap1\n');
-    expect((await runKvmctl(['vm', 'snapshot', 'delete', 'fxvm-off', 'snap2'], ok)).out).toBe('vm fxvm-off: snapshot snap2 deleted\n');
-    ok.verify();
-    const missing = new FakeRunner().stub(virshArgv('snapshot-revert', '--domain', 'fxvm-off', '--snapshotname', 'nosuch'), { exitCode: 1, stderr: recorded('err-virsh-snapshot-revert-nosuch.stderr') });
-    const r = await runKvmctl(['vm', 'snapshot', 'revert', 'fxvm-off', 'nosuch'], missing);
-    expect([r.code, r.err]).toEqual([3, expect.stringMatching(/snapshot "nosuch" not found[\s\S]*kvmctl vm snapshot list/)]);
-  });
-
-  it('a VM that does not exist is exit 3; a bad snapshot name is exit 2', async () => {
-    const runner = stubBatch(new FakeRunner(), SNAP_READS('nosuch'), ['', '', ''], "error: failed to get domain 'nosuch'\n");
-    expect((await runKvmctl(['vm', 'snapshot', 'list', 'nosuch'], runner)).code).toBe(3);
-    const bad = await runKvmctl(['vm', 'snapshot', 'create', 'fxvm-off', 'a/b'], new FakeRunner());
-    expect([bad.code, bad.err]).toEqual([2, expect.stringMatching(/invalid snapshot name "a\/b"/)]);
-  });
-});
