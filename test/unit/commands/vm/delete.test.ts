@@ -44,7 +44,7 @@ describe('vm delete', () => {
   });
 
   it('without --remove-storage only the definition goes, and the output says the disks were kept', async () => {
-    const runner = new FakeRunner().stub(STATE('fxvm off'), { stdout: 'shut off (unknown)\n' }).stub(UNDEFINE('fxvm off'), {});
+    const runner = new FakeRunner().stub(STATE('fxvm off'), { stdout: recorded('virsh-domstate-off.txt') }).stub(UNDEFINE('fxvm off'), {});
     const r = await runKvmctl(['vm', 'delete', 'fxvm off'], runner);
     expect(r.out).toBe('vm fxvm off deleted\n  its disks were kept (add --remove-storage to remove them)\n');
     expect(mutations(runner)).toEqual(["virsh undefine --domain fxvm off --nvram --snapshots-metadata --checkpoints-metadata --managed-save"]);

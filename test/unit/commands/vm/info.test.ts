@@ -82,7 +82,7 @@ describe('vm info', () => {
   it('an odd name is quoted for the batch and shown as it is', async () => {
     const runner = new FakeRunner();
     const name = 'fxvm odd;name';
-    stubBatch(runner, infoWords(name), [recorded('virsh-dumpxml-odd-inactive.xml'), '', 'shut off (unknown)\n', '', '', recorded('virsh-net-list-all.txt'), '']);
+    stubBatch(runner, infoWords(name), [recorded('virsh-dumpxml-odd-inactive.xml'), '', recorded('virsh-domstate-off.txt'), '', '', recorded('virsh-net-list-all.txt'), '']);
     const r = await runKvmctl(['vm', 'info', name, '-o', 'json'], runner);
     expect(JSON.parse(r.out)).toMatchObject({ name, state: 'shutoff', disks: [], nics: [] });
     expect(runner.calls[0]?.args[2]).toContain(`'${name}'`);

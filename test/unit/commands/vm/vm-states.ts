@@ -5,12 +5,13 @@
  */
 import { afterEach, beforeEach, vi } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
+import { readFileSync } from 'node:fs';
 import { recorded, runKvmctl, stubBatch, virshArgv, type VmTestOptions } from '../../vm-harness.js';
 
 export const STATE = (name: string) => virshArgv('domstate', '--domain', name, '--reason');
-export const RUNNING = { stdout: 'running (booted)\n\n' };
-export const SHUTOFF = { stdout: 'shut off (shutdown)\n\n' };
-export const PAUSED = { stdout: 'paused (user)\n\n' };
+export const RUNNING = { stdout: recorded('virsh-domstate-web.txt') };
+export const SHUTOFF = { stdout: readFileSync('test/fixtures/recorded/virsh-domstate-reason-after-shutdown.txt', 'utf8') };
+export const PAUSED = { stdout: recorded('virsh-domstate-paused.txt') };
 export const NOT_FOUND = { exitCode: 1, stderr: recorded('err-virsh-domifaddr-nosuch.stderr') };
 
 /** The reads of vm start's base-image check on a host with no other VMs and no pools. */

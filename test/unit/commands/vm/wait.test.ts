@@ -12,9 +12,9 @@ describe('vm wait', () => {
   it('--for ip polls until the running VM has a lease, then prints it', async () => {
     const runner = new FakeRunner();
     sequence(runner, STATE('w'), [RUNNING, RUNNING]);
-    sequence(runner, LEASE, [{ stdout: '' }, { stdout: recorded('virsh-domifaddr-lease.txt') }]);
-    runner.stub(virshArgv('domifaddr', '--domain', 'w', '--source', 'agent'), { exitCode: 1, stderr: 'error: argument unsupported: QEMU guest agent is not configured\n' }, Infinity);
-    runner.stub(virshArgv('domifaddr', '--domain', 'w', '--source', 'arp'), { stdout: '' }, Infinity);
+    sequence(runner, LEASE, [{ stdout: recorded('virsh-domifaddr-lease-none.txt') }, { stdout: recorded('virsh-domifaddr-lease.txt') }]);
+    runner.stub(virshArgv('domifaddr', '--domain', 'w', '--source', 'agent'), { exitCode: 1, stderr: recorded('err-virsh-domifaddr-agent-no-channel.stderr') }, Infinity);
+    runner.stub(virshArgv('domifaddr', '--domain', 'w', '--source', 'arp'), { exitCode: 1, stderr: recorded('err-virsh-domifaddr-arp.stderr') }, Infinity);
     const r = await runTimed(['vm', 'wait', 'w', '--for', 'ip'], runner);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^192\.168\.122\.\d+\n$/);
@@ -40,9 +40,9 @@ describe('vm wait', () => {
     const W_LEASE = virshArgv('domifaddr', '--domain', 'fxvm-web', '--source', 'lease');
     const noAddress = (runner: FakeRunner) =>
       runner
-        .stub(W_LEASE, { stdout: '' }, Infinity)
+        .stub(W_LEASE, { stdout: recorded('virsh-domifaddr-lease-none.txt') }, Infinity)
         .stub(virshArgv('domifaddr', '--domain', 'fxvm-web', '--source', 'agent'), { exitCode: 1, stderr: recorded('err-virsh-domifaddr-agent.stderr') }, Infinity)
-        .stub(virshArgv('domifaddr', '--domain', 'fxvm-web', '--source', 'arp'), { stdout: '' }, Infinity);
+        .stub(virshArgv('domifaddr', '--domain', 'fxvm-web', '--source', 'arp'), { exitCode: 1, stderr: recorded('err-virsh-domifaddr-arp.stderr') }, Infinity);
 
     it('--for ip timing out names what the console showed of cloud-init', async () => {
       const runner = noAddress(new FakeRunner().stub(STATE('fxvm-web'), RUNNING, Infinity).stub(XML, { stdout: recorded('virsh-dumpxml-web-inactive.xml') }));
