@@ -8,6 +8,7 @@ import { abandonedEntries, Journal } from './exec/journal.js';
 import { withLock } from './exec/lock.js';
 import { stateDir } from './exec/state-dir.js';
 import { Transaction } from './exec/transaction.js';
+import { Virsh } from './libvirt/virsh-client.js';
 import { HostRunner, hostFs } from './exec/host-runner.js';
 import { hostAccessFor } from './net/host-access.js';
 import { fanOut } from './fan-out.js';
@@ -41,44 +42,48 @@ export interface ActionOptions {
 /** What each verb file receives to register itself: a way to wrap its action with a Context. */
 export interface App {
   deps: Deps;
-  /** Wraps a verb's run function: builds the Context from the global options first. */
-  action<A extends unknown[]>(fn: (ctx: Context, ...args: A) => Promise<void>, options?: ActionOptions): (...args: unknown[]) => Promise<void>;
+  /**
+   * Wraps a verb's run function (see verb.ts, which types `parsed` from the
+   * verb's tables): builds the Context from the global options first; `parsed`
+   * is what commander passes an action before the Command itself.
+   */
+  run(fn: (ctx: Context, parsed: unknown[]) => Promise<void>, options?: ActionOptions): (...args: unknown[]) => Promise<void>;
+  /** For verbs not yet declared with verb(): the parameters are as loose as commander's. */
+  action(fn: (ctx: Context, ...args: any[]) => Promise<void>, options?: ActionOptions): (...args: unknown[]) => Promise<void>;
 }
 
 export function createApp(deps: Deps): App {
-  return {
-    deps,
-    action(fn, options = {}) {
-      return async (...args: unknown[]) => {
-        const command = args[args.length - 1] as Command;
-        const opts = command.optsWithGlobals() as GlobalOptions;
-        const selectors = opts.host ?? [];
-        if (selectors.length > 0 && !options.fanOut) {
-          throw new UsageError(`-H does not apply to kvmctl ${command.parent?.name() ?? ''} ${command.name()}`.replace(/\s+/g, ' '), `-H works with: ${FAN_OUT_COMMANDS}; for one host use -c URI`);
-        }
-        if (selectors.length > 0 && opts.connect !== undefined) {
-          throw new UsageError('-H and -c both name hosts', 'use -H NAME (from the inventory) or -c URI, not both');
-        }
-        const ctx = buildContext(selectors.length > 0 ? { ...opts, connect: DEFAULT_URI } : opts, deps);
-        const unfinished = await abandonedEntries(ctx.stateDir);
-        if (unfinished.length > 0) {
-          ctx.out.warn(`${unfinished.length} earlier kvmctl operation(s) were killed midway and may have left objects behind: run ${kvmctlCommand(ctx.uri, 'host', 'doctor')}`);
-        }
-        const rest = args.slice(0, -1) as never;
-        if (selectors.length === 0) return fn(ctx, ...rest);
-        await fanOut(
-          selectors,
-          ctx,
-          deps,
-          (uri, hostDeps, capture) => {
-            const hctx = buildContext({ ...opts, connect: uri, host: undefined }, hostDeps);
-            return { ...hctx, out: capture(hctx.out) };
-          },
-          (hctx) => fn(hctx, ...rest),
-        );
-      };
-    },
+  const run: App['run'] = (fn, options = {}) => {
+    return async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const opts = command.optsWithGlobals() as GlobalOptions;
+      const selectors = opts.host ?? [];
+      if (selectors.length > 0 && !options.fanOut) {
+        throw new UsageError(`-H does not apply to kvmctl ${command.parent?.name() ?? ''} ${command.name()}`.replace(/\s+/g, ' '), `-H works with: ${FAN_OUT_COMMANDS}; for one host use -c URI`);
+      }
+      if (selectors.length > 0 && opts.connect !== undefined) {
+        throw new UsageError('-H and -c both name hosts', 'use -H NAME (from the inventory) or -c URI, not both');
+      }
+      const ctx = buildContext(selectors.length > 0 ? { ...opts, connect: DEFAULT_URI } : opts, deps);
+      const unfinished = await abandonedEntries(ctx.stateDir);
+      if (unfinished.length > 0) {
+        ctx.out.warn(`${unfinished.length} earlier kvmctl operation(s) were killed midway and may have left objects behind: run ${kvmctlCommand(ctx.uri, 'host', 'doctor')}`);
+      }
+      const parsed = args.slice(0, -1);
+      if (selectors.length === 0) return fn(ctx, parsed);
+      await fanOut(
+        selectors,
+        ctx,
+        deps,
+        (uri, hostDeps, capture) => {
+          const hctx = buildContext({ ...opts, connect: uri, host: undefined }, hostDeps);
+          return { ...hctx, out: capture(hctx.out) };
+        },
+        (hctx) => fn(hctx, parsed),
+      );
+    };
   };
+  return { deps, run, action: (fn, options) => run((ctx, parsed) => fn(ctx, ...parsed), options) };
 }
 
 // scheme:///path, scheme://host/path, scheme://user@host:port/path?query, test:///default
@@ -119,6 +124,7 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
     parallel: parseParallel(opts.parallel),
     hostTimeoutMs: parseHostTimeout(opts.hostTimeout),
     runner,
+    virsh: new Virsh(runner, uri),
     out,
     io: deps.io,
     fs: hostAccess.kind === 'local' ? deps.fs : hostFs(deps.fs, runner, hostAccess),

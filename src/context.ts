@@ -4,6 +4,7 @@ import type { Output } from './output/output.js';
 import type { LocalFs } from './local-fs.js';
 import type { Transaction } from './exec/transaction.js';
 import type { HostAccess } from './net/host-access.js';
+import type { Virsh } from './libvirt/virsh-client.js';
 
 /** Everything a command's run function needs; built once per invocation from global options. */
 export interface Context {
@@ -12,6 +13,8 @@ export interface Context {
   /** How the host the URI names is reached for what libvirt does not report (bridges, firewall, sysctls). */
   hostAccess: HostAccess;
   runner: Runner;
+  /** virsh on this connection: every libvirt call goes through it (src/libvirt/virsh-client.ts). */
+  virsh: Virsh;
   out: Output;
   io: IO;
   fs: LocalFs;

@@ -5,7 +5,7 @@
  * one-process batches (runVirshBatch quotes them for virsh's parser).
  */
 import type { Command } from '../exec/command.js';
-import { virshRead, virshWrite } from './virsh.js';
+import { asCommand, read, write } from './virsh-client.js';
 import { attr, child, children, decodeXml, textOf } from './xml-codec.js';
 
 export type AddressSource = 'lease' | 'agent' | 'arp';
@@ -21,59 +21,92 @@ function scopeFlags(scope: ChangeScope): string[] {
   return [...(scope.live ? ['--live'] : []), ...(scope.config ? ['--config'] : [])];
 }
 
-export const domainArgs = {
-  dumpxml: (name: string, inactive = false) => ['dumpxml', '--domain', name, ...(inactive ? ['--inactive'] : [])],
-  dominfo: (name: string) => ['dominfo', '--domain', name],
-  domstate: (name: string) => ['domstate', '--domain', name, '--reason'],
-  /** `--` ends the options: domstats takes domain names as positional words. */
-  domstatsOne: (name: string, groups: string[]) => ['domstats', '--raw', ...groups.map((g) => `--${g}`), '--', name],
-  snapshotList: (name: string) => ['snapshot-list', '--domain', name, '--parent'],
-  snapshotCurrent: (name: string) => ['snapshot-current', '--domain', name, '--name'],
-  domifaddr: (name: string, source: AddressSource) => ['domifaddr', '--domain', name, '--source', source],
-  domiflist: (name: string) => ['domiflist', '--domain', name],
-  domcapabilities: (virtType: string) => ['domcapabilities', '--virttype', virtType],
-};
+const vm = (name: string) => ({ kind: 'vm' as const, name });
 
-export const domainCommands = {
-  dumpxml: (uri: string, name: string, inactive = false) => virshRead(uri, domainArgs.dumpxml(name, inactive)),
-  dominfo: (uri: string, name: string) => virshRead(uri, domainArgs.dominfo(name)),
-  domstate: (uri: string, name: string) => virshRead(uri, domainArgs.domstate(name)),
-  domifaddr: (uri: string, name: string, source: AddressSource) => virshRead(uri, domainArgs.domifaddr(name, source)),
-  snapshotList: (uri: string, name: string) => virshRead(uri, domainArgs.snapshotList(name)),
+/** Domain calls for the virsh client (ctx.virsh.run(domainCalls.start(name))): the one builder of domain argv. */
+export const domainCalls = {
+  dumpxml: (name: string, inactive = false) => read(['dumpxml', '--domain', name, ...(inactive ? ['--inactive'] : [])], vm(name)),
+  dominfo: (name: string) => read(['dominfo', '--domain', name], vm(name)),
+  domstate: (name: string) => read(['domstate', '--domain', name, '--reason'], vm(name)),
+  /** `--` ends the options: domstats takes domain names as positional words. */
+  domstatsOne: (name: string, groups: string[]) => read(['domstats', '--raw', ...groups.map((g) => `--${g}`), '--', name], vm(name)),
+  snapshotList: (name: string) => read(['snapshot-list', '--domain', name, '--parent'], vm(name)),
+  snapshotCurrent: (name: string) => read(['snapshot-current', '--domain', name, '--name'], vm(name)),
+  domifaddr: (name: string, source: AddressSource) => read(['domifaddr', '--domain', name, '--source', source], vm(name)),
+  domiflist: (name: string) => read(['domiflist', '--domain', name], vm(name)),
+  domcapabilities: (virtType: string) => read(['domcapabilities', '--virttype', virtType]),
+  capabilities: () => read(['capabilities']),
+  /** Every domain's name, running or not. */
+  listAllNames: () => read(['list', '--all', '--name']),
 
   /** The XML travels on stdin, never through a temporary file. */
-  define: (uri: string, xml: string): Command => virshWrite(uri, ['define', '--file', '/dev/stdin'], { input: xml }),
+  define: (name: string, xml: string) => write(['define', '--file', '/dev/stdin'], vm(name), xml),
   /**
    * Removes the definition and what libvirt keeps beside it: the UEFI nvram
    * file, snapshot and checkpoint metadata, a managed-save image. Without
    * these flags libvirt refuses to undefine a domain that has any of them.
    */
-  undefine: (uri: string, name: string): Command =>
-    virshWrite(uri, ['undefine', '--domain', name, '--nvram', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save']),
-  start: (uri: string, name: string) => virshWrite(uri, ['start', '--domain', name]),
+  undefine: (name: string) => write(['undefine', '--domain', name, '--nvram', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save'], vm(name)),
+  start: (name: string) => write(['start', '--domain', name], vm(name)),
   /** Asks the guest to power off through ACPI; returns at once. */
-  shutdown: (uri: string, name: string) => virshWrite(uri, ['shutdown', '--domain', name, '--mode', 'acpi']),
+  shutdown: (name: string) => write(['shutdown', '--domain', name, '--mode', 'acpi'], vm(name)),
   /** Immediate power-off; disks and definition stay. */
-  destroy: (uri: string, name: string) => virshWrite(uri, ['destroy', '--domain', name]),
-  reboot: (uri: string, name: string) => virshWrite(uri, ['reboot', '--domain', name, '--mode', 'acpi']),
-  suspend: (uri: string, name: string) => virshWrite(uri, ['suspend', '--domain', name]),
-  resume: (uri: string, name: string) => virshWrite(uri, ['resume', '--domain', name]),
-  autostart: (uri: string, name: string, enable: boolean) => virshWrite(uri, ['autostart', '--domain', name, ...(enable ? [] : ['--disable'])]),
+  destroy: (name: string) => write(['destroy', '--domain', name], vm(name)),
+  reboot: (name: string) => write(['reboot', '--domain', name, '--mode', 'acpi'], vm(name)),
+  suspend: (name: string) => write(['suspend', '--domain', name], vm(name)),
+  resume: (name: string) => write(['resume', '--domain', name], vm(name)),
+  autostart: (name: string, enable: boolean) => write(['autostart', '--domain', name, ...(enable ? [] : ['--disable'])], vm(name)),
   /** --maximum changes the vCPU ceiling (config only); without it, the vCPUs in use. */
-  setvcpus: (uri: string, name: string, count: number, scope: ChangeScope, maximum = false) =>
-    virshWrite(uri, ['setvcpus', '--domain', name, '--count', String(count), ...(maximum ? ['--maximum'] : []), ...scopeFlags(scope)]),
+  setvcpus: (name: string, count: number, scope: ChangeScope, maximum = false) =>
+    write(['setvcpus', '--domain', name, '--count', String(count), ...(maximum ? ['--maximum'] : []), ...scopeFlags(scope)], vm(name)),
   /** Current memory (the balloon target), in KiB. */
-  setmem: (uri: string, name: string, bytes: number, scope: ChangeScope) =>
-    virshWrite(uri, ['setmem', '--domain', name, '--size', `${Math.ceil(bytes / 1024)}KiB`, ...scopeFlags(scope)]),
+  setmem: (name: string, bytes: number, scope: ChangeScope) => write(['setmem', '--domain', name, '--size', `${Math.ceil(bytes / 1024)}KiB`, ...scopeFlags(scope)], vm(name)),
   /** Maximum memory; libvirt allows changing it only in the persistent definition. */
-  setmaxmem: (uri: string, name: string, bytes: number) =>
-    virshWrite(uri, ['setmaxmem', '--domain', name, '--size', `${Math.ceil(bytes / 1024)}KiB`, '--config']),
-  snapshotCreate: (uri: string, name: string, snapshot: string, description?: string) =>
-    virshWrite(uri, ['snapshot-create-as', '--domain', name, '--name', snapshot, ...(description !== undefined ? ['--description', description] : [])]),
-  snapshotRevert: (uri: string, name: string, snapshot: string) => virshWrite(uri, ['snapshot-revert', '--domain', name, '--snapshotname', snapshot]),
-  snapshotDelete: (uri: string, name: string, snapshot: string) => virshWrite(uri, ['snapshot-delete', '--domain', name, '--snapshotname', snapshot]),
+  setmaxmem: (name: string, bytes: number) => write(['setmaxmem', '--domain', name, '--size', `${Math.ceil(bytes / 1024)}KiB`, '--config'], vm(name)),
+  snapshotCreate: (name: string, snapshot: string, description?: string) =>
+    write(['snapshot-create-as', '--domain', name, '--name', snapshot, ...(description !== undefined ? ['--description', description] : [])], vm(name)),
+  snapshotRevert: (name: string, snapshot: string) => write(['snapshot-revert', '--domain', name, '--snapshotname', snapshot], vm(name)),
+  snapshotDelete: (name: string, snapshot: string) => write(['snapshot-delete', '--domain', name, '--snapshotname', snapshot], vm(name)),
   /** Attaches the terminal to the serial console; run with inherited stdio. */
-  console: (uri: string, name: string) => virshRead(uri, ['console', '--domain', name]),
+  console: (name: string) => read(['console', '--domain', name], vm(name)),
+};
+
+/** The words of domainCalls, for batches of modules not yet on the virsh client. */
+export const domainArgs = {
+  dumpxml: (name: string, inactive = false) => domainCalls.dumpxml(name, inactive).words,
+  dominfo: (name: string) => domainCalls.dominfo(name).words,
+  domstate: (name: string) => domainCalls.domstate(name).words,
+  domstatsOne: (name: string, groups: string[]) => domainCalls.domstatsOne(name, groups).words,
+  snapshotList: (name: string) => domainCalls.snapshotList(name).words,
+  snapshotCurrent: (name: string) => domainCalls.snapshotCurrent(name).words,
+  domifaddr: (name: string, source: AddressSource) => domainCalls.domifaddr(name, source).words,
+  domiflist: (name: string) => domainCalls.domiflist(name).words,
+  domcapabilities: (virtType: string) => domainCalls.domcapabilities(virtType).words,
+};
+
+/** domainCalls as Commands on a URI, for modules not yet on the virsh client. */
+export const domainCommands = {
+  dumpxml: (uri: string, name: string, inactive = false) => asCommand(uri, domainCalls.dumpxml(name, inactive)),
+  dominfo: (uri: string, name: string) => asCommand(uri, domainCalls.dominfo(name)),
+  domstate: (uri: string, name: string) => asCommand(uri, domainCalls.domstate(name)),
+  domifaddr: (uri: string, name: string, source: AddressSource) => asCommand(uri, domainCalls.domifaddr(name, source)),
+  snapshotList: (uri: string, name: string) => asCommand(uri, domainCalls.snapshotList(name)),
+  define: (uri: string, xml: string): Command => asCommand(uri, domainCalls.define('', xml)),
+  undefine: (uri: string, name: string): Command => asCommand(uri, domainCalls.undefine(name)),
+  start: (uri: string, name: string) => asCommand(uri, domainCalls.start(name)),
+  shutdown: (uri: string, name: string) => asCommand(uri, domainCalls.shutdown(name)),
+  destroy: (uri: string, name: string) => asCommand(uri, domainCalls.destroy(name)),
+  reboot: (uri: string, name: string) => asCommand(uri, domainCalls.reboot(name)),
+  suspend: (uri: string, name: string) => asCommand(uri, domainCalls.suspend(name)),
+  resume: (uri: string, name: string) => asCommand(uri, domainCalls.resume(name)),
+  autostart: (uri: string, name: string, enable: boolean) => asCommand(uri, domainCalls.autostart(name, enable)),
+  setvcpus: (uri: string, name: string, count: number, scope: ChangeScope, maximum = false) => asCommand(uri, domainCalls.setvcpus(name, count, scope, maximum)),
+  setmem: (uri: string, name: string, bytes: number, scope: ChangeScope) => asCommand(uri, domainCalls.setmem(name, bytes, scope)),
+  setmaxmem: (uri: string, name: string, bytes: number) => asCommand(uri, domainCalls.setmaxmem(name, bytes)),
+  snapshotCreate: (uri: string, name: string, snapshot: string, description?: string) => asCommand(uri, domainCalls.snapshotCreate(name, snapshot, description)),
+  snapshotRevert: (uri: string, name: string, snapshot: string) => asCommand(uri, domainCalls.snapshotRevert(name, snapshot)),
+  snapshotDelete: (uri: string, name: string, snapshot: string) => asCommand(uri, domainCalls.snapshotDelete(name, snapshot)),
+  console: (uri: string, name: string) => asCommand(uri, domainCalls.console(name)),
 };
 
 // ---- parsers -------------------------------------------------------------------

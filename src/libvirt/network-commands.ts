@@ -8,50 +8,52 @@ import type { Command } from '../exec/command.js';
 import type { Runner } from '../exec/runner.js';
 import { encodeXml, el } from './xml-codec.js';
 import { parseNetList, parseNetworkXml, type DhcpHost, type NetListEntry, type NetworkDefinition } from './network-xml.js';
-import { classifyVirshError, runVirshBatch, virshRead, virshWrite, type Subject } from './virsh.js';
+import { classifyVirshError, runVirshBatch, type Subject } from './virsh.js';
+import { asCommand, read, write } from './virsh-client.js';
 
-export function netListArgs(): string[] {
-  return ['net-list', '--all'];
-}
+const net = (name: string) => ({ kind: 'network' as const, name });
 
-export function netInfoArgs(name: string): string[] {
-  return ['net-info', '--network', name];
-}
+/** Network calls for the virsh client (ctx.virsh.run(networkCalls.start(name))): the one builder of network argv. */
+export const networkCalls = {
+  list: () => read(['net-list', '--all']),
+  info: (name: string) => read(['net-info', '--network', name], net(name)),
+  /** --inactive: the persistent definition (what a restart gives), not the live one. */
+  dumpxml: (name: string, inactive = false) => read(['net-dumpxml', '--network', name, ...(inactive ? ['--inactive'] : [])], net(name)),
+  dhcpLeases: (name: string) => read(['net-dhcp-leases', '--network', name], net(name)),
+  /** Defines (or redefines) a persistent network from XML fed on stdin; --validate checks it against libvirt's schema first. */
+  define: (name: string, xml: string) => write(['net-define', '--file', '/dev/stdin', '--validate'], net(name), xml),
+  start: (name: string) => write(['net-start', '--network', name], net(name)),
+  autostart: (name: string, enable: boolean) => write(['net-autostart', '--network', name, ...(enable ? [] : ['--disable'])], net(name)),
+  /** Stops a network (libvirt calls it destroy); a transient network disappears. */
+  destroy: (name: string) => write(['net-destroy', '--network', name], net(name)),
+  undefine: (name: string) => write(['net-undefine', '--network', name], net(name)),
+  /**
+   * Adds or deletes a static DHCP host. parentIndex picks the <ip> element when
+   * the network has more than one (IPv4 and IPv6).
+   */
+  updateDhcpHost: (name: string, op: 'add-last' | 'delete', host: DhcpHost, scope: UpdateScope, parentIndex?: number) =>
+    write(
+      [
+        'net-update', '--network', name, '--command', op, '--section', 'ip-dhcp-host', '--xml', dhcpHostXml(host),
+        ...(parentIndex !== undefined ? ['--parent-index', String(parentIndex)] : []),
+        ...(scope.live ? ['--live'] : []),
+        ...(scope.config ? ['--config'] : []),
+      ],
+      net(name),
+    ),
+};
 
-/** --inactive: the persistent definition (what a restart gives), not the live one. */
-export function netDumpxmlArgs(name: string, inactive = false): string[] {
-  return ['net-dumpxml', '--network', name, ...(inactive ? ['--inactive'] : [])];
-}
-
-export function netDhcpLeasesArgs(name: string): string[] {
-  return ['net-dhcp-leases', '--network', name];
-}
-
-export function netDumpxmlCommand(uri: string, name: string, inactive = false): Command {
-  return virshRead(uri, netDumpxmlArgs(name, inactive));
-}
-
-/** Defines (or redefines) a persistent network from XML fed on stdin; --validate checks it against libvirt's schema first. */
-export function netDefineCommand(uri: string, xml: string): Command {
-  return virshWrite(uri, ['net-define', '--file', '/dev/stdin', '--validate'], { input: xml });
-}
-
-export function netStartCommand(uri: string, name: string): Command {
-  return virshWrite(uri, ['net-start', '--network', name]);
-}
-
-export function netAutostartCommand(uri: string, name: string, enable: boolean): Command {
-  return virshWrite(uri, ['net-autostart', '--network', name, ...(enable ? [] : ['--disable'])]);
-}
-
-/** Stops a network (libvirt calls it destroy); a transient network disappears. */
-export function netDestroyCommand(uri: string, name: string): Command {
-  return virshWrite(uri, ['net-destroy', '--network', name]);
-}
-
-export function netUndefineCommand(uri: string, name: string): Command {
-  return virshWrite(uri, ['net-undefine', '--network', name]);
-}
+// The same calls as words or Commands, for modules not yet on the virsh client.
+export const netListArgs = (): string[] => networkCalls.list().words;
+export const netInfoArgs = (name: string): string[] => networkCalls.info(name).words;
+export const netDumpxmlArgs = (name: string, inactive = false): string[] => networkCalls.dumpxml(name, inactive).words;
+export const netDhcpLeasesArgs = (name: string): string[] => networkCalls.dhcpLeases(name).words;
+export const netDumpxmlCommand = (uri: string, name: string, inactive = false): Command => asCommand(uri, networkCalls.dumpxml(name, inactive));
+export const netDefineCommand = (uri: string, xml: string): Command => asCommand(uri, networkCalls.define('', xml));
+export const netStartCommand = (uri: string, name: string): Command => asCommand(uri, networkCalls.start(name));
+export const netAutostartCommand = (uri: string, name: string, enable: boolean): Command => asCommand(uri, networkCalls.autostart(name, enable));
+export const netDestroyCommand = (uri: string, name: string): Command => asCommand(uri, networkCalls.destroy(name));
+export const netUndefineCommand = (uri: string, name: string): Command => asCommand(uri, networkCalls.undefine(name));
 
 export interface UpdateScope {
   /** The running network (dnsmasq is told at once). */
@@ -65,25 +67,8 @@ export function dhcpHostXml(host: DhcpHost): string {
   return encodeXml(el('host', { mac: host.mac, name: host.name, ip: host.ip })).trim();
 }
 
-/**
- * Adds or deletes a static DHCP host. parentIndex picks the <ip> element when
- * the network has more than one (IPv4 and IPv6).
- */
 export function netUpdateDhcpHostCommand(uri: string, name: string, op: 'add-last' | 'delete', host: DhcpHost, scope: UpdateScope, parentIndex?: number): Command {
-  return virshWrite(uri, [
-    'net-update',
-    '--network',
-    name,
-    '--command',
-    op,
-    '--section',
-    'ip-dhcp-host',
-    '--xml',
-    dhcpHostXml(host),
-    ...(parentIndex !== undefined ? ['--parent-index', String(parentIndex)] : []),
-    ...(scope.live ? ['--live'] : []),
-    ...(scope.config ? ['--config'] : []),
-  ]);
+  return asCommand(uri, networkCalls.updateDhcpHost(name, op, host, scope, parentIndex));
 }
 
 export interface DhcpLease {
@@ -130,7 +115,7 @@ export interface NetworkRecord extends NetListEntry {
 
 /** Throws the classified error of a batched command that printed nothing. */
 function batchFailure(uri: string, args: string[], stderr: string, subject?: Subject): Error {
-  return classifyVirshError(virshRead(uri, args), { stdout: '', stderr, exitCode: 1 }, subject, uri);
+  return classifyVirshError(asCommand(uri, read(args)), { stdout: '', stderr, exitCode: 1 }, subject, uri);
 }
 
 /**

@@ -11,23 +11,39 @@ import { diskPath } from './domain-xml.js';
 import { parsePoolXml, type PoolSource } from './pool-xml.js';
 import { buildVolumeXml, parseVolumeXml } from './volume-xml.js';
 import { runVirshBatch, virshRead, virshWrite } from './virsh.js';
+import { asCommand, read, write, type VirshCall } from './virsh-client.js';
 
 export type VolumeFormat = 'qcow2' | 'raw' | 'vmdk' | 'iso';
 
-export const poolCommands = {
-  list: (uri: string) => virshRead(uri, ['pool-list', '--all', '--name']),
-  dumpxml: (uri: string, pool: string) => virshRead(uri, ['pool-dumpxml', '--pool', pool]),
-  refresh: (uri: string, pool: string) => virshWrite(uri, ['pool-refresh', '--pool', pool]),
+/** Storage-pool calls for the virsh client (ctx.virsh.run(poolCalls.start(name))). */
+export const poolCalls = {
+  list: () => read(['pool-list', '--all', '--name']),
+  dumpxml: (pool: string) => read(['pool-dumpxml', '--pool', pool], { kind: 'pool', name: pool }),
+  refresh: (pool: string) => write(['pool-refresh', '--pool', pool], { kind: 'pool', name: pool }),
   /** The XML travels on stdin, never through a temporary file. */
-  define: (uri: string, xml: string) => virshWrite(uri, ['pool-define', '--file', '/dev/stdin'], { input: xml }),
+  define: (pool: string, xml: string) => write(['pool-define', '--file', '/dev/stdin'], { kind: 'pool', name: pool }, xml),
   /** --no-overwrite: libvirt refuses to format a device that already holds data (logical, fs). */
-  build: (uri: string, pool: string, noOverwrite = false) => virshWrite(uri, ['pool-build', '--pool', pool, ...(noOverwrite ? ['--no-overwrite'] : [])]),
-  start: (uri: string, pool: string) => virshWrite(uri, ['pool-start', '--pool', pool]),
-  destroy: (uri: string, pool: string) => virshWrite(uri, ['pool-destroy', '--pool', pool]),
+  build: (pool: string, noOverwrite = false) => write(['pool-build', '--pool', pool, ...(noOverwrite ? ['--no-overwrite'] : [])], { kind: 'pool', name: pool }),
+  start: (pool: string) => write(['pool-start', '--pool', pool], { kind: 'pool', name: pool }),
+  destroy: (pool: string) => write(['pool-destroy', '--pool', pool], { kind: 'pool', name: pool }),
   /** Removes the (empty) target directory of a dir/fs/netfs pool; the pool must be inactive. */
-  delete: (uri: string, pool: string) => virshWrite(uri, ['pool-delete', '--pool', pool]),
-  undefine: (uri: string, pool: string) => virshWrite(uri, ['pool-undefine', '--pool', pool]),
-  autostart: (uri: string, pool: string, enable: boolean) => virshWrite(uri, ['pool-autostart', '--pool', pool, ...(enable ? [] : ['--disable'])]),
+  delete: (pool: string) => write(['pool-delete', '--pool', pool], { kind: 'pool', name: pool }),
+  undefine: (pool: string) => write(['pool-undefine', '--pool', pool], { kind: 'pool', name: pool }),
+  autostart: (pool: string, enable: boolean) => write(['pool-autostart', '--pool', pool, ...(enable ? [] : ['--disable'])], { kind: 'pool', name: pool }),
+};
+
+/** The same calls as Commands on a URI, for modules not yet on the virsh client. */
+export const poolCommands = {
+  list: (uri: string) => asCommand(uri, poolCalls.list()),
+  dumpxml: (uri: string, pool: string) => asCommand(uri, poolCalls.dumpxml(pool)),
+  refresh: (uri: string, pool: string) => asCommand(uri, poolCalls.refresh(pool)),
+  define: (uri: string, xml: string) => asCommand(uri, poolCalls.define('', xml)),
+  build: (uri: string, pool: string, noOverwrite = false) => asCommand(uri, poolCalls.build(pool, noOverwrite)),
+  start: (uri: string, pool: string) => asCommand(uri, poolCalls.start(pool)),
+  destroy: (uri: string, pool: string) => asCommand(uri, poolCalls.destroy(pool)),
+  delete: (uri: string, pool: string) => asCommand(uri, poolCalls.delete(pool)),
+  undefine: (uri: string, pool: string) => asCommand(uri, poolCalls.undefine(pool)),
+  autostart: (uri: string, pool: string, enable: boolean) => asCommand(uri, poolCalls.autostart(pool, enable)),
 };
 
 export interface CreateVolumeArgs {
@@ -70,20 +86,31 @@ export const volumeArgs = {
   delete: (pool: string, vol: string) => ['vol-delete', '--pool', pool, '--vol', vol],
 };
 
-export const volumeCommands = {
-  list: (uri: string, pool: string) => virshRead(uri, ['vol-list', '--pool', pool, '--details']),
-  dumpxml: (uri: string, pool: string, vol: string) => virshRead(uri, ['vol-dumpxml', '--pool', pool, '--vol', vol]),
-  path: (uri: string, pool: string, vol: string) => virshRead(uri, ['vol-path', '--pool', pool, '--vol', vol]),
+const volSubject = (pool: string, vol: string) => ({ kind: 'volume' as const, name: `${pool}/${vol}` });
+
+/** Storage-volume calls for the virsh client. */
+export const volumeCalls = {
+  dumpxml: (pool: string, vol: string) => read(['vol-dumpxml', '--pool', pool, '--vol', vol], volSubject(pool, vol)),
   /**
    * `vol-create` from codec-built XML rather than `vol-create-as`, which pastes
    * the name into XML unescaped (a name with '&' or '<' would break or change it).
    */
-  create(uri: string, a: CreateVolumeArgs): Command {
+  create(a: CreateVolumeArgs): VirshCall {
     const backing = a.backingPath === undefined ? undefined : { path: a.backingPath, format: a.backingFormat ?? 'qcow2' };
     const xml = buildVolumeXml({ name: a.name, capacityBytes: a.capacityBytes, allocationBytes: a.allocationBytes, format: a.format, backing });
-    return virshWrite(uri, ['vol-create', '--pool', a.pool, '--file', '/dev/stdin'], { input: xml });
+    return write(['vol-create', '--pool', a.pool, '--file', '/dev/stdin'], volSubject(a.pool, a.name), xml);
   },
-  delete: (uri: string, pool: string, vol: string) => virshWrite(uri, volumeArgs.delete(pool, vol)),
+  delete: (pool: string, vol: string) => write(volumeArgs.delete(pool, vol), volSubject(pool, vol)),
+  /** Streams a local file into the volume through libvirt (works against a remote host). */
+  upload: (pool: string, vol: string, file: string) => write(['vol-upload', '--pool', pool, '--vol', vol, '--file', file, '--sparse'], volSubject(pool, vol)),
+};
+
+export const volumeCommands = {
+  list: (uri: string, pool: string) => virshRead(uri, ['vol-list', '--pool', pool, '--details']),
+  dumpxml: (uri: string, pool: string, vol: string) => asCommand(uri, volumeCalls.dumpxml(pool, vol)),
+  path: (uri: string, pool: string, vol: string) => virshRead(uri, ['vol-path', '--pool', pool, '--vol', vol]),
+  create: (uri: string, a: CreateVolumeArgs): Command => asCommand(uri, volumeCalls.create(a)),
+  delete: (uri: string, pool: string, vol: string) => asCommand(uri, volumeCalls.delete(pool, vol)),
   /**
    * A full copy made by libvirt (`vol-create-from`, not `vol-clone`, which pastes
    * the new name into XML unescaped); libvirt removes the new volume itself when
@@ -99,7 +126,7 @@ export const volumeCommands = {
   /** Streams the volume into a local file through libvirt (works against a remote host); the file is private to kvmctl. */
   download: (uri: string, pool: string, vol: string, file: string) => virshRead(uri, ['vol-download', '--pool', pool, '--vol', vol, '--file', file]),
   /** Streams a local file into the volume through libvirt (works against a remote host). */
-  upload: (uri: string, pool: string, vol: string, file: string) => virshWrite(uri, ['vol-upload', '--pool', pool, '--vol', vol, '--file', file, '--sparse']),
+  upload: (uri: string, pool: string, vol: string, file: string) => asCommand(uri, volumeCalls.upload(pool, vol, file)),
   /** Grows a disk of a running VM through QEMU, so the guest sees the new size. */
   blockResize: (uri: string, domain: string, target: string, sizeBytes: number) =>
     virshWrite(uri, ['blockresize', '--domain', domain, '--path', target, '--size', `${sizeBytes}b`]),

@@ -7,7 +7,9 @@ import { runPoolCreate, type PoolCreateOptions } from '../../src/commands/pool/c
 import { runPoolDelete } from '../../src/commands/pool/delete.js';
 import { runPoolList } from '../../src/commands/pool/list.js';
 import { runPoolInfo } from '../../src/commands/pool/info.js';
-import { runPoolAutostart, runPoolStart, runPoolStop } from '../../src/commands/pool/lifecycle.js';
+import { runPoolAutostart } from '../../src/commands/pool/autostart.js';
+import { runPoolStart } from '../../src/commands/pool/start.js';
+import { runPoolStop } from '../../src/commands/pool/stop.js';
 import { batchArgv, batchOut, fakeFiles, stubDomains, stubStorage, testContext, URI, virshFailure, type FakePool, type StorageState } from './storage-harness.js';
 
 const virsh = (...args: string[]) => ['virsh', '-c', URI, ...args];

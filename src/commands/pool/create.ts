@@ -2,27 +2,28 @@ import type { Context } from '../../context.js';
 import { formatCommand, kvmctlCommand } from '../../exec/command.js';
 import { ConflictError, UsageError } from '../../errors.js';
 import { buildPoolXml, poolDefinitionOf, poolSpecDifferences, POOL_TYPES, parsePoolXml, type PoolSpec } from '../../libvirt/pool-xml.js';
-import { isLocalUri, loadPools, poolCommands } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { isLocalUri, loadPools, poolCalls } from '../../libvirt/storage.js';
+import { planInputs, runPlan, when, type Plan } from '../../exec/plan.js';
+import { arg, flag, list, negatable, value, verb, type OptionsOf } from '../../verb.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { checkPoolPath, checkPoolPathSyntax, requirePoolDirectory } from '../../storage/pool-path.js';
 import { validateNewName } from '../../storage/volume-ref.js';
 import { poolJson } from './list.js';
 
-export interface PoolCreateOptions {
-  type: string;
-  path?: string;
-  sourceDev?: string[];
-  sourceHost?: string;
-  sourcePath?: string;
-  sourceFormat?: string;
-  vg?: string;
-  /** false with --no-start */
-  start: boolean;
-  /** false with --no-autostart */
-  autostart: boolean;
-  printXml?: boolean;
-}
+export const options = {
+  type: value('--type <type>', 'pool type', { choices: POOL_TYPES, default: 'dir' }),
+  path: value('--path <dir>', "dir/fs/netfs: the target directory (absolute, resolved; not under /etc, /dev, /usr, /root, /var/lib/dpkg, /var/spool, a .ssh directory or kvmctl's state, and not /home, /var, /tmp… itself)"),
+  sourceDev: list('--source-dev <device>', 'fs: the block device; logical: a physical volume for a new volume group (repeatable)'),
+  sourceHost: value('--source-host <host>', 'netfs: the NFS server'),
+  sourcePath: value('--source-path <path>', 'netfs: the exported directory'),
+  sourceFormat: value('--source-format <format>', 'fs: the filesystem (default auto); netfs: nfs, cifs… (default auto)'),
+  vg: value('--vg <name>', 'logical: the volume group (default: the pool name)'),
+  start: negatable('--no-start', 'define and build only; do not start the pool'),
+  autostart: negatable('--no-autostart', 'do not start the pool when libvirtd starts'),
+  printXml: flag('--print-xml', 'print the pool XML and change nothing'),
+};
+
+export type PoolCreateOptions = OptionsOf<typeof options>;
 
 const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$|^\d{1,3}(\.\d{1,3}){3}$|^\[?[0-9A-Fa-f:]+\]?$/;
 const FORMAT = /^[a-z0-9]+$/;
@@ -92,22 +93,39 @@ export function poolSpecFromOptions(name: string, o: PoolCreateOptions, uri?: st
   }
 }
 
+/** The steps that make the pool: define, build (when it makes something), start, autostart. */
+export function poolCreatePlan(spec: PoolSpec, o: Pick<PoolCreateOptions, 'start' | 'autostart'>, dirExisted: boolean): Plan {
+  const name = spec.name;
+  const target = poolDefinitionOf(spec).targetPath;
+  // dir/fs/netfs: only makes the directory (an fs pool's device is never formatted); logical: --no-overwrite keeps libvirt from wiping devices that hold data.
+  const build = spec.type !== 'logical' || spec.sourceDevs.length > 0;
+  return {
+    label: `pool create ${name}`,
+    steps: [
+      { what: `storage pool ${name} (definition)`, do: { virsh: poolCalls.define(name, buildPoolXml(spec)) }, undo: { virsh: poolCalls.undefine(name) } },
+      // libvirt's pool-delete would remove the directory: undo the build only when it created it.
+      ...when(build, {
+        what: `directory ${target}`,
+        do: { virsh: poolCalls.build(name, spec.type === 'logical') },
+        ...(!dirExisted && { undo: { virsh: poolCalls.delete(name) }, manual: formatCommand({ program: 'rmdir', args: ['--', target ?? ''] }) }),
+      }),
+      ...when(o.start, { what: `storage pool ${name} (running)`, do: { virsh: poolCalls.start(name) }, undo: { virsh: poolCalls.destroy(name) } }),
+      ...when(o.autostart, { what: `storage pool ${name} (autostart)`, do: { virsh: poolCalls.autostart(name, true) } }),
+    ],
+  };
+}
+
 export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   const spec = poolSpecFromOptions(name, o, ctx.uri);
   const local = isLocalUri(ctx.uri);
   if (spec.type !== 'logical') await checkPoolPath('--path', spec.path, local, files, ctx.stateDir);
-  const xml = buildPoolXml(spec);
-  if (o.printXml) {
-    ctx.out.raw(xml);
-    return;
-  }
+  if (o.printXml) return ctx.out.raw(planInputs(poolCreatePlan(spec, o, true)).join(''));
   if (!o.start && o.autostart) ctx.out.info('note: --no-start given; the pool will still start with libvirtd (add --no-autostart to prevent that)');
   await ctx.withLock(`pool ${name}`, async () => {
     const pools = await loadPools(ctx.runner, ctx.uri);
     const existing = pools.find((p) => p.name === name);
     if (existing) {
-      const xmlNow = await runVirsh(ctx.runner, poolCommands.dumpxml(ctx.uri, name), { kind: 'pool', name });
-      const diffs = poolSpecDifferences(await parsePoolXml(xmlNow), spec);
+      const diffs = poolSpecDifferences(await parsePoolXml(await ctx.virsh.run(poolCalls.dumpxml(name))), spec);
       if (diffs.length > 0) {
         throw new ConflictError(`storage pool ${name} already exists with another definition (${diffs.join('; ')})`, `choose another name, or delete it first: ${kvmctlCommand(ctx.uri, 'pool', 'delete', name)}`, { object: { kind: 'pool', name } });
       }
@@ -115,34 +133,30 @@ export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOpt
       ctx.out.done(`storage pool ${name} already exists as asked: unchanged`, { ...poolJson(existing), unchanged: true });
       return;
     }
-    const target = poolDefinitionOf(spec).targetPath;
-    const clash = pools.find((p) => p.targetPath !== undefined && p.targetPath === target);
-    if (clash) throw new ConflictError(`storage pool ${clash.name} already uses ${target}`, `use that pool, or choose another --path`);
-    // libvirt's pool-delete would remove the directory: undo the build only when it created it.
-    const dirExisted = spec.type === 'logical' || !local ? true : (await files.stat(spec.path)) !== undefined;
-
-    await ctx.transaction(`pool create ${name}`).run(async (tx) => {
-      const subject = { kind: 'pool' as const, name };
-      await runVirsh(ctx.runner, poolCommands.define(ctx.uri, xml), subject);
-      tx.onRollback({ what: `storage pool ${name} (definition)`, run: () => runVirsh(ctx.runner, poolCommands.undefine(ctx.uri, name), subject).then(() => undefined), manual: formatCommand(poolCommands.undefine(ctx.uri, name)) });
-      if (spec.type !== 'logical' || spec.sourceDevs.length > 0) {
-        // dir/fs/netfs: only makes the directory (an fs pool's device is never formatted); logical: --no-overwrite keeps libvirt from wiping devices that hold data.
-        await runVirsh(ctx.runner, poolCommands.build(ctx.uri, name, spec.type === 'logical'), subject);
-        if (!dirExisted) {
-          tx.onRollback({ what: `directory ${target}`, run: () => runVirsh(ctx.runner, poolCommands.delete(ctx.uri, name), subject).then(() => undefined), manual: formatCommand({ program: 'rmdir', args: ['--', target ?? ''] }) });
-        }
-      }
-      tx.checkpoint();
-      if (o.start) {
-        await runVirsh(ctx.runner, poolCommands.start(ctx.uri, name), subject);
-        tx.onRollback({ what: `storage pool ${name} (running)`, run: () => runVirsh(ctx.runner, poolCommands.destroy(ctx.uri, name), subject).then(() => undefined), manual: formatCommand(poolCommands.destroy(ctx.uri, name)) });
-      }
-      if (o.autostart) await runVirsh(ctx.runner, poolCommands.autostart(ctx.uri, name, true), subject);
-    });
     const def = poolDefinitionOf(spec);
+    const clash = pools.find((p) => p.targetPath !== undefined && p.targetPath === def.targetPath);
+    if (clash) throw new ConflictError(`storage pool ${clash.name} already uses ${def.targetPath}`, `use that pool, or choose another --path`);
+    const dirExisted = spec.type === 'logical' || !local ? true : (await files.stat(spec.path)) !== undefined;
+    await runPlan(ctx, poolCreatePlan(spec, o, dirExisted));
     ctx.out.done(
       `storage pool ${name} created (${spec.type}, ${def.targetPath})${o.start ? ', started' : ''}${o.autostart ? ', autostart on' : ''}`,
       { name, type: def.type, targetPath: def.targetPath, source: def.source, active: o.start, autostart: o.autostart, persistent: true },
     );
   });
 }
+
+export const poolCreateCommand = verb({
+  name: 'create',
+  description: 'define, build, start and autostart a pool; "unchanged" when it already exists as asked',
+  args: [arg('<name>', 'pool name (one path component, printable ASCII)')],
+  options,
+  examples: [
+    'kvmctl pool create images --type dir --path /srv/images',
+    'kvmctl pool create data --type fs --source-dev /dev/sdb1 --path /srv/data',
+    'kvmctl pool create nfs --type netfs --source-host nas.lan --source-path /export/vm --path /mnt/vm',
+    'kvmctl pool create vg0 --type logical --vg vg0',
+    'kvmctl pool create images --path /srv/images --print-xml',
+  ],
+  notes: "\nA fs pool's device is never formatted; a logical pool built from --source-dev is refused\nby libvirt when a device already holds data (pool-build --no-overwrite).\n",
+  run: (ctx, name, o) => runPoolCreate(ctx, name, o),
+});

@@ -2,20 +2,22 @@ import { posix } from 'node:path';
 import type { Context } from '../../context.js';
 import { PartialError, RefusedError } from '../../errors.js';
 import { withSpinner } from '../../output/spinner.js';
-import { isLocalUri, poolCommands, volumeArgs, volumeCommands, type PoolRecord } from '../../libvirt/storage.js';
+import { isLocalUri, poolCalls, volumeCalls, type PoolRecord } from '../../libvirt/storage.js';
 import { backingChainUses, describeChainUses, type ChainUse } from '../../storage/chains.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
-import { formatCommand } from '../../exec/command.js';
-import { libvirtMessage, runVirsh, runVirshBatch } from '../../libvirt/virsh.js';
+import { libvirtMessage } from '../../libvirt/virsh.js';
 import { diskPath } from '../../libvirt/domain-xml.js';
 import { dependentsOf, isDirectoryPool, readStorage, requirePool, usersOf, type StorageView } from '../../storage/inventory.js';
 import { validateName } from '../../validate/names.js';
 import { kvmctlCommand } from '../../exec/command.js';
+import { flag, verb, type OptionsOf } from '../../verb.js';
+import { poolNameArg } from './one-pool.js';
 
-export interface PoolDeleteOptions {
-  force?: boolean;
-  purge?: boolean;
-}
+export const options = {
+  force: flag('--force', 'delete even though the pool holds volumes (their files stay unless --purge)'),
+  purge: flag('--purge', "also delete the pool's volumes and its then empty directory (nothing else)"),
+};
+export type PoolDeleteOptions = OptionsOf<typeof options>;
 
 /** "vol by VM (state)" for every VM disk in the pool; for an inactive pool, by pool name and path. */
 function usesOfPool(view: StorageView, pool: PoolRecord): string[] {
@@ -47,20 +49,19 @@ const DELETES_PER_BATCH = 250;
 async function purgeVolumes(ctx: Context, pool: string, names: string[]): Promise<string[]> {
   if (names.length === 0) return [];
   const label = `deleting the volumes of storage pool ${pool}`;
-  const { outputs, stderr } = await withSpinner(ctx, label, (update) =>
-    runVirshBatch(
-      ctx.runner,
-      ctx.uri,
-      names.map((v) => volumeArgs.delete(pool, v)),
-      { mutates: true, commands: DELETES_PER_BATCH, signal: ctx.signal, onProgress: (done, total) => update(`${label}: ${done} of ${total}`) },
+  const { out, stderr, ran } = await withSpinner(ctx, label, (update) =>
+    ctx.virsh.batchWithStderr(
+      { deleted: names.map((v) => volumeCalls.delete(pool, v)) },
+      { commands: DELETES_PER_BATCH, signal: ctx.signal, onProgress: (done, total) => update(`${label}: ${done} of ${total}`) },
     ),
   );
+  const outputs = out.deleted;
   // virsh prints "Vol NAME deleted" for each volume it deleted; under --dry-run nothing ran and nothing printed.
   const deleted = names.filter((_, i) => ctx.dryRun || (outputs[i] ?? '').trim() !== '');
   if (deleted.length === names.length) return deleted;
   const left = names.filter((_, i) => !ctx.dryRun && (outputs[i] ?? '').trim() === '');
-  const why = outputs.length < names.length ? 'interrupted' : libvirtMessage(stderr);
-  const shown = left.slice(0, 20).map((v) => `volume ${pool}/${v} (remove with: ${formatCommand(volumeCommands.delete(ctx.uri, pool, v))})`);
+  const why = ran < names.length ? 'interrupted' : libvirtMessage(stderr);
+  const shown = left.slice(0, 20).map((v) => `volume ${pool}/${v} (remove with: ${ctx.virsh.manual(volumeCalls.delete(pool, v))})`);
   throw new PartialError(
     `storage pool ${pool}: ${deleted.length} of ${names.length} volume(s) deleted, ${left.length} left (${why}); the pool was kept`,
     left.length > shown.length ? [...shown, `and ${left.length - shown.length} more`] : shown,
@@ -72,7 +73,6 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
   validateName('pool', name);
   const view = await readStorage(ctx);
   const pool = requirePool(view, name);
-  const subject = { kind: 'pool' as const, name };
 
   const uses = usesOfPool(view, pool);
   if (uses.length > 0) {
@@ -104,14 +104,14 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
   const chained = volumes.filter((v) => v.type !== 'dir' && !v.name.startsWith('.') && chains.has(v.path));
   const purged = volumes.filter((v) => v.type !== 'dir' && !v.name.startsWith('.') && !chains.has(v.path));
   const deleted = o.purge ? await purgeVolumes(ctx, name, purged.map((v) => v.name)) : [];
-  if (pool.active) await runVirsh(ctx.runner, poolCommands.destroy(ctx.uri, name), subject);
+  if (pool.active) await ctx.virsh.run(poolCalls.destroy(name));
   let dirNote = pool.targetPath ? `; ${pool.targetPath} was kept` : '';
   if (o.purge && isDirectoryPool(pool)) {
     // pool-delete removes the target directory only when it is empty: files libvirt did not list stay.
-    const r = await ctx.runner.run(poolCommands.delete(ctx.uri, name));
+    const r = await ctx.virsh.attempt(poolCalls.delete(name));
     dirNote = r.exitCode === 0 ? `; ${pool.targetPath} was removed` : `; ${pool.targetPath} was kept: ${r.stderr.trim().split('\n').pop()?.replace(/^error:\s*/, '')}`;
   }
-  if (pool.persistent) await runVirsh(ctx.runner, poolCommands.undefine(ctx.uri, name), subject);
+  if (pool.persistent) await ctx.virsh.run(poolCalls.undefine(name));
   const kept = o.purge
     ? `, ${deleted.length} volume(s) deleted${directories.length > 0 ? ` (subdirectories kept: ${directories.map((d) => d.name).join(', ')})` : ''}${hidden.length > 0 ? ` (hidden files kept: ${hidden.map((d) => d.name).join(', ')})` : ''}${chained.map((v) => ` (kept ${v.name}: in the backing chain of ${describeChainUses(chains.get(v.path) ?? [])})`).join('')}`
     : volumes.length > 0
@@ -119,3 +119,14 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
       : '';
   ctx.out.done(`storage pool ${name} deleted${kept}${dirNote}`, { name, deleted: true, volumesDeleted: deleted, volumesKept: chained.map((v) => v.name), targetPath: pool.targetPath ?? null, purged: Boolean(o.purge) });
 }
+
+export const poolDeleteCommand = verb({
+  name: 'delete',
+  description: 'stop and undefine a pool; refused (exit 5) while it holds volumes unless --force, and always while VMs use them',
+  args: [poolNameArg],
+  options,
+  examples: ['kvmctl pool delete scratch', 'kvmctl pool delete scratch --force', 'kvmctl pool delete scratch --force --purge'],
+  notes:
+    "\nWithout --purge the directory and every file in it stay. With --purge only the\nvolumes libvirt lists are deleted (a base image a VM's overlay stands on, wherever\nthat overlay is, is kept and named); the directory is removed only if that empties it;\na logical pool's volume group is kept. Volumes are deleted a few hundred per virsh\nprocess, with a count on a terminal; if libvirt cannot delete one, the pool is kept\nand the error (exit 8) names what is left: run the same command again.\n",
+  run: (ctx, name, o) => runPoolDelete(ctx, name, o),
+});

@@ -5,6 +5,7 @@ import { readStorage, requirePool, volumeJson } from '../../storage/inventory.js
 import { volumeColumns, volumeRows } from '../volume/list.js';
 import { poolJson } from './list.js';
 import { kvmctlCommand } from '../../exec/command.js';
+import { arg, verb } from '../../verb.js';
 
 export async function runPoolInfo(ctx: Context, name: string): Promise<void> {
   validateName('pool', name);
@@ -46,3 +47,11 @@ export async function runPoolInfo(ctx: Context, name: string): Promise<void> {
     { ...poolJson(pool), volumes: pool.active ? volumes.map((v) => volumeJson(view, v)) : null },
   );
 }
+
+export const poolInfoCommand = verb({
+  name: 'info',
+  description: "show a pool's definition, sizes, source and volumes (with the VMs using them)",
+  args: [arg('<name>', 'pool name')],
+  examples: ['kvmctl pool info default', 'kvmctl pool info default -o json'],
+  run: (ctx, name) => runPoolInfo(ctx, name),
+});

@@ -2,6 +2,7 @@ import type { Context } from '../../context.js';
 import { loadPools, type PoolRecord } from '../../libvirt/storage.js';
 import type { Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
+import { verb } from '../../verb.js';
 
 export const poolColumns: Column<PoolRecord>[] = [
   { header: 'NAME', value: (p) => p.name },
@@ -33,3 +34,11 @@ export async function runPoolList(ctx: Context): Promise<void> {
   }
   ctx.out.list(poolColumns, pools, pools.map(poolJson));
 }
+
+export const poolListCommand = verb({
+  name: 'list',
+  description: 'list all pools: type, state, autostart, path, capacity, allocation, available, volumes',
+  examples: ['kvmctl pool list', 'kvmctl pool list -o json'],
+  fanOut: true,
+  run: (ctx) => runPoolList(ctx),
+});

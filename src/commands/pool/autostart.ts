@@ -1,0 +1,26 @@
+import type { Context } from '../../context.js';
+import { poolCalls } from '../../libvirt/storage.js';
+import { flag, verb, type OptionsOf } from '../../verb.js';
+import { poolJson } from './list.js';
+import { loadOnePool, poolNameArg } from './one-pool.js';
+
+export const options = { disable: flag('--disable', 'turn autostart off') };
+export type PoolAutostartOptions = OptionsOf<typeof options>;
+
+export async function runPoolAutostart(ctx: Context, name: string, opts: PoolAutostartOptions): Promise<void> {
+  const pool = await loadOnePool(ctx, name);
+  const enable = !opts.disable;
+  const word = enable ? 'on' : 'off';
+  if (pool.autostart === enable) return ctx.out.done(`storage pool ${name} autostart is already ${word}: unchanged`, { ...poolJson(pool), unchanged: true });
+  await ctx.virsh.run(poolCalls.autostart(name, enable));
+  ctx.out.done(`storage pool ${name} autostart ${word}`, { ...poolJson(pool), autostart: enable });
+}
+
+export const poolAutostartCommand = verb({
+  name: 'autostart',
+  description: 'start the pool when libvirtd starts (or not, with --disable)',
+  args: [poolNameArg],
+  options,
+  examples: ['kvmctl pool autostart images', 'kvmctl pool autostart images --disable'],
+  run: (ctx, name, o) => runPoolAutostart(ctx, name, o),
+});

@@ -1,0 +1,16 @@
+/** The one pool a lifecycle verb acts on, or a not-found error naming it. */
+import type { Context } from '../../context.js';
+import { NotFoundError } from '../../errors.js';
+import { kvmctlCommand } from '../../exec/command.js';
+import { loadPools, type PoolRecord } from '../../libvirt/storage.js';
+import { validateName } from '../../validate/names.js';
+import { arg } from '../../verb.js';
+
+export async function loadOnePool(ctx: Context, name: string): Promise<PoolRecord> {
+  validateName('pool', name);
+  const [pool] = await loadPools(ctx.runner, ctx.uri, [name]);
+  if (!pool) throw new NotFoundError(`storage pool ${JSON.stringify(name)} not found`, `list the pools with: ${kvmctlCommand(ctx.uri, 'pool', 'list')}`, { object: { kind: 'pool', name } });
+  return pool;
+}
+
+export const poolNameArg = arg('<name>', 'pool name');

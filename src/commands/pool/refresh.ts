@@ -1,0 +1,22 @@
+import type { Context } from '../../context.js';
+import { RefusedError } from '../../errors.js';
+import { kvmctlCommand } from '../../exec/command.js';
+import { poolCalls } from '../../libvirt/storage.js';
+import { verb } from '../../verb.js';
+import { poolJson } from './list.js';
+import { loadOnePool, poolNameArg } from './one-pool.js';
+
+export async function runPoolRefresh(ctx: Context, name: string): Promise<void> {
+  const pool = await loadOnePool(ctx, name);
+  if (!pool.active) throw new RefusedError(`storage pool ${name} is not active, so it cannot be refreshed`, `start it with: ${kvmctlCommand(ctx.uri, 'pool', 'start', name)}`);
+  await ctx.virsh.run(poolCalls.refresh(name));
+  ctx.out.done(`storage pool ${name} refreshed`, poolJson(pool));
+}
+
+export const poolRefreshCommand = verb({
+  name: 'refresh',
+  description: "re-read a pool's volumes (after files were added or removed by hand)",
+  args: [poolNameArg],
+  examples: ['kvmctl pool refresh images'],
+  run: (ctx, name) => runPoolRefresh(ctx, name),
+});

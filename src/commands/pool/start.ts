@@ -1,0 +1,27 @@
+import type { Context } from '../../context.js';
+import { isLocalUri, poolCalls } from '../../libvirt/storage.js';
+import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
+import { missingDirectoryIn, missingPoolDirectory, requirePoolDirectory } from '../../storage/pool-path.js';
+import { verb } from '../../verb.js';
+import { poolJson } from './list.js';
+import { loadOnePool, poolNameArg } from './one-pool.js';
+
+export async function runPoolStart(ctx: Context, name: string, files: StorageFiles = realStorageFiles): Promise<void> {
+  const pool = await loadOnePool(ctx, name);
+  if (pool.active) return ctx.out.done(`storage pool ${name} is already running: unchanged`, { ...poolJson(pool), unchanged: true });
+  await requirePoolDirectory(pool, ctx.uri, isLocalUri(ctx.uri), files);
+  const r = await ctx.virsh.attempt(poolCalls.start(name));
+  if (r.exitCode !== 0) {
+    const missing = missingDirectoryIn(r.stderr);
+    throw missing !== undefined ? missingPoolDirectory(ctx.uri, name, missing) : r.error();
+  }
+  ctx.out.done(`storage pool ${name} started`, { ...poolJson(pool), state: 'running', active: true });
+}
+
+export const poolStartCommand = verb({
+  name: 'start',
+  description: 'start (activate) a pool',
+  args: [poolNameArg],
+  examples: ['kvmctl pool start images'],
+  run: (ctx, name) => runPoolStart(ctx, name),
+});

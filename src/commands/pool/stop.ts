@@ -1,0 +1,32 @@
+import type { Context } from '../../context.js';
+import { RefusedError } from '../../errors.js';
+import { loadDomains } from '../../libvirt/domains.js';
+import { poolCalls, volumeUsers } from '../../libvirt/storage.js';
+import { verb } from '../../verb.js';
+import { poolJson } from './list.js';
+import { loadOnePool, poolNameArg } from './one-pool.js';
+
+export async function runPoolStop(ctx: Context, name: string): Promise<void> {
+  const pool = await loadOnePool(ctx, name);
+  if (!pool.active) return ctx.out.done(`storage pool ${name} is already stopped: unchanged`, { ...poolJson(pool), unchanged: true });
+  // A running VM keeps its open files, but a netfs/fs pool would be unmounted under it.
+  const domains = await loadDomains(ctx.runner, ctx.uri);
+  const inUse = (pool.volumes ?? []).flatMap((v) =>
+    volumeUsers(domains, { pool: name, ...v })
+      .filter((u) => u.active)
+      .map((u) => `${v.name} by ${u.vm}`),
+  );
+  if (inUse.length > 0) {
+    throw new RefusedError(`storage pool ${name} has volumes in use by running VMs: ${inUse.join(', ')}`, 'shut those VMs down first (kvmctl vm stop VM)');
+  }
+  await ctx.virsh.run(poolCalls.destroy(name));
+  ctx.out.done(`storage pool ${name} stopped (its files are untouched)`, { ...poolJson(pool), state: 'inactive', active: false });
+}
+
+export const poolStopCommand = verb({
+  name: 'stop',
+  description: 'stop (deactivate) a pool; its files stay; refused while running VMs use its volumes',
+  args: [poolNameArg],
+  examples: ['kvmctl pool stop images'],
+  run: (ctx, name) => runPoolStop(ctx, name),
+});

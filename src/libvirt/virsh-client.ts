@@ -1,0 +1,108 @@
+/**
+ * The virsh client: one per connection (runner + URI). Commands never build
+ * virsh argv; they take a VirshCall from a builder (domainCalls, poolCalls,
+ * networkCalls, volumeCalls) and hand it to the client, which adds `-c URI`,
+ * runs it and classifies its failure against the call's subject. Batches are
+ * keyed by name, so no caller depends on the position of another's output.
+ */
+import { formatCommand, mutatingCommand, readCommand, type Command, type CommandResult } from '../exec/command.js';
+import type { Runner } from '../exec/runner.js';
+import { classifyVirshError, runVirshBatch, type BatchOptions, type Subject } from './virsh.js';
+
+/** One virsh command as data: its words (without `-c URI`), whether it changes state, its subject. */
+export interface VirshCall {
+  words: string[];
+  mutates: boolean;
+  /** What the call is about, so its errors name the object ("storage pool images not found"). */
+  subject?: Subject;
+  /** Bytes on stdin (XML for `define --file /dev/stdin`). */
+  input?: string;
+}
+
+export function read(words: string[], subject?: Subject): VirshCall {
+  return { words, mutates: false, ...(subject && { subject }) };
+}
+
+export function write(words: string[], subject?: Subject, input?: string): VirshCall {
+  return { words, mutates: true, ...(subject && { subject }), ...(input !== undefined && { input }) };
+}
+
+/** The Command for a call on a URI: `virsh -c URI WORDS…`. */
+export function asCommand(uri: string, call: VirshCall): Command {
+  const args = ['-c', uri, ...call.words];
+  const extra = call.input !== undefined ? { input: call.input } : {};
+  return call.mutates ? mutatingCommand('virsh', args, extra) : readCommand('virsh', args, extra);
+}
+
+/** A batch entry: one call (its stdout) or a list of calls (their stdouts, in the list's order). */
+export type BatchEntry = VirshCall | readonly VirshCall[];
+export type BatchSpec = Record<string, BatchEntry>;
+export type BatchOutputs<S extends BatchSpec> = { [K in keyof S]: S[K] extends readonly VirshCall[] ? string[] : string };
+
+export class Virsh {
+  constructor(
+    readonly runner: Runner,
+    readonly uri: string,
+  ) {}
+
+  /** The Command the runner receives for a call (also what --dry-run and undo hints print). */
+  command(call: VirshCall): Command {
+    return asCommand(this.uri, call);
+  }
+
+  /** The call as a person would type it (undo commands, leftovers). */
+  manual(call: VirshCall): string {
+    return formatCommand(this.command(call));
+  }
+
+  /** Runs the call; its stdout, or an error classified from virsh's message and naming the subject. */
+  async run(call: VirshCall): Promise<string> {
+    const cmd = this.command(call);
+    const result = await this.runner.run(cmd);
+    if (result.exitCode !== 0) throw classifyVirshError(cmd, result, call.subject, this.uri);
+    return result.stdout;
+  }
+
+  /** Runs the call and returns its result whatever the exit status; `error` classifies a failure when the caller wants it. */
+  async attempt(call: VirshCall): Promise<CommandResult & { error: () => Error }> {
+    const cmd = this.command(call);
+    const result = await this.runner.run(cmd);
+    return { ...result, error: () => classifyVirshError(cmd, result, call.subject, this.uri) };
+  }
+
+  /**
+   * Several read calls in as few virsh processes as argument limits allow,
+   * answered by key: `batch({ caps, existing })` gives `{ caps, existing }`.
+   * A failed command answers '' (its message is in `stderr` of batchWithStderr,
+   * whose `ran` counts the commands that ran before a signal stopped the batch).
+   */
+  async batch<S extends BatchSpec>(spec: S, options: BatchOptions = {}): Promise<BatchOutputs<S>> {
+    return (await this.batchWithStderr(spec, options)).out;
+  }
+
+  async batchWithStderr<S extends BatchSpec>(spec: S, options: BatchOptions = {}): Promise<{ out: BatchOutputs<S>; stderr: string; ran: number }> {
+    const keys = Object.keys(spec);
+    const calls = keys.flatMap((k) => callsOf(spec[k]!));
+    const mutates = calls.some((c) => c.mutates);
+    if (mutates && calls.some((c) => !c.mutates)) throw new Error('a virsh batch mixes reads and writes: run them apart (dry-run must run the reads)');
+    const { outputs, stderr } = await runVirshBatch(this.runner, this.uri, calls.map((c) => c.words), { ...options, mutates });
+    const out: Record<string, string | string[]> = {};
+    let at = 0;
+    for (const k of keys) {
+      const entry = spec[k]!;
+      const n = callsOf(entry).length;
+      const slice = Array.from({ length: n }, (_, i) => outputs[at + i] ?? '');
+      out[k] = isList(entry) ? slice : (slice[0] ?? '');
+      at += n;
+    }
+    return { out: out as BatchOutputs<S>, stderr, ran: outputs.length };
+  }
+}
+
+function isList(entry: BatchEntry): entry is readonly VirshCall[] {
+  return Array.isArray(entry);
+}
+
+function callsOf(entry: BatchEntry): readonly VirshCall[] {
+  return isList(entry) ? entry : [entry];
+}

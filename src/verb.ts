@@ -1,0 +1,127 @@
+/**
+ * One verb, one file, typed end to end. A verb file declares its arguments and
+ * options as a table; the table gives commander its declaration and gives the
+ * run function its parameter types, so a flag renamed in one place fails to
+ * compile in the other (an option's key must be the attribute commander makes
+ * of its flag: `--source-dev <d>` is `sourceDev`, `--no-start` is `start`).
+ *
+ *   const options = { path: value('--path <dir>', 'target directory'), start: negatable('--no-start', 'do not start') };
+ *   export type Options = OptionsOf<typeof options>;        // { path: string | undefined; start: boolean }
+ *   export async function run(ctx: Context, name: string, o: Options) { … }
+ *   export const poolCreateCommand = verb({ name: 'create', description: '…', args: [arg('<name>', 'pool name')], options, run });
+ */
+import { Argument, Command, Option } from 'commander';
+import { examples, type App } from './app.js';
+import type { Context } from './context.js';
+
+// ---- options ------------------------------------------------------------------
+
+export interface OptionSpec<F extends string, V> {
+  flags: F;
+  description: string;
+  default?: unknown;
+  choices?: readonly string[];
+  parse?: (value: string, previous: unknown) => unknown;
+  hidden?: boolean;
+  /** Never read: carries the value type. */
+  readonly __value?: V;
+}
+
+type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+type LongOf<F extends string> = F extends `${string}--${infer R}` ? (R extends `${infer N} ${string}` ? N : R) : never;
+/** The attribute commander stores a flag under: `--source-dev <d>` -> sourceDev, `--no-start` -> start. */
+export type AttrOf<F extends string> = LongOf<F> extends `no-${infer N}` ? Camel<N> : Camel<LongOf<F>>;
+
+/** `--force`: true when given. */
+export function flag<F extends string>(flags: F, description: string, o: { hidden?: boolean } = {}): OptionSpec<F, boolean | undefined> {
+  return { flags, description, ...o };
+}
+
+/** `--no-start`: true unless given. */
+export function negatable<F extends `--no-${string}`>(flags: F, description: string): OptionSpec<F, boolean> {
+  return { flags, description };
+}
+
+/** `--path <dir>`: the string given, or undefined (or the default). */
+export function value<F extends string>(flags: F, description: string): OptionSpec<F, string | undefined>;
+export function value<F extends string>(flags: F, description: string, o: { default: string; choices?: readonly string[]; hidden?: boolean }): OptionSpec<F, string>;
+export function value<F extends string>(flags: F, description: string, o: { choices?: readonly string[]; hidden?: boolean }): OptionSpec<F, string | undefined>;
+export function value<F extends string>(flags: F, description: string, o: { default?: string; choices?: readonly string[]; hidden?: boolean } = {}): OptionSpec<F, string | undefined> {
+  return { flags, description, ...o };
+}
+
+/** `--source-dev <d>` given any number of times: every value, in order (undefined when never given). */
+export function list<F extends string>(flags: F, description: string): OptionSpec<F, string[] | undefined> {
+  return { flags, description, parse: collect };
+}
+
+function collect(value: string, previous: unknown): string[] {
+  return [...(Array.isArray(previous) ? previous : []), value];
+}
+
+export type OptionTable = Record<string, OptionSpec<string, unknown>>;
+type ValueOf<S> = S extends OptionSpec<string, infer V> ? V : never;
+type Given<T extends OptionTable> = { [K in keyof T]: undefined extends ValueOf<T[K]> ? never : K }[keyof T];
+/** The options object commander builds: options that may be absent are optional keys (commander leaves them out). */
+export type OptionsOf<T extends OptionTable> = Simplify<{ [K in Given<T>]: ValueOf<T[K]> } & { [K in Exclude<keyof T, Given<T>>]?: ValueOf<T[K]> }>;
+type Simplify<T> = { [K in keyof T]: T[K] };
+/** Every key of the table names its flag's attribute; a mismatch becomes a type error at the table. */
+type Checked<T extends OptionTable> = { [K in keyof T]: T[K] extends OptionSpec<infer F, unknown> ? (AttrOf<F> extends K ? T[K] : OptionSpec<`the key ${K & string} does not match ${F}`, never>) : never };
+
+// ---- arguments ----------------------------------------------------------------
+
+export interface ArgSpec<N extends string> {
+  name: N;
+  description: string;
+  choices?: readonly string[];
+}
+
+export function arg<N extends `<${string}>` | `[${string}]`>(name: N, description: string, o: { choices?: readonly string[] } = {}): ArgSpec<N> {
+  return { name, description, ...o };
+}
+
+type ArgValue<N extends string> = N extends `<${string}...>` ? string[] : N extends `[${string}...]` ? string[] : N extends `<${string}>` ? string : string | undefined;
+export type ArgsOf<A extends readonly ArgSpec<string>[]> = { -readonly [I in keyof A]: A[I] extends ArgSpec<infer N> ? ArgValue<N> : never };
+
+// ---- the verb -----------------------------------------------------------------
+
+export interface VerbSpec<A extends readonly ArgSpec<string>[], T extends OptionTable> {
+  name: string;
+  description: string;
+  args?: A;
+  options?: T & Checked<T>;
+  /** Example command lines for --help (without the "$ "). */
+  examples?: string[];
+  /** Text after the examples in --help. */
+  notes?: string;
+  /** A read verb that -H may run on many hosts. */
+  fanOut?: boolean;
+  /** Anything else commander offers (aliases, hidden commands). */
+  configure?: (cmd: Command) => void;
+  run: (ctx: Context, ...args: [...ArgsOf<A>, OptionsOf<T>]) => Promise<void>;
+}
+
+/** The verb's commander declaration, its action wrapped with a Context: `noun.addCommand(poolCreateCommand(app))`. */
+export function verb<const A extends readonly ArgSpec<string>[] = [], const T extends OptionTable = Record<never, never>>(spec: VerbSpec<A, T>): (app: App) => Command {
+  return (app) => {
+    const cmd = new Command(spec.name).description(spec.description);
+    for (const a of spec.args ?? []) {
+      const argument = new Argument(a.name, a.description);
+      cmd.addArgument(a.choices ? argument.choices([...a.choices]) : argument);
+    }
+    for (const [key, o] of Object.entries((spec.options ?? {}) as OptionTable)) {
+      const option = new Option(o.flags, o.description);
+      // The table's key is the run function's field name; the types check it, this catches a cast.
+      if (option.attributeName() !== key) throw new Error(`verb ${spec.name}: option key ${key} does not match ${o.flags} (${option.attributeName()})`);
+      if (o.choices) option.choices([...o.choices]);
+      if (o.default !== undefined) option.default(o.default);
+      if (o.parse) option.argParser(o.parse);
+      if (o.hidden) option.hideHelp();
+      cmd.addOption(option);
+    }
+    if (spec.examples || spec.notes) cmd.addHelpText('after', (spec.examples ? examples(...spec.examples) : '') + (spec.notes ?? ''));
+    spec.configure?.(cmd);
+    // commander hands the action exactly the declared arguments, then the options object: the shape the tables above describe.
+    return cmd.action(app.run((ctx, parsed) => spec.run(ctx, ...(parsed as [...ArgsOf<A>, OptionsOf<T>])), { fanOut: spec.fanOut }));
+  };
+}
