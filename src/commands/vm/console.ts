@@ -2,19 +2,14 @@
  * `vm console NAME`: the serial console, on a terminal (`vm log` reads what the
  * guest printed on it without one).
  */
-import type { Command } from 'commander';
-import type { App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { KvmctlError, RefusedError, UsageError } from '../../errors.js';
 import { runInteractive } from '../../exec/interactive.js';
-import { domainCommands } from '../../libvirt/domain-commands.js';
+import { domainCalls } from '../../libvirt/domain-commands.js';
+import { verb } from '../../verb.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { kvmctlCommand } from '../../exec/command.js';
-import { vmVerb } from './verb.js';
-
-export function consoleCommand(app: App): Command {
-  return vmVerb('console', 'attach to the serial console (needs a terminal; Ctrl+] leaves)', 'kvmctl vm console web1').action(app.action(async (ctx, name: string) => runVmConsole(ctx, name)));
-}
+import { ODD_NAMES, vmNameArg } from './vm-name.js';
 
 export async function runVmConsole(ctx: Context, name: string): Promise<void> {
   checkVmName(name);
@@ -29,6 +24,15 @@ export async function runVmConsole(ctx: Context, name: string): Promise<void> {
     throw new RefusedError(`VM ${JSON.stringify(name)} is ${state}: its console exists only while it runs`, `start it (${kvmctlCommand(ctx.uri, 'vm', 'start', name)}), or read its last output with: ${kvmctlCommand(ctx.uri, 'vm', 'log', name)}`);
   }
   ctx.out.info(`connected to the serial console of ${name}; press Ctrl+] to leave`);
-  const code = await runInteractive(ctx.runner, domainCommands.console(ctx.uri, name));
+  const code = await runInteractive(ctx.runner, ctx.virsh.command(domainCalls.console(name)));
   if (code !== 0) throw new KvmctlError(`virsh console for VM ${JSON.stringify(name)} exited with status ${code}`, 'another client may hold the console; close it, or run virsh console --force');
 }
+
+export const consoleCommand = verb({
+  name: 'console',
+  description: 'attach to the serial console (needs a terminal; Ctrl+] leaves)',
+  args: [vmNameArg],
+  examples: ['kvmctl vm console web1'],
+  notes: ODD_NAMES,
+  run: (ctx, name) => runVmConsole(ctx, name),
+});

@@ -6,17 +6,15 @@
  * that have NICs (only a running VM holds a lease worth showing), from
  * `domiflist`, which needs no XML parsing.
  */
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { KvmctlError, UsageError } from '../../errors.js';
-import { numberStat, parseDomstats, stateName, type DomainStats } from '../../libvirt/domstats.js';
-import { domainArgs, parseDomiflistMacs } from '../../libvirt/domain-commands.js';
-import { netDhcpLeasesArgs, netListArgs, parseDhcpLeases } from '../../libvirt/network-commands.js';
+import { domstatsCall, numberStat, parseDomstats, stateName, type DomainStats } from '../../libvirt/domstats.js';
+import { domainCalls, parseDomiflistMacs } from '../../libvirt/domain-commands.js';
+import { networkCalls, parseDhcpLeases } from '../../libvirt/network-commands.js';
 import { parseNetList } from '../../libvirt/network-xml.js';
-import { runVirshBatch } from '../../libvirt/virsh.js';
 import { byText, type Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
+import { flag, value, verb, type OptionsOf } from '../../verb.js';
 
 export interface VmListEntry {
   name: string;
@@ -34,28 +32,30 @@ export interface VmListEntry {
 const STATE_FILTERS = ['running', 'shutoff', 'paused'] as const;
 
 export async function listVms(ctx: Context, state?: (typeof STATE_FILTERS)[number]): Promise<VmListEntry[]> {
-  const domstats = ['domstats', '--raw', '--state', '--vcpu', '--balloon', '--block', '--interface', ...(state ? [`--list-${state}`] : [])];
-  const first = await runVirshBatch(ctx.runner, ctx.uri, [domstats, ['list', '--all', '--autostart', '--name'], netListArgs()]);
-  const [statsOut = '', autostartOut = '', netOut = ''] = first.outputs;
-  const stats = parseDomstats(statsOut);
+  const first = await ctx.virsh.batchWithStderr({
+    stats: domstatsCall(['state', 'vcpu', 'balloon', 'block', 'interface'], state),
+    autostart: domainCalls.listAutostartNames(),
+    networks: networkCalls.list(),
+  });
+  const stats = parseDomstats(first.out.stats);
   if (stats.length === 0 && first.stderr.trim()) throw listError(first.stderr);
-  const autostart = new Set(autostartOut.split('\n').filter((l) => l !== ''));
+  const autostart = new Set(first.out.autostart.split('\n').filter((l) => l !== ''));
 
-  const networks = parseNetList(netOut).filter((n) => n.active);
+  const networks = parseNetList(first.out.networks).filter((n) => n.active);
   const withNics = stats.filter((s) => stateName(s.stats) === 'running' && (numberStat(s.stats, 'net.count') ?? 0) > 0);
   const ipsByVm = new Map<string, string[]>();
   if (networks.length > 0 && withNics.length > 0) {
-    const second = await runVirshBatch(ctx.runner, ctx.uri, [
-      ...networks.map((n) => netDhcpLeasesArgs(n.name)),
-      ...withNics.map((s) => domainArgs.domiflist(s.name)),
-    ]);
+    const second = await ctx.virsh.batch({
+      leases: networks.map((n) => networkCalls.dhcpLeases(n.name)),
+      nics: withNics.map((s) => domainCalls.domiflist(s.name)),
+    });
     const ipsByMac = new Map<string, string[]>();
-    for (const out of second.outputs.slice(0, networks.length)) {
+    for (const out of second.leases) {
       for (const lease of parseDhcpLeases(out)) ipsByMac.set(lease.mac, [...(ipsByMac.get(lease.mac) ?? []), lease.ip]);
     }
     for (const [i, s] of withNics.entries()) {
       // A VM undefined between the two calls has an empty section: no MACs.
-      const macs = parseDomiflistMacs(second.outputs[networks.length + i] ?? '');
+      const macs = parseDomiflistMacs(second.nics[i] ?? '');
       ipsByVm.set(s.name, macs.flatMap((mac) => ipsByMac.get(mac) ?? []));
     }
   }
@@ -98,19 +98,11 @@ const columns: Column<VmListEntry>[] = [
   { header: 'DISK SIZE', value: (v) => (v.diskCount > 0 ? formatBytes(v.diskBytes) : undefined) },
 ];
 
-export interface ListOptions {
-  state?: string;
-  nameOnly?: boolean;
-}
-
-export function listCommand(app: App): Command {
-  return new Command('list')
-    .description('list VMs, sorted by name (the same order on every host and locale): state, vCPUs, memory, autostart, IPs (DHCP leases), disks')
-    .option('--state <state>', 'only VMs in this state: running, shutoff or paused')
-    .option('--name-only', 'print only the names')
-    .addHelpText('after', examples('kvmctl vm list', 'kvmctl vm list --state running --name-only', 'kvmctl vm list -o json'))
-    .action(app.action(async (ctx, opts: ListOptions) => runVmList(ctx, opts), { fanOut: true }));
-}
+const options = {
+  state: value('--state <state>', 'only VMs in this state: running, shutoff or paused'),
+  nameOnly: flag('--name-only', 'print only the names'),
+};
+export type ListOptions = OptionsOf<typeof options>;
 
 export async function runVmList(ctx: Context, opts: ListOptions): Promise<void> {
   const state = opts.state;
@@ -119,8 +111,8 @@ export async function runVmList(ctx: Context, opts: ListOptions): Promise<void> 
   }
   const filter = state as (typeof STATE_FILTERS)[number] | undefined;
   if (opts.nameOnly) {
-    const r = await runVirshBatch(ctx.runner, ctx.uri, [['domstats', '--raw', '--state', ...(filter ? [`--list-${filter}`] : [])]]);
-    const stats = parseDomstats(r.outputs[0] ?? '');
+    const r = await ctx.virsh.batchWithStderr({ stats: domstatsCall(['state'], filter) });
+    const stats = parseDomstats(r.out.stats);
     if (stats.length === 0 && r.stderr.trim()) throw listError(r.stderr);
     return ctx.out.names(stats.map((s) => s.name).sort(byText));
   }
@@ -128,3 +120,12 @@ export async function runVmList(ctx: Context, opts: ListOptions): Promise<void> 
   if (vms.length === 0 && !ctx.out.json) ctx.out.info(filter ? `no ${filter} VMs` : 'no VMs');
   ctx.out.list(columns, vms);
 }
+
+export const listCommand = verb({
+  name: 'list',
+  description: 'list VMs, sorted by name (the same order on every host and locale): state, vCPUs, memory, autostart, IPs (DHCP leases), disks',
+  options,
+  examples: ['kvmctl vm list', 'kvmctl vm list --state running --name-only', 'kvmctl vm list -o json'],
+  fanOut: true,
+  run: (ctx, opts) => runVmList(ctx, opts),
+});

@@ -3,36 +3,28 @@
  * from the log file `vm create` configures: readable by scripts, and after the
  * VM has stopped.
  */
-import type { Command } from 'commander';
-import type { App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { kvmctlCommand } from '../../exec/command.js';
-import { domainCommands } from '../../libvirt/domain-commands.js';
+import { domainCalls } from '../../libvirt/domain-commands.js';
 import { parseDomainXml } from '../../libvirt/domain-xml.js';
 import { isLocalUri } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { flag, value, verb, type OptionsOf } from '../../verb.js';
 import { parseCount } from './create-args.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { followLog } from './log-follow.js';
-import { vmVerb } from './verb.js';
+import { ODD_NAMES, vmNameArg } from './vm-name.js';
 
-export interface LogOptions {
-  lines?: string;
-  follow?: boolean;
-}
-
-export function logCommand(app: App): Command {
-  return vmVerb('log', 'print what the guest wrote on its serial console (the log vm create configures)', 'kvmctl vm log web1', 'kvmctl vm log web1 --lines 20', 'kvmctl vm log web1 -f')
-    .option('--lines <n>', 'only the last N lines')
-    .option('-f, --follow', 'keep printing what the guest writes (as tail -f) until the VM stops (exit 0; Ctrl-C also ends it, exit 0)')
-    .action(app.action(async (ctx, name: string, opts: LogOptions) => runVmLog(ctx, name, opts)));
-}
+const options = {
+  lines: value('--lines <n>', 'only the last N lines'),
+  follow: flag('-f, --follow', 'keep printing what the guest writes (as tail -f) until the VM stops (exit 0; Ctrl-C also ends it, exit 0)'),
+};
+export type LogOptions = OptionsOf<typeof options>;
 
 export async function runVmLog(ctx: Context, name: string, opts: LogOptions): Promise<void> {
   checkVmName(name);
   const lines = opts.lines === undefined ? undefined : parseCount(opts.lines, '--lines', 1, 10_000_000);
-  const def = await parseDomainXml(await runVirsh(ctx.runner, domainCommands.dumpxml(ctx.uri, name, true), { kind: 'vm', name }));
+  const def = await parseDomainXml(await ctx.virsh.run(domainCalls.dumpxml(name, true)));
   const file = def.serialLogs[0];
   if (file === undefined) {
     throw new RefusedError(
@@ -60,3 +52,13 @@ export async function runVmLog(ctx: Context, name: string, opts: LogOptions): Pr
   if (ctx.out.json) return ctx.out.printJson({ name, file, lines: shown });
   if (shown.length > 0) ctx.out.raw(shown.join('\n'));
 }
+
+export const logCommand = verb({
+  name: 'log',
+  description: 'print what the guest wrote on its serial console (the log vm create configures)',
+  args: [vmNameArg],
+  options,
+  examples: ['kvmctl vm log web1', 'kvmctl vm log web1 --lines 20', 'kvmctl vm log web1 -f'],
+  notes: ODD_NAMES,
+  run: (ctx, name, opts) => runVmLog(ctx, name, opts),
+});

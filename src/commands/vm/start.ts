@@ -2,38 +2,39 @@
  * `vm start NAME [--force]`: refused (exit 5) while its disk is the base image
  * of an overlay, which a running VM writing to it would corrupt.
  */
-import type { Command } from 'commander';
-import type { App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { kvmctlCommand } from '../../exec/command.js';
-import { domainCommands } from '../../libvirt/domain-commands.js';
+import { domainCalls } from '../../libvirt/domain-commands.js';
 import { isActive, loadDomains } from '../../libvirt/domains.js';
 import { diskPath } from '../../libvirt/domain-xml.js';
 import { dependentVolumes, loadPools, loadVolumes, volumeUsers } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { flag, verb, type OptionsOf } from '../../verb.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { changed, unchanged } from './lifecycle.js';
-import { vmVerb } from './verb.js';
+import { ODD_NAMES, vmNameArg } from './vm-name.js';
 
-export interface StartOptions {
-  force?: boolean;
-}
-
-export function startCommand(app: App): Command {
-  return vmVerb('start', "start a VM; refused (exit 5) while its disk is the base image of an overlay (a linked clone's disk)", 'kvmctl vm start web1')
-    .option('--force', 'start it even though overlays use its disk as their base image (they will be corrupted)')
-    .action(app.action(async (ctx, name: string, opts: StartOptions) => runVmStart(ctx, name, opts)));
-}
+const options = { force: flag('--force', 'start it even though overlays use its disk as their base image (they will be corrupted)') };
+export type StartOptions = OptionsOf<typeof options>;
 
 export async function runVmStart(ctx: Context, name: string, opts: StartOptions = {}): Promise<void> {
   checkVmName(name);
   const { state } = await readVmState(ctx, name);
   if (isActive(state)) return unchanged(ctx, name, state, `already ${state}`);
   if (opts.force !== true) await refuseLinkedBase(ctx, name);
-  await runVirsh(ctx.runner, domainCommands.start(ctx.uri, name), { kind: 'vm', name });
+  await ctx.virsh.run(domainCalls.start(name));
   changed(ctx, name, 'running', 'started');
 }
+
+export const startCommand = verb({
+  name: 'start',
+  description: "start a VM; refused (exit 5) while its disk is the base image of an overlay (a linked clone's disk)",
+  args: [vmNameArg],
+  options,
+  examples: ['kvmctl vm start web1'],
+  notes: ODD_NAMES,
+  run: (ctx, name, opts) => runVmStart(ctx, name, opts),
+});
 
 /**
  * A disk that is the backing file of another volume (a `vm clone --linked`

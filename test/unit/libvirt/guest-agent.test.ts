@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, RefusedError } from '../../../src/errors.js';
-import { AGENT_CHANNEL, AGENT_CHANNEL_XML, agentCommands, agentError, agentProblemOf, parseExecReply, parseExecStatus } from '../../../src/libvirt/guest-agent.js';
+import { AGENT_CHANNEL, AGENT_CHANNEL_XML, agentCalls, agentError, agentProblemOf, parseExecReply, parseExecStatus } from '../../../src/libvirt/guest-agent.js';
+import { asCommand } from '../../../src/libvirt/virsh-client.js';
 import { attr, child, children, decodeXml } from '../../../src/libvirt/xml-codec.js';
 
 const URI = 'qemu:///system';
@@ -20,10 +21,10 @@ describe('the guest agent channel', () => {
   });
 
   it('no channel (recorded) is exit 5 whose hint holds the element and a shell-quoted virsh edit', () => {
-    const cmd = agentCommands.ping(URI, "web 1'", 2);
+    const cmd = asCommand(URI, agentCalls.ping("web 1'", 2));
     const err = agentError(cmd, { stdout: '', stderr: fixture('agent', 'err-guest-ping-no-channel.stderr'), exitCode: 1 }, "web 1'", URI);
     expect(err).toBeInstanceOf(RefusedError);
-    expect(err.hint).toBe(`add ${AGENT_CHANNEL_XML} under <devices> (virsh -c qemu:///system edit 'web 1'\\'''), restart the VM, and install qemu-guest-agent in the guest`);
+    expect(err.hint).toBe(`add ${AGENT_CHANNEL_XML} under <devices> (virsh -c qemu:///system edit --domain 'web 1'\\'''), restart the VM, and install qemu-guest-agent in the guest`);
   });
 });
 
@@ -33,7 +34,7 @@ describe('agent errors and replies', () => {
     expect(agentProblemOf(fixture('agent', 'err-guest-ping-not-connected.stderr'))).toBe('not-answering');
     const stderr = fixture('vm', 'err-virsh-domifaddr-nosuch.stderr');
     expect(agentProblemOf(stderr)).toBeUndefined();
-    const err = agentError(agentCommands.ping(URI, 'nosuch'), { stdout: '', stderr, exitCode: 1 }, 'nosuch', URI);
+    const err = agentError(asCommand(URI, agentCalls.ping('nosuch')), { stdout: '', stderr, exitCode: 1 }, 'nosuch', URI);
     expect([err instanceof NotFoundError, err.message]).toEqual([true, `VM "nosuch" not found (failed to get domain 'nosuch')`]);
   });
 
@@ -45,9 +46,11 @@ describe('agent errors and replies', () => {
   });
 
   it('the request is one argv element, built with JSON.stringify: an argument cannot change its structure', () => {
-    const cmd = agentCommands.exec(URI, 'web1', 'sh', ['-c', '"}, {"execute": "guest-shutdown']);
-    const json = cmd.args[cmd.args.indexOf('--cmd') + 1] ?? '';
+    const call = agentCalls.exec('web1', 'sh', ['-c', '"}, {"execute": "guest-shutdown']);
+    const json = call.words[call.words.indexOf('--cmd') + 1] ?? '';
     expect(JSON.parse(json)).toEqual({ execute: 'guest-exec', arguments: { path: 'sh', arg: ['-c', '"}, {"execute": "guest-shutdown'], 'capture-output': true } });
-    expect(cmd.mutates).toBe(true);
+    expect(call.mutates).toBe(true);
+    // The virsh call may outlive the agent's own reply timeout only by a margin.
+    expect(asCommand(URI, call).timeoutMs).toBe(30_000);
   });
 });

@@ -1,24 +1,21 @@
 /** `vm snapshot delete NAME SNAP`: the VM keeps its current state. */
-import { Command } from 'commander';
-import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
-import { domainCommands } from '../../../libvirt/domain-commands.js';
-import { runVirsh } from '../../../libvirt/virsh.js';
+import { domainCalls } from '../../../libvirt/domain-commands.js';
+import { verb } from '../../../verb.js';
 import { checkVmName } from '../domain-state.js';
-import { requireSnapshot } from './snapshots.js';
-
-export function snapshotDeleteCommand(app: App): Command {
-  return new Command('delete')
-    .description('delete a snapshot (the VM keeps its current state)')
-    .argument('<name>', 'VM name')
-    .argument('<snapshot>', 'snapshot name')
-    .addHelpText('after', examples('kvmctl vm snapshot delete web1 before-upgrade'))
-    .action(app.action(async (ctx, name: string, snap: string) => runSnapshotDelete(ctx, name, snap)));
-}
+import { requireSnapshot, snapshotNameArg, snapshotVmArg } from './snapshots.js';
 
 export async function runSnapshotDelete(ctx: Context, name: string, snap: string | undefined): Promise<void> {
   checkVmName(name);
   const snapshot = requireSnapshot(ctx, 'delete', name, snap);
-  await runVirsh(ctx.runner, domainCommands.snapshotDelete(ctx.uri, name, snapshot), { kind: 'snapshot', name: snapshot });
+  await ctx.virsh.run({ ...domainCalls.snapshotDelete(name, snapshot), subject: { kind: 'snapshot', name: snapshot } });
   ctx.out.done(`vm ${name}: snapshot ${snapshot} deleted`, { name, snapshot });
 }
+
+export const snapshotDeleteCommand = verb({
+  name: 'delete',
+  description: 'delete a snapshot (the VM keeps its current state)',
+  args: [snapshotVmArg, snapshotNameArg],
+  examples: ['kvmctl vm snapshot delete web1 before-upgrade'],
+  run: (ctx, name, snap) => runSnapshotDelete(ctx, name, snap),
+});

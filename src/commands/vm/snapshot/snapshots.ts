@@ -6,9 +6,9 @@
 import type { Context } from '../../../context.js';
 import { UsageError } from '../../../errors.js';
 import { kvmctlCommand } from '../../../exec/command.js';
-import { domainArgs, parseSnapshotList, type SnapshotEntry } from '../../../libvirt/domain-commands.js';
-import { classifyVirshError, runVirshBatch, virshRead } from '../../../libvirt/virsh.js';
+import { domainCalls, parseSnapshotList, type SnapshotEntry } from '../../../libvirt/domain-commands.js';
 import type { Column } from '../../../output/table.js';
+import { arg } from '../../../verb.js';
 
 export interface SnapshotRow extends SnapshotEntry {
   current: boolean;
@@ -22,10 +22,10 @@ export function snapshotRows(listOut: string, currentOut: string): SnapshotRow[]
 
 /** The VM's snapshots; exit 3 when the VM does not exist. */
 export async function readSnapshots(ctx: Context, name: string): Promise<SnapshotRow[]> {
-  const batch = await runVirshBatch(ctx.runner, ctx.uri, [domainArgs.dominfo(name), domainArgs.snapshotList(name), domainArgs.snapshotCurrent(name)]);
-  const [info = '', list = '', current = ''] = batch.outputs;
-  if (!info.trim()) throw classifyVirshError(virshRead(ctx.uri, domainArgs.dominfo(name)), { stdout: '', stderr: batch.stderr, exitCode: 1 }, { kind: 'vm', name }, ctx.uri);
-  return snapshotRows(list, current);
+  const reads = { info: domainCalls.dominfo(name), list: domainCalls.snapshotList(name), current: domainCalls.snapshotCurrent(name) };
+  const { out, stderr } = await ctx.virsh.batchWithStderr(reads);
+  if (!out.info.trim()) throw ctx.virsh.errorOf(reads.info, stderr);
+  return snapshotRows(out.list, out.current);
 }
 
 export const snapshotColumns: Column<SnapshotRow>[] = [
@@ -42,3 +42,6 @@ export function requireSnapshot(ctx: Context, verb: string, name: string, snap: 
   }
   return snap;
 }
+
+export const snapshotVmArg = arg('<name>', 'VM name');
+export const snapshotNameArg = arg('<snapshot>', 'snapshot name');

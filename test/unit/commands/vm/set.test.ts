@@ -35,21 +35,37 @@ describe('vm set', () => {
     expect(mutations(runner)).toEqual([]);
   });
 
-  it('a failure halfway puts back what it had changed (exit 7)', async () => {
+  it('a failure halfway puts back what it had changed, newest first (exit 7)', async () => {
     const runner = offVm();
     runner.stub(virshArgv('setvcpus', '--domain', 'fxvm-off', '--count', '3', '--maximum', '--config'), {});
     runner.stub(virshArgv('setvcpus', '--domain', 'fxvm-off', '--count', '3', '--config'), {});
-    runner.stub(virshArgv('setmaxmem', '--domain', 'fxvm-off', '--size', '524288KiB', '--config'), { exitCode: 1, stderr: 'error: internal error: injected\n' });
-    // The undo of both changes, newest first.
-    runner.stub(virshArgv('setmaxmem', '--domain', 'fxvm-off', '--size', '131072KiB', '--config'), {});
+    // The undo of the two steps that ran, newest first: the count, then the maximum.
+    runner.stub(virshArgv('setvcpus', '--domain', 'fxvm-off', '--count', '2', '--config'), {});
+    runner.stub(virshArgv('setvcpus', '--domain', 'fxvm-off', '--count', '2', '--maximum', '--config'), {});
+    // The third change (setmaxmem) fails, as KVMCTL_FAULT makes it.
+    const r = await runKvmctl(['vm', 'set', 'fxvm-off', '--vcpus', '3', '--memory', '512M'], runner, { env: { KVMCTL_FAULT: 'fail:3' } });
+    expect(r.code).toBe(7);
+    expect(r.err).toMatch(/vm set fxvm-off failed: .*injected.*; everything it had done was undone/);
+    expect(mutations(runner).slice(2)).toEqual(['virsh setvcpus --domain fxvm-off --count 2 --config', 'virsh setvcpus --domain fxvm-off --count 2 --maximum --config']);
+    runner.verify();
+  });
+
+  it('a cut sets the amount in use before the maximum, so that its undo raises the maximum first', async () => {
+    const runner = offVm();
+    runner.stub(virshArgv('setvcpus', '--domain', 'fxvm-off', '--count', '1', '--config'), {});
+    runner.stub(virshArgv('setvcpus', '--domain', 'fxvm-off', '--count', '1', '--maximum', '--config'), {});
+    runner.stub(virshArgv('setmem', '--domain', 'fxvm-off', '--size', '65536KiB', '--config'), {});
     runner.stub(virshArgv('setmem', '--domain', 'fxvm-off', '--size', '131072KiB', '--config'), {});
     runner.stub(virshArgv('setvcpus', '--domain', 'fxvm-off', '--count', '2', '--maximum', '--config'), {});
     runner.stub(virshArgv('setvcpus', '--domain', 'fxvm-off', '--count', '2', '--config'), {});
-    const r = await runKvmctl(['vm', 'set', 'fxvm-off', '--vcpus', '3', '--memory', '512M'], runner);
+    // The fourth change (setmaxmem) fails, as KVMCTL_FAULT makes it.
+    const r = await runKvmctl(['vm', 'set', 'fxvm-off', '--vcpus', '1', '--memory', '64M'], runner, { env: { KVMCTL_FAULT: 'fail:4' } });
     expect(r.code).toBe(7);
-    expect(r.err).toMatch(/vm set fxvm-off failed: .*injected; everything it had done was undone/);
-    expect(mutations(runner).slice(3)).toEqual([
-      'virsh setmaxmem --domain fxvm-off --size 131072KiB --config',
+    expect(r.err).toMatch(/setmaxmem/);
+    expect(mutations(runner)).toEqual([
+      'virsh setvcpus --domain fxvm-off --count 1 --config',
+      'virsh setvcpus --domain fxvm-off --count 1 --maximum --config',
+      'virsh setmem --domain fxvm-off --size 65536KiB --config',
       'virsh setmem --domain fxvm-off --size 131072KiB --config',
       'virsh setvcpus --domain fxvm-off --count 2 --maximum --config',
       'virsh setvcpus --domain fxvm-off --count 2 --config',

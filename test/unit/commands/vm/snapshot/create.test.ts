@@ -22,13 +22,15 @@ describe('vm snapshot create', () => {
     expect(mutations(runner)).toEqual([expect.stringMatching(/^virsh snapshot-create-as --domain fxvm-off --name snap-\d{8}-\d{6}$/)]);
   });
 
-  it('a VM without disks cannot take one: libvirt says so (exit 1), nothing else runs', async () => {
+  it('a VM without disks cannot take one: libvirt says so; like every creating step, exit 7 with nothing changed and nothing else run', async () => {
     const name = 'fxvm odd;name';
     const runner = stubBatch(new FakeRunner(), SNAP_READS(name), [recorded('virsh-dominfo-off.txt'), '', ''], recorded('err-virsh-snapshot-current-none.stderr'));
     runner.stub(virshArgv('snapshot-create-as', '--domain', name, '--name', 's1'), { exitCode: 1, stderr: recorded('err-virsh-snapshot-create-no-disks.stderr') });
     const r = await runKvmctl(['vm', 'snapshot', 'create', name, 's1'], runner);
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/VM "fxvm odd;name": virsh snapshot-create-as failed: unsupported configuration: nothing selected for snapshot/);
+    expect(r.code).toBe(7);
+    expect(r.err).toMatch(/vm snapshot create fxvm odd;name s1 failed: VM "fxvm odd;name": virsh snapshot-create-as failed: unsupported configuration: nothing selected for snapshot; it had changed nothing yet, so nothing is left/);
+    expect(mutations(runner)).toEqual(["virsh snapshot-create-as --domain fxvm odd;name --name s1"]);
+    runner.verify();
   });
 
   it('a bad snapshot name is exit 2', async () => {
