@@ -9,6 +9,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Verifies every FakeRunner after each test (unused stubs fail it).
+          setupFiles: ['test/support/setup.ts'],
         },
       },
       {

@@ -54,6 +54,11 @@ export function shellQuote(word: string): string {
   return `$'${body}'`;
 }
 
+/** A command line for a person to run by hand (undo hints): every word shell-quoted. */
+export function shellLine(...words: string[]): string {
+  return words.map(shellQuote).join(' ');
+}
+
 /** The URI kvmctl uses when none is given; a printed command names any other with -c. */
 export const DEFAULT_URI = 'qemu:///system';
 

@@ -9,13 +9,38 @@ export interface Stub {
   times?: number;
 }
 
+export interface FakeRunnerOptions {
+  /**
+   * Stubs may be left unused. Only for tests that have not yet been made to
+   * stub exactly what runs; the unit tests' setup verifies every other fake.
+   */
+  allowUnused?: boolean;
+}
+
 /**
  * A recording fake for tests: answers only the commands it was told about and
- * throws on anything else; verify() fails on stubs that were never used.
+ * throws on anything else; verify() fails on stubs that were never used, and
+ * the unit tests' setup (test/support/setup.ts) calls it after every test for
+ * each fake the test made.
  */
 export class FakeRunner implements Runner {
+  /** Every fake made since the last drain (the test setup verifies them after each test). */
+  private static made: FakeRunner[] = [];
   readonly calls: Command[] = [];
   private readonly stubs: Array<Stub & { used: number }> = [];
+  readonly allowUnused: boolean;
+
+  constructor(options: FakeRunnerOptions = {}) {
+    this.allowUnused = options.allowUnused ?? false;
+    FakeRunner.made.push(this);
+  }
+
+  /** The fakes made since the last call, and forgets them. */
+  static drain(): FakeRunner[] {
+    const made = FakeRunner.made;
+    FakeRunner.made = [];
+    return made;
+  }
 
   stub(match: Stub['match'], result: Stub['result'], times = 1): this {
     this.stubs.push({ match, result, times, used: 0 });

@@ -3,32 +3,19 @@
  * (main() with a FakeRunner) and stubs kvmctl's reads with real output recorded
  * from the lab (test/fixtures/recorded/net, see its README).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { main } from '../../src/main.js';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { formatCommand, type Command } from '../../src/exec/command.js';
 import { memoryFs } from '../../src/local-fs.js';
 import { memoryIO } from '../../src/output/io.js';
-import { virshBatch } from '../../src/libvirt/virsh.js';
+import { newStateDir, URI } from '../support/harness.js';
 
-export const URI = 'qemu:///system';
-const SEP = 'KVMCTL-BATCH-SEPARATOR-d41d8cd9\n';
+// The shared harness; this file keeps what only the net and bridge tests use, until they move to it.
+export { batchArgv, newStateDir, stubBatch, URI } from '../support/harness.js';
+import { stubBatch } from '../support/harness.js';
 
 export const rec = (file: string): string => readFileSync(new URL(`../fixtures/recorded/net/${file}`, import.meta.url), 'utf8');
-
-/** The argv kvmctl runs for a virsh batch of these commands. */
-export function batchArgv(commands: string[][]): string[] {
-  const cmd = virshBatch(URI, commands);
-  return [cmd.program, ...cmd.args];
-}
-
-/** Stubs one virsh batch with the outputs of its commands, joined as virsh prints them. */
-export function stubBatch(runner: FakeRunner, commands: string[][], outputs: string[], stderr = ''): FakeRunner {
-  return runner.stub(batchArgv(commands), { stdout: outputs.join(SEP), stderr });
-}
 
 /** The lab's networks as recorded: net-list, then each dumpxml (+ leases of the active ones). */
 export const LAB_NETWORKS = ['default', 'fxn-br', 'fxn-iso', 'fxn-nat', 'fxn-route'] as const;
@@ -82,20 +69,6 @@ export interface CliOptions {
   stateDir?: string;
   env?: Record<string, string>;
 }
-
-const stateDirs: string[] = [];
-
-/** A fresh KVMCTL_STATE_DIR, removed when the test file ends. */
-export function newStateDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'kvmctl-net-unit-'));
-  stateDirs.push(dir);
-  return dir;
-}
-
-// Registered on the root suite of each test file that imports the harness.
-afterAll(() => {
-  for (const d of stateDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 /** Runs `kvmctl -c URI ARGS` in memory. */
 export async function cli(args: string[], runner: FakeRunner, opts: CliOptions = {}): Promise<CliResult> {

@@ -302,7 +302,7 @@ describe('pool lifecycle', () => {
 
 describe('pool list and info', () => {
   it('one table for all pools; inactive sizes are unknown, not zero', async () => {
-    const { ctx, io } = testContext(stubStorage(new FakeRunner(), { pools: [full, { name: 'off', state: 'inactive' }] }, { domains: false }));
+    const { ctx, io } = testContext(stubStorage(new FakeRunner(), { pools: [full, { name: 'off', state: 'inactive' }] }, { domains: false, volumes: false }));
     await runPoolList(ctx);
     expect(io.out.split('\n')[0]).toMatch(/^NAME\s+TYPE\s+STATE\s+AUTOSTART\s+PATH\s+CAPACITY\s+ALLOCATION\s+AVAILABLE\s+VOLUMES$/);
     expect(io.out).toMatch(/^p\s+dir\s+running\s+no\s+\/pools\/p\s+200\.0 GiB\s+0 B\s+100\.0 GiB\s+2$/m);

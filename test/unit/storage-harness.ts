@@ -3,35 +3,14 @@
  * stubs that answer kvmctl's storage reads (pool and volume batches, domains)
  * in virsh's own output formats.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildContext } from '../../src/app.js';
-import type { Context } from '../../src/context.js';
 import { FakeRunner } from '../../src/exec/fake.js';
-import { memoryFs } from '../../src/local-fs.js';
-import { memoryIO } from '../../src/output/io.js';
 import { virshBatch } from '../../src/libvirt/virsh.js';
 import type { FileFacts, StorageFiles } from '../../src/storage/local-files.js';
+import { batchStdout } from '../support/harness.js';
 
-export const URI = 'qemu:///system';
-const SEP = 'KVMCTL-BATCH-SEPARATOR-d41d8cd9';
-
-export interface TestContextOptions {
-  output?: 'table' | 'json';
-  dryRun?: boolean;
-  quiet?: boolean;
-  uri?: string;
-  stderrIsTTY?: boolean;
-}
-
-export function testContext(runner: FakeRunner, o: TestContextOptions = {}): { ctx: Context; io: ReturnType<typeof memoryIO> } {
-  const io = memoryIO({ KVMCTL_STATE_DIR: mkdtempSync(join(tmpdir(), 'kvmctl-unit-')) });
-  io.stderrIsTTY = o.stderrIsTTY ?? false;
-  const deps = { io, runner, fs: memoryFs({}), version: 'test', signal: new AbortController().signal, argv: [] };
-  const ctx = buildContext({ output: o.output ?? 'table', dryRun: o.dryRun, quiet: o.quiet, connect: o.uri ?? URI }, deps);
-  return { ctx, io };
-}
+// The shared harness; this file keeps what only the storage tests use, until they move to it.
+export { testContext, URI, type TestOptions as TestContextOptions } from '../support/harness.js';
+import { URI } from '../support/harness.js';
 
 export interface FakeVolume {
   name: string;
@@ -67,9 +46,7 @@ export function batchArgv(uri: string, commands: string[][], mutates = false): s
   return [c.program, ...c.args];
 }
 
-export function batchOut(outputs: string[]): string {
-  return outputs.map((o) => o).join(`${SEP}\n`);
-}
+export const batchOut = batchStdout;
 
 function poolInfo(p: FakePool): string {
   return `Name:           ${p.name}\nUUID:           00000000-0000-0000-0000-000000000000\nState:          ${p.state ?? 'running'}\nPersistent:     yes\nAutostart:      ${p.autostart ? 'yes' : 'no'}\n\n`;

@@ -18,13 +18,14 @@ function vdbVolumeXml(): string {
     .replace(/<backingStore>[\s\S]*<\/backingStore>\n/, '');
 }
 
-function stubCloneReads(runner: FakeRunner, o: { state?: string; newExists?: boolean; xml?: string; newName?: string } = {}): FakeRunner {
+/** The reads of vm clone; firstOnly: only the first batch (a clone refused on what it shows). */
+function stubCloneReads(runner: FakeRunner, o: { state?: string; newExists?: boolean; xml?: string; newName?: string; firstOnly?: boolean } = {}): FakeRunner {
   stubBatch(
     runner,
     [['domstate', '--domain', 'fxvm-off', '--reason'], ['dumpxml', '--domain', 'fxvm-off', '--inactive'], ['dominfo', '--domain', o.newName ?? 'fxvm-copy']],
     [o.state ?? recorded('virsh-domstate-off.txt'), o.xml ?? recorded('virsh-dumpxml-off-inactive.xml'), o.newExists ? recorded('virsh-dominfo-off.txt') : ''],
   );
-  if (o.state || o.newExists) return runner;
+  if (o.state || o.newExists || o.firstOnly) return runner;
   stubBatch(
     runner,
     [['vol-pool', '--vol', OFF], ['vol-dumpxml', '--vol', OFF], ['vol-pool', '--vol', OFF_VDB], ['vol-dumpxml', '--vol', OFF_VDB]],
@@ -147,7 +148,7 @@ describe('vm clone', () => {
     });
 
     it('a clone name that is no host name needs --hostname (exit 2, nothing created); --hostname is checked first', async () => {
-      const bad = stubCloneReads(new FakeRunner(), { xml, newName: 'fxvm_copy' });
+      const bad = stubCloneReads(new FakeRunner(), { xml, newName: 'fxvm_copy', firstOnly: true });
       const r = await runKvmctl(['vm', 'clone', 'fxvm-off', 'fxvm_copy'], bad, { files: FILES });
       expect(r.code).toBe(2);
       expect(r.err).toMatch(/VM "fxvm_copy" is no valid host name for the clone's cloud-init seed\nhint: give one with --hostname/);

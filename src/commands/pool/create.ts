@@ -1,5 +1,5 @@
 import type { Context } from '../../context.js';
-import { formatCommand, kvmctlCommand } from '../../exec/command.js';
+import { kvmctlCommand, shellLine } from '../../exec/command.js';
 import { ConflictError, UsageError } from '../../errors.js';
 import { buildPoolXml, poolDefinitionOf, poolSpecDifferences, POOL_TYPES, parsePoolXml, type PoolSpec } from '../../libvirt/pool-xml.js';
 import { isLocalUri, loadPools, poolCalls } from '../../libvirt/storage.js';
@@ -107,7 +107,7 @@ export function poolCreatePlan(spec: PoolSpec, o: Pick<PoolCreateOptions, 'start
       ...when(build, {
         what: `directory ${target}`,
         do: { virsh: poolCalls.build(name, spec.type === 'logical') },
-        ...(!dirExisted && { undo: { virsh: poolCalls.delete(name) }, manual: formatCommand({ program: 'rmdir', args: ['--', target ?? ''] }) }),
+        ...(!dirExisted && { undo: { virsh: poolCalls.delete(name) }, manual: shellLine('rmdir', '--', target ?? '') }),
       }),
       ...when(o.start, { what: `storage pool ${name} (running)`, do: { virsh: poolCalls.start(name) }, undo: { virsh: poolCalls.destroy(name) } }),
       ...when(o.autostart, { what: `storage pool ${name} (autostart)`, do: { virsh: poolCalls.autostart(name, true) } }),

@@ -55,11 +55,11 @@ async function purgeVolumes(ctx: Context, pool: string, names: string[]): Promis
       { commands: DELETES_PER_BATCH, signal: ctx.signal, onProgress: (done, total) => update(`${label}: ${done} of ${total}`) },
     ),
   );
-  const outputs = out.deleted;
+  const printed = out.deleted;
   // virsh prints "Vol NAME deleted" for each volume it deleted; under --dry-run nothing ran and nothing printed.
-  const deleted = names.filter((_, i) => ctx.dryRun || (outputs[i] ?? '').trim() !== '');
+  const deleted = names.filter((_, i) => ctx.dryRun || (printed[i] ?? '').trim() !== '');
   if (deleted.length === names.length) return deleted;
-  const left = names.filter((_, i) => !ctx.dryRun && (outputs[i] ?? '').trim() === '');
+  const left = names.filter((_, i) => !ctx.dryRun && (printed[i] ?? '').trim() === '');
   const why = ran < names.length ? 'interrupted' : libvirtMessage(stderr);
   const shown = left.slice(0, 20).map((v) => `volume ${pool}/${v} (remove with: ${ctx.virsh.manual(volumeCalls.delete(pool, v))})`);
   throw new PartialError(

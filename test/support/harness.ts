@@ -1,0 +1,149 @@
+/**
+ * The one unit-test harness: a Context (or the whole CLI, main()) over a
+ * FakeRunner and an in-memory filesystem, recorded tool output
+ * (test/fixtures/recorded, each file with the command that produced it), and
+ * stubs for one-process virsh batches built exactly as the code builds them.
+ * Every FakeRunner is verified after each test (test/support/setup.ts).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { buildContext } from '../../src/app.js';
+import type { Context } from '../../src/context.js';
+import { formatCommand, type Command } from '../../src/exec/command.js';
+import { FakeRunner } from '../../src/exec/fake.js';
+import { memoryFs } from '../../src/local-fs.js';
+import { memoryIO } from '../../src/output/io.js';
+import { virshBatch } from '../../src/libvirt/virsh.js';
+import { asCommand, type VirshCall } from '../../src/libvirt/virsh-client.js';
+import { main } from '../../src/main.js';
+
+export { FakeRunner };
+export const URI = 'qemu:///system';
+
+/** A recorded output: test/fixtures/recorded/FILE (e.g. 'vm/virsh-pool-info.txt'). */
+export function recorded(file: string): string {
+  return readFileSync(join('test/fixtures/recorded', file), 'utf8');
+}
+
+// ---- state directories ----------------------------------------------------------
+
+const stateDirs: string[] = [];
+
+/** A fresh KVMCTL_STATE_DIR, removed when the test file ends. */
+export function newStateDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kvmctl-unit-'));
+  stateDirs.push(dir);
+  return dir;
+}
+
+afterAll(() => {
+  for (const d of stateDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+// ---- contexts and the CLI ------------------------------------------------------
+
+export interface TestOptions {
+  output?: 'table' | 'json';
+  dryRun?: boolean;
+  quiet?: boolean;
+  uri?: string;
+  /** Files kvmctl reads directly (/proc, /sys, input files). */
+  files?: Record<string, string>;
+  /** Paths in files that the user may open read-write (e.g. /dev/kvm). */
+  writable?: string[];
+  env?: Record<string, string>;
+  stateDir?: string;
+  /** stdin and stdout are terminals. */
+  tty?: boolean;
+  stderrIsTTY?: boolean;
+  signal?: AbortSignal;
+}
+
+function testIO(o: TestOptions): ReturnType<typeof memoryIO> {
+  const io = memoryIO({ KVMCTL_STATE_DIR: o.stateDir ?? newStateDir(), PATH: '/usr/bin', ...o.env });
+  io.stdinIsTTY = o.tty ?? false;
+  io.stdoutIsTTY = o.tty ?? false;
+  io.stderrIsTTY = o.stderrIsTTY ?? false;
+  return io;
+}
+
+function testDeps(runner: FakeRunner, io: ReturnType<typeof memoryIO>, o: TestOptions, argv: string[]) {
+  return { io, runner, fs: memoryFs(o.files ?? {}, o.writable ?? []), version: 'test', signal: o.signal ?? new AbortController().signal, argv };
+}
+
+/** A Context as kvmctl builds it from global options, over the fake: call a verb's run function with it. */
+export function testContext(runner: FakeRunner, o: TestOptions = {}): { ctx: Context; io: ReturnType<typeof memoryIO> } {
+  const io = testIO(o);
+  const ctx = buildContext({ output: o.output ?? 'table', dryRun: o.dryRun, quiet: o.quiet, connect: o.uri ?? URI }, testDeps(runner, io, o, []));
+  return { ctx, io };
+}
+
+export interface CliResult {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs kvmctl as a user would (main() with fakes): `-c URI [-o json] [--dry-run] ARGV`. */
+export async function runKvmctl(argv: string[], runner: FakeRunner, o: TestOptions = {}): Promise<CliResult> {
+  const io = testIO(o);
+  const full = ['-c', o.uri ?? URI, ...(o.output === 'json' ? ['-o', 'json'] : []), ...(o.dryRun ? ['--dry-run'] : []), ...argv];
+  const code = await main(['node', 'kvmctl', ...full], testDeps(runner, io, o, full));
+  return { code, out: io.out, err: io.err };
+}
+
+// ---- virsh stubs --------------------------------------------------------------
+
+/** The word virsh echoes between batched commands, as virshBatch writes it. */
+const SEPARATOR = /; echo (\S+) ;/.exec(virshBatch(URI, [['a'], ['b']]).args[2] ?? '')?.[1] ?? '';
+
+/** The stdout of a batch whose commands printed these outputs. */
+export function batchStdout(outputs: string[]): string {
+  return outputs.join(`${SEPARATOR}\n`);
+}
+
+/** The argv of a read batch of these commands (words or calls). */
+export function batchArgv(commands: Array<string[] | VirshCall>, uri = URI): string[] {
+  const c = virshBatch(uri, commands.map((w) => (Array.isArray(w) ? w : w.words)));
+  return [c.program, ...c.args];
+}
+
+/** Stubs one batch: exact argv, the outputs joined as virsh prints them. */
+export function stubBatch(runner: FakeRunner, commands: Array<string[] | VirshCall>, outputs: string[], stderr = '', times = 1): FakeRunner {
+  return runner.stub(batchArgv(commands), { stdout: batchStdout(outputs), stderr }, times);
+}
+
+/** `virsh -c URI ARGS…` as the runner sees it. */
+export function virshArgv(...args: string[]): string[] {
+  return ['virsh', '-c', URI, ...args];
+}
+
+/** A call's argv as the runner sees it: stub exactly what the code builds. */
+export function callArgv(call: VirshCall, uri = URI): string[] {
+  const c = asCommand(uri, call);
+  return [c.program, ...c.args];
+}
+
+/** Commands that change state, as "virsh verb …" lines without the URI (for readable assertions). */
+export function mutations(runner: FakeRunner): string[] {
+  return runner.calls.filter((c) => c.mutates).map(short);
+}
+
+export function short(c: Command): string {
+  const args = c.args[0] === '-c' ? c.args.slice(2) : c.args;
+  return [c.program, ...args].join(' ');
+}
+
+/** Every command run, as a person would type it (shell-quoted). */
+export function typed(runner: FakeRunner): string[] {
+  return runner.calls.map(formatCommand);
+}
+
+/** The one command a predicate names, e.g. the define with its XML input. */
+export function callOf(runner: FakeRunner, pred: (c: Command) => boolean): Command {
+  const found = runner.calls.filter(pred);
+  if (found.length !== 1) throw new Error(`expected one matching call, got ${found.length}: ${runner.calls.map(short).join('; ')}`);
+  return found[0] as Command;
+}

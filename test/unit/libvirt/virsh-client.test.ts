@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { exitCodeOf } from '../../../src/errors.js';
+import { domainCalls } from '../../../src/libvirt/domain-commands.js';
+import { poolCalls } from '../../../src/libvirt/storage.js';
+import { Virsh } from '../../../src/libvirt/virsh-client.js';
+import { batchArgv, batchStdout, callArgv, FakeRunner, recorded, stubBatch, URI } from '../../support/harness.js';
+
+describe('Virsh client', () => {
+  it('adds -c URI and classifies a failure against the call subject', async () => {
+    const runner = new FakeRunner().stub(callArgv(poolCalls.start('nope')), { exitCode: 1, stderr: recorded('err-virsh-pool-info-nosuch.stderr') });
+    const err = await new Virsh(runner, URI).run(poolCalls.start('nope')).catch((e: Error) => e);
+    expect(exitCodeOf(err)).toBe(3);
+    expect((err as Error).message).toMatch(/^storage pool "nope" not found/);
+    expect(runner.calls[0]?.args.slice(0, 2)).toEqual(['-c', URI]);
+  });
+
+  it('answers a batch by key, lists in their order, whatever the order of the keys', async () => {
+    const caps = recorded('vm/virsh-capabilities.xml');
+    const runner = new FakeRunner();
+    stubBatch(runner, [domainCalls.dumpxml('a', true), domainCalls.capabilities(), domainCalls.dominfo('x'), domainCalls.dominfo('y')], ['', caps, 'X', 'Y']);
+    const out = await new Virsh(runner, URI).batch({ existing: domainCalls.dumpxml('a', true), caps: domainCalls.capabilities(), infos: [domainCalls.dominfo('x'), domainCalls.dominfo('y')] });
+    expect(out).toEqual({ existing: '', caps, infos: ['X', 'Y'] });
+  });
+
+  it('an empty list answers an empty list', async () => {
+    const runner = new FakeRunner().stub(batchArgv([domainCalls.capabilities()]), { stdout: batchStdout(['C']) });
+    expect(await new Virsh(runner, URI).batch({ caps: domainCalls.capabilities(), vols: [] })).toEqual({ caps: 'C', vols: [] });
+  });
+
+  it('refuses a batch that mixes reads and writes (dry-run could not skip only the writes)', async () => {
+    await expect(new Virsh(new FakeRunner(), URI).batch({ a: domainCalls.capabilities(), b: domainCalls.start('x') })).rejects.toThrow(/mixes reads and writes/);
+  });
+
+  it('manual() is the command a person would paste', () => {
+    expect(new Virsh(new FakeRunner(), URI).manual(domainCalls.undefine('a b'))).toBe("virsh -c qemu:///system undefine --domain 'a b' --nvram --snapshots-metadata --checkpoints-metadata --managed-save");
+  });
+});

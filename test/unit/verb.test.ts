@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { addGlobalOptions, createApp } from '../../src/app.js';
+import { memoryFs } from '../../src/local-fs.js';
+import { memoryIO } from '../../src/output/io.js';
+import { arg, flag, list, negatable, value, verb, type OptionTable } from '../../src/verb.js';
+import { FakeRunner, newStateDir } from '../support/harness.js';
+
+const app = () => createApp({ io: memoryIO({ KVMCTL_STATE_DIR: newStateDir() }), runner: new FakeRunner(), fs: memoryFs({}), version: 'test', signal: new AbortController().signal, argv: [] });
+
+describe('verb()', () => {
+  it('gives the run function the arguments and the options the tables declare', async () => {
+    const seen: unknown[] = [];
+    const options = { path: value('--path <dir>', 'd'), sourceDev: list('--source-dev <d>', 'd'), start: negatable('--no-start', 'd'), force: flag('--force', 'f'), type: value('--type <t>', 't', { default: 'dir', choices: ['dir', 'fs'] }) };
+    const declare = verb({ name: 'x', description: 'x', args: [arg('<name>', 'n'), arg('[more...]', 'm')], options, run: async (ctx, name, more, o) => void seen.push(ctx.uri, name, more, o) });
+    const program = addGlobalOptions(new Command('kvmctl')).exitOverride();
+    program.addCommand(declare(app()));
+    await program.parseAsync(['node', 'kvmctl', '-c', 'test:///default', 'x', 'a', 'b', 'c', '--source-dev', '/dev/a', '--source-dev', '/dev/b', '--no-start'], { from: 'node' });
+    expect(seen).toEqual(['test:///default', 'a', ['b', 'c'], { sourceDev: ['/dev/a', '/dev/b'], start: false, type: 'dir' }]);
+  });
+
+  it('a table key that is not its flag\'s attribute is refused when the verb is declared', () => {
+    // The types refuse it at compile time; a cast gets this far and no further.
+    const options = { pth: value('--path <dir>', 'd') } as unknown as OptionTable;
+    expect(() => verb({ name: 'x', description: 'x', options: options as never, run: async () => undefined })(app())).toThrow(/option key pth does not match --path <dir> \(path\)/);
+  });
+});
