@@ -15,7 +15,10 @@ function offVm(runner = new FakeRunner()): FakeRunner {
 
 describe('vm set', () => {
   it('changes the definition: maximum first, then the amount in use; warns about overcommit', async () => {
-    const runner = offVm().stub((c) => c.mutates, {}, Infinity);
+    const runner = offVm();
+    for (const words of [['setvcpus', '--domain', 'fxvm-off', '--count', '4', '--maximum', '--config'], ['setvcpus', '--domain', 'fxvm-off', '--count', '4', '--config'], ['setmaxmem', '--domain', 'fxvm-off', '--size', '262144KiB', '--config'], ['setmem', '--domain', 'fxvm-off', '--size', '262144KiB', '--config']]) {
+      runner.stub(virshArgv(...words), {});
+    }
     const r = await runKvmctl(['vm', 'set', 'fxvm-off', '--vcpus', '4', '--memory', '256M'], runner);
     expect(r.code).toBe(0);
     expect(r.out).toBe('vm fxvm-off set to 4 vCPUs, 256.0 MiB, from the next start\n');
