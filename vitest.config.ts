@@ -15,6 +15,15 @@ export default defineConfig({
       },
       {
         test: {
+          // The built CLI and real tools without a daemon: libvirt's test driver, virt-xml-validate, virt-install, genisoimage.
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],

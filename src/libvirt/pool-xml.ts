@@ -2,10 +2,25 @@
  * libvirt storage pool XML (https://libvirt.org/formatstorage.html): typed
  * model, builder and parser. Field names mirror libvirt's elements.
  */
+import { libvirtUnitFactor } from '../units/size.js';
 import { attr, child, children, decodeXml, el, encodeXml, textOf, type XmlNode } from './xml-codec.js';
 
-/** The pool types kvmctl creates; any other type libvirt reports is read as is. */
+/**
+ * The pool types kvmctl creates; any other type libvirt reports is read as is.
+ * Their volumes are files (or LVs) at TARGET/NAME, a path known before the volume exists.
+ */
 export const POOL_TYPES = ['dir', 'fs', 'netfs', 'logical'] as const;
+
+/** Pool types whose target is a directory of the host holding the volumes as files (libvirt's fs backend). */
+const DIRECTORY_POOL_TYPES: readonly string[] = ['dir', 'fs', 'netfs'];
+
+export function isPoolType(type: string): type is (typeof POOL_TYPES)[number] {
+  return (POOL_TYPES as readonly string[]).includes(type);
+}
+
+export function isDirectoryPoolType(type: string): boolean {
+  return DIRECTORY_POOL_TYPES.includes(type);
+}
 
 export interface PoolSource {
   /** <host name=…> (netfs: the NFS server). */
@@ -110,15 +125,10 @@ export function poolFromNode(root: XmlNode): PoolDefinition {
   };
 }
 
-const UNIT_BYTES: Record<string, number> = {
-  b: 1, bytes: 1, k: 1024, kib: 1024, kb: 1000, m: 1024 ** 2, mib: 1024 ** 2, mb: 1e6,
-  g: 1024 ** 3, gib: 1024 ** 3, gb: 1e9, t: 1024 ** 4, tib: 1024 ** 4, tb: 1e12,
-};
-
 /** <capacity unit='bytes'>N</capacity> -> N bytes (libvirt's default unit for storage is bytes). */
 export function bytesOf(node: XmlNode | undefined): number | undefined {
   if (node?.text === undefined) return undefined;
-  const n = Number(node.text) * (UNIT_BYTES[(attr(node, 'unit') ?? 'bytes').toLowerCase()] ?? 1);
+  const n = Number(node.text) * (libvirtUnitFactor(attr(node, 'unit') ?? 'bytes') ?? 1);
   return Number.isFinite(n) ? n : undefined;
 }
 

@@ -8,6 +8,7 @@ import type { Runner } from '../exec/runner.js';
 import type { DomainRecord } from './domains.js';
 import { isActive } from './domains.js';
 import { diskPath } from './domain-xml.js';
+import { isDirectoryPoolType } from './pool-xml.js';
 import { parsePoolXml, type PoolSource } from './pool-xml.js';
 import { buildVolumeXml, parseVolumeXml } from './volume-xml.js';
 import { runVirshBatch, virshRead, virshWrite } from './virsh.js';
@@ -69,8 +70,6 @@ export interface CopyVolumeArgs {
   allocationBytes?: number;
 }
 
-const FILE_POOL_TYPES = ['dir', 'fs', 'netfs'];
-
 /**
  * The allocation to ask for a new volume that should take no space up front: 0 in
  * pools of files (a sparse file); none elsewhere, because libvirt makes an LVM
@@ -78,7 +77,7 @@ const FILE_POOL_TYPES = ['dir', 'fs', 'netfs'];
  * much room, which writing the disk would overflow.
  */
 export function thinAllocation(poolType: string): number | undefined {
-  return FILE_POOL_TYPES.includes(poolType) ? 0 : undefined;
+  return isDirectoryPoolType(poolType) ? 0 : undefined;
 }
 
 /** Volume commands as words for one-process batches (runVirshBatch). */

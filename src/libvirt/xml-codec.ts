@@ -42,32 +42,49 @@ function checkText(value: string, where: string): void {
   }
 }
 
-type Xml2jsObject = { $?: Record<string, string>; _?: string; [child: string]: unknown };
+// The escapes xml2js's builder (xmlbuilder) applies, kept so that output is byte-for-byte what it was.
+function escapeText(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;');
+}
 
-function toXml2js(node: XmlNode): Xml2jsObject | string {
+function escapeAttr(value: string): string {
+  return value
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\t/g, '&#x9;')
+    .replace(/\n/g, '&#xA;')
+    .replace(/\r/g, '&#xD;');
+}
+
+/**
+ * Writes children in the order of node.children. xml2js's builder takes an object
+ * keyed by tag, which regroups siblings (<disk/><controller/><disk/> came back as
+ * disk, disk, controller); libvirt's schemas interleave siblings, and XML read from
+ * libvirt and written back must keep its order. Layout: two-space indent, one element
+ * per line, a leaf's text inline, empty elements self-closed.
+ */
+function writeNode(node: XmlNode, depth: number, lines: string[]): void {
   for (const [k, v] of Object.entries(node.attrs)) checkText(v, `attribute ${node.tag}/@${k}`);
   if (node.text !== undefined) checkText(node.text, `element <${node.tag}>`);
-  const hasAttrs = Object.keys(node.attrs).length > 0;
-  if (node.children.length === 0 && !hasAttrs) return node.text ?? '';
-  const out: Xml2jsObject = {};
-  if (hasAttrs) out.$ = { ...node.attrs };
-  if (node.text !== undefined) out._ = node.text;
-  // Children are grouped by tag in first-appearance order; libvirt's schemas interleave siblings.
-  for (const child of node.children) {
-    const list = (out[child.tag] as unknown[] | undefined) ?? [];
-    list.push(toXml2js(child));
-    out[child.tag] = list;
+  const pad = '  '.repeat(depth);
+  const open = `${pad}<${node.tag}${Object.entries(node.attrs)
+    .map(([k, v]) => ` ${k}="${escapeAttr(v)}"`)
+    .join('')}`;
+  if (node.children.length === 0) {
+    lines.push(node.text === undefined || node.text === '' ? `${open}/>` : `${open}>${escapeText(node.text)}</${node.tag}>`);
+    return;
   }
-  return out;
+  lines.push(`${open}>`);
+  if (node.text !== undefined) lines.push(`${pad}  ${escapeText(node.text)}`);
+  for (const c of node.children) writeNode(c, depth + 1, lines);
+  lines.push(`${pad}</${node.tag}>`);
 }
 
 export function encodeXml(node: XmlNode): string {
-  const builder = new xml2js.Builder({
-    rootName: node.tag,
-    headless: true,
-    renderOpts: { pretty: true, indent: '  ', newline: '\n' },
-  });
-  return builder.buildObject(toXml2js(node)) + '\n';
+  const lines: string[] = [];
+  writeNode(node, 0, lines);
+  return lines.join('\n') + '\n';
 }
 
 interface ParsedElement {

@@ -2,6 +2,7 @@
 import { posix } from 'node:path';
 import { formatCommand, kvmctlCommand } from '../exec/command.js';
 import { RefusedError, UsageError } from '../errors.js';
+import { isDirectoryPoolType } from '../libvirt/pool-xml.js';
 import { systemPlace } from './host-paths.js';
 import type { StorageFiles } from './local-files.js';
 
@@ -59,6 +60,6 @@ export function missingDirectoryIn(stderr: string): string | undefined {
 }
 
 export async function requirePoolDirectory(pool: { name: string; type: string; targetPath?: string }, uri: string, local: boolean, files: StorageFiles): Promise<void> {
-  if (!local || !['dir', 'fs', 'netfs'].includes(pool.type) || pool.targetPath === undefined) return;
+  if (!local || !isDirectoryPoolType(pool.type) || pool.targetPath === undefined) return;
   if ((await files.stat(pool.targetPath))?.kind !== 'directory') throw missingPoolDirectory(uri, pool.name, pool.targetPath);
 }

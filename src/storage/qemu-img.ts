@@ -6,16 +6,6 @@
  */
 import { mutatingCommand, readCommand, type Command } from '../exec/command.js';
 
-/** Formats kvmctl reads; the source of an import may be any of them. */
-export const IMAGE_FORMATS = ['qcow2', 'raw', 'vmdk', 'vdi', 'vhdx', 'vpc'] as const;
-export type ImageFormat = (typeof IMAGE_FORMATS)[number];
-/** Formats kvmctl writes (volume create, import --to, convert --to). */
-export const TARGET_FORMATS = ['qcow2', 'raw'] as const;
-export type TargetFormat = (typeof TARGET_FORMATS)[number];
-
-export function isImageFormat(f: string | undefined): f is ImageFormat {
-  return (IMAGE_FORMATS as readonly string[]).includes(f ?? '');
-}
 
 /**
  * `--image-opts` string for a file: qemu's option parser splits on ',' so a

@@ -41,6 +41,17 @@ export function parseSize(text: string, what = 'size'): number {
   return bytes;
 }
 
+/** The unit attribute of libvirt XML sizes (<memory unit='KiB'>, <capacity unit='bytes'>): letters and KiB… are binary, KB… decimal. */
+const LIBVIRT_UNITS: Record<string, number> = {
+  b: 1, bytes: 1, k: 1024, kib: 1024, kb: 1000, m: 1024 ** 2, mib: 1024 ** 2, mb: 1e6,
+  g: 1024 ** 3, gib: 1024 ** 3, gb: 1e9, t: 1024 ** 4, tib: 1024 ** 4, tb: 1e12,
+};
+
+/** Bytes per one of a libvirt XML unit (any case); undefined for a unit kvmctl does not know. */
+export function libvirtUnitFactor(unit: string): number | undefined {
+  return LIBVIRT_UNITS[unit.toLowerCase()];
+}
+
 /** 21474836480 -> "20.0 GiB" */
 export function formatBytes(bytes: number | undefined): string | undefined {
   if (bytes === undefined || !Number.isFinite(bytes)) return undefined;

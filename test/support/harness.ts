@@ -18,6 +18,7 @@ import { memoryIO } from '../../src/output/io.js';
 import { virshBatch } from '../../src/libvirt/virsh.js';
 import { asCommand, type VirshCall } from '../../src/libvirt/virsh-client.js';
 import { main } from '../../src/main.js';
+import { exitCodeOf } from '../../src/errors.js';
 
 export { FakeRunner };
 export const URI = 'qemu:///system';
@@ -146,4 +147,14 @@ export function callOf(runner: FakeRunner, pred: (c: Command) => boolean): Comma
   const found = runner.calls.filter(pred);
   if (found.length !== 1) throw new Error(`expected one matching call, got ${found.length}: ${runner.calls.map(short).join('; ')}`);
   return found[0] as Command;
+}
+
+/** How a run function ended: exit 0, or the exit code and message of its error. */
+export async function outcome(p: Promise<unknown>): Promise<{ code: number; message: string }> {
+  try {
+    await p;
+    return { code: 0, message: '' };
+  } catch (e) {
+    return { code: exitCodeOf(e), message: (e as Error).message };
+  }
 }

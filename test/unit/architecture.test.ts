@@ -42,7 +42,6 @@ const NOT_YET_CONVERTED = [
   'src/commands/net/nat/enable.ts',
   'src/commands/net/reserve.ts',
   'src/commands/vm/clone.ts',
-  'src/commands/vm/create.ts',
   'src/commands/volume/checks.ts',
   'src/commands/volume/clone.ts',
   'src/commands/volume/convert.ts',
@@ -54,7 +53,7 @@ const NOT_YET_CONVERTED = [
 ];
 
 /** Source files over the limit, until they are split. Remove a file when it is; never add one. */
-const NOT_YET_SPLIT = ['src/commands/vm/create.ts', 'src/libvirt/domain-xml.ts', 'src/net/iptables.ts'];
+const NOT_YET_SPLIT = ['src/net/iptables.ts'];
 const MAX_LINES = 400;
 
 function breaches(file: string): string[] {

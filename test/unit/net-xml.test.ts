@@ -1,9 +1,8 @@
 /**
  * Network XML: what `net create` generates (golden files in
- * fixtures/golden/network, each validated by libvirt's own schema with
- * virt-xml-validate), and what libvirt reports of real networks (recorded).
+ * fixtures/golden/network; libvirt's schema check of them runs in the
+ * integration tier), and what libvirt reports of real networks (recorded).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defaultDhcpRange, parseCreateRequest, specDifferences, specFor, type NetCreateOptions } from '../../src/commands/net/create.js';
@@ -31,7 +30,7 @@ const CASES: Array<[string, string, NetCreateOptions]> = [
 ];
 
 describe('net create XML', () => {
-  it.each(CASES)('%s matches its golden file and passes virt-xml-validate', (file, name, opts) => {
+  it.each(CASES)('%s matches its golden file', (file, name, opts) => {
     const xml = createXml(name, opts);
     const path = new URL(`${file}.xml`, GOLDEN);
     if (process.env.UPDATE_GOLDEN === '1') {
@@ -39,9 +38,6 @@ describe('net create XML', () => {
       writeFileSync(path, xml);
     }
     expect(xml).toBe(readFileSync(path, 'utf8'));
-    const r = spawnSync('virt-xml-validate', [path.pathname, 'network'], { encoding: 'utf8' });
-    expect(r.stdout + r.stderr).toMatch(/validates/);
-    expect(r.status).toBe(0);
   });
 
   it('nat: gateway on the first host address, DHCP on the rest', () => {

@@ -1,17 +1,15 @@
 /**
- * The validators every command runs before it touches anything: object names,
- * interface names, sizes, counts, MACs, IPv4 addresses and CIDRs, ports, pool
- * paths, fault specs. Each invalid value is a UsageError (exit 2) that names
+ * The validators every command runs before it touches anything: new volume
+ * names, interface names, resizes, vm create flags, IPv4 addresses and CIDRs,
+ * ports, pool paths, fault specs (object names, sizes, counts, host names and
+ * MACs: test/unit/validate/ and test/unit/units/, beside their modules). Each invalid value is a UsageError (exit 2) that names
  * the value; each valid one comes back as kvmctl will use it.
  */
 import { describe, expect, it } from 'vitest';
-import { ExitCode, UsageError } from '../../src/errors.js';
-import { validateName } from '../../src/validate/names.js';
+import { usageError } from '../support/usage-error.js';
 import { parseVolumeRef, validateNewName } from '../../src/storage/volume-ref.js';
 import { validateLibvirtBridgeName, validateLinkName } from '../../src/net/link-name.js';
-import { MAX_SIZE_BYTES, parseSize } from '../../src/units/size.js';
-import { parseCount, parseDisk, parseKeyValues, parseCreateFlags } from '../../src/commands/vm/create-args.js';
-import { normalizeMac, parseMac } from '../../src/validate/mac.js';
+import { parseDisk, parseKeyValues, parseCreateFlags } from '../../src/commands/vm/create-args.js';
 import { parseAddressCidr, parseIpv4, parseSubnet } from '../../src/net/ipv4.js';
 import { parseBridgeAddress } from '../../src/commands/bridge/create.js';
 import { parsePortRange, parseProtocol, parseTarget } from '../../src/commands/net/forward/target.js';
@@ -20,52 +18,7 @@ import { checkPoolPathSyntax } from '../../src/storage/pool-path.js';
 import { parseSizeChange } from '../../src/commands/volume/resize.js';
 import { parseFaultSpecs } from '../../src/exec/fault.js';
 
-/** Runs fn and returns the UsageError it throws (failing the test if it throws nothing or something else). */
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    expect((e as UsageError).exitCode).toBe(ExitCode.Usage);
-    expect((e as UsageError).hint, 'every refusal says what to do').toBeTruthy();
-    return e as UsageError;
-  }
-  throw new Error('expected a UsageError, got none');
-}
-
-const SHELL = ['a;b', 'a|b', 'a&b', '`id`', '$(id)', 'x y', "it's", '"q"', 'a>b', 'a*', '~root', '!1'];
-
-describe('object names (VMs, pools, volumes, networks, snapshots)', () => {
-  it.each([...SHELL, 'web1', 'db_2.example', 'Ünïcode', 'a'.repeat(200), '...a', 'a-'])('libvirt allows %j: accepted as it is (it never reaches a shell)', (name) => {
-    expect(validateName('VM', name)).toBe(name);
-  });
-
-  it.each([
-    ['', /it is empty/],
-    ['a/b', /it contains '\/'/],
-    ['../../etc/passwd', /it contains '\/'/],
-    ['/etc', /it contains '\/'/],
-    ['$(touch /tmp/pwned)', /it contains '\/'/],
-    ['.', /relative path component/],
-    ['..', /relative path component/],
-    ['-rf', /starts with '-'/],
-    ['--help', /starts with '-'/],
-    ['a\nb', /control characters/],
-    ['a\rb', /control characters/],
-    ['a\u0000b', /control characters/],
-    ['a\u001b[31mb', /control characters/],
-    ['a\u007fb', /control characters/],
-    [' lead', /white space/],
-    ['trail\t', /control characters/],
-    ['trail ', /white space/],
-    ['x'.repeat(201), /longer than 200 bytes/],
-    ['é'.repeat(101), /longer than 200 bytes/],
-  ])('refuses %j', (name, why) => {
-    const e = usageError(() => validateName('network', name));
-    expect(e.message).toMatch(why);
-    expect(e.message).toContain(`invalid network name ${JSON.stringify(name)}`);
-  });
-
+describe('new volume names and volume references', () => {
   // Volumes are created from codec-built XML: '&' and '<' reach libvirt escaped, as the names they are.
   it.each(['disk.qcow2', 'a;b.qcow2', 'x y.img', "it's.raw", 'a,b=c.qcow2', 'a>b', 'a&b.qcow2', 'a&amp;b.qcow2', '..&#47;x', 'a<b'])('a new volume may be named %j', (name) => {
     expect(validateNewName('volume', name)).toBe(name);
@@ -129,29 +82,7 @@ describe('interface and bridge names', () => {
   });
 });
 
-describe('sizes and counts', () => {
-  it.each([
-    ['512M', 512 * 1024 ** 2],
-    ['20G', 20 * 1024 ** 3],
-    ['1.5T', 1.5 * 1024 ** 4],
-    ['20GiB', 20 * 1024 ** 3],
-    ['20gb', 20 * 1024 ** 3],
-    ['4096', 4096],
-    ['4096b', 4096],
-    ['1024P', 2 ** 60],
-  ])('%j is %d bytes', (text, bytes) => {
-    expect(parseSize(text)).toBe(bytes);
-  });
-
-  it.each(['0', '0G', '-5G', '+5G', '1e30', '1e3', 'NaN', 'Infinity', '', 'G', '5Q', '5 G B', '0x10', '1,5G', '1.5', '1025P', '99999999T', '5G;reboot', '١٢', '10 G', ' 1G ', '1G '])('refuses size %j', (text) => {
-    const e = usageError(() => parseSize(text, '--size'));
-    expect(e.message).toContain(`invalid --size ${JSON.stringify(text)}`);
-  });
-
-  it('the largest size is 1 EiB', () => {
-    expect(MAX_SIZE_BYTES).toBe(2 ** 60);
-  });
-
+describe('resizes and vm create flags', () => {
   it.each([
     ['+5G', { kind: 'grow', bytes: 5 * 1024 ** 3 }],
     ['20G', { kind: 'absolute', bytes: 20 * 1024 ** 3 }],
@@ -161,18 +92,6 @@ describe('sizes and counts', () => {
 
   it.each(['-5G', ' -1', '+1e30', '+0', '0', '++5G'])('refuses resize %j', (text) => {
     usageError(() => parseSizeChange(text));
-  });
-
-  it.each([
-    ['1', 1],
-    ['4096', 4096],
-    [' 8 ', 8],
-  ])('count %j', (text, n) => {
-    expect(parseCount(text, '--vcpus', 1, 4096)).toBe(n);
-  });
-
-  it.each(['0', '4097', '99999999', '-1', '1.5', '0x10', '1e3', '', 'one', '1;reboot', '9'.repeat(400)])('refuses --vcpus %j', (text) => {
-    expect(usageError(() => parseCount(text, '--vcpus', 1, 4096)).message).toBe(`--vcpus ${JSON.stringify(text)}: expected a whole number from 1 to 4096`);
   });
 
   it.each([
@@ -203,22 +122,6 @@ describe('sizes and counts', () => {
   it('--boot cmdline= takes the rest, commas and XML characters included (the codec escapes them later)', () => {
     expect(parseKeyValues('--boot', 'kernel=/k,cmdline=a,b=</x>&', ['kernel', 'cmdline'], 'cmdline').values.get('cmdline')).toBe('a,b=</x>&');
     expect(parseDisk('vol=p/a;b')).toMatchObject({ kind: 'volume', ref: { pool: 'p', volume: 'a;b' } });
-  });
-});
-
-describe('MAC addresses', () => {
-  it.each([
-    ['52:54:00:12:34:56', '52:54:00:12:34:56'],
-    ['52:54:00:AB:CD:EF', '52:54:00:ab:cd:ef'],
-    ['02:00:00:00:00:01', '02:00:00:00:00:01'],
-  ])('%j is a NIC address', (text, mac) => {
-    expect(normalizeMac(text)).toBe(mac);
-    expect(parseMac(text)).toBe(mac);
-  });
-
-  it.each(['zz:zz:zz:zz:zz:zz', '01:00:5e:00:00:01', 'ff:ff:ff:ff:ff:ff', '00:00:00:00:00:00', '52:54:00:12:34', '52:54:00:12:34:56:78', '52-54-00-12-34-56', '5254.0012.3456', '52:54:00:12:34:5g', ' 52:54:00:12:34:56', '52:54:00:12:34:56;x', ''])('%j is refused', (text) => {
-    expect(normalizeMac(text)).toBeUndefined();
-    expect(usageError(() => parseMac(text)).message).toContain('invalid MAC address');
   });
 });
 
@@ -338,21 +241,6 @@ describe('ports', () => {
     expect(parseProtocol(undefined)).toBe('tcp');
     expect(parseProtocol('udp')).toBe('udp');
     for (const p of ['icmp', 'TCP', 'tcp;x', '']) usageError(() => parseProtocol(p));
-  });
-});
-
-describe('names and sizes say what they accept', () => {
-  it('a name with invalid UTF-8 (decoded by Node as U+FFFD) is refused for every kind', () => {
-    const garbled = Buffer.from([0x61, 0xff, 0x62]).toString('utf8');
-    for (const kind of ['VM', 'pool', 'volume', 'network', 'snapshot'] as const) {
-      expect(usageError(() => validateName(kind, garbled)).message).toBe(`invalid ${kind} name ${JSON.stringify(garbled)}: it is not valid UTF-8 (or contains U+FFFD)`);
-    }
-  });
-
-  it('a size with white space says so; range errors state the range', () => {
-    expect(usageError(() => parseSize('10 G', '--size')).message).toBe('invalid --size "10 G": it contains white space');
-    expect(usageError(() => parseSize('0', '--size')).message).toBe('invalid --size "0": must be greater than zero (sizes go from 1 byte to 1 EiB)');
-    expect(usageError(() => parseSize('2048P', '--size')).message).toBe('invalid --size "2048P": larger than 1 EiB (sizes go from 1 byte to 1 EiB)');
   });
 });
 

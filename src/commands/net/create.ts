@@ -37,6 +37,7 @@ import {
   type Cidr,
 } from '../../net/ipv4.js';
 import { validateLibvirtBridgeName, validateLinkName } from '../../net/link-name.js';
+import { HOSTNAME as DNS_NAME } from '../../validate/hostname.js';
 import { validateName } from '../../validate/names.js';
 
 export interface NetCreateOptions {
@@ -65,8 +66,6 @@ interface Request {
   start: boolean;
   autostart: boolean;
 }
-
-const DNS_NAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** Checks the options before anything runs (exit 2). */
 export function parseCreateRequest(name: string, opts: NetCreateOptions, uri?: string): Request {

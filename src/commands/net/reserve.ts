@@ -1,4 +1,5 @@
 /** net reserve | unreserve: static DHCP hosts, changed in the running network and its definition at once. */
+import { HOST_LABEL as HOSTNAME } from '../../validate/hostname.js';
 import { parseMac } from '../../validate/mac.js';
 import type { Context } from '../../context.js';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
@@ -9,8 +10,6 @@ import { runVirsh } from '../../libvirt/virsh.js';
 import { cidrFromTool, contains, formatCidr, lastAddress, parseIpv4 } from '../../net/ipv4.js';
 import { vmsByMac } from './vm-owners.js';
 import { kvmctlCommand } from '../../exec/command.js';
-
-const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
 function parseAddress(text: string, flag: string): string {
   if (parseIpv4(text) === undefined) throw new UsageError(`invalid ${flag} ${JSON.stringify(text)}: not an IPv4 address`, `e.g. ${flag} 192.168.122.50`);

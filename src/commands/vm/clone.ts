@@ -16,7 +16,10 @@ import { formatCommand, kvmctlCommand, type Command } from '../../exec/command.j
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import { cloneSeedFiles, readSeedImage, SEED_ISO_TOOLS, SEED_READ_TOOLS, writeSeedImage, type NoCloudFiles, type SeedImage } from '../../libvirt/cloud-init.js';
 import { domainArgs, domainCommands, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
-import { cloneDomainNode, diskPath, domainFromNode, newUuid, randomMac, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
+import { newUuid } from '../../libvirt/domain-builder.js';
+import { cloneDomainNode } from '../../libvirt/domain-clone.js';
+import { diskPath, domainFromNode, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
+import { macsInUse, randomMacs } from '../../libvirt/mac.js';
 import { loadPools, thinAllocation, volumeCommands, type PoolRecord, type VolumeFormat } from '../../libvirt/storage.js';
 import { parseVolumeXml } from '../../libvirt/volume-xml.js';
 import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
@@ -26,7 +29,7 @@ import { validateNewName } from '../../storage/volume-ref.js';
 import { refuseUnsafeVolumes } from '../../storage/inventory.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { checkVmName } from './domain-state.js';
-import { HOSTNAME } from './create-args.js';
+import { checkHostname, HOSTNAME } from '../../validate/hostname.js';
 import { pickSeedTool } from './create.js';
 
 interface DiskCopy {
@@ -64,9 +67,7 @@ interface NewSeed {
 export async function runVmClone(ctx: Context, src: string, newName: string, opts: { linked?: boolean; hostname?: string }, files: StorageFiles = realStorageFiles): Promise<void> {
   checkVmName(src);
   validateName('VM', newName);
-  if (opts.hostname !== undefined && !HOSTNAME.test(opts.hostname)) {
-    throw new UsageError(`--hostname ${JSON.stringify(opts.hostname)}: not a valid host name`, 'use letters, digits and "-", dot-separated labels of at most 63 characters');
-  }
+  if (opts.hostname !== undefined) checkHostname('--hostname', opts.hostname);
   const linked = opts.linked === true;
   await ctx.withLock(`vm ${newName}`, async () => {
     const first = await runVirshBatch(ctx.runner, ctx.uri, [domainArgs.domstate(src), domainArgs.dumpxml(src, true), domainArgs.dominfo(newName)]);
@@ -128,7 +129,7 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
       };
     });
 
-    const macs = def.interfaces.map(() => randomMac());
+    const macs = randomMacs(def.interfaces.length, macsInUse([def]));
     const uuid = newUuid();
     const seed = seedDisk && seedRef ? await planSeed(ctx, seedRef, sourceKey(seedDisk.source) ?? '', pools.get(seedRef.pool), { newName, uuid, hostname, macs: def.interfaces.map((n, i) => [n.mac ?? '', macs[i] ?? ''] as [string, string]).filter(([a]) => a !== '') }) : undefined;
     const disks = new Map<string, string | null>(copies.map((c) => [c.key, c.copy.path]));

@@ -2,16 +2,20 @@
  * `vm create` flags -> a checked request. Pure: every mistake a user can make
  * in the flags is a UsageError (exit 2) here, before anything is read or run.
  */
+import type { CreateFlags } from './create-options.js';
 import { normalizeMac } from '../../validate/mac.js';
 import { checkPoolPathSyntax } from '../../storage/pool-path.js';
 import { UsageError } from '../../errors.js';
-import { DISK_BUSES, GRAPHICS_TYPES, NIC_MODELS, type DiskBus, type GraphicsType, type NicModel } from '../../libvirt/domain-xml.js';
+import { ATTACH_FORMATS, TARGET_FORMATS, type TargetFormat } from '../../libvirt/disk-formats.js';
+import { DISK_BUSES, GRAPHICS_TYPES, NIC_MODELS, type DiskBus, type GraphicsType, type NicModel } from '../../libvirt/domain-builder.js';
 import { validateLibvirtBridgeName } from '../../net/link-name.js';
 import { parseVolumeRef, type VolumeRef } from '../../storage/volume-ref.js';
 import { parseSize } from '../../units/size.js';
+import { parseCount } from '../../validate/count.js';
+import { checkHostname } from '../../validate/hostname.js';
 import { validateName } from '../../validate/names.js';
 
-export type NewDiskFormat = 'qcow2' | 'raw';
+export type NewDiskFormat = TargetFormat;
 
 export type DiskRequest =
   | { kind: 'new'; sizeBytes: number; pool?: string; format: NewDiskFormat; bus: DiskBus }
@@ -69,29 +73,7 @@ export interface CreateRequest {
 }
 
 /** The flags as commander hands them over. */
-export interface CreateFlags {
-  memory?: string;
-  vcpus?: string;
-  disk?: string[];
-  image?: string;
-  cdrom?: string;
-  import?: boolean;
-  boot?: string;
-  network?: string[];
-  graphics?: string;
-  cloudInit?: string;
-  sshKey?: string;
-  sshUser?: string;
-  hostname?: string;
-  virtType?: string;
-  cpu?: string;
-  autostart?: boolean;
-  start?: boolean;
-  wait?: string;
-  timeout?: string;
-  printXml?: boolean;
-  logDir?: string;
-}
+export type { CreateFlags } from './create-options.js';
 
 const DEFAULT_MEMORY = 1024 ** 3;
 /** libvirt's own lower bound is far lower; below this no current distribution boots. */
@@ -169,13 +151,6 @@ export function parseCreateFlags(name: string, f: CreateFlags): CreateRequest {
   };
 }
 
-export function parseCount(text: string, flag: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) {
-    throw new UsageError(`${flag} ${JSON.stringify(text)}: expected a whole number from ${min} to ${max}`, `e.g. ${flag} ${Math.max(min, 1)}`);
-  }
-  return Number(text);
-}
-
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) {
     throw new UsageError(`${flag} ${JSON.stringify(value)}: expected ${allowed.join(', ')}`, `e.g. ${flag} ${allowed[0]}`);
@@ -245,7 +220,7 @@ export function parseDisk(text: string): DiskRequest {
   const shareable = oneOf(`${flag} shareable=`, values.get('shareable') ?? 'no', ['yes', 'no'] as const) === 'yes';
   if (values.has('size')) {
     if (values.has('shareable')) throw new UsageError(`${flag} ${JSON.stringify(text)}: shareable= goes with vol= or path= (a disk another VM uses)`, 'leave out shareable=');
-    const format = oneOf(`${flag} format=`, values.get('format') ?? 'qcow2', ['qcow2', 'raw'] as const);
+    const format = oneOf(`${flag} format=`, values.get('format') ?? 'qcow2', TARGET_FORMATS);
     const pool = values.get('pool');
     return { kind: 'new', sizeBytes: parseSize(values.get('size') ?? '', `${flag} size=`), pool: pool === undefined ? undefined : validateName('pool', pool), format, bus: b };
   }
@@ -262,7 +237,7 @@ export function parseDisk(text: string): DiskRequest {
     // Guessing from the content is how a raw disk holding a qcow2 header gets to read host files.
     throw new UsageError(`${flag} ${JSON.stringify(text)}: say the image format of ${path}`, 'add format=qcow2 or format=raw');
   }
-  const checked = oneOf(`${flag} format=`, format, ['qcow2', 'raw', 'vmdk', 'vdi', 'vpc', 'vhdx', 'qed'] as const);
+  const checked = oneOf(`${flag} format=`, format, ATTACH_FORMATS);
   if (shareable && checked !== 'raw') throw new UsageError(`${flag} ${JSON.stringify(text)}: only a raw disk can be shared between VMs (qemu keeps image metadata in memory)`, 'add format=raw, or leave out shareable=yes');
   return { kind: 'path', path, format: checked, bus: b, shareable };
 }
@@ -357,8 +332,6 @@ function parseNetworks(texts: string[]): NetworkRequest[] {
   });
 }
 
-export const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-
 function parseCloudInit(f: CreateFlags): CloudInitRequest | undefined {
   if (f.sshUser !== undefined && f.sshKey === undefined) throw new UsageError('--ssh-user names the user --ssh-key is for: give --ssh-key too', 'e.g. --ssh-key ~/.ssh/id_ed25519.pub --ssh-user debian');
   if (f.cloudInit === undefined && f.sshKey === undefined && f.hostname === undefined) return undefined;
@@ -381,7 +354,7 @@ function parseCloudInit(f: CreateFlags): CloudInitRequest | undefined {
     if (f.sshUser !== undefined) req.sshUser = checkSshUser(f.sshUser, '--ssh-user');
   }
   if (f.hostname !== undefined) {
-    if (!HOSTNAME.test(f.hostname)) throw new UsageError(`--hostname ${JSON.stringify(f.hostname)}: not a valid host name`, 'use letters, digits and "-", dot-separated labels of at most 63 characters');
+    checkHostname('--hostname', f.hostname);
     if (req.metaDataFile !== undefined) throw new UsageError('--hostname sets local-hostname in meta-data; with --cloud-init meta-data=FILE put it in that file', 'leave out one of them');
     req.hostname = f.hostname;
   }

@@ -11,7 +11,7 @@ import { InterruptedError, PassedExitStatus, RefusedError, TimeoutError, UsageEr
 import { agentCalls, agentError, agentProblemOf, parseExecReply, parseExecStatus, type GuestExecStatus } from '../../libvirt/guest-agent.js';
 import type { VirshCall } from '../../libvirt/virsh-client.js';
 import { arg, value, verb, type OptionsOf } from '../../verb.js';
-import { parseCount } from './create-args.js';
+import { parseCount } from '../../validate/count.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { ODD_NAMES, vmNameArg } from './vm-name.js';
 import { sleep } from './wait.js';

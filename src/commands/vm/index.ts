@@ -1,11 +1,10 @@
 /** `vm`: assembles its verbs; each verb file declares its own flags. */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { examples, type App } from '../../app.js';
 import { autostartCommand } from './autostart.js';
 import { runVmClone } from './clone.js';
 import { consoleCommand } from './console.js';
-import { runVmCreate } from './create.js';
-import type { CreateFlags } from './create-args.js';
+import { vmCreateCommand } from './create.js';
 import { deleteCommand } from './delete.js';
 import { destroyCommand } from './destroy.js';
 import { execCommand } from './exec.js';
@@ -25,7 +24,6 @@ import { topCommand } from './top.js';
 import { waitCommand } from './wait.js';
 import { xmlCommand } from './xml.js';
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function vmCommand(app: App): Command {
   const vm = new Command('vm')
@@ -41,50 +39,7 @@ export function vmCommand(app: App): Command {
       ),
     );
 
-  vm.addCommand(
-    new Command('create')
-      .description('create (define and start) a VM: new or existing disks, a thin overlay of a base image, networks, cloud-init')
-      .argument('<name>', 'VM name: letters, digits, - _ . (not starting with -)')
-      .option('--memory <size>', 'memory, e.g. 512M, 2G (default 1G)')
-      .option('--vcpus <n>', 'virtual CPUs (default 1)')
-      .option('--disk <spec>', 'a disk, repeatable: size=20G[,pool=P][,format=qcow2|raw][,bus=virtio] (new volume), vol=POOL/VOL[,bus=…] or path=FILE[,format=…][,bus=…] (existing; never a system file or a device the host uses; add shareable=yes to use a raw disk another VM has)', collect)
-      .option('--image <image>', 'the first disk is a thin qcow2 overlay of this base image: POOL/VOL, a catalog name (kvmctl image catalog), an http(s) URL or a file (/path, ./path), pulled or imported into pool= (default: default) once; [,size=20G][,pool=P][,checksum=sha256:HEX for a URL] (size defaults to the base\'s)')
-      .option('--cdrom <iso>', 'attach an ISO (a host path, or POOL/VOL) and boot from it first')
-      .option('--import', 'boot from the first --disk (implied by --image)')
-      .option('--boot <spec>', 'uefi, and/or kernel=PATH[,initrd=PATH][,cmdline=…] for direct kernel boot (cmdline= last: it takes the rest, commas included)')
-      .option('--network <spec>', 'a NIC, repeatable: network=NAME or bridge=BR, then [,model=virtio][,mac=52:54:00:…]; or none (default: network=default)', collect)
-      .addOption(new Option('--graphics <type>', 'graphical console; a serial console is always there').choices(['none', 'vnc', 'spice']).default('none'))
-      .option('--cloud-init <spec>', 'NoCloud seed from files: user-data=FILE[,meta-data=FILE][,network-config=FILE] (regular files of at most 1 MiB); with --ssh-key/--hostname, network-config=FILE alone')
-      .option('--ssh-key <file>', 'cloud-init short form: authorize this public key (user-data)')
-      .option('--ssh-user <name>', 'the guest user --ssh-key is for (the image\'s default user, e.g. debian), recorded for kvmctl vm ssh')
-      .option('--hostname <name>', "cloud-init short form: the guest's host name (meta-data)")
-      .addOption(new Option('--virt-type <type>', 'kvm (hardware) or qemu (emulation); default kvm where KVM is usable, else qemu').choices(['kvm', 'qemu']))
-      .addOption(new Option('--cpu <mode>', 'guest CPU model (host-passthrough needs kvm; default host-passthrough with kvm)').choices(['host-passthrough', 'host-model']))
-      .option('--autostart', 'start the VM when libvirt starts')
-      .option('--no-start', 'define it without starting it')
-      .option('--wait <what>', 'ip: block until the guest has an IP address and print it; ready: also until cloud-init has finished (exit 1 if it reported errors)')
-      .option('--timeout <seconds>', 'how long --wait waits (default 300)')
-      .option('--log-dir <dir>', 'where the serial log goes, as the libvirt host sees it (default: beside the first disk; never a system or shared directory such as /etc, /dev, /tmp)')
-      .option('--print-xml', 'print the domain XML (stdout) and the volumes it would create (stderr); change nothing')
-      .addHelpText(
-        'after',
-        examples(
-          'kvmctl vm create web1 --image default/debian-12.qcow2,size=20G --ssh-key ~/.ssh/id_ed25519.pub --wait ip',
-          'kvmctl vm create web2 --image debian-12,size=20G --ssh-key ~/.ssh/id_ed25519.pub --wait ip',
-          'kvmctl vm create db1 --memory 4G --vcpus 2 --image default/base.qcow2 --disk size=100G,pool=data --network bridge=br0',
-          'kvmctl vm create inst1 --cdrom /srv/iso/debian-12.iso --disk size=20G --graphics vnc',
-          'kvmctl vm create k1 --boot kernel=/srv/vmlinuz,initrd=/srv/initrd.img,cmdline=console=ttyS0 --network none',
-          'kvmctl vm create web1 --image default/base.qcow2 --cloud-init user-data=./user-data.yaml --print-xml',
-          'kvmctl vm create web1 --image default/debian-12.qcow2 --ssh-key ~/.ssh/id_ed25519.pub --cloud-init network-config=./net.yaml --wait ready',
-        ) +
-          '\nThe serial console is logged to NAME.serial.log beside the first disk (kvmctl vm log NAME).\n' +
-          'The cloud-init seed is a read-only virtio disk labelled cidata (every cloud kernel sees it).\n' +
-          'If a step fails, everything this command created is removed (exit 7). An existing VM with the\n' +
-          'same spec is left as it is (exit 0), and started if it is shut off (unless --no-start); with\n' +
-          'another spec, exit 4.\n',
-      )
-      .action(app.action(async (ctx, name: string, opts: CreateFlags) => runVmCreate(ctx, name, opts))),
-  );
+  vm.addCommand(vmCreateCommand(app));
 
   for (const verb of [listCommand, infoCommand, xmlCommand, ipCommand, waitCommand]) vm.addCommand(verb(app));
   for (const verb of [startCommand, stopCommand, rebootCommand, suspendCommand, resumeCommand, destroyCommand, autostartCommand]) vm.addCommand(verb(app));

@@ -10,7 +10,7 @@ import { domainCalls } from '../../libvirt/domain-commands.js';
 import { parseDomainXml } from '../../libvirt/domain-xml.js';
 import { isLocalUri } from '../../libvirt/storage.js';
 import { flag, value, verb, type OptionsOf } from '../../verb.js';
-import { parseCount } from './create-args.js';
+import { parseCount } from '../../validate/count.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { followLog } from './log-follow.js';
 import { ODD_NAMES, vmNameArg } from './vm-name.js';

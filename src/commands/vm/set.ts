@@ -18,7 +18,8 @@ import type { VirshCall } from '../../libvirt/virsh-client.js';
 import { formatBytes, parseSize } from '../../units/size.js';
 import { flag, value, verb, type OptionsOf } from '../../verb.js';
 import { HOST_CAPACITY_READS, hostCapacityOf, overcommitWarnings } from './capacity.js';
-import { checkMemory, parseCount } from './create-args.js';
+import { parseCount } from '../../validate/count.js';
+import { checkMemory } from './create-args.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { ODD_NAMES, vmNameArg } from './vm-name.js';
 

@@ -10,7 +10,7 @@ import { isActive } from '../../libvirt/domains.js';
 import { flag, value, verb, type OptionsOf } from '../../verb.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { ODD_NAMES, vmNameArg } from './vm-name.js';
-import { parseCount } from './create-args.js';
+import { parseCount } from '../../validate/count.js';
 import { poll } from './wait.js';
 import { kvmctlCommand } from '../../exec/command.js';
 

@@ -15,7 +15,7 @@ import { describeCloudInitConsole, readCloudInitConsole, type CloudInitConsole }
 import { checkVmName, readVmState } from './domain-state.js';
 import { ODD_NAMES, vmNameArg } from './vm-name.js';
 import { vmAddresses, type FoundAddress } from './ip.js';
-import { parseCount } from './create-args.js';
+import { parseCount } from '../../validate/count.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { pingAgent } from './exec.js';
 import { probeSsh } from '../../net/ssh.js';

@@ -5,7 +5,8 @@ import type { PoolRecord, VolumeRecord } from '../../libvirt/storage.js';
 import { formatBytes } from '../../units/size.js';
 import type { StorageFiles } from '../../storage/local-files.js';
 import { localFileFor } from '../../storage/inventory.js';
-import { qemuImg, TARGET_FORMATS, type TargetFormat } from '../../storage/qemu-img.js';
+import { TARGET_FORMATS, type TargetFormat } from '../../libvirt/disk-formats.js';
+import { qemuImg } from '../../storage/qemu-img.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
 /** qemu rounds virtual sizes up to whole 512-byte sectors; asking for that size keeps re-runs comparable. */

@@ -14,7 +14,8 @@ import { findVolume, localFileFor, readStorage, requireActivePool } from '../../
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { convertWithProgress, fileCommands, writeThenPublish } from '../../storage/local-write.js';
 import { withSpinner } from '../../output/spinner.js';
-import { externalReferences, IMAGE_FORMATS, isImageFormat, type ImageInfo } from '../../storage/qemu-img.js';
+import { IMAGE_FORMATS, isImageFormat } from '../../libvirt/disk-formats.js';
+import { externalReferences, type ImageInfo } from '../../storage/qemu-img.js';
 import { validateNewName } from '../../storage/volume-ref.js';
 import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat, sameContent } from './checks.js';
 

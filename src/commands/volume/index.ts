@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { examples, type App } from '../../app.js';
-import { IMAGE_FORMATS, TARGET_FORMATS } from '../../storage/qemu-img.js';
+import { IMAGE_FORMATS, TARGET_FORMATS } from '../../libvirt/disk-formats.js';
 import { runVolumeClone } from './clone.js';
 import { runVolumeConvert } from './convert.js';
 import { runVolumeCreate } from './create.js';

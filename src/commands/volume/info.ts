@@ -4,7 +4,8 @@ import { isLocalUri } from '../../libvirt/storage.js';
 import type { VolumeUser } from '../../libvirt/storage.js';
 import { formatBytes } from '../../units/size.js';
 import { describePath, foreignBacking, readStorage, requireVolume, volumeJson } from '../../storage/inventory.js';
-import { isImageFormat, parseImageInfo, qemuImg, type ImageInfo, type ImageSnapshot } from '../../storage/qemu-img.js';
+import { isImageFormat } from '../../libvirt/disk-formats.js';
+import { parseImageInfo, qemuImg, type ImageInfo, type ImageSnapshot } from '../../storage/qemu-img.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
 import { snapshotColumns } from './snapshot.js';
 

@@ -10,7 +10,8 @@ describe('vm create records how to log in', () => {
   });
 
   it('the ssh login round-trips through kvmctl\'s <metadata> (what vm ssh reads back)', async () => {
-    const { buildDomainXml, domainFromNode } = await import('../../../../src/libvirt/domain-xml.js');
+    const { buildDomainXml } = await import('../../../../src/libvirt/domain-builder.js');
+    const { domainFromNode } = await import('../../../../src/libvirt/domain-xml.js');
     const { decodeXml, encodeXml } = await import('../../../../src/libvirt/xml-codec.js');
     const spec = {
       name: 'web1', uuid: '6f1c3c0e-0000-4000-8000-000000000001', memoryBytes: 1024 ** 3, vcpus: 1, arch: 'x86_64', firmware: 'bios' as const,

@@ -5,11 +5,11 @@
  */
 import { writeFileSync, existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FakeRunner } from '../../src/exec/fake.js';
-import type { Command } from '../../src/exec/command.js';
-import { parseDomainXml } from '../../src/libvirt/domain-xml.js';
-import { POOL_DIR, batchArgv, batchStdout, callOf, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, short, stubBatch, URI, virshArgv, type VmTestOptions } from './vm-harness.js';
-import { isVolCreate, volCreate } from './volume-match.js';
+import { FakeRunner } from '../../../../src/exec/fake.js';
+import type { Command } from '../../../../src/exec/command.js';
+import { parseDomainXml } from '../../../../src/libvirt/domain-xml.js';
+import { POOL_DIR, batchArgv, batchStdout, callOf, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, short, stubBatch, URI, virshArgv, type VmTestOptions } from '../../vm-harness.js';
+import { isVolCreate, volCreate } from '../../volume-match.js';
 
 const KEY_FILE = '/home/me/.ssh/id_ed25519.pub';
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1cD0ucVvcQNmYx9vM3Q0dyV3R5Z3n2mY1zR2w6h1a me@desk';
@@ -25,9 +25,11 @@ interface Reads {
   netList?: string;
   pools?: string[];
   poolOutputs?: string[];
+  /** The defined VMs loadDomains finds (default none): their disks and MACs are taken. */
+  domains?: Array<{ name: string; state: number; xml: string }>;
 }
 
-/** Stubs create's two reads: the main batch and loadPools. */
+/** Stubs create's reads: the main batch, loadPools and loadDomains. */
 function stubReads(runner: FakeRunner, r: Reads = {}): FakeRunner {
   const name = r.name ?? 'web1';
   const vols = r.vols ?? [['fxvm-pool', 'base.qcow2', recorded('virsh-vol-dumpxml-base.xml')]];
@@ -55,7 +57,7 @@ function stubReads(runner: FakeRunner, r: Reads = {}): FakeRunner {
   );
   const pools = r.pools ?? ['fxvm-pool'];
   if (pools.length > 0) stubBatch(runner, pools.flatMap(poolWords), r.poolOutputs ?? recordedPoolOutputs());
-  return runner;
+  return stubDomainList(runner, r.domains ?? []);
 }
 
 const isGenisoimage = (c: Command) => c.program === 'genisoimage';
@@ -239,7 +241,7 @@ describe('vm create: the plan it runs', () => {
   });
 
   it('kernel boot with an existing disk by path: the log goes beside that disk, no volume is made', async () => {
-    const runner = stubDomainList(stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [] }), []);
+    const runner = stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [] });
     runner.stub(isDefine, {}).stub(virshArgv('start', '--domain', 'k1'), {});
     const r = await run(['vm', 'create', 'k1', '--boot', 'kernel=/srv/vmlinuz,initrd=/srv/initrd.img,cmdline=console=ttyS0,115200 kvmctl.hostname=', '--disk', 'path=/srv/k1/data.raw,bus=sata', '--network', 'none'], runner, { files: {} });
     expect(r.code).toBe(0);
@@ -253,12 +255,12 @@ describe('vm create: the plan it runs', () => {
   it("a disk of another VM (running or defined) is refused (exit 5) before anything runs; shareable=yes on a raw disk allows it", async () => {
     const other = `<domain type='qemu'><name>db1</name><devices><disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/srv/shared.raw'/><target dev='vda' bus='virtio'/></disk></devices></domain>`;
     const args = (disk: string) => ['vm', 'create', 'k1', '--boot', 'kernel=/srv/vmlinuz', '--disk', disk, '--network', 'none', '--no-start'];
-    const refused = stubDomainList(stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [] }), [{ name: 'db1', state: 5, xml: other }]);
+    const refused = stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [], domains: [{ name: 'db1', state: 5, xml: other }] });
     const r = await run(args('path=/srv/shared.raw'), refused);
     expect([r.code, r.err]).toEqual([5, expect.stringMatching(/^kvmctl: error: --disk path=\/srv\/shared\.raw is already a disk of VM db1 \(shutoff\); two VMs writing one disk corrupt it\nhint: .*add shareable=yes/)]);
     expect(mutations(refused)).toEqual([]);
 
-    const shared = stubDomainList(stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [] }), [{ name: 'db1', state: 5, xml: other }]);
+    const shared = stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [], domains: [{ name: 'db1', state: 5, xml: other }] });
     shared.stub(isDefine, {});
     expect((await run(args('path=/srv/shared.raw,shareable=yes'), shared)).code).toBe(0);
     expect((await parseDomainXml(callOf(shared, isDefine).input ?? '')).disks[0]?.shareable).toBe(true);
@@ -490,6 +492,7 @@ describe('vm create: virt type, CPU and firmware', () => {
     const remote = 'qemu+ssh://root@kvm1/system';
     const words = [['dumpxml', '--domain', 'web1', '--inactive'], ['capabilities'], ['nodeinfo'], ['nodememstats'], ['net-list', '--all']];
     runner.stub(batchArgv(words, remote), { stdout: batchStdout(['', capsWithKvm(), recorded('virsh-nodeinfo.txt'), recorded('virsh-nodememstats.txt'), recorded('virsh-net-list-all.txt')]) });
+    runner.stub(batchArgv([['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], remote), { stdout: batchStdout(['', '\n']) });
     const r = await run(['vm', 'create', 'web1', '--boot', 'kernel=/srv/vmlinuz', '--network', 'none', '--print-xml'], runner, { uri: remote, files: {} });
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/<domain type="kvm">/);
@@ -511,6 +514,7 @@ describe('vm create: virt type, CPU and firmware', () => {
       ['', recorded('virsh-capabilities.xml'), recorded('virsh-nodeinfo.txt'), recorded('virsh-nodememstats.txt'), recorded('virsh-net-list-all.txt'), recorded('virsh-domcapabilities-qemu.xml').replace("<enum name='firmware'/>", "<enum name='firmware'><value>efi</value></enum>"), '', vols[0]![2]],
     );
     stubBatch(efiRunner, poolWords('fxvm-pool'), recordedPoolOutputs());
+    stubDomainList(efiRunner, []);
     const ok = await run(['vm', 'create', 'web1', '--image', BASE, '--boot', 'uefi', '--print-xml'], efiRunner);
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/<os firmware="efi">/);
