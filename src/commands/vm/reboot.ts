@@ -3,16 +3,18 @@ import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { domainCalls } from '../../libvirt/domain-commands.js';
 import { verb } from '../../verb.js';
-import { checkVmName, readVmState } from './domain-state.js';
-import { changed, refuse } from './lifecycle.js';
+import { changeState } from './lifecycle.js';
 import { ODD_NAMES, vmNameArg } from './vm-name.js';
 
-export async function runVmReboot(ctx: Context, name: string): Promise<void> {
-  checkVmName(name);
-  const { state } = await readVmState(ctx, name);
-  if (state !== 'running') throw refuse(name, state, 'reboot', state === 'paused' ? `resume it first: ${kvmctlCommand(ctx.uri, 'vm', 'resume', name)}` : `start it instead: ${kvmctlCommand(ctx.uri, 'vm', 'start', name)}`);
-  await ctx.virsh.run(domainCalls.reboot(name));
-  changed(ctx, name, 'running', 'asked to reboot (ACPI)');
+export function runVmReboot(ctx: Context, name: string): Promise<void> {
+  return changeState(ctx, name, {
+    verb: 'reboot',
+    call: domainCalls.reboot,
+    from: (s) => s === 'running',
+    hint: (c, n, s) => (s === 'paused' ? `resume it first: ${kvmctlCommand(c.uri, 'vm', 'resume', n)}` : `start it instead: ${kvmctlCommand(c.uri, 'vm', 'start', n)}`),
+    to: 'running',
+    says: 'asked to reboot (ACPI)',
+  });
 }
 
 export const rebootCommand = verb({

@@ -3,17 +3,19 @@ import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { domainCalls } from '../../libvirt/domain-commands.js';
 import { verb } from '../../verb.js';
-import { checkVmName, readVmState } from './domain-state.js';
-import { changed, refuse, unchanged } from './lifecycle.js';
+import { changeState } from './lifecycle.js';
 import { ODD_NAMES, vmNameArg } from './vm-name.js';
 
-export async function runVmResume(ctx: Context, name: string): Promise<void> {
-  checkVmName(name);
-  const { state } = await readVmState(ctx, name);
-  if (state === 'running') return unchanged(ctx, name, state, 'already running');
-  if (state !== 'paused') throw refuse(name, state, 'resume', `only a paused VM can be resumed; start it with: ${kvmctlCommand(ctx.uri, 'vm', 'start', name)}`);
-  await ctx.virsh.run(domainCalls.resume(name));
-  changed(ctx, name, 'running', 'resumed');
+export function runVmResume(ctx: Context, name: string): Promise<void> {
+  return changeState(ctx, name, {
+    verb: 'resume',
+    call: domainCalls.resume,
+    doneIn: (s) => s === 'running',
+    from: (s) => s === 'paused',
+    hint: (c, n) => `only a paused VM can be resumed; start it with: ${kvmctlCommand(c.uri, 'vm', 'start', n)}`,
+    to: 'running',
+    says: 'resumed',
+  });
 }
 
 export const resumeCommand = verb({

@@ -3,17 +3,19 @@ import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { domainCalls } from '../../libvirt/domain-commands.js';
 import { verb } from '../../verb.js';
-import { checkVmName, readVmState } from './domain-state.js';
-import { changed, refuse, unchanged } from './lifecycle.js';
+import { changeState } from './lifecycle.js';
 import { ODD_NAMES, vmNameArg } from './vm-name.js';
 
-export async function runVmSuspend(ctx: Context, name: string): Promise<void> {
-  checkVmName(name);
-  const { state } = await readVmState(ctx, name);
-  if (state === 'paused') return unchanged(ctx, name, state, 'already paused');
-  if (state !== 'running') throw refuse(name, state, 'suspend', `only a running VM can be suspended; start it with: ${kvmctlCommand(ctx.uri, 'vm', 'start', name)}`);
-  await ctx.virsh.run(domainCalls.suspend(name));
-  changed(ctx, name, 'paused', 'suspended (paused)');
+export function runVmSuspend(ctx: Context, name: string): Promise<void> {
+  return changeState(ctx, name, {
+    verb: 'suspend',
+    call: domainCalls.suspend,
+    doneIn: (s) => s === 'paused',
+    from: (s) => s === 'running',
+    hint: (c, n) => `only a running VM can be suspended; start it with: ${kvmctlCommand(c.uri, 'vm', 'start', n)}`,
+    to: 'paused',
+    says: 'suspended (paused)',
+  });
 }
 
 export const suspendCommand = verb({
