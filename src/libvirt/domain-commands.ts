@@ -38,6 +38,8 @@ export const domainCalls = {
   capabilities: () => read(['capabilities']),
   /** Every domain's name, running or not. */
   listAllNames: () => read(['list', '--all', '--name']),
+  /** The names of the domains libvirt starts with itself. */
+  listAutostartNames: () => read(['list', '--all', '--autostart', '--name']),
 
   /** The XML travels on stdin, never through a temporary file. */
   define: (name: string, xml: string) => write(['define', '--file', '/dev/stdin'], vm(name), xml),
@@ -246,6 +248,12 @@ export interface HostMemory {
   /** free + buffers + cached: what the kernel can hand to a new guest without swapping. */
   availableBytes?: number;
 }
+
+/** Calls about the host itself: its CPUs (nodeinfo) and its free memory (nodememstats). */
+export const nodeCalls = {
+  nodeinfo: () => read(['nodeinfo']),
+  nodememstats: () => read(['nodememstats']),
+};
 
 /** `virsh nodememstats` ("free   :   22765768 KiB"). */
 export function parseNodememstats(text: string): HostMemory {

@@ -4,9 +4,10 @@
  * Used wherever kvmctl must know which VMs use a volume, network or bridge.
  */
 import type { Runner } from '../exec/runner.js';
-import { parseDomstats, stateName } from './domstats.js';
+import { domainCalls } from './domain-commands.js';
+import { domstatsCall, parseDomstats, stateName } from './domstats.js';
 import { parseDomainXml, type DomainDefinition } from './domain-xml.js';
-import { runVirshBatch } from './virsh.js';
+import { Virsh } from './virsh-client.js';
 
 export interface DomainRecord {
   name: string;
@@ -17,27 +18,21 @@ export interface DomainRecord {
 }
 
 export async function loadDomains(runner: Runner, uri: string): Promise<DomainRecord[]> {
-  const first = await runVirshBatch(runner, uri, [
-    ['domstats', '--raw', '--state'],
-    ['list', '--all', '--autostart', '--name'],
-  ]);
-  const stats = parseDomstats(first.outputs[0] ?? '');
+  const virsh = new Virsh(runner, uri);
+  const first = await virsh.batchWithStderr({ stats: domstatsCall(['state']), autostart: domainCalls.listAutostartNames() });
+  const stats = parseDomstats(first.out.stats);
   if (stats.length === 0) {
     if (first.stderr.trim()) throw new Error(`could not list domains: ${first.stderr.trim()}`);
     return [];
   }
-  const autostart = new Set((first.outputs[1] ?? '').split('\n').filter((l) => l !== ''));
-  const second = await runVirshBatch(
-    runner,
-    uri,
-    stats.map((s) => ['dumpxml', '--domain', s.name]),
-  );
+  const autostart = new Set(first.out.autostart.split('\n').filter((l) => l !== ''));
+  const { xml } = await virsh.batch({ xml: stats.map((s) => domainCalls.dumpxml(s.name)) });
   const records = await Promise.all(
     stats.map(async (s, i): Promise<DomainRecord | undefined> => {
-      const xml = second.outputs[i] ?? '';
+      const text = xml[i] ?? '';
       // A domain undefined between the two calls has an empty section.
-      if (!xml.trim()) return undefined;
-      return { name: s.name, state: stateName(s.stats), autostart: autostart.has(s.name), definition: await parseDomainXml(xml) };
+      if (!text.trim()) return undefined;
+      return { name: s.name, state: stateName(s.stats), autostart: autostart.has(s.name), definition: await parseDomainXml(text) };
     }),
   );
   return records.filter((r): r is DomainRecord => r !== undefined);

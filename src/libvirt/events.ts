@@ -6,14 +6,19 @@
  *   2026-12-01 22:13:38.594+0000: event 'lifecycle' for network lab: Started
  */
 import type { Command } from '../exec/command.js';
-import { virshRead } from './virsh.js';
+import { asCommand, read, type VirshCall } from './virsh-client.js';
 
 export type EventType = 'vm' | 'net' | 'pool';
 export const EVENT_TYPES: readonly EventType[] = ['vm', 'net', 'pool'];
 
+/** The stream of one type's events; it runs until stopped. */
+export function eventCall(type: EventType): VirshCall {
+  if (type === 'vm') return read(['event', '--all', '--loop', '--timestamp']);
+  return read([type === 'net' ? 'net-event' : 'pool-event', '--event', 'lifecycle', '--loop', '--timestamp']);
+}
+
 export function eventCommand(uri: string, type: EventType): Command {
-  if (type === 'vm') return virshRead(uri, ['event', '--all', '--loop', '--timestamp']);
-  return virshRead(uri, [type === 'net' ? 'net-event' : 'pool-event', '--event', 'lifecycle', '--loop', '--timestamp']);
+  return asCommand(uri, eventCall(type));
 }
 
 export interface LibvirtEvent {

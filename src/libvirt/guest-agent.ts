@@ -6,7 +6,8 @@
  */
 import { formatCommand, kvmctlCommand, type Command, type CommandResult } from '../exec/command.js';
 import { RefusedError, type KvmctlError } from '../errors.js';
-import { classifyVirshError, libvirtMessage, virshRead, virshWrite } from './virsh.js';
+import { classifyVirshError, libvirtMessage } from './virsh.js';
+import { asCommand, read, write, type VirshCall } from './virsh-client.js';
 
 /** How long libvirt waits for one reply of the agent (seconds); guest-exec itself returns at once. */
 export const AGENT_REPLY_TIMEOUT_S = 10;
@@ -14,19 +15,27 @@ export const AGENT_REPLY_TIMEOUT_S = 10;
 /** The virtio-serial channel the agent listens on; vm create always adds it. */
 export const AGENT_CHANNEL = 'org.qemu.guest_agent.0';
 
-function agentCommand(uri: string, name: string, request: object, mutates: boolean, replyTimeoutS = AGENT_REPLY_TIMEOUT_S): Command {
-  const args = ['qemu-agent-command', '--domain', name, '--timeout', String(replyTimeoutS), '--cmd', JSON.stringify(request)];
+/**
+ * The <channel> element that channel is, as a hint shows it for `virsh edit`:
+ * written out once, in libvirt's documented single-quoted form, and never
+ * built by pasting values into markup (domain-xml.ts builds the real one with
+ * the codec; a unit test checks the two agree).
+ */
+export const AGENT_CHANNEL_XML = "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>";
+
+function agentCall(name: string, request: object, mutates: boolean, replyTimeoutS = AGENT_REPLY_TIMEOUT_S): VirshCall {
+  const words = ['qemu-agent-command', '--domain', name, '--timeout', String(replyTimeoutS), '--cmd', JSON.stringify(request)];
+  const vm = { kind: 'vm' as const, name };
   // The virsh call outlives the agent's timeout only if libvirtd itself hangs.
-  const extra = { timeoutMs: (replyTimeoutS + 20) * 1000 };
-  return mutates ? virshWrite(uri, args, extra) : virshRead(uri, args, extra);
+  return { ...(mutates ? write(words, vm) : read(words, vm)), timeoutMs: (replyTimeoutS + 20) * 1000 };
 }
 
-export const agentCommands = {
-  ping: (uri: string, name: string, replyTimeoutS?: number) => agentCommand(uri, name, { execute: 'guest-ping' }, false, replyTimeoutS),
+/** Agent requests for the virsh client (ctx.virsh.attempt(agentCalls.ping(name))). */
+export const agentCalls = {
+  ping: (name: string, replyTimeoutS?: number) => agentCall(name, { execute: 'guest-ping' }, false, replyTimeoutS),
   /** Starts program (looked up on the guest's PATH) with args; stdout and stderr are kept by the agent. */
-  exec: (uri: string, name: string, program: string, args: string[]) =>
-    agentCommand(uri, name, { execute: 'guest-exec', arguments: { path: program, arg: args, 'capture-output': true } }, true),
-  execStatus: (uri: string, name: string, pid: number) => agentCommand(uri, name, { execute: 'guest-exec-status', arguments: { pid } }, false),
+  exec: (name: string, program: string, args: string[]) => agentCall(name, { execute: 'guest-exec', arguments: { path: program, arg: args, 'capture-output': true } }, true),
+  execStatus: (name: string, pid: number) => agentCall(name, { execute: 'guest-exec-status', arguments: { pid } }, false),
 };
 
 /** What guest-exec-status reports once the process has ended. */
@@ -88,7 +97,7 @@ export function agentError(cmd: Command, result: CommandResult, name: string, ur
   if (problem === 'not-configured') {
     return new RefusedError(
       `${vm} has no guest agent channel (${libvirtMessage(result.stderr)})`,
-      `add <channel type='unix'><target type='virtio' name='${AGENT_CHANNEL}'/></channel> under <devices> (${formatCommand({ program: 'virsh', args: ['-c', uri, 'edit', name] })}), restart the VM, and install qemu-guest-agent in the guest`,
+      `add ${AGENT_CHANNEL_XML} under <devices> (${formatCommand(asCommand(uri, read(['edit', '--domain', name])))}), restart the VM, and install qemu-guest-agent in the guest`,
     );
   }
   if (problem === 'not-answering') {

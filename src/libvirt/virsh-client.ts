@@ -6,6 +6,7 @@
  * keyed by name, so no caller depends on the position of another's output.
  */
 import { formatCommand, mutatingCommand, readCommand, type Command, type CommandResult } from '../exec/command.js';
+import type { KvmctlError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { classifyVirshError, runVirshBatch, type BatchOptions, type Subject } from './virsh.js';
 
@@ -17,6 +18,8 @@ export interface VirshCall {
   subject?: Subject;
   /** Bytes on stdin (XML for `define --file /dev/stdin`). */
   input?: string;
+  /** Kill virsh after this long (a call that waits on a guest, such as qemu-agent-command). */
+  timeoutMs?: number;
 }
 
 export function read(words: string[], subject?: Subject): VirshCall {
@@ -30,7 +33,7 @@ export function write(words: string[], subject?: Subject, input?: string): Virsh
 /** The Command for a call on a URI: `virsh -c URI WORDS…`. */
 export function asCommand(uri: string, call: VirshCall): Command {
   const args = ['-c', uri, ...call.words];
-  const extra = call.input !== undefined ? { input: call.input } : {};
+  const extra = { ...(call.input !== undefined && { input: call.input }), ...(call.timeoutMs !== undefined && { timeoutMs: call.timeoutMs }) };
   return call.mutates ? mutatingCommand('virsh', args, extra) : readCommand('virsh', args, extra);
 }
 
@@ -73,6 +76,14 @@ export class Virsh {
   /** The classified error of a batched call that printed nothing, from the batch's stderr. */
   failed(call: VirshCall, stderr: string): Error {
     return classifyVirshError(this.command(call), { stdout: '', stderr, exitCode: 1 }, call.subject, this.uri);
+  }
+
+  /**
+   * The error of a call that failed where the client did not run it alone: in
+   * a batch (its output empty, the batch's stderr) or as a stream.
+   */
+  errorOf(call: VirshCall, stderr: string, exitCode = 1): KvmctlError {
+    return classifyVirshError(this.command(call), { stdout: '', stderr, exitCode }, call.subject, this.uri);
   }
 
   /**

@@ -4,13 +4,11 @@
  * Ctrl-C (or SIGTERM) is its normal end: exit 0. When the daemon goes away the
  * stream ends with exit 1 naming the URI.
  */
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { KvmctlError, UsageError } from '../../errors.js';
 import { lineSplitter, runStreaming, type StreamEnd } from '../../exec/stream.js';
-import { eventCommand, EVENT_TYPES, isDisconnect, parseEventLine, type EventType, type LibvirtEvent } from '../../libvirt/events.js';
-import { classifyVirshError } from '../../libvirt/virsh.js';
+import { eventCall, EVENT_TYPES, isDisconnect, parseEventLine, type EventType, type LibvirtEvent } from '../../libvirt/events.js';
+import { value, verb, type OptionsOf } from '../../verb.js';
 
 export function parseEventTypes(text: string | undefined): EventType[] {
   if (text === undefined) return [...EVENT_TYPES];
@@ -27,7 +25,10 @@ export function eventLine(e: LibvirtEvent): string {
   return [e.time, e.type.padEnd(4), visible(e.name), e.event, visible(e.detail)].filter((w) => w !== '').join('  ');
 }
 
-export async function runEvents(ctx: Context, opts: { type?: string }): Promise<void> {
+const options = { type: value('--type <types>', 'comma-separated: vm, net, pool (default: all three)') };
+export type EventsOptions = OptionsOf<typeof options>;
+
+export async function runEvents(ctx: Context, opts: EventsOptions): Promise<void> {
   const types = parseEventTypes(opts.type);
   // Every stream ends when the first one does: Ctrl-C, or a stream that failed.
   const stop = new AbortController();
@@ -39,20 +40,20 @@ export async function runEvents(ctx: Context, opts: { type?: string }): Promise<
   try {
     await Promise.all(
       types.map(async (type) => {
-        const cmd = eventCommand(ctx.uri, type);
+        const call = eventCall(type);
         let stderr = '';
         const lines = lineSplitter((l) => {
           const e = parseEventLine(l);
           if (e) print(e);
         });
-        const end: StreamEnd = await runStreaming(ctx.runner, cmd, (stream, text) => (stream === 'stdout' ? lines.push(text) : (stderr += text)), stop.signal);
+        const end: StreamEnd = await runStreaming(ctx.runner, ctx.virsh.command(call), (stream, text) => (stream === 'stdout' ? lines.push(text) : (stderr += text)), stop.signal);
         lines.flush();
         // virsh ends a --loop with status 0 on SIGINT (Ctrl-C reaches the whole process group).
         if (!end.stopped && end.exitCode !== 0) {
           failures.push(
             isDisconnect(stderr)
               ? new KvmctlError(`the connection to libvirt at ${ctx.uri} closed (the daemon went away): no more ${type} events`, 'start the daemon again, then run kvmctl events again')
-              : classifyVirshError(cmd, { stdout: '', stderr, exitCode: end.exitCode ?? 1 }, undefined, ctx.uri),
+              : ctx.virsh.errorOf(call, stderr, end.exitCode ?? 1),
           );
         }
         stop.abort();
@@ -64,15 +65,13 @@ export async function runEvents(ctx: Context, opts: { type?: string }): Promise<
   if (failures[0] !== undefined) throw failures[0];
 }
 
-export function eventsCommand(app: App): Command {
-  return new Command('events')
-    .description('print libvirt events as they happen (VMs started, stopped, crashed, defined; networks and pools started, stopped, defined), one a line with its time')
-    .option('--type <types>', 'comma-separated: vm, net, pool (default: all three)')
-    .addHelpText(
-      'after',
-      examples('kvmctl events', 'kvmctl events --type vm', 'kvmctl -o json events | jq -r \'select(.event == "crashed") | .name\'') +
-        '\nWith -o json, one JSON object a line (NDJSON): time (ISO 8601), type, name, event, detail.\n' +
-        'Ends with exit 0 on Ctrl-C or SIGTERM; exit 1 when the libvirt daemon goes away; exit 5 when it cannot be reached at all.\n',
-    )
-    .action(app.action(async (ctx, opts: { type?: string }) => runEvents(ctx, opts)));
-}
+export const eventsCommand = verb({
+  name: 'events',
+  description: 'print libvirt events as they happen (VMs started, stopped, crashed, defined; networks and pools started, stopped, defined), one a line with its time',
+  options,
+  examples: ['kvmctl events', 'kvmctl events --type vm', 'kvmctl -o json events | jq -r \'select(.event == "crashed") | .name\''],
+  notes:
+    '\nWith -o json, one JSON object a line (NDJSON): time (ISO 8601), type, name, event, detail.\n' +
+    'Ends with exit 0 on Ctrl-C or SIGTERM; exit 1 when the libvirt daemon goes away; exit 5 when it cannot be reached at all.\n',
+  run: (ctx, opts) => runEvents(ctx, opts),
+});

@@ -4,7 +4,7 @@
  * the kernel cope) but said out loud.
  */
 import { parseNodeinfo } from '../../libvirt/capabilities.js';
-import { parseNodememstats } from '../../libvirt/domain-commands.js';
+import { nodeCalls, parseNodememstats } from '../../libvirt/domain-commands.js';
 import { formatBytes } from '../../units/size.js';
 
 export interface HostCapacity {
@@ -13,8 +13,11 @@ export interface HostCapacity {
   availableMemoryBytes?: number;
 }
 
-/** The batch words that read the host's capacity; parse their outputs with hostCapacityOf. */
-export const HOST_CAPACITY_ARGS: string[][] = [['nodeinfo'], ['nodememstats']];
+/** The reads of the host's capacity, keyed for a batch (`virsh.batch({ ...HOST_CAPACITY_READS, … })`); parse them with hostCapacityOf. */
+export const HOST_CAPACITY_READS = { nodeinfo: nodeCalls.nodeinfo(), nodememstats: nodeCalls.nodememstats() };
+
+/** The same reads as batch words, for vm create until it is on the virsh client. */
+export const HOST_CAPACITY_ARGS: string[][] = [HOST_CAPACITY_READS.nodeinfo.words, HOST_CAPACITY_READS.nodememstats.words];
 
 export function hostCapacityOf(nodeinfoOut: string, nodememstatsOut: string): HostCapacity {
   return { cpus: parseNodeinfo(nodeinfoOut).cpus, availableMemoryBytes: parseNodememstats(nodememstatsOut).availableBytes };

@@ -10,17 +10,18 @@
  */
 import { basename, dirname } from 'node:path';
 import type { Context } from '../../context.js';
-import { formatCommand, kvmctlCommand } from '../../exec/command.js';
-import { PartialError, RefusedError } from '../../errors.js';
-import { domainCommands } from '../../libvirt/domain-commands.js';
+import { kvmctlCommand } from '../../exec/command.js';
+import { NotFoundError, PartialError, RefusedError } from '../../errors.js';
+import { domainCalls } from '../../libvirt/domain-commands.js';
 import { isActive, loadDomains, type DomainRecord } from '../../libvirt/domains.js';
 import { diskPath, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
-import { dependentVolumes, isLocalUri, loadPools, poolCommands, volumeCommands, volumeUsers, type VolumeRecord } from '../../libvirt/storage.js';
+import { dependentVolumes, isLocalUri, loadPools, poolCalls, volumeCalls, volumeUsers, type VolumeRecord } from '../../libvirt/storage.js';
 import { backingChainUses, describeChainUses, type ChainUse } from '../../storage/chains.js';
 import { realStorageFiles } from '../../storage/local-files.js';
-import { classifyVirshError, runVirsh } from '../../libvirt/virsh.js';
 import { loadVolumeRecords } from '../../storage/inventory.js';
 import { checkVmName, readVmState } from './domain-state.js';
+import { flag, verb, type OptionsOf } from '../../verb.js';
+import { ODD_NAMES, vmNameArg } from './vm-name.js';
 
 export interface StorageDecision {
   target: string;
@@ -52,7 +53,13 @@ export function storageDecisions(vm: DomainRecord, others: DomainRecord[], volum
   });
 }
 
-export async function runVmDelete(ctx: Context, name: string, opts: { removeStorage?: boolean; force?: boolean }): Promise<void> {
+const options = {
+  removeStorage: flag('--remove-storage', 'also remove its disk volumes that no other VM uses and that are no base image, and its cloud-init seed'),
+  force: flag('--force', 'power it off first if it runs'),
+};
+export type DeleteOptions = OptionsOf<typeof options>;
+
+export async function runVmDelete(ctx: Context, name: string, opts: DeleteOptions): Promise<void> {
   checkVmName(name);
   await ctx.withLock(`vm ${name}`, async () => {
     const { state } = await readVmState(ctx, name);
@@ -78,19 +85,19 @@ export async function runVmDelete(ctx: Context, name: string, opts: { removeStor
       if (log !== undefined && logPool && log.endsWith(`/${name}.serial.log`)) logVolume = { pool: logPool.name, volume: basename(log) };
     }
 
-    if (isActive(state)) await runVirsh(ctx.runner, domainCommands.destroy(ctx.uri, name), { kind: 'vm', name });
+    if (isActive(state)) await ctx.virsh.run(domainCalls.destroy(name));
     await undefine(ctx, name, isActive(state));
 
     // From here on the VM is gone: a step that fails no longer stops the others, and whatever stays is named.
     const removed: StorageDecision[] = [];
     const failed: Array<{ what: string; manual: string; why: string }> = [];
     for (const d of decisions.filter((x) => x.remove)) {
-      const cmd = volumeCommands.delete(ctx.uri, d.pool ?? '', d.volume ?? '');
+      const call = volumeCalls.delete(d.pool ?? '', d.volume ?? '');
       try {
-        await runVirsh(ctx.runner, cmd, { kind: 'volume', name: `${d.pool}/${d.volume}` });
+        await ctx.virsh.run(call);
         removed.push(d);
       } catch (err) {
-        failed.push({ what: `volume ${d.pool}/${d.volume}`, manual: formatCommand(cmd), why: err instanceof Error ? err.message : String(err) });
+        failed.push({ what: `volume ${d.pool}/${d.volume}`, manual: ctx.virsh.manual(call), why: err instanceof Error ? err.message : String(err) });
       }
     }
     const logLeft = logVolume ? await removeLog(ctx, logVolume.pool, logVolume.volume) : undefined;
@@ -111,11 +118,10 @@ export async function runVmDelete(ctx: Context, name: string, opts: { removeStor
  * failure is classified from this one run: undefine is never run twice.
  */
 async function undefine(ctx: Context, name: string, poweredOff: boolean): Promise<void> {
-  const cmd = domainCommands.undefine(ctx.uri, name);
-  const result = await ctx.runner.run(cmd);
+  const result = await ctx.virsh.attempt(domainCalls.undefine(name));
   if (result.exitCode === 0) return;
-  if (/failed to get domain|Domain not found/i.test(result.stderr)) return;
-  const err = classifyVirshError(cmd, result, { kind: 'vm', name }, ctx.uri);
+  const err = result.error();
+  if (err instanceof NotFoundError) return;
   err.message += poweredOff ? '; it was powered off but is still defined, and nothing was deleted' : '; nothing was deleted';
   throw err;
 }
@@ -125,20 +131,30 @@ async function undefine(ctx: Context, name: string, poweredOff: boolean): Promis
  * VM never ran). Returns what is left when it could not be removed.
  */
 async function removeLog(ctx: Context, pool: string, volume: string): Promise<{ what: string; manual: string; why: string } | undefined> {
-  const refresh = poolCommands.refresh(ctx.uri, pool);
-  const remove = volumeCommands.delete(ctx.uri, pool, volume);
-  const left = (why: string) => ({ what: `serial log ${pool}/${volume}, if it exists`, manual: `${formatCommand(refresh)} && ${formatCommand(remove)}`, why });
+  const refresh = poolCalls.refresh(pool);
+  const remove = volumeCalls.delete(pool, volume);
+  const left = (why: string) => ({ what: `serial log ${pool}/${volume}, if it exists`, manual: `${ctx.virsh.manual(refresh)} && ${ctx.virsh.manual(remove)}`, why });
   try {
-    await runVirsh(ctx.runner, refresh, { kind: 'pool', name: pool });
+    await ctx.virsh.run(refresh);
   } catch (err) {
     return left(err instanceof Error ? err.message : String(err));
   }
-  const result = await ctx.runner.run(remove);
-  if (result.exitCode !== 0 && !/Storage volume not found|no storage vol|failed to get vol/i.test(result.stderr)) {
-    return { ...left(classifyVirshError(remove, result, { kind: 'volume', name: `${pool}/${volume}` }, ctx.uri).message), what: `serial log ${pool}/${volume}`, manual: formatCommand(remove) };
-  }
-  return undefined;
+  const result = await ctx.virsh.attempt(remove);
+  if (result.exitCode === 0) return undefined;
+  const err = result.error();
+  if (err instanceof NotFoundError) return undefined;
+  return { ...left(err.message), what: `serial log ${pool}/${volume}`, manual: ctx.virsh.manual(remove) };
 }
+
+export const deleteCommand = verb({
+  name: 'delete',
+  description: 'delete a VM (refused while it runs, unless --force); --remove-storage removes its own volumes',
+  args: [vmNameArg],
+  options,
+  examples: ['kvmctl vm delete web1', 'kvmctl vm delete web1 --remove-storage', 'kvmctl vm delete web1 --force --remove-storage'],
+  notes: ODD_NAMES,
+  run: (ctx, name, opts) => runVmDelete(ctx, name, opts),
+});
 
 function report(ctx: Context, name: string, removeStorage: boolean, removed: StorageDecision[], kept: StorageDecision[]): void {
   const ref = (d: StorageDecision) => (d.pool ? `${d.pool}/${d.volume}` : d.path);

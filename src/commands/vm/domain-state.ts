@@ -4,8 +4,7 @@
  */
 import type { Context } from '../../context.js';
 import { UsageError } from '../../errors.js';
-import { domainCommands, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { domainCalls, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
 
 export interface VmState {
   /** One word, as domstats names it: running, shutoff, paused, shutdown, crashed, pmsuspended, blocked. */
@@ -16,8 +15,7 @@ export interface VmState {
 
 /** Throws NotFoundError (exit 3) naming the VM when it does not exist. */
 export async function readVmState(ctx: Context, name: string): Promise<VmState> {
-  const out = await runVirsh(ctx.runner, domainCommands.domstate(ctx.uri, name), { kind: 'vm', name });
-  const parsed = parseDomstate(out);
+  const parsed = parseDomstate(await ctx.virsh.run(domainCalls.domstate(name)));
   return { state: stateKey(parsed.state), reason: parsed.reason };
 }
 

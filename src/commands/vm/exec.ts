@@ -8,18 +8,21 @@
 import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { InterruptedError, PassedExitStatus, RefusedError, TimeoutError, UsageError } from '../../errors.js';
-import { agentCommands, agentError, agentProblemOf, parseExecReply, parseExecStatus, type GuestExecStatus } from '../../libvirt/guest-agent.js';
+import { agentCalls, agentError, agentProblemOf, parseExecReply, parseExecStatus, type GuestExecStatus } from '../../libvirt/guest-agent.js';
+import type { VirshCall } from '../../libvirt/virsh-client.js';
+import { arg, value, verb, type OptionsOf } from '../../verb.js';
 import { parseCount } from '../../validate/count.js';
 import { checkVmName, readVmState } from './domain-state.js';
+import { ODD_NAMES, vmNameArg } from './vm-name.js';
 import { sleep } from './wait.js';
 
 const FIRST_INTERVAL_MS = 50;
 const MAX_INTERVAL_MS = 1000;
 
 /** One agent call; an agent that is missing or silent is exit 5 with what to do. */
-async function agentCall(ctx: Context, name: string, cmd: ReturnType<typeof agentCommands.ping>): Promise<string> {
-  const result = await ctx.runner.run(cmd);
-  if (result.exitCode !== 0) throw agentError(cmd, result, name, ctx.uri);
+async function agentCall(ctx: Context, name: string, call: VirshCall): Promise<string> {
+  const result = await ctx.virsh.attempt(call);
+  if (result.exitCode !== 0) throw agentError(ctx.virsh.command(call), result, name, ctx.uri);
   return result.stdout;
 }
 
@@ -38,10 +41,10 @@ export async function requireRunning(ctx: Context, name: string, what: string): 
  * A VM without the agent's channel throws: no wait makes one appear.
  */
 export async function pingAgent(ctx: Context, name: string): Promise<string | undefined> {
-  const cmd = agentCommands.ping(ctx.uri, name, 2);
-  const result = await ctx.runner.run(cmd);
+  const call = agentCalls.ping(name, 2);
+  const result = await ctx.virsh.attempt(call);
   if (result.exitCode === 0) return undefined;
-  const err = agentError(cmd, result, name, ctx.uri);
+  const err = agentError(ctx.virsh.command(call), result, name, ctx.uri);
   if (agentProblemOf(result.stderr) !== 'not-answering') throw err;
   return err.message;
 }
@@ -51,7 +54,7 @@ export async function execInGuest(ctx: Context, name: string, argv: string[], ti
   const [program, ...args] = argv;
   if (program === undefined || program === '') throw new UsageError('vm exec needs a command after --', `e.g. ${kvmctlCommand(ctx.uri, 'vm', 'exec', name, '--', 'uname', '-a')}`);
   await requireRunning(ctx, name, 'vm exec');
-  const reply = await agentCall(ctx, name, agentCommands.exec(ctx.uri, name, program, args));
+  const reply = await agentCall(ctx, name, agentCalls.exec(name, program, args));
   if (ctx.dryRun) return undefined;
   const pid = parseExecReply(reply);
   const deadline = Date.now() + timeoutSeconds * 1000;
@@ -59,7 +62,7 @@ export async function execInGuest(ctx: Context, name: string, argv: string[], ti
   let interval = FIRST_INTERVAL_MS;
   try {
     for (;;) {
-      const status = parseExecStatus(await agentCall(ctx, name, agentCommands.execStatus(ctx.uri, name, pid)));
+      const status = parseExecStatus(await agentCall(ctx, name, agentCalls.execStatus(name, pid)));
       if (status.exited) return { pid, status };
       const left = deadline - Date.now();
       if (left <= 0) {
@@ -81,7 +84,10 @@ export function exitStatusOf(status: GuestExecStatus): number {
   return status.exitCode ?? 0;
 }
 
-export async function runVmExec(ctx: Context, name: string, argv: string[], opts: { timeout?: string }): Promise<void> {
+const options = { timeout: value('--timeout <seconds>', 'give up waiting for it after this long (default 300; exit 6, it keeps running in the guest)') };
+export type ExecOptions = OptionsOf<typeof options>;
+
+export async function runVmExec(ctx: Context, name: string, argv: string[], opts: ExecOptions): Promise<void> {
   checkVmName(name);
   const timeoutSeconds = opts.timeout === undefined ? 300 : parseCount(opts.timeout, '--timeout', 1, 86_400);
   const ran = await execInGuest(ctx, name, argv, timeoutSeconds);
@@ -109,3 +115,16 @@ export async function runVmExec(ctx: Context, name: string, argv: string[], opts
   }
   if (code !== 0) throw new PassedExitStatus(code);
 }
+
+export const execCommand = verb({
+  name: 'exec',
+  description: 'run a command in the guest through the QEMU guest agent: its stdout and stderr as they were, its exit status',
+  args: [vmNameArg, arg('<command...>', "the program (looked up on the guest's PATH) and its arguments, after --; no shell")],
+  options,
+  examples: ['kvmctl vm exec web1 -- uname -a', "kvmctl vm exec web1 -- sh -c 'df -h / && free -m'", 'kvmctl vm exec web1 --timeout 600 -- apt-get -y upgrade', 'kvmctl -o json vm exec web1 -- hostname'],
+  notes:
+    '\nNeeds qemu-guest-agent running in the guest and its channel in the domain (vm create adds it); exit 5 says which is missing.\n' +
+    "Exit status: the command's own; kvmctl's errors (5: no agent, 6: timeout) come with a kvmctl: error: line on stderr.\n" +
+    ODD_NAMES,
+  run: (ctx, name, command, opts) => runVmExec(ctx, name, command, opts),
+});

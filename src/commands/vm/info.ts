@@ -1,19 +1,20 @@
 /**
- * `vm info NAME` and `vm xml NAME`. info reads everything in one virsh process
+ * `vm info NAME`: reads everything in one virsh process
  * (XML, dominfo, state and reason, block sizes, snapshots, networks) plus one
  * for the DHCP leases of the networks the VM's NICs are on.
  */
 import type { Context } from '../../context.js';
-import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
-import { domainArgs, domainCommands, parseDominfo, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
+import { domainCalls, parseDominfo, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
 import { diskPath, parseDomainXml, sourceKey, type DomainConsole, type DomainDefinition } from '../../libvirt/domain-xml.js';
 import { numberStat, parseDomstats } from '../../libvirt/domstats.js';
-import { netDhcpLeasesArgs, netListArgs, parseDhcpLeases } from '../../libvirt/network-commands.js';
+import { networkCalls, parseDhcpLeases } from '../../libvirt/network-commands.js';
 import { parseNetList } from '../../libvirt/network-xml.js';
 import type { Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
+import { verb } from '../../verb.js';
 import { checkVmName } from './domain-state.js';
-import { snapshotColumns, snapshotRows, type SnapshotRow } from './snapshot.js';
+import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { snapshotColumns, snapshotRows, type SnapshotRow } from './snapshot/snapshots.js';
 
 export interface VmDisk {
   target: string;
@@ -65,25 +66,22 @@ function nicSource(n: DomainDefinition['interfaces'][number]): string | undefine
 }
 
 export async function readVmInfo(ctx: Context, name: string): Promise<VmInfo> {
-  const words = [
-    domainArgs.dumpxml(name),
-    domainArgs.dominfo(name),
-    domainArgs.domstate(name),
-    domainArgs.domstatsOne(name, ['block']),
-    domainArgs.snapshotList(name),
-    netListArgs(),
-    domainArgs.snapshotCurrent(name),
-  ];
-  const first = await runVirshBatch(ctx.runner, ctx.uri, words);
-  const [xml = '', dominfoOut = '', stateOut = '', statsOut = '', snapOut = '', netOut = '', currentOut = ''] = first.outputs;
-  if (!xml.trim()) {
-    throw classifyVirshError(virshRead(ctx.uri, domainArgs.dumpxml(name)), { stdout: '', stderr: first.stderr, exitCode: 1 }, { kind: 'vm', name }, ctx.uri);
-  }
-  const def = await parseDomainXml(xml);
-  const info = parseDominfo(dominfoOut);
-  const st = parseDomstate(stateOut);
+  const reads = {
+    xml: domainCalls.dumpxml(name),
+    dominfo: domainCalls.dominfo(name),
+    state: domainCalls.domstate(name),
+    blocks: domainCalls.domstatsOne(name, ['block']),
+    snapshots: domainCalls.snapshotList(name),
+    networks: networkCalls.list(),
+    current: domainCalls.snapshotCurrent(name),
+  };
+  const { out, stderr } = await ctx.virsh.batchWithStderr(reads);
+  if (!out.xml.trim()) throw ctx.virsh.errorOf(reads.xml, stderr);
+  const def = await parseDomainXml(out.xml);
+  const info = parseDominfo(out.dominfo);
+  const st = parseDomstate(out.state);
   const state = stateKey(st.state);
-  const blockStats = parseDomstats(statsOut)[0]?.stats ?? {};
+  const blockStats = parseDomstats(out.blocks)[0]?.stats ?? {};
   const capacity = new Map<string, number>();
   for (let i = 0; i < (numberStat(blockStats, 'block.count') ?? 0); i++) {
     const dev = blockStats[`block.${i}.name`];
@@ -92,12 +90,12 @@ export async function readVmInfo(ctx: Context, name: string): Promise<VmInfo> {
   }
 
   // Leases only mean something for a running VM on an active libvirt network.
-  const active = new Set(parseNetList(netOut).filter((n) => n.active).map((n) => n.name));
+  const active = new Set(parseNetList(out.networks).filter((n) => n.active).map((n) => n.name));
   const nets = [...new Set(def.interfaces.flatMap((n) => (n.type === 'network' && active.has(n.source.network) ? [n.source.network] : [])))];
   const ipsByMac = new Map<string, string[]>();
   if (state === 'running' && nets.length > 0) {
-    const second = await runVirshBatch(ctx.runner, ctx.uri, nets.map((n) => netDhcpLeasesArgs(n)));
-    for (const out of second.outputs) for (const l of parseDhcpLeases(out)) ipsByMac.set(l.mac, [...(ipsByMac.get(l.mac) ?? []), l.ip]);
+    const { leases } = await ctx.virsh.batch({ leases: nets.map((n) => networkCalls.dhcpLeases(n)) });
+    for (const text of leases) for (const l of parseDhcpLeases(text)) ipsByMac.set(l.mac, [...(ipsByMac.get(l.mac) ?? []), l.ip]);
   }
 
   const serials = (def.consoles ?? []).filter((c) => c.kind === 'serial');
@@ -123,7 +121,7 @@ export async function readVmInfo(ctx: Context, name: string): Promise<VmInfo> {
     })),
     nics: def.interfaces.map((n) => ({ type: n.type === 'other' ? n.rawType : n.type, source: nicSource(n), model: n.model, mac: n.mac, ips: n.mac ? (ipsByMac.get(n.mac.toLowerCase()) ?? []) : [] })),
     consoles: serials.length > 0 ? serials : (def.consoles ?? []),
-    snapshots: snapshotRows(snapOut, currentOut),
+    snapshots: snapshotRows(out.snapshots, out.current),
   };
 }
 
@@ -177,9 +175,12 @@ export async function runVmInfo(ctx: Context, name: string): Promise<void> {
   );
 }
 
-export async function runVmXml(ctx: Context, name: string, opts: { inactive?: boolean }): Promise<void> {
-  checkVmName(name);
-  const xml = await runVirsh(ctx.runner, domainCommands.dumpxml(ctx.uri, name, opts.inactive === true), { kind: 'vm', name });
-  if (ctx.out.json) return ctx.out.printJson({ name, xml });
-  ctx.out.raw(xml);
-}
+export const infoCommand = verb({
+  name: 'info',
+  description: 'show one VM: state, CPUs, memory, boot, disks, NICs with IPs, consoles, snapshots',
+  args: [vmNameArg],
+  examples: ['kvmctl vm info web1', 'kvmctl vm info web1 -o json'],
+  notes: ODD_NAMES,
+  fanOut: true,
+  run: (ctx, name) => runVmInfo(ctx, name),
+});

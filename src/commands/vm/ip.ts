@@ -4,10 +4,11 @@
  * guest agent inside the guest; arp: the host's neighbour table (bridged NICs).
  */
 import type { Context } from '../../context.js';
-import { KvmctlError, UsageError } from '../../errors.js';
-import { ADDRESS_SOURCES, domainCommands, parseDomifaddr, type AddressSource, type InterfaceAddress } from '../../libvirt/domain-commands.js';
-import { classifyVirshError } from '../../libvirt/virsh.js';
+import { KvmctlError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
+import { ADDRESS_SOURCES, domainCalls, parseDomifaddr, type AddressSource, type InterfaceAddress } from '../../libvirt/domain-commands.js';
+import { value, verb, type OptionsOf } from '../../verb.js';
 import { checkVmName } from './domain-state.js';
+import { ODD_NAMES, vmNameArg } from './vm-name.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
 export type SourceChoice = AddressSource | 'any';
@@ -30,11 +31,11 @@ export function parseSourceChoice(text: string): SourceChoice {
 export async function vmAddresses(ctx: Context, name: string, choice: SourceChoice): Promise<FoundAddress[]> {
   const sources = choice === 'any' ? ADDRESS_SOURCES : [choice];
   for (const source of sources) {
-    const cmd = domainCommands.domifaddr(ctx.uri, name, source);
-    const result = await ctx.runner.run(cmd);
+    const result = await ctx.virsh.attempt(domainCalls.domifaddr(name, source));
     if (result.exitCode !== 0) {
-      const err = classifyVirshError(cmd, result, { kind: 'vm', name }, ctx.uri);
-      if (choice !== 'any' || /domain is not running|failed to get domain/i.test(result.stderr)) throw err;
+      const err = result.error();
+      // No such VM, a VM that is not running, an unreachable daemon: no other source can answer either.
+      if (choice !== 'any' || err instanceof NotFoundError || err instanceof RefusedError) throw err;
       continue;
     }
     // The agent also reports the guest's loopback.
@@ -48,7 +49,12 @@ function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1';
 }
 
-export async function runVmIp(ctx: Context, name: string, opts: { source?: string }): Promise<void> {
+const options = {
+  source: value('--source <source>', 'lease (libvirt DHCP), agent (guest agent), arp (host neighbour table), any (the first that has one)', { choices: ['lease', 'agent', 'arp', 'any'], default: 'any' }),
+};
+export type IpOptions = OptionsOf<typeof options>;
+
+export async function runVmIp(ctx: Context, name: string, opts: IpOptions): Promise<void> {
   checkVmName(name);
   const choice = parseSourceChoice(opts.source ?? 'any');
   const found = await vmAddresses(ctx, name, choice);
@@ -62,3 +68,13 @@ export async function runVmIp(ctx: Context, name: string, opts: { source?: strin
   // One address a line, so `$(kvmctl vm ip web1)` is usable as is.
   ctx.out.raw(found.map((a) => a.address).join('\n'));
 }
+
+export const ipCommand = verb({
+  name: 'ip',
+  description: "print the VM's IP addresses, one a line",
+  args: [vmNameArg],
+  options,
+  examples: ['kvmctl vm ip web1', 'kvmctl vm ip web1 --source agent', 'kvmctl vm ip web1 -o json'],
+  notes: ODD_NAMES,
+  run: (ctx, name, opts) => runVmIp(ctx, name, opts),
+});

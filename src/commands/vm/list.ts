@@ -8,13 +8,13 @@
  */
 import type { Context } from '../../context.js';
 import { KvmctlError, UsageError } from '../../errors.js';
-import { numberStat, parseDomstats, stateName, type DomainStats } from '../../libvirt/domstats.js';
-import { domainArgs, parseDomiflistMacs } from '../../libvirt/domain-commands.js';
-import { netDhcpLeasesArgs, netListArgs, parseDhcpLeases } from '../../libvirt/network-commands.js';
+import { domstatsCall, numberStat, parseDomstats, stateName, type DomainStats } from '../../libvirt/domstats.js';
+import { domainCalls, parseDomiflistMacs } from '../../libvirt/domain-commands.js';
+import { networkCalls, parseDhcpLeases } from '../../libvirt/network-commands.js';
 import { parseNetList } from '../../libvirt/network-xml.js';
-import { runVirshBatch } from '../../libvirt/virsh.js';
 import { byText, type Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
+import { flag, value, verb, type OptionsOf } from '../../verb.js';
 
 export interface VmListEntry {
   name: string;
@@ -38,28 +38,30 @@ const STATE_FILTERS = ['running', 'shutoff', 'paused'] as const;
 
 export async function listVms(ctx: Context, state?: (typeof STATE_FILTERS)[number]): Promise<VmListEntry[]> {
   // --nowait: a VM busy with a job (the target of a migration) would otherwise hold the whole list until the job ends.
-  const domstats = ['domstats', '--raw', '--state', '--vcpu', '--balloon', '--block', '--interface', '--nowait', ...(state ? [`--list-${state}`] : [])];
-  const first = await runVirshBatch(ctx.runner, ctx.uri, [domstats, ['list', '--all', '--autostart', '--name'], netListArgs()]);
-  const [statsOut = '', autostartOut = '', netOut = ''] = first.outputs;
-  const stats = parseDomstats(statsOut);
+  const first = await ctx.virsh.batchWithStderr({
+    stats: domstatsCall(['state', 'vcpu', 'balloon', 'block', 'interface'], state, { nowait: true }),
+    autostart: domainCalls.listAutostartNames(),
+    networks: networkCalls.list(),
+  });
+  const stats = parseDomstats(first.out.stats);
   if (stats.length === 0 && first.stderr.trim()) throw listError(first.stderr);
-  const autostart = new Set(autostartOut.split('\n').filter((l) => l !== ''));
+  const autostart = new Set(first.out.autostart.split('\n').filter((l) => l !== ''));
 
-  const networks = parseNetList(netOut).filter((n) => n.active);
+  const networks = parseNetList(first.out.networks).filter((n) => n.active);
   const withNics = stats.filter((s) => stateName(s.stats) === 'running' && (numberStat(s.stats, 'net.count') ?? 0) > 0);
   const ipsByVm = new Map<string, string[]>();
   if (networks.length > 0 && withNics.length > 0) {
-    const second = await runVirshBatch(ctx.runner, ctx.uri, [
-      ...networks.map((n) => netDhcpLeasesArgs(n.name)),
-      ...withNics.map((s) => domainArgs.domiflist(s.name)),
-    ]);
+    const second = await ctx.virsh.batch({
+      leases: networks.map((n) => networkCalls.dhcpLeases(n.name)),
+      nics: withNics.map((s) => domainCalls.domiflist(s.name)),
+    });
     const ipsByMac = new Map<string, string[]>();
-    for (const out of second.outputs.slice(0, networks.length)) {
+    for (const out of second.leases) {
       for (const lease of parseDhcpLeases(out)) ipsByMac.set(lease.mac, [...(ipsByMac.get(lease.mac) ?? []), lease.ip]);
     }
     for (const [i, s] of withNics.entries()) {
       // A VM undefined between the two calls has an empty section: no MACs.
-      const macs = parseDomiflistMacs(second.outputs[networks.length + i] ?? '');
+      const macs = parseDomiflistMacs(second.nics[i] ?? '');
       ipsByVm.set(s.name, macs.flatMap((mac) => ipsByMac.get(mac) ?? []));
     }
   }
@@ -103,15 +105,21 @@ const columns: Column<VmListEntry>[] = [
   { header: 'DISK SIZE', value: (v) => (v.diskCount > 0 ? formatBytes(v.diskBytes) : undefined) },
 ];
 
-export async function runVmList(ctx: Context, opts: { state?: string; nameOnly?: boolean }): Promise<void> {
+const options = {
+  state: value('--state <state>', 'only VMs in this state: running, shutoff or paused'),
+  nameOnly: flag('--name-only', 'print only the names'),
+};
+export type ListOptions = OptionsOf<typeof options>;
+
+export async function runVmList(ctx: Context, opts: ListOptions): Promise<void> {
   const state = opts.state;
   if (state !== undefined && !(STATE_FILTERS as readonly string[]).includes(state)) {
     throw new UsageError(`--state ${JSON.stringify(state)}: expected ${STATE_FILTERS.join(', ')}`, 'e.g. kvmctl vm list --state running');
   }
   const filter = state as (typeof STATE_FILTERS)[number] | undefined;
   if (opts.nameOnly) {
-    const r = await runVirshBatch(ctx.runner, ctx.uri, [['domstats', '--raw', '--state', ...(filter ? [`--list-${filter}`] : [])]]);
-    const stats = parseDomstats(r.outputs[0] ?? '');
+    const r = await ctx.virsh.batchWithStderr({ stats: domstatsCall(['state'], filter) });
+    const stats = parseDomstats(r.out.stats);
     if (stats.length === 0 && r.stderr.trim()) throw listError(r.stderr);
     return ctx.out.names(stats.map((s) => s.name).sort(byText));
   }
@@ -119,3 +127,12 @@ export async function runVmList(ctx: Context, opts: { state?: string; nameOnly?:
   if (vms.length === 0 && !ctx.out.json) ctx.out.info(filter ? `no ${filter} VMs` : 'no VMs');
   ctx.out.list(columns, vms);
 }
+
+export const listCommand = verb({
+  name: 'list',
+  description: 'list VMs, sorted by name (the same order on every host and locale): state, vCPUs, memory, autostart, IPs (DHCP leases), disks',
+  options,
+  examples: ['kvmctl vm list', 'kvmctl vm list --state running --name-only', 'kvmctl vm list -o json'],
+  fanOut: true,
+  run: (ctx, opts) => runVmList(ctx, opts),
+});

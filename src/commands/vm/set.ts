@@ -8,18 +8,21 @@
  * earlier ones back (exit 7).
  */
 import type { Context } from '../../context.js';
-import { formatCommand, kvmctlCommand, type Command } from '../../exec/command.js';
+import { kvmctlCommand } from '../../exec/command.js';
 import { RefusedError, UsageError } from '../../errors.js';
-import { domainArgs, domainCommands, parseDominfo, type ChangeScope } from '../../libvirt/domain-commands.js';
+import { runPlan, type Step } from '../../exec/plan.js';
+import { domainCalls, parseDominfo, type ChangeScope } from '../../libvirt/domain-commands.js';
 import { isActive } from '../../libvirt/domains.js';
 import { parseDomainXml } from '../../libvirt/domain-xml.js';
 import { parseVcpuLimit, vcpuLimitError } from '../../libvirt/capabilities.js';
-import { classifyVirshError, runVirsh, runVirshBatch, virshRead } from '../../libvirt/virsh.js';
+import type { VirshCall } from '../../libvirt/virsh-client.js';
 import { formatBytes, parseSize } from '../../units/size.js';
-import { HOST_CAPACITY_ARGS, hostCapacityOf, overcommitWarnings } from './capacity.js';
+import { flag, value, verb, type OptionsOf } from '../../verb.js';
+import { HOST_CAPACITY_READS, hostCapacityOf, overcommitWarnings } from './capacity.js';
 import { parseCount } from '../../validate/count.js';
 import { checkMemory } from './create-args.js';
 import { checkVmName, readVmState } from './domain-state.js';
+import { ODD_NAMES, vmNameArg } from './vm-name.js';
 
 interface Amounts {
   vcpus: number;
@@ -28,32 +31,43 @@ interface Amounts {
   currentMemoryBytes?: number;
 }
 
-/** One change: the commands that make it and those that put the old values back. */
-interface Change {
-  what: string;
-  cmds: Command[];
-  undo: Command[];
+function change(what: string, call: VirshCall, undo: VirshCall): Step {
+  return { what, do: { virsh: call }, undo: { virsh: undo } };
 }
 
 /**
- * The changes of vCPUs and memory in one scope, in an order libvirt accepts:
- * in the definition the maximum goes first (libvirt refuses a count above it,
- * and lowers the count along with it).
+ * The steps that change vCPUs and memory in one scope. In the definition the
+ * amount in use may not exceed the maximum, so a rise sets the maximum first
+ * and a cut sets the amount first; undone in reverse (what the executor does),
+ * each order is again one libvirt accepts.
  */
-function changesFor(uri: string, name: string, scope: 'live' | 'config', want: Partial<Amounts>, have: Amounts, old: Amounts): Change[] {
+function stepsFor(name: string, scope: 'live' | 'config', want: Partial<Amounts>, have: Amounts, old: Amounts): Step[] {
   const s: ChangeScope = { live: scope === 'live', config: scope === 'config' };
   const where = scope === 'live' ? 'running guest' : 'definition';
-  const vcpus = (n: number) => [...(scope === 'config' ? [domainCommands.setvcpus(uri, name, n, s, true)] : []), domainCommands.setvcpus(uri, name, n, s)];
-  const memory = (bytes: number, current = bytes) => [...(scope === 'config' ? [domainCommands.setmaxmem(uri, name, bytes)] : []), domainCommands.setmem(uri, name, current, s)];
-  const changes: Change[] = [];
-  if (want.vcpus !== undefined && want.vcpus !== have.vcpus) changes.push({ what: `the vCPUs of the ${where} of VM ${name}`, cmds: vcpus(want.vcpus), undo: vcpus(old.vcpus) });
-  if (want.memoryBytes !== undefined && want.memoryBytes !== have.memoryBytes) {
-    changes.push({ what: `the memory of the ${where} of VM ${name}`, cmds: memory(want.memoryBytes), undo: memory(old.memoryBytes, old.currentMemoryBytes) });
+  const steps: Step[] = [];
+  const ordered = (cut: boolean, max: Step, amount: Step) => (scope === 'live' ? [amount] : cut ? [amount, max] : [max, amount]);
+  if (want.vcpus !== undefined && want.vcpus !== have.vcpus) {
+    const max = change(`the maximum vCPUs of the ${where} of VM ${name}`, domainCalls.setvcpus(name, want.vcpus, s, true), domainCalls.setvcpus(name, old.vcpus, s, true));
+    const count = change(`the vCPUs of the ${where} of VM ${name}`, domainCalls.setvcpus(name, want.vcpus, s), domainCalls.setvcpus(name, old.vcpus, s));
+    steps.push(...ordered(want.vcpus < old.vcpus, max, count));
   }
-  return changes;
+  if (want.memoryBytes !== undefined && want.memoryBytes !== have.memoryBytes) {
+    const max = change(`the maximum memory of the ${where} of VM ${name}`, domainCalls.setmaxmem(name, want.memoryBytes), domainCalls.setmaxmem(name, old.memoryBytes));
+    const amount = change(`the memory of the ${where} of VM ${name}`, domainCalls.setmem(name, want.memoryBytes, s), domainCalls.setmem(name, old.currentMemoryBytes ?? old.memoryBytes, s));
+    steps.push(...ordered(want.memoryBytes < old.memoryBytes, max, amount));
+  }
+  return steps;
 }
 
-export async function runVmSet(ctx: Context, name: string, opts: { vcpus?: string; memory?: string; live?: boolean; config?: boolean }): Promise<void> {
+const options = {
+  vcpus: value('--vcpus <n>', 'virtual CPUs'),
+  memory: value('--memory <size>', 'memory, e.g. 2G'),
+  live: flag('--live', 'change the running guest (within the maximum it was started with)'),
+  config: flag('--config', 'change the definition, from the next start (the default)'),
+};
+export type SetOptions = OptionsOf<typeof options>;
+
+export async function runVmSet(ctx: Context, name: string, opts: SetOptions): Promise<void> {
   checkVmName(name);
   const vcpus = opts.vcpus === undefined ? undefined : parseCount(opts.vcpus, '--vcpus', 1, 4096);
   const memoryBytes = opts.memory === undefined ? undefined : roundKiB(parseSize(opts.memory, '--memory'));
@@ -66,11 +80,11 @@ export async function runVmSet(ctx: Context, name: string, opts: { vcpus?: strin
   const running = isActive(state);
   if (live && !running) throw new RefusedError(`--live: VM ${JSON.stringify(name)} is ${state}, so there is no running guest to change`, `leave out --live to change its definition`);
 
-  const batch = await runVirshBatch(ctx.runner, ctx.uri, [domainArgs.dumpxml(name, true), domainArgs.dominfo(name), ...HOST_CAPACITY_ARGS]);
-  const [xml = '', dominfoOut = '', nodeinfo = '', memstats = ''] = batch.outputs;
-  if (!xml.trim()) throw classifyVirshError(virshRead(ctx.uri, domainArgs.dumpxml(name, true)), { stdout: '', stderr: batch.stderr, exitCode: 1 }, { kind: 'vm', name }, ctx.uri);
-  const def = await parseDomainXml(xml);
-  const info = parseDominfo(dominfoOut);
+  const reads = { xml: domainCalls.dumpxml(name, true), dominfo: domainCalls.dominfo(name), ...HOST_CAPACITY_READS };
+  const { out, stderr } = await ctx.virsh.batchWithStderr(reads);
+  if (!out.xml.trim()) throw ctx.virsh.errorOf(reads.xml, stderr);
+  const def = await parseDomainXml(out.xml);
+  const info = parseDominfo(out.dominfo);
   const persistent: Amounts = { vcpus: def.vcpus, memoryBytes: def.memoryBytes, currentMemoryBytes: def.currentMemoryBytes };
   const current: Amounts = { vcpus: info.vcpus ?? def.vcpus, memoryBytes: info.usedMemoryBytes ?? def.currentMemoryBytes };
   if (live) {
@@ -82,12 +96,12 @@ export async function runVmSet(ctx: Context, name: string, opts: { vcpus?: strin
   }
   if (vcpus !== undefined) {
     // The limit of this VM's own type, arch and machine; a host that cannot say (an old libvirt) leaves it to define.
-    const domcaps = await ctx.runner.run(virshRead(ctx.uri, domainArgs.domcapabilities(def.type, def.os.arch, def.os.machine)));
+    const domcaps = await ctx.virsh.attempt(domainCalls.domcapabilities(def.type, def.os.arch, def.os.machine));
     const tooMany = vcpuLimitError('--vcpus', vcpus, domcaps.exitCode === 0 ? await parseVcpuLimit(domcaps.stdout) : undefined, name);
     if (tooMany) throw tooMany;
   }
   const inUse = running ? current.memoryBytes : 0;
-  for (const w of overcommitWarnings(hostCapacityOf(nodeinfo, memstats), vcpus, memoryBytes, inUse)) ctx.out.warn(w);
+  for (const w of overcommitWarnings(hostCapacityOf(out.nodeinfo, out.nodememstats), vcpus, memoryBytes, inUse)) ctx.out.warn(w);
 
   const want = { vcpus, memoryBytes };
   // A definition whose count or memory in use differs from its maximum also counts as a change.
@@ -95,27 +109,11 @@ export async function runVmSet(ctx: Context, name: string, opts: { vcpus?: strin
     vcpus: def.vcpus,
     memoryBytes: def.currentMemoryBytes === def.memoryBytes ? def.memoryBytes : -1,
   };
-  const changes = [
-    ...(config ? changesFor(ctx.uri, name, 'config', want, configHave, persistent) : []),
-    ...(live ? changesFor(ctx.uri, name, 'live', want, current, current) : []),
-  ];
+  const steps = [...(config ? stepsFor(name, 'config', want, configHave, persistent) : []), ...(live ? stepsFor(name, 'live', want, current, current) : [])];
   const json = { name, vcpus, memoryBytes, live, config };
-  if (changes.length === 0) return ctx.out.done(`vm ${name} unchanged (it already has these settings)`, { ...json, changed: false });
+  if (steps.length === 0) return ctx.out.done(`vm ${name} unchanged (it already has these settings)`, { ...json, changed: false });
 
-  await ctx.transaction(`vm set ${name}`).run(async (tx) => {
-    for (const change of changes) {
-      // Registered first: a change that fails halfway (maximum set, count not) is put back too.
-      tx.onRollback({
-        what: change.what,
-        run: async () => {
-          for (const cmd of change.undo) await runVirsh(ctx.runner, cmd, { kind: 'vm', name });
-        },
-        manual: change.undo.map(formatCommand).join(' && '),
-      });
-      for (const cmd of change.cmds) await runVirsh(ctx.runner, cmd, { kind: 'vm', name });
-      tx.checkpoint();
-    }
-  });
+  await runPlan(ctx, { label: `vm set ${name}`, steps });
   const what = [vcpus !== undefined ? `${vcpus} vCPU${vcpus === 1 ? '' : 's'}` : undefined, memoryBytes !== undefined ? formatBytes(memoryBytes) : undefined].filter(Boolean).join(', ');
   const when = live && config ? 'now and from the next start' : live ? 'now (until it stops)' : running ? 'from the next start (add --live to change the running guest too)' : 'from the next start';
   ctx.out.done(`vm ${name} set to ${what}, ${when}`, { ...json, changed: true });
@@ -124,3 +122,13 @@ export async function runVmSet(ctx: Context, name: string, opts: { vcpus?: strin
 function roundKiB(bytes: number): number {
   return Math.ceil(bytes / 1024) * 1024;
 }
+
+export const setCommand = verb({
+  name: 'set',
+  description: 'change vCPUs and memory, in the definition (default) and/or the running guest',
+  args: [vmNameArg],
+  options,
+  examples: ['kvmctl vm set web1 --vcpus 4 --memory 8G', 'kvmctl vm set web1 --memory 1G --live'],
+  notes: ODD_NAMES,
+  run: (ctx, name, opts) => runVmSet(ctx, name, opts),
+});

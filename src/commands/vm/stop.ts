@@ -5,10 +5,11 @@
  */
 import type { Context } from '../../context.js';
 import { RefusedError, TimeoutError } from '../../errors.js';
-import { domainCommands } from '../../libvirt/domain-commands.js';
+import { domainCalls } from '../../libvirt/domain-commands.js';
 import { isActive } from '../../libvirt/domains.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { flag, value, verb, type OptionsOf } from '../../verb.js';
 import { checkVmName, readVmState } from './domain-state.js';
+import { ODD_NAMES, vmNameArg } from './vm-name.js';
 import { parseCount } from '../../validate/count.js';
 import { poll } from './wait.js';
 import { kvmctlCommand } from '../../exec/command.js';
@@ -16,7 +17,13 @@ import { kvmctlCommand } from '../../exec/command.js';
 /** A guest still booting has no ACPI handler yet and drops the event: ask again this often. */
 const RESEND_MS = 10_000;
 
-export async function runVmStop(ctx: Context, name: string, opts: { timeout?: string; force?: boolean }): Promise<void> {
+const options = {
+  timeout: value('--timeout <seconds>', 'how long to wait for the guest (default 60)'),
+  force: flag('--force', 'power it off if it has not shut down by then'),
+};
+export type StopOptions = OptionsOf<typeof options>;
+
+export async function runVmStop(ctx: Context, name: string, opts: StopOptions): Promise<void> {
   checkVmName(name);
   const timeoutSeconds = opts.timeout === undefined ? 60 : parseCount(opts.timeout, '--timeout', 0, 86_400);
   const force = opts.force === true;
@@ -28,8 +35,8 @@ export async function runVmStop(ctx: Context, name: string, opts: { timeout?: st
     return ctx.out.done(`vm ${name} powered off (it was ${state})`, { name, state: 'shutoff', changed: true, forced: true });
   }
 
-  const shutdown = domainCommands.shutdown(ctx.uri, name);
-  await runVirsh(ctx.runner, shutdown, { kind: 'vm', name });
+  const shutdown = domainCalls.shutdown(name);
+  await ctx.virsh.run(shutdown);
   if (ctx.dryRun) return ctx.out.done(`vm ${name} would be asked to shut down`, { name, state, changed: false });
   let sentAt = Date.now();
   try {
@@ -46,7 +53,7 @@ export async function runVmStop(ctx: Context, name: string, opts: { timeout?: st
         if (s.state === 'shutoff') return { done: true, value: undefined };
         if (Date.now() - sentAt >= RESEND_MS) {
           // It may have powered off between the two calls; a refusal then is harmless.
-          await ctx.runner.run(shutdown);
+          await ctx.virsh.attempt(shutdown);
           sentAt = Date.now();
         }
         return { done: false, status: `it is still ${s.state}` };
@@ -60,10 +67,20 @@ export async function runVmStop(ctx: Context, name: string, opts: { timeout?: st
   ctx.out.done(`vm ${name} shut down`, { name, state: 'shutoff', changed: true, forced: false });
 }
 
+export const stopCommand = verb({
+  name: 'stop',
+  description: 'shut a VM down through ACPI and wait; --force powers it off when the timeout passes',
+  args: [vmNameArg],
+  options,
+  examples: ['kvmctl vm stop web1', 'kvmctl vm stop web1 --timeout 30 --force'],
+  notes: ODD_NAMES,
+  run: (ctx, name, opts) => runVmStop(ctx, name, opts),
+});
+
 /** destroy, tolerating a guest that powered off in the meantime. */
 async function powerOff(ctx: Context, name: string): Promise<void> {
-  const result = await ctx.runner.run(domainCommands.destroy(ctx.uri, name));
+  const result = await ctx.virsh.attempt(domainCalls.destroy(name));
   if (result.exitCode === 0) return;
   const { state } = await readVmState(ctx, name);
-  if (state !== 'shutoff') await runVirsh(ctx.runner, domainCommands.destroy(ctx.uri, name), { kind: 'vm', name });
+  if (state !== 'shutoff') await ctx.virsh.run(domainCalls.destroy(name));
 }

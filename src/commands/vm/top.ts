@@ -8,10 +8,10 @@
  */
 import type { Context } from '../../context.js';
 import { InterruptedError, UsageError } from '../../errors.js';
-import { domstatsCommand, numberStat, parseDomstats, stateName, type DomainStats } from '../../libvirt/domstats.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { domstatsCall, numberStat, parseDomstats, stateName, type DomainStats } from '../../libvirt/domstats.js';
 import { byText, type Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
+import { flag, value, verb, type OptionsOf } from '../../verb.js';
 import { sleep } from './wait.js';
 
 export interface Reading {
@@ -109,11 +109,12 @@ export const TOP_COLUMNS: Column<TopRow>[] = [
   { header: 'NET TX', value: (r) => perSecond(r.netTxBytesPerSecond) },
 ];
 
-export interface TopFlags {
-  interval?: string;
-  once?: boolean;
-  count?: string;
-}
+const options = {
+  interval: value('--interval <seconds>', 'time between refreshes (default 2); each rate is over this interval'),
+  once: flag('--once', 'print one sample (two readings one interval apart) and end'),
+  count: value('--count <n>', 'print this many samples and end'),
+};
+export type TopFlags = OptionsOf<typeof options>;
 
 function parseSeconds(text: string, flag: string): number {
   const n = Number(text);
@@ -135,9 +136,9 @@ export async function runVmTop(ctx: Context, flags: TopFlags): Promise<void> {
   const onAbort = () => quit.abort();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   const stopKeys = live ? ctx.io.onKeys?.((k) => (k === 'q' || k === 'Q' || k === '\x03' ? quit.abort() : undefined)) : undefined;
-  const cmd = domstatsCommand(ctx.uri, ['state', 'cpu-total', 'balloon', 'vcpu', 'interface', 'block'], 'active');
+  const call = domstatsCall(['state', 'cpu-total', 'balloon', 'vcpu', 'interface', 'block'], 'active');
   const read = async (): Promise<Reading> => {
-    const out = await runVirsh(ctx.runner, cmd);
+    const out = await ctx.virsh.run(call);
     return { atMs: performance.now(), stats: parseDomstats(out) };
   };
   try {
@@ -155,6 +156,18 @@ export async function runVmTop(ctx: Context, flags: TopFlags): Promise<void> {
     ctx.signal.removeEventListener('abort', onAbort);
   }
 }
+
+export const topCommand = verb({
+  name: 'top',
+  description: "each running VM's CPU %, memory, disk and network rates, from one domstats call per refresh; live on a terminal (q or Ctrl-C quits)",
+  options,
+  examples: ['kvmctl vm top', 'kvmctl vm top --once', 'kvmctl -o json vm top --interval 5 --count 12 > load.ndjson'],
+  notes:
+    '\nCPU% is of one host CPU (200.0 = two CPUs busy). With -o json, one JSON object a line (NDJSON): time, intervalSeconds,\n' +
+    'and per VM the counters of the second reading (cpuTimeNs, diskReadBytes, …) and the rates (cpuPercent, diskReadBytesPerSecond, …).\n' +
+    'Ends with exit 0 on q, Ctrl-C or SIGTERM.\n',
+  run: (ctx, opts) => runVmTop(ctx, opts),
+});
 
 function render(ctx: Context, sample: TopSample, live: boolean, n: number): void {
   if (ctx.out.json) return ctx.io.stdout(JSON.stringify(sample) + '\n');

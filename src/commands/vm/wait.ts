@@ -7,12 +7,13 @@
  */
 import type { Context } from '../../context.js';
 import { InterruptedError, KvmctlError, RefusedError, TimeoutError, UsageError } from '../../errors.js';
-import { domainCommands } from '../../libvirt/domain-commands.js';
+import { domainCalls } from '../../libvirt/domain-commands.js';
 import { parseDomainXml, type DomainDefinition } from '../../libvirt/domain-xml.js';
 import { isLocalUri } from '../../libvirt/storage.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { value, verb, type OptionsOf } from '../../verb.js';
 import { describeCloudInitConsole, readCloudInitConsole, type CloudInitConsole } from './cloud-init-log.js';
 import { checkVmName, readVmState } from './domain-state.js';
+import { ODD_NAMES, vmNameArg } from './vm-name.js';
 import { vmAddresses, type FoundAddress } from './ip.js';
 import { parseCount } from '../../validate/count.js';
 import { kvmctlCommand } from '../../exec/command.js';
@@ -114,7 +115,7 @@ async function seedConsole(ctx: Context, name: string): Promise<{ file: string; 
   if (!isLocalUri(ctx.uri)) return undefined;
   let def: DomainDefinition;
   try {
-    def = await parseDomainXml(await runVirsh(ctx.runner, domainCommands.dumpxml(ctx.uri, name, true), { kind: 'vm', name }));
+    def = await parseDomainXml(await ctx.virsh.run(domainCalls.dumpxml(name, true)));
   } catch {
     return undefined;
   }
@@ -138,7 +139,7 @@ export interface Readiness {
  * first lease). Exit 1 when it finished with errors, naming them.
  */
 export async function waitForReady(ctx: Context, name: string, timeoutSeconds: number): Promise<Readiness> {
-  const def = await parseDomainXml(await runVirsh(ctx.runner, domainCommands.dumpxml(ctx.uri, name, true), { kind: 'vm', name }));
+  const def = await parseDomainXml(await ctx.virsh.run(domainCalls.dumpxml(name, true)));
   const file = def.serialLogs[0];
   if (file === undefined) {
     throw new RefusedError(`VM ${JSON.stringify(name)} keeps no serial log, so kvmctl cannot see cloud-init finish`, `wait for its address instead: ${kvmctlCommand(ctx.uri, 'vm', 'wait', name, '--for', 'ip')}`);
@@ -237,7 +238,17 @@ export function waitForState(ctx: Context, name: string, target: 'running' | 'sh
   );
 }
 
-export async function runVmWait(ctx: Context, name: string, opts: { for?: string; timeout?: string }): Promise<void> {
+const options = {
+  for: value(
+    '--for <what>',
+    'ip, ready (cloud-init finished, read from the serial log; then the address), agent (the guest agent answers), ssh (an ssh server answers on port 22; then the address), running or shutoff; all but running and shutoff fail at once (exit 5) on a VM that is not running',
+    { choices: WAIT_TARGETS },
+  ),
+  timeout: value('--timeout <seconds>', 'give up after this long (default 300)'),
+};
+export type WaitOptions = OptionsOf<typeof options>;
+
+export async function runVmWait(ctx: Context, name: string, opts: WaitOptions): Promise<void> {
   checkVmName(name);
   const target = opts.for;
   if (!(WAIT_TARGETS as readonly (string | undefined)[]).includes(target)) {
@@ -268,6 +279,18 @@ export async function runVmWait(ctx: Context, name: string, opts: { for?: string
   const state = await waitForState(ctx, name, target as 'running' | 'shutoff', timeoutSeconds);
   ctx.out.done(`vm ${name} is ${state}`, { name, state });
 }
+
+export const waitCommand = verb({
+  name: 'wait',
+  description: 'wait until the VM has an IP address, is ready (cloud-init finished), its guest agent or ssh server answers, or it is running or shut off; exit 6 on timeout',
+  args: [vmNameArg],
+  options,
+  examples: ['kvmctl vm wait web1 --for ip', 'kvmctl vm wait web1 --for ready', 'kvmctl vm wait web1 --for ssh', 'kvmctl vm wait web1 --for agent', 'kvmctl vm wait web1 --for shutoff --timeout 120'],
+  notes: ODD_NAMES,
+  // --for is required: commander says so (exit 2) before anything runs.
+  configure: (cmd) => cmd.options.find((o) => o.long === '--for')?.makeOptionMandatory(),
+  run: (ctx, name, opts) => runVmWait(ctx, name, opts),
+});
 
 export function readyLine(name: string, r: Readiness): string {
   return `vm ${name} is ready: cloud-init finished${r.upSeconds !== undefined ? ` ${Math.round(r.upSeconds)} s after boot` : ''}${r.datasource ? ` (${r.datasource})` : ''}, no problems reported`;

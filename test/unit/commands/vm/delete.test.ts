@@ -1,80 +1,18 @@
-/** `vm start` of a linked base and `vm delete` against recorded virsh output. */
+/** vm delete: what it removes, what it keeps and why, and what is left when a step fails. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FakeRunner } from '../../src/exec/fake.js';
-import { parseDomainXml } from '../../src/libvirt/domain-xml.js';
-import type { DomainRecord } from '../../src/libvirt/domains.js';
-import type { VolumeRecord } from '../../src/libvirt/storage.js';
-import { storageDecisions } from '../../src/commands/vm/delete.js';
-import { backingChainUses } from '../../src/storage/chains.js';
-import { qcow2BackingFormat } from '../../src/storage/image-header.js';
-import { fakeFiles } from './storage-harness.js';
-import { POOL_DIR, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, stubBatch, virshArgv } from './vm-harness.js';
+import { FakeRunner } from '../../../../src/exec/fake.js';
+import { parseDomainXml } from '../../../../src/libvirt/domain-xml.js';
+import type { DomainRecord } from '../../../../src/libvirt/domains.js';
+import type { VolumeRecord } from '../../../../src/libvirt/storage.js';
+import { storageDecisions } from '../../../../src/commands/vm/delete.js';
+import { backingChainUses } from '../../../../src/storage/chains.js';
+import { fakeFiles } from '../../storage-harness.js';
+import { mutations, recorded, runKvmctl, virshArgv } from '../../vm-harness.js';
+import { stubInventory } from './recorded-inventory.js';
+import { RUNNING, STATE } from './vm-states.js';
 
-/** vol-dumpxml of fxvm-off-vdb.qcow2: the recorded fxvm-off.qcow2 renamed, without a backing file (it was made empty). */
-function vdbVolumeXml(): string {
-  return recorded('virsh-vol-dumpxml-by-path.xml')
-    .replace(/fxvm-off\.qcow2/g, 'fxvm-off-vdb.qcow2')
-    .replace(/<backingStore>[\s\S]*<\/backingStore>\n/, '');
-}
-
-
-const STATE = (name: string) => virshArgv('domstate', '--domain', name, '--reason');
 const UNDEFINE = (name: string) => virshArgv('undefine', '--domain', name, '--nvram', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save');
-
-/** The reads of delete --remove-storage: every domain, every pool and volume. */
-function stubInventory(runner: FakeRunner, o: { webBacking?: string } = {}): FakeRunner {
-  // loadDomains reads only state.* of the recorded full stats.
-  stubBatch(runner, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], [recorded('virsh-domstats-list.txt'), recorded('virsh-list-all-autostart-name.txt')]);
-  stubBatch(
-    runner,
-    [['dumpxml', '--domain', 'fxvm odd;name'], ['dumpxml', '--domain', 'fxvm-web'], ['dumpxml', '--domain', 'fxvm-off']],
-    [recorded('virsh-dumpxml-odd-inactive.xml'), recorded('virsh-dumpxml-web.xml'), recorded('virsh-dumpxml-off-inactive.xml')],
-  );
-  stubBatch(runner, [['pool-list', '--all', '--name']], ['fxvm-pool\n']);
-  stubBatch(runner, poolWords('fxvm-pool'), recordedPoolOutputs());
-  return stubBatch(
-    runner,
-    ['base.qcow2', 'fxvm-off-vdb.qcow2', 'fxvm-off.qcow2', 'fxvm-web-seed.iso', 'fxvm-web.qcow2'].map((v) => ['vol-dumpxml', '--pool', 'fxvm-pool', '--vol', v]),
-    [
-      recorded('virsh-vol-dumpxml-base.xml'),
-      vdbVolumeXml(),
-      recorded('virsh-vol-dumpxml-by-path.xml'),
-      recorded('virsh-vol-dumpxml-seed.xml'),
-      o.webBacking === undefined ? recorded('virsh-vol-dumpxml-overlay.xml') : recorded('virsh-vol-dumpxml-overlay.xml').replace(/(<backingStore>\s*<path>)[^<]*/, `$1${o.webBacking}`),
-    ],
-  );
-}
-
-describe('vm start of a linked base', () => {
-  const START = virshArgv('start', '--domain', 'fxvm-off');
-  const SHUT = { stdout: 'shut off (shutdown)\n\n' };
-
-  it("is refused (exit 5) while an overlay of another VM is backed by its disk, naming that VM; nothing is started", async () => {
-    const runner = stubInventory(new FakeRunner().stub(STATE('fxvm-off'), SHUT), { webBacking: `${POOL_DIR}/fxvm-off.qcow2` });
-    const r = await runKvmctl(['vm', 'start', 'fxvm-off'], runner);
-    expect(r.code).toBe(5);
-    expect(r.err).toMatch(/cannot start VM "fxvm-off": its disk vda is the base image of fxvm-pool\/fxvm-web\.qcow2 \(disk of VM fxvm-web\); writing to it would corrupt the disks of fxvm-web\nhint: start the clone instead, or delete it first \(kvmctl vm delete fxvm-web --remove-storage\); --force starts fxvm-off anyway/);
-    expect(mutations(runner)).toEqual([]);
-    runner.verify();
-  });
-
-  it('--force starts it anyway, without reading the inventory', async () => {
-    const runner = new FakeRunner().stub(STATE('fxvm-off'), SHUT).stub(START, {});
-    const r = await runKvmctl(['vm', 'start', 'fxvm-off', '--force'], runner);
-    expect([r.code, r.out]).toEqual([0, 'vm fxvm-off started\n']);
-    expect(mutations(runner)).toEqual(['virsh start --domain fxvm-off']);
-    runner.verify();
-  });
-
-  it('a VM whose disks back no overlay starts as usual', async () => {
-    const runner = stubInventory(new FakeRunner().stub(STATE('fxvm-off'), SHUT).stub(START, {}));
-    const r = await runKvmctl(['vm', 'start', 'fxvm-off'], runner);
-    expect([r.code, r.out]).toEqual([0, 'vm fxvm-off started\n']);
-    expect(mutations(runner)).toEqual(['virsh start --domain fxvm-off']);
-    runner.verify();
-  });
-});
 
 describe('vm delete', () => {
   it('--force --remove-storage: power off, undefine, remove its overlay, its seed and its serial log', async () => {
@@ -106,7 +44,7 @@ describe('vm delete', () => {
   });
 
   it('without --remove-storage only the definition goes, and the output says the disks were kept', async () => {
-    const runner = new FakeRunner().stub(STATE('fxvm off'), { stdout: 'shut off (unknown)\n' }).stub(UNDEFINE('fxvm off'), {});
+    const runner = new FakeRunner().stub(STATE('fxvm off'), { stdout: recorded('virsh-domstate-off.txt') }).stub(UNDEFINE('fxvm off'), {});
     const r = await runKvmctl(['vm', 'delete', 'fxvm off'], runner);
     expect(r.out).toBe('vm fxvm off deleted\n  its disks were kept (add --remove-storage to remove them)\n');
     expect(mutations(runner)).toEqual(["virsh undefine --domain fxvm off --nvram --snapshots-metadata --checkpoints-metadata --managed-save"]);
@@ -116,13 +54,32 @@ describe('vm delete', () => {
     const runner = stubInventory(new FakeRunner().stub(STATE('fxvm-off'), { stdout: recorded('virsh-domstate-off.txt') }));
     runner.stub(UNDEFINE('fxvm-off'), {});
     runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-off.qcow2'), {});
-    runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-off-vdb.qcow2'), { exitCode: 1, stderr: 'error: cannot unlink file: Permission denied\n' });
     runner.stub(virshArgv('pool-refresh', '--pool', 'fxvm-pool'), {});
-    runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-off.serial.log'), { exitCode: 1, stderr: "error: failed to get vol 'fxvm-off.serial.log'\nerror: Storage volume not found: no storage vol with matching path 'fxvm-off.serial.log'\n" });
-    const r = await runKvmctl(['vm', 'delete', 'fxvm-off', '--remove-storage'], runner);
+    // The log was never written (recorded: a volume that does not exist): nothing is left of it.
+    runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-off.serial.log'), { exitCode: 1, stderr: readFileSync('test/fixtures/recorded/err-virsh-vol-dumpxml-nosuch.stderr', 'utf8') });
+    // The third state change, the second volume's vol-delete, fails as KVMCTL_FAULT makes it.
+    const r = await runKvmctl(['vm', 'delete', 'fxvm-off', '--remove-storage'], runner, { env: { KVMCTL_FAULT: 'fail:3' } });
     expect(r.code).toBe(8);
-    expect(r.err).toMatch(/VM "fxvm-off" was deleted, but 1 of its volumes could not be removed \(.*Permission denied\)/);
+    expect(r.err).toMatch(/VM "fxvm-off" was deleted, but 1 of its volumes could not be removed \(.*injected fault/);
     expect(r.err).toMatch(/left behind:\n  - volume fxvm-pool\/fxvm-off-vdb\.qcow2 \(remove with: virsh -c qemu:\/\/\/system vol-delete --pool fxvm-pool --vol fxvm-off-vdb\.qcow2\)/);
+    runner.verify();
+  });
+  it('a transient VM is gone once powered off: undefine not finding it (recorded) is a success', async () => {
+    const runner = new FakeRunner().stub(STATE('nosuch'), RUNNING).stub(virshArgv('destroy', '--domain', 'nosuch'), {});
+    runner.stub(UNDEFINE('nosuch'), { exitCode: 1, stderr: recorded('err-virsh-undefine-nosuch.stderr') });
+    const r = await runKvmctl(['vm', 'delete', 'nosuch', '--force'], runner);
+    expect([r.code, r.out]).toEqual([0, 'vm nosuch deleted\n  its disks were kept (add --remove-storage to remove them)\n']);
+    expect(mutations(runner)).toEqual(['virsh destroy --domain nosuch', 'virsh undefine --domain nosuch --nvram --snapshots-metadata --checkpoints-metadata --managed-save']);
+    runner.verify();
+  });
+
+  it('an undefine that fails otherwise says the VM was powered off but is still defined (exit 5, nothing deleted)', async () => {
+    const runner = new FakeRunner().stub(STATE('fxvm-web'), RUNNING).stub(virshArgv('destroy', '--domain', 'fxvm-web'), {});
+    runner.stub(UNDEFINE('fxvm-web'), { exitCode: 1, stderr: readFileSync('test/fixtures/recorded/err-virsh-unreachable.stderr', 'utf8') });
+    const r = await runKvmctl(['vm', 'delete', 'fxvm-web', '--force'], runner);
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/cannot reach libvirt at qemu:\/\/\/system \(Failed to connect socket to '\/nonexistent\/libvirt-sock': No such file or directory\); it was powered off but is still defined, and nothing was deleted/);
+    expect(mutations(runner)).toEqual(['virsh destroy --domain fxvm-web', 'virsh undefine --domain fxvm-web --nvram --snapshots-metadata --checkpoints-metadata --managed-save']);
     runner.verify();
   });
 });
@@ -156,7 +113,7 @@ describe('which volumes delete --remove-storage removes', () => {
   });
 
   it('keeps a volume that another VM\'s disk outside every pool stands on (read from its qcow2 header); a raw-declared disk\'s bytes are not read', async () => {
-    const header = readFileSync(new URL('../fixtures/recorded/storage/images/backing.qcow2.head', import.meta.url));
+    const header = readFileSync(new URL('../../../fixtures/recorded/storage/images/backing.qcow2.head', import.meta.url));
     const files = fakeFiles({ '/srv/b-over.qcow2': { header }, '/srv/c.raw': { header } });
     const qcow2 = (file: string) => `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${file}'/><target dev='vda' bus='virtio'/></disk>`;
     const raw = (file: string) => `<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${file}'/><target dev='vda' bus='virtio'/></disk>`;
@@ -168,20 +125,5 @@ describe('which volumes delete --remove-storage removes', () => {
     const vm = await record('a', disk('/etc/hostname', 'vda'));
     const decisions = storageDecisions(vm, [b, c], [{ ...vol('hostname'), path: '/etc/hostname' }], chains);
     expect(decisions.map((d) => [d.target, d.remove, d.reason])).toEqual([['vda', false, 'in the backing chain of VM b (disk /srv/b-over.qcow2)']]);
-  });
-
-  it("a backing file the header above declares raw is not read, even when its bytes are a qcow2 header (recorded: qemu-img create -b /etc/hostname -F raw)", async () => {
-    const head = (f: string) => readFileSync(new URL(`../fixtures/recorded/storage/images/${f}`, import.meta.url));
-    // /etc/hostname here stands for a raw disk whose guest wrote a qcow2 header naming another file (json.qcow2's json: backing).
-    const read: string[] = [];
-    const inner = fakeFiles({ '/srv/b-over.qcow2': { header: head('backing.qcow2.head') }, '/etc/hostname': { header: head('json.qcow2.head') } });
-    const files = { ...inner, header: (p: string, len: number) => (read.push(p), inner.header(p, len)) };
-    const b = await record('b', `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/srv/b-over.qcow2'/><target dev='vda' bus='virtio'/></disk>`);
-    const chains = await backingChainUses([b], files);
-    expect([...chains.keys()]).toEqual(['/etc/hostname']);
-    expect(read).toEqual(['/srv/b-over.qcow2']);
-    // The field it goes by: raw in the recording, absent from a qcow2 without a backing file.
-    expect(qcow2BackingFormat(head('backing.qcow2.head'))).toBe('raw');
-    expect(qcow2BackingFormat(head('plain.qcow2.head'))).toBeUndefined();
   });
 });

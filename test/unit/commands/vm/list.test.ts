@@ -1,7 +1,7 @@
 /** `vm list` from recorded virsh output; two virsh processes however many VMs exist. */
 import { describe, expect, it } from 'vitest';
-import { FakeRunner } from '../../src/exec/fake.js';
-import { recorded, runKvmctl, stubBatch } from './vm-harness.js';
+import { FakeRunner } from '../../../../src/exec/fake.js';
+import { recorded, runKvmctl, stubBatch } from '../../vm-harness.js';
 
 const LIST_WORDS = [['domstats', '--raw', '--state', '--vcpu', '--balloon', '--block', '--interface', '--nowait'], ['list', '--all', '--autostart', '--name'], ['net-list', '--all']];
 

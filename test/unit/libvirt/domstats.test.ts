@@ -1,7 +1,7 @@
 /** parseDomstats on recorded `virsh domstats --raw` output, odd names included. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { numberStat, parseDomstats, stateName } from '../../src/libvirt/domstats.js';
+import { numberStat, parseDomstats, stateName } from '../../../src/libvirt/domstats.js';
 
 const recorded = (name: string) => readFileSync(`test/fixtures/recorded/${name}`, 'utf8');
 

@@ -1,7 +1,7 @@
-/** `vm info` and `vm xml` from recorded virsh output. */
+/** `vm info` from recorded virsh output. */
 import { describe, expect, it } from 'vitest';
-import { FakeRunner } from '../../src/exec/fake.js';
-import { POOL_DIR, recorded, runKvmctl, stubBatch, virshArgv } from './vm-harness.js';
+import { FakeRunner } from '../../../../src/exec/fake.js';
+import { POOL_DIR, recorded, runKvmctl, stubBatch } from '../../vm-harness.js';
 
 const infoWords = (name: string) => [
   ['dumpxml', '--domain', name],
@@ -82,21 +82,9 @@ describe('vm info', () => {
   it('an odd name is quoted for the batch and shown as it is', async () => {
     const runner = new FakeRunner();
     const name = 'fxvm odd;name';
-    stubBatch(runner, infoWords(name), [recorded('virsh-dumpxml-odd-inactive.xml'), '', 'shut off (unknown)\n', '', '', recorded('virsh-net-list-all.txt'), '']);
+    stubBatch(runner, infoWords(name), [recorded('virsh-dumpxml-odd-inactive.xml'), '', recorded('virsh-domstate-off.txt'), '', '', recorded('virsh-net-list-all.txt'), '']);
     const r = await runKvmctl(['vm', 'info', name, '-o', 'json'], runner);
     expect(JSON.parse(r.out)).toMatchObject({ name, state: 'shutoff', disks: [], nics: [] });
     expect(runner.calls[0]?.args[2]).toContain(`'${name}'`);
-  });
-});
-
-describe('vm xml', () => {
-  it('prints the live XML, or the definition with --inactive', async () => {
-    const runner = new FakeRunner()
-      .stub(virshArgv('dumpxml', '--domain', 'fxvm-web'), { stdout: recorded('virsh-dumpxml-web.xml') })
-      .stub(virshArgv('dumpxml', '--domain', 'fxvm-web', '--inactive'), { stdout: recorded('virsh-dumpxml-web-inactive.xml') });
-    expect((await runKvmctl(['vm', 'xml', 'fxvm-web'], runner)).out).toBe(recorded('virsh-dumpxml-web.xml'));
-    const json = JSON.parse((await runKvmctl(['vm', 'xml', 'fxvm-web', '--inactive', '-o', 'json'], runner)).out);
-    expect(json).toEqual({ name: 'fxvm-web', xml: recorded('virsh-dumpxml-web-inactive.xml') });
-    runner.verify();
   });
 });

@@ -1,0 +1,28 @@
+/** `vm destroy NAME`: powers a VM off at once; its disks and definition stay. */
+import type { Context } from '../../context.js';
+import { domainCalls } from '../../libvirt/domain-commands.js';
+import { isActive } from '../../libvirt/domains.js';
+import { verb } from '../../verb.js';
+import { changeState } from './lifecycle.js';
+import { ODD_NAMES, vmNameArg } from './vm-name.js';
+
+export function runVmDestroy(ctx: Context, name: string): Promise<void> {
+  return changeState(ctx, name, {
+    verb: 'destroy',
+    call: domainCalls.destroy,
+    doneIn: (s) => !isActive(s),
+    from: isActive,
+    hint: () => '',
+    to: 'shutoff',
+    says: 'powered off (destroyed; its disks and definition are kept)',
+  });
+}
+
+export const destroyCommand = verb({
+  name: 'destroy',
+  description: 'power a VM off at once (keeps its disks and definition)',
+  args: [vmNameArg],
+  examples: ['kvmctl vm destroy web1'],
+  notes: ODD_NAMES,
+  run: (ctx, name) => runVmDestroy(ctx, name),
+});

@@ -1,0 +1,27 @@
+/** `vm reboot NAME`: asks the guest to reboot through ACPI; only a running VM can. */
+import type { Context } from '../../context.js';
+import { kvmctlCommand } from '../../exec/command.js';
+import { domainCalls } from '../../libvirt/domain-commands.js';
+import { verb } from '../../verb.js';
+import { changeState } from './lifecycle.js';
+import { ODD_NAMES, vmNameArg } from './vm-name.js';
+
+export function runVmReboot(ctx: Context, name: string): Promise<void> {
+  return changeState(ctx, name, {
+    verb: 'reboot',
+    call: domainCalls.reboot,
+    from: (s) => s === 'running',
+    hint: (c, n, s) => (s === 'paused' ? `resume it first: ${kvmctlCommand(c.uri, 'vm', 'resume', n)}` : `start it instead: ${kvmctlCommand(c.uri, 'vm', 'start', n)}`),
+    to: 'running',
+    says: 'asked to reboot (ACPI)',
+  });
+}
+
+export const rebootCommand = verb({
+  name: 'reboot',
+  description: 'ask the guest to reboot (ACPI)',
+  args: [vmNameArg],
+  examples: ['kvmctl vm reboot web1'],
+  notes: ODD_NAMES,
+  run: (ctx, name) => runVmReboot(ctx, name),
+});

@@ -1,0 +1,21 @@
+/** `vm snapshot revert NAME SNAP`: the VM's state becomes the snapshot's (running or shut off). */
+import type { Context } from '../../../context.js';
+import { domainCalls } from '../../../libvirt/domain-commands.js';
+import { verb } from '../../../verb.js';
+import { checkVmName } from '../domain-state.js';
+import { requireSnapshot, snapshotNameArg, snapshotVmArg } from './snapshots.js';
+
+export async function runSnapshotRevert(ctx: Context, name: string, snap: string | undefined): Promise<void> {
+  checkVmName(name);
+  const snapshot = requireSnapshot(ctx, 'revert', name, snap);
+  await ctx.virsh.run({ ...domainCalls.snapshotRevert(name, snapshot), subject: { kind: 'snapshot', name: snapshot } });
+  ctx.out.done(`vm ${name} reverted to snapshot ${snapshot}`, { name, snapshot });
+}
+
+export const snapshotRevertCommand = verb({
+  name: 'revert',
+  description: "put the VM back to a snapshot (its state then is the snapshot's: running or shut off)",
+  args: [snapshotVmArg, snapshotNameArg],
+  examples: ['kvmctl vm snapshot revert web1 before-upgrade'],
+  run: (ctx, name, snap) => runSnapshotRevert(ctx, name, snap),
+});

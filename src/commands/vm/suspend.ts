@@ -1,0 +1,28 @@
+/** `vm suspend NAME`: pauses a running VM; it keeps its memory. */
+import type { Context } from '../../context.js';
+import { kvmctlCommand } from '../../exec/command.js';
+import { domainCalls } from '../../libvirt/domain-commands.js';
+import { verb } from '../../verb.js';
+import { changeState } from './lifecycle.js';
+import { ODD_NAMES, vmNameArg } from './vm-name.js';
+
+export function runVmSuspend(ctx: Context, name: string): Promise<void> {
+  return changeState(ctx, name, {
+    verb: 'suspend',
+    call: domainCalls.suspend,
+    doneIn: (s) => s === 'paused',
+    from: (s) => s === 'running',
+    hint: (c, n) => `only a running VM can be suspended; start it with: ${kvmctlCommand(c.uri, 'vm', 'start', n)}`,
+    to: 'paused',
+    says: 'suspended (paused)',
+  });
+}
+
+export const suspendCommand = verb({
+  name: 'suspend',
+  description: 'pause a running VM (it keeps its memory)',
+  args: [vmNameArg],
+  examples: ['kvmctl vm suspend web1'],
+  notes: ODD_NAMES,
+  run: (ctx, name) => runVmSuspend(ctx, name),
+});

@@ -1,0 +1,6 @@
+/** What the declarations of vm verbs share: the VM name argument and the help line about names that look like options. */
+import { arg } from '../../verb.js';
+
+export const ODD_NAMES = "\nA VM name that starts with '-' goes after --: kvmctl vm delete -- -oddname\n";
+
+export const vmNameArg = arg('<name>', 'VM name');

@@ -1,0 +1,12 @@
+/** `vm snapshot delete` against recorded virsh output. */
+import { describe, expect, it } from 'vitest';
+import { FakeRunner } from '../../../../../src/exec/fake.js';
+import { runKvmctl, virshArgv } from '../../../vm-harness.js';
+
+describe('vm snapshot delete', () => {
+  it('names the snapshot', async () => {
+    const ok = new FakeRunner().stub(virshArgv('snapshot-delete', '--domain', 'fxvm-off', '--snapshotname', 'snap2'), {});
+    expect((await runKvmctl(['vm', 'snapshot', 'delete', 'fxvm-off', 'snap2'], ok)).out).toBe('vm fxvm-off: snapshot snap2 deleted\n');
+    ok.verify();
+  });
+});

@@ -1,0 +1,16 @@
+/** `vm xml` from recorded virsh output. */
+import { describe, expect, it } from 'vitest';
+import { FakeRunner } from '../../../../src/exec/fake.js';
+import { recorded, runKvmctl, virshArgv } from '../../vm-harness.js';
+
+describe('vm xml', () => {
+  it('prints the live XML, or the definition with --inactive', async () => {
+    const runner = new FakeRunner()
+      .stub(virshArgv('dumpxml', '--domain', 'fxvm-web'), { stdout: recorded('virsh-dumpxml-web.xml') })
+      .stub(virshArgv('dumpxml', '--domain', 'fxvm-web', '--inactive'), { stdout: recorded('virsh-dumpxml-web-inactive.xml') });
+    expect((await runKvmctl(['vm', 'xml', 'fxvm-web'], runner)).out).toBe(recorded('virsh-dumpxml-web.xml'));
+    const json = JSON.parse((await runKvmctl(['vm', 'xml', 'fxvm-web', '--inactive', '-o', 'json'], runner)).out);
+    expect(json).toEqual({ name: 'fxvm-web', xml: recorded('virsh-dumpxml-web-inactive.xml') });
+    runner.verify();
+  });
+});
