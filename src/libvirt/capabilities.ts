@@ -9,8 +9,8 @@ export const hostCalls = {
   nodeinfo: () => read(['nodeinfo']),
   nodeCpuPercent: () => read(['nodecpustats', '--percent']),
   nodeMemStats: () => read(['nodememstats']),
-  /** Every domain's state, vCPUs, balloon and interfaces, in one call. */
-  usage: () => read(['domstats', '--raw', '--state', '--vcpu', '--balloon', '--interface']),
+  /** Every domain's state, vCPUs, balloon and interfaces, in one call; --nowait: a domain busy with a job (a migration's target) does not hold the report. */
+  usage: () => read(['domstats', '--raw', '--state', '--vcpu', '--balloon', '--interface', '--nowait']),
 };
 
 export interface LibvirtVersions {
