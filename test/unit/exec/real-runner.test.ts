@@ -4,10 +4,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mutatingCommand, readCommand } from '../../src/exec/command.js';
-import { RealRunner } from '../../src/exec/real-runner.js';
-import { CommandTimeoutError, MissingToolError } from '../../src/exec/runner.js';
-import { InterruptedError } from '../../src/errors.js';
+import { mutatingCommand, readCommand } from '../../../src/exec/command.js';
+import { RealRunner } from '../../../src/exec/real-runner.js';
+import { CommandTimeoutError, MissingToolError } from '../../../src/exec/runner.js';
+import { InterruptedError } from '../../../src/errors.js';
 
 describe('RealRunner', () => {
   it('returns exit status, stdout and stderr of a failing program without throwing', async () => {

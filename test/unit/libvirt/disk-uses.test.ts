@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FakeRunner } from '../../src/exec/fake.js';
-import { diskUsesOf, fromStats, loadDiskUses } from '../../src/libvirt/disk-uses.js';
-import { parseDomainXml } from '../../src/libvirt/domain-xml.js';
-import { parseDomstats } from '../../src/libvirt/domstats.js';
-import { runVolumeList } from '../../src/commands/volume/list.js';
-import { batchArgv, batchOut, stubStorage, testContext, URI, type FakeDomain, type StorageState } from './storage-harness.js';
+import { FakeRunner } from '../../../src/exec/fake.js';
+import { diskUsesOf, fromStats, loadDiskUses } from '../../../src/libvirt/disk-uses.js';
+import { parseDomainXml } from '../../../src/libvirt/domain-xml.js';
+import { parseDomstats } from '../../../src/libvirt/domstats.js';
+import { runVolumeList } from '../../../src/commands/volume/list.js';
+import { batchArgv, batchOut, stubStorage, testContext, URI, type FakeDomain, type StorageState } from '../storage-harness.js';
 
-const SCALE = new URL('../fixtures/recorded/scale/', import.meta.url);
+const SCALE = new URL('../../fixtures/recorded/scale/', import.meta.url);
 /** A recording without its comment lines (the command that made it). */
 const recorded = (name: string) =>
   readFileSync(new URL(name, SCALE), 'utf8')

@@ -6,16 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Command } from '../../src/exec/command.js';
-import { FakeRunner } from '../../src/exec/fake.js';
-import { parseDomainXml } from '../../src/libvirt/domain-xml.js';
-import { parseNodememstats } from '../../src/libvirt/domain-commands.js';
-import { hostUuidOf, migrationCommands, moveDiskSources, parseJobInfo, sourceReads, targetReads } from '../../src/libvirt/migration.js';
-import { libvirtMessage, virshBatch } from '../../src/libvirt/virsh.js';
-import { parseVolumeXml } from '../../src/libvirt/volume-xml.js';
-import type { PoolRecord } from '../../src/libvirt/storage.js';
-import { planMigration, type SourceFacts, type TargetFacts } from '../../src/commands/vm/migrate-plan.js';
-import { batchStdout, runKvmctl } from './vm-harness.js';
+import type { Command } from '../../../../src/exec/command.js';
+import { FakeRunner } from '../../../../src/exec/fake.js';
+import { parseDomainXml } from '../../../../src/libvirt/domain-xml.js';
+import { parseNodememstats } from '../../../../src/libvirt/domain-commands.js';
+import { hostUuidOf, migrationCommands, moveDiskSources, parseJobInfo, sourceReads, targetReads } from '../../../../src/libvirt/migration.js';
+import { libvirtMessage, virshBatch } from '../../../../src/libvirt/virsh.js';
+import { parseVolumeXml } from '../../../../src/libvirt/volume-xml.js';
+import type { PoolRecord } from '../../../../src/libvirt/storage.js';
+import { planMigration, type SourceFacts, type TargetFacts } from '../../../../src/commands/vm/migrate-plan.js';
+import { batchStdout, runKvmctl } from '../../vm-harness.js';
 
 const rec = (f: string) => readFileSync(join('test/fixtures/recorded/migration', f), 'utf8');
 const DIR = '/var/tmp/kvmctl-lab/clab-m1-fxmig';

@@ -11,11 +11,11 @@ import {
   parseNodememstats,
   parseSnapshotList,
   stateKey,
-} from '../../src/libvirt/domain-commands.js';
-import { parseDomainXml } from '../../src/libvirt/domain-xml.js';
-import { classifyVirshError } from '../../src/libvirt/virsh.js';
-import { NotFoundError, RefusedError } from '../../src/errors.js';
-import { POOL_DIR, recorded, recordedTop, URI } from './vm-harness.js';
+} from '../../../src/libvirt/domain-commands.js';
+import { parseDomainXml } from '../../../src/libvirt/domain-xml.js';
+import { classifyVirshError } from '../../../src/libvirt/virsh.js';
+import { NotFoundError, RefusedError } from '../../../src/errors.js';
+import { POOL_DIR, recorded, recordedTop, URI } from '../vm-harness.js';
 
 describe('domain argv', () => {
   it('names travel as --domain NAME, one argv element, whatever they contain', () => {

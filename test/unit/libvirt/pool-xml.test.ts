@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildPoolXml, parsePoolXml, poolDefinitionOf, poolSpecDifferences, type PoolSpec } from '../../src/libvirt/pool-xml.js';
-import { buildVolumeXml, parseVolumeXml } from '../../src/libvirt/volume-xml.js';
-import { poolSpecFromOptions, type PoolCreateOptions } from '../../src/commands/pool/create.js';
+import { buildPoolXml, parsePoolXml, poolDefinitionOf, poolSpecDifferences, type PoolSpec } from '../../../src/libvirt/pool-xml.js';
+import { buildVolumeXml, parseVolumeXml } from '../../../src/libvirt/volume-xml.js';
+import { poolSpecFromOptions, type PoolCreateOptions } from '../../../src/commands/pool/create.js';
 
-// Regenerate with: UPDATE_GOLDEN=1 npx vitest run test/unit/pool-xml.test.ts
-const GOLDEN = new URL('../fixtures/golden/pool/', import.meta.url);
+// Regenerate with: UPDATE_GOLDEN=1 npx vitest run test/unit/libvirt/pool-xml.test.ts
+const GOLDEN = new URL('../../fixtures/golden/pool/', import.meta.url);
 
 function golden(name: string, actual: string): void {
   const file = new URL(name, GOLDEN);
@@ -36,7 +36,7 @@ describe('pool XML', () => {
   });
 
   it('reads what libvirt reports of a running pool, sizes in bytes', async () => {
-    const text = readFileSync(new URL('../fixtures/recorded/storage/pool-details-batch.txt', import.meta.url), 'utf8');
+    const text = readFileSync(new URL('../../fixtures/recorded/storage/pool-details-batch.txt', import.meta.url), 'utf8');
     const xml = text.split('KVMCTL-BATCH-SEPARATOR-d41d8cd9\n')[1]!;
     expect(await parsePoolXml(xml)).toEqual({
       type: 'dir',

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BATCH_ARG_BYTES, chunkBatch, classifyVirshError, quoteForVirsh, runVirshBatch, splitBatch, virshBatch } from '../../src/libvirt/virsh.js';
-import { FakeRunner } from '../../src/exec/fake.js';
-import { readCommand } from '../../src/exec/command.js';
-import { ConflictError, KvmctlError, NotFoundError, RefusedError } from '../../src/errors.js';
+import { BATCH_ARG_BYTES, chunkBatch, classifyVirshError, quoteForVirsh, runVirshBatch, splitBatch, virshBatch } from '../../../src/libvirt/virsh.js';
+import { FakeRunner } from '../../../src/exec/fake.js';
+import { readCommand } from '../../../src/exec/command.js';
+import { ConflictError, KvmctlError, NotFoundError, RefusedError } from '../../../src/errors.js';
 
 const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/${f}`, import.meta.url), 'utf8');
 const failed = (stderr: string) => ({ stdout: '', stderr, exitCode: 1 });

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Command } from 'commander';
-import { main, manPage } from '../../src/main.js';
-import { FakeRunner } from '../../src/exec/fake.js';
-import { memoryIO } from '../../src/output/io.js';
-import { memoryFs } from '../../src/local-fs.js';
-import { renderManPage } from '../../src/output/man-page.js';
-import { collectHelp, pageDisagreements, renderWithMan } from './help-facts.js';
+import { main, manPage } from '../../../src/main.js';
+import { FakeRunner } from '../../../src/exec/fake.js';
+import { memoryIO } from '../../../src/output/io.js';
+import { memoryFs } from '../../../src/local-fs.js';
+import { renderManPage } from '../../../src/output/man-page.js';
+import { collectHelp, pageDisagreements, renderWithMan } from '../help-facts.js';
 
 const deps = () => ({ io: memoryIO(), runner: new FakeRunner(), fs: memoryFs({}), version: '9.9.9', signal: new AbortController().signal, argv: [] });
 

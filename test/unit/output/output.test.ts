@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Output } from '../../src/output/output.js';
-import { memoryIO } from '../../src/output/io.js';
+import { Output } from '../../../src/output/output.js';
+import { memoryIO } from '../../../src/output/io.js';
 
 const columns = [
   { header: 'NAME', value: (r: { name: string; sizeBytes: number; up: boolean }) => r.name },

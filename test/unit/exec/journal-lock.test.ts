@@ -2,10 +2,10 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { abandonedEntries, Journal } from '../../src/exec/journal.js';
-import { withLock } from '../../src/exec/lock.js';
-import { Transaction } from '../../src/exec/transaction.js';
-import { TimeoutError } from '../../src/errors.js';
+import { abandonedEntries, Journal } from '../../../src/exec/journal.js';
+import { withLock } from '../../../src/exec/lock.js';
+import { Transaction } from '../../../src/exec/transaction.js';
+import { TimeoutError } from '../../../src/errors.js';
 
 const dirs: string[] = [];
 function tempDir(): string {

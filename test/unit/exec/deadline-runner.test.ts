@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DeadlineRunner } from '../../src/exec/deadline-runner.js';
-import { CommandTimeoutError, type Runner } from '../../src/exec/runner.js';
-import { RealRunner } from '../../src/exec/real-runner.js';
-import type { Command } from '../../src/exec/command.js';
+import { DeadlineRunner } from '../../../src/exec/deadline-runner.js';
+import { CommandTimeoutError, type Runner } from '../../../src/exec/runner.js';
+import { RealRunner } from '../../../src/exec/real-runner.js';
+import type { Command } from '../../../src/exec/command.js';
 
 describe('DeadlineRunner', () => {
   it('gives each program the time its host has left, never more than its own timeout', async () => {

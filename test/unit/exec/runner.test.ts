@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { FakeRunner } from '../../src/exec/fake.js';
-import { DryRunRunner, VerboseRunner } from '../../src/exec/dry-run.js';
-import { FaultRunner, parseFaultSpec, parseFaultSpecs } from '../../src/exec/fault.js';
-import { formatCommand, mutatingCommand, readCommand } from '../../src/exec/command.js';
-import { Transaction } from '../../src/exec/transaction.js';
-import { ExitCode, InterruptedError, PartialError, RolledBackError, UsageError } from '../../src/errors.js';
+import { FakeRunner } from '../../../src/exec/fake.js';
+import { DryRunRunner, VerboseRunner } from '../../../src/exec/dry-run.js';
+import { FaultRunner, parseFaultSpec, parseFaultSpecs } from '../../../src/exec/fault.js';
+import { formatCommand, mutatingCommand, readCommand } from '../../../src/exec/command.js';
+import { Transaction } from '../../../src/exec/transaction.js';
+import { ExitCode, InterruptedError, PartialError, RolledBackError, UsageError } from '../../../src/errors.js';
 
 describe('FakeRunner', () => {
   it('answers stubbed commands and fails on anything else', async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/main.js';
-import { FakeRunner } from '../../src/exec/fake.js';
-import { memoryIO } from '../../src/output/io.js';
-import { memoryFs } from '../../src/local-fs.js';
+import { main } from '../../../src/main.js';
+import { FakeRunner } from '../../../src/exec/fake.js';
+import { memoryIO } from '../../../src/output/io.js';
+import { memoryFs } from '../../../src/local-fs.js';
 import {
   ConflictError,
   EXIT_CODE_DOCS,
@@ -15,10 +15,10 @@ import {
   RolledBackError,
   TimeoutError,
   UsageError,
-} from '../../src/errors.js';
-import { ERROR_CODES, formatJsonError, jsonErrorOf, wantsJson } from '../../src/output/json-error.js';
-import { classifyVirshError, virshWrite } from '../../src/libvirt/virsh.js';
-import { assertSchema, parseJsonError } from '../support/schemas.js';
+} from '../../../src/errors.js';
+import { ERROR_CODES, formatJsonError, jsonErrorOf, wantsJson } from '../../../src/output/json-error.js';
+import { classifyVirshError, virshWrite } from '../../../src/libvirt/virsh.js';
+import { assertSchema, parseJsonError } from '../../support/schemas.js';
 
 function run(argv: string[], runner = new FakeRunner()) {
   const io = memoryIO({});
