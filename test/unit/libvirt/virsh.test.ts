@@ -5,7 +5,7 @@ import { FakeRunner } from '../../../src/exec/fake.js';
 import { readCommand } from '../../../src/exec/command.js';
 import { ConflictError, KvmctlError, NotFoundError, RefusedError } from '../../../src/errors.js';
 
-const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/${f}`, import.meta.url), 'utf8');
+const rec = (f: string) => readFileSync(new URL(`../../fixtures/recorded/${f}`, import.meta.url), 'utf8');
 const failed = (stderr: string) => ({ stdout: '', stderr, exitCode: 1 });
 const cmd = readCommand('virsh', ['-c', 'qemu:///system', 'dominfo', '--domain', 'nosuch']);
 
