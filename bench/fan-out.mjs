@@ -16,7 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Fleet } from './fleet.mjs';
-import { cmd, median, subprocesses, timeInterleaved } from './measure.mjs';
+import { cmd, median, subprocesses, timeInterleaved, tracedCommands } from './measure.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -65,10 +65,15 @@ try {
   const check = spawnSync(fan.argv[0], [...fan.argv.slice(1), '-o', 'json'], { encoding: 'utf8', env, maxBuffer: 256 << 20 });
   const listed = JSON.parse(check.stdout);
   if (check.status !== 0 || listed.items.length < hosts * vms) throw new Error(`fan-out listed ${listed.items?.length} VMs (exit ${check.status}): ${check.stderr}`);
-  const times = await timeInterleaved([fan, ...singles], { runs, warmup: 1, env, shouldStop: () => stop });
+  // The floor: a bare node process that runs every host's vm list virsh calls at once, as -H does, and nothing else.
+  const floorFile = join(work, 'floor.json');
+  writeFileSync(floorFile, JSON.stringify(singles.flatMap((s) => tracedCommands(s.argv, env))));
+  const floor = cmd(`node + the ${hosts} hosts' vm list virsh calls at once, nothing else`, [process.execPath, join(HERE, 'replay.mjs'), floorFile, '--parallel']);
+  const times = await timeInterleaved([fan, floor, ...singles], { runs, warmup: 1, env, shouldStop: () => stop });
   const medians = times.map(median);
   const fanMs = medians[0];
-  const singleMs = medians.slice(1);
+  const floorMs = medians[1];
+  const singleMs = medians.slice(2);
   const slowest = Math.max(...singleMs);
   const fanProcs = subprocesses(fan, env);
   const singleProcs = subprocesses(singles[0], env);
@@ -82,9 +87,11 @@ try {
     '| command | median | subprocesses |',
     '| --- | --- | --- |',
     `| \`${fan.label}\` | ${fanMs.toFixed(0)} ms | ${fanProcs.count} (${Object.entries(fanProcs.programs).map(([k, v]) => `${k} ${v}`).join(', ')}) |`,
+    `| ${floor.label} | ${floorMs.toFixed(0)} ms | |`,
     ...singles.map((s, i) => `| \`${s.label}\` | ${singleMs[i].toFixed(0)} ms | ${i === 0 ? `${singleProcs.count} (${Object.entries(singleProcs.programs).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''} |`),
     '',
     `Fan-out / slowest single host: **${ratio.toFixed(2)}x** (target at most 1.5x): ${ratio <= 1.5 ? 'met' : 'NOT met'}.`,
+    `The floor (the same virsh calls from a bare node process, all at once) is ${(floorMs / slowest).toFixed(2)}x the slowest single host; kvmctl's fan-out is ${(fanMs / floorMs).toFixed(2)}x its floor: with ${cpus().length} CPUs, ${hosts} virsh processes at once cost what their CPU time costs.`,
     `Subprocesses: ${fanProcs.count} = ${hosts} hosts x ${singleProcs.count} per host: ${fanProcs.count === hosts * singleProcs.count ? 'proportional to the hosts only' : 'NOT proportional'}.`,
     '',
   ];
