@@ -42,10 +42,18 @@ const MUTATING = new Set([
   'snapshot-create', 'snapshot-create-as', 'snapshot-delete', 'snapshot-revert',
 ]);
 
+/** The virsh commands one "+ virsh -c URI …" line runs: its first word, or for a batch (one shell-quoted argument) the first word of each command in it. */
+function commandWords(line: string): string[] {
+  const rest = line.replace(/^\+ virsh -c \S+ /, '');
+  if (!rest.startsWith("'")) return [rest.split(' ')[0] ?? ''];
+  const script = rest.slice(1, -1).replaceAll("'\\''", "'");
+  return script.split(/\s*;\s*/).map((c) => (c.trim().split(/\s+/)[0] ?? '').replace(/^'|'$/g, ''));
+}
+
 /** The virsh calls of a -v run (its "+ virsh …" lines) that would change state. */
 export function mutatingCalls(err: string): string[] {
   return err
     .split('\n')
     .filter((l) => l.startsWith('+ virsh '))
-    .filter((l) => (l.match(/[a-z][a-z-]*/g) ?? []).some((w) => MUTATING.has(w)));
+    .filter((l) => commandWords(l).some((w) => MUTATING.has(w)));
 }
