@@ -52,11 +52,12 @@ export function value<F extends string>(flags: F, description: string, o: { defa
   return { flags, description, ...o };
 }
 
-/** `--source-dev <d>` given any number of times: every value, in order (undefined when never given). */
-/** An option that must be given (commander's requiredOption). */
-export function required<F extends string>(flags: F, description: string): OptionSpec<F, string> {
-  return { flags, description, mandatory: true };
+/** An option that must be given (commander's requiredOption), optionally one of `choices`. */
+export function required<F extends string>(flags: F, description: string, o: { choices?: readonly string[] } = {}): OptionSpec<F, string> {
+  return { flags, description, mandatory: true, ...o };
 }
+
+/** `--source-dev <d>` given any number of times: every value, in order (undefined when never given). */
 
 export function list<F extends string>(flags: F, description: string): OptionSpec<F, string[] | undefined> {
   return { flags, description, parse: collect };

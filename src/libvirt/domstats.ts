@@ -3,8 +3,7 @@
  * interface facts for every domain, which keeps list commands at a constant
  * number of subprocesses however many VMs exist.
  */
-import type { Command } from '../exec/command.js';
-import { asCommand, read, type VirshCall } from './virsh-client.js';
+import { read, type VirshCall } from './virsh-client.js';
 
 export type StatGroup = 'state' | 'cpu-total' | 'balloon' | 'vcpu' | 'interface' | 'block';
 /** Which domains: all, or only those in a state (libvirt filters, so the output stays small). */
@@ -14,11 +13,6 @@ export type DomainFilter = 'all' | 'active' | 'inactive' | 'running' | 'shutoff'
 /** `nowait`: skip the stats of a domain busy with a job (a migration's target) rather than wait for the job to end. */
 export function domstatsCall(groups: StatGroup[], filter: DomainFilter = 'all', options: { nowait?: boolean } = {}): VirshCall {
   return read(['domstats', '--raw', ...groups.map((g) => `--${g}`), ...(options.nowait ? ['--nowait'] : []), ...(filter === 'all' ? [] : [`--list-${filter}`])]);
-}
-
-/** domstatsCall as a Command on a URI, for modules not yet on the virsh client. */
-export function domstatsCommand(uri: string, groups: StatGroup[], filter: DomainFilter = 'all'): Command {
-  return asCommand(uri, domstatsCall(groups, filter));
 }
 
 /** One domain's raw stats: key -> value as virsh printed them. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { addGlobalOptions, createApp } from '../../src/app.js';
 import { memoryFs } from '../../src/local-fs.js';
 import { memoryIO } from '../../src/output/io.js';
-import { arg, flag, list, negatable, value, verb, type OptionTable } from '../../src/verb.js';
+import { arg, flag, list, negatable, required, value, verb, type OptionTable } from '../../src/verb.js';
 import { FakeRunner, newStateDir } from '../support/harness.js';
 
 const app = () => createApp({ io: memoryIO({ KVMCTL_STATE_DIR: newStateDir() }), runner: new FakeRunner(), fs: memoryFs({}), version: 'test', signal: new AbortController().signal, argv: [] });
@@ -23,5 +23,21 @@ describe('verb()', () => {
     // The types refuse it at compile time; a cast gets this far and no further.
     const options = { pth: value('--path <dir>', 'd') } as unknown as OptionTable;
     expect(() => verb({ name: 'x', description: 'x', options: options as never, run: async () => undefined })(app())).toThrow(/option key pth does not match --path <dir> \(path\)/);
+  });
+
+  it('a required option with choices is a usage error when missing or not one of them', async () => {
+    const seen: unknown[] = [];
+    const options = { mode: required('--mode <mode>', 'm', { choices: ['nat', 'route'] }) };
+    const declare = verb({ name: 'x', description: 'x', options, run: async (_ctx, o) => void seen.push(o.mode) });
+    const parse = async (...argv: string[]) => {
+      const program = addGlobalOptions(new Command('kvmctl')).exitOverride().configureOutput({ writeErr: () => undefined });
+      program.addCommand(declare(app()).exitOverride().configureOutput({ writeErr: () => undefined }));
+      await program.parseAsync(['node', 'kvmctl', 'x', ...argv], { from: 'node' });
+    };
+    await expect(parse()).rejects.toThrow(/required option '--mode <mode>' not specified/);
+    await expect(parse('--mode', 'bridge')).rejects.toThrow(/argument 'bridge' is invalid. Allowed choices are nat, route/);
+    await parse('--mode', 'route');
+    expect(seen).toEqual(['route']);
+    expect(declare(app()).helpInformation()).toContain('(choices: "nat", "route")');
   });
 });

@@ -3,16 +3,15 @@
  * addresses and routes (the default route included) move to the bridge in the
  * same transaction.
  */
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { ConflictError, RefusedError, UsageError } from '../../errors.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { configuredRoutes, defaultRouteDevices, findBridge, ipLinkSetMasterCommand, ipLinkSetNoMasterCommand, ipLinkSetStateCommand, movableAddresses } from '../../net/ip.js';
 import { movesByPort, movesRecord } from '../../net/bridge-moves.js';
 import { checkNoOpenWindow, parseConfirmTimeout } from './confirm.js';
-import { carriesSession, findIface, movedOf, moveSteps, reportMove, validatePair, type MoveOptions } from './move-addresses.js';
+import { carriesSession, findIface, movedOf, moveSteps, bridgeNameArg, moveOptions, reportMove, validatePair, type MoveOptions } from './move-addresses.js';
 import { runPlan, when } from '../../exec/plan.js';
+import { arg, verb } from '../../verb.js';
 
 export async function runBridgeAttach(ctx: Context, bridge: string, iface: string, opts: MoveOptions): Promise<void> {
   validatePair(bridge, iface);
@@ -64,18 +63,17 @@ export async function runBridgeAttach(ctx: Context, bridge: string, iface: strin
   });
 }
 
-export function bridgeAttachVerb(app: App): Command {
-  return new Command('attach')
-    .description("enslave a NIC to the bridge; the NIC with the default route only with --move-address")
-    .argument('<bridge>', 'bridge name')
-    .argument('<iface>', 'the interface to attach')
-    .option('--move-address', "move the NIC's addresses and routes (default route included) to the bridge; put back if any step fails")
-    .option('--confirm-timeout <seconds>', 'with --move-address: move everything back after this many seconds unless kvmctl bridge confirm keeps it')
-    .addHelpText(
-      'after',
-      examples('kvmctl bridge attach br0 eth1', 'kvmctl bridge attach br0 eth0 --move-address', 'kvmctl bridge attach br0 eth0 --move-address --confirm-timeout 120') +
-        "\nThe NIC with the default route, or the one carrying this ssh session (SSH_CONNECTION), is attached only with --move-address.\n" +
-        'With --confirm-timeout a detached process (not tied to this terminal) reverts the move when the time is up; confirm from a new session.\n',
-    )
-    .action(app.action(async (ctx, name: string, iface: string, opts: MoveOptions) => runBridgeAttach(ctx, name, iface, opts)));
-}
+export const bridgeAttachVerb = verb({
+  name: 'attach',
+  description: 'enslave a NIC to the bridge; the NIC with the default route only with --move-address',
+  args: [bridgeNameArg, arg('<iface>', 'the interface to attach')],
+  options: moveOptions(
+    "move the NIC's addresses and routes (default route included) to the bridge; put back if any step fails",
+    'with --move-address: move everything back after this many seconds unless kvmctl bridge confirm keeps it',
+  ),
+  examples: ['kvmctl bridge attach br0 eth1', 'kvmctl bridge attach br0 eth0 --move-address', 'kvmctl bridge attach br0 eth0 --move-address --confirm-timeout 120'],
+  notes:
+    '\nThe NIC with the default route, or the one carrying this ssh session (SSH_CONNECTION), is attached only with --move-address.\n' +
+    'With --confirm-timeout a detached process (not tied to this terminal) reverts the move when the time is up; confirm from a new session.\n',
+  run: (ctx, name, iface, o) => runBridgeAttach(ctx, name, iface, o),
+});

@@ -7,8 +7,6 @@
  * record (net/bridge-confirm-netns-INODE.json) names the change, the deadline
  * and the waiting process.
  */
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../../context.js';
@@ -17,6 +15,7 @@ import { kvmctlCommand } from '../../exec/command.js';
 import { isSameProcess, processStartTime } from '../../exec/lock.js';
 import { ipLinkSetStateCommand } from '../../net/ip.js';
 import { currentNetnsRecord } from '../../net/netns-record.js';
+import { verb } from '../../verb.js';
 
 export interface ConfirmWindow {
   token: string;
@@ -147,9 +146,9 @@ export async function runBridgeConfirm(ctx: Context): Promise<void> {
   ctx.out.done(`${what} confirmed: it stays`, { confirmed: true, change: w.change, bridge: w.bridge, iface: w.iface });
 }
 
-export function bridgeConfirmVerb(app: App): Command {
-  return new Command('confirm')
-    .description('keep the address move of the open --confirm-timeout window (exit 6 if it was already reverted)')
-    .addHelpText('after', examples('kvmctl bridge attach br0 eth0 --move-address --confirm-timeout 120', 'kvmctl bridge confirm'))
-    .action(app.action(async (ctx) => runBridgeConfirm(ctx)));
-}
+export const bridgeConfirmVerb = verb({
+  name: 'confirm',
+  description: 'keep the address move of the open --confirm-timeout window (exit 6 if it was already reverted)',
+  examples: ['kvmctl bridge attach br0 eth0 --move-address --confirm-timeout 120', 'kvmctl bridge confirm'],
+  run: (ctx) => runBridgeConfirm(ctx),
+});

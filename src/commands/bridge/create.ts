@@ -1,5 +1,3 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { runPlan } from '../../exec/plan.js';
 import { ConflictError, KvmctlError, UsageError } from '../../errors.js';
@@ -9,11 +7,13 @@ import { kvmctlCommand } from '../../exec/command.js';
 import { addressCidr, ipAddrAddCommand, ipBridgeAddCommand, ipLinkDeleteCommand, ipLinkSetStateCommand, type IpAddress } from '../../net/ip.js';
 import { blockOf, formatIpv4, lastAddress, overlaps, parseAddressCidr, parseIpv4 } from '../../net/ipv4.js';
 import { validateNewBridgeName } from '../../validate/names.js';
+import { arg, flag, value, verb, type OptionsOf } from '../../verb.js';
 
-export interface BridgeCreateOptions {
-  stp?: boolean;
-  address?: string;
-}
+const options = {
+  stp: flag('--stp', 'turn on the spanning tree protocol (for bridges with more than one uplink)'),
+  address: value('--address <cidr>', 'give the bridge this address, e.g. 10.20.0.1/24'),
+};
+export type BridgeCreateOptions = OptionsOf<typeof options>;
 
 /** --address: an IPv4 host address with its prefix, e.g. 10.20.0.1/24. */
 export function parseBridgeAddress(text: string): IpAddress {
@@ -89,12 +89,11 @@ export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCr
   });
 }
 
-export function bridgeCreateVerb(app: App): Command {
-  return new Command('create')
-    .description('create a bridge and bring it up')
-    .argument('<name>', 'bridge name: letters, digits, - _ . (starting with a letter or digit; at most 15 characters)')
-    .option('--stp', 'turn on the spanning tree protocol (for bridges with more than one uplink)')
-    .option('--address <cidr>', 'give the bridge this address, e.g. 10.20.0.1/24')
-    .addHelpText('after', examples('kvmctl bridge create br0', 'kvmctl bridge create br1 --stp --address 10.20.0.1/24'))
-    .action(app.action(async (ctx, name: string, opts: BridgeCreateOptions) => runBridgeCreate(ctx, name, opts)));
-}
+export const bridgeCreateVerb = verb({
+  name: 'create',
+  description: 'create a bridge and bring it up',
+  args: [arg('<name>', 'bridge name: letters, digits, - _ . (starting with a letter or digit; at most 15 characters)')],
+  options,
+  examples: ['kvmctl bridge create br0', 'kvmctl bridge create br1 --stp --address 10.20.0.1/24'],
+  run: (ctx, name, o) => runBridgeCreate(ctx, name, o),
+});

@@ -1,5 +1,3 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { KvmctlError, RefusedError } from '../../errors.js';
 import { loadDomains, type DomainRecord } from '../../libvirt/domains.js';
@@ -11,11 +9,13 @@ import { vmsByInterface } from './list.js';
 import { movesByPort, movesRecord, recordedUplinks } from '../../net/bridge-moves.js';
 import { createdBridgesRecord } from './create.js';
 import { kvmctlCommand } from '../../exec/command.js';
+import { arg, flag, verb, type OptionsOf } from '../../verb.js';
 
-export interface BridgeDeleteOptions {
+const options = {
   /** Delete it although ports, stopped VMs or a libvirt network still use it. */
-  force?: boolean;
-}
+  force: flag('--force', 'delete it although ports, stopped VMs or a libvirt network still use it'),
+};
+export type BridgeDeleteOptions = OptionsOf<typeof options>;
 
 /** What still uses a bridge: refusals that --force overrides. */
 interface Users {
@@ -80,11 +80,11 @@ export async function runBridgeDelete(ctx: Context, name: string, opts: BridgeDe
   });
 }
 
-export function bridgeDeleteVerb(app: App): Command {
-  return new Command('delete')
-    .description('delete a bridge; refused while ports, VM interfaces or a libvirt network use it (unless --force), and always while a running VM is attached')
-    .argument('<name>', 'bridge name')
-    .option('--force', 'delete it although ports, stopped VMs or a libvirt network still use it')
-    .addHelpText('after', examples('kvmctl bridge delete br0', 'kvmctl bridge delete br0 --force'))
-    .action(app.action(async (ctx, name: string, opts: BridgeDeleteOptions) => runBridgeDelete(ctx, name, opts)));
-}
+export const bridgeDeleteVerb = verb({
+  name: 'delete',
+  description: 'delete a bridge; refused while ports, VM interfaces or a libvirt network use it (unless --force), and always while a running VM is attached',
+  args: [arg('<name>', 'bridge name')],
+  options,
+  examples: ['kvmctl bridge delete br0', 'kvmctl bridge delete br0 --force'],
+  run: (ctx, name, o) => runBridgeDelete(ctx, name, o),
+});

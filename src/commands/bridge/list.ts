@@ -1,9 +1,7 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { KvmctlError } from '../../errors.js';
-import { domstatsCommand, interfaceNames, parseDomstats } from '../../libvirt/domstats.js';
-import { runVirsh } from '../../libvirt/virsh.js';
+import { domstatsCall, interfaceNames, parseDomstats } from '../../libvirt/domstats.js';
+import { verb } from '../../verb.js';
 import { bridgesOf, type Link } from '../../net/ip.js';
 import type { BridgeFacts } from '../../host/facts.js';
 import { bridgeColumns } from '../../host/fact-columns.js';
@@ -19,7 +17,7 @@ export interface BridgeView extends BridgeFacts {
  */
 export async function vmsByInterface(ctx: Context): Promise<{ owners: Map<string, string>; warning?: string }> {
   try {
-    const stats = parseDomstats(await runVirsh(ctx.runner, domstatsCommand(ctx.uri, ['interface'], 'active')));
+    const stats = parseDomstats(await ctx.virsh.run(domstatsCall(['interface'], 'active')));
     return { owners: new Map(stats.flatMap((d) => interfaceNames(d.stats).map((i) => [i, d.name] as const))) };
   } catch (e) {
     if (!(e instanceof KvmctlError)) throw e;
@@ -43,9 +41,9 @@ export async function runBridgeList(ctx: Context): Promise<void> {
   if (!ctx.out.json && views.length === 0) ctx.out.info('no Linux bridges; create one with: kvmctl bridge create br0');
 }
 
-export function bridgeListVerb(app: App): Command {
-  return new Command('list')
-    .description('list bridges: state, MTU, STP, addresses, ports and the VMs attached (vnetN -> VM)')
-    .addHelpText('after', examples('kvmctl bridge list', 'kvmctl bridge list -o json'))
-    .action(app.action(async (ctx) => runBridgeList(ctx)));
-}
+export const bridgeListVerb = verb({
+  name: 'list',
+  description: 'list bridges: state, MTU, STP, addresses, ports and the VMs attached (vnetN -> VM)',
+  examples: ['kvmctl bridge list', 'kvmctl bridge list -o json'],
+  run: (ctx) => runBridgeList(ctx),
+});

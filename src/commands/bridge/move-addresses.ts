@@ -11,12 +11,19 @@ import type { Step } from '../../exec/plan.js';
 import { addressCidr, ipAddrAddCommand, ipAddrDelCommand, ipRouteDelCommand, ipRouteReplaceCommand, type IpAddress, type Link, type Route } from '../../net/ip.js';
 import { validateLinkName } from '../../net/link-name.js';
 import { openConfirmWindow } from './confirm.js';
+import { arg, flag, value, type OptionsOf } from '../../verb.js';
 
-export interface MoveOptions {
-  moveAddress?: boolean;
-  /** Seconds after which the move is reverted unless `kvmctl bridge confirm` keeps it. */
-  confirmTimeout?: string;
+export const bridgeNameArg = arg('<bridge>', 'bridge name');
+
+/** attach's and detach's options: one shape, each verb's own help text. */
+export function moveOptions(moveAddress: string, confirmTimeout: string) {
+  return {
+    moveAddress: flag('--move-address', moveAddress),
+    /** Seconds after which the move is reverted unless `kvmctl bridge confirm` keeps it. */
+    confirmTimeout: value('--confirm-timeout <seconds>', confirmTimeout),
+  };
 }
+export type MoveOptions = OptionsOf<ReturnType<typeof moveOptions>>;
 
 export interface Moved {
   addresses: string[];

@@ -1,14 +1,12 @@
 /** net autostart: libvirt starts the network when it starts (or not, with --disable). */
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { networkCalls } from '../../libvirt/network-commands.js';
-import { load, unchanged } from './network-state.js';
+import { load, networkNameArg, unchanged } from './network-state.js';
+import { flag, verb, type OptionsOf } from '../../verb.js';
 
-export interface NetAutostartOptions {
-  disable?: boolean;
-}
+const options = { disable: flag('--disable', 'turn autostart off') };
+export type NetAutostartOptions = OptionsOf<typeof options>;
 
 export async function runNetAutostart(ctx: Context, name: string, opts: NetAutostartOptions): Promise<void> {
   const enable = !opts.disable;
@@ -21,11 +19,11 @@ export async function runNetAutostart(ctx: Context, name: string, opts: NetAutos
   ctx.out.done(`network ${name}: autostart ${enable ? 'on' : 'off'}`, { name, changed: true, autostart: enable });
 }
 
-export function netAutostartVerb(app: App): Command {
-  return new Command('autostart')
-    .description('start the network when libvirt starts (or not, with --disable)')
-    .argument('<name>', 'network name')
-    .option('--disable', 'turn autostart off')
-    .addHelpText('after', examples('kvmctl net autostart lab', 'kvmctl net autostart lab --disable'))
-    .action(app.action(async (ctx, name: string, opts: NetAutostartOptions) => runNetAutostart(ctx, name, opts)));
-}
+export const netAutostartVerb = verb({
+  name: 'autostart',
+  description: 'start the network when libvirt starts (or not, with --disable)',
+  args: [networkNameArg],
+  options,
+  examples: ['kvmctl net autostart lab', 'kvmctl net autostart lab --disable'],
+  run: (ctx, name, o) => runNetAutostart(ctx, name, o),
+});

@@ -9,20 +9,22 @@ import { firstHost, formatCidr, formatIpv4, lastHost, parseIpv4, parseSubnet, ty
 import { validateLibvirtBridgeName, validateLinkName } from '../../net/link-name.js';
 import { HOSTNAME as DNS_NAME } from '../../validate/hostname.js';
 import { validateNewName } from '../../validate/names.js';
+import { flag, negatable, required, value, type OptionsOf } from '../../verb.js';
 
-export interface NetCreateOptions {
-  mode?: string;
-  subnet?: string;
-  dhcpRange?: string;
-  /** commander's --no-dhcp: false when given. */
-  dhcp?: boolean;
-  bridgeName?: string;
-  forwardDev?: string;
-  domain?: string;
-  start?: boolean;
-  autostart?: boolean;
-  printXml?: boolean;
-}
+export const netCreateOptions = {
+  mode: required('--mode <mode>', 'nat: private subnet masqueraded out; route: routed, no NAT; isolated: VMs and host only; bridge: join an existing host bridge', { choices: CREATABLE_MODES }),
+  subnet: value('--subnet <cidr>', 'IPv4 subnet, e.g. 10.10.0.0/24 (default: the first free 192.168.N.0/24 from N=100)'),
+  dhcpRange: value('--dhcp-range <from-to>', 'DHCP addresses (default: every host address after the gateway)'),
+  dhcp: negatable('--no-dhcp', 'no DHCP server on the network'),
+  bridgeName: value('--bridge-name <name>', 'the bridge libvirt creates (default: a free virbrN); with --mode bridge, the existing host bridge'),
+  forwardDev: value('--forward-dev <iface>', 'nat/route: the host interface traffic leaves through'),
+  domain: value('--domain <domain>', 'DNS domain the network serves, e.g. lab.local'),
+  start: negatable('--no-start', 'define it without starting it'),
+  autostart: negatable('--no-autostart', 'do not start it when libvirt starts'),
+  printXml: flag('--print-xml', 'print the network XML and change nothing'),
+};
+/** What the checks read; commander's object (every key it fills) fits, and so does a test's few keys. */
+export type NetCreateOptions = Partial<OptionsOf<typeof netCreateOptions>>;
 
 /** What the user asked for, validated; the subnet may still be chosen from the host's state. */
 export interface Request {

@@ -1,10 +1,8 @@
 import { NEW_NAME_HELP } from '../../validate/names.js';
-import { Command, Option } from 'commander';
-import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { loadNetworks, type NetworkRecord } from '../../libvirt/network-commands.js';
-import { buildNetworkXml, CREATABLE_MODES } from '../../libvirt/network-xml.js';
+import { buildNetworkXml } from '../../libvirt/network-xml.js';
 import { encodeXml } from '../../libvirt/xml-codec.js';
 import { findBridge, type Link } from '../../net/ip.js';
 import { formatCidr, overlaps, type Cidr } from '../../net/ipv4.js';
@@ -12,7 +10,8 @@ import { freeSubnet, takenBlocks } from '../../net/taken-blocks.js';
 import { converge } from './create-converge.js';
 import { define, netCreatePlan } from './create-define.js';
 import { planInputs } from '../../exec/plan.js';
-import { checkRangeInSubnet, parseCreateRequest, specFor, type NetCreateOptions, type Request } from './create-request.js';
+import { checkRangeInSubnet, parseCreateRequest, specFor, netCreateOptions, type NetCreateOptions, type Request } from './create-request.js';
+import { arg, verb } from '../../verb.js';
 
 export type { NetCreateOptions } from './create-request.js';
 
@@ -68,29 +67,18 @@ function checkBridgeAndDevice(req: Request, networks: NetworkRecord[], links: Li
   }
 }
 
-export function netCreateVerb(app: App): Command {
-  return new Command('create')
-    .description('define, start and autostart a network; gateway = first host address, DHCP on the rest unless told otherwise')
-    .argument('<name>', `network name: ${NEW_NAME_HELP}`)
-    .addOption(new Option('--mode <mode>', 'nat: private subnet masqueraded out; route: routed, no NAT; isolated: VMs and host only; bridge: join an existing host bridge').choices([...CREATABLE_MODES]).makeOptionMandatory())
-    .option('--subnet <cidr>', 'IPv4 subnet, e.g. 10.10.0.0/24 (default: the first free 192.168.N.0/24 from N=100)')
-    .option('--dhcp-range <from-to>', 'DHCP addresses (default: every host address after the gateway)')
-    .option('--no-dhcp', 'no DHCP server on the network')
-    .option('--bridge-name <name>', 'the bridge libvirt creates (default: a free virbrN); with --mode bridge, the existing host bridge')
-    .option('--forward-dev <iface>', 'nat/route: the host interface traffic leaves through')
-    .option('--domain <domain>', 'DNS domain the network serves, e.g. lab.local')
-    .option('--no-start', 'define it without starting it')
-    .option('--no-autostart', 'do not start it when libvirt starts')
-    .option('--print-xml', 'print the network XML and change nothing')
-    .addHelpText(
-      'after',
-      examples(
-        'kvmctl net create lab --mode nat --subnet 10.10.0.0/24',
-        'kvmctl net create lab --mode nat --subnet 10.10.0.0/24 --dhcp-range 10.10.0.100-10.10.0.200 --domain lab.local',
-        'kvmctl net create backend --mode isolated --subnet 172.30.0.0/24 --no-dhcp',
-        'kvmctl net create lan --mode bridge --bridge-name br0',
-        'kvmctl net create lab --mode nat --subnet 10.10.0.0/24 --print-xml',
-      ) + '\nRe-running with the same options changes nothing (exit 0); other options for an existing name are exit 4.\nA subnet that overlaps another network, a host address or a route is exit 4.\n',
-    )
-    .action(app.action(async (ctx, name: string, opts: NetCreateOptions) => runNetCreate(ctx, name, opts)));
-}
+export const netCreateVerb = verb({
+  name: 'create',
+  description: 'define, start and autostart a network; gateway = first host address, DHCP on the rest unless told otherwise',
+  args: [arg('<name>', `network name: ${NEW_NAME_HELP}`)],
+  options: netCreateOptions,
+  examples: [
+    'kvmctl net create lab --mode nat --subnet 10.10.0.0/24',
+    'kvmctl net create lab --mode nat --subnet 10.10.0.0/24 --dhcp-range 10.10.0.100-10.10.0.200 --domain lab.local',
+    'kvmctl net create backend --mode isolated --subnet 172.30.0.0/24 --no-dhcp',
+    'kvmctl net create lan --mode bridge --bridge-name br0',
+    'kvmctl net create lab --mode nat --subnet 10.10.0.0/24 --print-xml',
+  ],
+  notes: '\nRe-running with the same options changes nothing (exit 0); other options for an existing name are exit 4.\nA subnet that overlaps another network, a host address or a route is exit 4.\n',
+  run: (ctx, name, o) => runNetCreate(ctx, name, o),
+});

@@ -1,13 +1,13 @@
 /** net delete: stops and undefines a network, refused while running VMs use it. */
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
+import { networkNameArg } from './network-state.js';
 import { runPlan, when } from '../../exec/plan.js';
 import { RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { networkCalls } from '../../libvirt/network-commands.js';
 import { load } from './network-state.js';
 import { running, vmsOnNetwork } from './vm-owners.js';
+import { verb } from '../../verb.js';
 
 export async function runNetDelete(ctx: Context, name: string): Promise<void> {
   const net = await load(ctx, name);
@@ -30,10 +30,10 @@ export async function runNetDelete(ctx: Context, name: string): Promise<void> {
   ctx.out.done(`network ${name} deleted`, { name, changed: true, vmsStillReferencing: idle });
 }
 
-export function netDeleteVerb(app: App): Command {
-  return new Command('delete')
-    .description('stop and undefine a network (refused while running VMs use it: exit 5, naming them)')
-    .argument('<name>', 'network name')
-    .addHelpText('after', examples('kvmctl net delete lab'))
-    .action(app.action(async (ctx, name: string) => runNetDelete(ctx, name)));
-}
+export const netDeleteVerb = verb({
+  name: 'delete',
+  description: 'stop and undefine a network (refused while running VMs use it: exit 5, naming them)',
+  args: [networkNameArg],
+  examples: ['kvmctl net delete lab'],
+  run: (ctx, name) => runNetDelete(ctx, name),
+});

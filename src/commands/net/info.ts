@@ -1,6 +1,5 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
+import { networkNameArg } from './network-state.js';
 import { KvmctlError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { loadNetwork, type DhcpLease } from '../../libvirt/network-commands.js';
@@ -8,6 +7,7 @@ import { savedForwards } from '../../net/port-forward.js';
 import { forwardColumns, forwardViews, type ForwardView } from './forward/view.js';
 import { summarize } from './list.js';
 import { vmsByMac } from './vm-owners.js';
+import { verb } from '../../verb.js';
 
 export interface ReservationView {
   mac?: string;
@@ -93,10 +93,10 @@ export async function runNetInfo(ctx: Context, name: string): Promise<void> {
   );
 }
 
-export function netInfoVerb(app: App): Command {
-  return new Command('info')
-    .description('show one network: definition, DNS domain, static DHCP hosts, port forwards and leases')
-    .argument('<name>', 'network name')
-    .addHelpText('after', examples('kvmctl net info default', 'kvmctl net info default -o json'))
-    .action(app.action(async (ctx, name: string) => runNetInfo(ctx, name)));
-}
+export const netInfoVerb = verb({
+  name: 'info',
+  description: 'show one network: definition, DNS domain, static DHCP hosts, port forwards and leases',
+  args: [networkNameArg],
+  examples: ['kvmctl net info default', 'kvmctl net info default -o json'],
+  run: (ctx, name) => runNetInfo(ctx, name),
+});

@@ -1,11 +1,10 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { loadNetwork, loadNetworks } from '../../libvirt/network-commands.js';
 import { leaseColumns, type LeaseView } from './info.js';
 import { vmsByMac } from './vm-owners.js';
 import { kvmctlCommand } from '../../exec/command.js';
+import { arg, verb } from '../../verb.js';
 
 const columns = [{ header: 'NETWORK', value: (l: LeaseView) => l.network }, ...leaseColumns];
 
@@ -24,10 +23,11 @@ export async function runNetLeases(ctx: Context, name: string | undefined): Prom
   }
 }
 
-export function netLeasesVerb(app: App): Command {
-  return new Command('leases')
-    .description('DHCP leases of one network or all: MAC, IP, hostname, expiry and the VM that owns the MAC')
-    .argument('[name]', 'network name (default: every active network)')
-    .addHelpText('after', examples('kvmctl net leases', 'kvmctl net leases default -o json'))
-    .action(app.action(async (ctx, name: string | undefined) => runNetLeases(ctx, name), { fanOut: true }));
-}
+export const netLeasesVerb = verb({
+  name: 'leases',
+  description: 'DHCP leases of one network or all: MAC, IP, hostname, expiry and the VM that owns the MAC',
+  args: [arg('[name]', 'network name (default: every active network)')],
+  examples: ['kvmctl net leases', 'kvmctl net leases default -o json'],
+  fanOut: true,
+  run: (ctx, name) => runNetLeases(ctx, name),
+});

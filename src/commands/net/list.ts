@@ -1,9 +1,8 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import type { NetworkRecord } from '../../libvirt/network-commands.js';
 import { loadNetworks } from '../../libvirt/network-commands.js';
 import { subnetOf } from '../../libvirt/network-xml.js';
+import { verb } from '../../verb.js';
 
 /** One network as `net list` and `net info` show it (and as JSON). */
 export interface NetworkSummary {
@@ -56,9 +55,10 @@ export async function runNetList(ctx: Context): Promise<void> {
   if (!ctx.out.json && networks.length === 0) ctx.out.info('no libvirt networks; create one with: kvmctl net create NAME --mode nat');
 }
 
-export function netListVerb(app: App): Command {
-  return new Command('list')
-    .description('list libvirt networks: state, autostart, mode, bridge, subnet, DHCP range, leases')
-    .addHelpText('after', examples('kvmctl net list', 'kvmctl net list -o json'))
-    .action(app.action(async (ctx) => runNetList(ctx), { fanOut: true }));
-}
+export const netListVerb = verb({
+  name: 'list',
+  description: 'list libvirt networks: state, autostart, mode, bridge, subnet, DHCP range, leases',
+  examples: ['kvmctl net list', 'kvmctl net list -o json'],
+  fanOut: true,
+  run: (ctx) => runNetList(ctx),
+});

@@ -1,6 +1,4 @@
 /** net reserve: a static DHCP host, added to the running network and its definition at once. */
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
 import { HOST_LABEL as HOSTNAME } from '../../validate/hostname.js';
 import { parseMac } from '../../validate/mac.js';
 import type { Context } from '../../context.js';
@@ -12,12 +10,15 @@ import { cidrFromTool, contains, formatCidr, lastAddress, parseIpv4 } from '../.
 import { vmsByMac } from './vm-owners.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { dhcpIp, parseAddress, scopeOf } from './dhcp-hosts.js';
+import { networkNameArg } from './network-state.js';
+import { required, value, verb, type OptionsOf } from '../../verb.js';
 
-export interface NetReserveOptions {
-  mac: string;
-  ip: string;
-  hostname?: string;
-}
+const options = {
+  mac: required('--mac <mac>', "the VM interface's MAC address"),
+  ip: required('--ip <ip>', "the address to give it, inside the network's subnet"),
+  hostname: value('--hostname <name>', 'the host name dnsmasq gives it'),
+};
+export type NetReserveOptions = OptionsOf<typeof options>;
 
 export async function runNetReserve(ctx: Context, name: string, opts: NetReserveOptions): Promise<void> {
   const mac = parseMac(opts.mac);
@@ -63,13 +64,11 @@ export async function runNetReserve(ctx: Context, name: string, opts: NetReserve
   });
 }
 
-export function netReserveVerb(app: App): Command {
-  return new Command('reserve')
-    .description('give a MAC a fixed DHCP address (in the running network and its definition)')
-    .argument('<name>', 'network name')
-    .requiredOption('--mac <mac>', 'the VM interface\'s MAC address')
-    .requiredOption('--ip <ip>', 'the address to give it, inside the network\'s subnet')
-    .option('--hostname <name>', 'the host name dnsmasq gives it')
-    .addHelpText('after', examples('kvmctl net reserve default --mac 52:54:00:12:34:56 --ip 192.168.122.50', 'kvmctl net reserve lab --mac 52:54:00:12:34:56 --ip 10.10.0.10 --hostname web1'))
-    .action(app.action(async (ctx, name: string, opts: NetReserveOptions) => runNetReserve(ctx, name, opts)));
-}
+export const netReserveVerb = verb({
+  name: 'reserve',
+  description: 'give a MAC a fixed DHCP address (in the running network and its definition)',
+  args: [networkNameArg],
+  options,
+  examples: ['kvmctl net reserve default --mac 52:54:00:12:34:56 --ip 192.168.122.50', 'kvmctl net reserve lab --mac 52:54:00:12:34:56 --ip 10.10.0.10 --hostname web1'],
+  run: (ctx, name, o) => runNetReserve(ctx, name, o),
+});

@@ -1,17 +1,15 @@
 /** net stop: stops a network, refused while running VMs use it unless --force. */
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { networkCalls } from '../../libvirt/network-commands.js';
-import { load, unchanged } from './network-state.js';
+import { load, networkNameArg, unchanged } from './network-state.js';
 import { running, vmsOnNetwork } from './vm-owners.js';
+import { flag, verb, type OptionsOf } from '../../verb.js';
 
-export interface NetStopOptions {
-  force?: boolean;
-}
+const options = { force: flag('--force', 'stop it even though running VMs use it (they lose their network)') };
+export type NetStopOptions = OptionsOf<typeof options>;
 
 /** Names the running VMs on a network, for refusals. */
 async function runningUsers(ctx: Context, name: string): Promise<string[]> {
@@ -33,11 +31,11 @@ export async function runNetStop(ctx: Context, name: string, opts: NetStopOption
   ctx.out.done(`network ${name} stopped${gone}`, { name, changed: true, active: false, removed: !net.persistent });
 }
 
-export function netStopVerb(app: App): Command {
-  return new Command('stop')
-    .description('stop a network (refused while running VMs use it, unless --force)')
-    .argument('<name>', 'network name')
-    .option('--force', 'stop it even though running VMs use it (they lose their network)')
-    .addHelpText('after', examples('kvmctl net stop lab', 'kvmctl net stop lab --force'))
-    .action(app.action(async (ctx, name: string, opts: NetStopOptions) => runNetStop(ctx, name, opts)));
-}
+export const netStopVerb = verb({
+  name: 'stop',
+  description: 'stop a network (refused while running VMs use it, unless --force)',
+  args: [networkNameArg],
+  options,
+  examples: ['kvmctl net stop lab', 'kvmctl net stop lab --force'],
+  run: (ctx, name, o) => runNetStop(ctx, name, o),
+});

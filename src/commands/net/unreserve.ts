@@ -1,17 +1,18 @@
 /** net unreserve: removes a static DHCP host, by MAC or by IP, from the running network and its definition. */
-import { Command } from 'commander';
-import { examples, type App } from '../../app.js';
 import { parseMac } from '../../validate/mac.js';
 import type { Context } from '../../context.js';
 import { NotFoundError, UsageError } from '../../errors.js';
 import { loadNetwork, networkCalls } from '../../libvirt/network-commands.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { dhcpIp, parseAddress, scopeOf } from './dhcp-hosts.js';
+import { networkNameArg } from './network-state.js';
+import { value, verb, type OptionsOf } from '../../verb.js';
 
-export interface NetUnreserveOptions {
-  mac?: string;
-  ip?: string;
-}
+const options = {
+  mac: value('--mac <mac>', 'the reserved MAC address'),
+  ip: value('--ip <ip>', 'the reserved address'),
+};
+export type NetUnreserveOptions = OptionsOf<typeof options>;
 
 export async function runNetUnreserve(ctx: Context, name: string, opts: NetUnreserveOptions): Promise<void> {
   if ((opts.mac === undefined) === (opts.ip === undefined)) {
@@ -32,12 +33,11 @@ export async function runNetUnreserve(ctx: Context, name: string, opts: NetUnres
   });
 }
 
-export function netUnreserveVerb(app: App): Command {
-  return new Command('unreserve')
-    .description('remove a fixed DHCP address, by MAC or by IP')
-    .argument('<name>', 'network name')
-    .option('--mac <mac>', 'the reserved MAC address')
-    .option('--ip <ip>', 'the reserved address')
-    .addHelpText('after', examples('kvmctl net unreserve default --mac 52:54:00:12:34:56', 'kvmctl net unreserve default --ip 192.168.122.50'))
-    .action(app.action(async (ctx, name: string, opts: NetUnreserveOptions) => runNetUnreserve(ctx, name, opts)));
-}
+export const netUnreserveVerb = verb({
+  name: 'unreserve',
+  description: 'remove a fixed DHCP address, by MAC or by IP',
+  args: [networkNameArg],
+  options,
+  examples: ['kvmctl net unreserve default --mac 52:54:00:12:34:56', 'kvmctl net unreserve default --ip 192.168.122.50'],
+  run: (ctx, name, o) => runNetUnreserve(ctx, name, o),
+});

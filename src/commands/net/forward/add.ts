@@ -1,5 +1,3 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
 import { runPlan } from '../../../exec/plan.js';
 import { insertRuleStep } from '../../../net/iptables.js';
@@ -15,15 +13,17 @@ import { validateName } from '../../../validate/names.js';
 import { networkOfAddress } from './view.js';
 import { parsePortRange, parseProtocol, parseTarget, vmAddress, protoOption } from './target.js';
 import { kvmctlCommand } from '../../../exec/command.js';
+import { flag, required, value, verb, type OptionsOf } from '../../../verb.js';
 
-export interface ForwardAddOptions {
-  port: string;
-  to: string;
-  proto?: string;
-  net?: string;
+const options = {
+  port: required('--port <port>', 'host port or range, e.g. 2222 or 8000-8010'),
+  to: required('--to <target>', "VM[:PORT] (port 22 by default; the VM's reserved address, else its lease) or IP:PORT"),
+  proto: protoOption,
+  net: value('--net <network>', 'the libvirt network to find the VM (or the address) in'),
   /** Forward even a port on which a host process listens. */
-  captureHostPort?: boolean;
-}
+  captureHostPort: flag('--capture-host-port', 'forward it even though a process of this host listens on the port (its connections then go to the target)'),
+};
+export type ForwardAddOptions = OptionsOf<typeof options>;
 
 /**
  * DNAT from a host port to a VM or an address, for traffic from outside and
@@ -108,22 +108,17 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
   });
 }
 
-export function forwardAddVerb(app: App): Command {
-  return new Command('add')
-    .description('forward a host port (or range) to a VM or an address, for outside and locally generated traffic')
-    .requiredOption('--port <port>', 'host port or range, e.g. 2222 or 8000-8010')
-    .requiredOption('--to <target>', 'VM[:PORT] (port 22 by default; the VM\'s reserved address, else its lease) or IP:PORT')
-    .addOption(protoOption())
-    .option('--net <network>', 'the libvirt network to find the VM (or the address) in')
-    .option('--capture-host-port', 'forward it even though a process of this host listens on the port (its connections then go to the target)')
-    .addHelpText(
-      'after',
-      examples(
-        'kvmctl net forward add --port 2222 --to web1',
-        'kvmctl net forward add --port 8080 --to web1:80 --net default',
-        'kvmctl net forward add --port 5353 --to 10.20.0.5:53 --proto udp',
-        'kvmctl net forward add --port 8000-8010 --to 10.20.0.5',
-      ) + '\nA range forwards to the same ports. Adding the same forward again changes nothing; a port already forwarded elsewhere is exit 4.\nA port (or a port in the range) on which a host process listens, outside 127.0.0.0/8, is refused (exit 5) unless --capture-host-port.\n',
-    )
-    .action(app.action(async (ctx, opts: ForwardAddOptions) => runForwardAdd(ctx, opts)));
-}
+export const forwardAddVerb = verb({
+  name: 'add',
+  description: 'forward a host port (or range) to a VM or an address, for outside and locally generated traffic',
+  options,
+  examples: [
+    'kvmctl net forward add --port 2222 --to web1',
+    'kvmctl net forward add --port 8080 --to web1:80 --net default',
+    'kvmctl net forward add --port 5353 --to 10.20.0.5:53 --proto udp',
+    'kvmctl net forward add --port 8000-8010 --to 10.20.0.5',
+  ],
+  notes:
+    '\nA range forwards to the same ports. Adding the same forward again changes nothing; a port already forwarded elsewhere is exit 4.\nA port (or a port in the range) on which a host process listens, outside 127.0.0.0/8, is refused (exit 5) unless --capture-host-port.\n',
+  run: (ctx, o) => runForwardAdd(ctx, o),
+});

@@ -1,5 +1,3 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
 import { runPlan } from '../../../exec/plan.js';
 import { deleteSavedRuleStep } from '../../../net/iptables.js';
@@ -8,10 +6,10 @@ import { FORWARD_TAG_KIND, kvmctlTag, rulesTagged } from '../../../net/rule-owne
 import { forwardId } from '../../../net/port-forward.js';
 import { currentNetnsId } from '../../../net/netns-record.js';
 import { parsePortRange, parseProtocol, protoOption } from './target.js';
+import { arg, verb, type OptionsOf } from '../../../verb.js';
 
-export interface ForwardDeleteOptions {
-  proto?: string;
-}
+const options = { proto: protoOption };
+export type ForwardDeleteOptions = OptionsOf<typeof options>;
 
 /** Removes every rule tagged for the forward (also what an interrupted add or delete left). */
 export async function runForwardDelete(ctx: Context, port: string, opts: ForwardDeleteOptions): Promise<void> {
@@ -28,11 +26,11 @@ export async function runForwardDelete(ctx: Context, port: string, opts: Forward
   });
 }
 
-export function forwardDeleteVerb(app: App): Command {
-  return new Command('delete')
-    .description('remove a port forward (every rule tagged for it)')
-    .argument('<port>', 'the host port or range it forwards')
-    .addOption(protoOption())
-    .addHelpText('after', examples('kvmctl net forward delete 2222', 'kvmctl net forward delete 5353 --proto udp'))
-    .action(app.action(async (ctx, port: string, opts: ForwardDeleteOptions) => runForwardDelete(ctx, port, opts)));
-}
+export const forwardDeleteVerb = verb({
+  name: 'delete',
+  description: 'remove a port forward (every rule tagged for it)',
+  args: [arg('<port>', 'the host port or range it forwards')],
+  options,
+  examples: ['kvmctl net forward delete 2222', 'kvmctl net forward delete 5353 --proto udp'],
+  run: (ctx, port, o) => runForwardDelete(ctx, port, o),
+});

@@ -1,5 +1,3 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
 import { KvmctlError } from '../../../errors.js';
 import type { DomainRecord } from '../../../libvirt/domains.js';
@@ -7,6 +5,7 @@ import { loadDomains } from '../../../libvirt/domains.js';
 import { loadNetworks, type NetworkRecord } from '../../../libvirt/network-commands.js';
 import { savedForwards } from '../../../net/port-forward.js';
 import { forwardColumns, forwardViews } from './view.js';
+import { verb } from '../../../verb.js';
 
 /**
  * kvmctl's port forwards from one iptables-save; the VM and network behind
@@ -30,9 +29,9 @@ export async function runForwardList(ctx: Context): Promise<void> {
   if (!ctx.out.json && views.length === 0) ctx.out.info('no port forwards; add one with: kvmctl net forward add --port 2222 --to VM');
 }
 
-export function forwardListVerb(app: App): Command {
-  return new Command('list')
-    .description("list kvmctl's port forwards with the VM and network behind each")
-    .addHelpText('after', examples('kvmctl net forward list', 'kvmctl net forward list -o json'))
-    .action(app.action(async (ctx) => runForwardList(ctx)));
-}
+export const forwardListVerb = verb({
+  name: 'list',
+  description: "list kvmctl's port forwards with the VM and network behind each",
+  examples: ['kvmctl net forward list', 'kvmctl net forward list -o json'],
+  run: (ctx) => runForwardList(ctx),
+});

@@ -1,5 +1,5 @@
 /** Parsing `--port` and `--to`, and finding the address of a VM target. */
-import { Option } from 'commander';
+import { value } from '../../../verb.js';
 import { NotFoundError, RefusedError, UsageError } from '../../../errors.js';
 import type { DomainRecord } from '../../../libvirt/domains.js';
 import type { NetworkRecord } from '../../../libvirt/network-commands.js';
@@ -9,7 +9,7 @@ import { validateName } from '../../../validate/names.js';
 import { kvmctlCommand } from '../../../exec/command.js';
 
 /** --proto of net forward add and delete. */
-export const protoOption = (): Option => new Option('--proto <proto>', 'tcp or udp').choices(['tcp', 'udp']).default('tcp');
+export const protoOption = value('--proto <proto>', 'tcp or udp', { choices: ['tcp', 'udp'], default: 'tcp' });
 
 /** The port a VM target gets when --to names none: ssh. */
 export const DEFAULT_VM_PORT = 22;

@@ -1,10 +1,9 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
 import { RefusedError } from '../../../errors.js';
 import { kvmctlCommand } from '../../../exec/command.js';
 import { natRulesFor, type IptablesRule } from '../../../net/kvmctl-rules.js';
 import { currentNatStateStore, type NatBridgeState } from '../../../net/nat-state.js';
+import { verb } from '../../../verb.js';
 
 
 interface RuleCheck {
@@ -91,13 +90,11 @@ export async function runNatCheck(ctx: Context): Promise<void> {
   if (!ctx.out.json && r.bridges.length > 0) ctx.out.info(`all ${r.checks.length} kvmctl NAT rules are present`);
 }
 
-export function natCheckVerb(app: App): Command {
-  return new Command('check')
-    .description("check that every rule kvmctl recorded for NAT in this namespace is in the firewall (and ip_forward on): exit 0, else 5 with what is missing")
-    .addHelpText(
-      'after',
-      examples('kvmctl net nat check', 'kvmctl net nat check -o json') +
-        '\nA firewall reload (iptables-restore, firewalld, a reboot without saved rules) removes kvmctl\'s rules silently.\nRunning the printed `kvmctl net nat enable` again adds back exactly the missing rules.\n',
-    )
-    .action(app.action(async (ctx) => runNatCheck(ctx)));
-}
+export const natCheckVerb = verb({
+  name: 'check',
+  description: 'check that every rule kvmctl recorded for NAT in this namespace is in the firewall (and ip_forward on): exit 0, else 5 with what is missing',
+  examples: ['kvmctl net nat check', 'kvmctl net nat check -o json'],
+  notes:
+    "\nA firewall reload (iptables-restore, firewalld, a reboot without saved rules) removes kvmctl's rules silently.\nRunning the printed `kvmctl net nat enable` again adds back exactly the missing rules.\n",
+  run: (ctx) => runNatCheck(ctx),
+});

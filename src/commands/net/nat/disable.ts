@@ -1,5 +1,3 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
 import { runPlan, when } from '../../../exec/plan.js';
 import { deleteSavedRuleStep } from '../../../net/iptables.js';
@@ -9,10 +7,10 @@ import { formatIpv4, parseAddressCidr } from '../../../net/ipv4.js';
 import { validateLinkName } from '../../../net/link-name.js';
 import { currentNatStateStore } from '../../../net/nat-state.js';
 import { IP_FORWARD_KEY, sysctlWriteCommand } from '../../../net/sysctl.js';
+import { required, verb, type OptionsOf } from '../../../verb.js';
 
-export interface NatDisableOptions {
-  bridge: string;
-}
+const options = { bridge: required('--bridge <bridge>', 'the bridge') };
+export type NatDisableOptions = OptionsOf<typeof options>;
 
 /**
  * Removes exactly the rules `enable` tagged for this bridge, the gateway address
@@ -85,10 +83,10 @@ export async function runNatDisable(ctx: Context, opts: NatDisableOptions): Prom
   });
 }
 
-export function natDisableVerb(app: App): Command {
-  return new Command('disable')
-    .description('remove exactly the rules enable added, its gateway address, and restore ip_forward if kvmctl changed it')
-    .requiredOption('--bridge <bridge>', 'the bridge')
-    .addHelpText('after', examples('kvmctl net nat disable --bridge br0'))
-    .action(app.action(async (ctx, opts: NatDisableOptions) => runNatDisable(ctx, opts)));
-}
+export const natDisableVerb = verb({
+  name: 'disable',
+  description: 'remove exactly the rules enable added, its gateway address, and restore ip_forward if kvmctl changed it',
+  options,
+  examples: ['kvmctl net nat disable --bridge br0'],
+  run: (ctx, o) => runNatDisable(ctx, o),
+});

@@ -1,5 +1,3 @@
-import { Command } from 'commander';
-import { examples, type App } from '../../../app.js';
 import type { Context } from '../../../context.js';
 import { ConflictError, KvmctlError, NotFoundError, UsageError } from '../../../errors.js';
 import { loadNetworks, type NetworkRecord } from '../../../libvirt/network-commands.js';
@@ -14,12 +12,14 @@ import { validateLinkName } from '../../../net/link-name.js';
 import { currentNatStateStore } from '../../../net/nat-state.js';
 import { takenBlocks } from '../../../net/taken-blocks.js';
 import { IP_FORWARD_KEY, sysctlWriteCommand } from '../../../net/sysctl.js';
+import { required, value, verb, type OptionsOf } from '../../../verb.js';
 
-export interface NatEnableOptions {
-  bridge: string;
-  subnet: string;
-  out?: string;
-}
+const options = {
+  bridge: required('--bridge <bridge>', 'the bridge the VMs are on'),
+  subnet: required('--subnet <cidr>', "the VMs' subnet; the bridge gets its first address as gateway if it has none in it"),
+  out: value('--out <iface>', 'masquerade only traffic leaving through this interface (default: any)'),
+};
+export type NatEnableOptions = OptionsOf<typeof options>;
 
 function ipv4In(link: Link, subnet: Cidr): IpAddress | undefined {
   return link.addresses.find((a) => a.family === 'inet' && contains(subnet, parseIpv4(a.local) ?? -1));
@@ -130,16 +130,11 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
   });
 }
 
-export function natEnableVerb(app: App): Command {
-  return new Command('enable')
-    .description('give the bridge its gateway address if missing, turn ip_forward on, add MASQUERADE and FORWARD rules (each tagged kvmctl:nat:BRIDGE)')
-    .requiredOption('--bridge <bridge>', 'the bridge the VMs are on')
-    .requiredOption('--subnet <cidr>', 'the VMs\' subnet; the bridge gets its first address as gateway if it has none in it')
-    .option('--out <iface>', 'masquerade only traffic leaving through this interface (default: any)')
-    .addHelpText(
-      'after',
-      examples('kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24', 'kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24 --out eth0') +
-        '\nRunning it again adds nothing (or, after a firewall reload, exactly the rules that are missing); other settings for a bridge that has kvmctl NAT are exit 4.\n',
-    )
-    .action(app.action(async (ctx, opts: NatEnableOptions) => runNatEnable(ctx, opts)));
-}
+export const natEnableVerb = verb({
+  name: 'enable',
+  description: 'give the bridge its gateway address if missing, turn ip_forward on, add MASQUERADE and FORWARD rules (each tagged kvmctl:nat:BRIDGE)',
+  options,
+  examples: ['kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24', 'kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24 --out eth0'],
+  notes: '\nRunning it again adds nothing (or, after a firewall reload, exactly the rules that are missing); other settings for a bridge that has kvmctl NAT are exit 4.\n',
+  run: (ctx, o) => runNatEnable(ctx, o),
+});
