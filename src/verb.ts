@@ -142,3 +142,9 @@ export function verb<const A extends readonly ArgSpec<string>[] = [], const T ex
     );
   };
 }
+
+/** Declares verbs on the same arguments (one VM, one pool, a volume's snapshot): each gets them (and the help note) without repeating them. */
+export function verbOn<const A extends readonly ArgSpec<string>[]>(args: A, notes?: string) {
+  return <const T extends OptionTable = Record<never, never>>(spec: Omit<VerbSpec<A, T>, 'args' | 'notes'>): ((app: App) => Command) =>
+    verb<A, T>({ ...spec, args, ...(notes !== undefined && { notes }) });
+}

@@ -2,14 +2,13 @@
  * One virsh call for the names of one kind of object, for shell completion:
  * VMs, pools, networks, or the volumes of one pool.
  */
-import type { Command } from '../exec/command.js';
-import { poolCommands } from './storage.js';
-import { virshRead } from './virsh.js';
+import { poolCalls } from './storage.js';
+import { read, type VirshCall } from './virsh-client.js';
 
-export const objectNameCommands = {
-  vms: (uri: string): Command => virshRead(uri, ['list', '--all', '--name']),
-  pools: (uri: string): Command => poolCommands.list(uri),
-  networks: (uri: string): Command => virshRead(uri, ['net-list', '--all', '--name']),
+export const objectNameCalls = {
+  vms: (): VirshCall => read(['list', '--all', '--name']),
+  pools: (): VirshCall => poolCalls.list(),
+  networks: (): VirshCall => read(['net-list', '--all', '--name']),
   /** Parse with parseVolList (names may hold spaces; there is no --name for vol-list). */
-  volumes: (uri: string, pool: string): Command => virshRead(uri, ['vol-list', '--pool', pool]),
+  volumes: (pool: string): VirshCall => read(['vol-list', '--pool', pool], { kind: 'pool', name: pool }),
 };

@@ -99,11 +99,21 @@ export function classifyVirshError(cmd: Command, result: CommandResult, subject:
   return new ToolError(cmd, result, `${what}: virsh ${verb ?? ''} failed: ${detail}`, 'run with -v to see the exact virsh command', subject ? { ...subject } : undefined);
 }
 
+/** The daemon did not answer; `detail` is libvirt's own reason (host list shows it as is). */
+export class UnreachableError extends RefusedError {
+  constructor(
+    uri: string,
+    readonly detail: string,
+  ) {
+    super(
+      `cannot reach libvirt at ${uri} (${detail})`,
+      'start the daemon (systemctl start libvirtd, or virtqemud.socket on modular setups), check the URI given with -c/KVMCTL_URI, and that you may use its socket (root or the libvirt group)',
+    );
+  }
+}
+
 export function unreachableError(uri: string, detail: string): RefusedError {
-  return new RefusedError(
-    `cannot reach libvirt at ${uri} (${detail})`,
-    'start the daemon (systemctl start libvirtd, or virtqemud.socket on modular setups), check the URI given with -c/KVMCTL_URI, and that you may use its socket (root or the libvirt group)',
-  );
+  return new UnreachableError(uri, detail);
 }
 
 /** The most specific line of virsh's stderr, without the "error: " prefixes. */
@@ -202,6 +212,8 @@ export interface BatchOptions extends BatchLimits {
   signal?: AbortSignal;
   /** Called after each virsh process with how many commands have run so far. */
   onProgress?: (done: number, total: number) => void;
+  /** Kill each virsh process after this long (a host that may hang). */
+  timeoutMs?: number;
 }
 
 /**
@@ -213,7 +225,8 @@ export async function runVirshBatch(runner: Runner, uri: string, commands: strin
   let stderr = '';
   for (const chunk of chunkBatch(commands, options)) {
     if (options.signal?.aborted) break;
-    const result = await runner.run(virshBatch(uri, chunk, options.mutates));
+    const cmd = virshBatch(uri, chunk, options.mutates);
+    const result = await runner.run(options.timeoutMs === undefined ? cmd : { ...cmd, timeoutMs: options.timeoutMs });
     if (isUnreachable(result.stderr)) throw unreachableError(uri, libvirtMessage(result.stderr));
     outputs.push(...splitBatch(result.stdout, chunk.length));
     stderr += result.stderr;

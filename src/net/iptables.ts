@@ -5,7 +5,7 @@
 import { mutatingCommand, readCommand, type Command } from '../exec/command.js';
 import type { Step } from '../exec/plan.js';
 import { firstLine, ToolError, type Runner } from '../exec/runner.js';
-import { parseIptablesSave, splitRule, type IptablesState, type Rule } from './iptables-save.js';
+import { parseIptablesSave, ruleCount, splitRule, type IptablesState, type Rule } from './iptables-save.js';
 import type { IptablesRule } from './kvmctl-rules.js';
 
 export function iptablesSaveCommand(): Command {
@@ -22,7 +22,6 @@ export const IPTABLES_BACKENDS = ['iptables-legacy-save', 'iptables-nft-save'] a
 export function backendSaveCommand(program: (typeof IPTABLES_BACKENDS)[number]): Command {
   return readCommand(program, []);
 }
-
 
 /** -w: wait for a held xtables lock (up to 30 s) instead of failing at once. */
 const WAIT = ['-w', '30'];
@@ -63,6 +62,21 @@ export class Iptables {
   /** Whether the rule is in its chain (iptables -C). */
   async has(rule: IptablesRule): Promise<boolean> {
     return (await this.runner.run(iptablesCheckCommand(rule))).exitCode === 0;
+  }
+
+  /** The rule count of each iptables backend installed here; one that is missing or fails is left out. */
+  async backendRuleCounts(): Promise<Array<{ program: string; rules: number }>> {
+    const read = await Promise.all(
+      IPTABLES_BACKENDS.map(async (program) => {
+        try {
+          const r = await this.runner.run(backendSaveCommand(program));
+          return r.exitCode === 0 ? [{ program, rules: ruleCount(r.stdout) }] : [];
+        } catch {
+          return [];
+        }
+      }),
+    );
+    return read.flat();
   }
 }
 

@@ -2,10 +2,7 @@
  * The shape of the code, checked: command modules (src/commands) never build
  * argv or run programs themselves (they hand calls to ctx.virsh and plans to
  * the executor), never read a virsh batch by position, and no source file
- * grows past 400 lines. NOT_YET_CONVERTED names the files still on the old
- * shape; each area removes its files as it converts them, and the list must
- * end empty. A file on the list that no longer breaks a rule fails too, so the
- * list only shrinks.
+ * grows past 400 lines.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,15 +24,6 @@ const RULES: Array<{ rule: string; pattern: RegExp }> = [
   { rule: 'runs virsh around the connection\'s client (runVirsh instead of ctx.virsh)', pattern: /\brunVirsh\(/ },
 ];
 
-/** Command modules still on the old shape. Remove a file when it is converted; never add one. */
-const NOT_YET_CONVERTED = [
-  'src/commands/completion/engine.ts',
-  'src/commands/host/check.ts',
-  'src/commands/host/list.ts',
-];
-
-/** Source files over the limit, until they are split. Remove a file when it is; never add one. */
-const NOT_YET_SPLIT: string[] = [];
 const MAX_LINES = 400;
 
 function breaches(file: string): string[] {
@@ -47,14 +35,10 @@ describe('architecture', () => {
   const commands = sourceFiles('src/commands').sort();
 
   it('command modules build no argv, run no program and read no batch by position', () => {
-    const found = commands.filter((f) => !NOT_YET_CONVERTED.includes(f)).flatMap((f) => breaches(f).map((rule) => `${f}: ${rule}`));
+    const found = commands.flatMap((f) => breaches(f).map((rule) => `${f}: ${rule}`));
     expect(found).toEqual([]);
   });
 
-  it('the list of modules not yet converted holds only modules that still break a rule', () => {
-    const stale = NOT_YET_CONVERTED.filter((f) => !commands.includes(f) || breaches(f).length === 0);
-    expect(stale).toEqual([]);
-  });
 
   it('the rules catch what they are meant to catch', () => {
     const caught = (text: string) => RULES.filter((r) => r.pattern.test(text)).map((r) => r.rule);
@@ -70,7 +54,6 @@ describe('architecture', () => {
   it(`no source file is longer than ${MAX_LINES} lines`, () => {
     const files = sourceFiles('src');
     const lines = (f: string) => readFileSync(f, 'utf8').split('\n').length - 1;
-    expect(files.filter((f) => !NOT_YET_SPLIT.includes(f) && lines(f) > MAX_LINES)).toEqual([]);
-    expect(NOT_YET_SPLIT.filter((f) => !files.includes(f) || lines(f) <= MAX_LINES)).toEqual([]);
+    expect(files.filter((f) => lines(f) > MAX_LINES)).toEqual([]);
   });
 });

@@ -9,10 +9,10 @@
 import type { Command, Option } from 'commander';
 import { resolveUri } from '../../app.js';
 import type { Deps } from '../../context.js';
-import type { Command as ToolCommand } from '../../exec/command.js';
-import { objectNameCommands } from '../../libvirt/object-names.js';
+import { objectNameCalls } from '../../libvirt/object-names.js';
 import { parseNameList, parseVolList } from '../../libvirt/storage.js';
-import { bridgesOf, ipAddrShowCommand, parseIpLinks } from '../../net/ip.js';
+import { Virsh, type VirshCall } from '../../libvirt/virsh-client.js';
+import { bridgesOf, Ip } from '../../net/ip.js';
 import { OUTPUT_FORMATS } from '../../output/output.js';
 
 export const COMPLETE_COMMAND = '__complete';
@@ -107,11 +107,10 @@ interface Answer {
   directive: number;
 }
 
-/** Names of one kind from the host: one program run, nothing on failure. */
-async function names(deps: Deps, uri: string | undefined, cmd: (uri: string) => ToolCommand, parse: (out: string) => string[]): Promise<string[]> {
+/** Names from the host, or none: a completion that fails offers nothing rather than an error. */
+async function names(ask: () => Promise<string[]>): Promise<string[]> {
   try {
-    const r = await deps.runner.run(cmd(uri ?? ''));
-    return r.exitCode === 0 ? parse(r.stdout) : [];
+    return await ask();
   } catch {
     return [];
   }
@@ -120,26 +119,26 @@ async function names(deps: Deps, uri: string | undefined, cmd: (uri: string) => 
 async function kindCandidates(kind: Kind, cur: string, deps: Deps, uri: string | undefined): Promise<Answer> {
   const none = Directive.NoFileComp;
   const plain = (values: string[], directive: number = none): Answer => ({ candidates: values.map((value) => ({ value })), directive });
-  const virsh = (cmd: (uri: string) => ToolCommand, parse = parseNameList) => (uri === undefined ? Promise.resolve([]) : names(deps, uri, cmd, parse));
-  const bridges = () => names(deps, uri, () => ipAddrShowCommand(), (out) => bridgesOf(parseIpLinks(out)).map((b) => b.name));
+  const virsh = (call: VirshCall, parse = parseNameList) => (uri === undefined ? Promise.resolve([]) : names(async () => parse(await new Virsh(deps.runner, uri).run(call))));
+  const bridges = () => names(async () => bridgesOf(await new Ip(deps.runner).links()).map((b) => b.name));
   switch (kind) {
     case 'vm':
-      return plain(await virsh(objectNameCommands.vms));
+      return plain(await virsh(objectNameCalls.vms()));
     case 'pool':
-      return plain(await virsh(objectNameCommands.pools));
+      return plain(await virsh(objectNameCalls.pools()));
     case 'network':
-      return plain(await virsh(objectNameCommands.networks));
+      return plain(await virsh(objectNameCalls.networks()));
     case 'bridge':
       return plain(await bridges());
     case 'volume': {
       const slash = cur.indexOf('/');
-      if (slash < 0) return plain((await virsh(objectNameCommands.pools)).map((p) => `${p}/`), none | Directive.NoSpace);
+      if (slash < 0) return plain((await virsh(objectNameCalls.pools())).map((p) => `${p}/`), none | Directive.NoSpace);
       const pool = cur.slice(0, slash);
-      const vols = await virsh((u) => objectNameCommands.volumes(u, pool), (out) => parseVolList(out).map((v) => v.name));
+      const vols = await virsh(objectNameCalls.volumes(pool), (out) => parseVolList(out).map((v) => v.name));
       return plain(vols.map((v) => `${pool}/${v}`));
     }
     case 'nic':
-      if (cur.startsWith('network=')) return plain((await virsh(objectNameCommands.networks)).map((n) => `network=${n}`), none | Directive.NoSpace);
+      if (cur.startsWith('network=')) return plain((await virsh(objectNameCalls.networks())).map((n) => `network=${n}`), none | Directive.NoSpace);
       if (cur.startsWith('bridge=')) return plain((await bridges()).map((b) => `bridge=${b}`), none | Directive.NoSpace);
       return plain(['network=', 'bridge=', 'none'], none | Directive.NoSpace);
     case 'file':

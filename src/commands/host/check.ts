@@ -2,8 +2,6 @@ import { verb } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { gatherHostFacts, type HostFacts } from '../../host/facts.js';
-import { backendSaveCommand, IPTABLES_BACKENDS } from '../../net/iptables.js';
-import { ruleCount } from '../../net/iptables-save.js';
 import { checkRecordedNat, natProblems, type RecordedNatCheck } from '../net/nat/check.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -97,7 +95,7 @@ export function hostChecks(f: HostFacts, fw: FirewallFacts = { backends: [] }): 
 }
 
 export async function runHostCheck(ctx: Context): Promise<void> {
-  const [facts, nat, backends] = await Promise.all([gatherHostFacts(ctx), checkRecordedNat(ctx), readBackends(ctx)]);
+  const [facts, nat, backends] = await Promise.all([gatherHostFacts(ctx), checkRecordedNat(ctx), ctx.iptables.backendRuleCounts()]);
   const checks = hostChecks(facts, { nat, backends });
   const failed = checks.filter((c) => c.status === 'fail');
   const summary = { ok: failed.length === 0, failures: failed.length, warnings: checks.filter((c) => c.status === 'warn').length, checks };
@@ -121,21 +119,6 @@ export async function runHostCheck(ctx: Context): Promise<void> {
   if (failed.length > 0) {
     throw new RefusedError(`host check: ${failed.length} check(s) failed: ${failed.map((c) => c.name).join(', ')}`, 'apply the fixes listed above, then run kvmctl host check again');
   }
-}
-
-/** The rule count of each iptables backend installed here; one that is missing or fails is left out. */
-async function readBackends(ctx: Context): Promise<FirewallFacts['backends']> {
-  const read = await Promise.all(
-    IPTABLES_BACKENDS.map(async (program) => {
-      try {
-        const r = await ctx.runner.run(backendSaveCommand(program));
-        return r.exitCode === 0 ? [{ program, rules: ruleCount(r.stdout) }] : [];
-      } catch {
-        return [];
-      }
-    }),
-  );
-  return read.flat();
 }
 
 export const hostCheckCommand = verb({

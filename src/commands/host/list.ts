@@ -3,7 +3,8 @@ import type { Context } from '../../context.js';
 import { mapLimit } from '../../exec/parallel.js';
 import { loadInventory, inventoryPath, type InventoryHost } from '../../inventory/hosts-file.js';
 import { parseNodeCpuPercent, parseNodeMemStats, parseVersion } from '../../libvirt/capabilities.js';
-import { virshBatch, splitBatch, isUnreachable, libvirtMessage } from '../../libvirt/virsh.js';
+import { libvirtMessage, UnreachableError } from '../../libvirt/virsh.js';
+import { read, Virsh } from '../../libvirt/virsh-client.js';
 import { formatBytes } from '../../units/size.js';
 import { reportable } from '../../host/facts.js';
 
@@ -24,25 +25,25 @@ export interface HostStatus extends InventoryHost {
 }
 
 /** One virsh process per host: daemon version, CPU use over one second, memory. */
+const PROBE = { version: read(['version', '--daemon']), cpu: read(['nodecpustats', '--percent']), mem: read(['nodememstats']) };
+
 async function probe(ctx: Context, host: InventoryHost, timeoutMs: number): Promise<HostStatus> {
-  const cmds = [['version', '--daemon'], ['nodecpustats', '--percent'], ['nodememstats']];
   try {
-    const r = await ctx.runner.run({ ...virshBatch(host.uri, cmds), timeoutMs });
-    const [version = '', cpu = '', mem = ''] = splitBatch(r.stdout, cmds.length);
-    const v = parseVersion(version);
-    if (isUnreachable(r.stderr) || !v.daemon) return { ...host, answers: false, error: libvirtMessage(r.stderr) || 'virsh printed nothing' };
-    const m = parseNodeMemStats(mem);
+    const { out, stderr } = await new Virsh(ctx.runner, host.uri).batchWithStderr(PROBE, { timeoutMs });
+    const v = parseVersion(out.version);
+    if (!v.daemon) return { ...host, answers: false, error: libvirtMessage(stderr) || 'virsh printed nothing' };
+    const m = parseNodeMemStats(out.mem);
     return {
       ...host,
       answers: true,
       libvirtVersion: v.daemon,
       hypervisor: v.hypervisorName ? `${v.hypervisorName} ${v.hypervisor ?? ''}`.trim() : v.hypervisor,
-      cpuUsedPercent: parseNodeCpuPercent(cpu),
+      cpuUsedPercent: parseNodeCpuPercent(out.cpu),
       memoryTotalBytes: m.totalBytes,
       memoryFreeBytes: m.freeBytes,
     };
   } catch (e) {
-    return { ...host, answers: false, error: reportable(e).message };
+    return { ...host, answers: false, error: e instanceof UnreachableError ? e.detail : reportable(e).message };
   }
 }
 

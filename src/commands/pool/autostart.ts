@@ -1,8 +1,8 @@
 import type { Context } from '../../context.js';
 import { poolCalls } from '../../libvirt/storage.js';
-import { flag, verb, type OptionsOf } from '../../verb.js';
+import { flag, type OptionsOf } from '../../verb.js';
 import { poolJson } from './list.js';
-import { loadOnePool, poolNameArg } from './one-pool.js';
+import { loadOnePool, poolVerb } from './one-pool.js';
 
 export const options = { disable: flag('--disable', 'turn autostart off') };
 export type PoolAutostartOptions = OptionsOf<typeof options>;
@@ -16,10 +16,9 @@ export async function runPoolAutostart(ctx: Context, name: string, opts: PoolAut
   ctx.out.done(`storage pool ${name} autostart ${word}`, { ...poolJson(pool), autostart: enable });
 }
 
-export const poolAutostartCommand = verb({
+export const poolAutostartCommand = poolVerb({
   name: 'autostart',
   description: 'start the pool when libvirtd starts (or not, with --disable)',
-  args: [poolNameArg],
   options,
   examples: ['kvmctl pool autostart images', 'kvmctl pool autostart images --disable'],
   run: (ctx, name, o) => runPoolAutostart(ctx, name, o),

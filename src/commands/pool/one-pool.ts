@@ -4,7 +4,7 @@ import { NotFoundError } from '../../errors.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { loadPools, type PoolRecord } from '../../libvirt/storage.js';
 import { validateName } from '../../validate/names.js';
-import { arg } from '../../verb.js';
+import { arg, verbOn } from '../../verb.js';
 
 export async function loadOnePool(ctx: Context, name: string): Promise<PoolRecord> {
   validateName('pool', name);
@@ -14,3 +14,6 @@ export async function loadOnePool(ctx: Context, name: string): Promise<PoolRecor
 }
 
 export const poolNameArg = arg('<name>', 'pool name');
+
+/** A verb on one pool (`kvmctl pool VERB NAME`). */
+export const poolVerb = verbOn([poolNameArg]);

@@ -2,9 +2,8 @@ import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { poolCalls } from '../../libvirt/storage.js';
-import { verb } from '../../verb.js';
 import { poolJson } from './list.js';
-import { loadOnePool, poolNameArg } from './one-pool.js';
+import { loadOnePool, poolVerb } from './one-pool.js';
 
 export async function runPoolRefresh(ctx: Context, name: string): Promise<void> {
   const pool = await loadOnePool(ctx, name);
@@ -13,10 +12,9 @@ export async function runPoolRefresh(ctx: Context, name: string): Promise<void> 
   ctx.out.done(`storage pool ${name} refreshed`, poolJson(pool));
 }
 
-export const poolRefreshCommand = verb({
+export const poolRefreshCommand = poolVerb({
   name: 'refresh',
   description: "re-read a pool's volumes (after files were added or removed by hand)",
-  args: [poolNameArg],
   examples: ['kvmctl pool refresh images'],
   run: (ctx, name) => runPoolRefresh(ctx, name),
 });

@@ -2,9 +2,8 @@ import type { Context } from '../../context.js';
 import { isLocalUri, poolCalls } from '../../libvirt/storage.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { missingDirectoryIn, missingPoolDirectory, requirePoolDirectory } from '../../storage/pool-path.js';
-import { verb } from '../../verb.js';
 import { poolJson } from './list.js';
-import { loadOnePool, poolNameArg } from './one-pool.js';
+import { loadOnePool, poolVerb } from './one-pool.js';
 
 export async function runPoolStart(ctx: Context, name: string, files: StorageFiles = realStorageFiles): Promise<void> {
   const pool = await loadOnePool(ctx, name);
@@ -18,10 +17,9 @@ export async function runPoolStart(ctx: Context, name: string, files: StorageFil
   ctx.out.done(`storage pool ${name} started`, { ...poolJson(pool), state: 'running', active: true });
 }
 
-export const poolStartCommand = verb({
+export const poolStartCommand = poolVerb({
   name: 'start',
   description: 'start (activate) a pool',
-  args: [poolNameArg],
   examples: ['kvmctl pool start images'],
   run: (ctx, name) => runPoolStart(ctx, name),
 });

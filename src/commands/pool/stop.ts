@@ -2,9 +2,8 @@ import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { poolCalls, volumeUsers } from '../../libvirt/storage.js';
-import { verb } from '../../verb.js';
 import { poolJson } from './list.js';
-import { loadOnePool, poolNameArg } from './one-pool.js';
+import { loadOnePool, poolVerb } from './one-pool.js';
 
 export async function runPoolStop(ctx: Context, name: string): Promise<void> {
   const pool = await loadOnePool(ctx, name);
@@ -23,10 +22,9 @@ export async function runPoolStop(ctx: Context, name: string): Promise<void> {
   ctx.out.done(`storage pool ${name} stopped (its files are untouched)`, { ...poolJson(pool), state: 'inactive', active: false });
 }
 
-export const poolStopCommand = verb({
+export const poolStopCommand = poolVerb({
   name: 'stop',
   description: 'stop (deactivate) a pool; its files stay; refused while running VMs use its volumes',
-  args: [poolNameArg],
   examples: ['kvmctl pool stop images'],
   run: (ctx, name) => runPoolStop(ctx, name),
 });

@@ -2,9 +2,9 @@
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { domainCalls, parseDominfo } from '../../libvirt/domain-commands.js';
-import { flag, verb, type OptionsOf } from '../../verb.js';
+import { flag, type OptionsOf } from '../../verb.js';
 import { checkVmName } from './domain-state.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 
 const options = { disable: flag('--disable', 'do not start it with libvirt') };
 export type AutostartOptions = OptionsOf<typeof options>;
@@ -26,12 +26,10 @@ export async function runVmAutostart(ctx: Context, name: string, opts: Autostart
   ctx.out.done(`vm ${name}: autostart ${word}`, { ...json, changed: true });
 }
 
-export const autostartCommand = verb({
+export const autostartCommand = vmVerb({
   name: 'autostart',
   description: 'start the VM when libvirt starts (or not, with --disable)',
-  args: [vmNameArg],
   options,
   examples: ['kvmctl vm autostart web1', 'kvmctl vm autostart web1 --disable'],
-  notes: ODD_NAMES,
   run: (ctx, name, opts) => runVmAutostart(ctx, name, opts),
 });

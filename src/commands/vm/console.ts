@@ -6,10 +6,9 @@ import type { Context } from '../../context.js';
 import { KvmctlError, RefusedError, UsageError } from '../../errors.js';
 import { runInteractive } from '../../exec/interactive.js';
 import { domainCalls } from '../../libvirt/domain-commands.js';
-import { verb } from '../../verb.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { kvmctlCommand } from '../../exec/command.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 
 export async function runVmConsole(ctx: Context, name: string): Promise<void> {
   checkVmName(name);
@@ -28,11 +27,9 @@ export async function runVmConsole(ctx: Context, name: string): Promise<void> {
   if (code !== 0) throw new KvmctlError(`virsh console for VM ${JSON.stringify(name)} exited with status ${code}`, 'another client may hold the console; close it, or run virsh console --force');
 }
 
-export const consoleCommand = verb({
+export const consoleCommand = vmVerb({
   name: 'console',
   description: 'attach to the serial console (needs a terminal; Ctrl+] leaves)',
-  args: [vmNameArg],
   examples: ['kvmctl vm console web1'],
-  notes: ODD_NAMES,
   run: (ctx, name) => runVmConsole(ctx, name),
 });

@@ -20,8 +20,8 @@ import { backingChainUses, describeChainUses, type ChainUse } from '../../storag
 import { realStorageFiles } from '../../storage/local-files.js';
 import { loadVolumeRecords } from '../../storage/inventory.js';
 import { checkVmName, readVmState } from './domain-state.js';
-import { flag, verb, type OptionsOf } from '../../verb.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { flag, type OptionsOf } from '../../verb.js';
+import { vmVerb } from './vm-name.js';
 
 export interface StorageDecision {
   target: string;
@@ -146,13 +146,11 @@ async function removeLog(ctx: Context, pool: string, volume: string): Promise<{ 
   return { ...left(err.message), what: `serial log ${pool}/${volume}`, manual: ctx.virsh.manual(remove) };
 }
 
-export const deleteCommand = verb({
+export const deleteCommand = vmVerb({
   name: 'delete',
   description: 'delete a VM (refused while it runs, unless --force); --remove-storage removes its own volumes',
-  args: [vmNameArg],
   options,
   examples: ['kvmctl vm delete web1', 'kvmctl vm delete web1 --remove-storage', 'kvmctl vm delete web1 --force --remove-storage'],
-  notes: ODD_NAMES,
   run: (ctx, name, opts) => runVmDelete(ctx, name, opts),
 });
 

@@ -2,9 +2,8 @@
 import type { Context } from '../../context.js';
 import { domainCalls } from '../../libvirt/domain-commands.js';
 import { isActive } from '../../libvirt/domains.js';
-import { verb } from '../../verb.js';
 import { changeState } from './lifecycle.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 
 export function runVmDestroy(ctx: Context, name: string): Promise<void> {
   return changeState(ctx, name, {
@@ -18,11 +17,9 @@ export function runVmDestroy(ctx: Context, name: string): Promise<void> {
   });
 }
 
-export const destroyCommand = verb({
+export const destroyCommand = vmVerb({
   name: 'destroy',
   description: 'power a VM off at once (keeps its disks and definition)',
-  args: [vmNameArg],
   examples: ['kvmctl vm destroy web1'],
-  notes: ODD_NAMES,
   run: (ctx, name) => runVmDestroy(ctx, name),
 });

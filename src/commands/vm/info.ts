@@ -11,9 +11,8 @@ import { networkCalls, parseDhcpLeases } from '../../libvirt/network-commands.js
 import { parseNetList } from '../../libvirt/network-xml.js';
 import type { Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
-import { verb } from '../../verb.js';
 import { checkVmName } from './domain-state.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 import { snapshotColumns, snapshotRows, type SnapshotRow } from './snapshot/snapshots.js';
 
 export interface VmDisk {
@@ -175,12 +174,10 @@ export async function runVmInfo(ctx: Context, name: string): Promise<void> {
   );
 }
 
-export const infoCommand = verb({
+export const infoCommand = vmVerb({
   name: 'info',
   description: 'show one VM: state, CPUs, memory, boot, disks, NICs with IPs, consoles, snapshots',
-  args: [vmNameArg],
   examples: ['kvmctl vm info web1', 'kvmctl vm info web1 -o json'],
-  notes: ODD_NAMES,
   fanOut: true,
   run: (ctx, name) => runVmInfo(ctx, name),
 });

@@ -6,9 +6,9 @@
 import type { Context } from '../../context.js';
 import { KvmctlError, NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import { ADDRESS_SOURCES, domainCalls, parseDomifaddr, type AddressSource, type InterfaceAddress } from '../../libvirt/domain-commands.js';
-import { value, verb, type OptionsOf } from '../../verb.js';
+import { value, type OptionsOf } from '../../verb.js';
 import { checkVmName } from './domain-state.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
 export type SourceChoice = AddressSource | 'any';
@@ -69,12 +69,10 @@ export async function runVmIp(ctx: Context, name: string, opts: IpOptions): Prom
   ctx.out.raw(found.map((a) => a.address).join('\n'));
 }
 
-export const ipCommand = verb({
+export const ipCommand = vmVerb({
   name: 'ip',
   description: "print the VM's IP addresses, one a line",
-  args: [vmNameArg],
   options,
   examples: ['kvmctl vm ip web1', 'kvmctl vm ip web1 --source agent', 'kvmctl vm ip web1 -o json'],
-  notes: ODD_NAMES,
   run: (ctx, name, opts) => runVmIp(ctx, name, opts),
 });

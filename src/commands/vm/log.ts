@@ -9,11 +9,11 @@ import { kvmctlCommand } from '../../exec/command.js';
 import { domainCalls } from '../../libvirt/domain-commands.js';
 import { parseDomainXml } from '../../libvirt/domain-xml.js';
 import { isLocalUri } from '../../libvirt/storage.js';
-import { flag, value, verb, type OptionsOf } from '../../verb.js';
+import { flag, value, type OptionsOf } from '../../verb.js';
 import { parseCount } from '../../validate/count.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { followLog } from './log-follow.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 
 const options = {
   lines: value('--lines <n>', 'only the last N lines'),
@@ -53,12 +53,10 @@ export async function runVmLog(ctx: Context, name: string, opts: LogOptions): Pr
   if (shown.length > 0) ctx.out.raw(shown.join('\n'));
 }
 
-export const logCommand = verb({
+export const logCommand = vmVerb({
   name: 'log',
   description: 'print what the guest wrote on its serial console (the log vm create configures)',
-  args: [vmNameArg],
   options,
   examples: ['kvmctl vm log web1', 'kvmctl vm log web1 --lines 20', 'kvmctl vm log web1 -f'],
-  notes: ODD_NAMES,
   run: (ctx, name, opts) => runVmLog(ctx, name, opts),
 });

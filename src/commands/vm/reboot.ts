@@ -2,9 +2,8 @@
 import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { domainCalls } from '../../libvirt/domain-commands.js';
-import { verb } from '../../verb.js';
 import { changeState } from './lifecycle.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 
 export function runVmReboot(ctx: Context, name: string): Promise<void> {
   return changeState(ctx, name, {
@@ -17,11 +16,9 @@ export function runVmReboot(ctx: Context, name: string): Promise<void> {
   });
 }
 
-export const rebootCommand = verb({
+export const rebootCommand = vmVerb({
   name: 'reboot',
   description: 'ask the guest to reboot (ACPI)',
-  args: [vmNameArg],
   examples: ['kvmctl vm reboot web1'],
-  notes: ODD_NAMES,
   run: (ctx, name) => runVmReboot(ctx, name),
 });

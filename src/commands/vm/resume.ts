@@ -2,9 +2,8 @@
 import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { domainCalls } from '../../libvirt/domain-commands.js';
-import { verb } from '../../verb.js';
 import { changeState } from './lifecycle.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 
 export function runVmResume(ctx: Context, name: string): Promise<void> {
   return changeState(ctx, name, {
@@ -18,11 +17,9 @@ export function runVmResume(ctx: Context, name: string): Promise<void> {
   });
 }
 
-export const resumeCommand = verb({
+export const resumeCommand = vmVerb({
   name: 'resume',
   description: 'resume a paused VM',
-  args: [vmNameArg],
   examples: ['kvmctl vm resume web1'],
-  notes: ODD_NAMES,
   run: (ctx, name) => runVmResume(ctx, name),
 });

@@ -17,12 +17,12 @@ import { parseDomainXml } from '../../libvirt/domain-xml.js';
 import { parseVcpuLimit, vcpuLimitError } from '../../libvirt/capabilities.js';
 import type { VirshCall } from '../../libvirt/virsh-client.js';
 import { formatBytes, parseSize } from '../../units/size.js';
-import { flag, value, verb, type OptionsOf } from '../../verb.js';
+import { flag, value, type OptionsOf } from '../../verb.js';
 import { HOST_CAPACITY_READS, hostCapacityOf, overcommitWarnings } from './capacity.js';
 import { parseCount } from '../../validate/count.js';
 import { checkMemory } from './create-args.js';
 import { checkVmName, readVmState } from './domain-state.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 
 interface Amounts {
   vcpus: number;
@@ -123,12 +123,10 @@ function roundKiB(bytes: number): number {
   return Math.ceil(bytes / 1024) * 1024;
 }
 
-export const setCommand = verb({
+export const setCommand = vmVerb({
   name: 'set',
   description: 'change vCPUs and memory, in the definition (default) and/or the running guest',
-  args: [vmNameArg],
   options,
   examples: ['kvmctl vm set web1 --vcpus 4 --memory 8G', 'kvmctl vm set web1 --memory 1G --live'],
-  notes: ODD_NAMES,
   run: (ctx, name, opts) => runVmSet(ctx, name, opts),
 });

@@ -9,10 +9,10 @@ import { domainCalls } from '../../libvirt/domain-commands.js';
 import { isActive, loadDomains } from '../../libvirt/domains.js';
 import { diskPath } from '../../libvirt/domain-xml.js';
 import { dependentVolumes, loadPools, loadVolumes, volumeUsers } from '../../libvirt/storage.js';
-import { flag, verb, type OptionsOf } from '../../verb.js';
+import { flag, type OptionsOf } from '../../verb.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { changed, unchanged } from './lifecycle.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 
 const options = { force: flag('--force', 'start it even though overlays use its disk as their base image (they will be corrupted)') };
 export type StartOptions = OptionsOf<typeof options>;
@@ -26,13 +26,11 @@ export async function runVmStart(ctx: Context, name: string, opts: StartOptions 
   changed(ctx, name, 'running', 'started');
 }
 
-export const startCommand = verb({
+export const startCommand = vmVerb({
   name: 'start',
   description: "start a VM; refused (exit 5) while its disk is the base image of an overlay (a linked clone's disk)",
-  args: [vmNameArg],
   options,
   examples: ['kvmctl vm start web1'],
-  notes: ODD_NAMES,
   run: (ctx, name, opts) => runVmStart(ctx, name, opts),
 });
 

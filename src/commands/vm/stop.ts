@@ -7,9 +7,9 @@ import type { Context } from '../../context.js';
 import { RefusedError, TimeoutError } from '../../errors.js';
 import { domainCalls } from '../../libvirt/domain-commands.js';
 import { isActive } from '../../libvirt/domains.js';
-import { flag, value, verb, type OptionsOf } from '../../verb.js';
+import { flag, value, type OptionsOf } from '../../verb.js';
 import { checkVmName, readVmState } from './domain-state.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 import { parseCount } from '../../validate/count.js';
 import { poll } from './wait.js';
 import { kvmctlCommand } from '../../exec/command.js';
@@ -67,13 +67,11 @@ export async function runVmStop(ctx: Context, name: string, opts: StopOptions): 
   ctx.out.done(`vm ${name} shut down`, { name, state: 'shutoff', changed: true, forced: false });
 }
 
-export const stopCommand = verb({
+export const stopCommand = vmVerb({
   name: 'stop',
   description: 'shut a VM down through ACPI and wait; --force powers it off when the timeout passes',
-  args: [vmNameArg],
   options,
   examples: ['kvmctl vm stop web1', 'kvmctl vm stop web1 --timeout 30 --force'],
-  notes: ODD_NAMES,
   run: (ctx, name, opts) => runVmStop(ctx, name, opts),
 });
 

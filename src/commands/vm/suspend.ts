@@ -2,9 +2,8 @@
 import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { domainCalls } from '../../libvirt/domain-commands.js';
-import { verb } from '../../verb.js';
 import { changeState } from './lifecycle.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 
 export function runVmSuspend(ctx: Context, name: string): Promise<void> {
   return changeState(ctx, name, {
@@ -18,11 +17,9 @@ export function runVmSuspend(ctx: Context, name: string): Promise<void> {
   });
 }
 
-export const suspendCommand = verb({
+export const suspendCommand = vmVerb({
   name: 'suspend',
   description: 'pause a running VM (it keeps its memory)',
-  args: [vmNameArg],
   examples: ['kvmctl vm suspend web1'],
-  notes: ODD_NAMES,
   run: (ctx, name) => runVmSuspend(ctx, name),
 });

@@ -10,10 +10,10 @@ import { InterruptedError, KvmctlError, RefusedError, TimeoutError, UsageError }
 import { domainCalls } from '../../libvirt/domain-commands.js';
 import { parseDomainXml, type DomainDefinition } from '../../libvirt/domain-xml.js';
 import { isLocalUri } from '../../libvirt/storage.js';
-import { value, verb, type OptionsOf } from '../../verb.js';
+import { value, type OptionsOf } from '../../verb.js';
 import { describeCloudInitConsole, readCloudInitConsole, type CloudInitConsole } from './cloud-init-log.js';
 import { checkVmName, readVmState } from './domain-state.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 import { vmAddresses, type FoundAddress } from './ip.js';
 import { parseCount } from '../../validate/count.js';
 import { kvmctlCommand } from '../../exec/command.js';
@@ -280,13 +280,11 @@ export async function runVmWait(ctx: Context, name: string, opts: WaitOptions): 
   ctx.out.done(`vm ${name} is ${state}`, { name, state });
 }
 
-export const waitCommand = verb({
+export const waitCommand = vmVerb({
   name: 'wait',
   description: 'wait until the VM has an IP address, is ready (cloud-init finished), its guest agent or ssh server answers, or it is running or shut off; exit 6 on timeout',
-  args: [vmNameArg],
   options,
   examples: ['kvmctl vm wait web1 --for ip', 'kvmctl vm wait web1 --for ready', 'kvmctl vm wait web1 --for ssh', 'kvmctl vm wait web1 --for agent', 'kvmctl vm wait web1 --for shutoff --timeout 120'],
-  notes: ODD_NAMES,
   // --for is required: commander says so (exit 2) before anything runs.
   configure: (cmd) => cmd.options.find((o) => o.long === '--for')?.makeOptionMandatory(),
   run: (ctx, name, opts) => runVmWait(ctx, name, opts),

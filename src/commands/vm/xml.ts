@@ -1,9 +1,9 @@
 /** `vm xml NAME [--inactive]`: the VM's libvirt XML, live or as defined. */
 import type { Context } from '../../context.js';
 import { domainCalls } from '../../libvirt/domain-commands.js';
-import { flag, verb, type OptionsOf } from '../../verb.js';
+import { flag, type OptionsOf } from '../../verb.js';
 import { checkVmName } from './domain-state.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 
 const options = { inactive: flag('--inactive', 'the persistent definition, not the running one') };
 export type XmlOptions = OptionsOf<typeof options>;
@@ -15,12 +15,10 @@ export async function runVmXml(ctx: Context, name: string, opts: XmlOptions): Pr
   ctx.out.raw(xml);
 }
 
-export const xmlCommand = verb({
+export const xmlCommand = vmVerb({
   name: 'xml',
   description: "print the VM's libvirt XML",
-  args: [vmNameArg],
   options,
   examples: ['kvmctl vm xml web1', 'kvmctl vm xml web1 --inactive'],
-  notes: ODD_NAMES,
   run: (ctx, name, opts) => runVmXml(ctx, name, opts),
 });

@@ -1,9 +1,8 @@
 /** `vm snapshot delete NAME SNAP`: the VM keeps its current state. */
 import type { Context } from '../../../context.js';
 import { domainCalls } from '../../../libvirt/domain-commands.js';
-import { verb } from '../../../verb.js';
 import { checkVmName } from '../domain-state.js';
-import { requireSnapshot, snapshotNameArg, snapshotVmArg } from './snapshots.js';
+import { requireSnapshot, snapshotVerb } from './snapshots.js';
 
 export async function runSnapshotDelete(ctx: Context, name: string, snap: string | undefined): Promise<void> {
   checkVmName(name);
@@ -12,10 +11,9 @@ export async function runSnapshotDelete(ctx: Context, name: string, snap: string
   ctx.out.done(`vm ${name}: snapshot ${snapshot} deleted`, { name, snapshot });
 }
 
-export const snapshotDeleteCommand = verb({
+export const snapshotDeleteCommand = snapshotVerb({
   name: 'delete',
   description: 'delete a snapshot (the VM keeps its current state)',
-  args: [snapshotVmArg, snapshotNameArg],
   examples: ['kvmctl vm snapshot delete web1 before-upgrade'],
   run: (ctx, name, snap) => runSnapshotDelete(ctx, name, snap),
 });

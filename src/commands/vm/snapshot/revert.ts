@@ -1,9 +1,8 @@
 /** `vm snapshot revert NAME SNAP`: the VM's state becomes the snapshot's (running or shut off). */
 import type { Context } from '../../../context.js';
 import { domainCalls } from '../../../libvirt/domain-commands.js';
-import { verb } from '../../../verb.js';
 import { checkVmName } from '../domain-state.js';
-import { requireSnapshot, snapshotNameArg, snapshotVmArg } from './snapshots.js';
+import { requireSnapshot, snapshotVerb } from './snapshots.js';
 
 export async function runSnapshotRevert(ctx: Context, name: string, snap: string | undefined): Promise<void> {
   checkVmName(name);
@@ -12,10 +11,9 @@ export async function runSnapshotRevert(ctx: Context, name: string, snap: string
   ctx.out.done(`vm ${name} reverted to snapshot ${snapshot}`, { name, snapshot });
 }
 
-export const snapshotRevertCommand = verb({
+export const snapshotRevertCommand = snapshotVerb({
   name: 'revert',
   description: "put the VM back to a snapshot (its state then is the snapshot's: running or shut off)",
-  args: [snapshotVmArg, snapshotNameArg],
   examples: ['kvmctl vm snapshot revert web1 before-upgrade'],
   run: (ctx, name, snap) => runSnapshotRevert(ctx, name, snap),
 });

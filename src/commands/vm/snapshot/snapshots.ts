@@ -8,7 +8,7 @@ import { UsageError } from '../../../errors.js';
 import { kvmctlCommand } from '../../../exec/command.js';
 import { domainCalls, parseSnapshotList, type SnapshotEntry } from '../../../libvirt/domain-commands.js';
 import type { Column } from '../../../output/table.js';
-import { arg } from '../../../verb.js';
+import { arg, verbOn } from '../../../verb.js';
 
 export interface SnapshotRow extends SnapshotEntry {
   current: boolean;
@@ -45,3 +45,6 @@ export function requireSnapshot(ctx: Context, verb: string, name: string, snap: 
 
 export const snapshotVmArg = arg('<name>', 'VM name');
 export const snapshotNameArg = arg('<snapshot>', 'snapshot name');
+
+/** A verb on one snapshot of a VM (`kvmctl vm snapshot VERB NAME SNAPSHOT`). */
+export const snapshotVerb = verbOn([snapshotVmArg, snapshotNameArg]);

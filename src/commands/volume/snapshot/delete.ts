@@ -1,7 +1,6 @@
-import { arg, verb } from '../../../verb.js';
 import type { Context } from '../../../context.js';
 import { QemuImg } from '../../../storage/qemu-img-client.js';
-import { changeSnapshot } from './target.js';
+import { changeSnapshot, volumeSnapshotVerb } from './target.js';
 
 export async function runVolumeSnapshotDelete(ctx: Context, volume: string, name: string): Promise<void> {
   const qemuImg = new QemuImg(ctx.runner);
@@ -9,10 +8,9 @@ export async function runVolumeSnapshotDelete(ctx: Context, volume: string, name
   ctx.out.done(`snapshot ${name} of ${volume} deleted`, { volume, name, id: snap.id, deleted: true });
 }
 
-export const volumeSnapshotDeleteCommand = verb({
+export const volumeSnapshotDeleteCommand = volumeSnapshotVerb({
   name: 'delete',
   description: 'delete a snapshot',
-  args: [arg('<pool/name>', 'the volume'), arg('<snapshot>', 'snapshot name')],
   examples: ['kvmctl volume snapshot delete default/web1.qcow2 before-upgrade'],
   run: (ctx, ref, snap) => runVolumeSnapshotDelete(ctx, ref, snap),
 });

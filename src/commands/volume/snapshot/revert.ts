@@ -1,7 +1,6 @@
-import { arg, verb } from '../../../verb.js';
 import type { Context } from '../../../context.js';
 import { QemuImg } from '../../../storage/qemu-img-client.js';
-import { changeSnapshot } from './target.js';
+import { changeSnapshot, volumeSnapshotVerb } from './target.js';
 
 export async function runVolumeSnapshotRevert(ctx: Context, volume: string, name: string): Promise<void> {
   const qemuImg = new QemuImg(ctx.runner);
@@ -9,10 +8,9 @@ export async function runVolumeSnapshotRevert(ctx: Context, volume: string, name
   ctx.out.done(`volume ${volume} reverted to snapshot ${name} (taken ${snap.date})`, { volume, name, id: snap.id, date: snap.date });
 }
 
-export const volumeSnapshotRevertCommand = verb({
+export const volumeSnapshotRevertCommand = volumeSnapshotVerb({
   name: 'revert',
   description: 'put the volume back to a snapshot (refused when overlays depend on it)',
-  args: [arg('<pool/name>', 'the volume'), arg('<snapshot>', 'snapshot name')],
   examples: ['kvmctl volume snapshot revert default/web1.qcow2 before-upgrade'],
   run: (ctx, ref, snap) => runVolumeSnapshotRevert(ctx, ref, snap),
 });

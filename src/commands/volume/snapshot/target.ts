@@ -13,6 +13,10 @@ import { realStorageFiles } from '../../../storage/local-files.js';
 import type { ImageSnapshot } from '../../../storage/qemu-img.js';
 import { QemuImg } from '../../../storage/qemu-img-client.js';
 import { formatVolumeRef, parseVolumeRef, type VolumeRef } from '../../../storage/volume-ref.js';
+import { arg, verbOn } from '../../../verb.js';
+
+/** A verb on one snapshot of a volume (`kvmctl volume snapshot VERB POOL/NAME SNAPSHOT`). */
+export const volumeSnapshotVerb = verbOn([arg('<pool/name>', 'the volume'), arg('<snapshot>', 'snapshot name')]);
 import { kvmctlCommand } from '../../../exec/command.js';
 
 export const snapshotColumns: Column<ImageSnapshot>[] = [
