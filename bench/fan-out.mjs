@@ -91,7 +91,7 @@ try {
     ...singles.map((s, i) => `| \`${s.label}\` | ${singleMs[i].toFixed(0)} ms | ${i === 0 ? `${singleProcs.count} (${Object.entries(singleProcs.programs).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''} |`),
     '',
     `Fan-out / slowest single host: **${ratio.toFixed(2)}x** (target at most 1.5x): ${ratio <= 1.5 ? 'met' : 'NOT met'}.`,
-    `The floor (the same virsh calls from a bare node process, all at once) is ${(floorMs / slowest).toFixed(2)}x the slowest single host; kvmctl's fan-out is ${(fanMs / floorMs).toFixed(2)}x its floor: with ${cpus().length} CPUs, ${hosts} virsh processes at once cost what their CPU time costs.`,
+    `The floor (the same virsh calls from a bare node process, all at once) is ${(floorMs / slowest).toFixed(2)}x the slowest single host; kvmctl's fan-out is ${(fanMs / floorMs).toFixed(2)}x its floor (what is above the floor is kvmctl's own work: start-up, the inventory, a context per host, merging).`,
     `Subprocesses: ${fanProcs.count} = ${hosts} hosts x ${singleProcs.count} per host: ${fanProcs.count === hosts * singleProcs.count ? 'proportional to the hosts only' : 'NOT proportional'}.`,
     '',
   ];
