@@ -5,6 +5,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseOutput } from '../support/schemas.js';
 
 export const LAB_NAME = process.env.KVMCTL_LAB ?? 'kvmlab';
 export const LAB_SCRIPT = resolve('scripts/lab.sh');
@@ -81,7 +82,7 @@ export function kvmctl(args: string[], opts: RunOptions = {}): RunResult {
 export function kvmctlJson<T = any>(args: string[], opts: RunOptions = {}): T {
   const r = kvmctl([...args, '-o', 'json'], opts);
   if (r.code !== 0) throw new Error(`kvmctl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
+  return parseOutput<T>(args, r.stdout);
 }
 
 /** virsh against the lab, for checks that do not go through kvmctl. */
