@@ -97,7 +97,7 @@ export function collapseMigrations(results: HostResult[]): void {
     const from = places.find((p) => p.row.migrating !== true) ?? places[0];
     if (!from) continue;
     const to = places.filter((p) => p !== from);
-    replace.set(from.row, { ...from.row, state: 'migrating', migratingTo: to.map((p) => p.result.host).join(', ') });
+    replace.set(from.row, { ...from.row, state: 'migrating', migrating: true, migratingTo: to.map((p) => p.result.host).join(', ') });
     for (const p of to) replace.set(p.row, null);
   }
   if (replace.size === 0) return;
@@ -149,7 +149,7 @@ function jsonOf(p: Printed): unknown {
 
 function render(out: Output, results: HostResult[]): void {
   if (out.json) {
-    const hosts = results.map((r) => ({ host: r.host, ok: r.ok, ...(r.error !== undefined ? { error: r.error } : {}) }));
+    const hosts = results.map((r) => ({ host: r.host, ok: r.ok, error: r.error ?? null }));
     const items = results.flatMap((r) =>
       r.printed.flatMap((p) => {
         const v = jsonOf(p);

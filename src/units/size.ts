@@ -53,8 +53,8 @@ export function libvirtUnitFactor(unit: string): number | undefined {
 }
 
 /** 21474836480 -> "20.0 GiB" */
-export function formatBytes(bytes: number | undefined): string | undefined {
-  if (bytes === undefined || !Number.isFinite(bytes)) return undefined;
+export function formatBytes(bytes: number | null | undefined): string | undefined {
+  if (bytes === undefined || bytes === null || !Number.isFinite(bytes)) return undefined;
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let v = bytes;
   let i = 0;

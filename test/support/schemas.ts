@@ -8,6 +8,8 @@ import { Ajv, type ValidateFunction } from 'ajv';
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 ajv.addSchema(JSON.parse(readFileSync(resolve('schemas', 'common.schema.json'), 'utf8')));
+// The error object's body is also an element of a many-names result: schemas refer to it as error.schema.json.
+ajv.addSchema(JSON.parse(readFileSync(resolve('schemas', 'error.schema.json'), 'utf8')), 'error.schema.json');
 const compiled = new Map<string, ValidateFunction>();
 
 function validator(name: string): ValidateFunction {
@@ -66,11 +68,38 @@ export function outputSchema(args: string[]): string | null {
   return null;
 }
 
-/** Validates what `kvmctl ARGS -o json` printed on stdout against its command's schema. */
+/** Whether ARGS name hosts with -H (--host, --host=NAME). */
+export function hasHostSelector(args: string[]): boolean {
+  return args.some((a) => a === '-H' || a === '--host' || a.startsWith('--host=') || (a.startsWith('-H') && a.length > 2));
+}
+
+/**
+ * The read verbs -H runs on many hosts (src/app.ts FAN_OUT_COMMANDS): with -H
+ * they print schemas/fan-out.schema.json, each item being the command's own
+ * object (a list's row) plus `host`. Other verbs -H sends to one host (vm
+ * create) print their own object.
+ */
+const FAN_OUT = new Set(['vm-list', 'vm-info', 'host', 'host-check', 'pool-list', 'volume-list', 'net-list', 'net-leases']);
+
+function assertFanOut(name: string | null, value: unknown): void {
+  assertSchema('fan-out', value);
+  if (!name) return;
+  const schema = JSON.parse(readFileSync(resolve('schemas', `${name}.schema.json`), 'utf8')) as { type?: string; oneOf?: Array<{ type?: string }> };
+  const isList = schema.type === 'array' || (schema.oneOf?.every((s) => s.type === 'array') ?? false);
+  for (const item of (value as { items: Array<Record<string, unknown>> }).items) {
+    const { host: _host, ...rest } = item;
+    // A value that is no object (a name of --name-only) comes as {host, value}.
+    const own = Object.keys(rest).length === 1 && 'value' in rest && typeof rest.value !== 'object' ? rest.value : rest;
+    assertSchema(name, isList ? [own] : own);
+  }
+}
+
+/** Validates what `kvmctl ARGS -o json` printed on stdout against its command's schema (with -H on a read verb: the fan-out envelope and each item). */
 export function assertOutput(args: string[], value: unknown): void {
   const name = outputSchema(args);
-  if (name) return assertSchema(name, value);
   const words = commandWords(args);
+  if (hasHostSelector(args) && FAN_OUT.has(words.slice(0, 2).join('-'))) return assertFanOut(name, value);
+  if (name) return assertSchema(name, value);
   if (COVERED_NOUNS.has(words[0] ?? '')) throw new Error(`no schema for \`kvmctl ${words.slice(0, 3).join(' ')}\`: add schemas/${words.slice(0, 2).join('-')}.schema.json`);
 }
 
@@ -79,6 +108,14 @@ export function parseOutput<T = any>(args: string[], stdout: string): T {
   const value = JSON.parse(stdout) as T;
   assertOutput(args, value);
   return value;
+}
+
+/** Parses stdout of a streaming `kvmctl ARGS -o json` (events, vm top, vm migrate): one object a line, each validated. */
+export function parseLines<T = any>(args: string[], stdout: string): T[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => parseOutput<T>(args, l));
 }
 
 /** Throws unless value matches definition NAME of schemas/common.schema.json (address, timestamp, ...). */

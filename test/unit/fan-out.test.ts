@@ -12,6 +12,7 @@ import { memoryIO } from '../../src/output/io.js';
 import { memoryFs } from '../../src/local-fs.js';
 import type { Command } from '../../src/exec/command.js';
 import { batchStdout } from './vm-harness.js';
+import { parseOutput } from '../support/schemas.js';
 
 const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/${f}`, import.meta.url), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'kvmctl-fan-'));
@@ -51,11 +52,11 @@ describe('-H', () => {
   it('a failing host is one error row (JSON: hosts[].ok false) and the exit code is 9', async () => {
     const r = await kvmctl(['-H', 'all', 'net', 'list', '-o', 'json'], runner('b'));
     expect(r.code).toBe(9);
-    const j = JSON.parse(r.out);
+    const j = parseOutput(['-H', 'all', 'net', 'list'], r.out);
     expect(j.hosts).toEqual([
-      { host: 'a', ok: true },
+      { host: 'a', ok: true, error: null },
       { host: 'b', ok: false, error: expect.stringMatching(/^cannot reach libvirt at qemu\+unix:\/\/\/system\?socket=\/run\/b\//) },
-      { host: 'c', ok: true },
+      { host: 'c', ok: true, error: null },
     ]);
     expect(j.items.map((i: { host: string }) => i.host)).toEqual(['a', 'c']);
     expect(r.err).toMatch(/1 of 3 hosts failed, the others are shown: b: cannot reach libvirt/);
@@ -100,8 +101,10 @@ describe('-H vm list during a migration', () => {
     const rr = listing(during);
     const r = await kvmctl(['-H', '@ab', 'vm', 'list', '-o', 'json'], rr);
     expect(r.code).toBe(0);
-    const { items } = JSON.parse(r.out);
-    expect(items).toEqual([{ host: 'a', name: 'fxmig', state: 'migrating', migratingTo: 'b', autostart: false, ips: [], diskCount: 0, diskBytes: 0 }]);
+    const { items } = parseOutput(['-H', '@ab', 'vm', 'list'], r.out);
+    expect(items).toEqual([
+      { host: 'a', name: 'fxmig', state: 'migrating', vcpus: null, memoryBytes: null, maxMemoryBytes: null, autostart: false, addresses: [], diskCount: 0, diskBytes: 0, migrating: true, migratingTo: 'b' },
+    ]);
     const table = await kvmctl(['-H', '@ab', 'vm', 'list'], listing(during));
     expect(table.out.trim().split('\n').slice(1)).toEqual([expect.stringMatching(/^a\s+fxmig\s+migrating\s/)]);
     rr.verify();
@@ -109,8 +112,8 @@ describe('-H vm list during a migration', () => {
 
   it('one host alone shows the target\'s VM paused, marked migrating; two unrelated VMs of one name stay two rows', async () => {
     const one = await kvmctl(['-H', 'b', 'vm', 'list', '-o', 'json'], listing({ b: during.b }));
-    expect(JSON.parse(one.out).items).toEqual([expect.objectContaining({ host: 'b', name: 'fxmig', state: 'paused', migrating: true })]);
+    expect(parseOutput(['-H', 'b', 'vm', 'list'], one.out).items).toEqual([expect.objectContaining({ host: 'b', name: 'fxmig', state: 'paused', migrating: true })]);
     const two = await kvmctl(['-H', '@ab', 'vm', 'list', '-o', 'json'], listing({ a: during.a, b: during.a }));
-    expect(JSON.parse(two.out).items.map((i: { host: string; state: string }) => `${i.host}:${i.state}`)).toEqual(['a:running', 'b:running']);
+    expect(parseOutput(['-H', '@ab', 'vm', 'list'], two.out).items.map((i: { host: string; state: string }) => `${i.host}:${i.state}`)).toEqual(['a:running', 'b:running']);
   });
 });

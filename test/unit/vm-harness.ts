@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FakeRunner } from '../../src/exec/fake.js';
+import { expect } from 'vitest';
 import { stubBatch, testContext, type TestOptions } from '../support/harness.js';
 
 // The shared harness; this file keeps what only the vm tests use, until they move to it.
@@ -47,3 +48,36 @@ export function stubDomainList(runner: FakeRunner, domains: Array<{ name: string
   if (domains.length > 0) stubBatch(runner, domains.map((d) => ['dumpxml', '--domain', d.name]), domains.map((d) => d.xml));
   return runner;
 }
+
+/** The reads of `vm info NAME` (one virsh batch), in its order. */
+export function infoWords(name: string): string[][] {
+  return [
+    ['dumpxml', '--domain', name],
+    ['dominfo', '--domain', name],
+    ['domstate', '--domain', name, '--reason'],
+    ['domstats', '--raw', '--block', '--', name],
+    ['snapshot-list', '--domain', name, '--parent'],
+    ['net-list', '--all'],
+    ['snapshot-current', '--domain', name, '--name'],
+  ];
+}
+
+/** `vm info fxvm-off` as recorded: the shut-off VM with two snapshots. */
+export function stubOffVmInfo(runner: FakeRunner): FakeRunner {
+  stubBatch(runner, infoWords('fxvm-off'), [
+    recorded('virsh-dumpxml-off-inactive.xml'),
+    recorded('virsh-dominfo-off.txt'),
+    recorded('virsh-domstate-off.txt'),
+    recorded('virsh-domstats-block-off.txt'),
+    recorded('virsh-snapshot-list-off.txt'),
+    recorded('virsh-net-list-all.txt'),
+    recorded('virsh-snapshot-current-off.txt'),
+  ]);
+  return runner;
+}
+
+/** What the recordings say of the running VM fxvm-web, as vm list and vm info print it. */
+export const RECORDED_WEB = { name: 'fxvm-web', state: 'running', vcpus: 1, memoryBytes: 256 * 1024 ** 2, maxMemoryBytes: 256 * 1024 ** 2, autostart: false } as const;
+
+/** fxvm-web's address in the recorded leases of the default network. */
+export const RECORDED_WEB_LEASE = { address: expect.stringMatching(/^192\.168\.122\.\d+$/), prefix: 24, mac: '52:54:00:f1:00:01', source: 'lease' };

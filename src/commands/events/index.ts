@@ -25,6 +25,11 @@ export function eventLine(e: LibvirtEvent): string {
   return [e.time, e.type.padEnd(4), visible(e.name), e.event, visible(e.detail)].filter((w) => w !== '').join('  ');
 }
 
+/** What -o json prints for an event (schemas/events.schema.json, one a line). */
+export function eventObject(e: LibvirtEvent): { occurredAt: string; type: EventType; name: string; event: string; detail: string | null } {
+  return { occurredAt: e.time, type: e.type, name: e.name, event: e.event, detail: e.detail === '' ? null : e.detail };
+}
+
 const options = { type: value('--type <types>', 'comma-separated: vm, net, pool (default: all three)') };
 export type EventsOptions = OptionsOf<typeof options>;
 
@@ -34,7 +39,7 @@ export async function runEvents(ctx: Context, opts: EventsOptions): Promise<void
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
-  const print = (e: LibvirtEvent) => ctx.io.stdout((ctx.out.json ? JSON.stringify(e) : eventLine(e)) + '\n');
+  const print = (e: LibvirtEvent) => ctx.io.stdout((ctx.out.json ? JSON.stringify(eventObject(e)) : eventLine(e)) + '\n');
   ctx.out.info(`events of ${types.join(', ')} at ${ctx.uri}; Ctrl-C ends`);
   const failures: KvmctlError[] = [];
   try {
@@ -71,7 +76,7 @@ export const eventsCommand = verb({
   options,
   examples: ['kvmctl events', 'kvmctl events --type vm', 'kvmctl -o json events | jq -r \'select(.event == "crashed") | .name\''],
   notes:
-    '\nWith -o json, one JSON object a line (NDJSON): time (ISO 8601), type, name, event, detail.\n' +
+    '\nWith -o json, one JSON object a line (NDJSON): occurredAt (ISO 8601), type, name, event, detail (null when libvirt gives none).\n' +
     'Ends with exit 0 on Ctrl-C or SIGTERM; exit 1 when the libvirt daemon goes away; exit 5 when it cannot be reached at all.\n',
   run: (ctx, opts) => runEvents(ctx, opts),
 });

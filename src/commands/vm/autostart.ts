@@ -21,9 +21,9 @@ export async function runVmAutostart(ctx: Context, name: string, opts: Autostart
   }
   const word = enable ? 'enabled' : 'disabled';
   const json = { name, autostart: enable };
-  if (info.autostart === enable) return ctx.out.done(`vm ${name} unchanged (autostart already ${word})`, { ...json, changed: false });
+  if (info.autostart === enable) return ctx.out.done(`vm ${name} unchanged (autostart already ${word})`, { changed: false, ...json });
   await ctx.virsh.run(domainCalls.autostart(name, enable));
-  ctx.out.done(`vm ${name}: autostart ${word}`, { ...json, changed: true });
+  ctx.out.done(`vm ${name}: autostart ${word}`, { changed: !ctx.dryRun, ...json });
 }
 
 export const autostartCommand = vmVerb({

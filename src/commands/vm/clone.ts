@@ -19,7 +19,8 @@ import { cloneSeedFiles, readSeedImage, SEED_ISO_TOOLS, SEED_READ_TOOLS, writeSe
 import { domainCalls, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
 import { newUuid } from '../../libvirt/domain-builder.js';
 import { cloneDomainNode } from '../../libvirt/domain-clone.js';
-import { diskPath, domainFromNode, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
+import { diskPath, domainFromNode, parseDomainXml, sourceKey, type DomainDisk } from '../../libvirt/domain-xml.js';
+import { vmObject } from './vm-object.js';
 import { macsInUse, randomMacs } from '../../libvirt/mac.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { loadPools, thinAllocation, volumeCalls, type PoolRecord, type VolumeFormat } from '../../libvirt/storage.js';
@@ -160,17 +161,12 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
     if (linked && copies.length > 0) {
       ctx.out.warn(`the disks of ${src} are now the base images of ${newName}'s overlays: writing to them (starting ${src}) would corrupt ${newName}'s disks; keep ${src} shut off while ${newName} exists (${kvmctlCommand(ctx.uri, 'vm', 'start', src)} refuses it)`);
     }
-    const volumes = copies.map((c) => ({ pool: c.copy.pool, name: c.copy.volume, path: c.copy.path, from: `${c.source.pool}/${c.source.volume}`, linked }));
     const list = copies.map((c) => `${c.copy.pool}/${c.copy.volume} (${linked ? 'overlay on' : 'copy of'} ${c.source.pool}/${c.source.volume})`).join(', ');
     const seedText = seed ? `; new cloud-init seed ${seed.pool}/${seed.volume} (instance-id ${uuid}, hostname ${seed.hostname})` : seedRef ? `; the cloud-init seed of ${src} was not found, so it was not attached` : '';
-    ctx.out.done(`vm ${newName} cloned from ${src}${list ? `: ${list}` : ''}${seedText}`, {
-      name: newName,
-      uuid,
-      source: src,
-      volumes,
-      serialLog,
-      seed: seed ? { pool: seed.pool, volume: seed.volume, instanceId: uuid, hostname: seed.hostname } : undefined,
-    });
+    // The VM as it was defined: shut off, no snapshots, each copy as large as its source.
+    const capacity = new Map(copies.map((c) => [c.target, c.source.capacityBytes] as const));
+    const json = ctx.out.json ? { changed: !ctx.dryRun, ...vmObject(await parseDomainXml(cloneXml), { state: 'shutoff', autostart: false, persistent: true, capacity, snapshots: [] }) } : undefined;
+    ctx.out.done(`vm ${newName} cloned from ${src}${list ? `: ${list}` : ''}${seedText}`, json);
   });
 }
 

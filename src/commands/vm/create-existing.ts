@@ -9,7 +9,8 @@ import { isActive } from '../../libvirt/domains.js';
 import { formatBytes } from '../../units/size.js';
 import type { CreateRequest } from './create-args.js';
 import type { CreatePlan } from './create-plan.js';
-import { waitAndPrint } from './create-report.js';
+import { waitAndPrint, type VmJson } from './create-report.js';
+import { readVmInfo } from './info.js';
 import { readVmState } from './domain-state.js';
 
 /** How an existing VM differs from what the request would create, as "what: has -> wanted" lines. */
@@ -59,8 +60,9 @@ export async function reportExisting(ctx: Context, req: CreateRequest, plan: Cre
   const start = state !== undefined && !isActive(state);
   if (start && !ctx.dryRun) await ctx.virsh.run(domainCalls.start(req.name));
   const summary = `vm ${req.name} unchanged (it exists with this spec)${start ? `; it was ${state}, ${ctx.dryRun ? 'would start' : 'started'} it` : ''}`;
-  const json = { name: req.name, unchanged: true, ...(state !== undefined && { started: start && !ctx.dryRun, state: start && !ctx.dryRun ? 'running' : state }) };
-  if (!req.waitIp || ctx.dryRun) return ctx.out.done(summary, json);
+  // The whole VM as it is now, the same object a new create prints.
+  const json: VmJson = async (addresses) => ({ changed: start && !ctx.dryRun, ...(await readVmInfo(ctx, req.name, addresses)), cloudInit: null });
+  if (!req.waitIp || ctx.dryRun) return ctx.out.done(summary, ctx.out.json ? await json(undefined) : undefined);
   ctx.out.info(summary);
   await waitAndPrint(ctx, req, json);
 }

@@ -156,11 +156,12 @@ export const deleteCommand = vmVerb({
 
 function report(ctx: Context, name: string, removeStorage: boolean, removed: StorageDecision[], kept: StorageDecision[]): void {
   const ref = (d: StorageDecision) => (d.pool ? `${d.pool}/${d.volume}` : d.path);
+  const disk = (d: StorageDecision) => ({ target: d.target, pool: d.pool ?? null, volume: d.volume ?? null, path: d.path });
   const json = {
+    changed: !ctx.dryRun,
     name,
-    deleted: true,
-    removed: removed.map((d) => ({ target: d.target, pool: d.pool, volume: d.volume, path: d.path })),
-    kept: kept.map((d) => ({ target: d.target, pool: d.pool, volume: d.volume, path: d.path, reason: d.reason })),
+    removed: removed.map(disk),
+    kept: kept.map((d) => ({ ...disk(d), reason: d.reason ?? null })),
   };
   if (ctx.out.json) return ctx.out.printJson(json);
   const lines = [`vm ${name} deleted`];

@@ -5,7 +5,7 @@
  */
 import type { Context } from '../../context.js';
 import { domainCalls, parseDominfo, parseDomstate, stateKey } from '../../libvirt/domain-commands.js';
-import { diskPath, parseDomainXml, sourceKey, type DomainConsole, type DomainDefinition } from '../../libvirt/domain-xml.js';
+import { parseDomainXml } from '../../libvirt/domain-xml.js';
 import { numberStat, parseDomstats } from '../../libvirt/domstats.js';
 import { networkCalls, parseDhcpLeases } from '../../libvirt/network-commands.js';
 import { parseNetList } from '../../libvirt/network-xml.js';
@@ -13,58 +13,11 @@ import type { Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
 import { checkVmName } from './domain-state.js';
 import { vmVerb } from './vm-name.js';
-import { snapshotColumns, snapshotRows, type SnapshotRow } from './snapshot/snapshots.js';
+import { snapshotColumns, snapshotRows } from './snapshot/snapshots.js';
+import { leaseAddress, vmObject, type VmAddress, type VmConsole, type VmDisk, type VmNic, type VmObject } from './vm-object.js';
 
-export interface VmDisk {
-  target: string;
-  device: string;
-  bus?: string;
-  source?: string;
-  format?: string;
-  capacityBytes?: number;
-  readonly: boolean;
-}
-
-export interface VmNic {
-  type: string;
-  source?: string;
-  model?: string;
-  mac?: string;
-  ips: string[];
-}
-
-export interface VmInfo {
-  name: string;
-  uuid?: string;
-  state: string;
-  reason?: string;
-  virtType: string;
-  vcpus: number;
-  memory: { currentBytes?: number; maxBytes: number };
-  autostart?: boolean;
-  persistent?: boolean;
-  boot: { firmware: string; devices: string[]; kernel?: string; initrd?: string; cmdline?: string };
-  disks: VmDisk[];
-  nics: VmNic[];
-  consoles: DomainConsole[];
-  snapshots: SnapshotRow[];
-}
-
-/** The source of a NIC as a user would name it. */
-function nicSource(n: DomainDefinition['interfaces'][number]): string | undefined {
-  switch (n.type) {
-    case 'network':
-      return n.source.network;
-    case 'bridge':
-      return n.source.bridge;
-    case 'direct':
-      return n.source.dev;
-    default:
-      return undefined;
-  }
-}
-
-export async function readVmInfo(ctx: Context, name: string): Promise<VmInfo> {
+/** The VM (schemas/vm-info.schema.json); its addresses are its DHCP leases unless the caller found them another way. */
+export async function readVmInfo(ctx: Context, name: string, found?: VmAddress[]): Promise<VmObject> {
   const reads = {
     xml: domainCalls.dumpxml(name),
     dominfo: domainCalls.dominfo(name),
@@ -91,37 +44,15 @@ export async function readVmInfo(ctx: Context, name: string): Promise<VmInfo> {
   // Leases only mean something for a running VM on an active libvirt network.
   const active = new Set(parseNetList(out.networks).filter((n) => n.active).map((n) => n.name));
   const nets = [...new Set(def.interfaces.flatMap((n) => (n.type === 'network' && active.has(n.source.network) ? [n.source.network] : [])))];
-  const ipsByMac = new Map<string, string[]>();
-  if (state === 'running' && nets.length > 0) {
+  const addresses: VmAddress[] = found ?? [];
+  if (found === undefined && state === 'running' && nets.length > 0) {
     const { leases } = await ctx.virsh.batch({ leases: nets.map((n) => networkCalls.dhcpLeases(n)) });
-    for (const text of leases) for (const l of parseDhcpLeases(text)) ipsByMac.set(l.mac, [...(ipsByMac.get(l.mac) ?? []), l.ip]);
+    for (const text of leases) for (const l of parseDhcpLeases(text)) addresses.push(leaseAddress(l));
   }
-
-  const serials = (def.consoles ?? []).filter((c) => c.kind === 'serial');
-  return {
-    name: def.name || name,
-    uuid: def.uuid ?? info.uuid,
-    state,
-    reason: st.reason,
-    virtType: def.type,
-    vcpus: def.vcpus,
-    memory: { currentBytes: info.usedMemoryBytes ?? def.currentMemoryBytes, maxBytes: def.memoryBytes },
-    autostart: info.autostart,
-    persistent: info.persistent,
-    boot: { firmware: def.os.firmware === 'efi' || def.os.loader ? 'uefi' : 'bios', devices: def.os.boot, kernel: def.os.kernel, initrd: def.os.initrd, cmdline: def.os.cmdline },
-    disks: def.disks.map((d) => ({
-      target: d.target.dev,
-      device: d.device,
-      bus: d.target.bus,
-      source: diskPath(d) ?? sourceKey(d.source),
-      format: d.driver?.type,
-      capacityBytes: capacity.get(d.target.dev),
-      readonly: d.readonly === true,
-    })),
-    nics: def.interfaces.map((n) => ({ type: n.type === 'other' ? n.rawType : n.type, source: nicSource(n), model: n.model, mac: n.mac, ips: n.mac ? (ipsByMac.get(n.mac.toLowerCase()) ?? []) : [] })),
-    consoles: serials.length > 0 ? serials : (def.consoles ?? []),
-    snapshots: snapshotRows(out.snapshots, out.current),
-  };
+  return vmObject(
+    { ...def, name: def.name || name },
+    { state, reason: st.reason, uuid: info.uuid, autostart: info.autostart, persistent: info.persistent, usedMemoryBytes: info.usedMemoryBytes, capacity, addresses, snapshots: snapshotRows(out.snapshots, out.current) },
+  );
 }
 
 const diskColumns: Column<VmDisk>[] = [
@@ -138,10 +69,10 @@ const nicColumns: Column<VmNic>[] = [
   { header: 'SOURCE', value: (n) => n.source },
   { header: 'MODEL', value: (n) => n.model },
   { header: 'MAC', value: (n) => n.mac },
-  { header: 'IP', value: (n) => n.ips.join(', ') },
+  { header: 'IP', value: (n) => n.addresses.map((a) => a.address).join(', ') },
 ];
 
-const consoleColumns: Column<DomainConsole>[] = [
+const consoleColumns: Column<VmConsole>[] = [
   { header: 'TYPE', value: (c) => `${c.kind} (${c.type})` },
   { header: 'HOST DEVICE', value: (c) => c.path },
   { header: 'LOG', value: (c) => c.logFile },
@@ -158,7 +89,7 @@ export async function runVmInfo(ctx: Context, name: string): Promise<void> {
       ['State', vm.reason ? `${vm.state} (${vm.reason})` : vm.state],
       ['Type', vm.virtType],
       ['vCPUs', vm.vcpus],
-      ['Memory', `${formatBytes(vm.memory.currentBytes) ?? '-'} of ${formatBytes(vm.memory.maxBytes)}`],
+      ['Memory', `${formatBytes(vm.memoryBytes)} of ${formatBytes(vm.maxMemoryBytes)}`],
       ['Autostart', vm.autostart],
       ['Persistent', vm.persistent],
       ['Firmware', vm.boot.firmware],

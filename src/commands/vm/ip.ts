@@ -10,6 +10,7 @@ import { value, type OptionsOf } from '../../verb.js';
 import { checkVmName } from './domain-state.js';
 import { vmVerb } from './vm-name.js';
 import { kvmctlCommand } from '../../exec/command.js';
+import type { VmAddress } from './vm-object.js';
 
 export type SourceChoice = AddressSource | 'any';
 
@@ -45,6 +46,16 @@ export async function vmAddresses(ctx: Context, name: string, choice: SourceChoi
   return [];
 }
 
+/** An address as vm wait and vm create print it (schemas/common.schema.json#/definitions/address). */
+export function addressObject(a: FoundAddress): VmAddress {
+  return { address: a.address, prefix: a.prefix, mac: a.mac || null, source: a.source };
+}
+
+/** What vm ip prints for each address: the address object and the interface it is on. */
+export function ipObject(a: FoundAddress): VmAddress & { interface: string | null } {
+  return { ...addressObject(a), interface: a.interface || null };
+}
+
 function isLoopback(address: string): boolean {
   return address.startsWith('127.') || address === '::1';
 }
@@ -64,7 +75,7 @@ export async function runVmIp(ctx: Context, name: string, opts: IpOptions): Prom
       `wait for one with: ${kvmctlCommand(ctx.uri, 'vm', 'wait', name, '--for', 'ip')}`,
     );
   }
-  if (ctx.out.json) return ctx.out.printJson(found);
+  if (ctx.out.json) return ctx.out.printJson(found.map(ipObject));
   // One address a line, so `$(kvmctl vm ip web1)` is usable as is.
   ctx.out.raw(found.map((a) => a.address).join('\n'));
 }

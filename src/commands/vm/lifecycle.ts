@@ -8,13 +8,14 @@ import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import type { VirshCall } from '../../libvirt/virsh-client.js';
 import { checkVmName, readVmState } from './domain-state.js';
+import { vmStateResult } from './vm-object.js';
 
 export function unchanged(ctx: Context, name: string, state: string, why: string): void {
-  ctx.out.done(`vm ${name} unchanged (${why})`, { name, state, changed: false });
+  ctx.out.done(`vm ${name} unchanged (${why})`, vmStateResult(name, state, false));
 }
 
 export function changed(ctx: Context, name: string, state: string, what: string): void {
-  ctx.out.done(`vm ${name} ${what}`, { name, state, changed: true });
+  ctx.out.done(`vm ${name} ${what}`, vmStateResult(name, state, !ctx.dryRun));
 }
 
 /** One change of state as data: the call that makes it, the states it applies to, what it reports. */

@@ -15,20 +15,27 @@ import { parseNetList } from '../../libvirt/network-xml.js';
 import { byText, type Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
 import { flag, value, verb, type OptionsOf } from '../../verb.js';
+import { leaseAddress, type VmAddress } from './vm-object.js';
 
+/** A row of vm list, and what -o json prints for it (schemas/vm-list.schema.json). */
 export interface VmListEntry {
   name: string;
   state: string;
-  vcpus?: number;
-  memoryBytes?: number;
+  vcpus: number | null;
+  /** What the guest has now (the balloon), and what it may grow to. */
+  memoryBytes: number | null;
+  maxMemoryBytes: number | null;
   autostart: boolean;
-  ips: string[];
+  /** DHCP leases of its NICs (running VMs only). */
+  addresses: VmAddress[];
   /** Block devices libvirt reports (disks, and CD-ROMs with media). */
   diskCount: number;
   /** Their total virtual size. */
   diskBytes: number;
   /** Paused for a migration (libvirt's reason "migrating"): on the target while it comes in, on the source at the switch-over. */
-  migrating?: true;
+  migrating: boolean;
+  /** With -H: the host it is migrating to; null otherwise. */
+  migratingTo: string | null;
 }
 
 /** virDomainPausedReason VIR_DOMAIN_PAUSED_MIGRATION, as `state.reason` of a paused domain reports it. */
@@ -49,15 +56,15 @@ export async function listVms(ctx: Context, state?: (typeof STATE_FILTERS)[numbe
 
   const networks = parseNetList(first.out.networks).filter((n) => n.active);
   const withNics = stats.filter((s) => stateName(s.stats) === 'running' && (numberStat(s.stats, 'net.count') ?? 0) > 0);
-  const ipsByVm = new Map<string, string[]>();
+  const ipsByVm = new Map<string, VmAddress[]>();
   if (networks.length > 0 && withNics.length > 0) {
     const second = await ctx.virsh.batch({
       leases: networks.map((n) => networkCalls.dhcpLeases(n.name)),
       nics: withNics.map((s) => domainCalls.domiflist(s.name)),
     });
-    const ipsByMac = new Map<string, string[]>();
+    const ipsByMac = new Map<string, VmAddress[]>();
     for (const out of second.leases) {
-      for (const lease of parseDhcpLeases(out)) ipsByMac.set(lease.mac, [...(ipsByMac.get(lease.mac) ?? []), lease.ip]);
+      for (const lease of parseDhcpLeases(out)) ipsByMac.set(lease.mac, [...(ipsByMac.get(lease.mac) ?? []), leaseAddress(lease)]);
     }
     for (const [i, s] of withNics.entries()) {
       // A VM undefined between the two calls has an empty section: no MACs.
@@ -72,21 +79,26 @@ function listError(stderr: string): KvmctlError {
   return new KvmctlError(`could not list VMs: ${stderr.trim()}`, 'run with -v to see the virsh command');
 }
 
-function entryOf(s: DomainStats, autostart: boolean, ips: string[]): VmListEntry {
+function entryOf(s: DomainStats, autostart: boolean, addresses: VmAddress[]): VmListEntry {
   const count = numberStat(s.stats, 'block.count') ?? 0;
   let bytes = 0;
   for (let i = 0; i < count; i++) bytes += numberStat(s.stats, `block.${i}.capacity`) ?? 0;
-  const kib = numberStat(s.stats, 'balloon.maximum') ?? numberStat(s.stats, 'balloon.current');
+  const kib = (key: string) => {
+    const v = numberStat(s.stats, key);
+    return v === undefined ? null : v * 1024;
+  };
   return {
     name: s.name,
     state: stateName(s.stats),
-    vcpus: numberStat(s.stats, 'vcpu.current'),
-    memoryBytes: kib === undefined ? undefined : kib * 1024,
+    vcpus: numberStat(s.stats, 'vcpu.current') ?? null,
+    memoryBytes: kib('balloon.current'),
+    maxMemoryBytes: kib('balloon.maximum'),
     autostart,
-    ips,
+    addresses,
     diskCount: count,
     diskBytes: bytes,
-    ...(s.stats['state.state'] === '3' && s.stats['state.reason'] === PAUSED_MIGRATION ? { migrating: true as const } : {}),
+    migrating: s.stats['state.state'] === '3' && s.stats['state.reason'] === PAUSED_MIGRATION,
+    migratingTo: null,
   };
 }
 
@@ -98,9 +110,9 @@ const columns: Column<VmListEntry>[] = [
     color: (t, v, c) => (v.state === 'running' ? c.green(t) : v.state === 'paused' ? c.yellow(t) : v.state === 'crashed' ? c.red(t) : t),
   },
   { header: 'VCPUS', value: (v) => v.vcpus },
-  { header: 'MEMORY', value: (v) => formatBytes(v.memoryBytes) },
+  { header: 'MEMORY', value: (v) => formatBytes(v.maxMemoryBytes ?? v.memoryBytes) },
   { header: 'AUTOSTART', value: (v) => v.autostart },
-  { header: 'IPS', value: (v) => v.ips.join(', ') },
+  { header: 'IPS', value: (v) => v.addresses.map((a) => a.address).join(', ') },
   { header: 'DISKS', value: (v) => v.diskCount },
   { header: 'DISK SIZE', value: (v) => (v.diskCount > 0 ? formatBytes(v.diskBytes) : undefined) },
 ];

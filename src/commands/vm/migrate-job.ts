@@ -13,6 +13,7 @@ import { libvirtMessage } from '../../libvirt/virsh.js';
 import { withSpinner } from '../../output/spinner.js';
 import { formatBytes } from '../../units/size.js';
 import type { MigrationPlan } from './migrate-plan.js';
+import { migrationDisk, migrationEvent, progressFields } from './migrate-events.js';
 
 export type OnTimeout = 'abort' | 'suspend';
 
@@ -46,13 +47,13 @@ function progressText(job: MigrationJob, p: MigrationProgress | undefined, start
 
 export async function runMigrationJob(ctx: Context, hosts: MigrationClient, job: MigrationJob): Promise<void> {
   const { name, plan } = job;
-  const emit = (event: string, fields: Record<string, unknown>) => {
-    if (ctx.out.json) ctx.io.stdout(JSON.stringify({ event, time: new Date().toISOString(), name, ...fields }) + '\n');
+  const emit = (event: Parameters<typeof migrationEvent>[0], fields: Record<string, unknown>) => {
+    if (ctx.out.json) ctx.io.stdout(migrationEvent(event, name, fields) + '\n');
   };
   const copied = plan.disks.filter((d) => d.action !== 'shared');
   const moves = new Map(copied.filter((d) => d.targetPath !== d.path).map((d) => [d.path, d.targetPath]));
   const xmls = moves.size > 0 ? { live: await moveDiskSources(job.xml.live, moves, plan.storage === 'copy-inc'), persistent: await moveDiskSources(job.xml.persistent, moves, plan.storage === 'copy-inc') } : undefined;
-  const summary = { source: job.source.label, target: job.target.label, live: plan.live, storage: plan.storage, disks: plan.disks };
+  const summary = { source: job.source.label, target: job.target.label, live: plan.live, storage: plan.storage, disks: plan.disks.map(migrationDisk) };
   emit('start', summary);
 
   // Target disks that exist only because of this run, removed again if it fails.
@@ -111,8 +112,7 @@ export async function runMigrationJob(ctx: Context, hosts: MigrationClient, job:
           const p = await hosts.jobInfo(name);
           if (!p || settled || p.jobType !== 'unbounded') continue;
           update(progressText(job, p, startedAt));
-          const { jobType: _t, ...fields } = p;
-          emit('progress', fields);
+          emit('progress', progressFields(p));
         }
         return await running;
       } finally {
@@ -122,7 +122,7 @@ export async function runMigrationJob(ctx: Context, hosts: MigrationClient, job:
     }),
   );
   const seconds = Math.round((Date.now() - startedAt) / 100) / 10;
-  if (ctx.dryRun) return ctx.out.done(`vm ${name} would be migrated to ${job.target.label}`, { name, ...summary, changed: false });
+  if (ctx.dryRun) return ctx.out.done(`vm ${name} would be migrated to ${job.target.label}`, { changed: false, name, ...summary });
 
   const on = { target: await hosts.stateOf('target', name), source: await hosts.stateOf('source', name) };
   const arrived = plan.live ? on.target === 'running' || on.target === 'paused' : on.target === 'shutoff';
@@ -131,7 +131,7 @@ export async function runMigrationJob(ctx: Context, hosts: MigrationClient, job:
     const note = suspended ? `; it was paused after ${job.timeoutS} s (--on-timeout suspend)` : '';
     // libvirt copies disks and leaves the source's files as they were: say which, never delete them unasked.
     const sourceDisksKept = copied.map((d) => d.path);
-    const final = { ...summary, state: on.target ?? 'unknown', sourceDefined: on.source !== undefined, sourceDisksKept, durationMs: Math.round(seconds * 1000), suspendedAfterTimeout: suspended, changed: true };
+    const final = { changed: true, ...summary, state: on.target ?? 'unknown', sourceDefined: on.source !== undefined, sourceDisksKept, durationSeconds: seconds, suspendedAfterTimeout: suspended };
     if (ctx.out.json) return emit('migrated', final);
     const kept = sourceDisksKept.length > 0 ? `; the source keeps its copy of ${sourceDisksKept.join(', ')}` : '';
     return ctx.out.done(`vm ${name} migrated to ${job.target.label} (${mode}, storage ${plan.storage}) in ${seconds} s; ${on.target ?? 'unknown'} there${job.keepSource ? ', still defined here' : ''}${note}${kept}`, final);

@@ -23,6 +23,7 @@ import { parseCount } from '../../validate/count.js';
 import { checkMemory } from './create-args.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { vmVerb } from './vm-name.js';
+import { readVmInfo } from './info.js';
 
 interface Amounts {
   vcpus: number;
@@ -110,13 +111,14 @@ export async function runVmSet(ctx: Context, name: string, opts: SetOptions): Pr
     memoryBytes: def.currentMemoryBytes === def.memoryBytes ? def.memoryBytes : -1,
   };
   const steps = [...(config ? stepsFor(name, 'config', want, configHave, persistent) : []), ...(live ? stepsFor(name, 'live', want, current, current) : [])];
-  const json = { name, vcpus, memoryBytes, live, config };
-  if (steps.length === 0) return ctx.out.done(`vm ${name} unchanged (it already has these settings)`, { ...json, changed: false });
+  // JSON: the VM as it is afterwards (vm info's object), read again.
+  const json = async (changed: boolean) => (ctx.out.json ? { changed, ...(await readVmInfo(ctx, name)) } : undefined);
+  if (steps.length === 0) return ctx.out.done(`vm ${name} unchanged (it already has these settings)`, await json(false));
 
   await runPlan(ctx, { label: `vm set ${name}`, steps });
   const what = [vcpus !== undefined ? `${vcpus} vCPU${vcpus === 1 ? '' : 's'}` : undefined, memoryBytes !== undefined ? formatBytes(memoryBytes) : undefined].filter(Boolean).join(', ');
   const when = live && config ? 'now and from the next start' : live ? 'now (until it stops)' : running ? 'from the next start (add --live to change the running guest too)' : 'from the next start';
-  ctx.out.done(`vm ${name} set to ${what}, ${when}`, { ...json, changed: true });
+  ctx.out.done(`vm ${name} set to ${what}, ${when}`, await json(!ctx.dryRun));
 }
 
 function roundKiB(bytes: number): number {

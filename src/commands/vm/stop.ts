@@ -10,6 +10,7 @@ import { isActive } from '../../libvirt/domains.js';
 import { flag, value, type OptionsOf } from '../../verb.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { vmVerb } from './vm-name.js';
+import { vmStateResult } from './vm-object.js';
 import { parseCount } from '../../validate/count.js';
 import { poll } from './wait.js';
 import { kvmctlCommand } from '../../exec/command.js';
@@ -28,16 +29,16 @@ export async function runVmStop(ctx: Context, name: string, opts: StopOptions): 
   const timeoutSeconds = opts.timeout === undefined ? 60 : parseCount(opts.timeout, '--timeout', 0, 86_400);
   const force = opts.force === true;
   const { state } = await readVmState(ctx, name);
-  if (!isActive(state)) return ctx.out.done(`vm ${name} unchanged (already ${state})`, { name, state, changed: false });
+  if (!isActive(state)) return ctx.out.done(`vm ${name} unchanged (already ${state})`, { ...vmStateResult(name, state, false), forced: false });
   if (state !== 'running' && state !== 'shutdown') {
     if (!force) throw new RefusedError(`VM ${JSON.stringify(name)} is ${state}: a ${state} guest cannot react to the power button`, `resume it first (${kvmctlCommand(ctx.uri, 'vm', 'resume', name)}), or power it off with --force`);
     await powerOff(ctx, name);
-    return ctx.out.done(`vm ${name} powered off (it was ${state})`, { name, state: 'shutoff', changed: true, forced: true });
+    return ctx.out.done(`vm ${name} powered off (it was ${state})`, { ...vmStateResult(name, 'shutoff', true), forced: true });
   }
 
   const shutdown = domainCalls.shutdown(name);
   await ctx.virsh.run(shutdown);
-  if (ctx.dryRun) return ctx.out.done(`vm ${name} would be asked to shut down`, { name, state, changed: false });
+  if (ctx.dryRun) return ctx.out.done(`vm ${name} would be asked to shut down`, { ...vmStateResult(name, state, false), forced: false });
   let sentAt = Date.now();
   try {
     await poll(
@@ -62,9 +63,9 @@ export async function runVmStop(ctx: Context, name: string, opts: StopOptions): 
   } catch (err) {
     if (!(err instanceof TimeoutError) || !force) throw err;
     await powerOff(ctx, name);
-    return ctx.out.done(`vm ${name} powered off after ${timeoutSeconds} s (the guest did not shut down by itself)`, { name, state: 'shutoff', changed: true, forced: true });
+    return ctx.out.done(`vm ${name} powered off after ${timeoutSeconds} s (the guest did not shut down by itself)`, { ...vmStateResult(name, 'shutoff', true), forced: true });
   }
-  ctx.out.done(`vm ${name} shut down`, { name, state: 'shutoff', changed: true, forced: false });
+  ctx.out.done(`vm ${name} shut down`, { ...vmStateResult(name, 'shutoff', true), forced: false });
 }
 
 export const stopCommand = vmVerb({

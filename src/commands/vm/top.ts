@@ -24,9 +24,10 @@ export interface Reading {
 export interface TopRow {
   name: string;
   state: string;
-  vcpus?: number;
-  cpuTimeNs?: number;
-  memoryBytes?: number;
+  vcpus: number | null;
+  /** CPU time the VM used since it started. */
+  cpuTimeSeconds: number | null;
+  memoryBytes: number | null;
   diskReadBytes: number;
   diskWriteBytes: number;
   netRxBytes: number;
@@ -40,7 +41,7 @@ export interface TopRow {
 }
 
 export interface TopSample {
-  time: string;
+  sampledAt: string;
   intervalSeconds: number;
   vms: TopRow[];
 }
@@ -59,9 +60,9 @@ function countersOf(d: DomainStats) {
   return {
     name: d.name,
     state: stateName(s),
-    vcpus: numberStat(s, 'vcpu.current'),
+    vcpus: numberStat(s, 'vcpu.current') ?? null,
     cpuTimeNs: numberStat(s, 'cpu.time'),
-    memoryBytes: kib === undefined ? undefined : kib * 1024,
+    memoryBytes: kib === undefined ? null : kib * 1024,
     diskReadBytes: sum(s, 'block', 'rd.bytes'),
     diskWriteBytes: sum(s, 'block', 'wr.bytes'),
     netRxBytes: sum(s, 'net', 'rx.bytes'),
@@ -79,11 +80,12 @@ export function computeSample(first: Reading, second: Reading, now: Date): TopSa
   const seconds = (second.atMs - first.atMs) / 1000;
   const before = new Map(first.stats.map((d) => [d.name, countersOf(d)]));
   const vms = second.stats.map((d): TopRow => {
-    const c = countersOf(d);
+    const { cpuTimeNs, ...c } = countersOf(d);
     const b = before.get(d.name);
-    const cpu = rate(c.cpuTimeNs, b?.cpuTimeNs, seconds);
+    const cpu = rate(cpuTimeNs, b?.cpuTimeNs, seconds);
     return {
       ...c,
+      cpuTimeSeconds: cpuTimeNs === undefined ? null : cpuTimeNs / 1e9,
       cpuPercent: cpu === null ? null : Math.round((cpu / 1e9) * 1000) / 10,
       diskReadBytesPerSecond: rate(c.diskReadBytes, b?.diskReadBytes, seconds),
       diskWriteBytesPerSecond: rate(c.diskWriteBytes, b?.diskWriteBytes, seconds),
@@ -92,7 +94,7 @@ export function computeSample(first: Reading, second: Reading, now: Date): TopSa
     };
   });
   vms.sort((x, y) => (y.cpuPercent ?? -1) - (x.cpuPercent ?? -1) || byText(x.name, y.name));
-  return { time: now.toISOString(), intervalSeconds: Math.round(seconds * 1000) / 1000, vms };
+  return { sampledAt: now.toISOString(), intervalSeconds: Math.round(seconds * 1000) / 1000, vms };
 }
 
 const perSecond = (v: number | null) => (v === null ? undefined : `${formatBytes(Math.round(v))}/s`);
@@ -163,15 +165,15 @@ export const topCommand = verb({
   options,
   examples: ['kvmctl vm top', 'kvmctl vm top --once', 'kvmctl -o json vm top --interval 5 --count 12 > load.ndjson'],
   notes:
-    '\nCPU% is of one host CPU (200.0 = two CPUs busy). With -o json, one JSON object a line (NDJSON): time, intervalSeconds,\n' +
-    'and per VM the counters of the second reading (cpuTimeNs, diskReadBytes, …) and the rates (cpuPercent, diskReadBytesPerSecond, …).\n' +
+    '\nCPU% is of one host CPU (200.0 = two CPUs busy). With -o json, one JSON object a line (NDJSON): sampledAt, intervalSeconds,\n' +
+    'and per VM the counters of the second reading (cpuTimeSeconds, diskReadBytes, …) and the rates (cpuPercent, diskReadBytesPerSecond, …).\n' +
     'Ends with exit 0 on q, Ctrl-C or SIGTERM.\n',
   run: (ctx, opts) => runVmTop(ctx, opts),
 });
 
 function render(ctx: Context, sample: TopSample, live: boolean, n: number): void {
   if (ctx.out.json) return ctx.io.stdout(JSON.stringify(sample) + '\n');
-  const title = `${sample.time}  ${sample.vms.length} running VM${sample.vms.length === 1 ? '' : 's'}, rates over ${sample.intervalSeconds} s${live ? '  (q quits)' : ''}`;
+  const title = `${sample.sampledAt}  ${sample.vms.length} running VM${sample.vms.length === 1 ? '' : 's'}, rates over ${sample.intervalSeconds} s${live ? '  (q quits)' : ''}`;
   // Home, clear the screen: the table is redrawn in place.
   if (live) ctx.io.stdout('\x1b[H\x1b[2J');
   else if (n > 0) ctx.io.stdout('\n');

@@ -14,7 +14,8 @@ import { value, type OptionsOf } from '../../verb.js';
 import { describeCloudInitConsole, readCloudInitConsole, type CloudInitConsole } from './cloud-init-log.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { vmVerb } from './vm-name.js';
-import { vmAddresses, type FoundAddress } from './ip.js';
+import { addressObject, vmAddresses, type FoundAddress } from './ip.js';
+import { cloudInitObject } from './vm-object.js';
 import { parseCount } from '../../validate/count.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { pingAgent } from './exec.js';
@@ -257,12 +258,12 @@ export async function runVmWait(ctx: Context, name: string, opts: WaitOptions): 
   const timeoutSeconds = opts.timeout === undefined ? 300 : parseCount(opts.timeout, '--timeout', 0, 86_400);
   if (target === 'ip') {
     const found = await waitForAddress(ctx, name, timeoutSeconds);
-    if (ctx.out.json) return ctx.out.printJson({ name, addresses: found });
+    if (ctx.out.json) return ctx.out.printJson({ name, addresses: found.map(addressObject) });
     return ctx.out.raw(found.map((a) => a.address).join('\n'));
   }
   if (target === 'ready') {
     const { ready, addresses } = await waitForReadyAddress(ctx, name, timeoutSeconds);
-    if (ctx.out.json) return ctx.out.printJson({ name, ready: true, cloudInit: ready, addresses });
+    if (ctx.out.json) return ctx.out.printJson({ name, ready: true, cloudInit: cloudInitObject(ready), addresses: addresses.map(addressObject) });
     ctx.out.info(readyLine(name, ready));
     return ctx.out.raw(addresses.map((a) => a.address).join('\n'));
   }

@@ -37,7 +37,7 @@ export async function runSnapshotCreate(ctx: Context, name: string, snap: string
     throw new ConflictError(`VM ${JSON.stringify(name)} already has a snapshot ${JSON.stringify(snapshot)}; it was left unchanged`, `choose another name, or delete it first: ${kvmctlCommand(ctx.uri, 'vm', 'snapshot', 'delete', name, snapshot)}`);
   }
   await runPlan(ctx, snapshotPlan(name, snapshot, opts.description));
-  ctx.out.done(`vm ${name}: snapshot ${snapshot} created`, { name, snapshot });
+  ctx.out.done(`vm ${name}: snapshot ${snapshot} created`, { changed: !ctx.dryRun, name, snapshot });
 }
 
 export const snapshotCreateCommand = verb({

@@ -8,7 +8,7 @@ export async function runSnapshotDelete(ctx: Context, name: string, snap: string
   checkVmName(name);
   const snapshot = requireSnapshot(ctx, 'delete', name, snap);
   await ctx.virsh.run({ ...domainCalls.snapshotDelete(name, snapshot), subject: { kind: 'snapshot', name: snapshot } });
-  ctx.out.done(`vm ${name}: snapshot ${snapshot} deleted`, { name, snapshot });
+  ctx.out.done(`vm ${name}: snapshot ${snapshot} deleted`, { changed: !ctx.dryRun, name, snapshot });
 }
 
 export const snapshotDeleteCommand = snapshotVerb({

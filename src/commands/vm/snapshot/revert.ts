@@ -8,7 +8,7 @@ export async function runSnapshotRevert(ctx: Context, name: string, snap: string
   checkVmName(name);
   const snapshot = requireSnapshot(ctx, 'revert', name, snap);
   await ctx.virsh.run({ ...domainCalls.snapshotRevert(name, snapshot), subject: { kind: 'snapshot', name: snapshot } });
-  ctx.out.done(`vm ${name} reverted to snapshot ${snapshot}`, { name, snapshot });
+  ctx.out.done(`vm ${name} reverted to snapshot ${snapshot}`, { changed: !ctx.dryRun, name, snapshot });
 }
 
 export const snapshotRevertCommand = snapshotVerb({

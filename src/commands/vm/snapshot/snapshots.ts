@@ -10,14 +10,16 @@ import { domainCalls, parseSnapshotList, type SnapshotEntry } from '../../../lib
 import type { Column } from '../../../output/table.js';
 import { arg, verbOn } from '../../../verb.js';
 
-export interface SnapshotRow extends SnapshotEntry {
+/** A snapshot as -o json prints it (schemas/vm-snapshot-list.schema.json): parent is null for a root. */
+export interface SnapshotRow extends Omit<SnapshotEntry, 'parent'> {
+  parent: string | null;
   current: boolean;
 }
 
 /** The snapshots of a VM with the current one marked, from snapshot-list --parent and snapshot-current --name. */
 export function snapshotRows(listOut: string, currentOut: string): SnapshotRow[] {
   const cur = currentOut.trim();
-  return parseSnapshotList(listOut).map((s) => ({ ...s, current: s.name === cur }));
+  return parseSnapshotList(listOut).map((s) => ({ name: s.name, createdAt: s.createdAt, state: s.state, parent: s.parent ?? null, current: s.name === cur }));
 }
 
 /** The VM's snapshots; exit 3 when the VM does not exist. */

@@ -6,6 +6,7 @@ import type { Command } from '../../../../src/exec/command.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { parseDomainXml } from '../../../../src/libvirt/domain-xml.js';
 import { POOL_DIR, URI, callOf, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, stubBatch, stubDomainList, virshArgv } from '../../vm-harness.js';
+import { parseOutput } from '../../../support/schemas.js';
 import { volCopy, volCreate } from '../../volume-match.js';
 
 const OFF = `${POOL_DIR}/fxvm-off.qcow2`;
@@ -131,7 +132,10 @@ describe('vm clone', () => {
       expect(written['meta-data']).toBe(`instance-id: "${copy.uuid}"\nlocal-hostname: "fxvm-copy"\n`);
       expect(written['user-data']).toBe(SRC_FILES['user-data']?.replace('hostname: "fxvm-off"', 'hostname: "fxvm-copy"'));
       expect(written['network-config']).toBe(SRC_FILES['network-config']?.replace('52:54:00:f1:00:02', mac));
-      expect(JSON.parse(r.out)).toMatchObject({ name: 'fxvm-copy', uuid: copy.uuid, seed: { pool: 'fxvm-pool', volume: 'fxvm-copy-seed.iso', instanceId: copy.uuid, hostname: 'fxvm-copy' } });
+      const json = parseOutput(['vm', 'clone', 'fxvm-off', 'fxvm-copy'], r.out);
+      expect(json).toMatchObject({ changed: true, name: 'fxvm-copy', uuid: copy.uuid, state: 'shutoff', snapshots: [] });
+      expect(json.disks.map((d: { source: string | null }) => d.source)).toEqual([`${POOL_DIR}/fxvm-copy.qcow2`, `${POOL_DIR}/fxvm-copy-vdb.qcow2`, `${POOL_DIR}/fxvm-copy-seed.iso`]);
+      expect(json.nics.map((n: { mac: string | null }) => n.mac)).toEqual([mac]);
       // The source's seed is only read (downloaded), never written.
       expect(mutations(runner).filter((m) => m.includes('fxvm-off-seed'))).toEqual([]);
       runner.verify();

@@ -9,6 +9,7 @@ import { FakeRunner } from '../../../../src/exec/fake.js';
 import type { Command } from '../../../../src/exec/command.js';
 import { parseDomainXml } from '../../../../src/libvirt/domain-xml.js';
 import { POOL_DIR, batchArgv, batchStdout, callOf, mutations, poolWords, recorded, recordedPoolOutputs, recordedTop, runKvmctl, short, stubBatch, stubDomainList, URI, virshArgv, type VmTestOptions } from '../../vm-harness.js';
+import { parseOutput } from '../../../support/schemas.js';
 import { isVolCreate, volCreate } from '../../volume-match.js';
 
 const KEY_FILE = '/home/me/.ssh/id_ed25519.pub';
@@ -213,13 +214,15 @@ describe('vm create: the plan it runs', () => {
     runner.stub(isDefine, {}).stub(virshArgv('autostart', '--domain', 'web1'), {});
     const r = await run(['vm', 'create', 'web1', '--image', BASE, '--disk', 'size=2G,format=raw', '--network', 'none', '--no-start', '--autostart', '--vcpus', '2'], runner, { output: 'json' });
     expect(r.code).toBe(0);
-    const json = JSON.parse(r.out);
-    expect(json).toMatchObject({ name: 'web1', virtType: 'qemu', state: 'shutoff', autostart: true, serialLog: `${POOL_DIR}/web1.serial.log` });
+    // The whole VM as it was defined, the object vm info prints, with changed.
+    const json = parseOutput(['vm', 'create', 'web1'], r.out);
+    expect(json).toMatchObject({ changed: true, name: 'web1', virtType: 'qemu', state: 'shutoff', autostart: true, persistent: true, vcpus: 2, snapshots: [], addresses: [], cloudInit: null });
     expect(json.uuid).toMatch(/^[0-9a-f-]{36}$/);
-    expect(json.volumes).toEqual([
-      { pool: 'fxvm-pool', name: 'web1.qcow2', path: `${POOL_DIR}/web1.qcow2`, format: 'qcow2', capacityBytes: 67108864, backingFile: `${POOL_DIR}/base.qcow2`, purpose: 'disk' },
-      { pool: 'fxvm-pool', name: 'web1-vdb.img', path: `${POOL_DIR}/web1-vdb.img`, format: 'raw', capacityBytes: 2147483648, purpose: 'disk' },
+    expect(json.disks.map((d: { source: string; capacityBytes: number | null }) => [d.source, d.capacityBytes])).toEqual([
+      [`${POOL_DIR}/web1.qcow2`, 67108864],
+      [`${POOL_DIR}/web1-vdb.img`, 2147483648],
     ]);
+    expect(json.consoles.map((c: { logFile: string | null }) => c.logFile)).toContain(`${POOL_DIR}/web1.serial.log`);
     const def = await parseDomainXml(callOf(runner, isDefine).input ?? '');
     expect(def.interfaces).toEqual([]);
     expect(def.vcpus).toBe(2);
@@ -552,7 +555,7 @@ describe('vm create: --print-xml and --dry-run change nothing', () => {
   it('--print-xml -o json: the XML, the volumes and the seed files in one object', async () => {
     const runner = stubReads(new FakeRunner());
     const r = await run([...CREATE, '--hostname', 'web1.example', '--print-xml'], runner, { output: 'json' });
-    const json = JSON.parse(r.out);
+    const json = parseOutput(['vm', 'create', 'web1'], r.out);
     expect(json.xml).toMatch(/<domain type="qemu">/);
     expect(json.volumes.map((v: { name: string }) => v.name)).toEqual(['web1.qcow2', 'web1-seed.iso']);
     expect(json.seed.metaData).toMatch(/^instance-id: "[0-9a-f-]{36}"\nlocal-hostname: "web1\.example"\n$/);

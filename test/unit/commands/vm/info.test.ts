@@ -1,17 +1,9 @@
 /** `vm info` from recorded virsh output. */
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
-import { POOL_DIR, recorded, runKvmctl, stubBatch } from '../../vm-harness.js';
+import { infoWords, POOL_DIR, recorded, RECORDED_WEB, RECORDED_WEB_LEASE, runKvmctl, stubBatch, stubOffVmInfo } from '../../vm-harness.js';
+import { parseOutput } from '../../../support/schemas.js';
 
-const infoWords = (name: string) => [
-  ['dumpxml', '--domain', name],
-  ['dominfo', '--domain', name],
-  ['domstate', '--domain', name, '--reason'],
-  ['domstats', '--raw', '--block', '--', name],
-  ['snapshot-list', '--domain', name, '--parent'],
-  ['net-list', '--all'],
-  ['snapshot-current', '--domain', name, '--name'],
-];
 
 describe('vm info', () => {
   it('a running VM: state and reason, memory, disks with sizes, NICs with their lease, the serial console and its log', async () => {
@@ -28,17 +20,13 @@ describe('vm info', () => {
     stubBatch(runner, [['net-dhcp-leases', '--network', 'default']], [recorded('virsh-net-dhcp-leases-default.txt')]);
     const r = await runKvmctl(['vm', 'info', 'fxvm-web', '-o', 'json'], runner);
     expect(r.code).toBe(0);
-    const vm = JSON.parse(r.out);
+    const vm = parseOutput(['vm', 'info', 'fxvm-web'], r.out);
     expect(vm).toMatchObject({
-      name: 'fxvm-web',
-      state: 'running',
+      ...RECORDED_WEB,
       reason: 'booted',
       virtType: 'qemu',
-      vcpus: 1,
-      memory: { currentBytes: 256 * 1024 ** 2, maxBytes: 256 * 1024 ** 2 },
-      autostart: false,
       persistent: true,
-      boot: { firmware: 'bios', devices: ['hd'] },
+      boot: { firmware: 'bios', devices: ['hd'], kernel: null, initrd: null, cmdline: null },
       snapshots: [],
     });
     expect(vm.uuid).toMatch(/^[0-9a-f-]{36}$/);
@@ -46,22 +34,14 @@ describe('vm info', () => {
       { target: 'vda', device: 'disk', bus: 'virtio', source: `${POOL_DIR}/fxvm-web.qcow2`, format: 'qcow2', capacityBytes: 1073741824, readonly: false },
       { target: 'sda', device: 'cdrom', bus: 'sata', source: `${POOL_DIR}/fxvm-web-seed.iso`, format: 'raw', capacityBytes: 374784, readonly: true },
     ]);
-    expect(vm.nics).toEqual([{ type: 'network', source: 'default', model: 'virtio', mac: '52:54:00:f1:00:01', ips: [expect.stringMatching(/^192\.168\.122\.\d+$/)] }]);
+    expect(vm.nics).toEqual([{ type: 'network', source: 'default', model: 'virtio', mac: '52:54:00:f1:00:01', addresses: [RECORDED_WEB_LEASE] }]);
+    expect(vm.addresses).toEqual([RECORDED_WEB_LEASE]);
     expect(vm.consoles).toEqual([{ kind: 'serial', type: 'pty', path: expect.stringMatching(/^\/dev\/pts\/\d+$/), logFile: `${POOL_DIR}/fxvm-web.serial.log` }]);
     runner.verify();
   });
 
   it('a shut-off VM in a table: no lease query; its snapshots listed', async () => {
-    const runner = new FakeRunner();
-    stubBatch(runner, infoWords('fxvm-off'), [
-      recorded('virsh-dumpxml-off-inactive.xml'),
-      recorded('virsh-dominfo-off.txt'),
-      recorded('virsh-domstate-off.txt'),
-      recorded('virsh-domstats-block-off.txt'),
-      recorded('virsh-snapshot-list-off.txt'),
-      recorded('virsh-net-list-all.txt'),
-      recorded('virsh-snapshot-current-off.txt'),
-    ]);
+    const runner = stubOffVmInfo(new FakeRunner());
     const r = await runKvmctl(['vm', 'info', 'fxvm-off'], runner);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^State\s+shutoff \(unknown\)$/m);
@@ -84,7 +64,7 @@ describe('vm info', () => {
     const name = 'fxvm odd;name';
     stubBatch(runner, infoWords(name), [recorded('virsh-dumpxml-odd-inactive.xml'), '', recorded('virsh-domstate-off.txt'), '', '', recorded('virsh-net-list-all.txt'), '']);
     const r = await runKvmctl(['vm', 'info', name, '-o', 'json'], runner);
-    expect(JSON.parse(r.out)).toMatchObject({ name, state: 'shutoff', disks: [], nics: [] });
+    expect(parseOutput(['vm', 'info', name], r.out)).toMatchObject({ name, state: 'shutoff', disks: [], nics: [], addresses: [] });
     expect(runner.calls[0]?.args[2]).toContain(`'${name}'`);
   });
 });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { recorded, runKvmctl, virshArgv } from '../../vm-harness.js';
+import { parseOutput } from '../../../support/schemas.js';
 
 describe('vm ip', () => {
   const LEASE = virshArgv('domifaddr', '--domain', 'fxvm-web', '--source', 'lease');
@@ -21,7 +22,7 @@ describe('vm ip', () => {
     // arp prints domifaddr's table as lease does; the lab cannot answer arp (recorded), so the lease recording stands in.
     const runner = new FakeRunner().stub(LEASE, EMPTY).stub(AGENT, { exitCode: 1, stderr: recorded('err-virsh-domifaddr-agent.stderr') }).stub(ARP, { stdout: recorded('virsh-domifaddr-lease.txt') });
     const r = await runKvmctl(['vm', 'ip', 'fxvm-web', '-o', 'json'], runner);
-    expect(JSON.parse(r.out)).toEqual([{ interface: 'vnet4', mac: '52:54:00:f1:00:01', protocol: 'ipv4', address: expect.stringMatching(/^192\.168\.122\.\d+$/), prefix: 24, source: 'arp' }]);
+    expect(parseOutput(['vm', 'ip', 'fxvm-web'], r.out)).toEqual([{ address: expect.stringMatching(/^192\.168\.122\.\d+$/), prefix: 24, mac: '52:54:00:f1:00:01', source: 'arp', interface: 'vnet4' }]);
     runner.verify();
   });
 

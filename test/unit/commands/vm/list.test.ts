@@ -1,7 +1,8 @@
 /** `vm list` from recorded virsh output; two virsh processes however many VMs exist. */
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
-import { recorded, runKvmctl, stubBatch } from '../../vm-harness.js';
+import { recorded, RECORDED_WEB, RECORDED_WEB_LEASE, runKvmctl, stubBatch } from '../../vm-harness.js';
+import { parseOutput } from '../../../support/schemas.js';
 
 const LIST_WORDS = [['domstats', '--raw', '--state', '--vcpu', '--balloon', '--block', '--interface', '--nowait'], ['list', '--all', '--autostart', '--name'], ['net-list', '--all']];
 
@@ -42,10 +43,11 @@ describe('vm list', () => {
     stubBatch(runner, [['net-dhcp-leases', '--network', 'default'], ['domiflist', '--domain', 'fxvm-web']], [recorded('virsh-net-dhcp-leases-default.txt'), recorded('virsh-domiflist-web.txt')]);
     const r = await runKvmctl(['vm', 'list', '-o', 'json'], runner);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out)).toEqual([
-      { name: 'fxvm odd;name', state: 'shutoff', vcpus: 1, memoryBytes: 64 * 1024 ** 2, autostart: false, ips: [], diskCount: 0, diskBytes: 0 },
-      { name: 'fxvm-off', state: 'shutoff', vcpus: 2, memoryBytes: 128 * 1024 ** 2, autostart: false, ips: [], diskCount: 2, diskBytes: 64 * 1024 ** 2 * 2 },
-      { name: 'fxvm-web', state: 'running', vcpus: 1, memoryBytes: 256 * 1024 ** 2, autostart: false, ips: [expect.stringMatching(/^192\.168\.122\.\d+$/)], diskCount: 2, diskBytes: 1073741824 + 374784 },
+    const none = { migrating: false, migratingTo: null };
+    expect(parseOutput(['vm', 'list'], r.out)).toEqual([
+      { name: 'fxvm odd;name', state: 'shutoff', vcpus: 1, memoryBytes: 64 * 1024 ** 2, maxMemoryBytes: 64 * 1024 ** 2, autostart: false, addresses: [], diskCount: 0, diskBytes: 0, ...none },
+      { name: 'fxvm-off', state: 'shutoff', vcpus: 2, memoryBytes: 128 * 1024 ** 2, maxMemoryBytes: 128 * 1024 ** 2, autostart: false, addresses: [], diskCount: 2, diskBytes: 64 * 1024 ** 2 * 2, ...none },
+      { ...RECORDED_WEB, addresses: [RECORDED_WEB_LEASE], diskCount: 2, diskBytes: 1073741824 + 374784, ...none },
     ]);
     runner.verify();
   });
@@ -66,9 +68,9 @@ describe('vm list', () => {
       const runner = stubRunningVms(new FakeRunner(), n);
       const r = await runKvmctl(['vm', 'list', '-o', 'json'], runner);
       expect(r.code).toBe(0);
-      const vms = JSON.parse(r.out) as Array<{ ips: string[] }>;
+      const vms = parseOutput<Array<{ addresses: Array<{ address: string }> }>>(['vm', 'list'], r.out);
       expect(vms).toHaveLength(n);
-      expect(vms[n - 1]?.ips).toEqual([`10.1.${(n - 1) >> 8}.${(n - 1) & 255}`]);
+      expect(vms[n - 1]?.addresses.map((a) => a.address)).toEqual([`10.1.${(n - 1) >> 8}.${(n - 1) & 255}`]);
       expect(runner.calls).toHaveLength(2);
       runner.verify();
     }
@@ -78,7 +80,7 @@ describe('vm list', () => {
     const runner = new FakeRunner();
     stubBatch(runner, LIST_WORDS, [recorded('virsh-domstats-list.txt').replace(/Domain: 'fxvm-web'[\s\S]*?(?=Domain: 'fxvm-off')/, ''), '', recorded('virsh-net-list-all.txt')]);
     const r = await runKvmctl(['vm', 'list', '-o', 'json'], runner);
-    expect(JSON.parse(r.out).map((v: { name: string }) => v.name)).toEqual(['fxvm odd;name', 'fxvm-off']);
+    expect(parseOutput(['vm', 'list'], r.out).map((v: { name: string }) => v.name)).toEqual(['fxvm odd;name', 'fxvm-off']);
     expect(runner.calls).toHaveLength(1);
     runner.verify();
   });
@@ -102,7 +104,7 @@ describe('vm list', () => {
     const runner = new FakeRunner();
     stubBatch(runner, LIST_WORDS, [names.map((n) => off.replace("Domain: 'fxvm-off'", `Domain: '${n}'`)).join(''), '', recorded('virsh-net-list-all.txt')]);
     const r = await runKvmctl(['vm', 'list', '-o', 'json'], runner);
-    expect(JSON.parse(r.out).map((v: { name: string }) => v.name)).toEqual(['B', 'Z', 'a', 'a-1', 'a1', 'b']);
+    expect(parseOutput(['vm', 'list'], r.out).map((v: { name: string }) => v.name)).toEqual(['B', 'Z', 'a', 'a-1', 'a1', 'b']);
     runner.verify();
   });
 

@@ -6,6 +6,7 @@ import { FakeRunner } from '../../../../src/exec/fake.js';
 import { parseDomstats } from '../../../../src/libvirt/domstats.js';
 import { computeSample, runVmTop } from '../../../../src/commands/vm/top.js';
 import { vmContext, URI } from '../../vm-harness.js';
+import { parseLines } from '../../../support/schemas.js';
 
 const fixture = (dir: string, file: string) => readFileSync(join('test/fixtures/recorded', dir, file), 'utf8');
 const lines = (text: string) => text.split('\n').filter(Boolean);
@@ -16,13 +17,13 @@ describe('vm top rates (a recorded domstats pair)', () => {
   const sample = computeSample(first, second, new Date('2026-12-01T22:14:40Z'));
 
   it('CPU % of one host CPU, memory (rss), and per-second disk and network rates over the 2 s between readings', () => {
-    expect(sample.time).toBe('2026-12-01T22:14:40.000Z');
+    expect(sample.sampledAt).toBe('2026-12-01T22:14:40.000Z');
     expect(sample.intervalSeconds).toBe(2);
     // busiest first
     expect(sample.vms.map((v) => v.name)).toEqual(['tiny19', 'g19']);
     const [tiny, g19] = sample.vms;
     // (1540000000 - 1020000000) ns / 2 s = 26 % of a CPU; (106890000000 - 106870000000) / 2 s = 1 %
-    expect(tiny).toMatchObject({ cpuPercent: 26, memoryBytes: 156064 * 1024, netRxBytesPerSecond: 0, cpuTimeNs: 1540000000 });
+    expect(tiny).toMatchObject({ cpuPercent: 26, memoryBytes: 156064 * 1024, netRxBytesPerSecond: 0, cpuTimeSeconds: 1.54 });
     expect(g19).toMatchObject({ cpuPercent: 1, memoryBytes: 1399452 * 1024, netRxBytes: 28888, netRxBytesPerSecond: 26, netTxBytesPerSecond: 0, diskReadBytesPerSecond: 0, diskReadBytes: 126363136 + 333824 });
   });
 
@@ -43,7 +44,7 @@ describe('vm top over a fake runner', () => {
     await runVmTop(ctx, { interval: '0.2', count: '2' });
     fake.verify();
     expect(fake.calls).toHaveLength(3);
-    const samples = lines(io.out).map((l) => JSON.parse(l));
+    const samples = parseLines(['vm', 'top'], io.out);
     expect(samples).toHaveLength(2);
     expect(samples[0].vms.map((v: { name: string }) => v.name)).toEqual(['tiny19', 'g19']);
     // The third reading repeats the second: nothing moved.

@@ -2,13 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../../src/exec/fake.js';
 import { runKvmctl, stubBatch } from '../../../vm-harness.js';
+import { parseOutput } from '../../../../support/schemas.js';
 import { offSnapshots, SNAP_READS } from './recorded-snapshots.js';
 
 describe('vm snapshot list', () => {
   it('name, ISO time, state, parent, which is current', async () => {
     const r = await runKvmctl(['vm', 'snapshot', 'list', 'fxvm-off', '-o', 'json'], offSnapshots());
-    expect(JSON.parse(r.out)).toEqual([
-      { name: 'snap1', createdAt: expect.stringMatching(/Z$/), state: 'shutoff', current: false },
+    expect(parseOutput(['vm', 'snapshot', 'list', 'fxvm-off'], r.out)).toEqual([
+      { name: 'snap1', createdAt: expect.stringMatching(/Z$/), state: 'shutoff', parent: null, current: false },
       { name: 'snap2', createdAt: expect.stringMatching(/Z$/), state: 'shutoff', parent: 'snap1', current: true },
     ]);
   });

@@ -1,0 +1,45 @@
+/**
+ * What `vm migrate -o json` prints (schemas/vm-migrate.schema.json): one JSON
+ * object a line, each with its event, when it happened and the VM. Every key
+ * is present in every event of its kind; what libvirt did not report is null.
+ */
+import type { MigrationProgress } from '../../libvirt/migration.js';
+import type { DiskPlan } from './migrate-plan.js';
+
+export interface MigrationDisk {
+  target: string;
+  path: string;
+  action: DiskPlan['action'];
+  targetPath: string;
+  targetPool: string | null;
+}
+
+export function migrationDisk(d: DiskPlan): MigrationDisk {
+  return { target: d.target, path: d.path, action: d.action, targetPath: d.targetPath, targetPool: d.targetPool ?? null };
+}
+
+const seconds = (ms: number | undefined) => (ms === undefined ? null : ms / 1000);
+
+/** A `progress` event's fields: the source's job info, in bytes and seconds. */
+export function progressFields(p: MigrationProgress) {
+  return {
+    timeElapsedSeconds: seconds(p.timeElapsedMs),
+    dataTotalBytes: p.dataTotalBytes ?? null,
+    dataProcessedBytes: p.dataProcessedBytes ?? null,
+    dataRemainingBytes: p.dataRemainingBytes ?? null,
+    memoryTotalBytes: p.memoryTotalBytes ?? null,
+    memoryProcessedBytes: p.memoryProcessedBytes ?? null,
+    memoryRemainingBytes: p.memoryRemainingBytes ?? null,
+    memoryBytesPerSecond: p.memoryBytesPerSecond ?? null,
+    diskTotalBytes: p.diskTotalBytes ?? null,
+    diskProcessedBytes: p.diskProcessedBytes ?? null,
+    diskRemainingBytes: p.diskRemainingBytes ?? null,
+    expectedDowntimeSeconds: seconds(p.expectedDowntimeMs),
+    iteration: p.iteration ?? null,
+  };
+}
+
+/** One line of the stream. */
+export function migrationEvent(event: 'start' | 'progress' | 'suspend' | 'migrated', name: string, fields: Record<string, unknown>, now = new Date()): string {
+  return JSON.stringify({ event, occurredAt: now.toISOString(), name, ...fields });
+}
