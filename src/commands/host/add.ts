@@ -1,4 +1,5 @@
 import { arg, list, required, value, verb, type OptionsOf } from '../../verb.js';
+import { inventoryHostObject } from './host-object.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import type { Context } from '../../context.js';
 import { ConflictError } from '../../errors.js';
@@ -38,9 +39,9 @@ export async function runHostAdd(ctx: Context, name: string, opts: HostAddOption
       if (diff.length > 0) {
         throw new ConflictError(`host ${name} is already in ${path} with ${diff.join(', ')}`, `remove it first (${kvmctlCommand(undefined, 'host', 'remove', name)}), or add it under another name`);
       }
-      return ctx.out.done(`host ${name} unchanged`, { ...existing, changed: false });
+      return ctx.out.done(`host ${name} unchanged`, { changed: false, ...inventoryHostObject(existing) });
     }
-    if (ctx.dryRun) return ctx.out.done(`host ${name} would be added to ${path}`, { ...wanted, changed: false });
+    if (ctx.dryRun) return ctx.out.done(`host ${name} would be added to ${path}`, { changed: false, ...inventoryHostObject(wanted) });
     await editInventory(path, (doc) => {
       ensureMap(doc, 'hosts');
       const entry: Record<string, unknown> = { uri };
@@ -53,7 +54,7 @@ export async function runHostAdd(ctx: Context, name: string, opts: HostAddOption
         doc.addIn(['groups', g], name);
       }
     });
-    ctx.out.done(`host ${name} added to ${path}`, { ...wanted, changed: true });
+    ctx.out.done(`host ${name} added to ${path}`, { changed: true, ...inventoryHostObject(wanted) });
   });
 }
 

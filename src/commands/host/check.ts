@@ -98,7 +98,7 @@ export async function runHostCheck(ctx: Context): Promise<void> {
   const [facts, nat, backends] = await Promise.all([gatherHostFacts(ctx), checkRecordedNat(ctx), ctx.iptables.backendRuleCounts()]);
   const checks = hostChecks(facts, { nat, backends });
   const failed = checks.filter((c) => c.status === 'fail');
-  const summary = { ok: failed.length === 0, failures: failed.length, warnings: checks.filter((c) => c.status === 'warn').length, checks };
+  const summary = { ok: failed.length === 0, failures: failed.length, warnings: checks.filter((c) => c.status === 'warn').length, checks: checks.map((c) => ({ ...c, fix: c.fix ?? null })) };
   if (ctx.out.json) ctx.out.printJson(summary);
   else {
     ctx.out.list(

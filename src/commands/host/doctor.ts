@@ -3,6 +3,7 @@ import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { abandonedEntries, forgetEntry, type JournalEntry } from '../../exec/journal.js';
 import { addressCidr } from '../../net/ip.js';
+import { kernelAddress } from '../../host/facts-json.js';
 import { movesByPort, movesRecord, staleReason } from '../../net/bridge-moves.js';
 
 /** A record of `bridge attach --move-address` that no longer matches the host. */
@@ -49,8 +50,13 @@ export async function runHostDoctor(ctx: Context, opts: HostDoctorOptions): Prom
   const rows = entries.flatMap((e) => e.leftovers.map((l) => ({ entry: e, ...l })));
   if (opts.clear && !ctx.dryRun) await Promise.all(entries.map((e) => forgetEntry(e.file)));
   const stale = await staleMoves(ctx, Boolean(opts.clear));
-  const json = entries.map(({ file: _file, ...e }) => e);
-  if (ctx.out.json) return ctx.out.printJson({ unfinished: json, staleMoveRecords: stale, cleared: Boolean(opts.clear) });
+  if (ctx.out.json) {
+    return ctx.out.printJson({
+      unfinished: entries.map((e) => ({ pid: e.pid, pidStartTime: e.pidStartTime ?? null, startedAt: e.startedAt, operation: e.operation, argv: e.argv, leftovers: e.leftovers })),
+      staleMoveRecords: stale.map((m) => ({ ...m, addresses: m.addresses.map(kernelAddress) })),
+      cleared: Boolean(opts.clear),
+    });
+  }
   for (const s of stale) {
     ctx.out.warn(
       `kvmctl's record of moving ${s.addresses.join(', ') || 'nothing'} from ${s.iface} to ${s.bridge} no longer matches this host: ${s.reason}; ` +

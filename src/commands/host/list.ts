@@ -5,6 +5,7 @@ import { loadInventory, inventoryPath, type InventoryHost } from '../../inventor
 import { parseNodeCpuPercent, parseNodeMemStats, parseVersion } from '../../libvirt/capabilities.js';
 import { libvirtMessage, UnreachableError } from '../../libvirt/virsh.js';
 import { read, Virsh } from '../../libvirt/virsh-client.js';
+import { hostStatusObject, type HostProbe } from './host-object.js';
 import { formatBytes } from '../../units/size.js';
 import { reportable } from '../../host/facts.js';
 
@@ -13,16 +14,7 @@ export const options = {
 };
 export type HostListOptions = OptionsOf<typeof options>;
 
-export interface HostStatus extends InventoryHost {
-  /** Undefined with --no-probe. */
-  answers?: boolean;
-  error?: string;
-  libvirtVersion?: string;
-  hypervisor?: string;
-  cpuUsedPercent?: number;
-  memoryTotalBytes?: number;
-  memoryFreeBytes?: number;
-}
+export type HostStatus = InventoryHost & HostProbe;
 
 /** One virsh process per host: daemon version, CPU use over one second, memory. */
 const PROBE = { version: read(['version', '--daemon']), cpu: read(['nodecpustats', '--percent']), mem: read(['nodememstats']) };
@@ -68,6 +60,7 @@ export async function runHostList(ctx: Context, opts: HostListOptions): Promise<
       { header: 'MEM FREE', value: (h: HostStatus) => (h.memoryFreeBytes === undefined ? undefined : `${formatBytes(h.memoryFreeBytes)} of ${formatBytes(h.memoryTotalBytes)}`) },
     ],
     rows,
+    rows.map(hostStatusObject),
   );
 }
 

@@ -1,4 +1,5 @@
 import { arg, verb } from '../../verb.js';
+import { inventoryHostObject } from './host-object.js';
 import type { Context } from '../../context.js';
 import { NotFoundError } from '../../errors.js';
 import { editInventory, loadInventory, validateHostName } from '../../inventory/hosts-file.js';
@@ -11,7 +12,7 @@ export async function runHostRemove(ctx: Context, name: string): Promise<void> {
     const inv = await loadInventory(path);
     const host = inv.hosts.find((h) => h.name === name);
     if (!host) throw new NotFoundError(`host ${name} is not in ${path}`, 'list them with: kvmctl host list');
-    if (ctx.dryRun) return ctx.out.done(`host ${name} would be removed from ${path}`, { ...host, removed: false });
+    if (ctx.dryRun) return ctx.out.done(`host ${name} would be removed from ${path}`, { changed: false, ...inventoryHostObject(host) });
     await editInventory(path, (doc) => {
       doc.deleteIn(['hosts', name]);
       for (const [g, members] of Object.entries(inv.groups)) {
@@ -19,7 +20,7 @@ export async function runHostRemove(ctx: Context, name: string): Promise<void> {
         for (let i = members.length - 1; i >= 0; i--) if (members[i] === name) doc.deleteIn(['groups', g, i]);
       }
     });
-    ctx.out.done(`host ${name} removed from ${path} (nothing on the host was changed)`, { ...host, removed: true });
+    ctx.out.done(`host ${name} removed from ${path} (nothing on the host was changed)`, { changed: true, ...inventoryHostObject(host) });
   });
 }
 

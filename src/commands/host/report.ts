@@ -4,13 +4,14 @@ import type { Context } from '../../context.js';
 import type { Section } from '../../output/output.js';
 import { formatBytes } from '../../units/size.js';
 import { gatherHostFacts, type HostFacts } from '../../host/facts.js';
+import { hostObject } from '../../host/facts-json.js';
 import { bridgeColumns, natColumns, networkColumns } from '../../host/fact-columns.js';
 import { unreachableError } from '../../libvirt/virsh.js';
 import { RefusedError } from '../../errors.js';
 
 export async function runHostReport(ctx: Context): Promise<void> {
   const facts = await gatherHostFacts(ctx);
-  if (ctx.out.json) ctx.out.printJson(facts);
+  if (ctx.out.json) ctx.out.printJson(hostObject(facts));
   else ctx.out.sections(hostSections(facts));
   // The report is printed either way; a daemon that does not answer is still a failed precondition.
   if (!facts.libvirt.reachable) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertDefinition, commandWords, outputSchema } from '../../support/schemas.js';
+import { assertDefinition, assertOutput, commandWords, COVERED_NOUNS, outputSchema, parseLines } from '../../support/schemas.js';
 
 describe('output schemas', () => {
   it('reads the command words, skipping options and the values of global ones', () => {
@@ -17,5 +17,35 @@ describe('output schemas', () => {
     expect(() => assertDefinition('address', { ...ok, mac: '52:54:00:AA:BB:CC' })).toThrow(/mac/);
     expect(() => assertDefinition('address', { address: ok.address, prefix: 24, source: 'lease' })).toThrow(/mac/);
     expect(() => assertDefinition('state', 'UP')).toThrow(/pattern/);
+  });
+});
+
+describe('output schemas of vm, host and events', () => {
+  const row = { name: 'a', state: 'running', vcpus: 1, memoryBytes: 1024, maxMemoryBytes: 1024, autostart: false, addresses: [], diskCount: 0, diskBytes: 0, migrating: false, migratingTo: null };
+
+  it('a key left out, an extra key or a renamed one fails', () => {
+    assertOutput(['vm', 'list'], [row]);
+    const { migratingTo: _gone, ...short } = row;
+    expect(() => assertOutput(['vm', 'list'], [short])).toThrow(/vm-list/);
+    expect(() => assertOutput(['vm', 'list'], [{ ...row, ips: [] }])).toThrow(/vm-list/);
+    expect(() => assertOutput(['vm', 'start', 'a'], { name: 'a', state: 'Running', changed: true })).toThrow(/vm-start/);
+  });
+
+  it('with -H on a read verb: the fan-out envelope, each item checked as a row of the command', () => {
+    const hosts = [{ host: 'h1', ok: true, error: null }];
+    assertOutput(['-H', 'all', 'vm', 'list'], { items: [{ host: 'h1', ...row }], hosts });
+    assertOutput(['vm', 'list', '--name-only', '-H', 'all'], { items: [{ host: 'h1', value: 'a' }], hosts });
+    expect(() => assertOutput(['-H', 'all', 'vm', 'list'], { items: [{ host: 'h1', ...row, vcpus: '1' }], hosts })).toThrow(/vm-list/);
+    expect(() => assertOutput(['-H', 'all', 'vm', 'list'], { items: [], hosts: [{ host: 'h1', ok: true }] })).toThrow(/fan-out/);
+    // vm create -H sends the command to one host: its own object, no envelope.
+    expect(() => assertOutput(['vm', 'create', 'a', '-H', 'h1'], { items: [], hosts })).toThrow(/vm-create/);
+  });
+
+  it('a stream is checked line by line; a covered noun without a schema fails', () => {
+    const line = { occurredAt: '2026-12-01T22:43:25.000Z', type: 'vm', name: 'a', event: 'started', detail: 'booted' };
+    expect(parseLines(['events'], `${JSON.stringify(line)}\n${JSON.stringify({ ...line, detail: null })}\n`)).toHaveLength(2);
+    expect(() => parseLines(['events'], JSON.stringify({ ...line, time: line.occurredAt }))).toThrow(/events/);
+    expect(COVERED_NOUNS.has('vm')).toBe(true);
+    expect(() => assertOutput(['vm', 'console', 'a'], {})).toThrow(/no schema for `kvmctl vm console a`/);
   });
 });

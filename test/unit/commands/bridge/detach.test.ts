@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { currentNetnsId } from '../../../../src/net/netns-record.js';
 import { cli, newStateDir } from '../../net-harness.js';
 import { VNET, ns, nsLinks, lab } from './hosts.js';
+import { parseOutput } from '../../../support/schemas.js';
 
 describe('bridge detach', () => {
   it('refuses to release the uplink of a bridge with the default route without --move-address', async () => {
@@ -117,7 +118,7 @@ describe('bridge detach after two attaches (fxup with --move-address, fxcl plain
     const { stateDir, file } = await withRecord({ ...movedFromFxup, fxgone: { ...movedFromFxup.fxup, iface: 'fxgone' } });
     const r = await cli(['host', 'doctor', '-o', 'json'], nsLinks(true), { stateDir });
     expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(r.out).staleMoveRecords).toEqual([{ bridge: 'fxbr', iface: 'fxgone', addresses: ['198.51.100.1/24'], reason: 'fxgone no longer exists', fix: 'kvmctl host doctor --clear' }]);
+    expect(parseOutput(['host', 'doctor'], r.out).staleMoveRecords).toEqual([{ bridge: 'fxbr', iface: 'fxgone', addresses: [{ address: '198.51.100.1', prefix: 24, mac: null, source: 'kernel' }], reason: 'fxgone no longer exists', fix: 'kvmctl host doctor --clear' }]);
     const table = await cli(['host', 'doctor'], nsLinks(true), { stateDir });
     expect(table.err).toContain("kvmctl's record of moving 198.51.100.1/24 from fxgone to fxbr no longer matches this host: fxgone no longer exists; forget it with: kvmctl host doctor --clear\n");
     const clear = await cli(['host', 'doctor', '--clear'], nsLinks(true), { stateDir });

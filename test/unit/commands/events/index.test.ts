@@ -9,6 +9,7 @@ import type { StreamEnd, StreamName } from '../../../../src/exec/stream.js';
 import { eventCommand } from '../../../../src/libvirt/events.js';
 import { eventLine, parseEventTypes, runEvents } from '../../../../src/commands/events/index.js';
 import { vmContext, URI } from '../../vm-harness.js';
+import { parseLines } from '../../../support/schemas.js';
 
 const fixture = (dir: string, file: string) => readFileSync(join('test/fixtures/recorded', dir, file), 'utf8');
 const lines = (text: string) => text.split('\n').filter(Boolean);
@@ -58,7 +59,7 @@ describe('kvmctl events over a fake runner', () => {
     await runEvents(ctx, { type: 'vm,net' });
     expect(fake.streamed).toEqual(['event --all --loop --timestamp', 'net-event --event lifecycle --loop --timestamp']);
     expect(eventCommand(URI, 'pool').args).toEqual(['-c', URI, 'pool-event', '--event', 'lifecycle', '--loop', '--timestamp']);
-    expect(lines(io.out).map((l) => JSON.parse(l).event)).toEqual(['defined', 'resumed', 'started', 'shutdown', 'stopped', 'undefined']);
+    expect(parseLines(['events'], io.out).map((e) => e.event)).toEqual(['defined', 'resumed', 'started', 'shutdown', 'stopped', 'undefined']);
     expect(fake.calls).toEqual([]);
   });
 

@@ -5,6 +5,7 @@ import { FakeRunner } from '../../../../src/exec/fake.js';
 import { selectHosts, loadInventory } from '../../../../src/inventory/hosts-file.js';
 import { virshBatch } from '../../../../src/libvirt/virsh.js';
 import { folder, kvmctl } from './inventory-folder.js';
+import { parseOutput } from '../../../support/schemas.js';
 
 const rec = (f: string) => readFileSync(new URL(`../../../fixtures/recorded/${f}`, import.meta.url), 'utf8');
 
@@ -21,7 +22,7 @@ describe('host list', () => {
       .stub([probe(URI2).program, ...probe(URI2).args], { exitCode: 1, stderr: rec('err-virsh-unreachable.stderr') });
     const r = await kvmctl(['host', 'list', '-o', 'json', '--host-timeout', '3'], runner);
     expect(r.code).toBe(0);
-    const hosts = JSON.parse(r.out);
+    const hosts = parseOutput(['host', 'list'], r.out);
     expect(hosts[0]).toMatchObject({ name: 'a', answers: true, libvirtVersion: '9.0.0', labels: { rack: 'a1' }, groups: ['web'] });
     expect(typeof hosts[0].cpuUsedPercent).toBe('number');
     expect(hosts[0].memoryFreeBytes).toBeGreaterThan(0);

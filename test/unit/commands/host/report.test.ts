@@ -8,7 +8,8 @@ import { main } from '../../../../src/main.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { memoryIO } from '../../../../src/output/io.js';
 import { memoryFs } from '../../../../src/local-fs.js';
-import type { HostFacts } from '../../../../src/host/facts.js';
+import type { hostObject } from '../../../../src/host/facts-json.js';
+import { parseOutput } from '../../../support/schemas.js';
 import type { Command } from '../../../../src/exec/command.js';
 import { quoteForRemoteShell } from '../../../../src/net/host-access.js';
 
@@ -60,14 +61,14 @@ describe('kvmctl host', () => {
     const r = await host(['-o', 'json']);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    const f = JSON.parse(r.out) as HostFacts;
-    expect(f.libvirt).toEqual({ uri: URI, reachable: true, libraryVersion: '9.0.0', daemonVersion: '9.0.0', hypervisor: 'QEMU 7.2.22', domainTypes: ['qemu'] });
+    const f = parseOutput<ReturnType<typeof hostObject>>(['host'], r.out);
+    expect(f.libvirt).toEqual({ uri: URI, reachable: true, error: null, libraryVersion: '9.0.0', daemonVersion: '9.0.0', hypervisor: 'QEMU 7.2.22', domainTypes: ['qemu'] });
     expect(f.virtualization).toMatchObject({ cpuModel: 'AMD EPYC', devKvmPresent: false, kvmUsable: false });
-    expect(f.virtualization.cpuFlag).toBeUndefined();
+    expect(f.virtualization.cpuFlag).toBeNull();
     expect(f.capacity.running).toEqual({ vms: 2, vcpus: 3, memoryBytes: 2 * 262144 * 1024 });
     expect(f.capacity.defined.vms).toBe(6);
     expect(f.bridges).toEqual([
-      expect.objectContaining({ name: 'virbr0', addresses: ['192.168.122.1/24'], ports: [{ name: 'vnet0', vm: 'fx-running' }, { name: 'vnet1', vm: 'fx-disk' }] }),
+      expect.objectContaining({ name: 'virbr0', addresses: [{ address: '192.168.122.1', prefix: 24, mac: null, source: 'kernel' }], ports: [{ name: 'vnet0', vm: 'fx-running' }, { name: 'vnet1', vm: 'fx-disk' }] }),
     ]);
     expect(f.networks).toEqual([
       { name: 'default', active: true, autostart: true, persistent: true, bridge: 'virbr0', mode: 'nat', subnet: '192.168.122.0/24', dhcpRange: '192.168.122.2-192.168.122.254' },
@@ -99,7 +100,7 @@ describe('kvmctl host', () => {
       .stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: rec('ip-j-d-addr-show.json') })
       .stub(['iptables-save'], { stdout: rec('iptables-save.txt') });
     const r = await host(['-o', 'json'], runner);
-    expect(JSON.parse(r.out).capacity.defined.vms).toBe(205);
+    expect(parseOutput(['host'], r.out).capacity.defined.vms).toBe(205);
     expect(runner.calls).toHaveLength(4);
   });
 
@@ -116,7 +117,7 @@ describe('kvmctl host', () => {
     expect([e.code, e.exit]).toEqual(['refused', 5]);
     expect(e.message).toMatch(/host: cannot reach libvirt at qemu\+unix:.*Failed to connect socket/);
     expect(e.hint).toMatch(/^start the daemon/);
-    const f = JSON.parse(r.out) as HostFacts;
+    const f = parseOutput<ReturnType<typeof hostObject>>(['host'], r.out);
     expect(f.libvirt.reachable).toBe(false);
     expect(f.libvirt.error).toMatch(/^cannot reach libvirt at qemu\+unix:.*Failed to connect socket/);
   });
@@ -205,7 +206,7 @@ describe('kvmctl host on each kind of machine', () => {
       const json = await host(['-o', 'json'], runnerWith(batch), machine);
       expect(json.err).toBe('');
       expect(json.code).toBe(0);
-      const f = JSON.parse(json.out) as HostFacts;
+      const f = parseOutput<ReturnType<typeof hostObject>>(['host'], json.out);
       expect(f.libvirt.domainTypes).toEqual(v.domainTypes);
       expect(f.virtualization).toMatchObject({ kvmUsable: v.usable, devKvmPresent: v.devKvm });
       expect(f.virtualization.reason).toMatch(v.reason);
@@ -244,10 +245,10 @@ describe('kvmctl host for a remote URI', () => {
     const r = await run(SSH_URI, ['host', '-o', 'json'], runner);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    const f = JSON.parse(r.out);
-    expect(f.access).toEqual({ kind: 'ssh', target: 'root@10.77.1.2:2222' });
+    const f = parseOutput(['host'], r.out);
+    expect(f.access).toEqual({ kind: 'ssh', target: 'root@10.77.1.2:2222', reason: null });
     expect(f.virtualization.source).toBe('libvirt');
-    expect(f.virtualization.cpuFlag).toBeUndefined();
+    expect(f.virtualization.cpuFlag).toBeNull();
     expect(f.nat.ipForward).toBe(true);
     expect(f.bridges.map((b: { name: string }) => b.name)).toContain('virbr0');
     expect(f.tools).toEqual([{ name: 'virsh', path: '/usr/bin/virsh' }]);
@@ -263,9 +264,9 @@ describe('kvmctl host for a remote URI', () => {
       .stub(isBatch("'net-dumpxml' '--network' 'default'"), { stdout: rec('virsh-net-dumpxml-default.xml') });
     const r = await run('qemu+tcp://kvm1/system', ['host', '-o', 'json'], runner);
     expect(r.code).toBe(0);
-    const f = JSON.parse(r.out);
+    const f = parseOutput(['host'], r.out);
     expect(f.bridgesError).toMatch(/^not available: qemu\+tcp carries only libvirt's own protocol/);
-    expect(f.nat).toEqual({ rules: [], error: f.bridgesError });
+    expect(f.nat).toEqual({ ipForward: null, forwardPolicy: null, bridgeNfCallIptables: null, rules: [], error: f.bridgesError });
     expect(runner.calls.every((c) => c.program === 'virsh')).toBe(true);
   });
 

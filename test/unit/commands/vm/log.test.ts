@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { POOL_DIR, recorded, runKvmctl, virshArgv } from '../../vm-harness.js';
 import { SHUTOFF, STATE } from './vm-states.js';
+import { parseOutput } from '../../../support/schemas.js';
 
 describe('vm log', () => {
   const DUMP = virshArgv('dumpxml', '--domain', 'fxvm-web', '--inactive');
@@ -16,7 +17,7 @@ describe('vm log', () => {
     expect(all.out).toContain('KVMCTL-GUEST-BOOTED\n');
     expect(all.out).not.toContain('\r');
     const tail = await runKvmctl(['vm', 'log', 'fxvm-web', '--lines', '1', '-o', 'json'], runner, { files: { [LOG]: text } });
-    expect(JSON.parse(tail.out)).toEqual({ name: 'fxvm-web', file: LOG, lines: [expect.stringMatching(/^KVMCTL-GUEST-IP eth0 192\.168\.122\.\d+$/)] });
+    expect(parseOutput(['vm', 'log', 'fxvm-web'], tail.out)).toEqual({ name: 'fxvm-web', file: LOG, lines: [expect.stringMatching(/^KVMCTL-GUEST-IP eth0 192\.168\.122\.\d+$/)] });
   });
 
   it('before the first start: nothing yet, said on stderr; exit 0', async () => {

@@ -16,6 +16,7 @@ import { parseVolumeXml } from '../../../../src/libvirt/volume-xml.js';
 import type { PoolRecord } from '../../../../src/libvirt/storage.js';
 import { planMigration, type SourceFacts, type TargetFacts } from '../../../../src/commands/vm/migrate-plan.js';
 import { batchStdout, runKvmctl } from '../../vm-harness.js';
+import { parseLines } from '../../../support/schemas.js';
 
 const rec = (f: string) => readFileSync(join('test/fixtures/recorded/migration', f), 'utf8');
 const DIR = '/var/tmp/kvmctl-lab/clab-m1-fxmig';
@@ -245,7 +246,7 @@ describe('kvmctl vm migrate (FakeRunner, recorded outputs)', () => {
     expect(err.message).toBe(`migration of VM "fxmig" to ${DST} failed (internal error: qemu unexpectedly closed the monitor) and it runs nowhere (on ${SRC}: paused, on ${DST}: absent)`);
     expect(err.hint).toBe(`recover with: kvmctl -c '${SRC}' vm resume fxmig`);
     // -o json: NDJSON events on stdout, the start first.
-    expect(JSON.parse(r.out.split('\n')[0] ?? '')).toMatchObject({ event: 'start', name: 'fxmig', live: true, storage: 'shared' });
+    expect(parseLines(['vm', 'migrate', 'fxmig'], r.out)[0]).toMatchObject({ event: 'start', name: 'fxmig', live: true, storage: 'shared' });
     runner.verify();
   });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { mutations, runKvmctl, virshArgv } from '../../vm-harness.js';
 import { PAUSED, runTimed, RUNNING, sequence, SHUTOFF, STATE, useFakeTime } from './vm-states.js';
+import { parseOutput } from '../../../support/schemas.js';
 
 useFakeTime();
 
@@ -30,7 +31,7 @@ describe('vm stop', () => {
     const runner = new FakeRunner().stub(SHUTDOWN, {}, Infinity).stub(STATE('w'), RUNNING, Infinity).stub(DESTROY, {});
     const r = await runTimed(['vm', 'stop', 'w', '--timeout', '3', '--force', '-o', 'json'], runner);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.out)).toEqual({ name: 'w', state: 'shutoff', changed: true, forced: true });
+    expect(parseOutput(['vm', 'stop', 'w'], r.out)).toEqual({ changed: true, name: 'w', state: 'shutoff', forced: true });
     expect(mutations(runner).at(-1)).toBe('virsh destroy --domain w');
   });
 

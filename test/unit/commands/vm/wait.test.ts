@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { mutations, recorded, runKvmctl, virshArgv } from '../../vm-harness.js';
 import { runTimed, RUNNING, sequence, SHUTOFF, STATE, useFakeTime } from './vm-states.js';
+import { parseOutput } from '../../../support/schemas.js';
 
 useFakeTime();
 
@@ -69,7 +70,7 @@ describe('vm wait', () => {
       expect(r.err).toBe('vm fxvm-web is ready: cloud-init finished 186 s after boot (DataSourceNoCloud), no problems reported\n');
       expect(r.out).toMatch(/^192\.168\.122\.\d+\n$/);
       const j = await runTimed(['-o', 'json', 'vm', 'wait', 'fxvm-web', '--for', 'ready'], runner, { files: { [LOG]: BOOT } });
-      expect(JSON.parse(j.out)).toMatchObject({ name: 'fxvm-web', ready: true, cloudInit: { upSeconds: 186.19, datasource: 'DataSourceNoCloud', problems: [] }, addresses: [expect.objectContaining({ source: 'lease' })] });
+      expect(parseOutput(['vm', 'wait', 'fxvm-web'], j.out)).toMatchObject({ name: 'fxvm-web', ready: true, cloudInit: { upSeconds: 186.19, datasource: 'DataSourceNoCloud', problems: [] }, addresses: [expect.objectContaining({ source: 'lease' })] });
     });
 
     it('--for ready: cloud-init finished with a WARNING is exit 1 naming it; not finished is exit 6 with the last line', async () => {

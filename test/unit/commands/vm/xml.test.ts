@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { recorded, runKvmctl, virshArgv } from '../../vm-harness.js';
+import { parseOutput } from '../../../support/schemas.js';
 
 describe('vm xml', () => {
   it('prints the live XML, or the definition with --inactive', async () => {
@@ -9,7 +10,7 @@ describe('vm xml', () => {
       .stub(virshArgv('dumpxml', '--domain', 'fxvm-web'), { stdout: recorded('virsh-dumpxml-web.xml') })
       .stub(virshArgv('dumpxml', '--domain', 'fxvm-web', '--inactive'), { stdout: recorded('virsh-dumpxml-web-inactive.xml') });
     expect((await runKvmctl(['vm', 'xml', 'fxvm-web'], runner)).out).toBe(recorded('virsh-dumpxml-web.xml'));
-    const json = JSON.parse((await runKvmctl(['vm', 'xml', 'fxvm-web', '--inactive', '-o', 'json'], runner)).out);
+    const json = parseOutput(['vm', 'xml', 'fxvm-web'], (await runKvmctl(['vm', 'xml', 'fxvm-web', '--inactive', '-o', 'json'], runner)).out);
     expect(json).toEqual({ name: 'fxvm-web', xml: recorded('virsh-dumpxml-web-inactive.xml') });
     runner.verify();
   });
