@@ -20,20 +20,25 @@ export function migrationDisk(d: DiskPlan): MigrationDisk {
 
 const seconds = (ms: number | undefined) => (ms === undefined ? null : ms / 1000);
 
+/** The counters of the job info a `progress` event carries, in bytes (null: libvirt did not report it). */
+const BYTE_FIELDS = [
+  'dataTotalBytes',
+  'dataProcessedBytes',
+  'dataRemainingBytes',
+  'memoryTotalBytes',
+  'memoryProcessedBytes',
+  'memoryRemainingBytes',
+  'memoryBytesPerSecond',
+  'diskTotalBytes',
+  'diskProcessedBytes',
+  'diskRemainingBytes',
+] as const;
+
 /** A `progress` event's fields: the source's job info, in bytes and seconds. */
-export function progressFields(p: MigrationProgress) {
+export function progressFields(p: MigrationProgress): Record<string, number | null> {
   return {
     timeElapsedSeconds: seconds(p.timeElapsedMs),
-    dataTotalBytes: p.dataTotalBytes ?? null,
-    dataProcessedBytes: p.dataProcessedBytes ?? null,
-    dataRemainingBytes: p.dataRemainingBytes ?? null,
-    memoryTotalBytes: p.memoryTotalBytes ?? null,
-    memoryProcessedBytes: p.memoryProcessedBytes ?? null,
-    memoryRemainingBytes: p.memoryRemainingBytes ?? null,
-    memoryBytesPerSecond: p.memoryBytesPerSecond ?? null,
-    diskTotalBytes: p.diskTotalBytes ?? null,
-    diskProcessedBytes: p.diskProcessedBytes ?? null,
-    diskRemainingBytes: p.diskRemainingBytes ?? null,
+    ...Object.fromEntries(BYTE_FIELDS.map((k) => [k, p[k] ?? null])),
     expectedDowntimeSeconds: seconds(p.expectedDowntimeMs),
     iteration: p.iteration ?? null,
   };
