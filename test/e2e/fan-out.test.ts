@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAB_NAME, LAB_SCRIPT, kvmctl } from './lab.js';
+import { parseOutput } from '../support/schemas.js';
 
 const NAMES = [LAB_NAME, ...'abcdefghi'.split('').map((c) => `${LAB_NAME}-${c}`)];
 const GONE = NAMES[8] ?? '';
@@ -65,7 +66,7 @@ describe('-H across ten lab hosts', () => {
     const r = kvmctl(['-H', 'all', '--host-timeout', '8', 'vm', 'list', '-o', 'json'], { uri: null, env });
     expect(r.code).toBe(9);
     expect(r.stderr).toMatch(/2 of 10 hosts failed, the others are shown: /);
-    const { items, hosts } = JSON.parse(r.stdout);
+    const { items, hosts } = parseOutput(['-H', 'all', 'vm', 'list'], r.stdout);
     expect(hosts).toHaveLength(10);
     const failed = hosts.filter((h: { ok: boolean }) => !h.ok);
     expect(failed.map((h: { host: string }) => h.host).sort()).toEqual(['h8', 'h9']);
@@ -90,18 +91,21 @@ describe('-H across ten lab hosts', () => {
     expect(r.stdout).toMatch(/^h9\s+error: no answer within 8 s; its programs were stopped\s/m);
     const odd = kvmctl(['-H', '@odd', 'vm', 'list', '--name-only', '-o', 'json'], { uri: null, env });
     expect(odd.code).toBe(0);
-    const { items, hosts } = JSON.parse(odd.stdout);
-    expect(hosts).toEqual([{ host: 'h1', ok: true }, { host: 'h3', ok: true }]);
+    const { items, hosts } = parseOutput(['-H', '@odd', 'vm', 'list', '--name-only'], odd.stdout);
+    expect(hosts).toEqual([
+      { host: 'h1', ok: true, error: null },
+      { host: 'h3', ok: true, error: null },
+    ]);
     expect(items.filter((i: { value: string }) => i.value.startsWith('fan-')).map((i: { host: string; value: string }) => `${i.host}:${i.value}`)).toEqual(['h1:fan-h1-1', 'h1:fan-h1-2', 'h3:fan-h3-1', 'h3:fan-h3-2']);
   });
 
   it('net list, pool list and host check run on each host too; a write command with -H is exit 2 and runs nothing', () => {
     const nets = kvmctl(['-H', 'h0', '-H', 'h1', 'net', 'list', '-o', 'json'], { uri: null, env });
     expect(nets.code).toBe(0);
-    expect(JSON.parse(nets.stdout).items.map((n: { host: string; name: string }) => `${n.host}:${n.name}`)).toEqual(['h0:default', 'h1:default']);
+    expect(parseOutput(['-H', 'h0', 'net', 'list'], nets.stdout).items.map((n: { host: string; name: string }) => `${n.host}:${n.name}`)).toEqual(['h0:default', 'h1:default']);
     const check = kvmctl(['-H', 'h2', 'host', 'check', '-o', 'json'], { uri: null, env });
     expect(check.code).toBe(0);
-    expect(JSON.parse(check.stdout).items[0]).toMatchObject({ host: 'h2', ok: true });
+    expect(parseOutput(['-H', 'h2', 'host', 'check'], check.stdout).items[0]).toMatchObject({ host: 'h2', ok: true });
     const start = kvmctl(['-H', 'all', 'vm', 'start', 'fan-h0-1'], { uri: null, env });
     expect(start.code).toBe(2);
     expect(start.stderr).toMatch(/-H does not apply to kvmctl vm start/);

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KVMCTL, LAB_SCRIPT, kvmctl, lab, virsh, type RunResult } from './lab.js';
 import { snapshotHost } from './host-state.js';
 import { newStateDir, removeStateDirs, start } from './reliability/harness.js';
+import { parseOutput } from '../support/schemas.js';
 
 const VM = 'gc19-guest';
 const NOCHAN = 'gc19-nochannel';
@@ -93,7 +94,7 @@ describe('vm wait --for agent and ssh, on the real guest', () => {
     const r = await runLong(['-o', 'json', 'vm', 'wait', VM, '--for', 'agent', '--timeout', '1500']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ name: VM, agent: true });
+    expect(parseOutput(['vm', 'wait', VM], r.stdout)).toEqual({ name: VM, agent: true });
   }, 1_700_000);
 
   it('--for ssh ends once sshd answers, and prints the address vm ip finds', async () => {
@@ -139,7 +140,7 @@ describe('vm exec through the guest agent', () => {
   it('-o json gives the output, the exit code and the pid', () => {
     const r = run(['-o', 'json', 'vm', 'exec', VM, '--', 'hostname']);
     expect(r.code, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout);
+    const j = parseOutput(['vm', 'exec', VM], r.stdout);
     expect(j).toMatchObject({ name: VM, command: ['hostname'], exitCode: 0, signal: null, stdout: `${VM}\n`, stderr: '', stdoutTruncated: false });
     expect(typeof j.pid).toBe('number');
   });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kvmctl, lab, virsh } from './lab.js';
+import { parseOutput } from '../support/schemas.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kvmctl-e2e-hosts-'));
 const env = { KVMCTL_HOSTS: join(dir, 'hosts.yaml') };
@@ -22,7 +23,7 @@ describe('the hosts inventory against the lab', () => {
     const r = kvmctl(['host', 'list', '-o', 'json'], { uri: null, env });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const [labHost, goneHost] = JSON.parse(r.stdout);
+    const [labHost, goneHost] = parseOutput(['host', 'list'], r.stdout);
     const daemon = /Running against daemon:\s*(\S+)/.exec(virsh('version', '--daemon').stdout)?.[1];
     expect(labHost).toMatchObject({ name: 'lab', uri: lab.uri, answers: true, libvirtVersion: daemon, labels: { role: 'test' }, groups: ['all-labs'] });
     expect(labHost.cpuUsedPercent).toBeGreaterThanOrEqual(0);

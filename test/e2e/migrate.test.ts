@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KVMCTL, LAB_NAME, LAB_SCRIPT, lab, type RunResult } from './lab.js';
+import { parseLines, parseOutput } from '../support/schemas.js';
 
 const M1 = `${LAB_NAME}-m1`;
 const M2 = `${LAB_NAME}-m2`;
@@ -129,7 +130,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 }, 300_000);
 
-const events = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l));
+const events = (stdout: string) => parseLines(['vm', 'migrate'], stdout);
 
 describe('vm migrate between two lab hosts', () => {
   it('shared storage (auto): live, NDJSON events, persistent on the target, undefined on the source, one boot', async () => {
@@ -184,8 +185,8 @@ describe('vm migrate between two lab hosts', () => {
       // Meanwhile both hosts hold g1 (the target paused for the migration): -H lists it once, as migrating.
       const list = await run(null, ['-H', 'all', 'vm', 'list', '-o', 'json']);
       expect(list.code).toBe(0);
-      const g1 = JSON.parse(list.stdout).items.filter((v: { name: string }) => v.name === 'g1');
-      expect(g1).toEqual([expect.objectContaining({ host: 'm2', name: 'g1', state: 'migrating', migratingTo: 'm1' })]);
+      const g1 = parseOutput(['-H', 'all', 'vm', 'list'], list.stdout).items.filter((v: { name: string }) => v.name === 'g1');
+      expect(g1).toEqual([expect.objectContaining({ host: 'm2', name: 'g1', state: 'migrating', migrating: true, migratingTo: 'm1' })]);
     }
     process.kill(job.pid, signal);
     const r = await job.done;

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KVMCTL, LAB_NAME, LAB_SCRIPT, inNetns, lab, type RunResult } from './lab.js';
+import { parseOutput } from '../support/schemas.js';
 
 const REMOTE = `${LAB_NAME}-r`;
 const REMOTE_NETNS = `kvmctl-${REMOTE}`;
@@ -88,13 +89,13 @@ describe('kvmctl host over qemu+ssh (a second lab host with an sshd)', () => {
     const r = client(['-c', sshUri, 'host', '-o', 'json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const f = JSON.parse(r.stdout);
-    expect(f.access).toEqual({ kind: 'ssh', target: `root@${address}` });
+    const f = parseOutput(['host'], r.stdout);
+    expect(f.access).toEqual({ kind: 'ssh', target: `root@${address}`, reason: null });
     expect(f.libvirt.reachable).toBe(true);
     const bridges = f.bridges.map((b: { name: string }) => b.name);
     expect(bridges).toContain(REMOTE_MARK.bridge);
     expect(bridges).not.toContain(LOCAL_MARK.bridge);
-    expect(f.bridges.find((b: { name: string }) => b.name === REMOTE_MARK.bridge).addresses).toEqual([REMOTE_MARK.address]);
+    expect(f.bridges.find((b: { name: string }) => b.name === REMOTE_MARK.bridge).addresses.map((a: { address: string; prefix: number }) => `${a.address}/${a.prefix}`)).toEqual([REMOTE_MARK.address]);
     const sources = f.nat.rules.map((n: { source?: string }) => n.source);
     expect(sources).toContain(REMOTE_MARK.subnet);
     expect(sources).not.toContain(LOCAL_MARK.subnet);
@@ -147,7 +148,7 @@ describe('kvmctl host over qemu+ssh (a second lab host with an sshd)', () => {
       const r = client(['-c', sshUri, 'host', '-o', 'json'], other);
       expect(r.code).toBe(5);
       expect(r.stderr).toMatch(/host: cannot reach libvirt at qemu\+ssh:\/\/root@/);
-      const f = JSON.parse(r.stdout);
+      const f = parseOutput(['host'], r.stdout);
       expect(f.libvirt.reachable).toBe(false);
       expect(f.bridges).toEqual([]);
       expect(f.bridgesError).toBe(`ip -j -d addr show on root@${address} over ssh failed (exit 255): Host key verification failed.`);
@@ -165,11 +166,11 @@ describe('kvmctl host over qemu+ssh (a second lab host with an sshd)', () => {
     const r = client(['-c', uri, 'host', '-o', 'json']);
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/cannot reach libvirt at qemu\+tcp:/);
-    const f = JSON.parse(r.stdout);
+    const f = parseOutput(['host'], r.stdout);
     expect(f.access.kind).toBe('none');
     expect(f.bridgesError).toMatch(/^not available: qemu\+tcp carries only libvirt's own protocol/);
     expect(f.nat.error).toBe(f.bridgesError);
-    expect(f.nat.ipForward).toBeUndefined();
+    expect(f.nat.ipForward).toBeNull();
     const before = [links(REMOTE_NETNS), links(lab.netns), inNetns(lab.netns, 'iptables-save', '-t', 'nat').stdout.replace(/^#.*\n/gm, '')];
     const nat = client(['-c', uri, 'net', 'nat', 'enable', '--bridge', 'krmark0', '--subnet', '10.99.17.0/24', '--out', 'kf1']);
     expect(nat.code).toBe(5);
@@ -182,7 +183,7 @@ describe('kvmctl host over qemu+ssh (a second lab host with an sshd)', () => {
     const r = client(['-c', `qemu+tcp://${address}/system`, 'host', '-o', 'json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const f = JSON.parse(r.stdout);
+    const f = parseOutput(['host'], r.stdout);
     expect(f.libvirt.reachable).toBe(true);
     expect(f.access.kind).toBe('none');
     expect(f.bridgesError).toMatch(/^not available: qemu\+tcp carries only libvirt's own protocol/);

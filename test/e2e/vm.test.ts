@@ -14,6 +14,7 @@ import { KVMCTL, lab, virsh, type RunResult } from './lab.js';
 import { snapshotHost } from './host-state.js';
 import { machine } from './machine.js';
 import { newStateDir, removeStateDirs, start } from './reliability/harness.js';
+import { parseOutput } from '../support/schemas.js';
 
 const PREFIX = 'e2e-vm';
 const POOL = `${PREFIX}-pool`;
@@ -36,7 +37,7 @@ function run(args: string[], env: Record<string, string> = {}): Promise<RunResul
 async function runJson<T = any>(args: string[]): Promise<T> {
   const r = await run(['-o', 'json', ...args]);
   if (r.code !== 0) throw new Error(`kvmctl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
+  return parseOutput<T>(args, r.stdout);
 }
 
 function must(r: RunResult, what: string): string {
@@ -140,13 +141,28 @@ describe('kvmctl vm (against the lab host)', () => {
   it('list, info and ip agree with virsh', async () => {
     const list = await runJson<Array<Record<string, unknown>>>(['vm', 'list']);
     const seedBytes = Number(/<capacity unit='bytes'>(\d+)</.exec(virsh('vol-dumpxml', '--pool', POOL, '--vol', `${WEB}-seed.iso`).stdout)?.[1]);
-    expect(list.find((v) => v.name === WEB)).toEqual({ name: WEB, state: 'running', vcpus: 1, memoryBytes: 256 * 1024 ** 2, autostart: false, ips: [ip], diskCount: 2, diskBytes: 1024 ** 3 + seedBytes });
+    const lease = { address: ip, prefix: 24, mac: macOf(WEB), source: 'lease' };
+    expect(list.find((v) => v.name === WEB)).toEqual({
+      name: WEB,
+      state: 'running',
+      vcpus: 1,
+      memoryBytes: 256 * 1024 ** 2,
+      maxMemoryBytes: 256 * 1024 ** 2,
+      autostart: false,
+      addresses: [lease],
+      diskCount: 2,
+      diskBytes: 1024 ** 3 + seedBytes,
+      migrating: false,
+      migratingTo: null,
+    });
     const names = await run(['vm', 'list', '--state', 'running', '--name-only']);
     expect(names.stdout.split('\n')).toContain(WEB);
     const info = await runJson(['vm', 'info', WEB]);
     expect(info).toMatchObject({ name: WEB, state: 'running', reason: 'booted', virtType: machine.defaultVirtType, vcpus: 1 });
     expect(info.uuid).toBe(virsh('domuuid', '--domain', WEB).stdout.trim());
-    expect(info.nics).toEqual([{ type: 'network', source: 'default', model: 'virtio', mac: macOf(WEB), ips: [ip] }]);
+    expect(info.nics).toEqual([{ type: 'network', source: 'default', model: 'virtio', mac: macOf(WEB), addresses: [lease] }]);
+    expect(info.addresses).toEqual([lease]);
+    expect(await runJson(['vm', 'ip', WEB])).toEqual([{ ...lease, interface: expect.stringMatching(/^vnet\d+$/) }]);
     expect(info.disks.map((d: { target: string; device: string }) => `${d.target}:${d.device}`)).toEqual(['vda:disk', 'vdb:disk']);
     expect((await run(['vm', 'ip', WEB])).stdout).toBe(`${ip}\n`);
     expect((await run(['vm', 'xml', WEB, '--inactive'])).stdout).toBe(virsh('dumpxml', '--domain', WEB, '--inactive').stdout);
@@ -176,6 +192,10 @@ describe('kvmctl vm (against the lab host)', () => {
     const before = state();
     const same = await run(CREATE());
     expect([same.code, same.stdout]).toEqual([0, `vm ${WEB} unchanged (it exists with this spec)\n`]);
+    // -o json: the whole VM, as vm info prints it, with changed false.
+    const again = await runJson([...CREATE()]);
+    expect(again).toMatchObject({ changed: false, name: WEB, state: 'running', memoryBytes: 256 * 1024 ** 2, cloudInit: null });
+    expect(again.uuid).toBe(virsh('domuuid', '--domain', WEB).stdout.trim());
     const other = await run([...CREATE().map((a) => (a === '256M' ? '512M' : a))]);
     expect(other.code).toBe(4);
     expect(other.stderr).toMatch(/already exists with a different spec \(memory: 256\.0 MiB -> 512\.0 MiB\); it was left unchanged/);
@@ -219,7 +239,10 @@ describe('kvmctl vm (against the lab host)', () => {
   it('clone: a full copy with a new uuid and MAC boots on its own; a linked clone is an overlay; the source is untouched', async () => {
     const srcXml = virsh('dumpxml', '--domain', WEB, '--inactive').stdout;
     const srcDisk = state().files[join(poolDir(), `${WEB}.qcow2`)];
-    must(await run(['vm', 'clone', WEB, CLONE]), 'clone');
+    // -o json: the new VM as it was defined.
+    const copy = await runJson(['vm', 'clone', WEB, CLONE]);
+    expect(copy).toMatchObject({ changed: true, name: CLONE, state: 'shutoff', snapshots: [] });
+    expect(copy.uuid).toBe(virsh('domuuid', '--domain', CLONE).stdout.trim());
     const linked = await run(['vm', 'clone', WEB, LINKED, '--linked']);
     expect(linked.code).toBe(0);
     expect(linked.stderr).toMatch(/the disks of e2e-vm-web are now the base images of e2e-vm-linked's overlays/);
@@ -258,9 +281,9 @@ describe('kvmctl vm (against the lab host)', () => {
     expect(web.stdout).toBe(`vm ${WEB} deleted\n  removed ${POOL}/${WEB}-seed.iso\n  kept ${POOL}/${WEB}.qcow2: base image of ${POOL}/${LINKED}.qcow2\n`);
 
     const clone = await run(['vm', 'delete', CLONE, '--force', '--remove-storage', '-o', 'json']);
-    expect(JSON.parse(clone.stdout)).toEqual({
+    expect(parseOutput(['vm', 'delete', CLONE], clone.stdout)).toEqual({
+      changed: true,
       name: CLONE,
-      deleted: true,
       removed: [
         { target: 'vda', pool: POOL, volume: `${CLONE}.qcow2`, path: join(poolDir(), `${CLONE}.qcow2`) },
         { target: 'vdb', pool: POOL, volume: `${CLONE}-seed.iso`, path: join(poolDir(), `${CLONE}-seed.iso`) },

@@ -21,6 +21,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliOk, deleteNetns, inNetns, inNs, lab, makeNetns, newStateDir, printTally, record, removeStateDirs, snapshotHost, start, virsh, type CliOptions, type HostState, type RunResult } from './harness.js';
+import { parseOutput } from '../../support/schemas.js';
 
 const POOL = 'rel-hostile';
 // Unique per run: network namespace names are machine-wide, and runs of other checkouts may overlap.
@@ -392,13 +393,13 @@ describe('hostile input (against the lab and a test namespace)', () => {
   });
 
   it('names libvirt allows are taken literally: each odd VM is listed once, by its exact name, and inspected as itself', async () => {
-    const list = JSON.parse((await cliOk(['vm', 'list', '-o', 'json'], o())).stdout) as Array<{ name: string }>;
+    const list = parseOutput(['vm', 'list'], (await cliOk(['vm', 'list', '-o', 'json'], o())).stdout) as Array<{ name: string }>;
     const mine = list.map((v) => v.name).filter((n) => n.startsWith('relh') || n.startsWith('-relh'));
     expect(mine.sort()).toEqual([...ODD_VMS, ...SIBLINGS].sort());
     const names = (await cliOk(['vm', 'list', '--name-only'], o())).stdout.split('\n');
     for (const n of [...ODD_VMS, ...SIBLINGS]) expect(names.filter((l) => l === n), n).toHaveLength(1);
     for (const n of ODD_VMS) {
-      const info = JSON.parse((await cliOk(['vm', 'info', '-o', 'json', '--', n], o())).stdout) as { name: string; disks: Array<{ source?: string }> };
+      const info = parseOutput(['vm', 'info', n], (await cliOk(['vm', 'info', '-o', 'json', '--', n], o())).stdout) as { name: string; disks: Array<{ source: string | null }> };
       expect(info.name).toBe(n);
       expect(info.disks.map((d) => d.source)).toEqual(n === 'relh-a;relh-b' ? [join(poolDir(), 'relh-ab.qcow2')] : []);
       const xml = await cliOk(['vm', 'xml', '--', n], o());
@@ -477,7 +478,7 @@ describe('hostile input (against the lab and a test namespace)', () => {
     const vm = 'relh-c;d';
     makeVolume(`${vm}.qcow2`);
     defineVm(vm, `${vm}.qcow2`);
-    expect(JSON.parse((await cliOk(['vm', 'info', '-o', 'json', '--', vm], o())).stdout)).toMatchObject({ name: vm });
+    expect(parseOutput(['vm', 'info', vm], (await cliOk(['vm', 'info', '-o', 'json', '--', vm], o())).stdout)).toMatchObject({ name: vm });
     await cliOk(['vm', 'delete', '--remove-storage', '--', vm], o());
     expect(virsh('domstate', '--domain', vm).code).not.toBe(0);
     expect(existsSync(join(poolDir(), 'relh-c;d.qcow2'))).toBe(false);

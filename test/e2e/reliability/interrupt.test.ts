@@ -12,6 +12,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliOk, deleteNetns, inNs, journalFiles, lab, makeNetns, newStateDir, printTally, record, removeStateDirs, snapshotHost, start, virsh, type CliOptions } from './harness.js';
+import { parseOutput } from '../../support/schemas.js';
 
 const POOL = 'rel-int';
 // Unique per run: network namespace names are machine-wide, and runs of other checkouts may overlap.
@@ -110,7 +111,7 @@ describe('interrupted operations (against the lab and a test namespace)', () => 
     const later = await cli(['host', 'doctor', '-o', 'json'], { stateDir: o.stateDir, netns: op.netns });
     expect(later.code, later.stderr).toBe(0);
     expect(later.stderr).toMatch(/1 earlier kvmctl operation\(s\) were killed midway and may have left objects behind: run kvmctl (-c \S+ )?host doctor/);
-    const report = JSON.parse(later.stdout) as { unfinished: Array<{ pid: number; operation: string; argv: string[]; startedAt: string; leftovers: Array<{ what: string; manual: string }> }>; cleared: boolean };
+    const report = parseOutput(['host', 'doctor'], later.stdout) as { unfinished: Array<{ pid: number; operation: string; argv: string[]; startedAt: string; leftovers: Array<{ what: string; manual: string }> }>; cleared: boolean };
     expect(report.cleared).toBe(false);
     expect(report.unfinished).toHaveLength(1);
     const entry = report.unfinished[0]!;

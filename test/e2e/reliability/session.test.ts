@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KVMCTL } from '../lab.js';
 import { startServer, fetchTcp, type Server } from '../netns.js';
 import { cli, deleteNetns, inNetns, inNs, lab, makeNetns, newStateDir, printTally, record, removeStateDirs, sh, snapshotHost, start, virsh, type CliOptions, type RunResult } from './harness.js';
+import { parseOutput } from '../../support/schemas.js';
 
 // Unique per run: network namespace names are machine-wide, and runs of other checkouts may overlap.
 const NS = `rel-sess-h-${process.pid.toString(36)}`;
@@ -243,12 +244,12 @@ describe('a dropped session never strands the host (test namespace and lab)', ()
       // By hand, outside kvmctl: the port leaves the bridge; the record is stale now.
       inNs(NS, ['ip', 'link', 'set', 'st0', 'nomaster']);
       const doctor = await ok(['host', 'doctor', '-o', 'json']);
-      const stale = JSON.parse(doctor.stdout).staleMoveRecords;
-      expect(stale).toEqual([{ bridge: 'relsbr', iface: 'st0', addresses: ['10.65.0.2/24'], reason: 'st0 is no longer a port of relsbr', fix: `kvmctl -c '${lab.uri}' host doctor --clear` }]);
+      const stale = parseOutput(['host', 'doctor'], doctor.stdout).staleMoveRecords;
+      expect(stale).toEqual([{ bridge: 'relsbr', iface: 'st0', addresses: [{ address: '10.65.0.2', prefix: 24, mac: null, source: 'kernel' }], reason: 'st0 is no longer a port of relsbr', fix: `kvmctl -c '${lab.uri}' host doctor --clear` }]);
       const table = await ok(['host', 'doctor']);
       expect(table.stderr).toContain(`kvmctl's record of moving 10.65.0.2/24 from st0 to relsbr no longer matches this host: st0 is no longer a port of relsbr; forget it with: kvmctl -c '${lab.uri}' host doctor --clear\n`);
       await ok(['host', 'doctor', '--clear']);
-      expect(JSON.parse((await ok(['host', 'doctor', '-o', 'json'])).stdout).staleMoveRecords).toEqual([]);
+      expect(parseOutput(['host', 'doctor'], (await ok(['host', 'doctor', '-o', 'json'])).stdout).staleMoveRecords).toEqual([]);
       // A later detach of another port is not steered by it.
       await ok(['bridge', 'attach', 'relsbr', 'plain0']);
       await ok(['bridge', 'detach', 'relsbr', 'plain0']);
@@ -360,7 +361,7 @@ describe('a dropped session never strands the host (test namespace and lab)', ()
       expect(hintOf(missing)).toBe(`restore exactly what is missing with: kvmctl -c '${lab.uri}' net nat enable --bridge relsbr --subnet 10.66.0.0/24`);
       expect(missing.stdout).toMatch(/^relsbr\s+nat\s+POSTROUTING\s+missing\s/m);
       const host = await cli(['host', 'check', '-o', 'json'], o());
-      const natCheck = (JSON.parse(host.stdout) as { checks: Array<{ name: string; status: string; message: string }> }).checks.find((c) => c.name === 'kvmctl-nat');
+      const natCheck = (parseOutput(['host', 'check'], host.stdout) as { checks: Array<{ name: string; status: string; message: string }> }).checks.find((c) => c.name === 'kvmctl-nat');
       expect(natCheck).toMatchObject({ status: 'fail', message: '1 of 3 kvmctl NAT rules are missing (relsbr)' });
       const again = await cli(natArgs, o());
       expect(again.code, again.stderr).toBe(0);
