@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadInventory } from '../../../../src/inventory/hosts-file.js';
 import { folder, kvmctl } from './inventory-folder.js';
+import { parseOutput } from '../../../support/schemas.js';
 
 describe('host add / remove', () => {
   it('creates the file, keeps the comments and order a person wrote, and is idempotent', async () => {
@@ -26,6 +27,15 @@ describe('host add / remove', () => {
     expect(readFileSync(folder.file, 'utf8')).toBe(text);
     // No temporary file is left beside it.
     expect(readdirSync(folder.dir).filter((f) => f !== 'state')).toEqual(['hosts.yaml']);
+  });
+
+  it('-o json: changed and the host as the inventory has it, for add, an unchanged add and remove', async () => {
+    const host = { name: 'kvm2', uri: 'qemu+ssh://root@kvm2/system', groups: ['web'], labels: { rack: 'b1' }, migrationAddress: null };
+    const args = ['host', 'add', 'kvm2', '--uri', host.uri, '--label', 'rack=b1', '--group', 'web', '-o', 'json'];
+    expect(parseOutput(args, (await kvmctl(args)).out)).toEqual({ changed: true, ...host });
+    expect(parseOutput(args, (await kvmctl(args)).out)).toEqual({ changed: false, ...host });
+    const removed = await kvmctl(['host', 'remove', 'kvm2', '-o', 'json']);
+    expect(parseOutput(['host', 'remove'], removed.out)).toEqual({ changed: true, ...host });
   });
 
   it('another spec for a known name is exit 4 and changes nothing', async () => {

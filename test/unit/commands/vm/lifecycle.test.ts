@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { mutations, runKvmctl, virshArgv } from '../../vm-harness.js';
+import { parseOutput } from '../../../support/schemas.js';
 import { emptyInventory, NOT_FOUND, PAUSED, RUNNING, SHUTOFF, STATE } from './vm-states.js';
 
 describe('start, reboot, suspend, resume, destroy', () => {
@@ -31,6 +32,20 @@ describe('start, reboot, suspend, resume, destroy', () => {
       runner.verify();
     });
   }
+
+  it('-o json: changed, the name and the state after it, in the shape of its schema', async () => {
+    const after: Record<string, string> = { start: 'running', reboot: 'running', suspend: 'paused', resume: 'running', destroy: 'shutoff' };
+    for (const v of verbs.filter((x) => x.code === undefined)) {
+      const runner = new FakeRunner().stub(STATE('w'), v.state);
+      if (v.runs) runner.stub(v.runs.split(' ').slice(0, 1).concat(['-c', 'qemu:///system'], v.runs.split(' ').slice(1)), {});
+      if (v.runs === 'virsh start --domain w') emptyInventory(runner);
+      const r = await runKvmctl([...v.argv, '-o', 'json'], runner);
+      const verb = v.argv[1] ?? '';
+      const unchangedState = /already (\w+)/.exec(v.out.source)?.[1];
+      expect(parseOutput(v.argv, r.out)).toEqual({ changed: v.runs !== undefined, name: 'w', state: v.runs ? after[verb] : unchangedState });
+      runner.verify();
+    }
+  });
 
   it('a VM that does not exist is exit 3 naming it, for every verb', async () => {
     for (const verb of ['start', 'stop', 'reboot', 'suspend', 'resume', 'destroy', 'delete']) {

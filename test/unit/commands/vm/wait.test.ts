@@ -21,6 +21,15 @@ describe('vm wait', () => {
     expect(r.out).toMatch(/^192\.168\.122\.\d+\n$/);
   });
 
+  it('-o json: --for ip prints the name and address objects; --for running the state', async () => {
+    const runner = new FakeRunner().stub(STATE('w'), RUNNING, 2).stub(LEASE, { stdout: recorded('virsh-domifaddr-lease.txt') });
+    const ip = await runTimed(['-o', 'json', 'vm', 'wait', 'w', '--for', 'ip'], runner);
+    expect(parseOutput(['vm', 'wait'], ip.out)).toEqual({ name: 'w', addresses: [{ address: expect.stringMatching(/^192\.168\.122\.\d+$/), prefix: 24, mac: '52:54:00:f1:00:01', source: 'lease' }] });
+    const up = await runTimed(['-o', 'json', 'vm', 'wait', 'w', '--for', 'running'], runner);
+    expect(parseOutput(['vm', 'wait'], up.out)).toEqual({ name: 'w', state: 'running' });
+    runner.verify();
+  });
+
   it('--for ip and --for ready on a VM that is not running fail at once (exit 5) with its state; nothing is changed', async () => {
     for (const target of ['ip', 'ready']) {
       const runner = new FakeRunner().stub(STATE('w'), SHUTOFF);

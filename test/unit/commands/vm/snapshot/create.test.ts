@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../../src/exec/fake.js';
 import { mutations, recorded, runKvmctl, stubBatch, virshArgv } from '../../../vm-harness.js';
 import { offSnapshots, SNAP_READS } from './recorded-snapshots.js';
+import { parseOutput } from '../../../../support/schemas.js';
 
 describe('vm snapshot create', () => {
   it('a new name is taken; an existing one is exit 4 and nothing is run', async () => {
@@ -10,6 +11,10 @@ describe('vm snapshot create', () => {
     const a = await runKvmctl(['vm', 'snapshot', 'create', 'fxvm-off', 'before-upgrade', '--description', 'apt; reboot'], ok);
     expect([a.code, a.out]).toEqual([0, 'vm fxvm-off: snapshot before-upgrade created\n']);
     ok.verify();
+    const json = offSnapshots().stub(virshArgv('snapshot-create-as', '--domain', 'fxvm-off', '--name', 'before-upgrade'), {});
+    const j = await runKvmctl(['vm', 'snapshot', 'create', 'fxvm-off', 'before-upgrade', '-o', 'json'], json);
+    expect(parseOutput(['vm', 'snapshot', 'create'], j.out)).toEqual({ changed: true, name: 'fxvm-off', snapshot: 'before-upgrade' });
+    json.verify();
     const dup = offSnapshots();
     const b = await runKvmctl(['vm', 'snapshot', 'create', 'fxvm-off', 'snap1'], dup);
     expect([b.code, b.err]).toEqual([4, expect.stringMatching(/VM "fxvm-off" already has a snapshot "snap1"; it was left unchanged/)]);
