@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseOutput } from '../support/schemas.js';
 
 /** The test driver's built-in host: one running domain `test`, pool `default-pool`, network `default`. */
 export const DEFAULT_URI = 'test:///default';
@@ -27,11 +28,11 @@ export function kvmctl(uri: string, ...args: string[]): Run {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-/** `-o json` output, parsed; the command must succeed. */
+/** `-o json` output, parsed and checked against its command's schema; the command must succeed. */
 export function json<T = unknown>(uri: string, ...args: string[]): T {
   const r = kvmctl(uri, '-o', 'json', ...args);
   if (r.code !== 0) throw new Error(`kvmctl ${args.join(' ')} exited ${r.code}: ${r.err}`);
-  return JSON.parse(r.out) as T;
+  return parseOutput<T>(args, r.out);
 }
 
 const MUTATING = new Set([

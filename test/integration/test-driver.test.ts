@@ -25,8 +25,8 @@ describe('reads of test:///default', () => {
   });
 
   it('vm info: vCPUs, memory and the disk from the driver\'s domain XML', () => {
-    const info = json<{ name: string; vcpus: number; memory: { currentBytes: number; maxBytes: number }; disks: Array<{ target: string; source: string }> }>(DEFAULT_URI, 'vm', 'info', 'test');
-    expect(info).toMatchObject({ name: 'test', vcpus: 2, memory: { currentBytes: 2 * 1024 ** 3, maxBytes: 8 * 1024 ** 3 } });
+    const info = json<{ name: string; vcpus: number; memoryBytes: number; maxMemoryBytes: number; disks: Array<{ target: string; source: string }> }>(DEFAULT_URI, 'vm', 'info', 'test');
+    expect(info).toMatchObject({ name: 'test', vcpus: 2, memoryBytes: 2 * 1024 ** 3, maxMemoryBytes: 8 * 1024 ** 3 });
     expect(info.disks.map((d) => [d.target, d.source])).toEqual([['vda', '/guest/diskimage1']]);
   });
 
