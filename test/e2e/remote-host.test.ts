@@ -104,7 +104,7 @@ describe('kvmctl host over qemu+ssh (a second lab host with an sshd)', () => {
     expect(f.nat.ipForward).toBe(inNetns(REMOTE_NETNS, 'cat', '/proc/sys/net/ipv4/ip_forward').stdout.trim() === '1');
     // The verdict is libvirt's: this machine's /dev/kvm and modules are not reported as the host's.
     expect(f.virtualization.source).toBe('libvirt');
-    expect(f.virtualization.devKvmPresent).toBeUndefined();
+    expect(f.virtualization.devKvmPresent).toBeNull();
     expect(f.virtualization.kvmModules).toEqual([]);
     const caps = remoteVirsh('capabilities').stdout;
     expect(f.virtualization.libvirtOffersKvm).toBe(caps.includes("<domain type='kvm'"));
