@@ -68,12 +68,12 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
     if (finalPath !== undefined) {
       // An overlay's chain is read through (formats from its header), so the copy stands alone.
       const info = await new QemuImg(ctx.runner).info(src.path, srcFormat);
-      await writeThenPublish(ctx, {
+      await runPlan(ctx, writeThenPublish({
         operation: `volume convert ${ref}`,
         pool: pool.name,
         finalPath,
         write: (tmp) => convertWithProgress(ctx, label, { path: src.path, format: srcFormat, info }, tmp, to, files),
-      });
+      }));
     } else {
       // Remote (or LVM) pool: libvirt runs qemu-img convert on its host and removes a failed copy itself.
       const xml = buildVolumeXml({ name, capacityBytes: src.capacityBytes ?? 0, allocationBytes: thinAllocation(pool.type), format: to });
