@@ -61,29 +61,19 @@ export class KvmctlError extends Error {
   }
 }
 
-export class UsageError extends KvmctlError {
-  override readonly exitCode = ExitCode.Usage;
+/** The base of an error class that differs from KvmctlError only in its exit code. */
+function exitingWith(code: ExitCode) {
+  return class extends KvmctlError {
+    override readonly exitCode: ExitCode = code;
+  };
 }
 
-export class NotFoundError extends KvmctlError {
-  override readonly exitCode = ExitCode.NotFound;
-}
-
-export class ConflictError extends KvmctlError {
-  override readonly exitCode = ExitCode.Conflict;
-}
-
-export class RefusedError extends KvmctlError {
-  override readonly exitCode = ExitCode.Refused;
-}
-
-export class TimeoutError extends KvmctlError {
-  override readonly exitCode = ExitCode.Timeout;
-}
-
-export class RolledBackError extends KvmctlError {
-  override readonly exitCode = ExitCode.RolledBack;
-}
+export class UsageError extends exitingWith(ExitCode.Usage) {}
+export class NotFoundError extends exitingWith(ExitCode.NotFound) {}
+export class ConflictError extends exitingWith(ExitCode.Conflict) {}
+export class RefusedError extends exitingWith(ExitCode.Refused) {}
+export class TimeoutError extends exitingWith(ExitCode.Timeout) {}
+export class RolledBackError extends exitingWith(ExitCode.RolledBack) {}
 
 export class PartialError extends KvmctlError {
   override readonly exitCode = ExitCode.Partial;
@@ -97,13 +87,8 @@ export class PartialError extends KvmctlError {
   }
 }
 
-export class PartialResultError extends KvmctlError {
-  override readonly exitCode = ExitCode.PartialResult;
-}
-
-export class InterruptedError extends KvmctlError {
-  override readonly exitCode = ExitCode.Interrupted;
-}
+export class PartialResultError extends exitingWith(ExitCode.PartialResult) {}
+export class InterruptedError extends exitingWith(ExitCode.Interrupted) {}
 
 /**
  * The command ran a program on the user's behalf (ssh, a command in the guest)

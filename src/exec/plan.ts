@@ -12,8 +12,8 @@ import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Context } from '../context.js';
 import type { VirshCall } from '../libvirt/virsh-client.js';
-import { formatCommand, shellQuote, type Command } from './command.js';
-import { runChecked } from './runner.js';
+import { formatCommand, shellQuote, type Command, type CommandResult } from './command.js';
+import { runChecked, ToolError } from './runner.js';
 import { withSpinner } from '../output/spinner.js';
 
 /** A state file kvmctl owns (NAT records, bridge records): written whole, then renamed into place. */
@@ -27,11 +27,16 @@ export interface FileWrite {
 /** What a step does (or undoes): a virsh call, another tool's command, a state-file write or removal. */
 export type Action =
   | { virsh: VirshCall }
-  | { command: Command }
+  /** `failure` turns a failed run into the error to throw (undefined: the command's own ToolError). */
+  | { command: Command; failure?: (result: CommandResult) => Error | undefined }
   | { write: FileWrite }
   | { remove: string }
-  /** Work that is neither a command nor a file (e.g. waiting); `describe` is what --dry-run prints. */
-  | { run: () => Promise<void>; describe: string };
+  /**
+   * Work that is neither a command nor a file (e.g. waiting); `describe` is what --dry-run prints.
+   * `viaRunner`: the work only runs commands, whose runner prints and skips the state-changing
+   * ones under --dry-run, so it runs under --dry-run too (the exact argv is printed).
+   */
+  | { run: () => Promise<void>; describe: string; viaRunner?: boolean };
 
 export interface Step {
   /** What the step creates or changes, for the user: "storage pool images (definition)". */
@@ -43,6 +48,8 @@ export interface Step {
   manual?: string;
   /** Shown with a spinner while `do` runs, on a terminal (a long copy or upload). */
   spinner?: string;
+  /** Register the undo before `do` runs: a `do` cut short leaves part of it behind (a partial file). */
+  undoFirst?: boolean;
 }
 
 export interface Plan {
@@ -60,9 +67,11 @@ export function when(condition: boolean, ...steps: Step[]): Step[] {
 export async function runPlan(ctx: Context, plan: Plan): Promise<void> {
   await ctx.transaction(plan.label).run(async (tx) => {
     for (const step of plan.steps) {
-      await (step.spinner === undefined ? perform(ctx, step.do) : withSpinner(ctx, step.spinner, () => perform(ctx, step.do)));
       const undo = step.undo;
-      if (undo) tx.onRollback({ what: step.what, run: () => perform(ctx, undo), manual: step.manual ?? describeAction(ctx, undo) });
+      const registerUndo = () => undo && tx.onRollback({ what: step.what, run: () => perform(ctx, undo), manual: step.manual ?? describeAction(ctx, undo) });
+      if (step.undoFirst) registerUndo();
+      await (step.spinner === undefined ? perform(ctx, step.do) : withSpinner(ctx, step.spinner, () => perform(ctx, step.do)));
+      if (!step.undoFirst) registerUndo();
       tx.checkpoint();
     }
   });
@@ -85,11 +94,18 @@ export function describeAction(ctx: Context, action: Action): string {
 async function perform(ctx: Context, action: Action): Promise<void> {
   if ('virsh' in action) return void (await ctx.virsh.run(action.virsh));
   // Commands reach the runner, which under --dry-run prints and skips the state-changing ones.
-  if ('command' in action) return void (await runChecked(ctx.runner, action.command));
+  if ('command' in action) return runCommand(ctx, action.command, action.failure);
+  if ('run' in action && action.viaRunner) return action.run();
   if (ctx.dryRun) return ctx.io.stderr(`[dry-run] would ${describeAction(ctx, action)}\n`);
   if ('write' in action) return writeStateFile(action.write);
   if ('remove' in action) return unlink(action.remove).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : Promise.reject(e)));
   return action.run();
+}
+
+async function runCommand(ctx: Context, cmd: Command, failure?: (result: CommandResult) => Error | undefined): Promise<void> {
+  if (!failure) return void (await runChecked(ctx.runner, cmd));
+  const result = await ctx.runner.run(cmd);
+  if (result.exitCode !== 0) throw failure(result) ?? new ToolError(cmd, result);
 }
 
 async function writeStateFile(w: FileWrite): Promise<void> {

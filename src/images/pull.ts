@@ -7,15 +7,14 @@ import { mkdtemp, mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import type { Context } from '../context.js';
-import { formatCommand, kvmctlCommand, mutatingCommand } from '../exec/command.js';
+import { kvmctlCommand, mutatingCommand, type CommandResult } from '../exec/command.js';
+import { runPlan } from '../exec/plan.js';
 import { withLock } from '../exec/lock.js';
-import { runChecked } from '../exec/runner.js';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../errors.js';
-import { poolCommands } from '../libvirt/storage.js';
-import { runVirsh } from '../libvirt/virsh.js';
+import { poolCalls } from '../libvirt/storage.js';
 import { findVolume, localFileFor, readStorage, requireActivePool } from '../storage/inventory.js';
 import { realStorageFiles } from '../storage/local-files.js';
-import { fileCommands } from '../storage/local-write.js';
+import { appeared, fileCommands } from '../storage/local-write.js';
 import { formatBytes } from '../units/size.js';
 import { validateName } from '../validate/names.js';
 import { loadCatalog, parseDownloadUrl, type CatalogEntry } from './catalog.js';
@@ -226,23 +225,19 @@ function newRecord(spec: PullSpec, path: string, digest: Digest, sizeBytes: numb
 
 /** The verified file, made read-only, gets its final name (link(2): never over another file), then its record. */
 async function publish(ctx: Context, what: string, pool: string, paths: ReturnType<typeof imagePaths>, finalPath: string, image: ImageRecord): Promise<void> {
-  const removeFinal = fileCommands.remove(finalPath);
-  const removeMeta = fileCommands.remove(paths.meta);
-  await ctx.transaction(what).run(async (tx) => {
-    await runChecked(ctx.runner, mutatingCommand('chmod', ['0444', '--', paths.part]));
-    const link = fileCommands.link(paths.part, finalPath);
-    const r = await ctx.runner.run(link);
-    if (r.exitCode !== 0) {
-      if (/File exists/i.test(r.stderr)) throw new ConflictError(`${finalPath} appeared while kvmctl was pulling it (another process?); it was left untouched`, 'choose another name with --name');
-      await runChecked(ctx.runner, link);
-    }
-    tx.onRollback({ what: `image ${finalPath}`, manual: formatCommand(removeFinal), run: async () => void (await runChecked(ctx.runner, removeFinal)) });
-    await writeFileNoFollow(`${paths.meta}.new`, JSON.stringify(image, null, 2) + '\n', 0o644);
-    await runChecked(ctx.runner, mutatingCommand('mv', ['-T', '--', `${paths.meta}.new`, paths.meta]));
-    tx.onRollback({ what: `image record ${paths.meta}`, manual: formatCommand(removeMeta), run: async () => void (await runChecked(ctx.runner, removeMeta)) });
-    await runChecked(ctx.runner, fileCommands.remove(paths.part));
-    await runChecked(ctx.runner, fileCommands.remove(paths.partState));
-    tx.checkpoint();
-    await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, pool), { kind: 'pool', name: pool });
+  const newMeta = `${paths.meta}.new`;
+  const conflict = (r: CommandResult) =>
+    appeared(r) ? new ConflictError(`${finalPath} appeared while kvmctl was pulling it (another process?); it was left untouched`, 'choose another name with --name') : undefined;
+  await runPlan(ctx, {
+    label: what,
+    steps: [
+      { what: `${paths.part} read-only`, do: { command: mutatingCommand('chmod', ['0444', '--', paths.part]) } },
+      { what: `image ${finalPath}`, do: { command: fileCommands.link(paths.part, finalPath), failure: conflict }, undo: { command: fileCommands.remove(finalPath) } },
+      { what: `image record ${newMeta}`, do: { run: () => writeFileNoFollow(newMeta, JSON.stringify(image, null, 2) + '\n', 0o644), describe: `write ${newMeta}` } },
+      { what: `image record ${paths.meta}`, do: { command: mutatingCommand('mv', ['-T', '--', newMeta, paths.meta]) }, undo: { command: fileCommands.remove(paths.meta) } },
+      { what: `download ${paths.part} removed`, do: { command: fileCommands.remove(paths.part) } },
+      { what: `download state ${paths.partState} removed`, do: { command: fileCommands.remove(paths.partState) } },
+      { what: `storage pool ${pool} (refreshed)`, do: { virsh: poolCalls.refresh(pool) } },
+    ],
   });
 }

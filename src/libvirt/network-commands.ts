@@ -1,10 +1,8 @@
 /**
- * virsh argv for libvirt networks, the parsers of `net-dhcp-leases` and
- * `net-info`, and the network inventory in a constant number of processes.
- * Names travel as separate argv elements (`--network NAME`); the *Args
- * functions give the words for one-process batches (runVirshBatch).
+ * virsh calls for libvirt networks (networkCalls), the parsers of
+ * `net-dhcp-leases` and `net-info`, and the network inventory in a constant
+ * number of processes. Names travel as separate argv elements (`--network NAME`).
  */
-import type { Command } from '../exec/command.js';
 import type { Runner } from '../exec/runner.js';
 import { encodeXml, el } from './xml-codec.js';
 import { parseNetList, parseNetworkXml, type DhcpHost, type NetListEntry, type NetworkDefinition } from './network-xml.js';
@@ -43,18 +41,6 @@ export const networkCalls = {
     ),
 };
 
-// The same calls as words or Commands, for modules not yet on the virsh client.
-export const netListArgs = (): string[] => networkCalls.list().words;
-export const netInfoArgs = (name: string): string[] => networkCalls.info(name).words;
-export const netDumpxmlArgs = (name: string, inactive = false): string[] => networkCalls.dumpxml(name, inactive).words;
-export const netDhcpLeasesArgs = (name: string): string[] => networkCalls.dhcpLeases(name).words;
-export const netDumpxmlCommand = (uri: string, name: string, inactive = false): Command => asCommand(uri, networkCalls.dumpxml(name, inactive));
-export const netDefineCommand = (uri: string, xml: string): Command => asCommand(uri, networkCalls.define('', xml));
-export const netStartCommand = (uri: string, name: string): Command => asCommand(uri, networkCalls.start(name));
-export const netAutostartCommand = (uri: string, name: string, enable: boolean): Command => asCommand(uri, networkCalls.autostart(name, enable));
-export const netDestroyCommand = (uri: string, name: string): Command => asCommand(uri, networkCalls.destroy(name));
-export const netUndefineCommand = (uri: string, name: string): Command => asCommand(uri, networkCalls.undefine(name));
-
 export interface UpdateScope {
   /** The running network (dnsmasq is told at once). */
   live: boolean;
@@ -65,10 +51,6 @@ export interface UpdateScope {
 /** The <host> element net-update matches and adds. */
 export function dhcpHostXml(host: DhcpHost): string {
   return encodeXml(el('host', { mac: host.mac, name: host.name, ip: host.ip })).trim();
-}
-
-export function netUpdateDhcpHostCommand(uri: string, name: string, op: 'add-last' | 'delete', host: DhcpHost, scope: UpdateScope, parentIndex?: number): Command {
-  return asCommand(uri, networkCalls.updateDhcpHost(name, op, host, scope, parentIndex));
 }
 
 export interface DhcpLease {
@@ -123,13 +105,13 @@ function batchFailure(uri: string, args: string[], stderr: string, subject?: Sub
  * many networks exist: `net-list`, then one batch of dumpxml (+ dhcp-leases).
  */
 export async function loadNetworks(runner: Runner, uri: string, opts: { leases: boolean }): Promise<NetworkRecord[]> {
-  const first = await runVirshBatch(runner, uri, [netListArgs()]);
+  const first = await runVirshBatch(runner, uri, [networkCalls.list().words]);
   const listed = parseNetList(first.outputs[0] ?? '');
   if (listed.length === 0) {
-    if (first.stderr.trim()) throw batchFailure(uri, netListArgs(), first.stderr);
+    if (first.stderr.trim()) throw batchFailure(uri, networkCalls.list().words, first.stderr);
     return [];
   }
-  const perNetwork = (n: NetListEntry) => [netDumpxmlArgs(n.name), ...(opts.leases && n.active ? [netDhcpLeasesArgs(n.name)] : [])];
+  const perNetwork = (n: NetListEntry) => [networkCalls.dumpxml(n.name).words, ...(opts.leases && n.active ? [networkCalls.dhcpLeases(n.name).words] : [])];
   const commands = listed.flatMap(perNetwork);
   const second = await runVirshBatch(runner, uri, commands);
   const records: NetworkRecord[] = [];
@@ -149,11 +131,11 @@ export async function loadNetworks(runner: Runner, uri: string, opts: { leases: 
  * NotFoundError (exit 3) when it does not exist.
  */
 export async function loadNetwork(runner: Runner, uri: string, name: string, opts: { leases: boolean }): Promise<NetworkRecord> {
-  const commands = [netInfoArgs(name), netDumpxmlArgs(name), ...(opts.leases ? [netDhcpLeasesArgs(name)] : [])];
+  const commands = [networkCalls.info(name).words, networkCalls.dumpxml(name).words, ...(opts.leases ? [networkCalls.dhcpLeases(name).words] : [])];
   const { outputs, stderr } = await runVirshBatch(runner, uri, commands);
   const info = parseNetInfo(outputs[0] ?? '');
   const xml = outputs[1] ?? '';
-  if (!info || !xml.trim()) throw batchFailure(uri, netInfoArgs(name), stderr, { kind: 'network', name });
+  if (!info || !xml.trim()) throw batchFailure(uri, networkCalls.info(name).words, stderr, { kind: 'network', name });
   return {
     name: info.name,
     active: info.active,

@@ -2,23 +2,22 @@
  * Writing a new image file into a local pool without ever clobbering one:
  * qemu-img writes a fresh temporary name, `ln` publishes it under the final
  * name (link(2) fails when that name exists, unlike rename(2)), and the
- * temporary name is removed. It runs as one transaction: a step that fails
+ * temporary name is removed. It is a plan (runPlan): a step that fails
  * (or Ctrl-C) removes the temporary file and, once published, the new file
  * (exit 7); a run killed outright leaves both named in the journal.
  */
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import type { Context } from '../context.js';
 import type { StorageConnection } from './connection.js';
-import { formatCommand, mutatingCommand, type Command } from '../exec/command.js';
-import { runChecked, ToolError, type Runner } from '../exec/runner.js';
+import { mutatingCommand, type Command, type CommandResult } from '../exec/command.js';
+import type { Plan } from '../exec/plan.js';
+import type { Runner } from '../exec/runner.js';
 import { ConflictError } from '../errors.js';
-import { poolCommands } from '../libvirt/storage.js';
+import { poolCalls } from '../libvirt/storage.js';
 import type { StorageFiles } from './local-files.js';
 import { withProgress, type ProgressTerminal } from './progress.js';
 import type { ImageInfo } from './qemu-img.js';
 import { QemuImg } from './qemu-img-client.js';
-import { runVirsh } from '../libvirt/virsh.js';
 
 export function temporaryPathFor(finalPath: string): string {
   return posix.join(posix.dirname(finalPath), `.${posix.basename(finalPath)}.kvmctl-${randomBytes(4).toString('hex')}.part`);
@@ -49,29 +48,34 @@ export interface LocalWrite {
   operation?: string;
 }
 
-export async function writeThenPublish(ctx: StorageConnection & Pick<Context, 'transaction'>, w: LocalWrite): Promise<void> {
+/**
+ * The steps of a local write: the temporary file (its removal registered before
+ * the write starts: a write cut short leaves a partial file under that name),
+ * made private, linked to the final name, the temporary name removed, the pool
+ * refreshed. Run it with runPlan: dry-run prints the exact commands, a failure
+ * undoes in reverse.
+ */
+export function writeThenPublish(w: LocalWrite): Plan {
   const tmp = temporaryPathFor(w.finalPath);
-  const removeTmp = fileCommands.remove(tmp);
-  const removeFinal = fileCommands.remove(w.finalPath);
-  await ctx.transaction(w.operation ?? `write ${w.finalPath}`).run(async (tx) => {
-    // Registered before the write starts: a write cut short leaves a partial file under this name.
-    tx.onRollback({ what: `partial file ${tmp}`, manual: formatCommand(removeTmp), run: async () => void (await runChecked(ctx.runner, removeTmp)) });
-    await w.write(tmp);
-    tx.checkpoint();
-    await runChecked(ctx.runner, fileCommands.makePrivate(tmp));
-    const link = fileCommands.link(tmp, w.finalPath);
-    const r = await ctx.runner.run(link);
-    if (r.exitCode !== 0) {
-      if (/File exists/i.test(r.stderr)) {
-        throw new ConflictError(`${w.finalPath} appeared while kvmctl was writing it (another process?); it was left untouched`, 'choose another name, or delete the other volume first');
-      }
-      throw new ToolError(link, r);
-    }
-    tx.onRollback({ what: `file ${w.finalPath}`, manual: formatCommand(removeFinal), run: async () => void (await runChecked(ctx.runner, removeFinal)) });
-    await runChecked(ctx.runner, removeTmp);
-    tx.checkpoint();
-    await runVirsh(ctx.runner, poolCommands.refresh(ctx.uri, w.pool), { kind: 'pool', name: w.pool });
-  });
+  return {
+    label: w.operation ?? `write ${w.finalPath}`,
+    steps: [
+      { what: `partial file ${tmp}`, do: { run: () => w.write(tmp), describe: `write ${tmp}`, viaRunner: true }, undo: { command: fileCommands.remove(tmp) }, undoFirst: true },
+      { what: `permissions of ${tmp}`, do: { command: fileCommands.makePrivate(tmp) } },
+      {
+        what: `file ${w.finalPath}`,
+        do: { command: fileCommands.link(tmp, w.finalPath), failure: (r) => (appeared(r) ? new ConflictError(`${w.finalPath} appeared while kvmctl was writing it (another process?); it was left untouched`, 'choose another name, or delete the other volume first') : undefined) },
+        undo: { command: fileCommands.remove(w.finalPath) },
+      },
+      { what: `temporary name ${tmp} removed`, do: { command: fileCommands.remove(tmp) } },
+      { what: `storage pool ${w.pool} (refreshed)`, do: { virsh: poolCalls.refresh(w.pool) } },
+    ],
+  };
+}
+
+/** link(2) refused because the final name exists. */
+export function appeared(r: CommandResult): boolean {
+  return /File exists/i.test(r.stderr);
 }
 
 /** qemu-img convert into dest (a fresh temporary name), with a progress bar on a terminal. */

@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { virshBatch } from '../../src/libvirt/virsh.js';
-import { exitCodeOf } from '../../src/errors.js';
 import type { FileFacts, StorageFiles } from '../../src/storage/local-files.js';
 import { batchStdout } from '../support/harness.js';
 
@@ -203,14 +202,7 @@ export const argvIs = (...argv: string[]) => argv;
 export const virsh = (...args: string[]) => ['virsh', '-c', URI, ...args];
 
 /** The exit code and message a run ends with (0 and '' when it succeeds). */
-export async function codeOf(p: Promise<unknown>): Promise<{ code: number; message: string }> {
-  try {
-    await p;
-    return { code: 0, message: '' };
-  } catch (e) {
-    return { code: exitCodeOf(e), message: (e as Error).message };
-  }
-}
+export { outcome as codeOf } from '../support/harness.js';
 
 /** The commands that changed state, as argv lines. */
 export function writes(runner: FakeRunner): string[] {

@@ -9,6 +9,7 @@ import { vmsByInterface } from './list.js';
 import { movesByPort, movesRecord, recordedUplinks } from '../../net/bridge-moves.js';
 import { createdBridgesRecord } from './create.js';
 import { kvmctlCommand } from '../../exec/command.js';
+import { runPlan, when } from '../../exec/plan.js';
 import { arg, flag, verb, type OptionsOf } from '../../verb.js';
 
 const options = {
@@ -70,12 +71,15 @@ export async function runBridgeDelete(ctx: Context, name: string, opts: BridgeDe
     if (reasons.length > 0 && !opts.force) {
       throw new RefusedError(`bridge ${name} is in use: ${reasons.join('; ')}`, `detach them first, or delete it anyway with: ${kvmctlCommand(ctx.uri, 'bridge', 'delete', name, '--force')}`);
     }
-    await ctx.ip.change(ipLinkDeleteCommand(name));
-    if (!ctx.dryRun) {
-      const record = await createdBridgesRecord(ctx);
-      const created = await record.load();
-      if (created.names.includes(name)) await record.save({ names: created.names.filter((n) => n !== name) });
-    }
+    const record = await createdBridgesRecord(ctx);
+    const created = await record.load();
+    await runPlan(ctx, {
+      label: `bridge delete ${name}`,
+      steps: [
+        { what: `bridge ${name} deleted`, do: { command: ipLinkDeleteCommand(name) } },
+        ...when(created.names.includes(name), { what: `kvmctl's record of the bridges it created (${record.location})`, do: record.saveAction({ names: created.names.filter((n) => n !== name) }) }),
+      ],
+    });
     ctx.out.done(`bridge ${name} deleted${reasons.length > 0 ? ` (it was used by ${reasons.join('; ')})` : ''}`, { name, changed: true, ...users });
   });
 }

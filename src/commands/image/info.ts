@@ -1,7 +1,6 @@
-import { arg, verb } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { formatBytes } from '../../units/size.js';
-import { findImage, imageJson, readImages } from './inventory.js';
+import { findImage, imageJson, readImages, imageVerb } from './inventory.js';
 
 export async function runImageInfo(ctx: Context, text: string): Promise<void> {
   const { images } = await readImages(ctx);
@@ -26,10 +25,9 @@ export async function runImageInfo(ctx: Context, text: string): Promise<void> {
   );
 }
 
-export const imageInfoCommand = verb({
+export const imageInfoCommand = imageVerb({
   name: 'info',
   description: 'show one pulled image',
-  args: [arg('<image>', 'POOL/NAME, NAME, or the catalog name it was pulled by')],
   examples: ['kvmctl image info debian-12', 'kvmctl image info default/debian-12.qcow2 -o json'],
   run: (ctx, text) => runImageInfo(ctx, text),
 });

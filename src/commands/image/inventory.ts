@@ -1,4 +1,5 @@
 /** Pulled images as list, info and remove see them: records beside the images, joined with libvirt's volumes and VMs. */
+import { arg, verbOn } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { NotFoundError, UsageError } from '../../errors.js';
 import type { VolumeRecord } from '../../libvirt/storage.js';
@@ -49,3 +50,6 @@ export function findImage(images: ImageEntry[], text: string): ImageEntry {
 export function imageJson(i: ImageEntry) {
   return { ...i.record, present: i.volume !== undefined, overlays: i.overlays, vms: i.vms };
 }
+
+/** A verb on one pulled image (`kvmctl image VERB IMAGE`). */
+export const imageVerb = verbOn([arg('<image>', 'POOL/NAME, NAME, or the catalog name it was pulled by')]);

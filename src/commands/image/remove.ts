@@ -1,4 +1,3 @@
-import { arg, verb } from '../../verb.js';
 import { posix } from 'node:path';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
@@ -6,7 +5,7 @@ import { runChecked } from '../../exec/runner.js';
 import { volumeCalls } from '../../libvirt/storage.js';
 import { fileCommands } from '../../storage/local-write.js';
 import { imagePaths } from '../../images/store.js';
-import { findImage, readImages } from './inventory.js';
+import { findImage, readImages, imageVerb } from './inventory.js';
 
 export async function runImageRemove(ctx: Context, text: string): Promise<void> {
   const { images } = await readImages(ctx);
@@ -23,10 +22,9 @@ export async function runImageRemove(ctx: Context, text: string): Promise<void> 
   ctx.out.done(`removed image ${ref} (${i.record.source})`, { ...i.record, removed: true });
 }
 
-export const imageRemoveCommand = verb({
+export const imageRemoveCommand = imageVerb({
   name: 'remove',
   description: 'remove a pulled image; refused (exit 5) while a VM or an overlay uses it',
-  args: [arg('<image>', 'POOL/NAME, NAME, or the catalog name it was pulled by')],
   examples: ['kvmctl image remove debian-12'],
   run: (ctx, text) => runImageRemove(ctx, text),
 });

@@ -2,8 +2,8 @@
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { networkCalls } from '../../libvirt/network-commands.js';
-import { load, networkNameArg, unchanged } from './network-state.js';
-import { flag, verb, type OptionsOf } from '../../verb.js';
+import { load, unchanged, netVerb } from './network-state.js';
+import { flag, type OptionsOf } from '../../verb.js';
 
 const options = { disable: flag('--disable', 'turn autostart off') };
 export type NetAutostartOptions = OptionsOf<typeof options>;
@@ -19,10 +19,9 @@ export async function runNetAutostart(ctx: Context, name: string, opts: NetAutos
   ctx.out.done(`network ${name}: autostart ${enable ? 'on' : 'off'}`, { name, changed: true, autostart: enable });
 }
 
-export const netAutostartVerb = verb({
+export const netAutostartVerb = netVerb({
   name: 'autostart',
   description: 'start the network when libvirt starts (or not, with --disable)',
-  args: [networkNameArg],
   options,
   examples: ['kvmctl net autostart lab', 'kvmctl net autostart lab --disable'],
   run: (ctx, name, o) => runNetAutostart(ctx, name, o),

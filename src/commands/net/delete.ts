@@ -1,13 +1,12 @@
 /** net delete: stops and undefines a network, refused while running VMs use it. */
 import type { Context } from '../../context.js';
-import { networkNameArg } from './network-state.js';
+import { netVerb } from './network-state.js';
 import { runPlan, when } from '../../exec/plan.js';
 import { RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { networkCalls } from '../../libvirt/network-commands.js';
 import { load } from './network-state.js';
 import { running, vmsOnNetwork } from './vm-owners.js';
-import { verb } from '../../verb.js';
 
 export async function runNetDelete(ctx: Context, name: string): Promise<void> {
   const net = await load(ctx, name);
@@ -30,10 +29,9 @@ export async function runNetDelete(ctx: Context, name: string): Promise<void> {
   ctx.out.done(`network ${name} deleted`, { name, changed: true, vmsStillReferencing: idle });
 }
 
-export const netDeleteVerb = verb({
+export const netDeleteVerb = netVerb({
   name: 'delete',
   description: 'stop and undefine a network (refused while running VMs use it: exit 5, naming them)',
-  args: [networkNameArg],
   examples: ['kvmctl net delete lab'],
   run: (ctx, name) => runNetDelete(ctx, name),
 });

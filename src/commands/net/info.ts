@@ -1,5 +1,5 @@
 import type { Context } from '../../context.js';
-import { networkNameArg } from './network-state.js';
+import { netVerb } from './network-state.js';
 import { KvmctlError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { loadNetwork, type DhcpLease } from '../../libvirt/network-commands.js';
@@ -7,7 +7,6 @@ import { savedForwards } from '../../net/port-forward.js';
 import { forwardColumns, forwardViews, type ForwardView } from './forward/view.js';
 import { summarize } from './list.js';
 import { vmsByMac } from './vm-owners.js';
-import { verb } from '../../verb.js';
 
 export interface ReservationView {
   mac?: string;
@@ -93,10 +92,9 @@ export async function runNetInfo(ctx: Context, name: string): Promise<void> {
   );
 }
 
-export const netInfoVerb = verb({
+export const netInfoVerb = netVerb({
   name: 'info',
   description: 'show one network: definition, DNS domain, static DHCP hosts, port forwards and leases',
-  args: [networkNameArg],
   examples: ['kvmctl net info default', 'kvmctl net info default -o json'],
   run: (ctx, name) => runNetInfo(ctx, name),
 });

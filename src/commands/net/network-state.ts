@@ -1,7 +1,7 @@
 /** What net start | stop | autostart | delete share: the network as libvirt has it, and the "unchanged" answer when it is already as asked. */
 import type { Context } from '../../context.js';
 import { loadNetwork, type NetworkRecord } from '../../libvirt/network-commands.js';
-import { arg } from '../../verb.js';
+import { arg, verbOn } from '../../verb.js';
 
 export const networkNameArg = arg('<name>', 'network name');
 
@@ -13,3 +13,6 @@ export function unchanged(ctx: Context, name: string, why: string, json: Record<
   ctx.out.done(`network ${name} unchanged: ${why}`, { name, changed: false, ...json });
 }
 
+
+/** A verb on one network (`kvmctl net VERB NAME`). */
+export const netVerb = verbOn([networkNameArg]);

@@ -10,8 +10,8 @@ import { cidrFromTool, contains, formatCidr, lastAddress, parseIpv4 } from '../.
 import { vmsByMac } from './vm-owners.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { dhcpIp, parseAddress, scopeOf } from './dhcp-hosts.js';
-import { networkNameArg } from './network-state.js';
-import { required, value, verb, type OptionsOf } from '../../verb.js';
+import { netVerb } from './network-state.js';
+import { required, value, type OptionsOf } from '../../verb.js';
 
 const options = {
   mac: required('--mac <mac>', "the VM interface's MAC address"),
@@ -64,10 +64,9 @@ export async function runNetReserve(ctx: Context, name: string, opts: NetReserve
   });
 }
 
-export const netReserveVerb = verb({
+export const netReserveVerb = netVerb({
   name: 'reserve',
   description: 'give a MAC a fixed DHCP address (in the running network and its definition)',
-  args: [networkNameArg],
   options,
   examples: ['kvmctl net reserve default --mac 52:54:00:12:34:56 --ip 192.168.122.50', 'kvmctl net reserve lab --mac 52:54:00:12:34:56 --ip 10.10.0.10 --hostname web1'],
   run: (ctx, name, o) => runNetReserve(ctx, name, o),

@@ -1,8 +1,7 @@
 /** net start: starts a network ("unchanged" when it is active). */
 import type { Context } from '../../context.js';
 import { networkCalls } from '../../libvirt/network-commands.js';
-import { load, networkNameArg, unchanged } from './network-state.js';
-import { verb } from '../../verb.js';
+import { load, unchanged, netVerb } from './network-state.js';
 
 export async function runNetStart(ctx: Context, name: string): Promise<void> {
   const net = await load(ctx, name);
@@ -11,10 +10,9 @@ export async function runNetStart(ctx: Context, name: string): Promise<void> {
   ctx.out.done(`network ${name} started`, { name, changed: true, active: true });
 }
 
-export const netStartVerb = verb({
+export const netStartVerb = netVerb({
   name: 'start',
   description: 'start a network',
-  args: [networkNameArg],
   examples: ['kvmctl net start lab'],
   run: (ctx, name) => runNetStart(ctx, name),
 });

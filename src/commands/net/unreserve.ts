@@ -5,8 +5,8 @@ import { NotFoundError, UsageError } from '../../errors.js';
 import { loadNetwork, networkCalls } from '../../libvirt/network-commands.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { dhcpIp, parseAddress, scopeOf } from './dhcp-hosts.js';
-import { networkNameArg } from './network-state.js';
-import { value, verb, type OptionsOf } from '../../verb.js';
+import { netVerb } from './network-state.js';
+import { value, type OptionsOf } from '../../verb.js';
 
 const options = {
   mac: value('--mac <mac>', 'the reserved MAC address'),
@@ -33,10 +33,9 @@ export async function runNetUnreserve(ctx: Context, name: string, opts: NetUnres
   });
 }
 
-export const netUnreserveVerb = verb({
+export const netUnreserveVerb = netVerb({
   name: 'unreserve',
   description: 'remove a fixed DHCP address, by MAC or by IP',
-  args: [networkNameArg],
   options,
   examples: ['kvmctl net unreserve default --mac 52:54:00:12:34:56', 'kvmctl net unreserve default --ip 192.168.122.50'],
   run: (ctx, name, o) => runNetUnreserve(ctx, name, o),

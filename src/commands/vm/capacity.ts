@@ -16,9 +16,6 @@ export interface HostCapacity {
 /** The reads of the host's capacity, keyed for a batch (`virsh.batch({ ...HOST_CAPACITY_READS, … })`); parse them with hostCapacityOf. */
 export const HOST_CAPACITY_READS = { nodeinfo: nodeCalls.nodeinfo(), nodememstats: nodeCalls.nodememstats() };
 
-/** The same reads as batch words, for vm create until it is on the virsh client. */
-export const HOST_CAPACITY_ARGS: string[][] = [HOST_CAPACITY_READS.nodeinfo.words, HOST_CAPACITY_READS.nodememstats.words];
-
 export function hostCapacityOf(nodeinfoOut: string, nodememstatsOut: string): HostCapacity {
   return { cpus: parseNodeinfo(nodeinfoOut).cpus, availableMemoryBytes: parseNodememstats(nodememstatsOut).availableBytes };
 }

@@ -9,12 +9,11 @@ import { loadDomains, type DomainRecord } from '../../libvirt/domains.js';
 import { networkCalls } from '../../libvirt/network-commands.js';
 import { parseNetList, type NetListEntry } from '../../libvirt/network-xml.js';
 import { loadPools, volumeCalls, type PoolRecord } from '../../libvirt/storage.js';
-import { read } from '../../libvirt/virsh-client.js';
 import { parseVolumeXml, type VolumeDefinition } from '../../libvirt/volume-xml.js';
 import { refuseUnsafeVolumes } from '../../storage/inventory.js';
 import type { StorageFiles } from '../../storage/local-files.js';
 import { formatVolumeRef, type VolumeRef } from '../../storage/volume-ref.js';
-import { HOST_CAPACITY_ARGS, hostCapacityOf, type HostCapacity } from './capacity.js';
+import { HOST_CAPACITY_READS, hostCapacityOf, type HostCapacity } from './capacity.js';
 import type { CreateRequest } from './create-args.js';
 
 export interface CreateState {
@@ -98,7 +97,7 @@ export async function readState(ctx: Context, req: CreateRequest): Promise<Creat
     ctx.virsh.batchWithStderr({
       existing: domainCalls.dumpxml(req.name, true),
       caps: domainCalls.capabilities(),
-      capacity: HOST_CAPACITY_ARGS.map((words) => read(words)),
+      ...HOST_CAPACITY_READS,
       networks: networkCalls.list(),
       domcaps: DOMAIN_TYPES.map((t) => domainCalls.domcapabilities(t)),
       volumes: refs.map((r) => volumeCalls.dumpxml(r.pool, r.volume)),
@@ -121,12 +120,11 @@ export async function readState(ctx: Context, req: CreateRequest): Promise<Creat
     const xml = out.volumes[i] ?? '';
     if (xml.trim()) volumes.set(refKey(r), await parseVolumeXml(xml));
   }
-  const [nodeinfo = '', memstats = ''] = out.capacity;
   return {
     uri: ctx.uri,
     existing: out.existing.trim() ? await parseDomainXml(out.existing) : undefined,
     caps: await parseCapabilities(out.caps),
-    host: hostCapacityOf(nodeinfo, memstats),
+    host: hostCapacityOf(out.nodeinfo, out.nodememstats),
     networks: parseNetList(out.networks),
     firmware,
     vcpuLimits,

@@ -1,5 +1,5 @@
 import { NEW_NAME_HELP } from '../../validate/names.js';
-import { arg, flag, value, verb, type OptionsOf } from '../../verb.js';
+import { flag, value, type OptionsOf } from '../../verb.js';
 import { TARGET_FORMATS } from '../../libvirt/disk-formats.js';
 import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
@@ -15,6 +15,7 @@ import { convertWithProgress, writeThenPublish } from '../../storage/local-write
 import { QemuImg } from '../../storage/qemu-img-client.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
 import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat } from '../../storage/volume-checks.js';
+import { volumeVerb } from './one-volume.js';
 
 export const options = {
   to: value('--to <format>', 'the new format', { choices: TARGET_FORMATS }),
@@ -68,12 +69,12 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
     if (finalPath !== undefined) {
       // An overlay's chain is read through (formats from its header), so the copy stands alone.
       const info = await new QemuImg(ctx.runner).info(src.path, srcFormat);
-      await writeThenPublish(ctx, {
+      await runPlan(ctx, writeThenPublish({
         operation: `volume convert ${ref}`,
         pool: pool.name,
         finalPath,
         write: (tmp) => convertWithProgress(ctx, label, { path: src.path, format: srcFormat, info }, tmp, to, files),
-      });
+      }));
     } else {
       // Remote (or LVM) pool: libvirt runs qemu-img convert on its host and removes a failed copy itself.
       const xml = buildVolumeXml({ name, capacityBytes: src.capacityBytes ?? 0, allocationBytes: thinAllocation(pool.type), format: to });
@@ -92,10 +93,9 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
   });
 }
 
-export const volumeConvertCommand = verb({
+export const volumeConvertCommand = volumeVerb({
   name: 'convert',
   description: 'write a copy of a volume in another format (progress bar on a terminal); the source stays',
-  args: [arg('<pool/name>', 'the volume')],
   options,
   examples: ['kvmctl volume convert default/web1.qcow2 --to raw', 'kvmctl volume convert default/disk.raw --to qcow2 --name disk.qcow2'],
   run: (ctx, ref, o) => runVolumeConvert(ctx, ref, o),

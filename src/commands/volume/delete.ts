@@ -1,4 +1,4 @@
-import { arg, flag, verb, type OptionsOf } from '../../verb.js';
+import { flag, type OptionsOf } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { isLocalUri, volumeCalls } from '../../libvirt/storage.js';
@@ -6,6 +6,7 @@ import { backingChainUses, describeChainUses } from '../../storage/chains.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { dependentsOf, describeUsers, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
+import { volumeVerb } from './one-volume.js';
 
 export const options = {
   force: flag('--force', 'delete it although VMs that are not running name it as a disk (never one a running VM uses, never a backing file)'),
@@ -47,10 +48,9 @@ export async function runVolumeDelete(ctx: Context, volume: string, o: VolumeDel
   ctx.out.done(`volume ${volume} deleted`, { pool: ref.pool, name: ref.volume, path: vol.path, deleted: true, formerUsers: users.map((u) => u.vm) });
 }
 
-export const volumeDeleteCommand = verb({
+export const volumeDeleteCommand = volumeVerb({
   name: 'delete',
   description: 'delete a volume; refused (exit 5) while a VM uses it or another volume is an overlay on it',
-  args: [arg('<pool/name>', 'the volume')],
   options,
   examples: ['kvmctl volume delete default/old.qcow2'],
   run: (ctx, ref, o) => runVolumeDelete(ctx, ref, o),

@@ -64,12 +64,12 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
     const label = `importing ${posix.basename(src.path)} into ${ref}`;
     const finalPath = localFileFor(ctx, pool, name);
     if (finalPath !== undefined) {
-      await writeThenPublish(ctx, {
+      await runPlan(ctx, writeThenPublish({
         operation: `volume import ${ref}`,
         pool: pool.name,
         finalPath,
         write: (tmp) => convertWithProgress(ctx, label, src, tmp, targetFormat, files),
-      });
+      }));
     } else {
       await importThroughLibvirt(ctx, pool, name, src, targetFormat, label, files);
     }

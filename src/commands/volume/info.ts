@@ -1,4 +1,3 @@
-import { arg, verb } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { isLocalUri } from '../../libvirt/storage.js';
 import type { VolumeUser } from '../../libvirt/storage.js';
@@ -9,6 +8,7 @@ import type { ImageInfo, ImageSnapshot } from '../../storage/qemu-img.js';
 import { QemuImg } from '../../storage/qemu-img-client.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
 import { snapshotColumns } from './snapshot/target.js';
+import { volumeVerb } from './one-volume.js';
 
 interface ChainLink {
   path: string;
@@ -88,10 +88,9 @@ export async function runVolumeInfo(ctx: Context, volume: string): Promise<void>
   );
 }
 
-export const volumeInfoCommand = verb({
+export const volumeInfoCommand = volumeVerb({
   name: 'info',
   description: 'show a volume: format, virtual and actual size, backing chain, internal snapshots, users',
-  args: [arg('<pool/name>', 'the volume')],
   examples: ['kvmctl volume info default/web1.qcow2', 'kvmctl volume info default/web1.qcow2 -o json'],
   run: (ctx, ref) => runVolumeInfo(ctx, ref),
 });

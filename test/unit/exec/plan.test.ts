@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exitCodeOf } from '../../../src/errors.js';
+import { ConflictError, exitCodeOf } from '../../../src/errors.js';
+import { mutatingCommand } from '../../../src/exec/command.js';
 import { planInputs, runPlan, when, type Plan } from '../../../src/exec/plan.js';
 import { poolCalls } from '../../../src/libvirt/storage.js';
 import { callArgv, FakeRunner, mutations, newStateDir, testContext } from '../../support/harness.js';
@@ -66,6 +67,29 @@ describe('runPlan', () => {
     expect(runner.calls).toEqual([]);
     expect(io.err).toBe(`[dry-run] would run: virsh -c qemu:///system pool-define --file /dev/stdin\n[dry-run] with input:\n<pool/>\n[dry-run] would write ${file}\n[dry-run] would run: virsh -c qemu:///system pool-start --pool p\n`);
     expect(() => readFileSync(file)).toThrow(/ENOENT/);
+  });
+
+  it('an undoFirst undo runs when its own step fails (a partial file); failure classifies a command; viaRunner work runs under --dry-run', async () => {
+    const link = mutatingCommand('ln', ['-T', '--', '/p/.t', '/p/t']);
+    const rmTmp = mutatingCommand('rm', ['-f', '--', '/p/.t']);
+    const steps = (write: () => Promise<void>): Plan['steps'] => [
+      { what: 'partial file /p/.t', do: { run: write, describe: 'write /p/.t', viaRunner: true }, undo: { command: rmTmp }, undoFirst: true },
+      { what: 'file /p/t', do: { command: link, failure: (r) => (/File exists/.test(r.stderr) ? new ConflictError('/p/t appeared', 'choose another name') : undefined) } },
+    ];
+    const cut = new FakeRunner().stub([rmTmp.program, ...rmTmp.args], {});
+    const r1 = await failure(runPlan(testContext(cut).ctx, { label: 'write /p/t', steps: steps(() => Promise.reject(new Error('disk full'))) }));
+    expect(r1.code).toBe(7);
+    expect(mutations(cut)).toEqual(['rm -f -- /p/.t']);
+
+    const taken = new FakeRunner().stub([link.program, ...link.args], { exitCode: 1, stderr: "ln: failed to create hard link '/p/t': File exists\n" }).stub([rmTmp.program, ...rmTmp.args], {});
+    const r2 = await failure(runPlan(testContext(taken).ctx, { label: 'write /p/t', steps: steps(async () => undefined) }));
+    expect(r2).toMatchObject({ code: 7, message: expect.stringMatching(/^write \/p\/t failed: \/p\/t appeared/) });
+
+    let wrote = 0;
+    const { ctx, io } = testContext(new FakeRunner(), { dryRun: true });
+    await runPlan(ctx, { label: 'write /p/t', steps: steps(async () => void wrote++) });
+    expect(wrote).toBe(1);
+    expect(io.err).toBe('[dry-run] would run: ln -T -- /p/.t /p/t\n');
   });
 
   it('planInputs gives the XML the plan would feed to virsh (what --print-xml prints)', () => {

@@ -1,8 +1,7 @@
 /** virsh argv for domains, and the parsers of virsh's domain output (recorded in the lab). */
 import { describe, expect, it } from 'vitest';
 import {
-  domainArgs,
-  domainCommands,
+  domainCalls,
   firmwareValues,
   parseDominfo,
   parseDomifaddr,
@@ -20,52 +19,52 @@ import { POOL_DIR, recorded, recordedTop, URI } from '../vm-harness.js';
 describe('domain argv', () => {
   it('names travel as --domain NAME, one argv element, whatever they contain', () => {
     for (const name of ['a;b', 'x y', '-x', "q'u", '--help']) {
-      for (const cmd of [domainCommands.start(URI, name), domainCommands.destroy(URI, name), domainCommands.dumpxml(URI, name), domainCommands.undefine(URI, name)]) {
-        const i = cmd.args.indexOf('--domain');
+      for (const cmd of [domainCalls.start(name), domainCalls.destroy(name), domainCalls.dumpxml(name), domainCalls.undefine(name)]) {
+        const i = cmd.words.indexOf('--domain');
         expect(i).toBeGreaterThan(0);
-        expect(cmd.args[i + 1]).toBe(name);
-        expect(cmd.program).toBe('virsh');
+        expect(cmd.words[i + 1]).toBe(name);
+        expect(cmd.subject).toEqual({ kind: 'vm', name });
       }
     }
     // domstats takes names as positional words: after --, a leading '-' is not an option.
-    expect(domainArgs.domstatsOne('-x', ['block'])).toEqual(['domstats', '--raw', '--block', '--', '-x']);
+    expect(domainCalls.domstatsOne('-x', ['block']).words).toEqual(['domstats', '--raw', '--block', '--', '-x']);
   });
 
   it('marks what changes state, so --dry-run skips exactly those', () => {
     const writes = [
-      domainCommands.define(URI, '<domain/>'),
-      domainCommands.undefine(URI, 'w'),
-      domainCommands.start(URI, 'w'),
-      domainCommands.shutdown(URI, 'w'),
-      domainCommands.destroy(URI, 'w'),
-      domainCommands.reboot(URI, 'w'),
-      domainCommands.suspend(URI, 'w'),
-      domainCommands.resume(URI, 'w'),
-      domainCommands.autostart(URI, 'w', true),
-      domainCommands.setvcpus(URI, 'w', 2, { live: false, config: true }),
-      domainCommands.setmem(URI, 'w', 2 ** 30, { live: true, config: false }),
-      domainCommands.setmaxmem(URI, 'w', 2 ** 30),
-      domainCommands.snapshotCreate(URI, 'w', 's'),
-      domainCommands.snapshotRevert(URI, 'w', 's'),
-      domainCommands.snapshotDelete(URI, 'w', 's'),
+      domainCalls.define('w', '<domain/>'),
+      domainCalls.undefine('w'),
+      domainCalls.start('w'),
+      domainCalls.shutdown('w'),
+      domainCalls.destroy('w'),
+      domainCalls.reboot('w'),
+      domainCalls.suspend('w'),
+      domainCalls.resume('w'),
+      domainCalls.autostart('w', true),
+      domainCalls.setvcpus('w', 2, { live: false, config: true }),
+      domainCalls.setmem('w', 2 ** 30, { live: true, config: false }),
+      domainCalls.setmaxmem('w', 2 ** 30),
+      domainCalls.snapshotCreate('w', 's'),
+      domainCalls.snapshotRevert('w', 's'),
+      domainCalls.snapshotDelete('w', 's'),
     ];
     expect(writes.every((c) => c.mutates)).toBe(true);
-    const reads = [domainCommands.dumpxml(URI, 'w'), domainCommands.dominfo(URI, 'w'), domainCommands.domstate(URI, 'w'), domainCommands.domifaddr(URI, 'w', 'lease'), domainCommands.console(URI, 'w')];
+    const reads = [domainCalls.dumpxml('w'), domainCalls.dominfo('w'), domainCalls.domstate('w'), domainCalls.domifaddr('w', 'lease'), domainCalls.console('w')];
     expect(reads.some((c) => c.mutates)).toBe(false);
   });
 
   it('defines from stdin and undefines with everything libvirt keeps beside a domain', () => {
-    expect(domainCommands.define(URI, '<domain/>')).toMatchObject({ args: ['-c', URI, 'define', '--file', '/dev/stdin'], input: '<domain/>' });
-    expect(domainCommands.undefine(URI, 'w').args.slice(2)).toEqual(['undefine', '--domain', 'w', '--nvram', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save']);
-    expect(domainCommands.shutdown(URI, 'w').args.slice(2)).toEqual(['shutdown', '--domain', 'w', '--mode', 'acpi']);
-    expect(domainCommands.autostart(URI, 'w', false).args.slice(2)).toEqual(['autostart', '--domain', 'w', '--disable']);
+    expect(domainCalls.define('w', '<domain/>')).toMatchObject({ words: ['define', '--file', '/dev/stdin'], input: '<domain/>' });
+    expect(domainCalls.undefine('w').words).toEqual(['undefine', '--domain', 'w', '--nvram', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save']);
+    expect(domainCalls.shutdown('w').words).toEqual(['shutdown', '--domain', 'w', '--mode', 'acpi']);
+    expect(domainCalls.autostart('w', false).words).toEqual(['autostart', '--domain', 'w', '--disable']);
   });
 
   it('sizes memory in KiB and scopes changes with --live/--config', () => {
-    expect(domainCommands.setmem(URI, 'w', 512 * 1024 ** 2, { live: true, config: true }).args.slice(2)).toEqual(['setmem', '--domain', 'w', '--size', '524288KiB', '--live', '--config']);
-    expect(domainCommands.setmaxmem(URI, 'w', 1024 ** 3).args.slice(2)).toEqual(['setmaxmem', '--domain', 'w', '--size', '1048576KiB', '--config']);
-    expect(domainCommands.setvcpus(URI, 'w', 4, { live: false, config: true }, true).args.slice(2)).toEqual(['setvcpus', '--domain', 'w', '--count', '4', '--maximum', '--config']);
-    expect(domainCommands.snapshotCreate(URI, 'w', 's1', 'before; upgrade').args.slice(2)).toEqual(['snapshot-create-as', '--domain', 'w', '--name', 's1', '--description', 'before; upgrade']);
+    expect(domainCalls.setmem('w', 512 * 1024 ** 2, { live: true, config: true }).words).toEqual(['setmem', '--domain', 'w', '--size', '524288KiB', '--live', '--config']);
+    expect(domainCalls.setmaxmem('w', 1024 ** 3).words).toEqual(['setmaxmem', '--domain', 'w', '--size', '1048576KiB', '--config']);
+    expect(domainCalls.setvcpus('w', 4, { live: false, config: true }, true).words).toEqual(['setvcpus', '--domain', 'w', '--count', '4', '--maximum', '--config']);
+    expect(domainCalls.snapshotCreate('w', 's1', 'before; upgrade').words).toEqual(['snapshot-create-as', '--domain', 'w', '--name', 's1', '--description', 'before; upgrade']);
   });
 });
 

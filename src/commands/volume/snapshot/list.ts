@@ -1,6 +1,6 @@
-import { arg, verb } from '../../../verb.js';
 import type { Context } from '../../../context.js';
 import { snapshotColumns, snapshotTarget } from './target.js';
+import { volumeVerb } from '../one-volume.js';
 
 export async function runVolumeSnapshotList(ctx: Context, volume: string): Promise<void> {
   const t = await snapshotTarget(ctx, volume, 'list');
@@ -8,10 +8,9 @@ export async function runVolumeSnapshotList(ctx: Context, volume: string): Promi
   ctx.out.list(snapshotColumns, t.snapshots);
 }
 
-export const volumeSnapshotListCommand = verb({
+export const volumeSnapshotListCommand = volumeVerb({
   name: 'list',
   description: "list a volume's snapshots",
-  args: [arg('<pool/name>', 'the volume')],
   examples: ['kvmctl volume snapshot list default/web1.qcow2'],
   run: (ctx, ref) => runVolumeSnapshotList(ctx, ref),
 });
