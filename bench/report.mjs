@@ -48,6 +48,13 @@ export const FLOOR_LABEL = "node + vm list's virsh calls, nothing else";
 /** The same, with only the first of those calls. */
 export const FIRST_CALL_LABEL = "node + vm list's first virsh call only";
 
+/** The same calls, all in one virsh process: the floor of a design that feeds virsh its second batch on stdin. */
+export const ONE_PROCESS_LABEL = "node + vm list's virsh calls in one virsh process";
+/** pool delete --purge's own commands (reads, rm, virsh), replayed one after another on a fresh pool. */
+export const PURGE_FLOOR_LABEL = "node + pool delete --purge's commands, one after another, nothing else";
+/** A bare node start-up, in the pool list interleave: what no node program can go below. */
+export const NODE_ALONE_LABEL = 'node -e 0 (start-up alone)';
+
 /** The baseline that replays the virsh calls of the kvmctl command of this group (pool-list, volume-list-pool). */
 export function floorLabel(group) {
   return `node + ${group === 'pool-list' ? 'pool list' : 'volume list --pool'}'s virsh calls, one after another, nothing else`;
@@ -129,7 +136,7 @@ export function verdicts(results, sizes) {
   vsBaseline('vm-list', at, 'virsh list --all', TARGETS.vmListVsVirsh, `kvmctl vm list with ${at} VMs at most ${TARGETS.vmListVsVirsh} x virsh list --all`);
   const list = find('vm-list', at);
   const virsh = measured(list) ? list.baselines.find((x) => x.label === 'virsh list --all') : undefined;
-  for (const label of [FLOOR_LABEL, FIRST_CALL_LABEL]) {
+  for (const label of [FLOOR_LABEL, ONE_PROCESS_LABEL, FIRST_CALL_LABEL]) {
     const floor = virsh && list.baselines.find((x) => x.label === label);
     if (!floor) continue;
     out.push({
@@ -156,10 +163,25 @@ export function verdicts(results, sizes) {
   floorRow(find('volume-list-pool', at), 'volume-list-pool', `${at} volumes`);
   vsBaseline('pool-list', at, 'virsh pool-list --all --details', TARGETS.poolListVsVirsh, `kvmctl pool list with ${at} VMs and 10 pools at most ${TARGETS.poolListVsVirsh} x virsh pool-list --all --details`);
   floorRow(find('pool-list', at), 'pool-list', `${at} VMs`);
+  const poolFloor = find('pool-list', at);
+  const nodeAlone = measured(poolFloor) && poolFloor.baselines.find((b) => b.label === NODE_ALONE_LABEL);
+  if (nodeAlone) {
+    const b = poolFloor.baselines[0];
+    out.push({
+      target: `(reference, not a target) ${NODE_ALONE_LABEL}, against ${b.label}`,
+      measured: `${ratio(nodeAlone.medianMs / b.medianMs)} (${ms(nodeAlone.medianMs)} vs ${ms(b.medianMs)})`,
+      verdict: 'floor',
+    });
+  }
   const purge = results.find((r) => r.id === 'pool-purge');
   if (measured(purge)) {
     vsBaseline('pool-purge', purge.n, purge.baselines[0].label, TARGETS.purgeVsVirsh, `${purge.label} at most ${TARGETS.purgeVsVirsh} x ${purge.baselines[0].label}`);
   } else out.push({ target: `pool delete --purge at most ${TARGETS.purgeVsVirsh} x virsh vol-delete in one process`, measured: '-', verdict: notMeasured(purge) });
+  const purgeFloor = measured(purge) && purge.baselines.find((b) => b.label === PURGE_FLOOR_LABEL);
+  if (purgeFloor) {
+    const b = purge.baselines[0];
+    out.push({ target: `(reference, not a target) ${PURGE_FLOOR_LABEL}, against ${b.label}`, measured: `${ratio(purgeFloor.medianMs / b.medianMs)} (${ms(purgeFloor.medianMs)} vs ${ms(b.medianMs)})`, verdict: 'floor' });
+  }
   for (const id of [...new Set(results.filter((r) => r.list).map((r) => r.id))]) {
     const per = sizes.map((n) => find(id, n));
     const label = per.find(Boolean)?.label ?? id;
@@ -266,15 +288,19 @@ export function floorRows(results, sizes) {
   const at = sizes.includes(1000) ? 1000 : Math.max(...sizes);
   const pairs = [
     ['vm-list', FLOOR_LABEL],
+    ['vm-list', ONE_PROCESS_LABEL],
+    ['vm-list', FIRST_CALL_LABEL],
     ['volume-list-pool', floorLabel('volume-list-pool')],
     ['pool-list', floorLabel('pool-list')],
+    ['pool-list', NODE_ALONE_LABEL],
   ];
+  pairs.push(['pool-purge', PURGE_FLOOR_LABEL]);
   return pairs.flatMap(([id, label]) => {
-    const r = results.find((x) => x.id === id && x.n === at);
+    const r = results.find((x) => x.id === id && (x.n === at || id === 'pool-purge'));
     const floor = r?.medianMs !== undefined && r.baselines.find((b) => b.label === label);
     if (!floor) return [];
     const target = r.baselines[0];
-    return [[r.label, ms(r.medianMs), `${ms(floor.medianMs)} (${ratio(floor.medianMs / target.medianMs)} of ${target.label})`, ratio(r.medianMs / floor.medianMs)]];
+    return [[r.label, floor.label, ms(r.medianMs), `${ms(floor.medianMs)} (${ratio(floor.medianMs / target.medianMs)} of ${target.label})`, ratio(r.medianMs / floor.medianMs)]];
   });
 }
 
@@ -290,7 +316,7 @@ their output (bench/replay.mjs). A ratio of kvmctl to its floor near 1 means the
 Node and virsh, not kvmctl; "pool list" needs \`vol-list\` for its VOLUMES column (virsh
 has no count), for which libvirtd looks up every volume's path.
 
-${markdownTable(rows, ['kvmctl command', 'median', 'floor', 'kvmctl / floor'])}
+${markdownTable(rows, ['kvmctl command', 'floor', 'median', 'floor median', 'kvmctl / floor'])}
 `;
 }
 

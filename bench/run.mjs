@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Fleet, POOL, PURGE_POOL } from './fleet.mjs';
 import { bigRuns, groups, log, opts, purgeVolumes, runningCount, runs, runsAt, sizes, usage } from './options.mjs';
 import { cmd, median, peakRss, runChecked, subprocesses, timeInterleaved, timeOnce, tracedCommands, verbAvailable } from './measure.mjs';
-import { FIRST_CALL_LABEL, FLOOR_LABEL, floorLabel, machineFacts, markdownReport, textReport, verdicts } from './report.mjs';
+import { FIRST_CALL_LABEL, FLOOR_LABEL, NODE_ALONE_LABEL, ONE_PROCESS_LABEL, PURGE_FLOOR_LABEL, floorLabel, machineFacts, markdownReport, textReport, verdicts } from './report.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -33,6 +33,16 @@ function labValue(...args) {
   const r = lab(...args);
   if (r.code !== 0) throw new Error(`scripts/lab.sh ${args.join(' ')} failed (exit ${r.code})`);
   return r.out;
+}
+
+/**
+ * The traced virsh calls of a command (each `virsh -c URI BATCH`) as one virsh
+ * process running all their batches: what a design with a single virsh process
+ * (commands fed one batch after another on its stdin) would still pay.
+ */
+function oneProcess(traced) {
+  const [program, flag, uri] = traced[0];
+  return [program, flag, uri, traced.map((argv) => argv.slice(3).join(' ')).join(' ; ')];
 }
 
 function which(program) {
@@ -129,7 +139,7 @@ async function inside() {
     if (!groups.has(group)) return;
     const live = [];
     for (const s of subjects) {
-      const record = { id: s.id, label: s.label, n, list: Boolean(s.list), available: true, baselines: [] };
+      const record = { id: s.id, label: s.label, n, list: Boolean(s.list), available: true, baselines: [], ...(s.untimed ? { untimed: true } : {}) };
       results.push(record);
       if (s.skip) {
         record.available = false;
@@ -147,6 +157,12 @@ async function inside() {
       } catch (err) {
         record.error = err.message;
         log(`${s.label}: ${err.message}`);
+        continue;
+      }
+      // Untimed subjects (the JSON twins of timed tables) are measured for their processes and memory only.
+      if (s.untimed) {
+        record.subprocesses = subprocesses(cmd(s.label, s.argv), env);
+        record.peakRssBytes = peakRss(cmd(s.label, s.argv), env);
         continue;
       }
       live.push({ s, record });
@@ -197,16 +213,24 @@ async function inside() {
     const baseLabel = `virsh vol-delete of the ${count} volumes (one process)`;
     const mine = [];
     const theirs = [];
+    const floor = [];
     const rounds = Math.min(runs, 3);
-    log(`timing ${label} against ${baseLabel}, ${rounds} rounds`);
+    const argv = kvmctl('pool', 'delete', PURGE_POOL, '--force', '--purge');
+    // The floor: kvmctl's own commands (its -v trace: reads, rm and virsh calls), replayed on a fresh pool by a bare node process.
+    fleet.createPurgePool(count);
+    const floorFile = join(scratch, 'replay-purge.json');
+    writeFileSync(floorFile, JSON.stringify(tracedCommands(argv, env)));
+    const floorCmd = cmd(PURGE_FLOOR_LABEL, [node, join(HERE, 'replay.mjs'), floorFile]);
+    log(`timing ${label} against ${baseLabel} and its floor, ${rounds} rounds`);
     try {
       for (let round = 0; round < rounds; round++) {
         if (stop) throw new Error('interrupted');
         const names = fleet.createPurgePool(count);
         theirs.push(timeOnce(virshBatch(baseLabel, names.map((v) => `vol-delete --pool ${PURGE_POOL} --vol ${v}`)), env));
         fleet.createPurgePool(count);
-        const argv = kvmctl('pool', 'delete', PURGE_POOL, '--force', '--purge');
         mine.push(timeOnce(cmd(label, argv), env));
+        fleet.createPurgePool(count);
+        floor.push(timeOnce(floorCmd, env));
         if (round === 0) {
           fleet.createPurgePool(count);
           record.subprocesses = subprocesses(cmd(label, argv), env);
@@ -221,7 +245,10 @@ async function inside() {
     }
     record.medianMs = median(mine);
     record.samplesMs = mine;
-    record.baselines = [{ label: baseLabel, medianMs: median(theirs), samplesMs: theirs }];
+    record.baselines = [
+      { label: baseLabel, medianMs: median(theirs), samplesMs: theirs },
+      { label: PURGE_FLOOR_LABEL, medianMs: median(floor), samplesMs: floor },
+    ];
   };
 
   let machine;
@@ -263,7 +290,7 @@ async function inside() {
       // The floor of a command: its own virsh calls (kvmctl -v), one after another, from a bare node process.
       const floorOf = (label, argv) => (groups.has(label) ? [replay(floorLabel(label), tracedCommands(argv, env))] : []);
       const traced = groups.has('vm-list') ? tracedCommands(kvmctl('vm', 'list'), env) : [];
-      const floors = [replay(FLOOR_LABEL, traced), replay(FIRST_CALL_LABEL, traced.slice(0, 1))];
+      const floors = [replay(FLOOR_LABEL, traced), replay(FIRST_CALL_LABEL, traced.slice(0, 1)), ...(traced.length > 1 ? [replay(ONE_PROCESS_LABEL, [oneProcess(traced)])] : [])];
       await measureGroup(
         'vm-list',
         n,
@@ -278,7 +305,10 @@ async function inside() {
       await measureGroup(
         'volume-list',
         n,
-        [{ id: 'volume-list', label: 'kvmctl volume list', argv: kvmctl('volume', 'list'), verb: ['volume', 'list'], list: true, check: countVolumes(kvmctl('volume', 'list')) }],
+        [
+          { id: 'volume-list', label: 'kvmctl volume list', argv: kvmctl('volume', 'list'), verb: ['volume', 'list'], list: true, check: countVolumes(kvmctl('volume', 'list')) },
+          { id: 'volume-list-json', label: 'kvmctl volume list -o json', argv: kvmctl('volume', 'list', '-o', 'json'), verb: ['volume', 'list'], list: true, untimed: true },
+        ],
         [virshBatch(`virsh vol-list --details, each of ${pools.length} pools (one process)`, pools.map((p) => `vol-list --pool ${p} --details`))],
         runsAt(n),
       );
@@ -292,8 +322,12 @@ async function inside() {
       await measureGroup(
         'pool-list',
         n,
-        [{ id: 'pool-list', label: 'kvmctl pool list', argv: kvmctl('pool', 'list'), verb: ['pool', 'list'], list: true }],
-        [virshCmd('virsh pool-list --all --details', 'pool-list', '--all', '--details'), ...floorOf('pool-list', kvmctl('pool', 'list'))],
+        [
+          { id: 'pool-list', label: 'kvmctl pool list', argv: kvmctl('pool', 'list'), verb: ['pool', 'list'], list: true },
+          { id: 'pool-list-json', label: 'kvmctl pool list -o json', argv: kvmctl('pool', 'list', '-o', 'json'), verb: ['pool', 'list'], list: true, untimed: true },
+        ],
+        // node -e 0 in the same interleave: the start-up alone, against a target set on a 40 ms virsh call.
+        [virshCmd('virsh pool-list --all --details', 'pool-list', '--all', '--details'), ...floorOf('pool-list', kvmctl('pool', 'list')), cmd(NODE_ALONE_LABEL, [node, '-e', '0'])],
         runsAt(n),
       );
       await measureGroup('net-list', n, [{ id: 'net-list', label: 'kvmctl net list', argv: kvmctl('net', 'list'), verb: ['net', 'list'], list: true }], [virshCmd('virsh net-list --all', 'net-list', '--all')], runsAt(n));

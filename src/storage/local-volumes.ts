@@ -16,7 +16,7 @@ import type { PoolRecord, VolumeRecord } from '../libvirt/storage.js';
 /** libvirt reads this much of a file to probe it (VIR_STORAGE_MAX_HEADER). */
 export const LIBVIRT_HEADER_BYTES = 0x8200;
 
-/** Files read at once: enough to keep libuv's threads busy (measured: 1000 heads in 60 ms against 100 ms at 32), few enough buffers (4 MiB) to keep memory flat. */
+/** Files whose heads are held at once (each read synchronously, see realFs.readFileHead): few enough buffers (4 MiB) to keep memory flat. */
 const PARALLEL_READS = 128;
 
 const QCOW2_EXT_BACKING_FORMAT = 0xe2792aca;

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { virshBatch } from '../../src/libvirt/virsh.js';
+import { readonlyCall } from '../../src/libvirt/disk-uses.js';
 import type { FileFacts, StorageFiles } from '../../src/storage/local-files.js';
 import { batchStdout } from '../support/harness.js';
 
@@ -111,7 +112,7 @@ export interface StorageState {
  * state. `only` limits loadPools to named pools (no pool-list call);
  * volumes: false / domains: false leave out the volume XML / domain reads.
  */
-export function stubStorage(runner: FakeRunner, s: StorageState, o: { only?: string[]; domains?: boolean; volumes?: boolean; times?: number; users?: string[] } = {}): FakeRunner {
+export function stubStorage(runner: FakeRunner, s: StorageState, o: { only?: string[]; domains?: boolean; volumes?: boolean; times?: number; users?: string[]; readonlyOf?: string[] } = {}): FakeRunner {
   const uri = s.uri ?? URI;
   const times = o.times ?? 1;
   const names = o.only ?? s.pools.map((p) => p.name);
@@ -130,7 +131,7 @@ export function stubStorage(runner: FakeRunner, s: StorageState, o: { only?: str
       times,
     );
   }
-  if (o.users !== undefined) stubDiskUses(runner, s.domains ?? [], o.users, uri, times);
+  if (o.users !== undefined) stubDiskUses(runner, s.domains ?? [], o.users, uri, times, o.readonlyOf);
   else if (o.domains !== false) stubDomains(runner, s.domains ?? [], uri, times);
   return runner;
 }
@@ -139,9 +140,10 @@ export function stubStorage(runner: FakeRunner, s: StorageState, o: { only?: str
  * The reads of readStorage's `users` mode: `domstats --state --block --backing` (a file
  * disk has a path and a physical size, a volume disk neither, as libvirt
  * prints them for VMs that are not running), then dumpxml of the VMs named in
- * `xmlOf` only.
+ * `xmlOf` only and, in the same batch, the readonly targets (dumpxml --xpath,
+ * as virsh prints them) of those in `readonlyOf`.
  */
-export function stubDiskUses(runner: FakeRunner, domains: FakeDomain[], xmlOf: string[], uri = URI, times = 1): FakeRunner {
+export function stubDiskUses(runner: FakeRunner, domains: FakeDomain[], xmlOf: string[], uri = URI, times = 1, readonlyOf: string[] = []): FakeRunner {
   const block = (d: FakeDomain) =>
     [`  block.count=${d.disks.length}`, ...d.disks.flatMap((k, i) => [`  block.${i}.name=${k.target}`, ...(k.file ? [`  block.${i}.path=${k.file}`, `  block.${i}.physical=196616`] : [])])].join('\n');
   runner.stub(
@@ -150,7 +152,15 @@ export function stubDiskUses(runner: FakeRunner, domains: FakeDomain[], xmlOf: s
     times,
   );
   const asked = domains.filter((d) => xmlOf.includes(d.name));
-  if (asked.length > 0) runner.stub(batchArgv(uri, asked.map((d) => ['dumpxml', '--domain', d.name])), { stdout: batchOut(asked.map(domainXml)) }, times);
+  const flagged = domains.filter((d) => readonlyOf.includes(d.name));
+  const readonlyTargets = (d: FakeDomain) => ` type="qemu"\n${d.disks.filter((k) => k.readonly).map((k) => ` dev="${k.target}"\n`).join('')}\n`;
+  if (asked.length + flagged.length > 0) {
+    runner.stub(
+      batchArgv(uri, [...asked.map((d) => ['dumpxml', '--domain', d.name]), ...flagged.map((d) => readonlyCall(d.name))]),
+      { stdout: batchOut([...asked.map(domainXml), ...flagged.map(readonlyTargets)]) },
+      times,
+    );
+  }
   return runner;
 }
 

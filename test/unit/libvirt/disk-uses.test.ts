@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../src/exec/fake.js';
-import { diskUsesOf, fromStats, loadDiskUses } from '../../../src/libvirt/disk-uses.js';
+import { diskUsesOf, fromStats, loadDiskUses, parseReadonlyTargets, readonlyCall } from '../../../src/libvirt/disk-uses.js';
 import { parseDomainXml } from '../../../src/libvirt/domain-xml.js';
 import { parseDomstats } from '../../../src/libvirt/domstats.js';
 import { runVolumeList } from '../../../src/commands/volume/list.js';
@@ -23,41 +23,37 @@ const listed = (paths: string[], dirs: string[] = []) => ({ has: (p: string) => 
 
 describe('fromStats: what domstats alone may answer for USED BY', () => {
   it('a shut-off VM whose listed disk is a local file: target and path, no XML needed', () => {
-    expect(fromStats(byName('fx-uses-off'), listed([`${P}/off.qcow2`]), false)).toEqual([{ vm: 'fx-uses-off', state: 'shutoff', target: 'vda', path: `${P}/off.qcow2` }]);
+    expect(fromStats(byName('fx-uses-off'), listed([`${P}/off.qcow2`]))).toEqual([{ vm: 'fx-uses-off', state: 'shutoff', target: 'vda', path: `${P}/off.qcow2` }]);
   });
 
-  it('a shut-off VM none of whose disks is listed uses nothing, even when readonly flags are wanted', () => {
-    expect(fromStats(byName('fx-uses-off'), listed([`${P}/other.qcow2`]), true)).toEqual([]);
-  });
-
-  it('readonly flags (JSON) are only in the XML: a VM using a listed volume is read', () => {
-    expect(fromStats(byName('fx-uses-off'), listed([`${P}/off.qcow2`]), true)).toBeUndefined();
+  it('a shut-off VM none of whose disks is listed uses nothing', () => {
+    expect(fromStats(byName('fx-uses-off'), listed([`${P}/other.qcow2`]))).toEqual([]);
   });
 
   it('a running VM is read (a volume disk of a running VM shows its translated path)', () => {
-    expect(fromStats(byName('fx-uses-run'), listed([`${P}/run.qcow2`]), false)).toBeUndefined();
-    expect(fromStats(byName('fx-uses-run'), listed([]), false)).toBeUndefined();
+    expect(fromStats(byName('fx-uses-run'), listed([`${P}/run.qcow2`]))).toBeUndefined();
+    expect(fromStats(byName('fx-uses-run'), listed([]))).toBeUndefined();
   });
 
   it('a VM with a disk domstats gives no path for (volume, network, empty CD-ROM) is read', () => {
     // vdb is <disk type='volume'>, hdb an http CD-ROM, hdc empty: none has block.N.path.
-    expect(fromStats(byName('fx-uses-kinds'), listed([]), false)).toBeUndefined();
+    expect(fromStats(byName('fx-uses-kinds'), listed([]))).toBeUndefined();
   });
 
   it('a listed path without a physical size (a dir disk, a missing file) or a subdirectory volume needs the XML', () => {
     const missing = { name: 'm', stats: { 'state.state': '5', 'block.count': '1', 'block.0.name': 'vdd', 'block.0.path': `${P}/missing.img` } };
-    expect(fromStats(missing, listed([`${P}/missing.img`]), false)).toBeUndefined();
+    expect(fromStats(missing, listed([`${P}/missing.img`]))).toBeUndefined();
     const dirLike = { ...byName('fx-uses-off') };
-    expect(fromStats(dirLike, listed([], [`${P}/off.qcow2`]), false)).toBeUndefined();
+    expect(fromStats(dirLike, listed([], [`${P}/off.qcow2`]))).toBeUndefined();
   });
 
   it('a chain written into a shut-off VM\'s XML (its target listed twice by --backing) is read', () => {
-    expect(fromStats(byName('fx-uses-chain'), listed([`${P}/base.qcow2`]), false)).toBeUndefined();
-    expect(fromStats(byName('fx-uses-chain'), listed([]), false)).toBeUndefined();
+    expect(fromStats(byName('fx-uses-chain'), listed([`${P}/base.qcow2`]))).toBeUndefined();
+    expect(fromStats(byName('fx-uses-chain'), listed([]))).toBeUndefined();
   });
 
   it('a VM whose block stats are missing altogether is read rather than taken for diskless', () => {
-    expect(fromStats({ name: 'x', stats: { 'state.state': '5' } }, listed([]), false)).toBeUndefined();
+    expect(fromStats({ name: 'x', stats: { 'state.state': '5' } }, listed([]))).toBeUndefined();
   });
 });
 
@@ -105,6 +101,54 @@ describe('loadDiskUses', () => {
   });
 });
 
+describe('readonly flags from dumpxml --xpath (recorded)', () => {
+  const RO = '/var/tmp/kvmctl-lab/flab/pools/ftest';
+  const sections = recorded('dumpxml-xpath-readonly-batch.txt').split('KVMCTL-BATCH-SEPARATOR-d41d8cd9\n');
+  const roStats = recorded('domstats-readonly.txt');
+  const roXml = recorded('dumpxml-readonly.xml');
+  const first = batchArgv(URI, [['domstats', '--raw', '--state', '--block', '--backing'], ['list', '--all', '--autostart', '--name']]);
+  const roListed = listed([`${RO}/a b`, `${RO}/amp&`, '/var/tmp/kvmctl-lab/flab/pools/bench-pool/bench-vm-0001.qcow2']);
+
+  it('parses the readonly targets of a VM, none, and an empty answer (a VM gone, a virsh without --xpath) as unknown', () => {
+    expect(parseReadonlyTargets(sections[0]!)).toEqual(new Set(['vdb']));
+    expect(parseReadonlyTargets(sections[1]!)).toEqual(new Set());
+    expect(parseReadonlyTargets(sections[2]!)).toBeUndefined();
+    // Anything else is not that answer either: the whole XML is read.
+    expect(parseReadonlyTargets(' type="qemu"\n<disk/>\n')).toBeUndefined();
+    // libxml2 escapes attribute values; they are read back to text.
+    expect(parseReadonlyTargets(' type="qemu"\n dev="a&amp;b&#x41;&#66;&quot;"\n')).toEqual(new Set(['a&bAB"']));
+  });
+
+  it('JSON: the VMs domstats answers for are asked only their readonly targets, in the batch with the dumpxml of the others', async () => {
+    const runner = new FakeRunner()
+      .stub(first, { stdout: batchOut([roStats, '']) })
+      .stub(batchArgv(URI, [readonlyCall('fx-uses-ro'), readonlyCall('bench-vm-0001')]), { stdout: batchOut([sections[0]!, sections[1]!]) });
+    const { uses } = await loadDiskUses(runner, URI, Promise.resolve(roListed), { readonly: true });
+    runner.verify();
+    expect(uses.map((u) => [u.vm, u.target, u.readonly])).toEqual([['fx-uses-ro', 'vda', false], ['fx-uses-ro', 'vdb', true], ['bench-vm-0001', 'vda', false]]);
+    // The same flags the whole XML gives.
+    const fromXml = diskUsesOf([{ name: 'fx-uses-ro', state: 'shutoff', definition: await parseDomainXml(roXml) }]);
+    expect(uses.filter((u) => u.vm === 'fx-uses-ro').map((u) => [u.target, u.readonly, u.path])).toEqual(fromXml.map((u) => [u.target, u.readonly, u.path]));
+  });
+
+  it('a VM whose --xpath answer is empty is read whole, in one more process', async () => {
+    const runner = new FakeRunner()
+      .stub(first, { stdout: batchOut([roStats, '']) })
+      .stub(batchArgv(URI, [readonlyCall('fx-uses-ro'), readonlyCall('bench-vm-0001')]), { stdout: batchOut([sections[2]!, sections[1]!]), stderr: recorded('dumpxml-xpath-readonly-batch.stderr') })
+      .stub(batchArgv(URI, [['dumpxml', '--domain', 'fx-uses-ro']]), { stdout: batchOut([roXml]) });
+    const { uses } = await loadDiskUses(runner, URI, Promise.resolve(roListed), { readonly: true });
+    runner.verify();
+    expect(uses.map((u) => [u.vm, u.target, u.readonly])).toEqual([['fx-uses-ro', 'vda', false], ['fx-uses-ro', 'vdb', true], ['bench-vm-0001', 'vda', false]]);
+  });
+
+  it('the table (no readonly flags) asks nothing but domstats', async () => {
+    const runner = new FakeRunner().stub(first, { stdout: batchOut([roStats, '']) });
+    const { uses } = await loadDiskUses(runner, URI, Promise.resolve(roListed), { readonly: false });
+    runner.verify();
+    expect(uses.map((u) => [u.vm, u.target, u.readonly])).toEqual([['fx-uses-ro', 'vda', undefined], ['fx-uses-ro', 'vdb', undefined], ['bench-vm-0001', 'vda', undefined]]);
+  });
+});
+
 describe('volume list reads who uses the volumes in a constant number of calls', () => {
   const state = (n: number): StorageState => {
     const names = Array.from({ length: n }, (_, i) => `vm${i}`);
@@ -122,10 +166,10 @@ describe('volume list reads who uses the volumes in a constant number of calls',
     expect(io.out).toMatch(new RegExp(`^p\\s+vm${n - 1}\\.qcow2 .* vm${n - 1} \\(shutoff, vda\\)$`, 'm'));
   });
 
-  it('JSON reads the XML of the VMs that use a listed volume, for their readonly flags', async () => {
+  it('JSON asks the VMs that use a listed volume for their readonly disks only (dumpxml --xpath), in one more call', async () => {
     const s = state(3);
     s.domains![1]!.disks[0]!.readonly = true;
-    const runner = stubStorage(new FakeRunner(), s, { only: ['p'], users: ['vm0', 'vm1', 'vm2'] });
+    const runner = stubStorage(new FakeRunner(), s, { only: ['p'], users: [], readonlyOf: ['vm0', 'vm1', 'vm2'] });
     const { ctx, io } = testContext(runner, { output: 'json' });
     await runVolumeList(ctx, { pool: 'p' });
     runner.verify();
