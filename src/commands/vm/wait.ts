@@ -256,7 +256,7 @@ export function waitForState(ctx: Context, name: string, target: 'running' | 'sh
 const options = {
   for: value(
     '--for <what>',
-    'ip, ready (cloud-init finished, read from the serial log; then the address), agent (the guest agent answers), ssh (an ssh server answers on port 22; then the address), running or shutoff; all but running and shutoff fail at once (exit 5) on a VM that is not running',
+    'ip, ready (cloud-init finished, read from the serial log; then the address), agent (the guest agent answers), ssh (an ssh server answers on port 22; then the address), running or shutoff; all but running and shutoff fail at once (exit 5) on a VM that is not running; an address counts only if it is of the current run (a lease made after it started, the guest agent, a new ARP entry)',
     { choices: WAIT_TARGETS },
   ),
   timeout: value('--timeout <seconds>', 'give up after this long (default 300)'),
