@@ -1,11 +1,13 @@
 import { closeSync, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
-import { access, constants, open, readFile } from 'node:fs/promises';
+import { access, constants, lstat, open, readdir, readFile } from 'node:fs/promises';
 
 /** Reads of local files (/proc, /sys, /dev) that kvmctl makes without a subprocess. */
 export interface LocalFs {
   /** File contents, or undefined when it does not exist or cannot be read. */
   read(path: string): Promise<string | undefined>;
   exists(path: string): Promise<boolean>;
+  /** The names in a directory; [] when it does not exist or cannot be read. */
+  list(dir: string): Promise<string[]>;
   /** True when the current user may open the path read-write. */
   canReadWrite(path: string): Promise<boolean>;
   /**
@@ -63,6 +65,13 @@ export const realFs: LocalFs = {
       return true;
     } catch {
       return false;
+    }
+  },
+  async list(dir) {
+    try {
+      return await readdir(dir);
+    } catch {
+      return [];
     }
   },
   async canReadWrite(path) {
@@ -129,6 +138,7 @@ export function memoryFs(files: Record<string, string>, writable: string[] = [],
   return {
     read: async (p) => files[p],
     exists: async (p) => p in files,
+    list: async (dir) => [...new Set(Object.keys(files).flatMap((p) => (p.startsWith(`${dir}/`) ? [p.slice(dir.length + 1).split('/')[0]!] : [])))],
     canReadWrite: async (p) => p in files && writable.includes(p),
     readInput: async (p, maxBytes) => {
       if (!(p in files)) return { error: 'ENOENT' };

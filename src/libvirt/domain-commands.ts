@@ -84,6 +84,8 @@ export const domainCommands = {
 // ---- parsers -------------------------------------------------------------------
 
 export interface DomInfo {
+  /** libvirt's id of the current run; a new one each start (none while shut off: virsh prints "-"). */
+  id?: number;
   uuid?: string;
   state?: string;
   persistent?: boolean;
@@ -106,7 +108,9 @@ export function parseDominfo(text: string): DomInfo {
   };
   const yes = (v: string | undefined) => (v === undefined ? undefined : v === 'yes' || v === 'enable');
   const cpus = Number(fields.get('CPU(s)'));
+  const id = fields.get('Id');
   return {
+    id: id !== undefined && /^\d+$/.test(id) ? Number(id) : undefined,
     uuid: fields.get('UUID'),
     state: fields.get('State'),
     persistent: yes(fields.get('Persistent')),

@@ -143,3 +143,24 @@ export function buildNetworkXml(spec: NetworkSpec): XmlNode {
       ),
   );
 }
+
+/** dnsmasq's lease time when libvirt writes none into its dhcp-range (no <lease> element): one hour. */
+export const DNSMASQ_DEFAULT_LEASE_SECONDS = 3600;
+
+const LEASE_UNIT_SECONDS: Record<string, number> = { seconds: 1, minutes: 60, hours: 3600 };
+
+/**
+ * How long the network's DHCP leases last, in seconds: the <lease expiry=
+ * unit=> of its first IPv4 range (libvirt 6.3+; unit minutes by default), or
+ * dnsmasq's default. null for expiry='0' (infinite leases: an expiry time says
+ * nothing about when the lease was made).
+ */
+export async function dhcpLeaseSeconds(xml: string): Promise<number | null> {
+  const root = await decodeXml(xml);
+  const ip = children(root, 'ip').find((i) => attr(i, 'family') !== 'ipv6');
+  const lease = child(children(child(ip, 'dhcp'), 'range')[0], 'lease');
+  const expiry = attr(lease, 'expiry');
+  if (expiry === undefined || !/^\d+$/.test(expiry)) return DNSMASQ_DEFAULT_LEASE_SECONDS;
+  if (Number(expiry) === 0) return null;
+  return Number(expiry) * (LEASE_UNIT_SECONDS[attr(lease, 'unit') ?? 'minutes'] ?? 60);
+}

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { Context } from '../../context.js';
 import { PartialError, RefusedError } from '../../errors.js';
-import { withSpinner } from '../../output/spinner.js';
+import { countLine, withSpinner } from '../../output/spinner.js';
 import { isLocalUri, poolCalls, volumeCalls, type PoolRecord, type VolumeRecord } from '../../libvirt/storage.js';
 import { removeFiles } from '../../storage/local-write.js';
 import { backingChainUses, describeChainUses, type ChainUse } from '../../storage/chains.js';
@@ -79,13 +79,13 @@ async function purgeVolumes(ctx: Context, pool: PoolRecord, volumes: VolumeRecor
       // rm names a failed file only in its message: libvirt retries the batch and says which one failed, and why.
       if (await removeFiles(ctx.runner, part.map((v) => v.path))) part.forEach((v) => gone.add(v.name));
       else byLibvirt.push(...part);
-      update(`${label}: ${gone.size} of ${volumes.length}`);
+      update(countLine(label, gone.size, volumes.length));
     }
     const names = byLibvirt.map((v) => v.name);
     if (names.length === 0) return { stderr: '' };
     const { out, stderr, ran } = await ctx.virsh.batchWithStderr(
       { deleted: names.map((v) => volumeCalls.delete(name, v)) },
-      { commands: DELETES_PER_BATCH, signal: ctx.signal, onProgress: (done) => update(`${label}: ${gone.size + done} of ${volumes.length}`) },
+      { commands: DELETES_PER_BATCH, signal: ctx.signal, onProgress: (done) => update(countLine(label, gone.size + done, volumes.length)) },
     );
     // virsh prints "Vol NAME deleted" for each volume it deleted; under --dry-run nothing ran and nothing printed.
     names.forEach((v, i) => {

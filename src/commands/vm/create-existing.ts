@@ -3,7 +3,6 @@ import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { ConflictError } from '../../errors.js';
 import type { DomainSpec } from '../../libvirt/domain-builder.js';
-import { domainCalls } from '../../libvirt/domain-commands.js';
 import { diskPath, sourceKey, type DomainDefinition } from '../../libvirt/domain-xml.js';
 import { isActive } from '../../libvirt/domains.js';
 import { formatBytes } from '../../units/size.js';
@@ -12,6 +11,7 @@ import type { CreatePlan } from './create-plan.js';
 import { waitAndPrint, type VmJson } from './create-report.js';
 import { readVmInfo } from './info.js';
 import { readVmState } from './domain-state.js';
+import { startNoted } from './run-addresses.js';
 
 /** How an existing VM differs from what the request would create, as "what: has -> wanted" lines. */
 export function specDifferences(have: DomainDefinition, want: DomainSpec, req: CreateRequest): string[] {
@@ -58,7 +58,7 @@ export async function reportExisting(ctx: Context, req: CreateRequest, plan: Cre
   // Converge: the spec asks for a running VM (the default), so a shut-off one is started.
   const state = req.start ? (await readVmState(ctx, req.name)).state : undefined;
   const start = state !== undefined && !isActive(state);
-  if (start && !ctx.dryRun) await ctx.virsh.run(domainCalls.start(req.name));
+  if (start && !ctx.dryRun) await startNoted(ctx, req.name);
   const summary = `vm ${req.name} unchanged (it exists with this spec)${start ? `; it was ${state}, ${ctx.dryRun ? 'would start' : 'started'} it` : ''}`;
   // The whole VM as it is now, the same object a new create prints.
   const json: VmJson = async (addresses) => ({ changed: start && !ctx.dryRun, ...(await readVmInfo(ctx, req.name, addresses)), cloudInit: null });

@@ -30,6 +30,7 @@ import { printPlan, report } from './create-report.js';
 import { checkUsedVolumes, readState } from './create-state.js';
 import { NEW_NAME_HELP } from '../../validate/names.js';
 import { placementUri, VCPU_OVERCOMMIT_LIMIT } from './placement.js';
+import { noteRunStarted } from './run-addresses.js';
 
 export { pickSeedTool } from './create-inputs.js';
 
@@ -57,7 +58,9 @@ export async function runVmCreate(ctx: Context, name: string, flags: CreateFlags
     for (const v of [...plan.volumes, ...(plan.seed ? [plan.seed.volume] : [])]) validateNewName('volume', v.name);
     checkVolumeNamesFree(plan, state);
     for (const w of plan.warnings) ctx.out.warn(w);
+    const before = Date.now();
     await execute(ctx, req, plan, isoTool);
+    if (req.start) await noteRunStarted(ctx, name, before);
     await report(ctx, req, plan);
   });
 }

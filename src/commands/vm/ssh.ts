@@ -22,7 +22,7 @@ import { parseCount } from '../../validate/count.js';
 import { checkSshUser } from './create-args.js';
 import { checkVmName } from './domain-state.js';
 import { requireRunning } from './exec.js';
-import { vmAddresses } from './ip.js';
+import { RunAddresses } from './run-addresses.js';
 import { ODD_NAMES, vmNameArg } from './vm-name.js';
 
 const options = {
@@ -39,7 +39,8 @@ export async function sshLoginFor(ctx: Context, name: string, flags: SshFlags): 
   if (flags.identity === '') throw new UsageError('-i: the key file name is empty', 'e.g. -i ~/.ssh/id_ed25519');
   await requireRunning(ctx, name, 'vm ssh');
   const def = await parseDomainXml(await ctx.virsh.run(domainCalls.dumpxml(name, true)));
-  const found = await vmAddresses(ctx, name, 'any');
+  // Only an address of the current run: a lease of the run before a restart would point ssh at nobody (or at another guest).
+  const found = await new RunAddresses(ctx, name, true).look();
   const address = (found.find((a) => a.protocol === 'ipv4') ?? found[0])?.address;
   if (address === undefined) {
     throw new KvmctlError(`VM ${JSON.stringify(name)} has no IP address yet (asked: lease, agent, arp)`, `wait for its ssh server with: ${kvmctlCommand(ctx.uri, 'vm', 'wait', name, '--for', 'ssh')}`);

@@ -5,7 +5,6 @@
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { kvmctlCommand } from '../../exec/command.js';
-import { domainCalls } from '../../libvirt/domain-commands.js';
 import { isActive, loadDomains } from '../../libvirt/domains.js';
 import { diskPath } from '../../libvirt/domain-xml.js';
 import { dependentVolumes, loadPools, loadVolumes, volumeUsers } from '../../libvirt/storage.js';
@@ -13,6 +12,7 @@ import { flag, type OptionsOf } from '../../verb.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { changed, unchanged } from './lifecycle.js';
 import { vmVerb } from './vm-name.js';
+import { startNoted } from './run-addresses.js';
 
 const options = { force: flag('--force', 'start it even though overlays use its disk as their base image (they will be corrupted)') };
 export type StartOptions = OptionsOf<typeof options>;
@@ -22,7 +22,7 @@ export async function runVmStart(ctx: Context, name: string, opts: StartOptions 
   const { state } = await readVmState(ctx, name);
   if (isActive(state)) return unchanged(ctx, name, state, `already ${state}`);
   if (opts.force !== true) await refuseLinkedBase(ctx, name);
-  await ctx.virsh.run(domainCalls.start(name));
+  await startNoted(ctx, name);
   changed(ctx, name, 'running', 'started');
 }
 

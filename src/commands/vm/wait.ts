@@ -16,10 +16,12 @@ import { checkVmName, readVmState } from './domain-state.js';
 import { vmVerb } from './vm-name.js';
 import { addressObject, vmAddresses, type FoundAddress } from './ip.js';
 import { cloudInitObject } from './vm-object.js';
+import { RunAddresses } from './run-addresses.js';
 import { parseCount } from '../../validate/count.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { pingAgent } from './exec.js';
 import { probeSsh } from '../../net/ssh.js';
+import { withSpinner } from '../../output/spinner.js';
 
 const FIRST_INTERVAL_MS = 500;
 const MAX_INTERVAL_MS = 2000;
@@ -55,12 +57,18 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * Calls check until it reports done; the interval grows from 0.5 s to 2 s so a
  * fast change is seen quickly without polling libvirt hard for minutes.
  */
-export async function poll<T>(ctx: Context, opts: PollOptions, check: () => Promise<PollResult<T>>): Promise<T> {
+export function poll<T>(ctx: Context, opts: PollOptions, check: () => Promise<PollResult<T>>): Promise<T> {
+  // On a terminal: a spinner with what is awaited, what the last look saw, and the time so far.
+  return withSpinner(ctx, `waiting for ${opts.what}`, (update) => pollLoop(ctx, opts, check, (status) => update(`waiting for ${opts.what}: ${status}`)));
+}
+
+async function pollLoop<T>(ctx: Context, opts: PollOptions, check: () => Promise<PollResult<T>>, seen: (status: string) => void): Promise<T> {
   const deadline = Date.now() + opts.timeoutMs;
   let interval = FIRST_INTERVAL_MS;
   for (;;) {
     const r = await check();
     if (r.done) return r.value;
+    seen(r.status);
     const left = deadline - Date.now();
     if (left <= 0) {
       throw new TimeoutError(`timed out after ${Math.round(opts.timeoutMs / 1000)} s waiting for ${opts.what} (${r.status})`, opts.hint, opts.vm !== undefined ? { object: { kind: 'vm', name: opts.vm } } : undefined);
@@ -84,8 +92,14 @@ function notRunning(uri: string, name: string, state: string, reason: string | u
   );
 }
 
-/** Polls until the VM has an address (any source); returns them. */
+/** The status of a look that found no address of this run, with the old lease it set aside. */
+function noAddressYet(addresses: RunAddresses): string {
+  return `it is running; no address from lease, agent or arp yet${addresses.notTaken ? `; ${addresses.notTaken}` : ''}`;
+}
+
+/** Polls until the VM has an address of its current run (any source: see run-addresses.ts); returns them. */
 export async function waitForAddress(ctx: Context, name: string, timeoutSeconds: number): Promise<FoundAddress[]> {
+  const addresses = new RunAddresses(ctx, name);
   try {
     return await poll(
       ctx,
@@ -98,8 +112,8 @@ export async function waitForAddress(ctx: Context, name: string, timeoutSeconds:
       async () => {
         const { state, reason } = await readVmState(ctx, name);
         if (state !== 'running') throw notRunning(ctx.uri, name, state, reason, 'get an address');
-        const found = await vmAddresses(ctx, name, 'any');
-        return found.length > 0 ? { done: true, value: found } : { done: false, status: 'it is running; no address from lease, agent or arp yet' };
+        const found = await addresses.look();
+        return found.length > 0 ? { done: true, value: found } : { done: false, status: noAddressYet(addresses) };
       },
     );
   } catch (err) {
@@ -201,6 +215,7 @@ export function waitForAgent(ctx: Context, name: string, timeoutSeconds: number)
 
 /** Polls until an ssh server answers on port 22 of the VM's address; returns that address and the server's banner. */
 export function waitForSsh(ctx: Context, name: string, timeoutSeconds: number, port = 22): Promise<{ address: string; banner: string }> {
+  const addresses = new RunAddresses(ctx, name);
   return poll(
     ctx,
     {
@@ -211,9 +226,9 @@ export function waitForSsh(ctx: Context, name: string, timeoutSeconds: number, p
     async () => {
       const { state, reason } = await readVmState(ctx, name);
       if (state !== 'running') throw notRunning(ctx.uri, name, state, reason, 'answer on ssh');
-      const found = await vmAddresses(ctx, name, 'any');
+      const found = await addresses.look();
       const address = (found.find((a) => a.protocol === 'ipv4') ?? found[0])?.address;
-      if (address === undefined) return { done: false, status: 'it is running; no address from lease, agent or arp yet' };
+      if (address === undefined) return { done: false, status: noAddressYet(addresses) };
       const seen = await probeSsh(address, port, 3000);
       return seen.ok ? { done: true, value: { address, banner: seen.banner } } : { done: false, status: seen.status };
     },
@@ -242,7 +257,7 @@ export function waitForState(ctx: Context, name: string, target: 'running' | 'sh
 const options = {
   for: value(
     '--for <what>',
-    'ip, ready (cloud-init finished, read from the serial log; then the address), agent (the guest agent answers), ssh (an ssh server answers on port 22; then the address), running or shutoff; all but running and shutoff fail at once (exit 5) on a VM that is not running',
+    'ip, ready (cloud-init finished, read from the serial log; then the address), agent (the guest agent answers), ssh (an ssh server answers on port 22; then the address), running or shutoff; all but running and shutoff fail at once (exit 5) on a VM that is not running; an address counts only if it is of the current run (a lease made after it started, the guest agent, a new ARP entry)',
     { choices: WAIT_TARGETS },
   ),
   timeout: value('--timeout <seconds>', 'give up after this long (default 300)'),

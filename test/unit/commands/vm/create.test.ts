@@ -4,13 +4,14 @@
  * --print-xml.
  */
 import { writeFileSync, existsSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import type { Command } from '../../../../src/exec/command.js';
 import { parseDomainXml } from '../../../../src/libvirt/domain-xml.js';
 import { POOL_DIR, batchArgv, batchStdout, callOf, mutations, poolWords, recorded, recordedPoolOutputs, recordedTop, runKvmctl, short, stubBatch, stubDomainList, URI, virshArgv, type VmTestOptions } from '../../vm-harness.js';
 import { parseOutput } from '../../../support/schemas.js';
 import { isVolCreate, volCreate } from '../../volume-match.js';
+import { afterStart, firstLook, LEASED, LEASES, WEB_LEASE_MADE_MS } from './vm-states.js';
 
 const KEY_FILE = '/home/me/.ssh/id_ed25519.pub';
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1cD0ucVvcQNmYx9vM3Q0dyV3R5Z3n2mY1zR2w6h1a me@desk';
@@ -179,8 +180,11 @@ describe('vm create: the plan it runs', () => {
     stubGenisoimage(runner);
     runner.stub(OVERLAY, {}).stub(SEED, {}).stub(isUpload, {}).stub(isDefine, {}).stub(START, {});
     runner.stub(virshArgv('domstate', '--domain', 'web1', '--reason'), { stdout: recorded('virsh-domstate-web.txt') });
-    runner.stub(virshArgv('domifaddr', '--domain', 'web1', '--source', 'lease'), { stdout: recorded('virsh-domifaddr-lease.txt') });
-    const r = await run([...CREATE, '--wait', 'ip'], runner);
+    // The new run's id (read after the start, then by the wait's first look), its NIC, the network's lease time, the lease.
+    firstLook(runner, 'web1', 1, 2).stub(LEASES, LEASED);
+    // The recorded lease was made a minute after this create started the VM.
+    vi.setSystemTime(WEB_LEASE_MADE_MS - 60_000);
+    const r = await run([...CREATE, '--wait', 'ip'], runner).finally(() => vi.useRealTimers());
     expect(r.err).toMatch(/warning: KVM is not usable .*using emulation \(--virt-type qemu\)/);
     expect(r.err).toMatch(/vm web1 created and started \(qemu, 1 vCPU, 256\.0 MiB\); serial log: \/var\/tmp\/kvmctl-lab\/vm\/pools\/fxvm-pool\/web1\.serial\.log/);
     expect(r.out).toMatch(/^192\.168\.122\.\d+\n$/);
@@ -241,7 +245,7 @@ describe('vm create: the plan it runs', () => {
 
   it('kernel boot with an existing disk by path: the log goes beside that disk, no volume is made', async () => {
     const runner = stubReads(new FakeRunner(), { name: 'k1', vols: [], pools: [] });
-    runner.stub(isDefine, {}).stub(virshArgv('start', '--domain', 'k1'), {});
+    afterStart(runner.stub(isDefine, {}).stub(virshArgv('start', '--domain', 'k1'), {}), 'k1');
     const r = await run(['vm', 'create', 'k1', '--boot', 'kernel=/srv/vmlinuz,initrd=/srv/initrd.img,cmdline=console=ttyS0,115200 kvmctl.hostname=', '--disk', 'path=/srv/k1/data.raw,bus=sata', '--network', 'none'], runner, { files: {} });
     expect(r.code).toBe(0);
     const def = await parseDomainXml(callOf(runner, isDefine).input ?? '');
@@ -372,7 +376,7 @@ describe('vm create: what exists already', () => {
   it('the same spec without --no-start converges: a shut-off VM is started ("unchanged; … started it"); a running one is left alone', async () => {
     const create = OFF.filter((a) => a !== '--no-start');
     const off = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('virsh-dumpxml-off-inactive.xml') });
-    off.stub(virshArgv('domstate', '--domain', 'fxvm-off', '--reason'), { stdout: recorded('virsh-domstate-off.txt') }).stub(virshArgv('start', '--domain', 'fxvm-off'), {});
+    afterStart(off.stub(virshArgv('domstate', '--domain', 'fxvm-off', '--reason'), { stdout: recorded('virsh-domstate-off.txt') }).stub(virshArgv('start', '--domain', 'fxvm-off'), {}), 'fxvm-off');
     const r = await run(create, off);
     expect([r.code, r.out]).toEqual([0, 'vm fxvm-off unchanged (it exists with this spec); it was shutoff, started it\n']);
     expect(mutations(off)).toEqual(['virsh start --domain fxvm-off']);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { mutations, runKvmctl, virshArgv } from '../../vm-harness.js';
 import { parseOutput } from '../../../support/schemas.js';
-import { emptyInventory, NOT_FOUND, PAUSED, RUNNING, SHUTOFF, STATE } from './vm-states.js';
+import { afterStart, emptyInventory, NOT_FOUND, PAUSED, RUNNING, SHUTOFF, STATE } from './vm-states.js';
 
 describe('start, reboot, suspend, resume, destroy', () => {
   const verbs: Array<{ argv: string[]; state: object; runs?: string; out: RegExp; code?: number }> = [
@@ -24,7 +24,7 @@ describe('start, reboot, suspend, resume, destroy', () => {
     it(`${v.argv.slice(1).join(' ')} when ${(v.state as { stdout: string }).stdout.split(' ')[0]}`, async () => {
       const runner = new FakeRunner().stub(STATE('w'), v.state);
       if (v.runs) runner.stub(v.runs.split(' ').slice(0, 1).concat(['-c', 'qemu:///system'], v.runs.split(' ').slice(1)), {});
-      if (v.runs === 'virsh start --domain w') emptyInventory(runner);
+      if (v.runs === 'virsh start --domain w') afterStart(emptyInventory(runner), 'w');
       const r = await runKvmctl(v.argv, runner);
       expect(r.code).toBe(v.code ?? 0);
       expect(v.code ? r.err : r.out).toMatch(v.out);
@@ -38,7 +38,7 @@ describe('start, reboot, suspend, resume, destroy', () => {
     for (const v of verbs.filter((x) => x.code === undefined)) {
       const runner = new FakeRunner().stub(STATE('w'), v.state);
       if (v.runs) runner.stub(v.runs.split(' ').slice(0, 1).concat(['-c', 'qemu:///system'], v.runs.split(' ').slice(1)), {});
-      if (v.runs === 'virsh start --domain w') emptyInventory(runner);
+      if (v.runs === 'virsh start --domain w') afterStart(emptyInventory(runner), 'w');
       const r = await runKvmctl([...v.argv, '-o', 'json'], runner);
       const verb = v.argv[1] ?? '';
       const unchangedState = /already (\w+)/.exec(v.out.source)?.[1];
@@ -58,7 +58,7 @@ describe('start, reboot, suspend, resume, destroy', () => {
 
   it('odd names reach virsh as one argv element, a leading - after --', async () => {
     for (const name of ['a;b', 'x y', '-x', "q'u"]) {
-      const runner = emptyInventory(new FakeRunner().stub(STATE(name), SHUTOFF).stub(virshArgv('start', '--domain', name), {}));
+      const runner = afterStart(emptyInventory(new FakeRunner().stub(STATE(name), SHUTOFF).stub(virshArgv('start', '--domain', name), {})), name);
       const r = await runKvmctl(['vm', 'start', '--', name], runner);
       expect(r.code).toBe(0);
       runner.verify();

@@ -7,6 +7,7 @@ import type { Command } from '../../../../src/exec/command.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { runVmSsh } from '../../../../src/commands/vm/ssh.js';
 import { vmContext, URI } from '../../vm-harness.js';
+import { firstLook, LEASED, LEASES, recordRun, WEB_LEASE_MADE_MS } from './vm-states.js';
 
 describe('vm ssh (fake runner; ssh argv only)', () => {
   const vmFixture = (file: string) => readFileSync(join('test/fixtures/recorded/vm', file), 'utf8');
@@ -27,11 +28,14 @@ describe('vm ssh (fake runner; ssh argv only)', () => {
     }
   }
 
-  const reads = <R extends FakeRunner>(fake: R, xml = withLogin): R =>
-    fake
+  // One look at the addresses of the current run; kvmctl did not start it and it is not on this machine's /proc: what is leased is taken.
+  const reads = <R extends FakeRunner>(fake: R, xml = withLogin): R => {
+    firstLook(fake, 'fxvm-web')
       .stub(['virsh', '-c', URI, 'domstate', '--domain', 'fxvm-web', '--reason'], { stdout: vmFixture('virsh-domstate-web.txt') })
       .stub(['virsh', '-c', URI, 'dumpxml', '--domain', 'fxvm-web', '--inactive'], { stdout: xml })
-      .stub(['virsh', '-c', URI, 'domifaddr', '--domain', 'fxvm-web', '--source', 'lease'], { stdout: vmFixture('virsh-domifaddr-lease.txt') });
+      .stub(LEASES, LEASED);
+    return fake;
+  };
 
   it('the recorded key and user, kvmctl\'s known_hosts under the uuid, -- before the address, the command as argv; ssh\'s status passed through', async () => {
     const fake = reads(new InteractiveFake(255));
@@ -56,6 +60,22 @@ describe('vm ssh (fake runner; ssh argv only)', () => {
     expect(again.interactive[0]?.args).not.toContain('-i');
     expect(second.io.err).toContain('the key recorded for VM fxvm-web (/root/.ssh/id_ed25519) is not there');
     expect(io.err).toBe('');
+  });
+
+  it('after kvmctl started a new run, the lease of the run before is not used: exit 1, no address yet, ssh is not run', async () => {
+    const fake = new InteractiveFake(0);
+    firstLook(fake, 'fxvm-web')
+      .stub(['virsh', '-c', URI, 'domstate', '--domain', 'fxvm-web', '--reason'], { stdout: vmFixture('virsh-domstate-web.txt') })
+      .stub(['virsh', '-c', URI, 'dumpxml', '--domain', 'fxvm-web', '--inactive'], { stdout: withLogin })
+      .stub(LEASES, LEASED)
+      .stub(['virsh', '-c', URI, 'domifaddr', '--domain', 'fxvm-web', '--source', 'agent'], { exitCode: 1, stderr: vmFixture('err-virsh-domifaddr-agent-no-channel.stderr') })
+      .stub(['virsh', '-c', URI, 'domifaddr', '--domain', 'fxvm-web', '--source', 'arp'], { exitCode: 1, stderr: vmFixture('err-virsh-domifaddr-arp.stderr') });
+    const { ctx } = vmContext(fake);
+    // Started a minute after the recorded lease was made: that lease is the previous run's.
+    await recordRun(ctx.stateDir, WEB_LEASE_MADE_MS + 60_000);
+    await expect(runVmSsh(ctx, 'fxvm-web', [], {})).rejects.toMatchObject({ exitCode: 1, message: 'VM "fxvm-web" has no IP address yet (asked: lease, agent, arp)' });
+    expect(fake.interactive).toEqual([]);
+    fake.verify();
   });
 
   it('a user name that could be an option, or user@host, is exit 2 before anything runs', async () => {

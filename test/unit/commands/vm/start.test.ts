@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { mutations, POOL_DIR, runKvmctl, virshArgv } from '../../vm-harness.js';
 import { stubInventory } from './recorded-inventory.js';
-import { STATE } from './vm-states.js';
+import { afterStart, STATE } from './vm-states.js';
 
 describe('vm start of a linked base', () => {
   const START = virshArgv('start', '--domain', 'fxvm-off');
@@ -19,7 +19,7 @@ describe('vm start of a linked base', () => {
   });
 
   it('--force starts it anyway, without reading the inventory', async () => {
-    const runner = new FakeRunner().stub(STATE('fxvm-off'), SHUT).stub(START, {});
+    const runner = afterStart(new FakeRunner().stub(STATE('fxvm-off'), SHUT).stub(START, {}), 'fxvm-off');
     const r = await runKvmctl(['vm', 'start', 'fxvm-off', '--force'], runner);
     expect([r.code, r.out]).toEqual([0, 'vm fxvm-off started\n']);
     expect(mutations(runner)).toEqual(['virsh start --domain fxvm-off']);
@@ -27,7 +27,7 @@ describe('vm start of a linked base', () => {
   });
 
   it('a VM whose disks back no overlay starts as usual', async () => {
-    const runner = stubInventory(new FakeRunner().stub(STATE('fxvm-off'), SHUT).stub(START, {}));
+    const runner = afterStart(stubInventory(new FakeRunner().stub(STATE('fxvm-off'), SHUT).stub(START, {})), 'fxvm-off');
     const r = await runKvmctl(['vm', 'start', 'fxvm-off'], runner);
     expect([r.code, r.out]).toEqual([0, 'vm fxvm-off started\n']);
     expect(mutations(runner)).toEqual(['virsh start --domain fxvm-off']);

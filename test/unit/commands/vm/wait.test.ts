@@ -2,18 +2,19 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { mutations, recorded, runKvmctl, virshArgv } from '../../vm-harness.js';
-import { runTimed, RUNNING, sequence, SHUTOFF, STATE, useFakeTime } from './vm-states.js';
+import { newStateDir } from '../../../support/harness.js';
+import { firstLook, LEASED, LEASES, NOT_LEASED, recordRun, runTimed, RUNNING, sequence, SHUTOFF, STATE, useFakeTime, WEB_LEASE_MADE_MS } from './vm-states.js';
 import { parseOutput } from '../../../support/schemas.js';
 
 useFakeTime();
 
 describe('vm wait', () => {
-  const LEASE = virshArgv('domifaddr', '--domain', 'w', '--source', 'lease');
 
   it('--for ip polls until the running VM has a lease, then prints it', async () => {
-    const runner = new FakeRunner();
+    const runner = firstLook(new FakeRunner(), 'w');
     sequence(runner, STATE('w'), [RUNNING, RUNNING]);
-    sequence(runner, LEASE, [{ stdout: recorded('virsh-domifaddr-lease-none.txt') }, { stdout: recorded('virsh-domifaddr-lease.txt') }]);
+    // Not started by kvmctl, no QEMU of it in /proc here: a lease made while the wait watches is this run's.
+    sequence(runner, LEASES, [NOT_LEASED, LEASED]);
     runner.stub(virshArgv('domifaddr', '--domain', 'w', '--source', 'agent'), { exitCode: 1, stderr: recorded('err-virsh-domifaddr-agent-no-channel.stderr') }, Infinity);
     runner.stub(virshArgv('domifaddr', '--domain', 'w', '--source', 'arp'), { exitCode: 1, stderr: recorded('err-virsh-domifaddr-arp.stderr') }, Infinity);
     const r = await runTimed(['vm', 'wait', 'w', '--for', 'ip'], runner);
@@ -22,9 +23,13 @@ describe('vm wait', () => {
   });
 
   it('-o json: --for ip prints the name and address objects; --for running the state', async () => {
-    const runner = new FakeRunner().stub(STATE('w'), RUNNING, 2).stub(LEASE, { stdout: recorded('virsh-domifaddr-lease.txt') });
+    const runner = firstLook(new FakeRunner(), 'w');
+    sequence(runner, STATE('w'), [RUNNING, RUNNING, RUNNING]);
+    sequence(runner, LEASES, [NOT_LEASED, LEASED]);
+    runner.stub(virshArgv('domifaddr', '--domain', 'w', '--source', 'agent'), { exitCode: 1, stderr: recorded('err-virsh-domifaddr-agent-no-channel.stderr') }, Infinity);
+    runner.stub(virshArgv('domifaddr', '--domain', 'w', '--source', 'arp'), { exitCode: 1, stderr: recorded('err-virsh-domifaddr-arp.stderr') }, Infinity);
     const ip = await runTimed(['-o', 'json', 'vm', 'wait', 'w', '--for', 'ip'], runner);
-    expect(parseOutput(['vm', 'wait'], ip.out)).toEqual({ name: 'w', addresses: [{ address: expect.stringMatching(/^192\.168\.122\.\d+$/), prefix: 24, mac: '52:54:00:f1:00:01', source: 'lease' }] });
+    expect(parseOutput(['vm', 'wait'], ip.out)).toEqual({ name: 'w', addresses: [{ address: expect.stringMatching(/^192\.168\.122\.\d+$/), prefix: 24, mac: expect.stringMatching(/^52:54:00(:[0-9a-f]{2}){3}$/), source: 'lease' }] });
     const up = await runTimed(['-o', 'json', 'vm', 'wait', 'w', '--for', 'running'], runner);
     expect(parseOutput(['vm', 'wait'], up.out)).toEqual({ name: 'w', state: 'running' });
     runner.verify();
@@ -47,10 +52,9 @@ describe('vm wait', () => {
     const BOOT = recorded('serial-debian12-cloud-init.log');
     const UNTIL_INIT = BOOT.split('\n').filter((_, i, all) => i <= all.findIndex((l) => l.includes("running 'init' at"))).join('\n');
     const XML = virshArgv('dumpxml', '--domain', 'fxvm-web', '--inactive');
-    const W_LEASE = virshArgv('domifaddr', '--domain', 'fxvm-web', '--source', 'lease');
     const noAddress = (runner: FakeRunner) =>
-      runner
-        .stub(W_LEASE, { stdout: recorded('virsh-domifaddr-lease-none.txt') }, Infinity)
+      firstLook(runner, 'fxvm-web')
+        .stub(LEASES, NOT_LEASED, Infinity)
         .stub(virshArgv('domifaddr', '--domain', 'fxvm-web', '--source', 'agent'), { exitCode: 1, stderr: recorded('err-virsh-domifaddr-agent.stderr') }, Infinity)
         .stub(virshArgv('domifaddr', '--domain', 'fxvm-web', '--source', 'arp'), { exitCode: 1, stderr: recorded('err-virsh-domifaddr-arp.stderr') }, Infinity);
 
@@ -73,12 +77,15 @@ describe('vm wait', () => {
     });
 
     it('--for ready: cloud-init finished, then the address; -o json has the final message', async () => {
-      const runner = new FakeRunner().stub(STATE('fxvm-web'), RUNNING, Infinity).stub(XML, { stdout: recorded('virsh-dumpxml-web-inactive.xml') }, 2).stub(W_LEASE, { stdout: recorded('virsh-domifaddr-lease.txt') }, Infinity);
-      const r = await runTimed(['vm', 'wait', 'fxvm-web', '--for', 'ready'], runner, { files: { [LOG]: BOOT } });
+      const runner = firstLook(new FakeRunner(), 'fxvm-web', 2).stub(STATE('fxvm-web'), RUNNING, Infinity).stub(XML, { stdout: recorded('virsh-dumpxml-web-inactive.xml') }, 2).stub(LEASES, LEASED, Infinity);
+      // kvmctl started this run a minute before the lease was made.
+      const stateDir = newStateDir();
+      await recordRun(stateDir, WEB_LEASE_MADE_MS - 60_000);
+      const r = await runTimed(['vm', 'wait', 'fxvm-web', '--for', 'ready'], runner, { files: { [LOG]: BOOT }, stateDir });
       expect(r.code).toBe(0);
       expect(r.err).toBe('vm fxvm-web is ready: cloud-init finished 186 s after boot (DataSourceNoCloud), no problems reported\n');
       expect(r.out).toMatch(/^192\.168\.122\.\d+\n$/);
-      const j = await runTimed(['-o', 'json', 'vm', 'wait', 'fxvm-web', '--for', 'ready'], runner, { files: { [LOG]: BOOT } });
+      const j = await runTimed(['-o', 'json', 'vm', 'wait', 'fxvm-web', '--for', 'ready'], runner, { files: { [LOG]: BOOT }, stateDir });
       expect(parseOutput(['vm', 'wait', 'fxvm-web'], j.out)).toMatchObject({ name: 'fxvm-web', ready: true, cloudInit: { upSeconds: 186.19, datasource: 'DataSourceNoCloud', problems: [] }, addresses: [expect.objectContaining({ source: 'lease' })] });
     });
 
