@@ -1,6 +1,6 @@
 /** net delete: stops and undefines a network, refused while running VMs use it. */
 import type { Context } from '../../context.js';
-import { networkNameArg } from './network-state.js';
+import { networkNamesArg } from './network-state.js';
 import { runPlan, when } from '../../exec/plan.js';
 import { RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
@@ -33,7 +33,8 @@ export async function runNetDelete(ctx: Context, name: string): Promise<void> {
 export const netDeleteVerb = verb({
   name: 'delete',
   description: 'stop and undefine a network (refused while running VMs use it: exit 5, naming them)',
-  args: [networkNameArg],
+  args: [networkNamesArg],
+  ifExists: { kind: 'network' },
   examples: ['kvmctl net delete lab'],
   run: (ctx, name) => runNetDelete(ctx, name),
 });

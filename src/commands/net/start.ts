@@ -1,7 +1,7 @@
 /** net start: starts a network ("unchanged" when it is active). */
 import type { Context } from '../../context.js';
 import { networkCalls } from '../../libvirt/network-commands.js';
-import { load, networkNameArg, unchanged } from './network-state.js';
+import { load, networkNamesArg, unchanged } from './network-state.js';
 import { verb } from '../../verb.js';
 
 export async function runNetStart(ctx: Context, name: string): Promise<void> {
@@ -14,7 +14,7 @@ export async function runNetStart(ctx: Context, name: string): Promise<void> {
 export const netStartVerb = verb({
   name: 'start',
   description: 'start a network',
-  args: [networkNameArg],
+  args: [networkNamesArg],
   examples: ['kvmctl net start lab'],
   run: (ctx, name) => runNetStart(ctx, name),
 });

@@ -4,7 +4,7 @@ import { kvmctlCommand } from '../../exec/command.js';
 import { RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { networkCalls } from '../../libvirt/network-commands.js';
-import { load, networkNameArg, unchanged } from './network-state.js';
+import { load, networkNamesArg, unchanged } from './network-state.js';
 import { running, vmsOnNetwork } from './vm-owners.js';
 import { flag, verb, type OptionsOf } from '../../verb.js';
 
@@ -34,7 +34,7 @@ export async function runNetStop(ctx: Context, name: string, opts: NetStopOption
 export const netStopVerb = verb({
   name: 'stop',
   description: 'stop a network (refused while running VMs use it, unless --force)',
-  args: [networkNameArg],
+  args: [networkNamesArg],
   options,
   examples: ['kvmctl net stop lab', 'kvmctl net stop lab --force'],
   run: (ctx, name, o) => runNetStop(ctx, name, o),
