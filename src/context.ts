@@ -33,6 +33,8 @@ export interface Context {
   signal: AbortSignal;
   /** Hosts asked at once by -H and host list (--parallel). */
   parallel: number;
+  /** Objects acted on at once by a verb given several names (--parallel; 1, in the order given, unless it is given). */
+  objectsAtOnce: number;
   /** How long one host may take under -H and host list before its programs are stopped (--host-timeout). */
   hostTimeoutMs: number;
   /** kvmctl's own state (locks, journal, nat records). */

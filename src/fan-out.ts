@@ -12,7 +12,7 @@ import { DeadlineRunner } from './exec/deadline-runner.js';
 import { CommandTimeoutError } from './exec/runner.js';
 import { mapLimit } from './exec/parallel.js';
 import { inventoryPath, loadInventory, selectHosts } from './inventory/hosts-file.js';
-import { CapturingOutput, type Printed } from './output/capture.js';
+import { CapturingOutput, jsonOf, replay, type Printed } from './output/capture.js';
 import type { Column } from './output/table.js';
 import type { Output } from './output/output.js';
 
@@ -131,22 +131,6 @@ function withHost(host: string, value: unknown): unknown {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? { host, ...value } : { host, value };
 }
 
-function jsonOf(p: Printed): unknown {
-  switch (p.kind) {
-    case 'list':
-      return p.json;
-    case 'json':
-      return p.value;
-    case 'details':
-    case 'done':
-      return p.json;
-    case 'names':
-      return p.names;
-    case 'sections':
-      return undefined;
-  }
-}
-
 function render(out: Output, results: HostResult[]): void {
   if (out.json) {
     const hosts = results.map((r) => ({ host: r.host, ok: r.ok, error: r.error ?? null }));
@@ -183,22 +167,5 @@ function render(out: Output, results: HostResult[]): void {
     out.raw(`== ${r.host} ==`);
     if (!r.ok) out.raw(`error: ${r.error ?? ''}`);
     for (const p of r.printed) replay(out, p);
-  }
-}
-
-function replay(out: Output, p: Printed): void {
-  switch (p.kind) {
-    case 'list':
-      return out.list(p.columns, p.rows, p.json);
-    case 'json':
-      return out.printJson(p.value);
-    case 'sections':
-      return out.sections(p.sections);
-    case 'details':
-      return out.details(p.pairs, p.sections, p.json);
-    case 'done':
-      return out.done(p.message, p.json);
-    case 'names':
-      return out.names(p.names);
   }
 }

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { addGlobalOptions, createApp, examples } from './app.js';
 import type { Deps } from './context.js';
-import { EXIT_CODE_DOCS, ExitCode, exitCodeOf, KvmctlError, PartialError, PassedExitStatus, UsageError } from './errors.js';
+import { EXIT_CODE_DOCS, ExitCode, exitCodeOf, UsageError } from './errors.js';
 import { hostCommand } from './commands/host/index.js';
 import { vmCommand } from './commands/vm/index.js';
 import { poolCommand } from './commands/pool/index.js';
@@ -14,6 +14,7 @@ import { complete, COMPLETE_COMMAND } from './commands/completion/engine.js';
 import type { memoryIO } from './output/io.js';
 import { renderManPage } from './output/man-page.js';
 import { formatJsonError, wantsJson } from './output/json-error.js';
+import { textErrorLines } from './output/text-error.js';
 import { eventsCommand } from './commands/events/index.js';
 
 /** Where commander's own error output goes: text to stderr, or (under -o json) held back for one JSON error object. */
@@ -114,18 +115,6 @@ export async function main(argv: string[], deps: Deps): Promise<number> {
 }
 
 function reportError(err: unknown, deps: Deps, verbose: boolean): void {
-  const write = (s: string) => deps.io.stderr(s);
-  if (err instanceof PassedExitStatus) return;
-  if (err instanceof KvmctlError) {
-    write(`kvmctl: error: ${err.message}\n`);
-    if (err instanceof PartialError && err.leftovers.length > 0) {
-      write('left behind:\n' + err.leftovers.map((l) => `  - ${l}\n`).join(''));
-    }
-    if (err.hint) write(`hint: ${err.hint}\n`);
-  } else {
-    const message = err instanceof Error ? err.message : String(err);
-    write(`kvmctl: internal error: ${message}\n`);
-    if (!verbose) write('hint: run again with -v for details, and report it if it persists\n');
-  }
-  if (verbose && err instanceof Error && err.stack) write(err.stack + '\n');
+  const text = textErrorLines(err, verbose);
+  if (text !== '') deps.io.stderr(text);
 }

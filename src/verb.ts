@@ -13,6 +13,7 @@
 import { Argument, Command, Option } from 'commander';
 import { examples, type App } from './app.js';
 import type { Context } from './context.js';
+import { forEachName, unlessAbsent, type ManyNames } from './many-names.js';
 
 // ---- options ------------------------------------------------------------------
 
@@ -82,14 +83,41 @@ export interface ArgSpec<N extends string> {
   name: N;
   description: string;
   choices?: readonly string[];
+  /** Set by names(): the verb runs once per name given. */
+  many?: ManyNames;
+}
+
+/** An argument of one or more names (`<name...>`): the run function is called once per name, with that one name (src/many-names.ts). */
+export interface NamesSpec<N extends string> extends ArgSpec<N> {
+  many: ManyNames;
 }
 
 export function arg<N extends `<${string}>` | `[${string}]`>(name: N, description: string, o: { choices?: readonly string[] } = {}): ArgSpec<N> {
   return { name, description, ...o };
 }
 
+/**
+ * `vm start a b c`: one or more names, each acted on by the verb's run function
+ * in turn (it receives one name, as before); many.serial says why --parallel
+ * must not act on several at once, where it must not.
+ */
+export function names<N extends `<${string}...>`>(name: N, description: string, many: ManyNames): NamesSpec<N> {
+  return { name, description, many };
+}
+
 type ArgValue<N extends string> = N extends `<${string}...>` ? string[] : N extends `[${string}...]` ? string[] : N extends `<${string}>` ? string : string | undefined;
-export type ArgsOf<A extends readonly ArgSpec<string>[]> = { -readonly [I in keyof A]: A[I] extends ArgSpec<infer N> ? ArgValue<N> : never };
+export type ArgsOf<A extends readonly ArgSpec<string>[]> = { -readonly [I in keyof A]: A[I] extends NamesSpec<string> ? string : A[I] extends ArgSpec<infer N> ? ArgValue<N> : never };
+
+/**
+ * A delete's --if-exists: the kind of object it deletes and, from the run
+ * function's arguments, that object's name (as its not-found error names it)
+ * and the keys that name it in the result (default: `{name}` of the name).
+ */
+export interface IfExistsSpec<Args extends unknown[]> {
+  kind: string;
+  name?: (...args: Args) => string;
+  keys?: (...args: Args) => Record<string, unknown>;
+}
 
 // ---- the verb -----------------------------------------------------------------
 
@@ -106,9 +134,30 @@ export interface VerbSpec<A extends readonly ArgSpec<string>[], T extends Option
   fanOut?: boolean;
   /** A verb that -H sends to one host this chooses from the selectors and the parsed arguments (vm create -H auto). */
   place?: (ctx: Context, selectors: string[], ...args: [...ArgsOf<A>, OptionsOf<T>]) => Promise<string>;
+  /** A delete: --if-exists makes the object's absence exit 0 (`changed: false`). */
+  ifExists?: IfExistsSpec<[...ArgsOf<A>, OptionsOf<T>]>;
   /** Anything else commander offers (aliases, hidden commands). */
   configure?: (cmd: Command) => void;
   run: (ctx: Context, ...args: [...ArgsOf<A>, OptionsOf<T>]) => Promise<void>;
+}
+
+const ifExistsOption = () =>
+  new Option('--if-exists', 'an object that does not exist is no error: exit 0, changed: false (any other error stays)');
+
+/** "vm start", from the commander tree. */
+function commandWords(cmd: Command): string {
+  const words: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) words.unshift(c.name());
+  return words.join(' ');
+}
+
+/** Help text for a verb of many names: in what order they are done, and whether --parallel applies. */
+function manyNote(many: ManyNames): string {
+  return (
+    '\nSeveral names are done one after the other, in the order given; a failure on one does not stop the others,\n' +
+    'and the exit code is the most serious among them (-o json: an array, one element per name). ' +
+    (many.serial === undefined ? '--parallel N does N at once.\n' : `--parallel is refused (exit 2): ${many.serial}.\n`)
+  );
 }
 
 /** The verb's commander declaration, its action wrapped with a Context: `noun.addCommand(poolCreateCommand(app))`. */
@@ -130,12 +179,28 @@ export function verb<const A extends readonly ArgSpec<string>[] = [], const T ex
       if (o.mandatory) option.makeOptionMandatory();
       cmd.addOption(option);
     }
-    if (spec.examples || spec.notes) cmd.addHelpText('after', (spec.examples ? examples(...spec.examples) : '') + (spec.notes ?? ''));
+    if (spec.ifExists) cmd.addOption(ifExistsOption());
+    const manyAt = (spec.args ?? []).findIndex((a) => a.many !== undefined);
+    const many = spec.args?.[manyAt]?.many;
+    if (spec.examples || spec.notes || many) cmd.addHelpText('after', (spec.examples ? examples(...spec.examples) : '') + (spec.notes ?? '') + (many ? manyNote(many) : ''));
     spec.configure?.(cmd);
     // commander hands the action exactly the declared arguments, then the options object: the shape the tables above describe.
     const place = spec.place;
+    type Parsed = [...ArgsOf<A>, OptionsOf<T>];
+    const ifExists = spec.ifExists;
+    const runOne = (ctx: Context, parsed: unknown[]): Promise<void> => {
+      const { ifExists: given, ...o } = parsed[parsed.length - 1] as Record<string, unknown>;
+      const args = [...parsed.slice(0, -1), o] as Parsed;
+      if (!ifExists || given !== true) return spec.run(ctx, ...args);
+      const name = ifExists.name ? ifExists.name(...args) : String(args[Math.max(manyAt, 0)]);
+      return unlessAbsent(ctx, { kind: ifExists.kind, name, keys: ifExists.keys ? ifExists.keys(...args) : { name } }, () => spec.run(ctx, ...args));
+    };
+    const action =
+      many === undefined
+        ? runOne
+        : (ctx: Context, parsed: unknown[]) => forEachName(ctx, commandWords(cmd), parsed[manyAt] as string[], many, (c, name) => runOne(c, parsed.map((p, i) => (i === manyAt ? name : p))));
     return cmd.action(
-      app.run((ctx, parsed) => spec.run(ctx, ...(parsed as [...ArgsOf<A>, OptionsOf<T>])), {
+      app.run(action, {
         fanOut: spec.fanOut,
         place: place && ((ctx, selectors, parsed) => place(ctx, selectors, ...(parsed as [...ArgsOf<A>, OptionsOf<T>]))),
       }),

@@ -38,3 +38,38 @@ export class CapturingOutput extends Output {
     this.printed.push({ kind: 'done', message, json });
   }
 }
+
+/** The JSON a printed thing stands for (undefined: it has none). */
+export function jsonOf(p: Printed): unknown {
+  switch (p.kind) {
+    case 'list':
+      return p.json;
+    case 'json':
+      return p.value;
+    case 'details':
+    case 'done':
+      return p.json;
+    case 'names':
+      return p.names;
+    case 'sections':
+      return undefined;
+  }
+}
+
+/** Prints what was captured, as the verb would have printed it. */
+export function replay(out: Output, p: Printed): void {
+  switch (p.kind) {
+    case 'list':
+      return out.list(p.columns, p.rows, p.json);
+    case 'json':
+      return out.printJson(p.value);
+    case 'sections':
+      return out.sections(p.sections);
+    case 'details':
+      return out.details(p.pairs, p.sections, p.json);
+    case 'done':
+      return out.done(p.message, p.json);
+    case 'names':
+      return out.names(p.names);
+  }
+}

@@ -162,9 +162,13 @@ describe('net nat disable (namespaces)', () => {
     expect(ping(t.client, LAN_PEER)).toBe(false);
   });
 
-  it('equals the state from before NAT was ever enabled, and a second disable has nothing to do', async () => {
+  it('equals the state from before NAT was ever enabled; a second disable finds it absent (exit 3, --if-exists: 0), changing nothing', async () => {
     expect(state()).toEqual(pristine);
     const r = await cli(['net', 'nat', 'disable', '--bridge', BRIDGE], o);
-    expect(r).toMatchObject({ code: 0, stdout: `NAT on ${BRIDGE} was not enabled by kvmctl: nothing to remove\n` });
+    expect(r).toMatchObject({ code: 3, stdout: '' });
+    expect(r.stderr).toContain(`NAT on ${BRIDGE} was not enabled by kvmctl: nothing to remove`);
+    const again = await cli(['net', 'nat', 'disable', '--bridge', BRIDGE, '--if-exists'], o);
+    expect(again.code).toBe(0);
+    expect(state()).toEqual(pristine);
   });
 });

@@ -10,7 +10,7 @@ import { movesByPort, movesRecord, recordedUplinks } from '../../net/bridge-move
 import { createdBridgesRecord } from './create.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { runPlan, when } from '../../exec/plan.js';
-import { arg, flag, verb, type OptionsOf } from '../../verb.js';
+import { flag, names, verb, type OptionsOf } from '../../verb.js';
 
 const options = {
   /** Delete it although ports, stopped VMs or a libvirt network still use it. */
@@ -87,7 +87,8 @@ export async function runBridgeDelete(ctx: Context, name: string, opts: BridgeDe
 export const bridgeDeleteVerb = verb({
   name: 'delete',
   description: 'delete a bridge; refused while ports, VM interfaces or a libvirt network use it (unless --force), and always while a running VM is attached',
-  args: [arg('<name>', 'bridge name')],
+  args: [names('<name...>', 'bridge name(s)', { kind: 'bridge', serial: "each delete rewrites kvmctl's record of the bridges it created; deletes at once would overwrite each other's" })],
+  ifExists: { kind: 'bridge' },
   options,
   examples: ['kvmctl bridge delete br0', 'kvmctl bridge delete br0 --force'],
   run: (ctx, name, o) => runBridgeDelete(ctx, name, o),

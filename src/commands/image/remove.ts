@@ -5,7 +5,8 @@ import { runChecked } from '../../exec/runner.js';
 import { volumeCalls } from '../../libvirt/storage.js';
 import { fileCommands } from '../../storage/local-write.js';
 import { imagePaths } from '../../images/store.js';
-import { findImage, readImages, imageVerb } from './inventory.js';
+import { findImage, readImages } from './inventory.js';
+import { arg, verb } from '../../verb.js';
 
 export async function runImageRemove(ctx: Context, text: string): Promise<void> {
   const { images } = await readImages(ctx);
@@ -22,9 +23,11 @@ export async function runImageRemove(ctx: Context, text: string): Promise<void> 
   ctx.out.done(`removed image ${ref} (${i.record.source})`, { ...i.record, removed: true });
 }
 
-export const imageRemoveCommand = imageVerb({
+export const imageRemoveCommand = verb({
   name: 'remove',
   description: 'remove a pulled image; refused (exit 5) while a VM or an overlay uses it',
+  args: [arg('<image>', 'POOL/NAME (as image list shows it), NAME, or the catalog name it was pulled by')],
+  ifExists: { kind: 'image' },
   examples: ['kvmctl image remove debian-12'],
   run: (ctx, text) => runImageRemove(ctx, text),
 });

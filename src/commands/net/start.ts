@@ -1,7 +1,8 @@
 /** net start: starts a network ("unchanged" when it is active). */
 import type { Context } from '../../context.js';
 import { networkCalls } from '../../libvirt/network-commands.js';
-import { load, unchanged, netVerb } from './network-state.js';
+import { load, networkNamesArg, unchanged } from './network-state.js';
+import { verb } from '../../verb.js';
 
 export async function runNetStart(ctx: Context, name: string): Promise<void> {
   const net = await load(ctx, name);
@@ -10,9 +11,10 @@ export async function runNetStart(ctx: Context, name: string): Promise<void> {
   ctx.out.done(`network ${name} started`, { name, changed: true, active: true });
 }
 
-export const netStartVerb = netVerb({
+export const netStartVerb = verb({
   name: 'start',
   description: 'start a network',
+  args: [networkNamesArg],
   examples: ['kvmctl net start lab'],
   run: (ctx, name) => runNetStart(ctx, name),
 });

@@ -25,7 +25,9 @@ export async function runNetUnreserve(ctx: Context, name: string, opts: NetUnres
     const { ip, parentIndex } = dhcpIp(net);
     const entry = ip.dhcpHosts.find((h) => (mac !== undefined ? h.mac?.toLowerCase() === mac : h.ip === address));
     if (!entry) {
-      throw new NotFoundError(`network ${name} has no reservation for ${mac ?? address}`, `list its reservations with: ${kvmctlCommand(ctx.uri, 'net', 'info', name)}`);
+      throw new NotFoundError(`network ${name} has no reservation for ${mac ?? address}`, `list its reservations with: ${kvmctlCommand(ctx.uri, 'net', 'info', name)}`, {
+        object: { kind: 'reservation', name: opts.mac ?? opts.ip ?? '' },
+      });
     }
     // libvirt matches the entry to delete on every attribute given, so pass it as defined.
     await ctx.virsh.run(networkCalls.updateDhcpHost(name, 'delete', entry, scopeOf(net), parentIndex));
@@ -37,6 +39,7 @@ export const netUnreserveVerb = netVerb({
   name: 'unreserve',
   description: 'remove a fixed DHCP address, by MAC or by IP',
   options,
+  ifExists: { kind: 'reservation', name: (_net, o) => o.mac ?? o.ip ?? '', keys: (network, o) => ({ network, mac: o.mac ?? null, ip: o.ip ?? null }) },
   examples: ['kvmctl net unreserve default --mac 52:54:00:12:34:56', 'kvmctl net unreserve default --ip 192.168.122.50'],
   run: (ctx, name, o) => runNetUnreserve(ctx, name, o),
 });

@@ -11,8 +11,7 @@ import { diskUsesOf } from '../../libvirt/disk-uses.js';
 import { dependentsOf, isDirectoryPool, readStorage, requirePool, usersOf, type StorageView } from '../../storage/inventory.js';
 import { validateName } from '../../validate/names.js';
 import { kvmctlCommand } from '../../exec/command.js';
-import { flag, verb, type OptionsOf } from '../../verb.js';
-import { poolNameArg } from './one-pool.js';
+import { flag, names, verb, type OptionsOf } from '../../verb.js';
 
 export const options = {
   force: flag('--force', 'delete even though the pool holds volumes (their files stay unless --purge)'),
@@ -163,7 +162,8 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
 export const poolDeleteCommand = verb({
   name: 'delete',
   description: 'stop and undefine a pool; refused (exit 5) while it holds volumes unless --force, and always while VMs use them',
-  args: [poolNameArg],
+  args: [names('<name...>', 'pool name(s)', { kind: 'pool', serial: "--purge keeps a volume that backs one in another pool, as read before each delete; pools purged at once would each see the others' volumes still there" })],
+  ifExists: { kind: 'pool' },
   options,
   examples: ['kvmctl pool delete scratch', 'kvmctl pool delete scratch --force', 'kvmctl pool delete scratch --force --purge'],
   notes:

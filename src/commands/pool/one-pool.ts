@@ -4,7 +4,7 @@ import { NotFoundError } from '../../errors.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { loadPools, type PoolRecord } from '../../libvirt/storage.js';
 import { validateName } from '../../validate/names.js';
-import { arg, verbOn } from '../../verb.js';
+import { arg, names, verbOn } from '../../verb.js';
 
 export async function loadOnePool(ctx: Context, name: string): Promise<PoolRecord> {
   validateName('pool', name);
@@ -17,3 +17,6 @@ export const poolNameArg = arg('<name>', 'pool name');
 
 /** A verb on one pool (`kvmctl pool VERB NAME`). */
 export const poolVerb = verbOn([poolNameArg]);
+
+/** A verb on one or more pools (`kvmctl pool VERB NAME...`), each in turn. */
+export const poolsVerb = verbOn([names('<name...>', 'pool name(s)', { kind: 'pool' })]);

@@ -3,7 +3,7 @@ import { isLocalUri, poolCalls } from '../../libvirt/storage.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { missingDirectoryIn, missingPoolDirectory, requirePoolDirectory } from '../../storage/pool-path.js';
 import { poolJson } from './list.js';
-import { loadOnePool, poolVerb } from './one-pool.js';
+import { loadOnePool, poolsVerb } from './one-pool.js';
 
 export async function runPoolStart(ctx: Context, name: string, files: StorageFiles = realStorageFiles): Promise<void> {
   const pool = await loadOnePool(ctx, name);
@@ -17,7 +17,7 @@ export async function runPoolStart(ctx: Context, name: string, files: StorageFil
   ctx.out.done(`storage pool ${name} started`, { ...poolJson(pool), state: 'running', active: true });
 }
 
-export const poolStartCommand = poolVerb({
+export const poolStartCommand = poolsVerb({
   name: 'start',
   description: 'start (activate) a pool',
   examples: ['kvmctl pool start images'],

@@ -3,7 +3,7 @@ import { RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { poolCalls, volumeUsers } from '../../libvirt/storage.js';
 import { poolJson } from './list.js';
-import { loadOnePool, poolVerb } from './one-pool.js';
+import { loadOnePool, poolsVerb } from './one-pool.js';
 
 export async function runPoolStop(ctx: Context, name: string): Promise<void> {
   const pool = await loadOnePool(ctx, name);
@@ -22,7 +22,7 @@ export async function runPoolStop(ctx: Context, name: string): Promise<void> {
   ctx.out.done(`storage pool ${name} stopped (its files are untouched)`, { ...poolJson(pool), state: 'inactive', active: false });
 }
 
-export const poolStopCommand = poolVerb({
+export const poolStopCommand = poolsVerb({
   name: 'stop',
   description: 'stop (deactivate) a pool; its files stay; refused while running VMs use its volumes',
   examples: ['kvmctl pool stop images'],

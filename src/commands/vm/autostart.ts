@@ -4,7 +4,7 @@ import { RefusedError } from '../../errors.js';
 import { domainCalls, parseDominfo } from '../../libvirt/domain-commands.js';
 import { flag, type OptionsOf } from '../../verb.js';
 import { checkVmName } from './domain-state.js';
-import { vmVerb } from './vm-name.js';
+import { vmsVerb } from './vm-name.js';
 
 const options = { disable: flag('--disable', 'do not start it with libvirt') };
 export type AutostartOptions = OptionsOf<typeof options>;
@@ -26,7 +26,7 @@ export async function runVmAutostart(ctx: Context, name: string, opts: Autostart
   ctx.out.done(`vm ${name}: autostart ${word}`, { changed: !ctx.dryRun, ...json });
 }
 
-export const autostartCommand = vmVerb({
+export const autostartCommand = vmsVerb({
   name: 'autostart',
   description: 'start the VM when libvirt starts (or not, with --disable)',
   options,

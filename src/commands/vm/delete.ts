@@ -21,7 +21,7 @@ import { realStorageFiles } from '../../storage/local-files.js';
 import { loadVolumeRecords } from '../../storage/inventory.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { flag, type OptionsOf } from '../../verb.js';
-import { vmVerb } from './vm-name.js';
+import { vmsDeleteVerb } from './vm-name.js';
 
 export interface StorageDecision {
   target: string;
@@ -146,7 +146,8 @@ async function removeLog(ctx: Context, pool: string, volume: string): Promise<{ 
   return { ...left(err.message), what: `serial log ${pool}/${volume}`, manual: ctx.virsh.manual(remove) };
 }
 
-export const deleteCommand = vmVerb({
+export const deleteCommand = vmsDeleteVerb({
+  ifExists: { kind: 'vm' },
   name: 'delete',
   description: 'delete a VM (refused while it runs, unless --force); --remove-storage removes its own volumes',
   options,

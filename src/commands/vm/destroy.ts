@@ -3,7 +3,7 @@ import type { Context } from '../../context.js';
 import { domainCalls } from '../../libvirt/domain-commands.js';
 import { isActive } from '../../libvirt/domains.js';
 import { changeState } from './lifecycle.js';
-import { vmVerb } from './vm-name.js';
+import { vmsVerb } from './vm-name.js';
 
 export function runVmDestroy(ctx: Context, name: string): Promise<void> {
   return changeState(ctx, name, {
@@ -17,7 +17,7 @@ export function runVmDestroy(ctx: Context, name: string): Promise<void> {
   });
 }
 
-export const destroyCommand = vmVerb({
+export const destroyCommand = vmsVerb({
   name: 'destroy',
   description: 'power a VM off at once (keeps its disks and definition)',
   examples: ['kvmctl vm destroy web1'],

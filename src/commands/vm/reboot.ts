@@ -3,7 +3,7 @@ import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { domainCalls } from '../../libvirt/domain-commands.js';
 import { changeState } from './lifecycle.js';
-import { vmVerb } from './vm-name.js';
+import { vmsVerb } from './vm-name.js';
 
 export function runVmReboot(ctx: Context, name: string): Promise<void> {
   return changeState(ctx, name, {
@@ -16,7 +16,7 @@ export function runVmReboot(ctx: Context, name: string): Promise<void> {
   });
 }
 
-export const rebootCommand = vmVerb({
+export const rebootCommand = vmsVerb({
   name: 'reboot',
   description: 'ask the guest to reboot (ACPI)',
   examples: ['kvmctl vm reboot web1'],

@@ -11,8 +11,8 @@ import { dependentVolumes, loadPools, loadVolumes, volumeUsers } from '../../lib
 import { flag, type OptionsOf } from '../../verb.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { changed, unchanged } from './lifecycle.js';
-import { vmVerb } from './vm-name.js';
 import { startNoted } from './run-addresses.js';
+import { vmsVerb } from './vm-name.js';
 
 const options = { force: flag('--force', 'start it even though overlays use its disk as their base image (they will be corrupted)') };
 export type StartOptions = OptionsOf<typeof options>;
@@ -26,7 +26,7 @@ export async function runVmStart(ctx: Context, name: string, opts: StartOptions 
   changed(ctx, name, 'running', 'started');
 }
 
-export const startCommand = vmVerb({
+export const startCommand = vmsVerb({
   name: 'start',
   description: "start a VM; refused (exit 5) while its disk is the base image of an overlay (a linked clone's disk)",
   options,

@@ -9,8 +9,8 @@ import { domainCalls } from '../../libvirt/domain-commands.js';
 import { isActive } from '../../libvirt/domains.js';
 import { flag, value, type OptionsOf } from '../../verb.js';
 import { checkVmName, readVmState } from './domain-state.js';
-import { vmVerb } from './vm-name.js';
 import { vmStateResult } from './vm-object.js';
+import { vmsVerb } from './vm-name.js';
 import { parseCount } from '../../validate/count.js';
 import { poll } from './wait.js';
 import { kvmctlCommand } from '../../exec/command.js';
@@ -68,7 +68,7 @@ export async function runVmStop(ctx: Context, name: string, opts: StopOptions): 
   ctx.out.done(`vm ${name} shut down`, { ...vmStateResult(name, 'shutoff', true), forced: false });
 }
 
-export const stopCommand = vmVerb({
+export const stopCommand = vmsVerb({
   name: 'stop',
   description: 'shut a VM down through ACPI and wait; --force powers it off when the timeout passes',
   options,

@@ -3,7 +3,7 @@ import type { Context } from '../../context.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { domainCalls } from '../../libvirt/domain-commands.js';
 import { changeState } from './lifecycle.js';
-import { vmVerb } from './vm-name.js';
+import { vmsVerb } from './vm-name.js';
 
 export function runVmSuspend(ctx: Context, name: string): Promise<void> {
   return changeState(ctx, name, {
@@ -17,7 +17,7 @@ export function runVmSuspend(ctx: Context, name: string): Promise<void> {
   });
 }
 
-export const suspendCommand = vmVerb({
+export const suspendCommand = vmsVerb({
   name: 'suspend',
   description: 'pause a running VM (it keeps its memory)',
   examples: ['kvmctl vm suspend web1'],

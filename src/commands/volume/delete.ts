@@ -1,12 +1,11 @@
-import { flag, type OptionsOf } from '../../verb.js';
+import { flag, names, verb, type OptionsOf } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { isLocalUri, volumeCalls } from '../../libvirt/storage.js';
 import { backingChainUses, describeChainUses } from '../../storage/chains.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { dependentsOf, describeUsers, readStorage, requireVolume, usersOf } from '../../storage/inventory.js';
-import { parseVolumeRef } from '../../storage/volume-ref.js';
-import { volumeVerb } from './one-volume.js';
+import { formatVolumeRef, parseVolumeRef } from '../../storage/volume-ref.js';
 
 export const options = {
   force: flag('--force', 'delete it although VMs that are not running name it as a disk (never one a running VM uses, never a backing file)'),
@@ -48,10 +47,12 @@ export async function runVolumeDelete(ctx: Context, volume: string, o: VolumeDel
   ctx.out.done(`volume ${volume} deleted`, { pool: ref.pool, name: ref.volume, path: vol.path, deleted: true, formerUsers: users.map((u) => u.vm) });
 }
 
-export const volumeDeleteCommand = volumeVerb({
+export const volumeDeleteCommand = verb({
   name: 'delete',
   description: 'delete a volume; refused (exit 5) while a VM uses it or another volume is an overlay on it',
+  args: [names('<pool/name...>', 'the volume(s)', { kind: 'volume', serial: 'a volume that backs another is refused while that overlay exists: in the order given, an overlay named before its base goes first; at once, the base would still see it' })],
+  ifExists: { kind: 'volume', name: (ref) => formatVolumeRef(parseVolumeRef(ref)), keys: (ref) => ({ pool: parseVolumeRef(ref).pool, name: parseVolumeRef(ref).volume }) },
   options,
-  examples: ['kvmctl volume delete default/old.qcow2'],
+  examples: ['kvmctl volume delete default/old.qcow2', 'kvmctl volume delete default/web1-overlay.qcow2 default/base.qcow2 --if-exists'],
   run: (ctx, ref, o) => runVolumeDelete(ctx, ref, o),
 });

@@ -8,6 +8,8 @@ import { validateLinkName } from '../../../net/link-name.js';
 import { currentNatStateStore } from '../../../net/nat-state.js';
 import { IP_FORWARD_KEY, sysctlWriteCommand } from '../../../net/sysctl.js';
 import { required, verb, type OptionsOf } from '../../../verb.js';
+import { NotFoundError } from '../../../errors.js';
+import { kvmctlCommand } from '../../../exec/command.js';
 
 const options = { bridge: required('--bridge <bridge>', 'the bridge') };
 export type NatDisableOptions = OptionsOf<typeof options>;
@@ -28,7 +30,9 @@ export async function runNatDisable(ctx: Context, opts: NatDisableOptions): Prom
     const state = await store.load();
     const entry = state.bridges[bridge];
     if (tagged.length === 0 && !entry) {
-      return ctx.out.done(`NAT on ${bridge} was not enabled by kvmctl: nothing to remove`, { bridge, changed: false });
+      throw new NotFoundError(`NAT on ${bridge} was not enabled by kvmctl: nothing to remove`, `list kvmctl's NAT with: ${kvmctlCommand(ctx.uri, 'net', 'nat', 'list')}; --if-exists makes this exit 0`, {
+        object: { kind: 'nat', name: bridge },
+      });
     }
 
     // The address goes only if kvmctl added it and it is still there.
@@ -87,6 +91,7 @@ export const natDisableVerb = verb({
   name: 'disable',
   description: 'remove exactly the rules enable added, its gateway address, and restore ip_forward if kvmctl changed it',
   options,
-  examples: ['kvmctl net nat disable --bridge br0'],
+  ifExists: { kind: 'nat', name: (o) => o.bridge, keys: (o) => ({ bridge: o.bridge }) },
+  examples: ['kvmctl net nat disable --bridge br0', 'kvmctl net nat disable --bridge br0 --if-exists'],
   run: (ctx, o) => runNatDisable(ctx, o),
 });

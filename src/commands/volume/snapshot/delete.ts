@@ -1,6 +1,7 @@
 import type { Context } from '../../../context.js';
 import { QemuImg } from '../../../storage/qemu-img-client.js';
-import { changeSnapshot, volumeSnapshotVerb } from './target.js';
+import { names, verb } from '../../../verb.js';
+import { changeSnapshot, volumeArg } from './target.js';
 
 export async function runVolumeSnapshotDelete(ctx: Context, volume: string, name: string): Promise<void> {
   const qemuImg = new QemuImg(ctx.runner);
@@ -8,7 +9,9 @@ export async function runVolumeSnapshotDelete(ctx: Context, volume: string, name
   ctx.out.done(`snapshot ${name} of ${volume} deleted`, { volume, name, id: snap.id, deleted: true });
 }
 
-export const volumeSnapshotDeleteCommand = volumeSnapshotVerb({
+export const volumeSnapshotDeleteCommand = verb({
+  args: [volumeArg, names('<snapshot...>', 'snapshot name(s) or ID(s), as volume snapshot list shows them', { kind: 'snapshot', serial: 'each delete is qemu-img rewriting the one image file; two at once would corrupt it' })],
+  ifExists: { kind: 'snapshot', name: (_volume, snap) => snap, keys: (volume, snap) => ({ volume, name: snap }) },
   name: 'delete',
   description: 'delete a snapshot',
   examples: ['kvmctl volume snapshot delete default/web1.qcow2 before-upgrade'],

@@ -15,8 +15,10 @@ import { QemuImg } from '../../../storage/qemu-img-client.js';
 import { formatVolumeRef, parseVolumeRef, type VolumeRef } from '../../../storage/volume-ref.js';
 import { arg, verbOn } from '../../../verb.js';
 
+export const volumeArg = arg('<pool/name>', 'the volume');
+
 /** A verb on one snapshot of a volume (`kvmctl volume snapshot VERB POOL/NAME SNAPSHOT`). */
-export const volumeSnapshotVerb = verbOn([arg('<pool/name>', 'the volume'), arg('<snapshot>', 'snapshot name')]);
+export const volumeSnapshotVerb = verbOn([volumeArg, arg('<snapshot>', 'snapshot name')]);
 import { kvmctlCommand } from '../../../exec/command.js';
 
 export const snapshotColumns: Column<ImageSnapshot>[] = [
@@ -65,12 +67,18 @@ export async function snapshotTarget(ctx: Context, volume: string, action: Actio
   return { ref, vol, snapshots: info?.snapshots ?? [] };
 }
 
+/** By name, else by the ID volume snapshot list shows (qemu-img's own). */
 export function findSnapshot(uri: string, t: Target, name: string): ImageSnapshot {
-  const matches = t.snapshots.filter((s) => s.name === name);
+  const byName = t.snapshots.filter((s) => s.name === name);
+  const byId = t.snapshots.find((s) => s.id === name);
+  // Found by its ID, it is still deleted by its name (qemu-img -d): that name must be its alone.
+  const matches = byName.length > 0 || byId === undefined ? byName : t.snapshots.filter((s) => s.name === byId.name);
   const volume = formatVolumeRef(t.ref);
-  if (matches.length === 0) throw new NotFoundError(`snapshot ${JSON.stringify(name)} of volume ${volume} not found`, `list them with: ${kvmctlCommand(uri, 'volume', 'snapshot', 'list', volume)}`);
+  if (matches.length === 0) {
+    throw new NotFoundError(`snapshot ${JSON.stringify(name)} of volume ${volume} not found`, `list them with: ${kvmctlCommand(uri, 'volume', 'snapshot', 'list', volume)}`, { object: { kind: 'snapshot', name } });
+  }
   if (matches.length > 1) {
-    throw new RefusedError(`volume ${volume} has ${matches.length} snapshots named ${JSON.stringify(name)} (ids ${matches.map((s) => s.id).join(', ')})`, 'remove the duplicates with qemu-img snapshot -d ID, then retry');
+    throw new RefusedError(`volume ${volume} has ${matches.length} snapshots named ${JSON.stringify(matches[0]!.name)} (ids ${matches.map((s) => s.id).join(', ')})`, 'remove the duplicates with qemu-img snapshot -d ID, then retry');
   }
   return matches[0]!;
 }

@@ -1,6 +1,7 @@
 /** kvmctl net forward delete over a recorded firewall (hosts.ts). */
 import { describe, expect, it } from 'vitest';
 import { cli, rec } from '../../../net-harness.js';
+import { FakeRunner } from '../../../../support/harness.js';
 import { AFTER, firewall } from './hosts.js';
 
 describe('net forward delete', () => {
@@ -20,8 +21,35 @@ describe('net forward delete', () => {
   it('an unknown forward is exit 3; Docker\'s 8080 is not kvmctl\'s to delete', async () => {
     const r = await cli(['net', 'forward', 'delete', '8080'], firewall(AFTER));
     expect(r.code).toBe(3);
-    expect(r.err).toBe('kvmctl: error: no kvmctl port forward tcp-8080 (tcp port 8080)\nhint: list them with: kvmctl net forward list\n');
+    expect(r.err).toBe('kvmctl: error: no kvmctl port forward tcp-8080\nhint: list them with: kvmctl net forward list\n');
     expect(r.changes).toEqual([]);
+  });
+
+  it('takes the ID net forward list shows (its protocol comes with it)', async () => {
+    const runner = firewall(AFTER).stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 4);
+    const r = await cli(['net', 'forward', 'delete', 'udp-5300-5310'], runner);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('forward udp-5300-5310 deleted (4 rules removed)\n');
+    expect(r.changes).toHaveLength(4);
+    expect(r.changes.every((c) => c.includes('kvmctl:fwd:udp-5300-5310'))).toBe(true);
+  });
+
+  it('an ID that contradicts --proto is exit 2, before the firewall is read', async () => {
+    const r = await cli(['net', 'forward', 'delete', 'tcp-2222', '--proto', 'udp'], new FakeRunner());
+    expect(r.code).toBe(2);
+    expect(r.err).toBe('kvmctl: error: forward ID tcp-2222 is tcp, but --proto udp was given\nhint: leave --proto out: kvmctl net forward delete tcp-2222\n');
+    expect(r.changes).toEqual([]);
+  });
+
+  it('--if-exists: an absent forward is exit 0, changed false; one that exists is deleted as without it', async () => {
+    const absent = await cli(['net', 'forward', 'delete', 'tcp-8080', '--if-exists', '-o', 'json'], firewall(AFTER));
+    expect(absent.code).toBe(0);
+    expect(JSON.parse(absent.out)).toEqual({ changed: false, id: 'tcp-8080' });
+    expect(absent.changes).toEqual([]);
+    const runner = firewall(AFTER).stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 4);
+    const present = await cli(['net', 'forward', 'delete', 'udp-5300-5310', '--if-exists'], runner);
+    expect(present.code).toBe(0);
+    expect(present.changes).toHaveLength(4);
   });
 
   it('a delete that fails midway puts back what it removed: exit 7', async () => {

@@ -59,8 +59,19 @@ describe('net nat disable', () => {
     expect(r.changes).toEqual(deletes);
   });
 
-  it('with nothing of kvmctl\'s on the bridge there is nothing to do (exit 0)', async () => {
+  it('with nothing of kvmctl\'s on the bridge it is absent, as every delete: exit 3, nothing changed', async () => {
     const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr'], new FakeRunner().stub(['iptables-save'], { stdout: BEFORE }), ipForward('1'));
-    expect(r).toMatchObject({ code: 0, out: 'NAT on fxbr was not enabled by kvmctl: nothing to remove\n', changes: [] });
+    expect(r).toMatchObject({
+      code: 3,
+      out: '',
+      err: "kvmctl: error: NAT on fxbr was not enabled by kvmctl: nothing to remove\nhint: list kvmctl's NAT with: kvmctl net nat list; --if-exists makes this exit 0\n",
+      changes: [],
+    });
+  });
+
+  it('--if-exists: nothing of kvmctl\'s on the bridge is exit 0, changed false', async () => {
+    const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr', '--if-exists', '-o', 'json'], new FakeRunner().stub(['iptables-save'], { stdout: BEFORE }), ipForward('1'));
+    expect(r).toMatchObject({ code: 0, changes: [] });
+    expect(JSON.parse(r.out)).toEqual({ changed: false, bridge: 'fxbr' });
   });
 });
