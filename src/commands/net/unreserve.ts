@@ -7,6 +7,7 @@ import { kvmctlCommand } from '../../exec/command.js';
 import { dhcpIp, parseAddress, scopeOf } from './dhcp-hosts.js';
 import { networkNameArg } from './network-state.js';
 import { value, verb, type OptionsOf } from '../../verb.js';
+import { reservationJson } from './network-json.js';
 
 const options = {
   mac: value('--mac <mac>', 'the reserved MAC address'),
@@ -29,7 +30,7 @@ export async function runNetUnreserve(ctx: Context, name: string, opts: NetUnres
     }
     // libvirt matches the entry to delete on every attribute given, so pass it as defined.
     await ctx.virsh.run(networkCalls.updateDhcpHost(name, 'delete', entry, scopeOf(net), parentIndex));
-    ctx.out.done(`removed reservation ${entry.mac ?? '?'} -> ${entry.ip ?? '?'} from network ${name}`, { network: name, changed: true, ...entry });
+    ctx.out.done(`removed reservation ${entry.mac ?? '?'} -> ${entry.ip ?? '?'} from network ${name}`, { changed: true, ...reservationJson(name, entry, ip.prefix, undefined) });
   });
 }
 
