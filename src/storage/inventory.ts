@@ -218,15 +218,6 @@ export function localFileFor(ctx: StorageConnection, pool: PoolRecord, name: str
   return posix.join(pool.targetPath, name);
 }
 
-/** The JSON shape of a volume everywhere: the record plus who uses it. */
-export function volumeJson(view: StorageView, vol: VolumeRecord) {
-  return {
-    ...vol,
-    users: usersOf(view, vol),
-    dependents: dependentsOf(view, vol).map((d) => `${d.pool}/${d.name}`),
-  };
-}
-
 /**
  * A volume of a local directory pool whose file leads (through a symlink, its
  * own or a parent's) out of the pool's directory: libvirt and qemu-img would

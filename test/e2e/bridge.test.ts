@@ -4,6 +4,7 @@
  * `attach --move-address` and back, and every refusal leaves the namespace as it was.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseOutput } from '../support/schemas.js';
 import { createTopology, destroyTopology, LAN_HOST, LAN_PEER, ping, type Topology } from './netns.js';
 import { cli, faultSweep, inNetns, inNs, lab, newStateDir, removeStateDirs, snapshotHost, type CliOptions } from './reliability/harness.js';
 
@@ -76,7 +77,7 @@ describe('bridge create | list', () => {
   it('list shows it as JSON with its address and (no) ports', async () => {
     const r = await cli(['bridge', 'list', '-o', 'json'], o);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual([{ name: BR, state: expect.any(String), mtu: 1500, stp: false, addresses: ['10.66.0.1/24'], ports: [], vms: [] }]);
+    expect(parseOutput(['bridge', 'list'], r.stdout)).toEqual([{ name: BR, state: expect.stringMatching(/^(up|down|unknown)$/), mtu: 1500, stp: false, mac: expect.any(String), addresses: [{ address: '10.66.0.1', prefix: 24, mac: expect.any(String), source: 'kernel' }], ports: [], vms: [] }]);
   });
 });
 

@@ -4,6 +4,7 @@
  * Real iptables, real sysctl, real traffic between the namespaces only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseOutput } from '../support/schemas.js';
 import { addressClient, createTopology, destroyTopology, fetchTcp, LAN_HOST, LAN_PEER, ping, startServer, type Server, type Topology } from './netns.js';
 import { cli, faultSweep, inNetns, inNs, lab, newStateDir, removeStateDirs, snapshotHost, type CliOptions } from './reliability/harness.js';
 
@@ -66,7 +67,7 @@ describe('net nat (namespaces)', () => {
     const r = await cli(['net', 'nat', 'enable', '--bridge', BRIDGE, '--subnet', SUBNET, '-o', 'json'], o);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ bridge: BRIDGE, subnet: SUBNET, out: null, changed: true, rulesAdded: 3, gateway: '10.77.0.1/24', gatewayAdded: true, ipForwardTurnedOn: true });
+    expect(parseOutput(['net', 'nat', 'enable'], r.stdout)).toEqual({ bridge: BRIDGE, subnet: SUBNET, out: null, changed: true, rulesAdded: 3, gateway: '10.77.0.1/24', gatewayAdded: true, ipForwardTurnedOn: true });
     expect(tagged(`kvmctl:nat:${BRIDGE}`)).toEqual([
       `-A FORWARD -d ${SUBNET} -o ${BRIDGE} -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment "kvmctl:nat:${BRIDGE}" -j ACCEPT`,
       `-A FORWARD -s ${SUBNET} -i ${BRIDGE} -m comment --comment "kvmctl:nat:${BRIDGE}" -j ACCEPT`,
@@ -101,7 +102,7 @@ describe('net nat (namespaces)', () => {
   it('net nat list shows kvmctl\'s rule and the other one, with owners', async () => {
     const r = await cli(['net', 'nat', 'list', '-o', 'json'], o);
     expect(r.code).toBe(0);
-    const rules = JSON.parse(r.stdout) as Array<{ source: string; target: string; owner: string }>;
+    const rules = parseOutput<Array<{ source: string; target: string; owner: string }>>(['net', 'nat', 'list'], r.stdout);
     expect(rules.map((x) => `${x.source} ${x.target} ${x.owner}`).sort()).toEqual([`${SUBNET} MASQUERADE kvmctl`, '172.17.0.0/16 MASQUERADE other']);
   });
 });
@@ -134,7 +135,7 @@ describe('net forward (namespaces)', () => {
   it('forward list shows it', async () => {
     const r = await cli(['net', 'forward', 'list', '-o', 'json'], o);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual([{ id: 'tcp-2222', protocol: 'tcp', port: '2222', toAddress: CLIENT, toPort: '8080', complete: true }]);
+    expect(parseOutput(['net', 'forward', 'list'], r.stdout)).toEqual([{ id: 'tcp-2222', protocol: 'tcp', port: { first: 2222, last: 2222 }, toAddress: CLIENT, toPort: { first: 8080, last: 8080 }, network: null, vm: null, complete: true }]);
   });
 
   it('forward delete removes its rules and the port is closed again', async () => {

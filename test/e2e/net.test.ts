@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseOutput } from '../support/schemas.js';
 import { cli, inNetns, lab, newStateDir, removeStateDirs, snapshotHost, virsh, type CliOptions } from './reliability/harness.js';
 
 const PREFIX = 'e2e-net';
@@ -131,7 +132,7 @@ describe('net create', () => {
   it('net list shows it with its subnet and DHCP range', async () => {
     const r = await cli(['net', 'list', '-o', 'json'], o);
     expect(r.code).toBe(0);
-    const mine = JSON.parse(r.stdout).find((n: { name: string }) => n.name === NET);
+    const mine = parseOutput(['net', 'list'], r.stdout).find((n: { name: string }) => n.name === NET);
     expect(mine).toMatchObject({ state: 'active', autostart: true, persistent: true, mode: 'nat', subnet: SUBNET, gateway: '10.231.7.1', dhcpRange: { start: '10.231.7.2', end: '10.231.7.254' } });
   });
 });
@@ -146,7 +147,7 @@ describe('a VM on the network', () => {
     expect(leased).toMatch(/^10\.231\.7\.\d+$/);
     const r = await cli(['net', 'leases', NET, '-o', 'json'], o);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ network: NET, mac: MAC, ip: leased, prefix: 24, hostname: VM, vm: VM, expiryTime: expect.stringMatching(/Z$/) })]);
+    expect(parseOutput(['net', 'leases'], r.stdout)).toEqual([expect.objectContaining({ network: NET, mac: MAC, address: leased, prefix: 24, source: 'lease', hostname: VM, vm: VM, expiresAt: expect.stringMatching(/Z$/) })]);
     const all = await cli(['net', 'leases'], o);
     expect(all.stdout).toMatch(new RegExp(`^${NET}\\s+${MAC}\\s+${leased.replace(/\./g, '\\.')}/24\\s+${VM}\\s+\\S+\\s+${VM}$`, 'm'));
   });
@@ -185,9 +186,9 @@ describe('a VM on the network', () => {
   it('net info shows the reservation with its VM and the lease', async () => {
     const r = await cli(['net', 'info', NET, '-o', 'json'], o);
     expect(r.code).toBe(0);
-    const info = JSON.parse(r.stdout);
-    expect(info).toMatchObject({ name: NET, state: 'active', mode: 'nat', subnet: SUBNET, domain: 'e2e.lan', dhcpHosts: [{ mac: MAC, ip: RESERVED, hostname: VM, vm: VM }] });
-    expect(info.leases).toContainEqual(expect.objectContaining({ mac: MAC, ip: RESERVED, vm: VM }));
+    const info = parseOutput(['net', 'info'], r.stdout);
+    expect(info).toMatchObject({ name: NET, state: 'active', mode: 'nat', subnet: SUBNET, domain: 'e2e.lan', dhcpHosts: [{ mac: MAC, address: RESERVED, source: 'static', hostname: VM, vm: VM }] });
+    expect(info.leases).toContainEqual(expect.objectContaining({ mac: MAC, address: RESERVED, source: 'lease', vm: VM }));
   });
 
   it('net forward to the VM resolves its reserved address; list and delete', async () => {
@@ -197,7 +198,7 @@ describe('a VM on the network', () => {
     const rules = inNetns(lab.netns, 'iptables-save').stdout.split('\n').filter((l) => l.includes('"kvmctl:fwd:tcp-2299"'));
     expect(rules).toHaveLength(4);
     const list = await cli(['net', 'forward', 'list', '-o', 'json'], o);
-    expect(JSON.parse(list.stdout)).toContainEqual({ id: 'tcp-2299', protocol: 'tcp', port: '2299', toAddress: RESERVED, toPort: '22', network: NET, vm: VM, complete: true });
+    expect(parseOutput(['net', 'forward', 'list'], list.stdout)).toContainEqual({ id: 'tcp-2299', protocol: 'tcp', port: { first: 2299, last: 2299 }, toAddress: RESERVED, toPort: { first: 22, last: 22 }, network: NET, vm: VM, complete: true });
     const del = await cli(['net', 'forward', 'delete', '2299'], o);
     expect(del.code).toBe(0);
     expect(inNetns(lab.netns, 'iptables-save').stdout).not.toContain('kvmctl:fwd:tcp-2299');

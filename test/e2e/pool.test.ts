@@ -105,7 +105,7 @@ describe('kvmctl pool (against the lab host)', () => {
     expect(mine.capacityBytes).toBe(Number(/<capacity unit='bytes'>(\d+)</.exec(xml)![1]));
     expect(mine.volumeCount).toBe(0);
     const info = await runJson(['pool', 'info', a]);
-    expect(info).toMatchObject({ name: a, type: 'dir', state: 'running', autostart: true, targetPath: dirOf(a), volumes: [] });
+    expect(info).toMatchObject({ name: a, type: 'dir', state: 'active', autostart: true, targetPath: dirOf(a), volumes: [] });
     expect((await run(['pool', 'info', `${PREFIX}-none`]))).toMatchObject({ code: 3, stderr: expect.stringMatching(/storage pool "e2e-pool-none" not found/) });
   });
 

@@ -2,7 +2,7 @@
  * The published JSON Schemas (schemas/), compiled once with ajv: tests validate
  * what kvmctl printed against them, so a change of shape fails a test.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 
@@ -12,10 +12,19 @@ ajv.addSchema(JSON.parse(readFileSync(resolve('schemas', 'common.schema.json'), 
 ajv.addSchema(JSON.parse(readFileSync(resolve('schemas', 'error.schema.json'), 'utf8')), 'error.schema.json');
 const compiled = new Map<string, ValidateFunction>();
 
+// Every schema is known by its file name, so that one can refer to another's definitions (vm-start -> vm-list#/definitions/...).
+for (const file of readdirSync(resolve('schemas'))) {
+  if (!file.endsWith('.schema.json') || file === 'common.schema.json') continue;
+  const schema = JSON.parse(readFileSync(resolve('schemas', file), 'utf8'));
+  if (schema.$id !== undefined && schema.$id !== file) throw new Error(`schemas/${file} has $id ${JSON.stringify(schema.$id)}: it must be its file name`);
+  ajv.addSchema(schema, schema.$id === undefined ? file : undefined);
+}
+
 function validator(name: string): ValidateFunction {
   let v = compiled.get(name);
   if (!v) {
-    v = ajv.compile(JSON.parse(readFileSync(resolve('schemas', `${name}.schema.json`), 'utf8')));
+    v = ajv.getSchema(`${name}.schema.json`);
+    if (!v) throw new Error(`no schema schemas/${name}.schema.json`);
     compiled.set(name, v);
   }
   return v;

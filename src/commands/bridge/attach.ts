@@ -26,7 +26,7 @@ export async function runBridgeAttach(ctx: Context, bridge: string, iface: strin
     const move = Boolean(opts.moveAddress);
     const json = { bridge, iface, moveAddress: move };
     if (nic.master === bridge && (!move || movable.length === 0)) {
-      return ctx.out.done(`${iface} is already attached to ${bridge}: unchanged`, { ...json, changed: false, moved: { addresses: [], routes: [] } });
+      return ctx.out.done(`${iface} is already attached to ${bridge}: unchanged`, { ...json, changed: false, moved: { addresses: [], routes: [] }, confirmBy: null });
     }
     if (nic.master !== undefined && nic.master !== bridge) {
       throw new ConflictError(`${iface} is already a port of ${nic.master}`, `detach it first: ${kvmctlCommand(ctx.uri, 'bridge', 'detach', nic.master, iface)}`);

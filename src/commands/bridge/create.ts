@@ -62,7 +62,7 @@ export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCr
       ].filter(Boolean);
       if (diffs.length > 0) throw new ConflictError(`bridge ${name} already exists with other settings: ${diffs.join(', ')}`, `choose another name, or delete it first: ${kvmctlCommand(ctx.uri, 'bridge', 'delete', name)}`);
       const record = await createdBridgesRecord(ctx);
-      if ((await record.load()).names.includes(name)) return ctx.out.done(`bridge ${name} unchanged`, { ...json, changed: false, createdByKvmctl: true });
+      if ((await record.load()).names.includes(name)) return ctx.out.done(`bridge ${name} unchanged`, { ...json, changed: false, createdByKvmctl: true, owner: 'kvmctl' });
       const owner = await ownerOf(ctx, name);
       return ctx.out.done(`bridge ${name} already exists, made by ${owner}, not by kvmctl: left as it is`, { ...json, changed: false, createdByKvmctl: false, owner });
     }
@@ -85,7 +85,7 @@ export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCr
         { what: `kvmctl's record of the bridges it created (${record.location})`, do: record.saveAction({ names: [...new Set([...created.names, name])] }) },
       ],
     });
-    ctx.out.done(`bridge ${name} created (STP ${stp ? 'on' : 'off'}${address ? `, address ${addressCidr(address)}` : ''}) and up`, { ...json, changed: true });
+    ctx.out.done(`bridge ${name} created (STP ${stp ? 'on' : 'off'}${address ? `, address ${addressCidr(address)}` : ''}) and up`, { ...json, changed: true, createdByKvmctl: true, owner: 'kvmctl' });
   });
 }
 

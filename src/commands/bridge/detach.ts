@@ -23,7 +23,7 @@ export async function runBridgeDetach(ctx: Context, bridge: string, iface: strin
     const nic = findIface(links, iface);
     const move = Boolean(opts.moveAddress);
     const json = { bridge, iface, moveAddress: move };
-    if (nic.master === undefined) return ctx.out.done(`${iface} is not attached to any bridge: unchanged`, { ...json, changed: false, moved: { addresses: [], routes: [] } });
+    if (nic.master === undefined) return ctx.out.done(`${iface} is not attached to any bridge: unchanged`, { ...json, changed: false, moved: { addresses: [], routes: [] }, confirmBy: null });
     if (nic.master !== bridge) throw new ConflictError(`${iface} is a port of ${nic.master}, not of ${bridge}`, `${kvmctlCommand(ctx.uri, 'bridge', 'detach', nic.master, iface)}`);
     const vm = owners.get(iface);
     if (nic.kind === 'tun' || vm) {

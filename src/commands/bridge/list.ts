@@ -5,6 +5,7 @@ import { verb } from '../../verb.js';
 import { bridgesOf, type Link } from '../../net/ip.js';
 import type { BridgeFacts } from '../../host/facts.js';
 import { bridgeColumns } from '../../host/fact-columns.js';
+import { bridgesJson } from './bridge-json.js';
 
 export interface BridgeView extends BridgeFacts {
   /** The VMs with an interface (vnetN) on the bridge. */
@@ -37,7 +38,7 @@ export async function runBridgeList(ctx: Context): Promise<void> {
   const [links, { owners, warning }] = await Promise.all([ctx.ip.links(), vmsByInterface(ctx)]);
   if (warning) ctx.out.warn(`VM names are not shown: ${warning}`);
   const views = bridgeViews(links, owners);
-  ctx.out.list([...bridgeColumns, { header: 'VMS', value: (b: BridgeView) => b.vms.join(', ') }], views);
+  ctx.out.list([...bridgeColumns, { header: 'VMS', value: (b: BridgeView) => b.vms.join(', ') }], views, bridgesJson(links, owners));
   if (!ctx.out.json && views.length === 0) ctx.out.info('no Linux bridges; create one with: kvmctl bridge create br0');
 }
 

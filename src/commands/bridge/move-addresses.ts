@@ -113,6 +113,6 @@ export async function reportMove(
   const { bridge, iface } = pair;
   const window = confirm.seconds !== undefined && !ctx.dryRun ? await openConfirmWindow(ctx, change, bridge, iface, confirm.seconds, confirm.broughtUp) : undefined;
   const what = change === 'attach' ? `${iface} attached to ${bridge}${movedText(moved, bridge)}` : `${iface} detached from ${bridge}${movedText(moved, iface)}`;
-  ctx.out.done(what, { ...pair, changed: true, moved, ...(window ? { confirmBy: window.deadline } : {}) });
+  ctx.out.done(what, { ...pair, changed: true, moved, confirmBy: window ? window.deadline : null });
   if (window) ctx.out.warn(`this is reverted at ${window.deadline} (in ${confirm.seconds} s) unless you confirm it from a session that still reaches the host: ${window.confirm}`);
 }

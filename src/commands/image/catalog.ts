@@ -13,7 +13,16 @@ export async function runImageCatalog(ctx: Context): Promise<void> {
       { header: 'URL', value: (e) => e.url },
     ],
     entries,
-    entries.map((e) => ({ ...e, checksum: e.checksum ? `${e.checksum.algorithm}:${e.checksum.hex}` : undefined })),
+    entries.map((e) => ({
+      name: e.name,
+      description: e.description,
+      url: e.url,
+      checksum: e.checksum ? `${e.checksum.algorithm}:${e.checksum.hex}` : null,
+      sums: e.sums ?? null,
+      sumsSignature: e.sumsSignature ?? null,
+      keyring: e.keyring ?? null,
+      origin: e.origin,
+    })),
   );
 }
 

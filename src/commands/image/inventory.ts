@@ -47,8 +47,18 @@ export function findImage(images: ImageEntry[], text: string): ImageEntry {
   return matches[0]!;
 }
 
-export function imageJson(i: ImageEntry) {
-  return { ...i.record, present: i.volume !== undefined, overlays: i.overlays, vms: i.vms };
+/** An image's record, every key present (the JSON of image remove). */
+export function imageRecordJson(r: ImageRecord) {
+  return { name: r.name, pool: r.pool, path: r.path, source: r.source, catalogName: r.catalogName ?? null, digest: r.digest, sizeBytes: r.sizeBytes, format: r.format, pulledAt: r.pulledAt };
+}
+
+/**
+ * The JSON object of a pulled image, the one mapping image list, info and
+ * pull print: its record, whether its volume is there, and what stands on it
+ * (null when kvmctl did not read that: an image pull that found it pulled).
+ */
+export function imageJson(i: Pick<ImageEntry, 'record'> & { volume?: unknown; overlays: string[] | null; vms: string[] | null }) {
+  return { ...imageRecordJson(i.record), present: i.volume !== undefined, overlays: i.overlays, vms: i.vms };
 }
 
 /** A verb on one pulled image (`kvmctl image VERB IMAGE`). */

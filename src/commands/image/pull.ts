@@ -2,12 +2,15 @@ import { arg, value, verb, type OptionsOf } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { formatBytes } from '../../units/size.js';
 import { DEFAULT_IMAGE_POOL, pullImage, resolvePullSpec, type ImagePullOptions } from '../../images/pull.js';
+import { imageJson } from './inventory.js';
 
 export async function runImagePull(ctx: Context, source: string, o: ImagePullOptions): Promise<void> {
   const spec = await resolvePullSpec(ctx, source, o);
   const r = await pullImage(ctx, spec);
   const img = r.image;
-  const json = { ...img, unchanged: r.unchanged, downloadedBytes: r.downloadedBytes, resumedFromBytes: r.resumedFromBytes };
+  // A new image has no overlays or VMs yet; on one found already pulled kvmctl did not look.
+  const known = r.unchanged ? null : [];
+  const json = { changed: !r.unchanged, ...imageJson({ record: img, volume: true, overlays: known, vms: known }), downloadedBytes: r.downloadedBytes, resumedFromBytes: r.resumedFromBytes };
   if (r.unchanged) return ctx.out.done(`image ${img.pool}/${img.name} is already pulled from ${img.source} (${img.digest}): unchanged`, json);
   const resumed = r.resumedFromBytes > 0 ? `, resumed after ${formatBytes(r.resumedFromBytes)}` : '';
   ctx.out.done(`pulled ${img.source} as image ${img.pool}/${img.name} (${img.format}, ${formatBytes(img.sizeBytes)}${resumed}; ${img.digest.slice(0, 'sha256:'.length + 16)}… verified)`, json);

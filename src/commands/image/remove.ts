@@ -5,7 +5,7 @@ import { runChecked } from '../../exec/runner.js';
 import { volumeCalls } from '../../libvirt/storage.js';
 import { fileCommands } from '../../storage/local-write.js';
 import { imagePaths } from '../../images/store.js';
-import { findImage, readImages } from './inventory.js';
+import { findImage, imageRecordJson, readImages } from './inventory.js';
 import { arg, verb } from '../../verb.js';
 
 export async function runImageRemove(ctx: Context, text: string): Promise<void> {
@@ -20,7 +20,7 @@ export async function runImageRemove(ctx: Context, text: string): Promise<void> 
     if (i.volume) await ctx.virsh.run(volumeCalls.delete(i.record.pool, i.record.name));
     await runChecked(ctx.runner, fileCommands.remove(imagePaths(posix.dirname(i.record.path), i.record.name).meta));
   });
-  ctx.out.done(`removed image ${ref} (${i.record.source})`, { ...i.record, removed: true });
+  ctx.out.done(`removed image ${ref} (${i.record.source})`, { changed: true, ...imageRecordJson(i.record) });
 }
 
 export const imageRemoveCommand = verb({

@@ -8,8 +8,10 @@ import { ConflictError, KvmctlError, RestatedError } from '../../errors.js';
 import { networkCalls, type NetworkRecord } from '../../libvirt/network-commands.js';
 import { buildNetworkXml, subnetOf, type NetworkDefinition, type NetworkSpec } from '../../libvirt/network-xml.js';
 import { encodeXml } from '../../libvirt/xml-codec.js';
-import { cidrFromTool, formatCidr } from '../../net/ipv4.js';
+import { cidrFromTool } from '../../net/ipv4.js';
 import { specFor, type Request } from './create-request.js';
+import { asNow, networkResult } from './network-json.js';
+import { summarize } from './list.js';
 
 /** How an existing definition differs from the spec; empty when it is the same network. */
 export function specDifferences(spec: NetworkSpec, def: NetworkDefinition): string[] {
@@ -55,8 +57,8 @@ export async function converge(ctx: Context, req: Request, existing: NetworkReco
     await ctx.virsh.run(networkCalls.autostart(req.name, true));
     steps.push('autostart on');
   }
-  const summary = { name: req.name, changed: steps.length > 0, subnet: subnet ? formatCidr(subnet) : undefined, bridge: existing.definition.bridge };
-  ctx.out.done(steps.length > 0 ? `network ${req.name} already defined; ${steps.join(', ')}` : `network ${req.name} unchanged`, summary);
+  const now = asNow(existing, { active: existing.active || req.start, autostart: existing.autostart || (req.autostart && existing.persistent) });
+  ctx.out.done(steps.length > 0 ? `network ${req.name} already defined; ${steps.join(', ')}` : `network ${req.name} unchanged`, networkResult(steps.length > 0, summarize(now, false)));
 }
 
 /** Starting is where libvirt finds a busy bridge name or subnet, or a dnsmasq that will not run. */

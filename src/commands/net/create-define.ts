@@ -6,6 +6,7 @@ import { parseNetworkXml, type NetworkSpec } from '../../libvirt/network-xml.js'
 import { blockOf, formatCidr, parseIpv4 } from '../../net/ipv4.js';
 import { startNetwork } from './create-converge.js';
 import type { Request } from './create-request.js';
+import { networkResult } from './network-json.js';
 
 /** Define, then start and autostart as asked: the steps net create runs (and whose XML --print-xml shows). */
 export function netCreatePlan(ctx: Context, req: Request, xml: string): Plan {
@@ -39,16 +40,10 @@ export async function define(ctx: Context, req: Request, spec: NetworkSpec, plan
     bridge && `bridge ${bridge}`,
   ].filter(Boolean);
   const state = [req.start ? 'started' : 'not started', req.autostart ? 'autostart on' : 'autostart off'].join(', ');
-  ctx.out.done(`network ${req.name} created (${parts.join(', ')}); ${state}`, {
-    name: req.name,
-    changed: true,
-    mode: req.mode,
-    subnet,
-    gateway: ip?.address,
-    dhcpRange: ip?.dhcpRange,
-    bridge,
-    active: req.start,
-    autostart: req.autostart,
-  });
+  // A new network has no leases yet.
+  ctx.out.done(
+    `network ${req.name} created (${parts.join(', ')}); ${state}`,
+    networkResult(true, { name: req.name, state: req.start ? 'active' : 'inactive', autostart: req.autostart, persistent: true, mode: req.mode, bridge, subnet, gateway: ip?.address, dhcpRange: ip?.dhcpRange, leaseCount: 0 }),
+  );
 }
 

@@ -2,11 +2,12 @@ import type { Context } from '../../context.js';
 import { netVerb } from './network-state.js';
 import { KvmctlError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
-import { loadNetwork, type DhcpLease } from '../../libvirt/network-commands.js';
+import { type DhcpLease, loadNetwork } from '../../libvirt/network-commands.js';
 import { savedForwards } from '../../net/port-forward.js';
-import { forwardColumns, forwardViews, type ForwardView } from './forward/view.js';
+import { forwardColumns, forwardJson, type ForwardView, forwardViews } from './forward/view.js';
 import { summarize } from './list.js';
 import { vmsByMac } from './vm-owners.js';
+import { leaseJson, networkJson, reservationJson } from './network-json.js';
 
 export interface ReservationView {
   mac?: string;
@@ -60,13 +61,13 @@ export async function runNetInfo(ctx: Context, name: string): Promise<void> {
   const leases: LeaseView[] = network.leases.map((l) => ({ network: network.name, ...l, vm: owners.get(l.mac) }));
 
   const json = {
-    ...summary,
-    uuid: def.uuid,
-    forwardDev: def.forwardDev,
-    domain: def.domain,
-    dhcpHosts: reservations,
-    portForwards: forwardsError ? null : forwards,
-    leases,
+    ...networkJson(summary),
+    uuid: def.uuid ?? null,
+    forwardDev: def.forwardDev ?? null,
+    domain: def.domain ?? null,
+    dhcpHosts: def.ips.flatMap((i) => i.dhcpHosts.map((h) => reservationJson(network.name, h, i.prefix, h.mac ? owners.get(h.mac.toLowerCase()) : undefined))),
+    portForwards: forwardsError ? null : forwards.map(forwardJson),
+    leases: leases.map((l) => leaseJson(network.name, l, l.vm)),
   };
   ctx.out.details(
     [

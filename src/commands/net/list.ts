@@ -3,6 +3,7 @@ import type { NetworkRecord } from '../../libvirt/network-commands.js';
 import { loadNetworks } from '../../libvirt/network-commands.js';
 import { subnetOf } from '../../libvirt/network-xml.js';
 import { verb } from '../../verb.js';
+import { networkJson } from './network-json.js';
 
 /** One network as `net list` and `net info` show it (and as JSON). */
 export interface NetworkSummary {
@@ -16,10 +17,12 @@ export interface NetworkSummary {
   subnet?: string;
   gateway?: string;
   dhcpRange?: { start: string; end: string };
-  leaseCount: number;
+  /** null: an active network whose leases were not read. */
+  leaseCount: number | null;
 }
 
-export function summarize(n: NetworkRecord): NetworkSummary {
+/** `leasesRead`: false when the record was loaded without its leases (a mutation's), so an active network's count is unknown. */
+export function summarize(n: NetworkRecord, leasesRead = true): NetworkSummary {
   const ipv4 = n.definition.ips.find((ip) => ip.family === 'ipv4');
   const range = ipv4?.dhcpRanges[0];
   return {
@@ -32,7 +35,7 @@ export function summarize(n: NetworkRecord): NetworkSummary {
     subnet: ipv4 ? subnetOf(ipv4) : undefined,
     gateway: ipv4?.address,
     dhcpRange: range ? { start: range.start, end: range.end } : undefined,
-    leaseCount: n.leases.length,
+    leaseCount: leasesRead || !n.active ? n.leases.length : null,
   };
 }
 
@@ -50,8 +53,8 @@ export const networkColumns = [
 
 /** Two virsh processes however many networks exist. */
 export async function runNetList(ctx: Context): Promise<void> {
-  const networks = (await loadNetworks(ctx.runner, ctx.uri, { leases: true })).map(summarize);
-  ctx.out.list(networkColumns, networks);
+  const networks = (await loadNetworks(ctx.runner, ctx.uri, { leases: true })).map((n) => summarize(n));
+  ctx.out.list(networkColumns, networks, networks.map(networkJson));
   if (!ctx.out.json && networks.length === 0) ctx.out.info('no libvirt networks; create one with: kvmctl net create NAME --mode nat');
 }
 

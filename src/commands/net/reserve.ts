@@ -5,13 +5,14 @@ import type { Context } from '../../context.js';
 import { ConflictError, UsageError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { loadNetwork, networkCalls } from '../../libvirt/network-commands.js';
-import { subnetOf, type DhcpHost } from '../../libvirt/network-xml.js';
+import { type DhcpHost, subnetOf } from '../../libvirt/network-xml.js';
 import { cidrFromTool, contains, formatCidr, lastAddress, parseIpv4 } from '../../net/ipv4.js';
 import { vmsByMac } from './vm-owners.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { dhcpIp, parseAddress, scopeOf } from './dhcp-hosts.js';
 import { netVerb } from './network-state.js';
-import { required, value, type OptionsOf } from '../../verb.js';
+import { type OptionsOf, required, value } from '../../verb.js';
+import { reservationJson } from './network-json.js';
 
 const options = {
   mac: required('--mac <mac>', "the VM interface's MAC address"),
@@ -41,7 +42,7 @@ export async function runNetReserve(ctx: Context, name: string, opts: NetReserve
     const sameMac = ip.dhcpHosts.find((h) => h.mac?.toLowerCase() === mac);
     const sameIp = ip.dhcpHosts.find((h) => h.ip === address);
     if (sameMac && sameMac === sameIp && (sameMac.name ?? undefined) === opts.hostname) {
-      return ctx.out.done(`reservation ${mac} -> ${address} on network ${name} unchanged`, { network: name, changed: false, ...host });
+      return ctx.out.done(`reservation ${mac} -> ${address} on network ${name} unchanged`, { changed: false, ...reservationJson(name, host, ip.prefix, undefined) });
     }
     const clash = sameMac ?? sameIp;
     if (clash) {
@@ -60,7 +61,7 @@ export async function runNetReserve(ctx: Context, name: string, opts: NetReserve
     }
     await ctx.virsh.run(networkCalls.updateDhcpHost(name, 'add-last', host, scopeOf(net), parentIndex));
     const when = net.active ? 'the next DHCP request of that MAC gets it' : 'it applies when the network starts';
-    ctx.out.done(`reserved ${address} for ${mac} on network ${name}; ${when}`, { network: name, changed: true, ...host });
+    ctx.out.done(`reserved ${address} for ${mac} on network ${name}; ${when}`, { changed: true, ...reservationJson(name, host, ip.prefix, undefined) });
   });
 }
 

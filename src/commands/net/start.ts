@@ -1,14 +1,14 @@
 /** net start: starts a network ("unchanged" when it is active). */
 import type { Context } from '../../context.js';
 import { networkCalls } from '../../libvirt/network-commands.js';
-import { load, networkNamesArg, unchanged } from './network-state.js';
+import { changedTo, load, networkNamesArg, unchanged } from './network-state.js';
 import { verb } from '../../verb.js';
 
 export async function runNetStart(ctx: Context, name: string): Promise<void> {
   const net = await load(ctx, name);
-  if (net.active) return unchanged(ctx, name, 'already active', { active: true });
+  if (net.active) return unchanged(ctx, net, 'already active');
   await ctx.virsh.run(networkCalls.start(name));
-  ctx.out.done(`network ${name} started`, { name, changed: true, active: true });
+  ctx.out.done(`network ${name} started`, changedTo(net, { active: true }));
 }
 
 export const netStartVerb = verb({

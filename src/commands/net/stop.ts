@@ -4,9 +4,9 @@ import { kvmctlCommand } from '../../exec/command.js';
 import { RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { networkCalls } from '../../libvirt/network-commands.js';
-import { load, networkNamesArg, unchanged } from './network-state.js';
+import { changedTo, load, networkNamesArg, unchanged } from './network-state.js';
 import { running, vmsOnNetwork } from './vm-owners.js';
-import { flag, verb, type OptionsOf } from '../../verb.js';
+import { flag, type OptionsOf, verb } from '../../verb.js';
 
 const options = { force: flag('--force', 'stop it even though running VMs use it (they lose their network)') };
 export type NetStopOptions = OptionsOf<typeof options>;
@@ -18,7 +18,7 @@ async function runningUsers(ctx: Context, name: string): Promise<string[]> {
 
 export async function runNetStop(ctx: Context, name: string, opts: NetStopOptions): Promise<void> {
   const net = await load(ctx, name);
-  if (!net.active) return unchanged(ctx, name, 'not active', { active: false });
+  if (!net.active) return unchanged(ctx, net, 'not active');
   const users = await runningUsers(ctx, name);
   if (users.length > 0 && !opts.force) {
     throw new RefusedError(
@@ -28,7 +28,7 @@ export async function runNetStop(ctx: Context, name: string, opts: NetStopOption
   }
   await ctx.virsh.run(networkCalls.destroy(name));
   const gone = net.persistent ? '' : ' (it was transient, so it no longer exists)';
-  ctx.out.done(`network ${name} stopped${gone}`, { name, changed: true, active: false, removed: !net.persistent });
+  ctx.out.done(`network ${name} stopped${gone}`, { ...changedTo(net, { active: false }), removed: !net.persistent });
 }
 
 export const netStopVerb = verb({

@@ -6,7 +6,8 @@ import { loadNetwork, networkCalls } from '../../libvirt/network-commands.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { dhcpIp, parseAddress, scopeOf } from './dhcp-hosts.js';
 import { netVerb } from './network-state.js';
-import { value, type OptionsOf } from '../../verb.js';
+import { type OptionsOf, value } from '../../verb.js';
+import { reservationJson } from './network-json.js';
 
 const options = {
   mac: value('--mac <mac>', 'the reserved MAC address'),
@@ -31,7 +32,7 @@ export async function runNetUnreserve(ctx: Context, name: string, opts: NetUnres
     }
     // libvirt matches the entry to delete on every attribute given, so pass it as defined.
     await ctx.virsh.run(networkCalls.updateDhcpHost(name, 'delete', entry, scopeOf(net), parentIndex));
-    ctx.out.done(`removed reservation ${entry.mac ?? '?'} -> ${entry.ip ?? '?'} from network ${name}`, { network: name, changed: true, ...entry });
+    ctx.out.done(`removed reservation ${entry.mac ?? '?'} -> ${entry.ip ?? '?'} from network ${name}`, { changed: true, ...reservationJson(name, entry, ip.prefix, undefined) });
   });
 }
 

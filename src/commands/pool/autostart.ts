@@ -1,7 +1,7 @@
 import type { Context } from '../../context.js';
 import { poolCalls } from '../../libvirt/storage.js';
 import { flag, type OptionsOf } from '../../verb.js';
-import { poolJson } from './list.js';
+import { poolResult } from './pool-json.js';
 import { loadOnePool, poolVerb } from './one-pool.js';
 
 export const options = { disable: flag('--disable', 'turn autostart off') };
@@ -11,9 +11,9 @@ export async function runPoolAutostart(ctx: Context, name: string, opts: PoolAut
   const pool = await loadOnePool(ctx, name);
   const enable = !opts.disable;
   const word = enable ? 'on' : 'off';
-  if (pool.autostart === enable) return ctx.out.done(`storage pool ${name} autostart is already ${word}: unchanged`, { ...poolJson(pool), unchanged: true });
+  if (pool.autostart === enable) return ctx.out.done(`storage pool ${name} autostart is already ${word}: unchanged`, poolResult(false, pool));
   await ctx.virsh.run(poolCalls.autostart(name, enable));
-  ctx.out.done(`storage pool ${name} autostart ${word}`, { ...poolJson(pool), autostart: enable });
+  ctx.out.done(`storage pool ${name} autostart ${word}`, poolResult(true, { ...pool, autostart: enable }));
 }
 
 export const poolAutostartCommand = poolVerb({

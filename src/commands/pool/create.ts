@@ -9,7 +9,7 @@ import { realStorageFiles, type StorageFiles } from '../../storage/local-files.j
 import { checkPoolPath, checkPoolPathSyntax, requirePoolDirectory } from '../../storage/pool-path.js';
 import { validateNewName } from '../../storage/volume-ref.js';
 import { NEW_NAME_HELP } from '../../validate/names.js';
-import { poolJson } from './list.js';
+import { poolResult } from './pool-json.js';
 
 export const options = {
   type: value('--type <type>', 'pool type', { choices: POOL_TYPES, default: 'dir' }),
@@ -131,7 +131,7 @@ export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOpt
         throw new ConflictError(`storage pool ${name} already exists with another definition (${diffs.join('; ')})`, `choose another name, or delete it first: ${kvmctlCommand(ctx.uri, 'pool', 'delete', name)}`, { object: { kind: 'pool', name } });
       }
       await requirePoolDirectory(existing, ctx.uri, local, files);
-      ctx.out.done(`storage pool ${name} already exists as asked: unchanged`, { ...poolJson(existing), unchanged: true });
+      ctx.out.done(`storage pool ${name} already exists as asked: unchanged`, poolResult(false, existing));
       return;
     }
     const def = poolDefinitionOf(spec);
@@ -141,7 +141,8 @@ export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOpt
     await runPlan(ctx, poolCreatePlan(spec, o, dirExisted));
     ctx.out.done(
       `storage pool ${name} created (${spec.type}, ${def.targetPath})${o.start ? ', started' : ''}${o.autostart ? ', autostart on' : ''}`,
-      { name, type: def.type, targetPath: def.targetPath, source: def.source, active: o.start, autostart: o.autostart, persistent: true },
+      // The pool as made: sizes and the uuid are libvirt's to report (kvmctl pool info), a started pool holds no volumes yet.
+      poolResult(true, { name, type: def.type, state: o.start ? 'running' : 'inactive', active: o.start, autostart: o.autostart, persistent: true, targetPath: def.targetPath, source: def.source, volumes: o.start ? [] : undefined }),
     );
   });
 }

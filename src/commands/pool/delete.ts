@@ -156,7 +156,7 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
     : volumes.length > 0
       ? `, its ${volumes.length} volume file(s) kept`
       : '';
-  ctx.out.done(`storage pool ${name} deleted${kept}${dirNote}`, { name, deleted: true, volumesDeleted: deleted, volumesKept: chained.map((v) => v.name), targetPath: pool.targetPath ?? null, purged: Boolean(o.purge) });
+  ctx.out.done(`storage pool ${name} deleted${kept}${dirNote}`, { changed: true, name, volumesDeleted: deleted, volumesKept: chained.map((v) => v.name), targetPath: pool.targetPath ?? null, purged: Boolean(o.purge) });
 }
 
 export const poolDeleteCommand = verb({

@@ -1,9 +1,10 @@
 import type { Context } from '../../context.js';
 import { validateName } from '../../validate/names.js';
 import { formatBytes } from '../../units/size.js';
-import { readStorage, requirePool, volumeJson } from '../../storage/inventory.js';
+import { readStorage, requirePool } from '../../storage/inventory.js';
+import { volumeJson } from '../../storage/volume-json.js';
 import { isImageStore, volumeColumns, volumeRows } from '../../storage/volume-table.js';
-import { poolJson, volumeCount } from './list.js';
+import { poolJson, volumeCount } from './pool-json.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { arg, verb } from '../../verb.js';
 

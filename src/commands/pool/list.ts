@@ -3,7 +3,7 @@ import { loadPools, type PoolRecord } from '../../libvirt/storage.js';
 import type { Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
 import { verb } from '../../verb.js';
-import { IMAGE_DIR } from '../../images/store.js';
+import { poolJson, volumeCount } from './pool-json.js';
 
 export const poolColumns: Column<PoolRecord>[] = [
   { header: 'NAME', value: (p) => p.name },
@@ -20,17 +20,6 @@ export const poolColumns: Column<PoolRecord>[] = [
   { header: 'AVAILABLE', value: (p) => formatBytes(p.availableBytes) },
   { header: 'VOLUMES', value: (p) => volumeCount(p) },
 ];
-
-/** The pool's volumes as vol-list names them, less kvmctl's image store (a directory; see isImageStore); undefined while inactive. */
-export function volumeCount(p: PoolRecord): number | undefined {
-  return p.volumes?.filter((v) => v.name !== IMAGE_DIR).length;
-}
-
-/** The JSON shape of a pool: the record, with a volume count instead of the name list. */
-export function poolJson(p: PoolRecord) {
-  const { volumes: _volumes, ...rest } = p;
-  return { ...rest, volumeCount: volumeCount(p) ?? null };
-}
 
 export async function runPoolList(ctx: Context): Promise<void> {
   const pools = await loadPools(ctx.runner, ctx.uri);

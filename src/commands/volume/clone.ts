@@ -9,6 +9,7 @@ import { runPlan } from '../../exec/plan.js';
 import { formatBytes } from '../../units/size.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { describeUsers, findVolume, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
+import { newVolumeResult, volumeResult } from '../../storage/volume-json.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
 import { QemuImg } from '../../storage/qemu-img-client.js';
 import { checkFreeSpace, checkNoFileAt, sameSpec } from '../../storage/volume-checks.js';
@@ -40,7 +41,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
       const same =
         diffs.length === 0 && (o.linked || !isLocalUri(ctx.uri) || (await new QemuImg(ctx.runner).sameContent({ path: src.path, format: src.format }, { path: existing.path, format: src.format })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and is not a ${o.linked ? 'linked ' : ''}clone of ${source}${diffs.length ? ` (${diffs.join('; ')})` : ''}`, 'choose another name, or delete it first');
-      ctx.out.done(`volume ${ref} is already a ${o.linked ? 'linked ' : ''}clone of ${source}: unchanged`, { ...existing, unchanged: true });
+      ctx.out.done(`volume ${ref} is already a ${o.linked ? 'linked ' : ''}clone of ${source}: unchanged`, { ...volumeResult(false, view, existing), source, linked: Boolean(o.linked) });
       return;
     }
 
@@ -77,11 +78,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
       await runPlan(ctx, { label: `volume clone ${ref}`, steps: [{ what: `volume ${ref}`, do: { virsh: copy }, undo: { virsh: volumeCalls.delete(srcRef.pool, name) }, spinner: `copying ${source} to ${ref}` }] });
     }
     ctx.out.done(`volume ${ref} created as a ${o.linked ? 'linked clone (qcow2 overlay)' : 'full copy'} of ${source} (${format}, ${formatBytes(src.capacityBytes)})`, {
-      pool: srcRef.pool,
-      name,
-      format,
-      capacityBytes: src.capacityBytes ?? null,
-      backingFile: o.linked ? src.path : null,
+      ...newVolumeResult(pool, { name, format, capacityBytes: src.capacityBytes, backingFile: o.linked ? src.path : undefined, backingFormat: o.linked ? src.format : undefined }),
       source: `${srcRef.pool}/${srcRef.volume}`,
       linked: Boolean(o.linked),
     });

@@ -10,6 +10,7 @@ import { runPlan } from '../../exec/plan.js';
 import { buildVolumeXml } from '../../libvirt/volume-xml.js';
 import { formatBytes } from '../../units/size.js';
 import { describeUsers, findVolume, localFileFor, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
+import { newVolumeResult, volumeResult } from '../../storage/volume-json.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { convertWithProgress, writeThenPublish } from '../../storage/local-write.js';
 import { QemuImg } from '../../storage/qemu-img-client.js';
@@ -54,7 +55,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
         existing.capacityBytes === src.capacityBytes &&
         (!isLocalUri(ctx.uri) || (await new QemuImg(ctx.runner).sameContent({ path: src.path, format: srcFormat }, { path: existing.path, format: to })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and is not a ${to} copy of ${volume}`, 'choose another name with --name, or delete it first');
-      ctx.out.done(`volume ${ref} is already a ${to} copy of ${volume}: unchanged`, { ...existing, unchanged: true });
+      ctx.out.done(`volume ${ref} is already a ${to} copy of ${volume}: unchanged`, { ...volumeResult(false, view, existing), source: volume, sourceFormat: srcFormat });
       return;
     }
     const running = usersOf(view, src).filter((u) => u.active && !u.readonly);
@@ -82,11 +83,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
       await runPlan(ctx, { label: `volume convert ${ref}`, steps: [{ what: `volume ${ref}`, do: { virsh: copy }, undo: { virsh: volumeCalls.delete(srcRef.pool, name) }, spinner: label }] });
     }
     ctx.out.done(`converted ${volume} (${srcFormat}) to ${ref} (${to}, ${formatBytes(src.capacityBytes)}); ${volume} is unchanged`, {
-      pool: srcRef.pool,
-      name,
-      path: finalPath ?? null,
-      format: to,
-      capacityBytes: src.capacityBytes ?? null,
+      ...newVolumeResult(pool, { name, path: finalPath, format: to, capacityBytes: src.capacityBytes }),
       source: volume,
       sourceFormat: srcFormat,
     });

@@ -10,6 +10,7 @@ import { validateName } from '../../validate/names.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { parseVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
 import { findVolume, readStorage, refuseForeignBacking, requireActivePool, requireVolume } from '../../storage/inventory.js';
+import { newVolumeResult, volumeResult } from '../../storage/volume-json.js';
 import { checkFreeSpace, checkNoFileAt, parseTargetFormat, roundToSector, sameSpec } from '../../storage/volume-checks.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
@@ -54,7 +55,7 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
     if (existing) {
       const diffs = sameSpec(existing, wanted);
       if (diffs.length > 0) throw new ConflictError(`volume ${o.pool}/${name} already exists with another spec (${diffs.join('; ')})`, 'choose another name, or delete it first');
-      ctx.out.done(`volume ${o.pool}/${name} already exists as asked: unchanged`, { ...existing, unchanged: true });
+      ctx.out.done(`volume ${o.pool}/${name} already exists as asked: unchanged`, volumeResult(false, view, existing, { users: false }));
       return;
     }
     await checkNoFileAt(ctx, pool, name, files);
@@ -74,7 +75,7 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
     );
     ctx.out.done(
       `volume ${o.pool}/${name} created (${format}, ${formatBytes(capacityBytes)}${backing ? `, thin overlay on ${o.backing}` : ''})`,
-      { pool: o.pool, name, format, capacityBytes, backingFile: backing?.path ?? null, backingFormat: backing?.format ?? null },
+      newVolumeResult(pool, { name, format, capacityBytes, backingFile: backing?.path, backingFormat: backing?.format }),
     );
   });
 }

@@ -12,6 +12,7 @@ import { formatBytes } from '../../units/size.js';
 import { validateName } from '../../validate/names.js';
 import { QemuImg } from '../../storage/qemu-img-client.js';
 import { findVolume, localFileFor, readStorage, requireActivePool } from '../../storage/inventory.js';
+import { newVolumeResult, volumeResult } from '../../storage/volume-json.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { convertWithProgress, removeFile, writeThenPublish } from '../../storage/local-write.js';
 import { IMAGE_FORMATS, isImageFormat, TARGET_FORMATS } from '../../libvirt/disk-formats.js';
@@ -54,7 +55,7 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
         existing.capacityBytes === src.info.virtualSizeBytes &&
         (!local || (await new QemuImg(ctx.runner).sameContent(src, { path: existing.path, format: targetFormat })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and differs from ${src.path}`, 'choose another name with --name, or delete the volume first');
-      ctx.out.done(`volume ${ref} already holds ${src.path}${local ? '' : ' (judged by format and size: the pool is remote)'}: unchanged`, { ...existing, unchanged: true });
+      ctx.out.done(`volume ${ref} already holds ${src.path}${local ? '' : ' (judged by format and size: the pool is remote)'}: unchanged`, { ...volumeResult(false, view, existing, { users: false }), source: src.path, sourceFormat: src.format, externalReferencesCopied: [] });
       return;
     }
     await checkNoFileAt(ctx, pool, name, files);
@@ -74,11 +75,7 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
       await importThroughLibvirt(ctx, pool, name, src, targetFormat, label, files);
     }
     ctx.out.done(`imported ${src.path} (${src.format}) as volume ${ref} (${targetFormat}, ${formatBytes(src.info.virtualSizeBytes)})`, {
-      pool: pool.name,
-      name,
-      path: finalPath ?? null,
-      format: targetFormat,
-      capacityBytes: src.info.virtualSizeBytes,
+      ...newVolumeResult(pool, { name, path: finalPath, format: targetFormat, capacityBytes: src.info.virtualSizeBytes }),
       source: src.path,
       sourceFormat: src.format,
       externalReferencesCopied: src.references,

@@ -2,7 +2,8 @@ import type { Context } from '../../context.js';
 import { isLocalUri } from '../../libvirt/storage.js';
 import type { VolumeUser } from '../../libvirt/storage.js';
 import { formatBytes } from '../../units/size.js';
-import { describePath, foreignBacking, readStorage, requireVolume, volumeJson } from '../../storage/inventory.js';
+import { describePath, foreignBacking, readStorage, requireVolume } from '../../storage/inventory.js';
+import { snapshotJson, volumeJson } from '../../storage/volume-json.js';
 import { isImageFormat } from '../../libvirt/disk-formats.js';
 import type { ImageInfo, ImageSnapshot } from '../../storage/qemu-img.js';
 import { QemuImg } from '../../storage/qemu-img-client.js';
@@ -59,7 +60,7 @@ export async function runVolumeInfo(ctx: Context, volume: string): Promise<void>
       ['qcow2 compat', image?.compat],
       ['backing file', outside !== undefined ? `${outside} (no volume of any pool: not read)` : chain[0] ? `${describePath(view, chain[0].path)} (${chain[0].format ?? 'format unknown'})` : undefined],
       ['snapshots', snapshots?.length ?? snapshotNote],
-      ['used by', base.users.map((u: VolumeUser) => `${u.vm} (${u.state}, ${u.target}${u.readonly ? ', read-only' : ''})`).join(', ') || 'no VM'],
+      ['used by', (base.users ?? []).map((u: VolumeUser) => `${u.vm} (${u.state}, ${u.target}${u.readonly ? ', read-only' : ''})`).join(', ') || 'no VM'],
       ['overlays on it', base.dependents.join(', ') || 'none'],
     ],
     [
@@ -82,8 +83,8 @@ export async function runVolumeInfo(ctx: Context, volume: string): Promise<void>
       actualSizeBytes: image?.actualSizeBytes ?? vol.allocationBytes ?? null,
       clusterSizeBytes: image?.clusterSizeBytes ?? null,
       dirty: image?.dirty ?? null,
-      backingChain: chain,
-      snapshots,
+      backingChain: chain.map((l) => ({ path: l.path, format: l.format ?? null, virtualSizeBytes: l.virtualSizeBytes ?? null })),
+      snapshots: snapshots === null ? null : snapshots.map((s) => snapshotJson(volume, s)),
     },
   );
 }

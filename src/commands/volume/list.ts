@@ -1,7 +1,8 @@
 import { value, verb, type OptionsOf } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { validateName } from '../../validate/names.js';
-import { readStorage, requirePool, volumeJson } from '../../storage/inventory.js';
+import { readStorage, requirePool } from '../../storage/inventory.js';
+import { volumeJson } from '../../storage/volume-json.js';
 import { isImageStore, volumeColumns, volumeRows } from '../../storage/volume-table.js';
 import { kvmctlCommand } from '../../exec/command.js';
 

@@ -5,6 +5,7 @@ import { RefusedError, UsageError } from '../../errors.js';
 import { poolCalls, volumeCalls } from '../../libvirt/storage.js';
 import { formatBytes, MAX_SIZE_BYTES, parseSize } from '../../units/size.js';
 import { dependentsOf, describeUsers, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
+import { volumeResult } from '../../storage/volume-json.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { parseVolumeRef } from '../../storage/volume-ref.js';
 import { checkFreeSpace, roundToSector } from '../../storage/volume-checks.js';
@@ -44,8 +45,8 @@ export async function runVolumeResize(ctx: Context, volume: string, size: string
   refuseForeignBacking(view, vol, 'resize');
   const current = vol.capacityBytes ?? 0;
   const target = newCapacity(current, change);
-  const json = { pool: ref.pool, name: ref.volume, previousCapacityBytes: current, capacityBytes: target };
-  if (target === current) return ctx.out.done(`volume ${volume} is already ${formatBytes(target)}: unchanged`, { ...json, unchanged: true });
+  const result = (changed: boolean, live: string | null) => ({ ...volumeResult(changed, view, { ...vol, capacityBytes: target }), previousCapacityBytes: current, live });
+  if (target === current) return ctx.out.done(`volume ${volume} is already ${formatBytes(target)}: unchanged`, result(false, null));
 
   const shrinking = target < current;
   const running = usersOf(view, vol).filter((u) => u.active);
@@ -74,10 +75,10 @@ export async function runVolumeResize(ctx: Context, volume: string, size: string
     // QEMU resizes the image it holds open and tells the guest; vol-resize would change the file under it.
     await ctx.virsh.run(volumeCalls.blockResize(live.vm, live.target, target));
     await ctx.virsh.run(poolCalls.refresh(ref.pool));
-    return ctx.out.done(`volume ${volume} grown from ${from} to ${formatBytes(target)} while ${live.vm} runs (the guest sees ${live.target} grow)`, { ...json, live: live.vm });
+    return ctx.out.done(`volume ${volume} grown from ${from} to ${formatBytes(target)} while ${live.vm} runs (the guest sees ${live.target} grow)`, result(true, live.vm));
   }
   await ctx.virsh.run(volumeCalls.resize(ref.pool, ref.volume, target, shrinking));
-  ctx.out.done(`volume ${volume} ${shrinking ? 'shrunk' : 'grown'} from ${from} to ${formatBytes(target)}`, { ...json, live: null });
+  ctx.out.done(`volume ${volume} ${shrinking ? 'shrunk' : 'grown'} from ${from} to ${formatBytes(target)}`, result(true, null));
 }
 
 export const volumeResizeCommand = verb({

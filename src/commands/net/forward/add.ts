@@ -10,7 +10,7 @@ import { portForwardRulesFor } from '../../../net/kvmctl-rules.js';
 import { currentNetnsId } from '../../../net/netns-record.js';
 import { describeListener, listenersInRange, loadListeningSockets } from '../../../net/sockets.js';
 import { validateName } from '../../../validate/names.js';
-import { networkOfAddress } from './view.js';
+import { forwardJson, networkOfAddress } from './view.js';
 import { parsePortRange, parseProtocol, parseTarget, vmAddress, protoOption } from './target.js';
 import { kvmctlCommand } from '../../../exec/command.js';
 import { flag, required, value, verb, type OptionsOf } from '../../../verb.js';
@@ -68,10 +68,11 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
     const mine = savedForwards(firewall);
     const same = mine.find((f) => f.id === id);
     const to = `${address}:${formatPortRange(target.ports)}`;
-    const json = { id, protocol, port: formatPortRange(hostPorts), toAddress: address, toPort: formatPortRange(target.ports), vm, network };
+    // The forward as `net forward list` shows it once its rules are all there.
+    const json = forwardJson({ id, protocol, port: hostPorts, toAddress: address, toPort: target.ports, vm, network, complete: true });
     if (same) {
       const identical = same.toAddress === address && formatPortRange(same.toPorts) === formatPortRange(target.ports) && same.ruleCount === RULES_PER_FORWARD;
-      if (identical) return ctx.out.done(`forward ${id} -> ${to} unchanged`, { ...json, changed: false });
+      if (identical) return ctx.out.done(`forward ${id} -> ${to} unchanged`, { changed: false, ...json });
       throw new ConflictError(
         `${protocol} port ${formatPortRange(hostPorts)} is already forwarded to ${same.toAddress}:${formatPortRange(same.toPorts)}${same.ruleCount !== RULES_PER_FORWARD ? ' (incompletely)' : ''}`,
         `delete it first: ${kvmctlCommand(ctx.uri, 'net', 'forward', 'delete', formatPortRange(hostPorts), '--proto', protocol)}`,
@@ -100,7 +101,7 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
 
     await runPlan(ctx, { label: `net forward add ${id}`, steps: portForwardRulesFor(forward).map(insertRuleStep) });
     const behind = [vm && `VM ${vm}`, network && `network ${network}`].filter(Boolean).join(', ');
-    ctx.out.done(`forward ${id}: host port ${formatPortRange(hostPorts)}/${protocol} -> ${to}${behind ? ` (${behind})` : ''}`, { ...json, changed: true });
+    ctx.out.done(`forward ${id}: host port ${formatPortRange(hostPorts)}/${protocol} -> ${to}${behind ? ` (${behind})` : ''}`, { changed: true, ...json });
     if (vm && !reserved) ctx.out.warn(`${address} is VM ${vm}'s current lease, not a reservation: it may change; pin it with ${kvmctlCommand(ctx.uri, 'net', 'reserve', network ?? 'NETWORK', '--mac', 'MAC', '--ip', address)}`);
     if ((await ctx.sysctl.ipForward()) === false) {
       ctx.out.warn('net.ipv4.ip_forward is off here, so forwarded traffic does not pass; kvmctl net nat enable (or a libvirt NAT network) turns it on');

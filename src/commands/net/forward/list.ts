@@ -4,7 +4,7 @@ import type { DomainRecord } from '../../../libvirt/domains.js';
 import { loadDomains } from '../../../libvirt/domains.js';
 import { loadNetworks, type NetworkRecord } from '../../../libvirt/network-commands.js';
 import { savedForwards } from '../../../net/port-forward.js';
-import { forwardColumns, forwardViews } from './view.js';
+import { forwardColumns, forwardJson, forwardViews } from './view.js';
 import { verb } from '../../../verb.js';
 
 /**
@@ -25,7 +25,7 @@ export async function runForwardList(ctx: Context): Promise<void> {
     }
   }
   const views = forwardViews(saved, networks, domains);
-  ctx.out.list(forwardColumns, views);
+  ctx.out.list(forwardColumns, views, views.map(forwardJson));
   if (!ctx.out.json && views.length === 0) ctx.out.info('no port forwards; add one with: kvmctl net forward add --port 2222 --to VM');
 }
 

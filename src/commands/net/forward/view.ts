@@ -2,17 +2,17 @@
 import type { DomainRecord } from '../../../libvirt/domains.js';
 import type { NetworkRecord } from '../../../libvirt/network-commands.js';
 import { subnetOf } from '../../../libvirt/network-xml.js';
-import { formatPortRange, RULES_PER_FORWARD, type SavedForward } from '../../../net/port-forward.js';
+import { formatPortRange, RULES_PER_FORWARD, type PortRange, type SavedForward } from '../../../net/port-forward.js';
 import { cidrFromTool, contains, parseIpv4 } from '../../../net/ipv4.js';
 import { vmsByMac } from '../vm-owners.js';
 
 export interface ForwardView {
   id: string;
   protocol: string;
-  /** "2222" or "8000-8010". */
-  port: string;
+  /** The host ports (one port: start == end). */
+  port: PortRange;
   toAddress: string;
-  toPort: string;
+  toPort: PortRange;
   network?: string;
   vm?: string;
   /** False when some of its rules are missing (delete it and add it again). */
@@ -47,9 +47,9 @@ export function forwardViews(saved: SavedForward[], networks: NetworkRecord[], d
     return {
       id: f.id,
       protocol: f.protocol,
-      port: formatPortRange(f.hostPorts),
+      port: f.hostPorts,
       toAddress: f.toAddress,
-      toPort: formatPortRange(f.toPorts),
+      toPort: f.toPorts,
       network: network?.name,
       vm: vmOfAddress(network, f.toAddress, owners),
       complete: f.ruleCount === RULES_PER_FORWARD,
@@ -60,9 +60,27 @@ export function forwardViews(saved: SavedForward[], networks: NetworkRecord[], d
 export const forwardColumns = [
   { header: 'ID', value: (f: ForwardView) => f.id },
   { header: 'PROTO', value: (f: ForwardView) => f.protocol },
-  { header: 'PORT', value: (f: ForwardView) => f.port },
-  { header: 'TO', value: (f: ForwardView) => (f.toAddress ? `${f.toAddress}:${f.toPort}` : undefined) },
+  { header: 'PORT', value: (f: ForwardView) => formatPortRange(f.port) },
+  { header: 'TO', value: (f: ForwardView) => (f.toAddress ? `${f.toAddress}:${formatPortRange(f.toPort)}` : undefined) },
   { header: 'VM', value: (f: ForwardView) => f.vm },
   { header: 'NETWORK', value: (f: ForwardView) => f.network },
   { header: 'COMPLETE', value: (f: ForwardView) => f.complete },
 ];
+
+/** The JSON object of a port forward (net forward list, add, net info): ports as integers, a range as {first, last}. */
+export function forwardJson(f: ForwardView) {
+  return {
+    id: f.id,
+    protocol: f.protocol,
+    port: portRangeJson(f.port),
+    toAddress: f.toAddress,
+    toPort: portRangeJson(f.toPort),
+    network: f.network ?? null,
+    vm: f.vm ?? null,
+    complete: f.complete,
+  };
+}
+
+export function portRangeJson(r: PortRange) {
+  return { first: r.start, last: r.end };
+}

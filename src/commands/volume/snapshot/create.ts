@@ -1,3 +1,4 @@
+import { snapshotJson } from '../../../storage/volume-json.js';
 import { NEW_NAME_HELP } from '../../../validate/names.js';
 import { arg, verb } from '../../../verb.js';
 import type { Context } from '../../../context.js';
@@ -16,10 +17,12 @@ export async function runVolumeSnapshotCreate(ctx: Context, volume: string, name
   await ctx.withLock(`volume ${formatVolumeRef(ref)}`, async () => {
     const t = await snapshotTarget(ctx, volume, 'create');
     const existing = t.snapshots.find((s) => s.name === snap);
-    if (existing) return ctx.out.done(`snapshot ${snap} of ${volume} already exists (taken ${existing.date}): unchanged`, { ...existing, volume, unchanged: true });
+    if (existing) return ctx.out.done(`snapshot ${snap} of ${volume} already exists (taken ${existing.date}): unchanged`, { changed: false, ...snapshotJson(volume, existing) });
     await new QemuImg(ctx.runner).snapshotCreate(t.vol.path, snap);
     await refreshPool(ctx, t.ref.pool);
-    ctx.out.done(`snapshot ${snap} of ${volume} created`, { volume, name: snap });
+    // qemu-img numbers and dates the snapshot: read it back to report it as `volume snapshot list` does.
+    const taken = ctx.dryRun ? undefined : (await new QemuImg(ctx.runner).info(t.vol.path, 'qcow2')).snapshots?.find((s) => s.name === snap);
+    ctx.out.done(`snapshot ${snap} of ${volume} created`, { changed: true, ...snapshotJson(volume, taken ?? { name: snap }) });
   });
 }
 

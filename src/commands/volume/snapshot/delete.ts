@@ -6,7 +6,7 @@ import { changeSnapshot, volumeArg } from './target.js';
 export async function runVolumeSnapshotDelete(ctx: Context, volume: string, name: string): Promise<void> {
   const qemuImg = new QemuImg(ctx.runner);
   const snap = await changeSnapshot(ctx, volume, name, 'delete', (path, snap) => qemuImg.snapshotDelete(path, snap.name));
-  ctx.out.done(`snapshot ${name} of ${volume} deleted`, { volume, name, id: snap.id, deleted: true });
+  ctx.out.done(`snapshot ${name} of ${volume} deleted`, { changed: true, volume, name, id: snap.id });
 }
 
 export const volumeSnapshotDeleteCommand = verb({

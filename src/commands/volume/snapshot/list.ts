@@ -1,3 +1,4 @@
+import { snapshotJson } from '../../../storage/volume-json.js';
 import type { Context } from '../../../context.js';
 import { snapshotColumns, snapshotTarget } from './target.js';
 import { volumeVerb } from '../one-volume.js';
@@ -5,7 +6,7 @@ import { volumeVerb } from '../one-volume.js';
 export async function runVolumeSnapshotList(ctx: Context, volume: string): Promise<void> {
   const t = await snapshotTarget(ctx, volume, 'list');
   if (t.snapshots.length === 0 && !ctx.out.json) return ctx.out.info(`volume ${volume} has no snapshots`);
-  ctx.out.list(snapshotColumns, t.snapshots);
+  ctx.out.list(snapshotColumns, t.snapshots, t.snapshots.map((s) => snapshotJson(volume, s)));
 }
 
 export const volumeSnapshotListCommand = volumeVerb({

@@ -1,3 +1,4 @@
+import { snapshotJson } from '../../../storage/volume-json.js';
 import type { Context } from '../../../context.js';
 import { QemuImg } from '../../../storage/qemu-img-client.js';
 import { changeSnapshot, volumeSnapshotVerb } from './target.js';
@@ -5,7 +6,7 @@ import { changeSnapshot, volumeSnapshotVerb } from './target.js';
 export async function runVolumeSnapshotRevert(ctx: Context, volume: string, name: string): Promise<void> {
   const qemuImg = new QemuImg(ctx.runner);
   const snap = await changeSnapshot(ctx, volume, name, 'revert', (path, snap) => qemuImg.snapshotApply(path, snap.id));
-  ctx.out.done(`volume ${volume} reverted to snapshot ${name} (taken ${snap.date})`, { volume, name, id: snap.id, date: snap.date });
+  ctx.out.done(`volume ${volume} reverted to snapshot ${name} (taken ${snap.date})`, { changed: true, ...snapshotJson(volume, snap) });
 }
 
 export const volumeSnapshotRevertCommand = volumeSnapshotVerb({

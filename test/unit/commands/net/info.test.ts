@@ -1,5 +1,6 @@
 /** kvmctl net info over the recorded lab. */
 import { describe, expect, it } from 'vitest';
+import { parseOutput } from '../../../support/schemas.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { cli, rec, stubLoadDomains, stubLoadNetwork } from '../../net-harness.js';
 
@@ -13,7 +14,7 @@ describe('net info', () => {
     const r = await cli(['net', 'info', 'fxn-nat', '-o', 'json'], runner);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    const info = JSON.parse(r.out);
+    const info = parseOutput(['net', 'info'], r.out);
     expect(info).toMatchObject({
       name: 'fxn-nat',
       state: 'active',
@@ -22,10 +23,10 @@ describe('net info', () => {
       subnet: '10.213.0.0/24',
       gateway: '10.213.0.1',
       domain: 'fx.local',
-      dhcpHosts: [{ mac: '52:54:00:f0:00:02', ip: '10.213.0.20', hostname: 'fxn-vm2', vm: 'fxn-vm2' }],
-      leases: [{ network: 'fxn-nat', mac: '52:54:00:f0:00:01', ip: '10.213.0.227', vm: 'fxn-vm1' }],
+      dhcpHosts: [{ address: '10.213.0.20', prefix: 24, mac: '52:54:00:f0:00:02', source: 'static', hostname: 'fxn-vm2', network: 'fxn-nat', vm: 'fxn-vm2' }],
+      leases: [{ network: 'fxn-nat', mac: '52:54:00:f0:00:01', address: '10.213.0.227', prefix: 24, source: 'lease', vm: 'fxn-vm1' }],
     });
-    expect(info.portForwards).toEqual([{ id: 'tcp-2222', protocol: 'tcp', port: '2222', toAddress: '10.213.0.20', toPort: '22', network: 'fxn-nat', vm: 'fxn-vm2', complete: true }]);
+    expect(info.portForwards).toEqual([{ id: 'tcp-2222', protocol: 'tcp', port: { first: 2222, last: 2222 }, toAddress: '10.213.0.20', toPort: { first: 22, last: 22 }, network: 'fxn-nat', vm: 'fxn-vm2', complete: true }]);
     expect(r.runner.calls).toHaveLength(4);
   });
 

@@ -1,5 +1,6 @@
 /** kvmctl net leases over the recorded lab. */
 import { describe, expect, it } from 'vitest';
+import { parseOutput } from '../../../support/schemas.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { parseDhcpLeases } from '../../../../src/libvirt/network-commands.js';
 import { cli, rec, stubBatch, stubLoadDomains, stubLoadNetwork, stubLoadNetworks } from '../../net-harness.js';
@@ -15,9 +16,20 @@ describe('net leases', () => {
     expect(r.code).toBe(0);
     // default's lease belongs to a VM undefined since (see the README): no VM owns its MAC.
     const defaultLease = parseDhcpLeases(rec('virsh-net-dhcp-leases-default.txt'))[0];
-    expect(JSON.parse(r.out)).toEqual([
-      { network: 'default', ...defaultLease },
-      { network: 'fxn-nat', expiryTime: leaseExpiryIso, mac: '52:54:00:f0:00:01', protocol: 'ipv4', ip: '10.213.0.227', prefix: 24, hostname: 'fxn-vm1', clientId: '01:52:54:00:f0:00:01', vm: 'fxn-vm1' },
+    expect(parseOutput(['net', 'leases'], r.out)).toEqual([
+      {
+        address: defaultLease!.ip,
+        prefix: defaultLease!.prefix,
+        mac: defaultLease!.mac,
+        source: 'lease',
+        hostname: defaultLease!.hostname ?? null,
+        expiresAt: defaultLease!.expiryTime,
+        family: 'ipv4',
+        clientId: defaultLease!.clientId ?? null,
+        network: 'default',
+        vm: null,
+      },
+      { address: '10.213.0.227', prefix: 24, mac: '52:54:00:f0:00:01', source: 'lease', hostname: 'fxn-vm1', expiresAt: leaseExpiryIso, family: 'ipv4', clientId: '01:52:54:00:f0:00:01', network: 'fxn-nat', vm: 'fxn-vm1' },
     ]);
     expect(r.runner.calls).toHaveLength(4);
     r.runner.verify();
@@ -34,7 +46,7 @@ describe('net leases', () => {
         names.flatMap((n) => [rec('virsh-net-dumpxml-fxn-nat.xml').replace('fxn-nat', n), rec('virsh-net-dhcp-leases-fxn-nat.txt')]),
       );
       const r = await cli(['net', 'leases', '-o', 'json'], stubLoadDomains(runner));
-      expect(JSON.parse(r.out)).toHaveLength(count);
+      expect(parseOutput(['net', 'leases'], r.out)).toHaveLength(count);
       expect(r.runner.calls).toHaveLength(4);
     }
   });

@@ -1,5 +1,6 @@
 /** kvmctl net list over the recorded lab. */
 import { describe, expect, it } from 'vitest';
+import { parseOutput } from '../../../support/schemas.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { loadNetworks } from '../../../../src/libvirt/network-commands.js';
 import { cli, LAB_NETWORKS, rec, stubBatch, stubLoadNetworks, URI } from '../../net-harness.js';
@@ -23,10 +24,11 @@ describe('net list', () => {
 
   it('-o json gives camelCase objects', async () => {
     const r = await cli(['net', 'list', '-o', 'json'], stubLoadNetworks(new FakeRunner(), { leases: true }));
-    const nat = JSON.parse(r.out).find((n: { name: string }) => n.name === 'fxn-nat');
+    const nat = parseOutput(['net', 'list'], r.out).find((n: { name: string }) => n.name === 'fxn-nat');
     expect(nat).toEqual({
       name: 'fxn-nat',
       state: 'active',
+      active: true,
       autostart: true,
       persistent: true,
       mode: 'nat',
@@ -51,7 +53,7 @@ describe('net list', () => {
       );
       const r = await cli(['net', 'list', '-o', 'json'], runner);
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.out)).toHaveLength(count);
+      expect(parseOutput(['net', 'list'], r.out)).toHaveLength(count);
       expect(r.runner.calls).toHaveLength(2);
     }
   });

@@ -1,5 +1,6 @@
 /** kvmctl net start over the recorded lab. */
 import { describe, expect, it } from 'vitest';
+import { parseOutput } from '../../../support/schemas.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { cli, stubLoadNetwork, URI } from '../../net-harness.js';
 
@@ -12,7 +13,7 @@ describe('net start', () => {
     expect(a).toMatchObject({ code: 0, out: 'network fxn-nat unchanged: already active\n', changes: [] });
     const runner = net('fxn-iso').stub(virsh('net-start', '--network', 'fxn-iso'), {});
     const b = await cli(['net', 'start', 'fxn-iso', '-o', 'json'], runner);
-    expect(JSON.parse(b.out)).toEqual({ name: 'fxn-iso', changed: true, active: true });
+    expect(parseOutput(['net', 'start'], b.out)).toMatchObject({ changed: true, name: 'fxn-iso', state: 'active', active: true, leaseCount: null });
     expect(b.changes).toEqual([`virsh -c ${URI} net-start --network fxn-iso`]);
   });
 });

@@ -1,5 +1,6 @@
 /** kvmctl net forward add over a recorded namespace and the recorded lab (hosts.ts). */
 import { describe, expect, it } from 'vitest';
+import { parseOutput } from '../../../../support/schemas.js';
 import { describeListener, listenersInRange, parseSsListening } from '../../../../../src/net/sockets.js';
 import { FakeRunner } from '../../../../../src/exec/fake.js';
 import { cli, rec, stubLoadDomains, stubLoadNetworks } from '../../../net-harness.js';
@@ -50,7 +51,7 @@ describe('net forward add', () => {
     expect(reserved.err).toBe('');
     expect(reserved.out).toBe('forward udp-8080: host port 8080/udp -> 10.213.0.20:80 (VM fxn-vm2, network fxn-nat)\n');
     const leased = await cli(['net', 'forward', 'add', '--port', '2201', '--to', 'fxn-vm1', '-o', 'json'], inserts(stubLoadDomains(stubLoadNetworks(firewall(BEFORE), { leases: true }))), on);
-    expect(JSON.parse(leased.out)).toEqual({ id: 'tcp-2201', protocol: 'tcp', port: '2201', toAddress: '10.213.0.227', toPort: '22', vm: 'fxn-vm1', network: 'fxn-nat', changed: true });
+    expect(parseOutput(['net', 'forward', 'add'], leased.out)).toEqual({ changed: true, id: 'tcp-2201', protocol: 'tcp', port: { first: 2201, last: 2201 }, toAddress: '10.213.0.227', toPort: { first: 22, last: 22 }, network: 'fxn-nat', vm: 'fxn-vm1', complete: true });
     expect(leased.err).toBe("warning: 10.213.0.227 is VM fxn-vm1's current lease, not a reservation: it may change; pin it with kvmctl net reserve fxn-nat --mac MAC --ip 10.213.0.227\n");
   });
 
