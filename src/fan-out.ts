@@ -172,11 +172,14 @@ function render(out: Output, results: HostResult[]): void {
       ...first.columns.map(
         (c, i): Column<Row> => ({
           header: c.header,
+          name: c.name,
+          wide: c.wide,
           value: (x) => (x.row !== undefined ? c.value(x.row) : i === 0 ? `error: ${x.error ?? ''}` : undefined),
         }),
       ),
     ];
-    return out.list(columns, rows);
+    // -o name: a host's error is no name (exit 9 still tells of it).
+    return out.list(columns, out.nameOnly ? rows.filter((x) => x.row !== undefined) : rows);
   }
   for (const r of results) {
     if (r.ok && r.printed.length === 0) continue;
@@ -197,7 +200,7 @@ function replay(out: Output, p: Printed): void {
     case 'details':
       return out.details(p.pairs, p.sections, p.json);
     case 'done':
-      return out.done(p.message, p.json);
+      return out.done(p.message, p.json, p.name);
     case 'names':
       return out.names(p.names);
   }

@@ -8,7 +8,7 @@ export type Printed =
   | { kind: 'json'; value: unknown }
   | { kind: 'sections'; sections: Section<any>[] }
   | { kind: 'details'; pairs: Array<[string, string | number | boolean | undefined | null]>; sections: Section<any>[]; json: unknown }
-  | { kind: 'done'; message: string; json: unknown }
+  | { kind: 'done'; message: string; json: unknown; name?: string }
   | { kind: 'names'; names: string[] };
 
 /** An Output that records what a verb prints instead of printing it; warnings still go to stderr. */
@@ -34,7 +34,7 @@ export class CapturingOutput extends Output {
   override printJson(value: unknown): void {
     this.printed.push({ kind: 'json', value });
   }
-  override done(message: string, json: unknown): void {
-    this.printed.push({ kind: 'done', message, json });
+  override done(message: string, json: unknown, name?: string): void {
+    this.printed.push({ kind: 'done', message, json, name });
   }
 }

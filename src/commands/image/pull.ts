@@ -8,9 +8,9 @@ export async function runImagePull(ctx: Context, source: string, o: ImagePullOpt
   const r = await pullImage(ctx, spec);
   const img = r.image;
   const json = { ...img, unchanged: r.unchanged, downloadedBytes: r.downloadedBytes, resumedFromBytes: r.resumedFromBytes };
-  if (r.unchanged) return ctx.out.done(`image ${img.pool}/${img.name} is already pulled from ${img.source} (${img.digest}): unchanged`, json);
+  if (r.unchanged) return ctx.out.done(`image ${img.pool}/${img.name} is already pulled from ${img.source} (${img.digest}): unchanged`, json, `${img.pool}/${img.name}`);
   const resumed = r.resumedFromBytes > 0 ? `, resumed after ${formatBytes(r.resumedFromBytes)}` : '';
-  ctx.out.done(`pulled ${img.source} as image ${img.pool}/${img.name} (${img.format}, ${formatBytes(img.sizeBytes)}${resumed}; ${img.digest.slice(0, 'sha256:'.length + 16)}… verified)`, json);
+  ctx.out.done(`pulled ${img.source} as image ${img.pool}/${img.name} (${img.format}, ${formatBytes(img.sizeBytes)}${resumed}; ${img.digest.slice(0, 'sha256:'.length + 16)}… verified)`, json, `${img.pool}/${img.name}`);
 }
 
 export const options = {

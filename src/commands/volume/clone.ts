@@ -40,7 +40,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
       const same =
         diffs.length === 0 && (o.linked || !isLocalUri(ctx.uri) || (await new QemuImg(ctx.runner).sameContent({ path: src.path, format: src.format }, { path: existing.path, format: src.format })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and is not a ${o.linked ? 'linked ' : ''}clone of ${source}${diffs.length ? ` (${diffs.join('; ')})` : ''}`, 'choose another name, or delete it first');
-      ctx.out.done(`volume ${ref} is already a ${o.linked ? 'linked ' : ''}clone of ${source}: unchanged`, { ...existing, unchanged: true });
+      ctx.out.done(`volume ${ref} is already a ${o.linked ? 'linked ' : ''}clone of ${source}: unchanged`, { ...existing, unchanged: true }, ref);
       return;
     }
 
@@ -84,7 +84,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
       backingFile: o.linked ? src.path : null,
       source: `${srcRef.pool}/${srcRef.volume}`,
       linked: Boolean(o.linked),
-    });
+    }, ref);
   });
 }
 

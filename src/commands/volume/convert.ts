@@ -53,7 +53,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
         existing.capacityBytes === src.capacityBytes &&
         (!isLocalUri(ctx.uri) || (await new QemuImg(ctx.runner).sameContent({ path: src.path, format: srcFormat }, { path: existing.path, format: to })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and is not a ${to} copy of ${volume}`, 'choose another name with --name, or delete it first');
-      ctx.out.done(`volume ${ref} is already a ${to} copy of ${volume}: unchanged`, { ...existing, unchanged: true });
+      ctx.out.done(`volume ${ref} is already a ${to} copy of ${volume}: unchanged`, { ...existing, unchanged: true }, ref);
       return;
     }
     const running = usersOf(view, src).filter((u) => u.active && !u.readonly);
@@ -88,7 +88,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
       capacityBytes: src.capacityBytes ?? null,
       source: volume,
       sourceFormat: srcFormat,
-    });
+    }, ref);
   });
 }
 

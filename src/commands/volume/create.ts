@@ -54,7 +54,7 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
     if (existing) {
       const diffs = sameSpec(existing, wanted);
       if (diffs.length > 0) throw new ConflictError(`volume ${o.pool}/${name} already exists with another spec (${diffs.join('; ')})`, 'choose another name, or delete it first');
-      ctx.out.done(`volume ${o.pool}/${name} already exists as asked: unchanged`, { ...existing, unchanged: true });
+      ctx.out.done(`volume ${o.pool}/${name} already exists as asked: unchanged`, { ...existing, unchanged: true }, `${o.pool}/${name}`);
       return;
     }
     await checkNoFileAt(ctx, pool, name, files);
@@ -75,6 +75,7 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
     ctx.out.done(
       `volume ${o.pool}/${name} created (${format}, ${formatBytes(capacityBytes)}${backing ? `, thin overlay on ${o.backing}` : ''})`,
       { pool: o.pool, name, format, capacityBytes, backingFile: backing?.path ?? null, backingFormat: backing?.format ?? null },
+      `${o.pool}/${name}`,
     );
   });
 }

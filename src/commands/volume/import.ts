@@ -54,7 +54,7 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
         existing.capacityBytes === src.info.virtualSizeBytes &&
         (!local || (await new QemuImg(ctx.runner).sameContent(src, { path: existing.path, format: targetFormat })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and differs from ${src.path}`, 'choose another name with --name, or delete the volume first');
-      ctx.out.done(`volume ${ref} already holds ${src.path}${local ? '' : ' (judged by format and size: the pool is remote)'}: unchanged`, { ...existing, unchanged: true });
+      ctx.out.done(`volume ${ref} already holds ${src.path}${local ? '' : ' (judged by format and size: the pool is remote)'}: unchanged`, { ...existing, unchanged: true }, ref);
       return;
     }
     await checkNoFileAt(ctx, pool, name, files);
@@ -82,7 +82,7 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
       source: src.path,
       sourceFormat: src.format,
       externalReferencesCopied: src.references,
-    });
+    }, ref);
   });
 }
 

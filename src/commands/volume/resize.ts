@@ -45,7 +45,7 @@ export async function runVolumeResize(ctx: Context, volume: string, size: string
   const current = vol.capacityBytes ?? 0;
   const target = newCapacity(current, change);
   const json = { pool: ref.pool, name: ref.volume, previousCapacityBytes: current, capacityBytes: target };
-  if (target === current) return ctx.out.done(`volume ${volume} is already ${formatBytes(target)}: unchanged`, { ...json, unchanged: true });
+  if (target === current) return ctx.out.done(`volume ${volume} is already ${formatBytes(target)}: unchanged`, { ...json, unchanged: true }, `${ref.pool}/${ref.volume}`);
 
   const shrinking = target < current;
   const running = usersOf(view, vol).filter((u) => u.active);
@@ -74,10 +74,10 @@ export async function runVolumeResize(ctx: Context, volume: string, size: string
     // QEMU resizes the image it holds open and tells the guest; vol-resize would change the file under it.
     await ctx.virsh.run(volumeCalls.blockResize(live.vm, live.target, target));
     await ctx.virsh.run(poolCalls.refresh(ref.pool));
-    return ctx.out.done(`volume ${volume} grown from ${from} to ${formatBytes(target)} while ${live.vm} runs (the guest sees ${live.target} grow)`, { ...json, live: live.vm });
+    return ctx.out.done(`volume ${volume} grown from ${from} to ${formatBytes(target)} while ${live.vm} runs (the guest sees ${live.target} grow)`, { ...json, live: live.vm }, `${ref.pool}/${ref.volume}`);
   }
   await ctx.virsh.run(volumeCalls.resize(ref.pool, ref.volume, target, shrinking));
-  ctx.out.done(`volume ${volume} ${shrinking ? 'shrunk' : 'grown'} from ${from} to ${formatBytes(target)}`, { ...json, live: null });
+  ctx.out.done(`volume ${volume} ${shrinking ? 'shrunk' : 'grown'} from ${from} to ${formatBytes(target)}`, { ...json, live: null }, `${ref.pool}/${ref.volume}`);
 }
 
 export const volumeResizeCommand = verb({

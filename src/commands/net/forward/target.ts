@@ -20,6 +20,13 @@ export function parseProtocol(text: string | undefined): Protocol {
   return p;
 }
 
+/** What forward delete takes: a port or range with --proto, or the ID list and -o name print (tcp-2222, udp-8000-8010), whose protocol wins. */
+export function parseForwardRef(text: string, proto: string | undefined): { protocol: Protocol; ports: PortRange } {
+  const id = /^(tcp|udp)-(.+)$/.exec(text);
+  if (id) return { protocol: id[1] as Protocol, ports: parsePortRange(id[2] ?? '', 'PORT') };
+  return { protocol: parseProtocol(proto), ports: parsePortRange(text, 'PORT') };
+}
+
 /** "2222" or "8000-8010": ports 1-65535, a range in order. */
 export function parsePortRange(text: string, what: string): PortRange {
   const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text);
