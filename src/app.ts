@@ -32,6 +32,7 @@ export interface GlobalOptions {
   quiet?: boolean;
   verbose?: boolean;
   color?: boolean;
+  wide?: boolean;
   host?: string[];
   parallel?: string;
   hostTimeout?: string;
@@ -112,7 +113,7 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
     throw new UsageError(`unknown output format ${JSON.stringify(opts.output)}`, `use -o ${OUTPUT_FORMATS.join(' or -o ')}`);
   }
   const uri = resolveUri(opts.connect, deps.io.env);
-  const out = new Output(deps.io, { format: opts.output as OutputFormat, quiet: Boolean(opts.quiet), color: opts.color !== false, dryRun: Boolean(opts.dryRun) });
+  const out = new Output(deps.io, { format: opts.output as OutputFormat, quiet: Boolean(opts.quiet), color: opts.color !== false, dryRun: Boolean(opts.dryRun), wide: Boolean(opts.wide) });
   const stderr = (t: string) => deps.io.stderr(t);
   let runner: Runner = deps.runner;
   const faults = parseFaultSpecs(deps.io.env.KVMCTL_FAULT);
@@ -151,7 +152,8 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
 export function addGlobalOptions(program: Command): Command {
   return program
     .option('-c, --connect <uri>', 'libvirt URI (default: $KVMCTL_URI, $LIBVIRT_DEFAULT_URI, qemu:///system)')
-    .addOption(new Option('-o, --output <format>', 'output format: table or json (json: errors too, as one object on stderr)').default('table'))
+    .addOption(new Option('-o, --output <format>', 'output format: table, json (errors too, as one object on stderr) or name (the IDs of the objects listed or changed, one a line)').default('table'))
+    .option('--wide', 'tables show every column (also those hidden by default), each cell in full; on a terminal they are otherwise shortened to fit')
     .option('--dry-run', 'print the commands that would change state, run only the reads')
     .option('-q, --quiet', 'print only results and errors')
     .option('-v, --verbose', 'print each command run, to stderr; show stack traces')

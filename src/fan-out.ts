@@ -156,11 +156,14 @@ function render(out: Output, results: HostResult[]): void {
       ...first.columns.map(
         (c, i): Column<Row> => ({
           header: c.header,
+          name: c.name,
+          wide: c.wide,
           value: (x) => (x.row !== undefined ? c.value(x.row) : i === 0 ? `error: ${x.error ?? ''}` : undefined),
         }),
       ),
     ];
-    return out.list(columns, rows);
+    // -o name: a host's error is no name (exit 9 still tells of it).
+    return out.list(columns, out.nameOnly ? rows.filter((x) => x.row !== undefined) : rows);
   }
   for (const r of results) {
     if (r.ok && r.printed.length === 0) continue;

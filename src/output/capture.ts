@@ -8,7 +8,7 @@ export type Printed =
   | { kind: 'json'; value: unknown }
   | { kind: 'sections'; sections: Section<any>[] }
   | { kind: 'details'; pairs: Array<[string, string | number | boolean | undefined | null]>; sections: Section<any>[]; json: unknown }
-  | { kind: 'done'; message: string; json: unknown }
+  | { kind: 'done'; message: string; json: unknown; name?: string }
   | { kind: 'names'; names: string[] };
 
 /** An Output that records what a verb prints instead of printing it; warnings still go to stderr. */
@@ -34,8 +34,8 @@ export class CapturingOutput extends Output {
   override printJson(value: unknown): void {
     this.printed.push({ kind: 'json', value });
   }
-  override done(message: string, json: unknown): void {
-    this.printed.push({ kind: 'done', message, json });
+  override done(message: string, json: unknown, name?: string): void {
+    this.printed.push({ kind: 'done', message, json, name });
   }
 }
 
@@ -68,7 +68,7 @@ export function replay(out: Output, p: Printed): void {
     case 'details':
       return out.details(p.pairs, p.sections, p.json);
     case 'done':
-      return out.done(p.message, p.json);
+      return out.done(p.message, p.json, p.name);
     case 'names':
       return out.names(p.names);
   }

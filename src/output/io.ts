@@ -5,6 +5,8 @@ export interface IO {
   /** Bytes written as they are (a guest command's output, which need not be UTF-8). */
   writeBytes(stream: 'stdout' | 'stderr', bytes: Uint8Array): void;
   stdoutIsTTY: boolean;
+  /** The terminal's width when stdout is one (tables fit it). */
+  stdoutColumns?: number;
   stderrIsTTY: boolean;
   stdinIsTTY: boolean;
   /** Single key presses from a terminal's stdin (raw mode) until the returned function is called; absent when stdin is no terminal. */
@@ -25,6 +27,9 @@ export function processIO(): IO {
     stderr: (t) => void process.stderr.write(t),
     writeBytes: (stream, b) => void (stream === 'stdout' ? stdoutClosed || process.stdout.write(b) : process.stderr.write(b)),
     stdoutIsTTY: Boolean(process.stdout.isTTY),
+    get stdoutColumns() {
+      return process.stdout.isTTY ? process.stdout.columns : undefined;
+    },
     stderrIsTTY: Boolean(process.stderr.isTTY),
     stdinIsTTY: Boolean(process.stdin.isTTY),
     onKeys: process.stdin.isTTY

@@ -6,6 +6,35 @@ export interface Column<T> {
   value: (row: T) => string | number | boolean | undefined | null;
   /** Optional colouring of the cell text (only applied when colour is on). */
   color?: (text: string, row: T, c: ChalkInstance) => string;
+  /**
+   * The column names the row: `-o name` prints it (several such columns are
+   * joined with '/': POOL/VOLUME) and a narrow terminal never shortens it.
+   * Without any, a list's NAME column is its name.
+   */
+  name?: boolean;
+  /** Shown only with --wide. */
+  wide?: boolean;
+}
+
+/** How a table is laid out: the terminal's width (none when stdout is no terminal) and --wide. */
+export interface TableLayout {
+  /** Columns of the terminal; undefined: never shorten anything. */
+  width?: number;
+  /** --wide: the columns marked wide too, and nothing shortened. */
+  wide: boolean;
+}
+
+const FULL: TableLayout = { wide: false };
+
+/** The columns that name a row: those marked `name`, else the one headed NAME. */
+export function nameColumns<T>(columns: Column<T>[]): Column<T>[] {
+  const marked = columns.filter((c) => c.name);
+  return marked.length > 0 ? marked : columns.filter((c) => c.header === 'NAME');
+}
+
+/** The columns a table shows: the wide ones only with --wide. */
+export function shownColumns<T>(columns: Column<T>[], layout: TableLayout): Column<T>[] {
+  return layout.wide ? columns : columns.filter((c) => !c.wide);
 }
 
 export function cellText(v: string | number | boolean | undefined | null): string {
@@ -31,9 +60,42 @@ export function escapeControls(text: string): string {
   });
 }
 
-// SGR colour codes added by chalk take no room on screen.
-const ANSI = /\u001b\[[0-9;]*m/g;
-const visibleLength = (text: string) => (text.includes('\u001b') ? text.replace(ANSI, '').length : text.length);
+/** Characters on screen: code points (table text is escaped, so none of them is a control character). */
+const visibleLength = (text: string) => (/[\ud800-\udfff]/.test(text) ? [...text].length : text.length);
+
+const ELLIPSIS = '…';
+/** A shortened column keeps at least this many characters (or its header's width, if wider). */
+const MIN_SHRUNK = 6;
+
+function shorten(text: string, width: number): string {
+  if (visibleLength(text) <= width) return text;
+  return [...text].slice(0, Math.max(width - 1, 0)).join('') + ELLIPSIS;
+}
+
+/**
+ * Widths that fit `total` characters with two spaces between columns: the
+ * widest shrinkable column loses a character at a time, never below its
+ * header (or MIN_SHRUNK); columns that name rows never shrink. When even that
+ * does not fit, the rows are as narrow as the rule allows and the terminal
+ * wraps them.
+ */
+export function fitWidths(widths: number[], floors: number[], keep: boolean[], total: number): number[] {
+  const out = [...widths];
+  let excess = out.reduce((a, b) => a + b, 0) + 2 * Math.max(out.length - 1, 0) - total;
+  while (excess > 0) {
+    let widest = -1;
+    out.forEach((w, i) => {
+      if (!keep[i] && w > (floors[i] ?? 0) && (widest < 0 || w > (out[widest] ?? 0))) widest = i;
+    });
+    if (widest < 0) break;
+    // Take from the widest down to the next widest in one go (1000 rows of long paths).
+    const next = Math.max(floors[widest] ?? 0, ...out.map((w, i) => (i !== widest && !keep[i] ? w : 0)));
+    const take = Math.min(excess, Math.max((out[widest] ?? 0) - next, 1));
+    out[widest] = (out[widest] ?? 0) - take;
+    excess -= take;
+  }
+  return out;
+}
 
 /**
  * Order for names in lists: by UTF-16 code unit, the same on every host and
@@ -47,29 +109,47 @@ export function byText(a: string, b: string): number {
 /**
  * One renderer for every table: columns + the raw row objects, two spaces
  * between columns. Plain padding rather than a table library: with 1000 VMs a
- * layout engine costs more than the virsh calls behind the list.
+ * layout engine costs more than the virsh calls behind the list. On a
+ * terminal (layout.width) long cells are shortened with '…' so that each row
+ * fits; piped output and --wide are never shortened.
  */
-export function renderTable<T>(columns: Column<T>[], rows: T[], chalk: ChalkInstance | null): string {
-  const header = columns.map((c) => (chalk ? chalk.bold(c.header) : c.header));
-  const body = rows.map((row) =>
-    columns.map((c) => {
-      const text = cellText(c.value(row));
-      return chalk && c.color ? c.color(text, row, chalk) : text;
-    }),
+export function renderTable<T>(all: Column<T>[], rows: T[], chalk: ChalkInstance | null, layout: TableLayout = FULL): string {
+  const columns = shownColumns(all, layout);
+  const names = new Set(nameColumns(columns));
+  const texts = rows.map((row) => columns.map((c) => cellText(c.value(row))));
+  const natural = columns.map((c) => visibleLength(c.header));
+  for (const cells of texts) cells.forEach((t, i) => (natural[i] = Math.max(natural[i] ?? 0, visibleLength(t))));
+  const widths =
+    layout.width === undefined || layout.wide
+      ? natural
+      : fitWidths(
+          natural,
+          columns.map((c) => Math.max(visibleLength(c.header), MIN_SHRUNK)),
+          columns.map((c) => names.has(c)),
+          layout.width,
+        );
+  const cell = (text: string, i: number, paint?: (t: string) => string) => {
+    const width = widths[i] ?? 0;
+    const shown = shorten(text, width);
+    return (paint ? paint(shown) : shown) + ' '.repeat(width - visibleLength(shown));
+  };
+  const line = (cells: string[]) => cells.join('  ').trimEnd();
+  const header = line(columns.map((c, i) => cell(c.header, i, chalk ? (t) => chalk.bold(t) : undefined)));
+  const body = texts.map((cells, r) =>
+    line(
+      cells.map((text, i) => {
+        const c = columns[i];
+        const row = rows[r] as T;
+        return cell(text, i, chalk && c?.color ? (t) => c.color!(t, row, chalk) : undefined);
+      }),
+    ),
   );
-  const lengths = body.map((cells) => cells.map(visibleLength));
-  const widths = header.map(visibleLength);
-  for (const row of lengths) row.forEach((len, i) => (widths[i] = Math.max(widths[i] ?? 0, len)));
-  const line = (cells: string[], lens: number[]) =>
-    cells
-      .map((cell, i) => cell + ' '.repeat((widths[i] ?? 0) - (lens[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header, header.map(visibleLength)), ...body.map((cells, r) => line(cells, lengths[r] ?? []))].join('\n') + '\n';
+  return [header, ...body].join('\n') + '\n';
 }
 
-/** Key/value table for one object (info commands). */
-export function renderKeyValues(pairs: Array<[string, string | number | boolean | undefined | null]>, chalk: ChalkInstance | null): string {
+/** Key/value table for one object (info commands); on a terminal a long value is shortened to fit, as in tables. */
+export function renderKeyValues(pairs: Array<[string, string | number | boolean | undefined | null]>, chalk: ChalkInstance | null, layout: TableLayout = FULL): string {
   const width = Math.max(...pairs.map(([k]) => k.length));
-  return pairs.map(([k, v]) => `${(chalk ? chalk.bold(k.padEnd(width)) : k.padEnd(width))}  ${cellText(v)}`).join('\n') + '\n';
+  const room = layout.width === undefined || layout.wide ? Infinity : Math.max(layout.width - width - 2, MIN_SHRUNK);
+  return pairs.map(([k, v]) => `${(chalk ? chalk.bold(k.padEnd(width)) : k.padEnd(width))}  ${shorten(cellText(v), room)}`).join('\n') + '\n';
 }

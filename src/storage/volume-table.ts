@@ -13,8 +13,8 @@ export interface VolumeRow {
 }
 
 export const volumeColumns: Column<VolumeRow>[] = [
-  { header: 'POOL', value: (r) => r.volume.pool },
-  { header: 'NAME', value: (r) => r.volume.name },
+  { header: 'POOL', value: (r) => r.volume.pool, name: true },
+  { header: 'NAME', value: (r) => r.volume.name, name: true },
   { header: 'FORMAT', value: (r) => r.volume.format },
   { header: 'CAPACITY', value: (r) => formatBytes(r.volume.capacityBytes) },
   { header: 'ALLOCATION', value: (r) => formatBytes(r.volume.allocationBytes) },
@@ -24,6 +24,7 @@ export const volumeColumns: Column<VolumeRow>[] = [
     value: (r) => describeUsers(r.users),
     color: (t, r, c) => (r.users.some((u) => u.active) ? c.green(t) : t),
   },
+  { header: 'PATH', value: (r) => r.volume.path, wide: true },
 ];
 
 export function volumeRows(view: StorageView, volumes: VolumeRecord[]): VolumeRow[] {

@@ -38,7 +38,7 @@ describe('main', () => {
   it('an unknown output format is exit 2 before any command runs', async () => {
     const r = await run(['-o', 'yaml', 'host']);
     expect(r.code).toBe(2);
-    expect(r.err).toBe('kvmctl: error: unknown output format "yaml"\nhint: use -o table or -o json\n');
+    expect(r.err).toBe('kvmctl: error: unknown output format "yaml"\nhint: use -o table or -o json or -o name\n');
     expect(r.runner.calls).toEqual([]);
   });
 

@@ -5,7 +5,7 @@ import { formatBytes } from '../../units/size.js';
 import { imageJson, readImages, type ImageEntry } from './inventory.js';
 
 const columns: Column<ImageEntry>[] = [
-  { header: 'IMAGE', value: (i) => `${i.record.pool}/${i.record.name}` },
+  { header: 'IMAGE', value: (i) => `${i.record.pool}/${i.record.name}`, name: true },
   { header: 'FORMAT', value: (i) => i.record.format },
   { header: 'SIZE', value: (i) => formatBytes(i.record.sizeBytes) },
   { header: 'DIGEST', value: (i) => i.record.digest.slice(0, i.record.digest.indexOf(':') + 13) },

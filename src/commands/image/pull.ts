@@ -11,9 +11,9 @@ export async function runImagePull(ctx: Context, source: string, o: ImagePullOpt
   // A new image has no overlays or VMs yet; on one found already pulled kvmctl did not look.
   const known = r.unchanged ? null : [];
   const json = { changed: !r.unchanged, ...imageJson({ record: img, volume: true, overlays: known, vms: known }), downloadedBytes: r.downloadedBytes, resumedFromBytes: r.resumedFromBytes };
-  if (r.unchanged) return ctx.out.done(`image ${img.pool}/${img.name} is already pulled from ${img.source} (${img.digest}): unchanged`, json);
+  if (r.unchanged) return ctx.out.done(`image ${img.pool}/${img.name} is already pulled from ${img.source} (${img.digest}): unchanged`, json, `${img.pool}/${img.name}`);
   const resumed = r.resumedFromBytes > 0 ? `, resumed after ${formatBytes(r.resumedFromBytes)}` : '';
-  ctx.out.done(`pulled ${img.source} as image ${img.pool}/${img.name} (${img.format}, ${formatBytes(img.sizeBytes)}${resumed}; ${img.digest.slice(0, 'sha256:'.length + 16)}… verified)`, json);
+  ctx.out.done(`pulled ${img.source} as image ${img.pool}/${img.name} (${img.format}, ${formatBytes(img.sizeBytes)}${resumed}; ${img.digest.slice(0, 'sha256:'.length + 16)}… verified)`, json, `${img.pool}/${img.name}`);
 }
 
 export const options = {

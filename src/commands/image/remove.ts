@@ -20,7 +20,7 @@ export async function runImageRemove(ctx: Context, text: string): Promise<void> 
     if (i.volume) await ctx.virsh.run(volumeCalls.delete(i.record.pool, i.record.name));
     await runChecked(ctx.runner, fileCommands.remove(imagePaths(posix.dirname(i.record.path), i.record.name).meta));
   });
-  ctx.out.done(`removed image ${ref} (${i.record.source})`, { changed: true, ...imageRecordJson(i.record) });
+  ctx.out.done(`removed image ${ref} (${i.record.source})`, { changed: true, ...imageRecordJson(i.record) }, ref);
 }
 
 export const imageRemoveCommand = verb({

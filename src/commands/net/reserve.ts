@@ -42,7 +42,7 @@ export async function runNetReserve(ctx: Context, name: string, opts: NetReserve
     const sameMac = ip.dhcpHosts.find((h) => h.mac?.toLowerCase() === mac);
     const sameIp = ip.dhcpHosts.find((h) => h.ip === address);
     if (sameMac && sameMac === sameIp && (sameMac.name ?? undefined) === opts.hostname) {
-      return ctx.out.done(`reservation ${mac} -> ${address} on network ${name} unchanged`, { changed: false, ...reservationJson(name, host, ip.prefix, undefined) });
+      return ctx.out.done(`reservation ${mac} -> ${address} on network ${name} unchanged`, { changed: false, ...reservationJson(name, host, ip.prefix, undefined) }, mac);
     }
     const clash = sameMac ?? sameIp;
     if (clash) {
@@ -61,7 +61,7 @@ export async function runNetReserve(ctx: Context, name: string, opts: NetReserve
     }
     await ctx.virsh.run(networkCalls.updateDhcpHost(name, 'add-last', host, scopeOf(net), parentIndex));
     const when = net.active ? 'the next DHCP request of that MAC gets it' : 'it applies when the network starts';
-    ctx.out.done(`reserved ${address} for ${mac} on network ${name}; ${when}`, { changed: true, ...reservationJson(name, host, ip.prefix, undefined) });
+    ctx.out.done(`reserved ${address} for ${mac} on network ${name}; ${when}`, { changed: true, ...reservationJson(name, host, ip.prefix, undefined) }, mac);
   });
 }
 

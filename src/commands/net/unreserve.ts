@@ -32,7 +32,7 @@ export async function runNetUnreserve(ctx: Context, name: string, opts: NetUnres
     }
     // libvirt matches the entry to delete on every attribute given, so pass it as defined.
     await ctx.virsh.run(networkCalls.updateDhcpHost(name, 'delete', entry, scopeOf(net), parentIndex));
-    ctx.out.done(`removed reservation ${entry.mac ?? '?'} -> ${entry.ip ?? '?'} from network ${name}`, { changed: true, ...reservationJson(name, entry, ip.prefix, undefined) });
+    ctx.out.done(`removed reservation ${entry.mac ?? '?'} -> ${entry.ip ?? '?'} from network ${name}`, { changed: true, ...reservationJson(name, entry, ip.prefix, undefined) }, entry.mac ?? entry.ip);
   });
 }
 

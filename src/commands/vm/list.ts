@@ -129,7 +129,7 @@ export async function runVmList(ctx: Context, opts: ListOptions): Promise<void> 
     throw new UsageError(`--state ${JSON.stringify(state)}: expected ${STATE_FILTERS.join(', ')}`, 'e.g. kvmctl vm list --state running');
   }
   const filter = state as (typeof STATE_FILTERS)[number] | undefined;
-  if (opts.nameOnly) {
+  if (opts.nameOnly || ctx.out.nameOnly) {
     const r = await ctx.virsh.batchWithStderr({ stats: domstatsCall(['state'], filter) });
     const stats = parseDomstats(r.out.stats);
     if (stats.length === 0 && r.stderr.trim()) throw listError(r.stderr);

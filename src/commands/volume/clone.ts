@@ -41,7 +41,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
       const same =
         diffs.length === 0 && (o.linked || !isLocalUri(ctx.uri) || (await new QemuImg(ctx.runner).sameContent({ path: src.path, format: src.format }, { path: existing.path, format: src.format })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and is not a ${o.linked ? 'linked ' : ''}clone of ${source}${diffs.length ? ` (${diffs.join('; ')})` : ''}`, 'choose another name, or delete it first');
-      ctx.out.done(`volume ${ref} is already a ${o.linked ? 'linked ' : ''}clone of ${source}: unchanged`, { ...volumeResult(false, view, existing), source, linked: Boolean(o.linked) });
+      ctx.out.done(`volume ${ref} is already a ${o.linked ? 'linked ' : ''}clone of ${source}: unchanged`, { ...volumeResult(false, view, existing), source, linked: Boolean(o.linked) }, ref);
       return;
     }
 
@@ -81,7 +81,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
       ...newVolumeResult(pool, { name, format, capacityBytes: src.capacityBytes, backingFile: o.linked ? src.path : undefined, backingFormat: o.linked ? src.format : undefined }),
       source: `${srcRef.pool}/${srcRef.volume}`,
       linked: Boolean(o.linked),
-    });
+    }, ref);
   });
 }
 

@@ -55,7 +55,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
         existing.capacityBytes === src.capacityBytes &&
         (!isLocalUri(ctx.uri) || (await new QemuImg(ctx.runner).sameContent({ path: src.path, format: srcFormat }, { path: existing.path, format: to })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and is not a ${to} copy of ${volume}`, 'choose another name with --name, or delete it first');
-      ctx.out.done(`volume ${ref} is already a ${to} copy of ${volume}: unchanged`, { ...volumeResult(false, view, existing), source: volume, sourceFormat: srcFormat });
+      ctx.out.done(`volume ${ref} is already a ${to} copy of ${volume}: unchanged`, { ...volumeResult(false, view, existing), source: volume, sourceFormat: srcFormat }, ref);
       return;
     }
     const running = usersOf(view, src).filter((u) => u.active && !u.readonly);
@@ -86,7 +86,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
       ...newVolumeResult(pool, { name, path: finalPath, format: to, capacityBytes: src.capacityBytes }),
       source: volume,
       sourceFormat: srcFormat,
-    });
+    }, ref);
   });
 }
 

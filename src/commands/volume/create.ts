@@ -55,7 +55,7 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
     if (existing) {
       const diffs = sameSpec(existing, wanted);
       if (diffs.length > 0) throw new ConflictError(`volume ${o.pool}/${name} already exists with another spec (${diffs.join('; ')})`, 'choose another name, or delete it first');
-      ctx.out.done(`volume ${o.pool}/${name} already exists as asked: unchanged`, volumeResult(false, view, existing, { users: false }));
+      ctx.out.done(`volume ${o.pool}/${name} already exists as asked: unchanged`, volumeResult(false, view, existing, { users: false }), `${o.pool}/${name}`);
       return;
     }
     await checkNoFileAt(ctx, pool, name, files);
@@ -76,6 +76,7 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
     ctx.out.done(
       `volume ${o.pool}/${name} created (${format}, ${formatBytes(capacityBytes)}${backing ? `, thin overlay on ${o.backing}` : ''})`,
       newVolumeResult(pool, { name, format, capacityBytes, backingFile: backing?.path, backingFormat: backing?.format }),
+      `${o.pool}/${name}`,
     );
   });
 }

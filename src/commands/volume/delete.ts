@@ -44,7 +44,7 @@ export async function runVolumeDelete(ctx: Context, volume: string, o: VolumeDel
   }
   await ctx.virsh.run(volumeCalls.delete(ref.pool, ref.volume));
   if (users.length > 0) ctx.out.warn(`VM(s) ${describeUsers(users)} still name ${vol.path} as a disk and will not start until it is replaced`);
-  ctx.out.done(`volume ${volume} deleted`, { changed: true, pool: ref.pool, name: ref.volume, path: vol.path, formerUsers: users.map((u) => u.vm) });
+  ctx.out.done(`volume ${volume} deleted`, { changed: true, pool: ref.pool, name: ref.volume, path: vol.path, formerUsers: users.map((u) => u.vm) }, `${ref.pool}/${ref.volume}`);
 }
 
 export const volumeDeleteCommand = verb({

@@ -55,7 +55,7 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
         existing.capacityBytes === src.info.virtualSizeBytes &&
         (!local || (await new QemuImg(ctx.runner).sameContent(src, { path: existing.path, format: targetFormat })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and differs from ${src.path}`, 'choose another name with --name, or delete the volume first');
-      ctx.out.done(`volume ${ref} already holds ${src.path}${local ? '' : ' (judged by format and size: the pool is remote)'}: unchanged`, { ...volumeResult(false, view, existing, { users: false }), source: src.path, sourceFormat: src.format, externalReferencesCopied: [] });
+      ctx.out.done(`volume ${ref} already holds ${src.path}${local ? '' : ' (judged by format and size: the pool is remote)'}: unchanged`, { ...volumeResult(false, view, existing, { users: false }), source: src.path, sourceFormat: src.format, externalReferencesCopied: [] }, ref);
       return;
     }
     await checkNoFileAt(ctx, pool, name, files);
@@ -79,7 +79,7 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
       source: src.path,
       sourceFormat: src.format,
       externalReferencesCopied: src.references,
-    });
+    }, ref);
   });
 }
 

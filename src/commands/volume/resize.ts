@@ -46,7 +46,7 @@ export async function runVolumeResize(ctx: Context, volume: string, size: string
   const current = vol.capacityBytes ?? 0;
   const target = newCapacity(current, change);
   const result = (changed: boolean, live: string | null) => ({ ...volumeResult(changed, view, { ...vol, capacityBytes: target }), previousCapacityBytes: current, live });
-  if (target === current) return ctx.out.done(`volume ${volume} is already ${formatBytes(target)}: unchanged`, result(false, null));
+  if (target === current) return ctx.out.done(`volume ${volume} is already ${formatBytes(target)}: unchanged`, result(false, null), `${ref.pool}/${ref.volume}`);
 
   const shrinking = target < current;
   const running = usersOf(view, vol).filter((u) => u.active);
@@ -75,10 +75,10 @@ export async function runVolumeResize(ctx: Context, volume: string, size: string
     // QEMU resizes the image it holds open and tells the guest; vol-resize would change the file under it.
     await ctx.virsh.run(volumeCalls.blockResize(live.vm, live.target, target));
     await ctx.virsh.run(poolCalls.refresh(ref.pool));
-    return ctx.out.done(`volume ${volume} grown from ${from} to ${formatBytes(target)} while ${live.vm} runs (the guest sees ${live.target} grow)`, result(true, live.vm));
+    return ctx.out.done(`volume ${volume} grown from ${from} to ${formatBytes(target)} while ${live.vm} runs (the guest sees ${live.target} grow)`, result(true, live.vm), `${ref.pool}/${ref.volume}`);
   }
   await ctx.virsh.run(volumeCalls.resize(ref.pool, ref.volume, target, shrinking));
-  ctx.out.done(`volume ${volume} ${shrinking ? 'shrunk' : 'grown'} from ${from} to ${formatBytes(target)}`, result(true, null));
+  ctx.out.done(`volume ${volume} ${shrinking ? 'shrunk' : 'grown'} from ${from} to ${formatBytes(target)}`, result(true, null), `${ref.pool}/${ref.volume}`);
 }
 
 export const volumeResizeCommand = verb({

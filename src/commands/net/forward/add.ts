@@ -72,7 +72,7 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
     const json = forwardJson({ id, protocol, port: hostPorts, toAddress: address, toPort: target.ports, vm, network, complete: true });
     if (same) {
       const identical = same.toAddress === address && formatPortRange(same.toPorts) === formatPortRange(target.ports) && same.ruleCount === RULES_PER_FORWARD;
-      if (identical) return ctx.out.done(`forward ${id} -> ${to} unchanged`, { changed: false, ...json });
+      if (identical) return ctx.out.done(`forward ${id} -> ${to} unchanged`, { changed: false, ...json }, id);
       throw new ConflictError(
         `${protocol} port ${formatPortRange(hostPorts)} is already forwarded to ${same.toAddress}:${formatPortRange(same.toPorts)}${same.ruleCount !== RULES_PER_FORWARD ? ' (incompletely)' : ''}`,
         `delete it first: ${kvmctlCommand(ctx.uri, 'net', 'forward', 'delete', formatPortRange(hostPorts), '--proto', protocol)}`,
@@ -101,7 +101,7 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
 
     await runPlan(ctx, { label: `net forward add ${id}`, steps: portForwardRulesFor(forward).map(insertRuleStep) });
     const behind = [vm && `VM ${vm}`, network && `network ${network}`].filter(Boolean).join(', ');
-    ctx.out.done(`forward ${id}: host port ${formatPortRange(hostPorts)}/${protocol} -> ${to}${behind ? ` (${behind})` : ''}`, { changed: true, ...json });
+    ctx.out.done(`forward ${id}: host port ${formatPortRange(hostPorts)}/${protocol} -> ${to}${behind ? ` (${behind})` : ''}`, { changed: true, ...json }, id);
     if (vm && !reserved) ctx.out.warn(`${address} is VM ${vm}'s current lease, not a reservation: it may change; pin it with ${kvmctlCommand(ctx.uri, 'net', 'reserve', network ?? 'NETWORK', '--mac', 'MAC', '--ip', address)}`);
     if ((await ctx.sysctl.ipForward()) === false) {
       ctx.out.warn('net.ipv4.ip_forward is off here, so forwarded traffic does not pass; kvmctl net nat enable (or a libvirt NAT network) turns it on');

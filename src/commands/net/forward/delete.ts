@@ -30,7 +30,7 @@ export async function runForwardDelete(ctx: Context, port: string, opts: Forward
       throw new NotFoundError(`no kvmctl port forward ${id}`, 'list them with: kvmctl net forward list', { object: { kind: 'forward', name: id } });
     }
     await runPlan(ctx, { label: `net forward delete ${id}`, steps: tagged.map(deleteSavedRuleStep) });
-    ctx.out.done(`forward ${id} deleted (${tagged.length} rules removed)`, { id, changed: true, rulesRemoved: tagged.length });
+    ctx.out.done(`forward ${id} deleted (${tagged.length} rules removed)`, { id, changed: true, rulesRemoved: tagged.length }, id);
   });
 }
 

@@ -58,7 +58,7 @@ export function forwardViews(saved: SavedForward[], networks: NetworkRecord[], d
 }
 
 export const forwardColumns = [
-  { header: 'ID', value: (f: ForwardView) => f.id },
+  { header: 'ID', value: (f: ForwardView) => f.id, name: true },
   { header: 'PROTO', value: (f: ForwardView) => f.protocol },
   { header: 'PORT', value: (f: ForwardView) => formatPortRange(f.port) },
   { header: 'TO', value: (f: ForwardView) => (f.toAddress ? `${f.toAddress}:${formatPortRange(f.toPort)}` : undefined) },

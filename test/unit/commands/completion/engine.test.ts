@@ -41,7 +41,7 @@ describe('kvmctl __complete (the tree)', () => {
     expect((await complete(['vm', 'create', 'x', '--graphics', ''])).values).toEqual(['none', 'vnc', 'spice']);
     expect((await complete(['vm', 'create', 'x', '--graphics=v'])).values).toEqual(['--graphics=vnc']);
     expect((await complete(['pool', 'create', 'p', '--type', ''])).values).toEqual(['dir', 'fs', 'netfs', 'logical']);
-    expect((await complete(['-o', ''])).values).toEqual(['table', 'json']);
+    expect((await complete(['-o', ''])).values).toEqual(['table', 'json', 'name']);
     expect((await complete(['completion', ''])).values).toEqual(['bash', 'zsh', 'fish']);
     // A value that names nothing (a size) offers nothing, and no files.
     expect(await complete(['vm', 'create', 'x', '--memory', ''])).toMatchObject({ values: [], directive: 4 });
