@@ -113,13 +113,18 @@ export function subprocesses(command, env) {
  * ("+ virsh -c 'uri' ..." lines, each word shown with POSIX single quoting).
  */
 export function tracedCommands(kvmctlArgv, env) {
-  const [program, ...rest] = kvmctlArgv;
-  const r = spawnSync(program, ['-v', ...rest], { encoding: 'utf8', env, maxBuffer: 256 << 20 });
+  // -v goes to kvmctl, not to node: after the script when the argv starts with node itself.
+  const at = kvmctlArgv[0] === process.execPath ? 2 : 1;
+  const argv = [...kvmctlArgv.slice(0, at), '-v', ...kvmctlArgv.slice(at)];
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env, maxBuffer: 256 << 20 });
   if (r.status !== 0) throw new CommandFailed({ label: kvmctlArgv.join(' ') }, r);
-  return r.stderr
+  const commands = r.stderr
     .split('\n')
     .filter((l) => l.startsWith('+ '))
     .map((l) => splitQuoted(l.slice(2)));
+  // A floor of no commands would be a bare node start, not a floor.
+  if (commands.length === 0) throw new Error(`${kvmctlArgv.join(' ')} -v printed no command it ran`);
+  return commands;
 }
 
 function splitQuoted(line) {

@@ -22,7 +22,8 @@ export interface JournalEntry {
 export class Journal {
   private readonly file: string;
   private readonly startedAt = new Date().toISOString();
-  private readonly pidStartTime = processStartTime(process.pid);
+  /** Read at the first record(): a run that records nothing (every read command, each host of -H) never reads /proc. */
+  private pidStartTime: string | undefined | null = null;
 
   constructor(
     private readonly dir: string,
@@ -33,6 +34,7 @@ export class Journal {
 
   /** Synchronous on purpose: the entry must be on disk before the next step can be killed. */
   record(operation: string, leftovers: Array<{ what: string; manual: string }>): void {
+    if (this.pidStartTime === null) this.pidStartTime = processStartTime(process.pid);
     const entry: JournalEntry = { pid: process.pid, ...(this.pidStartTime !== undefined ? { pidStartTime: this.pidStartTime } : {}), startedAt: this.startedAt, operation, argv: this.argv, leftovers };
     mkdirSync(join(this.dir, 'journal'), { recursive: true, mode: 0o700 });
     // Write then rename, so a reader never sees half an entry.

@@ -1,17 +1,18 @@
 /**
- * virsh argv for moving a domain to another host (`virsh migrate`, its job
- * info, abort, CPU comparison), the parser of `domjobinfo --rawstats`, the
- * keyed batches the pre-check reads, and the XML rewrite that moves copied
- * disks into a pool of the target. Every virsh call of `vm migrate` is built here.
+ * The virsh calls that move a domain to another host (`virsh migrate`, its job
+ * info, abort, CPU comparison) as data for the virsh client, the parser of
+ * `domjobinfo --rawstats`, the keyed batches the pre-check reads, and the XML
+ * rewrite that moves copied disks into a pool of the target. Every virsh call
+ * of `vm migrate` is built here and runs through one of MigrationClient's two clients.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Command, CommandResult } from '../exec/command.js';
-import type { Runner } from '../exec/runner.js';
-import { domainCommands, parseDomstate, stateKey } from './domain-commands.js';
-import { volumeCommands, type CreateVolumeArgs } from './storage.js';
-import { libvirtMessage, runVirsh, runVirshBatch, virshRead, virshWrite } from './virsh.js';
+import type { CommandResult } from '../exec/command.js';
+import { domainCalls, parseDomstate, stateKey } from './domain-commands.js';
+import { volumeCalls, type CreateVolumeArgs } from './storage.js';
+import { libvirtMessage } from './virsh.js';
+import { read, write, type Virsh, type VirshCall } from './virsh-client.js';
 import { parseVolumeXml, type VolumeDefinition } from './volume-xml.js';
 import { attr, child, decodeXml, encodeXml, type XmlNode } from './xml-codec.js';
 
@@ -43,119 +44,118 @@ export function migrateUriFor(address: string): string {
   return `tcp://${address.includes(':') ? `[${address}]` : address}`;
 }
 
-export const migrationCommands = {
+const vm = (name: string) => ({ kind: 'vm' as const, name });
+
+/** The calls of one migration; the client of the side named in each comment runs them. */
+export const migrationCalls = {
   /**
-   * The migration itself, run on the source's connection. Without --p2p virsh drives
-   * it and connects to the target with desturi as this machine sees it; --migrateuri
-   * and --listen-address send QEMU's data to the target's migration address.
+   * The migration itself, on the source's client. Without --p2p virsh drives it and
+   * connects to the target with desturi as this machine sees it; --migrateuri and
+   * --listen-address send QEMU's data to the target's migration address.
    */
-  migrate(sourceUri: string, a: MigrateArgs): Command {
-    return virshWrite(sourceUri, [
-      'migrate',
-      a.live ? '--live' : '--offline',
-      '--persistent',
-      ...(a.keepSource ? [] : ['--undefinesource']),
-      ...(a.copy ? [a.copy.mode === 'copy' ? '--copy-storage-all' : '--copy-storage-inc', '--migrate-disks', a.copy.disks.join(',')] : []),
-      ...(a.unsafe ? ['--unsafe'] : []),
-      '--domain',
-      a.name,
-      '--desturi',
-      a.targetUri,
-      ...(a.migrationAddress !== undefined ? ['--migrateuri', migrateUriFor(a.migrationAddress), '--listen-address', a.migrationAddress] : []),
-      ...(a.bandwidthMiB !== undefined ? ['--bandwidth', String(a.bandwidthMiB)] : []),
-      ...(a.xmlFile !== undefined ? ['--xml', a.xmlFile] : []),
-      ...(a.persistentXmlFile !== undefined ? ['--persistent-xml', a.persistentXmlFile] : []),
-    ]);
+  migrate(a: MigrateArgs): VirshCall {
+    return write(
+      [
+        'migrate',
+        a.live ? '--live' : '--offline',
+        '--persistent',
+        ...(a.keepSource ? [] : ['--undefinesource']),
+        ...(a.copy ? [a.copy.mode === 'copy' ? '--copy-storage-all' : '--copy-storage-inc', '--migrate-disks', a.copy.disks.join(',')] : []),
+        ...(a.unsafe ? ['--unsafe'] : []),
+        '--domain',
+        a.name,
+        '--desturi',
+        a.targetUri,
+        ...(a.migrationAddress !== undefined ? ['--migrateuri', migrateUriFor(a.migrationAddress), '--listen-address', a.migrationAddress] : []),
+        ...(a.bandwidthMiB !== undefined ? ['--bandwidth', String(a.bandwidthMiB)] : []),
+        ...(a.xmlFile !== undefined ? ['--xml', a.xmlFile] : []),
+        ...(a.persistentXmlFile !== undefined ? ['--persistent-xml', a.persistentXmlFile] : []),
+      ],
+      vm(a.name),
+    );
   },
   /** Statistics of the running job; only the source has them ("available only on the source host"). */
-  jobInfo: (sourceUri: string, name: string) => virshRead(sourceUri, ['domjobinfo', '--domain', name, '--rawstats']),
-  jobAbort: (sourceUri: string, name: string) => virshWrite(sourceUri, ['domjobabort', '--domain', name]),
+  jobInfo: (name: string) => read(['domjobinfo', '--domain', name, '--rawstats'], vm(name)),
+  jobAbort: (name: string) => write(['domjobabort', '--domain', name], vm(name)),
   /**
    * Whether the target's hypervisor can give the guest its CPU: libvirt's own check
    * of the domain XML's <cpu>; --error makes "incompatible" a failure that names the features.
    */
-  cpuCompare: (targetUri: string, domainXml: string, virtType: string, arch: string | undefined, machine: string | undefined) =>
-    virshRead(
-      targetUri,
-      ['hypervisor-cpu-compare', '--file', '/dev/stdin', '--error', '--virttype', virtType, ...(arch ? ['--arch', arch] : []), ...(machine ? ['--machine', machine] : [])],
-      { input: domainXml },
-    ),
+  cpuCompare: (domainXml: string, virtType: string, arch: string | undefined, machine: string | undefined): VirshCall => ({
+    ...read(['hypervisor-cpu-compare', '--file', '/dev/stdin', '--error', '--virttype', virtType, ...(arch ? ['--arch', arch] : []), ...(machine ? ['--machine', machine] : [])]),
+    input: domainXml,
+  }),
   /**
    * Read again after Ctrl-C or a failed job, to say where the VM is: marked as
    * changing state so that an interrupted run still performs it (a cancelled
    * run cancels reads only); --dry-run never gets this far.
    */
-  stateAfter: (uri: string, name: string) => virshWrite(uri, ['domstate', '--domain', name, '--reason']),
+  stateAfter: (name: string) => write(['domstate', '--domain', name, '--reason'], vm(name)),
 };
 
 /** What the pre-check reads from a host, by key: one virsh process per host. */
 export const sourceReads = (name: string) => ({
-  state: ['domstate', '--domain', name, '--reason'],
-  xml: ['dumpxml', '--domain', name],
-  inactiveXml: ['dumpxml', '--domain', name, '--inactive'],
-  migratableXml: ['dumpxml', '--domain', name, '--migratable'],
-  migratableInactiveXml: ['dumpxml', '--domain', name, '--migratable', '--inactive'],
-  capabilities: ['capabilities'],
+  state: read(['domstate', '--domain', name, '--reason']),
+  xml: read(['dumpxml', '--domain', name]),
+  inactiveXml: read(['dumpxml', '--domain', name, '--inactive']),
+  migratableXml: read(['dumpxml', '--domain', name, '--migratable']),
+  migratableInactiveXml: read(['dumpxml', '--domain', name, '--migratable', '--inactive']),
+  capabilities: read(['capabilities']),
 });
 
 export const targetReads = (name: string, uuid: string | undefined) => ({
-  capabilities: ['capabilities'],
-  byName: ['dominfo', '--domain', name],
+  capabilities: read(['capabilities']),
+  byName: read(['dominfo', '--domain', name]),
   // libvirt gives every domain a UUID; without one there is nothing to look up (virsh's echo prints an empty line).
-  byUuid: uuid !== undefined ? ['domname', '--domain', uuid] : ['echo'],
-  activeNetworks: ['net-list', '--name'],
-  allNetworks: ['net-list', '--all', '--name'],
-  memory: ['nodememstats'],
+  byUuid: read(uuid !== undefined ? ['domname', '--domain', uuid] : ['echo']),
+  activeNetworks: read(['net-list', '--name']),
+  allNetworks: read(['net-list', '--all', '--name']),
+  memory: read(['nodememstats']),
 });
 
 /** What placement (vm create -H auto) reads from each candidate host, in one virsh process. */
 export const placementReads = () => ({
-  nodeinfo: ['nodeinfo'],
-  memory: ['nodememstats'],
+  nodeinfo: read(['nodeinfo']),
+  memory: read(['nodememstats']),
   // --nowait: a VM busy with a job (a migration) must not hold the answer back.
-  vcpus: ['domstats', '--raw', '--vcpu', '--list-active', '--nowait'],
-  networks: ['net-list', '--name'],
-  pools: ['pool-list', '--name'],
+  vcpus: read(['domstats', '--raw', '--vcpu', '--list-active', '--nowait']),
+  networks: read(['net-list', '--name']),
+  pools: read(['pool-list', '--name']),
 });
 
 /** A volume looked up by its path, in whatever pool of that host holds it. */
-export const volumeByPath = (path: string) => ['vol-dumpxml', '--vol', path];
-
-/**
- * Runs named virsh commands in one process and hands the outputs back by name.
- * A command that failed has an empty output (virsh goes on after a failure).
- */
-export async function runKeyedBatch<K extends string>(runner: Runner, uri: string, commands: Record<K, string[]>): Promise<{ out: Record<K, string>; stderr: string }> {
-  const keys = Object.keys(commands) as K[];
-  const { outputs, stderr } = await runVirshBatch(runner, uri, keys.map((k) => commands[k]));
-  const out = {} as Record<K, string>;
-  keys.forEach((k, i) => (out[k] = outputs[i] ?? ''));
-  return { out, stderr };
-}
+export const volumeByPath = (path: string) => volumeCalls.dumpxmlByPath(path);
 
 export type Side = 'source' | 'target';
 
 /**
- * The virsh calls of one migration, on the source's and the target's
- * connections: `vm migrate` talks to both hosts only through this.
+ * The virsh calls of one migration, on the source's and the target's clients
+ * (one per connection): `vm migrate` talks to both hosts only through this.
  */
 export class MigrationClient {
   constructor(
-    private readonly runner: Runner,
-    readonly sourceUri: string,
-    readonly targetUri: string,
+    readonly source: Virsh,
+    readonly target: Virsh,
   ) {}
 
-  private uri(side: Side): string {
-    return side === 'source' ? this.sourceUri : this.targetUri;
+  get sourceUri(): string {
+    return this.source.uri;
+  }
+
+  get targetUri(): string {
+    return this.target.uri;
+  }
+
+  private client(side: Side): Virsh {
+    return side === 'source' ? this.source : this.target;
   }
 
   readSource(name: string) {
-    return runKeyedBatch(this.runner, this.sourceUri, sourceReads(name));
+    return this.source.batchWithStderr(sourceReads(name));
   }
 
   readTarget(name: string, uuid: string | undefined) {
-    return runKeyedBatch(this.runner, this.targetUri, targetReads(name, uuid));
+    return this.target.batchWithStderr(targetReads(name, uuid));
   }
 
   /** vol-dumpxml of each path on one host, in one virsh process; undefined where no pool holds the path. */
@@ -163,51 +163,52 @@ export class MigrationClient {
     const unique = [...new Set(paths)];
     const map = new Map<string, VolumeDefinition | undefined>();
     if (unique.length === 0) return map;
-    const { out } = await runKeyedBatch(this.runner, this.uri(side), Object.fromEntries(unique.map((p, i) => [`v${i}`, volumeByPath(p)])));
+    const out = await this.client(side).batch(Object.fromEntries(unique.map((p, i) => [`v${i}`, volumeByPath(p)])));
     await Promise.all(unique.map(async (p, i) => map.set(p, out[`v${i}`]?.trim() ? await parseVolumeXml(out[`v${i}`] ?? '') : undefined)));
     return map;
   }
 
   /** libvirt's reason why the target cannot give the guest its CPU, or undefined when it can. */
   async cpuError(domainXml: string, virtType: string, arch: string | undefined, machine: string | undefined): Promise<string | undefined> {
-    const r = await this.runner.run(migrationCommands.cpuCompare(this.targetUri, domainXml, virtType, arch, machine));
+    const r = await this.target.attempt(migrationCalls.cpuCompare(domainXml, virtType, arch, machine));
     return r.exitCode === 0 ? undefined : libvirtMessage(r.stderr).replace(/^the CPU is incompatible with host CPU: /, '');
   }
 
   /** Runs the migration to its end (success or not); a cancelled kvmctl does not stop it: abort() does. */
   migrate(args: MigrateArgs): Promise<CommandResult> {
-    return this.runner.run(migrationCommands.migrate(this.sourceUri, args));
+    return this.source.attempt(migrationCalls.migrate(args));
   }
 
   /** The running job's statistics, or undefined when the source cannot say (between two jobs, or interrupted). */
   async jobInfo(name: string): Promise<MigrationProgress | undefined> {
-    const r = await this.runner.run(migrationCommands.jobInfo(this.sourceUri, name)).catch(() => undefined);
+    const r = await this.source.attempt(migrationCalls.jobInfo(name)).catch(() => undefined);
     return r && r.exitCode === 0 ? parseJobInfo(r.stdout) : undefined;
   }
 
   /** True when the source accepted the abort (it refuses while no job runs yet). */
   async abort(name: string): Promise<boolean> {
-    return (await this.runner.run(migrationCommands.jobAbort(this.sourceUri, name))).exitCode === 0;
+    return (await this.source.attempt(migrationCalls.jobAbort(name))).exitCode === 0;
   }
 
+  /** Pauses the guest on the source (--on-timeout suspend); whether it took shows in the states read after the job. */
   async suspend(name: string): Promise<void> {
-    await this.runner.run(domainCommands.suspend(this.sourceUri, name));
+    await this.source.attempt(domainCalls.suspend(name));
   }
 
   /** The domain's state word on one host after the job, or undefined when that host has no such domain. */
   async stateOf(side: Side, name: string): Promise<string | undefined> {
-    const r = await this.runner.run(migrationCommands.stateAfter(this.uri(side), name));
+    const r = await this.client(side).attempt(migrationCalls.stateAfter(name));
     return r.exitCode === 0 ? stateKey(parseDomstate(r.stdout).state) : undefined;
   }
 
   /** A volume on the target for copy-inc (libvirt creates none for it). */
   async createTargetVolume(a: CreateVolumeArgs): Promise<void> {
-    await runVirsh(this.runner, volumeCommands.create(this.targetUri, a), { kind: 'volume', name: `${a.pool}/${a.name}` }, this.targetUri);
+    await this.target.run(volumeCalls.create(a));
   }
 
   /** Removes a target volume this run made; an error message unless it is gone. */
   async deleteTargetVolume(pool: string, name: string): Promise<string | undefined> {
-    const r = await this.runner.run(volumeCommands.delete(this.targetUri, pool, name));
+    const r = await this.target.attempt(volumeCalls.delete(pool, name));
     return r.exitCode === 0 || /not found|no storage vol/i.test(r.stderr) ? undefined : libvirtMessage(r.stderr);
   }
 }

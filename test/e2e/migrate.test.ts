@@ -213,6 +213,24 @@ describe('vm migrate between two lab hosts', () => {
   });
 });
 
+describe('--on-timeout suspend', () => {
+  it('pauses the guest on the source when the time is up, the copy then finishes: it runs on the target, gone from the source, one boot', async () => {
+    const from = domains('m1').includes('g1') ? 'm1' : 'm2';
+    const to = from === 'm1' ? 'm2' : 'm1';
+    const r = await run(from, ['vm', 'migrate', 'g1', '--to', to, '--bandwidth', '10', '--timeout', '2', '--on-timeout', 'suspend', '-o', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const ev = events(r.stdout);
+    expect(ev.find((e) => e.event === 'suspend')).toMatchObject({ name: 'g1', afterSeconds: 2 });
+    expect(ev[ev.length - 1]).toMatchObject({ event: 'migrated', suspendedAfterTimeout: true, sourceDefined: false, changed: true });
+    // As documented (--on-timeout): it runs again on the target.
+    expect(ev[ev.length - 1].state).toBe('running');
+    expect(state(to)).toMatch(/^running \(/);
+    expect(domains(from)).not.toContain('g1');
+    expect(boots()).toBe(1);
+  });
+});
+
 describe('the pre-check refuses (exit 5) and nothing changes', () => {
   const UUID = '3f0c2a1e-5b6d-4e7f-8a9b-0c1d2e3f4a5b';
   beforeAll(() => {

@@ -18,6 +18,7 @@ import { parseNodememstats } from '../../libvirt/domain-commands.js';
 import { hostUuidOf, MigrationClient } from '../../libvirt/migration.js';
 import { loadPools, parseNameList } from '../../libvirt/storage.js';
 import { libvirtMessage } from '../../libvirt/virsh.js';
+import { Virsh } from '../../libvirt/virsh-client.js';
 import { parseLibvirtUri } from '../../libvirt/uri.js';
 import { parseCount } from '../../validate/count.js';
 import { checkVmName, readVmState } from './domain-state.js';
@@ -120,7 +121,7 @@ async function gatherFacts(ctx: Context, hosts: MigrationClient, name: string, t
 
   const t = await hosts.readTarget(name, def.uuid);
   if (!t.out.capabilities.trim()) throw new RefusedError(`cannot read the capabilities of ${target.label} (${libvirtMessage(t.stderr)})`, `check the target with: ${kvmctlCommand(target.uri, 'host')}`);
-  const pools = await loadPools(ctx.runner, target.uri);
+  const pools = await loadPools(hosts.target.runner, hosts.target.uri);
   const candidates = pools.flatMap((p) => (p.targetPath ? diskPaths.map((d) => `${p.targetPath}/${d.replace(/^.*\//, '')}`) : []));
   const dstVolumes = await hosts.volumes('target', [...diskPaths, ...backings, ...candidates]);
   // host-passthrough has no model to compare: the target's libvirt checks it when the guest starts there.
@@ -147,7 +148,7 @@ export async function runVmMigrate(ctx: Context, name: string, flags: MigrateFla
   const { timeoutS, bandwidthMiB } = parseFlags(flags);
   const target = await resolveTarget(ctx, flags.to);
   await ctx.withLock(`vm ${name}`, async () => {
-    const hosts = new MigrationClient(ctx.runner, ctx.uri, target.uri);
+    const hosts = new MigrationClient(ctx.virsh, new Virsh(ctx.runner, target.uri));
     const { src, dst, xml } = await gatherFacts(ctx, hosts, name, target);
     const { plan, refusals } = planMigration(src, dst, { storage: flags.storage ?? 'auto', targetPool: flags.targetPool });
     if (!plan) {

@@ -16,7 +16,8 @@ import { inventoryPath, loadInventory, type InventoryHost } from '../../inventor
 import { parseNodeinfo } from '../../libvirt/capabilities.js';
 import { parseNodememstats } from '../../libvirt/domain-commands.js';
 import { numberStat, parseDomstats } from '../../libvirt/domstats.js';
-import { placementReads, runKeyedBatch } from '../../libvirt/migration.js';
+import { placementReads } from '../../libvirt/migration.js';
+import { Virsh } from '../../libvirt/virsh-client.js';
 import { parseNameList } from '../../libvirt/storage.js';
 import { formatBytes } from '../../units/size.js';
 import { parseCreateFlags, type CreateFlags } from './create-args.js';
@@ -111,7 +112,7 @@ export async function placementUri(ctx: Context, selectors: string[], name: stri
   const verdicts = await mapLimit(inv.hosts, ctx.parallel, async (h) => {
     const runner = new DeadlineRunner(ctx.runner, Date.now() + ctx.hostTimeoutMs);
     try {
-      const { out, stderr } = await runKeyedBatch(runner, h.uri, placementReads());
+      const { out, stderr } = await new Virsh(runner, h.uri).batchWithStderr(placementReads());
       if (!out.nodeinfo.trim()) return judgeHost(h, { error: stderr.trim().split('\n').pop() ?? 'no nodeinfo' }, needs);
       return judgeHost(h, factsOf(out), needs);
     } catch (e) {

@@ -10,8 +10,9 @@ import type { Command } from '../../../../src/exec/command.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { parseDomainXml } from '../../../../src/libvirt/domain-xml.js';
 import { parseNodememstats } from '../../../../src/libvirt/domain-commands.js';
-import { hostUuidOf, migrationCommands, moveDiskSources, parseJobInfo, sourceReads, targetReads } from '../../../../src/libvirt/migration.js';
+import { hostUuidOf, migrationCalls, moveDiskSources, parseJobInfo, sourceReads, targetReads } from '../../../../src/libvirt/migration.js';
 import { libvirtMessage, virshBatch } from '../../../../src/libvirt/virsh.js';
+import { asCommand } from '../../../../src/libvirt/virsh-client.js';
 import { parseVolumeXml } from '../../../../src/libvirt/volume-xml.js';
 import type { PoolRecord } from '../../../../src/libvirt/storage.js';
 import { planMigration, type SourceFacts, type TargetFacts } from '../../../../src/commands/vm/migrate-plan.js';
@@ -76,18 +77,18 @@ describe('domjobinfo --rawstats', () => {
 
 describe('migration argv', () => {
   it('live, undefined on the source, copy of the named disks, data to the migration address', () => {
-    const c = migrationCommands.migrate(SRC, { name: 'a;b', targetUri: DST, live: true, keepSource: false, copy: { mode: 'copy', disks: ['vda', 'vdb'] }, unsafe: false, migrationAddress: '10.77.1.2', bandwidthMiB: 5 });
+    const c = asCommand(SRC, migrationCalls.migrate({ name: 'a;b', targetUri: DST, live: true, keepSource: false, copy: { mode: 'copy', disks: ['vda', 'vdb'] }, unsafe: false, migrationAddress: '10.77.1.2', bandwidthMiB: 5 }));
     expect(c.mutates).toBe(true);
     expect(c.args).toEqual(['-c', SRC, 'migrate', '--live', '--persistent', '--undefinesource', '--copy-storage-all', '--migrate-disks', 'vda,vdb', '--domain', 'a;b', '--desturi', DST, '--migrateuri', 'tcp://10.77.1.2', '--listen-address', '10.77.1.2', '--bandwidth', '5']);
   });
   it('offline, source kept, shared storage checked by kvmctl (--unsafe), IPv6 address in brackets', () => {
-    const c = migrationCommands.migrate(SRC, { name: 'w', targetUri: DST, live: false, keepSource: true, unsafe: true, migrationAddress: 'fd00::2' });
+    const c = asCommand(SRC, migrationCalls.migrate({ name: 'w', targetUri: DST, live: false, keepSource: true, unsafe: true, migrationAddress: 'fd00::2' }));
     expect(c.args).toEqual(['-c', SRC, 'migrate', '--offline', '--persistent', '--unsafe', '--domain', 'w', '--desturi', DST, '--migrateuri', 'tcp://[fd00::2]', '--listen-address', 'fd00::2']);
   });
   it('job info and abort on the source; the CPU check on the target reads the XML from stdin', () => {
-    expect(migrationCommands.jobInfo(SRC, 'w').args).toEqual(['-c', SRC, 'domjobinfo', '--domain', 'w', '--rawstats']);
-    expect(migrationCommands.jobAbort(SRC, 'w')).toMatchObject({ args: ['-c', SRC, 'domjobabort', '--domain', 'w'], mutates: true });
-    expect(migrationCommands.cpuCompare(DST, '<domain/>', 'qemu', 'x86_64', 'pc-i440fx-7.2')).toMatchObject({
+    expect(asCommand(SRC, migrationCalls.jobInfo('w')).args).toEqual(['-c', SRC, 'domjobinfo', '--domain', 'w', '--rawstats']);
+    expect(asCommand(SRC, migrationCalls.jobAbort('w'))).toMatchObject({ args: ['-c', SRC, 'domjobabort', '--domain', 'w'], mutates: true });
+    expect(asCommand(DST, migrationCalls.cpuCompare('<domain/>', 'qemu', 'x86_64', 'pc-i440fx-7.2'))).toMatchObject({
       args: ['-c', DST, 'hypervisor-cpu-compare', '--file', '/dev/stdin', '--error', '--virttype', 'qemu', '--arch', 'x86_64', '--machine', 'pc-i440fx-7.2'],
       input: '<domain/>',
       mutates: false,
@@ -184,10 +185,10 @@ function fleet(runner: FakeRunner, opts: { targetHasName?: boolean; migrate?: { 
   const s = sourceReads(NAME);
   const t = targetReads(NAME, '5d1b6c3e-6f3a-4a57-9c53-2f1e7f0c0a11');
   runner.stub([ 'virsh', '-c', SRC, 'domstate', '--domain', NAME, '--reason'], { stdout: 'running (booted)\n' });
-  runner.stub(isBatch(SRC, Object.values(s)), { stdout: batchStdout(['running (booted)\n', rec('domxml-running.xml'), rec('domxml-running.xml'), rec('domxml-running.xml'), rec('domxml-running.xml'), '<capabilities><host><uuid>9834be64-291a-42ee-b659-bb3cdeb59f27</uuid></host></capabilities>']) });
+  runner.stub(isBatch(SRC, Object.values(s).map((c) => c.words)), { stdout: batchStdout(['running (booted)\n', rec('domxml-running.xml'), rec('domxml-running.xml'), rec('domxml-running.xml'), rec('domxml-running.xml'), '<capabilities><host><uuid>9834be64-291a-42ee-b659-bb3cdeb59f27</uuid></host></capabilities>']) });
   runner.stub(isBatch(SRC, [['vol-dumpxml', '--vol', DISK]]), { stdout: rec('vol-dumpxml-source.xml') });
   runner.stub(isBatch(SRC, [['vol-dumpxml', '--vol', BASE]]), { stdout: rec('vol-dumpxml-base-target.xml') });
-  runner.stub(isBatch(DST, Object.values(t)), {
+  runner.stub(isBatch(DST, Object.values(t).map((c) => c.words)), {
     stdout: batchStdout([rec('capabilities-host-uuid.txt'), opts.targetHasName ? rec('dominfo-target-exists.txt') : '', '', 'default\n', 'default\n', rec('nodememstats.txt')]),
   });
   runner.stub(isBatch(DST, [['pool-list', '--all', '--name']]), { stdout: 'fxmig\n' });
