@@ -4,7 +4,7 @@
  * or `-x` is only ever a name; a keyed batch (ctx.virsh.batch) quotes the
  * words of each call for virsh's own parser.
  */
-import { asCommand, read, write } from './virsh-client.js';
+import { read, write } from './virsh-client.js';
 import { attr, child, children, decodeXml, textOf } from './xml-codec.js';
 
 export type AddressSource = 'lease' | 'agent' | 'arp';
@@ -70,15 +70,6 @@ export const domainCalls = {
   snapshotDelete: (name: string, snapshot: string) => write(['snapshot-delete', '--domain', name, '--snapshotname', snapshot], vm(name)),
   /** Attaches the terminal to the serial console; run with inherited stdio. */
   console: (name: string) => read(['console', '--domain', name], vm(name)),
-};
-
-/**
- * The one domainCalls Command still built outside the client: src/libvirt/migration.ts
- * suspends the source VM with it until migration runs on virsh clients. Delete it with
- * that use (test/unit/architecture.test.ts fails once nothing else needs it).
- */
-export const domainCommands = {
-  suspend: (uri: string, name: string) => asCommand(uri, domainCalls.suspend(name)),
 };
 
 // ---- parsers -------------------------------------------------------------------

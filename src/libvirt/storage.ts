@@ -12,7 +12,7 @@ import { isDirectoryPoolType } from './pool-xml.js';
 import { parsePoolXml, type PoolSource } from './pool-xml.js';
 import { buildVolumeXml, parseVolumeXml } from './volume-xml.js';
 import { runVirshBatch } from './virsh.js';
-import { asCommand, read, write, type VirshCall } from './virsh-client.js';
+import { read, write, type VirshCall } from './virsh-client.js';
 
 export type VolumeFormat = 'qcow2' | 'raw' | 'vmdk' | 'iso';
 
@@ -103,17 +103,6 @@ export const volumeCalls = {
   /** The pool of the volume at a path (libvirt's volume key), and its XML. */
   poolOfPath: (path: string) => read(['vol-pool', '--vol', path]),
   dumpxmlByPath: (path: string) => read(['vol-dumpxml', '--vol', path]),
-};
-
-/**
- * The volumeCalls Commands still built outside the client: src/libvirt/migration.ts
- * creates and removes the target's volumes with them until migration runs on virsh
- * clients. Delete them with those uses (test/unit/architecture.test.ts fails once
- * nothing needs them).
- */
-export const volumeCommands = {
-  create: (uri: string, a: CreateVolumeArgs): Command => asCommand(uri, volumeCalls.create(a)),
-  delete: (uri: string, pool: string, vol: string) => asCommand(uri, volumeCalls.delete(pool, vol)),
 };
 
 /**

@@ -36,7 +36,7 @@ describe('reads of test:///default', () => {
 
   it('pool list and net list: the default pool and NAT network', () => {
     expect(json<Array<Record<string, unknown>>>(DEFAULT_URI, 'pool', 'list')).toEqual([
-      expect.objectContaining({ name: 'default-pool', type: 'dir', state: 'running', targetPath: '/default-pool', capacityBytes: 100 * 1024 ** 3, volumeCount: 0 }),
+      expect.objectContaining({ name: 'default-pool', type: 'dir', state: 'active', targetPath: '/default-pool', capacityBytes: 100 * 1024 ** 3, volumeCount: 0 }),
     ]);
     expect(json<Array<Record<string, unknown>>>(DEFAULT_URI, 'net', 'list')).toEqual([
       expect.objectContaining({ name: 'default', mode: 'nat', bridge: 'virbr0', subnet: '192.168.122.0/24', dhcpRange: { start: '192.168.122.2', end: '192.168.122.254' } }),

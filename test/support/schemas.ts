@@ -8,11 +8,10 @@ import { Ajv, type ValidateFunction } from 'ajv';
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 ajv.addSchema(JSON.parse(readFileSync(resolve('schemas', 'common.schema.json'), 'utf8')));
-// The error object's body is also an element of a many-names result: schemas refer to it as error.schema.json.
-ajv.addSchema(JSON.parse(readFileSync(resolve('schemas', 'error.schema.json'), 'utf8')), 'error.schema.json');
 const compiled = new Map<string, ValidateFunction>();
 
-// Every schema is known by its file name, so that one can refer to another's definitions (vm-start -> vm-list#/definitions/...).
+// Every schema is known by its file name, so that one can refer to another's definitions (vm-start -> vm-list#/definitions/...;
+// the error object's body is also an element of a many-names result: error.schema.json).
 for (const file of readdirSync(resolve('schemas'))) {
   if (!file.endsWith('.schema.json') || file === 'common.schema.json') continue;
   const schema = JSON.parse(readFileSync(resolve('schemas', file), 'utf8'));

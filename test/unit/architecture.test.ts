@@ -39,21 +39,9 @@ describe('architecture', () => {
     expect(found).toEqual([]);
   });
 
-
-  // The virsh client runs virsh itself; runVirsh (src/libvirt/virsh.ts) is left for the one
-  // module not yet on the client. The exception fails as soon as it is no longer needed.
-  const RUN_VIRSH_EXCEPTIONS = ['src/libvirt/migration.ts'];
-  // The Command builders kept for that module only (domainCommands, volumeCommands).
-  const LEFT_FOR_MIGRATION = /\b(domainCommands|volumeCommands)\b/;
-
-  it('only the virsh client runs virsh: nothing else calls runVirsh (one named exception, while it needs it)', () => {
+  it('only the virsh client runs virsh: nothing else calls runVirsh', () => {
     const callers = sourceFiles('src').filter((f) => f !== 'src/libvirt/virsh.ts' && /\brunVirsh\(/.test(readFileSync(f, 'utf8')));
-    expect(callers.sort()).toEqual(RUN_VIRSH_EXCEPTIONS);
-  });
-
-  it('the Command builders left for migration.ts have no other user, and go when it no longer uses them', () => {
-    const users = sourceFiles('src').filter((f) => !/^src\/libvirt\/(domain-commands|storage)\.ts$/.test(f) && LEFT_FOR_MIGRATION.test(readFileSync(f, 'utf8')));
-    expect(users.sort()).toEqual(RUN_VIRSH_EXCEPTIONS);
+    expect(callers).toEqual([]);
   });
 
   it('the rules catch what they are meant to catch', () => {
