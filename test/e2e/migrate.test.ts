@@ -217,7 +217,7 @@ describe('--on-timeout suspend', () => {
   it('pauses the guest on the source when the time is up, the copy then finishes: it runs on the target, gone from the source, one boot', async () => {
     const from = domains('m1').includes('g1') ? 'm1' : 'm2';
     const to = from === 'm1' ? 'm2' : 'm1';
-    const r = await run(from, ['vm', 'migrate', 'g1', '--to', to, '--bandwidth', '10', '--timeout', '2', '--on-timeout', 'suspend', '-o', 'json']);
+    const r = await run(from, ['vm', 'migrate', 'g1', '--to', to, '--target-pool', 'e2e-mig', '--bandwidth', '10', '--timeout', '2', '--on-timeout', 'suspend', '-o', 'json']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const ev = events(r.stdout);
@@ -227,6 +227,12 @@ describe('--on-timeout suspend', () => {
     expect(ev[ev.length - 1].state).toBe('running');
     expect(state(to)).toMatch(/^running \(/);
     expect(domains(from)).not.toContain('g1');
+    expect(boots()).toBe(1);
+    // The pre-check cases below start from where it was: move it back (the source kept its copy: remove it first).
+    expect((await run(from, ['volume', 'delete', 'e2e-mig/g1.qcow2'])).code).toBe(0);
+    const back = await run(to, ['vm', 'migrate', 'g1', '--to', from, '--target-pool', 'e2e-mig']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(state(from)).toMatch(/^running \(/);
     expect(boots()).toBe(1);
   });
 });
