@@ -49,3 +49,37 @@ describe('output schemas of vm, host and events', () => {
     expect(() => assertOutput(['vm', 'console', 'a'], {})).toThrow(/no schema for `kvmctl vm console a`/);
   });
 });
+
+describe('output schemas of deletes: --if-exists and many names', () => {
+  const failed = (name: string) => ({ name, changed: false, error: { code: 'not-found', exit: 3, message: `${name} not found`, hint: null, object: { kind: 'vm', name } } });
+  // What unlessAbsent prints for each delete: {changed: false, ...the keys its ifExists names it by}.
+  const absent: Array<[string[], Record<string, unknown>]> = [
+    [['vm', 'delete'], { changed: false, name: 'a' }],
+    [['net', 'delete'], { changed: false, name: 'lab' }],
+    [['bridge', 'delete'], { changed: false, name: 'br9' }],
+    [['net', 'forward', 'delete'], { changed: false, id: 'tcp-8080' }],
+    [['volume', 'delete'], { changed: false, pool: 'p', name: 'x.qcow2' }],
+    [['pool', 'delete'], { changed: false, name: 'p' }],
+    [['vm', 'snapshot', 'delete'], { changed: false, name: 'a', snapshot: 's1' }],
+    [['volume', 'snapshot', 'delete'], { changed: false, volume: 'p/x.qcow2', name: 's1' }],
+  ];
+
+  it('the absent object alone, and in an array beside a deleted one and a failed one', () => {
+    const deleted: Record<string, Record<string, unknown>> = {
+      'vm-delete': { changed: true, name: 'b', removed: [], kept: [] },
+      'net-delete': { name: 'n2', changed: true, vmsStillReferencing: [] },
+      'bridge-delete': { name: 'br8', changed: true, ports: [], vms: [], networks: [] },
+      'volume-delete': { changed: true, pool: 'p', name: 'y.qcow2', path: '/p/y.qcow2', formerUsers: [] },
+      'vm-snapshot-delete': { changed: true, name: 'a', snapshot: 's2' },
+    };
+    for (const [args, value] of absent) {
+      assertOutput(args, value);
+      // vm snapshot delete prints the same keys either way.
+      if (args[1] !== 'snapshot') expect(() => assertOutput(args, { ...value, changed: true })).toThrow();
+      const one = deleted[args.join('-')];
+      if (one) assertOutput(args, [one, value, failed('c')]);
+    }
+    expect(() => assertOutput(['vm', 'delete'], { changed: false, name: 'a', extra: 1 })).toThrow(/vm-delete/);
+    expect(() => assertOutput(['net', 'forward', 'delete'], [{ changed: false, id: 'tcp-8080' }])).toThrow(/net-forward-delete/);
+  });
+});
