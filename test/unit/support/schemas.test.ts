@@ -82,4 +82,12 @@ describe('output schemas of deletes: --if-exists and many names', () => {
     expect(() => assertOutput(['vm', 'delete'], { changed: false, name: 'a', extra: 1 })).toThrow(/vm-delete/);
     expect(() => assertOutput(['net', 'forward', 'delete'], [{ changed: false, id: 'tcp-8080' }])).toThrow(/net-forward-delete/);
   });
+
+  it('the lifecycle verbs of several networks, pools and VMs print an array, failures as {name, changed: false, error}', () => {
+    for (const args of [['net', 'start'], ['net', 'stop'], ['pool', 'start'], ['pool', 'stop'], ['vm', 'autostart']]) {
+      assertOutput(args, [failed('a'), failed('b')]);
+      expect(() => assertOutput(args, [{ ...failed('a'), changed: true }])).toThrow(args.join('-'));
+    }
+    assertOutput(['vm', 'autostart'], [{ changed: true, name: 'a', autostart: true }, failed('b')]);
+  });
 });
