@@ -62,6 +62,8 @@ describe('output schemas of deletes: --if-exists and many names', () => {
     [['pool', 'delete'], { changed: false, name: 'p' }],
     [['vm', 'snapshot', 'delete'], { changed: false, name: 'a', snapshot: 's1' }],
     [['volume', 'snapshot', 'delete'], { changed: false, volume: 'p/x.qcow2', name: 's1' }],
+    [['image', 'remove'], { changed: false, name: 'debian-12' }],
+    [['net', 'unreserve'], { changed: false, network: 'default', mac: null, address: '192.168.122.50' }],
   ];
 
   it('the absent object alone, and in an array beside a deleted one and a failed one', () => {
