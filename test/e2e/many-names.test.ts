@@ -57,6 +57,18 @@ describe('many names', () => {
     expect(kvmctl(['pool', 'start', POOL]).code).toBe(0);
   });
 
+  it('pool stop and start -o json of a pool and an absent one: exit 3, one element per name', () => {
+    for (const [verb, state] of [['stop', 'inactive'], ['start', 'active']] as const) {
+      const args = ['pool', verb, POOL, 'nopool'];
+      const r = kvmctl([...args, '-o', 'json']);
+      expect(r.code).toBe(3);
+      const out = parseOutput<any[]>(args, r.stdout);
+      expect(out[0]).toMatchObject({ changed: true, name: POOL, state });
+      expect(out[1]).toMatchObject({ name: 'nopool', changed: false, error: { code: 'not-found', exit: 3, object: { kind: 'pool', name: 'nopool' } } });
+      expect(virsh('pool-info', POOL).stdout).toMatch(new RegExp(`State:\\s+${state === 'active' ? 'running' : 'inactive'}`));
+    }
+  });
+
   it('net nat disable of a bridge without kvmctl NAT is exit 3; --if-exists exit 0', () => {
     const r = kvmctl(['net', 'nat', 'disable', '--bridge', 'nonatbr']);
     expect(r.code).toBe(3);

@@ -49,3 +49,47 @@ describe('output schemas of vm, host and events', () => {
     expect(() => assertOutput(['vm', 'console', 'a'], {})).toThrow(/no schema for `kvmctl vm console a`/);
   });
 });
+
+describe('output schemas of deletes: --if-exists and many names', () => {
+  const failed = (name: string) => ({ name, changed: false, error: { code: 'not-found', exit: 3, message: `${name} not found`, hint: null, object: { kind: 'vm', name } } });
+  // What unlessAbsent prints for each delete: {changed: false, ...the keys its ifExists names it by}.
+  const absent: Array<[string[], Record<string, unknown>]> = [
+    [['vm', 'delete'], { changed: false, name: 'a' }],
+    [['net', 'delete'], { changed: false, name: 'lab' }],
+    [['bridge', 'delete'], { changed: false, name: 'br9' }],
+    [['net', 'forward', 'delete'], { changed: false, id: 'tcp-8080' }],
+    [['volume', 'delete'], { changed: false, pool: 'p', name: 'x.qcow2' }],
+    [['pool', 'delete'], { changed: false, name: 'p' }],
+    [['vm', 'snapshot', 'delete'], { changed: false, name: 'a', snapshot: 's1' }],
+    [['volume', 'snapshot', 'delete'], { changed: false, volume: 'p/x.qcow2', name: 's1' }],
+    [['image', 'remove'], { changed: false, name: 'debian-12' }],
+    [['net', 'unreserve'], { changed: false, network: 'default', mac: null, address: '192.168.122.50' }],
+  ];
+
+  it('the absent object alone, and in an array beside a deleted one and a failed one', () => {
+    const deleted: Record<string, Record<string, unknown>> = {
+      'vm-delete': { changed: true, name: 'b', removed: [], kept: [] },
+      'net-delete': { name: 'n2', changed: true, vmsStillReferencing: [] },
+      'bridge-delete': { name: 'br8', changed: true, ports: [], vms: [], networks: [] },
+      'volume-delete': { changed: true, pool: 'p', name: 'y.qcow2', path: '/p/y.qcow2', formerUsers: [] },
+      'vm-snapshot-delete': { changed: true, name: 'a', snapshot: 's2' },
+    };
+    for (const [args, value] of absent) {
+      assertOutput(args, value);
+      // vm snapshot delete prints the same keys either way.
+      if (args[1] !== 'snapshot') expect(() => assertOutput(args, { ...value, changed: true })).toThrow();
+      const one = deleted[args.join('-')];
+      if (one) assertOutput(args, [one, value, failed('c')]);
+    }
+    expect(() => assertOutput(['vm', 'delete'], { changed: false, name: 'a', extra: 1 })).toThrow(/vm-delete/);
+    expect(() => assertOutput(['net', 'forward', 'delete'], [{ changed: false, id: 'tcp-8080' }])).toThrow(/net-forward-delete/);
+  });
+
+  it('the lifecycle verbs of several networks, pools and VMs print an array, failures as {name, changed: false, error}', () => {
+    for (const args of [['net', 'start'], ['net', 'stop'], ['pool', 'start'], ['pool', 'stop'], ['vm', 'autostart']]) {
+      assertOutput(args, [failed('a'), failed('b')]);
+      expect(() => assertOutput(args, [{ ...failed('a'), changed: true }])).toThrow(args.join('-'));
+    }
+    assertOutput(['vm', 'autostart'], [{ changed: true, name: 'a', autostart: true }, failed('b')]);
+  });
+});

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { cli, stubLoadNetwork, URI } from '../../net-harness.js';
+import { parseOutput } from '../../../support/schemas.js';
 
 const virsh = (...args: string[]) => ['virsh', '-c', URI, ...args];
 const net = (name: string, leases = false) => stubLoadNetwork(new FakeRunner(), name, { leases });
@@ -18,6 +19,13 @@ describe('net unreserve', () => {
     const missing = await cli(['net', 'unreserve', 'fxn-nat', '--mac', '52:54:00:f0:00:99'], net('fxn-nat'));
     expect(missing.code).toBe(3);
     expect(missing.err).toContain('network fxn-nat has no reservation for 52:54:00:f0:00:99');
+    // --if-exists: exit 0, the keys that name the reservation, as the schema has them (address, not ip).
+    for (const [flag, mac, address] of [['--mac', '52:54:00:f0:00:99', null], ['--ip', null, '10.213.0.99']] as const) {
+      const args = ['net', 'unreserve', 'fxn-nat', flag, (mac ?? address)!, '--if-exists'];
+      const quiet = await cli([...args, '-o', 'json'], net('fxn-nat'));
+      expect(quiet.code).toBe(0);
+      expect(parseOutput(args, quiet.out)).toEqual({ changed: false, network: 'fxn-nat', mac, address });
+    }
     const both = await cli(['net', 'unreserve', 'fxn-nat', '--mac', '52:54:00:f0:00:99', '--ip', '10.213.0.20'], new FakeRunner());
     expect(both.code).toBe(2);
   });
