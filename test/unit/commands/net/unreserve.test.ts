@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { cli, stubLoadNetwork, URI } from '../../net-harness.js';
+import { parseOutput } from '../../../support/schemas.js';
 
 const virsh = (...args: string[]) => ['virsh', '-c', URI, ...args];
 const net = (name: string, leases = false) => stubLoadNetwork(new FakeRunner(), name, { leases });
@@ -20,5 +21,13 @@ describe('net unreserve', () => {
     expect(missing.err).toContain('network fxn-nat has no reservation for 52:54:00:f0:00:99');
     const both = await cli(['net', 'unreserve', 'fxn-nat', '--mac', '52:54:00:f0:00:99', '--ip', '10.213.0.20'], new FakeRunner());
     expect(both.code).toBe(2);
+  });
+
+  it('--if-exists: an absent reservation is exit 0, changed false, named by network, mac and address', async () => {
+    const args = ['net', 'unreserve', 'fxn-nat', '--ip', '10.213.0.99', '--if-exists'];
+    const r = await cli([...args, '-o', 'json'], net('fxn-nat'));
+    expect(r.code).toBe(0);
+    expect(parseOutput(args, r.out)).toEqual({ changed: false, network: 'fxn-nat', mac: null, address: '10.213.0.99' });
+    expect(r.changes).toEqual([]);
   });
 });
