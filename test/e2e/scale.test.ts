@@ -163,8 +163,9 @@ function libvirtView(pool: string, name: string) {
     format: /<format type='([^']*)'/.exec(target)?.[1],
     capacityBytes: Number(/<capacity unit='bytes'>(\d+)</.exec(x)?.[1]),
     allocationBytes: Number(/<allocation unit='bytes'>(\d+)</.exec(x)?.[1]),
-    backingFile: backing === undefined ? undefined : /<path>([^<]*)<\/path>/.exec(backing)?.[1],
-    backingFormat: backing === undefined ? undefined : /<format type='([^']*)'/.exec(backing)?.[1],
+    // Absence is null (docs/json.md): no backing store is backingFile and backingFormat null.
+    backingFile: backing === undefined ? null : /<path>([^<]*)<\/path>/.exec(backing)?.[1],
+    backingFormat: backing === undefined ? null : /<format type='([^']*)'/.exec(backing)?.[1],
   };
 }
 
