@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kvmctlJson, lab } from './lab.js';
 import { snapshotHost } from './host-state.js';
 import { machine } from './machine.js';
+import { parseOutput } from '../support/schemas.js';
 
 const BINARY_NAME = `kvmctl-${process.platform}-${process.arch}`;
 const BUILT = resolve('dist', BINARY_NAME);
@@ -97,7 +98,7 @@ describe('the single executable', () => {
     const r = runBinary(['host', '-o', 'json'], { netns: true });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const fromBinary = JSON.parse(r.stdout);
+    const fromBinary = parseOutput(['host'], r.stdout);
     const fromBundle = kvmctlJson(['host']);
     expect(fromBinary.libvirt).toEqual(fromBundle.libvirt);
     expect(fromBinary.libvirt.reachable).toBe(true);

@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lab, virsh, type RunResult } from './lab.js';
 import { snapshotHost } from './host-state.js';
+import { parseOutput } from '../support/schemas.js';
 import { cli, newStateDir, removeStateDirs, start } from './reliability/harness.js';
 
 const POOL = 'e2e-image';
@@ -136,32 +137,33 @@ describe('kvmctl image pull (against a local HTTP server in the lab namespace)',
 
   it('pulls a catalog name: the SUMS file, then the image, verified and published read-only with its record', async () => {
     const n = requests.length;
-    const r = await kv(['image', 'pull', 'e2e-guest', '--pool', POOL, '-o', 'json']);
+    const pullArgs = ['image', 'pull', 'e2e-guest', '--pool', POOL, '-o', 'json'];
+    const r = await kv(pullArgs);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout);
+    const out = parseOutput(pullArgs, r.stdout);
     const published = join(poolDir(), 'e2e-guest.qcow2');
-    expect(out).toMatchObject({ name: 'e2e-guest.qcow2', pool: POOL, path: published, source: `${base}/files/disk.qcow2`, catalogName: 'e2e-guest', digest: `sha256:${sha256(disk())}`, format: 'qcow2', sizeBytes: statSync(disk()).size, unchanged: false, resumedFromBytes: 0 });
+    expect(out).toMatchObject({ name: 'e2e-guest.qcow2', pool: POOL, path: published, source: `${base}/files/disk.qcow2`, catalogName: 'e2e-guest', digest: `sha256:${sha256(disk())}`, format: 'qcow2', sizeBytes: statSync(disk()).size, changed: true, resumedFromBytes: 0 });
     expect(requestsSince(n).map((q) => q.url)).toEqual(['/files/SHA256SUMS', '/files/disk.qcow2']);
     expect(sha256(published)).toBe(sha256(disk()));
     expect(statSync(published).mode & 0o777).toBe(0o444);
     expect(volumes()).toMatch(/e2e-guest\.qcow2/);
     expect(existsSync(join(imageDir(), 'e2e-guest.qcow2.part'))).toBe(false);
     // list and info read the record beside it.
-    const list = JSON.parse((await kv(['image', 'list', '-o', 'json'])).stdout);
+    const list = parseOutput(['image', 'list'], (await kv(['image', 'list', '-o', 'json'])).stdout);
     expect(list).toEqual([expect.objectContaining({ name: 'e2e-guest.qcow2', pool: POOL, digest: out.digest, present: true, vms: [], overlays: [] })]);
     const info = await kv(['image', 'info', 'e2e-guest']);
     expect(info.stdout).toMatch(new RegExp(`digest\\s+sha256:${sha256(disk())}`));
     // The image store is a directory of the pool: libvirt lists it as a volume, ls shows it, kvmctl's volume lists do not.
     expect(readdirSync(poolDir())).toEqual(expect.arrayContaining(['.kvmctl-images', 'e2e-guest.qcow2']));
     expect(volumes()).toMatch(/^ \.kvmctl-images\s/m);
-    const vols = JSON.parse((await kv(['volume', 'list', '--pool', POOL, '-o', 'json'])).stdout) as Array<{ name: string }>;
+    const vols = parseOutput(['volume', 'list'], (await kv(['volume', 'list', '--pool', POOL, '-o', 'json'])).stdout) as Array<{ name: string }>;
     expect(vols.map((v) => v.name)).toEqual(['e2e-guest.qcow2']);
     const table = await kv(['volume', 'list', '--pool', POOL]);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/e2e-guest\.qcow2/);
     expect(table.stdout).not.toMatch(/kvmctl-images/);
-    expect(JSON.parse((await kv(['pool', 'info', POOL, '-o', 'json'])).stdout)).toMatchObject({ volumeCount: 1, volumes: [{ name: 'e2e-guest.qcow2' }] });
+    expect(parseOutput(['pool', 'info'], (await kv(['pool', 'info', POOL, '-o', 'json'])).stdout)).toMatchObject({ volumeCount: 1, volumes: [{ name: 'e2e-guest.qcow2' }] });
   });
 
   it('a second pull downloads nothing and changes nothing', async () => {
@@ -238,7 +240,7 @@ describe('kvmctl image pull (against a local HTTP server in the lab namespace)',
     const second = await kv([...args, '-o', 'json']);
     expect(second.code).toBe(0);
     expect(requestsSince(n)).toEqual([expect.objectContaining({ url: '/cut-once/disk.qcow2', range: `bytes=${have}-`, ifRange: expect.stringMatching(/^"/) })]);
-    expect(JSON.parse(second.stdout)).toMatchObject({ resumedFromBytes: have, downloadedBytes: statSync(disk()).size - have });
+    expect(parseOutput(args, second.stdout)).toMatchObject({ resumedFromBytes: have, downloadedBytes: statSync(disk()).size - have });
     expect(sha256(join(poolDir(), 'resumed.qcow2'))).toBe(sha256(disk()));
     expect(existsSync(part)).toBe(false);
   });
@@ -410,7 +412,7 @@ describe('kvmctl vm create --image CATALOG-NAME', () => {
     expect(second.stderr).not.toMatch(/pulled/);
     expect(requestsSince(m)).toEqual([]);
 
-    const image = JSON.parse((await kv(['image', 'info', 'default/e2e-guest.qcow2', '-o', 'json'])).stdout);
+    const image = parseOutput(['image', 'info'], (await kv(['image', 'info', 'default/e2e-guest.qcow2', '-o', 'json'])).stdout);
     expect(image.vms).toEqual(['kvm1', 'kvm2']);
     const before = snapshotHost({ netns: '' });
     const refused = await kv(['image', 'remove', 'default/e2e-guest.qcow2']);
@@ -428,7 +430,7 @@ describe('kvmctl vm create --image CATALOG-NAME', () => {
     const file = join(www(), 'disk.qcow2');
     const first = await kv(['vm', 'create', 'kvm3', '--memory', '256M', '--image', `${file},pool=${POOL}`, '--network', 'network=default', '--no-start', '-o', 'json']);
     expect(first.code).toBe(0);
-    JSON.parse(first.stdout); // one JSON document: the import's own result line is not printed
+    parseOutput(['vm', 'create'], first.stdout); // one JSON document: the import's own result line is not printed
     expect(sha256(join(poolDir(), 'disk.qcow2'))).toBe(sha256(file));
     const overlay = JSON.parse(tool('qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', join(poolDir(), 'kvm3.qcow2')).stdout);
     expect(overlay['backing-filename']).toBe(join(poolDir(), 'disk.qcow2'));

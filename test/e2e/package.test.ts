@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kvmctl, lab } from './lab.js';
 import { collectHelp, pageDisagreements, renderWithMan } from '../unit/help-facts.js';
+import { parseOutput } from '../support/schemas.js';
 
 const execFileAsync = promisify(execFile);
 const work = mkdtempSync(join(tmpdir(), 'kvmctl-pack-'));
@@ -80,7 +81,7 @@ describe('the npm package', () => {
 
     const host = npx(app, ['-c', lab.uri, 'host', '-o', 'json'], lab.netns);
     expect(host.code).toBe(0);
-    const facts = JSON.parse(host.stdout);
+    const facts = parseOutput(['host'], host.stdout);
     expect(facts.libvirt).toMatchObject({ reachable: true, uri: lab.uri });
     expect(facts.networks.map((n: { name: string }) => n.name)).toContain('default');
 

@@ -130,7 +130,7 @@ describe('kvmctl host over qemu+ssh (a second lab host with an sshd)', () => {
   it('bridge list over qemu+ssh lists the remote bridges; bridge create there is refused and changes nothing', () => {
     const list = client(['-c', sshUri, 'bridge', 'list', '-o', 'json']);
     expect(list.code).toBe(0);
-    const names = JSON.parse(list.stdout).map((b: { name: string }) => b.name);
+    const names = parseOutput(['bridge', 'list'], list.stdout).map((b: { name: string }) => b.name);
     expect(names).toContain(REMOTE_MARK.bridge);
     expect(names).not.toContain(LOCAL_MARK.bridge);
     const before = [links(REMOTE_NETNS), links(lab.netns)];

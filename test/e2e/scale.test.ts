@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineDiskVm, KVMCTL, lab, virsh } from './lab.js';
 import { run, runJson } from './storage-run.js';
 import { snapshotHost } from './host-state.js';
+import { parseOutput } from '../support/schemas.js';
 
 const COUNT = 5000;
 const BIG = 'e2e-scale';
@@ -162,8 +163,9 @@ function libvirtView(pool: string, name: string) {
     format: /<format type='([^']*)'/.exec(target)?.[1],
     capacityBytes: Number(/<capacity unit='bytes'>(\d+)</.exec(x)?.[1]),
     allocationBytes: Number(/<allocation unit='bytes'>(\d+)</.exec(x)?.[1]),
-    backingFile: backing === undefined ? undefined : /<path>([^<]*)<\/path>/.exec(backing)?.[1],
-    backingFormat: backing === undefined ? undefined : /<format type='([^']*)'/.exec(backing)?.[1],
+    // Absence is null (docs/json.md): no backing store is backingFile and backingFormat null.
+    backingFile: backing === undefined ? null : /<path>([^<]*)<\/path>/.exec(backing)?.[1],
+    backingFormat: backing === undefined ? null : /<format type='([^']*)'/.exec(backing)?.[1],
   };
 }
 
@@ -209,7 +211,7 @@ describe('volume list of a local directory pool reads what libvirt would say fro
   it('every field matches vol-dumpxml, and libvirt is asked only about what kvmctl cannot read safely', async () => {
     const r = await run(['-v', 'volume', 'list', '--pool', KINDS, '-o', 'json']);
     expect(r.code).toBe(0);
-    const listed = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+    const listed = parseOutput(['volume', 'list'], r.stdout) as Array<Record<string, unknown>>;
     const names = virshVolumes(KINDS);
     expect(names).toEqual(expect.arrayContaining(['abs.qcow2', 'data.img', 'disk.iso', 'empty.img', 'nofmt.qcow2', 'plain.qcow2', 'rawback.qcow2', 'rel.qcow2', 'x.vmdk']));
     expect(listed.map((v) => v.name).sort()).toEqual(names);

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { KVMCTL, lab, type RunResult } from './lab.js';
+import { parseOutput } from '../support/schemas.js';
 
 export function run(args: string[]): Promise<RunResult> {
   return new Promise((resolve) => {
@@ -19,9 +20,9 @@ export function run(args: string[]): Promise<RunResult> {
   });
 }
 
-/** run(... -o json), parsed; fails the test with stderr when it does not exit 0. */
+/** run(... -o json), parsed and validated against the command's schema; fails the test with stderr when it does not exit 0. */
 export async function runJson<T = any>(args: string[]): Promise<T> {
   const r = await run([...args, '-o', 'json']);
   if (r.code !== 0) throw new Error(`kvmctl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
+  return parseOutput<T>(args, r.stdout);
 }

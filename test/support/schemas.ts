@@ -50,7 +50,7 @@ const GLOBAL_WITH_VALUE = new Set(['-c', '--connect', '-o', '--output', '-H', '-
  * Nouns whose every command that prints JSON has a schema: for them a command
  * without one fails the test. A noun joins this list when its schemas exist.
  */
-export const COVERED_NOUNS = new Set<string>(['vm', 'host', 'events']);
+export const COVERED_NOUNS = new Set<string>(['vm', 'host', 'events', 'pool', 'volume', 'image', 'net', 'bridge']);
 
 /** The words of a kvmctl command line that are not options (`vm list --all -c URI` -> vm, list). */
 export function commandWords(args: string[]): string[] {

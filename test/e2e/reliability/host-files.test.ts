@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KVMCTL } from '../lab.js';
 import { cli, cliOk, lab, newStateDir, removeStateDirs, snapshotHost, virsh, type HostState } from './harness.js';
+import { parseOutput } from '../../support/schemas.js';
 
 const POOL = 'rel-hostfiles';
 const MISSING_POOL = 'rel-hostfiles-gone';
@@ -272,7 +273,7 @@ describe('host files and disks are never at risk (against the lab)', () => {
       const { dir, base, overlay } = await poolUnderOverlay(['relf-spare.raw']);
       const before = snapshotHost({ netns: '', paths: [base, overlay] });
       const r = await cliOk(['pool', 'delete', MISSING_POOL, '--force', '--purge', '-o', 'json'], o());
-      expect(JSON.parse(r.stdout)).toMatchObject({ name: MISSING_POOL, deleted: true, volumesDeleted: ['relf-spare.raw'], volumesKept: ['relf-base.qcow2'] });
+      expect(parseOutput(['pool', 'delete'], r.stdout)).toMatchObject({ name: MISSING_POOL, changed: true, volumesDeleted: ['relf-spare.raw'], volumesKept: ['relf-base.qcow2'] });
       const table = await cli(['pool', 'delete', MISSING_POOL], o());
       expect(table.code).toBe(3);
       const after = snapshotHost({ netns: '', paths: [base, overlay] });

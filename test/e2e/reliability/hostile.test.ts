@@ -468,7 +468,7 @@ describe('hostile input (against the lab and a test namespace)', () => {
     const volumes = ['relh-a;b.qcow2', 'relh-a|b.qcow2', 'relh-`id`.qcow2', 'relh-$(id).qcow2', 'relh x.qcow2', "relh-'q\".qcow2", 'relh->.qcow2', 'relh-a,b=c.qcow2'];
     for (const v of volumes) {
       makeVolume(v);
-      const info = JSON.parse((await cliOk(['volume', 'info', '-o', 'json', '--', `${POOL}/${v}`], o())).stdout) as { name: string; path: string };
+      const info = parseOutput(['volume', 'info'], (await cliOk(['volume', 'info', '-o', 'json', '--', `${POOL}/${v}`], o())).stdout) as { name: string; path: string };
       expect(info).toMatchObject({ name: v, path: join(poolDir(), v) });
       // A qemu-img step on it (its path goes through --image-opts, where ',' is special).
       await cliOk(['volume', 'snapshot', 'create', '--', `${POOL}/${v}`, 'snap1'], o());
@@ -488,7 +488,7 @@ describe('hostile input (against the lab and a test namespace)', () => {
     const defined = virsh('net-define', '--file', netXml);
     rmSync(netXml, { force: true });
     expect(defined.code, defined.stderr).toBe(0);
-    expect(JSON.parse((await cliOk(['net', 'info', '-o', 'json', '--', net], o())).stdout)).toMatchObject({ name: net });
+    expect(parseOutput(['net', 'info'], (await cliOk(['net', 'info', '-o', 'json', '--', net], o())).stdout)).toMatchObject({ name: net });
     await cliOk(['net', 'delete', '--', net], o());
     expect(virsh('net-info', '--network', net).code).not.toBe(0);
     const xml = await cliOk(['vm', 'create', '--boot', `${KERNEL()},cmdline=console=ttyS0 x=</cmdline><evil/>&`, '--network', 'none', '--print-xml', '--', 'relh-xml.new'], o());
@@ -509,13 +509,13 @@ describe('hostile input (against the lab and a test namespace)', () => {
       await cliOk(['volume', 'clone', '--linked', '--', `${POOL}/${v}`, `relh-overlay${i}.qcow2`], o());
       made.push(v, `relh-copy${i}.qcow2`, `relh-overlay${i}.qcow2`);
       // The overlay's backing file is the odd-named volume itself, by its exact name.
-      const overlay = JSON.parse((await cliOk(['volume', 'info', '-o', 'json', '--', `${POOL}/relh-overlay${i}.qcow2`], o())).stdout) as { backingFile?: string };
+      const overlay = parseOutput(['volume', 'info'], (await cliOk(['volume', 'info', '-o', 'json', '--', `${POOL}/relh-overlay${i}.qcow2`], o())).stdout) as { backingFile?: string };
       expect(overlay.backingFile).toBe(join(poolDir(), v));
     }
     for (const v of made) {
       // The file has exactly the name given (an entity decoded by libvirt would have named another).
       expect(existsSync(join(poolDir(), v)), v).toBe(true);
-      const info = JSON.parse((await cliOk(['volume', 'info', '-o', 'json', '--', `${POOL}/${v}`], o())).stdout) as { name: string; path: string };
+      const info = parseOutput(['volume', 'info'], (await cliOk(['volume', 'info', '-o', 'json', '--', `${POOL}/${v}`], o())).stdout) as { name: string; path: string };
       expect(info).toMatchObject({ name: v, path: join(poolDir(), v) });
     }
     expect(existsSync(join(poolDir(), 'relh-a&b.qcow2'))).toBe(false);

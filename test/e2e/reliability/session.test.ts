@@ -159,7 +159,7 @@ describe('a dropped session never strands the host (test namespace and lab)', ()
       const before = snapshot();
       const r = await cli(['bridge', 'attach', 'relsbr', 'up0', '--move-address', '--confirm-timeout', '4', '-o', 'json'], o());
       expect(r.code, r.stderr).toBe(0);
-      expect(Number.isNaN(Date.parse(JSON.parse(r.stdout).confirmBy))).toBe(false);
+      expect(Number.isNaN(Date.parse(parseOutput(['bridge', 'attach'], r.stdout).confirmBy))).toBe(false);
       const watcher = JSON.parse(readFileSync(windowFile(), 'utf8')).window.watcherPid as number;
       const again = await cli(['bridge', 'attach', 'relsbr', 'up0', '--move-address', '--confirm-timeout', '4'], o());
       expect(again.code).toBe(0);
@@ -377,7 +377,7 @@ describe('a dropped session never strands the host (test namespace and lab)', ()
       const before = snapshot();
       const r = await cli(['bridge', 'create', 'relsbr', '-o', 'json'], o());
       expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ name: 'relsbr', changed: false, createdByKvmctl: false, owner: 'another tool or by hand' });
+      expect(parseOutput(['bridge', 'create'], r.stdout)).toMatchObject({ name: 'relsbr', changed: false, createdByKvmctl: false, owner: 'another tool or by hand' });
       const table = await cli(['bridge', 'create', 'relsbr'], o());
       expect(table.stdout).toBe('bridge relsbr already exists, made by another tool or by hand, not by kvmctl: left as it is\n');
       expect(snapshot()).toEqual(before);
@@ -464,7 +464,7 @@ describe('a dropped session never strands the host (test namespace and lab)', ()
         expect(table.stdout).toMatch(/^b\\x07bell\s/m);
         expect(table.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
         const json = await cli(['bridge', 'list', '-o', 'json'], o());
-        const listed = (JSON.parse(json.stdout) as Array<{ name: string }>).map((b) => b.name);
+        const listed = (parseOutput(['bridge', 'list'], json.stdout) as Array<{ name: string }>).map((b) => b.name);
         expect(listed).toEqual(expect.arrayContaining(names));
         record('session', 'bridge list', 'names with ESC, RLO and BEL', 3);
       } finally {

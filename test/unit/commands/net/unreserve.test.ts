@@ -29,4 +29,12 @@ describe('net unreserve', () => {
     const both = await cli(['net', 'unreserve', 'fxn-nat', '--mac', '52:54:00:f0:00:99', '--ip', '10.213.0.20'], new FakeRunner());
     expect(both.code).toBe(2);
   });
+
+  it('--if-exists: an absent reservation is exit 0, changed false, named by network, mac and address', async () => {
+    const args = ['net', 'unreserve', 'fxn-nat', '--ip', '10.213.0.99', '--if-exists'];
+    const r = await cli([...args, '-o', 'json'], net('fxn-nat'));
+    expect(r.code).toBe(0);
+    expect(parseOutput(args, r.out)).toEqual({ changed: false, network: 'fxn-nat', mac: null, address: '10.213.0.99' });
+    expect(r.changes).toEqual([]);
+  });
 });
