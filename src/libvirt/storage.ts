@@ -11,14 +11,16 @@ import { diskPath } from './domain-xml.js';
 import { isDirectoryPoolType } from './pool-xml.js';
 import { parsePoolXml, type PoolSource } from './pool-xml.js';
 import { buildVolumeXml, parseVolumeXml } from './volume-xml.js';
-import { runVirshBatch } from './virsh.js';
-import { read, write, type VirshCall } from './virsh-client.js';
+import { read, Virsh, write, type VirshCall } from './virsh-client.js';
 
 export type VolumeFormat = 'qcow2' | 'raw' | 'vmdk' | 'iso';
 
 /** Storage-pool calls for the virsh client (ctx.virsh.run(poolCalls.start(name))). */
 export const poolCalls = {
   list: () => read(['pool-list', '--all', '--name']),
+  info: (pool: string) => read(['pool-info', '--pool', pool], { kind: 'pool', name: pool }),
+  /** The pool's volumes (a Name and a Path column); libvirt lists those of active pools only. */
+  volList: (pool: string) => read(['vol-list', '--pool', pool], { kind: 'pool', name: pool }),
   dumpxml: (pool: string) => read(['pool-dumpxml', '--pool', pool], { kind: 'pool', name: pool }),
   refresh: (pool: string) => write(['pool-refresh', '--pool', pool], { kind: 'pool', name: pool }),
   /** The XML travels on stdin, never through a temporary file. */
@@ -145,25 +147,18 @@ export interface PoolRecord {
  * all of them. A named pool that does not exist is simply absent.
  */
 export async function loadPools(runner: Runner, uri: string, names?: string[]): Promise<PoolRecord[]> {
+  const virsh = new Virsh(runner, uri);
   let poolNames = names;
   if (poolNames === undefined) {
-    const first = await runVirshBatch(runner, uri, [['pool-list', '--all', '--name']]);
-    if (first.stderr.trim() && !(first.outputs[0] ?? '').trim()) throw new Error(`could not list storage pools: ${first.stderr.trim()}`);
-    poolNames = parseNameList(first.outputs[0] ?? '');
+    const first = await virsh.batchWithStderr({ list: poolCalls.list() });
+    if (first.stderr.trim() && !first.out.list.trim()) throw new Error(`could not list storage pools: ${first.stderr.trim()}`);
+    poolNames = parseNameList(first.out.list);
   }
   if (poolNames.length === 0) return [];
-  const second = await runVirshBatch(
-    runner,
-    uri,
-    poolNames.flatMap((p) => [
-      ['pool-info', '--pool', p],
-      ['pool-dumpxml', '--pool', p],
-      ['vol-list', '--pool', p],
-    ]),
-  );
+  const { pools } = await virsh.batch({ pools: poolNames.map((p) => ({ info: poolCalls.info(p), xml: poolCalls.dumpxml(p), vols: poolCalls.volList(p) })) });
   const records = await Promise.all(
     poolNames.map(async (name, i): Promise<PoolRecord | undefined> => {
-      const [infoOut = '', xml = '', volOut = ''] = second.outputs.slice(i * 3, i * 3 + 3);
+      const { info: infoOut = '', xml = '', vols: volOut = '' } = pools[i] ?? {};
       // A pool undefined meanwhile (or never there) has empty sections.
       if (!infoOut.trim() || !xml.trim()) return undefined;
       const info = parsePoolInfo(infoOut);
@@ -212,12 +207,8 @@ export async function loadVolumes(runner: Runner, uri: string, pools: PoolRecord
   const knownByKey = new Map(known.map((v) => [key(v.pool, v.name), v]));
   const entries = pools.flatMap((p) => (p.volumes ?? []).map((v) => ({ pool: p.name, ...v })));
   const asked = entries.filter((e) => !knownByKey.has(key(e.pool, e.name)));
-  const batch = await runVirshBatch(
-    runner,
-    uri,
-    asked.map((e) => ['vol-dumpxml', '--pool', e.pool, '--vol', e.name]),
-  );
-  const xmlByKey = new Map(asked.map((e, i) => [key(e.pool, e.name), batch.outputs[i] ?? '']));
+  const { xml: xmls } = await new Virsh(runner, uri).batch({ xml: asked.map((e) => volumeCalls.dumpxml(e.pool, e.name)) });
+  const xmlByKey = new Map(asked.map((e, i) => [key(e.pool, e.name), xmls[i] ?? '']));
   return Promise.all(
     entries.map(async (e): Promise<VolumeRecord> => {
       const local = knownByKey.get(key(e.pool, e.name));
