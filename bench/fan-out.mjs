@@ -12,7 +12,7 @@
 // later run that finds exactly --vms of them on a lab uses them as they are.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -81,7 +81,9 @@ try {
   const floorFile = join(work, 'floor.json');
   writeFileSync(floorFile, JSON.stringify(singles.flatMap((s) => tracedCommands(s.argv, env))));
   const floor = cmd(`node + the ${hosts} hosts' vm list virsh calls at once, nothing else`, [process.execPath, join(HERE, 'replay.mjs'), floorFile, '--parallel']);
+  const loadBefore = loadavg()[0];
   const times = await timeInterleaved([fan, floor, ...singles], { runs, warmup: 1, env, shouldStop: () => stop });
+  const loadAfter = loadavg()[0];
   const medians = times.map(median);
   const fanMs = medians[0];
   const floorMs = medians[1];
@@ -94,7 +96,7 @@ try {
     '# Fan-out benchmark',
     '',
     `${new Date().toISOString()}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}; ${hosts} lab hosts with ${vms} defined VMs each; median of ${runs} interleaved runs after 1 warm-up.`,
-    'Taken on a shared build machine with other work running: absolute times move with its load; the commands were interleaved so the load hits them alike.',
+    `Taken on a shared build machine with other work running (1-minute load average ${loadBefore.toFixed(1)} before the timed runs, ${loadAfter.toFixed(1)} after): absolute times move with its load; the commands were interleaved so the load hits them alike.`,
     '',
     '| command | median | subprocesses |',
     '| --- | --- | --- |',

@@ -186,7 +186,7 @@ function fromData(path: string, root: unknown): Inventory {
 /**
  * The inventory at `path` (none there: no hosts). With `cacheDir` (kvmctl's state
  * directory), the parsed inventory is kept there and used again while the file is
- * unchanged (src/inventory/parsed-cache.ts): -H and host list read it on every run.
+ * unchanged (src/inventory/parsed-cache.ts): -H reads it on every run.
  */
 export async function loadInventory(path: string, options: { cacheDir?: string } = {}): Promise<Inventory> {
   const { cacheDir } = options;
