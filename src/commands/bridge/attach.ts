@@ -63,9 +63,7 @@ export async function runBridgeAttach(ctx: Context, bridge: string, iface: strin
   });
 }
 
-export const bridgeAttachVerb = verb({
-  name: 'attach',
-  description: 'enslave a NIC to the bridge; the NIC with the default route only with --move-address',
+export const bridgeAttachVerb = verb('attach', 'enslave a NIC to the bridge; the NIC with the default route only with --move-address', runBridgeAttach, {
   args: [bridgeNameArg, arg('<iface>', 'the interface to attach')],
   options: moveOptions(
     "move the NIC's addresses and routes (default route included) to the bridge; put back if any step fails",
@@ -75,5 +73,4 @@ export const bridgeAttachVerb = verb({
   notes:
     '\nThe NIC with the default route, or the one carrying this ssh session (SSH_CONNECTION), is attached only with --move-address.\n' +
     'With --confirm-timeout a detached process (not tied to this terminal) reverts the move when the time is up; confirm from a new session.\n',
-  run: (ctx, name, iface, o) => runBridgeAttach(ctx, name, iface, o),
 });

@@ -75,9 +75,7 @@ export async function runBridgeDetach(ctx: Context, bridge: string, iface: strin
   });
 }
 
-export const bridgeDetachVerb = verb({
-  name: 'detach',
-  description: "release a NIC from the bridge; with --move-address what attach --move-address moved (else all of the bridge's addresses and routes) goes back to it",
+export const bridgeDetachVerb = verb('detach', "release a NIC from the bridge; with --move-address what attach --move-address moved (else all of the bridge's addresses and routes) goes back to it", runBridgeDetach, {
   args: [bridgeNameArg, arg('<iface>', 'the interface to release')],
   options: moveOptions(
     'move the addresses and routes back to the NIC; put back on the bridge if any step fails',
@@ -85,5 +83,4 @@ export const bridgeDetachVerb = verb({
   ),
   examples: ['kvmctl bridge detach br0 eth1', 'kvmctl bridge detach br0 eth0 --move-address'],
   notes: '\n--move-address moves back only what attach --move-address moved from that NIC; it is refused for another port.\n',
-  run: (ctx, name, iface, o) => runBridgeDetach(ctx, name, iface, o),
 });

@@ -30,11 +30,8 @@ export async function runNetDelete(ctx: Context, name: string): Promise<void> {
   ctx.out.done(`network ${name} deleted`, { name, changed: true, vmsStillReferencing: idle });
 }
 
-export const netDeleteVerb = verb({
-  name: 'delete',
-  description: 'stop and undefine a network (refused while running VMs use it: exit 5, naming them)',
+export const netDeleteVerb = verb('delete', 'stop and undefine a network (refused while running VMs use it: exit 5, naming them)', runNetDelete, {
   args: [networkNamesArg],
   ifExists: { kind: 'network' },
   examples: ['kvmctl net delete lab'],
-  run: (ctx, name) => runNetDelete(ctx, name),
 });

@@ -11,10 +11,7 @@ export async function runNetStart(ctx: Context, name: string): Promise<void> {
   ctx.out.done(`network ${name} started`, changedTo(net, { active: true }));
 }
 
-export const netStartVerb = verb({
-  name: 'start',
-  description: 'start a network',
+export const netStartVerb = verb('start', 'start a network', runNetStart, {
   args: [networkNamesArg],
   examples: ['kvmctl net start lab'],
-  run: (ctx, name) => runNetStart(ctx, name),
 });

@@ -31,11 +31,8 @@ export async function runNetStop(ctx: Context, name: string, opts: NetStopOption
   ctx.out.done(`network ${name} stopped${gone}`, { ...changedTo(net, { active: false }), removed: !net.persistent });
 }
 
-export const netStopVerb = verb({
-  name: 'stop',
-  description: 'stop a network (refused while running VMs use it, unless --force)',
+export const netStopVerb = verb('stop', 'stop a network (refused while running VMs use it, unless --force)', runNetStop, {
   args: [networkNamesArg],
   options,
   examples: ['kvmctl net stop lab', 'kvmctl net stop lab --force'],
-  run: (ctx, name, o) => runNetStop(ctx, name, o),
 });

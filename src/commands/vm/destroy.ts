@@ -17,9 +17,6 @@ export function runVmDestroy(ctx: Context, name: string): Promise<void> {
   });
 }
 
-export const destroyCommand = vmsVerb({
-  name: 'destroy',
-  description: 'power a VM off at once (keeps its disks and definition)',
+export const destroyCommand = vmsVerb('destroy', 'power a VM off at once (keeps its disks and definition)', runVmDestroy, {
   examples: ['kvmctl vm destroy web1'],
-  run: (ctx, name) => runVmDestroy(ctx, name),
 });

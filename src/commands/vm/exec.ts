@@ -116,9 +116,7 @@ export async function runVmExec(ctx: Context, name: string, argv: string[], opts
   if (code !== 0) throw new PassedExitStatus(code);
 }
 
-export const execCommand = verb({
-  name: 'exec',
-  description: 'run a command in the guest through the QEMU guest agent: its stdout and stderr as they were, its exit status',
+export const execCommand = verb('exec', 'run a command in the guest through the QEMU guest agent: its stdout and stderr as they were, its exit status', runVmExec, {
   args: [vmNameArg, arg('<command...>', "the program (looked up on the guest's PATH) and its arguments, after --; no shell")],
   options,
   examples: ['kvmctl vm exec web1 -- uname -a', "kvmctl vm exec web1 -- sh -c 'df -h / && free -m'", 'kvmctl vm exec web1 --timeout 600 -- apt-get -y upgrade', 'kvmctl -o json vm exec web1 -- hostname'],
@@ -126,5 +124,4 @@ export const execCommand = verb({
     '\nNeeds qemu-guest-agent running in the guest and its channel in the domain (vm create adds it); exit 5 says which is missing.\n' +
     "Exit status: the command's own; kvmctl's errors (5: no agent, 6: timeout) come with a kvmctl: error: line on stderr.\n" +
     ODD_NAMES,
-  run: (ctx, name, command, opts) => runVmExec(ctx, name, command, opts),
 });

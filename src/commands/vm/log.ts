@@ -53,10 +53,7 @@ export async function runVmLog(ctx: Context, name: string, opts: LogOptions): Pr
   if (shown.length > 0) ctx.out.raw(shown.join('\n'));
 }
 
-export const logCommand = vmVerb({
-  name: 'log',
-  description: 'print what the guest wrote on its serial console (the log vm create configures)',
+export const logCommand = vmVerb('log', 'print what the guest wrote on its serial console (the log vm create configures)', runVmLog, {
   options,
   examples: ['kvmctl vm log web1', 'kvmctl vm log web1 --lines 20', 'kvmctl vm log web1 -f'],
-  run: (ctx, name, opts) => runVmLog(ctx, name, opts),
 });

@@ -16,9 +16,6 @@ export function runVmReboot(ctx: Context, name: string): Promise<void> {
   });
 }
 
-export const rebootCommand = vmsVerb({
-  name: 'reboot',
-  description: 'ask the guest to reboot (ACPI)',
+export const rebootCommand = vmsVerb('reboot', 'ask the guest to reboot (ACPI)', runVmReboot, {
   examples: ['kvmctl vm reboot web1'],
-  run: (ctx, name) => runVmReboot(ctx, name),
 });

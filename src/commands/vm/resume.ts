@@ -17,9 +17,6 @@ export function runVmResume(ctx: Context, name: string): Promise<void> {
   });
 }
 
-export const resumeCommand = vmsVerb({
-  name: 'resume',
-  description: 'resume a paused VM',
+export const resumeCommand = vmsVerb('resume', 'resume a paused VM', runVmResume, {
   examples: ['kvmctl vm resume web1'],
-  run: (ctx, name) => runVmResume(ctx, name),
 });

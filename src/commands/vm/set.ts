@@ -125,10 +125,7 @@ function roundKiB(bytes: number): number {
   return Math.ceil(bytes / 1024) * 1024;
 }
 
-export const setCommand = vmVerb({
-  name: 'set',
-  description: 'change vCPUs and memory, in the definition (default) and/or the running guest',
+export const setCommand = vmVerb('set', 'change vCPUs and memory, in the definition (default) and/or the running guest', runVmSet, {
   options,
   examples: ['kvmctl vm set web1 --vcpus 4 --memory 8G', 'kvmctl vm set web1 --memory 1G --live'],
-  run: (ctx, name, opts) => runVmSet(ctx, name, opts),
 });

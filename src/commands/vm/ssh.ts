@@ -72,9 +72,7 @@ export async function runVmSsh(ctx: Context, name: string, command: string[], fl
   if (code !== 0) throw new PassedExitStatus(code);
 }
 
-export const sshCommand = verb({
-  name: 'ssh',
-  description: "ssh to the guest: its address as vm ip finds it, the key and user recorded by vm create --ssh-key/--ssh-user; exits with ssh's exit status",
+export const sshCommand = verb('ssh', "ssh to the guest: its address as vm ip finds it, the key and user recorded by vm create --ssh-key/--ssh-user; exits with ssh's exit status", runVmSsh, {
   args: [vmNameArg, arg('[command...]', 'a command to run instead of a login shell (after --)')],
   options,
   examples: ['kvmctl vm ssh web1', 'kvmctl vm ssh web1 -- uptime', 'kvmctl vm ssh web1 --user debian -i ~/.ssh/id_ed25519 -- sudo systemctl status nginx', 'ip netns exec lab kvmctl vm ssh web1   # guests reachable only inside a network namespace'],
@@ -83,5 +81,4 @@ export const sshCommand = verb({
     "the VM's uuid: a re-created VM is a new host, another VM on the same address is not confused with it.\n" +
     'kvmctl runs ssh in its own network namespace; to reach guests that only a namespace can reach, run kvmctl there.\n' +
     ODD_NAMES,
-  run: (ctx, name, command, opts) => runVmSsh(ctx, name, command, opts),
 });

@@ -68,12 +68,9 @@ export async function runVmStop(ctx: Context, name: string, opts: StopOptions): 
   ctx.out.done(`vm ${name} shut down`, { ...vmStateResult(name, 'shutoff', true), forced: false });
 }
 
-export const stopCommand = vmsVerb({
-  name: 'stop',
-  description: 'shut a VM down through ACPI and wait; --force powers it off when the timeout passes',
+export const stopCommand = vmsVerb('stop', 'shut a VM down through ACPI and wait; --force powers it off when the timeout passes', runVmStop, {
   options,
   examples: ['kvmctl vm stop web1', 'kvmctl vm stop web1 --timeout 30 --force'],
-  run: (ctx, name, opts) => runVmStop(ctx, name, opts),
 });
 
 /** destroy, tolerating a guest that powered off in the meantime. */

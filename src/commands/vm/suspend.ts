@@ -17,9 +17,6 @@ export function runVmSuspend(ctx: Context, name: string): Promise<void> {
   });
 }
 
-export const suspendCommand = vmsVerb({
-  name: 'suspend',
-  description: 'pause a running VM (it keeps its memory)',
+export const suspendCommand = vmsVerb('suspend', 'pause a running VM (it keeps its memory)', runVmSuspend, {
   examples: ['kvmctl vm suspend web1'],
-  run: (ctx, name) => runVmSuspend(ctx, name),
 });

@@ -296,14 +296,11 @@ export async function runVmWait(ctx: Context, name: string, opts: WaitOptions): 
   ctx.out.done(`vm ${name} is ${state}`, { name, state });
 }
 
-export const waitCommand = vmVerb({
-  name: 'wait',
-  description: 'wait until the VM has an IP address, is ready (cloud-init finished), its guest agent or ssh server answers, or it is running or shut off; exit 6 on timeout',
+export const waitCommand = vmVerb('wait', 'wait until the VM has an IP address, is ready (cloud-init finished), its guest agent or ssh server answers, or it is running or shut off; exit 6 on timeout', runVmWait, {
   options,
   examples: ['kvmctl vm wait web1 --for ip', 'kvmctl vm wait web1 --for ready', 'kvmctl vm wait web1 --for ssh', 'kvmctl vm wait web1 --for agent', 'kvmctl vm wait web1 --for shutoff --timeout 120'],
   // --for is required: commander says so (exit 2) before anything runs.
   configure: (cmd) => cmd.options.find((o) => o.long === '--for')?.makeOptionMandatory(),
-  run: (ctx, name, opts) => runVmWait(ctx, name, opts),
 });
 
 export function readyLine(name: string, r: Readiness): string {

@@ -85,11 +85,8 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
   });
 }
 
-export const volumeCloneCommand = verb({
-  name: 'clone',
-  description: 'copy a volume in its pool: a full copy, or a thin qcow2 overlay with --linked',
+export const volumeCloneCommand = verb('clone', 'copy a volume in its pool: a full copy, or a thin qcow2 overlay with --linked', runVolumeClone, {
   args: [arg('<pool/src>', 'the volume to copy'), arg('<name>', `name of the copy (same pool): ${NEW_NAME_HELP}`)],
   options,
   examples: ['kvmctl volume clone default/base.qcow2 web1.qcow2', 'kvmctl volume clone default/base.qcow2 web2.qcow2 --linked'],
-  run: (ctx, src, name, o) => runVolumeClone(ctx, src, name, o),
 });

@@ -90,10 +90,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
   });
 }
 
-export const volumeConvertCommand = volumeVerb({
-  name: 'convert',
-  description: 'write a copy of a volume in another format (progress bar on a terminal); the source stays',
+export const volumeConvertCommand = volumeVerb('convert', 'write a copy of a volume in another format (progress bar on a terminal); the source stays', runVolumeConvert, {
   options,
   examples: ['kvmctl volume convert default/web1.qcow2 --to raw', 'kvmctl volume convert default/disk.raw --to qcow2 --name disk.qcow2'],
-  run: (ctx, ref, o) => runVolumeConvert(ctx, ref, o),
 });

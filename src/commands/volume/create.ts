@@ -81,9 +81,7 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
   });
 }
 
-export const volumeCreateCommand = verb({
-  name: 'create',
-  description: 'create an empty volume, or a thin qcow2 overlay on a backing volume',
+export const volumeCreateCommand = verb('create', 'create an empty volume, or a thin qcow2 overlay on a backing volume', runVolumeCreate, {
   args: [arg('<name>', `volume name: ${NEW_NAME_HELP}`)],
   options,
   examples: [
@@ -91,5 +89,4 @@ export const volumeCreateCommand = verb({
     'kvmctl volume create scratch.raw --pool default --size 512M --format raw',
     'kvmctl volume create web2.qcow2 --pool default --backing default/debian-12.qcow2',
   ],
-  run: (ctx, name, o) => runVolumeCreate(ctx, name, o),
 });

@@ -111,9 +111,7 @@ async function importThroughLibvirt(ctx: Context, pool: PoolRecord, name: string
   }
 }
 
-export const volumeImportCommand = verb({
-  name: 'import',
-  description: 'copy an image file on this machine into a pool, converting it if asked (progress bar on a terminal)',
+export const volumeImportCommand = verb('import', 'copy an image file on this machine into a pool, converting it if asked (progress bar on a terminal)', runVolumeImport, {
   args: [arg('<file>', 'the image file')],
   options,
   examples: [
@@ -123,5 +121,4 @@ export const volumeImportCommand = verb({
   ],
   notes:
     '\nAn image whose header refers to other files is refused (exit 5): importing it would\nread those files. If you trust it, name the format and pass --allow-external-refs;\nthe data is then copied into one standalone volume.\n',
-  run: (ctx, file, o) => runVolumeImport(ctx, file, o),
 });

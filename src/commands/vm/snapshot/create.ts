@@ -40,11 +40,8 @@ export async function runSnapshotCreate(ctx: Context, name: string, snap: string
   ctx.out.done(`vm ${name}: snapshot ${snapshot} created`, { changed: !ctx.dryRun, name, snapshot });
 }
 
-export const snapshotCreateCommand = verb({
-  name: 'create',
-  description: 'take a snapshot (default name: snap-YYYYMMDD-HHMMSS)',
+export const snapshotCreateCommand = verb('create', 'take a snapshot (default name: snap-YYYYMMDD-HHMMSS)', runSnapshotCreate, {
   args: [snapshotVmArg, arg('[snapshot]', `snapshot name: ${NEW_NAME_HELP}, not all digits`)],
   options,
   examples: ['kvmctl vm snapshot create web1', 'kvmctl vm snapshot create web1 before-upgrade --description "before apt upgrade"'],
-  run: (ctx, name, snap, opts) => runSnapshotCreate(ctx, name, snap, opts),
 });

@@ -11,10 +11,7 @@ export async function runSnapshotList(ctx: Context, name: string): Promise<void>
   ctx.out.list(snapshotColumns, rows);
 }
 
-export const snapshotListCommand = verb({
-  name: 'list',
-  description: "list a VM's snapshots",
+export const snapshotListCommand = verb('list', "list a VM's snapshots", runSnapshotList, {
   args: [snapshotVmArg],
   examples: ['kvmctl vm snapshot list web1', 'kvmctl vm snapshot list web1 -o json'],
-  run: (ctx, name) => runSnapshotList(ctx, name),
 });

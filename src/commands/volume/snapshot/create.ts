@@ -26,10 +26,7 @@ export async function runVolumeSnapshotCreate(ctx: Context, volume: string, name
   });
 }
 
-export const volumeSnapshotCreateCommand = verb({
-  name: 'create',
-  description: 'take a snapshot (default name: snap-DATE)',
+export const volumeSnapshotCreateCommand = verb('create', 'take a snapshot (default name: snap-DATE)', runVolumeSnapshotCreate, {
   args: [arg('<pool/name>', 'the volume'), arg('[snapshot]', `snapshot name: ${NEW_NAME_HELP}, not all digits`)],
   examples: ['kvmctl volume snapshot create default/web1.qcow2 before-upgrade'],
-  run: (ctx, ref, snap) => runVolumeSnapshotCreate(ctx, ref, snap),
 });

@@ -9,11 +9,8 @@ export async function runVolumeSnapshotDelete(ctx: Context, volume: string, name
   ctx.out.done(`snapshot ${name} of ${volume} deleted`, { changed: true, volume, name, id: snap.id });
 }
 
-export const volumeSnapshotDeleteCommand = verb({
+export const volumeSnapshotDeleteCommand = verb('delete', 'delete a snapshot', runVolumeSnapshotDelete, {
   args: [volumeArg, names('<snapshot...>', 'snapshot name(s) or ID(s), as volume snapshot list shows them', { kind: 'snapshot', serial: 'each delete is qemu-img rewriting the one image file; two at once would corrupt it' })],
   ifExists: { kind: 'snapshot', name: (_volume, snap) => snap, keys: (volume, snap) => ({ volume, name: snap }) },
-  name: 'delete',
-  description: 'delete a snapshot',
   examples: ['kvmctl volume snapshot delete default/web1.qcow2 before-upgrade'],
-  run: (ctx, ref, snap) => runVolumeSnapshotDelete(ctx, ref, snap),
 });
