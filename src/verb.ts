@@ -172,7 +172,7 @@ function manyNote(many: ManyNames): string {
 export function verb<const A extends readonly ArgSpec<string>[] = [], const T extends OptionTable = Record<never, never>>(
   name: string,
   description: string,
-  run: VerbRun<A, T>,
+  run: NoInfer<VerbRun<A, T>>,
   spec?: VerbSpec<A, T>,
 ): VerbDeclaration;
 /** @deprecated the same declaration as one object; write verb(name, description, run, { … }). */
@@ -237,8 +237,18 @@ function declare<A extends readonly ArgSpec<string>[], T extends OptionTable>(na
   };
 }
 
-/** Declares verbs on the same arguments (one VM, one pool, a volume's snapshot): each gets them (and the help note) without repeating them. */
+/**
+ * Declares verbs on the same arguments (one VM, one pool, a volume's snapshot): each gets them (and the help note)
+ * without repeating them. A verb's own `args` follow them (`vm exec NAME COMMAND...`), its own `notes` come before the note.
+ */
 export function verbOn<const A extends readonly ArgSpec<string>[]>(args: A, notes?: string) {
-  return <const T extends OptionTable = Record<never, never>>(name: string, description: string, run: VerbRun<A, T>, spec: Omit<VerbSpec<A, T>, 'args' | 'notes'> = {}): VerbDeclaration =>
-    declare<A, T>(name, description, run, { ...spec, args, ...(notes !== undefined && { notes }) });
+  return <const M extends readonly ArgSpec<string>[] = [], const T extends OptionTable = Record<never, never>>(
+    name: string,
+    description: string,
+    run: NoInfer<VerbRun<[...A, ...M], T>>,
+    spec: Omit<VerbSpec<[...A, ...M], T>, 'args'> & { args?: M } = {},
+  ): VerbDeclaration => {
+    const together = (spec.notes ?? '') + (notes ?? '');
+    return declare<[...A, ...M], T>(name, description, run, { ...spec, args: [...args, ...(spec.args ?? [])] as [...A, ...M], ...(together !== '' && { notes: together }) });
+  };
 }
