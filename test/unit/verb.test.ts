@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { addGlobalOptions, createApp } from '../../src/app.js';
 import { memoryFs } from '../../src/local-fs.js';
 import { memoryIO } from '../../src/output/io.js';
-import { arg, flag, list, negatable, required, value, verb, type OptionTable } from '../../src/verb.js';
+import { arg, flag, list, negatable, required, value, verb, verbOn, type OptionTable } from '../../src/verb.js';
 import { FakeRunner, newStateDir } from '../support/harness.js';
 
 const app = () => createApp({ io: memoryIO({ KVMCTL_STATE_DIR: newStateDir() }), runner: new FakeRunner(), fs: memoryFs({}), version: 'test', signal: new AbortController().signal, argv: [] });
@@ -55,5 +55,20 @@ describe('verb()', () => {
       await program.parseAsync(['node', 'kvmctl', 'x', 'a', '--force'], { from: 'node' });
     }
     expect(seen).toEqual(['a', { force: true }, 'a', { force: true }]);
+  });
+
+  it("verbOn: a verb gets the helper's arguments, then its own; its own notes, then the helper's", async () => {
+    const seen: unknown[] = [];
+    const onThing = verbOn([arg('<thing>', 't')], '\nhelper note\n');
+    const declare = onThing('x', 'x', async (_ctx, thing, words, o) => void seen.push(thing, words, o), { args: [arg('<words...>', 'w')], options: { force: flag('--force', 'f') }, notes: '\nown note\n' });
+    const cmd = declare(app());
+    expect(cmd.registeredArguments.map((a) => a.name())).toEqual(['thing', 'words']);
+    let help = '';
+    cmd.configureOutput({ writeOut: (text) => void (help += text) }).outputHelp();
+    expect(help.slice(cmd.helpInformation().length)).toBe('\nown note\n\nhelper note\n\n');
+    const program = addGlobalOptions(new Command('kvmctl')).exitOverride();
+    program.addCommand(cmd);
+    await program.parseAsync(['node', 'kvmctl', 'x', 'a', 'b', 'c', '--force'], { from: 'node' });
+    expect(seen).toEqual(['a', ['b', 'c'], { force: true }]);
   });
 });
