@@ -11,7 +11,7 @@ import { InterruptedError, PassedExitStatus, RefusedError, TimeoutError, UsageEr
 import { agentCalls, agentError, agentProblemOf, parseExecReply, parseExecStatus, type GuestExecStatus } from '../../libvirt/guest-agent.js';
 import type { VirshCall } from '../../libvirt/virsh-client.js';
 import { arg, value, type OptionsOf } from '../../verb.js';
-import { parseCount } from '../../validate/count.js';
+import { countOption } from '../../validate/count.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { vmVerb } from './vm-name.js';
 import { sleep } from './wait.js';
@@ -89,7 +89,7 @@ export type ExecOptions = OptionsOf<typeof options>;
 
 export async function runVmExec(ctx: Context, name: string, argv: string[], opts: ExecOptions): Promise<void> {
   checkVmName(name);
-  const timeoutSeconds = opts.timeout === undefined ? 300 : parseCount(opts.timeout, '--timeout', 1, 86_400);
+  const timeoutSeconds = countOption(opts.timeout, '--timeout', 1, 86_400, 300);
   const ran = await execInGuest(ctx, name, argv, timeoutSeconds);
   if (ran === undefined) return;
   const { pid, status } = ran;

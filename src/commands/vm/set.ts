@@ -19,7 +19,7 @@ import type { VirshCall } from '../../libvirt/virsh-client.js';
 import { formatBytes, parseSize } from '../../units/size.js';
 import { flag, value, type OptionsOf } from '../../verb.js';
 import { HOST_CAPACITY_READS, hostCapacityOf, overcommitWarnings } from './capacity.js';
-import { parseCount } from '../../validate/count.js';
+import { countOption } from '../../validate/count.js';
 import { checkMemory } from './create-args.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { vmVerb } from './vm-name.js';
@@ -70,7 +70,7 @@ export type SetOptions = OptionsOf<typeof options>;
 
 export async function runVmSet(ctx: Context, name: string, opts: SetOptions): Promise<void> {
   checkVmName(name);
-  const vcpus = opts.vcpus === undefined ? undefined : parseCount(opts.vcpus, '--vcpus', 1, 4096);
+  const vcpus = countOption(opts.vcpus, '--vcpus', 1, 4096);
   const memoryBytes = opts.memory === undefined ? undefined : roundKiB(parseSize(opts.memory, '--memory'));
   if (opts.memory !== undefined) checkMemory(opts.memory, memoryBytes!);
   if (vcpus === undefined && memoryBytes === undefined) throw new UsageError('vm set: nothing to change', `give --vcpus N and/or --memory SIZE, e.g. ${kvmctlCommand(ctx.uri, 'vm', 'set', name, '--memory', '2G')}`);

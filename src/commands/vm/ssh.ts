@@ -18,7 +18,7 @@ import { domainCalls } from '../../libvirt/domain-commands.js';
 import { parseDomainXml } from '../../libvirt/domain-xml.js';
 import { sshCommand as sshArgv, type SshLogin } from '../../net/ssh.js';
 import { arg, value, type OptionsOf } from '../../verb.js';
-import { parseCount } from '../../validate/count.js';
+import { countOption } from '../../validate/count.js';
 import { checkSshUser } from './create-args.js';
 import { checkVmName } from './domain-state.js';
 import { requireRunning } from './exec.js';
@@ -35,7 +35,7 @@ export type SshFlags = OptionsOf<typeof options>;
 /** The address (IPv4 first), user and key to reach the VM with; the VM must run and have an address. */
 export async function sshLoginFor(ctx: Context, name: string, flags: SshFlags): Promise<SshLogin> {
   const user = flags.user === undefined ? undefined : checkSshUser(flags.user, '--user');
-  const port = flags.port === undefined ? undefined : parseCount(flags.port, '--port', 1, 65_535);
+  const port = countOption(flags.port, '--port', 1, 65_535);
   if (flags.identity === '') throw new UsageError('-i: the key file name is empty', 'e.g. -i ~/.ssh/id_ed25519');
   await requireRunning(ctx, name, 'vm ssh');
   const def = await parseDomainXml(await ctx.virsh.run(domainCalls.dumpxml(name, true)));

@@ -11,7 +11,7 @@ import { flag, value, type OptionsOf } from '../../verb.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { vmStateResult } from './vm-object.js';
 import { vmsVerb } from './vm-name.js';
-import { parseCount } from '../../validate/count.js';
+import { countOption } from '../../validate/count.js';
 import { poll } from './wait.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
@@ -26,7 +26,7 @@ export type StopOptions = OptionsOf<typeof options>;
 
 export async function runVmStop(ctx: Context, name: string, opts: StopOptions): Promise<void> {
   checkVmName(name);
-  const timeoutSeconds = opts.timeout === undefined ? 60 : parseCount(opts.timeout, '--timeout', 0, 86_400);
+  const timeoutSeconds = countOption(opts.timeout, '--timeout', 0, 86_400, 60);
   const force = opts.force === true;
   const { state } = await readVmState(ctx, name);
   if (!isActive(state)) return ctx.out.done(`vm ${name} unchanged (already ${state})`, { ...vmStateResult(name, state, false), forced: false });

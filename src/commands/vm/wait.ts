@@ -17,7 +17,7 @@ import { vmVerb } from './vm-name.js';
 import { addressObject, vmAddresses, type FoundAddress } from './ip.js';
 import { cloudInitObject } from './vm-object.js';
 import { RunAddresses } from './run-addresses.js';
-import { parseCount } from '../../validate/count.js';
+import { countOption } from '../../validate/count.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { pingAgent } from './exec.js';
 import { probeSsh } from '../../net/ssh.js';
@@ -270,7 +270,7 @@ export async function runVmWait(ctx: Context, name: string, opts: WaitOptions): 
   if (!(WAIT_TARGETS as readonly (string | undefined)[]).includes(target)) {
     throw new UsageError(`--for ${JSON.stringify(target ?? '')}: expected ${WAIT_TARGETS.join(', ')}`, `e.g. ${kvmctlCommand(ctx.uri, 'vm', 'wait', name, '--for', 'ip')}`);
   }
-  const timeoutSeconds = opts.timeout === undefined ? 300 : parseCount(opts.timeout, '--timeout', 0, 86_400);
+  const timeoutSeconds = countOption(opts.timeout, '--timeout', 0, 86_400, 300);
   if (target === 'ip') {
     const found = await waitForAddress(ctx, name, timeoutSeconds);
     if (ctx.out.json) return ctx.out.printJson({ name, addresses: found.map(addressObject) });
