@@ -184,16 +184,17 @@ export function verb<A extends readonly ArgSpec<string>[], T extends OptionTable
 ): VerbDeclaration {
   if (declared.length === 1) {
     const { name, description, run, ...spec } = declared[0];
-    return declare(name, description, run, spec);
+    return declare(name, description, run, spec, spec.args ?? []);
   }
-  const [name, description, run, spec] = declared;
-  return declare(name, description, run, spec ?? {});
+  const [name, description, run, spec = {}] = declared;
+  return declare(name, description, run, spec, spec.args ?? []);
 }
 
-function declare<A extends readonly ArgSpec<string>[], T extends OptionTable>(name: string, description: string, run: VerbRun<A, T>, spec: VerbSpec<A, T>): VerbDeclaration {
+/** The declaration itself; `args` are the arguments A stands for (the verb's own, or a helper's and then the verb's). */
+function declare<A extends readonly ArgSpec<string>[], T extends OptionTable>(name: string, description: string, run: VerbRun<A, T>, spec: Omit<VerbSpec<A, T>, 'args'>, args: readonly ArgSpec<string>[]): VerbDeclaration {
   return (app) => {
     const cmd = new Command(name).description(description);
-    for (const a of spec.args ?? []) {
+    for (const a of args) {
       const argument = new Argument(a.name, a.description);
       cmd.addArgument(a.choices ? argument.choices([...a.choices]) : argument);
     }
@@ -209,8 +210,8 @@ function declare<A extends readonly ArgSpec<string>[], T extends OptionTable>(na
       cmd.addOption(option);
     }
     if (spec.ifExists) cmd.addOption(ifExistsOption());
-    const manyAt = (spec.args ?? []).findIndex((a) => a.many !== undefined);
-    const many = spec.args?.[manyAt]?.many;
+    const manyAt = args.findIndex((a) => a.many !== undefined);
+    const many = args[manyAt]?.many;
     if (spec.examples || spec.notes || many) cmd.addHelpText('after', (spec.examples ? examples(...spec.examples) : '') + (spec.notes ?? '') + (many ? manyNote(many) : ''));
     spec.configure?.(cmd);
     // commander hands the action exactly the declared arguments, then the options object: the shape the tables above describe.
@@ -249,6 +250,6 @@ export function verbOn<const A extends readonly ArgSpec<string>[]>(args: A, note
     spec: Omit<VerbSpec<[...A, ...M], T>, 'args'> & { args?: M } = {},
   ): VerbDeclaration => {
     const together = (spec.notes ?? '') + (notes ?? '');
-    return declare<[...A, ...M], T>(name, description, run, { ...spec, args: [...args, ...(spec.args ?? [])] as [...A, ...M], ...(together !== '' && { notes: together }) });
+    return declare<[...A, ...M], T>(name, description, run, { ...spec, ...(together !== '' && { notes: together }) }, [...args, ...(spec.args ?? [])]);
   };
 }
