@@ -227,11 +227,8 @@ async function planSeed(
   }
 }
 
-export const vmCloneCommand = verb({
-  name: 'clone',
-  description: 'copy a shut-off VM: new uuid and MACs, its own copy of each disk (or thin overlays with --linked)',
+export const vmCloneCommand = verb('clone', 'copy a shut-off VM: new uuid and MACs, its own copy of each disk (or thin overlays with --linked)', runVmClone, {
   args: [arg('<source>', 'the VM to copy (it is not changed)'), arg('<name>', `name of the new VM: ${NEW_NAME_HELP}`)],
   options,
   examples: ['kvmctl vm clone web1 web2', 'kvmctl vm clone golden test1 --linked', 'kvmctl vm clone web1 web-2 --linked --hostname web2'],
-  run: (ctx, src, name, o) => runVmClone(ctx, src, name, o),
 });
