@@ -102,9 +102,7 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
     const toCopy = def.disks.filter((d) => d.device === 'disk' && d.readonly !== true);
 
     const lookups = toCopy.map(volumeLookup);
-    const found = await ctx.virsh.batch({ lookups: lookups.flatMap((l) => (l.pool ? [l.pool, l.xml] : [l.xml])) });
-    let at = 0;
-    const answers = lookups.map((l) => ({ pool: l.pool ? (found.lookups[at++] ?? '') : undefined, xml: found.lookups[at++] ?? '' }));
+    const { lookups: answers } = await ctx.virsh.batch({ lookups: lookups.map((l) => ({ pool: l.pool, xml: l.xml })) });
     const sources = await Promise.all(
       toCopy.map(async (d, i) => {
         const pool = (answers[i]?.pool ?? d.source?.pool ?? '').trim();
