@@ -3,11 +3,12 @@
  * joined by a veth: the migration data goes over it to the inventory's
  * migrationAddress, and kvmctl (the virsh client) reaches both daemons by their
  * sockets. The lab guest g1 moves with shared storage, then copy-inc, then copy;
- * then it is aborted by each signal and by --timeout (1 MiB/s makes it slow);
- * meanwhile -H lists it once, as migrating, without waiting for the job. A
- * second tiny guest has its qemu killed mid-migration: on the target (exit 7,
- * it runs on the source) and on the source (exit 8, it runs nowhere; the
- * printed recovery commands are run and bring it back).
+ * then it is aborted by each signal (1 MiB/s makes it slow); meanwhile -H lists
+ * it once, as migrating, without waiting for the job. A second, diskless guest
+ * is aborted by --timeout on a terminal (the progress line), then has its qemu
+ * killed mid-migration: on the target (exit 7, it runs on the source) and on the
+ * source (exit 8, it runs nowhere; the printed recovery commands are run and
+ * bring it back).
  * Each pre-check refusal is tried on defined, never started VMs, and shown to
  * change nothing. After every case: g1's state on both hosts, and its serial
  * log (on storage both hosts see, appended to) still shows a single boot.
@@ -64,6 +65,15 @@ function start(from: 'm1' | 'm2' | null, args: string[]): Running {
 }
 const run = (from: 'm1' | 'm2' | null, args: string[]) => start(from, args).done;
 
+/** The built CLI on a pseudo-terminal of a known width (script(1)), as a sysadmin's session runs it: stdout and stderr in one. */
+function onTerminal(from: 'm1' | 'm2', args: string[]): Promise<RunResult> {
+  const argv = [process.execPath, KVMCTL, '-c', uri[from], ...args].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', `stty cols 200 rows 40; exec ${argv}`, '/dev/null'], { env: { ...process.env, NO_COLOR: '1', KVMCTL_URI: '', KVMCTL_HOSTS: hostsFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr: '' })));
+}
+
 const domains = (on: 'm1' | 'm2') => virsh(on, 'list', '--all', '--name').stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort();
 const state = (on: 'm1' | 'm2', name = 'g1') => virsh(on, 'domstate', '--domain', name, '--reason').stdout.trim();
 const vols = (on: 'm1' | 'm2') => virsh(on, 'vol-list', '--pool', 'e2e-mig').stdout.trim();
@@ -93,7 +103,7 @@ function cleanup(): void {
       virsh(h, 'destroy', '--domain', d);
       virsh(h, 'undefine', '--domain', d);
     }
-    for (const p of ['e2e-mig', 'e2e-mshared']) {
+    for (const p of ['e2e-mig', 'e2e-mshared', 'e2e-mpool1']) {
       virsh(h, 'pool-destroy', '--pool', p);
       virsh(h, 'pool-undefine', '--pool', p);
     }
@@ -101,6 +111,7 @@ function cleanup(): void {
   }
   rmSync(SHARED, { recursive: true, force: true });
   for (const n of [M1, M2]) rmSync(poolDir(n), { recursive: true, force: true });
+  rmSync(join(root, M1, 'pools', 'e2e-mpool1'), { recursive: true, force: true });
 }
 
 beforeAll(async () => {
@@ -237,18 +248,22 @@ describe('vm migrate between two lab hosts', () => {
     expect(boots()).toBe(1);
   });
 
-  it('--timeout with --on-timeout abort: exit 6 after the time, it still runs on the source, nothing left on the target', async () => {
-    const before = vols('m1');
+  it('--timeout with --on-timeout abort, on a terminal: the job\'s progress, then exit 6 after the time; it still runs on the source, nothing left on the target', async () => {
+    const before = withoutStates(fleet());
     const t0 = Date.now();
-    const r = await run('m2', ['vm', 'migrate', 'g1', '--to', 'm1', '--target-pool', 'e2e-mig', '--bandwidth', '1', '--timeout', '3']);
-    expect(r.code).toBe(6);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(3000);
-    expect(r.stderr).toContain('migration of VM "g1" to m1 failed (not finished within 3 s; the job was aborted); it still runs on m2, nothing is left on m1');
-    expect(r.stderr).toContain('hint: allow more time (--timeout), more bandwidth (--bandwidth), or let it finish paused (--on-timeout suspend)');
-    expect(state('m2')).toMatch(/^running/);
-    expect(domains('m1')).not.toContain('g1');
-    expect(vols('m1')).toBe(before);
-    expect(boots()).toBe(1);
+    // The tiny guest, whose memory alone moves: the line then has the speed and the expected downtime too.
+    const r = await onTerminal('m1', ['vm', 'migrate', DIES, '--to', 'm2', '--bandwidth', '1', '--timeout', '4']);
+    expect(r.code, r.stdout).toBe(6);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(4000);
+    // The spinner's line, from the source's job info, and the time elapsed once.
+    const size = '[\\d.]+ (?:B|[KMGT]iB)';
+    expect(r.stdout).toMatch(new RegExp(`migrating ${DIES} to m2: ${size} of ${size} sent, ${size} left, ${size}/s, expected downtime \\d+ ms \\(\\d+ s\\)`));
+    expect(r.stdout).not.toMatch(/\(\d+ s\) \(\d+ s\)/);
+    expect(r.stdout).toContain(`migration of VM "${DIES}" to m2 failed (not finished within 4 s; the job was aborted); it still runs on m1, nothing is left on m2`);
+    expect(r.stdout).toContain('hint: allow more time (--timeout), more bandwidth (--bandwidth), or let it finish paused (--on-timeout suspend)');
+    expect(state('m1', DIES)).toMatch(/^running/);
+    expect(withoutStates(fleet())).toEqual(before);
+    expect(boots(DIES)).toBe(1);
   });
 });
 
@@ -261,6 +276,11 @@ describe('a qemu dies during a slow live migration of the tiny guest', () => {
     const r = await job.done;
     return { code: r.code, error: parseJsonError(r.stderr).error };
   }
+  // The cases after these need it no more.
+  afterAll(() => {
+    virsh('m1', 'destroy', '--domain', DIES);
+    virsh('m1', 'undefine', '--domain', DIES);
+  });
 
   it("the target's: exit 7 with libvirt's reason; it still runs on the source, nothing is left on the target, no second boot", async () => {
     const before = fleet();
@@ -386,6 +406,30 @@ describe('vm create -H auto across the two hosts', () => {
     expect(r.stderr).toContain('placement: m2 dropped: no active network "e2e-monly"\n');
     expect(r.stderr).toContain('kvmctl: error: -H auto: no host of the inventory can take VM "e2e-mplace": ');
     expect(fleet()).toEqual(before);
+  });
+
+  it('a VM bigger than either host: each dropped for its memory and its vCPU limit, nothing created anywhere', async () => {
+    const before = fleet();
+    const r = await run(null, ['-H', 'auto', 'vm', 'create', 'e2e-mbig', '--boot', boot(), '--network', 'none', '--memory', '1T', '--vcpus', '64', '--no-start', '--explain']);
+    expect(r.code).toBe(5);
+    for (const h of ['m1', 'm2']) expect(r.stderr).toMatch(new RegExp(`^placement: ${h} dropped: [\\d.]+ GiB of memory available, the VM needs 1\\.0 TiB; \\d+ \\+ 64 vCPUs would pass 4 per CPU \\(\\d+ CPUs\\)$`, 'm'));
+    expect(r.stderr).toContain('kvmctl: error: -H auto: no host of the inventory can take VM "e2e-mbig": ');
+    expect(r.stderr).toMatch(/\nhint: \S/);
+    expect(fleet()).toEqual(before);
+  });
+
+  it('a storage pool only m1 has: m2 dropped for it, m1 chosen, the disk made in that pool there', async () => {
+    const dir = join(root, M1, 'pools', 'e2e-mpool1');
+    mkdirSync(dir, { recursive: true });
+    must(virsh('m1', 'pool-define-as', 'e2e-mpool1', 'dir', '--target', dir), 'pool e2e-mpool1');
+    must(virsh('m1', 'pool-start', 'e2e-mpool1'), 'pool-start e2e-mpool1');
+    const r = await run(null, ['-H', 'auto', 'vm', 'create', 'e2e-mpooled', '--boot', boot(), '--disk', 'size=1M,pool=e2e-mpool1', '--network', 'none', '--memory', '64M', '--no-start', '--explain']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^placement: m1 kept: /m);
+    expect(r.stderr).toContain('placement: m2 dropped: no active storage pool "e2e-mpool1"\n');
+    expect(r.stderr).toMatch(/^placement: chose m1 /m);
+    expect(virsh('m1', 'domblklist', '--domain', 'e2e-mpooled').stdout).toContain(join(dir, 'e2e-mpooled.qcow2'));
+    expect(domains('m2')).not.toContain('e2e-mpooled');
   });
 
   it('--explain keeps both and names the choice; the VM is defined there and only there', async () => {
