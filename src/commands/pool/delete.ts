@@ -178,14 +178,11 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
   ctx.out.done(`storage pool ${name} deleted${kept}${dirNote}`, { changed: true, name, volumesDeleted: deleted, volumesKept: chained.map((v) => v.name), targetPath: pool.targetPath ?? null, purged: Boolean(o.purge) });
 }
 
-export const poolDeleteCommand = verb({
-  name: 'delete',
-  description: 'stop and undefine a pool; refused (exit 5) while it holds volumes unless --force, and always while VMs use them',
+export const poolDeleteCommand = verb('delete', 'stop and undefine a pool; refused (exit 5) while it holds volumes unless --force, and always while VMs use them', runPoolDelete, {
   args: [names('<name...>', 'pool name(s)', { kind: 'pool', serial: "--purge keeps a volume that backs one in another pool, as read before each delete; pools purged at once would each see the others' volumes still there" })],
   ifExists: { kind: 'pool' },
   options,
   examples: ['kvmctl pool delete scratch', 'kvmctl pool delete scratch --force', 'kvmctl pool delete scratch --force --purge'],
   notes:
     "\nWithout --purge the directory and every file in it stay. With --purge only the\nvolumes libvirt lists are deleted (a base image a VM's overlay stands on, wherever\nthat overlay is, is kept and named); the directory is removed only if that empties it;\na logical pool's volume group is kept. Volumes are deleted a few hundred per process\n(rm of the files of a directory pool on this machine, a volume that is a symlink as\nthe link; libvirt's vol-delete otherwise), with a count on a terminal; if one cannot\nbe deleted, the pool is kept and the error (exit 8) names what is left: run the same\ncommand again.\n",
-  run: (ctx, name, o) => runPoolDelete(ctx, name, o),
 });

@@ -31,10 +31,7 @@ export async function runPoolList(ctx: Context): Promise<void> {
   ctx.out.list(poolColumns, pools, pools.map(poolJson));
 }
 
-export const poolListCommand = verb({
-  name: 'list',
-  description: 'list all pools: type, state, autostart, path, capacity, allocation, available, volumes',
+export const poolListCommand = verb('list', 'list all pools: type, state, autostart, path, capacity, allocation, available, volumes', runPoolList, {
   examples: ['kvmctl pool list', 'kvmctl pool list -o json'],
   fanOut: true,
-  run: (ctx) => runPoolList(ctx),
 });

@@ -29,11 +29,8 @@ export async function runVolumeList(ctx: Context, opts: VolumeListOptions): Prom
   ctx.out.list(volumeColumns, rows, ctx.out.json ? volumes.map((v) => volumeJson(view, v)) : rows);
 }
 
-export const volumeListCommand = verb({
-  name: 'list',
-  description: 'list volumes of all pools (or one): format, sizes, backing file, and the VMs using each',
+export const volumeListCommand = verb('list', 'list volumes of all pools (or one): format, sizes, backing file, and the VMs using each', runVolumeList, {
   options,
   examples: ['kvmctl volume list', 'kvmctl volume list --pool default -o json'],
   fanOut: true,
-  run: (ctx, o) => runVolumeList(ctx, o),
 });
