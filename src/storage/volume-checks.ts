@@ -49,8 +49,10 @@ export async function readCopySource(ctx: StorageConnection, source: string, ref
   const pool = view.pools.find((p) => p.name === ref.pool)!;
   await refuseOutsidePool(ctx, pool, src, files, 'copy');
   refuseForeignBacking(view, src, 'copy');
-  if (src.format === undefined) throw new RefusedError(`the format of ${source} is unknown to libvirt`, `refresh the pool (${kvmctlCommand(ctx.uri, 'pool', 'refresh', ref.pool)}) and check ${kvmctlCommand(ctx.uri, 'volume', 'info', source)}`);
-  return { view, pool, src, format: src.format };
+  // libvirt gives a logical volume no <format>: it is a block device, read as raw bytes.
+  const format = src.format ?? (pool.type === 'logical' ? 'raw' : undefined);
+  if (format === undefined) throw new RefusedError(`the format of ${source} is unknown to libvirt`, `refresh the pool (${kvmctlCommand(ctx.uri, 'pool', 'refresh', ref.pool)}) and check ${kvmctlCommand(ctx.uri, 'volume', 'info', source)}`);
+  return { view, pool, src, format };
 }
 
 /** Before a new volume NAME of up to `bytes` is written into `pool`: no file of another kind where it would go, and room for it (unless overcommit is allowed). */
