@@ -8,6 +8,10 @@ export type ImageFormat = (typeof IMAGE_FORMATS)[number];
 export const TARGET_FORMATS = ['qcow2', 'raw'] as const;
 export type TargetFormat = (typeof TARGET_FORMATS)[number];
 
+/** Formats of the volumes kvmctl defines in a pool: those it writes, a copied vmdk, and the seed ISO of cloud-init. */
+export const VOLUME_FORMATS = [...TARGET_FORMATS, 'vmdk', 'iso'] as const;
+export type VolumeFormat = (typeof VOLUME_FORMATS)[number];
+
 /** Formats of an existing disk file `vm create --disk path=` attaches: those kvmctl reads, and qed, which QEMU runs too. */
 export const ATTACH_FORMATS = [...IMAGE_FORMATS, 'qed'] as const;
 

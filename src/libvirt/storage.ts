@@ -5,6 +5,7 @@
  */
 import type { Command } from '../exec/command.js';
 import type { Runner } from '../exec/runner.js';
+import type { VolumeFormat } from './disk-formats.js';
 import type { DomainRecord } from './domains.js';
 import { isActive } from './domains.js';
 import { diskPath } from './domain-xml.js';
@@ -13,7 +14,7 @@ import { parsePoolXml, type PoolSource } from './pool-xml.js';
 import { buildVolumeXml, parseVolumeXml } from './volume-xml.js';
 import { read, Virsh, write, type VirshCall } from './virsh-client.js';
 
-export type VolumeFormat = 'qcow2' | 'raw' | 'vmdk' | 'iso';
+export type { VolumeFormat } from './disk-formats.js';
 
 /** Storage-pool calls for the virsh client (ctx.virsh.run(poolCalls.start(name))). */
 export const poolCalls = {
