@@ -8,6 +8,8 @@ export interface Command {
   mutates: boolean;
   /** Kill the program after this many milliseconds. */
   timeoutMs?: number;
+  /** Variables added to its environment (LC_ALL=C and LANG=C still win). */
+  env?: Record<string, string>;
 }
 
 export interface CommandResult {

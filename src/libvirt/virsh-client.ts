@@ -6,9 +6,11 @@
  * keyed by name, so no caller depends on the position of another's output.
  */
 import { formatCommand, mutatingCommand, readCommand, type Command, type CommandResult } from '../exec/command.js';
-import type { KvmctlError } from '../errors.js';
+import { KvmctlError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
-import { classifyVirshError, runVirshBatch, type BatchOptions, type Subject } from './virsh.js';
+import { conversationOf, ConversationEndedError, type Conversation } from '../exec/conversation.js';
+import { classifyVirshError, isUnreachable, libvirtMessage, runVirshBatch, unreachableError, type BatchOptions, type Subject } from './virsh.js';
+import { newSessionToken, roundInput, roundUntil, sessionCommand, splitRound, typeable } from './virsh-session.js';
 
 /** One virsh command as data: its words (without `-c URI`), whether it changes state, its subject. */
 export interface VirshCall {
@@ -41,6 +43,18 @@ export function asCommand(uri: string, call: VirshCall): Command {
 export type BatchEntry = VirshCall | readonly VirshCall[];
 export type BatchSpec = Record<string, BatchEntry>;
 export type BatchOutputs<S extends BatchSpec> = { [K in keyof S]: S[K] extends readonly VirshCall[] ? string[] : string };
+
+/** A round of a session: each call's stdout (`out`) and stderr (`err`) by key, and all of its stderr. */
+export interface RoundResult<S extends BatchSpec> {
+  out: BatchOutputs<S>;
+  err: BatchOutputs<S>;
+  stderr: string;
+}
+
+/** One virsh process for several rounds of reads (see virsh-session.ts); a round may depend on the last one's output. */
+export interface VirshSession {
+  round<S extends BatchSpec>(spec: S): Promise<RoundResult<S>>;
+}
 
 export class Virsh {
   constructor(
@@ -112,6 +126,92 @@ export class Virsh {
       at += n;
     }
     return { out: out as BatchOutputs<S>, stderr, ran: outputs.length };
+  }
+
+  /**
+   * Runs fn with a session: every round of reads it asks for goes to one
+   * interactive virsh process, started at the first round and ended when fn
+   * returns. A call failed when its `err` holds virsh's message. With a runner
+   * that cannot hold a conversation, each round is a batch of its own.
+   */
+  async session<T>(fn: (session: VirshSession) => Promise<T>): Promise<T> {
+    const state = new SessionState(this);
+    try {
+      const result = await fn({ round: (spec) => state.round(spec) });
+      await state.end();
+      return result;
+    } catch (e) {
+      await state.end().catch(() => undefined);
+      throw e;
+    }
+  }
+}
+
+class SessionState {
+  private conversation: Conversation | undefined | null = null;
+  private readonly token = newSessionToken();
+  private next = 0;
+
+  constructor(private readonly virsh: Virsh) {}
+
+  async round<S extends BatchSpec>(spec: S): Promise<RoundResult<S>> {
+    const keys = Object.keys(spec);
+    const calls = keys.flatMap((k) => callsOf(spec[k]!));
+    if (calls.some((c) => c.mutates)) throw new Error('a virsh session runs reads only: run writes with virsh.run');
+    const replies = calls.map(() => ({ stdout: '', stderr: '' }));
+    if (this.conversation === null) this.conversation = calls.length > 0 ? conversationOf(this.virsh.runner, sessionCommand(this.virsh.uri)) : null;
+    const typed = calls.flatMap((c, i) => (this.conversation && typeable(c.words) ? [i] : []));
+    if (typed.length > 0) {
+      const parts = await this.send(typed.map((i) => calls[i]!.words));
+      typed.forEach((at, j) => (replies[at] = parts[j]!));
+    }
+    // Calls readline would edit (and every call, without a conversation): one batch process.
+    const inSession = new Set(typed);
+    const apart = calls.flatMap((c, i) => (inSession.has(i) ? [] : [i]));
+    let apartStderr = '';
+    if (apart.length > 0) {
+      const { outputs, stderr } = await runVirshBatch(this.virsh.runner, this.virsh.uri, apart.map((i) => calls[i]!.words));
+      apartStderr = stderr;
+      // A batch's stderr is not per command: a call that printed nothing carries it.
+      apart.forEach((at, j) => (replies[at] = { stdout: outputs[j] ?? '', stderr: outputs[j] ? '' : stderr }));
+    }
+    const out: Record<string, string | string[]> = {};
+    const err: Record<string, string | string[]> = {};
+    let at = 0;
+    for (const k of keys) {
+      const entry = spec[k]!;
+      const mine = replies.slice(at, at + callsOf(entry).length);
+      out[k] = isList(entry) ? mine.map((r) => r.stdout) : (mine[0]?.stdout ?? '');
+      err[k] = isList(entry) ? mine.map((r) => r.stderr) : (mine[0]?.stderr ?? '');
+      at += mine.length;
+    }
+    const stderr = typed.map((i) => replies[i]!.stderr).join('') + apartStderr;
+    return { out: out as BatchOutputs<S>, err: err as BatchOutputs<S>, stderr };
+  }
+
+  private async send(commands: string[][]) {
+    const conversation = this.conversation!;
+    const first = this.next;
+    this.next += commands.length;
+    let reply;
+    try {
+      reply = await conversation.send(roundInput(commands, this.token, first), roundUntil(this.token, this.next - 1));
+    } catch (e) {
+      if (!(e instanceof ConversationEndedError)) throw e;
+      // virsh leaves its shell at once when it cannot connect.
+      if (isUnreachable(e.result.stderr)) throw unreachableError(this.virsh.uri, libvirtMessage(e.result.stderr));
+      throw new KvmctlError(`virsh ended before it answered (exit ${e.result.exitCode}): ${libvirtMessage(e.result.stderr)}`, 'run with -v to see the commands sent to it');
+    }
+    const parts = splitRound(reply, this.token, first, commands.length);
+    const lost = parts.find((p) => isUnreachable(p.stderr));
+    if (lost) throw unreachableError(this.virsh.uri, libvirtMessage(lost.stderr));
+    return parts;
+  }
+
+  async end(): Promise<void> {
+    const c = this.conversation;
+    this.conversation = undefined;
+    if (c) await c.end();
   }
 }
 
