@@ -10,6 +10,8 @@ export interface Command {
   timeoutMs?: number;
   /** Variables added to its environment (LC_ALL=C and LANG=C still win). */
   env?: Record<string, string>;
+  /** Variables set to an empty directory made for this program alone and removed once it exits (conversations). */
+  privateDirs?: string[];
 }
 
 export interface CommandResult {

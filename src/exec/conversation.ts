@@ -7,6 +7,9 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { formatCommand, type Command, type CommandResult } from './command.js';
 import { InterruptedError, KvmctlError } from '../errors.js';
 import { CommandTimeoutError, MissingToolError, type Runner } from './runner.js';
@@ -57,12 +60,12 @@ type Stop = 'timeout' | 'cancel' | 'overflow';
  * onStart registers it so that kvmctl's exit stops it too.
  */
 export function startConversation(cmd: Command, cancel: AbortSignal | undefined, onStart: (child: ReturnType<typeof spawn>) => () => void): Conversation {
-  const child = spawn(cmd.program, cmd.args, { env: { ...process.env, ...cmd.env, LC_ALL: 'C', LANG: 'C' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const dirs = Object.fromEntries((cmd.privateDirs ?? []).map((name) => [name, mkdtempSync(join(tmpdir(), 'kvmctl-private-'))]));
+  const child = spawn(cmd.program, cmd.args, { env: { ...process.env, ...cmd.env, ...dirs, LC_ALL: 'C', LANG: 'C' }, stdio: ['pipe', 'pipe', 'pipe'] });
   const untrack = onStart(child);
   // A program that exits early closes its stdin: what is still written then fails with EPIPE, reported by 'close' instead.
   child.stdin.on('error', () => undefined);
-  const text = { stdout: '', stderr: '' };
-  const from = { stdout: 0, stderr: 0 };
+  const text = { stdout: new Unread(), stderr: new Unread() };
   const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   let bytes = 0;
   let stopped: Stop | undefined;
@@ -85,18 +88,8 @@ export function startConversation(cmd: Command, cancel: AbortSignal | undefined,
 
   /** Resolves the pending round once both streams hold their terminator. */
   const check = () => {
-    if (!pending) return;
-    const at = { stdout: text.stdout.indexOf(pending.until.stdout, from.stdout), stderr: text.stderr.indexOf(pending.until.stderr, from.stderr) };
-    if (at.stdout < 0 || at.stderr < 0) {
-      // Search only the new text next time (a terminator may straddle two chunks).
-      for (const s of ['stdout', 'stderr'] as const) if (at[s] < 0) from[s] = Math.max(0, text[s].length - pending.until[s].length + 1);
-      return;
-    }
-    const ends = { stdout: at.stdout + pending.until.stdout.length, stderr: at.stderr + pending.until.stderr.length };
-    const reply = { stdout: text.stdout.slice(0, ends.stdout), stderr: text.stderr.slice(0, ends.stderr) };
-    text.stdout = text.stdout.slice(ends.stdout);
-    text.stderr = text.stderr.slice(ends.stderr);
-    from.stdout = from.stderr = 0;
+    if (!pending || !text.stdout.found || !text.stderr.found) return;
+    const reply = { stdout: text.stdout.take(), stderr: text.stderr.take() };
     const p = pending;
     pending = undefined;
     p.resolve(reply);
@@ -105,7 +98,7 @@ export function startConversation(cmd: Command, cancel: AbortSignal | undefined,
     child[s].on('data', (chunk: Buffer) => {
       bytes += chunk.length;
       if (bytes > MAX_OUTPUT_BYTES) return stop('overflow');
-      text[s] += decoders[s].write(chunk);
+      text[s].push(decoders[s].write(chunk));
       check();
     });
   }
@@ -116,13 +109,14 @@ export function startConversation(cmd: Command, cancel: AbortSignal | undefined,
     if (stopped === 'timeout') return new CommandTimeoutError(cmd);
     if (stopped === 'cancel') return new InterruptedError(`interrupted while running ${cmd.program}`);
     if (stopped === 'overflow') return new Error(`${cmd.program} wrote more than ${MAX_OUTPUT_BYTES} bytes of output`);
-    return new ConversationEndedError(cmd, exit ?? { stdout: text.stdout, stderr: text.stderr, exitCode: -1 });
+    return new ConversationEndedError(cmd, exit ?? { stdout: text.stdout.all(), stderr: text.stderr.all(), exitCode: -1 });
   };
   const finish = () => {
     clearTimeout(timer);
     clearTimeout(killTimer);
     cancel?.removeEventListener('abort', onAbort);
     untrack();
+    for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
     if (pending) {
       const p = pending;
       pending = undefined;
@@ -137,9 +131,9 @@ export function startConversation(cmd: Command, cancel: AbortSignal | undefined,
   });
   // 'close' comes after both pipes are drained, unlike 'exit'.
   child.on('close', (code, signal) => {
-    text.stdout += decoders.stdout.end();
-    text.stderr += decoders.stderr.end();
-    exit = { stdout: text.stdout, stderr: text.stderr, exitCode: code ?? 128 };
+    text.stdout.push(decoders.stdout.end());
+    text.stderr.push(decoders.stderr.end());
+    exit = { stdout: text.stdout.all(), stderr: text.stderr.all(), exitCode: code ?? 128 };
     if (code === null && !stopped) failure = new Error(`could not run ${cmd.program}: it was killed by ${signal ?? 'a signal'}`);
     finish();
   });
@@ -151,6 +145,8 @@ export function startConversation(cmd: Command, cancel: AbortSignal | undefined,
       if (exit || stopped) return Promise.reject(endError());
       return new Promise<Reply>((resolve, reject) => {
         pending = { until, resolve, reject };
+        text.stdout.expect(until.stdout);
+        text.stderr.expect(until.stderr);
         child.stdin.write(input);
         check();
       });
@@ -164,4 +160,61 @@ export function startConversation(cmd: Command, cancel: AbortSignal | undefined,
       });
     },
   };
+}
+
+/**
+ * One stream's unread text, kept as chunks and searched for the round's
+ * terminator only where new text came in: virsh's shell writes every line
+ * apart, and searching the whole text at each of 10,000 chunks costs O(n²).
+ */
+class Unread {
+  private parts: string[] = [];
+  private length = 0;
+  /** The last characters before the new text, for a terminator that straddles two chunks. */
+  private tail = '';
+  private until = '';
+  /** Where the terminator ends, once it has come. */
+  private end = -1;
+
+  push(text: string): void {
+    if (text === '') return;
+    if (this.until !== '' && this.end < 0) {
+      const window = this.tail + text;
+      const at = window.indexOf(this.until);
+      if (at >= 0) this.end = this.length - this.tail.length + at + this.until.length;
+      else this.tail = window.slice(window.length - (this.until.length - 1));
+    }
+    this.parts.push(text);
+    this.length += text.length;
+  }
+
+  /** Waits for this terminator, searching what is already unread once. */
+  expect(until: string): void {
+    const all = this.all();
+    const at = all.indexOf(until);
+    this.until = until;
+    this.end = at < 0 ? -1 : at + until.length;
+    this.tail = all.slice(Math.max(0, all.length - (until.length - 1)));
+  }
+
+  get found(): boolean {
+    return this.end >= 0;
+  }
+
+  /** The text up to and including the terminator; what follows stays unread. */
+  take(): string {
+    const all = this.all();
+    const reply = all.slice(0, this.end);
+    this.parts = [all.slice(this.end)];
+    this.length = all.length - this.end;
+    this.until = '';
+    this.end = -1;
+    this.tail = '';
+    return reply;
+  }
+
+  all(): string {
+    if (this.parts.length !== 1) this.parts = [this.parts.join('')];
+    return this.parts[0]!;
+  }
 }

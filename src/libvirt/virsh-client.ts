@@ -10,7 +10,7 @@ import { KvmctlError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { conversationOf, ConversationEndedError, type Conversation } from '../exec/conversation.js';
 import { classifyVirshError, isUnreachable, libvirtMessage, runVirshBatch, unreachableError, type BatchOptions, type Subject } from './virsh.js';
-import { newSessionToken, roundInput, roundUntil, sessionCommand, splitRound, typeable } from './virsh-session.js';
+import { newSessionToken, roundInput, roundUntil, sessionAllowed, sessionCommand, splitRound, typeable } from './virsh-session.js';
 
 /** One virsh command as data: its words (without `-c URI`), whether it changes state, its subject. */
 export interface VirshCall {
@@ -159,7 +159,7 @@ class SessionState {
     const calls = keys.flatMap((k) => callsOf(spec[k]!));
     if (calls.some((c) => c.mutates)) throw new Error('a virsh session runs reads only: run writes with virsh.run');
     const replies = calls.map(() => ({ stdout: '', stderr: '' }));
-    if (this.conversation === null) this.conversation = calls.length > 0 ? conversationOf(this.virsh.runner, sessionCommand(this.virsh.uri)) : null;
+    if (this.conversation === null && calls.length > 0) this.conversation = sessionAllowed(this.virsh.uri) ? conversationOf(this.virsh.runner, sessionCommand(this.virsh.uri)) : undefined;
     const typed = calls.flatMap((c, i) => (this.conversation && typeable(c.words) ? [i] : []));
     if (typed.length > 0) {
       const parts = await this.send(typed.map((i) => calls[i]!.words));

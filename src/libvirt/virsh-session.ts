@@ -25,9 +25,23 @@ import { quoteForVirsh } from './virsh.js';
 /** readline's own defaults, whatever ~/.inputrc or /etc/inputrc bind (a macro on plain letters would rewrite names). */
 const SESSION_ENV = { INPUTRC: '/dev/null' };
 
-/** The session's process: `virsh -c URI` reading commands from stdin. */
+/**
+ * The session's process: `virsh -c URI` reading commands from stdin. Its shell
+ * keeps a history in $XDG_CACHE_HOME/libvirt/virsh/history (every line, names
+ * and markers, into the user's own file; VIRSH_HISTSIZE=0 would empty that
+ * file instead): a directory of its own takes it, removed when virsh exits.
+ */
 export function sessionCommand(uri: string): Command {
-  return readCommand('virsh', ['-c', uri], { env: SESSION_ENV });
+  return readCommand('virsh', ['-c', uri], { env: SESSION_ENV, privateDirs: ['XDG_CACHE_HOME'] });
+}
+
+/**
+ * Whether a session may hold this URI. A per-user URI (qemu:///session) may make
+ * virsh start the user's daemon, which would keep the session's private cache
+ * directory for its own: those rounds run as batches.
+ */
+export function sessionAllowed(uri: string): boolean {
+  return !/^[a-z0-9+]+:\/\/[^/]*\/session(\?|$)/i.test(uri);
 }
 
 /** A token no name can be guessed to hold: the markers of one session. */

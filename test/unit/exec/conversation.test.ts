@@ -3,6 +3,7 @@
  * the runners that wrap one: -v prints what is written, dry-run and fault
  * injection let reads through and refuse writes, a host's deadline bounds it.
  */
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mutatingCommand, readCommand } from '../../../src/exec/command.js';
 import { ConversationEndedError } from '../../../src/exec/conversation.js';
@@ -32,6 +33,23 @@ describe('conversations with real programs', () => {
     const r = await c.send('go\n', { stdout: 'END\n', stderr: 'END\n' });
     expect(r.stdout).toBe(`/dev/null C\n${'é€'.repeat(40000)}\nEND\n`);
     await c.end();
+  });
+
+  it('finds a terminator written in pieces, after thousands of one-line writes', async () => {
+    const c = new RealRunner().converse(readCommand('sh', ['-c', 'read -r l; i=0; while [ $i -lt 5000 ]; do echo "line $i"; i=$((i+1)); done; printf "MAR"; sleep 0.05; printf "K\\nafter"; printf "MA" >&2; printf "RK\\n" >&2; cat >/dev/null']));
+    const r = await c.send('go\n', { stdout: 'MARK\n', stderr: 'MARK\n' });
+    expect(r.stdout).toBe(`${Array.from({ length: 5000 }, (_, i) => `line ${i}\n`).join('')}MARK\n`);
+    expect(r.stderr).toBe('MARK\n');
+    expect(await c.end()).toEqual({ stdout: 'after', stderr: '', exitCode: 0 });
+  });
+
+  it('privateDirs: each named variable is an empty directory of the program\'s own, removed once it exits', async () => {
+    const c = new RealRunner().converse(readCommand('sh', ['-c', 'read -r l; ls -A "$XDG_CACHE_HOME"; echo "$XDG_CACHE_HOME"; touch "$XDG_CACHE_HOME/history"; echo END >&2'], { privateDirs: ['XDG_CACHE_HOME'] }));
+    const r = await c.send('go\n', { stdout: '\n', stderr: 'END\n' });
+    const dir = r.stdout.trim();
+    expect(dir).toMatch(/kvmctl-private-/);
+    await c.end();
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('a program that exits before it answers fails the round with what it printed and its status', async () => {

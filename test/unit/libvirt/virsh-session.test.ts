@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { roundInput, roundUntil, splitRound, typeable } from '../../../src/libvirt/virsh-session.js';
+import { roundInput, roundUntil, sessionAllowed, sessionCommand, splitRound, typeable } from '../../../src/libvirt/virsh-session.js';
 import { virshCommands } from '../../support/virsh-parser.js';
 
 const rec = (f: string) => readFileSync(`test/fixtures/recorded/session/${f}`, 'utf8');
@@ -61,6 +61,12 @@ describe('virsh session rounds', () => {
     const commands = virshCommands(input);
     expect(commands.filter((w) => w[0] !== 'echo')).toEqual(names.map((n) => ['domiflist', '--domain', n]));
     expect(commands.filter((w) => w[0] === 'echo').slice(0, 3)).toEqual([['echo', 'KVMCTL-00-B0'], ['echo', 'KVMCTL-00-E0'], ['echo', '--err', 'KVMCTL-00-F0']]);
+  });
+
+  it('the session reads no ~/.inputrc and keeps its history out of the user\'s; per-user URIs (virsh may start their daemon) run batches', () => {
+    expect(sessionCommand('qemu:///system')).toMatchObject({ program: 'virsh', args: ['-c', 'qemu:///system'], mutates: false, env: { INPUTRC: '/dev/null' }, privateDirs: ['XDG_CACHE_HOME'] });
+    expect(['qemu:///system', 'qemu+ssh://root@kvm1/system', 'test:///default', 'qemu+unix:///system?socket=/x/session'].map(sessionAllowed)).toEqual([true, true, true, true]);
+    expect(['qemu:///session', 'qemu+ssh://u@h/session', 'qemu:///session?socket=/x'].map(sessionAllowed)).toEqual([false, false, false]);
   });
 
   it('words with control characters (readline would edit them) are not typeable; the rest, UTF-8 included, are', () => {
