@@ -136,13 +136,11 @@ export class Virsh {
    */
   async session<T>(fn: (session: VirshSession) => Promise<T>): Promise<T> {
     const state = new SessionState(this);
+    // Once fn has its answers, how virsh ends (killed by a deadline just after) changes nothing.
     try {
-      const result = await fn({ round: (spec) => state.round(spec) });
-      await state.end();
-      return result;
-    } catch (e) {
+      return await fn({ round: (spec) => state.round(spec) });
+    } finally {
       await state.end().catch(() => undefined);
-      throw e;
     }
   }
 }

@@ -5,7 +5,7 @@
  * comes from the second round of the same virsh process; -v shows that one
  * process and the lines written to it; checked against virsh itself.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,8 +70,12 @@ afterAll(() => {
 describe('vm list through one virsh session', () => {
   it('shows the running VM with the odd name and the address libvirt leased to its MAC, from one virsh process', async () => {
     const ip = await leasedAddress(MAC);
-    const r = await cli(['-v', 'vm', 'list', '-o', 'json'], o);
+    // virsh's shell keeps a history under $XDG_CACHE_HOME: the session's goes to a directory of its own, never the user's.
+    const cache = join(work, 'cache');
+    mkdirSync(cache);
+    const r = await cli(['-v', 'vm', 'list', '-o', 'json'], { ...o, env: { XDG_CACHE_HOME: cache } });
     expect(r.code).toBe(0);
+    expect(readdirSync(cache)).toEqual([]);
     const vms = parseOutput<Array<{ name: string; state: string; addresses: unknown[] }>>(['vm', 'list'], r.stdout);
     expect(vms.find((v) => v.name === RUN)).toMatchObject({ name: RUN, state: 'running', addresses: [{ address: ip, prefix: 24, mac: MAC, source: 'lease' }] });
     expect(vms.find((v) => v.name === OFF)).toMatchObject({ state: 'shutoff', addresses: [] });
@@ -93,7 +97,18 @@ describe('vm list through one virsh session', () => {
     expect(names.stdout.split('\n')).toContain(RUN);
   });
 
+  it('host reads libvirt through one virsh session too, and lists the VMs', async () => {
+    const r = await cli(['-v', 'host', '-o', 'json'], o);
+    expect(r.code).toBe(0);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('+ virsh'))).toEqual([`+ virsh -c '${lab.uri}' (reading its input in rounds)`]);
+    const facts = parseOutput<{ libvirt: { reachable: boolean }; networks: Array<{ name: string; bridge: string }> }>(['host'], r.stdout);
+    expect(facts.libvirt.reachable).toBe(true);
+    expect(facts.networks.find((n) => n.name === 'default')?.bridge).toBe('virbr0');
+  });
+
   it('an unreachable daemon: exit 5 naming the URI, nothing printed on stdout, nothing changed', async () => {
+    // The guest has settled (its link up, its lease taken) before the host is compared.
+    await leasedAddress(MAC);
     const before = snapshotHost({ netns: lab.netns });
     const uri = `qemu+unix:///system?socket=${join(work, 'no-such-sock')}`;
     const r = await cli(['-c', uri, 'vm', 'list'], o);

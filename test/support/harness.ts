@@ -161,6 +161,27 @@ export function stubSession(runner: FakeRunner, rounds: SessionRound[], uri = UR
   );
 }
 
+/**
+ * Stubs one virsh session by what it answers: round K's commands (however many
+ * the code writes, checked against the count) print outputs[K], in order. For
+ * tests that answer recorded batches and do not restate every command.
+ */
+export function stubSessionOutputs(runner: FakeRunner, rounds: string[][], uri = URI): FakeRunner {
+  const c = sessionCommand(uri);
+  return runner.stubConversation(
+    [c.program, ...c.args],
+    (input, round) => {
+      const outputs = rounds[round];
+      if (!outputs) throw new Error(`virsh session: unexpected round ${round}: ${input}`);
+      const { token, first } = sessionRoundStart(input);
+      const count = input.split('\n').filter((l) => l.startsWith(`echo '${token}'-'B`)).length;
+      if (count !== outputs.length) throw new Error(`virsh session round ${round}: ${count} commands written, ${outputs.length} outputs stubbed: ${input}`);
+      return sessionReply(token, first, outputs);
+    },
+    rounds.length,
+  );
+}
+
 /** A session virsh leaves at once (it cannot connect): its stderr and exit status. */
 export function stubSessionExit(runner: FakeRunner, stderr: string, exitCode = 1, uri = URI): FakeRunner {
   const c = sessionCommand(uri);
