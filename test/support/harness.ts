@@ -144,21 +144,27 @@ export interface SessionRound {
   stderrs?: string[];
 }
 
-/** Stubs one virsh session: each round must be exactly what the code writes for these commands; virsh answers with the outputs. */
-export function stubSession(runner: FakeRunner, rounds: SessionRound[], uri = URI): FakeRunner {
+/** Stubs the session on uri: round K (its token and first command read from what was written) is answered by answer(rounds[K], …). */
+function stubRounds<R>(runner: FakeRunner, uri: string, rounds: R[], answer: (r: R, input: string, at: { token: string; first: number; round: number }) => Reply): FakeRunner {
   const c = sessionCommand(uri);
   return runner.stubConversation(
     [c.program, ...c.args],
     (input, round) => {
       const r = rounds[round];
-      if (!r) throw new Error(`virsh session: unexpected round ${round}: ${input}`);
-      const { token, first } = sessionRoundStart(input);
-      const expected = roundInput(r.commands.map((w) => (Array.isArray(w) ? w : w.words)), token, first);
-      if (input !== expected) throw new Error(`virsh session round ${round}: written\n${input}\nexpected\n${expected}`);
-      return sessionReply(token, first, r.outputs, r.stderrs);
+      if (r === undefined) throw new Error(`virsh session: unexpected round ${round}: ${input}`);
+      return answer(r, input, { ...sessionRoundStart(input), round });
     },
     rounds.length,
   );
+}
+
+/** Stubs one virsh session: each round must be exactly what the code writes for these commands; virsh answers with the outputs. */
+export function stubSession(runner: FakeRunner, rounds: SessionRound[], uri = URI): FakeRunner {
+  return stubRounds(runner, uri, rounds, (r, input, { token, first, round }) => {
+    const expected = roundInput(r.commands.map((w) => (Array.isArray(w) ? w : w.words)), token, first);
+    if (input !== expected) throw new Error(`virsh session round ${round}: written\n${input}\nexpected\n${expected}`);
+    return sessionReply(token, first, r.outputs, r.stderrs);
+  });
 }
 
 /**
@@ -167,19 +173,11 @@ export function stubSession(runner: FakeRunner, rounds: SessionRound[], uri = UR
  * tests that answer recorded batches and do not restate every command.
  */
 export function stubSessionOutputs(runner: FakeRunner, rounds: string[][], uri = URI): FakeRunner {
-  const c = sessionCommand(uri);
-  return runner.stubConversation(
-    [c.program, ...c.args],
-    (input, round) => {
-      const outputs = rounds[round];
-      if (!outputs) throw new Error(`virsh session: unexpected round ${round}: ${input}`);
-      const { token, first } = sessionRoundStart(input);
-      const count = input.split('\n').filter((l) => l.startsWith(`echo '${token}'-'B`)).length;
-      if (count !== outputs.length) throw new Error(`virsh session round ${round}: ${count} commands written, ${outputs.length} outputs stubbed: ${input}`);
-      return sessionReply(token, first, outputs);
-    },
-    rounds.length,
-  );
+  return stubRounds(runner, uri, rounds, (outputs, input, { token, first, round }) => {
+    const count = input.split('\n').filter((l) => l.startsWith(`echo '${token}'-'B`)).length;
+    if (count !== outputs.length) throw new Error(`virsh session round ${round}: ${count} commands written, ${outputs.length} outputs stubbed: ${input}`);
+    return sessionReply(token, first, outputs);
+  });
 }
 
 /** A session virsh leaves at once (it cannot connect): its stderr and exit status. */
@@ -190,19 +188,11 @@ export function stubSessionExit(runner: FakeRunner, stderr: string, exitCode = 1
 
 /** A recorded session (test/fixtures/recorded/session): the code must write what it wrote then, its token aside; virsh answers as it did. */
 export function stubRecordedSession(runner: FakeRunner, recorded: { rounds: Array<{ input: string; stdout: string; stderr: string }> }, recordedToken: string, uri = URI): FakeRunner {
-  const c = sessionCommand(uri);
-  return runner.stubConversation(
-    [c.program, ...c.args],
-    (input, round) => {
-      const r = recorded.rounds[round];
-      if (!r) throw new Error(`recorded virsh session: unexpected round ${round}`);
-      const { token } = sessionRoundStart(input);
-      const live = (t: string) => t.split(recordedToken).join(token);
-      if (input !== live(r.input)) throw new Error(`recorded virsh session round ${round}: written\n${input}\nrecorded\n${live(r.input)}`);
-      return { stdout: live(r.stdout), stderr: live(r.stderr) };
-    },
-    recorded.rounds.length,
-  );
+  return stubRounds(runner, uri, recorded.rounds, (r, input, { token, round }) => {
+    const live = (t: string) => t.split(recordedToken).join(token);
+    if (input !== live(r.input)) throw new Error(`recorded virsh session round ${round}: written\n${input}\nrecorded\n${live(r.input)}`);
+    return { stdout: live(r.stdout), stderr: live(r.stderr) };
+  });
 }
 
 /** `virsh -c URI ARGS…` as the runner sees it. */
