@@ -8,10 +8,11 @@
 //   node bench/fan-out.mjs [--hosts 10] [--vms 100] [--runs 5] [--prefix bench-f] [--keep-labs]
 //
 // Each host is a lab (scripts/lab.sh up PREFIXi) in its own namespaces; only the
-// labs' own sockets are used.
+// labs' own sockets are used. --keep-labs leaves the labs up with their VMs, and a
+// later run that finds exactly --vms of them on a lab uses them as they are.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -30,8 +31,17 @@ const { values: opts } = parseArgs({
     runs: { type: 'string', default: '5' },
     prefix: { type: 'string', default: 'bench-f' },
     'keep-labs': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
+if (opts.help) {
+  process.stdout.write(
+    'usage: node bench/fan-out.mjs [--hosts 10] [--vms 100] [--runs 5] [--prefix bench-f] [--keep-labs]\n' +
+      '  --prefix P     the labs are P0 .. P(hosts-1) (scripts/lab.sh up P0 ...)\n' +
+      '  --keep-labs    leave the labs and their VMs up; a later run reuses labs that hold exactly --vms bench VMs\n',
+  );
+  process.exit(0);
+}
 const hosts = Number(opts.hosts);
 const vms = Number(opts.vms);
 const runs = Number(opts.runs);
@@ -53,9 +63,11 @@ try {
     const uri = lab('up', n);
     const labDir = resolve(uri.replace(/^.*socket=/, ''), '../..');
     const fleet = new Fleet({ uri, labDir, guestDir, log, shouldStop: () => stop });
-    fleet.remove();
-    fleet.createPool();
-    await fleet.growTo(vms);
+    if (!fleet.reuse(vms)) {
+      fleet.remove();
+      fleet.createPool();
+      await fleet.growTo(vms);
+    }
     fleets.push({ name: n, uri, fleet });
   }
   writeFileSync(env.KVMCTL_HOSTS, 'hosts:\n' + fleets.map((f) => `  ${f.name}:\n    uri: "${f.uri}"\n`).join(''));
@@ -69,7 +81,9 @@ try {
   const floorFile = join(work, 'floor.json');
   writeFileSync(floorFile, JSON.stringify(singles.flatMap((s) => tracedCommands(s.argv, env))));
   const floor = cmd(`node + the ${hosts} hosts' vm list virsh calls at once, nothing else`, [process.execPath, join(HERE, 'replay.mjs'), floorFile, '--parallel']);
+  const loadBefore = loadavg()[0];
   const times = await timeInterleaved([fan, floor, ...singles], { runs, warmup: 1, env, shouldStop: () => stop });
+  const loadAfter = loadavg()[0];
   const medians = times.map(median);
   const fanMs = medians[0];
   const floorMs = medians[1];
@@ -82,7 +96,7 @@ try {
     '# Fan-out benchmark',
     '',
     `${new Date().toISOString()}; ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}; ${hosts} lab hosts with ${vms} defined VMs each; median of ${runs} interleaved runs after 1 warm-up.`,
-    'Taken on a shared build machine with other work running: absolute times move with its load; the commands were interleaved so the load hits them alike.',
+    `Taken on a shared build machine with other work running (1-minute load average ${loadBefore.toFixed(1)} before the timed runs, ${loadAfter.toFixed(1)} after): absolute times move with its load; the commands were interleaved so the load hits them alike.`,
     '',
     '| command | median | subprocesses |',
     '| --- | --- | --- |',
@@ -98,7 +112,9 @@ try {
   writeFileSync(join(HERE, 'fan-out-results.md'), lines.join('\n'));
   process.stdout.write(lines.join('\n'));
 } finally {
-  for (const f of fleets) f.fleet.remove();
-  if (!opts['keep-labs']) for (const n of names) lab('down', n);
+  if (!opts['keep-labs']) {
+    for (const f of fleets) f.fleet.remove();
+    for (const n of names) lab('down', n);
+  }
   rmSync(work, { recursive: true, force: true });
 }

@@ -88,6 +88,23 @@ export class Fleet {
     rmSync(join(this.poolsDir, pool), { recursive: true, force: true });
   }
 
+  /** Takes over what an earlier run left (--keep-labs) when it is exactly n inactive VMs in a started pool and nothing else of ours. */
+  reuse(n) {
+    let names;
+    try {
+      names = this.domainNames();
+    } catch {
+      return false;
+    }
+    const inactive = names.filter((x) => INACTIVE.test(x));
+    const want = Array.from({ length: n }, (_, i) => inactiveName(i + 1));
+    if (names.some((x) => RUNNING.test(x)) || inactive.length !== n || !want.every((x) => inactive.includes(x))) return false;
+    if (!this.virsh(['pool-list', '--name']).split('\n').map((l) => l.trim()).includes(POOL)) return false;
+    this.inactive = n;
+    this.log(`reusing the ${n} inactive VMs left on ${this.uri}`);
+    return true;
+  }
+
   /** Grows the set of inactive VMs to n: qemu-img create for each disk, then one virsh process defines them all. */
   async growTo(n) {
     const names = [];

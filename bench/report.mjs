@@ -313,8 +313,8 @@ function floorsSection(results, sizes) {
 Where a target is below what kvmctl's own virsh calls cost, the floor says so: the
 same calls, with the same arguments, replayed from a bare node process that only reads
 their output (bench/replay.mjs). A ratio of kvmctl to its floor near 1 means the rest is
-Node and virsh, not kvmctl; "pool list" needs \`vol-list\` for its VOLUMES column (virsh
-has no count), for which libvirtd looks up every volume's path.
+Node and virsh, not kvmctl; "pool list" counts its VOLUMES with virsh's completion of
+volume names (one listing call a pool), and "node -e 0" beside it is the start-up alone.
 
 ${markdownTable(rows, ['kvmctl command', 'floor', 'median', 'floor median', 'kvmctl / floor'])}
 `;

@@ -208,21 +208,17 @@ stop_pid() { # pid what
 libvirtd_pid() { lab_pid "$L/libvirtd.pid" '^libvirtd$'; }
 virtlogd_pid() { lab_pid "$L/virtlogd.pid" '^virtlogd$'; }
 
-qemu_pids() {
+# The live processes named by the pid files in directory $1, each only if its name matches $2.
+pids_in() {
   local f
-  for f in "$L"/run/qemu/*.pid; do
+  for f in "$1"/*.pid; do
     [ -e "$f" ] || continue
-    lab_pid "$f" '^qemu-system' || true
+    lab_pid "$f" "$2" || true
   done
 }
 
-dnsmasq_pids() {
-  local f
-  for f in "$L"/run/network/*.pid; do
-    [ -e "$f" ] || continue
-    lab_pid "$f" '^dnsmasq$' || true
-  done
-}
+qemu_pids() { pids_in "$L/run/qemu" '^qemu-system'; }
+dnsmasq_pids() { pids_in "$L/run/network" '^dnsmasq$'; }
 
 any_lab_process() {
   libvirtd_pid >/dev/null || virtlogd_pid >/dev/null ||

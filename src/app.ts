@@ -82,10 +82,7 @@ export function createApp(deps: Deps): App {
         selectors,
         ctx,
         deps,
-        (uri, hostDeps, capture) => {
-          const hctx = buildContext({ ...opts, connect: uri, host: undefined }, hostDeps);
-          return { ...hctx, out: capture(hctx.out) };
-        },
+        (uri, hostDeps, capture) => hostContext(ctx, opts, uri, hostDeps, capture(ctx.out)),
         (hctx) => fn(hctx, parsed),
       );
     };
@@ -114,6 +111,31 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
   }
   const uri = resolveUri(opts.connect, deps.io.env);
   const out = new Output(deps.io, { format: opts.output as OutputFormat, quiet: Boolean(opts.quiet), color: opts.color !== false, dryRun: Boolean(opts.dryRun), wide: Boolean(opts.wide) });
+  const dir = stateDir(deps.io.env);
+  const dryRun = Boolean(opts.dryRun);
+  const journal = dryRun ? undefined : new Journal(dir, deps.argv);
+  return {
+    ...connection(uri, opts, deps, out, dir),
+    parallel: parseParallel(opts.parallel),
+    objectsAtOnce: opts.parallel === undefined ? 1 : parseParallel(opts.parallel),
+    hostTimeoutMs: parseHostTimeout(opts.hostTimeout),
+    out,
+    io: deps.io,
+    dryRun,
+    verbose: Boolean(opts.verbose),
+    signal: deps.signal,
+    stateDir: dir,
+    transaction: (label) => new Transaction(label, { signal: deps.signal, journal }),
+  };
+}
+
+/** A host's Context under -H: the options as the base parsed them once, that host's URI, runner, clients and output. */
+export function hostContext(base: Context, opts: GlobalOptions, uri: string, deps: Deps, out: Output): Context {
+  return { ...base, ...connection(resolveUri(uri, deps.io.env), opts, deps, out, base.stateDir), out, io: deps.io };
+}
+
+/** What a URI decides: the runner (faults, dry-run, the host's ssh transport, -v), the clients on it, its files, its locks. */
+function connection(uri: string, opts: GlobalOptions, deps: Deps, out: Output, dir: string): Pick<Context, 'uri' | 'hostAccess' | 'runner' | 'virsh' | 'ip' | 'iptables' | 'sysctl' | 'fs' | 'withLock'> {
   const stderr = (t: string) => deps.io.stderr(t);
   let runner: Runner = deps.runner;
   const faults = parseFaultSpecs(deps.io.env.KVMCTL_FAULT);
@@ -122,30 +144,17 @@ export function buildContext(opts: GlobalOptions, deps: Deps): Context {
   const hostAccess = hostAccessFor(uri);
   if (hostAccess.kind !== 'local') runner = new HostRunner(runner, hostAccess, uri);
   if (opts.verbose) runner = new VerboseRunner(runner, stderr);
-  const dir = stateDir(deps.io.env);
-  const dryRun = Boolean(opts.dryRun);
-  const journal = dryRun ? undefined : new Journal(dir, deps.argv);
   const fs = hostAccess.kind === 'local' ? deps.fs : hostFs(deps.fs, runner, hostAccess);
   return {
     uri,
     hostAccess,
-    parallel: parseParallel(opts.parallel),
-    objectsAtOnce: opts.parallel === undefined ? 1 : parseParallel(opts.parallel),
-    hostTimeoutMs: parseHostTimeout(opts.hostTimeout),
     runner,
     virsh: new Virsh(runner, uri),
     ip: new Ip(runner),
     iptables: new Iptables(runner),
     sysctl: new Sysctl(runner, fs),
-    out,
-    io: deps.io,
     fs,
-    dryRun,
-    verbose: Boolean(opts.verbose),
-    signal: deps.signal,
-    stateDir: dir,
-    transaction: (label) => new Transaction(label, { signal: deps.signal, journal }),
-    withLock: (key, fn) => (dryRun ? fn() : withLock(`${uri} ${key}`, { dir, signal: deps.signal, argv: deps.argv, onWait: (m) => out.info(m) }, fn)),
+    withLock: (key, fn) => (opts.dryRun ? fn() : withLock(`${uri} ${key}`, { dir, signal: deps.signal, argv: deps.argv, onWait: (m) => out.info(m) }, fn)),
   };
 }
 

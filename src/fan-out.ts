@@ -34,7 +34,7 @@ export async function fanOut(
   build: BuildHostContext,
   fn: (ctx: Context) => Promise<void>,
 ): Promise<void> {
-  const inv = await loadInventory(inventoryPath(deps.io.env));
+  const inv = await loadInventory(inventoryPath(deps.io.env), { cacheDir: base.stateDir });
   const hosts = selectHosts(inv, selectors);
   if (hosts.length === 0) throw new UsageError(`no hosts selected by -H ${selectors.join(' -H ')} in ${inv.path}`, 'add hosts with: kvmctl host add NAME --uri URI');
   const results = await mapLimit(hosts, base.parallel, async (h): Promise<HostResult> => {
@@ -80,17 +80,30 @@ type Place = { result: HostResult; list: ListPrinted; row: Record<string, unknow
  * it once, on the host it comes from, as migrating, with the host it goes to.
  */
 export function collapseMigrations(results: HostResult[]): void {
-  const byName = new Map<string, Place[]>();
-  for (const result of results) {
-    if (!result.ok) continue;
-    for (const p of result.printed) {
-      if (p.kind !== 'list') continue;
-      for (const row of p.rows as Array<Record<string, unknown>>) {
-        if (row === null || typeof row !== 'object' || typeof row.name !== 'string') continue;
-        byName.set(row.name, [...(byName.get(row.name) ?? []), { result, list: p, row }]);
+  const eachRow = (visit: (result: HostResult, list: ListPrinted, row: Record<string, unknown> & { name: string }) => void) => {
+    for (const result of results) {
+      if (!result.ok) continue;
+      for (const p of result.printed) {
+        if (p.kind !== 'list') continue;
+        for (const row of p.rows as Array<Record<string, unknown>>) {
+          if (row !== null && typeof row === 'object' && typeof row.name === 'string') visit(result, p, row as Record<string, unknown> & { name: string });
+        }
       }
     }
-  }
+  };
+  // Only a name with a migrating row somewhere can collapse: most listings have none, and cost one pass.
+  const migrating = new Set<string>();
+  eachRow((_r, _l, row) => {
+    if (row.migrating === true) migrating.add(row.name);
+  });
+  if (migrating.size === 0) return;
+  const byName = new Map<string, Place[]>();
+  eachRow((result, list, row) => {
+    if (!migrating.has(row.name)) return;
+    const places = byName.get(row.name);
+    if (places) places.push({ result, list, row });
+    else byName.set(row.name, [{ result, list, row }]);
+  });
   const replace = new Map<Record<string, unknown>, Record<string, unknown> | null>();
   for (const places of byName.values()) {
     if (places.length < 2 || !places.some((p) => p.row.migrating === true)) continue;

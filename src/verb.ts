@@ -4,11 +4,15 @@
  * run function its parameter types, so a flag renamed in one place fails to
  * compile in the other (an option's key must be the attribute commander makes
  * of its flag: `--source-dev <d>` is `sourceDev`, `--no-start` is `start`).
+ * The name and the description come first, as `new Command(name).description(…)`
+ * has them, then the run function itself, then what else the verb declares.
  *
  *   const options = { path: value('--path <dir>', 'target directory'), start: negatable('--no-start', 'do not start') };
- *   export type Options = OptionsOf<typeof options>;        // { path: string | undefined; start: boolean }
- *   export async function run(ctx: Context, name: string, o: Options) { … }
- *   export const poolCreateCommand = verb({ name: 'create', description: '…', args: [arg('<name>', 'pool name')], options, run });
+ *   export type PoolCreateOptions = OptionsOf<typeof options>;        // { path?: string; start: boolean }
+ *   export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOptions) { … }
+ *   export const poolCreateCommand = verb('create', '…', runPoolCreate, { args: [arg('<name>', 'pool name')], options });
+ *
+ * A noun's verbs on the same arguments take them from its helper (verbOn): `poolVerb('refresh', '…', runPoolRefresh)`.
  */
 import { Argument, Command, Option } from 'commander';
 import { examples, type App } from './app.js';
@@ -121,13 +125,15 @@ export interface IfExistsSpec<Args extends unknown[]> {
 
 // ---- the verb -----------------------------------------------------------------
 
+/** The run function of a verb: the context, the declared arguments in order, then the options object. */
+export type VerbRun<A extends readonly ArgSpec<string>[], T extends OptionTable> = (ctx: Context, ...args: [...ArgsOf<A>, OptionsOf<T>]) => Promise<void>;
+
+/** What a verb declares besides its name, description and run function. */
 export interface VerbSpec<A extends readonly ArgSpec<string>[], T extends OptionTable> {
-  name: string;
-  description: string;
   args?: A;
   options?: T & Checked<T>;
   /** Example command lines for --help (without the "$ "). */
-  examples?: string[];
+  examples?: readonly string[];
   /** Text after the examples in --help. */
   notes?: string;
   /** A read verb that -H may run on many hosts. */
@@ -138,8 +144,10 @@ export interface VerbSpec<A extends readonly ArgSpec<string>[], T extends Option
   ifExists?: IfExistsSpec<[...ArgsOf<A>, OptionsOf<T>]>;
   /** Anything else commander offers (aliases, hidden commands). */
   configure?: (cmd: Command) => void;
-  run: (ctx: Context, ...args: [...ArgsOf<A>, OptionsOf<T>]) => Promise<void>;
 }
+
+/** A verb's commander declaration, made for an App: `noun.addCommand(poolCreateCommand(app))`. */
+export type VerbDeclaration = (app: App) => Command;
 
 const ifExistsOption = () =>
   new Option('--if-exists', 'an object that does not exist is no error: exit 0, changed: false (any other error stays)');
@@ -160,18 +168,40 @@ function manyNote(many: ManyNames): string {
   );
 }
 
-/** The verb's commander declaration, its action wrapped with a Context: `noun.addCommand(poolCreateCommand(app))`. */
-export function verb<const A extends readonly ArgSpec<string>[] = [], const T extends OptionTable = Record<never, never>>(spec: VerbSpec<A, T>): (app: App) => Command {
+/** The verb's commander declaration, its action (run) wrapped with a Context: `noun.addCommand(poolCreateCommand(app))`. */
+export function verb<const A extends readonly ArgSpec<string>[] = [], const T extends OptionTable = Record<never, never>>(
+  name: string,
+  description: string,
+  run: NoInfer<VerbRun<A, T>>,
+  spec?: VerbSpec<A, T>,
+): VerbDeclaration;
+/** @deprecated the same declaration as one object; write verb(name, description, run, { … }). */
+export function verb<const A extends readonly ArgSpec<string>[] = [], const T extends OptionTable = Record<never, never>>(
+  spec: VerbSpec<A, T> & { name: string; description: string; run: VerbRun<A, T> },
+): VerbDeclaration;
+export function verb<A extends readonly ArgSpec<string>[], T extends OptionTable>(
+  ...declared: [string, string, VerbRun<A, T>, VerbSpec<A, T>?] | [VerbSpec<A, T> & { name: string; description: string; run: VerbRun<A, T> }]
+): VerbDeclaration {
+  if (declared.length === 1) {
+    const { name, description, run, ...spec } = declared[0];
+    return declare(name, description, run, spec, spec.args ?? []);
+  }
+  const [name, description, run, spec = {}] = declared;
+  return declare(name, description, run, spec, spec.args ?? []);
+}
+
+/** The declaration itself; `args` are the arguments A stands for (the verb's own, or a helper's and then the verb's). */
+function declare<A extends readonly ArgSpec<string>[], T extends OptionTable>(name: string, description: string, run: VerbRun<A, T>, spec: Omit<VerbSpec<A, T>, 'args'>, args: readonly ArgSpec<string>[]): VerbDeclaration {
   return (app) => {
-    const cmd = new Command(spec.name).description(spec.description);
-    for (const a of spec.args ?? []) {
+    const cmd = new Command(name).description(description);
+    for (const a of args) {
       const argument = new Argument(a.name, a.description);
       cmd.addArgument(a.choices ? argument.choices([...a.choices]) : argument);
     }
     for (const [key, o] of Object.entries((spec.options ?? {}) as OptionTable)) {
       const option = new Option(o.flags, o.description);
       // The table's key is the run function's field name; the types check it, this catches a cast.
-      if (option.attributeName() !== key) throw new Error(`verb ${spec.name}: option key ${key} does not match ${o.flags} (${option.attributeName()})`);
+      if (option.attributeName() !== key) throw new Error(`verb ${name}: option key ${key} does not match ${o.flags} (${option.attributeName()})`);
       if (o.choices) option.choices([...o.choices]);
       if (o.default !== undefined) option.default(o.default);
       if (o.parse) option.argParser(o.parse);
@@ -180,8 +210,8 @@ export function verb<const A extends readonly ArgSpec<string>[] = [], const T ex
       cmd.addOption(option);
     }
     if (spec.ifExists) cmd.addOption(ifExistsOption());
-    const manyAt = (spec.args ?? []).findIndex((a) => a.many !== undefined);
-    const many = spec.args?.[manyAt]?.many;
+    const manyAt = args.findIndex((a) => a.many !== undefined);
+    const many = args[manyAt]?.many;
     if (spec.examples || spec.notes || many) cmd.addHelpText('after', (spec.examples ? examples(...spec.examples) : '') + (spec.notes ?? '') + (many ? manyNote(many) : ''));
     spec.configure?.(cmd);
     // commander hands the action exactly the declared arguments, then the options object: the shape the tables above describe.
@@ -191,9 +221,9 @@ export function verb<const A extends readonly ArgSpec<string>[] = [], const T ex
     const runOne = (ctx: Context, parsed: unknown[]): Promise<void> => {
       const { ifExists: given, ...o } = parsed[parsed.length - 1] as Record<string, unknown>;
       const args = [...parsed.slice(0, -1), o] as Parsed;
-      if (!ifExists || given !== true) return spec.run(ctx, ...args);
+      if (!ifExists || given !== true) return run(ctx, ...args);
       const name = ifExists.name ? ifExists.name(...args) : String(args[Math.max(manyAt, 0)]);
-      return unlessAbsent(ctx, { kind: ifExists.kind, name, keys: ifExists.keys ? ifExists.keys(...args) : { name } }, () => spec.run(ctx, ...args));
+      return unlessAbsent(ctx, { kind: ifExists.kind, name, keys: ifExists.keys ? ifExists.keys(...args) : { name } }, () => run(ctx, ...args));
     };
     const action =
       many === undefined
@@ -208,8 +238,18 @@ export function verb<const A extends readonly ArgSpec<string>[] = [], const T ex
   };
 }
 
-/** Declares verbs on the same arguments (one VM, one pool, a volume's snapshot): each gets them (and the help note) without repeating them. */
+/**
+ * Declares verbs on the same arguments (one VM, one pool, a volume's snapshot): each gets them (and the help note)
+ * without repeating them. A verb's own `args` follow them (`vm exec NAME COMMAND...`), its own `notes` come before the note.
+ */
 export function verbOn<const A extends readonly ArgSpec<string>[]>(args: A, notes?: string) {
-  return <const T extends OptionTable = Record<never, never>>(spec: Omit<VerbSpec<A, T>, 'args' | 'notes'>): ((app: App) => Command) =>
-    verb<A, T>({ ...spec, args, ...(notes !== undefined && { notes }) });
+  return <const M extends readonly ArgSpec<string>[] = [], const T extends OptionTable = Record<never, never>>(
+    name: string,
+    description: string,
+    run: NoInfer<VerbRun<[...A, ...M], T>>,
+    spec: Omit<VerbSpec<[...A, ...M], T>, 'args'> & { args?: M } = {},
+  ): VerbDeclaration => {
+    const together = (spec.notes ?? '') + (notes ?? '');
+    return declare<[...A, ...M], T>(name, description, run, { ...spec, ...(together !== '' && { notes: together }) }, [...args, ...(spec.args ?? [])]);
+  };
 }

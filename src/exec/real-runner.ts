@@ -71,6 +71,10 @@ function runCaptured(cmd: Command, stdinFd: number | undefined, cancel: AbortSig
     const child = spawn(cmd.program, cmd.args, {
       env: { ...process.env, ...cmd.env, LC_ALL: 'C', LANG: 'C' },
       stdio: [stdinFd ?? 'ignore', 'pipe', 'pipe'],
+      // A session of its own, without kvmctl's terminal: virsh with a controlling terminal and no polkit
+      // on the host prints "Authorization not available…" on stderr, which reads as a failed (empty) listing,
+      // and the terminal's Ctrl-C would kill a write that kvmctl means to let finish.
+      detached: true,
     });
     track(child);
     const stdout: Buffer[] = [];

@@ -4,7 +4,8 @@
  */
 import type { Context } from '../context.js';
 import { RefusedError, TimeoutError } from '../errors.js';
-import { formatCommand, type Command } from '../exec/command.js';
+import { formatCommand } from '../exec/command.js';
+import { ToolError } from '../exec/runner.js';
 import { findOnPath } from '../local-fs.js';
 import { hostCalls, parseCapabilities, offeredDomainTypes, parseHostModelFeatures, parseNodeinfo, parseVersion, type Capabilities } from '../libvirt/capabilities.js';
 import { interfaceNames, numberStat, parseDomstats, stateName } from '../libvirt/domstats.js';
@@ -13,9 +14,8 @@ import { domainCalls } from '../libvirt/domain-commands.js';
 import { networkCalls } from '../libvirt/network-commands.js';
 import { poolCalls } from '../libvirt/storage.js';
 import type { VirshSession } from '../libvirt/virsh-client.js';
-import { bridgesOf, ipAddrShowCommand, parseIpLinks } from '../net/ip.js';
-import { chainPolicy, parseIptablesSave } from '../net/iptables-save.js';
-import { iptablesSaveCommand } from '../net/iptables.js';
+import { bridgesOf } from '../net/ip.js';
+import { chainPolicy } from '../net/iptables-save.js';
 import { natRules, type NatRule } from '../net/rule-owner.js';
 import { sshTargetName } from '../net/host-access.js';
 import { IP_FORWARD_PATH } from '../net/sysctl.js';
@@ -126,13 +126,13 @@ export async function gatherHostFacts(ctx: Context): Promise<HostFacts> {
         ? { kind: 'none', reason: ctx.hostAccess.reason }
         : { kind: 'local' };
   const notAvailable = ctx.hostAccess.kind === 'none' ? `not available: ${ctx.hostAccess.reason}` : undefined;
-  const hostTool = <T,>(cmd: Command, parse: (stdout: string) => T): Promise<{ value?: T; error?: string }> =>
-    notAvailable ? Promise.resolve({ error: notAvailable }) : readTool(ctx, cmd, parse);
+  const hostTool = <T,>(read: () => Promise<T>): Promise<{ value?: T; error?: string }> =>
+    notAvailable ? Promise.resolve({ error: notAvailable }) : readTool(ctx, read);
   // ctx.fs reads /proc/sys/net of the host the URI names (over ssh for qemu+ssh).
   const [libvirtPart, ipPart, iptablesPart, ipForward, brNf, tools, localVirt, meminfo, cpuCount] = await Promise.all([
     gatherLibvirt(ctx, !local),
-    hostTool(ipAddrShowCommand(), parseIpLinks),
-    hostTool(iptablesSaveCommand(), parseIptablesSave),
+    hostTool(() => ctx.ip.links()),
+    hostTool(() => ctx.iptables.load()),
     ctx.fs.read(IP_FORWARD_PATH),
     ctx.fs.read(BR_NF_CALL_IPTABLES_PATH),
     Promise.all((local ? TOOLS : REMOTE_TOOLS).map(async (name) => ({ name, path: await findOnPath(ctx.fs, name, ctx.io.env.PATH) }))),
@@ -189,17 +189,16 @@ function flag(text: string | undefined): boolean | undefined {
   return text === undefined ? undefined : text.trim() === '1';
 }
 
-/** Runs one read-only tool; a failure becomes a note in the report instead of an error. */
-async function readTool<T>(ctx: Context, cmd: Command, parse: (stdout: string) => T): Promise<{ value?: T; error?: string }> {
+/** Runs one read of a tool client; the tool's failure becomes a note in the report instead of an error. */
+async function readTool<T>(ctx: Context, read: () => Promise<T>): Promise<{ value?: T; error?: string }> {
   try {
-    const r = await ctx.runner.run(cmd);
-    if (r.exitCode === 0) return { value: parse(r.stdout) };
+    return { value: await read() };
+  } catch (e) {
+    if (!(e instanceof ToolError)) return { error: reportable(e).message };
     // ssh prints banners first; the last line says what failed.
     const where = ctx.hostAccess.kind === 'ssh' ? ` on ${sshTargetName(ctx.hostAccess.target)} over ssh` : '';
-    const last = r.stderr.trim().split('\n').pop()?.trim() ?? '';
-    return { error: `${formatCommand(cmd)}${where} failed (exit ${r.exitCode}): ${last}` };
-  } catch (e) {
-    return { error: reportable(e).message };
+    const last = e.result.stderr.trim().split('\n').pop()?.trim() ?? '';
+    return { error: `${formatCommand(e.command)}${where} failed (exit ${e.result.exitCode}): ${last}` };
   }
 }
 

@@ -7,7 +7,7 @@ import { mkdtemp, mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { posix } from 'node:path';
 import type { Context } from '../context.js';
-import { kvmctlCommand, mutatingCommand, type CommandResult } from '../exec/command.js';
+import { kvmctlCommand, type CommandResult } from '../exec/command.js';
 import { runPlan } from '../exec/plan.js';
 import { withLock } from '../exec/lock.js';
 import { ConflictError, NotFoundError, RefusedError, UsageError } from '../errors.js';
@@ -20,7 +20,7 @@ import { validateName } from '../validate/names.js';
 import { loadCatalog, parseDownloadUrl, type CatalogEntry } from './catalog.js';
 import { digestFromSums, formatDigest, parseChecksum, type Digest } from './checksum.js';
 import { download } from './download.js';
-import { gpgCommands } from './gpg.js';
+import { verifySignature } from './gpg.js';
 import { httpGetSmall } from './http.js';
 import { downloadMeter } from './progress.js';
 import { checkImageDir, imagePaths, readImageRecord, validateImageName, writeFileNoFollow, type ImageRecord } from './store.js';
@@ -116,7 +116,7 @@ async function checkSignature(ctx: Context, entry: CatalogEntry, sums: Buffer, w
   try {
     await writeFile(posix.join(dir, 'SUMS'), sums);
     await writeFile(posix.join(dir, 'SUMS.sig'), signature);
-    const r = await ctx.runner.run(gpgCommands.verify(keyring, posix.join(dir, 'SUMS.sig'), posix.join(dir, 'SUMS')));
+    const r = await verifySignature(ctx.runner, keyring, posix.join(dir, 'SUMS.sig'), posix.join(dir, 'SUMS'));
     if (r.exitCode !== 0) {
       throw new RefusedError(`${what}: the signature of ${entry.sums} does not verify against ${keyring}: ${r.stderr.trim().split('\n').pop() ?? ''}`, 'nothing was downloaded; the checksum file may have been tampered with, try again later or report it to the distribution');
     }
@@ -231,10 +231,10 @@ async function publish(ctx: Context, what: string, pool: string, paths: ReturnTy
   await runPlan(ctx, {
     label: what,
     steps: [
-      { what: `${paths.part} read-only`, do: { command: mutatingCommand('chmod', ['0444', '--', paths.part]) } },
+      { what: `${paths.part} read-only`, do: { command: fileCommands.makeReadOnly(paths.part) } },
       { what: `image ${finalPath}`, do: { command: fileCommands.link(paths.part, finalPath), failure: conflict }, undo: { command: fileCommands.remove(finalPath) } },
       { what: `image record ${newMeta}`, do: { run: () => writeFileNoFollow(newMeta, JSON.stringify(image, null, 2) + '\n', 0o644), describe: `write ${newMeta}` } },
-      { what: `image record ${paths.meta}`, do: { command: mutatingCommand('mv', ['-T', '--', newMeta, paths.meta]) }, undo: { command: fileCommands.remove(paths.meta) } },
+      { what: `image record ${paths.meta}`, do: { command: fileCommands.replace(newMeta, paths.meta) }, undo: { command: fileCommands.remove(paths.meta) } },
       { what: `download ${paths.part} removed`, do: { command: fileCommands.remove(paths.part) } },
       { what: `download state ${paths.partState} removed`, do: { command: fileCommands.remove(paths.partState) } },
       { what: `storage pool ${pool} (refreshed)`, do: { virsh: poolCalls.refresh(pool) } },

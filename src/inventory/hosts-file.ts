@@ -11,12 +11,13 @@
  *   groups:
  *     web: [kvm1, kvm2]
  */
-import { lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isMap, isSeq, parseDocument, type Document } from 'yaml';
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
+import { cachedInventoryData, saveInventoryData } from './parsed-cache.js';
 
 export interface InventoryHost {
   name: string;
@@ -83,9 +84,9 @@ export function validateAddress(address: string): string {
 }
 
 /** The file must be a regular file (or absent): never a FIFO, device, directory or symlink. */
-async function checkRegular(path: string): Promise<boolean> {
+function checkRegular(path: string): boolean {
   try {
-    const st = await lstat(path);
+    const st = lstatSync(path);
     if (!st.isFile()) {
       const what = st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a directory' : 'not a regular file';
       throw new RefusedError(`hosts inventory ${path} is ${what}; kvmctl reads and replaces only a regular file`, 'point KVMCTL_HOSTS at a regular file');
@@ -97,19 +98,25 @@ async function checkRegular(path: string): Promise<boolean> {
   }
 }
 
-async function readDocument(path: string): Promise<Document> {
-  if (!(await checkRegular(path))) return parseDocument('hosts: {}\n');
+/**
+ * The file opened and checked, then `use` given its descriptor and identity; undefined when there is no file.
+ * Synchronous: a few small reads, and -H starts no host before they are done.
+ */
+function withInventoryFile<T>(path: string, use: (fd: number, st: BigIntStats) => T): T | undefined {
+  if (!checkRegular(path)) return undefined;
   // O_NOFOLLOW|O_NONBLOCK: a file swapped for a link or FIFO after the check is not followed or waited on.
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  let text: string;
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
-    const st = await handle.stat();
+    const st = fstatSync(fd, { bigint: true });
     if (!st.isFile()) throw new RefusedError(`hosts inventory ${path} is not a regular file`, 'point KVMCTL_HOSTS at a regular file');
     if (st.size > MAX_BYTES) throw new RefusedError(`hosts inventory ${path} is ${st.size} bytes, more than ${MAX_BYTES}`, 'check that KVMCTL_HOSTS names the inventory');
-    text = await handle.readFile('utf8');
+    return use(fd, st);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
+}
+
+function parseText(path: string, text: string): Document {
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
@@ -119,18 +126,29 @@ async function readDocument(path: string): Promise<Document> {
   return doc;
 }
 
+async function readDocument(path: string): Promise<Document> {
+  return withInventoryFile(path, (fd) => parseText(path, readFileSync(fd, 'utf8'))) ?? parseDocument('hosts: {}\n');
+}
+
 function invalid(path: string, what: string): UsageError {
   return new UsageError(`hosts inventory ${path}: ${what}`, 'fix the file (docs/hosts.md describes its format)');
 }
 
-function fromDocument(path: string, doc: Document): Inventory {
-  let root: unknown;
+function dataOf(path: string, doc: Document): unknown {
   try {
     // No aliases: an inventory has no use for them, and nested ones expand without bound.
-    root = doc.toJS({ maxAliasCount: 0 });
+    return doc.toJS({ maxAliasCount: 0 });
   } catch (e) {
     throw invalid(path, e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e));
   }
+}
+
+function fromDocument(path: string, doc: Document): Inventory {
+  return fromData(path, dataOf(path, doc));
+}
+
+/** The inventory in the data the YAML stands for, checked. */
+function fromData(path: string, root: unknown): Inventory {
   const top = (root ?? {}) as Record<string, unknown>;
   if (typeof top !== 'object' || Array.isArray(top)) throw invalid(path, 'the top level must be a mapping with hosts: and groups:');
   for (const k of Object.keys(top)) if (k !== 'hosts' && k !== 'groups') throw invalid(path, `unknown key ${JSON.stringify(k)} at the top level`);
@@ -165,8 +183,35 @@ function fromDocument(path: string, doc: Document): Inventory {
   return { path, hosts, groups };
 }
 
-export async function loadInventory(path: string): Promise<Inventory> {
-  return fromDocument(path, await readDocument(path));
+/**
+ * The inventory at `path` (none there: no hosts). With `cacheDir` (kvmctl's state
+ * directory), the parsed inventory is kept there and used again while the file is
+ * unchanged (src/inventory/parsed-cache.ts): -H reads it on every run.
+ */
+export async function loadInventory(path: string, options: { cacheDir?: string } = {}): Promise<Inventory> {
+  const { cacheDir } = options;
+  if (cacheDir === undefined) return fromDocument(path, await readDocument(path));
+  const inv = withInventoryFile(path, (fd, st) => {
+    const cached = cachedInventoryData(cacheDir, path, st);
+    if (cached !== undefined) {
+      try {
+        return fromData(path, cached);
+      } catch {
+        // A damaged entry is a miss: the file itself decides.
+      }
+    }
+    const parsed = fromData(path, dataOf(path, parseText(path, readFileSync(fd, 'utf8'))));
+    saveInventoryData(cacheDir, path, st, rawOf(parsed));
+    return parsed;
+  });
+  return inv ?? fromDocument(path, parseDocument('hosts: {}\n'));
+}
+
+/** The checked inventory as the data of an equivalent file (what the cache keeps; fromData of it gives the inventory back). */
+function rawOf(inv: Inventory): unknown {
+  const hosts: Record<string, unknown> = {};
+  for (const h of inv.hosts) hosts[h.name] = { uri: h.uri, labels: h.labels, ...(h.migrationAddress !== undefined && { migrationAddress: h.migrationAddress }) };
+  return { hosts, groups: inv.groups };
 }
 
 /** Applies an edit to the document and replaces the file atomically (temporary file in the same folder, then rename). */
@@ -188,7 +233,7 @@ export async function editInventory(path: string, edit: (doc: Document, inv: Inv
   await handle.close();
   // Checked again just before the rename: a regular file (or none) is replaced, nothing else.
   try {
-    await checkRegular(path);
+    checkRegular(path);
     await rename(tmp, path);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);

@@ -16,7 +16,8 @@ import type { Runner } from '../exec/runner.js';
 import { diskPath, parseDomainXml } from './domain-xml.js';
 import type { DomainRecord } from './domains.js';
 import { numberStat, parseDomstats, stateName, type DomainStats } from './domstats.js';
-import { runVirshBatch } from './virsh.js';
+import { domainCalls } from './domain-commands.js';
+import { read as readCall, Virsh } from './virsh-client.js';
 
 /** Files whose headers are read at once. */
 const PARALLEL_READS = 128;
@@ -114,15 +115,13 @@ export interface DiskUses {
  * dumpxml of only the VMs domstats cannot answer for), however many VMs exist.
  */
 export async function loadDiskUses(runner: Runner, uri: string, listed: Promise<ListedPaths>, options: DiskUseOptions): Promise<DiskUses> {
-  const first = runVirshBatch(runner, uri, [
-    ['domstats', '--raw', '--state', '--block', '--backing'],
-    ['list', '--all', '--autostart', '--name'],
-  ]);
+  const virsh = new Virsh(runner, uri);
+  const first = virsh.batchWithStderr({ stats: readCall(DOMSTATS_WORDS), autostart: domainCalls.listAutostartNames() });
   // domstats runs while the caller is still reading its volumes.
-  const [{ outputs, stderr }, paths] = await Promise.all([first, listed]);
-  const stats = parseDomstats(outputs[0] ?? '');
+  const [{ out, stderr }, paths] = await Promise.all([first, listed]);
+  const stats = parseDomstats(out.stats);
   if (stats.length === 0 && stderr.trim()) throw new Error(`could not list domains: ${stderr.trim()}`);
-  const autostart = new Set((outputs[1] ?? '').split('\n').filter((l) => l !== ''));
+  const autostart = new Set(out.autostart.split('\n').filter((l) => l !== ''));
   const known = stats.map((s) => fromStats(s, paths));
   if (options.layered) await dropLayered(stats, known, options.layered);
   const asked = stats.filter((_, i) => known[i] === undefined);
@@ -131,10 +130,13 @@ export async function loadDiskUses(runner: Runner, uri: string, listed: Promise<
   const xmlUses = new Map<string, DiskUse[]>();
   const read: DomainRecord[] = [];
   if (asked.length + flagged.length > 0) {
-    const batch = await runVirshBatch(runner, uri, [...asked.map((s) => ['dumpxml', '--domain', s.name]), ...flagged.map((i) => readonlyCall(stats[i]!.name))]);
+    const batch = await virsh.batch({
+      xml: asked.map((s) => domainCalls.dumpxml(s.name)),
+      readonly: flagged.map((i) => readCall(readonlyCall(stats[i]!.name))),
+    });
     const unanswered: DomainStats[] = [];
     flagged.forEach((i, j) => {
-      const targets = parseReadonlyTargets(batch.outputs[asked.length + j] ?? '');
+      const targets = parseReadonlyTargets(batch.readonly[j] ?? '');
       if (targets) {
         known[i] = known[i]!.map((use) => ({ ...use, readonly: targets.has(use.target) }));
       } else {
@@ -143,8 +145,8 @@ export async function loadDiskUses(runner: Runner, uri: string, listed: Promise<
       }
     });
     // A virsh without --xpath (or a VM gone meanwhile): the whole XML, in one more process.
-    const again = unanswered.length > 0 ? (await runVirshBatch(runner, uri, unanswered.map((s) => ['dumpxml', '--domain', s.name]))).outputs : [];
-    const texts = [...asked.map((s, i) => ({ s, text: batch.outputs[i] ?? '' })), ...unanswered.map((s, i) => ({ s, text: again[i] ?? '' }))];
+    const again = unanswered.length > 0 ? (await virsh.batch({ xml: unanswered.map((s) => domainCalls.dumpxml(s.name)) })).xml : [];
+    const texts = [...asked.map((s, i) => ({ s, text: batch.xml[i] ?? '' })), ...unanswered.map((s, i) => ({ s, text: again[i] ?? '' }))];
     for (const { s, text } of texts) {
       // A VM undefined since domstats has an empty section.
       if (!text.trim()) continue;
@@ -155,6 +157,9 @@ export async function loadDiskUses(runner: Runner, uri: string, listed: Promise<
   }
   return { uses: stats.flatMap((s, i) => known[i] ?? xmlUses.get(s.name) ?? []), read };
 }
+
+/** Every VM's state and disks (with their backing chains), from libvirt's memory. */
+const DOMSTATS_WORDS = ['domstats', '--raw', '--state', '--block', '--backing'];
 
 /**
  * The domain's type (always there, so an empty answer is a failure), then the

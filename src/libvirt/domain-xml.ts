@@ -6,7 +6,7 @@
  */
 import { libvirtUnitFactor } from '../units/size.js';
 import { kvmctlMetadataOf, type KvmctlMetadata } from './domain-metadata.js';
-import { attr, child, children, decodeXml, path, textOf, type XmlNode } from './xml-codec.js';
+import { attr, child, children, path, textOf, xmlParser, type XmlNode } from './xml-codec.js';
 
 export interface DiskSource {
   file?: string;
@@ -97,9 +97,7 @@ export function memoryBytes(node: XmlNode | undefined): number {
   return Number(node.text) * (libvirtUnitFactor(attr(node, 'unit') ?? 'KiB') ?? 1024);
 }
 
-export async function parseDomainXml(xml: string): Promise<DomainDefinition> {
-  return domainFromNode(await decodeXml(xml));
-}
+export const parseDomainXml: (xml: string) => Promise<DomainDefinition> = xmlParser(domainFromNode);
 
 export function domainFromNode(root: XmlNode): DomainDefinition {
   const os = child(root, 'os');

@@ -163,8 +163,8 @@ export class MigrationClient {
     const unique = [...new Set(paths)];
     const map = new Map<string, VolumeDefinition | undefined>();
     if (unique.length === 0) return map;
-    const out = await this.client(side).batch(Object.fromEntries(unique.map((p, i) => [`v${i}`, volumeByPath(p)])));
-    await Promise.all(unique.map(async (p, i) => map.set(p, out[`v${i}`]?.trim() ? await parseVolumeXml(out[`v${i}`] ?? '') : undefined)));
+    const { xml } = await this.client(side).batch({ xml: unique.map(volumeByPath) });
+    await Promise.all(unique.map(async (p, i) => map.set(p, xml[i]?.trim() ? await parseVolumeXml(xml[i] ?? '') : undefined)));
     return map;
   }
 

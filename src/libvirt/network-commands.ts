@@ -6,8 +6,7 @@
 import type { Runner } from '../exec/runner.js';
 import { encodeXml, el } from './xml-codec.js';
 import { parseNetList, parseNetworkXml, type DhcpHost, type NetListEntry, type NetworkDefinition } from './network-xml.js';
-import { classifyVirshError, runVirshBatch, type Subject } from './virsh.js';
-import { asCommand, read, write } from './virsh-client.js';
+import { read, Virsh, write } from './virsh-client.js';
 
 const net = (name: string) => ({ kind: 'network' as const, name });
 
@@ -95,33 +94,28 @@ export interface NetworkRecord extends NetListEntry {
   leases: DhcpLease[];
 }
 
-/** Throws the classified error of a batched command that printed nothing. */
-function batchFailure(uri: string, args: string[], stderr: string, subject?: Subject): Error {
-  return classifyVirshError(asCommand(uri, read(args)), { stdout: '', stderr, exitCode: 1 }, subject, uri);
-}
-
 /**
  * Every network with its definition (and leases), in two virsh processes however
  * many networks exist: `net-list`, then one batch of dumpxml (+ dhcp-leases).
  */
 export async function loadNetworks(runner: Runner, uri: string, opts: { leases: boolean }): Promise<NetworkRecord[]> {
-  const first = await runVirshBatch(runner, uri, [networkCalls.list().words]);
-  const listed = parseNetList(first.outputs[0] ?? '');
+  const virsh = new Virsh(runner, uri);
+  const first = await virsh.batchWithStderr({ list: networkCalls.list() });
+  const listed = parseNetList(first.out.list);
   if (listed.length === 0) {
-    if (first.stderr.trim()) throw batchFailure(uri, networkCalls.list().words, first.stderr);
+    if (first.stderr.trim()) throw virsh.errorOf(networkCalls.list(), first.stderr);
     return [];
   }
-  const perNetwork = (n: NetListEntry) => [networkCalls.dumpxml(n.name).words, ...(opts.leases && n.active ? [networkCalls.dhcpLeases(n.name).words] : [])];
-  const commands = listed.flatMap(perNetwork);
-  const second = await runVirshBatch(runner, uri, commands);
+  const withLeases = (n: NetListEntry) => opts.leases && n.active;
+  const { networks } = await virsh.batch({
+    networks: listed.map((n) => ({ xml: networkCalls.dumpxml(n.name), ...(withLeases(n) && { leases: networkCalls.dhcpLeases(n.name) }) })),
+  });
   const records: NetworkRecord[] = [];
-  let i = 0;
-  for (const n of listed) {
-    const xml = second.outputs[i++] ?? '';
-    const leases = opts.leases && n.active ? parseDhcpLeases(second.outputs[i++] ?? '') : [];
+  for (const [i, n] of listed.entries()) {
+    const { xml = '', leases } = networks[i] ?? {};
     // A network removed between the two calls has an empty section.
     if (!xml.trim()) continue;
-    records.push({ ...n, definition: await parseNetworkXml(xml), leases });
+    records.push({ ...n, definition: await parseNetworkXml(xml), leases: withLeases(n) ? parseDhcpLeases(leases ?? '') : [] });
   }
   return records;
 }
@@ -131,19 +125,23 @@ export async function loadNetworks(runner: Runner, uri: string, opts: { leases: 
  * NotFoundError (exit 3) when it does not exist.
  */
 export async function loadNetwork(runner: Runner, uri: string, name: string, opts: { leases: boolean }): Promise<NetworkRecord> {
-  const commands = [networkCalls.info(name).words, networkCalls.dumpxml(name).words, ...(opts.leases ? [networkCalls.dhcpLeases(name).words] : [])];
-  const { outputs, stderr } = await runVirshBatch(runner, uri, commands);
-  const info = parseNetInfo(outputs[0] ?? '');
-  const xml = outputs[1] ?? '';
-  if (!info || !xml.trim()) throw batchFailure(uri, networkCalls.info(name).words, stderr, { kind: 'network', name });
+  const virsh = new Virsh(runner, uri);
+  const { out, stderr } = await virsh.batchWithStderr({
+    info: networkCalls.info(name),
+    xml: networkCalls.dumpxml(name),
+    // A list of one call or none: asked only when wanted.
+    leases: opts.leases ? [networkCalls.dhcpLeases(name)] : [],
+  });
+  const info = parseNetInfo(out.info);
+  if (!info || !out.xml.trim()) throw virsh.errorOf(networkCalls.info(name), stderr);
   return {
     name: info.name,
     active: info.active,
     autostart: info.autostart,
     persistent: info.persistent,
-    definition: await parseNetworkXml(xml),
+    definition: await parseNetworkXml(out.xml),
     // An inactive network has no leases; virsh prints an empty table for it.
-    leases: opts.leases ? parseDhcpLeases(outputs[2] ?? '') : [],
+    leases: opts.leases ? parseDhcpLeases(out.leases.join('')) : [],
   };
 }
 

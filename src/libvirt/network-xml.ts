@@ -1,5 +1,5 @@
 /** libvirt network XML (https://libvirt.org/formatnetwork.html): model, parser and builder. */
-import { attr, child, children, decodeXml, el, type XmlNode } from './xml-codec.js';
+import { attr, child, children, decodeXml, el, xmlParser, type XmlNode } from './xml-codec.js';
 import { blockOf, formatCidr, parseIpv4 } from '../net/ipv4.js';
 
 export type ForwardMode = 'nat' | 'route' | 'open' | 'bridge' | 'isolated' | 'private' | 'vepa' | 'passthrough' | 'hostdev';
@@ -36,9 +36,7 @@ export interface NetworkDefinition {
   ips: NetworkIp[];
 }
 
-export async function parseNetworkXml(xml: string): Promise<NetworkDefinition> {
-  return networkFromNode(await decodeXml(xml));
-}
+export const parseNetworkXml: (xml: string) => Promise<NetworkDefinition> = xmlParser(networkFromNode);
 
 export function networkFromNode(root: XmlNode): NetworkDefinition {
   const forward = child(root, 'forward');

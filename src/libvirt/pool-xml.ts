@@ -3,7 +3,7 @@
  * model, builder and parser. Field names mirror libvirt's elements.
  */
 import { libvirtUnitFactor } from '../units/size.js';
-import { attr, child, children, decodeXml, el, encodeXml, textOf, type XmlNode } from './xml-codec.js';
+import { attr, child, children, el, encodeXml, textOf, xmlParser, type XmlNode } from './xml-codec.js';
 
 /**
  * The pool types kvmctl creates; any other type libvirt reports is read as is.
@@ -99,9 +99,7 @@ function poolNode(def: PoolDefinition): XmlNode {
   );
 }
 
-export async function parsePoolXml(xml: string): Promise<PoolDefinition> {
-  return poolFromNode(await decodeXml(xml));
-}
+export const parsePoolXml: (xml: string) => Promise<PoolDefinition> = xmlParser(poolFromNode);
 
 export function poolFromNode(root: XmlNode): PoolDefinition {
   const source = child(root, 'source');

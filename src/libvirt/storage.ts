@@ -11,14 +11,22 @@ import { diskPath } from './domain-xml.js';
 import { isDirectoryPoolType } from './pool-xml.js';
 import { parsePoolXml, type PoolSource } from './pool-xml.js';
 import { buildVolumeXml, parseVolumeXml } from './volume-xml.js';
-import { runVirshBatch } from './virsh.js';
-import { read, write, type VirshCall } from './virsh-client.js';
+import { read, Virsh, write, type VirshCall } from './virsh-client.js';
 
 export type VolumeFormat = 'qcow2' | 'raw' | 'vmdk' | 'iso';
 
 /** Storage-pool calls for the virsh client (ctx.virsh.run(poolCalls.start(name))). */
 export const poolCalls = {
   list: () => read(['pool-list', '--all', '--name']),
+  info: (pool: string) => read(['pool-info', '--pool', pool], { kind: 'pool', name: pool }),
+  /** The pool's volumes (a Name and a Path column); libvirt lists those of active pools only. */
+  volList: (pool: string) => read(['vol-list', '--pool', pool], { kind: 'pool', name: pool }),
+  /**
+   * virsh's own completion of `vol-info --pool P --vol` (what its bash
+   * completion runs): every volume name of the pool from one listing call, a
+   * line each (a space escaped with a backslash), then an empty line.
+   */
+  volumeNames: (pool: string) => read(['complete', '--', 'vol-info', '--pool', pool, '--vol', ''], { kind: 'pool', name: pool }),
   dumpxml: (pool: string) => read(['pool-dumpxml', '--pool', pool], { kind: 'pool', name: pool }),
   refresh: (pool: string) => write(['pool-refresh', '--pool', pool], { kind: 'pool', name: pool }),
   /** The XML travels on stdin, never through a temporary file. */
@@ -135,8 +143,27 @@ export interface PoolRecord {
   allocationBytes?: number;
   availableBytes?: number;
   source: PoolSource;
-  /** The pool's volumes; undefined when the pool is inactive (libvirt lists volumes of active pools only). */
+  /** The pool's volumes; undefined when the pool is inactive (libvirt lists volumes of active pools only), or read with `namesOnly`. */
   volumes?: PoolVolumeEntry[];
+  /**
+   * With loadPools' `namesOnly`, instead of `volumes`: the names of an active
+   * pool's volumes as virsh's completion prints them (a space escaped with a
+   * backslash), enough to count them.
+   */
+  volumeNames?: string[];
+}
+
+export interface LoadPoolsOptions {
+  /**
+   * Only the names of the volumes (to count them), not their paths: vol-list
+   * asks libvirtd for each volume's path, one round trip per volume (1.4 s for
+   * 5000), where the completion of a volume name lists them all in one.
+   */
+  namesOnly?: boolean;
+}
+
+export function parseCompletion(text: string): string[] {
+  return text.split('\n').filter((l) => l !== '');
 }
 
 /**
@@ -144,26 +171,28 @@ export interface PoolRecord {
  * and volume names: one virsh process to list them, one for the details of
  * all of them. A named pool that does not exist is simply absent.
  */
-export async function loadPools(runner: Runner, uri: string, names?: string[]): Promise<PoolRecord[]> {
+export async function loadPools(runner: Runner, uri: string, names?: string[], options: LoadPoolsOptions = {}): Promise<PoolRecord[]> {
+  const virsh = new Virsh(runner, uri);
   let poolNames = names;
   if (poolNames === undefined) {
-    const first = await runVirshBatch(runner, uri, [['pool-list', '--all', '--name']]);
-    if (first.stderr.trim() && !(first.outputs[0] ?? '').trim()) throw new Error(`could not list storage pools: ${first.stderr.trim()}`);
-    poolNames = parseNameList(first.outputs[0] ?? '');
+    const first = await virsh.batchWithStderr({ list: poolCalls.list() });
+    if (first.stderr.trim() && !first.out.list.trim()) throw new Error(`could not list storage pools: ${first.stderr.trim()}`);
+    poolNames = parseNameList(first.out.list);
   }
   if (poolNames.length === 0) return [];
-  const second = await runVirshBatch(
-    runner,
-    uri,
-    poolNames.flatMap((p) => [
-      ['pool-info', '--pool', p],
-      ['pool-dumpxml', '--pool', p],
-      ['vol-list', '--pool', p],
-    ]),
-  );
+  const volumesCall = options.namesOnly ? poolCalls.volumeNames : poolCalls.volList;
+  const { out, stderr } = await virsh.batchWithStderr({ pools: poolNames.map((p) => ({ info: poolCalls.info(p), xml: poolCalls.dumpxml(p), vols: volumesCall(p) })) });
+  const pools = out.pools;
+  // A virsh without the complete command (before libvirt 4.1) says so: those names come from vol-list after all.
+  const uncounted = options.namesOnly && /unknown command: 'complete'/.test(stderr) ? poolNames.filter((_, i) => !(pools[i]?.vols ?? '').trim()) : [];
+  const listed = new Map<string, string[]>();
+  if (uncounted.length > 0) {
+    const { lists } = await virsh.batch({ lists: uncounted.map((p) => poolCalls.volList(p)) });
+    uncounted.forEach((p, i) => listed.set(p, parseVolList(lists[i] ?? '').map((v) => v.name)));
+  }
   const records = await Promise.all(
     poolNames.map(async (name, i): Promise<PoolRecord | undefined> => {
-      const [infoOut = '', xml = '', volOut = ''] = second.outputs.slice(i * 3, i * 3 + 3);
+      const { info: infoOut = '', xml = '', vols: volOut = '' } = pools[i] ?? {};
       // A pool undefined meanwhile (or never there) has empty sections.
       if (!infoOut.trim() || !xml.trim()) return undefined;
       const info = parsePoolInfo(infoOut);
@@ -182,7 +211,8 @@ export async function loadPools(runner: Runner, uri: string, names?: string[]): 
         allocationBytes: active ? def.allocationBytes : undefined,
         availableBytes: active ? def.availableBytes : undefined,
         source: def.source,
-        volumes: active ? parseVolList(volOut) : undefined,
+        volumes: active && !options.namesOnly ? parseVolList(volOut) : undefined,
+        ...(active && options.namesOnly ? { volumeNames: listed.get(name) ?? parseCompletion(volOut) } : {}),
       };
     }),
   );
@@ -212,12 +242,8 @@ export async function loadVolumes(runner: Runner, uri: string, pools: PoolRecord
   const knownByKey = new Map(known.map((v) => [key(v.pool, v.name), v]));
   const entries = pools.flatMap((p) => (p.volumes ?? []).map((v) => ({ pool: p.name, ...v })));
   const asked = entries.filter((e) => !knownByKey.has(key(e.pool, e.name)));
-  const batch = await runVirshBatch(
-    runner,
-    uri,
-    asked.map((e) => ['vol-dumpxml', '--pool', e.pool, '--vol', e.name]),
-  );
-  const xmlByKey = new Map(asked.map((e, i) => [key(e.pool, e.name), batch.outputs[i] ?? '']));
+  const { xml: xmls } = await new Virsh(runner, uri).batch({ xml: asked.map((e) => volumeCalls.dumpxml(e.pool, e.name)) });
+  const xmlByKey = new Map(asked.map((e, i) => [key(e.pool, e.name), xmls[i] ?? '']));
   return Promise.all(
     entries.map(async (e): Promise<VolumeRecord> => {
       const local = knownByKey.get(key(e.pool, e.name));

@@ -39,10 +39,18 @@ export function asCommand(uri: string, call: VirshCall): Command {
   return call.mutates ? mutatingCommand('virsh', args, extra) : readCommand('virsh', args, extra);
 }
 
-/** A batch entry: one call (its stdout) or a list of calls (their stdouts, in the list's order). */
-export type BatchEntry = VirshCall | readonly VirshCall[];
+/** Calls asked together about one object (`{ info, xml }` of a pool); an absent call answers nothing. */
+export type CallGroup = { readonly [key: string]: VirshCall | undefined };
+/**
+ * A batch entry: one call (its stdout), a list of calls (their stdouts, in the
+ * list's order), or a list of groups (one answer group per group, keyed alike).
+ */
+export type BatchEntry = VirshCall | readonly VirshCall[] | readonly CallGroup[];
 export type BatchSpec = Record<string, BatchEntry>;
-export type BatchOutputs<S extends BatchSpec> = { [K in keyof S]: S[K] extends readonly VirshCall[] ? string[] : string };
+type GroupOutputs<G> = { [K in keyof G]: G[K] extends VirshCall ? string : string | undefined };
+export type BatchOutputs<S extends BatchSpec> = {
+  [K in keyof S]: S[K] extends readonly VirshCall[] ? string[] : S[K] extends ReadonlyArray<infer G> ? GroupOutputs<G>[] : string;
+};
 
 /** A round of a session: each call's stdout (`out`) and stderr (`err`) by key, and all of its stderr. */
 export interface RoundResult<S extends BatchSpec> {
@@ -116,14 +124,14 @@ export class Virsh {
     const mutates = calls.some((c) => c.mutates);
     if (mutates && calls.some((c) => !c.mutates)) throw new Error('a virsh batch mixes reads and writes: run them apart (dry-run must run the reads)');
     const { outputs, stderr } = await runVirshBatch(this.runner, this.uri, calls.map((c) => c.words), { ...options, mutates });
-    const out: Record<string, string | string[]> = {};
+    // The answers are taken in the order callsOf laid the calls out.
     let at = 0;
+    const next = () => outputs[at++] ?? '';
+    const out: Record<string, unknown> = {};
     for (const k of keys) {
       const entry = spec[k]!;
-      const n = callsOf(entry).length;
-      const slice = Array.from({ length: n }, (_, i) => outputs[at + i] ?? '');
-      out[k] = isList(entry) ? slice : (slice[0] ?? '');
-      at += n;
+      if (!isList(entry)) out[k] = next();
+      else out[k] = entry.map((item) => (isCall(item) ? next() : answerGroup(item, next)));
     }
     return { out: out as BatchOutputs<S>, stderr, ran: outputs.length };
   }
@@ -173,18 +181,21 @@ class SessionState {
       // A batch's stderr is not per command: a call that printed nothing carries it.
       apart.forEach((at, j) => (replies[at] = { stdout: outputs[j] ?? '', stderr: outputs[j] ? '' : stderr }));
     }
-    const out: Record<string, string | string[]> = {};
-    const err: Record<string, string | string[]> = {};
-    let at = 0;
-    for (const k of keys) {
-      const entry = spec[k]!;
-      const mine = replies.slice(at, at + callsOf(entry).length);
-      out[k] = isList(entry) ? mine.map((r) => r.stdout) : (mine[0]?.stdout ?? '');
-      err[k] = isList(entry) ? mine.map((r) => r.stderr) : (mine[0]?.stderr ?? '');
-      at += mine.length;
-    }
+    // Answered in the order callsOf laid the calls out, as batches are.
+    const answers = (pick: (r: { stdout: string; stderr: string }) => string) => {
+      let at = 0;
+      const next = () => pick(replies[at++] ?? { stdout: '', stderr: '' });
+      const by: Record<string, unknown> = {};
+      for (const k of keys) {
+        const entry = spec[k]!;
+        by[k] = isList(entry) ? entry.map((item) => (isCall(item) ? next() : answerGroup(item, next))) : next();
+      }
+      return by as BatchOutputs<S>;
+    };
+    const out = answers((r) => r.stdout);
+    const err = answers((r) => r.stderr);
     const stderr = typed.map((i) => replies[i]!.stderr).join('') + apartStderr;
-    return { out: out as BatchOutputs<S>, err: err as BatchOutputs<S>, stderr };
+    return { out, err, stderr };
   }
 
   private async send(commands: string[][]) {
@@ -213,10 +224,25 @@ class SessionState {
   }
 }
 
-function isList(entry: BatchEntry): entry is readonly VirshCall[] {
+function isCall(item: VirshCall | CallGroup): item is VirshCall {
+  return Array.isArray(item.words);
+}
+
+function groupCalls(group: CallGroup): VirshCall[] {
+  return Object.values(group).filter((c): c is VirshCall => c !== undefined);
+}
+
+function answerGroup(group: CallGroup, next: () => string): Record<string, string> {
+  const answer: Record<string, string> = {};
+  for (const [key, call] of Object.entries(group)) if (call !== undefined) answer[key] = next();
+  return answer;
+}
+
+function isList(entry: BatchEntry): entry is readonly VirshCall[] | readonly CallGroup[] {
   return Array.isArray(entry);
 }
 
 function callsOf(entry: BatchEntry): readonly VirshCall[] {
-  return isList(entry) ? entry : [entry];
+  if (!isList(entry)) return [entry];
+  return (entry as ReadonlyArray<VirshCall | CallGroup>).flatMap((item) => (isCall(item) ? [item] : groupCalls(item)));
 }

@@ -139,8 +139,12 @@ export function quoteForVirsh(word: string): string {
  * Linux refuses to start a program any one of whose arguments is longer than
  * MAX_ARG_STRLEN (32 pages, 131072 bytes with the final NUL) with E2BIG. A batch
  * is a single argument, so longer ones are cut into several, each below this.
+ * Half that limit: virsh 9 keeps a copy of the rest of the line for every
+ * command it parses from it, so its memory grows with the square of the
+ * argument (5000 `dumpxml --xpath` calls: 165 MiB a process at 120 KB, 62 MiB
+ * at 64 KB, for 7 and 12 processes).
  */
-export const BATCH_ARG_BYTES = 120 * 1024;
+export const BATCH_ARG_BYTES = 64 * 1024;
 
 const JOIN = ` ; echo ${BATCH_SEPARATOR} ; `;
 

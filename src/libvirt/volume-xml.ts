@@ -2,7 +2,7 @@
  * libvirt storage volume XML (https://libvirt.org/formatstorage.html#storage-volume-xml):
  * typed model, builder and parser. Field names mirror libvirt's elements.
  */
-import { attr, child, decodeXml, el, encodeXml, textOf, type XmlNode } from './xml-codec.js';
+import { attr, child, el, encodeXml, textOf, xmlParser, type XmlNode } from './xml-codec.js';
 import { bytesOf } from './pool-xml.js';
 
 export interface VolumeDefinition {
@@ -22,9 +22,7 @@ export interface VolumeDefinition {
   backingStore?: { path: string; format?: string };
 }
 
-export async function parseVolumeXml(xml: string): Promise<VolumeDefinition> {
-  return volumeFromNode(await decodeXml(xml));
-}
+export const parseVolumeXml: (xml: string) => Promise<VolumeDefinition> = xmlParser(volumeFromNode);
 
 export function volumeFromNode(root: XmlNode): VolumeDefinition {
   const target = child(root, 'target');

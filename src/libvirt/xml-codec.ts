@@ -111,6 +111,11 @@ function fromParsed(e: ParsedElement): XmlNode {
   return node;
 }
 
+/** A model's parser: the document decoded, then read by the model's fromNode (`parseDomainXml = xmlParser(domainFromNode)`). */
+export function xmlParser<T>(fromNode: (root: XmlNode) => T): (xml: string) => Promise<T> {
+  return async (xml) => fromNode(await decodeXml(xml));
+}
+
 /** Parses one XML document. Throws a plain Error on malformed input (a tool bug, not user input). */
 export async function decodeXml(text: string): Promise<XmlNode> {
   const parsed = (await xml2js.parseStringPromise(text, {

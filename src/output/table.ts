@@ -115,10 +115,22 @@ export function byText(a: string, b: string): number {
  */
 export function renderTable<T>(all: Column<T>[], rows: T[], chalk: ChalkInstance | null, layout: TableLayout = FULL): string {
   const columns = shownColumns(all, layout);
+  const n = columns.length;
   const names = new Set(nameColumns(columns));
-  const texts = rows.map((row) => columns.map((c) => cellText(c.value(row))));
+  // Each cell's text and length once, in one flat array (1000 rows x 10 columns under -H).
+  const texts = new Array<string>(rows.length * n);
+  const lengths = new Array<number>(rows.length * n);
   const natural = columns.map((c) => visibleLength(c.header));
-  for (const cells of texts) cells.forEach((t, i) => (natural[i] = Math.max(natural[i] ?? 0, visibleLength(t))));
+  for (let r = 0, k = 0; r < rows.length; r++) {
+    const row = rows[r] as T;
+    for (let i = 0; i < n; i++, k++) {
+      const text = cellText((columns[i] as Column<T>).value(row));
+      const length = visibleLength(text);
+      texts[k] = text;
+      lengths[k] = length;
+      if (length > (natural[i] ?? 0)) natural[i] = length;
+    }
+  }
   const widths =
     layout.width === undefined || layout.wide
       ? natural
@@ -128,23 +140,32 @@ export function renderTable<T>(all: Column<T>[], rows: T[], chalk: ChalkInstance
           columns.map((c) => names.has(c)),
           layout.width,
         );
-  const cell = (text: string, i: number, paint?: (t: string) => string) => {
+  const cell = (text: string, length: number, i: number, paint: ((t: string) => string) | undefined) => {
     const width = widths[i] ?? 0;
-    const shown = shorten(text, width);
-    return (paint ? paint(shown) : shown) + ' '.repeat(width - visibleLength(shown));
+    let shown = text;
+    if (length > width) {
+      shown = shorten(text, width);
+      length = visibleLength(shown);
+    }
+    return (paint ? paint(shown) : shown) + ' '.repeat(Math.max(width - length, 0));
   };
-  const line = (cells: string[]) => cells.join('  ').trimEnd();
-  const header = line(columns.map((c, i) => cell(c.header, i, chalk ? (t) => chalk.bold(t) : undefined)));
-  const body = texts.map((cells, r) =>
-    line(
-      cells.map((text, i) => {
-        const c = columns[i];
-        const row = rows[r] as T;
-        return cell(text, i, chalk && c?.color ? (t) => c.color!(t, row, chalk) : undefined);
-      }),
-    ),
-  );
-  return [header, ...body].join('\n') + '\n';
+  const bold = chalk ? (t: string) => chalk.bold(t) : undefined;
+  let header = '';
+  for (let i = 0; i < n; i++) {
+    const h = (columns[i] as Column<T>).header;
+    header += (i > 0 ? '  ' : '') + cell(h, visibleLength(h), i, bold);
+  }
+  let out = header.trimEnd() + '\n';
+  for (let r = 0, k = 0; r < rows.length; r++) {
+    const row = rows[r] as T;
+    let line = '';
+    for (let i = 0; i < n; i++, k++) {
+      const color = chalk ? (columns[i] as Column<T>).color : undefined;
+      line += (i > 0 ? '  ' : '') + cell(texts[k] as string, lengths[k] as number, i, color && chalk ? (t) => color(t, row, chalk) : undefined);
+    }
+    out += line.trimEnd() + '\n';
+  }
+  return out;
 }
 
 /** Key/value table for one object (info commands); on a terminal a long value is shortened to fit, as in tables. */

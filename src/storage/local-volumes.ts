@@ -16,9 +16,6 @@ import type { PoolRecord, VolumeRecord } from '../libvirt/storage.js';
 /** libvirt reads this much of a file to probe it (VIR_STORAGE_MAX_HEADER). */
 export const LIBVIRT_HEADER_BYTES = 0x8200;
 
-/** Files whose heads are held at once (each read synchronously, see realFs.readFileHead): few enough buffers (4 MiB) to keep memory flat. */
-const PARALLEL_READS = 128;
-
 const QCOW2_EXT_BACKING_FORMAT = 0xe2792aca;
 const QCOW2_INCOMPAT_DATA_FILE = 1n << 2n;
 
@@ -101,15 +98,14 @@ export async function readLocalVolumes(fs: LocalFs, pools: PoolRecord[]): Promis
     if (dir === undefined || dir === '') return [];
     return (p.volumes ?? []).filter((v) => !v.name.includes('/') && v.path === `${dir}/${v.name}`).map((v) => ({ pool: p.name, ...v }));
   });
+  // One buffer for every head, each parsed before the next is read: 5000 heads of 33 KB
+  // each, allocated one by one, were 50 MiB of peak memory before the collector freed them.
+  const scratch = Buffer.allocUnsafe(LIBVIRT_HEADER_BYTES);
   const found: VolumeRecord[] = [];
-  for (let i = 0; i < todo.length; i += PARALLEL_READS) {
-    const part = todo.slice(i, i + PARALLEL_READS);
-    const heads = await Promise.all(part.map((v) => fs.readFileHead(v.path, LIBVIRT_HEADER_BYTES)));
-    part.forEach((v, j) => {
-      const head = heads[j];
-      const facts = head && volumeFromHead(v.path, head);
-      if (facts) found.push({ pool: v.pool, name: v.name, ...facts });
-    });
+  for (const v of todo) {
+    const head = await fs.readFileHead(v.path, LIBVIRT_HEADER_BYTES, scratch);
+    const facts = head && volumeFromHead(v.path, head);
+    if (facts) found.push({ pool: v.pool, name: v.name, ...facts });
   }
   return found;
 }

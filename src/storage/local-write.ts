@@ -28,6 +28,10 @@ export const fileCommands = {
   link: (from: string, to: string): Command => mutatingCommand('ln', ['-T', '--', from, to]),
   /** Guest disks are private, as libvirt makes its volumes (0600). */
   makePrivate: (path: string): Command => mutatingCommand('chmod', ['0600', '--', path]),
+  /** A finished image others may read but nobody overwrites in place (0444). */
+  makeReadOnly: (path: string): Command => mutatingCommand('chmod', ['0444', '--', path]),
+  /** rename(2): replaces the target in one step (a reader sees the old file or the new one). */
+  replace: (from: string, to: string): Command => mutatingCommand('mv', ['-T', '--', from, to]),
   remove: (path: string): Command => mutatingCommand('rm', ['-f', '--', path]),
   /** rm removes a symlink itself, never the file it points to; a missing file is no error (as libvirt's vol-delete). */
   removeAll: (paths: string[]): Command => mutatingCommand('rm', ['-f', '--', ...paths]),

@@ -1,6 +1,6 @@
 /** The target directory of a new pool (or a log directory): absolute, already resolved, and no system or shared directory. */
 import { posix } from 'node:path';
-import { formatCommand, kvmctlCommand } from '../exec/command.js';
+import { kvmctlCommand, shellQuote } from '../exec/command.js';
 import { RefusedError, UsageError } from '../errors.js';
 import { isDirectoryPoolType } from '../libvirt/pool-xml.js';
 import { systemPlace } from './host-paths.js';
@@ -50,7 +50,7 @@ export async function checkPoolPath(option: string, path: string, local: boolean
 export function missingPoolDirectory(uri: string, pool: string, dir: string): RefusedError {
   return new RefusedError(
     `storage pool ${pool}: its directory ${dir} does not exist (removed outside kvmctl?), so the pool cannot run`,
-    `re-create the directory: ${formatCommand({ program: 'mkdir', args: ['-p', '-m', '0711', '--', dir] })}, then run: ${kvmctlCommand(uri, 'pool', 'start', pool)}`,
+    `re-create the directory: mkdir -p -m 0711 -- ${shellQuote(dir)}, then run: ${kvmctlCommand(uri, 'pool', 'start', pool)}`,
   );
 }
 

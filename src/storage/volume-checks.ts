@@ -4,7 +4,8 @@ import { ConflictError, RefusedError, UsageError } from '../errors.js';
 import type { PoolRecord, VolumeRecord } from '../libvirt/storage.js';
 import { formatBytes } from '../units/size.js';
 import type { StorageFiles } from './local-files.js';
-import { localFileFor } from './inventory.js';
+import { localFileFor, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, type StorageView } from './inventory.js';
+import type { VolumeRef } from './volume-ref.js';
 import { TARGET_FORMATS, type TargetFormat } from '../libvirt/disk-formats.js';
 import { kvmctlCommand } from '../exec/command.js';
 
@@ -38,7 +39,27 @@ export function sameSpec(existing: VolumeRecord, wanted: WantedVolume): string[]
  * A file libvirt does not (yet) list as a volume may sit where the new volume
  * would go; it is never overwritten (exit 4).
  */
-export async function checkNoFileAt(ctx: StorageConnection, pool: PoolRecord, name: string, files: StorageFiles): Promise<void> {
+/**
+ * The volume a copy reads (volume clone, volume convert), as the storage is now: in its pool's
+ * directory, backed by nothing outside the pools, of a format libvirt knows. `source` is how it was named.
+ */
+export async function readCopySource(ctx: StorageConnection, source: string, ref: VolumeRef, files: StorageFiles): Promise<{ view: StorageView; pool: PoolRecord; src: VolumeRecord; format: string }> {
+  const view = await readStorage(ctx);
+  const src = requireVolume(view, ref);
+  const pool = view.pools.find((p) => p.name === ref.pool)!;
+  await refuseOutsidePool(ctx, pool, src, files, 'copy');
+  refuseForeignBacking(view, src, 'copy');
+  if (src.format === undefined) throw new RefusedError(`the format of ${source} is unknown to libvirt`, `refresh the pool (${kvmctlCommand(ctx.uri, 'pool', 'refresh', ref.pool)}) and check ${kvmctlCommand(ctx.uri, 'volume', 'info', source)}`);
+  return { view, pool, src, format: src.format };
+}
+
+/** Before a new volume NAME of up to `bytes` is written into `pool`: no file of another kind where it would go, and room for it (unless overcommit is allowed). */
+export async function checkNewVolume(ctx: StorageConnection, pool: PoolRecord, name: string, bytes: number, allowOvercommit: boolean, what: string, files: StorageFiles): Promise<void> {
+  await checkNoFileAt(ctx, pool, name, files);
+  checkFreeSpace(pool, bytes, allowOvercommit, what);
+}
+
+async function checkNoFileAt(ctx: StorageConnection, pool: PoolRecord, name: string, files: StorageFiles): Promise<void> {
   const path = localFileFor(ctx, pool, name);
   if (path !== undefined && (await files.stat(path)) !== undefined) {
     throw new ConflictError(`a file that is not a volume of pool ${pool.name} already exists at ${path}; kvmctl never overwrites it`, `choose another name, or look at the file (${kvmctlCommand(ctx.uri, 'pool', 'refresh', pool.name)} lists it as a volume)`);

@@ -8,3 +8,10 @@ export function parseCount(text: string, flag: string, min: number, max: number)
   }
   return Number(text);
 }
+
+/** parseCount of a flag that may be left out: `absent` then (undefined unless given). */
+export function countOption(text: string | undefined, flag: string, min: number, max: number): number | undefined;
+export function countOption(text: string | undefined, flag: string, min: number, max: number, absent: number): number;
+export function countOption(text: string | undefined, flag: string, min: number, max: number, absent?: number): number | undefined {
+  return text === undefined ? absent : parseCount(text, flag, min, max);
+}

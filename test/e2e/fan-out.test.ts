@@ -4,15 +4,16 @@
  * are listed with a HOST column (JSON: a host key), the two are one error row
  * each, the stopped one is given up after --host-timeout, and the exit code is
  * the documented partial result (9). Guests are only defined, never started.
+ * pool list, volume list, vm info and host run on two of them (one pool each).
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAB_NAME, LAB_SCRIPT, kvmctl } from './lab.js';
-import { parseOutput } from '../support/schemas.js';
+import { parseJsonError, parseOutput } from '../support/schemas.js';
 
 const NAMES = [LAB_NAME, ...'abcdefghi'.split('').map((c) => `${LAB_NAME}-${c}`)];
 const GONE = NAMES[8] ?? '';
@@ -24,6 +25,10 @@ const wasUp = new Set<string>();
 const uri = (n: string) => execFileSync('bash', [LAB_SCRIPT, 'uri', n], { encoding: 'utf8' }).trim();
 const sock = (n: string) => uri(n).replace(/^.*socket=/, '');
 let stoppedPid = 0;
+/** A dir pool with one volume named after the host, on h1 and h2 (pool list and volume list with -H). */
+const POOL = 'fan-pool';
+const POOLED = [1, 2] as const;
+const poolDir = (n: string) => join(dirname(dirname(sock(n))), 'pools', POOL);
 
 function virshOn(n: string, ...args: string[]) {
   return spawnSync('virsh', ['-c', uri(n), ...args], { encoding: 'utf8' });
@@ -47,6 +52,15 @@ beforeAll(async () => {
       expect(virshOn(n, 'define', xml).status).toBe(0);
     }
   }
+  for (const i of POOLED) {
+    const n = NAMES[i] ?? '';
+    if (virshOn(n, 'pool-info', POOL).status !== 0) {
+      mkdirSync(poolDir(n), { recursive: true });
+      expect(virshOn(n, 'pool-define-as', POOL, 'dir', '--target', poolDir(n)).status).toBe(0);
+      expect(virshOn(n, 'pool-start', POOL).status).toBe(0);
+    }
+    if (virshOn(n, 'vol-info', '--pool', POOL, `fan-h${i}.qcow2`).status !== 0) expect(virshOn(n, 'vol-create-as', POOL, `fan-h${i}.qcow2`, '1M', '--format', 'qcow2').status).toBe(0);
+  }
   renameSync(sock(GONE), `${sock(GONE)}.away`);
   stoppedPid = Number(readFileSync(join(sock(STOPPED), '../../libvirtd.pid'), 'utf8').trim());
   process.kill(stoppedPid, 'SIGSTOP');
@@ -56,6 +70,13 @@ afterAll(async () => {
   if (stoppedPid) process.kill(stoppedPid, 'SIGCONT');
   if (existsSync(`${sock(GONE)}.away`)) renameSync(`${sock(GONE)}.away`, sock(GONE));
   for (const [i, n] of NAMES.entries()) for (const k of [1, 2]) virshOn(n, 'undefine', `fan-h${i}-${k}`);
+  for (const i of POOLED) {
+    const n = NAMES[i] ?? '';
+    virshOn(n, 'vol-delete', '--pool', POOL, `fan-h${i}.qcow2`);
+    virshOn(n, 'pool-destroy', POOL);
+    virshOn(n, 'pool-undefine', POOL);
+    rmSync(poolDir(n), { recursive: true, force: true });
+  }
   // Asynchronously, as in beforeAll: nine lab stops in a row would keep the test worker from answering vitest.
   for (const n of NAMES) if (!wasUp.has(n) && n !== LAB_NAME && process.env.KVMCTL_LAB_KEEP !== '1') await execFileAsync('bash', [LAB_SCRIPT, 'down', n]);
   rmSync(dir, { recursive: true, force: true });
@@ -100,6 +121,11 @@ describe('-H across ten lab hosts', () => {
   });
 
   it('net list, pool list and host check run on each host too; a write command with -H is exit 2 and runs nothing', () => {
+    const pools = kvmctl(['-H', 'h1', '-H', 'h2', 'pool', 'list', '-o', 'json'], { uri: null, env });
+    expect(pools.stderr).toBe('');
+    expect(pools.code).toBe(0);
+    const poolRows = parseOutput(['-H', 'h1', 'pool', 'list'], pools.stdout).items;
+    expect(poolRows.map((p: { host: string; name: string; targetPath: string }) => [p.host, p.name, p.targetPath])).toEqual(POOLED.map((i) => [`h${i}`, POOL, poolDir(NAMES[i] ?? '')]));
     const nets = kvmctl(['-H', 'h0', '-H', 'h1', 'net', 'list', '-o', 'json'], { uri: null, env });
     expect(nets.code).toBe(0);
     expect(parseOutput(['-H', 'h0', 'net', 'list'], nets.stdout).items.map((n: { host: string; name: string }) => `${n.host}:${n.name}`)).toEqual(['h0:default', 'h1:default']);
@@ -113,5 +139,27 @@ describe('-H across ten lab hosts', () => {
     const unknown = kvmctl(['-H', 'nope', 'vm', 'list'], { uri: null, env });
     expect(unknown.code).toBe(3);
     expect(unknown.stderr).toMatch(/no host "nope"/);
+  });
+
+  it('volume list, vm info and host run on each host; vm info of a VM one host lacks is that host\'s error row (exit 9)', () => {
+    const sel = ['-H', 'h1', '-H', 'h2'];
+    const vols = kvmctl([...sel, 'volume', 'list', '--pool', POOL, '-o', 'json'], { uri: null, env });
+    expect(vols.stderr).toBe('');
+    expect(vols.code).toBe(0);
+    expect(parseOutput([...sel, 'volume', 'list'], vols.stdout).items.map((v: { host: string; path: string }) => [v.host, v.path])).toEqual(POOLED.map((i) => [`h${i}`, join(poolDir(NAMES[i] ?? ''), `fan-h${i}.qcow2`)]));
+    const info = kvmctl([...sel, 'vm', 'info', 'fan-h1-1', '-o', 'json'], { uri: null, env });
+    expect(info.code).toBe(9);
+    expect(parseJsonError(info.stderr).error).toMatchObject({ code: 'partial-result', exit: 9, message: expect.stringMatching(/^1 of 2 hosts failed, the others are shown: h2: VM "fan-h1-1" not found/) });
+    const shown = parseOutput([...sel, 'vm', 'info'], info.stdout);
+    expect(shown.items).toEqual([expect.objectContaining({ host: 'h1', name: 'fan-h1-1', state: 'shutoff' })]);
+    expect(shown.hosts).toEqual([
+      { host: 'h1', ok: true, error: null },
+      { host: 'h2', ok: false, error: expect.stringMatching(/^VM "fan-h1-1" not found/) },
+    ]);
+    const host = kvmctl([...sel, 'host', '-o', 'json'], { uri: null, env });
+    expect(host.code, host.stderr).toBe(0);
+    const reports = parseOutput([...sel, 'host'], host.stdout).items;
+    // Each report is that host's own: its URI, and its two defined VMs.
+    expect(reports.map((h: { host: string; libvirt: { uri: string }; capacity: { defined: { vms: number } } }) => [h.host, h.libvirt.uri, h.capacity.defined.vms])).toEqual(POOLED.map((i) => [`h${i}`, uri(NAMES[i] ?? ''), 2]));
   });
 });

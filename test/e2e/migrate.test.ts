@@ -3,7 +3,12 @@
  * joined by a veth: the migration data goes over it to the inventory's
  * migrationAddress, and kvmctl (the virsh client) reaches both daemons by their
  * sockets. The lab guest g1 moves with shared storage, then copy-inc, then copy;
- * then it is aborted by each signal and by --timeout (1 MiB/s makes it slow).
+ * then it is aborted by each signal (1 MiB/s makes it slow); meanwhile -H lists
+ * it once, as migrating, without waiting for the job. A second, diskless guest
+ * is aborted by --timeout on a terminal (the progress line), then has its qemu
+ * killed mid-migration: on the target (exit 7, it runs on the source) and on the
+ * source (exit 8, it runs nowhere; the printed recovery commands are run and
+ * bring it back).
  * Each pre-check refusal is tried on defined, never started VMs, and shown to
  * change nothing. After every case: g1's state on both hosts, and its serial
  * log (on storage both hosts see, appended to) still shows a single boot.
@@ -16,7 +21,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KVMCTL, LAB_NAME, LAB_SCRIPT, lab, type RunResult } from './lab.js';
-import { parseLines, parseOutput } from '../support/schemas.js';
+import { parseJsonError, parseLines, parseOutput } from '../support/schemas.js';
 
 const M1 = `${LAB_NAME}-m1`;
 const M2 = `${LAB_NAME}-m2`;
@@ -28,6 +33,7 @@ const SHARED = join(root, `${LAB_NAME}-mshared`);
 const uri = { m1: '', m2: '' };
 const poolDir = (n: string) => join(root, n, 'pools', 'e2e-mig');
 const wasUp = new Set<string>();
+const DIES = 'e2e-mdies';
 
 function virsh(on: 'm1' | 'm2', ...args: string[]): RunResult {
   const r = spawnSync('virsh', ['-c', uri[on], ...args], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
@@ -42,6 +48,8 @@ interface Running {
   pid: number;
   done: Promise<RunResult>;
   stdout: () => string;
+  /** Whether the process has ended: what a slow job's case checks instead of timing. */
+  exited: () => boolean;
 }
 /** The built CLI, asynchronously (a migration takes seconds), with the test's inventory. */
 /** from: the source host (-c), or null for a command that names its hosts itself (-H). */
@@ -51,15 +59,25 @@ function start(from: 'm1' | 'm2' | null, args: string[]): Running {
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<RunResult>((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
-  return { pid: child.pid ?? -1, done, stdout: () => stdout };
+  let exited = false;
+  const done = new Promise<RunResult>((resolve) => child.on('close', (code) => ((exited = true), resolve({ code: code ?? -1, stdout, stderr }))));
+  return { pid: child.pid ?? -1, done, stdout: () => stdout, exited: () => exited };
 }
 const run = (from: 'm1' | 'm2' | null, args: string[]) => start(from, args).done;
+
+/** The built CLI on a pseudo-terminal of a known width (script(1)), as a sysadmin's session runs it: stdout and stderr in one. */
+function onTerminal(from: 'm1' | 'm2', args: string[]): Promise<RunResult> {
+  const argv = [process.execPath, KVMCTL, '-c', uri[from], ...args].map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', `stty cols 200 rows 40; exec ${argv}`, '/dev/null'], { env: { ...process.env, NO_COLOR: '1', KVMCTL_URI: '', KVMCTL_HOSTS: hostsFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr: '' })));
+}
 
 const domains = (on: 'm1' | 'm2') => virsh(on, 'list', '--all', '--name').stdout.split('\n').map((l) => l.trim()).filter(Boolean).sort();
 const state = (on: 'm1' | 'm2', name = 'g1') => virsh(on, 'domstate', '--domain', name, '--reason').stdout.trim();
 const vols = (on: 'm1' | 'm2') => virsh(on, 'vol-list', '--pool', 'e2e-mig').stdout.trim();
-const boots = () => (readFileSync(join(SHARED, 'g1.serial.log'), 'utf8').match(/KVMCTL-GUEST-BOOTED/g) ?? []).length;
+const boots = (name = 'g1') => (readFileSync(join(SHARED, `${name}.serial.log`), 'utf8').match(/KVMCTL-GUEST-BOOTED/g) ?? []).length;
 /** What both hosts hold: domains with their XML, and the volumes of the test pools. */
 const fleet = () => (['m1', 'm2'] as const).map((h) => ({ h, doms: domains(h).map((d) => [d, state(h, d), virsh(h, 'dumpxml', '--inactive', '--domain', d).stdout]), vols: vols(h), shared: virsh(h, 'vol-list', '--pool', 'e2e-mshared').stdout }));
 
@@ -85,7 +103,7 @@ function cleanup(): void {
       virsh(h, 'destroy', '--domain', d);
       virsh(h, 'undefine', '--domain', d);
     }
-    for (const p of ['e2e-mig', 'e2e-mshared']) {
+    for (const p of ['e2e-mig', 'e2e-mshared', 'e2e-mpool1']) {
       virsh(h, 'pool-destroy', '--pool', p);
       virsh(h, 'pool-undefine', '--pool', p);
     }
@@ -93,6 +111,7 @@ function cleanup(): void {
   }
   rmSync(SHARED, { recursive: true, force: true });
   for (const n of [M1, M2]) rmSync(poolDir(n), { recursive: true, force: true });
+  rmSync(join(root, M1, 'pools', 'e2e-mpool1'), { recursive: true, force: true });
 }
 
 beforeAll(async () => {
@@ -117,9 +136,12 @@ beforeAll(async () => {
   for (const h of ['m1', 'm2'] as const) must(virsh(h, 'pool-start', 'e2e-mshared'), 'pool-start e2e-mshared');
   define('m1', domainXml('g1', { disk: join(SHARED, 'g1.qcow2'), network: 'default', log: join(SHARED, 'g1.serial.log') }));
   must(virsh('m1', 'start', '--domain', 'g1'), 'start g1');
+  // The guest whose qemu the failure cases kill: no disk, little memory, booted beside g1.
+  define('m1', domainXml(DIES, { memoryMiB: 128, log: join(SHARED, `${DIES}.serial.log`) }));
+  must(virsh('m1', 'start', '--domain', DIES), `start ${DIES}`);
   const deadline = Date.now() + 60_000;
-  while (!(existsSync(join(SHARED, 'g1.serial.log')) && boots() === 1)) {
-    if (Date.now() > deadline) throw new Error('g1 did not boot within 60 s');
+  while (!['g1', DIES].every((n) => existsSync(join(SHARED, `${n}.serial.log`)) && boots(n) === 1)) {
+    if (Date.now() > deadline) throw new Error(`g1 and ${DIES} did not boot within 60 s`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }, 600_000);
@@ -131,6 +153,25 @@ afterAll(async () => {
 }, 300_000);
 
 const events = (stdout: string) => parseLines(['vm', 'migrate'], stdout);
+/** The fleet without the domains' states: an aborted job leaves the source running with another reason. */
+const withoutStates = (f: ReturnType<typeof fleet>) => f.map(({ h, doms, vols }) => ({ h, doms: doms.map((d) => d.slice(0, 1).concat(d.slice(2))), vols }));
+
+/** Waits until the job's NDJSON shows memory (or disk) data on its way to the target. */
+async function sending(job: Running): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!/"event":"progress".*"dataProcessedBytes":[1-9]/.test(job.stdout())) {
+    if (job.exited()) throw new Error(`vm migrate ended before any data was sent: ${(await job.done).stderr}`);
+    if (Date.now() > deadline) throw new Error(`no data sent within 30 s: ${job.stdout()}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/** The pid of the qemu that runs NAME on that lab host, from libvirt's pid file, checked against its command line. */
+function qemuPid(on: 'm1' | 'm2', name: string): number {
+  const pid = Number(readFileSync(join(root, on === 'm1' ? M1 : M2, 'run', 'qemu', `${name}.pid`), 'utf8').trim());
+  expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toContain(`guest=${name},`);
+  return pid;
+}
 
 describe('vm migrate between two lab hosts', () => {
   it('shared storage (auto): live, NDJSON events, persistent on the target, undefined on the source, one boot', async () => {
@@ -176,17 +217,26 @@ describe('vm migrate between two lab hosts', () => {
   it.each(['SIGTERM', 'SIGINT', 'SIGHUP'] as const)('%s during a slow copy: the job is aborted, exit 130, it still runs on the source, nothing left on the target', async (signal) => {
     const before = fleet();
     const job = start('m2', ['vm', 'migrate', 'g1', '--to', 'm1', '--target-pool', 'e2e-mig', '--bandwidth', '1', '-o', 'json']);
-    const deadline = Date.now() + 30_000;
-    while (!job.stdout().includes('"event":"progress"')) {
-      if (Date.now() > deadline) throw new Error(`no progress within 30 s: ${job.stdout()}`);
-      await new Promise((res) => setTimeout(res, 100));
-    }
+    await sending(job);
     if (signal === 'SIGTERM') {
-      // Meanwhile both hosts hold g1 (the target paused for the migration): -H lists it once, as migrating.
-      const list = await run(null, ['-H', 'all', 'vm', 'list', '-o', 'json']);
+      // Meanwhile both hosts hold g1 (the target paused for the migration): -H lists it once, as migrating,
+      // and neither vm list nor host waits for the job (domstats --nowait): both end while it still runs.
+      const list = await run(null, ['-H', 'm1', '-H', 'm2', 'vm', 'list', '-o', 'json']);
+      expect(list.stderr).toBe('');
       expect(list.code).toBe(0);
-      const g1 = parseOutput(['-H', 'all', 'vm', 'list'], list.stdout).items.filter((v: { name: string }) => v.name === 'g1');
-      expect(g1).toEqual([expect.objectContaining({ host: 'm2', name: 'g1', state: 'migrating', migrating: true, migratingTo: 'm1' })]);
+      const listed = parseOutput(['-H', 'm1', '-H', 'm2', 'vm', 'list'], list.stdout);
+      expect(listed.hosts).toEqual([
+        { host: 'm1', ok: true, error: null },
+        { host: 'm2', ok: true, error: null },
+      ]);
+      expect(listed.items.filter((v: { name: string }) => v.name === 'g1')).toEqual([expect.objectContaining({ host: 'm2', name: 'g1', state: 'migrating', migrating: true, migratingTo: 'm1' })]);
+      const host = await run(null, ['-H', 'm1', '-H', 'm2', 'host', '-o', 'json']);
+      expect(host.code, host.stderr).toBe(0);
+      const reports = parseOutput(['-H', 'm1', '-H', 'm2', 'host'], host.stdout);
+      expect(reports.hosts.every((h: { ok: boolean }) => h.ok)).toBe(true);
+      expect(reports.items.map((h: { host: string; libvirt: { reachable: boolean } }) => [h.host, h.libvirt.reachable])).toEqual([['m1', true], ['m2', true]]);
+      expect(job.exited()).toBe(false);
+      expect(virsh('m2', 'domjobinfo', '--domain', 'g1').stdout).toMatch(/^Job type:\s+Unbounded/m);
     }
     process.kill(job.pid, signal);
     const r = await job.done;
@@ -194,22 +244,78 @@ describe('vm migrate between two lab hosts', () => {
     const err = JSON.parse(r.stderr.trim().split('\n').pop() ?? '{}').error;
     expect(err.message).toBe('migration of VM "g1" to m1 failed (interrupted; the job was aborted); it still runs on m2, nothing is left on m1');
     expect(state('m2')).toMatch(/^running \((migrated|migration-canceled)\)$/);
-    expect(fleet().map(({ h, doms, vols }) => ({ h, doms: doms.map((d) => d.slice(0, 1).concat(d.slice(2))), vols }))).toEqual(before.map(({ h, doms, vols }) => ({ h, doms: doms.map((d) => d.slice(0, 1).concat(d.slice(2))), vols })));
+    expect(withoutStates(fleet())).toEqual(withoutStates(before));
     expect(boots()).toBe(1);
   });
 
-  it('--timeout with --on-timeout abort: exit 6 after the time, it still runs on the source, nothing left on the target', async () => {
-    const before = vols('m1');
+  it('--timeout with --on-timeout abort, on a terminal: the job\'s progress, then exit 6 after the time; it still runs on the source, nothing left on the target', async () => {
+    const before = withoutStates(fleet());
     const t0 = Date.now();
-    const r = await run('m2', ['vm', 'migrate', 'g1', '--to', 'm1', '--target-pool', 'e2e-mig', '--bandwidth', '1', '--timeout', '3']);
-    expect(r.code).toBe(6);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(3000);
-    expect(r.stderr).toContain('migration of VM "g1" to m1 failed (not finished within 3 s; the job was aborted); it still runs on m2, nothing is left on m1');
-    expect(r.stderr).toContain('hint: allow more time (--timeout), more bandwidth (--bandwidth), or let it finish paused (--on-timeout suspend)');
-    expect(state('m2')).toMatch(/^running/);
-    expect(domains('m1')).not.toContain('g1');
-    expect(vols('m1')).toBe(before);
-    expect(boots()).toBe(1);
+    // The tiny guest, whose memory alone moves: the line then has the speed and the expected downtime too.
+    const r = await onTerminal('m1', ['vm', 'migrate', DIES, '--to', 'm2', '--bandwidth', '1', '--timeout', '4']);
+    expect(r.code, r.stdout).toBe(6);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(4000);
+    // The spinner's line, from the source's job info, and the time elapsed once.
+    const size = '[\\d.]+ (?:B|[KMGT]iB)';
+    expect(r.stdout).toMatch(new RegExp(`migrating ${DIES} to m2: ${size} of ${size} sent, ${size} left, ${size}/s, expected downtime \\d+ ms \\(\\d+ s\\)`));
+    expect(r.stdout).not.toMatch(/\(\d+ s\) \(\d+ s\)/);
+    expect(r.stdout).toContain(`migration of VM "${DIES}" to m2 failed (not finished within 4 s; the job was aborted); it still runs on m1, nothing is left on m2`);
+    expect(r.stdout).toContain('hint: allow more time (--timeout), more bandwidth (--bandwidth), or let it finish paused (--on-timeout suspend)');
+    expect(state('m1', DIES)).toMatch(/^running/);
+    expect(withoutStates(fleet())).toEqual(before);
+    expect(boots(DIES)).toBe(1);
+  });
+});
+
+describe('a qemu dies during a slow live migration of the tiny guest', () => {
+  /** Migrates it m1 → m2 at 1 MiB/s and kills its qemu on one side once data flows: kvmctl's exit code and JSON error. */
+  async function killQemuOn(side: 'm1' | 'm2') {
+    const job = start('m1', ['vm', 'migrate', DIES, '--to', 'm2', '--bandwidth', '1', '-o', 'json']);
+    await sending(job);
+    process.kill(qemuPid(side, DIES), 'SIGKILL');
+    const r = await job.done;
+    return { code: r.code, error: parseJsonError(r.stderr).error };
+  }
+  // The cases after these need it no more.
+  afterAll(() => {
+    virsh('m1', 'destroy', '--domain', DIES);
+    virsh('m1', 'undefine', '--domain', DIES);
+  });
+
+  it("the target's: exit 7 with libvirt's reason; it still runs on the source, nothing is left on the target, no second boot", async () => {
+    const before = fleet();
+    const { code, error } = await killQemuOn('m2');
+    expect(code).toBe(7);
+    expect(error).toMatchObject({ code: 'rolled-back', exit: 7, object: { kind: 'vm', name: DIES } });
+    expect(error.message).toMatch(new RegExp(`^migration of VM "${DIES}" to m2 failed \\((?!interrupted|not finished).+\\); it still runs on m1, nothing is left on m2$`));
+    expect(error.hint).toBe(`see why on the target: kvmctl -c '${uri.m2}' host check; retry with -v to see the virsh command`);
+    expect(state('m1', DIES)).toMatch(/^running /);
+    expect(withoutStates(fleet())).toEqual(withoutStates(before));
+    expect(boots(DIES)).toBe(1);
+  });
+
+  it("the source's: exit 8, it runs nowhere, and the hint's commands, run as printed, start it again on the source", async () => {
+    const before = withoutStates(fleet());
+    const { code, error } = await killQemuOn('m1');
+    expect(code).toBe(8);
+    expect(error).toMatchObject({ code: 'partial', exit: 8, leftovers: [], object: { kind: 'vm', name: DIES } });
+    expect(error.message).toMatch(new RegExp(`^migration of VM "${DIES}" to m2 failed \\((?!interrupted|not finished).+\\) and it runs nowhere \\(on m1: shutoff, on m2: absent\\)$`));
+    expect(error.hint).toBe(`recover with: kvmctl -c '${uri.m1}' vm start ${DIES}`);
+    expect(state('m1', DIES)).toBe('shut off (crashed)');
+    expect(domains('m2')).not.toContain(DIES);
+    expect(withoutStates(fleet())).toEqual(before);
+    expect(boots(DIES)).toBe(1);
+    // Each command exactly as printed, by a shell whose kvmctl is the built one.
+    for (const cmd of (error.hint ?? '').replace(/^recover with: /, '').split('; then ')) {
+      const rec = spawnSync('sh', ['-c', cmd], { encoding: 'utf8', env: { ...process.env, PATH: `${dirname(KVMCTL)}:${process.env.PATH}`, NO_COLOR: '1', KVMCTL_URI: '', KVMCTL_HOSTS: hostsFile } });
+      expect(rec.status, rec.stderr).toBe(0);
+    }
+    expect(state('m1', DIES)).toBe('running (booted)');
+    const deadline = Date.now() + 60_000;
+    while (boots(DIES) < 2 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 250));
+    // One new boot, the one the hint asked for; the target never ran it.
+    expect(boots(DIES)).toBe(2);
+    expect(withoutStates(fleet())).toEqual(before);
   });
 });
 
@@ -300,6 +406,30 @@ describe('vm create -H auto across the two hosts', () => {
     expect(r.stderr).toContain('placement: m2 dropped: no active network "e2e-monly"\n');
     expect(r.stderr).toContain('kvmctl: error: -H auto: no host of the inventory can take VM "e2e-mplace": ');
     expect(fleet()).toEqual(before);
+  });
+
+  it('a VM bigger than either host: each dropped for its memory and its vCPU limit, nothing created anywhere', async () => {
+    const before = fleet();
+    const r = await run(null, ['-H', 'auto', 'vm', 'create', 'e2e-mbig', '--boot', boot(), '--network', 'none', '--memory', '1T', '--vcpus', '64', '--no-start', '--explain']);
+    expect(r.code).toBe(5);
+    for (const h of ['m1', 'm2']) expect(r.stderr).toMatch(new RegExp(`^placement: ${h} dropped: [\\d.]+ GiB of memory available, the VM needs 1\\.0 TiB; \\d+ \\+ 64 vCPUs would pass 4 per CPU \\(\\d+ CPUs\\)$`, 'm'));
+    expect(r.stderr).toContain('kvmctl: error: -H auto: no host of the inventory can take VM "e2e-mbig": ');
+    expect(r.stderr).toMatch(/\nhint: \S/);
+    expect(fleet()).toEqual(before);
+  });
+
+  it('a storage pool only m1 has: m2 dropped for it, m1 chosen, the disk made in that pool there', async () => {
+    const dir = join(root, M1, 'pools', 'e2e-mpool1');
+    mkdirSync(dir, { recursive: true });
+    must(virsh('m1', 'pool-define-as', 'e2e-mpool1', 'dir', '--target', dir), 'pool e2e-mpool1');
+    must(virsh('m1', 'pool-start', 'e2e-mpool1'), 'pool-start e2e-mpool1');
+    const r = await run(null, ['-H', 'auto', 'vm', 'create', 'e2e-mpooled', '--boot', boot(), '--disk', 'size=1M,pool=e2e-mpool1', '--network', 'none', '--memory', '64M', '--no-start', '--explain']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^placement: m1 kept: /m);
+    expect(r.stderr).toContain('placement: m2 dropped: no active storage pool "e2e-mpool1"\n');
+    expect(r.stderr).toMatch(/^placement: chose m1 /m);
+    expect(virsh('m1', 'domblklist', '--domain', 'e2e-mpooled').stdout).toContain(join(dir, 'e2e-mpooled.qcow2'));
+    expect(domains('m2')).not.toContain('e2e-mpooled');
   });
 
   it('--explain keeps both and names the choice; the VM is defined there and only there', async () => {

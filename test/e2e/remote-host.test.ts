@@ -6,10 +6,11 @@
  * Markers made only on one side (a bridge with its address, a NAT rule, a
  * libvirt network) tell the two hosts apart.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KVMCTL, LAB_NAME, LAB_SCRIPT, inNetns, lab, type RunResult } from './lab.js';
 import { parseOutput } from '../support/schemas.js';
@@ -21,6 +22,8 @@ const REMOTE_MARK = { bridge: 'krmark0', address: '10.99.17.1/24', subnet: '10.9
 const LOCAL_MARK = { bridge: 'klmark0', address: '10.98.17.1/24', subnet: '10.98.17.0/24' };
 
 const labSh = (...args: string[]) => execFileSync('bash', [LAB_SCRIPT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+/** lab.sh asynchronously: a lab's up or down takes a minute on a busy machine, and the test worker must keep answering vitest meanwhile. */
+const labShAsync = async (...args: string[]) => (await promisify(execFile)('bash', [LAB_SCRIPT, ...args], { encoding: 'utf8' })).stdout.trim();
 const remoteVirsh = (...args: string[]) =>
   spawnSync('virsh', ['-c', `qemu+unix:///system?socket=${REMOTE_DIR}/run/libvirt-sock`, ...args], { encoding: 'utf8' });
 
@@ -43,11 +46,11 @@ function links(netns: string): string {
   return inNetns(netns, 'ip', '-br', 'addr', 'show').stdout;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   wasUp = spawnSync('bash', [LAB_SCRIPT, 'status', REMOTE]).status === 0;
-  labSh('up', REMOTE);
-  labSh('sshd', REMOTE);
-  address = labSh('join', LAB_NAME, REMOTE).split(' ')[1] ?? '';
+  await labShAsync('up', REMOTE);
+  await labShAsync('sshd', REMOTE);
+  address = (await labShAsync('join', LAB_NAME, REMOTE)).split(' ')[1] ?? '';
   home = mkdtempSync(join(tmpdir(), 'kvmctl-e2e-ssh-'));
   chmodSync(home, 0o700);
   const hostKey = readFileSync(join(REMOTE_DIR, 'ssh/host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
@@ -78,9 +81,9 @@ function removeMarker(ns: string, m: { bridge: string; subnet: string }): void {
   while (inNetns(ns, 'iptables', ...rule).code === 0);
 }
 
-afterAll(() => {
+afterAll(async () => {
   removeMarker(lab.netns, LOCAL_MARK);
-  if (!wasUp && process.env.KVMCTL_LAB_KEEP !== '1') labSh('down', REMOTE);
+  if (!wasUp && process.env.KVMCTL_LAB_KEEP !== '1') await labShAsync('down', REMOTE);
   if (home) rmSync(home, { recursive: true, force: true });
 });
 
@@ -138,6 +141,23 @@ describe('kvmctl host over qemu+ssh (a second lab host with an sshd)', () => {
     expect(create.code).toBe(5);
     expect(create.stderr).toMatch(/does not change the bridges, addresses or firewall of another host \(root@.*\); nothing was changed/);
     expect([links(REMOTE_NETNS), links(lab.netns)]).toEqual(before);
+  });
+
+  it('net nat list over qemu+ssh lists the remote rules; net nat enable there is refused and changes nothing', () => {
+    const list = client(['-c', sshUri, 'net', 'nat', 'list', '-o', 'json']);
+    expect(list.stderr).toBe('');
+    expect(list.code).toBe(0);
+    const sources = parseOutput(['net', 'nat', 'list'], list.stdout).map((n: { source: string | null }) => n.source);
+    expect(sources).toContain(REMOTE_MARK.subnet);
+    expect(sources).not.toContain(LOCAL_MARK.subnet);
+    // Rules, addresses and ip_forward of both sides (chain counters move with the ssh traffic itself).
+    const side = (ns: string) => [inNetns(ns, 'iptables-save').stdout.replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, ''), links(ns), inNetns(ns, 'cat', '/proc/sys/net/ipv4/ip_forward').stdout];
+    const before = [side(REMOTE_NETNS), side(lab.netns)];
+    const enable = client(['-c', sshUri, 'net', 'nat', 'enable', '--bridge', REMOTE_MARK.bridge, '--subnet', '10.99.18.0/24']);
+    expect(enable.code).toBe(5);
+    expect(enable.stderr).toContain(`kvmctl does not change the bridges, addresses or firewall of another host (root@${address}); nothing was changed`);
+    expect(enable.stderr).toMatch(/\nhint: run the command on that host itself: ssh root@\S+ kvmctl \.\.\./);
+    expect([side(REMOTE_NETNS), side(lab.netns)]).toEqual(before);
   });
 
   it('a host key that does not match the test known_hosts: exit 5, the report still printed, nothing read locally', () => {

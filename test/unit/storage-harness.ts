@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { FakeRunner } from '../../src/exec/fake.js';
-import { virshBatch } from '../../src/libvirt/virsh.js';
+import { chunkBatch, virshBatch } from '../../src/libvirt/virsh.js';
 import { readonlyCall } from '../../src/libvirt/disk-uses.js';
 import type { FileFacts, StorageFiles } from '../../src/storage/local-files.js';
 import { batchStdout } from '../support/harness.js';
@@ -50,6 +50,16 @@ export function batchArgv(uri: string, commands: string[][], mutates = false): s
 
 export const batchOut = batchStdout;
 
+/** Stubs a read batch as runVirshBatch runs it: one virsh process per chunk of the argument limit, each answering its part. */
+export function stubChunked(runner: FakeRunner, uri: string, commands: string[][], outputs: string[], times = 1): FakeRunner {
+  let at = 0;
+  for (const chunk of chunkBatch(commands)) {
+    runner.stub(batchArgv(uri, chunk), { stdout: batchOut(outputs.slice(at, at + chunk.length)) }, times);
+    at += chunk.length;
+  }
+  return runner;
+}
+
 function poolInfo(p: FakePool): string {
   return `Name:           ${p.name}\nUUID:           00000000-0000-0000-0000-000000000000\nState:          ${p.state ?? 'running'}\nPersistent:     yes\nAutostart:      ${p.autostart ? 'yes' : 'no'}\n\n`;
 }
@@ -76,6 +86,15 @@ function volList(p: FakePool): string {
   const width = Math.max(4, ...vols.map((v) => v.name.length));
   const rows = vols.map((v) => ` ${v.name.padEnd(width)}   ${pathOf(p, v.name)}`);
   return [` ${'Name'.padEnd(width)}   Path`, '-'.repeat(40), ...rows, '', ''].join('\n');
+}
+
+/**
+ * virsh 9's `complete -- vol-info --pool P --vol ''` in a batch (recorded in the lab): a name a line, a space
+ * escaped with a backslash, then an empty line; a blank line for a pool without volumes (or an inactive one).
+ */
+function volNames(p: FakePool): string {
+  const vols = (p.state ?? 'running') === 'running' ? (p.volumes ?? []) : [];
+  return vols.length === 0 ? '\n' : vols.map((v) => v.name.replace(/ /g, '\\ ') + '\n').join('') + '\n';
 }
 
 function volXml(p: FakePool, v: FakeVolume): string {
@@ -112,24 +131,20 @@ export interface StorageState {
  * state. `only` limits loadPools to named pools (no pool-list call);
  * volumes: false / domains: false leave out the volume XML / domain reads.
  */
-export function stubStorage(runner: FakeRunner, s: StorageState, o: { only?: string[]; domains?: boolean; volumes?: boolean; times?: number; users?: string[]; readonlyOf?: string[] } = {}): FakeRunner {
+export function stubStorage(runner: FakeRunner, s: StorageState, o: { only?: string[]; domains?: boolean; volumes?: boolean; times?: number; users?: string[]; readonlyOf?: string[]; namesOnly?: boolean } = {}): FakeRunner {
   const uri = s.uri ?? URI;
   const times = o.times ?? 1;
   const names = o.only ?? s.pools.map((p) => p.name);
   if (!o.only) runner.stub(batchArgv(uri, [['pool-list', '--all', '--name']]), { stdout: s.pools.map((p) => `${p.name}   \n`).join('') + '\n' }, times);
   const pools = names.map((n) => s.pools.find((p) => p.name === n));
   if (names.length > 0) runner.stub(
-    batchArgv(uri, names.flatMap((p) => [['pool-info', '--pool', p], ['pool-dumpxml', '--pool', p], ['vol-list', '--pool', p]])),
-    { stdout: batchOut(pools.flatMap((p) => (p ? [poolInfo(p), poolXml(p), volList(p)] : ['', '', '']))) },
+    batchArgv(uri, names.flatMap((p) => [['pool-info', '--pool', p], ['pool-dumpxml', '--pool', p], o.namesOnly ? ['complete', '--', 'vol-info', '--pool', p, '--vol', ''] : ['vol-list', '--pool', p]])),
+    { stdout: batchOut(pools.flatMap((p) => (p ? [poolInfo(p), poolXml(p), o.namesOnly ? volNames(p) : volList(p)] : ['', '', '']))) },
     times,
   );
   const vols = pools.flatMap((p) => (p && (p.state ?? 'running') === 'running' ? (p.volumes ?? []).map((v) => ({ p, v })) : []));
   if (vols.length > 0 && o.volumes !== false) {
-    runner.stub(
-      batchArgv(uri, vols.map(({ p, v }) => ['vol-dumpxml', '--pool', p.name, '--vol', v.name])),
-      { stdout: batchOut(vols.map(({ p, v }) => volXml(p, v))) },
-      times,
-    );
+    stubChunked(runner, uri, vols.map(({ p, v }) => ['vol-dumpxml', '--pool', p.name, '--vol', v.name]), vols.map(({ p, v }) => volXml(p, v)), times);
   }
   if (o.users !== undefined) stubDiskUses(runner, s.domains ?? [], o.users, uri, times, o.readonlyOf);
   else if (o.domains !== false) stubDomains(runner, s.domains ?? [], uri, times);
@@ -155,11 +170,7 @@ export function stubDiskUses(runner: FakeRunner, domains: FakeDomain[], xmlOf: s
   const flagged = domains.filter((d) => readonlyOf.includes(d.name));
   const readonlyTargets = (d: FakeDomain) => ` type="qemu"\n${d.disks.filter((k) => k.readonly).map((k) => ` dev="${k.target}"\n`).join('')}\n`;
   if (asked.length + flagged.length > 0) {
-    runner.stub(
-      batchArgv(uri, [...asked.map((d) => ['dumpxml', '--domain', d.name]), ...flagged.map((d) => readonlyCall(d.name))]),
-      { stdout: batchOut([...asked.map(domainXml), ...flagged.map(readonlyTargets)]) },
-      times,
-    );
+    stubChunked(runner, uri, [...asked.map((d) => ['dumpxml', '--domain', d.name]), ...flagged.map((d) => readonlyCall(d.name))], [...asked.map(domainXml), ...flagged.map(readonlyTargets)], times);
   }
   return runner;
 }
@@ -171,11 +182,7 @@ export function stubDomains(runner: FakeRunner, domains: FakeDomain[], uri = URI
     times,
   );
   if (domains.length > 0) {
-    runner.stub(
-      batchArgv(uri, domains.map((d) => ['dumpxml', '--domain', d.name])),
-      { stdout: batchOut(domains.map(domainXml)) },
-      times,
-    );
+    stubChunked(runner, uri, domains.map((d) => ['dumpxml', '--domain', d.name]), domains.map(domainXml), times);
   }
   return runner;
 }

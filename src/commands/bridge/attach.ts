@@ -9,9 +9,9 @@ import { kvmctlCommand } from '../../exec/command.js';
 import { configuredRoutes, defaultRouteDevices, findBridge, ipLinkSetMasterCommand, ipLinkSetNoMasterCommand, ipLinkSetStateCommand, movableAddresses } from '../../net/ip.js';
 import { movesByPort, movesRecord } from '../../net/bridge-moves.js';
 import { checkNoOpenWindow, parseConfirmTimeout } from './confirm.js';
-import { carriesSession, findIface, movedOf, moveSteps, bridgeNameArg, moveOptions, reportMove, validatePair, type MoveOptions } from './move-addresses.js';
+import { carriesSession, findIface, movedOf, moveSteps, bridgeVerb, moveOptions, reportMove, validatePair, type MoveOptions } from './move-addresses.js';
 import { runPlan, when } from '../../exec/plan.js';
-import { arg, verb } from '../../verb.js';
+import { arg } from '../../verb.js';
 
 export async function runBridgeAttach(ctx: Context, bridge: string, iface: string, opts: MoveOptions): Promise<void> {
   validatePair(bridge, iface);
@@ -63,10 +63,8 @@ export async function runBridgeAttach(ctx: Context, bridge: string, iface: strin
   });
 }
 
-export const bridgeAttachVerb = verb({
-  name: 'attach',
-  description: 'enslave a NIC to the bridge; the NIC with the default route only with --move-address',
-  args: [bridgeNameArg, arg('<iface>', 'the interface to attach')],
+export const bridgeAttachVerb = bridgeVerb('attach', 'enslave a NIC to the bridge; the NIC with the default route only with --move-address', runBridgeAttach, {
+  args: [arg('<iface>', 'the interface to attach')],
   options: moveOptions(
     "move the NIC's addresses and routes (default route included) to the bridge; put back if any step fails",
     'with --move-address: move everything back after this many seconds unless kvmctl bridge confirm keeps it',
@@ -75,5 +73,4 @@ export const bridgeAttachVerb = verb({
   notes:
     '\nThe NIC with the default route, or the one carrying this ssh session (SSH_CONNECTION), is attached only with --move-address.\n' +
     'With --confirm-timeout a detached process (not tied to this terminal) reverts the move when the time is up; confirm from a new session.\n',
-  run: (ctx, name, iface, o) => runBridgeAttach(ctx, name, iface, o),
 });

@@ -146,9 +146,6 @@ export async function runBridgeConfirm(ctx: Context): Promise<void> {
   ctx.out.done(`${what} confirmed: it stays`, { confirmed: true, change: w.change, bridge: w.bridge, iface: w.iface });
 }
 
-export const bridgeConfirmVerb = verb({
-  name: 'confirm',
-  description: 'keep the address move of the open --confirm-timeout window (exit 6 if it was already reverted)',
+export const bridgeConfirmVerb = verb('confirm', 'keep the address move of the open --confirm-timeout window (exit 6 if it was already reverted)', runBridgeConfirm, {
   examples: ['kvmctl bridge attach br0 eth0 --move-address --confirm-timeout 120', 'kvmctl bridge confirm'],
-  run: (ctx) => runBridgeConfirm(ctx),
 });

@@ -89,11 +89,8 @@ export async function runBridgeCreate(ctx: Context, name: string, opts: BridgeCr
   });
 }
 
-export const bridgeCreateVerb = verb({
-  name: 'create',
-  description: 'create a bridge and bring it up',
+export const bridgeCreateVerb = verb('create', 'create a bridge and bring it up', runBridgeCreate, {
   args: [arg('<name>', 'bridge name: letters, digits, - _ . (starting with a letter or digit; at most 15 characters)')],
   options,
   examples: ['kvmctl bridge create br0', 'kvmctl bridge create br1 --stp --address 10.20.0.1/24'],
-  run: (ctx, name, o) => runBridgeCreate(ctx, name, o),
 });

@@ -84,12 +84,9 @@ export async function runBridgeDelete(ctx: Context, name: string, opts: BridgeDe
   });
 }
 
-export const bridgeDeleteVerb = verb({
-  name: 'delete',
-  description: 'delete a bridge; refused while ports, VM interfaces or a libvirt network use it (unless --force), and always while a running VM is attached',
+export const bridgeDeleteVerb = verb('delete', 'delete a bridge; refused while ports, VM interfaces or a libvirt network use it (unless --force), and always while a running VM is attached', runBridgeDelete, {
   args: [names('<name...>', 'bridge name(s)', { kind: 'bridge', serial: "each delete rewrites kvmctl's record of the bridges it created; deletes at once would overwrite each other's" })],
   ifExists: { kind: 'bridge' },
   options,
   examples: ['kvmctl bridge delete br0', 'kvmctl bridge delete br0 --force'],
-  run: (ctx, name, o) => runBridgeDelete(ctx, name, o),
 });

@@ -10,9 +10,9 @@ import { configuredRoutes, defaultRouteDevices, findBridge, ipLinkSetMasterComma
 import { movesByPort, movesRecord, recordedUplinks, sameAddress, sameRoute } from '../../net/bridge-moves.js';
 import { checkNoOpenWindow, parseConfirmTimeout } from './confirm.js';
 import { vmsByInterface } from './list.js';
-import { carriesSession, findIface, movedOf, moveSteps, bridgeNameArg, moveOptions, reportMove, validatePair, type MoveOptions } from './move-addresses.js';
+import { carriesSession, findIface, movedOf, moveSteps, bridgeVerb, moveOptions, reportMove, validatePair, type MoveOptions } from './move-addresses.js';
 import { runPlan, when } from '../../exec/plan.js';
-import { arg, verb } from '../../verb.js';
+import { arg } from '../../verb.js';
 
 export async function runBridgeDetach(ctx: Context, bridge: string, iface: string, opts: MoveOptions): Promise<void> {
   validatePair(bridge, iface);
@@ -75,15 +75,12 @@ export async function runBridgeDetach(ctx: Context, bridge: string, iface: strin
   });
 }
 
-export const bridgeDetachVerb = verb({
-  name: 'detach',
-  description: "release a NIC from the bridge; with --move-address what attach --move-address moved (else all of the bridge's addresses and routes) goes back to it",
-  args: [bridgeNameArg, arg('<iface>', 'the interface to release')],
+export const bridgeDetachVerb = bridgeVerb('detach', "release a NIC from the bridge; with --move-address what attach --move-address moved (else all of the bridge's addresses and routes) goes back to it", runBridgeDetach, {
+  args: [arg('<iface>', 'the interface to release')],
   options: moveOptions(
     'move the addresses and routes back to the NIC; put back on the bridge if any step fails',
     'with --move-address: move everything back onto the bridge after this many seconds unless kvmctl bridge confirm keeps it',
   ),
   examples: ['kvmctl bridge detach br0 eth1', 'kvmctl bridge detach br0 eth0 --move-address'],
   notes: '\n--move-address moves back only what attach --move-address moved from that NIC; it is refused for another port.\n',
-  run: (ctx, name, iface, o) => runBridgeDetach(ctx, name, iface, o),
 });

@@ -42,9 +42,6 @@ export async function runBridgeList(ctx: Context): Promise<void> {
   if (!ctx.out.json && views.length === 0) ctx.out.info('no Linux bridges; create one with: kvmctl bridge create br0');
 }
 
-export const bridgeListVerb = verb({
-  name: 'list',
-  description: 'list bridges: state, MTU, STP, addresses, ports and the VMs attached (vnetN -> VM)',
+export const bridgeListVerb = verb('list', 'list bridges: state, MTU, STP, addresses, ports and the VMs attached (vnetN -> VM)', runBridgeList, {
   examples: ['kvmctl bridge list', 'kvmctl bridge list -o json'],
-  run: (ctx) => runBridgeList(ctx),
 });

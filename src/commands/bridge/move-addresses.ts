@@ -11,9 +11,12 @@ import type { Step } from '../../exec/plan.js';
 import { addressCidr, ipAddrAddCommand, ipAddrDelCommand, ipRouteDelCommand, ipRouteReplaceCommand, type IpAddress, type Link, type Route } from '../../net/ip.js';
 import { validateLinkName } from '../../net/link-name.js';
 import { openConfirmWindow } from './confirm.js';
-import { arg, flag, value, type OptionsOf } from '../../verb.js';
+import { arg, flag, value, verbOn, type OptionsOf } from '../../verb.js';
 
-export const bridgeNameArg = arg('<bridge>', 'bridge name');
+const bridgeNameArg = arg('<bridge>', 'bridge name');
+
+/** A verb on one bridge and one of the host's interfaces (`kvmctl bridge attach BRIDGE IFACE`). */
+export const bridgeVerb = verbOn([bridgeNameArg]);
 
 /** attach's and detach's options: one shape, each verb's own help text. */
 export function moveOptions(moveAddress: string, confirmTimeout: string) {

@@ -14,9 +14,6 @@ export async function runBridgeRevertUnconfirmed(ctx: Context, token: string): P
   );
 }
 
-export const bridgeRevertUnconfirmedVerb = verb({
-  name: 'revert-unconfirmed',
-  description: '(internal) revert an unconfirmed --confirm-timeout window when it ends',
+export const bridgeRevertUnconfirmedVerb = verb('revert-unconfirmed', '(internal) revert an unconfirmed --confirm-timeout window when it ends', runBridgeRevertUnconfirmed, {
   args: [arg('<token>', 'the window it reverts')],
-  run: (ctx, token) => runBridgeRevertUnconfirmed(ctx, token),
 });

@@ -70,13 +70,10 @@ export async function runEvents(ctx: Context, opts: EventsOptions): Promise<void
   if (failures[0] !== undefined) throw failures[0];
 }
 
-export const eventsCommand = verb({
-  name: 'events',
-  description: 'print libvirt events as they happen (VMs started, stopped, crashed, defined; networks and pools started, stopped, defined), one a line with its time',
+export const eventsCommand = verb('events', 'print libvirt events as they happen (VMs started, stopped, crashed, defined; networks and pools started, stopped, defined), one a line with its time', runEvents, {
   options,
   examples: ['kvmctl events', 'kvmctl events --type vm', 'kvmctl -o json events | jq -r \'select(.event == "crashed") | .name\''],
   notes:
     '\nWith -o json, one JSON object a line (NDJSON): occurredAt (ISO 8601), type, name, event, detail (null when libvirt gives none).\n' +
     'Ends with exit 0 on Ctrl-C or SIGTERM; exit 1 when the libvirt daemon goes away; exit 5 when it cannot be reached at all.\n',
-  run: (ctx, opts) => runEvents(ctx, opts),
 });

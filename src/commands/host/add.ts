@@ -72,11 +72,8 @@ function sorted(labels: Record<string, string>): Array<[string, string]> {
   return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-export const hostAddCommand = verb({
-  name: 'add',
-  description: 'add a host to the inventory ($KVMCTL_HOSTS, else $XDG_CONFIG_HOME/kvmctl/hosts.yaml)',
+export const hostAddCommand = verb('add', 'add a host to the inventory ($KVMCTL_HOSTS, else $XDG_CONFIG_HOME/kvmctl/hosts.yaml)', runHostAdd, {
   args: [arg('<name>', 'the name -H and --to will use')],
   options,
   examples: ['kvmctl host add kvm1 --uri qemu+ssh://root@kvm1/system --label rack=a1 --group web', 'kvmctl host add kvm2 --uri qemu+tcp://10.0.0.12/system --migration-address 10.0.0.12'],
-  run: (ctx, name, o) => runHostAdd(ctx, name, o),
 });

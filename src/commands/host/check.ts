@@ -121,10 +121,7 @@ export async function runHostCheck(ctx: Context): Promise<void> {
   }
 }
 
-export const hostCheckCommand = verb({
-  name: 'check',
-  description: 'check the host for common problems; exit 0 without failures, 5 with any',
+export const hostCheckCommand = verb('check', 'check the host for common problems; exit 0 without failures, 5 with any', runHostCheck, {
   examples: ['kvmctl host check', 'kvmctl host check -o json'],
   fanOut: true,
-  run: (ctx) => runHostCheck(ctx),
 });

@@ -80,10 +80,7 @@ export async function runHostDoctor(ctx: Context, opts: HostDoctorOptions): Prom
   );
 }
 
-export const hostDoctorCommand = verb({
-  name: 'doctor',
-  description: 'list operations that were killed midway (SIGKILL, power loss), what they left and how to remove it',
+export const hostDoctorCommand = verb('doctor', 'list operations that were killed midway (SIGKILL, power loss), what they left and how to remove it', runHostDoctor, {
   options,
   examples: ['kvmctl host doctor', 'kvmctl host doctor --clear'],
-  run: (ctx, o) => runHostDoctor(ctx, o),
 });

@@ -24,10 +24,7 @@ export async function runHostRemove(ctx: Context, name: string): Promise<void> {
   });
 }
 
-export const hostRemoveCommand = verb({
-  name: 'remove',
-  description: 'remove a host from the inventory and its groups (nothing on the host changes)',
+export const hostRemoveCommand = verb('remove', 'remove a host from the inventory and its groups (nothing on the host changes)', runHostRemove, {
   args: [arg('<name>', 'the host')],
   examples: ['kvmctl host remove kvm1'],
-  run: (ctx, name) => runHostRemove(ctx, name),
 });

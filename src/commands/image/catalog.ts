@@ -26,9 +26,6 @@ export async function runImageCatalog(ctx: Context): Promise<void> {
   );
 }
 
-export const imageCatalogCommand = verb({
-  name: 'catalog',
-  description: 'list the image names pull accepts, with their URLs and how each is verified',
+export const imageCatalogCommand = verb('catalog', 'list the image names pull accepts, with their URLs and how each is verified', runImageCatalog, {
   examples: ['kvmctl image catalog', 'kvmctl image catalog -o json'],
-  run: (ctx) => runImageCatalog(ctx),
 });

@@ -25,9 +25,6 @@ export async function runImageInfo(ctx: Context, text: string): Promise<void> {
   );
 }
 
-export const imageInfoCommand = imageVerb({
-  name: 'info',
-  description: 'show one pulled image',
+export const imageInfoCommand = imageVerb('info', 'show one pulled image', runImageInfo, {
   examples: ['kvmctl image info debian-12', 'kvmctl image info default/debian-12.qcow2 -o json'],
-  run: (ctx, text) => runImageInfo(ctx, text),
 });

@@ -19,9 +19,6 @@ export async function runImageList(ctx: Context): Promise<void> {
   ctx.out.list(columns, images, images.map(imageJson));
 }
 
-export const imageListCommand = verb({
-  name: 'list',
-  description: 'list pulled images: source URL, digest, size, format, when pulled, and the VMs using each',
+export const imageListCommand = verb('list', 'list pulled images: source URL, digest, size, format, when pulled, and the VMs using each', runImageList, {
   examples: ['kvmctl image list', 'kvmctl image list -o json'],
-  run: (ctx) => runImageList(ctx),
 });

@@ -1,11 +1,12 @@
 import { arg, value, verb, type OptionsOf } from '../../verb.js';
 import type { Context } from '../../context.js';
 import { formatBytes } from '../../units/size.js';
-import { DEFAULT_IMAGE_POOL, pullImage, resolvePullSpec, type ImagePullOptions } from '../../images/pull.js';
+import { DEFAULT_IMAGE_POOL, pullImage, resolvePullSpec } from '../../images/pull.js';
 import { imageJson } from './inventory.js';
 
-export async function runImagePull(ctx: Context, source: string, o: ImagePullOptions): Promise<void> {
-  const spec = await resolvePullSpec(ctx, source, o);
+export async function runImagePull(ctx: Context, source: string, o: ImagePullVerbOptions): Promise<void> {
+  // Field by field: a flag renamed in the table fails to compile here.
+  const spec = await resolvePullSpec(ctx, source, { pool: o.pool, checksum: o.checksum, sums: o.sums, name: o.name });
   const r = await pullImage(ctx, spec);
   const img = r.image;
   // A new image has no overlays or VMs yet; on one found already pulled kvmctl did not look.
@@ -24,9 +25,7 @@ export const options = {
 };
 export type ImagePullVerbOptions = OptionsOf<typeof options>;
 
-export const imagePullCommand = verb({
-  name: 'pull',
-  description: 'download an image (resumable), verify its sha256/sha512, publish it read-only into a pool',
+export const imagePullCommand = verb('pull', 'download an image (resumable), verify its sha256/sha512, publish it read-only into a pool', runImagePull, {
   args: [arg('<name|url>', 'a catalog name (kvmctl image catalog) or an http(s) URL')],
   options,
   examples: [
@@ -37,6 +36,4 @@ export const imagePullCommand = verb({
   ],
   notes:
     '\nAn interrupted pull keeps its partial file and resumes with a range request.\nA digest mismatch publishes nothing and removes the download (exit 5).\nProxies: HTTPS_PROXY, HTTP_PROXY, NO_PROXY. TLS is always verified; a private CA\ngoes in NODE_EXTRA_CA_CERTS.\n',
-  // Field by field: a flag renamed in the table fails to compile here.
-  run: (ctx, source, o) => runImagePull(ctx, source, { pool: o.pool, checksum: o.checksum, sums: o.sums, name: o.name }),
 });

@@ -23,11 +23,8 @@ export async function runImageRemove(ctx: Context, text: string): Promise<void> 
   ctx.out.done(`removed image ${ref} (${i.record.source})`, { changed: true, ...imageRecordJson(i.record) }, ref);
 }
 
-export const imageRemoveCommand = verb({
-  name: 'remove',
-  description: 'remove a pulled image; refused (exit 5) while a VM or an overlay uses it',
+export const imageRemoveCommand = verb('remove', 'remove a pulled image; refused (exit 5) while a VM or an overlay uses it', runImageRemove, {
   args: [arg('<image>', 'POOL/NAME (as image list shows it), NAME, or the catalog name it was pulled by')],
   ifExists: { kind: 'image' },
   examples: ['kvmctl image remove debian-12'],
-  run: (ctx, text) => runImageRemove(ctx, text),
 });

@@ -19,10 +19,7 @@ export async function runNetAutostart(ctx: Context, name: string, opts: NetAutos
   ctx.out.done(`network ${name}: autostart ${enable ? 'on' : 'off'}`, changedTo(net, { autostart: enable }));
 }
 
-export const netAutostartVerb = netVerb({
-  name: 'autostart',
-  description: 'start the network when libvirt starts (or not, with --disable)',
+export const netAutostartVerb = netVerb('autostart', 'start the network when libvirt starts (or not, with --disable)', runNetAutostart, {
   options,
   examples: ['kvmctl net autostart lab', 'kvmctl net autostart lab --disable'],
-  run: (ctx, name, o) => runNetAutostart(ctx, name, o),
 });

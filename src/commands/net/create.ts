@@ -67,9 +67,7 @@ function checkBridgeAndDevice(req: Request, networks: NetworkRecord[], links: Li
   }
 }
 
-export const netCreateVerb = verb({
-  name: 'create',
-  description: 'define, start and autostart a network; gateway = first host address, DHCP on the rest unless told otherwise',
+export const netCreateVerb = verb('create', 'define, start and autostart a network; gateway = first host address, DHCP on the rest unless told otherwise', runNetCreate, {
   args: [arg('<name>', `network name: ${NEW_NAME_HELP}`)],
   options: netCreateOptions,
   examples: [
@@ -80,5 +78,4 @@ export const netCreateVerb = verb({
     'kvmctl net create lab --mode nat --subnet 10.10.0.0/24 --print-xml',
   ],
   notes: '\nRe-running with the same options changes nothing (exit 0); other options for an existing name are exit 4.\nA subnet that overlaps another network, a host address or a route is exit 4.\n',
-  run: (ctx, name, o) => runNetCreate(ctx, name, o),
 });

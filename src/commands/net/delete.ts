@@ -1,12 +1,11 @@
 /** net delete: stops and undefines a network, refused while running VMs use it. */
 import type { Context } from '../../context.js';
-import { networkNamesArg } from './network-state.js';
+import { netsVerb } from './network-state.js';
 import { runPlan, when } from '../../exec/plan.js';
 import { RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { networkCalls } from '../../libvirt/network-commands.js';
 import { load } from './network-state.js';
-import { verb } from '../../verb.js';
 import { running, vmsOnNetwork } from './vm-owners.js';
 
 export async function runNetDelete(ctx: Context, name: string): Promise<void> {
@@ -30,11 +29,7 @@ export async function runNetDelete(ctx: Context, name: string): Promise<void> {
   ctx.out.done(`network ${name} deleted`, { name, changed: true, vmsStillReferencing: idle });
 }
 
-export const netDeleteVerb = verb({
-  name: 'delete',
-  description: 'stop and undefine a network (refused while running VMs use it: exit 5, naming them)',
-  args: [networkNamesArg],
+export const netDeleteVerb = netsVerb('delete', 'stop and undefine a network (refused while running VMs use it: exit 5, naming them)', runNetDelete, {
   ifExists: { kind: 'network' },
   examples: ['kvmctl net delete lab'],
-  run: (ctx, name) => runNetDelete(ctx, name),
 });

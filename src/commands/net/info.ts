@@ -93,9 +93,6 @@ export async function runNetInfo(ctx: Context, name: string): Promise<void> {
   );
 }
 
-export const netInfoVerb = netVerb({
-  name: 'info',
-  description: 'show one network: definition, DNS domain, static DHCP hosts, port forwards and leases',
+export const netInfoVerb = netVerb('info', 'show one network: definition, DNS domain, static DHCP hosts, port forwards and leases', runNetInfo, {
   examples: ['kvmctl net info default', 'kvmctl net info default -o json'],
-  run: (ctx, name) => runNetInfo(ctx, name),
 });

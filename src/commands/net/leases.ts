@@ -24,11 +24,8 @@ export async function runNetLeases(ctx: Context, name: string | undefined): Prom
   }
 }
 
-export const netLeasesVerb = verb({
-  name: 'leases',
-  description: 'DHCP leases of one network or all: MAC, IP, hostname, expiry and the VM that owns the MAC',
+export const netLeasesVerb = verb('leases', 'DHCP leases of one network or all: MAC, IP, hostname, expiry and the VM that owns the MAC', runNetLeases, {
   args: [arg('[name]', 'network name (default: every active network)')],
   examples: ['kvmctl net leases', 'kvmctl net leases default -o json'],
   fanOut: true,
-  run: (ctx, name) => runNetLeases(ctx, name),
 });

@@ -58,10 +58,7 @@ export async function runNetList(ctx: Context): Promise<void> {
   if (!ctx.out.json && networks.length === 0) ctx.out.info('no libvirt networks; create one with: kvmctl net create NAME --mode nat');
 }
 
-export const netListVerb = verb({
-  name: 'list',
-  description: 'list libvirt networks: state, autostart, mode, bridge, subnet, DHCP range, leases',
+export const netListVerb = verb('list', 'list libvirt networks: state, autostart, mode, bridge, subnet, DHCP range, leases', runNetList, {
   examples: ['kvmctl net list', 'kvmctl net list -o json'],
   fanOut: true,
-  run: (ctx) => runNetList(ctx),
 });

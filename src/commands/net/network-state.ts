@@ -7,9 +7,6 @@ import { asNow, networkResult } from './network-json.js';
 
 export const networkNameArg = arg('<name>', 'network name');
 
-/** One or more networks (`kvmctl net start a b`), each in turn. */
-export const networkNamesArg = names('<name...>', 'network name(s)', { kind: 'network' });
-
 export async function load(ctx: Context, name: string): Promise<NetworkRecord> {
   return loadNetwork(ctx.runner, ctx.uri, name, { leases: false });
 }
@@ -27,3 +24,6 @@ export function changedTo(net: NetworkRecord, now: { active?: boolean; autostart
 
 /** A verb on one network (`kvmctl net VERB NAME`). */
 export const netVerb = verbOn([networkNameArg]);
+
+/** A verb on one or more networks (`kvmctl net start a b`), each in turn. */
+export const netsVerb = verbOn([names('<name...>', 'network name(s)', { kind: 'network' })]);

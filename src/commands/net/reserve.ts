@@ -65,10 +65,7 @@ export async function runNetReserve(ctx: Context, name: string, opts: NetReserve
   });
 }
 
-export const netReserveVerb = netVerb({
-  name: 'reserve',
-  description: 'give a MAC a fixed DHCP address (in the running network and its definition)',
+export const netReserveVerb = netVerb('reserve', 'give a MAC a fixed DHCP address (in the running network and its definition)', runNetReserve, {
   options,
   examples: ['kvmctl net reserve default --mac 52:54:00:12:34:56 --ip 192.168.122.50', 'kvmctl net reserve lab --mac 52:54:00:12:34:56 --ip 10.10.0.10 --hostname web1'],
-  run: (ctx, name, o) => runNetReserve(ctx, name, o),
 });

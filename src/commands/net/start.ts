@@ -1,8 +1,7 @@
 /** net start: starts a network ("unchanged" when it is active). */
 import type { Context } from '../../context.js';
 import { networkCalls } from '../../libvirt/network-commands.js';
-import { changedTo, load, networkNamesArg, unchanged } from './network-state.js';
-import { verb } from '../../verb.js';
+import { changedTo, load, netsVerb, unchanged } from './network-state.js';
 
 export async function runNetStart(ctx: Context, name: string): Promise<void> {
   const net = await load(ctx, name);
@@ -11,10 +10,6 @@ export async function runNetStart(ctx: Context, name: string): Promise<void> {
   ctx.out.done(`network ${name} started`, changedTo(net, { active: true }));
 }
 
-export const netStartVerb = verb({
-  name: 'start',
-  description: 'start a network',
-  args: [networkNamesArg],
+export const netStartVerb = netsVerb('start', 'start a network', runNetStart, {
   examples: ['kvmctl net start lab'],
-  run: (ctx, name) => runNetStart(ctx, name),
 });

@@ -4,9 +4,9 @@ import { kvmctlCommand } from '../../exec/command.js';
 import { RefusedError } from '../../errors.js';
 import { loadDomains } from '../../libvirt/domains.js';
 import { networkCalls } from '../../libvirt/network-commands.js';
-import { changedTo, load, networkNamesArg, unchanged } from './network-state.js';
+import { changedTo, load, netsVerb, unchanged } from './network-state.js';
 import { running, vmsOnNetwork } from './vm-owners.js';
-import { flag, type OptionsOf, verb } from '../../verb.js';
+import { flag, type OptionsOf } from '../../verb.js';
 
 const options = { force: flag('--force', 'stop it even though running VMs use it (they lose their network)') };
 export type NetStopOptions = OptionsOf<typeof options>;
@@ -31,11 +31,7 @@ export async function runNetStop(ctx: Context, name: string, opts: NetStopOption
   ctx.out.done(`network ${name} stopped${gone}`, { ...changedTo(net, { active: false }), removed: !net.persistent });
 }
 
-export const netStopVerb = verb({
-  name: 'stop',
-  description: 'stop a network (refused while running VMs use it, unless --force)',
-  args: [networkNamesArg],
+export const netStopVerb = netsVerb('stop', 'stop a network (refused while running VMs use it, unless --force)', runNetStop, {
   options,
   examples: ['kvmctl net stop lab', 'kvmctl net stop lab --force'],
-  run: (ctx, name, o) => runNetStop(ctx, name, o),
 });

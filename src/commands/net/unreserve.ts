@@ -36,11 +36,8 @@ export async function runNetUnreserve(ctx: Context, name: string, opts: NetUnres
   });
 }
 
-export const netUnreserveVerb = netVerb({
-  name: 'unreserve',
-  description: 'remove a fixed DHCP address, by MAC or by IP',
+export const netUnreserveVerb = netVerb('unreserve', 'remove a fixed DHCP address, by MAC or by IP', runNetUnreserve, {
   options,
   ifExists: { kind: 'reservation', name: (_net, o) => o.mac ?? o.ip ?? '', keys: (network, o) => ({ network, mac: o.mac ?? null, address: o.ip ?? null }) },
   examples: ['kvmctl net unreserve default --mac 52:54:00:12:34:56', 'kvmctl net unreserve default --ip 192.168.122.50'],
-  run: (ctx, name, o) => runNetUnreserve(ctx, name, o),
 });

@@ -16,10 +16,7 @@ export async function runPoolAutostart(ctx: Context, name: string, opts: PoolAut
   ctx.out.done(`storage pool ${name} autostart ${word}`, poolResult(true, { ...pool, autostart: enable }));
 }
 
-export const poolAutostartCommand = poolVerb({
-  name: 'autostart',
-  description: 'start the pool when libvirtd starts (or not, with --disable)',
+export const poolAutostartCommand = poolVerb('autostart', 'start the pool when libvirtd starts (or not, with --disable)', runPoolAutostart, {
   options,
   examples: ['kvmctl pool autostart images', 'kvmctl pool autostart images --disable'],
-  run: (ctx, name, o) => runPoolAutostart(ctx, name, o),
 });

@@ -147,9 +147,7 @@ export async function runPoolCreate(ctx: Context, name: string, o: PoolCreateOpt
   });
 }
 
-export const poolCreateCommand = verb({
-  name: 'create',
-  description: 'define, build, start and autostart a pool; "unchanged" when it already exists as asked',
+export const poolCreateCommand = verb('create', 'define, build, start and autostart a pool; "unchanged" when it already exists as asked', runPoolCreate, {
   args: [arg('<name>', `pool name: ${NEW_NAME_HELP}`)],
   options,
   examples: [
@@ -160,5 +158,4 @@ export const poolCreateCommand = verb({
     'kvmctl pool create images --path /srv/images --print-xml',
   ],
   notes: "\nA fs pool's device is never formatted; a logical pool built from --source-dev is refused\nby libvirt when a device already holds data (pool-build --no-overwrite).\n",
-  run: (ctx, name, o) => runPoolCreate(ctx, name, o),
 });

@@ -105,6 +105,32 @@ async function purgeVolumes(ctx: Context, pool: PoolRecord, volumes: VolumeRecor
   );
 }
 
+/**
+ * Stops the pool, removes its directory when asked (pool-delete removes it
+ * only when it is empty: files libvirt did not list stay), and undefines it.
+ * pool-delete and pool-undefine share one virsh process: undefine runs
+ * whether or not the directory could go, and each says by its own output
+ * whether it did. The note says what became of the directory.
+ */
+async function removePool(ctx: Context, pool: PoolRecord, removeDir: boolean): Promise<string> {
+  const name = pool.name;
+  if (pool.active) await ctx.virsh.run(poolCalls.destroy(name));
+  const kept = pool.targetPath ? `; ${pool.targetPath} was kept` : '';
+  if (!removeDir) {
+    if (pool.persistent) await ctx.virsh.run(poolCalls.undefine(name));
+    return kept;
+  }
+  const dirNote = (removed: boolean, stderr: string) => (removed ? `; ${pool.targetPath} was removed` : `${kept}: ${libvirtMessage(stderr)}`);
+  if (!pool.persistent) {
+    const r = await ctx.virsh.attempt(poolCalls.delete(name));
+    return dirNote(r.exitCode === 0, r.stderr);
+  }
+  // virsh prints "Pool NAME deleted" and "Pool NAME has been undefined"; under --dry-run nothing ran and nothing printed.
+  const { out, stderr } = await ctx.virsh.batchWithStderr({ deleted: poolCalls.delete(name), undefined: poolCalls.undefine(name) });
+  if (!ctx.dryRun && out.undefined.trim() === '') throw ctx.virsh.failed(poolCalls.undefine(name), stderr);
+  return dirNote(ctx.dryRun || out.deleted.trim() !== '', stderr);
+}
+
 export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOptions, files: StorageFiles = realStorageFiles): Promise<void> {
   validateName('pool', name);
   // Who uses the pool's volumes (and, for --purge, every VM whose disk chain may reach into it), not every VM's XML.
@@ -143,14 +169,7 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
   const chained = volumes.filter((v) => v.type !== 'dir' && !v.name.startsWith('.') && chains.has(v.path));
   const purged = volumes.filter((v) => v.type !== 'dir' && !v.name.startsWith('.') && !chains.has(v.path));
   const deleted = o.purge ? await purgeVolumes(ctx, pool, purged) : [];
-  if (pool.active) await ctx.virsh.run(poolCalls.destroy(name));
-  let dirNote = pool.targetPath ? `; ${pool.targetPath} was kept` : '';
-  if (o.purge && isDirectoryPool(pool)) {
-    // pool-delete removes the target directory only when it is empty: files libvirt did not list stay.
-    const r = await ctx.virsh.attempt(poolCalls.delete(name));
-    dirNote = r.exitCode === 0 ? `; ${pool.targetPath} was removed` : `; ${pool.targetPath} was kept: ${r.stderr.trim().split('\n').pop()?.replace(/^error:\s*/, '')}`;
-  }
-  if (pool.persistent) await ctx.virsh.run(poolCalls.undefine(name));
+  const dirNote = await removePool(ctx, pool, Boolean(o.purge) && isDirectoryPool(pool));
   const kept = o.purge
     ? `, ${deleted.length} volume(s) deleted${directories.length > 0 ? ` (subdirectories kept: ${directories.map((d) => d.name).join(', ')})` : ''}${hidden.length > 0 ? ` (hidden files kept: ${hidden.map((d) => d.name).join(', ')})` : ''}${chained.map((v) => ` (kept ${v.name}: in the backing chain of ${describeChainUses(chains.get(v.path) ?? [])})`).join('')}`
     : volumes.length > 0

@@ -49,10 +49,7 @@ export async function runPoolInfo(ctx: Context, name: string): Promise<void> {
   );
 }
 
-export const poolInfoCommand = verb({
-  name: 'info',
-  description: "show a pool's definition, sizes, source and volumes (with the VMs using them)",
+export const poolInfoCommand = verb('info', "show a pool's definition, sizes, source and volumes (with the VMs using them)", runPoolInfo, {
   args: [arg('<name>', 'pool name')],
   examples: ['kvmctl pool info default', 'kvmctl pool info default -o json'],
-  run: (ctx, name) => runPoolInfo(ctx, name),
 });

@@ -22,7 +22,8 @@ export const poolColumns: Column<PoolRecord>[] = [
 ];
 
 export async function runPoolList(ctx: Context): Promise<void> {
-  const pools = await loadPools(ctx.runner, ctx.uri);
+  // VOLUMES is a count: the names do, where their paths cost libvirtd a round trip per volume.
+  const pools = await loadPools(ctx.runner, ctx.uri, undefined, { namesOnly: true });
   if (pools.length === 0 && !ctx.out.json) {
     ctx.out.info('no storage pools are defined; create one with: kvmctl pool create NAME --type dir --path DIR');
     return;

@@ -2,9 +2,9 @@
 import type { PoolRecord } from '../../libvirt/storage.js';
 import { IMAGE_DIR } from '../../images/store.js';
 
-/** The pool's volumes as vol-list names them, less kvmctl's image store (a directory; see isImageStore); undefined while inactive. */
-export function volumeCount(p: Pick<PoolRecord, 'volumes'>): number | undefined {
-  return p.volumes?.filter((v) => v.name !== IMAGE_DIR).length;
+/** The pool's volumes as libvirt names them, less kvmctl's image store (a directory; see isImageStore); undefined while inactive. */
+export function volumeCount(p: Pick<PoolRecord, 'volumes' | 'volumeNames'>): number | undefined {
+  return (p.volumeNames ?? p.volumes?.map((v) => v.name))?.filter((name) => name !== IMAGE_DIR).length;
 }
 
 /** libvirt's pool-info state, in the vocabulary's words: running -> active; building, degraded, inaccessible, inactive as they are. */

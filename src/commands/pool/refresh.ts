@@ -14,9 +14,6 @@ export async function runPoolRefresh(ctx: Context, name: string): Promise<void> 
   ctx.out.done(`storage pool ${name} refreshed`, poolResult(true, now ?? pool));
 }
 
-export const poolRefreshCommand = poolVerb({
-  name: 'refresh',
-  description: "re-read a pool's volumes (after files were added or removed by hand)",
+export const poolRefreshCommand = poolVerb('refresh', "re-read a pool's volumes (after files were added or removed by hand)", runPoolRefresh, {
   examples: ['kvmctl pool refresh images'],
-  run: (ctx, name) => runPoolRefresh(ctx, name),
 });

@@ -5,7 +5,8 @@ import { missingDirectoryIn, missingPoolDirectory, requirePoolDirectory } from '
 import { loadOnePool, poolsVerb } from './one-pool.js';
 import { poolResult, withActive } from './pool-json.js';
 
-export async function runPoolStart(ctx: Context, name: string, files: StorageFiles = realStorageFiles): Promise<void> {
+/** No options: `_o` is the verb's empty options object; `files` is for tests. */
+export async function runPoolStart(ctx: Context, name: string, _o: Record<never, never> = {}, files: StorageFiles = realStorageFiles): Promise<void> {
   const pool = await loadOnePool(ctx, name);
   if (pool.active) return ctx.out.done(`storage pool ${name} is already running: unchanged`, poolResult(false, pool));
   await requirePoolDirectory(pool, ctx.uri, isLocalUri(ctx.uri), files);
@@ -17,9 +18,6 @@ export async function runPoolStart(ctx: Context, name: string, files: StorageFil
   ctx.out.done(`storage pool ${name} started`, poolResult(true, withActive(pool, true)));
 }
 
-export const poolStartCommand = poolsVerb({
-  name: 'start',
-  description: 'start (activate) a pool',
+export const poolStartCommand = poolsVerb('start', 'start (activate) a pool', runPoolStart, {
   examples: ['kvmctl pool start images'],
-  run: (ctx, name) => runPoolStart(ctx, name),
 });

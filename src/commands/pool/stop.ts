@@ -22,9 +22,6 @@ export async function runPoolStop(ctx: Context, name: string): Promise<void> {
   ctx.out.done(`storage pool ${name} stopped (its files are untouched)`, poolResult(true, withActive(pool, false)));
 }
 
-export const poolStopCommand = poolsVerb({
-  name: 'stop',
-  description: 'stop (deactivate) a pool; its files stay; refused while running VMs use its volumes',
+export const poolStopCommand = poolsVerb('stop', 'stop (deactivate) a pool; its files stay; refused while running VMs use its volumes', runPoolStop, {
   examples: ['kvmctl pool stop images'],
-  run: (ctx, name) => runPoolStop(ctx, name),
 });

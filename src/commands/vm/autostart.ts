@@ -26,10 +26,7 @@ export async function runVmAutostart(ctx: Context, name: string, opts: Autostart
   ctx.out.done(`vm ${name}: autostart ${word}`, { changed: !ctx.dryRun, ...json });
 }
 
-export const autostartCommand = vmsVerb({
-  name: 'autostart',
-  description: 'start the VM when libvirt starts (or not, with --disable)',
+export const autostartCommand = vmsVerb('autostart', 'start the VM when libvirt starts (or not, with --disable)', runVmAutostart, {
   options,
   examples: ['kvmctl vm autostart web1', 'kvmctl vm autostart web1 --disable'],
-  run: (ctx, name, opts) => runVmAutostart(ctx, name, opts),
 });

@@ -102,9 +102,7 @@ export async function runVmClone(ctx: Context, src: string, newName: string, opt
     const toCopy = def.disks.filter((d) => d.device === 'disk' && d.readonly !== true);
 
     const lookups = toCopy.map(volumeLookup);
-    const found = await ctx.virsh.batch({ lookups: lookups.flatMap((l) => (l.pool ? [l.pool, l.xml] : [l.xml])) });
-    let at = 0;
-    const answers = lookups.map((l) => ({ pool: l.pool ? (found.lookups[at++] ?? '') : undefined, xml: found.lookups[at++] ?? '' }));
+    const { lookups: answers } = await ctx.virsh.batch({ lookups: lookups.map((l) => ({ pool: l.pool, xml: l.xml })) });
     const sources = await Promise.all(
       toCopy.map(async (d, i) => {
         const pool = (answers[i]?.pool ?? d.source?.pool ?? '').trim();
@@ -229,11 +227,8 @@ async function planSeed(
   }
 }
 
-export const vmCloneCommand = verb({
-  name: 'clone',
-  description: 'copy a shut-off VM: new uuid and MACs, its own copy of each disk (or thin overlays with --linked)',
+export const vmCloneCommand = verb('clone', 'copy a shut-off VM: new uuid and MACs, its own copy of each disk (or thin overlays with --linked)', runVmClone, {
   args: [arg('<source>', 'the VM to copy (it is not changed)'), arg('<name>', `name of the new VM: ${NEW_NAME_HELP}`)],
   options,
   examples: ['kvmctl vm clone web1 web2', 'kvmctl vm clone golden test1 --linked', 'kvmctl vm clone web1 web-2 --linked --hostname web2'],
-  run: (ctx, src, name, o) => runVmClone(ctx, src, name, o),
 });

@@ -27,9 +27,6 @@ export async function runVmConsole(ctx: Context, name: string): Promise<void> {
   if (code !== 0) throw new KvmctlError(`virsh console for VM ${JSON.stringify(name)} exited with status ${code}`, 'another client may hold the console; close it, or run virsh console --force');
 }
 
-export const consoleCommand = vmVerb({
-  name: 'console',
-  description: 'attach to the serial console (needs a terminal; Ctrl+] leaves)',
+export const consoleCommand = vmVerb('console', 'attach to the serial console (needs a terminal; Ctrl+] leaves)', runVmConsole, {
   examples: ['kvmctl vm console web1'],
-  run: (ctx, name) => runVmConsole(ctx, name),
 });

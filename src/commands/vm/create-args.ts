@@ -11,7 +11,7 @@ import { DISK_BUSES, GRAPHICS_TYPES, NIC_MODELS, type DiskBus, type GraphicsType
 import { validateLibvirtBridgeName } from '../../net/link-name.js';
 import { parseVolumeRef, type VolumeRef } from '../../storage/volume-ref.js';
 import { parseSize } from '../../units/size.js';
-import { parseCount } from '../../validate/count.js';
+import { countOption } from '../../validate/count.js';
 import { checkHostname } from '../../validate/hostname.js';
 import { validateName, validateNewName } from '../../validate/names.js';
 
@@ -94,7 +94,7 @@ export function parseCreateFlags(name: string, f: CreateFlags): CreateRequest {
   validateNewName('VM', name);
   const memoryBytes = f.memory === undefined ? DEFAULT_MEMORY : parseSize(f.memory, '--memory');
   if (f.memory !== undefined) checkMemory(f.memory, memoryBytes);
-  const vcpus = f.vcpus === undefined ? 1 : parseCount(f.vcpus, '--vcpus', 1, MAX_VCPUS);
+  const vcpus = countOption(f.vcpus, '--vcpus', 1, MAX_VCPUS, 1);
   const boot = f.boot === undefined ? { uefi: false } : parseBoot(f.boot);
   const image = f.image === undefined ? undefined : parseImage(f.image);
   const disks = (f.disk ?? []).map(parseDisk);
@@ -122,7 +122,7 @@ export function parseCreateFlags(name: string, f: CreateFlags): CreateRequest {
   if (waitIp && !start) throw new UsageError(`${w} and --no-start contradict each other`, 'leave out one of them');
   if (waitIp && networks.length === 0) throw new UsageError(`${w} with --network none: the VM has no NIC to get an address on`, `add a --network, or leave out ${w}`);
   if (f.printXml && waitIp) throw new UsageError('--print-xml changes nothing, so there is no VM to --wait for', `leave out ${w}`);
-  const timeoutSeconds = f.timeout === undefined ? 300 : parseCount(f.timeout, '--timeout', 0, 86_400);
+  const timeoutSeconds = countOption(f.timeout, '--timeout', 0, 86_400, 300);
   if (f.logDir !== undefined && !f.logDir.startsWith('/')) throw new UsageError(`--log-dir ${JSON.stringify(f.logDir)}: must be an absolute path`, 'give the directory as the libvirt host sees it, e.g. --log-dir /var/log/kvmctl');
   // The serial log is written by the daemon as root: never into a system, shared or key directory.
   if (f.logDir !== undefined) checkPoolPathSyntax('--log-dir', f.logDir);

@@ -15,6 +15,7 @@ import type { StorageFiles } from '../../storage/local-files.js';
 import { checkPoolPath } from '../../storage/pool-path.js';
 import { assessVirtualization, readVirtualizationInputs } from '../../host/virtualization.js';
 import type { CloudInitRequest, CreateRequest } from './create-args.js';
+import { HOST_LABEL } from '../../validate/hostname.js';
 
 /** Disks, the install ISO and the log directory: no system file, key, mounted device or system directory. */
 export async function checkHostPaths(ctx: Context, req: CreateRequest, files: StorageFiles): Promise<void> {
@@ -54,14 +55,10 @@ export async function readSeedInputs(ctx: Context, req: CreateRequest, ci: Cloud
   for (const w of warnings) ctx.out.warn(w);
   return {
     // instance-id: the VM's uuid, unique per VM, so a clone or a re-created VM counts as a new instance.
-    metaData: metaData ?? buildMetaData(uuid, ci.hostname ?? (isHostname(req.name) ? req.name : undefined)),
+    metaData: metaData ?? buildMetaData(uuid, ci.hostname ?? (HOST_LABEL.test(req.name) ? req.name : undefined)),
     userData: userData ?? buildUserData({ hostname: ci.hostname, sshKeys }),
     networkConfig,
   };
-}
-
-function isHostname(name: string): boolean {
-  return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(name);
 }
 
 /** The first of the tools found on PATH (each writes or reads seed images); else the package to install. */

@@ -74,9 +74,7 @@ async function execute(ctx: Context, req: CreateRequest, plan: CreatePlan, isoTo
   }
 }
 
-export const vmCreateCommand = verb({
-  name: 'create',
-  description: 'create (define and start) a VM: new or existing disks, a thin overlay of a base image, networks, cloud-init',
+export const vmCreateCommand = verb('create', 'create (define and start) a VM: new or existing disks, a thin overlay of a base image, networks, cloud-init', runVmCreate, {
   args: [arg('<name>', `VM name: ${NEW_NAME_HELP}`)],
   options: createOptions,
   examples: [
@@ -97,6 +95,5 @@ export const vmCreateCommand = verb({
     'If a step fails, everything this command created is removed (exit 7). An existing VM with the\n' +
     'same spec is left as it is (exit 0), and started if it is shut off (unless --no-start); with\n' +
     'another spec, exit 4.\n',
-  run: (ctx, name, o) => runVmCreate(ctx, name, o),
   place: (ctx, selectors, name, o) => placementUri(ctx, selectors, name, o),
 });

@@ -146,13 +146,10 @@ async function removeLog(ctx: Context, pool: string, volume: string): Promise<{ 
   return { ...left(err.message), what: `serial log ${pool}/${volume}`, manual: ctx.virsh.manual(remove) };
 }
 
-export const deleteCommand = vmsDeleteVerb({
+export const deleteCommand = vmsDeleteVerb('delete', 'delete a VM (refused while it runs, unless --force); --remove-storage removes its own volumes', runVmDelete, {
   ifExists: { kind: 'vm' },
-  name: 'delete',
-  description: 'delete a VM (refused while it runs, unless --force); --remove-storage removes its own volumes',
   options,
   examples: ['kvmctl vm delete web1', 'kvmctl vm delete web1 --remove-storage', 'kvmctl vm delete web1 --force --remove-storage'],
-  run: (ctx, name, opts) => runVmDelete(ctx, name, opts),
 });
 
 function report(ctx: Context, name: string, removeStorage: boolean, removed: StorageDecision[], kept: StorageDecision[]): void {

@@ -1,25 +1,12 @@
 /** `vm destroy NAME`: powers a VM off at once; its disks and definition stay. */
 import type { Context } from '../../context.js';
-import { domainCalls } from '../../libvirt/domain-commands.js';
-import { isActive } from '../../libvirt/domains.js';
 import { changeState } from './lifecycle.js';
 import { vmsVerb } from './vm-name.js';
 
 export function runVmDestroy(ctx: Context, name: string): Promise<void> {
-  return changeState(ctx, name, {
-    verb: 'destroy',
-    call: domainCalls.destroy,
-    doneIn: (s) => !isActive(s),
-    from: isActive,
-    hint: () => '',
-    to: 'shutoff',
-    says: 'powered off (destroyed; its disks and definition are kept)',
-  });
+  return changeState(ctx, name, 'destroy');
 }
 
-export const destroyCommand = vmsVerb({
-  name: 'destroy',
-  description: 'power a VM off at once (keeps its disks and definition)',
+export const destroyCommand = vmsVerb('destroy', 'power a VM off at once (keeps its disks and definition)', runVmDestroy, {
   examples: ['kvmctl vm destroy web1'],
-  run: (ctx, name) => runVmDestroy(ctx, name),
 });

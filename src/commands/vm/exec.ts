@@ -10,10 +10,10 @@ import { kvmctlCommand } from '../../exec/command.js';
 import { InterruptedError, PassedExitStatus, RefusedError, TimeoutError, UsageError } from '../../errors.js';
 import { agentCalls, agentError, agentProblemOf, parseExecReply, parseExecStatus, type GuestExecStatus } from '../../libvirt/guest-agent.js';
 import type { VirshCall } from '../../libvirt/virsh-client.js';
-import { arg, value, verb, type OptionsOf } from '../../verb.js';
-import { parseCount } from '../../validate/count.js';
+import { arg, value, type OptionsOf } from '../../verb.js';
+import { countOption } from '../../validate/count.js';
 import { checkVmName, readVmState } from './domain-state.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 import { sleep } from './wait.js';
 
 const FIRST_INTERVAL_MS = 50;
@@ -89,7 +89,7 @@ export type ExecOptions = OptionsOf<typeof options>;
 
 export async function runVmExec(ctx: Context, name: string, argv: string[], opts: ExecOptions): Promise<void> {
   checkVmName(name);
-  const timeoutSeconds = opts.timeout === undefined ? 300 : parseCount(opts.timeout, '--timeout', 1, 86_400);
+  const timeoutSeconds = countOption(opts.timeout, '--timeout', 1, 86_400, 300);
   const ran = await execInGuest(ctx, name, argv, timeoutSeconds);
   if (ran === undefined) return;
   const { pid, status } = ran;
@@ -116,15 +116,11 @@ export async function runVmExec(ctx: Context, name: string, argv: string[], opts
   if (code !== 0) throw new PassedExitStatus(code);
 }
 
-export const execCommand = verb({
-  name: 'exec',
-  description: 'run a command in the guest through the QEMU guest agent: its stdout and stderr as they were, its exit status',
-  args: [vmNameArg, arg('<command...>', "the program (looked up on the guest's PATH) and its arguments, after --; no shell")],
+export const execCommand = vmVerb('exec', 'run a command in the guest through the QEMU guest agent: its stdout and stderr as they were, its exit status', runVmExec, {
+  args: [arg('<command...>', "the program (looked up on the guest's PATH) and its arguments, after --; no shell")],
   options,
   examples: ['kvmctl vm exec web1 -- uname -a', "kvmctl vm exec web1 -- sh -c 'df -h / && free -m'", 'kvmctl vm exec web1 --timeout 600 -- apt-get -y upgrade', 'kvmctl -o json vm exec web1 -- hostname'],
   notes:
     '\nNeeds qemu-guest-agent running in the guest and its channel in the domain (vm create adds it); exit 5 says which is missing.\n' +
-    "Exit status: the command's own; kvmctl's errors (5: no agent, 6: timeout) come with a kvmctl: error: line on stderr.\n" +
-    ODD_NAMES,
-  run: (ctx, name, command, opts) => runVmExec(ctx, name, command, opts),
+    "Exit status: the command's own; kvmctl's errors (5: no agent, 6: timeout) come with a kvmctl: error: line on stderr.\n",
 });

@@ -105,10 +105,7 @@ export async function runVmInfo(ctx: Context, name: string): Promise<void> {
   );
 }
 
-export const infoCommand = vmVerb({
-  name: 'info',
-  description: 'show one VM: state, CPUs, memory, boot, disks, NICs with IPs, consoles, snapshots',
+export const infoCommand = vmVerb('info', 'show one VM: state, CPUs, memory, boot, disks, NICs with IPs, consoles, snapshots', runVmInfo, {
   examples: ['kvmctl vm info web1', 'kvmctl vm info web1 -o json'],
   fanOut: true,
-  run: (ctx, name) => runVmInfo(ctx, name),
 });

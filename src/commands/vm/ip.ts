@@ -80,10 +80,7 @@ export async function runVmIp(ctx: Context, name: string, opts: IpOptions): Prom
   ctx.out.raw(found.map((a) => a.address).join('\n'));
 }
 
-export const ipCommand = vmVerb({
-  name: 'ip',
-  description: "print the VM's IP addresses, one a line",
+export const ipCommand = vmVerb('ip', "print the VM's IP addresses, one a line", runVmIp, {
   options,
   examples: ['kvmctl vm ip web1', 'kvmctl vm ip web1 --source agent', 'kvmctl vm ip web1 -o json'],
-  run: (ctx, name, opts) => runVmIp(ctx, name, opts),
 });

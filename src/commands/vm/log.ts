@@ -10,7 +10,7 @@ import { domainCalls } from '../../libvirt/domain-commands.js';
 import { parseDomainXml } from '../../libvirt/domain-xml.js';
 import { isLocalUri } from '../../libvirt/storage.js';
 import { flag, value, type OptionsOf } from '../../verb.js';
-import { parseCount } from '../../validate/count.js';
+import { countOption } from '../../validate/count.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { followLog } from './log-follow.js';
 import { vmVerb } from './vm-name.js';
@@ -23,7 +23,7 @@ export type LogOptions = OptionsOf<typeof options>;
 
 export async function runVmLog(ctx: Context, name: string, opts: LogOptions): Promise<void> {
   checkVmName(name);
-  const lines = opts.lines === undefined ? undefined : parseCount(opts.lines, '--lines', 1, 10_000_000);
+  const lines = countOption(opts.lines, '--lines', 1, 10_000_000);
   const def = await parseDomainXml(await ctx.virsh.run(domainCalls.dumpxml(name, true)));
   const file = def.serialLogs[0];
   if (file === undefined) {
@@ -53,10 +53,7 @@ export async function runVmLog(ctx: Context, name: string, opts: LogOptions): Pr
   if (shown.length > 0) ctx.out.raw(shown.join('\n'));
 }
 
-export const logCommand = vmVerb({
-  name: 'log',
-  description: 'print what the guest wrote on its serial console (the log vm create configures)',
+export const logCommand = vmVerb('log', 'print what the guest wrote on its serial console (the log vm create configures)', runVmLog, {
   options,
   examples: ['kvmctl vm log web1', 'kvmctl vm log web1 --lines 20', 'kvmctl vm log web1 -f'],
-  run: (ctx, name, opts) => runVmLog(ctx, name, opts),
 });

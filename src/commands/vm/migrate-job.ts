@@ -32,17 +32,17 @@ export interface MigrationJob {
 
 const POLL_MS = 1000;
 
-function progressText(job: MigrationJob, p: MigrationProgress | undefined, startedAt: number): string {
+/** The spinner's text (the spinner adds the time elapsed); nothing of the job's until the source has begun to send. */
+function progressText(job: MigrationJob, p: MigrationProgress | undefined): string {
   const head = `migrating ${job.name} to ${job.target.label}`;
-  const secs = `${Math.round((Date.now() - startedAt) / 1000)} s`;
-  if (!p || p.dataTotalBytes === undefined) return `${head} (${secs})`;
+  if (!p?.dataTotalBytes) return head;
   const parts = [
     `${formatBytes(p.dataProcessedBytes ?? 0)} of ${formatBytes(p.dataTotalBytes)} sent, ${formatBytes(p.dataRemainingBytes ?? 0)} left`,
     p.diskTotalBytes ? `disks ${formatBytes(p.diskProcessedBytes ?? 0)} of ${formatBytes(p.diskTotalBytes)}` : undefined,
     p.memoryBytesPerSecond !== undefined ? `${formatBytes(p.memoryBytesPerSecond)}/s` : undefined,
     p.expectedDowntimeMs !== undefined ? `expected downtime ${p.expectedDowntimeMs} ms` : undefined,
   ].filter(Boolean);
-  return `${head}: ${parts.join(', ')} (${secs})`;
+  return `${head}: ${parts.join(', ')}`;
 }
 
 export async function runMigrationJob(ctx: Context, hosts: MigrationClient, job: MigrationJob): Promise<void> {
@@ -111,7 +111,7 @@ export async function runMigrationJob(ctx: Context, hosts: MigrationClient, job:
           if (settled || ctx.signal.aborted) break;
           const p = await hosts.jobInfo(name);
           if (!p || settled || p.jobType !== 'unbounded') continue;
-          update(progressText(job, p, startedAt));
+          update(progressText(job, p));
           emit('progress', progressFields(p));
         }
         return await running;

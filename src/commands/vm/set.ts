@@ -19,7 +19,7 @@ import type { VirshCall } from '../../libvirt/virsh-client.js';
 import { formatBytes, parseSize } from '../../units/size.js';
 import { flag, value, type OptionsOf } from '../../verb.js';
 import { HOST_CAPACITY_READS, hostCapacityOf, overcommitWarnings } from './capacity.js';
-import { parseCount } from '../../validate/count.js';
+import { countOption } from '../../validate/count.js';
 import { checkMemory } from './create-args.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { vmVerb } from './vm-name.js';
@@ -70,7 +70,7 @@ export type SetOptions = OptionsOf<typeof options>;
 
 export async function runVmSet(ctx: Context, name: string, opts: SetOptions): Promise<void> {
   checkVmName(name);
-  const vcpus = opts.vcpus === undefined ? undefined : parseCount(opts.vcpus, '--vcpus', 1, 4096);
+  const vcpus = countOption(opts.vcpus, '--vcpus', 1, 4096);
   const memoryBytes = opts.memory === undefined ? undefined : roundKiB(parseSize(opts.memory, '--memory'));
   if (opts.memory !== undefined) checkMemory(opts.memory, memoryBytes!);
   if (vcpus === undefined && memoryBytes === undefined) throw new UsageError('vm set: nothing to change', `give --vcpus N and/or --memory SIZE, e.g. ${kvmctlCommand(ctx.uri, 'vm', 'set', name, '--memory', '2G')}`);
@@ -125,10 +125,7 @@ function roundKiB(bytes: number): number {
   return Math.ceil(bytes / 1024) * 1024;
 }
 
-export const setCommand = vmVerb({
-  name: 'set',
-  description: 'change vCPUs and memory, in the definition (default) and/or the running guest',
+export const setCommand = vmVerb('set', 'change vCPUs and memory, in the definition (default) and/or the running guest', runVmSet, {
   options,
   examples: ['kvmctl vm set web1 --vcpus 4 --memory 8G', 'kvmctl vm set web1 --memory 1G --live'],
-  run: (ctx, name, opts) => runVmSet(ctx, name, opts),
 });

@@ -17,13 +17,13 @@ import { runInteractive } from '../../exec/interactive.js';
 import { domainCalls } from '../../libvirt/domain-commands.js';
 import { parseDomainXml } from '../../libvirt/domain-xml.js';
 import { sshCommand as sshArgv, type SshLogin } from '../../net/ssh.js';
-import { arg, value, verb, type OptionsOf } from '../../verb.js';
-import { parseCount } from '../../validate/count.js';
+import { arg, value, type OptionsOf } from '../../verb.js';
+import { countOption } from '../../validate/count.js';
 import { checkSshUser } from './create-args.js';
 import { checkVmName } from './domain-state.js';
 import { requireRunning } from './exec.js';
 import { RunAddresses } from './run-addresses.js';
-import { ODD_NAMES, vmNameArg } from './vm-name.js';
+import { vmVerb } from './vm-name.js';
 
 const options = {
   user: value('--user <name>', "log in as this user (default: the one recorded with vm create --ssh-user, else ssh's own default)"),
@@ -35,7 +35,7 @@ export type SshFlags = OptionsOf<typeof options>;
 /** The address (IPv4 first), user and key to reach the VM with; the VM must run and have an address. */
 export async function sshLoginFor(ctx: Context, name: string, flags: SshFlags): Promise<SshLogin> {
   const user = flags.user === undefined ? undefined : checkSshUser(flags.user, '--user');
-  const port = flags.port === undefined ? undefined : parseCount(flags.port, '--port', 1, 65_535);
+  const port = countOption(flags.port, '--port', 1, 65_535);
   if (flags.identity === '') throw new UsageError('-i: the key file name is empty', 'e.g. -i ~/.ssh/id_ed25519');
   await requireRunning(ctx, name, 'vm ssh');
   const def = await parseDomainXml(await ctx.virsh.run(domainCalls.dumpxml(name, true)));
@@ -72,16 +72,12 @@ export async function runVmSsh(ctx: Context, name: string, command: string[], fl
   if (code !== 0) throw new PassedExitStatus(code);
 }
 
-export const sshCommand = verb({
-  name: 'ssh',
-  description: "ssh to the guest: its address as vm ip finds it, the key and user recorded by vm create --ssh-key/--ssh-user; exits with ssh's exit status",
-  args: [vmNameArg, arg('[command...]', 'a command to run instead of a login shell (after --)')],
+export const sshCommand = vmVerb('ssh', "ssh to the guest: its address as vm ip finds it, the key and user recorded by vm create --ssh-key/--ssh-user; exits with ssh's exit status", runVmSsh, {
+  args: [arg('[command...]', 'a command to run instead of a login shell (after --)')],
   options,
   examples: ['kvmctl vm ssh web1', 'kvmctl vm ssh web1 -- uptime', 'kvmctl vm ssh web1 --user debian -i ~/.ssh/id_ed25519 -- sudo systemctl status nginx', 'ip netns exec lab kvmctl vm ssh web1   # guests reachable only inside a network namespace'],
   notes:
     "\nThe guest's host key is accepted the first time and kept in kvmctl's state directory (ssh_known_hosts), under\n" +
     "the VM's uuid: a re-created VM is a new host, another VM on the same address is not confused with it.\n" +
-    'kvmctl runs ssh in its own network namespace; to reach guests that only a namespace can reach, run kvmctl there.\n' +
-    ODD_NAMES,
-  run: (ctx, name, command, opts) => runVmSsh(ctx, name, command, opts),
+    'kvmctl runs ssh in its own network namespace; to reach guests that only a namespace can reach, run kvmctl there.\n',
 });

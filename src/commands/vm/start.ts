@@ -26,12 +26,9 @@ export async function runVmStart(ctx: Context, name: string, opts: StartOptions 
   changed(ctx, name, 'running', 'started');
 }
 
-export const startCommand = vmsVerb({
-  name: 'start',
-  description: "start a VM; refused (exit 5) while its disk is the base image of an overlay (a linked clone's disk)",
+export const startCommand = vmsVerb('start', "start a VM; refused (exit 5) while its disk is the base image of an overlay (a linked clone's disk)", runVmStart, {
   options,
   examples: ['kvmctl vm start web1'],
-  run: (ctx, name, opts) => runVmStart(ctx, name, opts),
 });
 
 /**

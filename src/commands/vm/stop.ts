@@ -11,7 +11,7 @@ import { flag, value, type OptionsOf } from '../../verb.js';
 import { checkVmName, readVmState } from './domain-state.js';
 import { vmStateResult } from './vm-object.js';
 import { vmsVerb } from './vm-name.js';
-import { parseCount } from '../../validate/count.js';
+import { countOption } from '../../validate/count.js';
 import { poll } from './wait.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
@@ -26,7 +26,7 @@ export type StopOptions = OptionsOf<typeof options>;
 
 export async function runVmStop(ctx: Context, name: string, opts: StopOptions): Promise<void> {
   checkVmName(name);
-  const timeoutSeconds = opts.timeout === undefined ? 60 : parseCount(opts.timeout, '--timeout', 0, 86_400);
+  const timeoutSeconds = countOption(opts.timeout, '--timeout', 0, 86_400, 60);
   const force = opts.force === true;
   const { state } = await readVmState(ctx, name);
   if (!isActive(state)) return ctx.out.done(`vm ${name} unchanged (already ${state})`, { ...vmStateResult(name, state, false), forced: false });
@@ -68,12 +68,9 @@ export async function runVmStop(ctx: Context, name: string, opts: StopOptions): 
   ctx.out.done(`vm ${name} shut down`, { ...vmStateResult(name, 'shutoff', true), forced: false });
 }
 
-export const stopCommand = vmsVerb({
-  name: 'stop',
-  description: 'shut a VM down through ACPI and wait; --force powers it off when the timeout passes',
+export const stopCommand = vmsVerb('stop', 'shut a VM down through ACPI and wait; --force powers it off when the timeout passes', runVmStop, {
   options,
   examples: ['kvmctl vm stop web1', 'kvmctl vm stop web1 --timeout 30 --force'],
-  run: (ctx, name, opts) => runVmStop(ctx, name, opts),
 });
 
 /** destroy, tolerating a guest that powered off in the meantime. */

@@ -159,16 +159,13 @@ export async function runVmTop(ctx: Context, flags: TopFlags): Promise<void> {
   }
 }
 
-export const topCommand = verb({
-  name: 'top',
-  description: "each running VM's CPU %, memory, disk and network rates, from one domstats call per refresh; live on a terminal (q or Ctrl-C quits)",
+export const topCommand = verb('top', "each running VM's CPU %, memory, disk and network rates, from one domstats call per refresh; live on a terminal (q or Ctrl-C quits)", runVmTop, {
   options,
   examples: ['kvmctl vm top', 'kvmctl vm top --once', 'kvmctl -o json vm top --interval 5 --count 12 > load.ndjson'],
   notes:
     '\nCPU% is of one host CPU (200.0 = two CPUs busy). With -o json, one JSON object a line (NDJSON): sampledAt, intervalSeconds,\n' +
     'and per VM the counters of the second reading (cpuTimeSeconds, diskReadBytes, …) and the rates (cpuPercent, diskReadBytesPerSecond, …).\n' +
     'Ends with exit 0 on q, Ctrl-C or SIGTERM.\n',
-  run: (ctx, opts) => runVmTop(ctx, opts),
 });
 
 function render(ctx: Context, sample: TopSample, live: boolean, n: number): void {

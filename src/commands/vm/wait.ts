@@ -17,7 +17,7 @@ import { vmVerb } from './vm-name.js';
 import { addressObject, vmAddresses, type FoundAddress } from './ip.js';
 import { cloudInitObject } from './vm-object.js';
 import { RunAddresses } from './run-addresses.js';
-import { parseCount } from '../../validate/count.js';
+import { countOption } from '../../validate/count.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { pingAgent } from './exec.js';
 import { probeSsh } from '../../net/ssh.js';
@@ -270,7 +270,7 @@ export async function runVmWait(ctx: Context, name: string, opts: WaitOptions): 
   if (!(WAIT_TARGETS as readonly (string | undefined)[]).includes(target)) {
     throw new UsageError(`--for ${JSON.stringify(target ?? '')}: expected ${WAIT_TARGETS.join(', ')}`, `e.g. ${kvmctlCommand(ctx.uri, 'vm', 'wait', name, '--for', 'ip')}`);
   }
-  const timeoutSeconds = opts.timeout === undefined ? 300 : parseCount(opts.timeout, '--timeout', 0, 86_400);
+  const timeoutSeconds = countOption(opts.timeout, '--timeout', 0, 86_400, 300);
   if (target === 'ip') {
     const found = await waitForAddress(ctx, name, timeoutSeconds);
     if (ctx.out.json) return ctx.out.printJson({ name, addresses: found.map(addressObject) });
@@ -296,14 +296,11 @@ export async function runVmWait(ctx: Context, name: string, opts: WaitOptions): 
   ctx.out.done(`vm ${name} is ${state}`, { name, state });
 }
 
-export const waitCommand = vmVerb({
-  name: 'wait',
-  description: 'wait until the VM has an IP address, is ready (cloud-init finished), its guest agent or ssh server answers, or it is running or shut off; exit 6 on timeout',
+export const waitCommand = vmVerb('wait', 'wait until the VM has an IP address, is ready (cloud-init finished), its guest agent or ssh server answers, or it is running or shut off; exit 6 on timeout', runVmWait, {
   options,
   examples: ['kvmctl vm wait web1 --for ip', 'kvmctl vm wait web1 --for ready', 'kvmctl vm wait web1 --for ssh', 'kvmctl vm wait web1 --for agent', 'kvmctl vm wait web1 --for shutoff --timeout 120'],
   // --for is required: commander says so (exit 2) before anything runs.
   configure: (cmd) => cmd.options.find((o) => o.long === '--for')?.makeOptionMandatory(),
-  run: (ctx, name, opts) => runVmWait(ctx, name, opts),
 });
 
 export function readyLine(name: string, r: Readiness): string {

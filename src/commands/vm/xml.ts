@@ -15,10 +15,7 @@ export async function runVmXml(ctx: Context, name: string, opts: XmlOptions): Pr
   ctx.out.raw(xml);
 }
 
-export const xmlCommand = vmVerb({
-  name: 'xml',
-  description: "print the VM's libvirt XML",
+export const xmlCommand = vmVerb('xml', "print the VM's libvirt XML", runVmXml, {
   options,
   examples: ['kvmctl vm xml web1', 'kvmctl vm xml web1 --inactive'],
-  run: (ctx, name, opts) => runVmXml(ctx, name, opts),
 });

@@ -8,11 +8,11 @@ import { isLocalUri, thinAllocation, volumeCalls, type VolumeFormat } from '../.
 import { runPlan } from '../../exec/plan.js';
 import { formatBytes } from '../../units/size.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
-import { describeUsers, findVolume, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
+import { describeUsers, findVolume, usersOf } from '../../storage/inventory.js';
 import { newVolumeResult, volumeResult } from '../../storage/volume-json.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
 import { QemuImg } from '../../storage/qemu-img-client.js';
-import { checkFreeSpace, checkNoFileAt, sameSpec } from '../../storage/volume-checks.js';
+import { checkNewVolume, readCopySource, sameSpec } from '../../storage/volume-checks.js';
 
 export const options = {
   linked: flag('--linked', 'make a qcow2 overlay backed by the source instead of copying it'),
@@ -26,20 +26,15 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
   const ref = `${srcRef.pool}/${name}`;
 
   await ctx.withLock(`volume ${ref}`, async () => {
-    const view = await readStorage(ctx);
-    const src = requireVolume(view, srcRef);
-    const pool = view.pools.find((p) => p.name === srcRef.pool)!;
-    await refuseOutsidePool(ctx, pool, src, files, 'copy');
-    refuseForeignBacking(view, src, 'copy');
-    if (src.format === undefined) throw new RefusedError(`the format of ${source} is unknown to libvirt`, `refresh the pool (${kvmctlCommand(ctx.uri, 'pool', 'refresh', srcRef.pool)}) and check ${kvmctlCommand(ctx.uri, 'volume', 'info', source)}`);
-    const format = o.linked ? 'qcow2' : src.format;
+    const { view, pool, src, format: srcFormat } = await readCopySource(ctx, source, srcRef, files);
+    const format = o.linked ? 'qcow2' : srcFormat;
 
     const existing = findVolume(view, { pool: srcRef.pool, volume: name });
     if (existing) {
       // A full copy stands alone (libvirt copies an overlay's whole chain into it).
       const diffs = sameSpec(existing, { format, capacityBytes: src.capacityBytes, backingFile: o.linked ? src.path : undefined });
       const same =
-        diffs.length === 0 && (o.linked || !isLocalUri(ctx.uri) || (await new QemuImg(ctx.runner).sameContent({ path: src.path, format: src.format }, { path: existing.path, format: src.format })));
+        diffs.length === 0 && (o.linked || !isLocalUri(ctx.uri) || (await new QemuImg(ctx.runner).sameContent({ path: src.path, format: srcFormat }, { path: existing.path, format: srcFormat })));
       if (!same) throw new ConflictError(`volume ${ref} already exists and is not a ${o.linked ? 'linked ' : ''}clone of ${source}${diffs.length ? ` (${diffs.join('; ')})` : ''}`, 'choose another name, or delete it first');
       ctx.out.done(`volume ${ref} is already a ${o.linked ? 'linked ' : ''}clone of ${source}: unchanged`, { ...volumeResult(false, view, existing), source, linked: Boolean(o.linked) }, ref);
       return;
@@ -56,8 +51,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
     if (!o.linked && running.length > 0) {
       throw new RefusedError(`${source} is in use by running VM(s) ${describeUsers(running)}: a copy taken now would be inconsistent`, 'shut the VM down first (kvmctl vm stop VM), then clone');
     }
-    await checkNoFileAt(ctx, pool, name, files);
-    checkFreeSpace(pool, src.capacityBytes ?? 0, Boolean(o.allowOvercommit), `volume ${ref}`);
+    await checkNewVolume(ctx, pool, name, src.capacityBytes ?? 0, Boolean(o.allowOvercommit), `volume ${ref}`, files);
 
     if (o.linked) {
       await ctx.virsh.run(
@@ -68,7 +62,7 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
           allocationBytes: thinAllocation(pool.type),
           format: 'qcow2',
           backingPath: src.path,
-          backingFormat: src.format as VolumeFormat,
+          backingFormat: srcFormat as VolumeFormat,
         }),
       );
     } else {
@@ -78,18 +72,15 @@ export async function runVolumeClone(ctx: Context, source: string, name: string,
       await runPlan(ctx, { label: `volume clone ${ref}`, steps: [{ what: `volume ${ref}`, do: { virsh: copy }, undo: { virsh: volumeCalls.delete(srcRef.pool, name) }, spinner: `copying ${source} to ${ref}` }] });
     }
     ctx.out.done(`volume ${ref} created as a ${o.linked ? 'linked clone (qcow2 overlay)' : 'full copy'} of ${source} (${format}, ${formatBytes(src.capacityBytes)})`, {
-      ...newVolumeResult(pool, { name, format, capacityBytes: src.capacityBytes, backingFile: o.linked ? src.path : undefined, backingFormat: o.linked ? src.format : undefined }),
+      ...newVolumeResult(pool, { name, format, capacityBytes: src.capacityBytes, backingFile: o.linked ? src.path : undefined, backingFormat: o.linked ? srcFormat : undefined }),
       source: `${srcRef.pool}/${srcRef.volume}`,
       linked: Boolean(o.linked),
     }, ref);
   });
 }
 
-export const volumeCloneCommand = verb({
-  name: 'clone',
-  description: 'copy a volume in its pool: a full copy, or a thin qcow2 overlay with --linked',
+export const volumeCloneCommand = verb('clone', 'copy a volume in its pool: a full copy, or a thin qcow2 overlay with --linked', runVolumeClone, {
   args: [arg('<pool/src>', 'the volume to copy'), arg('<name>', `name of the copy (same pool): ${NEW_NAME_HELP}`)],
   options,
   examples: ['kvmctl volume clone default/base.qcow2 web1.qcow2', 'kvmctl volume clone default/base.qcow2 web2.qcow2 --linked'],
-  run: (ctx, src, name, o) => runVolumeClone(ctx, src, name, o),
 });

@@ -9,13 +9,13 @@ import { isLocalUri, thinAllocation, volumeCalls } from '../../libvirt/storage.j
 import { runPlan } from '../../exec/plan.js';
 import { buildVolumeXml } from '../../libvirt/volume-xml.js';
 import { formatBytes } from '../../units/size.js';
-import { describeUsers, findVolume, localFileFor, readStorage, refuseForeignBacking, refuseOutsidePool, requireVolume, usersOf } from '../../storage/inventory.js';
+import { describeUsers, findVolume, localFileFor, usersOf } from '../../storage/inventory.js';
 import { newVolumeResult, volumeResult } from '../../storage/volume-json.js';
 import { realStorageFiles, type StorageFiles } from '../../storage/local-files.js';
 import { convertWithProgress, writeThenPublish } from '../../storage/local-write.js';
 import { QemuImg } from '../../storage/qemu-img-client.js';
 import { parseVolumeRef, validateNewName } from '../../storage/volume-ref.js';
-import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat } from '../../storage/volume-checks.js';
+import { checkNewVolume, nameForFormat, readCopySource, parseTargetFormat } from '../../storage/volume-checks.js';
 import { volumeVerb } from './one-volume.js';
 
 export const options = {
@@ -36,13 +36,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
   const ref = `${srcRef.pool}/${name}`;
 
   await ctx.withLock(`volume ${ref}`, async () => {
-    const view = await readStorage(ctx);
-    const src = requireVolume(view, srcRef);
-    const pool = view.pools.find((p) => p.name === srcRef.pool)!;
-    await refuseOutsidePool(ctx, pool, src, files, 'copy');
-    refuseForeignBacking(view, src, 'copy');
-    const srcFormat = src.format;
-    if (srcFormat === undefined) throw new RefusedError(`the format of ${volume} is unknown to libvirt`, `refresh the pool (${kvmctlCommand(ctx.uri, 'pool', 'refresh', srcRef.pool)}) and check ${kvmctlCommand(ctx.uri, 'volume', 'info', volume)}`);
+    const { view, pool, src, format: srcFormat } = await readCopySource(ctx, volume, srcRef, files);
     if (srcFormat === to && src.backingFile === undefined) {
       throw new UsageError(`${volume} is already ${to}`, `to copy it, use ${kvmctlCommand(ctx.uri, 'volume', 'clone', volume, 'NEWNAME')}`);
     }
@@ -62,8 +56,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
     if (running.length > 0) {
       throw new RefusedError(`${volume} is in use by running VM(s) ${describeUsers(running)}: a copy taken now would be inconsistent`, 'shut the VM down first (kvmctl vm stop VM), then convert');
     }
-    await checkNoFileAt(ctx, pool, name, files);
-    checkFreeSpace(pool, src.capacityBytes ?? 0, Boolean(o.allowOvercommit), `volume ${ref}`);
+    await checkNewVolume(ctx, pool, name, src.capacityBytes ?? 0, Boolean(o.allowOvercommit), `volume ${ref}`, files);
 
     const label = `converting ${volume} to ${to}`;
     const finalPath = localFileFor(ctx, pool, name);
@@ -90,10 +83,7 @@ export async function runVolumeConvert(ctx: Context, volume: string, o: VolumeCo
   });
 }
 
-export const volumeConvertCommand = volumeVerb({
-  name: 'convert',
-  description: 'write a copy of a volume in another format (progress bar on a terminal); the source stays',
+export const volumeConvertCommand = volumeVerb('convert', 'write a copy of a volume in another format (progress bar on a terminal); the source stays', runVolumeConvert, {
   options,
   examples: ['kvmctl volume convert default/web1.qcow2 --to raw', 'kvmctl volume convert default/disk.raw --to qcow2 --name disk.qcow2'],
-  run: (ctx, ref, o) => runVolumeConvert(ctx, ref, o),
 });

@@ -11,7 +11,7 @@ import { realStorageFiles, type StorageFiles } from '../../storage/local-files.j
 import { parseVolumeRef, validateNewName, type VolumeRef } from '../../storage/volume-ref.js';
 import { findVolume, readStorage, refuseForeignBacking, requireActivePool, requireVolume } from '../../storage/inventory.js';
 import { newVolumeResult, volumeResult } from '../../storage/volume-json.js';
-import { checkFreeSpace, checkNoFileAt, parseTargetFormat, roundToSector, sameSpec } from '../../storage/volume-checks.js';
+import { checkNewVolume, parseTargetFormat, roundToSector, sameSpec } from '../../storage/volume-checks.js';
 import { kvmctlCommand } from '../../exec/command.js';
 
 export const options = {
@@ -58,8 +58,7 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
       ctx.out.done(`volume ${o.pool}/${name} already exists as asked: unchanged`, volumeResult(false, view, existing, { users: false }), `${o.pool}/${name}`);
       return;
     }
-    await checkNoFileAt(ctx, pool, name, files);
-    checkFreeSpace(pool, capacityBytes, Boolean(o.allowOvercommit), `volume ${o.pool}/${name}`);
+    await checkNewVolume(ctx, pool, name, capacityBytes, Boolean(o.allowOvercommit), `volume ${o.pool}/${name}`, files);
 
     await ctx.virsh.run(
       volumeCalls.create({
@@ -81,9 +80,7 @@ export async function runVolumeCreate(ctx: Context, name: string, o: VolumeCreat
   });
 }
 
-export const volumeCreateCommand = verb({
-  name: 'create',
-  description: 'create an empty volume, or a thin qcow2 overlay on a backing volume',
+export const volumeCreateCommand = verb('create', 'create an empty volume, or a thin qcow2 overlay on a backing volume', runVolumeCreate, {
   args: [arg('<name>', `volume name: ${NEW_NAME_HELP}`)],
   options,
   examples: [
@@ -91,5 +88,4 @@ export const volumeCreateCommand = verb({
     'kvmctl volume create scratch.raw --pool default --size 512M --format raw',
     'kvmctl volume create web2.qcow2 --pool default --backing default/debian-12.qcow2',
   ],
-  run: (ctx, name, o) => runVolumeCreate(ctx, name, o),
 });

@@ -47,12 +47,9 @@ export async function runVolumeDelete(ctx: Context, volume: string, o: VolumeDel
   ctx.out.done(`volume ${volume} deleted`, { changed: true, pool: ref.pool, name: ref.volume, path: vol.path, formerUsers: users.map((u) => u.vm) }, `${ref.pool}/${ref.volume}`);
 }
 
-export const volumeDeleteCommand = verb({
-  name: 'delete',
-  description: 'delete a volume; refused (exit 5) while a VM uses it or another volume is an overlay on it',
+export const volumeDeleteCommand = verb('delete', 'delete a volume; refused (exit 5) while a VM uses it or another volume is an overlay on it', runVolumeDelete, {
   args: [names('<pool/name...>', 'the volume(s)', { kind: 'volume', serial: 'a volume that backs another is refused while that overlay exists: in the order given, an overlay named before its base goes first; at once, the base would still see it' })],
   ifExists: { kind: 'volume', name: (ref) => formatVolumeRef(parseVolumeRef(ref)), keys: (ref) => ({ pool: parseVolumeRef(ref).pool, name: parseVolumeRef(ref).volume }) },
   options,
   examples: ['kvmctl volume delete default/old.qcow2', 'kvmctl volume delete default/web1-overlay.qcow2 default/base.qcow2 --if-exists'],
-  run: (ctx, ref, o) => runVolumeDelete(ctx, ref, o),
 });

@@ -18,7 +18,7 @@ import { convertWithProgress, removeFile, writeThenPublish } from '../../storage
 import { IMAGE_FORMATS, isImageFormat, TARGET_FORMATS } from '../../libvirt/disk-formats.js';
 import { validateNewName } from '../../storage/volume-ref.js';
 import { inspectSource, type ImportSource } from '../../storage/import-source.js';
-import { checkFreeSpace, checkNoFileAt, nameForFormat, parseTargetFormat } from '../../storage/volume-checks.js';
+import { checkNewVolume, nameForFormat, parseTargetFormat } from '../../storage/volume-checks.js';
 
 export const options = {
   pool: required('--pool <pool>', 'the pool to import into'),
@@ -58,8 +58,7 @@ export async function runVolumeImport(ctx: Context, file: string, o: VolumeImpor
       ctx.out.done(`volume ${ref} already holds ${src.path}${local ? '' : ' (judged by format and size: the pool is remote)'}: unchanged`, { ...volumeResult(false, view, existing, { users: false }), source: src.path, sourceFormat: src.format, externalReferencesCopied: [] }, ref);
       return;
     }
-    await checkNoFileAt(ctx, pool, name, files);
-    checkFreeSpace(pool, src.info.virtualSizeBytes, Boolean(o.allowOvercommit), `volume ${ref}`);
+    await checkNewVolume(ctx, pool, name, src.info.virtualSizeBytes, Boolean(o.allowOvercommit), `volume ${ref}`, files);
     if (src.references.length > 0) ctx.out.warn(`copying the data of ${src.references.join('; ')} into ${ref} (allowed with --allow-external-refs)`);
 
     const label = `importing ${posix.basename(src.path)} into ${ref}`;
@@ -111,9 +110,7 @@ async function importThroughLibvirt(ctx: Context, pool: PoolRecord, name: string
   }
 }
 
-export const volumeImportCommand = verb({
-  name: 'import',
-  description: 'copy an image file on this machine into a pool, converting it if asked (progress bar on a terminal)',
+export const volumeImportCommand = verb('import', 'copy an image file on this machine into a pool, converting it if asked (progress bar on a terminal)', runVolumeImport, {
   args: [arg('<file>', 'the image file')],
   options,
   examples: [
@@ -123,5 +120,4 @@ export const volumeImportCommand = verb({
   ],
   notes:
     '\nAn image whose header refers to other files is refused (exit 5): importing it would\nread those files. If you trust it, name the format and pass --allow-external-refs;\nthe data is then copied into one standalone volume.\n',
-  run: (ctx, file, o) => runVolumeImport(ctx, file, o),
 });

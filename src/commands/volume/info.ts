@@ -89,9 +89,6 @@ export async function runVolumeInfo(ctx: Context, volume: string): Promise<void>
   );
 }
 
-export const volumeInfoCommand = volumeVerb({
-  name: 'info',
-  description: 'show a volume: format, virtual and actual size, backing chain, internal snapshots, users',
+export const volumeInfoCommand = volumeVerb('info', 'show a volume: format, virtual and actual size, backing chain, internal snapshots, users', runVolumeInfo, {
   examples: ['kvmctl volume info default/web1.qcow2', 'kvmctl volume info default/web1.qcow2 -o json'],
-  run: (ctx, ref) => runVolumeInfo(ctx, ref),
 });

@@ -1,4 +1,5 @@
-import { arg, flag, verb, type OptionsOf } from '../../verb.js';
+import { arg, flag, type OptionsOf } from '../../verb.js';
+import { volumeVerb } from './one-volume.js';
 import { OVERCOMMIT_HELP } from '../../storage/volume-checks.js';
 import type { Context } from '../../context.js';
 import { RefusedError, UsageError } from '../../errors.js';
@@ -81,11 +82,8 @@ export async function runVolumeResize(ctx: Context, volume: string, size: string
   ctx.out.done(`volume ${volume} ${shrinking ? 'shrunk' : 'grown'} from ${from} to ${formatBytes(target)}`, result(true, null), `${ref.pool}/${ref.volume}`);
 }
 
-export const volumeResizeCommand = verb({
-  name: 'resize',
-  description: 'grow a volume (live through libvirt when a running VM uses it); shrinking needs --shrink',
-  args: [arg('<pool/name>', 'the volume'), arg('<size>', 'new size (20G) or growth (+5G)')],
+export const volumeResizeCommand = volumeVerb('resize', 'grow a volume (live through libvirt when a running VM uses it); shrinking needs --shrink', runVolumeResize, {
+  args: [arg('<size>', 'new size (20G) or growth (+5G)')],
   options,
   examples: ['kvmctl volume resize default/web1.qcow2 +5G', 'kvmctl volume resize default/web1.qcow2 40G', 'kvmctl volume resize default/web1.qcow2 10G --shrink'],
-  run: (ctx, ref, size, o) => runVolumeResize(ctx, ref, size, o),
 });

@@ -26,6 +26,14 @@ describe('RealRunner', () => {
     expect(r.stdout).toBe('C C has-path\n');
   });
 
+  it('runs each program in a session of its own, away from kvmctl\'s terminal (no polkit prompt from virsh, no Ctrl-C from the terminal)', async () => {
+    // /proc/PID/stat: pid (comm) state ppid pgrp session ...; a session leader's session is its own pid.
+    const r = await new RealRunner().run(readCommand('sh', ['-c', 'set -- $(cat /proc/$$/stat); echo "$1 $5 $6"']));
+    const [pid, pgrp, session] = r.stdout.trim().split(' ');
+    expect(pgrp).toBe(pid);
+    expect(session).toBe(pid);
+  });
+
   it('keeps multi-byte characters that straddle pipe chunks', async () => {
     const r = await new RealRunner().run(readCommand('sh', ['-c', 'i=0; while [ $i -lt 40000 ]; do printf "é€"; i=$((i+1)); done']));
     expect(r.stdout).toBe('é€'.repeat(40000));

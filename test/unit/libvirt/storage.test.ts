@@ -7,6 +7,7 @@ import {
   isLocalUri,
   loadPools,
   loadVolumes,
+  parseCompletion,
   parseVolList,
   thinAllocation,
   volumeUsers,
@@ -164,6 +165,12 @@ describe('vol-list parsing and URIs', () => {
       { name: 'a b.qcow2', path: '/p/a b.qcow2' },
       { name: 'c', path: '/p/c' },
     ]);
+  });
+
+  it('reads the volume names of a batched completion: a name a line (spaces escaped), an empty pool a blank line', () => {
+    const [x1, x2] = rec('complete-vol-names-batch.txt').split('KVMCTL-BATCH-SEPARATOR-d41d8cd9\n');
+    expect(parseCompletion(x1 ?? '')).toEqual(['a\\ b', "x'y\\ z.img", 'q;r\\s']);
+    expect(parseCompletion(x2 ?? '')).toEqual([]);
   });
 
   it('knows which URIs are this machine', () => {

@@ -22,6 +22,16 @@ describe('Virsh client', () => {
     expect(out).toEqual({ existing: '', caps, infos: ['X', 'Y'] });
   });
 
+  it('answers a list of groups group by group, in the order the calls ran, an absent call answering nothing', async () => {
+    const runner = new FakeRunner();
+    stubBatch(runner, [domainCalls.dominfo('x'), domainCalls.dumpxml('x'), domainCalls.dominfo('y'), domainCalls.capabilities()], ['IX', 'DX', 'IY', 'C']);
+    const out = await new Virsh(runner, URI).batch({
+      vms: ['x', 'y'].map((n) => ({ info: domainCalls.dominfo(n), ...(n === 'x' ? { xml: domainCalls.dumpxml(n) } : {}) })),
+      caps: domainCalls.capabilities(),
+    });
+    expect(out).toEqual({ vms: [{ info: 'IX', xml: 'DX' }, { info: 'IY' }], caps: 'C' });
+  });
+
   it('an empty list answers an empty list', async () => {
     const runner = new FakeRunner().stub(batchArgv([domainCalls.capabilities()]), { stdout: batchStdout(['C']) });
     expect(await new Virsh(runner, URI).batch({ caps: domainCalls.capabilities(), vols: [] })).toEqual({ caps: 'C', vols: [] });

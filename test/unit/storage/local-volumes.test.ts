@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { memoryFs, type FileHead } from '../../../src/local-fs.js';
+import { memoryFs, realFs, type FileHead } from '../../../src/local-fs.js';
 import { FakeRunner } from '../../../src/exec/fake.js';
 import { LIBVIRT_HEADER_BYTES, readLocalVolumes, volumeFromHead } from '../../../src/storage/local-volumes.js';
 import { loadVolumes, type PoolRecord } from '../../../src/libvirt/storage.js';
@@ -111,5 +113,27 @@ describe('readLocalVolumes + loadVolumes', () => {
     const runner = new FakeRunner();
     expect(await loadVolumes(runner, URI, [plain], await readLocalVolumes(fs, [plain]))).toHaveLength(2);
     expect(runner.calls).toEqual([]);
+  });
+
+  it('reads every head through one buffer: each file says its own facts, whatever was read before it', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'kvmctl-heads-'));
+    try {
+      // An overlay (backing file in its header), then a short raw file, then a plain qcow2: each head overwrites the last.
+      const files: Array<[string, Buffer]> = [
+        ['ov.qcow2', bytes('backing.qcow2.head')],
+        ['short.img', Buffer.from('tiny')],
+        ['plain.qcow2', bytes('plain.qcow2.head')],
+      ];
+      for (const [n, b] of files) writeFileSync(join(tmp, n), b);
+      const real: PoolRecord = { ...pool, targetPath: tmp, volumes: files.map(([n]) => ({ name: n, path: join(tmp, n) })) };
+      const read = await readLocalVolumes(realFs, [real]);
+      expect(read.map((v) => [v.name, v.format, v.capacityBytes, v.backingFile ?? null])).toEqual([
+        ['ov.qcow2', 'qcow2', info('backing.qcow2')['virtual-size'], '/etc/hostname'],
+        ['short.img', 'raw', 4, null],
+        ['plain.qcow2', 'qcow2', info('plain.qcow2')['virtual-size'], null],
+      ]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

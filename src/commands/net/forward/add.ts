@@ -109,9 +109,7 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
   });
 }
 
-export const forwardAddVerb = verb({
-  name: 'add',
-  description: 'forward a host port (or range) to a VM or an address, for outside and locally generated traffic',
+export const forwardAddVerb = verb('add', 'forward a host port (or range) to a VM or an address, for outside and locally generated traffic', runForwardAdd, {
   options,
   examples: [
     'kvmctl net forward add --port 2222 --to web1',
@@ -121,5 +119,4 @@ export const forwardAddVerb = verb({
   ],
   notes:
     '\nA range forwards to the same ports. Adding the same forward again changes nothing; a port already forwarded elsewhere is exit 4.\nA port (or a port in the range) on which a host process listens, outside 127.0.0.0/8, is refused (exit 5) unless --capture-host-port.\n',
-  run: (ctx, o) => runForwardAdd(ctx, o),
 });

@@ -34,12 +34,9 @@ export async function runForwardDelete(ctx: Context, port: string, opts: Forward
   });
 }
 
-export const forwardDeleteVerb = verb({
-  name: 'delete',
-  description: 'remove a port forward (every rule tagged for it)',
+export const forwardDeleteVerb = verb('delete', 'remove a port forward (every rule tagged for it)', runForwardDelete, {
   args: [arg('<port>', 'the host port or range it forwards, or its ID as net forward list shows it (tcp-2222)')],
   options,
   ifExists: { kind: 'forward', name: (port, o) => forwardIdOf(port, o), keys: (port, o) => ({ id: forwardIdOf(port, o) }) },
   examples: ['kvmctl net forward delete 2222', 'kvmctl net forward delete 5353 --proto udp', 'kvmctl net forward delete udp-5353', 'kvmctl net forward delete tcp-8000-8010 --if-exists'],
-  run: (ctx, port, o) => runForwardDelete(ctx, port, o),
 });

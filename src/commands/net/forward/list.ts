@@ -29,9 +29,6 @@ export async function runForwardList(ctx: Context): Promise<void> {
   if (!ctx.out.json && views.length === 0) ctx.out.info('no port forwards; add one with: kvmctl net forward add --port 2222 --to VM');
 }
 
-export const forwardListVerb = verb({
-  name: 'list',
-  description: "list kvmctl's port forwards with the VM and network behind each",
+export const forwardListVerb = verb('list', "list kvmctl's port forwards with the VM and network behind each", runForwardList, {
   examples: ['kvmctl net forward list', 'kvmctl net forward list -o json'],
-  run: (ctx) => runForwardList(ctx),
 });

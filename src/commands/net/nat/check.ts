@@ -90,11 +90,8 @@ export async function runNatCheck(ctx: Context): Promise<void> {
   if (!ctx.out.json && r.bridges.length > 0) ctx.out.info(`all ${r.checks.length} kvmctl NAT rules are present`);
 }
 
-export const natCheckVerb = verb({
-  name: 'check',
-  description: 'check that every rule kvmctl recorded for NAT in this namespace is in the firewall (and ip_forward on): exit 0, else 5 with what is missing',
+export const natCheckVerb = verb('check', 'check that every rule kvmctl recorded for NAT in this namespace is in the firewall (and ip_forward on): exit 0, else 5 with what is missing', runNatCheck, {
   examples: ['kvmctl net nat check', 'kvmctl net nat check -o json'],
   notes:
     "\nA firewall reload (iptables-restore, firewalld, a reboot without saved rules) removes kvmctl's rules silently.\nRunning the printed `kvmctl net nat enable` again adds back exactly the missing rules.\n",
-  run: (ctx) => runNatCheck(ctx),
 });

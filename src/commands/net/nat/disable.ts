@@ -87,11 +87,8 @@ export async function runNatDisable(ctx: Context, opts: NatDisableOptions): Prom
   });
 }
 
-export const natDisableVerb = verb({
-  name: 'disable',
-  description: 'remove exactly the rules enable added, its gateway address, and restore ip_forward if kvmctl changed it',
+export const natDisableVerb = verb('disable', 'remove exactly the rules enable added, its gateway address, and restore ip_forward if kvmctl changed it', runNatDisable, {
   options,
   ifExists: { kind: 'nat', name: (o) => o.bridge, keys: (o) => ({ bridge: o.bridge }) },
   examples: ['kvmctl net nat disable --bridge br0', 'kvmctl net nat disable --bridge br0 --if-exists'],
-  run: (ctx, o) => runNatDisable(ctx, o),
 });

@@ -130,11 +130,8 @@ export async function runNatEnable(ctx: Context, opts: NatEnableOptions): Promis
   });
 }
 
-export const natEnableVerb = verb({
-  name: 'enable',
-  description: 'give the bridge its gateway address if missing, turn ip_forward on, add MASQUERADE and FORWARD rules (each tagged kvmctl:nat:BRIDGE)',
+export const natEnableVerb = verb('enable', 'give the bridge its gateway address if missing, turn ip_forward on, add MASQUERADE and FORWARD rules (each tagged kvmctl:nat:BRIDGE)', runNatEnable, {
   options,
   examples: ['kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24', 'kvmctl net nat enable --bridge br0 --subnet 10.20.0.0/24 --out eth0'],
   notes: '\nRunning it again adds nothing (or, after a firewall reload, exactly the rules that are missing); other settings for a bridge that has kvmctl NAT are exit 4.\n',
-  run: (ctx, o) => runNatEnable(ctx, o),
 });

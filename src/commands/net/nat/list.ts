@@ -10,11 +10,8 @@ export async function runNatList(ctx: Context): Promise<void> {
   if (!ctx.out.json && rules.length === 0) ctx.out.info('no NAT rules');
 }
 
-export const natListVerb = verb({
-  name: 'list',
-  description: 'every NAT rule on the host with its owner: kvmctl, libvirt, docker or other',
+export const natListVerb = verb('list', 'every NAT rule on the host with its owner: kvmctl, libvirt, docker or other', runNatList, {
   examples: ['kvmctl net nat list', 'kvmctl net nat list -o json'],
-  run: (ctx) => runNatList(ctx),
 });
 
 /** A NAT rule: every key present (null where the rule does not match on it), the destination port as integers {first, last}. */

@@ -8,9 +8,9 @@ import { kvmctlCommand } from '../../../exec/command.js';
 import { runPlan, type Plan } from '../../../exec/plan.js';
 import { domainCalls } from '../../../libvirt/domain-commands.js';
 import { NEW_NAME_HELP, validateNewName } from '../../../validate/names.js';
-import { arg, value, verb, type OptionsOf } from '../../../verb.js';
+import { arg, value, type OptionsOf } from '../../../verb.js';
 import { checkVmName } from '../domain-state.js';
-import { readSnapshots, snapshotVmArg } from './snapshots.js';
+import { readSnapshots, vmSnapshotsVerb } from './snapshots.js';
 
 const options = { description: value('--description <text>', 'a note kept with it') };
 export type SnapshotCreateOptions = OptionsOf<typeof options>;
@@ -40,11 +40,8 @@ export async function runSnapshotCreate(ctx: Context, name: string, snap: string
   ctx.out.done(`vm ${name}: snapshot ${snapshot} created`, { changed: !ctx.dryRun, name, snapshot });
 }
 
-export const snapshotCreateCommand = verb({
-  name: 'create',
-  description: 'take a snapshot (default name: snap-YYYYMMDD-HHMMSS)',
-  args: [snapshotVmArg, arg('[snapshot]', `snapshot name: ${NEW_NAME_HELP}, not all digits`)],
+export const snapshotCreateCommand = vmSnapshotsVerb('create', 'take a snapshot (default name: snap-YYYYMMDD-HHMMSS)', runSnapshotCreate, {
+  args: [arg('[snapshot]', `snapshot name: ${NEW_NAME_HELP}, not all digits`)],
   options,
   examples: ['kvmctl vm snapshot create web1', 'kvmctl vm snapshot create web1 before-upgrade --description "before apt upgrade"'],
-  run: (ctx, name, snap, opts) => runSnapshotCreate(ctx, name, snap, opts),
 });

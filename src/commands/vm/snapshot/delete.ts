@@ -2,8 +2,8 @@
 import type { Context } from '../../../context.js';
 import { domainCalls } from '../../../libvirt/domain-commands.js';
 import { checkVmName } from '../domain-state.js';
-import { names, verb } from '../../../verb.js';
-import { requireSnapshot, snapshotVmArg } from './snapshots.js';
+import { names } from '../../../verb.js';
+import { requireSnapshot, vmSnapshotsVerb } from './snapshots.js';
 
 export async function runSnapshotDelete(ctx: Context, name: string, snap: string | undefined): Promise<void> {
   checkVmName(name);
@@ -12,11 +12,8 @@ export async function runSnapshotDelete(ctx: Context, name: string, snap: string
   ctx.out.done(`vm ${name}: snapshot ${snapshot} deleted`, { changed: !ctx.dryRun, name, snapshot });
 }
 
-export const snapshotDeleteCommand = verb({
-  args: [snapshotVmArg, names('<snapshot...>', 'snapshot name(s)', { kind: 'snapshot', serial: "each delete rewrites the VM's disks (and libvirt moves the snapshot's children to its parent); two at once would change the same files" })],
+export const snapshotDeleteCommand = vmSnapshotsVerb('delete', 'delete a snapshot (the VM keeps its current state)', runSnapshotDelete, {
+  args: [names('<snapshot...>', 'snapshot name(s)', { kind: 'snapshot', serial: "each delete rewrites the VM's disks (and libvirt moves the snapshot's children to its parent); two at once would change the same files" })],
   ifExists: { kind: 'snapshot', name: (_vm, snap) => snap, keys: (vm, snap) => ({ name: vm, snapshot: snap }) },
-  name: 'delete',
-  description: 'delete a snapshot (the VM keeps its current state)',
   examples: ['kvmctl vm snapshot delete web1 before-upgrade', 'kvmctl vm snapshot delete web1 daily-1 daily-2 --if-exists'],
-  run: (ctx, name, snap) => runSnapshotDelete(ctx, name, snap),
 });

@@ -1,8 +1,7 @@
 /** `vm snapshot list NAME`: name, time, state, parent, and which is current. */
 import type { Context } from '../../../context.js';
-import { verb } from '../../../verb.js';
 import { checkVmName } from '../domain-state.js';
-import { readSnapshots, snapshotColumns, snapshotVmArg } from './snapshots.js';
+import { readSnapshots, snapshotColumns, vmSnapshotsVerb } from './snapshots.js';
 
 export async function runSnapshotList(ctx: Context, name: string): Promise<void> {
   checkVmName(name);
@@ -11,10 +10,6 @@ export async function runSnapshotList(ctx: Context, name: string): Promise<void>
   ctx.out.list(snapshotColumns, rows);
 }
 
-export const snapshotListCommand = verb({
-  name: 'list',
-  description: "list a VM's snapshots",
-  args: [snapshotVmArg],
+export const snapshotListCommand = vmSnapshotsVerb('list', "list a VM's snapshots", runSnapshotList, {
   examples: ['kvmctl vm snapshot list web1', 'kvmctl vm snapshot list web1 -o json'],
-  run: (ctx, name) => runSnapshotList(ctx, name),
 });

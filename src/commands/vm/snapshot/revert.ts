@@ -11,9 +11,6 @@ export async function runSnapshotRevert(ctx: Context, name: string, snap: string
   ctx.out.done(`vm ${name} reverted to snapshot ${snapshot}`, { changed: !ctx.dryRun, name, snapshot });
 }
 
-export const snapshotRevertCommand = snapshotVerb({
-  name: 'revert',
-  description: "put the VM back to a snapshot (its state then is the snapshot's: running or shut off)",
+export const snapshotRevertCommand = snapshotVerb('revert', "put the VM back to a snapshot (its state then is the snapshot's: running or shut off)", runSnapshotRevert, {
   examples: ['kvmctl vm snapshot revert web1 before-upgrade'],
-  run: (ctx, name, snap) => runSnapshotRevert(ctx, name, snap),
 });

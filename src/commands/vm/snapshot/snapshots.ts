@@ -48,5 +48,8 @@ export function requireSnapshot(ctx: Context, verb: string, name: string, snap: 
 export const snapshotVmArg = arg('<name>', 'VM name');
 export const snapshotNameArg = arg('<snapshot>', 'snapshot name');
 
+/** A verb on the snapshots of one VM (`kvmctl vm snapshot VERB NAME …`). */
+export const vmSnapshotsVerb = verbOn([snapshotVmArg]);
+
 /** A verb on one snapshot of a VM (`kvmctl vm snapshot VERB NAME SNAPSHOT`). */
 export const snapshotVerb = verbOn([snapshotVmArg, snapshotNameArg]);

@@ -1,6 +1,7 @@
 import { snapshotJson } from '../../../storage/volume-json.js';
 import { NEW_NAME_HELP } from '../../../validate/names.js';
-import { arg, verb } from '../../../verb.js';
+import { arg } from '../../../verb.js';
+import { volumeVerb } from '../one-volume.js';
 import type { Context } from '../../../context.js';
 import { QemuImg } from '../../../storage/qemu-img-client.js';
 import { formatVolumeRef, parseVolumeRef, validateNewName } from '../../../storage/volume-ref.js';
@@ -26,10 +27,7 @@ export async function runVolumeSnapshotCreate(ctx: Context, volume: string, name
   });
 }
 
-export const volumeSnapshotCreateCommand = verb({
-  name: 'create',
-  description: 'take a snapshot (default name: snap-DATE)',
-  args: [arg('<pool/name>', 'the volume'), arg('[snapshot]', `snapshot name: ${NEW_NAME_HELP}, not all digits`)],
+export const volumeSnapshotCreateCommand = volumeVerb('create', 'take a snapshot (default name: snap-DATE)', runVolumeSnapshotCreate, {
+  args: [arg('[snapshot]', `snapshot name: ${NEW_NAME_HELP}, not all digits`)],
   examples: ['kvmctl volume snapshot create default/web1.qcow2 before-upgrade'],
-  run: (ctx, ref, snap) => runVolumeSnapshotCreate(ctx, ref, snap),
 });

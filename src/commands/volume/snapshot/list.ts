@@ -9,9 +9,6 @@ export async function runVolumeSnapshotList(ctx: Context, volume: string): Promi
   ctx.out.list(snapshotColumns, t.snapshots, t.snapshots.map((s) => snapshotJson(volume, s)));
 }
 
-export const volumeSnapshotListCommand = volumeVerb({
-  name: 'list',
-  description: "list a volume's snapshots",
+export const volumeSnapshotListCommand = volumeVerb('list', "list a volume's snapshots", runVolumeSnapshotList, {
   examples: ['kvmctl volume snapshot list default/web1.qcow2'],
-  run: (ctx, ref) => runVolumeSnapshotList(ctx, ref),
 });

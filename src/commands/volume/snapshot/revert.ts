@@ -9,9 +9,6 @@ export async function runVolumeSnapshotRevert(ctx: Context, volume: string, name
   ctx.out.done(`volume ${volume} reverted to snapshot ${name} (taken ${snap.date})`, { changed: true, ...snapshotJson(volume, snap) });
 }
 
-export const volumeSnapshotRevertCommand = volumeSnapshotVerb({
-  name: 'revert',
-  description: 'put the volume back to a snapshot (refused when overlays depend on it)',
+export const volumeSnapshotRevertCommand = volumeSnapshotVerb('revert', 'put the volume back to a snapshot (refused when overlays depend on it)', runVolumeSnapshotRevert, {
   examples: ['kvmctl volume snapshot revert default/web1.qcow2 before-upgrade'],
-  run: (ctx, ref, snap) => runVolumeSnapshotRevert(ctx, ref, snap),
 });

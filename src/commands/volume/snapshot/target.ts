@@ -14,11 +14,10 @@ import type { ImageSnapshot } from '../../../storage/qemu-img.js';
 import { QemuImg } from '../../../storage/qemu-img-client.js';
 import { formatVolumeRef, parseVolumeRef, type VolumeRef } from '../../../storage/volume-ref.js';
 import { arg, verbOn } from '../../../verb.js';
-
-export const volumeArg = arg('<pool/name>', 'the volume');
+import { volumeRefArg } from '../one-volume.js';
 
 /** A verb on one snapshot of a volume (`kvmctl volume snapshot VERB POOL/NAME SNAPSHOT`). */
-export const volumeSnapshotVerb = verbOn([volumeArg, arg('<snapshot>', 'snapshot name')]);
+export const volumeSnapshotVerb = verbOn([volumeRefArg, arg('<snapshot>', 'snapshot name')]);
 import { kvmctlCommand } from '../../../exec/command.js';
 
 export const snapshotColumns: Column<ImageSnapshot>[] = [

@@ -20,16 +20,16 @@ describe('pool start', () => {
     const local = stubStorage(new FakeRunner(), state, { only: ['p'], domains: false, volumes: false });
     const hint = "re-create the directory: mkdir -p -m 0711 -- /pools/p, then run: kvmctl pool start p";
     const message = 'storage pool p: its directory /pools/p does not exist (removed outside kvmctl?), so the pool cannot run';
-    expect(await outcome(runPoolStart(testContext(local).ctx, 'p', fakeFiles()))).toEqual({ code: 5, message });
+    expect(await outcome(runPoolStart(testContext(local).ctx, 'p', {}, fakeFiles()))).toEqual({ code: 5, message });
     expect(mutations(local)).toEqual([]);
-    await runPoolStart(testContext(stubStorage(new FakeRunner(), state, { only: ['p'], domains: false, volumes: false }).stub(virsh('pool-start', '--pool', 'p'), {})).ctx, 'p', fakeFiles({ '/pools/p': { kind: 'directory' } }));
+    await runPoolStart(testContext(stubStorage(new FakeRunner(), state, { only: ['p'], domains: false, volumes: false }).stub(virsh('pool-start', '--pool', 'p'), {})).ctx, 'p', {}, fakeFiles({ '/pools/p': { kind: 'directory' } }));
 
     const remoteUri = 'qemu+ssh://h/system';
     const remote = stubStorage(new FakeRunner(), { ...state, uri: remoteUri }, { only: ['p'], domains: false, volumes: false }).stub(
       ['virsh', '-c', remoteUri, 'pool-start', '--pool', 'p'],
       virshFailure("cannot open directory '/pools/p': No such file or directory"),
     );
-    const err = await runPoolStart(testContext(remote, { uri: remoteUri }).ctx, 'p', fakeFiles()).catch((e: KvmctlError) => e);
+    const err = await runPoolStart(testContext(remote, { uri: remoteUri }).ctx, 'p', {}, fakeFiles()).catch((e: KvmctlError) => e);
     expect([exitCodeOf(err), (err as KvmctlError).message, (err as KvmctlError).hint]).toEqual([5, message, hint.replace('kvmctl pool', `kvmctl -c ${remoteUri} pool`)]);
   });
 });

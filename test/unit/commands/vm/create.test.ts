@@ -10,6 +10,7 @@ import type { Command } from '../../../../src/exec/command.js';
 import { parseDomainXml } from '../../../../src/libvirt/domain-xml.js';
 import { POOL_DIR, batchArgv, batchStdout, callOf, mutations, poolWords, recorded, recordedPoolOutputs, recordedTop, runKvmctl, short, stubBatch, stubDomainList, URI, virshArgv, type VmTestOptions } from '../../vm-harness.js';
 import { parseOutput } from '../../../support/schemas.js';
+import { stubStorage } from '../../storage-harness.js';
 import { isVolCreate, volCreate } from '../../volume-match.js';
 import { afterStart, firstLook, LEASED, LEASES, WEB_LEASE_MADE_MS } from './vm-states.js';
 
@@ -404,6 +405,18 @@ describe('vm create: what exists already', () => {
     expect(r.code).toBe(4);
     expect(r.err).toMatch(/volume fxvm-pool\/fxvm-web\.qcow2 already exists \(vm create fxvm-web would create it\)/);
     expect(mutations(runner)).toEqual([]);
+  });
+
+  it('--image nope/nope is exit 3 and hints volume list --pool nope, a command kvmctl accepts (not one it rejects)', async () => {
+    const runner = stubReads(new FakeRunner(), { vols: [['nope', 'nope', '']], pools: ['nope'], poolOutputs: ['', '', ''] });
+    const r = await run(['vm', 'create', 'web1', '--image', 'nope/nope'], runner);
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/base image nope\/nope not found \(no such volume, or pool "nope" is missing or inactive\)\nhint: list the volumes with: kvmctl volume list --pool nope\n/);
+    expect(mutations(runner)).toEqual([]);
+    // The hint, run as printed: the pool is missing (exit 3, named), not a usage error (exit 2).
+    const hinted = /kvmctl (volume list .*)$/m.exec(r.err)![1]!.split(' ');
+    const h = await run(hinted, stubStorage(new FakeRunner(), { pools: [] }, { only: ['nope'], users: [] }));
+    expect([h.code, h.err]).toEqual([3, expect.stringMatching(/storage pool "nope" not found/)]);
   });
 
   it('a missing base image, pool or network is exit 3; an inactive network exit 5; all before any change', async () => {
