@@ -110,7 +110,8 @@ export function subprocesses(command, env) {
 
 /**
  * The programs a kvmctl command runs, with their arguments, from its -v trace
- * ("+ virsh -c 'uri' ..." lines, each word shown with POSIX single quoting).
+ * ("+ virsh -c 'uri' ..." lines, each word shown with POSIX single quoting); a
+ * session as { argv, input } with every line written to it.
  */
 export function tracedCommands(kvmctlArgv, env) {
   // -v goes to kvmctl, not to node: after the script when the argv starts with node itself.
@@ -118,13 +119,26 @@ export function tracedCommands(kvmctlArgv, env) {
   const argv = [...kvmctlArgv.slice(0, at), '-v', ...kvmctlArgv.slice(at)];
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env, maxBuffer: 256 << 20 });
   if (r.status !== 0) throw new CommandFailed({ label: kvmctlArgv.join(' ') }, r);
-  const commands = r.stderr
-    .split('\n')
-    .filter((l) => l.startsWith('+ '))
-    .map((l) => splitQuoted(l.slice(2)));
+  // A session prints `+ virsh -c URI (reading its input in rounds)`, then each line written to it as `< LINE`:
+  // it replays as that one process fed those lines ({ argv, input }).
+  const commands = [];
+  for (const l of r.stderr.split('\n')) {
+    if (l.startsWith('+ ') && l.endsWith(SESSION_SUFFIX)) commands.push({ argv: splitQuoted(l.slice(2, -SESSION_SUFFIX.length)), input: '' });
+    else if (l.startsWith('+ ')) commands.push(splitQuoted(l.slice(2)));
+    else if (l.startsWith('< ') && commands.at(-1)?.input !== undefined) commands.at(-1).input += `${l.slice(2)}\n`;
+  }
   // A floor of no commands would be a bare node start, not a floor.
   if (commands.length === 0) throw new Error(`${kvmctlArgv.join(' ')} -v printed no command it ran`);
   return commands;
+}
+
+/** What kvmctl -v adds to the command line of a process it feeds in rounds (src/exec/dry-run.ts). */
+const SESSION_SUFFIX = ' (reading its input in rounds)';
+
+/** The first command of a traced session alone (its first line and the fence after it); a plain argv as it is. */
+export function firstCommandOf(traced) {
+  if (Array.isArray(traced)) return traced;
+  return { argv: traced.argv, input: traced.input.split('\n').slice(0, 2).join('\n') + '\n' };
 }
 
 function splitQuoted(line) {

@@ -45,7 +45,7 @@ const mib = (v) => (v === undefined ? '-' : `${(v / MIB).toFixed(0)} MiB`);
 
 /** The baseline that replays kvmctl vm list's own virsh calls from a bare node process (bench/replay.mjs). */
 export const FLOOR_LABEL = "node + vm list's virsh calls, nothing else";
-/** The same, with only the first of those calls. */
+/** The same, with only the first of those calls (domstats alone in vm list's one session). */
 export const FIRST_CALL_LABEL = "node + vm list's first virsh call only";
 
 /** The same calls, all in one virsh process: the floor of a design that feeds virsh its second batch on stdin. */
@@ -344,7 +344,9 @@ baseline). The machine is shared: other work ran on it meanwhile (see the load a
 command started (strace, execve); peak RSS is GNU time's maximum resident set size.
 The two "node + vm list's ..." baselines replay the virsh commands \`kvmctl -v vm list\`
 ran, with the same arguments, from a bare node process that only reads their output
-(bench/replay.mjs): the floor under any node program that makes those calls. The
+(bench/replay.mjs): the floor under any node program that makes those calls. vm list
+holds one interactive virsh session: its floor is that one virsh process fed every line
+kvmctl wrote to it at once, and "first virsh call only" is \`domstats\` alone in it. The
 "node + pool list's ..." and "node + volume list --pool's ..." baselines do the same for
 those commands, running their virsh calls one after another (kvmctl runs some of them side
 by side, and reads local files besides).${groupsLine(groups)}

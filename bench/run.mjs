@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Fleet, POOL, PURGE_POOL } from './fleet.mjs';
 import { bigRuns, groups, log, opts, purgeVolumes, runningCount, runs, runsAt, sizes, usage } from './options.mjs';
-import { cmd, median, peakRss, runChecked, subprocesses, timeInterleaved, timeOnce, tracedCommands, verbAvailable } from './measure.mjs';
+import { cmd, firstCommandOf, median, peakRss, runChecked, subprocesses, timeInterleaved, timeOnce, tracedCommands, verbAvailable } from './measure.mjs';
 import { FIRST_CALL_LABEL, FLOOR_LABEL, NODE_ALONE_LABEL, ONE_PROCESS_LABEL, PURGE_FLOOR_LABEL, floorLabel, machineFacts, markdownReport, textReport, verdicts } from './report.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -290,7 +290,8 @@ async function inside() {
       // The floor of a command: its own virsh calls (kvmctl -v), one after another, from a bare node process.
       const floorOf = (label, argv) => (groups.has(label) ? [replay(floorLabel(label), tracedCommands(argv, env))] : []);
       const traced = groups.has('vm-list') ? tracedCommands(kvmctl('vm', 'list'), env) : [];
-      const floors = [replay(FLOOR_LABEL, traced), replay(FIRST_CALL_LABEL, traced.slice(0, 1)), ...(traced.length > 1 ? [replay(ONE_PROCESS_LABEL, [oneProcess(traced)])] : [])];
+      // vm list's one session replays with all its lines; its first call alone is domstats alone in that process.
+      const floors = [replay(FLOOR_LABEL, traced), replay(FIRST_CALL_LABEL, traced.slice(0, 1).map(firstCommandOf)), ...(traced.length > 1 && traced.every(Array.isArray) ? [replay(ONE_PROCESS_LABEL, [oneProcess(traced)])] : [])];
       await measureGroup(
         'vm-list',
         n,

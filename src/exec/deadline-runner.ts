@@ -1,5 +1,6 @@
 import type { Command, CommandResult } from './command.js';
 import { CommandTimeoutError, type Runner } from './runner.js';
+import type { Conversation } from './conversation.js';
 
 /**
  * Every program started for one host shares that host's deadline: each gets
@@ -7,15 +8,25 @@ import { CommandTimeoutError, type Runner } from './runner.js';
  * unreachable behind a firewall) has its programs killed when the time is up.
  */
 export class DeadlineRunner implements Runner {
+  /** A conversation gets the time left when it starts, for all its rounds. */
+  readonly converse?: (cmd: Command) => Conversation;
+
   constructor(
     private readonly inner: Runner,
     private readonly deadline: number,
-  ) {}
+  ) {
+    const converse = inner.converse?.bind(inner);
+    if (converse) this.converse = (cmd) => converse(this.bounded(cmd));
+  }
 
   async run(cmd: Command): Promise<CommandResult> {
+    return this.inner.run(this.bounded(cmd));
+  }
+
+  private bounded(cmd: Command): Command {
     const left = Math.max(0, Math.floor(this.deadline - Date.now()));
     const timeoutMs = Math.min(cmd.timeoutMs ?? Infinity, left);
     if (timeoutMs <= 0) throw new CommandTimeoutError({ ...cmd, timeoutMs: 0 });
-    return this.inner.run({ ...cmd, timeoutMs });
+    return { ...cmd, timeoutMs };
   }
 }

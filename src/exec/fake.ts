@@ -1,5 +1,6 @@
 import { formatCommand, type Command, type CommandResult } from './command.js';
 import type { Runner } from './runner.js';
+import { ConversationEndedError, type Conversation, type Reply, type Until } from './conversation.js';
 
 export interface Stub {
   /** Matches when program + args equal this argv exactly, or when the predicate returns true. */
@@ -7,6 +8,17 @@ export interface Stub {
   result: Partial<CommandResult> | ((cmd: Command) => Partial<CommandResult>);
   /** How many calls it answers (default 1); Infinity for any number. */
   times?: number;
+}
+
+/** A conversation's stub: the command it answers and the reply to each round. */
+export interface ConversationStub {
+  match: Stub['match'];
+  /** The reply to round `round` (0-based) given what was written; with exitCode, the program exits after printing it. */
+  reply: (input: string, round: number, until: Until) => Partial<Reply> & { exitCode?: number };
+  /** How many rounds it must be sent (verify() checks); any number when absent. */
+  rounds?: number;
+  used: boolean;
+  sent: number;
 }
 
 export interface FakeRunnerOptions {
@@ -28,6 +40,9 @@ export class FakeRunner implements Runner {
   private static made: FakeRunner[] = [];
   readonly calls: Command[] = [];
   private readonly stubs: Array<Stub & { used: number }> = [];
+  private readonly conversations: ConversationStub[] = [];
+  /** What was written to each conversation, round by round, in the order they started. */
+  readonly sent: string[][] = [];
   readonly allowUnused: boolean;
 
   constructor(options: FakeRunnerOptions = {}) {
@@ -56,11 +71,47 @@ export class FakeRunner implements Runner {
     return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', exitCode: r.exitCode ?? 0 };
   }
 
-  /** Throws if a stub with a finite count was not used up. */
+  /** Answers one conversation (a process fed in rounds, exec/conversation.ts); it counts in calls like a run. */
+  stubConversation(match: Stub['match'], reply: ConversationStub['reply'], rounds?: number): this {
+    this.conversations.push({ match, reply, ...(rounds !== undefined && { rounds }), used: false, sent: 0 });
+    return this;
+  }
+
+  converse(cmd: Command): Conversation {
+    this.calls.push(cmd);
+    const stub = this.conversations.find((s) => !s.used && matches(s.match, cmd));
+    if (!stub) throw new Error(`FakeRunner: unexpected conversation: ${formatCommand(cmd)}`);
+    stub.used = true;
+    const inputs: string[] = [];
+    this.sent.push(inputs);
+    let exited: number | undefined;
+    return {
+      send: async (input, until) => {
+        if (exited !== undefined) throw new ConversationEndedError(cmd, { stdout: '', stderr: '', exitCode: exited });
+        inputs.push(input);
+        const r = stub.reply(input, stub.sent++, until);
+        const reply = { stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+        if (r.exitCode !== undefined) {
+          exited = r.exitCode;
+          throw new ConversationEndedError(cmd, { ...reply, exitCode: r.exitCode });
+        }
+        // The real program would leave the round waiting for ever.
+        if (!reply.stdout.includes(until.stdout) || !reply.stderr.includes(until.stderr)) throw new Error(`FakeRunner: the reply to round ${stub.sent - 1} of ${formatCommand(cmd)} does not end the round`);
+        return reply;
+      },
+      end: async () => ({ stdout: '', stderr: '', exitCode: exited ?? 0 }),
+    };
+  }
+
+  /** Throws if a stub with a finite count was not used up, or a conversation was not had (or had another number of rounds). */
   verify(): void {
     const unused = this.stubs.filter((s) => s.times !== Infinity && s.used < (s.times ?? 1));
     if (unused.length > 0) {
       throw new Error(`FakeRunner: ${unused.length} stub(s) never called: ${unused.map((s) => describe(s.match)).join('; ')}`);
+    }
+    for (const c of this.conversations) {
+      if (!c.used) throw new Error(`FakeRunner: conversation never started: ${describe(c.match)}`);
+      if (c.rounds !== undefined && c.sent !== c.rounds) throw new Error(`FakeRunner: conversation ${describe(c.match)} had ${c.sent} round(s), expected ${c.rounds}`);
     }
   }
 

@@ -7,6 +7,8 @@
  */
 import { formatCommand, type Command, type CommandResult } from './command.js';
 import type { Runner } from './runner.js';
+import type { Conversation } from './conversation.js';
+import { readConversation } from './dry-run.js';
 import { UsageError } from '../errors.js';
 
 export interface FaultSpec {
@@ -38,6 +40,7 @@ export function parseFaultSpecs(text: string | undefined): FaultSpec[] {
 export class FaultRunner implements Runner {
   private mutations = 0;
   private readonly specs: FaultSpec[];
+  readonly converse?: (cmd: Command) => Conversation;
 
   /** write, when given, announces a hang (tests wait for it before they signal the process). */
   constructor(
@@ -47,6 +50,7 @@ export class FaultRunner implements Runner {
     private readonly write?: (text: string) => void,
   ) {
     this.specs = Array.isArray(spec) ? spec : [spec];
+    this.converse = readConversation(inner);
   }
 
   async run(cmd: Command): Promise<CommandResult> {

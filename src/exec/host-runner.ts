@@ -9,6 +9,7 @@
 import type { Command, CommandResult } from './command.js';
 import { formatCommand } from './command.js';
 import type { Runner } from './runner.js';
+import type { Conversation } from './conversation.js';
 import type { LocalFs } from '../local-fs.js';
 import { RefusedError } from '../errors.js';
 import { overSsh, sshTargetName, type HostAccess } from '../net/host-access.js';
@@ -21,11 +22,22 @@ export const HOST_NETWORK_PROGRAMS = new Set(['ip', 'bridge', 'iptables', 'iptab
 const HOST_NETWORK_FILES = /^\/proc\/sys\/net\//;
 
 export class HostRunner implements Runner {
+  /** Conversations are virsh's (it reaches the host itself): the host's own network tools never hold one. */
+  readonly converse?: (cmd: Command) => Conversation;
+
   constructor(
     private readonly inner: Runner,
     private readonly access: Exclude<HostAccess, { kind: 'local' }>,
     private readonly uri: string,
-  ) {}
+  ) {
+    const converse = inner.converse?.bind(inner);
+    if (converse) {
+      this.converse = (cmd) => {
+        if (HOST_NETWORK_PROGRAMS.has(cmd.program)) throw new RefusedError(`${formatCommand(cmd)}: not run in rounds on ${this.uri}`, 'run it as one command');
+        return converse(cmd);
+      };
+    }
+  }
 
   async run(cmd: Command): Promise<CommandResult> {
     if (!HOST_NETWORK_PROGRAMS.has(cmd.program)) return this.inner.run(cmd);

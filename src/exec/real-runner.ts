@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Command, CommandResult } from './command.js';
 import { InterruptedError } from '../errors.js';
 import { CommandTimeoutError, MissingToolError, type Runner } from './runner.js';
+import { startConversation, type Conversation } from './conversation.js';
 
 /** A program still running this long after SIGTERM (timeout, cancel) gets SIGKILL. */
 const KILL_GRACE_MS = 5000;
@@ -40,6 +41,14 @@ export class RealRunner implements Runner {
       await stdin?.close();
     }
   }
+
+  /** One process fed in rounds (exec/conversation.ts); stopped like a run by its timeout, the signal (reads) and kvmctl's exit. */
+  converse(cmd: Command): Conversation {
+    return startConversation(cmd, cmd.mutates ? undefined : this.signal, (child) => {
+      track(child);
+      return () => running.delete(child);
+    });
+  }
 }
 
 /** Programs still running, stopped (SIGTERM) when kvmctl exits before them: a second Ctrl-C exits at once. */
@@ -60,7 +69,7 @@ type Ending = { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null
 function runCaptured(cmd: Command, stdinFd: number | undefined, cancel: AbortSignal | undefined): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd.program, cmd.args, {
-      env: { ...process.env, LC_ALL: 'C', LANG: 'C' },
+      env: { ...process.env, ...cmd.env, LC_ALL: 'C', LANG: 'C' },
       stdio: [stdinFd ?? 'ignore', 'pipe', 'pipe'],
       // A session of its own, without kvmctl's terminal: virsh with a controlling terminal and no polkit
       // on the host prints "Authorization not available…" on stderr, which reads as a failed (empty) listing,

@@ -1,4 +1,5 @@
 import { formatCommand, type Command, type CommandResult } from './command.js';
+import type { Conversation } from './conversation.js';
 import { KvmctlError, RefusedError, TimeoutError, type ErrorSubject } from '../errors.js';
 
 /** Every external program kvmctl starts goes through a Runner. */
@@ -7,6 +8,12 @@ export interface Runner {
   run(cmd: Command): Promise<CommandResult>;
   /** Runs it attached to the terminal (see exec/interactive.ts); resolves with its exit status. */
   runInteractive?(cmd: Command): Promise<number>;
+  /**
+   * Starts a read that takes its input in rounds (exec/conversation.ts): one
+   * process, written to and read from until it is ended. Absent when the
+   * runner cannot hold one; callers then fall back to run().
+   */
+  converse?(cmd: Command): Conversation;
 }
 
 /** A tool exited non-zero. Carries argv, status and stderr for classification. */

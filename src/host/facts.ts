@@ -1,6 +1,6 @@
 /**
  * Gathers everything `kvmctl host` and `kvmctl host check` report, in a constant
- * number of subprocesses: two virsh batches, one `ip -j`, one `iptables-save`.
+ * number of subprocesses: one virsh session (two rounds), one `ip -j`, one `iptables-save`.
  */
 import type { Context } from '../context.js';
 import { RefusedError, TimeoutError } from '../errors.js';
@@ -13,6 +13,7 @@ import { parseNetList, parseNetworkXml, subnetOf, type NetworkDefinition } from 
 import { domainCalls } from '../libvirt/domain-commands.js';
 import { networkCalls } from '../libvirt/network-commands.js';
 import { poolCalls } from '../libvirt/storage.js';
+import type { VirshSession } from '../libvirt/virsh-client.js';
 import { bridgesOf } from '../net/ip.js';
 import { chainPolicy } from '../net/iptables-save.js';
 import { natRules, type NatRule } from '../net/rule-owner.js';
@@ -233,6 +234,11 @@ interface LibvirtPart {
 
 /** remote: also asks for the kvm domain capabilities, which give the virtualization verdict of that host. */
 async function gatherLibvirt(ctx: Context, remote: boolean): Promise<LibvirtPart> {
+  return ctx.virsh.session((session) => gatherInSession(ctx, session, remote));
+}
+
+/** The two rounds: the host's own facts, then the definitions of the networks the first round listed. */
+async function gatherInSession(ctx: Context, session: VirshSession, remote: boolean): Promise<LibvirtPart> {
   const unreachable = (error: string): LibvirtPart => ({
     libvirt: { uri: ctx.uri, reachable: false, error, domainTypes: [] },
     hostModelFeatures: [],
@@ -242,7 +248,7 @@ async function gatherLibvirt(ctx: Context, remote: boolean): Promise<LibvirtPart
   });
   let first;
   try {
-    first = await ctx.virsh.batchWithStderr({
+    first = await session.round({
       version: hostCalls.version(),
       caps: domainCalls.capabilities(),
       node: hostCalls.nodeinfo(),
@@ -272,7 +278,7 @@ async function gatherLibvirt(ctx: Context, remote: boolean): Promise<LibvirtPart
 
   const defs = new Map<string, NetworkDefinition>();
   if (netList.length > 0) {
-    const { xml } = await ctx.virsh.batch({ xml: netList.map((n) => networkCalls.dumpxml(n.name)) });
+    const { xml } = (await session.round({ xml: netList.map((n) => networkCalls.dumpxml(n.name)) })).out;
     await Promise.all(
       netList.map(async (n, i) => {
         const text = xml[i] ?? '';

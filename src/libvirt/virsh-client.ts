@@ -6,9 +6,11 @@
  * keyed by name, so no caller depends on the position of another's output.
  */
 import { formatCommand, mutatingCommand, readCommand, type Command, type CommandResult } from '../exec/command.js';
-import type { KvmctlError } from '../errors.js';
+import { KvmctlError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
-import { classifyVirshError, runVirshBatch, type BatchOptions, type Subject } from './virsh.js';
+import { conversationOf, ConversationEndedError, type Conversation } from '../exec/conversation.js';
+import { classifyVirshError, isUnreachable, libvirtMessage, runVirshBatch, unreachableError, type BatchOptions, type Subject } from './virsh.js';
+import { newSessionToken, roundInput, roundUntil, sessionAllowed, sessionCommand, splitRound, typeable } from './virsh-session.js';
 
 /** One virsh command as data: its words (without `-c URI`), whether it changes state, its subject. */
 export interface VirshCall {
@@ -49,6 +51,18 @@ type GroupOutputs<G> = { [K in keyof G]: G[K] extends VirshCall ? string : strin
 export type BatchOutputs<S extends BatchSpec> = {
   [K in keyof S]: S[K] extends readonly VirshCall[] ? string[] : S[K] extends ReadonlyArray<infer G> ? GroupOutputs<G>[] : string;
 };
+
+/** A round of a session: each call's stdout (`out`) and stderr (`err`) by key, and all of its stderr. */
+export interface RoundResult<S extends BatchSpec> {
+  out: BatchOutputs<S>;
+  err: BatchOutputs<S>;
+  stderr: string;
+}
+
+/** One virsh process for several rounds of reads (see virsh-session.ts); a round may depend on the last one's output. */
+export interface VirshSession {
+  round<S extends BatchSpec>(spec: S): Promise<RoundResult<S>>;
+}
 
 export class Virsh {
   constructor(
@@ -120,6 +134,93 @@ export class Virsh {
       else out[k] = entry.map((item) => (isCall(item) ? next() : answerGroup(item, next)));
     }
     return { out: out as BatchOutputs<S>, stderr, ran: outputs.length };
+  }
+
+  /**
+   * Runs fn with a session: every round of reads it asks for goes to one
+   * interactive virsh process, started at the first round and ended when fn
+   * returns. A call failed when its `err` holds virsh's message. With a runner
+   * that cannot hold a conversation, each round is a batch of its own.
+   */
+  async session<T>(fn: (session: VirshSession) => Promise<T>): Promise<T> {
+    const state = new SessionState(this);
+    // Once fn has its answers, how virsh ends (killed by a deadline just after) changes nothing.
+    try {
+      return await fn({ round: (spec) => state.round(spec) });
+    } finally {
+      await state.end().catch(() => undefined);
+    }
+  }
+}
+
+class SessionState {
+  private conversation: Conversation | undefined | null = null;
+  private readonly token = newSessionToken();
+  private next = 0;
+
+  constructor(private readonly virsh: Virsh) {}
+
+  async round<S extends BatchSpec>(spec: S): Promise<RoundResult<S>> {
+    const keys = Object.keys(spec);
+    const calls = keys.flatMap((k) => callsOf(spec[k]!));
+    if (calls.some((c) => c.mutates)) throw new Error('a virsh session runs reads only: run writes with virsh.run');
+    const replies = calls.map(() => ({ stdout: '', stderr: '' }));
+    if (this.conversation === null && calls.length > 0) this.conversation = sessionAllowed(this.virsh.uri) ? conversationOf(this.virsh.runner, sessionCommand(this.virsh.uri)) : undefined;
+    const typed = calls.flatMap((c, i) => (this.conversation && typeable(c.words) ? [i] : []));
+    if (typed.length > 0) {
+      const parts = await this.send(typed.map((i) => calls[i]!.words));
+      typed.forEach((at, j) => (replies[at] = parts[j]!));
+    }
+    // Calls readline would edit (and every call, without a conversation): one batch process.
+    const inSession = new Set(typed);
+    const apart = calls.flatMap((c, i) => (inSession.has(i) ? [] : [i]));
+    let apartStderr = '';
+    if (apart.length > 0) {
+      const { outputs, stderr } = await runVirshBatch(this.virsh.runner, this.virsh.uri, apart.map((i) => calls[i]!.words));
+      apartStderr = stderr;
+      // A batch's stderr is not per command: a call that printed nothing carries it.
+      apart.forEach((at, j) => (replies[at] = { stdout: outputs[j] ?? '', stderr: outputs[j] ? '' : stderr }));
+    }
+    // Answered in the order callsOf laid the calls out, as batches are.
+    const answers = (pick: (r: { stdout: string; stderr: string }) => string) => {
+      let at = 0;
+      const next = () => pick(replies[at++] ?? { stdout: '', stderr: '' });
+      const by: Record<string, unknown> = {};
+      for (const k of keys) {
+        const entry = spec[k]!;
+        by[k] = isList(entry) ? entry.map((item) => (isCall(item) ? next() : answerGroup(item, next))) : next();
+      }
+      return by as BatchOutputs<S>;
+    };
+    const out = answers((r) => r.stdout);
+    const err = answers((r) => r.stderr);
+    const stderr = typed.map((i) => replies[i]!.stderr).join('') + apartStderr;
+    return { out, err, stderr };
+  }
+
+  private async send(commands: string[][]) {
+    const conversation = this.conversation!;
+    const first = this.next;
+    this.next += commands.length;
+    let reply;
+    try {
+      reply = await conversation.send(roundInput(commands, this.token, first), roundUntil(this.token, this.next - 1));
+    } catch (e) {
+      if (!(e instanceof ConversationEndedError)) throw e;
+      // virsh leaves its shell at once when it cannot connect.
+      if (isUnreachable(e.result.stderr)) throw unreachableError(this.virsh.uri, libvirtMessage(e.result.stderr));
+      throw new KvmctlError(`virsh ended before it answered (exit ${e.result.exitCode}): ${libvirtMessage(e.result.stderr)}`, 'run with -v to see the commands sent to it');
+    }
+    const parts = splitRound(reply, this.token, first, commands.length);
+    const lost = parts.find((p) => isUnreachable(p.stderr));
+    if (lost) throw unreachableError(this.virsh.uri, libvirtMessage(lost.stderr));
+    return parts;
+  }
+
+  async end(): Promise<void> {
+    const c = this.conversation;
+    this.conversation = undefined;
+    if (c) await c.end();
   }
 }
 

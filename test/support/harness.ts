@@ -17,6 +17,8 @@ import { memoryFs } from '../../src/local-fs.js';
 import { memoryIO } from '../../src/output/io.js';
 import { virshBatch } from '../../src/libvirt/virsh.js';
 import { asCommand, type VirshCall } from '../../src/libvirt/virsh-client.js';
+import { roundInput, sessionCommand } from '../../src/libvirt/virsh-session.js';
+import type { Reply } from '../../src/exec/conversation.js';
 import { main } from '../../src/main.js';
 import { exitCodeOf } from '../../src/errors.js';
 
@@ -114,6 +116,83 @@ export function batchArgv(commands: Array<string[] | VirshCall>, uri = URI): str
 /** Stubs one batch: exact argv, the outputs joined as virsh prints them. */
 export function stubBatch(runner: FakeRunner, commands: Array<string[] | VirshCall>, outputs: string[], stderr = '', times = 1): FakeRunner {
   return runner.stub(batchArgv(commands), { stdout: batchStdout(outputs), stderr }, times);
+}
+
+// ---- virsh sessions (one interactive virsh fed in rounds) ---------------------
+
+/** The session's token and the number of the first command, from what was written to it. */
+export function sessionRoundStart(input: string): { token: string; first: number } {
+  const m = /^echo '(KVMCTL-[0-9a-f]+)'-'B(\d+)'/.exec(input);
+  if (!m) throw new Error(`not a virsh session round: ${input.slice(0, 80)}`);
+  return { token: m[1]!, first: Number(m[2]) };
+}
+
+/**
+ * What virsh's shell prints for a round whose commands printed these outputs
+ * (and stderrs): each between its markers, as recorded in
+ * test/fixtures/recorded/session (less readline's prompts and echoed lines).
+ */
+export function sessionReply(token: string, first: number, outputs: string[], stderrs: string[] = []): Reply {
+  const out = outputs.map((o, i) => `${token}-B${first + i}\n${o}${token}-E${first + i}\n${token}-F${first + i}\n`).join('');
+  const err = outputs.map((_, i) => `${stderrs[i] ?? ''}error: ${token}-F${first + i}\n`).join('');
+  return { stdout: out, stderr: err };
+}
+
+export interface SessionRound {
+  commands: Array<string[] | VirshCall>;
+  outputs: string[];
+  stderrs?: string[];
+}
+
+/** Stubs the session on uri: round K (its token and first command read from what was written) is answered by answer(rounds[K], …). */
+function stubRounds<R>(runner: FakeRunner, uri: string, rounds: R[], answer: (r: R, input: string, at: { token: string; first: number; round: number }) => Reply): FakeRunner {
+  const c = sessionCommand(uri);
+  return runner.stubConversation(
+    [c.program, ...c.args],
+    (input, round) => {
+      const r = rounds[round];
+      if (r === undefined) throw new Error(`virsh session: unexpected round ${round}: ${input}`);
+      return answer(r, input, { ...sessionRoundStart(input), round });
+    },
+    rounds.length,
+  );
+}
+
+/** Stubs one virsh session: each round must be exactly what the code writes for these commands; virsh answers with the outputs. */
+export function stubSession(runner: FakeRunner, rounds: SessionRound[], uri = URI): FakeRunner {
+  return stubRounds(runner, uri, rounds, (r, input, { token, first, round }) => {
+    const expected = roundInput(r.commands.map((w) => (Array.isArray(w) ? w : w.words)), token, first);
+    if (input !== expected) throw new Error(`virsh session round ${round}: written\n${input}\nexpected\n${expected}`);
+    return sessionReply(token, first, r.outputs, r.stderrs);
+  });
+}
+
+/**
+ * Stubs one virsh session by what it answers: round K's commands (however many
+ * the code writes, checked against the count) print outputs[K], in order. For
+ * tests that answer recorded batches and do not restate every command.
+ */
+export function stubSessionOutputs(runner: FakeRunner, rounds: string[][], uri = URI): FakeRunner {
+  return stubRounds(runner, uri, rounds, (outputs, input, { token, first, round }) => {
+    const count = input.split('\n').filter((l) => l.startsWith(`echo '${token}'-'B`)).length;
+    if (count !== outputs.length) throw new Error(`virsh session round ${round}: ${count} commands written, ${outputs.length} outputs stubbed: ${input}`);
+    return sessionReply(token, first, outputs);
+  });
+}
+
+/** A session virsh leaves at once (it cannot connect): its stderr and exit status. */
+export function stubSessionExit(runner: FakeRunner, stderr: string, exitCode = 1, uri = URI): FakeRunner {
+  const c = sessionCommand(uri);
+  return runner.stubConversation([c.program, ...c.args], () => ({ stderr, exitCode }), 1);
+}
+
+/** A recorded session (test/fixtures/recorded/session): the code must write what it wrote then, its token aside; virsh answers as it did. */
+export function stubRecordedSession(runner: FakeRunner, recorded: { rounds: Array<{ input: string; stdout: string; stderr: string }> }, recordedToken: string, uri = URI): FakeRunner {
+  return stubRounds(runner, uri, recorded.rounds, (r, input, { token, round }) => {
+    const live = (t: string) => t.split(recordedToken).join(token);
+    if (input !== live(r.input)) throw new Error(`recorded virsh session round ${round}: written\n${input}\nrecorded\n${live(r.input)}`);
+    return { stdout: live(r.stdout), stderr: live(r.stderr) };
+  });
 }
 
 /** `virsh -c URI ARGS…` as the runner sees it. */

@@ -21,6 +21,7 @@ const TOOL_CLIENTS: Record<string, string> = {
   'src/exec/': 'the runners, plans and the executor',
   'src/libvirt/virsh.ts': 'virsh (argv, batches, error classifier)',
   'src/libvirt/virsh-client.ts': 'virsh (the client bound to a connection)',
+  'src/libvirt/virsh-session.ts': 'virsh (its interactive shell, fed in rounds)',
   'src/net/ip.ts': 'ip',
   'src/net/iptables.ts': 'iptables, iptables-save',
   'src/storage/qemu-img.ts': 'qemu-img (argv, info parsing)',
@@ -34,7 +35,7 @@ const TOOL_CLIENTS: Record<string, string> = {
 };
 
 /** The virsh client's own files: the only ones that may see a batch's outputs by position. */
-const VIRSH_CLIENT = ['src/libvirt/virsh.ts', 'src/libvirt/virsh-client.ts'];
+const VIRSH_CLIENT = ['src/libvirt/virsh.ts', 'src/libvirt/virsh-client.ts', 'src/libvirt/virsh-session.ts'];
 
 const isToolClient = (f: string) => Object.keys(TOOL_CLIENTS).some((c) => (c.endsWith('/') ? f.startsWith(c) : f === c));
 

@@ -11,7 +11,7 @@ import { FakeRunner } from '../../src/exec/fake.js';
 import { memoryIO } from '../../src/output/io.js';
 import { memoryFs } from '../../src/local-fs.js';
 import type { Command } from '../../src/exec/command.js';
-import { batchStdout } from './vm-harness.js';
+import { stubSession } from '../support/harness.js';
 import { parseOutput } from '../support/schemas.js';
 
 const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/${f}`, import.meta.url), 'utf8');
@@ -90,10 +90,9 @@ describe('-H vm list during a migration', () => {
   const during = { a: rec('migration/domstats-during-source.txt'), b: rec('migration/domstats-list-nowait-during-target.txt') };
   function listing(hosts: Record<string, string>): FakeRunner {
     const r = new FakeRunner();
-    for (const [h, domstats] of Object.entries(hosts)) {
-      // domstats, the autostart names, no active network (so no second batch).
-      r.stub((c) => c.args[1] === U(h) && (c.args[2] ?? '').startsWith("'domstats'"), { stdout: batchStdout([domstats, '', '']) });
-    }
+    const first = [['domstats', '--raw', '--state', '--vcpu', '--balloon', '--block', '--interface', '--nowait'], ['list', '--all', '--autostart', '--name'], ['net-list', '--all']];
+    // Each host's session: domstats, the autostart names, no active network (so no second round).
+    for (const [h, domstats] of Object.entries(hosts)) stubSession(r, [{ commands: first, outputs: [domstats, '', ''] }], U(h));
     return r;
   }
 

@@ -1,10 +1,11 @@
 /**
- * `vm list [--state running|shutoff|paused] [--name-only]`: two virsh processes
- * however many VMs exist. The first gets every VM's state, vCPUs, memory and
- * block devices (`domstats`), the autostart flags and the networks; the second
- * gets the DHCP leases of each active network and the MACs of the running VMs
- * that have NICs (only a running VM holds a lease worth showing), from
- * `domiflist`, which needs no XML parsing.
+ * `vm list [--state running|shutoff|paused] [--name-only]`: one virsh process
+ * however many VMs exist, an interactive session of two rounds
+ * (libvirt/virsh-session.ts). The first gets every VM's state, vCPUs, memory
+ * and block devices (`domstats`), the autostart flags and the networks; the
+ * second, written once the first is read, gets the DHCP leases of each active
+ * network and the MACs of the running VMs that have NICs (only a running VM
+ * holds a lease worth showing), from `domiflist`, which needs no XML parsing.
  */
 import type { Context } from '../../context.js';
 import { KvmctlError, UsageError } from '../../errors.js';
@@ -44,35 +45,38 @@ const PAUSED_MIGRATION = '2';
 const STATE_FILTERS = ['running', 'shutoff', 'paused'] as const;
 
 export async function listVms(ctx: Context, state?: (typeof STATE_FILTERS)[number]): Promise<VmListEntry[]> {
-  // --nowait: a VM busy with a job (the target of a migration) would otherwise hold the whole list until the job ends.
-  const first = await ctx.virsh.batchWithStderr({
-    stats: domstatsCall(['state', 'vcpu', 'balloon', 'block', 'interface'], state, { nowait: true }),
-    autostart: domainCalls.listAutostartNames(),
-    networks: networkCalls.list(),
-  });
-  const stats = parseDomstats(first.out.stats);
-  if (stats.length === 0 && first.stderr.trim()) throw listError(first.stderr);
-  const autostart = new Set(first.out.autostart.split('\n').filter((l) => l !== ''));
-
-  const networks = parseNetList(first.out.networks).filter((n) => n.active);
-  const withNics = stats.filter((s) => stateName(s.stats) === 'running' && (numberStat(s.stats, 'net.count') ?? 0) > 0);
-  const ipsByVm = new Map<string, VmAddress[]>();
-  if (networks.length > 0 && withNics.length > 0) {
-    const second = await ctx.virsh.batch({
-      leases: networks.map((n) => networkCalls.dhcpLeases(n.name)),
-      nics: withNics.map((s) => domainCalls.domiflist(s.name)),
+  return ctx.virsh.session(async (session) => {
+    // --nowait: a VM busy with a job (the target of a migration) would otherwise hold the whole list until the job ends.
+    const first = await session.round({
+      stats: domstatsCall(['state', 'vcpu', 'balloon', 'block', 'interface'], state, { nowait: true }),
+      autostart: domainCalls.listAutostartNames(),
+      networks: networkCalls.list(),
     });
-    const ipsByMac = new Map<string, VmAddress[]>();
-    for (const out of second.leases) {
-      for (const lease of parseDhcpLeases(out)) ipsByMac.set(lease.mac, [...(ipsByMac.get(lease.mac) ?? []), leaseAddress(lease)]);
+    const stats = parseDomstats(first.out.stats);
+    if (stats.length === 0 && first.err.stats.trim()) throw listError(first.err.stats);
+    const autostart = new Set(first.out.autostart.split('\n').filter((l) => l !== ''));
+
+    const networks = parseNetList(first.out.networks).filter((n) => n.active);
+    const withNics = stats.filter((s) => stateName(s.stats) === 'running' && (numberStat(s.stats, 'net.count') ?? 0) > 0);
+    const ipsByVm = new Map<string, VmAddress[]>();
+    if (networks.length > 0 && withNics.length > 0) {
+      // The same virsh process: these depend on what the first round printed.
+      const second = await session.round({
+        leases: networks.map((n) => networkCalls.dhcpLeases(n.name)),
+        nics: withNics.map((s) => domainCalls.domiflist(s.name)),
+      });
+      const ipsByMac = new Map<string, VmAddress[]>();
+      for (const out of second.out.leases) {
+        for (const lease of parseDhcpLeases(out)) ipsByMac.set(lease.mac, [...(ipsByMac.get(lease.mac) ?? []), leaseAddress(lease)]);
+      }
+      for (const [i, s] of withNics.entries()) {
+        // A VM undefined between the two rounds prints an error and no NICs: no MACs.
+        const macs = parseDomiflistMacs(second.out.nics[i] ?? '');
+        ipsByVm.set(s.name, macs.flatMap((mac) => ipsByMac.get(mac) ?? []));
+      }
     }
-    for (const [i, s] of withNics.entries()) {
-      // A VM undefined between the two calls has an empty section: no MACs.
-      const macs = parseDomiflistMacs(second.nics[i] ?? '');
-      ipsByVm.set(s.name, macs.flatMap((mac) => ipsByMac.get(mac) ?? []));
-    }
-  }
-  return stats.map((s) => entryOf(s, autostart.has(s.name), ipsByVm.get(s.name) ?? [])).sort((a, b) => byText(a.name, b.name));
+    return stats.map((s) => entryOf(s, autostart.has(s.name), ipsByVm.get(s.name) ?? [])).sort((a, b) => byText(a.name, b.name));
+  });
 }
 
 function listError(stderr: string): KvmctlError {

@@ -12,11 +12,13 @@ import type { Command } from '../../../src/exec/command.js';
 import { testContext } from '../storage-harness.js';
 
 const rec = (f: string) => readFileSync(new URL(`../../fixtures/recorded/${f}`, import.meta.url), 'utf8');
-const isBatch = (c: Command) => c.program === 'virsh' && c.args.length === 3;
+/** The virsh session libvirt's facts are read in (`virsh -c URI`, fed in rounds). */
+const isSession = (c: Command) => c.program === 'virsh' && c.args.length === 2;
 const ip = ['ip', '-j', '-d', 'addr', 'show'];
 
-function runner(virsh: (c: Command) => never | { stdout?: string; stderr?: string; exitCode?: number }, iptables: (c: Command) => never | { stdout?: string } = () => ({ stdout: '' })): FakeRunner {
-  return new FakeRunner().stub(isBatch, virsh).stub(ip, { stdout: '[]' }).stub(['iptables-save'], iptables);
+/** virsh answers its first round as `virsh` says: it exits with that status and stderr, or the runner throws. */
+function runner(virsh: () => never | { stderr: string; exitCode: number }, iptables: (c: Command) => never | { stdout?: string } = () => ({ stdout: '' })): FakeRunner {
+  return new FakeRunner().stubConversation(isSession, () => virsh(), 1).stub(ip, { stdout: '[]' }).stub(['iptables-save'], iptables);
 }
 
 describe('gatherHostFacts: which failures become a note in the report', () => {

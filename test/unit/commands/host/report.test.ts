@@ -10,19 +10,24 @@ import { memoryIO } from '../../../../src/output/io.js';
 import { memoryFs } from '../../../../src/local-fs.js';
 import type { hostObject } from '../../../../src/host/facts-json.js';
 import { parseOutput } from '../../../support/schemas.js';
-import type { Command } from '../../../../src/exec/command.js';
 import { quoteForRemoteShell } from '../../../../src/net/host-access.js';
+import { stubSessionExit, stubSessionOutputs } from '../../../support/harness.js';
 
 const rec = (f: string) => readFileSync(new URL(`../../../fixtures/recorded/${f}`, import.meta.url), 'utf8');
 
 const URI = 'qemu+unix:///system?socket=/var/tmp/kvmctl-lab/kvmlab/run/libvirt-sock';
 
-const isBatch = (first: string) => (c: Command) => c.program === 'virsh' && c.args.length === 3 && (c.args[2] ?? '').startsWith(first);
+/** The recorded batch of the host's reads, one output per command (it was recorded as `virsh -c URI 'version --daemon ; echo SEP ; …'`). */
+const SEPARATOR = 'KVMCTL-BATCH-SEPARATOR-d41d8cd9\n';
+const hostOutputs = (batch = rec('virsh-host-batch.txt')) => batch.split(SEPARATOR);
+
+/** The host's virsh session: its facts, then the default network's XML. */
+function stubHostSession(runner: FakeRunner, batch?: string, uri = URI): FakeRunner {
+  return stubSessionOutputs(runner, [hostOutputs(batch), [rec('virsh-net-dumpxml-default.xml')]], uri);
+}
 
 function labRunner(): FakeRunner {
-  return new FakeRunner()
-    .stub(isBatch("'version' '--daemon'"), { stdout: rec('virsh-host-batch.txt') })
-    .stub(isBatch("'net-dumpxml' '--network' 'default'"), { stdout: rec('virsh-net-dumpxml-default.xml') })
+  return stubHostSession(new FakeRunner())
     .stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: rec('ip-j-d-addr-show.json') })
     .stub(['iptables-save'], { stdout: rec('iptables-save.txt') });
 }
@@ -90,23 +95,20 @@ describe('kvmctl host', () => {
     expect(r.out).toMatch(/virbr0\s+UP\s+1500\s+yes\s+192\.168\.122\.1\/24\s+vnet0 \(fx-running\), vnet1 \(fx-disk\)/);
   });
 
-  it('makes the same four subprocess calls however many VMs exist', async () => {
+  it('makes the same three subprocess calls however many VMs exist (one virsh session)', async () => {
     const many = rec('virsh-host-batch.txt').replace(/^(Domain: 'fx-off'[\s\S]*?)(?=^Domain:)/m, (block) =>
       Array.from({ length: 200 }, (_, i) => block.replace("'fx-off'", `'bulk-${i}'`)).join(''),
     );
-    const runner = new FakeRunner()
-      .stub(isBatch("'version' '--daemon'"), { stdout: many })
-      .stub(isBatch("'net-dumpxml'"), { stdout: rec('virsh-net-dumpxml-default.xml') })
+    const runner = stubHostSession(new FakeRunner(), many)
       .stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: rec('ip-j-d-addr-show.json') })
       .stub(['iptables-save'], { stdout: rec('iptables-save.txt') });
     const r = await host(['-o', 'json'], runner);
     expect(parseOutput(['host'], r.out).capacity.defined.vms).toBe(205);
-    expect(runner.calls).toHaveLength(4);
+    expect(runner.calls).toHaveLength(3);
   });
 
   it('reports libvirt unreachable with the URI when virsh cannot connect', async () => {
-    const runner = new FakeRunner()
-      .stub(isBatch("'version'"), { exitCode: 1, stderr: rec('err-virsh-unreachable.stderr') })
+    const runner = stubSessionExit(new FakeRunner(), rec('err-virsh-unreachable.stderr'), 1, URI)
       .stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: '[]' })
       .stub(['iptables-save'], { stdout: '' });
     const r = await host(['-o', 'json'], runner);
@@ -124,7 +126,6 @@ describe('kvmctl host', () => {
 });
 
 describe('kvmctl host on each kind of machine', () => {
-  const SEPARATOR = 'KVMCTL-BATCH-SEPARATOR-d41d8cd9\n';
   const devKvmNoVmx = (f: string) => rec(`machine/devkvm-novmx/${f}`);
   /** The lab batch with its capabilities answered as on another machine. */
   const batchWithCapabilities = (capabilities: string) => {
@@ -133,9 +134,7 @@ describe('kvmctl host on each kind of machine', () => {
     return parts.join(SEPARATOR);
   };
   const runnerWith = (batch: string) =>
-    new FakeRunner()
-      .stub(isBatch("'version' '--daemon'"), { stdout: batch })
-      .stub(isBatch("'net-dumpxml' '--network' 'default'"), { stdout: rec('virsh-net-dumpxml-default.xml') })
+    stubHostSession(new FakeRunner(), batch)
       .stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: rec('ip-j-d-addr-show.json') })
       .stub(['iptables-save'], { stdout: rec('iptables-save.txt') });
   const withVmx = (cpuinfo: string, flag: string) => cpuinfo.replace(/^(flags\s*:.*)$/m, `$1 ${flag}`);
@@ -234,10 +233,8 @@ async function run(uri: string, args: string[], runner: FakeRunner) {
 
 describe('kvmctl host for a remote URI', () => {
   it('reads bridges, iptables and ip_forward over ssh and nothing of this machine', async () => {
-    const batch = rec('virsh-host-batch.txt');
-    const runner = new FakeRunner()
-      .stub(isBatch("'version' '--daemon'"), { stdout: batch })
-      .stub(isBatch("'net-dumpxml' '--network' 'default'"), { stdout: rec('virsh-net-dumpxml-default.xml') })
+    // A remote host is also asked for the kvm domain capabilities: a seventh command, answered with nothing here.
+    const runner = stubSessionOutputs(new FakeRunner(), [[...hostOutputs(), ''], [rec('virsh-net-dumpxml-default.xml')]], SSH_URI)
       .stub(sshOf('ip', '-j', '-d', 'addr', 'show'), { stdout: rec('ip-j-d-addr-show.json') })
       .stub(sshOf('iptables-save'), { stdout: rec('iptables-save.txt') })
       .stub(sshOf('cat', '--', '/proc/sys/net/ipv4/ip_forward'), { stdout: '1\n' })
@@ -253,15 +250,12 @@ describe('kvmctl host for a remote URI', () => {
     expect(f.bridges.map((b: { name: string }) => b.name)).toContain('virbr0');
     expect(f.tools).toEqual([{ name: 'virsh', path: '/usr/bin/virsh' }]);
     // The remote batch also asks for the kvm domain capabilities.
-    const virshBatch = runner.calls.find((c) => c.program === 'virsh' && (c.args[2] ?? '').startsWith("'version'"));
-    expect(virshBatch?.args[2]).toMatch(/'domcapabilities' '--virttype' 'kvm'$/);
+    expect(runner.sent[0]?.[0]).toMatch(/ ; 'domcapabilities' '--virttype' 'kvm' ; echo /);
     expect(runner.calls.filter((c) => c.program !== 'virsh').every((c) => c.program === 'ssh')).toBe(true);
   });
 
   it('qemu+tcp: bridges and NAT are not available, with the reason; no ip or iptables runs anywhere', async () => {
-    const runner = new FakeRunner()
-      .stub(isBatch("'version' '--daemon'"), { stdout: rec('virsh-host-batch.txt') })
-      .stub(isBatch("'net-dumpxml' '--network' 'default'"), { stdout: rec('virsh-net-dumpxml-default.xml') });
+    const runner = stubSessionOutputs(new FakeRunner(), [[...hostOutputs(), ''], [rec('virsh-net-dumpxml-default.xml')]], 'qemu+tcp://kvm1/system');
     const r = await run('qemu+tcp://kvm1/system', ['host', '-o', 'json'], runner);
     expect(r.code).toBe(0);
     const f = parseOutput(['host'], r.out);
