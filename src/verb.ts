@@ -175,18 +175,7 @@ export function verb<const A extends readonly ArgSpec<string>[] = [], const T ex
   run: NoInfer<VerbRun<A, T>>,
   spec?: VerbSpec<A, T>,
 ): VerbDeclaration;
-/** @deprecated the same declaration as one object; write verb(name, description, run, { … }). */
-export function verb<const A extends readonly ArgSpec<string>[] = [], const T extends OptionTable = Record<never, never>>(
-  spec: VerbSpec<A, T> & { name: string; description: string; run: VerbRun<A, T> },
-): VerbDeclaration;
-export function verb<A extends readonly ArgSpec<string>[], T extends OptionTable>(
-  ...declared: [string, string, VerbRun<A, T>, VerbSpec<A, T>?] | [VerbSpec<A, T> & { name: string; description: string; run: VerbRun<A, T> }]
-): VerbDeclaration {
-  if (declared.length === 1) {
-    const { name, description, run, ...spec } = declared[0];
-    return declare(name, description, run, spec, spec.args ?? []);
-  }
-  const [name, description, run, spec = {}] = declared;
+export function verb<A extends readonly ArgSpec<string>[], T extends OptionTable>(name: string, description: string, run: VerbRun<A, T>, spec: VerbSpec<A, T> = {}): VerbDeclaration {
   return declare(name, description, run, spec, spec.args ?? []);
 }
 

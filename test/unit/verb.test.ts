@@ -41,22 +41,6 @@ describe('verb()', () => {
     expect(declare(app()).helpInformation()).toContain('(choices: "nat", "route")');
   });
 
-  it('the declaration as one object (name, description and run among the rest) is the same command', async () => {
-    const seen: unknown[] = [];
-    const options = { force: flag('--force', 'f') };
-    const run = async (_ctx: unknown, name: string, o: { force?: boolean }) => void seen.push(name, o);
-    const spec = { args: [arg('<name>', 'n')], options, examples: ['kvmctl x a --force'] } as const;
-    const positional = verb('x', 'does x', run, spec)(app());
-    const object = verb({ name: 'x', description: 'does x', run, ...spec })(app());
-    expect(object.helpInformation()).toBe(positional.helpInformation());
-    for (const cmd of [positional, object]) {
-      const program = addGlobalOptions(new Command('kvmctl')).exitOverride();
-      program.addCommand(cmd);
-      await program.parseAsync(['node', 'kvmctl', 'x', 'a', '--force'], { from: 'node' });
-    }
-    expect(seen).toEqual(['a', { force: true }, 'a', { force: true }]);
-  });
-
   it("verbOn: a verb gets the helper's arguments, then its own; its own notes, then the helper's", async () => {
     const seen: unknown[] = [];
     const onThing = verbOn([arg('<thing>', 't')], '\nhelper note\n');

@@ -144,11 +144,8 @@ export async function runVmList(ctx: Context, opts: ListOptions): Promise<void> 
   ctx.out.list(columns, vms);
 }
 
-export const listCommand = verb({
-  name: 'list',
-  description: 'list VMs, sorted by name (the same order on every host and locale): state, vCPUs, memory, autostart, IPs (DHCP leases), disks',
+export const listCommand = verb('list', 'list VMs, sorted by name (the same order on every host and locale): state, vCPUs, memory, autostart, IPs (DHCP leases), disks', runVmList, {
   options,
   examples: ['kvmctl vm list', 'kvmctl vm list --state running --name-only', 'kvmctl vm list -o json'],
   fanOut: true,
-  run: (ctx, opts) => runVmList(ctx, opts),
 });
