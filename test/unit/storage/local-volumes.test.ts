@@ -4,7 +4,7 @@ import { memoryFs, type FileHead } from '../../../src/local-fs.js';
 import { FakeRunner } from '../../../src/exec/fake.js';
 import { LIBVIRT_HEADER_BYTES, readLocalVolumes, volumeFromHead } from '../../../src/storage/local-volumes.js';
 import { loadVolumes, type PoolRecord } from '../../../src/libvirt/storage.js';
-import { batchArgv, batchOut, URI } from '../storage-harness.js';
+import { batchArgv, batchStdout as batchOut, URI } from '../../support/harness.js';
 
 const IMAGES = new URL('../../fixtures/recorded/storage/images/', import.meta.url);
 const bytes = (name: string) => readFileSync(new URL(name, IMAGES));
@@ -88,7 +88,7 @@ describe('readLocalVolumes + loadVolumes', () => {
     expect(local.map((v) => v.name)).toEqual(['a.img', 'plain.qcow2']);
     const xml = (n: string) => `<volume type='file'><name>${n}</name><key>${dir}/${n}</key><capacity unit='bytes'>5</capacity><allocation unit='bytes'>0</allocation><target><path>${dir}/${n}</path><format type='vmdk'/></target></volume>\n`;
     const runner = new FakeRunner().stub(
-      batchArgv(URI, [['vol-dumpxml', '--pool', 'p', '--vol', 'odd.vmdk'], ['vol-dumpxml', '--pool', 'p', '--vol', 'gone.img']]),
+      batchArgv([['vol-dumpxml', '--pool', 'p', '--vol', 'odd.vmdk'], ['vol-dumpxml', '--pool', 'p', '--vol', 'gone.img']]),
       { stdout: batchOut([xml('odd.vmdk'), xml('gone.img')]) },
     );
     const all = await loadVolumes(runner, URI, [pool], local);

@@ -7,7 +7,7 @@ import type { DomainRecord } from '../../../../src/libvirt/domains.js';
 import type { VolumeRecord } from '../../../../src/libvirt/storage.js';
 import { storageDecisions } from '../../../../src/commands/vm/delete.js';
 import { backingChainUses } from '../../../../src/storage/chains.js';
-import { fakeFiles } from '../../storage-harness.js';
+import { fakeFiles } from '../../../support/storage.js';
 import { mutations, recorded, runKvmctl, virshArgv } from '../../vm-harness.js';
 import { stubInventory } from './recorded-inventory.js';
 import { RUNNING, STATE } from './vm-states.js';
