@@ -178,3 +178,8 @@ export async function tableAndJson(verb: string[], args: string[], call: string[
   const json = await runKvmctl([...verb, ...args, '-o', 'json'], new FakeRunner().stub(call, {}));
   return { table: table.out, json: parseOutput(verb, json.out) };
 }
+
+/** A table's lines with each run of spaces made one, to compare rows whatever the column widths. */
+export function tableLines(out: string): string[] {
+  return out.split('\n').map((l) => l.replace(/\s+/g, ' ').trim());
+}

@@ -10,20 +10,16 @@ import { recorded, runKvmctl } from '../../../support/harness.js';
 describe('bridge attach', () => {
   it('refuses the NIC with the default route without --move-address (exit 5), changing nothing', async () => {
     const r = await runKvmctl(['bridge', 'attach', 'fxbr', 'fxup'], ns());
-    expect(r.code).toBe(5);
-    expect(r.err).toBe(
+    expect(r).toMatchObject({ code: 5, err:
       'kvmctl: error: fxup carries the default route: enslaving it to fxbr without its addresses cuts this host off the network\n' +
         'hint: move its addresses and routes to the bridge in the same step: kvmctl bridge attach fxbr fxup --move-address\n',
-    );
-    expect(r.changes).toEqual([]);
+    changes: [] });
   });
 
   it('--move-address moves addresses and routes (default included) and records them', async () => {
     const runner = ns().stub(() => true, {}, Infinity);
     const r = await runKvmctl(['bridge', 'attach', 'fxbr', 'fxup', '--move-address'], runner);
-    expect(r.code).toBe(0);
-    expect(r.out).toBe('fxup attached to fxbr; moved 198.51.100.1/24, 2001:db8:1::1/64, route default via 198.51.100.2, route 203.0.113.0/24 via 198.51.100.2 to fxbr\n');
-    expect(r.changes).toEqual([
+    expect(r).toMatchObject({ code: 0, out: 'fxup attached to fxbr; moved 198.51.100.1/24, 2001:db8:1::1/64, route default via 198.51.100.2, route 203.0.113.0/24 via 198.51.100.2 to fxbr\n', changes: [
       'ip link set dev fxup master fxbr',
       'ip addr del 198.51.100.1/24 dev fxup',
       'ip addr add 198.51.100.1/24 dev fxbr',
@@ -31,7 +27,7 @@ describe('bridge attach', () => {
       'ip -6 addr add 2001:db8:1::1/64 dev fxbr',
       'ip route replace default via 198.51.100.2 dev fxbr',
       'ip route replace 203.0.113.0/24 via 198.51.100.2 dev fxbr proto static metric 50',
-    ]);
+    ] });
     const record = JSON.parse(readFileSync(join(r.stateDir, 'net', `bridge-moves-netns-${await currentNetnsId()}.json`), 'utf8'));
     // Keyed by the port it moved from.
     expect(record.fxup.bridge).toBe('fxbr');

@@ -86,12 +86,10 @@ describe('bridge detach after two attaches (fxup with --move-address, fxcl plain
   it('--move-address of the plain port is refused (exit 5), naming the port the addresses came from; nothing runs', async () => {
     const { stateDir } = await withRecord(movedFromFxup);
     const r = await runKvmctl(['bridge', 'detach', 'fxbr', 'fxcl', '--move-address'], ns(true), { stateDir });
-    expect(r.code).toBe(5);
-    expect(r.err).toBe(
+    expect(r).toMatchObject({ code: 5, err:
       "kvmctl: error: kvmctl moved fxbr's addresses and routes from fxup, not from fxcl: moving them to fxcl would put them on the wrong NIC\n" +
         'hint: release fxcl alone with: kvmctl bridge detach fxbr fxcl; move them back with: kvmctl bridge detach fxbr fxup --move-address\n',
-    );
-    expect(r.changes).toEqual([]);
+    changes: [] });
   });
 
   it('--move-address of the uplink moves back what is still there; the record goes', async () => {

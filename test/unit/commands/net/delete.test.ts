@@ -6,9 +6,7 @@ import { stubLoadDomains, recordedNetwork as net } from '../../../support/net.js
 describe('net delete', () => {
   it('is refused while a running VM uses the network (exit 5, naming it); nothing changes', async () => {
     const r = await runKvmctl(['net', 'delete', 'fxn-nat'], stubLoadDomains(net('fxn-nat')));
-    expect(r.code).toBe(5);
-    expect(r.err).toBe('kvmctl: error: network fxn-nat is in use by running VM(s): fxn-vm1\nhint: shut them down (or move their interfaces to another network) first\n');
-    expect(r.changes).toEqual([]);
+    expect(r).toMatchObject({ code: 5, err: 'kvmctl: error: network fxn-nat is in use by running VM(s): fxn-vm1\nhint: shut them down (or move their interfaces to another network) first\n', changes: [] });
   });
 
   it('stops and undefines; warns about shut-off VMs still pointing at it', async () => {
@@ -24,10 +22,7 @@ describe('net delete', () => {
     runner.stub(virsh('net-destroy', '--network', 'fxn-route'), {});
     runner.stub(virsh('net-undefine', '--network', 'fxn-route'), {});
     const r = await runKvmctl(['net', 'delete', 'fxn-route'], runner);
-    expect(r.code).toBe(0);
-    expect(r.out).toBe('network fxn-route deleted\n');
-    expect(r.err).toBe('warning: VM(s) fxn-vm1 still have an interface on network fxn-route and will not start until it is changed\n');
-    expect(r.changes).toEqual([`virsh -c ${URI} net-destroy --network fxn-route`, `virsh -c ${URI} net-undefine --network fxn-route`]);
+    expect(r).toMatchObject({ code: 0, out: 'network fxn-route deleted\n', err: 'warning: VM(s) fxn-vm1 still have an interface on network fxn-route and will not start until it is changed\n', changes: [`virsh -c ${URI} net-destroy --network fxn-route`, `virsh -c ${URI} net-undefine --network fxn-route`] });
   });
 
   it('an undefine that fails starts the network again: exit 7', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseOutput } from '../../../support/schemas.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { loadNetworks } from '../../../../src/libvirt/network-commands.js';
-import { recorded, runKvmctl, stubBatch, URI } from '../../../support/harness.js';
+import { recorded, runKvmctl, stubBatch, URI, tableLines } from '../../../support/harness.js';
 import { LAB_NETWORKS, stubLoadNetworks } from '../../../support/net.js';
 
 describe('net list', () => {
@@ -11,7 +11,7 @@ describe('net list', () => {
     const r = await runKvmctl(['net', 'list'], stubLoadNetworks(new FakeRunner(), { leases: true }));
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out.split('\n').map((l) => l.replace(/\s+/g, ' ').trim())).toEqual([
+    expect(tableLines(r.out)).toEqual([
       'NAME STATE AUTOSTART PERSISTENT MODE BRIDGE SUBNET DHCP LEASES',
       'default active yes yes nat virbr0 192.168.122.0/24 192.168.122.2-192.168.122.254 1',
       'fxn-br active no yes bridge fxbr0 - - 0',

@@ -4,6 +4,7 @@ import type { Command } from '../../../../src/exec/command.js';
 import { exitCodeOf, PartialError, type KvmctlError } from '../../../../src/errors.js';
 import { runPoolDelete } from '../../../../src/commands/pool/delete.js';
 import { batchArgv, batchStdout as batchOut, mutations, outcome, recorded, testContext, URI } from '../../../support/harness.js';
+import { splitBatch } from '../../../../src/libvirt/virsh.js';
 import { fakeFiles, poolPath, recordedState, stubStorage, storageFile } from '../../../support/storage.js';
 
 const virsh = (...args: string[]) => ['virsh', '-c', URI, ...args];
@@ -14,6 +15,11 @@ const notEmpty = { exitCode: 1, stderr: recorded('storage/pair-used-off/err-pool
 const REMOTE = 'qemu+ssh://root@kvm1/system';
 const virshAt = (uri: string, ...args: string[]) => ['virsh', '-c', uri, ...args];
 const rm = (...paths: string[]) => ['rm', '-f', '--', ...paths];
+/** The refusal's uses, sorted: they come in the order libvirt lists the VMs, which a recording does not fix. */
+const usedBy = (r: { code: number; message: string }) => {
+  const [head, list] = r.message.split(': ');
+  return head === 'storage pool p has volumes used by VMs' ? { code: r.code, uses: (list ?? '').split(', ').sort() } : r;
+};
 
 describe('pool delete', () => {
   it('a pool holding volumes is exit 5 listing them, unless --force', async () => {
@@ -28,7 +34,7 @@ describe('pool delete', () => {
     const runner = stubStorage(new FakeRunner(), 'pair-used', { users: ['vm2'] });
     const r = await outcome(runPoolDelete(testContext(runner).ctx, 'p', { force: true, purge: true }));
     runner.verify();
-    expect(r).toMatchObject({ code: 5, message: 'storage pool p has volumes used by VMs: a.qcow2 by vm2 (shutoff), b.raw by vm1 (shutoff)' });
+    expect(usedBy(r)).toEqual({ code: 5, uses: ['a.qcow2 by vm2 (shutoff)', 'b.raw by vm1 (shutoff)'] });
     expect(mutations(runner)).toEqual([]);
   });
 
@@ -37,7 +43,7 @@ describe('pool delete', () => {
     const runner = stubStorage(new FakeRunner(), 'pair-used-off', { users: ['vm2'] });
     const r = await outcome(runPoolDelete(testContext(runner).ctx, 'p', { force: true }));
     runner.verify();
-    expect(r).toMatchObject({ code: 5, message: `storage pool p has volumes used by VMs: ${P}/b.raw by vm1 (shutoff), a.qcow2 by vm2 (shutoff)` });
+    expect(usedBy(r)).toEqual({ code: 5, uses: [`${P}/b.raw by vm1 (shutoff)`, 'a.qcow2 by vm2 (shutoff)'].sort() });
     expect(mutations(runner)).toEqual([]);
   });
 
@@ -63,7 +69,7 @@ describe('pool delete', () => {
 
   it('on a remote host libvirt deletes the volumes (vol-delete), never a local rm', async () => {
     const runner = stubStorage(new FakeRunner(), 'pair', { uri: REMOTE, users: [] })
-      .stub(batchArgv([['vol-delete', '--pool', 'p', '--vol', 'a.qcow2'], ['vol-delete', '--pool', 'p', '--vol', 'b.raw']], REMOTE), { stdout: batchOut(['Vol a.qcow2 deleted\n\n', 'Vol b.raw deleted\n\n']) })
+      .stub(batchArgv([['vol-delete', '--pool', 'p', '--vol', 'a.qcow2'], ['vol-delete', '--pool', 'p', '--vol', 'b.raw']], REMOTE), { stdout: recorded('storage/pair/vol-delete-batch.txt') })
       .stub(virshAt(REMOTE, 'pool-destroy', '--pool', 'p'), {})
       .stub(virshAt(REMOTE, 'pool-delete', '--pool', 'p'), {})
       .stub(virshAt(REMOTE, 'pool-undefine', '--pool', 'p'), {});
@@ -92,10 +98,16 @@ describe('pool delete', () => {
 
   const isDeleteBatch = (c: Command) => c.mutates && (c.args[2] ?? '').startsWith("'vol-delete'");
   const isRm = (c: Command) => c.mutates && c.program === 'rm';
-  // What virsh prints for a batch of vol-delete: "Vol NAME deleted" and a blank line for each.
+  // What virsh printed for a batch of vol-delete (recorded for a.qcow2, b.raw), for each volume of the batch.
+  const [deletedA] = splitBatch(recorded('storage/pair/vol-delete-batch.txt'), 2);
   const answer = (cmd: Command) => ({
-    stdout: batchOut([...(cmd.args[2] ?? '').matchAll(/'--vol' '([^']*)'/g)].map((m) => `Vol ${m[1]} deleted\n\n`)),
+    stdout: batchOut([...(cmd.args[2] ?? '').matchAll(/'--vol' '([^']*)'/g)].map((m) => deletedA!.replace('a.qcow2', m[1]!))),
   });
+  // What rm and libvirt said of a file they could not remove (recorded: p's b.raw made immutable), said of big's v7.img.
+  const asV7 = (text: string) => text.replaceAll(`${P}/b.raw`, `${PB}/v7.img`).replaceAll('b.raw', 'v7.img');
+  const rmFails = { exitCode: 1, stderr: asV7(recorded('storage/pair/err-rm-immutable.stderr')) };
+  const libvirtFails = asV7(recorded('storage/pair/vol-delete-batch-immutable.txt.stderr'));
+  const v7left = `1 left (cannot unlink file '${PB}/v7.img': Operation not permitted)`;
   const bigRemote = () =>
     stubStorage(new FakeRunner(), 'big', { uri: REMOTE, users: [] })
       .stub(virshAt(REMOTE, 'pool-destroy', '--pool', 'big'), {})
@@ -120,17 +132,17 @@ describe('pool delete', () => {
 
   it('files rm could not remove go to libvirt, which names the one it cannot delete: exit 8, the pool kept', async () => {
     const runner = stubStorage(new FakeRunner(), 'big', { users: [] })
-      .stub(isRm, (c) => (c.args.includes(`${PB}/v7.img`) ? { exitCode: 1, stderr: `rm: cannot remove '${PB}/v7.img': Permission denied\n` } : {}), Infinity)
+      .stub(isRm, (c) => (c.args.includes(`${PB}/v7.img`) ? rmFails : {}), Infinity)
       .stub(
         isDeleteBatch,
         (c) => {
           const r = answer(c);
-          return { stdout: r.stdout.replace('Vol v7.img deleted\n\n', ''), stderr: `error: Failed to delete vol v7.img\nerror: cannot unlink file '${PB}/v7.img': Permission denied\n` };
+          return { stdout: r.stdout.replace('Vol v7.img deleted\n\n', ''), stderr: libvirtFails };
         },
         Infinity,
       );
     const r = await outcome(runPoolDelete(testContext(runner).ctx, 'big', { force: true, purge: true }));
-    expect(r).toEqual({ code: 8, message: `storage pool big: 1199 of 1200 volume(s) deleted, 1 left (cannot unlink file '${PB}/v7.img': Permission denied); the pool was kept` });
+    expect(r).toEqual({ code: 8, message: `storage pool big: 1199 of 1200 volume(s) deleted, ${v7left}; the pool was kept` });
     // Only the batch whose rm failed was handed to libvirt.
     expect(runner.calls.filter(isDeleteBatch).map((c) => [...(c.args[2] ?? '').matchAll(/'vol-delete'/g)].length)).toEqual([250]);
     expect(mutations(runner).filter((w) => /pool-destroy|pool-undefine|pool-delete/.test(w))).toEqual([]);
@@ -153,13 +165,13 @@ describe('pool delete', () => {
         const r = answer(c);
         // v7.img fails: its section is empty, and virsh says why on stderr.
         return c.args[2]?.includes("'v7.img'")
-          ? { stdout: r.stdout.replace('Vol v7.img deleted\n\n', ''), stderr: `error: Failed to delete vol v7.img\nerror: cannot unlink file '${PB}/v7.img': Permission denied\n` }
+          ? { stdout: r.stdout.replace('Vol v7.img deleted\n\n', ''), stderr: libvirtFails }
           : r;
       },
       Infinity,
     );
     const r = await outcome(runPoolDelete(testContext(runner, { uri: REMOTE }).ctx, 'big', { force: true, purge: true }));
-    expect(r).toEqual({ code: 8, message: `storage pool big: 1199 of 1200 volume(s) deleted, 1 left (cannot unlink file '${PB}/v7.img': Permission denied); the pool was kept` });
+    expect(r).toEqual({ code: 8, message: `storage pool big: 1199 of 1200 volume(s) deleted, ${v7left}; the pool was kept` });
     const failing = stubStorage(new FakeRunner(), 'big', { uri: REMOTE, users: [] }).stub(isDeleteBatch, (c) => ({ ...answer(c), stdout: '' }), Infinity);
     const err = await runPoolDelete(testContext(failing, { uri: REMOTE }).ctx, 'big', { force: true, purge: true }).catch((e: PartialError) => e);
     // Every volume left is named with the command that removes it, and the list stays short.

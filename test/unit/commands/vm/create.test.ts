@@ -237,9 +237,11 @@ describe('vm create: the plan it runs', () => {
 
   it('warns about overcommit: more vCPUs than host CPUs, more memory than the host has free', async () => {
     const runner = stubReads(new FakeRunner());
-    runner.stub((c) => c.mutates, {}, Infinity);
+    runner.stub(volCreate(URI, 'fxvm-pool', { name: 'web1.qcow2', capacityBytes: 67108864, format: 'qcow2', backing: { path: `${POOL_DIR}/base.qcow2`, format: 'qcow2' } }), {});
+    runner.stub(isDefine, {});
     const r = await run(['vm', 'create', 'web1', '--image', BASE, '--vcpus', '4', '--memory', '64G', '--no-start', '--network', 'none'], runner);
     expect(r.code).toBe(0);
+    expect(mutations(runner)).toEqual(['virsh vol-create --pool fxvm-pool --file /dev/stdin', 'virsh define --file /dev/stdin']);
     expect(r.err).toMatch(/warning: 4 vCPUs is more than the host's 2 CPUs \(overcommitted/);
     expect(r.err).toMatch(/warning: 64\.0 GiB of memory is more than the host has free \(22\.\d GiB\)/);
   });

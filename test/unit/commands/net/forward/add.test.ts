@@ -10,15 +10,12 @@ import { stubLoadDomains, stubLoadNetworks } from '../../../../support/net.js';
 describe('net forward add', () => {
   it('to an address: four tagged rules, libvirt not asked', async () => {
     const r = await runKvmctl(['net', 'forward', 'add', '--port', '2222', '--to', '10.77.0.2:22'], inserts(firewall(BEFORE)), on);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.out).toBe('forward tcp-2222: host port 2222/tcp -> 10.77.0.2:22\n');
-    expect(r.changes).toEqual([
+    expect(r).toMatchObject({ err: '', code: 0, out: 'forward tcp-2222: host port 2222/tcp -> 10.77.0.2:22\n', changes: [
       'iptables -w 30 -t nat -I PREROUTING -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 2222 -m comment --comment kvmctl:fwd:tcp-2222 -j DNAT --to-destination 10.77.0.2:22',
       "iptables -w 30 -t nat -I OUTPUT '!' -d 127.0.0.0/8 -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 2222 -m comment --comment kvmctl:fwd:tcp-2222 -j DNAT --to-destination 10.77.0.2:22",
       'iptables -w 30 -t filter -I FORWARD -d 10.77.0.2/32 -p tcp -m tcp --dport 22 -m conntrack --ctstate DNAT -m comment --comment kvmctl:fwd:tcp-2222 -j ACCEPT',
       'iptables -w 30 -t filter -I FORWARD -s 10.77.0.2/32 -p tcp -m tcp --sport 22 -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment kvmctl:fwd:tcp-2222 -j ACCEPT',
-    ]);
+    ] });
     expect(r.argvs.filter((a) => a.startsWith('virsh'))).toEqual([]);
   });
 

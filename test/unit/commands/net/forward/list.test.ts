@@ -1,7 +1,7 @@
 /** kvmctl net forward list over a recorded firewall (hosts.ts). */
 import { describe, expect, it } from 'vitest';
 import { AFTER, firewall } from './hosts.js';
-import { runKvmctl, stubBatch } from '../../../../support/harness.js';
+import { runKvmctl, stubBatch, tableLines } from '../../../../support/harness.js';
 import { stubLoadDomains, stubLoadNetworks } from '../../../../support/net.js';
 
 describe('net forward list', () => {
@@ -9,7 +9,7 @@ describe('net forward list', () => {
     const withVm = AFTER.replace(/10\.77\.0\.2\b/g, '10.213.0.20');
     const r = await runKvmctl(['net', 'forward', 'list'], stubLoadDomains(stubLoadNetworks(firewall(withVm), { leases: true })));
     expect(r.code).toBe(0);
-    expect(r.out.split('\n').map((l) => l.replace(/\s+/g, ' ').trim())).toEqual([
+    expect(tableLines(r.out)).toEqual([
       'ID PROTO PORT TO VM NETWORK COMPLETE',
       'udp-5300-5310 udp 5300-5310 10.77.0.3:5300-5310 - - yes',
       'tcp-2222 tcp 2222 10.213.0.20:22 fxn-vm2 fxn-nat yes',

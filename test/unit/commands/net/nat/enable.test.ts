@@ -10,15 +10,12 @@ describe('net nat enable', () => {
   it('turns ip_forward on, adds the three tagged rules, and records what it changed', async () => {
     const runner = enableHost(BEFORE).stub(['sysctl', '-w', 'net.ipv4.ip_forward=1'], {}).stub((c) => c.program === 'iptables' && c.args.includes('-I'), {}, 3);
     const r = await runKvmctl(enable, runner, ipForward('0'));
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.out).toBe('NAT enabled on fxbr for 10.77.0.0/24 (out: fxup): 3 rules added, ip_forward turned on\n');
-    expect(r.changes).toEqual([
+    expect(r).toMatchObject({ err: '', code: 0, out: 'NAT enabled on fxbr for 10.77.0.0/24 (out: fxup): 3 rules added, ip_forward turned on\n', changes: [
       'sysctl -w net.ipv4.ip_forward=1',
       "iptables -w 30 -t nat -I POSTROUTING -s 10.77.0.0/24 '!' -d 10.77.0.0/24 -o fxup -m comment --comment kvmctl:nat:fxbr -j MASQUERADE",
       'iptables -w 30 -t filter -I FORWARD -s 10.77.0.0/24 -i fxbr -o fxup -m comment --comment kvmctl:nat:fxbr -j ACCEPT',
       'iptables -w 30 -t filter -I FORWARD -i fxup -d 10.77.0.0/24 -o fxbr -m conntrack --ctstate RELATED,ESTABLISHED -m comment --comment kvmctl:nat:fxbr -j ACCEPT',
-    ]);
+    ] });
     expect(JSON.parse(readFileSync(await stateFile(r.stateDir), 'utf8'))).toEqual({
       ipForwardChanged: true,
       // Docker's rules lived without forwarding: they do not keep it on later.
@@ -50,9 +47,7 @@ describe('net nat enable', () => {
   it('other settings for a bridge with kvmctl NAT are exit 4; nothing changes', async () => {
     const runner = enableHost(AFTER).stub((c) => c.program === 'iptables' && c.args.includes('-C'), { exitCode: 1, stderr: recorded('net/err-iptables-C-missing.stderr') }, 3);
     const r = await runKvmctl(['net', 'nat', 'enable', '--bridge', 'fxbr', '--subnet', '10.77.0.0/25'], runner, ipForward('1'));
-    expect(r.code).toBe(4);
-    expect(r.err).toBe('kvmctl: error: NAT on fxbr is already enabled with other settings (subnet 10.77.0.0/24)\nhint: disable it first: kvmctl net nat disable --bridge fxbr\n');
-    expect(r.changes).toEqual([]);
+    expect(r).toMatchObject({ code: 4, err: 'kvmctl: error: NAT on fxbr is already enabled with other settings (subnet 10.77.0.0/24)\nhint: disable it first: kvmctl net nat disable --bridge fxbr\n', changes: [] });
   });
 
   it('a rule that fails midway takes back what this run added: exit 7, no record written', async () => {
