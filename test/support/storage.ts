@@ -13,7 +13,7 @@ import { splitBatch } from '../../src/libvirt/virsh.js';
 import type { FileFacts, StorageFiles } from '../../src/storage/local-files.js';
 import { batchArgv, batchStdout, URI } from './harness.js';
 
-export type StorageStateName = 'inuse' | 'empty' | 'pair' | 'pair-used' | 'pair-used-off' | 'chain' | 'big' | 'users3' | 'users1000' | 'dirpool' | 'testdriver';
+export type StorageStateName = 'inuse' | 'empty' | 'pair' | 'pair-used' | 'pair-used-off' | 'chain' | 'big' | 'users3' | 'users1000' | 'dirpool' | 'mixed' | 'testdriver';
 
 const ROOT = 'test/fixtures/recorded/storage';
 const read = (state: string, file: string) => readFileSync(join(ROOT, state, file), 'utf8');
