@@ -11,8 +11,8 @@ import { FakeRunner } from '../../src/exec/fake.js';
 import { memoryIO } from '../../src/output/io.js';
 import { memoryFs } from '../../src/local-fs.js';
 import type { Command } from '../../src/exec/command.js';
-import { batchStdout } from './vm-harness.js';
 import { parseOutput } from '../support/schemas.js';
+import { batchStdout } from '../support/harness.js';
 
 const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/${f}`, import.meta.url), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'kvmctl-fan-'));

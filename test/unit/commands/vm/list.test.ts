@@ -1,21 +1,22 @@
 /** `vm list` from recorded virsh output; two virsh processes however many VMs exist. */
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
-import { recorded, RECORDED_WEB, RECORDED_WEB_LEASE, runKvmctl, stubBatch } from '../../vm-harness.js';
 import { parseOutput } from '../../../support/schemas.js';
+import { recorded, runKvmctl, stubBatch } from '../../../support/harness.js';
+import { RECORDED_WEB, RECORDED_WEB_LEASE } from '../../../support/vm.js';
 
 const LIST_WORDS = [['domstats', '--raw', '--state', '--vcpu', '--balloon', '--block', '--interface', '--nowait'], ['list', '--all', '--autostart', '--name'], ['net-list', '--all']];
 
 /** The recorded running VM's stats block, renamed. */
 function runningStats(name: string): string {
-  const text = recorded('virsh-domstats-list.txt');
+  const text = recorded('vm/virsh-domstats-list.txt');
   const block = text.slice(text.indexOf("Domain: 'fxvm-web'"), text.indexOf("Domain: 'fxvm-off'"));
   return block.replace("Domain: 'fxvm-web'", `Domain: '${name}'`);
 }
 
 /** The recorded running VM's NIC list with another MAC. */
 function runningNics(mac: string): string {
-  return recorded('virsh-domiflist-web.txt').replace('52:54:00:f1:00:01', mac);
+  return recorded('vm/virsh-domiflist-web.txt').replace('52:54:00:f1:00:01', mac);
 }
 
 function leaseLine(mac: string, ip: string): string {
@@ -27,7 +28,7 @@ function stubRunningVms(runner: FakeRunner, n: number): FakeRunner {
   const names = Array.from({ length: n }, (_, i) => `vm-${String(i).padStart(3, '0')}`);
   const mac = (i: number) => `52:54:00:aa:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
   const header = ' Expiry Time           MAC address         Protocol   IP address          Hostname       Client ID or DUID\n-----\n';
-  stubBatch(runner, LIST_WORDS, [names.map(runningStats).join(''), `${names[0]}\n\n`, recorded('virsh-net-list-all.txt')]);
+  stubBatch(runner, LIST_WORDS, [names.map(runningStats).join(''), `${names[0]}\n\n`, recorded('vm/virsh-net-list-all.txt')]);
   stubBatch(
     runner,
     [['net-dhcp-leases', '--network', 'default'], ...names.map((nm) => ['domiflist', '--domain', nm])],
@@ -39,8 +40,8 @@ function stubRunningVms(runner: FakeRunner, n: number): FakeRunner {
 describe('vm list', () => {
   it('shows each VM: state, vCPUs, memory, autostart, leased IPs, block devices and their size', async () => {
     const runner = new FakeRunner();
-    stubBatch(runner, LIST_WORDS, [recorded('virsh-domstats-list.txt'), recorded('virsh-list-all-autostart-name.txt'), recorded('virsh-net-list-all.txt')]);
-    stubBatch(runner, [['net-dhcp-leases', '--network', 'default'], ['domiflist', '--domain', 'fxvm-web']], [recorded('virsh-net-dhcp-leases-default.txt'), recorded('virsh-domiflist-web.txt')]);
+    stubBatch(runner, LIST_WORDS, [recorded('vm/virsh-domstats-list.txt'), recorded('vm/virsh-list-all-autostart-name.txt'), recorded('vm/virsh-net-list-all.txt')]);
+    stubBatch(runner, [['net-dhcp-leases', '--network', 'default'], ['domiflist', '--domain', 'fxvm-web']], [recorded('vm/virsh-net-dhcp-leases-default.txt'), recorded('vm/virsh-domiflist-web.txt')]);
     const r = await runKvmctl(['vm', 'list', '-o', 'json'], runner);
     expect(r.code).toBe(0);
     const none = { migrating: false, migratingTo: null };
@@ -54,8 +55,8 @@ describe('vm list', () => {
 
   it('renders a table with a row per VM, odd names as they are', async () => {
     const runner = new FakeRunner();
-    stubBatch(runner, LIST_WORDS, [recorded('virsh-domstats-list.txt'), '\n', recorded('virsh-net-list-all.txt')]);
-    stubBatch(runner, [['net-dhcp-leases', '--network', 'default'], ['domiflist', '--domain', 'fxvm-web']], [recorded('virsh-net-dhcp-leases-default.txt'), recorded('virsh-domiflist-web.txt')]);
+    stubBatch(runner, LIST_WORDS, [recorded('vm/virsh-domstats-list.txt'), '\n', recorded('vm/virsh-net-list-all.txt')]);
+    stubBatch(runner, [['net-dhcp-leases', '--network', 'default'], ['domiflist', '--domain', 'fxvm-web']], [recorded('vm/virsh-net-dhcp-leases-default.txt'), recorded('vm/virsh-domiflist-web.txt')]);
     const r = await runKvmctl(['vm', 'list'], runner);
     const lines = r.out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+STATE\s+VCPUS\s+MEMORY\s+AUTOSTART\s+IPS\s+DISKS\s+DISK SIZE$/);
@@ -78,7 +79,7 @@ describe('vm list', () => {
 
   it('with no running VM (or no active network) the lease query is skipped: one call', async () => {
     const runner = new FakeRunner();
-    stubBatch(runner, LIST_WORDS, [recorded('virsh-domstats-list.txt').replace(/Domain: 'fxvm-web'[\s\S]*?(?=Domain: 'fxvm-off')/, ''), '', recorded('virsh-net-list-all.txt')]);
+    stubBatch(runner, LIST_WORDS, [recorded('vm/virsh-domstats-list.txt').replace(/Domain: 'fxvm-web'[\s\S]*?(?=Domain: 'fxvm-off')/, ''), '', recorded('vm/virsh-net-list-all.txt')]);
     const r = await runKvmctl(['vm', 'list', '-o', 'json'], runner);
     expect(parseOutput(['vm', 'list'], r.out).map((v: { name: string }) => v.name)).toEqual(['fxvm odd;name', 'fxvm-off']);
     expect(runner.calls).toHaveLength(1);
@@ -87,7 +88,7 @@ describe('vm list', () => {
 
   it('--state filters in libvirt; --name-only prints one name a line in one call', async () => {
     const runner = new FakeRunner();
-    stubBatch(runner, [['domstats', '--raw', '--state', '--list-running']], [recorded('virsh-domstats-state-list-running.txt')]);
+    stubBatch(runner, [['domstats', '--raw', '--state', '--list-running']], [recorded('vm/virsh-domstats-state-list-running.txt')]);
     const r = await runKvmctl(['vm', 'list', '--state', 'running', '--name-only'], runner);
     expect(r.out).toBe('fxvm-web\n');
     expect(runner.calls).toHaveLength(1);
@@ -98,11 +99,11 @@ describe('vm list', () => {
 
   it('sorts by name by code unit, the same on every host and locale', async () => {
     // The recorded shut-off VM's stats block (up to the next block or the end).
-    const off = /Domain: 'fxvm-off'[\s\S]*?(?=^Domain: |(?![\s\S]))/m.exec(recorded('virsh-domstats-list.txt'))?.[0] ?? '';
+    const off = /Domain: 'fxvm-off'[\s\S]*?(?=^Domain: |(?![\s\S]))/m.exec(recorded('vm/virsh-domstats-list.txt'))?.[0] ?? '';
     expect(off).toMatch(/block\.count=2/);
     const names = ['b', 'B', 'a', 'Z', 'a-1', 'a1'];
     const runner = new FakeRunner();
-    stubBatch(runner, LIST_WORDS, [names.map((n) => off.replace("Domain: 'fxvm-off'", `Domain: '${n}'`)).join(''), '', recorded('virsh-net-list-all.txt')]);
+    stubBatch(runner, LIST_WORDS, [names.map((n) => off.replace("Domain: 'fxvm-off'", `Domain: '${n}'`)).join(''), '', recorded('vm/virsh-net-list-all.txt')]);
     const r = await runKvmctl(['vm', 'list', '-o', 'json'], runner);
     expect(parseOutput(['vm', 'list'], r.out).map((v: { name: string }) => v.name)).toEqual(['B', 'Z', 'a', 'a-1', 'a1', 'b']);
     runner.verify();
@@ -110,7 +111,7 @@ describe('vm list', () => {
 
   it('no VMs: an empty JSON array, a note on stderr for people', async () => {
     const runner = new FakeRunner();
-    stubBatch(runner, LIST_WORDS, ['', '', recorded('virsh-net-list-all.txt')], '', 2);
+    stubBatch(runner, LIST_WORDS, ['', '', recorded('vm/virsh-net-list-all.txt')], '', 2);
     expect((await runKvmctl(['vm', 'list', '-o', 'json'], runner)).out).toBe('[]\n');
     const t = await runKvmctl(['vm', 'list'], runner);
     expect([t.code, t.out, t.err]).toEqual([0, '', 'no VMs\n']);
@@ -118,7 +119,7 @@ describe('vm list', () => {
 
   it('an unreachable daemon is exit 5 naming the URI', async () => {
     const runner = new FakeRunner();
-    stubBatch(runner, LIST_WORDS, [], recorded('../err-virsh-unreachable.stderr'));
+    stubBatch(runner, LIST_WORDS, [], recorded('vm/../err-virsh-unreachable.stderr'));
     const r = await runKvmctl(['vm', 'list'], runner);
     expect(r.code).toBe(5);
     expect(r.err).toMatch(/cannot reach libvirt at qemu:\/\/\/system/);
