@@ -14,6 +14,7 @@ import {
   type PoolRecord,
 } from '../../../src/libvirt/storage.js';
 import type { DomainRecord } from '../../../src/libvirt/domains.js';
+import { completedVolumeNames } from '../../support/storage.js';
 import type { DomainDefinition, DomainDisk } from '../../../src/libvirt/domain-xml.js';
 
 const URI = 'qemu:///system';
@@ -170,6 +171,8 @@ describe('vol-list parsing and URIs', () => {
     const [x1, x2] = rec('complete-vol-names-batch.txt').split('KVMCTL-BATCH-SEPARATOR-d41d8cd9\n');
     expect(parseCompletion(x1 ?? '')).toEqual(['a\\ b', "x'y\\ z.img", 'q;r\\s']);
     expect(parseCompletion(x2 ?? '')).toEqual([]);
+    // The completion stubStorage renders for a recorded state's volume names is this recording, byte for byte.
+    expect([completedVolumeNames(['a b', "x'y z.img", 'q;r\\s']), completedVolumeNames([])]).toEqual([x1, x2]);
   });
 
   it('knows which URIs are this machine', () => {
