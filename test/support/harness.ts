@@ -21,6 +21,7 @@ import { roundInput, sessionCommand } from '../../src/libvirt/virsh-session.js';
 import type { Reply } from '../../src/exec/conversation.js';
 import { main } from '../../src/main.js';
 import { exitCodeOf } from '../../src/errors.js';
+import { parseOutput } from './schemas.js';
 
 export { FakeRunner };
 export const URI = 'qemu:///system';
@@ -87,14 +88,22 @@ export interface CliResult {
   code: number;
   out: string;
   err: string;
+  runner: FakeRunner;
+  /** Every command run, as a person would type it (shell-quoted). */
+  argvs: string[];
+  /** Only the state-changing ones. */
+  changes: string[];
+  stateDir: string;
 }
 
 /** Runs kvmctl as a user would (main() with fakes): `-c URI [-o json] [--dry-run] ARGV`. */
 export async function runKvmctl(argv: string[], runner: FakeRunner, o: TestOptions = {}): Promise<CliResult> {
-  const io = testIO(o);
+  const stateDir = o.stateDir ?? newStateDir();
+  const io = testIO({ ...o, stateDir });
   const full = ['-c', o.uri ?? URI, ...(o.output === 'json' ? ['-o', 'json'] : []), ...(o.dryRun ? ['--dry-run'] : []), ...argv];
   const code = await main(['node', 'kvmctl', ...full], testDeps(runner, io, o, full));
-  return { code, out: io.out, err: io.err };
+  const changes = runner.calls.filter((c) => c.mutates).map(formatCommand);
+  return { code, out: io.out, err: io.err, runner, argvs: typed(runner), changes, stateDir };
 }
 
 // ---- virsh stubs --------------------------------------------------------------
@@ -236,4 +245,20 @@ export async function outcome(p: Promise<unknown>): Promise<{ code: number; mess
   } catch (e) {
     return { code: exitCodeOf(e), message: (e as Error).message };
   }
+}
+
+/**
+ * Runs a verb that makes one virsh call twice, as a table and with -o json,
+ * each over a fake that answers exactly that call (verified after the test):
+ * the table text and the JSON as its schema reads it.
+ */
+export async function tableAndJson(verb: string[], args: string[], call: string[]): Promise<{ table: string; json: unknown }> {
+  const table = await runKvmctl([...verb, ...args], new FakeRunner().stub(call, {}));
+  const json = await runKvmctl([...verb, ...args, '-o', 'json'], new FakeRunner().stub(call, {}));
+  return { table: table.out, json: parseOutput(verb, json.out) };
+}
+
+/** A table's lines with each run of spaces made one, to compare rows whatever the column widths. */
+export function tableLines(out: string): string[] {
+  return out.split('\n').map((l) => l.replace(/\s+/g, ' ').trim());
 }

@@ -11,7 +11,7 @@ import { FakeRunner } from '../../src/exec/fake.js';
 import { memoryIO } from '../../src/output/io.js';
 import { memoryFs } from '../../src/local-fs.js';
 import type { Command } from '../../src/exec/command.js';
-import { stubSession } from '../support/harness.js';
+import { batchStdout, stubSession } from '../support/harness.js';
 import { parseOutput } from '../support/schemas.js';
 
 const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/${f}`, import.meta.url), 'utf8');

@@ -105,6 +105,13 @@ describe('SSH_CONNECTION', () => {
 describe('locks and reused pids', () => {
   const dirs: string[] = [];
   afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+  /** A state directory with an empty locks folder, removed after the test. */
+  const stateWithLocks = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvmctl-lock-'));
+    dirs.push(dir);
+    mkdirSync(join(dir, 'locks'));
+    return dir;
+  };
   const lockFile = (dir: string, key: string) => join(dir, 'locks', createHash('sha256').update(key).digest('hex').slice(0, 32) + '.lock');
 
   it('reads a process start time from /proc', () => {
@@ -115,9 +122,7 @@ describe('locks and reused pids', () => {
   });
 
   it('takes over at once a lock whose live pid started at another time (another program now)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kvmctl-lock-'));
-    dirs.push(dir);
-    mkdirSync(join(dir, 'locks'));
+    const dir = stateWithLocks();
     const other = spawn('sleep', ['30']);
     try {
       // The pid is alive, but the lock was written by a process that started at tick 1.
@@ -129,9 +134,7 @@ describe('locks and reused pids', () => {
   });
 
   it('waits for a live holder and says who it is: pid, start time and command', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kvmctl-lock-'));
-    dirs.push(dir);
-    mkdirSync(join(dir, 'locks'));
+    const dir = stateWithLocks();
     const other = spawn('sleep', ['30']);
     try {
       await new Promise((r) => setTimeout(r, 100));

@@ -7,10 +7,10 @@
  * remove it. A rollback that fails too is exit 8 with the command that cleans up.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliOk, faultSweep, journalFiles, lab, newStateDir, plannedSteps, printTally, record, removeStateDirs, snapshotHost, virsh } from './harness.js';
+import { cli, cliOk, faultSweep, journalFiles, lab, newStateDir, plannedSteps, printTally, record, removeStateDirs, snapshotHost, virsh, createPool, removePool } from './harness.js';
 
 const POOL = 'rel-fault';
 const poolDir = () => join(lab.dir, 'pools', POOL);
@@ -32,9 +32,7 @@ function deleteVolumes(...names: string[]): void {
 
 function cleanup(): void {
   for (const vm of [SRC, 'rel-f-new', 'rel-f-copy', 'rel-f-del', 'rel-f-left']) removeVm(vm);
-  virsh('pool-destroy', '--pool', POOL);
-  virsh('pool-undefine', '--pool', POOL);
-  rmSync(poolDir(), { recursive: true, force: true });
+  removePool(POOL, poolDir());
 }
 
 /** The "left behind" lines of an exit-8 message: what, and the command that removes it. */
@@ -60,8 +58,7 @@ describe('faults in storage and VM operations roll back to the exact before-stat
   beforeAll(async () => {
     cleanup();
     stateDir = newStateDir();
-    mkdirSync(poolDir(), { recursive: true });
-    await cliOk(['pool', 'create', POOL, '--path', poolDir()], o());
+    await createPool(POOL, poolDir(), o());
     await cliOk(['volume', 'import', guestDisk(), '--pool', POOL, '--name', 'base.qcow2'], o());
     // The clone source: an overlay on the base, an empty second disk and a cloud-init seed.
     await cliOk(['vm', 'create', SRC, '--image', `${POOL}/base.qcow2`, '--disk', 'size=8M', '--hostname', SRC, '--memory', '128M', '--no-start'], o());

@@ -7,11 +7,11 @@
  * exit 7 with the host exactly as before.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { inNetns, KVMCTL, lab, type RunResult } from '../lab.js';
+import { inNetns, KVMCTL, lab, virsh, type RunResult } from '../lab.js';
 import { snapshotHost, type HostState } from '../host-state.js';
 
 export { inNetns, kvmctl, lab, virsh, type RunResult } from '../lab.js';
@@ -56,6 +56,19 @@ export async function cliOk(args: string[], o: CliOptions): Promise<RunResult> {
   const r = await cli(args, o);
   if (r.code !== 0) throw new Error(`kvmctl ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
   return r;
+}
+
+/** A test's dir pool: its directory, then kvmctl pool create. */
+export async function createPool(name: string, dir: string, o: CliOptions): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  await cliOk(['pool', 'create', name, '--path', dir], o);
+}
+
+/** Removes a test's pool, whatever state an earlier run left it in: stop, undefine, its directory. */
+export function removePool(name: string, dir: string): void {
+  virsh('pool-destroy', '--pool', name);
+  virsh('pool-undefine', '--pool', name);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 export interface Running {

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KVMCTL } from '../lab.js';
-import { cli, cliOk, lab, newStateDir, removeStateDirs, snapshotHost, virsh, type HostState } from './harness.js';
+import { cli, cliOk, lab, newStateDir, removeStateDirs, snapshotHost, virsh, type HostState, createPool, removePool } from './harness.js';
 import { parseOutput } from '../../support/schemas.js';
 
 const POOL = 'rel-hostfiles';
@@ -71,20 +71,15 @@ function cleanup(): void {
     virsh('destroy', '--domain', vm);
     virsh('undefine', '--domain', vm);
   }
-  for (const p of [POOL, MISSING_POOL]) {
-    virsh('pool-destroy', '--pool', p);
-    virsh('pool-undefine', '--pool', p);
-  }
-  rmSync(poolDir(), { recursive: true, force: true });
-  rmSync(missingDir(), { recursive: true, force: true });
+  removePool(POOL, poolDir());
+  removePool(MISSING_POOL, missingDir());
 }
 
 describe('host files and disks are never at risk (against the lab)', () => {
   beforeAll(async () => {
     cleanup();
     stateDir = newStateDir();
-    mkdirSync(poolDir(), { recursive: true });
-    await cliOk(['pool', 'create', POOL, '--path', poolDir()], o());
+    await createPool(POOL, poolDir(), o());
     await cliOk(['volume', 'create', 'relf-a.raw', '--pool', POOL, '--size', '8M', '--format', 'raw'], o());
     defineVm('relf-a', join(poolDir(), 'relf-a.raw'));
   });

@@ -17,10 +17,10 @@
  *   untouched.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliOk, deleteNetns, inNetns, inNs, lab, makeNetns, newStateDir, printTally, record, removeStateDirs, snapshotHost, start, virsh, type CliOptions, type HostState, type RunResult } from './harness.js';
+import { cli, cliOk, deleteNetns, inNetns, inNs, lab, makeNetns, newStateDir, printTally, record, removeStateDirs, snapshotHost, start, virsh, type CliOptions, type HostState, type RunResult, createPool, removePool } from './harness.js';
 import { parseOutput } from '../../support/schemas.js';
 
 const POOL = 'rel-hostile';
@@ -83,9 +83,7 @@ function cleanup(): void {
   for (const vm of [...ODD_VMS, ...SIBLINGS, 'relh-c;d', 'relh-new', 'relh-eclone', ...XML_VMS]) removeVm(vm);
   virsh('net-destroy', '--network', 'relh-n;m');
   virsh('net-undefine', '--network', 'relh-n;m');
-  virsh('pool-destroy', '--pool', POOL);
-  virsh('pool-undefine', '--pool', POOL);
-  rmSync(poolDir(), { recursive: true, force: true });
+  removePool(POOL, poolDir());
   deleteNetns(NS);
   for (const f of PWNED) rmSync(f, { force: true });
 }
@@ -318,8 +316,7 @@ describe('hostile input (against the lab and a test namespace)', () => {
   beforeAll(async () => {
     cleanup();
     stateDir = newStateDir();
-    mkdirSync(poolDir(), { recursive: true });
-    await cliOk(['pool', 'create', POOL, '--path', poolDir()], o());
+    await createPool(POOL, poolDir(), o());
     for (const v of ['relh-a.qcow2', 'relh-ab.qcow2', 'relh-sib.qcow2']) await cliOk(['volume', 'create', v, '--pool', POOL, '--size', '8M'], o());
     defineVm('relh-a', 'relh-a.qcow2');
     defineVm('relh-a;relh-b', 'relh-ab.qcow2');

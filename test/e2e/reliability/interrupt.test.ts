@@ -8,10 +8,9 @@
  * remove it, and doing that plus `host doctor --clear` restores the host.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliOk, deleteNetns, inNs, journalFiles, lab, makeNetns, newStateDir, printTally, record, removeStateDirs, snapshotHost, start, virsh, type CliOptions } from './harness.js';
+import { cli, cliOk, deleteNetns, inNs, journalFiles, lab, makeNetns, newStateDir, printTally, record, removeStateDirs, snapshotHost, start, virsh, type CliOptions, createPool, removePool } from './harness.js';
 import { parseOutput } from '../../support/schemas.js';
 
 const POOL = 'rel-int';
@@ -26,9 +25,7 @@ const netSnapshot = (stateDir: string) => () => snapshotHost({ netns: NS, dirs: 
 function cleanup(): void {
   virsh('destroy', '--domain', 'rel-i-vm');
   virsh('undefine', '--domain', 'rel-i-vm');
-  virsh('pool-destroy', '--pool', POOL);
-  virsh('pool-undefine', '--pool', POOL);
-  rmSync(poolDir(), { recursive: true, force: true });
+  removePool(POOL, poolDir());
   deleteNetns(NS);
 }
 
@@ -53,9 +50,8 @@ const OPS: Op[] = [
 describe('interrupted operations (against the lab and a test namespace)', () => {
   beforeAll(async () => {
     cleanup();
-    mkdirSync(poolDir(), { recursive: true });
     const setup = { stateDir: newStateDir() };
-    await cliOk(['pool', 'create', POOL, '--path', poolDir()], setup);
+    await createPool(POOL, poolDir(), setup);
     await cliOk(['volume', 'import', guestDisk(), '--pool', POOL, '--name', 'base.qcow2'], setup);
     makeNetns(NS);
     inNs(NS, ['ip', 'link', 'add', 'relint0', 'type', 'bridge'], ['ip', 'link', 'set', 'relint0', 'up'], ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=0']);

@@ -13,6 +13,11 @@ describe('FakeRunner', () => {
     await expect(fake.run(mutatingCommand('virsh', ['undefine', 'web1']))).rejects.toThrow(/unexpected command: virsh undefine web1/);
   });
 
+  it('is verified after every test by default (test/support/setup.ts): only allowUnused opts out', () => {
+    expect(new FakeRunner().allowUnused).toBe(false);
+  });
+
+  // The one opt-out: this test checks verify() itself, and the setup would fail it afterwards.
   it('verify() fails on stubs that were never used', () => {
     const fake = new FakeRunner({ allowUnused: true }).stub(['virsh', 'start', 'a'], {});
     expect(() => fake.verify()).toThrow(/never called: virsh start a/);

@@ -9,7 +9,7 @@ import { gatherHostFacts } from '../../../src/host/facts.js';
 import { FakeRunner } from '../../../src/exec/fake.js';
 import { CommandTimeoutError, MissingToolError } from '../../../src/exec/runner.js';
 import type { Command } from '../../../src/exec/command.js';
-import { testContext } from '../storage-harness.js';
+import { testContext } from '../../support/harness.js';
 
 const rec = (f: string) => readFileSync(new URL(`../../fixtures/recorded/${f}`, import.meta.url), 'utf8');
 /** The virsh session libvirt's facts are read in (`virsh -c URI`, fed in rounds). */

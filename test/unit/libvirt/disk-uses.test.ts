@@ -6,7 +6,8 @@ import { parseDomainXml } from '../../../src/libvirt/domain-xml.js';
 import { parseDomstats } from '../../../src/libvirt/domstats.js';
 import { chunkBatch } from '../../../src/libvirt/virsh.js';
 import { runVolumeList } from '../../../src/commands/volume/list.js';
-import { batchArgv, batchOut, stubStorage, testContext, URI, type FakeDomain, type StorageState } from '../storage-harness.js';
+import { batchArgv, batchStdout as batchOut, testContext, URI } from '../../support/harness.js';
+import { recordedState, stubStorage } from '../../support/storage.js';
 
 const SCALE = new URL('../../fixtures/recorded/scale/', import.meta.url);
 /** A recording without its comment lines (the command that made it). */
@@ -59,13 +60,13 @@ describe('fromStats: what domstats alone may answer for USED BY', () => {
 });
 
 describe('loadDiskUses', () => {
-  const first = batchArgv(URI, [['domstats', '--raw', '--state', '--block', '--backing'], ['list', '--all', '--autostart', '--name']]);
+  const first = batchArgv([['domstats', '--raw', '--state', '--block', '--backing'], ['list', '--all', '--autostart', '--name']]);
   const withoutChain = STATS.slice(0, STATS.indexOf("Domain: 'fx-uses-chain'"));
 
   it('reads only the VMs domstats cannot answer for, and keeps VM then disk order', async () => {
     const runner = new FakeRunner()
       .stub(first, { stdout: batchOut([withoutChain, 'fx-uses-kinds\n\n']) })
-      .stub(batchArgv(URI, [['dumpxml', '--domain', 'fx-uses-run'], ['dumpxml', '--domain', 'fx-uses-kinds']]), { stdout: batchOut(['', KINDS_XML]) });
+      .stub(batchArgv([['dumpxml', '--domain', 'fx-uses-run'], ['dumpxml', '--domain', 'fx-uses-kinds']]), { stdout: batchOut(['', KINDS_XML]) });
     const { uses, read } = await loadDiskUses(runner, URI, Promise.resolve(listed([`${P}/off.qcow2`])), { readonly: false });
     runner.verify();
     // Without layered, the definitions read are not kept.
@@ -91,7 +92,7 @@ describe('loadDiskUses', () => {
     const offOnly = STATS.slice(0, STATS.indexOf("Domain: 'fx-uses-run'"));
     const offXml = `<domain type='qemu'><name>fx-uses-off</name><devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${P}/off.qcow2'/><target dev='vda'/></disk></devices></domain>\n`;
     const asked: string[] = [];
-    const runner = new FakeRunner().stub(first, { stdout: batchOut([offOnly, '']) }).stub(batchArgv(URI, [['dumpxml', '--domain', 'fx-uses-off']]), { stdout: batchOut([offXml]) });
+    const runner = new FakeRunner().stub(first, { stdout: batchOut([offOnly, '']) }).stub(batchArgv([['dumpxml', '--domain', 'fx-uses-off']]), { stdout: batchOut([offXml]) });
     const { read } = await loadDiskUses(runner, URI, Promise.resolve(listed([])), { readonly: false, layered: async (p) => (asked.push(p), true) });
     runner.verify();
     expect(asked).toEqual([`${P}/off.qcow2`]);
@@ -107,7 +108,7 @@ describe('readonly flags from dumpxml --xpath (recorded)', () => {
   const sections = recorded('dumpxml-xpath-readonly-batch.txt').split('KVMCTL-BATCH-SEPARATOR-d41d8cd9\n');
   const roStats = recorded('domstats-readonly.txt');
   const roXml = recorded('dumpxml-readonly.xml');
-  const first = batchArgv(URI, [['domstats', '--raw', '--state', '--block', '--backing'], ['list', '--all', '--autostart', '--name']]);
+  const first = batchArgv([['domstats', '--raw', '--state', '--block', '--backing'], ['list', '--all', '--autostart', '--name']]);
   const roListed = listed([`${RO}/a b`, `${RO}/amp&`, '/var/tmp/kvmctl-lab/flab/pools/bench-pool/bench-vm-0001.qcow2']);
 
   it('parses the readonly targets of a VM, none, and an empty answer (a VM gone, a virsh without --xpath) as unknown', () => {
@@ -123,7 +124,7 @@ describe('readonly flags from dumpxml --xpath (recorded)', () => {
   it('JSON: the VMs domstats answers for are asked only their readonly targets, in the batch with the dumpxml of the others', async () => {
     const runner = new FakeRunner()
       .stub(first, { stdout: batchOut([roStats, '']) })
-      .stub(batchArgv(URI, [readonlyCall('fx-uses-ro'), readonlyCall('bench-vm-0001')]), { stdout: batchOut([sections[0]!, sections[1]!]) });
+      .stub(batchArgv([readonlyCall('fx-uses-ro'), readonlyCall('bench-vm-0001')]), { stdout: batchOut([sections[0]!, sections[1]!]) });
     const { uses } = await loadDiskUses(runner, URI, Promise.resolve(roListed), { readonly: true });
     runner.verify();
     expect(uses.map((u) => [u.vm, u.target, u.readonly])).toEqual([['fx-uses-ro', 'vda', false], ['fx-uses-ro', 'vdb', true], ['bench-vm-0001', 'vda', false]]);
@@ -135,8 +136,8 @@ describe('readonly flags from dumpxml --xpath (recorded)', () => {
   it('a VM whose --xpath answer is empty is read whole, in one more process', async () => {
     const runner = new FakeRunner()
       .stub(first, { stdout: batchOut([roStats, '']) })
-      .stub(batchArgv(URI, [readonlyCall('fx-uses-ro'), readonlyCall('bench-vm-0001')]), { stdout: batchOut([sections[2]!, sections[1]!]), stderr: recorded('dumpxml-xpath-readonly-batch.stderr') })
-      .stub(batchArgv(URI, [['dumpxml', '--domain', 'fx-uses-ro']]), { stdout: batchOut([roXml]) });
+      .stub(batchArgv([readonlyCall('fx-uses-ro'), readonlyCall('bench-vm-0001')]), { stdout: batchOut([sections[2]!, sections[1]!]), stderr: recorded('dumpxml-xpath-readonly-batch.stderr') })
+      .stub(batchArgv([['dumpxml', '--domain', 'fx-uses-ro']]), { stdout: batchOut([roXml]) });
     const { uses } = await loadDiskUses(runner, URI, Promise.resolve(roListed), { readonly: true });
     runner.verify();
     expect(uses.map((u) => [u.vm, u.target, u.readonly])).toEqual([['fx-uses-ro', 'vda', false], ['fx-uses-ro', 'vdb', true], ['bench-vm-0001', 'vda', false]]);
@@ -151,29 +152,22 @@ describe('readonly flags from dumpxml --xpath (recorded)', () => {
 });
 
 describe('volume list reads who uses the volumes in a constant number of calls', () => {
-  const state = (n: number): StorageState => {
-    const names = Array.from({ length: n }, (_, i) => `vm${i}`);
-    const domains: FakeDomain[] = names.map((name) => ({ name, state: 5, disks: [{ file: `/pools/p/${name}.qcow2`, target: 'vda' }] }));
-    return { pools: [{ name: 'p', path: '/pools/p', volumes: names.map((name) => ({ name: `${name}.qcow2` })) }], domains };
-  };
-
-  it.each([1, 1000])('the table of %i shut-off VMs using pool files reads no VM XML', async (n) => {
-    const runner = stubStorage(new FakeRunner(), state(n), { only: ['p'], users: [] });
+  // Recorded (users3, users1000): pool p with N qcow2 files, each the disk of a shut-off VM vmI (users3: vm1's readonly).
+  it.each([3, 1000] as const)('the table of %i shut-off VMs using pool files reads no VM XML', async (n) => {
+    const runner = stubStorage(new FakeRunner(), `users${n}`, { only: ['p'], users: [] });
     const { ctx, io } = testContext(runner);
     await runVolumeList(ctx, { pool: 'p' });
     runner.verify();
     expect(runner.calls.map((c) => c.args.join(' ')).filter((a) => a.includes('dumpxml --domain') || a.includes("'dumpxml'"))).toEqual([]);
     // Pool details, domstats, and the volumes' XML in as many processes as 64 KiB arguments need (2 for 1000), never one per VM.
-    const volumeBatches = chunkBatch(Array.from({ length: n }, (_, i) => ['vol-dumpxml', '--pool', 'p', '--vol', `vm${i}.qcow2`])).length;
-    expect(volumeBatches).toBe(n === 1 ? 1 : 2);
+    const volumeBatches = chunkBatch(recordedState(`users${n}`).volumes('p').map((v) => ['vol-dumpxml', '--pool', 'p', '--vol', v])).length;
+    expect(volumeBatches).toBe(n === 3 ? 1 : 2);
     expect(runner.calls).toHaveLength(2 + volumeBatches);
     expect(io.out).toMatch(new RegExp(`^p\\s+vm${n - 1}\\.qcow2 .* vm${n - 1} \\(shutoff, vda\\)$`, 'm'));
   });
 
   it('JSON asks the VMs that use a listed volume for their readonly disks only (dumpxml --xpath), in one more call', async () => {
-    const s = state(3);
-    s.domains![1]!.disks[0]!.readonly = true;
-    const runner = stubStorage(new FakeRunner(), s, { only: ['p'], users: [], readonlyOf: ['vm0', 'vm1', 'vm2'] });
+    const runner = stubStorage(new FakeRunner(), 'users3', { only: ['p'], users: [], readonlyOf: ['vm0', 'vm1', 'vm2'] });
     const { ctx, io } = testContext(runner, { output: 'json' });
     await runVolumeList(ctx, { pool: 'p' });
     runner.verify();

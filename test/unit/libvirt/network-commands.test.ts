@@ -1,18 +1,18 @@
 /** Parsers of virsh net-dhcp-leases and net-info output (recorded). */
 import { describe, expect, it } from 'vitest';
 import { parseDhcpLeases, parseNetInfo } from '../../../src/libvirt/network-commands.js';
-import { rec } from '../net-harness.js';
+import { recorded } from '../../support/harness.js';
 
-const LEASE_EXPIRY = /^ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)/m.exec(rec('virsh-net-dhcp-leases-fxn-nat.txt'))?.[1] ?? '';
+const LEASE_EXPIRY = /^ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)/m.exec(recorded('net/virsh-net-dhcp-leases-fxn-nat.txt'))?.[1] ?? '';
 /** virsh prints the expiry in local time. */
 const leaseExpiryIso = new Date(LEASE_EXPIRY.replace(' ', 'T')).toISOString();
 
 describe('parsers', () => {
   it('parseDhcpLeases reads a lease and skips the header', () => {
-    expect(parseDhcpLeases(rec('virsh-net-dhcp-leases-fxn-nat.txt'))).toEqual([
+    expect(parseDhcpLeases(recorded('net/virsh-net-dhcp-leases-fxn-nat.txt'))).toEqual([
       { expiryTime: leaseExpiryIso, mac: '52:54:00:f0:00:01', protocol: 'ipv4', ip: '10.213.0.227', prefix: 24, hostname: 'fxn-vm1', clientId: '01:52:54:00:f0:00:01' },
     ]);
-    expect(parseDhcpLeases(rec('virsh-net-dhcp-leases-fxn-iso.txt'))).toEqual([]);
+    expect(parseDhcpLeases(recorded('net/virsh-net-dhcp-leases-fxn-iso.txt'))).toEqual([]);
   });
 
   it('parseDhcpLeases: no hostname, no client id, IPv6', () => {
@@ -29,7 +29,7 @@ describe('parsers', () => {
   });
 
   it('parseNetInfo', () => {
-    expect(parseNetInfo(rec('virsh-net-info-fxn-iso.txt'))).toEqual({ name: 'fxn-iso', active: false, autostart: false, persistent: true });
+    expect(parseNetInfo(recorded('net/virsh-net-info-fxn-iso.txt'))).toEqual({ name: 'fxn-iso', active: false, autostart: false, persistent: true });
     expect(parseNetInfo('')).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../src/exec/fake.js';
-import { virshBatch } from '../../../src/libvirt/virsh.js';
+import { splitBatch, virshBatch } from '../../../src/libvirt/virsh.js';
 import {
   dependentVolumes,
   isLocalUri,
@@ -14,6 +14,7 @@ import {
   type PoolRecord,
 } from '../../../src/libvirt/storage.js';
 import type { DomainRecord } from '../../../src/libvirt/domains.js';
+import { completedVolumeNames } from '../../support/storage.js';
 import type { DomainDefinition, DomainDisk } from '../../../src/libvirt/domain-xml.js';
 
 const URI = 'qemu:///system';
@@ -160,17 +161,18 @@ describe('volumeUsers', () => {
 
 describe('vol-list parsing and URIs', () => {
   it('keeps spaces inside names and paths', () => {
-    const text = ' Name        Path\n----------------\n a b.qcow2   /p/a b.qcow2\n c           /p/c\n\n';
-    expect(parseVolList(text)).toEqual([
-      { name: 'a b.qcow2', path: '/p/a b.qcow2' },
-      { name: 'c', path: '/p/c' },
-    ]);
+    // Recorded: pool p1's vol-list, the third section of a pool-details batch (storage/README.md).
+    const text = splitBatch(readFileSync('test/fixtures/recorded/storage/pool-details-batch.txt', 'utf8'), 3)[2]!;
+    const dir = '/var/tmp/kvmctl-lab/storage/pools/p1';
+    expect(parseVolList(text)).toEqual(['a b.qcow2', 'ov.qcow2', 'ovclone.qcow2', 'unrel.raw', 'unrelated.qcow2', 'up.qcow2', 'up.raw'].map((name) => ({ name, path: `${dir}/${name}` })));
   });
 
   it('reads the volume names of a batched completion: a name a line (spaces escaped), an empty pool a blank line', () => {
     const [x1, x2] = rec('complete-vol-names-batch.txt').split('KVMCTL-BATCH-SEPARATOR-d41d8cd9\n');
     expect(parseCompletion(x1 ?? '')).toEqual(['a\\ b', "x'y\\ z.img", 'q;r\\s']);
     expect(parseCompletion(x2 ?? '')).toEqual([]);
+    // The completion stubStorage renders for a recorded state's volume names is this recording, byte for byte.
+    expect([completedVolumeNames(['a b', "x'y z.img", 'q;r\\s']), completedVolumeNames([])]).toEqual([x1, x2]);
   });
 
   it('knows which URIs are this machine', () => {

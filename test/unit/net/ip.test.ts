@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { formatCommand } from '../../../src/exec/command.js';
 import { ExitCode } from '../../../src/errors.js';
 import { bridgesOf, configuredRoutes, defaultRouteDevices, findBridge, ipAddrAddCommand, ipAddrDelCommand, ipBridgeAddCommand, ipLinkSetMasterCommand, ipLinkSetNoMasterCommand, ipRouteDelCommand, ipRouteReplaceCommand, ipRouteShowCommand, movableAddresses, parseIpLinks, parseIpRoutes } from '../../../src/net/ip.js';
-import { rec } from '../net-harness.js';
+import { recorded } from '../../support/harness.js';
 
-const links = parseIpLinks(rec('ns-ip-j-d-addr-show.json'));
-const routes = [...parseIpRoutes(rec('ns-ip-j-route-show.json'), 4), ...parseIpRoutes(rec('ns-ip-j-6-route-show.json'), 6)];
+const links = parseIpLinks(recorded('net/ns-ip-j-d-addr-show.json'));
+const routes = [...parseIpRoutes(recorded('net/ns-ip-j-route-show.json'), 4), ...parseIpRoutes(recorded('net/ns-ip-j-6-route-show.json'), 6)];
 
 describe('parseIpLinks on a namespace with a bridge, a veth port and an uplink', () => {
   it('reads kinds, masters and addresses', () => {
@@ -24,9 +24,9 @@ describe('parseIpLinks on a namespace with a bridge, a veth port and an uplink',
   });
 
   it('finds the lab bridges and the tap of a running VM', () => {
-    const lab = parseIpLinks(rec('lab-ip-j-d-addr-show.json'));
+    const lab = parseIpLinks(recorded('net/lab-ip-j-d-addr-show.json'));
     // The tap's name (vnetN, numbered by libvirt) is the one domstats reports for fxn-vm1.
-    const vnet = /net\.0\.name=(\S+)/.exec(rec('virsh-domstats-raw-interface-list-active.txt'))?.[1];
+    const vnet = /net\.0\.name=(\S+)/.exec(recorded('net/virsh-domstats-raw-interface-list-active.txt'))?.[1];
     expect(vnet).toMatch(/^vnet\d+$/);
     expect(lab.filter((l) => l.kind === 'tun').map((l) => [l.ifname, l.master])).toEqual([[vnet, 'virbr1']]);
     expect(bridgesOf(lab).map((b) => b.name)).toEqual(['virbr0', 'fxbr0', 'virbr1', 'virbr2']);

@@ -6,9 +6,9 @@ import { Iptables, iptablesCheckCommand, iptablesDeleteCommand, iptablesInsertCo
 import { rulesTagged } from '../../../src/net/rule-owner.js';
 import { natRulesFor } from '../../../src/net/kvmctl-rules.js';
 import { parseIptablesSave } from '../../../src/net/iptables-save.js';
-import { rec } from '../net-harness.js';
+import { recorded } from '../../support/harness.js';
 
-const saved = parseIptablesSave(rec('ns-iptables-save-nat-forwards.txt'));
+const saved = parseIptablesSave(recorded('net/ns-iptables-save-nat-forwards.txt'));
 
 describe('commands', () => {
   it('always pass -w so a held xtables lock waits; -C is a read', () => {

@@ -6,9 +6,9 @@ import { rulesTagged } from '../../../src/net/rule-owner.js';
 import { natRulesFor, portForwardRulesFor, type IptablesRule } from '../../../src/net/kvmctl-rules.js';
 import { RULES_PER_FORWARD } from '../../../src/net/port-forward.js';
 import { parseIptablesSave } from '../../../src/net/iptables-save.js';
-import { rec } from '../net-harness.js';
+import { recorded } from '../../support/harness.js';
 
-const saved = parseIptablesSave(rec('ns-iptables-save-nat-forwards.txt'));
+const saved = parseIptablesSave(recorded('net/ns-iptables-save-nat-forwards.txt'));
 const words = (r: IptablesRule) => `${r.table} ${r.chain} ${[...r.spec].sort().join(' ')}`;
 
 describe('natRulesFor', () => {

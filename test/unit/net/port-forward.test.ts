@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { kvmctlTag, natRules, taggedIds } from '../../../src/net/rule-owner.js';
 import { parseDport, parseForwardId, portRangesOverlap, savedForwards } from '../../../src/net/port-forward.js';
 import { parseIptablesSave } from '../../../src/net/iptables-save.js';
-import { rec } from '../net-harness.js';
+import { recorded } from '../../support/harness.js';
 
-const saved = parseIptablesSave(rec('ns-iptables-save-nat-forwards.txt'));
+const saved = parseIptablesSave(recorded('net/ns-iptables-save-nat-forwards.txt'));
 
 describe('reading rules back', () => {
   it('finds kvmctl\'s rule sets by tag and leaves everyone else\'s', () => {

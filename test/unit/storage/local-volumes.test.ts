@@ -6,7 +6,8 @@ import { memoryFs, realFs, type FileHead } from '../../../src/local-fs.js';
 import { FakeRunner } from '../../../src/exec/fake.js';
 import { LIBVIRT_HEADER_BYTES, readLocalVolumes, volumeFromHead } from '../../../src/storage/local-volumes.js';
 import { loadVolumes, type PoolRecord } from '../../../src/libvirt/storage.js';
-import { batchArgv, batchOut, URI } from '../storage-harness.js';
+import { batchArgv, batchStdout as batchOut, recorded, URI } from '../../support/harness.js';
+import { poolPath, recordedState } from '../../support/storage.js';
 
 const IMAGES = new URL('../../fixtures/recorded/storage/images/', import.meta.url);
 const bytes = (name: string) => readFileSync(new URL(name, IMAGES));
@@ -66,8 +67,9 @@ describe('volume facts from a local file, as libvirt reports them', () => {
 });
 
 describe('readLocalVolumes + loadVolumes', () => {
-  const dir = '/pools/p';
-  const names = ['a.img', 'plain.qcow2', 'odd.vmdk', 'gone.img'];
+  // Recorded (mixed): pool p holding an empty raw file, a qcow2, a vmdk and gone.img (absent from the files below).
+  const dir = poolPath('mixed', 'p');
+  const names = recordedState('mixed').volumes('p');
   const pool: PoolRecord = {
     name: 'p',
     type: 'dir',
@@ -87,19 +89,19 @@ describe('readLocalVolumes + loadVolumes', () => {
 
   it('asks libvirt only for the volumes it could not read, and keeps vol-list order', async () => {
     const local = await readLocalVolumes(fs, [pool]);
-    expect(local.map((v) => v.name)).toEqual(['a.img', 'plain.qcow2']);
-    const xml = (n: string) => `<volume type='file'><name>${n}</name><key>${dir}/${n}</key><capacity unit='bytes'>5</capacity><allocation unit='bytes'>0</allocation><target><path>${dir}/${n}</path><format type='vmdk'/></target></volume>\n`;
+    expect(local.map((v) => v.name).sort()).toEqual(['a.img', 'plain.qcow2']);
     const runner = new FakeRunner().stub(
-      batchArgv(URI, [['vol-dumpxml', '--pool', 'p', '--vol', 'odd.vmdk'], ['vol-dumpxml', '--pool', 'p', '--vol', 'gone.img']]),
-      { stdout: batchOut([xml('odd.vmdk'), xml('gone.img')]) },
+      batchArgv([['vol-dumpxml', '--pool', 'p', '--vol', 'gone.img'], ['vol-dumpxml', '--pool', 'p', '--vol', 'odd.vmdk']]),
+      { stdout: batchOut([recorded('storage/mixed/vol-dumpxml-p-gone.img.xml'), recorded('storage/mixed/vol-dumpxml-p-odd.vmdk.xml')]) },
     );
     const all = await loadVolumes(runner, URI, [pool], local);
     runner.verify();
+    // vol-list's order (by name), whoever answered.
     expect(all.map((v) => [v.name, v.format])).toEqual([
       ['a.img', 'raw'],
-      ['plain.qcow2', 'qcow2'],
+      ['gone.img', 'raw'],
       ['odd.vmdk', 'vmdk'],
-      ['gone.img', 'vmdk'],
+      ['plain.qcow2', 'qcow2'],
     ]);
   });
 
@@ -109,7 +111,7 @@ describe('readLocalVolumes + loadVolumes', () => {
   });
 
   it('makes no subprocess at all when every volume is a plain local file', async () => {
-    const plain = { ...pool, volumes: pool.volumes!.slice(0, 2) };
+    const plain = { ...pool, volumes: pool.volumes!.filter((v) => v.name === 'a.img' || v.name === 'plain.qcow2') };
     const runner = new FakeRunner();
     expect(await loadVolumes(runner, URI, [plain], await readLocalVolumes(fs, [plain]))).toHaveLength(2);
     expect(runner.calls).toEqual([]);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../src/exec/fake.js';
 import { progressShown, progressText } from '../../../src/storage/progress.js';
-import { GiB, testContext } from '../storage-harness.js';
+import { testContext } from '../../support/harness.js';
+import { GiB } from '../../support/storage.js';
 
 describe('progress policy', () => {
   it('shows a bar only on a terminal, never with -o json, -q or --dry-run', () => {

@@ -8,8 +8,8 @@ import { FakeRunner } from '../../../../src/exec/fake.js';
 import type { StreamEnd, StreamName } from '../../../../src/exec/stream.js';
 import { eventCommand } from '../../../../src/libvirt/events.js';
 import { eventLine, parseEventTypes, runEvents } from '../../../../src/commands/events/index.js';
-import { vmContext, URI } from '../../vm-harness.js';
 import { parseLines } from '../../../support/schemas.js';
+import { testContext, URI } from '../../../support/harness.js';
 
 const fixture = (dir: string, file: string) => readFileSync(join('test/fixtures/recorded', dir, file), 'utf8');
 const lines = (text: string) => text.split('\n').filter(Boolean);
@@ -55,7 +55,7 @@ describe('kvmctl events over a fake runner', () => {
       'event --all --loop --timestamp': { stdout: fixture('events', 'virsh-event-start-destroy.txt') },
       'net-event --event lifecycle --loop --timestamp': 'until-stopped',
     });
-    const { ctx, io } = vmContext(fake, { output: 'json' });
+    const { ctx, io } = testContext(fake, { output: 'json' });
     await runEvents(ctx, { type: 'vm,net' });
     expect(fake.streamed).toEqual(['event --all --loop --timestamp', 'net-event --event lifecycle --loop --timestamp']);
     expect(eventCommand(URI, 'pool').args).toEqual(['-c', URI, 'pool-event', '--event', 'lifecycle', '--loop', '--timestamp']);
@@ -66,7 +66,7 @@ describe('kvmctl events over a fake runner', () => {
   it('Ctrl-C stops every stream and ends with no error (exit 0)', async () => {
     const fake = new StreamingFake({ 'event --all --loop --timestamp': 'until-stopped', 'pool-event --event lifecycle --loop --timestamp': 'until-stopped' });
     const abort = new AbortController();
-    const { ctx } = vmContext(fake, { signal: abort.signal });
+    const { ctx } = testContext(fake, { signal: abort.signal });
     const done = runEvents(ctx, { type: 'vm,pool' });
     setTimeout(() => abort.abort(), 20);
     await expect(done).resolves.toBeUndefined();
@@ -77,7 +77,7 @@ describe('kvmctl events over a fake runner', () => {
       'event --all --loop --timestamp': { stdout: 'events received: 0\n', stderr: fixture('events', 'virsh-event-daemon-gone.stderr'), exitCode: 1 },
       'net-event --event lifecycle --loop --timestamp': 'until-stopped',
     });
-    const { ctx } = vmContext(fake);
+    const { ctx } = testContext(fake);
     const err = await runEvents(ctx, { type: 'vm,net' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KvmctlError);
     expect((err as KvmctlError).exitCode).toBe(1);
@@ -86,7 +86,7 @@ describe('kvmctl events over a fake runner', () => {
 
   it('a daemon that cannot be reached at all is exit 5', async () => {
     const fake = new StreamingFake({ 'event --all --loop --timestamp': { stdout: '', stderr: 'error: failed to connect to the hypervisor\nerror: Failed to connect socket to \'/run/libvirt/libvirt-sock\': No such file or directory\n', exitCode: 1 } });
-    const { ctx } = vmContext(fake);
+    const { ctx } = testContext(fake);
     await expect(runEvents(ctx, { type: 'vm' })).rejects.toMatchObject({ exitCode: 5 });
   });
 });

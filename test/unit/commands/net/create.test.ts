@@ -3,20 +3,20 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import type { Command } from '../../../../src/exec/command.js';
-import { cli, rec, stubLoadNetworks, URI } from '../../net-harness.js';
+import { recorded, runKvmctl, URI, virshArgv as virsh } from '../../../support/harness.js';
+import { stubLoadNetworks } from '../../../support/net.js';
 
 const golden = (f: string) => readFileSync(new URL(`../../../fixtures/golden/network/${f}`, import.meta.url), 'utf8');
 
 /** The lab's networks, and links/routes from the recorded lab or test namespace. */
 function labHost(where: 'lab' | 'ns' = 'lab'): FakeRunner {
   const runner = stubLoadNetworks(new FakeRunner(), { leases: false });
-  runner.stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: rec(`${where}-ip-j-d-addr-show.json`) });
-  runner.stub(['ip', '-j', 'route', 'show'], { stdout: rec(`${where}-ip-j-route-show.json`) });
-  runner.stub(['ip', '-j', '-6', 'route', 'show'], { stdout: where === 'ns' ? rec('ns-ip-j-6-route-show.json') : '[]' });
+  runner.stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: recorded(`net/${where}-ip-j-d-addr-show.json`) });
+  runner.stub(['ip', '-j', 'route', 'show'], { stdout: recorded(`net/${where}-ip-j-route-show.json`) });
+  runner.stub(['ip', '-j', '-6', 'route', 'show'], { stdout: where === 'ns' ? recorded('net/ns-ip-j-6-route-show.json') : '[]' });
   return runner;
 }
 
-const virsh = (...args: string[]) => ['virsh', '-c', URI, ...args];
 
 describe('net create: rejected before anything runs (exit 2)', () => {
   it.each([
@@ -34,16 +34,16 @@ describe('net create: rejected before anything runs (exit 2)', () => {
     [['--mode', 'nat', '--bridge-name', 'virbr-way-too-long'], /invalid bridge name "virbr-way-too-long": longer than 15 bytes/],
     [['--mode', 'nat', '--domain', 'bad_domain!'], /invalid --domain/],
   ])('%j', async (args, message) => {
-    const r = await cli(['net', 'create', 'lab', ...args], new FakeRunner());
+    const r = await runKvmctl(['net', 'create', 'lab', ...args], new FakeRunner());
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
     expect(r.runner.calls).toEqual([]);
   });
 
   it('a bad network name', async () => {
-    const r = await cli(['net', 'create', '-x', '--mode', 'nat'], new FakeRunner());
+    const r = await runKvmctl(['net', 'create', '-x', '--mode', 'nat'], new FakeRunner());
     expect(r.code).toBe(2);
-    const s = await cli(['net', 'create', 'a/b', '--mode', 'nat'], new FakeRunner());
+    const s = await runKvmctl(['net', 'create', 'a/b', '--mode', 'nat'], new FakeRunner());
     expect(s.err).toContain(`invalid network name "a/b": it contains '/'`);
     expect(s.runner.calls).toEqual([]);
   });
@@ -56,34 +56,34 @@ describe('net create: conflicts (exit 4), nothing changed', () => {
     ['ns', '198.51.100.0/24', 'overlaps address 198.51.100.1/24 of fxup'],
     ['ns', '203.0.113.0/25', 'overlaps route 203.0.113.0/24 dev fxup'],
   ] as const)('%s: subnet %s %s', async (where, subnet, why) => {
-    const r = await cli(['net', 'create', 'lab', '--mode', 'nat', '--subnet', subnet], labHost(where));
+    const r = await runKvmctl(['net', 'create', 'lab', '--mode', 'nat', '--subnet', subnet], labHost(where));
     expect(r.code).toBe(4);
     expect(r.err).toBe(`kvmctl: error: cannot create network "lab": subnet ${subnet} ${why}\nhint: choose a free subnet, e.g. --subnet 192.168.100.0/24\n`);
     expect(r.changes).toEqual([]);
   });
 
   it('an existing network with another definition lists the differences', async () => {
-    const r = await cli(['net', 'create', 'fxn-nat', '--mode', 'nat', '--subnet', '10.213.0.0/24'], stubLoadNetworks(new FakeRunner(), { leases: false }));
+    const r = await runKvmctl(['net', 'create', 'fxn-nat', '--mode', 'nat', '--subnet', '10.213.0.0/24'], stubLoadNetworks(new FakeRunner(), { leases: false }));
     expect(r.code).toBe(4);
     expect(r.err).toContain('network "fxn-nat" already exists with a different definition (DNS domain: asked none, defined fx.local)');
     expect(r.changes).toEqual([]);
   });
 
   it('a bridge name libvirt already uses, or an existing interface', async () => {
-    const a = await cli(['net', 'create', 'lab', '--mode', 'nat', '--subnet', '10.10.0.0/24', '--bridge-name', 'virbr1'], labHost());
+    const a = await runKvmctl(['net', 'create', 'lab', '--mode', 'nat', '--subnet', '10.10.0.0/24', '--bridge-name', 'virbr1'], labHost());
     expect(a.code).toBe(4);
     expect(a.err).toContain('bridge name virbr1 is already used by libvirt network "fxn-nat"');
-    const b = await cli(['net', 'create', 'lab', '--mode', 'nat', '--subnet', '10.10.0.0/24', '--bridge-name', 'fxbr'], labHost('ns'));
+    const b = await runKvmctl(['net', 'create', 'lab', '--mode', 'nat', '--subnet', '10.10.0.0/24', '--bridge-name', 'fxbr'], labHost('ns'));
     expect(b.code).toBe(4);
     expect(b.err).toContain('an interface named fxbr already exists on this host');
     expect([...a.changes, ...b.changes]).toEqual([]);
   });
 
   it('bridge mode needs an existing bridge (exit 3); a missing forward device is exit 3', async () => {
-    const a = await cli(['net', 'create', 'lan', '--mode', 'bridge', '--bridge-name', 'br9'], labHost());
+    const a = await runKvmctl(['net', 'create', 'lan', '--mode', 'bridge', '--bridge-name', 'br9'], labHost());
     expect(a.code).toBe(3);
     expect(a.err).toContain('bridge "br9" not found');
-    const b = await cli(['net', 'create', 'lab', '--mode', 'nat', '--subnet', '10.10.0.0/24', '--forward-dev', 'eth9'], labHost());
+    const b = await runKvmctl(['net', 'create', 'lab', '--mode', 'nat', '--subnet', '10.10.0.0/24', '--forward-dev', 'eth9'], labHost());
     expect(b.code).toBe(3);
     expect(b.err).toContain('--forward-dev eth9: no such interface on this host');
   });
@@ -96,7 +96,7 @@ describe('net create: the plan', () => {
     runner.stub(virsh('net-start', '--network', 'lab'), {});
     runner.stub(virsh('net-autostart', '--network', 'lab'), {});
     runner.stub(virsh('net-dumpxml', '--network', 'lab'), { stdout: golden('nat.xml').replace('<forward mode="nat"/>', "<forward mode='nat'/><bridge name='virbr4' stp='on' delay='0'/>") });
-    const r = await cli(['net', 'create', 'lab', '--mode', 'nat', '--subnet', '10.10.0.0/24'], runner);
+    const r = await runKvmctl(['net', 'create', 'lab', '--mode', 'nat', '--subnet', '10.10.0.0/24'], runner);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     expect(r.out).toBe('network lab created (nat, subnet 10.10.0.0/24, gateway 10.10.0.1, DHCP 10.10.0.2-10.10.0.254, bridge virbr4); started, autostart on\n');
@@ -114,21 +114,21 @@ describe('net create: the plan', () => {
     const runner = labHost();
     runner.stub(virsh('net-define', '--file', '/dev/stdin', '--validate'), {});
     runner.stub(virsh('net-dumpxml', '--network', 'lab'), { stdout: golden('nat.xml') });
-    const r = await cli(['net', 'create', 'lab', '--mode', 'isolated', '--no-start', '--no-autostart', '-o', 'json'], runner);
+    const r = await runKvmctl(['net', 'create', 'lab', '--mode', 'isolated', '--no-start', '--no-autostart', '-o', 'json'], runner);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ name: 'lab', changed: true, subnet: '192.168.100.0/24', gateway: '192.168.100.1', active: false, autostart: false });
     expect(r.changes).toEqual([`virsh -c ${URI} net-define --file /dev/stdin --validate`]);
   });
 
   it('--print-xml prints the XML and changes nothing', async () => {
-    const r = await cli(['net', 'create', 'lab2', '--mode', 'nat', '--subnet', '10.20.0.0/16', '--dhcp-range', '10.20.1.0-10.20.1.255', '--bridge-name', 'virbr20', '--forward-dev', 'virbr0', '--domain', 'lab.local', '--print-xml'], labHost());
+    const r = await runKvmctl(['net', 'create', 'lab2', '--mode', 'nat', '--subnet', '10.20.0.0/16', '--dhcp-range', '10.20.1.0-10.20.1.255', '--bridge-name', 'virbr20', '--forward-dev', 'virbr0', '--domain', 'lab.local', '--print-xml'], labHost());
     expect(r.code).toBe(0);
     expect(r.out).toBe(golden('nat-full.xml').replace('dev="eth0"', 'dev="virbr0"'));
     expect(r.changes).toEqual([]);
   });
 
   it('--dry-run prints what it would run and runs only reads', async () => {
-    const r = await cli(['net', 'create', 'lab', '--mode', 'nat', '--subnet', '10.10.0.0/24', '--dry-run'], labHost());
+    const r = await runKvmctl(['net', 'create', 'lab', '--mode', 'nat', '--subnet', '10.10.0.0/24', '--dry-run'], labHost());
     expect(r.code).toBe(0);
     expect(r.err).toContain(`[dry-run] would run: virsh -c ${URI} net-define --file /dev/stdin --validate\n[dry-run] with input:\n<network>`);
     expect(r.err).toContain(`[dry-run] would run: virsh -c ${URI} net-start --network lab\n[dry-run] would run: virsh -c ${URI} net-autostart --network lab\n`);
@@ -140,7 +140,7 @@ describe('net create: the plan', () => {
     runner.stub(virsh('net-define', '--file', '/dev/stdin', '--validate'), {});
     runner.stub(virsh('net-start', '--network', 'lab'), { exitCode: 1, stderr: "error: Failed to start network lab\nerror: internal error: Network is already in use by interface virbr9\n" });
     runner.stub(virsh('net-undefine', '--network', 'lab'), {});
-    const r = await cli(['net', 'create', 'lab', '--mode', 'nat', '--subnet', '10.10.0.0/24'], runner);
+    const r = await runKvmctl(['net', 'create', 'lab', '--mode', 'nat', '--subnet', '10.10.0.0/24'], runner);
     expect(r.code).toBe(7);
     expect(r.err).toBe(
       'kvmctl: error: net create lab failed: network "lab" could not start: internal error: Network is already in use by interface virbr9; everything it had done was undone\n' +
@@ -153,7 +153,7 @@ describe('net create: the plan', () => {
 
 describe('net create: re-running', () => {
   it('with the same spec is "unchanged", exit 0, no changes', async () => {
-    const r = await cli(['net', 'create', 'fxn-nat', '--mode', 'nat', '--subnet', '10.213.0.0/24', '--domain', 'fx.local'], stubLoadNetworks(new FakeRunner(), { leases: false }));
+    const r = await runKvmctl(['net', 'create', 'fxn-nat', '--mode', 'nat', '--subnet', '10.213.0.0/24', '--domain', 'fx.local'], stubLoadNetworks(new FakeRunner(), { leases: false }));
     expect(r.code).toBe(0);
     expect(r.out).toBe('network fxn-nat unchanged\n');
     expect(r.changes).toEqual([]);
@@ -161,13 +161,13 @@ describe('net create: re-running', () => {
   });
 
   it('without --subnet accepts the subnet it has', async () => {
-    const r = await cli(['net', 'create', 'fxn-route', '--mode', 'route', '--dhcp-range', '10.214.0.100-10.214.0.199', '--no-autostart'], new FakeRunner());
+    const r = await runKvmctl(['net', 'create', 'fxn-route', '--mode', 'route', '--dhcp-range', '10.214.0.100-10.214.0.199', '--no-autostart'], new FakeRunner());
     expect(r.code).toBe(2);
     expect(r.err).toContain('--dhcp-range needs --subnet');
-    const s = await cli(['net', 'create', 'fxn-route', '--mode', 'route', '--subnet', '10.214.0.0/24', '--dhcp-range', '10.214.0.100-10.214.0.199', '--no-autostart'], stubLoadNetworks(new FakeRunner(), { leases: false }));
+    const s = await runKvmctl(['net', 'create', 'fxn-route', '--mode', 'route', '--subnet', '10.214.0.0/24', '--dhcp-range', '10.214.0.100-10.214.0.199', '--no-autostart'], stubLoadNetworks(new FakeRunner(), { leases: false }));
     expect(s.code).toBe(0);
     expect(s.out).toBe('network fxn-route unchanged\n');
-    const t = await cli(['net', 'create', 'fxn-br', '--mode', 'bridge', '--bridge-name', 'fxbr0', '--no-autostart'], stubLoadNetworks(new FakeRunner(), { leases: false }));
+    const t = await runKvmctl(['net', 'create', 'fxn-br', '--mode', 'bridge', '--bridge-name', 'fxbr0', '--no-autostart'], stubLoadNetworks(new FakeRunner(), { leases: false }));
     expect(t.out).toBe('network fxn-br unchanged\n');
   });
 
@@ -175,7 +175,7 @@ describe('net create: re-running', () => {
     const runner = stubLoadNetworks(new FakeRunner(), { leases: false });
     runner.stub(virsh('net-start', '--network', 'fxn-iso'), {});
     runner.stub(virsh('net-autostart', '--network', 'fxn-iso'), {});
-    const r = await cli(['net', 'create', 'fxn-iso', '--mode', 'isolated', '--subnet', '10.215.0.0/24', '--no-dhcp'], runner);
+    const r = await runKvmctl(['net', 'create', 'fxn-iso', '--mode', 'isolated', '--subnet', '10.215.0.0/24', '--no-dhcp'], runner);
     expect(r.code).toBe(0);
     expect(r.out).toBe('network fxn-iso already defined; started, autostart on\n');
     r.runner.verify();
@@ -184,8 +184,8 @@ describe('net create: re-running', () => {
   it('a start that libvirt refuses keeps libvirt\'s class (exit 5), says which network could not start, changes nothing else', async () => {
     const runner = stubLoadNetworks(new FakeRunner(), { leases: false });
     // Recorded for a network that was already active: here another client started fxn-iso after kvmctl read it.
-    runner.stub(virsh('net-start', '--network', 'fxn-iso'), { exitCode: 1, stderr: rec('err-virsh-net-start-active.stderr') });
-    const r = await cli(['net', 'create', 'fxn-iso', '--mode', 'isolated', '--subnet', '10.215.0.0/24', '--no-dhcp'], runner);
+    runner.stub(virsh('net-start', '--network', 'fxn-iso'), { exitCode: 1, stderr: recorded('net/err-virsh-net-start-active.stderr') });
+    const r = await runKvmctl(['net', 'create', 'fxn-iso', '--mode', 'isolated', '--subnet', '10.215.0.0/24', '--no-dhcp'], runner);
     expect(r.code).toBe(5);
     expect(r.err).toBe(
       'kvmctl: error: network "fxn-iso" could not start: Requested operation is not valid: network is already active\n' +

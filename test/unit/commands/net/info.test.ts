@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseOutput } from '../../../support/schemas.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
-import { cli, rec, stubLoadDomains, stubLoadNetwork } from '../../net-harness.js';
+import { recorded, runKvmctl } from '../../../support/harness.js';
+import { stubLoadDomains, stubLoadNetwork } from '../../../support/net.js';
 
 describe('net info', () => {
   const iptablesSave = (runner: FakeRunner, stdout: string) => runner.stub(['iptables-save'], { stdout });
@@ -10,8 +11,8 @@ describe('net info', () => {
   it('shows definition, reservations with their VM, leases and port forwards into its subnet', async () => {
     const runner = stubLoadDomains(stubLoadNetwork(new FakeRunner(), 'fxn-nat', { leases: true }));
     // A forward into fxn-nat's subnet, and the recorded ones elsewhere (10.77.0.0/24), which are not listed.
-    iptablesSave(runner, rec('ns-iptables-save-nat-forwards.txt').replace(/10\.77\.0\.2\b/g, '10.213.0.20'));
-    const r = await cli(['net', 'info', 'fxn-nat', '-o', 'json'], runner);
+    iptablesSave(runner, recorded('net/ns-iptables-save-nat-forwards.txt').replace(/10\.77\.0\.2\b/g, '10.213.0.20'));
+    const r = await runKvmctl(['net', 'info', 'fxn-nat', '-o', 'json'], runner);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const info = parseOutput(['net', 'info'], r.out);
@@ -33,7 +34,7 @@ describe('net info', () => {
   it('still reports the network when the firewall cannot be read', async () => {
     const runner = stubLoadDomains(stubLoadNetwork(new FakeRunner(), 'fxn-iso', { leases: true }));
     runner.stub(['iptables-save'], { exitCode: 1, stderr: 'iptables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)\n' });
-    const r = await cli(['net', 'info', 'fxn-iso'], runner);
+    const r = await runKvmctl(['net', 'info', 'fxn-iso'], runner);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^State\s+inactive$/m);
     expect(r.out).toMatch(/^DHCP range\s+off$/m);

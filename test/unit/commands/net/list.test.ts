@@ -3,14 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { parseOutput } from '../../../support/schemas.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { loadNetworks } from '../../../../src/libvirt/network-commands.js';
-import { cli, LAB_NETWORKS, rec, stubBatch, stubLoadNetworks, URI } from '../../net-harness.js';
+import { recorded, runKvmctl, stubBatch, URI, tableLines } from '../../../support/harness.js';
+import { LAB_NETWORKS, stubLoadNetworks } from '../../../support/net.js';
 
 describe('net list', () => {
   it('shows every network with mode, bridge, subnet, DHCP range and lease count', async () => {
-    const r = await cli(['net', 'list'], stubLoadNetworks(new FakeRunner(), { leases: true }));
+    const r = await runKvmctl(['net', 'list'], stubLoadNetworks(new FakeRunner(), { leases: true }));
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out.split('\n').map((l) => l.replace(/\s+/g, ' ').trim())).toEqual([
+    expect(tableLines(r.out)).toEqual([
       'NAME STATE AUTOSTART PERSISTENT MODE BRIDGE SUBNET DHCP LEASES',
       'default active yes yes nat virbr0 192.168.122.0/24 192.168.122.2-192.168.122.254 1',
       'fxn-br active no yes bridge fxbr0 - - 0',
@@ -23,7 +24,7 @@ describe('net list', () => {
   });
 
   it('-o json gives camelCase objects', async () => {
-    const r = await cli(['net', 'list', '-o', 'json'], stubLoadNetworks(new FakeRunner(), { leases: true }));
+    const r = await runKvmctl(['net', 'list', '-o', 'json'], stubLoadNetworks(new FakeRunner(), { leases: true }));
     const nat = parseOutput(['net', 'list'], r.out).find((n: { name: string }) => n.name === 'fxn-nat');
     expect(nat).toEqual({
       name: 'fxn-nat',
@@ -49,9 +50,9 @@ describe('net list', () => {
       stubBatch(
         runner,
         names.flatMap((n) => [['net-dumpxml', '--network', n], ['net-dhcp-leases', '--network', n]]),
-        names.flatMap((n) => [rec('virsh-net-dumpxml-fxn-nat.xml').replace('fxn-nat', n), rec('virsh-net-dhcp-leases-fxn-nat.txt')]),
+        names.flatMap((n) => [recorded('net/virsh-net-dumpxml-fxn-nat.xml').replace('fxn-nat', n), recorded('net/virsh-net-dhcp-leases-fxn-nat.txt')]),
       );
-      const r = await cli(['net', 'list', '-o', 'json'], runner);
+      const r = await runKvmctl(['net', 'list', '-o', 'json'], runner);
       expect(r.code).toBe(0);
       expect(parseOutput(['net', 'list'], r.out)).toHaveLength(count);
       expect(r.runner.calls).toHaveLength(2);
@@ -61,15 +62,15 @@ describe('net list', () => {
   it('an unreachable libvirt is exit 5 naming the URI', async () => {
     const runner = new FakeRunner();
     stubBatch(runner, [['net-list', '--all']], [''], "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory\n");
-    const r = await cli(['net', 'list'], runner);
+    const r = await runKvmctl(['net', 'list'], runner);
     expect(r.code).toBe(5);
     expect(r.err).toContain(`cannot reach libvirt at ${URI}`);
   });
 
   it('loadNetworks skips a network removed between its two calls', async () => {
     const runner = new FakeRunner();
-    stubBatch(runner, [['net-list', '--all']], [rec('virsh-net-list-all.txt')]);
-    stubBatch(runner, LAB_NETWORKS.map((n) => ['net-dumpxml', '--network', n]), LAB_NETWORKS.map((n) => (n === 'fxn-iso' ? '' : rec(`virsh-net-dumpxml-${n}.xml`))));
+    stubBatch(runner, [['net-list', '--all']], [recorded('net/virsh-net-list-all.txt')]);
+    stubBatch(runner, LAB_NETWORKS.map((n) => ['net-dumpxml', '--network', n]), LAB_NETWORKS.map((n) => (n === 'fxn-iso' ? '' : recorded(`net/virsh-net-dumpxml-${n}.xml`))));
     expect((await loadNetworks(runner, URI, { leases: false })).map((n) => n.name)).toEqual(['default', 'fxn-br', 'fxn-nat', 'fxn-route']);
   });
 });

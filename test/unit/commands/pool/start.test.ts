@@ -1,33 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { exitCodeOf, type KvmctlError } from '../../../../src/errors.js';
-import { mutations, outcome } from '../../../support/harness.js';
-import { fakeFiles, stubDomains, stubStorage, testContext, URI, virshFailure, type FakePool } from '../../storage-harness.js';
+import { mutations, outcome, recorded, testContext, virshArgv as virsh } from '../../../support/harness.js';
+import { fakeFiles, poolPath, stubStorage } from '../../../support/storage.js';
 import { runPoolStart } from '../../../../src/commands/pool/start.js';
-
-const full: FakePool = { name: 'p', path: '/pools/p', volumes: [{ name: 'a.qcow2' }, { name: 'b.raw', format: 'raw' }] };
-const virsh = (...args: string[]) => ['virsh', '-c', URI, ...args];
 
 describe('pool start', () => {
   it('on a running pool it is "unchanged", exit 0, nothing run', async () => {
-    const a = testContext(stubStorage(new FakeRunner(), { pools: [full] }, { only: ['p'], domains: false, volumes: false }));
+    const a = testContext(stubStorage(new FakeRunner(), 'inuse', { only: ['p'], domains: false, volumes: false }));
     await runPoolStart(a.ctx, 'p');
     expect(a.io.out).toBe('storage pool p is already running: unchanged\n');
   });
 
   it('of a pool whose directory is gone says so and how to fix it (exit 5), locally before libvirt and from libvirt\'s message remotely', async () => {
-    const state = { pools: [{ ...full, state: 'inactive' as const }] };
-    const local = stubStorage(new FakeRunner(), state, { only: ['p'], domains: false, volumes: false });
-    const hint = "re-create the directory: mkdir -p -m 0711 -- /pools/p, then run: kvmctl pool start p";
-    const message = 'storage pool p: its directory /pools/p does not exist (removed outside kvmctl?), so the pool cannot run';
+    const P = poolPath('pair-used-off', 'p');
+    const local = stubStorage(new FakeRunner(), 'pair-used-off', { only: ['p'], domains: false, volumes: false });
+    const hint = `re-create the directory: mkdir -p -m 0711 -- ${P}, then run: kvmctl pool start p`;
+    const message = `storage pool p: its directory ${P} does not exist (removed outside kvmctl?), so the pool cannot run`;
     expect(await outcome(runPoolStart(testContext(local).ctx, 'p', {}, fakeFiles()))).toEqual({ code: 5, message });
     expect(mutations(local)).toEqual([]);
-    await runPoolStart(testContext(stubStorage(new FakeRunner(), state, { only: ['p'], domains: false, volumes: false }).stub(virsh('pool-start', '--pool', 'p'), {})).ctx, 'p', {}, fakeFiles({ '/pools/p': { kind: 'directory' } }));
+    await runPoolStart(testContext(stubStorage(new FakeRunner(), 'pair-used-off', { only: ['p'], domains: false, volumes: false }).stub(virsh('pool-start', '--pool', 'p'), {})).ctx, 'p', {}, fakeFiles({ [P]: { kind: 'directory' } }));
 
     const remoteUri = 'qemu+ssh://h/system';
-    const remote = stubStorage(new FakeRunner(), { ...state, uri: remoteUri }, { only: ['p'], domains: false, volumes: false }).stub(
+    const remote = stubStorage(new FakeRunner(), 'pair-used-off', { uri: remoteUri, only: ['p'], domains: false, volumes: false }).stub(
       ['virsh', '-c', remoteUri, 'pool-start', '--pool', 'p'],
-      virshFailure("cannot open directory '/pools/p': No such file or directory"),
+      { exitCode: 1, stderr: recorded('storage/pair-used-off/err-pool-start-no-dir.stderr') },
     );
     const err = await runPoolStart(testContext(remote, { uri: remoteUri }).ctx, 'p', {}, fakeFiles()).catch((e: KvmctlError) => e);
     expect([exitCodeOf(err), (err as KvmctlError).message, (err as KvmctlError).hint]).toEqual([5, message, hint.replace('kvmctl pool', `kvmctl -c ${remoteUri} pool`)]);

@@ -5,16 +5,17 @@ import { describe, expect, it } from 'vitest';
 import type { Command } from '../../../../src/exec/command.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { parseDomainXml } from '../../../../src/libvirt/domain-xml.js';
-import { POOL_DIR, URI, callOf, mutations, poolWords, recorded, recordedPoolOutputs, runKvmctl, stubBatch, stubDomainList, virshArgv } from '../../vm-harness.js';
 import { parseOutput } from '../../../support/schemas.js';
 import { volCopy, volCreate } from '../../volume-match.js';
+import { callOf, mutations, recorded, runKvmctl, stubBatch, URI, virshArgv } from '../../../support/harness.js';
+import { POOL_DIR, poolWords, recordedPoolOutputs, stubDomainList } from '../../../support/vm.js';
 
 const OFF = `${POOL_DIR}/fxvm-off.qcow2`;
 const OFF_VDB = `${POOL_DIR}/fxvm-off-vdb.qcow2`;
 
 /** vol-dumpxml of fxvm-off-vdb.qcow2: the recorded fxvm-off.qcow2 renamed, without a backing file (it was made empty). */
 function vdbVolumeXml(): string {
-  return recorded('virsh-vol-dumpxml-by-path.xml')
+  return recorded('vm/virsh-vol-dumpxml-by-path.xml')
     .replace(/fxvm-off\.qcow2/g, 'fxvm-off-vdb.qcow2')
     .replace(/<backingStore>[\s\S]*<\/backingStore>\n/, '');
 }
@@ -24,13 +25,13 @@ function stubCloneReads(runner: FakeRunner, o: { state?: string; newExists?: boo
   stubBatch(
     runner,
     [['domstate', '--domain', 'fxvm-off', '--reason'], ['dumpxml', '--domain', 'fxvm-off', '--inactive'], ['dominfo', '--domain', o.newName ?? 'fxvm-copy']],
-    [o.state ?? recorded('virsh-domstate-off.txt'), o.xml ?? recorded('virsh-dumpxml-off-inactive.xml'), o.newExists ? recorded('virsh-dominfo-off.txt') : ''],
+    [o.state ?? recorded('vm/virsh-domstate-off.txt'), o.xml ?? recorded('vm/virsh-dumpxml-off-inactive.xml'), o.newExists ? recorded('vm/virsh-dominfo-off.txt') : ''],
   );
   if (o.state || o.newExists || o.firstOnly) return runner;
   stubBatch(
     runner,
     [['vol-pool', '--vol', OFF], ['vol-dumpxml', '--vol', OFF], ['vol-pool', '--vol', OFF_VDB], ['vol-dumpxml', '--vol', OFF_VDB]],
-    [recorded('virsh-vol-pool-by-path.txt'), recorded('virsh-vol-dumpxml-by-path.xml'), recorded('virsh-vol-pool-by-path.txt'), vdbVolumeXml()],
+    [recorded('vm/virsh-vol-pool-by-path.txt'), recorded('vm/virsh-vol-dumpxml-by-path.xml'), recorded('vm/virsh-vol-pool-by-path.txt'), vdbVolumeXml()],
   );
   stubBatch(runner, poolWords('fxvm-pool'), recordedPoolOutputs(), '', 2);
   // Every defined VM, whose MACs the clone's must differ from (none besides the source here).
@@ -38,7 +39,7 @@ function stubCloneReads(runner: FakeRunner, o: { state?: string; newExists?: boo
   // fxvm-off's disk is an overlay: its chain is followed through every pool's volumes.
   stubBatch(runner, [['pool-list', '--all', '--name']], ['fxvm-pool\n']);
   const vols = ['base.qcow2', 'fxvm-off-vdb.qcow2', 'fxvm-off.qcow2', 'fxvm-web-seed.iso', 'fxvm-web.qcow2'];
-  const volXml = (v: string) => (v === 'base.qcow2' ? recorded('virsh-vol-dumpxml-base.xml') : v === 'fxvm-off.qcow2' ? recorded('virsh-vol-dumpxml-by-path.xml') : vdbVolumeXml().replace(/fxvm-off-vdb\.qcow2/g, v));
+  const volXml = (v: string) => (v === 'base.qcow2' ? recorded('vm/virsh-vol-dumpxml-base.xml') : v === 'fxvm-off.qcow2' ? recorded('vm/virsh-vol-dumpxml-by-path.xml') : vdbVolumeXml().replace(/fxvm-off-vdb\.qcow2/g, v));
   return stubBatch(runner, vols.map((v) => ['vol-dumpxml', '--pool', 'fxvm-pool', '--vol', v]), vols.map(volXml));
 }
 
@@ -55,7 +56,7 @@ describe('vm clone', () => {
     expect(r.out).toBe('vm fxvm-copy cloned from fxvm-off: fxvm-pool/fxvm-copy.qcow2 (copy of fxvm-pool/fxvm-off.qcow2), fxvm-pool/fxvm-copy-vdb.qcow2 (copy of fxvm-pool/fxvm-off-vdb.qcow2)\n');
     expect(mutations(runner).every((m) => !m.includes('--domain fxvm-off'))).toBe(true);
     expect(runner.calls.filter((c) => c.mutates).every((c) => !c.input?.includes('<name>fxvm-off'))).toBe(true);
-    const src = await parseDomainXml(recorded('virsh-dumpxml-off-inactive.xml'));
+    const src = await parseDomainXml(recorded('vm/virsh-dumpxml-off-inactive.xml'));
     const copy = await parseDomainXml(callOf(runner, isDefine).input ?? '');
     expect(copy.name).toBe('fxvm-copy');
     expect(copy.uuid).not.toBe(src.uuid);
@@ -84,13 +85,13 @@ describe('vm clone', () => {
   describe('of a VM with a cloud-init seed', () => {
     const SEED = `${POOL_DIR}/fxvm-off-seed.iso`;
     /** fxvm-off as vm create makes it with --hostname: its seed a read-only virtio disk, named in kvmctl's metadata. */
-    const xml = recorded('virsh-dumpxml-off-inactive.xml')
+    const xml = recorded('vm/virsh-dumpxml-off-inactive.xml')
       .replace('</uuid>', `</uuid>\n  <metadata>\n    <kvmctl:domain xmlns:kvmctl="urn:kvmctl:domain:1">\n      <kvmctl:seed pool="fxvm-pool" volume="fxvm-off-seed.iso"/>\n    </kvmctl:domain>\n  </metadata>`)
       .replace('    <interface', `    <disk type='file' device='disk'>\n      <driver name='qemu' type='raw'/>\n      <source file='${SEED}'/>\n      <target dev='vdc' bus='virtio'/>\n      <readonly/>\n    </disk>\n    <interface`);
     const SRC_FILES: Record<string, string> = {
-      'meta-data': recorded('isoinfo-seed-meta-data.txt').replace('web1', 'fxvm-off'),
-      'user-data': recorded('isoinfo-seed-user-data.txt').replace('web1', 'fxvm-off'),
-      'network-config': recorded('isoinfo-seed-network-config.txt').replace('52:54:00:12:34:56', '52:54:00:f1:00:02'),
+      'meta-data': recorded('vm/isoinfo-seed-meta-data.txt').replace('web1', 'fxvm-off'),
+      'user-data': recorded('vm/isoinfo-seed-user-data.txt').replace('web1', 'fxvm-off'),
+      'network-config': recorded('vm/isoinfo-seed-network-config.txt').replace('52:54:00:12:34:56', '52:54:00:f1:00:02'),
     };
     const isIsoinfo = (c: Command) => c.program === 'isoinfo';
     const isDownload = (c: Command) => c.args.includes('vol-download');
@@ -100,7 +101,7 @@ describe('vm clone', () => {
     function stubSeedClone(runner: FakeRunner, written: Record<string, string>): FakeRunner {
       stubCloneReads(runner, { xml });
       runner.stub(isDownload, {});
-      runner.stub(isIsoinfo, (c) => ({ stdout: SRC_FILES[(c.args[c.args.indexOf('-x') + 1] ?? '').slice(1)] ?? recorded('isoinfo-seed-nosuch.txt') }), 3);
+      runner.stub(isIsoinfo, (c) => ({ stdout: SRC_FILES[(c.args[c.args.indexOf('-x') + 1] ?? '').slice(1)] ?? recorded('vm/isoinfo-seed-nosuch.txt') }), 3);
       // genisoimage as the real one behaves: reads the files, writes the image.
       runner.stub(isGenisoimage, (c) => {
         for (const f of c.args.filter((a) => a.startsWith('/') && !a.endsWith('.iso'))) written[basename(f)] = readFileSync(f, 'utf8');

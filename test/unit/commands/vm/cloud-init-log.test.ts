@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { describeCloudInitConsole, readCloudInitConsole } from '../../../../src/commands/vm/cloud-init-log.js';
-import { recorded } from '../../vm-harness.js';
+import { recorded } from '../../../support/harness.js';
 
-const LOG = recorded('serial-debian12-cloud-init.log');
+const LOG = recorded('vm/serial-debian12-cloud-init.log');
 const lines = LOG.split('\n');
 const FILE = '/p/sm1.serial.log';
 

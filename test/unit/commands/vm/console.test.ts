@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../../../../src/exec/command.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
-import { runKvmctl, short } from '../../vm-harness.js';
 import { RUNNING, SHUTOFF, STATE } from './vm-states.js';
+import { runKvmctl, short } from '../../../support/harness.js';
 
 describe('vm console', () => {
   it('without a terminal is exit 2 pointing to vm log, and runs nothing', async () => {

@@ -6,7 +6,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { parseDomainXml } from '../../../../src/libvirt/domain-xml.js';
-import { batchArgv, batchStdout, callOf, recorded, runKvmctl, stubDomainList } from '../../vm-harness.js';
+import { batchArgv, batchStdout, callOf, recorded, runKvmctl } from '../../../support/harness.js';
+import { stubDomainList } from '../../../support/vm.js';
 
 const seen = vi.hoisted(() => ({ used: [] as string[][] }));
 vi.mock(import('../../../../src/libvirt/mac.js'), async (original) => ({
@@ -22,10 +23,10 @@ describe('vm create: fresh MACs', () => {
     const runner = new FakeRunner();
     runner.stub(batchArgv([['dumpxml', '--domain', 'k1', '--inactive'], ['capabilities'], ['nodeinfo'], ['nodememstats'], ['net-list', '--all'], ['domcapabilities', '--virttype', 'qemu'], ['domcapabilities', '--virttype', 'kvm']]), {
       // The lab has no usable KVM: virsh-domcapabilities-kvm.stderr, nothing on stdout.
-      stdout: batchStdout(['', recorded('virsh-capabilities.xml'), recorded('virsh-nodeinfo.txt'), recorded('virsh-nodememstats.txt'), recorded('virsh-net-list-all.txt'), recorded('virsh-domcapabilities-qemu.xml'), '']),
+      stdout: batchStdout(['', recorded('vm/virsh-capabilities.xml'), recorded('vm/virsh-nodeinfo.txt'), recorded('vm/virsh-nodememstats.txt'), recorded('vm/virsh-net-list-all.txt'), recorded('vm/virsh-domcapabilities-qemu.xml'), '']),
       stderr: "error: failed to get domain 'k1'\n",
     });
-    stubDomainList(runner, [{ name: 'fxvm-off', state: 5, xml: recorded('virsh-dumpxml-off-inactive.xml') }]);
+    stubDomainList(runner, [{ name: 'fxvm-off', state: 5, xml: recorded('vm/virsh-dumpxml-off-inactive.xml') }]);
     runner.stub((c) => c.args.includes('define'), {});
     const r = await runKvmctl(['vm', 'create', 'k1', '--boot', 'kernel=/srv/vmlinuz', '--network', 'bridge=br0', '--network', 'bridge=br0,mac=52:54:00:aa:bb:cc', '--network', 'bridge=br1', '--virt-type', 'qemu', '--no-start'], runner, { files: {} });
     expect([r.code, r.err]).toEqual([0, '']);

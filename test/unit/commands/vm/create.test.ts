@@ -8,11 +8,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import type { Command } from '../../../../src/exec/command.js';
 import { parseDomainXml } from '../../../../src/libvirt/domain-xml.js';
-import { POOL_DIR, batchArgv, batchStdout, callOf, mutations, poolWords, recorded, recordedPoolOutputs, recordedTop, runKvmctl, short, stubBatch, stubDomainList, URI, virshArgv, type VmTestOptions } from '../../vm-harness.js';
 import { parseOutput } from '../../../support/schemas.js';
-import { stubStorage } from '../../storage-harness.js';
+import { stubStorage } from '../../../support/storage.js';
 import { isVolCreate, volCreate } from '../../volume-match.js';
 import { afterStart, firstLook, LEASED, LEASES, WEB_LEASE_MADE_MS } from './vm-states.js';
+import { batchArgv, batchStdout, callOf, mutations, recorded, runKvmctl, short, stubBatch, type TestOptions, URI, virshArgv } from '../../../support/harness.js';
+import { POOL_DIR, poolWords, recordedPoolOutputs, stubDomainList } from '../../../support/vm.js';
 
 const KEY_FILE = '/home/me/.ssh/id_ed25519.pub';
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHx1cD0ucVvcQNmYx9vM3Q0dyV3R5Z3n2mY1zR2w6h1a me@desk';
@@ -36,7 +37,7 @@ interface Reads {
 /** Stubs create's reads: the main batch, loadPools and loadDomains. */
 function stubReads(runner: FakeRunner, r: Reads = {}): FakeRunner {
   const name = r.name ?? 'web1';
-  const vols = r.vols ?? [['fxvm-pool', 'base.qcow2', recorded('virsh-vol-dumpxml-base.xml')]];
+  const vols = r.vols ?? [['fxvm-pool', 'base.qcow2', recorded('vm/virsh-vol-dumpxml-base.xml')]];
   stubBatch(
     runner,
     [
@@ -51,11 +52,11 @@ function stubReads(runner: FakeRunner, r: Reads = {}): FakeRunner {
     ],
     [
       r.existingXml ?? '',
-      r.caps ?? recorded('virsh-capabilities.xml'),
-      recorded('virsh-nodeinfo.txt'),
-      recorded('virsh-nodememstats.txt'),
-      r.netList ?? recorded('virsh-net-list-all.txt'),
-      r.domcapsQemu ?? recorded('virsh-domcapabilities-qemu.xml'),
+      r.caps ?? recorded('vm/virsh-capabilities.xml'),
+      recorded('vm/virsh-nodeinfo.txt'),
+      recorded('vm/virsh-nodememstats.txt'),
+      r.netList ?? recorded('vm/virsh-net-list-all.txt'),
+      r.domcapsQemu ?? recorded('vm/virsh-domcapabilities-qemu.xml'),
       // The lab has no usable KVM: virsh-domcapabilities-kvm.stderr, nothing on stdout.
       '',
       ...vols.map(([, , xml]) => xml),
@@ -89,7 +90,7 @@ const DESTROY = virshArgv('destroy', '--domain', 'web1');
 
 const CREATE = ['vm', 'create', 'web1', '--image', `${BASE},size=1G`, '--memory', '256M', '--ssh-key', KEY_FILE];
 
-function run(argv: string[], runner: FakeRunner, o: VmTestOptions = {}) {
+function run(argv: string[], runner: FakeRunner, o: TestOptions = {}) {
   return runKvmctl(argv, runner, { files: FILES, ...o });
 }
 
@@ -180,7 +181,7 @@ describe('vm create: the plan it runs', () => {
     const runner = stubReads(new FakeRunner());
     stubGenisoimage(runner);
     runner.stub(OVERLAY, {}).stub(SEED, {}).stub(isUpload, {}).stub(isDefine, {}).stub(START, {});
-    runner.stub(virshArgv('domstate', '--domain', 'web1', '--reason'), { stdout: recorded('virsh-domstate-web.txt') });
+    runner.stub(virshArgv('domstate', '--domain', 'web1', '--reason'), { stdout: recorded('vm/virsh-domstate-web.txt') });
     // The new run's id (read after the start, then by the wait's first look), its NIC, the network's lease time, the lease.
     firstLook(runner, 'web1', 1, 2).stub(LEASES, LEASED);
     // The recorded lease was made a minute after this create started the VM.
@@ -237,9 +238,11 @@ describe('vm create: the plan it runs', () => {
 
   it('warns about overcommit: more vCPUs than host CPUs, more memory than the host has free', async () => {
     const runner = stubReads(new FakeRunner());
-    runner.stub((c) => c.mutates, {}, Infinity);
+    runner.stub(volCreate(URI, 'fxvm-pool', { name: 'web1.qcow2', capacityBytes: 67108864, format: 'qcow2', backing: { path: `${POOL_DIR}/base.qcow2`, format: 'qcow2' } }), {});
+    runner.stub(isDefine, {});
     const r = await run(['vm', 'create', 'web1', '--image', BASE, '--vcpus', '4', '--memory', '64G', '--no-start', '--network', 'none'], runner);
     expect(r.code).toBe(0);
+    expect(mutations(runner)).toEqual(['virsh vol-create --pool fxvm-pool --file /dev/stdin', 'virsh define --file /dev/stdin']);
     expect(r.err).toMatch(/warning: 4 vCPUs is more than the host's 2 CPUs \(overcommitted/);
     expect(r.err).toMatch(/warning: 64\.0 GiB of memory is more than the host has free \(22\.\d GiB\)/);
   });
@@ -366,7 +369,7 @@ describe('vm create: what exists already', () => {
   const OFF = ['vm', 'create', 'fxvm-off', '--image', BASE, '--disk', 'size=64M', '--memory', '128M', '--vcpus', '2', '--network', 'network=default,mac=52:54:00:f1:00:02', '--no-start'];
 
   it('the same spec as an existing VM is "unchanged", exit 0, nothing run', async () => {
-    const runner = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('virsh-dumpxml-off-inactive.xml') });
+    const runner = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('vm/virsh-dumpxml-off-inactive.xml') });
     const r = await run(OFF, runner);
     expect(r.out).toBe('vm fxvm-off unchanged (it exists with this spec)\n');
     expect(r.code).toBe(0);
@@ -376,14 +379,14 @@ describe('vm create: what exists already', () => {
 
   it('the same spec without --no-start converges: a shut-off VM is started ("unchanged; … started it"); a running one is left alone', async () => {
     const create = OFF.filter((a) => a !== '--no-start');
-    const off = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('virsh-dumpxml-off-inactive.xml') });
-    afterStart(off.stub(virshArgv('domstate', '--domain', 'fxvm-off', '--reason'), { stdout: recorded('virsh-domstate-off.txt') }).stub(virshArgv('start', '--domain', 'fxvm-off'), {}), 'fxvm-off');
+    const off = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('vm/virsh-dumpxml-off-inactive.xml') });
+    afterStart(off.stub(virshArgv('domstate', '--domain', 'fxvm-off', '--reason'), { stdout: recorded('vm/virsh-domstate-off.txt') }).stub(virshArgv('start', '--domain', 'fxvm-off'), {}), 'fxvm-off');
     const r = await run(create, off);
     expect([r.code, r.out]).toEqual([0, 'vm fxvm-off unchanged (it exists with this spec); it was shutoff, started it\n']);
     expect(mutations(off)).toEqual(['virsh start --domain fxvm-off']);
     off.verify();
 
-    const running = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('virsh-dumpxml-off-inactive.xml') });
+    const running = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('vm/virsh-dumpxml-off-inactive.xml') });
     running.stub(virshArgv('domstate', '--domain', 'fxvm-off', '--reason'), { stdout: 'running (booted)\n\n' });
     const again = await run(create, running);
     expect([again.code, again.out]).toEqual([0, 'vm fxvm-off unchanged (it exists with this spec)\n']);
@@ -392,7 +395,7 @@ describe('vm create: what exists already', () => {
   });
 
   it('another spec for an existing name is exit 4 naming the differences; the VM is untouched', async () => {
-    const runner = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('virsh-dumpxml-off-inactive.xml') });
+    const runner = stubReads(new FakeRunner(), { name: 'fxvm-off', existingXml: recorded('vm/virsh-dumpxml-off-inactive.xml') });
     const r = await run(OFF.map((a) => (a === '128M' ? '256M' : a)), runner);
     expect(r.code).toBe(4);
     expect(r.err).toMatch(/VM "fxvm-off" already exists with a different spec \(memory: 128\.0 MiB -> 256\.0 MiB\); it was left unchanged/);
@@ -415,7 +418,7 @@ describe('vm create: what exists already', () => {
     expect(mutations(runner)).toEqual([]);
     // The hint, run as printed: the pool is missing (exit 3, named), not a usage error (exit 2).
     const hinted = /kvmctl (volume list .*)$/m.exec(r.err)![1]!.split(' ');
-    const h = await run(hinted, stubStorage(new FakeRunner(), { pools: [] }, { only: ['nope'], users: [] }));
+    const h = await run(hinted, stubStorage(new FakeRunner(), 'empty', { only: ['nope'], users: [] }));
     expect([h.code, h.err]).toEqual([3, expect.stringMatching(/storage pool "nope" not found/)]);
   });
 
@@ -455,12 +458,12 @@ describe('vm create: what exists already', () => {
 });
 
 function recordedInactiveDefault(): string {
-  return recorded('virsh-net-list-all.txt').replace(/default\s+active/, 'default   inactive');
+  return recorded('vm/virsh-net-list-all.txt').replace(/default\s+active/, 'default   inactive');
 }
 
 /** The lab's capabilities with KVM offered for x86_64, as on a host with VT-x. */
 function capsWithKvm(): string {
-  const caps = recorded('virsh-capabilities.xml');
+  const caps = recorded('vm/virsh-capabilities.xml');
   const at = caps.lastIndexOf("<domain type='qemu'/>");
   return caps.slice(0, at) + "<domain type='qemu'/>\n      <domain type='kvm'/>" + caps.slice(at + "<domain type='qemu'/>".length);
 }
@@ -507,9 +510,9 @@ describe('vm create: virt type, CPU and firmware', () => {
     const runner = new FakeRunner();
     const remote = 'qemu+ssh://root@kvm1/system';
     const words = [['dumpxml', '--domain', 'web1', '--inactive'], ['capabilities'], ['nodeinfo'], ['nodememstats'], ['net-list', '--all'], ['domcapabilities', '--virttype', 'qemu'], ['domcapabilities', '--virttype', 'kvm']];
-    const kvmDomcaps = recordedTop('virsh-domcapabilities-kvm-devkvm.xml');
+    const kvmDomcaps = recorded('virsh-domcapabilities-kvm-devkvm.xml');
     runner.stub(batchArgv(words, remote), {
-      stdout: batchStdout(['', capsWithKvm(), recorded('virsh-nodeinfo.txt'), recorded('virsh-nodememstats.txt'), recorded('virsh-net-list-all.txt'), recorded('virsh-domcapabilities-qemu.xml'), kvmDomcaps]),
+      stdout: batchStdout(['', capsWithKvm(), recorded('vm/virsh-nodeinfo.txt'), recorded('vm/virsh-nodememstats.txt'), recorded('vm/virsh-net-list-all.txt'), recorded('vm/virsh-domcapabilities-qemu.xml'), kvmDomcaps]),
     });
     runner.stub(batchArgv([['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], remote), { stdout: batchStdout(['', '\n']) });
     const r = await run(['vm', 'create', 'web1', '--boot', 'kernel=/srv/vmlinuz', '--network', 'none', '--print-xml'], runner, { uri: remote, files: {} });
@@ -549,7 +552,7 @@ describe('vm create: virt type, CPU and firmware', () => {
     expect(r.err).toMatch(/--boot uefi: no UEFI firmware is installed[\s\S]*apt-get install ovmf/);
 
     // The recorded domcapabilities with an OVMF firmware descriptor present.
-    const efiRunner = stubReads(new FakeRunner(), { domcapsQemu: recorded('virsh-domcapabilities-qemu.xml').replace("<enum name='firmware'/>", "<enum name='firmware'><value>efi</value></enum>") });
+    const efiRunner = stubReads(new FakeRunner(), { domcapsQemu: recorded('vm/virsh-domcapabilities-qemu.xml').replace("<enum name='firmware'/>", "<enum name='firmware'><value>efi</value></enum>") });
     const ok = await run(['vm', 'create', 'web1', '--image', BASE, '--boot', 'uefi', '--print-xml'], efiRunner);
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/<os firmware="efi">/);

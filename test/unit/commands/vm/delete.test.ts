@@ -7,16 +7,16 @@ import type { DomainRecord } from '../../../../src/libvirt/domains.js';
 import type { VolumeRecord } from '../../../../src/libvirt/storage.js';
 import { storageDecisions } from '../../../../src/commands/vm/delete.js';
 import { backingChainUses } from '../../../../src/storage/chains.js';
-import { fakeFiles } from '../../storage-harness.js';
-import { mutations, recorded, runKvmctl, virshArgv } from '../../vm-harness.js';
+import { fakeFiles } from '../../../support/storage.js';
 import { stubInventory } from './recorded-inventory.js';
 import { RUNNING, STATE } from './vm-states.js';
+import { mutations, recorded, runKvmctl, virshArgv } from '../../../support/harness.js';
 
 const UNDEFINE = (name: string) => virshArgv('undefine', '--domain', name, '--nvram', '--snapshots-metadata', '--checkpoints-metadata', '--managed-save');
 
 describe('vm delete', () => {
   it('--force --remove-storage: power off, undefine, remove its overlay, its seed and its serial log', async () => {
-    const runner = stubInventory(new FakeRunner().stub(STATE('fxvm-web'), { stdout: recorded('virsh-domstate-web.txt') }));
+    const runner = stubInventory(new FakeRunner().stub(STATE('fxvm-web'), { stdout: recorded('vm/virsh-domstate-web.txt') }));
     runner.stub(virshArgv('destroy', '--domain', 'fxvm-web'), {}).stub(UNDEFINE('fxvm-web'), {});
     runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-web.qcow2'), {});
     runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-web-seed.iso'), {});
@@ -37,21 +37,21 @@ describe('vm delete', () => {
   });
 
   it('a running VM without --force is exit 5 and left as it is', async () => {
-    const runner = new FakeRunner().stub(STATE('fxvm-web'), { stdout: recorded('virsh-domstate-web.txt') });
+    const runner = new FakeRunner().stub(STATE('fxvm-web'), { stdout: recorded('vm/virsh-domstate-web.txt') });
     const r = await runKvmctl(['vm', 'delete', 'fxvm-web', '--remove-storage'], runner);
     expect([r.code, r.err]).toEqual([5, expect.stringMatching(/VM "fxvm-web" is running; it was left unchanged\nhint: stop it first \(kvmctl vm stop fxvm-web\), or add --force/)]);
     expect(mutations(runner)).toEqual([]);
   });
 
   it('without --remove-storage only the definition goes, and the output says the disks were kept', async () => {
-    const runner = new FakeRunner().stub(STATE('fxvm off'), { stdout: recorded('virsh-domstate-off.txt') }).stub(UNDEFINE('fxvm off'), {});
+    const runner = new FakeRunner().stub(STATE('fxvm off'), { stdout: recorded('vm/virsh-domstate-off.txt') }).stub(UNDEFINE('fxvm off'), {});
     const r = await runKvmctl(['vm', 'delete', 'fxvm off'], runner);
     expect(r.out).toBe('vm fxvm off deleted\n  its disks were kept (add --remove-storage to remove them)\n');
     expect(mutations(runner)).toEqual(["virsh undefine --domain fxvm off --nvram --snapshots-metadata --checkpoints-metadata --managed-save"]);
   });
 
   it('a volume that cannot be removed is exit 8, naming it and the command that removes it', async () => {
-    const runner = stubInventory(new FakeRunner().stub(STATE('fxvm-off'), { stdout: recorded('virsh-domstate-off.txt') }));
+    const runner = stubInventory(new FakeRunner().stub(STATE('fxvm-off'), { stdout: recorded('vm/virsh-domstate-off.txt') }));
     runner.stub(UNDEFINE('fxvm-off'), {});
     runner.stub(virshArgv('vol-delete', '--pool', 'fxvm-pool', '--vol', 'fxvm-off.qcow2'), {});
     runner.stub(virshArgv('pool-refresh', '--pool', 'fxvm-pool'), {});
@@ -66,7 +66,7 @@ describe('vm delete', () => {
   });
   it('a transient VM is gone once powered off: undefine not finding it (recorded) is a success', async () => {
     const runner = new FakeRunner().stub(STATE('nosuch'), RUNNING).stub(virshArgv('destroy', '--domain', 'nosuch'), {});
-    runner.stub(UNDEFINE('nosuch'), { exitCode: 1, stderr: recorded('err-virsh-undefine-nosuch.stderr') });
+    runner.stub(UNDEFINE('nosuch'), { exitCode: 1, stderr: recorded('vm/err-virsh-undefine-nosuch.stderr') });
     const r = await runKvmctl(['vm', 'delete', 'nosuch', '--force'], runner);
     expect([r.code, r.out]).toEqual([0, 'vm nosuch deleted\n  its disks were kept (add --remove-storage to remove them)\n']);
     expect(mutations(runner)).toEqual(['virsh destroy --domain nosuch', 'virsh undefine --domain nosuch --nvram --snapshots-metadata --checkpoints-metadata --managed-save']);

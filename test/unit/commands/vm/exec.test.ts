@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { KvmctlError, PassedExitStatus } from '../../../../src/errors.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { runVmExec } from '../../../../src/commands/vm/exec.js';
-import { vmContext, URI } from '../../vm-harness.js';
+import { testContext, URI } from '../../../support/harness.js';
 
 const fixture = (dir: string, file: string) => readFileSync(join('test/fixtures/recorded', dir, file), 'utf8');
 
@@ -25,7 +25,7 @@ describe('vm exec through the guest agent (recorded replies)', () => {
       .stub(exec, { stdout: agent('guest-exec.json') })
       .stub(status, { stdout: agent('guest-exec-status-running.json') })
       .stub(status, { stdout: agent('guest-exec-status-exited.json') });
-    const { ctx, io } = vmContext(fake);
+    const { ctx, io } = testContext(fake);
     const err = await runVmExec(ctx, 'web1', command, {}).catch((e: unknown) => e);
     fake.verify();
     expect(err).toBeInstanceOf(PassedExitStatus);
@@ -41,7 +41,7 @@ describe('vm exec through the guest agent (recorded replies)', () => {
       .stub(exec, { stdout: agent('guest-exec.json') })
       .stub(status, { stdout: agent('guest-exec-status-running.json') }, Infinity);
     const abort = new AbortController();
-    const { ctx } = vmContext(fake, { signal: abort.signal });
+    const { ctx } = testContext(fake, { signal: abort.signal });
     setTimeout(() => abort.abort(), 120);
     await expect(runVmExec(ctx, 'web1', command, {})).rejects.toMatchObject({ exitCode: 130, message: `vm exec web1: interrupted; it still runs in the guest as pid ${pid}`, hint: `end it with: kvmctl vm exec web1 -- kill ${pid}` });
   });
@@ -52,7 +52,7 @@ describe('vm exec through the guest agent (recorded replies)', () => {
       ['err-guest-ping-not-connected.stderr', 'the guest agent of VM "web1" is not answering (Guest agent is not responding: QEMU guest agent is not connected)', 'install and start it in the guest'],
     ] as const) {
       const fake = new FakeRunner().stub(domstate, running).stub(agentArgv({ execute: 'guest-exec', arguments: { path: 'true', arg: [], 'capture-output': true } }), { stderr: agent(file), exitCode: 1 });
-      const { ctx } = vmContext(fake);
+      const { ctx } = testContext(fake);
       const err = (await runVmExec(ctx, 'web1', ['true'], {}).catch((e: unknown) => e)) as KvmctlError;
       expect(err.exitCode).toBe(5);
       expect(err.message).toBe(message);
@@ -63,11 +63,11 @@ describe('vm exec through the guest agent (recorded replies)', () => {
 
   it('a VM that is not running is exit 5 before any agent call; --dry-run prints guest-exec and runs nothing in the guest', async () => {
     const off = new FakeRunner().stub(domstate, { stdout: readFileSync('test/fixtures/recorded/virsh-domstate-reason-after-destroy.txt', 'utf8') });
-    const r = vmContext(off);
+    const r = testContext(off);
     await expect(runVmExec(r.ctx, 'web1', ['true'], {})).rejects.toMatchObject({ exitCode: 5, message: 'VM "web1" is shutoff (destroyed): vm exec needs it running' });
     off.verify();
     const dry = new FakeRunner().stub(domstate, running);
-    const d = vmContext(dry, { dryRun: true });
+    const d = testContext(dry, { dryRun: true });
     await runVmExec(d.ctx, 'web1', ['true'], {});
     expect(d.io.err).toContain('[dry-run] would run: virsh -c qemu:///system qemu-agent-command --domain web1 --timeout 10 --cmd');
     expect(dry.calls).toHaveLength(1);

@@ -1,23 +1,24 @@
 /** `vm info` from recorded virsh output. */
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
-import { infoWords, POOL_DIR, recorded, RECORDED_WEB, RECORDED_WEB_LEASE, runKvmctl, stubBatch, stubOffVmInfo } from '../../vm-harness.js';
 import { parseOutput } from '../../../support/schemas.js';
+import { recorded, runKvmctl, stubBatch } from '../../../support/harness.js';
+import { infoWords, POOL_DIR, RECORDED_WEB, RECORDED_WEB_LEASE, stubOffVmInfo } from '../../../support/vm.js';
 
 
 describe('vm info', () => {
   it('a running VM: state and reason, memory, disks with sizes, NICs with their lease, the serial console and its log', async () => {
     const runner = new FakeRunner();
     stubBatch(runner, infoWords('fxvm-web'), [
-      recorded('virsh-dumpxml-web.xml'),
-      recorded('virsh-dominfo-web.txt'),
-      recorded('virsh-domstate-web.txt'),
-      recorded('virsh-domstats-block-web.txt'),
-      recorded('virsh-snapshot-list-web.txt'),
-      recorded('virsh-net-list-all.txt'),
+      recorded('vm/virsh-dumpxml-web.xml'),
+      recorded('vm/virsh-dominfo-web.txt'),
+      recorded('vm/virsh-domstate-web.txt'),
+      recorded('vm/virsh-domstats-block-web.txt'),
+      recorded('vm/virsh-snapshot-list-web.txt'),
+      recorded('vm/virsh-net-list-all.txt'),
       '',
     ]);
-    stubBatch(runner, [['net-dhcp-leases', '--network', 'default']], [recorded('virsh-net-dhcp-leases-default.txt')]);
+    stubBatch(runner, [['net-dhcp-leases', '--network', 'default']], [recorded('vm/virsh-net-dhcp-leases-default.txt')]);
     const r = await runKvmctl(['vm', 'info', 'fxvm-web', '-o', 'json'], runner);
     expect(r.code).toBe(0);
     const vm = parseOutput(['vm', 'info', 'fxvm-web'], r.out);
@@ -53,7 +54,7 @@ describe('vm info', () => {
 
   it('a VM that does not exist is exit 3 naming it', async () => {
     const runner = new FakeRunner();
-    stubBatch(runner, infoWords('nosuch'), ['', '', '', '', '', recorded('virsh-net-list-all.txt'), ''], "error: failed to get domain 'nosuch'\n".repeat(5));
+    stubBatch(runner, infoWords('nosuch'), ['', '', '', '', '', recorded('vm/virsh-net-list-all.txt'), ''], "error: failed to get domain 'nosuch'\n".repeat(5));
     const r = await runKvmctl(['vm', 'info', 'nosuch'], runner);
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/^kvmctl: error: VM "nosuch" not found/);
@@ -62,7 +63,7 @@ describe('vm info', () => {
   it('an odd name is quoted for the batch and shown as it is', async () => {
     const runner = new FakeRunner();
     const name = 'fxvm odd;name';
-    stubBatch(runner, infoWords(name), [recorded('virsh-dumpxml-odd-inactive.xml'), '', recorded('virsh-domstate-off.txt'), '', '', recorded('virsh-net-list-all.txt'), '']);
+    stubBatch(runner, infoWords(name), [recorded('vm/virsh-dumpxml-odd-inactive.xml'), '', recorded('vm/virsh-domstate-off.txt'), '', '', recorded('vm/virsh-net-list-all.txt'), '']);
     const r = await runKvmctl(['vm', 'info', name, '-o', 'json'], runner);
     expect(parseOutput(['vm', 'info', name], r.out)).toMatchObject({ name, state: 'shutoff', disks: [], nics: [], addresses: [] });
     expect(runner.calls[0]?.args[2]).toContain(`'${name}'`);

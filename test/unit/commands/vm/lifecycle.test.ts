@@ -1,9 +1,9 @@
 /** vm start, reboot, suspend, resume and destroy: the state each reads first decides what runs. */
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
-import { mutations, runKvmctl, virshArgv } from '../../vm-harness.js';
 import { parseOutput } from '../../../support/schemas.js';
 import { afterStart, emptyInventory, NOT_FOUND, PAUSED, RUNNING, SHUTOFF, STATE } from './vm-states.js';
+import { mutations, runKvmctl, virshArgv } from '../../../support/harness.js';
 
 describe('start, reboot, suspend, resume, destroy', () => {
   const verbs: Array<{ argv: string[]; state: object; runs?: string; out: RegExp; code?: number }> = [

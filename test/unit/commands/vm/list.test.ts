@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
-import { recorded, RECORDED_WEB, RECORDED_WEB_LEASE, runKvmctl, stubBatch } from '../../vm-harness.js';
-import { mutations, stubRecordedSession, stubSession, stubSessionExit } from '../../../support/harness.js';
+import { mutations, recorded, runKvmctl, stubBatch, stubRecordedSession, stubSession, stubSessionExit } from '../../../support/harness.js';
 import { parseOutput } from '../../../support/schemas.js';
+import { RECORDED_WEB, RECORDED_WEB_LEASE } from '../../../support/vm.js';
 
 /** The session vm list held against a lab (test/fixtures/recorded/session/record.sh). */
 const SESSION = JSON.parse(readFileSync('test/fixtures/recorded/session/vm-list.json', 'utf8')) as {
@@ -18,14 +18,14 @@ const LIST_WORDS = [['domstats', '--raw', '--state', '--vcpu', '--balloon', '--b
 
 /** The recorded running VM's stats block, renamed. */
 function runningStats(name: string): string {
-  const text = recorded('virsh-domstats-list.txt');
+  const text = recorded('vm/virsh-domstats-list.txt');
   const block = text.slice(text.indexOf("Domain: 'fxvm-web'"), text.indexOf("Domain: 'fxvm-off'"));
   return block.replace("Domain: 'fxvm-web'", `Domain: '${name}'`);
 }
 
 /** The recorded running VM's NIC list with another MAC. */
 function runningNics(mac: string): string {
-  return recorded('virsh-domiflist-web.txt').replace('52:54:00:f1:00:01', mac);
+  return recorded('vm/virsh-domiflist-web.txt').replace('52:54:00:f1:00:01', mac);
 }
 
 function leaseLine(mac: string, ip: string): string {
@@ -38,7 +38,7 @@ function stubRunningVms(runner: FakeRunner, n: number): FakeRunner {
   const mac = (i: number) => `52:54:00:aa:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
   const header = ' Expiry Time           MAC address         Protocol   IP address          Hostname       Client ID or DUID\n-----\n';
   return stubSession(runner, [
-    { commands: LIST_WORDS, outputs: [names.map(runningStats).join(''), `${names[0]}\n\n`, recorded('virsh-net-list-all.txt')] },
+    { commands: LIST_WORDS, outputs: [names.map(runningStats).join(''), `${names[0]}\n\n`, recorded('vm/virsh-net-list-all.txt')] },
     {
       commands: [...LEASES, ...names.map((nm) => ['domiflist', '--domain', nm])],
       outputs: [header + names.map((_, i) => leaseLine(mac(i), `10.1.${i >> 8}.${i & 255}`)).join(''), ...names.map((_, i) => runningNics(mac(i)))],
@@ -47,10 +47,10 @@ function stubRunningVms(runner: FakeRunner, n: number): FakeRunner {
 }
 
 /** Both rounds over the recordings of test/fixtures/recorded/vm. */
-function stubRecordedVms(runner: FakeRunner, autostart = recorded('virsh-list-all-autostart-name.txt')): FakeRunner {
+function stubRecordedVms(runner: FakeRunner, autostart = recorded('vm/virsh-list-all-autostart-name.txt')): FakeRunner {
   return stubSession(runner, [
-    { commands: LIST_WORDS, outputs: [recorded('virsh-domstats-list.txt'), autostart, recorded('virsh-net-list-all.txt')] },
-    { commands: [...LEASES, ['domiflist', '--domain', 'fxvm-web']], outputs: [recorded('virsh-net-dhcp-leases-default.txt'), recorded('virsh-domiflist-web.txt')] },
+    { commands: LIST_WORDS, outputs: [recorded('vm/virsh-domstats-list.txt'), autostart, recorded('vm/virsh-net-list-all.txt')] },
+    { commands: [...LEASES, ['domiflist', '--domain', 'fxvm-web']], outputs: [recorded('vm/virsh-net-dhcp-leases-default.txt'), recorded('vm/virsh-domiflist-web.txt')] },
   ]);
 }
 
@@ -104,7 +104,7 @@ describe('vm list', () => {
 
   it('with no running VM (or no active network) the lease query is skipped: one round', async () => {
     const runner = new FakeRunner();
-    stubSession(runner, [{ commands: LIST_WORDS, outputs: [recorded('virsh-domstats-list.txt').replace(/Domain: 'fxvm-web'[\s\S]*?(?=Domain: 'fxvm-off')/, ''), '', recorded('virsh-net-list-all.txt')] }]);
+    stubSession(runner, [{ commands: LIST_WORDS, outputs: [recorded('vm/virsh-domstats-list.txt').replace(/Domain: 'fxvm-web'[\s\S]*?(?=Domain: 'fxvm-off')/, ''), '', recorded('vm/virsh-net-list-all.txt')] }]);
     const r = await runKvmctl(['vm', 'list', '-o', 'json'], runner);
     expect(parseOutput(['vm', 'list'], r.out).map((v: { name: string }) => v.name)).toEqual(['fxvm odd;name', 'fxvm-off']);
     expect(runner.calls).toHaveLength(1);
@@ -113,7 +113,7 @@ describe('vm list', () => {
 
   it('--state filters in libvirt; --name-only prints one name a line in one call', async () => {
     const runner = new FakeRunner();
-    stubBatch(runner, [['domstats', '--raw', '--state', '--list-running']], [recorded('virsh-domstats-state-list-running.txt')]);
+    stubBatch(runner, [['domstats', '--raw', '--state', '--list-running']], [recorded('vm/virsh-domstats-state-list-running.txt')]);
     const r = await runKvmctl(['vm', 'list', '--state', 'running', '--name-only'], runner);
     expect(r.out).toBe('fxvm-web\n');
     expect(runner.calls).toHaveLength(1);
@@ -124,11 +124,11 @@ describe('vm list', () => {
 
   it('sorts by name by code unit, the same on every host and locale', async () => {
     // The recorded shut-off VM's stats block (up to the next block or the end).
-    const off = /Domain: 'fxvm-off'[\s\S]*?(?=^Domain: |(?![\s\S]))/m.exec(recorded('virsh-domstats-list.txt'))?.[0] ?? '';
+    const off = /Domain: 'fxvm-off'[\s\S]*?(?=^Domain: |(?![\s\S]))/m.exec(recorded('vm/virsh-domstats-list.txt'))?.[0] ?? '';
     expect(off).toMatch(/block\.count=2/);
     const names = ['b', 'B', 'a', 'Z', 'a-1', 'a1'];
     const runner = new FakeRunner();
-    stubSession(runner, [{ commands: LIST_WORDS, outputs: [names.map((n) => off.replace("Domain: 'fxvm-off'", `Domain: '${n}'`)).join(''), '', recorded('virsh-net-list-all.txt')] }]);
+    stubSession(runner, [{ commands: LIST_WORDS, outputs: [names.map((n) => off.replace("Domain: 'fxvm-off'", `Domain: '${n}'`)).join(''), '', recorded('vm/virsh-net-list-all.txt')] }]);
     const r = await runKvmctl(['vm', 'list', '-o', 'json'], runner);
     expect(parseOutput(['vm', 'list'], r.out).map((v: { name: string }) => v.name)).toEqual(['B', 'Z', 'a', 'a-1', 'a1', 'b']);
     runner.verify();
@@ -136,14 +136,14 @@ describe('vm list', () => {
 
   it('no VMs: an empty JSON array, a note on stderr for people', async () => {
     const runner = new FakeRunner();
-    for (let i = 0; i < 2; i++) stubSession(runner, [{ commands: LIST_WORDS, outputs: ['', '', recorded('virsh-net-list-all.txt')] }]);
+    for (let i = 0; i < 2; i++) stubSession(runner, [{ commands: LIST_WORDS, outputs: ['', '', recorded('vm/virsh-net-list-all.txt')] }]);
     expect((await runKvmctl(['vm', 'list', '-o', 'json'], runner)).out).toBe('[]\n');
     const t = await runKvmctl(['vm', 'list'], runner);
     expect([t.code, t.out, t.err]).toEqual([0, '', 'no VMs\n']);
   });
 
   it('an unreachable daemon (virsh leaves its shell at once) is exit 5 naming the URI', async () => {
-    const runner = stubSessionExit(new FakeRunner(), recorded('../err-virsh-unreachable.stderr'));
+    const runner = stubSessionExit(new FakeRunner(), recorded('err-virsh-unreachable.stderr'));
     const r = await runKvmctl(['vm', 'list'], runner);
     expect(r.code).toBe(5);
     expect(r.err).toMatch(/cannot reach libvirt at qemu:\/\/\/system/);
@@ -152,7 +152,7 @@ describe('vm list', () => {
 
   it('domstats failing in the first round is exit 1 with virsh\'s message for that command alone; nothing changes', async () => {
     const runner = stubSession(new FakeRunner(), [
-      { commands: LIST_WORDS, outputs: ['\n', '', recorded('virsh-net-list-all.txt')], stderrs: ["error: Failed to list domains\nerror: internal error: the stats went away\n", 'error: noise of another command\n', ''] },
+      { commands: LIST_WORDS, outputs: ['\n', '', recorded('vm/virsh-net-list-all.txt')], stderrs: ["error: Failed to list domains\nerror: internal error: the stats went away\n", 'error: noise of another command\n', ''] },
     ]);
     const r = await runKvmctl(['vm', 'list'], runner);
     expect(r.code).toBe(1);
@@ -164,10 +164,10 @@ describe('vm list', () => {
   it('a VM gone between the rounds (its domiflist fails) is listed without addresses; the others keep theirs', async () => {
     const names = ['vm-a', 'vm-b'];
     const runner = stubSession(new FakeRunner(), [
-      { commands: LIST_WORDS, outputs: [names.map(runningStats).join(''), '', recorded('virsh-net-list-all.txt')] },
+      { commands: LIST_WORDS, outputs: [names.map(runningStats).join(''), '', recorded('vm/virsh-net-list-all.txt')] },
       {
         commands: [...LEASES, ...names.map((n) => ['domiflist', '--domain', n])],
-        outputs: [recorded('virsh-net-dhcp-leases-default.txt'), '\n', recorded('virsh-domiflist-web.txt')],
+        outputs: [recorded('vm/virsh-net-dhcp-leases-default.txt'), '\n', recorded('vm/virsh-domiflist-web.txt')],
         stderrs: ['', "error: failed to get domain 'vm-a'\n", ''],
       },
     ]);
@@ -180,10 +180,10 @@ describe('vm list', () => {
   it('a running VM whose name holds a control character gets its NICs from a batch of its own (readline would edit the name)', async () => {
     const tab = 'vm\ttab';
     const runner = stubSession(new FakeRunner(), [
-      { commands: LIST_WORDS, outputs: [[tab, 'vm-b'].map(runningStats).join(''), '', recorded('virsh-net-list-all.txt')] },
-      { commands: [...LEASES, ['domiflist', '--domain', 'vm-b']], outputs: [recorded('virsh-net-dhcp-leases-default.txt'), runningNics('52:54:00:aa:00:02')] },
+      { commands: LIST_WORDS, outputs: [[tab, 'vm-b'].map(runningStats).join(''), '', recorded('vm/virsh-net-list-all.txt')] },
+      { commands: [...LEASES, ['domiflist', '--domain', 'vm-b']], outputs: [recorded('vm/virsh-net-dhcp-leases-default.txt'), runningNics('52:54:00:aa:00:02')] },
     ]);
-    stubBatch(runner, [['domiflist', '--domain', tab]], [recorded('virsh-domiflist-web.txt')]);
+    stubBatch(runner, [['domiflist', '--domain', tab]], [recorded('vm/virsh-domiflist-web.txt')]);
     const r = await runKvmctl(['vm', 'list', '-o', 'json'], runner);
     expect(r.code).toBe(0);
     const vms = parseOutput<Array<{ name: string; addresses: Array<{ mac: string }> }>>(['vm', 'list'], r.out);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { followLog } from '../../../../src/commands/vm/log-follow.js';
-import { vmContext, URI } from '../../vm-harness.js';
+import { testContext, URI } from '../../../support/harness.js';
 
 describe('vm log -f (a real file, a fake virsh)', () => {
   it('the last N lines, then what is appended, CRLF to LF even split between reads; ends when the VM is shut off', async () => {
@@ -15,7 +15,7 @@ describe('vm log -f (a real file, a fake virsh)', () => {
     const fake = new FakeRunner()
       .stub(domstate, { stdout: readFileSync('test/fixtures/recorded/virsh-domstate-reason-running.txt', 'utf8') })
       .stub(domstate, { stdout: readFileSync('test/fixtures/recorded/virsh-domstate-reason-after-destroy.txt', 'utf8') });
-    const { ctx, io } = vmContext(fake);
+    const { ctx, io } = testContext(fake);
     setTimeout(() => appendFileSync(file, '\nnext é\r\r\n'), 100);
     await followLog(ctx, 'web1', file, 2);
     fake.verify();

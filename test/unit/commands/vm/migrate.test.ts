@@ -16,8 +16,8 @@ import { asCommand } from '../../../../src/libvirt/virsh-client.js';
 import { parseVolumeXml } from '../../../../src/libvirt/volume-xml.js';
 import type { PoolRecord } from '../../../../src/libvirt/storage.js';
 import { planMigration, type SourceFacts, type TargetFacts } from '../../../../src/commands/vm/migrate-plan.js';
-import { batchStdout, runKvmctl } from '../../vm-harness.js';
 import { parseLines } from '../../../support/schemas.js';
+import { batchStdout, runKvmctl } from '../../../support/harness.js';
 
 const rec = (f: string) => readFileSync(join('test/fixtures/recorded/migration', f), 'utf8');
 const DIR = '/var/tmp/kvmctl-lab/clab-m1-fxmig';

@@ -14,7 +14,7 @@ import { chooseHost, judgeHost, needsOf, VCPU_OVERCOMMIT_LIMIT, type HostFacts }
 import { main } from '../../../../src/main.js';
 import { memoryIO } from '../../../../src/output/io.js';
 import { memoryFs } from '../../../../src/local-fs.js';
-import { batchStdout } from '../../vm-harness.js';
+import { batchStdout } from '../../../support/harness.js';
 
 const rec = (f: string) => readFileSync(join('test/fixtures/recorded/migration', f), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'kvmctl-place-'));

@@ -3,11 +3,12 @@
  * check: every domain with its XML, the pool fxvm-pool and its volumes.
  */
 import { FakeRunner } from '../../../../src/exec/fake.js';
-import { poolWords, recorded, recordedPoolOutputs, stubBatch } from '../../vm-harness.js';
+import { recorded, stubBatch } from '../../../support/harness.js';
+import { poolWords, recordedPoolOutputs } from '../../../support/vm.js';
 
 /** vol-dumpxml of fxvm-off-vdb.qcow2: the recorded fxvm-off.qcow2 renamed, without a backing file (it was made empty). */
 export function vdbVolumeXml(): string {
-  return recorded('virsh-vol-dumpxml-by-path.xml')
+  return recorded('vm/virsh-vol-dumpxml-by-path.xml')
     .replace(/fxvm-off\.qcow2/g, 'fxvm-off-vdb.qcow2')
     .replace(/<backingStore>[\s\S]*<\/backingStore>\n/, '');
 }
@@ -15,11 +16,11 @@ export function vdbVolumeXml(): string {
 /** The reads of delete --remove-storage: every domain, every pool and volume. */
 export function stubInventory(runner: FakeRunner, o: { webBacking?: string } = {}): FakeRunner {
   // loadDomains reads only state.* of the recorded full stats.
-  stubBatch(runner, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], [recorded('virsh-domstats-list.txt'), recorded('virsh-list-all-autostart-name.txt')]);
+  stubBatch(runner, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], [recorded('vm/virsh-domstats-list.txt'), recorded('vm/virsh-list-all-autostart-name.txt')]);
   stubBatch(
     runner,
     [['dumpxml', '--domain', 'fxvm odd;name'], ['dumpxml', '--domain', 'fxvm-web'], ['dumpxml', '--domain', 'fxvm-off']],
-    [recorded('virsh-dumpxml-odd-inactive.xml'), recorded('virsh-dumpxml-web.xml'), recorded('virsh-dumpxml-off-inactive.xml')],
+    [recorded('vm/virsh-dumpxml-odd-inactive.xml'), recorded('vm/virsh-dumpxml-web.xml'), recorded('vm/virsh-dumpxml-off-inactive.xml')],
   );
   stubBatch(runner, [['pool-list', '--all', '--name']], ['fxvm-pool\n']);
   stubBatch(runner, poolWords('fxvm-pool'), recordedPoolOutputs());
@@ -27,11 +28,11 @@ export function stubInventory(runner: FakeRunner, o: { webBacking?: string } = {
     runner,
     ['base.qcow2', 'fxvm-off-vdb.qcow2', 'fxvm-off.qcow2', 'fxvm-web-seed.iso', 'fxvm-web.qcow2'].map((v) => ['vol-dumpxml', '--pool', 'fxvm-pool', '--vol', v]),
     [
-      recorded('virsh-vol-dumpxml-base.xml'),
+      recorded('vm/virsh-vol-dumpxml-base.xml'),
       vdbVolumeXml(),
-      recorded('virsh-vol-dumpxml-by-path.xml'),
-      recorded('virsh-vol-dumpxml-seed.xml'),
-      o.webBacking === undefined ? recorded('virsh-vol-dumpxml-overlay.xml') : recorded('virsh-vol-dumpxml-overlay.xml').replace(/(<backingStore>\s*<path>)[^<]*/, `$1${o.webBacking}`),
+      recorded('vm/virsh-vol-dumpxml-by-path.xml'),
+      recorded('vm/virsh-vol-dumpxml-seed.xml'),
+      o.webBacking === undefined ? recorded('vm/virsh-vol-dumpxml-overlay.xml') : recorded('vm/virsh-vol-dumpxml-overlay.xml').replace(/(<backingStore>\s*<path>)[^<]*/, `$1${o.webBacking}`),
     ],
   );
 }

@@ -14,9 +14,8 @@ import { parseDhcpLeases, networkCalls } from '../../../../src/libvirt/network-c
 import { dhcpLeaseSeconds } from '../../../../src/libvirt/network-xml.js';
 import { ARP_SETTLE_MS, arpOfRun, leasesOfRun, type LeaseSeen } from '../../../../src/commands/vm/run-addresses.js';
 import type { FoundAddress } from '../../../../src/commands/vm/ip.js';
-import { newStateDir } from '../../../support/harness.js';
-import { batchArgv, mutations, stubBatch, URI, virshArgv } from '../../vm-harness.js';
 import { runTimed, STATE, RUNNING, useFakeTime } from './vm-states.js';
+import { batchArgv, mutations, newStateDir, stubBatch, URI, virshArgv } from '../../../support/harness.js';
 
 const rec = (file: string) => readFileSync(join('test/fixtures/recorded/rerun', file), 'utf8');
 const START_1 = Number(rec('start-1.ms'));

@@ -1,22 +1,23 @@
 /** `vm set` against recorded virsh output. */
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
-import { mutations, recorded, runKvmctl, stubBatch, stubOffVmInfo, virshArgv } from '../../vm-harness.js';
 import { parseOutput } from '../../../support/schemas.js';
+import { mutations, recorded, runKvmctl, stubBatch, virshArgv } from '../../../support/harness.js';
+import { stubOffVmInfo } from '../../../support/vm.js';
 
 const STATE = (name: string) => virshArgv('domstate', '--domain', name, '--reason');
 const SET_READS = (name: string) => [['dumpxml', '--domain', name, '--inactive'], ['dominfo', '--domain', name], ['nodeinfo'], ['nodememstats']];
 
 /** fxvm-off as recorded: 2 vCPUs, 128 MiB, shut off. */
 function offVm(runner = new FakeRunner()): FakeRunner {
-  runner.stub(STATE('fxvm-off'), { stdout: recorded('virsh-domstate-off.txt') });
-  stubBatch(runner, SET_READS('fxvm-off'), [recorded('virsh-dumpxml-off-inactive.xml'), recorded('virsh-dominfo-off.txt'), recorded('virsh-nodeinfo.txt'), recorded('virsh-nodememstats.txt')]);
+  runner.stub(STATE('fxvm-off'), { stdout: recorded('vm/virsh-domstate-off.txt') });
+  stubBatch(runner, SET_READS('fxvm-off'), [recorded('vm/virsh-dumpxml-off-inactive.xml'), recorded('vm/virsh-dominfo-off.txt'), recorded('vm/virsh-nodeinfo.txt'), recorded('vm/virsh-nodememstats.txt')]);
   return runner;
 }
 
 /** The limits of fxvm-off's own type, arch and machine, as recorded: at most 255 vCPUs. */
 function withDomcaps(runner: FakeRunner): FakeRunner {
-  return runner.stub(virshArgv('domcapabilities', '--virttype', 'qemu', '--arch', 'x86_64', '--machine', 'pc-i440fx-7.2'), { stdout: recorded('virsh-domcapabilities-qemu-x86_64-i440fx.xml') });
+  return runner.stub(virshArgv('domcapabilities', '--virttype', 'qemu', '--arch', 'x86_64', '--machine', 'pc-i440fx-7.2'), { stdout: recorded('vm/virsh-domcapabilities-qemu-x86_64-i440fx.xml') });
 }
 
 describe('vm set', () => {
@@ -94,22 +95,22 @@ describe('vm set', () => {
   });
 
   it('--live changes the running guest within its maximum', async () => {
-    const runner = new FakeRunner().stub(STATE('fxvm-web'), { stdout: recorded('virsh-domstate-web.txt') });
-    stubBatch(runner, SET_READS('fxvm-web'), [recorded('virsh-dumpxml-web-inactive.xml'), recorded('virsh-dominfo-web.txt'), recorded('virsh-nodeinfo.txt'), recorded('virsh-nodememstats.txt')]);
+    const runner = new FakeRunner().stub(STATE('fxvm-web'), { stdout: recorded('vm/virsh-domstate-web.txt') });
+    stubBatch(runner, SET_READS('fxvm-web'), [recorded('vm/virsh-dumpxml-web-inactive.xml'), recorded('vm/virsh-dominfo-web.txt'), recorded('vm/virsh-nodeinfo.txt'), recorded('vm/virsh-nodememstats.txt')]);
     runner.stub(virshArgv('setmem', '--domain', 'fxvm-web', '--size', '196608KiB', '--live'), {});
     const r = await runKvmctl(['vm', 'set', 'fxvm-web', '--memory', '192M', '--live'], runner);
     expect([r.code, r.out]).toEqual([0, 'vm fxvm-web set to 192.0 MiB, now (until it stops)\n']);
     runner.verify();
 
-    const over = new FakeRunner().stub(STATE('fxvm-web'), { stdout: recorded('virsh-domstate-web.txt') });
-    stubBatch(over, SET_READS('fxvm-web'), [recorded('virsh-dumpxml-web-inactive.xml'), recorded('virsh-dominfo-web.txt'), recorded('virsh-nodeinfo.txt'), recorded('virsh-nodememstats.txt')]);
+    const over = new FakeRunner().stub(STATE('fxvm-web'), { stdout: recorded('vm/virsh-domstate-web.txt') });
+    stubBatch(over, SET_READS('fxvm-web'), [recorded('vm/virsh-dumpxml-web-inactive.xml'), recorded('vm/virsh-dominfo-web.txt'), recorded('vm/virsh-nodeinfo.txt'), recorded('vm/virsh-nodememstats.txt')]);
     const o = await runKvmctl(['vm', 'set', 'fxvm-web', '--memory', '1G', '--live'], over);
     expect([o.code, o.err]).toEqual([5, expect.stringMatching(/--live --memory 1\.0 GiB: VM "fxvm-web" was started with at most 256\.0 MiB/)]);
     expect(mutations(over)).toEqual([]);
   });
 
   it('--live on a shut-off VM, or nothing to set, is refused before any change', async () => {
-    const off = new FakeRunner().stub(STATE('fxvm-off'), { stdout: recorded('virsh-domstate-off.txt') });
+    const off = new FakeRunner().stub(STATE('fxvm-off'), { stdout: recorded('vm/virsh-domstate-off.txt') });
     const a = await runKvmctl(['vm', 'set', 'fxvm-off', '--vcpus', '1', '--live'], off);
     expect([a.code, a.err]).toEqual([5, expect.stringMatching(/--live: VM "fxvm-off" is shutoff/)]);
     const b = await runKvmctl(['vm', 'set', 'fxvm-off'], new FakeRunner());

@@ -6,8 +6,8 @@ import { PassedExitStatus } from '../../../../src/errors.js';
 import type { Command } from '../../../../src/exec/command.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { runVmSsh } from '../../../../src/commands/vm/ssh.js';
-import { vmContext, URI } from '../../vm-harness.js';
 import { firstLook, LEASED, LEASES, recordRun, WEB_LEASE_MADE_MS } from './vm-states.js';
+import { testContext, URI } from '../../../support/harness.js';
 
 describe('vm ssh (fake runner; ssh argv only)', () => {
   const vmFixture = (file: string) => readFileSync(join('test/fixtures/recorded/vm', file), 'utf8');
@@ -39,7 +39,7 @@ describe('vm ssh (fake runner; ssh argv only)', () => {
 
   it('the recorded key and user, kvmctl\'s known_hosts under the uuid, -- before the address, the command as argv; ssh\'s status passed through', async () => {
     const fake = reads(new InteractiveFake(255));
-    const { ctx } = vmContext(fake, { files: { '/root/.ssh/id_ed25519': 'private' } });
+    const { ctx } = testContext(fake, { files: { '/root/.ssh/id_ed25519': 'private' } });
     const err = await runVmSsh(ctx, 'fxvm-web', ['echo', '$(id)', 'a;b'], {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PassedExitStatus);
     expect((err as PassedExitStatus).exitCode).toBe(255);
@@ -51,11 +51,11 @@ describe('vm ssh (fake runner; ssh argv only)', () => {
 
   it('--user, -i and --port win; a recorded key that is gone is left to ssh with a warning; exit 0 is no error', async () => {
     const fake = reads(new InteractiveFake(0));
-    const { ctx, io } = vmContext(fake);
+    const { ctx, io } = testContext(fake);
     await runVmSsh(ctx, 'fxvm-web', [], { user: 'admin', identity: '/k/other', port: '2222' });
     expect(fake.interactive[0]?.args.slice(6)).toEqual(['-i', '/k/other', '-l', 'admin', '-p', '2222', '--', '192.168.122.17']);
     const again = reads(new InteractiveFake(0));
-    const second = vmContext(again);
+    const second = testContext(again);
     await runVmSsh(second.ctx, 'fxvm-web', ['true'], {});
     expect(again.interactive[0]?.args).not.toContain('-i');
     expect(second.io.err).toContain('the key recorded for VM fxvm-web (/root/.ssh/id_ed25519) is not there');
@@ -70,7 +70,7 @@ describe('vm ssh (fake runner; ssh argv only)', () => {
       .stub(LEASES, LEASED)
       .stub(['virsh', '-c', URI, 'domifaddr', '--domain', 'fxvm-web', '--source', 'agent'], { exitCode: 1, stderr: vmFixture('err-virsh-domifaddr-agent-no-channel.stderr') })
       .stub(['virsh', '-c', URI, 'domifaddr', '--domain', 'fxvm-web', '--source', 'arp'], { exitCode: 1, stderr: vmFixture('err-virsh-domifaddr-arp.stderr') });
-    const { ctx } = vmContext(fake);
+    const { ctx } = testContext(fake);
     // Started a minute after the recorded lease was made: that lease is the previous run's.
     await recordRun(ctx.stateDir, WEB_LEASE_MADE_MS + 60_000);
     await expect(runVmSsh(ctx, 'fxvm-web', [], {})).rejects.toMatchObject({ exitCode: 1, message: 'VM "fxvm-web" has no IP address yet (asked: lease, agent, arp)' });
@@ -81,7 +81,7 @@ describe('vm ssh (fake runner; ssh argv only)', () => {
   it('a user name that could be an option, or user@host, is exit 2 before anything runs', async () => {
     for (const user of ['-oProxyCommand=x', 'root@evil', 'a b', '', '$(id)']) {
       const fake = new InteractiveFake(0);
-      const { ctx } = vmContext(fake);
+      const { ctx } = testContext(fake);
       await expect(runVmSsh(ctx, 'fxvm-web', [], { user })).rejects.toMatchObject({ exitCode: 2 });
       expect(fake.calls).toEqual([]);
     }

@@ -1,9 +1,10 @@
 /** vm start of a VM whose disk may be the base image of another VM's overlay. */
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
-import { mutations, POOL_DIR, runKvmctl, virshArgv } from '../../vm-harness.js';
 import { stubInventory } from './recorded-inventory.js';
 import { afterStart, STATE } from './vm-states.js';
+import { mutations, runKvmctl, virshArgv } from '../../../support/harness.js';
+import { POOL_DIR } from '../../../support/vm.js';
 
 describe('vm start of a linked base', () => {
   const START = virshArgv('start', '--domain', 'fxvm-off');

@@ -1,9 +1,9 @@
 /** vm stop (with fake timers: the polls run at once). */
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
-import { mutations, runKvmctl, virshArgv } from '../../vm-harness.js';
 import { PAUSED, runTimed, RUNNING, sequence, SHUTOFF, STATE, useFakeTime } from './vm-states.js';
 import { parseOutput } from '../../../support/schemas.js';
+import { mutations, runKvmctl, virshArgv } from '../../../support/harness.js';
 
 useFakeTime();
 

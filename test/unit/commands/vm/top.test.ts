@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { parseDomstats } from '../../../../src/libvirt/domstats.js';
 import { computeSample, runVmTop } from '../../../../src/commands/vm/top.js';
-import { vmContext, URI } from '../../vm-harness.js';
 import { parseLines } from '../../../support/schemas.js';
+import { testContext, URI } from '../../../support/harness.js';
 
 const fixture = (dir: string, file: string) => readFileSync(join('test/fixtures/recorded', dir, file), 'utf8');
 const lines = (text: string) => text.split('\n').filter(Boolean);
@@ -40,7 +40,7 @@ describe('vm top over a fake runner', () => {
     const argv = ['virsh', '-c', URI, 'domstats', '--raw', '--state', '--cpu-total', '--balloon', '--vcpu', '--interface', '--block', '--list-active'];
     const readings = [fixture('top', 'virsh-domstats-top-1.txt'), fixture('top', 'virsh-domstats-top-2.txt'), fixture('top', 'virsh-domstats-top-2.txt')];
     const fake = new FakeRunner().stub(argv, () => ({ stdout: readings.shift() ?? '' }), 3);
-    const { ctx, io } = vmContext(fake, { output: 'json' });
+    const { ctx, io } = testContext(fake, { output: 'json' });
     await runVmTop(ctx, { interval: '0.2', count: '2' });
     fake.verify();
     expect(fake.calls).toHaveLength(3);

@@ -2,11 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { runVolumeCreate } from '../../../../src/commands/volume/create.js';
 import { isVolCreate, volCreate, volumeXml } from '../../volume-match.js';
-import { codeOf, fakeFiles, GiB, pool, stubStorage, testContext, URI, virshFailure, writes, type StorageState } from '../../storage-harness.js';
+import { formatBytes } from '../../../../src/units/size.js';
+import { outcome as codeOf, recorded, testContext, URI } from '../../../support/harness.js';
+import { fakeFiles, GiB, poolAvailable, poolPath, stubStorage, writes } from '../../../support/storage.js';
+
+const P = poolPath('inuse', 'p');
 
 describe('volume create', () => {
   it('runs one vol-create with the size in bytes, thin, and says what it made', async () => {
-    const runner = stubStorage(new FakeRunner(), { pools: [pool()] }, { domains: false }).stub(
+    const runner = stubStorage(new FakeRunner(), 'empty', { domains: false }).stub(
       volCreate(URI, 'p', { name: 'web.qcow2', capacityBytes: 20 * GiB, allocationBytes: 0, format: 'qcow2' }),
       { stdout: 'Vol web.qcow2 created\n' },
     );
@@ -17,61 +21,61 @@ describe('volume create', () => {
   });
 
   it('an overlay states its backing format with the backing path, and takes the backing size by default', async () => {
-    const base = { name: 'base.raw', format: 'raw', capacity: 4 * GiB };
-    const runner = stubStorage(new FakeRunner(), { pools: [pool([base])] }, { domains: false }).stub(
-      volCreate(URI, 'p', { name: 'o.qcow2', capacityBytes: 4 * GiB, allocationBytes: 0, format: 'qcow2', backing: { path: '/pools/p/base.raw', format: 'raw' } }),
+    const runner = stubStorage(new FakeRunner(), 'inuse', { domains: false }).stub(
+      volCreate(URI, 'p', { name: 'o2.qcow2', capacityBytes: GiB, allocationBytes: 0, format: 'qcow2', backing: { path: `${P}/a.raw`, format: 'raw' } }),
       {},
     );
     const { ctx } = testContext(runner);
-    await runVolumeCreate(ctx, 'o.qcow2', { pool: 'p', backing: 'p/base.raw' }, fakeFiles());
+    await runVolumeCreate(ctx, 'o2.qcow2', { pool: 'p', backing: 'p/a.raw' }, fakeFiles());
     runner.verify();
   });
 
   it('in an LVM pool the allocation is left to libvirt: below the capacity it would make a snapshot volume that writes overflow', async () => {
-    const lvm = pool([], { type: 'logical', path: '/dev/vg0' });
-    const runner = stubStorage(new FakeRunner(), { pools: [lvm] }, { domains: false }).stub(volCreate(URI, 'p', { name: 'data', capacityBytes: 2 * GiB, format: 'raw' }), {});
+    const runner = stubStorage(new FakeRunner(), 'testdriver', { domains: false }).stub(volCreate(URI, 'p', { name: 'data', capacityBytes: 2 * GiB, format: 'raw' }), {});
     await runVolumeCreate(testContext(runner).ctx, 'data', { pool: 'p', size: '2G', format: 'raw' }, fakeFiles());
     runner.verify();
   });
 
   it('re-running with the same spec is "unchanged" (exit 0, nothing written); another spec is exit 4', async () => {
-    const state: StorageState = { pools: [pool([{ name: 'web.qcow2', format: 'qcow2', capacity: 20 * GiB }])] };
+    const state = 'inuse';
     const same = stubStorage(new FakeRunner(), state, { domains: false });
     const a = testContext(same);
-    await runVolumeCreate(a.ctx, 'web.qcow2', { pool: 'p', size: '20G' }, fakeFiles());
+    await runVolumeCreate(a.ctx, 'web.qcow2', { pool: 'p', size: '1G' }, fakeFiles());
     expect(a.io.out).toBe('volume p/web.qcow2 already exists as asked: unchanged\n');
     expect(writes(same)).toEqual([]);
 
     const other = stubStorage(new FakeRunner(), state, { domains: false });
     const r = await codeOf(runVolumeCreate(testContext(other).ctx, 'web.qcow2', { pool: 'p', size: '30G' }, fakeFiles()));
-    expect(r).toEqual({ code: 4, message: 'volume p/web.qcow2 already exists with another spec (size 20.0 GiB -> 30.0 GiB)' });
+    expect(r).toEqual({ code: 4, message: 'volume p/web.qcow2 already exists with another spec (size 1.0 GiB -> 30.0 GiB)' });
     expect(writes(other)).toEqual([]);
   });
 
   it('an unrelated file at the target path is exit 4 and untouched', async () => {
-    const runner = stubStorage(new FakeRunner(), { pools: [pool()] }, { domains: false });
-    const r = await codeOf(runVolumeCreate(testContext(runner).ctx, 'web.qcow2', { pool: 'p', size: '1G' }, fakeFiles({ '/pools/p/web.qcow2': { sizeBytes: 6 } })));
+    const runner = stubStorage(new FakeRunner(), 'empty', { domains: false });
+    const r = await codeOf(runVolumeCreate(testContext(runner).ctx, 'web.qcow2', { pool: 'p', size: '1G' }, fakeFiles({ [`${P}/web.qcow2`]: { sizeBytes: 6 } })));
     expect(r.code).toBe(4);
-    expect(r.message).toMatch(/a file that is not a volume of pool p already exists at \/pools\/p\/web\.qcow2; kvmctl never overwrites it/);
+    expect(r.message).toContain(`a file that is not a volume of pool p already exists at ${P}/web.qcow2; kvmctl never overwrites it`);
     expect(writes(runner)).toEqual([]);
   });
 
   it('another process creating the same name first (libvirt: exists already) is exit 4', async () => {
-    const runner = stubStorage(new FakeRunner(), { pools: [pool()] }, { domains: false }).stub(
+    const runner = stubStorage(new FakeRunner(), 'empty', { domains: false }).stub(
       isVolCreate,
-      virshFailure("storage volume 'web.qcow2' exists already"),
+      { exitCode: 1, stderr: recorded('storage/pair/err-vol-create-exists.stderr') },
     );
     expect((await codeOf(runVolumeCreate(testContext(runner).ctx, 'web.qcow2', { pool: 'p', size: '1G' }, fakeFiles()))).code).toBe(4);
   });
 
   it("a size beyond the pool's free space is exit 5 unless --allow-overcommit", async () => {
-    const state = { pools: [pool([], { available: 10 * GiB })] };
-    const refused = stubStorage(new FakeRunner(), state, { domains: false });
-    const r = await codeOf(runVolumeCreate(testContext(refused).ctx, 'big', { pool: 'p', size: '20G' }, fakeFiles()));
+    // More than the recorded pool has free, in whole GiB.
+    const free = poolAvailable('empty', 'p');
+    const size = Math.ceil(free / GiB + 1);
+    const refused = stubStorage(new FakeRunner(), 'empty', { domains: false });
+    const r = await codeOf(runVolumeCreate(testContext(refused).ctx, 'big', { pool: 'p', size: `${size}G` }, fakeFiles()));
     expect(r.code).toBe(5);
-    expect(r.message).toBe('volume p/big would need up to 20.0 GiB, more than the 10.0 GiB free in pool p');
-    const allowed = stubStorage(new FakeRunner(), state, { domains: false }).stub(isVolCreate, {});
-    await runVolumeCreate(testContext(allowed).ctx, 'big', { pool: 'p', size: '20G', allowOvercommit: true }, fakeFiles());
+    expect(r.message).toBe(`volume p/big would need up to ${formatBytes(size * GiB)}, more than the ${formatBytes(free)} free in pool p`);
+    const allowed = stubStorage(new FakeRunner(), 'empty', { domains: false }).stub(isVolCreate, {});
+    await runVolumeCreate(testContext(allowed).ctx, 'big', { pool: 'p', size: `${size}G`, allowOvercommit: true }, fakeFiles());
     allowed.verify();
   });
 
@@ -88,7 +92,7 @@ describe('volume create', () => {
   });
 
   it('--dry-run prints the exact virsh argv and the volume XML, and changes nothing', async () => {
-    const runner = stubStorage(new FakeRunner(), { pools: [pool()] }, { domains: false });
+    const runner = stubStorage(new FakeRunner(), 'empty', { domains: false });
     const { ctx, io } = testContext(runner, { dryRun: true });
     await runVolumeCreate(ctx, 'web.qcow2', { pool: 'p', size: '1G', format: 'raw' }, fakeFiles());
     expect(io.err).toBe(

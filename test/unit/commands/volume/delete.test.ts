@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { runVolumeDelete } from '../../../../src/commands/volume/delete.js';
-import { codeOf, inUse, stubStorage, testContext, virsh, writes } from '../../storage-harness.js';
+import { outcome, testContext, virshArgv } from '../../../support/harness.js';
+import { poolPath, stubStorage, writes } from '../../../support/storage.js';
+
+const P = poolPath('inuse', 'p');
 
 describe('volume delete', () => {
   it.each([
@@ -11,18 +14,18 @@ describe('volume delete', () => {
     ['p/old.qcow2', {}, 5, /is a disk of VM\(s\) old \(shutoff, vdb\)/],
     ['p/missing', {}, 3, /volume p\/missing not found/],
   ])('%s %j is exit %i, nothing deleted', async (ref, opts, code, message) => {
-    const runner = stubStorage(new FakeRunner(), inUse);
-    const r = await codeOf(runVolumeDelete(testContext(runner).ctx, ref, opts));
+    const runner = stubStorage(new FakeRunner(), 'inuse');
+    const r = await outcome(runVolumeDelete(testContext(runner).ctx, ref, opts));
     expect(r.code).toBe(code);
     expect(r.message).toMatch(message);
     expect(writes(runner)).toEqual([]);
   });
 
   it('--force deletes a disk of a VM that is not running, and warns about the VM', async () => {
-    const runner = stubStorage(new FakeRunner(), inUse).stub(virsh('vol-delete', '--pool', 'p', '--vol', 'old.qcow2'), {});
+    const runner = stubStorage(new FakeRunner(), 'inuse').stub(virshArgv('vol-delete', '--pool', 'p', '--vol', 'old.qcow2'), {});
     const { ctx, io } = testContext(runner);
     await runVolumeDelete(ctx, 'p/old.qcow2', { force: true });
     runner.verify();
-    expect(io.err).toMatch(/warning: VM\(s\) old \(shutoff, vdb\) still name \/pools\/p\/old\.qcow2/);
+    expect(io.err).toContain(`warning: VM(s) old (shutoff, vdb) still name ${P}/old.qcow2`);
   });
 });

@@ -4,7 +4,11 @@ import { FakeRunner } from '../../../../src/exec/fake.js';
 import type { Command } from '../../../../src/exec/command.js';
 import { runVolumeImport } from '../../../../src/commands/volume/import.js';
 import { volCreate } from '../../volume-match.js';
-import { argvIs, codeOf, fakeFiles, fixture, pool, stubStorage, testContext, virsh, writes } from '../../storage-harness.js';
+import { outcome as codeOf, testContext, virshArgv as virsh } from '../../../support/harness.js';
+import { fakeFiles, fixture, poolPath, stubStorage, writes } from '../../../support/storage.js';
+
+const P = poolPath('empty', 'p');
+const argvIs = (...argv: string[]) => argv;
 
 describe('volume import', () => {
   const hostile = '/imgs/backing.qcow2';
@@ -33,7 +37,7 @@ describe('volume import', () => {
   it('local pool: qemu-img converts to a temporary name, which is made private, linked into place, removed; then the pool is refreshed', async () => {
     const info = fixture('plain.qcow2.info.json').toString('utf8');
     let tmp = '';
-    const runner = stubStorage(new FakeRunner(), { pools: [pool()] }, { domains: false })
+    const runner = stubStorage(new FakeRunner(), 'empty', { domains: false })
       .stub(argvIs('prlimit', '--as=1073741824', '--cpu=10', '--', 'qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
       .stub((c: Command) => c.program === 'qemu-img' && c.args[0] === 'convert', (c) => {
         tmp = c.args[6]!;
@@ -46,11 +50,11 @@ describe('volume import', () => {
     const { ctx, io } = testContext(runner, { output: 'json' });
     await runVolumeImport(ctx, '/imgs/plain.qcow2', { pool: 'p', to: 'raw' }, files);
     runner.verify();
-    expect(tmp).toMatch(/^\/pools\/p\/\.plain\.raw\.kvmctl-[0-9a-f]{8}\.part$/);
+    expect(tmp).toMatch(new RegExp(`^${P}/\\.plain\\.raw\\.kvmctl-[0-9a-f]{8}\\.part$`));
     expect(writes(runner)).toEqual([
       `qemu-img convert -f qcow2 -O raw /imgs/plain.qcow2 ${tmp}`,
       `chmod 0600 -- ${tmp}`,
-      `ln -T -- ${tmp} /pools/p/plain.raw`,
+      `ln -T -- ${tmp} ${P}/plain.raw`,
       `rm -f -- ${tmp}`,
       'virsh -c qemu:///system pool-refresh --pool p',
     ]);
@@ -61,7 +65,7 @@ describe('volume import', () => {
 
   it('a failed conversion leaves no file behind: the temporary name is removed, nothing is linked', async () => {
     const info = fixture('plain.qcow2.info.json').toString('utf8');
-    const runner = stubStorage(new FakeRunner(), { pools: [pool()] }, { domains: false })
+    const runner = stubStorage(new FakeRunner(), 'empty', { domains: false })
       .stub(argvIs('prlimit', '--as=1073741824', '--cpu=10', '--', 'qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
       .stub((c: Command) => c.program === 'qemu-img' && c.args[0] === 'convert', { exitCode: 1, stderr: 'qemu-img: error while writing: No space left on device\n' })
       .stub((c: Command) => c.program === 'rm', {});
@@ -77,7 +81,7 @@ describe('volume import', () => {
     const remote = 'qemu+ssh://root@kvm1/system';
     const info = fixture('plain.qcow2.info.json').toString('utf8');
     const r = (...args: string[]) => ['virsh', '-c', remote, ...args];
-    const runner = stubStorage(new FakeRunner(), { pools: [pool()], uri: remote }, { domains: false })
+    const runner = stubStorage(new FakeRunner(), 'empty', { uri: remote, domains: false })
       .stub(argvIs('prlimit', '--as=1073741824', '--cpu=10', '--', 'qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
       .stub(volCreate(remote, 'p', { name: 'plain.qcow2', capacityBytes: 196616, allocationBytes: 0, format: 'raw' }), {})
       .stub(r('vol-upload', '--pool', 'p', '--vol', 'plain.qcow2', '--file', '/imgs/plain.qcow2', '--sparse'), {})
@@ -92,7 +96,7 @@ describe('volume import', () => {
     const r = (...args: string[]) => ['virsh', '-c', remote, ...args];
     // The volume vanished under kvmctl between create and upload (recorded: virsh on a volume that does not exist).
     const gone = { exitCode: 1, stderr: readFileSync(new URL('../../../fixtures/recorded/err-virsh-vol-info-nosuch.stderr', import.meta.url), 'utf8') };
-    const runner = stubStorage(new FakeRunner(), { pools: [pool()], uri: remote }, { domains: false })
+    const runner = stubStorage(new FakeRunner(), 'empty', { uri: remote, domains: false })
       .stub(argvIs('prlimit', '--as=1073741824', '--cpu=10', '--', 'qemu-img', 'info', '-U', '--output=json', '-f', 'qcow2', '/imgs/plain.qcow2'), { stdout: info })
       .stub(volCreate(remote, 'p', { name: 'plain.qcow2', capacityBytes: 196616, allocationBytes: 0, format: 'raw' }), {})
       .stub(r('vol-upload', '--pool', 'p', '--vol', 'plain.qcow2', '--file', '/imgs/plain.qcow2', '--sparse'), gone)

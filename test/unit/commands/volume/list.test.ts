@@ -3,12 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { runVolumeList } from '../../../../src/commands/volume/list.js';
 import { runPoolInfo } from '../../../../src/commands/pool/info.js';
-import { batchArgv, inUse, stubStorage, testContext, URI } from '../../storage-harness.js';
+import { batchArgv, testContext } from '../../../support/harness.js';
+import { stubStorage } from '../../../support/storage.js';
 
 describe('volume list', () => {
   it('JSON lists every volume with its users and overlays, in constant calls', async () => {
     // web runs, old's disk is a pool volume (no path in domstats): both are read with dumpxml.
-    const runner = stubStorage(new FakeRunner(), inUse, { users: ['web', 'old'] });
+    const runner = stubStorage(new FakeRunner(), 'inuse', { users: ['web', 'old'] });
     const { ctx, io } = testContext(runner, { output: 'json' });
     await runVolumeList(ctx, {});
     runner.verify();
@@ -19,7 +20,7 @@ describe('volume list', () => {
   });
 
   it('the table names backing volumes as POOL/NAME and the VMs using each', async () => {
-    const { ctx, io } = testContext(stubStorage(new FakeRunner(), inUse, { users: ['web', 'old'] }));
+    const { ctx, io } = testContext(stubStorage(new FakeRunner(), 'inuse', { users: ['web', 'old'] }));
     await runVolumeList(ctx, {});
     expect(io.out).toMatch(/^p\s+o\.qcow2\s+qcow2\s+1\.0 GiB\s+196\.0 KiB\s+p\/base\.qcow2\s+-$/m);
     expect(io.out).toMatch(/^p\s+web\.qcow2 .* web \(running, vda\)$/m);
@@ -30,9 +31,9 @@ describe('volume list', () => {
     // volume list reads who uses the volumes with --block --backing; pool info reads the domains' states only.
     const replay = (domains: 'disk-uses' | 'domains') =>
       new FakeRunner()
-        .stub(batchArgv(URI, [['pool-info', '--pool', 'imgs'], ['pool-dumpxml', '--pool', 'imgs'], ['vol-list', '--pool', 'imgs']]), { stdout: rec('image-store-pool-details-batch.txt') })
-        .stub(batchArgv(URI, [['vol-dumpxml', '--pool', 'imgs', '--vol', '.kvmctl-images'], ['vol-dumpxml', '--pool', 'imgs', '--vol', 'disk.qcow2']]), { stdout: rec('image-store-vol-dumpxml-batch.txt') })
-        .stub(batchArgv(URI, [['domstats', '--raw', '--state', ...(domains === 'disk-uses' ? ['--block', '--backing'] : [])], ['list', '--all', '--autostart', '--name']]), { stdout: rec(`image-store-${domains}-batch.txt`) });
+        .stub(batchArgv([['pool-info', '--pool', 'imgs'], ['pool-dumpxml', '--pool', 'imgs'], ['vol-list', '--pool', 'imgs']]), { stdout: rec('image-store-pool-details-batch.txt') })
+        .stub(batchArgv([['vol-dumpxml', '--pool', 'imgs', '--vol', '.kvmctl-images'], ['vol-dumpxml', '--pool', 'imgs', '--vol', 'disk.qcow2']]), { stdout: rec('image-store-vol-dumpxml-batch.txt') })
+        .stub(batchArgv([['domstats', '--raw', '--state', ...(domains === 'disk-uses' ? ['--block', '--backing'] : [])], ['list', '--all', '--autostart', '--name']]), { stdout: rec(`image-store-${domains}-batch.txt`) });
     // What libvirt says: two volumes, one of them the store.
     expect(rec('image-store-vol-dumpxml-batch.txt')).toMatch(/<volume type='dir'>\n {2}<name>\.kvmctl-images<\/name>/);
     const json = replay('disk-uses');

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
-import { parseSize } from '../../../../src/units/size.js';
 import { newCapacity, parseSizeChange, runVolumeResize } from '../../../../src/commands/volume/resize.js';
-import { codeOf, fakeFiles, GiB, pool, stubStorage, testContext, virsh, type StorageState } from '../../storage-harness.js';
+import { outcome as codeOf, testContext, virshArgv as virsh } from '../../../support/harness.js';
+import { fakeFiles, GiB, poolPath, stubStorage } from '../../../support/storage.js';
+
+const P = poolPath('inuse', 'p');
 
 describe('volume resize', () => {
   it('parses absolute sizes and +growth; negatives and junk are exit 2', () => {
@@ -13,22 +15,22 @@ describe('volume resize', () => {
   });
 
   it('grows with vol-resize in bytes', async () => {
-    const runner = stubStorage(new FakeRunner(), { pools: [pool([{ name: 'v', capacity: GiB }])] }).stub(virsh('vol-resize', '--pool', 'p', '--vol', 'v', '--capacity', `${6 * GiB}b`), {});
+    const runner = stubStorage(new FakeRunner(), 'inuse').stub(virsh('vol-resize', '--pool', 'p', '--vol', 'v', '--capacity', `${7 * GiB}b`), {});
     const { ctx, io } = testContext(runner);
     await runVolumeResize(ctx, 'p/v', '+5G', {});
     runner.verify();
-    expect(io.out).toBe('volume p/v grown from 1.0 GiB to 6.0 GiB\n');
+    expect(io.out).toBe('volume p/v grown from 2.0 GiB to 7.0 GiB\n');
   });
 
   it('a volume that leads out of its pool through a symlink is never resized (exit 5, nothing run)', async () => {
-    const runner = stubStorage(new FakeRunner(), { pools: [pool([{ name: 'v', capacity: GiB }])] });
-    const r = await codeOf(runVolumeResize(testContext(runner).ctx, 'p/v', '+5G', {}, fakeFiles({}, { '/pools/p/v': '/srv/outside.img' })));
-    expect(r).toEqual({ code: 5, message: "volume p/v leads to /srv/outside.img, outside pool p's directory /pools/p: kvmctl does not resize a file outside the pool" });
+    const runner = stubStorage(new FakeRunner(), 'inuse');
+    const r = await codeOf(runVolumeResize(testContext(runner).ctx, 'p/v', '+5G', {}, fakeFiles({}, { [`${P}/v`]: '/srv/outside.img' })));
+    expect(r).toEqual({ code: 5, message: `volume p/v leads to /srv/outside.img, outside pool p's directory ${P}: kvmctl does not resize a file outside the pool` });
     expect(runner.calls.filter((c) => c.mutates)).toEqual([]);
   });
 
   it('shrinking needs --shrink (exit 5), then passes --shrink; the same size is unchanged', async () => {
-    const state = { pools: [pool([{ name: 'v', capacity: 2 * GiB }])] };
+    const state = 'inuse';
     const r = await codeOf(runVolumeResize(testContext(stubStorage(new FakeRunner(), state)).ctx, 'p/v', '1G', {}));
     expect(r).toMatchObject({ code: 5, message: expect.stringMatching(/shrinking p\/v from 2\.0 GiB to 1\.0 GiB would cut off/) });
     const ok = stubStorage(new FakeRunner(), state).stub(virsh('vol-resize', '--pool', 'p', '--vol', 'v', '--capacity', `${GiB}b`, '--shrink'), {});
@@ -40,7 +42,7 @@ describe('volume resize', () => {
   });
 
   it('a disk of a running VM grows live through blockresize; shrinking it is refused', async () => {
-    const state: StorageState = { pools: [pool([{ name: 'web.qcow2', capacity: GiB }])], domains: [{ name: 'web', state: 1, disks: [{ file: '/pools/p/web.qcow2', target: 'vda' }] }] };
+    const state = 'inuse';
     const live = stubStorage(new FakeRunner(), state)
       .stub(virsh('blockresize', '--domain', 'web', '--path', 'vda', '--size', `${2 * GiB}b`), {})
       .stub(virsh('pool-refresh', '--pool', 'p'), {});
@@ -53,22 +55,8 @@ describe('volume resize', () => {
   });
 });
 
-describe('sizes a volume verb accepts (--size, resize SIZE)', () => {
-  it.each([
-    ['512M', 512 * 2 ** 20],
-    ['20G', 20 * 2 ** 30],
-    ['1.5T', 1.5 * 2 ** 40],
-    ['20GiB', 20 * 2 ** 30],
-    ['4096', 4096],
-  ])('%s is %i bytes', (text, bytes) => {
-    expect(parseSize(text)).toBe(bytes);
-  });
-
-  it.each(['1.5', '1.5b', '0', '-1G', '10GG', '99999P'])('%j is exit 2', (text) => {
-    expect(() => parseSize(text)).toThrow(expect.objectContaining({ exitCode: 2 }));
-  });
-
-  it('resize takes +growth; the result is rounded up to whole sectors and capped at 1 EiB', () => {
+describe('resize SIZE', () => {
+  it('takes +growth; the result is rounded up to whole sectors and capped at 1 EiB (the sizes themselves: units/size.test.ts)', () => {
     expect(newCapacity(2 ** 30, parseSizeChange('+5G'))).toBe(6 * 2 ** 30);
     expect(newCapacity(0, parseSizeChange('1000'))).toBe(1024);
     expect(() => newCapacity(2 ** 60, parseSizeChange('+1G'))).toThrow(expect.objectContaining({ exitCode: 2 }));

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../../src/exec/fake.js';
 import { parsePortRange, parseTarget } from '../../../../../src/commands/net/forward/target.js';
-import { cli } from '../../../net-harness.js';
+import { runKvmctl } from '../../../../support/harness.js';
 
 describe('--port and --to', () => {
   it('ports are 1-65535 and ranges are in order', () => {
@@ -37,7 +37,7 @@ describe('--port and --to', () => {
     [['--port', '22', '--to', '10.77.0.2:22', '--proto', 'sctp'], "argument 'sctp' is invalid"],
     [['--port', '22', '--to', '10.77.0.2:22', '--net', '-x'], "invalid network name \"-x\": it starts with '-'"],
   ])('add %j is exit 2 before anything runs', async (args, message) => {
-    const r = await cli(['net', 'forward', 'add', ...args], new FakeRunner());
+    const r = await runKvmctl(['net', 'forward', 'add', ...args], new FakeRunner());
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
     expect(r.runner.calls).toEqual([]);

@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../../src/exec/fake.js';
-import { cli, newStateDir } from '../../../net-harness.js';
 import { BEFORE, AFTER, firewallHost, host, ipForward, stateFile, writeState, DOCKER_RULES } from './hosts.js';
+import { newStateDir, runKvmctl } from '../../../../support/harness.js';
 
 describe('net nat disable', () => {
   const deletes = [
@@ -16,7 +16,7 @@ describe('net nat disable', () => {
     const stateDir = newStateDir();
     await writeState(stateDir, { ipForwardChanged: true, natRulesBefore: DOCKER_RULES, bridges: { fxbr: { subnet: '10.77.0.0/24', out: 'fxup' } } });
     const runner = firewallHost(AFTER).stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 3);
-    const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr'], runner, { stateDir, ...ipForward('1') });
+    const r = await runKvmctl(['net', 'nat', 'disable', '--bridge', 'fxbr'], runner, { stateDir, ...ipForward('1') });
     expect(r.code).toBe(0);
     expect(r.out).toBe('NAT disabled on fxbr: 3 rules removed\n');
     expect(r.err).toBe('ip_forward left on: NAT rules added since it was turned on need it (kvmctl)\n');
@@ -33,7 +33,7 @@ describe('net nat disable', () => {
       .stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 3)
       .stub(['ip', 'addr', 'del', '10.77.0.1/24', 'dev', 'fxbr'], {})
       .stub(['sysctl', '-w', 'net.ipv4.ip_forward=0'], {});
-    const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr', '-o', 'json'], runner, { stateDir, ...ipForward('1') });
+    const r = await runKvmctl(['net', 'nat', 'disable', '--bridge', 'fxbr', '-o', 'json'], runner, { stateDir, ...ipForward('1') });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual({ bridge: 'fxbr', changed: true, rulesRemoved: 3, addressRemoved: '10.77.0.1/24', ipForwardRestored: true });
     expect(r.changes).toEqual([...deletes, 'ip addr del 10.77.0.1/24 dev fxbr', 'sysctl -w net.ipv4.ip_forward=0']);
@@ -45,7 +45,7 @@ describe('net nat disable', () => {
     await writeState(stateDir, { ipForwardChanged: true, natRulesBefore: DOCKER_RULES, bridges: { fxbr: { subnet: '10.77.0.0/24', out: 'fxup' } } });
     const withoutForwards = AFTER.split('\n').filter((l) => !l.includes('kvmctl:fwd:')).join('\n');
     const runner = firewallHost(withoutForwards).stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 3).stub(['sysctl', '-w', 'net.ipv4.ip_forward=0'], {});
-    const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr'], runner, { stateDir, ...ipForward('1') });
+    const r = await runKvmctl(['net', 'nat', 'disable', '--bridge', 'fxbr'], runner, { stateDir, ...ipForward('1') });
     expect(r.code).toBe(0);
     expect(r.changes).toEqual([...deletes, 'sysctl -w net.ipv4.ip_forward=0']);
     expect(r.err).toBe('');
@@ -54,13 +54,13 @@ describe('net nat disable', () => {
   it('leaves ip_forward alone when kvmctl did not turn it on', async () => {
     const onlyNat = AFTER.split('\n').filter((l) => !l.startsWith('-A') || l.includes('kvmctl:nat:fxbr')).join('\n');
     const runner = firewallHost(onlyNat).stub((c) => c.program === 'iptables' && c.args.includes('-D'), {}, 3);
-    const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr'], runner, ipForward('1'));
+    const r = await runKvmctl(['net', 'nat', 'disable', '--bridge', 'fxbr'], runner, ipForward('1'));
     expect(r.code).toBe(0);
     expect(r.changes).toEqual(deletes);
   });
 
   it('with nothing of kvmctl\'s on the bridge it is absent, as every delete: exit 3, nothing changed', async () => {
-    const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr'], new FakeRunner().stub(['iptables-save'], { stdout: BEFORE }), ipForward('1'));
+    const r = await runKvmctl(['net', 'nat', 'disable', '--bridge', 'fxbr'], new FakeRunner().stub(['iptables-save'], { stdout: BEFORE }), ipForward('1'));
     expect(r).toMatchObject({
       code: 3,
       out: '',
@@ -70,7 +70,7 @@ describe('net nat disable', () => {
   });
 
   it('--if-exists: nothing of kvmctl\'s on the bridge is exit 0, changed false', async () => {
-    const r = await cli(['net', 'nat', 'disable', '--bridge', 'fxbr', '--if-exists', '-o', 'json'], new FakeRunner().stub(['iptables-save'], { stdout: BEFORE }), ipForward('1'));
+    const r = await runKvmctl(['net', 'nat', 'disable', '--bridge', 'fxbr', '--if-exists', '-o', 'json'], new FakeRunner().stub(['iptables-save'], { stdout: BEFORE }), ipForward('1'));
     expect(r).toMatchObject({ code: 0, changes: [] });
     expect(JSON.parse(r.out)).toEqual({ changed: false, bridge: 'fxbr' });
   });

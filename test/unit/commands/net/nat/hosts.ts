@@ -9,14 +9,15 @@ import { FakeRunner } from '../../../../../src/exec/fake.js';
 import { type Command } from '../../../../../src/exec/command.js';
 import { natRulesFor } from '../../../../../src/net/kvmctl-rules.js';
 import { currentNetnsId } from '../../../../../src/net/netns-record.js';
-import { rec, stubLoadNetworks } from '../../../net-harness.js';
+import { recorded } from '../../../../support/harness.js';
+import { stubLoadNetworks } from '../../../../support/net.js';
 
-export const BEFORE = rec('ns-iptables-save-before.txt');
-export const AFTER = rec('ns-iptables-save-nat-forwards.txt');
+export const BEFORE = recorded('net/ns-iptables-save-before.txt');
+export const AFTER = recorded('net/ns-iptables-save-nat-forwards.txt');
 export const RULES = natRulesFor('fxbr', '10.77.0.0/24', 'fxup');
 export const argv = (c: Command) => [c.program, ...c.args];
 
-export function host(firewall: string, links = rec('ns-ip-j-d-addr-show.json')): FakeRunner {
+export function host(firewall: string, links = recorded('net/ns-ip-j-d-addr-show.json')): FakeRunner {
   return firewallHost(firewall).stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: links });
 }
 
@@ -26,16 +27,16 @@ export function firewallHost(firewall: string): FakeRunner {
 }
 
 /** What enable reads before it looks at the firewall: the recorded namespace's links and routes, and the recorded lab's libvirt networks. */
-export function checkedHost(links = rec('ns-ip-j-d-addr-show.json')): FakeRunner {
+export function checkedHost(links = recorded('net/ns-ip-j-d-addr-show.json')): FakeRunner {
   const runner = new FakeRunner()
     .stub(['ip', '-j', '-d', 'addr', 'show'], { stdout: links })
-    .stub(['ip', '-j', 'route', 'show'], { stdout: rec('ns-ip-j-route-show.json') })
-    .stub(['ip', '-j', '-6', 'route', 'show'], { stdout: rec('ns-ip-j-6-route-show.json') });
+    .stub(['ip', '-j', 'route', 'show'], { stdout: recorded('net/ns-ip-j-route-show.json') })
+    .stub(['ip', '-j', '-6', 'route', 'show'], { stdout: recorded('net/ns-ip-j-6-route-show.json') });
   return stubLoadNetworks(runner, { leases: false });
 }
 
 /** What enable reads: checkedHost and the firewall. */
-export function enableHost(firewall: string, links = rec('ns-ip-j-d-addr-show.json')): FakeRunner {
+export function enableHost(firewall: string, links = recorded('net/ns-ip-j-d-addr-show.json')): FakeRunner {
   return checkedHost(links).stub(['iptables-save'], { stdout: firewall });
 }
 

@@ -1,9 +1,9 @@
 /** `vm snapshot create` against recorded virsh output. */
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../../src/exec/fake.js';
-import { mutations, recorded, runKvmctl, stubBatch, virshArgv } from '../../../vm-harness.js';
 import { offSnapshots, SNAP_READS } from './recorded-snapshots.js';
 import { parseOutput } from '../../../../support/schemas.js';
+import { mutations, recorded, runKvmctl, stubBatch, virshArgv } from '../../../../support/harness.js';
 
 describe('vm snapshot create', () => {
   it('a new name is taken; an existing one is exit 4 and nothing is run', async () => {
@@ -29,8 +29,8 @@ describe('vm snapshot create', () => {
 
   it('a VM without disks cannot take one: libvirt says so; like every creating step, exit 7 with nothing changed and nothing else run', async () => {
     const name = 'fxvm odd;name';
-    const runner = stubBatch(new FakeRunner(), SNAP_READS(name), [recorded('virsh-dominfo-off.txt'), '', ''], recorded('err-virsh-snapshot-current-none.stderr'));
-    runner.stub(virshArgv('snapshot-create-as', '--domain', name, '--name', 's1'), { exitCode: 1, stderr: recorded('err-virsh-snapshot-create-no-disks.stderr') });
+    const runner = stubBatch(new FakeRunner(), SNAP_READS(name), [recorded('vm/virsh-dominfo-off.txt'), '', ''], recorded('vm/err-virsh-snapshot-current-none.stderr'));
+    runner.stub(virshArgv('snapshot-create-as', '--domain', name, '--name', 's1'), { exitCode: 1, stderr: recorded('vm/err-virsh-snapshot-create-no-disks.stderr') });
     const r = await runKvmctl(['vm', 'snapshot', 'create', name, 's1'], runner);
     expect(r.code).toBe(7);
     expect(r.err).toMatch(/vm snapshot create fxvm odd;name s1 failed: VM "fxvm odd;name": virsh snapshot-create-as failed: unsupported configuration: nothing selected for snapshot; it had changed nothing yet, so nothing is left/);

@@ -1,9 +1,9 @@
 /** `vm snapshot list` against recorded virsh output. */
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../../src/exec/fake.js';
-import { runKvmctl, stubBatch } from '../../../vm-harness.js';
 import { parseOutput } from '../../../../support/schemas.js';
 import { offSnapshots, SNAP_READS } from './recorded-snapshots.js';
+import { runKvmctl, stubBatch } from '../../../../support/harness.js';
 
 describe('vm snapshot list', () => {
   it('name, ISO time, state, parent, which is current', async () => {

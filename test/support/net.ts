@@ -1,21 +1,11 @@
 /**
- * Test harness for `kvmctl net` and `kvmctl bridge`: runs the CLI in memory
- * (main() with a FakeRunner) and stubs kvmctl's reads with real output recorded
- * from the lab (test/fixtures/recorded/net, see its README).
+ * The net lab's recordings (test/fixtures/recorded/net, see its record.sh) as
+ * the reads of `kvmctl net` and `kvmctl bridge`: networks, one network, domains.
  */
-import { readFileSync } from 'node:fs';
-import { main } from '../../src/main.js';
 import { FakeRunner } from '../../src/exec/fake.js';
-import { formatCommand, type Command } from '../../src/exec/command.js';
-import { memoryFs } from '../../src/local-fs.js';
-import { memoryIO } from '../../src/output/io.js';
-import { newStateDir, URI } from '../support/harness.js';
+import { recorded, stubBatch } from './harness.js';
 
-// The shared harness; this file keeps what only the net and bridge tests use, until they move to it.
-export { batchArgv, newStateDir, stubBatch, URI } from '../support/harness.js';
-import { stubBatch } from '../support/harness.js';
-
-export const rec = (file: string): string => readFileSync(new URL(`../fixtures/recorded/net/${file}`, import.meta.url), 'utf8');
+const rec = (file: string) => recorded(`net/${file}`);
 
 /** The lab's networks as recorded: net-list, then each dumpxml (+ leases of the active ones). */
 export const LAB_NETWORKS = ['default', 'fxn-br', 'fxn-iso', 'fxn-nat', 'fxn-route'] as const;
@@ -51,37 +41,7 @@ export function stubLoadDomains(runner: FakeRunner): FakeRunner {
   return stubBatch(runner, names.map((n) => ['dumpxml', '--domain', n]), names.map((n) => rec(`virsh-dumpxml-${n}.xml`)));
 }
 
-export interface CliResult {
-  code: number;
-  out: string;
-  err: string;
-  runner: FakeRunner;
-  /** Every command run, as a person would type it. */
-  argvs: string[];
-  /** Only the state-changing ones. */
-  changes: string[];
-  stateDir: string;
-}
-
-export interface CliOptions {
-  /** Files kvmctl reads directly, e.g. /proc/sys/net/ipv4/ip_forward. */
-  files?: Record<string, string>;
-  stateDir?: string;
-  env?: Record<string, string>;
-}
-
-/** Runs `kvmctl -c URI ARGS` in memory. */
-export async function cli(args: string[], runner: FakeRunner, opts: CliOptions = {}): Promise<CliResult> {
-  const stateDir = opts.stateDir ?? newStateDir();
-  const io = memoryIO({ KVMCTL_STATE_DIR: stateDir, ...opts.env });
-  const code = await main(['node', 'kvmctl', '-c', URI, ...args], {
-    io,
-    runner,
-    fs: memoryFs(opts.files ?? {}),
-    version: 'test',
-    signal: new AbortController().signal,
-    argv: args,
-  });
-  const changes = runner.calls.filter((c: Command) => c.mutates).map(formatCommand);
-  return { code, out: io.out, err: io.err, runner, argvs: runner.argvs(), changes, stateDir };
+/** A fake that answers the reads of one recorded network (net-info, dumpxml, + leases). */
+export function recordedNetwork(name: string, leases = false): FakeRunner {
+  return stubLoadNetwork(new FakeRunner(), name, { leases });
 }

@@ -1,32 +1,13 @@
 /**
- * Test harness for `kvmctl vm`: a Context over a FakeRunner and an in-memory
- * filesystem, recorded virsh output (test/fixtures/recorded/vm), and stubs for
- * one-process virsh batches built exactly as the code builds them.
+ * The vm lab's recordings (test/fixtures/recorded/vm, see its record.sh) as
+ * the reads of `kvmctl vm` verbs: pools, domain lists, vm info.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { FakeRunner } from '../../src/exec/fake.js';
 import { expect } from 'vitest';
-import { stubBatch, testContext, type TestOptions } from '../support/harness.js';
-
-// The shared harness; this file keeps what only the vm tests use, until they move to it.
-export { batchArgv, batchStdout, callOf, mutations, runKvmctl, short, stubBatch, URI, virshArgv } from '../support/harness.js';
-export type VmTestOptions = TestOptions;
+import type { FakeRunner } from '../../src/exec/fake.js';
+import { recorded, stubBatch } from './harness.js';
 
 /** The pool directory of the recordings. */
 export const POOL_DIR = '/var/tmp/kvmctl-lab/vm/pools/fxvm-pool';
-
-export function recorded(file: string): string {
-  return readFileSync(join('test/fixtures/recorded/vm', file), 'utf8');
-}
-
-export function recordedTop(file: string): string {
-  return readFileSync(join('test/fixtures/recorded', file), 'utf8');
-}
-
-export function vmContext(runner: FakeRunner, o: VmTestOptions = {}): ReturnType<typeof testContext> {
-  return testContext(runner, o);
-}
 
 /** What `vm create`'s loadPools batch reads for a pool, answered with the recordings. */
 export function poolWords(pool: string): string[][] {
@@ -38,7 +19,7 @@ export function poolWords(pool: string): string[][] {
 }
 
 export function recordedPoolOutputs(): string[] {
-  return [recorded('virsh-pool-info.txt'), recorded('virsh-pool-dumpxml.xml'), recorded('virsh-vol-list.txt')];
+  return [recorded('vm/virsh-pool-info.txt'), recorded('vm/virsh-pool-dumpxml.xml'), recorded('vm/virsh-vol-list.txt')];
 }
 
 /** loadDomains' two reads: domstats + autostart list, then every domain's XML. */
@@ -65,13 +46,13 @@ export function infoWords(name: string): string[][] {
 /** `vm info fxvm-off` as recorded: the shut-off VM with two snapshots. */
 export function stubOffVmInfo(runner: FakeRunner): FakeRunner {
   stubBatch(runner, infoWords('fxvm-off'), [
-    recorded('virsh-dumpxml-off-inactive.xml'),
-    recorded('virsh-dominfo-off.txt'),
-    recorded('virsh-domstate-off.txt'),
-    recorded('virsh-domstats-block-off.txt'),
-    recorded('virsh-snapshot-list-off.txt'),
-    recorded('virsh-net-list-all.txt'),
-    recorded('virsh-snapshot-current-off.txt'),
+    recorded('vm/virsh-dumpxml-off-inactive.xml'),
+    recorded('vm/virsh-dominfo-off.txt'),
+    recorded('vm/virsh-domstate-off.txt'),
+    recorded('vm/virsh-domstats-block-off.txt'),
+    recorded('vm/virsh-snapshot-list-off.txt'),
+    recorded('vm/virsh-net-list-all.txt'),
+    recorded('vm/virsh-snapshot-current-off.txt'),
   ]);
   return runner;
 }
