@@ -124,16 +124,7 @@ export class Virsh {
     const mutates = calls.some((c) => c.mutates);
     if (mutates && calls.some((c) => !c.mutates)) throw new Error('a virsh batch mixes reads and writes: run them apart (dry-run must run the reads)');
     const { outputs, stderr } = await runVirshBatch(this.runner, this.uri, calls.map((c) => c.words), { ...options, mutates });
-    // The answers are taken in the order callsOf laid the calls out.
-    let at = 0;
-    const next = () => outputs[at++] ?? '';
-    const out: Record<string, unknown> = {};
-    for (const k of keys) {
-      const entry = spec[k]!;
-      if (!isList(entry)) out[k] = next();
-      else out[k] = entry.map((item) => (isCall(item) ? next() : answerGroup(item, next)));
-    }
-    return { out: out as BatchOutputs<S>, stderr, ran: outputs.length };
+    return { out: answersOf(spec, outputs), stderr, ran: outputs.length };
   }
 
   /**
@@ -181,19 +172,8 @@ class SessionState {
       // A batch's stderr is not per command: a call that printed nothing carries it.
       apart.forEach((at, j) => (replies[at] = { stdout: outputs[j] ?? '', stderr: outputs[j] ? '' : stderr }));
     }
-    // Answered in the order callsOf laid the calls out, as batches are.
-    const answers = (pick: (r: { stdout: string; stderr: string }) => string) => {
-      let at = 0;
-      const next = () => pick(replies[at++] ?? { stdout: '', stderr: '' });
-      const by: Record<string, unknown> = {};
-      for (const k of keys) {
-        const entry = spec[k]!;
-        by[k] = isList(entry) ? entry.map((item) => (isCall(item) ? next() : answerGroup(item, next))) : next();
-      }
-      return by as BatchOutputs<S>;
-    };
-    const out = answers((r) => r.stdout);
-    const err = answers((r) => r.stderr);
+    const out = answersOf(spec, replies.map((r) => r.stdout));
+    const err = answersOf(spec, replies.map((r) => r.stderr));
     const stderr = typed.map((i) => replies[i]!.stderr).join('') + apartStderr;
     return { out, err, stderr };
   }
@@ -222,6 +202,17 @@ class SessionState {
     this.conversation = undefined;
     if (c) await c.end();
   }
+}
+
+/** The answers of a spec's calls, keyed as the spec: `texts` are in the order callsOf lays the calls out. */
+function answersOf<S extends BatchSpec>(spec: S, texts: readonly string[]): BatchOutputs<S> {
+  let at = 0;
+  const next = () => texts[at++] ?? '';
+  const by: Record<string, unknown> = {};
+  for (const [k, entry] of Object.entries(spec)) {
+    by[k] = isList(entry) ? entry.map((item) => (isCall(item) ? next() : answerGroup(item, next))) : next();
+  }
+  return by as BatchOutputs<S>;
 }
 
 function isCall(item: VirshCall | CallGroup): item is VirshCall {
