@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatCommand, type Command, type CommandResult } from './command.js';
+import { spawnOptions } from './spawn-options.js';
 import { InterruptedError, KvmctlError } from '../errors.js';
 import { CommandTimeoutError, MissingToolError, type Runner } from './runner.js';
 
@@ -55,13 +56,12 @@ const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
 type Stop = 'timeout' | 'cancel' | 'overflow';
 
 /**
- * Starts cmd with piped stdin, argv only and LC_ALL=C, as RealRunner runs
- * programs; cancel (reads only) and cmd.timeoutMs stop it as they stop a run.
+ * Starts cmd with piped stdin, as RealRunner runs programs (spawnOptions); cancel (reads only) and cmd.timeoutMs stop it as they stop a run.
  * onStart registers it so that kvmctl's exit stops it too.
  */
 export function startConversation(cmd: Command, cancel: AbortSignal | undefined, onStart: (child: ReturnType<typeof spawn>) => () => void): Conversation {
   const dirs = Object.fromEntries((cmd.privateDirs ?? []).map((name) => [name, mkdtempSync(join(tmpdir(), 'kvmctl-private-'))]));
-  const child = spawn(cmd.program, cmd.args, { env: { ...process.env, ...cmd.env, ...dirs, LC_ALL: 'C', LANG: 'C' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(cmd.program, cmd.args, { ...spawnOptions(cmd, dirs), stdio: ['pipe', 'pipe', 'pipe'] });
   const untrack = onStart(child);
   // A program that exits early closes its stdin: what is still written then fails with EPIPE, reported by 'close' instead.
   child.stdin.on('error', () => undefined);

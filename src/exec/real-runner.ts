@@ -7,6 +7,7 @@ import type { Command, CommandResult } from './command.js';
 import { InterruptedError } from '../errors.js';
 import { CommandTimeoutError, MissingToolError, type Runner } from './runner.js';
 import { startConversation, type Conversation } from './conversation.js';
+import { spawnOptions } from './spawn-options.js';
 
 /** A program still running this long after SIGTERM (timeout, cancel) gets SIGKILL. */
 const KILL_GRACE_MS = 5000;
@@ -68,14 +69,7 @@ type Ending = { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null
 
 function runCaptured(cmd: Command, stdinFd: number | undefined, cancel: AbortSignal | undefined): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd.program, cmd.args, {
-      env: { ...process.env, ...cmd.env, LC_ALL: 'C', LANG: 'C' },
-      stdio: [stdinFd ?? 'ignore', 'pipe', 'pipe'],
-      // A session of its own, without kvmctl's terminal: virsh with a controlling terminal and no polkit
-      // on the host prints "Authorization not available…" on stderr, which reads as a failed (empty) listing,
-      // and the terminal's Ctrl-C would kill a write that kvmctl means to let finish.
-      detached: true,
-    });
+    const child = spawn(cmd.program, cmd.args, { ...spawnOptions(cmd), stdio: [stdinFd ?? 'ignore', 'pipe', 'pipe'] });
     track(child);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];

@@ -28,6 +28,16 @@ describe('conversations with real programs', () => {
     expect(await c.end()).toEqual({ stdout: '', stderr: '', exitCode: 0 });
   });
 
+  it('runs its program in a session of its own, as every run does (no polkit warning from virsh on a terminal, no Ctrl-C from it)', async () => {
+    // /proc/PID/stat: pid (comm) state ppid pgrp session ...; a session leader's session is its own pid.
+    const c = new RealRunner().converse(readCommand('sh', ['-c', 'read -r l; set -- $(cat /proc/$$/stat); echo "$1 $5 $6"; echo END >&2; cat >/dev/null']));
+    const r = await c.send('go\n', { stdout: '\n', stderr: 'END\n' });
+    const [pid, pgrp, session] = r.stdout.trim().split(' ');
+    expect(pgrp).toBe(pid);
+    expect(session).toBe(pid);
+    await c.end();
+  });
+
   it('passes its environment (LC_ALL=C still wins) and keeps multi-byte characters split across chunks', async () => {
     const c = new RealRunner().converse(readCommand('sh', ['-c', 'read -r l; printf "%s %s\\n" "$INPUTRC" "$LC_ALL"; i=0; while [ $i -lt 40000 ]; do printf "é€"; i=$((i+1)); done; printf "\\nEND\\n"; echo END >&2; cat >/dev/null'], { env: { INPUTRC: '/dev/null', LC_ALL: 'fr_FR' } }));
     const r = await c.send('go\n', { stdout: 'END\n', stderr: 'END\n' });
