@@ -8,7 +8,7 @@
  */
 import type { Context, Deps } from './context.js';
 import { ExitCode, exitCodeOf, KvmctlError, PartialResultError, UsageError } from './errors.js';
-import { DeadlineRunner } from './exec/deadline-runner.js';
+import { DeadlineRunner, noAnswerWithin } from './exec/deadline-runner.js';
 import { CommandTimeoutError } from './exec/runner.js';
 import { mapLimit } from './exec/parallel.js';
 import { inventoryPath, loadInventory, selectHosts } from './inventory/hosts-file.js';
@@ -51,7 +51,7 @@ export async function fanOut(
     } catch (e) {
       const message =
         e instanceof CommandTimeoutError
-          ? `no answer within ${base.hostTimeoutMs / 1000} s; its programs were stopped`
+          ? noAnswerWithin(base.hostTimeoutMs)
           : e instanceof Error
             ? e.message
             : String(e);

@@ -30,3 +30,8 @@ export class DeadlineRunner implements Runner {
     return { ...cmd, timeoutMs };
   }
 }
+
+/** What a host that ran out of its --host-timeout shows: the same words in -H rows, host list and placement. */
+export function noAnswerWithin(hostTimeoutMs: number): string {
+  return `no answer within ${hostTimeoutMs / 1000} s; its programs were stopped`;
+}

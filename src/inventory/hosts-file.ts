@@ -15,7 +15,8 @@ import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { isMap, isSeq, parseDocument, type Document } from 'yaml';
+import { isIP } from 'node:net';
+import { Document, isMap, isSeq, parseDocument } from 'yaml';
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import { cachedInventoryData, saveInventoryData } from './parsed-cache.js';
 
@@ -40,7 +41,15 @@ const MAX_BYTES = 4 * 1024 * 1024;
 const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]{0,62}$/;
 const URI_PATTERN = /^[a-z][a-z0-9+.-]*:\/\/[^\s/]*(\/[^\s]*)?$/i;
-const ADDRESS = /^[A-Za-z0-9][A-Za-z0-9.:-]{0,252}$/;
+/** One label of a host name (RFC 1123): letters, digits and inner hyphens. */
+const NAME_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/** An IPv4 or IPv6 address, or a host name whose last label is not all digits (so 10.0.0.256 is neither). */
+export function isAddress(text: string): boolean {
+  if (isIP(text) !== 0) return true;
+  const labels = text.split('.');
+  return text.length <= 253 && labels.every((l) => NAME_LABEL.test(l)) && !/^\d+$/.test(labels[labels.length - 1] ?? '');
+}
 
 export function inventoryPath(env: Record<string, string | undefined>): string {
   if (env.KVMCTL_HOSTS) return env.KVMCTL_HOSTS;
@@ -77,8 +86,8 @@ export function parseLabel(text: string): [string, string] {
 }
 
 export function validateAddress(address: string): string {
-  if (!ADDRESS.test(address)) {
-    throw new UsageError(`invalid migration address ${JSON.stringify(address)}`, 'use an IP address or a host name, e.g. 10.0.0.11');
+  if (!isAddress(address)) {
+    throw new UsageError(`invalid migration address ${JSON.stringify(address)}: not an IPv4 or IPv6 address or a host name`, 'use an IP address or a host name, e.g. 10.0.0.11, fd00::11 or kvm1.example.net');
   }
   return address;
 }
@@ -127,7 +136,8 @@ function parseText(path: string, text: string): Document {
 }
 
 async function readDocument(path: string): Promise<Document> {
-  return withInventoryFile(path, (fd) => parseText(path, readFileSync(fd, 'utf8'))) ?? parseDocument('hosts: {}\n');
+  // No file yet: block style, as docs/hosts.md writes it (an empty `{}` parsed from text would keep flow style for every entry added).
+  return withInventoryFile(path, (fd) => parseText(path, readFileSync(fd, 'utf8'))) ?? new Document({ hosts: {} });
 }
 
 function invalid(path: string, what: string): UsageError {
@@ -177,7 +187,7 @@ function fromData(path: string, root: unknown): Inventory {
       out[k] = String(lv);
     }
     const addr = h.migrationAddress;
-    if (addr !== undefined && (typeof addr !== 'string' || !ADDRESS.test(addr))) throw invalid(path, `host ${name}: migrationAddress: must be an address`);
+    if (addr !== undefined && (typeof addr !== 'string' || !isAddress(addr))) throw invalid(path, `host ${name}: migrationAddress: must be an address`);
     return { name, uri: h.uri, labels: out, migrationAddress: addr as string | undefined, groups: Object.keys(groups).filter((g) => groups[g]?.includes(name)) };
   });
   return { path, hosts, groups };
@@ -204,7 +214,7 @@ export async function loadInventory(path: string, options: { cacheDir?: string }
     saveInventoryData(cacheDir, path, st, rawOf(parsed));
     return parsed;
   });
-  return inv ?? fromDocument(path, parseDocument('hosts: {}\n'));
+  return inv ?? fromDocument(path, new Document({ hosts: {} }));
 }
 
 /** The checked inventory as the data of an equivalent file (what the cache keeps; fromData of it gives the inventory back). */

@@ -1,6 +1,8 @@
 import { negatable, verb, type OptionsOf } from '../../verb.js';
 import type { Context } from '../../context.js';
+import { noAnswerWithin } from '../../exec/deadline-runner.js';
 import { mapLimit } from '../../exec/parallel.js';
+import { CommandTimeoutError } from '../../exec/runner.js';
 import { loadInventory, inventoryPath, type InventoryHost } from '../../inventory/hosts-file.js';
 import { parseNodeCpuPercent, parseNodeMemStats, parseVersion } from '../../libvirt/capabilities.js';
 import { libvirtMessage, UnreachableError } from '../../libvirt/virsh.js';
@@ -35,7 +37,8 @@ async function probe(ctx: Context, host: InventoryHost, timeoutMs: number): Prom
       memoryFreeBytes: m.freeBytes,
     };
   } catch (e) {
-    return { ...host, answers: false, error: e instanceof UnreachableError ? e.detail : reportable(e).message };
+    const error = e instanceof CommandTimeoutError ? noAnswerWithin(timeoutMs) : e instanceof UnreachableError ? e.detail : reportable(e).message;
+    return { ...host, answers: false, error };
   }
 }
 
@@ -54,6 +57,7 @@ export async function runHostList(ctx: Context, opts: HostListOptions): Promise<
       { header: 'URI', value: (h: HostStatus) => h.uri },
       { header: 'GROUPS', value: (h: HostStatus) => h.groups.join(',') },
       { header: 'LABELS', value: (h: HostStatus) => Object.entries(h.labels).map(([k, v]) => `${k}=${v}`).join(',') },
+      { header: 'MIGRATION', value: (h: HostStatus) => h.migrationAddress },
       { header: 'ANSWERS', value: (h: HostStatus) => (h.answers === undefined ? '-' : h.answers ? 'yes' : `no: ${h.error ?? ''}`) },
       { header: 'LIBVIRT', value: (h: HostStatus) => h.libvirtVersion },
       { header: 'CPU', value: (h: HostStatus) => (h.cpuUsedPercent === undefined ? undefined : `${h.cpuUsedPercent.toFixed(0)}%`) },

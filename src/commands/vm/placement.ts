@@ -10,7 +10,8 @@
 import type { Context } from '../../context.js';
 import { NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import { kvmctlCommand } from '../../exec/command.js';
-import { DeadlineRunner } from '../../exec/deadline-runner.js';
+import { DeadlineRunner, noAnswerWithin } from '../../exec/deadline-runner.js';
+import { CommandTimeoutError } from '../../exec/runner.js';
 import { mapLimit } from '../../exec/parallel.js';
 import { inventoryPath, loadInventory, type InventoryHost } from '../../inventory/hosts-file.js';
 import { parseNodeinfo } from '../../libvirt/capabilities.js';
@@ -116,7 +117,8 @@ export async function placementUri(ctx: Context, selectors: string[], name: stri
       if (!out.nodeinfo.trim()) return judgeHost(h, { error: stderr.trim().split('\n').pop() ?? 'no nodeinfo' }, needs);
       return judgeHost(h, factsOf(out), needs);
     } catch (e) {
-      return judgeHost(h, { error: e instanceof Error ? e.message : String(e) }, needs);
+      const error = e instanceof CommandTimeoutError ? noAnswerWithin(ctx.hostTimeoutMs) : e instanceof Error ? e.message : String(e);
+      return judgeHost(h, { error }, needs);
     }
   });
   const chosen = chooseHost(verdicts);

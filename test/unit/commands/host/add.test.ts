@@ -79,6 +79,10 @@ describe('host add / remove', () => {
     [['host', 'add', 'ok', '--uri', 'qemu:///system', '--label', 'rack'], /invalid label "rack"/],
     [['host', 'add', 'ok', '--uri', 'qemu:///system', '--label', 'r=\u001b[31m'], /invalid label/],
     [['host', 'add', 'ok', '--uri', 'qemu:///system', '--migration-address', '1.2.3.4;reboot'], /invalid migration address/],
+    [['host', 'add', 'ok', '--uri', 'qemu:///system', '--migration-address', '10.0.0.256'], /invalid migration address "10\.0\.0\.256": not an IPv4 or IPv6 address or a host name/],
+    [['host', 'add', 'ok', '--uri', 'qemu:///system', '--migration-address', 'fd00:::1'], /invalid migration address "fd00:::1"/],
+    [['host', 'add', 'ok', '--uri', 'qemu:///system', '--migration-address', 'kvm1..lan'], /invalid migration address "kvm1\.\.lan"/],
+    [['host', 'add', 'ok', '--uri', 'qemu:///system', '--migration-address', 'kvm1-.lan'], /invalid migration address "kvm1-\.lan"/],
     [['host', 'add', 'ok', '--uri', 'qemu:///system', '--group', '@web'], /invalid host name "@web"/],
   ])('%j is exit 2 and writes nothing', async (args, message) => {
     const r = await kvmctl(args as string[]);
