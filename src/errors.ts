@@ -36,7 +36,7 @@ export const EXIT_CODE_DOCS: ReadonlyArray<[ExitCode, string]> = [
   [ExitCode.Timeout, 'timed out waiting for a state; vm migrate: --timeout passed, the job was aborted, the VM runs on the source'],
   [ExitCode.RolledBack, 'failed midway; everything the command had done was undone (vm migrate: the VM runs on the source, nothing is left on the target)'],
   [ExitCode.Partial, 'failed midway and could not undo everything; the message lists what is left (vm migrate: the VM runs nowhere; the hint gives the commands that recover it)'],
-  [ExitCode.PartialResult, 'with -H: some hosts failed or did not answer in time (one error row each); the others are shown'],
+  [ExitCode.PartialResult, 'with -H: some hosts failed or did not answer in time (one error row each); the others are shown (when every host failed: their common exit code, else 1)'],
   [ExitCode.Interrupted, 'interrupted (Ctrl-C, SIGTERM, a dropped session\'s SIGHUP, SIGQUIT); rolled back what it could (vm migrate: the job was aborted, the VM runs on the source)'],
 ];
 

@@ -19,7 +19,7 @@ import { withInventory } from './inventory-lock.js';
 export const options = {
   uri: required('--uri <uri>', 'its libvirt URI, e.g. qemu+ssh://root@kvm1/system'),
   label: list('--label <key=value>', 'a label (repeatable)'),
-  migrationAddress: value('--migration-address <address>', 'the address other hosts send migration data to'),
+  migrationAddress: value('--migration-address <address>', 'the address other hosts send migration data to (an IP address or a host name)'),
   group: list('--group <group>', 'a group to put it in (repeatable)'),
 };
 export type HostAddOptions = OptionsOf<typeof options>;

@@ -68,7 +68,7 @@ export async function runHostList(ctx: Context, opts: HostListOptions): Promise<
   );
 }
 
-export const hostListCommand = verb('list', 'list the inventory: which hosts answer, their libvirt version, CPU use and free memory', runHostList, {
+export const hostListCommand = verb('list', 'list the inventory (URI, groups, labels, migration address): which hosts answer, their libvirt version, CPU use and free memory', runHostList, {
   options,
   examples: ['kvmctl host list', "kvmctl host list -o json | jq '.[] | select(.answers | not) | .name'", 'KVMCTL_HOSTS=./lab-hosts.yaml kvmctl host list --no-probe'],
 });
