@@ -2,6 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
+import { CommandTimeoutError } from '../../../../src/exec/runner.js';
 import { selectHosts, loadInventory } from '../../../../src/inventory/hosts-file.js';
 import { virshBatch } from '../../../../src/libvirt/virsh.js';
 import { folder, kvmctl } from './inventory-folder.js';
@@ -29,6 +30,20 @@ describe('host list', () => {
     expect(hosts[1]).toMatchObject({ name: 'gone', answers: false, error: expect.stringMatching(/Failed to connect socket/) });
     expect(runner.calls).toHaveLength(2);
     expect(runner.calls.every((c) => c.timeoutMs === 3000)).toBe(true);
+  });
+
+  it('a host out of --host-timeout reads as -H says it; the table shows each migration address', async () => {
+    writeFileSync(folder.file, `hosts:\n  a:\n    uri: "${URI1}"\n    migrationAddress: fd00::11\n  slow:\n    uri: "${URI2}"\n`);
+    const runner = new FakeRunner()
+      .stub([probe(URI1).program, ...probe(URI1).args], { stdout: rec('virsh-version-daemon.txt') + SEP + rec('virsh-nodecpustats-percent.txt') + SEP + rec('virsh-nodememstats.txt') })
+      .stub([probe(URI2).program, ...probe(URI2).args], (cmd) => {
+        throw new CommandTimeoutError(cmd);
+      });
+    const r = await kvmctl(['host', 'list', '--host-timeout', '2.5'], runner);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^NAME\s+URI\s+GROUPS\s+LABELS\s+MIGRATION\s+ANSWERS\s+LIBVIRT\s+CPU\s+MEM FREE$/m);
+    expect(r.out).toMatch(/^a\s+\S+\s+-\s+-\s+fd00::11\s+yes\s+9\.0\.0\s/m);
+    expect(r.out).toMatch(/^slow\s+\S+\s+-\s+-\s+-\s+no: no answer within 2\.5 s; its programs were stopped\s/m);
   });
 
   it('bad --parallel and --host-timeout are exit 2 before any host is asked', async () => {

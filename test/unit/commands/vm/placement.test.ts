@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Command } from '../../../../src/exec/command.js';
 import { FakeRunner } from '../../../../src/exec/fake.js';
+import { CommandTimeoutError } from '../../../../src/exec/runner.js';
 import { chooseHost, judgeHost, needsOf, VCPU_OVERCOMMIT_LIMIT, type HostFacts } from '../../../../src/commands/vm/placement.js';
 import { main } from '../../../../src/main.js';
 import { memoryIO } from '../../../../src/output/io.js';
@@ -63,11 +64,15 @@ describe('placement', () => {
 });
 
 /** Each host answers the placement batch with the recordings; memory as given. */
-function fleet(memFreeKiB: Record<string, number | 'down'>): FakeRunner {
+function fleet(memFreeKiB: Record<string, number | 'down' | 'hangs'>): FakeRunner {
   const r = new FakeRunner();
   for (const [h, kib] of Object.entries(memFreeKiB)) {
     const mine = (c: Command) => c.args[1] === U(h) && (c.args[2] ?? '').startsWith("'nodeinfo'");
-    if (kib === 'down') r.stub(mine, { exitCode: 1, stderr: "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/run/x': No such file or directory\n" });
+    if (kib === 'hangs') {
+      r.stub(mine, (cmd) => {
+        throw new CommandTimeoutError(cmd);
+      });
+    } else if (kib === 'down') r.stub(mine, { exitCode: 1, stderr: "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/run/x': No such file or directory\n" });
     else r.stub(mine, { stdout: batchStdout([rec('placement-nodeinfo.txt'), `total  : 20000000 KiB\nfree   : ${kib} KiB\nbuffers: 0 KiB\ncached : 0 KiB\n`, rec('placement-domstats-vcpu.txt'), rec('placement-net-list.txt'), rec('placement-pool-list.txt')]) });
   }
   return r;
@@ -85,6 +90,14 @@ describe('vm create -H auto', () => {
     const after = runner.calls.slice(3);
     expect(after.length).toBeGreaterThan(0);
     expect(after.every((c) => c.args[1] === U('b'))).toBe(true);
+  });
+
+  it('a host out of --host-timeout is dropped in the words -H uses for it', async () => {
+    const runner = fleet({ a: 100, b: 200, c: 'hangs' });
+    const r = await kvmctl(['-H', 'auto', '--host-timeout', '4', 'vm', 'create', 'web1', '--memory', '1G', '--image', 'fxmig/base.qcow2', '--explain'], runner);
+    expect(r.code).toBe(5);
+    expect(r.err).toContain('placement: c dropped: does not answer: no answer within 4 s; its programs were stopped\n');
+    expect(runner.calls.filter((c) => c.mutates)).toEqual([]);
   });
 
   it('no host fits: exit 5 naming every host\'s reason, and nothing is created anywhere', async () => {
