@@ -6,7 +6,7 @@
 import type { Runner } from '../exec/runner.js';
 import { encodeXml, el } from './xml-codec.js';
 import { parseNetList, parseNetworkXml, type DhcpHost, type NetListEntry, type NetworkDefinition } from './network-xml.js';
-import { read, Virsh, write } from './virsh-client.js';
+import { read, Virsh, write, type ReadRounds } from './virsh-client.js';
 
 const net = (name: string) => ({ kind: 'network' as const, name });
 
@@ -95,21 +95,25 @@ export interface NetworkRecord extends NetListEntry {
 }
 
 /**
- * Every network with its definition (and leases), in two virsh processes however
- * many networks exist: `net-list`, then one batch of dumpxml (+ dhcp-leases).
+ * Every network with its definition (and leases) in two rounds of reads however
+ * many networks exist: `net-list`, then every dumpxml (+ dhcp-leases). In a
+ * session (`rounds`, as net list reads them) that is one virsh process; by
+ * default, a batch process a round.
  */
-export async function loadNetworks(runner: Runner, uri: string, opts: { leases: boolean }): Promise<NetworkRecord[]> {
+export async function loadNetworks(runner: Runner, uri: string, opts: { leases: boolean }, rounds?: ReadRounds): Promise<NetworkRecord[]> {
   const virsh = new Virsh(runner, uri);
-  const first = await virsh.batchWithStderr({ list: networkCalls.list() });
+  const reads = rounds ?? virsh.batchRounds();
+  const first = await reads.round({ list: networkCalls.list() });
   const listed = parseNetList(first.out.list);
   if (listed.length === 0) {
     if (first.stderr.trim()) throw virsh.errorOf(networkCalls.list(), first.stderr);
     return [];
   }
   const withLeases = (n: NetListEntry) => opts.leases && n.active;
-  const { networks } = await virsh.batch({
+  const second = await reads.round({
     networks: listed.map((n) => ({ xml: networkCalls.dumpxml(n.name), ...(withLeases(n) && { leases: networkCalls.dhcpLeases(n.name) }) })),
   });
+  const networks = second.out.networks;
   const records: NetworkRecord[] = [];
   for (const [i, n] of listed.entries()) {
     const { xml = '', leases } = networks[i] ?? {};

@@ -64,6 +64,15 @@ export interface VirshSession {
   round<S extends BatchSpec>(spec: S): Promise<RoundResult<S>>;
 }
 
+/**
+ * Where a loader's rounds of reads go, each round asked once the last one is
+ * read: a session (one virsh process for all of them) or a batch process a
+ * round (Virsh.batchRounds). What a loader reads is the same either way.
+ */
+export interface ReadRounds {
+  round<S extends BatchSpec>(spec: S): Promise<{ out: BatchOutputs<S>; stderr: string }>;
+}
+
 export class Virsh {
   constructor(
     readonly runner: Runner,
@@ -125,6 +134,11 @@ export class Virsh {
     if (mutates && calls.some((c) => !c.mutates)) throw new Error('a virsh batch mixes reads and writes: run them apart (dry-run must run the reads)');
     const { outputs, stderr } = await runVirshBatch(this.runner, this.uri, calls.map((c) => c.words), { ...options, mutates });
     return { out: answersOf(spec, outputs), stderr, ran: outputs.length };
+  }
+
+  /** Rounds of reads, each in a batch process of its own. */
+  batchRounds(): ReadRounds {
+    return { round: (spec) => this.batchWithStderr(spec) };
   }
 
   /**

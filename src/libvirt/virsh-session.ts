@@ -52,9 +52,14 @@ export function newSessionToken(): string {
 /** The bytes readline edits instead of inserting (newlines are refused in names before they get here). */
 const EDITING_KEYS = /[\u0000-\u001f\u007f]/;
 
-/** True when the words reach virsh's parser as typed; false when the call must run outside the session. */
+/**
+ * True when the words reach virsh's parser as typed and the shell still reads
+ * the next line after them; false when the call must run outside the session.
+ * `complete` closes virsh's stdin (virsh 9: the shell ends after it, nothing
+ * further is read), so it runs in a batch too.
+ */
 export function typeable(words: string[]): boolean {
-  return !words.some((w) => EDITING_KEYS.test(w));
+  return words[0] !== 'complete' && !words.some((w) => EDITING_KEYS.test(w));
 }
 
 /** `echo` of this, as typed: virsh prints TOKEN-TAG, the line as echoed never holds it. */

@@ -3,7 +3,7 @@
  * the reads of `kvmctl net` and `kvmctl bridge`: networks, one network, domains.
  */
 import { FakeRunner } from '../../src/exec/fake.js';
-import { recorded, stubBatch } from './harness.js';
+import { recorded, stubBatch, stubSession, type SessionRound } from './harness.js';
 
 const rec = (file: string) => recorded(`net/${file}`);
 
@@ -11,8 +11,8 @@ const rec = (file: string) => recorded(`net/${file}`);
 export const LAB_NETWORKS = ['default', 'fxn-br', 'fxn-iso', 'fxn-nat', 'fxn-route'] as const;
 const ACTIVE = new Set(['default', 'fxn-br', 'fxn-nat', 'fxn-route']);
 
-export function stubLoadNetworks(runner: FakeRunner, opts: { leases: boolean }): FakeRunner {
-  stubBatch(runner, [['net-list', '--all']], [rec('virsh-net-list-all.txt')]);
+/** loadNetworks' two rounds over the recorded lab: net-list, then each dumpxml (+ leases of the active ones). */
+function networkRounds(opts: { leases: boolean }): SessionRound[] {
   const commands: string[][] = [];
   const outputs: string[] = [];
   for (const n of LAB_NETWORKS) {
@@ -23,7 +23,18 @@ export function stubLoadNetworks(runner: FakeRunner, opts: { leases: boolean }):
       outputs.push(rec(`virsh-net-dhcp-leases-${n}.txt`));
     }
   }
-  return stubBatch(runner, commands, outputs);
+  return [{ commands: [['net-list', '--all']], outputs: [rec('virsh-net-list-all.txt')] }, { commands, outputs }];
+}
+
+/** loadNetworks in a batch process a round. */
+export function stubLoadNetworks(runner: FakeRunner, opts: { leases: boolean }): FakeRunner {
+  for (const round of networkRounds(opts)) stubBatch(runner, round.commands, round.outputs);
+  return runner;
+}
+
+/** loadNetworks in one virsh session (net list): the same two rounds, written to one process. */
+export function stubNetworkSession(runner: FakeRunner, opts: { leases: boolean }): FakeRunner {
+  return stubSession(runner, networkRounds(opts));
 }
 
 /** One network: net-info, dumpxml (+ leases), in one batch. */

@@ -10,8 +10,7 @@ import { main } from '../../src/main.js';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { memoryIO } from '../../src/output/io.js';
 import { memoryFs } from '../../src/local-fs.js';
-import type { Command } from '../../src/exec/command.js';
-import { batchStdout, stubSession } from '../support/harness.js';
+import { batchStdout, stubSession, stubSessionExit } from '../support/harness.js';
 import { parseOutput } from '../support/schemas.js';
 
 const rec = (f: string) => readFileSync(new URL(`../fixtures/recorded/${f}`, import.meta.url), 'utf8');
@@ -21,7 +20,6 @@ const U = (n: string) => `qemu+unix:///system?socket=/run/${n}/libvirt-sock`;
 writeFileSync(file, `hosts:\n  a: {uri: "${U('a')}"}\n  b: {uri: "${U('b')}"}\n  c: {uri: "${U('c')}"}\ngroups:\n  ab: [a, b]\n`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const netList = (host: string) => (c: Command) => c.program === 'virsh' && c.args[1] === U(host) && (c.args[2] ?? '').startsWith("'net-list'");
 
 async function kvmctl(args: string[], runner: FakeRunner) {
   const io = memoryIO({ PATH: '/usr/bin', KVMCTL_STATE_DIR: join(dir, 'state'), KVMCTL_HOSTS: file });
@@ -29,12 +27,20 @@ async function kvmctl(args: string[], runner: FakeRunner) {
   return { code, out: io.out, err: io.err };
 }
 
+/** Each host's net list: its own virsh session (the list, then default's XML and leases); the failing one cannot connect. */
 function runner(failing?: string): FakeRunner {
   const r = new FakeRunner();
   for (const h of ['a', 'b', 'c']) {
-    if (h === failing) r.stub(netList(h), { exitCode: 1, stderr: rec('err-virsh-unreachable.stderr') }, Infinity);
-    else r.stub(netList(h), { stdout: rec('virsh-net-list-all.txt') }, Infinity);
-    r.stub((c) => c.program === 'virsh' && c.args[1] === U(h) && (c.args[2] ?? '').includes("'net-dumpxml'"), { stdout: rec('virsh-net-dumpxml-default.xml') }, Infinity);
+    if (h === failing) stubSessionExit(r, rec('err-virsh-unreachable.stderr'), 1, U(h));
+    else
+      stubSession(
+        r,
+        [
+          { commands: [['net-list', '--all']], outputs: [rec('virsh-net-list-all.txt')] },
+          { commands: [['net-dumpxml', '--network', 'default'], ['net-dhcp-leases', '--network', 'default']], outputs: [rec('virsh-net-dumpxml-default.xml'), rec('virsh-net-dhcp-leases-default.txt')] },
+        ],
+        U(h),
+      );
   }
   return r;
 }
@@ -64,7 +70,7 @@ describe('-H', () => {
 
   it('every host failing keeps their common exit code (5 here)', async () => {
     const rr = new FakeRunner();
-    for (const h of ['a', 'b']) rr.stub(netList(h), { exitCode: 1, stderr: rec('err-virsh-unreachable.stderr') });
+    for (const h of ['a', 'b']) stubSessionExit(rr, rec('err-virsh-unreachable.stderr'), 1, U(h));
     const r = await kvmctl(['-H', '@ab', 'net', 'list'], rr);
     expect(r.code).toBe(5);
     expect(r.err).toMatch(/every host failed: a: .*; b: /);

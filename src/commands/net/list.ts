@@ -51,9 +51,10 @@ export const networkColumns = [
   { header: 'LEASES', value: (n: NetworkSummary) => n.leaseCount },
 ];
 
-/** Two virsh processes however many networks exist. */
+/** One virsh process however many networks exist: a session of two rounds (the list, then every definition and active network's leases). */
 export async function runNetList(ctx: Context): Promise<void> {
-  const networks = (await loadNetworks(ctx.runner, ctx.uri, { leases: true })).map((n) => summarize(n));
+  const records = await ctx.virsh.session((session) => loadNetworks(ctx.runner, ctx.uri, { leases: true }, session));
+  const networks = records.map((n) => summarize(n));
   ctx.out.list(networkColumns, networks, networks.map(networkJson));
   if (!ctx.out.json && networks.length === 0) ctx.out.info('no libvirt networks; create one with: kvmctl net create NAME --mode nat');
 }

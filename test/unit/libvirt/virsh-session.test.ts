@@ -8,6 +8,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { roundInput, roundUntil, sessionAllowed, sessionCommand, splitRound, typeable } from '../../../src/libvirt/virsh-session.js';
 import { virshCommands } from '../../support/virsh-parser.js';
+import { FakeRunner } from '../../../src/exec/fake.js';
+import { poolCalls } from '../../../src/libvirt/storage.js';
+import { read, Virsh } from '../../../src/libvirt/virsh-client.js';
+import { recorded, stubBatch, stubSession, URI } from '../../support/harness.js';
 
 const rec = (f: string) => readFileSync(`test/fixtures/recorded/session/${f}`, 'utf8');
 const SESSION = JSON.parse(rec('vm-list.json')) as {
@@ -21,7 +25,10 @@ describe('virsh session rounds', () => {
     const [first, second] = listSession!.rounds;
     const token = SESSION.tokens[0]!;
     const one = splitRound(first!, token, 0, 3);
-    expect(one[0]!.stdout).toMatch(/^Domain: 'fxs-off'\n {2}state\.state=5\n[\s\S]*\nDomain: 'fxs run'q;"x'\n {2}state\.state=1\n[\s\S]*\n\n$/);
+    // Both domains, in the order libvirt keeps them (not by name).
+    expect(one[0]!.stdout).toMatch(/^Domain: '[\s\S]*\n\n$/);
+    expect(one[0]!.stdout).toMatch(/(^|\n)Domain: 'fxs-off'\n {2}state\.state=5\n/);
+    expect(one[0]!.stdout).toMatch(/(^|\n)Domain: 'fxs run'q;"x'\n {2}state\.state=1\n/);
     expect(one[1]!.stdout).toBe(rec('virsh-list-all-autostart-name.txt'));
     expect(one[2]!.stdout).toBe(rec('virsh-net-list-all.txt'));
     const two = splitRound(second!, token, 3, 2);
@@ -74,5 +81,20 @@ describe('virsh session rounds', () => {
     expect(typeable(['domiflist', '--domain', 'a\u001bb'])).toBe(false);
     expect(typeable(['domiflist', '--domain', 'a\u007fb'])).toBe(false);
     expect(typeable(['domiflist', '--domain', "é x;'\"\u202e"])).toBe(true);
+  });
+
+  it('virsh\'s shell reads nothing after `complete` (recorded): a round runs it in a batch beside the session, whose later lines still run', async () => {
+    const shell = rec('shell-complete-then-echo.txt');
+    expect(shell).toMatch(/virsh # echo before\nbefore\nvirsh # complete -- net-info --network ""\ndefault\n\nvirsh # \n?$/);
+    expect(shell).not.toContain('after');
+    expect(typeable(['complete', '--', 'vol-info', '--pool', 'p', '--vol', ''])).toBe(false);
+
+    const names = poolCalls.volumeNames('p');
+    const runner = stubSession(new FakeRunner(), [{ commands: [['pool-list', '--all', '--name'], ['pool-info', '--pool', 'p']], outputs: ['p\n\n', recorded('storage/inuse/pool-info-p.txt')] }]);
+    stubBatch(runner, [names], ['a.qcow2\nb\\ c.qcow2\n\n']);
+    const r = await new Virsh(runner, URI).session((session) => session.round({ list: read(['pool-list', '--all', '--name']), names, info: poolCalls.info('p') }));
+    expect(r.out).toEqual({ list: 'p\n\n', names: 'a.qcow2\nb\\ c.qcow2\n\n', info: recorded('storage/inuse/pool-info-p.txt') });
+    expect(runner.calls).toHaveLength(2);
+    runner.verify();
   });
 });
