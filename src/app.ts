@@ -14,7 +14,7 @@ import { hostAccessFor } from './net/host-access.js';
 import { Ip } from './net/ip.js';
 import { Iptables } from './net/iptables.js';
 import { Sysctl } from './net/sysctl.js';
-import { fanOut } from './fan-out.js';
+import { fanOut, type FleetRead } from './fan-out.js';
 import { DEFAULT_HOST_TIMEOUT_S, DEFAULT_PARALLEL, parseHostTimeout, parseParallel } from './inventory/fan-out-options.js';
 
 /** The read commands -H runs on many hosts. */
@@ -39,8 +39,8 @@ export interface GlobalOptions {
 }
 
 export interface ActionOptions {
-  /** A read command that -H may run on many hosts. */
-  fanOut?: boolean;
+  /** A read command that -H may run on many hosts; a FleetRead when the hosts' results are put together before printing. */
+  fanOut?: boolean | FleetRead<any>;
   /** A creating command: -H names the one host it runs on (or auto: it is chosen); returns that host's URI. */
   place?: (ctx: Context, selectors: string[], args: unknown[]) => Promise<string>;
 }
@@ -83,7 +83,7 @@ export function createApp(deps: Deps): App {
         ctx,
         deps,
         (uri, hostDeps, capture) => hostContext(ctx, opts, uri, hostDeps, capture(ctx.out)),
-        (hctx) => fn(hctx, parsed),
+        typeof options.fanOut === 'object' ? options.fanOut : (hctx) => fn(hctx, parsed),
       );
     };
   };

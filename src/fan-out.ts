@@ -27,17 +27,39 @@ export interface HostResult {
 /** What a verb needs to run against one host. */
 export type BuildHostContext = (uri: string, deps: Deps, out: (base: Output) => CapturingOutput) => Context;
 
-export async function fanOut(
+/**
+ * A read whose hosts' results depend on each other (a migrating VM is on two
+ * hosts): each host is read, the values are put together, then each is printed.
+ */
+export interface FleetRead<T> {
+  read(ctx: Context): Promise<T>;
+  /** Puts together the values of the hosts that were read (in the order of the selection); it may replace a value. */
+  combine(values: Array<{ host: string; value: T }>): void;
+  print(ctx: Context, value: T): Promise<void>;
+}
+
+export async function fanOut<T>(
   selectors: string[],
   base: Context,
   deps: Deps,
   build: BuildHostContext,
-  fn: (ctx: Context) => Promise<void>,
+  fn: ((ctx: Context) => Promise<void>) | FleetRead<T>,
 ): Promise<void> {
   const inv = await loadInventory(inventoryPath(deps.io.env), { cacheDir: base.stateDir });
   const hosts = selectHosts(inv, selectors);
   if (hosts.length === 0) throw new UsageError(`no hosts selected by -H ${selectors.join(' -H ')} in ${inv.path}`, 'add hosts with: kvmctl host add NAME --uri URI');
-  const results = await mapLimit(hosts, base.parallel, async (h): Promise<HostResult> => {
+  const fleet = typeof fn === 'function' ? { read: fn, combine: () => undefined, print: async () => undefined } : fn;
+  type Read = { result: HostResult; ctx?: Context; value?: T; capture?: CapturingOutput };
+  const failed = (host: string, e: unknown, printed: Printed[]): HostResult => {
+    const message =
+      e instanceof CommandTimeoutError
+        ? noAnswerWithin(base.hostTimeoutMs)
+        : e instanceof Error
+          ? e.message
+          : String(e);
+    return { host, ok: false, error: message, exitCode: exitCodeOf(e), printed };
+  };
+  const reads = await mapLimit(hosts, base.parallel, async (h): Promise<Read> => {
     const hostDeps: Deps = {
       ...deps,
       runner: new DeadlineRunner(deps.runner, Date.now() + base.hostTimeoutMs),
@@ -46,29 +68,43 @@ export async function fanOut(
     let capture: CapturingOutput | undefined;
     try {
       const ctx = build(h.uri, hostDeps, (out) => (capture = new CapturingOutput(hostDeps.io, out.options)));
-      await fn(ctx);
-      return { host: h.name, ok: true, printed: capture?.printed ?? [] };
+      const value = (await fleet.read(ctx)) as T;
+      return { result: { host: h.name, ok: true, printed: [] }, ctx, value, capture };
     } catch (e) {
-      const message =
-        e instanceof CommandTimeoutError
-          ? noAnswerWithin(base.hostTimeoutMs)
-          : e instanceof Error
-            ? e.message
-            : String(e);
-      return { host: h.name, ok: false, error: message, exitCode: exitCodeOf(e), printed: capture?.printed ?? [] };
+      return { result: failed(h.name, e, capture?.printed ?? []) };
     }
   });
+  const readOk = reads.filter((r) => r.result.ok);
+  const values = readOk.map((r) => ({ host: r.result.host, value: r.value as T }));
+  fleet.combine(values);
+  values.forEach((v, i) => {
+    const r = readOk[i];
+    if (r) r.value = v.value;
+  });
+  const results: HostResult[] = [];
+  for (const r of reads) {
+    if (!r.result.ok || !r.ctx) {
+      results.push(r.result);
+      continue;
+    }
+    try {
+      await fleet.print(r.ctx, r.value as T);
+      results.push({ ...r.result, printed: r.capture?.printed ?? [] });
+    } catch (e) {
+      results.push(failed(r.result.host, e, r.capture?.printed ?? []));
+    }
+  }
   collapseMigrations(results);
   render(base.out, results);
-  const failed = results.filter((r) => !r.ok);
-  if (failed.length === 0) return;
-  const summary = failed.map((r) => `${r.host}: ${r.error ?? ''}`).join('; ');
-  if (failed.length === results.length) {
-    const codes = new Set(failed.map((r) => r.exitCode));
+  const failures = results.filter((r) => !r.ok);
+  if (failures.length === 0) return;
+  const summary = failures.map((r) => `${r.host}: ${r.error ?? ''}`).join('; ');
+  if (failures.length === results.length) {
+    const codes = new Set(failures.map((r) => r.exitCode));
     const code = codes.size === 1 ? [...codes][0] : ExitCode.Failure;
     throw new HostsFailedError(`every host failed: ${summary}`, (code ?? ExitCode.Failure) as ExitCode);
   }
-  throw new PartialResultError(`${failed.length} of ${results.length} hosts failed, the others are shown: ${summary}`, 'check those hosts with: kvmctl host list');
+  throw new PartialResultError(`${failures.length} of ${results.length} hosts failed, the others are shown: ${summary}`, 'check those hosts with: kvmctl host list');
 }
 
 type ListPrinted = Extract<Printed, { kind: 'list' }>;

@@ -15,8 +15,8 @@ import { RefusedError } from '../errors.js';
 import { overSsh, sshTargetName, type HostAccess } from '../net/host-access.js';
 import { sysctlFileReadCommand } from '../net/sysctl.js';
 
-/** Programs whose subject is the host's network namespace, not libvirt or a file kvmctl was given. */
-export const HOST_NETWORK_PROGRAMS = new Set(['ip', 'bridge', 'iptables', 'iptables-save', 'sysctl']);
+/** Programs whose subject is the host's network namespace, not libvirt or a file kvmctl was given (ss: its listening sockets). */
+export const HOST_NETWORK_PROGRAMS = new Set(['ip', 'bridge', 'iptables', 'iptables-save', 'sysctl', 'ss']);
 
 /** Files read directly that describe the host's network namespace. */
 const HOST_NETWORK_FILES = /^\/proc\/sys\/net\//;
@@ -41,20 +41,30 @@ export class HostRunner implements Runner {
 
   async run(cmd: Command): Promise<CommandResult> {
     if (!HOST_NETWORK_PROGRAMS.has(cmd.program)) return this.inner.run(cmd);
-    if (this.access.kind === 'none') {
-      throw new RefusedError(
-        `${formatCommand(cmd)}: not run, because ${this.uri} names another host and ${this.access.reason}`,
-        'use a qemu+ssh:// URI for that host, or run kvmctl on it',
-      );
-    }
-    if (cmd.mutates) {
-      throw new RefusedError(
-        `${formatCommand(cmd)}: kvmctl does not change the bridges, addresses or firewall of another host (${sshTargetName(this.access.target)}); nothing was changed`,
-        `run the command on that host itself: ssh ${sshTargetName(this.access.target)} kvmctl ...`,
-      );
-    }
+    if (this.access.kind === 'none' || cmd.mutates) throw hostNetworkChangeRefused(this.access, this.uri, formatCommand(cmd));
     return this.inner.run(overSsh(this.access.target, cmd));
   }
+}
+
+/**
+ * Why `subject` (a command, or a verb that would change the host's network) is not
+ * run on the host a remote URI names: the one refusal of HostRunner, also thrown
+ * by the verbs that change only the host's firewall before they read anything.
+ */
+export function hostNetworkChangeRefused(access: Exclude<HostAccess, { kind: 'local' }>, uri: string, subject: string, command?: string): RefusedError {
+  if (access.kind === 'none') {
+    return new RefusedError(`${subject}: not run, because ${uri} names another host and ${access.reason}`, 'use a qemu+ssh:// URI for that host, or run kvmctl on it');
+  }
+  const host = sshTargetName(access.target);
+  return new RefusedError(
+    `${subject}: kvmctl does not change the bridges, addresses or firewall of another host (${host}); nothing was changed`,
+    `run the command on that host itself: ssh ${host} ${command ?? 'kvmctl ...'}`,
+  );
+}
+
+/** Throws before a verb that changes only this host's firewall reads anything, when the URI names another host. */
+export function refuseRemoteFirewallChange(ctx: { uri: string; hostAccess: HostAccess }, subject: string, command: string): void {
+  if (ctx.hostAccess.kind !== 'local') throw hostNetworkChangeRefused(ctx.hostAccess, ctx.uri, subject, command);
 }
 
 /** /proc/sys/net of the host the URI names: over ssh for qemu+ssh, unknown otherwise; other paths stay local. */

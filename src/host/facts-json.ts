@@ -54,6 +54,7 @@ export function hostObject(f: HostFacts) {
       hostMemoryBytes: orNull(c.hostMemoryBytes),
       running: c.running,
       defined: c.defined,
+      incoming: c.incoming.map((v) => ({ name: v.name, from: v.from, vcpus: v.vcpus, memoryBytes: v.memoryBytes })),
       cpuOvercommit: { running: orNull(c.cpuOvercommit.running), defined: orNull(c.cpuOvercommit.defined) },
       memoryOvercommit: { running: orNull(c.memoryOvercommit.running), defined: orNull(c.memoryOvercommit.defined) },
     },

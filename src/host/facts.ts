@@ -8,7 +8,7 @@ import { formatCommand } from '../exec/command.js';
 import { ToolError } from '../exec/runner.js';
 import { findOnPath } from '../local-fs.js';
 import { hostCalls, parseCapabilities, offeredDomainTypes, parseHostModelFeatures, parseNodeinfo, parseVersion, type Capabilities } from '../libvirt/capabilities.js';
-import { interfaceNames, numberStat, parseDomstats, stateName } from '../libvirt/domstats.js';
+import { interfaceNames, numberStat, parseDomstats, pausedForMigration, stateName } from '../libvirt/domstats.js';
 import { parseNetList, parseNetworkXml, subnetOf, type NetworkDefinition } from '../libvirt/network-xml.js';
 import { domainCalls } from '../libvirt/domain-commands.js';
 import { networkCalls } from '../libvirt/network-commands.js';
@@ -37,11 +37,22 @@ export interface Usage {
   memoryBytes: number;
 }
 
+/** A VM that comes in by a migration: with -H, counted on the host it comes from, not here. */
+export interface IncomingVm {
+  name: string;
+  /** The inventory name of the host it comes from (where it still runs). */
+  from: string;
+  vcpus: number;
+  memoryBytes: number;
+}
+
 export interface CapacityFacts {
   hostCpus?: number;
   hostMemoryBytes?: number;
   running: Usage;
   defined: Usage;
+  /** VMs migrating in, not counted in running or defined (only -H finds them: their source is another host of the report). */
+  incoming: IncomingVm[];
   /** Assigned vCPUs / host CPUs. */
   cpuOvercommit: { running?: number; defined?: number };
   memoryOvercommit: { running?: number; defined?: number };
@@ -102,6 +113,8 @@ export interface HostFacts {
   networks: NetworkFacts[];
   pools: string[];
   tools: ToolFacts[];
+  /** Every domain's usage, as the capacity counts it (not printed). */
+  domains: DomainUsage[];
 }
 
 const TOOLS = ['virsh', 'qemu-img', 'ip', 'iptables'];
@@ -109,12 +122,49 @@ const TOOLS = ['virsh', 'qemu-img', 'ip', 'iptables'];
 const REMOTE_TOOLS = ['virsh'];
 const BR_NF_CALL_IPTABLES_PATH = '/proc/sys/net/bridge/bridge-nf-call-iptables';
 
-interface DomainUsage {
+export interface DomainUsage {
   name: string;
   state: string;
   vcpus: number;
   memoryBytes: number;
   interfaces: string[];
+  /** Paused for a migration (libvirt's reason "migrating"): on the target while it comes in, on the source at the switch-over. */
+  migrating: boolean;
+}
+
+const ACTIVE_STATES = new Set(['running', 'paused', 'blocked']);
+
+/** Whether the domain has a qemu (it uses the host's CPUs and memory). */
+export const isActive = (d: DomainUsage) => ACTIVE_STATES.has(d.state);
+
+/** `virsh domstats --raw --state --vcpu --balloon --interface` as the capacity counts it. */
+export function domainUsages(domstats: string): DomainUsage[] {
+  return parseDomstats(domstats).map((d) => ({
+    name: d.name,
+    state: stateName(d.stats),
+    vcpus: numberStat(d.stats, 'vcpu.current') ?? 0,
+    memoryBytes: (numberStat(d.stats, 'balloon.maximum') ?? numberStat(d.stats, 'balloon.current') ?? 0) * 1024,
+    interfaces: interfaceNames(d.stats),
+    migrating: pausedForMigration(d.stats),
+  }));
+}
+
+/** Running and defined usage and the overcommit ratios; the incoming VMs are left out of both counts. */
+export function capacityOf(domains: DomainUsage[], hostCpus: number | undefined, hostMemoryBytes: number | undefined, incoming: IncomingVm[] = []): CapacityFacts {
+  const coming = new Set(incoming.map((v) => v.name));
+  const counted = coming.size === 0 ? domains : domains.filter((d) => !(coming.has(d.name) && isActive(d)));
+  const running = usageOf(counted.filter(isActive));
+  const defined = usageOf(counted);
+  const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : undefined);
+  return {
+    hostCpus,
+    hostMemoryBytes,
+    running,
+    defined,
+    incoming,
+    cpuOvercommit: { running: ratio(running.vcpus, hostCpus), defined: ratio(defined.vcpus, hostCpus) },
+    memoryOvercommit: { running: ratio(running.memoryBytes, hostMemoryBytes), defined: ratio(defined.memoryBytes, hostMemoryBytes) },
+  };
 }
 
 export async function gatherHostFacts(ctx: Context): Promise<HostFacts> {
@@ -148,23 +198,12 @@ export async function gatherHostFacts(ctx: Context): Promise<HostFacts> {
   const hostCpus = nodeCpus ?? cpuCount;
   const hostMemoryBytes = nodeMemory ?? (localMem ? Number(localMem) * 1024 : undefined);
 
-  const running = usageOf(domains.filter((d) => d.state === 'running' || d.state === 'paused' || d.state === 'blocked'));
-  const defined = usageOf(domains);
-  const ratio = (a: number, b: number | undefined) => (b ? Math.round((a / b) * 100) / 100 : undefined);
-
   return {
     uri: ctx.uri,
     access,
     virtualization: virt,
     libvirt,
-    capacity: {
-      hostCpus,
-      hostMemoryBytes,
-      running,
-      defined,
-      cpuOvercommit: { running: ratio(running.vcpus, hostCpus), defined: ratio(defined.vcpus, hostCpus) },
-      memoryOvercommit: { running: ratio(running.memoryBytes, hostMemoryBytes), defined: ratio(defined.memoryBytes, hostMemoryBytes) },
-    },
+    capacity: capacityOf(domains, hostCpus, hostMemoryBytes),
     bridges:
       ipPart.value
         ? bridgesOf(ipPart.value).map((b) => ({ ...b, ports: b.ports.map((p) => ({ name: p, vm: vmByInterface.get(p) })) }))
@@ -182,6 +221,7 @@ export async function gatherHostFacts(ctx: Context): Promise<HostFacts> {
     networks,
     pools,
     tools,
+    domains,
   };
 }
 
@@ -267,13 +307,7 @@ async function gatherInSession(ctx: Context, session: VirshSession, remote: bool
   const versions = parseVersion(versionOut);
   const caps = capsOut.trim() ? await parseCapabilities(capsOut) : undefined;
   const node = parseNodeinfo(nodeOut);
-  const domains = parseDomstats(statsOut).map((d) => ({
-    name: d.name,
-    state: stateName(d.stats),
-    vcpus: numberStat(d.stats, 'vcpu.current') ?? 0,
-    memoryBytes: (numberStat(d.stats, 'balloon.maximum') ?? numberStat(d.stats, 'balloon.current') ?? 0) * 1024,
-    interfaces: interfaceNames(d.stats),
-  }));
+  const domains = domainUsages(statsOut);
   const netList = parseNetList(netListOut);
 
   const defs = new Map<string, NetworkDefinition>();

@@ -56,6 +56,14 @@ export function stateName(stats: Record<string, string>): string {
   return DOMAIN_STATES[stats['state.state'] ?? ''] ?? 'unknown';
 }
 
+/** virDomainPausedReason VIR_DOMAIN_PAUSED_MIGRATION, as `state.reason` of a paused domain reports it. */
+const PAUSED_MIGRATION = '2';
+
+/** Paused for a migration (libvirt's reason "migrating"): on the target while it comes in, on the source at the switch-over. */
+export function pausedForMigration(stats: Record<string, string>): boolean {
+  return stats['state.state'] === '3' && stats['state.reason'] === PAUSED_MIGRATION;
+}
+
 export function numberStat(stats: Record<string, string>, key: string): number | undefined {
   const v = stats[key];
   if (v === undefined || v === '') return undefined;

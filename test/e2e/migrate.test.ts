@@ -9,8 +9,9 @@
  * killed mid-migration: on the target (exit 7, it runs on the source) and on the
  * source (exit 8, it runs nowhere; the printed recovery commands are run and
  * bring it back).
- * Each pre-check refusal is tried on defined, never started VMs, and shown to
- * change nothing. After every case: g1's state on both hosts, and its serial
+ * Each pre-check refusal is tried on defined, never started VMs (and g1, running,
+ * whose disk the target does not see), and shown to change nothing. During the
+ * slow job, -H host counts g1 once: running on the source, incoming on the target. After every case: g1's state on both hosts, and its serial
  * log (on storage both hosts see, appended to) still shows a single boot.
  * Last, vm create -H auto places a VM on one of the two (or refuses, naming why).
  */
@@ -235,6 +236,21 @@ describe('vm migrate between two lab hosts', () => {
       const reports = parseOutput(['-H', 'm1', '-H', 'm2', 'host'], host.stdout);
       expect(reports.hosts.every((h: { ok: boolean }) => h.ok)).toBe(true);
       expect(reports.items.map((h: { host: string; libvirt: { reachable: boolean } }) => [h.host, h.libvirt.reachable])).toEqual([['m1', true], ['m2', true]]);
+      // g1 has a qemu on both (paused for the migration on m1): counted once, running on m2 where it comes from; m1 lists it as incoming.
+      const active = (h: 'm1' | 'm2') => virsh(h, 'list', '--name').stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+      expect(active('m1')).toContain('g1');
+      expect(active('m2')).toContain('g1');
+      type Capacity = { running: { vms: number }; defined: { vms: number }; incoming: unknown[] };
+      const capacity = (h: string): Capacity => reports.items.find((i: { host: string }) => i.host === h).capacity;
+      expect(capacity('m1').incoming).toEqual([{ name: 'g1', from: 'm2', vcpus: 1, memoryBytes: 200 * 1024 * 1024 }]);
+      expect(capacity('m2').incoming).toEqual([]);
+      expect(capacity('m1').running.vms).toBe(active('m1').length - 1);
+      expect(capacity('m2').running.vms).toBe(active('m2').length);
+      expect(capacity('m1').defined.vms).toBe(domains('m1').length - 1);
+      expect(capacity('m1').running.vms + capacity('m2').running.vms).toBe(new Set([...active('m1'), ...active('m2')]).size);
+      const table = await run(null, ['-H', 'm1', '-H', 'm2', 'host']);
+      expect(table.code, table.stderr).toBe(0);
+      expect(table.stdout).toMatch(/^== m1 ==\n[\s\S]*^incoming VMs\s+1 \(g1 from m2; counted there until it has moved\)$/m);
       expect(job.exited()).toBe(false);
       expect(virsh('m2', 'domjobinfo', '--domain', 'g1').stdout).toMatch(/^Job type:\s+Unbounded/m);
     }
@@ -381,6 +397,30 @@ describe('the pre-check refuses (exit 5) and nothing changes', () => {
     if (typeof message === 'string') expect(r.stderr).toContain(message);
     else expect(r.stderr).toMatch(message);
     expect(r.stderr).toMatch(/\nhint: \S/);
+    expect(fleet()).toEqual(before);
+    expect(boots()).toBe(1);
+  });
+
+  it('a running VM whose disk the target does not see, with --storage shared: refused before libvirt is asked to migrate; it runs on, one boot', async () => {
+    // Where the cases above left g1: its disk in the e2e-mig pool of its host, a path the other host has no volume at.
+    const from = domains('m1').includes('g1') ? 'm1' : 'm2';
+    const to = from === 'm1' ? 'm2' : 'm1';
+    const disk = join(poolDir(from === 'm1' ? M1 : M2), 'g1.qcow2');
+    expect(virsh(from, 'domblklist', '--domain', 'g1').stdout).toMatch(new RegExp(`^\\s*vda\\s+${disk.replace(/[.]/g, '\\.')}$`, 'm'));
+    expect(state(from)).toMatch(/^running /);
+    const before = fleet();
+    const r = await run(from, ['-v', 'vm', 'migrate', 'g1', '--to', to, '--storage', 'shared']);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain(`kvmctl: error: vm migrate g1 to ${to} refused, nothing was moved: disk vda (${disk}): it is not copied (--storage shared) and ${to} does not see the same volume at that path\n`);
+    expect(r.stderr).toContain('\nhint: copy it with --storage copy (or auto), or put it on storage both hosts see');
+    // -v traces every command kvmctl ran: the reads of both hosts, and no virsh migrate (libvirt's own refusal would be "Unsafe migration").
+    const traced = r.stderr.split('\n').filter((l) => /^[+<] /.test(l));
+    expect(traced.some((l) => l.includes(uri[from]))).toBe(true);
+    expect(traced.some((l) => l.includes(uri[to]))).toBe(true);
+    expect(traced.filter((l) => /(^|[\s'"])migrate([\s'"]|$)/.test(l))).toEqual([]);
+    expect(r.stderr).not.toContain('Unsafe migration');
+    expect(state(from)).toMatch(/^running /);
+    expect(domains(to)).not.toContain('g1');
     expect(fleet()).toEqual(before);
     expect(boots()).toBe(1);
   });

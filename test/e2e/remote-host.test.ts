@@ -4,7 +4,7 @@
  * namespace, joined to the second by a veth; the ssh client uses a known_hosts
  * file of this test's own (bound over /root/.ssh for the kvmctl process only).
  * Markers made only on one side (a bridge with its address, a NAT rule, a
- * libvirt network) tell the two hosts apart.
+ * libvirt network, a port forward) tell the two hosts apart.
  */
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,14 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KVMCTL, LAB_NAME, LAB_SCRIPT, inNetns, lab, type RunResult } from './lab.js';
-import { parseOutput } from '../support/schemas.js';
+import { KVMCTL, LAB_NAME, LAB_SCRIPT, inNetns, kvmctl, lab, type RunResult } from './lab.js';
+import { parseJsonError, parseOutput } from '../support/schemas.js';
 
 const REMOTE = `${LAB_NAME}-r`;
 const REMOTE_NETNS = `kvmctl-${REMOTE}`;
 const REMOTE_DIR = `${lab.dir}-r`;
-const REMOTE_MARK = { bridge: 'krmark0', address: '10.99.17.1/24', subnet: '10.99.17.0/24', network: 'rmark-net' };
-const LOCAL_MARK = { bridge: 'klmark0', address: '10.98.17.1/24', subnet: '10.98.17.0/24' };
+const REMOTE_MARK = { bridge: 'krmark0', address: '10.99.17.1/24', subnet: '10.99.17.0/24', network: 'rmark-net', forward: { port: '2299', to: '10.99.17.5:22' } };
+const LOCAL_MARK = { bridge: 'klmark0', address: '10.98.17.1/24', subnet: '10.98.17.0/24', forward: { port: '2298', to: '10.98.17.5:22' } };
 
 const labSh = (...args: string[]) => execFileSync('bash', [LAB_SCRIPT, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 /** lab.sh asynchronously: a lab's up or down takes a minute on a busy machine, and the test worker must keep answering vitest meanwhile. */
@@ -74,6 +74,12 @@ beforeAll(async () => {
   expect(remoteVirsh('net-define', xmlFile).status).toBe(0);
 }, 300_000);
 
+/** kvmctl on the remote lab host itself (in its namespace, against its own socket), and on the first lab (the client's namespace). */
+const onRemote = (args: string[]) => kvmctl(args, { netns: REMOTE_NETNS, uri: `qemu+unix:///system?socket=${REMOTE_DIR}/run/libvirt-sock` });
+const onLocal = (args: string[]) => kvmctl(args);
+/** A namespace's rules without counters and comments of iptables-save's own (chain counters move with the ssh traffic itself). */
+const rules = (ns: string) => inNetns(ns, 'iptables-save').stdout.replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, '');
+
 /** A marker left by an earlier run that kept its labs up (KVMCTL_LAB_KEEP=1). */
 function removeMarker(ns: string, m: { bridge: string; subnet: string }): void {
   inNetns(ns, 'ip', 'link', 'del', m.bridge);
@@ -83,6 +89,7 @@ function removeMarker(ns: string, m: { bridge: string; subnet: string }): void {
 
 afterAll(async () => {
   removeMarker(lab.netns, LOCAL_MARK);
+  for (const [where, m] of [[onRemote, REMOTE_MARK], [onLocal, LOCAL_MARK]] as const) where(['net', 'forward', 'delete', m.forward.port, '--if-exists']);
   if (!wasUp && process.env.KVMCTL_LAB_KEEP !== '1') await labShAsync('down', REMOTE);
   if (home) rmSync(home, { recursive: true, force: true });
 });
@@ -158,6 +165,58 @@ describe('kvmctl host over qemu+ssh (a second lab host with an sshd)', () => {
     expect(enable.stderr).toContain(`kvmctl does not change the bridges, addresses or firewall of another host (root@${address}); nothing was changed`);
     expect(enable.stderr).toMatch(/\nhint: run the command on that host itself: ssh root@\S+ kvmctl \.\.\./);
     expect([side(REMOTE_NETNS), side(lab.netns)]).toEqual(before);
+  });
+
+  it("net forward over qemu+ssh: list shows that namespace's forwards only; add and delete are refused before anything is read, and change nothing anywhere", () => {
+    // One forward made on each lab host by kvmctl run there (its own namespace): the markers.
+    for (const [where, m] of [[onRemote, REMOTE_MARK], [onLocal, LOCAL_MARK]] as const) {
+      where(['net', 'forward', 'delete', m.forward.port, '--if-exists']);
+      const made = where(['net', 'forward', 'add', '--port', m.forward.port, '--to', m.forward.to]);
+      expect(made.code, made.stderr).toBe(0);
+    }
+    expect(rules(REMOTE_NETNS)).toContain(`kvmctl:fwd:tcp-${REMOTE_MARK.forward.port}`);
+    expect(rules(REMOTE_NETNS)).not.toContain(`kvmctl:fwd:tcp-${LOCAL_MARK.forward.port}`);
+    expect(rules(lab.netns)).not.toContain(`kvmctl:fwd:tcp-${REMOTE_MARK.forward.port}`);
+
+    const list = client(['-c', sshUri, 'net', 'forward', 'list', '-o', 'json']);
+    expect(list.stderr).toBe('');
+    expect(list.code).toBe(0);
+    expect(parseOutput(['net', 'forward', 'list'], list.stdout)).toEqual([
+      { id: `tcp-${REMOTE_MARK.forward.port}`, protocol: 'tcp', port: { first: 2299, last: 2299 }, toAddress: '10.99.17.5', toPort: { first: 22, last: 22 }, network: null, vm: null, complete: true },
+    ]);
+    const table = client(['-c', sshUri, 'net', 'forward', 'list']);
+    expect(table.stdout).toMatch(/^tcp-2299\s+tcp\s+2299\s+10\.99\.17\.5:22\s/m);
+    expect(table.stdout).not.toContain('tcp-2298');
+
+    const before = [rules(REMOTE_NETNS), rules(lab.netns)];
+    const add = client(['-c', sshUri, 'net', 'forward', 'add', '--port', '2300', '--to', '10.99.17.5:22', '-o', 'json']);
+    expect(add.code).toBe(5);
+    expect(add.stdout).toBe('');
+    expect(parseJsonError(add.stderr).error).toMatchObject({
+      code: 'refused',
+      exit: 5,
+      message: `net forward add tcp-2300: kvmctl does not change the bridges, addresses or firewall of another host (root@${address}); nothing was changed`,
+      hint: `run the command on that host itself: ssh root@${address} kvmctl net forward add --port 2300 --to 10.99.17.5:22 --proto tcp`,
+    });
+    // Refused before reading anything: -v traces no command at all (no ss, no iptables-save, locally or over ssh).
+    const traced = client(['-c', sshUri, '-v', 'net', 'forward', 'add', '--port', '2300', '--to', '10.99.17.5:22']);
+    expect(traced.code).toBe(5);
+    expect(traced.stderr.split('\n').filter((l) => /^[+<] /.test(l))).toEqual([]);
+    const del = client(['-c', sshUri, 'net', 'forward', 'delete', REMOTE_MARK.forward.port]);
+    expect(del.code).toBe(5);
+    expect(del.stderr).toBe(
+      `kvmctl: error: net forward delete tcp-2299: kvmctl does not change the bridges, addresses or firewall of another host (root@${address}); nothing was changed\n` +
+        `hint: run the command on that host itself: ssh root@${address} kvmctl net forward delete tcp-2299\n`,
+    );
+    expect([rules(REMOTE_NETNS), rules(lab.netns)]).toEqual(before);
+
+    // Removed where it was made, the listing over ssh follows; the other lab's forward stays.
+    expect(onRemote(['net', 'forward', 'delete', REMOTE_MARK.forward.port]).code).toBe(0);
+    expect(rules(REMOTE_NETNS)).not.toContain('kvmctl:fwd:');
+    const after = client(['-c', sshUri, 'net', 'forward', 'list', '-o', 'json']);
+    expect(after.code).toBe(0);
+    expect(parseOutput(['net', 'forward', 'list'], after.stdout)).toEqual([]);
+    expect(rules(lab.netns)).toContain(`kvmctl:fwd:tcp-${LOCAL_MARK.forward.port}`);
   });
 
   it('a host key that does not match the test known_hosts: exit 5, the report still printed, nothing read locally', () => {

@@ -8,9 +8,21 @@ import { hostObject } from '../../host/facts-json.js';
 import { bridgeColumns, natColumns, networkColumns } from '../../host/fact-columns.js';
 import { unreachableError } from '../../libvirt/virsh.js';
 import { RefusedError } from '../../errors.js';
+import { countMigrationsOnce } from '../../host/fleet.js';
+import type { FleetRead } from '../../fan-out.js';
 
 export async function runHostReport(ctx: Context): Promise<void> {
-  const facts = await gatherHostFacts(ctx);
+  await printHostReport(ctx, await gatherHostFacts(ctx));
+}
+
+/** With -H: every host read first, so that a VM migrating between two of them is counted once (host/fleet.ts). */
+export const fleetHostReport: FleetRead<HostFacts> = {
+  read: gatherHostFacts,
+  combine: countMigrationsOnce,
+  print: printHostReport,
+};
+
+export async function printHostReport(ctx: Context, facts: HostFacts): Promise<void> {
   if (ctx.out.json) ctx.out.printJson(hostObject(facts));
   else ctx.out.sections(hostSections(facts));
   // The report is printed either way; a daemon that does not answer is still a failed precondition.
@@ -64,6 +76,7 @@ export function hostSections(f: HostFacts): Section<any>[] {
     { key: 'host memory', value: formatBytes(c.hostMemoryBytes) },
     { key: 'running VMs', value: `${c.running.vms} (${c.running.vcpus} vCPUs, ${formatBytes(c.running.memoryBytes)})` },
     { key: 'defined VMs', value: `${c.defined.vms} (${c.defined.vcpus} vCPUs, ${formatBytes(c.defined.memoryBytes)})` },
+    ...(c.incoming.length > 0 ? [{ key: 'incoming VMs', value: `${c.incoming.length} (${c.incoming.map((v) => `${v.name} from ${v.from}`).join(', ')}; counted there until it has moved)` }] : []),
     { key: 'CPU overcommit', value: `${ratio(c.cpuOvercommit.running) ?? '-'} running, ${ratio(c.cpuOvercommit.defined) ?? '-'} defined` },
     { key: 'memory overcommit', value: `${ratio(c.memoryOvercommit.running) ?? '-'} running, ${ratio(c.memoryOvercommit.defined) ?? '-'} defined` },
   ];
@@ -101,7 +114,9 @@ export function hostReportCommand(app: App): Command {
     'after',
     '\nFor another host (qemu+ssh/tcp/tls URI) every fact is that host\'s: the verdict from its libvirt, bridges and NAT\n' +
       'over the URI\'s ssh transport (otherwise shown as not available). Exit 5 when the daemon does not answer.\n' +
+      'With -H, a VM in the middle of a live migration between two of the hosts is counted once, on the host it comes from\n' +
+      '(where it still runs); the host it goes to lists it as incoming and leaves it out of its running and defined VMs.\n' +
       examples('kvmctl host', 'kvmctl host -o json | jq .virtualization.kvmUsable', 'kvmctl -c qemu+ssh://root@kvm1/system host', 'kvmctl host check'),
   )
-  .action(app.action(async (ctx) => runHostReport(ctx), { fanOut: true }));
+  .action(app.action(async (ctx) => runHostReport(ctx), { fanOut: fleetHostReport }));
 }

@@ -13,6 +13,7 @@ import { validateName } from '../../../validate/names.js';
 import { forwardJson, networkOfAddress } from './view.js';
 import { parsePortRange, parseProtocol, parseTarget, vmAddress, protoOption } from './target.js';
 import { kvmctlCommand } from '../../../exec/command.js';
+import { refuseRemoteFirewallChange } from '../../../exec/host-runner.js';
 import { flag, required, value, verb, type OptionsOf } from '../../../verb.js';
 
 const options = {
@@ -36,6 +37,8 @@ export async function runForwardAdd(ctx: Context, opts: ForwardAddOptions): Prom
   const target = parseTarget(opts.to, hostPorts);
   if (opts.net !== undefined) validateName('network', opts.net);
   const id = forwardId(protocol, hostPorts);
+  // Another host's firewall is never changed: refused before anything is read there.
+  refuseRemoteFirewallChange(ctx, `net forward add ${id}`, kvmctlCommand(undefined, 'net', 'forward', 'add', '--port', opts.port, '--to', opts.to, '--proto', protocol, ...(opts.net !== undefined ? ['--net', opts.net] : [])));
   const netnsId = await currentNetnsId();
 
   await ctx.withLock(`net forward netns-${netnsId}`, async () => {
@@ -118,5 +121,5 @@ export const forwardAddVerb = verb('add', 'forward a host port (or range) to a V
     'kvmctl net forward add --port 8000-8010 --to 10.20.0.5',
   ],
   notes:
-    '\nA range forwards to the same ports. Adding the same forward again changes nothing; a port already forwarded elsewhere is exit 4.\nA port (or a port in the range) on which a host process listens, outside 127.0.0.0/8, is refused (exit 5) unless --capture-host-port.\n',
+    '\nA range forwards to the same ports. Adding the same forward again changes nothing; a port already forwarded elsewhere is exit 4.\nA port (or a port in the range) on which a host process listens, outside 127.0.0.0/8, is refused (exit 5) unless --capture-host-port.\nFor another host (-c qemu+ssh://…) add and delete are refused (exit 5) before anything is read: kvmctl never changes the firewall of another host; list works there.\n',
 });

@@ -7,6 +7,8 @@ import { forwardId, parseForwardId } from '../../../net/port-forward.js';
 import { currentNetnsId } from '../../../net/netns-record.js';
 import { parsePortRange, parseProtocol, protoOption } from './target.js';
 import { arg, verb, type OptionsOf } from '../../../verb.js';
+import { kvmctlCommand } from '../../../exec/command.js';
+import { refuseRemoteFirewallChange } from '../../../exec/host-runner.js';
 
 const options = { proto: protoOption };
 export type ForwardDeleteOptions = OptionsOf<typeof options>;
@@ -23,6 +25,7 @@ export function forwardIdOf(port: string, opts: ForwardDeleteOptions): string {
 /** Removes every rule tagged for the forward (also what an interrupted add or delete left). */
 export async function runForwardDelete(ctx: Context, port: string, opts: ForwardDeleteOptions): Promise<void> {
   const id = forwardIdOf(port, opts);
+  refuseRemoteFirewallChange(ctx, `net forward delete ${id}`, kvmctlCommand(undefined, 'net', 'forward', 'delete', id));
   const netnsId = await currentNetnsId();
   await ctx.withLock(`net forward netns-${netnsId}`, async () => {
     const tagged = rulesTagged(await ctx.iptables.load(), kvmctlTag(FORWARD_TAG_KIND, id));

@@ -10,12 +10,13 @@ describe('hostChecks', () => {
     access: { kind: 'local' },
     virtualization: assessVirtualization({ cpuinfo: 'flags : vmx', devKvmPresent: true, devKvmAccessible: true }),
     libvirt: { uri: 'qemu:///system', reachable: true, domainTypes: ['qemu', 'kvm'], daemonVersion: '9.0.0' },
-    capacity: { running: { vms: 0, vcpus: 0, memoryBytes: 0 }, defined: { vms: 0, vcpus: 0, memoryBytes: 0 }, cpuOvercommit: {}, memoryOvercommit: {} },
+    capacity: { running: { vms: 0, vcpus: 0, memoryBytes: 0 }, defined: { vms: 0, vcpus: 0, memoryBytes: 0 }, incoming: [], cpuOvercommit: {}, memoryOvercommit: {} },
     bridges: [],
     nat: { ipForward: true, forwardPolicy: 'ACCEPT', rules: [] },
     networks: [{ name: 'default', active: true, autostart: true, persistent: true, bridge: 'virbr0', mode: 'nat', subnet: '192.168.122.0/24' }],
     pools: ['default'],
     tools: [{ name: 'virsh', path: '/usr/bin/virsh' }],
+    domains: [],
   });
   const status = (f: HostFacts) => Object.fromEntries(hostChecks(f).map((c) => [c.name, c.status]));
 

@@ -120,3 +120,32 @@ describe('net forward add and the host\'s own services', () => {
     expect(r.code, r.err).toBe(0);
   });
 });
+
+describe('net forward add and delete for another host', () => {
+  const SSH = 'qemu+ssh://root@kvm1/system';
+  it('over qemu+ssh: refused (exit 5) before anything is run, naming the host and the command to run there', async () => {
+    const add = await runKvmctl(['net', 'forward', 'add', '--port', '2222', '--to', '10.77.0.2:22'], new FakeRunner(), { uri: SSH });
+    expect(add.code).toBe(5);
+    expect(add.err).toBe(
+      'kvmctl: error: net forward add tcp-2222: kvmctl does not change the bridges, addresses or firewall of another host (root@kvm1); nothing was changed\n' +
+        'hint: run the command on that host itself: ssh root@kvm1 kvmctl net forward add --port 2222 --to 10.77.0.2:22 --proto tcp\n',
+    );
+    const del = await runKvmctl(['net', 'forward', 'delete', 'udp-5353'], new FakeRunner(), { uri: SSH });
+    expect(del.code).toBe(5);
+    expect(del.err).toContain('kvmctl: error: net forward delete udp-5353: kvmctl does not change the bridges, addresses or firewall of another host (root@kvm1); nothing was changed\nhint: run the command on that host itself: ssh root@kvm1 kvmctl net forward delete udp-5353\n');
+    expect([...add.argvs, ...del.argvs]).toEqual([]);
+  });
+
+  it('over qemu+tcp: refused with the reason, nothing run', async () => {
+    const r = await runKvmctl(['net', 'forward', 'add', '--port', '2222', '--to', '10.77.0.2:22'], new FakeRunner(), { uri: 'qemu+tcp://kvm1/system' });
+    expect(r.code).toBe(5);
+    expect(r.err).toMatch(/^kvmctl: error: net forward add tcp-2222: not run, because qemu\+tcp:\/\/kvm1\/system names another host and qemu\+tcp carries only libvirt's own protocol/);
+    expect(r.argvs).toEqual([]);
+  });
+
+  it('a malformed --port is still a usage error (exit 2) first', async () => {
+    const r = await runKvmctl(['net', 'forward', 'add', '--port', '99999', '--to', '10.77.0.2:22'], new FakeRunner(), { uri: SSH });
+    expect(r.code).toBe(2);
+    expect(r.argvs).toEqual([]);
+  });
+});
