@@ -23,19 +23,21 @@ const rawText = {
   },
 };
 
+const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', minify: true, legalComments: 'none', logLevel: 'warning' };
 const result = await build({
+  ...common,
   entryPoints: [fileURLToPath(new URL('../src/cli.ts', import.meta.url))],
   outfile: bundle,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
   define: { KVMCTL_VERSION: JSON.stringify(pkg.version) },
   plugins: [rawText],
-  logLevel: 'warning',
 });
+// What bin/kvmctl runs before loading the bundle (src/early.ts): small, so it costs little to compile.
+const early = await build({
+  ...common,
+  entryPoints: [fileURLToPath(new URL('../src/early.ts', import.meta.url))],
+  outfile: fileURLToPath(new URL('../dist/early.cjs', import.meta.url)),
+});
+result.warnings.push(...early.warnings);
 // import.meta is empty in a CommonJS bundle: code relying on it would misbehave at run time.
 const metaWarnings = result.warnings.filter((w) => /import\.meta/.test(w.text));
 if (metaWarnings.length > 0) {
