@@ -46,6 +46,13 @@ if (metaWarnings.length > 0) {
   process.exit(1);
 }
 
+// bin/bundle-loader.mjs reads the bundle as latin1, the same text only while it is ASCII (esbuild's default charset).
+const nonAscii = readFileSync(bundle).findIndex((b) => b > 0x7f);
+if (nonAscii >= 0) {
+  console.error(`build: dist/kvmctl.cjs has a byte that is not ASCII at offset ${nonAscii}; bin/bundle-loader.mjs reads it as latin1`);
+  process.exit(1);
+}
+
 // From the bundle itself, so the page describes exactly the commands it runs.
 const manPath = fileURLToPath(new URL('../dist/kvmctl.1', import.meta.url));
 writeFileSync(`${manPath}.tmp`, loadBundle(bundle).exports.manual());

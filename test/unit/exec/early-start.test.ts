@@ -89,7 +89,11 @@ describe('a process started early', () => {
     expect(claimed?.child.pid).toBeGreaterThan(0);
     claimed!.child.kill('SIGTERM');
     await new Promise((r) => claimed!.child.once('close', r));
-    for (const d of Object.values(claimed!.dirs)) expect(existsSync(d)).toBe(true);
+    // Its directories are the claimer's now: still there until it removes them.
+    for (const d of Object.values(claimed!.dirs)) {
+      expect(existsSync(d)).toBe(true);
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 
   it('unclaimed, is stopped at release and its private directory removed; the run spawns its own', async () => {
