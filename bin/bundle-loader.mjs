@@ -25,7 +25,9 @@ export function cachePathOf(bundlePath) {
  * 'used', 'absent' (no cache for this bundle and Node) or 'rejected' (by V8).
  */
 export function loadBundle(bundlePath) {
-  const source = readFileSync(bundlePath, 'utf8');
+  // The bundle is ASCII (esbuild escapes the rest; scripts/build.mjs checks it): read as latin1, it becomes
+  // V8's one-byte string without a UTF-8 decode, the same text, about 1.5 ms sooner.
+  const source = readFileSync(bundlePath, 'latin1');
   const digest = createHash('sha256').update(process.version).update('\0').update(source).digest();
   let cachedData;
   try {

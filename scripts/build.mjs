@@ -23,24 +23,33 @@ const rawText = {
   },
 };
 
+const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', minify: true, legalComments: 'none', logLevel: 'warning' };
 const result = await build({
+  ...common,
   entryPoints: [fileURLToPath(new URL('../src/cli.ts', import.meta.url))],
   outfile: bundle,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
   define: { KVMCTL_VERSION: JSON.stringify(pkg.version) },
   plugins: [rawText],
-  logLevel: 'warning',
 });
+// What bin/kvmctl runs before loading the bundle (src/early.ts): small, so it costs little to compile.
+const early = await build({
+  ...common,
+  entryPoints: [fileURLToPath(new URL('../src/early.ts', import.meta.url))],
+  outfile: fileURLToPath(new URL('../dist/early.cjs', import.meta.url)),
+});
+result.warnings.push(...early.warnings);
 // import.meta is empty in a CommonJS bundle: code relying on it would misbehave at run time.
 const metaWarnings = result.warnings.filter((w) => /import\.meta/.test(w.text));
 if (metaWarnings.length > 0) {
   console.error('build: the CommonJS bundle uses import.meta, which is empty there:');
   for (const w of metaWarnings) console.error(`  ${w.location?.file}:${w.location?.line}: ${w.text}`);
+  process.exit(1);
+}
+
+// bin/bundle-loader.mjs reads the bundle as latin1, the same text only while it is ASCII (esbuild's default charset).
+const nonAscii = readFileSync(bundle).findIndex((b) => b > 0x7f);
+if (nonAscii >= 0) {
+  console.error(`build: dist/kvmctl.cjs has a byte that is not ASCII at offset ${nonAscii}; bin/bundle-loader.mjs reads it as latin1`);
   process.exit(1);
 }
 

@@ -22,8 +22,10 @@ export const FAN_OUT_COMMANDS = 'vm list, vm info, host, host check, pool list, 
 import { Output, OUTPUT_FORMATS, type OutputFormat } from './output/output.js';
 
 import { DEFAULT_URI, kvmctlCommand } from './exec/command.js';
+import { resolveUri } from './libvirt/uri.js';
 
 export { DEFAULT_URI };
+export { resolveUri };
 
 export interface GlobalOptions {
   connect?: string;
@@ -90,20 +92,6 @@ export function createApp(deps: Deps): App {
   return { deps, run, action: (fn, options) => run((ctx, parsed) => fn(ctx, ...parsed), options) };
 }
 
-// scheme:///path, scheme://host/path, scheme://user@host:port/path?query, test:///default
-const URI_PATTERN = /^[a-z][a-z0-9+.-]*:\/\/[^\s/]*(\/[^\s]*)?$/i;
-
-export function resolveUri(flag: string | undefined, env: Record<string, string | undefined>): string {
-  const uri = flag ?? env.KVMCTL_URI ?? env.LIBVIRT_DEFAULT_URI ?? DEFAULT_URI;
-  if (!URI_PATTERN.test(uri)) {
-    const from = flag !== undefined ? '--connect' : env.KVMCTL_URI !== undefined ? 'KVMCTL_URI' : 'LIBVIRT_DEFAULT_URI';
-    throw new UsageError(
-      `malformed libvirt URI ${JSON.stringify(uri)} (from ${from})`,
-      'use a URI such as qemu:///system, qemu+ssh://root@host/system or qemu+unix:///system?socket=/path/libvirt-sock',
-    );
-  }
-  return uri;
-}
 
 export function buildContext(opts: GlobalOptions, deps: Deps): Context {
   if (!OUTPUT_FORMATS.includes(opts.output as OutputFormat)) {

@@ -2,6 +2,7 @@ import { main, manPage } from './main.js';
 import { RealRunner } from './exec/real-runner.js';
 import { memoryIO, processIO } from './output/io.js';
 import { realFs } from './local-fs.js';
+import type { EarlyStart } from './exec/early-start.js';
 
 declare const KVMCTL_VERSION: string;
 
@@ -20,7 +21,7 @@ const SIGNAL_NUMBERS: Record<(typeof INTERRUPTING_SIGNALS)[number], number> = { 
  * does not: a hung-up terminal can deliver it again while the rollback runs,
  * and the rollback is what keeps the host reachable.
  */
-export function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], early?: EarlyStart): Promise<number> {
   const controller = new AbortController();
   const onSignal = (sig: (typeof INTERRUPTING_SIGNALS)[number]) => {
     if (controller.signal.aborted) {
@@ -30,7 +31,11 @@ export function run(argv: string[]): Promise<number> {
     controller.abort();
   };
   for (const sig of INTERRUPTING_SIGNALS) process.on(sig, onSignal);
-  return main(argv, { io: processIO(), runner: new RealRunner(controller.signal), fs: realFs, version: KVMCTL_VERSION, signal: controller.signal, argv: process.argv.slice(2) });
+  try {
+    return await main(argv, { io: processIO(), runner: new RealRunner(controller.signal, undefined, early), fs: realFs, version: KVMCTL_VERSION, signal: controller.signal, argv: process.argv.slice(2) });
+  } finally {
+    await early?.release();
+  }
 }
 
 /** kvmctl(1) in roff, from the command tree this bundle runs (scripts/build.mjs writes it to dist/kvmctl.1). */

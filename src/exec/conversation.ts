@@ -6,7 +6,7 @@
  * fake, and every wrapper that passes them through).
  */
 import { StringDecoder } from 'node:string_decoder';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +49,19 @@ export function conversationOf(runner: Runner, cmd: Command): Conversation | und
   return runner.converse?.(cmd);
 }
 
+/** A conversation's process as spawned, before anything reads it (its pipes hold what it prints until then), and its private directories. */
+export interface Spawned {
+  child: ChildProcessWithoutNullStreams;
+  dirs: Record<string, string>;
+}
+
+/** Spawns cmd as a conversation runs it: piped stdin, stdout and stderr, spawnOptions, its private directories made. */
+export function spawnConversation(cmd: Command): Spawned {
+  const dirs = Object.fromEntries((cmd.privateDirs ?? []).map((name) => [name, mkdtempSync(join(tmpdir(), 'kvmctl-private-'))]));
+  const child = spawn(cmd.program, cmd.args, { ...spawnOptions(cmd, dirs), stdio: ['pipe', 'pipe', 'pipe'] });
+  return { child, dirs };
+}
+
 /** A program still running this long after SIGTERM (timeout, cancel) gets SIGKILL. */
 const KILL_GRACE_MS = 5000;
 const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
@@ -56,12 +69,16 @@ const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
 type Stop = 'timeout' | 'cancel' | 'overflow';
 
 /**
- * Starts cmd with piped stdin, as RealRunner runs programs (spawnOptions); cancel (reads only) and cmd.timeoutMs stop it as they stop a run.
- * onStart registers it so that kvmctl's exit stops it too.
+ * Holds a conversation with cmd (spawned now, or `started` earlier by spawnConversation and not read since); cancel (reads only)
+ * and cmd.timeoutMs stop it as they stop a run. onStart registers it so that kvmctl's exit stops it too.
  */
-export function startConversation(cmd: Command, cancel: AbortSignal | undefined, onStart: (child: ReturnType<typeof spawn>) => () => void): Conversation {
-  const dirs = Object.fromEntries((cmd.privateDirs ?? []).map((name) => [name, mkdtempSync(join(tmpdir(), 'kvmctl-private-'))]));
-  const child = spawn(cmd.program, cmd.args, { ...spawnOptions(cmd, dirs), stdio: ['pipe', 'pipe', 'pipe'] });
+export function startConversation(
+  cmd: Command,
+  cancel: AbortSignal | undefined,
+  onStart: (child: ReturnType<typeof spawn>) => () => void,
+  started: Spawned = spawnConversation(cmd),
+): Conversation {
+  const { child, dirs } = started;
   const untrack = onStart(child);
   // A program that exits early closes its stdin: what is still written then fails with EPIPE, reported by 'close' instead.
   child.stdin.on('error', () => undefined);

@@ -8,6 +8,7 @@ import { InterruptedError } from '../errors.js';
 import { CommandTimeoutError, MissingToolError, type Runner } from './runner.js';
 import { startConversation, type Conversation } from './conversation.js';
 import { spawnOptions } from './spawn-options.js';
+import type { EarlyStart } from './early-start.js';
 
 /** A program still running this long after SIGTERM (timeout, cancel) gets SIGKILL. */
 const KILL_GRACE_MS = 5000;
@@ -25,11 +26,12 @@ const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
 export class RealRunner implements Runner {
   /**
    * With a signal, a read still running when it fires is cancelled; writes are left to finish so their undo is known.
-   * tmpDir holds the input files (os.tmpdir() unless given).
+   * tmpDir holds the input files (os.tmpdir() unless given). early: a conversation's process started before the run (exec/early-start.ts).
    */
   constructor(
     private readonly signal?: AbortSignal,
     private readonly tmpDir: string = tmpdir(),
+    private readonly early?: EarlyStart,
   ) {}
 
   async run(cmd: Command): Promise<CommandResult> {
@@ -45,10 +47,11 @@ export class RealRunner implements Runner {
 
   /** One process fed in rounds (exec/conversation.ts); stopped like a run by its timeout, the signal (reads) and kvmctl's exit. */
   converse(cmd: Command): Conversation {
-    return startConversation(cmd, cmd.mutates ? undefined : this.signal, (child) => {
+    const onStart = (child: ChildProcess) => {
       track(child);
       return () => running.delete(child);
-    });
+    };
+    return startConversation(cmd, cmd.mutates ? undefined : this.signal, onStart, this.early?.claim(cmd));
   }
 }
 

@@ -3,6 +3,9 @@
  * (https://libvirt.org/uri.html). A URI without a host, or with the unix transport, names a daemon
  * on this machine; any other names another host, whose facts must come from that host.
  */
+import { UsageError } from '../errors.js';
+import { DEFAULT_URI } from '../exec/command.js';
+
 export interface LibvirtUri {
   driver: string;
   transport?: string;
@@ -37,4 +40,20 @@ export function isLocalUri(uri: string): boolean {
   if (u.transport === 'unix') return true;
   // qemu+ssh:///system still goes through ssh (to localhost), so only a bare driver:///path is local.
   return u.host === undefined && u.transport === undefined;
+}
+
+/** The URI a run connects to: --connect, else $KVMCTL_URI, else $LIBVIRT_DEFAULT_URI, else qemu:///system. */
+// scheme:///path, scheme://host/path, scheme://user@host:port/path?query, test:///default
+const URI_PATTERN = /^[a-z][a-z0-9+.-]*:\/\/[^\s/]*(\/[^\s]*)?$/i;
+
+export function resolveUri(flag: string | undefined, env: Record<string, string | undefined>): string {
+  const uri = flag ?? env.KVMCTL_URI ?? env.LIBVIRT_DEFAULT_URI ?? DEFAULT_URI;
+  if (!URI_PATTERN.test(uri)) {
+    const from = flag !== undefined ? '--connect' : env.KVMCTL_URI !== undefined ? 'KVMCTL_URI' : 'LIBVIRT_DEFAULT_URI';
+    throw new UsageError(
+      `malformed libvirt URI ${JSON.stringify(uri)} (from ${from})`,
+      'use a URI such as qemu:///system, qemu+ssh://root@host/system or qemu+unix:///system?socket=/path/libvirt-sock',
+    );
+  }
+  return uri;
 }

@@ -58,10 +58,10 @@ describe('the npm package', () => {
   const app = join(work, 'app');
   const installed = join(app, 'node_modules', 'kvmctl');
 
-  it('npm pack builds first (prepack): the tarball holds the bundle, its code cache and the man page', () => {
+  it('npm pack builds first (prepack): the tarball holds the bundle, its code cache, what runs before it and the man page', () => {
     tarball = pack();
     const listing = execFileSync('tar', ['tzf', tarball], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
-    expect(listing).toEqual(expect.arrayContaining(['package/dist/kvmctl.cjs', 'package/dist/kvmctl.cjs.cache', 'package/dist/kvmctl.1', 'package/schemas/error.schema.json', 'package/bin/kvmctl', 'package/package.json']));
+    expect(listing).toEqual(expect.arrayContaining(['package/dist/kvmctl.cjs', 'package/dist/kvmctl.cjs.cache', 'package/dist/early.cjs', 'package/dist/kvmctl.1', 'package/schemas/error.schema.json', 'package/bin/kvmctl', 'package/package.json']));
   });
 
   it('installs into an empty folder and runs: npx kvmctl --help, host -o json against the lab, man -l on its page', async () => {
@@ -71,7 +71,7 @@ describe('the npm package', () => {
     // The JSON Schemas of -o json ship as they are in the repository.
     for (const f of readdirSync('schemas')) expect(readFileSync(join(installed, 'schemas', f), 'utf8')).toBe(readFileSync(join('schemas', f), 'utf8'));
     expect(readdirSync(join(installed, 'schemas')).sort()).toEqual(readdirSync('schemas').sort());
-    expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['kvmctl.1', 'kvmctl.cjs', 'kvmctl.cjs.cache']);
+    expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['early.cjs', 'kvmctl.1', 'kvmctl.cjs', 'kvmctl.cjs.cache']);
     const shippedCache = readFileSync(join(installed, 'dist', 'kvmctl.cjs.cache'));
 
     const usage = npx(app, ['--help']);
@@ -84,6 +84,11 @@ describe('the npm package', () => {
     const facts = parseOutput(['host'], host.stdout);
     expect(facts.libvirt).toMatchObject({ reachable: true, uri: lab.uri });
     expect(facts.networks.map((n: { name: string }) => n.name)).toContain('default');
+    // vm list's session, started by dist/early.cjs before the bundle loads.
+    const vms = npx(app, ['-c', lab.uri, 'vm', 'list', '-o', 'json'], lab.netns);
+    expect(vms.stderr).toBe('');
+    expect(vms.code).toBe(0);
+    expect(Array.isArray(parseOutput(['vm', 'list'], vms.stdout))).toBe(true);
 
     // The installed page says what the installed CLI's --help says, command by command.
     const rendered = renderWithMan(join(installed, 'dist', 'kvmctl.1'));

@@ -1,0 +1,73 @@
+/**
+ * A conversation's process started before kvmctl has loaded: bin/kvmctl starts
+ * the virsh session a command will hold (src/early.ts decides which) and then
+ * loads the bundle, so virsh starts and connects while the bundle is evaluated.
+ * The bundle's runner takes the process over when the command asks for exactly
+ * that conversation (RealRunner.converse); a process nobody asked for is stopped
+ * when the run ends. Nothing reads it before then: its pipes hold what it prints.
+ */
+import type { Command } from './command.js';
+import { spawnConversation, type Spawned } from './conversation.js';
+import { rmSync } from 'node:fs';
+
+export interface EarlyStart {
+  /** The process, when cmd is the command it runs and it is still running; it is then the caller's (once). */
+  claim(cmd: Command): Spawned | undefined;
+  /** Stops the process unless it was claimed, and removes its directories; resolves once it has exited. */
+  release(): Promise<void>;
+}
+
+/** What makes two conversations the same process: program, words, environment and private directories (a read, no input). */
+function identity(cmd: Command): string | undefined {
+  if (cmd.mutates || cmd.input !== undefined) return undefined;
+  return JSON.stringify([cmd.program, cmd.args, cmd.env ?? {}, cmd.privateDirs ?? []]);
+}
+
+/** Spawns cmd now, as a conversation would (exec/conversation.ts), for the run to claim. */
+export function startEarly(cmd: Command): EarlyStart {
+  const started = spawnConversation(cmd);
+  const { child, dirs } = started;
+  const id = identity(cmd);
+  let state: 'waiting' | 'claimed' | 'released' = 'waiting';
+  let gone = false;
+  // A program that cannot start reports it here (not thrown), and is then simply not claimed.
+  child.on('error', () => (gone = true));
+  child.on('close', () => (gone = true));
+  child.stdin.on('error', () => undefined);
+  const removeDirs = () => {
+    for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
+  };
+  // An exit before the run ends (a second Ctrl-C) still stops it and removes its directories.
+  const onExit = () => {
+    if (state === 'claimed') return;
+    child.kill('SIGTERM');
+    removeDirs();
+  };
+  process.once('exit', onExit);
+  return {
+    claim(wanted) {
+      if (state !== 'waiting' || gone || child.exitCode !== null || child.signalCode !== null || id === undefined || identity(wanted) !== id) return undefined;
+      state = 'claimed';
+      process.removeListener('exit', onExit);
+      return started;
+    },
+    release() {
+      if (state !== 'waiting') return Promise.resolve();
+      state = 'released';
+      process.removeListener('exit', onExit);
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          removeDirs();
+          resolve();
+        };
+        if (gone) return done();
+        child.once('close', done);
+        // Read to the end: a stream holding unread output never closes.
+        child.stdout.resume();
+        child.stderr.resume();
+        child.stdin.end();
+        child.kill('SIGTERM');
+      });
+    },
+  };
+}

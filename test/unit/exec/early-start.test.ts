@@ -1,0 +1,133 @@
+/**
+ * A session started before the bundle loads (src/early.ts, src/exec/early-start.ts):
+ * which words start one, and that the run takes over that very process, or stops
+ * it and removes its directory when the run does not ask for it.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readCommand } from '../../../src/exec/command.js';
+import { startEarly } from '../../../src/exec/early-start.js';
+import { RealRunner } from '../../../src/exec/real-runner.js';
+import { MissingToolError } from '../../../src/exec/runner.js';
+import { earlySessionCommand, SESSION_COMMANDS } from '../../../src/early.js';
+import { sessionCommand } from '../../../src/libvirt/virsh-session.js';
+import { FakeRunner } from '../../../src/exec/fake.js';
+import { runKvmctl, stubRecordedSession } from '../../support/harness.js';
+
+/** The session vm list held against a lab (test/fixtures/recorded/session/record.sh). */
+const SESSION = JSON.parse(readFileSync('test/fixtures/recorded/session/vm-list.json', 'utf8')) as {
+  tokens: string[];
+  sessions: Array<{ rounds: Array<{ input: string; stdout: string; stderr: string }> }>;
+};
+
+const LAB = 'qemu+unix:///system?socket=/var/tmp/lab/libvirt-sock';
+const w = (line: string) => line.split(' ');
+
+describe('which runs start their virsh session early', () => {
+  it('vm list, with the URI it will use: -c (before or after the verb), --connect=, $KVMCTL_URI, $LIBVIRT_DEFAULT_URI, qemu:///system', () => {
+    expect(SESSION_COMMANDS).toEqual(['vm list']);
+    expect(earlySessionCommand(w('vm list'), {})).toEqual(sessionCommand('qemu:///system'));
+    expect(earlySessionCommand(['-c', LAB, 'vm', 'list'], {})).toEqual(sessionCommand(LAB));
+    expect(earlySessionCommand(['vm', 'list', '-c', LAB, '-o', 'json', '--state', 'running'], {})).toEqual(sessionCommand(LAB));
+    expect(earlySessionCommand([`--connect=${LAB}`, '-q', '--wide', '--no-color', 'vm', 'list'], {})).toEqual(sessionCommand(LAB));
+    expect(earlySessionCommand(w('vm list'), { KVMCTL_URI: LAB, LIBVIRT_DEFAULT_URI: 'test:///default' })).toEqual(sessionCommand(LAB));
+    expect(earlySessionCommand(w('vm list'), { LIBVIRT_DEFAULT_URI: 'test:///default' })).toEqual(sessionCommand('test:///default'));
+  });
+
+  it('is exactly the conversation vm list then asks for (so the run claims it)', async () => {
+    for (const words of [['vm', 'list'], ['vm', 'list', '-o', 'json', '--wide']]) {
+      const runner = stubRecordedSession(new FakeRunner(), SESSION.sessions[0]!, SESSION.tokens[0]!);
+      const r = await runKvmctl(words, runner);
+      expect(r.code).toBe(0);
+      expect(runner.calls).toEqual([earlySessionCommand(['-c', 'qemu:///system', ...words], {})]);
+    }
+  });
+
+  it.each([
+    ['another verb', w('vm info web1'), {}],
+    ['the noun alone', w('vm'), {}],
+    ['names only (one batch)', w('vm list --name-only'), {}],
+    ['-o name (one batch)', w('vm list -o name'), {}],
+    ['help', w('vm list --help'), {}],
+    ['an option it does not know', w('vm list --bogus'), {}],
+    ['-H (the inventory\'s hosts)', w('-H all vm list'), {}],
+    ['an option given twice', ['-c', LAB, '-c', 'test:///default', 'vm', 'list'], {}],
+    ['an option without its value', w('vm list -c'), {}],
+    ['another host (ssh)', w('-c qemu+ssh://root@kvm1/system vm list'), {}],
+    ['a per-user daemon', w('-c qemu:///session vm list'), {}],
+    ['a malformed URI', w('-c nonsense vm list'), {}],
+    ['fault injection', w('vm list'), { KVMCTL_FAULT: 'virsh:fail' }],
+  ])('not for %s', (_what, words, env) => {
+    expect(earlySessionCommand(words, env)).toBeUndefined();
+  });
+});
+
+/** A shell that prints its pid at once (before any input), then answers each line with it, and `err LINE` on stderr. */
+const ECHO = readCommand('sh', ['-c', 'echo "pid $$"; while IFS= read -r l; do printf "%s\\n" "$l"; printf "err %s\\n" "$l" >&2; done'], { privateDirs: ['XDG_CACHE_HOME'] });
+
+describe('a process started early', () => {
+  it('is the one the run converses with, what it printed before being claimed included', async () => {
+    const early = startEarly(ECHO);
+    const c = new RealRunner(undefined, undefined, early).converse(ECHO);
+    const reply = await c.send('a\n', { stdout: 'a\n', stderr: 'err a\n' });
+    const pid = Number(/^pid (\d+)\n/.exec(reply.stdout)?.[1]);
+    expect(reply).toEqual({ stdout: `pid ${pid}\na\n`, stderr: 'err a\n' });
+    expect(early.claim(ECHO)).toBeUndefined();
+    expect(await c.end()).toEqual({ stdout: '', stderr: '', exitCode: 0 });
+    await early.release();
+  });
+
+  it('is claimed only by the same command (words, environment, private directories)', async () => {
+    const early = startEarly(ECHO);
+    expect(early.claim({ ...ECHO, args: [...ECHO.args, 'x'] })).toBeUndefined();
+    expect(early.claim({ ...ECHO, env: { A: '1' } })).toBeUndefined();
+    expect(early.claim({ ...ECHO, privateDirs: [] })).toBeUndefined();
+    expect(early.claim({ ...ECHO, mutates: true })).toBeUndefined();
+    const claimed = early.claim(ECHO);
+    expect(claimed?.child.pid).toBeGreaterThan(0);
+    claimed!.child.kill('SIGTERM');
+    await new Promise((r) => claimed!.child.once('close', r));
+    // Its directories are the claimer's now: still there until it removes them.
+    for (const d of Object.values(claimed!.dirs)) {
+      expect(existsSync(d)).toBe(true);
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('unclaimed, is stopped at release and its private directory removed; the run spawns its own', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'kvmctl-early-test-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      const sleeper = readCommand('sh', ['-c', 'exec sleep 30'], { privateDirs: ['XDG_CACHE_HOME'] });
+      const early = startEarly(sleeper);
+      expect(readdirSync(tmp)).toEqual([expect.stringMatching(/^kvmctl-private-/)]);
+      const mine = new RealRunner(undefined, undefined, early).converse(ECHO);
+      const reply = await mine.send('b\n', { stdout: 'b\n', stderr: 'err b\n' });
+      expect(reply.stdout).toMatch(/^pid \d+\nb\n$/);
+      await mine.end();
+      const started = Date.now();
+      await early.release();
+      // Stopped, not waited out (sleep 30).
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(readdirSync(tmp)).toEqual([]);
+      expect(early.claim(sleeper)).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('a program that cannot start is not claimed: the run reports it missing as it would have', async () => {
+    const missing = readCommand('kvmctl-no-such-program', []);
+    const early = startEarly(missing);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(early.claim(missing)).toBeUndefined();
+    await early.release();
+    const c = new RealRunner(undefined, undefined, early).converse(missing);
+    await expect(c.send('x\n', { stdout: 'x\n', stderr: 'x\n' })).rejects.toBeInstanceOf(MissingToolError);
+  });
+});
