@@ -17,6 +17,9 @@ export interface EarlyStart {
   release(): Promise<void>;
 }
 
+/** The signals that end a run of kvmctl before its own handlers exist. */
+const EARLY_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
 /** What makes two conversations the same process: program, words, environment and private directories (a read, no input). */
 function identity(cmd: Command): string | undefined {
   if (cmd.mutates || cmd.input !== undefined) return undefined;
@@ -44,17 +47,31 @@ export function startEarly(cmd: Command): EarlyStart {
     removeDirs();
   };
   process.once('exit', onExit);
+  // A signal that comes while the bundle still loads finds no handler of kvmctl's: stop the
+  // process and remove its directories, then die of the signal as node would have.
+  // Once kvmctl's own handlers are installed, they decide.
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (process.listenerCount(sig) > 1) return;
+    unlisten();
+    onExit();
+    process.kill(process.pid, sig);
+  };
+  const unlisten = () => {
+    process.removeListener('exit', onExit);
+    for (const sig of EARLY_SIGNALS) process.removeListener(sig, onSignal);
+  };
+  for (const sig of EARLY_SIGNALS) process.on(sig, onSignal);
   return {
     claim(wanted) {
       if (state !== 'waiting' || gone || child.exitCode !== null || child.signalCode !== null || id === undefined || identity(wanted) !== id) return undefined;
       state = 'claimed';
-      process.removeListener('exit', onExit);
+      unlisten();
       return started;
     },
     release() {
       if (state !== 'waiting') return Promise.resolve();
       state = 'released';
-      process.removeListener('exit', onExit);
+      unlisten();
       return new Promise<void>((resolve) => {
         const done = () => {
           removeDirs();

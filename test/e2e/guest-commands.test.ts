@@ -107,12 +107,11 @@ describe('vm wait --for agent and ssh, on the real guest', () => {
   }, 1_700_000);
 
   it('the tiny guests: no channel is exit 5 at once with how to add it; a silent agent times out (exit 6) naming it', () => {
-    const t0 = Date.now();
+    // Exit 5 rather than the timeout's 6: it was refused before any wait.
     const none = run(['vm', 'wait', NOCHAN, '--for', 'agent', '--timeout', '120']);
     expect(none.code).toBe(5);
     expect(none.stderr).toContain(`VM "${NOCHAN}" has no guest agent channel`);
     expect(none.stderr).toContain("hint: add <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>");
-    expect(Date.now() - t0).toBeLessThan(60_000);
     const silent = run(['vm', 'wait', NOAGENT, '--for', 'agent', '--timeout', '3']);
     expect(silent.code).toBe(6);
     expect(silent.stderr).toMatch(/timed out after 3 s waiting for the guest agent of VM "gc19-noagent" to answer \(the guest agent of VM "gc19-noagent" is not answering/);

@@ -18,21 +18,31 @@ const realVirsh = spawnSync('sh', ['-c', 'command -v virsh'], { encoding: 'utf8'
 
 /** Runs bin/kvmctl with a logging virsh first on PATH and TMPDIR of its own; returns the run, the virsh starts and what TMPDIR holds after. */
 function traced(...args: string[]) {
+  const { dir, bin, tmp, log } = wrapped();
+  const r = spawnSync(process.execPath, [resolve('bin/kvmctl'), '-c', DEFAULT_URI, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: runEnv(dir, bin, tmp),
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr, starts: readFileSync(log, 'utf8').split('\n').filter(Boolean), left: readdirSync(tmp) };
+}
+
+/** A run's directory: a bin/ with the logging virsh (which also logs its pid), an empty tmp/, the log. */
+function wrapped() {
   const dir = mkdtempSync(join(scratch, 'run-'));
   const bin = join(dir, 'bin');
   const tmp = join(dir, 'tmp');
   mkdirSync(bin);
   mkdirSync(tmp);
   const log = join(dir, 'virsh.log');
-  writeFileSync(join(bin, 'virsh'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${realVirsh}' "$@"\n`);
+  writeFileSync(join(bin, 'virsh'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\necho $$ > '${log}.pid'\nexec '${realVirsh}' "$@"\n`);
   chmodSync(join(bin, 'virsh'), 0o755);
   writeFileSync(log, '');
-  const r = spawnSync(process.execPath, [resolve('bin/kvmctl'), '-c', DEFAULT_URI, ...args], {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, TMPDIR: tmp, KVMCTL_STATE_DIR: join(dir, 'state'), NO_COLOR: '1', LC_ALL: 'C', KVMCTL_URI: '', LIBVIRT_DEFAULT_URI: '' },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr, starts: readFileSync(log, 'utf8').split('\n').filter(Boolean), left: readdirSync(tmp) };
+  return { dir, bin, tmp, log };
+}
+
+function runEnv(dir: string, bin: string, tmp: string): NodeJS.ProcessEnv {
+  return { ...process.env, PATH: `${bin}:${process.env.PATH}`, TMPDIR: tmp, KVMCTL_STATE_DIR: join(dir, 'state'), NO_COLOR: '1', LC_ALL: 'C', KVMCTL_URI: '', LIBVIRT_DEFAULT_URI: '' };
 }
 
 describe('the session vm list starts early', () => {
@@ -61,5 +71,35 @@ describe('the session vm list starts early', () => {
     expect(names.out).toBe('test\n');
     expect(names.starts).toHaveLength(1);
     expect(names.starts[0]).not.toBe(`-c ${DEFAULT_URI}`);
+  });
+
+  it('a signal before the bundle has loaded stops it and removes its directory, and the run dies of the signal', () => {
+    const { dir, bin, tmp, log } = wrapped();
+    // What bin/kvmctl does before loading the bundle; then the signal, while no handler of kvmctl's exists yet.
+    const script = `
+      const early = require(${JSON.stringify(resolve('dist/early.cjs'))}).startEarlySession(['node', 'kvmctl', '-c', ${JSON.stringify(DEFAULT_URI)}, 'vm', 'list'], process.env);
+      if (!early) process.exit(3);
+      const fs = require('node:fs');
+      const wait = () => (fs.existsSync(${JSON.stringify(log + '.pid')}) ? process.kill(process.pid, 'SIGHUP') : setTimeout(wait, 10));
+      wait();
+      setTimeout(() => process.exit(4), 30000);
+    `;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000, env: runEnv(dir, bin, tmp) });
+    expect(r.status).toBeNull();
+    expect(r.signal).toBe('SIGHUP');
+    expect(readFileSync(log, 'utf8')).toBe(`-c ${DEFAULT_URI}\n`);
+    const pid = Number(readFileSync(log + '.pid', 'utf8'));
+    expect(pid).toBeGreaterThan(1);
+    expect(readdirSync(tmp)).toEqual([]);
+    // The virsh it started was sent SIGTERM; it is gone (or a zombie of nobody's until reaped) once it has handled it.
+    const alive = () => {
+      try {
+        return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 500 && alive(); i++) spawnSync('sleep', ['0.01']);
+    expect(alive()).toBe(false);
   });
 });
