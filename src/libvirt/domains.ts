@@ -1,13 +1,15 @@
 /**
- * All domains with their definitions in two virsh processes, however many
- * exist: one batch for states and autostart flags, one batch of dumpxml.
- * Used wherever kvmctl must know which VMs use a volume, network or bridge.
+ * All domains with their definitions in two rounds of reads, however many
+ * exist: states and autostart flags, then every dumpxml. In a session
+ * (`rounds`, as net leases reads them) that is no virsh process of its own; by
+ * default, a batch process a round. Used wherever kvmctl must know which VMs
+ * use a volume, network or bridge.
  */
 import type { Runner } from '../exec/runner.js';
 import { domainCalls } from './domain-commands.js';
 import { domstatsCall, parseDomstats, stateName } from './domstats.js';
 import { parseDomainXml, type DomainDefinition } from './domain-xml.js';
-import { Virsh } from './virsh-client.js';
+import { Virsh, type ReadRounds } from './virsh-client.js';
 
 export interface DomainRecord {
   name: string;
@@ -17,16 +19,16 @@ export interface DomainRecord {
   definition: DomainDefinition;
 }
 
-export async function loadDomains(runner: Runner, uri: string): Promise<DomainRecord[]> {
-  const virsh = new Virsh(runner, uri);
-  const first = await virsh.batchWithStderr({ stats: domstatsCall(['state']), autostart: domainCalls.listAutostartNames() });
+export async function loadDomains(runner: Runner, uri: string, rounds?: ReadRounds): Promise<DomainRecord[]> {
+  const reads = rounds ?? new Virsh(runner, uri).batchRounds();
+  const first = await reads.round({ stats: domstatsCall(['state']), autostart: domainCalls.listAutostartNames() });
   const stats = parseDomstats(first.out.stats);
   if (stats.length === 0) {
     if (first.stderr.trim()) throw new Error(`could not list domains: ${first.stderr.trim()}`);
     return [];
   }
   const autostart = new Set(first.out.autostart.split('\n').filter((l) => l !== ''));
-  const { xml } = await virsh.batch({ xml: stats.map((s) => domainCalls.dumpxml(s.name)) });
+  const { xml } = (await reads.round({ xml: stats.map((s) => domainCalls.dumpxml(s.name)) })).out;
   const records = await Promise.all(
     stats.map(async (s, i): Promise<DomainRecord | undefined> => {
       const text = xml[i] ?? '';

@@ -125,12 +125,13 @@ export async function loadNetworks(runner: Runner, uri: string, opts: { leases: 
 }
 
 /**
- * One network: state, live definition and leases in one virsh process. Throws
- * NotFoundError (exit 3) when it does not exist.
+ * One network: state, live definition and leases in one round of reads (a
+ * batch process, or a round of `rounds`' session). Throws NotFoundError
+ * (exit 3) when it does not exist.
  */
-export async function loadNetwork(runner: Runner, uri: string, name: string, opts: { leases: boolean }): Promise<NetworkRecord> {
+export async function loadNetwork(runner: Runner, uri: string, name: string, opts: { leases: boolean }, rounds?: ReadRounds): Promise<NetworkRecord> {
   const virsh = new Virsh(runner, uri);
-  const { out, stderr } = await virsh.batchWithStderr({
+  const { out, stderr } = await (rounds ?? virsh.batchRounds()).round({
     info: networkCalls.info(name),
     xml: networkCalls.dumpxml(name),
     // A list of one call or none: asked only when wanted.

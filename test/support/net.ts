@@ -37,19 +37,39 @@ export function stubNetworkSession(runner: FakeRunner, opts: { leases: boolean }
   return stubSession(runner, networkRounds(opts));
 }
 
-/** One network: net-info, dumpxml (+ leases), in one batch. */
-export function stubLoadNetwork(runner: FakeRunner, name: string, opts: { leases: boolean; info?: string; xml?: string }): FakeRunner {
+/** loadNetwork's one round: net-info, dumpxml (+ leases). */
+function networkRound(name: string, opts: { leases: boolean; info?: string; xml?: string }): SessionRound {
   const commands = [['net-info', '--network', name], ['net-dumpxml', '--network', name], ...(opts.leases ? [['net-dhcp-leases', '--network', name]] : [])];
   const outputs = [opts.info ?? rec(`virsh-net-info-${name}.txt`), opts.xml ?? rec(`virsh-net-dumpxml-${name}.xml`), ...(opts.leases ? [rec(`virsh-net-dhcp-leases-${name}.txt`)] : [])];
+  return { commands, outputs };
+}
+
+/** One network: net-info, dumpxml (+ leases), in one batch. */
+export function stubLoadNetwork(runner: FakeRunner, name: string, opts: { leases: boolean; info?: string; xml?: string }): FakeRunner {
+  const { commands, outputs } = networkRound(name, opts);
   return stubBatch(runner, commands, outputs);
 }
 
-/** loadDomains over the recorded lab: fxn-vm1 running on fxn-nat, fxn-vm2 shut off with a reservation there. */
-export function stubLoadDomains(runner: FakeRunner): FakeRunner {
-  stubBatch(runner, [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], [rec('virsh-domstats-raw-state.txt'), rec('virsh-list-all-autostart-name.txt')]);
+/** loadDomains' two rounds over the recorded lab: fxn-vm1 running on fxn-nat, fxn-vm2 shut off with a reservation there. */
+function domainRounds(): SessionRound[] {
   // loadDomains asks for the XML in the order domstats lists the domains.
   const names = [...rec('virsh-domstats-raw-state.txt').matchAll(/^Domain: '(.*)'$/gm)].map((m) => m[1] as string);
-  return stubBatch(runner, names.map((n) => ['dumpxml', '--domain', n]), names.map((n) => rec(`virsh-dumpxml-${n}.xml`)));
+  return [
+    { commands: [['domstats', '--raw', '--state'], ['list', '--all', '--autostart', '--name']], outputs: [rec('virsh-domstats-raw-state.txt'), rec('virsh-list-all-autostart-name.txt')] },
+    { commands: names.map((n) => ['dumpxml', '--domain', n]), outputs: names.map((n) => rec(`virsh-dumpxml-${n}.xml`)) },
+  ];
+}
+
+/** loadDomains in a batch process a round. */
+export function stubLoadDomains(runner: FakeRunner): FakeRunner {
+  for (const round of domainRounds()) stubBatch(runner, round.commands, round.outputs);
+  return runner;
+}
+
+/** net leases' one virsh session over the recorded lab: the networks' rounds (every network's, or `name`'s one), then the domains' two. */
+export function stubLeasesSession(runner: FakeRunner, name?: string): FakeRunner {
+  const networks = name === undefined ? networkRounds({ leases: true }) : [networkRound(name, { leases: true })];
+  return stubSession(runner, [...networks, ...domainRounds()]);
 }
 
 /** A fake that answers the reads of one recorded network (net-info, dumpxml, + leases). */

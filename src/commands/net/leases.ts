@@ -1,6 +1,6 @@
 import type { Context } from '../../context.js';
 import { loadDomains } from '../../libvirt/domains.js';
-import { loadNetwork, loadNetworks } from '../../libvirt/network-commands.js';
+import { loadNetwork, loadNetworks, type NetworkRecord } from '../../libvirt/network-commands.js';
 import { leaseColumns, type LeaseView } from './info.js';
 import { vmsByMac } from './vm-owners.js';
 import { leaseJson } from './network-json.js';
@@ -10,13 +10,21 @@ import { arg, verb } from '../../verb.js';
 const columns = [{ header: 'NETWORK', value: (l: LeaseView) => l.network }, ...leaseColumns];
 
 /**
- * DHCP leases of one network or of all, with the VM that owns each MAC: four
- * virsh processes at most, however many networks and VMs exist.
+ * DHCP leases of one network or of all, with the VM that owns each MAC: one
+ * virsh process however many networks and VMs exist, a session of the
+ * networks' rounds (one for a named network, two for all) and the domains' two.
  */
+export async function loadLeases(ctx: Pick<Context, 'runner' | 'uri' | 'virsh'>, name: string | undefined): Promise<{ networks: NetworkRecord[]; leases: LeaseView[] }> {
+  const { networks, domains } = await ctx.virsh.session(async (session) => {
+    const networks = name !== undefined ? [await loadNetwork(ctx.runner, ctx.uri, name, { leases: true }, session)] : await loadNetworks(ctx.runner, ctx.uri, { leases: true }, session);
+    return { networks, domains: await loadDomains(ctx.runner, ctx.uri, session) };
+  });
+  const owners = vmsByMac(domains);
+  return { networks, leases: networks.flatMap((n) => n.leases.map((l) => ({ network: n.name, ...l, vm: owners.get(l.mac) }))) };
+}
+
 export async function runNetLeases(ctx: Context, name: string | undefined): Promise<void> {
-  const networks = name !== undefined ? [await loadNetwork(ctx.runner, ctx.uri, name, { leases: true })] : await loadNetworks(ctx.runner, ctx.uri, { leases: true });
-  const owners = vmsByMac(await loadDomains(ctx.runner, ctx.uri));
-  const leases: LeaseView[] = networks.flatMap((n) => n.leases.map((l) => ({ network: n.name, ...l, vm: owners.get(l.mac) })));
+  const { networks, leases } = await loadLeases(ctx, name);
   ctx.out.list(columns, leases, leases.map((l) => leaseJson(l.network, l, l.vm)));
   if (!ctx.out.json && leases.length === 0) {
     const inactive = networks.length === 1 && !networks[0]?.active;
