@@ -20,6 +20,7 @@ import { DEFAULT_HOST_TIMEOUT_S, DEFAULT_PARALLEL, parseHostTimeout, parseParall
 /** The read commands -H runs on many hosts. */
 export const FAN_OUT_COMMANDS = 'vm list, vm info, host, host check, pool list, volume list, net list, net leases';
 import { Output, OUTPUT_FORMATS, type OutputFormat } from './output/output.js';
+import type { Column } from './output/table.js';
 
 import { DEFAULT_URI, kvmctlCommand } from './exec/command.js';
 import { resolveUri } from './libvirt/uri.js';
@@ -43,6 +44,8 @@ export interface GlobalOptions {
 export interface ActionOptions {
   /** A read command that -H may run on many hosts; a FleetRead when the hosts' results are put together before printing. */
   fanOut?: boolean | FleetRead<any>;
+  /** The columns of the list it prints with these arguments, if any (-H: the table's shape when every host fails). */
+  listColumns?: (ctx: Context, args: unknown[]) => Column<any>[] | undefined;
   /** A creating command: -H names the one host it runs on (or auto: it is chosen); returns that host's URI. */
   place?: (ctx: Context, selectors: string[], args: unknown[]) => Promise<string>;
 }
@@ -86,6 +89,7 @@ export function createApp(deps: Deps): App {
         deps,
         (uri, hostDeps, capture) => hostContext(ctx, opts, uri, hostDeps, capture(ctx.out)),
         typeof options.fanOut === 'object' ? options.fanOut : (hctx) => fn(hctx, parsed),
+        options.listColumns?.(ctx, parsed),
       );
     };
   };

@@ -4,7 +4,8 @@
  * an Output that records instead of printing); the results are then put
  * together: lists as one table with a HOST column first (JSON: a `host` key on
  * every object), anything else host by host. A host that fails or does not
- * answer in time is one error row, and the other hosts' results stay.
+ * answer in time is one error row, and the other hosts' results stay; a list
+ * verb declares its columns, so its table keeps that shape when every host fails.
  */
 import type { Context, Deps } from './context.js';
 import { ExitCode, exitCodeOf, KvmctlError, PartialResultError, UsageError } from './errors.js';
@@ -44,6 +45,8 @@ export async function fanOut<T>(
   deps: Deps,
   build: BuildHostContext,
   fn: ((ctx: Context) => Promise<void>) | FleetRead<T>,
+  /** A list's columns: its table keeps HOST first, one error row a host, even when no host answers. */
+  columns?: Column<any>[],
 ): Promise<void> {
   const inv = await loadInventory(inventoryPath(deps.io.env), { cacheDir: base.stateDir });
   const hosts = selectHosts(inv, selectors);
@@ -95,7 +98,7 @@ export async function fanOut<T>(
     }
   }
   collapseMigrations(results);
-  render(base.out, results);
+  render(base.out, results, columns);
   const failures = results.filter((r) => !r.ok);
   if (failures.length === 0) return;
   const summary = failures.map((r) => `${r.host}: ${r.error ?? ''}`).join('; ');
@@ -180,7 +183,7 @@ function withHost(host: string, value: unknown): unknown {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? { host, ...value } : { host, value };
 }
 
-function render(out: Output, results: HostResult[]): void {
+function render(out: Output, results: HostResult[], declared?: Column<any>[]): void {
   if (out.json) {
     const hosts = results.map((r) => ({ host: r.host, ok: r.ok, error: r.error ?? null }));
     const items = results.flatMap((r) =>
@@ -194,7 +197,7 @@ function render(out: Output, results: HostResult[]): void {
   }
   const lists = results.flatMap((r) => r.printed.filter((p): p is Extract<Printed, { kind: 'list' }> => p.kind === 'list'));
   const onlyLists = results.every((r) => r.printed.every((p) => p.kind === 'list'));
-  const first = lists[0];
+  const first = lists[0]?.columns ?? declared;
   if (onlyLists && first) {
     type Row = { host: string; row?: unknown; error?: string };
     const rows: Row[] = results.flatMap((r): Row[] =>
@@ -202,7 +205,7 @@ function render(out: Output, results: HostResult[]): void {
     );
     const columns: Column<Row>[] = [
       { header: 'HOST', value: (x) => x.host },
-      ...first.columns.map(
+      ...first.map(
         (c, i): Column<Row> => ({
           header: c.header,
           name: c.name,

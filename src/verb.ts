@@ -18,6 +18,7 @@ import { Argument, Command, Option } from 'commander';
 import { examples, type App } from './app.js';
 import type { Context } from './context.js';
 import { forEachName, unlessAbsent, type ManyNames } from './many-names.js';
+import type { Column } from './output/table.js';
 
 // ---- options ------------------------------------------------------------------
 
@@ -138,6 +139,11 @@ export interface VerbSpec<A extends readonly ArgSpec<string>[], T extends Option
   notes?: string;
   /** A read verb that -H may run on many hosts. */
   fanOut?: boolean;
+  /**
+   * The columns of the list a fanOut verb prints (none: it prints no list, given these options): under -H its table
+   * is HOST first, one error row a host, even when every host fails.
+   */
+  listColumns?: Column<any>[] | ((ctx: Context, ...args: [...ArgsOf<A>, OptionsOf<T>]) => Column<any>[] | undefined);
   /** A verb that -H sends to one host this chooses from the selectors and the parsed arguments (vm create -H auto). */
   place?: (ctx: Context, selectors: string[], ...args: [...ArgsOf<A>, OptionsOf<T>]) => Promise<string>;
   /** A delete: --if-exists makes the object's absence exit 0 (`changed: false`). */
@@ -205,6 +211,7 @@ function declare<A extends readonly ArgSpec<string>[], T extends OptionTable>(na
     spec.configure?.(cmd);
     // commander hands the action exactly the declared arguments, then the options object: the shape the tables above describe.
     const place = spec.place;
+    const listColumns = spec.listColumns;
     type Parsed = [...ArgsOf<A>, OptionsOf<T>];
     const ifExists = spec.ifExists;
     const runOne = (ctx: Context, parsed: unknown[]): Promise<void> => {
@@ -221,6 +228,7 @@ function declare<A extends readonly ArgSpec<string>[], T extends OptionTable>(na
     return cmd.action(
       app.run(action, {
         fanOut: spec.fanOut,
+        listColumns: listColumns && ((ctx, parsed) => (typeof listColumns === 'function' ? listColumns(ctx, ...(parsed as Parsed)) : listColumns)),
         place: place && ((ctx, selectors, parsed) => place(ctx, selectors, ...(parsed as [...ArgsOf<A>, OptionsOf<T>]))),
       }),
     );

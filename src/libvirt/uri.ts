@@ -47,9 +47,10 @@ export function isLocalUri(uri: string): boolean {
 const URI_PATTERN = /^[a-z][a-z0-9+.-]*:\/\/[^\s/]*(\/[^\s]*)?$/i;
 
 export function resolveUri(flag: string | undefined, env: Record<string, string | undefined>): string {
-  const uri = flag ?? env.KVMCTL_URI ?? env.LIBVIRT_DEFAULT_URI ?? DEFAULT_URI;
+  // An empty variable is unset, as an empty KVMCTL_HOSTS is.
+  const uri = flag ?? (env.KVMCTL_URI || undefined) ?? (env.LIBVIRT_DEFAULT_URI || undefined) ?? DEFAULT_URI;
   if (!URI_PATTERN.test(uri)) {
-    const from = flag !== undefined ? '--connect' : env.KVMCTL_URI !== undefined ? 'KVMCTL_URI' : 'LIBVIRT_DEFAULT_URI';
+    const from = flag !== undefined ? '--connect' : env.KVMCTL_URI ? 'KVMCTL_URI' : 'LIBVIRT_DEFAULT_URI';
     throw new UsageError(
       `malformed libvirt URI ${JSON.stringify(uri)} (from ${from})`,
       'use a URI such as qemu:///system, qemu+ssh://root@host/system or qemu+unix:///system?socket=/path/libvirt-sock',

@@ -44,7 +44,7 @@ export function renderManPage(program: Command, version: string, helpAfter: (cmd
     '.SH ENVIRONMENT',
     '.TP',
     '\\fBKVMCTL_URI\\fR, \\fBLIBVIRT_DEFAULT_URI\\fR',
-    'the libvirt URI when \\fB\\-c\\fR is not given (default qemu:///system)',
+    'the libvirt URI when \\fB\\-c\\fR is not given: the first of the two that is set and not empty (an empty one counts as unset), else qemu:///system',
     '.TP',
     '\\fBKVMCTL_HOSTS\\fR',
     'the hosts inventory that \\fB\\-H\\fR, \\fBvm migrate \\-\\-to\\fR and \\fBhost add|remove|list\\fR use; when unset or empty, \\fB$XDG_CONFIG_HOME/kvmctl/hosts.yaml\\fR (\\fB~/.config/kvmctl/hosts.yaml\\fR without \\fBXDG_CONFIG_HOME\\fR)',

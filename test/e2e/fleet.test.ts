@@ -4,7 +4,8 @@
  * - `-H … net leases`: the lab guest booted on f1 and on f2 (their default
  *   networks), a host whose socket is gone and one whose daemon is stopped
  *   (SIGSTOP): HOST column first, a host key on every object, one error row per
- *   failed host and the partial exit code (9).
+ *   failed host and the partial exit code (9); with only those two selected, the
+ *   same table of error rows (`net leases`, `vm list`), JSON items empty, exit 1.
  * - `--parallel N`, shown by watching /proc: while kvmctl waits on hosts whose
  *   daemon is stopped, the number of its live virsh children never passes N and
  *   reaches it; every host gets its virsh in the end. Also the default (8).
@@ -286,6 +287,31 @@ describe('-H … net leases across lab hosts', () => {
     const r = await run(['-H', 'gone', 'net', 'leases']);
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/^kvmctl: error: every host failed: gone: cannot reach libvirt at .*No such file or directory\)\nhint: check those hosts with: kvmctl host list\n$/);
+  });
+
+  it('every host failing (the socket gone, the daemon stopped): the table a partial failure prints, one error row each; exit 1, their codes (5, 6) differing; nothing changes', async () => {
+    const before = fleet();
+    const sel = ['-H', 'stopped', '-H', 'gone', '--host-timeout', '4'];
+    const [leases, vms, json] = await whileStopped(async () => [await run([...sel, 'net', 'leases']), await run([...sel, 'vm', 'list']), await run([...sel, 'vm', 'list', '-o', 'json'])]);
+    const gone = new RegExp(`^gone\\s+error: cannot reach libvirt at ${GONE.replace(/[?+.]/g, '\\$&')} \\(Failed to connect socket to '${GONE_SOCK}': No such file or directory\\)(\\s|$)`);
+    const stopped = /^stopped\s+error: no answer within 4 s; its programs were stopped(\s|$)/;
+    for (const [r, header] of [
+      [leases, /^HOST\s+NETWORK\s+MAC\s+IP\s+HOSTNAME\s+EXPIRES\s+VM$/],
+      [vms, /^HOST\s+NAME\s+STATE\s/],
+    ] as const) {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^kvmctl: error: every host failed: stopped: no answer within 4 s; its programs were stopped; gone: cannot reach libvirt at .*No such file or directory\)\nhint: check those hosts with: kvmctl host list\n$/);
+      expect(r.stdout.trim().split('\n')).toEqual([expect.stringMatching(header), expect.stringMatching(stopped), expect.stringMatching(gone)]);
+    }
+    expect(json.code).toBe(1);
+    const { items, hosts } = parseOutput([...sel, 'vm', 'list'], json.stdout);
+    expect(items).toEqual([]);
+    expect(hosts).toEqual([
+      { host: 'stopped', ok: false, error: 'no answer within 4 s; its programs were stopped' },
+      { host: 'gone', ok: false, error: expect.stringMatching(/^cannot reach libvirt at .*No such file or directory\)$/) },
+    ]);
+    expect(parseJsonError(json.stderr).error).toMatchObject({ code: 'failure', exit: 1, message: expect.stringMatching(/^every host failed: stopped: /) });
+    expect(fleet()).toEqual(before);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * -H from recorded virsh output: each host gets its own virsh call with its own
- * URI, lists merge with a HOST column, failures are rows, and the exit codes.
+ * URI, lists merge with a HOST column, failures are rows (the same table when
+ * every host fails: the verb declares its columns), and the exit codes.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main.js';
 import { FakeRunner } from '../../src/exec/fake.js';
+import { CommandTimeoutError } from '../../src/exec/runner.js';
+import { readCommand, type Command } from '../../src/exec/command.js';
 import { memoryIO } from '../../src/output/io.js';
 import { memoryFs } from '../../src/local-fs.js';
 import { batchStdout, stubSession, stubSessionExit } from '../support/harness.js';
@@ -68,14 +71,88 @@ describe('-H', () => {
     expect(r.err).toMatch(/1 of 3 hosts failed, the others are shown: b: cannot reach libvirt/);
   });
 
-  it('every host failing keeps their common exit code (5 here)', async () => {
+  /** Both hosts of @ab cannot connect: virsh says so, run alone or (`session`) as a session. */
+  function unreachable(session: boolean): FakeRunner {
     const rr = new FakeRunner();
-    for (const h of ['a', 'b']) stubSessionExit(rr, rec('err-virsh-unreachable.stderr'), 1, U(h));
-    const r = await kvmctl(['-H', '@ab', 'net', 'list'], rr);
-    expect(r.code).toBe(5);
-    expect(r.err).toMatch(/every host failed: a: .*; b: /);
-    // No host gave a list to take columns from: each host's error under its name.
-    expect(r.out).toMatch(/^== a ==\nerror: cannot reach libvirt .*\n== b ==\nerror: cannot reach libvirt /);
+    for (const h of ['a', 'b']) {
+      if (session) stubSessionExit(rr, rec('err-virsh-unreachable.stderr'), 1, U(h));
+      else rr.stub((c) => c.program === 'virsh' && c.args[1] === U(h), { exitCode: 1, stderr: rec('err-virsh-unreachable.stderr') }, Infinity);
+    }
+    return rr;
+  }
+
+  it('every host failing keeps their common exit code (5 here) and the table a partial failure prints', async () => {
+    const all = await kvmctl(['-H', '@ab', 'net', 'list'], unreachable(true));
+    expect(all.code).toBe(5);
+    expect(all.err).toMatch(/every host failed: a: cannot reach libvirt .*; b: cannot reach libvirt /);
+    const some = await kvmctl(['-H', 'all', 'net', 'list'], runner('b'));
+    expect(some.code).toBe(9);
+    const [allHeader, ...allRows] = all.out.trim().split('\n');
+    const someLines = some.out.trim().split('\n');
+    // The same columns, HOST first, whether some or all hosts fail; each failed host one error row.
+    expect(allHeader?.split(/\s+/)).toEqual(someLines[0]?.split(/\s+/));
+    expect(allHeader).toMatch(/^HOST\s+NAME\s+/);
+    expect(allRows).toEqual([expect.stringMatching(/^a\s+error: cannot reach libvirt at qemu\+unix:\/\/\/system\?socket=\/run\/a\//), expect.stringMatching(/^b\s+error: cannot reach libvirt /)]);
+    expect(someLines.find((l) => l.startsWith('b '))).toMatch(/^b\s+error: cannot reach libvirt /);
+    expect(all.out).not.toContain('==');
+  });
+
+  it.each([
+    [['vm', 'list'], /^HOST\s+NAME\s+STATE\s/, true],
+    [['pool', 'list'], /^HOST\s+NAME\s+/, false],
+    [['volume', 'list'], /^HOST\s+POOL\s+/, false],
+    [['net', 'leases'], /^HOST\s+NETWORK\s+/, false],
+  ])('-H @ab %j with every host unreachable: HOST-first table, one error row each, exit 5; JSON items empty', async (words, header, session) => {
+    const t = await kvmctl(['-H', '@ab', ...words], unreachable(session));
+    expect(t.code).toBe(5);
+    expect(t.err).toMatch(/every host failed: a: cannot reach libvirt .*; b: cannot reach libvirt /);
+    const lines = t.out.trim().split('\n');
+    expect(lines[0]).toMatch(header);
+    expect(lines.slice(1)).toEqual([expect.stringMatching(/^a\s+error: cannot reach libvirt /), expect.stringMatching(/^b\s+error: cannot reach libvirt /)]);
+    const j = await kvmctl(['-H', '@ab', ...words, '-o', 'json'], unreachable(session));
+    expect(j.code).toBe(5);
+    const parsed = parseOutput(['-H', 'all', ...words], j.out);
+    expect(parsed.items).toEqual([]);
+    expect(parsed.hosts).toEqual([
+      { host: 'a', ok: false, error: expect.stringMatching(/^cannot reach libvirt /) },
+      { host: 'b', ok: false, error: expect.stringMatching(/^cannot reach libvirt /) },
+    ]);
+  });
+
+  it('vm list --name-only (or -o name) prints names, no list: every host failing is each host under == NAME ==, as when some fail', async () => {
+    for (const flag of ['--name-only', '-o name']) {
+      const r = await kvmctl(['-H', '@ab', 'vm', 'list', ...flag.split(' ')], unreachable(false));
+      expect(r.code).toBe(5);
+      expect(r.err).toMatch(/every host failed: a: cannot reach libvirt .*; b: cannot reach libvirt /);
+      expect(r.out).toMatch(/^== a ==\nerror: cannot reach libvirt .*\n== b ==\nerror: cannot reach libvirt .*\n$/);
+    }
+  });
+
+  /** Nothing of @ab answers in time: each host's virsh session and every program (host facts also read the local ip and iptables). */
+  function silent(): FakeRunner {
+    const rr = new FakeRunner();
+    const timeout = (c: Command): never => {
+      throw new CommandTimeoutError(c);
+    };
+    rr.stub(() => true, timeout, Infinity);
+    for (const h of ['a', 'b']) rr.stubConversation((c) => c.args.includes(U(h)), () => timeout(readCommand('virsh', ['-c', U(h)], { timeoutMs: 15000 })), 1);
+    return rr;
+  }
+
+  it('host check prints its table of checks before it fails: every host failing is the same HOST-first table, exit 5', async () => {
+    const t = await kvmctl(['-H', '@ab', 'host', 'check'], silent());
+    expect(t.code).toBe(5);
+    expect(t.err).toMatch(/every host failed: a: host check: \d+ check\(s\) failed: libvirt, .*; b: host check: /);
+    const table = t.out.split('\n').filter((l) => /^(HOST|a|b)\s/.test(l));
+    expect(table).toEqual([expect.stringMatching(/^HOST\s+CHECK\s+STATUS\s+DETAIL$/), expect.stringMatching(/^a\s+error: host check: /), expect.stringMatching(/^b\s+error: host check: /)]);
+  });
+
+  it('host, a report, prints each host under == NAME == whether some or all fail', async () => {
+    const t = await kvmctl(['-H', '@ab', 'host'], silent());
+    expect(t.code).toBe(5);
+    expect(t.out).toMatch(/^== a ==\nerror: host: virsh -c .*\/run\/a\/libvirt-sock' did not finish within 15000 ms\n/);
+    expect(t.out).toMatch(/^== b ==\nerror: host: virsh -c .*\/run\/b\/libvirt-sock' did not finish within 15000 ms\n/m);
+    expect(t.out).not.toMatch(/^HOST\s/m);
   });
 
   it('refuses -H with a write command, with -c, and an unknown host, before running anything', async () => {

@@ -55,6 +55,18 @@ describe('main', () => {
     expect(r.err).toContain('(from KVMCTL_URI)');
   });
 
+  it('an empty KVMCTL_URI or LIBVIRT_DEFAULT_URI counts as unset: the next source is used', async () => {
+    const next = await run(['host', 'check'], { KVMCTL_URI: '', LIBVIRT_DEFAULT_URI: 'test:///default' });
+    expect(next.err).not.toContain('malformed');
+    expect(next.runner.argvs().length).toBeGreaterThan(0);
+    expect(next.runner.argvs().filter((a) => a.includes(' -c '))).not.toEqual([]);
+    expect(next.runner.argvs().filter((a) => a.includes(' -c ')).every((a) => a.includes('-c test:///default'))).toBe(true);
+    const both = await run(['host', 'check'], { KVMCTL_URI: '', LIBVIRT_DEFAULT_URI: '' });
+    expect(both.err).not.toContain('malformed');
+    expect(both.runner.argvs().filter((a) => a.includes(' -c '))).not.toEqual([]);
+    expect(both.runner.argvs().filter((a) => a.includes(' -c ')).every((a) => a.includes('-c qemu:///system'))).toBe(true);
+  });
+
   it('errors show no stack trace unless -v', async () => {
     // The fake refuses every command, so libvirt counts as unreachable and the check fails.
     const quiet = await run(['-c', 'test:///default', 'host', 'check']);

@@ -3,6 +3,7 @@ import type { Context } from '../../context.js';
 import { RefusedError } from '../../errors.js';
 import { gatherHostFacts, type HostFacts } from '../../host/facts.js';
 import { checkRecordedNat, natProblems, type RecordedNatCheck } from '../net/nat/check.js';
+import type { Column } from '../../output/table.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -94,6 +95,16 @@ export function hostChecks(f: HostFacts, fw: FirewallFacts = { backends: [] }): 
   return checks;
 }
 
+const checkColumns: Column<Check>[] = [
+  { header: 'CHECK', value: (c) => c.name },
+  {
+    header: 'STATUS',
+    value: (c) => c.status,
+    color: (t, c, chalk) => (c.status === 'ok' ? chalk.green(t) : c.status === 'warn' ? chalk.yellow(t) : chalk.red(t)),
+  },
+  { header: 'DETAIL', value: (c) => c.message },
+];
+
 export async function runHostCheck(ctx: Context): Promise<void> {
   const [facts, nat, backends] = await Promise.all([gatherHostFacts(ctx), checkRecordedNat(ctx), ctx.iptables.backendRuleCounts()]);
   const checks = hostChecks(facts, { nat, backends });
@@ -101,18 +112,7 @@ export async function runHostCheck(ctx: Context): Promise<void> {
   const summary = { ok: failed.length === 0, failures: failed.length, warnings: checks.filter((c) => c.status === 'warn').length, checks: checks.map((c) => ({ ...c, fix: c.fix ?? null })) };
   if (ctx.out.json) ctx.out.printJson(summary);
   else {
-    ctx.out.list(
-      [
-        { header: 'CHECK', value: (c: Check) => c.name },
-        {
-          header: 'STATUS',
-          value: (c: Check) => c.status,
-          color: (t, c, chalk) => (c.status === 'ok' ? chalk.green(t) : c.status === 'warn' ? chalk.yellow(t) : chalk.red(t)),
-        },
-        { header: 'DETAIL', value: (c: Check) => c.message },
-      ],
-      checks,
-    );
+    ctx.out.list(checkColumns, checks);
     const fixes = checks.filter((c) => c.status !== 'ok' && c.fix);
     if (fixes.length > 0) ctx.io.stdout('\nTo fix:\n' + fixes.map((c) => `  ${c.name}: ${c.fix}\n`).join(''));
   }
@@ -124,4 +124,5 @@ export async function runHostCheck(ctx: Context): Promise<void> {
 export const hostCheckCommand = verb('check', 'check the host for common problems; exit 0 without failures, 5 with any', runHostCheck, {
   examples: ['kvmctl host check', 'kvmctl host check -o json'],
   fanOut: true,
+  listColumns: checkColumns,
 });

@@ -36,4 +36,5 @@ export const netLeasesVerb = verb('leases', 'DHCP leases of one network or all: 
   args: [arg('[name]', 'network name (default: every active network)')],
   examples: ['kvmctl net leases', 'kvmctl net leases default -o json'],
   fanOut: true,
+  listColumns: columns,
 });

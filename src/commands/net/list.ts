@@ -62,4 +62,5 @@ export async function runNetList(ctx: Context): Promise<void> {
 export const netListVerb = verb('list', 'list libvirt networks: state, autostart, mode, bridge, subnet, DHCP range, leases', runNetList, {
   examples: ['kvmctl net list', 'kvmctl net list -o json'],
   fanOut: true,
+  listColumns: networkColumns,
 });

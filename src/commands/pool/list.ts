@@ -34,4 +34,5 @@ export async function runPoolList(ctx: Context): Promise<void> {
 export const poolListCommand = verb('list', 'list all pools: type, state, autostart, path, capacity, allocation, available, volumes', runPoolList, {
   examples: ['kvmctl pool list', 'kvmctl pool list -o json'],
   fanOut: true,
+  listColumns: poolColumns,
 });

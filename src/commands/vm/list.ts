@@ -127,13 +127,15 @@ const options = {
 };
 export type ListOptions = OptionsOf<typeof options>;
 
+const namesOnly = (ctx: Context, opts: ListOptions) => opts.nameOnly || ctx.out.nameOnly;
+
 export async function runVmList(ctx: Context, opts: ListOptions): Promise<void> {
   const state = opts.state;
   if (state !== undefined && !(STATE_FILTERS as readonly string[]).includes(state)) {
     throw new UsageError(`--state ${JSON.stringify(state)}: expected ${STATE_FILTERS.join(', ')}`, 'e.g. kvmctl vm list --state running');
   }
   const filter = state as (typeof STATE_FILTERS)[number] | undefined;
-  if (opts.nameOnly || ctx.out.nameOnly) {
+  if (namesOnly(ctx, opts)) {
     const r = await ctx.virsh.batchWithStderr({ stats: domstatsCall(['state'], filter) });
     const stats = parseDomstats(r.out.stats);
     if (stats.length === 0 && r.stderr.trim()) throw listError(r.stderr);
@@ -148,4 +150,5 @@ export const listCommand = verb('list', 'list VMs, sorted by name (the same orde
   options,
   examples: ['kvmctl vm list', 'kvmctl vm list --state running --name-only', 'kvmctl vm list -o json'],
   fanOut: true,
+  listColumns: (ctx, opts) => (namesOnly(ctx, opts) ? undefined : columns),
 });

@@ -33,4 +33,5 @@ export const volumeListCommand = verb('list', 'list volumes of all pools (or one
   options,
   examples: ['kvmctl volume list', 'kvmctl volume list --pool default -o json'],
   fanOut: true,
+  listColumns: volumeColumns,
 });

@@ -16,6 +16,15 @@ describe('host list', () => {
   const probe = (uri: string) => virshBatch(uri, [['version', '--daemon'], ['nodecpustats', '--percent'], ['nodememstats']]);
   const SEP = 'KVMCTL-BATCH-SEPARATOR-d41d8cd9\n';
 
+  it('an empty KVMCTL_URI is unset, not a malformed URI: host list runs (it needs no URI)', async () => {
+    writeFileSync(folder.file, `hosts:\n  a:\n    uri: "${URI1}"\n`);
+    const r = await kvmctl(['host', 'list', '--no-probe', '-o', 'json'], new FakeRunner(), { KVMCTL_HOSTS: folder.file, KVMCTL_URI: '' });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(parseOutput(['host', 'list'], r.out).map((h: { name: string }) => h.name)).toEqual(['a']);
+    expect(r.runner.calls).toEqual([]);
+  });
+
   it('asks every host once (one virsh each, with the host timeout) and shows who answers', async () => {
     writeFileSync(folder.file, `hosts:\n  a:\n    uri: "${URI1}"\n    labels: {rack: a1}\n  gone:\n    uri: "${URI2}"\ngroups:\n  web: [a, gone]\n`);
     const runner = new FakeRunner()
