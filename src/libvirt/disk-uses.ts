@@ -9,8 +9,10 @@
  * only where its answer cannot differ from the XML's (see fromStats); every
  * other VM whose disks might touch the listed volumes is read with dumpxml.
  * Nor does it say which disks are readonly: when JSON wants the flags, the VMs
- * domstats answered for are asked only that, with `dumpxml --xpath` (a line a
- * VM, where the whole XML of 5000 VMs is 8 MB to parse).
+ * domstats answered for are read with dumpxml too, and only their disks'
+ * lines are looked at (readonlyTargetsOf), where the whole XML of 5000 VMs is
+ * 8 MB to parse. Those dumpxml run in one virsh process however many there
+ * are (a batch longer than one argument is fed to it on stdin).
  */
 import type { Runner } from '../exec/runner.js';
 import { diskPath, parseDomainXml } from './domain-xml.js';
@@ -66,7 +68,7 @@ export interface ListedPaths {
  * local storage (`physical` is reported: not a network or dir disk, whose
  * names domstats reports as paths too) and is no subdirectory volume. Each
  * target is listed once (no chain written into the XML), so a target names
- * one disk: the key for its readonly flag (readonlyCall).
+ * one disk: the key for its readonly flag (readonlyTargetsOf).
  */
 export function fromStats(s: DomainStats, listed: ListedPaths): DiskUse[] | undefined {
   const state = stateName(s.stats);
@@ -111,8 +113,9 @@ export interface DiskUses {
 
 /**
  * Every VM's disk uses that may concern the listed volumes: two virsh
- * processes at most (domstats with the autostart list, then one batch of
- * dumpxml of only the VMs domstats cannot answer for), however many VMs exist.
+ * processes at most (domstats with the autostart list, then one of dumpxml of
+ * only the VMs domstats cannot answer for, and with `readonly` of those it
+ * answered for that use a listed volume), however many VMs exist.
  */
 export async function loadDiskUses(runner: Runner, uri: string, listed: Promise<ListedPaths>, options: DiskUseOptions): Promise<DiskUses> {
   const virsh = new Virsh(runner, uri);
@@ -130,23 +133,19 @@ export async function loadDiskUses(runner: Runner, uri: string, listed: Promise<
   const xmlUses = new Map<string, DiskUse[]>();
   const read: DomainRecord[] = [];
   if (asked.length + flagged.length > 0) {
-    const batch = await virsh.batch({
-      xml: asked.map((s) => domainCalls.dumpxml(s.name)),
-      readonly: flagged.map((i) => readCall(readonlyCall(stats[i]!.name))),
-    });
-    const unanswered: DomainStats[] = [];
+    // One process however many VMs: a batch longer than one argument is fed to one virsh on stdin.
+    const batch = await virsh.batch({ xml: asked.map((s) => domainCalls.dumpxml(s.name)), flags: flagged.map((i) => domainCalls.dumpxml(stats[i]!.name)) }, { oneProcess: true });
+    const texts = asked.map((s, i) => ({ s, text: batch.xml[i] ?? '' }));
     flagged.forEach((i, j) => {
-      const targets = parseReadonlyTargets(batch.readonly[j] ?? '');
+      const text = batch.flags[j] ?? '';
+      const targets = readonlyTargetsOf(text, statTargets(stats[i]!));
       if (targets) {
         known[i] = known[i]!.map((use) => ({ ...use, readonly: targets.has(use.target) }));
       } else {
         known[i] = undefined;
-        unanswered.push(stats[i]!);
+        texts.push({ s: stats[i]!, text });
       }
     });
-    // A virsh without --xpath (or a VM gone meanwhile): the whole XML, in one more process.
-    const again = unanswered.length > 0 ? (await virsh.batch({ xml: unanswered.map((s) => domainCalls.dumpxml(s.name)) })).xml : [];
-    const texts = [...asked.map((s, i) => ({ s, text: batch.xml[i] ?? '' })), ...unanswered.map((s, i) => ({ s, text: again[i] ?? '' }))];
     for (const { s, text } of texts) {
       // A VM undefined since domstats has an empty section.
       if (!text.trim()) continue;
@@ -161,20 +160,9 @@ export async function loadDiskUses(runner: Runner, uri: string, listed: Promise<
 /** Every VM's state and disks (with their backing chains), from libvirt's memory. */
 const DOMSTATS_WORDS = ['domstats', '--raw', '--state', '--block', '--backing'];
 
-/**
- * The domain's type (always there, so an empty answer is a failure), then the
- * target of each readonly disk: ` type="qemu"`, ` dev="vdb"`, a line each.
- */
-const READONLY_XPATH = '/domain/@type | /domain/devices/disk[readonly]/target/@dev';
-
-/** `dumpxml --xpath` (libvirt 8.9 and later) of the targets of a VM's readonly disks. */
-export function readonlyCall(vm: string): string[] {
-  return ['dumpxml', '--domain', vm, '--xpath', READONLY_XPATH];
-}
-
 const XML_ENTITIES: Record<string, string> = { quot: '"', amp: '&', lt: '<', gt: '>', apos: "'" };
 
-/** An attribute value as libxml2 serializes it (the five entities and character references) back to text. */
+/** An attribute value as libvirt escapes it (the five entities and character references) back to text. */
 function attributeText(value: string): string {
   return value.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, ref: string) => {
     if (ref[0] !== '#') return XML_ENTITIES[ref] ?? whole;
@@ -183,22 +171,45 @@ function attributeText(value: string): string {
   });
 }
 
-/**
- * The readonly targets from readonlyCall's output; undefined when it is not
- * that answer (the VM is gone, or this virsh has no --xpath): then the VM's
- * whole XML is read instead.
- */
-export function parseReadonlyTargets(text: string): Set<string> | undefined {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  if (!/^ ?type="[^"]*"$/.test(lines[0] ?? '')) return undefined;
-  const targets = new Set<string>();
-  for (const line of lines.slice(1)) {
-    const m = /^ ?dev="([^"]*)"$/.exec(line);
-    if (!m) return undefined;
-    targets.add(attributeText(m[1] ?? ''));
-  }
-  return targets;
+/** Every disk target domstats listed for a VM. */
+function statTargets(s: DomainStats): Set<string> {
+  const count = numberStat(s.stats, 'block.count') ?? 0;
+  return new Set(Array.from({ length: count }, (_, b) => s.stats[`block.${b}.name`] ?? ''));
 }
+
+/**
+ * The targets of the readonly disks (`/domain/devices/disk[readonly]/target/@dev`)
+ * of a VM's XML as libvirt writes it, two spaces an indent level: each
+ * `<disk …>` of `<devices>` at four, its own `<readonly/>` and
+ * `<target dev='…'` at six, without parsing the whole document (8 MB at
+ * 5000 VMs). undefined unless the disks found are exactly those domstats
+ * listed (`all`): the XML is then parsed whole.
+ */
+export function readonlyTargetsOf(xml: string, all: ReadonlySet<string>): Set<string> | undefined {
+  const open = xml.indexOf('\n  <devices>\n');
+  const close = xml.indexOf('\n  </devices>\n');
+  if (!xml.startsWith('<domain ') || open < 0 || close < open || xml.indexOf('\n  <devices>\n', open + 1) >= 0) return undefined;
+  const found = new Set<string>();
+  const readonly = new Set<string>();
+  for (const m of xml.matchAll(DISK_BLOCK)) {
+    if (m.index < open || m.index > close) return undefined;
+    const body = m[1] ?? '';
+    const targets = [...body.matchAll(DISK_TARGET)];
+    if (targets.length !== 1) return undefined;
+    const target = attributeText(targets[0]![1] ?? '');
+    if (found.has(target)) return undefined;
+    found.add(target);
+    if (DISK_READONLY.test(body)) readonly.add(target);
+  }
+  if (found.size !== all.size || [...all].some((t) => !found.has(t))) return undefined;
+  return readonly;
+}
+
+/** A `<disk …>` of `<devices>` (four spaces in) and its lines up to its `</disk>`. */
+const DISK_BLOCK = /^ {4}<disk [^\n]*[^/\n]>\n((?:(?! {4}<\/disk>\n)[^\n]*\n)*?) {4}<\/disk>$/gm;
+/** The disk's own `<target …>` (six spaces in), its dev attribute. */
+const DISK_TARGET = /^ {6}<target [^\n]*?\bdev='([^']*)'/gm;
+const DISK_READONLY = /^ {6}<readonly\/>$/m;
 
 /** Marks for reading (undefined) every VM answered from domstats one of whose disk files names a backing file. */
 async function dropLayered(stats: DomainStats[], known: Array<DiskUse[] | undefined>, layered: (path: string) => Promise<boolean>): Promise<void> {

@@ -236,14 +236,15 @@ export interface VolumeRecord {
 
 /**
  * All volumes of the given (active) pools, with their XML details, in one
- * virsh batch; volumes already known (read from their files) are not asked for.
+ * virsh process however many there are; volumes already known (read from
+ * their files) are not asked for.
  */
 export async function loadVolumes(runner: Runner, uri: string, pools: PoolRecord[], known: VolumeRecord[] = []): Promise<VolumeRecord[]> {
   const key = (pool: string, name: string) => `${pool}/${name}`;
   const knownByKey = new Map(known.map((v) => [key(v.pool, v.name), v]));
   const entries = pools.flatMap((p) => (p.volumes ?? []).map((v) => ({ pool: p.name, ...v })));
   const asked = entries.filter((e) => !knownByKey.has(key(e.pool, e.name)));
-  const { xml: xmls } = await new Virsh(runner, uri).batch({ xml: asked.map((e) => volumeCalls.dumpxml(e.pool, e.name)) });
+  const { xml: xmls } = await new Virsh(runner, uri).batch({ xml: asked.map((e) => volumeCalls.dumpxml(e.pool, e.name)) }, { oneProcess: true });
   const xmlByKey = new Map(asked.map((e, i) => [key(e.pool, e.name), xmls[i] ?? '']));
   return Promise.all(
     entries.map(async (e): Promise<VolumeRecord> => {

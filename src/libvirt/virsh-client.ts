@@ -9,8 +9,8 @@ import { formatCommand, mutatingCommand, readCommand, type Command, type Command
 import { KvmctlError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { conversationOf, ConversationEndedError, type Conversation } from '../exec/conversation.js';
-import { classifyVirshError, isUnreachable, libvirtMessage, runVirshBatch, unreachableError, type BatchOptions, type Subject } from './virsh.js';
-import { newSessionToken, roundInput, roundUntil, sessionAllowed, sessionCommand, splitRound, typeable } from './virsh-session.js';
+import { chunkBatch, classifyVirshError, isUnreachable, libvirtMessage, runVirshBatch, unreachableError, type BatchOptions, type Subject } from './virsh.js';
+import { newSessionToken, roundInput, roundUntil, sessionAllowed, sessionCommand, splitRound, splitStream, streamCommand, streamInput, streamStderr, typeable } from './virsh-session.js';
 
 /** One virsh command as data: its words (without `-c URI`), whether it changes state, its subject. */
 export interface VirshCall {
@@ -73,6 +73,9 @@ export interface ReadRounds {
   round<S extends BatchSpec>(spec: S): Promise<{ out: BatchOutputs<S>; stderr: string }>;
 }
 
+/** Commands a round of a stream (Virsh.batch with oneProcess). */
+const STREAM_ROUND = 1000;
+
 export class Virsh {
   constructor(
     readonly runner: Runner,
@@ -132,13 +135,54 @@ export class Virsh {
     const calls = keys.flatMap((k) => callsOf(spec[k]!));
     const mutates = calls.some((c) => c.mutates);
     if (mutates && calls.some((c) => !c.mutates)) throw new Error('a virsh batch mixes reads and writes: run them apart (dry-run must run the reads)');
-    const { outputs, stderr } = await runVirshBatch(this.runner, this.uri, calls.map((c) => c.words), { ...options, mutates });
+    const words = calls.map((c) => c.words);
+    const streamed = options.oneProcess && !mutates ? await this.stream(words, options) : undefined;
+    const { outputs, stderr } = streamed ?? (await runVirshBatch(this.runner, this.uri, words, { ...options, mutates }));
     return { out: answersOf(spec, outputs), stderr, ran: outputs.length };
   }
 
   /** Rounds of reads, each in a batch process of its own. */
   batchRounds(): ReadRounds {
     return { round: (spec) => this.batchWithStderr(spec) };
+  }
+
+  /**
+   * A batch of reads longer than one argument, in one interactive virsh fed
+   * the commands a line each (virsh-session.ts, streamInput); undefined when it
+   * fits one argument, or cannot or did not run so (a per-user URI, words
+   * readline would edit, a runner without conversations, output it cannot
+   * split): the caller runs it as batches.
+   */
+  private async stream(commands: string[][], options: BatchOptions): Promise<{ outputs: string[]; stderr: string } | undefined> {
+    if (chunkBatch(commands, options).length <= 1 || !sessionAllowed(this.uri) || !commands.every(typeable)) return undefined;
+    const cmd = streamCommand(this.uri);
+    const conversation = conversationOf(this.runner, options.timeoutMs === undefined ? cmd : { ...cmd, timeoutMs: options.timeoutMs });
+    if (!conversation) return undefined;
+    const token = newSessionToken();
+    const outputs: string[] = [];
+    let stderr = '';
+    try {
+      // Rounds of a thousand commands: their replies are read (and joined) one at a time.
+      for (let first = 0, round = 0; first < commands.length; first += STREAM_ROUND, round++) {
+        const part = commands.slice(first, first + STREAM_ROUND);
+        const reply = await conversation.send(streamInput(part, token, round), roundUntil(token, round)).catch((e: unknown) => {
+          if (!(e instanceof ConversationEndedError)) throw e;
+          // virsh leaves its shell at once when it cannot connect.
+          if (isUnreachable(e.result.stderr)) throw unreachableError(this.uri, libvirtMessage(e.result.stderr));
+          throw new KvmctlError(`virsh ended before it answered (exit ${e.result.exitCode}): ${libvirtMessage(e.result.stderr)}`, 'run with -v to see the commands sent to it');
+        });
+        const err = streamStderr(reply.stderr, token, round);
+        if (isUnreachable(err)) throw unreachableError(this.uri, libvirtMessage(err));
+        const answers = splitStream(reply.stdout, part.length);
+        if (!answers) return undefined;
+        outputs.push(...answers);
+        stderr += err;
+        options.onProgress?.(outputs.length, commands.length);
+      }
+      return { outputs, stderr };
+    } finally {
+      await conversation.end().catch(() => undefined);
+    }
   }
 
   /**

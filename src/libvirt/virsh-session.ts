@@ -107,3 +107,60 @@ export function splitRound(reply: Reply, token: string, first: number, count: nu
   }
   return parts;
 }
+
+// ---- a stream: one batch too long for one argument, in one process ----------
+
+/**
+ * The stream's process: the shell, without its banner's cost mattering, with
+ * a dumb terminal, so that readline echoes a long line as its last screenful
+ * (a carriage return, never a newline) rather than whole.
+ */
+export function streamCommand(uri: string): Command {
+  return readCommand('virsh', ['-c', uri], { env: { ...SESSION_ENV, TERM: 'dumb' }, privateDirs: ['XDG_CACHE_HOME'] });
+}
+
+/** What the shell prints before it reads each line (`virsh > ` only on a read-only connection, which kvmctl never opens). */
+const PROMPT = 'virsh # ';
+
+/**
+ * Every command of a round on a line of its own, then one fence (the
+ * round's number, as roundUntil takes it) on both streams. No marker per command: each line read prints the prompt and the
+ * line's echo, so a command's stdout is what follows that echo up to the next
+ * prompt. Markers cost readline a system call or three per byte, as much as
+ * the commands themselves.
+ */
+export function streamInput(commands: string[][], token: string, round: number): string {
+  const lines = commands.map((words) => `${words.map(quoteForVirsh).join(' ')}\n`).join('');
+  return `${lines}echo --err ${marker(token, `F${round}`)} ; echo ${marker(token, `F${round}`)}\n`;
+}
+
+/**
+ * The stdout of each of `count` commands from a stream round's stdout (up to
+ * its fence; the first round's starts with virsh's banner), or undefined when it does not have one prompt a command and one for
+ * the fence, each at the start of a line: an output that does not end its
+ * last line, or holds a line starting with the prompt. The caller then runs
+ * the commands as batches.
+ */
+export function splitStream(stdout: string, count: number): string[] | undefined {
+  const prompts: number[] = [];
+  for (let at = stdout.startsWith(PROMPT) ? 0 : nextPrompt(stdout, 0); at >= 0; at = nextPrompt(stdout, at + PROMPT.length)) prompts.push(at);
+  if (prompts.length !== count + 1) return undefined;
+  const outputs: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const echoEnd = stdout.indexOf('\n', prompts[i]!);
+    if (echoEnd < 0 || echoEnd > prompts[i + 1]!) return undefined;
+    outputs.push(stdout.slice(echoEnd + 1, prompts[i + 1]!));
+  }
+  return outputs;
+}
+
+function nextPrompt(text: string, from: number): number {
+  const at = text.indexOf(`\n${PROMPT}`, from - 1);
+  return at < 0 ? -1 : at + 1;
+}
+
+/** A stream round's stderr without its fence (`error: TOKEN-Fn`). */
+export function streamStderr(stderr: string, token: string, round: number): string {
+  const fence = `${ERR_PREFIX}${token}-F${round}\n`;
+  return stderr.endsWith(fence) ? stderr.slice(0, -fence.length) : stderr;
+}

@@ -218,6 +218,12 @@ export interface BatchOptions extends BatchLimits {
   onProgress?: (done: number, total: number) => void;
   /** Kill each virsh process after this long (a host that may hang). */
   timeoutMs?: number;
+  /**
+   * Reads longer than one argument run in one interactive virsh fed on stdin
+   * (Virsh.batch) rather than one process per argument, so that the count of
+   * processes does not grow with the number of objects.
+   */
+  oneProcess?: boolean;
 }
 
 /**

@@ -7,11 +7,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeRunner } from '../../src/exec/fake.js';
-import { readonlyCall } from '../../src/libvirt/disk-uses.js';
 import { parseVolList } from '../../src/libvirt/storage.js';
 import { chunkBatch, splitBatch } from '../../src/libvirt/virsh.js';
+import { streamCommand } from '../../src/libvirt/virsh-session.js';
 import type { FileFacts, StorageFiles } from '../../src/storage/local-files.js';
-import { batchArgv, batchStdout, URI } from './harness.js';
+import { batchArgv, batchStdout, recorded, URI } from './harness.js';
 
 export type StorageStateName = 'inuse' | 'empty' | 'pair' | 'pair-used' | 'pair-used-off' | 'chain' | 'big' | 'users3' | 'users1000' | 'dirpool' | 'mixed' | 'testdriver';
 
@@ -74,6 +74,48 @@ export function completedVolumeNames(names: string[]): string {
   return names.map((n) => n.replace(/ /g, '\\ ') + '\n').join('') + '\n';
 }
 
+/** A recorded stream's stdout and stderr (scale/dumpxml-stream.*), without the `# ` lines naming the command. */
+const streamRecording = (ext: string) => recorded(`scale/dumpxml-stream.${ext}`).replace(/^# .*\n/gm, '');
+/** Commands a round of a stream (src/libvirt/virsh-client.ts). */
+const STREAM_ROUND = 1000;
+
+/**
+ * Stubs a read batch as Virsh.batch with oneProcess runs it: a batch that
+ * fits one argument as one; a longer one as a stream, one interactive virsh
+ * fed a round of up to 1000 command lines at a time. Each round is answered
+ * in the form recorded in scale/dumpxml-stream.txt: virsh's banner (the first
+ * round), then for each line the prompt, its echo and the command's output,
+ * then the round's fence on both streams.
+ */
+export function stubOneProcess(runner: FakeRunner, commands: string[][], outputs: string[], o: { uri?: string; stderr?: string } = {}): FakeRunner {
+  const uri = o.uri ?? URI;
+  if (chunkBatch(commands).length <= 1) return stubChunked(runner, commands, outputs, { uri });
+  const out = streamRecording('txt');
+  const banner = out.slice(0, out.indexOf('virsh # '));
+  const cmd = streamCommand(uri);
+  return runner.stubConversation([cmd.program, ...cmd.args], (input, round) => {
+    const lines = input.split('\n').filter((l) => l !== '');
+    const fence = lines.pop() ?? '';
+    const end = /'(KVMCTL-[0-9a-f]+)'-'(F\d+)'$/.exec(fence);
+    if (!end) throw new Error(`stream round ${round} does not end with a fence: ${fence}`);
+    const mark = `${end[1]}-${end[2]}\n`;
+    const answers = outputs.slice(round * STREAM_ROUND, round * STREAM_ROUND + lines.length);
+    const stdout = (round === 0 ? banner : '') + lines.map((l, i) => `virsh # ${l}\n${answers[i] ?? '\n'}`).join('') + `virsh # ${fence}\n\n${mark}`;
+    return { stdout, stderr: (round === 0 ? (o.stderr ?? '') : '') + `error: ${mark}` };
+  }, Math.ceil(commands.length / STREAM_ROUND));
+}
+
+/**
+ * A VM's recorded XML; in users1000, where only some are recorded, the others
+ * are vm0's with its name and disk file changed (the state defines them alike).
+ */
+export function domainXml(state: StorageStateName, vm: string): string {
+  if (existsSync(join(ROOT, state, `dumpxml-${vm}.xml`)) || state !== 'users1000') return read(state, `dumpxml-${vm}.xml`);
+  return read(state, 'dumpxml-vm0.xml')
+    .replace('<name>vm0</name>', `<name>${vm}</name>`)
+    .replace('/pools/p/vm0.qcow2', `/pools/p/${vm}.qcow2`);
+}
+
 const isActive = (state: StorageStateName, pool: string) => !/^State:\s+inactive$/m.test(read(state, `pool-info-${pool}.txt`));
 
 export interface StubStorageOptions {
@@ -85,7 +127,7 @@ export interface StubStorageOptions {
   volumes?: boolean;
   /** readStorage's `users` mode: domstats --block --backing, then the XML of these VMs. */
   users?: string[];
-  /** With users: the VMs whose readonly disks are asked (dumpxml --xpath). */
+  /** With users: the VMs domstats answers for whose readonly disks are wanted (their XML, after that of `users`). */
   readonlyOf?: string[];
   /** loadPools' namesOnly: volume names by completion (`complete -- vol-info`) instead of vol-list. */
   namesOnly?: boolean;
@@ -111,7 +153,8 @@ export function stubStorage(runner: FakeRunner, state: StorageStateName, o: Stub
   const vols = present.flatMap((p) => s.volumes(p).map((v) => ({ p, v })));
   if (vols.length > 0 && o.volumes !== false) {
     const outputs = present.flatMap((p) => volumeOutputs(state, p, s.volumes(p)));
-    stubChunked(runner, vols.map(({ p, v }) => ['vol-dumpxml', '--pool', p, '--vol', v]), outputs, { uri, times });
+    if (times === 1) stubOneProcess(runner, vols.map(({ p, v }) => ['vol-dumpxml', '--pool', p, '--vol', v]), outputs, { uri });
+    else stubChunked(runner, vols.map(({ p, v }) => ['vol-dumpxml', '--pool', p, '--vol', v]), outputs, { uri, times });
   }
   if (o.users !== undefined) stubDiskUses(runner, state, o.users, { uri, times, readonlyOf: o.readonlyOf });
   else if (o.domains !== false) stubDomains(runner, state, { uri, times });
@@ -129,7 +172,7 @@ export function stubDomains(runner: FakeRunner, state: StorageStateName, o: { ur
   return runner;
 }
 
-/** loadDiskUses: domstats --block --backing, then the XML of the VMs in xmlOf and the readonly targets of those in readonlyOf. */
+/** loadDiskUses: domstats --block --backing, then the XML of the VMs in xmlOf and of those in readonlyOf (for their readonly disks). */
 export function stubDiskUses(runner: FakeRunner, state: StorageStateName, xmlOf: string[], o: { uri?: string; times?: number; readonlyOf?: string[] } = {}): FakeRunner {
   const uri = o.uri ?? URI;
   const times = o.times ?? 1;
@@ -143,12 +186,9 @@ export function stubDiskUses(runner: FakeRunner, state: StorageStateName, xmlOf:
   const asked = domains.filter((d) => xmlOf.includes(d));
   const flagged = domains.filter((d) => readonlyOf.includes(d));
   if (asked.length + flagged.length > 0) {
-    stubChunked(
-      runner,
-      [...asked.map((d) => ['dumpxml', '--domain', d]), ...flagged.map((d) => readonlyCall(d))],
-      [...asked.map((d) => read(state, `dumpxml-${d}.xml`)), ...flagged.map((d) => read(state, `readonly-${d}.txt`))],
-      { uri, times },
-    );
+    const vms = [...asked, ...flagged];
+    if (times === 1) stubOneProcess(runner, vms.map((d) => ['dumpxml', '--domain', d]), vms.map((d) => domainXml(state, d)), { uri });
+    else stubChunked(runner, vms.map((d) => ['dumpxml', '--domain', d]), vms.map((d) => domainXml(state, d)), { uri, times });
   }
   return runner;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../src/exec/fake.js';
-import { diskUsesOf, fromStats, loadDiskUses, parseReadonlyTargets, readonlyCall } from '../../../src/libvirt/disk-uses.js';
+import { diskUsesOf, fromStats, loadDiskUses, readonlyTargetsOf } from '../../../src/libvirt/disk-uses.js';
 import { parseDomainXml } from '../../../src/libvirt/domain-xml.js';
 import { parseDomstats } from '../../../src/libvirt/domstats.js';
 import { chunkBatch } from '../../../src/libvirt/virsh.js';
@@ -103,28 +103,34 @@ describe('loadDiskUses', () => {
   });
 });
 
-describe('readonly flags from dumpxml --xpath (recorded)', () => {
+describe('readonly flags from the VMs\' XML (recorded)', () => {
   const RO = '/var/tmp/kvmctl-lab/flab/pools/ftest';
-  const sections = recorded('dumpxml-xpath-readonly-batch.txt').split('KVMCTL-BATCH-SEPARATOR-d41d8cd9\n');
   const roStats = recorded('domstats-readonly.txt');
   const roXml = recorded('dumpxml-readonly.xml');
+  const benchXml = recorded('../storage/users3/dumpxml-vm0.xml');
   const first = batchArgv([['domstats', '--raw', '--state', '--block', '--backing'], ['list', '--all', '--autostart', '--name']]);
   const roListed = listed([`${RO}/a b`, `${RO}/amp&`, '/var/tmp/kvmctl-lab/flab/pools/bench-pool/bench-vm-0001.qcow2']);
 
-  it('parses the readonly targets of a VM, none, and an empty answer (a VM gone, a virsh without --xpath) as unknown', () => {
-    expect(parseReadonlyTargets(sections[0]!)).toEqual(new Set(['vdb']));
-    expect(parseReadonlyTargets(sections[1]!)).toEqual(new Set());
-    expect(parseReadonlyTargets(sections[2]!)).toBeUndefined();
-    // Anything else is not that answer either: the whole XML is read.
-    expect(parseReadonlyTargets(' type="qemu"\n<disk/>\n')).toBeUndefined();
-    // libxml2 escapes attribute values; they are read back to text.
-    expect(parseReadonlyTargets(' type="qemu"\n dev="a&amp;b&#x41;&#66;&quot;"\n')).toEqual(new Set(['a&bAB"']));
+  it('finds the readonly disks of libvirt\'s XML by their lines, and only when its disks are those domstats listed', async () => {
+    expect(readonlyTargetsOf(roXml, new Set(['vda', 'vdb']))).toEqual(new Set(['vdb']));
+    expect(readonlyTargetsOf(benchXml, new Set(['vda']))).toEqual(new Set());
+    // The same flags the whole XML gives, for every kind of disk (a volume, a dir, a network CD-ROM, an empty one).
+    const kinds = recorded('dumpxml-kinds.xml');
+    const fromXml = diskUsesOf([{ name: 'k', state: 'shutoff', definition: await parseDomainXml(kinds) }]);
+    expect(readonlyTargetsOf(kinds, new Set(fromXml.map((u) => u.target)))).toEqual(new Set(fromXml.filter((u) => u.readonly).map((u) => u.target)));
+    // Another set of disks than domstats', an empty answer (a VM gone), or XML not laid out as libvirt writes it: parsed whole.
+    expect(readonlyTargetsOf(roXml, new Set(['vda']))).toBeUndefined();
+    expect(readonlyTargetsOf(roXml, new Set(['vda', 'vdb', 'vdc']))).toBeUndefined();
+    expect(readonlyTargetsOf('', new Set(['vda']))).toBeUndefined();
+    expect(readonlyTargetsOf(roXml.replace(/\n\s*/g, ''), new Set(['vda', 'vdb']))).toBeUndefined();
+    // A second <target> in one disk is not libvirt's: parsed whole.
+    expect(readonlyTargetsOf(roXml.replace("      <target dev='vdb'", "      <target dev='vdx'/>\n      <target dev='vdb'"), new Set(['vda', 'vdb']))).toBeUndefined();
   });
 
-  it('JSON: the VMs domstats answers for are asked only their readonly targets, in the batch with the dumpxml of the others', async () => {
+  it('JSON: the VMs domstats answers for are read with dumpxml, their flags taken from their disks\' lines', async () => {
     const runner = new FakeRunner()
       .stub(first, { stdout: batchOut([roStats, '']) })
-      .stub(batchArgv([readonlyCall('fx-uses-ro'), readonlyCall('bench-vm-0001')]), { stdout: batchOut([sections[0]!, sections[1]!]) });
+      .stub(batchArgv([['dumpxml', '--domain', 'fx-uses-ro'], ['dumpxml', '--domain', 'bench-vm-0001']]), { stdout: batchOut([roXml, benchXml.replace(/vm0/g, 'bench-vm-0001')]) });
     const { uses } = await loadDiskUses(runner, URI, Promise.resolve(roListed), { readonly: true });
     runner.verify();
     expect(uses.map((u) => [u.vm, u.target, u.readonly])).toEqual([['fx-uses-ro', 'vda', false], ['fx-uses-ro', 'vdb', true], ['bench-vm-0001', 'vda', false]]);
@@ -133,14 +139,14 @@ describe('readonly flags from dumpxml --xpath (recorded)', () => {
     expect(uses.filter((u) => u.vm === 'fx-uses-ro').map((u) => [u.target, u.readonly, u.path])).toEqual(fromXml.map((u) => [u.target, u.readonly, u.path]));
   });
 
-  it('a VM whose --xpath answer is empty is read whole, in one more process', async () => {
+  it('a VM gone since domstats (an empty answer) uses nothing; one whose XML the lines do not answer for is parsed whole, in no more process', async () => {
     const runner = new FakeRunner()
       .stub(first, { stdout: batchOut([roStats, '']) })
-      .stub(batchArgv([readonlyCall('fx-uses-ro'), readonlyCall('bench-vm-0001')]), { stdout: batchOut([sections[2]!, sections[1]!]), stderr: recorded('dumpxml-xpath-readonly-batch.stderr') })
-      .stub(batchArgv([['dumpxml', '--domain', 'fx-uses-ro']]), { stdout: batchOut([roXml]) });
+      .stub(batchArgv([['dumpxml', '--domain', 'fx-uses-ro'], ['dumpxml', '--domain', 'bench-vm-0001']]), { stdout: batchOut([roXml.replace(/\n */g, '\n'), '']), stderr: "error: failed to get domain 'bench-vm-0001'\n" });
     const { uses } = await loadDiskUses(runner, URI, Promise.resolve(roListed), { readonly: true });
     runner.verify();
-    expect(uses.map((u) => [u.vm, u.target, u.readonly])).toEqual([['fx-uses-ro', 'vda', false], ['fx-uses-ro', 'vdb', true], ['bench-vm-0001', 'vda', false]]);
+    expect(runner.calls).toHaveLength(2);
+    expect(uses.map((u) => [u.vm, u.target, u.readonly])).toEqual([['fx-uses-ro', 'vda', false], ['fx-uses-ro', 'vdb', true]]);
   });
 
   it('the table (no readonly flags) asks nothing but domstats', async () => {
@@ -159,23 +165,28 @@ describe('volume list reads who uses the volumes in a constant number of calls',
     await runVolumeList(ctx, { pool: 'p' });
     runner.verify();
     expect(runner.calls.map((c) => c.args.join(' ')).filter((a) => a.includes('dumpxml --domain') || a.includes("'dumpxml'"))).toEqual([]);
-    // Pool details, domstats, and the volumes' XML in as many processes as 64 KiB arguments need (2 for 1000), never one per VM.
+    // Pool details, domstats, and the volumes' XML in one process: at 1000 that batch is longer than one argument
+    // (two 64 KiB batches), so it is fed to one virsh on stdin. Never one process per VM or per argument.
     const volumeBatches = chunkBatch(recordedState(`users${n}`).volumes('p').map((v) => ['vol-dumpxml', '--pool', 'p', '--vol', v])).length;
     expect(volumeBatches).toBe(n === 3 ? 1 : 2);
-    expect(runner.calls).toHaveLength(2 + volumeBatches);
+    expect(runner.calls).toHaveLength(3);
     expect(io.out).toMatch(new RegExp(`^p\\s+vm${n - 1}\\.qcow2 .* vm${n - 1} \\(shutoff, vda\\)$`, 'm'));
   });
 
-  it('JSON asks the VMs that use a listed volume for their readonly disks only (dumpxml --xpath), in one more call', async () => {
-    const runner = stubStorage(new FakeRunner(), 'users3', { only: ['p'], users: [], readonlyOf: ['vm0', 'vm1', 'vm2'] });
+  it.each([3, 1000] as const)('JSON of %i shut-off VMs reads the XML of the VMs using a listed volume in one more process, whatever their number', async (n) => {
+    const { domains } = recordedState(`users${n}`);
+    const runner = stubStorage(new FakeRunner(), `users${n}`, { only: ['p'], users: [], readonlyOf: domains });
     const { ctx, io } = testContext(runner, { output: 'json' });
     await runVolumeList(ctx, { pool: 'p' });
     runner.verify();
+    // Pool details, domstats, the volumes' XML, the VMs' XML: 4 for 3 VMs as for 1000 (where both XML batches are
+    // longer than one argument: 2 batches of 64 KiB each, each fed to one virsh on stdin).
+    expect(chunkBatch(domains.map((d) => ['dumpxml', '--domain', d])).length).toBe(n === 3 ? 1 : 2);
     expect(runner.calls).toHaveLength(4);
-    expect(JSON.parse(io.out).map((v: { users: unknown[] }) => v.users)).toEqual([
-      [{ vm: 'vm0', state: 'shutoff', active: false, target: 'vda', readonly: false }],
-      [{ vm: 'vm1', state: 'shutoff', active: false, target: 'vda', readonly: true }],
-      [{ vm: 'vm2', state: 'shutoff', active: false, target: 'vda', readonly: false }],
-    ]);
+    const users = JSON.parse(io.out).map((v: { name: string; users: unknown[] }) => [v.name, v.users]);
+    expect(users).toHaveLength(n);
+    const user = (i: number, readonly: boolean) => [`vm${i}.qcow2`, [{ vm: `vm${i}`, state: 'shutoff', active: false, target: 'vda', readonly }]];
+    // users3: vm1's disk is readonly.
+    expect(users.filter((u: unknown[]) => ['vm0.qcow2', 'vm1.qcow2', `vm${n - 1}.qcow2`].includes(u[0] as string))).toEqual(n === 3 ? [user(0, false), user(1, true), user(2, false)] : [user(0, false), user(1, false), user(n - 1, false)]);
   });
 });

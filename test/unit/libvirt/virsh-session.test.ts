@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { roundInput, roundUntil, sessionAllowed, sessionCommand, splitRound, typeable } from '../../../src/libvirt/virsh-session.js';
+import { roundInput, roundUntil, sessionAllowed, sessionCommand, splitRound, splitStream, streamInput, streamStderr, typeable } from '../../../src/libvirt/virsh-session.js';
 import { virshCommands } from '../../support/virsh-parser.js';
 import { FakeRunner } from '../../../src/exec/fake.js';
 import { poolCalls } from '../../../src/libvirt/storage.js';
@@ -96,5 +96,38 @@ describe('virsh session rounds', () => {
     expect(r.out).toEqual({ list: 'p\n\n', names: 'a.qcow2\nb\\ c.qcow2\n\n', info: recorded('storage/inuse/pool-info-p.txt') });
     expect(runner.calls).toHaveLength(2);
     runner.verify();
+  });
+});
+
+describe('a stream: one batch too long for one argument, fed a line a command (recorded)', () => {
+  // Recorded against the benchmark's VMs: dumpxml of bench-vm-0001, of a VM that does not exist, of bench-vm-0002, then the fence.
+  const strip = (t: string) => t.replace(/^# .*\n/gm, '');
+  const token = 'KVMCTL-0123456789abcdef01234567';
+  // The reply to the round: up to the fence (virsh's next prompt, and the end of input, follow it in the recording).
+  const upToFence = (t: string) => t.slice(0, t.indexOf(`${token}-F0\n`) + `${token}-F0\n`.length);
+  const stdout = upToFence(strip(readFileSync('test/fixtures/recorded/scale/dumpxml-stream.txt', 'utf8')));
+  const stderr = upToFence(strip(readFileSync('test/fixtures/recorded/scale/dumpxml-stream.stderr', 'utf8')));
+
+  it('writes each command on a line of its own, quoted, then one fence on both streams', () => {
+    const input = streamInput([['dumpxml', '--domain', 'bench-vm-0001'], ['dumpxml', '--domain', "it's"]], token, 0);
+    expect(input).toBe(`'dumpxml' '--domain' 'bench-vm-0001'\n'dumpxml' '--domain' 'it'\\''s'\necho --err '${token}'-'F0' ; echo '${token}'-'F0'\n`);
+    expect(stdout.endsWith(roundUntil(token, 0).stdout)).toBe(true);
+    expect(stderr.endsWith(roundUntil(token, 0).stderr)).toBe(true);
+  });
+
+  it("splits the stdout at virsh's prompts: each command's output whole, a failed one's blank, its message left in stderr", () => {
+    const outputs = splitStream(stdout, 3)!;
+    expect(outputs).toHaveLength(3);
+    expect(outputs[0]).toMatch(/^<domain type='qemu'>\n  <name>bench-vm-0001<\/name>\n[\s\S]*\n<\/domain>\n\n$/);
+    expect(outputs[1]!.trim()).toBe('');
+    expect(outputs[2]).toMatch(/^<domain type='qemu'>\n  <name>bench-vm-0002<\/name>\n[\s\S]*\n<\/domain>\n\n$/);
+    expect(streamStderr(stderr, token, 0)).toBe("error: failed to get domain 'fx-stream-gone'\n");
+  });
+
+  it('refuses a stdout with another number of prompts (an output holding one, or not ending its line): the batch then runs as batches', () => {
+    expect(splitStream(stdout, 2)).toBeUndefined();
+    expect(splitStream(stdout, 4)).toBeUndefined();
+    expect(splitStream(stdout.replace('  <name>bench-vm-0002</name>\n', '  <name>bench-vm-0002</name>\nvirsh # forged\n'), 3)).toBeUndefined();
+    expect(splitStream(stdout.replace("</domain>\n\nvirsh # 'dumpxml' '--domain' 'fx-stream-gone'", "</domain>virsh # 'dumpxml' '--domain' 'fx-stream-gone'"), 3)).toBeUndefined();
   });
 });
