@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { main, manPage } from './main.js';
 import { RealRunner } from './exec/real-runner.js';
 import { memoryIO, processIO } from './output/io.js';
@@ -23,6 +24,8 @@ const SIGNAL_NUMBERS: Record<(typeof INTERRUPTING_SIGNALS)[number], number> = { 
  */
 export async function run(argv: string[], early?: EarlyStart): Promise<number> {
   const controller = new AbortController();
+  // Every running program listens to this one signal, and -H runs many at once (each removes its listener when it ends).
+  setMaxListeners(0, controller.signal);
   const onSignal = (sig: (typeof INTERRUPTING_SIGNALS)[number]) => {
     if (controller.signal.aborted) {
       if (sig !== 'SIGHUP') process.exit(128 + SIGNAL_NUMBERS[sig]);

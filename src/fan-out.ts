@@ -196,13 +196,15 @@ function render(out: Output, results: HostResult[], declared?: Column<any>[]): v
     return out.printJson({ items, hosts });
   }
   const lists = results.flatMap((r) => r.printed.filter((p): p is Extract<Printed, { kind: 'list' }> => p.kind === 'list'));
-  const onlyLists = results.every((r) => r.printed.every((p) => p.kind === 'list'));
+  const onlyLists = results.every((r) => r.printed.every((p) => p.kind === 'list' || p.kind === 'footnote'));
   const first = lists[0]?.columns ?? declared;
   if (onlyLists && first) {
     type Row = { host: string; row?: unknown; error?: string };
-    const rows: Row[] = results.flatMap((r): Row[] =>
-      r.ok ? r.printed.flatMap((p) => (p.kind === 'list' ? p.rows.map((row) => ({ host: r.host, row })) : [])) : [{ host: r.host, error: r.error }],
-    );
+    // A host that failed after printing its rows (host check with failed checks) keeps them, then its error.
+    const rows: Row[] = results.flatMap((r): Row[] => [
+      ...r.printed.flatMap((p) => (p.kind === 'list' ? p.rows.map((row) => ({ host: r.host, row })) : [])),
+      ...(r.ok ? [] : [{ host: r.host, error: r.error }]),
+    ]);
     const columns: Column<Row>[] = [
       { header: 'HOST', value: (x) => x.host },
       ...first.map(
@@ -215,7 +217,13 @@ function render(out: Output, results: HostResult[], declared?: Column<any>[]): v
       ),
     ];
     // -o name: a host's error is no name (exit 9 still tells of it).
-    return out.list(columns, out.nameOnly ? rows.filter((x) => x.row !== undefined) : rows);
+    out.list(columns, out.nameOnly ? rows.filter((x) => x.row !== undefined) : rows);
+    // Each heading once, under the table, its lines named by host.
+    const notes = new Map<string, string[]>();
+    for (const r of results)
+      for (const p of r.printed) if (p.kind === 'footnote') notes.set(p.heading, [...(notes.get(p.heading) ?? []), ...p.lines.map((l) => `${r.host} ${l}`)]);
+    for (const [heading, lines] of notes) out.footnote(heading, lines);
+    return;
   }
   for (const r of results) {
     if (r.ok && r.printed.length === 0) continue;

@@ -9,7 +9,8 @@ export type Printed =
   | { kind: 'sections'; sections: Section<any>[] }
   | { kind: 'details'; pairs: Array<[string, string | number | boolean | undefined | null]>; sections: Section<any>[]; json: unknown }
   | { kind: 'done'; message: string; json: unknown; name?: string }
-  | { kind: 'names'; names: string[] };
+  | { kind: 'names'; names: string[] }
+  | { kind: 'footnote'; heading: string; lines: string[] };
 
 /** An Output that records what a verb prints instead of printing it; warnings still go to stderr. */
 export class CapturingOutput extends Output {
@@ -37,6 +38,9 @@ export class CapturingOutput extends Output {
   override done(message: string, json: unknown, name?: string): void {
     this.printed.push({ kind: 'done', message, json, name });
   }
+  override footnote(heading: string, lines: string[]): void {
+    this.printed.push({ kind: 'footnote', heading, lines });
+  }
 }
 
 /** The JSON a printed thing stands for (undefined: it has none). */
@@ -52,6 +56,7 @@ export function jsonOf(p: Printed): unknown {
     case 'names':
       return p.names;
     case 'sections':
+    case 'footnote':
       return undefined;
   }
 }
@@ -71,5 +76,7 @@ export function replay(out: Output, p: Printed): void {
       return out.done(p.message, p.json, p.name);
     case 'names':
       return out.names(p.names);
+    case 'footnote':
+      return out.footnote(p.heading, p.lines);
   }
 }

@@ -81,6 +81,12 @@ export class Output {
     }
   }
 
+  /** Lines under a heading after a list (host check's fixes); nothing in JSON, whose objects carry them, or with -o name. */
+  footnote(heading: string, lines: string[]): void {
+    if (this.json || this.nameOnly || lines.length === 0) return;
+    this.io.stdout(`\n${heading}:\n` + lines.map((l) => `  ${l}\n`).join(''));
+  }
+
   printJson(value: unknown): void {
     this.io.stdout(JSON.stringify(value, null, 2) + '\n');
   }

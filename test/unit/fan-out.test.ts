@@ -143,8 +143,24 @@ describe('-H', () => {
     const t = await kvmctl(['-H', '@ab', 'host', 'check'], silent());
     expect(t.code).toBe(5);
     expect(t.err).toMatch(/every host failed: a: host check: \d+ check\(s\) failed: libvirt, .*; b: host check: /);
-    const table = t.out.split('\n').filter((l) => /^(HOST|a|b)\s/.test(l));
-    expect(table).toEqual([expect.stringMatching(/^HOST\s+CHECK\s+STATUS\s+DETAIL$/), expect.stringMatching(/^a\s+error: host check: /), expect.stringMatching(/^b\s+error: host check: /)]);
+    const [tableText, fixes, ...rest] = t.out.split('\n\n');
+    expect(rest).toEqual([]);
+    const table = tableText!.split('\n');
+    expect(table[0]).toMatch(/^HOST\s+CHECK\s+STATUS\s+DETAIL$/);
+    // Each host's checks, then its error: the failed checks are what the sysadmin needs to see.
+    for (const h of ['a', 'b']) {
+      const mine = table.filter((l) => l.startsWith(`${h} `));
+      expect(mine.some((l) => /^\w\s+libvirt\s+fail\s/.test(l))).toBe(true);
+      expect(mine.at(-1)).toMatch(new RegExp(`^${h}\\s+error: host check: \\d+ check\\(s\\) failed: libvirt`));
+      expect(mine.length).toBeGreaterThan(2);
+    }
+    // The fixes once, under the table, each named by its host.
+    expect(fixes).toMatch(/^To fix:\n/);
+    const fixLines = fixes!.trim().split('\n').slice(1);
+    expect(fixLines.length).toBeGreaterThan(1);
+    for (const l of fixLines) expect(l).toMatch(/^  [ab] [\w:-]+: /);
+    expect(fixLines).toContainEqual(expect.stringMatching(/^  a libvirt: /));
+    expect(fixLines).toContainEqual(expect.stringMatching(/^  b libvirt: /));
   });
 
   it('host, a report, prints each host under == NAME == whether some or all fail', async () => {

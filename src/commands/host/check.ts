@@ -113,8 +113,7 @@ export async function runHostCheck(ctx: Context): Promise<void> {
   if (ctx.out.json) ctx.out.printJson(summary);
   else {
     ctx.out.list(checkColumns, checks);
-    const fixes = checks.filter((c) => c.status !== 'ok' && c.fix);
-    if (fixes.length > 0) ctx.io.stdout('\nTo fix:\n' + fixes.map((c) => `  ${c.name}: ${c.fix}\n`).join(''));
+    ctx.out.footnote('To fix', checks.filter((c) => c.status !== 'ok' && c.fix).map((c) => `${c.name}: ${c.fix}`));
   }
   if (failed.length > 0) {
     throw new RefusedError(`host check: ${failed.length} check(s) failed: ${failed.map((c) => c.name).join(', ')}`, 'apply the fixes listed above, then run kvmctl host check again');
