@@ -7,7 +7,8 @@
  * itself. A guess that turns out wrong costs a virsh process that is stopped.
  */
 import { startEarly, type EarlyStart } from './exec/early-start.js';
-import { sessionAllowed, sessionCommand } from './libvirt/virsh-session.js';
+import { newSessionToken, roundInput, sessionAllowed, sessionCommand, typeable } from './libvirt/virsh-session.js';
+import { VM_STATE_FILTERS, vmListFirstRound, type VmStateFilter } from './libvirt/vm-list-round.js';
 import { isLocalUri, resolveUri } from './libvirt/uri.js';
 
 /** Commands (noun verb) whose run holds one virsh session from the start. */
@@ -18,8 +19,8 @@ const VALUE_OPTIONS = new Set(['-c', '--connect', '-o', '--output', '--state', '
 /** Flags that leave the command's session as it is. */
 const FLAGS = new Set(['--wide', '--dry-run', '-q', '--quiet', '-v', '--verbose', '--no-color']);
 
-/** The session command the words will open, or undefined when that is not certain. */
-export function earlySessionCommand(words: string[], env: Record<string, string | undefined>): ReturnType<typeof sessionCommand> | undefined {
+/** The session the words will open (its command, and vm list's --state), or undefined when that is not certain. */
+export function earlySession(words: string[], env: Record<string, string | undefined>): { cmd: ReturnType<typeof sessionCommand>; state: VmStateFilter | undefined } | undefined {
   if (env.KVMCTL_FAULT) return undefined;
   const positional: string[] = [];
   const values = new Map<string, string>();
@@ -38,17 +39,38 @@ export function earlySessionCommand(words: string[], env: Record<string, string 
   }
   // -o name lists names with one batch, not a session.
   if (!SESSION_COMMANDS.includes(positional.join(' ')) || values.get('--output') === 'name') return undefined;
+  // A state vm list refuses opens nothing.
+  const state = values.get('--state');
+  if (state !== undefined && !(VM_STATE_FILTERS as readonly string[]).includes(state)) return undefined;
   let uri: string;
   try {
     uri = resolveUri(values.get('--connect'), env);
   } catch {
     return undefined;
   }
-  return isLocalUri(uri) && sessionAllowed(uri) ? sessionCommand(uri) : undefined;
+  return isLocalUri(uri) && sessionAllowed(uri) ? { cmd: sessionCommand(uri), state: state as VmStateFilter | undefined } : undefined;
+}
+
+/** The session command the words will open, or undefined when that is not certain. */
+export function earlySessionCommand(words: string[], env: Record<string, string | undefined>): ReturnType<typeof sessionCommand> | undefined {
+  return earlySession(words, env)?.cmd;
+}
+
+/**
+ * What the session of vm list writes first, with a new token: its first round (libvirt/vm-list-round.ts), as
+ * SessionState would write it. The run claims the process only when its own first round is these bytes.
+ */
+export function earlyFirstRound(state: VmStateFilter | undefined): { token: string; input: string } {
+  const token = newSessionToken();
+  const words = Object.values(vmListFirstRound(state))
+    .map((c) => c.words)
+    .filter(typeable);
+  return { token, input: roundInput(words, token, 0) };
 }
 
 /** Starts the session process of a run of kvmctl with these arguments (process.argv), when it is certain to hold one. */
 export function startEarlySession(argv: string[], env: Record<string, string | undefined>): EarlyStart | undefined {
-  const cmd = earlySessionCommand(argv.slice(2), env);
-  return cmd === undefined ? undefined : startEarly(cmd);
+  const session = earlySession(argv.slice(2), env);
+  // virsh runs the first round (domstats) while the bundle loads.
+  return session === undefined ? undefined : startEarly(session.cmd, earlyFirstRound(session.state));
 }

@@ -28,6 +28,8 @@ export interface Until {
 }
 
 export interface Conversation {
+  /** The token of the first round's input, when that input was written before the conversation began (exec/early-start.ts). */
+  readonly token?: string;
   /** Writes input to the program's stdin; resolves once stdout and stderr have each printed their terminator. */
   send(input: string, until: Until): Promise<Reply>;
   /** Closes its stdin and waits for it to exit: its exit status and what it printed after the last reply. */
@@ -44,9 +46,21 @@ export class ConversationEndedError extends KvmctlError {
   }
 }
 
+/**
+ * The first round's input a conversation will send, made from its token: a
+ * process started early may hold it already, written with a token of its own.
+ */
+export type Opening = (token: string) => string;
+
+/** Input written to a process before its conversation began: the token it was made with, and the bytes. */
+export interface Written {
+  token: string;
+  input: string;
+}
+
 /** The conversation of a runner that can hold one; undefined when it cannot (the caller then runs its rounds apart). */
-export function conversationOf(runner: Runner, cmd: Command): Conversation | undefined {
-  return runner.converse?.(cmd);
+export function conversationOf(runner: Runner, cmd: Command, opening?: Opening): Conversation | undefined {
+  return runner.converse?.(cmd, opening);
 }
 
 /** A conversation's process as spawned, before anything reads it (its pipes hold what it prints until then), and its private directories. */
@@ -70,13 +84,15 @@ type Stop = 'timeout' | 'cancel' | 'overflow';
 
 /**
  * Holds a conversation with cmd (spawned now, or `started` earlier by spawnConversation and not read since); cancel (reads only)
- * and cmd.timeoutMs stop it as they stop a run. onStart registers it so that kvmctl's exit stops it too.
+ * and cmd.timeoutMs stop it as they stop a run. onStart registers it so that kvmctl's exit stops it too. `written`: what the
+ * process was given before: the first round must send exactly that, and is then answered without writing it again.
  */
 export function startConversation(
   cmd: Command,
   cancel: AbortSignal | undefined,
   onStart: (child: ReturnType<typeof spawn>) => () => void,
   started: Spawned = spawnConversation(cmd),
+  written?: Written,
 ): Conversation {
   const { child, dirs } = started;
   const untrack = onStart(child);
@@ -156,15 +172,20 @@ export function startConversation(
   });
   if (cancel?.aborted) stop('cancel');
 
+  let unsent = written;
   return {
+    ...(written && { token: written.token }),
     send(input, until) {
       if (pending) return Promise.reject(new Error(`${cmd.program}: a round was sent before the last one was answered`));
+      const early = unsent;
+      unsent = undefined;
+      if (early && early.input !== input) return Promise.reject(new Error(`${cmd.program}: the first round differs from the one written to it before`));
       if (exit || stopped) return Promise.reject(endError());
       return new Promise<Reply>((resolve, reject) => {
         pending = { until, resolve, reject };
         text.stdout.expect(until.stdout);
         text.stderr.expect(until.stderr);
-        child.stdin.write(input);
+        if (!early) child.stdin.write(input);
         check();
       });
     },

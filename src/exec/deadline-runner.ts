@@ -1,6 +1,6 @@
 import type { Command, CommandResult } from './command.js';
 import { CommandTimeoutError, type Runner } from './runner.js';
-import type { Conversation } from './conversation.js';
+import type { Conversation, Opening } from './conversation.js';
 
 /**
  * Every program started for one host shares that host's deadline: each gets
@@ -9,14 +9,14 @@ import type { Conversation } from './conversation.js';
  */
 export class DeadlineRunner implements Runner {
   /** A conversation gets the time left when it starts, for all its rounds. */
-  readonly converse?: (cmd: Command) => Conversation;
+  readonly converse?: (cmd: Command, opening?: Opening) => Conversation;
 
   constructor(
     private readonly inner: Runner,
     private readonly deadline: number,
   ) {
     const converse = inner.converse?.bind(inner);
-    if (converse) this.converse = (cmd) => converse(this.bounded(cmd));
+    if (converse) this.converse = (cmd, opening) => converse(this.bounded(cmd), opening);
   }
 
   async run(cmd: Command): Promise<CommandResult> {

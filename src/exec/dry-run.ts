@@ -1,14 +1,14 @@
 import { formatCommand, UNPRINTABLE, type Command, type CommandResult } from './command.js';
 import type { Runner } from './runner.js';
-import type { Conversation } from './conversation.js';
+import type { Conversation, Opening } from './conversation.js';
 
 /** Conversations are reads (dry-run runs them, fault injection leaves them alone); a write never starts one. */
-export function readConversation(inner: Runner): ((cmd: Command) => Conversation) | undefined {
+export function readConversation(inner: Runner): ((cmd: Command, opening?: Opening) => Conversation) | undefined {
   const converse = inner.converse?.bind(inner);
   if (!converse) return undefined;
-  return (cmd) => {
+  return (cmd, opening) => {
     if (cmd.mutates) throw new Error(`${formatCommand(cmd)}: a command that changes state cannot be fed its input in rounds`);
-    return converse(cmd);
+    return converse(cmd, opening);
   };
 }
 
@@ -17,7 +17,7 @@ export function readConversation(inner: Runner): ((cmd: Command) => Conversation
  * to stderr (with the input it would receive) and skipped.
  */
 export class DryRunRunner implements Runner {
-  readonly converse?: (cmd: Command) => Conversation;
+  readonly converse?: (cmd: Command, opening?: Opening) => Conversation;
 
   constructor(
     private readonly inner: Runner,
@@ -37,19 +37,20 @@ export class DryRunRunner implements Runner {
 /** Prints every command to stderr before running it (-v). */
 export class VerboseRunner implements Runner {
   /** A conversation prints its command once, then each line written to it as `< LINE`. */
-  readonly converse?: (cmd: Command) => Conversation;
+  readonly converse?: (cmd: Command, opening?: Opening) => Conversation;
 
   constructor(
     private readonly inner: Runner,
     private readonly write: (text: string) => void,
   ) {
     const converse = inner.converse?.bind(inner);
-    if (converse) this.converse = (cmd) => this.traced(cmd, converse(cmd));
+    if (converse) this.converse = (cmd, opening) => this.traced(cmd, converse(cmd, opening));
   }
 
   private traced(cmd: Command, c: Conversation): Conversation {
     this.write(`+ ${formatCommand(cmd)} (reading its input in rounds)\n`);
     return {
+      ...(c.token !== undefined && { token: c.token }),
       send: (input, until) => {
         for (const line of input.split('\n').filter((l) => l !== '')) this.write(`< ${printable(line)}\n`);
         return c.send(input, until);

@@ -7,12 +7,15 @@
  * when the run ends. Nothing reads it before then: its pipes hold what it prints.
  */
 import type { Command } from './command.js';
-import { spawnConversation, type Spawned } from './conversation.js';
+import { spawnConversation, type Opening, type Spawned, type Written } from './conversation.js';
 import { rmSync } from 'node:fs';
 
 export interface EarlyStart {
-  /** The process, when cmd is the command it runs and it is still running; it is then the caller's (once). */
-  claim(cmd: Command): Spawned | undefined;
+  /**
+   * The process, when cmd is the command it runs, it is still running and, if it was given its first round, `opening`
+   * makes that round byte for byte from the token it was made with; it is then the caller's (once), with what it was given.
+   */
+  claim(cmd: Command, opening?: Opening): (Spawned & { written?: Written }) | undefined;
   /** Stops the process unless it was claimed, and removes its directories; resolves once it has exited. */
   release(): Promise<void>;
 }
@@ -26,10 +29,11 @@ function identity(cmd: Command): string | undefined {
   return JSON.stringify([cmd.program, cmd.args, cmd.env ?? {}, cmd.privateDirs ?? []]);
 }
 
-/** Spawns cmd now, as a conversation would (exec/conversation.ts), for the run to claim. */
-export function startEarly(cmd: Command): EarlyStart {
+/** Spawns cmd now, as a conversation would (exec/conversation.ts), for the run to claim; `written` goes to its stdin at once. */
+export function startEarly(cmd: Command, written?: Written): EarlyStart {
   const started = spawnConversation(cmd);
   const { child, dirs } = started;
+  if (written) child.stdin.write(written.input);
   const id = identity(cmd);
   let state: 'waiting' | 'claimed' | 'released' = 'waiting';
   let gone = false;
@@ -62,11 +66,12 @@ export function startEarly(cmd: Command): EarlyStart {
   };
   for (const sig of EARLY_SIGNALS) process.on(sig, onSignal);
   return {
-    claim(wanted) {
+    claim(wanted, opening) {
       if (state !== 'waiting' || gone || child.exitCode !== null || child.signalCode !== null || id === undefined || identity(wanted) !== id) return undefined;
+      if (written && opening?.(written.token) !== written.input) return undefined;
       state = 'claimed';
       unlisten();
-      return started;
+      return { ...started, ...(written && { written }) };
     },
     release() {
       if (state !== 'waiting') return Promise.resolve();

@@ -7,7 +7,7 @@
  */
 import { formatCommand, type Command, type CommandResult } from './command.js';
 import type { Runner } from './runner.js';
-import type { Conversation } from './conversation.js';
+import type { Conversation, Opening } from './conversation.js';
 import { readConversation } from './dry-run.js';
 import { UsageError } from '../errors.js';
 
@@ -40,7 +40,7 @@ export function parseFaultSpecs(text: string | undefined): FaultSpec[] {
 export class FaultRunner implements Runner {
   private mutations = 0;
   private readonly specs: FaultSpec[];
-  readonly converse?: (cmd: Command) => Conversation;
+  readonly converse?: (cmd: Command, opening?: Opening) => Conversation;
 
   /** write, when given, announces a hang (tests wait for it before they signal the process). */
   constructor(

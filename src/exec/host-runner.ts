@@ -9,7 +9,7 @@
 import type { Command, CommandResult } from './command.js';
 import { formatCommand } from './command.js';
 import type { Runner } from './runner.js';
-import type { Conversation } from './conversation.js';
+import type { Conversation, Opening } from './conversation.js';
 import type { LocalFs } from '../local-fs.js';
 import { RefusedError } from '../errors.js';
 import { overSsh, sshTargetName, type HostAccess } from '../net/host-access.js';
@@ -23,7 +23,7 @@ const HOST_NETWORK_FILES = /^\/proc\/sys\/net\//;
 
 export class HostRunner implements Runner {
   /** Conversations are virsh's (it reaches the host itself): the host's own network tools never hold one. */
-  readonly converse?: (cmd: Command) => Conversation;
+  readonly converse?: (cmd: Command, opening?: Opening) => Conversation;
 
   constructor(
     private readonly inner: Runner,
@@ -32,9 +32,9 @@ export class HostRunner implements Runner {
   ) {
     const converse = inner.converse?.bind(inner);
     if (converse) {
-      this.converse = (cmd) => {
+      this.converse = (cmd, opening) => {
         if (HOST_NETWORK_PROGRAMS.has(cmd.program)) throw new RefusedError(`${formatCommand(cmd)}: not run in rounds on ${this.uri}`, 'run it as one command');
-        return converse(cmd);
+        return converse(cmd, opening);
       };
     }
   }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Command, CommandResult } from './command.js';
 import { InterruptedError } from '../errors.js';
 import { CommandTimeoutError, MissingToolError, type Runner } from './runner.js';
-import { startConversation, type Conversation } from './conversation.js';
+import { startConversation, type Conversation, type Opening } from './conversation.js';
 import { spawnOptions } from './spawn-options.js';
 import type { EarlyStart } from './early-start.js';
 
@@ -46,12 +46,13 @@ export class RealRunner implements Runner {
   }
 
   /** One process fed in rounds (exec/conversation.ts); stopped like a run by its timeout, the signal (reads) and kvmctl's exit. */
-  converse(cmd: Command): Conversation {
+  converse(cmd: Command, opening?: Opening): Conversation {
     const onStart = (child: ChildProcess) => {
       track(child);
       return () => running.delete(child);
     };
-    return startConversation(cmd, cmd.mutates ? undefined : this.signal, onStart, this.early?.claim(cmd));
+    const claimed = this.early?.claim(cmd, opening);
+    return startConversation(cmd, cmd.mutates ? undefined : this.signal, onStart, claimed, claimed?.written);
   }
 }
 

@@ -1,5 +1,5 @@
 import { formatCommand, type Command, type CommandResult } from './command.js';
-import type { Conversation } from './conversation.js';
+import type { Conversation, Opening } from './conversation.js';
 import { KvmctlError, RefusedError, TimeoutError, type ErrorSubject } from '../errors.js';
 
 /** Every external program kvmctl starts goes through a Runner. */
@@ -13,7 +13,7 @@ export interface Runner {
    * process, written to and read from until it is ended. Absent when the
    * runner cannot hold one; callers then fall back to run().
    */
-  converse?(cmd: Command): Conversation;
+  converse?(cmd: Command, opening?: Opening): Conversation;
 }
 
 /** A tool exited non-zero. Carries argv, status and stderr for classification. */

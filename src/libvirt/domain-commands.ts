@@ -5,6 +5,7 @@
  * words of each call for virsh's own parser.
  */
 import { read, write } from './virsh-client.js';
+import { listAutostartNamesCall } from './list-calls.js';
 import { attr, child, children, decodeXml, textOf } from './xml-codec.js';
 
 export type AddressSource = 'lease' | 'agent' | 'arp';
@@ -38,7 +39,7 @@ export const domainCalls = {
   /** Every domain's name, running or not. */
   listAllNames: () => read(['list', '--all', '--name']),
   /** The names of the domains libvirt starts with itself. */
-  listAutostartNames: () => read(['list', '--all', '--autostart', '--name']),
+  listAutostartNames: listAutostartNamesCall,
 
   /** The XML travels on stdin, never through a temporary file. */
   define: (name: string, xml: string) => write(['define', '--file', '/dev/stdin'], vm(name), xml),

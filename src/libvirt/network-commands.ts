@@ -7,12 +7,13 @@ import type { Runner } from '../exec/runner.js';
 import { encodeXml, el } from './xml-codec.js';
 import { parseNetList, parseNetworkXml, type DhcpHost, type NetListEntry, type NetworkDefinition } from './network-xml.js';
 import { read, Virsh, write, type ReadRounds } from './virsh-client.js';
+import { netListCall } from './list-calls.js';
 
 const net = (name: string) => ({ kind: 'network' as const, name });
 
 /** Network calls for the virsh client (ctx.virsh.run(networkCalls.start(name))): the one builder of network argv. */
 export const networkCalls = {
-  list: () => read(['net-list', '--all']),
+  list: netListCall,
   info: (name: string) => read(['net-info', '--network', name], net(name)),
   /** --inactive: the persistent definition (what a restart gives), not the live one. */
   dumpxml: (name: string, inactive = false) => read(['net-dumpxml', '--network', name, ...(inactive ? ['--inactive'] : [])], net(name)),

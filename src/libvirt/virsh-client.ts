@@ -204,7 +204,8 @@ export class Virsh {
 
 class SessionState {
   private conversation: Conversation | undefined | null = null;
-  private readonly token = newSessionToken();
+  /** The markers' token: the session's own, or that of a process that was given the first round before the run (exec/early-start.ts). */
+  private token = newSessionToken();
   private next = 0;
 
   constructor(private readonly virsh: Virsh) {}
@@ -214,7 +215,12 @@ class SessionState {
     const calls = keys.flatMap((k) => callsOf(spec[k]!));
     if (calls.some((c) => c.mutates)) throw new Error('a virsh session runs reads only: run writes with virsh.run');
     const replies = calls.map(() => ({ stdout: '', stderr: '' }));
-    if (this.conversation === null && calls.length > 0) this.conversation = sessionAllowed(this.virsh.uri) ? conversationOf(this.virsh.runner, sessionCommand(this.virsh.uri)) : undefined;
+    if (this.conversation === null && calls.length > 0) {
+      // The first round as this session would write it with a token: a process started early holds it already when they match.
+      const opening = (token: string) => roundInput(calls.filter((c) => typeable(c.words)).map((c) => c.words), token, 0);
+      this.conversation = sessionAllowed(this.virsh.uri) ? conversationOf(this.virsh.runner, sessionCommand(this.virsh.uri), opening) : undefined;
+      if (this.conversation?.token !== undefined) this.token = this.conversation.token;
+    }
     const typed = calls.flatMap((c, i) => (this.conversation && typeable(c.words) ? [i] : []));
     if (typed.length > 0) {
       const parts = await this.send(typed.map((i) => calls[i]!.words));

@@ -2,6 +2,8 @@
  * bin/kvmctl starts vm list's virsh session before it loads the bundle: against
  * real virsh and libvirt's test driver, the run uses that one process, and a run
  * that never asks for it (a usage error) stops it and leaves no directory behind.
+ * The early process is given vm list's first round at once: the run reads that
+ * round's answer from it, and a first round that differs leaves it unclaimed.
  * A wrapper on PATH logs each virsh start, then runs the real virsh.
  */
 import { spawnSync } from 'node:child_process';
@@ -10,6 +12,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_URI, kvmctl } from './kvmctl.js';
+import { earlyFirstRound } from '../../src/early.js';
+import { startEarly } from '../../src/exec/early-start.js';
+import { RealRunner } from '../../src/exec/real-runner.js';
+import { Virsh } from '../../src/libvirt/virsh-client.js';
+import { roundInput, sessionCommand } from '../../src/libvirt/virsh-session.js';
+import { vmListFirstRound } from '../../src/libvirt/vm-list-round.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'kvmctl-early-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -101,5 +109,45 @@ describe('the session vm list starts early', () => {
     };
     for (let i = 0; i < 500 && alive(); i++) spawnSync('sleep', ['0.01']);
     expect(alive()).toBe(false);
+  });
+
+  it('was given the first round at once: -v shows that round sent once, and table, -o json and -v output are what they always were', () => {
+    for (const args of [['vm', 'list'], ['-o', 'json', 'vm', 'list'], ['-v', 'vm', 'list']]) {
+      const r = traced(...args);
+      expect(r.code).toBe(0);
+      expect(r.starts).toEqual([`-c ${DEFAULT_URI}`]);
+      expect(r.left).toEqual([]);
+      const plain = kvmctl(DEFAULT_URI, ...args);
+      expect(r.out).toBe(plain.out);
+      const token = /KVMCTL-[0-9a-f]{24}/g;
+      expect(r.err.replace(token, 'TOKEN')).toBe(plain.err.replace(token, 'TOKEN'));
+    }
+    const v = traced('-v', 'vm', 'list');
+    expect(v.err.match(/^< echo '[^']+'-'B0' ; 'domstats' /gm)).toHaveLength(1);
+  });
+
+  it("the session that sends that round reads virsh's answer to it from the early process; another round does not claim it", async () => {
+    const cmd = sessionCommand(DEFAULT_URI);
+    const early = startEarly(cmd, earlyFirstRound(undefined));
+    const first = await new Virsh(new RealRunner(undefined, undefined, early), DEFAULT_URI).session((s) => s.round(vmListFirstRound(undefined)));
+    expect(first.out.stats).toMatch(/^Domain: 'test'\n {2}state\.state=1\n/);
+    expect(first.out.autostart.trim()).toBe('');
+    expect(first.out.networks).toMatch(/^ Name +State +Autostart +Persistent\n/);
+    expect(first.stderr).toBe('');
+    // Claimed: nothing is left to stop.
+    expect(early.claim(cmd, () => '')).toBeUndefined();
+    await early.release();
+
+    const other = startEarly(cmd, earlyFirstRound(undefined));
+    const running = await new Virsh(new RealRunner(undefined, undefined, other), DEFAULT_URI).session((s) => s.round(vmListFirstRound('running')));
+    expect(running.out.stats).toMatch(/^Domain: 'test'\n/);
+    // Its own process answered: the early one still waits, given the plain round.
+    const written = earlyFirstRound(undefined);
+    const left = other.claim(cmd, (token) => roundInput(Object.values(vmListFirstRound(undefined)).map((c) => c.words), token, 0));
+    expect(left?.written?.input.split(left.written.token).join(written.token)).toBe(written.input);
+    left!.child.kill('SIGTERM');
+    await new Promise((r) => left!.child.once('close', r));
+    for (const d of Object.values(left!.dirs)) rmSync(d, { recursive: true, force: true });
+    await other.release();
   });
 });

@@ -17,6 +17,7 @@ import { byText, type Column } from '../../output/table.js';
 import { formatBytes } from '../../units/size.js';
 import { flag, value, verb, type OptionsOf } from '../../verb.js';
 import { leaseAddress, type VmAddress } from './vm-object.js';
+import { VM_STATE_FILTERS, vmListFirstRound, type VmStateFilter } from '../../libvirt/vm-list-round.js';
 
 /** A row of vm list, and what -o json prints for it (schemas/vm-list.schema.json). */
 export interface VmListEntry {
@@ -42,16 +43,11 @@ export interface VmListEntry {
 /** virDomainPausedReason VIR_DOMAIN_PAUSED_MIGRATION, as `state.reason` of a paused domain reports it. */
 const PAUSED_MIGRATION = '2';
 
-const STATE_FILTERS = ['running', 'shutoff', 'paused'] as const;
+const STATE_FILTERS = VM_STATE_FILTERS;
 
-export async function listVms(ctx: Context, state?: (typeof STATE_FILTERS)[number]): Promise<VmListEntry[]> {
+export async function listVms(ctx: Context, state?: VmStateFilter): Promise<VmListEntry[]> {
   return ctx.virsh.session(async (session) => {
-    // --nowait: a VM busy with a job (the target of a migration) would otherwise hold the whole list until the job ends.
-    const first = await session.round({
-      stats: domstatsCall(['state', 'vcpu', 'balloon', 'block', 'interface'], state, { nowait: true }),
-      autostart: domainCalls.listAutostartNames(),
-      networks: networkCalls.list(),
-    });
+    const first = await session.round(vmListFirstRound(state));
     const stats = parseDomstats(first.out.stats);
     if (stats.length === 0 && first.err.stats.trim()) throw listError(first.err.stats);
     const autostart = new Set(first.out.autostart.split('\n').filter((l) => l !== ''));
@@ -134,7 +130,7 @@ export async function runVmList(ctx: Context, opts: ListOptions): Promise<void> 
   if (state !== undefined && !(STATE_FILTERS as readonly string[]).includes(state)) {
     throw new UsageError(`--state ${JSON.stringify(state)}: expected ${STATE_FILTERS.join(', ')}`, 'e.g. kvmctl vm list --state running');
   }
-  const filter = state as (typeof STATE_FILTERS)[number] | undefined;
+  const filter = state as VmStateFilter | undefined;
   if (namesOnly(ctx, opts)) {
     const r = await ctx.virsh.batchWithStderr({ stats: domstatsCall(['state'], filter) });
     const stats = parseDomstats(r.out.stats);

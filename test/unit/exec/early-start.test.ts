@@ -52,6 +52,7 @@ describe('which runs start their virsh session early', () => {
     ['-o name (one batch)', w('vm list -o name'), {}],
     ['help', w('vm list --help'), {}],
     ['an option it does not know', w('vm list --bogus'), {}],
+    ['a state vm list refuses', w('vm list --state bogus'), {}],
     ['-H (the inventory\'s hosts)', w('-H all vm list'), {}],
     ['an option given twice', ['-c', LAB, '-c', 'test:///default', 'vm', 'list'], {}],
     ['an option without its value', w('vm list -c'), {}],
