@@ -9,7 +9,7 @@
  */
 import type { Context } from '../../context.js';
 import { KvmctlError, UsageError } from '../../errors.js';
-import { domstatsCall, numberStat, parseDomstats, stateName, type DomainStats } from '../../libvirt/domstats.js';
+import { domstatsCall, numberStat, parseDomstats, pausedForMigration, stateName, type DomainStats } from '../../libvirt/domstats.js';
 import { domainCalls, parseDomiflistMacs } from '../../libvirt/domain-commands.js';
 import { networkCalls, parseDhcpLeases } from '../../libvirt/network-commands.js';
 import { parseNetList } from '../../libvirt/network-xml.js';
@@ -39,11 +39,6 @@ export interface VmListEntry {
   /** With -H: the host it is migrating to; null otherwise. */
   migratingTo: string | null;
 }
-
-/** virDomainPausedReason VIR_DOMAIN_PAUSED_MIGRATION, as `state.reason` of a paused domain reports it. */
-const PAUSED_MIGRATION = '2';
-
-const STATE_FILTERS = VM_STATE_FILTERS;
 
 export async function listVms(ctx: Context, state?: VmStateFilter): Promise<VmListEntry[]> {
   return ctx.virsh.session(async (session) => {
@@ -97,7 +92,7 @@ function entryOf(s: DomainStats, autostart: boolean, addresses: VmAddress[]): Vm
     addresses,
     diskCount: count,
     diskBytes: bytes,
-    migrating: s.stats['state.state'] === '3' && s.stats['state.reason'] === PAUSED_MIGRATION,
+    migrating: pausedForMigration(s.stats),
     migratingTo: null,
   };
 }
@@ -127,8 +122,8 @@ const namesOnly = (ctx: Context, opts: ListOptions) => opts.nameOnly || ctx.out.
 
 export async function runVmList(ctx: Context, opts: ListOptions): Promise<void> {
   const state = opts.state;
-  if (state !== undefined && !(STATE_FILTERS as readonly string[]).includes(state)) {
-    throw new UsageError(`--state ${JSON.stringify(state)}: expected ${STATE_FILTERS.join(', ')}`, 'e.g. kvmctl vm list --state running');
+  if (state !== undefined && !(VM_STATE_FILTERS as readonly string[]).includes(state)) {
+    throw new UsageError(`--state ${JSON.stringify(state)}: expected ${VM_STATE_FILTERS.join(', ')}`, 'e.g. kvmctl vm list --state running');
   }
   const filter = state as VmStateFilter | undefined;
   if (namesOnly(ctx, opts)) {

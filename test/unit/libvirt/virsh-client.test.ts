@@ -4,6 +4,8 @@ import { domainCalls } from '../../../src/libvirt/domain-commands.js';
 import { poolCalls } from '../../../src/libvirt/storage.js';
 import { Virsh } from '../../../src/libvirt/virsh-client.js';
 import { batchArgv, batchStdout, callArgv, FakeRunner, recorded, stubBatch, URI } from '../../support/harness.js';
+import { stubChunked, stubOneProcess } from '../../support/storage.js';
+import { streamCommand } from '../../../src/libvirt/virsh-session.js';
 
 describe('Virsh client', () => {
   it('adds -c URI and classifies a failure against the call subject', async () => {
@@ -43,5 +45,33 @@ describe('Virsh client', () => {
 
   it('manual() is the command a person would paste', () => {
     expect(new Virsh(new FakeRunner(), URI).manual(domainCalls.undefine('a b'))).toBe("virsh -c qemu:///system undefine --domain 'a b' --nvram --snapshots-metadata --checkpoints-metadata --managed-save");
+  });
+});
+
+describe('Virsh client: a batch of reads longer than one argument (oneProcess)', () => {
+  // 900 lines, so one stream round; over 64 KiB as one batch argument.
+  const calls = Array.from({ length: 900 }, (_, i) => domainCalls.dumpxml(`stream-vm-with-a-long-name-${String(i).padStart(4, '0')}`));
+  const words = calls.map((c) => c.words);
+  const outputs = calls.map((_, i) => `<domain>\n  <name>stream-vm-${i}</name>\n</domain>\n\n`);
+
+  it('runs in one interactive virsh, every answer by its command', async () => {
+    const runner = new FakeRunner();
+    stubOneProcess(runner, words, outputs);
+    const out = await new Virsh(runner, URI).batch({ xml: calls }, { oneProcess: true });
+    expect(out.xml).toEqual(outputs);
+    expect(runner.calls.map((c) => c.args)).toEqual([streamCommand(URI).args]);
+    runner.verify();
+  });
+
+  it('an answer holding a line that starts like the prompt cannot be split: the batch runs again as argument batches, nothing lost or shifted', async () => {
+    const forged = outputs.map((o, i) => (i === 7 ? o.replace('</domain>', '</domain>\nvirsh # forged') : o));
+    const runner = new FakeRunner();
+    stubOneProcess(runner, words, forged);
+    stubChunked(runner, words, outputs);
+    const out = await new Virsh(runner, URI).batch({ xml: calls }, { oneProcess: true });
+    expect(out.xml).toEqual(outputs);
+    expect(runner.calls[0]?.args).toEqual(streamCommand(URI).args);
+    expect(runner.calls.length).toBeGreaterThan(2);
+    runner.verify();
   });
 });
