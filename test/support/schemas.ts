@@ -92,8 +92,8 @@ const FAN_OUT = new Set(['vm-list', 'vm-info', 'host', 'host-check', 'pool-list'
 function assertFanOut(name: string | null, value: unknown): void {
   assertSchema('fan-out', value);
   if (!name) return;
-  const schema = JSON.parse(readFileSync(resolve('schemas', `${name}.schema.json`), 'utf8')) as { type?: string; oneOf?: Array<{ type?: string }> };
-  const isList = schema.type === 'array' || (schema.oneOf?.every((s) => s.type === 'array') ?? false);
+  const schema = JSON.parse(readFileSync(resolve('schemas', `${name}.schema.json`), 'utf8')) as { type?: string; anyOf?: Array<{ type?: string }> };
+  const isList = schema.type === 'array' || (schema.anyOf?.every((s) => s.type === 'array') ?? false);
   for (const item of (value as { items: Array<Record<string, unknown>> }).items) {
     const { host: _host, ...rest } = item;
     // A value that is no object (a name of --name-only) comes as {host, value}.
