@@ -3,8 +3,8 @@
  * image's first bytes, sizes, and where a path really leads. Nothing here
  * writes; every change to a file goes through the Runner so --dry-run shows it.
  */
-import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { open, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 
 export interface FileFacts {
   kind: 'file' | 'directory' | 'block' | 'other';
@@ -103,18 +103,36 @@ export const realStorageFiles: StorageFiles = {
     return uses;
   },
   async resolve(path) {
-    // Resolve the deepest part that exists; the rest cannot be a symlink yet.
-    let head = path;
-    const tail: string[] = [];
-    for (;;) {
-      try {
-        return join(await realpath(head), ...tail.reverse());
-      } catch {
-        const parent = dirname(head);
-        if (parent === head) return path;
-        tail.push(basename(head));
-        head = parent;
-      }
-    }
+    return resolvePath(path, 0);
   },
 };
+
+/** Symlinks followed before a path is taken to loop (the kernel's own limit). */
+const MAX_LINKS = 40;
+
+/**
+ * The path with every symlink resolved: realpath for the deepest part that
+ * exists, and a dangling symlink followed to where it points, though its
+ * target does not exist yet (a link to /root/.ssh names /root/.ssh whether or
+ * not that directory is there). A loop is left as it is written.
+ */
+async function resolvePath(path: string, links: number): Promise<string> {
+  let head = path;
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      return join(await realpath(head), ...tail.reverse());
+    } catch {
+      const target = await readlink(head).catch(() => undefined);
+      if (target !== undefined) {
+        if (links >= MAX_LINKS) return path;
+        const parent = await resolvePath(dirname(head), links + 1);
+        return resolvePath(join(resolve(parent, target), ...tail.reverse()), links + 1);
+      }
+      const parent = dirname(head);
+      if (parent === head) return path;
+      tail.push(basename(head));
+      head = parent;
+    }
+  }
+}

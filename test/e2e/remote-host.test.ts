@@ -2,7 +2,9 @@
  * `kvmctl -c qemu+ssh://…` against a second lab host that runs an sshd in its own
  * namespace: every fact must be that host's. kvmctl runs in the first lab's
  * namespace, joined to the second by a veth; the ssh client uses a known_hosts
- * file of this test's own (bound over /root/.ssh for the kvmctl process only).
+ * file of this test's own, for the kvmctl process only: an ssh_config bound over
+ * /etc/ssh/ssh_config names it, and where /root/.ssh exists the test's directory
+ * is bound over it too (a fresh machine may have none).
  * Markers made only on one side (a bridge with its address, a NAT rule, a
  * libvirt network, a port forward) tell the two hosts apart.
  */
@@ -32,11 +34,21 @@ let home = '';
 let sshUri = '';
 let wasUp = false;
 
-/** The built CLI in the first lab's namespace, with this test's ~/.ssh. */
-function client(args: string[], sshHome = home): RunResult {
+/** A directory of the test's own holding known_hosts and the ssh_config that names it. */
+function sshHome(knownHosts: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kvmctl-e2e-ssh-'));
+  chmodSync(dir, 0o700);
+  writeFileSync(join(dir, 'known_hosts'), knownHosts, { mode: 0o600 });
+  writeFileSync(join(dir, 'ssh_config'), `Host *\n  UserKnownHostsFile ${join(dir, 'known_hosts')}\n  GlobalKnownHostsFile /dev/null\n`, { mode: 0o644 });
+  return dir;
+}
+
+/** The built CLI in the first lab's namespace and a mount namespace of its own, with this test's ssh files. */
+function client(args: string[], dir = home): RunResult {
+  const mounts = 'if [ -d /root/.ssh ]; then mount --bind "$0" /root/.ssh || exit 125; fi; mount --bind "$0/ssh_config" /etc/ssh/ssh_config && exec "$@"';
   const r = spawnSync(
     'ip',
-    ['netns', 'exec', lab.netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /root/.ssh && exec "$@"', sshHome, process.execPath, KVMCTL, ...args],
+    ['netns', 'exec', lab.netns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', mounts, dir, process.execPath, KVMCTL, ...args],
     { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KVMCTL_URI: '', LIBVIRT_DEFAULT_URI: '' }, timeout: 120_000 },
   );
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
@@ -51,10 +63,8 @@ beforeAll(async () => {
   await labShAsync('up', REMOTE);
   await labShAsync('sshd', REMOTE);
   address = (await labShAsync('join', LAB_NAME, REMOTE)).split(' ')[1] ?? '';
-  home = mkdtempSync(join(tmpdir(), 'kvmctl-e2e-ssh-'));
-  chmodSync(home, 0o700);
   const hostKey = readFileSync(join(REMOTE_DIR, 'ssh/host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
-  writeFileSync(join(home, 'known_hosts'), `${address} ${hostKey}\n`, { mode: 0o600 });
+  home = sshHome(`${address} ${hostKey}\n`);
   sshUri = `qemu+ssh://root@${address}/system?keyfile=${REMOTE_DIR}/ssh/client_key`;
   for (const [ns, m] of [[REMOTE_NETNS, REMOTE_MARK], [lab.netns, LOCAL_MARK]] as const) {
     removeMarker(ns, m);
@@ -220,10 +230,8 @@ describe('kvmctl host over qemu+ssh (a second lab host with an sshd)', () => {
   });
 
   it('a host key that does not match the test known_hosts: exit 5, the report still printed, nothing read locally', () => {
-    const other = mkdtempSync(join(tmpdir(), 'kvmctl-e2e-ssh-'));
+    const other = sshHome(`${address} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBuMOt0gQuC9Z6kGrtNFmXZ2S4NYZB0ZQxhl0Hh7vn2H\n`);
     try {
-      chmodSync(other, 0o700);
-      writeFileSync(join(other, 'known_hosts'), `${address} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBuMOt0gQuC9Z6kGrtNFmXZ2S4NYZB0ZQxhl0Hh7vn2H\n`, { mode: 0o600 });
       const r = client(['-c', sshUri, 'host', '-o', 'json'], other);
       expect(r.code).toBe(5);
       expect(r.stderr).toMatch(/host: cannot reach libvirt at qemu\+ssh:\/\/root@/);
