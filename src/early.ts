@@ -1,34 +1,41 @@
 /**
  * The part of kvmctl that runs before the bundle loads (dist/early.cjs, which
- * bin/kvmctl requires first): from the words alone, the virsh session the
- * command will open, started at once (exec/early-start.ts). Only commands that
- * surely open one, on this machine, with the options that keep it so: any word
- * it does not know means no early start, and the run then spawns its session
- * itself. A guess that turns out wrong costs a virsh process that is stopped.
+ * bin/kvmctl requires first): from the words alone, the virsh processes the
+ * command will start first, started at once (exec/early-start.ts): vm list's
+ * session, volume list's first two batches. Only commands that surely start
+ * them, on this machine, with the options that keep it so: any word it does
+ * not know means no early start, and the run then spawns its processes itself.
+ * A guess that turns out wrong costs virsh reads that are stopped.
  */
-import { startEarly, type EarlyStart } from './exec/early-start.js';
+import type { Command } from './exec/command.js';
+import { startEarly, startEarlyRuns, type EarlyStart } from './exec/early-start.js';
 import { newSessionToken, roundInput, sessionAllowed, sessionCommand, typeable } from './libvirt/virsh-session.js';
 import { VM_STATE_FILTERS, vmListFirstRound, type VmStateFilter } from './libvirt/vm-list-round.js';
+import { diskUsesFirstBatch, poolNamesCall, poolsBatch } from './libvirt/list-calls.js';
+import { batchCommand } from './libvirt/virsh-client.js';
 import { isLocalUri, resolveUri } from './libvirt/uri.js';
 
-/** Commands (noun verb) whose run holds one virsh session from the start. */
-export const SESSION_COMMANDS = ['vm list'];
+/** Commands (noun verb) whose first virsh processes start before the bundle loads, and the options of their own that take a value. */
+export const EARLY_COMMANDS: Record<string, string[]> = { 'vm list': ['--state'], 'volume list': ['--pool'] };
 
-/** Global options that take a value, and the verbs' own (vm list --state). */
-const VALUE_OPTIONS = new Set(['-c', '--connect', '-o', '--output', '--state', '--parallel', '--host-timeout']);
-/** Flags that leave the command's session as it is. */
+/** Global options that take a value. */
+const VALUE_OPTIONS = new Set(['-c', '--connect', '-o', '--output', '--parallel', '--host-timeout']);
+const OWN_VALUE_OPTIONS = new Set(Object.values(EARLY_COMMANDS).flat());
+/** Flags that leave the command's first processes as they are. */
 const FLAGS = new Set(['--wide', '--dry-run', '-q', '--quiet', '-v', '--verbose', '--no-color']);
 
-/** The session the words will open (its command, and vm list's --state), or undefined when that is not certain. */
-export function earlySession(words: string[], env: Record<string, string | undefined>): { cmd: ReturnType<typeof sessionCommand>; state: VmStateFilter | undefined } | undefined {
-  if (env.KVMCTL_FAULT) return undefined;
+/** What a run of kvmctl starts first: vm list's session (and its --state), or volume list's batches. */
+export type EarlyPlan = { session: Command; state: VmStateFilter | undefined } | { runs: Command[] };
+
+/** The command words and option values, or undefined for a word that is not known here. */
+function readWords(words: string[]): { command: string; values: Map<string, string> } | undefined {
   const positional: string[] = [];
   const values = new Map<string, string>();
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const eq = w.startsWith('--') ? w.indexOf('=') : -1;
     const name = eq > 0 ? w.slice(0, eq) : w;
-    if (VALUE_OPTIONS.has(name)) {
+    if (VALUE_OPTIONS.has(name) || OWN_VALUE_OPTIONS.has(name)) {
       const v = eq > 0 ? w.slice(eq + 1) : words[++i];
       const key = name === '-c' ? '--connect' : name === '-o' ? '--output' : name;
       if (v === undefined || values.has(key)) return undefined;
@@ -37,23 +44,40 @@ export function earlySession(words: string[], env: Record<string, string | undef
     else if (w.startsWith('-')) return undefined;
     else positional.push(w);
   }
-  // -o name lists names with one batch, not a session.
-  if (!SESSION_COMMANDS.includes(positional.join(' ')) || values.get('--output') === 'name') return undefined;
-  // A state vm list refuses opens nothing.
-  const state = values.get('--state');
-  if (state !== undefined && !(VM_STATE_FILTERS as readonly string[]).includes(state)) return undefined;
+  const command = positional.join(' ');
+  const own = EARLY_COMMANDS[command];
+  if (own === undefined || [...values.keys()].some((k) => OWN_VALUE_OPTIONS.has(k) && !own.includes(k))) return undefined;
+  return { command, values };
+}
+
+/** The processes the words will start first, or undefined when that is not certain. */
+export function earlyPlan(words: string[], env: Record<string, string | undefined>): EarlyPlan | undefined {
+  if (env.KVMCTL_FAULT) return undefined;
+  const read = readWords(words);
+  if (read === undefined) return undefined;
   let uri: string;
   try {
-    uri = resolveUri(values.get('--connect'), env);
+    uri = resolveUri(read.values.get('--connect'), env);
   } catch {
     return undefined;
   }
-  return isLocalUri(uri) && sessionAllowed(uri) ? { cmd: sessionCommand(uri), state: state as VmStateFilter | undefined } : undefined;
+  if (!isLocalUri(uri) || !sessionAllowed(uri)) return undefined;
+  if (read.command === 'volume list') {
+    // The pools (named, or their names first) beside every VM's disks (storage/inventory.ts readStorage).
+    const pool = read.values.get('--pool');
+    const runs = [batchCommand(uri, pool === undefined ? { list: poolNamesCall() } : poolsBatch([pool])), batchCommand(uri, diskUsesFirstBatch())];
+    return runs.every((r) => r !== undefined) ? { runs: runs as Command[] } : undefined;
+  }
+  // -o name lists names with one batch, not a session; a state vm list refuses opens nothing.
+  const state = read.values.get('--state');
+  if (read.values.get('--output') === 'name' || (state !== undefined && !(VM_STATE_FILTERS as readonly string[]).includes(state))) return undefined;
+  return { session: sessionCommand(uri), state: state as VmStateFilter | undefined };
 }
 
 /** The session command the words will open, or undefined when that is not certain. */
-export function earlySessionCommand(words: string[], env: Record<string, string | undefined>): ReturnType<typeof sessionCommand> | undefined {
-  return earlySession(words, env)?.cmd;
+export function earlySessionCommand(words: string[], env: Record<string, string | undefined>): Command | undefined {
+  const plan = earlyPlan(words, env);
+  return plan && 'session' in plan ? plan.session : undefined;
 }
 
 /**
@@ -68,9 +92,10 @@ export function earlyFirstRound(state: VmStateFilter | undefined): { token: stri
   return { token, input: roundInput(words, token, 0) };
 }
 
-/** Starts the session process of a run of kvmctl with these arguments (process.argv), when it is certain to hold one. */
-export function startEarlySession(argv: string[], env: Record<string, string | undefined>): EarlyStart | undefined {
-  const session = earlySession(argv.slice(2), env);
+/** Starts the first processes of a run of kvmctl with these arguments (process.argv), when it is certain to start them. */
+export function startEarlyProcesses(argv: string[], env: Record<string, string | undefined>): EarlyStart | undefined {
+  const plan = earlyPlan(argv.slice(2), env);
+  if (plan === undefined) return undefined;
   // virsh runs the first round (domstats) while the bundle loads.
-  return session === undefined ? undefined : startEarly(session.cmd, earlyFirstRound(session.state));
+  return 'session' in plan ? startEarly(plan.session, earlyFirstRound(plan.state)) : startEarlyRuns(plan.runs);
 }

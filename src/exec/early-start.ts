@@ -1,58 +1,92 @@
 /**
- * A conversation's process started before kvmctl has loaded: bin/kvmctl starts
- * the virsh session a command will hold (src/early.ts decides which) and then
- * loads the bundle, so virsh starts and connects while the bundle is evaluated.
- * The bundle's runner takes the process over when the command asks for exactly
- * that conversation (RealRunner.converse); a process nobody asked for is stopped
- * when the run ends. Nothing reads it before then: its pipes hold what it prints.
+ * Processes started before kvmctl has loaded: bin/kvmctl starts the virsh
+ * processes a command will run first (src/early.ts decides which: a session,
+ * or the first batches) and then loads the bundle, so virsh starts and
+ * connects while the bundle is evaluated. The bundle's runner takes a process
+ * over when the command asks for exactly that conversation (RealRunner.converse)
+ * or that run (RealRunner.run); a process nobody asked for is stopped when the
+ * run ends. A conversation's output waits in its pipes (it prints only when
+ * asked); a run's is read from the start (exec/capture.ts), since Node drops
+ * what an exited child left unread.
  */
 import type { Command } from './command.js';
+import { capture, type Captured } from './capture.js';
 import { spawnConversation, type Opening, type Spawned, type Written } from './conversation.js';
+import { spawnRun } from './spawn-options.js';
 import { rmSync } from 'node:fs';
 
 export interface EarlyStart {
   /**
-   * The process, when cmd is the command it runs, it is still running and, if it was given its first round, `opening`
+   * The conversation's process, when cmd is the command it runs, it is still running and, if it was given its first round, `opening`
    * makes that round byte for byte from the token it was made with; it is then the caller's (once), with what it was given.
    */
   claim(cmd: Command, opening?: Opening): (Spawned & { written?: Written }) | undefined;
-  /** Stops the process unless it was claimed, and removes its directories; resolves once it has exited. */
+  /** A run's process and what it has printed so far, when cmd is the command it runs and it could start; it is then the caller's (once). */
+  claimRun(cmd: Command): Captured | undefined;
+  /** Stops every process not claimed, and removes its directories; resolves once they have exited. */
   release(): Promise<void>;
 }
 
 /** The signals that end a run of kvmctl before its own handlers exist. */
 const EARLY_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-/** What makes two conversations the same process: program, words, environment and private directories (a read, no input). */
+/** What makes two commands the same process: program, words, environment and private directories (a read, no input). */
 function identity(cmd: Command): string | undefined {
   if (cmd.mutates || cmd.input !== undefined) return undefined;
   return JSON.stringify([cmd.program, cmd.args, cmd.env ?? {}, cmd.privateDirs ?? []]);
 }
 
+interface Entry {
+  kind: 'conversation' | 'run';
+  id: string | undefined;
+  child: Captured['child'] | Spawned['child'];
+  /** A run's output so far. */
+  run?: Captured;
+  dirs: Record<string, string>;
+  written?: Written;
+  state: 'waiting' | 'claimed' | 'released';
+  /** It could not start (or, for a conversation, has ended): not to be claimed. */
+  gone: boolean;
+}
+
 /** Spawns cmd now, as a conversation would (exec/conversation.ts), for the run to claim; `written` goes to its stdin at once. */
 export function startEarly(cmd: Command, written?: Written): EarlyStart {
   const started = spawnConversation(cmd);
-  const { child, dirs } = started;
-  if (written) child.stdin.write(written.input);
-  const id = identity(cmd);
-  let state: 'waiting' | 'claimed' | 'released' = 'waiting';
-  let gone = false;
-  // A program that cannot start reports it here (not thrown), and is then simply not claimed.
-  child.on('error', () => (gone = true));
-  child.on('close', () => (gone = true));
-  child.stdin.on('error', () => undefined);
-  const removeDirs = () => {
-    for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
+  if (written) started.child.stdin.write(written.input);
+  started.child.stdin.on('error', () => undefined);
+  const entry: Entry = { kind: 'conversation', id: identity(cmd), ...started, ...(written && { written }), state: 'waiting', gone: false };
+  started.child.on('close', () => (entry.gone = true));
+  return earlyStart([entry]);
+}
+
+/** Spawns each command now, as a run would (RealRunner.run), for the run to claim. */
+export function startEarlyRuns(cmds: Command[]): EarlyStart {
+  return earlyStart(
+    cmds.map((cmd): Entry => {
+      const run = capture(spawnRun(cmd));
+      return { kind: 'run', id: identity(cmd), child: run.child, run, dirs: {}, state: 'waiting', gone: false };
+    }),
+  );
+}
+
+function earlyStart(entries: Entry[]): EarlyStart {
+  for (const e of entries) {
+    // A program that cannot start reports it here (not thrown), and is then simply not claimed.
+    e.child.on('error', () => (e.gone = true));
+  }
+  const removeDirs = (e: Entry) => {
+    for (const d of Object.values(e.dirs)) rmSync(d, { recursive: true, force: true });
   };
-  // An exit before the run ends (a second Ctrl-C) still stops it and removes its directories.
+  // An exit before the run ends (a second Ctrl-C) still stops them and removes their directories.
   const onExit = () => {
-    if (state === 'claimed') return;
-    child.kill('SIGTERM');
-    removeDirs();
+    for (const e of entries.filter((e) => e.state !== 'claimed')) {
+      e.child.kill('SIGTERM');
+      removeDirs(e);
+    }
   };
   process.once('exit', onExit);
   // A signal that comes while the bundle still loads finds no handler of kvmctl's: stop the
-  // process and remove its directories, then die of the signal as node would have.
+  // processes and remove their directories, then die of the signal as node would have.
   // Once kvmctl's own handlers are installed, they decide.
   const onSignal = (sig: NodeJS.Signals) => {
     if (process.listenerCount(sig) > 1) return;
@@ -60,36 +94,65 @@ export function startEarly(cmd: Command, written?: Written): EarlyStart {
     onExit();
     process.kill(process.pid, sig);
   };
+  let listening = true;
   const unlisten = () => {
+    if (!listening) return;
+    listening = false;
     process.removeListener('exit', onExit);
     for (const sig of EARLY_SIGNALS) process.removeListener(sig, onSignal);
   };
   for (const sig of EARLY_SIGNALS) process.on(sig, onSignal);
+  const take = (e: Entry) => {
+    e.state = 'claimed';
+    if (entries.every((x) => x.state !== 'waiting')) unlisten();
+  };
+  const waiting = (kind: Entry['kind'], cmd: Command) => {
+    const id = identity(cmd);
+    return id === undefined ? undefined : entries.find((e) => e.kind === kind && e.state === 'waiting' && !e.gone && e.id === id);
+  };
   return {
     claim(wanted, opening) {
-      if (state !== 'waiting' || gone || child.exitCode !== null || child.signalCode !== null || id === undefined || identity(wanted) !== id) return undefined;
-      if (written && opening?.(written.token) !== written.input) return undefined;
-      state = 'claimed';
-      unlisten();
-      return { ...started, ...(written && { written }) };
+      const e = waiting('conversation', wanted);
+      if (!e || e.child.exitCode !== null || e.child.signalCode !== null) return undefined;
+      if (e.written && opening?.(e.written.token) !== e.written.input) return undefined;
+      take(e);
+      return { child: e.child as Spawned['child'], dirs: e.dirs, ...(e.written && { written: e.written }) };
     },
-    release() {
-      if (state !== 'waiting') return Promise.resolve();
-      state = 'released';
+    claimRun(wanted) {
+      // A run that has exited is still claimed: what it printed was kept.
+      const e = waiting('run', wanted);
+      if (!e?.run) return undefined;
+      take(e);
+      return e.run;
+    },
+    async release() {
+      const left = entries.filter((e) => e.state === 'waiting');
+      for (const e of left) e.state = 'released';
       unlisten();
-      return new Promise<void>((resolve) => {
-        const done = () => {
-          removeDirs();
-          resolve();
-        };
-        if (gone) return done();
-        child.once('close', done);
-        // Read to the end: a stream holding unread output never closes.
-        child.stdout.resume();
-        child.stderr.resume();
-        child.stdin.end();
-        child.kill('SIGTERM');
-      });
+      await Promise.all(left.map((e) => stop(e, () => removeDirs(e))));
     },
   };
+}
+
+/** Stops a process nobody claimed, reading what it prints to the end (a stream holding unread output never closes). */
+function stop(e: Entry, done: () => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const finish = () => {
+      done();
+      resolve();
+    };
+    if (e.gone) return finish();
+    const { child } = e;
+    if (e.run) {
+      void e.run.ended.then(finish);
+      child.kill('SIGTERM');
+      return;
+    }
+    child.once('close', finish);
+    child.once('error', finish);
+    child.stdout.resume();
+    child.stderr.resume();
+    child.stdin?.end();
+    child.kill('SIGTERM');
+  });
 }

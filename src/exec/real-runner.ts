@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { open, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,8 +7,9 @@ import type { Command, CommandResult } from './command.js';
 import { InterruptedError } from '../errors.js';
 import { CommandTimeoutError, MissingToolError, type Runner } from './runner.js';
 import { startConversation, type Conversation, type Opening } from './conversation.js';
-import { spawnOptions } from './spawn-options.js';
+import { spawnRun } from './spawn-options.js';
 import type { EarlyStart } from './early-start.js';
+import { capture, type Captured, type Ending } from './capture.js';
 
 /** A program still running this long after SIGTERM (timeout, cancel) gets SIGKILL. */
 const KILL_GRACE_MS = 5000;
@@ -26,7 +27,7 @@ const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
 export class RealRunner implements Runner {
   /**
    * With a signal, a read still running when it fires is cancelled; writes are left to finish so their undo is known.
-   * tmpDir holds the input files (os.tmpdir() unless given). early: a conversation's process started before the run (exec/early-start.ts).
+   * tmpDir holds the input files (os.tmpdir() unless given). early: processes started before the run (exec/early-start.ts), each taken over by the conversation or run of its very command.
    */
   constructor(
     private readonly signal?: AbortSignal,
@@ -37,9 +38,11 @@ export class RealRunner implements Runner {
   async run(cmd: Command): Promise<CommandResult> {
     const cancel = cmd.mutates ? undefined : this.signal;
     if (cancel?.aborted) throw interrupted(cmd);
+    const claimed = this.early?.claimRun(cmd);
+    if (claimed) return runCaptured(cmd, claimed, cancel);
     const stdin = cmd.input === undefined ? undefined : await inputFile(this.tmpDir, cmd.input);
     try {
-      return await runCaptured(cmd, stdin?.fd, cancel);
+      return await runCaptured(cmd, capture(spawnRun(cmd, stdin?.fd)), cancel);
     } finally {
       await stdin?.close();
     }
@@ -69,58 +72,48 @@ function track(child: ChildProcess): void {
   });
 }
 
-type Ending = { kind: 'exit'; code: number | null; signal: NodeJS.Signals | null } | { kind: 'error'; error: NodeJS.ErrnoException };
-
-function runCaptured(cmd: Command, stdinFd: number | undefined, cancel: AbortSignal | undefined): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd.program, cmd.args, { ...spawnOptions(cmd), stdio: [stdinFd ?? 'ignore', 'pipe', 'pipe'] });
-    track(child);
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    let bytes = 0;
-    let stopped: 'timeout' | 'cancel' | 'overflow' | undefined;
-    let killTimer: NodeJS.Timeout | undefined;
-    const stop = (why: NonNullable<typeof stopped>) => {
-      if (stopped) return;
-      stopped = why;
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
-      killTimer.unref();
-    };
-    const collect = (into: Buffer[]) => (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes > MAX_OUTPUT_BYTES) return stop('overflow');
-      into.push(chunk);
-    };
-    child.stdout?.on('data', collect(stdout));
-    child.stderr?.on('data', collect(stderr));
-
-    const timer = cmd.timeoutMs === undefined ? undefined : setTimeout(() => stop('timeout'), cmd.timeoutMs);
-    const onAbort = () => stop('cancel');
-    cancel?.addEventListener('abort', onAbort, { once: true });
-
-    let ended = false;
-    const end = (how: Ending) => {
-      if (ended) return;
-      ended = true;
-      running.delete(child);
-      clearTimeout(timer);
-      clearTimeout(killTimer);
-      cancel?.removeEventListener('abort', onAbort);
-      if (how.kind === 'error') {
-        if (how.error.code === 'ENOENT') return reject(new MissingToolError(cmd.program));
-        return reject(new Error(`could not run ${cmd.program}: ${how.error.message}`));
-      }
-      if (stopped === 'timeout') return reject(new CommandTimeoutError(cmd));
-      if (stopped === 'cancel') return reject(interrupted(cmd));
-      if (stopped === 'overflow') return reject(new Error(`${cmd.program} wrote more than ${MAX_OUTPUT_BYTES} bytes of output`));
-      if (how.code === null) return reject(new Error(`could not run ${cmd.program}: it was killed by ${how.signal ?? 'a signal'}`));
-      resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), exitCode: how.code });
-    };
-    child.on('error', (error) => end({ kind: 'error', error }));
-    // 'close' comes after both pipes are drained, unlike 'exit'.
-    child.on('close', (code, signal) => end({ kind: 'exit', code, signal }));
-  });
+/** Reads a run's process (spawned for it, or started early and claimed) to its end; stops it on its timeout, cancel or too much output. */
+async function runCaptured(cmd: Command, run: Captured, cancel: AbortSignal | undefined): Promise<CommandResult> {
+  const { child } = run;
+  track(child);
+  let stopped: 'timeout' | 'cancel' | 'overflow' | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = (why: NonNullable<typeof stopped>) => {
+    if (stopped) return;
+    stopped = why;
+    child.kill('SIGTERM');
+    killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+    killTimer.unref();
+  };
+  const overflow = () => {
+    if (run.bytes <= MAX_OUTPUT_BYTES) return;
+    run.stdout.length = 0;
+    run.stderr.length = 0;
+    stop('overflow');
+  };
+  run.onChunk = overflow;
+  overflow();
+  const timer = cmd.timeoutMs === undefined ? undefined : setTimeout(() => stop('timeout'), cmd.timeoutMs);
+  const onAbort = () => stop('cancel');
+  cancel?.addEventListener('abort', onAbort, { once: true });
+  let how: Ending;
+  try {
+    how = await run.ended;
+  } finally {
+    running.delete(child);
+    clearTimeout(timer);
+    clearTimeout(killTimer);
+    cancel?.removeEventListener('abort', onAbort);
+  }
+  if (how.kind === 'error') {
+    if (how.error.code === 'ENOENT') throw new MissingToolError(cmd.program);
+    throw new Error(`could not run ${cmd.program}: ${how.error.message}`);
+  }
+  if (stopped === 'timeout') throw new CommandTimeoutError(cmd);
+  if (stopped === 'cancel') throw interrupted(cmd);
+  if (stopped === 'overflow') throw new Error(`${cmd.program} wrote more than ${MAX_OUTPUT_BYTES} bytes of output`);
+  if (how.code === null) throw new Error(`could not run ${cmd.program}: it was killed by ${how.signal ?? 'a signal'}`);
+  return { stdout: Buffer.concat(run.stdout).toString('utf8'), stderr: Buffer.concat(run.stderr).toString('utf8'), exitCode: how.code };
 }
 
 function interrupted(cmd: Command): InterruptedError {

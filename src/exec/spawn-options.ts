@@ -1,5 +1,6 @@
 /** How kvmctl starts every program (a run or a conversation): argv only, LC_ALL=C, and a session of its own. */
-import type { SpawnOptions } from 'node:child_process';
+import { spawn, type ChildProcessByStdio, type SpawnOptions } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import type { Command } from './command.js';
 
 /** Everything but stdio, which each caller sets where spawn's types can see it. */
@@ -11,4 +12,9 @@ export function spawnOptions(cmd: Command, env: Record<string, string> = {}): Om
     // and the terminal's Ctrl-C would kill a write that kvmctl means to let finish.
     detached: true,
   };
+}
+
+/** Spawns cmd as a run: stdin from the given file (else none), stdout and stderr piped. */
+export function spawnRun(cmd: Command, stdinFd?: number): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(cmd.program, cmd.args, { ...spawnOptions(cmd), stdio: [stdinFd ?? 'ignore', 'pipe', 'pipe'] }) as ChildProcessByStdio<null, Readable, Readable>;
 }

@@ -19,7 +19,8 @@ import { diskPath, parseDomainXml } from './domain-xml.js';
 import type { DomainRecord } from './domains.js';
 import { numberStat, parseDomstats, stateName, type DomainStats } from './domstats.js';
 import { domainCalls } from './domain-commands.js';
-import { read as readCall, Virsh } from './virsh-client.js';
+import { Virsh } from './virsh-client.js';
+import { diskUsesFirstBatch } from './list-calls.js';
 
 /** Files whose headers are read at once. */
 const PARALLEL_READS = 128;
@@ -119,7 +120,7 @@ export interface DiskUses {
  */
 export async function loadDiskUses(runner: Runner, uri: string, listed: Promise<ListedPaths>, options: DiskUseOptions): Promise<DiskUses> {
   const virsh = new Virsh(runner, uri);
-  const first = virsh.batchWithStderr({ stats: readCall(DOMSTATS_WORDS), autostart: domainCalls.listAutostartNames() });
+  const first = virsh.batchWithStderr(diskUsesFirstBatch());
   // domstats runs while the caller is still reading its volumes.
   const [{ out, stderr }, paths] = await Promise.all([first, listed]);
   const stats = parseDomstats(out.stats);
@@ -156,9 +157,6 @@ export async function loadDiskUses(runner: Runner, uri: string, listed: Promise<
   }
   return { uses: stats.flatMap((s, i) => known[i] ?? xmlUses.get(s.name) ?? []), read };
 }
-
-/** Every VM's state and disks (with their backing chains), from libvirt's memory. */
-const DOMSTATS_WORDS = ['domstats', '--raw', '--state', '--block', '--backing'];
 
 const XML_ENTITIES: Record<string, string> = { quot: '"', amp: '&', lt: '<', gt: '>', apos: "'" };
 

@@ -13,22 +13,22 @@ import { isDirectoryPoolType } from './pool-xml.js';
 import { parsePoolXml, type PoolSource } from './pool-xml.js';
 import { buildVolumeXml, parseVolumeXml } from './volume-xml.js';
 import { read, Virsh, write, type VirshCall } from './virsh-client.js';
+import { poolDumpxmlCall, poolInfoCall, poolNamesCall, poolsBatch, volListCall } from './list-calls.js';
 
 export type { VolumeFormat } from './disk-formats.js';
 
 /** Storage-pool calls for the virsh client (ctx.virsh.run(poolCalls.start(name))). */
 export const poolCalls = {
-  list: () => read(['pool-list', '--all', '--name']),
-  info: (pool: string) => read(['pool-info', '--pool', pool], { kind: 'pool', name: pool }),
-  /** The pool's volumes (a Name and a Path column); libvirt lists those of active pools only. */
-  volList: (pool: string) => read(['vol-list', '--pool', pool], { kind: 'pool', name: pool }),
+  list: poolNamesCall,
+  info: poolInfoCall,
+  volList: volListCall,
   /**
    * virsh's own completion of `vol-info --pool P --vol` (what its bash
    * completion runs): every volume name of the pool from one listing call, a
    * line each (a space escaped with a backslash), then an empty line.
    */
   volumeNames: (pool: string) => read(['complete', '--', 'vol-info', '--pool', pool, '--vol', ''], { kind: 'pool', name: pool }),
-  dumpxml: (pool: string) => read(['pool-dumpxml', '--pool', pool], { kind: 'pool', name: pool }),
+  dumpxml: poolDumpxmlCall,
   refresh: (pool: string) => write(['pool-refresh', '--pool', pool], { kind: 'pool', name: pool }),
   /** The XML travels on stdin, never through a temporary file. */
   define: (pool: string, xml: string) => write(['pool-define', '--file', '/dev/stdin'], { kind: 'pool', name: pool }, xml),
@@ -182,7 +182,7 @@ export async function loadPools(runner: Runner, uri: string, names?: string[], o
   }
   if (poolNames.length === 0) return [];
   const volumesCall = options.namesOnly ? poolCalls.volumeNames : poolCalls.volList;
-  const { out, stderr } = await virsh.batchWithStderr({ pools: poolNames.map((p) => ({ info: poolCalls.info(p), xml: poolCalls.dumpxml(p), vols: volumesCall(p) })) });
+  const { out, stderr } = await virsh.batchWithStderr(poolsBatch(poolNames, volumesCall));
   const pools = out.pools;
   // A virsh without the complete command (before libvirt 4.1) says so: those names come from vol-list after all.
   const uncounted = options.namesOnly && /unknown command: 'complete'/.test(stderr) ? poolNames.filter((_, i) => !(pools[i]?.vols ?? '').trim()) : [];

@@ -9,7 +9,7 @@ import { formatCommand, mutatingCommand, readCommand, type Command, type Command
 import { KvmctlError } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { conversationOf, ConversationEndedError, type Conversation } from '../exec/conversation.js';
-import { chunkBatch, classifyVirshError, isUnreachable, libvirtMessage, runVirshBatch, unreachableError, type BatchOptions, type Subject } from './virsh.js';
+import { chunkBatch, classifyVirshError, isUnreachable, libvirtMessage, runVirshBatch, unreachableError, virshBatch, type BatchOptions, type Subject } from './virsh.js';
 import { newSessionToken, roundInput, roundUntil, sessionAllowed, sessionCommand, splitRound, splitStream, streamCommand, streamInput, streamStderr, typeable } from './virsh-session.js';
 
 /** One virsh command as data: its words (without `-c URI`), whether it changes state, its subject. */
@@ -131,8 +131,7 @@ export class Virsh {
   }
 
   async batchWithStderr<S extends BatchSpec>(spec: S, options: BatchOptions = {}): Promise<{ out: BatchOutputs<S>; stderr: string; ran: number }> {
-    const keys = Object.keys(spec);
-    const calls = keys.flatMap((k) => callsOf(spec[k]!));
+    const calls = batchCalls(spec);
     const mutates = calls.some((c) => c.mutates);
     if (mutates && calls.some((c) => !c.mutates)) throw new Error('a virsh batch mixes reads and writes: run them apart (dry-run must run the reads)');
     const words = calls.map((c) => c.words);
@@ -295,6 +294,27 @@ function answerGroup(group: CallGroup, next: () => string): Record<string, strin
 
 function isList(entry: BatchEntry): entry is readonly VirshCall[] | readonly CallGroup[] {
   return Array.isArray(entry);
+}
+
+/** A batch's calls in the order they run (and are answered). */
+function batchCalls(spec: BatchSpec): VirshCall[] {
+  return Object.keys(spec).flatMap((k) => callsOf(spec[k]!));
+}
+
+/**
+ * The one virsh process a batch of reads runs as when no limit cuts it (what
+ * batch() then runs, so that src/early.ts can start it before the bundle
+ * loads); undefined when it would take more than one, or holds a write.
+ */
+export function batchCommand(uri: string, spec: BatchSpec): Command | undefined {
+  const calls = batchCalls(spec);
+  if (calls.some((c) => c.mutates)) return undefined;
+  try {
+    const chunks = chunkBatch(calls.map((c) => c.words));
+    return chunks.length === 1 ? virshBatch(uri, chunks[0]!) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function callsOf(entry: BatchEntry): readonly VirshCall[] {

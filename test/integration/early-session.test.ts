@@ -1,5 +1,6 @@
 /**
- * bin/kvmctl starts vm list's virsh session before it loads the bundle: against
+ * bin/kvmctl starts vm list's virsh session (and volume list's first two
+ * batches) before it loads the bundle: against
  * real virsh and libvirt's test driver, the run uses that one process, and a run
  * that never asks for it (a usage error) stops it and leaves no directory behind.
  * The early process is given vm list's first round at once: the run reads that
@@ -11,7 +12,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_URI, kvmctl } from './kvmctl.js';
+import { DEFAULT_URI, HOST_URI, kvmctl } from './kvmctl.js';
 import { earlyFirstRound } from '../../src/early.js';
 import { startEarly } from '../../src/exec/early-start.js';
 import { RealRunner } from '../../src/exec/real-runner.js';
@@ -26,8 +27,12 @@ const realVirsh = spawnSync('sh', ['-c', 'command -v virsh'], { encoding: 'utf8'
 
 /** Runs bin/kvmctl with a logging virsh first on PATH and TMPDIR of its own; returns the run, the virsh starts and what TMPDIR holds after. */
 function traced(...args: string[]) {
+  return tracedAt(DEFAULT_URI, ...args);
+}
+
+function tracedAt(uri: string, ...args: string[]) {
   const { dir, bin, tmp, log } = wrapped();
-  const r = spawnSync(process.execPath, [resolve('bin/kvmctl'), '-c', DEFAULT_URI, ...args], {
+  const r = spawnSync(process.execPath, [resolve('bin/kvmctl'), '-c', uri, ...args], {
     encoding: 'utf8',
     timeout: 60_000,
     env: runEnv(dir, bin, tmp),
@@ -85,7 +90,7 @@ describe('the session vm list starts early', () => {
     const { dir, bin, tmp, log } = wrapped();
     // What bin/kvmctl does before loading the bundle; then the signal, while no handler of kvmctl's exists yet.
     const script = `
-      const early = require(${JSON.stringify(resolve('dist/early.cjs'))}).startEarlySession(['node', 'kvmctl', '-c', ${JSON.stringify(DEFAULT_URI)}, 'vm', 'list'], process.env);
+      const early = require(${JSON.stringify(resolve('dist/early.cjs'))}).startEarlyProcesses(['node', 'kvmctl', '-c', ${JSON.stringify(DEFAULT_URI)}, 'vm', 'list'], process.env);
       if (!early) process.exit(3);
       const fs = require('node:fs');
       const wait = () => (fs.existsSync(${JSON.stringify(log + '.pid')}) ? process.kill(process.pid, 'SIGHUP') : setTimeout(wait, 10));
@@ -149,5 +154,51 @@ describe('the session vm list starts early', () => {
     await new Promise((r) => left!.child.once('close', r));
     for (const d of Object.values(left!.dirs)) rmSync(d, { recursive: true, force: true });
     await other.release();
+  });
+});
+
+describe('the batches volume list starts early', () => {
+  const batch = (words: string[][]) => `-c ${HOST_URI} ${words.map((w) => w.map((x) => `'${x}'`).join(' ')).join(' ; echo KVMCTL-BATCH-SEPARATOR-d41d8cd9 ; ')}`;
+  const disks = batch([['domstats', '--raw', '--state', '--block', '--backing'], ['list', '--all', '--autostart', '--name']]);
+
+  it('are the first two virsh of the run, and the output is what it always was', () => {
+    for (const [args, first] of [
+      [['volume', 'list', '--pool', 'images'], batch([['pool-info', '--pool', 'images'], ['pool-dumpxml', '--pool', 'images'], ['vol-list', '--pool', 'images']])],
+      [['volume', 'list', '-o', 'json'], batch([['pool-list', '--all', '--name']])],
+    ] as const) {
+      const r = tracedAt(HOST_URI, ...args);
+      expect(r.code).toBe(0);
+      expect(r.starts.slice(0, 2).sort()).toEqual([first, disks].sort());
+      expect(r.out).toBe(kvmctl(HOST_URI, ...args).out);
+      expect(r.left).toEqual([]);
+    }
+    const table = tracedAt(HOST_URI, 'volume', 'list', '--pool', 'images');
+    expect(table.out).toMatch(/^POOL +NAME .*\nimages +db1\.raw +raw .*\nimages +web1\.qcow2 +qcow2 /);
+  });
+
+  it('are started by dist/early.cjs alone, before any of the bundle is loaded; release stops them and removes nothing of theirs', () => {
+    const { dir, bin, tmp, log } = wrapped();
+    const script = `
+      const early = require(${JSON.stringify(resolve('dist/early.cjs'))}).startEarlyProcesses(['node', 'kvmctl', '-c', ${JSON.stringify(HOST_URI)}, 'volume', 'list', '--pool', 'images'], process.env);
+      if (!early) process.exit(3);
+      const fs = require('node:fs');
+      const wait = () => (fs.readFileSync(${JSON.stringify(log)}, 'utf8').split('\\n').length > 2 ? early.release().then(() => process.exit(0)) : setTimeout(wait, 10));
+      wait();
+      setTimeout(() => process.exit(4), 30000);
+    `;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000, env: runEnv(dir, bin, tmp) });
+    expect(r.status).toBe(0);
+    const pools = batch([['pool-info', '--pool', 'images'], ['pool-dumpxml', '--pool', 'images'], ['vol-list', '--pool', 'images']]);
+    expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).sort()).toEqual([pools, disks].sort());
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('a run that fails before asking for them stops them: usage error, exit 2, nothing left in TMPDIR', () => {
+    const r = tracedAt(HOST_URI, 'volume', 'list', '--pool', 'images', '-o', 'bogus');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown output format "bogus"/);
+    expect(r.out).toBe('');
+    expect(r.starts).toHaveLength(2);
+    expect(r.left).toEqual([]);
   });
 });

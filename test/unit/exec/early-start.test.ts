@@ -8,13 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCommand } from '../../../src/exec/command.js';
-import { startEarly } from '../../../src/exec/early-start.js';
+import { startEarly, startEarlyRuns } from '../../../src/exec/early-start.js';
 import { RealRunner } from '../../../src/exec/real-runner.js';
 import { MissingToolError } from '../../../src/exec/runner.js';
-import { earlySessionCommand, SESSION_COMMANDS } from '../../../src/early.js';
+import { EARLY_COMMANDS, earlyPlan, earlySessionCommand } from '../../../src/early.js';
 import { sessionCommand } from '../../../src/libvirt/virsh-session.js';
 import { FakeRunner } from '../../../src/exec/fake.js';
-import { runKvmctl, stubRecordedSession } from '../../support/harness.js';
+import { runKvmctl, stubRecordedSession, URI } from '../../support/harness.js';
+import { stubStorage } from '../../support/storage.js';
 
 /** The session vm list held against a lab (test/fixtures/recorded/session/record.sh). */
 const SESSION = JSON.parse(readFileSync('test/fixtures/recorded/session/vm-list.json', 'utf8')) as {
@@ -25,9 +26,9 @@ const SESSION = JSON.parse(readFileSync('test/fixtures/recorded/session/vm-list.
 const LAB = 'qemu+unix:///system?socket=/var/tmp/lab/libvirt-sock';
 const w = (line: string) => line.split(' ');
 
-describe('which runs start their virsh session early', () => {
+describe('which runs start their virsh processes early', () => {
   it('vm list, with the URI it will use: -c (before or after the verb), --connect=, $KVMCTL_URI, $LIBVIRT_DEFAULT_URI, qemu:///system', () => {
-    expect(SESSION_COMMANDS).toEqual(['vm list']);
+    expect(Object.keys(EARLY_COMMANDS)).toEqual(['vm list', 'volume list']);
     expect(earlySessionCommand(w('vm list'), {})).toEqual(sessionCommand('qemu:///system'));
     expect(earlySessionCommand(['-c', LAB, 'vm', 'list'], {})).toEqual(sessionCommand(LAB));
     expect(earlySessionCommand(['vm', 'list', '-c', LAB, '-o', 'json', '--state', 'running'], {})).toEqual(sessionCommand(LAB));
@@ -45,8 +46,26 @@ describe('which runs start their virsh session early', () => {
     }
   });
 
+  it("volume list: its first two batches, exactly the runs it then makes (the pools' names, or the named pool, beside every VM's disks)", async () => {
+    for (const [words, pools] of [[['volume', 'list'], undefined], [['volume', 'list', '-o', 'json'], undefined], [['volume', 'list', '--pool', 'p'], ['p']], [['volume', 'list', '--wide', '--pool=p'], ['p']]] as const) {
+      const plan = earlyPlan(['-c', URI, ...words], {});
+      expect(plan && 'runs' in plan ? plan.runs : undefined).toHaveLength(2);
+      const runner = stubStorage(new FakeRunner(), 'inuse', { users: ['web', 'old'], ...(pools && { only: [...pools] }) });
+      const r = await runKvmctl([...words], runner);
+      expect(r.code).toBe(0);
+      expect(runner.calls.slice(0, 2)).toEqual((plan as { runs: unknown[] }).runs);
+    }
+    // A session is for vm list only; volume list's runs are plain batches.
+    expect(earlySessionCommand(w('volume list'), {})).toBeUndefined();
+  });
+
   it.each([
     ['another verb', w('vm info web1'), {}],
+    ['volume list with an option of vm list', w('volume list --state running'), {}],
+    ['vm list with an option of volume list', w('vm list --pool p'), {}],
+    ['volume list of several hosts (-H)', w('-H all volume list'), {}],
+    ['volume list on another host (ssh)', w('-c qemu+ssh://root@kvm1/system volume list --pool p'), {}],
+    ['volume list with --pool given twice', w('volume list --pool p --pool q'), {}],
     ['the noun alone', w('vm'), {}],
     ['names only (one batch)', w('vm list --name-only'), {}],
     ['-o name (one batch)', w('vm list -o name'), {}],
@@ -61,7 +80,7 @@ describe('which runs start their virsh session early', () => {
     ['a malformed URI', w('-c nonsense vm list'), {}],
     ['fault injection', w('vm list'), { KVMCTL_FAULT: 'virsh:fail' }],
   ])('not for %s', (_what, words, env) => {
-    expect(earlySessionCommand(words, env)).toBeUndefined();
+    expect(earlyPlan(words, env)).toBeUndefined();
   });
 });
 
@@ -132,5 +151,57 @@ describe('a process started early', () => {
     await early.release();
     const c = new RealRunner(undefined, undefined, early).converse(missing);
     await expect(c.send('x\n', { stdout: 'x\n', stderr: 'x\n' })).rejects.toBeInstanceOf(MissingToolError);
+  });
+});
+
+/** A run that prints its pid and a line on stderr, then exits. */
+const SAY = readCommand('sh', ['-c', 'echo "pid $$"; echo said >&2']);
+
+describe('a run started early', () => {
+  it("is the process the run reads, claimed even after it has exited (its output waits in the pipes); once", async () => {
+    const early = startEarlyRuns([SAY]);
+    await new Promise((r) => setTimeout(r, 100));
+    const runner = new RealRunner(undefined, undefined, early);
+    const first = await runner.run(SAY);
+    expect(first).toEqual({ stdout: expect.stringMatching(/^pid \d+\n$/), stderr: 'said\n', exitCode: 0 });
+    // The next run of the same command is a process of its own.
+    const second = await runner.run(SAY);
+    expect(second.stdout).not.toBe(first.stdout);
+    expect(early.claimRun(SAY)).toBeUndefined();
+    await early.release();
+  });
+
+  it('is claimed only by the same command; unclaimed, release stops it (not waited out) and the run spawns its own', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'kvmctl-early-run-'));
+    try {
+      const pidFile = join(tmp, 'sleeper.pid');
+      const sleeper = readCommand('sh', ['-c', `echo $$ > '${pidFile}'; exec sleep 30`]);
+      const early = startEarlyRuns([sleeper, SAY]);
+      expect(early.claimRun({ ...sleeper, args: [...sleeper.args, 'x'] })).toBeUndefined();
+      expect(early.claimRun({ ...sleeper, env: { A: '1' } })).toBeUndefined();
+      expect(early.claimRun({ ...sleeper, mutates: true })).toBeUndefined();
+      expect(early.claimRun({ ...sleeper, input: '' })).toBeUndefined();
+      // A conversation of the same words is another kind of process.
+      expect(early.claim(sleeper)).toBeUndefined();
+      const said = await new RealRunner(undefined, undefined, early).run(SAY);
+      expect(said.exitCode).toBe(0);
+      for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 10));
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      expect(pid).toBeGreaterThan(1);
+      await early.release();
+      expect(existsSync(`/proc/${pid}`)).toBe(false);
+      expect(early.claimRun(sleeper)).toBeUndefined();
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('a program that cannot start is not claimed: the run reports it missing as it would have', async () => {
+    const missing = readCommand('kvmctl-no-such-program', []);
+    const early = startEarlyRuns([missing]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(early.claimRun(missing)).toBeUndefined();
+    await expect(new RealRunner(undefined, undefined, early).run(missing)).rejects.toBeInstanceOf(MissingToolError);
+    await early.release();
   });
 });
