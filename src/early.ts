@@ -35,15 +35,20 @@ function readWords(words: string[]): { command: string; values: Map<string, stri
     const w = words[i]!;
     const eq = w.startsWith('--') ? w.indexOf('=') : -1;
     const name = eq > 0 ? w.slice(0, eq) : w;
-    if (VALUE_OPTIONS.has(name) || OWN_VALUE_OPTIONS.has(name)) {
+    const own = OWN_VALUE_OPTIONS.has(name);
+    if (VALUE_OPTIONS.has(name) || own) {
+      // A command's own option is its own only after its verb (commander refuses it before).
+      if (own && positional.length !== 2) return undefined;
       const v = eq > 0 ? w.slice(eq + 1) : words[++i];
       const key = name === '-c' ? '--connect' : name === '-o' ? '--output' : name;
-      if (v === undefined || values.has(key)) return undefined;
+      // An empty value, or one that looks like an option, is refused by the run itself: no guess on it.
+      if (v === undefined || v === '' || v.startsWith('-') || values.has(key)) return undefined;
       values.set(key, v);
     } else if (FLAGS.has(w)) continue;
     else if (w.startsWith('-')) return undefined;
     else positional.push(w);
   }
+  if (positional.length !== 2) return undefined;
   const command = positional.join(' ');
   const own = EARLY_COMMANDS[command];
   if (own === undefined || [...values.keys()].some((k) => OWN_VALUE_OPTIONS.has(k) && !own.includes(k))) return undefined;
@@ -96,6 +101,12 @@ export function earlyFirstRound(state: VmStateFilter | undefined): { token: stri
 export function startEarlyProcesses(argv: string[], env: Record<string, string | undefined>): EarlyStart | undefined {
   const plan = earlyPlan(argv.slice(2), env);
   if (plan === undefined) return undefined;
-  // virsh runs the first round (domstats) while the bundle loads.
-  return 'session' in plan ? startEarly(plan.session, earlyFirstRound(plan.state)) : startEarlyRuns(plan.runs);
+  try {
+    // virsh runs the first round (domstats) while the bundle loads.
+    return 'session' in plan ? startEarly(plan.session, earlyFirstRound(plan.state)) : startEarlyRuns(plan.runs);
+  } catch {
+    // Nothing could start (no TMPDIR for the session's directory, no process to spare): the run starts
+    // its processes itself and reports that failure as it reports any other.
+    return undefined;
+  }
 }

@@ -71,13 +71,20 @@ export interface Spawned {
 
 /** Spawns cmd as a conversation runs it: piped stdin, stdout and stderr, spawnOptions, its private directories made. */
 export function spawnConversation(cmd: Command): Spawned {
-  const dirs = Object.fromEntries((cmd.privateDirs ?? []).map((name) => [name, mkdtempSync(join(tmpdir(), 'kvmctl-private-'))]));
-  const child = spawn(cmd.program, cmd.args, { ...spawnOptions(cmd, dirs), stdio: ['pipe', 'pipe', 'pipe'] });
-  return { child, dirs };
+  const dirs: Record<string, string> = {};
+  try {
+    for (const name of cmd.privateDirs ?? []) dirs[name] = mkdtempSync(join(tmpdir(), 'kvmctl-private-'));
+    const child = spawn(cmd.program, cmd.args, { ...spawnOptions(cmd, dirs), stdio: ['pipe', 'pipe', 'pipe'] });
+    return { child, dirs };
+  } catch (e) {
+    // A directory made before the failure is removed: nothing is left of a process that never started.
+    for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
+    throw e;
+  }
 }
 
-/** A program still running this long after SIGTERM (timeout, cancel) gets SIGKILL. */
-const KILL_GRACE_MS = 5000;
+/** A program still running this long after SIGTERM (timeout, cancel, an early process nobody claimed) gets SIGKILL. */
+export const KILL_GRACE_MS = 5000;
 const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
 
 type Stop = 'timeout' | 'cancel' | 'overflow';

@@ -11,7 +11,7 @@
  */
 import type { Command } from './command.js';
 import { capture, type Captured } from './capture.js';
-import { spawnConversation, type Opening, type Spawned, type Written } from './conversation.js';
+import { KILL_GRACE_MS, spawnConversation, type Opening, type Spawned, type Written } from './conversation.js';
 import { spawnRun } from './spawn-options.js';
 import { rmSync } from 'node:fs';
 
@@ -28,7 +28,7 @@ export interface EarlyStart {
 }
 
 /** The signals that end a run of kvmctl before its own handlers exist. */
-const EARLY_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const EARLY_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
 /** What makes two commands the same process: program, words, environment and private directories (a read, no input). */
 function identity(cmd: Command): string | undefined {
@@ -61,12 +61,18 @@ export function startEarly(cmd: Command, written?: Written): EarlyStart {
 
 /** Spawns each command now, as a run would (RealRunner.run), for the run to claim. */
 export function startEarlyRuns(cmds: Command[]): EarlyStart {
-  return earlyStart(
-    cmds.map((cmd): Entry => {
+  const entries: Entry[] = [];
+  try {
+    for (const cmd of cmds) {
       const run = capture(spawnRun(cmd));
-      return { kind: 'run', id: identity(cmd), child: run.child, run, dirs: {}, state: 'waiting', gone: false };
-    }),
-  );
+      entries.push({ kind: 'run', id: identity(cmd), child: run.child, run, dirs: {}, state: 'waiting', gone: false });
+    }
+  } catch (e) {
+    // One could not be spawned: the ones started before it are stopped, and the run starts them all itself.
+    for (const x of entries) x.child.kill('SIGTERM');
+    throw e;
+  }
+  return earlyStart(entries);
 }
 
 function earlyStart(entries: Entry[]): EarlyStart {
@@ -104,6 +110,8 @@ function earlyStart(entries: Entry[]): EarlyStart {
   for (const sig of EARLY_SIGNALS) process.on(sig, onSignal);
   const take = (e: Entry) => {
     e.state = 'claimed';
+    // The claimer holds the process and its output from now on; kept here too, a big output would stay until exit.
+    e.run = undefined;
     if (entries.every((x) => x.state !== 'waiting')) unlisten();
   };
   const waiting = (kind: Entry['kind'], cmd: Command) => {
@@ -121,15 +129,17 @@ function earlyStart(entries: Entry[]): EarlyStart {
     claimRun(wanted) {
       // A run that has exited is still claimed: what it printed was kept.
       const e = waiting('run', wanted);
-      if (!e?.run) return undefined;
+      const run = e?.run;
+      if (!e || !run) return undefined;
       take(e);
-      return e.run;
+      return run;
     },
     async release() {
       const left = entries.filter((e) => e.state === 'waiting');
       for (const e of left) e.state = 'released';
-      unlisten();
+      // Until they have stopped, an exit (a second Ctrl-C) still stops them and removes their directories.
       await Promise.all(left.map((e) => stop(e, () => removeDirs(e))));
+      unlisten();
     },
   };
 }
@@ -137,12 +147,16 @@ function earlyStart(entries: Entry[]): EarlyStart {
 /** Stops a process nobody claimed, reading what it prints to the end (a stream holding unread output never closes). */
 function stop(e: Entry, done: () => void): Promise<void> {
   return new Promise<void>((resolve) => {
+    let killer: NodeJS.Timeout | undefined;
     const finish = () => {
+      clearTimeout(killer);
       done();
       resolve();
     };
     if (e.gone) return finish();
     const { child } = e;
+    // A program that ignores SIGTERM does not hold kvmctl's exit: it gets SIGKILL, as a run's does.
+    killer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
     if (e.run) {
       void e.run.ended.then(finish);
       child.kill('SIGTERM');

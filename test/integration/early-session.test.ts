@@ -8,7 +8,7 @@
  * A wrapper on PATH logs each virsh start, then runs the real virsh.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,7 +48,7 @@ function wrapped() {
   mkdirSync(bin);
   mkdirSync(tmp);
   const log = join(dir, 'virsh.log');
-  writeFileSync(join(bin, 'virsh'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\necho $$ > '${log}.pid'\nexec '${realVirsh}' "$@"\n`);
+  writeFileSync(join(bin, 'virsh'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\necho $$ >> '${log}.pid'\nexec '${realVirsh}' "$@"\n`);
   chmodSync(join(bin, 'virsh'), 0o755);
   writeFileSync(log, '');
   return { dir, bin, tmp, log };
@@ -69,11 +69,18 @@ describe('the session vm list starts early', () => {
   });
 
   it('a run that fails before asking for it stops it: usage error, exit 2, nothing left in TMPDIR', () => {
-    const r = traced('vm', 'list', '--state', 'bogus');
+    const r = traced('vm', 'list', '-o', 'bogus');
     expect(r.code).toBe(2);
-    expect(r.err).toContain('--state "bogus": expected running, shutoff, paused');
+    expect(r.err).toMatch(/unknown output format "bogus"/);
     expect(r.out).toBe('');
+    // It was started (before the bundle could know the format is wrong), then stopped.
+    expect(r.starts).toEqual([`-c ${DEFAULT_URI}`]);
     expect(r.left).toEqual([]);
+    // A state vm list refuses starts nothing at all.
+    const state = traced('vm', 'list', '--state', 'bogus');
+    expect(state.code).toBe(2);
+    expect(state.err).toContain('--state "bogus": expected running, shutoff, paused');
+    expect(state.starts).toEqual([]);
   });
 
   it('other commands start no virsh before they need one', () => {
@@ -86,34 +93,65 @@ describe('the session vm list starts early', () => {
     expect(names.starts[0]).not.toBe(`-c ${DEFAULT_URI}`);
   });
 
-  it('a signal before the bundle has loaded stops it and removes its directory, and the run dies of the signal', () => {
+  it.each([
+    ['SIGHUP', 'vm list', DEFAULT_URI, ['vm', 'list']],
+    ['SIGQUIT', 'vm list', DEFAULT_URI, ['vm', 'list']],
+    ['SIGINT', 'volume list', HOST_URI, ['volume', 'list', '--pool', 'images']],
+    ['SIGQUIT', 'volume list', HOST_URI, ['volume', 'list', '--pool', 'images']],
+  ] as const)('%s before the bundle has loaded stops what %s started early, removes its directory, and the run dies of it', (sig, _what, uri, words) => {
     const { dir, bin, tmp, log } = wrapped();
+    const expected = words[0] === 'vm' ? 1 : 2;
     // What bin/kvmctl does before loading the bundle; then the signal, while no handler of kvmctl's exists yet.
     const script = `
-      const early = require(${JSON.stringify(resolve('dist/early.cjs'))}).startEarlyProcesses(['node', 'kvmctl', '-c', ${JSON.stringify(DEFAULT_URI)}, 'vm', 'list'], process.env);
+      const early = require(${JSON.stringify(resolve('dist/early.cjs'))}).startEarlyProcesses(['node', 'kvmctl', '-c', ${JSON.stringify(uri)}, ...${JSON.stringify(words)}], process.env);
       if (!early) process.exit(3);
       const fs = require('node:fs');
-      const wait = () => (fs.existsSync(${JSON.stringify(log + '.pid')}) ? process.kill(process.pid, 'SIGHUP') : setTimeout(wait, 10));
+      const started = () => fs.existsSync(${JSON.stringify(log + '.pid')}) && fs.readFileSync(${JSON.stringify(log + '.pid')}, 'utf8').split('\\n').filter(Boolean).length >= ${expected};
+      const wait = () => (started() ? process.kill(process.pid, ${JSON.stringify(sig)}) : setTimeout(wait, 10));
       wait();
       setTimeout(() => process.exit(4), 30000);
     `;
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000, env: runEnv(dir, bin, tmp) });
+    // No core file of the SIGQUIT (its default action), in a directory of the test's own.
+    const r = spawnSync('sh', ['-c', 'ulimit -c 0; exec "$0" -e "$1"', process.execPath, script], { cwd: dir, encoding: 'utf8', timeout: 60_000, env: runEnv(dir, bin, tmp) });
     expect(r.status).toBeNull();
-    expect(r.signal).toBe('SIGHUP');
-    expect(readFileSync(log, 'utf8')).toBe(`-c ${DEFAULT_URI}\n`);
-    const pid = Number(readFileSync(log + '.pid', 'utf8'));
-    expect(pid).toBeGreaterThan(1);
+    expect(r.signal).toBe(sig);
+    expect(readFileSync(log, 'utf8').split('\n').filter(Boolean)).toHaveLength(expected);
+    const pids = readFileSync(log + '.pid', 'utf8').split('\n').filter(Boolean).map(Number);
+    expect(pids).toHaveLength(expected);
     expect(readdirSync(tmp)).toEqual([]);
     // The virsh it started was sent SIGTERM; it is gone (or a zombie of nobody's until reaped) once it has handled it.
-    const alive = () => {
+    const alive = (pid: number) => {
       try {
         return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
       } catch {
         return false;
       }
     };
-    for (let i = 0; i < 500 && alive(); i++) spawnSync('sleep', ['0.01']);
-    expect(alive()).toBe(false);
+    for (const pid of pids) {
+      expect(pid).toBeGreaterThan(1);
+      for (let i = 0; i < 500 && alive(pid); i++) spawnSync('sleep', ['0.01']);
+      expect(alive(pid)).toBe(false);
+    }
+  });
+
+  it('release stops a real session nobody claimed, and removes its directory', () => {
+    const { dir, bin, tmp, log } = wrapped();
+    const script = `
+      const early = require(${JSON.stringify(resolve('dist/early.cjs'))}).startEarlyProcesses(['node', 'kvmctl', '-c', ${JSON.stringify(DEFAULT_URI)}, 'vm', 'list'], process.env);
+      if (!early) process.exit(3);
+      const fs = require('node:fs');
+      const wait = () => (fs.existsSync(${JSON.stringify(log + '.pid')}) ? early.release().then(() => process.exit(fs.readdirSync(${JSON.stringify(tmp)}).length === 0 ? 0 : 5)) : setTimeout(wait, 10));
+      wait();
+      setTimeout(() => process.exit(4), 30000);
+    `;
+    // Its private directory exists while it runs: the script exits 5 when release left it.
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000, env: runEnv(dir, bin, tmp) });
+    expect(r.status).toBe(0);
+    expect(readFileSync(log, 'utf8')).toBe(`-c ${DEFAULT_URI}\n`);
+    const pid = Number(readFileSync(log + '.pid', 'utf8'));
+    expect(pid).toBeGreaterThan(1);
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   it('was given the first round at once: -v shows that round sent once, and table, -o json and -v output are what they always were', () => {
@@ -169,6 +207,9 @@ describe('the batches volume list starts early', () => {
       const r = tracedAt(HOST_URI, ...args);
       expect(r.code).toBe(0);
       expect(r.starts.slice(0, 2).sort()).toEqual([first, disks].sort());
+      // Claimed, not run again.
+      expect(r.starts.filter((s) => s === first)).toHaveLength(1);
+      expect(r.starts.filter((s) => s === disks)).toHaveLength(1);
       expect(r.out).toBe(kvmctl(HOST_URI, ...args).out);
       expect(r.left).toEqual([]);
     }

@@ -11,7 +11,8 @@ import { readCommand } from '../../../src/exec/command.js';
 import { startEarly, startEarlyRuns } from '../../../src/exec/early-start.js';
 import { RealRunner } from '../../../src/exec/real-runner.js';
 import { MissingToolError } from '../../../src/exec/runner.js';
-import { EARLY_COMMANDS, earlyPlan, earlySessionCommand } from '../../../src/early.js';
+import { EARLY_COMMANDS, earlyPlan, earlySessionCommand, startEarlyProcesses } from '../../../src/early.js';
+import { spawnConversation } from '../../../src/exec/conversation.js';
 import { sessionCommand } from '../../../src/libvirt/virsh-session.js';
 import { FakeRunner } from '../../../src/exec/fake.js';
 import { runKvmctl, stubRecordedSession, URI } from '../../support/harness.js';
@@ -78,6 +79,14 @@ describe('which runs start their virsh processes early', () => {
     ['another host (ssh)', w('-c qemu+ssh://root@kvm1/system vm list'), {}],
     ['a per-user daemon', w('-c qemu:///session vm list'), {}],
     ['a malformed URI', w('-c nonsense vm list'), {}],
+    ["vm list's option before its noun", w('--state running vm list'), {}],
+    ["vm list's option before its verb", w('vm --state running list'), {}],
+    ["volume list's option before its noun", w('--pool p volume list'), {}],
+    ['the two words as one', ['vm list'], {}],
+    ['a word more', w('vm list web1'), {}],
+    ['an empty --pool=', w('volume list --pool='), {}],
+    ['an option where --pool wants its value', w('volume list --pool -q'), {}],
+    ['an empty URI', ['-c', '', 'vm', 'list'], {}],
     ['fault injection', w('vm list'), { KVMCTL_FAULT: 'virsh:fail' }],
   ])('not for %s', (_what, words, env) => {
     expect(earlyPlan(words, env)).toBeUndefined();
@@ -143,6 +152,23 @@ describe('a process started early', () => {
     }
   });
 
+  it('nothing starts when its directory cannot be made (no TMPDIR): no early start, nothing left; a spawn that throws leaves no directory', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'kvmctl-early-tmp-'));
+    const saved = process.env.TMPDIR;
+    try {
+      process.env.TMPDIR = join(tmp, 'missing');
+      expect(startEarlyProcesses(['node', 'kvmctl', '-c', 'test:///default', 'vm', 'list'], {})).toBeUndefined();
+      process.env.TMPDIR = tmp;
+      // A NUL in an argument makes spawn throw after the directory was made.
+      expect(() => spawnConversation(readCommand('sh', ['-c', 'a\0b'], { privateDirs: ['XDG_CACHE_HOME'] }))).toThrow();
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   it('a program that cannot start is not claimed: the run reports it missing as it would have', async () => {
     const missing = readCommand('kvmctl-no-such-program', []);
     const early = startEarly(missing);
@@ -195,6 +221,24 @@ describe('a run started early', () => {
       rmSync(tmp, { recursive: true, force: true });
     }
   });
+
+  it('unclaimed and deaf to SIGTERM, release gives it SIGKILL after the grace period', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'kvmctl-early-deaf-'));
+    try {
+      const pidFile = join(tmp, 'deaf.pid');
+      // An ignored signal stays ignored across exec: sleep itself ignores SIGTERM.
+      const deaf = readCommand('sh', ['-c', `trap '' TERM; echo $$ > '${pidFile}'; exec sleep 60`]);
+      const early = startEarlyRuns([deaf]);
+      for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 10));
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      expect(pid).toBeGreaterThan(1);
+      // Without SIGKILL, release would wait out sleep 60, past this test's timeout.
+      await early.release();
+      expect(existsSync(`/proc/${pid}`)).toBe(false);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 20_000);
 
   it('a program that cannot start is not claimed: the run reports it missing as it would have', async () => {
     const missing = readCommand('kvmctl-no-such-program', []);
