@@ -19,6 +19,7 @@ import { isIP } from 'node:net';
 import { Document, isMap, isSeq, parseDocument } from 'yaml';
 import { NotFoundError, RefusedError, UsageError } from '../errors.js';
 import { cachedInventoryData, saveInventoryData } from './parsed-cache.js';
+import { parseLibvirtUri } from '../libvirt/uri.js';
 
 export interface InventoryHost {
   name: string;
@@ -57,19 +58,40 @@ export function inventoryPath(env: Record<string, string | undefined>): string {
   return join(config, 'kvmctl', 'hosts.yaml');
 }
 
-export function validateHostName(name: string): string {
-  if (!HOST_NAME.test(name) || name === 'all') {
+/** Words -H and --host give a meaning of their own: no host may be called so. */
+const RESERVED_NAMES: Record<string, string> = { all: "'all' means every host", auto: "'auto' means placement (vm create --host auto)" };
+
+export function validateHostName(name: string, what: 'host' | 'group' = 'host'): string {
+  const reserved = Object.hasOwn(RESERVED_NAMES, name) ? RESERVED_NAMES[name] : undefined;
+  if (!HOST_NAME.test(name) || reserved !== undefined) {
     throw new UsageError(
-      `invalid host name ${JSON.stringify(name)}: ${name === 'all' ? "'all' means every host" : 'use 1-63 letters, digits, ., _ or -, starting with a letter or digit'}`,
-      'choose a name such as kvm1 or rack-a.kvm2',
+      `invalid ${what} name ${JSON.stringify(name)}: ${reserved ?? 'use 1-63 letters, digits, ., _ or -, starting with a letter or digit'}`,
+      what === 'host' ? 'choose a name such as kvm1 or rack-a.kvm2' : 'choose a name such as web or rack-a',
     );
   }
   return name;
 }
 
+/** The transports libvirt's remote driver knows (https://libvirt.org/uri.html). */
+const TRANSPORTS = new Set(['unix', 'ssh', 'libssh', 'libssh2', 'tcp', 'tls', 'ext']);
+
+/** What is wrong with a host's URI, or undefined: a qemu (or test) driver, a known transport, a port in range, qemu's /system or /session. */
+function hostUriProblem(uri: string): string | undefined {
+  const u = URI_PATTERN.test(uri) ? parseLibvirtUri(uri) : undefined;
+  if (!u) return 'it is not driver[+transport]://[user@][host][:port]/path[?params]';
+  const driver = u.driver.toLowerCase();
+  if (driver !== 'qemu' && driver !== 'test') return `the driver is ${JSON.stringify(u.driver)}, not qemu`;
+  if (u.transport !== undefined && !TRANSPORTS.has(u.transport)) return `libvirt has no transport ${JSON.stringify(u.transport)} (it has ${[...TRANSPORTS].join(', ')})`;
+  if (u.port !== undefined && (Number(u.port) < 1 || Number(u.port) > 65535)) return `port ${u.port} is not 1 to 65535`;
+  if (driver === 'qemu' && u.path !== '/system' && u.path !== '/session') return `the path is ${JSON.stringify(u.path)}, where qemu has /system or /session`;
+  if (u.path === '') return 'it names no path';
+  return undefined;
+}
+
 export function validateHostUri(uri: string): string {
-  if (!URI_PATTERN.test(uri)) {
-    throw new UsageError(`malformed libvirt URI ${JSON.stringify(uri)}`, 'use a URI such as qemu+ssh://root@kvm1/system or qemu+tcp://10.0.0.5/system');
+  const problem = hostUriProblem(uri);
+  if (problem !== undefined) {
+    throw new UsageError(`malformed libvirt URI ${JSON.stringify(uri)}: ${problem}`, 'use a URI such as qemu+ssh://root@kvm1/system or qemu+tcp://10.0.0.5/system');
   }
   return uri;
 }
@@ -174,11 +196,13 @@ function fromData(path: string, root: unknown): Inventory {
     groups[g] = members as string[];
   }
   const hosts = Object.entries(hostsRaw).map(([name, v]): InventoryHost => {
-    if (!HOST_NAME.test(name) || name === 'all') throw invalid(path, `invalid host name ${JSON.stringify(name)}`);
+    if (!HOST_NAME.test(name) || Object.hasOwn(RESERVED_NAMES, name)) throw invalid(path, `invalid host name ${JSON.stringify(name)}${Object.hasOwn(RESERVED_NAMES, name) ? `: ${RESERVED_NAMES[name]}` : ''}`);
     const h = (v ?? {}) as Record<string, unknown>;
     if (typeof h !== 'object' || Array.isArray(h)) throw invalid(path, `host ${name} must be a mapping with uri:`);
     for (const k of Object.keys(h)) if (!['uri', 'labels', 'migrationAddress'].includes(k)) throw invalid(path, `host ${name}: unknown key ${JSON.stringify(k)}`);
-    if (typeof h.uri !== 'string' || !URI_PATTERN.test(h.uri)) throw invalid(path, `host ${name}: uri: must be a libvirt URI`);
+    if (typeof h.uri !== 'string') throw invalid(path, `host ${name}: uri: must be a libvirt URI`);
+    const uriProblem = hostUriProblem(h.uri);
+    if (uriProblem !== undefined) throw invalid(path, `host ${name}: uri: ${JSON.stringify(h.uri)} is not a libvirt URI of a host: ${uriProblem}`);
     const labels = (h.labels ?? {}) as Record<string, unknown>;
     if (typeof labels !== 'object' || Array.isArray(labels)) throw invalid(path, `host ${name}: labels: must be a mapping`);
     const out: Record<string, string> = {};
@@ -270,7 +294,7 @@ export function selectHosts(inv: Inventory, selectors: string[]): InventoryHost[
     if (s === 'all') for (const h of inv.hosts) picked.set(h.name, h);
     else if (s.startsWith('@')) {
       const members = inv.groups[s.slice(1)];
-      if (!members) throw new UsageError(`no group ${JSON.stringify(s.slice(1))} in ${inv.path}`, `groups defined: ${Object.keys(inv.groups).join(', ') || 'none'}`);
+      if (!members) throw new NotFoundError(`no group ${JSON.stringify(s.slice(1))} in ${inv.path}`, `groups defined: ${Object.keys(inv.groups).join(', ') || 'none'}; add a host to one with: kvmctl host add NAME --uri URI --group GROUP`);
       for (const m of members) {
         const h = inv.hosts.find((x) => x.name === m);
         if (h) picked.set(h.name, h);

@@ -30,7 +30,7 @@ export async function runHostAdd(ctx: Context, name: string, opts: HostAddOption
   const uri = validateHostUri(opts.uri);
   const labels = Object.fromEntries((opts.label ?? []).map(parseLabel));
   const migrationAddress = opts.migrationAddress === undefined ? undefined : validateAddress(opts.migrationAddress);
-  const groups = [...new Set((opts.group ?? []).map(validateHostName))];
+  const groups = [...new Set((opts.group ?? []).map((g) => validateHostName(g, 'group')))];
   const wanted: InventoryHost = { name, uri, labels, migrationAddress, groups };
   await withInventory(ctx, async (path) => {
     const existing = (await loadInventory(path)).hosts.find((h) => h.name === name);
@@ -63,8 +63,8 @@ function differences(have: InventoryHost, want: InventoryHost): string[] {
   if (have.uri !== want.uri) out.push(`uri ${have.uri} (not ${want.uri})`);
   if (JSON.stringify(sorted(have.labels)) !== JSON.stringify(sorted(want.labels))) out.push(`labels ${JSON.stringify(have.labels)}`);
   if (have.migrationAddress !== want.migrationAddress) out.push(`migration address ${have.migrationAddress ?? 'none'}`);
-  const missing = want.groups.filter((g) => !have.groups.includes(g));
-  if (missing.length > 0) out.push(`groups ${have.groups.join(', ') || 'none'}`);
+  // Groups compare as labels do: the same set, or a difference (a group left out is one).
+  if (JSON.stringify([...have.groups].sort()) !== JSON.stringify([...want.groups].sort())) out.push(`groups ${have.groups.join(', ') || 'none'}`);
   return out;
 }
 

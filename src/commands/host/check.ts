@@ -4,6 +4,7 @@ import { RefusedError } from '../../errors.js';
 import { gatherHostFacts, type HostFacts } from '../../host/facts.js';
 import { checkRecordedNat, natProblems, type RecordedNatCheck } from '../net/nat/check.js';
 import type { Column } from '../../output/table.js';
+import { kvmctlCommand } from '../../exec/command.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -33,6 +34,8 @@ export interface FirewallFacts {
 export function hostChecks(f: HostFacts, fw: FirewallFacts = { backends: [] }): Check[] {
   const checks: Check[] = [];
   const add = (name: string, status: CheckStatus, message: string, fix?: string) => checks.push({ name, status, message, fix });
+  // A fix that is a kvmctl command names the host it was checked on (-c URI), so that pasting it acts there.
+  const kvmctl = (...words: string[]) => kvmctlCommand(f.libvirt.uri, ...words);
 
   const v = f.virtualization;
   if (v.kvmUsable) add('kvm', 'ok', v.reason);
@@ -45,11 +48,11 @@ export function hostChecks(f: HostFacts, fw: FirewallFacts = { backends: [] }): 
 
   if (f.libvirt.reachable) {
     const def = f.networks.find((n) => n.name === 'default');
-    if (!def) add('default-network', 'warn', 'libvirt network "default" is not defined: VMs created with --network network=default will fail', 'kvmctl net create default --mode nat --subnet 192.168.122.0/24');
-    else if (!def.active) add('default-network', 'fail', 'libvirt network "default" is defined but not active', 'kvmctl net start default && kvmctl net autostart default');
+    if (!def) add('default-network', 'warn', 'libvirt network "default" is not defined: VMs created with --network network=default will fail', kvmctl('net', 'create', 'default', '--mode', 'nat', '--subnet', '192.168.122.0/24'));
+    else if (!def.active) add('default-network', 'fail', 'libvirt network "default" is defined but not active', `${kvmctl('net', 'start', 'default')} && ${kvmctl('net', 'autostart', 'default')}`);
     else add('default-network', 'ok', `network "default" is active on ${def.bridge ?? '?'} (${def.subnet ?? 'no subnet'})`);
 
-    if (f.pools.length === 0) add('storage-pool', 'warn', 'no storage pool is defined: disks cannot be created', 'kvmctl pool create default --type dir --path /var/lib/libvirt/images');
+    if (f.pools.length === 0) add('storage-pool', 'warn', 'no storage pool is defined: disks cannot be created', kvmctl('pool', 'create', 'default', '--type', 'dir', '--path', '/var/lib/libvirt/images'));
     else add('storage-pool', 'ok', `${f.pools.length} storage pool(s): ${f.pools.join(', ')}`);
   }
 
@@ -64,7 +67,7 @@ export function hostChecks(f: HostFacts, fw: FirewallFacts = { backends: [] }): 
     if (f.nat.bridgeNfCallIptables) {
       add('forward-policy', 'fail', 'the FORWARD policy is DROP (as Docker sets it) and br_netfilter sends bridged frames through iptables: bridged VMs lose traffic', 'sysctl -w net.bridge.bridge-nf-call-iptables=0, or add ACCEPT rules for the VM bridges');
     } else {
-      add('forward-policy', 'warn', 'the FORWARD policy is DROP (as Docker sets it): routed VM traffic not covered by libvirt\'s or kvmctl\'s rules is dropped', 'use kvmctl net nat enable for hand-made bridges, or iptables -I FORWARD -i BRIDGE -j ACCEPT');
+      add('forward-policy', 'warn', 'the FORWARD policy is DROP (as Docker sets it): routed VM traffic not covered by libvirt\'s or kvmctl\'s rules is dropped', `use ${kvmctl('net', 'nat', 'enable')} --bridge BRIDGE --subnet SUBNET for hand-made bridges, or iptables -I FORWARD -i BRIDGE -j ACCEPT`);
     }
   } else if (f.nat.forwardPolicy) add('forward-policy', 'ok', `the FORWARD policy is ${f.nat.forwardPolicy}`);
   else if (f.nat.error) add('forward-policy', 'warn', `cannot read the firewall: ${f.nat.error}`, 'run as root, and install iptables');
@@ -116,7 +119,7 @@ export async function runHostCheck(ctx: Context): Promise<void> {
     ctx.out.footnote('To fix', checks.filter((c) => c.status !== 'ok' && c.fix).map((c) => `${c.name}: ${c.fix}`));
   }
   if (failed.length > 0) {
-    throw new RefusedError(`host check: ${failed.length} check(s) failed: ${failed.map((c) => c.name).join(', ')}`, 'apply the fixes listed above, then run kvmctl host check again');
+    throw new RefusedError(`host check: ${failed.length} check(s) failed: ${failed.map((c) => c.name).join(', ')}`, `apply the fixes listed above, then run ${kvmctlCommand(ctx.uri, 'host', 'check')} again`);
   }
 }
 

@@ -25,6 +25,11 @@ describe('host add / remove', () => {
     expect(again.code).toBe(0);
     expect(again.out).toBe('host kvm1 unchanged\n');
     expect(readFileSync(folder.file, 'utf8')).toBe(text);
+    // A group left out is a difference, as a label left out is: exit 4 naming it, the file as it was.
+    const noGroup = await kvmctl(['host', 'add', 'kvm1', '--uri', 'qemu+tcp://10.0.0.11/system', '--label', 'disk=ssd', '--label', 'rack=a1', '--migration-address', '10.0.0.11']);
+    expect(noGroup.code).toBe(4);
+    expect(noGroup.err).toMatch(/host kvm1 is already in .* with groups web/);
+    expect(readFileSync(folder.file, 'utf8')).toBe(text);
     // No temporary file is left beside it.
     expect(readdirSync(folder.dir).filter((f) => f !== 'state')).toEqual(['hosts.yaml']);
   });
@@ -83,7 +88,14 @@ describe('host add / remove', () => {
     [['host', 'add', 'ok', '--uri', 'qemu:///system', '--migration-address', 'fd00:::1'], /invalid migration address "fd00:::1"/],
     [['host', 'add', 'ok', '--uri', 'qemu:///system', '--migration-address', 'kvm1..lan'], /invalid migration address "kvm1\.\.lan"/],
     [['host', 'add', 'ok', '--uri', 'qemu:///system', '--migration-address', 'kvm1-.lan'], /invalid migration address "kvm1-\.lan"/],
-    [['host', 'add', 'ok', '--uri', 'qemu:///system', '--group', '@web'], /invalid host name "@web"/],
+    [['host', 'add', 'ok', '--uri', 'qemu:///system', '--group', '@web'], /invalid group name "@web"/],
+    [['host', 'add', 'ok', '--uri', 'qemu:///system', '--group', 'all'], /invalid group name "all": 'all' means every host/],
+    [['host', 'add', 'auto', '--uri', 'qemu:///system'], /invalid host name "auto": 'auto' means placement \(vm create --host auto\)/],
+    [['host', 'add', 'ok', '--uri', 'qemu+ssh://'], /malformed libvirt URI "qemu\+ssh:\/\/": the path is "", where qemu has \/system or \/session/],
+    [['host', 'add', 'ok', '--uri', 'qemu:///system;ls'], /malformed libvirt URI "qemu:\/\/\/system;ls": the path is "\/system;ls"/],
+    [['host', 'add', 'ok', '--uri', 'http://example.com/'], /malformed libvirt URI "http:\/\/example\.com\/": the driver is "http", not qemu/],
+    [['host', 'add', 'ok', '--uri', 'qemu+foo://h/system'], /libvirt has no transport "foo"/],
+    [['host', 'add', 'ok', '--uri', 'qemu+tcp://h:99999/system'], /port 99999 is not 1 to 65535/],
   ])('%j is exit 2 and writes nothing', async (args, message) => {
     const r = await kvmctl(args as string[]);
     expect(r.code).toBe(2);

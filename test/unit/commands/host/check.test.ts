@@ -55,6 +55,22 @@ describe('hostChecks', () => {
     expect(fine.find((c) => c.name === 'iptables-backends')).toBeUndefined();
   });
 
+  it("a fix that is a kvmctl command names the checked host's URI, so that pasting it acts there", () => {
+    const uri = 'qemu+ssh://root@kvm1/system';
+    const f = base();
+    f.uri = uri;
+    f.libvirt.uri = uri;
+    f.pools = [];
+    f.networks = [{ ...f.networks[0]!, active: false }];
+    const fixes = Object.fromEntries(hostChecks(f).map((c) => [c.name, c.fix]));
+    expect(fixes['storage-pool']).toBe(`kvmctl -c ${uri} pool create default --type dir --path /var/lib/libvirt/images`);
+    expect(fixes['default-network']).toBe(`kvmctl -c ${uri} net start default && kvmctl -c ${uri} net autostart default`);
+    f.networks = [];
+    expect(hostChecks(f).find((c) => c.name === 'default-network')?.fix).toBe(`kvmctl -c ${uri} net create default --mode nat --subnet 192.168.122.0/24`);
+    // On the default URI the command stays as short as it was.
+    expect(hostChecks({ ...base(), pools: [] }).find((c) => c.name === 'storage-pool')?.fix).toBe('kvmctl pool create default --type dir --path /var/lib/libvirt/images');
+  });
+
   it('default network missing is a warning, inactive a failure; no pool is a warning', () => {
     const f = base();
     f.networks = [];

@@ -1,5 +1,6 @@
 /** `host list`: the inventory, and each host's probe replayed from recorded virsh output. */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { NotFoundError } from '../../../../src/errors.js';
 import { describe, expect, it } from 'vitest';
 import { FakeRunner } from '../../../../src/exec/fake.js';
 import { CommandTimeoutError } from '../../../../src/exec/runner.js';
@@ -72,5 +73,16 @@ describe('host list', () => {
     expect(selectHosts(inv, ['@web', 'b']).map((h) => h.name)).toEqual(['b']);
     expect(() => selectHosts(inv, ['zz'])).toThrow(/no host "zz"/);
     expect(() => selectHosts(inv, ['@nope'])).toThrow(/no group "nope"/);
+    expect(() => selectHosts(inv, ['@nope'])).toThrow(NotFoundError);
+  });
+
+  it("a file naming a host 'auto', or a URI that is no host's, is refused with the line's problem", async () => {
+    for (const [text, message] of [
+      [`hosts:\n  auto: {uri: "${URI1}"}\n`, /invalid host name "auto": 'auto' means placement/],
+      ['hosts:\n  a: {uri: "qemu:///system;ls"}\n', /host a: uri: "qemu:\/\/\/system;ls" is not a libvirt URI of a host: the path is "\/system;ls"/],
+    ] as const) {
+      writeFileSync(folder.file, text);
+      await expect(loadInventory(folder.file)).rejects.toThrow(message);
+    }
   });
 });
