@@ -161,7 +161,7 @@ export function addGlobalOptions(program: Command): Command {
     .option('--no-color', 'never use colour (also: NO_COLOR)')
     .option('-H, --host <name>', 'run on hosts of the inventory: NAME, @GROUP or all (repeatable; read commands); vm create: the one host to create on, or auto (placement)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--parallel <n>', `with -H and host list: hosts asked at once (default ${DEFAULT_PARALLEL}); with several names (vm start a b c): objects acted on at once (default 1: one after the other, in order)`)
-    .option('--host-timeout <seconds>', `with -H and host list: stop a host's programs after this long (default ${DEFAULT_HOST_TIMEOUT_S})`);
+    .option('--host-timeout <seconds>', `with -H and host list: stop a host's programs after this long; vm migrate: the pre-check's limit (default ${DEFAULT_HOST_TIMEOUT_S})`);
 }
 
 /** The "Examples:" block every command's --help ends with. */

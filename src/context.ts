@@ -35,7 +35,7 @@ export interface Context {
   parallel: number;
   /** Objects acted on at once by a verb given several names (--parallel; 1, in the order given, unless it is given). */
   objectsAtOnce: number;
-  /** How long one host may take under -H and host list before its programs are stopped (--host-timeout). */
+  /** How long one host may take under -H and host list, and vm migrate's pre-check, before its programs are stopped (--host-timeout). */
   hostTimeoutMs: number;
   /** kvmctl's own state (locks, journal, nat records). */
   stateDir: string;

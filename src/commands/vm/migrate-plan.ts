@@ -20,6 +20,8 @@ export interface SourceFacts {
   label: string;
   state: string;
   def: DomainDefinition;
+  /** A running VM's saved definition (what the target keeps, and starts it from after a shutdown). */
+  saved?: DomainDefinition;
   hostUuid?: string;
   /** vol-dumpxml of each disk's path on the source (undefined: no pool holds it). */
   volumes: Map<string, VolumeDefinition | undefined>;
@@ -108,12 +110,20 @@ export function planMigration(src: SourceFacts, dst: TargetFacts, req: PlanReque
     refuse(`${dst.label} already has a VM with its UUID ${src.def.uuid ?? ''} (${JSON.stringify(dst.uuidTakenBy)})`, `delete that one first if it is a stale copy (${kvmctlCommand(dst.uri, 'vm', 'info', dst.uuidTakenBy)})`);
   }
 
-  for (const nic of src.def.interfaces) {
-    if (nic.type !== 'network') continue;
-    const net = nic.source.network;
+  const networksOf = (def: DomainDefinition | undefined) => (def?.interfaces ?? []).flatMap((nic) => (nic.type === 'network' ? [nic.source.network] : []));
+  const now = new Set(networksOf(src.def));
+  for (const net of now) {
     if (dst.activeNetworks.includes(net)) continue;
     if (dst.allNetworks.includes(net)) refuse(`network ${JSON.stringify(net)} is not active on ${dst.label}`, `start it: ${kvmctlCommand(dst.uri, 'net', 'start', net)}`);
     else refuse(`network ${JSON.stringify(net)} does not exist on ${dst.label}`, `create it there first (${kvmctlCommand(dst.uri, 'net', 'list')} shows what exists)`);
+  }
+  // A NIC only the saved definition has (attached with --config) is not needed to move, but to start there after a shutdown.
+  for (const net of new Set(networksOf(src.saved))) {
+    if (now.has(net) || dst.allNetworks.includes(net)) continue;
+    refuse(
+      `network ${JSON.stringify(net)}, which its saved definition uses, does not exist on ${dst.label}: it would not start there after a shutdown`,
+      `create it there first (${kvmctlCommand(dst.uri, 'net', 'list')} shows what exists), or detach that NIC from the saved definition`,
+    );
   }
 
   // A running guest needs its memory free now; a shut-off one must at least fit the host.

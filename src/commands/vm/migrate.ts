@@ -12,6 +12,8 @@ import { examples, type App } from '../../app.js';
 import type { Context } from '../../context.js';
 import { NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import { kvmctlCommand } from '../../exec/command.js';
+import { DeadlineRunner, noAnswerWithin } from '../../exec/deadline-runner.js';
+import { CommandTimeoutError } from '../../exec/runner.js';
 import { inventoryPath, loadInventory } from '../../inventory/hosts-file.js';
 import { parseDomainXml } from '../../libvirt/domain-xml.js';
 import { parseNodememstats } from '../../libvirt/domain-commands.js';
@@ -126,7 +128,8 @@ async function gatherFacts(ctx: Context, hosts: MigrationClient, name: string, t
   const dstVolumes = await hosts.volumes('target', [...diskPaths, ...backings, ...candidates]);
   // host-passthrough has no model to compare: the target's libvirt checks it when the guest starts there.
   const cpuError = def.cpuMode === 'host-passthrough' ? undefined : await hosts.cpuError(state === 'shutoff' ? s.inactiveXml : s.xml, def.type, def.os.arch, def.os.machine);
-  const src: SourceFacts = { uri: ctx.uri, label: await sourceLabel(ctx), state, def, hostUuid: hostUuidOf(s.capabilities), volumes: srcVolumes };
+  const saved = state === 'shutoff' ? undefined : await parseDomainXml(s.inactiveXml);
+  const src: SourceFacts = { uri: ctx.uri, label: await sourceLabel(ctx), state, def, ...(saved && { saved }), hostUuid: hostUuidOf(s.capabilities), volumes: srcVolumes };
   const dst: TargetFacts = {
     uri: target.uri,
     label: target.label,
@@ -143,13 +146,35 @@ async function gatherFacts(ctx: Context, hosts: MigrationClient, name: string, t
   return { src, dst, xml: { live: s.migratableXml, persistent: s.migratableInactiveXml } };
 }
 
+/**
+ * The pre-check's reads, each host's within --host-timeout (a daemon that does not answer, a stopped
+ * one, would hold them for ever): past it, the migration is refused with nothing moved.
+ */
+async function precheckFacts(ctx: Context, name: string, target: HostRef): ReturnType<typeof gatherFacts> {
+  const deadline = Date.now() + ctx.hostTimeoutMs;
+  const bounded = (uri: string) => new Virsh(new DeadlineRunner(ctx.runner, deadline), uri);
+  try {
+    return await gatherFacts(ctx, new MigrationClient(bounded(ctx.uri), bounded(target.uri)), name, target);
+  } catch (e) {
+    if (!(e instanceof CommandTimeoutError)) throw e;
+    const args = e.command.args;
+    const uri = args[args.indexOf('-c') + 1];
+    const host = uri === target.uri ? target : { uri: ctx.uri, label: await sourceLabel(ctx) };
+    throw new RefusedError(
+      `vm migrate ${name} to ${target.label} refused, nothing was moved: ${host.label} gave the pre-check ${noAnswerWithin(ctx.hostTimeoutMs)}`,
+      `check it with: ${kvmctlCommand(host.uri, 'host')}; --host-timeout SECONDS gives the pre-check longer`,
+      { object: { kind: 'vm', name } },
+    );
+  }
+}
+
 export async function runVmMigrate(ctx: Context, name: string, flags: MigrateFlags): Promise<void> {
   checkVmName(name);
   const { timeoutS, bandwidthMiB } = parseFlags(flags);
   const target = await resolveTarget(ctx, flags.to);
   await ctx.withLock(`vm ${name}`, async () => {
     const hosts = new MigrationClient(ctx.virsh, new Virsh(ctx.runner, target.uri));
-    const { src, dst, xml } = await gatherFacts(ctx, hosts, name, target);
+    const { src, dst, xml } = await precheckFacts(ctx, name, target);
     const { plan, refusals } = planMigration(src, dst, { storage: flags.storage ?? 'auto', targetPool: flags.targetPool });
     if (!plan) {
       throw new RefusedError(

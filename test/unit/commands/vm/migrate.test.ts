@@ -141,6 +141,25 @@ describe('the pre-check', () => {
     expect(noPool.map((r) => r.reason)).toEqual([`disk vda (${DISK}): m2 has no active storage pool for ${DIR} to copy it into`]);
   });
 
+  it("a network only the running VM's saved definition uses must exist on the target; one it has now is checked as before", async () => {
+    const { src, dst } = await facts();
+    // The recorded definition with a second NIC, as `virsh attach-interface --config` leaves it: in the saved definition only.
+    const savedXml = rec('domxml-running.xml').replace("<interface type='network'>", "<interface type='network'><source network='onlyhere'/></interface>\n    <interface type='network'>");
+    const saved = await parseDomainXml(savedXml);
+    expect(saved.interfaces.map((n) => (n.type === 'network' ? n.source.network : n.type))).toEqual(['onlyhere', 'default']);
+    const refused = planMigration({ ...src, saved }, dst, { storage: 'auto' });
+    expect(refused.plan).toBeUndefined();
+    expect(refused.refusals).toEqual([
+      {
+        reason: 'network "onlyhere", which its saved definition uses, does not exist on m2: it would not start there after a shutdown',
+        hint: `create it there first (kvmctl -c '${DST}' net list shows what exists), or detach that NIC from the saved definition`,
+      },
+    ]);
+    // Defined there (even inactive), it is enough for now; the saved definition of the same NICs changes nothing.
+    expect(planMigration({ ...src, saved }, { ...dst, allNetworks: [...dst.allNetworks, 'onlyhere'] }, { storage: 'auto' }).refusals).toEqual([]);
+    expect(planMigration({ ...src, saved: src.def }, dst, { storage: 'auto' }).refusals).toEqual([]);
+  });
+
   it('offline: the disks must be shared (libvirt cannot copy them), and the VM must fit the host at all', async () => {
     const { src, dst } = await facts();
     const off = { ...src, state: 'shutoff' };
