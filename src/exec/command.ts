@@ -8,7 +8,7 @@ export interface Command {
   mutates: boolean;
   /** Kill the program after this many milliseconds. */
   timeoutMs?: number;
-  /** Variables added to its environment (LC_ALL=C and LANG=C still win). */
+  /** Variables added to its environment (LC_ALL and LANG, C.UTF-8, still win). */
   env?: Record<string, string>;
   /** Variables set to an empty directory made for this program alone and removed once it exits (conversations). */
   privateDirs?: string[];

@@ -16,7 +16,7 @@ const KILL_GRACE_MS = 5000;
 const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
 
 /**
- * Runs programs for real: argv only (no shell), LC_ALL=C so their messages are
+ * Runs programs for real: argv only (no shell), LC_ALL=C.UTF-8 so their messages are
  * parseable, stdout and stderr captured whole. It uses child_process directly
  * rather than execa: every kvmctl command runs one or more programs, and for a
  * captured run execa's stream machinery costs about 15 ms of CPU per call, a

@@ -1,12 +1,20 @@
-/** How kvmctl starts every program (a run or a conversation): argv only, LC_ALL=C, and a session of its own. */
+/** How kvmctl starts every program (a run or a conversation): argv only, LC_ALL=C.UTF-8, and a session of its own. */
 import { spawn, type ChildProcessByStdio, type SpawnOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Command } from './command.js';
 
+/**
+ * The locale of every program kvmctl runs: C's untranslated messages and number formats, which
+ * kvmctl parses, with UTF-8 characters (in the C locale virsh prints each byte of a name such as
+ * "ü.img" as \xff, a name no command then finds). glibc has it built in since 2.35; where it is
+ * missing, programs fall back to C.
+ */
+export const PROGRAM_LOCALE = { LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' } as const;
+
 /** Everything but stdio, which each caller sets where spawn's types can see it. */
 export function spawnOptions(cmd: Command, env: Record<string, string> = {}): Omit<SpawnOptions, 'stdio'> {
   return {
-    env: { ...process.env, ...cmd.env, ...env, LC_ALL: 'C', LANG: 'C' },
+    env: { ...process.env, ...cmd.env, ...env, ...PROGRAM_LOCALE },
     // A session of its own, without kvmctl's terminal: virsh with a controlling terminal and no polkit
     // on the host prints "Authorization not available…" on stderr, which reads as a failed (empty) listing,
     // and the terminal's Ctrl-C would kill a write that kvmctl means to let finish.

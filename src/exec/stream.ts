@@ -2,10 +2,11 @@
  * Programs that run until they are stopped (`virsh event --loop`): their output
  * is handed over chunk by chunk as it comes, instead of captured whole. A Runner
  * may provide stream (tests do); otherwise the program is started here, argv
- * only, with LC_ALL=C like every other program kvmctl runs.
+ * only, with LC_ALL=C.UTF-8 like every other program kvmctl runs.
  */
 import { spawn } from 'node:child_process';
 import type { Command } from './command.js';
+import { PROGRAM_LOCALE } from './spawn-options.js';
 import { MissingToolError, type Runner } from './runner.js';
 
 export type StreamName = 'stdout' | 'stderr';
@@ -24,7 +25,7 @@ export function runStreaming(runner: Runner & { stream?: StreamFn }, cmd: Comman
   if (runner.stream) return runner.stream(cmd, onOutput, signal);
   return new Promise((resolve, reject) => {
     if (signal.aborted) return resolve({ exitCode: null, stopped: true });
-    const child = spawn(cmd.program, cmd.args, { env: { ...process.env, LC_ALL: 'C', LANG: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd.program, cmd.args, { env: { ...process.env, ...PROGRAM_LOCALE }, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.setEncoding('utf8').on('data', (t: string) => onOutput('stdout', t));
     child.stderr.setEncoding('utf8').on('data', (t: string) => onOutput('stderr', t));
     let stopped = false;

@@ -86,6 +86,23 @@ describe('kvmctl volume (against the lab host, with real images)', () => {
     expect(poolFiles()).toEqual(files);
   });
 
+  it('a volume whose name is not ASCII is listed, found and deleted by that name (programs run in C.UTF-8, not C)', async () => {
+    const name = 'ü-nicode €.img';
+    writeFileSync(path(name), Buffer.alloc(4096));
+    expect(virsh('pool-refresh', '--pool', POOL).code).toBe(0);
+    const listed = await runJson<Array<{ name: string; path: string }>>(['volume', 'list', '--pool', POOL]);
+    expect(listed.find((v) => v.name === name)).toMatchObject({ name, path: path(name) });
+    const names = await run(['-o', 'name', 'volume', 'list', '--pool', POOL]);
+    expect(names.stdout.split('\n')).toContain(`${POOL}/${name}`);
+    const info = await run(['volume', 'info', `${POOL}/${name}`]);
+    expect(info.code).toBe(0);
+    const del = await run(['volume', 'delete', `${POOL}/${name}`]);
+    expect(del.stderr).toBe('');
+    expect(del.code).toBe(0);
+    expect(Object.keys(poolFiles())).not.toContain(path(name));
+    expect(volNames()).not.toContain(name);
+  });
+
   it('refuses images that refer to other files (exit 5), leaving the pool byte-identical; the explicit allowance flattens them', async () => {
     const evil = join(scratch(), 'evil.qcow2');
     tool('qemu-img', 'create', '-q', '-f', 'qcow2', '-b', '/etc/hostname', '-F', 'raw', evil, '1M');

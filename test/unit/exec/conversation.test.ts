@@ -38,10 +38,10 @@ describe('conversations with real programs', () => {
     await c.end();
   });
 
-  it('passes its environment (LC_ALL=C still wins) and keeps multi-byte characters split across chunks', async () => {
+  it('passes its environment (LC_ALL=C.UTF-8 still wins) and keeps multi-byte characters split across chunks', async () => {
     const c = new RealRunner().converse(readCommand('sh', ['-c', 'read -r l; printf "%s %s\\n" "$INPUTRC" "$LC_ALL"; i=0; while [ $i -lt 40000 ]; do printf "é€"; i=$((i+1)); done; printf "\\nEND\\n"; echo END >&2; cat >/dev/null'], { env: { INPUTRC: '/dev/null', LC_ALL: 'fr_FR' } }));
     const r = await c.send('go\n', { stdout: 'END\n', stderr: 'END\n' });
-    expect(r.stdout).toBe(`/dev/null C\n${'é€'.repeat(40000)}\nEND\n`);
+    expect(r.stdout).toBe(`/dev/null C.UTF-8\n${'é€'.repeat(40000)}\nEND\n`);
     await c.end();
   });
 

@@ -21,9 +21,9 @@ describe('RealRunner', () => {
     expect(r.stdout).toBe(words.map((w) => `${w}|`).join(''));
   });
 
-  it('runs programs with LC_ALL=C and the rest of the environment', async () => {
+  it('runs programs with LC_ALL=C.UTF-8 and the rest of the environment', async () => {
     const r = await new RealRunner().run(readCommand('sh', ['-c', 'echo "$LC_ALL $LANG ${PATH:+has-path}"']));
-    expect(r.stdout).toBe('C C has-path\n');
+    expect(r.stdout).toBe('C.UTF-8 C.UTF-8 has-path\n');
   });
 
   it('runs each program in a session of its own, away from kvmctl\'s terminal (no polkit prompt from virsh, no Ctrl-C from the terminal)', async () => {
