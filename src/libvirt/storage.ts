@@ -163,6 +163,15 @@ export interface LoadPoolsOptions {
   namesOnly?: boolean;
 }
 
+/**
+ * Whether virsh's completion can be asked for a pool's volume names: it parses the line it is given
+ * again, so a pool name with a quote, a backslash, a space or a control character names another
+ * pool there (or none); such pools are counted from vol-list.
+ */
+export function completable(pool: string): boolean {
+  return /^[A-Za-z0-9._+:@-]+$/.test(pool);
+}
+
 export function parseCompletion(text: string): string[] {
   return text.split('\n').filter((l) => l !== '');
 }
@@ -181,7 +190,7 @@ export async function loadPools(runner: Runner, uri: string, names?: string[], o
     poolNames = parseNameList(first.out.list);
   }
   if (poolNames.length === 0) return [];
-  const volumesCall = options.namesOnly ? poolCalls.volumeNames : poolCalls.volList;
+  const volumesCall = options.namesOnly ? (pool: string) => (completable(pool) ? poolCalls.volumeNames(pool) : poolCalls.volList(pool)) : poolCalls.volList;
   const { out, stderr } = await virsh.batchWithStderr(poolsBatch(poolNames, volumesCall));
   const pools = out.pools;
   // A virsh without the complete command (before libvirt 4.1) says so: those names come from vol-list after all.
@@ -213,7 +222,7 @@ export async function loadPools(runner: Runner, uri: string, names?: string[], o
         availableBytes: active ? def.availableBytes : undefined,
         source: def.source,
         volumes: active && !options.namesOnly ? parseVolList(volOut) : undefined,
-        ...(active && options.namesOnly ? { volumeNames: listed.get(name) ?? parseCompletion(volOut) } : {}),
+        ...(active && options.namesOnly ? { volumeNames: listed.get(name) ?? (completable(name) ? parseCompletion(volOut) : parseVolList(volOut).map((v) => v.name)) } : {}),
       };
     }),
   );

@@ -20,7 +20,7 @@ function cleanup(): void {
     virsh('pool-destroy', '--pool', name);
     virsh('pool-undefine', '--pool', name);
   }
-  for (const name of [...DIRS, `${PREFIX}-link`, `${PREFIX}-outside`]) rmSync(dirOf(name), { recursive: true, force: true });
+  for (const name of [...DIRS, `${PREFIX}-link`, `${PREFIX}-outside`, `${PREFIX}-odd`]) rmSync(dirOf(name), { recursive: true, force: true });
 }
 
 /** libvirt's pools, volumes and domains, and every file in this test's pool directories (sha256). */
@@ -107,6 +107,19 @@ describe('kvmctl pool (against the lab host)', () => {
     const info = await runJson(['pool', 'info', a]);
     expect(info).toMatchObject({ name: a, type: 'dir', state: 'active', autostart: true, targetPath: dirOf(a), volumes: [] });
     expect((await run(['pool', 'info', `${PREFIX}-none`]))).toMatchObject({ code: 3, stderr: expect.stringMatching(/storage pool "e2e-pool-none" not found/) });
+  });
+
+  it("pool list counts the volumes of pools named with quotes, a backslash, a space or ';' right (each holds one)", async () => {
+    const names = [`${PREFIX}-odd"q`, `${PREFIX}-odd'q`, `${PREFIX}-odd;echo x`, `${PREFIX}-odd\\sl`, `${PREFIX}-odd sp`];
+    names.forEach((name, i) => {
+      const dir = join(dirOf(`${PREFIX}-odd`), String(i));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'only.img'), Buffer.alloc(512));
+      expect(virsh('pool-define-as', '--name', name, '--type', 'dir', '--target', dir).code).toBe(0);
+      expect(virsh('pool-start', '--pool', name).code).toBe(0);
+    });
+    const pools = await runJson<Array<{ name: string; volumeCount: number | null }>>(['pool', 'list']);
+    expect(names.map((n) => pools.find((p) => p.name === n)?.volumeCount)).toEqual(names.map(() => 1));
   });
 
   it('stop, start, refresh and autostart --disable, each "unchanged" when already so', async () => {

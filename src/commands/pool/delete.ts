@@ -140,7 +140,10 @@ export async function runPoolDelete(ctx: Context, name: string, o: PoolDeleteOpt
 
   const uses = usesOfPool(view, pool);
   if (uses.length > 0) {
-    throw new RefusedError(`storage pool ${name} has volumes used by VMs: ${uses.join(', ')}`, 'remove those disks from the VMs (or delete the VMs) first; --force does not override this');
+    throw new RefusedError(
+      `storage pool ${name} has volumes used by VMs: ${someOf(uses)}`,
+      `remove those disks from the VMs (or delete the VMs) first; --force does not override this. Every user is in the USED BY column of: ${kvmctlCommand(ctx.uri, 'volume', 'list', '--pool', name)}`,
+    );
   }
   const volumes = view.volumes.filter((v) => v.pool === name);
   if (!pool.active && !o.force) {
