@@ -62,19 +62,24 @@ export async function fanOut<T>(
           : String(e);
     return { host, ok: false, error: message, exitCode: exitCodeOf(e), printed };
   };
+  // A host whose read ended at its deadline did not answer: what it printed came from programs that were stopped
+  // (a report whose facts read as unreachable, checks that fail for it), so it is shown as not answering, exit 6.
+  const timedOut = (host: string): HostResult => ({ host, ok: false, error: noAnswerWithin(base.hostTimeoutMs), exitCode: ExitCode.Timeout, printed: [] });
   const reads = await mapLimit(hosts, base.parallel, async (h): Promise<Read> => {
+    const deadline = Date.now() + base.hostTimeoutMs;
     const hostDeps: Deps = {
       ...deps,
-      runner: new DeadlineRunner(deps.runner, Date.now() + base.hostTimeoutMs),
+      runner: new DeadlineRunner(deps.runner, deadline),
       io: { ...deps.io, stderr: (t) => deps.io.stderr(prefixLines(h.name, t)) },
     };
     let capture: CapturingOutput | undefined;
     try {
       const ctx = build(h.uri, hostDeps, (out) => (capture = new CapturingOutput(hostDeps.io, out.options)));
       const value = (await fleet.read(ctx)) as T;
+      if (Date.now() >= deadline) return { result: timedOut(h.name) };
       return { result: { host: h.name, ok: true, printed: [] }, ctx, value, capture };
     } catch (e) {
-      return { result: failed(h.name, e, capture?.printed ?? []) };
+      return { result: Date.now() >= deadline ? timedOut(h.name) : failed(h.name, e, capture?.printed ?? []) };
     }
   });
   const readOk = reads.filter((r) => r.result.ok);

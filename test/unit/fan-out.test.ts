@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main.js';
 import { FakeRunner } from '../../src/exec/fake.js';
-import { CommandTimeoutError } from '../../src/exec/runner.js';
+import { CommandTimeoutError, type Runner } from '../../src/exec/runner.js';
 import { readCommand, type Command } from '../../src/exec/command.js';
 import { memoryIO } from '../../src/output/io.js';
 import { memoryFs } from '../../src/local-fs.js';
@@ -24,7 +24,7 @@ writeFileSync(file, `hosts:\n  a: {uri: "${U('a')}"}\n  b: {uri: "${U('b')}"}\n 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 
-async function kvmctl(args: string[], runner: FakeRunner) {
+async function kvmctl(args: string[], runner: Runner) {
   const io = memoryIO({ PATH: '/usr/bin', KVMCTL_STATE_DIR: join(dir, 'state'), KVMCTL_HOSTS: file });
   const code = await main(['node', 'kvmctl', ...args], { io, runner, fs: memoryFs({}), version: '0', signal: new AbortController().signal, argv: [] });
   return { code, out: io.out, err: io.err };
@@ -169,6 +169,34 @@ describe('-H', () => {
     expect(t.out).toMatch(/^== a ==\nerror: host: virsh -c .*\/run\/a\/libvirt-sock' did not finish within 15000 ms\n/);
     expect(t.out).toMatch(/^== b ==\nerror: host: virsh -c .*\/run\/b\/libvirt-sock' did not finish within 15000 ms\n/m);
     expect(t.out).not.toMatch(/^HOST\s/m);
+  });
+
+  /** Hosts that never answer: each program waits out the time it was given, then is stopped, as the real runner stops it. */
+  const stopped: Runner = {
+    run: async (cmd) => {
+      await new Promise((r) => setTimeout(r, cmd.timeoutMs ?? 0));
+      throw new CommandTimeoutError(cmd);
+    },
+    converse: (cmd) => ({
+      send: async () => {
+        await new Promise((r) => setTimeout(r, cmd.timeoutMs ?? 0));
+        throw new CommandTimeoutError(cmd);
+      },
+      end: async () => ({ stdout: '', stderr: '', exitCode: 0 }),
+    }),
+  };
+
+  it('host and host check past --host-timeout: the host did not answer (exit 6), not a report of an unreachable libvirt or failed checks', async () => {
+    const report = await kvmctl(['-H', '@ab', '--host-timeout', '0.2', 'host'], stopped);
+    expect(report.code).toBe(6);
+    expect(report.out).toBe('== a ==\nerror: no answer within 0.2 s; its programs were stopped\n== b ==\nerror: no answer within 0.2 s; its programs were stopped\n');
+    const check = await kvmctl(['-H', '@ab', '--host-timeout', '0.2', 'host', 'check'], stopped);
+    expect(check.code).toBe(6);
+    expect(check.err).toMatch(/every host failed: a: no answer within 0\.2 s; its programs were stopped; b: no answer within 0\.2 s/);
+    const rows = check.out.trim().split('\n');
+    expect(rows[0]).toMatch(/^HOST\s+CHECK\s+STATUS\s+DETAIL$/);
+    expect(rows.slice(1)).toEqual([expect.stringMatching(/^a\s+error: no answer within 0\.2 s/), expect.stringMatching(/^b\s+error: no answer within 0\.2 s/)]);
+    expect(check.out).not.toMatch(/To fix/);
   });
 
   it('refuses -H with a write command, with -c, and an unknown host, before running anything', async () => {
