@@ -62,24 +62,24 @@ export async function fanOut<T>(
           : String(e);
     return { host, ok: false, error: message, exitCode: exitCodeOf(e), printed };
   };
-  // A host whose read ended at its deadline did not answer: what it printed came from programs that were stopped
+  // A host whose programs were stopped at its deadline did not answer: what it printed came from programs that were stopped
   // (a report whose facts read as unreachable, checks that fail for it), so it is shown as not answering, exit 6.
   const timedOut = (host: string): HostResult => ({ host, ok: false, error: noAnswerWithin(base.hostTimeoutMs), exitCode: ExitCode.Timeout, printed: [] });
   const reads = await mapLimit(hosts, base.parallel, async (h): Promise<Read> => {
-    const deadline = Date.now() + base.hostTimeoutMs;
+    const runner = new DeadlineRunner(deps.runner, Date.now() + base.hostTimeoutMs);
     const hostDeps: Deps = {
       ...deps,
-      runner: new DeadlineRunner(deps.runner, deadline),
+      runner,
       io: { ...deps.io, stderr: (t) => deps.io.stderr(prefixLines(h.name, t)) },
     };
     let capture: CapturingOutput | undefined;
     try {
       const ctx = build(h.uri, hostDeps, (out) => (capture = new CapturingOutput(hostDeps.io, out.options)));
       const value = (await fleet.read(ctx)) as T;
-      if (Date.now() >= deadline) return { result: timedOut(h.name) };
+      if (runner.expired) return { result: timedOut(h.name) };
       return { result: { host: h.name, ok: true, printed: [] }, ctx, value, capture };
     } catch (e) {
-      return { result: Date.now() >= deadline ? timedOut(h.name) : failed(h.name, e, capture?.printed ?? []) };
+      return { result: runner.expired ? timedOut(h.name) : failed(h.name, e, capture?.printed ?? []) };
     }
   });
   const readOk = reads.filter((r) => r.result.ok);
@@ -203,7 +203,8 @@ function render(out: Output, results: HostResult[], declared?: Column<any>[]): v
   const lists = results.flatMap((r) => r.printed.filter((p): p is Extract<Printed, { kind: 'list' }> => p.kind === 'list'));
   const onlyLists = results.every((r) => r.printed.every((p) => p.kind === 'list' || p.kind === 'footnote'));
   const first = lists[0]?.columns ?? declared;
-  if (onlyLists && first) {
+  // -o name prints IDs, which name no host: each host's under == NAME ==, as vm list --name-only does.
+  if (onlyLists && first && !out.nameOnly) {
     type Row = { host: string; row?: unknown; error?: string };
     // A host that failed after printing its rows (host check with failed checks) keeps them, then its error.
     const rows: Row[] = results.flatMap((r): Row[] => [
@@ -221,8 +222,7 @@ function render(out: Output, results: HostResult[], declared?: Column<any>[]): v
         }),
       ),
     ];
-    // -o name: a host's error is no name (exit 9 still tells of it).
-    out.list(columns, out.nameOnly ? rows.filter((x) => x.row !== undefined) : rows);
+    out.list(columns, rows);
     // Each heading once, under the table, its lines named by host.
     const notes = new Map<string, string[]>();
     for (const r of results)

@@ -10,7 +10,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main.js';
 import { FakeRunner } from '../../src/exec/fake.js';
 import { CommandTimeoutError, type Runner } from '../../src/exec/runner.js';
-import { readCommand, type Command } from '../../src/exec/command.js';
 import { memoryIO } from '../../src/output/io.js';
 import { memoryFs } from '../../src/local-fs.js';
 import { batchStdout, stubSession, stubSessionExit } from '../support/harness.js';
@@ -56,6 +55,12 @@ describe('-H', () => {
     const lines = r.out.trim().split('\n');
     expect(lines[0]).toMatch(/^HOST\s+NAME\s+/);
     expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['a', 'b', 'c']);
+  });
+
+  it('-o name: each host\'s names under == NAME == (names name no host), a failing host its error there; exit 9', async () => {
+    const r = await kvmctl(['-H', 'all', 'net', 'list', '-o', 'name'], runner('b'));
+    expect(r.code).toBe(9);
+    expect(r.out).toMatch(/^== a ==\ndefault\n== b ==\nerror: cannot reach libvirt at .*\n== c ==\ndefault\n$/);
   });
 
   it('a failing host is one error row (JSON: hosts[].ok false) and the exit code is 9', async () => {
@@ -128,19 +133,16 @@ describe('-H', () => {
     }
   });
 
-  /** Nothing of @ab answers in time: each host's virsh session and every program (host facts also read the local ip and iptables). */
-  function silent(): FakeRunner {
+  /** Neither daemon of @ab can be reached (virsh says so), and every other program fails too (host facts also read ip and iptables). */
+  function down(): FakeRunner {
     const rr = new FakeRunner();
-    const timeout = (c: Command): never => {
-      throw new CommandTimeoutError(c);
-    };
-    rr.stub(() => true, timeout, Infinity);
-    for (const h of ['a', 'b']) rr.stubConversation((c) => c.args.includes(U(h)), () => timeout(readCommand('virsh', ['-c', U(h)], { timeoutMs: 15000 })), 1);
+    rr.stub(() => true, { exitCode: 1, stderr: 'failed\n' }, Infinity);
+    for (const h of ['a', 'b']) stubSessionExit(rr, rec('err-virsh-unreachable.stderr'), 1, U(h));
     return rr;
   }
 
   it('host check prints its table of checks before it fails: every host failing is the same HOST-first table, exit 5', async () => {
-    const t = await kvmctl(['-H', '@ab', 'host', 'check'], silent());
+    const t = await kvmctl(['-H', '@ab', 'host', 'check'], down());
     expect(t.code).toBe(5);
     expect(t.err).toMatch(/every host failed: a: host check: \d+ check\(s\) failed: libvirt, .*; b: host check: /);
     const [tableText, fixes, ...rest] = t.out.split('\n\n');
@@ -164,10 +166,10 @@ describe('-H', () => {
   });
 
   it('host, a report, prints each host under == NAME == whether some or all fail', async () => {
-    const t = await kvmctl(['-H', '@ab', 'host'], silent());
+    const t = await kvmctl(['-H', '@ab', 'host'], down());
     expect(t.code).toBe(5);
-    expect(t.out).toMatch(/^== a ==\nerror: host: virsh -c .*\/run\/a\/libvirt-sock' did not finish within 15000 ms\n/);
-    expect(t.out).toMatch(/^== b ==\nerror: host: virsh -c .*\/run\/b\/libvirt-sock' did not finish within 15000 ms\n/m);
+    expect(t.out).toMatch(/^== a ==\nerror: host: cannot reach libvirt at .*\/run\/a\/libvirt-sock/);
+    expect(t.out).toMatch(/^== b ==\nerror: host: cannot reach libvirt at .*\/run\/b\/libvirt-sock/m);
     expect(t.out).not.toMatch(/^HOST\s/m);
   });
 

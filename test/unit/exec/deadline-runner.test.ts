@@ -25,5 +25,17 @@ describe('DeadlineRunner', () => {
     // Without the kill, sleep would exit 0 after 30 s and the promise would resolve.
     const r = new DeadlineRunner(new RealRunner(), Date.now() + 300);
     await expect(r.run({ program: 'sleep', args: ['30'], mutates: false })).rejects.toBeInstanceOf(CommandTimeoutError);
+    expect(r.expired).toBe(true);
+  });
+
+  it("says the host expired only when the deadline stopped a program: a program's own shorter timeout is that program's failure", async () => {
+    const r = new DeadlineRunner(new RealRunner(), Date.now() + 60_000);
+    await expect(r.run({ program: 'sleep', args: ['30'], mutates: false, timeoutMs: 200 })).rejects.toBeInstanceOf(CommandTimeoutError);
+    expect(r.expired).toBe(false);
+    // A conversation stopped by the deadline counts as well.
+    const c = new DeadlineRunner(new RealRunner(), Date.now() + 300);
+    const talk = c.converse!({ program: 'sh', args: ['-c', 'exec sleep 30'], mutates: false });
+    await expect(talk.send('x\n', { stdout: 'never\n', stderr: 'never\n' })).rejects.toBeInstanceOf(CommandTimeoutError);
+    expect(c.expired).toBe(true);
   });
 });
