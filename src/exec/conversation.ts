@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatCommand, type Command, type CommandResult } from './command.js';
-import { spawnOptions } from './spawn-options.js';
+import { KILL_GRACE_MS, MAX_OUTPUT_BYTES, spawnOptions } from './spawn-options.js';
 import { InterruptedError, KvmctlError } from '../errors.js';
 import { CommandTimeoutError, MissingToolError, type Runner } from './runner.js';
 
@@ -83,9 +83,6 @@ export function spawnConversation(cmd: Command): Spawned {
   }
 }
 
-/** A program still running this long after SIGTERM (timeout, cancel, an early process nobody claimed) gets SIGKILL. */
-export const KILL_GRACE_MS = 5000;
-const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
 
 type Stop = 'timeout' | 'cancel' | 'overflow';
 

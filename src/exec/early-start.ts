@@ -11,8 +11,8 @@
  */
 import type { Command } from './command.js';
 import { capture, type Captured } from './capture.js';
-import { KILL_GRACE_MS, spawnConversation, type Opening, type Spawned, type Written } from './conversation.js';
-import { spawnRun } from './spawn-options.js';
+import { spawnConversation, type Opening, type Spawned, type Written } from './conversation.js';
+import { KILL_GRACE_MS, spawnRun } from './spawn-options.js';
 import { rmSync } from 'node:fs';
 
 export interface EarlyStart {

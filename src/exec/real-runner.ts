@@ -7,13 +7,11 @@ import type { Command, CommandResult } from './command.js';
 import { InterruptedError } from '../errors.js';
 import { CommandTimeoutError, MissingToolError, type Runner } from './runner.js';
 import { startConversation, type Conversation, type Opening } from './conversation.js';
-import { spawnRun } from './spawn-options.js';
+import { KILL_GRACE_MS, MAX_OUTPUT_BYTES, spawnRun } from './spawn-options.js';
 import type { EarlyStart } from './early-start.js';
 import { capture, type Captured, type Ending } from './capture.js';
 
 /** A program still running this long after SIGTERM (timeout, cancel) gets SIGKILL. */
-const KILL_GRACE_MS = 5000;
-const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
 
 /**
  * Runs programs for real: argv only (no shell), LC_ALL=C.UTF-8 so their messages are

@@ -11,6 +11,11 @@ import type { Command } from './command.js';
  */
 export const PROGRAM_LOCALE = { LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' } as const;
 
+/** A program still running this long after SIGTERM (timeout, cancel, an early process nobody claimed) gets SIGKILL. */
+export const KILL_GRACE_MS = 5000;
+/** A run or conversation that prints more than this is stopped: the output is held in memory. */
+export const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
+
 /** Everything but stdio, which each caller sets where spawn's types can see it. */
 export function spawnOptions(cmd: Command, env: Record<string, string> = {}): Omit<SpawnOptions, 'stdio'> {
   return {

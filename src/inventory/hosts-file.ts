@@ -61,11 +61,17 @@ export function inventoryPath(env: Record<string, string | undefined>): string {
 /** Words -H and --host give a meaning of their own: no host may be called so. */
 const RESERVED_NAMES: Record<string, string> = { all: "'all' means every host", auto: "'auto' means placement (vm create --host auto)" };
 
+/** What is wrong with a host or group name, or undefined. */
+function nameProblem(name: string): string | undefined {
+  if (Object.hasOwn(RESERVED_NAMES, name)) return RESERVED_NAMES[name];
+  return HOST_NAME.test(name) ? undefined : 'use 1-63 letters, digits, ., _ or -, starting with a letter or digit';
+}
+
 export function validateHostName(name: string, what: 'host' | 'group' = 'host'): string {
-  const reserved = Object.hasOwn(RESERVED_NAMES, name) ? RESERVED_NAMES[name] : undefined;
-  if (!HOST_NAME.test(name) || reserved !== undefined) {
+  const problem = nameProblem(name);
+  if (problem !== undefined) {
     throw new UsageError(
-      `invalid ${what} name ${JSON.stringify(name)}: ${reserved ?? 'use 1-63 letters, digits, ., _ or -, starting with a letter or digit'}`,
+      `invalid ${what} name ${JSON.stringify(name)}: ${problem}`,
       what === 'host' ? 'choose a name such as kvm1 or rack-a.kvm2' : 'choose a name such as web or rack-a',
     );
   }
@@ -196,7 +202,8 @@ function fromData(path: string, root: unknown): Inventory {
     groups[g] = members as string[];
   }
   const hosts = Object.entries(hostsRaw).map(([name, v]): InventoryHost => {
-    if (!HOST_NAME.test(name) || Object.hasOwn(RESERVED_NAMES, name)) throw invalid(path, `invalid host name ${JSON.stringify(name)}${Object.hasOwn(RESERVED_NAMES, name) ? `: ${RESERVED_NAMES[name]}` : ''}`);
+    // A name of the wrong shape reads as it always did; a reserved one says what it means.
+    if (nameProblem(name) !== undefined) throw invalid(path, `invalid host name ${JSON.stringify(name)}${Object.hasOwn(RESERVED_NAMES, name) ? `: ${RESERVED_NAMES[name]}` : ''}`);
     const h = (v ?? {}) as Record<string, unknown>;
     if (typeof h !== 'object' || Array.isArray(h)) throw invalid(path, `host ${name} must be a mapping with uri:`);
     for (const k of Object.keys(h)) if (!['uri', 'labels', 'migrationAddress'].includes(k)) throw invalid(path, `host ${name}: unknown key ${JSON.stringify(k)}`);

@@ -13,7 +13,6 @@ import type { Context } from '../../context.js';
 import { NotFoundError, RefusedError, UsageError } from '../../errors.js';
 import { kvmctlCommand } from '../../exec/command.js';
 import { DeadlineRunner, noAnswerWithin } from '../../exec/deadline-runner.js';
-import { CommandTimeoutError } from '../../exec/runner.js';
 import { inventoryPath, loadInventory } from '../../inventory/hosts-file.js';
 import { parseDomainXml } from '../../libvirt/domain-xml.js';
 import { parseNodememstats } from '../../libvirt/domain-commands.js';
@@ -152,14 +151,14 @@ async function gatherFacts(ctx: Context, hosts: MigrationClient, name: string, t
  */
 async function precheckFacts(ctx: Context, name: string, target: HostRef): ReturnType<typeof gatherFacts> {
   const deadline = Date.now() + ctx.hostTimeoutMs;
-  const bounded = (uri: string) => new Virsh(new DeadlineRunner(ctx.runner, deadline), uri);
+  const source = new DeadlineRunner(ctx.runner, deadline);
+  const dest = new DeadlineRunner(ctx.runner, deadline);
   try {
-    return await gatherFacts(ctx, new MigrationClient(bounded(ctx.uri), bounded(target.uri)), name, target);
+    return await gatherFacts(ctx, new MigrationClient(new Virsh(source, ctx.uri), new Virsh(dest, target.uri)), name, target);
   } catch (e) {
-    if (!(e instanceof CommandTimeoutError)) throw e;
-    const args = e.command.args;
-    const uri = args[args.indexOf('-c') + 1];
-    const host = uri === target.uri ? target : { uri: ctx.uri, label: await sourceLabel(ctx) };
+    // The host whose program the deadline stopped is the one that did not answer.
+    if (!source.expired && !dest.expired) throw e;
+    const host = dest.expired ? target : { uri: ctx.uri, label: await sourceLabel(ctx) };
     throw new RefusedError(
       `vm migrate ${name} to ${target.label} refused, nothing was moved: ${host.label} gave the pre-check ${noAnswerWithin(ctx.hostTimeoutMs)}`,
       `check it with: ${kvmctlCommand(host.uri, 'host')}; --host-timeout SECONDS gives the pre-check longer`,

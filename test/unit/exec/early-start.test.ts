@@ -222,6 +222,24 @@ describe('a run started early', () => {
     }
   });
 
+  it('when a later one cannot be spawned, the ones started before it are stopped and nothing is returned', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'kvmctl-early-half-'));
+    try {
+      const pidFile = join(tmp, 'first.pid');
+      const first = readCommand('sh', ['-c', `echo $$ > '${pidFile}'; exec sleep 30`]);
+      // A NUL in an argument makes spawn throw.
+      expect(() => startEarlyRuns([first, readCommand('sh', ['-c', 'a\0b'])])).toThrow();
+      for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 10));
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      expect(pid).toBeGreaterThan(1);
+      const alive = () => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+      for (let i = 0; i < 300 && alive(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(alive()).toBe(false);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
   it('unclaimed and deaf to SIGTERM, release gives it SIGKILL after the grace period', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'kvmctl-early-deaf-'));
     try {
