@@ -223,21 +223,20 @@ describe('a run started early', () => {
   });
 
   it('when a later one cannot be spawned, the ones started before it are stopped and nothing is returned', async () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'kvmctl-early-half-'));
-    try {
-      const pidFile = join(tmp, 'first.pid');
-      const first = readCommand('sh', ['-c', `echo $$ > '${pidFile}'; exec sleep 30`]);
-      // A NUL in an argument makes spawn throw.
-      expect(() => startEarlyRuns([first, readCommand('sh', ['-c', 'a\0b'])])).toThrow();
-      for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 10));
-      const pid = Number(readFileSync(pidFile, 'utf8'));
-      expect(pid).toBeGreaterThan(1);
-      const alive = () => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
-      for (let i = 0; i < 300 && alive(); i++) await new Promise((r) => setTimeout(r, 10));
-      expect(alive()).toBe(false);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    // A sleep of a length no other test uses, found again by its command line.
+    const first = readCommand('sleep', ['31.4159']);
+    const running = () =>
+      readdirSync('/proc').filter((p) => {
+        try {
+          return /^\d+$/.test(p) && readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\x0031.4159\x00' && !readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.startsWith('Z');
+        } catch {
+          return false;
+        }
+      });
+    // A NUL in an argument makes spawn throw.
+    expect(() => startEarlyRuns([first, readCommand('sh', ['-c', 'a\0b'])])).toThrow();
+    for (let i = 0; i < 300 && running().length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(running()).toEqual([]);
   });
 
   it('unclaimed and deaf to SIGTERM, release gives it SIGKILL after the grace period', async () => {
